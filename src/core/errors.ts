@@ -1,0 +1,94 @@
+/**
+ * Argument validation: every check throws a {@link CinderArgumentError} that names the
+ * parameter, the offending value and what was expected.
+ * @module
+ */
+import type { tf } from './tf.js';
+
+/** Error thrown for invalid user input. `param`, `value` and `expected` are also kept as fields. */
+export class CinderArgumentError extends Error {
+  constructor(
+    readonly param: string,
+    readonly value: unknown,
+    readonly expected: string,
+  ) {
+    super(`invalid ${param}: got ${describe(value)}, expected ${expected}`);
+    this.name = 'CinderArgumentError';
+  }
+}
+
+/** Short printable description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    const s = JSON.stringify(value);
+    return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  }
+  if (typeof value === 'object' && value !== null && 'shape' in value && 'dtype' in value) {
+    const t = value as { shape: number[]; dtype: string };
+    return `tensor of shape [${t.shape.join(', ')}] (${t.dtype})`;
+  }
+  return String(value);
+}
+
+/** Throws unless `value` is a finite number. */
+export function checkFinite(param: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new CinderArgumentError(param, value, 'a finite number');
+  return value;
+}
+
+/** Throws unless `value` is a finite number > 0. */
+export function checkPositive(param: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new CinderArgumentError(param, value, 'a finite number > 0');
+  return value;
+}
+
+/** Throws unless `value` is a finite number >= 0. */
+export function checkNonNegative(param: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw new CinderArgumentError(param, value, 'a finite number >= 0');
+  return value;
+}
+
+/** Throws unless `value` is an integer >= `min` (default 0). */
+export function checkInteger(param: string, value: number, min = 0): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
+    throw new CinderArgumentError(param, value, `an integer >= ${min}`);
+  return value;
+}
+
+/** Throws unless `value` lies in [lo, hi]. */
+export function checkRange(param: string, value: number, lo: number, hi: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < lo || value > hi)
+    throw new CinderArgumentError(param, value, `a number in [${lo}, ${hi}]`);
+  return value;
+}
+
+/** Throws unless `value` is one of `allowed`. */
+export function checkOneOf<T extends string>(param: string, value: string, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw new CinderArgumentError(param, value, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+  return value as T;
+}
+
+/** Throws unless `shape` is a non-empty array of positive integers. */
+export function checkShape(param: string, shape: readonly number[]): number[] {
+  if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d <= 0))
+    throw new CinderArgumentError(param, shape, 'a non-empty array of positive integers');
+  return [...shape];
+}
+
+/** Throws unless the tensor `t` has exactly `shape` (use -1 for "any size"). */
+export function checkTensorShape(param: string, t: tf.Tensor, shape: readonly number[]): void {
+  const ok = t.shape.length === shape.length && shape.every((d, i) => d === -1 || d === t.shape[i]);
+  if (!ok) throw new CinderArgumentError(param, t, `shape [${shape.map((d) => (d === -1 ? '*' : d)).join(', ')}]`);
+}
+
+/** Product of the entries of a shape. */
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}

@@ -1,0 +1,121 @@
+/**
+ * Seeded random numbers. Every stochastic part of Cinder (encoders, initialisers, tasks) draws from
+ * a {@link Rng}, so the same seed gives the same numbers on every backend (numbers are generated in
+ * JavaScript, then uploaded as tensors).
+ * @module
+ */
+import seedrandom from 'seedrandom';
+import { tf } from './tf.js';
+import { CinderArgumentError } from './errors.js';
+
+/** A seeded generator (Alea) with the distributions Cinder needs. */
+export class Rng {
+  private readonly prng: seedrandom.PRNG;
+  private spareNormal: number | null = null;
+  readonly seed: string;
+
+  constructor(seed: number | string = 0) {
+    if (typeof seed === 'number' && !Number.isFinite(seed)) throw new CinderArgumentError('seed', seed, 'a finite number or a string');
+    this.seed = String(seed);
+    this.prng = seedrandom.alea(this.seed);
+  }
+
+  /** Uniform in [0, 1). */
+  uniform(): number {
+    return this.prng();
+  }
+
+  /** Standard normal (Box–Muller, caching the second value). */
+  normal(): number {
+    if (this.spareNormal !== null) {
+      const s = this.spareNormal;
+      this.spareNormal = null;
+      return s;
+    }
+    let u = 0;
+    while (u === 0) u = this.prng();
+    const v = this.prng();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spareNormal = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** Exponential with the given mean. */
+  exponential(mean: number): number {
+    let u = 0;
+    while (u === 0) u = this.prng();
+    return -Math.log(u) * mean;
+  }
+
+  /** Poisson-distributed integer with mean `lambda` (Knuth for small, normal-rejection-free PTRS-lite for large). */
+  poisson(lambda: number): number {
+    if (lambda <= 0) return 0;
+    if (lambda < 30) {
+      const l = Math.exp(-lambda);
+      let k = 0;
+      let p = 1;
+      do {
+        k++;
+        p *= this.prng();
+      } while (p > l);
+      return k - 1;
+    }
+    // Transformed rejection (Hörmann 1993, PTRS).
+    const slam = Math.sqrt(lambda);
+    const loglam = Math.log(lambda);
+    const b = 0.931 + 2.53 * slam;
+    const a = -0.059 + 0.02483 * b;
+    const invalpha = 1.1239 + 1.1328 / (b - 3.4);
+    const vr = 0.9277 - 3.6224 / (b - 2);
+    for (;;) {
+      const u = this.prng() - 0.5;
+      const v = this.prng();
+      const us = 0.5 - Math.abs(u);
+      const k = Math.floor(((2 * a) / us + b) * u + lambda + 0.43);
+      if (us >= 0.07 && v <= vr) return k;
+      if (k < 0 || (us < 0.013 && v > us)) continue;
+      if (Math.log(v) + Math.log(invalpha) - Math.log(a / (us * us) + b) <= -lambda + k * loglam - logFactorial(k)) return k;
+    }
+  }
+
+  /** Integer uniform in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.prng() * n);
+  }
+
+  /** Fills a new Float32Array with uniform values in [lo, hi). */
+  uniformArray(n: number, lo = 0, hi = 1): Float32Array {
+    const out = new Float32Array(n);
+    const w = hi - lo;
+    for (let i = 0; i < n; i++) out[i] = lo + w * this.prng();
+    return out;
+  }
+
+  /** Fills a new Float32Array with normal values. */
+  normalArray(n: number, mean = 0, std = 1): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = mean + std * this.normal();
+    return out;
+  }
+
+  /** Uniform tensor of the given shape. */
+  uniformTensor(shape: number[], lo = 0, hi = 1): tf.Tensor {
+    return tf.tensor(this.uniformArray(shape.reduce((a, b) => a * b, 1), lo, hi), shape, 'float32');
+  }
+
+  /** Normal tensor of the given shape. */
+  normalTensor(shape: number[], mean = 0, std = 1): tf.Tensor {
+    return tf.tensor(this.normalArray(shape.reduce((a, b) => a * b, 1), mean, std), shape, 'float32');
+  }
+
+  /** A new generator seeded from this one (for independent streams). */
+  fork(): Rng {
+    return new Rng(`${this.seed}/${Math.floor(this.prng() * 2 ** 32)}`);
+  }
+}
+
+function logFactorial(k: number): number {
+  let s = 0;
+  for (let i = 2; i <= k; i++) s += Math.log(i);
+  return s;
+}

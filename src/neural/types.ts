@@ -1,0 +1,103 @@
+/**
+ * Contracts between the neural building blocks. Concrete classes live in `neurons/`, `synapses/`,
+ * `connections/`, `layers/`; trainers (`src/learn`) rely only on what is declared here.
+ *
+ * Conventions (all of Cinder):
+ * - batch dimension first: every state tensor is `[B, ...shape]`;
+ * - time step `dt` in milliseconds, times in ms, rates in Hz;
+ * - spikes are float32 tensors of 0/1 (not bool), so they enter arithmetic without casts;
+ * - float32 throughout (tfjs has no float64); constants are computed in float64 in JS and rounded
+ *   once when uploaded;
+ * - a module's `forward` assigns its own state and returns a new tensor owned by the caller;
+ *   the caller wraps a whole time step in `tf.tidy`.
+ * @module
+ */
+import type { tf } from '../core/tf.js';
+import type { Module } from '../core/module.js';
+
+/** Input to a neuron group: a current, and/or conductances per receptor (aligned with `receptors`). */
+export interface NeuronInput {
+  /** Injected current `[B, ...shape]` (units: the neuron's R·I gives mV). */
+  current?: tf.Tensor;
+  /** Conductances, one entry per receptor of the neuron (`undefined` = none this step), each `[B, ...shape]`. */
+  conductances?: readonly (tf.Tensor | undefined)[];
+}
+
+/** A receptor of a conductance-based neuron. Current through it is g·(E − V). */
+export interface Receptor {
+  name: string;
+  /** Reversal potential E (mV). */
+  reversal: number;
+}
+
+/** A group of neurons integrated once per step. */
+export interface Neuron extends Module {
+  /** Shape of the group without the batch dimension. */
+  readonly shape: readonly number[];
+  /** Number of neurons (product of `shape`). */
+  readonly count: number;
+  /** Batch size; setting it re-creates the state. */
+  batchSize: number;
+  /** Step length (ms). */
+  readonly dt: number;
+  /** Membrane voltage `[B, ...shape]`. */
+  readonly voltage: tf.Tensor;
+  /** Remaining refractory time (ms) `[B, ...shape]`. */
+  readonly refrac: tf.Tensor;
+  /** Spikes of the last step, 0/1 float `[B, ...shape]` (stored explicitly, never derived). */
+  readonly spike: tf.Tensor;
+  /** Receptors for conductance input (empty for current-only neurons). */
+  readonly receptors: readonly Receptor[];
+  /** Integrates one step and returns this step's spikes (0/1 float). */
+  forward(input: tf.Tensor | NeuronInput, options?: { refracLock?: boolean }): tf.Tensor;
+}
+
+/** What a connection tells a synapse factory. */
+export interface SynapseSpec {
+  /** Presynaptic shape seen by the synapse (no batch). */
+  shape: readonly number[];
+  dt: number;
+  /** History the synapse must keep, in whole steps (0 = no delays). */
+  delaySteps: number;
+  batchSize: number;
+}
+
+/** Builds a synapse; the connection decides shape, batch and delay, the user kinetics. */
+export type SynapseFactory<S extends Synapse = Synapse> = (spec: SynapseSpec) => S;
+
+/** Turns presynaptic spikes into currents (or conductances), keeping history for delays. */
+export interface Synapse extends Module {
+  readonly shape: readonly number[];
+  batchSize: number;
+  readonly dt: number;
+  readonly delaySteps: number;
+  /** `current`: output adds to the neuron's current; `conductance`: output is a conductance. */
+  readonly kind: 'current' | 'conductance';
+  /** Pushes this step's spikes `[B, ...shape]` and returns this step's current/conductance. */
+  forward(spikes: tf.Tensor, injected?: tf.Tensor): tf.Tensor;
+  /** Latest current `[B, ...shape]`. */
+  readonly current: tf.Tensor;
+  /** Latest spikes `[B, ...shape]`. */
+  readonly spike: tf.Tensor;
+  /** Current `k` steps ago (0 = latest), `k <= delaySteps`. */
+  currentAgo(k: number): tf.Tensor;
+  /** Spikes `k` steps ago (0 = latest), `k <= delaySteps`. */
+  spikeAgo(k: number): tf.Tensor;
+}
+
+/** Parameters an updater can change. */
+export type ParameterName = 'weight' | 'bias' | 'delay';
+
+/**
+ * The receptive reshape contract that lets one learning-rule formula serve every connection type.
+ *
+ * For a presynaptic quantity `x` shaped like {@link Connection.synspike} and a postsynaptic quantity
+ * `y` shaped `[B, ...outShape]`, `presynReceptive(x)` and `postsynReceptive(y)` return tensors that
+ * broadcast against each other as `[B, ...W, R]`, where `W` is the weight's shape and `R` a receptive
+ * axis; `sum_R(pre * post)` is `[B, ...W]`. Dense: pre `[B,1,I,1]`, post `[B,O,1,1]`; direct: both
+ * `[B,N,1]`; conv: pre `[B,1,C·kh·kw,L]`, post `[B,F,1,L]`.
+ */
+export interface Receptive {
+  presynReceptive(x: tf.Tensor): tf.Tensor;
+  postsynReceptive(y: tf.Tensor): tf.Tensor;
+}
