@@ -101,3 +101,14 @@ export interface Receptive {
   presynReceptive(x: tf.Tensor): tf.Tensor;
   postsynReceptive(y: tf.Tensor): tf.Tensor;
 }
+
+/**
+ * Something a layer notifies after its neurons have stepped (monitors). Observers only read module
+ * state and fold it into their own state, so the order in which they run never matters.
+ */
+export interface Observer {
+  /** Reads the observed state and folds it in. Called once per layer step while training. */
+  observe(): void;
+  /** When false, the layer also calls `observe()` in eval mode (default: training only). */
+  readonly trainOnly?: boolean;
+}
