@@ -1,1 +1,3 @@
-export {};
+export * from './trainers/index.js';
+export * from './optimizers/index.js';
+export * from './eprop/index.js';
