@@ -44,7 +44,7 @@ export abstract class Module {
     return module;
   }
 
-  /** Registers a trainable parameter (takes a copy-free reference to `value`). */
+  /** Registers a trainable parameter. Takes ownership of `value` (no copy; `value` is disposed). */
   protected addParameter(name: string, value: tf.Tensor, trainable = true): Parameter {
     this.checkName(name);
     const p = new Parameter(name, value, trainable);

@@ -69,12 +69,14 @@ export class State {
 export class Parameter {
   private v: tf.Variable;
 
+  /** Takes ownership of `value`: it is disposed once the variable holds its data. */
   constructor(
     readonly name: string,
     value: tf.Tensor,
     readonly trainable = true,
   ) {
     this.v = tf.variable(value, trainable);
+    if (!(value instanceof tf.Variable)) value.dispose();
   }
 
   /** The variable itself (for optimizers). */
@@ -100,10 +102,11 @@ export class Parameter {
     this.v.assign(t.dtype === this.v.dtype ? t : tf.cast(t, this.v.dtype));
   }
 
-  /** Replaces the value with a tensor of a possibly different shape. */
+  /** Replaces the value with a tensor of a possibly different shape (takes ownership of `t`). */
   replace(t: tf.Tensor): void {
     this.v.dispose();
     this.v = tf.variable(t, this.trainable);
+    if (!(t instanceof tf.Variable)) t.dispose();
   }
 
   dispose(): void {
