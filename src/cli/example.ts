@@ -45,7 +45,10 @@ export interface RunContext {
   progress(total: number, label: string): Progress;
   /** Writes/updates run_summary.json (merged with what was written before). Call at checkpoints. */
   checkpoint(summary: Record<string, unknown>): Promise<void>;
-  /** Writes `figures/<name>.html` (standalone, plotly embedded). */
+  /**
+   * Writes `figures/<name>.html`: a page that opens offline (plotly.js is shipped with the run as
+   * `figures/plotly.min.js`, loaded relatively).
+   */
   figure(name: string, figure: Figure): Promise<void>;
   /** Writes `artifacts/<name>` as JSON. */
   artifactJson(name: string, value: unknown): Promise<void>;
@@ -67,6 +70,11 @@ export interface ExampleSpec {
   defaultMode: string;
   /** Keys `run_summary.json` is documented to contain at the end of a run. */
   summaryKeys: readonly string[];
+  /**
+   * Summary keys whose values depend on timing or the machine (e.g. seconds per iteration); they
+   * are left out when checking that re-running a saved params.json reproduces a run.
+   */
+  volatileKeys?: readonly string[];
   /** Figure names (without .html) the run writes. */
   figures: readonly string[];
   /** Runs the example; returns the final metrics merged into run_summary.json. */

@@ -1,5 +1,7 @@
 export * from './types.js';
 export * from './updater.js';
+export * from './bounding.js';
+export * from './hooks/index.js';
 export * from './neurons/index.js';
 export * from './synapses/index.js';
 export * from './connections/index.js';

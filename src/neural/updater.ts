@@ -8,12 +8,19 @@ import { tf } from '../core/tf.js';
 import { CinderArgumentError } from '../core/errors.js';
 import type { Parameter } from '../core/state.js';
 import type { ParameterName } from './types.js';
+import type { Bounding } from './bounding.js';
 
 /** Pending updates of one parameter. */
 export class Accumulator {
   private readonly pos: tf.Tensor[] = [];
   private readonly neg: tf.Tensor[] = [];
+  /**
+   * Weight dependence applied by {@link Updater.apply}: `P ← P + upper(P, Σpos) − lower(P, Σneg)`.
+   * `null` (default) gives `P ← P + (Σpos − Σneg)`. Not owned: dispose it yourself when done.
+   */
+  bounding: Bounding | null = null;
 
+  /** @param target the parameter the pending parts update */
   constructor(readonly target: Parameter) {}
 
   /** Adds a potentiation part and/or a depression part (each broadcastable to the parameter; kept until apply/clear). */
@@ -55,6 +62,7 @@ function sumAll(ts: tf.Tensor[]): tf.Tensor | null {
 /** The accumulators of one connection, one per updatable parameter. */
 export class Updater {
   private readonly accumulators = new Map<ParameterName, Accumulator>();
+  private readonly hooks = new Set<() => void>();
 
   /**
    * @param targets parameters that may be updated
@@ -81,20 +89,58 @@ export class Updater {
     this.accumulator(name).add(pos, neg);
   }
 
-  /** Applies every pending update (P ← P + Σpos − Σneg) and clears the accumulators. */
+  /** Names of the parameters this updater can change. */
+  get names(): ParameterName[] {
+    return [...this.accumulators.keys()];
+  }
+
+  /**
+   * Installs (or with `null` removes) the weight dependence of parameter `name`; returns `this`.
+   * The bounding is not owned by the updater.
+   */
+  bound(name: ParameterName, bounding: Bounding | null): this {
+    this.accumulator(name).bounding = bounding;
+    return this;
+  }
+
+  /**
+   * Registers `fn`, called after every {@link apply} that changed at least one parameter (after the
+   * `onApplied` callback of the owner): post-update hooks such as `Clamping` (run in registration order). Returns a function
+   * that unregisters it.
+   */
+  onUpdate(fn: () => void): () => void {
+    if (typeof fn !== 'function') throw new CinderArgumentError('fn', fn, 'a function');
+    this.hooks.add(fn);
+    return () => {
+      this.hooks.delete(fn);
+    };
+  }
+
+  /**
+   * Applies every pending update and clears the accumulators (always, also when a hook throws).
+   * Without bounding `P ← P + (Σpos − Σneg)` (a missing side counts as 0); with bounding
+   * `P ← P + (upper(P, Σpos) − lower(P, Σneg))`. Then the post-update hooks run.
+   */
   apply(): void {
-    for (const [name, acc] of this.accumulators) {
-      if (acc.empty) continue;
-      tf.tidy(() => {
-        const pos = acc.sumPos();
-        const neg = acc.sumNeg();
-        const p = acc.target.value;
-        const u = pos && neg ? tf.sub(pos, neg) : pos ? pos : tf.neg(neg!);
-        acc.target.assign(tf.add(p, u));
-      });
-      acc.clear();
-      this.onApplied(name);
+    let changed = false;
+    try {
+      for (const [name, acc] of this.accumulators) {
+        if (acc.empty) continue;
+        tf.tidy(() => {
+          const pos = acc.sumPos();
+          const neg = acc.sumNeg();
+          const p = acc.target.value;
+          const u = acc.bounding ? acc.bounding.bind(p, pos, neg) : pos && neg ? tf.sub(pos, neg) : pos ? pos : tf.neg(neg!);
+          acc.target.assign(tf.add(p, u));
+        });
+        acc.clear();
+        changed = true;
+        this.onApplied(name);
+      }
+    } finally {
+      this.clear();
     }
+    if (changed) for (const fn of this.hooks) fn();
   }
 
   /** Drops all pending updates without applying them. */

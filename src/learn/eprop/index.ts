@@ -1,1 +1,14 @@
-export {};
+export * from './surrogate.js';
+export * from './cell.js';
+export * from './record.js';
+export * from './recurrent.js';
+export * from './readout.js';
+export * from './forward-js.js';
+export * from './forward-tf.js';
+export * from './readout-pass.js';
+export * from './adjoint.js';
+export * from './gradients.js';
+export * from './eprop.js';
+export * from './evidence-task.js';
+export * from './fixture.js';
+export * from './evidence-training.js';

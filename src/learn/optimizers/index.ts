@@ -1,1 +1,3 @@
-export {};
+export * from './optimizer.js';
+export * from './adam.js';
+export * from './gradient-descent.js';

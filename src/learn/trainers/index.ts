@@ -1,1 +1,16 @@
-export {};
+/**
+ * Local learning rules (trainers) and the pieces for writing new ones: the {@link CellTrainer}
+ * base, the trace-monitor builder {@link PairTraces}, the sign split {@link splitBySign}, the receptive
+ * contraction {@link ReceptiveContraction} and reward {@link Modulation}.
+ * @module
+ */
+export * from '../trainer-cell.js';
+export * from '../trainer.js';
+export * from '../trainer-scalars.js';
+export * from '../trainer-sign.js';
+export * from '../trainer-contraction.js';
+export * from '../trainer-traces.js';
+export * from '../trainer-modulation.js';
+export * from './stdp.js';
+export * from './mstdp.js';
+export * from './mstdpet.js';

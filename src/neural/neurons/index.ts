@@ -1,1 +1,13 @@
-export {};
+export * from './adaptation.js';
+export * from './neuron-group.js';
+export * from './linear-membrane.js';
+export * from './lif.js';
+export * from './alif.js';
+export * from './glif2.js';
+export * from './quadratic-membrane.js';
+export * from './exponential-membrane.js';
+export * from './qif.js';
+export * from './eif.js';
+export * from './adaptive-current.js';
+export * from './izhikevich.js';
+export * from './adex.js';

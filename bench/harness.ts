@@ -1,0 +1,49 @@
+/**
+ * Shared helpers for benchmarks: timing with warm-up, and one JSON line per result on stdout.
+ */
+import { tf } from '../src/core/tf.js';
+import { backendInfo } from '../src/core/backend.js';
+
+/** One benchmark result line. */
+export type BenchLine = Record<string, unknown> & { case: string };
+
+/** Prints a result as one JSON line (backend added). */
+export function emit(line: BenchLine): void {
+  const b = backendInfo();
+  console.log(JSON.stringify({ ...line, backend: b?.name ?? tf.getBackend() }));
+}
+
+/**
+ * Times `steps` calls of `step` after `warmup` calls; each call is wrapped in tf.tidy. Forces the
+ * queue to complete at the end by reading one value (the only sync), so the time covers the work.
+ * Returns ms per step (median of `repeats` runs) and the tensor count drift.
+ */
+export async function timeSteps(
+  step: (i: number) => tf.Tensor | void,
+  opts: { steps: number; warmup?: number; repeats?: number; sync?: () => tf.Tensor },
+): Promise<{ msPerStep: number; runs: number[]; tensorDrift: number }> {
+  const warm = opts.warmup ?? Math.min(50, opts.steps);
+  for (let i = 0; i < warm; i++) tf.tidy(() => { step(i); });
+  await flush(opts.sync);
+  const runs: number[] = [];
+  const n0 = tf.memory().numTensors;
+  for (let r = 0; r < (opts.repeats ?? 3); r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < opts.steps; i++) tf.tidy(() => { step(i); });
+    await flush(opts.sync);
+    runs.push((performance.now() - t0) / opts.steps);
+  }
+  runs.sort((a, b) => a - b);
+  return { msPerStep: runs[Math.floor(runs.length / 2)]!, runs, tensorDrift: tf.memory().numTensors - n0 };
+}
+
+async function flush(sync?: () => tf.Tensor): Promise<void> {
+  if (!sync) return;
+  const t = sync();
+  await t.data();
+}
+
+/** Rounds to 4 significant digits for printing. */
+export function sig(x: number): number {
+  return Number(x.toPrecision(4));
+}

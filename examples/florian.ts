@@ -1,0 +1,217 @@
+/**
+ * `cinder florian`: Inferno's reproduction of Florian (2007), one synapse trained by STDP, MSTDP and
+ * MSTDPET on fixed spike trains (presynaptic spikes at 10, 85, 115, 135 ms, postsynaptic at 15, 75,
+ * 110, 140 ms, reward +1 up to 100 ms and −1 after; 200 steps of 1 ms). Each trainer has its own copy
+ * of `Serial(LinearDirect([1]), ExactNeuron([1]))` with a delta synapse and initial weight 0.2; the
+ * neuron's spikes are forced to the postsynaptic train.
+ *
+ * Per step: layer forward (traces fold), trainer step (MSTDPET folds its eligibility from the same
+ * step's traces), `connection.update()`, record the weight.
+ */
+import type { ExampleSpec, RunContext } from '../src/cli/example.js';
+import { tf } from '../src/core/tf.js';
+import { LinearDirect } from '../src/neural/connections/index.js';
+import { DeltaCurrent } from '../src/neural/synapses/index.js';
+import { Serial } from '../src/neural/layers/index.js';
+import type { NeuronInput } from '../src/neural/types.js';
+import { ExactNeuron, type ExactNeuronStepOptions } from '../src/extra/index.js';
+import { MSTDP, MSTDPET, STDP } from '../src/learn/trainers/index.js';
+import { panelFigure, type Figure, type Trace } from '../src/viz/index.js';
+
+/** Settings of {@link runFlorian} (defaults: Inferno's demo). */
+export interface FlorianSettings {
+  /** Number of 1 ms steps (default 200). */
+  steps?: number;
+  /** Presynaptic spike times (ms, 1-based steps). */
+  preTimes?: readonly number[];
+  /** Postsynaptic spike times (ms). */
+  postTimes?: readonly number[];
+  /** Reward switches from +1 to −1 after this time (ms; default 100). */
+  rewardSwitch?: number;
+  /** Learning rate applied on postsynaptic spikes (default 0.2). */
+  lrPost?: number;
+  /** Learning rate applied on presynaptic spikes (default −0.2). */
+  lrPre?: number;
+  /** Trace time constant, pre and post (ms; default 20). */
+  tcTrace?: number;
+  /** Eligibility time constant (ms; default 25). */
+  tcEligibility?: number;
+  /** Initial weight (default 0.2). */
+  weightInit?: number;
+}
+
+/** The recorded series: index 0 = before the first step, index t = after step t. */
+export interface FlorianResult {
+  stdp: number[];
+  mstdp: number[];
+  mstdpet: number[];
+  /** Presynaptic trace x_pre(t) (amplitude |lrPost|); index 0 = 0. */
+  trace_pre: number[];
+  /** Postsynaptic trace x_post(t) (amplitude |lrPre|). */
+  trace_post: number[];
+  /** Net eligibility z_post(t) − z_pre(t) of the MSTDPET synapse. */
+  eligibility: number[];
+  /** Reward M(t) (index 0: 0). */
+  reward: number[];
+  /** Presynaptic spikes per step (index 0: 0). */
+  pre: number[];
+  /** Postsynaptic spikes per step (index 0: 0). */
+  post: number[];
+}
+
+/** ExactNeuron whose spikes for the next step are set beforehand (Inferno's `override`). */
+class ForcedExactNeuron extends ExactNeuron {
+  /** Spikes the next `forward` emits (not owned). */
+  next: tf.Tensor | null = null;
+
+  override forward(input: tf.Tensor | NeuronInput, options: ExactNeuronStepOptions = {}): tf.Tensor {
+    return super.forward(input, this.next ? { ...options, override: this.next } : options);
+  }
+}
+
+function buildLayer(weight: number): Serial<LinearDirect, ForcedExactNeuron> {
+  const conn = new LinearDirect([1], 1, { synapse: DeltaCurrent.factory(), weightInit: (s) => tf.fill(s as number[], weight) });
+  const neuron = new ForcedExactNeuron([1], 1, { restV: -60, threshV: -50 });
+  return new Serial(conn, neuron);
+}
+
+/** Runs the three trainers on the demo's spike trains and returns every recorded series. */
+export function runFlorian(settings: FlorianSettings = {}): FlorianResult {
+  const steps = settings.steps ?? 200;
+  const preTimes = new Set(settings.preTimes ?? [10, 85, 115, 135]);
+  const postTimes = new Set(settings.postTimes ?? [15, 75, 110, 140]);
+  const rewardSwitch = settings.rewardSwitch ?? 100;
+  const w0 = settings.weightInit ?? 0.2;
+  const hyper = { lrPost: settings.lrPost ?? 0.2, lrPre: settings.lrPre ?? -0.2, tcPost: settings.tcTrace ?? 20, tcPre: settings.tcTrace ?? 20 };
+
+  const layers = { stdp: buildLayer(w0), mstdp: buildLayer(w0), mstdpet: buildLayer(w0) };
+  const cells = { stdp: layers.stdp.cell('connection', 'neuron'), mstdp: layers.mstdp.cell('connection', 'neuron'), mstdpet: layers.mstdpet.cell('connection', 'neuron') };
+  const stdp = new STDP(hyper);
+  const mstdp = new MSTDP(hyper);
+  const mstdpet = new MSTDPET({ ...hyper, tcEligibility: settings.tcEligibility ?? 25 });
+  stdp.register(cells.stdp);
+  mstdp.register(cells.mstdp);
+  mstdpet.register(cells.mstdpet);
+
+  const spike = tf.keep(tf.ones([1, 1]));
+  const silent = tf.keep(tf.zeros([1, 1]));
+  // weights, traces and eligibility are kept on the device per step and downloaded once at the end
+  const record: tf.Tensor[] = [];
+  const weightOf = (l: Serial<LinearDirect, ForcedExactNeuron>) => l.connection.weight;
+  const out: FlorianResult = { stdp: [], mstdp: [], mstdpet: [], trace_pre: [0], trace_post: [0], eligibility: [0], reward: [0], pre: [0], post: [0] };
+  record.push(tf.tidy(() => tf.concat([weightOf(layers.stdp), weightOf(layers.mstdp), weightOf(layers.mstdpet), tf.zeros([3])])));
+  for (let t = 1; t <= steps; t++) {
+    const pre = preTimes.has(t) ? spike : silent;
+    const post = postTimes.has(t) ? spike : silent;
+    const reward = t <= rewardSwitch ? 1 : -1;
+    tf.tidy(() => {
+      for (const l of Object.values(layers)) {
+        l.neuron.next = post;
+        l.forward(pre);
+      }
+    });
+    stdp.step();
+    mstdp.step(reward);
+    mstdpet.step(reward);
+    for (const l of Object.values(layers)) l.connection.update();
+    const et = mstdpet.traces(cells.mstdpet);
+    record.push(
+      tf.tidy(() =>
+        tf.concat([
+          weightOf(layers.stdp),
+          weightOf(layers.mstdp),
+          weightOf(layers.mstdpet),
+          tf.reshape(et.pair.tracePre.latest, [1]),
+          tf.reshape(et.pair.tracePost.latest, [1]),
+          tf.reshape(tf.sub(et.post.latest, et.pre.latest), [1]),
+        ]),
+      ),
+    );
+    out.reward.push(reward);
+    out.pre.push(preTimes.has(t) ? 1 : 0);
+    out.post.push(postTimes.has(t) ? 1 : 0);
+  }
+  const all = tf.stack(record);
+  const data = all.dataSync() as Float32Array;
+  all.dispose();
+  for (const r of record) r.dispose();
+  for (let t = 0; t <= steps; t++) {
+    const row = data.subarray(t * 6, t * 6 + 6);
+    out.stdp.push(row[0]!);
+    out.mstdp.push(row[1]!);
+    out.mstdpet.push(row[2]!);
+    if (t > 0) {
+      out.trace_pre.push(row[3]!);
+      out.trace_post.push(row[4]!);
+      out.eligibility.push(row[5]!);
+    }
+  }
+  spike.dispose();
+  silent.dispose();
+  for (const tr of [stdp, mstdp, mstdpet]) tr.dispose();
+  for (const l of Object.values(layers)) l.dispose();
+  return out;
+}
+
+/** The 8-panel figure of Inferno's demo: spikes, traces, reward, eligibility and the three weights. */
+export function florianFigure(r: FlorianResult): Figure {
+  const time = r.stdp.map((_, t) => t);
+  const spikes = (s: number[], color: string): Trace => {
+    const ts = time.filter((t) => s[t] === 1);
+    return { type: 'scatter', mode: 'markers', x: ts, y: ts.map(() => 1), marker: { symbol: 'line-ns-open', size: 18, color }, showlegend: false };
+  };
+  const line = (y: number[], name: string, color: string, shape = 'linear'): Trace => ({ type: 'scatter', mode: 'lines', x: time, y, name, line: { color, shape } });
+  return panelFigure(
+    'Florian (2007): STDP, MSTDP and MSTDPET on one synapse',
+    [
+      { title: 'presynaptic spikes', traces: [spikes(r.pre, '#1f77b4')], yaxis: { showticklabels: false, range: [0, 2] } },
+      { title: 'postsynaptic spikes', traces: [spikes(r.post, '#d62728')], yaxis: { showticklabels: false, range: [0, 2] } },
+      { title: 'traces', traces: [line(r.trace_pre, 'x_pre', '#1f77b4'), line(r.trace_post, 'x_post', '#d62728')] },
+      { title: 'reward', traces: [line(r.reward, 'M', '#2ca02c', 'hv')] },
+      { title: 'eligibility z_post − z_pre', traces: [line(r.eligibility, 'z', '#9467bd')] },
+      { title: 'weight (STDP)', traces: [line(r.stdp, 'STDP', '#ff7f0e')] },
+      { title: 'weight (MSTDP)', traces: [line(r.mstdp, 'MSTDP', '#8c564b')] },
+      { title: 'weight (MSTDPET)', traces: [line(r.mstdpet, 'MSTDPET', '#e377c2')], xTitle: 'time (ms)' },
+    ],
+    { height: 1200 },
+  );
+}
+
+/** The `florian` example. */
+export const florianExample: ExampleSpec = {
+  name: 'florian',
+  description: "Florian (2007) STDP / MSTDP / MSTDPET on one synapse, as in Inferno's demo",
+  options: [
+    { name: 'steps', type: 'int', description: 'number of 1 ms steps', default: 200, min: 1 },
+    { name: 'lrPost', type: 'float', description: 'learning rate on postsynaptic spikes', default: 0.2 },
+    { name: 'lrPre', type: 'float', description: 'learning rate on presynaptic spikes', default: -0.2 },
+    { name: 'tcTrace', type: 'float', description: 'trace time constant (ms)', default: 20, min: 1e-9 },
+    { name: 'tcEligibility', type: 'float', description: 'eligibility time constant (ms)', default: 25, min: 1e-9 },
+    { name: 'weightInit', type: 'float', description: 'initial weight', default: 0.2 },
+  ],
+  presets: { tiny: {}, full: {} },
+  defaultMode: 'full',
+  summaryKeys: ['final_weight_stdp', 'final_weight_mstdp', 'final_weight_mstdpet', 'steps', 'seconds'],
+  figures: ['florian'],
+  async run(ctx: RunContext): Promise<Record<string, unknown>> {
+    const p = ctx.params;
+    const t0 = performance.now();
+    const r = runFlorian({
+      steps: Number(p.steps ?? 200),
+      lrPost: Number(p.lrPost ?? 0.2),
+      lrPre: Number(p.lrPre ?? -0.2),
+      tcTrace: Number(p.tcTrace ?? 20),
+      tcEligibility: Number(p.tcEligibility ?? 25),
+      weightInit: Number(p.weightInit ?? 0.2),
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const n = r.stdp.length - 1;
+    ctx.log(`final weights after ${n} steps: STDP ${r.stdp[n]!.toFixed(7)}, MSTDP ${r.mstdp[n]!.toFixed(7)}, MSTDPET ${r.mstdpet[n]!.toFixed(7)}`);
+    const { pre: _pre, post: _post, ...series } = r;
+    await ctx.artifactJson('trajectories.json', series);
+    await ctx.figure('florian', florianFigure(r));
+    const summary = { final_weight_stdp: r.stdp[n], final_weight_mstdp: r.mstdp[n], final_weight_mstdpet: r.mstdpet[n], steps: n, seconds };
+    await ctx.checkpoint(summary);
+    return summary;
+  },
+};

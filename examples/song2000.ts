@@ -1,0 +1,130 @@
+/**
+ * `cinder song2000`: Song, Miller & Abbott (2000) as in Brian2's example — 1000 Poisson inputs at
+ * 15 Hz onto one conductance-based LIF neuron with additive STDP (dt 0.1 ms). Competitive STDP
+ * drives the initially uniform weights to a bimodal distribution (most weights near 0 or gmax)
+ * while the postsynaptic rate settles.
+ *
+ * Built from Cinder modules (see `song2000/network.ts`); the inputs are generated one chunk of
+ * steps at a time by a {@link HomogeneousPoissonEncoder} and uploaded once per step.
+ */
+import type { ExampleSpec, RunContext } from '../src/cli/example.js';
+import { tf } from '../src/core/tf.js';
+import { Rng } from '../src/core/random.js';
+import { HomogeneousPoissonEncoder } from '../src/neural/encoders/index.js';
+import { songParams } from './song2000/params.js';
+import { SongNetwork } from './song2000/network.js';
+import { ChunkedSpikes } from './song2000/input.js';
+import { rateOverTime, weightHistogram, weightsByIndex } from './song2000/figures.js';
+
+/** Fractions of weights below 0.1·gmax and above 0.9·gmax. */
+export function weightExtremes(w: ArrayLike<number>, gmax: number): { low: number; high: number; bimodal: number } {
+  let low = 0;
+  let high = 0;
+  for (let i = 0; i < w.length; i++) {
+    if (w[i]! < 0.1 * gmax) low++;
+    else if (w[i]! > 0.9 * gmax) high++;
+  }
+  return { low: low / w.length, high: high / w.length, bimodal: (low + high) / w.length };
+}
+
+/** The `song2000` example. */
+export const song2000Example: ExampleSpec = {
+  name: 'song2000',
+  description: 'Song, Miller & Abbott 2000: 1000 Poisson inputs → 1 conductance LIF, additive STDP → bimodal weights',
+  options: [
+    { name: 'seconds', type: 'float', description: 'simulated time (s)', default: 100, min: 0.001 },
+    { name: 'inputs', type: 'int', description: 'number of Poisson inputs', default: 1000, min: 1 },
+    { name: 'rate', type: 'float', description: 'input rate (Hz)', default: 15, min: 0.001 },
+    { name: 'binSeconds', type: 'float', description: 'bin of the postsynaptic rate curve (s)', default: 1, min: 0.001 },
+    { name: 'chunk', type: 'int', description: 'input steps generated per encoder call', default: 10000, min: 1 },
+    { name: 'learn', type: 'bool', description: 'STDP on', default: true },
+  ],
+  presets: {
+    tiny: { seconds: 0.2, binSeconds: 0.05, chunk: 1000 },
+    fast: { seconds: 10, binSeconds: 0.5 },
+    full: {},
+  },
+  defaultMode: 'full',
+  summaryKeys: [
+    'bimodal_fraction', 'low_fraction', 'high_fraction', 'post_rate_hz', 'final_post_rate_hz', 'simulated_seconds',
+    'steps', 'wall_seconds', 'ms_per_simulated_second', 'ms_per_step', 'brian2_cython_ms_per_simulated_second',
+  ],
+  figures: ['weight-histogram', 'weights-by-index', 'post-rate'],
+  async run(ctx: RunContext): Promise<Record<string, unknown>> {
+    const q = ctx.params;
+    const p = songParams({ nInputs: Number(q.inputs), rate: Number(q.rate) });
+    const stepsPerSecond = Math.round(1000 / p.dt);
+    const totalSteps = Math.max(1, Math.round(Number(q.seconds) * stepsPerSecond));
+    const binSteps = Math.max(1, Math.min(totalSteps, Math.round(Number(q.binSeconds) * stepsPerSecond)));
+    const nBins = Math.ceil(totalSteps / binSteps);
+    const rng = new Rng(ctx.seed);
+    const net = new SongNetwork(p, rng.fork(), Boolean(q.learn));
+    const before = net.weights();
+    const encoder = new HomogeneousPoissonEncoder({ steps: Math.min(Number(q.chunk), totalSteps), dt: p.dt, frequency: p.rate, rng: rng.fork() });
+    const ones = tf.ones([1, p.nInputs]);
+    const input = new ChunkedSpikes(encoder, ones);
+    const count = tf.tidy(() => tf.variable(tf.zeros([1, 1]), false));
+    ctx.log(`${p.nInputs} inputs at ${p.rate} Hz, ${Number(q.seconds)} s simulated (${totalSteps} steps of ${p.dt} ms), STDP ${q.learn ? 'on' : 'off'}`);
+    const rates: number[] = [];
+    const progress = ctx.progress(nBins, 'bins');
+    let done = 0;
+    let wallMs = 0;
+    const summary = (): Record<string, unknown> => {
+      const w = net.weights();
+      const ext = weightExtremes(w, p.gmax);
+      const simulated = (done * p.dt) / 1000;
+      const spikes = rates.reduce((s, r, i) => s + r * binLength(i), 0);
+      const lastBins = rates.slice(-Math.max(1, Math.floor(rates.length / 10)));
+      return {
+        bimodal_fraction: ext.bimodal,
+        low_fraction: ext.low,
+        high_fraction: ext.high,
+        mean_weight_over_gmax: w.reduce((s, x) => s + x, 0) / w.length / p.gmax,
+        post_rate_hz: simulated > 0 ? spikes / simulated : 0,
+        final_post_rate_hz: lastBins.reduce((s, r) => s + r, 0) / Math.max(1, lastBins.length),
+        simulated_seconds: simulated,
+        steps: done,
+        wall_seconds: wallMs / 1000,
+        ms_per_simulated_second: simulated > 0 ? wallMs / simulated : null,
+        ms_per_step: done > 0 ? wallMs / done : null,
+        brian2_cython_ms_per_simulated_second: 770,
+      };
+    };
+    const binLength = (i: number) => (Math.min(totalSteps, (i + 1) * binSteps) - i * binSteps) * p.dt / 1000;
+    try {
+      for (let b = 0; b < nBins && !ctx.signal.aborted; b++) {
+        const n = Math.min(binSteps, totalSteps - done);
+        const t0 = performance.now();
+        for (let k = 0; k < n; k++) {
+          tf.tidy(() => {
+            const post = net.step(input.next());
+            count.assign(tf.add(count, post));
+          });
+        }
+        const spikes = (await count.data())[0]!;
+        wallMs += performance.now() - t0;
+        tf.tidy(() => count.assign(tf.zerosLike(count)));
+        done += n;
+        rates.push(spikes / ((n * p.dt) / 1000));
+        progress.tick(1, `rate ${rates[rates.length - 1]!.toFixed(1)} Hz`);
+        if ((b + 1) % 10 === 0) await ctx.checkpoint(summary());
+      }
+      progress.done();
+      const after = net.weights();
+      const s = summary();
+      ctx.log(`bimodal fraction ${(s.bimodal_fraction as number).toFixed(3)} (low ${(s.low_fraction as number).toFixed(3)}, high ${(s.high_fraction as number).toFixed(3)}), post rate ${(s.post_rate_hz as number).toFixed(2)} Hz, ${(s.ms_per_simulated_second as number).toFixed(0)} ms per simulated second`);
+      await ctx.figure('weight-histogram', weightHistogram(before, after, p.gmax));
+      await ctx.figure('weights-by-index', weightsByIndex(before, after, p.gmax));
+      await ctx.figure('post-rate', rateOverTime(binSteps * p.dt / 1000, rates));
+      await ctx.artifactNpy('weights_before', before, [before.length]);
+      await ctx.artifactNpy('weights_after', after, [after.length]);
+      await ctx.artifactNpy('post_rate', Float32Array.from(rates), [rates.length]);
+      await ctx.checkpoint(s);
+      return s;
+    } finally {
+      count.dispose();
+      ones.dispose();
+      net.dispose();
+    }
+  },
+};

@@ -1,0 +1,37 @@
+/**
+ * Figures of `cinder song2000`.
+ * @module
+ */
+import { beforeAfterHistogram } from '../../src/viz/histogram.js';
+import { panelFigure } from '../../src/viz/panels.js';
+import { timeSeriesFigure } from '../../src/viz/traces.js';
+import type { Figure } from '../../src/viz/figure.js';
+
+/** Histogram of the weights (in units of gmax) before and after the run. */
+export function weightHistogram(before: ArrayLike<number>, after: ArrayLike<number>, gmax: number): Figure {
+  const scale = (a: ArrayLike<number>) => Float64Array.from(a, (w) => w / gmax);
+  return beforeAfterHistogram('Weight distribution (w / gmax)', scale(before), scale(after), { bins: 40, range: [0, 1], xTitle: 'w / gmax' });
+}
+
+/** Weights (w / gmax) by input index, before and after. */
+export function weightsByIndex(before: ArrayLike<number>, after: ArrayLike<number>, gmax: number): Figure {
+  const idx = Array.from({ length: after.length }, (_, i) => i);
+  const y = (a: ArrayLike<number>) => Array.from(a, (w) => w / gmax);
+  return panelFigure('Weights by input index', [
+    {
+      title: 'w / gmax',
+      xTitle: 'input index',
+      yTitle: 'w / gmax',
+      traces: [
+        { type: 'scattergl', mode: 'markers', name: 'before', x: idx, y: y(before), marker: { size: 3, opacity: 0.4 } },
+        { type: 'scattergl', mode: 'markers', name: 'after', x: idx, y: y(after), marker: { size: 3 } },
+      ],
+    },
+  ]);
+}
+
+/** Postsynaptic firing rate per time bin. */
+export function rateOverTime(binSeconds: number, rates: ArrayLike<number>): Figure {
+  const t = Float64Array.from({ length: rates.length }, (_, i) => (i + 1) * binSeconds);
+  return timeSeriesFigure('Postsynaptic rate', t, [{ series: [{ name: 'rate (Hz)', values: rates }], yTitle: 'rate (Hz)' }], { xTitle: 'time (s)' });
+}

@@ -1,0 +1,320 @@
+/**
+ * The `cinder` command: `cinder list`, `cinder <example> [flags]`, `cinder <example> --help`.
+ *
+ * Exit codes: 0 completed, 1 the example failed, 2 bad usage or values (nothing is written),
+ * 130 interrupted by SIGINT, 143 interrupted by SIGTERM.
+ * @module
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { BACKEND_NAMES, initBackend, type BackendInfo } from '../core/backend.js';
+import { CinderArgumentError } from '../core/errors.js';
+import type { ExampleSpec, OptionSpec, Params } from './example.js';
+import { checkExampleSpec, describePresets, expectedText, flagOf, parseOptionText, resolveParams } from './options.js';
+import { packageInfo } from './package-info.js';
+import { detectProgressMode, Terminal, type TextSink } from './progress.js';
+import { startRun, type Run, type RunOutcome } from './runner.js';
+
+/** Exit codes of the `cinder` command. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, sigint: 130, sigterm: 143 } as const;
+
+/** Streams and environment of one CLI invocation (tests substitute their own). */
+export interface CliOptions {
+  /** Examples offered (default: the registry). */
+  examples?: readonly ExampleSpec[];
+  /** Standard output (default process.stdout). */
+  out?: TextSink;
+  /** Standard error (default process.stderr). */
+  err?: TextSink;
+  /** Whether stderr is a terminal (default `process.stderr.isTTY`). */
+  isTTY?: boolean;
+  /** Environment (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Install SIGINT/SIGTERM handlers for the run (default true). */
+  handleSignals?: boolean;
+  /** After the first signal, how long the example may take to stop before the process exits anyway, in ms (default 20 000). */
+  interruptGraceMs?: number;
+  /** Clock for default folder names (default `() => new Date()`). */
+  now?: () => Date;
+}
+
+/** Flags every example command has. */
+interface CommonFlags {
+  mode?: string;
+  out?: string;
+  seed?: number;
+  seeds?: number;
+  backend?: string;
+  params?: string;
+  quiet?: boolean;
+}
+
+/** A saved params.json as read back by `--params`. */
+export interface SavedRun {
+  /** Example name. */
+  example: string;
+  /** Preset name. */
+  mode: string;
+  /** First seed. */
+  seed: number;
+  /** Number of seeds. */
+  seeds: number;
+  /** Resolved parameters. */
+  params: Partial<Params>;
+  /** Backend that ran it. */
+  backend?: string;
+}
+
+/**
+ * Reads a params.json written by a run (for `--params FILE`).
+ * @throws CinderArgumentError when the file is missing, not JSON, or not a Cinder params file
+ */
+export function readSavedRun(path: string): SavedRun {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new CinderArgumentError('--params', path, `a readable JSON file (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+  }
+  const r = raw as Record<string, unknown>;
+  if (typeof r !== 'object' || r === null || typeof r.example !== 'string' || typeof r.params !== 'object' || r.params === null) {
+    throw new CinderArgumentError('--params', path, 'a params.json written by a cinder run (with "example" and "params")');
+  }
+  const int = (v: unknown, d: number): number => (typeof v === 'number' && Number.isInteger(v) ? v : d);
+  const backend = (r.backend as { name?: unknown } | undefined)?.name;
+  return {
+    example: r.example,
+    mode: typeof r.mode === 'string' ? r.mode : '',
+    seed: int(r.seed, 0),
+    seeds: int(r.seeds, 1),
+    params: r.params as Partial<Params>,
+    backend: typeof backend === 'string' ? backend : undefined,
+  };
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** Default run folder: `runs/<example>-YYYYMMDD-HHMMSS` (with `-2`, `-3`, … if taken). */
+export function defaultOutDir(example: string, now: Date, cwd = process.cwd()): string {
+  const stamp = `${now.getFullYear()}${pad2(now.getMonth() + 1)}${pad2(now.getDate())}-${pad2(now.getHours())}${pad2(now.getMinutes())}${pad2(now.getSeconds())}`;
+  const base = resolve(cwd, 'runs', `${example}-${stamp}`);
+  let dir = base;
+  for (let i = 2; existsSync(dir); i++) dir = `${base}-${i}`;
+  return dir;
+}
+
+function commanderParser(o: OptionSpec): (text: string) => number | string | boolean {
+  return (text: string) => {
+    try {
+      return parseOptionText(o, text);
+    } catch (err) {
+      throw new InvalidArgumentError(`expected ${expectedText(o)}.`);
+    }
+  };
+}
+
+function intParser(flag: string, min: number): (text: string) => number {
+  return (text: string) => {
+    const t = text.trim();
+    const v = /^[+-]?\d+$/.test(t) ? Number(t) : NaN;
+    if (!Number.isSafeInteger(v) || v < min) throw new InvalidArgumentError(`expected an integer >= ${min}.`);
+    return v;
+  };
+}
+
+function defaultText(o: OptionSpec): string {
+  return typeof o.default === 'string' ? JSON.stringify(o.default) : String(o.default);
+}
+
+function exampleCommand(program: Command, spec: ExampleSpec, handler: (spec: ExampleSpec, cmd: Command) => Promise<void>): Command {
+  const cmd = program
+    .command(spec.name)
+    .description(spec.description)
+    .addOption(new Option('--mode <preset>', `preset (${Object.keys(spec.presets).join(', ')}; default ${spec.defaultMode})`).argParser((t: string) => {
+      if (!spec.presets[t]) throw new InvalidArgumentError(`expected one of ${Object.keys(spec.presets).join(', ')}.`);
+      return t;
+    }))
+    .option('--out <dir>', 'run folder (default runs/<example>-<timestamp>)')
+    .option('--seed <n>', 'seed of the (first) run (default 0)', intParser('--seed', 0))
+    .option('--seeds <k>', 'run K consecutive seeds, one sub-folder each, plus a summary across seeds (default 1)', intParser('--seeds', 1))
+    .addOption(new Option('--backend <name>', `tfjs backend (${BACKEND_NAMES.join(', ')}; default CINDER_BACKEND or auto)`).argParser((t: string) => {
+      if (!(BACKEND_NAMES as readonly string[]).includes(t)) throw new InvalidArgumentError(`expected one of ${BACKEND_NAMES.join(', ')}.`);
+      return t;
+    }))
+    .option('--params <file>', "re-run with a saved run's params.json (flags given as well override it)")
+    .option('-q, --quiet', 'no terminal output (log.txt is still written)');
+  for (const o of spec.options) {
+    const flag = flagOf(o);
+    const desc = `${o.description} (${o.type}${o.choices ? `: ${o.choices.join(', ')}` : ''}; default ${defaultText(o)})`;
+    if (o.type === 'bool') {
+      cmd.addOption(new Option(`${flag} [bool]`, desc).argParser(commanderParser(o)));
+      cmd.addOption(new Option(`--no-${flag.slice(2)}`, `set ${flag} to false`));
+    } else {
+      cmd.addOption(new Option(`${flag} <value>`, desc).argParser(commanderParser(o)));
+    }
+  }
+  cmd.addHelpText('after', [
+    '',
+    'Presets (--mode):',
+    ...describePresets(spec).map((l) => `  ${l}`),
+    '',
+    'Parameters are resolved as: defaults < preset < --params file < flags.',
+    `The run folder gets params.json, run_summary.json (keys: ${spec.summaryKeys.join(', ')}),`,
+    `log.txt, figures/ (${spec.figures.join(', ')}) and artifacts/.`,
+  ].join('\n'));
+  cmd.action(async (_opts: unknown, c: Command) => handler(spec, c));
+  return cmd;
+}
+
+/** Example flag values given on the command line, keyed by option name. */
+function exampleFlags(spec: ExampleSpec, cmd: Command): Partial<Params> {
+  const opts = cmd.opts() as Record<string, unknown>;
+  const out: Partial<Params> = {};
+  for (const o of spec.options) {
+    const key = new Option(`${flagOf(o)} <v>`).attributeName();
+    const src = cmd.getOptionValueSource(key);
+    if (src === 'cli' && opts[key] !== undefined) out[o.name] = opts[key] as number | string | boolean;
+  }
+  return out;
+}
+
+class UsageError extends Error {}
+
+/**
+ * Runs the `cinder` command with the given arguments (without `node` and the script) and returns
+ * the exit code. Never calls `process.exit` itself, except on a second SIGINT/SIGTERM or when the
+ * example ignores the first one for longer than the grace period.
+ */
+export async function runCli(args: readonly string[], options: CliOptions = {}): Promise<number> {
+  const examples = options.examples ?? (await import('./registry.js')).EXAMPLES;
+  const out = options.out ?? process.stdout;
+  const err = options.err ?? process.stderr;
+  const env = options.env ?? process.env;
+  const pkg = packageInfo();
+  for (const e of examples) checkExampleSpec(e);
+  let exitCode: number = EXIT.ok;
+
+  const program = new Command('cinder')
+    .description('Run Cinder examples; each run writes a folder with params, metrics, figures and artifacts.')
+    .version(pkg.version, '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void out.write(s), writeErr: (s) => void err.write(s) })
+    .showHelpAfterError('(add --help for the options)')
+    .addHelpText('after', '\nRun `cinder list` for the examples, `cinder <example> --help` for their options.');
+
+  program
+    .command('list')
+    .description('list the examples with a one-line description')
+    .action(() => {
+      const w = Math.max(...examples.map((e) => e.name.length), 4);
+      for (const e of examples) out.write(`${e.name.padEnd(w)}  ${e.description}\n`);
+    });
+
+  const handler = async (spec: ExampleSpec, cmd: Command): Promise<void> => {
+    const common = cmd.opts() as CommonFlags;
+    const quiet = common.quiet === true;
+    const terminal = new Terminal({ mode: detectProgressMode(quiet, { isTTY: options.isTTY ?? process.stderr.isTTY }, env), out, err });
+    let plan: { params: Params; mode: string; seed: number; seeds: number; outDir: string; backendRequest?: string };
+    try {
+      const saved = common.params !== undefined ? readSavedRun(resolve(common.params)) : undefined;
+      if (saved && saved.example !== spec.name) throw new CinderArgumentError('--params', common.params, `a params.json of ${spec.name} (this one is for ${saved.example})`);
+      const mode = common.mode ?? (saved && spec.presets[saved.mode] ? saved.mode : spec.defaultMode);
+      const params = resolveParams(spec, { mode, saved: saved?.params, modeExplicit: common.mode !== undefined, flags: exampleFlags(spec, cmd) });
+      const outDir = common.out !== undefined ? resolve(common.out) : defaultOutDir(spec.name, (options.now ?? (() => new Date()))());
+      if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new CinderArgumentError('--out', outDir, 'a new or empty folder (it holds files already)');
+      plan = { params, mode, seed: common.seed ?? saved?.seed ?? 0, seeds: common.seeds ?? saved?.seeds ?? 1, outDir, backendRequest: common.backend ?? saved?.backend };
+    } catch (e) {
+      if (e instanceof CinderArgumentError) throw new UsageError(`cinder ${spec.name}: ${e.message}`);
+      throw e;
+    }
+    let backend: BackendInfo;
+    try {
+      backend = await initBackend({ backend: plan.backendRequest });
+    } catch (e) {
+      throw new UsageError(`cinder ${spec.name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    exitCode = await executeRun(spec, plan, backend, quiet, terminal, args, options);
+  };
+  for (const e of examples) exampleCommand(program, e, handler);
+
+  if (args.length === 0) {
+    err.write(program.helpInformation());
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (['commander.helpDisplayed', 'commander.version'].includes(e.code)) return EXIT.ok;
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (e instanceof UsageError) {
+      err.write(`${e.message}\n(add --help for the options)\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  return exitCode;
+}
+
+async function executeRun(
+  spec: ExampleSpec,
+  plan: { params: Params; mode: string; seed: number; seeds: number; outDir: string; backendRequest?: string },
+  backend: BackendInfo,
+  quiet: boolean,
+  terminal: Terminal,
+  args: readonly string[],
+  options: CliOptions,
+): Promise<number> {
+  const controller = new AbortController();
+  let firstSignal: NodeJS.Signals | null = null;
+  let run: Run | null = null;
+  const codeOf = (s: NodeJS.Signals | null): number => (s === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint);
+  const forceExit = (): void => {
+    run?.finishNow('interrupted');
+    process.exit(codeOf(firstSignal));
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (firstSignal === null) {
+      firstSignal = sig;
+      terminal.error(`\n${sig}: stopping at the next checkpoint (send it again to stop at once)`);
+      controller.abort(sig);
+      const t = setTimeout(() => {
+        terminal.error(`the example did not stop within ${(options.interruptGraceMs ?? 20_000) / 1000} s; exiting`);
+        forceExit();
+      }, options.interruptGraceMs ?? 20_000);
+      t.unref();
+    } else {
+      forceExit();
+    }
+  };
+  const handle = options.handleSignals ?? true;
+  if (handle) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  let outcome: RunOutcome;
+  try {
+    run = startRun({
+      spec, params: plan.params, mode: plan.mode, seed: plan.seed, seeds: plan.seeds, outDir: plan.outDir, backend,
+      backendRequest: plan.backendRequest ?? 'auto', quiet, signal: controller.signal, terminal, command: ['cinder', ...args],
+    });
+    outcome = await run.done;
+  } finally {
+    if (handle) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+  if (outcome.status === 'failed') {
+    const e = outcome.error;
+    terminal.error(`cinder ${spec.name} failed: ${e instanceof Error ? e.message : String(e)} (see ${outcome.outDir}/log.txt)`);
+    return EXIT.failed;
+  }
+  terminal.log(`${outcome.status}: ${outcome.outDir}`);
+  if (outcome.status === 'interrupted') return codeOf(firstSignal);
+  return EXIT.ok;
+}

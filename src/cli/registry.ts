@@ -1,0 +1,16 @@
+/**
+ * The examples the `cinder` command knows. Each lives in the top-level `examples/` folder and
+ * exports an {@link ExampleSpec}.
+ * @module
+ */
+import type { ExampleSpec } from './example.js';
+import { epropEvidenceExample } from '../../examples/eprop-evidence.js';
+import { lifDemoExample } from '../../examples/lif-demo.js';
+
+/** All registered examples, in the order `cinder list` shows them. */
+export const EXAMPLES: readonly ExampleSpec[] = [lifDemoExample, epropEvidenceExample];
+
+/** The example named `name`, or undefined. */
+export function findExample(name: string, examples: readonly ExampleSpec[] = EXAMPLES): ExampleSpec | undefined {
+  return examples.find((e) => e.name === name);
+}

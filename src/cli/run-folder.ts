@@ -1,0 +1,239 @@
+/**
+ * The run folder of one example run and the {@link RunContext} an example writes through:
+ *
+ * ```
+ * <out>/params.json        resolved configuration, backend, package version, start time
+ * <out>/run_summary.json   status + the example's metrics (updated at checkpoints)
+ * <out>/log.txt            timestamped log lines
+ * <out>/figures/*.html     plotly figures (+ plotly.min.js, figures.json manifest)
+ * <out>/artifacts/         weights and recordings (.npy/.npz, tfjs weights, JSON)
+ * ```
+ *
+ * Every JSON and binary file is written atomically; `run_summary.json` exists (status `running`)
+ * from the start, so an interrupted run always leaves valid files.
+ * @module
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { BackendInfo } from '../core/backend.js';
+import { CinderArgumentError } from '../core/errors.js';
+import type { Figure } from '../viz/figure.js';
+import { writeFigureHtml } from '../viz/html.js';
+import { writeFileAtomic, writeJsonAtomic, writeJsonAtomicSync } from './atomic.js';
+import type { Params, Progress, RunContext } from './example.js';
+import { encodeNpy, encodeNpz, type NpyArray, type NpyEntry } from './npy.js';
+import type { Terminal } from './progress.js';
+
+/** Final state of a run, as written to `run_summary.json` under `status`. */
+export type RunStatus = 'running' | 'completed' | 'interrupted' | 'failed';
+
+/** Keys the run folder itself writes into `run_summary.json` (an example's keys of the same name are overwritten). */
+export const BOOKKEEPING_KEYS = ['status', 'example', 'seed', 'started_at', 'updated_at', 'finished_at', 'elapsed_s', 'checkpoints', 'error'] as const;
+
+/** What {@link RunFolder.create} needs. */
+export interface RunFolderInit {
+  /** Folder to create (resolved to an absolute path). */
+  outDir: string;
+  /** Example name (for the summary). */
+  example: string;
+  /** Resolved parameters. */
+  params: Params;
+  /** Seed of this run. */
+  seed: number;
+  /** Backend in use. */
+  backend: BackendInfo;
+  /** No terminal output. */
+  quiet: boolean;
+  /** Aborted on SIGINT/SIGTERM. */
+  signal: AbortSignal;
+  /** Terminal for log lines and progress. */
+  terminal: Terminal;
+  /** Content of params.json. */
+  paramsFile: Record<string, unknown>;
+  /** Clock (default `() => new Date()`). */
+  now?: () => Date;
+}
+
+/** One entry of `figures/figures.json`: what each figure should render. */
+export interface FigureManifestEntry {
+  /** Figure title. */
+  title: string;
+  /** Number of panels (axis pairs). */
+  panels: number;
+  /** Number of traces. */
+  traces: number;
+  /** File name under figures/. */
+  file: string;
+}
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+function checkFileName(kind: string, name: string): string {
+  if (typeof name !== 'string' || !NAME_RE.test(name) || name.includes('..')) {
+    throw new CinderArgumentError(`${kind} name`, name, 'letters, digits, ".", "_" and "-" (no slashes)');
+  }
+  return name;
+}
+
+/** A run folder and the {@link RunContext} of the example writing into it. */
+export class RunFolder implements RunContext {
+  readonly outDir: string;
+  readonly params: Params;
+  readonly seed: number;
+  readonly backend: BackendInfo;
+  readonly quiet: boolean;
+  readonly signal: AbortSignal;
+  /** Example name. */
+  readonly example: string;
+  private readonly terminal: Terminal;
+  private readonly now: () => Date;
+  private readonly startedAt: Date;
+  private metrics: Record<string, unknown> = {};
+  private status: RunStatus = 'running';
+  private errorText: string | undefined;
+  private checkpoints = 0;
+  private closed = false;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly figureManifest: Record<string, FigureManifestEntry> = {};
+
+  private constructor(init: RunFolderInit) {
+    this.outDir = resolve(init.outDir);
+    this.example = init.example;
+    this.params = Object.freeze({ ...init.params });
+    this.seed = init.seed;
+    this.backend = init.backend;
+    this.quiet = init.quiet;
+    this.signal = init.signal;
+    this.terminal = init.terminal;
+    this.now = init.now ?? (() => new Date());
+    this.startedAt = this.now();
+  }
+
+  /** Creates the folder with params.json, a `running` run_summary.json and log.txt. */
+  static async create(init: RunFolderInit): Promise<RunFolder> {
+    const f = new RunFolder(init);
+    mkdirSync(join(f.outDir, 'figures'), { recursive: true });
+    mkdirSync(join(f.outDir, 'artifacts'), { recursive: true });
+    await writeJsonAtomic(join(f.outDir, 'params.json'), { ...init.paramsFile, started_at: f.startedAt.toISOString() });
+    await writeJsonAtomic(join(f.outDir, 'run_summary.json'), f.summaryObject());
+    appendFileSync(join(f.outDir, 'log.txt'), '');
+    return f;
+  }
+
+  /** The metrics merged so far (checkpoints and final result). */
+  get summary(): Record<string, unknown> {
+    return { ...this.metrics };
+  }
+
+  /** Current status. */
+  get currentStatus(): RunStatus {
+    return this.status;
+  }
+
+  /** The content of run_summary.json now: bookkeeping keys first, then the metrics. */
+  summaryObject(): Record<string, unknown> {
+    const now = this.now();
+    const out: Record<string, unknown> = {
+      status: this.status,
+      example: this.example,
+      seed: this.seed,
+      started_at: this.startedAt.toISOString(),
+      updated_at: now.toISOString(),
+    };
+    if (this.status !== 'running') out.finished_at = now.toISOString();
+    out.elapsed_s = (now.getTime() - this.startedAt.getTime()) / 1000;
+    out.checkpoints = this.checkpoints;
+    if (this.errorText !== undefined) out.error = this.errorText;
+    for (const [k, v] of Object.entries(this.metrics)) if (!(BOOKKEEPING_KEYS as readonly string[]).includes(k)) out[k] = v;
+    return out;
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(task);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  log(message: string): void {
+    const line = `${this.now().toISOString()} ${message}`;
+    appendFileSync(join(this.outDir, 'log.txt'), `${line}\n`);
+    this.terminal.log(message);
+  }
+
+  progress(total: number, label: string): Progress {
+    return this.terminal.progress(total, label);
+  }
+
+  checkpoint(summary: Record<string, unknown>): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    Object.assign(this.metrics, summary);
+    this.checkpoints++;
+    const snapshot = this.summaryObject();
+    return this.enqueue(() => (this.closed ? Promise.resolve() : writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot)));
+  }
+
+  figure(name: string, figure: Figure): Promise<void> {
+    checkFileName('figure', name);
+    const file = `${name}.html`;
+    this.figureManifest[name] = { title: figure.title, panels: figure.panels, traces: figure.data.length, file };
+    const manifest = { ...this.figureManifest };
+    return this.enqueue(async () => {
+      await writeFigureHtml(join(this.outDir, 'figures', file), figure, { plotly: 'relative' });
+      await writeJsonAtomic(join(this.outDir, 'figures', 'figures.json'), manifest);
+    });
+  }
+
+  artifactJson(name: string, value: unknown): Promise<void> {
+    const file = checkFileName('artifact', name).endsWith('.json') ? name : `${name}.json`;
+    return writeJsonAtomic(join(this.outDir, 'artifacts', file), value);
+  }
+
+  artifactNpy(name: string, data: Float32Array | Int32Array | Uint8Array, shape: number[]): Promise<void> {
+    const file = checkFileName('artifact', name).endsWith('.npy') ? name : `${name}.npy`;
+    const bytes = encodeNpy(data, shape);
+    return writeFileAtomic(join(this.outDir, 'artifacts', file), bytes);
+  }
+
+  /** Writes `artifacts/<name>.npz` holding several named arrays. */
+  artifactNpz(name: string, arrays: Record<string, NpyEntry | { data: NpyArray; shape: number[] }>): Promise<void> {
+    const file = checkFileName('artifact', name).endsWith('.npz') ? name : `${name}.npz`;
+    return writeFileAtomic(join(this.outDir, 'artifacts', file), encodeNpz(arrays));
+  }
+
+  artifactPath(name: string): string {
+    return join(this.outDir, 'artifacts', checkFileName('artifact', name));
+  }
+
+  /**
+   * Ends the run: merges the final metrics, writes run_summary.json with the status, waits for
+   * pending writes. Later checkpoints are ignored.
+   */
+  async finish(status: Exclude<RunStatus, 'running'>, metrics: Record<string, unknown> = {}, error?: unknown): Promise<Record<string, unknown>> {
+    if (this.closed) return this.summaryObject();
+    Object.assign(this.metrics, metrics);
+    this.status = status;
+    if (error !== undefined) this.errorText = error instanceof Error ? error.message : String(error);
+    const snapshot = this.summaryObject();
+    await this.enqueue(() => writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot));
+    this.closed = true;
+    return snapshot;
+  }
+
+  /**
+   * Synchronous end for a process about to exit (second signal or grace period over): writes
+   * run_summary.json with the status and what was checkpointed, and ignores later writes.
+   */
+  finishSync(status: Exclude<RunStatus, 'running'>): Record<string, unknown> {
+    if (this.closed) return this.summaryObject();
+    this.status = status;
+    this.closed = true;
+    const snapshot = this.summaryObject();
+    writeJsonAtomicSync(join(this.outDir, 'run_summary.json'), snapshot);
+    return snapshot;
+  }
+
+  /** True once {@link finish} or {@link finishSync} ran. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}

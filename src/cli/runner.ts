@@ -1,0 +1,235 @@
+/**
+ * Runs an example into a run folder: one seed, or K consecutive seeds in sub-folders `seed-<n>/`
+ * with a summary across seeds at the top. Handles the final status (`completed`, `interrupted`,
+ * `failed`) and, through {@link Run.finishNow}, the synchronous last write of a process that must
+ * exit at once.
+ * @module
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { BackendInfo } from '../core/backend.js';
+import { tf } from '../core/tf.js';
+import { writeJsonAtomic, writeJsonAtomicSync } from './atomic.js';
+import type { ExampleSpec, Params } from './example.js';
+import { packageInfo } from './package-info.js';
+import type { Terminal } from './progress.js';
+import { RunFolder, type RunStatus } from './run-folder.js';
+
+/** Everything a run needs (already validated). */
+export interface RunOptions {
+  /** The example. */
+  spec: ExampleSpec;
+  /** Resolved parameters. */
+  params: Params;
+  /** Preset the parameters started from. */
+  mode: string;
+  /** First seed. */
+  seed: number;
+  /** Number of consecutive seeds (>= 1). */
+  seeds: number;
+  /** Run folder (created; must not hold a previous run). */
+  outDir: string;
+  /** Backend in use. */
+  backend: BackendInfo;
+  /** Backend as requested (`auto`, `tensorflow`, `wasm`, `cpu`). */
+  backendRequest: string;
+  /** No terminal output. */
+  quiet: boolean;
+  /** Aborted on SIGINT/SIGTERM. */
+  signal: AbortSignal;
+  /** Terminal output. */
+  terminal: Terminal;
+  /** Command line, for params.json. */
+  command?: readonly string[];
+}
+
+/** Result of a run. */
+export interface RunOutcome {
+  /** Final status. */
+  status: Exclude<RunStatus, 'running'>;
+  /** Absolute path of the run folder. */
+  outDir: string;
+  /** Content of the final run_summary.json. */
+  summary: Record<string, unknown>;
+  /** The error of a failed run. */
+  error?: unknown;
+}
+
+/** Statistics of one metric across seeds. */
+export interface SeedStats {
+  /** Mean. */
+  mean: number;
+  /** Sample standard deviation (n − 1; 0 for one seed). */
+  std: number;
+  /** Smallest value. */
+  min: number;
+  /** Largest value. */
+  max: number;
+  /** Number of seeds with a finite value. */
+  n: number;
+}
+
+/** Mean, sample standard deviation, min and max of every finite numeric scalar metric. */
+export function aggregateSeeds(summaries: readonly Record<string, unknown>[], skip: readonly string[] = []): Record<string, SeedStats> {
+  const values = new Map<string, number[]>();
+  for (const s of summaries) {
+    for (const [k, v] of Object.entries(s)) {
+      if (skip.includes(k) || typeof v !== 'number' || !Number.isFinite(v)) continue;
+      if (!values.has(k)) values.set(k, []);
+      values.get(k)!.push(v);
+    }
+  }
+  const out: Record<string, SeedStats> = {};
+  for (const [k, vs] of values) {
+    const n = vs.length;
+    const mean = vs.reduce((a, b) => a + b, 0) / n;
+    const varSum = vs.reduce((a, b) => a + (b - mean) ** 2, 0);
+    out[k] = { mean, std: n > 1 ? Math.sqrt(varSum / (n - 1)) : 0, min: Math.min(...vs), max: Math.max(...vs), n };
+  }
+  return out;
+}
+
+const SKIP_IN_AGGREGATE = ['seed', 'elapsed_s', 'checkpoints'];
+
+/** A run in progress. Create with {@link startRun}. */
+export class Run {
+  /** Resolves when the run (all seeds) has ended. */
+  readonly done: Promise<RunOutcome>;
+  private active: RunFolder | null = null;
+  private parent: { dir: string; runs: Record<string, unknown>[]; started: Date } | null = null;
+
+  /** @param options the run's options (see {@link RunOptions}) */
+  constructor(private readonly options: RunOptions) {
+    this.done = this.execute();
+  }
+
+  private paramsFile(seed: number, seeds: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    const o = this.options;
+    const pkg = packageInfo();
+    return {
+      format: 'cinder-run/1',
+      example: o.spec.name,
+      mode: o.mode,
+      seed,
+      seeds,
+      params: o.params,
+      backend: { request: o.backendRequest, name: o.backend.name, gpu: o.backend.gpu, package: o.backend.package },
+      package: { name: pkg.name, version: pkg.version },
+      node: process.version,
+      tfjs: tf.version_core,
+      platform: `${process.platform}-${process.arch}`,
+      command: o.command ? [...o.command] : undefined,
+      ...extra,
+    };
+  }
+
+  private async runSeed(dir: string, seed: number, seeds: number, extra: Record<string, unknown> = {}): Promise<RunOutcome> {
+    const o = this.options;
+    const folder = await RunFolder.create({
+      outDir: dir, example: o.spec.name, params: o.params, seed, backend: o.backend, quiet: o.quiet, signal: o.signal, terminal: o.terminal,
+      paramsFile: this.paramsFile(seed, seeds, extra),
+    });
+    this.active = folder;
+    folder.log(`cinder ${o.spec.name} (mode ${o.mode}, seed ${seed}, backend ${o.backend.name}${o.backend.gpu ? ' GPU' : ''}) → ${folder.outDir}`);
+    let status: Exclude<RunStatus, 'running'>;
+    let metrics: Record<string, unknown> = {};
+    let error: unknown;
+    const tensorsBefore = tf.memory().numTensors;
+    try {
+      metrics = (await o.spec.run(folder)) ?? {};
+      status = o.signal.aborted ? 'interrupted' : 'completed';
+    } catch (err) {
+      error = err;
+      status = o.signal.aborted ? 'interrupted' : 'failed';
+      folder.log(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
+    folder.log(`${status}; tensors alive: ${tf.memory().numTensors} (${tf.memory().numTensors - tensorsBefore >= 0 ? '+' : ''}${tf.memory().numTensors - tensorsBefore})`);
+    const summary = await folder.finish(status, metrics, status === 'failed' ? error : undefined);
+    this.active = null;
+    return { status, outDir: folder.outDir, summary, error };
+  }
+
+  private parentSummary(status: RunStatus): Record<string, unknown> {
+    const p = this.parent!;
+    const o = this.options;
+    const now = new Date();
+    const summaries = p.runs.map((r) => (r.summary ?? {}) as Record<string, unknown>);
+    return {
+      status,
+      example: o.spec.name,
+      seeds: Array.from({ length: o.seeds }, (_, i) => o.seed + i),
+      started_at: p.started.toISOString(),
+      updated_at: now.toISOString(),
+      ...(status === 'running' ? {} : { finished_at: now.toISOString() }),
+      elapsed_s: (now.getTime() - p.started.getTime()) / 1000,
+      completed_seeds: p.runs.filter((r) => r.status === 'completed').length,
+      runs: p.runs.map((r) => ({ seed: r.seed, dir: r.dir, status: r.status, ...scalars((r.summary ?? {}) as Record<string, unknown>) })),
+      across_seeds: aggregateSeeds(summaries.filter((_, i) => p.runs[i]!.status === 'completed'), SKIP_IN_AGGREGATE),
+    };
+  }
+
+  private async execute(): Promise<RunOutcome> {
+    const o = this.options;
+    const outDir = resolve(o.outDir);
+    if (o.seeds <= 1) return this.runSeed(outDir, o.seed, 1);
+    this.parent = { dir: outDir, runs: [], started: new Date() };
+    mkdirSync(outDir, { recursive: true });
+    await writeJsonAtomic(join(outDir, 'params.json'), { ...this.paramsFile(o.seed, o.seeds), started_at: this.parent.started.toISOString() });
+    await writeJsonAtomic(join(outDir, 'run_summary.json'), this.parentSummary('running'));
+    const log = (m: string): void => {
+      appendFileSync(join(outDir, 'log.txt'), `${new Date().toISOString()} ${m}\n`);
+      o.terminal.log(m);
+    };
+    log(`cinder ${o.spec.name}: ${o.seeds} seeds from ${o.seed} → ${outDir}`);
+    let status: Exclude<RunStatus, 'running'> = 'completed';
+    let error: unknown;
+    for (let i = 0; i < o.seeds; i++) {
+      if (o.signal.aborted) {
+        status = 'interrupted';
+        break;
+      }
+      const seed = o.seed + i;
+      const dir = `seed-${seed}`;
+      const r = await this.runSeed(join(outDir, dir), seed, 1, { parent: '..' });
+      this.parent.runs.push({ seed, dir, status: r.status, summary: r.summary });
+      log(`seed ${seed}: ${r.status}`);
+      if (r.status !== 'completed') {
+        status = r.status;
+        error = r.error;
+        break;
+      }
+      await writeJsonAtomic(join(outDir, 'run_summary.json'), this.parentSummary('running'));
+    }
+    const summary = this.parentSummary(status);
+    await writeJsonAtomic(join(outDir, 'run_summary.json'), summary);
+    return { status, outDir, summary, error };
+  }
+
+  /**
+   * Ends the run now, synchronously (for a process that exits right after): the active seed's
+   * run_summary.json and, for several seeds, the top-level one get `status` (normally
+   * `interrupted`) with everything checkpointed so far.
+   */
+  finishNow(status: Exclude<RunStatus, 'running'>): void {
+    const a = this.active;
+    if (a && !a.isClosed) {
+      const s = a.finishSync(status);
+      if (this.parent) this.parent.runs.push({ seed: a.seed, dir: `seed-${a.seed}`, status, summary: s });
+    }
+    if (this.parent) writeJsonAtomicSync(join(this.parent.dir, 'run_summary.json'), this.parentSummary(status));
+  }
+}
+
+function scalars(s: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (['status', 'example', 'seed', 'started_at', 'updated_at', 'finished_at'].includes(k)) continue;
+    if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') out[k] = v;
+  }
+  return out;
+}
+
+/** Starts a run; await `run.done` for the outcome. */
+export function startRun(options: RunOptions): Run {
+  return new Run(options);
+}

@@ -1,0 +1,328 @@
+/**
+ * `EProp`: trains an e-prop network (an {@link EPropRecurrent} population and an
+ * {@link EPropReadout}) with exact e-prop gradients (Bellec et al. 2020, as implemented by NEST's
+ * `*_bsshslm_2020` models). It registers the three plastic cells (input→recurrent,
+ * recurrent→recurrent, recurrent→readout); once per batch of B sequences simulated in parallel it
+ * runs the forward scan (storing ψ and z only), the backward per-neuron recursions
+ * ({@link epropAdjoint}) and one gradient product per cell, and hands the gradients to an
+ * {@link Optimizer}. All states are reset at the start of every sequence.
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { CinderArgumentError, checkFinite, checkInteger, checkNonNegative, checkOneOf } from '../../core/errors.js';
+import type { Optimizer } from '../optimizers/optimizer.js';
+import type { EPropRecurrent, RecurrentConstants } from './recurrent.js';
+import type { EPropReadout } from './readout.js';
+import type { EPropCell, EPropCellKind } from './cell.js';
+import { forwardJs } from './forward-js.js';
+import { forwardTf } from './forward-tf.js';
+import { readoutPass, type ReadoutPassResult } from './readout-pass.js';
+import { epropAdjoint, type AdjointResult } from './adjoint.js';
+import { gradientsJs, gradientsTf, type EPropGradientArrays } from './gradients.js';
+import type { DenseInput, ForwardRecord } from './record.js';
+
+/** Scan kernels: `js` (event-driven float64 JavaScript), `tf` (tfjs ops, any backend), `auto`. */
+export const EPROP_KERNELS = ['auto', 'js', 'tf'] as const;
+/** One of {@link EPROP_KERNELS}. */
+export type EPropKernel = (typeof EPROP_KERNELS)[number];
+
+/** Options of {@link EProp}. */
+export interface EPropOptions {
+  /** The recurrent population (its input and recurrent cells are registered). */
+  recurrent: EPropRecurrent;
+  /** The readout (its cell is registered). */
+  readout: EPropReadout;
+  /** Optimizer that applies the batch gradients. */
+  optimizer: Optimizer;
+  /** Learning window n_lw in steps (the last n_lw steps of each sequence; default: whole sequence). */
+  learningWindow?: number;
+  /** Firing-rate regularisation strength c_reg (default 0). */
+  cReg?: number;
+  /** Target firing rate in Hz (default 10). */
+  fTarget?: number;
+  /** Divide gradients by n_lw (NEST `average_gradient`, default false). */
+  averageGradient?: boolean;
+  /** Scan kernel (default `auto`: `js` on the wasm and cpu backends, `tf` otherwise). */
+  kernel?: EPropKernel;
+  /** Which cells learn (default all three). */
+  train?: Partial<Record<EPropCellKind, boolean>>;
+}
+
+/** One batch: input spikes and targets. */
+export interface EPropBatch {
+  /** Input spikes [B, T, nIn], float32 0/1. */
+  inputs: tf.Tensor;
+  /** Class index per sequence (cross-entropy readouts). */
+  labels?: ArrayLike<number>;
+  /** Target signals [B, n_lw, nOut] row-major (mean-squared-error readouts). */
+  targets?: ArrayLike<number>;
+}
+
+/** Per-batch metrics. */
+export interface EPropStepResult {
+  /** Loss of the batch (before the update); never includes the regulariser. */
+  loss: number;
+  /** Recall error: fraction of wrongly classified sequences (NaN for MSE). */
+  recallError: number;
+  /** Mean firing rate over the batch and all neurons, Hz. */
+  rateHz: number;
+  /** Firing rate of each neuron averaged over the batch, Hz, [n]. */
+  ratesHz: Float64Array;
+  /** Predicted class per sequence. */
+  prediction: Int32Array;
+  /** Wall time of the call in seconds. */
+  seconds: number;
+}
+
+/** Everything recorded for one sequence (for figures), arrays [T, n] or [T, nOut] row-major. */
+export interface EPropSequenceRecord {
+  /** Steps T. */
+  steps: number;
+  /** Recurrent neurons n. */
+  n: number;
+  /** Readouts nOut. */
+  nOut: number;
+  /** Spikes. */
+  spikes: Uint8Array;
+  /** Membrane voltages. */
+  v: Float32Array;
+  /** Adaptive thresholds. */
+  threshold: Float32Array;
+  /** Surrogate gradients. */
+  psi: Float32Array;
+  /** Learning signals L = B·err (0 outside the window). */
+  learningSignal: Float32Array;
+  /** Readout traces y. */
+  readout: Float64Array;
+  /** Readout outputs (softmax of y for cross-entropy, else y) in the window, NaN before. */
+  output: Float64Array;
+  /** Target (one-hot or signal) in the window, NaN before. */
+  target: Float64Array;
+}
+
+/** Result of {@link EProp.gradients}. */
+export interface EPropGradientsResult {
+  /** Metrics of the batch. */
+  result: EPropStepResult;
+  /** Gradients of the three cells. */
+  gradients: EPropGradientArrays;
+}
+
+/** Exact e-prop trainer with dense per-batch optimizer steps. */
+export class EProp {
+  /** The registered cells, in order input, recurrent, readout. */
+  readonly cells: readonly EPropCell[];
+  /** The recurrent population. */
+  readonly recurrent: EPropRecurrent;
+  /** The readout. */
+  readonly readout: EPropReadout;
+  /** The optimizer. */
+  readonly optimizer: Optimizer;
+  /** Learning window in steps, or undefined for the whole sequence. */
+  readonly learningWindow: number | undefined;
+  /** Regularisation strength. */
+  readonly cReg: number;
+  /** Target rate (Hz). */
+  readonly fTarget: number;
+  /** Whether gradients are divided by n_lw. */
+  readonly averageGradient: boolean;
+  /** The scan kernel in use (`js` or `tf`). */
+  readonly kernel: 'js' | 'tf';
+  private readonly trainable: Record<EPropCellKind, boolean>;
+  private readonly consts: RecurrentConstants;
+  private batches = 0;
+
+  constructor(options: EPropOptions) {
+    const { recurrent, readout, optimizer } = options;
+    if (readout.nRec !== recurrent.n) throw new CinderArgumentError('readout.nRec', readout.nRec, `the recurrent size ${recurrent.n}`);
+    if (Math.abs(readout.dt - recurrent.dt) > 1e-12) throw new CinderArgumentError('readout.dt', readout.dt, `the recurrent dt ${recurrent.dt}`);
+    this.recurrent = recurrent;
+    this.readout = readout;
+    this.optimizer = optimizer;
+    this.learningWindow = options.learningWindow === undefined ? undefined : checkInteger('learningWindow', options.learningWindow, 1);
+    this.cReg = checkNonNegative('cReg', options.cReg ?? 0);
+    this.fTarget = checkFinite('fTarget', options.fTarget ?? 10);
+    this.averageGradient = options.averageGradient ?? false;
+    const k = checkOneOf('kernel', options.kernel ?? 'auto', EPROP_KERNELS);
+    this.kernel = k === 'auto' ? (['wasm', 'cpu'].includes(tf.getBackend()) ? 'js' : 'tf') : k;
+    this.trainable = { input: true, recurrent: true, readout: true, ...options.train };
+    this.cells = [...recurrent.cells(), readout.cell()];
+    this.consts = recurrent.constants();
+  }
+
+  /** Number of training batches applied so far. */
+  get iterations(): number {
+    return this.batches;
+  }
+
+  /** Simulates a batch, computes the e-prop gradients and applies one optimizer step. */
+  step(batch: EPropBatch): EPropStepResult {
+    const t0 = performance.now();
+    const { result, grads } = this.run(batch, true);
+    const updates: { variable: tf.Variable; gradient: tf.Tensor }[] = [];
+    for (const cell of this.cells) {
+      const g = grads![cell.kind];
+      const gradient = g instanceof Float64Array ? tf.tensor2d(Float32Array.from(g), [cell.nPost, cell.nPre]) : g;
+      if (this.trainable[cell.kind]) updates.push({ variable: cell.weight.variable, gradient });
+      else gradient.dispose();
+    }
+    try {
+      this.optimizer.apply(updates);
+    } finally {
+      tf.dispose(updates.map((u) => u.gradient));
+    }
+    this.batches += 1;
+    result.seconds = (performance.now() - t0) / 1000;
+    return result;
+  }
+
+  /** Simulates a batch without learning (loss, recall error, rates). */
+  evaluate(batch: EPropBatch): EPropStepResult {
+    const t0 = performance.now();
+    const { result } = this.run(batch, false);
+    result.seconds = (performance.now() - t0) / 1000;
+    return result;
+  }
+
+  /** The e-prop gradients of a batch (no update), in float64 arrays [post, pre]. */
+  gradients(batch: EPropBatch): EPropGradientsResult {
+    const t0 = performance.now();
+    const { result, grads } = this.run(batch, true);
+    const out = {} as EPropGradientArrays;
+    for (const kind of ['input', 'recurrent', 'readout'] as const) {
+      const a = grads![kind];
+      if (a instanceof Float64Array) out[kind] = a;
+      else {
+        out[kind] = Float64Array.from(a.dataSync());
+        a.dispose();
+      }
+    }
+    result.seconds = (performance.now() - t0) / 1000;
+    return { result, gradients: out };
+  }
+
+  /**
+   * Simulates one sequence of a batch (no learning) and returns all its signals, for figures. Always
+   * runs the JavaScript kernel (it computes the same numbers as the tfjs kernel).
+   */
+  recordSequence(batch: EPropBatch, index = 0): EPropSequenceRecord {
+    const B = batch.inputs.shape[0]!;
+    checkInteger('index', index, 0);
+    if (index >= B) throw new CinderArgumentError('index', index, `a sequence index < batch size ${B}`);
+    const p = this.prepare(batch);
+    const rec = forwardJs(this.consts, p.wIn, p.wRec, p.dense(), index);
+    const ro = readoutPass(rec.z, p.dims, p.wOut, this.readout.kappa, this.readout.loss, p.target, index);
+    const adj = epropAdjoint(rec, this.consts, ro.err, this.adjointSettings(p), true);
+    const { steps: T, n } = rec;
+    const nOut = this.readout.nOut;
+    const nLw = p.dims.nLw;
+    const sl = (a: Float32Array | Float64Array) => Float32Array.from(a.subarray(index * T * n, (index + 1) * T * n));
+    const output = new Float64Array(T * nOut).fill(NaN);
+    const target = new Float64Array(T * nOut).fill(NaN);
+    for (let t = T - nLw; t < T; t++) {
+      const eo = (index * nLw + t - (T - nLw)) * nOut;
+      for (let k = 0; k < nOut; k++) {
+        const e = ro.err[eo + k]!;
+        const tgt = this.readout.loss === 'cross_entropy' ? (k === Number(p.target.labels![index]) ? 1 : 0) : Number(p.target.signals![eo + k]);
+        target[t * nOut + k] = tgt;
+        output[t * nOut + k] = e + tgt;
+      }
+    }
+    return {
+      steps: T, n, nOut,
+      spikes: rec.z.slice(index * T * n, (index + 1) * T * n),
+      v: rec.trace!.v,
+      threshold: rec.trace!.threshold,
+      psi: sl(rec.psi),
+      learningSignal: sl(adj.learningSignal!),
+      readout: ro.yTrace!,
+      output,
+      target,
+    };
+  }
+
+  private adjointSettings(p: ReturnType<EProp['prepare']>) {
+    return {
+      nLw: p.dims.nLw,
+      kappa: this.readout.kappa,
+      nOut: this.readout.nOut,
+      feedback: p.feedback,
+      cReg: this.cReg,
+      f0: (this.fTarget * this.recurrent.dt) / 1000,
+      averageGradient: this.averageGradient,
+    };
+  }
+
+  /** Validates a batch and downloads weights and inputs once. */
+  private prepare(batch: EPropBatch) {
+    const x = batch.inputs;
+    if (!x || x.shape.length !== 3 || x.shape[2] !== this.recurrent.nIn) {
+      throw new CinderArgumentError('batch.inputs', x, `a tensor of shape [B, T, ${this.recurrent.nIn}]`);
+    }
+    const [B, T] = x.shape as [number, number];
+    const nOut = this.readout.nOut;
+    const nLw = this.learningWindow ?? T;
+    if (nLw > T) throw new CinderArgumentError('learningWindow', nLw, `at most the sequence length ${T}`);
+    if (this.readout.loss === 'cross_entropy') {
+      const l = batch.labels;
+      if (!l || l.length !== B) throw new CinderArgumentError('batch.labels', l, `${B} class indices`);
+      for (let b = 0; b < B; b++) {
+        const v = l[b]!;
+        if (!Number.isInteger(v) || v < 0 || v >= nOut) throw new CinderArgumentError(`batch.labels[${b}]`, v, `an integer in [0, ${nOut})`);
+      }
+    } else {
+      const s = batch.targets;
+      if (!s || s.length !== B * nLw * nOut) throw new CinderArgumentError('batch.targets', s?.length, `${B * nLw * nOut} values ([B, n_lw, nOut])`);
+    }
+    const wOut = this.readout.wOut.value.dataSync() as Float32Array;
+    let feedback: ArrayLike<number>;
+    if (this.readout.feedback === 'symmetric') {
+      const n = this.recurrent.n;
+      const fb = new Float64Array(n * nOut);
+      for (let k = 0; k < nOut; k++) for (let j = 0; j < n; j++) fb[j * nOut + k] = wOut[k * n + j]!;
+      feedback = fb;
+    } else feedback = this.readout.feedbackWeights.value.dataSync() as Float32Array;
+    return {
+      dims: { batch: B, steps: T, n: this.recurrent.n, nOut, nLw },
+      wIn: this.recurrent.wIn.value.dataSync() as Float32Array,
+      wRec: this.recurrent.wRec.value.dataSync() as Float32Array,
+      wOut,
+      feedback,
+      target: { labels: batch.labels, signals: batch.targets },
+      /** Downloads the inputs (once per batch, only for the JS kernel). */
+      dense(): DenseInput {
+        return { batch: B, steps: T, nIn: x.shape[2]!, data: x.dataSync() as Float32Array };
+      },
+    };
+  }
+
+  private run(batch: EPropBatch, withGradients: boolean): { result: EPropStepResult; grads?: Record<EPropCellKind, Float64Array | tf.Tensor2D> } {
+    const p = this.prepare(batch);
+    const dense = this.kernel === 'js' ? p.dense() : undefined;
+    const rec: ForwardRecord =
+      this.kernel === 'js'
+        ? forwardJs(this.consts, p.wIn, p.wRec, dense!)
+        : forwardTf(this.consts, this.recurrent.wIn.value, this.recurrent.wRec.value, batch.inputs);
+    const ro = readoutPass(rec.z, p.dims, p.wOut, this.readout.kappa, this.readout.loss, p.target);
+    let adj: AdjointResult | undefined;
+    let grads: Record<EPropCellKind, Float64Array | tf.Tensor2D> | undefined;
+    if (withGradients) {
+      adj = epropAdjoint(rec, this.consts, ro.err, this.adjointSettings(p));
+      grads = this.kernel === 'js' ? gradientsJs(dense!, rec, adj, p.dims.nOut) : gradientsTf(batch.inputs, rec, adj, p.dims.nOut);
+    }
+    return { result: this.metrics(rec, ro), grads };
+  }
+
+  private metrics(rec: ForwardRecord, ro: ReadoutPassResult): EPropStepResult {
+    const { batch: B, steps: T, n, z } = rec;
+    const counts = new Float64Array(n);
+    for (let i = 0; i < z.length; i++) if (z[i]) counts[i % n] += 1;
+    const toHz = 1000 / (B * T * this.recurrent.dt);
+    let total = 0;
+    for (let j = 0; j < n; j++) {
+      total += counts[j]!;
+      counts[j] = counts[j]! * toHz;
+    }
+    return { loss: ro.loss, recallError: ro.recallError, rateHz: (total * toHz) / n, ratesHz: counts, prediction: ro.prediction, seconds: 0 };
+  }
+}

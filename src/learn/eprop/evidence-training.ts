@@ -1,0 +1,279 @@
+/**
+ * Training protocols on the evidence-accumulation task: the NEST network built with
+ * {@link buildEvidenceNetwork}, the training loop with validation and early stop
+ * ({@link trainEvidence}), and the parity run on a NEST fixture ({@link runFixtureParity}).
+ * @module
+ */
+import { CinderArgumentError, checkInteger, checkPositive, checkRange } from '../../core/errors.js';
+import { Rng } from '../../core/random.js';
+import { Adam } from '../optimizers/adam.js';
+import { EPropRecurrent } from './recurrent.js';
+import { EPropReadout, type FeedbackMode } from './readout.js';
+import { EProp, type EPropBatch, type EPropKernel, type EPropStepResult } from './eprop.js';
+import { EvidenceTask, type EvidenceBatch } from './evidence-task.js';
+import { fixtureBatch, type EPropFixture } from './fixture.js';
+import type { SurrogateName } from './surrogate.js';
+
+/** Initial weights given explicitly (row-major, rows = postsynaptic). */
+export interface EvidenceInitialWeights {
+  /** W_in [n·nIn]. */
+  wIn: ArrayLike<number>;
+  /** W_rec [n·n]. */
+  wRec: ArrayLike<number>;
+  /** W_out [nOut·n]. */
+  wOut: ArrayLike<number>;
+  /** Feedback B [n·nOut]. */
+  feedback: ArrayLike<number>;
+}
+
+/** One validation point. */
+export interface ValidationPoint {
+  /** Iteration before which it was taken. */
+  iteration: number;
+  /** Recall error. */
+  error: number;
+  /** Loss. */
+  loss: number;
+}
+
+/** Per-iteration results of {@link runFixtureParity}. */
+export interface FixtureParityResult {
+  /** Loss per iteration. */
+  loss: number[];
+  /** Recall error per iteration. */
+  recallError: number[];
+  /** Seconds per iteration. */
+  secondsPerIteration: number[];
+}
+
+/** Network and learning settings (defaults: NEST's evidence-accumulation example). */
+export interface EvidenceNetworkOptions {
+  /** Inputs (default 40). */
+  nIn?: number;
+  /** LIF neurons (default 50). */
+  nLif?: number;
+  /** ALIF neurons (default 50). */
+  nAlif?: number;
+  /** Learning window = recall steps (default 150). */
+  learningWindow?: number;
+  /** Adam learning rate (default 5e-3). */
+  learningRate?: number;
+  /** Regularisation c_reg (default 300). */
+  cReg?: number;
+  /** Target rate in Hz (default 10). */
+  fTarget?: number;
+  /** Feedback mode (default `random`). */
+  feedback?: FeedbackMode;
+  /** Surrogate (default `piecewise_linear`). */
+  surrogate?: SurrogateName;
+  /** Scan kernel (default `auto`). */
+  kernel?: EPropKernel;
+  /** Seed of the initial weights (default 1). */
+  seed?: number;
+  /** Initial weights (e.g. from a fixture) instead of random ones. */
+  weights?: EvidenceInitialWeights;
+}
+
+/** A built network with its trainer. */
+export interface EvidenceNetwork {
+  /** Recurrent population. */
+  recurrent: EPropRecurrent;
+  /** Readout. */
+  readout: EPropReadout;
+  /** Optimizer (Adam, NEST settings). */
+  optimizer: Adam;
+  /** Trainer. */
+  trainer: EProp;
+  /** Frees all tensors. */
+  dispose(): void;
+}
+
+/** Builds NEST's evidence-accumulation network and an e-prop trainer for it. */
+export function buildEvidenceNetwork(o: EvidenceNetworkOptions = {}): EvidenceNetwork {
+  const rng = new Rng(o.seed ?? 1);
+  const nIn = o.nIn ?? 40;
+  const recurrent = new EPropRecurrent({
+    nIn, nLif: o.nLif ?? 50, nAlif: o.nAlif ?? 50, surrogate: o.surrogate, rng, wIn: o.weights?.wIn, wRec: o.weights?.wRec,
+  });
+  const readout = new EPropReadout({
+    nRec: recurrent.n, nOut: 2, feedback: o.feedback, rng, wOut: o.weights?.wOut, feedbackWeights: o.weights?.feedback,
+  });
+  const optimizer = new Adam({ learningRate: o.learningRate ?? 5e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, wMin: -100, wMax: 100 });
+  const trainer = new EProp({
+    recurrent, readout, optimizer, learningWindow: o.learningWindow ?? 150, cReg: o.cReg ?? 300, fTarget: o.fTarget ?? 10,
+    averageGradient: true, kernel: o.kernel,
+  });
+  return {
+    recurrent, readout, optimizer, trainer,
+    dispose() {
+      recurrent.dispose();
+      readout.dispose();
+      optimizer.dispose();
+    },
+  };
+}
+
+/** Runs a NEST fixture exactly (its inputs, weights, batch size, iterations) and returns the losses. */
+export function runFixtureParity(f: EPropFixture, options: { kernel?: EPropKernel } = {}): FixtureParityResult {
+  const net = buildEvidenceNetwork({
+    nIn: f.nIn, nLif: f.nLif, nAlif: f.nAlif, learningWindow: f.learningWindow, kernel: options.kernel,
+    weights: { wIn: f.wIn, wRec: f.wRec, wOut: f.wOut, feedback: f.feedback },
+  });
+  const loss: number[] = [];
+  const recallError: number[] = [];
+  const secondsPerIteration: number[] = [];
+  try {
+    for (let it = 0; it < f.nIter; it++) {
+      const b = fixtureBatch(f, it);
+      try {
+        const r = net.trainer.step(b);
+        loss.push(r.loss);
+        recallError.push(r.recallError);
+        secondsPerIteration.push(r.seconds);
+      } finally {
+        b.inputs.dispose();
+      }
+    }
+  } finally {
+    net.dispose();
+  }
+  return { loss, recallError, secondsPerIteration };
+}
+
+/** Settings of {@link trainEvidence}. */
+export interface EvidenceTrainingOptions extends EvidenceNetworkOptions {
+  /** Sequences per batch (default 32). */
+  batchSize?: number;
+  /** Maximum training iterations (default 2000). */
+  iterations?: number;
+  /** Validate every this many iterations (default 10). */
+  validateEvery?: number;
+  /** Early-stop error (default 0.07). */
+  stopError?: number;
+  /** Extra validation batches that confirm an early stop (default 8). */
+  confirmBatches?: number;
+  /** Test batches at the end (default 4). */
+  testBatches?: number;
+  /** Task (default NEST's). */
+  task?: EvidenceTask;
+  /** Seed of the task data (default seed + 1000). */
+  dataSeed?: number;
+}
+
+/** Hooks called during {@link trainEvidence}. */
+export interface EvidenceTrainingHooks {
+  /** Before the first iteration, with the network (e.g. to snapshot weights). */
+  onStart?(net: EvidenceNetwork): void | Promise<void>;
+  /** After each training iteration, with the batch it trained on (disposed afterwards). */
+  onIteration?(iteration: number, result: EPropStepResult, batch: EvidenceBatch, net: EvidenceNetwork): void | Promise<void>;
+  /** After each validation. */
+  onValidation?(iteration: number, error: number, loss: number): void | Promise<void>;
+  /** After the test batches, before the network is disposed (e.g. to record final weights). */
+  onEnd?(net: EvidenceNetwork): void | Promise<void>;
+  /** Return true to stop training at the next iteration boundary. */
+  shouldStop?(): boolean;
+}
+
+/** What {@link trainEvidence} returns. */
+export interface EvidenceTrainingResult {
+  /** Training loss per iteration. */
+  loss: number[];
+  /** Training recall error per iteration. */
+  recallError: number[];
+  /** Mean firing rate per iteration (Hz). */
+  rateHz: number[];
+  /** Seconds per iteration. */
+  secondsPerIteration: number[];
+  /** Validation points. */
+  validation: ValidationPoint[];
+  /** Mean test error and loss over the test batches. */
+  testError: number;
+  /** Mean test loss. */
+  testLoss: number;
+  /** Iterations trained. */
+  iterations: number;
+  /** Whether the early-stop criterion was met. */
+  stoppedEarly: boolean;
+}
+
+function meanEval(net: EvidenceNetwork, task: EvidenceTask, batches: number, batchSize: number, rng: Rng): { error: number; loss: number } {
+  let error = 0;
+  let loss = 0;
+  for (let i = 0; i < batches; i++) {
+    const b = task.batch(batchSize, rng);
+    try {
+      const r = net.trainer.evaluate(b as EPropBatch);
+      error += r.recallError;
+      loss += r.loss;
+    } finally {
+      b.inputs.dispose();
+    }
+  }
+  return { error: error / batches, loss: loss / batches };
+}
+
+/**
+ * Trains on the evidence-accumulation task: validation every `validateEvery` iterations (including
+ * iteration 0); when the validation error is below `stopError`, `confirmBatches` more batches are
+ * evaluated and training stops if their mean error is below it too; finally `testBatches` test
+ * batches. Validation and test never touch the optimizer. Yields to the event loop once per
+ * iteration, so hooks may do asynchronous I/O and signals are seen.
+ */
+export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks: EvidenceTrainingHooks = {}): Promise<EvidenceTrainingResult> {
+  const batchSize = checkInteger('batchSize', options.batchSize ?? 32, 1);
+  const iterations = checkInteger('iterations', options.iterations ?? 2000, 0);
+  const validateEvery = checkInteger('validateEvery', options.validateEvery ?? 10, 1);
+  const stopError = checkRange('stopError', options.stopError ?? 0.07, 0, 1);
+  const confirmBatches = checkInteger('confirmBatches', options.confirmBatches ?? 8, 0);
+  const testBatches = checkInteger('testBatches', options.testBatches ?? 4, 1);
+  const task = options.task ?? new EvidenceTask();
+  if (options.learningWindow !== undefined && options.learningWindow !== task.recallSteps) {
+    throw new CinderArgumentError('learningWindow', options.learningWindow, `the task's recall length ${task.recallSteps}`);
+  }
+  checkPositive('learningRate', options.learningRate ?? 5e-3);
+  const net = buildEvidenceNetwork({ ...options, nIn: task.nIn, learningWindow: task.recallSteps });
+  const seed = options.seed ?? 1;
+  const trainRng = new Rng(options.dataSeed ?? seed + 1000);
+  const evalRng = trainRng.fork();
+  const out: EvidenceTrainingResult = {
+    loss: [], recallError: [], rateHz: [], secondsPerIteration: [], validation: [], testError: NaN, testLoss: NaN, iterations: 0, stoppedEarly: false,
+  };
+  try {
+    await hooks.onStart?.(net);
+    for (let it = 0; it < iterations; it++) {
+      await new Promise<void>((resolve) => setImmediate(resolve)); // let signals and I/O through
+      if (hooks.shouldStop?.()) break;
+      if (it % validateEvery === 0) {
+        const v = meanEval(net, task, 1, batchSize, evalRng);
+        out.validation.push({ iteration: it, ...v });
+        await hooks.onValidation?.(it, v.error, v.loss);
+        if (v.error < stopError) {
+          const c = confirmBatches > 0 ? meanEval(net, task, confirmBatches, batchSize, evalRng) : v;
+          if (c.error < stopError) {
+            out.stoppedEarly = true;
+            break;
+          }
+        }
+      }
+      const b = task.batch(batchSize, trainRng);
+      try {
+        const r = net.trainer.step(b as EPropBatch);
+        out.loss.push(r.loss);
+        out.recallError.push(r.recallError);
+        out.rateHz.push(r.rateHz);
+        out.secondsPerIteration.push(r.seconds);
+        out.iterations = it + 1;
+        await hooks.onIteration?.(it, r, b, net);
+      } finally {
+        b.inputs.dispose();
+      }
+    }
+    const t = meanEval(net, task, testBatches, batchSize, evalRng);
+    out.testError = t.error;
+    out.testLoss = t.loss;
+    await hooks.onEnd?.(net);
+  } finally {
+    net.dispose();
+  }
+  return out;
+}

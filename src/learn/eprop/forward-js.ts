@@ -1,0 +1,101 @@
+/**
+ * Forward scan of the e-prop recurrent population in plain JavaScript (float64 arithmetic),
+ * event-driven: input and recurrent spikes add weight columns only where a spike occurred, so a step
+ * costs O(n·(1 + spikes)). This is the default kernel on the JavaScript backends (wasm, cpu); it
+ * computes exactly the same quantities as {@link forwardTf}.
+ * @module
+ */
+import type { RecurrentConstants } from './recurrent.js';
+import { surrogateFunction } from './surrogate.js';
+import type { DenseInput, ForwardRecord } from './record.js';
+
+/**
+ * Runs the recurrent scan for every sequence of the batch. States (v, a, refractory counter, last
+ * spikes) start at 0 for each sequence.
+ *
+ * @param c scan constants (see `EPropRecurrent.constants()`)
+ * @param wIn input weights [n, nIn] row-major
+ * @param wRec recurrent weights [n, n] row-major (diagonal ignored)
+ * @param input dense input spikes [B, T, nIn]
+ * @param traceIndex sequence whose voltages and thresholds to keep (−1: none)
+ */
+export function forwardJs(c: RecurrentConstants, wIn: ArrayLike<number>, wRec: ArrayLike<number>, input: DenseInput, traceIndex = -1): ForwardRecord {
+  const { n, nIn, alpha, zeta, rho, vTh, nRef, beta } = c;
+  const { batch: B, steps: T, data: x } = input;
+  const sf = surrogateFunction(c.surrogate);
+  // Transposed (pre-major) weights so a presynaptic spike adds one contiguous column.
+  const winT = new Float64Array(nIn * n);
+  for (let j = 0; j < n; j++) for (let i = 0; i < nIn; i++) winT[i * n + j] = zeta * wIn[j * nIn + i]!;
+  const wrecT = new Float64Array(n * n);
+  for (let j = 0; j < n; j++)
+    for (let i = 0; i < n; i++) wrecT[i * n + j] = i === j ? -vTh : zeta * wRec[j * n + i]! ; // reset folded in
+  const psi = new Float64Array(B * T * n);
+  const z = new Uint8Array(B * T * n);
+  const trace = traceIndex >= 0 && traceIndex < B ? { index: traceIndex, v: new Float32Array(T * n), threshold: new Float32Array(T * n) } : undefined;
+  const v = new Float64Array(n);
+  const a = new Float64Array(n);
+  const r = new Int32Array(n);
+  const prev = new Int32Array(n);
+  const next = new Int32Array(n);
+  let hasAlif = false;
+  for (let j = 0; j < n; j++) if (beta[j] !== 0) hasAlif = true;
+  const linear = c.surrogate.name === 'piecewise_linear';
+  const height = c.surrogate.height;
+  const invWidth = 1 / c.surrogate.width;
+  for (let b = 0; b < B; b++) {
+    const tr = trace && b === trace.index ? trace : undefined;
+    v.fill(0);
+    a.fill(0);
+    r.fill(0);
+    let nPrev = 0;
+    for (let t = 0; t < T; t++) {
+      const xo = (b * T + t) * nIn;
+      for (let j = 0; j < n; j++) v[j] = alpha * v[j]!;
+      for (let i = 0; i < nIn; i++) {
+        const xv = x[xo + i]!;
+        if (xv === 0) continue;
+        const off = i * n;
+        for (let j = 0; j < n; j++) v[j] += xv * winT[off + j]!;
+      }
+      for (let p = 0; p < nPrev; p++) {
+        const off = prev[p]! * n;
+        for (let j = 0; j < n; j++) v[j] += wrecT[off + j]!;
+      }
+      if (hasAlif) {
+        for (let j = 0; j < n; j++) a[j] = rho * a[j]!;
+        for (let p = 0; p < nPrev; p++) a[prev[p]!] += 1;
+      }
+      const o = (b * T + t) * n;
+      let nNext = 0;
+      for (let j = 0; j < n; j++) {
+        const thr = vTh + beta[j]! * a[j]!;
+        const d = v[j]! - thr;
+        let rj = r[j]!;
+        if (rj > 0) rj -= 1;
+        if (rj > 0) {
+          r[j] = rj; // refractory: ψ = 0 (already 0 in the fresh array), no spike
+          continue;
+        }
+        if (linear) {
+          const x = (d < 0 ? -d : d) * invWidth;
+          if (x < 1) psi[o + j] = height * (1 - x);
+        } else psi[o + j] = sf(d);
+        if (d >= 0) {
+          z[o + j] = 1;
+          rj = nRef;
+          next[nNext++] = j;
+        }
+        r[j] = rj;
+      }
+      if (tr) {
+        for (let j = 0; j < n; j++) {
+          tr.v[t * n + j] = v[j]!;
+          tr.threshold[t * n + j] = vTh + beta[j]! * a[j]!;
+        }
+      }
+      prev.set(next.subarray(0, nNext));
+      nPrev = nNext;
+    }
+  }
+  return { batch: B, steps: T, n, psi, z, trace };
+}

@@ -1,0 +1,118 @@
+/**
+ * Adam in the TensorFlow-1/Keras form that NEST's e-prop synapses use: the bias correction is folded
+ * into the step size and ε is added to √v (not to √v̂):
+ *
+ *     m ← β1·m + (1 − β1)·g;   v ← β2·v + (1 − β2)·g²
+ *     α_k = η·√(1 − β2^k)/(1 − β1^k)
+ *     w ← clip(w − α_k·m/(√v + ε), wMin, wMax)
+ *
+ * (tfjs's built-in `tf.train.adam` adds ε to √v̂, which differs.)
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { CinderArgumentError, checkPositive } from '../../core/errors.js';
+import { checkLearningRate, checkUpdate, resolveBounds, type Optimizer, type VariableGradient, type WeightBounds } from './optimizer.js';
+
+/** Options of {@link Adam}. */
+export interface AdamOptions extends WeightBounds {
+  /** Learning rate η (default 1e-3). */
+  learningRate?: number;
+  /** Decay of the first moment (default 0.9). */
+  beta1?: number;
+  /** Decay of the second moment (default 0.999). */
+  beta2?: number;
+  /** ε added to √v (default 1e-7, NEST's default; its e-prop example uses 1e-8). */
+  epsilon?: number;
+}
+
+/** Adam with bias-corrected step size and ε outside the square root (TensorFlow form). */
+export class Adam implements Optimizer {
+  /** Learning rate η. */
+  learningRate: number;
+  /** First-moment decay β1. */
+  readonly beta1: number;
+  /** Second-moment decay β2. */
+  readonly beta2: number;
+  /** ε added to √v. */
+  readonly epsilon: number;
+  /** Lower weight bound. */
+  readonly wMin: number;
+  /** Upper weight bound. */
+  readonly wMax: number;
+  private k = 0;
+  private beta1Power = 1;
+  private beta2Power = 1;
+  private readonly moments = new Map<tf.Variable, { m: tf.Variable; v: tf.Variable }>();
+  private readonly c1: tf.Scalar;
+  private readonly c1m: tf.Scalar;
+  private readonly c2: tf.Scalar;
+  private readonly c2m: tf.Scalar;
+  private readonly eps: tf.Scalar;
+
+  constructor(options: AdamOptions = {}) {
+    this.learningRate = checkLearningRate(options.learningRate ?? 1e-3);
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    for (const [n, b] of [['beta1', this.beta1], ['beta2', this.beta2]] as const) {
+      if (typeof b !== 'number' || !(b >= 0 && b < 1)) throw new CinderArgumentError(n, b, 'a number in [0, 1)');
+    }
+    this.epsilon = checkPositive('epsilon', options.epsilon ?? 1e-7);
+    const { wMin, wMax } = resolveBounds(options);
+    this.wMin = wMin;
+    this.wMax = wMax;
+    this.c1 = tf.keep(tf.scalar(this.beta1));
+    this.c1m = tf.keep(tf.scalar(1 - this.beta1));
+    this.c2 = tf.keep(tf.scalar(this.beta2));
+    this.c2m = tf.keep(tf.scalar(1 - this.beta2));
+    this.eps = tf.keep(tf.scalar(this.epsilon));
+  }
+
+  /** Number of steps taken so far. */
+  get iterations(): number {
+    return this.k;
+  }
+
+  /** The step size α_k = η·√(1 − β2^k)/(1 − β1^k) that the next step will use. */
+  nextStepSize(): number {
+    const b1 = this.beta1Power * this.beta1;
+    const b2 = this.beta2Power * this.beta2;
+    return (this.learningRate * Math.sqrt(1 - b2)) / (1 - b1);
+  }
+
+  /** Applies one Adam step to every listed variable (moments are created on first sight, zero). */
+  apply(updates: readonly VariableGradient[]): void {
+    updates.forEach((u, i) => checkUpdate(u, i));
+    const alpha = this.nextStepSize();
+    this.beta1Power *= this.beta1;
+    this.beta2Power *= this.beta2;
+    this.k += 1;
+    tf.tidy(() => {
+      const a = tf.scalar(alpha);
+      for (const { variable, gradient } of updates) {
+        let st = this.moments.get(variable);
+        if (!st) {
+          st = { m: tf.variable(tf.zerosLike(variable), false), v: tf.variable(tf.zerosLike(variable), false) };
+          this.moments.set(variable, st);
+        }
+        const g = gradient.dtype === 'float32' ? gradient : tf.cast(gradient, 'float32');
+        const m = tf.add(tf.mul(st.m, this.c1), tf.mul(g, this.c1m));
+        const v = tf.add(tf.mul(st.v, this.c2), tf.mul(tf.square(g), this.c2m));
+        st.m.assign(m);
+        st.v.assign(v);
+        let w = tf.sub(variable, tf.div(tf.mul(m, a), tf.add(tf.sqrt(v), this.eps)));
+        if (Number.isFinite(this.wMin) || Number.isFinite(this.wMax)) w = tf.clipByValue(w, this.wMin, this.wMax);
+        variable.assign(w);
+      }
+    });
+  }
+
+  /** Frees the moment tensors and constants. */
+  dispose(): void {
+    for (const { m, v } of this.moments.values()) {
+      m.dispose();
+      v.dispose();
+    }
+    this.moments.clear();
+    for (const s of [this.c1, this.c1m, this.c2, this.c2m, this.eps]) s.dispose();
+  }
+}

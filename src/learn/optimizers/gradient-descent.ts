@@ -1,0 +1,52 @@
+/**
+ * Plain gradient descent with weight clipping: `w ← clip(w − η·g, wMin, wMax)`.
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { checkLearningRate, checkUpdate, resolveBounds, type Optimizer, type VariableGradient, type WeightBounds } from './optimizer.js';
+
+/** Options of {@link GradientDescent}. */
+export interface GradientDescentOptions extends WeightBounds {
+  /** Learning rate η (default 1e-3). */
+  learningRate?: number;
+}
+
+/** Plain (stochastic) gradient descent. */
+export class GradientDescent implements Optimizer {
+  /** Learning rate η. */
+  learningRate: number;
+  /** Lower weight bound. */
+  readonly wMin: number;
+  /** Upper weight bound. */
+  readonly wMax: number;
+  private k = 0;
+
+  constructor(options: GradientDescentOptions = {}) {
+    this.learningRate = checkLearningRate(options.learningRate ?? 1e-3);
+    const { wMin, wMax } = resolveBounds(options);
+    this.wMin = wMin;
+    this.wMax = wMax;
+  }
+
+  /** Number of steps taken so far. */
+  get iterations(): number {
+    return this.k;
+  }
+
+  /** Applies `w ← clip(w − η·g)` to every listed variable. */
+  apply(updates: readonly VariableGradient[]): void {
+    updates.forEach((u, i) => checkUpdate(u, i));
+    this.k += 1;
+    tf.tidy(() => {
+      const lr = tf.scalar(this.learningRate);
+      for (const { variable, gradient } of updates) {
+        let w = tf.sub(variable, tf.mul(gradient, lr));
+        if (Number.isFinite(this.wMin) || Number.isFinite(this.wMax)) w = tf.clipByValue(w, this.wMin, this.wMax);
+        variable.assign(w);
+      }
+    });
+  }
+
+  /** Nothing to free (no state). */
+  dispose(): void {}
+}

@@ -1,0 +1,61 @@
+/**
+ * The optimizer contract used by Cinder's trainers: an optimizer takes one gradient per trainable
+ * variable and updates the variable in place, once per call of {@link Optimizer.apply}.
+ * @module
+ */
+import type { tf } from '../../core/tf.js';
+import { CinderArgumentError, checkFinite } from '../../core/errors.js';
+
+/** One variable and the gradient to apply to it (same shape). */
+export interface VariableGradient {
+  /** The variable to update in place. */
+  variable: tf.Variable;
+  /** Gradient of the loss with respect to `variable`; not disposed by the optimizer. */
+  gradient: tf.Tensor;
+}
+
+/** Bounds every weight is clipped to after an update (NEST's `Wmin`/`Wmax`). */
+export interface WeightBounds {
+  /** Lower bound (default −∞). */
+  wMin?: number;
+  /** Upper bound (default +∞). */
+  wMax?: number;
+}
+
+/** Updates variables from gradients. */
+export interface Optimizer {
+  /** Learning rate; may be changed between calls (e.g. 0 for evaluation batches). */
+  learningRate: number;
+  /** Number of `apply` calls so far (Adam's step counter k). */
+  readonly iterations: number;
+  /** Applies one update step to every listed variable. */
+  apply(updates: readonly VariableGradient[]): void;
+  /** Frees the optimizer's own state tensors (Adam moments). */
+  dispose(): void;
+}
+
+/** Validates weight bounds and returns them with defaults filled in. */
+export function resolveBounds(bounds: WeightBounds): Required<WeightBounds> {
+  const wMin = bounds.wMin ?? -Infinity;
+  const wMax = bounds.wMax ?? Infinity;
+  if (Number.isNaN(wMin)) throw new CinderArgumentError('wMin', wMin, 'a number or -Infinity');
+  if (Number.isNaN(wMax)) throw new CinderArgumentError('wMax', wMax, 'a number or Infinity');
+  if (!(wMin < wMax)) throw new CinderArgumentError('wMax', wMax, `a number > wMin (${wMin})`);
+  return { wMin, wMax };
+}
+
+/** Throws unless `lr` is a finite number ≥ 0. */
+export function checkLearningRate(lr: number): number {
+  checkFinite('learningRate', lr);
+  if (lr < 0) throw new CinderArgumentError('learningRate', lr, 'a finite number >= 0');
+  return lr;
+}
+
+/** Throws unless gradient and variable shapes agree. */
+export function checkUpdate(u: VariableGradient, index: number): void {
+  const a = u.variable.shape;
+  const b = u.gradient.shape;
+  if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
+    throw new CinderArgumentError(`updates[${index}].gradient`, u.gradient, `shape [${a.join(', ')}] (the variable's shape)`);
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * @module
+ */
+import { tf } from '../core/tf.js';
+import { checkInteger } from '../core/errors.js';
+
+/**
+ * Float32 scalars for values that change between calls but take few distinct values (rewards ±1,
+ * batch sizes, scales): each value is uploaded once and reused, so the step loop creates no
+ * tensors for them. At most `capacity` scalars are kept (the oldest is freed first).
+ */
+export class ScalarCache {
+  private readonly map = new Map<number, tf.Scalar>();
+
+  /** @param capacity maximum number of cached scalars (integer >= 1, default 64) */
+  constructor(readonly capacity = 64) {
+    checkInteger('capacity', capacity, 1);
+  }
+
+  /** The float32 scalar for `value` (rounded once from float64). Owned by the cache. */
+  get(value: number): tf.Scalar {
+    let s = this.map.get(value);
+    if (s === undefined) {
+      if (this.map.size >= this.capacity) {
+        const [k, old] = this.map.entries().next().value as [number, tf.Scalar];
+        this.map.delete(k);
+        old.dispose();
+      }
+      s = tf.keep(tf.scalar(value));
+      this.map.set(value, s);
+    }
+    return s;
+  }
+
+  /** Frees all scalars. */
+  dispose(): void {
+    for (const s of this.map.values()) s.dispose();
+    this.map.clear();
+  }
+}

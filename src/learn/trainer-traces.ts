@@ -1,0 +1,153 @@
+/**
+ * The trace-monitor builder shared by every pair-based rule: for one cell, a trace and a spike
+ * monitor on each side (postsynaptic: `neuron.spike`; presynaptic: `connection.synspike`), attached
+ * to the cell's layer so they fold after the neurons step.
+ * @module
+ */
+import { tf } from '../core/tf.js';
+import { CinderArgumentError, checkFinite, checkOneOf, checkPositive } from '../core/errors.js';
+import type { Observer } from '../neural/types.js';
+import { StateMonitor } from '../observe/monitors/state-monitor.js';
+import { CumulativeTraceReducer } from '../observe/reducers/cumulative-trace.js';
+import { NearestTraceReducer } from '../observe/reducers/nearest-trace.js';
+import { PassthroughReducer } from '../observe/reducers/passthrough.js';
+import type { Reducer } from '../observe/reducers/reducer.js';
+import type { TrainableCell } from './trainer-cell.js';
+import type { CellResources } from './trainer.js';
+import { ReceptiveContraction } from './trainer-contraction.js';
+
+/** How spikes enter a trace: all-to-all (`cumulative`: x ← α·x + A·s) or `nearest` (x ← A on a spike, else α·x). */
+export type TraceMode = 'cumulative' | 'nearest';
+
+/** Settings of {@link PairTraces}. */
+export interface PairTraceOptions {
+  /** Presynaptic trace time constant (ms). */
+  tcPre: number;
+  /** Postsynaptic trace time constant (ms). */
+  tcPost: number;
+  /** Presynaptic trace amplitude (for the classic rules |lr_post|). */
+  ampPre: number;
+  /** Postsynaptic trace amplitude (for the classic rules |lr_pre|). */
+  ampPost: number;
+  /** Trace mode (default `cumulative`). */
+  mode?: TraceMode;
+  /**
+   * Delay-aware presynaptic side: trace the synapse's raw spikes (keeping `delaySteps + 1` values)
+   * and select each edge's value at its delay when read, instead of tracing the delay-selected
+   * `synspike` per edge (same values; less state for dense connections). Default false.
+   */
+  delayed?: boolean;
+  /** Values kept by each monitor (default 1; e.g. 2 to read `reducer.ago(1)`, the value one step back). */
+  history?: number;
+}
+
+/** Makes a trace reducer of the given mode. */
+export function traceReducer(mode: TraceMode, dt: number, tau: number, amplitude: number, history = 1): Reducer<[tf.Tensor]> {
+  checkOneOf('traceMode', mode, ['cumulative', 'nearest'] as const);
+  return mode === 'cumulative' ? new CumulativeTraceReducer({ dt, tau, amplitude, history }) : new NearestTraceReducer({ dt, tau, amplitude, history });
+}
+
+/**
+ * The four monitors of a pair-based rule for one cell. Values are those of the layer's last training
+ * step, spikes of the current step included (the monitors fold before the trainer reads).
+ */
+export class PairTraces implements CellResources {
+  /** Presynaptic trace x_pre(t) of `connection.synspike`, amplitude `ampPre`. */
+  readonly tracePre: StateMonitor;
+  /** Postsynaptic trace x_post(t) of `neuron.spike`, amplitude `ampPost`. */
+  readonly tracePost: StateMonitor;
+  /** Presynaptic spikes of the last step. */
+  readonly spikePre: StateMonitor;
+  /** Postsynaptic spikes of the last step. */
+  readonly spikePost: StateMonitor;
+  /** The cell's receptive contraction `Σ_R post·pre`. */
+  readonly contraction: ReceptiveContraction;
+  /** True when the presynaptic side is traced raw and delay-selected on reading. */
+  readonly delayed: boolean;
+  private readonly connection: TrainableCell['connection'];
+
+  /**
+   * @param cell the cell observed
+   * @param options time constants, amplitudes, mode
+   */
+  constructor(cell: TrainableCell, options: PairTraceOptions) {
+    const dt = cell.connection.dt;
+    const mode = options.mode ?? 'cumulative';
+    checkPositive('tcPre', options.tcPre);
+    checkPositive('tcPost', options.tcPost);
+    checkFinite('ampPre', options.ampPre);
+    checkFinite('ampPost', options.ampPost);
+    const conn = cell.connection;
+    const neuron = cell.neuron;
+    const steps = conn.delaySteps ?? 0;
+    this.delayed = options.delayed === true && steps > 0;
+    if (this.delayed && (typeof conn.selectByDelay !== 'function' || !conn.synapse)) {
+      throw new CinderArgumentError('delayed', true, 'a connection with selectByDelay() and synapse (or delayed: false)');
+    }
+    const kept = options.history ?? 1;
+    const history = this.delayed ? Math.max(steps + 1, kept) : kept;
+    const preSource = this.delayed ? () => conn.synapse!.spike : () => conn.synspike;
+    this.tracePre = new StateMonitor(preSource, traceReducer(mode, dt, options.tcPre, options.ampPre, history));
+    this.tracePost = new StateMonitor(() => neuron.spike, traceReducer(mode, dt, options.tcPost, options.ampPost, kept));
+    this.spikePre = new StateMonitor(preSource, new PassthroughReducer({ history }));
+    this.spikePost = new StateMonitor(() => neuron.spike, new PassthroughReducer({ history: kept }));
+    this.contraction = new ReceptiveContraction(conn);
+    this.connection = conn;
+  }
+
+  /**
+   * x_pre(t) as the weights see it: the trace's latest value, or (delayed) each edge's trace value
+   * at its delay. Call inside `tf.tidy` (the delayed value is a new tensor).
+   */
+  preTrace(): tf.Tensor {
+    return this.delayed ? this.select(this.tracePre.reducer) : this.tracePre.latest;
+  }
+
+  /**
+   * A monitor's value `k` steps back (0 = latest), or zeros when fewer steps were folded (traces
+   * start from 0). Not delay-selected. Call inside `tf.tidy`; needs `history > k`.
+   */
+  ago(monitor: StateMonitor, k: number): tf.Tensor {
+    const r = monitor.reducer;
+    if (!Number.isInteger(k) || k < 0 || k >= r.capacity) throw new CinderArgumentError('k', k, `an integer in [0, ${r.capacity - 1}] (the monitor's history)`);
+    return k < r.size ? r.ago(k) : tf.zerosLike(r.latest);
+  }
+
+  /** Presynaptic spikes as the weights see them (delay-selected when delayed); inside `tf.tidy`. */
+  preSpike(): tf.Tensor {
+    return this.delayed ? this.select(this.spikePre.reducer) : this.spikePre.latest;
+  }
+
+  private select(r: Reducer<[tf.Tensor]>): tf.Tensor {
+    const latest = r.latest;
+    let zeros: tf.Tensor | null = null;
+    // before the history is full, older values are 0 (nothing had been recorded)
+    return this.connection.selectByDelay!((k) => (k < r.size ? r.ago(k) : (zeros ??= tf.zerosLike(latest))));
+  }
+
+  /** The monitors, for attaching to the layer. */
+  get observers(): Observer[] {
+    return [this.tracePre, this.tracePost, this.spikePre, this.spikePost];
+  }
+
+  /** True once the monitors have folded at least one step. */
+  get ready(): boolean {
+    return this.tracePre.reducer.size > 0 && this.tracePost.reducer.size > 0;
+  }
+
+  /** Resets the traces (the next step starts from 0). */
+  clear(): void {
+    for (const m of this.observers as StateMonitor[]) m.clear();
+  }
+
+  /** Frees the monitors. */
+  dispose(): void {
+    for (const m of this.observers as StateMonitor[]) m.dispose();
+    this.contraction.dispose();
+  }
+
+  /** Number of steps folded since construction or the last {@link clear}. */
+  get count(): number {
+    return this.tracePre.reducer.count;
+  }
+}

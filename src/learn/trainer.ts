@@ -1,0 +1,145 @@
+/**
+ * Base of the local learning rules ("trainers"). A trainer keeps a registry of cells, each with its
+ * own hyperparameters (defaults merged with per-cell overrides) and its own resources (monitors
+ * attached to the cell's layer, derived state such as eligibility traces).
+ *
+ * Per time step the data flow is explicit:
+ * 1. `layer.forward(x)`: connections, then neurons, then the layer's observers (the trainer's
+ *    monitors fold spikes into traces);
+ * 2. `trainer.step(...)`: for every cell in training mode, the rule reads its monitors' latest values,
+ *    may update derived state, and adds `(pos, neg)` to `cell.connection.updater`;
+ * 3. `connection.update()`: applies (and clears) the pending updates.
+ * @module
+ */
+import { Module } from '../core/module.js';
+import { CinderArgumentError } from '../core/errors.js';
+import type { Observer } from '../neural/types.js';
+import { cellTraining, type TrainableCell } from './trainer-cell.js';
+
+/** What a trainer creates for one cell. */
+export interface CellResources {
+  /** Monitors attached to the cell's layer while the trainer is in training mode. */
+  readonly observers: readonly Observer[];
+  /** Resets per-sample state (traces, eligibility). */
+  clear(): void;
+  /** Frees tensors. */
+  dispose(): void;
+}
+
+/** One registered cell. */
+export interface CellEntry<H, S extends CellResources> {
+  /** The cell. */
+  readonly cell: TrainableCell;
+  /** Its hyperparameters (defaults merged with the overrides given at registration). */
+  readonly hyper: Readonly<H>;
+  /** Its resources (monitors, derived state). */
+  readonly state: S;
+}
+
+/**
+ * A trainer of cells with hyperparameters `H` and per-cell resources `S`. Subclasses implement
+ * {@link validate} (check and complete hyperparameters), {@link build} (create the cell's monitors)
+ * and a `step(...)` method that reads them and accumulates updates.
+ *
+ * The trainer is a {@link Module}: `train(false)` detaches every monitor (traces freeze: they neither
+ * fold nor decay), `train(true)` re-attaches them, `clear()` resets traces between samples.
+ */
+export abstract class CellTrainer<H extends object, S extends CellResources> extends Module {
+  /** Default hyperparameters (validated). */
+  readonly defaults: Readonly<H>;
+  private readonly entries = new Map<TrainableCell, CellEntry<H, S>>();
+  private attached = true;
+
+  /** @param defaults default hyperparameters, validated by {@link validate} */
+  constructor(defaults: H) {
+    super();
+    this.defaults = Object.freeze(this.validate({ ...defaults }));
+  }
+
+  /** Checks hyperparameters (throwing {@link CinderArgumentError}) and returns them completed. */
+  protected abstract validate(hyper: H): H;
+
+  /** Creates the resources (monitors, state) of a newly registered cell. */
+  protected abstract build(cell: TrainableCell, hyper: Readonly<H>): S;
+
+  /**
+   * Registers `cell` with optional hyperparameter overrides and attaches its monitors to the cell's
+   * layer (when the trainer is in training mode). Returns the cell's resources.
+   */
+  register(cell: TrainableCell, overrides: Partial<H> = {}): S {
+    if (!cell || typeof cell !== 'object' || !cell.connection || !cell.neuron || !cell.layer) {
+      throw new CinderArgumentError('cell', cell, 'a cell with connection, neuron and layer');
+    }
+    if (this.entries.has(cell)) throw new CinderArgumentError('cell', 'already registered', 'a cell not registered with this trainer');
+    if (overrides === null || typeof overrides !== 'object') throw new CinderArgumentError('overrides', overrides, 'an object of hyperparameters');
+    for (const k of Object.keys(overrides)) {
+      if (!(k in this.defaults)) throw new CinderArgumentError('overrides', k, `one of ${Object.keys(this.defaults).join(', ')}`);
+    }
+    const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<H>;
+    const hyper = Object.freeze(this.validate({ ...this.defaults, ...defined }));
+    const state = this.build(cell, hyper);
+    this.entries.set(cell, { cell, hyper, state });
+    if (this.attached) for (const o of state.observers) cell.layer.attach(o);
+    return state;
+  }
+
+  /** Removes `cell`: detaches and frees its monitors. Returns false when it was not registered. */
+  deregister(cell: TrainableCell): boolean {
+    const e = this.entries.get(cell);
+    if (!e) return false;
+    if (this.attached) for (const o of e.state.observers) cell.layer.detach(o);
+    e.state.dispose();
+    this.entries.delete(cell);
+    return true;
+  }
+
+  /** The registered cells, in registration order. */
+  get cells(): TrainableCell[] {
+    return [...this.entries.keys()];
+  }
+
+  /** The entry of a registered cell (hyperparameters and resources). */
+  entry(cell: TrainableCell): CellEntry<H, S> {
+    const e = this.entries.get(cell);
+    if (!e) throw new CinderArgumentError('cell', 'not registered', 'a cell registered with this trainer');
+    return e;
+  }
+
+  /**
+   * The entries that learn now: the trainer, and the cell's layer, connection and neurons, are in
+   * training mode. `cells` restricts the set (default: all registered cells).
+   */
+  protected active(cells?: readonly TrainableCell[]): CellEntry<H, S>[] {
+    if (!this.training) return [];
+    const list = cells ? cells.map((c) => this.entry(c)) : [...this.entries.values()];
+    return list.filter((e) => cellTraining(e.cell));
+  }
+
+  /** Training mode attaches the monitors to the layers; evaluation mode detaches them (traces freeze). */
+  override train(mode = true): this {
+    super.train(mode);
+    if (mode !== this.attached) {
+      for (const e of this.entries.values()) {
+        for (const o of e.state.observers) (mode ? e.cell.layer.attach(o) : e.cell.layer.detach(o));
+      }
+      this.attached = mode;
+    }
+    return this;
+  }
+
+  /** Resets every cell's traces and derived state (call between samples). */
+  override clear(): void {
+    super.clear();
+    for (const e of this.entries.values()) e.state.clear();
+  }
+
+  /** Detaches and frees all monitors and state; the trainer is empty afterwards. */
+  override dispose(): void {
+    for (const cell of [...this.entries.keys()]) this.deregister(cell);
+    this.disposeConstants();
+    super.dispose();
+  }
+
+  /** Frees constants created by the subclass (default: none). */
+  protected disposeConstants(): void {}
+}

@@ -1,0 +1,90 @@
+/**
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { CellTrainer } from '../trainer.js';
+import type { TrainableCell } from '../trainer-cell.js';
+import { checkBatchReduction, type BatchReduction } from '../trainer-contraction.js';
+import { Modulation, contractedTerms, type Reward } from '../trainer-modulation.js';
+import { PairTraces, type TraceMode } from '../trainer-traces.js';
+import { checkFlag, checkPairHyper } from './stdp.js';
+
+/** Hyperparameters of {@link MSTDP} (all may be overridden per cell). */
+export interface MSTDPOptions {
+  /** Learning rate for post-after-pre pairings; its sign (times the reward's) picks the mode. */
+  lrPost: number;
+  /** Learning rate for pre-after-post pairings; its sign (times the reward's) picks the mode. */
+  lrPre: number;
+  /** Time constant of the postsynaptic trace (ms). */
+  tcPost: number;
+  /** Time constant of the presynaptic trace (ms). */
+  tcPre: number;
+  /** `cumulative` (default) or `nearest` traces. */
+  traceMode?: TraceMode;
+  /** Reduction over the batch (default `sum`; must be homogeneous of degree 1). */
+  batchReduction?: BatchReduction;
+  /** Delay-aware presynaptic traces (see {@link STDPOptions.delayed}; default false). */
+  delayed?: boolean;
+}
+
+/** {@link MSTDPOptions} with defaults filled in. */
+export type MSTDPHyper = Required<MSTDPOptions>;
+
+/** Options of {@link MSTDP.step} and {@link MSTDPET.step}. */
+export interface ModulatedStepOptions {
+  /** Scale γ (default 1; only |γ| matters). Pass 1/B with a `sum` reduction for a batch mean. */
+  scale?: number;
+  /** Restrict the step to these cells (default: all registered cells). */
+  cells?: readonly TrainableCell[];
+}
+
+/**
+ * Reward-modulated STDP (Florian 2007, MSTDP): the STDP terms of the current step scaled by the
+ * reward, `Δw = |γ|·M(t)·(sgn(lrPost)·D_post + sgn(lrPre)·D_pre)` with
+ * `D_post = reduce_b Σ_R i_post·x_pre`, `D_pre = reduce_b Σ_R i_pre·x_post` (trace amplitudes
+ * |lrPost|, |lrPre|). A negative reward swaps potentiation and depression (which matters for
+ * bounding). With a reward tensor `[B]` each sample is modulated by its own reward.
+ *
+ * Per step: `layer.forward(x)`, then `mstdp.step(reward)`, then `connection.update()`.
+ */
+export class MSTDP extends CellTrainer<MSTDPHyper, PairTraces> {
+  private readonly modulation = new Modulation();
+
+  /** @param options default hyperparameters (see {@link MSTDPOptions}) */
+  constructor(options: MSTDPOptions) {
+    super({ traceMode: 'cumulative', batchReduction: 'sum', delayed: false, ...options });
+  }
+
+  protected validate(h: MSTDPHyper): MSTDPHyper {
+    return { ...checkPairHyper(h), batchReduction: checkBatchReduction('batchReduction', h.batchReduction ?? 'sum'), delayed: checkFlag('delayed', h.delayed) };
+  }
+
+  protected build(cell: TrainableCell, h: Readonly<MSTDPHyper>): PairTraces {
+    return new PairTraces(cell, { tcPre: h.tcPre, tcPost: h.tcPost, ampPre: Math.abs(h.lrPost), ampPost: Math.abs(h.lrPre), mode: h.traceMode, delayed: h.delayed });
+  }
+
+  /** The monitors of a registered cell. */
+  traces(cell: TrainableCell): PairTraces {
+    return this.entry(cell).state;
+  }
+
+  /**
+   * Adds this step's update, modulated by `reward` (a number, or a float32 tensor `[B]`), to the
+   * updater of every learning cell.
+   */
+  step(reward: Reward, options: ModulatedStepOptions = {}): void {
+    const scale = options.scale ?? 1;
+    for (const { cell, hyper: h, state: s } of this.active(options.cells)) {
+      if (!s.ready) continue;
+      tf.tidy(() => {
+        const terms = contractedTerms(s.contraction, s.spikePost.latest, s.preTrace(), s.tracePost.latest, s.preSpike());
+        const { pos, neg } = this.modulation.parts(terms, h.lrPost, h.lrPre, reward, scale, h.batchReduction);
+        cell.connection.updater.add('weight', pos, neg);
+      });
+    }
+  }
+
+  protected override disposeConstants(): void {
+    this.modulation.dispose();
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { checkPositive } from '../../core/errors.js';
+import { FoldFunctionReducer } from '../../observe/reducers/fold-function.js';
+import { CellTrainer, type CellResources } from '../trainer.js';
+import type { TrainableCell } from '../trainer-cell.js';
+import { checkBatchReduction, type BatchReduction } from '../trainer-contraction.js';
+import { Modulation, perSampleTerms, type Reward } from '../trainer-modulation.js';
+import { PairTraces, type TraceMode } from '../trainer-traces.js';
+import type { ModulatedStepOptions } from './mstdp.js';
+import { checkPairHyper } from './stdp.js';
+
+/** Hyperparameters of {@link MSTDPET} (all may be overridden per cell). */
+export interface MSTDPETOptions {
+  /** Learning rate for post-after-pre pairings; its sign (times the reward's) picks the mode. */
+  lrPost: number;
+  /** Learning rate for pre-after-post pairings; its sign (times the reward's) picks the mode. */
+  lrPre: number;
+  /** Time constant of the postsynaptic trace (ms). */
+  tcPost: number;
+  /** Time constant of the presynaptic trace (ms). */
+  tcPre: number;
+  /** Time constant τ_z of the eligibility traces (ms). */
+  tcEligibility: number;
+  /** `cumulative` (default) or `nearest` traces. */
+  traceMode?: TraceMode;
+  /** Reduction over the batch (default `sum`; must be homogeneous of degree 1). */
+  batchReduction?: BatchReduction;
+}
+
+/** {@link MSTDPETOptions} with defaults filled in. */
+export type MSTDPETHyper = Required<MSTDPETOptions>;
+
+/** Per-cell resources of {@link MSTDPET}: the pair monitors and the two eligibility traces. */
+export class EligibilityTraces implements CellResources {
+  /** The pair monitors (traces and spikes). */
+  readonly pair: PairTraces;
+  /** z_post `[B, ...W]`: eligibility from postsynaptic spikes times the presynaptic trace. */
+  readonly post: FoldFunctionReducer<[tf.Tensor, tf.Tensor]>;
+  /** z_pre `[B, ...W]`: eligibility from presynaptic spikes times the postsynaptic trace. */
+  readonly pre: FoldFunctionReducer<[tf.Tensor, tf.Tensor]>;
+  private readonly decay: tf.Scalar;
+  private readonly scale: tf.Scalar;
+  private folded = 0;
+
+  /**
+   * @param cell the cell observed
+   * @param h its hyperparameters
+   */
+  constructor(cell: TrainableCell, h: Readonly<MSTDPETHyper>) {
+    this.pair = new PairTraces(cell, { tcPre: h.tcPre, tcPost: h.tcPost, ampPre: Math.abs(h.lrPost), ampPost: Math.abs(h.lrPre), mode: h.traceMode });
+    this.decay = tf.keep(tf.scalar(Math.exp(-cell.connection.dt / h.tcEligibility)));
+    this.scale = tf.keep(tf.scalar(1 / h.tcEligibility));
+    const c = this.pair.contraction;
+    // z ← decay·z + scale·Σ_R post·pre (first fold: scale·Σ_R post·pre)
+    const fold = ([post, pre]: [tf.Tensor, tf.Tensor], z: tf.Tensor | null): tf.Tensor => {
+      const inc = tf.mul(this.scale, c.perSample(post, pre));
+      return z === null ? inc : tf.add(tf.mul(this.decay, z), inc);
+    };
+    this.post = new FoldFunctionReducer(fold);
+    this.pre = new FoldFunctionReducer(fold);
+  }
+
+  /** The monitors (the eligibility traces are folded by the trainer's step, after the monitors). */
+  get observers(): PairTraces['observers'] {
+    return this.pair.observers;
+  }
+
+  /**
+   * Folds this step's traces into the eligibility traces, once per layer step: does nothing when the
+   * monitors have not folded a new step since the last call. Returns true when it folded.
+   */
+  update(): boolean {
+    const n = this.pair.count;
+    if (n === 0 || n === this.folded) return false;
+    const p = this.pair;
+    tf.tidy(() => {
+      this.post.fold(p.spikePost.latest, p.preTrace());
+      this.pre.fold(p.tracePost.latest, p.preSpike());
+    });
+    this.folded = n;
+    return true;
+  }
+
+  /** Resets traces and eligibility. */
+  clear(): void {
+    this.pair.clear();
+    this.post.clear();
+    this.pre.clear();
+    this.folded = 0;
+  }
+
+  /** Frees everything. */
+  dispose(): void {
+    this.pair.dispose();
+    this.post.dispose();
+    this.pre.dispose();
+    this.decay.dispose();
+    this.scale.dispose();
+  }
+}
+
+/**
+ * Reward-modulated STDP with eligibility traces (Florian 2007, MSTDPET):
+ *
+ * `z_post ← e^{−Δt/τ_z}·z_post + (1/τ_z)·Σ_R x_pre·i_post`, `z_pre ← e^{−Δt/τ_z}·z_pre + (1/τ_z)·Σ_R x_post·i_pre`
+ * per sample, then `Δw = |γ|·M(t)·(sgn(lrPost)·reduce_b z_post + sgn(lrPre)·reduce_b z_pre)` (routing
+ * as in MSTDP). There is no Δt factor: fold Δt into `scale` when Δt ≠ 1 ms.
+ *
+ * The eligibility traces are updated inside {@link step} from the traces the layer's monitors folded
+ * in the same step, so call `step` on every training step (with reward 0 when there is none):
+ * `layer.forward(x)`, then `mstdpet.step(reward)`, then `connection.update()`.
+ */
+export class MSTDPET extends CellTrainer<MSTDPETHyper, EligibilityTraces> {
+  private readonly modulation = new Modulation();
+
+  /** @param options default hyperparameters (see {@link MSTDPETOptions}) */
+  constructor(options: MSTDPETOptions) {
+    super({ traceMode: 'cumulative', batchReduction: 'sum', ...options });
+  }
+
+  protected validate(h: MSTDPETHyper): MSTDPETHyper {
+    checkPositive('tcEligibility', h.tcEligibility);
+    return { ...checkPairHyper(h), batchReduction: checkBatchReduction('batchReduction', h.batchReduction ?? 'sum') };
+  }
+
+  protected build(cell: TrainableCell, h: Readonly<MSTDPETHyper>): EligibilityTraces {
+    return new EligibilityTraces(cell, h);
+  }
+
+  /** The monitors and eligibility traces of a registered cell. */
+  traces(cell: TrainableCell): EligibilityTraces {
+    return this.entry(cell).state;
+  }
+
+  /**
+   * Updates the eligibility traces from this step's monitors, then adds the update modulated by
+   * `reward` (a number, or a float32 tensor `[B]`) to the updater of every learning cell.
+   */
+  step(reward: Reward, options: ModulatedStepOptions = {}): void {
+    const scale = options.scale ?? 1;
+    for (const { cell, hyper: h, state: s } of this.active(options.cells)) {
+      s.update();
+      if (s.post.size === 0) continue;
+      tf.tidy(() => {
+        const terms = perSampleTerms(s.post.latest, s.pre.latest);
+        const { pos, neg } = this.modulation.parts(terms, h.lrPost, h.lrPre, reward, scale, h.batchReduction);
+        cell.connection.updater.add('weight', pos, neg);
+      });
+    }
+  }
+
+  protected override disposeConstants(): void {
+    this.modulation.dispose();
+  }
+}

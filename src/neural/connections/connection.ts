@@ -1,0 +1,329 @@
+/**
+ * The base of every connection: owns a synapse (built from a user-supplied factory), the
+ * `weight`, optional `bias` and optional per-edge `delay` parameters, and an {@link Updater}.
+ *
+ * Derived tensors (transposed or delay-stacked weights, masks) are cached and rebuilt whenever a
+ * parameter changes: through the typed setters, through `update()`, or through any direct
+ * `assign` to the parameter's variable (e.g. by an optimizer) — the latter is detected on the
+ * next access by comparing the variable's data identity, which costs no tensor operation.
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { Module } from '../../core/module.js';
+import type { Parameter } from '../../core/state.js';
+import { CinderArgumentError, checkInteger, checkNonNegative, checkPositive, checkShape } from '../../core/errors.js';
+import { Rng } from '../../core/random.js';
+import type { ParameterName, Receptive, Synapse, SynapseFactory } from '../types.js';
+import { Updater } from '../updater.js';
+import { DeltaCurrent } from '../synapses/delta-current.js';
+import { constantInit, uniformInit, type Initializer } from './initializers.js';
+
+/** Options shared by all connections. */
+export interface ConnectionOptions {
+  /** Builds the synapse (default `DeltaCurrent.factory()`, charge 1). */
+  synapse?: SynapseFactory;
+  /** Whether to add a learnable bias (default false). */
+  bias?: boolean;
+  /** Largest transmission delay (ms, ≥ 0, a whole number of steps; default 0 = no delays). */
+  maxDelay?: number;
+  /** Batch size (default 1). */
+  batchSize?: number;
+  /** Initial weights (default uniform in [0, 1) from `rng`). */
+  weightInit?: Initializer;
+  /** Initial bias (default 0). */
+  biasInit?: Initializer;
+  /** Initial delays in ms (default 0); values are clamped to [0, maxDelay]. */
+  delayInit?: Initializer;
+  /** Random source of the default weight initialiser (default `new Rng(0)`). */
+  rng?: Rng;
+}
+
+/** Shapes a concrete connection hands to {@link Connection}'s constructor. */
+export interface ConnectionShapes {
+  /** Presynaptic shape (no batch); also the synapse's shape. */
+  inShape: readonly number[];
+  /** Postsynaptic shape (no batch). */
+  outShape: readonly number[];
+  /** Shape of `weight` (and of `delay`). */
+  weightShape: readonly number[];
+  /** Shape of `bias`. */
+  biasShape: readonly number[];
+}
+
+/** Number of whole steps in `maxDelay` (throws unless it is ≥ 0 and a multiple of `dt`). */
+export function delayStepsOf(maxDelay: number, dt: number): number {
+  checkNonNegative('maxDelay', maxDelay);
+  const steps = maxDelay / dt;
+  const rounded = Math.round(steps);
+  if (Math.abs(steps - rounded) > 1e-9 * Math.max(1, steps)) {
+    throw new CinderArgumentError('maxDelay', maxDelay, `a whole number of steps (a multiple of dt = ${dt} ms)`);
+  }
+  return rounded;
+}
+
+/**
+ * Abstract connection. Subclasses implement `forward` (synapse, then the linear map, plus bias),
+ * the receptive reshapes, and (when they support delays) the per-edge delay selection.
+ */
+export abstract class Connection extends Module implements Receptive {
+  /** Presynaptic shape (no batch). */
+  readonly inShape: readonly number[];
+  /** Postsynaptic shape (no batch). */
+  readonly outShape: readonly number[];
+  /** Step length (ms). */
+  readonly dt: number;
+  /** Largest delay (ms). */
+  readonly maxDelay: number;
+  /** Largest delay in steps (history kept by the synapse). */
+  readonly delaySteps: number;
+  /** The synapse turning presynaptic spikes into currents/conductances. */
+  readonly synapse: Synapse;
+  /** Pending learning updates; applied by {@link update}. */
+  readonly updater: Updater;
+
+  private readonly weightP: Parameter;
+  private readonly biasP: Parameter | null;
+  private readonly delayP: Parameter | null;
+  private batch: number;
+  private readonly seen = new Map<ParameterName, object>();
+
+  /**
+   * @param shapes shapes decided by the subclass
+   * @param dt step length (ms)
+   * @param options shared options
+   */
+  protected constructor(shapes: ConnectionShapes, dt: number, options: ConnectionOptions = {}) {
+    super();
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an options object');
+    this.inShape = Object.freeze(checkShape('inShape', shapes.inShape));
+    this.outShape = Object.freeze(checkShape('outShape', shapes.outShape));
+    this.dt = checkPositive('dt', dt);
+    this.maxDelay = options.maxDelay ?? 0;
+    this.delaySteps = delayStepsOf(this.maxDelay, this.dt);
+    this.batch = checkInteger('batchSize', options.batchSize ?? 1, 1);
+    const factory = options.synapse ?? DeltaCurrent.factory();
+    if (typeof factory !== 'function') throw new CinderArgumentError('synapse', factory, 'a SynapseFactory (e.g. DeltaCurrent.factory())');
+    const syn = factory({ shape: this.inShape, dt: this.dt, delaySteps: this.delaySteps, batchSize: this.batch });
+    const okShape = syn && syn.shape.length === this.inShape.length && syn.shape.every((d, i) => d === this.inShape[i]);
+    if (!okShape || syn.dt !== this.dt || syn.delaySteps !== this.delaySteps || syn.batchSize !== this.batch) {
+      throw new CinderArgumentError('synapse', syn?.constructor?.name ?? syn, `a synapse built with the requested spec (shape [${this.inShape.join(', ')}], dt ${this.dt}, delaySteps ${this.delaySteps}, batch ${this.batch})`);
+    }
+    this.synapse = this.addModule('synapse', syn);
+    try {
+      this.weightP = this.addParameter('weight', initial('weightInit', options.weightInit ?? uniformInit(options.rng ?? new Rng(0), 0, 1), shapes.weightShape));
+      this.biasP = options.bias ? this.addParameter('bias', initial('biasInit', options.biasInit ?? constantInit(0), shapes.biasShape)) : null;
+      if (this.delaySteps > 0) {
+        this.delayP = this.addParameter('delay', initial('delayInit', options.delayInit ?? constantInit(0), shapes.weightShape));
+      } else {
+        if (options.delayInit) throw new CinderArgumentError('delayInit', 'an initialiser', 'no delayInit unless maxDelay > 0');
+        this.delayP = null;
+      }
+    } catch (err) {
+      this.dispose(); // free the synapse and whatever was registered before the bad argument
+      throw err;
+    }
+    this.updater = new Updater({ weight: this.weightP, bias: this.biasP ?? undefined, delay: this.delayP ?? undefined }, (name) => this.afterChange(name));
+  }
+
+  /**
+   * Must be called at the end of every subclass constructor: runs the change handling once for
+   * each parameter (masks, clamping, caches).
+   */
+  protected initialise(): void {
+    this.afterChange('weight');
+    if (this.biasP) this.afterChange('bias');
+    if (this.delayP) this.afterChange('delay');
+  }
+
+  /** Batch size; setting it re-creates the synapse state. */
+  get batchSize(): number {
+    return this.batch;
+  }
+
+  /** Sets the batch size (re-creates the synapse state). */
+  set batchSize(value: number) {
+    checkInteger('batchSize', value, 1);
+    this.batch = value;
+    this.synapse.batchSize = value;
+  }
+
+  /** True when the connection has per-edge delays (`maxDelay > 0`). */
+  get hasDelays(): boolean {
+    return this.delayP !== null;
+  }
+
+  /** The weight (owned by the connection; do not dispose). */
+  get weight(): tf.Tensor {
+    this.refresh();
+    return this.weightP.value;
+  }
+
+  /** Replaces the weight (same shape; the caller keeps ownership of `value`). */
+  set weight(value: tf.Tensor) {
+    this.setParam('weight', this.weightP, value);
+  }
+
+  /** The bias, or null when the connection has none. */
+  get bias(): tf.Tensor | null {
+    this.refresh();
+    return this.biasP ? this.biasP.value : null;
+  }
+
+  /** Replaces the bias (same shape). */
+  set bias(value: tf.Tensor | null) {
+    if (!this.biasP) throw new CinderArgumentError('bias', value, 'no assignment (this connection was built with bias: false)');
+    this.setParam('bias', this.biasP, value as tf.Tensor);
+  }
+
+  /** Per-edge delays in ms (shape of the weight), or null without delays. */
+  get delay(): tf.Tensor | null {
+    this.refresh();
+    return this.delayP ? this.delayP.value : null;
+  }
+
+  /** Replaces the delays (ms, same shape as the weight, each in [0, maxDelay]). */
+  set delay(value: tf.Tensor | null) {
+    if (!this.delayP) throw new CinderArgumentError('delay', value, 'no assignment (this connection was built without maxDelay)');
+    if (value instanceof tf.Tensor && value.shape.length === this.delayP.shape.length) {
+      const v = value.dataSync();
+      for (let i = 0; i < v.length; i++) {
+        const d = v[i]!;
+        if (!Number.isFinite(d) || d < 0 || d > this.maxDelay + 1e-6) throw new CinderArgumentError('delay', d, `delays in [0, ${this.maxDelay}] ms`);
+      }
+    }
+    this.setParam('delay', this.delayP, value as tf.Tensor);
+  }
+
+  /** The weight's {@link Parameter} (for optimizers; direct assigns are detected). */
+  get weightParameter(): Parameter {
+    return this.weightP;
+  }
+
+  /** The bias's {@link Parameter}, or null. */
+  get biasParameter(): Parameter | null {
+    return this.biasP;
+  }
+
+  /** The delay's {@link Parameter}, or null. */
+  get delayParameter(): Parameter | null {
+    return this.delayP;
+  }
+
+  private setParam(name: ParameterName, p: Parameter, value: tf.Tensor): void {
+    if (!(value instanceof tf.Tensor)) throw new CinderArgumentError(name, value, `a tensor of shape [${p.shape.join(', ')}]`);
+    if (value.shape.length !== p.shape.length || value.shape.some((d, i) => d !== p.shape[i])) {
+      throw new CinderArgumentError(name, value, `shape [${p.shape.join(', ')}]`);
+    }
+    if (value.dtype !== 'float32') throw new CinderArgumentError(name, value, 'a float32 tensor');
+    p.assign(value);
+    this.afterChange(name);
+  }
+
+  /** Applies the updater's pending updates (P ← P + Σpos − Σneg) and clears them. */
+  update(): void {
+    this.updater.apply();
+  }
+
+  /**
+   * Re-establishes the invariants after `name` changed: clamps delays to [0, maxDelay], calls
+   * {@link onParameterChange} (masks, caches) and records the parameters' data identities.
+   */
+  protected afterChange(name: ParameterName): void {
+    if (name === 'delay' && this.delayP) {
+      const p = this.delayP;
+      tf.tidy(() => p.assign(tf.clipByValue(p.value, 0, this.maxDelay)));
+    }
+    this.onParameterChange(name);
+    this.seen.set('weight', this.weightP.value.dataId);
+    if (this.biasP) this.seen.set('bias', this.biasP.value.dataId);
+    if (this.delayP) this.seen.set('delay', this.delayP.value.dataId);
+  }
+
+  /** Detects assigns that bypassed the setters and the updater (e.g. optimizers) and handles them. */
+  protected refresh(): void {
+    if (this.seen.get('weight') !== this.weightP.value.dataId) this.afterChange('weight');
+    if (this.biasP && this.seen.get('bias') !== this.biasP.value.dataId) this.afterChange('bias');
+    if (this.delayP && this.seen.get('delay') !== this.delayP.value.dataId) this.afterChange('delay');
+  }
+
+  /** Hook for subclasses: parameter `name` changed (re-apply masks, rebuild caches). */
+  protected onParameterChange(_name: ParameterName): void {}
+
+  /** Rounded delays in steps, `int32` of the weight's shape, each in [0, delaySteps] (caller owns). */
+  protected delayStepsTensor(): tf.Tensor {
+    if (!this.delayP) throw new CinderArgumentError('delay', null, 'a connection with maxDelay > 0');
+    const p = this.delayP;
+    return tf.tidy(() => tf.cast(tf.clipByValue(tf.round(tf.div(p.value, tf.scalar(this.dt))), 0, this.delaySteps), 'int32'));
+  }
+
+  /**
+   * One-hot of the rounded delays: float32 `[...weightShape, delaySteps + 1]`, entry d is 1 where
+   * the edge's delay is d steps (caller owns). Built with `equal` against a range, because the
+   * wasm backend's `oneHot` ignores its dtype argument (tfjs 4.22 returns int bits as float32).
+   */
+  protected delayOneHot(): tf.Tensor {
+    return tf.tidy(() => tf.cast(tf.equal(tf.expandDims(this.delayStepsTensor(), -1), tf.range(0, this.delaySteps + 1, 1, 'int32')), 'float32'));
+  }
+
+  /**
+   * Runs one step: the synapse receives `spikes` `[B, ...inShape]` (and `injected`, for synapses
+   * that take it) and the linear map turns its output into `[B, ...outShape]` (a new tensor).
+   */
+  abstract forward(spikes: tf.Tensor, injected?: tf.Tensor): tf.Tensor;
+
+  /**
+   * The synaptic current: the synapse's latest current `[B, ...inShape]` without delays; with
+   * delays the per-edge delay-selected current (shape documented by the subclass).
+   */
+  get syncurrent(): tf.Tensor {
+    this.refresh();
+    return this.delayP ? this.selectDelayed((k) => this.synapse.currentAgo(k)) : this.synapse.current;
+  }
+
+  /**
+   * The presynaptic spikes: the latest spikes `[B, ...inShape]` without delays; with delays the
+   * per-edge delayed spikes (shape documented by the subclass; {@link presynReceptive} accepts it).
+   */
+  get synspike(): tf.Tensor {
+    this.refresh();
+    return this.delayP ? this.selectDelayed((k) => this.synapse.spikeAgo(k)) : this.synapse.spike;
+  }
+
+  /** Per-edge selection of a history (`ago(k)` = value k steps ago) by the rounded delays. */
+  protected abstract selectDelayed(ago: (k: number) => tf.Tensor): tf.Tensor;
+
+  /** See {@link Receptive.presynReceptive}. */
+  abstract presynReceptive(x: tf.Tensor): tf.Tensor;
+
+  /** See {@link Receptive.postsynReceptive}. */
+  abstract postsynReceptive(y: tf.Tensor): tf.Tensor;
+
+  /** Checks that a postsynaptic quantity is `[B, ...outShape]` (any B). */
+  protected checkPost(y: tf.Tensor): void {
+    const want = this.outShape;
+    if (!(y instanceof tf.Tensor) || y.shape.length !== want.length + 1 || want.some((d, i) => y.shape[i + 1] !== d)) {
+      throw new CinderArgumentError('y', y, `shape [B, ${want.join(', ')}]`);
+    }
+  }
+
+  /** Settings saved with the module. */
+  override extras(): Record<string, unknown> {
+    return { inShape: [...this.inShape], outShape: [...this.outShape], dt: this.dt, maxDelay: this.maxDelay, batchSize: this.batch, bias: this.biasP !== null };
+  }
+}
+
+function initial(param: string, init: Initializer, shape: readonly number[]): tf.Tensor {
+  if (typeof init !== 'function') throw new CinderArgumentError(param, init, 'an Initializer (shape) => tensor');
+  const t = init(shape);
+  if (!(t instanceof tf.Tensor) || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    const got = t;
+    if (t instanceof tf.Tensor) t.dispose();
+    throw new CinderArgumentError(param, got, `an initialiser returning shape [${shape.join(', ')}]`);
+  }
+  if (t.dtype !== 'float32') {
+    const c = tf.cast(t, 'float32');
+    t.dispose();
+    return c;
+  }
+  return t;
+}

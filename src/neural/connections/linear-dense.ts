@@ -1,0 +1,141 @@
+/**
+ * All-to-all connection `y = x·Wᵀ + b`, with optional per-edge delays and (for subclasses) a
+ * connectivity mask.
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { CinderArgumentError, numel } from '../../core/errors.js';
+import type { ParameterName } from '../types.js';
+import { Connection, type ConnectionOptions } from './connection.js';
+
+/** Options of {@link LinearDense}. */
+export type LinearDenseOptions = ConnectionOptions;
+
+/**
+ * Dense connection with weight `W: [O, I]` (O, I = element counts of `outShape`, `inShape`) and
+ * bias `[O]`.
+ *
+ * Forward without delays: `y = x·Wᵀ + b` as one matmul against a cached `Wᵀ` (`[I, O]`).
+ * With delays (`maxDelay > 0`, per-edge `delay` in ms, rounded to steps `D_ji`):
+ * `y = Σ_d H_d·(W ⊙ [D == d])ᵀ + b`, where `H_d` is the synapse output d steps ago; computed as one
+ * matmul of the concatenated history `[B, (D+1)·I]` with a cached stacked masked weight
+ * `[(D+1)·I, O]`, rebuilt only when the weight or the delays change.
+ *
+ * `synspike`/`syncurrent` with delays are per edge: `[B, O, I]` (the weight's layout behind the
+ * batch), entry `[b, j, i]` = presynaptic value of i delayed by `D_ji`. {@link presynReceptive}
+ * turns it into `[B, O, I, 1]`, which broadcasts against the postsynaptic `[B, O, 1, 1]`.
+ */
+export class LinearDense extends Connection {
+  /** Number of presynaptic units I. */
+  readonly inCount: number;
+  /** Number of postsynaptic units O. */
+  readonly outCount: number;
+  /** Connectivity mask `[O, I]` (1 = edge present), or null when fully connected. */
+  protected maskTensor: tf.Tensor | null = null;
+  private kernel: tf.Tensor | null = null; // [I, O] or [(D+1)·I, O]
+  private selector: tf.Tensor | null = null; // [O, I, D+1] one-hot of rounded delays
+
+  /**
+   * @param inShape presynaptic shape (no batch)
+   * @param outShape postsynaptic shape (no batch)
+   * @param dt step length (ms)
+   * @param options synapse, bias, delays, batch size, initialisers
+   */
+  constructor(inShape: readonly number[], outShape: readonly number[], dt: number, options: LinearDenseOptions = {}) {
+    super(denseShapes(inShape, outShape), dt, options);
+    this.inCount = numel(this.inShape);
+    this.outCount = numel(this.outShape);
+    if (new.target === LinearDense) this.initialise();
+  }
+
+  /** Installs a mask `[O, I]` (kept; disposed with the connection) — for subclasses. */
+  protected setMask(mask: tf.Tensor): void {
+    this.maskTensor?.dispose();
+    this.maskTensor = tf.keep(mask);
+  }
+
+  protected override onParameterChange(name: ParameterName): void {
+    if (name === 'bias') return;
+    const w = this.weightParameter;
+    if (name === 'weight' && this.maskTensor) {
+      const m = this.maskTensor;
+      tf.tidy(() => w.assign(tf.add(tf.mul(w.value, m), tf.scalar(0)))); // + 0 turns −0 into +0
+    }
+    this.kernel?.dispose();
+    this.selector?.dispose();
+    this.selector = null;
+    if (!this.hasDelays) {
+      this.kernel = tf.keep(tf.tidy(() => tf.transpose(w.value)));
+      return;
+    }
+    const D1 = this.delaySteps + 1;
+    const [O, I] = [this.outCount, this.inCount];
+    this.selector = tf.keep(this.delayOneHot()); // [O, I, D+1]
+    const sel = this.selector;
+    this.kernel = tf.keep(tf.tidy(() => tf.reshape(tf.transpose(tf.mul(tf.expandDims(w.value, 2), sel), [2, 1, 0]), [D1 * I, O])));
+  }
+
+  /** `[B, ...inShape]` → `[B, ...outShape]`. */
+  forward(spikes: tf.Tensor, injected?: tf.Tensor): tf.Tensor {
+    this.refresh();
+    const x = this.synapse.forward(spikes, injected);
+    const B = this.batchSize;
+    let h: tf.Tensor;
+    if (!this.hasDelays) {
+      h = this.inShape.length === 1 ? x : tf.reshape(x, [B, this.inCount]);
+    } else {
+      const parts: tf.Tensor[] = [];
+      for (let d = 0; d <= this.delaySteps; d++) {
+        const c = this.synapse.currentAgo(d);
+        parts.push(this.inShape.length === 1 ? c : tf.reshape(c, [B, this.inCount]));
+      }
+      h = tf.concat(parts, 1);
+    }
+    let y = tf.matMul(h, this.kernel!);
+    const b = this.biasParameter;
+    if (b) y = tf.add(y, b.value);
+    return this.outShape.length === 1 ? y : tf.reshape(y, [B, ...this.outShape]);
+  }
+
+  protected selectDelayed(ago: (k: number) => tf.Tensor): tf.Tensor {
+    const B = this.batchSize;
+    return tf.tidy(() => {
+      const parts: tf.Tensor[] = [];
+      for (let d = 0; d <= this.delaySteps; d++) parts.push(tf.reshape(ago(d), [B, 1, this.inCount]));
+      const stacked = tf.stack(parts, 3); // [B, 1, I, D+1]
+      return tf.sum(tf.mul(stacked, this.selector!), 3); // [B, O, I]
+    });
+  }
+
+  /**
+   * Presynaptic `[B, ...inShape]` → `[B, 1, I, 1]`; per-edge `[B, O, I]` (delays) → `[B, O, I, 1]`.
+   * The form is recognised by the element count per sample.
+   */
+  presynReceptive(x: tf.Tensor): tf.Tensor {
+    const B = x.shape[0]!;
+    const per = x.size / B;
+    if (per === this.inCount) return tf.reshape(x, [B, 1, this.inCount, 1]);
+    if (per === this.outCount * this.inCount) return tf.reshape(x, [B, this.outCount, this.inCount, 1]);
+    throw new CinderArgumentError('x', x, `shape [B, ${this.inShape.join(', ')}] or per-edge [B, ${this.outCount}, ${this.inCount}]`);
+  }
+
+  /** Postsynaptic `[B, ...outShape]` → `[B, O, 1, 1]`. */
+  postsynReceptive(y: tf.Tensor): tf.Tensor {
+    this.checkPost(y);
+    return tf.reshape(y, [y.shape[0]!, this.outCount, 1, 1]);
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.kernel?.dispose();
+    this.selector?.dispose();
+    this.maskTensor?.dispose();
+    this.kernel = this.selector = this.maskTensor = null;
+  }
+}
+
+function denseShapes(inShape: readonly number[], outShape: readonly number[]) {
+  const I = Array.isArray(inShape) ? numel(inShape) : NaN;
+  const O = Array.isArray(outShape) ? numel(outShape) : NaN;
+  return { inShape, outShape, weightShape: [O, I], biasShape: [O] };
+}

@@ -1,0 +1,96 @@
+/**
+ * Dense connection restricted to an arbitrary graph (sparse or topographic connectivity).
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { CinderArgumentError, numel } from '../../core/errors.js';
+import type { ConnectionOptions } from './connection.js';
+import { LinearDense } from './linear-dense.js';
+import { edgeListMask, type ConnectivityMask } from './topography.js';
+
+/**
+ * Connectivity of a {@link MaskedLinear}: a `[O, I]` tensor or nested array (non-zero / true = edge),
+ * a {@link ConnectivityMask} (see `radiusMask`, `gaussianMask`), or `{ edges }` with `[post, pre]`
+ * flat index pairs.
+ */
+export type MaskInput =
+  | tf.Tensor
+  | ConnectivityMask
+  | readonly (readonly (number | boolean)[])[]
+  | {
+      /** `[post, pre]` flat index pairs of the edges present. */
+      edges: readonly (readonly [number, number])[];
+    };
+
+/** Options of {@link MaskedLinear}. */
+export interface MaskedLinearOptions extends ConnectionOptions {
+  /** Which edges exist (required). */
+  mask: MaskInput;
+}
+
+/**
+ * A {@link LinearDense} whose weight is multiplied by a fixed 0/1 mask `[O, I]`; the mask is
+ * re-applied after every change of the weight (setter, `update()`, or a direct assign), so absent
+ * edges stay exactly 0. Forward, delays and the receptive contract are those of `LinearDense`.
+ */
+export class MaskedLinear extends LinearDense {
+  /**
+   * @param inShape presynaptic shape (no batch)
+   * @param outShape postsynaptic shape (no batch)
+   * @param dt step length (ms)
+   * @param options connection options plus the required `mask`
+   */
+  constructor(inShape: readonly number[], outShape: readonly number[], dt: number, options: MaskedLinearOptions) {
+    super(inShape, outShape, dt, options);
+    try {
+      if (!options || options.mask === undefined) throw new CinderArgumentError('mask', undefined, 'a mask [O, I], a ConnectivityMask or { edges }');
+      this.setMask(maskTensor(options.mask, this.outCount, this.inCount));
+    } catch (err) {
+      this.dispose();
+      throw err;
+    }
+    this.initialise();
+  }
+
+  /** The 0/1 mask `[O, I]` (owned by the connection). */
+  get mask(): tf.Tensor {
+    return this.maskTensor!;
+  }
+
+  /** Number of edges (non-zero mask entries). */
+  get edgeCount(): number {
+    return tf.tidy(() => tf.sum(this.maskTensor!).dataSync()[0]!);
+  }
+}
+
+/** Converts a {@link MaskInput} to a float32 0/1 tensor `[O, I]` (validated). */
+export function maskTensor(mask: MaskInput, O: number, I: number): tf.Tensor {
+  const bad = (): never => {
+    throw new CinderArgumentError('mask', mask, `a mask of shape [${O}, ${I}] (tensor, nested array, ConnectivityMask or { edges })`);
+  };
+  if (mask instanceof tf.Tensor) {
+    if (mask.shape.length !== 2 || mask.shape[0] !== O || mask.shape[1] !== I) bad();
+    return tf.tidy(() => tf.cast(tf.notEqual(mask, 0), 'float32'));
+  }
+  if (Array.isArray(mask)) {
+    if (mask.length !== O) bad();
+    const data = new Float32Array(O * I);
+    mask.forEach((row, j) => {
+      if (!Array.isArray(row) || row.length !== I) bad();
+      (row as (number | boolean)[]).forEach((v, i) => {
+        data[j * I + i] = v ? 1 : 0;
+      });
+    });
+    return tf.tensor(data, [O, I], 'float32');
+  }
+  if (mask && typeof mask === 'object' && 'edges' in mask) {
+    const m = edgeListMask(O, I, mask.edges);
+    return tf.tensor(Float32Array.from(m.data), [O, I], 'float32');
+  }
+  if (mask && typeof mask === 'object' && 'data' in mask) {
+    const m = mask as ConnectivityMask;
+    if (m.rows !== O || m.cols !== I || m.data.length !== numel([O, I])) bad();
+    return tf.tensor(Float32Array.from(m.data, (v) => (v ? 1 : 0)), [O, I], 'float32');
+  }
+  return bad();
+}

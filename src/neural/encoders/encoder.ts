@@ -1,0 +1,78 @@
+/**
+ * Base of the homogeneous rate encoders: inputs `[B, ...shape]` in [0, 1] scale a maximum
+ * frequency; the output is a spike train `[S, B, ...shape]` of float32 0/1.
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { CinderArgumentError, checkInteger, checkPositive } from '../../core/errors.js';
+import { Rng } from '../../core/random.js';
+import { renderSource, type SpikeSource } from './source.js';
+import { SpikeStream } from './spike-stream.js';
+
+/** Options of every homogeneous rate encoder. */
+export interface EncoderOptions {
+  /** Number of steps S to generate (integer >= 1). */
+  steps: number;
+  /** Step length Δt (ms). */
+  dt: number;
+  /** Frequency (Hz) of an input equal to 1; an input x spikes at x·frequency. */
+  frequency: number;
+  /** Random source; the same seed gives the same spikes. */
+  rng: Rng;
+}
+
+/** Options of {@link Encoder.stream}. */
+export interface StreamOptions {
+  /** Steps generated and uploaded at a time (default: all steps). */
+  chunk?: number;
+}
+
+/** Rate encoder: turns intensities in [0, 1] into spike trains. */
+export abstract class Encoder {
+  /** Number of steps S. */
+  readonly steps: number;
+  /** Step length (ms). */
+  readonly dt: number;
+  /** Frequency (Hz) of an input equal to 1. */
+  readonly frequency: number;
+  /** The random source (advanced by every encoding). */
+  protected readonly rng: Rng;
+
+  /** Validates the common options. */
+  constructor(options: EncoderOptions) {
+    this.steps = checkInteger('steps', options.steps, 1);
+    this.dt = checkPositive('dt', options.dt);
+    this.frequency = checkPositive('frequency', options.frequency);
+    if (!(options.rng instanceof Rng)) throw new CinderArgumentError('rng', options.rng, 'an Rng');
+    this.rng = options.rng;
+  }
+
+  /** A source of spike trains with the given rates (Hz), one per train. */
+  protected abstract createSource(rates: Float64Array): SpikeSource;
+
+  /** Encodes `inputs` `[B, ...shape]` (values in [0, 1]) into a new train `[S, B, ...shape]` (one upload). */
+  encode(inputs: tf.Tensor): tf.Tensor {
+    const rates = this.readRates(inputs);
+    return renderSource(this.createSource(rates), 0, this.steps, inputs.shape);
+  }
+
+  /** Like {@link encode}, but hands the train out step by step (see {@link SpikeStream}). */
+  stream(inputs: tf.Tensor, options: StreamOptions = {}): SpikeStream {
+    const rates = this.readRates(inputs);
+    const chunk = checkInteger('chunk', options.chunk ?? this.steps, 1);
+    return SpikeStream.fromSource(this.createSource(rates), this.steps, inputs.shape, chunk);
+  }
+
+  /** Downloads and validates the inputs; returns the rates in Hz. */
+  private readRates(inputs: tf.Tensor): Float64Array {
+    if (!(inputs instanceof tf.Tensor) || inputs.rank < 2) throw new CinderArgumentError('inputs', inputs, 'a tensor [B, ...shape] (rank >= 2)');
+    const x = inputs.dataSync();
+    const rates = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) {
+      const v = Number(x[i]);
+      if (!(v >= 0 && v <= 1)) throw new CinderArgumentError(`inputs[${i}]`, v, 'a number in [0, 1] (fraction of the maximum frequency)');
+      rates[i] = v * this.frequency;
+    }
+    return rates;
+  }
+}

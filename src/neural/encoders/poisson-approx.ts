@@ -1,0 +1,58 @@
+/**
+ * @module
+ */
+import { CinderArgumentError } from '../../core/errors.js';
+import type { Rng } from '../../core/random.js';
+import { Encoder, type EncoderOptions } from './encoder.js';
+import type { SpikeSource } from './source.js';
+
+/**
+ * Bernoulli approximation of a Poisson train: every step spikes independently with probability
+ * `p = f·Δt/1000`. Requires `frequency·Δt/1000 <= 1`.
+ */
+export class PoissonApproxEncoder extends Encoder {
+  /** @param options see {@link EncoderOptions} */
+  constructor(options: EncoderOptions) {
+    super(options);
+    if ((this.frequency * this.dt) / 1000 > 1) {
+      throw new CinderArgumentError('frequency', this.frequency, `<= 1000/dt = ${1000 / this.dt} Hz (p = frequency·dt/1000 must not exceed 1)`);
+    }
+  }
+
+  protected createSource(rates: Float64Array): SpikeSource {
+    const p = rates.map((f) => (f * this.dt) / 1000);
+    return new BernoulliSource(p, this.rng);
+  }
+}
+
+/** Independent Bernoulli trials, step-major (the same spikes for every chunking). */
+export class BernoulliSource implements SpikeSource {
+  /** Number of trains. */
+  readonly size: number;
+
+  /**
+   * @param p spike probability per step of each train, or a function of the step giving them
+   * @param rng random source
+   */
+  constructor(
+    private readonly p: Float64Array | ((step: number, train: number) => number),
+    private readonly rng: Rng,
+    size?: number,
+  ) {
+    this.size = typeof p === 'function' ? size ?? 0 : p.length;
+  }
+
+  /** Writes steps `t0 … t0 + count − 1`. */
+  fill(out: Float32Array, t0: number, count: number): void {
+    const n = this.size;
+    const p = this.p;
+    for (let k = 0; k < count; k++) {
+      const row = k * n;
+      if (typeof p === 'function') {
+        for (let i = 0; i < n; i++) if (this.rng.uniform() < p(t0 + k, i)) out[row + i] = 1;
+      } else {
+        for (let i = 0; i < n; i++) if (this.rng.uniform() < p[i]!) out[row + i] = 1;
+      }
+    }
+  }
+}

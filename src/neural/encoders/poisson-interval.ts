@@ -1,0 +1,62 @@
+/**
+ * @module
+ */
+import type { Rng } from '../../core/random.js';
+import { Encoder, type EncoderOptions } from './encoder.js';
+import type { SpikeSource } from './source.js';
+
+/**
+ * BindsNET-style Poisson encoder: integer inter-spike intervals (in steps) drawn from a Poisson
+ * distribution with mean `m = 1000/(f·Δt)`, zero intervals raised to 1. Spike positions are the
+ * cumulative sums of the intervals, counted from a virtual spike one step before the train
+ * (position p → step p − 1). The mean interval is `m + e^{−m}` steps.
+ *
+ * Unlike Inferno's kernel, intervals running past the end are dropped instead of being clamped
+ * onto the last step (which made every active train spike at step S − 1).
+ */
+export class PoissonIntervalEncoder extends Encoder {
+  /** @param options see {@link EncoderOptions} */
+  constructor(options: EncoderOptions) {
+    super(options);
+  }
+
+  /** Expected inter-spike interval (steps) of a train driven at `f` Hz: `m + e^{−m}`, m = 1000/(f·Δt). */
+  expectedInterval(f: number): number {
+    const m = 1000 / (f * this.dt);
+    return m + Math.exp(-m);
+  }
+
+  protected createSource(rates: Float64Array): SpikeSource {
+    return new IntervalSource(rates, this.dt, this.rng);
+  }
+}
+
+class IntervalSource implements SpikeSource {
+  readonly size: number;
+  private readonly mean: Float64Array;
+  private readonly next: Float64Array;
+
+  constructor(rates: Float64Array, dt: number, private readonly rng: Rng) {
+    this.size = rates.length;
+    this.mean = rates.map((f) => (f > 0 ? 1000 / (f * dt) : 0));
+    this.next = new Float64Array(this.size);
+    for (let i = 0; i < this.size; i++) this.next[i] = this.mean[i]! > 0 ? this.interval(i) - 1 : Infinity;
+  }
+
+  private interval(i: number): number {
+    return Math.max(this.rng.poisson(this.mean[i]!), 1);
+  }
+
+  fill(out: Float32Array, t0: number, count: number): void {
+    const end = t0 + count;
+    const n = this.size;
+    for (let i = 0; i < n; i++) {
+      let t = this.next[i]!;
+      while (t < end) {
+        out[(t - t0) * n + i] = 1;
+        t += this.interval(i);
+      }
+      this.next[i] = t;
+    }
+  }
+}

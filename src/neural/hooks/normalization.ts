@@ -1,0 +1,90 @@
+/**
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { CinderArgumentError, checkFinite, checkPositive } from '../../core/errors.js';
+import { TensorHook, type HookOptions, type HookTarget } from './tensor-hook.js';
+
+/** Options of {@link Normalization}. */
+export interface NormalizationOptions extends HookOptions {
+  /** Order p of the vector norm (> 0, `Infinity` allowed; default 2). */
+  order?: number;
+  /** Target norm s (default 1). */
+  scale?: number;
+  /**
+   * Dimension(s) the norm is taken over (negative counts from the end). Default: all dimensions.
+   * For a dense weight `[O, I]`, `dims: 1` normalizes the incoming weights of every output neuron.
+   */
+  dims?: number | readonly number[];
+  /** Lower limit ε of the norm (avoids division by zero; default 1e-12). */
+  epsilon?: number;
+}
+
+/**
+ * `P := s · P / max(‖P‖_p, ε)` with the p-norm taken over `dims` (kept for broadcasting), after an
+ * update or a step.
+ */
+export class Normalization extends TensorHook {
+  /** Order p. */
+  readonly order: number;
+  /** Target norm s. */
+  readonly scale: number;
+  /** Lower limit of the norm. */
+  readonly epsilon: number;
+  /** Dimensions normalized over (`null`: all). */
+  readonly dims: readonly number[] | null;
+  private readonly cOrder: tf.Scalar;
+  private readonly cInvOrder: tf.Scalar;
+  private readonly cScale: tf.Scalar;
+  private readonly cEps: tf.Scalar;
+
+  /**
+   * @param target the tensor to normalize
+   * @param options order, scale, dims, epsilon, trainOnly
+   */
+  constructor(target: HookTarget, options: NormalizationOptions = {}) {
+    super(target, options);
+    const order = options.order ?? 2;
+    if (!(order === Infinity || (Number.isFinite(order) && order > 0))) throw new CinderArgumentError('order', order, 'a number > 0 or Infinity');
+    this.order = order;
+    this.scale = checkFinite('scale', options.scale ?? 1);
+    this.epsilon = checkPositive('epsilon', options.epsilon ?? 1e-12);
+    const rank = target.value.shape.length;
+    if (options.dims === undefined) this.dims = null;
+    else {
+      const ds = typeof options.dims === 'number' ? [options.dims] : [...options.dims];
+      if (ds.length === 0 || ds.some((d) => !Number.isInteger(d) || d < -rank || d >= rank)) {
+        throw new CinderArgumentError('dims', options.dims, `integers in [${-rank}, ${rank - 1}] (the target has rank ${rank})`);
+      }
+      const norm = ds.map((d) => (d < 0 ? d + rank : d));
+      if (new Set(norm).size !== norm.length) throw new CinderArgumentError('dims', options.dims, 'distinct dimensions');
+      this.dims = norm;
+    }
+    this.cOrder = tf.keep(tf.scalar(Number.isFinite(order) ? order : 1));
+    this.cInvOrder = tf.keep(tf.scalar(Number.isFinite(order) ? 1 / order : 1));
+    this.cScale = tf.keep(tf.scalar(this.scale));
+    this.cEps = tf.keep(tf.scalar(this.epsilon));
+  }
+
+  /** ‖v‖_p over the configured dims, kept as size-1 dims (new tensor; inside `tf.tidy`). */
+  norm(v: tf.Tensor): tf.Tensor {
+    const axis = this.dims === null ? undefined : [...this.dims];
+    const a = tf.abs(v);
+    if (this.order === Infinity) return tf.max(a, axis, true);
+    if (this.order === 1) return tf.sum(a, axis, true);
+    if (this.order === 2) return tf.sqrt(tf.sum(tf.square(a), axis, true));
+    return tf.pow(tf.sum(tf.pow(a, this.cOrder), axis, true), this.cInvOrder);
+  }
+
+  protected transform(value: tf.Tensor): tf.Tensor {
+    return tf.mul(this.cScale, tf.div(value, tf.maximum(this.norm(value), this.cEps)));
+  }
+
+  /** Frees the constant scalars. */
+  dispose(): void {
+    this.cOrder.dispose();
+    this.cInvOrder.dispose();
+    this.cScale.dispose();
+    this.cEps.dispose();
+  }
+}

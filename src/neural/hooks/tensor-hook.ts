@@ -1,0 +1,87 @@
+/**
+ * Base of the post-update hooks ({@link Clamping}, {@link Normalization}): a transform of one tensor
+ * (a parameter or a state) that runs after a connection's update is applied, or after a layer's step.
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { CinderArgumentError } from '../../core/errors.js';
+import type { Observer } from '../types.js';
+import type { Updater } from '../updater.js';
+
+/**
+ * What a hook changes: anything with a `value` and an `assign` — a `Parameter` or a
+ * `State` as they are, or an accessor/assign pair such as
+ * `{ get value() { return conn.weight; }, assign: (t) => (conn.weight = t) }` (e.g. to go through a
+ * connection's setter that re-applies a mask).
+ */
+export interface HookTarget {
+  /** The current value (not disposed by the hook). */
+  readonly value: tf.Tensor;
+  /** Replaces the value with a tensor of the same shape (called inside `tf.tidy`). */
+  assign(t: tf.Tensor): void;
+}
+
+/** Options shared by the hooks. */
+export interface HookOptions {
+  /** When true the hook runs only while its module is in training mode (default false: also in eval). */
+  trainOnly?: boolean;
+}
+
+/** Something whose training flag gates a train-only hook. */
+export interface TrainingFlag {
+  /** True in training mode. */
+  readonly training: boolean;
+}
+
+/**
+ * A post-update transform of one tensor. Use it in one of two ways:
+ * - {@link attachToUpdate}: runs after every `connection.update()` that changed a parameter;
+ * - as an {@link Observer} (`layer.attach(hook)`): runs after every step of the layer, which honours
+ *   {@link trainOnly}.
+ * {@link run} applies it once, now.
+ */
+export abstract class TensorHook implements Observer {
+  /** When true the hook runs in training mode only. */
+  readonly trainOnly: boolean;
+  /** The tensor changed by the hook. */
+  readonly target: HookTarget;
+
+  /**
+   * @param target the tensor to change
+   * @param options see {@link HookOptions}
+   */
+  constructor(target: HookTarget, options: HookOptions = {}) {
+    if (!target || typeof target !== 'object' || !('value' in target) || typeof target.assign !== 'function') {
+      throw new CinderArgumentError('target', target, 'a Parameter, a State or { value, assign(t) }');
+    }
+    this.target = target;
+    this.trainOnly = options.trainOnly ?? false;
+  }
+
+  /** The transformed value (called inside `tf.tidy`; must return a new tensor of the same shape). */
+  protected abstract transform(value: tf.Tensor): tf.Tensor;
+
+  /** Applies the transform once, now. */
+  run(): void {
+    tf.tidy(() => this.target.assign(this.transform(this.target.value)));
+  }
+
+  /** Observer entry point: the layer calls this after its step (training mode only when {@link trainOnly}). */
+  observe(): void {
+    this.run();
+  }
+
+  /**
+   * Runs the hook after every apply of `updater` that changed a parameter. With {@link trainOnly}
+   * it is skipped while `gate.training` is false (pass the connection). Returns a detach function.
+   */
+  attachToUpdate(updater: Updater, gate?: TrainingFlag): () => void {
+    if (this.trainOnly && !gate) throw new CinderArgumentError('gate', gate, 'the module whose training mode gates a trainOnly hook');
+    return updater.onUpdate(() => {
+      if (!this.trainOnly || gate!.training) this.run();
+    });
+  }
+
+  /** Frees the hook's constants. */
+  abstract dispose(): void;
+}

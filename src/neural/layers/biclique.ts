@@ -1,0 +1,67 @@
+/**
+ * Several connections feeding several neuron groups (complete bipartite wiring).
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { CinderArgumentError } from '../../core/errors.js';
+import type { Neuron } from '../types.js';
+import type { Connection } from '../connections/connection.js';
+import type { CombineFn, CombineMode } from './combine.js';
+import { Layer, type LayerInput } from './layer.js';
+
+/** A connection of a {@link Biclique} with wiring options. */
+export interface BicliqueConnection {
+  /** The connection. */
+  connection: Connection;
+  /** Input key it reads (default: its name); several connections may share one input. */
+  input?: string;
+  /** Receptor name, when its synapse delivers a conductance. */
+  receptor?: string;
+}
+
+/** Options of {@link Biclique}. */
+export interface BicliqueOptions {
+  /** Connections by name (names must be identifiers and differ from the neuron names). */
+  connections: Record<string, Connection | BicliqueConnection>;
+  /** Neuron groups by name; each receives the output of every connection. */
+  neurons: Record<string, Neuron>;
+  /** How the current outputs are merged per group (default `'sum'`); conductances are summed per receptor. */
+  combine?: CombineMode | CombineFn;
+}
+
+/**
+ * Every connection feeds every neuron group, and each group steps once with the combination of
+ * all of them. With several inputs this expresses e.g. "input spikes and the previous step's
+ * inhibitory spikes → excitatory group" in one layer, so the group integrates both at once.
+ */
+export class Biclique extends Layer {
+  /**
+   * @param options connections, neuron groups and the combine mode
+   */
+  constructor(options: BicliqueOptions) {
+    super(options?.combine ?? 'sum');
+    if (!options || typeof options.neurons !== 'object' || Object.keys(options.neurons).length === 0) {
+      throw new CinderArgumentError('neurons', options?.neurons, 'at least one neuron group');
+    }
+    if (typeof options.connections !== 'object' || Object.keys(options.connections).length === 0) {
+      throw new CinderArgumentError('connections', options.connections, 'at least one connection');
+    }
+    for (const [name, n] of Object.entries(options.neurons)) this.addNeuron(name, n);
+    const targets = Object.keys(options.neurons);
+    for (const [name, c] of Object.entries(options.connections)) {
+      const spec: BicliqueConnection = c instanceof Object && 'connection' in c ? c : { connection: c as Connection };
+      this.wire(name, spec.connection, { targets, input: spec.input, receptor: spec.receptor });
+    }
+  }
+
+  /**
+   * One step: `inputs` maps every input key to its spikes (or `{ spikes, injected }`); returns
+   * this step's spikes per neuron group.
+   */
+  forward(inputs: Record<string, LayerInput>): Record<string, tf.Tensor> {
+    if (!inputs || typeof inputs !== 'object' || inputs instanceof tf.Tensor) {
+      throw new CinderArgumentError('inputs', inputs, `an object with keys ${this.inputNames.join(', ')}`);
+    }
+    return Object.fromEntries(this.step(new Map(Object.entries(inputs))));
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * The base of every layer: connections feed neuron groups; each group integrates ONCE per step
+ * with the combination of everything that reaches it; then attached observers run.
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { Module } from '../../core/module.js';
+import { CinderArgumentError } from '../../core/errors.js';
+import type { Neuron, NeuronInput, Observer } from '../types.js';
+import type { Connection } from '../connections/connection.js';
+import { combiner, type CombineFn, type CombineMode } from './combine.js';
+import { Cell } from './cell.js';
+
+/** Input of one connection for one step: spikes, or spikes plus an injected current. */
+export type LayerInput =
+  | tf.Tensor
+  | {
+      /** Presynaptic spikes `[B, ...inShape]`. */
+      spikes: tf.Tensor;
+      /** Injected current for synapses that take one (`DeltaPlusCurrent`). */
+      injected?: tf.Tensor;
+    };
+
+/** How a connection is wired into a layer (see {@link Layer.wire}). */
+export interface WireOptions {
+  /** Key of the step input this connection reads (default: the connection's name). */
+  input?: string;
+  /** Names of the neuron groups it feeds. */
+  targets: readonly string[];
+  /**
+   * Receptor (by name) its output is the conductance of. Required for conductance synapses, not
+   * allowed for current synapses.
+   */
+  receptor?: string;
+  /** Applied to the connection's output before it is combined (currents only). */
+  transform?: (output: tf.Tensor) => tf.Tensor;
+}
+
+interface Wire {
+  name: string;
+  connection: Connection;
+  input: string;
+  targets: readonly string[];
+  /** Receptor index per target (conductance wires only). */
+  receptorIndex: Map<string, number> | null;
+  transform: ((output: tf.Tensor) => tf.Tensor) | null;
+}
+
+/**
+ * Abstract layer. Subclasses register their neuron groups and connections in the constructor
+ * ({@link addNeuron}, {@link wire}) and expose a typed `forward` that calls {@link step}.
+ *
+ * One step ({@link step}):
+ * 1. every connection runs on its input;
+ * 2. per neuron group, current outputs are combined (`combine`, default sum) and conductance
+ *    outputs are summed per receptor, giving one {@link NeuronInput};
+ * 3. every neuron group steps exactly once;
+ * 4. attached observers run (in training mode; always when `trainOnly === false`).
+ *
+ * Connections and neuron groups are child modules of the layer, so `clear()`, `dispose()`,
+ * `train()` and saving reach them once.
+ */
+export abstract class Layer extends Module {
+  private readonly connectionMap = new Map<string, Connection>();
+  private readonly neuronMap = new Map<string, Neuron>();
+  private readonly wires: Wire[] = [];
+  private readonly observerSet = new Set<Observer>();
+  private readonly constants = new Map<number, tf.Tensor>();
+  private readonly combineFn: CombineFn;
+  private inputKeys: string[] = [];
+
+  /** @param combine how current outputs reaching one group are merged (default `'sum'`) */
+  protected constructor(combine: CombineMode | CombineFn = 'sum') {
+    super();
+    this.combineFn = combiner(combine, this.constants);
+  }
+
+  /** Registers a neuron group under `name`. */
+  protected addNeuron<N extends Neuron>(name: string, neuron: N): N {
+    if (!neuron || typeof (neuron as Neuron).forward !== 'function' || !Array.isArray((neuron as Neuron).shape)) {
+      throw new CinderArgumentError(`neuron "${name}"`, neuron, 'a Neuron');
+    }
+    if (this.neuronMap.size > 0) {
+      const first = this.neuronMap.values().next().value!;
+      if (first.batchSize !== neuron.batchSize) throw new CinderArgumentError(`neuron "${name}" batchSize`, neuron.batchSize, `the layer's batch size ${first.batchSize}`);
+      if (first.dt !== neuron.dt) throw new CinderArgumentError(`neuron "${name}" dt`, neuron.dt, `the layer's dt ${first.dt}`);
+    }
+    this.addModule(name, neuron);
+    this.neuronMap.set(name, neuron);
+    return neuron;
+  }
+
+  /** Registers `connection` under `name` and wires it to its target groups (registered before). */
+  protected wire<C extends Connection>(name: string, connection: C, options: WireOptions): C {
+    if (!connection || typeof connection.forward !== 'function' || !Array.isArray(connection.outShape)) {
+      throw new CinderArgumentError(`connection "${name}"`, connection, 'a Connection');
+    }
+    if (!options || !Array.isArray(options.targets) || options.targets.length === 0) {
+      throw new CinderArgumentError(`targets of "${name}"`, options?.targets, 'a non-empty list of neuron group names');
+    }
+    const kind = connection.synapse.kind;
+    if (kind === 'current' && options.receptor !== undefined) {
+      throw new CinderArgumentError(`receptor of "${name}"`, options.receptor, 'no receptor (its synapse delivers a current; use a conductance synapse)');
+    }
+    if (kind === 'conductance' && options.receptor === undefined) {
+      throw new CinderArgumentError(`receptor of "${name}"`, undefined, 'a receptor name (its synapse delivers a conductance)');
+    }
+    if (kind === 'conductance' && options.transform) {
+      throw new CinderArgumentError(`transform of "${name}"`, 'a function', 'no transform on a conductance connection');
+    }
+    if (options.transform !== undefined && typeof options.transform !== 'function') {
+      throw new CinderArgumentError(`transform of "${name}"`, options.transform, 'a function (output) => tensor');
+    }
+    const receptorIndex = kind === 'conductance' ? new Map<string, number>() : null;
+    for (const t of options.targets) {
+      const n = this.neuronMap.get(t);
+      if (!n) throw new CinderArgumentError(`target of "${name}"`, t, `one of the layer's neuron groups (${[...this.neuronMap.keys()].join(', ')})`);
+      const same = n.shape.length === connection.outShape.length && n.shape.every((d, i) => d === connection.outShape[i]);
+      if (!same) throw new CinderArgumentError(`connection "${name}" outShape`, [...connection.outShape], `the shape of neuron group "${t}" [${n.shape.join(', ')}]`);
+      if (connection.batchSize !== n.batchSize) throw new CinderArgumentError(`connection "${name}" batchSize`, connection.batchSize, `the batch size of neuron group "${t}" (${n.batchSize})`);
+      if (connection.dt !== n.dt) throw new CinderArgumentError(`connection "${name}" dt`, connection.dt, `the dt of neuron group "${t}" (${n.dt})`);
+      if (receptorIndex) {
+        const k = n.receptors.findIndex((r) => r.name === options.receptor);
+        if (k < 0) throw new CinderArgumentError(`receptor of "${name}"`, options.receptor, `a receptor of neuron group "${t}" (${n.receptors.map((r) => r.name).join(', ') || 'none'})`);
+        receptorIndex.set(t, k);
+      }
+    }
+    this.addModule(name, connection);
+    this.connectionMap.set(name, connection);
+    this.wires.push({ name, connection, input: options.input ?? name, targets: [...options.targets], receptorIndex, transform: options.transform ?? null });
+    this.inputKeys = [...new Set(this.wires.map((w) => w.input))];
+    return connection;
+  }
+
+  /** The connections by name (read-only view). */
+  get connections(): ReadonlyMap<string, Connection> {
+    return this.connectionMap;
+  }
+
+  /** The neuron groups by name (read-only view). */
+  get neurons(): ReadonlyMap<string, Neuron> {
+    return this.neuronMap;
+  }
+
+  /** Names of the step inputs the layer expects (one per distinct `input` key). */
+  get inputNames(): string[] {
+    return [...this.inputKeys];
+  }
+
+  /** Batch size shared by all connections and neuron groups; setting it re-creates their state. */
+  get batchSize(): number {
+    const n = this.neuronMap.values().next().value;
+    return n ? n.batchSize : 1;
+  }
+
+  /** Sets the batch size of every connection and neuron group (re-creates their state). */
+  set batchSize(value: number) {
+    for (const c of this.connectionMap.values()) c.batchSize = value;
+    for (const n of this.neuronMap.values()) n.batchSize = value;
+  }
+
+  /** Adds an observer called after every step (training mode, or always when `trainOnly === false`). */
+  attach(observer: Observer): void {
+    if (!observer || typeof observer.observe !== 'function') throw new CinderArgumentError('observer', observer, 'an Observer (with observe())');
+    this.observerSet.add(observer);
+  }
+
+  /** Removes an observer; returns whether it was attached. */
+  detach(observer: Observer): boolean {
+    return this.observerSet.delete(observer);
+  }
+
+  /** The attached observers. */
+  get observers(): readonly Observer[] {
+    return [...this.observerSet];
+  }
+
+  /**
+   * The training unit (this layer, `connection`, `neuron`); `connection` must feed `neuron` in
+   * this layer. Arguments are the objects or their names in this layer.
+   */
+  cell(connection: Connection | string, neuron: Neuron | string): Cell {
+    const c = typeof connection === 'string' ? this.connectionMap.get(connection) : connection;
+    const cName = [...this.connectionMap].find(([, v]) => v === c)?.[0];
+    if (!c || cName === undefined) throw new CinderArgumentError('connection', typeof connection === 'string' ? connection : connection?.constructor?.name, `a connection of this layer (${[...this.connectionMap.keys()].join(', ')})`);
+    const n = typeof neuron === 'string' ? this.neuronMap.get(neuron) : neuron;
+    const nName = [...this.neuronMap].find(([, v]) => v === n)?.[0];
+    if (!n || nName === undefined) throw new CinderArgumentError('neuron', typeof neuron === 'string' ? neuron : neuron?.constructor?.name, `a neuron group of this layer (${[...this.neuronMap.keys()].join(', ')})`);
+    const wire = this.wires.find((w) => w.connection === c)!;
+    if (!wire.targets.includes(nName)) throw new CinderArgumentError('neuron', nName, `a group fed by connection "${cName}" (${wire.targets.join(', ')})`);
+    return new Cell(this, c, n);
+  }
+
+  /**
+   * Runs one step. `inputs` maps each input key ({@link inputNames}) to its spikes; returns this
+   * step's spikes per neuron group (new tensors owned by the caller). Call inside `tf.tidy`.
+   */
+  protected step(inputs: ReadonlyMap<string, LayerInput>): Map<string, tf.Tensor> {
+    for (const key of this.inputKeys) {
+      if (!inputs.has(key)) throw new CinderArgumentError('inputs', [...inputs.keys()], `an input for every key (${this.inputKeys.join(', ')}); missing "${key}"`);
+    }
+    if (inputs.size !== this.inputKeys.length) {
+      const extra = [...inputs.keys()].find((k) => !this.inputKeys.includes(k));
+      throw new CinderArgumentError('inputs', extra, `one of the layer's input keys (${this.inputKeys.join(', ')})`);
+    }
+    const currents = new Map<string, tf.Tensor[]>();
+    const conductances = new Map<string, (tf.Tensor | undefined)[]>();
+    for (const w of this.wires) {
+      const inp = inputs.get(w.input)!;
+      const out =
+        inp instanceof tf.Tensor
+          ? w.connection.forward(inp)
+          : inp && typeof inp === 'object' && inp.spikes instanceof tf.Tensor
+            ? w.connection.forward(inp.spikes, inp.injected)
+            : invalidInput(w.input, inp);
+      for (const t of w.targets) {
+        if (w.receptorIndex) {
+          const k = w.receptorIndex.get(t)!;
+          let gs = conductances.get(t);
+          if (!gs) conductances.set(t, (gs = new Array<tf.Tensor | undefined>(this.neuronMap.get(t)!.receptors.length).fill(undefined)));
+          gs[k] = gs[k] ? tf.add(gs[k]!, out) : out;
+        } else {
+          const y = w.transform ? w.transform(out) : out;
+          let cs = currents.get(t);
+          if (!cs) currents.set(t, (cs = []));
+          cs.push(y);
+        }
+      }
+    }
+    const spikes = new Map<string, tf.Tensor>();
+    for (const [name, neuron] of this.neuronMap) {
+      const cs = currents.get(name);
+      const gs = conductances.get(name);
+      const current = cs ? this.combineFn(cs) : undefined;
+      const input: tf.Tensor | NeuronInput = gs ? { current, conductances: gs } : current ?? {};
+      spikes.set(name, neuron.forward(input));
+    }
+    const training = this.training;
+    for (const o of this.observerSet) {
+      if (training || o.trainOnly === false) o.observe();
+    }
+    return spikes;
+  }
+
+  /** Frees the layer's modules and its kept constants. */
+  override dispose(): void {
+    super.dispose();
+    for (const t of this.constants.values()) t.dispose();
+    this.constants.clear();
+  }
+}
+
+function invalidInput(key: string, value: unknown): never {
+  throw new CinderArgumentError(`input "${key}"`, value, 'a spike tensor or { spikes, injected? }');
+}

@@ -1,0 +1,40 @@
+/**
+ * One connection feeding one neuron group.
+ * @module
+ */
+import type { tf } from '../../core/tf.js';
+import type { Neuron } from '../types.js';
+import type { Connection } from '../connections/connection.js';
+import { Layer } from './layer.js';
+
+/** Options of {@link Serial}. */
+export interface SerialOptions {
+  /** Applied to the connection's output before the neurons (current connections only). */
+  transform?: (output: tf.Tensor) => tf.Tensor;
+  /** Receptor name, when the connection's synapse delivers a conductance. */
+  receptor?: string;
+}
+
+/** `connection → neuron`: the connection's output (optionally transformed) drives the group. */
+export class Serial<C extends Connection = Connection, N extends Neuron = Neuron> extends Layer {
+  /** The connection (child module `connection`). */
+  readonly connection: C;
+  /** The neuron group (child module `neuron`). */
+  readonly neuron: N;
+
+  /**
+   * @param connection presynaptic side; its outShape must equal the group's shape
+   * @param neuron the neuron group
+   * @param options transform / receptor
+   */
+  constructor(connection: C, neuron: N, options: SerialOptions = {}) {
+    super('sum');
+    this.neuron = this.addNeuron('neuron', neuron);
+    this.connection = this.wire('connection', connection, { targets: ['neuron'], receptor: options.receptor, transform: options.transform });
+  }
+
+  /** One step: `spikes` `[B, ...inShape]` → this step's spikes `[B, ...shape]`. */
+  forward(spikes: tf.Tensor, injected?: tf.Tensor): tf.Tensor {
+    return this.step(new Map([['connection', injected ? { spikes, injected } : spikes]])).get('neuron')!;
+  }
+}

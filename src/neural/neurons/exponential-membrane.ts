@@ -1,0 +1,39 @@
+/**
+ * Euler integration of the exponential membrane shared by EIF and AdEx.
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+
+/** Euler step of the exponential membrane, shared by {@link EIF} and `AdEx`. */
+export class ExponentialMembrane {
+  private readonly kKeep: tf.Scalar;
+  private readonly kRestTerm: tf.Scalar;
+  private readonly kInvSharp: tf.Scalar;
+  private readonly kShift: tf.Scalar;
+  private readonly kExpGain: tf.Scalar;
+  private readonly kGain: tf.Scalar;
+
+  /**
+   * @param constant creates a scalar owned by the neuron group
+   * @param p rest/rheobase voltage, sharpness, τ_m, R and Δt
+   */
+  constructor(
+    constant: (x: number) => tf.Scalar,
+    p: { restV: number; rheobaseV: number; sharpness: number; tauM: number; resistance: number; dt: number },
+  ) {
+    const h = p.dt / p.tauM;
+    this.kKeep = constant(1 - h);
+    this.kRestTerm = constant(h * p.restV);
+    this.kInvSharp = constant(1 / p.sharpness);
+    this.kShift = constant(-p.rheobaseV / p.sharpness);
+    this.kExpGain = constant(h * p.sharpness);
+    this.kGain = constant(h * p.resistance);
+  }
+
+  /** V + (Δt/τ_m)·[−(V − V_rest) + Δ_T·exp((V − V_T)/Δ_T) + R·I] (`i` = total current or `null`). */
+  step(v: tf.Tensor, i: tf.Tensor | null): tf.Tensor {
+    const spikeTerm = tf.mul(tf.exp(tf.add(tf.mul(v, this.kInvSharp), this.kShift)), this.kExpGain);
+    const next = tf.add(tf.add(tf.mul(v, this.kKeep), this.kRestTerm), spikeTerm);
+    return i ? tf.add(next, tf.mul(i, this.kGain)) : next;
+  }
+}

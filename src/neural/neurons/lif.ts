@@ -1,0 +1,77 @@
+/**
+ * Leaky integrate-and-fire neurons.
+ * @module
+ */
+import type { tf } from '../../core/tf.js';
+import { checkPositive } from '../../core/errors.js';
+import { NeuronGroup, type ConductanceDrive, type NeuronGroupOptions } from './neuron-group.js';
+import { LinearMembrane } from './linear-membrane.js';
+import { checkBelow } from './validate.js';
+
+/** Parameters of {@link LIF}. */
+export interface LIFOptions extends NeuronGroupOptions {
+  /** Resting voltage V_rest (mV), < threshV. */
+  restV: number;
+  /** Reset voltage V_reset (mV), < threshV. */
+  resetV: number;
+  /** Firing threshold Θ (mV). */
+  threshV: number;
+  /** Absolute refractory period (ms), >= 0. */
+  refracT: number;
+  /** Membrane time constant τ_m (ms), > 0. */
+  tauM: number;
+  /** Membrane resistance R (default 1), > 0. */
+  resistance?: number;
+}
+
+/**
+ * Leaky integrate-and-fire (Inferno's `LIF`, alias GLIF1), integrated exactly:
+ *
+ *     V ← V_rest + (V − V_rest − R·I)·e^{−Δt/τ_m} + R·I
+ *
+ * spike when V ≥ Θ (and not refractory), then V ← V_reset and an absolute refractory period of
+ * `refracT` ms. With conductances (`receptors`), the exact solution for constant g over the step
+ * is used (see {@link LinearMembrane}); step order and refractory semantics: {@link NeuronGroup}.
+ */
+export class LIF extends NeuronGroup {
+  /** Firing threshold Θ (mV). */
+  readonly threshV: number;
+  /** Membrane time constant τ_m (ms). */
+  readonly tauM: number;
+  /** Membrane resistance R. */
+  readonly resistance: number;
+  private readonly membrane: LinearMembrane;
+  private readonly kThresh: tf.Scalar;
+
+  /**
+   * @param shape neurons per sample
+   * @param dt step length (ms)
+   * @param options model parameters
+   */
+  constructor(shape: number | readonly number[], dt: number, options: LIFOptions) {
+    const o = options ?? ({} as LIFOptions);
+    checkBelow('restV', o.restV, 'threshV', o.threshV);
+    checkBelow('resetV', o.resetV, 'threshV', o.threshV);
+    checkPositive('tauM', o.tauM);
+    checkPositive('resistance', o.resistance ?? 1);
+    super(shape, dt, o);
+    this.threshV = o.threshV;
+    this.tauM = o.tauM;
+    this.resistance = o.resistance ?? 1;
+    this.membrane = new LinearMembrane((x) => this.constant(x), this.restV, this.tauM, this.resistance, this.dt);
+    this.kThresh = this.constant(this.threshV);
+  }
+
+  /** Settings saved with the module. */
+  override extras(): Record<string, unknown> {
+    return { model: 'LIF', ...super.extras(), threshV: this.threshV, tauM: this.tauM, resistance: this.resistance };
+  }
+
+  protected integrate(v: tf.Tensor, i: tf.Tensor | null, drive: ConductanceDrive | null): tf.Tensor {
+    return this.membrane.step(v, i, drive);
+  }
+
+  protected threshold(): tf.Tensor {
+    return this.kThresh;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Exact integration of the leaky (linear) membrane shared by LIF, ALIF and GLIF2.
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import type { ConductanceDrive } from './neuron-group.js';
+
+/**
+ * τ_m dV/dt = −(V − V_rest) + R·I_total, integrated exactly over a step for piecewise-constant
+ * input.
+ *
+ * - Current only: V ← V_rest + (V − V_rest − R·I)·e^{−Δt/τ_m} + R·I (Inferno's
+ *   `voltage_integration_linear`), evaluated as V·d + V_rest(1 − d) + R(1 − d)·I.
+ * - With conductances (I_total = I + Σ_r g_r (E_r − V)): with G = 1 + R·Σg,
+ *   V∞ = (V_rest + R·I + R·Σ g_r E_r)/G and V ← V∞ + (V − V∞)·e^{−Δt·G/τ_m}
+ *   (effective time constant τ_m/G). G must stay positive (non-negative conductances).
+ */
+export class LinearMembrane {
+  private readonly kDecay: tf.Scalar;
+  private readonly kRestTerm: tf.Scalar;
+  private readonly kInputGain: tf.Scalar;
+  private readonly kRest: tf.Scalar;
+  private readonly kR: tf.Scalar;
+  private readonly kOne: tf.Scalar;
+  private readonly kRate: tf.Scalar;
+
+  /**
+   * @param constant creates a scalar owned by the neuron group
+   * @param restV resting voltage (mV)
+   * @param tauM membrane time constant (ms)
+   * @param resistance membrane resistance R
+   * @param dt step (ms)
+   */
+  constructor(constant: (x: number) => tf.Scalar, restV: number, tauM: number, resistance: number, dt: number) {
+    const d = Math.exp(-dt / tauM);
+    this.kDecay = constant(d);
+    this.kRestTerm = constant(restV * (1 - d));
+    this.kInputGain = constant(resistance * (1 - d));
+    this.kRest = constant(restV);
+    this.kR = constant(resistance);
+    this.kOne = constant(1);
+    this.kRate = constant(-dt / tauM);
+  }
+
+  /** The voltage after one step from `v` with current `i` and conductance drive `drive`. */
+  step(v: tf.Tensor, i: tf.Tensor | null, drive: ConductanceDrive | null): tf.Tensor {
+    if (!drive) {
+      const leak = tf.add(tf.mul(v, this.kDecay), this.kRestTerm);
+      return i ? tf.add(leak, tf.mul(i, this.kInputGain)) : leak;
+    }
+    const g = tf.add(this.kOne, tf.mul(drive.gSum, this.kR));
+    const drv = i ? tf.add(i, drive.gE) : drive.gE;
+    const vInf = tf.div(tf.add(this.kRest, tf.mul(drv, this.kR)), g);
+    const decay = tf.exp(tf.mul(g, this.kRate));
+    return tf.add(vInf, tf.mul(tf.sub(v, vInf), decay));
+  }
+}

@@ -1,0 +1,372 @@
+/**
+ * The shared base of Cinder's spiking neuron models: shape and batch bookkeeping, the
+ * voltage / refractory / spike state, conductance input, and the thresholding step with its
+ * absolute refractory period. A concrete model supplies only its membrane update
+ * ({@link NeuronGroup.integrate}), its threshold and, if adaptive, its adaptation update.
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { Module } from '../../core/module.js';
+import type { State } from '../../core/state.js';
+import { checkFinite, checkInteger, checkNonNegative, checkPositive, checkShape, numel } from '../../core/errors.js';
+import type { Neuron, NeuronInput, Receptor } from '../types.js';
+import { readNeuronInput } from './input.js';
+import { checkReceptors } from './validate.js';
+import { reduceBatch, type BatchReduction } from './adaptation.js';
+import { select } from './select.js';
+
+/** Options every neuron model accepts. */
+export interface NeuronGroupOptions {
+  /** Batch size B (default 1). */
+  batchSize?: number;
+  /** Receptors for conductance input, in the order of `NeuronInput.conductances` (default none). */
+  receptors?: readonly Receptor[];
+}
+
+/** Per-step options of {@link NeuronGroup.forward}. */
+export interface NeuronStepOptions {
+  /**
+   * Hold the membrane voltage of refractory neurons (default true, as Inferno's `refrac_lock`).
+   * When false, refractory neurons integrate with their input masked to zero (they relax toward
+   * rest) but still cannot fire.
+   */
+  refracLock?: boolean;
+  /** Update adaptation state this step (adaptive models only). Default: the module's training mode. */
+  adapt?: boolean;
+}
+
+/** Options of {@link NeuronGroup.clear}. */
+export interface NeuronClearOptions {
+  /** Keep adaptive thresholds / currents (default true, as Inferno). */
+  keepAdaptations?: boolean;
+}
+
+/** Conductance drive of one step: Σ_r g_r and Σ_r g_r·E_r (`[B, ...shape]`). */
+export interface ConductanceDrive {
+  /** Σ_r g_r. */
+  gSum: tf.Tensor;
+  /** Σ_r g_r·E_r. */
+  gE: tf.Tensor;
+}
+
+/** What {@link NeuronGroup.adapt} receives after the thresholding of a step. */
+export interface StepResult {
+  /** This step's spikes (0/1 float) `[B, ...shape]`. */
+  spike: tf.Tensor;
+  /** Membrane voltage after reset `[B, ...shape]`. */
+  voltage: tf.Tensor;
+  /**
+   * Remaining refractory time after this step when adaptation must be held for refractory
+   * neurons (`refracLock` on and `refracT > 0`), else `null`.
+   */
+  refrac: tf.Tensor | null;
+}
+
+/** Constructor settings the base needs from a model. */
+export interface NeuronBaseSettings extends NeuronGroupOptions {
+  /** Resting (and initial) membrane voltage (mV). */
+  restV: number;
+  /** Voltage after a spike (mV); models with another reset rule override {@link NeuronGroup.reset}. */
+  resetV?: number;
+  /** Absolute refractory period (ms), >= 0. */
+  refracT: number;
+}
+
+/**
+ * Base class of the spiking neuron models (LIF, ALIF, GLIF2, QIF, EIF, AdEx, Izhikevich).
+ *
+ * **Order of operations in one step** (as Inferno's `voltage_thresholding`), with `r` the
+ * remaining refractory time:
+ * 1. `r ← max(r − dt, 0)`; a neuron is *free* when the new `r` is 0 (i.e. `r_old <= dt`);
+ * 2. the membrane is integrated with the input ({@link NeuronGroup.integrate}); with `refracLock`
+ *    (default) non-free neurons keep their voltage, otherwise their input is masked to 0;
+ * 3. a free neuron spikes when `V >= Θ` ({@link NeuronGroup.threshold});
+ * 4. spiking neurons get `r = refracT` and their voltage reset ({@link NeuronGroup.reset});
+ * 5. adaptive models update their adaptation ({@link NeuronGroup.adapt}).
+ *
+ * Hence a neuron that fires at step n is refractory (cannot fire, voltage held) during steps
+ * n+1 … n+k−1 and may fire again at step n+k at the earliest, with k = ⌈refracT/dt⌉ (k ≤ 1
+ * means no lock-out). The remaining time is counted down in float32, as in Inferno; use a
+ * `refracT` that is a whole multiple of an exactly representable `dt` for exact step counts.
+ *
+ * Spikes are stored explicitly as 0/1 float32 (`spike`), never derived from `refrac` (Inferno
+ * derives them and reports spikes for every neuron when `refracT = 0`).
+ *
+ * **Conductance input**: `forward({current, conductances})` with one conductance per receptor
+ * adds the current Σ_r g_r (E_r − V) to the injected current I.
+ */
+export abstract class NeuronGroup extends Module implements Neuron {
+  /** Shape of the group without the batch dimension. */
+  readonly shape: readonly number[];
+  /** Number of neurons (product of `shape`). */
+  readonly count: number;
+  /** Step length (ms). */
+  readonly dt: number;
+  /** Absolute refractory period (ms). */
+  readonly refracT: number;
+  /** Resting (and initial) membrane voltage (mV). */
+  readonly restV: number;
+  /** Reset voltage (mV), if the model resets to a constant. */
+  readonly resetV: number | undefined;
+  /** Receptors for conductance input (empty for current-only use). */
+  readonly receptors: readonly Receptor[];
+
+  private batch: number;
+  private readonly voltageState: State;
+  private readonly refracState: State;
+  private readonly spikeState: State;
+  private readonly batchedStates: State[] = [];
+  private readonly adaptationStates: State[] = [];
+  private readonly owned: tf.Tensor[] = [];
+  private readonly fullCache = new Map<number, tf.Tensor>();
+  private readonly kDt: tf.Scalar;
+  private readonly kZero: tf.Scalar;
+  private readonly kReversal: tf.Scalar[];
+
+  /**
+   * @param shape neurons per sample (a number or a shape)
+   * @param dt step length (ms), > 0
+   * @param settings rest/reset voltage, refractory period, batch size and receptors
+   */
+  protected constructor(shape: number | readonly number[], dt: number, settings: NeuronBaseSettings) {
+    super();
+    this.shape = checkShape('shape', typeof shape === 'number' ? [shape] : shape);
+    this.count = numel(this.shape);
+    this.dt = checkPositive('dt', dt);
+    this.refracT = checkNonNegative('refracT', settings.refracT);
+    this.restV = checkFinite('restV', settings.restV);
+    this.resetV = settings.resetV === undefined ? undefined : checkFinite('resetV', settings.resetV);
+    this.batch = checkInteger('batchSize', settings.batchSize ?? 1, 1);
+    this.receptors = checkReceptors(settings.receptors ?? []);
+    this.kDt = this.constant(this.dt);
+    this.kZero = this.constant(0);
+    this.kReversal = this.receptors.map((r) => this.constant(r.reversal));
+    const rest = this.restV;
+    this.voltageState = this.addBatchedState('voltage', () => tf.fill(this.batchedShape, rest));
+    this.refracState = this.addBatchedState('refrac', () => tf.zeros(this.batchedShape));
+    this.spikeState = this.addBatchedState('spike', () => tf.zeros(this.batchedShape));
+  }
+
+  /** `[batchSize, ...shape]`. */
+  get batchedShape(): number[] {
+    return [this.batch, ...this.shape];
+  }
+
+  /** Batch size; setting it re-creates the voltage, refractory and spike state (and per-sample adaptation). */
+  get batchSize(): number {
+    return this.batch;
+  }
+
+  set batchSize(value: number) {
+    checkInteger('batchSize', value, 1);
+    if (value === this.batch) return;
+    this.batch = value;
+    for (const t of this.fullCache.values()) t.dispose();
+    this.fullCache.clear();
+    for (const s of this.batchedStates) s.reinit();
+  }
+
+  /** Membrane voltage (mV) `[B, ...shape]`. */
+  get voltage(): tf.Tensor {
+    return this.voltageState.value;
+  }
+
+  /** Remaining refractory time (ms) `[B, ...shape]`. */
+  get refrac(): tf.Tensor {
+    return this.refracState.value;
+  }
+
+  /** Spikes of the last step, 0/1 float32 `[B, ...shape]`. */
+  get spike(): tf.Tensor {
+    return this.spikeState.value;
+  }
+
+  /**
+   * Integrates one step and returns this step's spikes (0/1 float32 `[B, ...shape]`, owned by
+   * the caller). `input` is a current `[B, ...shape]` or `{current?, conductances?}`.
+   */
+  forward(input: tf.Tensor | NeuronInput, options: NeuronStepOptions = {}): tf.Tensor {
+    const { current, conductances } = readNeuronInput(input, this.batch, this.shape, this.receptors.length);
+    const refracLock = options.refracLock ?? true;
+    const adapt = options.adapt ?? this.training;
+    return tf.tidy(() => {
+      const v = this.voltageState.value;
+      const refracOld = this.refracState.value;
+      const refractory = this.refracT > 0;
+      const free = refractory ? tf.lessEqual(refracOld, this.kDt) : null;
+      const mask = free && !refracLock ? (t: tf.Tensor) => select(free, t, this.full(0)) : (t: tf.Tensor) => t;
+      const i = this.inputCurrent(current);
+      const drive = conductances ? this.conductanceDrive(conductances, mask) : null;
+      let vNew = this.integrate(v, i ? mask(i) : null, drive);
+      if (free && refracLock) vNew = select(free, vNew, v);
+      let fired = tf.greaterEqual(vNew, this.threshold());
+      if (free) fired = tf.logicalAnd(free, fired);
+      const vOut = this.reset(vNew, fired);
+      const spike = tf.cast(fired, 'float32');
+      let refrac: tf.Tensor | null = null;
+      if (refractory) {
+        refrac = select(fired, this.full(this.refracT), tf.relu(tf.sub(refracOld, this.kDt)));
+        this.refracState.assign(refrac);
+      }
+      this.voltageState.assign(vOut);
+      this.spikeState.assign(spike);
+      if (adapt) this.adapt({ spike, voltage: vOut, refrac: refracLock ? refrac : null });
+      return spike;
+    });
+  }
+
+  /**
+   * Resets voltage to rest and refractory time and spikes to 0. Adaptation state (adaptive
+   * models) is kept unless `keepAdaptations` is false.
+   */
+  override clear(options: NeuronClearOptions = {}): void {
+    const keep = options.keepAdaptations ?? true;
+    for (const [, s] of this.namedStates()) {
+      if (!keep || !this.adaptationStates.includes(s)) s.reset();
+    }
+  }
+
+  /** Settings saved with the module and checked on load. */
+  override extras(): Record<string, unknown> {
+    return {
+      shape: [...this.shape],
+      dt: this.dt,
+      batchSize: this.batch,
+      restV: this.restV,
+      resetV: this.resetV ?? null,
+      refracT: this.refracT,
+      receptors: this.receptors.map((r) => ({ ...r })),
+    };
+  }
+
+  /** Frees the state and the constant tensors. */
+  override dispose(): void {
+    super.dispose();
+    for (const t of this.owned) t.dispose();
+    for (const t of this.fullCache.values()) t.dispose();
+    this.owned.length = 0;
+    this.fullCache.clear();
+  }
+
+  /**
+   * The membrane update for one step, without thresholding: returns the new voltage given the
+   * old one, the (masked) injected current `i` (`null` = none) and the conductance drive
+   * (`null` = none). Must only combine tensors (called inside the step's `tf.tidy`).
+   */
+  protected abstract integrate(v: tf.Tensor, i: tf.Tensor | null, drive: ConductanceDrive | null): tf.Tensor;
+
+  /** The firing threshold Θ for this step (a scalar or a tensor broadcastable to `[B, ...shape]`). */
+  protected abstract threshold(): tf.Tensor;
+
+  /** Voltage after the step: `vNew` where not fired, the reset value where fired. Default: `resetV`. */
+  protected reset(vNew: tf.Tensor, fired: tf.Tensor): tf.Tensor {
+    return select(fired, this.full(this.resetV ?? this.restV), vNew);
+  }
+
+  /** The current entering the membrane equation (adaptive-current models subtract Σ w_k). */
+  protected inputCurrent(current: tf.Tensor | undefined): tf.Tensor | null {
+    return current ?? null;
+  }
+
+  /** Adaptation update after thresholding (no-op for non-adaptive models). */
+  protected adapt(step: StepResult): void {
+    void step;
+  }
+
+  /** Total current I + Σ_r g_r (E_r − V) for the Euler-integrated (nonlinear) models. */
+  protected totalCurrent(v: tf.Tensor, i: tf.Tensor | null, drive: ConductanceDrive | null): tf.Tensor | null {
+    if (!drive) return i;
+    const syn = tf.sub(drive.gE, tf.mul(v, drive.gSum));
+    return i ? tf.add(i, syn) : syn;
+  }
+
+  /** Creates a float32 scalar owned (and disposed) by this group. Call in constructors only. */
+  protected constant(x: number): tf.Scalar {
+    const t = tf.keep(tf.scalar(x, 'float32'));
+    this.owned.push(t);
+    return t;
+  }
+
+  /** Creates a float32 vector owned by this group (per-adaptation-term constants). */
+  protected constantVector(values: readonly number[]): tf.Tensor1D {
+    const t = tf.keep(tf.tensor1d([...values], 'float32'));
+    this.owned.push(t);
+    return t;
+  }
+
+  /** A cached tensor `[B, ...shape]` filled with `value` (re-created when the batch size changes). */
+  protected full(value: number): tf.Tensor {
+    let t = this.fullCache.get(value);
+    if (!t) {
+      t = tf.keep(tf.fill(this.batchedShape, value));
+      this.fullCache.set(value, t);
+    }
+    return t;
+  }
+
+  /** Registers a state whose shape starts with the batch size (re-created by the `batchSize` setter). */
+  protected addBatchedState(name: string, init: () => tf.Tensor): State {
+    const s = this.addState(name, init);
+    this.batchedStates.push(s);
+    return s;
+  }
+
+  /**
+   * Registers an adaptation state of `k` terms: `[...shape, k]` shared over the batch, or
+   * `[B, ...shape, k]` per sample when `reduction` is `'none'`. Kept by `clear()` by default.
+   */
+  protected addAdaptationState(name: string, k: number, reduction: BatchReduction): State {
+    const s =
+      reduction === 'none'
+        ? this.addBatchedState(name, () => tf.zeros([...this.batchedShape, k]))
+        : this.addState(name, () => tf.zeros([...this.shape, k]));
+    this.adaptationStates.push(s);
+    return s;
+  }
+
+  /**
+   * Adaptation update shared by the adaptive models. `next` holds this step's passive update
+   * (decay, voltage coupling) for free neurons, per sample `[B, ...shape, K]` or broadcastable;
+   * refractory neurons (when `step.refrac` is given) keep `prev`; `increment·spike` is added.
+   * Reduction over the batch: `'mean'` and `'max'` reduce the updated values (as Inferno);
+   * `'sum'` averages the passive part and sums the spike increments (Inferno sums the whole
+   * updated values, which multiplies the state by B every step); `'none'` keeps every sample.
+   */
+  protected updateAdaptation(
+    state: State,
+    prev: tf.Tensor,
+    next: tf.Tensor,
+    increment: tf.Tensor,
+    step: StepResult,
+    reduction: BatchReduction,
+  ): void {
+    let passive = next;
+    if (step.refrac) {
+      const hold = tf.expandDims(tf.greater(step.refrac, this.kZero), -1);
+      passive = tf.where(hold, prev, next);
+    }
+    const added = tf.mul(tf.expandDims(step.spike, -1), increment);
+    if (reduction === 'sum') {
+      const p = passive.rank > prev.rank ? tf.mean(passive, 0) : passive;
+      state.assign(tf.add(p, tf.sum(added, 0)));
+    } else {
+      state.assign(reduceBatch(tf.add(passive, added), reduction));
+    }
+  }
+
+  private conductanceDrive(
+    conductances: readonly (tf.Tensor | undefined)[],
+    mask: (t: tf.Tensor) => tf.Tensor,
+  ): ConductanceDrive | null {
+    let gSum: tf.Tensor | null = null;
+    let gE: tf.Tensor | null = null;
+    conductances.forEach((g, r) => {
+      if (!g) return;
+      const gm = mask(g);
+      const ge = tf.mul(gm, this.kReversal[r]!);
+      gSum = gSum ? tf.add(gSum, gm) : gm;
+      gE = gE ? tf.add(gE, ge) : ge;
+    });
+    return gSum && gE ? { gSum, gE } : null;
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Shared machinery of every synapse: validation of the {@link SynapseSpec}, a true ring buffer of
+ * the last `delaySteps + 1` spikes and currents (one {@link State} per slot, written by a zero-copy
+ * `assign`, so no step copies the whole history), and batch-size handling.
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { Module } from '../../core/module.js';
+import type { State } from '../../core/state.js';
+import { CinderArgumentError, checkInteger, checkPositive, checkShape } from '../../core/errors.js';
+import type { Synapse, SynapseSpec } from '../types.js';
+
+/** Validates a {@link SynapseSpec} and returns a normalised copy. */
+export function checkSynapseSpec(spec: SynapseSpec): SynapseSpec {
+  if (spec === null || typeof spec !== 'object') throw new CinderArgumentError('spec', spec, 'a SynapseSpec object');
+  return {
+    shape: checkShape('shape', spec.shape),
+    dt: checkPositive('dt', spec.dt),
+    delaySteps: checkInteger('delaySteps', spec.delaySteps, 0),
+    batchSize: checkInteger('batchSize', spec.batchSize, 1),
+  };
+}
+
+/**
+ * Base class of the synapses in this folder. A subclass implements {@link BaseSynapse.integrate}
+ * (this step's current from this step's spikes and its own kinetic state); the base class checks
+ * the input, records spikes and current in the history ring and serves {@link currentAgo} /
+ * {@link spikeAgo}.
+ *
+ * The ring's slots are registered as states `spike_k` / `current_k` (k = slot index, not age), so
+ * `clear()`, `dispose()` and saving work unchanged; the write position is reset by `clear()`.
+ */
+export abstract class BaseSynapse extends Module implements Synapse {
+  /** Presynaptic shape (no batch). */
+  readonly shape: readonly number[];
+  /** Step length (ms). */
+  readonly dt: number;
+  /** History length in steps beyond the latest (0 = no delays). */
+  readonly delaySteps: number;
+  /** Whether the output adds to a neuron's current or is a conductance. */
+  abstract readonly kind: 'current' | 'conductance';
+
+  private batch: number;
+  private head = 0;
+  private readonly spikeSlots: State[] = [];
+  private readonly currentSlots: State[] = [];
+  private readonly kineticStates: State[] = [];
+  private readonly constants: tf.Tensor[] = [];
+
+  /** @param spec shape, dt, history length and batch size chosen by the connection */
+  constructor(spec: SynapseSpec) {
+    super();
+    const s = checkSynapseSpec(spec);
+    this.shape = Object.freeze([...s.shape]);
+    this.dt = s.dt;
+    this.delaySteps = s.delaySteps;
+    this.batch = s.batchSize;
+    for (let k = 0; k <= this.delaySteps; k++) {
+      this.spikeSlots.push(this.addState(`spike_${k}`, () => this.zeros()));
+      this.currentSlots.push(this.addState(`current_${k}`, () => this.zeros()));
+    }
+  }
+
+  /** Zeros of shape `[B, ...shape]`. */
+  protected zeros(): tf.Tensor {
+    return tf.zeros([this.batch, ...this.shape], 'float32');
+  }
+
+  /** Registers a kinetic state `[B, ...shape]` (zero on reset) that follows batch-size changes. */
+  protected addKineticState(name: string): State {
+    const s = this.addState(name, () => this.zeros());
+    this.kineticStates.push(s);
+    return s;
+  }
+
+  /** Uploads a float32 scalar once and keeps it until `dispose()`. */
+  protected constant(value: number): tf.Tensor {
+    const t = tf.keep(tf.scalar(value, 'float32'));
+    this.constants.push(t);
+    return t;
+  }
+
+  /** Number of samples per batch; setting it re-creates all state (history included). */
+  get batchSize(): number {
+    return this.batch;
+  }
+
+  /** Sets the batch size (re-creates all state, history included). */
+  set batchSize(value: number) {
+    checkInteger('batchSize', value, 1);
+    if (value === this.batch) return;
+    this.batch = value;
+    for (const s of [...this.spikeSlots, ...this.currentSlots, ...this.kineticStates]) s.reinit();
+    this.head = 0;
+  }
+
+  /** Latest current (or conductance) `[B, ...shape]`; owned by the synapse. */
+  get current(): tf.Tensor {
+    return this.currentSlots[this.head]!.value;
+  }
+
+  /** Latest spikes `[B, ...shape]` (0/1 float); owned by the synapse. */
+  get spike(): tf.Tensor {
+    return this.spikeSlots[this.head]!.value;
+  }
+
+  private slot(k: number): number {
+    if (!Number.isInteger(k) || k < 0 || k > this.delaySteps) {
+      throw new CinderArgumentError('k', k, `an integer in [0, ${this.delaySteps}] (the synapse keeps delaySteps + 1 steps)`);
+    }
+    return (this.head - k + this.delaySteps + 1) % (this.delaySteps + 1);
+  }
+
+  /** Current `k` steps ago (0 = latest); zeros before enough steps have run. Owned by the synapse. */
+  currentAgo(k: number): tf.Tensor {
+    return this.currentSlots[this.slot(k)]!.value;
+  }
+
+  /** Spikes `k` steps ago (0 = latest); zeros before enough steps have run. Owned by the synapse. */
+  spikeAgo(k: number): tf.Tensor {
+    return this.spikeSlots[this.slot(k)]!.value;
+  }
+
+  /** Checks that `t` is `[B, ...shape]`; `param` names it in the error. */
+  protected checkInput(param: string, t: tf.Tensor): void {
+    const want = [this.batch, ...this.shape];
+    if (!t || !(t instanceof tf.Tensor)) throw new CinderArgumentError(param, t, `a tensor of shape [${want.join(', ')}]`);
+    if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
+      throw new CinderArgumentError(param, t, `shape [${want.join(', ')}] (batch ${this.batch}, presynaptic shape [${this.shape.join(', ')}])`);
+    }
+  }
+
+  /**
+   * Computes this step's current (or conductance) from this step's spikes (float32, already
+   * checked), updating the subclass's kinetic state. `previous` is the latest recorded current.
+   */
+  protected abstract integrate(spikes: tf.Tensor, previous: tf.Tensor, injected?: tf.Tensor): tf.Tensor;
+
+  /** Whether `forward` accepts an injected current (only {@link DeltaPlusCurrent}). */
+  protected get acceptsInjected(): boolean {
+    return false;
+  }
+
+  /**
+   * Pushes this step's spikes `[B, ...shape]` into the history and returns this step's current
+   * (a new tensor owned by the caller; the history shares its data).
+   */
+  forward(spikes: tf.Tensor, injected?: tf.Tensor): tf.Tensor {
+    this.checkInput('spikes', spikes);
+    if (injected !== undefined) {
+      if (!this.acceptsInjected) throw new CinderArgumentError('injected', injected, `undefined (${this.constructor.name} takes no injected current; use DeltaPlusCurrent)`);
+      this.checkInput('injected', injected);
+    }
+    const s = spikes.dtype === 'float32' ? spikes : tf.cast(spikes, 'float32');
+    const previous = this.current;
+    const current = this.integrate(s, previous, injected);
+    this.head = (this.head + 1) % (this.delaySteps + 1);
+    this.spikeSlots[this.head]!.assign(s);
+    this.currentSlots[this.head]!.assign(current);
+    return current;
+  }
+
+  /** Resets history and kinetic state to zero. */
+  override clear(): void {
+    super.clear();
+    this.head = 0;
+  }
+
+  /** Frees state and the kept constants. */
+  override dispose(): void {
+    super.dispose();
+    for (const c of this.constants) c.dispose();
+    this.constants.length = 0;
+  }
+
+  /** Settings saved with the module. */
+  override extras(): Record<string, unknown> {
+    return { shape: [...this.shape], dt: this.dt, delaySteps: this.delaySteps, batchSize: this.batch, kind: this.kind };
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Match criteria for traces and event reducers: which elements of an observation count as an event.
+ * @module
+ */
+import { tf } from '../core/tf.js';
+import { CinderArgumentError, checkFinite, checkNonNegative } from '../core/errors.js';
+
+/** Match by value: `|h − target| <= tolerance`, or exact equality without a tolerance. */
+export interface TargetCriterion {
+  /** Value h* that counts as a match. */
+  target: number;
+  /** Allowed absolute difference ε (>= 0; default: exact match). */
+  tolerance?: number;
+}
+
+/**
+ * Which observed elements are events.
+ * - `undefined` (the default): the observation already is a 0/1 spike tensor and is used as the mask;
+ * - `{ target, tolerance? }`: elements with `|h − target| <= tolerance` (exact equality without tolerance);
+ * - a function `h => mask` returning a bool tensor or a 0/1 float tensor (called inside `tf.tidy`
+ *   on every fold: use constant tensors created once, not JS numbers, in it).
+ */
+export type Criterion = TargetCriterion | ((observation: tf.Tensor) => tf.Tensor);
+
+/** Evaluates a {@link Criterion}; holds its constant scalars (created once). */
+export class Matcher {
+  private readonly target: tf.Scalar | null = null;
+  private readonly tolerance: tf.Scalar | null = null;
+  private readonly zero: tf.Scalar;
+  private readonly fn: ((observation: tf.Tensor) => tf.Tensor) | null = null;
+
+  /**
+   * @param criterion the criterion (see {@link Criterion})
+   * @param param parameter name used in error messages
+   */
+  constructor(criterion: Criterion | undefined, param = 'criterion') {
+    if (typeof criterion === 'function') {
+      this.fn = criterion;
+    } else if (criterion !== undefined) {
+      if (typeof criterion !== 'object' || criterion === null) throw new CinderArgumentError(param, criterion, 'a function or { target, tolerance? }');
+      checkFinite(`${param}.target`, criterion.target);
+      this.target = tf.keep(tf.scalar(criterion.target));
+      if (criterion.tolerance !== undefined) {
+        checkNonNegative(`${param}.tolerance`, criterion.tolerance);
+        this.tolerance = tf.keep(tf.scalar(criterion.tolerance));
+      }
+    }
+    this.zero = tf.keep(tf.scalar(0));
+  }
+
+  /** True when observations are used directly as 0/1 masks (no criterion given). */
+  get isSpike(): boolean {
+    return this.fn === null && this.target === null;
+  }
+
+  /** Bool mask of the events in `h` (new tensor; call inside `tf.tidy`). */
+  bool(h: tf.Tensor): tf.Tensor {
+    if (this.fn) {
+      const m = this.fn(h);
+      return m.dtype === 'bool' ? m : tf.notEqual(m, this.zero);
+    }
+    if (this.target) {
+      if (this.tolerance) return tf.lessEqual(tf.abs(tf.sub(h, this.target)), this.tolerance);
+      return tf.equal(h, this.target);
+    }
+    return tf.notEqual(h, this.zero);
+  }
+
+  /** 0/1 float mask of the events in `h` (for the default criterion this is `h` itself). */
+  float(h: tf.Tensor): tf.Tensor {
+    if (this.isSpike) return h.dtype === 'float32' ? h : tf.cast(h, 'float32');
+    const m = this.fn ? this.fn(h) : this.bool(h);
+    return m.dtype === 'float32' ? m : tf.cast(m, 'float32');
+  }
+
+  /** Frees the constant scalars. */
+  dispose(): void {
+    this.target?.dispose();
+    this.tolerance?.dispose();
+    this.zero.dispose();
+  }
+}

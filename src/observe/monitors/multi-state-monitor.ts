@@ -1,0 +1,76 @@
+/**
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { CinderArgumentError } from '../../core/errors.js';
+import type { Observer } from '../../neural/types.js';
+import type { Reducer } from '../reducers/reducer.js';
+import { Schedule, type ObserveOptions } from './schedule.js';
+
+/** One accessor per observation of the tuple `A`. */
+export type Accessors<A extends readonly tf.Tensor[]> = { readonly [K in keyof A]: () => A[K] };
+
+/**
+ * Reads several pieces of state through typed accessors and folds them together into one reducer,
+ * e.g. an eligibility trace from a presynaptic trace and postsynaptic spikes:
+ *
+ * ```ts
+ * const elig = new MultiStateMonitor<[tf.Tensor, tf.Tensor]>(
+ *   [() => tracePre.latest, () => neuron.spike],
+ *   new FoldFunctionReducer(([x, s], z) => …),
+ * );
+ * ```
+ */
+export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer<A> = Reducer<A>> implements Observer {
+  /** The reducer holding the folded state (owned by the monitor). */
+  readonly reducer: R;
+  /** When true (default) the layer calls {@link observe} only in training mode. */
+  readonly trainOnly: boolean;
+  private readonly accessors: Accessors<A>;
+  private readonly schedule: Schedule;
+
+  /**
+   * @param accessors one function per observation, in the order the reducer's fold expects
+   * @param reducer folds the observations; the monitor takes ownership
+   * @param options `every` and `trainOnly` (default true)
+   */
+  constructor(accessors: Accessors<A>, reducer: R, options: ObserveOptions = {}) {
+    if (!Array.isArray(accessors) || accessors.length === 0 || accessors.some((a) => typeof a !== 'function')) {
+      throw new CinderArgumentError('accessors', accessors, 'a non-empty array of functions returning tensors');
+    }
+    this.accessors = accessors;
+    this.reducer = reducer;
+    this.trainOnly = options.trainOnly ?? true;
+    this.schedule = new Schedule(options.every);
+  }
+
+  /** Fold on every n-th call. */
+  get every(): number {
+    return this.schedule.every;
+  }
+
+  /** Reads all accessors and folds them together (on every n-th call). */
+  observe(): void {
+    if (!this.schedule.tick()) return;
+    tf.tidy(() => {
+      const obs = (this.accessors as readonly (() => tf.Tensor)[]).map((a) => a()) as unknown as A;
+      this.reducer.fold(...obs);
+    });
+  }
+
+  /** The reducer's newest value. */
+  get latest(): tf.Tensor {
+    return this.reducer.latest;
+  }
+
+  /** Clears the reducer and restarts the call count. */
+  clear(): void {
+    this.reducer.clear();
+    this.schedule.reset();
+  }
+
+  /** Frees the reducer. */
+  dispose(): void {
+    this.reducer.dispose();
+  }
+}

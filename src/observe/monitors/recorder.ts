@@ -1,0 +1,115 @@
+/**
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { CinderArgumentError, checkInteger } from '../../core/errors.js';
+import type { Observer } from '../../neural/types.js';
+import { Ring, TensorRing } from '../ring.js';
+import { Schedule, type ObserveOptions } from './schedule.js';
+
+/** Options of {@link Recorder}. */
+export interface RecorderOptions extends ObserveOptions {
+  /** Maximum number of records kept (integer >= 1); older records are overwritten. */
+  capacity: number;
+}
+
+/** Records downloaded in one piece by {@link Recorder.toArray}. */
+export interface RecordedArray {
+  /** The records `[T, ...shape]`, row-major, oldest first. */
+  data: Float32Array;
+  /** `[T, ...shape]`. */
+  shape: number[];
+}
+
+/**
+ * Records any state every n steps into a pre-allocated ring of fixed capacity (tensor references,
+ * no copies: the observed tensor is cloned, which shares its data). Memory never grows past the
+ * capacity. Read it back once after the run with {@link toTensor} or {@link toArray}.
+ *
+ * Unlike monitors it records in evaluation mode too (`trainOnly` defaults to false).
+ */
+export class Recorder implements Observer {
+  /** When true the layer calls {@link observe} only in training mode (default false). */
+  readonly trainOnly: boolean;
+  private readonly accessor: () => tf.Tensor;
+  private readonly schedule: Schedule;
+  private readonly ring: TensorRing;
+  private readonly steps: Ring<number>;
+
+  /**
+   * @param accessor returns the recorded tensor (e.g. `() => neuron.voltage`)
+   * @param options `capacity` (required), `every`, `trainOnly`
+   */
+  constructor(accessor: () => tf.Tensor, options: RecorderOptions) {
+    if (typeof accessor !== 'function') throw new CinderArgumentError('accessor', accessor, 'a function returning a tensor');
+    checkInteger('capacity', options?.capacity, 1);
+    this.accessor = accessor;
+    this.trainOnly = options.trainOnly ?? false;
+    this.schedule = new Schedule(options.every);
+    this.ring = new TensorRing(options.capacity);
+    this.steps = new Ring<number>(options.capacity);
+  }
+
+  /** Maximum number of records. */
+  get capacity(): number {
+    return this.ring.capacity;
+  }
+
+  /** Record on every n-th call. */
+  get every(): number {
+    return this.schedule.every;
+  }
+
+  /** Number of records held. */
+  get size(): number {
+    return this.ring.size;
+  }
+
+  /** Records the state on every n-th call. */
+  observe(): void {
+    if (!this.schedule.tick()) return;
+    const t = tf.tidy(() => {
+      const v = this.accessor();
+      return v.dtype === 'float32' ? v.clone() : tf.cast(v, 'float32');
+    });
+    this.ring.push(tf.keep(t));
+    this.steps.push(this.schedule.count);
+  }
+
+  /** For each held record, oldest first, the number of the `observe()` call that made it (1-based). */
+  recordedSteps(): number[] {
+    return this.steps.items();
+  }
+
+  /** The record made `k` records ago (0 = newest; owned by the recorder). */
+  ago(k: number): tf.Tensor {
+    return this.ring.ago(k);
+  }
+
+  /** All records stacked oldest first: a new tensor `[T, ...shape]` owned by the caller. */
+  toTensor(): tf.Tensor {
+    return this.ring.stack();
+  }
+
+  /** All records as one download: `data` holds `[T, ...shape]` row-major. */
+  toArray(): RecordedArray {
+    const t = this.toTensor();
+    const data = t.dataSync() as Float32Array;
+    const shape = t.shape;
+    t.dispose();
+    return { data: Float32Array.from(data), shape };
+  }
+
+  /** Drops all records and restarts the call count. */
+  clear(): void {
+    this.ring.clear();
+    this.steps.drain();
+    this.schedule.reset();
+  }
+
+  /** Frees the records. */
+  dispose(): void {
+    this.ring.clear();
+    this.steps.drain();
+  }
+}

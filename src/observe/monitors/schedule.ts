@@ -1,0 +1,41 @@
+/**
+ * When a monitor acts: every n-th `observe()` call, optionally in training mode only.
+ * @module
+ */
+import { checkInteger } from '../../core/errors.js';
+
+/** Options shared by monitors and recorders. */
+export interface ObserveOptions {
+  /** Act on every n-th `observe()` call (the n-th, 2n-th, …; integer >= 1, default 1). */
+  every?: number;
+  /** When true the layer calls `observe()` only in training mode. */
+  trainOnly?: boolean;
+}
+
+/** Counts `observe()` calls and says which ones act. */
+export class Schedule {
+  /** Act on every n-th call. */
+  readonly every: number;
+  private calls = 0;
+
+  /** @param every act on every n-th call (integer >= 1) */
+  constructor(every = 1) {
+    this.every = checkInteger('every', every, 1);
+  }
+
+  /** Registers one call; true when this call acts. */
+  tick(): boolean {
+    this.calls++;
+    return this.calls % this.every === 0;
+  }
+
+  /** Number of calls since construction or the last reset. */
+  get count(): number {
+    return this.calls;
+  }
+
+  /** Restarts counting. */
+  reset(): void {
+    this.calls = 0;
+  }
+}

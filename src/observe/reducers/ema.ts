@@ -1,0 +1,41 @@
+/**
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { checkRange } from '../../core/errors.js';
+import { Reducer, checkSameShape, type ReducerOptions } from './reducer.js';
+
+/** Options of {@link EMAReducer}. */
+export interface EMAReducerOptions extends ReducerOptions {
+  /** Smoothing factor α in [0, 1]: weight of the newest observation. */
+  alpha: number;
+}
+
+/**
+ * Exponential moving average: `s(t) = α·h(t) + (1 − α)·s(t − Δt)`, with `s = h` on the first fold.
+ */
+export class EMAReducer extends Reducer<[tf.Tensor]> {
+  /** Smoothing factor α. */
+  readonly alpha: number;
+  private readonly a: tf.Scalar;
+  private readonly b: tf.Scalar;
+
+  /** @param options see {@link EMAReducerOptions} */
+  constructor(options: EMAReducerOptions) {
+    super(options);
+    this.alpha = checkRange('alpha', options.alpha, 0, 1);
+    this.a = tf.keep(tf.scalar(this.alpha));
+    this.b = tf.keep(tf.scalar(1 - this.alpha));
+  }
+
+  protected compute([h]: [tf.Tensor], prev: tf.Tensor | null): tf.Tensor {
+    checkSameShape('observation', h, prev);
+    if (prev === null) return h.clone();
+    return tf.add(tf.mul(this.a, h), tf.mul(this.b, prev));
+  }
+
+  protected override disposeConstants(): void {
+    this.a.dispose();
+    this.b.dispose();
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { checkOneOf, checkPositive } from '../../core/errors.js';
+import { Matcher, type Criterion } from '../criterion.js';
+import { Reducer, checkSameShape, type ReducerOptions } from './reducer.js';
+
+/** Value of {@link EventReducer} before the first event. */
+export type EventInitial = 'inf' | 'zero' | 'nan';
+
+/** Options of {@link EventReducer}. */
+export interface EventReducerOptions extends ReducerOptions {
+  /** Step length (ms). */
+  dt: number;
+  /** What counts as an event (default: the observation is a 0/1 spike tensor). */
+  criterion?: Criterion;
+  /** Elapsed time assumed before any event: `'inf'` (default), `'zero'` or `'nan'`. */
+  initial?: EventInitial;
+}
+
+/**
+ * Time since the last event (ms): `e(t) = 0` where the criterion matches, else `e(t − dt) + dt`.
+ * Before any event the value grows from the initial value (`∞` stays `∞`, NaN stays NaN, 0 counts up).
+ */
+export class EventReducer extends Reducer<[tf.Tensor]> {
+  /** Step length (ms). */
+  readonly dt: number;
+  /** Initial elapsed time. */
+  readonly initial: EventInitial;
+  private readonly matcher: Matcher;
+  private readonly dtS: tf.Scalar;
+  private readonly zero: tf.Scalar;
+
+  /** @param options see {@link EventReducerOptions} */
+  constructor(options: EventReducerOptions) {
+    super(options);
+    this.dt = checkPositive('dt', options.dt);
+    this.initial = checkOneOf('initial', options.initial ?? 'inf', ['inf', 'zero', 'nan'] as const);
+    this.matcher = new Matcher(options.criterion);
+    this.dtS = tf.keep(tf.scalar(this.dt));
+    this.zero = tf.keep(tf.scalar(0));
+  }
+
+  protected compute([h]: [tf.Tensor], prev: tf.Tensor | null): tf.Tensor {
+    checkSameShape('observation', h, prev);
+    const base = prev ?? tf.fill(h.shape, this.initial === 'inf' ? Infinity : this.initial === 'nan' ? NaN : 0);
+    return tf.where(this.matcher.bool(h), this.zero, tf.add(base, this.dtS));
+  }
+
+  protected override disposeConstants(): void {
+    this.matcher.dispose();
+    this.dtS.dispose();
+    this.zero.dispose();
+  }
+}

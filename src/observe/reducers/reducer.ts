@@ -1,0 +1,105 @@
+/**
+ * Fold reducers: the "state over time" primitive of monitors. Each {@link Reducer.fold} combines the
+ * new observation(s) with the previous value into a new value, which is kept in a fixed-length
+ * history (a ring of tensor references; memory never grows past it).
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { CinderArgumentError, checkInteger } from '../../core/errors.js';
+import { TensorRing } from '../ring.js';
+
+/** Options shared by all reducers. */
+export interface ReducerOptions {
+  /** Number of past values kept (integer >= 1, default 1 = only the latest). */
+  history?: number;
+}
+
+/**
+ * Base of every reducer. `A` is the tuple of observations one fold takes (most reducers: one tensor).
+ *
+ * Values handed out by {@link latest}, {@link ago} belong to the reducer and stay valid until they
+ * drop out of the history (with `history = 1`: until the next fold); clone them to keep them longer.
+ */
+export abstract class Reducer<A extends readonly tf.Tensor[] = [tf.Tensor]> {
+  private readonly ring: TensorRing;
+  private folds = 0;
+
+  /** @param options see {@link ReducerOptions} */
+  constructor(options: ReducerOptions = {}) {
+    const history = options.history ?? 1;
+    checkInteger('history', history, 1);
+    this.ring = new TensorRing(history);
+  }
+
+  /**
+   * Computes the next value from the observations and the previous value (`null` on the first fold).
+   * Runs inside `tf.tidy`; must return a tensor (a returned input is cloned).
+   */
+  protected abstract compute(observations: A, previous: tf.Tensor | null): tf.Tensor;
+
+  /** Folds the observations into the state and appends the result to the history. Observations are not disposed. */
+  fold(...observations: A): void {
+    const previous = this.ring.size > 0 ? this.ring.ago(0) : null;
+    const next = tf.tidy(() => {
+      const r = this.compute(observations, previous);
+      return r === previous || observations.includes(r) ? r.clone() : r;
+    });
+    this.ring.push(tf.keep(next));
+    this.folds++;
+  }
+
+  /** The newest value (owned by the reducer). Throws before the first fold. */
+  get latest(): tf.Tensor {
+    return this.ring.ago(0);
+  }
+
+  /** The value `k` folds ago (0 = latest), `0 <= k < size`. */
+  ago(k: number): tf.Tensor {
+    return this.ring.ago(k);
+  }
+
+  /** The kept history stacked oldest first: a new tensor `[size, ...]` owned by the caller. */
+  stack(): tf.Tensor {
+    return this.ring.stack();
+  }
+
+  /** Number of values currently in the history. */
+  get size(): number {
+    return this.ring.size;
+  }
+
+  /** Length of the history (the `history` option). */
+  get capacity(): number {
+    return this.ring.capacity;
+  }
+
+  /** Number of folds since construction or the last {@link clear}. */
+  get count(): number {
+    return this.folds;
+  }
+
+  /** Forgets all values: the next fold is a first fold again. */
+  clear(): void {
+    this.ring.clear();
+    this.folds = 0;
+  }
+
+  /** Frees the history and the reducer's constants. */
+  dispose(): void {
+    this.ring.clear();
+    this.disposeConstants();
+  }
+
+  /** Frees constant tensors created by the subclass (default: none). */
+  protected disposeConstants(): void {}
+}
+
+/** Throws unless `obs` has the same shape as the previous value `prev` (elementwise reducers). */
+export function checkSameShape(param: string, obs: tf.Tensor, prev: tf.Tensor | null): void {
+  if (prev === null) return;
+  const a = obs.shape;
+  const b = prev.shape;
+  if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
+    throw new CinderArgumentError(param, obs, `shape [${b.join(', ')}] (the shape of earlier observations; call clear() to change it)`);
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Options and constants shared by the trace reducers.
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { checkFinite, checkPositive } from '../../core/errors.js';
+import type { Criterion } from '../criterion.js';
+import type { ReducerOptions } from './reducer.js';
+
+/** Options of the exponential trace reducers. */
+export interface TraceOptions extends ReducerOptions {
+  /** Step length Δt (ms). */
+  dt: number;
+  /** Time constant τ (ms); the decay per step is α = exp(−Δt/τ), computed in float64 and rounded once. */
+  tau: number;
+  /** Amplitude A added (cumulative) or set (nearest) on a match (default 1; 0 for scaled and conditional traces). */
+  amplitude?: number;
+}
+
+/** Options of the plain traces: the match comes from the observation itself. */
+export interface MatchTraceOptions extends TraceOptions {
+  /** What counts as a match (default: the observation is a 0/1 spike tensor). */
+  criterion?: Criterion;
+}
+
+/** Options of the scaled traces: on a match the trace takes `s·h + A`. */
+export interface ScaledTraceOptions extends TraceOptions {
+  /** Scale s applied to the matched observation (default 1). */
+  scale?: number;
+  /** What counts as a match (required: there is no meaningful default for scaled values). */
+  criterion: Criterion;
+}
+
+/** Options of the conditional traces: the match is taken from a second (condition) input. */
+export interface ConditionalTraceOptions extends TraceOptions {
+  /** Scale s applied to the observation (default 1). */
+  scale?: number;
+  /** What counts as a match in the condition input (default: the condition is a 0/1 spike tensor). */
+  criterion?: Criterion;
+}
+
+/** The float64 decay exp(−dt/τ) after validating dt and τ. */
+export function traceDecay(dt: number, tau: number): number {
+  checkPositive('dt', dt);
+  checkPositive('tau', tau);
+  return Math.exp(-dt / tau);
+}
+
+/** Constant scalars of a trace: α, A and (optionally) s; created once. */
+export class TraceConstants {
+  /** α = exp(−Δt/τ) as float32. */
+  readonly decay: tf.Scalar;
+  /** Amplitude A. */
+  readonly amplitude: tf.Scalar;
+  /** Scale s. */
+  readonly scale: tf.Scalar;
+
+  /** Validates and uploads the constants of `options`. */
+  constructor(options: TraceOptions & { scale?: number }) {
+    const alpha = traceDecay(options.dt, options.tau);
+    const amp = checkFinite('amplitude', options.amplitude ?? 1);
+    const scale = checkFinite('scale', options.scale ?? 1);
+    this.decay = tf.keep(tf.scalar(alpha));
+    this.amplitude = tf.keep(tf.scalar(amp));
+    this.scale = tf.keep(tf.scalar(scale));
+  }
+
+  /** Frees the scalars. */
+  dispose(): void {
+    this.decay.dispose();
+    this.amplitude.dispose();
+    this.scale.dispose();
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Standalone HTML for a {@link Figure}. plotly.js comes from the installed `plotly.js-dist-min`
+ * package, either inlined into the page or as a `plotly.min.js` next to it, so figures open
+ * offline. The page exposes `window.cinderFigure` (`{ title, panels, traces, rendered, error }`)
+ * for automated checks.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../cli/atomic.js';
+import { CinderArgumentError } from '../core/errors.js';
+import type { Figure } from './figure.js';
+
+/** File name of the plotly bundle written next to figures that reference it. */
+export const PLOTLY_FILE = 'plotly.min.js';
+
+let plotlyCache: string | null = null;
+
+/** Absolute path of the installed `plotly.js-dist-min/plotly.min.js`. */
+export function plotlyPath(): string {
+  return createRequire(import.meta.url).resolve('plotly.js-dist-min/plotly.min.js');
+}
+
+/** The plotly.js bundle (read once, then cached). */
+export function plotlySource(): string {
+  plotlyCache ??= readFileSync(plotlyPath(), 'utf8');
+  return plotlyCache;
+}
+
+/** How a page gets plotly.js. */
+export type PlotlyMode = 'inline' | 'relative';
+
+/** Options of {@link figureHtml}. */
+export interface FigureHtmlOptions {
+  /**
+   * `inline` (default): the bundle is embedded (about 4.8 MB per page, the file is fully
+   * standalone); `relative`: the page loads `plotly.min.js` from its own folder.
+   */
+  plotly?: PlotlyMode;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** Makes script text safe inside an HTML `<script>` element without changing its meaning. */
+function scriptSafe(js: string): string {
+  return js.replace(/<\/script/gi, '\\x3C/script').replace(/<!--/g, '\\x3C!--');
+}
+
+/** Checks that a figure is well formed (title, data array, layout object, panels >= 1). */
+export function checkFigure(figure: Figure, param = 'figure'): void {
+  if (typeof figure !== 'object' || figure === null) throw new CinderArgumentError(param, figure, 'a Figure object');
+  if (typeof figure.title !== 'string') throw new CinderArgumentError(`${param}.title`, figure.title, 'a string');
+  if (!Array.isArray(figure.data)) throw new CinderArgumentError(`${param}.data`, figure.data, 'an array of traces');
+  if (typeof figure.layout !== 'object' || figure.layout === null) throw new CinderArgumentError(`${param}.layout`, figure.layout, 'an object');
+  if (!Number.isInteger(figure.panels) || figure.panels < 1) throw new CinderArgumentError(`${param}.panels`, figure.panels, 'an integer >= 1');
+}
+
+/**
+ * The HTML page of a figure. Typed arrays in traces are written as plain arrays; non-finite numbers
+ * become `null` (a gap in plotly).
+ */
+export function figureHtml(figure: Figure, options: FigureHtmlOptions = {}): string {
+  checkFigure(figure);
+  const spec = {
+    title: figure.title,
+    panels: figure.panels,
+    data: figure.data,
+    layout: figure.layout,
+    config: { responsive: true, displaylogo: false },
+  };
+  const json = JSON.stringify(spec, (_k, v: unknown) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) return null;
+    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
+    return v;
+  }).replace(/</g, '\\u003c');
+  const plotly = (options.plotly ?? 'inline') === 'inline' ? `<script>${scriptSafe(plotlySource())}</script>` : `<script src="${PLOTLY_FILE}"></script>`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(figure.title)}</title>
+<style>html, body { margin: 0; font-family: sans-serif; } #figure { width: 100%; min-height: 480px; }</style>
+${plotly}
+</head>
+<body>
+<div id="figure"></div>
+<script type="application/json" id="figure-spec">${json}</script>
+<script>
+(function () {
+  var spec = JSON.parse(document.getElementById('figure-spec').textContent);
+  var info = { title: spec.title, panels: spec.panels, traces: spec.data.length, rendered: false, error: null };
+  window.cinderFigure = info;
+  if (typeof Plotly === 'undefined') {
+    info.error = 'plotly.js did not load';
+    document.getElementById('figure').textContent = 'plotly.js did not load (${PLOTLY_FILE} missing?)';
+    return;
+  }
+  Plotly.newPlot('figure', spec.data, spec.layout, spec.config).then(function () {
+    info.rendered = true;
+    document.body.setAttribute('data-rendered', 'true');
+  }, function (err) {
+    info.error = String(err && err.message || err);
+  });
+})();
+</script>
+</body>
+</html>
+`;
+}
+
+/**
+ * Writes a figure as an HTML file (atomically). With `plotly: 'relative'` the bundle is copied to
+ * `plotly.min.js` in the same folder unless a file of the same size is already there.
+ */
+export async function writeFigureHtml(path: string, figure: Figure, options: FigureHtmlOptions = {}): Promise<void> {
+  const html = figureHtml(figure, options);
+  if (options.plotly === 'relative') await ensurePlotlyCopy(dirname(path));
+  await writeFileAtomic(path, html);
+}
+
+let copyCounter = 0;
+
+/** Copies the plotly bundle into `dir` (as `plotly.min.js`, atomically) unless already there. */
+export async function ensurePlotlyCopy(dir: string): Promise<string> {
+  const target = join(dir, PLOTLY_FILE);
+  const src = plotlyPath();
+  try {
+    const [a, b] = await Promise.all([stat(src), stat(target)]);
+    if (a.size === b.size) return target;
+  } catch {
+    // not there yet
+  }
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${PLOTLY_FILE}.${process.pid}.${++copyCounter}.tmp`);
+  try {
+    await copyFile(src, tmp);
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  return target;
+}

@@ -1,0 +1,104 @@
+/**
+ * Panel layout: stacks or tiles several panels (each an x/y axis pair) into one {@link Figure}.
+ * Stacked panels can share one time axis (zooming one zooms all).
+ * @module
+ */
+import { CinderArgumentError, checkInteger } from '../core/errors.js';
+import type { Figure, Trace } from './figure.js';
+
+/** One panel: traces drawn on their own pair of axes. */
+export interface Panel {
+  /** Traces of the panel (their `xaxis`/`yaxis` are set by {@link panelFigure}). */
+  traces: Trace[];
+  /** Title shown above the panel. */
+  title?: string;
+  /** Label of the panel's x axis (for shared axes only the bottom row's label is shown). */
+  xTitle?: string;
+  /** Label of the panel's y axis. */
+  yTitle?: string;
+  /** Extra plotly settings for the x axis (e.g. `{ type: 'log' }`). */
+  xaxis?: Record<string, unknown>;
+  /** Extra plotly settings for the y axis (e.g. `{ autorange: 'reversed' }`). */
+  yaxis?: Record<string, unknown>;
+}
+
+/** Options of {@link panelFigure}. */
+export interface PanelFigureOptions {
+  /** Number of columns of the grid (default 1: panels stacked top to bottom). */
+  columns?: number;
+  /** Share one x axis among all panels of a column (default true when `columns` is 1). */
+  sharedX?: boolean;
+  /** Height in pixels (default 160 per row + 120, at least 420). */
+  height?: number;
+  /** Gap between panels as a fraction of the figure (default 0.06 vertically, 0.08 horizontally). */
+  gap?: number;
+  /** Show the legend (default: when some trace has a name). */
+  showLegend?: boolean;
+  /** Extra layout settings merged last. */
+  layout?: Record<string, unknown>;
+}
+
+/** Plotly axis ids of the panel with index `i` (`x`/`y`, `x2`/`y2`, …). */
+export function axisIds(i: number): { x: string; y: string; xKey: string; yKey: string } {
+  const s = i === 0 ? '' : String(i + 1);
+  return { x: `x${s}`, y: `y${s}`, xKey: `xaxis${s}`, yKey: `yaxis${s}` };
+}
+
+/**
+ * Builds a figure from panels laid out in a grid (row-major, top to bottom). With `sharedX` every
+ * column uses the x axis of its bottom panel, so zoom and pan act on the whole column.
+ * @throws CinderArgumentError for no panels or a bad column count
+ */
+export function panelFigure(title: string, panels: readonly Panel[], options: PanelFigureOptions = {}): Figure {
+  if (!Array.isArray(panels) || panels.length === 0) throw new CinderArgumentError('panels', panels, 'at least one panel');
+  const columns = checkInteger('columns', options.columns ?? 1, 1);
+  const cols = Math.min(columns, panels.length);
+  const rows = Math.ceil(panels.length / cols);
+  const sharedX = options.sharedX ?? cols === 1;
+  const vGap = rows > 1 ? (options.gap ?? 0.06) : 0;
+  const hGap = cols > 1 ? (options.gap ?? 0.08) : 0;
+  const rowH = (1 - vGap * (rows - 1)) / rows;
+  const colW = (1 - hGap * (cols - 1)) / cols;
+  const data: Trace[] = [];
+  const layout: Record<string, unknown> = {
+    title: { text: title },
+    height: options.height ?? Math.max(420, 160 * rows + 120),
+    margin: { t: 70, l: 70, r: 30, b: 60 },
+    showlegend: options.showLegend ?? panels.some((p: Panel) => p.traces.some((t: Trace) => typeof t.name === 'string' && t.name !== '')),
+    hovermode: 'closest',
+  };
+  const annotations: Record<string, unknown>[] = [];
+  // Bottom panel index of every column (the owner of a shared x axis).
+  const bottomOf = (c: number): number => {
+    let i = c;
+    while (i + cols < panels.length) i += cols;
+    return i;
+  };
+  panels.forEach((p, i) => {
+    const r = Math.floor(i / cols);
+    const c = i % cols;
+    const own = axisIds(i);
+    const xOwner = sharedX ? axisIds(bottomOf(c)) : own;
+    const y0 = 1 - (r + 1) * rowH - r * vGap;
+    const y1 = y0 + rowH;
+    const x0 = c * (colW + hGap);
+    const x1 = x0 + colW;
+    for (const t of p.traces) data.push({ ...t, xaxis: xOwner.x, yaxis: own.y });
+    layout[own.yKey] = { domain: [round(y0), round(y1)], anchor: xOwner.x, title: p.yTitle ? { text: p.yTitle } : undefined, ...p.yaxis };
+    if (!sharedX || bottomOf(c) === i) {
+      layout[own.xKey] = { domain: [round(x0), round(x1)], anchor: own.y, title: p.xTitle ? { text: p.xTitle } : undefined, ...p.xaxis };
+    }
+    if (p.title) {
+      annotations.push({
+        text: `<b>${p.title}</b>`, showarrow: false, xref: 'paper', yref: 'paper', x: (x0 + x1) / 2, y: y1, xanchor: 'center', yanchor: 'bottom',
+      });
+    }
+  });
+  if (annotations.length) layout.annotations = annotations;
+  Object.assign(layout, options.layout);
+  return { title, data, layout, panels: panels.length };
+}
+
+function round(x: number): number {
+  return Math.min(1, Math.max(0, Math.round(x * 1e6) / 1e6));
+}

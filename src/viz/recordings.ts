@@ -1,0 +1,130 @@
+/**
+ * Figures straight from recordings: a {@link Recording} is `[T, B, ...shape]` row-major data, as
+ * returned by `Recorder.toArray()` (any object with `toArray()` works, and a Recorder's
+ * `recordedSteps()` sets the time of each record).
+ * @module
+ */
+import { CinderArgumentError, checkInteger, checkPositive } from '../core/errors.js';
+import type { Figure } from './figure.js';
+import { spikeRaster, type RasterOptions, type SpikeEvents } from './raster.js';
+import { timeSeriesFigure, type Series, type SeriesPanel, type TimeSeriesOptions } from './traces.js';
+
+/** Recorded data: `shape` is `[T, B, ...neuronShape]`, `data` row-major. */
+export interface Recording {
+  /** Row-major values. */
+  data: ArrayLike<number>;
+  /** `[T, B, ...neuronShape]`. */
+  shape: readonly number[];
+  /** Step number (1-based) of each record; default 1, 2, …, T. */
+  steps?: readonly number[];
+}
+
+/** Anything that can produce a recording (e.g. a `Recorder`). */
+export interface RecordingSource {
+  /** All records as `{ data, shape }`. */
+  toArray(): { data: ArrayLike<number>; shape: readonly number[] };
+  /** Step number of each record (optional). */
+  recordedSteps?(): number[];
+}
+
+/** Reads a recording from a source, or returns a recording unchanged. */
+export function asRecording(source: Recording | RecordingSource): Recording {
+  if (typeof (source as RecordingSource).toArray === 'function') {
+    const s = source as RecordingSource;
+    const { data, shape } = s.toArray();
+    return { data, shape, steps: s.recordedSteps?.() };
+  }
+  return source as Recording;
+}
+
+/** Options for turning a recording into figure data. */
+export interface RecordingOptions {
+  /** Time step in ms (default 1); record k made at step s has time `s·dt`. */
+  dt?: number;
+  /** Batch entry shown (default 0). */
+  batch?: number;
+}
+
+interface Layout {
+  steps: number;
+  batch: number;
+  neurons: number;
+  times: Float64Array;
+}
+
+function layoutOf(rec: Recording, options: RecordingOptions, param: string): Layout {
+  const shape = rec.shape;
+  if (!Array.isArray(shape) || shape.length < 2) throw new CinderArgumentError(`${param}.shape`, shape, '[T, B, ...neuronShape]');
+  const [steps, batches] = shape as number[];
+  const neurons = shape.slice(2).reduce((a, b) => a * b, 1);
+  if (rec.data.length !== steps! * batches! * neurons) throw new CinderArgumentError(`${param}.data`, `${rec.data.length} values`, `${steps! * batches! * neurons} values for shape [${shape.join(', ')}]`);
+  const batch = checkInteger('batch', options.batch ?? 0);
+  if (batch >= batches!) throw new CinderArgumentError('batch', batch, `a batch index < ${batches}`);
+  const dt = checkPositive('dt', options.dt ?? 1);
+  const stepNo = rec.steps ?? Array.from({ length: steps! }, (_, k) => k + 1);
+  if (stepNo.length !== steps) throw new CinderArgumentError(`${param}.steps`, `${stepNo.length} steps`, `one per record (${steps})`);
+  return { steps: steps!, batch, neurons, times: Float64Array.from(stepNo, (s) => s * dt) };
+}
+
+/** The spikes (non-zero entries) of one batch entry of a recording, neurons flattened. */
+export function spikesFromRecording(source: Recording | RecordingSource, options: RecordingOptions & { name?: string } = {}): SpikeEvents {
+  const rec = asRecording(source);
+  const l = layoutOf(rec, options, 'recording');
+  const batches = rec.shape[1]!;
+  const times: number[] = [];
+  const idx: number[] = [];
+  for (let k = 0; k < l.steps; k++) {
+    const base = (k * batches + l.batch) * l.neurons;
+    for (let n = 0; n < l.neurons; n++) {
+      if (rec.data[base + n] !== 0) {
+        times.push(l.times[k]!);
+        idx.push(n);
+      }
+    }
+  }
+  return { times: Float64Array.from(times), neurons: Int32Array.from(idx), name: options.name };
+}
+
+/** The time course of the given (flattened) neurons of one batch entry. */
+export function seriesFromRecording(source: Recording | RecordingSource, neurons: readonly number[], options: RecordingOptions & { prefix?: string } = {}): { time: Float64Array; series: Series[] } {
+  const rec = asRecording(source);
+  const l = layoutOf(rec, options, 'recording');
+  const batches = rec.shape[1]!;
+  const series = neurons.map((n): Series => {
+    checkInteger('neuron', n);
+    if (n >= l.neurons) throw new CinderArgumentError('neuron', n, `an index < ${l.neurons}`);
+    const v = new Float64Array(l.steps);
+    for (let k = 0; k < l.steps; k++) v[k] = rec.data[(k * batches + l.batch) * l.neurons + n]!;
+    return { name: `${options.prefix ?? 'neuron'} ${n}`, values: v };
+  });
+  return { time: l.times, series };
+}
+
+/** A raster of several recorded spike populations (one panel each, shared time axis). */
+export function rasterFromRecordings(title: string, populations: readonly { name: string; spikes: Recording | RecordingSource }[], options: RecordingOptions & RasterOptions = {}): Figure {
+  return spikeRaster(title, populations.map((p) => spikesFromRecording(p.spikes, { ...options, name: p.name })), options);
+}
+
+/**
+ * Stacked line panels from recordings, e.g. voltages and synaptic currents of a few neurons.
+ * All recordings must have the same record times.
+ */
+export function tracesFromRecordings(
+  title: string,
+  panels: readonly { recording: Recording | RecordingSource; neurons: readonly number[]; title?: string; yTitle?: string; prefix?: string; reference?: { name: string; value: number } }[],
+  options: RecordingOptions & TimeSeriesOptions = {},
+): Figure {
+  if (panels.length === 0) throw new CinderArgumentError('panels', panels, 'at least one panel');
+  let time: Float64Array | null = null;
+  const out: SeriesPanel[] = panels.map((p, i) => {
+    const r = seriesFromRecording(p.recording, p.neurons, { ...options, prefix: p.prefix });
+    if (time && (time.length !== r.time.length || time.some((t, k) => t !== r.time[k]))) {
+      throw new CinderArgumentError(`panels[${i}].recording`, `${r.time.length} records`, 'the same record times as the first panel');
+    }
+    time ??= r.time;
+    const series = [...r.series];
+    if (p.reference) series.push({ name: p.reference.name, values: new Float64Array(r.time.length).fill(p.reference.value), dashed: true });
+    return { title: p.title, yTitle: p.yTitle, series };
+  });
+  return timeSeriesFigure(title, time!, out, options);
+}

@@ -1,0 +1,45 @@
+// Atomic writes: content replaced whole, no temporary files left, parents created; JSON conventions.
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { toJson, writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from '../../src/cli/atomic.js';
+
+describe('atomic writes', () => {
+  it('replaces the file and leaves no temporary file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-atomic-'));
+    const p = join(dir, 'sub', 'x.json');
+    await writeJsonAtomic(p, { a: 1 });
+    await writeFileAtomic(p, 'second');
+    expect(readFileSync(p, 'utf8')).toBe('second');
+    writeFileAtomicSync(p, Buffer.from('third'));
+    expect(readFileSync(p, 'utf8')).toBe('third');
+    expect(readdirSync(join(dir, 'sub'))).toEqual(['x.json']);
+  });
+
+  it('concurrent writers: the file always holds one complete version', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-atomic-'));
+    const p = join(dir, 'x.json');
+    const big = (k: number): string => JSON.stringify({ k, pad: 'x'.repeat(200_000) });
+    await Promise.all(Array.from({ length: 8 }, (_, k) => writeFileAtomic(p, big(k))));
+    const v = JSON.parse(readFileSync(p, 'utf8'));
+    expect(v.pad.length).toBe(200_000);
+    expect(readdirSync(dir)).toEqual(['x.json']);
+  });
+
+  it('a failed write removes its temporary file and keeps the old content', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-atomic-'));
+    const p = join(dir, 'file');
+    writeFileSync(p, 'old');
+    // Renaming a file over a non-empty directory fails.
+    const target = join(dir, 'd');
+    await writeFileAtomic(join(target, 'inner'), 'x');
+    await expect(writeFileAtomic(target, 'new')).rejects.toThrow();
+    expect(readdirSync(dir).sort()).toEqual(['d', 'file']);
+    expect(readFileSync(p, 'utf8')).toBe('old');
+  });
+
+  it('toJson: NaN/Infinity → null, typed arrays → arrays, bigint → string', () => {
+    expect(JSON.parse(toJson({ a: NaN, b: Infinity, c: Float32Array.from([0.5, 2]), d: 5n, e: [1, -Infinity] }))).toEqual({ a: null, b: null, c: [0.5, 2], d: '5', e: [1, null] });
+  });
+});

@@ -1,0 +1,76 @@
+// Option names, parsing, validation and the precedence defaults < preset < saved params < flags.
+import { describe, expect, it } from 'vitest';
+import type { ExampleSpec } from '../../src/cli/example.js';
+import { checkExampleSpec, flagOf, kebabCase, parseOptionText, resolveParams } from '../../src/cli/options.js';
+import { fakeExample } from './fixtures/fake-example.js';
+
+const opt = (name: string) => fakeExample.options.find((o) => o.name === name)!;
+
+describe('option names', () => {
+  it('camelCase → kebab-case flags', () => {
+    expect(kebabCase('batchSize')).toBe('batch-size');
+    expect(kebabCase('nLif')).toBe('n-lif');
+    expect(kebabCase('stdpAPre')).toBe('stdp-a-pre');
+    expect(kebabCase('steps')).toBe('steps');
+    expect(flagOf({ name: 'delayMs' })).toBe('--delay-ms');
+  });
+});
+
+describe('parseOptionText', () => {
+  it('parses typed values', () => {
+    expect(parseOptionText(opt('steps'), '42')).toBe(42);
+    expect(parseOptionText(opt('steps'), '1e3')).toBe(1000);
+    expect(parseOptionText(opt('gain'), '-2.5e-3')).toBe(-0.0025);
+    expect(parseOptionText(opt('label'), 'b')).toBe('b');
+    expect(parseOptionText(opt('loud'), 'yes')).toBe(true);
+    expect(parseOptionText(opt('loud'), 'FALSE')).toBe(false);
+  });
+
+  it('rejects bad values with the flag, the value and the expectation', () => {
+    expect(() => parseOptionText(opt('steps'), '2.5')).toThrow('invalid --steps: got "2.5", expected an integer in [1, 100000]');
+    expect(() => parseOptionText(opt('steps'), '0')).toThrow(/--steps.*"0".*in \[1, 100000\]/);
+    expect(() => parseOptionText(opt('steps'), '12abc')).toThrow(/--steps/);
+    expect(() => parseOptionText(opt('gain'), 'NaN')).toThrow(/--gain.*a finite number/);
+    expect(() => parseOptionText(opt('gain'), 'Infinity')).toThrow(/--gain/);
+    expect(() => parseOptionText(opt('gain'), '')).toThrow(/--gain/);
+    expect(() => parseOptionText(opt('label'), 'c')).toThrow(/--label.*one of "a", "b"/);
+    expect(() => parseOptionText(opt('loud'), 'maybe')).toThrow(/--loud.*true or false/);
+  });
+});
+
+describe('resolveParams', () => {
+  const defaults = { steps: 10, gain: 2, label: 'a', loud: false, delayMs: 0, ignoreSignal: false };
+
+  it('defaults, then the preset, then the flags', () => {
+    expect(resolveParams(fakeExample, { mode: 'full' })).toEqual({ ...defaults, steps: 20, gain: 0.5 });
+    expect(resolveParams(fakeExample, { mode: 'tiny', flags: { gain: 7 } })).toEqual({ ...defaults, steps: 3, gain: 7 });
+  });
+
+  it('saved params replace defaults and preset; an explicit --mode and flags go over them', () => {
+    const saved = { ...defaults, steps: 5, gain: 9, label: 'b' };
+    expect(resolveParams(fakeExample, { mode: 'full', saved })).toEqual(saved);
+    expect(resolveParams(fakeExample, { mode: 'tiny', saved, modeExplicit: true })).toEqual({ ...saved, steps: 3 });
+    expect(resolveParams(fakeExample, { mode: 'full', saved, flags: { steps: 4 } })).toEqual({ ...saved, steps: 4 });
+  });
+
+  it('rejects unknown modes, unknown keys and invalid saved values', () => {
+    expect(() => resolveParams(fakeExample, { mode: 'huge' })).toThrow(/--mode.*"huge".*"tiny", "full"/);
+    expect(() => resolveParams(fakeExample, { mode: 'tiny', saved: { nope: 1 } })).toThrow(/key.*"nope"/);
+    expect(() => resolveParams(fakeExample, { mode: 'tiny', saved: { steps: 'ten' } })).toThrow(/steps.*"ten"/);
+    expect(() => resolveParams(fakeExample, { mode: 'tiny', saved: { steps: 0 } })).toThrow(/steps.*0/);
+  });
+});
+
+describe('checkExampleSpec', () => {
+  const base = (over: Partial<ExampleSpec>): ExampleSpec => ({ ...fakeExample, ...over });
+  it('accepts the fake example', () => expect(() => checkExampleSpec(fakeExample)).not.toThrow());
+  it('requires a tiny preset and a valid default mode', () => {
+    expect(() => checkExampleSpec(base({ presets: { full: {} } }))).toThrow(/tiny/);
+    expect(() => checkExampleSpec(base({ defaultMode: 'x' }))).toThrow(/defaultMode/);
+  });
+  it('rejects clashes with common flags, bad defaults and bad preset values', () => {
+    expect(() => checkExampleSpec(base({ options: [{ name: 'seed', type: 'int', description: '', default: 1 }] }))).toThrow(/common flags/);
+    expect(() => checkExampleSpec(base({ options: [{ name: 'n', type: 'int', description: '', default: 0.5 }] }))).toThrow(/default of fake --n/);
+    expect(() => checkExampleSpec(base({ presets: { tiny: { steps: -1 }, full: {} } }))).toThrow(/preset tiny: steps/);
+  });
+});

@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tf } from '../../src/core/tf.js';
+import { Rng } from '../../src/core/random.js';
+import { backendInfo } from '../../src/core/backend.js';
+import { startRun } from '../../src/cli/runner.js';
+import { Terminal } from '../../src/cli/progress.js';
+import { quickstartExample } from '../../examples/quickstart.js';
+import { QuickstartNetwork } from '../../examples/quickstart/network.js';
+import { HandQuickstart } from '../../examples/quickstart/hand.js';
+import { QUICKSTART as Q } from '../../examples/quickstart/params.js';
+import { gatherImages, loadDigits, splitDigits, DIGIT_PIXELS } from '../../examples/quickstart/digits.js';
+import { initialState, referenceStep } from './quickstart-reference.js';
+
+function randomSpikes(steps: number, n: number, p: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: steps * n }, () => (rng.uniform() < p ? 1 : 0));
+}
+
+describe('quickstart network vs a float64 recursion', () => {
+  for (const learn of [true, false]) {
+    it(`matches voltages, spikes, θ and weights over the first steps (${learn ? 'STDP on' : 'no learning'})`, () => {
+      const B = 2;
+      const steps = 25;
+      const net = new QuickstartNetwork(B, new Rng(3));
+      net.train(learn);
+      const w0 = net.input.weight.dataSync();
+      // the constructor normalized every neuron's input weights to an L1 norm of 78.4
+      for (let j = 0; j < 100; j += 33) {
+        let s = 0;
+        for (let i = 0; i < 784; i++) s += w0[j * 784 + i]!;
+        expect(s).toBeCloseTo(Q.normScale, 2);
+      }
+      const st = initialState(B, w0);
+      const x = randomSpikes(steps, B * 784, 0.05, 9);
+      let excSpikes = 0;
+      let inhSpikes = 0;
+      for (let t = 0; t < steps; t++) {
+        const xs = x.subarray(t * B * 784, (t + 1) * B * 784);
+        const xt = tf.tensor2d(xs, [B, 784]);
+        const out = tf.tidy(() => {
+          const o = net.step(xt);
+          return [o.exc, o.inh];
+        });
+        const ref = referenceStep(st, xs, learn);
+        expect(Array.from(out[0]!.dataSync())).toEqual(Array.from(ref.exc));
+        expect(Array.from(out[1]!.dataSync())).toEqual(Array.from(ref.inh));
+        excSpikes += ref.exc.reduce((a, b) => a + b, 0);
+        inhSpikes += ref.inh.reduce((a, b) => a + b, 0);
+        const ve = net.exc.voltage.dataSync();
+        const vi = net.inh.voltage.dataSync();
+        for (let k = 0; k < B * 100; k++) {
+          // float32 vs float64: inhibition swings voltages by hundreds of mV
+          expect(Math.abs(ve[k]! - st.ve[k]!)).toBeLessThan(1e-5 * (100 + Math.abs(st.ve[k]!)));
+          expect(Math.abs(vi[k]! - st.vi[k]!)).toBeLessThan(1e-5 * (100 + Math.abs(st.vi[k]!)));
+        }
+        out.forEach((o) => o.dispose());
+        xt.dispose();
+      }
+      expect(excSpikes).toBeGreaterThan(10);
+      expect(inhSpikes).toBeGreaterThan(10);
+      const w = net.input.weight.dataSync();
+      let maxDiff = 0;
+      let maxChange = 0;
+      for (let k = 0; k < w.length; k++) {
+        maxDiff = Math.max(maxDiff, Math.abs(w[k]! - st.w[k]!));
+        maxChange = Math.max(maxChange, Math.abs(st.w[k]! - w0[k]!));
+      }
+      expect(maxDiff).toBeLessThan(1e-6);
+      if (learn) expect(maxChange).toBeGreaterThan(1e-4);
+      else expect(maxChange).toBe(0);
+      net.dispose();
+    });
+  }
+
+  it('steps the excitatory group exactly once per time step', () => {
+    const net = new QuickstartNetwork(1, new Rng(1));
+    let excCalls = 0;
+    let inhCalls = 0;
+    const fe = net.exc.forward.bind(net.exc);
+    const fi = net.inh.forward.bind(net.inh);
+    net.exc.forward = (...a: Parameters<typeof fe>) => (excCalls++, fe(...a));
+    net.inh.forward = (...a: Parameters<typeof fi>) => (inhCalls++, fi(...a));
+    const x = tf.tensor2d(randomSpikes(1, 784, 0.1, 2), [1, 784]);
+    for (let t = 0; t < 12; t++) tf.tidy(() => void net.step(x));
+    expect(excCalls).toBe(12);
+    expect(inhCalls).toBe(12);
+    expect(net.excitatorySteps).toBe(12);
+    x.dispose();
+    net.dispose();
+  });
+
+  it('the hand-written tfjs loop (benchmark baseline) computes the same spikes and weights', () => {
+    const B = 3;
+    const net = new QuickstartNetwork(B, new Rng(4));
+    const hand = new HandQuickstart(B, net.input.weight.dataSync() as Float32Array);
+    const x = randomSpikes(30, B * 784, 0.05, 5);
+    for (let t = 0; t < 30; t++) {
+      const xt = tf.tensor2d(x.subarray(t * B * 784, (t + 1) * B * 784), [B, 784]);
+      const [a, b] = tf.tidy(() => [net.step(xt).exc, hand.step(xt, true)]);
+      expect(Array.from(a!.dataSync())).toEqual(Array.from(b!.dataSync()));
+      a!.dispose();
+      b!.dispose();
+      xt.dispose();
+    }
+    const w = net.input.weight.dataSync();
+    const wt = tf.tidy(() => tf.transpose(hand.wT));
+    const h = wt.dataSync();
+    for (let k = 0; k < w.length; k += 7) expect(Math.abs(w[k]! - h[k]!)).toBeLessThan(1e-6);
+    wt.dispose();
+    hand.dispose();
+    net.dispose();
+  });
+
+  it('memory stays flat over training steps', () => {
+    const net = new QuickstartNetwork(2, new Rng(1));
+    const x = tf.tensor2d(randomSpikes(1, 2 * 784, 0.05, 2), [2, 784]);
+    for (let t = 0; t < 5; t++) tf.tidy(() => void net.step(x));
+    net.clear();
+    net.normalize();
+    const n0 = tf.memory().numTensors;
+    for (let t = 0; t < 100; t++) tf.tidy(() => void net.step(x));
+    net.clear();
+    net.normalize();
+    expect(tf.memory().numTensors).toBe(n0);
+    x.dispose();
+    net.dispose();
+  });
+});
+
+describe('quickstart digits', () => {
+  it('loads the 10,000 digits of the mnist package with gray levels in [0, 1]', () => {
+    const set = loadDigits();
+    expect(set.count).toBe(10_000);
+    expect(set.images.length).toBe(10_000 * DIGIT_PIXELS);
+    const perClass = new Array(10).fill(0);
+    for (const l of set.labels) perClass[l]++;
+    for (const c of perClass) expect(c).toBeGreaterThan(800);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < set.images.length; i += 97) {
+      lo = Math.min(lo, set.images[i]!);
+      hi = Math.max(hi, set.images[i]!);
+    }
+    expect(lo).toBe(0);
+    expect(hi).toBeLessThanOrEqual(1);
+    expect(hi).toBeGreaterThan(0.9);
+  });
+
+  it('splits into disjoint, seeded training and test sets', () => {
+    const set = loadDigits();
+    const a = splitDigits(set, 9000, 1000, new Rng(1));
+    const b = splitDigits(set, 9000, 1000, new Rng(1));
+    expect(Array.from(a.train.subarray(0, 50))).toEqual(Array.from(b.train.subarray(0, 50)));
+    const seen = new Set(a.train);
+    for (const k of a.test) expect(seen.has(k)).toBe(false);
+    expect(new Set([...a.train, ...a.test]).size).toBe(10_000);
+    const img = gatherImages(set, [a.test[0]!]);
+    expect(Array.from(img)).toEqual(Array.from(set.images.subarray(a.test[0]! * 784, a.test[0]! * 784 + 784)));
+    expect(() => splitDigits(set, 9500, 1000, new Rng(1))).toThrow(/nTrain \+ nTest/);
+    expect(() => splitDigits(set, -1, 10, new Rng(1))).toThrow(/nTrain/);
+  });
+
+  it('the tiny preset writes the documented summary keys and figures', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'cinder-qs-')), 'run');
+    const params: Record<string, number | string | boolean> = {};
+    for (const o of quickstartExample.options) params[o.name] = o.default;
+    Object.assign(params, quickstartExample.presets.tiny);
+    const run = startRun({
+      spec: quickstartExample, params, mode: 'tiny', seed: 1, seeds: 1, outDir: out, backend: backendInfo()!, backendRequest: 'auto',
+      quiet: true, signal: new AbortController().signal, terminal: new Terminal({ mode: 'quiet' }),
+    });
+    const r = await run.done;
+    expect(r.status).toBe('completed');
+    const s = JSON.parse(readFileSync(join(out, 'run_summary.json'), 'utf8'));
+    for (const k of quickstartExample.summaryKeys) expect(s).toHaveProperty(k);
+    expect(s.digits_trained).toBe(20);
+    expect(s.digits_tested).toBe(10);
+    expect(s.excitatory_steps_per_step).toBe(1);
+    expect(s.ms_per_digit).toBeCloseTo((s.ms_per_step * 50) / 10, 6); // 50 steps per batch of 10 digits
+    for (const f of quickstartExample.figures) expect(existsSync(join(out, 'figures', `${f}.html`))).toBe(true);
+  });
+});

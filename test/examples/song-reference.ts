@@ -1,0 +1,103 @@
+/**
+ * Plain-JavaScript float64 recursions of Song, Miller & Abbott (2000), for the tests of
+ * `cinder song2000`. Two discretisations of the same equations
+ * (`τm dv/dt = ge·(Ee − v) + El − v` with `drive = 'conductance'`, or Brian2's example form
+ * `τm dv/dt = ge·(Ee − vr) + El − v` with `drive = 'current'`; `dge/dt = −ge/τe`; additive STDP on
+ * traces):
+ *
+ * - `cinder` — the discretisation Cinder's modules use: per-input conductances
+ *   `g_i ← g_i·e^{−Δt/τe} + s_i` reach the neuron in the step of the spike as `ge = Σ w_i g_i`;
+ *   exact membrane step with ge constant; traces include this step's spikes; one update
+ *   `w ← clip(w + post·x_pre − pre·x_post, 0, gmax)` per step;
+ * - `brian2` — Brian2's example: Euler membrane and conductance, `ge += w` after the state update
+ *   (felt from the next step on), `on_pre` before `on_post`, each with its own clip, the
+ *   presynaptic pathway using the postsynaptic trace before this step's post spike.
+ */
+import type { SongParams } from '../../examples/song2000/params.js';
+
+/** The recorded state after every step. */
+export interface SongTrace {
+  v: Float64Array;
+  ge: Float64Array;
+  post: Uint8Array;
+  /** Weights after the last step. */
+  w: Float64Array;
+}
+
+/**
+ * Runs `steps` steps on the spike matrix `spikes` (`[steps, N]`, 0/1), from weights `w0`, v = El,
+ * all conductances and traces 0.
+ */
+export function songReference(
+  p: SongParams,
+  w0: ArrayLike<number>,
+  spikes: ArrayLike<number>,
+  steps: number,
+  variant: 'cinder' | 'brian2',
+  learn = true,
+  drive: 'conductance' | 'current' = 'conductance',
+): SongTrace {
+  const n = p.nInputs;
+  const w = Float64Array.from(w0);
+  const g = new Float64Array(n);
+  const xpre = new Float64Array(n);
+  let xpost = 0;
+  let ge = 0;
+  let v = p.El;
+  const out: SongTrace = { v: new Float64Array(steps), ge: new Float64Array(steps), post: new Uint8Array(steps), w };
+  const ag = Math.exp(-p.dt / p.taue);
+  const apre = Math.exp(-p.dt / p.taupre);
+  const apost = Math.exp(-p.dt / p.taupost);
+  const clip = (x: number) => Math.min(Math.max(x, 0), p.gmax);
+  for (let t = 0; t < steps; t++) {
+    const row = t * n;
+    if (variant === 'cinder') {
+      ge = 0;
+      for (let i = 0; i < n; i++) {
+        g[i] = g[i]! * ag + spikes[row + i]!;
+        ge += w[i]! * g[i]!;
+      }
+      if (drive === 'conductance') {
+        const G = 1 + ge;
+        const vinf = (p.El + ge * p.Ee) / G;
+        v = vinf + (v - vinf) * Math.exp((-p.dt * G) / p.taum);
+      } else {
+        const vinf = p.El + ge * (p.Ee - p.vr);
+        v = vinf + (v - vinf) * Math.exp(-p.dt / p.taum);
+      }
+      const post = v >= p.vt ? 1 : 0;
+      if (post) v = p.vr;
+      out.v[t] = v;
+      out.ge[t] = ge;
+      out.post[t] = post;
+      xpost = xpost * apost + Math.abs(p.dApost) * post;
+      for (let i = 0; i < n; i++) {
+        const s = spikes[row + i]!;
+        xpre[i] = xpre[i]! * apre + p.dApre * s;
+        if (learn) w[i] = clip(w[i]! + post * xpre[i]! - s * xpost);
+      }
+    } else {
+      v = v + (p.dt / p.taum) * (ge * (p.Ee - (drive === 'conductance' ? v : p.vr)) + p.El - v);
+      ge = ge - (p.dt / p.taue) * ge;
+      const post = v > p.vt ? 1 : 0;
+      xpost *= apost;
+      for (let i = 0; i < n; i++) {
+        xpre[i]! *= apre;
+        if (spikes[row + i]) {
+          ge += w[i]!;
+          xpre[i]! += p.dApre;
+          if (learn) w[i] = clip(w[i]! + -xpost); // Apost = −xpost (Brian2's Apost is negative)
+        }
+      }
+      if (post) {
+        xpost += Math.abs(p.dApost);
+        if (learn) for (let i = 0; i < n; i++) w[i] = clip(w[i]! + xpre[i]!);
+        v = p.vr;
+      }
+      out.v[t] = v;
+      out.ge[t] = ge;
+      out.post[t] = post;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tf } from '../../src/core/tf.js';
+import { Rng } from '../../src/core/random.js';
+import { backendInfo } from '../../src/core/backend.js';
+import { HomogeneousPoissonEncoder } from '../../src/neural/encoders/index.js';
+import { startRun } from '../../src/cli/runner.js';
+import { Terminal } from '../../src/cli/progress.js';
+import { song2000Example, weightExtremes } from '../../examples/song2000.js';
+import { SongNetwork } from '../../examples/song2000/network.js';
+import { HandSong } from '../../examples/song2000/hand.js';
+import { ChunkedSpikes } from '../../examples/song2000/input.js';
+import { songParams } from '../../examples/song2000/params.js';
+import { songReference } from './song-reference.js';
+
+/** Bernoulli spikes `[steps, n]` at `rate` Hz (Brian2's PoissonGroup), from a seeded Rng. */
+function bernoulli(steps: number, n: number, rate: number, dt: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  const p = (rate * dt) / 1000;
+  const out = new Float32Array(steps * n);
+  for (let i = 0; i < out.length; i++) out[i] = rng.uniform() < p ? 1 : 0;
+  return out;
+}
+
+describe('song2000 network vs a float64 recursion of the same equations', () => {
+  const p = songParams();
+  const steps = 3000; // 0.3 s
+  const spikes = bernoulli(steps, p.nInputs, p.rate, p.dt, 11);
+
+  it('matches membrane, conductance, post spikes and STDP weights step by step', () => {
+    const net = new SongNetwork(p, new Rng(5));
+    const w0 = net.weights();
+    const ref = songReference(p, w0, spikes, steps, 'cinder');
+    const v = new Float64Array(steps);
+    const ge = new Float64Array(steps);
+    const post = new Uint8Array(steps);
+    for (let t = 0; t < steps; t++) {
+      const w = net.connection.weight.dataSync(); // weights before this step's update
+      const s = tf.tensor2d(spikes.subarray(t * p.nInputs, (t + 1) * p.nInputs), [1, p.nInputs]);
+      const o = tf.tidy(() => net.step(s));
+      post[t] = o.dataSync()[0]!;
+      o.dispose();
+      s.dispose();
+      v[t] = net.neuron.voltage.dataSync()[0]!;
+      const g = net.connection.synapse.current.dataSync();
+      let sum = 0;
+      for (let i = 0; i < p.nInputs; i++) sum += w[i]! * g[i]!;
+      ge[t] = sum;
+    }
+    const wEnd = net.weights();
+    net.dispose();
+    const nPost = post.reduce((a, b) => a + b, 0);
+    expect(nPost).toBeGreaterThan(3); // the run exercises both STDP branches
+    expect(Array.from(post)).toEqual(Array.from(ref.post));
+    for (let t = 0; t < steps; t++) {
+      expect(Math.abs(v[t]! - ref.v[t]!)).toBeLessThan(2e-4);
+      expect(Math.abs(ge[t]! - ref.ge[t]!)).toBeLessThan(1e-5 * Math.max(1, ref.ge[t]!));
+    }
+    let maxDiff = 0;
+    let changed = 0;
+    for (let i = 0; i < p.nInputs; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(wEnd[i]! - ref.w[i]!));
+      if (Math.abs(ref.w[i]! - w0[i]!) > 1e-6) changed++;
+    }
+    expect(changed).toBeGreaterThan(p.nInputs / 2);
+    expect(maxDiff).toBeLessThan(1e-5 * p.gmax);
+  });
+
+  it('first steps: conductance impulse response and exact membrane relaxation', () => {
+    // one input spike at step 0 with w = gmax: g(k) = e^{−kΔt/τe}; v relaxes exactly toward v∞ = El/(1 + ge)
+    const q = songParams({ nInputs: 1 });
+    const net = new SongNetwork(q, new Rng(0), false);
+    net.connection.weight = tf.tensor2d([[q.gmax]]);
+    const one = tf.tensor2d([[1]]);
+    const zero = tf.tensor2d([[0]]);
+    let v = q.El;
+    for (let k = 0; k < 20; k++) {
+      tf.tidy(() => void net.step(k === 0 ? one : zero));
+      const g = q.gmax * Math.exp((-k * q.dt) / q.taue);
+      const G = 1 + g;
+      const vinf = (q.El + g * q.Ee) / G;
+      v = vinf + (v - vinf) * Math.exp((-q.dt * G) / q.taum);
+      expect(net.connection.synapse.current.dataSync()[0]!).toBeCloseTo(Math.exp((-k * q.dt) / q.taue), 6);
+      expect(net.neuron.voltage.dataSync()[0]!).toBeCloseTo(v, 4);
+    }
+    expect(v).toBeGreaterThan(q.El); // the excitatory input depolarised the membrane
+    one.dispose();
+    zero.dispose();
+    net.dispose();
+  });
+
+  it("Brian2's discretisation (Euler, next-step delivery, sequential clips) gives nearly the same rate and weights", () => {
+    const n = 2 * 10_000; // 2 s
+    const q = songParams();
+    const sp = bernoulli(n, q.nInputs, q.rate, q.dt, 3);
+    const w0 = new Rng(4).uniformArray(q.nInputs, 0, q.gmax);
+    const a = songReference(q, w0, sp, n, 'cinder');
+    const b = songReference(q, w0, sp, n, 'brian2');
+    const ra = a.post.reduce((x, y) => x + y, 0) / 2;
+    const rb = b.post.reduce((x, y) => x + y, 0) / 2;
+    expect(ra).toBeGreaterThan(5);
+    expect(Math.abs(ra - rb) / rb).toBeLessThan(0.15);
+    let dw = 0;
+    for (let i = 0; i < q.nInputs; i++) dw += Math.abs(a.w[i]! - b.w[i]!);
+    expect(dw / q.nInputs).toBeLessThan(0.05 * q.gmax);
+  });
+
+  it('the hand-written tfjs loop computes the same weights as the Cinder modules', () => {
+    const net = new SongNetwork(p, new Rng(6));
+    const hand = new HandSong(p, net.weights());
+    const n = 500;
+    for (let t = 0; t < n; t++) {
+      const s = tf.tensor2d(spikes.subarray(t * p.nInputs, (t + 1) * p.nInputs), [1, p.nInputs]);
+      tf.tidy(() => {
+        net.step(s);
+        hand.step(s);
+      });
+      s.dispose();
+    }
+    const a = net.weights();
+    const b = hand.w.dataSync();
+    for (let i = 0; i < p.nInputs; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-9);
+    expect(net.neuron.voltage.dataSync()[0]!).toBeCloseTo(hand.v.dataSync()[0]!, 4);
+    net.dispose();
+    hand.dispose();
+  });
+
+  it('memory stays flat over a long loop', () => {
+    const net = new SongNetwork(p, new Rng(7));
+    const enc = new HomogeneousPoissonEncoder({ steps: 200, dt: p.dt, frequency: p.rate, rng: new Rng(8) });
+    const ones = tf.ones([1, p.nInputs]);
+    const input = new ChunkedSpikes(enc, ones);
+    for (let t = 0; t < 20; t++) tf.tidy(() => void net.step(input.next()));
+    const n0 = tf.memory().numTensors;
+    for (let t = 0; t < 500; t++) tf.tidy(() => void net.step(input.next()));
+    expect(tf.memory().numTensors).toBe(n0);
+    ones.dispose();
+    net.dispose();
+  });
+});
+
+describe('song2000 helpers', () => {
+  it('weightExtremes counts weights below 0.1·gmax and above 0.9·gmax', () => {
+    const r = weightExtremes([0, 0.05, 0.1, 0.5, 0.9, 0.95, 1], 1);
+    expect(r.low).toBeCloseTo(2 / 7, 12);
+    expect(r.high).toBeCloseTo(2 / 7, 12);
+    expect(r.bimodal).toBeCloseTo(4 / 7, 12);
+  });
+
+  it('ChunkedSpikes hands out each chunk in order and rejects bad inputs', () => {
+    const enc = new HomogeneousPoissonEncoder({ steps: 50, dt: 1, frequency: 200, rng: new Rng(1) });
+    const ones = tf.ones([2, 3]);
+    const all = enc.encode(ones).dataSync();
+    const again = new ChunkedSpikes(new HomogeneousPoissonEncoder({ steps: 50, dt: 1, frequency: 200, rng: new Rng(1) }), ones);
+    for (let t = 0; t < 50; t++) expect(Array.from(again.nextArray())).toEqual(Array.from(all.subarray(t * 6, (t + 1) * 6)));
+    const total = Array.from(all).reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThan(0);
+    expect(() => new ChunkedSpikes(enc, tf.ones([3]))).toThrow(/inputs/);
+    ones.dispose();
+  });
+
+  it('the tiny preset writes the documented summary keys and figures', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'cinder-song-')), 'run');
+    const params: Record<string, number | string | boolean> = {};
+    for (const o of song2000Example.options) params[o.name] = o.default;
+    Object.assign(params, song2000Example.presets.tiny, { seconds: 0.05, binSeconds: 0.01 });
+    const run = startRun({
+      spec: song2000Example, params, mode: 'tiny', seed: 1, seeds: 1, outDir: out, backend: backendInfo()!, backendRequest: 'auto',
+      quiet: true, signal: new AbortController().signal, terminal: new Terminal({ mode: 'quiet' }),
+    });
+    const r = await run.done;
+    expect(r.status).toBe('completed');
+    const summary = JSON.parse(readFileSync(join(out, 'run_summary.json'), 'utf8'));
+    for (const k of song2000Example.summaryKeys) expect(summary).toHaveProperty(k);
+    expect(summary.simulated_seconds).toBeCloseTo(0.05, 9);
+    expect(summary.steps).toBe(500);
+    expect(summary.bimodal_fraction).toBeGreaterThanOrEqual(0);
+    expect(summary.bimodal_fraction).toBeLessThanOrEqual(1);
+    // 5 rate bins of 10 ms: the overall rate is their mean
+    const npy = readFileSync(join(out, 'artifacts', 'post_rate.npy'));
+    const rates = Array.from(new Float32Array(Uint8Array.from(npy.subarray(npy.length - 20)).buffer));
+    expect(summary.post_rate_hz).toBeCloseTo(rates.reduce((a, b) => a + b, 0) / 5, 3);
+    for (const f of song2000Example.figures) expect(existsSync(join(out, 'figures', `${f}.html`))).toBe(true);
+  });
+});

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { tf } from '../../../src/core/tf.js';
+import { Rng } from '../../../src/core/random.js';
+import { CinderArgumentError } from '../../../src/core/errors.js';
+import {
+  HomogeneousPoissonEncoder, InhomogeneousPoissonEncoder, PoissonApproxEncoder, PoissonIntervalEncoder, SpikeGenerator,
+} from '../../../src/neural/encoders/index.js';
+
+/** Expects `fn` to throw a CinderArgumentError whose message matches `re`. */
+function rejects(fn: () => unknown, re: RegExp): void {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(CinderArgumentError);
+  expect((err as Error).message).toMatch(re);
+}
+
+const base = { steps: 10, dt: 1, frequency: 100, rng: new Rng(0) };
+
+describe('encoders reject bad input', () => {
+  it('steps must be an integer >= 1', () => {
+    rejects(() => new HomogeneousPoissonEncoder({ ...base, steps: 0 }), /invalid steps: got 0, expected an integer >= 1/);
+    rejects(() => new PoissonApproxEncoder({ ...base, steps: 2.5 }), /invalid steps: got 2.5/);
+    rejects(() => new SpikeGenerator({ steps: -1, dt: 1, times: [] }), /invalid steps/);
+  });
+
+  it('dt must be > 0', () => {
+    rejects(() => new PoissonIntervalEncoder({ ...base, dt: 0 }), /invalid dt: got 0, expected a finite number > 0/);
+    rejects(() => new InhomogeneousPoissonEncoder({ dt: -1, rng: new Rng(1) }), /invalid dt: got -1/);
+  });
+
+  it('frequency must be finite and > 0', () => {
+    rejects(() => new HomogeneousPoissonEncoder({ ...base, frequency: 0 }), /invalid frequency: got 0/);
+    rejects(() => new PoissonApproxEncoder({ ...base, frequency: -5 }), /invalid frequency: got -5/);
+    rejects(() => new PoissonIntervalEncoder({ ...base, frequency: NaN }), /invalid frequency: got NaN/);
+  });
+
+  it('the Bernoulli approximation needs frequency·dt/1000 <= 1', () => {
+    rejects(() => new PoissonApproxEncoder({ ...base, dt: 2, frequency: 600 }), /invalid frequency: got 600, expected <= 1000\/dt = 500 Hz/);
+  });
+
+  it('inputs must be rank >= 2 with values in [0, 1]', () => {
+    const enc = new HomogeneousPoissonEncoder(base);
+    const cases: [tf.Tensor, RegExp][] = [
+      [tf.tensor2d([[0.5, -0.25]]), /invalid inputs\[1\]: got -0.25, expected a number in \[0, 1\]/],
+      [tf.tensor2d([[NaN, 0.5]]), /invalid inputs\[0\]: got NaN/],
+      [tf.tensor2d([[0.2, 1.5]]), /invalid inputs\[1\]: got 1.5/],
+      [tf.tensor1d([0.5]), /invalid inputs: got tensor of shape \[1\].*rank >= 2/],
+    ];
+    for (const [x, re] of cases) {
+      rejects(() => enc.encode(x), re);
+      rejects(() => enc.stream(x), re);
+      x.dispose();
+    }
+  });
+
+  it('refrac must be >= 0 and, with compensation, shorter than the mean interval at the maximum rate', () => {
+    rejects(() => new HomogeneousPoissonEncoder({ ...base, refrac: -1 }), /invalid refrac: got -1/);
+    rejects(() => new HomogeneousPoissonEncoder({ ...base, refrac: 10 }), /invalid refrac: got 10, expected < 1000\/frequency = 10 ms/);
+    expect(() => new HomogeneousPoissonEncoder({ ...base, refrac: 10, compensate: false })).not.toThrow();
+  });
+
+  it('rng must be an Rng', () => {
+    rejects(() => new PoissonApproxEncoder({ ...base, rng: 42 as unknown as Rng }), /invalid rng: got 42/);
+  });
+
+  it('chunk must be an integer >= 1', () => {
+    const x = tf.fill([1, 2], 0.5);
+    rejects(() => new PoissonApproxEncoder(base).stream(x, { chunk: 0 }), /invalid chunk: got 0/);
+    x.dispose();
+  });
+
+  it('inhomogeneous rates must be finite, >= 0, and the table rank >= 3', () => {
+    const enc = new InhomogeneousPoissonEncoder({ dt: 1, rng: new Rng(1) });
+    const neg = tf.tensor3d([[[10, -3]]]);
+    rejects(() => enc.encode(neg), /invalid rates\[0\]\[1\]: got -3, expected a finite rate >= 0/);
+    const nan = tf.tensor3d([[[10, 5]], [[NaN, 1]]]);
+    rejects(() => enc.encode(nan), /invalid rates\[1\]\[0\]: got NaN/);
+    const flat = tf.tensor2d([[1, 2]]);
+    rejects(() => enc.encode(flat), /invalid rates: got tensor of shape \[1, 2\]/);
+    const high = tf.tensor3d([[[2000]]]);
+    rejects(() => enc.encode(high), /invalid rates\[0\]\[0\]: got 2000, expected <= 1000\/dt = 1000 Hz/);
+    rejects(() => new InhomogeneousPoissonEncoder({ dt: 1, rng: new Rng(1), method: 'euler' as 'exact' }), /invalid method: got "euler"/);
+    tf.dispose([neg, nan, flat, high]);
+  });
+
+  it('thinning needs maxRate and rates within it', () => {
+    const enc = new InhomogeneousPoissonEncoder({ dt: 1, rng: new Rng(1), method: 'exact' });
+    rejects(() => enc.encodeFunction(() => 10, { steps: 10, shape: [1, 2] }), /invalid maxRate: got undefined/);
+    rejects(() => enc.encodeFunction((t) => (t > 5 ? 500 : 10), { steps: 1000, shape: [1, 2], maxRate: 100 }), /invalid rate\(t=.*, index=0\): got 500, expected a rate in \[0, maxRate = 100\]/);
+    rejects(() => enc.encodeFunction(() => 10, { steps: 10, shape: [] }), /invalid shape/);
+  });
+
+  it('spike generator times must be finite and >= 0, and the shape must match', () => {
+    rejects(() => new SpikeGenerator({ steps: 10, dt: 1, times: [[1, -2]] }), /invalid times\[0\]\[1\]: got -2, expected a finite time >= 0/);
+    rejects(() => new SpikeGenerator({ steps: 10, dt: 1, times: [[NaN]] }), /invalid times\[0\]\[0\]: got NaN/);
+    rejects(() => new SpikeGenerator({ steps: 10, dt: 1, times: [[1], [2]], shape: [1, 3] }), /invalid shape: got \[1,3\], expected a shape with 2 elements/);
+    rejects(() => new SpikeGenerator({ steps: 10, dt: 1, times: 'x' as unknown as number[][] }), /invalid times/);
+  });
+});

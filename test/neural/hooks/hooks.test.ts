@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { tf } from '../../../src/core/tf.js';
+import { Parameter } from '../../../src/core/state.js';
+import { Updater } from '../../../src/neural/updater.js';
+import { Clamping, Normalization } from '../../../src/neural/hooks/index.js';
+
+const read = (p: Parameter) => Array.from(p.value.dataSync());
+
+describe('Clamping', () => {
+  it('clamps to [min, max]; a missing limit is not applied', () => {
+    const p = new Parameter('w', tf.tensor1d([-1, 0.5, 2]));
+    new Clamping(p, { min: 0, max: 1 }).run();
+    expect(read(p)).toEqual([0, 0.5, 1]);
+    const q = new Parameter('w', tf.tensor1d([-1, 0.5, 2]));
+    const c = new Clamping(q, { min: 0 });
+    c.run();
+    expect(read(q)).toEqual([0, 0.5, 2]);
+    c.dispose();
+    p.dispose();
+    q.dispose();
+  });
+
+  it('runs after every update of an updater (Inferno quickstart: min 0)', () => {
+    const p = new Parameter('weight', tf.tensor1d([0.1, 0.2]));
+    const u = new Updater({ weight: p });
+    const c = new Clamping(p, { min: 0 });
+    const off = c.attachToUpdate(u);
+    tf.tidy(() => u.add('weight', null, tf.tensor1d([0.3, 0.1])));
+    u.apply();
+    expect(read(p)[0]).toBe(0);
+    expect(read(p)[1]).toBeCloseTo(0.1, 6);
+    off();
+    tf.tidy(() => u.add('weight', null, tf.tensor1d([0.3, 0.3])));
+    u.apply();
+    expect(read(p)[0]).toBeCloseTo(-0.3, 6);
+    p.dispose();
+    c.dispose();
+  });
+
+  it('trainOnly hooks skip while the gate is in eval mode; also work as layer observers', () => {
+    const p = new Parameter('weight', tf.tensor1d([0.5]));
+    const u = new Updater({ weight: p });
+    const gate = { training: false };
+    const c = new Clamping(p, { max: 0.6, trainOnly: true });
+    expect(() => c.attachToUpdate(u)).toThrow(/gate/);
+    c.attachToUpdate(u, gate);
+    tf.tidy(() => u.add('weight', tf.tensor1d([0.5]), null));
+    u.apply();
+    expect(read(p)[0]).toBeCloseTo(1, 6);
+    gate.training = true;
+    tf.tidy(() => u.add('weight', tf.tensor1d([0.5]), null));
+    u.apply();
+    expect(read(p)[0]).toBeCloseTo(0.6, 6);
+    expect(c.trainOnly).toBe(true);
+    expect(new Clamping(p, { max: 1 }).trainOnly).toBe(false);
+    c.observe();
+    p.dispose();
+  });
+
+  it('works on an accessor/assign pair', () => {
+    let v: tf.Tensor = tf.keep(tf.tensor1d([3, -3]));
+    const target = {
+      get value() {
+        return v;
+      },
+      assign(t: tf.Tensor) {
+        v.dispose();
+        v = tf.keep(t.clone());
+      },
+    };
+    new Clamping(target, { min: -1, max: 1 }).run();
+    expect(Array.from(v.dataSync())).toEqual([1, -1]);
+    v.dispose();
+  });
+
+  it('rejects bad limits and targets', () => {
+    const p = new Parameter('w', tf.tensor1d([0]));
+    expect(() => new Clamping(p, {})).toThrow(/min\/max/);
+    expect(() => new Clamping(p, { min: 1, max: 0 })).toThrow(/max/);
+    expect(() => new Clamping(p, { min: NaN })).toThrow(/min/);
+    expect(() => new Clamping({} as never, { min: 0 })).toThrow(/target/);
+    p.dispose();
+  });
+});
+
+describe('Normalization', () => {
+  it('scales the p-norm along a dimension to s', () => {
+    // dense weight [O=2, I=3]: normalize the incoming weights of each output neuron
+    const p = new Parameter('w', tf.tensor2d([[3, 4, 0], [1, 1, 2]]));
+    const n = new Normalization(p, { order: 2, scale: 2, dims: 1 });
+    n.run();
+    const got = read(p);
+    const want = [3 / 5, 4 / 5, 0, 1 / Math.sqrt(6), 1 / Math.sqrt(6), 2 / Math.sqrt(6)].map((x) => 2 * x);
+    got.forEach((g, i) => expect(g).toBeCloseTo(want[i]!, 6));
+    n.dispose();
+    p.dispose();
+  });
+
+  it('order 1, order 3, infinity and all dimensions', () => {
+    const cases: [number, number][] = [[1, 8], [3, Math.cbrt(1 + 27 + 64)], [Infinity, 4]];
+    for (const [order, norm] of cases) {
+      const p = new Parameter('w', tf.tensor2d([[1, -3], [0, 4]]));
+      new Normalization(p, { order }).run();
+      read(p).forEach((g, i) => expect(g).toBeCloseTo([1, -3, 0, 4][i]! / norm, 6));
+      p.dispose();
+    }
+  });
+
+  it('divides by ε when the norm is smaller (no NaN for zeros)', () => {
+    const p = new Parameter('w', tf.tensor1d([0, 0]));
+    new Normalization(p, { epsilon: 1e-3 }).run();
+    expect(read(p)).toEqual([0, 0]);
+    const q = new Parameter('w', tf.tensor1d([1e-4, 0]));
+    new Normalization(q, { epsilon: 1e-3 }).run();
+    expect(read(q)[0]).toBeCloseTo(0.1, 5);
+    p.dispose();
+    q.dispose();
+  });
+
+  it('rejects bad settings', () => {
+    const p = new Parameter('w', tf.tensor2d([[1, 2]]));
+    expect(() => new Normalization(p, { order: 0 })).toThrow(/order/);
+    expect(() => new Normalization(p, { dims: 2 })).toThrow(/dims/);
+    expect(() => new Normalization(p, { dims: [1, -1] })).toThrow(/dims/);
+    expect(() => new Normalization(p, { epsilon: 0 })).toThrow(/epsilon/);
+    expect(() => new Normalization(p, { scale: NaN })).toThrow(/scale/);
+    p.dispose();
+  });
+});

@@ -1,0 +1,47 @@
+// Invalid layer wiring and inputs throw CinderArgumentError naming the problem.
+import { describe, expect, it } from 'vitest';
+import { tf } from '../../../src/core/tf.js';
+import { CinderArgumentError } from '../../../src/core/errors.js';
+import { LIF } from '../../../src/neural/neurons/index.js';
+import { ExponentialConductance } from '../../../src/neural/synapses/index.js';
+import { LinearDense, LinearDirect, LinearLateral } from '../../../src/neural/connections/index.js';
+import { Biclique, RecurrentLayer, Serial } from '../../../src/neural/layers/index.js';
+
+const P = { restV: -65, resetV: -60, threshV: -52, refracT: 2, tauM: 10 };
+const lif = (n: number, o: object = {}) => new LIF([n], 1, { ...P, ...o });
+
+describe('layer validation', () => {
+  it.each([
+    ['unknown combine mode', () => new Biclique({ connections: { c: new LinearDirect([2], 1) }, neurons: { n: lif(2) }, combine: 'median' as never }), /combine.*"sum"/],
+    ['connection outShape ≠ neuron shape', () => new Serial(new LinearDense([2], [3], 1), lif(2)), /outShape.*\[2\]/],
+    ['batch mismatch connection/neuron', () => new Serial(new LinearDirect([2], 1, { batchSize: 2 }), lif(2)), /batchSize/],
+    ['dt mismatch', () => new Serial(new LinearDirect([2], 0.5), lif(2)), /dt/],
+    ['conductance synapse without receptor', () => new Serial(new LinearDirect([2], 1, { synapse: ExponentialConductance.factory({ tau: 2 }) }), lif(2, { receptors: [{ name: 'ampa', reversal: 0 }] })), /receptor.*conductance/],
+    ['unknown receptor', () => new Serial(new LinearDirect([2], 1, { synapse: ExponentialConductance.factory({ tau: 2 }) }), lif(2, { receptors: [{ name: 'ampa', reversal: 0 }] }), { receptor: 'nmda' }), /receptor.*ampa/],
+    ['receptor on a current synapse', () => new Serial(new LinearDirect([2], 1), lif(2), { receptor: 'ampa' }), /receptor.*current/],
+    ['Biclique without neurons', () => new Biclique({ connections: { c: new LinearDirect([2], 1) }, neurons: {} }), /neurons/],
+    ['Biclique without connections', () => new Biclique({ connections: {}, neurons: { n: lif(2) } }), /connections/],
+    ['name clash connection/neuron', () => new Biclique({ connections: { n: new LinearDirect([2], 1) }, neurons: { n: lif(2) } }), /name/],
+    ['recurrent connection of the wrong shape', () => new RecurrentLayer(new LinearDense([3], [2], 1), new LinearDense([3], [2], 1), lif(2)), /recurrent inShape/],
+    ['neuron groups with different batch sizes', () => new Biclique({ connections: { c: new LinearDirect([2], 1) }, neurons: { a: lif(2), b: lif(2, { batchSize: 2 }) } }), /batchSize/],
+  ])('%s', (_name, f, re) => {
+    expect(f).toThrow(CinderArgumentError);
+    expect(f).toThrow(re);
+  });
+
+  it('rejects missing, unknown and mis-shaped step inputs, foreign cells and non-observers', () => {
+    const layer = new Biclique({ connections: { a: new LinearDirect([2], 1), b: new LinearDirect([2], 1) }, neurons: { n: lif(2) } });
+    expect(() => tf.tidy(() => layer.forward({ a: tf.zeros([1, 2]) }))).toThrow(/inputs.*missing "b"/);
+    expect(() => tf.tidy(() => layer.forward({ a: tf.zeros([1, 2]), b: tf.zeros([1, 2]), c: tf.zeros([1, 2]) }))).toThrow(/inputs.*"c"/);
+    expect(() => tf.tidy(() => layer.forward({ a: tf.zeros([1, 3]), b: tf.zeros([1, 2]) }))).toThrow(/spikes.*shape \[1, 2\]/);
+    expect(() => tf.tidy(() => layer.forward({ a: tf.zeros([2, 2]), b: tf.zeros([2, 2]) }))).toThrow(/spikes.*batch 1/);
+    expect(() => tf.tidy(() => layer.forward({ a: 3 as never, b: tf.zeros([1, 2]) }))).toThrow(/input "a"/);
+    expect(() => layer.cell(new LinearDirect([2], 1), 'n')).toThrow(/connection.*a, b/);
+    expect(() => layer.cell('a', 'm')).toThrow(/neuron/);
+    expect(() => layer.attach({} as never)).toThrow(/observer/);
+    const lateral = new LinearLateral([2], 1);
+    expect(() => new Serial(lateral, lif(2), { transform: 5 as never })).toThrow(/transform.*function/);
+    lateral.dispose();
+    layer.dispose();
+  });
+});

@@ -1,0 +1,230 @@
+import { describe, expect, it } from 'vitest';
+import { tf } from '../../../src/core/tf.js';
+import { AdEx, EIF, Izhikevich, QIF } from '../../../src/neural/neurons/index.js';
+import { simulate, spikeSteps } from './helpers.js';
+
+/**
+ * Plain float64 reference of the documented step semantics: Euler membrane `dv(v, w)` (per ms),
+ * a neuron firing at step s is locked (voltage held, no firing) for ⌈refracT/dt⌉ − 1 steps,
+ * adaptive currents w_k ← w_k + dt/τ_k·(c_k(V − V_rest) − w_k) using the post-reset voltage,
+ * held while refractory after the step (spike step included), + inc_k on a spike.
+ */
+function reference(p: {
+  dt: number;
+  steps: number;
+  restV: number;
+  resetV: number;
+  threshV: number;
+  refracT: number;
+  dv: (v: number, iTotal: number) => number;
+  current: number;
+  tau?: number[];
+  coupling?: number[];
+  inc?: number[];
+}): { spikes: number[]; v: number[]; w: number[] } {
+  const k = Math.ceil(p.refracT / p.dt);
+  const w = (p.tau ?? []).map(() => 0);
+  let v = p.restV;
+  let lockedUntil = 0;
+  const spikes: number[] = [];
+  const vs: number[] = [];
+  for (let t = 1; t <= p.steps; t++) {
+    const locked = t <= lockedUntil;
+    const iTotal = p.current - w.reduce((a, b) => a + b, 0);
+    if (!locked) v = v + p.dt * p.dv(v, iTotal);
+    const fired = !locked && v >= p.threshV;
+    if (fired) {
+      v = p.resetV;
+      spikes.push(t);
+      lockedUntil = t + k - 1;
+    }
+    const hold = p.refracT > 0 && (fired || t <= lockedUntil);
+    for (let j = 0; j < w.length; j++) {
+      if (!hold) w[j] = w[j]! + (p.dt / p.tau![j]!) * (p.coupling![j]! * (v - p.restV) - w[j]!);
+      if (fired) w[j] = w[j]! + p.inc![j]!;
+    }
+    vs.push(v);
+  }
+  return { spikes, v: vs, w };
+}
+
+describe('nonlinear neurons (Euler, as Inferno) against a float64 recursion', () => {
+  it('QIF: V += Δt/τ·[a(V − V_rest)(V − V_crit) + R·I]', () => {
+    const p = { restV: -60, critV: -45, affinity: 0.1, resetV: -62, threshV: -20, refracT: 1, tauM: 10, resistance: 2 };
+    const dt = 0.25;
+    const I = 3.5; // R·I = 7 > a·(15/2)² = 5.625, so no stable fixed point: periodic firing
+    const n = new QIF(1, dt, p);
+    const x = tf.fill([1, 1], I);
+    const steps = 2000;
+    const tr = simulate(n, steps, () => x);
+    const ref = reference({
+      dt,
+      steps,
+      ...p,
+      current: I,
+      dv: (v, i) => (p.affinity * (v - p.restV) * (v - p.critV) + p.resistance * i) / p.tauM,
+    });
+    expect(ref.spikes.length).toBeGreaterThan(5);
+    expect(spikeSteps(tr)).toEqual(ref.spikes);
+    expect(tr.v[steps - 1]![0]).toBeCloseTo(ref.v[steps - 1]!, 2);
+    x.dispose();
+    n.dispose();
+  });
+
+  it('QIF: below the saddle-node current the voltage settles at the stable root of a(V−V_rest)(V−V_crit) + RI = 0', () => {
+    const p = { restV: -60, critV: -40, affinity: 0.1, resetV: -65, threshV: -20, refracT: 0, tauM: 10 };
+    const I = 5; // a·(V+60)(V+40) = −5 → V = −50 ± √50
+    const n = new QIF(1, 0.5, p);
+    const x = tf.fill([1, 1], I);
+    const tr = simulate(n, 400, () => x);
+    expect(spikeSteps(tr)).toEqual([]);
+    expect(tr.v[399]![0]).toBeCloseTo(-50 - Math.sqrt(50), 3);
+    x.dispose();
+    n.dispose();
+  });
+
+  it('EIF: V += Δt/τ·[−(V − V_rest) + Δ_T e^{(V − V_T)/Δ_T} + R·I]', () => {
+    const p = { restV: -70, rheobaseV: -52, sharpness: 2, resetV: -60, threshV: -30, refracT: 2, tauM: 12, resistance: 0.5 };
+    const dt = 0.125;
+    const I = 44;
+    const n = new EIF(1, dt, p);
+    const x = tf.fill([1, 1], I);
+    const steps = 3000;
+    const tr = simulate(n, steps, () => x);
+    const ref = reference({
+      dt,
+      steps,
+      ...p,
+      current: I,
+      dv: (v, i) => (-(v - p.restV) + p.sharpness * Math.exp((v - p.rheobaseV) / p.sharpness) + p.resistance * i) / p.tauM,
+    });
+    expect(ref.spikes.length).toBeGreaterThan(5);
+    expect(spikeSteps(tr)).toEqual(ref.spikes);
+    x.dispose();
+    n.dispose();
+  });
+
+  it('AdEx: EIF membrane with adaptive currents (coupling a_k, increment b_k): spike steps and w match', () => {
+    const p = {
+      restV: -70,
+      rheobaseV: -50,
+      sharpness: 2,
+      resetV: -58,
+      threshV: -30,
+      refracT: 0.5,
+      tauM: 10,
+      resistance: 0.5,
+      tauAdapt: [100, 30],
+      voltageCoupling: [0.1, 0.05],
+      adaptIncrement: [3, 1],
+    };
+    const dt = 0.25;
+    const I = 60;
+    const n = new AdEx(1, dt, p);
+    const x = tf.fill([1, 1], I);
+    const steps = 4000;
+    const tr = simulate(n, steps, () => x);
+    const ref = reference({
+      dt,
+      steps,
+      ...p,
+      current: I,
+      tau: p.tauAdapt,
+      coupling: p.voltageCoupling,
+      inc: p.adaptIncrement,
+      dv: (v, i) => (-(v - p.restV) + p.sharpness * Math.exp((v - p.rheobaseV) / p.sharpness) + p.resistance * i) / p.tauM,
+    });
+    const got = spikeSteps(tr);
+    expect(ref.spikes.length).toBeGreaterThan(5);
+    expect(got).toEqual(ref.spikes);
+    // adaptation lengthens inter-spike intervals
+    expect(got[got.length - 1]! - got[got.length - 2]!).toBeGreaterThan(got[1]! - got[0]!);
+    const w = Array.from(n.adaptation.dataSync());
+    expect(w[0]).toBeCloseTo(ref.w[0]!, 2);
+    expect(w[1]).toBeCloseTo(ref.w[1]!, 2);
+    x.dispose();
+    n.dispose();
+  });
+
+  it('Izhikevich (Inferno form): QIF membrane driven by I − Σw, adaptive currents (coupling b_k, increment d_k)', () => {
+    const p = {
+      restV: -60,
+      critV: -40,
+      affinity: 0.1,
+      resetV: -55,
+      threshV: 0,
+      refracT: 0,
+      tauM: 10,
+      tauAdapt: 50,
+      voltageCoupling: 0.2,
+      adaptIncrement: 2,
+    };
+    const dt = 0.25;
+    const I = 14;
+    const n = new Izhikevich(1, dt, p);
+    const x = tf.fill([1, 1], I);
+    const steps = 4000;
+    const tr = simulate(n, steps, () => x);
+    const ref = reference({
+      dt,
+      steps,
+      ...p,
+      current: I,
+      tau: [p.tauAdapt],
+      coupling: [p.voltageCoupling],
+      inc: [p.adaptIncrement],
+      dv: (v, i) => (p.affinity * (v - p.restV) * (v - p.critV) + i) / p.tauM,
+    });
+    const got = spikeSteps(tr);
+    expect(ref.spikes.length).toBeGreaterThan(3);
+    expect(got).toEqual(ref.spikes);
+    expect(n.adaptation.dataSync()[0]).toBeCloseTo(ref.w[0]!, 2);
+    x.dispose();
+    n.dispose();
+  });
+
+  it('EIF with conductance input: Euler with I + g(E − V)', () => {
+    const p = { restV: -70, rheobaseV: -52, sharpness: 2, resetV: -60, threshV: -30, refracT: 0, tauM: 12 };
+    const dt = 0.25;
+    const n = new EIF(1, dt, { ...p, receptors: [{ name: 'ampa', reversal: 0 }] });
+    const g = tf.fill([1, 1], 0.4);
+    const steps = 1500;
+    const tr = simulate(n, steps, () => ({ conductances: [g] }));
+    const ref = reference({
+      dt,
+      steps,
+      ...p,
+      current: 0,
+      dv: (v) => (-(v - p.restV) + p.sharpness * Math.exp((v - p.rheobaseV) / p.sharpness) + 0.4 * (0 - v)) / p.tauM,
+    });
+    expect(ref.spikes.length).toBeGreaterThan(3);
+    expect(spikeSteps(tr)).toEqual(ref.spikes);
+    g.dispose();
+    n.dispose();
+  });
+
+  it('memory is flat over 1000 steps for AdEx and Izhikevich (batch 2, refracLock on and off)', () => {
+    const a = new AdEx(3, 0.5, {
+      restV: -70, rheobaseV: -50, sharpness: 2, resetV: -58, threshV: -30, refracT: 1, tauM: 10,
+      tauAdapt: [100, 20], voltageCoupling: 0.1, adaptIncrement: 2, batchSize: 2,
+    });
+    const z = new Izhikevich(3, 0.5, {
+      restV: -60, critV: -40, affinity: 0.1, resetV: -55, threshV: 0, refracT: 1, tauM: 10,
+      tauAdapt: 50, voltageCoupling: 0.2, adaptIncrement: 2, batchSize: 2, batchReduction: 'none',
+    });
+    const x = tf.fill([2, 3], 40);
+    for (const lock of [true, false]) {
+      a.forward(x, { refracLock: lock }).dispose();
+      z.forward(x, { refracLock: lock }).dispose();
+    }
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 1000; i++) {
+      a.forward(x, { refracLock: i % 2 === 0 }).dispose();
+      z.forward(x, { refracLock: i % 2 === 1 }).dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    a.dispose();
+    z.dispose();
+  });
+});

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { tf } from '../../../src/core/tf.js';
+import { CinderArgumentError } from '../../../src/core/errors.js';
+import { AdEx, ALIF, EIF, GLIF2, Izhikevich, LIF, QIF } from '../../../src/neural/neurons/index.js';
+import { ExactNeuron } from '../../../src/extra/index.js';
+
+const lif = { restV: -65, resetV: -70, threshV: -50, refracT: 2, tauM: 20 };
+const alif = { ...lif, tauAdapt: [20, 100], adaptIncrement: [1, 2] };
+const glif2 = { restV: -70, resetVMul: 0.5, resetVAdd: 2, threshV: -50, refracT: 1, tauM: 10, rateAdapt: 0.1, adaptIncrement: 1 };
+const qif = { restV: -60, critV: -40, affinity: 0.1, resetV: -65, threshV: -20, refracT: 1, tauM: 10 };
+const eif = { restV: -70, rheobaseV: -50, sharpness: 2, resetV: -60, threshV: -30, refracT: 1, tauM: 10 };
+const adapt = { tauAdapt: 100, voltageCoupling: 0.1, adaptIncrement: 2 };
+
+/** Asserts a CinderArgumentError whose message matches `re`. */
+function rejects(fn: () => unknown, re: RegExp): void {
+  let err: unknown;
+  try {
+    const r = fn() as { dispose?: () => void } | undefined;
+    r?.dispose?.();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(CinderArgumentError);
+  expect((err as Error).message).toMatch(re);
+}
+
+describe('neuron constructors reject bad parameters (message names the parameter)', () => {
+  const cases: [string, () => unknown, RegExp][] = [
+    ['LIF tauM = 0', () => new LIF(3, 1, { ...lif, tauM: 0 }), /invalid tauM: got 0, expected a finite number > 0/],
+    ['LIF negative tauM', () => new LIF(3, 1, { ...lif, tauM: -5 }), /tauM.*-5/],
+    ['LIF NaN restV', () => new LIF(3, 1, { ...lif, restV: NaN }), /invalid restV: got NaN/],
+    ['LIF threshold <= reset', () => new LIF(3, 1, { ...lif, resetV: -50 }), /invalid resetV: got -50, expected a number < threshV \(-50\)/],
+    ['LIF rest above threshold', () => new LIF(3, 1, { ...lif, restV: -40 }), /restV.*< threshV/],
+    ['LIF negative refracT', () => new LIF(3, 1, { ...lif, refracT: -1 }), /invalid refracT: got -1, expected a finite number >= 0/],
+    ['LIF dt = 0', () => new LIF(3, 0, lif), /invalid dt: got 0/],
+    ['LIF NaN dt', () => new LIF(3, NaN, lif), /invalid dt: got NaN/],
+    ['LIF bad shape', () => new LIF([2, 0], 1, lif), /invalid shape: got \[2,0\]/],
+    ['LIF fractional shape', () => new LIF(2.5, 1, lif), /invalid shape/],
+    ['LIF batchSize 0', () => new LIF(3, 1, { ...lif, batchSize: 0 }), /invalid batchSize: got 0, expected an integer >= 1/],
+    ['LIF resistance <= 0', () => new LIF(3, 1, { ...lif, resistance: 0 }), /invalid resistance: got 0/],
+    ['LIF missing options', () => new LIF(3, 1, undefined as never), /invalid restV: got undefined/],
+    ['LIF receptor without name', () => new LIF(3, 1, { ...lif, receptors: [{ name: '', reversal: 0 }] }), /receptors\[0\]\.name/],
+    ['LIF duplicate receptor', () => new LIF(3, 1, { ...lif, receptors: [{ name: 'e', reversal: 0 }, { name: 'e', reversal: -80 }] }), /receptors\[1\]\.name/],
+    ['LIF NaN reversal', () => new LIF(3, 1, { ...lif, receptors: [{ name: 'e', reversal: NaN }] }), /receptors\[0\]\.reversal: got NaN/],
+    ['ALIF tauAdapt entry <= 0', () => new ALIF(3, 1, { ...alif, tauAdapt: [20, 0] }), /invalid tauAdapt\[1\]: got 0/],
+    ['ALIF increment count mismatch', () => new ALIF(3, 1, { ...alif, adaptIncrement: [1, 2, 3] }), /invalid adaptIncrement.*array of 2 numbers/],
+    ['ALIF empty tauAdapt', () => new ALIF(3, 1, { ...alif, tauAdapt: [] }), /invalid tauAdapt: got \[\]/],
+    ['ALIF NaN increment', () => new ALIF(3, 1, { ...alif, adaptIncrement: [1, NaN] }), /invalid adaptIncrement\[1\]: got NaN/],
+    ['ALIF bad batchReduction', () => new ALIF(3, 1, { ...alif, batchReduction: 'median' as never }), /invalid batchReduction: got "median", expected one of "mean", "sum", "max", "none"/],
+    ['GLIF2 reset from threshold not below it', () => new GLIF2(3, 1, { ...glif2, resetVMul: 1, resetVAdd: -1 }), /resetVMul\/resetVAdd/],
+    ['GLIF2 rateAdapt <= 0', () => new GLIF2(3, 1, { ...glif2, rateAdapt: -0.1 }), /invalid rateAdapt\[0\]: got -0.1/],
+    ['GLIF2 NaN resetVMul', () => new GLIF2(3, 1, { ...glif2, resetVMul: NaN }), /invalid resetVMul: got NaN/],
+    ['QIF critV above threshold', () => new QIF(3, 1, { ...qif, critV: -10 }), /invalid critV: got -10, expected a number <= threshV \(-20\)/],
+    ['QIF rest above critV', () => new QIF(3, 1, { ...qif, restV: -30 }), /invalid restV: got -30, expected a number < critV/],
+    ['QIF affinity <= 0', () => new QIF(3, 1, { ...qif, affinity: 0 }), /invalid affinity: got 0/],
+    ['EIF sharpness <= 0', () => new EIF(3, 1, { ...eif, sharpness: 0 }), /invalid sharpness: got 0/],
+    ['EIF rheobase above threshold', () => new EIF(3, 1, { ...eif, rheobaseV: -20 }), /invalid rheobaseV: got -20/],
+    ['AdEx tauAdapt <= 0', () => new AdEx(3, 1, { ...eif, ...adapt, tauAdapt: 0 }), /invalid tauAdapt\[0\]: got 0/],
+    ['AdEx coupling count mismatch', () => new AdEx(3, 1, { ...eif, ...adapt, tauAdapt: [10, 20], voltageCoupling: [1, 2, 3] }), /invalid voltageCoupling/],
+    ['Izhikevich NaN increment', () => new Izhikevich(3, 1, { ...qif, ...adapt, adaptIncrement: NaN }), /invalid adaptIncrement\[0\]: got NaN/],
+    ['Izhikevich tauM <= 0', () => new Izhikevich(3, 1, { ...qif, ...adapt, tauM: 0 }), /invalid tauM: got 0/],
+    ['ExactNeuron rest >= threshold', () => new ExactNeuron(3, 1, { restV: -50, threshV: -50 }), /invalid restV: got -50, expected a number < threshV/],
+    ['ExactNeuron dt < 0', () => new ExactNeuron(3, -1, { restV: -60, threshV: -50 }), /invalid dt: got -1/],
+  ];
+  for (const [name, fn, re] of cases) it(name, () => rejects(fn, re));
+
+  it('leaves no tensors behind when a constructor throws', () => {
+    const before = tf.memory().numTensors;
+    for (const [, fn] of cases) {
+      try {
+        fn();
+      } catch {
+        // expected
+      }
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('batchSize setter rejects non-integers', () => {
+    const n = new LIF(3, 1, lif);
+    rejects(() => {
+      n.batchSize = 1.5;
+    }, /invalid batchSize: got 1.5/);
+    n.dispose();
+  });
+});
+
+describe('neuron forward rejects bad input', () => {
+  const n = new LIF([2, 3], 1, { ...lif, batchSize: 2, receptors: [{ name: 'e', reversal: 0 }] });
+  it('wrong neuron shape', () => {
+    const x = tf.zeros([2, 3, 2]);
+    rejects(() => n.forward(x), /invalid input: got tensor of shape \[2, 3, 2\].*expected shape \[2, 2, 3\]/);
+    x.dispose();
+  });
+  it('mismatched batch size', () => {
+    const x = tf.zeros([1, 2, 3]);
+    rejects(() => n.forward(x), /invalid input: got tensor of shape \[1, 2, 3\]/);
+    x.dispose();
+  });
+  it('missing batch dimension', () => {
+    const x = tf.zeros([2, 3]);
+    rejects(() => n.forward(x), /invalid input.*expected shape \[2, 2, 3\]/);
+    x.dispose();
+  });
+  it('int32 input', () => {
+    const x = tf.zeros([2, 2, 3], 'int32');
+    rejects(() => n.forward(x), /invalid input dtype: got "int32", expected "float32"/);
+    x.dispose();
+  });
+  it('wrong current shape inside NeuronInput', () => {
+    const x = tf.zeros([2, 3]);
+    rejects(() => n.forward({ current: x }), /invalid input\.current/);
+    x.dispose();
+  });
+  it('conductance list of the wrong length', () => {
+    const g = tf.zeros([2, 2, 3]);
+    rejects(() => n.forward({ conductances: [g, g] }), /invalid input\.conductances.*one entry per receptor \(1\)/);
+    g.dispose();
+  });
+  it('conductance of the wrong shape', () => {
+    const g = tf.zeros([2, 6]);
+    rejects(() => n.forward({ conductances: [g] }), /invalid input\.conductances\[0\]/);
+    g.dispose();
+  });
+  it('non-tensor input', () => {
+    rejects(() => n.forward(3 as never), /invalid input: got 3/);
+  });
+  it('ExactNeuron override of the wrong size', () => {
+    const e = new ExactNeuron(3, 1, { restV: -60, threshV: -50 });
+    const x = tf.zeros([1, 3]);
+    const o = tf.zeros([4]);
+    rejects(() => e.forward(x, { override: o }), /invalid override: got tensor of shape \[4\].*3 elements/);
+    [x, o].forEach((t) => t.dispose());
+    e.dispose();
+  });
+});

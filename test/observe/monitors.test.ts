@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { tf } from '../../src/core/tf.js';
+import { CinderArgumentError } from '../../src/core/errors.js';
+import type { Observer } from '../../src/neural/types.js';
+import {
+  CAReducer, CumulativeTraceReducer, EMAReducer, FoldFunctionReducer, MultiStateMonitor, NearestTraceReducer,
+  PassthroughReducer, Recorder, StateMonitor,
+} from '../../src/observe/index.js';
+
+/** A stand-in for a neuron group: a spike variable assigned once per step. */
+class FakeNeurons {
+  private readonly v = tf.variable(tf.zeros([2, 3]), false);
+  t = 0;
+  get spike(): tf.Tensor { return this.v; }
+  /** Step t: neuron (b, j) spikes when (t + b + j) % 4 == 0. */
+  step(): void {
+    const t = this.t++;
+    tf.tidy(() => this.v.assign(tf.tensor2d([0, 1].map((b) => [0, 1, 2].map((j) => ((t + b + j) % 4 === 0 ? 1 : 0))))));
+  }
+  dispose(): void { this.v.dispose(); }
+}
+
+describe('StateMonitor', () => {
+  it('folds the accessor value after each step: trace = closed form', () => {
+    const n = new FakeNeurons();
+    const m = new StateMonitor(() => n.spike, new CumulativeTraceReducer({ dt: 1, tau: 10, amplitude: 0.5 }));
+    const observers: Observer[] = [m];
+    expect(m.trainOnly).toBe(true);
+    for (let t = 0; t < 25; t++) tf.tidy(() => { n.step(); for (const o of observers) o.observe(); });
+    const a = Math.exp(-0.1);
+    const got = m.latest.arraySync() as number[][];
+    for (let b = 0; b < 2; b++) for (let j = 0; j < 3; j++) {
+      let x = 0;
+      for (let t = 0; t < 25; t++) if ((t + b + j) % 4 === 0) x += 0.5 * a ** (24 - t);
+      expect(got[b]![j]).toBeCloseTo(x, 6);
+    }
+    expect(m.reducer.decay).toBe(a); // typed access to the concrete reducer
+    m.dispose(); n.dispose();
+  });
+
+  it('every: n folds only on the n-th, 2n-th, … call', () => {
+    const n = new FakeNeurons();
+    const m = new StateMonitor(() => n.spike, new PassthroughReducer({ history: 10 }), { every: 3, trainOnly: false });
+    expect(m.trainOnly).toBe(false);
+    for (let t = 0; t < 10; t++) { n.step(); m.observe(); }
+    expect(m.reducer.count).toBe(3); // calls 3, 6, 9 -> steps 2, 5, 8
+    const st = m.reducer.stack();
+    const expected = [2, 5, 8].map((t) => [0, 1].map((b) => [0, 1, 2].map((j) => ((t + b + j) % 4 === 0 ? 1 : 0))));
+    expect(st.arraySync()).toEqual(expected);
+    st.dispose();
+    m.clear();
+    expect(m.reducer.size).toBe(0);
+    m.dispose(); n.dispose();
+  });
+
+  it('firing rate with CAReducer = spikes per step', () => {
+    const n = new FakeNeurons();
+    const m = new StateMonitor(() => n.spike, new CAReducer());
+    for (let t = 0; t < 40; t++) { n.step(); m.observe(); }
+    expect(Array.from(m.latest.dataSync())).toEqual(new Array(6).fill(0.25));
+    m.dispose(); n.dispose();
+  });
+});
+
+describe('MultiStateMonitor', () => {
+  it('folds several accessors together (eligibility from a trace monitor and spikes)', () => {
+    const n = new FakeNeurons();
+    const trace = new StateMonitor(() => n.spike, new NearestTraceReducer({ dt: 1, tau: 4 }));
+    const gate = new FakeNeurons();
+    gate.t = 2; // a second spike source shifted by 2 steps
+    const c = tf.keep(tf.scalar(0.1)), d = tf.keep(tf.scalar(Math.exp(-1 / 8)));
+    const elig = new MultiStateMonitor<[tf.Tensor, tf.Tensor]>(
+      [() => trace.latest, () => gate.spike],
+      new FoldFunctionReducer(([x, s], z) => (z === null ? tf.mul(c, tf.mul(x, s)) : tf.add(tf.mul(d, z), tf.mul(c, tf.mul(x, s))))),
+    );
+    let z = 0;
+    let x = 0;
+    for (let t = 0; t < 30; t++) {
+      tf.tidy(() => { n.step(); gate.step(); trace.observe(); elig.observe(); });
+      const pre = t % 4 === 0; // neuron (0, 0)
+      const post = (t + 2) % 4 === 0;
+      x = pre ? 1 : Math.exp(-1 / 4) * x;
+      z = Math.exp(-1 / 8) * z + 0.1 * x * (post ? 1 : 0);
+    }
+    expect(elig.latest.dataSync()[0]).toBeCloseTo(z, 6);
+    expect(z).toBeGreaterThan(0);
+    elig.dispose(); trace.dispose(); n.dispose(); gate.dispose();
+    tf.dispose([c, d]);
+  });
+});
+
+describe('Recorder', () => {
+  it('keeps the right entries every n steps in a ring of fixed capacity', () => {
+    const n = new FakeNeurons();
+    const rec = new Recorder(() => n.spike, { capacity: 5, every: 2 });
+    expect(rec.trainOnly).toBe(false);
+    for (let t = 0; t < 17; t++) { n.step(); rec.observe(); }
+    expect(rec.size).toBe(5);
+    expect(rec.recordedSteps()).toEqual([8, 10, 12, 14, 16]); // 1-based call numbers
+    const { data, shape } = rec.toArray();
+    expect(shape).toEqual([5, 2, 3]);
+    const expected = [7, 9, 11, 13, 15].flatMap((t) => [0, 1].flatMap((b) => [0, 1, 2].map((j) => ((t + b + j) % 4 === 0 ? 1 : 0))));
+    expect(Array.from(data)).toEqual(expected);
+    const tt = rec.toTensor();
+    expect(tt.shape).toEqual([5, 2, 3]);
+    tt.dispose();
+    expect(Array.from(rec.ago(0).dataSync())).toEqual(expected.slice(24));
+    rec.clear();
+    expect(rec.size).toBe(0);
+    expect(() => rec.toTensor()).toThrow(CinderArgumentError);
+    rec.dispose(); n.dispose();
+  });
+
+  it('memory stays flat: numTensors equal after 100 and after 5000 further steps', () => {
+    const n = new FakeNeurons();
+    const rec = new Recorder(() => n.spike, { capacity: 20, every: 3 }); // full after 60 steps
+    const tr = new StateMonitor(() => n.spike, new CumulativeTraceReducer({ dt: 1, tau: 20, history: 16 }));
+    const ema = new StateMonitor(() => tr.latest, new EMAReducer({ alpha: 0.1 }), { every: 2 });
+    const observers: Observer[] = [rec, tr, ema];
+    const step = () => tf.tidy(() => { n.step(); for (const o of observers) o.observe(); });
+    for (let t = 0; t < 100; t++) step();
+    const n100 = tf.memory().numTensors;
+    const bytes = tf.memory().numBytes;
+    for (let t = 0; t < 5000; t++) step();
+    expect(tf.memory().numTensors).toBe(n100);
+    expect(tf.memory().numBytes).toBe(bytes);
+    expect(rec.size).toBe(20);
+    rec.dispose(); tr.dispose(); ema.dispose(); n.dispose();
+  });
+});

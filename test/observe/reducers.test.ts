@@ -1,0 +1,244 @@
+import { describe, expect, it } from 'vitest';
+import { tf } from '../../src/core/tf.js';
+import {
+  CAReducer, ConditionalCumulativeTraceReducer, ConditionalNearestTraceReducer, CumulativeTraceReducer, EMAReducer,
+  EventReducer, FoldFunctionReducer, NearestTraceReducer, PassthroughReducer, ScaledCumulativeTraceReducer,
+  ScaledNearestTraceReducer,
+} from '../../src/observe/index.js';
+
+/** Spike pattern of 3 neurons over T steps: neuron j spikes at the steps in SPIKES[j]. */
+const T = 60;
+const SPIKES = [[0, 3, 4, 20, 41], [7], []];
+const spikeAt = (t: number) => SPIKES.map((ks) => (ks.includes(t) ? 1 : 0));
+
+function run<R extends { fold(h: tf.Tensor): void; latest: tf.Tensor }>(r: R, obs: (t: number) => number[]): number[][] {
+  const out: number[][] = [];
+  for (let t = 0; t < T; t++) {
+    const h = tf.tensor2d([obs(t)]);
+    r.fold(h);
+    h.dispose();
+    out.push(Array.from(r.latest.dataSync()));
+  }
+  return out;
+}
+
+describe('trace reducers against closed forms', () => {
+  const dt = 1, tau = 7, A = 0.3;
+  const alpha = Math.exp(-dt / tau);
+
+  it('cumulative: x(t) = Σ_{t_k <= t} A·α^(t − t_k), bit-exact with (α·x) + (A·s) in float32', () => {
+    const r = new CumulativeTraceReducer({ dt, tau, amplitude: A });
+    expect(r.decay).toBe(alpha);
+    const got = run(r, spikeAt);
+    const a32 = Math.fround(alpha), A32 = Math.fround(A);
+    const x32 = [0, 0, 0];
+    for (let t = 0; t < T; t++) {
+      for (let j = 0; j < 3; j++) {
+        const closed = SPIKES[j]!.filter((k) => k <= t).reduce((s, k) => s + A * alpha ** (t - k), 0);
+        expect(got[t]![j]).toBeCloseTo(closed, 6);
+        x32[j] = t === 0 ? Math.fround(A32 * spikeAt(t)[j]!) : Math.fround(Math.fround(a32 * x32[j]!) + Math.fround(A32 * spikeAt(t)[j]!));
+        expect(got[t]![j]).toBe(x32[j]);
+      }
+    }
+    expect(got[4]![0]).toBeCloseTo(A * (alpha ** 4 + alpha + 1), 6); // spikes at 0, 3, 4 accumulate
+    r.dispose();
+  });
+
+  it('nearest: x(t) = A·α^(t − t_last), bit-exact with where(spike, A, α·x)', () => {
+    const r = new NearestTraceReducer({ dt, tau, amplitude: A });
+    const got = run(r, spikeAt);
+    const a32 = Math.fround(alpha), A32 = Math.fround(A);
+    const x32 = [0, 0, 0];
+    for (let t = 0; t < T; t++) {
+      for (let j = 0; j < 3; j++) {
+        const last = SPIKES[j]!.filter((k) => k <= t).at(-1);
+        const closed = last === undefined ? 0 : A * alpha ** (t - last);
+        expect(got[t]![j]).toBeCloseTo(closed, 6);
+        x32[j] = spikeAt(t)[j] ? A32 : Math.fround(a32 * x32[j]!);
+        expect(got[t]![j]).toBe(x32[j]);
+      }
+    }
+    expect(got[4]![0]).toBeCloseTo(A, 7); // nearest: no accumulation
+    r.dispose();
+  });
+
+  it('matches with a target and tolerance instead of spikes', () => {
+    const r = new CumulativeTraceReducer({ dt: 0.5, tau: 5, amplitude: 2, criterion: { target: -50, tolerance: 0.5 } });
+    const v = [[-70, -50.2], [-49.6, -40], [-60, -60]];
+    const got: number[][] = [];
+    for (const row of v) { const h = tf.tensor2d([row]); r.fold(h); h.dispose(); got.push(Array.from(r.latest.dataSync())); }
+    const a = Math.exp(-0.1);
+    expect(got[0]![0]).toBe(0);
+    expect(got[0]![1]).toBeCloseTo(2, 6);
+    expect(got[1]![0]).toBeCloseTo(2, 6);
+    expect(got[1]![1]).toBeCloseTo(2 * a, 6);
+    expect(got[2]![0]).toBeCloseTo(2 * a, 6);
+    expect(got[2]![1]).toBeCloseTo(2 * a * a, 6);
+    r.dispose();
+  });
+
+  it('scaled traces add/set s·h + A where the criterion holds', () => {
+    const h = [0.2, 0.9, 0.7, 0.1, 0.6];
+    const s = 1.5, A0 = 0.25, a = Math.exp(-1 / 4);
+    const crit = (x: tf.Tensor) => tf.greater(x, 0.5);
+    const cum = new ScaledCumulativeTraceReducer({ dt: 1, tau: 4, scale: s, amplitude: A0, criterion: crit });
+    const near = new ScaledNearestTraceReducer({ dt: 1, tau: 4, scale: s, amplitude: A0, criterion: crit });
+    let xc = 0, xn = 0;
+    for (const v of h) {
+      const t = tf.tensor2d([[v]]);
+      cum.fold(t); near.fold(t); t.dispose();
+      const match = v > 0.5;
+      xc = a * xc + (match ? s * v + A0 : 0);
+      xn = match ? s * v + A0 : a * xn;
+      expect(cum.latest.dataSync()[0]).toBeCloseTo(xc, 6);
+      expect(near.latest.dataSync()[0]).toBeCloseTo(xn, 6);
+    }
+    cum.dispose(); near.dispose();
+  });
+
+  it('conditional traces take the match from the condition input', () => {
+    const h = [2, 3, 5, 7];
+    const c = [0, 1, 0, 1];
+    const a = Math.exp(-2 / 10);
+    const cum = new ConditionalCumulativeTraceReducer({ dt: 2, tau: 10, scale: 0.5 });
+    const near = new ConditionalNearestTraceReducer({ dt: 2, tau: 10, scale: 0.5, amplitude: 1 });
+    let xc = 0, xn = 0;
+    for (let t = 0; t < h.length; t++) {
+      const ht = tf.tensor2d([[h[t]!]]), ct = tf.tensor2d([[c[t]!]]);
+      cum.fold(ht, ct); near.fold(ht, ct);
+      tf.dispose([ht, ct]);
+      xc = a * xc + (c[t] ? 0.5 * h[t]! : 0);
+      xn = c[t] ? 0.5 * h[t]! + 1 : a * xn;
+      expect(cum.latest.dataSync()[0]).toBeCloseTo(xc, 6);
+      expect(near.latest.dataSync()[0]).toBeCloseTo(xn, 6);
+    }
+    expect(xc).toBeCloseTo(1.5 * a * a + 3.5, 12); // sanity of the closed form itself
+    cum.dispose(); near.dispose();
+  });
+});
+
+describe('EMA, CA, event, passthrough and fold-function reducers', () => {
+  it('EMA: s(n) = (1 − α)^n·h(0) + Σ_{k=1..n} α(1 − α)^(n − k)·h(k)', () => {
+    const alpha = 0.2;
+    const r = new EMAReducer({ alpha });
+    const h = Array.from({ length: 30 }, (_, k) => Math.sin(k) * 3 + k / 10);
+    for (const v of h) { const t = tf.tensor2d([[v]]); r.fold(t); t.dispose(); }
+    const n = h.length - 1;
+    let closed = (1 - alpha) ** n * h[0]!;
+    for (let k = 1; k <= n; k++) closed += alpha * (1 - alpha) ** (n - k) * h[k]!;
+    expect(r.latest.dataSync()[0]).toBeCloseTo(closed, 5);
+    r.dispose();
+  });
+
+  it('CA: the arithmetic mean of all observations (firing rate from spikes)', () => {
+    const r = new CAReducer();
+    const got = run(r, spikeAt);
+    for (const t of [0, 9, 30, T - 1]) {
+      for (let j = 0; j < 3; j++) {
+        const mean = SPIKES[j]!.filter((k) => k <= t).length / (t + 1);
+        expect(got[t]![j]).toBeCloseTo(mean, 6);
+      }
+    }
+    r.clear(); // restarts the average
+    const h = tf.tensor2d([[4, 4, 4]]);
+    r.fold(h);
+    expect(Array.from(r.latest.dataSync())).toEqual([4, 4, 4]);
+    h.dispose();
+    r.dispose();
+  });
+
+  it('EventReducer: time since the last event, with the initial value before any event', () => {
+    const dt = 0.5;
+    for (const initial of ['inf', 'zero', 'nan'] as const) {
+      const r = new EventReducer({ dt, initial });
+      const got = run(r, spikeAt);
+      for (let t = 0; t < T; t++) {
+        for (let j = 0; j < 3; j++) {
+          const last = SPIKES[j]!.filter((k) => k <= t).at(-1);
+          const v = got[t]![j]!;
+          if (last !== undefined) expect(v).toBeCloseTo((t - last) * dt, 6);
+          else if (initial === 'inf') expect(v).toBe(Infinity);
+          else if (initial === 'nan') expect(v).toBeNaN();
+          else expect(v).toBeCloseTo((t + 1) * dt, 6);
+        }
+      }
+      r.dispose();
+    }
+  });
+
+  it('history: ago(k) is the value k folds ago and stack() is oldest first', () => {
+    const r = new PassthroughReducer({ history: 4 });
+    for (let t = 0; t < 10; t++) { const h = tf.tensor1d([t, -t]); r.fold(h); h.dispose(); }
+    expect(r.size).toBe(4);
+    expect(r.count).toBe(10);
+    expect(Array.from(r.latest.dataSync())).toEqual([9, -9]);
+    expect(Array.from(r.ago(3).dataSync())).toEqual([6, -6]);
+    const st = r.stack();
+    expect(st.shape).toEqual([4, 2]);
+    expect(Array.from(st.dataSync())).toEqual([6, -6, 7, -7, 8, -8, 9, -9]);
+    st.dispose();
+    expect(() => r.ago(4)).toThrow(/invalid k: got 4, expected an integer in \[0, 3\]/);
+    r.clear();
+    expect(r.size).toBe(0);
+    expect(() => r.latest).toThrow(/nothing recorded yet/);
+    r.dispose();
+  });
+
+  it('trace history keeps α-decayed values: ago(k) = x(t − k)', () => {
+    const r = new CumulativeTraceReducer({ dt: 1, tau: 5, history: 3 });
+    const one = tf.tensor1d([1]), zero = tf.tensor1d([0]);
+    r.fold(one);
+    for (let t = 1; t < 6; t++) r.fold(zero);
+    const a = Math.exp(-1 / 5);
+    for (let k = 0; k < 3; k++) expect(r.ago(k).dataSync()[0]).toBeCloseTo(a ** (5 - k), 6);
+    tf.dispose([one, zero]);
+    r.dispose();
+  });
+
+  it('passthrough keeps the value observed, not later values of the observed variable', () => {
+    const v = tf.variable(tf.tensor1d([1, 2]));
+    const r = new PassthroughReducer({ history: 2 });
+    r.fold(v);
+    v.assign(tf.tensor1d([5, 6]));
+    r.fold(v);
+    expect(Array.from(r.ago(1).dataSync())).toEqual([1, 2]);
+    expect(Array.from(r.latest.dataSync())).toEqual([5, 6]);
+    r.dispose();
+    v.dispose();
+  });
+
+  it('fold-function reducer: eligibility z ← α_z·z + x·s/τ_z over two observations', () => {
+    const tauZ = 25, aZ = Math.exp(-1 / tauZ);
+    const decay = tf.keep(tf.scalar(aZ)), scale = tf.keep(tf.scalar(1 / tauZ));
+    const r = new FoldFunctionReducer<[tf.Tensor, tf.Tensor]>(([x, s], z) => {
+      const inc = tf.mul(scale, tf.mul(x, s));
+      return z === null ? inc : tf.add(tf.mul(decay, z), inc);
+    });
+    const xs = [0.2, 0.5, 0.1, 0.9, 0.4];
+    const ss = [0, 1, 1, 0, 1];
+    let z = 0;
+    for (let t = 0; t < xs.length; t++) {
+      const x = tf.tensor1d([xs[t]!]), s = tf.tensor1d([ss[t]!]);
+      r.fold(x, s);
+      tf.dispose([x, s]);
+      z = aZ * z + (xs[t]! * ss[t]!) / tauZ;
+      expect(r.latest.dataSync()[0]).toBeCloseTo(z, 7);
+    }
+    r.dispose();
+    tf.dispose([decay, scale]);
+  });
+
+  it('memory stays flat over long folds', () => {
+    const r = new CumulativeTraceReducer({ dt: 1, tau: 20, history: 8 });
+    const ev = new EventReducer({ dt: 1 });
+    const ca = new CAReducer();
+    const spikes = [tf.tensor2d([[1, 0, 1]]), tf.tensor2d([[0, 1, 0]])];
+    const step = (t: number) => tf.tidy(() => { r.fold(spikes[t % 2]!); ev.fold(spikes[t % 2]!); ca.fold(spikes[t % 2]!); });
+    for (let t = 0; t < 100; t++) step(t);
+    const n = tf.memory().numTensors;
+    for (let t = 0; t < 2000; t++) step(t);
+    expect(tf.memory().numTensors).toBe(n);
+    r.dispose(); ev.dispose(); ca.dispose();
+    tf.dispose(spikes);
+  });
+});
