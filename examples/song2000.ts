@@ -4,6 +4,9 @@
  * drives the initially uniform weights to a bimodal distribution (most weights near 0 or gmax)
  * while the postsynaptic rate settles.
  *
+ * `--drive conductance` (default) integrates Song et al.'s `τm dv/dt = ge·(Ee − v) + El − v`;
+ * `--drive current` Brian2's example form `ge·(Ee − vr)` (fixed driving force).
+ *
  * Built from Cinder modules (see `song2000/network.ts`); the inputs are generated one chunk of
  * steps at a time by a {@link HomogeneousPoissonEncoder} and uploaded once per step.
  */
@@ -12,7 +15,7 @@ import { tf } from '../src/core/tf.js';
 import { Rng } from '../src/core/random.js';
 import { HomogeneousPoissonEncoder } from '../src/neural/encoders/index.js';
 import { songParams } from './song2000/params.js';
-import { SongNetwork } from './song2000/network.js';
+import { SongNetwork, SONG_DRIVES, type SongDrive } from './song2000/network.js';
 import { ChunkedSpikes } from './song2000/input.js';
 import { rateOverTime, weightHistogram, weightsByIndex } from './song2000/figures.js';
 
@@ -38,6 +41,7 @@ export const song2000Example: ExampleSpec = {
     { name: 'binSeconds', type: 'float', description: 'bin of the postsynaptic rate curve (s)', default: 1, min: 0.001 },
     { name: 'chunk', type: 'int', description: 'input steps generated per encoder call', default: 10000, min: 1 },
     { name: 'learn', type: 'bool', description: 'STDP on', default: true },
+    { name: 'drive', type: 'string', description: "membrane drive: 'conductance' ge·(Ee − v) as Song et al., or 'current' ge·(Ee − vr) as Brian2's example", default: 'conductance', choices: SONG_DRIVES },
   ],
   presets: {
     tiny: { seconds: 0.2, binSeconds: 0.05, chunk: 1000 },
@@ -58,13 +62,13 @@ export const song2000Example: ExampleSpec = {
     const binSteps = Math.max(1, Math.min(totalSteps, Math.round(Number(q.binSeconds) * stepsPerSecond)));
     const nBins = Math.ceil(totalSteps / binSteps);
     const rng = new Rng(ctx.seed);
-    const net = new SongNetwork(p, rng.fork(), Boolean(q.learn));
+    const net = new SongNetwork(p, rng.fork(), Boolean(q.learn), String(q.drive) as SongDrive);
     const before = net.weights();
     const encoder = new HomogeneousPoissonEncoder({ steps: Math.min(Number(q.chunk), totalSteps), dt: p.dt, frequency: p.rate, rng: rng.fork() });
     const ones = tf.ones([1, p.nInputs]);
     const input = new ChunkedSpikes(encoder, ones);
     const count = tf.tidy(() => tf.variable(tf.zeros([1, 1]), false));
-    ctx.log(`${p.nInputs} inputs at ${p.rate} Hz, ${Number(q.seconds)} s simulated (${totalSteps} steps of ${p.dt} ms), STDP ${q.learn ? 'on' : 'off'}`);
+    ctx.log(`${p.nInputs} inputs at ${p.rate} Hz, ${Number(q.seconds)} s simulated (${totalSteps} steps of ${p.dt} ms), STDP ${q.learn ? 'on' : 'off'}, ${q.drive} drive`);
     const rates: number[] = [];
     const progress = ctx.progress(nBins, 'bins');
     let done = 0;

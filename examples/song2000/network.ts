@@ -1,20 +1,32 @@
 /**
  * Song, Miller & Abbott (2000) built from Cinder modules: Poisson input spikes → {@link LinearDense}
- * with an {@link ExponentialConductance} synapse (τe) → one conductance-based {@link LIF} (receptor
- * `exc`, E = Ee), trained by {@link STDP} (lrPost = dApre, lrPre = dApost, cumulative traces as
- * Brian2's event-driven `Apre`/`Apost`), weights clamped to [0, gmax] by {@link Clamping} after
- * every update.
+ * → one {@link LIF} neuron, trained by {@link STDP} (lrPost = dApre, lrPre = dApost, cumulative
+ * traces as Brian2's event-driven `Apre`/`Apost`), weights clamped to [0, gmax] by
+ * {@link Clamping} after every update.
+ *
+ * Two drives (see {@link SongDrive}):
+ * - `conductance` (Song et al.'s conductance-based neuron, `τm dv/dt = ge·(Ee − v) + El − v`): an
+ *   {@link ExponentialConductance} synapse (τe, jump 1) feeds the LIF receptor `exc` (E = Ee);
+ * - `current` (Brian2's example, `τm dv/dt = ge·(Ee − vr) + El − v`, a fixed driving force): a
+ *   {@link SingleExponentialCurrent} synapse (τe, jump Ee − vr) feeds the LIF as a current (R = 1).
  * @module
  */
 import { tf } from '../../src/core/tf.js';
 import type { Rng } from '../../src/core/random.js';
+import { CinderArgumentError } from '../../src/core/errors.js';
 import { LinearDense, uniformInit } from '../../src/neural/connections/index.js';
 import { LIF } from '../../src/neural/neurons/index.js';
-import { ExponentialConductance } from '../../src/neural/synapses/index.js';
+import { ExponentialConductance, SingleExponentialCurrent } from '../../src/neural/synapses/index.js';
 import { Serial, type Cell } from '../../src/neural/layers/index.js';
 import { Clamping } from '../../src/neural/hooks/index.js';
 import { STDP } from '../../src/learn/trainers/index.js';
 import type { SongParams } from './params.js';
+
+/** How the input conductance drives the membrane: `ge·(Ee − v)` or Brian2's `ge·(Ee − vr)`. */
+export type SongDrive = 'conductance' | 'current';
+
+/** The drives, for option validation. */
+export const SONG_DRIVES: readonly SongDrive[] = ['conductance', 'current'];
 
 /** The network of the example. */
 export class SongNetwork {
@@ -36,14 +48,20 @@ export class SongNetwork {
    * @param p model constants
    * @param rng draws the initial weights uniformly in [0, gmax)
    * @param learn whether STDP is on (default true)
+   * @param drive `conductance` (default) or `current` (Brian2's fixed driving force Ee − vr)
    */
   constructor(
     readonly p: SongParams,
     rng: Rng,
     learn = true,
+    readonly drive: SongDrive = 'conductance',
   ) {
+    if (!SONG_DRIVES.includes(drive)) throw new CinderArgumentError('drive', drive, `one of ${SONG_DRIVES.join(', ')}`);
+    const conductance = drive === 'conductance';
     this.connection = new LinearDense([p.nInputs], [1], p.dt, {
-      synapse: ExponentialConductance.factory({ tau: p.taue }),
+      synapse: conductance
+        ? ExponentialConductance.factory({ tau: p.taue })
+        : SingleExponentialCurrent.factory({ tau: p.taue, charge: (p.Ee - p.vr) * p.taue }),
       weightInit: uniformInit(rng, 0, p.gmax),
     });
     this.neuron = new LIF([1], p.dt, {
@@ -52,9 +70,9 @@ export class SongNetwork {
       threshV: p.vt,
       refracT: 0,
       tauM: p.taum,
-      receptors: [{ name: 'exc', reversal: p.Ee }],
+      receptors: conductance ? [{ name: 'exc', reversal: p.Ee }] : [],
     });
-    this.layer = new Serial(this.connection, this.neuron, { receptor: 'exc' });
+    this.layer = new Serial(this.connection, this.neuron, conductance ? { receptor: 'exc' } : {});
     this.cell = this.layer.cell(this.connection, this.neuron);
     this.trainer = new STDP({ lrPost: p.dApre, lrPre: p.dApost, tcPost: p.taupost, tcPre: p.taupre, traceMode: 'cumulative' });
     this.trainer.register(this.cell);

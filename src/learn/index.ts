@@ -1,3 +1,4 @@
 export * from './trainers/index.js';
 export * from './optimizers/index.js';
 export * from './eprop/index.js';
+export * from './classifiers/index.js';

@@ -95,7 +95,7 @@ export type ParameterName = 'weight' | 'bias' | 'delay';
  * `y` shaped `[B, ...outShape]`, `presynReceptive(x)` and `postsynReceptive(y)` return tensors that
  * broadcast against each other as `[B, ...W, R]`, where `W` is the weight's shape and `R` a receptive
  * axis; `sum_R(pre * post)` is `[B, ...W]`. Dense: pre `[B,1,I,1]`, post `[B,O,1,1]`; direct: both
- * `[B,N,1]`; conv: pre `[B,1,C·kh·kw,L]`, post `[B,F,1,L]`.
+ * `[B,N,1]`; conv (weight `[F,kh,kw,C]`): pre `[B,1,kh,kw,C,L]`, post `[B,F,1,1,1,L]` (L = output locations).
  */
 export interface Receptive {
   presynReceptive(x: tf.Tensor): tf.Tensor;

@@ -75,8 +75,14 @@ describe('Terminal', () => {
     advance(10_000); // 251 done in 12.51 s: 20.06/s, 749 left → 37 s
     p.tick();
     expect(err.text.trim().split('\n')[2]).toBe('run: 251/1000 (25 %), 20.1/s, elapsed 13s, ETA 37s');
-    p.done();
-    expect(err.text.trim().split('\n')).toHaveLength(4);
+    p.done(); // the last line already shows 251: nothing new
+    expect(err.text.trim().split('\n')).toHaveLength(3);
+    const q = setup('plain');
+    const r = q.term.progress(1000, 'run');
+    q.advance(1000);
+    r.tick(5);
+    r.done(); // 5 steps not printed yet: the final line
+    expect(q.err.text).toBe('run: 5/1000 (1 %), 5.00/s, elapsed 1s, ETA 3m19s\n');
   });
 
   it('quiet: nothing at all', () => {

@@ -29,10 +29,10 @@ describe('song2000 network vs a float64 recursion of the same equations', () => 
   const steps = 3000; // 0.3 s
   const spikes = bernoulli(steps, p.nInputs, p.rate, p.dt, 11);
 
-  it('matches membrane, conductance, post spikes and STDP weights step by step', () => {
-    const net = new SongNetwork(p, new Rng(5));
+  for (const drive of ['conductance', 'current'] as const) it(`matches membrane, conductance, post spikes and STDP weights step by step (${drive} drive)`, () => {
+    const net = new SongNetwork(p, new Rng(5), true, drive);
     const w0 = net.weights();
-    const ref = songReference(p, w0, spikes, steps, 'cinder');
+    const ref = songReference(p, w0, spikes, steps, 'cinder', true, drive);
     const v = new Float64Array(steps);
     const ge = new Float64Array(steps);
     const post = new Uint8Array(steps);
@@ -47,7 +47,7 @@ describe('song2000 network vs a float64 recursion of the same equations', () => 
       const g = net.connection.synapse.current.dataSync();
       let sum = 0;
       for (let i = 0; i < p.nInputs; i++) sum += w[i]! * g[i]!;
-      ge[t] = sum;
+      ge[t] = drive === 'conductance' ? sum : sum / (p.Ee - p.vr); // the current synapse jumps by Ee − vr
     }
     const wEnd = net.weights();
     net.dispose();
@@ -66,6 +66,10 @@ describe('song2000 network vs a float64 recursion of the same equations', () => 
     }
     expect(changed).toBeGreaterThan(p.nInputs / 2);
     expect(maxDiff).toBeLessThan(1e-5 * p.gmax);
+  });
+
+  it('rejects an unknown drive', () => {
+    expect(() => new SongNetwork(p, new Rng(1), true, 'voltage' as never)).toThrow(/drive/);
   });
 
   it('first steps: conductance impulse response and exact membrane relaxation', () => {

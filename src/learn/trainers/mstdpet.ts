@@ -2,7 +2,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { checkPositive } from '../../core/errors.js';
+import { CinderArgumentError, checkPositive } from '../../core/errors.js';
 import { FoldFunctionReducer } from '../../observe/reducers/fold-function.js';
 import { CellTrainer, type CellResources } from '../trainer.js';
 import type { TrainableCell } from '../trainer-cell.js';
@@ -10,7 +10,7 @@ import { checkBatchReduction, type BatchReduction } from '../trainer-contraction
 import { Modulation, perSampleTerms, type Reward } from '../trainer-modulation.js';
 import { PairTraces, type TraceMode } from '../trainer-traces.js';
 import type { ModulatedStepOptions } from './mstdp.js';
-import { checkPairHyper } from './stdp.js';
+import { checkFlag, checkPairHyper } from './stdp.js';
 
 /** Hyperparameters of {@link MSTDPET} (all may be overridden per cell). */
 export interface MSTDPETOptions {
@@ -28,6 +28,13 @@ export interface MSTDPETOptions {
   traceMode?: TraceMode;
   /** Reduction over the batch (default `sum`; must be homogeneous of degree 1). */
   batchReduction?: BatchReduction;
+  /**
+   * Keep only the batch-reduced eligibility `reduce_b z_b` (shape W) instead of one trace per sample
+   * (`[B, ...W]`). The fold is linear, so the updates are the same for a scalar reward with a `sum` or
+   * `mean` reduction, at a fraction of the memory and time for large batches (for dense connections
+   * each fold is one matrix product). Per-sample rewards then throw. Default false.
+   */
+  reduceEligibility?: boolean;
 }
 
 /** {@link MSTDPETOptions} with defaults filled in. */
@@ -37,9 +44,11 @@ export type MSTDPETHyper = Required<MSTDPETOptions>;
 export class EligibilityTraces implements CellResources {
   /** The pair monitors (traces and spikes). */
   readonly pair: PairTraces;
-  /** z_post `[B, ...W]`: eligibility from postsynaptic spikes times the presynaptic trace. */
+  /** True when only the batch-reduced eligibility is kept (see {@link MSTDPETOptions.reduceEligibility}). */
+  readonly reduced: boolean;
+  /** z_post `[B, ...W]` (or `[...W]` when reduced): eligibility from postsynaptic spikes times the presynaptic trace. */
   readonly post: FoldFunctionReducer<[tf.Tensor, tf.Tensor]>;
-  /** z_pre `[B, ...W]`: eligibility from presynaptic spikes times the postsynaptic trace. */
+  /** z_pre `[B, ...W]` (or `[...W]` when reduced): eligibility from presynaptic spikes times the postsynaptic trace. */
   readonly pre: FoldFunctionReducer<[tf.Tensor, tf.Tensor]>;
   private readonly decay: tf.Scalar;
   private readonly scale: tf.Scalar;
@@ -54,9 +63,11 @@ export class EligibilityTraces implements CellResources {
     this.decay = tf.keep(tf.scalar(Math.exp(-cell.connection.dt / h.tcEligibility)));
     this.scale = tf.keep(tf.scalar(1 / h.tcEligibility));
     const c = this.pair.contraction;
-    // z ← decay·z + scale·Σ_R post·pre (first fold: scale·Σ_R post·pre)
+    this.reduced = h.reduceEligibility;
+    const reduction = h.batchReduction;
+    // z ← decay·z + scale·Σ_R post·pre (first fold: scale·Σ_R post·pre), per sample or batch-reduced
     const fold = ([post, pre]: [tf.Tensor, tf.Tensor], z: tf.Tensor | null): tf.Tensor => {
-      const inc = tf.mul(this.scale, c.perSample(post, pre));
+      const inc = tf.mul(this.scale, this.reduced ? c.reduce(post, pre, reduction) : c.perSample(post, pre));
       return z === null ? inc : tf.add(tf.mul(this.decay, z), inc);
     };
     this.post = new FoldFunctionReducer(fold);
@@ -118,12 +129,17 @@ export class MSTDPET extends CellTrainer<MSTDPETHyper, EligibilityTraces> {
 
   /** @param options default hyperparameters (see {@link MSTDPETOptions}) */
   constructor(options: MSTDPETOptions) {
-    super({ traceMode: 'cumulative', batchReduction: 'sum', ...options });
+    super({ traceMode: 'cumulative', batchReduction: 'sum', reduceEligibility: false, ...options });
   }
 
   protected validate(h: MSTDPETHyper): MSTDPETHyper {
     checkPositive('tcEligibility', h.tcEligibility);
-    return { ...checkPairHyper(h), batchReduction: checkBatchReduction('batchReduction', h.batchReduction ?? 'sum') };
+    const batchReduction = checkBatchReduction('batchReduction', h.batchReduction ?? 'sum');
+    const reduceEligibility = checkFlag('reduceEligibility', h.reduceEligibility);
+    if (reduceEligibility && typeof batchReduction === 'function') {
+      throw new CinderArgumentError('batchReduction', 'a function', '"sum" or "mean" with reduceEligibility');
+    }
+    return { ...checkPairHyper(h), batchReduction, reduceEligibility };
   }
 
   protected build(cell: TrainableCell, h: Readonly<MSTDPETHyper>): EligibilityTraces {
@@ -145,6 +161,15 @@ export class MSTDPET extends CellTrainer<MSTDPETHyper, EligibilityTraces> {
       s.update();
       if (s.post.size === 0) continue;
       tf.tidy(() => {
+        if (s.reduced) {
+          if (typeof reward !== 'number') throw new CinderArgumentError('reward', reward, 'a number (reduceEligibility keeps no per-sample eligibility)');
+          // already reduced over the batch: present it as a batch of one
+          const one = (z: tf.Tensor) => tf.reshape(z, [1, ...z.shape]);
+          const terms = perSampleTerms(one(s.post.latest), one(s.pre.latest));
+          const { pos, neg } = this.modulation.parts(terms, h.lrPost, h.lrPre, reward, scale, 'sum');
+          cell.connection.updater.add('weight', pos, neg);
+          return;
+        }
         const terms = perSampleTerms(s.post.latest, s.pre.latest);
         const { pos, neg } = this.modulation.parts(terms, h.lrPost, h.lrPre, reward, scale, h.batchReduction);
         cell.connection.updater.add('weight', pos, neg);

@@ -23,8 +23,10 @@ export interface RecordedArray {
 
 /**
  * Records any state every n steps into a pre-allocated ring of fixed capacity (tensor references,
- * no copies: the observed tensor is cloned, which shares its data). Memory never grows past the
- * capacity. Read it back once after the run with {@link toTensor} or {@link toArray}.
+ * no copies: the observed tensor is cloned, which shares its data). The first observation reserves
+ * all `capacity` slots at once; each later record takes the place of a reserved slot, so the tensor
+ * count and bytes stay the same from the first record on. Read it back once after the run with
+ * {@link toTensor} or {@link toArray}.
  *
  * Unlike monitors it records in evaluation mode too (`trainOnly` defaults to false).
  */
@@ -35,6 +37,8 @@ export class Recorder implements Observer {
   private readonly schedule: Schedule;
   private readonly ring: TensorRing;
   private readonly steps: Ring<number>;
+  /** Reserved slots not yet taken by a record (allocated on the first observation). */
+  private reserve: tf.Tensor[] | null = null;
 
   /**
    * @param accessor returns the recorded tensor (e.g. `() => neuron.voltage`)
@@ -72,6 +76,11 @@ export class Recorder implements Observer {
       const v = this.accessor();
       return v.dtype === 'float32' ? v.clone() : tf.cast(v, 'float32');
     });
+    if (this.reserve === null) {
+      const shape = t.shape;
+      this.reserve = Array.from({ length: this.ring.capacity }, () => tf.keep(tf.zeros(shape)));
+    }
+    if (this.ring.size < this.ring.capacity) this.reserve.pop()?.dispose();
     this.ring.push(tf.keep(t));
     this.steps.push(this.schedule.count);
   }
@@ -100,8 +109,9 @@ export class Recorder implements Observer {
     return { data: Float32Array.from(data), shape };
   }
 
-  /** Drops all records and restarts the call count. */
+  /** Drops all records (and the reserved slots, re-reserved at the next record) and restarts the call count. */
   clear(): void {
+    this.freeReserve();
     this.ring.clear();
     this.steps.drain();
     this.schedule.reset();
@@ -109,7 +119,13 @@ export class Recorder implements Observer {
 
   /** Frees the records. */
   dispose(): void {
+    this.freeReserve();
     this.ring.clear();
     this.steps.drain();
+  }
+
+  private freeReserve(): void {
+    for (const t of this.reserve ?? []) t.dispose();
+    this.reserve = null;
   }
 }

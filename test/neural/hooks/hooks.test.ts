@@ -127,3 +127,27 @@ describe('Normalization', () => {
     p.dispose();
   });
 });
+
+describe('hooks on a layer step', async () => {
+  const { LinearDense } = await import('../../../src/neural/connections/index.js');
+  const { Serial } = await import('../../../src/neural/layers/index.js');
+  const { ExactNeuron } = await import('../../../src/extra/index.js');
+
+  it('a trainOnly Normalization attached to a layer runs after training steps only', () => {
+    const conn = new LinearDense([2], [1], 1, { weightInit: (s) => tf.tensor([[3, 4]], s as number[]) });
+    const layer = new Serial(conn, new ExactNeuron([1], 1, { restV: 0, threshV: 1 }));
+    const target = { get value() { return conn.weight; }, assign: (t: tf.Tensor) => { conn.weight = t; } };
+    const norm = new Normalization(target, { trainOnly: true, dims: 1 });
+    layer.attach(norm);
+    layer.eval();
+    tf.tidy(() => layer.forward(tf.ones([1, 2])));
+    expect(Array.from(conn.weight.dataSync())).toEqual([3, 4]);
+    layer.train();
+    tf.tidy(() => layer.forward(tf.ones([1, 2])));
+    const w = Array.from(conn.weight.dataSync());
+    expect(w[0]).toBeCloseTo(0.6, 6);
+    expect(w[1]).toBeCloseTo(0.8, 6);
+    norm.dispose();
+    layer.dispose();
+  });
+});

@@ -1,0 +1,176 @@
+// The `cinder` command in-process with the fake example: list, help, validation (exit 2, nothing
+// written), the run folder's files, --params round trip, --seeds with the summary across seeds.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, defaultOutDir, type CliOptions } from '../../src/cli/program.js';
+import { aggregateSeeds } from '../../src/cli/runner.js';
+import { fakeExample } from './fixtures/fake-example.js';
+import { Sink } from './fixtures/sink.js';
+
+async function cli(args: string[], extra: Partial<CliOptions> = {}): Promise<{ code: number; out: string; err: string }> {
+  const out = new Sink();
+  const err = new Sink();
+  const code = await runCli(args, { examples: [fakeExample], out, err, isTTY: false, env: {}, handleSignals: false, ...extra });
+  return { code, out: out.text, err: err.text };
+}
+
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'cinder-cli-'));
+const json = (p: string): Record<string, unknown> => JSON.parse(readFileSync(p, 'utf8'));
+const closed = (steps: number, gain: number, seed: number) => ({ total: (gain * steps * (steps + 1)) / 2 + 1000 * seed, squares: (steps * (steps + 1) * (2 * steps + 1)) / 6 });
+
+describe('cinder list / help', () => {
+  it('lists the examples with their descriptions', async () => {
+    const r = await cli(['list']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('fake  test example with closed-form metrics\n');
+  });
+
+  it('--help shows the flags, defaults and presets; exit 0', async () => {
+    const r = await cli(['fake', '--help']);
+    expect(r.code).toBe(0);
+    for (const s of ['--steps <value>', 'default 10', '--no-loud', '--mode <preset>', '--seeds <k>', '--out <dir>', '--backend <name>', 'tiny: steps=3', 'full (default): steps=20, gain=0.5']) {
+      expect(r.out).toContain(s);
+    }
+  });
+
+  it('no arguments or an unknown command: usage, exit 2', async () => {
+    expect((await cli([])).code).toBe(2);
+    const r = await cli(['nope']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown command 'nope'/);
+  });
+});
+
+describe('bad values: clear message, exit 2, nothing written', () => {
+  const cases: [string[], RegExp][] = [
+    [['--steps', '2.5'], /--steps.*'2\.5' is invalid.*an integer in \[1, 100000\]/],
+    [['--steps', '0'], /--steps.*'0' is invalid/],
+    [['--gain', 'abc'], /--gain.*a finite number/],
+    [['--label', 'zzz'], /--label.*one of "a", "b"/],
+    [['--loud', 'maybe'], /--loud.*true or false/],
+    [['--seed', '-1'], /--seed.*an integer >= 0/],
+    [['--seeds', '0'], /--seeds.*an integer >= 1/],
+    [['--mode', 'huge'], /--mode.*one of tiny, full/],
+    [['--backend', 'gpu'], /--backend.*one of auto, tensorflow, wasm, cpu/],
+    [['--bogus', '1'], /unknown option '--bogus'/],
+    [['--params', '/nonexistent/params.json'], /--params.*readable JSON file/],
+  ];
+  for (const [args, message] of cases) {
+    it(args.join(' '), async () => {
+      const dir = tmp();
+      const out = join(dir, 'run');
+      const r = await cli(['fake', ...args, '--out', out]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(message);
+      expect(existsSync(out)).toBe(false);
+      expect(readdirSync(dir)).toEqual([]);
+    });
+  }
+
+  it('a non-empty --out folder is refused', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'keep.txt'), 'x');
+    const r = await cli(['fake', '--out', dir]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--out.*holds files already/);
+    expect(readdirSync(dir)).toEqual(['keep.txt']);
+  });
+
+  it('a params.json of another example is refused', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'params.json'), JSON.stringify({ example: 'other', params: {} }));
+    const r = await cli(['fake', '--params', join(dir, 'params.json'), '--out', join(dir, 'run')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/params.json of fake \(this one is for other\)/);
+  });
+});
+
+describe('a run folder', () => {
+  it('holds params.json, run_summary.json, log.txt, figures and artifacts', async () => {
+    const out = join(tmp(), 'run');
+    const r = await cli(['fake', '--mode', 'tiny', '--gain', '1.5', '--label', 'b', '--loud', '--seed', '2', '--out', out]);
+    expect(r.code).toBe(0);
+    const params = json(join(out, 'params.json'));
+    expect(params).toMatchObject({
+      format: 'cinder-run/1', example: 'fake', mode: 'tiny', seed: 2, seeds: 1,
+      params: { steps: 3, gain: 1.5, label: 'b', loud: true, delayMs: 0, ignoreSignal: false },
+      package: { name: 'cinder-snn' },
+    });
+    expect((params.backend as { name: string }).name).toMatch(/^(cpu|wasm|tensorflow)$/);
+    expect(Date.parse(params.started_at as string)).not.toBeNaN();
+    const s = json(join(out, 'run_summary.json'));
+    expect(s).toMatchObject({ status: 'completed', example: 'fake', seed: 2, checkpoints: 3, ...closed(3, 1.5, 2), label: 'b', loud: true, steps_done: 3 });
+    for (const k of fakeExample.summaryKeys) expect(s).toHaveProperty(k);
+    expect(readdirSync(join(out, 'figures')).sort()).toEqual(['curve.html', 'figures.json', 'plotly.min.js']);
+    expect(json(join(out, 'figures', 'figures.json'))).toEqual({ curve: { title: 'fake curve', panels: 1, traces: 1, file: 'curve.html' } });
+    expect(readdirSync(join(out, 'artifacts')).sort()).toEqual(['curve.npy', 'info.json']);
+    expect(readFileSync(join(out, 'log.txt'), 'utf8')).toMatch(/done after 3 steps/);
+    // plain progress on stderr (not a TTY), log lines on stdout
+    expect(r.err).toMatch(/fake: 3\/3 \(100 %\)/);
+    expect(r.out).toMatch(/completed: /);
+  });
+
+  it('--quiet prints nothing but still writes log.txt', async () => {
+    const out = join(tmp(), 'run');
+    const r = await cli(['fake', '--mode', 'tiny', '--quiet', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.out + r.err).toBe('');
+    expect(readFileSync(join(out, 'log.txt'), 'utf8')).toMatch(/done after 3 steps/);
+  });
+
+  it('re-running a saved params.json reproduces the run; flags override it', async () => {
+    const dir = tmp();
+    expect((await cli(['fake', '--mode', 'tiny', '--gain', '0.25', '--seed', '4', '--out', join(dir, 'a')])).code).toBe(0);
+    expect((await cli(['fake', '--params', join(dir, 'a', 'params.json'), '--out', join(dir, 'b')])).code).toBe(0);
+    const a = json(join(dir, 'a', 'run_summary.json'));
+    const b = json(join(dir, 'b', 'run_summary.json'));
+    for (const k of fakeExample.summaryKeys) expect(b[k]).toEqual(a[k]);
+    expect(json(join(dir, 'b', 'params.json'))).toMatchObject({ mode: 'tiny', seed: 4, params: json(join(dir, 'a', 'params.json')).params as object });
+    expect((await cli(['fake', '--params', join(dir, 'a', 'params.json'), '--steps', '6', '--out', join(dir, 'c')])).code).toBe(0);
+    expect(json(join(dir, 'c', 'run_summary.json'))).toMatchObject(closed(6, 0.25, 4));
+  });
+
+  it('--seeds K: one sub-folder per seed and mean/std across seeds', async () => {
+    const out = join(tmp(), 'multi');
+    const r = await cli(['fake', '--mode', 'tiny', '--seed', '1', '--seeds', '3', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['log.txt', 'params.json', 'run_summary.json', 'seed-1', 'seed-2', 'seed-3']);
+    for (const seed of [1, 2, 3]) {
+      expect(json(join(out, `seed-${seed}`, 'run_summary.json'))).toMatchObject({ status: 'completed', seed, ...closed(3, 2, seed) });
+      expect(json(join(out, `seed-${seed}`, 'params.json'))).toMatchObject({ seed, seeds: 1 });
+    }
+    const s = json(join(out, 'run_summary.json'));
+    expect(s).toMatchObject({ status: 'completed', seeds: [1, 2, 3], completed_seeds: 3 });
+    // totals 1012, 2012, 3012: mean 2012, sample std 1000
+    expect(s.across_seeds).toMatchObject({ total: { mean: 2012, std: 1000, min: 1012, max: 3012, n: 3 }, squares: { mean: 14, std: 0, n: 3 } });
+    expect((s.runs as { dir: string }[]).map((x) => x.dir)).toEqual(['seed-1', 'seed-2', 'seed-3']);
+    expect(json(join(out, 'params.json'))).toMatchObject({ seed: 1, seeds: 3 });
+  });
+
+  it('a failing example: status failed with the error, exit 1', async () => {
+    const failing = { ...fakeExample, name: 'boom', run: async () => { throw new Error('kaboom'); } };
+    const out = join(tmp(), 'run');
+    const r = await cli(['boom', '--mode', 'tiny', '--out', out], { examples: [failing] });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/boom failed: kaboom/);
+    expect(json(join(out, 'run_summary.json'))).toMatchObject({ status: 'failed', error: 'kaboom' });
+    expect(readFileSync(join(out, 'log.txt'), 'utf8')).toMatch(/Error: kaboom/);
+  });
+});
+
+describe('helpers', () => {
+  it('default folder runs/<example>-<timestamp>, suffixed when taken', () => {
+    const cwd = tmp();
+    const d = new Date(2024, 0, 2, 3, 4, 5);
+    expect(defaultOutDir('fake', d, cwd)).toBe(join(cwd, 'runs', 'fake-20240102-030405'));
+  });
+
+  it('aggregateSeeds: sample statistics of finite numeric scalars only', () => {
+    const a = aggregateSeeds([{ x: 1, y: 'a', z: [1] }, { x: 3, w: NaN }, { x: 8 }]);
+    expect(Object.keys(a)).toEqual(['x']);
+    expect(a.x!.mean).toBe(4);
+    expect(a.x!.std).toBeCloseTo(Math.sqrt(13), 12);
+  });
+});
