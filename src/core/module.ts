@@ -101,6 +101,21 @@ export abstract class Module {
     return {};
   }
 
+  /**
+   * Called on this module before its state is saved: write JS-side bookkeeping (ring positions,
+   * counters) into registered states so the saved state is complete. Default: nothing.
+   */
+  beforeSave(): void {}
+
+  /** Called on this module after its parameters and state were restored: re-read such bookkeeping. Default: nothing. */
+  afterLoad(): void {}
+
+  /** Calls `fn` on this module and every descendant (parents first). */
+  walk(fn: (module: Module) => void): void {
+    fn(this);
+    for (const c of this.childMap.values()) c.walk(fn);
+  }
+
   /** Resets every state of this module and its children to its initial value. */
   clear(): void {
     for (const s of this.stateMap.values()) s.reset();

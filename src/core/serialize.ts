@@ -112,6 +112,7 @@ function fnv1a(bytes: Uint8Array): string {
 
 /** Serializes the module's parameters, state and extras into memory. */
 export async function moduleToArtifacts(module: Module): Promise<ModuleArtifacts> {
+  module.walk((m) => m.beforeSave());
   const list = entries(module);
   const total = list.reduce((n, e) => n + numel(e.spec.shape) * BYTES[e.spec.dtype], 0);
   const data = new Uint8Array(total);
@@ -235,6 +236,7 @@ export function moduleFromArtifacts(module: Module, artifacts: ModuleArtifacts):
     byKey.get(`${s.group}:${s.name}`)!.target.assign(t);
     t.dispose();
   }
+  module.walk((m) => m.afterLoad());
 }
 
 async function writeAtomic(dir: string, name: string, data: Uint8Array | string): Promise<void> {

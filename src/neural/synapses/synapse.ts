@@ -42,6 +42,8 @@ export abstract class BaseSynapse extends Module implements Synapse {
 
   private batch: number;
   private head = 0;
+  /** The ring's write position, synced into state only when saving (see {@link beforeSave}). */
+  private readonly headState: State | null;
   private readonly spikeSlots: State[] = [];
   private readonly currentSlots: State[] = [];
   private readonly kineticStates: State[] = [];
@@ -55,6 +57,7 @@ export abstract class BaseSynapse extends Module implements Synapse {
     this.dt = s.dt;
     this.delaySteps = s.delaySteps;
     this.batch = s.batchSize;
+    this.headState = this.delaySteps > 0 ? this.addState('history_head', () => tf.scalar(0, 'int32')) : null;
     for (let k = 0; k <= this.delaySteps; k++) {
       this.spikeSlots.push(this.addState(`spike_${k}`, () => this.zeros()));
       this.currentSlots.push(this.addState(`current_${k}`, () => this.zeros()));
@@ -158,6 +161,19 @@ export abstract class BaseSynapse extends Module implements Synapse {
     this.spikeSlots[this.head]!.assign(s);
     this.currentSlots[this.head]!.assign(current);
     return current;
+  }
+
+  /** Writes the ring's write position into the `history_head` state before saving. */
+  override beforeSave(): void {
+    if (!this.headState) return;
+    const t = tf.scalar(this.head, 'int32');
+    this.headState.assign(t);
+    t.dispose();
+  }
+
+  /** Restores the ring's write position after loading. */
+  override afterLoad(): void {
+    if (this.headState) this.head = (this.headState.value.dataSync()[0] ?? 0) % (this.delaySteps + 1);
   }
 
   /** Resets history and kinetic state to zero. */

@@ -163,6 +163,37 @@ describe('MSTDPET over a batch (float64 reference)', () => {
     m.dispose();
   });
 
+  it.each(['sum', 'mean'] as const)('reduceEligibility keeps reduce_b z only and gives the same updates (%s)', (how) => {
+    const a = dense(3, 2, 3);
+    const b = dense(3, 2, 3);
+    const hp = { lrPost: 0.2, lrPre: -0.1, tcPost: 8, tcPre: 12, tcEligibility: 15, batchReduction: how };
+    const ma = new MSTDPET(hp);
+    const mb = new MSTDPET({ ...hp, reduceEligibility: true });
+    ma.register(a.cell);
+    mb.register(b.cell);
+    for (let t = 0; t < 30; t++) {
+      const pre = Array.from({ length: 9 }, (_, k) => ((t + 2 * k) % 4 === 0 ? 1 : 0));
+      const post = Array.from({ length: 6 }, (_, k) => ((t + k) % 5 === 1 ? 1 : 0));
+      for (const l of [a, b]) l.step(pre, post);
+      ma.step(t < 15 ? 1 : -0.5);
+      mb.step(t < 15 ? 1 : -0.5);
+      a.connection.update();
+      b.connection.update();
+    }
+    expect(mb.traces(b.cell).post.latest.shape).toEqual([2, 3]);
+    expect(ma.traces(a.cell).post.latest.shape).toEqual([3, 2, 3]);
+    const wa = values(a.connection.weight);
+    const wb = values(b.connection.weight);
+    wa.forEach((w, i) => expect(Math.abs(w - wb[i]!)).toBeLessThan(1e-6));
+    expect(Math.max(...wa.map(Math.abs))).toBeGreaterThan(1e-3);
+    const r = tf.tensor1d([1, 1, 1]);
+    expect(() => mb.step(r)).toThrow(/reward/);
+    r.dispose();
+    expect(() => new MSTDPET({ ...hp, reduceEligibility: true, batchReduction: (x) => tf.max(x, 0) })).toThrow(/batchReduction/);
+    ma.dispose();
+    mb.dispose();
+  });
+
   it('rejects a non-positive eligibility time constant', () => {
     expect(() => new MSTDPET({ lrPost: 1, lrPre: -1, tcPost: 10, tcPre: 10, tcEligibility: 0 })).toThrow(/tcEligibility/);
     expect(() => new MSTDPET({ lrPost: 1, lrPre: -1, tcPost: 10, tcPre: 10, tcEligibility: NaN })).toThrow(/tcEligibility/);

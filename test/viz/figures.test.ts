@@ -1,0 +1,128 @@
+// Figure builders: panel layout, data conversion (spike matrices, recordings), bins, matrices, bars.
+import { describe, expect, it } from 'vitest';
+import {
+  axisIds, beforeAfterHistogram, commonBins, figureHtml, heatmapFigure, learningCurves, panelFigure, rasterFromRecordings,
+  seriesFromRecording, spikeEventsFromMatrix, spikeRaster, spikesFromRecording, synapseChangeBars, timeSeriesFigure, toRows, tracesFromRecordings,
+} from '../../src/viz/index.js';
+
+describe('panelFigure', () => {
+  it('stacks panels top to bottom on one shared x axis', () => {
+    const f = panelFigure('t', [{ traces: [{ type: 'scatter', y: [1] }] }, { traces: [{ type: 'scatter', y: [2] }, { type: 'scatter', y: [3] }] }, { traces: [] }]);
+    expect(f.panels).toBe(3);
+    expect(f.data.map((d) => [d.xaxis, d.yaxis])).toEqual([['x3', 'y'], ['x3', 'y2'], ['x3', 'y2']]);
+    const l = f.layout as Record<string, { domain: number[]; anchor: string }>;
+    // three rows with gap 0.06: height (1 − 0.12)/3 each
+    expect(l.yaxis!.domain[1]).toBe(1);
+    expect(l.yaxis!.domain[0]).toBeCloseTo(1 - 0.88 / 3, 6);
+    expect(l.yaxis3!.domain).toEqual([0, expect.closeTo(0.88 / 3, 6)]);
+    expect(l.xaxis3!.anchor).toBe('y3');
+    expect(l.xaxis).toBeUndefined();
+  });
+
+  it('tiles independent panels in columns', () => {
+    const f = panelFigure('t', [{ traces: [] }, { traces: [] }, { traces: [] }], { columns: 2 });
+    const l = f.layout as Record<string, { domain: number[] }>;
+    expect(l.xaxis!.domain).toEqual([0, 0.46]);
+    expect(l.xaxis2!.domain).toEqual([0.54, 1]);
+    expect(l.yaxis3!.domain[1]).toBeCloseTo(0.47, 6);
+    expect(axisIds(4)).toEqual({ x: 'x5', y: 'y5', xKey: 'xaxis5', yKey: 'yaxis5' });
+  });
+
+  it('rejects no panels', () => expect(() => panelFigure('t', [])).toThrow(/panels/));
+});
+
+describe('rasters', () => {
+  it('spike matrix → events at t0 + k·dt', () => {
+    const m = [0, 1, 1, 0, 0, 1]; // 3 steps × 2 neurons
+    const e = spikeEventsFromMatrix(m, 3, 2, { dt: 0.5 });
+    expect(Array.from(e.times)).toEqual([0.5, 1, 1.5]);
+    expect(Array.from(e.neurons)).toEqual([1, 0, 1]);
+    expect(() => spikeEventsFromMatrix(m, 2, 2)).toThrow(/data/);
+  });
+
+  it('WebGL above the threshold, SVG below; one panel per population', () => {
+    const big = { times: new Float64Array(3000), neurons: new Int32Array(3000), name: 'big' };
+    const small = { times: [1, 2], neurons: [0, 1], name: 'small' };
+    const f = spikeRaster('r', [big, small]);
+    expect(f.panels).toBe(2);
+    expect(f.data.map((d) => d.type)).toEqual(['scattergl', 'scatter']);
+    expect(spikeRaster('r', [big, small], { separatePanels: false }).panels).toBe(1);
+    expect(() => spikeRaster('r', { times: [1], neurons: [] })).toThrow(/neurons/);
+  });
+
+  it('recordings [T, B, N]: the chosen batch entry, times from recorded steps', () => {
+    // T = 2, B = 2, N = 3; batch 1 spikes: step 1 neuron 2, step 2 neurons 0 and 1
+    const rec = { data: [0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0], shape: [2, 2, 3], steps: [5, 10] };
+    const s = spikesFromRecording(rec, { batch: 1, dt: 0.1 });
+    expect(Array.from(s.times)).toEqual([0.5, 1, 1]);
+    expect(Array.from(s.neurons)).toEqual([2, 0, 1]);
+    const r = seriesFromRecording({ toArray: () => rec, recordedSteps: () => [1, 2] }, [0, 2], { batch: 0 });
+    expect(Array.from(r.time)).toEqual([1, 2]);
+    expect(r.series.map((x) => Array.from(x.values))).toEqual([[0, 1], [0, 0]]);
+    expect(() => spikesFromRecording(rec, { batch: 2 })).toThrow(/batch/);
+    expect(() => seriesFromRecording(rec, [3])).toThrow(/neuron/);
+    expect(rasterFromRecordings('x', [{ name: 'a', spikes: rec }, { name: 'b', spikes: rec }]).panels).toBe(2);
+    const tr = tracesFromRecordings('v', [{ recording: rec, neurons: [0, 1], reference: { name: 'θ', value: 1 } }, { recording: rec, neurons: [2], reference: { name: 'θ', value: 1 } }]);
+    expect(tr.panels).toBe(2);
+    expect(tr.data.length).toBe(5);
+    expect(tr.data.filter((d) => d.name === 'θ').map((d) => d.showlegend)).toEqual([true, false]);
+  });
+});
+
+describe('other builders', () => {
+  it('time series check lengths', () => {
+    expect(() => timeSeriesFigure('t', [1, 2], [{ series: [{ name: 'a', values: [1] }] }])).toThrow(/values/);
+  });
+
+  it('histograms share bins that cover all samples', () => {
+    expect(commonBins([[0, 1], [2, 4]], 4)).toEqual({ start: 0, end: 4.5, size: 1 });
+    expect(commonBins([[3, 3]], 2)).toEqual({ start: 2.85, end: expect.closeTo(3.15 + 0.075, 12), size: expect.closeTo(0.15, 12) });
+    const f = beforeAfterHistogram('h', [1, NaN, 2], [3]);
+    expect(f.data.map((d) => d.name)).toEqual(['before', 'after']);
+    expect(f.data[0]!.x).toEqual([1, 2]);
+    expect(f.data[0]!.xbins).toEqual(f.data[1]!.xbins);
+  });
+
+  it('heatmaps: row-major → rows, symmetric range for signed weights', () => {
+    expect(toRows({ name: 'm', data: [1, 2, 3, 4, 5, 6], rows: 2, cols: 3 })).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(() => toRows({ name: 'm', data: [1], rows: 2, cols: 3 })).toThrow(/m.data/);
+    const f = heatmapFigure('w', [{ name: 'a', data: [-1, 2], rows: 1, cols: 2 }, { name: 'b', data: [0, 3], rows: 1, cols: 2 }]);
+    expect(f.panels).toBe(2);
+    expect(f.data.map((d) => [d.zmin, d.zmax])).toEqual([[-3, 3], [-3, 3]]);
+  });
+
+  it('synapse bars: change = after − before', () => {
+    const f = synapseChangeBars('s', [1, 2, 3], [1.5, 1, 3]);
+    expect(f.panels).toBe(2);
+    expect(f.data[2]!.y).toEqual([0.5, -1, 0]);
+    expect(synapseChangeBars('s', [1], [2], { show: 'change' }).panels).toBe(1);
+    expect(() => synapseChangeBars('s', [1], [1, 2])).toThrow(/after/);
+  });
+
+  it('learning curves default to x = 1..n', () => {
+    const f = learningCurves('c', [{ curves: [{ name: 'l', y: [3, 2] }] }, { curves: [{ name: 'e', y: [1] , x: [2] }], logY: true }]);
+    expect(f.data[0]!.x).toEqual([1, 2]);
+    expect(f.panels).toBe(2);
+    expect((f.layout.yaxis2 as { type: string }).type).toBe('log');
+  });
+});
+
+describe('figureHtml', () => {
+  const f = panelFigure('a </script> title', [{ traces: [{ type: 'scatter', name: '<b>', y: Float32Array.from([1, NaN]) }] }]);
+  it('embeds the spec safely and references or inlines plotly', () => {
+    const rel = figureHtml(f, { plotly: 'relative' });
+    expect(rel).toContain('<script src="plotly.min.js"></script>');
+    expect(rel).toContain('<title>a &lt;/script&gt; title</title>');
+    const spec = /<script type="application\/json" id="figure-spec">(.*)<\/script>/.exec(rel)![1]!;
+    expect(spec).not.toContain('<');
+    expect(JSON.parse(spec).data[0].y).toEqual([1, null]);
+    const inline = figureHtml(f);
+    expect(inline.length).toBeGreaterThan(4_000_000);
+    expect(inline).not.toContain('src="plotly.min.js"');
+    // only the page's own three script elements (plotly, spec, code) close
+    expect(inline.match(/<\/script/gi)!.length).toBe(3);
+  });
+  it('rejects malformed figures', () => {
+    expect(() => figureHtml({ ...f, panels: 0 })).toThrow(/panels/);
+  });
+});
