@@ -19,7 +19,7 @@ import { tf } from '../src/core/tf.js';
 import { checkFinite, checkPositive } from '../src/core/errors.js';
 import {
   CellTrainer, Modulation, PairTraces, checkBatchReduction, contractedTerms,
-  type BatchReduction, type CellResources, type Reward, type TrainableCell,
+  type TrainerBatchReduction, type CellResources, type Reward, type TrainableCell,
 } from '../src/learn/trainers/index.js';
 
 /** Hyperparameters of {@link RewardTripletSTDP}. */
@@ -41,7 +41,7 @@ export interface RewardTripletOptions {
   /** τ_y: slow postsynaptic trace (ms). */
   tcPostSlow: number;
   /** Batch reduction (default `sum`, as for MSTDP). */
-  batchReduction?: BatchReduction;
+  batchReduction?: TrainerBatchReduction;
 }
 
 type Hyper = Required<RewardTripletOptions>;

@@ -1,19 +1,39 @@
 #!/usr/bin/env node
 // `npm test`: the whole suite on the default backend, then the core tests again on the other
-// JavaScript backend (wasm <-> cpu), so both JS backends are checked on every run.
+// JavaScript backend (wasm <-> cpu), so both JS backends are checked on every run. Ends with one
+// plain summary line "Tests: N passed, N failed" over both runs.
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 
 const vitest = ['node_modules/vitest/vitest.mjs', 'run'];
+const outDir = 'test-output';
+mkdirSync(outDir, { recursive: true });
+const totals = { passed: 0, failed: 0, skipped: 0 };
 
-function run(args, env = {}) {
-  console.log(`\n$ ${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}vitest ${args.slice(2).join(' ')}`);
-  const r = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, ...env } });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+function run(label, args, env = {}) {
+  const report = `${outDir}/vitest-${label}.json`;
+  rmSync(report, { force: true });
+  console.log(`\n$ ${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}vitest ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, [...vitest, ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
+  try {
+    const j = JSON.parse(readFileSync(report, 'utf8'));
+    totals.passed += j.numPassedTests;
+    totals.failed += j.numFailedTests + (j.numTotalTestSuites > 0 && j.success === false && j.numFailedTests === 0 ? 1 : 0);
+    totals.skipped += j.numPendingTests + j.numTodoTests;
+  } catch {
+    totals.failed += 1; // no report: the run itself broke
+  }
+  return r.status ?? 1;
 }
 
 const probe = spawnSync(process.execPath, ['--import', 'tsx', '-e', "const {initBackend}=await import('./src/core/backend.ts'); const b=await initBackend(); console.log(b.name)"], { encoding: 'utf8' });
 const main = (probe.stdout || '').trim().split('\n').pop() || 'unknown';
 console.log(`default backend: ${main}`);
-run([...vitest]);
+const s1 = run('default', []);
 const other = main === 'cpu' ? 'wasm' : 'cpu';
-run([...vitest, 'test/core'], { CINDER_BACKEND: other });
+const s2 = run(other, ['test/core', 'test/integration/save-load.test.ts'], { CINDER_BACKEND: other });
+console.log(`\nTests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
+process.exit(s1 !== 0 ? s1 : s2);

@@ -21,12 +21,12 @@ export function accuracyCurve(digits: readonly number[], trainAccuracy: readonly
  */
 export function receptiveFields(w: ArrayLike<number>, grid = 10, side = 28): Figure {
   const n = grid * side;
-  const data = new Float32Array(n * n);
+  const data = new Float64Array(n * n); // values rounded to 4 decimals keep the HTML small
   for (let r = 0; r < grid; r++) {
     for (let c = 0; c < grid; c++) {
       const k = r * grid + c;
       for (let y = 0; y < side; y++) {
-        for (let x = 0; x < side; x++) data[(r * side + y) * n + c * side + x] = w[k * side * side + y * side + x]!;
+        for (let x = 0; x < side; x++) data[(r * side + y) * n + c * side + x] = Math.round(w[k * side * side + y * side + x]! * 1e4) / 1e4;
       }
     }
   }

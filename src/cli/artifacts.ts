@@ -16,6 +16,22 @@ import { packageInfo } from './package-info.js';
 /** Format tag written into `model.json` by {@link saveTensors}. */
 export const TENSORS_FORMAT = 'cinder-tensors';
 
+/** One group of a tfjs weights manifest: binary files and the tensors they hold, in order. */
+export interface WeightsGroup {
+  /** Binary files (relative to model.json), concatenated. */
+  paths: string[];
+  /** Name, shape and dtype of each tensor. */
+  weights: tf.io.WeightsManifestEntry[];
+}
+
+/** Tensors read back by {@link loadTensors}. */
+export interface LoadedTensors {
+  /** The tensors by name (owned by the caller). */
+  tensors: Record<string, tf.Tensor>;
+  /** The metadata saved with them. */
+  metadata: Record<string, unknown>;
+}
+
 /** The content of a `model.json` written by {@link saveTensors}. */
 export interface TensorsManifest {
   /** Always {@link TENSORS_FORMAT}. */
@@ -23,7 +39,7 @@ export interface TensorsManifest {
   /** Package and version that wrote the file. */
   generatedBy: string;
   /** tfjs weights manifest: one group stored in `weights.bin`. */
-  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  weightsManifest: WeightsGroup[];
   /** Free-form metadata (e.g. a module's extras). */
   userDefinedMetadata: Record<string, unknown>;
 }
@@ -61,7 +77,7 @@ export async function saveTensors(dir: string, tensors: Record<string, tf.Tensor
  * Loads tensors saved by {@link saveTensors}. The caller owns (and disposes) the tensors.
  * @throws CinderArgumentError when `model.json` is not a Cinder tensors manifest
  */
-export async function loadTensors(dir: string): Promise<{ tensors: Record<string, tf.Tensor>; metadata: Record<string, unknown> }> {
+export async function loadTensors(dir: string): Promise<LoadedTensors> {
   const manifest = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as TensorsManifest;
   if (manifest.format !== TENSORS_FORMAT || !Array.isArray(manifest.weightsManifest)) {
     throw new CinderArgumentError(`${dir}/model.json format`, manifest.format, `"${TENSORS_FORMAT}"`);

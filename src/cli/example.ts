@@ -12,11 +12,17 @@ import type { Figure } from '../viz/figure.js';
 export interface OptionSpec {
   /** Parameter key (camelCase); the flag is its kebab-case form. */
   name: string;
+  /** Value type: integer, finite float, string, or boolean (`--flag`, `--flag false`, `--no-flag`). */
   type: 'int' | 'float' | 'string' | 'bool';
+  /** One line for `--help`. */
   description: string;
+  /** Default value (must be valid for the type and bounds). */
   default: number | string | boolean;
+  /** Smallest accepted value (numbers). */
   min?: number;
+  /** Largest accepted value (numbers). */
   max?: number;
+  /** The accepted values (strings). */
   choices?: readonly string[];
 }
 
@@ -25,7 +31,9 @@ export type Params = Record<string, number | string | boolean>;
 
 /** Progress reporter for a loop of known length. */
 export interface Progress {
+  /** Counts `n` (default 1) more units done; `info` is shown next to the bar (e.g. the loss). */
   tick(n?: number, info?: string): void;
+  /** Ends the report (draws the final state). */
   done(): void;
 }
 
@@ -33,9 +41,13 @@ export interface Progress {
 export interface RunContext {
   /** Absolute path of the run folder. */
   readonly outDir: string;
+  /** Resolved parameters (defaults < preset < saved params < flags). */
   readonly params: Params;
+  /** Seed of this run: derive every random stream from it. */
   readonly seed: number;
+  /** The tfjs backend in use. */
   readonly backend: BackendInfo;
+  /** True with `--quiet` (no terminal output). */
   readonly quiet: boolean;
   /** Aborted on SIGINT/SIGTERM: stop at the next checkpoint; what was written stays valid. */
   readonly signal: AbortSignal;
@@ -60,9 +72,11 @@ export interface RunContext {
 
 /** An example runnable as `cinder <name>`. */
 export interface ExampleSpec {
+  /** Command name (`cinder <name>`): lower-case letters, digits, dashes. */
   name: string;
   /** One line for `cinder list`. */
   description: string;
+  /** The example's typed options (flags `--<kebab-name>`). */
   options: readonly OptionSpec[];
   /** Named presets selected with `--mode`; each must include a smallest one named `tiny`. */
   presets: Record<string, Partial<Params>>;

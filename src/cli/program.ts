@@ -17,7 +17,18 @@ import { detectProgressMode, Terminal, type TextSink } from './progress.js';
 import { startRun, type Run, type RunOutcome } from './runner.js';
 
 /** Exit codes of the `cinder` command. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, sigint: 130, sigterm: 143 } as const;
+export const EXIT = {
+  /** The run completed. */
+  ok: 0,
+  /** The example threw. */
+  failed: 1,
+  /** Bad usage or values; nothing was written. */
+  usage: 2,
+  /** Interrupted by SIGINT (128 + 2). */
+  sigint: 130,
+  /** Interrupted by SIGTERM (128 + 15). */
+  sigterm: 143,
+} as const;
 
 /** Streams and environment of one CLI invocation (tests substitute their own). */
 export interface CliOptions {

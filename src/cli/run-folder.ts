@@ -77,11 +77,17 @@ function checkFileName(kind: string, name: string): string {
 
 /** A run folder and the {@link RunContext} of the example writing into it. */
 export class RunFolder implements RunContext {
+  /** Absolute path of the run folder. */
   readonly outDir: string;
+  /** Resolved parameters (frozen). */
   readonly params: Params;
+  /** Seed of this run. */
   readonly seed: number;
+  /** The tfjs backend in use. */
   readonly backend: BackendInfo;
+  /** No terminal output. */
   readonly quiet: boolean;
+  /** Aborted on SIGINT/SIGTERM. */
   readonly signal: AbortSignal;
   /** Example name. */
   readonly example: string;

@@ -20,7 +20,10 @@ export interface TrainableConnection extends Receptive {
   /** Largest delay in steps (0 or absent: no delays). Needed for delay-aware (`delayed`) traces. */
   readonly delaySteps?: number;
   /** The synapse; its raw `spike` is traced by delay-aware (`delayed`) rules. */
-  readonly synapse?: { readonly spike: tf.Tensor };
+  readonly synapse?: {
+    /** The synapse's latest raw presynaptic spikes `[B, ...inShape]`. */
+    readonly spike: tf.Tensor;
+  };
   /**
    * Per-edge selection of a presynaptic history by the connection's delays (`ago(k)` = value k steps
    * ago), shaped like {@link synspike}. Needed for delay-aware (`delayed`) traces.

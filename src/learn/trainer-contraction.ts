@@ -15,11 +15,11 @@ import type { Receptive } from '../neural/types.js';
 import { ScalarCache } from './trainer-scalars.js';
 
 /** How per-sample updates `[B, ...W]` are reduced over the batch: mean, sum, or a function `[B, ...W] → [...W]`. */
-export type BatchReduction = 'mean' | 'sum' | ((perSample: tf.Tensor) => tf.Tensor);
+export type TrainerBatchReduction = 'mean' | 'sum' | ((perSample: tf.Tensor) => tf.Tensor);
 
-/** Throws unless `r` is a {@link BatchReduction}. */
-export function checkBatchReduction(param: string, r: unknown): BatchReduction {
-  if (r === 'mean' || r === 'sum' || typeof r === 'function') return r as BatchReduction;
+/** Throws unless `r` is a {@link TrainerBatchReduction}. */
+export function checkBatchReduction(param: string, r: unknown): TrainerBatchReduction {
+  if (r === 'mean' || r === 'sum' || typeof r === 'function') return r as TrainerBatchReduction;
   throw new CinderArgumentError(param, r, '"mean", "sum" or a function reducing dimension 0');
 }
 
@@ -37,7 +37,10 @@ export class ReceptiveContraction {
   private readonly plans = new Map<string, Plan>();
   private readonly scalars = new ScalarCache(16);
 
-  /** @param receptive the connection (its `presynReceptive` / `postsynReceptive`) */
+  /**
+   * Creates the contraction of one connection.
+   * @param receptive the connection (its `presynReceptive` / `postsynReceptive`)
+   */
   constructor(readonly receptive: Receptive) {}
 
   private plan(post: tf.Tensor, pre: tf.Tensor): Plan {
@@ -115,7 +118,7 @@ export class ReceptiveContraction {
    * `reduce_b Σ_R post·pre` with the given batch reduction: `[...W]` (new tensor; inside `tf.tidy`).
    * `mean` divides the batch sum by B.
    */
-  reduce(post: tf.Tensor, pre: tf.Tensor, reduction: BatchReduction): tf.Tensor {
+  reduce(post: tf.Tensor, pre: tf.Tensor, reduction: TrainerBatchReduction): tf.Tensor {
     if (typeof reduction === 'function') return reduction(this.perSample(post, pre));
     const s = this.batchSum(post, pre);
     const batch = post.shape[0]!;

@@ -6,7 +6,7 @@
  */
 import { tf } from '../core/tf.js';
 import { CinderArgumentError, checkFinite } from '../core/errors.js';
-import type { BatchReduction, ReceptiveContraction } from './trainer-contraction.js';
+import type { TrainerBatchReduction, ReceptiveContraction } from './trainer-contraction.js';
 import { ScalarCache } from './trainer-scalars.js';
 import { splitBySign, type SignedParts } from './trainer-sign.js';
 
@@ -70,7 +70,7 @@ export class Modulation {
   private readonly zero: tf.Scalar = tf.keep(tf.scalar(0));
 
   /** `reduce_b(Σ_b terms)` with a batch reduction (new tensor; inside `tf.tidy`). */
-  reduce(terms: PairTerms, which: 'post' | 'pre', reduction: BatchReduction): tf.Tensor {
+  reduce(terms: PairTerms, which: 'post' | 'pre', reduction: TrainerBatchReduction): tf.Tensor {
     if (typeof reduction === 'function') return reduction(which === 'post' ? terms.postPerSample() : terms.prePerSample());
     const s = which === 'post' ? terms.post() : terms.pre();
     return reduction === 'sum' || terms.batch === 1 ? s : tf.div(s, this.scalars.get(terms.batch));
@@ -86,7 +86,7 @@ export class Modulation {
    *   the samples that contribute to it (`sum`, or `mean` over their number). Custom reductions need a
    *   scalar reward.
    */
-  parts(terms: PairTerms, lrPost: number, lrPre: number, reward: Reward, scale: number, reduction: BatchReduction): SignedParts {
+  parts(terms: PairTerms, lrPost: number, lrPre: number, reward: Reward, scale: number, reduction: TrainerBatchReduction): SignedParts {
     checkFinite('scale', scale);
     if (typeof reward === 'number') {
       checkFinite('reward', reward);

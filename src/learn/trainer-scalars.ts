@@ -12,7 +12,10 @@ import { checkInteger } from '../core/errors.js';
 export class ScalarCache {
   private readonly map = new Map<number, tf.Scalar>();
 
-  /** @param capacity maximum number of cached scalars (integer >= 1, default 64) */
+  /**
+   * Creates an empty cache.
+   * @param capacity maximum number of cached scalars (integer >= 1, default 64)
+   */
   constructor(readonly capacity = 64) {
     checkInteger('capacity', capacity, 1);
   }

@@ -16,8 +16,9 @@ import type { TrainableCell } from './trainer-cell.js';
 import type { CellResources } from './trainer.js';
 import { ReceptiveContraction } from './trainer-contraction.js';
 
-/** How spikes enter a trace: all-to-all (`cumulative`: x ← α·x + A·s) or `nearest` (x ← A on a spike, else α·x). */
-export type TraceMode = 'cumulative' | 'nearest';
+import type { TraceMode } from '../observe/reducers/trace-mode.js';
+
+export type { TraceMode };
 
 /** Settings of {@link PairTraces}. */
 export interface PairTraceOptions {
@@ -67,6 +68,7 @@ export class PairTraces implements CellResources {
   private readonly connection: TrainableCell['connection'];
 
   /**
+   * Creates the monitors (not attached: the trainer attaches {@link observers} to the cell's layer).
    * @param cell the cell observed
    * @param options time constants, amplitudes, mode
    */

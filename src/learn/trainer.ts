@@ -50,7 +50,10 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
   private readonly entries = new Map<TrainableCell, CellEntry<H, S>>();
   private attached = true;
 
-  /** @param defaults default hyperparameters, validated by {@link validate} */
+  /**
+   * Creates an empty trainer.
+   * @param defaults default hyperparameters, validated by {@link validate}
+   */
   constructor(defaults: H) {
     super();
     this.defaults = Object.freeze(this.validate({ ...defaults }));

@@ -1,6 +1,6 @@
 /**
  * Weight dependence (bounding): functions that scale the pending potentiation Σpos and depression
- * Σneg of an {@link Accumulator} by how far the parameter P is from its bounds, applied when the
+ * Σneg of an `Accumulator` by how far the parameter P is from its bounds, applied when the
  * update is applied (`P ← P + upper(P, Σpos) − lower(P, Σneg)`).
  *
  * | family | upper (scales pos) | lower (scales neg) |
@@ -46,7 +46,7 @@ export interface BoundingOptions {
 
 /**
  * A weight-dependence rule. Holds its constants as scalars uploaded once (float64 → float32).
- * Install it with {@link Updater.bound} (or {@link Accumulator.bounding}).
+ * Install it with `updater.bound(name, bounding)` (or set `accumulator.bounding`).
  */
 export class Bounding {
   /** The family (aliases resolved: `hard`, `multiplicative`, `scaled-multiplicative`, `power`, `scaled-power`). */
@@ -69,6 +69,7 @@ export class Bounding {
   private readonly cZero: tf.Scalar;
 
   /**
+   * Creates a bounding and uploads its constants.
    * @param kind the family (see the module table)
    * @param options bounds, side and exponents
    */

@@ -30,6 +30,16 @@ export interface Receptor {
   reversal: number;
 }
 
+/** Per-step options a layer may pass to a neuron group (each model reads the ones it knows). */
+export interface NeuronForwardOptions {
+  /** Hold refractory neurons' voltage (default true). */
+  refracLock?: boolean;
+  /** Update adaptation state this step (default: in training mode). */
+  adapt?: boolean;
+  /** Forced spikes `[B, ...shape]` (ExactNeuron). */
+  override?: tf.Tensor;
+}
+
 /** A group of neurons integrated once per step. */
 export interface Neuron extends Module {
   /** Shape of the group without the batch dimension. */
@@ -49,7 +59,7 @@ export interface Neuron extends Module {
   /** Receptors for conductance input (empty for current-only neurons). */
   readonly receptors: readonly Receptor[];
   /** Integrates one step and returns this step's spikes (0/1 float). */
-  forward(input: tf.Tensor | NeuronInput, options?: { refracLock?: boolean }): tf.Tensor;
+  forward(input: tf.Tensor | NeuronInput, options?: NeuronForwardOptions): tf.Tensor;
 }
 
 /** What a connection tells a synapse factory. */
@@ -98,7 +108,9 @@ export type ParameterName = 'weight' | 'bias' | 'delay';
  * `[B,N,1]`; conv (weight `[F,kh,kw,C]`): pre `[B,1,kh,kw,C,L]`, post `[B,F,1,1,1,L]` (L = output locations).
  */
 export interface Receptive {
+  /** Reshapes a presynaptic quantity (shaped like `synspike`) to `[B, ...W-broadcastable, R]`. */
   presynReceptive(x: tf.Tensor): tf.Tensor;
+  /** Reshapes a postsynaptic quantity `[B, ...outShape]` to `[B, ...W-broadcastable, R]`. */
   postsynReceptive(y: tf.Tensor): tf.Tensor;
 }
 

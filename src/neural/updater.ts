@@ -20,10 +20,16 @@ export class Accumulator {
    */
   bounding: Bounding | null = null;
 
-  /** @param target the parameter the pending parts update */
+  /**
+   * Creates an empty accumulator.
+   * @param target the parameter the pending parts update
+   */
   constructor(readonly target: Parameter) {}
 
-  /** Adds a potentiation part and/or a depression part (each broadcastable to the parameter; kept until apply/clear). */
+  /**
+   * Adds a potentiation part and/or a depression part (each broadcastable to the parameter). Takes
+   * ownership: the tensors are kept until apply/clear and then disposed (pass a clone to keep one).
+   */
   add(pos?: tf.Tensor | null, neg?: tf.Tensor | null): void {
     if (pos) this.pos.push(tf.keep(pos));
     if (neg) this.neg.push(tf.keep(neg));
@@ -65,6 +71,7 @@ export class Updater {
   private readonly hooks = new Set<() => void>();
 
   /**
+   * Creates one accumulator per given parameter.
    * @param targets parameters that may be updated
    * @param onApplied called with the parameter name after its value changed (masks, caches)
    */

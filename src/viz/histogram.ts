@@ -26,8 +26,18 @@ export interface HistogramOptions {
   range?: [number, number];
 }
 
+/** Histogram bins in plotly's `xbins` form. */
+export interface Bins {
+  /** Left edge of the first bin. */
+  start: number;
+  /** Right end (a half bin past the last sample). */
+  end: number;
+  /** Bin width. */
+  size: number;
+}
+
 /** Common bins of several sample sets: `{ start, end, size }` for plotly's `xbins`. */
-export function commonBins(sets: readonly ArrayLike<number>[], bins: number, range?: [number, number]): { start: number; end: number; size: number } {
+export function commonBins(sets: readonly ArrayLike<number>[], bins: number, range?: [number, number]): Bins {
   checkInteger('bins', bins, 1);
   let lo = Infinity;
   let hi = -Infinity;

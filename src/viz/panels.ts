@@ -38,8 +38,20 @@ export interface PanelFigureOptions {
   layout?: Record<string, unknown>;
 }
 
+/** Axis ids of one panel. */
+export interface AxisIds {
+  /** Trace reference of the x axis (`x`, `x2`, …). */
+  x: string;
+  /** Trace reference of the y axis (`y`, `y2`, …). */
+  y: string;
+  /** Layout key of the x axis (`xaxis`, `xaxis2`, …). */
+  xKey: string;
+  /** Layout key of the y axis (`yaxis`, `yaxis2`, …). */
+  yKey: string;
+}
+
 /** Plotly axis ids of the panel with index `i` (`x`/`y`, `x2`/`y2`, …). */
-export function axisIds(i: number): { x: string; y: string; xKey: string; yKey: string } {
+export function axisIds(i: number): AxisIds {
   const s = i === 0 ? '' : String(i + 1);
   return { x: `x${s}`, y: `y${s}`, xKey: `xaxis${s}`, yKey: `yaxis${s}` };
 }

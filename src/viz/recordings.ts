@@ -19,10 +19,26 @@ export interface Recording {
   steps?: readonly number[];
 }
 
+/** Row-major data with its shape, as `Recorder.toArray()` returns it. */
+export interface RawRecording {
+  /** Row-major values. */
+  data: ArrayLike<number>;
+  /** `[T, B, ...neuronShape]`. */
+  shape: readonly number[];
+}
+
+/** Lines extracted from a recording. */
+export interface RecordedSeries {
+  /** Time of each record (ms). */
+  time: Float64Array;
+  /** One line per requested neuron. */
+  series: Series[];
+}
+
 /** Anything that can produce a recording (e.g. a `Recorder`). */
 export interface RecordingSource {
   /** All records as `{ data, shape }`. */
-  toArray(): { data: ArrayLike<number>; shape: readonly number[] };
+  toArray(): RawRecording;
   /** Step number of each record (optional). */
   recordedSteps?(): number[];
 }
@@ -86,7 +102,7 @@ export function spikesFromRecording(source: Recording | RecordingSource, options
 }
 
 /** The time course of the given (flattened) neurons of one batch entry. */
-export function seriesFromRecording(source: Recording | RecordingSource, neurons: readonly number[], options: RecordingOptions & { prefix?: string } = {}): { time: Float64Array; series: Series[] } {
+export function seriesFromRecording(source: Recording | RecordingSource, neurons: readonly number[], options: RecordingOptions & { prefix?: string } = {}): RecordedSeries {
   const rec = asRecording(source);
   const l = layoutOf(rec, options, 'recording');
   const batches = rec.shape[1]!;

@@ -58,7 +58,7 @@ describe('cinder lif-demo', () => {
     expect(spikes).toBeGreaterThan(5); // the tiny preset drives the neurons above threshold
     expect(mismatches).toBe(0);
     expect(maxDv).toBeLessThan(1e-3);
-    const inCount = x.reduce((a, b) => a + b, 0);
+    const inCount = Array.from(x).reduce((a, b) => a + b, 0);
     expect(summary.output_spikes).toBe(spikes);
     expect(summary.input_spikes).toBe(inCount);
     expect(summary.output_rate_hz).toBeCloseTo((1000 * spikes) / (nOut * T * dt), 9);

@@ -4,7 +4,7 @@
  */
 import { checkFinite, checkPositive } from '../../core/errors.js';
 import type { TrainableCell } from '../trainer-cell.js';
-import type { BatchReduction } from '../trainer-contraction.js';
+import type { TrainerBatchReduction } from '../trainer-contraction.js';
 import type { Reward } from '../trainer-modulation.js';
 import type { ModulatedStepOptions } from './mstdp.js';
 import { expStdpPostKernel, expStdpPreKernel } from './kernels.js';
@@ -21,7 +21,7 @@ export interface DelayAdjustedSTDPOptions {
   /** Time constant τ₋ of η₋'s exponential (ms). */
   tcNeg: number;
   /** Reduction of per-sample updates over the batch (default `mean`; `sum` for the modulated rules). */
-  batchReduction?: BatchReduction;
+  batchReduction?: TrainerBatchReduction;
 }
 
 /** {@link DelayAdjustedSTDPOptions} with defaults filled in. */
@@ -37,7 +37,7 @@ export abstract class ExponentialDelayTrainer extends SpikeTimeTrainer<DelayAdju
    * @param rule which parameter is updated (presynaptic times are always taken when sent)
    * @param defaultReduction batch reduction used when `options` gives none
    */
-  protected constructor(options: DelayAdjustedSTDPOptions, rule: SpikeTimeRule, defaultReduction: BatchReduction) {
+  protected constructor(options: DelayAdjustedSTDPOptions, rule: SpikeTimeRule, defaultReduction: TrainerBatchReduction) {
     super({ batchReduction: defaultReduction, ...options }, rule);
     this.causalIsPos = rule.parameter === 'weight';
   }

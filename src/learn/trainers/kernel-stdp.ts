@@ -3,7 +3,7 @@
  */
 import { CinderArgumentError } from '../../core/errors.js';
 import type { TrainableCell } from '../trainer-cell.js';
-import type { BatchReduction } from '../trainer-contraction.js';
+import type { TrainerBatchReduction } from '../trainer-contraction.js';
 import type { SpikeTimeKernel } from './kernels.js';
 import { SpikeTimeTrainer, type CellKernels, type SpikeTimeRule } from './spike-time-trainer.js';
 
@@ -14,7 +14,7 @@ export interface KernelSTDPOptions {
   /** K_pre, conventionally nonzero for t_Δ < 0 (pre after post). Not owned by the trainer. */
   kernelPre: SpikeTimeKernel;
   /** Reduction of per-sample updates over the batch (default `mean`). */
-  batchReduction?: BatchReduction;
+  batchReduction?: TrainerBatchReduction;
 }
 
 /** {@link KernelSTDPOptions} with defaults filled in. */

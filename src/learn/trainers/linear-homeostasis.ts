@@ -8,7 +8,7 @@ import { StateMonitor } from '../../observe/monitors/state-monitor.js';
 import { CAReducer } from '../../observe/reducers/ca.js';
 import { CellTrainer, type CellResources } from '../trainer.js';
 import type { TrainableCell, TrainableConnection } from '../trainer-cell.js';
-import { checkBatchReduction, type BatchReduction } from '../trainer-contraction.js';
+import { checkBatchReduction, type TrainerBatchReduction } from '../trainer-contraction.js';
 import { ScalarCache } from '../trainer-scalars.js';
 import { reduceOverBatch } from './batch-reduce.js';
 import { fitTo } from './spike-time-trainer.js';
@@ -44,7 +44,7 @@ export interface LinearHomeostasisOptions {
   /** The regulated parameter (default `weight`). */
   parameter?: HomeostasisParameter;
   /** Reduction over the batch (default `mean`). */
-  batchReduction?: BatchReduction;
+  batchReduction?: TrainerBatchReduction;
 }
 
 /** {@link LinearHomeostasisOptions} with defaults filled in. */

@@ -4,7 +4,7 @@
 import { tf } from '../../core/tf.js';
 import { CellTrainer } from '../trainer.js';
 import type { TrainableCell } from '../trainer-cell.js';
-import { checkBatchReduction, type BatchReduction } from '../trainer-contraction.js';
+import { checkBatchReduction, type TrainerBatchReduction } from '../trainer-contraction.js';
 import { Modulation, contractedTerms, type Reward } from '../trainer-modulation.js';
 import { PairTraces, type TraceMode } from '../trainer-traces.js';
 import { checkFlag, checkPairHyper } from './stdp.js';
@@ -22,7 +22,7 @@ export interface MSTDPOptions {
   /** `cumulative` (default) or `nearest` traces. */
   traceMode?: TraceMode;
   /** Reduction over the batch (default `sum`; must be homogeneous of degree 1). */
-  batchReduction?: BatchReduction;
+  batchReduction?: TrainerBatchReduction;
   /** Delay-aware presynaptic traces (see {@link STDPOptions.delayed}; default false). */
   delayed?: boolean;
 }
@@ -50,7 +50,10 @@ export interface ModulatedStepOptions {
 export class MSTDP extends CellTrainer<MSTDPHyper, PairTraces> {
   private readonly modulation = new Modulation();
 
-  /** @param options default hyperparameters (see {@link MSTDPOptions}) */
+  /**
+   * Creates the trainer; register cells with {@link register}.
+   * @param options default hyperparameters (see {@link MSTDPOptions})
+   */
   constructor(options: MSTDPOptions) {
     super({ traceMode: 'cumulative', batchReduction: 'sum', delayed: false, ...options });
   }

@@ -6,7 +6,7 @@ import { CinderArgumentError, checkPositive } from '../../core/errors.js';
 import { FoldFunctionReducer } from '../../observe/reducers/fold-function.js';
 import { CellTrainer, type CellResources } from '../trainer.js';
 import type { TrainableCell } from '../trainer-cell.js';
-import { checkBatchReduction, type BatchReduction } from '../trainer-contraction.js';
+import { checkBatchReduction, type TrainerBatchReduction } from '../trainer-contraction.js';
 import { Modulation, perSampleTerms, type Reward } from '../trainer-modulation.js';
 import { PairTraces, type TraceMode } from '../trainer-traces.js';
 import type { ModulatedStepOptions } from './mstdp.js';
@@ -27,7 +27,7 @@ export interface MSTDPETOptions {
   /** `cumulative` (default) or `nearest` traces. */
   traceMode?: TraceMode;
   /** Reduction over the batch (default `sum`; must be homogeneous of degree 1). */
-  batchReduction?: BatchReduction;
+  batchReduction?: TrainerBatchReduction;
   /**
    * Keep only the batch-reduced eligibility `reduce_b z_b` (shape W) instead of one trace per sample
    * (`[B, ...W]`). The fold is linear, so the updates are the same for a scalar reward with a `sum` or
@@ -55,6 +55,7 @@ export class EligibilityTraces implements CellResources {
   private folded = 0;
 
   /**
+   * Creates the monitors and the (empty) eligibility traces of one cell.
    * @param cell the cell observed
    * @param h its hyperparameters
    */
@@ -127,7 +128,10 @@ export class EligibilityTraces implements CellResources {
 export class MSTDPET extends CellTrainer<MSTDPETHyper, EligibilityTraces> {
   private readonly modulation = new Modulation();
 
-  /** @param options default hyperparameters (see {@link MSTDPETOptions}) */
+  /**
+   * Creates the trainer; register cells with {@link register}.
+   * @param options default hyperparameters (see {@link MSTDPETOptions})
+   */
   constructor(options: MSTDPETOptions) {
     super({ traceMode: 'cumulative', batchReduction: 'sum', reduceEligibility: false, ...options });
   }

@@ -11,7 +11,7 @@ import { StateMonitor } from '../../observe/monitors/state-monitor.js';
 import { EventReducer } from '../../observe/reducers/event.js';
 import { CellTrainer, type CellResources } from '../trainer.js';
 import type { TrainableCell, TrainableConnection } from '../trainer-cell.js';
-import { checkBatchReduction, type BatchReduction } from '../trainer-contraction.js';
+import { checkBatchReduction, type TrainerBatchReduction } from '../trainer-contraction.js';
 import { ScalarCache } from '../trainer-scalars.js';
 import type { Reward } from '../trainer-modulation.js';
 import { reduceOverBatch } from './batch-reduce.js';
@@ -51,7 +51,7 @@ export interface SpikeTimeRule {
 /** Hyperparameters every kernel rule has. */
 export interface SpikeTimeHyper {
   /** Reduction of per-sample updates over the batch. */
-  batchReduction: BatchReduction;
+  batchReduction: TrainerBatchReduction;
 }
 
 /** The kernels used for one cell; `owned` ones are freed with the cell. */

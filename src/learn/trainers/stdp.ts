@@ -5,7 +5,7 @@ import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkFinite, checkOneOf, checkPositive } from '../../core/errors.js';
 import { CellTrainer } from '../trainer.js';
 import type { TrainableCell } from '../trainer-cell.js';
-import { checkBatchReduction, type BatchReduction } from '../trainer-contraction.js';
+import { checkBatchReduction, type TrainerBatchReduction } from '../trainer-contraction.js';
 import { splitBySign } from '../trainer-sign.js';
 import { PairTraces, type TraceMode } from '../trainer-traces.js';
 
@@ -22,7 +22,7 @@ export interface STDPOptions {
   /** `cumulative` (all-to-all, default) or `nearest` traces. */
   traceMode?: TraceMode;
   /** Reduction of per-sample updates over the batch (default `mean`). */
-  batchReduction?: BatchReduction;
+  batchReduction?: TrainerBatchReduction;
   /**
    * Delay-aware presynaptic traces for connections with delays: trace the raw presynaptic spikes and
    * read each edge's trace at its delay (default false: trace the delay-selected `synspike`).
@@ -40,8 +40,22 @@ export function checkFlag(param: string, v: unknown): boolean {
   return v;
 }
 
+/** The hyperparameters shared by the pair rules. */
+export interface PairHyper {
+  /** Learning rate applied on postsynaptic spikes. */
+  lrPost: number;
+  /** Learning rate applied on presynaptic spikes. */
+  lrPre: number;
+  /** Postsynaptic trace time constant (ms). */
+  tcPost: number;
+  /** Presynaptic trace time constant (ms). */
+  tcPre: number;
+  /** Trace mode. */
+  traceMode?: TraceMode;
+}
+
 /** Validates the fields shared by the pair rules and fills `traceMode`. */
-export function checkPairHyper<H extends { lrPost: number; lrPre: number; tcPost: number; tcPre: number; traceMode?: TraceMode }>(h: H): H {
+export function checkPairHyper<H extends PairHyper>(h: H): H {
   checkFinite('lrPost', h.lrPost);
   checkFinite('lrPre', h.lrPre);
   checkPositive('tcPost', h.tcPost);
@@ -62,7 +76,10 @@ export function checkPairHyper<H extends { lrPost: number; lrPre: number; tcPost
  * Per step: `layer.forward(x)`, then `stdp.step()`, then `connection.update()`.
  */
 export class STDP extends CellTrainer<STDPHyper, PairTraces> {
-  /** @param options default hyperparameters (see {@link STDPOptions}) */
+  /**
+   * Creates the trainer; register cells with {@link register}.
+   * @param options default hyperparameters (see {@link STDPOptions})
+   */
   constructor(options: STDPOptions) {
     super({ traceMode: 'cumulative', batchReduction: 'mean', delayed: false, ...options });
   }

@@ -10,7 +10,7 @@ import { NearestTraceReducer } from '../../observe/reducers/nearest-trace.js';
 import type { Reducer } from '../../observe/reducers/reducer.js';
 import { CellTrainer, type CellResources } from '../trainer.js';
 import type { TrainableCell } from '../trainer-cell.js';
-import { checkBatchReduction, type BatchReduction } from '../trainer-contraction.js';
+import { checkBatchReduction, type TrainerBatchReduction } from '../trainer-contraction.js';
 import { splitBySign } from '../trainer-sign.js';
 import { PairTraces, traceReducer, type TraceMode } from '../trainer-traces.js';
 
@@ -35,7 +35,7 @@ export interface TripletSTDPOptions {
   /** `cumulative` (all-to-all, default) or `nearest` traces. */
   traceMode?: TraceMode;
   /** Reduction of per-sample updates over the batch (default `mean`). */
-  batchReduction?: BatchReduction;
+  batchReduction?: TrainerBatchReduction;
 }
 
 /** {@link TripletSTDPOptions} with defaults filled in. */

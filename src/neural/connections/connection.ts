@@ -292,6 +292,14 @@ export abstract class Connection extends Module implements Receptive {
   /** Per-edge selection of a history (`ago(k)` = value k steps ago) by the rounded delays. */
   protected abstract selectDelayed(ago: (k: number) => tf.Tensor): tf.Tensor;
 
+  /**
+   * Per-edge delay selection of any presynaptic history (`ago(k)` = the value k steps ago, e.g. a
+   * trace monitor's history), in the same form as {@link synspike}. Without delays: `ago(0)`.
+   */
+  selectByDelay(ago: (k: number) => tf.Tensor): tf.Tensor {
+    return this.delayP ? this.selectDelayed(ago) : ago(0);
+  }
+
   /** See {@link Receptive.presynReceptive}. */
   abstract presynReceptive(x: tf.Tensor): tf.Tensor;
 

@@ -29,6 +29,7 @@ export class Clamping extends TensorHook {
   private readonly cMax: tf.Scalar | null;
 
   /**
+   * Creates the hook and uploads its limits.
    * @param target the tensor to clamp
    * @param options limits (at least one) and `trainOnly`
    */

@@ -39,6 +39,7 @@ export class Normalization extends TensorHook {
   private readonly cEps: tf.Scalar;
 
   /**
+   * Creates the hook and uploads its constants.
    * @param target the tensor to normalize
    * @param options order, scale, dims, epsilon, trainOnly
    */

@@ -47,6 +47,7 @@ export abstract class TensorHook implements Observer {
   readonly target: HookTarget;
 
   /**
+   * Creates the hook (not attached yet).
    * @param target the tensor to change
    * @param options see {@link HookOptions}
    */

@@ -6,7 +6,7 @@
 import { tf } from '../../core/tf.js';
 import { Module } from '../../core/module.js';
 import { CinderArgumentError } from '../../core/errors.js';
-import type { Neuron, NeuronInput, Observer } from '../types.js';
+import type { Neuron, NeuronForwardOptions, NeuronInput, Observer } from '../types.js';
 import type { Connection } from '../connections/connection.js';
 import { combiner, type CombineFn, type CombineMode } from './combine.js';
 import { Cell } from './cell.js';
@@ -193,9 +193,10 @@ export abstract class Layer extends Module {
 
   /**
    * Runs one step. `inputs` maps each input key ({@link inputNames}) to its spikes; returns this
-   * step's spikes per neuron group (new tensors owned by the caller). Call inside `tf.tidy`.
+   * step's spikes per neuron group (new tensors owned by the caller). `neuronOptions` maps a
+   * neuron group's name to per-step options for it (e.g. ExactNeuron's `override`). Call inside `tf.tidy`.
    */
-  protected step(inputs: ReadonlyMap<string, LayerInput>): Map<string, tf.Tensor> {
+  protected step(inputs: ReadonlyMap<string, LayerInput>, neuronOptions?: ReadonlyMap<string, NeuronForwardOptions>): Map<string, tf.Tensor> {
     for (const key of this.inputKeys) {
       if (!inputs.has(key)) throw new CinderArgumentError('inputs', [...inputs.keys()], `an input for every key (${this.inputKeys.join(', ')}); missing "${key}"`);
     }
@@ -233,7 +234,8 @@ export abstract class Layer extends Module {
       const gs = conductances.get(name);
       const current = cs ? this.combineFn(cs) : undefined;
       const input: tf.Tensor | NeuronInput = gs ? { current, conductances: gs } : current ?? {};
-      spikes.set(name, neuron.forward(input));
+      const opts = neuronOptions?.get(name);
+      spikes.set(name, opts ? neuron.forward(input, opts) : neuron.forward(input));
     }
     const training = this.training;
     for (const o of this.observerSet) {

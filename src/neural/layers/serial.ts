@@ -3,7 +3,7 @@
  * @module
  */
 import type { tf } from '../../core/tf.js';
-import type { Neuron } from '../types.js';
+import type { Neuron, NeuronForwardOptions } from '../types.js';
 import type { Connection } from '../connections/connection.js';
 import { Layer } from './layer.js';
 
@@ -33,8 +33,12 @@ export class Serial<C extends Connection = Connection, N extends Neuron = Neuron
     this.connection = this.wire('connection', connection, { targets: ['neuron'], receptor: options.receptor, transform: options.transform });
   }
 
-  /** One step: `spikes` `[B, ...inShape]` → this step's spikes `[B, ...shape]`. */
-  forward(spikes: tf.Tensor, injected?: tf.Tensor): tf.Tensor {
-    return this.step(new Map([['connection', injected ? { spikes, injected } : spikes]])).get('neuron')!;
+  /**
+   * One step: `spikes` `[B, ...inShape]` → this step's spikes `[B, ...shape]`. `injected` goes to
+   * synapses that take it (DeltaPlusCurrent); `neuronOptions` to the neuron group (e.g. `override`).
+   */
+  forward(spikes: tf.Tensor, injected?: tf.Tensor, neuronOptions?: NeuronForwardOptions): tf.Tensor {
+    const opts = neuronOptions ? new Map([['neuron', neuronOptions]]) : undefined;
+    return this.step(new Map([['connection', injected ? { spikes, injected } : spikes]]), opts).get('neuron')!;
   }
 }

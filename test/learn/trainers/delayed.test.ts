@@ -4,21 +4,16 @@ import { LinearDense } from '../../../src/neural/connections/index.js';
 import { MSTDP, STDP } from '../../../src/learn/trainers/index.js';
 import { ForcedNeurons, TestLayer, values } from './harness.js';
 
-/** LinearDense exposing its per-edge delay selection (what delay-aware traces need). */
-class SelectableDense extends LinearDense {
-  selectByDelay(ago: (k: number) => tf.Tensor): tf.Tensor {
-    return this.selectDelayed(ago);
-  }
-}
 
 const layers: TestLayer[] = [];
 function delayedDense(delays: number[][], selectable: boolean): TestLayer {
-  const Ctor = selectable ? SelectableDense : LinearDense;
-  const c = new Ctor([delays[0]!.length], [delays.length], 1, {
+  const c = new LinearDense([delays[0]!.length], [delays.length], 1, {
     weightInit: (s) => tf.zeros(s as number[]),
     maxDelay: 3,
     delayInit: (s) => tf.tensor(delays.flat(), s as number[]),
   });
+  // A connection type without per-edge delay selection (a user-written one, say) must be refused.
+  if (!selectable) Object.defineProperty(c, 'selectByDelay', { value: undefined });
   const l = new TestLayer(c, new ForcedNeurons([delays.length], 1));
   layers.push(l);
   return l;
