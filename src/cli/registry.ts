@@ -6,9 +6,10 @@
 import type { ExampleSpec } from './example.js';
 import { epropEvidenceExample } from '../../examples/eprop-evidence.js';
 import { lifDemoExample } from '../../examples/lif-demo.js';
+import { florianExample } from '../../examples/florian.js';
 
 /** All registered examples, in the order `cinder list` shows them. */
-export const EXAMPLES: readonly ExampleSpec[] = [lifDemoExample, epropEvidenceExample];
+export const EXAMPLES: readonly ExampleSpec[] = [lifDemoExample, florianExample, epropEvidenceExample];
 
 /** The example named `name`, or undefined. */
 export function findExample(name: string, examples: readonly ExampleSpec[] = EXAMPLES): ExampleSpec | undefined {
