@@ -67,6 +67,7 @@ export const epropEvidenceExample: ExampleSpec = {
   },
   defaultMode: 'full',
   summaryKeys: ['loss', 'recall_error', 'rate_hz', 'seconds_per_iteration', 'mean_seconds_per_iteration', 'validation', 'test_error', 'test_loss', 'iterations', 'stopped_early'],
+  volatileKeys: ['seconds_per_iteration', 'mean_seconds_per_iteration'],
   figures: ['learning-curves', 'sequence-early', 'sequence-late', 'weights', 'weight-traces'],
   async run(ctx: RunContext): Promise<Record<string, unknown>> {
     const p = ctx.params;

@@ -82,8 +82,8 @@ export const lifDemoExample: ExampleSpec = {
     const intensities = tf.tensor(intensity, [1, nIn]);
     const stream = encoder.stream(intensities, { chunk });
     intensities.dispose();
-    const outCount = tf.variable(tf.zeros([]), false);
-    const inCount = tf.variable(tf.zeros([]), false);
+    const outCount = tf.tidy(() => tf.variable(tf.zeros([]), false));
+    const inCount = tf.tidy(() => tf.variable(tf.zeros([]), false));
     const progress = ctx.progress(steps, 'lif-demo');
     const t0 = performance.now();
     let done = 0;

@@ -8,3 +8,4 @@ export * from './observe/index.js';
 export * from './learn/index.js';
 export * from './extra/index.js';
 export * from './viz/index.js';
+export * from './cli/index.js';

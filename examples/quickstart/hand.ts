@@ -52,6 +52,7 @@ export class HandQuickstart {
     this.xpre = v(0, [batch, Q.nInputs]);
     this.xpost = v(0);
     const s = (x: number) => tf.keep(tf.scalar(x));
+    const full = (x: number) => tf.keep(tf.fill([batch, n], x));
     const de = Math.exp(-Q.dt / Q.exc.tauM);
     const di = Math.exp(-Q.dt / Q.inh.tauM);
     const at = Math.exp(-Q.dt / Q.stdp.tauPre);
@@ -80,6 +81,11 @@ export class HandQuickstart {
       ampPre: s(Math.abs(Q.stdp.lrPost)),
       ampPost: s(Math.abs(Q.stdp.lrPre)),
       invB: s(1 / batch),
+      // full-size constants for tf.where (no broadcast op per step)
+      resetEFull: full(Q.exc.resetV),
+      resetIFull: full(Q.inh.resetV),
+      refEFull: full(Q.exc.refracT),
+      refIFull: full(Q.inh.refracT),
     };
   }
 
@@ -96,14 +102,14 @@ export class HandQuickstart {
     const ve1 = tf.where(freeE, veInt, this.ve);
     const firedE = tf.logicalAnd(freeE, tf.greaterEqual(ve1, tf.add(this.theta, c.thInf!)));
     const se = tf.cast(firedE, 'float32');
-    const reE = tf.where(firedE, tf.broadcastTo(c.refE!, this.re.shape), tf.relu(tf.sub(this.re, c.dt!)));
+    const reE = tf.where(firedE, c.refEFull!, tf.relu(tf.sub(this.re, c.dt!)));
     if (learn) {
       // adaptation runs in training mode only (as Cinder's ALIF by default)
       const hold = tf.greater(reE, c.zero!);
       const th = tf.add(tf.where(hold, tf.broadcastTo(this.theta, reE.shape), tf.broadcastTo(tf.mul(this.theta, c.aDecay!), reE.shape)), tf.mul(se, c.aInc!));
       this.theta.assign(tf.mean(th, 0, true));
     }
-    this.ve.assign(tf.where(firedE, tf.broadcastTo(c.resetE!, ve1.shape), ve1));
+    this.ve.assign(tf.where(firedE, c.resetEFull!, ve1));
     this.re.assign(reE);
     // inhibitory LIF
     const freeI = tf.lessEqual(this.ri, c.dt!);
@@ -111,8 +117,8 @@ export class HandQuickstart {
     const vi1 = tf.where(freeI, viInt, this.vi);
     const firedI = tf.logicalAnd(freeI, tf.greaterEqual(vi1, c.thI!));
     this.si.assign(tf.cast(firedI, 'float32'));
-    this.vi.assign(tf.where(firedI, tf.broadcastTo(c.resetI!, vi1.shape), vi1));
-    this.ri.assign(tf.where(firedI, tf.broadcastTo(c.refI!, vi1.shape), tf.relu(tf.sub(this.ri, c.dt!))));
+    this.vi.assign(tf.where(firedI, c.resetIFull!, vi1));
+    this.ri.assign(tf.where(firedI, c.refIFull!, tf.relu(tf.sub(this.ri, c.dt!))));
     if (learn) {
       const xpre = tf.add(tf.mul(this.xpre, c.trPre!), tf.mul(x, c.ampPre!));
       const xpost = tf.add(tf.mul(this.xpost, c.trPost!), tf.mul(se, c.ampPost!));

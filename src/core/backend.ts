@@ -13,7 +13,16 @@ import { CinderArgumentError } from './errors.js';
 
 /** Names accepted by {@link initBackend}. */
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+/** A backend request: `auto` or one backend name. */
 export type BackendRequest = (typeof BACKEND_NAMES)[number];
+
+/** A backend candidate that was not used. */
+export interface SkippedBackend {
+  /** The candidate (and package). */
+  name: string;
+  /** Why it was not used (first line of the error). */
+  reason: string;
+}
 
 /** What {@link initBackend} chose, and why the better candidates were skipped. */
 export interface BackendInfo {
@@ -26,7 +35,7 @@ export interface BackendInfo {
   /** Where the request came from. */
   requestedBy: 'option' | 'CINDER_BACKEND' | 'auto';
   /** Candidates tried before the chosen one, with the reason they were not used. */
-  skipped: { name: string; reason: string }[];
+  skipped: SkippedBackend[];
 }
 
 let current: BackendInfo | null = null;

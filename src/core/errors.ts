@@ -7,9 +7,17 @@ import type { tf } from './tf.js';
 
 /** Error thrown for invalid user input. `param`, `value` and `expected` are also kept as fields. */
 export class CinderArgumentError extends Error {
+  /**
+   * @param param the parameter's name
+   * @param value the value it was given
+   * @param expected what was expected instead
+   */
   constructor(
+    /** The parameter's name. */
     readonly param: string,
+    /** The value it was given. */
     readonly value: unknown,
+    /** What was expected instead. */
     readonly expected: string,
   ) {
     super(`invalid ${param}: got ${describe(value)}, expected ${expected}`);

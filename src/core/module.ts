@@ -14,6 +14,10 @@ import { Parameter, State } from './state.js';
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * Base class of all stateful building blocks: named children, parameters and states, train/eval
+ * mode, clear, dispose, and save/load hooks.
+ */
 export abstract class Module {
   private readonly childMap = new Map<string, Module>();
   private readonly paramMap = new Map<string, Parameter>();

@@ -12,8 +12,10 @@ import { CinderArgumentError } from './errors.js';
 export class Rng {
   private readonly prng: seedrandom.PRNG;
   private spareNormal: number | null = null;
+  /** The seed, as a string. */
   readonly seed: string;
 
+  /** @param seed any number or string; equal seeds give equal streams */
   constructor(seed: number | string = 0) {
     if (typeof seed === 'number' && !Number.isFinite(seed)) throw new CinderArgumentError('seed', seed, 'a finite number or a string');
     this.seed = String(seed);

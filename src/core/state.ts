@@ -69,10 +69,17 @@ export class State {
 export class Parameter {
   private v: tf.Variable;
 
-  /** Takes ownership of `value`: it is disposed once the variable holds its data. */
+  /**
+   * Takes ownership of `value`: it is disposed once the variable holds its data.
+   * @param name name used in saved manifests and error messages
+   * @param value initial value
+   * @param trainable whether optimizers may change it
+   */
   constructor(
+    /** Name used in saved manifests and error messages. */
     readonly name: string,
     value: tf.Tensor,
+    /** Whether optimizers may change it. */
     readonly trainable = true,
   ) {
     this.v = tf.variable(value, trainable);
@@ -89,6 +96,7 @@ export class Parameter {
     return this.v;
   }
 
+  /** Shape of the value. */
   get shape(): number[] {
     return this.v.shape;
   }
@@ -109,6 +117,7 @@ export class Parameter {
     if (!(t instanceof tf.Variable)) t.dispose();
   }
 
+  /** Frees the tensor memory. */
   dispose(): void {
     this.v.dispose();
   }

@@ -8,6 +8,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 export { tf };
+/** A tfjs tensor. */
 export type Tensor = tf.Tensor;
+/** A tfjs variable (mutable tensor). */
 export type Variable = tf.Variable;
+/** A tfjs tensor rank. */
 export type Rank = tf.Rank;

@@ -25,6 +25,7 @@ export interface NeuronInput {
 
 /** A receptor of a conductance-based neuron. Current through it is g·(E − V). */
 export interface Receptor {
+  /** Receptor name (e.g. `AMPA`); connections pick a receptor by name. */
   name: string;
   /** Reversal potential E (mV). */
   reversal: number;
@@ -66,9 +67,11 @@ export interface Neuron extends Module {
 export interface SynapseSpec {
   /** Presynaptic shape seen by the synapse (no batch). */
   shape: readonly number[];
+  /** Step length (ms). */
   dt: number;
   /** History the synapse must keep, in whole steps (0 = no delays). */
   delaySteps: number;
+  /** Batch size. */
   batchSize: number;
 }
 
@@ -77,9 +80,13 @@ export type SynapseFactory<S extends Synapse = Synapse> = (spec: SynapseSpec) =>
 
 /** Turns presynaptic spikes into currents (or conductances), keeping history for delays. */
 export interface Synapse extends Module {
+  /** Presynaptic shape (no batch). */
   readonly shape: readonly number[];
+  /** Batch size; setting it re-creates the state. */
   batchSize: number;
+  /** Step length (ms). */
   readonly dt: number;
+  /** History kept beyond the latest step, in steps. */
   readonly delaySteps: number;
   /** `current`: output adds to the neuron's current; `conductance`: output is a conductance. */
   readonly kind: 'current' | 'conductance';
