@@ -143,6 +143,8 @@ describe.skipIf(!haveChromium && !inCI)('figures in headless Chromium', () => {
   }, 300_000);
 });
 
-describe.skipIf(haveChromium || inCI)('figures in headless Chromium (skipped)', () => {
-  it.skip(`skipped: ${CHROMIUM} not found — install it with "apt-get install -y chromium" (the test fails instead of skipping when CI=true)`, () => {});
-});
+if (!haveChromium && !inCI) {
+  describe('figures in headless Chromium (skipped)', () => {
+    it.skip(`skipped: ${CHROMIUM} not found — install it with "apt-get install -y chromium" (the test fails instead of skipping when CI=true)`, () => {});
+  });
+}
