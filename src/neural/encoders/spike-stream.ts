@@ -2,13 +2,20 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkInteger } from '../../core/errors.js';
-import { renderSource, type SpikeSource } from './source.js';
+import { CinderArgumentError, checkInteger, numel } from '../../core/errors.js';
+import type { SpikeSource } from './source.js';
+
+/** A chunk of steps rendered in JavaScript: `data` holds `[count, ...shape]` row-major. */
+interface RenderedChunk {
+  data: Float32Array;
+  shape: number[];
+}
 
 /**
- * Hands out a spike train one step at a time with no tensor operation per step: each chunk of
- * steps is generated in JavaScript, uploaded once and split once with `tf.unstack`; `next()` then
- * just returns the prepared step tensor.
+ * Hands out a spike train one step at a time with no tensor kernel per step: each chunk of steps is
+ * generated in JavaScript and each step is uploaded on its first access (≈15 µs; slicing or
+ * `tf.unstack` of a large train costs milliseconds per step on wasm). Later accesses to the same
+ * step return the same tensor.
  *
  * The step tensors belong to the stream: they stay valid until their chunk is replaced (the stream
  * moves past it) or the stream is disposed; they survive `tf.tidy` scopes. With a chunk as long as
@@ -23,13 +30,15 @@ export class SpikeStream implements Iterable<tf.Tensor> {
   readonly length: number;
   /** Steps generated and uploaded at a time. */
   readonly chunk: number;
-  private steps: tf.Tensor[] = [];
+  private steps: (tf.Tensor | undefined)[] = [];
+  private data: Float32Array = new Float32Array(0);
+  private stepShape: number[] = [];
   private start = 0;
   private cursor = 0;
   private disposed = false;
 
   private constructor(
-    private readonly produce: (t0: number, count: number) => tf.Tensor,
+    private readonly produce: (t0: number, count: number) => RenderedChunk,
     length: number,
     chunk: number,
   ) {
@@ -43,7 +52,14 @@ export class SpikeStream implements Iterable<tf.Tensor> {
    */
   static fromTensor(train: tf.Tensor, own = false): SpikeStream {
     if (!(train instanceof tf.Tensor) || train.rank < 2) throw new CinderArgumentError('train', train, 'a tensor [S, B, ...]');
-    return new SpikeStream(() => (own ? train : train.clone()), train.shape[0]!, train.shape[0]!);
+    // One download when the stream is first read (not per step); steps are then uploaded one by one.
+    const produce = (): RenderedChunk => {
+      const data = Float32Array.from(train.dataSync() as ArrayLike<number>);
+      const shape = train.shape.slice(1);
+      if (own) train.dispose();
+      return { data, shape };
+    };
+    return new SpikeStream(produce, train.shape[0]!, train.shape[0]!);
   }
 
   /**
@@ -54,7 +70,13 @@ export class SpikeStream implements Iterable<tf.Tensor> {
    * @param chunk steps per upload (default: all of them)
    */
   static fromSource(source: SpikeSource, steps: number, shape: readonly number[], chunk: number = steps): SpikeStream {
-    return new SpikeStream((t0, count) => renderSource(source, t0, count, shape), steps, Math.min(chunk, steps));
+    const n = numel(shape);
+    const produce = (t0: number, count: number): RenderedChunk => {
+      const data = new Float32Array(count * n);
+      source.fill(data, t0, count);
+      return { data, shape: [...shape] };
+    };
+    return new SpikeStream(produce, steps, Math.min(chunk, steps));
   }
 
   /** Index of the step the next {@link next} call returns. */
@@ -83,15 +105,24 @@ export class SpikeStream implements Iterable<tf.Tensor> {
     if (!Number.isInteger(t) || t < 0 || t >= this.length) throw new CinderArgumentError('t', t, `an integer in [0, ${this.length - 1}]`);
     if (t < this.start) throw new CinderArgumentError('t', t, `a step >= ${this.start} (earlier chunks were freed)`);
     while (t >= this.start + this.steps.length) this.load(this.start + this.steps.length);
-    return this.steps[t - this.start]!;
+    const k = t - this.start;
+    let step = this.steps[k];
+    if (!step) {
+      // Upload this step only (≈15 µs); slicing or unstacking a big tensor is far slower on wasm.
+      const n = numel(this.stepShape);
+      step = tf.keep(tf.tensor(this.data.subarray(k * n, (k + 1) * n), this.stepShape, 'float32'));
+      this.steps[k] = step;
+    }
+    return step;
   }
 
   private load(t0: number): void {
-    for (const s of this.steps) s.dispose();
+    for (const s of this.steps) s?.dispose();
     const count = Math.min(this.chunk, this.length - t0);
-    const block = this.produce(t0, count);
-    this.steps = tf.unstack(block).map((s) => tf.keep(s));
-    block.dispose();
+    const { data, shape } = this.produce(t0, count);
+    this.data = data;
+    this.stepShape = shape;
+    this.steps = new Array<tf.Tensor | undefined>(count).fill(undefined);
     this.start = t0;
   }
 
@@ -102,7 +133,7 @@ export class SpikeStream implements Iterable<tf.Tensor> {
 
   /** Frees the prepared step tensors. */
   dispose(): void {
-    for (const s of this.steps) s.dispose();
+    for (const s of this.steps) s?.dispose();
     this.steps = [];
     this.disposed = true;
   }
