@@ -3,12 +3,11 @@
  * @module
  */
 import { tf } from '../core/tf.js';
-import { Module } from '../core/module.js';
-import type { State } from '../core/state.js';
-import { CinderArgumentError, checkInteger, checkPositive, checkShape, numel } from '../core/errors.js';
+import { CinderArgumentError, checkInteger, checkPositive, checkShape } from '../core/errors.js';
 import type { Neuron, NeuronInput, Receptor } from '../neural/types.js';
 import { readNeuronInput } from '../neural/neurons/input.js';
 import { checkBelow } from '../neural/neurons/validate.js';
+import { NeuronBase } from '../neural/neurons/neuron-base.js';
 
 /** Parameters of {@link ExactNeuron}. */
 export interface ExactNeuronOptions {
@@ -37,23 +36,13 @@ export interface ExactNeuronStepOptions {
  * elsewhere (presentation only), and the refractory time is always 0. Spikes are stored as 0/1
  * float32. Used to force postsynaptic spike trains, e.g. in the Florian (2007) STDP reproduction.
  */
-export class ExactNeuron extends Module implements Neuron {
-  /** Shape of the group without the batch dimension. */
-  readonly shape: readonly number[];
-  /** Number of neurons. */
-  readonly count: number;
-  /** Step length (ms). */
-  readonly dt: number;
+export class ExactNeuron extends NeuronBase implements Neuron {
   /** Voltage shown for silent neurons (mV). */
   readonly restV: number;
   /** Voltage shown for spiking neurons (mV). */
   readonly threshV: number;
   /** No receptors: conductance input is not supported. */
   readonly receptors: readonly Receptor[] = [];
-  private batch: number;
-  private readonly voltageState: State;
-  private readonly refracState: State;
-  private readonly spikeState: State;
   private readonly kRest: tf.Scalar;
   private readonly kThresh: tf.Scalar;
   private readonly kZero: tf.Scalar;
@@ -64,52 +53,17 @@ export class ExactNeuron extends Module implements Neuron {
    * @param options voltages shown and batch size
    */
   constructor(shape: number | readonly number[], dt: number, options: ExactNeuronOptions) {
-    super();
     const o = options ?? ({} as ExactNeuronOptions);
-    this.shape = checkShape('shape', typeof shape === 'number' ? [shape] : shape);
-    this.count = numel(this.shape);
-    this.dt = checkPositive('dt', dt);
-    this.restV = checkBelow('restV', o.restV, 'threshV', o.threshV);
+    const checkedShape = checkShape('shape', typeof shape === 'number' ? [shape] : shape);
+    const checkedDt = checkPositive('dt', dt);
+    const restV = checkBelow('restV', o.restV, 'threshV', o.threshV);
+    const batch = checkInteger('batchSize', o.batchSize ?? 1, 1);
+    super(checkedShape, checkedDt, batch, restV);
+    this.restV = restV;
     this.threshV = o.threshV;
-    this.batch = checkInteger('batchSize', o.batchSize ?? 1, 1);
-    this.kRest = tf.keep(tf.scalar(this.restV));
-    this.kThresh = tf.keep(tf.scalar(this.threshV));
-    this.kZero = tf.keep(tf.scalar(0));
-    this.voltageState = this.addState('voltage', () => tf.fill(this.batchedShape, this.restV));
-    this.refracState = this.addState('refrac', () => tf.zeros(this.batchedShape));
-    this.spikeState = this.addState('spike', () => tf.zeros(this.batchedShape));
-  }
-
-  /** `[batchSize, ...shape]`. */
-  get batchedShape(): number[] {
-    return [this.batch, ...this.shape];
-  }
-
-  /** Batch size; setting it re-creates the state. */
-  get batchSize(): number {
-    return this.batch;
-  }
-
-  set batchSize(value: number) {
-    checkInteger('batchSize', value, 1);
-    if (value === this.batch) return;
-    this.batch = value;
-    for (const [, s] of this.namedStates()) s.reinit();
-  }
-
-  /** `threshV` where the last step spiked, else `restV` `[B, ...shape]`. */
-  get voltage(): tf.Tensor {
-    return this.voltageState.value;
-  }
-
-  /** Always zeros `[B, ...shape]`. */
-  get refrac(): tf.Tensor {
-    return this.refracState.value;
-  }
-
-  /** Spikes of the last step, 0/1 float32 `[B, ...shape]`. */
-  get spike(): tf.Tensor {
-    return this.spikeState.value;
+    this.kRest = this.constant(this.restV);
+    this.kThresh = this.constant(this.threshV);
+    this.kZero = this.constant(0);
   }
 
   /**
@@ -117,11 +71,11 @@ export class ExactNeuron extends Module implements Neuron {
    * returns them (0/1 float32, owned by the caller).
    */
   forward(input: tf.Tensor | NeuronInput, options: ExactNeuronStepOptions = {}): tf.Tensor {
-    const { current } = readNeuronInput(input, this.batch, this.shape, 0);
+    const { current } = readNeuronInput(input, this.batchSize, this.shape, 0);
     const override = options.override;
     if (override !== undefined) {
-      if (override === null || typeof override !== 'object' || !('shape' in override) || override.size !== this.batch * this.count) {
-        throw new CinderArgumentError('override', override, `a tensor with ${this.batch * this.count} elements ([${this.batchedShape.join(', ')}])`);
+      if (override === null || typeof override !== 'object' || !('shape' in override) || override.size !== this.batchSize * this.count) {
+        throw new CinderArgumentError('override', override, `a tensor with ${this.batchSize * this.count} elements ([${this.batchedShape.join(', ')}])`);
       }
     }
     return tf.tidy(() => {
@@ -143,14 +97,6 @@ export class ExactNeuron extends Module implements Neuron {
 
   /** Settings saved with the module. */
   override extras(): Record<string, unknown> {
-    return { model: 'ExactNeuron', shape: [...this.shape], dt: this.dt, batchSize: this.batch, restV: this.restV, threshV: this.threshV };
-  }
-
-  /** Frees state and constants. */
-  override dispose(): void {
-    super.dispose();
-    this.kRest.dispose();
-    this.kThresh.dispose();
-    this.kZero.dispose();
+    return { model: 'ExactNeuron', shape: [...this.shape], dt: this.dt, batchSize: this.batchSize, restV: this.restV, threshV: this.threshV };
   }
 }

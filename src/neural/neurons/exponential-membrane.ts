@@ -3,15 +3,28 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import type { EulerMembrane, EulerMembraneSpec } from './euler-neuron.js';
 
 /** Euler step of the exponential membrane, shared by {@link EIF} and `AdEx`. */
-export class ExponentialMembrane {
+export class ExponentialMembrane implements EulerMembrane {
   private readonly kKeep: tf.Scalar;
   private readonly kRestTerm: tf.Scalar;
   private readonly kInvSharp: tf.Scalar;
   private readonly kShift: tf.Scalar;
   private readonly kExpGain: tf.Scalar;
   private readonly kGain: tf.Scalar;
+
+  /**
+   * The {@link EulerMembraneSpec} of this membrane for the model parameters `p`
+   * (critical voltage `rheobaseV`, shape parameter `sharpness`).
+   */
+  static spec(p: { restV: number; rheobaseV: number; sharpness: number; tauM: number }): EulerMembraneSpec {
+    return {
+      critical: ['rheobaseV', p.rheobaseV],
+      scale: ['sharpness', p.sharpness],
+      create: (constant, resistance, dt) => new ExponentialMembrane(constant, { ...p, resistance, dt }),
+    };
+  }
 
   /**
    * @param constant creates a scalar owned by the neuron group

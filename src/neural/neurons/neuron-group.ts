@@ -6,14 +6,14 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { Module } from '../../core/module.js';
 import type { State } from '../../core/state.js';
-import { checkFinite, checkInteger, checkNonNegative, checkPositive, checkShape, numel } from '../../core/errors.js';
+import { checkFinite, checkInteger, checkNonNegative, checkPositive, checkShape } from '../../core/errors.js';
 import type { Neuron, NeuronInput, Receptor } from '../types.js';
 import { readNeuronInput } from './input.js';
 import { checkReceptors } from './validate.js';
 import { reduceBatch, type BatchReduction } from './adaptation.js';
 import { select } from './select.js';
+import { NeuronBase } from './neuron-base.js';
 
 /** Options every neuron model accepts. */
 export interface NeuronGroupOptions {
@@ -95,13 +95,7 @@ export interface NeuronBaseSettings extends NeuronGroupOptions {
  * **Conductance input**: `forward({current, conductances})` with one conductance per receptor
  * adds the current Σ_r g_r (E_r − V) to the injected current I.
  */
-export abstract class NeuronGroup extends Module implements Neuron {
-  /** Shape of the group without the batch dimension. */
-  readonly shape: readonly number[];
-  /** Number of neurons (product of `shape`). */
-  readonly count: number;
-  /** Step length (ms). */
-  readonly dt: number;
+export abstract class NeuronGroup extends NeuronBase implements Neuron {
   /** Absolute refractory period (ms). */
   readonly refracT: number;
   /** Resting (and initial) membrane voltage (mV). */
@@ -111,13 +105,7 @@ export abstract class NeuronGroup extends Module implements Neuron {
   /** Receptors for conductance input (empty for current-only use). */
   readonly receptors: readonly Receptor[];
 
-  private batch: number;
-  private readonly voltageState: State;
-  private readonly refracState: State;
-  private readonly spikeState: State;
-  private readonly batchedStates: State[] = [];
   private readonly adaptationStates: State[] = [];
-  private readonly owned: tf.Tensor[] = [];
   private readonly fullCache = new Map<number, tf.Tensor>();
   private readonly kDt: tf.Scalar;
   private readonly kZero: tf.Scalar;
@@ -129,56 +117,21 @@ export abstract class NeuronGroup extends Module implements Neuron {
    * @param settings rest/reset voltage, refractory period, batch size and receptors
    */
   protected constructor(shape: number | readonly number[], dt: number, settings: NeuronBaseSettings) {
-    super();
-    this.shape = checkShape('shape', typeof shape === 'number' ? [shape] : shape);
-    this.count = numel(this.shape);
-    this.dt = checkPositive('dt', dt);
-    this.refracT = checkNonNegative('refracT', settings.refracT);
-    this.restV = checkFinite('restV', settings.restV);
-    this.resetV = settings.resetV === undefined ? undefined : checkFinite('resetV', settings.resetV);
-    this.batch = checkInteger('batchSize', settings.batchSize ?? 1, 1);
-    this.receptors = checkReceptors(settings.receptors ?? []);
+    const checkedShape = checkShape('shape', typeof shape === 'number' ? [shape] : shape);
+    const checkedDt = checkPositive('dt', dt);
+    const refracT = checkNonNegative('refracT', settings.refracT);
+    const restV = checkFinite('restV', settings.restV);
+    const resetV = settings.resetV === undefined ? undefined : checkFinite('resetV', settings.resetV);
+    const batch = checkInteger('batchSize', settings.batchSize ?? 1, 1);
+    const receptors = checkReceptors(settings.receptors ?? []);
+    super(checkedShape, checkedDt, batch, restV);
+    this.refracT = refracT;
+    this.restV = restV;
+    this.resetV = resetV;
+    this.receptors = receptors;
     this.kDt = this.constant(this.dt);
     this.kZero = this.constant(0);
     this.kReversal = this.receptors.map((r) => this.constant(r.reversal));
-    const rest = this.restV;
-    this.voltageState = this.addBatchedState('voltage', () => tf.fill(this.batchedShape, rest));
-    this.refracState = this.addBatchedState('refrac', () => tf.zeros(this.batchedShape));
-    this.spikeState = this.addBatchedState('spike', () => tf.zeros(this.batchedShape));
-  }
-
-  /** `[batchSize, ...shape]`. */
-  get batchedShape(): number[] {
-    return [this.batch, ...this.shape];
-  }
-
-  /** Batch size; setting it re-creates the voltage, refractory and spike state (and per-sample adaptation). */
-  get batchSize(): number {
-    return this.batch;
-  }
-
-  set batchSize(value: number) {
-    checkInteger('batchSize', value, 1);
-    if (value === this.batch) return;
-    this.batch = value;
-    for (const t of this.fullCache.values()) t.dispose();
-    this.fullCache.clear();
-    for (const s of this.batchedStates) s.reinit();
-  }
-
-  /** Membrane voltage (mV) `[B, ...shape]`. */
-  get voltage(): tf.Tensor {
-    return this.voltageState.value;
-  }
-
-  /** Remaining refractory time (ms) `[B, ...shape]`. */
-  get refrac(): tf.Tensor {
-    return this.refracState.value;
-  }
-
-  /** Spikes of the last step, 0/1 float32 `[B, ...shape]`. */
-  get spike(): tf.Tensor {
-    return this.spikeState.value;
   }
 
   /**
@@ -186,7 +139,7 @@ export abstract class NeuronGroup extends Module implements Neuron {
    * the caller). `input` is a current `[B, ...shape]` or `{current?, conductances?}`.
    */
   forward(input: tf.Tensor | NeuronInput, options: NeuronStepOptions = {}): tf.Tensor {
-    const { current, conductances } = readNeuronInput(input, this.batch, this.shape, this.receptors.length);
+    const { current, conductances } = readNeuronInput(input, this.batchSize, this.shape, this.receptors.length);
     const refracLock = options.refracLock ?? true;
     const adapt = options.adapt ?? this.training;
     return tf.tidy(() => {
@@ -231,7 +184,7 @@ export abstract class NeuronGroup extends Module implements Neuron {
     return {
       shape: [...this.shape],
       dt: this.dt,
-      batchSize: this.batch,
+      batchSize: this.batchSize,
       restV: this.restV,
       resetV: this.resetV ?? null,
       refracT: this.refracT,
@@ -242,9 +195,13 @@ export abstract class NeuronGroup extends Module implements Neuron {
   /** Frees the state and the constant tensors. */
   override dispose(): void {
     super.dispose();
-    for (const t of this.owned) t.dispose();
     for (const t of this.fullCache.values()) t.dispose();
-    this.owned.length = 0;
+    this.fullCache.clear();
+  }
+
+  /** Drops the cached `[B, ...shape]` fills of the old batch size. */
+  protected override batchSizeChanged(): void {
+    for (const t of this.fullCache.values()) t.dispose();
     this.fullCache.clear();
   }
 
@@ -280,20 +237,6 @@ export abstract class NeuronGroup extends Module implements Neuron {
     return i ? tf.add(i, syn) : syn;
   }
 
-  /** Creates a float32 scalar owned (and disposed) by this group. Call in constructors only. */
-  protected constant(x: number): tf.Scalar {
-    const t = tf.keep(tf.scalar(x, 'float32'));
-    this.owned.push(t);
-    return t;
-  }
-
-  /** Creates a float32 vector owned by this group (per-adaptation-term constants). */
-  protected constantVector(values: readonly number[]): tf.Tensor1D {
-    const t = tf.keep(tf.tensor1d([...values], 'float32'));
-    this.owned.push(t);
-    return t;
-  }
-
   /** A cached tensor `[B, ...shape]` filled with `value` (re-created when the batch size changes). */
   protected full(value: number): tf.Tensor {
     let t = this.fullCache.get(value);
@@ -302,13 +245,6 @@ export abstract class NeuronGroup extends Module implements Neuron {
       this.fullCache.set(value, t);
     }
     return t;
-  }
-
-  /** Registers a state whose shape starts with the batch size (re-created by the `batchSize` setter). */
-  protected addBatchedState(name: string, init: () => tf.Tensor): State {
-    const s = this.addState(name, init);
-    this.batchedStates.push(s);
-    return s;
   }
 
   /**

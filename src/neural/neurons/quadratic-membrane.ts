@@ -3,13 +3,26 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import type { EulerMembrane, EulerMembraneSpec } from './euler-neuron.js';
 
 /** Euler step of the quadratic membrane, shared by {@link QIF} and `Izhikevich`. */
-export class QuadraticMembrane {
+export class QuadraticMembrane implements EulerMembrane {
   private readonly kRest: tf.Scalar;
   private readonly kCrit: tf.Scalar;
   private readonly kQuad: tf.Scalar;
   private readonly kGain: tf.Scalar;
+
+  /**
+   * The {@link EulerMembraneSpec} of this membrane for the model parameters `p`
+   * (critical voltage `critV`, shape parameter `affinity`).
+   */
+  static spec(p: { restV: number; critV: number; affinity: number; tauM: number }): EulerMembraneSpec {
+    return {
+      critical: ['critV', p.critV],
+      scale: ['affinity', p.affinity],
+      create: (constant, resistance, dt) => new QuadraticMembrane(constant, { ...p, resistance, dt }),
+    };
+  }
 
   /**
    * @param constant creates a scalar owned by the neuron group

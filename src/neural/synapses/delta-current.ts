@@ -5,7 +5,7 @@
 import { tf } from '../../core/tf.js';
 import { checkPositive } from '../../core/errors.js';
 import type { SynapseFactory, SynapseSpec } from '../types.js';
-import { BaseSynapse } from './synapse.js';
+import { DeltaSynapse } from './delta-synapse.js';
 
 /** Kinetics of {@link DeltaCurrent}. */
 export interface DeltaCurrentOptions {
@@ -19,22 +19,13 @@ export function checkDeltaOptions(options: DeltaCurrentOptions = {}): number {
 }
 
 /** Delta current synapse: `I(t) = s(t)·Q/dt` (no state besides the history). */
-export class DeltaCurrent extends BaseSynapse {
-  /** Always `'current'`. */
-  readonly kind = 'current' as const;
-  /** Charge per spike. */
-  readonly charge: number;
-  private readonly scale: tf.Tensor;
-
+export class DeltaCurrent extends DeltaSynapse {
   /**
    * @param spec shape, dt, history and batch size (given by the connection)
    * @param options kinetics
    */
   constructor(spec: SynapseSpec, options: DeltaCurrentOptions = {}) {
-    const charge = checkDeltaOptions(options);
-    super(spec);
-    this.charge = charge;
-    this.scale = this.constant(this.charge / this.dt);
+    super(spec, checkDeltaOptions(options));
   }
 
   /** A factory for connections: `new LinearDense(..., { synapse: DeltaCurrent.factory({ charge: 2 }) })`. */
@@ -44,10 +35,6 @@ export class DeltaCurrent extends BaseSynapse {
   }
 
   protected integrate(spikes: tf.Tensor): tf.Tensor {
-    return tf.mul(spikes, this.scale);
-  }
-
-  override extras(): Record<string, unknown> {
-    return { ...super.extras(), charge: this.charge };
+    return this.spikeCurrent(spikes);
   }
 }

@@ -4,26 +4,17 @@
  */
 import { tf } from '../../core/tf.js';
 import type { SynapseFactory, SynapseSpec } from '../types.js';
-import { BaseSynapse } from './synapse.js';
+import { DeltaSynapse } from './delta-synapse.js';
 import { checkDeltaOptions, type DeltaCurrentOptions } from './delta-current.js';
 
 /** Delta current plus injected current: `I(t) = s(t)·Q/dt + I_x(t)` (`I_x` = 0 when not given). */
-export class DeltaPlusCurrent extends BaseSynapse {
-  /** Always `'current'`. */
-  readonly kind = 'current' as const;
-  /** Charge per spike. */
-  readonly charge: number;
-  private readonly scale: tf.Tensor;
-
+export class DeltaPlusCurrent extends DeltaSynapse {
   /**
    * @param spec shape, dt, history and batch size (given by the connection)
    * @param options kinetics
    */
   constructor(spec: SynapseSpec, options: DeltaCurrentOptions = {}) {
-    const charge = checkDeltaOptions(options);
-    super(spec);
-    this.charge = charge;
-    this.scale = this.constant(this.charge / this.dt);
+    super(spec, checkDeltaOptions(options));
   }
 
   /** A factory for connections. */
@@ -37,11 +28,7 @@ export class DeltaPlusCurrent extends BaseSynapse {
   }
 
   protected integrate(spikes: tf.Tensor, _previous: tf.Tensor, injected?: tf.Tensor): tf.Tensor {
-    const i = tf.mul(spikes, this.scale);
+    const i = this.spikeCurrent(spikes);
     return injected ? tf.add(i, injected) : i;
-  }
-
-  override extras(): Record<string, unknown> {
-    return { ...super.extras(), charge: this.charge };
   }
 }

@@ -2,10 +2,9 @@
  * Conductance synapse with a single exponential decay.
  * @module
  */
-import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkPositive } from '../../core/errors.js';
 import type { SynapseFactory, SynapseSpec } from '../types.js';
-import { BaseSynapse } from './synapse.js';
+import { ExponentialDecaySynapse } from './exponential-decay-synapse.js';
 
 /** Kinetics of {@link ExponentialConductance}. */
 export interface ExponentialConductanceOptions {
@@ -25,15 +24,11 @@ function check(o: ExponentialConductanceOptions): { tau: number; increment: numb
  * weights, so a neuron receives `Σ_i w_ji·g_i` as the conductance of the receptor the
  * connection is assigned to. Impulse response k steps after a spike: `Δg·e^{−k·dt/τ}`.
  */
-export class ExponentialConductance extends BaseSynapse {
+export class ExponentialConductance extends ExponentialDecaySynapse {
   /** Always `'conductance'`. */
   readonly kind = 'conductance' as const;
-  /** Time constant (ms). */
-  readonly tau: number;
   /** Conductance jump per spike. */
   readonly increment: number;
-  private readonly decay: tf.Tensor;
-  private readonly jump: tf.Tensor;
 
   /**
    * @param spec shape, dt, history and batch size (given by the connection)
@@ -41,11 +36,8 @@ export class ExponentialConductance extends BaseSynapse {
    */
   constructor(spec: SynapseSpec, options: ExponentialConductanceOptions) {
     const o = check(options);
-    super(spec);
-    this.tau = o.tau;
+    super(spec, o.tau, o.increment);
     this.increment = o.increment;
-    this.decay = this.constant(Math.exp(-this.dt / o.tau));
-    this.jump = this.constant(o.increment);
   }
 
   /** A factory for connections. */
@@ -54,11 +46,7 @@ export class ExponentialConductance extends BaseSynapse {
     return (spec) => new ExponentialConductance(spec, options);
   }
 
-  protected integrate(spikes: tf.Tensor, previous: tf.Tensor): tf.Tensor {
-    return tf.add(tf.mul(previous, this.decay), tf.mul(spikes, this.jump));
-  }
-
   override extras(): Record<string, unknown> {
-    return { ...super.extras(), tau: this.tau, increment: this.increment };
+    return { ...super.extras(), increment: this.increment };
   }
 }

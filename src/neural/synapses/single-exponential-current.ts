@@ -2,10 +2,9 @@
  * Current synapse with a single exponential decay.
  * @module
  */
-import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkPositive } from '../../core/errors.js';
 import type { SynapseFactory, SynapseSpec } from '../types.js';
-import { BaseSynapse } from './synapse.js';
+import { ExponentialDecaySynapse } from './exponential-decay-synapse.js';
 
 /** Kinetics of {@link SingleExponentialCurrent}. */
 export interface SingleExponentialCurrentOptions {
@@ -24,15 +23,11 @@ function check(o: SingleExponentialCurrentOptions): { tau: number; charge: numbe
  * `I ← I·e^{−dt/τ} + (Q/τ)·s` (exact integration of τ dI/dt = −I + Q·Σδ(t − t_f)); the impulse
  * response k steps after a spike is `(Q/τ)·e^{−k·dt/τ}`.
  */
-export class SingleExponentialCurrent extends BaseSynapse {
+export class SingleExponentialCurrent extends ExponentialDecaySynapse {
   /** Always `'current'`. */
   readonly kind = 'current' as const;
-  /** Time constant τ (ms). */
-  readonly tau: number;
   /** Charge per spike. */
   readonly charge: number;
-  private readonly decay: tf.Tensor;
-  private readonly jump: tf.Tensor;
 
   /**
    * @param spec shape, dt, history and batch size (given by the connection)
@@ -40,11 +35,8 @@ export class SingleExponentialCurrent extends BaseSynapse {
    */
   constructor(spec: SynapseSpec, options: SingleExponentialCurrentOptions) {
     const o = check(options);
-    super(spec);
-    this.tau = o.tau;
+    super(spec, o.tau, o.charge / o.tau);
     this.charge = o.charge;
-    this.decay = this.constant(Math.exp(-this.dt / this.tau));
-    this.jump = this.constant(this.charge / this.tau);
   }
 
   /** A factory for connections. */
@@ -53,11 +45,7 @@ export class SingleExponentialCurrent extends BaseSynapse {
     return (spec) => new SingleExponentialCurrent(spec, options);
   }
 
-  protected integrate(spikes: tf.Tensor, previous: tf.Tensor): tf.Tensor {
-    return tf.add(tf.mul(previous, this.decay), tf.mul(spikes, this.jump));
-  }
-
   override extras(): Record<string, unknown> {
-    return { ...super.extras(), tau: this.tau, charge: this.charge };
+    return { ...super.extras(), charge: this.charge };
   }
 }

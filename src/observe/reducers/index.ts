@@ -1,5 +1,7 @@
 export * from './reducer.js';
 export * from './trace-options.js';
+export * from './exponential-trace-reducer.js';
+export * from './scaled-value-trace-reducer.js';
 export * from './passthrough.js';
 export * from './event.js';
 export * from './nearest-trace.js';

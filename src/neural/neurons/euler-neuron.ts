@@ -1,0 +1,110 @@
+/**
+ * The shared base of the Euler-integrated (nonlinear membrane) neuron models.
+ * @module
+ */
+import type { tf } from '../../core/tf.js';
+import { checkPositive } from '../../core/errors.js';
+import { NeuronGroup, type ConductanceDrive } from './neuron-group.js';
+import type { LIFOptions } from './lif.js';
+import { checkAtMost, checkBelow } from './validate.js';
+
+/**
+ * Parameters every Euler-integrated model accepts (EIF, QIF, AdEx, Izhikevich): those of LIF
+ * (restV must moreover lie below the membrane's critical voltage, rheobaseV or critV).
+ */
+export interface EulerNeuronOptions extends LIFOptions {}
+
+/** One Euler step of a nonlinear membrane: the new voltage from `v` and the total current `i` (`null` = none). */
+export interface EulerMembrane {
+  /** V + Δt·dV/dt for the voltage `v` and total current `i`. */
+  step(v: tf.Tensor, i: tf.Tensor | null): tf.Tensor;
+}
+
+/**
+ * What distinguishes one Euler-integrated membrane from another: its critical voltage (with
+ * V_rest < it <= Θ), its positive shape parameter, and how the membrane is built.
+ */
+export interface EulerMembraneSpec {
+  /** Option name and value of the critical voltage (e.g. `['rheobaseV', -50]`). */
+  critical: readonly [name: string, value: number];
+  /** Option name and value of the positive shape parameter (e.g. `['sharpness', 2]`). */
+  scale: readonly [name: string, value: number];
+  /**
+   * Builds the membrane (after validation).
+   * @param constant creates a scalar owned by the neuron group
+   * @param resistance membrane resistance R
+   * @param dt step (ms)
+   */
+  create(constant: (x: number) => tf.Scalar, resistance: number, dt: number): EulerMembrane;
+}
+
+/**
+ * Base of the models whose membrane is Euler-integrated (as Inferno): a constant firing threshold
+ * Θ and `V ← membrane.step(V, I + Σ_r g_r(E_r − V))`. Conductance input enters as a current
+ * (Euler). Step order and refractory semantics: {@link NeuronGroup}.
+ */
+export abstract class EulerNeuron extends NeuronGroup {
+  /** Firing threshold Θ (mV). */
+  readonly threshV: number;
+  /** Membrane time constant τ_m (ms). */
+  readonly tauM: number;
+  /** Membrane resistance R. */
+  readonly resistance: number;
+  private readonly membrane: EulerMembrane;
+  private readonly membraneSettings: Record<string, number>;
+  private readonly kThresh: tf.Scalar;
+
+  /**
+   * Validates in the order: restV < critical, critical <= threshV, resetV < threshV, scale > 0,
+   * tauM > 0, resistance > 0, then `checkMore` (a subclass's own parameters), then the group's.
+   * @param shape neurons per sample
+   * @param dt step length (ms)
+   * @param options model parameters
+   * @param spec the membrane's parameters and factory
+   * @param checkMore further validation run before the group is set up
+   */
+  protected constructor(
+    shape: number | readonly number[],
+    dt: number,
+    options: EulerNeuronOptions,
+    spec: EulerMembraneSpec,
+    checkMore?: () => void,
+  ) {
+    const o = options ?? ({} as EulerNeuronOptions);
+    const [critName, critV] = spec.critical;
+    const [scaleName, scale] = spec.scale;
+    checkBelow('restV', o.restV, critName, critV);
+    checkAtMost(critName, critV, 'threshV', o.threshV);
+    checkBelow('resetV', o.resetV, 'threshV', o.threshV);
+    checkPositive(scaleName, scale);
+    checkPositive('tauM', o.tauM);
+    checkPositive('resistance', o.resistance ?? 1);
+    checkMore?.();
+    super(shape, dt, o);
+    this.threshV = o.threshV;
+    this.tauM = o.tauM;
+    this.resistance = o.resistance ?? 1;
+    this.membraneSettings = { [critName]: critV, [scaleName]: scale };
+    this.membrane = spec.create((x) => this.constant(x), this.resistance, this.dt);
+    this.kThresh = this.constant(this.threshV);
+  }
+
+  /** Settings saved with the module: the group's, the membrane's, threshV, tauM and resistance. */
+  override extras(): Record<string, unknown> {
+    return {
+      ...super.extras(),
+      ...this.membraneSettings,
+      threshV: this.threshV,
+      tauM: this.tauM,
+      resistance: this.resistance,
+    };
+  }
+
+  protected integrate(v: tf.Tensor, i: tf.Tensor | null, drive: ConductanceDrive | null): tf.Tensor {
+    return this.membrane.step(v, this.totalCurrent(v, i, drive));
+  }
+
+  protected threshold(): tf.Tensor {
+    return this.kThresh;
+  }
+}
