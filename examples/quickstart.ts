@@ -41,6 +41,7 @@ export const quickstartExample: ExampleSpec = {
   },
   defaultMode: 'full',
   summaryKeys: ['accuracy', 'accuracy_online_classifier', 'train_accuracy', 'digits_trained', 'digits_tested', 'ms_per_digit', 'ms_per_step', 'test_ms_per_digit', 'accuracy_curve'],
+  volatileKeys: ['ms_per_digit', 'ms_per_step', 'test_ms_per_digit'],
   figures: ['accuracy', 'weights', 'raster'],
   async run(ctx: RunContext): Promise<Record<string, unknown>> {
     const q = ctx.params;

@@ -53,6 +53,7 @@ export const song2000Example: ExampleSpec = {
     'bimodal_fraction', 'low_fraction', 'high_fraction', 'post_rate_hz', 'final_post_rate_hz', 'simulated_seconds',
     'steps', 'wall_seconds', 'ms_per_simulated_second', 'ms_per_step', 'brian2_cython_ms_per_simulated_second',
   ],
+  volatileKeys: ['wall_seconds', 'ms_per_simulated_second', 'ms_per_step'],
   figures: ['weight-histogram', 'weights-by-index', 'post-rate'],
   async run(ctx: RunContext): Promise<Record<string, unknown>> {
     const q = ctx.params;

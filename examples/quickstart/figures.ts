@@ -33,7 +33,13 @@ export function receptiveFields(w: ArrayLike<number>, grid = 10, side = 28): Fig
   const fig = heatmapFigure('Input weights of the excitatory neurons (10×10 grid of 28×28 receptive fields)', [{ name: 'weights', data, rows: n, cols: n }], {
     xTitle: 'pixel column (tile = neuron)', yTitle: 'pixel row', colorscale: 'Hot',
   });
-  fig.layout = { ...fig.layout, yaxis: { ...((fig.layout.yaxis as object) ?? {}), autorange: 'reversed', scaleanchor: 'x' } };
+  // Square pixels; the x axis shrinks its domain (not its range) so the grid fills the panel.
+  fig.layout = {
+    ...fig.layout,
+    height: 860,
+    xaxis: { ...((fig.layout.xaxis as object) ?? {}), constrain: 'domain' },
+    yaxis: { ...((fig.layout.yaxis as object) ?? {}), autorange: 'reversed', scaleanchor: 'x', constrain: 'domain' },
+  };
   return fig;
 }
 
