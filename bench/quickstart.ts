@@ -20,7 +20,7 @@ const INFERNO_MS_PER_STEP: Record<number, number> = { 1: 5.44, 20: 13.86 };
 
 /** Runs the quickstart benchmark and prints its lines. */
 export async function run(): Promise<void> {
-  const steps = Number(process.env.QUICKSTART_BENCH_STEPS ?? 200);
+  const steps = Number(process.env.QUICKSTART_BENCH_STEPS ?? 1000);
   for (const B of [1, 20]) {
     const rng = new Rng(1);
     const pool = 64;
