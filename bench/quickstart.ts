@@ -6,7 +6,7 @@
  * (bounding, clamping) applied every step. Inferno 0.0.5 on PyTorch needs 5.44 ms/step (B = 1) and
  * 13.86 ms/step (B = 20) with training on the reference machine (anchors.md).
  *
- * Environment: `QUICKSTART_BENCH_STEPS` (timed steps per repeat, default 200).
+ * Environment: `QUICKSTART_BENCH_STEPS` (timed steps per repeat, default 1000).
  * Standalone: `npx tsx bench/quickstart.ts`.
  */
 import { tf } from '../src/core/tf.js';
