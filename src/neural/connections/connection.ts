@@ -241,9 +241,12 @@ export abstract class Connection extends Module implements Receptive {
 
   /** Detects assigns that bypassed the setters and the updater (e.g. optimizers) and handles them. */
   protected refresh(): void {
-    if (this.seen.get('weight') !== this.weightP.value.dataId) this.afterChange('weight');
-    if (this.biasP && this.seen.get('bias') !== this.biasP.value.dataId) this.afterChange('bias');
-    if (this.delayP && this.seen.get('delay') !== this.delayP.value.dataId) this.afterChange('delay');
+    // Collect every change first: handling one records all parameters as seen.
+    const changed: ParameterName[] = [];
+    if (this.seen.get('weight') !== this.weightP.value.dataId) changed.push('weight');
+    if (this.biasP && this.seen.get('bias') !== this.biasP.value.dataId) changed.push('bias');
+    if (this.delayP && this.seen.get('delay') !== this.delayP.value.dataId) changed.push('delay');
+    for (const name of changed) this.afterChange(name);
   }
 
   /** Hook for subclasses: parameter `name` changed (re-apply masks, rebuild caches). */

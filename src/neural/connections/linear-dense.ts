@@ -61,18 +61,29 @@ export class LinearDense extends Connection {
       const m = this.maskTensor;
       tf.tidy(() => w.assign(tf.add(tf.mul(w.value, m), tf.scalar(0)))); // + 0 turns −0 into +0
     }
+    // The matmul kernel is rebuilt lazily at the next forward, so several changes in one step
+    // (update, then a clamping hook) cost one rebuild.
     this.kernel?.dispose();
-    this.selector?.dispose();
-    this.selector = null;
+    this.kernel = null;
+    if (name === 'delay' || !this.selector) {
+      this.selector?.dispose();
+      this.selector = this.hasDelays ? tf.keep(this.delayOneHot()) : null; // [O, I, D+1]
+    }
+  }
+
+  /** The matmul kernel: `[I, O]`, or `[(D+1)·I, O]` with delays (built on demand, kept until a change). */
+  private matmulKernel(): tf.Tensor {
+    if (this.kernel) return this.kernel;
+    const w = this.weightParameter;
     if (!this.hasDelays) {
       this.kernel = tf.keep(tf.tidy(() => tf.transpose(w.value)));
-      return;
+    } else {
+      const D1 = this.delaySteps + 1;
+      const [O, I] = [this.outCount, this.inCount];
+      const sel = this.selector!;
+      this.kernel = tf.keep(tf.tidy(() => tf.reshape(tf.transpose(tf.mul(tf.expandDims(w.value, 2), sel), [2, 1, 0]), [D1 * I, O])));
     }
-    const D1 = this.delaySteps + 1;
-    const [O, I] = [this.outCount, this.inCount];
-    this.selector = tf.keep(this.delayOneHot()); // [O, I, D+1]
-    const sel = this.selector;
-    this.kernel = tf.keep(tf.tidy(() => tf.reshape(tf.transpose(tf.mul(tf.expandDims(w.value, 2), sel), [2, 1, 0]), [D1 * I, O])));
+    return this.kernel;
   }
 
   /** `[B, ...inShape]` → `[B, ...outShape]`. */
@@ -91,7 +102,10 @@ export class LinearDense extends Connection {
       }
       h = tf.concat(parts, 1);
     }
-    let y = tf.matMul(h, this.kernel!);
+    // Batch 1 without delays: multiply by Wᵀ in the kernel (transposeB) — on wasm this avoids
+    // re-packing a freshly transposed weight after every learning step; larger batches use the
+    // cached transposed kernel.
+    let y = !this.hasDelays && B === 1 ? tf.matMul(h, this.weightParameter.value, false, true) : tf.matMul(h, this.matmulKernel());
     const b = this.biasParameter;
     if (b) y = tf.add(y, b.value);
     return this.outShape.length === 1 ? y : tf.reshape(y, [B, ...this.outShape]);
