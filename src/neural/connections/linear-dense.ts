@@ -33,6 +33,8 @@ export class LinearDense extends Connection {
   /** Connectivity mask `[O, I]` (1 = edge present), or null when fully connected. */
   protected maskTensor: tf.Tensor | null = null;
   private kernel: tf.Tensor | null = null; // [I, O] or [(D+1)·I, O]
+  /** Forwards since the weight last changed (learning changes it every step). */
+  private stableForwards = 0;
   private selector: tf.Tensor | null = null; // [O, I, D+1] one-hot of rounded delays
 
   /**
@@ -65,6 +67,7 @@ export class LinearDense extends Connection {
     // (update, then a clamping hook) cost one rebuild.
     this.kernel?.dispose();
     this.kernel = null;
+    this.stableForwards = 0;
     if (name === 'delay' || !this.selector) {
       this.selector?.dispose();
       this.selector = this.hasDelays ? tf.keep(this.delayOneHot()) : null; // [O, I, D+1]
@@ -102,10 +105,12 @@ export class LinearDense extends Connection {
       }
       h = tf.concat(parts, 1);
     }
-    // Batch 1 without delays: multiply by Wᵀ in the kernel (transposeB) — on wasm this avoids
-    // re-packing a freshly transposed weight after every learning step; larger batches use the
-    // cached transposed kernel.
-    let y = !this.hasDelays && B === 1 ? tf.matMul(h, this.weightParameter.value, false, true) : tf.matMul(h, this.matmulKernel());
+    // Batch 1, no delays, weight changing every step (learning): multiply by Wᵀ inside the kernel
+    // (transposeB) instead of transposing the weight after every update. Static weights and larger
+    // batches use the cached transposed kernel, which is faster there (measured on wasm).
+    const learning = !this.hasDelays && B === 1 && this.kernel === null && this.stableForwards < 2;
+    this.stableForwards++;
+    let y = learning ? tf.matMul(h, this.weightParameter.value, false, true) : tf.matMul(h, this.matmulKernel());
     const b = this.biasParameter;
     if (b) y = tf.add(y, b.value);
     return this.outShape.length === 1 ? y : tf.reshape(y, [B, ...this.outShape]);
