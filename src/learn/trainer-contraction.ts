@@ -33,8 +33,19 @@ interface Plan {
 }
 
 /** Computes `Σ_R post·pre` for one connection's receptive contract. */
+/** A dense outer-product contraction planned on the raw (un-reshaped) tensor shapes. */
+interface DirectPlan {
+  /** Post elements per sample. */
+  p: number;
+  /** Pre elements per sample. */
+  q: number;
+  /** Weight shape. */
+  w: number[];
+}
+
 export class ReceptiveContraction {
   private readonly plans = new Map<string, Plan>();
+  private readonly direct = new Map<string, DirectPlan | null>();
   private readonly scalars = new ScalarCache(16);
 
   /**
@@ -42,6 +53,23 @@ export class ReceptiveContraction {
    * @param receptive the connection (its `presynReceptive` / `postsynReceptive`)
    */
   constructor(readonly receptive: Receptive) {}
+
+  /** The direct plan for these raw shapes, or null when the receptive maps must be applied. */
+  private directPlan(post: tf.Tensor, pre: tf.Tensor): DirectPlan | null {
+    if (!this.receptive.receptiveIsReshape) return null;
+    const key = `${post.shape.join(',')}|${pre.shape.join(',')}`;
+    let d = this.direct.get(key);
+    if (d !== undefined) return d;
+    const postR = this.receptive.postsynReceptive(post);
+    const preR = this.receptive.presynReceptive(pre);
+    const plan = this.plan(postR, preR);
+    if (postR !== post) postR.dispose();
+    if (preR !== pre) preR.dispose();
+    const batch = post.shape[0]!;
+    d = plan.outer && post.size === batch * plan.outer.p && pre.size === batch * plan.outer.q ? { p: plan.outer.p, q: plan.outer.q, w: plan.w } : null;
+    this.direct.set(key, d);
+    return d;
+  }
 
   private plan(post: tf.Tensor, pre: tf.Tensor): Plan {
     const b = post.shape;
@@ -94,6 +122,20 @@ export class ReceptiveContraction {
    * `weights` `[B]` scales each sample (omit for a plain sum).
    */
   batchSum(post: tf.Tensor, pre: tf.Tensor, weights?: tf.Tensor | null): tf.Tensor {
+    const d = this.directPlan(post, pre);
+    if (d) {
+      // Receptive maps are plain reshapes: one matrix product on the raw tensors, fewest reshapes.
+      const batch = post.shape[0]!;
+      if (weights && (weights.shape.length !== 1 || weights.shape[0] !== batch)) {
+        throw new CinderArgumentError('weights', weights, `shape [${batch}] (one per sample)`);
+      }
+      let postM = post.shape.length === 2 ? post : tf.reshape(post, [batch, d.p]);
+      if (weights) postM = tf.mul(postM, tf.reshape(weights, [batch, 1]));
+      const postT = batch === 1 ? tf.reshape(postM, [d.p, 1]) : tf.transpose(postM);
+      const preM = pre.shape.length === 2 ? pre : tf.reshape(pre, [batch, d.q]);
+      const out = tf.matMul(postT, preM);
+      return d.w.length === 2 && d.w[0] === d.p && d.w[1] === d.q ? out : tf.reshape(out, d.w);
+    }
     const postR = this.receptive.postsynReceptive(post);
     const preR = this.receptive.presynReceptive(pre);
     const plan = this.plan(postR, preR);

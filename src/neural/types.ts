@@ -115,6 +115,11 @@ export type ParameterName = 'weight' | 'bias' | 'delay';
  * `[B,N,1]`; conv (weight `[F,kh,kw,C]`): pre `[B,1,kh,kw,C,L]`, post `[B,F,1,1,1,L]` (L = output locations).
  */
 export interface Receptive {
+  /**
+   * True when both receptive maps only reshape (row-major, no permutation), as for dense
+   * connections: trainers may then contract the raw tensors directly, skipping the reshapes.
+   */
+  readonly receptiveIsReshape?: boolean;
   /** Reshapes a presynaptic quantity (shaped like `synspike`) to `[B, ...W-broadcastable, R]`. */
   presynReceptive(x: tf.Tensor): tf.Tensor;
   /** Reshapes a postsynaptic quantity `[B, ...outShape]` to `[B, ...W-broadcastable, R]`. */

@@ -33,6 +33,8 @@ export class LinearDense extends Connection {
   /** Connectivity mask `[O, I]` (1 = edge present), or null when fully connected. */
   protected maskTensor: tf.Tensor | null = null;
   private kernel: tf.Tensor | null = null; // [I, O] or [(D+1)·I, O]
+  /** Both receptive maps are plain reshapes (see {@link Receptive.receptiveIsReshape}). */
+  readonly receptiveIsReshape = true;
   /** Forwards since the weight last changed (learning changes it every step). */
   private stableForwards = 0;
   private selector: tf.Tensor | null = null; // [O, I, D+1] one-hot of rounded delays
