@@ -32,7 +32,6 @@ interface Plan {
   outer: { p: number; q: number } | null;
 }
 
-/** Computes `Σ_R post·pre` for one connection's receptive contract. */
 /** A dense outer-product contraction planned on the raw (un-reshaped) tensor shapes. */
 interface DirectPlan {
   /** Post elements per sample. */
@@ -43,6 +42,7 @@ interface DirectPlan {
   w: number[];
 }
 
+/** Computes `Σ_R post·pre` for one connection's receptive contract. */
 export class ReceptiveContraction {
   private readonly plans = new Map<string, Plan>();
   private readonly direct = new Map<string, DirectPlan | null>();
