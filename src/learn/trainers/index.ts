@@ -11,6 +11,8 @@ export * from '../trainer-sign.js';
 export * from '../trainer-contraction.js';
 export * from '../trainer-traces.js';
 export * from '../trainer-modulation.js';
+export * from './stdp-checks.js';
+export * from './pair-trace-trainer.js';
 export * from './stdp.js';
 export * from './mstdp.js';
 export * from './mstdpet.js';

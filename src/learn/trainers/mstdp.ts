@@ -2,12 +2,11 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CellTrainer } from '../trainer.js';
 import type { TrainableCell } from '../trainer-cell.js';
-import { checkBatchReduction, type TrainerBatchReduction } from '../trainer-contraction.js';
+import type { TrainerBatchReduction } from '../trainer-contraction.js';
 import { Modulation, contractedTerms, type Reward } from '../trainer-modulation.js';
-import { PairTraces, type TraceMode } from '../trainer-traces.js';
-import { checkFlag, checkPairHyper } from './stdp.js';
+import type { TraceMode } from '../trainer-traces.js';
+import { PairTraceTrainer } from './pair-trace-trainer.js';
 
 /** Hyperparameters of {@link MSTDP} (all may be overridden per cell). */
 export interface MSTDPOptions {
@@ -47,7 +46,7 @@ export interface ModulatedStepOptions {
  *
  * Per step: `layer.forward(x)`, then `mstdp.step(reward)`, then `connection.update()`.
  */
-export class MSTDP extends CellTrainer<MSTDPHyper, PairTraces> {
+export class MSTDP extends PairTraceTrainer<MSTDPHyper> {
   private readonly modulation = new Modulation();
 
   /**
@@ -58,17 +57,9 @@ export class MSTDP extends CellTrainer<MSTDPHyper, PairTraces> {
     super({ traceMode: 'cumulative', batchReduction: 'sum', delayed: false, ...options });
   }
 
-  protected validate(h: MSTDPHyper): MSTDPHyper {
-    return { ...checkPairHyper(h), batchReduction: checkBatchReduction('batchReduction', h.batchReduction ?? 'sum'), delayed: checkFlag('delayed', h.delayed) };
-  }
-
-  protected build(cell: TrainableCell, h: Readonly<MSTDPHyper>): PairTraces {
-    return new PairTraces(cell, { tcPre: h.tcPre, tcPost: h.tcPost, ampPre: Math.abs(h.lrPost), ampPost: Math.abs(h.lrPre), mode: h.traceMode, delayed: h.delayed });
-  }
-
-  /** The monitors of a registered cell. */
-  traces(cell: TrainableCell): PairTraces {
-    return this.entry(cell).state;
+  /** Default batch reduction of this rule. */
+  protected get defaultReduction(): 'sum' {
+    return 'sum';
   }
 
   /**

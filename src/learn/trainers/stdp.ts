@@ -2,12 +2,11 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkFinite, checkOneOf, checkPositive } from '../../core/errors.js';
-import { CellTrainer } from '../trainer.js';
 import type { TrainableCell } from '../trainer-cell.js';
-import { checkBatchReduction, type TrainerBatchReduction } from '../trainer-contraction.js';
+import type { TrainerBatchReduction } from '../trainer-contraction.js';
 import { splitBySign } from '../trainer-sign.js';
-import { PairTraces, type TraceMode } from '../trainer-traces.js';
+import type { TraceMode } from '../trainer-traces.js';
+import { PairTraceTrainer } from './pair-trace-trainer.js';
 
 /** Hyperparameters of {@link STDP} (all may be overridden per cell). */
 export interface STDPOptions {
@@ -33,37 +32,7 @@ export interface STDPOptions {
 /** {@link STDPOptions} with defaults filled in. */
 export type STDPHyper = Required<STDPOptions>;
 
-/** Throws unless `v` is a boolean (undefined → false). */
-export function checkFlag(param: string, v: unknown): boolean {
-  if (v === undefined) return false;
-  if (typeof v !== 'boolean') throw new CinderArgumentError(param, v, 'true or false');
-  return v;
-}
-
-/** The hyperparameters shared by the pair rules. */
-export interface PairHyper {
-  /** Learning rate applied on postsynaptic spikes. */
-  lrPost: number;
-  /** Learning rate applied on presynaptic spikes. */
-  lrPre: number;
-  /** Postsynaptic trace time constant (ms). */
-  tcPost: number;
-  /** Presynaptic trace time constant (ms). */
-  tcPre: number;
-  /** Trace mode. */
-  traceMode?: TraceMode;
-}
-
-/** Validates the fields shared by the pair rules and fills `traceMode`. */
-export function checkPairHyper<H extends PairHyper>(h: H): H {
-  checkFinite('lrPost', h.lrPost);
-  checkFinite('lrPre', h.lrPre);
-  checkPositive('tcPost', h.tcPost);
-  checkPositive('tcPre', h.tcPre);
-  const traceMode = h.traceMode ?? 'cumulative';
-  checkOneOf('traceMode', traceMode, ['cumulative', 'nearest'] as const);
-  return { ...h, traceMode };
-}
+export { checkFlag, checkPairHyper, type PairHyper } from './stdp-checks.js';
 
 /**
  * Pair-based spike-timing-dependent plasticity on exponential traces (spike-gated):
@@ -75,7 +44,7 @@ export function checkPairHyper<H extends PairHyper>(h: H): H {
  *
  * Per step: `layer.forward(x)`, then `stdp.step()`, then `connection.update()`.
  */
-export class STDP extends CellTrainer<STDPHyper, PairTraces> {
+export class STDP extends PairTraceTrainer<STDPHyper> {
   /**
    * Creates the trainer; register cells with {@link register}.
    * @param options default hyperparameters (see {@link STDPOptions})
@@ -84,17 +53,9 @@ export class STDP extends CellTrainer<STDPHyper, PairTraces> {
     super({ traceMode: 'cumulative', batchReduction: 'mean', delayed: false, ...options });
   }
 
-  protected validate(h: STDPHyper): STDPHyper {
-    return { ...checkPairHyper(h), batchReduction: checkBatchReduction('batchReduction', h.batchReduction ?? 'mean'), delayed: checkFlag('delayed', h.delayed) };
-  }
-
-  protected build(cell: TrainableCell, h: Readonly<STDPHyper>): PairTraces {
-    return new PairTraces(cell, { tcPre: h.tcPre, tcPost: h.tcPost, ampPre: Math.abs(h.lrPost), ampPost: Math.abs(h.lrPre), mode: h.traceMode, delayed: h.delayed });
-  }
-
-  /** The monitors of a registered cell (`tracePre.latest` is x_pre(t), …). */
-  traces(cell: TrainableCell): PairTraces {
-    return this.entry(cell).state;
+  /** Default batch reduction of this rule. */
+  protected get defaultReduction(): 'mean' {
+    return 'mean';
   }
 
   /**

@@ -1,0 +1,53 @@
+/**
+ * The shared base of the pair-trace rules (STDP, MSTDP): hyperparameter validation, one
+ * {@link PairTraces} per registered cell, and access to a cell's monitors.
+ * @module
+ */
+import { CellTrainer } from '../trainer.js';
+import type { TrainableCell } from '../trainer-cell.js';
+import { checkBatchReduction, type TrainerBatchReduction } from '../trainer-contraction.js';
+import { PairTraces, type TraceMode } from '../trainer-traces.js';
+import { checkFlag, checkPairHyper } from './stdp-checks.js';
+
+/** Completed hyperparameters of a pair-trace rule. */
+export interface PairRuleHyper {
+  /** Learning rate on postsynaptic spikes (amplitude of the presynaptic trace). */
+  lrPost: number;
+  /** Learning rate on presynaptic spikes (amplitude of the postsynaptic trace). */
+  lrPre: number;
+  /** Postsynaptic trace time constant (ms). */
+  tcPost: number;
+  /** Presynaptic trace time constant (ms). */
+  tcPre: number;
+  /** Trace mode. */
+  traceMode: TraceMode;
+  /** Batch reduction. */
+  batchReduction: TrainerBatchReduction;
+  /** Delay-aware presynaptic traces. */
+  delayed: boolean;
+}
+
+/** A rule on a pair of traces per cell; subclasses implement `step` and name their default batch reduction. */
+export abstract class PairTraceTrainer<H extends PairRuleHyper> extends CellTrainer<H, PairTraces> {
+  /** Batch reduction used when none is given (`mean` for STDP, `sum` for the reward-modulated rules). */
+  protected abstract get defaultReduction(): 'mean' | 'sum';
+
+  /** Checks the shared fields (learning rates, time constants, trace mode, reduction, delayed). */
+  protected validate(h: H): H {
+    return {
+      ...checkPairHyper(h),
+      batchReduction: checkBatchReduction('batchReduction', h.batchReduction ?? this.defaultReduction),
+      delayed: checkFlag('delayed', h.delayed),
+    };
+  }
+
+  /** One pair of trace monitors per cell, with amplitudes |lrPost| (pre trace) and |lrPre| (post trace). */
+  protected build(cell: TrainableCell, h: Readonly<H>): PairTraces {
+    return new PairTraces(cell, { tcPre: h.tcPre, tcPost: h.tcPost, ampPre: Math.abs(h.lrPost), ampPost: Math.abs(h.lrPre), mode: h.traceMode, delayed: h.delayed });
+  }
+
+  /** The monitors of a registered cell (`tracePre.latest` is x_pre(t), …). */
+  traces(cell: TrainableCell): PairTraces {
+    return this.entry(cell).state;
+  }
+}
