@@ -2,7 +2,7 @@
 // exercised) driven by a minimal layer whose neurons' spikes are set directly.
 import { tf } from '../../../src/core/tf.js';
 import type { Observer } from '../../../src/neural/types.js';
-import type { Connection } from '../../../src/neural/connections/index.js';
+import { LinearDense, LinearDirect, type Connection } from '../../../src/neural/connections/index.js';
 import type { ObserverHost, TrainableCell } from '../../../src/learn/trainers/index.js';
 
 /** Neurons whose spikes the test dictates. */
@@ -108,4 +108,34 @@ export function reduceBatch(d: number[][][], how: 'sum' | 'mean', w?: number[]):
 /** Values of a tensor as a flat array. */
 export function values(t: tf.Tensor): number[] {
   return Array.from(t.dataSync());
+}
+
+/**
+ * Builds test layers (a real connection feeding ForcedNeurons) and disposes them all at once:
+ * `const pool = new LayerPool(); afterEach(() => pool.disposeAll());`.
+ */
+export class LayerPool {
+  private readonly layers: TestLayer[] = [];
+
+  /** One-to-one connection of `n` synapses with weights `w` (a number fills all). */
+  direct(n: number, w: number | number[], batch = 1): TestLayer {
+    const init = (s: readonly number[]) => (typeof w === 'number' ? tf.fill(s as number[], w) : tf.tensor(w, s as number[]));
+    return this.add(new LinearDirect([n], 1, { weightInit: init, batchSize: batch }), [n], batch);
+  }
+
+  /** All-to-all connection `i → o` with zero weights. */
+  dense(i: number, o: number, batch: number): TestLayer {
+    return this.add(new LinearDense([i], [o], 1, { weightInit: (s) => tf.zeros(s as number[]), batchSize: batch }), [o], batch);
+  }
+
+  /** Disposes every layer built so far. */
+  disposeAll(): void {
+    for (const l of this.layers.splice(0)) l.dispose();
+  }
+
+  private add(c: Connection, shape: number[], batch: number): TestLayer {
+    const l = new TestLayer(c, new ForcedNeurons(shape, batch));
+    this.layers.push(l);
+    return l;
+  }
 }

@@ -1,25 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
-import { LinearDense, LinearDirect } from '../../../src/neural/connections/index.js';
 import { MSTDPET } from '../../../src/learn/trainers/index.js';
-import { ForcedNeurons, PairReference, TestLayer, values } from './harness.js';
+import { LayerPool, PairReference, TestLayer, values } from './harness.js';
 
-const layers: TestLayer[] = [];
-function direct(w: number): TestLayer {
-  const c = new LinearDirect([1], 1, { weightInit: (s) => tf.fill(s as number[], w) });
-  const l = new TestLayer(c, new ForcedNeurons([1], 1));
-  layers.push(l);
-  return l;
-}
-function dense(i: number, o: number, batch: number): TestLayer {
-  const c = new LinearDense([i], [o], 1, { weightInit: (s) => tf.zeros(s as number[]), batchSize: batch });
-  const l = new TestLayer(c, new ForcedNeurons([o], batch));
-  layers.push(l);
-  return l;
-}
-afterEach(() => {
-  for (const l of layers.splice(0)) l.dispose();
-});
+const pool = new LayerPool();
+const direct = (w: number) => pool.direct(1, w);
+const dense = (i: number, o: number, batch: number) => pool.dense(i, o, batch);
+afterEach(() => pool.disposeAll());
 const w0 = (l: TestLayer) => values(l.connection.weight)[0]!;
 
 describe('MSTDPET on one synapse (closed forms)', () => {

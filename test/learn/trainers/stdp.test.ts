@@ -1,25 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
-import { LinearDense, LinearDirect } from '../../../src/neural/connections/index.js';
 import { STDP } from '../../../src/learn/trainers/index.js';
-import { ForcedNeurons, PairReference, TestLayer, reduceBatch, values } from './harness.js';
+import { LayerPool, PairReference, TestLayer, reduceBatch, values } from './harness.js';
 
-const layers: TestLayer[] = [];
-function direct(n: number, w: number[], batch = 1): TestLayer {
-  const c = new LinearDirect([n], 1, { weightInit: (s) => tf.tensor(w, s as number[]), batchSize: batch });
-  const l = new TestLayer(c, new ForcedNeurons([n], batch));
-  layers.push(l);
-  return l;
-}
-function dense(i: number, o: number, batch: number): TestLayer {
-  const c = new LinearDense([i], [o], 1, { weightInit: (s) => tf.zeros(s as number[]), batchSize: batch });
-  const l = new TestLayer(c, new ForcedNeurons([o], batch));
-  layers.push(l);
-  return l;
-}
-afterEach(() => {
-  for (const l of layers.splice(0)) l.dispose();
-});
+const pool = new LayerPool();
+const direct = (n: number, w: number[], batch = 1) => pool.direct(n, w, batch);
+const dense = (i: number, o: number, batch: number) => pool.dense(i, o, batch);
+afterEach(() => pool.disposeAll());
 
 /** Runs `steps` of a direct single synapse; returns the weight after each step. */
 function runSingle(stdp: STDP, l: TestLayer, pre: number[], post: number[]): number[] {
