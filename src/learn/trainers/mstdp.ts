@@ -5,25 +5,15 @@ import { tf } from '../../core/tf.js';
 import type { TrainableCell } from '../trainer-cell.js';
 import type { TrainerBatchReduction } from '../trainer-contraction.js';
 import { Modulation, contractedTerms, type Reward } from '../trainer-modulation.js';
-import type { TraceMode } from '../trainer-traces.js';
-import { PairTraceTrainer } from './pair-trace-trainer.js';
+import { PairTraceTrainer, type PairRuleOptions } from './pair-trace-trainer.js';
 
-/** Hyperparameters of {@link MSTDP} (all may be overridden per cell). */
-export interface MSTDPOptions {
-  /** Learning rate for post-after-pre pairings; its sign (times the reward's) picks the mode. */
-  lrPost: number;
-  /** Learning rate for pre-after-post pairings; its sign (times the reward's) picks the mode. */
-  lrPre: number;
-  /** Time constant of the postsynaptic trace (ms). */
-  tcPost: number;
-  /** Time constant of the presynaptic trace (ms). */
-  tcPre: number;
-  /** `cumulative` (default) or `nearest` traces. */
-  traceMode?: TraceMode;
+/**
+ * Hyperparameters of {@link MSTDP} (all may be overridden per cell). The signs of the learning rates
+ * times the reward's pick the mode.
+ */
+export interface MSTDPOptions extends PairRuleOptions {
   /** Reduction over the batch (default `sum`; must be homogeneous of degree 1). */
   batchReduction?: TrainerBatchReduction;
-  /** Delay-aware presynaptic traces (see {@link STDPOptions.delayed}; default false). */
-  delayed?: boolean;
 }
 
 /** {@link MSTDPOptions} with defaults filled in. */

@@ -8,24 +8,18 @@ import { CellTrainer, type CellResources } from '../trainer.js';
 import type { TrainableCell } from '../trainer-cell.js';
 import { checkBatchReduction, type TrainerBatchReduction } from '../trainer-contraction.js';
 import { Modulation, perSampleTerms, type Reward } from '../trainer-modulation.js';
-import { PairTraces, type TraceMode } from '../trainer-traces.js';
+import { PairTraces } from '../trainer-traces.js';
 import type { ModulatedStepOptions } from './mstdp.js';
+import type { PairRuleOptions } from './pair-trace-trainer.js';
 import { checkFlag, checkPairHyper } from './stdp.js';
 
-/** Hyperparameters of {@link MSTDPET} (all may be overridden per cell). */
-export interface MSTDPETOptions {
-  /** Learning rate for post-after-pre pairings; its sign (times the reward's) picks the mode. */
-  lrPost: number;
-  /** Learning rate for pre-after-post pairings; its sign (times the reward's) picks the mode. */
-  lrPre: number;
-  /** Time constant of the postsynaptic trace (ms). */
-  tcPost: number;
-  /** Time constant of the presynaptic trace (ms). */
-  tcPre: number;
+/**
+ * Hyperparameters of {@link MSTDPET} (all may be overridden per cell). The signs of the learning
+ * rates times the reward's pick the mode.
+ */
+export interface MSTDPETOptions extends Omit<PairRuleOptions, 'delayed'> {
   /** Time constant τ_z of the eligibility traces (ms). */
   tcEligibility: number;
-  /** `cumulative` (default) or `nearest` traces. */
-  traceMode?: TraceMode;
   /** Reduction over the batch (default `sum`; must be homogeneous of degree 1). */
   batchReduction?: TrainerBatchReduction;
   /**

@@ -9,23 +9,29 @@ import { checkBatchReduction, type TrainerBatchReduction } from '../trainer-cont
 import { PairTraces, type TraceMode } from '../trainer-traces.js';
 import { checkFlag, checkPairHyper } from './stdp-checks.js';
 
-/** Completed hyperparameters of a pair-trace rule. */
-export interface PairRuleHyper {
-  /** Learning rate on postsynaptic spikes (amplitude of the presynaptic trace). */
+/** Hyperparameters shared by the pair-trace rules (all may be overridden per cell). */
+export interface PairRuleOptions {
+  /** Learning rate for post-after-pre pairings (applied on postsynaptic spikes); its sign picks the mode. */
   lrPost: number;
-  /** Learning rate on presynaptic spikes (amplitude of the postsynaptic trace). */
+  /** Learning rate for pre-after-post pairings (applied on presynaptic spikes); its sign picks the mode. */
   lrPre: number;
-  /** Postsynaptic trace time constant (ms). */
+  /** Time constant of the postsynaptic trace (ms). */
   tcPost: number;
-  /** Presynaptic trace time constant (ms). */
+  /** Time constant of the presynaptic trace (ms). */
   tcPre: number;
-  /** Trace mode. */
-  traceMode: TraceMode;
-  /** Batch reduction. */
-  batchReduction: TrainerBatchReduction;
-  /** Delay-aware presynaptic traces. */
-  delayed: boolean;
+  /** `cumulative` (all-to-all, default) or `nearest` traces. */
+  traceMode?: TraceMode;
+  /** Reduction of per-sample updates over the batch (the rule's default when omitted). */
+  batchReduction?: TrainerBatchReduction;
+  /**
+   * Delay-aware presynaptic traces for connections with delays: trace the raw presynaptic spikes and
+   * read each edge's trace at its delay (default false: trace the delay-selected `synspike`).
+   */
+  delayed?: boolean;
 }
+
+/** {@link PairRuleOptions} with defaults filled in. */
+export type PairRuleHyper = Required<PairRuleOptions>;
 
 /** A rule on a pair of traces per cell; subclasses implement `step` and name their default batch reduction. */
 export abstract class PairTraceTrainer<H extends PairRuleHyper> extends CellTrainer<H, PairTraces> {

@@ -5,28 +5,12 @@ import { tf } from '../../core/tf.js';
 import type { TrainableCell } from '../trainer-cell.js';
 import type { TrainerBatchReduction } from '../trainer-contraction.js';
 import { splitBySign } from '../trainer-sign.js';
-import type { TraceMode } from '../trainer-traces.js';
-import { PairTraceTrainer } from './pair-trace-trainer.js';
+import { PairTraceTrainer, type PairRuleOptions } from './pair-trace-trainer.js';
 
 /** Hyperparameters of {@link STDP} (all may be overridden per cell). */
-export interface STDPOptions {
-  /** Learning rate for post-after-pre pairings (applied on postsynaptic spikes); its sign picks the mode. */
-  lrPost: number;
-  /** Learning rate for pre-after-post pairings (applied on presynaptic spikes); its sign picks the mode. */
-  lrPre: number;
-  /** Time constant of the postsynaptic trace (ms). */
-  tcPost: number;
-  /** Time constant of the presynaptic trace (ms). */
-  tcPre: number;
-  /** `cumulative` (all-to-all, default) or `nearest` traces. */
-  traceMode?: TraceMode;
+export interface STDPOptions extends PairRuleOptions {
   /** Reduction of per-sample updates over the batch (default `mean`). */
   batchReduction?: TrainerBatchReduction;
-  /**
-   * Delay-aware presynaptic traces for connections with delays: trace the raw presynaptic spikes and
-   * read each edge's trace at its delay (default false: trace the delay-selected `synspike`).
-   */
-  delayed?: boolean;
 }
 
 /** {@link STDPOptions} with defaults filled in. */
