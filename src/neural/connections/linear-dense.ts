@@ -35,6 +35,8 @@ export class LinearDense extends Connection {
   private kernel: tf.Tensor | null = null; // [I, O] or [(D+1)·I, O]
   /** Both receptive maps are plain reshapes (see {@link Receptive.receptiveIsReshape}). */
   readonly receptiveIsReshape = true;
+  /** +0, added after masking to turn −0 into +0 (created at the first masked change, kept). */
+  private zero: tf.Tensor | null = null;
   /** Forwards since the weight last changed (learning changes it every step). */
   private stableForwards = 0;
   private selector: tf.Tensor | null = null; // [O, I, D+1] one-hot of rounded delays
@@ -63,7 +65,8 @@ export class LinearDense extends Connection {
     const w = this.weightParameter;
     if (name === 'weight' && this.maskTensor) {
       const m = this.maskTensor;
-      tf.tidy(() => w.assign(tf.add(tf.mul(w.value, m), tf.scalar(0)))); // + 0 turns −0 into +0
+      const zero = (this.zero ??= tf.keep(tf.scalar(0)));
+      tf.tidy(() => w.assign(tf.add(tf.mul(w.value, m), zero))); // + 0 turns −0 into +0
     }
     // The matmul kernel is rebuilt lazily at the next forward, so several changes in one step
     // (update, then a clamping hook) cost one rebuild.
@@ -151,6 +154,8 @@ export class LinearDense extends Connection {
     this.kernel?.dispose();
     this.selector?.dispose();
     this.maskTensor?.dispose();
+    this.zero?.dispose();
+    this.zero = null;
     this.kernel = this.selector = this.maskTensor = null;
   }
 }
