@@ -11,7 +11,8 @@
 import { tf } from '../src/core/tf.js';
 import { initBackend } from '../src/core/backend.js';
 import { Rng } from '../src/core/random.js';
-import { EProp, EPropReadout, EPropRecurrent, EvidenceTask, type EPropKernel } from '../src/learn/eprop/index.js';
+import { EProp, EPropReadout, EPropRecurrent, type EPropKernel } from '../src/learn/eprop/index.js';
+import { EvidenceTask } from '../examples/eprop-evidence/task.js';
 import { Adam } from '../src/learn/optimizers/index.js';
 import { emit, sig } from './harness.js';
 

@@ -82,7 +82,7 @@ export class QuickstartNetwork {
     this.excLayer = new Biclique({ connections: { input: this.input, lateral: this.lateral }, neurons: { exc: this.exc } });
     this.inhLayer = new Serial(this.direct, this.inh);
     this.cell = this.excLayer.cell(this.input, this.exc);
-    this.stdp = new STDP({ lrPost: Q.stdp.lrPost, lrPre: Q.stdp.lrPre, tcPost: Q.stdp.tauPost, tcPre: Q.stdp.tauPre });
+    this.stdp = new STDP({ lrPost: Q.stdp.lrPost, lrPre: Q.stdp.lrPre, tauPost: Q.stdp.tauPost, tauPre: Q.stdp.tauPre });
     this.stdp.register(this.cell);
     this.bound = new Bounding('multiplicative', { max: Q.weightMax });
     this.input.updater.bound('weight', this.bound);

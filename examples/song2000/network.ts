@@ -74,7 +74,7 @@ export class SongNetwork {
     });
     this.layer = new Serial(this.connection, this.neuron, conductance ? { receptor: 'exc' } : {});
     this.cell = this.layer.cell(this.connection, this.neuron);
-    this.trainer = new STDP({ lrPost: p.dApre, lrPre: p.dApost, tcPost: p.taupost, tcPre: p.taupre, traceMode: 'cumulative' });
+    this.trainer = new STDP({ lrPost: p.dApre, lrPre: p.dApost, tauPost: p.taupost, tauPre: p.taupre, traceMode: 'cumulative' });
     this.trainer.register(this.cell);
     this.clamp = new Clamping(this.connection.weightParameter, { min: 0, max: p.gmax });
     this.detachClamp = this.clamp.attachToUpdate(this.connection.updater);

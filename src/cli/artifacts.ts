@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { tf } from '../core/tf.js';
 import { CinderArgumentError } from '../core/errors.js';
 import type { Module } from '../core/module.js';
-import { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import type { RunContext } from './example.js';
-import { encodeNpz, type NpyEntry } from './npy.js';
+import { encodeNpz, type NpyEntry } from '../io/npy.js';
 import { packageInfo } from './package-info.js';
 
 /** Format tag written into `model.json` by {@link saveTensors}. */

@@ -4,12 +4,11 @@
  * @module
  */
 export * from './example.js';
-export * from './atomic.js';
-export * from './npy.js';
 export * from './artifacts.js';
 export * from './options.js';
 export * from './progress.js';
 export * from './run-folder.js';
 export * from './runner.js';
 export * from './program.js';
+export * from './registry.js';
 export * from './package-info.js';

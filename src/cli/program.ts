@@ -5,6 +5,7 @@
  * 130 interrupted by SIGINT, 143 interrupted by SIGTERM.
  * @module
  */
+import { registeredExamples } from './registry.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -200,7 +201,7 @@ class UsageError extends Error {}
  * example ignores the first one for longer than the grace period.
  */
 export async function runCli(args: readonly string[], options: CliOptions = {}): Promise<number> {
-  const examples = options.examples ?? (await import('./registry.js')).EXAMPLES;
+  const examples = options.examples ?? registeredExamples();
   const out = options.out ?? process.stdout;
   const err = options.err ?? process.stderr;
   const env = options.env ?? process.env;

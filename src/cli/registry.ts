@@ -1,19 +1,26 @@
 /**
- * The examples the `cinder` command knows. Each lives in the top-level `examples/` folder and
- * exports an {@link ExampleSpec}.
+ * The examples the `cinder` command knows. `src/` hard-codes none: each example folder exports an
+ * {@link ExampleSpec}, and `examples/index.ts` registers them here (the `cinder` entry point imports it).
  * @module
  */
 import type { ExampleSpec } from './example.js';
-import { epropEvidenceExample } from '../../examples/eprop-evidence.js';
-import { lifDemoExample } from '../../examples/lif-demo.js';
-import { florianExample } from '../../examples/florian.js';
-import { song2000Example } from '../../examples/song2000.js';
-import { quickstartExample } from '../../examples/quickstart.js';
 
-/** All registered examples, in the order `cinder list` shows them. */
-export const EXAMPLES: readonly ExampleSpec[] = [lifDemoExample, florianExample, song2000Example, quickstartExample, epropEvidenceExample];
+const registered: ExampleSpec[] = [];
+
+/** Adds `spec` to the examples `cinder list` shows; a second example with the same name is an error. */
+export function registerExample(spec: ExampleSpec): void {
+  if (registered.some((e) => e.name === spec.name)) {
+    throw new Error(`invalid example: got a second example named "${spec.name}", expected unique names`);
+  }
+  registered.push(spec);
+}
+
+/** All registered examples, in registration order (the order `cinder list` shows them). */
+export function registeredExamples(): readonly ExampleSpec[] {
+  return registered;
+}
 
 /** The example named `name`, or undefined. */
-export function findExample(name: string, examples: readonly ExampleSpec[] = EXAMPLES): ExampleSpec | undefined {
+export function findExample(name: string, examples: readonly ExampleSpec[] = registered): ExampleSpec | undefined {
   return examples.find((e) => e.name === name);
 }

@@ -19,9 +19,9 @@ import type { BackendInfo } from '../core/backend.js';
 import { CinderArgumentError } from '../core/errors.js';
 import type { Figure } from '../viz/figure.js';
 import { writeFigureHtml } from '../viz/html.js';
-import { writeFileAtomic, writeJsonAtomic, writeJsonAtomicSync } from './atomic.js';
+import { writeFileAtomic, writeJsonAtomic, writeJsonAtomicSync } from '../io/atomic.js';
 import type { Params, Progress, RunContext } from './example.js';
-import { encodeNpy, encodeNpz, type NpyArray, type NpyEntry } from './npy.js';
+import { encodeNpy, encodeNpz, type NpyArray, type NpyEntry } from '../io/npy.js';
 import type { Terminal } from './progress.js';
 
 /** Final state of a run, as written to `run_summary.json` under `status`. */

@@ -9,7 +9,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BackendInfo } from '../core/backend.js';
 import { tf } from '../core/tf.js';
-import { writeJsonAtomic, writeJsonAtomicSync } from './atomic.js';
+import { writeJsonAtomic, writeJsonAtomicSync } from '../io/atomic.js';
 import type { ExampleSpec, Params } from './example.js';
 import { packageInfo } from './package-info.js';
 import type { Terminal } from './progress.js';

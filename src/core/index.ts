@@ -4,4 +4,4 @@ export * from './backend.js';
 export * from './random.js';
 export * from './state.js';
 export * from './module.js';
-export * from './serialize.js';
+export * from './scalars.js';

@@ -1,3 +1,4 @@
+export * from './toolkit/index.js';
 export * from './trainers/index.js';
 export * from './optimizers/index.js';
 export * from './eprop/index.js';

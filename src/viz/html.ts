@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../cli/atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { CinderArgumentError } from '../core/errors.js';
 import type { Figure } from './figure.js';
 

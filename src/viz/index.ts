@@ -13,4 +13,3 @@ export * from './heatmap.js';
 export * from './bars.js';
 export * from './curves.js';
 export * from './recordings.js';
-export * from './html.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { toJson, writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from '../../src/cli/atomic.js';
+import { toJson, writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from '../../src/io/atomic.js';
 
 describe('atomic writes', () => {
   it('replaces the file and leaves no temporary file', async () => {

@@ -1,5 +1,5 @@
 // Acceptance: every registered example runs in its `tiny` preset through the `cinder` command
-// (a subprocess, `node --import tsx src/cli/main.ts`); the run folder has the documented summary
+// (a subprocess, `node --import tsx bin/cinder.ts`); the run folder has the documented summary
 // keys and every figure; re-running with the saved params.json reproduces the summary metrics.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLES } from '../../src/cli/registry.js';
+import { EXAMPLES } from '../../examples/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function cinder(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bin/cinder.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

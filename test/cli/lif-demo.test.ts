@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
-import { lifDemoExample } from '../../examples/lif-demo.js';
+import { lifDemoExample } from '../../examples/lif-demo/index.js';
 import { readNpz } from './fixtures/npz-read.js';
 import { Sink } from './fixtures/sink.js';
 

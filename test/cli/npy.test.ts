@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { crc32, encodeNpy, encodeNpz } from '../../src/cli/npy.js';
+import { crc32, encodeNpy, encodeNpz } from '../../src/io/npy.js';
 
 const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
 

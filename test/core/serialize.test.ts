@@ -13,7 +13,7 @@ import {
   saveModule,
   WEIGHTS_FILE,
   type ModuleManifest,
-} from '../../src/core/serialize.js';
+} from '../../src/io/serialize.js';
 import { ALIF, LIF } from '../../src/neural/neurons/index.js';
 
 const dirs: string[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { florianExample, runFlorian, type FlorianResult } from '../../examples/florian.js';
+import { florianExample, runFlorian, type FlorianResult } from '../../examples/florian/index.js';
 import type { RunContext } from '../../src/cli/example.js';
 import type { Figure } from '../../src/viz/figure.js';
 
@@ -77,7 +77,7 @@ describe('cinder florian (Florian 2007 / Inferno demo)', () => {
     const artifacts = new Map<string, unknown>();
     const figures = new Map<string, Figure>();
     const ctx = {
-      outDir: '/nonexistent', params: { steps: 200, lrPost: 0.2, lrPre: -0.2, tcTrace: 20, tcEligibility: 25, weightInit: 0.2 },
+      outDir: '/nonexistent', params: { steps: 200, lrPost: 0.2, lrPre: -0.2, tauTrace: 20, tauEligibility: 25, weightInit: 0.2 },
       seed: 0, quiet: true, signal: new AbortController().signal,
       log: () => {}, progress: () => ({ tick: () => {}, done: () => {} }),
       checkpoint: async () => {},

@@ -7,7 +7,7 @@ import { Rng } from '../../src/core/random.js';
 import { backendInfo } from '../../src/core/backend.js';
 import { startRun } from '../../src/cli/runner.js';
 import { Terminal } from '../../src/cli/progress.js';
-import { quickstartExample } from '../../examples/quickstart.js';
+import { quickstartExample } from '../../examples/quickstart/index.js';
 import { QuickstartNetwork } from '../../examples/quickstart/network.js';
 import { HandQuickstart } from '../../examples/quickstart/hand.js';
 import { QUICKSTART as Q } from '../../examples/quickstart/params.js';

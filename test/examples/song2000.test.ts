@@ -8,7 +8,7 @@ import { backendInfo } from '../../src/core/backend.js';
 import { HomogeneousPoissonEncoder } from '../../src/neural/encoders/index.js';
 import { startRun } from '../../src/cli/runner.js';
 import { Terminal } from '../../src/cli/progress.js';
-import { song2000Example, weightExtremes } from '../../examples/song2000.js';
+import { song2000Example, weightExtremes } from '../../examples/song2000/index.js';
 import { SongNetwork } from '../../examples/song2000/network.js';
 import { HandSong } from '../../examples/song2000/hand.js';
 import { ChunkedSpikes } from '../../examples/song2000/input.js';

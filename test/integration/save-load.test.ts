@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
-import { loadModule, saveModule } from '../../src/core/serialize.js';
+import { loadModule, saveModule } from '../../src/io/serialize.js';
 import { ALIF } from '../../src/neural/neurons/alif.js';
 import { LinearDense } from '../../src/neural/connections/linear-dense.js';
 import { SingleExponentialCurrent } from '../../src/neural/synapses/single-exponential-current.js';

@@ -10,12 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { runCli } from '../../src/cli/program.js';
-import { EXAMPLES } from '../../src/cli/registry.js';
-import { writeJsonAtomic } from '../../src/cli/atomic.js';
+import { EXAMPLES } from '../../examples/index.js';
+import { writeJsonAtomic } from '../../src/io/atomic.js';
 import type { Figure } from '../../src/viz/figure.js';
 import {
   beforeAfterHistogram, heatmapFigure, learningCurves, spikeRaster, synapseChangeBars, timeSeriesFigure, timeAxis, writeFigureHtml,
-} from '../../src/viz/index.js';
+} from '../../src/node.js';
 import { Sink } from '../cli/fixtures/sink.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   axisIds, beforeAfterHistogram, commonBins, figureHtml, heatmapFigure, learningCurves, panelFigure, rasterFromRecordings,
   seriesFromRecording, spikeEventsFromMatrix, spikeRaster, spikesFromRecording, synapseChangeBars, timeSeriesFigure, toRows, tracesFromRecordings,
-} from '../../src/viz/index.js';
+} from '../../src/node.js';
 
 describe('panelFigure', () => {
   it('stacks panels top to bottom on one shared x axis', () => {

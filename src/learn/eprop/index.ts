@@ -9,6 +9,3 @@ export * from './readout-pass.js';
 export * from './adjoint.js';
 export * from './gradients.js';
 export * from './eprop.js';
-export * from './evidence-task.js';
-export * from './fixture.js';
-export * from './evidence-training.js';

@@ -3,7 +3,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError } from '../../core/errors.js';
-import type { TrainerBatchReduction } from '../trainer-contraction.js';
+import type { TrainerBatchReduction } from '../toolkit/contraction.js';
 
 /**
  * Reduces per-sample updates `[B, ...W]` over the batch with a {@link TrainerBatchReduction}: `[...W]`

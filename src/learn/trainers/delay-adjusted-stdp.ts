@@ -3,9 +3,9 @@
  * @module
  */
 import { checkFinite, checkPositive } from '../../core/errors.js';
-import type { TrainableCell } from '../trainer-cell.js';
-import type { TrainerBatchReduction } from '../trainer-contraction.js';
-import type { Reward } from '../trainer-modulation.js';
+import type { TrainableCell } from '../toolkit/trainable-cell.js';
+import type { TrainerBatchReduction } from '../toolkit/contraction.js';
+import type { Reward } from '../toolkit/modulation.js';
 import type { ModulatedStepOptions } from './mstdp.js';
 import { expStdpPostKernel, expStdpPreKernel } from './kernels.js';
 import { SpikeTimeTrainer, type CellKernels, type SpikeTimeRule } from './spike-time-trainer.js';
@@ -17,9 +17,9 @@ export interface DelayAdjustedSTDPOptions {
   /** Learning rate η₋ (signed). */
   lrNeg: number;
   /** Time constant τ₊ of η₊'s exponential (ms). */
-  tcPos: number;
+  tauPos: number;
   /** Time constant τ₋ of η₋'s exponential (ms). */
-  tcNeg: number;
+  tauNeg: number;
   /** Reduction of per-sample updates over the batch (default `mean`; `sum` for the modulated rules). */
   batchReduction?: TrainerBatchReduction;
 }
@@ -45,14 +45,14 @@ export abstract class ExponentialDelayTrainer extends SpikeTimeTrainer<DelayAdju
   protected validate(h: DelayAdjustedSTDPHyper): DelayAdjustedSTDPHyper {
     checkFinite('lrPos', h.lrPos);
     checkFinite('lrNeg', h.lrNeg);
-    checkPositive('tcPos', h.tcPos);
-    checkPositive('tcNeg', h.tcNeg);
+    checkPositive('tauPos', h.tauPos);
+    checkPositive('tauNeg', h.tauNeg);
     return this.checkSpikeTimeHyper(h);
   }
 
   protected kernels(h: Readonly<DelayAdjustedSTDPHyper>): CellKernels {
-    const post = this.causalIsPos ? expStdpPostKernel(h.lrPos, h.tcPos) : expStdpPostKernel(h.lrNeg, h.tcNeg);
-    const pre = this.causalIsPos ? expStdpPreKernel(h.lrNeg, h.tcNeg) : expStdpPreKernel(h.lrPos, h.tcPos);
+    const post = this.causalIsPos ? expStdpPostKernel(h.lrPos, h.tauPos) : expStdpPostKernel(h.lrNeg, h.tauNeg);
+    const pre = this.causalIsPos ? expStdpPreKernel(h.lrNeg, h.tauNeg) : expStdpPreKernel(h.lrPos, h.tauPos);
     return { post, pre, owned: [post, pre] };
   }
 }

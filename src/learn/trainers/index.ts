@@ -4,13 +4,6 @@
  * contraction {@link ReceptiveContraction} and reward {@link Modulation}.
  * @module
  */
-export * from '../trainer-cell.js';
-export * from '../trainer.js';
-export * from '../trainer-scalars.js';
-export * from '../trainer-sign.js';
-export * from '../trainer-contraction.js';
-export * from '../trainer-traces.js';
-export * from '../trainer-modulation.js';
 export * from './stdp-checks.js';
 export * from './pair-trace-trainer.js';
 export * from './stdp.js';

@@ -2,8 +2,8 @@
  * @module
  */
 import { CinderArgumentError } from '../../core/errors.js';
-import type { TrainableCell } from '../trainer-cell.js';
-import type { TrainerBatchReduction } from '../trainer-contraction.js';
+import type { TrainableCell } from '../toolkit/trainable-cell.js';
+import type { TrainerBatchReduction } from '../toolkit/contraction.js';
 import type { SpikeTimeKernel } from './kernels.js';
 import { SpikeTimeTrainer, type CellKernels, type SpikeTimeRule } from './spike-time-trainer.js';
 

@@ -6,10 +6,10 @@ import { CinderArgumentError, checkFinite, checkOneOf, checkPositive } from '../
 import type { Observer } from '../../neural/types.js';
 import { StateMonitor } from '../../observe/monitors/state-monitor.js';
 import { CAReducer } from '../../observe/reducers/ca.js';
-import { CellTrainer, type CellResources } from '../trainer.js';
-import type { TrainableCell, TrainableConnection } from '../trainer-cell.js';
-import { checkBatchReduction, type TrainerBatchReduction } from '../trainer-contraction.js';
-import { ScalarCache } from '../trainer-scalars.js';
+import { CellTrainer, type CellResources } from '../toolkit/trainer.js';
+import type { TrainableCell, TrainableConnection } from '../toolkit/trainable-cell.js';
+import { checkBatchReduction, type TrainerBatchReduction } from '../toolkit/contraction.js';
+import { ScalarCache } from '../../core/scalars.js';
 import { reduceOverBatch } from './batch-reduce.js';
 import { fitTo } from './spike-time-trainer.js';
 

@@ -2,9 +2,9 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import type { TrainableCell } from '../trainer-cell.js';
-import type { TrainerBatchReduction } from '../trainer-contraction.js';
-import { Modulation, contractedTerms, type Reward } from '../trainer-modulation.js';
+import type { TrainableCell } from '../toolkit/trainable-cell.js';
+import type { TrainerBatchReduction } from '../toolkit/contraction.js';
+import { Modulation, contractedTerms, type Reward } from '../toolkit/modulation.js';
 import { PairTraceTrainer, type PairRuleOptions } from './pair-trace-trainer.js';
 
 /**

@@ -4,11 +4,11 @@
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkPositive } from '../../core/errors.js';
 import { FoldFunctionReducer } from '../../observe/reducers/fold-function.js';
-import { CellTrainer, type CellResources } from '../trainer.js';
-import type { TrainableCell } from '../trainer-cell.js';
-import { checkBatchReduction, type TrainerBatchReduction } from '../trainer-contraction.js';
-import { Modulation, perSampleTerms, type Reward } from '../trainer-modulation.js';
-import { PairTraces } from '../trainer-traces.js';
+import { CellTrainer, type CellResources } from '../toolkit/trainer.js';
+import type { TrainableCell } from '../toolkit/trainable-cell.js';
+import { checkBatchReduction, type TrainerBatchReduction } from '../toolkit/contraction.js';
+import { Modulation, perSampleTerms, type Reward } from '../toolkit/modulation.js';
+import { PairTraces } from '../toolkit/pair-traces.js';
 import type { ModulatedStepOptions } from './mstdp.js';
 import type { PairRuleOptions } from './pair-trace-trainer.js';
 import { checkFlag, checkPairHyper } from './stdp.js';
@@ -19,7 +19,7 @@ import { checkFlag, checkPairHyper } from './stdp.js';
  */
 export interface MSTDPETOptions extends Omit<PairRuleOptions, 'delayed'> {
   /** Time constant τ_z of the eligibility traces (ms). */
-  tcEligibility: number;
+  tauEligibility: number;
   /** Reduction over the batch (default `sum`; must be homogeneous of degree 1). */
   batchReduction?: TrainerBatchReduction;
   /**
@@ -54,9 +54,9 @@ export class EligibilityTraces implements CellResources {
    * @param h its hyperparameters
    */
   constructor(cell: TrainableCell, h: Readonly<MSTDPETHyper>) {
-    this.pair = new PairTraces(cell, { tcPre: h.tcPre, tcPost: h.tcPost, ampPre: Math.abs(h.lrPost), ampPost: Math.abs(h.lrPre), mode: h.traceMode });
-    this.decay = tf.keep(tf.scalar(Math.exp(-cell.connection.dt / h.tcEligibility)));
-    this.scale = tf.keep(tf.scalar(1 / h.tcEligibility));
+    this.pair = new PairTraces(cell, { tauPre: h.tauPre, tauPost: h.tauPost, ampPre: Math.abs(h.lrPost), ampPost: Math.abs(h.lrPre), mode: h.traceMode });
+    this.decay = tf.keep(tf.scalar(Math.exp(-cell.connection.dt / h.tauEligibility)));
+    this.scale = tf.keep(tf.scalar(1 / h.tauEligibility));
     const c = this.pair.contraction;
     this.reduced = h.reduceEligibility;
     const reduction = h.batchReduction;
@@ -131,7 +131,7 @@ export class MSTDPET extends CellTrainer<MSTDPETHyper, EligibilityTraces> {
   }
 
   protected validate(h: MSTDPETHyper): MSTDPETHyper {
-    checkPositive('tcEligibility', h.tcEligibility);
+    checkPositive('tauEligibility', h.tauEligibility);
     const batchReduction = checkBatchReduction('batchReduction', h.batchReduction ?? 'sum');
     const reduceEligibility = checkFlag('reduceEligibility', h.reduceEligibility);
     if (reduceEligibility && typeof batchReduction === 'function') {

@@ -3,10 +3,10 @@
  * {@link PairTraces} per registered cell, and access to a cell's monitors.
  * @module
  */
-import { CellTrainer } from '../trainer.js';
-import type { TrainableCell } from '../trainer-cell.js';
-import { checkBatchReduction, type TrainerBatchReduction } from '../trainer-contraction.js';
-import { PairTraces, type TraceMode } from '../trainer-traces.js';
+import { CellTrainer } from '../toolkit/trainer.js';
+import type { TrainableCell } from '../toolkit/trainable-cell.js';
+import { checkBatchReduction, type TrainerBatchReduction } from '../toolkit/contraction.js';
+import { PairTraces, type TraceMode } from '../toolkit/pair-traces.js';
 import { checkFlag, checkPairHyper } from './stdp-checks.js';
 
 /** Hyperparameters shared by the pair-trace rules (all may be overridden per cell). */
@@ -16,9 +16,9 @@ export interface PairRuleOptions {
   /** Learning rate for pre-after-post pairings (applied on presynaptic spikes); its sign picks the mode. */
   lrPre: number;
   /** Time constant of the postsynaptic trace (ms). */
-  tcPost: number;
+  tauPost: number;
   /** Time constant of the presynaptic trace (ms). */
-  tcPre: number;
+  tauPre: number;
   /** `cumulative` (all-to-all, default) or `nearest` traces. */
   traceMode?: TraceMode;
   /** Reduction of per-sample updates over the batch (the rule's default when omitted). */
@@ -49,7 +49,7 @@ export abstract class PairTraceTrainer<H extends PairRuleHyper> extends CellTrai
 
   /** One pair of trace monitors per cell, with amplitudes |lrPost| (pre trace) and |lrPre| (post trace). */
   protected build(cell: TrainableCell, h: Readonly<H>): PairTraces {
-    return new PairTraces(cell, { tcPre: h.tcPre, tcPost: h.tcPost, ampPre: Math.abs(h.lrPost), ampPost: Math.abs(h.lrPre), mode: h.traceMode, delayed: h.delayed });
+    return new PairTraces(cell, { tauPre: h.tauPre, tauPost: h.tauPost, ampPre: Math.abs(h.lrPost), ampPost: Math.abs(h.lrPre), mode: h.traceMode, delayed: h.delayed });
   }
 
   /** The monitors of a registered cell (`tracePre.latest` is x_pre(t), …). */

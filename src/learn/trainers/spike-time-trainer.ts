@@ -9,11 +9,11 @@ import { CinderArgumentError, checkFinite } from '../../core/errors.js';
 import type { Observer, ParameterName } from '../../neural/types.js';
 import { StateMonitor } from '../../observe/monitors/state-monitor.js';
 import { EventReducer } from '../../observe/reducers/event.js';
-import { CellTrainer, type CellResources } from '../trainer.js';
-import type { TrainableCell, TrainableConnection } from '../trainer-cell.js';
-import { checkBatchReduction, type TrainerBatchReduction } from '../trainer-contraction.js';
-import { ScalarCache } from '../trainer-scalars.js';
-import type { Reward } from '../trainer-modulation.js';
+import { CellTrainer, type CellResources } from '../toolkit/trainer.js';
+import type { TrainableCell, TrainableConnection } from '../toolkit/trainable-cell.js';
+import { checkBatchReduction, type TrainerBatchReduction } from '../toolkit/contraction.js';
+import { ScalarCache } from '../../core/scalars.js';
+import type { Reward } from '../toolkit/modulation.js';
 import { reduceOverBatch } from './batch-reduce.js';
 import { kernelParts, type SpikeTimeKernel } from './kernels.js';
 

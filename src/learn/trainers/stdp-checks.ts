@@ -3,7 +3,7 @@
  * @module
  */
 import { CinderArgumentError, checkFinite, checkOneOf, checkPositive } from '../../core/errors.js';
-import type { TraceMode } from '../trainer-traces.js';
+import type { TraceMode } from '../toolkit/pair-traces.js';
 
 /** Throws unless `v` is a boolean (undefined → false). */
 export function checkFlag(param: string, v: unknown): boolean {
@@ -19,9 +19,9 @@ export interface PairHyper {
   /** Learning rate applied on presynaptic spikes. */
   lrPre: number;
   /** Postsynaptic trace time constant (ms). */
-  tcPost: number;
+  tauPost: number;
   /** Presynaptic trace time constant (ms). */
-  tcPre: number;
+  tauPre: number;
   /** Trace mode. */
   traceMode?: TraceMode;
 }
@@ -30,8 +30,8 @@ export interface PairHyper {
 export function checkPairHyper<H extends PairHyper>(h: H): H {
   checkFinite('lrPost', h.lrPost);
   checkFinite('lrPre', h.lrPre);
-  checkPositive('tcPost', h.tcPost);
-  checkPositive('tcPre', h.tcPre);
+  checkPositive('tauPost', h.tauPost);
+  checkPositive('tauPre', h.tauPre);
   const traceMode = h.traceMode ?? 'cumulative';
   checkOneOf('traceMode', traceMode, ['cumulative', 'nearest'] as const);
   return { ...h, traceMode };

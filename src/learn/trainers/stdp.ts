@@ -2,9 +2,9 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import type { TrainableCell } from '../trainer-cell.js';
-import type { TrainerBatchReduction } from '../trainer-contraction.js';
-import { splitBySign } from '../trainer-sign.js';
+import type { TrainableCell } from '../toolkit/trainable-cell.js';
+import type { TrainerBatchReduction } from '../toolkit/contraction.js';
+import { splitBySign } from '../toolkit/sign.js';
 import { PairTraceTrainer, type PairRuleOptions } from './pair-trace-trainer.js';
 
 /** Hyperparameters of {@link STDP} (all may be overridden per cell). */

@@ -8,11 +8,11 @@ import { StateMonitor } from '../../observe/monitors/state-monitor.js';
 import { CumulativeTraceReducer } from '../../observe/reducers/cumulative-trace.js';
 import { NearestTraceReducer } from '../../observe/reducers/nearest-trace.js';
 import type { Reducer } from '../../observe/reducers/reducer.js';
-import { CellTrainer, type CellResources } from '../trainer.js';
-import type { TrainableCell } from '../trainer-cell.js';
-import { checkBatchReduction, type TrainerBatchReduction } from '../trainer-contraction.js';
-import { splitBySign } from '../trainer-sign.js';
-import { PairTraces, traceReducer, type TraceMode } from '../trainer-traces.js';
+import { CellTrainer, type CellResources } from '../toolkit/trainer.js';
+import type { TrainableCell } from '../toolkit/trainable-cell.js';
+import { checkBatchReduction, type TrainerBatchReduction } from '../toolkit/contraction.js';
+import { splitBySign } from '../toolkit/sign.js';
+import { PairTraces, traceReducer, type TraceMode } from '../toolkit/pair-traces.js';
 
 /** Hyperparameters of {@link TripletSTDP} (all may be overridden per cell). */
 export interface TripletSTDPOptions {
@@ -25,13 +25,13 @@ export interface TripletSTDPOptions {
   /** Triplet rate β_pre applied on presynaptic spikes (its absolute value is used). */
   lrPreTriplet: number;
   /** Fast postsynaptic time constant τ₋ (ms). */
-  tcPostFast: number;
+  tauPostFast: number;
   /** Slow postsynaptic time constant τ_y > τ₋ (ms). */
-  tcPostSlow: number;
+  tauPostSlow: number;
   /** Fast presynaptic time constant τ₊ (ms). */
-  tcPreFast: number;
+  tauPreFast: number;
   /** Slow presynaptic time constant τ_x > τ₊ (ms). */
-  tcPreSlow: number;
+  tauPreSlow: number;
   /** `cumulative` (all-to-all, default) or `nearest` traces. */
   traceMode?: TraceMode;
   /** Reduction of per-sample updates over the batch (default `mean`). */
@@ -69,9 +69,9 @@ export class TripletTraces implements CellResources {
     const dt = cell.connection.dt;
     const conn = cell.connection;
     const neuron = cell.neuron;
-    this.pair = new PairTraces(cell, { tcPre: h.tcPreFast, tcPost: h.tcPostFast, ampPre: 1, ampPost: 1, mode: h.traceMode });
-    this.slowPre = new StateMonitor(() => conn.synspike, slowTrace(h.traceMode, dt, h.tcPreSlow));
-    this.slowPost = new StateMonitor(() => neuron.spike, slowTrace(h.traceMode, dt, h.tcPostSlow));
+    this.pair = new PairTraces(cell, { tauPre: h.tauPreFast, tauPost: h.tauPostFast, ampPre: 1, ampPost: 1, mode: h.traceMode });
+    this.slowPre = new StateMonitor(() => conn.synspike, slowTrace(h.traceMode, dt, h.tauPreSlow));
+    this.slowPost = new StateMonitor(() => neuron.spike, slowTrace(h.traceMode, dt, h.tauPostSlow));
     this.rates = [Math.abs(h.lrPostPair), h.lrPostTriplet, Math.abs(h.lrPrePair), h.lrPreTriplet].map((v) => tf.keep(tf.scalar(v)));
   }
 
@@ -153,12 +153,12 @@ export class TripletSTDP extends CellTrainer<TripletSTDPHyper, TripletTraces> {
     }
     const lrPostTriplet = Math.abs(checkFinite('lrPostTriplet', h.lrPostTriplet));
     const lrPreTriplet = Math.abs(checkFinite('lrPreTriplet', h.lrPreTriplet));
-    checkPositive('tcPostFast', h.tcPostFast);
-    checkPositive('tcPreFast', h.tcPreFast);
-    checkPositive('tcPostSlow', h.tcPostSlow);
-    checkPositive('tcPreSlow', h.tcPreSlow);
-    if (!(h.tcPostSlow > h.tcPostFast)) throw new CinderArgumentError('tcPostSlow', h.tcPostSlow, `a time constant > tcPostFast (${h.tcPostFast})`);
-    if (!(h.tcPreSlow > h.tcPreFast)) throw new CinderArgumentError('tcPreSlow', h.tcPreSlow, `a time constant > tcPreFast (${h.tcPreFast})`);
+    checkPositive('tauPostFast', h.tauPostFast);
+    checkPositive('tauPreFast', h.tauPreFast);
+    checkPositive('tauPostSlow', h.tauPostSlow);
+    checkPositive('tauPreSlow', h.tauPreSlow);
+    if (!(h.tauPostSlow > h.tauPostFast)) throw new CinderArgumentError('tauPostSlow', h.tauPostSlow, `a time constant > tauPostFast (${h.tauPostFast})`);
+    if (!(h.tauPreSlow > h.tauPreFast)) throw new CinderArgumentError('tauPreSlow', h.tauPreSlow, `a time constant > tauPreFast (${h.tauPreFast})`);
     const traceMode = h.traceMode ?? 'cumulative';
     traceReducer(traceMode, 1, 1, 1).dispose(); // validates the mode
     return { ...h, lrPostTriplet, lrPreTriplet, traceMode, batchReduction: checkBatchReduction('batchReduction', h.batchReduction ?? 'mean') };

@@ -15,3 +15,4 @@ export * from './adaptive-current.js';
 export * from './adaptive-current-neuron.js';
 export * from './izhikevich.js';
 export * from './adex.js';
+export * from './exact-neuron.js';

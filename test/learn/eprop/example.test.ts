@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { backendInfo } from '../../../src/core/backend.js';
 import type { Params, RunContext } from '../../../src/cli/example.js';
 import type { Figure } from '../../../src/viz/figure.js';
-import example from '../../../examples/eprop-evidence.js';
+import example from '../../../examples/eprop-evidence/index.js';
 
 const fixturePath = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'fixtures', 'eprop-nest-b1-i5.json');
 

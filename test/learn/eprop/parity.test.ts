@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { fixtureBatch, loadEPropFixture, runFixtureParity } from '../../../src/learn/eprop/index.js';
+import { fixtureBatch, loadEPropFixture } from '../../../examples/eprop-evidence/nest-fixture.js';
+import { runFixtureParity } from '../../../examples/eprop-evidence/training.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const fixturePath = resolve(repoRoot, '..', 'shared', 'fixtures', 'eprop-nest-b1-i5.json');

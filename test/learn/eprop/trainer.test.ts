@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
 import { Rng } from '../../../src/core/random.js';
-import { EProp, EPropReadout, EPropRecurrent, EvidenceTask, buildEvidenceNetwork } from '../../../src/learn/eprop/index.js';
+import { EProp, EPropReadout, EPropRecurrent } from '../../../src/learn/eprop/index.js';
+import { EvidenceTask } from '../../../examples/eprop-evidence/task.js';
+import { buildEvidenceNetwork } from '../../../examples/eprop-evidence/training.js';
 import { Adam, GradientDescent } from '../../../src/learn/optimizers/index.js';
 
 describe('firing-rate regulariser (each sequence its own rate, as in NEST)', () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
 import { LinearDense, LinearDirect } from '../../../src/neural/connections/index.js';
-import { RewardTripletSTDP } from '../../../examples/custom-rule.js';
+import { RewardTripletSTDP } from '../../../examples/custom-rule/index.js';
 import { ForcedNeurons, TestLayer, values } from './harness.js';
 
 const layers: TestLayer[] = [];
@@ -9,7 +9,7 @@ afterEach(() => {
   for (const l of layers.splice(0)) l.dispose();
 });
 
-const H = { lrPostPair: 0.1, lrPostTriplet: 0.3, lrPrePair: -0.05, lrPreTriplet: 0.02, tcPreFast: 17, tcPreSlow: 100, tcPostFast: 34, tcPostSlow: 125 };
+const H = { lrPostPair: 0.1, lrPostTriplet: 0.3, lrPrePair: -0.05, lrPreTriplet: 0.02, tauPreFast: 17, tauPreSlow: 100, tauPostFast: 34, tauPostSlow: 125 };
 
 describe('reward-modulated triplet STDP (examples/custom-rule.ts)', () => {
   it('matches a hand computation on one synapse', () => {
@@ -86,7 +86,7 @@ describe('reward-modulated triplet STDP (examples/custom-rule.ts)', () => {
   });
 
   it('validates its hyperparameters', () => {
-    expect(() => new RewardTripletSTDP({ ...H, tcPreSlow: 0 })).toThrow(/tcPreSlow/);
+    expect(() => new RewardTripletSTDP({ ...H, tauPreSlow: 0 })).toThrow(/tauPreSlow/);
     expect(() => new RewardTripletSTDP({ ...H, lrPostTriplet: NaN })).toThrow(/lrPostTriplet/);
   });
 });

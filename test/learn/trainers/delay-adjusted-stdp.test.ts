@@ -25,7 +25,7 @@ function dispose(cell: TestCell): void {
 
 describe('DelayAdjustedSTDP', () => {
   it('uses t_Δ = t_post − t_pre − d per synapse (η₊ side for t_Δ ≥ 0, η₋ side for t_Δ < 0)', () => {
-    const rule = new DelayAdjustedSTDP({ lrPos: 0.2, lrNeg: -0.1, tcPos: 5, tcNeg: 8 });
+    const rule = new DelayAdjustedSTDP({ lrPos: 0.2, lrNeg: -0.1, tauPos: 5, tauNeg: 8 });
     const cell = pairing((c) => rule.register(c));
     stepCell(cell, [0, 0], [1]); // t = 3
     rule.step();
@@ -48,7 +48,7 @@ describe('DelayAdjustedSTDP', () => {
   it('without delays reduces to exponential STDP on the spike times (one direct synapse)', () => {
     const conn = new LinearDirect([1], 1, { weightInit: constantInit(0) });
     const cell = makeCell(conn, [1, 1]);
-    const rule = new DelayAdjustedSTDP({ lrPos: 1, lrNeg: -1, tcPos: 10, tcNeg: 10 });
+    const rule = new DelayAdjustedSTDP({ lrPos: 1, lrNeg: -1, tauPos: 10, tauNeg: 10 });
     rule.register(cell);
     stepCell(cell, [0], [1]); // post at t=1
     stepCell(cell, [1], [0]); // pre at t=2 → t_Δ = −1
@@ -63,7 +63,7 @@ describe('DelayAdjustedSTDP', () => {
 
 describe('DelayAdjustedSTDPD', () => {
   it('moves delays by η₋·e^{−|t_Δ|/τ₋} for t_Δ ≥ 0 and η₊·e^{−|t_Δ|/τ₊} for t_Δ < 0', () => {
-    const rule = new DelayAdjustedSTDPD({ lrPos: 0.3, lrNeg: -0.4, tcPos: 4, tcNeg: 6 });
+    const rule = new DelayAdjustedSTDPD({ lrPos: 0.3, lrNeg: -0.4, tauPos: 4, tauNeg: 6 });
     const cell = pairing((c) => rule.register(c));
     stepCell(cell, [0, 0], [1]); // t = 3
     rule.step();
@@ -86,7 +86,7 @@ describe('DelayAdjustedSTDPD', () => {
   });
 
   it('needs a connection with learnable delays', () => {
-    const rule = new DelayAdjustedSTDPD({ lrPos: 0.3, lrNeg: -0.4, tcPos: 4, tcNeg: 6 });
+    const rule = new DelayAdjustedSTDPD({ lrPos: 0.3, lrNeg: -0.4, tauPos: 4, tauNeg: 6 });
     const cell = makeCell(new LinearDirect([2], 1), [1, 2]);
     expect(() => rule.register(cell)).toThrow(/delay/);
     rule.dispose();
@@ -96,7 +96,7 @@ describe('DelayAdjustedSTDPD', () => {
 
 describe('DelayAdjustedMSTDP', () => {
   it('scales the update by |γ|·M, flips it for M < 0 and sums over the batch', () => {
-    const rule = new DelayAdjustedMSTDP({ lrPos: 0.2, lrNeg: -0.1, tcPos: 5, tcNeg: 8 });
+    const rule = new DelayAdjustedMSTDP({ lrPos: 0.2, lrNeg: -0.1, tauPos: 5, tauNeg: 8 });
     const cell = pairing((c) => rule.register(c), 2);
     stepCell(cell, [0, 0, 0, 0], [1, 1]); // both samples: t_Δ = [1, −0.5]
     const z0 = 0.2 * Math.exp(-1 / 5);
@@ -130,12 +130,12 @@ describe('DelayAdjustedMSTDP', () => {
   });
 
   it('rejects bad hyperparameters and per-cell overrides', () => {
-    expect(() => new DelayAdjustedMSTDP({ lrPos: 0.2, lrNeg: -0.1, tcPos: 0, tcNeg: 8 })).toThrow(/tcPos/);
-    expect(() => new DelayAdjustedSTDP({ lrPos: Number.NaN, lrNeg: -0.1, tcPos: 1, tcNeg: 8 })).toThrow(/lrPos/);
-    expect(() => new DelayAdjustedSTDPD({ lrPos: 1, lrNeg: -0.1, tcPos: 1, tcNeg: -8 })).toThrow(/tcNeg/);
-    const rule = new DelayAdjustedSTDP({ lrPos: 0.2, lrNeg: -0.1, tcPos: 5, tcNeg: 8 });
+    expect(() => new DelayAdjustedMSTDP({ lrPos: 0.2, lrNeg: -0.1, tauPos: 0, tauNeg: 8 })).toThrow(/tauPos/);
+    expect(() => new DelayAdjustedSTDP({ lrPos: Number.NaN, lrNeg: -0.1, tauPos: 1, tauNeg: 8 })).toThrow(/lrPos/);
+    expect(() => new DelayAdjustedSTDPD({ lrPos: 1, lrNeg: -0.1, tauPos: 1, tauNeg: -8 })).toThrow(/tauNeg/);
+    const rule = new DelayAdjustedSTDP({ lrPos: 0.2, lrNeg: -0.1, tauPos: 5, tauNeg: 8 });
     const cell = pairing((c) => {
-      expect(() => rule.register(c, { tcNeg: 0 })).toThrow(/tcNeg/);
+      expect(() => rule.register(c, { tauNeg: 0 })).toThrow(/tauNeg/);
       // a per-cell override changes that cell's rate only
       rule.register(c, { lrPos: 1 });
     });

@@ -26,7 +26,7 @@ describe('STDP with synaptic delays', () => {
   it('pairs the post spike with the delayed arrival of the pre spike (closed form)', () => {
     for (const delayed of [false, true]) {
       const l = delayedDense([[2]], true);
-      const stdp = new STDP({ lrPost: 0.1, lrPre: -0.05, tcPost: 10, tcPre: 10, delayed });
+      const stdp = new STDP({ lrPost: 0.1, lrPre: -0.05, tauPost: 10, tauPre: 10, delayed });
       stdp.register(l.cell);
       // pre emitted at step 1 arrives at step 3 (delay 2 ms); post at step 4
       const pre = [1, 0, 0, 0];
@@ -45,8 +45,8 @@ describe('STDP with synaptic delays', () => {
     const delays = [[0, 1], [2, 3]];
     const a = delayedDense(delays, true);
     const b = delayedDense(delays, true);
-    const sa = new MSTDP({ lrPost: 0.1, lrPre: -0.07, tcPost: 9, tcPre: 6, delayed: true });
-    const sb = new MSTDP({ lrPost: 0.1, lrPre: -0.07, tcPost: 9, tcPre: 6 });
+    const sa = new MSTDP({ lrPost: 0.1, lrPre: -0.07, tauPost: 9, tauPre: 6, delayed: true });
+    const sb = new MSTDP({ lrPost: 0.1, lrPre: -0.07, tauPost: 9, tauPre: 6 });
     sa.register(a.cell);
     sb.register(b.cell);
     expect(sa.traces(a.cell).delayed).toBe(true);
@@ -70,9 +70,9 @@ describe('STDP with synaptic delays', () => {
 
   it('delayed traces need a connection that exposes selectByDelay', () => {
     const l = delayedDense([[1]], false);
-    const stdp = new STDP({ lrPost: 0.1, lrPre: -0.05, tcPost: 10, tcPre: 10, delayed: true });
+    const stdp = new STDP({ lrPost: 0.1, lrPre: -0.05, tauPost: 10, tauPre: 10, delayed: true });
     expect(() => stdp.register(l.cell)).toThrow(/delayed/);
-    expect(() => new STDP({ lrPost: 0.1, lrPre: -0.05, tcPost: 10, tcPre: 10, delayed: 1 as never })).toThrow(/delayed/);
+    expect(() => new STDP({ lrPost: 0.1, lrPre: -0.05, tauPost: 10, tauPre: 10, delayed: 1 as never })).toThrow(/delayed/);
     stdp.dispose();
   });
 });

@@ -3,7 +3,7 @@
 import { tf } from '../../../src/core/tf.js';
 import type { Observer } from '../../../src/neural/types.js';
 import { LinearDense, LinearDirect, type Connection } from '../../../src/neural/connections/index.js';
-import type { ObserverHost, TrainableCell } from '../../../src/learn/trainers/index.js';
+import type { ObserverHost, TrainableCell } from '../../../src/learn/index.js';
 
 /** Neurons whose spikes the test dictates. */
 export class ForcedNeurons {
@@ -64,8 +64,8 @@ export class PairReference {
     readonly B: number,
     readonly I: number,
     readonly O: number,
-    readonly tcPre: number,
-    readonly tcPost: number,
+    readonly tauPre: number,
+    readonly tauPost: number,
     readonly ampPre: number,
     readonly ampPost: number,
     readonly mode: 'cumulative' | 'nearest' = 'cumulative',
@@ -75,8 +75,8 @@ export class PairReference {
   }
   /** Folds spikes; returns per-sample dpost[b][j][i] = post_bj·xpre_bi and dpre[b][j][i] = pre_bi·xpost_bj. */
   step(pre: number[][], post: number[][]): { dpost: number[][][]; dpre: number[][][] } {
-    const ap = Math.exp(-1 / this.tcPre);
-    const aq = Math.exp(-1 / this.tcPost);
+    const ap = Math.exp(-1 / this.tauPre);
+    const aq = Math.exp(-1 / this.tauPost);
     for (let b = 0; b < this.B; b++) {
       for (let i = 0; i < this.I; i++) this.xpre[b]![i] = this.fold(this.xpre[b]![i]!, ap, this.ampPre, pre[b]![i]!);
       for (let j = 0; j < this.O; j++) this.xpost[b]![j] = this.fold(this.xpost[b]![j]!, aq, this.ampPost, post[b]![j]!);

@@ -3,7 +3,7 @@
 import { tf } from '../../../src/core/tf.js';
 import type { Observer } from '../../../src/neural/types.js';
 import type { Connection } from '../../../src/neural/connections/connection.js';
-import type { ObserverHost, TrainableNeurons } from '../../../src/learn/trainer-cell.js';
+import type { ObserverHost, TrainableNeurons } from '../../../src/learn/toolkit/trainable-cell.js';
 
 export class HostLayer implements ObserverHost {
   training = true;

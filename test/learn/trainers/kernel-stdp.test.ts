@@ -115,7 +115,7 @@ describe('KernelSTDP', () => {
 describe('KernelSTDP on a real Serial layer', () => {
   it('reads a Cell of Serial(LinearDirect, ExactNeuron) and gives the hand-computed weight', async () => {
     const { Serial } = await import('../../../src/neural/layers/serial.js');
-    const { ExactNeuron } = await import('../../../src/extra/exact-neuron.js');
+    const { ExactNeuron } = await import('../../../src/neural/neurons/exact-neuron.js');
     const conn = new LinearDirect([1], 1, { weightInit: constantInit(0) });
     // the transform replaces the connection's output: the neuron spikes where this current is > 0
     let drive = tf.zeros([1, 1]);

@@ -24,7 +24,7 @@ describe('MSTDP on one synapse (closed forms)', () => {
   function pairing(reward: number, scale = 1, bounding?: Bounding): number {
     const l = direct(0.5);
     if (bounding) l.connection.updater.bound('weight', bounding);
-    const m = new MSTDP({ lrPost: 0.1, lrPre: -0.05, tcPost: tau, tcPre: tau });
+    const m = new MSTDP({ lrPost: 0.1, lrPre: -0.05, tauPost: tau, tauPre: tau });
     m.register(l.cell);
     const pre = [1, 0, 0];
     const post = [0, 0, 1];
@@ -59,7 +59,7 @@ describe('MSTDP over a batch', () => {
   function run(reward: (t: number) => number | number[], reduction: 'sum' | 'mean' | undefined, lrPost: number, lrPre: number) {
     const B = 3;
     const l = dense(2, 2, B);
-    const m = new MSTDP({ lrPost, lrPre, tcPost: 10, tcPre: 7, ...(reduction ? { batchReduction: reduction } : {}) });
+    const m = new MSTDP({ lrPost, lrPre, tauPost: 10, tauPre: 7, ...(reduction ? { batchReduction: reduction } : {}) });
     m.register(l.cell);
     const ref = new PairReference(B, 2, 2, 7, 10, Math.abs(lrPost), Math.abs(lrPre));
     const w = [[0, 0], [0, 0]];
@@ -131,7 +131,7 @@ describe('MSTDP over a batch', () => {
 
   it('per-sample rewards with sum equal Σ_b M_b·(dpost_b − dpre_b) (Hebbian net form)', () => {
     const l = dense(1, 1, 2);
-    const m = new MSTDP({ lrPost: 1, lrPre: -1, tcPost: 10, tcPre: 10 });
+    const m = new MSTDP({ lrPost: 1, lrPre: -1, tauPost: 10, tauPre: 10 });
     m.register(l.cell);
     l.step([1, 1], [0, 0]);
     m.step(0);
@@ -146,7 +146,7 @@ describe('MSTDP over a batch', () => {
 
   it('rejects bad rewards', () => {
     const l = dense(1, 1, 2);
-    const m = new MSTDP({ lrPost: 1, lrPre: -1, tcPost: 10, tcPre: 10 });
+    const m = new MSTDP({ lrPost: 1, lrPre: -1, tauPost: 10, tauPre: 10 });
     m.register(l.cell);
     l.step([1, 1], [1, 0]);
     expect(() => m.step(NaN)).toThrow(/reward/);
@@ -154,7 +154,7 @@ describe('MSTDP over a batch', () => {
     expect(() => m.step(bad)).toThrow(/reward/);
     bad.dispose();
     expect(() => m.step(1, { scale: Infinity })).toThrow(/scale/);
-    const m2 = new MSTDP({ lrPost: 1, lrPre: -1, tcPost: 10, tcPre: 10, batchReduction: (x) => tf.max(x, 0) });
+    const m2 = new MSTDP({ lrPost: 1, lrPre: -1, tauPost: 10, tauPre: 10, batchReduction: (x) => tf.max(x, 0) });
     m2.register(l.cell);
     l.step([1, 1], [1, 0]);
     const r = tf.tensor1d([1, -1]);

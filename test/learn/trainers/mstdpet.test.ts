@@ -16,7 +16,7 @@ describe('MSTDPET on one synapse (closed forms)', () => {
 
   it('eligibility z_post(3) = A_pre·e^{−2/τ}/τ_z decays with τ_z; Δw = M·z every step', () => {
     const l = direct(0.5);
-    const m = new MSTDPET({ lrPost: 0.1, lrPre: -0.05, tcPost: tau, tcPre: tau, tcEligibility: tz });
+    const m = new MSTDPET({ lrPost: 0.1, lrPre: -0.05, tauPost: tau, tauPre: tau, tauEligibility: tz });
     m.register(l.cell);
     const T = 12;
     const z3 = (0.1 * Math.exp(-2 / tau)) / tz;
@@ -35,7 +35,7 @@ describe('MSTDPET on one synapse (closed forms)', () => {
 
   it('eligibility keeps accumulating without reward, and a later reward converts it', () => {
     const l = direct(0.5);
-    const m = new MSTDPET({ lrPost: 0.1, lrPre: -0.05, tcPost: tau, tcPre: tau, tcEligibility: tz });
+    const m = new MSTDPET({ lrPost: 0.1, lrPre: -0.05, tauPost: tau, tauPre: tau, tauEligibility: tz });
     m.register(l.cell);
     // post at 1, pre at 2: z_pre(2) = A_post·e^{−1/τ}/τ_z
     for (let t = 1; t <= 5; t++) {
@@ -51,7 +51,7 @@ describe('MSTDPET on one synapse (closed forms)', () => {
 
   it('folds the eligibility once per layer step (a second step() call only re-adds the update)', () => {
     const l = direct(0);
-    const m = new MSTDPET({ lrPost: 1, lrPre: -1, tcPost: tau, tcPre: tau, tcEligibility: tz });
+    const m = new MSTDPET({ lrPost: 1, lrPre: -1, tauPost: tau, tauPre: tau, tauEligibility: tz });
     m.register(l.cell);
     l.step([1], [1]);
     m.step(1);
@@ -66,7 +66,7 @@ describe('MSTDPET on one synapse (closed forms)', () => {
 
   it('clear() resets traces and eligibility; train(false) freezes them', () => {
     const l = direct(0);
-    const m = new MSTDPET({ lrPost: 1, lrPre: -1, tcPost: tau, tcPre: tau, tcEligibility: tz });
+    const m = new MSTDPET({ lrPost: 1, lrPre: -1, tauPost: tau, tauPre: tau, tauEligibility: tz });
     m.register(l.cell);
     l.step([1], [0]);
     m.step(0);
@@ -94,7 +94,7 @@ describe('MSTDPET over a batch (float64 reference)', () => {
     const B = 2;
     const tz = 15;
     const l = dense(2, 2, B);
-    const m = new MSTDPET({ lrPost: 0.2, lrPre: -0.1, tcPost: 8, tcPre: 12, tcEligibility: tz });
+    const m = new MSTDPET({ lrPost: 0.2, lrPre: -0.1, tauPost: 8, tauPre: 12, tauEligibility: tz });
     m.register(l.cell);
     const ref = new PairReference(B, 2, 2, 12, 8, 0.2, 0.1);
     const az = Math.exp(-1 / tz);
@@ -133,7 +133,7 @@ describe('MSTDPET over a batch (float64 reference)', () => {
 
   it('keeps the tensor count flat', () => {
     const l = dense(3, 2, 2);
-    const m = new MSTDPET({ lrPost: 0.2, lrPre: -0.1, tcPost: 8, tcPre: 12, tcEligibility: 20 });
+    const m = new MSTDPET({ lrPost: 0.2, lrPre: -0.1, tauPost: 8, tauPre: 12, tauEligibility: 20 });
     m.register(l.cell);
     const r = tf.tensor1d([1, -1]);
     const run = () => {
@@ -153,7 +153,7 @@ describe('MSTDPET over a batch (float64 reference)', () => {
   it.each(['sum', 'mean'] as const)('reduceEligibility keeps reduce_b z only and gives the same updates (%s)', (how) => {
     const a = dense(3, 2, 3);
     const b = dense(3, 2, 3);
-    const hp = { lrPost: 0.2, lrPre: -0.1, tcPost: 8, tcPre: 12, tcEligibility: 15, batchReduction: how };
+    const hp = { lrPost: 0.2, lrPre: -0.1, tauPost: 8, tauPre: 12, tauEligibility: 15, batchReduction: how };
     const ma = new MSTDPET(hp);
     const mb = new MSTDPET({ ...hp, reduceEligibility: true });
     ma.register(a.cell);
@@ -182,7 +182,7 @@ describe('MSTDPET over a batch (float64 reference)', () => {
   });
 
   it('rejects a non-positive eligibility time constant', () => {
-    expect(() => new MSTDPET({ lrPost: 1, lrPre: -1, tcPost: 10, tcPre: 10, tcEligibility: 0 })).toThrow(/tcEligibility/);
-    expect(() => new MSTDPET({ lrPost: 1, lrPre: -1, tcPost: 10, tcPre: 10, tcEligibility: NaN })).toThrow(/tcEligibility/);
+    expect(() => new MSTDPET({ lrPost: 1, lrPre: -1, tauPost: 10, tauPre: 10, tauEligibility: 0 })).toThrow(/tauEligibility/);
+    expect(() => new MSTDPET({ lrPost: 1, lrPre: -1, tauPost: 10, tauPre: 10, tauEligibility: NaN })).toThrow(/tauEligibility/);
   });
 });

@@ -24,7 +24,7 @@ describe('STDP on one synapse (closed forms)', () => {
   const tau = 10;
   it('pre then post potentiates by lrPost·exp(−Δt/τ) at the post spike, nothing else', () => {
     const l = direct(1, [0.5]);
-    const stdp = new STDP({ lrPost: 0.1, lrPre: -0.05, tcPost: tau, tcPre: tau });
+    const stdp = new STDP({ lrPost: 0.1, lrPre: -0.05, tauPost: tau, tauPre: tau });
     stdp.register(l.cell);
     const w = runSingle(stdp, l, [1, 0, 0, 0], [0, 0, 1, 0]);
     expect(w[0]).toBeCloseTo(0.5, 7);
@@ -36,7 +36,7 @@ describe('STDP on one synapse (closed forms)', () => {
 
   it('post then pre depresses by |lrPre|·exp(−Δt/τ) at the pre spike', () => {
     const l = direct(1, [0.5]);
-    const stdp = new STDP({ lrPost: 0.1, lrPre: -0.05, tcPost: tau, tcPre: tau });
+    const stdp = new STDP({ lrPost: 0.1, lrPre: -0.05, tauPost: tau, tauPre: tau });
     stdp.register(l.cell);
     const w = runSingle(stdp, l, [0, 0, 0, 1], [1, 0, 0, 0]);
     expect(w[2]).toBeCloseTo(0.5, 7);
@@ -46,7 +46,7 @@ describe('STDP on one synapse (closed forms)', () => {
 
   it('a simultaneous pair gives |lrPost| − |lrPre| (traces include the current spike)', () => {
     const l = direct(1, [0.5]);
-    const stdp = new STDP({ lrPost: 0.1, lrPre: -0.05, tcPost: tau, tcPre: tau });
+    const stdp = new STDP({ lrPost: 0.1, lrPre: -0.05, tauPost: tau, tauPre: tau });
     stdp.register(l.cell);
     const w = runSingle(stdp, l, [1], [1]);
     expect(w[0]).toBeCloseTo(0.5 + 0.1 - 0.05, 6);
@@ -60,7 +60,7 @@ describe('STDP on one synapse (closed forms)', () => {
     ['depressive', -0.1, -0.05, -1, -1],
   ])('%s mode: Δw = sgn(lrPost)·dpost + sgn(lrPre)·dpre', (_name, lrPost, lrPre, sPost, sPre) => {
     const l = direct(1, [0.5]);
-    const stdp = new STDP({ lrPost, lrPre, tcPost: 20, tcPre: 10 });
+    const stdp = new STDP({ lrPost, lrPre, tauPost: 20, tauPre: 10 });
     stdp.register(l.cell);
     // pre at 1, post at 3, pre at 6
     const w = runSingle(stdp, l, [1, 0, 0, 0, 0, 1], [0, 0, 1, 0, 0, 0]);
@@ -74,7 +74,7 @@ describe('STDP on one synapse (closed forms)', () => {
 
   it('nearest traces reset to the amplitude instead of adding', () => {
     const l = direct(1, [0]);
-    const stdp = new STDP({ lrPost: 1, lrPre: -1, tcPost: tau, tcPre: tau, traceMode: 'nearest' });
+    const stdp = new STDP({ lrPost: 1, lrPre: -1, tauPost: tau, tauPre: tau, traceMode: 'nearest' });
     stdp.register(l.cell);
     // pre at 1 and 2, post at 4: nearest x_pre(4) = e^{-2/τ}; cumulative would add e^{-3/τ}
     const w = runSingle(stdp, l, [1, 1, 0, 0], [0, 0, 0, 1]);
@@ -94,7 +94,7 @@ describe('STDP against a float64 reference', () => {
 
   it('direct connection, 3 synapses: every step matches', () => {
     const l = direct(3, [0, 0, 0]);
-    const stdp = new STDP({ lrPost: 0.02, lrPre: -0.03, tcPost: 15, tcPre: 8 });
+    const stdp = new STDP({ lrPost: 0.02, lrPre: -0.03, tauPost: 15, tauPre: 8 });
     stdp.register(l.cell);
     const ref = new PairReference(1, 3, 3, 8, 15, 0.02, 0.03);
     const w = [0, 0, 0];
@@ -114,7 +114,7 @@ describe('STDP against a float64 reference', () => {
 
   it.each(['mean', 'sum'] as const)('dense 2→3, batch 2, %s over the batch', (how) => {
     const l = dense(2, 3, 2);
-    const stdp = new STDP({ lrPost: 0.05, lrPre: -0.04, tcPost: 12, tcPre: 9, batchReduction: how });
+    const stdp = new STDP({ lrPost: 0.05, lrPre: -0.04, tauPost: 12, tauPre: 9, batchReduction: how });
     stdp.register(l.cell);
     const ref = new PairReference(2, 2, 3, 9, 12, 0.05, 0.04);
     const w = [0, 1, 2].map(() => [0, 0]);
@@ -140,7 +140,7 @@ describe('STDP against a float64 reference', () => {
     const l = dense(1, 1, 2);
     const shapes: number[][] = [];
     const stdp = new STDP({
-      lrPost: 1, lrPre: -1, tcPost: 10, tcPre: 10,
+      lrPost: 1, lrPre: -1, tauPost: 10, tauPre: 10,
       batchReduction: (x) => {
         shapes.push(x.shape);
         return tf.max(x, 0);
@@ -160,7 +160,7 @@ describe('STDP registry, modes and lifecycle', () => {
   it('per-cell overrides apply to one cell only', () => {
     const a = direct(1, [0]);
     const b = direct(1, [0]);
-    const stdp = new STDP({ lrPost: 0.1, lrPre: -0.1, tcPost: 10, tcPre: 10 });
+    const stdp = new STDP({ lrPost: 0.1, lrPre: -0.1, tauPost: 10, tauPre: 10 });
     stdp.register(a.cell);
     stdp.register(b.cell, { lrPost: 0.3 });
     expect(stdp.entry(b.cell).hyper.lrPost).toBe(0.3);
@@ -175,7 +175,7 @@ describe('STDP registry, modes and lifecycle', () => {
 
   it('train(false) detaches the monitors: traces freeze, then resume from the frozen value', () => {
     const l = direct(1, [0]);
-    const stdp = new STDP({ lrPost: 1, lrPre: -1, tcPost: 10, tcPre: 10 });
+    const stdp = new STDP({ lrPost: 1, lrPre: -1, tauPost: 10, tauPre: 10 });
     stdp.register(l.cell);
     l.step([1], [0]);
     l.step([0], [0]);
@@ -196,7 +196,7 @@ describe('STDP registry, modes and lifecycle', () => {
 
   it('a layer in eval mode does not fold the traces and the cell does not learn', () => {
     const l = direct(1, [0]);
-    const stdp = new STDP({ lrPost: 1, lrPre: -1, tcPost: 10, tcPre: 10 });
+    const stdp = new STDP({ lrPost: 1, lrPre: -1, tauPost: 10, tauPre: 10 });
     stdp.register(l.cell);
     l.step([1], [0]);
     l.training = false;
@@ -209,7 +209,7 @@ describe('STDP registry, modes and lifecycle', () => {
 
   it('clear() resets the traces (the next fold starts from 0)', () => {
     const l = direct(1, [0]);
-    const stdp = new STDP({ lrPost: 1, lrPre: -1, tcPost: 10, tcPre: 10 });
+    const stdp = new STDP({ lrPost: 1, lrPre: -1, tauPost: 10, tauPre: 10 });
     stdp.register(l.cell);
     l.step([1], [0]);
     stdp.clear();
@@ -225,7 +225,7 @@ describe('STDP registry, modes and lifecycle', () => {
 
   it('keeps the tensor count flat over a long loop', () => {
     const l = dense(4, 3, 2);
-    const stdp = new STDP({ lrPost: 0.01, lrPre: -0.01, tcPost: 10, tcPre: 10 });
+    const stdp = new STDP({ lrPost: 0.01, lrPre: -0.01, tauPost: 10, tauPre: 10 });
     stdp.register(l.cell);
     const pre = [1, 0, 1, 0, 0, 1, 1, 0];
     const post = [1, 1, 0, 0, 1, 1];
@@ -243,14 +243,14 @@ describe('STDP registry, modes and lifecycle', () => {
   });
 
   it('rejects bad hyperparameters and registrations', () => {
-    expect(() => new STDP({ lrPost: 0.1, lrPre: -0.1, tcPost: 0, tcPre: 10 })).toThrow(/tcPost/);
-    expect(() => new STDP({ lrPost: NaN, lrPre: -0.1, tcPost: 10, tcPre: 10 })).toThrow(/lrPost/);
-    expect(() => new STDP({ lrPost: 0.1, lrPre: -0.1, tcPost: 10, tcPre: -1 })).toThrow(/tcPre/);
-    expect(() => new STDP({ lrPost: 0.1, lrPre: -0.1, tcPost: 10, tcPre: 10, traceMode: 'x' as never })).toThrow(/traceMode/);
-    expect(() => new STDP({ lrPost: 0.1, lrPre: -0.1, tcPost: 10, tcPre: 10, batchReduction: 'max' as never })).toThrow(/batchReduction/);
+    expect(() => new STDP({ lrPost: 0.1, lrPre: -0.1, tauPost: 0, tauPre: 10 })).toThrow(/tauPost/);
+    expect(() => new STDP({ lrPost: NaN, lrPre: -0.1, tauPost: 10, tauPre: 10 })).toThrow(/lrPost/);
+    expect(() => new STDP({ lrPost: 0.1, lrPre: -0.1, tauPost: 10, tauPre: -1 })).toThrow(/tauPre/);
+    expect(() => new STDP({ lrPost: 0.1, lrPre: -0.1, tauPost: 10, tauPre: 10, traceMode: 'x' as never })).toThrow(/traceMode/);
+    expect(() => new STDP({ lrPost: 0.1, lrPre: -0.1, tauPost: 10, tauPre: 10, batchReduction: 'max' as never })).toThrow(/batchReduction/);
     const l = direct(1, [0]);
-    const stdp = new STDP({ lrPost: 0.1, lrPre: -0.1, tcPost: 10, tcPre: 10 });
-    expect(() => stdp.register(l.cell, { tcPre: -2 })).toThrow(/tcPre/);
+    const stdp = new STDP({ lrPost: 0.1, lrPre: -0.1, tauPost: 10, tauPre: 10 });
+    expect(() => stdp.register(l.cell, { tauPre: -2 })).toThrow(/tauPre/);
     expect(() => stdp.register(l.cell, { lr: 1 } as never)).toThrow(/overrides/);
     stdp.register(l.cell);
     expect(() => stdp.register(l.cell)).toThrow(/cell/);

@@ -11,10 +11,10 @@ const base: TripletSTDPOptions = {
   lrPostTriplet: 0.5,
   lrPrePair: -0.8,
   lrPreTriplet: 0.3,
-  tcPostFast: 8,
-  tcPostSlow: 30,
-  tcPreFast: 10,
-  tcPreSlow: 40,
+  tauPostFast: 8,
+  tauPostSlow: 30,
+  tauPreFast: 10,
+  tauPreSlow: 40,
 };
 
 /** Float64 reference of the rule for one synapse with cumulative unit traces. */
@@ -29,10 +29,10 @@ function reference(o: TripletSTDPOptions, pre: number[], post: number[]): number
   for (let t = 0; t < pre.length; t++) {
     const xbPrev = xb;
     const ybPrev = yb;
-    xa = a(o.tcPreFast) * xa + pre[t]!;
-    xb = a(o.tcPreSlow) * xb + pre[t]!;
-    ya = a(o.tcPostFast) * ya + post[t]!;
-    yb = a(o.tcPostSlow) * yb + post[t]!;
+    xa = a(o.tauPreFast) * xa + pre[t]!;
+    xb = a(o.tauPreSlow) * xb + pre[t]!;
+    ya = a(o.tauPostFast) * ya + post[t]!;
+    yb = a(o.tauPostSlow) * yb + post[t]!;
     // the triplet term has the sign of its pair term
     w += Math.sign(o.lrPostPair) * post[t]! * xa * (Math.abs(o.lrPostPair) + Math.abs(o.lrPostTriplet) * ybPrev);
     w += Math.sign(o.lrPrePair) * pre[t]! * ya * (Math.abs(o.lrPrePair) + Math.abs(o.lrPreTriplet) * xbPrev);
@@ -108,9 +108,9 @@ describe('TripletSTDP', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(() => new TripletSTDP({ ...base, lrPostPair: 0 })).toThrow(/lrPostPair/);
     expect(() => new TripletSTDP({ ...base, lrPrePair: Number.NaN })).toThrow(/lrPrePair/);
-    expect(() => new TripletSTDP({ ...base, tcPostSlow: 8 })).toThrow(/tcPostSlow/);
-    expect(() => new TripletSTDP({ ...base, tcPreSlow: 5 })).toThrow(/tcPreSlow/);
-    expect(() => new TripletSTDP({ ...base, tcPreFast: -1 })).toThrow(/tcPreFast/);
+    expect(() => new TripletSTDP({ ...base, tauPostSlow: 8 })).toThrow(/tauPostSlow/);
+    expect(() => new TripletSTDP({ ...base, tauPreSlow: 5 })).toThrow(/tauPreSlow/);
+    expect(() => new TripletSTDP({ ...base, tauPreFast: -1 })).toThrow(/tauPreFast/);
     expect(() => new TripletSTDP({ ...base, traceMode: 'linear' as never })).toThrow(/traceMode/);
     rule.dispose();
     conn.dispose();

@@ -131,7 +131,7 @@ describe('Normalization', () => {
 describe('hooks on a layer step', async () => {
   const { LinearDense } = await import('../../../src/neural/connections/index.js');
   const { Serial } = await import('../../../src/neural/layers/index.js');
-  const { ExactNeuron } = await import('../../../src/extra/index.js');
+  const { ExactNeuron } = await import('../../../src/neural/index.js');
 
   it('a trainOnly Normalization attached to a layer runs after training steps only', () => {
     const conn = new LinearDense([2], [1], 1, { weightInit: (s) => tf.tensor([[3, 4]], s as number[]) });

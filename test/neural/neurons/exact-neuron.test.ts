@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
-import { ExactNeuron } from '../../../src/extra/index.js';
+import { ExactNeuron } from '../../../src/neural/index.js';
 
 describe('ExactNeuron', () => {
   it('spikes where the input is > 0; voltage = threshV where spiking else restV; refrac = 0', () => {

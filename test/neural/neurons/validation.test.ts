@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
 import { CinderArgumentError } from '../../../src/core/errors.js';
 import { AdEx, ALIF, EIF, GLIF2, Izhikevich, LIF, QIF } from '../../../src/neural/neurons/index.js';
-import { ExactNeuron } from '../../../src/extra/index.js';
+import { ExactNeuron } from '../../../src/neural/index.js';
 
 const lif = { restV: -65, resetV: -70, threshV: -50, refracT: 2, tauM: 20 };
 const alif = { ...lif, tauAdapt: [20, 100], adaptIncrement: [1, 2] };

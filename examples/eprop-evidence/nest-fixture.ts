@@ -4,8 +4,8 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkInteger } from '../../core/errors.js';
+import { tf } from '../../src/core/tf.js';
+import { CinderArgumentError, checkInteger } from '../../src/core/errors.js';
 
 /** The contents of a NEST e-prop fixture. */
 export interface EPropFixture {

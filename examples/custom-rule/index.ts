@@ -15,12 +15,12 @@
  * (one matrix product per term for dense connections), the reward scaling and sign routing from
  * {@link Modulation}.
  */
-import { tf } from '../src/core/tf.js';
-import { checkFinite, checkPositive } from '../src/core/errors.js';
+import { tf } from '../../src/core/tf.js';
+import { checkFinite, checkPositive } from '../../src/core/errors.js';
 import {
   CellTrainer, Modulation, PairTraces, checkBatchReduction, contractedTerms,
   type TrainerBatchReduction, type CellResources, type Reward, type TrainableCell,
-} from '../src/learn/trainers/index.js';
+} from '../../src/learn/index.js';
 
 /** Hyperparameters of {@link RewardTripletSTDP}. */
 export interface RewardTripletOptions {
@@ -33,13 +33,13 @@ export interface RewardTripletOptions {
   /** Triplet rate on presynaptic spikes (only |·| is used). */
   lrPreTriplet: number;
   /** τ₊: fast presynaptic trace (ms). */
-  tcPreFast: number;
+  tauPreFast: number;
   /** τ_x: slow presynaptic trace (ms). */
-  tcPreSlow: number;
+  tauPreSlow: number;
   /** τ₋: fast postsynaptic trace (ms). */
-  tcPostFast: number;
+  tauPostFast: number;
   /** τ_y: slow postsynaptic trace (ms). */
-  tcPostSlow: number;
+  tauPostSlow: number;
   /** Batch reduction (default `sum`, as for MSTDP). */
   batchReduction?: TrainerBatchReduction;
 }
@@ -56,8 +56,8 @@ class TripletTraces implements CellResources {
   readonly betaPre: tf.Scalar;
 
   constructor(cell: TrainableCell, h: Hyper) {
-    this.fast = new PairTraces(cell, { tcPre: h.tcPreFast, tcPost: h.tcPostFast, ampPre: 1, ampPost: 1 });
-    this.slow = new PairTraces(cell, { tcPre: h.tcPreSlow, tcPost: h.tcPostSlow, ampPre: 1, ampPost: 1, history: 2 });
+    this.fast = new PairTraces(cell, { tauPre: h.tauPreFast, tauPost: h.tauPostFast, ampPre: 1, ampPost: 1 });
+    this.slow = new PairTraces(cell, { tauPre: h.tauPreSlow, tauPost: h.tauPostSlow, ampPre: 1, ampPost: 1, history: 2 });
     this.alphaPost = tf.keep(tf.scalar(Math.abs(h.lrPostPair)));
     this.betaPost = tf.keep(tf.scalar(Math.abs(h.lrPostTriplet)));
     this.alphaPre = tf.keep(tf.scalar(Math.abs(h.lrPrePair)));
@@ -90,7 +90,7 @@ export class RewardTripletSTDP extends CellTrainer<Hyper, TripletTraces> {
 
   protected validate(h: Hyper): Hyper {
     for (const k of ['lrPostPair', 'lrPostTriplet', 'lrPrePair', 'lrPreTriplet'] as const) checkFinite(k, h[k]);
-    for (const k of ['tcPreFast', 'tcPreSlow', 'tcPostFast', 'tcPostSlow'] as const) checkPositive(k, h[k]);
+    for (const k of ['tauPreFast', 'tauPreSlow', 'tauPostFast', 'tauPostSlow'] as const) checkPositive(k, h[k]);
     return { ...h, batchReduction: checkBatchReduction('batchReduction', h.batchReduction) };
   }
 

@@ -17,10 +17,10 @@
  */
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tf } from './tf.js';
-import { CinderArgumentError, numel } from './errors.js';
-import type { Module } from './module.js';
-import type { Parameter, State } from './state.js';
+import { tf } from '../core/tf.js';
+import { CinderArgumentError, numel } from '../core/errors.js';
+import type { Module } from '../core/module.js';
+import type { Parameter, State } from '../core/state.js';
 
 /** Format name written into every manifest. */
 export const MODULE_FORMAT = 'cinder-module';

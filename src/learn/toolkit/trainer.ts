@@ -11,10 +11,10 @@
  * 3. `connection.update()`: applies (and clears) the pending updates.
  * @module
  */
-import { Module } from '../core/module.js';
-import { CinderArgumentError } from '../core/errors.js';
-import type { Observer } from '../neural/types.js';
-import { cellTraining, type TrainableCell } from './trainer-cell.js';
+import { Module } from '../../core/module.js';
+import { CinderArgumentError } from '../../core/errors.js';
+import type { Observer } from '../../neural/types.js';
+import { cellTraining, type TrainableCell } from './trainable-cell.js';
 
 /** What a trainer creates for one cell. */
 export interface CellResources {

@@ -3,9 +3,9 @@
  * concrete `Cell` of `src/neural/layers` satisfies it; trainers depend only on this contract.
  * @module
  */
-import type { tf } from '../core/tf.js';
-import type { Observer, Receptive } from '../neural/types.js';
-import type { Updater } from '../neural/updater.js';
+import type { tf } from '../../core/tf.js';
+import type { Observer, Receptive } from '../../neural/types.js';
+import type { Updater } from '../../neural/updater.js';
 
 /** The connection side of a cell. */
 export interface TrainableConnection extends Receptive {

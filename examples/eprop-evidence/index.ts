@@ -7,13 +7,16 @@
  * Parity mode (`--fixture FILE`): runs exactly the fixture's inputs, initial weights, batch size and
  * iterations with NEST's settings and writes the per-iteration losses to run_summary.json.
  */
-import type { ExampleSpec, RunContext } from '../src/cli/example.js';
-import { Rng } from '../src/core/random.js';
+import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
+import { Rng } from '../../src/core/random.js';
 import {
-  EvidenceTask, loadEPropFixture, runFixtureParity, trainEvidence, EPROP_KERNELS, FEEDBACK_MODES, SURROGATE_NAMES,
-  type EPropKernel, type EvidenceNetwork, type EPropSequenceRecord, type FeedbackMode, type SurrogateName,
-} from '../src/learn/eprop/index.js';
-import { learningCurves, sequenceFigure, weightsFigure, weightTracesFigure } from './eprop-evidence/figures.js';
+  EPROP_KERNELS, FEEDBACK_MODES, SURROGATE_NAMES,
+  type EPropKernel, type EPropSequenceRecord, type FeedbackMode, type SurrogateName,
+} from '../../src/learn/eprop/index.js';
+import { EvidenceTask } from './task.js';
+import { loadEPropFixture } from './nest-fixture.js';
+import { runFixtureParity, trainEvidence, type EvidenceNetwork } from './training.js';
+import { learningCurves, sequenceFigure, weightsFigure, weightTracesFigure } from './figures.js';
 
 type Matrices = Record<string, { data: Float32Array; rows: number; cols: number }>;
 

@@ -1,8 +1,8 @@
 /**
  * @module
  */
-import { tf } from '../core/tf.js';
-import { checkInteger } from '../core/errors.js';
+import { tf } from './tf.js';
+import { checkInteger } from './errors.js';
 
 /**
  * Float32 scalars for values that change between calls but take few distinct values (rewards ±1,

@@ -9,17 +9,17 @@
  * expected input rate in Hz). The run advances in chunks of `chunk` steps and checkpoints
  * run_summary.json after each chunk; on SIGINT/SIGTERM it stops after the current chunk.
  */
-import type { ExampleSpec, RunContext } from '../src/cli/example.js';
-import { writeModuleArtifacts, writeNpzArtifact } from '../src/cli/artifacts.js';
-import { tf } from '../src/core/tf.js';
-import { Rng } from '../src/core/random.js';
-import { LIF } from '../src/neural/neurons/index.js';
-import { LinearDense, uniformInit } from '../src/neural/connections/index.js';
-import { DeltaCurrent } from '../src/neural/synapses/index.js';
-import { Serial } from '../src/neural/layers/index.js';
-import { HomogeneousPoissonEncoder } from '../src/neural/encoders/index.js';
-import { Recorder } from '../src/observe/index.js';
-import { rasterFromRecordings, tracesFromRecordings } from '../src/viz/index.js';
+import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
+import { writeModuleArtifacts, writeNpzArtifact } from '../../src/cli/artifacts.js';
+import { tf } from '../../src/core/tf.js';
+import { Rng } from '../../src/core/random.js';
+import { LIF } from '../../src/neural/neurons/index.js';
+import { LinearDense, uniformInit } from '../../src/neural/connections/index.js';
+import { DeltaCurrent } from '../../src/neural/synapses/index.js';
+import { Serial } from '../../src/neural/layers/index.js';
+import { HomogeneousPoissonEncoder } from '../../src/neural/encoders/index.js';
+import { Recorder } from '../../src/observe/index.js';
+import { rasterFromRecordings, tracesFromRecordings } from '../../src/viz/index.js';
 
 /** Number of neurons whose voltage the `voltage` figure shows (at most). */
 const VOLTAGE_PANELS = 3;

@@ -9,10 +9,10 @@
  * the broadcast formula.
  * @module
  */
-import { tf } from '../core/tf.js';
-import { CinderArgumentError } from '../core/errors.js';
-import type { Receptive } from '../neural/types.js';
-import { ScalarCache } from './trainer-scalars.js';
+import { tf } from '../../core/tf.js';
+import { CinderArgumentError } from '../../core/errors.js';
+import type { Receptive } from '../../neural/types.js';
+import { ScalarCache } from '../../core/scalars.js';
 
 /** How per-sample updates `[B, ...W]` are reduced over the batch: mean, sum, or a function `[B, ...W] → [...W]`. */
 export type TrainerBatchReduction = 'mean' | 'sum' | ((perSample: tf.Tensor) => tf.Tensor);

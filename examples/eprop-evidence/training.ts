@@ -4,15 +4,15 @@
  * ({@link trainEvidence}), and the parity run on a NEST fixture ({@link runFixtureParity}).
  * @module
  */
-import { CinderArgumentError, checkInteger, checkPositive, checkRange } from '../../core/errors.js';
-import { Rng } from '../../core/random.js';
-import { Adam } from '../optimizers/adam.js';
-import { EPropRecurrent } from './recurrent.js';
-import { EPropReadout, type FeedbackMode } from './readout.js';
-import { EProp, type EPropBatch, type EPropKernel, type EPropStepResult } from './eprop.js';
-import { EvidenceTask, type EvidenceBatch } from './evidence-task.js';
-import { fixtureBatch, type EPropFixture } from './fixture.js';
-import type { SurrogateName } from './surrogate.js';
+import { CinderArgumentError, checkInteger, checkPositive, checkRange } from '../../src/core/errors.js';
+import { Rng } from '../../src/core/random.js';
+import { Adam } from '../../src/learn/optimizers/adam.js';
+import { EPropRecurrent } from '../../src/learn/eprop/recurrent.js';
+import { EPropReadout, type FeedbackMode } from '../../src/learn/eprop/readout.js';
+import { EProp, type EPropBatch, type EPropKernel, type EPropStepResult } from '../../src/learn/eprop/eprop.js';
+import { EvidenceTask, type EvidenceBatch } from './task.js';
+import { fixtureBatch, type EPropFixture } from './nest-fixture.js';
+import type { SurrogateName } from '../../src/learn/eprop/surrogate.js';
 
 /** Initial weights given explicitly (row-major, rows = postsynaptic). */
 export interface EvidenceInitialWeights {

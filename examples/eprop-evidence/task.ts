@@ -5,9 +5,9 @@
  * that got more cues. Cue probabilities per sequence are (0.3, 0.7) or swapped.
  * @module
  */
-import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkInteger, checkRange } from '../../core/errors.js';
-import type { Rng } from '../../core/random.js';
+import { tf } from '../../src/core/tf.js';
+import { CinderArgumentError, checkInteger, checkRange } from '../../src/core/errors.js';
+import type { Rng } from '../../src/core/random.js';
 
 /** Options of {@link EvidenceTask}. Defaults are NEST's (T = 2250 steps). */
 export interface EvidenceTaskOptions {

@@ -2,12 +2,12 @@
  * A neuron group without dynamics whose spikes are exactly what it is told.
  * @module
  */
-import { tf } from '../core/tf.js';
-import { CinderArgumentError, checkInteger, checkPositive, checkShape } from '../core/errors.js';
-import type { Neuron, NeuronInput, Receptor } from '../neural/types.js';
-import { readNeuronInput } from '../neural/neurons/input.js';
-import { checkBelow } from '../neural/neurons/validate.js';
-import { NeuronBase } from '../neural/neurons/neuron-base.js';
+import { tf } from '../../core/tf.js';
+import { CinderArgumentError, checkInteger, checkPositive, checkShape } from '../../core/errors.js';
+import type { Neuron, NeuronInput, Receptor } from '../types.js';
+import { readNeuronInput } from './input.js';
+import { checkBelow } from './validate.js';
+import { NeuronBase } from './neuron-base.js';
 
 /** Parameters of {@link ExactNeuron}. */
 export interface ExactNeuronOptions {

@@ -10,14 +10,14 @@
  * Built from Cinder modules (see `song2000/network.ts`); the inputs are generated one chunk of
  * steps at a time by a {@link HomogeneousPoissonEncoder} and uploaded once per step.
  */
-import type { ExampleSpec, RunContext } from '../src/cli/example.js';
-import { tf } from '../src/core/tf.js';
-import { Rng } from '../src/core/random.js';
-import { HomogeneousPoissonEncoder } from '../src/neural/encoders/index.js';
-import { songParams } from './song2000/params.js';
-import { SongNetwork, SONG_DRIVES, type SongDrive } from './song2000/network.js';
-import { ChunkedSpikes } from './song2000/input.js';
-import { rateOverTime, weightHistogram, weightsByIndex } from './song2000/figures.js';
+import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
+import { tf } from '../../src/core/tf.js';
+import { Rng } from '../../src/core/random.js';
+import { HomogeneousPoissonEncoder } from '../../src/neural/encoders/index.js';
+import { songParams } from './params.js';
+import { SongNetwork, SONG_DRIVES, type SongDrive } from './network.js';
+import { ChunkedSpikes } from './input.js';
+import { rateOverTime, weightHistogram, weightsByIndex } from './figures.js';
 
 /** Fractions of weights below 0.1·gmax and above 0.9·gmax. */
 export function weightExtremes(w: ArrayLike<number>, gmax: number): { low: number; high: number; bimodal: number } {

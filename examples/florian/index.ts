@@ -8,15 +8,15 @@
  * Per step: layer forward (traces fold), trainer step (MSTDPET folds its eligibility from the same
  * step's traces), `connection.update()`, record the weight.
  */
-import type { ExampleSpec, RunContext } from '../src/cli/example.js';
-import { tf } from '../src/core/tf.js';
-import { LinearDirect } from '../src/neural/connections/index.js';
-import { DeltaCurrent } from '../src/neural/synapses/index.js';
-import { Serial } from '../src/neural/layers/index.js';
-import type { NeuronInput } from '../src/neural/types.js';
-import { ExactNeuron, type ExactNeuronStepOptions } from '../src/extra/index.js';
-import { MSTDP, MSTDPET, STDP } from '../src/learn/trainers/index.js';
-import { panelFigure, type Figure, type Trace } from '../src/viz/index.js';
+import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
+import { tf } from '../../src/core/tf.js';
+import { LinearDirect } from '../../src/neural/connections/index.js';
+import { DeltaCurrent } from '../../src/neural/synapses/index.js';
+import { Serial } from '../../src/neural/layers/index.js';
+import type { NeuronInput } from '../../src/neural/types.js';
+import { ExactNeuron, type ExactNeuronStepOptions } from '../../src/neural/index.js';
+import { MSTDP, MSTDPET, STDP } from '../../src/learn/trainers/index.js';
+import { panelFigure, type Figure, type Trace } from '../../src/viz/index.js';
 
 /** Settings of {@link runFlorian} (defaults: Inferno's demo). */
 export interface FlorianSettings {
@@ -33,9 +33,9 @@ export interface FlorianSettings {
   /** Learning rate applied on presynaptic spikes (default −0.2). */
   lrPre?: number;
   /** Trace time constant, pre and post (ms; default 20). */
-  tcTrace?: number;
+  tauTrace?: number;
   /** Eligibility time constant (ms; default 25). */
-  tcEligibility?: number;
+  tauEligibility?: number;
   /** Initial weight (default 0.2). */
   weightInit?: number;
 }
@@ -82,13 +82,13 @@ export function runFlorian(settings: FlorianSettings = {}): FlorianResult {
   const postTimes = new Set(settings.postTimes ?? [15, 75, 110, 140]);
   const rewardSwitch = settings.rewardSwitch ?? 100;
   const w0 = settings.weightInit ?? 0.2;
-  const hyper = { lrPost: settings.lrPost ?? 0.2, lrPre: settings.lrPre ?? -0.2, tcPost: settings.tcTrace ?? 20, tcPre: settings.tcTrace ?? 20 };
+  const hyper = { lrPost: settings.lrPost ?? 0.2, lrPre: settings.lrPre ?? -0.2, tauPost: settings.tauTrace ?? 20, tauPre: settings.tauTrace ?? 20 };
 
   const layers = { stdp: buildLayer(w0), mstdp: buildLayer(w0), mstdpet: buildLayer(w0) };
   const cells = { stdp: layers.stdp.cell('connection', 'neuron'), mstdp: layers.mstdp.cell('connection', 'neuron'), mstdpet: layers.mstdpet.cell('connection', 'neuron') };
   const stdp = new STDP(hyper);
   const mstdp = new MSTDP(hyper);
-  const mstdpet = new MSTDPET({ ...hyper, tcEligibility: settings.tcEligibility ?? 25 });
+  const mstdpet = new MSTDPET({ ...hyper, tauEligibility: settings.tauEligibility ?? 25 });
   stdp.register(cells.stdp);
   mstdp.register(cells.mstdp);
   mstdpet.register(cells.mstdpet);
@@ -185,8 +185,8 @@ export const florianExample: ExampleSpec = {
     { name: 'steps', type: 'int', description: 'number of 1 ms steps', default: 200, min: 1 },
     { name: 'lrPost', type: 'float', description: 'learning rate on postsynaptic spikes', default: 0.2 },
     { name: 'lrPre', type: 'float', description: 'learning rate on presynaptic spikes', default: -0.2 },
-    { name: 'tcTrace', type: 'float', description: 'trace time constant (ms)', default: 20, min: 1e-9 },
-    { name: 'tcEligibility', type: 'float', description: 'eligibility time constant (ms)', default: 25, min: 1e-9 },
+    { name: 'tauTrace', type: 'float', description: 'trace time constant (ms)', default: 20, min: 1e-9 },
+    { name: 'tauEligibility', type: 'float', description: 'eligibility time constant (ms)', default: 25, min: 1e-9 },
     { name: 'weightInit', type: 'float', description: 'initial weight', default: 0.2 },
   ],
   presets: { tiny: {}, full: {} },
@@ -200,8 +200,8 @@ export const florianExample: ExampleSpec = {
       steps: Number(p.steps ?? 200),
       lrPost: Number(p.lrPost ?? 0.2),
       lrPre: Number(p.lrPre ?? -0.2),
-      tcTrace: Number(p.tcTrace ?? 20),
-      tcEligibility: Number(p.tcEligibility ?? 25),
+      tauTrace: Number(p.tauTrace ?? 20),
+      tauEligibility: Number(p.tauEligibility ?? 25),
       weightInit: Number(p.weightInit ?? 0.2),
     });
     const seconds = (performance.now() - t0) / 1000;

@@ -4,28 +4,28 @@
  * to the cell's layer so they fold after the neurons step.
  * @module
  */
-import { tf } from '../core/tf.js';
-import { CinderArgumentError, checkFinite, checkOneOf, checkPositive } from '../core/errors.js';
-import type { Observer } from '../neural/types.js';
-import { StateMonitor } from '../observe/monitors/state-monitor.js';
-import { CumulativeTraceReducer } from '../observe/reducers/cumulative-trace.js';
-import { NearestTraceReducer } from '../observe/reducers/nearest-trace.js';
-import { PassthroughReducer } from '../observe/reducers/passthrough.js';
-import type { Reducer } from '../observe/reducers/reducer.js';
-import type { TrainableCell } from './trainer-cell.js';
+import { tf } from '../../core/tf.js';
+import { CinderArgumentError, checkFinite, checkOneOf, checkPositive } from '../../core/errors.js';
+import type { Observer } from '../../neural/types.js';
+import { StateMonitor } from '../../observe/monitors/state-monitor.js';
+import { CumulativeTraceReducer } from '../../observe/reducers/cumulative-trace.js';
+import { NearestTraceReducer } from '../../observe/reducers/nearest-trace.js';
+import { PassthroughReducer } from '../../observe/reducers/passthrough.js';
+import type { Reducer } from '../../observe/reducers/reducer.js';
+import type { TrainableCell } from './trainable-cell.js';
 import type { CellResources } from './trainer.js';
-import { ReceptiveContraction } from './trainer-contraction.js';
+import { ReceptiveContraction } from './contraction.js';
 
-import type { TraceMode } from '../observe/reducers/trace-mode.js';
+import type { TraceMode } from '../../observe/reducers/trace-mode.js';
 
 export type { TraceMode };
 
 /** Settings of {@link PairTraces}. */
 export interface PairTraceOptions {
   /** Presynaptic trace time constant (ms). */
-  tcPre: number;
+  tauPre: number;
   /** Postsynaptic trace time constant (ms). */
-  tcPost: number;
+  tauPost: number;
   /** Presynaptic trace amplitude (for the classic rules |lr_post|). */
   ampPre: number;
   /** Postsynaptic trace amplitude (for the classic rules |lr_pre|). */
@@ -75,8 +75,8 @@ export class PairTraces implements CellResources {
   constructor(cell: TrainableCell, options: PairTraceOptions) {
     const dt = cell.connection.dt;
     const mode = options.mode ?? 'cumulative';
-    checkPositive('tcPre', options.tcPre);
-    checkPositive('tcPost', options.tcPost);
+    checkPositive('tauPre', options.tauPre);
+    checkPositive('tauPost', options.tauPost);
     checkFinite('ampPre', options.ampPre);
     checkFinite('ampPost', options.ampPost);
     const conn = cell.connection;
@@ -89,8 +89,8 @@ export class PairTraces implements CellResources {
     const kept = options.history ?? 1;
     const history = this.delayed ? Math.max(steps + 1, kept) : kept;
     const preSource = this.delayed ? () => conn.synapse!.spike : () => conn.synspike;
-    this.tracePre = new StateMonitor(preSource, traceReducer(mode, dt, options.tcPre, options.ampPre, history));
-    this.tracePost = new StateMonitor(() => neuron.spike, traceReducer(mode, dt, options.tcPost, options.ampPost, kept));
+    this.tracePre = new StateMonitor(preSource, traceReducer(mode, dt, options.tauPre, options.ampPre, history));
+    this.tracePost = new StateMonitor(() => neuron.spike, traceReducer(mode, dt, options.tauPost, options.ampPost, kept));
     this.spikePre = new StateMonitor(preSource, new PassthroughReducer({ history }));
     this.spikePost = new StateMonitor(() => neuron.spike, new PassthroughReducer({ history: kept }));
     this.contraction = new ReceptiveContraction(conn);

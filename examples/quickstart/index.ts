@@ -9,16 +9,16 @@
  * (each batch is classified before the classifier sees its labels); the test digits are shown with
  * learning off.
  */
-import type { ExampleSpec, RunContext } from '../src/cli/example.js';
-import { tf } from '../src/core/tf.js';
-import { Rng } from '../src/core/random.js';
-import { HomogeneousPoissonEncoder } from '../src/neural/encoders/index.js';
-import { MaxRateClassifier } from '../src/learn/classifiers/index.js';
-import { QUICKSTART as Q } from './quickstart/params.js';
-import { QuickstartNetwork } from './quickstart/network.js';
-import { gatherImages, loadDigits, splitDigits } from './quickstart/digits.js';
-import { present } from './quickstart/present.js';
-import { accuracyCurve, digitRaster, receptiveFields } from './quickstart/figures.js';
+import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
+import { tf } from '../../src/core/tf.js';
+import { Rng } from '../../src/core/random.js';
+import { HomogeneousPoissonEncoder } from '../../src/neural/encoders/index.js';
+import { MaxRateClassifier } from '../../src/learn/classifiers/index.js';
+import { QUICKSTART as Q } from './params.js';
+import { QuickstartNetwork } from './network.js';
+import { gatherImages, loadDigits, splitDigits } from './digits.js';
+import { present } from './present.js';
+import { accuracyCurve, digitRaster, receptiveFields } from './figures.js';
 
 /** The `quickstart` example. */
 export const quickstartExample: ExampleSpec = {

@@ -4,11 +4,11 @@
  * {@link splitBySign}, for a scalar reward or one reward per batch sample.
  * @module
  */
-import { tf } from '../core/tf.js';
-import { CinderArgumentError, checkFinite } from '../core/errors.js';
-import type { TrainerBatchReduction, ReceptiveContraction } from './trainer-contraction.js';
-import { ScalarCache } from './trainer-scalars.js';
-import { splitBySign, type SignedParts } from './trainer-sign.js';
+import { tf } from '../../core/tf.js';
+import { CinderArgumentError, checkFinite } from '../../core/errors.js';
+import type { TrainerBatchReduction, ReceptiveContraction } from './contraction.js';
+import { ScalarCache } from '../../core/scalars.js';
+import { splitBySign, type SignedParts } from './sign.js';
 
 /** A modulatory signal: one value for the whole batch, or a float32 tensor `[B]` (one per sample). */
 export type Reward = number | tf.Tensor;

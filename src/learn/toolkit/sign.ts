@@ -14,7 +14,7 @@
  * `sgn(lr_post)·dpost + sgn(lr_pre)·dpre`.
  * @module
  */
-import { tf } from '../core/tf.js';
+import { tf } from '../../core/tf.js';
 
 /** Potentiation and depression parts for an {@link Updater} (`null`: no part). */
 export interface SignedParts {

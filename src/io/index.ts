@@ -1,0 +1,8 @@
+/**
+ * Files: atomic writes, NumPy `.npy`/`.npz`, and module save/load (Node only: reached through
+ * `cinder-snn/node`).
+ * @module
+ */
+export * from './atomic.js';
+export * from './npy.js';
+export * from './serialize.js';

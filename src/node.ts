@@ -1,0 +1,9 @@
+/**
+ * Cinder for Node.js: everything in the main entry plus files (atomic writes, NumPy, module
+ * save/load), HTML figures and the `cinder` command's building blocks.
+ * @module
+ */
+export * from './index.js';
+export * from './io/index.js';
+export * from './viz/html.js';
+export * from './cli/index.js';
