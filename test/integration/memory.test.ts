@@ -10,7 +10,7 @@ import { uniformInit } from '../../src/neural/connections/initializers.js';
 import { Serial } from '../../src/neural/layers/serial.js';
 import { StateMonitor } from '../../src/observe/monitors/state-monitor.js';
 import { Recorder } from '../../src/observe/monitors/recorder.js';
-import { CumulativeTraceReducer } from '../../src/observe/reducers/cumulative-trace.js';
+import { CumulativeTraceReducer } from '../../src/observe/reducers/trace.js';
 import { PoissonApproxEncoder } from '../../src/neural/encoders/poisson-approx.js';
 
 describe('memory stays flat over long runs', () => {

@@ -8,15 +8,13 @@ import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkFinite, checkOneOf, checkPositive } from '../../core/errors.js';
 import type { Observer } from '../../neural/types.js';
 import { StateMonitor } from '../../observe/monitors/state-monitor.js';
-import { CumulativeTraceReducer } from '../../observe/reducers/cumulative-trace.js';
-import { NearestTraceReducer } from '../../observe/reducers/nearest-trace.js';
+import { CumulativeTraceReducer, NearestTraceReducer, type TraceMode } from '../../observe/reducers/trace.js';
 import { PassthroughReducer } from '../../observe/reducers/passthrough.js';
 import type { Reducer } from '../../observe/reducers/reducer.js';
 import type { TrainableCell } from './trainable-cell.js';
 import type { CellResources } from './trainer.js';
 import { ReceptiveContraction } from './contraction.js';
 
-import type { TraceMode } from '../../observe/reducers/trace-mode.js';
 
 export type { TraceMode };
 
