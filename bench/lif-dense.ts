@@ -8,7 +8,7 @@ import { tf } from '../src/core/tf.js';
 import { Rng } from '../src/core/random.js';
 import { LIF } from '../src/neural/neurons/lif.js';
 import { LinearDense } from '../src/neural/connections/linear-dense.js';
-import { DeltaCurrent } from '../src/neural/synapses/delta-current.js';
+import { DeltaCurrent } from '../src/neural/synapses/delta.js';
 import { Serial } from '../src/neural/layers/serial.js';
 import { emit, sig, timeSteps } from './harness.js';
 

@@ -5,7 +5,7 @@ import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { ALIF } from '../../src/neural/neurons/alif.js';
 import { LinearDense } from '../../src/neural/connections/linear-dense.js';
-import { DeltaCurrent } from '../../src/neural/synapses/delta-current.js';
+import { DeltaCurrent } from '../../src/neural/synapses/delta.js';
 import { uniformInit } from '../../src/neural/connections/initializers.js';
 import { Serial } from '../../src/neural/layers/serial.js';
 import { StateMonitor } from '../../src/observe/monitors/state-monitor.js';

@@ -10,7 +10,7 @@ import { Rng } from '../../src/core/random.js';
 import { loadModule, saveModule } from '../../src/io/serialize.js';
 import { ALIF } from '../../src/neural/neurons/alif.js';
 import { LinearDense } from '../../src/neural/connections/linear-dense.js';
-import { SingleExponentialCurrent } from '../../src/neural/synapses/single-exponential-current.js';
+import { SingleExponentialCurrent } from '../../src/neural/synapses/exponential.js';
 import { uniformInit } from '../../src/neural/connections/initializers.js';
 import { Serial } from '../../src/neural/layers/serial.js';
 

@@ -15,7 +15,7 @@ import { CinderArgumentError, checkInteger, checkNonNegative, checkPositive, che
 import { Rng } from '../../core/random.js';
 import type { ParameterName, Receptive, Synapse, SynapseFactory } from '../types.js';
 import { Updater } from '../updater.js';
-import { DeltaCurrent } from '../synapses/delta-current.js';
+import { DeltaCurrent } from '../synapses/delta.js';
 import { constantInit, uniformInit, type Initializer } from './initializers.js';
 
 /** Options shared by all connections. */

@@ -1,0 +1,64 @@
+/**
+ * Delta (memoryless) current synapses: a spike delivers its charge within the step it arrives.
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { checkPositive } from '../../core/errors.js';
+import type { SynapseFactory, SynapseSpec } from '../types.js';
+import { BaseSynapse } from './synapse.js';
+
+/** Kinetics of {@link DeltaCurrent} and {@link DeltaPlusCurrent}. */
+export interface DeltaCurrentOptions {
+  /** Charge Q carried by one spike (default 1); current = spike·Q/dt. */
+  charge?: number;
+}
+
+/** Validates {@link DeltaCurrentOptions} and returns the charge. */
+export function checkDeltaOptions(options: DeltaCurrentOptions = {}): number {
+  return checkPositive('charge', options.charge ?? 1);
+}
+
+/**
+ * `I = s·Q/dt`: a spike delivers its charge Q within the step it arrives; no kinetic state.
+ * `DeltaPlusCurrent` also adds a current injected into the synapse (Inferno's `DeltaPlusCurrent`).
+ */
+export class DeltaCurrent extends BaseSynapse {
+  /** Always `'current'`. */
+  readonly kind = 'current' as const;
+  /** Charge per spike. */
+  readonly charge: number;
+  private readonly scale: tf.Tensor;
+
+  /**
+   * @param spec shape, dt, history and batch size (given by the connection)
+   * @param options kinetics
+   */
+  constructor(spec: SynapseSpec, options: DeltaCurrentOptions = {}) {
+    const charge = checkDeltaOptions(options);
+    super(spec);
+    this.charge = charge;
+    this.scale = this.constant(charge / this.dt);
+  }
+
+  /** A factory for connections: `new LinearDense(..., { synapse: DeltaCurrent.factory({ charge: 2 }) })`. */
+  static factory<T extends DeltaCurrent>(this: new (spec: SynapseSpec, o?: DeltaCurrentOptions) => T, options: DeltaCurrentOptions = {}): SynapseFactory<T> {
+    checkDeltaOptions(options);
+    return (spec) => new this(spec, options);
+  }
+
+  protected integrate(spikes: tf.Tensor, _previous: tf.Tensor, injected?: tf.Tensor): tf.Tensor {
+    const i = tf.mul(spikes, this.scale);
+    return injected ? tf.add(i, injected) : i;
+  }
+
+  override extras(): Record<string, unknown> {
+    return { ...super.extras(), charge: this.charge };
+  }
+}
+
+/** {@link DeltaCurrent} that also passes through a current injected into the synapse: `I = s·Q/dt + I_inj`. */
+export class DeltaPlusCurrent extends DeltaCurrent {
+  protected override get acceptsInjected(): boolean {
+    return true;
+  }
+}
