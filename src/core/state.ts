@@ -7,26 +7,30 @@
 import { tf } from './tf.js';
 import { CinderArgumentError } from './errors.js';
 
-/** One named state tensor with a reset rule. */
-export class State {
-  private v: tf.Variable;
+/**
+ * A named tensor held in a `tf.Variable` whose value is replaced in place: the part shared by
+ * {@link State} and {@link Parameter}.
+ */
+export abstract class TensorSlot {
+  /** The variable holding the value. */
+  protected v: tf.Variable;
 
   /**
    * @param name name used in saved manifests and error messages
-   * @param init creates the reset value (called at construction, by `reset()` and on reshaping)
+   * @param v the variable (owned by the slot)
    */
-  constructor(
+  protected constructor(
+    /** Name used in saved manifests and error messages. */
     readonly name: string,
-    private init: () => tf.Tensor,
+    v: tf.Variable,
   ) {
-    this.v = State.make(init);
+    this.v = v;
   }
 
-  private static make(init: () => tf.Tensor): tf.Variable {
-    return tf.tidy(() => tf.variable(init(), false));
-  }
+  /** What the slot is called in errors: `state "x"` or `parameter "x"`. */
+  protected abstract get label(): string;
 
-  /** The current value. Do not dispose it; it is owned by this state. */
+  /** The current value. Do not dispose it; it is owned by this slot. */
   get value(): tf.Tensor {
     return this.v;
   }
@@ -36,13 +40,40 @@ export class State {
     return this.v.shape;
   }
 
-  /** Replaces the value. The new tensor must have the same shape and dtype (use `reinit` to reshape). */
+  /** Replaces the value. The new tensor must have the same shape (it is cast to the slot's dtype). */
   assign(t: tf.Tensor): void {
     if (t === this.v) return;
-    if (t.shape.length !== this.v.shape.length || t.shape.some((d, i) => d !== this.v.shape[i])) {
-      throw new CinderArgumentError(`state "${this.name}"`, t, `shape [${this.v.shape.join(', ')}]`);
+    if (!(t instanceof tf.Tensor) || t.shape.length !== this.v.shape.length || t.shape.some((d, i) => d !== this.v.shape[i])) {
+      throw new CinderArgumentError(this.label, t, `shape [${this.v.shape.join(', ')}]`);
     }
     this.v.assign(t.dtype === this.v.dtype ? t : tf.cast(t, this.v.dtype));
+  }
+
+  /** Frees the tensor memory. */
+  dispose(): void {
+    this.v.dispose();
+  }
+}
+
+/** One named state tensor with a reset rule (a non-trainable variable). */
+export class State extends TensorSlot {
+  /**
+   * @param name name used in saved manifests and error messages
+   * @param init creates the reset value (called at construction, by `reset()` and on reshaping)
+   */
+  constructor(
+    name: string,
+    private init: () => tf.Tensor,
+  ) {
+    super(name, State.make(init));
+  }
+
+  private static make(init: () => tf.Tensor): tf.Variable {
+    return tf.tidy(() => tf.variable(init(), false));
+  }
+
+  protected get label(): string {
+    return `state "${this.name}"`;
   }
 
   /** Resets to the init value. */
@@ -58,17 +89,10 @@ export class State {
     this.v.dispose();
     this.v = State.make(this.init);
   }
-
-  /** Frees the tensor memory. */
-  dispose(): void {
-    this.v.dispose();
-  }
 }
 
 /** A trainable parameter: a named `tf.Variable` whose value can be replaced in place. */
-export class Parameter {
-  private v: tf.Variable;
-
+export class Parameter extends TensorSlot {
   /**
    * Takes ownership of `value`: it is disposed once the variable holds its data.
    * @param name name used in saved manifests and error messages
@@ -76,14 +100,22 @@ export class Parameter {
    * @param trainable whether optimizers may change it
    */
   constructor(
-    /** Name used in saved manifests and error messages. */
-    readonly name: string,
+    name: string,
     value: tf.Tensor,
     /** Whether optimizers may change it. */
     readonly trainable = true,
   ) {
-    this.v = tf.variable(value, trainable);
-    if (!(value instanceof tf.Variable)) value.dispose();
+    super(name, Parameter.own(value, trainable));
+  }
+
+  private static own(t: tf.Tensor, trainable: boolean): tf.Variable {
+    const v = tf.variable(t, trainable);
+    if (!(t instanceof tf.Variable)) t.dispose();
+    return v;
+  }
+
+  protected get label(): string {
+    return `parameter "${this.name}"`;
   }
 
   /** The variable itself (for optimizers). */
@@ -91,34 +123,9 @@ export class Parameter {
     return this.v;
   }
 
-  /** The current value. Do not dispose it. */
-  get value(): tf.Tensor {
-    return this.v;
-  }
-
-  /** Shape of the value. */
-  get shape(): number[] {
-    return this.v.shape;
-  }
-
-  /** Replaces the value (same shape and dtype). */
-  assign(t: tf.Tensor): void {
-    if (t === this.v) return;
-    if (t.shape.length !== this.v.shape.length || t.shape.some((d, i) => d !== this.v.shape[i])) {
-      throw new CinderArgumentError(`parameter "${this.name}"`, t, `shape [${this.v.shape.join(', ')}]`);
-    }
-    this.v.assign(t.dtype === this.v.dtype ? t : tf.cast(t, this.v.dtype));
-  }
-
   /** Replaces the value with a tensor of a possibly different shape (takes ownership of `t`). */
   replace(t: tf.Tensor): void {
     this.v.dispose();
-    this.v = tf.variable(t, this.trainable);
-    if (!(t instanceof tf.Variable)) t.dispose();
-  }
-
-  /** Frees the tensor memory. */
-  dispose(): void {
-    this.v.dispose();
+    this.v = Parameter.own(t, this.trainable);
   }
 }

@@ -96,10 +96,10 @@ export abstract class DoubleExponentialSynapse extends BaseSynapse {
 
   /** A factory for connections, validating the options now. */
   static factory<T extends DoubleExponentialSynapse, O extends DoubleOptions>(
-    this: (new (spec: SynapseSpec, options: O) => T) & { readonly KIND: SynapseKind },
+    this: (new (spec: SynapseSpec, options: O) => T) & { readonly prototype: { readonly kind: SynapseKind } },
     options: O,
   ): SynapseFactory<T> {
-    check(this.KIND, options);
+    check(this.prototype.kind, options);
     return (spec) => new this(spec, options);
   }
 
@@ -129,10 +129,8 @@ export abstract class DoubleExponentialSynapse extends BaseSynapse {
 
 /** Double-exponential current synapse, total charge Q per spike (see {@link DoubleExponentialSynapse}). */
 export class DoubleExponentialCurrent extends DoubleExponentialSynapse {
-  /** The kind, for {@link DoubleExponentialSynapse.factory}. */
-  static readonly KIND = 'current';
   /** Always `'current'`. */
-  readonly kind = 'current' as const;
+  get kind(): 'current' { return 'current'; }
   /** @param spec given by the connection @param options kinetics */
   constructor(spec: SynapseSpec, options: DoubleExponentialCurrentOptions) { super(spec, 'current', options); }
   /** Charge per spike. */
@@ -141,10 +139,8 @@ export class DoubleExponentialCurrent extends DoubleExponentialSynapse {
 
 /** Double-exponential conductance synapse normalised to a peak of Δg per spike (see {@link DoubleExponentialSynapse}). */
 export class DoubleExponentialConductance extends DoubleExponentialSynapse {
-  /** The kind, for {@link DoubleExponentialSynapse.factory}. */
-  static readonly KIND = 'conductance';
   /** Always `'conductance'`. */
-  readonly kind = 'conductance' as const;
+  get kind(): 'conductance' { return 'conductance'; }
   /** @param spec given by the connection @param options kinetics */
   constructor(spec: SynapseSpec, options: DoubleExponentialConductanceOptions) { super(spec, 'conductance', options); }
   /** Peak conductance per spike. */

@@ -67,10 +67,10 @@ export abstract class ExponentialSynapse extends BaseSynapse {
 
   /** A factory for connections, validating the options now: `SingleExponentialCurrent.factory({ tau: 5 })`. */
   static factory<T extends ExponentialSynapse, O extends { tau: number }>(
-    this: (new (spec: SynapseSpec, options: O) => T) & { readonly KIND: SynapseKind },
+    this: (new (spec: SynapseSpec, options: O) => T) & { readonly prototype: { readonly kind: SynapseKind } },
     options: O,
   ): SynapseFactory<T> {
-    check(this.KIND, options);
+    check(this.prototype.kind, options);
     return (spec) => new this(spec, options);
   }
 
@@ -85,10 +85,8 @@ export abstract class ExponentialSynapse extends BaseSynapse {
 
 /** Exponential current synapse `I ← I·e^{−dt/τ} + (Q/τ)·s` (see {@link ExponentialSynapse}). */
 export class SingleExponentialCurrent extends ExponentialSynapse {
-  /** The kind, for {@link ExponentialSynapse.factory}. */
-  static readonly KIND = 'current';
   /** Always `'current'`. */
-  readonly kind = 'current' as const;
+  get kind(): 'current' { return 'current'; }
   /** @param spec given by the connection @param options kinetics */
   constructor(spec: SynapseSpec, options: SingleExponentialCurrentOptions) { super(spec, 'current', options); }
   /** Charge per spike. */
@@ -97,10 +95,8 @@ export class SingleExponentialCurrent extends ExponentialSynapse {
 
 /** Exponential conductance synapse `g ← g·e^{−dt/τ} + Δg·s` (see {@link ExponentialSynapse}). */
 export class ExponentialConductance extends ExponentialSynapse {
-  /** The kind, for {@link ExponentialSynapse.factory}. */
-  static readonly KIND = 'conductance';
   /** Always `'conductance'`. */
-  readonly kind = 'conductance' as const;
+  get kind(): 'conductance' { return 'conductance'; }
   /** @param spec given by the connection @param options kinetics */
   constructor(spec: SynapseSpec, options: ExponentialConductanceOptions) { super(spec, 'conductance', options); }
   /** Conductance jump per spike. */

@@ -5,7 +5,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { Module } from '../../core/module.js';
+import { BatchedModule } from '../../core/batched-module.js';
 import type { State } from '../../core/state.js';
 import { CinderArgumentError, checkInteger, checkPositive, checkShape } from '../../core/errors.js';
 import type { Synapse, SynapseSpec } from '../types.js';
@@ -30,7 +30,7 @@ export function checkSynapseSpec(spec: SynapseSpec): SynapseSpec {
  * The ring's slots are registered as states `spike_k` / `current_k` (k = slot index, not age), so
  * `clear()`, `dispose()` and saving work unchanged; the write position is reset by `clear()`.
  */
-export abstract class BaseSynapse extends Module implements Synapse {
+export abstract class BaseSynapse extends BatchedModule implements Synapse {
   /** Presynaptic shape (no batch). */
   readonly shape: readonly number[];
   /** Step length (ms). */
@@ -40,60 +40,38 @@ export abstract class BaseSynapse extends Module implements Synapse {
   /** Whether the output adds to a neuron's current or is a conductance. */
   abstract readonly kind: 'current' | 'conductance';
 
-  private batch: number;
   private head = 0;
   /** The ring's write position, synced into state only when saving (see {@link beforeSave}). */
   private readonly headState: State | null;
   private readonly spikeSlots: State[] = [];
   private readonly currentSlots: State[] = [];
-  private readonly kineticStates: State[] = [];
-  private readonly constants: tf.Tensor[] = [];
 
   /** @param spec shape, dt, history length and batch size chosen by the connection */
   constructor(spec: SynapseSpec) {
-    super();
     const s = checkSynapseSpec(spec);
+    super(s.batchSize);
     this.shape = Object.freeze([...s.shape]);
     this.dt = s.dt;
     this.delaySteps = s.delaySteps;
-    this.batch = s.batchSize;
     this.headState = this.delaySteps > 0 ? this.addState('history_head', () => tf.scalar(0, 'int32')) : null;
     for (let k = 0; k <= this.delaySteps; k++) {
-      this.spikeSlots.push(this.addState(`spike_${k}`, () => this.zeros()));
-      this.currentSlots.push(this.addState(`current_${k}`, () => this.zeros()));
+      this.spikeSlots.push(this.addBatchedState(`spike_${k}`, () => this.zeros()));
+      this.currentSlots.push(this.addBatchedState(`current_${k}`, () => this.zeros()));
     }
   }
 
   /** Zeros of shape `[B, ...shape]`. */
   protected zeros(): tf.Tensor {
-    return tf.zeros([this.batch, ...this.shape], 'float32');
+    return tf.zeros([this.batchSize, ...this.shape], 'float32');
   }
 
   /** Registers a kinetic state `[B, ...shape]` (zero on reset) that follows batch-size changes. */
   protected addKineticState(name: string): State {
-    const s = this.addState(name, () => this.zeros());
-    this.kineticStates.push(s);
-    return s;
+    return this.addBatchedState(name, () => this.zeros());
   }
 
-  /** Uploads a float32 scalar once and keeps it until `dispose()`. */
-  protected constant(value: number): tf.Tensor {
-    const t = tf.keep(tf.scalar(value, 'float32'));
-    this.constants.push(t);
-    return t;
-  }
-
-  /** Number of samples per batch; setting it re-creates all state (history included). */
-  get batchSize(): number {
-    return this.batch;
-  }
-
-  /** Sets the batch size (re-creates all state, history included). */
-  set batchSize(value: number) {
-    checkInteger('batchSize', value, 1);
-    if (value === this.batch) return;
-    this.batch = value;
-    for (const s of [...this.spikeSlots, ...this.currentSlots, ...this.kineticStates]) s.reinit();
+  /** A batch-size change rewinds the history ring (all its slots are re-created as zeros). */
+  protected override batchSizeChanged(): void {
     this.head = 0;
   }
 
@@ -126,10 +104,10 @@ export abstract class BaseSynapse extends Module implements Synapse {
 
   /** Checks that `t` is `[B, ...shape]`; `param` names it in the error. */
   protected checkInput(param: string, t: tf.Tensor): void {
-    const want = [this.batch, ...this.shape];
+    const want = [this.batchSize, ...this.shape];
     if (!t || !(t instanceof tf.Tensor)) throw new CinderArgumentError(param, t, `a tensor of shape [${want.join(', ')}]`);
     if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
-      throw new CinderArgumentError(param, t, `shape [${want.join(', ')}] (batch ${this.batch}, presynaptic shape [${this.shape.join(', ')}])`);
+      throw new CinderArgumentError(param, t, `shape [${want.join(', ')}] (batch ${this.batchSize}, presynaptic shape [${this.shape.join(', ')}])`);
     }
   }
 
@@ -182,15 +160,8 @@ export abstract class BaseSynapse extends Module implements Synapse {
     this.head = 0;
   }
 
-  /** Frees state and the kept constants. */
-  override dispose(): void {
-    super.dispose();
-    for (const c of this.constants) c.dispose();
-    this.constants.length = 0;
-  }
-
   /** Settings saved with the module. */
   override extras(): Record<string, unknown> {
-    return { shape: [...this.shape], dt: this.dt, delaySteps: this.delaySteps, batchSize: this.batch, kind: this.kind };
+    return { shape: [...this.shape], dt: this.dt, delaySteps: this.delaySteps, batchSize: this.batchSize, kind: this.kind };
   }
 }
