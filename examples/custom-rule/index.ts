@@ -56,8 +56,8 @@ class TripletTraces implements CellResources {
   readonly betaPre: tf.Scalar;
 
   constructor(cell: TrainableCell, h: Hyper) {
-    this.fast = new PairTraces(cell, { tauPre: h.tauPreFast, tauPost: h.tauPostFast, ampPre: 1, ampPost: 1 });
-    this.slow = new PairTraces(cell, { tauPre: h.tauPreSlow, tauPost: h.tauPostSlow, ampPre: 1, ampPost: 1, history: 2 });
+    this.fast = new PairTraces(cell, { tauPre: h.tauPreFast, tauPost: h.tauPostFast, amplitudePre: 1, amplitudePost: 1 });
+    this.slow = new PairTraces(cell, { tauPre: h.tauPreSlow, tauPost: h.tauPostSlow, amplitudePre: 1, amplitudePost: 1, history: 2 });
     this.alphaPost = tf.keep(tf.scalar(Math.abs(h.lrPostPair)));
     this.betaPost = tf.keep(tf.scalar(Math.abs(h.lrPostTriplet)));
     this.alphaPre = tf.keep(tf.scalar(Math.abs(h.lrPrePair)));

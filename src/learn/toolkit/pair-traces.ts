@@ -25,9 +25,9 @@ export interface PairTraceOptions {
   /** Postsynaptic trace time constant (ms). */
   tauPost: number;
   /** Presynaptic trace amplitude (for the classic rules |lr_post|). */
-  ampPre: number;
+  amplitudePre: number;
   /** Postsynaptic trace amplitude (for the classic rules |lr_pre|). */
-  ampPost: number;
+  amplitudePost: number;
   /** Trace mode (default `cumulative`). */
   mode?: TraceMode;
   /**
@@ -51,9 +51,9 @@ export function traceReducer(mode: TraceMode, dt: number, tau: number, amplitude
  * step, spikes of the current step included (the monitors fold before the trainer reads).
  */
 export class PairTraces implements CellResources {
-  /** Presynaptic trace x_pre(t) of `connection.synspike`, amplitude `ampPre`. */
+  /** Presynaptic trace x_pre(t) of `connection.synspike`, amplitude `amplitudePre`. */
   readonly tracePre: StateMonitor;
-  /** Postsynaptic trace x_post(t) of `neuron.spike`, amplitude `ampPost`. */
+  /** Postsynaptic trace x_post(t) of `neuron.spike`, amplitude `amplitudePost`. */
   readonly tracePost: StateMonitor;
   /** Presynaptic spikes of the last step. */
   readonly spikePre: StateMonitor;
@@ -75,8 +75,8 @@ export class PairTraces implements CellResources {
     const mode = options.mode ?? 'cumulative';
     checkPositive('tauPre', options.tauPre);
     checkPositive('tauPost', options.tauPost);
-    checkFinite('ampPre', options.ampPre);
-    checkFinite('ampPost', options.ampPost);
+    checkFinite('amplitudePre', options.amplitudePre);
+    checkFinite('amplitudePost', options.amplitudePost);
     const conn = cell.connection;
     const neuron = cell.neuron;
     const steps = conn.delaySteps ?? 0;
@@ -87,8 +87,8 @@ export class PairTraces implements CellResources {
     const kept = options.history ?? 1;
     const history = this.delayed ? Math.max(steps + 1, kept) : kept;
     const preSource = this.delayed ? () => conn.synapse!.spike : () => conn.synspike;
-    this.tracePre = new StateMonitor(preSource, traceReducer(mode, dt, options.tauPre, options.ampPre, history));
-    this.tracePost = new StateMonitor(() => neuron.spike, traceReducer(mode, dt, options.tauPost, options.ampPost, kept));
+    this.tracePre = new StateMonitor(preSource, traceReducer(mode, dt, options.tauPre, options.amplitudePre, history));
+    this.tracePost = new StateMonitor(() => neuron.spike, traceReducer(mode, dt, options.tauPost, options.amplitudePost, kept));
     this.spikePre = new StateMonitor(preSource, new PassthroughReducer({ history }));
     this.spikePost = new StateMonitor(() => neuron.spike, new PassthroughReducer({ history: kept }));
     this.contraction = new ReceptiveContraction(conn);

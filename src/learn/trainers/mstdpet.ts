@@ -54,7 +54,7 @@ export class EligibilityTraces implements CellResources {
    * @param h its hyperparameters
    */
   constructor(cell: TrainableCell, h: Readonly<MSTDPETHyper>) {
-    this.pair = new PairTraces(cell, { tauPre: h.tauPre, tauPost: h.tauPost, ampPre: Math.abs(h.lrPost), ampPost: Math.abs(h.lrPre), mode: h.traceMode });
+    this.pair = new PairTraces(cell, { tauPre: h.tauPre, tauPost: h.tauPost, amplitudePre: Math.abs(h.lrPost), amplitudePost: Math.abs(h.lrPre), mode: h.traceMode });
     this.decay = tf.keep(tf.scalar(Math.exp(-cell.connection.dt / h.tauEligibility)));
     this.scale = tf.keep(tf.scalar(1 / h.tauEligibility));
     const c = this.pair.contraction;

@@ -49,7 +49,7 @@ export abstract class PairTraceTrainer<H extends PairRuleHyper> extends CellTrai
 
   /** One pair of trace monitors per cell, with amplitudes |lrPost| (pre trace) and |lrPre| (post trace). */
   protected build(cell: TrainableCell, h: Readonly<H>): PairTraces {
-    return new PairTraces(cell, { tauPre: h.tauPre, tauPost: h.tauPost, ampPre: Math.abs(h.lrPost), ampPost: Math.abs(h.lrPre), mode: h.traceMode, delayed: h.delayed });
+    return new PairTraces(cell, { tauPre: h.tauPre, tauPost: h.tauPost, amplitudePre: Math.abs(h.lrPost), amplitudePost: Math.abs(h.lrPre), mode: h.traceMode, delayed: h.delayed });
   }
 
   /** The monitors of a registered cell (`tracePre.latest` is x_pre(t), …). */

@@ -68,7 +68,7 @@ export class TripletTraces implements CellResources {
     const dt = cell.connection.dt;
     const conn = cell.connection;
     const neuron = cell.neuron;
-    this.pair = new PairTraces(cell, { tauPre: h.tauPreFast, tauPost: h.tauPostFast, ampPre: 1, ampPost: 1, mode: h.traceMode });
+    this.pair = new PairTraces(cell, { tauPre: h.tauPreFast, tauPost: h.tauPostFast, amplitudePre: 1, amplitudePost: 1, mode: h.traceMode });
     this.slowPre = new StateMonitor(() => conn.synspike, slowTrace(h.traceMode, dt, h.tauPreSlow));
     this.slowPost = new StateMonitor(() => neuron.spike, slowTrace(h.traceMode, dt, h.tauPostSlow));
     this.rates = [Math.abs(h.lrPostPair), h.lrPostTriplet, Math.abs(h.lrPrePair), h.lrPreTriplet].map((v) => tf.keep(tf.scalar(v)));

@@ -6,7 +6,7 @@ import { tf } from '../../core/tf.js';
 import type { State } from '../../core/state.js';
 import { NeuronGroup, type ConductanceDrive, type NeuronGroupOptions, type StepResult } from './neuron-group.js';
 import { LinearMembrane } from './linear-membrane.js';
-import type { BatchReduction } from './adaptation.js';
+import type { BatchReduction } from './batch-reduction.js';
 
 /** Parameters shared by the adaptive-threshold models. */
 export interface AdaptiveThresholdOptions extends NeuronGroupOptions {

@@ -4,7 +4,7 @@
  */
 import { checkOneOf, checkPositive } from '../../core/errors.js';
 import { AdaptiveThresholdNeuron, type AdaptiveThresholdOptions } from './adaptive-threshold-neuron.js';
-import { BATCH_REDUCTIONS } from './adaptation.js';
+import { BATCH_REDUCTIONS } from './batch-reduction.js';
 import { checkBelow, checkTerms } from './validate.js';
 
 /** Parameters of {@link ALIF}. */

@@ -7,7 +7,7 @@ import { CinderArgumentError, checkInteger, checkPositive, checkShape } from '..
 import type { Neuron, NeuronInput, Receptor } from '../types.js';
 import { readNeuronInput } from './input.js';
 import { checkBelow } from './validate.js';
-import { NeuronBase } from './neuron-base.js';
+import { SpikingModule } from './spiking-module.js';
 
 /** Parameters of {@link ExactNeuron}. */
 export interface ExactNeuronOptions {
@@ -36,7 +36,7 @@ export interface ExactNeuronStepOptions {
  * elsewhere (presentation only), and the refractory time is always 0. Spikes are stored as 0/1
  * float32. Used to force postsynaptic spike trains, e.g. in the Florian (2007) STDP reproduction.
  */
-export class ExactNeuron extends NeuronBase implements Neuron {
+export class ExactNeuron extends SpikingModule implements Neuron {
   /** Voltage shown for silent neurons (mV). */
   readonly restV: number;
   /** Voltage shown for spiking neurons (mV). */

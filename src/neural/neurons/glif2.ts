@@ -5,7 +5,7 @@
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkFinite, checkOneOf, checkPositive } from '../../core/errors.js';
 import { AdaptiveThresholdNeuron, type AdaptiveThresholdOptions } from './adaptive-threshold-neuron.js';
-import { BATCH_REDUCTIONS } from './adaptation.js';
+import { BATCH_REDUCTIONS } from './batch-reduction.js';
 import { checkBelow, checkTerms } from './validate.js';
 import { select } from './select.js';
 

@@ -1,5 +1,5 @@
-export * from './adaptation.js';
-export * from './neuron-base.js';
+export * from './batch-reduction.js';
+export * from './spiking-module.js';
 export * from './neuron-group.js';
 export * from './linear-membrane.js';
 export * from './lif.js';
@@ -11,7 +11,6 @@ export * from './exponential-membrane.js';
 export * from './euler-neuron.js';
 export * from './qif.js';
 export * from './eif.js';
-export * from './adaptive-current.js';
 export * from './adaptive-current-neuron.js';
 export * from './izhikevich.js';
 export * from './adex.js';

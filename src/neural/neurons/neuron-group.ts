@@ -11,9 +11,9 @@ import { checkFinite, checkInteger, checkNonNegative, checkPositive, checkShape 
 import type { Neuron, NeuronInput, Receptor } from '../types.js';
 import { readNeuronInput } from './input.js';
 import { checkReceptors } from './validate.js';
-import { reduceBatch, type BatchReduction } from './adaptation.js';
+import { reduceBatch, type BatchReduction } from './batch-reduction.js';
 import { select } from './select.js';
-import { NeuronBase } from './neuron-base.js';
+import { SpikingModule } from './spiking-module.js';
 
 /** Options every neuron model accepts. */
 export interface NeuronGroupOptions {
@@ -95,7 +95,7 @@ export interface NeuronBaseSettings extends NeuronGroupOptions {
  * **Conductance input**: `forward({current, conductances})` with one conductance per receptor
  * adds the current Σ_r g_r (E_r − V) to the injected current I.
  */
-export abstract class NeuronGroup extends NeuronBase implements Neuron {
+export abstract class NeuronGroup extends SpikingModule implements Neuron {
   /** Absolute refractory period (ms). */
   readonly refracT: number;
   /** Resting (and initial) membrane voltage (mV). */

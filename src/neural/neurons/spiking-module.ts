@@ -13,7 +13,7 @@ import { numel } from '../../core/errors.js';
  * and float32 constants owned by the module. The subclass validates its arguments before calling
  * the constructor and assigns the state in its `forward`.
  */
-export abstract class NeuronBase extends BatchedModule {
+export abstract class SpikingModule extends BatchedModule {
   /** Shape of the group without the batch dimension. */
   readonly shape: readonly number[];
   /** Number of neurons (product of `shape`). */
