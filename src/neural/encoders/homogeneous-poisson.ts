@@ -4,7 +4,7 @@
 import { CinderArgumentError, checkNonNegative } from '../../core/errors.js';
 import type { Rng } from '../../core/random.js';
 import { Encoder, type EncoderOptions } from './encoder.js';
-import type { SpikeSource } from './source.js';
+import { IntervalProcessSource, type SpikeSource } from './source.js';
 
 /** Options of {@link HomogeneousPoissonEncoder}. */
 export interface HomogeneousPoissonOptions extends EncoderOptions {
@@ -63,17 +63,14 @@ export class HomogeneousPoissonEncoder extends Encoder {
 }
 
 /** Stationary renewal process with intervals `r + Exp(s)`, in units of steps. */
-class RenewalSource implements SpikeSource {
-  readonly size: number;
+class RenewalSource extends IntervalProcessSource {
   private readonly r: number;
   private readonly scale: Float64Array;
-  private readonly next: Float64Array;
 
   constructor(rates: Float64Array, dt: number, refrac: number, compensate: boolean, private readonly rng: Rng) {
-    this.size = rates.length;
+    super(rates.length);
     this.r = refrac / dt;
     this.scale = new Float64Array(this.size);
-    this.next = new Float64Array(this.size);
     for (let i = 0; i < this.size; i++) {
       if (rates[i]! <= 0) {
         this.next[i] = Infinity;
@@ -88,16 +85,7 @@ class RenewalSource implements SpikeSource {
     }
   }
 
-  fill(out: Float32Array, t0: number, count: number): void {
-    const end = t0 + count;
-    const n = this.size;
-    for (let i = 0; i < n; i++) {
-      let t = this.next[i]!;
-      while (t < end) {
-        out[(Math.floor(t) - t0) * n + i] = 1;
-        t += this.r + this.rng.exponential(this.scale[i]!);
-      }
-      this.next[i] = t;
-    }
+  protected interval(i: number): number {
+    return this.r + this.rng.exponential(this.scale[i]!);
   }
 }

@@ -3,7 +3,7 @@
  */
 import type { Rng } from '../../core/random.js';
 import { Encoder, type EncoderOptions } from './encoder.js';
-import type { SpikeSource } from './source.js';
+import { IntervalProcessSource, type SpikeSource } from './source.js';
 
 /**
  * BindsNET-style Poisson encoder: integer inter-spike intervals (in steps) drawn from a Poisson
@@ -31,32 +31,17 @@ export class PoissonIntervalEncoder extends Encoder {
   }
 }
 
-class IntervalSource implements SpikeSource {
-  readonly size: number;
+/** Integer intervals max(Poisson(mean), 1) steps, mean = 1000/(f·dt). */
+class IntervalSource extends IntervalProcessSource {
   private readonly mean: Float64Array;
-  private readonly next: Float64Array;
 
   constructor(rates: Float64Array, dt: number, private readonly rng: Rng) {
-    this.size = rates.length;
+    super(rates.length);
     this.mean = rates.map((f) => (f > 0 ? 1000 / (f * dt) : 0));
-    this.next = new Float64Array(this.size);
     for (let i = 0; i < this.size; i++) this.next[i] = this.mean[i]! > 0 ? this.interval(i) - 1 : Infinity;
   }
 
-  private interval(i: number): number {
+  protected interval(i: number): number {
     return Math.max(this.rng.poisson(this.mean[i]!), 1);
-  }
-
-  fill(out: Float32Array, t0: number, count: number): void {
-    const end = t0 + count;
-    const n = this.size;
-    for (let i = 0; i < n; i++) {
-      let t = this.next[i]!;
-      while (t < end) {
-        out[(t - t0) * n + i] = 1;
-        t += this.interval(i);
-      }
-      this.next[i] = t;
-    }
   }
 }

@@ -20,6 +20,39 @@ export interface SpikeSource {
   fill(out: Float32Array, t0: number, count: number): void;
 }
 
+/**
+ * A source whose trains are point processes given by their inter-spike intervals (in steps, real
+ * valued): each train keeps the time of its next spike; a spike at time t falls in step ⌊t⌋.
+ * Subclasses draw the intervals; `next` is initialised by the subclass (Infinity = silent train).
+ */
+export abstract class IntervalProcessSource implements SpikeSource {
+  readonly size: number;
+  /** Time of each train's next spike, in steps. */
+  protected readonly next: Float64Array;
+
+  /** @param size number of trains */
+  protected constructor(size: number) {
+    this.size = size;
+    this.next = new Float64Array(size);
+  }
+
+  /** The interval (steps) from a spike of train `i` to its next one. */
+  protected abstract interval(i: number): number;
+
+  fill(out: Float32Array, t0: number, count: number): void {
+    const end = t0 + count;
+    const n = this.size;
+    for (let i = 0; i < n; i++) {
+      let t = this.next[i]!;
+      while (t < end) {
+        out[(Math.floor(t) - t0) * n + i] = 1;
+        t += this.interval(i);
+      }
+      this.next[i] = t;
+    }
+  }
+}
+
 /** Renders steps `t0 … t0 + count − 1` of `source` into a new tensor `[count, ...shape]` (one upload). */
 export function renderSource(source: SpikeSource, t0: number, count: number, shape: readonly number[]): tf.Tensor {
   const n = numel(shape);
