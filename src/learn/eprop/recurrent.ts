@@ -8,6 +8,15 @@
  * v ← α·v + ζ·(W_in·x + W_rec·z) − V_th·z (reset by subtracting the base threshold); the refractory
  * counter counts down; ψ = surrogate(v − A), 0 while refractory; z = [v ≥ A and not refractory].
  * The scan kernels live in `forward-js.ts` and `forward-tf.ts`.
+ *
+ * Why e-prop does not reuse `src/neural`'s LIF and ALIF: e-prop needs the whole forward scan of a
+ * batch of sequences at once (the eligibility traces and the learning signal are computed over the
+ * full sequence after it), in NEST's exact discretisation of these models — voltages relative to
+ * rest, α = e^{−dt/τ_m} and ζ = 1 − α as propagators, reset by subtracting V_th, threshold
+ * adaptation a ← ρ·a + z with A = V_th + β·a, and a surrogate pseudo-derivative ψ — which the
+ * step-by-step `NeuronGroup` (Inferno's Euler form, reset to a voltage) does not match. The
+ * parity test against NEST's losses depends on these exact propagators, so the equations live
+ * here, in one place per kernel, and are documented above.
  * @module
  */
 import { tf } from '../../core/tf.js';
