@@ -37,9 +37,19 @@ export function checkTauPair(tauDecay: number, tauRise: number): void {
   if (!(tauDecay > tauRise)) throw new CinderArgumentError('tauDecay', tauDecay, `a time constant > tauRise (${tauRise})`);
 }
 
-type DoubleOptions = { tauDecay: number; tauRise: number; charge?: number; increment?: number };
+/** Options of either double-exponential synapse: the two time constants and the amount of its kind. */
+export interface DoubleExponentialOptions {
+  /** Decay time constant τ_d (ms, > τ_r). */
+  tauDecay: number;
+  /** Rise time constant τ_r (ms, > 0). */
+  tauRise: number;
+  /** Total charge Q per spike (currents). */
+  charge?: number;
+  /** Peak conductance Δg per spike (conductances). */
+  increment?: number;
+}
 
-function check(kind: SynapseKind, o: DoubleOptions): { tauDecay: number; tauRise: number; amount: number } {
+function check(kind: SynapseKind, o: DoubleExponentialOptions): { tauDecay: number; tauRise: number; amount: number } {
   const name = AMOUNT_OPTION[kind];
   if (o === null || typeof o !== 'object') throw new CinderArgumentError('options', o, `{ tauDecay, tauRise, ${name}? }`);
   checkTauPair(o.tauDecay, o.tauRise);
@@ -80,7 +90,7 @@ export abstract class DoubleExponentialSynapse extends BaseSynapse {
    * @param kind current or conductance (names the states `<kind>_decay`, `<kind>_rise`)
    * @param options kinetics
    */
-  protected constructor(spec: SynapseSpec, kind: SynapseKind, options: DoubleOptions) {
+  protected constructor(spec: SynapseSpec, kind: SynapseKind, options: DoubleExponentialOptions) {
     const o = check(kind, options);
     super(spec);
     this.tauDecay = o.tauDecay;
@@ -95,7 +105,7 @@ export abstract class DoubleExponentialSynapse extends BaseSynapse {
   }
 
   /** A factory for connections, validating the options now. */
-  static factory<T extends DoubleExponentialSynapse, O extends DoubleOptions>(
+  static factory<T extends DoubleExponentialSynapse, O extends DoubleExponentialOptions>(
     this: (new (spec: SynapseSpec, options: O) => T) & { readonly prototype: { readonly kind: SynapseKind } },
     options: O,
   ): SynapseFactory<T> {

@@ -28,10 +28,28 @@ export interface ExponentialConductanceOptions {
 export type SynapseKind = 'current' | 'conductance';
 
 /** The per-spike amount option of each kind: `charge` for currents, `increment` for conductances. */
-export const AMOUNT_OPTION = { current: 'charge', conductance: 'increment' } as const;
+export const AMOUNT_OPTION: AmountOptionNames = { current: 'charge', conductance: 'increment' };
+
+/** The type of {@link AMOUNT_OPTION}. */
+export interface AmountOptionNames {
+  /** Currents take a charge Q per spike. */
+  readonly current: 'charge';
+  /** Conductances take a jump (or peak) Δg per spike. */
+  readonly conductance: 'increment';
+}
+
+/** Options of either exponential synapse: τ and the amount of its kind. */
+export interface ExponentialOptions {
+  /** Decay time constant τ (ms, > 0). */
+  tau: number;
+  /** Charge Q per spike (currents). */
+  charge?: number;
+  /** Conductance jump Δg per spike (conductances). */
+  increment?: number;
+}
 
 /** Validates `{ tau, charge | increment }` for `kind`; returns τ and the per-spike amount (default 1). */
-function check(kind: SynapseKind, o: { tau: number; charge?: number; increment?: number }): { tau: number; amount: number } {
+function check(kind: SynapseKind, o: ExponentialOptions): { tau: number; amount: number } {
   const name = AMOUNT_OPTION[kind];
   if (o === null || typeof o !== 'object') throw new CinderArgumentError('options', o, `{ tau, ${name}? }`);
   return { tau: checkPositive('tau', o.tau), amount: checkPositive(name, o[name] ?? 1) };
@@ -56,7 +74,7 @@ export abstract class ExponentialSynapse extends BaseSynapse {
    * @param kind current or conductance
    * @param options kinetics
    */
-  protected constructor(spec: SynapseSpec, kind: SynapseKind, options: { tau: number; charge?: number; increment?: number }) {
+  protected constructor(spec: SynapseSpec, kind: SynapseKind, options: ExponentialOptions) {
     const o = check(kind, options);
     super(spec);
     this.tau = o.tau;
@@ -66,7 +84,7 @@ export abstract class ExponentialSynapse extends BaseSynapse {
   }
 
   /** A factory for connections, validating the options now: `SingleExponentialCurrent.factory({ tau: 5 })`. */
-  static factory<T extends ExponentialSynapse, O extends { tau: number }>(
+  static factory<T extends ExponentialSynapse, O extends ExponentialOptions>(
     this: (new (spec: SynapseSpec, options: O) => T) & { readonly prototype: { readonly kind: SynapseKind } },
     options: O,
   ): SynapseFactory<T> {
