@@ -1,0 +1,344 @@
+/**
+ * Event-driven pair STDP on sparse synapse lists, in plain JavaScript, with Brian2's semantics:
+ * per-synapse traces `Apre`, `Apost` that decay exponentially and are brought up to date lazily
+ * (exactly, `A ← A·e^{−(t − t_last)/τ}`) only when the synapse takes part in an event, so a step
+ * costs O(spikes × their synapses), never O(synapses).
+ *
+ * Per step t (order `'brian2'`, the default — Brian2: state updates → thresholds → synapses):
+ * 1. `on_pre`, for every presynaptic spike arriving at t (emitted at t − delay): decay the traces to
+ *    t; deliver `input[post] += gain·w` (the weight before this event's update); `Apre += aPre`;
+ *    additive `w ← clip(w + Apost, wMin, wMax)` / multiplicative `w ← clip(w + Apost·w, wMin, wMax)`
+ *    (LTD ∝ w, Apost < 0);
+ * 2. `on_post`, for every postsynaptic spike at t: decay; `Apost += aPost`; additive
+ *    `w ← clip(w + Apre, …)` / multiplicative `w ← clip(w + Apre·(wMax − w), …)` (LTP ∝ wMax − w).
+ * A pair of simultaneous pre and post spikes therefore potentiates by the Apre that includes the
+ * pre spike, and the pre pathway sees Apost before the post spike (each with its own clip).
+ *
+ * Order `'cinder'` reproduces Cinder's tfjs {@link STDP} trainer (traces include both of this step's
+ * spikes, one clipped update per step): a synapse whose pre and post both spike at t gets one update
+ * `w ← clip(w + Apost + Apre)` (multiplicative: `w + Apost·w + Apre·(wMax − w)`) with both traces
+ * bumped; otherwise as above. Cinder's `lrPost` is `aPre` and its `lrPre` is `aPost`.
+ *
+ * Batches: B independent network instances, each with its own synapse list or all sharing one
+ * (pass the same object). Instance b's synapse s has the global id `offset[b] + s` in
+ * {@link EventSTDP.weight} and the traces; its presynaptic unit i is the global unit `b·nPre + i`
+ * and its postsynaptic unit j is `b·nPost + j` (the event lists and the delivery target use these).
+ *
+ * Numbers: weights are float32 (rounded after every update, as Cinder's weights are); traces are
+ * float64 and so is the arithmetic of an update, which is rounded once to float32 when stored.
+ * Decay factors for gaps up to {@link DECAY_TABLE} steps come from a table of
+ * `exp(−k·dt/τ)` computed in float64.
+ * @module
+ */
+import { CinderArgumentError, checkFinite, checkInteger, checkOneOf, checkPositive } from '../../core/errors.js';
+import { checkSynapseList, sparseIndex, type SparseIndex, type SynapseList } from '../../neural/connections/sparse-topology.js';
+
+/** How a weight change depends on the weight. */
+export type WeightDependence = 'additive' | 'multiplicative';
+
+/** Which step semantics (see the module documentation). */
+export type PairingOrder = 'brian2' | 'cinder';
+
+/** Gaps (steps) whose decay factors are tabulated. */
+export const DECAY_TABLE = 4096;
+
+/** Options of {@link EventSTDP}. */
+export interface EventSTDPOptions {
+  /** Step (ms). */
+  dt: number;
+  /** Presynaptic trace time constant (ms). */
+  tauPre: number;
+  /** Postsynaptic trace time constant (ms). */
+  tauPost: number;
+  /** Added to Apre at each presynaptic arrival (potentiation amplitude, usually > 0). */
+  aPre: number;
+  /** Added to Apost at each postsynaptic spike (depression amplitude, usually < 0). */
+  aPost: number;
+  /** Upper weight bound. */
+  wMax: number;
+  /** Lower weight bound (default 0). */
+  wMin?: number;
+  /** `additive` (default) or `multiplicative`. */
+  dependence?: WeightDependence;
+  /** `brian2` (default) or `cinder`. */
+  order?: PairingOrder;
+  /**
+   * Initial weights: all instances' synapses concatenated (length Σ_b size_b), or one instance's
+   * (length of the first list; copied to every instance). Default: each list's `weight`, else 0.
+   */
+  weight?: ArrayLike<number>;
+  /**
+   * Called after every weight change with the synapse's global id and the stored change
+   * (float32 new − old); e.g. to keep a conductance sum Σ w·g up to date.
+   */
+  onChange?: (synapse: number, delta: number) => void;
+}
+
+/** A growable list of synapse ids (one delay slot). */
+interface Slot {
+  ids: Int32Array;
+  n: number;
+}
+
+/** Event-driven pair STDP over B instances of a sparse connection (see the module documentation). */
+export class EventSTDP {
+  /** Weights of all instances (global synapse ids). */
+  readonly weight: Float32Array;
+  /** `offset[b]` = first global id of instance b (length B + 1). */
+  readonly offset: Int32Array;
+  /** Presynaptic units per instance. */
+  readonly nPre: number;
+  /** Postsynaptic units per instance. */
+  readonly nPost: number;
+  /** Number of instances B. */
+  readonly batch: number;
+  /** The instances' synapse lists. */
+  readonly lists: readonly SynapseList[];
+  /** The instances' index lists (shared objects for shared lists). */
+  readonly indices: readonly SparseIndex[];
+  /** Current step (the next {@link step} processes this one). */
+  t = 0;
+  /** Potentiation amplitude (may be changed between steps, e.g. 0 to freeze learning). */
+  aPre: number;
+  /** Depression amplitude (may be changed between steps). */
+  aPost: number;
+  /** Weight bounds and semantics. */
+  readonly wMin: number;
+  readonly wMax: number;
+  readonly dependence: WeightDependence;
+  readonly order: PairingOrder;
+  /** Per-synapse traces (float64) and the step they were last brought up to date. */
+  private readonly apre: Float64Array;
+  private readonly apost: Float64Array;
+  private readonly last: Int32Array;
+  /** Step of the last combined update (`cinder` order) per synapse, and last spike step per post unit. */
+  private readonly synStamp: Int32Array;
+  private readonly postStamp: Int32Array;
+  private readonly tablePre: Float64Array;
+  private readonly tablePost: Float64Array;
+  private readonly kPre: number;
+  private readonly kPost: number;
+  private readonly onChange: ((synapse: number, delta: number) => void) | null;
+  private readonly maxDelay: number;
+  private readonly slots: Slot[];
+  private readonly hasDelay: boolean;
+
+  /**
+   * @param lists one synapse list, or one per instance (the same object may repeat)
+   * @param options time constants, amplitudes, bounds, semantics, initial weights
+   * @param batch number of instances when `lists` is a single list (default 1)
+   */
+  constructor(lists: SynapseList | readonly SynapseList[], options: EventSTDPOptions, batch = 1) {
+    const arr = Array.isArray(lists) ? (lists as readonly SynapseList[]) : Array.from({ length: checkInteger('batch', batch, 1) }, () => lists as SynapseList);
+    if (arr.length < 1) throw new CinderArgumentError('lists', lists, 'at least one SynapseList');
+    const seen = new Map<SynapseList, SparseIndex>();
+    arr.forEach((l, b) => {
+      if (!seen.has(l)) {
+        checkSynapseList(`lists[${b}]`, l);
+        seen.set(l, sparseIndex(l));
+      }
+    });
+    const first = arr[0]!;
+    arr.forEach((l, b) => {
+      if (l.nPre !== first.nPre || l.nPost !== first.nPost) throw new CinderArgumentError(`lists[${b}]`, `${l.nPre} → ${l.nPost}`, `${first.nPre} → ${first.nPost} units, as instance 0`);
+    });
+    if (!options || typeof options !== 'object') throw new CinderArgumentError('options', options, 'EventSTDPOptions');
+    const dt = checkPositive('dt', options.dt);
+    const tauPre = checkPositive('tauPre', options.tauPre);
+    const tauPost = checkPositive('tauPost', options.tauPost);
+    this.aPre = checkFinite('aPre', options.aPre);
+    this.aPost = checkFinite('aPost', options.aPost);
+    this.wMax = checkFinite('wMax', options.wMax);
+    this.wMin = checkFinite('wMin', options.wMin ?? 0);
+    if (this.wMin > this.wMax) throw new CinderArgumentError('wMin', this.wMin, `a bound ≤ wMax = ${this.wMax}`);
+    this.dependence = checkOneOf('dependence', options.dependence ?? 'additive', ['additive', 'multiplicative'] as const);
+    this.order = checkOneOf('order', options.order ?? 'brian2', ['brian2', 'cinder'] as const);
+    if (options.onChange !== undefined && typeof options.onChange !== 'function') throw new CinderArgumentError('onChange', options.onChange, 'a function (synapse, delta) => void');
+    this.onChange = options.onChange ?? null;
+    this.lists = arr;
+    this.indices = arr.map((l) => seen.get(l)!);
+    this.batch = arr.length;
+    this.nPre = first.nPre;
+    this.nPost = first.nPost;
+    this.offset = new Int32Array(this.batch + 1);
+    for (let b = 0; b < this.batch; b++) this.offset[b + 1] = this.offset[b]! + arr[b]!.pre.length;
+    const total = this.offset[this.batch]!;
+    this.weight = new Float32Array(total);
+    if (options.weight !== undefined) {
+      const w = options.weight;
+      if (!w || typeof w.length !== 'number' || (w.length !== total && w.length !== first.pre.length) || (w.length !== total && arr.some((l) => l.pre.length !== first.pre.length))) {
+        throw new CinderArgumentError('weight', w, `${total} weights (all instances) or ${first.pre.length} (one instance, when all have that many synapses)`);
+      }
+      for (let g = 0; g < total; g++) {
+        const v = w[w.length === total ? g : g % first.pre.length]!;
+        if (!Number.isFinite(v)) throw new CinderArgumentError(`weight[${g}]`, v, 'a finite number');
+        this.weight[g] = v;
+      }
+    } else {
+      arr.forEach((l, b) => {
+        if (l.weight) this.weight.set(l.weight, this.offset[b]!);
+      });
+    }
+    this.apre = new Float64Array(total);
+    this.apost = new Float64Array(total);
+    this.last = new Int32Array(total);
+    this.synStamp = new Int32Array(total).fill(-1);
+    this.postStamp = new Int32Array(this.batch * this.nPost).fill(-1);
+    this.kPre = dt / tauPre;
+    this.kPost = dt / tauPost;
+    this.tablePre = Float64Array.from({ length: DECAY_TABLE }, (_, k) => Math.exp(-k * this.kPre));
+    this.tablePost = Float64Array.from({ length: DECAY_TABLE }, (_, k) => Math.exp(-k * this.kPost));
+    let maxDelay = 0;
+    for (const l of seen.keys()) if (l.delay) for (let s = 0; s < l.delay.length; s++) maxDelay = Math.max(maxDelay, l.delay[s]!);
+    this.maxDelay = maxDelay;
+    this.hasDelay = maxDelay > 0;
+    this.slots = Array.from({ length: maxDelay + 1 }, () => ({ ids: new Int32Array(64), n: 0 }));
+  }
+
+  /** Brings synapse g's traces up to step `t`. */
+  private decay(g: number, t: number): void {
+    const gap = t - this.last[g]!;
+    if (gap === 0) return;
+    if (gap < DECAY_TABLE) {
+      this.apre[g]! *= this.tablePre[gap]!;
+      this.apost[g]! *= this.tablePost[gap]!;
+    } else {
+      this.apre[g]! *= Math.exp(-gap * this.kPre);
+      this.apost[g]! *= Math.exp(-gap * this.kPost);
+    }
+    this.last[g] = t;
+  }
+
+  private store(g: number, v: number): void {
+    const c = v < this.wMin ? this.wMin : v > this.wMax ? this.wMax : v;
+    const old = this.weight[g]!;
+    this.weight[g] = c;
+    if (this.onChange !== null) {
+      const d = this.weight[g]! - old;
+      if (d !== 0) this.onChange(g, d);
+    }
+  }
+
+  /** on_pre of synapse g at step t (delivery, then learning). */
+  private pre(g: number, b: number, post: number, t: number, input: Float64Array | Float32Array | null, gain: number, mult: boolean): void {
+    this.decay(g, t);
+    const w = this.weight[g]!;
+    if (input !== null) input[b * this.nPost + post]! += gain * w;
+    this.apre[g]! += this.aPre;
+    if (this.order === 'cinder' && this.postStamp[b * this.nPost + post] === t) {
+      this.apost[g]! += this.aPost;
+      this.synStamp[g] = t;
+      const v = mult ? w + this.apost[g]! * w + this.apre[g]! * (this.wMax - w) : w + this.apost[g]! + this.apre[g]!;
+      this.store(g, v);
+      return;
+    }
+    this.store(g, mult ? w + this.apost[g]! * w : w + this.apost[g]!);
+  }
+
+  /**
+   * Runs step {@link t}: `on_pre` for the presynaptic spikes `preIds[0..preCount)` (global units
+   * b·nPre + i, emitted at this step; delayed synapses fire when their delay has passed), then
+   * `on_post` for `postIds[0..postCount)` (global units b·nPost + j); advances {@link t}.
+   * `input` (length B·nPost), when given, receives `gain·w` per arriving presynaptic spike.
+   */
+  step(preIds: ArrayLike<number>, preCount: number, postIds: ArrayLike<number>, postCount: number, input: Float64Array | Float32Array | null = null, gain = 1): void {
+    const t = this.t;
+    const mult = this.dependence === 'multiplicative';
+    const nPre = this.nPre;
+    const nPost = this.nPost;
+    if (this.order === 'cinder') for (let k = 0; k < postCount; k++) this.postStamp[postIds[k]!] = t;
+    // arrivals of earlier spikes (delays > 0)
+    if (this.hasDelay) {
+      const slot = this.slots[t % (this.maxDelay + 1)]!;
+      for (let k = 0; k < slot.n; k++) {
+        const g = slot.ids[k]!;
+        const b = this.instanceOf(g);
+        this.pre(g, b, this.lists[b]!.post[g - this.offset[b]!]!, t, input, gain, mult);
+      }
+      slot.n = 0;
+    }
+    for (let k = 0; k < preCount; k++) {
+      const u = preIds[k]!;
+      const b = (u / nPre) | 0;
+      const i = u - b * nPre;
+      const idx = this.indices[b]!;
+      const list = this.lists[b]!;
+      const off = this.offset[b]!;
+      for (let q = idx.preStart[i]!, e = idx.preStart[i + 1]!; q < e; q++) {
+        const s = idx.preSyn[q]!;
+        const d = this.hasDelay && list.delay ? list.delay[s]! : 0;
+        if (d === 0) this.pre(off + s, b, list.post[s]!, t, input, gain, mult);
+        else this.enqueue((t + d) % (this.maxDelay + 1), off + s);
+      }
+    }
+    for (let k = 0; k < postCount; k++) {
+      const u = postIds[k]!;
+      const b = (u / nPost) | 0;
+      const j = u - b * nPost;
+      const idx = this.indices[b]!;
+      const off = this.offset[b]!;
+      for (let q = idx.postStart[j]!, e = idx.postStart[j + 1]!; q < e; q++) {
+        const g = off + idx.postSyn[q]!;
+        if (this.synStamp[g] === t) continue; // cinder order: already updated with this pair
+        this.decay(g, t);
+        this.apost[g]! += this.aPost;
+        const w = this.weight[g]!;
+        this.store(g, mult ? w + this.apre[g]! * (this.wMax - w) : w + this.apre[g]!);
+      }
+    }
+    this.t = t + 1;
+  }
+
+  private enqueue(slotIndex: number, g: number): void {
+    const slot = this.slots[slotIndex]!;
+    if (slot.n === slot.ids.length) {
+      const grown = new Int32Array(slot.ids.length * 2);
+      grown.set(slot.ids);
+      slot.ids = grown;
+    }
+    slot.ids[slot.n++] = g;
+  }
+
+  /** The instance owning global synapse id g (binary search over the offsets). */
+  instanceOf(g: number): number {
+    let lo = 0;
+    let hi = this.batch - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.offset[mid]! <= g) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Apre of global synapse g at the last step run (step {@link t} − 1), read without changing state. */
+  preTrace(g: number): number {
+    return this.apre[g]! * Math.exp(-(this.t - 1 - this.last[g]!) * this.kPre);
+  }
+
+  /** Apost of global synapse g at the last step run (step {@link t} − 1), read without changing state. */
+  postTrace(g: number): number {
+    return this.apost[g]! * Math.exp(-(this.t - 1 - this.last[g]!) * this.kPost);
+  }
+
+  /** Clears traces, pending delayed spikes and the step counter (weights are kept). */
+  reset(): void {
+    this.apre.fill(0);
+    this.apost.fill(0);
+    this.last.fill(0);
+    this.synStamp.fill(-1);
+    this.postStamp.fill(-1);
+    for (const s of this.slots) s.n = 0;
+    this.t = 0;
+  }
+}
+
+/**
+ * Collects the indices of the non-zero entries of a dense spike vector into `out` (global unit ids)
+ * and returns their number — for callers that hold spikes densely.
+ */
+export function spikeList(spikes: ArrayLike<number>, out: Int32Array): number {
+  let n = 0;
+  for (let u = 0; u < spikes.length; u++) if (spikes[u]! !== 0) out[n++] = u;
+  return n;
+}

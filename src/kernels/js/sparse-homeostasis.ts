@@ -1,0 +1,134 @@
+/**
+ * Per-postsynaptic homeostatic scaling of sparse weights (the lateral-line model's rule), for B
+ * instances laid out as in {@link EventSTDP} (instance b's synapse s at global id `offset[b] + s`).
+ *
+ * For every instance and postsynaptic unit j: `incoming_j = Σ_{s → j} w_s`;
+ * `scale_j = clip(1 + η·(target/incoming_j − 1), 0.9, 1.1)`; `w_s ← clip(w_s·scale_j, 0, wMax)`.
+ * The target is per instance: `'initial'` = the mean over postsynaptic units of the incoming sums
+ * at construction (restores the initial mean drive), `'current'` = the mean of the current sums
+ * (equalises cells). The mean is over all nPost units (a unit without synapses counts 0). A unit
+ * whose incoming sum is 0 is left as it is (all its weights are 0 when wMin = 0).
+ *
+ * Sums and scales are float64; each scaled weight is rounded once to float32.
+ * {@link trialEnded} applies the rule every `every` calls (the model's `*_homeo_every_trials`).
+ * @module
+ */
+import { CinderArgumentError, checkFinite, checkInteger, checkOneOf } from '../../core/errors.js';
+import type { SparseIndex } from '../../neural/connections/sparse-topology.js';
+
+/** Options of {@link SparseHomeostasis}. */
+export interface SparseHomeostasisOptions {
+  /** Rate η (≥ 0; 0 = off). */
+  eta: number;
+  /** `'initial'` (mean of the initial incoming sums) or `'current'` (mean of the current sums). */
+  target: 'initial' | 'current';
+  /** Upper weight bound (weights are clipped to [0, wMax] after scaling). */
+  wMax: number;
+  /** Apply every this many {@link SparseHomeostasis.trialEnded} calls (default 1). */
+  every?: number;
+  /** Lower and upper bound of the scale (default 0.9, 1.1). */
+  scaleMin?: number;
+  scaleMax?: number;
+}
+
+/** The weights and index lists the rule acts on (an {@link EventSTDP} fits). */
+export interface SparseWeights {
+  readonly weight: Float32Array;
+  readonly offset: Int32Array;
+  readonly indices: readonly SparseIndex[];
+  readonly nPost: number;
+  readonly batch: number;
+}
+
+/** Homeostatic scaling (see the module documentation). */
+export class SparseHomeostasis {
+  readonly eta: number;
+  readonly target: 'initial' | 'current';
+  readonly wMax: number;
+  readonly every: number;
+  readonly scaleMin: number;
+  readonly scaleMax: number;
+  /** Per-instance initial targets (mean initial incoming sum). */
+  readonly initialTarget: Float64Array;
+  private calls = 0;
+  private readonly sums: Float64Array;
+
+  /**
+   * @param weights the weights and their index lists (kept by reference; scaled in place)
+   * @param options rate, target, bound, period
+   */
+  constructor(
+    readonly weights: SparseWeights,
+    options: SparseHomeostasisOptions,
+  ) {
+    if (!weights || !(weights.weight instanceof Float32Array) || !(weights.offset instanceof Int32Array) || !Array.isArray(weights.indices)) {
+      throw new CinderArgumentError('weights', weights, 'sparse weights { weight, offset, indices, nPost, batch } (e.g. an EventSTDP)');
+    }
+    if (!options || typeof options !== 'object') throw new CinderArgumentError('options', options, 'SparseHomeostasisOptions');
+    this.eta = checkFinite('eta', options.eta);
+    if (this.eta < 0) throw new CinderArgumentError('eta', this.eta, 'a rate ≥ 0');
+    this.target = checkOneOf('target', options.target, ['initial', 'current'] as const);
+    this.wMax = checkFinite('wMax', options.wMax);
+    this.every = checkInteger('every', options.every ?? 1, 1);
+    this.scaleMin = checkFinite('scaleMin', options.scaleMin ?? 0.9);
+    this.scaleMax = checkFinite('scaleMax', options.scaleMax ?? 1.1);
+    if (this.scaleMin > this.scaleMax) throw new CinderArgumentError('scaleMin', this.scaleMin, `a bound ≤ scaleMax = ${this.scaleMax}`);
+    this.sums = new Float64Array(weights.batch * weights.nPost);
+    this.initialTarget = new Float64Array(weights.batch);
+    this.incoming(this.sums);
+    for (let b = 0; b < weights.batch; b++) this.initialTarget[b] = this.meanOf(b);
+  }
+
+  /** Incoming sums per (instance, post unit) into `out` (length B·nPost). */
+  incoming(out: Float64Array = new Float64Array(this.weights.batch * this.weights.nPost)): Float64Array {
+    const { weight, offset, indices, nPost, batch } = this.weights;
+    for (let b = 0; b < batch; b++) {
+      const idx = indices[b]!;
+      const off = offset[b]!;
+      for (let j = 0; j < nPost; j++) {
+        let s = 0;
+        for (let q = idx.postStart[j]!, e = idx.postStart[j + 1]!; q < e; q++) s += weight[off + idx.postSyn[q]!]!;
+        out[b * nPost + j] = s;
+      }
+    }
+    return out;
+  }
+
+  private meanOf(b: number): number {
+    const n = this.weights.nPost;
+    let s = 0;
+    for (let j = 0; j < n; j++) s += this.sums[b * n + j]!;
+    return s / n;
+  }
+
+  /** Applies the scaling once (whatever the period). No-op when η = 0. */
+  apply(): void {
+    if (this.eta === 0) return;
+    const { weight, offset, indices, nPost, batch } = this.weights;
+    this.incoming(this.sums);
+    for (let b = 0; b < batch; b++) {
+      const target = this.target === 'initial' ? this.initialTarget[b]! : this.meanOf(b);
+      const idx = indices[b]!;
+      const off = offset[b]!;
+      for (let j = 0; j < nPost; j++) {
+        const inc = this.sums[b * nPost + j]!;
+        if (inc === 0) continue;
+        let scale = 1 + this.eta * (target / inc - 1);
+        scale = scale < this.scaleMin ? this.scaleMin : scale > this.scaleMax ? this.scaleMax : scale;
+        for (let q = idx.postStart[j]!, e = idx.postStart[j + 1]!; q < e; q++) {
+          const g = off + idx.postSyn[q]!;
+          const v = weight[g]! * scale;
+          weight[g] = v < 0 ? 0 : v > this.wMax ? this.wMax : v;
+        }
+      }
+    }
+  }
+
+  /** Counts a finished trial; applies the scaling every {@link every} trials. Returns true when it did. */
+  trialEnded(): boolean {
+    this.calls++;
+    if (this.calls % this.every !== 0) return false;
+    this.apply();
+    return true;
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * Synapse lists (sparse connectivity) and their generators: fixed in-degree / out-degree with a
+ * topographic fraction drawn from a clipped, rounded Gaussian (the rest uniform), random
+ * connection with probability p, and ring-distance lateral inhibition. All draws come from a
+ * Cinder {@link Rng}, so a seed gives one graph on every machine.
+ *
+ * A synapse list keeps synapses in generation order (synapse s = (pre[s], post[s])), duplicates
+ * allowed (two synapses between the same pair act independently, as Brian2's `connect(i=…, j=…)`
+ * with repeated pairs). {@link sparseIndex} builds the two index lists event-driven kernels need:
+ * the synapses of each presynaptic unit (CSR) and of each postsynaptic unit (CSC).
+ *
+ * Batches of independent network instances (seeds) either share one list or each have their own:
+ * {@link synapseListBatch} draws one list per instance from forks of one generator.
+ * @module
+ */
+import { CinderArgumentError, checkFinite, checkInteger, checkNonNegative, checkPositive, checkRange } from '../../core/errors.js';
+import { Rng } from '../../core/random.js';
+
+/** A list of synapses between `nPre` presynaptic and `nPost` postsynaptic units. */
+export interface SynapseList {
+  /** Number of presynaptic units. */
+  readonly nPre: number;
+  /** Number of postsynaptic units. */
+  readonly nPost: number;
+  /** Presynaptic index of each synapse (in [0, nPre)). */
+  readonly pre: Int32Array;
+  /** Postsynaptic index of each synapse (in [0, nPost)). */
+  readonly post: Int32Array;
+  /** Optional initial weight of each synapse (float32). */
+  readonly weight?: Float32Array;
+  /** Optional transmission delay of each synapse, in whole steps (≥ 0). */
+  readonly delay?: Int32Array;
+}
+
+/** The synapses grouped by presynaptic and by postsynaptic unit (see {@link sparseIndex}). */
+export interface SparseIndex {
+  /** Number of synapses. */
+  readonly size: number;
+  /** `preStart[i] .. preStart[i+1]` delimits unit i's outgoing synapses in {@link preSyn} (length nPre + 1). */
+  readonly preStart: Int32Array;
+  /** Synapse ids ordered by presynaptic unit (ascending id within a unit). */
+  readonly preSyn: Int32Array;
+  /** `postStart[j] .. postStart[j+1]` delimits unit j's incoming synapses in {@link postSyn} (length nPost + 1). */
+  readonly postStart: Int32Array;
+  /** Synapse ids ordered by postsynaptic unit (ascending id within a unit). */
+  readonly postSyn: Int32Array;
+}
+
+/** Checks a synapse list (indices in range, equal lengths, finite weights, whole non-negative delays). */
+export function checkSynapseList(param: string, list: SynapseList): SynapseList {
+  if (!list || typeof list !== 'object') throw new CinderArgumentError(param, list, 'a SynapseList { nPre, nPost, pre, post }');
+  checkInteger(`${param}.nPre`, list.nPre, 1);
+  checkInteger(`${param}.nPost`, list.nPost, 1);
+  if (!(list.pre instanceof Int32Array)) throw new CinderArgumentError(`${param}.pre`, list.pre, 'an Int32Array');
+  if (!(list.post instanceof Int32Array) || list.post.length !== list.pre.length) {
+    throw new CinderArgumentError(`${param}.post`, list.post, `an Int32Array of length ${list.pre.length} (as pre)`);
+  }
+  for (let s = 0; s < list.pre.length; s++) {
+    const i = list.pre[s]!;
+    const j = list.post[s]!;
+    if (i < 0 || i >= list.nPre) throw new CinderArgumentError(`${param}.pre[${s}]`, i, `an index in [0, ${list.nPre - 1}]`);
+    if (j < 0 || j >= list.nPost) throw new CinderArgumentError(`${param}.post[${s}]`, j, `an index in [0, ${list.nPost - 1}]`);
+  }
+  if (list.weight !== undefined) {
+    if (!(list.weight instanceof Float32Array) || list.weight.length !== list.pre.length) {
+      throw new CinderArgumentError(`${param}.weight`, list.weight, `a Float32Array of length ${list.pre.length}`);
+    }
+    for (let s = 0; s < list.weight.length; s++) if (!Number.isFinite(list.weight[s]!)) throw new CinderArgumentError(`${param}.weight[${s}]`, list.weight[s], 'a finite number');
+  }
+  if (list.delay !== undefined) {
+    if (!(list.delay instanceof Int32Array) || list.delay.length !== list.pre.length) {
+      throw new CinderArgumentError(`${param}.delay`, list.delay, `an Int32Array of length ${list.pre.length} (steps)`);
+    }
+    for (let s = 0; s < list.delay.length; s++) if (list.delay[s]! < 0) throw new CinderArgumentError(`${param}.delay[${s}]`, list.delay[s], 'a delay ≥ 0 steps');
+  }
+  return list;
+}
+
+/** Builds a synapse list from `[pre, post]` pairs (validated). */
+export function synapseList(nPre: number, nPost: number, pairs: readonly (readonly [number, number])[], weight?: ArrayLike<number>, delay?: ArrayLike<number>): SynapseList {
+  if (!Array.isArray(pairs)) throw new CinderArgumentError('pairs', pairs, 'an array of [pre, post] pairs');
+  const pre = new Int32Array(pairs.length);
+  const post = new Int32Array(pairs.length);
+  pairs.forEach((p, s) => {
+    if (!Array.isArray(p) || p.length !== 2 || !Number.isInteger(p[0]) || !Number.isInteger(p[1])) throw new CinderArgumentError(`pairs[${s}]`, p, 'an integer [pre, post] pair');
+    pre[s] = p[0]!;
+    post[s] = p[1]!;
+  });
+  return checkSynapseList('pairs', {
+    nPre, nPost, pre, post,
+    ...(weight !== undefined ? { weight: Float32Array.from(weight) } : {}),
+    ...(delay !== undefined ? { delay: Int32Array.from(delay) } : {}),
+  });
+}
+
+/** Groups the synapses by presynaptic and by postsynaptic unit (counting sort, stable). */
+export function sparseIndex(list: SynapseList): SparseIndex {
+  const n = list.pre.length;
+  const group = (idx: Int32Array, units: number): [Int32Array, Int32Array] => {
+    const start = new Int32Array(units + 1);
+    for (let s = 0; s < n; s++) start[idx[s]! + 1]!++;
+    for (let u = 0; u < units; u++) start[u + 1]! += start[u]!;
+    const fill = start.slice(0, units);
+    const syn = new Int32Array(n);
+    for (let s = 0; s < n; s++) syn[fill[idx[s]!]!++] = s;
+    return [start, syn];
+  };
+  const [preStart, preSyn] = group(list.pre, list.nPre);
+  const [postStart, postSyn] = group(list.post, list.nPost);
+  return { size: n, preStart, preSyn, postStart, postSyn };
+}
+
+/** Options of {@link topographicSynapses}. */
+export interface TopographicOptions {
+  /** `'in'`: every postsynaptic unit gets `degree` sources; `'out'`: every presynaptic unit gets `degree` targets. */
+  fixed: 'in' | 'out';
+  /** Synapses per unit of the fixed side (integer ≥ 0). */
+  degree: number;
+  /** Fraction of each unit's synapses placed topographically (round(degree·topo) of them); ≤ 0 selects the random fallback. */
+  topo: number;
+  /** Standard deviation of the topographic offsets, in units of the other side's indices (> 0). */
+  sigma: number;
+  /** Connection probability of the fallback used when `topo ≤ 0` (default 0.03). */
+  fallbackP?: number;
+}
+
+/**
+ * Topographic synapses with a fixed in- or out-degree (the lateral-line model's
+ * `build_ll_to_mon_indices` / `build_mon_to_ts_indices` scheme).
+ *
+ * For `fixed: 'in'`, postsynaptic unit m has position p = m/(nPost − 1) (p = 0 when nPost = 1); its
+ * k = `degree` sources are: round(k·topo) draws of round(N(p·(nPre − 1), σ)), **clipped** (not
+ * wrapped) to [0, nPre − 1], then k − round(k·topo) uniform draws over [0, nPre). `fixed: 'out'`
+ * swaps the roles (presynaptic unit m, targets centred on p·(nPost − 1)). Units are generated in
+ * order, each unit's topographic draws first; synapse ids follow that order. Duplicates are kept.
+ * With σ ≥ the other side's size the topographic draws are nearly uniform.
+ *
+ * When `topo ≤ 0`, falls back to {@link randomSynapses} with probability `fallbackP` (degree then varies).
+ * Rounding is `Math.round` (half up; ties have probability 0 for continuous draws).
+ */
+export function topographicSynapses(nPre: number, nPost: number, options: TopographicOptions, rng: Rng): SynapseList {
+  checkInteger('nPre', nPre, 1);
+  checkInteger('nPost', nPost, 1);
+  if (!options || typeof options !== 'object') throw new CinderArgumentError('options', options, 'TopographicOptions { fixed, degree, topo, sigma }');
+  if (options.fixed !== 'in' && options.fixed !== 'out') throw new CinderArgumentError('fixed', options.fixed, '"in" or "out"');
+  const degree = checkInteger('degree', options.degree, 0);
+  const topo = checkRange('topo', options.topo, -Infinity, 1);
+  const sigma = checkPositive('sigma', options.sigma);
+  const fallbackP = checkRange('fallbackP', options.fallbackP ?? 0.03, 0, 1);
+  if (!(rng instanceof Rng)) throw new CinderArgumentError('rng', rng, 'an Rng');
+  if (topo <= 0) return randomSynapses(nPre, nPost, fallbackP, rng);
+  const own = options.fixed === 'in' ? nPost : nPre; // the side with the fixed degree
+  const other = options.fixed === 'in' ? nPre : nPost;
+  const nTopo = Math.round(degree * topo);
+  const mine = new Int32Array(own * degree);
+  const theirs = new Int32Array(own * degree);
+  let s = 0;
+  for (let m = 0; m < own; m++) {
+    const centre = (own > 1 ? m / (own - 1) : 0) * (other - 1);
+    for (let k = 0; k < degree; k++, s++) {
+      mine[s] = m;
+      theirs[s] = k < nTopo ? clippedRoundedNormal(rng, centre, sigma, other) : rng.int(other);
+    }
+  }
+  return options.fixed === 'in' ? { nPre, nPost, pre: theirs, post: mine } : { nPre, nPost, pre: mine, post: theirs };
+}
+
+/** round(N(centre, σ)) clipped to [0, n − 1]. */
+export function clippedRoundedNormal(rng: Rng, centre: number, sigma: number, n: number): number {
+  const x = Math.round(centre + sigma * rng.normal());
+  return x < 0 ? 0 : x > n - 1 ? n - 1 : x;
+}
+
+/**
+ * Every (pre, post) pair connected independently with probability p (Brian2's `connect(p=…)`).
+ * Pairs are visited post-major (for each post, each pre in order); one uniform draw per pair.
+ * With `self: false` and equal sizes, pairs i = j are skipped (no draw).
+ */
+export function randomSynapses(nPre: number, nPost: number, p: number, rng: Rng, options: { self?: boolean } = {}): SynapseList {
+  checkInteger('nPre', nPre, 1);
+  checkInteger('nPost', nPost, 1);
+  checkRange('p', p, 0, 1);
+  if (!(rng instanceof Rng)) throw new CinderArgumentError('rng', rng, 'an Rng');
+  const self = options.self ?? true;
+  const pre: number[] = [];
+  const post: number[] = [];
+  for (let j = 0; j < nPost; j++) {
+    for (let i = 0; i < nPre; i++) {
+      if (!self && i === j) continue;
+      if (rng.uniform() < p) {
+        pre.push(i);
+        post.push(j);
+      }
+    }
+  }
+  return { nPre, nPost, pre: Int32Array.from(pre), post: Int32Array.from(post) };
+}
+
+/**
+ * Lateral inhibition on a ring of n units: a synapse i → j for every i ≠ j with ring distance
+ * d = min(|i − j|, n − |i − j|) ≤ R, of weight `peak·(1 − d/R)` (so the d = R synapses carry 0,
+ * as in the lateral-line model). Ordered by pre, then post. Deterministic.
+ */
+export function ringInhibition(n: number, radius: number, peak: number): SynapseList {
+  checkInteger('n', n, 1);
+  checkNonNegative('radius', radius);
+  checkFinite('peak', peak);
+  const pre: number[] = [];
+  const post: number[] = [];
+  const weight: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      if (i === j) continue;
+      const a = Math.abs(i - j);
+      const d = Math.min(a, n - a);
+      if (d <= radius && radius > 0) {
+        pre.push(i);
+        post.push(j);
+        weight.push(peak * (1 - d / radius));
+      }
+    }
+  }
+  return { nPre: n, nPost: n, pre: Int32Array.from(pre), post: Int32Array.from(post), weight: Float32Array.from(weight) };
+}
+
+/**
+ * One synapse list per network instance, each drawn by `make` from its own fork of `rng`
+ * (instance b uses the b-th fork), for batches where every seed has its own connectivity.
+ */
+export function synapseListBatch(count: number, rng: Rng, make: (rng: Rng, instance: number) => SynapseList): SynapseList[] {
+  checkInteger('count', count, 1);
+  if (!(rng instanceof Rng)) throw new CinderArgumentError('rng', rng, 'an Rng');
+  if (typeof make !== 'function') throw new CinderArgumentError('make', make, 'a function (rng, instance) => SynapseList');
+  const out: SynapseList[] = [];
+  for (let b = 0; b < count; b++) out.push(make(rng.fork(), b));
+  return out;
+}

@@ -1,0 +1,152 @@
+// Synapse-list generators: fixed degrees, the clipped rounded Gaussian of the topographic
+// fraction, the random fallback, ring inhibition and the CSR/CSC index lists.
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../../src/core/random.js';
+import {
+  randomSynapses, ringInhibition, sparseIndex, synapseList, synapseListBatch, topographicSynapses,
+} from '../../../src/neural/connections/sparse-topology.js';
+
+/** Standard normal CDF (Abramowitz–Stegun 7.1.26 erf, |error| < 1.5e-7). */
+function phi(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * z);
+  const erf = 1 - (((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t) * Math.exp(-z * z);
+  return x >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
+}
+
+describe('topographicSynapses', () => {
+  it('fixed in-degree and out-degree are exact; round(k·topo) draws per unit are topographic', () => {
+    const rng = new Rng(1);
+    const a = topographicSynapses(100, 320, { fixed: 'in', degree: 10, topo: 0.2, sigma: 15 }, rng);
+    expect(a.pre.length).toBe(3200);
+    const inDeg = new Int32Array(320);
+    for (const j of a.post) inDeg[j]!++;
+    expect(Array.from(new Set(inDeg))).toEqual([10]);
+    const b = topographicSynapses(320, 30, { fixed: 'out', degree: 16, topo: 0.2, sigma: 10 }, rng);
+    const outDeg = new Int32Array(320);
+    for (const i of b.pre) outDeg[i]!++;
+    expect(Array.from(new Set(outDeg))).toEqual([16]);
+    for (let s = 0; s < b.pre.length; s++) expect(b.post[s]!).toBeGreaterThanOrEqual(0), expect(b.post[s]!).toBeLessThan(30);
+    // round(10·0.2) = 2 topographic sources per MON cell: the first two of each cell are close to its position
+    let far = 0;
+    for (let m = 0; m < 320; m++) {
+      const centre = (m / 319) * 99;
+      for (let k = 0; k < 2; k++) if (Math.abs(a.pre[m * 10 + k]! - centre) > 5 * 15) far++;
+    }
+    expect(far).toBe(0);
+    // the uniform rest has the uniform mean (n − 1)/2 within 3 SE
+    let sum = 0;
+    let n = 0;
+    for (let m = 0; m < 320; m++) for (let k = 2; k < 10; k++, n++) sum += a.pre[m * 10 + k]!;
+    const se = Math.sqrt((100 * 100 - 1) / 12 / n);
+    expect(Math.abs(sum / n - 49.5)).toBeLessThan(3 * se);
+  });
+
+  it('the topographic offsets follow round(N(centre, σ)) within 3 SE over 10^5 draws', () => {
+    // 3 postsynaptic units: the middle one sits at p = 0.5, centre 0.5·(1001 − 1) = 500 (no clipping reached)
+    const N = 100_000;
+    const sigma = 15;
+    const l = topographicSynapses(1001, 3, { fixed: 'in', degree: N, topo: 1, sigma }, new Rng(7));
+    const off = new Float64Array(N);
+    for (let k = 0; k < N; k++) off[k] = l.pre[N + k]! - 500;
+    const mean = off.reduce((s, x) => s + x, 0) / N;
+    const v = off.reduce((s, x) => s + (x - mean) ** 2, 0) / (N - 1);
+    const vRounded = sigma * sigma + 1 / 12; // variance of a rounded normal (Sheppard)
+    expect(Math.abs(mean)).toBeLessThan(3 * Math.sqrt(vRounded / N));
+    expect(Math.abs(v - vRounded)).toBeLessThan(3 * vRounded * Math.sqrt(2 / (N - 1)));
+    // probability mass of bands |o| ≤ c: Φ((c + ½)/σ) − Φ(−(c + ½)/σ)
+    for (const c of [0, 5, 15, 30]) {
+      const p = phi((c + 0.5) / sigma) - phi(-(c + 0.5) / sigma);
+      const f = off.reduce((s, x) => s + (Math.abs(x) <= c ? 1 : 0), 0) / N;
+      expect(Math.abs(f - p)).toBeLessThan(3 * Math.sqrt((p * (1 - p)) / N));
+    }
+  });
+
+  it('clips (does not wrap) at the ends: the mass beyond the edge piles up on the edge unit', () => {
+    const N = 100_000;
+    const sigma = 15;
+    const n = 200;
+    const l = topographicSynapses(n, 2, { fixed: 'in', degree: N, topo: 1, sigma }, new Rng(3));
+    // unit 0 is centred on 0, unit 1 on n − 1
+    let atZero = 0;
+    let atEnd = 0;
+    let bad = 0;
+    for (let k = 0; k < N; k++) {
+      const lo = l.pre[k]!;
+      const hi = l.pre[N + k]!;
+      // out of range, or wrapped (a wrapped draw of unit 0 would land near n − 1)
+      if (lo < 0 || hi > n - 1 || lo >= n / 2 || hi <= n / 2) bad++;
+      if (lo === 0) atZero++;
+      if (hi === n - 1) atEnd++;
+    }
+    expect(bad).toBe(0);
+    const p = phi(0.5 / sigma); // P(round(σZ) ≤ 0)
+    const se = Math.sqrt((p * (1 - p)) / N);
+    expect(Math.abs(atZero / N - p)).toBeLessThan(3 * se);
+    expect(Math.abs(atEnd / N - p)).toBeLessThan(3 * se);
+  });
+
+  it('topo ≤ 0 falls back to random connection with probability fallbackP', () => {
+    const l = topographicSynapses(100, 3200, { fixed: 'in', degree: 10, topo: 0, sigma: 15, fallbackP: 0.03 }, new Rng(5));
+    const n = 100 * 3200;
+    const se = Math.sqrt(n * 0.03 * 0.97);
+    expect(Math.abs(l.pre.length - 0.03 * n)).toBeLessThan(3 * se);
+    const r = randomSynapses(50, 50, 0.5, new Rng(2), { self: false });
+    for (let s = 0; s < r.pre.length; s++) expect(r.pre[s]).not.toBe(r.post[s]);
+  });
+
+  it('the same seed gives the same graph; synapseListBatch draws one per instance', () => {
+    const opts = { fixed: 'out' as const, degree: 4, topo: 0.5, sigma: 3 };
+    const a = topographicSynapses(20, 10, opts, new Rng(9));
+    const b = topographicSynapses(20, 10, opts, new Rng(9));
+    expect(Array.from(a.post)).toEqual(Array.from(b.post));
+    const batch = synapseListBatch(3, new Rng(4), (rng) => topographicSynapses(20, 10, opts, rng));
+    expect(batch.length).toBe(3);
+    expect(Array.from(batch[0]!.post)).not.toEqual(Array.from(batch[1]!.post));
+    const again = synapseListBatch(3, new Rng(4), (rng) => topographicSynapses(20, 10, opts, rng));
+    expect(Array.from(again[2]!.post)).toEqual(Array.from(batch[2]!.post));
+  });
+
+  it('rejects bad arguments, naming them', () => {
+    const rng = new Rng(0);
+    expect(() => topographicSynapses(0, 3, { fixed: 'in', degree: 1, topo: 0.5, sigma: 1 }, rng)).toThrow(/invalid nPre/);
+    expect(() => topographicSynapses(3, 3, { fixed: 'up' as never, degree: 1, topo: 0.5, sigma: 1 }, rng)).toThrow(/invalid fixed/);
+    expect(() => topographicSynapses(3, 3, { fixed: 'in', degree: 1.5, topo: 0.5, sigma: 1 }, rng)).toThrow(/invalid degree/);
+    expect(() => topographicSynapses(3, 3, { fixed: 'in', degree: 1, topo: 0.5, sigma: 0 }, rng)).toThrow(/invalid sigma/);
+    expect(() => topographicSynapses(3, 3, { fixed: 'in', degree: 1, topo: 1.5, sigma: 1 }, rng)).toThrow(/invalid topo/);
+    expect(() => synapseList(2, 2, [[0, 2]])).toThrow(/invalid pairs.post\[0\]/);
+    expect(() => synapseList(2, 2, [[0, 1]], [NaN])).toThrow(/weight\[0\]/);
+  });
+});
+
+describe('ringInhibition and sparseIndex', () => {
+  it('connects i ≠ j within ring distance R with weight peak·(1 − d/R)', () => {
+    const n = 12;
+    const R = 3;
+    const l = ringInhibition(n, R, 1.5);
+    const want = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        const d = Math.min(Math.abs(i - j), n - Math.abs(i - j));
+        if (i !== j && d <= R) want.set(`${i},${j}`, 1.5 * (1 - d / R));
+      }
+    }
+    expect(l.pre.length).toBe(want.size);
+    expect(want.size).toBe(n * 2 * R);
+    for (let s = 0; s < l.pre.length; s++) expect(l.weight![s]!).toBeCloseTo(want.get(`${l.pre[s]},${l.post[s]}`)!, 6);
+    // wrap-around: 0 and 11 are neighbours (d = 1)
+    const s01 = Array.from(l.pre).findIndex((i, s) => i === 0 && l.post[s] === 11);
+    expect(l.weight![s01]!).toBeCloseTo(1.0, 6);
+    // a ring smaller than the radius: every other unit, once
+    expect(ringInhibition(4, 10, 1).pre.length).toBe(12);
+  });
+
+  it('groups synapses by pre (CSR) and by post (CSC), keeping id order', () => {
+    const l = synapseList(3, 2, [[2, 0], [0, 1], [2, 1], [0, 0], [2, 0]]);
+    const x = sparseIndex(l);
+    expect(Array.from(x.preStart)).toEqual([0, 2, 2, 5]);
+    expect(Array.from(x.preSyn)).toEqual([1, 3, 0, 2, 4]);
+    expect(Array.from(x.postStart)).toEqual([0, 3, 5]);
+    expect(Array.from(x.postSyn)).toEqual([0, 3, 4, 1, 2]);
+  });
+});
