@@ -240,8 +240,9 @@ export class EventSTDP {
    * b·nPre + i, emitted at this step; delayed synapses fire when their delay has passed), then
    * `on_post` for `postIds[0..postCount)` (global units b·nPost + j); advances {@link t}.
    * `input` (length B·nPost), when given, receives `gain·w` per arriving presynaptic spike.
+   * `preFrom` starts the presynaptic list at `preIds[preFrom]` (default 0).
    */
-  step(preIds: ArrayLike<number>, preCount: number, postIds: ArrayLike<number>, postCount: number, input: Float64Array | Float32Array | null = null, gain = 1): void {
+  step(preIds: ArrayLike<number>, preCount: number, postIds: ArrayLike<number>, postCount: number, input: Float64Array | Float32Array | null = null, gain = 1, preFrom = 0): void {
     const t = this.t;
     const mult = this.dependence === 'multiplicative';
     const nPre = this.nPre;
@@ -257,7 +258,7 @@ export class EventSTDP {
       }
       slot.n = 0;
     }
-    for (let k = 0; k < preCount; k++) {
+    for (let k = preFrom, end = preFrom + preCount; k < end; k++) {
       const u = preIds[k]!;
       const b = (u / nPre) | 0;
       const i = u - b * nPre;
