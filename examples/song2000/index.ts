@@ -7,16 +7,21 @@
  * `--drive conductance` (default) integrates Song et al.'s `τm dv/dt = ge·(Ee − v) + El − v`;
  * `--drive current` Brian2's example form `ge·(Ee − vr)` (fixed driving force).
  *
- * Built from Cinder modules (see `song2000/network.ts`); the inputs are generated one chunk of
- * steps at a time by a {@link HomogeneousPoissonEncoder} and uploaded once per step.
+ * `--engine event` (default) runs the event-driven engine (`song2000/event.ts`: work per step
+ * proportional to the spikes, {@link EventSTDP} in Cinder's step order, Bernoulli inputs drawn as
+ * geometric gaps); `--engine tfjs` the same model built from Cinder modules (`song2000/network.ts`),
+ * inputs generated one chunk of steps at a time by a {@link HomogeneousPoissonEncoder} and uploaded
+ * once per step. The two agree step by step on the same input spikes (see the tests).
  */
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
+import { CinderArgumentError } from '../../src/core/errors.js';
 import { HomogeneousPoissonEncoder } from '../../src/neural/encoders/index.js';
 import { songParams } from './params.js';
 import { SongNetwork, SONG_DRIVES, type SongDrive } from './network.js';
 import { ChunkedSpikes } from './input.js';
+import { EventSong, bernoulliChunk } from './event.js';
 import { rateOverTime, weightHistogram, weightsByIndex } from './figures.js';
 
 /** Fractions of weights below 0.1·gmax and above 0.9·gmax. */
@@ -41,6 +46,7 @@ export const song2000Example: ExampleSpec = {
     { name: 'binSeconds', type: 'float', description: 'bin of the postsynaptic rate curve (s)', default: 1, min: 0.001 },
     { name: 'chunk', type: 'int', description: 'input steps generated per encoder call', default: 10000, min: 1 },
     { name: 'learn', type: 'bool', description: 'STDP on', default: true },
+    { name: 'engine', type: 'string', description: "'event' (event-driven JavaScript engine) or 'tfjs' (Cinder modules, the reference)", default: 'event', choices: ['event', 'tfjs'] },
     { name: 'drive', type: 'string', description: "membrane drive: 'conductance' ge·(Ee − v) as Song et al., or 'current' ge·(Ee − vr) as Brian2's example", default: 'conductance', choices: SONG_DRIVES },
   ],
   presets: {
@@ -51,7 +57,7 @@ export const song2000Example: ExampleSpec = {
   defaultMode: 'full',
   summaryKeys: [
     'bimodal_fraction', 'low_fraction', 'high_fraction', 'post_rate_hz', 'final_post_rate_hz', 'simulated_seconds',
-    'steps', 'wall_seconds', 'ms_per_simulated_second', 'ms_per_step', 'brian2_cython_ms_per_simulated_second',
+    'steps', 'wall_seconds', 'ms_per_simulated_second', 'ms_per_step', 'brian2_cython_ms_per_simulated_second', 'engine',
   ],
   volatileKeys: ['wall_seconds', 'ms_per_simulated_second', 'ms_per_step'],
   figures: ['weight-histogram', 'weights-by-index', 'post-rate'],
@@ -63,19 +69,39 @@ export const song2000Example: ExampleSpec = {
     const binSteps = Math.max(1, Math.min(totalSteps, Math.round(Number(q.binSeconds) * stepsPerSecond)));
     const nBins = Math.ceil(totalSteps / binSteps);
     const rng = new Rng(ctx.seed);
+    const engine = String(q.engine);
+    if (engine !== 'event' && engine !== 'tfjs') throw new CinderArgumentError('engine', engine, "'event' or 'tfjs'");
     const net = new SongNetwork(p, rng.fork(), Boolean(q.learn), String(q.drive) as SongDrive);
     const before = net.weights();
-    const encoder = new HomogeneousPoissonEncoder({ steps: Math.min(Number(q.chunk), totalSteps), dt: p.dt, frequency: p.rate, rng: rng.fork() });
+    const chunkSteps = Math.min(Number(q.chunk), totalSteps);
+    const ev = engine === 'event' ? new EventSong(p, before, String(q.drive) as SongDrive, Boolean(q.learn)) : null;
+    const inputRng = rng.fork();
+    const encoder = new HomogeneousPoissonEncoder({ steps: chunkSteps, dt: p.dt, frequency: p.rate, rng: inputRng });
     const ones = tf.ones([1, p.nInputs]);
     const input = new ChunkedSpikes(encoder, ones);
     const count = tf.tidy(() => tf.variable(tf.zeros([1, 1]), false));
-    ctx.log(`${p.nInputs} inputs at ${p.rate} Hz, ${Number(q.seconds)} s simulated (${totalSteps} steps of ${p.dt} ms), STDP ${q.learn ? 'on' : 'off'}, ${q.drive} drive`);
+    // event engine: inputs drawn one chunk ahead, consumed bin by bin
+    let chunk = ev ? bernoulliChunk(chunkSteps, p.nInputs, (p.rate * p.dt) / 1000, [inputRng], p.nInputs) : null;
+    let chunkPos = 0;
+    const runEvent = (n: number): number => {
+      for (let k = 0; k < n; k++) {
+        if (chunkPos === chunk!.steps) {
+          chunk = bernoulliChunk(chunkSteps, p.nInputs, (p.rate * p.dt) / 1000, [inputRng], p.nInputs);
+          chunkPos = 0;
+        }
+        ev!.step(chunk!.ids, chunk!.start[chunkPos]!, chunk!.start[chunkPos + 1]!);
+        chunkPos++;
+      }
+      return ev!.takeCounts()[0]!;
+    };
+    ctx.log(`${p.nInputs} inputs at ${p.rate} Hz, ${Number(q.seconds)} s simulated (${totalSteps} steps of ${p.dt} ms), STDP ${q.learn ? 'on' : 'off'}, ${q.drive} drive, ${engine} engine`);
     const rates: number[] = [];
     const progress = ctx.progress(nBins, 'bins');
     let done = 0;
     let wallMs = 0;
+    const weightsNow = () => (ev ? ev.weights() : net.weights());
     const summary = (): Record<string, unknown> => {
-      const w = net.weights();
+      const w = weightsNow();
       const ext = weightExtremes(w, p.gmax);
       const simulated = (done * p.dt) / 1000;
       const spikes = rates.reduce((s, r, i) => s + r * binLength(i), 0);
@@ -92,7 +118,8 @@ export const song2000Example: ExampleSpec = {
         wall_seconds: wallMs / 1000,
         ms_per_simulated_second: simulated > 0 ? wallMs / simulated : null,
         ms_per_step: done > 0 ? wallMs / done : null,
-        brian2_cython_ms_per_simulated_second: 770,
+        brian2_cython_ms_per_simulated_second: 230,
+        engine,
       };
     };
     const binLength = (i: number) => (Math.min(totalSteps, (i + 1) * binSteps) - i * binSteps) * p.dt / 1000;
@@ -100,22 +127,27 @@ export const song2000Example: ExampleSpec = {
       for (let b = 0; b < nBins && !ctx.signal.aborted; b++) {
         const n = Math.min(binSteps, totalSteps - done);
         const t0 = performance.now();
-        for (let k = 0; k < n; k++) {
-          tf.tidy(() => {
-            const post = net.step(input.next());
-            count.assign(tf.add(count, post));
-          });
+        let spikes: number;
+        if (ev) {
+          spikes = runEvent(n);
+        } else {
+          for (let k = 0; k < n; k++) {
+            tf.tidy(() => {
+              const post = net.step(input.next());
+              count.assign(tf.add(count, post));
+            });
+          }
+          spikes = (await count.data())[0]!;
+          tf.tidy(() => count.assign(tf.zerosLike(count)));
         }
-        const spikes = (await count.data())[0]!;
         wallMs += performance.now() - t0;
-        tf.tidy(() => count.assign(tf.zerosLike(count)));
         done += n;
         rates.push(spikes / ((n * p.dt) / 1000));
         progress.tick(1, `rate ${rates[rates.length - 1]!.toFixed(1)} Hz`);
         if ((b + 1) % 10 === 0) await ctx.checkpoint(summary());
       }
       progress.done();
-      const after = net.weights();
+      const after = weightsNow();
       const s = summary();
       ctx.log(`bimodal fraction ${(s.bimodal_fraction as number).toFixed(3)} (low ${(s.low_fraction as number).toFixed(3)}, high ${(s.high_fraction as number).toFixed(3)}), post rate ${(s.post_rate_hz as number).toFixed(2)} Hz, ${(s.ms_per_simulated_second as number).toFixed(0)} ms per simulated second`);
       await ctx.figure('weight-histogram', weightHistogram(before, after, p.gmax));
