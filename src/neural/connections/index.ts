@@ -6,3 +6,5 @@ export * from './masked-linear.js';
 export * from './linear-lateral.js';
 export * from './conv2d.js';
 export * from './topography.js';
+export * from './sparse-topology.js';
+export * from './sparse-linear.js';

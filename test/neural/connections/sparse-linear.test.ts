@@ -1,0 +1,126 @@
+// SparseLinear: forward against a dense equivalent (duplicates summed), delays, and the pair-trace
+// STDP through the receptive contract against STDP on the dense connection at the listed edges.
+import { describe, expect, it } from 'vitest';
+import { tf } from '../../../src/core/tf.js';
+import { Rng } from '../../../src/core/random.js';
+import { MaskedLinear, SparseLinear, blockDiagonal, synapseList, topographicSynapses, type SynapseList } from '../../../src/neural/connections/index.js';
+import { LIF } from '../../../src/neural/neurons/index.js';
+import { Serial } from '../../../src/neural/layers/index.js';
+import { STDP } from '../../../src/learn/trainers/index.js';
+import { bits, denseRef, expectAllClose, uniform, vals } from './helpers.js';
+
+/** Dense W [O, I] of a list, duplicates summed (float64). */
+function denseOf(l: SynapseList, w: ArrayLike<number>): number[] {
+  const W = new Array<number>(l.nPost * l.nPre).fill(0);
+  for (let s = 0; s < l.pre.length; s++) W[l.post[s]! * l.nPre + l.pre[s]!]! += w[s]!;
+  return W;
+}
+
+describe('SparseLinear forward', () => {
+  const rng = new Rng(3);
+  const l = topographicSynapses(40, 12, { fixed: 'in', degree: 6, topo: 0.5, sigma: 4 }, rng); // duplicates likely
+  const w = uniform(rng, l.pre.length, -1, 1);
+
+  for (const denseLimit of [undefined, 0]) it(`equals y = x·Wᵀ + b of the dense equivalent (${denseLimit === 0 ? 'gather/scatter' : 'dense kernel'} path)`, () => {
+    const B = 3;
+    const c = new SparseLinear([40], [3, 4], 1, { synapses: l, weightInit: () => tf.tensor1d(w), bias: true, biasInit: () => tf.tensor1d(uniform(new Rng(1), 12)), batchSize: B, denseLimit });
+    expect(c.dense).toBe(denseLimit === undefined);
+    const x = bits(new Rng(4), B * 40, 0.4);
+    const y = tf.tidy(() => c.forward(tf.tensor2d(x, [B, 40])));
+    expect(y.shape).toEqual([B, 3, 4]);
+    expectAllClose(vals(y), denseRef(x, denseOf(l, w), vals(c.bias!), B, 40, 12), 1e-5, 1e-5);
+    y.dispose();
+    // a weight change (through the updater) rebuilds the kernel
+    c.updater.add('weight', tf.onesLike(c.weight), null);
+    c.update();
+    const y2 = tf.tidy(() => c.forward(tf.tensor2d(x, [B, 40])));
+    expectAllClose(vals(y2), denseRef(x, denseOf(l, w.map((v) => v + 1)), vals(c.bias!), B, 40, 12), 1e-5, 1e-5);
+    y2.dispose();
+    c.dispose();
+  });
+
+  it('per-synapse delays: synapse s delivers x(t − d_s)', () => {
+    const d = synapseList(3, 2, [[0, 0], [1, 0], [2, 1], [0, 1]], [1, 2, 3, 4], [0, 2, 1, 3]);
+    const c = new SparseLinear([3], [2], 1, { synapses: d }); // DeltaCurrent: current = spike/dt = spike
+    expect(c.maxDelay).toBe(3);
+    const xs = [[1, 0, 0], [0, 1, 1], [1, 1, 0], [0, 0, 1], [1, 0, 1], [0, 0, 0]];
+    xs.forEach((x, t) => {
+      const y = vals(tf.tidy(() => c.forward(tf.tensor2d([x], [1, 3]))));
+      const at = (k: number, i: number) => (t - k >= 0 ? xs[t - k]![i]! : 0);
+      expect(y[0]).toBeCloseTo(1 * at(0, 0) + 2 * at(2, 1), 6);
+      expect(y[1]).toBeCloseTo(3 * at(1, 2) + 4 * at(3, 0), 6);
+    });
+    expect(() => new SparseLinear([3], [2], 1, { synapses: d, maxDelay: 2 })).toThrow(/invalid maxDelay/);
+    c.dispose();
+  });
+
+  it('blockDiagonal runs independent instances side by side', () => {
+    const a = synapseList(2, 2, [[0, 1], [1, 0]], [1, 2]);
+    const b = synapseList(2, 2, [[0, 0]], [5]);
+    const u = blockDiagonal([a, b]);
+    expect([u.nPre, u.nPost]).toEqual([4, 4]);
+    expect(Array.from(u.pre)).toEqual([0, 1, 2]);
+    expect(Array.from(u.post)).toEqual([1, 0, 2]);
+    const c = new SparseLinear([4], [4], 1, { synapses: u });
+    expect(vals(tf.tidy(() => c.forward(tf.tensor2d([[1, 1, 1, 1]]))))).toEqual([2, 1, 5, 0]);
+    c.dispose();
+  });
+
+  it('rejects bad input by name', () => {
+    expect(() => new SparseLinear([5], [2], 1, { synapses: synapseList(3, 2, [[0, 0]]) })).toThrow(/invalid inShape/);
+    expect(() => new SparseLinear([3], [2], 1, { synapses: undefined as never })).toThrow(/invalid synapses/);
+    expect(() => new SparseLinear([3], [2], 1, { synapses: synapseList(3, 2, []) })).toThrow(/invalid synapses/);
+  });
+});
+
+describe('pair-trace STDP on SparseLinear (receptive contract)', () => {
+  for (const delays of [false, true]) it(`updates the listed synapses exactly as STDP on the masked dense connection${delays ? ' (with delays)' : ''}`, () => {
+    const I = 6;
+    const O = 4;
+    const B = 2;
+    const pairs: [number, number][] = [[0, 0], [2, 0], [5, 1], [1, 2], [3, 2], [4, 3], [0, 3]];
+    const dl = delays ? [0, 1, 2, 0, 3, 1, 2] : undefined;
+    const l = synapseList(I, O, pairs, uniform(new Rng(2), pairs.length, 0.2, 0.8), dl);
+    const W = denseOf(l, l.weight!);
+    const maxDelay = delays ? 3 : 0;
+    const sparse = new SparseLinear([I], [O], 1, { synapses: l, batchSize: B, maxDelay });
+    // the masked dense connection keeps absent edges at 0 after every update
+    const dense = new MaskedLinear([I], [O], 1, {
+      mask: { edges: pairs.map(([i, j]) => [j, i] as [number, number]) }, batchSize: B, maxDelay, weightInit: () => tf.tensor2d(W, [O, I]),
+      ...(delays ? { delayInit: () => { const D = new Array<number>(O * I).fill(0); pairs.forEach(([i, j], s) => (D[j * I + i] = dl![s]!)); return tf.tensor2d(D, [O, I]); } } : {}),
+    });
+    const mk = (c: SparseLinear | MaskedLinear) => {
+      const layer = new Serial(c, new LIF([O], 1, { restV: 0, resetV: 0, threshV: 0.3, refracT: 0, tauM: 5, batchSize: B }));
+      const stdp = new STDP({ lrPost: 0.05, lrPre: -0.04, tauPost: 10, tauPre: 12 });
+      stdp.register(layer.cell(c, layer.neuron));
+      return { layer, stdp };
+    };
+    const a = mk(sparse);
+    const b = mk(dense);
+    const rng = new Rng(7);
+    for (let t = 0; t < 40; t++) {
+      const x = bits(rng, B * I, 0.35);
+      tf.tidy(() => {
+        const ya = a.layer.forward(tf.tensor2d(x, [B, I]));
+        const yb = b.layer.forward(tf.tensor2d(x, [B, I]));
+        expectAllClose(vals(ya), vals(yb), 0, 0); // same spikes
+      });
+      a.stdp.step();
+      b.stdp.step();
+      sparse.update();
+      dense.update();
+    }
+    const ws = vals(sparse.weight);
+    const wd = vals(dense.weight);
+    let moved = 0;
+    pairs.forEach(([i, j], s) => {
+      expect(ws[s]!).toBeCloseTo(wd[j * I + i]!, 6);
+      if (Math.abs(ws[s]! - l.weight![s]!) > 1e-4) moved++;
+    });
+    expect(moved).toBeGreaterThan(3);
+    a.stdp.dispose();
+    b.stdp.dispose();
+    a.layer.dispose();
+    b.layer.dispose();
+  });
+});
