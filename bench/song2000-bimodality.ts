@@ -8,11 +8,15 @@
  * distance between the mean normalised histograms, next to the same distance between two halves of
  * Brian2's own seeds (seed-to-seed spread) when there are ≥ 2 seeds.
  *
+ * Cinder runs in both schemes of its event engine: `cinder` (the tfjs path's discretisation) and
+ * `brian2` (Brian2's Euler discretisation and step order); the criterion is checked on each.
+ *
  * Prints one JSON line. Run: `npx tsx bench/song2000-bimodality.ts` (about 25 s per Brian2 seed).
  */
 import { songParams } from '../examples/song2000/params.js';
 import { weightExtremes } from '../examples/song2000/index.js';
 import { runBrian2Song, timeEventSong } from './song2000.js';
+import type { SongScheme } from '../examples/song2000/event.js';
 import { sig } from './harness.js';
 
 const BINS = 20;
@@ -34,11 +38,17 @@ export async function run(): Promise<void> {
   const seconds = Number(process.env.SONG_BIMODAL_SECONDS ?? 100);
   const seeds = Math.max(1, Math.round(Number(process.env.SONG_BIMODAL_SEEDS ?? 3)));
   const p = songParams();
-  const { ms, engine } = timeEventSong(seconds, 1, seeds);
-  const cinder = Array.from({ length: seeds }, (_, b) => {
-    const w = engine.weights(b);
-    return { bimodal: weightExtremes(w, p.gmax).bimodal, hist: normalise(histogram(w, p.gmax)) };
-  });
+  const runCinder = (scheme: SongScheme) => {
+    const { ms, engine } = timeEventSong(seconds, 1, seeds, scheme);
+    return {
+      ms,
+      seeds: Array.from({ length: seeds }, (_, b) => {
+        const w = engine.weights(b);
+        return { bimodal: weightExtremes(w, p.gmax).bimodal, hist: normalise(histogram(w, p.gmax)) };
+      }),
+    };
+  };
+  const schemes = { cinder: runCinder('cinder'), brian2: runCinder('brian2') };
   const brian: { bimodal: number; hist: number[]; wall_s: number }[] = [];
   let skipped: string | null = null;
   for (let s = 1; s <= seeds && !skipped; s++) {
@@ -47,17 +57,15 @@ export async function run(): Promise<void> {
     else brian.push({ bimodal: r.bimodal_fraction, hist: normalise(r.histogram), wall_s: r.wall_s });
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const cMean = mean(cinder.map((c) => c.bimodal));
-  const cHist = meanOf(cinder.map((c) => c.hist));
-  const out: Record<string, unknown> = {
-    case: 'song2000-bimodality',
-    simulated_seconds: seconds,
-    seeds,
-    cinder_bimodal_fractions: cinder.map((c) => sig(c.bimodal)),
-    cinder_bimodal_mean: sig(cMean),
-    cinder_wall_s_all_seeds: sig(ms / 1000),
-    cinder_histogram: cHist.map(sig),
-  };
+  const out: Record<string, unknown> = { case: 'song2000-bimodality', simulated_seconds: seconds, seeds };
+  for (const [name, r] of Object.entries(schemes)) {
+    Object.assign(out, {
+      [`cinder_${name}_bimodal_fractions`]: r.seeds.map((c) => sig(c.bimodal)),
+      [`cinder_${name}_bimodal_mean`]: sig(mean(r.seeds.map((c) => c.bimodal))),
+      [`cinder_${name}_wall_s_all_seeds`]: sig(r.ms / 1000),
+      [`cinder_${name}_histogram`]: meanOf(r.seeds.map((c) => c.hist)).map(sig),
+    });
+  }
   if (skipped) {
     console.error(`# song2000-bimodality: Brian2 skipped: ${skipped}`);
   } else {
@@ -69,9 +77,16 @@ export async function run(): Promise<void> {
       brian2_bimodal_mean: sig(bMean),
       brian2_wall_s_per_seed: brian.map((b) => sig(b.wall_s)),
       brian2_histogram: bHist.map(sig),
-      difference: sig(cMean - bMean),
-      within_0_05: Math.abs(cMean - bMean) <= 0.05,
-      histogram_tv_distance: sig(tv(cHist, bHist)),
+    });
+    for (const [name, r] of Object.entries(schemes)) {
+      const cMean = mean(r.seeds.map((c) => c.bimodal));
+      Object.assign(out, {
+        [`cinder_${name}_difference`]: sig(cMean - bMean),
+        [`cinder_${name}_within_0_05`]: Math.abs(cMean - bMean) <= 0.05,
+        [`cinder_${name}_histogram_tv_distance`]: sig(tv(meanOf(r.seeds.map((c) => c.hist)), bHist)),
+      });
+    }
+    Object.assign(out, {
       brian2_seed_to_seed_tv_distance: half >= 1 ? sig(tv(meanOf(brian.slice(0, half).map((b) => b.hist)), meanOf(brian.slice(half).map((b) => b.hist)))) : null,
     });
   }

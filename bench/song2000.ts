@@ -20,7 +20,7 @@ import { Rng } from '../src/core/random.js';
 import { songParams } from '../examples/song2000/params.js';
 import { SongNetwork, type SongDrive } from '../examples/song2000/network.js';
 import { HandSong } from '../examples/song2000/hand.js';
-import { EventSong, bernoulliChunk } from '../examples/song2000/event.js';
+import { EventSong, bernoulliChunk, type SongScheme } from '../examples/song2000/event.js';
 import { emit, sig, timeSteps } from './harness.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -56,10 +56,10 @@ export function runBrian2Song(seconds: number, seed: number, bins = 20): Brian2S
 }
 
 /** Wall ms of the event engine for `seconds` simulated (B instances, inputs drawn per 1 s chunk). */
-export function timeEventSong(seconds: number, seed: number, batch = 1): { ms: number; engine: EventSong } {
+export function timeEventSong(seconds: number, seed: number, batch = 1, scheme: SongScheme = 'cinder'): { ms: number; engine: EventSong } {
   const p = songParams();
   const rngs = Array.from({ length: batch }, (_, b) => new Rng(`${seed}/${b}`));
-  const ev = new EventSong(p, new Rng(seed).uniformArray(batch * p.nInputs, 0, p.gmax), 'conductance', true, batch);
+  const ev = new EventSong(p, new Rng(seed).uniformArray(batch * p.nInputs, 0, p.gmax), 'conductance', true, batch, scheme);
   const stepsPerSecond = Math.round(1000 / p.dt);
   const t0 = performance.now();
   for (let s = 0; s < seconds; s++) ev.run(bernoulliChunk(stepsPerSecond, batch * p.nInputs, (p.rate * p.dt) / 1000, rngs, p.nInputs));
@@ -70,8 +70,9 @@ export function timeEventSong(seconds: number, seed: number, batch = 1): { ms: n
 export async function run(): Promise<void> {
   const seconds = Math.max(1, Math.round(Number(process.env.SONG_BENCH_SECONDS ?? 10)));
   // event engine and Brian2, back to back
-  const evRuns = [0, 1, 2].map((r) => timeEventSong(seconds, 10 + r).ms).sort((a, b) => a - b);
-  const evMs = evRuns[1]! / seconds;
+  const median = (scheme: SongScheme) => [0, 1, 2].map((r) => timeEventSong(seconds, 10 + r, 1, scheme).ms).sort((a, b) => a - b)[1]! / seconds;
+  const evMs = median('cinder');
+  const evBrianMs = median('brian2');
   const warm = runBrian2Song(0.1, 1); // compiles on the first use; cached afterwards
   const brian = typeof warm === 'string' ? warm : runBrian2Song(seconds, 1);
   if (typeof brian === 'string') console.error(`# song2000-event: Brian2 comparison skipped: ${brian}`);
@@ -80,6 +81,7 @@ export async function run(): Promise<void> {
     case: 'song2000-event',
     simulated_seconds: seconds,
     event_ms_per_simulated_second: sig(evMs),
+    event_brian2_scheme_ms_per_simulated_second: sig(evBrianMs),
     brian2_cython_ms_per_simulated_second: brianMs === null ? null : sig(brianMs),
     ratio_event_over_brian2: brianMs === null ? null : sig(evMs / brianMs),
     target_ratio: 0.5,

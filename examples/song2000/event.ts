@@ -13,6 +13,12 @@
  *   update per step; aPre = dApre, aPost = dApost, bounds [0, gmax]): O(pre spikes) per step and
  *   O(N) per post spike.
  *
+ * Scheme `'brian2'` instead runs Brian2's discretisation of the same model (its example's code
+ * generation): forward Euler for v and ge (`v ← v + Δt/τm·(ge·(Ee − v) + El − v)` — `ge·(Ee − vr)`
+ * with the current drive — then `ge ← ge − Δt/τe·ge`), spike when v > vt, then the synapses —
+ * {@link EventSTDP} in Brian2's order, whose `on_pre` adds w to ge (felt from the next step) — and
+ * the reset.
+ *
  * Batched: B independent instances (seeds) run side by side, sharing the all-to-all connectivity,
  * each with its own weights, inputs and neuron.
  *
@@ -81,6 +87,9 @@ export function bernoulliChunk(steps: number, width: number, p: number, rngs: re
   return { steps, start: counts, ids };
 }
 
+/** `'cinder'` (the tfjs path's discretisation) or `'brian2'` (Brian2's; see the module documentation). */
+export type SongScheme = 'cinder' | 'brian2';
+
 /** B instances of the Song 2000 neuron with event-driven input and STDP. */
 export class EventSong {
   /** Number of instances. */
@@ -115,6 +124,7 @@ export class EventSong {
    * @param drive `conductance` or `current` (as {@link SongNetwork})
    * @param learn STDP on
    * @param batch number of instances B (default 1)
+   * @param scheme discretisation (default `'cinder'`)
    */
   constructor(
     readonly p: SongParams,
@@ -122,15 +132,17 @@ export class EventSong {
     readonly drive: SongDrive = 'conductance',
     readonly learn = true,
     batch = 1,
+    readonly scheme: SongScheme = 'cinder',
   ) {
+    if (scheme !== 'cinder' && scheme !== 'brian2') throw new CinderArgumentError('scheme', scheme, "'cinder' or 'brian2'");
     if (drive !== 'conductance' && drive !== 'current') throw new CinderArgumentError('drive', drive, 'one of conductance, current');
     this.batch = checkInteger('batch', batch, 1);
     this.n = p.nInputs;
     const n = this.n;
     const all: SynapseList = { nPre: n, nPost: 1, pre: Int32Array.from({ length: n }, (_, i) => i), post: new Int32Array(n) };
     this.stdp = new EventSTDP(all, {
-      dt: p.dt, tauPre: p.taupre, tauPost: p.taupost, aPre: p.dApre, aPost: p.dApost, wMax: p.gmax, order: 'cinder', weight: w0,
-      onChange: (g, d) => this.weightChanged(g, d),
+      dt: p.dt, tauPre: p.taupre, tauPost: p.taupost, aPre: p.dApre, aPost: p.dApost, wMax: p.gmax, order: scheme, weight: w0,
+      ...(scheme === 'cinder' ? { onChange: (g: number, d: number) => this.weightChanged(g, d) } : {}),
     }, this.batch);
     this.v = new Float64Array(this.batch).fill(p.El);
     this.ge = new Float64Array(this.batch);
@@ -161,6 +173,7 @@ export class EventSong {
    * instances fired; their indices are {@link fired}`[0 .. count)`.
    */
   step(ids: ArrayLike<number>, from: number, to: number): number {
+    if (this.scheme === 'brian2') return this.stepBrian2(ids, from, to);
     const t = this.t;
     const { p, n } = this;
     const w = this.stdp.weight;
@@ -196,6 +209,34 @@ export class EventSong {
     if (this.learn) this.stdp.step(ids, to - from, this.fired, nPost, null, 1, from);
     else this.stdp.t = t + 1;
     this.t = t + 1;
+    return nPost;
+  }
+
+  private stepBrian2(ids: ArrayLike<number>, from: number, to: number): number {
+    const { p } = this;
+    const ge = this.ge;
+    let nPost = 0;
+    for (let b = 0; b < this.batch; b++) {
+      const g = ge[b]!;
+      this.geSeen[b] = g;
+      const v = this.v[b]!;
+      this.v[b] = v + (p.dt / p.taum) * (g * (p.Ee - (this.conductance ? v : p.vr)) + p.El - v);
+      ge[b] = g - (p.dt / p.taue) * g;
+      if (this.v[b]! > p.vt) this.fired[nPost++] = b;
+    }
+    if (this.learn) {
+      this.stdp.step(ids, to - from, this.fired, nPost, ge, 1, from);
+    } else {
+      const w = this.stdp.weight;
+      for (let k = from; k < to; k++) ge[(ids[k]! / this.n) | 0]! += w[ids[k]!]!;
+      this.stdp.t++;
+    }
+    for (let k = 0; k < nPost; k++) {
+      const b = this.fired[k]!;
+      this.v[b] = p.vr;
+      this.counts[b]!++;
+    }
+    this.t++;
     return nPost;
   }
 

@@ -21,7 +21,7 @@ import { HomogeneousPoissonEncoder } from '../../src/neural/encoders/index.js';
 import { songParams } from './params.js';
 import { SongNetwork, SONG_DRIVES, type SongDrive } from './network.js';
 import { ChunkedSpikes } from './input.js';
-import { EventSong, bernoulliChunk } from './event.js';
+import { EventSong, bernoulliChunk, type SongScheme } from './event.js';
 import { rateOverTime, weightHistogram, weightsByIndex } from './figures.js';
 
 /** Fractions of weights below 0.1·gmax and above 0.9·gmax. */
@@ -47,6 +47,7 @@ export const song2000Example: ExampleSpec = {
     { name: 'chunk', type: 'int', description: 'input steps generated per encoder call', default: 10000, min: 1 },
     { name: 'learn', type: 'bool', description: 'STDP on', default: true },
     { name: 'engine', type: 'string', description: "'event' (event-driven JavaScript engine) or 'tfjs' (Cinder modules, the reference)", default: 'event', choices: ['event', 'tfjs'] },
+    { name: 'scheme', type: 'string', description: "discretisation of the event engine: 'cinder' (as the tfjs path: exact membrane step) or 'brian2' (Brian2's Euler and step order)", default: 'cinder', choices: ['cinder', 'brian2'] },
     { name: 'drive', type: 'string', description: "membrane drive: 'conductance' ge·(Ee − v) as Song et al., or 'current' ge·(Ee − vr) as Brian2's example", default: 'conductance', choices: SONG_DRIVES },
   ],
   presets: {
@@ -57,7 +58,7 @@ export const song2000Example: ExampleSpec = {
   defaultMode: 'full',
   summaryKeys: [
     'bimodal_fraction', 'low_fraction', 'high_fraction', 'post_rate_hz', 'final_post_rate_hz', 'simulated_seconds',
-    'steps', 'wall_seconds', 'ms_per_simulated_second', 'ms_per_step', 'brian2_cython_ms_per_simulated_second', 'engine',
+    'steps', 'wall_seconds', 'ms_per_simulated_second', 'ms_per_step', 'brian2_cython_ms_per_simulated_second', 'engine', 'scheme',
   ],
   volatileKeys: ['wall_seconds', 'ms_per_simulated_second', 'ms_per_step'],
   figures: ['weight-histogram', 'weights-by-index', 'post-rate'],
@@ -71,10 +72,13 @@ export const song2000Example: ExampleSpec = {
     const rng = new Rng(ctx.seed);
     const engine = String(q.engine);
     if (engine !== 'event' && engine !== 'tfjs') throw new CinderArgumentError('engine', engine, "'event' or 'tfjs'");
+    const scheme = String(q.scheme ?? 'cinder') as SongScheme;
+    if (scheme !== 'cinder' && scheme !== 'brian2') throw new CinderArgumentError('scheme', scheme, "'cinder' or 'brian2'");
+    if (scheme === 'brian2' && engine !== 'event') throw new CinderArgumentError('scheme', scheme, "'cinder' with --engine tfjs (the brian2 scheme runs on the event engine)");
     const net = new SongNetwork(p, rng.fork(), Boolean(q.learn), String(q.drive) as SongDrive);
     const before = net.weights();
     const chunkSteps = Math.min(Number(q.chunk), totalSteps);
-    const ev = engine === 'event' ? new EventSong(p, before, String(q.drive) as SongDrive, Boolean(q.learn)) : null;
+    const ev = engine === 'event' ? new EventSong(p, before, String(q.drive) as SongDrive, Boolean(q.learn), 1, scheme) : null;
     const inputRng = rng.fork();
     const encoder = new HomogeneousPoissonEncoder({ steps: chunkSteps, dt: p.dt, frequency: p.rate, rng: inputRng });
     const ones = tf.ones([1, p.nInputs]);
@@ -94,7 +98,7 @@ export const song2000Example: ExampleSpec = {
       }
       return ev!.takeCounts()[0]!;
     };
-    ctx.log(`${p.nInputs} inputs at ${p.rate} Hz, ${Number(q.seconds)} s simulated (${totalSteps} steps of ${p.dt} ms), STDP ${q.learn ? 'on' : 'off'}, ${q.drive} drive, ${engine} engine`);
+    ctx.log(`${p.nInputs} inputs at ${p.rate} Hz, ${Number(q.seconds)} s simulated (${totalSteps} steps of ${p.dt} ms), STDP ${q.learn ? 'on' : 'off'}, ${q.drive} drive, ${engine} engine${engine === 'event' ? ` (${scheme} scheme)` : ''}`);
     const rates: number[] = [];
     const progress = ctx.progress(nBins, 'bins');
     let done = 0;
@@ -120,6 +124,7 @@ export const song2000Example: ExampleSpec = {
         ms_per_step: done > 0 ? wallMs / done : null,
         brian2_cython_ms_per_simulated_second: 230,
         engine,
+        scheme,
       };
     };
     const binLength = (i: number) => (Math.min(totalSteps, (i + 1) * binSteps) - i * binSteps) * p.dt / 1000;

@@ -73,6 +73,28 @@ describe('song2000 event-driven engine', () => {
     expect(maxW).toBeLessThan(1e-5 * p.gmax);
   });
 
+  for (const drive of ['conductance', 'current'] as const) it(`scheme brian2 matches the float64 recursion of Brian2's discretisation over 2 s (${drive} drive)`, () => {
+    const steps = 20_000;
+    const spikes = bernoulli(steps, p.nInputs, p.rate, p.dt, 6);
+    const w0 = new Rng(10).uniformArray(p.nInputs, 0, p.gmax);
+    const ref = songReference(p, w0, spikes, steps, 'brian2', true, drive);
+    const ev = new EventSong(p, w0, drive, true, 1, 'brian2');
+    const chunk = chunkFromDense(spikes, steps, p.nInputs);
+    const post = new Uint8Array(steps);
+    let maxV = 0;
+    for (let t = 0; t < steps; t++) {
+      post[t] = ev.step(chunk.ids, chunk.start[t]!, chunk.start[t + 1]!);
+      maxV = Math.max(maxV, Math.abs(ev.v[0]! - ref.v[t]!));
+    }
+    expect(post.reduce((x, y) => x + y, 0)).toBeGreaterThan(10);
+    expect(Array.from(post)).toEqual(Array.from(ref.post));
+    expect(maxV).toBeLessThan(1e-5); // mV; the weights (and so ge) are float32
+    let maxW = 0;
+    const w = ev.weights();
+    for (let i = 0; i < p.nInputs; i++) maxW = Math.max(maxW, Math.abs(w[i]! - ref.w[i]!));
+    expect(maxW).toBeLessThan(1e-5 * p.gmax);
+  });
+
   it('a batch of 3 instances equals 3 separate runs; learn = false keeps the weights', () => {
     const steps = 5000;
     const rngs = [new Rng(1), new Rng(2), new Rng(3)];
