@@ -102,10 +102,13 @@ export class EventSTDP {
   aPre: number;
   /** Depression amplitude (may be changed between steps). */
   aPost: number;
-  /** Weight bounds and semantics. */
+  /** Lower weight bound. */
   readonly wMin: number;
+  /** Upper weight bound. */
   readonly wMax: number;
+  /** Weight dependence of the updates. */
   readonly dependence: WeightDependence;
+  /** Step semantics. */
   readonly order: PairingOrder;
   /** Per-synapse traces (float64) and the step they were last brought up to date. */
   private readonly apre: Float64Array;

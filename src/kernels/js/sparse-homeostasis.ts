@@ -26,27 +26,39 @@ export interface SparseHomeostasisOptions {
   wMax: number;
   /** Apply every this many {@link SparseHomeostasis.trialEnded} calls (default 1). */
   every?: number;
-  /** Lower and upper bound of the scale (default 0.9, 1.1). */
+  /** Lower bound of the scale (default 0.9). */
   scaleMin?: number;
+  /** Upper bound of the scale (default 1.1). */
   scaleMax?: number;
 }
 
 /** The weights and index lists the rule acts on (an {@link EventSTDP} fits). */
 export interface SparseWeights {
+  /** Weights of all instances (global synapse ids). */
   readonly weight: Float32Array;
+  /** First global id of each instance (length B + 1). */
   readonly offset: Int32Array;
+  /** Each instance's index lists. */
   readonly indices: readonly SparseIndex[];
+  /** Postsynaptic units per instance. */
   readonly nPost: number;
+  /** Number of instances B. */
   readonly batch: number;
 }
 
 /** Homeostatic scaling (see the module documentation). */
 export class SparseHomeostasis {
+  /** Rate η. */
   readonly eta: number;
+  /** Target kind. */
   readonly target: 'initial' | 'current';
+  /** Upper weight bound. */
   readonly wMax: number;
+  /** Period in trials. */
   readonly every: number;
+  /** Lower bound of the scale. */
   readonly scaleMin: number;
+  /** Upper bound of the scale. */
   readonly scaleMax: number;
   /** Per-instance initial targets (mean initial incoming sum). */
   readonly initialTarget: Float64Array;

@@ -54,6 +54,7 @@ export class SparseLinear extends Connection {
   readonly size: number;
   /** Whether the forward uses the dense kernel. */
   readonly dense: boolean;
+  /** False: the receptive maps gather per synapse (see {@link Receptive.receptiveIsReshape}). */
   readonly receptiveIsReshape = false;
   private readonly preIdx: tf.Tensor; // int32 [S]
   private readonly postIdx: tf.Tensor; // int32 [S]
