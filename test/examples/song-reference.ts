@@ -14,6 +14,16 @@
  *   presynaptic pathway using the postsynaptic trace before this step's post spike.
  */
 import type { SongParams } from '../../examples/song2000/params.js';
+import { Rng } from '../../src/core/random.js';
+
+/** Bernoulli spikes `[steps, n]` at `rate` Hz (Brian2's PoissonGroup), from a seeded Rng. */
+export function bernoulli(steps: number, n: number, rate: number, dt: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  const p = (rate * dt) / 1000;
+  const out = new Float32Array(steps * n);
+  for (let i = 0; i < out.length; i++) out[i] = rng.uniform() < p ? 1 : 0;
+  return out;
+}
 
 /** The recorded state after every step. */
 export interface SongTrace {

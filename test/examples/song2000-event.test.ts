@@ -6,15 +6,7 @@ import { Rng } from '../../src/core/random.js';
 import { SongNetwork } from '../../examples/song2000/network.js';
 import { EventSong, bernoulliChunk, chunkFromDense } from '../../examples/song2000/event.js';
 import { songParams } from '../../examples/song2000/params.js';
-import { songReference } from './song-reference.js';
-
-function bernoulli(steps: number, n: number, rate: number, dt: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  const p = (rate * dt) / 1000;
-  const out = new Float32Array(steps * n);
-  for (let i = 0; i < out.length; i++) out[i] = rng.uniform() < p ? 1 : 0;
-  return out;
-}
+import { bernoulli, songReference } from './song-reference.js';
 
 describe('song2000 event-driven engine', () => {
   const p = songParams();

@@ -13,16 +13,7 @@ import { SongNetwork } from '../../examples/song2000/network.js';
 import { HandSong } from '../../examples/song2000/hand.js';
 import { ChunkedSpikes } from '../../examples/song2000/input.js';
 import { songParams } from '../../examples/song2000/params.js';
-import { songReference } from './song-reference.js';
-
-/** Bernoulli spikes `[steps, n]` at `rate` Hz (Brian2's PoissonGroup), from a seeded Rng. */
-function bernoulli(steps: number, n: number, rate: number, dt: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  const p = (rate * dt) / 1000;
-  const out = new Float32Array(steps * n);
-  for (let i = 0; i < out.length; i++) out[i] = rng.uniform() < p ? 1 : 0;
-  return out;
-}
+import { bernoulli, songReference } from './song-reference.js';
 
 describe('song2000 network vs a float64 recursion of the same equations', () => {
   const p = songParams();

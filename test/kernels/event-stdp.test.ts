@@ -2,20 +2,12 @@
 // recursions written here: traces decayed every step by e^{−Δt/τ}, on_pre before on_post.
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random.js';
-import { EventSTDP, spikeList, type PairingOrder, type WeightDependence } from '../../src/kernels/js/event-stdp.js';
+import { EventSTDP, spikeList, type EventSTDPOptions } from '../../src/kernels/js/event-stdp.js';
 import { SparseHomeostasis } from '../../src/kernels/js/sparse-homeostasis.js';
 import { synapseList, type SynapseList } from '../../src/neural/connections/sparse-topology.js';
 
-interface Rule {
-  dt: number;
-  tauPre: number;
-  tauPost: number;
-  aPre: number;
-  aPost: number;
-  wMax: number;
-  dependence: WeightDependence;
-  order: PairingOrder;
-}
+/** A rule with every option the recursion reads (bounds [0, wMax]). */
+type Rule = Required<Omit<EventSTDPOptions, 'wMin' | 'weight' | 'onChange'>>;
 
 /**
  * Float64 recursion of one instance: every synapse keeps Apre, Apost, decayed each step; pre spikes
