@@ -24,6 +24,12 @@
  * {@link EventSTDP.weight} and the traces; its presynaptic unit i is the global unit `b·nPre + i`
  * and its postsynaptic unit j is `b·nPost + j` (the event lists and the delivery target use these).
  *
+ * Traces: Brian2 keeps Apre and Apost per synapse. Without delays every synapse of presynaptic
+ * unit i holds the same Apre (bumped by the same spikes, decaying alike, all starting at 0), and
+ * every synapse onto postsynaptic unit j the same Apost, so the kernel keeps one trace per unit
+ * (same values, far less memory traffic); with delays (a synapse's Apre is bumped when the spike
+ * arrives) it keeps them per synapse, as Brian2.
+ *
  * Numbers: weights are float32 (rounded after every update, as Cinder's weights are); traces are
  * float64 and so is the arithmetic of an update, which is rounded once to float32 when stored.
  * Decay factors for gaps up to {@link DECAY_TABLE} steps come from a table of
@@ -110,13 +116,25 @@ export class EventSTDP {
   readonly dependence: WeightDependence;
   /** Step semantics. */
   readonly order: PairingOrder;
-  /** Per-synapse traces (float64) and the step they were last brought up to date. */
-  private readonly apre: Float64Array;
-  private readonly apost: Float64Array;
-  private readonly last: Int32Array;
-  /** Step of the last combined update (`cinder` order) per synapse, and last spike step per post unit. */
-  private readonly synStamp: Int32Array;
+  /** True when traces are kept per synapse (lists with delays), false when per unit. */
+  readonly perSynapse: boolean;
+  // Global index over all instances: unit u = b·n + i, synapse g = offset[b] + s.
+  private readonly preStart: Int32Array; // B·nPre + 1
+  private readonly preSyn: Int32Array;
+  private readonly postStart: Int32Array; // B·nPost + 1
+  private readonly postSyn: Int32Array;
+  private readonly preOf: Int32Array; // global pre unit of each synapse
+  private readonly postOf: Int32Array; // global post unit of each synapse
+  private readonly delayOf: Int32Array | null;
+  // Per-unit traces (perSynapse false) or per-synapse traces (true), with their last update step.
+  private readonly xPre: Float64Array;
+  private readonly lastPre: Int32Array;
+  private readonly xPost: Float64Array;
+  private readonly lastPost: Int32Array;
+  /** Last spike step per global pre / post unit (`cinder` order), per synapse for the combined update. */
+  private readonly preStamp: Int32Array;
   private readonly postStamp: Int32Array;
+  private readonly synStamp: Int32Array | null;
   private readonly tablePre: Float64Array;
   private readonly tablePost: Float64Array;
   private readonly kPre: number;
@@ -124,7 +142,6 @@ export class EventSTDP {
   private readonly onChange: ((synapse: number, delta: number) => void) | null;
   private readonly maxDelay: number;
   private readonly slots: Slot[];
-  private readonly hasDelay: boolean;
 
   /**
    * @param lists one synapse list, or one per instance (the same object may repeat)
@@ -160,12 +177,12 @@ export class EventSTDP {
     this.onChange = options.onChange ?? null;
     this.lists = arr;
     this.indices = arr.map((l) => seen.get(l)!);
-    this.batch = arr.length;
-    this.nPre = first.nPre;
-    this.nPost = first.nPost;
-    this.offset = new Int32Array(this.batch + 1);
-    for (let b = 0; b < this.batch; b++) this.offset[b + 1] = this.offset[b]! + arr[b]!.pre.length;
-    const total = this.offset[this.batch]!;
+    const B = (this.batch = arr.length);
+    const nPre = (this.nPre = first.nPre);
+    const nPost = (this.nPost = first.nPost);
+    this.offset = new Int32Array(B + 1);
+    for (let b = 0; b < B; b++) this.offset[b + 1] = this.offset[b]! + arr[b]!.pre.length;
+    const total = this.offset[B]!;
     this.weight = new Float32Array(total);
     if (options.weight !== undefined) {
       const w = options.weight;
@@ -182,115 +199,190 @@ export class EventSTDP {
         if (l.weight) this.weight.set(l.weight, this.offset[b]!);
       });
     }
-    this.apre = new Float64Array(total);
-    this.apost = new Float64Array(total);
-    this.last = new Int32Array(total);
-    this.synStamp = new Int32Array(total).fill(-1);
-    this.postStamp = new Int32Array(this.batch * this.nPost).fill(-1);
+    // global index lists
+    this.preStart = new Int32Array(B * nPre + 1);
+    this.postStart = new Int32Array(B * nPost + 1);
+    this.preSyn = new Int32Array(total);
+    this.postSyn = new Int32Array(total);
+    this.preOf = new Int32Array(total);
+    this.postOf = new Int32Array(total);
+    let maxDelay = 0;
+    for (const l of seen.keys()) if (l.delay) for (let s = 0; s < l.delay.length; s++) maxDelay = Math.max(maxDelay, l.delay[s]!);
+    this.delayOf = maxDelay > 0 ? new Int32Array(total) : null;
+    for (let b = 0; b < B; b++) {
+      const l = arr[b]!;
+      const idx = this.indices[b]!;
+      const off = this.offset[b]!;
+      for (let i = 0; i < nPre; i++) this.preStart[b * nPre + i + 1] = off + idx.preStart[i + 1]!;
+      for (let j = 0; j < nPost; j++) this.postStart[b * nPost + j + 1] = off + idx.postStart[j + 1]!;
+      for (let q = 0; q < l.pre.length; q++) {
+        this.preSyn[off + q] = off + idx.preSyn[q]!;
+        this.postSyn[off + q] = off + idx.postSyn[q]!;
+        this.preOf[off + q] = b * nPre + l.pre[q]!;
+        this.postOf[off + q] = b * nPost + l.post[q]!;
+        if (this.delayOf) this.delayOf[off + q] = l.delay ? l.delay[q]! : 0;
+      }
+    }
+    this.maxDelay = maxDelay;
+    this.perSynapse = maxDelay > 0;
+    const nx = this.perSynapse ? total : B * nPre;
+    const ny = this.perSynapse ? total : B * nPost;
+    this.xPre = new Float64Array(nx);
+    this.lastPre = new Int32Array(nx);
+    this.xPost = new Float64Array(ny);
+    this.lastPost = new Int32Array(ny);
+    this.preStamp = new Int32Array(B * nPre).fill(-1);
+    this.postStamp = new Int32Array(B * nPost).fill(-1);
+    this.synStamp = this.perSynapse ? new Int32Array(total).fill(-1) : null;
     this.kPre = dt / tauPre;
     this.kPost = dt / tauPost;
     this.tablePre = Float64Array.from({ length: DECAY_TABLE }, (_, k) => Math.exp(-k * this.kPre));
     this.tablePost = Float64Array.from({ length: DECAY_TABLE }, (_, k) => Math.exp(-k * this.kPost));
-    let maxDelay = 0;
-    for (const l of seen.keys()) if (l.delay) for (let s = 0; s < l.delay.length; s++) maxDelay = Math.max(maxDelay, l.delay[s]!);
-    this.maxDelay = maxDelay;
-    this.hasDelay = maxDelay > 0;
     this.slots = Array.from({ length: maxDelay + 1 }, () => ({ ids: new Int32Array(64), n: 0 }));
   }
 
-  /** Brings synapse g's traces up to step `t`. */
-  private decay(g: number, t: number): void {
-    const gap = t - this.last[g]!;
-    if (gap === 0) return;
-    if (gap < DECAY_TABLE) {
-      this.apre[g]! *= this.tablePre[gap]!;
-      this.apost[g]! *= this.tablePost[gap]!;
-    } else {
-      this.apre[g]! *= Math.exp(-gap * this.kPre);
-      this.apost[g]! *= Math.exp(-gap * this.kPost);
-    }
-    this.last[g] = t;
+  /** e^{−gap·dt/τpre}. */
+  private dPre(gap: number): number {
+    return gap < DECAY_TABLE ? this.tablePre[gap]! : Math.exp(-gap * this.kPre);
   }
 
+  /** e^{−gap·dt/τpost}. */
+  private dPost(gap: number): number {
+    return gap < DECAY_TABLE ? this.tablePost[gap]! : Math.exp(-gap * this.kPost);
+  }
+
+  /** Stores clip(v) at synapse g (float32) and reports the change. */
   private store(g: number, v: number): void {
     const c = v < this.wMin ? this.wMin : v > this.wMax ? this.wMax : v;
-    const old = this.weight[g]!;
-    this.weight[g] = c;
-    if (this.onChange !== null) {
-      const d = this.weight[g]! - old;
-      if (d !== 0) this.onChange(g, d);
-    }
-  }
-
-  /** on_pre of synapse g at step t (delivery, then learning). */
-  private pre(g: number, b: number, post: number, t: number, input: Float64Array | Float32Array | null, gain: number, mult: boolean): void {
-    this.decay(g, t);
-    const w = this.weight[g]!;
-    if (input !== null) input[b * this.nPost + post]! += gain * w;
-    this.apre[g]! += this.aPre;
-    if (this.order === 'cinder' && this.postStamp[b * this.nPost + post] === t) {
-      this.apost[g]! += this.aPost;
-      this.synStamp[g] = t;
-      const v = mult ? w + this.apost[g]! * w + this.apre[g]! * (this.wMax - w) : w + this.apost[g]! + this.apre[g]!;
-      this.store(g, v);
+    if (this.onChange === null) {
+      this.weight[g] = c;
       return;
     }
-    this.store(g, mult ? w + this.apost[g]! * w : w + this.apost[g]!);
+    const old = this.weight[g]!;
+    this.weight[g] = c;
+    const d = this.weight[g]! - old;
+    if (d !== 0) this.onChange(g, d);
   }
 
   /**
-   * Runs step {@link t}: `on_pre` for the presynaptic spikes `preIds[0..preCount)` (global units
-   * b·nPre + i, emitted at this step; delayed synapses fire when their delay has passed), then
-   * `on_post` for `postIds[0..postCount)` (global units b·nPost + j); advances {@link t}.
-   * `input` (length B·nPost), when given, receives `gain·w` per arriving presynaptic spike.
-   * `preFrom` starts the presynaptic list at `preIds[preFrom]` (default 0).
+   * Runs step {@link t}: `on_pre` for the presynaptic spikes `preIds[preFrom .. preFrom + preCount)`
+   * (global units b·nPre + i, emitted at this step; delayed synapses fire when their delay has
+   * passed), then `on_post` for `postIds[0 .. postCount)` (global units b·nPost + j); advances
+   * {@link t}. `input` (length B·nPost), when given, receives `gain·w` per arriving presynaptic spike.
    */
   step(preIds: ArrayLike<number>, preCount: number, postIds: ArrayLike<number>, postCount: number, input: Float64Array | Float32Array | null = null, gain = 1, preFrom = 0): void {
+    if (this.perSynapse) this.stepPerSynapse(preIds, preCount, postIds, postCount, input, gain, preFrom);
+    else this.stepPerUnit(preIds, preCount, postIds, postCount, input, gain, preFrom);
+    this.t++;
+  }
+
+  private stepPerUnit(preIds: ArrayLike<number>, preCount: number, postIds: ArrayLike<number>, postCount: number, input: Float64Array | Float32Array | null, gain: number, preFrom: number): void {
     const t = this.t;
     const mult = this.dependence === 'multiplicative';
-    const nPre = this.nPre;
-    const nPost = this.nPost;
+    const cinder = this.order === 'cinder';
+    const { weight: W, xPre, lastPre, xPost, lastPost, preStamp, postStamp, preStart, preSyn, postStart, postSyn, preOf, postOf, wMax } = this;
+    const end = preFrom + preCount;
+    // bump the presynaptic traces (on_pre's `Apre += aPre`; the weight update below reads Apost only)
+    for (let k = preFrom; k < end; k++) {
+      const u = preIds[k]!;
+      xPre[u] = xPre[u]! * this.dPre(t - lastPre[u]!) + this.aPre;
+      lastPre[u] = t;
+      preStamp[u] = t;
+    }
+    if (cinder) {
+      for (let k = 0; k < postCount; k++) {
+        const u = postIds[k]!;
+        xPost[u] = xPost[u]! * this.dPost(t - lastPost[u]!) + this.aPost;
+        lastPost[u] = t;
+        postStamp[u] = t;
+      }
+    }
+    // on_pre
+    for (let k = preFrom; k < end; k++) {
+      const u = preIds[k]!;
+      for (let q = preStart[u]!, e = preStart[u + 1]!; q < e; q++) {
+        const g = preSyn[q]!;
+        const j = postOf[g]!;
+        const w = W[g]!;
+        if (input !== null) input[j]! += gain * w;
+        const ap = xPost[j]! * this.dPost(t - lastPost[j]!);
+        let v = mult ? w + ap * w : w + ap;
+        if (cinder && postStamp[j] === t) v += mult ? xPre[u]! * (wMax - w) : xPre[u]!;
+        this.store(g, v);
+      }
+    }
+    // on_post
+    for (let k = 0; k < postCount; k++) {
+      const j = postIds[k]!;
+      if (!cinder) {
+        xPost[j] = xPost[j]! * this.dPost(t - lastPost[j]!) + this.aPost;
+        lastPost[j] = t;
+      }
+      for (let q = postStart[j]!, e = postStart[j + 1]!; q < e; q++) {
+        const g = postSyn[q]!;
+        const i = preOf[g]!;
+        if (cinder && preStamp[i] === t) continue; // updated with this pair in on_pre
+        const w = W[g]!;
+        const ap = xPre[i]! * this.dPre(t - lastPre[i]!);
+        this.store(g, mult ? w + ap * (wMax - w) : w + ap);
+      }
+    }
+  }
+
+  /** Brings synapse g's traces up to step `t` (per-synapse mode). */
+  private decay(g: number, t: number): void {
+    const gap = t - this.lastPre[g]!;
+    if (gap === 0) return;
+    this.xPre[g]! *= this.dPre(gap);
+    this.xPost[g]! *= this.dPost(gap);
+    this.lastPre[g] = t;
+  }
+
+  /** on_pre of synapse g at step t, per-synapse mode (delivery, then learning). */
+  private preSynapse(g: number, t: number, input: Float64Array | Float32Array | null, gain: number, mult: boolean): void {
+    this.decay(g, t);
+    const w = this.weight[g]!;
+    const j = this.postOf[g]!;
+    if (input !== null) input[j]! += gain * w;
+    this.xPre[g]! += this.aPre;
+    if (this.order === 'cinder' && this.postStamp[j] === t) {
+      this.xPost[g]! += this.aPost;
+      this.synStamp![g] = t;
+      this.store(g, mult ? w + this.xPost[g]! * w + this.xPre[g]! * (this.wMax - w) : w + this.xPost[g]! + this.xPre[g]!);
+      return;
+    }
+    this.store(g, mult ? w + this.xPost[g]! * w : w + this.xPost[g]!);
+  }
+
+  private stepPerSynapse(preIds: ArrayLike<number>, preCount: number, postIds: ArrayLike<number>, postCount: number, input: Float64Array | Float32Array | null, gain: number, preFrom: number): void {
+    const t = this.t;
+    const mult = this.dependence === 'multiplicative';
+    const D1 = this.maxDelay + 1;
     if (this.order === 'cinder') for (let k = 0; k < postCount; k++) this.postStamp[postIds[k]!] = t;
     // arrivals of earlier spikes (delays > 0)
-    if (this.hasDelay) {
-      const slot = this.slots[t % (this.maxDelay + 1)]!;
-      for (let k = 0; k < slot.n; k++) {
-        const g = slot.ids[k]!;
-        const b = this.instanceOf(g);
-        this.pre(g, b, this.lists[b]!.post[g - this.offset[b]!]!, t, input, gain, mult);
-      }
-      slot.n = 0;
-    }
+    const slot = this.slots[t % D1]!;
+    for (let k = 0; k < slot.n; k++) this.preSynapse(slot.ids[k]!, t, input, gain, mult);
+    slot.n = 0;
     for (let k = preFrom, end = preFrom + preCount; k < end; k++) {
       const u = preIds[k]!;
-      const b = (u / nPre) | 0;
-      const i = u - b * nPre;
-      const idx = this.indices[b]!;
-      const list = this.lists[b]!;
-      const off = this.offset[b]!;
-      for (let q = idx.preStart[i]!, e = idx.preStart[i + 1]!; q < e; q++) {
-        const s = idx.preSyn[q]!;
-        const d = this.hasDelay && list.delay ? list.delay[s]! : 0;
-        if (d === 0) this.pre(off + s, b, list.post[s]!, t, input, gain, mult);
-        else this.enqueue((t + d) % (this.maxDelay + 1), off + s);
+      for (let q = this.preStart[u]!, e = this.preStart[u + 1]!; q < e; q++) {
+        const g = this.preSyn[q]!;
+        const d = this.delayOf![g]!;
+        if (d === 0) this.preSynapse(g, t, input, gain, mult);
+        else this.enqueue((t + d) % D1, g);
       }
     }
     for (let k = 0; k < postCount; k++) {
-      const u = postIds[k]!;
-      const b = (u / nPost) | 0;
-      const j = u - b * nPost;
-      const idx = this.indices[b]!;
-      const off = this.offset[b]!;
-      for (let q = idx.postStart[j]!, e = idx.postStart[j + 1]!; q < e; q++) {
-        const g = off + idx.postSyn[q]!;
-        if (this.synStamp[g] === t) continue; // cinder order: already updated with this pair
+      const j = postIds[k]!;
+      for (let q = this.postStart[j]!, e = this.postStart[j + 1]!; q < e; q++) {
+        const g = this.postSyn[q]!;
+        if (this.synStamp![g] === t) continue; // cinder order: already updated with this pair
         this.decay(g, t);
-        this.apost[g]! += this.aPost;
+        this.xPost[g]! += this.aPost;
         const w = this.weight[g]!;
-        this.store(g, mult ? w + this.apre[g]! * (this.wMax - w) : w + this.apre[g]!);
+        this.store(g, mult ? w + this.xPre[g]! * (this.wMax - w) : w + this.xPre[g]!);
       }
     }
-    this.t = t + 1;
   }
 
   private enqueue(slotIndex: number, g: number): void {
@@ -317,21 +409,22 @@ export class EventSTDP {
 
   /** Apre of global synapse g at the last step run (step {@link t} − 1), read without changing state. */
   preTrace(g: number): number {
-    return this.apre[g]! * Math.exp(-(this.t - 1 - this.last[g]!) * this.kPre);
+    const u = this.perSynapse ? g : this.preOf[g]!;
+    return this.xPre[u]! * Math.exp(-(this.t - 1 - this.lastPre[u]!) * this.kPre);
   }
 
   /** Apost of global synapse g at the last step run (step {@link t} − 1), read without changing state. */
   postTrace(g: number): number {
-    return this.apost[g]! * Math.exp(-(this.t - 1 - this.last[g]!) * this.kPost);
+    const u = this.perSynapse ? g : this.postOf[g]!;
+    const last = this.perSynapse ? this.lastPre[u]! : this.lastPost[u]!;
+    return this.xPost[u]! * Math.exp(-(this.t - 1 - last) * this.kPost);
   }
 
   /** Clears traces, pending delayed spikes and the step counter (weights are kept). */
   reset(): void {
-    this.apre.fill(0);
-    this.apost.fill(0);
-    this.last.fill(0);
-    this.synStamp.fill(-1);
-    this.postStamp.fill(-1);
+    for (const a of [this.xPre, this.xPost]) a.fill(0);
+    for (const a of [this.lastPre, this.lastPost]) a.fill(0);
+    for (const a of [this.preStamp, this.postStamp, this.synStamp]) a?.fill(-1);
     for (const s of this.slots) s.n = 0;
     this.t = 0;
   }
