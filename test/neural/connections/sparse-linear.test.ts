@@ -6,7 +6,7 @@ import { Rng } from '../../../src/core/random.js';
 import { MaskedLinear, SparseLinear, blockDiagonal, synapseList, topographicSynapses, type SynapseList } from '../../../src/neural/connections/index.js';
 import { LIF } from '../../../src/neural/neurons/index.js';
 import { Serial } from '../../../src/neural/layers/index.js';
-import { STDP } from '../../../src/learn/trainers/index.js';
+import { MSTDP, MSTDPET, STDP, TripletSTDP } from '../../../src/learn/trainers/index.js';
 import { bits, denseRef, expectAllClose, uniform, vals } from './helpers.js';
 
 /** Dense W [O, I] of a list, duplicates summed (float64). */
@@ -73,8 +73,20 @@ describe('SparseLinear forward', () => {
   });
 });
 
-describe('pair-trace STDP on SparseLinear (receptive contract)', () => {
-  for (const delays of [false, true]) it(`updates the listed synapses exactly as STDP on the masked dense connection${delays ? ' (with delays)' : ''}`, () => {
+/** A trainer on one cell, stepped with a step-dependent reward where it takes one. */
+interface RuleCase {
+  name: string;
+  make: () => { register: (cell: never) => void; step: (t: number) => void; dispose: () => void };
+}
+const ruleCases: RuleCase[] = [
+  { name: 'STDP', make: () => { const r = new STDP({ lrPost: 0.05, lrPre: -0.04, tauPost: 10, tauPre: 12 }); return { register: (c) => r.register(c), step: () => r.step(), dispose: () => r.dispose() }; } },
+  { name: 'MSTDP', make: () => { const r = new MSTDP({ lrPost: 0.05, lrPre: -0.04, tauPost: 10, tauPre: 12 }); return { register: (c) => r.register(c), step: (t) => r.step(Math.sin(t)), dispose: () => r.dispose() }; } },
+  { name: 'MSTDPET', make: () => { const r = new MSTDPET({ lrPost: 0.05, lrPre: -0.04, tauPost: 10, tauPre: 12, tauEligibility: 25 }); return { register: (c) => r.register(c), step: (t) => r.step(Math.cos(t)), dispose: () => r.dispose() }; } },
+  { name: 'TripletSTDP', make: () => { const r = new TripletSTDP({ lrPostPair: 0.04, lrPostTriplet: 0.02, lrPrePair: -0.03, lrPreTriplet: 0.01, tauPostFast: 10, tauPostSlow: 40, tauPreFast: 12, tauPreSlow: 50 }); return { register: (c) => r.register(c), step: () => r.step(), dispose: () => r.dispose() }; } },
+];
+
+describe('pair-trace rules on SparseLinear (receptive contract)', () => {
+  for (const [rule, delays] of [...ruleCases.map((r) => [r, false] as const), [ruleCases[0]!, true] as const]) it(`${rule.name} updates the listed synapses exactly as on the masked dense connection${delays ? ' (with delays)' : ''}`, () => {
     const I = 6;
     const O = 4;
     const B = 2;
@@ -91,8 +103,8 @@ describe('pair-trace STDP on SparseLinear (receptive contract)', () => {
     });
     const mk = (c: SparseLinear | MaskedLinear) => {
       const layer = new Serial(c, new LIF([O], 1, { restV: 0, resetV: 0, threshV: 0.3, refracT: 0, tauM: 5, batchSize: B }));
-      const stdp = new STDP({ lrPost: 0.05, lrPre: -0.04, tauPost: 10, tauPre: 12 });
-      stdp.register(layer.cell(c, layer.neuron));
+      const stdp = rule.make();
+      stdp.register(layer.cell(c, layer.neuron) as never);
       return { layer, stdp };
     };
     const a = mk(sparse);
@@ -105,8 +117,8 @@ describe('pair-trace STDP on SparseLinear (receptive contract)', () => {
         const yb = b.layer.forward(tf.tensor2d(x, [B, I]));
         expectAllClose(vals(ya), vals(yb), 0, 0); // same spikes
       });
-      a.stdp.step();
-      b.stdp.step();
+      a.stdp.step(t);
+      b.stdp.step(t);
       sparse.update();
       dense.update();
     }
