@@ -12,6 +12,8 @@
  * geometric gaps); `--engine tfjs` the same model built from Cinder modules (`song2000/network.ts`),
  * inputs generated one chunk of steps at a time by a {@link HomogeneousPoissonEncoder} and uploaded
  * once per step. The two agree step by step on the same input spikes (see the tests).
+ * `--engine brian2` runs Brian2's discretisation of the model (Euler, Brian2's step order) on the
+ * event engine.
  */
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { tf } from '../../src/core/tf.js';
@@ -46,8 +48,7 @@ export const song2000Example: ExampleSpec = {
     { name: 'binSeconds', type: 'float', description: 'bin of the postsynaptic rate curve (s)', default: 1, min: 0.001 },
     { name: 'chunk', type: 'int', description: 'input steps generated per encoder call', default: 10000, min: 1 },
     { name: 'learn', type: 'bool', description: 'STDP on', default: true },
-    { name: 'engine', type: 'string', description: "'event' (event-driven JavaScript engine) or 'tfjs' (Cinder modules, the reference)", default: 'event', choices: ['event', 'tfjs'] },
-    { name: 'scheme', type: 'string', description: "discretisation of the event engine: 'cinder' (as the tfjs path: exact membrane step) or 'brian2' (Brian2's Euler and step order)", default: 'cinder', choices: ['cinder', 'brian2'] },
+    { name: 'engine', type: 'string', description: "'event' (event-driven engine), 'tfjs' (Cinder modules, the reference; same discretisation) or 'brian2' (Brian2's discretisation — Euler, its step order — on the event engine)", default: 'event', choices: ['event', 'tfjs', 'brian2'] },
     { name: 'drive', type: 'string', description: "membrane drive: 'conductance' ge·(Ee − v) as Song et al., or 'current' ge·(Ee − vr) as Brian2's example", default: 'conductance', choices: SONG_DRIVES },
   ],
   presets: {
@@ -58,7 +59,7 @@ export const song2000Example: ExampleSpec = {
   defaultMode: 'full',
   summaryKeys: [
     'bimodal_fraction', 'low_fraction', 'high_fraction', 'post_rate_hz', 'final_post_rate_hz', 'simulated_seconds',
-    'steps', 'wall_seconds', 'ms_per_simulated_second', 'ms_per_step', 'brian2_cython_ms_per_simulated_second', 'engine', 'scheme',
+    'steps', 'wall_seconds', 'ms_per_simulated_second', 'ms_per_step', 'brian2_cython_ms_per_simulated_second', 'engine',
   ],
   volatileKeys: ['wall_seconds', 'ms_per_simulated_second', 'ms_per_step'],
   figures: ['weight-histogram', 'weights-by-index', 'post-rate'],
@@ -71,14 +72,12 @@ export const song2000Example: ExampleSpec = {
     const nBins = Math.ceil(totalSteps / binSteps);
     const rng = new Rng(ctx.seed);
     const engine = String(q.engine);
-    if (engine !== 'event' && engine !== 'tfjs') throw new CinderArgumentError('engine', engine, "'event' or 'tfjs'");
-    const scheme = String(q.scheme ?? 'cinder') as SongScheme;
-    if (scheme !== 'cinder' && scheme !== 'brian2') throw new CinderArgumentError('scheme', scheme, "'cinder' or 'brian2'");
-    if (scheme === 'brian2' && engine !== 'event') throw new CinderArgumentError('scheme', scheme, "'cinder' with --engine tfjs (the brian2 scheme runs on the event engine)");
+    if (engine !== 'event' && engine !== 'tfjs' && engine !== 'brian2') throw new CinderArgumentError('engine', engine, "'event', 'tfjs' or 'brian2'");
+    const scheme: SongScheme = engine === 'brian2' ? 'brian2' : 'cinder';
     const net = new SongNetwork(p, rng.fork(), Boolean(q.learn), String(q.drive) as SongDrive);
     const before = net.weights();
     const chunkSteps = Math.min(Number(q.chunk), totalSteps);
-    const ev = engine === 'event' ? new EventSong(p, before, String(q.drive) as SongDrive, Boolean(q.learn), 1, scheme) : null;
+    const ev = engine !== 'tfjs' ? new EventSong(p, before, String(q.drive) as SongDrive, Boolean(q.learn), 1, scheme) : null;
     const inputRng = rng.fork();
     const encoder = new HomogeneousPoissonEncoder({ steps: chunkSteps, dt: p.dt, frequency: p.rate, rng: inputRng });
     const ones = tf.ones([1, p.nInputs]);
@@ -98,7 +97,7 @@ export const song2000Example: ExampleSpec = {
       }
       return ev!.takeCounts()[0]!;
     };
-    ctx.log(`${p.nInputs} inputs at ${p.rate} Hz, ${Number(q.seconds)} s simulated (${totalSteps} steps of ${p.dt} ms), STDP ${q.learn ? 'on' : 'off'}, ${q.drive} drive, ${engine} engine${engine === 'event' ? ` (${scheme} scheme)` : ''}`);
+    ctx.log(`${p.nInputs} inputs at ${p.rate} Hz, ${Number(q.seconds)} s simulated (${totalSteps} steps of ${p.dt} ms), STDP ${q.learn ? 'on' : 'off'}, ${q.drive} drive, ${engine} engine`);
     const rates: number[] = [];
     const progress = ctx.progress(nBins, 'bins');
     let done = 0;
@@ -124,7 +123,6 @@ export const song2000Example: ExampleSpec = {
         ms_per_step: done > 0 ? wallMs / done : null,
         brian2_cython_ms_per_simulated_second: 230,
         engine,
-        scheme,
       };
     };
     const binLength = (i: number) => (Math.min(totalSteps, (i + 1) * binSteps) - i * binSteps) * p.dt / 1000;
