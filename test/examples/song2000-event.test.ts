@@ -1,6 +1,13 @@
 // The event-driven Song 2000 engine against the tfjs path (step by step) and the float64 recursion
 // of the same discretisation (test/examples/song-reference.ts).
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { backendInfo } from '../../src/core/backend.js';
+import { startRun } from '../../src/cli/runner.js';
+import { Terminal } from '../../src/cli/progress.js';
+import { song2000Example } from '../../examples/song2000/index.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { SongNetwork } from '../../examples/song2000/network.js';
@@ -122,5 +129,20 @@ describe('song2000 event-driven engine', () => {
     for (let k = 0; k < steps; k++) for (let e = c.start[k]!; e < c.start[k + 1]!; e++) dense[k * width + c.ids[e]!] = 1;
     const again = chunkFromDense(dense, steps, width);
     expect(Array.from(again.ids)).toEqual(Array.from(c.ids));
+  });
+
+  for (const engine of ['event', 'tfjs', 'brian2']) it(`cinder song2000 --engine ${engine} runs and reports its engine`, async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'cinder-song-engine-')), 'run');
+    const params: Record<string, number | string | boolean> = {};
+    for (const o of song2000Example.options) params[o.name] = o.default;
+    Object.assign(params, song2000Example.presets.tiny, { seconds: 0.02, binSeconds: 0.01, engine });
+    const run = startRun({
+      spec: song2000Example, params, mode: 'tiny', seed: 3, seeds: 1, outDir: out, backend: backendInfo()!, backendRequest: 'auto',
+      quiet: true, signal: new AbortController().signal, terminal: new Terminal({ mode: 'quiet' }),
+    });
+    expect((await run.done).status).toBe('completed');
+    const summary = JSON.parse(readFileSync(join(out, 'run_summary.json'), 'utf8'));
+    expect(summary.engine).toBe(engine);
+    expect(summary.steps).toBe(200);
   });
 });
