@@ -30,8 +30,8 @@
  * paths differ by float32 rounding only.
  * @module
  */
-import { CinderArgumentError, checkInteger } from '../../src/core/errors.js';
-import { Rng } from '../../src/core/random.js';
+import { CinderArgumentError, checkInteger, checkRange } from '../../src/core/errors.js';
+import type { Rng } from '../../src/core/random.js';
 import { EventSTDP } from '../../src/kernels/js/event-stdp.js';
 import type { SynapseList } from '../../src/neural/connections/sparse-topology.js';
 import type { SongParams } from './params.js';
@@ -61,9 +61,15 @@ export function chunkFromDense(dense: ArrayLike<number>, steps: number, width: n
 /**
  * Draws a chunk of Bernoulli(p) spikes for `width` independent inputs: gaps between spikes are
  * geometric, `⌊ln u / ln(1 − p)⌋` failures, u uniform in (0, 1]; input u's draws come from
- * `rngs[⌊u / perRng⌋]` (one generator per instance), inputs in order.
+ * `rngs[⌊u / perRng⌋]` (one generator per instance), inputs in order. p = 0 gives no spikes,
+ * p = 1 a spike every step.
  */
 export function bernoulliChunk(steps: number, width: number, p: number, rngs: readonly Rng[], perRng: number): SpikeChunk {
+  checkInteger('steps', steps, 1);
+  checkInteger('width', width, 1);
+  checkRange('p', p, 0, 1);
+  checkInteger('perRng', perRng, 1);
+  if (!Array.isArray(rngs) || rngs.length < Math.ceil(width / perRng)) throw new CinderArgumentError('rngs', rngs, `${Math.ceil(width / perRng)} generators (one per ${perRng} inputs)`);
   const logq = Math.log1p(-p);
   const counts = new Int32Array(steps + 1);
   const times: number[] = [];
@@ -73,7 +79,7 @@ export function bernoulliChunk(steps: number, width: number, p: number, rngs: re
     let t = -1;
     for (;;) {
       const x = 1 - rng.uniform(); // (0, 1]
-      t += 1 + Math.floor(Math.log(x) / logq);
+      t += p === 0 ? steps + 1 : p === 1 ? 1 : 1 + Math.floor(Math.log(x) / logq);
       if (t >= steps) break;
       times.push(t);
       units.push(u);

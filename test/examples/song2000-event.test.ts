@@ -129,6 +129,10 @@ describe('song2000 event-driven engine', () => {
     for (let k = 0; k < steps; k++) for (let e = c.start[k]!; e < c.start[k + 1]!; e++) dense[k * width + c.ids[e]!] = 1;
     const again = chunkFromDense(dense, steps, width);
     expect(Array.from(again.ids)).toEqual(Array.from(c.ids));
+    expect(bernoulliChunk(10, 3, 0, [new Rng(1)], 3).ids.length).toBe(0);
+    expect(bernoulliChunk(10, 3, 1, [new Rng(1)], 3).ids.length).toBe(30);
+    expect(() => bernoulliChunk(10, 3, 1.5, [new Rng(1)], 3)).toThrow(/invalid p/);
+    expect(() => bernoulliChunk(10, 6, 0.1, [new Rng(1)], 3)).toThrow(/invalid rngs/);
   });
 
   for (const engine of ['event', 'tfjs', 'brian2']) it(`cinder song2000 --engine ${engine} runs and reports its engine`, async () => {
