@@ -8,7 +8,7 @@ import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkInteger, numel } from '../../core/errors.js';
 import type { ParameterName } from '../types.js';
 import { Connection, type ConnectionOptions } from './connection.js';
-import { checkSynapseList, type SynapseList } from './sparse-topology.js';
+import { checkSynapseList, synapseListHash, type SynapseList } from './sparse-topology.js';
 
 /** Options of {@link SparseLinear}. */
 export interface SparseLinearOptions extends ConnectionOptions {
@@ -184,9 +184,12 @@ export class SparseLinear extends Connection {
     return tf.expandDims(tf.gather(tf.reshape(y, [y.shape[0]!, this.outCount]), this.postIdx, 1), 2);
   }
 
-  /** Settings saved with the module (the synapse list's size; the list itself is the caller's). */
+  /**
+   * Settings saved with the module: the number of synapses and a hash of the list
+   * ({@link synapseListHash}), so saved weights load only into a connection with the same synapses.
+   */
   override extras(): Record<string, unknown> {
-    return { ...super.extras(), synapses: this.size, dense: this.dense };
+    return { ...super.extras(), synapses: this.size, topology: synapseListHash(this.synapses) };
   }
 
   override dispose(): void {

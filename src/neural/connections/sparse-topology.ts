@@ -93,6 +93,29 @@ export function synapseList(nPre: number, nPost: number, pairs: readonly (readon
   });
 }
 
+/**
+ * A 32-bit FNV-1a hash (hex) of a list's sizes, pre/post indices and delays, so saved sparse
+ * weights are only loaded into a connection with the same synapses.
+ */
+export function synapseListHash(list: SynapseList): string {
+  let h = 0x811c9dc5;
+  const mix = (x: number) => {
+    for (let k = 0; k < 4; k++) {
+      h ^= (x >>> (8 * k)) & 0xff;
+      h = Math.imul(h, 0x01000193);
+    }
+  };
+  mix(list.nPre);
+  mix(list.nPost);
+  mix(list.pre.length);
+  for (let s = 0; s < list.pre.length; s++) {
+    mix(list.pre[s]!);
+    mix(list.post[s]!);
+    if (list.delay) mix(list.delay[s]!);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
 /** Groups the synapses by presynaptic and by postsynaptic unit (counting sort, stable). */
 export function sparseIndex(list: SynapseList): SparseIndex {
   const n = list.pre.length;

@@ -8,6 +8,10 @@ import { LIF } from '../../../src/neural/neurons/index.js';
 import { Serial } from '../../../src/neural/layers/index.js';
 import { MSTDP, MSTDPET, STDP, TripletSTDP } from '../../../src/learn/trainers/index.js';
 import { bits, denseRef, expectAllClose, uniform, vals } from './helpers.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadModule, saveModule } from '../../../src/io/serialize.js';
 
 /** Dense W [O, I] of a list, duplicates summed (float64). */
 function denseOf(l: SynapseList, w: ArrayLike<number>): number[] {
@@ -64,6 +68,19 @@ describe('SparseLinear forward', () => {
     const c = new SparseLinear([4], [4], 1, { synapses: u });
     expect(vals(tf.tidy(() => c.forward(tf.tensor2d([[1, 1, 1, 1]]))))).toEqual([2, 1, 5, 0]);
     c.dispose();
+  });
+
+  it('saves and loads; a connection with other synapses refuses the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-sparse-'));
+    const a = new SparseLinear([40], [12], 1, { synapses: l, weightInit: () => tf.tensor1d(w) });
+    await saveModule(a, dir);
+    const b = new SparseLinear([40], [12], 1, { synapses: l });
+    await loadModule(b, dir);
+    expectAllClose(vals(b.weight), w, 0, 1e-7);
+    const other = topographicSynapses(40, 12, { fixed: 'in', degree: 6, topo: 0.5, sigma: 4 }, new Rng(99));
+    const c = new SparseLinear([40], [12], 1, { synapses: other });
+    await expect(loadModule(c, dir)).rejects.toThrow(/topology/);
+    for (const m of [a, b, c]) m.dispose();
   });
 
   it('rejects bad input by name', () => {
