@@ -207,6 +207,15 @@ describe('EventSTDP vs a float64 step-by-step recursion', () => {
     expect(() => new EventSTDP(list, { ...base, weight: [1, 2] })).toThrow(/invalid weight/);
     expect(() => new EventSTDP(list, { ...base, wMin: 2 })).toThrow(/invalid wMin/);
     expect(() => new EventSTDP([list, synapseList(4, 2, [[3, 0]])], base)).toThrow(/lists\[1\]/);
+    // a bad step throws before changing anything
+    const k = new EventSTDP(list, { ...base, weight: w0 });
+    k.step([0, 1], 2, [0], 1);
+    const before = k.weight.slice();
+    expect(() => k.step([0, 3], 2, [], 0)).toThrow(/invalid preIds\[1\]/);
+    expect(() => k.step([0], 1, [2], 1)).toThrow(/invalid postIds\[0\]/);
+    expect(() => k.step([0], 1, [], 0, new Float64Array(3))).toThrow(/invalid input/);
+    expect(Array.from(k.weight)).toEqual(Array.from(before));
+    expect(k.t).toBe(1);
   });
 });
 

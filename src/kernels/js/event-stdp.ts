@@ -271,6 +271,18 @@ export class EventSTDP {
    * {@link t}. `input` (length B·nPost), when given, receives `gain·w` per arriving presynaptic spike.
    */
   step(preIds: ArrayLike<number>, preCount: number, postIds: ArrayLike<number>, postCount: number, input: Float64Array | Float32Array | null = null, gain = 1, preFrom = 0): void {
+    // validate before any state changes (O(spikes))
+    const nu = this.batch * this.nPre;
+    for (let k = preFrom, end = preFrom + preCount; k < end; k++) {
+      const u = preIds[k]!;
+      if (!((u | 0) === u && u >= 0 && u < nu)) throw new CinderArgumentError(`preIds[${k}]`, u, `a presynaptic unit in [0, ${nu - 1}]`);
+    }
+    const nv = this.batch * this.nPost;
+    for (let k = 0; k < postCount; k++) {
+      const u = postIds[k]!;
+      if (!((u | 0) === u && u >= 0 && u < nv)) throw new CinderArgumentError(`postIds[${k}]`, u, `a postsynaptic unit in [0, ${nv - 1}]`);
+    }
+    if (input !== null && input.length !== nv) throw new CinderArgumentError('input', `length ${input.length}`, `length ${nv} (B·nPost)`);
     if (this.perSynapse) this.stepPerSynapse(preIds, preCount, postIds, postCount, input, gain, preFrom);
     else this.stepPerUnit(preIds, preCount, postIds, postCount, input, gain, preFrom);
     this.t++;
