@@ -1,0 +1,360 @@
+/**
+ * Event-driven CPU engine of a neural culture: conductance-based point neurons with
+ * Ornstein–Uhlenbeck conductance noise, rise/decay receptor synapses (AMPA, NMDA with Mg block,
+ * GABA_A) kicked per connection, per-connection delays, and voltage-gated STDP
+ * ({@link VoltageStdpSites}) on every receptor synapse. One step costs O(neurons + delivered spikes).
+ *
+ * Neuron i (population parameters {@link CultureNeuronParams}), per step of `dt` ms:
+ *
+ * 1. OU noise, exact: `g_e ← g_e0 + (g_e − g_e0)·a_e + σ_e·√(1 − a_e²)·ξ`, a_e = e^{−dt/τ_e} (same for g_i);
+ * 2. receptor conductances `g_r = B_r − A_r` (NMDA times `1/(1 + e^{−0.062·v}·[Mg]/3.57)`), then
+ *    `A_r ← A_r·e^{−dt/τ_rise}`, `B_r ← B_r·e^{−dt/τ_decay}` (exact);
+ * 3. membrane, forward Euler unless refractory:
+ *    `v ← v + dt/C·(g_L(E_L − v) + g_e(E_e − v) + g_i(E_i − v) + Σ_r g_r(E_r − v))`;
+ *    `v > V_th` → spike, `v ← V_reset`, held for `refractory` ms;
+ * 4. the rule's voltage ("somatic voltage") is `V_peak` for `spikeWidth` ms from the spike step
+ *    (a rectangular action potential standing in for the multi-compartment spike), else v;
+ * 5. the learning sites advance with that voltage; then the presynaptic spikes due this step are
+ *    delivered: the plastic weight samples the integral (see {@link VoltageStdpSites.pre}) and
+ *    `A_r, B_r += w·weight·η_r` with η_r the peak normalisation (one spike, w = 1: peak g = weight nS).
+ *
+ * Float32: all state is stored as float32, each update computed in double and rounded on store.
+ * Noise uses its own xoshiro128** stream seeded from the given seed (polar Box–Muller normals).
+ * @module
+ */
+import { CinderArgumentError, checkPositive } from '../../core/errors.js';
+import { doubleExponentialPeakFactor } from '../../neural/synapses/double-exponential.js';
+import { VoltageStdpSites, type VoltageStdpParams } from './voltage-stdp.js';
+
+/** Parameters of one population of conductance-based point neurons (pF, nS, mV, ms). */
+export interface CultureNeuronParams {
+  /** Membrane capacitance C (pF). */
+  capacitance: number;
+  /** Leak conductance g_L (nS). */
+  gLeak: number;
+  /** Leak reversal E_L (mV). */
+  eLeak: number;
+  /** Spike threshold V_th (mV). */
+  vThreshold: number;
+  /** Reset V_reset (mV). */
+  vReset: number;
+  /** Absolute refractory period (ms; v held at V_reset). */
+  refractory: number;
+  /** Peak of the rectangular action potential seen by the rule and recordings (mV). */
+  vPeak: number;
+  /** Width of that action potential (ms). */
+  spikeWidth: number;
+}
+
+/** Ornstein–Uhlenbeck conductance noise (nS, ms, mV), livn's Gfluct3 parameters. */
+export interface CultureNoise {
+  /** Mean excitatory conductance g_e0. */
+  ge0: number;
+  /** Mean inhibitory conductance g_i0. */
+  gi0: number;
+  /** Standard deviation σ_e. */
+  sigmaE: number;
+  /** Standard deviation σ_i. */
+  sigmaI: number;
+  /** Correlation time τ_e (ms). */
+  tauE: number;
+  /** Correlation time τ_i (ms). */
+  tauI: number;
+  /** Excitatory reversal (mV). */
+  eE: number;
+  /** Inhibitory reversal (mV). */
+  eI: number;
+}
+
+/** Kinetics of one receptor type. */
+export interface ReceptorKinetics {
+  /** Name (`AMPA`, `NMDA`, `GABA_A`). */
+  name: string;
+  /** τ_rise (ms). */
+  tauRise: number;
+  /** τ_decay (ms, > τ_rise). */
+  tauDecay: number;
+  /** Reversal potential (mV). */
+  reversal: number;
+  /** Jahr–Stevens Mg²⁺ block (NMDA). */
+  mgBlock: boolean;
+  /** Plasticity group the receptor's synapses belong to (index into `groups`). */
+  group: number;
+}
+
+/** Everything the engine needs; edges must be sorted by (post, receptor, pre). */
+export interface CultureSpec {
+  /** Step (ms). */
+  dt: number;
+  /** Population parameters; `population[i]` indexes this list. */
+  populations: readonly CultureNeuronParams[];
+  /** Population of each neuron. */
+  population: Uint8Array;
+  /** Noise (shared by all neurons). */
+  noise: CultureNoise;
+  /** Receptor types; `edgeReceptor[e]` indexes this list. */
+  receptors: readonly ReceptorKinetics[];
+  /** Rule parameters per plasticity group (e.g. [EXC, INH]). */
+  groups: readonly VoltageStdpParams[];
+  /** Presynaptic neuron of each edge. */
+  edgePre: Int32Array;
+  /** Postsynaptic neuron of each edge. */
+  edgePost: Int32Array;
+  /** Receptor of each edge. */
+  edgeReceptor: Uint8Array;
+  /** Static weight (peak conductance in nS at w = 1). */
+  edgeWeight: Float32Array;
+  /** Delay in steps (≥ 1). */
+  edgeDelay: Int32Array;
+  /** Seed of the noise stream. */
+  seed: number;
+}
+
+/** xoshiro128** with polar normals. */
+class NoiseStream {
+  private s0: number; private s1: number; private s2: number; private s3: number;
+  private spare = 0; private hasSpare = false;
+  constructor(seed: number) {
+    let x = (seed >>> 0) ^ 0x9e3779b9;
+    const next = () => { x = (x + 0x6d2b79f5) >>> 0; let z = x; z = Math.imul(z ^ (z >>> 15), z | 1); z ^= z + Math.imul(z ^ (z >>> 7), z | 61); return (z ^ (z >>> 14)) >>> 0; };
+    this.s0 = next(); this.s1 = next(); this.s2 = next(); this.s3 = next();
+  }
+  uniform(): number {
+    const r = Math.imul(this.rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0; this.s3 ^= this.s1; this.s1 ^= this.s2; this.s0 ^= this.s3; this.s2 ^= t;
+    this.s3 = this.rotl(this.s3, 11);
+    return r / 4294967296;
+  }
+  private rotl(x: number, k: number): number { return (x << k) | (x >>> (32 - k)); }
+  normal(): number {
+    if (this.hasSpare) { this.hasSpare = false; return this.spare; }
+    let u: number, v: number, s: number;
+    do { u = 2 * this.uniform() - 1; v = 2 * this.uniform() - 1; s = u * u + v * v; } while (s >= 1 || s === 0);
+    const m = Math.sqrt((-2 * Math.log(s)) / s);
+    this.spare = v * m; this.hasSpare = true;
+    return u * m;
+  }
+}
+
+/** Spikes of a chunk: step index (from the engine's start) and neuron. */
+export interface SpikeSink {
+  /** Called for every spike. */
+  (step: number, neuron: number): void;
+}
+
+/** The engine (see the module text). */
+export class CultureEngine {
+  /** Number of neurons. */
+  readonly n: number;
+  /** Step (ms). */
+  readonly dt: number;
+  /** Steps taken. */
+  stepCount = 0;
+  /** Membrane potential (mV). */
+  readonly v: Float32Array;
+  /** Voltage as the rule and the recordings see it (mV; V_peak during a spike). */
+  readonly vSoma: Float32Array;
+  /** OU conductances (nS). */
+  readonly ge: Float32Array;
+  /** OU conductances (nS). */
+  readonly gi: Float32Array;
+  /** Per receptor: rise components A_r (nS). */
+  readonly rise: Float32Array[];
+  /** Per receptor: decay components B_r (nS). */
+  readonly decay: Float32Array[];
+  /** Learning sites per plasticity group (one site per neuron). */
+  readonly sites: VoltageStdpSites[];
+  /** Index of each edge in its group's synapse arrays. */
+  readonly edgeSlot: Int32Array;
+  /** Group of each edge. */
+  readonly edgeGroup: Uint8Array;
+  /** Called on every spike (set by the owner). */
+  onSpike: SpikeSink | null = null;
+  private readonly spec: CultureSpec;
+  private readonly refLeft: Int32Array;
+  private readonly holdLeft: Int32Array;
+  private readonly outStart: Int32Array;
+  private readonly outEdge: Int32Array;
+  private readonly ring: Int32Array[];
+  private readonly ringLen: Int32Array;
+  private readonly noise: NoiseStream;
+  private readonly nm: { C: Float64Array; gL: Float64Array; EL: Float64Array; vTh: Float64Array; vReset: Float64Array; vPeak: Float64Array; ref: Int32Array; hold: Int32Array };
+  private readonly rc: { aRise: number; aDecay: number; eta: number; rev: number; mg: boolean }[];
+
+  /** @param spec the culture (checked) */
+  constructor(spec: CultureSpec) {
+    checkPositive('dt', spec.dt);
+    const n = spec.population.length;
+    const m = spec.edgePre.length;
+    for (const [k, a] of [['edgePost', spec.edgePost], ['edgeReceptor', spec.edgeReceptor], ['edgeWeight', spec.edgeWeight], ['edgeDelay', spec.edgeDelay]] as const) {
+      if (a.length !== m) throw new CinderArgumentError(k, a.length, `${m} entries (one per edge)`);
+    }
+    for (let e = 0; e < m; e++) {
+      if (!(spec.edgePre[e]! >= 0 && spec.edgePre[e]! < n && spec.edgePost[e]! >= 0 && spec.edgePost[e]! < n)) throw new CinderArgumentError(`edge ${e}`, [spec.edgePre[e], spec.edgePost[e]], `neurons in [0, ${n})`);
+      if (!(spec.edgeDelay[e]! >= 1)) throw new CinderArgumentError(`edgeDelay[${e}]`, spec.edgeDelay[e], 'an integer >= 1 (steps)');
+      if (!(spec.edgeReceptor[e]! < spec.receptors.length)) throw new CinderArgumentError(`edgeReceptor[${e}]`, spec.edgeReceptor[e], `an index < ${spec.receptors.length}`);
+      if (e > 0) {
+        const a = spec.edgePost[e - 1]!, b = spec.edgePost[e]!;
+        const ra = spec.edgeReceptor[e - 1]!, rb = spec.edgeReceptor[e]!;
+        if (a > b || (a === b && (ra > rb || (ra === rb && spec.edgePre[e - 1]! >= spec.edgePre[e]!)))) throw new CinderArgumentError(`edge ${e}`, 'out of order', 'edges sorted by (post, receptor, pre) without duplicates');
+      }
+    }
+    this.spec = spec;
+    this.n = n;
+    this.dt = spec.dt;
+    const dt = spec.dt;
+    this.v = new Float32Array(n);
+    this.vSoma = new Float32Array(n);
+    this.ge = new Float32Array(n).fill(spec.noise.ge0);
+    this.gi = new Float32Array(n).fill(spec.noise.gi0);
+    this.rise = spec.receptors.map(() => new Float32Array(n));
+    this.decay = spec.receptors.map(() => new Float32Array(n));
+    this.refLeft = new Int32Array(n);
+    this.holdLeft = new Int32Array(n);
+    const P = spec.populations;
+    const nm = {
+      C: new Float64Array(n), gL: new Float64Array(n), EL: new Float64Array(n), vTh: new Float64Array(n), vReset: new Float64Array(n), vPeak: new Float64Array(n),
+      ref: new Int32Array(n), hold: new Int32Array(n),
+    };
+    for (let i = 0; i < n; i++) {
+      const p = P[spec.population[i]!];
+      if (!p) throw new CinderArgumentError(`population[${i}]`, spec.population[i], `an index < ${P.length}`);
+      nm.C[i] = p.capacitance; nm.gL[i] = p.gLeak; nm.EL[i] = p.eLeak; nm.vTh[i] = p.vThreshold; nm.vReset[i] = p.vReset; nm.vPeak[i] = p.vPeak;
+      nm.ref[i] = Math.round(p.refractory / dt); nm.hold[i] = Math.round(p.spikeWidth / dt);
+      this.v[i] = p.eLeak; this.vSoma[i] = p.eLeak;
+    }
+    this.nm = nm;
+    this.rc = spec.receptors.map((r) => ({ aRise: Math.exp(-dt / r.tauRise), aDecay: Math.exp(-dt / r.tauDecay), eta: doubleExponentialPeakFactor(r.tauDecay, r.tauRise), rev: r.reversal, mg: r.mgBlock }));
+    // plastic synapses per group, in edge order
+    this.edgeGroup = new Uint8Array(m);
+    this.edgeSlot = new Int32Array(m);
+    const counts = spec.groups.map(() => 0);
+    for (let e = 0; e < m; e++) {
+      const g = spec.receptors[spec.edgeReceptor[e]!]!.group;
+      this.edgeGroup[e] = g;
+      this.edgeSlot[e] = counts[g]!++;
+    }
+    const siteOf = spec.groups.map((_, g) => new Int32Array(counts[g]!));
+    for (let e = 0; e < m; e++) siteOf[this.edgeGroup[e]!]![this.edgeSlot[e]!] = spec.edgePost[e]!;
+    this.sites = spec.groups.map((p, g) => new VoltageStdpSites(n, siteOf[g]!, dt, p));
+    // outgoing edges (CSR by pre)
+    this.outStart = new Int32Array(n + 1);
+    for (let e = 0; e < m; e++) this.outStart[spec.edgePre[e]! + 1]!++;
+    for (let i = 0; i < n; i++) this.outStart[i + 1]! += this.outStart[i]!;
+    this.outEdge = new Int32Array(m);
+    const fill = this.outStart.slice(0, n);
+    for (let e = 0; e < m; e++) this.outEdge[fill[spec.edgePre[e]!]!++] = e;
+    let maxDelay = 1;
+    for (let e = 0; e < m; e++) maxDelay = Math.max(maxDelay, spec.edgeDelay[e]!);
+    this.ring = Array.from({ length: maxDelay + 1 }, () => new Int32Array(64));
+    this.ringLen = new Int32Array(maxDelay + 1);
+    this.noise = new NoiseStream(spec.seed);
+  }
+
+  /** Number of edges (= plastic synapses). */
+  get edges(): number {
+    return this.spec.edgePre.length;
+  }
+
+  /** The specification. */
+  get culture(): CultureSpec {
+    return this.spec;
+  }
+
+  /** Plastic weight of edge e. */
+  plasticWeight(e: number): number {
+    return this.sites[this.edgeGroup[e]!]!.weight[this.edgeSlot[e]!]!;
+  }
+
+  /** Advances `steps` steps. */
+  run(steps: number): void {
+    const s = this.spec;
+    const n = this.n;
+    const dt = this.dt;
+    const { C, gL, EL, vTh, vReset, vPeak, ref, hold } = this.nm;
+    const v = this.v, vs = this.vSoma, ge = this.ge, gi = this.gi;
+    const nz = s.noise;
+    const aE = Math.exp(-dt / nz.tauE), aI = Math.exp(-dt / nz.tauI);
+    const sE = nz.sigmaE * Math.sqrt(1 - aE * aE), sI = nz.sigmaI * Math.sqrt(1 - aI * aI);
+    const R = this.rc.length;
+    const rise = this.rise, decay = this.decay, rc = this.rc;
+    const refLeft = this.refLeft, holdLeft = this.holdLeft;
+    const ringSize = this.ring.length;
+    const noise = this.noise;
+    for (let k = 0; k < steps; k++) {
+      const step = this.stepCount;
+      for (let i = 0; i < n; i++) {
+        const vi = v[i]!;
+        ge[i] = nz.ge0 + (ge[i]! - nz.ge0) * aE + sE * noise.normal();
+        gi[i] = nz.gi0 + (gi[i]! - nz.gi0) * aI + sI * noise.normal();
+        let cur = gL[i]! * (EL[i]! - vi) + ge[i]! * (nz.eE - vi) + gi[i]! * (nz.eI - vi);
+        for (let r = 0; r < R; r++) {
+          const A = rise[r]!, B = decay[r]!;
+          const a = A[i]!, b = B[i]!;
+          if (a === 0 && b === 0) continue;
+          const c = rc[r]!;
+          let g = b - a;
+          if (c.mg) g /= 1 + Math.exp(-0.062 * vi) / 3.57;
+          cur += g * (c.rev - vi);
+          A[i] = a * c.aRise;
+          B[i] = b * c.aDecay;
+        }
+        if (refLeft[i]! > 0) {
+          refLeft[i]!--;
+        } else {
+          const nv = vi + (dt / C[i]!) * cur;
+          if (nv > vTh[i]!) {
+            v[i] = vReset[i]!;
+            refLeft[i] = ref[i]!;
+            holdLeft[i] = hold[i]!;
+            this.spike(i, step, ringSize);
+          } else v[i] = nv;
+        }
+        if (holdLeft[i]! > 0) {
+          holdLeft[i]!--;
+          vs[i] = vPeak[i]!;
+        } else vs[i] = v[i]!;
+      }
+      for (const site of this.sites) site.advance(vs);
+      this.deliver(step % ringSize);
+      this.stepCount++;
+    }
+  }
+
+  private spike(i: number, step: number, ringSize: number): void {
+    this.onSpike?.(step, i);
+    const d = this.spec.edgeDelay;
+    for (let j = this.outStart[i]!; j < this.outStart[i + 1]!; j++) {
+      const e = this.outEdge[j]!;
+      const slot = (step + d[e]!) % ringSize;
+      let buf = this.ring[slot]!;
+      const len = this.ringLen[slot]!;
+      if (len === buf.length) {
+        const bigger = new Int32Array(buf.length * 2);
+        bigger.set(buf);
+        this.ring[slot] = buf = bigger;
+      }
+      buf[len] = e;
+      this.ringLen[slot] = len + 1;
+    }
+  }
+
+  private deliver(slot: number): void {
+    const len = this.ringLen[slot]!;
+    if (len === 0) return;
+    const buf = this.ring[slot]!;
+    const s = this.spec;
+    const sites = this.sites;
+    for (let j = 0; j < len; j++) {
+      const e = buf[j]!;
+      const w = sites[this.edgeGroup[e]!]!.pre(this.edgeSlot[e]!);
+      const r = s.edgeReceptor[e]!;
+      const amount = w * s.edgeWeight[e]! * this.rc[r]!.eta;
+      const post = s.edgePost[e]!;
+      this.rise[r]![post]! += amount;
+      this.decay[r]![post]! += amount;
+    }
+    this.ringLen[slot] = 0;
+  }
+}
