@@ -66,6 +66,8 @@ export interface WeightRecording {
   w: Float32Array;
   /** Synapses per row. */
   synapses: number;
+  /** Key-order index of each column. */
+  index: Int32Array;
 }
 
 /** Culture network with livn's plasticity API (see the module text). */
@@ -78,6 +80,7 @@ export class PlasticityNetwork {
   private spikesOn = false;
   private voltageGids: Int32Array | null = null;
   private weightEverySteps = 0;
+  private weightIndex: Int32Array | null = null;
   private readonly wRows: Float32Array[] = [];
   private readonly wTimes: number[] = [];
   private chunkSpikeSteps: number[] = [];
@@ -271,17 +274,43 @@ export class PlasticityNetwork {
   }
 
   /**
-   * Records all plastic weights every `dt` ms (a whole number of steps, > 0) from now on; the first
-   * row is the current state. Replaces an earlier recording interval (rows are kept).
+   * Records plastic weights every `dt` ms (a whole number of steps, > 0) from now on; the first
+   * row is the current state. `synapses` (indices in key order, default all) selects the columns;
+   * it is fixed by the first call. Later calls change the interval (rows are kept).
    */
-  recordWeights(dt: number): void {
+  recordWeights(dt: number, synapses?: readonly number[]): void {
     if (typeof dt !== 'number' || !Number.isFinite(dt) || dt <= 0) throw new CinderArgumentError('dt', dt, 'a recording interval > 0 ms');
     const steps = dt / this.engine.dt;
     if (Math.abs(steps - Math.round(steps)) > 1e-9 * steps || Math.round(steps) < 1) {
       throw new CinderArgumentError('dt', dt, `a whole number of steps (a multiple of ${this.engine.dt} ms)`);
     }
+    const m = this.engine.edges;
+    if (synapses !== undefined) {
+      if (!Array.isArray(synapses)) throw new CinderArgumentError('synapses', synapses, 'an array of synapse indices');
+      synapses.forEach((k, i) => {
+        if (!Number.isInteger(k) || k < 0 || k >= m) throw new CinderArgumentError(`synapses[${i}]`, k, `an index in [0, ${m})`);
+      });
+      if (this.weightIndex && this.wRows.length && (synapses.length !== this.weightIndex.length || synapses.some((k, i) => k !== this.weightIndex![i]))) {
+        throw new CinderArgumentError('synapses', describe(synapses), 'the synapses of the recording already started');
+      }
+    }
+    if (!this.weightIndex || !this.wRows.length) this.weightIndex = synapses ? Int32Array.from(synapses) : Int32Array.from({ length: m }, (_, k) => k);
     this.weightEverySteps = Math.round(steps);
     this.pushWeightRow();
+  }
+
+  /** The largest |w − ref| over all plastic synapses (no allocation). */
+  weightDeviation(ref = 1): number {
+    const e = this.engine;
+    let worst = 0;
+    for (const site of e.sites) {
+      const w = site.weight;
+      for (let k = 0; k < w.length; k++) {
+        const d = Math.abs(w[k]! - ref);
+        if (d > worst) worst = d;
+      }
+    }
+    return worst;
   }
 
   /** Stops the weight recording (rows are kept). */
@@ -291,10 +320,11 @@ export class PlasticityNetwork {
 
   /** The weight rows recorded so far. */
   weightRecording(): WeightRecording {
-    const m = this.engine.edges;
+    const index = this.weightIndex ?? new Int32Array(0);
+    const m = index.length;
     const w = new Float32Array(this.wRows.length * m);
     this.wRows.forEach((row, i) => w.set(row, i * m));
-    return { tMs: Float64Array.from(this.wTimes), w, synapses: m };
+    return { tMs: Float64Array.from(this.wTimes), w, synapses: m, index: Int32Array.from(index) };
   }
 
   /** Records spikes of every neuron in the following `run` chunks. */
@@ -339,8 +369,9 @@ export class PlasticityNetwork {
 
   private pushWeightRow(): void {
     const e = this.engine;
-    const row = new Float32Array(e.edges);
-    for (let k = 0; k < row.length; k++) row[k] = e.plasticWeight(k);
+    const index = this.weightIndex!;
+    const row = new Float32Array(index.length);
+    for (let k = 0; k < row.length; k++) row[k] = e.plasticWeight(index[k]!);
     this.wRows.push(row);
     this.wTimes.push(this.timeMs);
   }

@@ -110,30 +110,44 @@ export interface CultureSpec {
   seed: number;
 }
 
-/** xoshiro128** with polar normals. */
+/** xoshiro128** uniforms and polar (Marsaglia) normals, filled a block at a time. */
 class NoiseStream {
-  private s0: number; private s1: number; private s2: number; private s3: number;
-  private spare = 0; private hasSpare = false;
+  private readonly s = new Uint32Array(4);
   constructor(seed: number) {
     let x = (seed >>> 0) ^ 0x9e3779b9;
-    const next = () => { x = (x + 0x6d2b79f5) >>> 0; let z = x; z = Math.imul(z ^ (z >>> 15), z | 1); z ^= z + Math.imul(z ^ (z >>> 7), z | 61); return (z ^ (z >>> 14)) >>> 0; };
-    this.s0 = next(); this.s1 = next(); this.s2 = next(); this.s3 = next();
+    for (let k = 0; k < 4; k++) {
+      x = (x + 0x6d2b79f5) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 15), z | 1);
+      z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+      this.s[k] = (z ^ (z >>> 14)) >>> 0;
+    }
   }
-  uniform(): number {
-    const r = Math.imul(this.rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0; this.s3 ^= this.s1; this.s1 ^= this.s2; this.s0 ^= this.s3; this.s2 ^= t;
-    this.s3 = this.rotl(this.s3, 11);
-    return r / 4294967296;
-  }
-  private rotl(x: number, k: number): number { return (x << k) | (x >>> (32 - k)); }
-  normal(): number {
-    if (this.hasSpare) { this.hasSpare = false; return this.spare; }
-    let u: number, v: number, s: number;
-    do { u = 2 * this.uniform() - 1; v = 2 * this.uniform() - 1; s = u * u + v * v; } while (s >= 1 || s === 0);
-    const m = Math.sqrt((-2 * Math.log(s)) / s);
-    this.spare = v * m; this.hasSpare = true;
-    return u * m;
+
+  /** Fills `out` (even length) with standard normals. */
+  fill(out: Float64Array): void {
+    const st = this.s;
+    let s0 = st[0]!, s1 = st[1]!, s2 = st[2]!, s3 = st[3]!;
+    for (let k = 0; k < out.length; k += 2) {
+      let u = 0, w = 0, q = 0;
+      do {
+        let r = Math.imul(s1, 5) >>> 0;
+        r = Math.imul(((r << 7) | (r >>> 25)) >>> 0, 9) >>> 0;
+        let t = (s1 << 9) >>> 0;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = ((s3 << 11) | (s3 >>> 21)) >>> 0;
+        u = (r >>> 0) * 4.656612873077393e-10 - 1; // 2/2^32
+        r = Math.imul(s1, 5) >>> 0;
+        r = Math.imul(((r << 7) | (r >>> 25)) >>> 0, 9) >>> 0;
+        t = (s1 << 9) >>> 0;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = ((s3 << 11) | (s3 >>> 21)) >>> 0;
+        w = (r >>> 0) * 4.656612873077393e-10 - 1;
+        q = u * u + w * w;
+      } while (q >= 1 || q === 0);
+      const m = Math.sqrt((-2 * Math.log(q)) / q);
+      out[k] = u * m;
+      out[k + 1] = w * m;
+    }
+    st[0] = s0; st[1] = s1; st[2] = s2; st[3] = s3;
   }
 }
 
@@ -179,6 +193,8 @@ export class CultureEngine {
   private readonly ring: Int32Array[];
   private readonly ringLen: Int32Array;
   private readonly noise: NoiseStream;
+  private readonly normals: Float64Array;
+  private readonly current: Float64Array;
   private readonly nm: { C: Float64Array; gL: Float64Array; EL: Float64Array; vTh: Float64Array; vReset: Float64Array; vPeak: Float64Array; ref: Int32Array; hold: Int32Array };
   private readonly rc: { aRise: number; aDecay: number; eta: number; rev: number; mg: boolean }[];
 
@@ -250,6 +266,8 @@ export class CultureEngine {
     this.ring = Array.from({ length: maxDelay + 1 }, () => new Int32Array(64));
     this.ringLen = new Int32Array(maxDelay + 1);
     this.noise = new NoiseStream(spec.seed);
+    this.normals = new Float64Array(2 * n);
+    this.current = new Float64Array(n);
   }
 
   /** Number of edges (= plastic synapses). */
@@ -269,60 +287,92 @@ export class CultureEngine {
 
   /** Advances `steps` steps. */
   run(steps: number): void {
-    const s = this.spec;
-    const n = this.n;
-    const dt = this.dt;
-    const { C, gL, EL, vTh, vReset, vPeak, ref, hold } = this.nm;
-    const v = this.v, vs = this.vSoma, ge = this.ge, gi = this.gi;
-    const nz = s.noise;
-    const aE = Math.exp(-dt / nz.tauE), aI = Math.exp(-dt / nz.tauI);
-    const sE = nz.sigmaE * Math.sqrt(1 - aE * aE), sI = nz.sigmaI * Math.sqrt(1 - aI * aI);
-    const R = this.rc.length;
-    const rise = this.rise, decay = this.decay, rc = this.rc;
-    const refLeft = this.refLeft, holdLeft = this.holdLeft;
-    const ringSize = this.ring.length;
-    const noise = this.noise;
     for (let k = 0; k < steps; k++) {
       const step = this.stepCount;
-      for (let i = 0; i < n; i++) {
-        const vi = v[i]!;
-        ge[i] = nz.ge0 + (ge[i]! - nz.ge0) * aE + sE * noise.normal();
-        gi[i] = nz.gi0 + (gi[i]! - nz.gi0) * aI + sI * noise.normal();
-        let cur = gL[i]! * (EL[i]! - vi) + ge[i]! * (nz.eE - vi) + gi[i]! * (nz.eI - vi);
-        for (let r = 0; r < R; r++) {
-          const A = rise[r]!, B = decay[r]!;
-          const a = A[i]!, b = B[i]!;
-          if (a === 0 && b === 0) continue;
-          const c = rc[r]!;
-          let g = b - a;
-          if (c.mg) g /= 1 + Math.exp(-0.062 * vi) / 3.57;
-          cur += g * (c.rev - vi);
-          A[i] = a * c.aRise;
-          B[i] = b * c.aDecay;
-        }
-        if (refLeft[i]! > 0) {
-          refLeft[i]!--;
-        } else {
-          const nv = vi + (dt / C[i]!) * cur;
-          if (nv > vTh[i]!) {
-            v[i] = vReset[i]!;
-            refLeft[i] = ref[i]!;
-            holdLeft[i] = hold[i]!;
-            this.spike(i, step, ringSize);
-          } else v[i] = nv;
-        }
-        if (holdLeft[i]! > 0) {
-          holdLeft[i]!--;
-          vs[i] = vPeak[i]!;
-        } else vs[i] = v[i]!;
-      }
-      for (const site of this.sites) site.advance(vs);
-      this.deliver(step % ringSize);
+      this.noiseStep();
+      this.synapticCurrents();
+      this.membrane(step);
+      for (let g = 0; g < this.sites.length; g++) this.sites[g]!.advance(this.vSoma);
+      this.deliver(step % this.ring.length);
       this.stepCount++;
     }
   }
 
-  private spike(i: number, step: number, ringSize: number): void {
+  /** OU conductances; leaves the leak and noise current in `current`. */
+  private noiseStep(): void {
+    const n = this.n;
+    const nz = this.spec.noise;
+    const dt = this.dt;
+    const aE = Math.exp(-dt / nz.tauE), aI = Math.exp(-dt / nz.tauI);
+    const sE = nz.sigmaE * Math.sqrt(1 - aE * aE), sI = nz.sigmaI * Math.sqrt(1 - aI * aI);
+    const ge0 = nz.ge0, gi0 = nz.gi0, eE = nz.eE, eI = nz.eI;
+    const ge = this.ge, gi = this.gi, v = this.v, cur = this.current;
+    const { gL, EL } = this.nm;
+    const z = this.normals;
+    this.noise.fill(z);
+    for (let i = 0; i < n; i++) {
+      const vi = v[i]!;
+      const e = (ge[i] = ge0 + (ge[i]! - ge0) * aE + sE * z[2 * i]!);
+      const h = (gi[i] = gi0 + (gi[i]! - gi0) * aI + sI * z[2 * i + 1]!);
+      cur[i] = gL[i]! * (EL[i]! - vi) + e * (eE - vi) + h * (eI - vi);
+    }
+  }
+
+  /** Adds each receptor's current `g_r·(E_r − v)` to `current` and decays its components. */
+  private synapticCurrents(): void {
+    const n = this.n;
+    const v = this.v, cur = this.current;
+    for (let r = 0; r < this.rc.length; r++) {
+      const A = this.rise[r]!, B = this.decay[r]!;
+      const { aRise, aDecay, rev, mg } = this.rc[r]!;
+      if (mg) {
+        for (let i = 0; i < n; i++) {
+          const a = A[i]!, b = B[i]!;
+          if (a === 0 && b === 0) continue;
+          const vi = v[i]!;
+          cur[i] = cur[i]! + ((b - a) / (1 + Math.exp(-0.062 * vi) / 3.57)) * (rev - vi);
+          A[i] = a * aRise;
+          B[i] = b * aDecay;
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          const a = A[i]!, b = B[i]!;
+          if (a === 0 && b === 0) continue;
+          cur[i] = cur[i]! + (b - a) * (rev - v[i]!);
+          A[i] = a * aRise;
+          B[i] = b * aDecay;
+        }
+      }
+    }
+  }
+
+  /** Euler step of the membrane, spikes, and the somatic voltage. */
+  private membrane(step: number): void {
+    const n = this.n;
+    const dt = this.dt;
+    const { C, vTh, vReset, vPeak, ref, hold } = this.nm;
+    const v = this.v, vs = this.vSoma, cur = this.current;
+    const refLeft = this.refLeft, holdLeft = this.holdLeft;
+    for (let i = 0; i < n; i++) {
+      if (refLeft[i]! > 0) refLeft[i]!--;
+      else {
+        const nv = v[i]! + (dt / C[i]!) * cur[i]!;
+        if (nv > vTh[i]!) {
+          v[i] = vReset[i]!;
+          refLeft[i] = ref[i]!;
+          holdLeft[i] = hold[i]!;
+          this.spike(i, step);
+        } else v[i] = nv;
+      }
+      if (holdLeft[i]! > 0) {
+        holdLeft[i]!--;
+        vs[i] = vPeak[i]!;
+      } else vs[i] = v[i]!;
+    }
+  }
+
+  private spike(i: number, step: number): void {
+    const ringSize = this.ring.length;
     this.onSpike?.(step, i);
     const d = this.spec.edgeDelay;
     for (let j = this.outStart[i]!; j < this.outStart[i + 1]!; j++) {

@@ -22,7 +22,8 @@
  *
  * Float32 details: L, I, w and I_c are stored as float32; each update is computed in double
  * precision and rounded once when stored; the coefficients are computed in double precision.
- * `s^{−x}` is evaluated as `exp(−x·ln s)`.
+ * `s^{−x}` is evaluated as `exp(−x·ln s)`; in the sites' loop `s^{−(v−h)} = e^{−v·ln s}·s^{h}`
+ * (one exponential for both gates).
  * @module
  */
 import { CinderArgumentError, checkFinite, checkPositive, describe } from '../../core/errors.js';
@@ -222,9 +223,23 @@ export class VoltageStdpSites {
     const p = this.params;
     const on = this.on;
     const ln = this.lnSlope;
+    // s^{−(v−h)} = e^{−v·ln s}·s^{h}: one exponential for both gates
+    const kLtd = Math.exp(p.ltdHalf * ln), kLtp = Math.exp(p.ltpHalf * ln);
+    const thLtd = p.thetaLtd, thLtp = p.thetaLtp, inh = p.inhibitory;
+    const cLtd = -p.aLtd / p.learningScale, cLtp = (2 * p.aLtp) / p.learningScale;
     for (let j = 0; j < L.length; j++) {
       const l = L[j]!;
-      const d = on ? voltageStdpDrive(v[j]!, p, ln) : 0;
+      let d = 0;
+      if (on) {
+        const vj = v[j]!;
+        const ltdOpen = inh ? vj < thLtd : vj > thLtd;
+        const ltpOpen = inh ? vj < thLtp : vj > thLtp;
+        if (ltdOpen || ltpOpen) {
+          const e = Math.exp(-vj * ln);
+          const x = (ltdOpen ? cLtd / (1 + e * kLtd) : 0) + (ltpOpen ? cLtp / (1 + e * kLtp) : 0);
+          d = 2 / (1 + Math.exp(-x * ln)) - 1;
+        }
+      }
       if (l === 0 && d === 0) continue;
       I[j] = I[j]! + signalToIntegral * l + driveToIntegral * d;
       L[j] = decay * l + driveToSignal * d;
