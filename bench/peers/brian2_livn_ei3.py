@@ -1,7 +1,7 @@
 # EI3 culture (1,000 conductance LIF neurons, 80 % excitatory, Gaussian distance-dependent
 # connectivity, AMPA/NMDA/GABA_A rise/decay synapses, OU conductance noise) with livn's voltage-gated
 # STDP on every synapse: the model of Cinder's examples/livn-stdp/systems.ts, written for Brian2.
-# Prints one JSON line: wall seconds per simulated second of the timed run (plasticity on).
+# Prints one JSON line: wall and CPU ms per simulated second of the timed run (plasticity on).
 #
 #   /usr/bin/python3 bench/peers/brian2_livn_ei3.py [target=cython] [seconds=1] [n=1000] [seed=1]
 #
@@ -119,15 +119,18 @@ n0 = spikes.num_spikes
 for S in syns:
     S.lastI = 'I' + ('i' if S is syns[2] else 'e') + '_post'
 t0 = time.perf_counter()
+c0 = time.process_time()
 G.on_e = 1.0
 G.on_i = 1.0
 net.run(seconds * second)
 wall = time.perf_counter() - t0
+cpu = time.process_time() - c0
 i_sp = np.asarray(spikes.i)[n0:]
 w = np.concatenate([np.asarray(S.w) for S in syns])
 print(json.dumps({
     'peer': 'brian2', 'target': target, 'n': N, 'synapses': int(w.size), 'simulated_seconds': seconds,
     'wall_seconds': wall, 'ms_per_simulated_second': 1000 * wall / seconds,
+    'cpu_seconds': cpu, 'cpu_ms_per_simulated_second': 1000 * cpu / seconds,
     'rate_exc_hz': float(np.sum(i_sp < n_exc) / n_exc / seconds), 'rate_inh_hz': float(np.sum(i_sp >= n_exc) / (N - n_exc) / seconds),
     'w_min': float(w.min()), 'w_max': float(w.max()), 'w_mean': float(w.mean()),
 }))
