@@ -32,6 +32,8 @@ import type { TrainableCell, TrainableConnection, TrainableNeurons } from '../to
 import { checkBatchReduction, type TrainerBatchReduction } from '../toolkit/contraction.js';
 import { reduceOverBatch } from './batch-reduce.js';
 
+export { EXCITATORY_VOLTAGE_STDP, INHIBITORY_VOLTAGE_STDP, type VoltageStdpParams } from '../../kernels/js/voltage-stdp.js';
+
 /** Hyperparameters of {@link VoltageSTDP}: the rule's parameters plus the batch reduction. */
 export interface VoltageStdpHyper extends VoltageStdpParams {
   /** Reduction of the per-sample changes over the batch (default `sum`). */
