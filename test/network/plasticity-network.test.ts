@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CultureSpec } from '../../src/kernels/js/culture.js';
 import { EXCITATORY_VOLTAGE_STDP, INHIBITORY_VOLTAGE_STDP } from '../../src/kernels/js/voltage-stdp.js';
 import { PlasticityNetwork } from '../../src/network/plasticity-network.js';
+import { NoiseStream } from '../../src/kernels/js/culture.js';
 import { doubleExponentialPeakFactor } from '../../src/neural/synapses/double-exponential.js';
 import { NEURONS, RECEPTORS, buildCultures } from '../../examples/livn-stdp/systems.js';
 
@@ -198,5 +199,18 @@ describe('PlasticityNetwork: weights, normalisation and the livn API', () => {
     // the other cultures differ
     const n1 = [...w.gid].filter((g) => g >= 100 && g < 200).length;
     expect(n1).not.toBe(n0);
+  });
+
+  it('noise stream: ziggurat normals have the moments of N(0, 1)', () => {
+    const z = new Float64Array(400_000);
+    new NoiseStream(11).fill(z);
+    let m = 0, v = 0, k = 0, tail = 0;
+    for (const x of z) { m += x; v += x * x; k += x ** 4; if (Math.abs(x) > 2) tail++; }
+    const n = z.length;
+    expect(Math.abs(m / n)).toBeLessThan(4 / Math.sqrt(n));
+    expect(Math.abs(v / n - 1)).toBeLessThan(4 * Math.sqrt(2 / n));
+    expect(Math.abs(k / n - 3)).toBeLessThan(4 * Math.sqrt(96 / n));
+    // P(|x| > 2) = 0.0455003
+    expect(Math.abs(tail / n - 0.0455003)).toBeLessThan(4 * Math.sqrt(0.0455 / n));
   });
 });
