@@ -15,7 +15,8 @@
  */
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { writeNpzArtifact } from '../../src/cli/artifacts.js';
-import { EI_SYSTEMS, buildCultures, type EiSystem } from './systems.js';
+import { CinderArgumentError } from '../../src/core/errors.js';
+import { DT, EI_SYSTEMS, buildCultures, type EiSystem } from './systems.js';
 import { livnStdpFigure, PHASES } from './figures.js';
 
 /** Largest |mean − 1| of the plastic weights onto each postsynaptic neuron (gids sorted). */
@@ -67,6 +68,11 @@ export const livnStdpExample: ExampleSpec = {
     const every = Number(q.normalizeEveryMs);
     const recEvery = Number(q.recordEveryMs);
     const durations = [Number(q.baselineMs), Number(q.trainMs), Number(q.evalMs)];
+    const wholeSteps: [string, number][] = [['baselineMs', durations[0]!], ['trainMs', durations[1]!], ['evalMs', durations[2]!], ['normalizeEveryMs', every], ['recordEveryMs', recEvery]];
+    for (const [name, ms] of wholeSteps) {
+      const steps = ms / DT;
+      if (Math.abs(steps - Math.round(steps)) > 1e-9 * Math.max(1, steps)) throw new CinderArgumentError(name, ms, `a whole number of ${DT} ms steps`);
+    }
     const built = buildCultures(system, batch, ctx.seed);
     const net = built.network;
     const m = net.synapseCount;

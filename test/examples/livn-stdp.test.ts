@@ -28,13 +28,13 @@ async function runTiny(extra: Record<string, number | string | boolean> = {}) {
     quiet: true, signal: new AbortController().signal, terminal: new Terminal({ mode: 'quiet' }),
   });
   const r = await run.done;
-  expect(r.status).toBe('completed');
-  return { out, summary: JSON.parse(readFileSync(join(out, 'run_summary.json'), 'utf8')) };
+  return { out, status: r.status, summary: JSON.parse(readFileSync(join(out, 'run_summary.json'), 'utf8')) };
 }
 
 describe('cinder livn-stdp --mode tiny', () => {
   it('trains, freezes exactly in evaluation, normalises to mean 1, and writes readable artifacts', async () => {
-    const { out, summary } = await runTiny();
+    const { out, summary, status } = await runTiny();
+    expect(status).toBe('completed');
     for (const k of livnStdpExample.summaryKeys) expect(summary).toHaveProperty(k);
     expect(summary.system).toBe('EI1');
     expect(summary.simulated_ms).toBeCloseTo(1400, 6);
@@ -89,9 +89,17 @@ print(float(w['w_after_training'].sum()))
   }, 60_000);
 
   it('--batch 2 simulates two cultures (twice the synapses of each, rates per population)', async () => {
-    const { summary } = await runTiny({ batch: 2, trainMs: 200, evalMs: 50, baselineMs: 50 });
+    const { summary, status } = await runTiny({ batch: 2, trainMs: 200, evalMs: 50, baselineMs: 50 });
+    expect(status).toBe('completed');
     expect(summary.neurons).toBe(20);
     expect(summary.synapses_drifted_evaluation).toBe(0);
     expect(summary.max_post_mean_error_after_normalize).toBeLessThanOrEqual(1e-6);
   }, 60_000);
+
+  it('a duration that is not a whole number of steps fails before simulating, naming it', async () => {
+    const { out, status } = await runTiny({ baselineMs: 0.05 });
+    expect(status).toBe('failed');
+    expect(readFileSync(join(out, 'log.txt'), 'utf8')).toMatch(/invalid baselineMs: got 0\.05, expected a whole number of 0\.1 ms steps/);
+    expect(existsSync(join(out, 'artifacts', 'weights.npz'))).toBe(false);
+  });
 });
