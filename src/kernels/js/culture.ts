@@ -276,7 +276,7 @@ export class CultureEngine {
   private readonly normals: Float64Array;
   private readonly mgTable: Float64Array;
   private readonly current: Float64Array;
-  private readonly nm: { C: Float64Array; gL: Float64Array; EL: Float64Array; vTh: Float64Array; vReset: Float64Array; vPeak: Float64Array; ref: Int32Array; hold: Int32Array };
+  private readonly nm: { dtOverC: Float64Array; gL: Float64Array; EL: Float64Array; vTh: Float64Array; vReset: Float64Array; vPeak: Float64Array; ref: Int32Array; hold: Int32Array };
   private readonly rc: RC[];
 
   /** @param spec the culture (checked) */
@@ -311,13 +311,13 @@ export class CultureEngine {
     this.holdLeft = new Int32Array(n);
     const P = spec.populations;
     const nm = {
-      C: new Float64Array(n), gL: new Float64Array(n), EL: new Float64Array(n), vTh: new Float64Array(n), vReset: new Float64Array(n), vPeak: new Float64Array(n),
+      dtOverC: new Float64Array(n), gL: new Float64Array(n), EL: new Float64Array(n), vTh: new Float64Array(n), vReset: new Float64Array(n), vPeak: new Float64Array(n),
       ref: new Int32Array(n), hold: new Int32Array(n),
     };
     for (let i = 0; i < n; i++) {
       const p = P[spec.population[i]!];
       if (!p) throw new CinderArgumentError(`population[${i}]`, spec.population[i], `an index < ${P.length}`);
-      nm.C[i] = p.capacitance; nm.gL[i] = p.gLeak; nm.EL[i] = p.eLeak; nm.vTh[i] = p.vThreshold; nm.vReset[i] = p.vReset; nm.vPeak[i] = p.vPeak;
+      nm.dtOverC[i] = dt / p.capacitance; nm.gL[i] = p.gLeak; nm.EL[i] = p.eLeak; nm.vTh[i] = p.vThreshold; nm.vReset[i] = p.vReset; nm.vPeak[i] = p.vPeak;
       nm.ref[i] = Math.round(p.refractory / dt); nm.hold[i] = Math.round(p.spikeWidth / dt);
       this.v[i] = p.eLeak; this.vSoma[i] = p.eLeak;
     }
@@ -440,14 +440,13 @@ export class CultureEngine {
   /** Euler step of the membrane, spikes, and the somatic voltage. */
   private membrane(step: number): void {
     const n = this.n;
-    const dt = this.dt;
-    const { C, vTh, vReset, vPeak, ref, hold } = this.nm;
+    const { dtOverC, vTh, vReset, vPeak, ref, hold } = this.nm;
     const v = this.v, vs = this.vSoma, cur = this.current;
     const refLeft = this.refLeft, holdLeft = this.holdLeft;
     for (let i = 0; i < n; i++) {
       if (refLeft[i]! > 0) refLeft[i]!--;
       else {
-        const nv = v[i]! + (dt / C[i]!) * cur[i]!;
+        const nv = v[i]! + dtOverC[i]! * cur[i]!;
         if (nv > vTh[i]!) {
           v[i] = vReset[i]!;
           refLeft[i] = ref[i]!;
