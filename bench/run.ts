@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- case ...]`: runs the benchmark cases and prints one JSON line per result.
- * Cases: lif-dense, quickstart, song2000, sparse-stdp, eprop (each a module in bench/ exporting `run()`).
+ * Cases: lif-dense, quickstart, song2000, sparse-stdp, eprop, livn, lateral-line, sweep (each a module in bench/ exporting `run()`).
  */
 import { initBackend } from '../src/core/backend.js';
 
@@ -10,6 +10,7 @@ const CASES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   song2000: () => import('./song2000.js'),
   'sparse-stdp': () => import('./sparse-stdp.js'),
   eprop: () => import('./eprop.js'),
+  livn: () => import('./livn.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

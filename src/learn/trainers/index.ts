@@ -16,3 +16,4 @@ export * from './kernel-stdp.js';
 export * from './delay-adjusted-stdp.js';
 export * from './triplet-stdp.js';
 export * from './linear-homeostasis.js';
+export * from './voltage-stdp.js';

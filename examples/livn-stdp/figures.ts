@@ -1,0 +1,77 @@
+/**
+ * The 4-panel figure of `cinder livn-stdp`: weight traces with phase lines, weight histograms
+ * before/after, spike raster coloured by phase, and the sorted per-synapse Δw.
+ * @module
+ */
+import type { Figure, Trace } from '../../src/viz/figure.js';
+import { panelFigure } from '../../src/viz/panels.js';
+import { commonBins } from '../../src/viz/histogram.js';
+
+/** Phase names and colours. */
+export const PHASES = ['baseline', 'training', 'evaluation'] as const;
+const COLOURS = ['#1f77b4', '#d62728', '#2ca02c'];
+
+/** Inputs of {@link livnStdpFigure}. */
+export interface LivnStdpFigureData {
+  /** Times of the weight rows (ms). */
+  tMs: ArrayLike<number>;
+  /** Weight rows [T, columns]. */
+  wRec: Float32Array;
+  /** Columns per row. */
+  columns: number;
+  /** Phase boundaries (ms): end of baseline, end of training, end of evaluation. */
+  phaseEnds: readonly [number, number, number];
+  /** Weights before training and at the end. */
+  before: Float32Array;
+  /** Weights after training. */
+  after: Float32Array;
+  /** Spikes: times (ms), gids, phase codes. */
+  spikeT: ArrayLike<number>;
+  /** Spiking gids. */
+  spikeGid: ArrayLike<number>;
+  /** Phase of each spike. */
+  spikePhase: ArrayLike<number>;
+}
+
+/** Builds the figure; at most 20 traces, 20,000 raster points and 2,000 bars are drawn. */
+export function livnStdpFigure(title: string, d: LivnStdpFigureData): Figure {
+  const T = d.tMs.length;
+  const shown = Math.min(20, d.columns);
+  const traces: Trace[] = [];
+  let lo = Infinity, hi = -Infinity;
+  for (let c = 0; c < shown; c++) {
+    const y = new Array<number>(T);
+    for (let t = 0; t < T; t++) {
+      y[t] = d.wRec[t * d.columns + c]!;
+      lo = Math.min(lo, y[t]!);
+      hi = Math.max(hi, y[t]!);
+    }
+    traces.push({ type: 'scatter', mode: 'lines', x: Array.from(d.tMs), y, name: `synapse ${c}`, showlegend: false, line: { width: 1 } });
+  }
+  if (!Number.isFinite(lo)) { lo = 0; hi = 1; }
+  for (const [i, t] of [d.phaseEnds[0], d.phaseEnds[1]].entries()) {
+    traces.push({ type: 'scatter', mode: 'lines', x: [t, t], y: [lo, hi], name: i === 0 ? 'plasticity on' : 'plasticity off', line: { dash: 'dash', color: '#555' }, showlegend: false });
+  }
+  const bins = commonBins([d.before, d.after], 60);
+  const hist: Trace[] = [
+    { type: 'histogram', x: Array.from(d.before), name: 'before training', xbins: bins, opacity: 0.6, marker: { color: COLOURS[0] } },
+    { type: 'histogram', x: Array.from(d.after), name: 'after training', xbins: bins, opacity: 0.6, marker: { color: COLOURS[1] } },
+  ];
+  const raster: Trace[] = PHASES.map((name, p) => {
+    const x: number[] = [], y: number[] = [];
+    const step = Math.max(1, Math.ceil(d.spikeT.length / 20000));
+    for (let k = 0; k < d.spikeT.length; k += step) if (d.spikePhase[k] === p) { x.push(d.spikeT[k]!); y.push(d.spikeGid[k]!); }
+    return { type: d.spikeT.length > 2000 ? 'scattergl' : 'scatter', mode: 'markers', x, y, name, marker: { size: 3, color: COLOURS[p] } };
+  });
+  const dw = Array.from(d.after, (a, k) => a - d.before[k]!).sort((a, b) => a - b);
+  const stride = Math.max(1, Math.ceil(dw.length / 2000));
+  const bx: number[] = [], by: number[] = [];
+  for (let k = 0; k < dw.length; k += stride) { bx.push(k); by.push(dw[k]!); }
+  const bars: Trace[] = [{ type: 'bar', x: bx, y: by, name: 'Δw (sorted)', marker: { color: by.map((v) => (v >= 0 ? COLOURS[1] : COLOURS[0])) }, showlegend: false }];
+  return panelFigure(title, [
+    { title: `first ${shown} weight traces (dashed: plasticity on / off)`, traces, xTitle: 'time (ms)', yTitle: 'w' },
+    { title: 'weights before / after training', traces: hist, xTitle: 'w', yTitle: 'synapses' },
+    { title: 'spikes by phase', traces: raster, xTitle: 'time (ms)', yTitle: 'gid' },
+    { title: 'Δw per synapse (training), sorted', traces: bars, xTitle: `synapse rank${stride > 1 ? ` (every ${stride}th)` : ''}`, yTitle: 'Δw' },
+  ], { columns: 2, sharedX: false, height: 820, layout: { barmode: 'overlay' } });
+}

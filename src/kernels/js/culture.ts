@@ -1,0 +1,500 @@
+/**
+ * Event-driven CPU engine of a neural culture: conductance-based point neurons with
+ * Ornstein–Uhlenbeck conductance noise, rise/decay receptor synapses (AMPA, NMDA with Mg block,
+ * GABA_A) kicked per connection, per-connection delays, and voltage-gated STDP
+ * ({@link VoltageStdpSites}) on every receptor synapse. One step costs O(neurons + delivered spikes).
+ *
+ * Neuron i (population parameters {@link CultureNeuronParams}), per step of `dt` ms:
+ *
+ * 1. OU noise, exact: `g_e ← g_e0 + (g_e − g_e0)·a_e + σ_e·√(1 − a_e²)·ξ`, a_e = e^{−dt/τ_e} (same for g_i);
+ * 2. receptor conductances `g_r = B_r − A_r` (NMDA times `1/(1 + e^{−0.062·v}·[Mg]/3.57)`), then
+ *    `A_r ← A_r·e^{−dt/τ_rise}`, `B_r ← B_r·e^{−dt/τ_decay}` (exact);
+ * 3. membrane, forward Euler unless refractory:
+ *    `v ← v + dt/C·(g_L(E_L − v) + g_e(E_e − v) + g_i(E_i − v) + Σ_r g_r(E_r − v))`;
+ *    `v > V_th` → spike, `v ← V_reset`, held for `refractory` ms;
+ * 4. the rule's voltage ("somatic voltage") is `V_peak` for `spikeWidth` ms from the spike step
+ *    (a rectangular action potential standing in for the multi-compartment spike), else v;
+ * 5. the learning sites advance with that voltage; then the presynaptic spikes due this step are
+ *    delivered: the plastic weight samples the integral (see {@link VoltageStdpSites.pre}) and
+ *    `A_r, B_r += w·weight·η_r` with η_r the peak normalisation (one spike, w = 1: peak g = weight nS).
+ *
+ * Float32: all state is stored as float32, each update computed in double and rounded on store.
+ * The Mg block is interpolated linearly in a table at 0.01 mV over [−120, 60] mV (relative error
+ * < 1e-7; exact outside). Noise uses its own xoshiro128** stream seeded from the given seed
+ * (ziggurat normals, Marsaglia & Tsang 2000).
+ * @module
+ */
+import { CinderArgumentError, checkPositive } from '../../core/errors.js';
+import { doubleExponentialPeakFactor } from '../../neural/synapses/double-exponential.js';
+import { VoltageStdpSites, type VoltageStdpParams } from './voltage-stdp.js';
+
+/** Parameters of one population of conductance-based point neurons (pF, nS, mV, ms). */
+export interface CultureNeuronParams {
+  /** Membrane capacitance C (pF). */
+  capacitance: number;
+  /** Leak conductance g_L (nS). */
+  gLeak: number;
+  /** Leak reversal E_L (mV). */
+  eLeak: number;
+  /** Spike threshold V_th (mV). */
+  vThreshold: number;
+  /** Reset V_reset (mV). */
+  vReset: number;
+  /** Absolute refractory period (ms; v held at V_reset). */
+  refractory: number;
+  /** Peak of the rectangular action potential seen by the rule and recordings (mV). */
+  vPeak: number;
+  /** Width of that action potential (ms). */
+  spikeWidth: number;
+}
+
+/** Ornstein–Uhlenbeck conductance noise (nS, ms, mV), livn's Gfluct3 parameters. */
+export interface CultureNoise {
+  /** Mean excitatory conductance g_e0. */
+  ge0: number;
+  /** Mean inhibitory conductance g_i0. */
+  gi0: number;
+  /** Standard deviation σ_e. */
+  sigmaE: number;
+  /** Standard deviation σ_i. */
+  sigmaI: number;
+  /** Correlation time τ_e (ms). */
+  tauE: number;
+  /** Correlation time τ_i (ms). */
+  tauI: number;
+  /** Excitatory reversal (mV). */
+  eE: number;
+  /** Inhibitory reversal (mV). */
+  eI: number;
+}
+
+/** Kinetics of one receptor type. */
+export interface ReceptorKinetics {
+  /** Name (`AMPA`, `NMDA`, `GABA_A`). */
+  name: string;
+  /** τ_rise (ms). */
+  tauRise: number;
+  /** τ_decay (ms, > τ_rise). */
+  tauDecay: number;
+  /** Reversal potential (mV). */
+  reversal: number;
+  /** Jahr–Stevens Mg²⁺ block (NMDA). */
+  mgBlock: boolean;
+  /** Plasticity group the receptor's synapses belong to (index into `groups`). */
+  group: number;
+}
+
+/** Everything the engine needs; edges must be sorted by (post, receptor, pre). */
+export interface CultureSpec {
+  /** Step (ms). */
+  dt: number;
+  /** Population parameters; `population[i]` indexes this list. */
+  populations: readonly CultureNeuronParams[];
+  /** Population of each neuron. */
+  population: Uint8Array;
+  /** Noise (shared by all neurons). */
+  noise: CultureNoise;
+  /** Receptor types; `edgeReceptor[e]` indexes this list. */
+  receptors: readonly ReceptorKinetics[];
+  /** Rule parameters per plasticity group (e.g. [EXC, INH]). */
+  groups: readonly VoltageStdpParams[];
+  /** Presynaptic neuron of each edge. */
+  edgePre: Int32Array;
+  /** Postsynaptic neuron of each edge. */
+  edgePost: Int32Array;
+  /** Receptor of each edge. */
+  edgeReceptor: Uint8Array;
+  /** Static weight (peak conductance in nS at w = 1). */
+  edgeWeight: Float32Array;
+  /** Delay in steps (≥ 1). */
+  edgeDelay: Int32Array;
+  /** Seed of the noise stream. */
+  seed: number;
+}
+
+/** Ziggurat tables (Marsaglia & Tsang 2000, 128 layers). */
+const ZIG = (() => {
+  const m1 = 2147483648;
+  const kn = new Float64Array(128), wn = new Float64Array(128), fn = new Float64Array(128);
+  let dn = 3.442619855899;
+  let tn = dn;
+  const vn = 9.91256303526217e-3;
+  const q = vn / Math.exp(-0.5 * dn * dn);
+  kn[0] = (dn / q) * m1;
+  kn[1] = 0;
+  wn[0] = q / m1;
+  wn[127] = dn / m1;
+  fn[0] = 1;
+  fn[127] = Math.exp(-0.5 * dn * dn);
+  for (let i = 126; i >= 1; i--) {
+    dn = Math.sqrt(-2 * Math.log(vn / dn + Math.exp(-0.5 * dn * dn)));
+    kn[i + 1] = (dn / tn) * m1;
+    tn = dn;
+    fn[i] = Math.exp(-0.5 * dn * dn);
+    wn[i] = dn / m1;
+  }
+  return { kn, wn, fn, r: 3.442619855899 };
+})();
+
+/** xoshiro128** 32-bit words and ziggurat normals, filled a block at a time. */
+export class NoiseStream {
+  private readonly s = new Uint32Array(4);
+  /** @param seed any 32-bit integer */
+  constructor(seed: number) {
+    let x = (seed >>> 0) ^ 0x9e3779b9;
+    for (let k = 0; k < 4; k++) {
+      x = (x + 0x6d2b79f5) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 15), z | 1);
+      z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+      this.s[k] = (z ^ (z >>> 14)) >>> 0;
+    }
+  }
+
+  /** Next 32-bit word as a signed integer. */
+  word(): number {
+    const st = this.s;
+    const s0 = st[0]!, s1 = st[1]!;
+    let r = Math.imul(s1, 5);
+    r = Math.imul((r << 7) | (r >>> 25), 9);
+    const t = s1 << 9;
+    const s2 = st[2]! ^ s0, s3 = st[3]! ^ s1;
+    st[1] = s1 ^ s2;
+    st[0] = s0 ^ s3;
+    st[2] = s2 ^ t;
+    st[3] = (s3 << 11) | (s3 >>> 21);
+    return r | 0;
+  }
+
+  /** Uniform in (0, 1). */
+  uniform(): number {
+    return ((this.word() >>> 0) + 0.5) / 4294967296;
+  }
+
+  /** Fills `out` with standard normals (the generator state is kept in locals on the fast path). */
+  fill(out: Float64Array): void {
+    const { kn, wn } = ZIG;
+    const st = this.s;
+    let s0 = st[0]! | 0, s1 = st[1]! | 0, s2 = st[2]! | 0, s3 = st[3]! | 0;
+    for (let k = 0; k < out.length; k++) {
+      let r = Math.imul(s1, 5);
+      r = Math.imul((r << 7) | (r >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = (s3 << 11) | (s3 >>> 21);
+      const hz = r | 0;
+      const iz = hz & 127;
+      if (Math.abs(hz) < kn[iz]!) out[k] = hz * wn[iz]!;
+      else {
+        st[0] = s0; st[1] = s1; st[2] = s2; st[3] = s3;
+        out[k] = this.tail(hz, iz);
+        s0 = st[0]! | 0; s1 = st[1]! | 0; s2 = st[2]! | 0; s3 = st[3]! | 0;
+      }
+    }
+    st[0] = s0; st[1] = s1; st[2] = s2; st[3] = s3;
+  }
+
+  private tail(hz: number, iz: number): number {
+    const { kn, wn, fn, r } = ZIG;
+    for (;;) {
+      const x = hz * wn[iz]!;
+      if (iz === 0) {
+        let a: number, b: number;
+        do {
+          a = -Math.log(this.uniform()) / r;
+          b = -Math.log(this.uniform());
+        } while (b + b < a * a);
+        return hz > 0 ? r + a : -r - a;
+      }
+      if (fn[iz]! + this.uniform() * (fn[iz - 1]! - fn[iz]!) < Math.exp(-0.5 * x * x)) return x;
+      hz = this.word();
+      iz = hz & 127;
+      if (Math.abs(hz) < kn[iz]!) return hz * wn[iz]!;
+    }
+  }
+}
+
+/** Per-receptor constants. */
+interface RC {
+  aRise: number;
+  aDecay: number;
+  eta: number;
+  rev: number;
+  mg: boolean;
+}
+
+/** Jahr–Stevens Mg²⁺ block at [Mg] = 1 mM: `1/(1 + e^{−0.062·v}/3.57)`. */
+export function mgBlock(v: number): number {
+  return 1 / (1 + Math.exp(-0.062 * v) / 3.57);
+}
+const MG_LO = -120;
+const MG_STEP = 0.01;
+const MG_INV = 1 / MG_STEP;
+const MG_POINTS = 18000; // [−120, 60] mV
+
+/** Spikes of a chunk: step index (from the engine's start) and neuron. */
+export interface SpikeSink {
+  /** Called for every spike. */
+  (step: number, neuron: number): void;
+}
+
+/** The engine (see the module text). */
+export class CultureEngine {
+  /** Number of neurons. */
+  readonly n: number;
+  /** Step (ms). */
+  readonly dt: number;
+  /** Steps taken. */
+  stepCount = 0;
+  /** Membrane potential (mV). */
+  readonly v: Float32Array;
+  /** Voltage as the rule and the recordings see it (mV; V_peak during a spike). */
+  readonly vSoma: Float32Array;
+  /** OU conductances (nS). */
+  readonly ge: Float32Array;
+  /** OU conductances (nS). */
+  readonly gi: Float32Array;
+  /** Per receptor: rise components A_r (nS). */
+  readonly rise: Float32Array[];
+  /** Per receptor: decay components B_r (nS). */
+  readonly decay: Float32Array[];
+  /** Learning sites per plasticity group (one site per neuron). */
+  readonly sites: VoltageStdpSites[];
+  /** Index of each edge in its group's synapse arrays. */
+  readonly edgeSlot: Int32Array;
+  /** Group of each edge. */
+  readonly edgeGroup: Uint8Array;
+  /** Called on every spike (set by the owner). */
+  onSpike: SpikeSink | null = null;
+  private readonly spec: CultureSpec;
+  private readonly refLeft: Int32Array;
+  private readonly holdLeft: Int32Array;
+  private readonly outStart: Int32Array;
+  private readonly outEdge: Int32Array;
+  private readonly ring: Int32Array[];
+  private readonly ringLen: Int32Array;
+  private readonly noise: NoiseStream;
+  private readonly normals: Float64Array;
+  private readonly mgTable: Float64Array;
+  private readonly current: Float64Array;
+  private readonly nm: { dtOverC: Float64Array; gL: Float64Array; EL: Float64Array; vTh: Float64Array; vReset: Float64Array; vPeak: Float64Array; ref: Int32Array; hold: Int32Array };
+  private readonly rc: RC[];
+
+  /** @param spec the culture (checked) */
+  constructor(spec: CultureSpec) {
+    checkPositive('dt', spec.dt);
+    const n = spec.population.length;
+    const m = spec.edgePre.length;
+    for (const [k, a] of [['edgePost', spec.edgePost], ['edgeReceptor', spec.edgeReceptor], ['edgeWeight', spec.edgeWeight], ['edgeDelay', spec.edgeDelay]] as const) {
+      if (a.length !== m) throw new CinderArgumentError(k, a.length, `${m} entries (one per edge)`);
+    }
+    for (let e = 0; e < m; e++) {
+      if (!(spec.edgePre[e]! >= 0 && spec.edgePre[e]! < n && spec.edgePost[e]! >= 0 && spec.edgePost[e]! < n)) throw new CinderArgumentError(`edge ${e}`, [spec.edgePre[e], spec.edgePost[e]], `neurons in [0, ${n})`);
+      if (!(spec.edgeDelay[e]! >= 1)) throw new CinderArgumentError(`edgeDelay[${e}]`, spec.edgeDelay[e], 'an integer >= 1 (steps)');
+      if (!(spec.edgeReceptor[e]! < spec.receptors.length)) throw new CinderArgumentError(`edgeReceptor[${e}]`, spec.edgeReceptor[e], `an index < ${spec.receptors.length}`);
+      if (e > 0) {
+        const a = spec.edgePost[e - 1]!, b = spec.edgePost[e]!;
+        const ra = spec.edgeReceptor[e - 1]!, rb = spec.edgeReceptor[e]!;
+        if (a > b || (a === b && (ra > rb || (ra === rb && spec.edgePre[e - 1]! >= spec.edgePre[e]!)))) throw new CinderArgumentError(`edge ${e}`, 'out of order', 'edges sorted by (post, receptor, pre) without duplicates');
+      }
+    }
+    this.spec = spec;
+    this.n = n;
+    this.dt = spec.dt;
+    const dt = spec.dt;
+    this.v = new Float32Array(n);
+    this.vSoma = new Float32Array(n);
+    this.ge = new Float32Array(n).fill(spec.noise.ge0);
+    this.gi = new Float32Array(n).fill(spec.noise.gi0);
+    this.rise = spec.receptors.map(() => new Float32Array(n));
+    this.decay = spec.receptors.map(() => new Float32Array(n));
+    this.refLeft = new Int32Array(n);
+    this.holdLeft = new Int32Array(n);
+    const P = spec.populations;
+    const nm = {
+      dtOverC: new Float64Array(n), gL: new Float64Array(n), EL: new Float64Array(n), vTh: new Float64Array(n), vReset: new Float64Array(n), vPeak: new Float64Array(n),
+      ref: new Int32Array(n), hold: new Int32Array(n),
+    };
+    for (let i = 0; i < n; i++) {
+      const p = P[spec.population[i]!];
+      if (!p) throw new CinderArgumentError(`population[${i}]`, spec.population[i], `an index < ${P.length}`);
+      nm.dtOverC[i] = dt / p.capacitance; nm.gL[i] = p.gLeak; nm.EL[i] = p.eLeak; nm.vTh[i] = p.vThreshold; nm.vReset[i] = p.vReset; nm.vPeak[i] = p.vPeak;
+      nm.ref[i] = Math.round(p.refractory / dt); nm.hold[i] = Math.round(p.spikeWidth / dt);
+      this.v[i] = p.eLeak; this.vSoma[i] = p.eLeak;
+    }
+    this.nm = nm;
+    this.rc = spec.receptors.map((r) => ({ aRise: Math.exp(-dt / r.tauRise), aDecay: Math.exp(-dt / r.tauDecay), eta: doubleExponentialPeakFactor(r.tauDecay, r.tauRise), rev: r.reversal, mg: r.mgBlock }));
+    // plastic synapses per group, in edge order
+    this.edgeGroup = new Uint8Array(m);
+    this.edgeSlot = new Int32Array(m);
+    const counts = spec.groups.map(() => 0);
+    for (let e = 0; e < m; e++) {
+      const g = spec.receptors[spec.edgeReceptor[e]!]!.group;
+      this.edgeGroup[e] = g;
+      this.edgeSlot[e] = counts[g]!++;
+    }
+    const siteOf = spec.groups.map((_, g) => new Int32Array(counts[g]!));
+    for (let e = 0; e < m; e++) siteOf[this.edgeGroup[e]!]![this.edgeSlot[e]!] = spec.edgePost[e]!;
+    this.sites = spec.groups.map((p, g) => new VoltageStdpSites(n, siteOf[g]!, dt, p));
+    // outgoing edges (CSR by pre)
+    this.outStart = new Int32Array(n + 1);
+    for (let e = 0; e < m; e++) this.outStart[spec.edgePre[e]! + 1]!++;
+    for (let i = 0; i < n; i++) this.outStart[i + 1]! += this.outStart[i]!;
+    this.outEdge = new Int32Array(m);
+    const fill = this.outStart.slice(0, n);
+    for (let e = 0; e < m; e++) this.outEdge[fill[spec.edgePre[e]!]!++] = e;
+    let maxDelay = 1;
+    for (let e = 0; e < m; e++) maxDelay = Math.max(maxDelay, spec.edgeDelay[e]!);
+    this.ring = Array.from({ length: maxDelay + 1 }, () => new Int32Array(64));
+    this.ringLen = new Int32Array(maxDelay + 1);
+    this.noise = new NoiseStream(spec.seed);
+    this.normals = new Float64Array(2 * n);
+    this.mgTable = new Float64Array(MG_POINTS + 1);
+    for (let k = 0; k <= MG_POINTS; k++) this.mgTable[k] = mgBlock(MG_LO + k * MG_STEP);
+    this.current = new Float64Array(n);
+  }
+
+  /** Number of edges (= plastic synapses). */
+  get edges(): number {
+    return this.spec.edgePre.length;
+  }
+
+  /** The specification. */
+  get culture(): CultureSpec {
+    return this.spec;
+  }
+
+  /** Plastic weight of edge e. */
+  plasticWeight(e: number): number {
+    return this.sites[this.edgeGroup[e]!]!.weight[this.edgeSlot[e]!]!;
+  }
+
+  /** Advances `steps` steps. */
+  run(steps: number): void {
+    for (let k = 0; k < steps; k++) {
+      const step = this.stepCount;
+      this.noiseStep();
+      this.synapticCurrents();
+      this.membrane(step);
+      for (let g = 0; g < this.sites.length; g++) this.sites[g]!.advance(this.vSoma);
+      this.deliver(step % this.ring.length);
+      this.stepCount++;
+    }
+  }
+
+  /** OU conductances; leaves the leak and noise current in `current`. */
+  private noiseStep(): void {
+    const n = this.n;
+    const nz = this.spec.noise;
+    const dt = this.dt;
+    const aE = Math.exp(-dt / nz.tauE), aI = Math.exp(-dt / nz.tauI);
+    const sE = nz.sigmaE * Math.sqrt(1 - aE * aE), sI = nz.sigmaI * Math.sqrt(1 - aI * aI);
+    const ge0 = nz.ge0, gi0 = nz.gi0, eE = nz.eE, eI = nz.eI;
+    const ge = this.ge, gi = this.gi, v = this.v, cur = this.current;
+    const { gL, EL } = this.nm;
+    const z = this.normals;
+    this.noise.fill(z);
+    for (let i = 0; i < n; i++) {
+      const vi = v[i]!;
+      const e = (ge[i] = ge0 + (ge[i]! - ge0) * aE + sE * z[2 * i]!);
+      const h = (gi[i] = gi0 + (gi[i]! - gi0) * aI + sI * z[2 * i + 1]!);
+      cur[i] = gL[i]! * (EL[i]! - vi) + e * (eE - vi) + h * (eI - vi);
+    }
+  }
+
+  /** Adds each receptor's current `g_r·(E_r − v)` to `current` and decays its components. */
+  private synapticCurrents(): void {
+    const n = this.n;
+    const v = this.v, cur = this.current;
+    for (let r = 0; r < this.rc.length; r++) {
+      const A = this.rise[r]!, B = this.decay[r]!;
+      const { aRise, aDecay, rev } = this.rc[r]!;
+      const mg = this.mgTable;
+      if (this.rc[r]!.mg) {
+        for (let i = 0; i < n; i++) {
+          const a = A[i]!, b = B[i]!;
+          if (a === 0 && b === 0) continue;
+          const vi = v[i]!;
+          const u = (vi - MG_LO) * MG_INV;
+          let block: number;
+          if (u >= 0 && u < MG_POINTS) {
+            const j = u | 0;
+            const f = u - j;
+            block = mg[j]! + f * (mg[j + 1]! - mg[j]!);
+          } else block = mgBlock(vi);
+          cur[i] = cur[i]! + (b - a) * block * (rev - vi);
+          A[i] = a * aRise;
+          B[i] = b * aDecay;
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          const a = A[i]!, b = B[i]!;
+          if (a === 0 && b === 0) continue;
+          cur[i] = cur[i]! + (b - a) * (rev - v[i]!);
+          A[i] = a * aRise;
+          B[i] = b * aDecay;
+        }
+      }
+    }
+  }
+
+  /** Euler step of the membrane, spikes, and the somatic voltage. */
+  private membrane(step: number): void {
+    const n = this.n;
+    const { dtOverC, vTh, vReset, vPeak, ref, hold } = this.nm;
+    const v = this.v, vs = this.vSoma, cur = this.current;
+    const refLeft = this.refLeft, holdLeft = this.holdLeft;
+    for (let i = 0; i < n; i++) {
+      if (refLeft[i]! > 0) refLeft[i]!--;
+      else {
+        const nv = v[i]! + dtOverC[i]! * cur[i]!;
+        if (nv > vTh[i]!) {
+          v[i] = vReset[i]!;
+          refLeft[i] = ref[i]!;
+          holdLeft[i] = hold[i]!;
+          this.spike(i, step);
+        } else v[i] = nv;
+      }
+      if (holdLeft[i]! > 0) {
+        holdLeft[i]!--;
+        vs[i] = vPeak[i]!;
+      } else vs[i] = v[i]!;
+    }
+  }
+
+  private spike(i: number, step: number): void {
+    const ringSize = this.ring.length;
+    this.onSpike?.(step, i);
+    const d = this.spec.edgeDelay;
+    for (let j = this.outStart[i]!; j < this.outStart[i + 1]!; j++) {
+      const e = this.outEdge[j]!;
+      const slot = (step + d[e]!) % ringSize;
+      let buf = this.ring[slot]!;
+      const len = this.ringLen[slot]!;
+      if (len === buf.length) {
+        const bigger = new Int32Array(buf.length * 2);
+        bigger.set(buf);
+        this.ring[slot] = buf = bigger;
+      }
+      buf[len] = e;
+      this.ringLen[slot] = len + 1;
+    }
+  }
+
+  private deliver(slot: number): void {
+    const len = this.ringLen[slot]!;
+    if (len === 0) return;
+    const buf = this.ring[slot]!;
+    const s = this.spec;
+    const sites = this.sites;
+    for (let j = 0; j < len; j++) {
+      const e = buf[j]!;
+      const w = sites[this.edgeGroup[e]!]!.pre(this.edgeSlot[e]!);
+      const r = s.edgeReceptor[e]!;
+      const amount = w * s.edgeWeight[e]! * this.rc[r]!.eta;
+      const post = s.edgePost[e]!;
+      this.rise[r]![post]! += amount;
+      this.decay[r]![post]! += amount;
+    }
+    this.ringLen[slot] = 0;
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Voltage-gated STDP (livn's `StdpLinExp2Syn`; `inhibitory: true` for `StdpLinExp2SynInh`) as a
+ * trainer of Cinder cells — the tfjs op path of the rule. The event-driven CPU kernel with the same
+ * formulas and discretisation is `src/kernels/js/voltage-stdp.ts` (its module text states the rule);
+ * the culture network of `src/network/plasticity-network.ts` uses that kernel.
+ *
+ * Per cell, one learning site per postsynaptic neuron and sample holds the signal L and its integral
+ * I `[B, ...outShape]`; each synapse keeps I_c, shaped like the receptive product
+ * `presynReceptive(synspike)·postsynReceptive(I)` (`[B, O, I, 1]` for dense). Per step, after
+ * `layer.forward(x)` (so `neuron.voltage` is the voltage at the end of the step):
+ *
+ * - `I ← I + τ_L(1 − α)·L + on·D(v)·τ_L(dt − τ_L(1 − α))/125`, `L ← α·L + on·D(v)·τ_L(1 − α)/125`
+ *   (α = e^{−dt/τ_L}; the voltage held over the step, solved exactly);
+ * - while on, for the presynaptic spikes s of the step: `Δw = Σ_R w·(I − I_c)·s`, reduced over the
+ *   batch (`batchReduction`, default `sum`: for B = 1 the rule itself), `w ← clip(w + Δw, w_min,
+ *   w_max)` (added to the connection's updater as pos/neg parts), and `I_c ← I` where s = 1.
+ *
+ * With a batch, each sample has its own sites and I_c; the weight is shared (Cinder's batched
+ * connections), so per-sample changes are reduced over the batch. Float32: every op in float32 on
+ * the backend; D(v) evaluated with `exp` (`s^{−x} = e^{−x·ln s}`). No reads back to the CPU.
+ *
+ * Per step: `layer.forward(x)`, then `trainer.step()`, then `connection.update()`.
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { CinderArgumentError } from '../../core/errors.js';
+import {
+  VOLTAGE_STDP_KEYS, voltageStdpPreset, voltageStdpStep, withVoltageStdpOverrides, type VoltageStdpParams,
+} from '../../kernels/js/voltage-stdp.js';
+import { CellTrainer, type CellResources } from '../toolkit/trainer.js';
+import type { TrainableCell, TrainableConnection, TrainableNeurons } from '../toolkit/trainable-cell.js';
+import { checkBatchReduction, type TrainerBatchReduction } from '../toolkit/contraction.js';
+import { reduceOverBatch } from './batch-reduce.js';
+
+export { EXCITATORY_VOLTAGE_STDP, INHIBITORY_VOLTAGE_STDP, type VoltageStdpParams } from '../../kernels/js/voltage-stdp.js';
+
+/** Hyperparameters of {@link VoltageSTDP}: the rule's parameters plus the batch reduction. */
+export interface VoltageStdpHyper extends VoltageStdpParams {
+  /** Reduction of the per-sample changes over the batch (default `sum`). */
+  batchReduction: TrainerBatchReduction;
+}
+
+/** Options: `inhibitory` picks the preset, the other keys override it. */
+export type VoltageStdpOptions = Partial<VoltageStdpHyper>;
+
+/** The neurons of a voltage-STDP cell: they expose their membrane voltage. */
+export interface VoltageNeurons extends TrainableNeurons {
+  /** Membrane voltage `[B, ...shape]` (mV) at the end of the last step. */
+  readonly voltage: tf.Tensor;
+}
+
+/** What the trainer needs from a connection. */
+export interface VoltageStdpConnection extends TrainableConnection {
+  /** The weight. */
+  readonly weight: tf.Tensor;
+}
+
+/** A cell {@link VoltageSTDP} can train. */
+export interface VoltageStdpCell extends TrainableCell {
+  /** The trained connection. */
+  readonly connection: VoltageStdpConnection;
+  /** The postsynaptic neurons. */
+  readonly neuron: VoltageNeurons;
+}
+
+/** Per-cell state: sites L, I and the synapses' I_c. */
+export class VoltageStdpSitesState implements CellResources {
+  /** Signal L `[B, ...outShape]` (null until the first step). */
+  signal: tf.Variable | null = null;
+  /** Integral I `[B, ...outShape]`. */
+  integral: tf.Variable | null = null;
+  /** I_c per synapse (receptive product shape). */
+  lastIntegral: tf.Variable | null = null;
+  /** Plasticity on for this cell. */
+  on = true;
+  readonly observers = [];
+  /** Step coefficients as scalars. */
+  readonly k: { decay: tf.Scalar; sToI: tf.Scalar; dToS: tf.Scalar; dToI: tf.Scalar; lnSlope: tf.Scalar };
+
+  /** @param dt step (ms) @param h hyperparameters */
+  constructor(dt: number, readonly h: Readonly<VoltageStdpHyper>) {
+    const c = voltageStdpStep(dt, h.tauSignal);
+    this.k = tf.tidy(() => ({
+      decay: tf.keep(tf.scalar(c.decay)), sToI: tf.keep(tf.scalar(c.signalToIntegral)), dToS: tf.keep(tf.scalar(c.driveToSignal)),
+      dToI: tf.keep(tf.scalar(c.driveToIntegral)), lnSlope: tf.keep(tf.scalar(Math.log(h.slope))),
+    }));
+  }
+
+  /** Resets L, I and I_c to 0. */
+  clear(): void {
+    for (const v of [this.signal, this.integral, this.lastIntegral]) if (v) tf.tidy(() => v.assign(tf.zerosLike(v)));
+  }
+
+  /** Frees the tensors. */
+  dispose(): void {
+    for (const v of [this.signal, this.integral, this.lastIntegral]) v?.dispose();
+    for (const s of Object.values(this.k)) s.dispose();
+    this.signal = this.integral = this.lastIntegral = null;
+  }
+}
+
+/** Voltage-gated STDP trainer (see the module text). */
+export class VoltageSTDP extends CellTrainer<VoltageStdpHyper, VoltageStdpSitesState> {
+  /** @param options `inhibitory` selects the preset; other keys override it */
+  constructor(options: VoltageStdpOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object of voltage-STDP options');
+    const { batchReduction, ...rule } = options;
+    const base = voltageStdpPreset(rule.inhibitory === true);
+    super({ ...withVoltageStdpOverrides(base, rule, 'options'), batchReduction: batchReduction ?? 'sum' });
+  }
+
+  protected validate(h: VoltageStdpHyper): VoltageStdpHyper {
+    const rule = Object.fromEntries(VOLTAGE_STDP_KEYS.map((k) => [k, h[k]])) as unknown as VoltageStdpParams;
+    const p = withVoltageStdpOverrides(voltageStdpPreset(rule.inhibitory === true), rule, 'options');
+    return { ...p, batchReduction: checkBatchReduction('batchReduction', h.batchReduction ?? 'sum') };
+  }
+
+  /** Registers a cell whose neurons expose `voltage`. */
+  override register(cell: VoltageStdpCell, overrides: Partial<VoltageStdpHyper> = {}): VoltageStdpSitesState {
+    if (!cell?.neuron || !(cell.neuron.voltage instanceof tf.Tensor)) throw new CinderArgumentError('cell.neuron.voltage', cell?.neuron?.voltage ?? null, 'neurons with a membrane voltage tensor');
+    if (!cell.connection || !(cell.connection.weight instanceof tf.Tensor)) throw new CinderArgumentError('cell.connection.weight', null, 'a connection with a weight');
+    return super.register(cell, overrides);
+  }
+
+  protected build(cell: TrainableCell, h: Readonly<VoltageStdpHyper>): VoltageStdpSitesState {
+    return new VoltageStdpSitesState(cell.connection.dt, h);
+  }
+
+  /** Turns plasticity on (for `cells`, default all) and sets every I_c ← I. */
+  enable(cells?: readonly TrainableCell[]): void {
+    for (const cell of cells ?? this.cells) {
+      const s = this.entry(cell).state;
+      s.on = true;
+      if (s.integral && s.lastIntegral) {
+        const conn = cell.connection;
+        const I = s.integral;
+        tf.tidy(() => s.lastIntegral!.assign(tf.broadcastTo(conn.postsynReceptive(I), s.lastIntegral!.shape)));
+      }
+    }
+  }
+
+  /** Turns plasticity off (for `cells`, default all): weights freeze; L decays and I integrates. */
+  disable(cells?: readonly TrainableCell[]): void {
+    for (const cell of cells ?? this.cells) this.entry(cell).state.on = false;
+  }
+
+  /** D(v) of the rule as tensors (float32). */
+  drive(v: tf.Tensor, h: Readonly<VoltageStdpHyper>, lnSlope: tf.Scalar): tf.Tensor {
+    return tf.tidy(() => {
+      const gate = (theta: number) => tf.cast(h.inhibitory ? tf.less(v, theta) : tf.greater(v, theta), 'float32');
+      const sig = (half: number) => tf.reciprocal(tf.add(1, tf.exp(tf.mul(tf.neg(tf.sub(v, half)), lnSlope))));
+      const ltd = tf.mul(gate(h.thetaLtd), sig(h.ltdHalf));
+      const ltp = tf.mul(gate(h.thetaLtp), sig(h.ltpHalf));
+      const x = tf.div(tf.add(tf.mul(ltd, -h.aLtd), tf.mul(ltp, 2 * h.aLtp)), h.learningScale);
+      return tf.sub(tf.div(2, tf.add(1, tf.exp(tf.mul(tf.neg(x), lnSlope)))), 1);
+    });
+  }
+
+  /** One step of every learning cell (or of `cells`); see the module text. */
+  step(cells?: readonly TrainableCell[]): void {
+    for (const { cell, hyper: h, state: s } of this.active(cells)) {
+      const conn = cell.connection as VoltageStdpConnection;
+      const v = (cell.neuron as VoltageNeurons).voltage;
+      if (!s.signal || s.signal.shape.some((d, i) => d !== v.shape[i])) {
+        s.signal?.dispose();
+        s.integral?.dispose();
+        s.lastIntegral?.dispose();
+        s.signal = tf.tidy(() => tf.variable(tf.zerosLike(v), false));
+        s.integral = tf.tidy(() => tf.variable(tf.zerosLike(v), false));
+        s.lastIntegral = tf.tidy(() => {
+          const product = tf.mul(conn.presynReceptive(tf.zerosLike(conn.synspike)), conn.postsynReceptive(tf.zerosLike(v)));
+          return tf.variable(product, false);
+        });
+      }
+      tf.tidy(() => {
+        const d = s.on ? this.drive(v, h, s.k.lnSlope) : null;
+        const L = s.signal!, I = s.integral!;
+        let nI = tf.add(I, tf.mul(L, s.k.sToI));
+        let nL = tf.mul(L, s.k.decay);
+        if (d) {
+          nI = tf.add(nI, tf.mul(d, s.k.dToI));
+          nL = tf.add(nL, tf.mul(d, s.k.dToS));
+        }
+        I.assign(nI);
+        L.assign(nL);
+        if (!s.on) return;
+        const spikes = tf.broadcastTo(conn.presynReceptive(conn.synspike), s.lastIntegral!.shape);
+        const post = tf.broadcastTo(conn.postsynReceptive(nI), s.lastIntegral!.shape);
+        const w = conn.weight;
+        const diff = tf.mul(tf.sub(post, s.lastIntegral!), spikes);
+        const perSample = tf.sum(diff, -1); // [B, ...W'] (W' broadcastable to W)
+        const dI = reduceOverBatch(tf.reshape(perSample, [perSample.shape[0]!, ...w.shape]), h.batchReduction);
+        const next = tf.clipByValue(tf.add(w, tf.mul(w, dI)), h.wMin, h.wMax);
+        const delta = tf.sub(next, w);
+        conn.updater.add('weight', tf.relu(delta), tf.relu(tf.neg(delta)));
+        s.lastIntegral!.assign(tf.add(tf.mul(post, spikes), tf.mul(s.lastIntegral!, tf.sub(1, spikes))));
+      });
+    }
+  }
+}

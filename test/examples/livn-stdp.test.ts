@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { backendInfo } from '../../src/core/backend.js';
+import { startRun } from '../../src/cli/runner.js';
+import { Terminal } from '../../src/cli/progress.js';
+import { livnStdpExample, maxPostMeanError } from '../../examples/livn-stdp/index.js';
+import { readNpz } from '../network/npz-read.js';
+
+function hasNumpy(): boolean {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import numpy'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function runTiny(extra: Record<string, number | string | boolean> = {}) {
+  const out = join(mkdtempSync(join(tmpdir(), 'cinder-livn-')), 'run');
+  const params: Record<string, number | string | boolean> = {};
+  for (const o of livnStdpExample.options) params[o.name] = o.default;
+  Object.assign(params, livnStdpExample.presets.tiny, extra);
+  const run = startRun({
+    spec: livnStdpExample, params, mode: 'tiny', seed: 2, seeds: 1, outDir: out, backend: backendInfo()!, backendRequest: 'auto',
+    quiet: true, signal: new AbortController().signal, terminal: new Terminal({ mode: 'quiet' }),
+  });
+  const r = await run.done;
+  return { out, status: r.status, summary: JSON.parse(readFileSync(join(out, 'run_summary.json'), 'utf8')) };
+}
+
+describe('cinder livn-stdp --mode tiny', () => {
+  it('trains, freezes exactly in evaluation, normalises to mean 1, and writes readable artifacts', async () => {
+    const { out, summary, status } = await runTiny();
+    expect(status).toBe('completed');
+    for (const k of livnStdpExample.summaryKeys) expect(summary).toHaveProperty(k);
+    expect(summary.system).toBe('EI1');
+    expect(summary.simulated_ms).toBeCloseTo(1400, 6);
+    expect(summary.normalizations).toBe(10);
+    expect(summary.synapses_drifted_evaluation).toBe(0);
+    expect(summary.max_abs_drift_evaluation).toBe(0);
+    expect(summary.max_post_mean_error_after_normalize).toBeLessThanOrEqual(1e-6);
+    expect(summary.peak_deviation_from_1_training).toBeGreaterThan(0);
+
+    const w = readNpz(readFileSync(join(out, 'artifacts', 'weights.npz')));
+    const s = readNpz(readFileSync(join(out, 'artifacts', 'spikes.npz')));
+    const m = summary.plastic_synapses as number;
+    for (const k of ['key_gid', 'key_syn', 'key_mech', 'w_before', 'w_after_training', 'w_final']) expect(w[k]!.shape).toEqual([m]);
+    expect(w.w_rec!.shape).toEqual([1401, m]);
+    expect(w.w_rec_t_ms!.shape).toEqual([1401]);
+    expect(Array.from(w.w_before!.data)).toEqual(new Array(m).fill(1));
+    expect(Array.from(w.w_final!.data)).toEqual(Array.from(w.w_after_training!.data));
+    // the summary's max_post_mean_error_after_normalize (asserted above) is measured after each of
+    // the 10 normalisations; the last one is also checked on the artifact:
+    const gid = w.key_gid!.data as Int32Array;
+    expect(maxPostMeanError(gid, w.w_after_training!.data as Float32Array)).toBeLessThanOrEqual(1e-6);
+    // the last weight row (1400 ms, evaluation) equals w_final
+    const last = (w.w_rec!.data as Float32Array).subarray(1400 * m, 1401 * m);
+    expect(Array.from(last)).toEqual(Array.from(w.w_final!.data));
+    // keys sorted by (gid, mech, syn)
+    for (let k = 1; k < m; k++) {
+      const a = [gid[k - 1]!, w.key_mech!.data[k - 1]!, w.key_syn!.data[k - 1]!];
+      const b = [gid[k]!, w.key_mech!.data[k]!, w.key_syn!.data[k]!];
+      expect(a[0]! < b[0]! || (a[0] === b[0] && (a[1]! < b[1]! || (a[1] === b[1] && a[2]! < b[2]!)))).toBe(true);
+    }
+    const phase = s.phase!.data;
+    const t = s.t_ms!.data;
+    for (let k = 0; k < phase.length; k++) expect(phase[k]).toBe(t[k]! <= 200 ? 0 : t[k]! <= 1200 ? 1 : 2);
+    const legend = JSON.parse(readFileSync(join(out, 'artifacts', 'weights_legend.json'), 'utf8'));
+    expect(legend.key_mech).toEqual({ 0: 'AMPA', 1: 'NMDA', 2: 'GABA_A' });
+    expect(existsSync(join(out, 'figures', 'livn-stdp.html'))).toBe(true);
+
+    if (hasNumpy()) {
+      const py = `
+import numpy as np, sys
+w = np.load(sys.argv[1]); s = np.load(sys.argv[2])
+assert w['w_rec'].shape == (1401, ${m}), w['w_rec'].shape
+assert w['key_gid'].dtype == np.int32 and w['w_final'].dtype == np.float32
+assert np.array_equal(w['w_final'], w['w_after_training'])
+assert s['t_ms'].shape == s['gid'].shape == s['phase'].shape
+print(float(w['w_after_training'].sum()))
+`;
+      const outText = execFileSync('/usr/bin/python3', ['-c', py, join(out, 'artifacts', 'weights.npz'), join(out, 'artifacts', 'spikes.npz')], { encoding: 'utf8' });
+      const sum = (w.w_after_training!.data as Float32Array).reduce((a, b) => a + b, 0);
+      expect(Number(outText.trim())).toBeCloseTo(sum, 3);
+    }
+  }, 60_000);
+
+  it('--batch 2 simulates two cultures (twice the synapses of each, rates per population)', async () => {
+    const { summary, status } = await runTiny({ batch: 2, trainMs: 200, evalMs: 50, baselineMs: 50 });
+    expect(status).toBe('completed');
+    expect(summary.neurons).toBe(20);
+    expect(summary.synapses_drifted_evaluation).toBe(0);
+    expect(summary.max_post_mean_error_after_normalize).toBeLessThanOrEqual(1e-6);
+  }, 60_000);
+
+  it('a duration that is not a whole number of steps fails before simulating, naming it', async () => {
+    const { out, status } = await runTiny({ baselineMs: 0.05 });
+    expect(status).toBe('failed');
+    expect(readFileSync(join(out, 'log.txt'), 'utf8')).toMatch(/invalid baselineMs: got 0\.05, expected a whole number of 0\.1 ms steps/);
+    expect(existsSync(join(out, 'artifacts', 'weights.npz'))).toBe(false);
+  });
+});
