@@ -9,8 +9,9 @@ import { florianExample } from './florian/index.js';
 import { song2000Example } from './song2000/index.js';
 import { quickstartExample } from './quickstart/index.js';
 import { epropEvidenceExample } from './eprop-evidence/index.js';
+import { lateralLineExample } from './lateral-line/index.js';
 
-const SHIPPED: readonly ExampleSpec[] = [lifDemoExample, florianExample, song2000Example, quickstartExample, epropEvidenceExample];
+const SHIPPED: readonly ExampleSpec[] = [lifDemoExample, florianExample, song2000Example, quickstartExample, epropEvidenceExample, lateralLineExample];
 for (const spec of SHIPPED) if (!registeredExamples().includes(spec)) registerExample(spec);
 
 /** All shipped examples, in the order `cinder list` shows them. */
