@@ -152,6 +152,8 @@ async function runBatch(ctx: RunContext, seeds: number[], resume: Record<string,
   for (let b = 0; b < B; b++) model.ts.takeRecording(b);
   model.mon.recording = true;
   const tsBefore = Float64Array.from(model.ts.spikeCounts);
+  const trainCounts = [model.ll, model.mon, model.ts].map((g) => Float64Array.from(g.spikeCounts));
+  const trainRunS = done * trialS;
   const tTest0 = performance.now();
   const testStep0 = model.net.step;
   model.runTest(sweeps);
@@ -208,6 +210,11 @@ async function runBatch(ctx: RunContext, seeds: number[], resume: Record<string,
       pv_map_quality: { sigma_theta_rad: pv.sigmaThetaRad, delta_trial_rad: pv.deltaTrialRad, valid_fraction: pv.validFraction },
       pv_vs_training_time: { t_s: s.pvT, sigma_theta_rad: s.pvSigma, delta_trial_rad: s.pvDeltaTrial },
       mon_ts_w_mean_final: meanStd(mt.w)[0],
+      mon_ts_w_std: { before: meanStd(wBefore[b]!)[1], after: meanStd(mt.w)[1] },
+      mean_rate_hz: Object.fromEntries([model.ll, model.mon, model.ts].map((g, gi) => [g.name, {
+        train: trainRunS > 0 ? trainCounts[gi]![b]! / (g.n * trainRunS) : null,
+        test: (g.spikeCounts[b]! - trainCounts[gi]![b]!) / (g.n * nT * dtS),
+      }])),
     });
   }
   out.forEach((r) => Object.assign(r, { _timing: { wallTrain, cpuTrain: (cpu.user + cpu.system) / 1e6, trialsRun: done, wallTest, lanes: B } }));
@@ -320,7 +327,7 @@ export const lateralLineExample: ExampleSpec = {
       },
     };
     if (results.length === 1) {
-      Object.assign(summary, { seed: results[0]!.seed, ts_spikes_during_test_window: results[0]!.ts_spikes_during_test_window, pv_map_quality: results[0]!.pv_map_quality, pv_vs_training_time: results[0]!.pv_vs_training_time });
+      Object.assign(summary, results[0]);
     } else {
       summary.runs = results;
       const sig = results.map((r) => (r.pv_map_quality as { sigma_theta_rad: number }).sigma_theta_rad);

@@ -119,15 +119,15 @@ export function pvMapQuality(inp: PvInput): PvResult {
   if (W > 1) {
     sm = new Float64Array(nT * n);
     const c = Math.floor((W - 1) / 2);
-    // full[m] = Σ_{u=m−W+1}^{m} in[u]/W; same[t] = full[t + c]
+    // full[m] = Σ_{u=m−W+1}^{m} in[u]/W; same[t] = full[t + c]; a running sum per neuron, O(nT)
+    const pre = new Float64Array(nT + 1);
     for (let i = 0; i < n; i++) {
+      for (let t = 0; t < nT; t++) pre[t + 1] = pre[t]! + rates[t * n + i]!;
       for (let t = 0; t < nT; t++) {
         const m = t + c;
         const lo = Math.max(0, m - W + 1);
         const hi = Math.min(nT - 1, m);
-        let s = 0;
-        for (let u = lo; u <= hi; u++) s += rates[u * n + i]!;
-        sm[t * n + i] = s / W;
+        sm[t * n + i] = hi >= lo ? (pre[hi + 1]! - pre[lo]!) / W : 0;
       }
     }
   }
