@@ -92,7 +92,7 @@ async function runBatch(ctx: RunContext, seeds: number[], resume: Record<string,
   model.ts.recording = true;
   let windowX: Float64Array[][] = seeds.map(() => []);
   let windowStart = kStart * trialS;
-  let tsCountStart = new Float64Array(B);
+  let tsCountStart = Float64Array.from(model.ts.spikeCounts);
   const progress = ctx.progress(nTrials - kStart, `trials${nBatches > 1 ? ` (batch ${batchIndex + 1}/${nBatches})` : ''}`);
   const t0 = performance.now();
   const c0 = process.cpuUsage();
@@ -153,7 +153,7 @@ async function runBatch(ctx: RunContext, seeds: number[], resume: Record<string,
   model.mon.recording = true;
   const tsBefore = Float64Array.from(model.ts.spikeCounts);
   const trainCounts = [model.ll, model.mon, model.ts].map((g) => Float64Array.from(g.spikeCounts));
-  const trainRunS = done * trialS;
+  const trainRunS = nTrials * trialS; // counts are restored on resume: they cover the whole training
   const tTest0 = performance.now();
   const testStep0 = model.net.step;
   model.runTest(sweeps);

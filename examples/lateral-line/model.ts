@@ -193,7 +193,7 @@ export class LateralLineModel {
       for (let m = 0; m < nMon; m++) mtPre.fill(m, m * deg, (m + 1) * deg);
       const mtW = new Float32Array(mtPre.length);
       for (let s = 0; s < mtW.length; s++) mtW[s] = Number(p.monTsWInit) + Number(p.monTsWJitter) * rW.next();
-      mtLanes.push(buildProjectionLane(mtPre, tgt, mtW, nMon, nTs, true));
+      mtLanes.push(buildProjectionLane(mtPre, tgt, mtW, nMon, nTs, true, 'post'));
       // background, one-to-one
       bgMonLanes.push(buildProjectionLane(identity(nMon), identity(nMon), new Float32Array(nMon).fill(Number(p.bgWMonMv)), nMon, nMon, false));
       bgTsLanes.push(buildProjectionLane(identity(nTs), identity(nTs), new Float32Array(nTs).fill(Number(p.bgWTsMv)), nTs, nTs, false));
@@ -307,6 +307,7 @@ export class LateralLineModel {
         out[`g${gi}_last`] = g.lastSpike;
       }
       if (g.kind === 'poisson') out[`g${gi}_skip`] = g.skip;
+      out[`g${gi}_count`] = g.spikeCounts;
     });
     this.net.projections.forEach((pr, pi) => {
       if (!pr.stdp) return;

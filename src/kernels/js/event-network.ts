@@ -200,11 +200,15 @@ export interface StdpParams {
   wMax: number;
 }
 
-/** One lane's synapses of a projection, stored sorted by presynaptic index (CSR by pre and by post). */
+/** One lane's synapses of a projection (stored sorted by pre or by post), with CSR lists by pre and by post. */
 export interface ProjectionLane {
-  /** Row pointers by pre: synapses of pre i are [preRow[i], preRow[i+1]). */
+  /** Row pointers by pre into {@link preSyn}: the synapses of pre i are preSyn[preRow[i] … preRow[i+1]). */
   preRow: Int32Array;
-  /** Presynaptic index per synapse (sorted). */
+  /** Synapse ids grouped by presynaptic index. */
+  preSyn: Int32Array;
+  /** Postsynaptic index of each entry of {@link preSyn}. */
+  postByPre: Int32Array;
+  /** Presynaptic index per synapse (storage order). */
   pre: Int32Array;
   /** Postsynaptic index per synapse. */
   post: Int32Array;
@@ -227,44 +231,54 @@ export interface ProjectionLane {
 }
 
 /**
- * Builds one lane's CSR synapse lists from (pre, post, weight) triples; synapses are reordered by
- * pre (stable, so synapses of one pre keep their given order).
+ * Builds one lane's synapse lists from (pre, post, weight) triples, stored sorted by pre (`order`
+ * 'pre', the default) or by post ('post': sequential memory for the on_post pathway, best when
+ * postsynaptic spikes visit more synapses than presynaptic ones); the sort is stable. Both pathways
+ * get CSR index lists.
  * @throws CinderArgumentError when lengths differ or an index is out of range
  */
-export function buildProjectionLane(pre: ArrayLike<number>, post: ArrayLike<number>, w: ArrayLike<number>, nPre: number, nPost: number, plastic: boolean): ProjectionLane {
+export function buildProjectionLane(pre: ArrayLike<number>, post: ArrayLike<number>, w: ArrayLike<number>, nPre: number, nPost: number, plastic: boolean, order: 'pre' | 'post' = 'pre'): ProjectionLane {
   const n = pre.length;
   if (post.length !== n || w.length !== n) throw new CinderArgumentError('synapse lists', `${n}/${post.length}/${w.length} entries`, 'pre, post and weight lists of equal length');
-  const preRow = new Int32Array(nPre + 1);
   for (let s = 0; s < n; s++) {
     const i = pre[s]!;
     const j = post[s]!;
     if (!(i >= 0 && i < nPre && Number.isInteger(i))) throw new CinderArgumentError('pre index', i, `an integer in [0, ${nPre})`);
     if (!(j >= 0 && j < nPost && Number.isInteger(j))) throw new CinderArgumentError('post index', j, `an integer in [0, ${nPost})`);
-    preRow[i + 1]!++;
   }
-  for (let i = 0; i < nPre; i++) preRow[i + 1]! += preRow[i]!;
-  const fill = preRow.slice(0, nPre);
+  // storage order: a stable counting sort by the chosen key
+  const key = order === 'pre' ? pre : post;
+  const nKey = order === 'pre' ? nPre : nPost;
+  const kRow = new Int32Array(nKey + 1);
+  for (let s = 0; s < n; s++) kRow[key[s]! + 1]!++;
+  for (let k = 0; k < nKey; k++) kRow[k + 1]! += kRow[k]!;
+  const kFill = kRow.slice(0, nKey);
   const sPre = new Int32Array(n);
   const sPost = new Int32Array(n);
   const sW = new Float32Array(n);
   for (let s = 0; s < n; s++) {
-    const k = fill[pre[s]!]!++;
+    const k = kFill[key[s]!]!++;
     sPre[k] = pre[s]!;
     sPost[k] = post[s]!;
     sW[k] = w[s]!;
   }
-  const postRow = new Int32Array(nPost + 1);
-  for (let s = 0; s < n; s++) postRow[sPost[s]! + 1]!++;
-  for (let j = 0; j < nPost; j++) postRow[j + 1]! += postRow[j]!;
-  const pfill = postRow.slice(0, nPost);
-  const postSyn = new Int32Array(n);
-  for (let s = 0; s < n; s++) postSyn[pfill[sPost[s]!]!++] = s;
-  const preByPost = new Int32Array(n);
-  for (let r = 0; r < n; r++) preByPost[r] = sPre[postSyn[r]!]!;
+  const index = (of: Int32Array, nOf: number, other: Int32Array) => {
+    const row = new Int32Array(nOf + 1);
+    for (let s = 0; s < n; s++) row[of[s]! + 1]!++;
+    for (let k = 0; k < nOf; k++) row[k + 1]! += row[k]!;
+    const fill = row.slice(0, nOf);
+    const syn = new Int32Array(n);
+    for (let s = 0; s < n; s++) syn[fill[of[s]!]!++] = s;
+    const oth = new Int32Array(n);
+    for (let r = 0; r < n; r++) oth[r] = other[syn[r]!]!;
+    return { row, syn, oth };
+  };
+  const byPre = index(sPre, nPre, sPost);
+  const byPost = index(sPost, nPost, sPre);
   const a = plastic ? nPre : 0;
   const c = plastic ? nPost : 0;
   return {
-    preRow, pre: sPre, post: sPost, postRow, postSyn, preByPost, w: sW,
+    preRow: byPre.row, preSyn: byPre.syn, postByPre: byPre.oth, pre: sPre, post: sPost, postRow: byPost.row, postSyn: byPost.syn, preByPost: byPost.oth, w: sW,
     xPre: new Float64Array(a), xPreLast: new Int32Array(a), yPost: new Float64Array(c), yPostLast: new Int32Array(c),
   };
 }
@@ -305,13 +319,13 @@ export class EventProjection {
     const L = this.lanes[b]!;
     const g = this.channel === 'ge' ? this.target.ge : this.target.gi;
     const off = b * this.target.n;
-    const { preRow, post, w } = L;
+    const { preRow, preSyn, postByPre, w } = L;
     const scale = this.scale;
     const st = this.stdp;
     if (!st) {
       for (let k = 0; k < src.count; k++) {
         const i = src.spikes[k]!;
-        for (let s = preRow[i]!, e = preRow[i + 1]!; s < e; s++) g[off + post[s]!] += scale * w[s]!;
+        for (let r = preRow[i]!, e = preRow[i + 1]!; r < e; r++) g[off + postByPre[r]!] += scale * w[preSyn[r]!]!;
       }
       return;
     }
@@ -328,8 +342,9 @@ export class EventProjection {
       const di = t - xPreLast[i]!;
       xPre[i] = xPre[i]! * (di < nPre ? dPre[di]! : 0) + A;
       xPreLast[i] = t;
-      for (let s = preRow[i]!, e = preRow[i + 1]!; s < e; s++) {
-        const j = post[s]!;
+      for (let r = preRow[i]!, e = preRow[i + 1]!; r < e; r++) {
+        const j = postByPre[r]!;
+        const s = preSyn[r]!;
         const ws = w[s]!;
         g[off + j] += scale * ws;
         const dj = t - yPostLast[j]!;
