@@ -271,7 +271,8 @@ export const lateralLineExample: ExampleSpec = {
       if (!existsSync(ck)) throw new CinderArgumentError('--resume-from', p.resumeFrom, 'a run folder with artifacts/mid_checkpoint.npz');
     }
   },
-  summaryKeys: ['ll_mon_topo', 'mon_ts_topo', 'mon_ts_sigma', 'mon_ts_gain_mV', 'seed_start', 'multi_seed', 'pv_map_quality', 'ts_spikes_during_test_window', 'runs', 'timing'],
+  // always present; one seed adds seed, ts_spikes_during_test_window, pv_map_quality, …; several a `runs` list
+  summaryKeys: ['ll_mon_topo', 'mon_ts_topo', 'mon_ts_sigma', 'mon_ts_gain_mV', 'seed_start', 'multi_seed', 'timing'],
   volatileKeys: ['timing'],
   figures: ['summary', 'test-phase', 'learning-curves', 'mon-ts-weight-profile', 'mon-ts-receptive-fields', 'ts-spikes-vs-x', 'mon-ts-drive-heatmap', 'multi-seed-summary'],
   async run(ctx: RunContext): Promise<Record<string, unknown>> {
