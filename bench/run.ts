@@ -11,6 +11,7 @@ const CASES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   'sparse-stdp': () => import('./sparse-stdp.js'),
   eprop: () => import('./eprop.js'),
   livn: () => import('./livn.js'),
+  'lateral-line': () => import('./lateral-line.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

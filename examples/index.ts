@@ -10,8 +10,17 @@ import { song2000Example } from './song2000/index.js';
 import { quickstartExample } from './quickstart/index.js';
 import { epropEvidenceExample } from './eprop-evidence/index.js';
 import { livnStdpExample } from './livn-stdp/index.js';
+import { lateralLineExample } from './lateral-line/index.js';
 
-const SHIPPED: readonly ExampleSpec[] = [lifDemoExample, florianExample, song2000Example, quickstartExample, epropEvidenceExample, livnStdpExample];
+const SHIPPED: readonly ExampleSpec[] = [
+  lifDemoExample,
+  florianExample,
+  song2000Example,
+  quickstartExample,
+  epropEvidenceExample,
+  livnStdpExample,
+  lateralLineExample,
+];
 for (const spec of SHIPPED) if (!registeredExamples().includes(spec)) registerExample(spec);
 
 /** All shipped examples, in the order `cinder list` shows them. */

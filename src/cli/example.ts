@@ -82,6 +82,11 @@ export interface ExampleSpec {
   presets: Record<string, Partial<Params>>;
   /** Preset used when `--mode` is not given. */
   defaultMode: string;
+  /**
+   * Optional check of the resolved parameters as a whole (combinations single options cannot
+   * express); throws a CinderArgumentError naming the flag. Runs before anything is written.
+   */
+  validate?(params: Params): void;
   /** Keys `run_summary.json` is documented to contain at the end of a run. */
   summaryKeys: readonly string[];
   /**

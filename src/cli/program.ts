@@ -235,6 +235,7 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
       if (saved && saved.example !== spec.name) throw new CinderArgumentError('--params', common.params, `a params.json of ${spec.name} (this one is for ${saved.example})`);
       const mode = common.mode ?? (saved && spec.presets[saved.mode] ? saved.mode : spec.defaultMode);
       const params = resolveParams(spec, { mode, saved: saved?.params, modeExplicit: common.mode !== undefined, flags: exampleFlags(spec, cmd) });
+      spec.validate?.(params);
       const outDir = common.out !== undefined ? resolve(common.out) : defaultOutDir(spec.name, (options.now ?? (() => new Date()))());
       if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new CinderArgumentError('--out', outDir, 'a new or empty folder (it holds files already)');
       plan = { params, mode, seed: common.seed ?? saved?.seed ?? 0, seeds: common.seeds ?? saved?.seeds ?? 1, outDir, backendRequest: common.backend ?? saved?.backend };

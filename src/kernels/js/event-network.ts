@@ -1,0 +1,628 @@
+/**
+ * A batched, event-driven network engine in plain typed arrays (no tfjs ops per step), for sparse
+ * spiking networks simulated at a fixed step the way Brian2 does it.
+ *
+ * `B` independent instances ("lanes", e.g. seeds) are simulated at once; each lane has its own
+ * state, connectivity, weights and random stream, so a lane's result does not depend on the others.
+ * Lanes are advanced one after the other over a chunk of steps ({@link EventNetwork.run}), which is
+ * equivalent to stepping them together and keeps each lane's arrays in cache.
+ *
+ * One step `t` (time t·dt), in Brian2's schedule order:
+ * 1. state updates — every LIF population, forward Euler with all right-hand sides taken from the
+ *    old values (Brian2 `method="euler"`):
+ *      v ← v + (dt/τm)·(E_l − v + g_e − g_i)   only when not refractory, i.e. t − t_spike ≥ τref/dt
+ *      g_e ← g_e − (dt/τs)·g_e,  g_i ← g_i − (dt/τs)·g_i
+ * 2. thresholds — LIF: spike when v > V_th and not refractory; Poisson inputs: spike when
+ *    u < rate·dt (rate inputs, one uniform per neuron and step) or by geometric skipping over the
+ *    (step, neuron) slots (constant-rate background: the same Bernoulli(rate·dt) process, work ∝
+ *    spikes).
+ * 3. synaptic pathways — first every projection's `on_pre` (for each presynaptic spike, over its
+ *    synapses by pre, CSR), then every plastic projection's `on_post` (for each postsynaptic spike,
+ *    over its synapses by post, CSR): Brian2 gives pre pathways order −1 and post pathways +1.
+ * 4. resets — v ← V_reset, t_spike ← t.
+ *
+ * Pair STDP with event-driven traces (Brian2 `(event-driven)`): a trace decays exactly between
+ * events, a ← a·exp(−(t − t_last)·dt/τ) (a float64 table lookup by whole steps), and
+ *   on_pre:  g_post += scale·w;  a_pre += A_pre;   w ← clip(w + a_post·f_pre(w), 0, w_max)
+ *   on_post:                     a_post += A_post; w ← clip(w + a_pre·f_post(w), 0, w_max)
+ * Brian2 keeps both traces per synapse, but every synapse of one presynaptic neuron sees the same
+ * presynaptic spikes (and every synapse onto one postsynaptic neuron the same postsynaptic spikes),
+ * starting from 0: its a_pre is the presynaptic neuron's trace and its a_post the postsynaptic
+ * neuron's. The engine therefore keeps one float64 trace per neuron (same values, memory and work
+ * O(neurons) instead of O(synapses)); the pre trace jumps once per presynaptic spike before that
+ * spike's synapses are visited, the post trace once per postsynaptic spike.
+ * with f_pre = f_post = 1 (additive) or f_pre(w) = w, f_post(w) = w_max − w (multiplicative).
+ * Zero amplitudes freeze learning the way Brian2 does when A_pre = A_post = 0: the traces left from
+ * before still decay and still move weights until they have decayed.
+ *
+ * State is float32 (v, g_e, g_i, weights, traces); arithmetic is done in float64 and rounded on
+ * store. The random streams are counter-based ({@link LaneRng}): their whole state is one uint32
+ * per lane and stream, so a network can be checkpointed and resumed bit for bit.
+ * @module
+ */
+import { CinderArgumentError } from '../../core/errors.js';
+
+/**
+ * Counter-based uniform generator (Mulberry32): state s is a Weyl counter, s ← s + 0x6D2B79F5 per
+ * draw, and the output is a fixed 32-bit mixing hash of s divided by 2³². Period 2³²; the whole
+ * state is the uint32 `state`.
+ */
+export class LaneRng {
+  /** The counter (uint32). */
+  state: number;
+
+  /** @param seed any integer (taken modulo 2³²) */
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** Standard normal (Box–Muller, one value per call; two uniforms). */
+  normal(): number {
+    let u = this.next();
+    while (u <= 0) u = this.next();
+    const v = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  /** Integer uniform in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+}
+
+/** Mixes integers into a 32-bit seed (for deriving independent streams from a seed and a tag). */
+export function mixSeed(...parts: number[]): number {
+  let h = 0x9e3779b9;
+  for (const p of parts) {
+    h = Math.imul(h ^ (p >>> 0), 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+  }
+  return h >>> 0;
+}
+
+/** LIF parameters (mV, ms) of {@link EventNetwork.addLif}. */
+export interface LifParams {
+  /** Resting (leak) potential E_l (mV). */
+  el: number;
+  /** Threshold V_th (mV): spike when v > V_th. */
+  vThreshold: number;
+  /** Reset V_reset (mV). */
+  vReset: number;
+  /** Membrane time constant τm (ms). */
+  tauM: number;
+  /** Synaptic time constant τs of g_e and g_i (ms). */
+  tauS: number;
+  /** Refractory period τref (ms); v is held for round(τref/dt) steps after a spike. */
+  tauRef: number;
+}
+
+/** How a group makes spikes. */
+export type GroupKind = 'lif' | 'rate' | 'poisson';
+
+/** A group of neurons (LIF population or Poisson input) in every lane. */
+export class EventGroup {
+  /** Spikes of the current step (indices) for the lane being advanced. */
+  readonly spikes: Int32Array;
+  /** Number of entries of {@link spikes} in use. */
+  count = 0;
+  /** Total spikes per lane since the last {@link EventNetwork.resetCounts}. */
+  readonly spikeCounts: Float64Array;
+  /** Recorded spikes per lane (when recording): step and index, growable. */
+  readonly recorded: { step: Int32Array; index: Int32Array; length: number }[];
+  /** Whether spikes are recorded. */
+  recording = false;
+  // LIF state (lane-major, [B·n]).
+  v: Float32Array;
+  ge: Float32Array;
+  gi: Float32Array;
+  lastSpike: Int32Array;
+  // Poisson state.
+  /** Rate inputs: rates (Hz) per lane, [steps·n] for the current chunk (row = step). */
+  rates: Float32Array[] = [];
+  /** Constant-rate Poisson: slots left to skip before the next spike, per lane. */
+  skip: Float64Array;
+  rateHz = 0;
+
+  constructor(
+    /** Name (for messages). */
+    readonly name: string,
+    /** Neurons per lane. */
+    readonly n: number,
+    /** Spike mechanism. */
+    readonly kind: GroupKind,
+    readonly batch: number,
+    /** LIF parameters (kind 'lif'). */
+    readonly lif?: LifParams,
+  ) {
+    this.spikes = new Int32Array(n);
+    this.spikeCounts = new Float64Array(batch);
+    this.recorded = Array.from({ length: batch }, () => ({ step: new Int32Array(1024), index: new Int32Array(1024), length: 0 }));
+    const size = kind === 'lif' ? batch * n : 0;
+    this.v = new Float32Array(size);
+    this.ge = new Float32Array(size);
+    this.gi = new Float32Array(size);
+    this.lastSpike = new Int32Array(size).fill(-1_000_000_000);
+    this.skip = new Float64Array(kind === 'poisson' ? batch : 0).fill(-1);
+  }
+
+  /** Appends a spike to lane b's recording. */
+  record(b: number, step: number, index: number): void {
+    const r = this.recorded[b]!;
+    if (r.length === r.step.length) {
+      const s = new Int32Array(r.step.length * 2);
+      s.set(r.step);
+      const i = new Int32Array(r.step.length * 2);
+      i.set(r.index);
+      r.step = s;
+      r.index = i;
+    }
+    r.step[r.length] = step;
+    r.index[r.length] = index;
+    r.length++;
+  }
+
+  /** Lane b's recorded spikes (copies) and clears the recording. */
+  takeRecording(b: number): { step: Int32Array; index: Int32Array } {
+    const r = this.recorded[b]!;
+    const out = { step: r.step.slice(0, r.length), index: r.index.slice(0, r.length) };
+    r.length = 0;
+    return out;
+  }
+}
+
+/** Weight dependence of pair STDP. */
+export type StdpRule = 'additive' | 'multiplicative';
+
+/** Pair-STDP settings of a projection (amplitudes may be changed between chunks). */
+export interface StdpParams {
+  /** 'additive' or 'multiplicative' (LTD ∝ w, LTP ∝ w_max − w). */
+  rule: StdpRule;
+  /** Pre trace time constant (ms). */
+  tauPre: number;
+  /** Post trace time constant (ms). */
+  tauPost: number;
+  /** Jump of the pre trace per presynaptic spike. */
+  aPre: number;
+  /** Jump of the post trace per postsynaptic spike. */
+  aPost: number;
+  /** Upper weight bound (lower bound 0). */
+  wMax: number;
+}
+
+/** One lane's synapses of a projection (stored sorted by pre or by post), with CSR lists by pre and by post. */
+export interface ProjectionLane {
+  /** Row pointers by pre into {@link preSyn}: the synapses of pre i are preSyn[preRow[i] … preRow[i+1]). */
+  preRow: Int32Array;
+  /** Synapse ids grouped by presynaptic index. */
+  preSyn: Int32Array;
+  /** Postsynaptic index of each entry of {@link preSyn}. */
+  postByPre: Int32Array;
+  /** Presynaptic index per synapse (storage order). */
+  pre: Int32Array;
+  /** Postsynaptic index per synapse. */
+  post: Int32Array;
+  /** Row pointers by post into {@link postSyn}. */
+  postRow: Int32Array;
+  /** Synapse ids grouped by postsynaptic index. */
+  postSyn: Int32Array;
+  /** Presynaptic index of each entry of {@link postSyn}. */
+  preByPost: Int32Array;
+  /** Weight per synapse. */
+  w: Float32Array;
+  /** Pre trace per presynaptic neuron (plastic projections; float64). */
+  xPre: Float64Array;
+  /** Step of the last update of each pre trace. */
+  xPreLast: Int32Array;
+  /** Post trace per postsynaptic neuron (plastic projections; float64). */
+  yPost: Float64Array;
+  /** Step of the last update of each post trace. */
+  yPostLast: Int32Array;
+}
+
+/**
+ * Builds one lane's synapse lists from (pre, post, weight) triples, stored sorted by pre (`order`
+ * 'pre', the default) or by post ('post': sequential memory for the on_post pathway, best when
+ * postsynaptic spikes visit more synapses than presynaptic ones); the sort is stable. Both pathways
+ * get CSR index lists.
+ * @throws CinderArgumentError when lengths differ or an index is out of range
+ */
+export function buildProjectionLane(pre: ArrayLike<number>, post: ArrayLike<number>, w: ArrayLike<number>, nPre: number, nPost: number, plastic: boolean, order: 'pre' | 'post' = 'pre'): ProjectionLane {
+  const n = pre.length;
+  if (post.length !== n || w.length !== n) throw new CinderArgumentError('synapse lists', `${n}/${post.length}/${w.length} entries`, 'pre, post and weight lists of equal length');
+  for (let s = 0; s < n; s++) {
+    const i = pre[s]!;
+    const j = post[s]!;
+    if (!(i >= 0 && i < nPre && Number.isInteger(i))) throw new CinderArgumentError('pre index', i, `an integer in [0, ${nPre})`);
+    if (!(j >= 0 && j < nPost && Number.isInteger(j))) throw new CinderArgumentError('post index', j, `an integer in [0, ${nPost})`);
+  }
+  // storage order: a stable counting sort by the chosen key
+  const key = order === 'pre' ? pre : post;
+  const nKey = order === 'pre' ? nPre : nPost;
+  const kRow = new Int32Array(nKey + 1);
+  for (let s = 0; s < n; s++) kRow[key[s]! + 1]!++;
+  for (let k = 0; k < nKey; k++) kRow[k + 1]! += kRow[k]!;
+  const kFill = kRow.slice(0, nKey);
+  const sPre = new Int32Array(n);
+  const sPost = new Int32Array(n);
+  const sW = new Float32Array(n);
+  for (let s = 0; s < n; s++) {
+    const k = kFill[key[s]!]!++;
+    sPre[k] = pre[s]!;
+    sPost[k] = post[s]!;
+    sW[k] = w[s]!;
+  }
+  const index = (of: Int32Array, nOf: number, other: Int32Array) => {
+    const row = new Int32Array(nOf + 1);
+    for (let s = 0; s < n; s++) row[of[s]! + 1]!++;
+    for (let k = 0; k < nOf; k++) row[k + 1]! += row[k]!;
+    const fill = row.slice(0, nOf);
+    const syn = new Int32Array(n);
+    for (let s = 0; s < n; s++) syn[fill[of[s]!]!++] = s;
+    const oth = new Int32Array(n);
+    for (let r = 0; r < n; r++) oth[r] = other[syn[r]!]!;
+    return { row, syn, oth };
+  };
+  const byPre = index(sPre, nPre, sPost);
+  const byPost = index(sPost, nPost, sPre);
+  const a = plastic ? nPre : 0;
+  const c = plastic ? nPost : 0;
+  return {
+    preRow: byPre.row, preSyn: byPre.syn, postByPre: byPre.oth, pre: sPre, post: sPost, postRow: byPost.row, postSyn: byPost.syn, preByPost: byPost.oth, w: sW,
+    xPre: new Float64Array(a), xPreLast: new Int32Array(a), yPost: new Float64Array(c), yPostLast: new Int32Array(c),
+  };
+}
+
+/** A projection from a group onto the g_e or g_i of a LIF population, in every lane. */
+export class EventProjection {
+  /** STDP settings (undefined: static synapses). Amplitudes may be changed between chunks. */
+  stdp: StdpParams | undefined;
+  private decayPre: Float64Array = new Float64Array(0);
+  private decayPost: Float64Array = new Float64Array(0);
+
+  constructor(
+    /** Name (for messages). */
+    readonly name: string,
+    /** Presynaptic group. */
+    readonly source: EventGroup,
+    /** Postsynaptic LIF population. */
+    readonly target: EventGroup,
+    /** Which conductance a spike increments. */
+    readonly channel: 'ge' | 'gi',
+    /** Factor on w when delivered (e.g. mV per unit weight). */
+    readonly scale: number,
+    /** Synapses per lane. */
+    readonly lanes: ProjectionLane[],
+    stdp: StdpParams | undefined,
+    dt: number,
+  ) {
+    this.stdp = stdp;
+    if (stdp) {
+      this.decayPre = decayTable(stdp.tauPre, dt);
+      this.decayPost = decayTable(stdp.tauPost, dt);
+    }
+  }
+
+  /** on_pre for lane b: delivers the presynaptic spikes of this step (and the STDP pre update). */
+  deliver(b: number, t: number): void {
+    const src = this.source;
+    const L = this.lanes[b]!;
+    const g = this.channel === 'ge' ? this.target.ge : this.target.gi;
+    const off = b * this.target.n;
+    const { preRow, preSyn, postByPre, w } = L;
+    const scale = this.scale;
+    const st = this.stdp;
+    if (!st) {
+      for (let k = 0; k < src.count; k++) {
+        const i = src.spikes[k]!;
+        for (let r = preRow[i]!, e = preRow[i + 1]!; r < e; r++) g[off + postByPre[r]!] += scale * w[preSyn[r]!]!;
+      }
+      return;
+    }
+    const { xPre, xPreLast, yPost, yPostLast } = L;
+    const dPre = this.decayPre;
+    const dPost = this.decayPost;
+    const nPre = dPre.length;
+    const nPost = dPost.length;
+    const A = st.aPre;
+    const wMax = st.wMax;
+    const mult = st.rule === 'multiplicative';
+    for (let k = 0; k < src.count; k++) {
+      const i = src.spikes[k]!;
+      const di = t - xPreLast[i]!;
+      xPre[i] = xPre[i]! * (di < nPre ? dPre[di]! : 0) + A;
+      xPreLast[i] = t;
+      for (let r = preRow[i]!, e = preRow[i + 1]!; r < e; r++) {
+        const j = postByPre[r]!;
+        const s = preSyn[r]!;
+        const ws = w[s]!;
+        g[off + j] += scale * ws;
+        const dj = t - yPostLast[j]!;
+        const ap = dj < nPost ? yPost[j]! * dPost[dj]! : 0;
+        let nw = mult ? ws + ap * ws : ws + ap;
+        if (nw < 0) nw = 0;
+        else if (nw > wMax) nw = wMax;
+        w[s] = nw;
+      }
+    }
+  }
+
+  /** on_post for lane b: the STDP post update for the postsynaptic spikes of this step. */
+  learnPost(b: number, t: number): void {
+    const st = this.stdp;
+    if (!st) return;
+    const tgt = this.target;
+    const L = this.lanes[b]!;
+    const { postRow, postSyn, w, xPre, xPreLast, yPost, yPostLast } = L;
+    const dPre = this.decayPre;
+    const dPost = this.decayPost;
+    const nPre = dPre.length;
+    const nPost = dPost.length;
+    const A = st.aPost;
+    const wMax = st.wMax;
+    const mult = st.rule === 'multiplicative';
+    const preOf = L.preByPost;
+    for (let k = 0; k < tgt.count; k++) {
+      const j = tgt.spikes[k]!;
+      const dj = t - yPostLast[j]!;
+      yPost[j] = yPost[j]! * (dj < nPost ? dPost[dj]! : 0) + A;
+      yPostLast[j] = t;
+      const r0 = postRow[j]!;
+      const r1 = postRow[j + 1]!;
+      if (mult) {
+        for (let r = r0; r < r1; r++) {
+          const i = preOf[r]!;
+          const di = t - xPreLast[i]!;
+          if (di >= nPre) continue;
+          const a = xPre[i]! * dPre[di]!;
+          const s = postSyn[r]!;
+          const ws = w[s]!;
+          const nw = ws + a * (wMax - ws);
+          w[s] = nw < 0 ? 0 : nw > wMax ? wMax : nw;
+        }
+      } else {
+        for (let r = r0; r < r1; r++) {
+          const i = preOf[r]!;
+          const di = t - xPreLast[i]!;
+          if (di >= nPre) continue;
+          const a = xPre[i]! * dPre[di]!;
+          const s = postSyn[r]!;
+          const nw = w[s]! + a;
+          w[s] = nw < 0 ? 0 : nw > wMax ? wMax : nw;
+        }
+      }
+    }
+  }
+}
+
+/** exp(−k·dt/τ) for whole steps k until it is below 1e-30 (float64). */
+function decayTable(tau: number, dt: number): Float64Array {
+  if (!(tau > 0)) throw new CinderArgumentError('STDP tau', tau, 'a positive time constant in ms');
+  const n = Math.ceil((69 * tau) / dt) + 1;
+  const out = new Float64Array(n);
+  for (let k = 0; k < n; k++) out[k] = Math.exp((-k * dt) / tau);
+  return out;
+}
+
+/**
+ * The batched network: groups, projections, one random stream per lane. Add groups and
+ * projections, set initial state, then call {@link run} for chunks of steps.
+ */
+export class EventNetwork {
+  /** Groups in creation order. */
+  readonly groups: EventGroup[] = [];
+  /** Projections in creation order. */
+  readonly projections: EventProjection[] = [];
+  /** Random stream per lane (Poisson inputs). */
+  readonly rng: LaneRng[];
+  /** Current step (the next step to simulate). */
+  step = 0;
+
+  /**
+   * @param batch number of lanes
+   * @param dt step (ms)
+   * @param seeds one seed per lane (the lanes' random streams)
+   */
+  constructor(readonly batch: number, readonly dt: number, seeds: readonly number[]) {
+    if (!Number.isInteger(batch) || batch < 1) throw new CinderArgumentError('batch', batch, 'an integer >= 1');
+    if (!(dt > 0)) throw new CinderArgumentError('dt', dt, 'a positive step in ms');
+    if (seeds.length !== batch) throw new CinderArgumentError('seeds', seeds.length, `${batch} seeds (one per lane)`);
+    this.rng = seeds.map((s) => new LaneRng(mixSeed(s, 0x5eed)));
+  }
+
+  /** Adds a LIF population; v starts at E_l (set `group.v` to change it). */
+  addLif(name: string, n: number, p: LifParams): EventGroup {
+    for (const k of ['tauM', 'tauS'] as const) if (!(p[k] > 0)) throw new CinderArgumentError(k, p[k], 'a positive time constant in ms');
+    if (!(p.tauRef >= 0)) throw new CinderArgumentError('tauRef', p.tauRef, 'a non-negative time in ms');
+    const g = new EventGroup(name, n, 'lif', this.batch, { ...p });
+    g.v.fill(p.el);
+    this.groups.push(g);
+    return g;
+  }
+
+  /** Adds a Poisson input whose rates (Hz) are given per lane and step with {@link setRates}. */
+  addRateInput(name: string, n: number): EventGroup {
+    const g = new EventGroup(name, n, 'rate', this.batch);
+    this.groups.push(g);
+    return g;
+  }
+
+  /** Adds a constant-rate Poisson input (Bernoulli(rate·dt) per neuron and step). */
+  addPoisson(name: string, n: number, rateHz: number): EventGroup {
+    if (!(rateHz >= 0) || (rateHz * this.dt) / 1000 > 1) throw new CinderArgumentError(`${name} rate`, rateHz, `a rate in [0, ${1000 / this.dt}] Hz`);
+    const g = new EventGroup(name, n, 'poisson', this.batch);
+    g.rateHz = rateHz;
+    this.groups.push(g);
+    return g;
+  }
+
+  /** Adds a projection with one synapse list per lane. */
+  addProjection(name: string, source: EventGroup, target: EventGroup, channel: 'ge' | 'gi', lanes: ProjectionLane[], options: { scale?: number; stdp?: StdpParams } = {}): EventProjection {
+    if (target.kind !== 'lif') throw new CinderArgumentError(`${name} target`, target.name, 'a LIF population');
+    if (lanes.length !== this.batch) throw new CinderArgumentError(`${name} lanes`, lanes.length, `${this.batch} synapse lists (one per lane)`);
+    const p = new EventProjection(name, source, target, channel, options.scale ?? 1, lanes, options.stdp ? { ...options.stdp } : undefined, this.dt);
+    this.projections.push(p);
+    return p;
+  }
+
+  /** Sets lane b's rates (Hz, [steps·n], row = step) for the next chunk of a rate input. */
+  setRates(group: EventGroup, b: number, rates: Float32Array): void {
+    if (group.kind !== 'rate') throw new CinderArgumentError('group', group.name, 'a rate input');
+    group.rates[b] = rates;
+  }
+
+  /** Zeroes the spike counters of every group. */
+  resetCounts(): void {
+    for (const g of this.groups) g.spikeCounts.fill(0);
+  }
+
+  /**
+   * Simulates `steps` steps in every lane (lane after lane). Rate inputs must have rates for at
+   * least `steps` rows in every lane.
+   */
+  run(steps: number): void {
+    for (const g of this.groups) {
+      if (g.kind !== 'rate') continue;
+      for (let b = 0; b < this.batch; b++) {
+        const r = g.rates[b];
+        if (!r || r.length < steps * g.n) throw new CinderArgumentError(`${g.name} rates`, r ? r.length : 'none', `${steps * g.n} values for lane ${b}`);
+      }
+    }
+    const t0 = this.step;
+    for (let b = 0; b < this.batch; b++) this.runLane(b, t0, steps);
+    this.step = t0 + steps;
+  }
+
+  private runLane(b: number, t0: number, steps: number): void {
+    const groups = this.groups;
+    const projections = this.projections;
+    const rng = this.rng[b]!;
+    const pdt = this.dt / 1000;
+    for (let s = 0; s < steps; s++) {
+      const t = t0 + s;
+      // 1. state updates
+      for (const g of groups) if (g.kind === 'lif') this.integrate(g, b, t);
+      // 2. thresholds
+      for (const g of groups) {
+        g.count = 0;
+        if (g.kind === 'lif') this.threshold(g, b, t);
+        else if (g.kind === 'rate') {
+          const r = g.rates[b]!;
+          const base = s * g.n;
+          for (let i = 0; i < g.n; i++) if (rng.next() < r[base + i]! * pdt) g.spikes[g.count++] = i;
+        } else {
+          const p = g.rateHz * pdt;
+          if (p > 0) {
+            const logq = Math.log1p(-p);
+            let pos = g.skip[b]!;
+            if (pos < 0) pos = p >= 1 ? 0 : Math.floor(Math.log(1 - rng.next()) / logq);
+            while (pos < g.n) {
+              g.spikes[g.count++] = pos;
+              pos += 1 + (p >= 1 ? 0 : Math.floor(Math.log(1 - rng.next()) / logq));
+            }
+            g.skip[b] = pos - g.n;
+          }
+        }
+        g.spikeCounts[b] += g.count;
+        if (g.recording) for (let k = 0; k < g.count; k++) g.record(b, t, g.spikes[k]!);
+      }
+      // 3. pathways: all on_pre, then all on_post
+      for (const p of projections) if (p.source.count > 0) p.deliver(b, t);
+      for (const p of projections) if (p.stdp && p.target.count > 0) p.learnPost(b, t);
+      // 4. resets
+      for (const g of groups) {
+        if (g.kind !== 'lif') continue;
+        const off = b * g.n;
+        const vr = g.lif!.vReset;
+        for (let k = 0; k < g.count; k++) {
+          const i = off + g.spikes[k]!;
+          g.v[i] = vr;
+          g.lastSpike[i] = t;
+        }
+      }
+    }
+  }
+
+  private integrate(g: EventGroup, b: number, t: number): void {
+    const p = g.lif!;
+    const dt = this.dt;
+    const km = dt / p.tauM;
+    const ks = 1 - dt / p.tauS;
+    const el = p.el;
+    const refSteps = Math.round(p.tauRef / dt);
+    const { v, ge, gi, lastSpike } = g;
+    const off = b * g.n;
+    const end = off + g.n;
+    const free = t - refSteps;
+    for (let i = off; i < end; i++) {
+      const e = ge[i]!;
+      const h = gi[i]!;
+      if (lastSpike[i]! <= free) v[i] = v[i]! + km * (el - v[i]! + e - h);
+      ge[i] = e * ks;
+      gi[i] = h * ks;
+    }
+  }
+
+  private threshold(g: EventGroup, b: number, t: number): void {
+    const p = g.lif!;
+    const refSteps = Math.round(p.tauRef / this.dt);
+    const { v, lastSpike, spikes } = g;
+    const off = b * g.n;
+    const th = p.vThreshold;
+    const free = t - refSteps;
+    let c = 0;
+    for (let i = 0; i < g.n; i++) if (v[off + i]! > th && lastSpike[off + i]! <= free) spikes[c++] = i;
+    g.count = c;
+  }
+}
+
+/**
+ * Per-post homeostatic scaling (the lateral-line model's rule) of one lane's weights: for each
+ * postsynaptic cell j with incoming sum S_j = Σ w > 1e-12, scale_j = clip(1 + η·(target/S_j − 1),
+ * 0.9, 1.1) and w ← clip(w·scale_j, 0, w_max). `target` undefined uses the mean of S_j over the
+ * cells with S_j > 1e-12 (computed before scaling). Sums in float64.
+ * @returns the target used
+ */
+export function homeostaticScale(lane: ProjectionLane, nPost: number, eta: number, wMax: number, target?: number): number {
+  const sums = incomingSums(lane, nPost);
+  let tgt = target;
+  if (tgt === undefined) {
+    let s = 0;
+    let c = 0;
+    for (let j = 0; j < nPost; j++) if (sums[j]! > 1e-12) {
+      s += sums[j]!;
+      c++;
+    }
+    if (c === 0) return 0;
+    tgt = s / c;
+  }
+  const scale = new Float64Array(nPost).fill(1);
+  for (let j = 0; j < nPost; j++) {
+    if (!(sums[j]! > 1e-12)) continue;
+    const r = 1 + eta * (tgt / Math.max(sums[j]!, 1e-12) - 1);
+    scale[j] = r < 0.9 ? 0.9 : r > 1.1 ? 1.1 : r;
+  }
+  const { w, post } = lane;
+  for (let s = 0; s < w.length; s++) {
+    const x = w[s]! * scale[post[s]!]!;
+    w[s] = x < 0 ? 0 : x > wMax ? wMax : x;
+  }
+  return tgt;
+}
+
+/** Incoming weight sum per postsynaptic cell (float64). */
+export function incomingSums(lane: ProjectionLane, nPost: number): Float64Array {
+  const sums = new Float64Array(nPost);
+  for (let s = 0; s < lane.w.length; s++) sums[lane.post[s]!] += lane.w[s]!;
+  return sums;
+}

@@ -1,0 +1,395 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildProjectionLane, EventNetwork, homeostaticScale, LaneRng, type LifParams } from '../../src/kernels/js/event-network.js';
+import { dipoleVelocity } from '../../examples/lateral-line/stimulus.js';
+import { pvMapQuality, wrapToPi } from '../../examples/lateral-line/pv.js';
+import { topographicPartners, LateralLineModel, modelParams } from '../../examples/lateral-line/model.js';
+import { lateralLineParams } from '../../examples/lateral-line/params.js';
+import { readNpz } from '../../examples/lateral-line/checkpoint.js';
+import { lateralLineExample } from '../../examples/lateral-line/index.js';
+import { runCli } from '../../src/cli/program.js';
+import { startRun } from '../../src/cli/runner.js';
+import { Terminal } from '../../src/cli/progress.js';
+import { backendInfo, initBackend } from '../../src/core/backend.js';
+
+const LIF: LifParams = { el: -74, vThreshold: -54, vReset: -60, tauM: 10, tauS: 2, tauRef: 2 };
+const BIG = 1e7; // rate (Hz) with rate·dt ≫ 1: the input spikes every step it is on
+
+describe('dipole flow (closed forms)', () => {
+  const U = 5;
+  const R = 0.5;
+  const D = 0.8;
+  it('central lobe U·R³/(2D³), zero crossings at |dx| = D/√2, sign flip with direction', () => {
+    const X = 2;
+    const xi = [X, X + D / Math.SQRT2, X - D / Math.SQRT2, X + 1.24 * D];
+    const v = dipoleVelocity(xi, X, D, U, R, 1);
+    expect(v[0]).toBeCloseTo((U * R ** 3) / (2 * D ** 3), 12);
+    expect(Math.abs(v[1]!)).toBeLessThan(1e-12);
+    expect(Math.abs(v[2]!)).toBeLessThan(1e-12);
+    expect(v[3]!).toBeLessThan(0); // negative side lobe
+    const back = dipoleVelocity(xi, X, D, U, R, -1);
+    for (let i = 0; i < xi.length; i++) expect(back[i]).toBeCloseTo(-v[i]!, 14);
+    // 0.61 cm/s peak at D = 0.8 cm (reference B.5)
+    expect(v[0]).toBeCloseTo(0.61, 2);
+  });
+});
+
+/** Spike times (s) and indices of a neuron ring where neuron k(t) fires at every bin. */
+function mapSpikes(nT: number, n: number, shift: number, dt: number): { t: Float64Array; i: Int32Array; x: Float64Array } {
+  const x = Float64Array.from({ length: nT }, (_, k) => (4 * k) / (nT - 1));
+  const t = new Float64Array(nT);
+  const i = new Int32Array(nT);
+  for (let k = 0; k < nT; k++) {
+    const theta = (2 * Math.PI * x[k]!) / (4 + 1e-12);
+    t[k] = (k + 0.5) * dt;
+    i[k] = (((Math.round((theta / (2 * Math.PI)) * n) + shift) % n) + n) % n;
+  }
+  return { t, i, x };
+}
+
+describe('PV map-quality metrics on synthetic spike trains', () => {
+  const dt = 0.001;
+  const nT = 2000;
+  const n = 100;
+  it('a perfect map: σθ ≈ 0, valid fraction 1', () => {
+    const s = mapSpikes(nT, n, 0, dt);
+    const q = pvMapQuality({ spikeT: s.t, spikeI: s.i, n, nT, xCm: s.x, startS: 0, dtS: dt });
+    expect(q.validFraction).toBe(1);
+    expect(q.sigmaThetaRad).toBeLessThan(0.02);
+  });
+  it('no spikes: σθ = π, valid fraction 0', () => {
+    const s = mapSpikes(nT, n, 0, dt);
+    const q = pvMapQuality({ spikeT: [], spikeI: [], n, nT, xCm: s.x, startS: 0, dtS: dt });
+    expect(q.sigmaThetaRad).toBe(Math.PI);
+    expect(q.deltaTrialRad).toBe(Math.PI);
+    expect(q.validFraction).toBe(0);
+  });
+  it('a constant shift: σθ ≈ 0 and every bias equals the shift', () => {
+    const shift = 17;
+    const s = mapSpikes(nT, n, shift, dt);
+    const q = pvMapQuality({ spikeT: s.t, spikeI: s.i, n, nT, xCm: s.x, startS: 0, dtS: dt });
+    expect(q.sigmaThetaRad).toBeLessThan(0.02);
+    const want = wrapToPi((2 * Math.PI * shift) / n);
+    let worst = 0;
+    for (let b = 2; b < q.bias.length - 2; b++) worst = Math.max(worst, Math.abs(wrapToPi(q.bias[b]! - want)));
+    expect(worst).toBeLessThan(0.02);
+  });
+  it('an evaluation window zeroes bins outside it and maps the window onto [0, 2π)', () => {
+    const s = mapSpikes(nT, n, 0, dt);
+    const q = pvMapQuality({ spikeT: s.t, spikeI: s.i, n, nT, xCm: s.x, startS: 0, dtS: dt, evalXMinCm: 1, evalXMaxCm: 3 });
+    let inside = 0;
+    for (let k = 0; k < nT; k++) if (s.x[k]! >= 1 && s.x[k]! <= 3) inside++;
+    expect(q.validFraction).toBeCloseTo(inside / nT, 12);
+    expect(q.thetaTrue[nT / 2]).toBeCloseTo((2 * Math.PI * (s.x[nT / 2]! - 1)) / 2, 12);
+  });
+});
+
+/** A network whose inputs spike exactly on the given steps (rate inputs with rate·dt ≫ 1 or 0). */
+function drivenNetwork(nIn: number, steps: number, spikeAt: (t: number, i: number) => boolean): { net: EventNetwork; input: ReturnType<EventNetwork['addRateInput']>; rates: Float32Array } {
+  const net = new EventNetwork(1, 1, [3]);
+  const input = net.addRateInput('in', nIn);
+  const rates = new Float32Array(steps * nIn);
+  for (let t = 0; t < steps; t++) for (let i = 0; i < nIn; i++) rates[t * nIn + i] = spikeAt(t, i) ? BIG : 0;
+  return { net, input, rates };
+}
+
+describe('event-network LIF (forward Euler at 1 ms, Brian2 schedule) vs a float64 recursion', () => {
+  it('matches v, g_e, g_i and spike steps over 400 steps with excitation, inhibition and refractoriness', () => {
+    const steps = 400;
+    const nIn = 3;
+    const spikeAt = (t: number, i: number) => (i === 0 ? t % 7 === 0 : i === 1 ? t % 11 === 3 : t % 13 === 5);
+    const { net, input, rates } = drivenNetwork(nIn, steps, spikeAt);
+    const pop = net.addLif('pop', 2, LIF);
+    const wE = [[120, 80], [100, 160]]; // input i → neuron j, onto g_e (inputs 0, 1)
+    const wI = [3, 5]; // input 2 → g_i
+    net.addProjection('exc', input, pop, 'ge', [buildProjectionLane([0, 0, 1, 1], [0, 1, 0, 1], [wE[0]![0]!, wE[0]![1]!, wE[1]![0]!, wE[1]![1]!], nIn, 2, false)]);
+    net.addProjection('inh', input, pop, 'gi', [buildProjectionLane([2, 2], [0, 1], wI, nIn, 2, false)]);
+    pop.v[0] = -70;
+    pop.v[1] = -73;
+    net.setRates(input, 0, rates);
+    // float64 reference
+    const v = [-70, -73];
+    const ge = [0, 0];
+    const gi = [0, 0];
+    const last = [-1e9, -1e9];
+    let spikes = 0;
+    const eng: number[] = [];
+    const ref: number[] = [];
+    pop.recording = true;
+    for (let t = 0; t < steps; t++) {
+      net.setRates(input, 0, rates.subarray(t * nIn, (t + 1) * nIn));
+      net.run(1);
+      // reference step t
+      const fired: number[] = [];
+      for (let j = 0; j < 2; j++) {
+        const free = t - last[j]! >= 2;
+        const dv = free ? (1 / 10) * (-74 - v[j]! + ge[j]! - gi[j]!) : 0;
+        v[j] = v[j]! + dv;
+        ge[j] = ge[j]! - ge[j]! / 2;
+        gi[j] = gi[j]! - gi[j]! / 2;
+        if (v[j]! > -54 && free) fired.push(j);
+      }
+      for (let i = 0; i < nIn; i++) if (spikeAt(t, i)) for (let j = 0; j < 2; j++) {
+        if (i < 2) ge[j] = ge[j]! + wE[i]![j]!;
+        else gi[j] = gi[j]! + wI[j]!;
+      }
+      for (const j of fired) {
+        v[j] = -60;
+        last[j] = t;
+        ref.push(t * 10 + j);
+      }
+      spikes += fired.length;
+      for (let j = 0; j < 2; j++) {
+        expect(Math.abs(pop.v[j]! - v[j]!)).toBeLessThan(1e-4);
+        expect(Math.abs(pop.ge[j]! - ge[j]!)).toBeLessThan(1e-4);
+        expect(Math.abs(pop.gi[j]! - gi[j]!)).toBeLessThan(1e-4);
+      }
+    }
+    const rec = pop.takeRecording(0);
+    for (let k = 0; k < rec.step.length; k++) eng.push(rec.step[k]! * 10 + rec.index[k]!);
+    expect(spikes).toBeGreaterThan(10);
+    expect(eng).toEqual(ref);
+  });
+});
+
+describe('event-driven pair STDP vs a per-synapse float64 recursion (Brian2 semantics)', () => {
+  for (const rule of ['additive', 'multiplicative'] as const) it(`${rule}: weights of 6 synapses match to 1e-6`, () => {
+    const steps = 600;
+    const nPre = 3;
+    const preAt = (t: number, i: number) => (t + 5 * i) % (13 + 4 * i) === 0;
+    const { net, input, rates } = drivenNetwork(nPre + 1, steps, (t, i) => (i < nPre ? preAt(t, i) : t % 23 === 9 || t % 31 === 4));
+    const post = net.addLif('post', 2, LIF);
+    const pre = [0, 1, 2, 0, 1, 2];
+    const postIdx = [0, 0, 0, 1, 1, 1];
+    const wMax = rule === 'additive' ? 0.05 : 20;
+    const w0 = rule === 'additive' ? [0.01, 0.02, 0.03, 0.04, 0.025, 0.001] : [5, 10, 15, 19, 2, 12];
+    const aPre = rule === 'additive' ? 0.01 : 0.05;
+    const aPost = rule === 'additive' ? -0.012 : -0.06;
+    const proj = net.addProjection('plastic', input, post, 'ge', [buildProjectionLane(pre, postIdx, w0, nPre + 1, 2, true)], {
+      scale: rule === 'additive' ? 100 : 1, stdp: { rule, tauPre: 20, tauPost: 20, aPre, aPost, wMax },
+    });
+    // a driver input (index nPre) that makes both posts fire
+    net.addProjection('drive', input, post, 'ge', [buildProjectionLane([nPre, nPre], [0, 1], [400, 400], nPre + 1, 2, false)]);
+    net.setRates(input, 0, rates);
+    post.recording = true;
+    net.run(steps);
+    const rec = post.takeRecording(0);
+    const postSpikes = new Set<number>();
+    for (let k = 0; k < rec.step.length; k++) postSpikes.add(rec.step[k]! * 10 + rec.index[k]!);
+    expect(rec.step.length).toBeGreaterThan(20);
+    // per-synapse Brian2 recursion: on_pre of all synapses, then on_post
+    const w = w0.slice();
+    const apre = new Float64Array(6);
+    const apost = new Float64Array(6);
+    const lastUp = new Float64Array(6);
+    const decay = (s: number, t: number) => {
+      const f = Math.exp(-(t - lastUp[s]!) / 20);
+      apre[s] = apre[s]! * f;
+      apost[s] = apost[s]! * f;
+      lastUp[s] = t;
+    };
+    const clip = (x: number) => Math.min(wMax, Math.max(0, x));
+    for (let t = 0; t < steps; t++) {
+      for (let s = 0; s < 6; s++) if (preAt(t, pre[s]!)) {
+        decay(s, t);
+        apre[s] = apre[s]! + aPre;
+        w[s] = clip(rule === 'additive' ? w[s]! + apost[s]! : w[s]! + apost[s]! * w[s]!);
+      }
+      for (let s = 0; s < 6; s++) if (postSpikes.has(t * 10 + postIdx[s]!)) {
+        decay(s, t);
+        apost[s] = apost[s]! + aPost;
+        w[s] = clip(rule === 'additive' ? w[s]! + apre[s]! : w[s]! + apre[s]! * (wMax - w[s]!));
+      }
+    }
+    const L = proj.lanes[0]!;
+    // synapses are stored sorted by pre: map back
+    for (let s = 0; s < 6; s++) {
+      let k = -1;
+      for (let q = 0; q < 6; q++) if (L.pre[q] === pre[s] && L.post[q] === postIdx[s]) k = q;
+      expect(Math.abs(L.w[k]! - w[s]!)).toBeLessThan(1e-6 * (rule === 'additive' ? 1 : wMax));
+      expect(Math.abs(L.w[k]! - w0[s]!)).toBeGreaterThan(0); // the weights did move
+    }
+  });
+});
+
+describe('homeostatic scaling and topography', () => {
+  it('scales each post cell by clip(1 + η(target/S − 1), 0.9, 1.1), clipped to [0, w_max]', () => {
+    const lane = buildProjectionLane([0, 1, 2, 0, 1], [0, 0, 0, 1, 1], [1, 2, 3, 0.5, 0.5], 3, 3, false);
+    const t = homeostaticScale(lane, 3, 0.5, 2.5);
+    expect(t).toBeCloseTo((6 + 1) / 2, 12); // mean over cells with S > 0 (post 2 has none)
+    const s0 = Math.max(0.9, 1 + 0.5 * (3.5 / 6 - 1));
+    const s1 = Math.min(1.1, 1 + 0.5 * (3.5 / 1 - 1));
+    const want = [1 * s0, 2 * s0, Math.min(2.5, 3 * s0), 0.5 * s1, 0.5 * s1];
+    const got = [0, 1, 2, 3, 4].map((k) => {
+      const pre = [0, 1, 2, 0, 1][k]!;
+      const post = [0, 0, 0, 1, 1][k]!;
+      for (let q = 0; q < 5; q++) if (lane.pre[q] === pre && lane.post[q] === post) return lane.w[q]!;
+      return NaN;
+    });
+    for (let k = 0; k < 5; k++) expect(got[k]).toBeCloseTo(want[k]!, 6);
+  });
+  it('topographic partners: degree exact; offsets ~ N(0, σ) within 3 SE over 10^5 draws', () => {
+    const nCells = 10_000;
+    const nOther = 1000;
+    const sigma = 15;
+    const deg = 10;
+    const j = topographicPartners(nCells, nOther, deg, sigma, 1, new LaneRng(9));
+    expect(j.length).toBe(nCells * deg);
+    let s = 0;
+    let s2 = 0;
+    let c = 0;
+    for (let m = 0; m < nCells; m++) {
+      const center = (m / (nCells - 1)) * (nOther - 1);
+      if (center < 6 * sigma || center > nOther - 1 - 6 * sigma) continue; // no clipping there
+      for (let k = 0; k < deg; k++) {
+        const d = j[m * deg + k]! - center;
+        s += d;
+        s2 += d * d;
+        c++;
+      }
+    }
+    expect(c).toBeGreaterThan(80_000);
+    const mean = s / c;
+    const varr = s2 / c - mean * mean;
+    // rounding to integers adds about 1/12 to the variance (Sheppard)
+    expect(Math.abs(mean)).toBeLessThan((3 * sigma) / Math.sqrt(c));
+    const sdVar = (sigma * sigma) * Math.sqrt(2 / c);
+    expect(Math.abs(varr - (sigma * sigma + 1 / 12))).toBeLessThan(3 * sdVar + 0.1);
+  });
+});
+
+describe('batched seeds', () => {
+  it('a seed gives the same weights and spikes alone or batched with others', () => {
+    const p = lateralLineParams('tiny', { nTrainingTrials: 2 });
+    const a = new LateralLineModel(modelParams(p), [5, 6]);
+    const b = new LateralLineModel(modelParams(p), [6]);
+    for (let k = 0; k < 2; k++) {
+      a.trainTrial(k);
+      a.homeostasis(k);
+      b.trainTrial(k);
+      b.homeostasis(k);
+    }
+    expect(Array.from(a.monTs.lanes[1]!.w)).toEqual(Array.from(b.monTs.lanes[0]!.w));
+    expect(a.ts.spikeCounts[1]).toBe(b.ts.spikeCounts[0]);
+    expect(a.ts.spikeCounts[1]).toBeGreaterThan(0);
+    expect(a.monTs.lanes[0]!.w).not.toEqual(a.monTs.lanes[1]!.w);
+  });
+});
+
+describe('cinder lateral-line', () => {
+  const sink = () => {
+    let text = '';
+    return { write: (s: string) => ((text += s), true), get text() { return text; } };
+  };
+  const expectRunFolder = (dir: string, seeds: number[]) => {
+    for (const f of ['params.json', 'run_summary.json', 'log.txt']) expect(existsSync(join(dir, f))).toBe(true);
+    for (const f of lateralLineExample.figures) expect(existsSync(join(dir, 'figures', `${f}.html`))).toBe(true);
+    const params = JSON.parse(readFileSync(join(dir, 'params.json'), 'utf8'));
+    expect(params.seed_start).toBe(seeds[0]);
+    expect(params.multi_seed).toBe(seeds.length);
+    expect(params.run_folder).toBe(dir);
+    expect(params.network_params.n_mon).toBe(params.params.nMon);
+    const sum = JSON.parse(readFileSync(join(dir, 'run_summary.json'), 'utf8'));
+    expect(sum.status).toBe('completed');
+    for (const k of ['ll_mon_topo', 'mon_ts_topo', 'mon_ts_sigma', 'mon_ts_gain_mV']) expect(typeof sum[k]).toBe('number');
+    const per = seeds.length === 1 ? [sum] : sum.runs;
+    expect(per.map((r: { seed: number }) => r.seed)).toEqual(seeds);
+    for (const [k, seed] of seeds.entries()) {
+      const r = per[k];
+      expect(Number.isInteger(r.ts_spikes_during_test_window)).toBe(true);
+      for (const q of ['sigma_theta_rad', 'delta_trial_rad', 'valid_fraction']) expect(typeof r.pv_map_quality[q]).toBe('number');
+      const w = readNpz(join(dir, 'artifacts', `latest_seed_${seed}.npz`));
+      for (const n of ['mon_ts_w', 'mon_ts_i', 'mon_ts_j', 'll_mon_i', 'll_mon_j', 'll_mon_w_mV']) expect(w[n]).toBeDefined();
+      expect(w.mon_ts_w!.length).toBe(params.params.nMon * params.params.monTsOutDegree);
+      expect(existsSync(join(dir, 'artifacts', `latest_seed_${seed}_params.json`))).toBe(true);
+      const sp = readNpz(join(dir, 'artifacts', `test_ts_spikes_seed_${seed}.npz`));
+      expect(sp.t_s).toBeInstanceOf(Float64Array);
+      expect(sp.i).toBeInstanceOf(Int32Array);
+      expect(sp.i!.length).toBe(r.ts_spikes_during_test_window);
+      // anyone can recompute the PV metrics from the file
+      const q = pvMapQuality({ spikeT: sp.t_s!, spikeI: sp.i!, n: sp.n_ts![0]!, nT: sp.test_t_s!.length, xCm: sp.test_x_cm!, startS: sp.test_start_s![0]!, dtS: sp.dt_s![0]! });
+      expect(q.sigmaThetaRad).toBe(r.pv_map_quality.sigma_theta_rad);
+      expect(q.validFraction).toBe(r.pv_map_quality.valid_fraction);
+    }
+  };
+
+  it('--mode ll_fast writes every file of the original layout', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'cinder-ll-')), 'run');
+    const code = await runCli(['lateral-line', '--mode', 'll_fast', '--out', dir, '--seed', '3', '-q'], { examples: [lateralLineExample], handleSignals: false, out: sink(), err: sink() });
+    expect(code).toBe(0);
+    expectRunFolder(dir, [3]);
+  }, 60_000);
+
+  it('--mode tiny --multi-seed 2 runs both seeds in one batch; TS fires; PV finite', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'cinder-ll-')), 'run');
+    const code = await runCli(['lateral-line', '--mode', 'tiny', '--out', dir, '--multi-seed', '2', '--seed-start', '11', '-q'], { examples: [lateralLineExample], handleSignals: false, out: sink(), err: sink() });
+    expect(code).toBe(0);
+    expectRunFolder(dir, [11, 12]);
+    const sum = JSON.parse(readFileSync(join(dir, 'run_summary.json'), 'utf8'));
+    for (const r of sum.runs) {
+      expect(r.ts_spikes_during_test_window).toBeGreaterThan(0);
+      expect(r.pv_map_quality.valid_fraction).toBeGreaterThan(0);
+      expect(r.pv_map_quality.sigma_theta_rad).toBeLessThan(Math.PI);
+    }
+  }, 60_000);
+
+  it('bad flags exit 2 naming the flag and write nothing; an existing run folder is never overwritten', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'cinder-ll-'));
+    const cases: [string[], string][] = [
+      [['--n-training-trials', '-1'], '--n-training-trials'],
+      [['--ll-mon-topo', '2'], '--ll-mon-topo'],
+      [['--training-distance-min-cm', '1.5', '--training-distance-max-cm', '0.9'], '--training-distance-min-cm'],
+      [['--multi-seed', '0'], '--multi-seed'],
+      [['--save-tag', '../x'], '--save-tag'],
+      [['--ll-rate-mode', 'log'], '--ll-rate-mode'],
+      [['--resume-from', join(root, 'nothing-here')], '--resume-from'],
+    ];
+    for (const [flags, name] of cases) {
+      const dir = join(root, `bad-${name.slice(2)}`);
+      const err = sink();
+      const code = await runCli(['lateral-line', '--mode', 'tiny', '--out', dir, ...flags], { examples: [lateralLineExample], handleSignals: false, out: sink(), err });
+      expect(code).toBe(2);
+      expect(err.text).toContain(name);
+      expect(existsSync(dir)).toBe(false);
+    }
+    const taken = join(root, 'taken');
+    mkdirSync(taken);
+    writeFileSync(join(taken, 'keep.txt'), 'mine');
+    const err = sink();
+    expect(await runCli(['lateral-line', '--mode', 'tiny', '--out', taken], { examples: [lateralLineExample], handleSignals: false, out: sink(), err })).toBe(2);
+    expect(err.text).toContain('--out');
+    expect(readdirSync(taken)).toEqual(['keep.txt']);
+  });
+
+  it('an interrupted run resumes (--resume-from) to the same result', async () => {
+    if (!backendInfo()) await initBackend({});
+    const root = mkdtempSync(join(tmpdir(), 'cinder-ll-'));
+    const flags = ['--mode', 'tiny', '--n-training-trials', '6', '--seed-start', '21', '--multi-seed', '2', '-q'];
+    expect(await runCli(['lateral-line', ...flags, '--out', join(root, 'full')], { examples: [lateralLineExample], handleSignals: false, out: sink(), err: sink() })).toBe(0);
+    // the interrupted run: abort right after the checkpoint at trial 4
+    const controller = new AbortController();
+    const out = { write: (s: string) => { if (s.includes('checkpoint saved at trial 4')) controller.abort('SIGINT'); return true; } };
+    const { resolveParams } = await import('../../src/cli/options.js');
+    const params = resolveParams(lateralLineExample, { mode: 'tiny', flags: { nTrainingTrials: 6, seedStart: 21, multiSeed: 2 } });
+    const run = startRun({
+      spec: lateralLineExample, params, mode: 'tiny', seed: 0, seeds: 1, outDir: join(root, 'cut'), backend: backendInfo()!, backendRequest: 'auto',
+      quiet: false, signal: controller.signal, terminal: new Terminal({ mode: 'plain', out, err: out }),
+    });
+    const outcome = await run.done;
+    expect(outcome.status).toBe('interrupted');
+    const ck = readNpz(join(root, 'cut', 'artifacts', 'mid_checkpoint.npz'));
+    expect(ck.trial![0]).toBe(3);
+    expect(await runCli(['lateral-line', ...flags, '--out', join(root, 'resumed'), '--resume-from', join(root, 'cut')], { examples: [lateralLineExample], handleSignals: false, out: sink(), err: sink() })).toBe(0);
+    const a = JSON.parse(readFileSync(join(root, 'full', 'run_summary.json'), 'utf8'));
+    const b = JSON.parse(readFileSync(join(root, 'resumed', 'run_summary.json'), 'utf8'));
+    expect(b.runs).toEqual(a.runs);
+    for (const seed of [21, 22]) {
+      const wa = readNpz(join(root, 'full', 'artifacts', `latest_seed_${seed}.npz`));
+      const wb = readNpz(join(root, 'resumed', 'artifacts', `latest_seed_${seed}.npz`));
+      expect(Array.from(wb.mon_ts_w!)).toEqual(Array.from(wa.mon_ts_w!));
+      expect(Array.from(wb.ll_mon_w_mV!)).toEqual(Array.from(wa.ll_mon_w_mV!));
+    }
+  }, 60_000);
+});
