@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- case ...]`: runs the benchmark cases and prints one JSON line per result.
- * Cases: lif-dense, quickstart, song2000, eprop (each a module in bench/ exporting `run()`).
+ * Cases: lif-dense, quickstart, song2000, eprop, sweep (each a module in bench/ exporting `run()`).
  */
 import { initBackend } from '../src/core/backend.js';
 
@@ -9,6 +9,7 @@ const CASES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   quickstart: () => import('./quickstart.js'),
   song2000: () => import('./song2000.js'),
   eprop: () => import('./eprop.js'),
+  sweep: () => import('./sweep.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

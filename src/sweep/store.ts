@@ -34,6 +34,8 @@ export interface SweepRunRecord extends PlannedRun {
   summary?: Record<string, unknown>;
   /** Error text of a failed run. */
   error?: string;
+  /** Wall time of the last attempt's process, in ms. */
+  ms?: number;
   /** Where it ran (host:pid of the worker, or `local`). */
   worker?: string;
 }

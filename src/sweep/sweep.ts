@@ -146,6 +146,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
         runs.forEach((r, i) => {
           r.status = result.status === 'completed' && runs.length > 1 && parts.length !== runs.length ? 'failed' : result.status;
           r.exit_code = result.exitCode;
+          r.ms = result.ms;
           r.summary = scalarSummary(parts[i] ?? {});
           r.worker = worker === 'bullmq' ? r.worker : worker;
           if (r.attempts === 0) r.attempts = 1;
