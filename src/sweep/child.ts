@@ -96,6 +96,8 @@ export function startJob(req: JobRequest, options: { command?: string[]; env?: N
     : [...pre, ...req.args, '--out', attempt, '--quiet'];
   const child = spawn(exe!, argv, {
     stdio: ['ignore', 'ignore', 'pipe'],
+    // its own process group: Ctrl-C reaches the sweep only, which tells its runs to stop once
+    detached: true,
     env: { ...(options.env ?? process.env), CINDER_SWEEP_PARENT: String(process.pid), CI: '1' },
   });
   let stderr = '';

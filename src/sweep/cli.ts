@@ -32,6 +32,7 @@ export interface SweepCliOptions {
   handleSignals?: boolean;
 }
 
+/** Help text of `cinder sweep` and `cinder worker`. */
 export const SWEEP_HELP = `Usage: cinder sweep <example> [example flags] --grid name=v1,v2,… [--grid …] --seeds A..B|K --out DIR [options]
        cinder sweep status DIR
        cinder worker --redis URL [--concurrency N] [--queue NAME] [--lock-ms MS]

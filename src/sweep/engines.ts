@@ -163,17 +163,25 @@ export class BullmqEngine implements SweepEngine {
         }
         outstanding.set(id, j);
       }
+      let lostSince = 0;
       while (outstanding.size > 0 && !this.stopping) {
-        for (const [id, j] of [...outstanding]) {
-          const state = await queue.getJobState(id);
-          if (state === 'active' && !started.has(id)) {
-            started.add(id);
-            hooks.onStart(j.name, 'bullmq');
+        try {
+          for (const [id, j] of [...outstanding]) {
+            const state = await queue.getJobState(id);
+            if (state === 'active' && !started.has(id)) {
+              started.add(id);
+              hooks.onStart(j.name, 'bullmq');
+            }
+            if (state === 'completed' || state === 'failed') {
+              const job = (await queue.getJob(id)) as Job<SweepJobData, SweepJobReturn> | undefined;
+              if (await record(job, j.name, state)) outstanding.delete(id);
+            }
           }
-          if (state === 'completed' || state === 'failed') {
-            const job = (await queue.getJob(id)) as Job<SweepJobData, SweepJobReturn> | undefined;
-            if (await record(job, j.name, state)) outstanding.delete(id);
-          }
+          lostSince = 0;
+        } catch (e) {
+          // Redis unreachable for a moment: the client reconnects; give up after a minute
+          lostSince ||= Date.now();
+          if (Date.now() - lostSince > 60_000) throw e;
         }
         if (outstanding.size === 0 || this.stopping) break;
         await new Promise<void>((r) => {

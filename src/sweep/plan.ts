@@ -128,12 +128,20 @@ export function gridPoints(grid: readonly GridAxis[]): Partial<Params>[] {
   return points;
 }
 
+/** A plan expanded into runs and the jobs that compute them. */
+export interface ExpandedPlan {
+  /** Every run (grid point × seed), in plan order. */
+  runs: PlannedRun[];
+  /** Every job (one process each), in plan order. */
+  jobs: PlannedJob[];
+}
+
 /**
  * Expands a plan into runs and jobs. Without packing each run is its own job; with `pack` K > 1
  * consecutive seeds of a grid point (up to K, never across a gap) form one job whose command
  * passes K to the example's seed-batch flag.
  */
-export function expandPlan(spec: ExampleSpec, plan: SweepPlan): { runs: PlannedRun[]; jobs: PlannedJob[] } {
+export function expandPlan(spec: ExampleSpec, plan: SweepPlan): ExpandedPlan {
   const runs: PlannedRun[] = [];
   const jobs: PlannedJob[] = [];
   const base = ['--mode', plan.mode];

@@ -56,8 +56,10 @@ export function parseRedisUrl(text: string, param = '--redis'): RedisAddress {
   return out;
 }
 
-type Reply = string | number | null | Error | Reply[];
-type Arg = string | number | Buffer;
+/** A decoded RESP2 reply (an error reply is an Error inside arrays; a top-level one rejects). */
+export type Reply = string | number | null | Error | Reply[];
+/** A command argument: text, number or raw bytes. */
+export type Arg = string | number | Buffer;
 
 /** Incremental RESP2 parser: returns [reply, next offset] or undefined when incomplete. */
 function parseReply(buf: Buffer, at: number): [Reply, number] | undefined {
@@ -108,7 +110,9 @@ function encode(args: readonly Arg[]): Buffer {
 }
 
 interface Pending {
+  /** Redis RESOLVE, reply as ioredis gives it. */
   resolve(r: Reply): void;
+  /** Redis REJECT, reply as ioredis gives it. */
   reject(e: Error): void;
 }
 
@@ -156,6 +160,9 @@ export class RespRedisClient extends EventEmitter {
   constructor(readonly address: RedisAddress, private readonly connectTimeoutMs = 5000) {
     super();
     this.setMaxListeners(50);
+    // errors are also reported to BullMQ's own listeners; this one keeps an unlistened error from
+    // ending the process (the client reconnects by itself)
+    this.on('error', () => {});
     this.options = { host: address.host, port: address.port, db: address.db, maxRetriesPerRequest: null };
     this.open();
   }
@@ -360,97 +367,127 @@ export class RespRedisClient extends EventEmitter {
     return exec.map((r) => (r instanceof Error ? [r, null] : [null, r]));
   }
 
+  /** Redis HGETALL, reply as ioredis gives it. */
   async hgetall(key: string): Promise<Record<string, string>> {
     return pairsToObject(await this.send(['HGETALL', key]));
   }
+  /** Redis HGET, reply as ioredis gives it. */
   async hget(key: string, field: string): Promise<string | null> {
     return (await this.send(['HGET', key, field])) as string | null;
   }
+  /** Redis HMGET, reply as ioredis gives it. */
   async hmget(key: string, ...fields: string[]): Promise<(string | null)[]> {
     return (await this.send(['HMGET', key, ...fields.flat()])) as (string | null)[];
   }
+  /** Redis HSET, reply as ioredis gives it. */
   async hset(key: string, data: Record<string, string | number> | string, ...rest: Arg[]): Promise<number> {
     const flat: Arg[] = typeof data === 'object' ? Object.entries(data).flat() : [data, ...rest];
     return (await this.send(['HSET', key, ...flat])) as number;
   }
+  /** Redis HDEL, reply as ioredis gives it. */
   async hdel(key: string, ...fields: string[]): Promise<number> {
     return (await this.send(['HDEL', key, ...fields])) as number;
   }
+  /** Redis HEXISTS, reply as ioredis gives it. */
   async hexists(key: string, field: string): Promise<number> {
     return (await this.send(['HEXISTS', key, field])) as number;
   }
+  /** Redis GET, reply as ioredis gives it. */
   async get(key: string): Promise<string | null> {
     return (await this.send(['GET', key])) as string | null;
   }
+  /** Redis SET, reply as ioredis gives it. */
   async set(key: string, value: string | number, options?: { PX?: number; EX?: number }): Promise<string | null> {
     const extra: Arg[] = options?.PX != null ? ['PX', options.PX] : options?.EX != null ? ['EX', options.EX] : [];
     return (await this.send(['SET', key, value, ...extra])) as string | null;
   }
+  /** Redis DEL, reply as ioredis gives it. */
   async del(...keys: string[]): Promise<number> {
     const k = keys.flat();
     return k.length ? ((await this.send(['DEL', ...k])) as number) : 0;
   }
+  /** Redis ZRANGE, reply as ioredis gives it. */
   async zrange(key: string, start: number, end: number, options?: { WITHSCORES?: boolean }): Promise<string[]> {
     return (await this.send(['ZRANGE', key, start, end, ...(options?.WITHSCORES ? ['WITHSCORES'] : [])])) as string[];
   }
+  /** Redis ZREVRANGE, reply as ioredis gives it. */
   async zrevrange(key: string, start: number, end: number, options?: { WITHSCORES?: boolean }): Promise<string[]> {
     return (await this.send(['ZREVRANGE', key, start, end, ...(options?.WITHSCORES ? ['WITHSCORES'] : [])])) as string[];
   }
+  /** Redis ZCARD, reply as ioredis gives it. */
   async zcard(key: string): Promise<number> {
     return (await this.send(['ZCARD', key])) as number;
   }
+  /** Redis ZSCORE, reply as ioredis gives it. */
   async zscore(key: string, member: string): Promise<string | null> {
     return (await this.send(['ZSCORE', key, member])) as string | null;
   }
+  /** Redis ZADD, reply as ioredis gives it. */
   async zadd(key: string, ...args: Arg[]): Promise<number> {
     return (await this.send(['ZADD', key, ...args])) as number;
   }
+  /** Redis ZREM, reply as ioredis gives it. */
   async zrem(key: string, ...members: string[]): Promise<number> {
     return (await this.send(['ZREM', key, ...members])) as number;
   }
+  /** Redis LRANGE, reply as ioredis gives it. */
   async lrange(key: string, start: number, end: number): Promise<string[]> {
     return (await this.send(['LRANGE', key, start, end])) as string[];
   }
+  /** Redis LLEN, reply as ioredis gives it. */
   async llen(key: string): Promise<number> {
     return (await this.send(['LLEN', key])) as number;
   }
+  /** Redis LTRIM, reply as ioredis gives it. */
   async ltrim(key: string, start: number, end: number): Promise<string> {
     return (await this.send(['LTRIM', key, start, end])) as string;
   }
+  /** Redis LPOS, reply as ioredis gives it. */
   async lpos(key: string, value: string): Promise<number | null> {
     return (await this.send(['LPOS', key, value])) as number | null;
   }
+  /** Redis LPUSH, reply as ioredis gives it. */
   async lpush(key: string, ...values: Arg[]): Promise<number> {
     return (await this.send(['LPUSH', key, ...values])) as number;
   }
+  /** Redis RPOP, reply as ioredis gives it. */
   async rpop(key: string): Promise<string | null> {
     return (await this.send(['RPOP', key])) as string | null;
   }
+  /** Redis SMEMBERS, reply as ioredis gives it. */
   async smembers(key: string): Promise<string[]> {
     return (await this.send(['SMEMBERS', key])) as string[];
   }
+  /** Redis SADD, reply as ioredis gives it. */
   async sadd(key: string, ...members: Arg[]): Promise<number> {
     return (await this.send(['SADD', key, ...members])) as number;
   }
+  /** Redis SCARD, reply as ioredis gives it. */
   async scard(key: string): Promise<number> {
     return (await this.send(['SCARD', key])) as number;
   }
+  /** Redis INCR, reply as ioredis gives it. */
   async incr(key: string): Promise<number> {
     return (await this.send(['INCR', key])) as number;
   }
+  /** Redis INCRBY, reply as ioredis gives it. */
   async incrby(key: string, n: number): Promise<number> {
     return (await this.send(['INCRBY', key, n])) as number;
   }
+  /** Redis EXISTS, reply as ioredis gives it. */
   async exists(...keys: string[]): Promise<number> {
     return keys.length ? ((await this.send(['EXISTS', ...keys])) as number) : 0;
   }
+  /** Redis KEYS, reply as ioredis gives it. */
   async keys(pattern: string): Promise<string[]> {
     return (await this.send(['KEYS', pattern])) as string[];
   }
+  /** Redis XADD, reply as ioredis gives it. */
   async xadd(key: string, id: string, fields: Record<string, string | number>, options?: { MAXLEN?: number; approximate?: boolean }): Promise<string> {
     const trim: Arg[] = options?.MAXLEN != null ? ['MAXLEN', ...(options.approximate === false ? [] : ['~']), options.MAXLEN] : [];
     return (await this.send(['XADD', key, ...trim, id, ...Object.entries(fields).flat()])) as string;
   }
+  /** Redis XREAD, reply as ioredis gives it. */
   async xread(streams: { key: string; id: string }[], options?: { BLOCK?: number; COUNT?: number }): Promise<unknown> {
     const opts: Arg[] = [];
     if (options?.COUNT != null) opts.push('COUNT', options.COUNT);
@@ -462,15 +499,19 @@ export class RespRedisClient extends EventEmitter {
       throw e;
     }
   }
+  /** Redis XTRIM, reply as ioredis gives it. */
   async xtrim(key: string, strategy: 'MAXLEN', threshold: number, options?: { approximate?: boolean }): Promise<number> {
     return (await this.send(['XTRIM', key, strategy, ...(options?.approximate === false ? [] : ['~']), threshold])) as number;
   }
+  /** Redis XLEN, reply as ioredis gives it. */
   async xlen(key: string): Promise<number> {
     return (await this.send(['XLEN', key])) as number;
   }
+  /** Redis XREVRANGE, reply as ioredis gives it. */
   async xrevrange(key: string, end: string, start: string, ...rest: Arg[]): Promise<unknown> {
     return this.send(['XREVRANGE', key, end, start, ...rest]);
   }
+  /** Redis BZPOPMIN, reply as ioredis gives it. */
   async bzpopmin(key: string, timeout: number): Promise<[string, string, string] | null> {
     try {
       return (await this.send(['BZPOPMIN', key, timeout])) as [string, string, string] | null;
@@ -479,22 +520,28 @@ export class RespRedisClient extends EventEmitter {
       throw e;
     }
   }
+  /** Redis INFO, reply as ioredis gives it. */
   async info(): Promise<string> {
     return (await this.send(['INFO'])) as string;
   }
+  /** Redis CLIENT SETNAME, reply as ioredis gives it. */
   async clientSetName(name: string): Promise<unknown> {
     this.connectionName = name;
     return this.send(['CLIENT', 'SETNAME', name]);
   }
+  /** Redis CLIENT LIST, reply as ioredis gives it. */
   async clientList(): Promise<string> {
     return (await this.send(['CLIENT', 'LIST'])) as string;
   }
+  /** Redis CLIENT INFO, reply as ioredis gives it. */
   async clientInfo(): Promise<string> {
     return (await this.send(['CLIENT', 'INFO'])) as string;
   }
+  /** Redis FLUSHALL, reply as ioredis gives it. */
   async flushall(): Promise<unknown> {
     return this.send(['FLUSHALL']);
   }
+  /** Redis SCAN, reply as ioredis gives it. */
   async scan(cursor: string | number, options: { MATCH?: string; COUNT?: number }): Promise<[string, string[]]> {
     const extra: Arg[] = [];
     if (options?.MATCH) extra.push('MATCH', options.MATCH);
@@ -530,38 +577,49 @@ export class RespTransaction {
     this.shapes.push(shape);
     return this;
   }
+  /** Queues HGETALL. */
   hgetall(key: string): this {
     return this.add(['HGETALL', key], (r) => pairsToObject(r as Reply));
   }
+  /** Queues HSET. */
   hset(key: string, data: Record<string, string | number>): this {
     return this.add(['HSET', key, ...Object.entries(data).flat()]);
   }
+  /** Queues HSCAN. */
   hscan(key: string, cursor: string | number, options?: { COUNT?: number }): this {
     return this.add(['HSCAN', key, String(cursor), ...(options?.COUNT != null ? ['COUNT', options.COUNT] : [])]);
   }
+  /** Queues SMEMBERS. */
   smembers(key: string): this {
     return this.add(['SMEMBERS', key]);
   }
+  /** Queues SSCAN. */
   sscan(key: string, cursor: string | number, options?: { COUNT?: number }): this {
     return this.add(['SSCAN', key, String(cursor), ...(options?.COUNT != null ? ['COUNT', options.COUNT] : [])]);
   }
+  /** Queues ZRANGE. */
   zrange(key: string, start: number, end: number): this {
     return this.add(['ZRANGE', key, start, end]);
   }
+  /** Queues LRANGE. */
   lrange(key: string, start: number, end: number): this {
     return this.add(['LRANGE', key, start, end]);
   }
+  /** Queues LLEN. */
   llen(key: string): this {
     return this.add(['LLEN', key]);
   }
+  /** Queues DEL. */
   del(...keys: string[]): this {
     return keys.length ? this.add(['DEL', ...keys]) : this;
   }
+  /** Queues a script call defined on the client (keys first, then arguments). */
   runCommand(name: string, args: unknown[]): this {
     const sc = this.scripts.get(name);
     if (!sc) throw new Error(`unknown Redis script "${name}" in a transaction`);
     return this.add(['EVALSHA', sc.sha, sc.keys, ...scriptArgs(args)]);
   }
+  /** Sends the queued commands as one MULTI/EXEC and returns; ioredis-style `[error, reply]` pairs. */
   async exec(): Promise<[Error | null, unknown][] | null> {
     const r = await this.client.execTransaction(this.cmds);
     if (!r) return null;
