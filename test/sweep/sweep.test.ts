@@ -78,6 +78,12 @@ describe('cinder sweep on BullMQ with a worker killed mid-job', () => {
     const file = json(join(base, 'bullmq', 'sweep.json'));
     expect(file.runs.map((r: { status: string }) => r.status)).toEqual(Array(12).fill('completed'));
     expect(json(join(base, 'bullmq', 'runs', killedJob, 'run_summary.json')).status).toBe('completed');
+    // the killed worker's run process stopped by itself (orphan guard): its attempt folder, if it
+    // got that far, is not left "running"
+    for (const n of readdirSync(join(base, 'bullmq', 'runs')).filter((x) => x.startsWith('.attempt-'))) {
+      const p = join(base, 'bullmq', 'runs', n, 'run_summary.json');
+      if (existsSync(p)) expect(json(p).status).not.toBe('running');
+    }
 
     const local = cinder(bin, [...sweepArgs, '--engine', 'local', '--workers', '2', '--out', join(base, 'local')]);
     expect(await local.exited, local.out()).toBe(0);
