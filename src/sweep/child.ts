@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +50,7 @@ export function cinderCommand(env: NodeJS.ProcessEnv = process.env): string[] {
     return parsed as string[];
   }
   const script = process.argv[1];
-  if (script && /cinder[\w-]*\.(ts|js|mjs)$/.test(basename(script))) return [process.execPath, ...process.execArgv, script];
+  if (script && /^cinder$|cinder[\w-]*\.(ts|js|mjs)$/.test(basename(script))) return [process.execPath, ...process.execArgv, realpathSync(script)];
   const here = fileURLToPath(import.meta.url);
   const root = resolve(dirname(here), '..', '..');
   if (here.endsWith('.ts')) return [process.execPath, '--import', import.meta.resolve('tsx'), join(root, 'bin', 'cinder.ts')];
