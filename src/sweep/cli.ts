@@ -82,6 +82,8 @@ export interface SweepRequest {
   workers: number;
   /** Redis (bullmq). */
   redis?: RedisAddress;
+  /** `--redis` as given. */
+  redisUrl?: string;
   /** Queue (bullmq). */
   queue: string;
   /** No output. */
@@ -173,7 +175,7 @@ export function parseSweepArgs(args: readonly string[], examples: readonly Examp
   const backend = one('backend');
   const plan: SweepPlan = { example: spec.name, mode, flags, grid, seeds, pack };
   if (backend !== undefined) plan.backend = backend;
-  return { spec, plan, outDir: resolve(out), engine, workers, redis, queue: one('queue') ?? DEFAULT_QUEUE, quiet };
+  return { spec, plan, outDir: resolve(out), engine, workers, redis, redisUrl: redisText, queue: one('queue') ?? DEFAULT_QUEUE, quiet };
 }
 
 function installSignals(options: SweepCliOptions, onFirst: (sig: NodeJS.Signals) => void): { code: () => number; remove: () => void } {
@@ -254,7 +256,7 @@ async function sweepCommand(args: readonly string[], o: SweepCliOptions): Promis
   const req = parseSweepArgs(args, o.examples);
   if (req.redis) {
     const problem = await checkRedis(req.redis);
-    if (problem) throw new CinderArgumentError('--redis', `redis://${req.redis.host}:${req.redis.port}/${req.redis.db}`, `a reachable Redis server (${problem})`);
+    if (problem) throw new CinderArgumentError('--redis', req.redisUrl, `a reachable Redis server (${problem})`);
   }
   const terminal = new Terminal({ mode: detectProgressMode(req.quiet, { isTTY: o.isTTY ?? process.stderr.isTTY }, o.env), out: o.out, err: o.err });
   const controller = new AbortController();
