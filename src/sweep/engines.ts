@@ -141,16 +141,12 @@ export class BullmqEngine implements SweepEngine {
       const outstanding = new Map<string, EngineJob>();
       const started = new Set<string>();
       const record = async (job: Job<SweepJobData, SweepJobReturn> | undefined, name: string, state: string): Promise<boolean> => {
-        if (state === 'completed' && job) {
-          const rv = job.returnvalue;
-          await hooks.onResult(name, rv.result, rv.worker);
-          return true;
-        }
-        if (state === 'failed' && job) {
-          await hooks.onResult(name, { status: 'failed', exitCode: null, summary: {}, error: job.failedReason || 'job failed', ms: 0 }, 'bullmq');
-          return true;
-        }
-        return false;
+        if (!job || (state !== 'completed' && state !== 'failed')) return false;
+        if (state === 'completed') await hooks.onResult(name, job.returnvalue.result, job.returnvalue.worker);
+        else await hooks.onResult(name, { status: 'failed', exitCode: null, summary: {}, error: job.failedReason || 'job failed', ms: 0 }, 'bullmq');
+        // recorded in sweep.json: the job is no longer needed in Redis
+        await job.remove().catch(() => {});
+        return true;
       };
       for (const j of jobs) {
         const id = this.jobId(j.name);
