@@ -115,8 +115,8 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   const already = total - todo.reduce((n, j) => n + j.seeds.length, 0);
   const rerun = todo.length > 0 && file.runs.some((r) => r.attempts > 0) ? ' (continuing)' : '';
   terminal.log(`cinder sweep ${spec.name}: ${total} runs (${plan.grid.length ? `${plan.grid.map((g) => `${g.name} × ${g.values.length}`).join(', ')}, ` : ''}${plan.seeds.length} seeds), ${already} done, ${todo.length} jobs to run${rerun} → ${dir}`);
-  const progress = terminal.progress(total, 'sweep');
-  if (already > 0) progress.tick(already);
+  // the bar counts this invocation's runs, so that its rate and ETA are this invocation's
+  const progress = terminal.progress(total - already, already > 0 ? `sweep (${already} done before)` : 'sweep');
   let finished = total - todo.reduce((n, j) => n + j.seeds.length, 0);
   let jobsRun = 0;
   const engine = options.engine(file.id);
