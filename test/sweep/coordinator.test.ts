@@ -1,9 +1,9 @@
 // The coordinator without processes: an in-memory engine delivers results, so recording (once per
 // job), packing splits, continuing a sweep and the terminal output are checked exactly and fast.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ExampleSpec } from '../../src/cli/example.js';
 import { Terminal } from '../../src/cli/progress.js';
 import type { JobResult } from '../../src/sweep/child.js';
@@ -57,10 +57,19 @@ class ToyEngine implements SweepEngine {
 const plan = (extra: Partial<SweepPlan> = {}): SweepPlan => ({ example: 'toy', mode: 'tiny', flags: {}, grid: [{ name: 'value', values: [1, 2] }], seeds: [1, 2], pack: 1, ...extra });
 const quiet = () => new Terminal({ mode: 'quiet' });
 const json = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
+const made: string[] = [];
+const tmp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'cinder-coord-'));
+  made.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 describe('runSweep', () => {
   it('records each job once, even if its result is delivered twice', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cinder-coord-'));
+    const dir = tmp();
     const engine = new ToyEngine(() => false, true);
     const o = await runSweep({ spec, plan: plan(), outDir: dir, engine: () => engine, terminal: quiet() });
     expect(o.counts.completed).toBe(4);
@@ -72,7 +81,7 @@ describe('runSweep', () => {
   });
 
   it('a failed run is redone by the next invocation, and only it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cinder-coord-'));
+    const dir = tmp();
     const first = new ToyEngine((n) => n === 'value=2_seed=1');
     const o1 = await runSweep({ spec, plan: plan(), outDir: dir, engine: () => first, terminal: quiet() });
     expect(o1.counts).toMatchObject({ completed: 3, failed: 1 });
@@ -88,7 +97,7 @@ describe('runSweep', () => {
   });
 
   it('a different plan on the same folder is refused before anything runs', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cinder-coord-'));
+    const dir = tmp();
     await runSweep({ spec, plan: plan(), outDir: dir, engine: () => new ToyEngine(), terminal: quiet() });
     const engine = new ToyEngine();
     await expect(runSweep({ spec, plan: plan({ seeds: [1, 2, 3] }), outDir: dir, engine: () => engine, terminal: quiet() })).rejects.toThrow(/invalid --out: .* holds a different sweep of toy/);
@@ -96,7 +105,7 @@ describe('runSweep', () => {
   });
 
   it('packed jobs are split per seed; a split of the wrong length fails the job', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cinder-coord-'));
+    const dir = tmp();
     const engine = new ToyEngine();
     await runSweep({ spec, plan: plan({ seeds: [1, 2, 3], pack: 2 }), outDir: dir, engine: () => engine, terminal: quiet() });
     expect(engine.seen).toEqual(['value=1_seeds=1-2', 'value=1_seed=3', 'value=2_seeds=1-2', 'value=2_seed=3']);
@@ -106,13 +115,13 @@ describe('runSweep', () => {
       [1, 21, 'runs/value=2_seeds=1-2'], [2, 22, 'runs/value=2_seeds=1-2'], [3, 23, 'runs/value=2_seed=3'],
     ]);
     const bad = { ...spec, seedBatch: { option: 'batch', splitSummary: () => [{ score: 0 }] } };
-    const dir2 = mkdtempSync(join(tmpdir(), 'cinder-coord-'));
+    const dir2 = tmp();
     const o = await runSweep({ spec: bad, plan: plan({ seeds: [1, 2], pack: 2 }), outDir: dir2, engine: () => new ToyEngine(), terminal: quiet() });
     expect(o.counts.failed).toBe(4);
   });
 
   it('terminal: one line per finished run above a bar with the ETA', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cinder-coord-'));
+    const dir = tmp();
     let out = '';
     let err = '';
     let t = 0;
@@ -125,7 +134,7 @@ describe('runSweep', () => {
   });
 
   it('figure: each metric against each grid parameter, one mean ± std line per value of the others', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cinder-coord-'));
+    const dir = tmp();
     const p = plan({ grid: [{ name: 'value', values: [1, 2, 3] }, { name: 'batch', values: [1, 2] }], seeds: [1, 2] });
     // (without seedBatch, `batch` is just a second axis; the toy answers score = 10 value + seed)
     const o = await runSweep({ spec: { ...spec, seedBatch: undefined }, plan: p, outDir: dir, engine: () => new ToyEngine(), terminal: quiet() });

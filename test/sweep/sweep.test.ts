@@ -5,7 +5,7 @@
 // - --pack: seeds batched into one run are split back per seed (closed-form scores).
 // - Bad input exits 2 before anything runs.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -42,7 +42,15 @@ async function until(what: string, cond: () => boolean, ms = 60_000): Promise<vo
   }
 }
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'cinder-sweep-'));
+const made: string[] = [];
+const tmp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'cinder-sweep-'));
+  made.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 const json = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 const resultLines = (text: string) => text.split('\n').filter((l) => /^\[\d+\/\d+\] /.test(l));
 
