@@ -2,6 +2,7 @@
 // - BullMQ: two workers, one SIGKILLed during a job; all 12 results arrive once and summary.json
 //   equals the local engine's for the same seeds.
 // - SIGINT and re-run: the second invocation runs exactly the runs the first did not complete.
+// - A run that SIGKILLs itself fails alone.
 // - --pack: seeds batched into one run are split back per seed (closed-form scores).
 // - Bad input exits 2 before anything runs.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -134,6 +135,21 @@ describe('interrupting and continuing a sweep', () => {
     const status = cinder(fakeBin, ['sweep', 'status', join(base, 's')]);
     expect(await status.exited).toBe(0);
     expect(status.out()).toMatch(/done 6, running 0, failed 0, waiting 0/);
+  });
+});
+
+describe('a crashing run', () => {
+  it('costs only that run: the others complete, exit 1, status lists it as failed', async () => {
+    const base = tmp();
+    const p = cinder(fakeBin, ['sweep', 'sweep-fake', '--crash-at', '2', '--grid', 'value=1,2,3', '--workers', '2', '--out', join(base, 's')]);
+    expect(await p.exited, p.out()).toBe(1);
+    const file = json(join(base, 's', 'sweep.json'));
+    expect(file.runs.map((r: { status: string }) => r.status)).toEqual(['completed', 'failed', 'completed']);
+    expect(file.runs[1].error).toMatch(/SIGKILL/);
+    expect(json(join(base, 's', 'summary.json')).points.map((x: { metrics: { score?: { mean: number } } }) => x.metrics.score?.mean)).toEqual([10, undefined, 30]);
+    const status = cinder(fakeBin, ['sweep', 'status', join(base, 's')]);
+    await status.exited;
+    expect(status.out()).toMatch(/done 2, running 0, failed 1, waiting 0\n {2}failed: value=2_seed=0/);
   });
 });
 
