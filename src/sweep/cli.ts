@@ -286,6 +286,12 @@ export async function sweepCli(args: readonly string[], o: SweepCliOptions): Pro
   try {
     if (rest.includes('--help') || rest.includes('-h') || (cmd === 'sweep' && rest.length === 0)) {
       o.out.write(SWEEP_HELP);
+      const spec = cmd === 'sweep' ? o.examples.find((e) => e.name === rest[0]) : undefined;
+      if (spec) {
+        o.out.write(`\nFlags of ${spec.name} (each usable in --grid without the dashes):\n`);
+        for (const x of spec.options) o.out.write(`  ${flagOf(x).padEnd(22)} ${x.description} (${x.type}; default ${String(x.default)})\n`);
+        if (spec.seedBatch) o.out.write(`${spec.name} simulates several seeds in one run: --pack K sets ${flagOf({ name: spec.seedBatch.option })}.\n`);
+      }
       return rest.length === 0 ? 2 : 0;
     }
     if (cmd === 'worker') return await workerCommand(rest, o);
