@@ -135,7 +135,8 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
         }
         void save();
       },
-      async onResult(name: string, result: JobResult, worker: string) {
+      async onResult(name: string, jobResult: JobResult, worker: string) {
+        let result = jobResult;
         if (recorded.has(name)) return;
         recorded.add(name);
         const runs = byJob.get(name) ?? [];
@@ -143,8 +144,10 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
         if (runs.length > 1) {
           parts = result.status === 'completed' && spec.seedBatch ? spec.seedBatch.splitSummary(result.summary, runs.map((r) => r.seed)) : runs.map(() => ({}));
         }
+        const badSplit = result.status === 'completed' && runs.length > 1 && parts.length !== runs.length;
+        if (badSplit) result = { ...result, status: 'failed', error: `${spec.name} seedBatch.splitSummary returned ${parts.length} summaries for ${runs.length} seeds` };
         runs.forEach((r, i) => {
-          r.status = result.status === 'completed' && runs.length > 1 && parts.length !== runs.length ? 'failed' : result.status;
+          r.status = result.status;
           r.exit_code = result.exitCode;
           r.ms = result.ms;
           r.summary = scalarSummary(parts[i] ?? {});

@@ -118,6 +118,7 @@ describe('runSweep', () => {
     const dir2 = tmp();
     const o = await runSweep({ spec: bad, plan: plan({ seeds: [1, 2], pack: 2 }), outDir: dir2, engine: () => new ToyEngine(), terminal: quiet() });
     expect(o.counts.failed).toBe(4);
+    expect(json(join(dir2, 'sweep.json')).runs[0].error).toBe('toy seedBatch.splitSummary returned 1 summaries for 2 seeds');
   });
 
   it('terminal: one line per finished run above a bar with the ETA', async () => {
