@@ -12,6 +12,7 @@ const CASES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   eprop: () => import('./eprop.js'),
   livn: () => import('./livn.js'),
   'lateral-line': () => import('./lateral-line.js'),
+  sweep: () => import('./sweep.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

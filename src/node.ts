@@ -7,3 +7,4 @@ export * from './index.js';
 export * from './io/index.js';
 export * from './viz/html.js';
 export * from './cli/index.js';
+export * from './sweep/index.js';

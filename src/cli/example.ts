@@ -70,6 +70,14 @@ export interface RunContext {
   artifactPath(name: string): string;
 }
 
+/** How an example computes several seeds in one run (see {@link ExampleSpec.seedBatch}). */
+export interface SeedBatch {
+  /** Name of the example's integer option holding the number of seeds in the batch (e.g. `multiSeed`). */
+  option: string;
+  /** Splits the batch run's summary into one summary per seed (`seeds` lists them in order). */
+  splitSummary(summary: Record<string, unknown>, seeds: readonly number[]): Record<string, unknown>[];
+}
+
 /** An example runnable as `cinder <name>`. */
 export interface ExampleSpec {
   /** Command name (`cinder <name>`): lower-case letters, digits, dashes. */
@@ -96,6 +104,13 @@ export interface ExampleSpec {
   volatileKeys?: readonly string[];
   /** Figure names (without .html) the run writes. */
   figures: readonly string[];
+  /**
+   * Set when one run can simulate several consecutive seeds as a batch (`cinder sweep --pack K`):
+   * with `--seed s` and `--<option> K` the run computes seeds s, s+1, …, s+K−1 in one simulation,
+   * and `splitSummary` turns its run_summary.json into one summary per seed (in seed order).
+   * Each per-seed summary must hold the same numbers as a run of that seed alone would.
+   */
+  seedBatch?: SeedBatch;
   /** Runs the example; returns the final metrics merged into run_summary.json. */
   run(ctx: RunContext): Promise<Record<string, unknown>>;
 }

@@ -207,6 +207,10 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
   const env = options.env ?? process.env;
   const pkg = packageInfo();
   for (const e of examples) checkExampleSpec(e);
+  if (args[0] === 'sweep' || args[0] === 'worker') {
+    const { sweepCli } = await import('../sweep/cli.js');
+    return sweepCli(args, { examples, out, err, env, isTTY: options.isTTY, handleSignals: options.handleSignals });
+  }
   let exitCode: number = EXIT.ok;
 
   const program = new Command('cinder')
@@ -215,7 +219,7 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
     .exitOverride()
     .configureOutput({ writeOut: (s) => void out.write(s), writeErr: (s) => void err.write(s) })
     .showHelpAfterError('(add --help for the options)')
-    .addHelpText('after', '\nRun `cinder list` for the examples, `cinder <example> --help` for their options.');
+    .addHelpText('after', '\nRun `cinder list` for the examples, `cinder <example> --help` for their options.\nSweeps: `cinder sweep <example> --grid name=v1,v2 --seeds 1..10 --out DIR`, `cinder sweep status DIR`,\n`cinder worker --redis URL` (see `cinder sweep --help`).');
 
   program
     .command('list')

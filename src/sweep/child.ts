@@ -1,0 +1,131 @@
+/**
+ * One job of a sweep in its own process: `cinder <example> … --out <attempt folder>`. The run
+ * writes into a fresh hidden attempt folder `runs/.attempt-<job>-<id>/`, which is renamed to
+ * `runs/<job>/` when the process ends, so an earlier attempt (interrupted, failed, or still
+ * running as an orphan of a killed worker) never mixes with the new one.
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Exit status of a job's process and what it left. */
+export interface JobResult {
+  /** `completed` (exit 0), `interrupted` (exit 130/143 or stopped by us), `failed` otherwise. */
+  status: 'completed' | 'failed' | 'interrupted';
+  /** Exit code (null when killed by a signal). */
+  exitCode: number | null;
+  /** The run's run_summary.json (empty when it wrote none). */
+  summary: Record<string, unknown>;
+  /** Error text for a failed job. */
+  error?: string;
+  /** Milliseconds the process ran. */
+  ms: number;
+}
+
+/** What to run. */
+export interface JobRequest {
+  /** `cinder` arguments without `--out`. */
+  args: readonly string[];
+  /** Final run folder (absolute). */
+  outDir: string;
+}
+
+/**
+ * The command that starts `cinder` in a child process, as `[executable, ...args]`:
+ * `CINDER_SWEEP_COMMAND` (a JSON array) when set; else the running process's own entry script when
+ * it is a `cinder` bin (same Node flags, e.g. `--import tsx`); else the package's bin next to this
+ * module: `dist/bin/cinder.js` when built, `bin/cinder.ts` through tsx from a source checkout.
+ */
+export function cinderCommand(env: NodeJS.ProcessEnv = process.env): string[] {
+  const override = env.CINDER_SWEEP_COMMAND;
+  if (override) {
+    const parsed: unknown = JSON.parse(override);
+    if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((p) => typeof p === 'string')) {
+      throw new Error(`invalid CINDER_SWEEP_COMMAND: got ${override}, expected a JSON array of strings`);
+    }
+    return parsed as string[];
+  }
+  const script = process.argv[1];
+  if (script && /^cinder$|cinder[\w-]*\.(ts|js|mjs)$/.test(basename(script))) return [process.execPath, ...process.execArgv, realpathSync(script)];
+  const here = fileURLToPath(import.meta.url);
+  const root = resolve(dirname(here), '..', '..');
+  if (here.endsWith('.ts')) return [process.execPath, '--import', import.meta.resolve('tsx'), join(root, 'bin', 'cinder.ts')];
+  return [process.execPath, join(root, 'bin', 'cinder.js')];
+}
+
+/** The orphan guard module, preloaded into run processes. */
+function guardModule(): string {
+  const here = fileURLToPath(import.meta.url);
+  return join(dirname(here), `orphan-guard${here.endsWith('.ts') ? '.ts' : '.js'}`);
+}
+
+/** A job's process, started by {@link startJob}. */
+export interface RunningJob {
+  /** The child process. */
+  child: ChildProcess;
+  /** Resolves when it has ended and its folder is in place. */
+  done: Promise<JobResult>;
+}
+
+function readSummary(dir: string): Record<string, unknown> {
+  try {
+    const s: unknown = JSON.parse(readFileSync(join(dir, 'run_summary.json'), 'utf8'));
+    return typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Starts one job in a child process (stdout/stderr go to `<run folder>/process.txt` only through
+ * the run's own log; the child runs `--quiet`). The process's exit code decides the status.
+ */
+export function startJob(req: JobRequest, options: { command?: string[]; env?: NodeJS.ProcessEnv } = {}): RunningJob {
+  const [exe, ...pre] = options.command ?? cinderCommand(options.env);
+  const outDir = resolve(req.outDir);
+  const attempt = join(dirname(outDir), `.attempt-${basename(outDir)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const t0 = Date.now();
+  // the command is [node, ...node flags, script]; the guard joins the node flags
+  const isNode = basename(exe!).startsWith('node') && pre.length > 0;
+  const argv = isNode
+    ? [...pre.slice(0, -1), '--import', guardModule(), pre[pre.length - 1]!, ...req.args, '--out', attempt, '--quiet']
+    : [...pre, ...req.args, '--out', attempt, '--quiet'];
+  const child = spawn(exe!, argv, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // its own process group: Ctrl-C reaches the sweep only, which tells its runs to stop once
+    detached: true,
+    env: { ...(options.env ?? process.env), CINDER_SWEEP_PARENT: String(process.pid), CI: '1' },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString('utf8')).slice(-4000);
+  });
+  const done = new Promise<JobResult>((resolveDone) => {
+    let ended = false;
+    const finish = async (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error): Promise<void> => {
+      if (ended) return;
+      ended = true;
+      const ms = Date.now() - t0;
+      let summary: Record<string, unknown> = {};
+      if (existsSync(attempt)) {
+        await mkdir(dirname(outDir), { recursive: true });
+        await rm(outDir, { recursive: true, force: true });
+        await rename(attempt, outDir);
+        summary = readSummary(outDir);
+      }
+      const status: JobResult['status'] = code === 0 ? 'completed' : code === 130 || code === 143 || signal === 'SIGINT' || signal === 'SIGTERM' ? 'interrupted' : 'failed';
+      const error = status === 'completed' ? undefined
+        : spawnError ? spawnError.message
+          : typeof summary.error === 'string' ? summary.error
+            : (stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${code}${signal ? `, signal ${signal}` : ''}`);
+      resolveDone({ status, exitCode: code, summary, error, ms });
+    };
+    child.once('error', (e) => void finish(null, null, e));
+    child.once('exit', (code, signal) => void finish(code, signal));
+  });
+  return { child, done };
+}

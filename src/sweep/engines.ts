@@ -1,0 +1,257 @@
+/**
+ * Sweep engines: where jobs run.
+ *
+ * - {@link LocalEngine}: a pool of N lanes on this machine, each job its own child process (a crash
+ *   or out-of-memory costs only that job).
+ * - {@link BullmqEngine}: jobs in a BullMQ queue on Redis, taken by `cinder worker` processes on any
+ *   machine ({@link runWorker}). Job ids are `<sweep id>~<job name>`, so submitting a job twice is a
+ *   no-op and a continued sweep finds its earlier jobs. A worker killed mid-job loses its lock; after
+ *   `lockMs` another worker's stalled-job check moves the job back to the queue and it runs again.
+ *   Only a worker holding the lock can complete a job, so each job has one result, and the
+ *   coordinator records each job once.
+ * @module
+ */
+import { hostname } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { Queue, Worker, type Job } from 'bullmq';
+import { startJob, type JobRequest, type JobResult } from './child.js';
+import { RespRedisClient, type RedisAddress } from './redis-client.js';
+
+/** A job as engines see it. */
+export interface EngineJob extends JobRequest {
+  /** Unique job name within the sweep. */
+  name: string;
+}
+
+/** Callbacks of {@link SweepEngine.run}. */
+export interface EngineHooks {
+  /** A job started (or was seen running) on `worker`. */
+  onStart(name: string, worker: string): void;
+  /** A job ended; called once per job. */
+  onResult(name: string, result: JobResult, worker: string): Promise<void> | void;
+}
+
+/** Runs jobs somewhere. */
+export interface SweepEngine {
+  /** Runs the jobs; resolves when all have a result, or soon after {@link stop}. */
+  run(jobs: readonly EngineJob[], hooks: EngineHooks): Promise<void>;
+  /** Stops starting jobs; local jobs get SIGINT (they end at their next checkpoint). */
+  stop(): void;
+}
+
+/** Child processes on this machine, at most `workers` at a time. */
+export class LocalEngine implements SweepEngine {
+  private stopping = false;
+  private readonly running = new Set<ChildProcess>();
+
+  /**
+   * @param workers parallel processes (>= 1)
+   * @param command the `cinder` command (default {@link cinderCommand})
+   */
+  constructor(readonly workers: number, private readonly command?: string[]) {}
+
+  async run(jobs: readonly EngineJob[], hooks: EngineHooks): Promise<void> {
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (!this.stopping && next < jobs.length) {
+        const job = jobs[next++]!;
+        hooks.onStart(job.name, 'local');
+        const rj = startJob(job, { command: this.command });
+        this.running.add(rj.child);
+        const result = await rj.done;
+        this.running.delete(rj.child);
+        if (this.stopping && result.status === 'failed' && result.exitCode === null) result.status = 'interrupted';
+        await hooks.onResult(job.name, result, 'local');
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(this.workers, jobs.length)) }, lane));
+  }
+
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const c of this.running) c.kill('SIGINT');
+  }
+}
+
+/** Data of a BullMQ job of a sweep. */
+export interface SweepJobData extends EngineJob {
+  /** The sweep's id. */
+  sweepId: string;
+}
+
+/** Return value of a BullMQ job: the run's result and who ran it. */
+export interface SweepJobReturn {
+  /** The result. */
+  result: JobResult;
+  /** `host:pid` of the worker. */
+  worker: string;
+}
+
+/** Default BullMQ queue of `cinder sweep --engine bullmq` and `cinder worker`. */
+export const DEFAULT_QUEUE = 'cinder-sweep';
+
+/**
+ * Checks within `timeoutMs` that a Redis server answers PING.
+ * @returns undefined when it does, else the reason
+ */
+export async function checkRedis(address: RedisAddress, timeoutMs = 4000): Promise<string | undefined> {
+  const c = new RespRedisClient(address, timeoutMs);
+  c.on('error', () => {});
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      c.connect().then(() => c.call('PING')),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+      }),
+    ]);
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  } finally {
+    clearTimeout(timer);
+    c.disconnect(false);
+  }
+}
+
+/** The coordinator's side of a sweep on BullMQ: submits jobs and collects their results. */
+export class BullmqEngine implements SweepEngine {
+  private stopping = false;
+  private wake: (() => void) | null = null;
+
+  /**
+   * @param address the Redis server
+   * @param sweepId the sweep's id (job ids start with it)
+   * @param queueName BullMQ queue (default {@link DEFAULT_QUEUE})
+   * @param pollMs how often job states are checked (default 200 ms)
+   */
+  constructor(readonly address: RedisAddress, readonly sweepId: string, readonly queueName = DEFAULT_QUEUE, readonly pollMs = 200) {}
+
+  /** BullMQ job id of a job of this sweep. */
+  jobId(name: string): string {
+    return `${this.sweepId}~${name}`;
+  }
+
+  async run(jobs: readonly EngineJob[], hooks: EngineHooks): Promise<void> {
+    const conn = new RespRedisClient(this.address);
+    conn.on('error', () => {});
+    const queue = new Queue<SweepJobData, SweepJobReturn>(this.queueName, { connection: conn as never });
+    try {
+      const outstanding = new Map<string, EngineJob>();
+      const started = new Set<string>();
+      const record = async (job: Job<SweepJobData, SweepJobReturn> | undefined, name: string, state: string): Promise<boolean> => {
+        if (!job || (state !== 'completed' && state !== 'failed')) return false;
+        if (state === 'completed') await hooks.onResult(name, job.returnvalue.result, job.returnvalue.worker);
+        else await hooks.onResult(name, { status: 'failed', exitCode: null, summary: {}, error: job.failedReason || 'job failed', ms: 0 }, 'bullmq');
+        // recorded in sweep.json: the job is no longer needed in Redis
+        await job.remove().catch(() => {});
+        return true;
+      };
+      for (const j of jobs) {
+        const id = this.jobId(j.name);
+        const existing = (await queue.getJob(id)) as Job<SweepJobData, SweepJobReturn> | undefined;
+        const state = existing ? await existing.getState() : 'missing';
+        if (state === 'completed' && (await record(existing, j.name, state))) continue;
+        if (existing && state === 'failed') await existing.remove();
+        if (!existing || state === 'failed' || state === 'unknown') {
+          await queue.add('run', { ...j, sweepId: this.sweepId }, { jobId: id, removeOnComplete: false, removeOnFail: false, attempts: 1 });
+        }
+        outstanding.set(id, j);
+      }
+      let lostSince = 0;
+      while (outstanding.size > 0 && !this.stopping) {
+        try {
+          for (const [id, j] of [...outstanding]) {
+            const state = await queue.getJobState(id);
+            if (state === 'active' && !started.has(id)) {
+              started.add(id);
+              hooks.onStart(j.name, 'bullmq');
+            }
+            if (state === 'completed' || state === 'failed') {
+              const job = (await queue.getJob(id)) as Job<SweepJobData, SweepJobReturn> | undefined;
+              if (await record(job, j.name, state)) outstanding.delete(id);
+            }
+          }
+          lostSince = 0;
+        } catch (e) {
+          // Redis unreachable for a moment: the client reconnects; give up after a minute
+          lostSince ||= Date.now();
+          if (Date.now() - lostSince > 60_000) throw e;
+        }
+        if (outstanding.size === 0 || this.stopping) break;
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, this.pollMs);
+          this.wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        this.wake = null;
+      }
+    } finally {
+      await queue.close();
+      await conn.quit().catch(() => {});
+    }
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+}
+
+/** Options of {@link runWorker}. */
+export interface WorkerOptions {
+  /** The Redis server. */
+  address: RedisAddress;
+  /** Queue (default {@link DEFAULT_QUEUE}). */
+  queueName?: string;
+  /** Jobs at a time (default 1). */
+  concurrency?: number;
+  /** Lock duration in ms: a worker silent for this long counts as dead and its job runs again (default 30 000). */
+  lockMs?: number;
+  /** Aborting stops taking jobs and waits for the running ones. */
+  signal: AbortSignal;
+  /** A line of output. */
+  log(line: string): void;
+  /** The `cinder` command for the jobs (default {@link cinderCommand}). */
+  command?: string[];
+}
+
+/**
+ * `cinder worker`: takes sweep jobs from the queue until `signal` aborts, running each in its own
+ * process. A failed run is a completed job whose result says `failed` (runs are deterministic, so
+ * retrying would fail again); only a lost worker makes BullMQ run a job again.
+ * @returns the number of jobs this worker completed
+ */
+export async function runWorker(options: WorkerOptions): Promise<number> {
+  const lockMs = options.lockMs ?? 30_000;
+  const me = `${hostname()}:${process.pid}`;
+  const conn = new RespRedisClient(options.address);
+  conn.on('error', () => {});
+  let count = 0;
+  const worker = new Worker<SweepJobData, SweepJobReturn>(
+    options.queueName ?? DEFAULT_QUEUE,
+    async (job) => {
+      options.log(`start ${job.data.name}`);
+      const rj = startJob({ args: job.data.args, outDir: job.data.outDir }, { command: options.command });
+      const result = await rj.done;
+      count++;
+      options.log(`${result.status} ${job.data.name} (${(result.ms / 1000).toFixed(1)} s)`);
+      return { result, worker: me };
+    },
+    {
+      connection: conn as never, concurrency: options.concurrency ?? 1, lockDuration: lockMs, stalledInterval: Math.max(500, Math.round(lockMs / 2)),
+      maxStalledCount: 10, drainDelay: 1,
+    },
+  );
+  worker.on('error', (e) => options.log(`worker error: ${e.message}`));
+  await new Promise<void>((resolve) => {
+    if (options.signal.aborted) resolve();
+    else options.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await worker.close();
+  await conn.quit().catch(() => {});
+  return count;
+}

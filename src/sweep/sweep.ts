@@ -1,0 +1,177 @@
+/**
+ * The sweep coordinator: creates or continues a sweep folder, hands the jobs that are not
+ * completed to an engine, records each result once in sweep.json (splitting packed jobs into one
+ * record per seed), reports progress, and writes summary.json and the summary figure.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CinderArgumentError } from '../core/errors.js';
+import type { ExampleSpec } from '../cli/example.js';
+import type { Terminal } from '../cli/progress.js';
+import type { JobResult } from './child.js';
+import type { SweepEngine } from './engines.js';
+import { expandPlan, type SweepPlan } from './plan.js';
+import { readSweepFile, statusCounts, writeSummary, writeSweepFile, type SweepFile, type SweepRunRecord, type SweepSummary } from './store.js';
+
+/** Options of {@link runSweep}. */
+export interface SweepOptions {
+  /** The example. */
+  spec: ExampleSpec;
+  /** What to run. */
+  plan: SweepPlan;
+  /** Sweep folder. */
+  outDir: string;
+  /** Makes the engine, given the sweep's id. */
+  engine: (sweepId: string) => SweepEngine;
+  /** Terminal output. */
+  terminal: Terminal;
+  /** Aborting stops the sweep (running jobs are told to stop; they are redone next time). */
+  signal?: AbortSignal;
+  /** True for the local engine: stale attempt folders under runs/ are removed first. */
+  cleanAttempts?: boolean;
+}
+
+/** What a sweep invocation did. */
+export interface SweepOutcome {
+  /** Jobs started by this invocation. */
+  jobsRun: number;
+  /** Runs by status at the end. */
+  counts: ReturnType<typeof statusCounts>;
+  /** The summary written. */
+  summary: SweepSummary;
+  /** True when stopped before all runs ended. */
+  interrupted: boolean;
+}
+
+const BOOKKEEPING = ['status', 'example', 'started_at', 'updated_at', 'finished_at', 'error'];
+
+function scalarSummary(s: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (BOOKKEEPING.includes(k)) continue;
+    if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') out[k] = v;
+  }
+  return out;
+}
+
+/** Stable JSON (sorted keys) to compare plans. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * Opens the sweep folder: a new sweep.json for a new folder, or the existing one when its plan
+ * equals `plan` (a continued sweep).
+ * @throws CinderArgumentError when the folder holds a different sweep or other files
+ */
+export function openSweep(spec: ExampleSpec, plan: SweepPlan, outDir: string): SweepFile {
+  const dir = resolve(outDir);
+  const existing = readSweepFile(dir);
+  const { runs } = expandPlan(spec, plan);
+  if (existing) {
+    if (canonical(existing.plan) !== canonical(plan)) {
+      throw new CinderArgumentError('--out', dir, `a new folder or one holding this same sweep (it holds a different sweep of ${existing.plan.example}: compare its sweep.json)`);
+    }
+    return existing;
+  }
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new CinderArgumentError('--out', dir, 'a new or empty folder, or an earlier sweep folder (it holds other files)');
+  const now = new Date().toISOString();
+  return {
+    format: 'cinder-sweep/1', id: `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`, plan,
+    runs: runs.map((r) => ({ ...r, status: 'waiting', dir: `runs/${r.job}`, attempts: 0 })), created_at: now, updated_at: now,
+  };
+}
+
+/** Creates or continues a sweep and runs every run that is not completed. */
+export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
+  const { spec, plan, terminal } = options;
+  const dir = resolve(options.outDir);
+  const file = openSweep(spec, plan, dir);
+  const { jobs } = expandPlan(spec, plan);
+  mkdirSync(join(dir, 'runs'), { recursive: true });
+  if (options.cleanAttempts) {
+    for (const n of readdirSync(join(dir, 'runs'))) if (n.startsWith('.attempt-')) rmSync(join(dir, 'runs', n), { recursive: true, force: true });
+  }
+  const byJob = new Map<string, SweepRunRecord[]>();
+  for (const r of file.runs) {
+    if (!byJob.has(r.job)) byJob.set(r.job, []);
+    byJob.get(r.job)!.push(r);
+    if (r.status !== 'completed') r.status = 'waiting';
+  }
+  const todo = jobs.filter((j) => byJob.get(j.name)!.some((r) => r.status !== 'completed'));
+  let writing = Promise.resolve();
+  const save = (): Promise<void> => {
+    writing = writing.then(() => writeSweepFile(dir, file));
+    return writing;
+  };
+  await save();
+  const total = file.runs.length;
+  const already = total - todo.reduce((n, j) => n + j.seeds.length, 0);
+  const rerun = todo.length > 0 && file.runs.some((r) => r.attempts > 0) ? ' (continuing)' : '';
+  terminal.log(`cinder sweep ${spec.name}: ${total} runs (${plan.grid.length ? `${plan.grid.map((g) => `${g.name} × ${g.values.length}`).join(', ')}, ` : ''}${plan.seeds.length} seeds), ${already} done, ${todo.length} jobs to run${rerun} → ${dir}`);
+  // the bar counts this invocation's runs, so that its rate and ETA are this invocation's
+  const progress = terminal.progress(total - already, already > 0 ? `sweep (${already} done before)` : 'sweep');
+  let finished = total - todo.reduce((n, j) => n + j.seeds.length, 0);
+  let jobsRun = 0;
+  const engine = options.engine(file.id);
+  const onAbort = (): void => engine.stop();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) engine.stop();
+  const recorded = new Set<string>();
+  try {
+    await engine.run(todo.map((j) => ({ name: j.name, args: j.args, outDir: join(dir, 'runs', j.name) })), {
+      onStart(name, worker) {
+        jobsRun++;
+        for (const r of byJob.get(name) ?? []) {
+          r.status = 'running';
+          r.attempts++;
+          r.worker = worker;
+        }
+        void save();
+      },
+      async onResult(name: string, jobResult: JobResult, worker: string) {
+        let result = jobResult;
+        if (recorded.has(name)) return;
+        recorded.add(name);
+        const runs = byJob.get(name) ?? [];
+        let parts: Record<string, unknown>[] = [result.summary];
+        if (runs.length > 1) {
+          parts = result.status === 'completed' && spec.seedBatch ? spec.seedBatch.splitSummary(result.summary, runs.map((r) => r.seed)) : runs.map(() => ({}));
+        }
+        const badSplit = result.status === 'completed' && runs.length > 1 && parts.length !== runs.length;
+        if (badSplit) result = { ...result, status: 'failed', error: `${spec.name} seedBatch.splitSummary returned ${parts.length} summaries for ${runs.length} seeds` };
+        runs.forEach((r, i) => {
+          r.status = result.status;
+          r.exit_code = result.exitCode;
+          r.ms = result.ms;
+          r.summary = scalarSummary(parts[i] ?? {});
+          r.worker = worker === 'bullmq' ? r.worker : worker;
+          if (r.attempts === 0) r.attempts = 1;
+          if (result.error && result.status !== 'completed') r.error = result.error;
+          else delete r.error;
+          if (runs.length > 1) r.dir = `runs/${name}`;
+        });
+        await save();
+        finished += runs.length;
+        terminal.log(`[${finished}/${total}] ${name}: ${result.status} (${(result.ms / 1000).toFixed(1)} s${worker !== 'local' ? `, ${worker}` : ''})${result.status === 'failed' && result.error ? ` — ${result.error}` : ''}`);
+        progress.tick(runs.length);
+      },
+    });
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    for (const r of file.runs) if (r.status === 'running') r.status = 'interrupted';
+    await save();
+  }
+  progress.done();
+  const summary = await writeSummary(dir, spec, file);
+  const counts = statusCounts(file);
+  const interrupted = counts.completed + counts.failed < total;
+  terminal.log(`sweep ${interrupted ? 'stopped' : 'done'}: ${counts.completed} completed, ${counts.failed} failed, ${counts.interrupted + counts.waiting + counts.running} not finished → ${join(dir, 'summary.json')}`);
+  return { jobsRun, counts, summary, interrupted };
+}
