@@ -19,7 +19,8 @@
  *    `A_r, B_r += w·weight·η_r` with η_r the peak normalisation (one spike, w = 1: peak g = weight nS).
  *
  * Float32: all state is stored as float32, each update computed in double and rounded on store.
- * The Mg block is interpolated linearly in a table at 0.01 mV over [−120, 60] mV (relative error
+ * Rise and decay components that decay below 1e-30 nS are set to 0 (float32 subnormals are slow
+ * on CPUs and such conductances are far below anything that matters). The Mg block is interpolated linearly in a table at 0.01 mV over [−120, 60] mV (relative error
  * < 1e-7; exact outside). Noise uses its own xoshiro128** stream seeded from the given seed
  * (ziggurat normals, Marsaglia & Tsang 2000).
  * @module
@@ -226,6 +227,8 @@ interface RC {
 export function mgBlock(v: number): number {
   return 1 / (1 + Math.exp(-0.062 * v) / 3.57);
 }
+/** Conductance components below this (nS) are set to 0: they would decay into float32 subnormals (slow). */
+const TINY = 1e-30;
 const MG_LO = -120;
 const MG_STEP = 0.01;
 const MG_INV = 1 / MG_STEP;
@@ -422,16 +425,18 @@ export class CultureEngine {
             block = mg[j]! + f * (mg[j + 1]! - mg[j]!);
           } else block = mgBlock(vi);
           cur[i] = cur[i]! + (b - a) * block * (rev - vi);
-          A[i] = a * aRise;
-          B[i] = b * aDecay;
+          const na = a * aRise, nb = b * aDecay;
+          A[i] = na < TINY ? 0 : na;
+          B[i] = nb < TINY ? 0 : nb;
         }
       } else {
         for (let i = 0; i < n; i++) {
           const a = A[i]!, b = B[i]!;
           if (a === 0 && b === 0) continue;
           cur[i] = cur[i]! + (b - a) * (rev - v[i]!);
-          A[i] = a * aRise;
-          B[i] = b * aDecay;
+          const na = a * aRise, nb = b * aDecay;
+          A[i] = na < TINY ? 0 : na;
+          B[i] = nb < TINY ? 0 : nb;
         }
       }
     }

@@ -22,6 +22,7 @@
  *
  * Float32 details: L, I, w and I_c are stored as float32; each update is computed in double
  * precision and rounded once when stored; the coefficients are computed in double precision.
+ * |L| < 1e-30 is stored as 0 (no float32 subnormals; the kernel only).
  * `s^{−x}` is evaluated as `exp(−x·ln s)`. The sites' loop interpolates D linearly in a table at
  * 0.01 mV over [−120, 60] mV (absolute error < 1e-9, below float32 resolution of L and I); cells
  * containing a gate threshold, and voltages outside the table, are evaluated exactly.
@@ -145,6 +146,8 @@ export function voltageStdpStep(dt: number, tauSignal: number): VoltageStdpStep 
   };
 }
 
+/** |L| below this is set to 0 (a float32 subnormal otherwise; slow, and 1e-30 is far below any effect). */
+const TINY_SIGNAL = 1e-30;
 const DRIVE_LO = -120;
 const DRIVE_STEP = 0.01;
 const DRIVE_INV = 1 / DRIVE_STEP;
@@ -254,7 +257,8 @@ export class VoltageStdpSites {
       }
       if (l === 0 && d === 0) continue;
       I[j] = I[j]! + signalToIntegral * l + driveToIntegral * d;
-      L[j] = decay * l + driveToSignal * d;
+      const nl = decay * l + driveToSignal * d;
+      L[j] = nl < TINY_SIGNAL && nl > -TINY_SIGNAL ? 0 : nl;
     }
   }
 
