@@ -80,6 +80,7 @@ export class PlasticityNetwork {
   private spikesOn = false;
   private voltageGids: Int32Array | null = null;
   private weightEverySteps = 0;
+  private weightStartStep = 0;
   private weightIndex: Int32Array | null = null;
   private readonly wRows: Float32Array[] = [];
   private readonly wTimes: number[] = [];
@@ -275,7 +276,7 @@ export class PlasticityNetwork {
 
   /**
    * Records plastic weights every `dt` ms (a whole number of steps, > 0) from now on; the first
-   * row is the current state. `synapses` (indices in key order, default all) selects the columns;
+   * row is the current state, then one row every `dt` ms after it. `synapses` (indices in key order, default all) selects the columns;
    * it is fixed by the first call. Later calls change the interval (rows are kept).
    */
   recordWeights(dt: number, synapses?: readonly number[]): void {
@@ -296,6 +297,7 @@ export class PlasticityNetwork {
     }
     if (!this.weightIndex || !this.wRows.length) this.weightIndex = synapses ? Int32Array.from(synapses) : Int32Array.from({ length: m }, (_, k) => k);
     this.weightEverySteps = Math.round(steps);
+    this.weightStartStep = this.engine.stepCount;
     this.pushWeightRow();
   }
 
@@ -360,7 +362,7 @@ export class PlasticityNetwork {
       for (let k = 0; k < steps; k++) {
         e.run(1);
         if (vg) for (let j = 0; j < vg.length; j++) voltage[j * steps + k] = e.vSoma[vg[j]!]!;
-        if (every > 0 && e.stepCount % every === 0) this.pushWeightRow();
+        if (every > 0 && (e.stepCount - this.weightStartStep) % every === 0) this.pushWeightRow();
       }
     }
     const spikeTimes = Float32Array.from(this.chunkSpikeSteps, (s) => (s - start + 1) * e.dt);

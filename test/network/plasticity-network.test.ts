@@ -151,6 +151,12 @@ describe('PlasticityNetwork: weights, normalisation and the livn API', () => {
     const rec = net.weightRecording();
     expect(rec.tMs.length).toBe(81);
     expect(rec.tMs[80]).toBeCloseTo(80, 9);
+    // a new interval counts from the call: 80.3 ms, then every 0.5 ms
+    net.run(0.3);
+    net.recordWeights(0.5);
+    net.run(2);
+    const t = Array.from(net.weightRecording().tMs.slice(81));
+    expect(t.map((x) => Number(x.toFixed(6)))).toEqual([80.3, 80.8, 81.3, 81.8, 82.3]);
   });
 
   it('engine: membrane relaxes as the Euler recursion; one delivered spike gives the peak-normalised conductance', () => {
