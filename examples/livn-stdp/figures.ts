@@ -52,10 +52,18 @@ export function livnStdpFigure(title: string, d: LivnStdpFigureData): Figure {
   for (const [i, t] of [d.phaseEnds[0], d.phaseEnds[1]].entries()) {
     traces.push({ type: 'scatter', mode: 'lines', x: [t, t], y: [lo, hi], name: i === 0 ? 'plasticity on' : 'plasticity off', line: { dash: 'dash', color: '#555' }, showlegend: false });
   }
+  // binned here (60 common bins) so the page holds counts, not every weight
   const bins = commonBins([d.before, d.after], 60);
+  const nb = Math.max(1, Math.round((bins.end - bins.start) / bins.size));
+  const centres = Array.from({ length: nb }, (_, k) => bins.start + (k + 0.5) * bins.size);
+  const count = (w: Float32Array) => {
+    const c = new Array<number>(nb).fill(0);
+    for (const x of w) c[Math.min(nb - 1, Math.max(0, Math.floor((x - bins.start) / bins.size)))]!++;
+    return c;
+  };
   const hist: Trace[] = [
-    { type: 'histogram', x: Array.from(d.before), name: 'before training', xbins: bins, opacity: 0.6, marker: { color: COLOURS[0] } },
-    { type: 'histogram', x: Array.from(d.after), name: 'after training', xbins: bins, opacity: 0.6, marker: { color: COLOURS[1] } },
+    { type: 'bar', x: centres, y: count(d.before), width: bins.size, name: 'before training', opacity: 0.6, marker: { color: COLOURS[0] } },
+    { type: 'bar', x: centres, y: count(d.after), width: bins.size, name: 'after training', opacity: 0.6, marker: { color: COLOURS[1] } },
   ];
   const raster: Trace[] = PHASES.map((name, p) => {
     const x: number[] = [], y: number[] = [];
