@@ -6,7 +6,8 @@
  *
  * Per cell, one learning site per postsynaptic neuron and sample holds the signal L and its integral
  * I `[B, ...outShape]`; each synapse keeps I_c, shaped like the receptive product
- * `presynReceptive(synspike)·postsynReceptive(I)` (`[B, O, I, 1]` for dense). Per step, after
+ * `presynReceptive(synspike)·postsynReceptive(I)` (`[B, O, I, 1]` for `LinearDense`, `[B, S, 1]` for
+ * `SparseLinear`: one I_c per listed synapse). Per step, after
  * `layer.forward(x)` (so `neuron.voltage` is the voltage at the end of the step):
  *
  * - `I ← I + τ_L(1 − α)·L + on·D(v)·τ_L(dt − τ_L(1 − α))/125`, `L ← α·L + on·D(v)·τ_L(1 − α)/125`
