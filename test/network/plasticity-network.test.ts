@@ -207,6 +207,24 @@ describe('PlasticityNetwork: weights, normalisation and the livn API', () => {
     expect(n1).not.toBe(n0);
   });
 
+  it('engine: the general receptor loop gives the same dynamics as the three-receptor fast path', () => {
+    const base = smallSpec(EDGES);
+    const driven = { ...base, noise: { ...base.noise, ge0: 6 } };
+    const fast = new PlasticityNetwork(driven);
+    const general = new PlasticityNetwork({ ...driven, receptors: [...RECEPTORS, { name: 'EXTRA', tauRise: 1, tauDecay: 2, reversal: 0, mgBlock: false, group: 0 }] });
+    for (const net of [fast, general]) {
+      net.recordSpikes();
+      net.recordVoltage();
+      net.enablePlasticity();
+    }
+    const a = fast.run(200);
+    const b = general.run(200);
+    expect(a.spikeGids.length).toBeGreaterThan(0);
+    expect(Array.from(b.spikeGids)).toEqual(Array.from(a.spikeGids));
+    expect(Array.from(b.voltage)).toEqual(Array.from(a.voltage));
+    expect(Array.from(general.getWeights().w)).toEqual(Array.from(fast.getWeights().w));
+  });
+
   it('noise stream: ziggurat normals have the moments of N(0, 1)', () => {
     const z = new Float64Array(400_000);
     new NoiseStream(11).fill(z);
