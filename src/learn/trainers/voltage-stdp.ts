@@ -64,6 +64,20 @@ export interface VoltageStdpCell extends TrainableCell {
   readonly neuron: VoltageNeurons;
 }
 
+/** The step coefficients of {@link VoltageStdpSitesState} as float32 scalars (see `voltageStdpStep`). */
+export interface VoltageStdpScalars {
+  /** α = e^{−dt/τ_L}. */
+  decay: tf.Scalar;
+  /** τ_L(1 − α): I's gain per unit of L. */
+  sToI: tf.Scalar;
+  /** τ_L(1 − α)/125: L's gain per unit of drive. */
+  dToS: tf.Scalar;
+  /** τ_L(dt − τ_L(1 − α))/125: I's gain per unit of drive. */
+  dToI: tf.Scalar;
+  /** ln s (the sigmoids' base). */
+  lnSlope: tf.Scalar;
+}
+
 /** Per-cell state: sites L, I and the synapses' I_c. */
 export class VoltageStdpSitesState implements CellResources {
   /** Signal L `[B, ...outShape]` (null until the first step). */
@@ -76,7 +90,7 @@ export class VoltageStdpSitesState implements CellResources {
   on = true;
   readonly observers = [];
   /** Step coefficients as scalars. */
-  readonly k: { decay: tf.Scalar; sToI: tf.Scalar; dToS: tf.Scalar; dToI: tf.Scalar; lnSlope: tf.Scalar };
+  readonly k: VoltageStdpScalars;
 
   /** @param dt step (ms) @param h hyperparameters */
   constructor(dt: number, readonly h: Readonly<VoltageStdpHyper>) {
