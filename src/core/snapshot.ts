@@ -152,3 +152,9 @@ export function restoreFields(obj: object, snapshot: Snapshot, depth = 3): void 
   for (const k of Object.keys(snapshot.tensors)) if (!used.has(`t:${k}`)) throw new CinderArgumentError('snapshot tensor', k, 'a field of the target object');
   for (const k of Object.keys(snapshot.values)) if (!used.has(`v:${k}`)) throw new CinderArgumentError('snapshot value', k, 'a field of the target object');
 }
+
+/** Writes the `extras()` of `module` and every descendant into `out`, keyed by dotted path (`""` = `module`). */
+export function collectExtras(module: { extras(): Record<string, unknown>; children(): [string, unknown][] }, prefix: string, out: Record<string, Record<string, unknown>>): void {
+  out[prefix] = JSON.parse(JSON.stringify(module.extras())) as Record<string, unknown>;
+  for (const [name, child] of module.children()) collectExtras(child as typeof module, prefix ? `${prefix}.${name}` : name, out);
+}

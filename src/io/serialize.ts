@@ -11,6 +11,7 @@
 import { tf } from '../core/tf.js';
 import { CinderArgumentError } from '../core/errors.js';
 import type { Module } from '../core/module.js';
+import { collectExtras } from '../core/snapshot.js';
 import type { Parameter, State } from '../core/state.js';
 import {
   checkArtifacts,
@@ -39,13 +40,6 @@ function entries(module: Module): Entry[] {
   for (const [name, s] of module.namedStates()) out.push({ name, group: 'state', target: s });
   return out;
 }
-
-/** `extras()` of `module` and every descendant, by dotted path (`""` = the module). */
-export function collectExtras(module: Module, prefix: string, out: Record<string, Record<string, unknown>>): void {
-  out[prefix] = JSON.parse(JSON.stringify(module.extras())) as Record<string, unknown>;
-  for (const [name, child] of module.children()) collectExtras(child, prefix ? `${prefix}.${name}` : name, out);
-}
-
 
 /** The module's parameters and states as host arrays keyed by dotted path (after `beforeSave()`; one download each). */
 export async function moduleTensors(module: Module): Promise<Record<string, HostTensor>> {
