@@ -24,6 +24,9 @@ function context(mode: string, over: Params): { ctx: RunContext; summary: Record
     artifactJson: async () => {},
     artifactNpy: async () => {},
     artifactPath: (n) => `/nonexistent/${n}`,
+    resumed: false,
+    checkpointDir: '/nonexistent/checkpoint',
+    keepResponsive: async () => {},
   };
   return { ctx, summary, figures };
 }
