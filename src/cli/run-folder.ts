@@ -73,6 +73,18 @@ export interface FigureManifestEntry {
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
+/**
+ * Testing hook: with `CINDER_TEST_HOLD_AT_CHECKPOINT=n` the n-th checkpoint of a run waits until
+ * the run is interrupted, so tests can send SIGINT at a known point of any example.
+ */
+const HOLD_AT = Number(process.env.CINDER_TEST_HOLD_AT_CHECKPOINT ?? 0) || 0;
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  const keepAlive = setInterval(() => {}, 1000); // a pending listener alone does not keep Node running
+  return new Promise((r) => signal.addEventListener('abort', () => (clearInterval(keepAlive), r()), { once: true }));
+}
+
 function readJson(path: string): Record<string, unknown> {
   try {
     const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
@@ -116,6 +128,7 @@ export class RunFolder implements RunContext {
   private queue: Promise<void> = Promise.resolve();
   private figureManifest: Record<string, FigureManifestEntry> = {};
   private resumedCount = 0;
+  private readonly rawSignal: AbortSignal;
   private abortSeen = false;
   private lastYield = performance.now();
   /** True when this run continues an earlier one (`--resume`): load {@link checkpointDir} if it exists. */
@@ -140,6 +153,7 @@ export class RunFolder implements RunContext {
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
+    this.rawSignal = init.signal;
     this.resumed = init.resume === true;
     this.terminal = init.terminal;
     this.now = init.now ?? (() => new Date());
@@ -236,7 +250,9 @@ export class RunFolder implements RunContext {
     Object.assign(this.metrics, summary);
     this.checkpoints++;
     const snapshot = this.summaryObject();
-    return this.enqueue(() => (this.closed ? Promise.resolve() : writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot)));
+    const written = this.enqueue(() => (this.closed ? Promise.resolve() : writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot)));
+    if (HOLD_AT > 0 && this.checkpoints === HOLD_AT) return written.then(() => untilAborted(this.rawSignal));
+    return written;
   }
 
   figure(name: string, figure: Figure): Promise<void> {

@@ -27,7 +27,9 @@ export function ensureWritableDirSync(dir: string, param = 'dir'): void {
     try {
       st = statSync(p);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new CinderArgumentError(param, dir, `a path that can be inspected (${(err as Error).message})`);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR') throw new CinderArgumentError(param, dir, 'a folder path (a part of it is a file)');
+      if (code !== 'ENOENT') throw new CinderArgumentError(param, dir, `a path that can be inspected (${(err as Error).message})`);
       const up = dirname(p);
       if (up === p) throw new CinderArgumentError(param, dir, 'a path under an existing directory');
       missing.push(p);
