@@ -148,6 +148,7 @@ export const song2000Example: ExampleSpec = {
         rates.push(spikes / ((n * p.dt) / 1000));
         progress.tick(1, `rate ${rates[rates.length - 1]!.toFixed(1)} Hz`);
         if ((b + 1) % 10 === 0) await ctx.checkpoint(summary());
+        await ctx.keepResponsive(); // let SIGINT/SIGTERM through between bins
       }
       progress.done();
       const after = weightsNow();
