@@ -154,6 +154,12 @@ export class Network extends Module {
     return layer;
   }
 
+  /** Adds any other module saved with the network (a classifier, a readout); returns it. */
+  add<M extends Module>(name: string, module: M): M {
+    if (!(module instanceof Module)) throw new CinderArgumentError(`module "${name}"`, module, 'a Module');
+    return this.addModule(name, module);
+  }
+
   /**
    * Adds a connection to update after each step. A connection that belongs to a layer of the
    * network is only referenced (its tensors are saved with the layer); any other becomes a child.

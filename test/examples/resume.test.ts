@@ -45,6 +45,7 @@ function summary(dir: string): Record<string, unknown> {
 const CASES: { example: string; args: string[]; hold: number }[] = [
   { example: 'florian', args: ['--mode', 'tiny'], hold: 3 },
   { example: 'song2000', args: ['--mode', 'tiny'], hold: 3 },
+  { example: 'quickstart', args: ['--mode', 'tiny'], hold: 1 },
 ];
 
 describe('SIGINT then --resume: byte-identical artifacts', () => {
