@@ -58,8 +58,8 @@ export interface RunContext {
   /** Writes/updates run_summary.json (merged with what was written before). Call at checkpoints. */
   checkpoint(summary: Record<string, unknown>): Promise<void>;
   /**
-   * Writes `figures/<name>.html`: a page that opens offline (plotly.js is shipped with the run as
-   * `figures/plotly.min.js`, loaded relatively).
+   * Writes `figures/<name>.html`: a page that opens offline (plotly.js is shipped once per parent
+   * folder of run folders as `<out>/../plotly.min.js`, loaded relatively).
    */
   figure(name: string, figure: Figure): Promise<void>;
   /** Writes `artifacts/<name>` as JSON. */

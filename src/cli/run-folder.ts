@@ -5,7 +5,7 @@
  * <out>/params.json        resolved configuration, backend, package version, start time
  * <out>/run_summary.json   status + the example's metrics (updated at checkpoints)
  * <out>/log.txt            timestamped log lines
- * <out>/figures/*.html     plotly figures (+ plotly.min.js, figures.json manifest)
+ * <out>/figures/*.html     plotly figures (+ figures.json manifest); plotly.js is shared: <out>/../plotly.min.js
  * <out>/artifacts/         weights and recordings (.npy/.npz, checksummed tensor folders, JSON)
  * <out>/checkpoint/        the last checkpoint of a resumable example (model + progress + RNG)
  * <out>/.lock              pid + host of the process writing the folder (removed at the end)
@@ -17,11 +17,11 @@
  * @module
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { BackendInfo } from '../core/backend.js';
 import { CinderArgumentError } from '../core/errors.js';
 import type { Figure } from '../viz/figure.js';
-import { writeFigureHtml } from '../viz/html.js';
+import { ensurePlotlyCopy, PLOTLY_FILE, writeFigureHtml } from '../viz/html.js';
 import { ensureWritableDirSync, writeFileAtomic, writeJsonAtomic, writeJsonAtomicSync } from '../io/atomic.js';
 import type { Params, Progress, RunContext } from './example.js';
 import { encodeNpy, encodeNpz, type NpyArray, type NpyEntry } from '../io/npy.js';
@@ -125,6 +125,7 @@ export class RunFolder implements RunContext {
   private errorText: string | undefined;
   private checkpoints = 0;
   private closed = false;
+  private closedSync = false;
   private queue: Promise<void> = Promise.resolve();
   private figureManifest: Record<string, FigureManifestEntry> = {};
   private resumedCount = 0;
@@ -250,7 +251,7 @@ export class RunFolder implements RunContext {
     Object.assign(this.metrics, summary);
     this.checkpoints++;
     const snapshot = this.summaryObject();
-    const written = this.enqueue(() => (this.closed ? Promise.resolve() : writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot)));
+    const written = this.enqueue(() => (this.closed ? Promise.resolve() : writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot, { commit: () => !this.closed })));
     if (HOLD_AT > 0 && this.checkpoints === HOLD_AT) return written.then(() => untilAborted(this.rawSignal));
     return written;
   }
@@ -261,9 +262,27 @@ export class RunFolder implements RunContext {
     this.figureManifest[name] = { title: figure.title, panels: figure.panels, traces: figure.data.length, file };
     const manifest = { ...this.figureManifest };
     return this.enqueue(async () => {
-      await writeFigureHtml(join(this.outDir, 'figures', file), figure, { plotly: 'relative' });
+      await writeFigureHtml(join(this.outDir, 'figures', file), figure, { plotly: 'relative', plotlyUrl: await this.sharedPlotly() });
       await writeJsonAtomic(join(this.outDir, 'figures', 'figures.json'), manifest);
     });
+  }
+
+  private plotlyUrl: string | null = null;
+
+  /**
+   * One plotly.js copy for all the run folders of a parent folder (`<parent>/plotly.min.js`,
+   * loaded as `../../plotly.min.js`); when the parent is not writable, a copy in figures/.
+   */
+  private async sharedPlotly(): Promise<string> {
+    if (this.plotlyUrl !== null) return this.plotlyUrl;
+    try {
+      await ensurePlotlyCopy(dirname(this.outDir));
+      this.plotlyUrl = `../../${PLOTLY_FILE}`;
+    } catch {
+      await ensurePlotlyCopy(join(this.outDir, 'figures'));
+      this.plotlyUrl = PLOTLY_FILE;
+    }
+    return this.plotlyUrl;
   }
 
   artifactJson(name: string, value: unknown): Promise<void> {
@@ -297,7 +316,7 @@ export class RunFolder implements RunContext {
     this.status = status;
     if (error !== undefined) this.errorText = error instanceof Error ? error.message : String(error);
     const snapshot = this.summaryObject();
-    await this.enqueue(() => writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot));
+    await this.enqueue(() => writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot, { commit: () => !this.closedSync }));
     this.closed = true;
     return snapshot;
   }
@@ -310,6 +329,7 @@ export class RunFolder implements RunContext {
     if (this.closed) return this.summaryObject();
     this.status = status;
     this.closed = true;
+    this.closedSync = true;
     const snapshot = this.summaryObject();
     writeJsonAtomicSync(join(this.outDir, 'run_summary.json'), snapshot);
     return snapshot;

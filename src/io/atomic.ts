@@ -64,6 +64,12 @@ export async function ensureWritableDir(dir: string, param = 'dir'): Promise<voi
   ensureWritableDirSync(dir, param);
 }
 
+/** Options of {@link writeFileAtomic}. */
+export interface AtomicWriteOptions {
+  /** Asked just before the final rename: returning false drops the write (e.g. the run was closed meanwhile). */
+  commit?: () => boolean;
+}
+
 let counter = 0;
 
 function tempPath(path: string): string {
@@ -79,7 +85,7 @@ function toBytes(content: string | Uint8Array): Uint8Array {
  * Writes `content` to `path` atomically (temporary file + fsync + rename). Creates missing parent
  * folders. On failure the temporary file is removed and the target is left as it was.
  */
-export async function writeFileAtomic(path: string, content: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   if (!existsSync(dirname(path))) ensureWritableDirSync(dirname(path));
   const tmp = tempPath(path);
   const bytes = toBytes(content);
@@ -92,7 +98,14 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
     } finally {
       await fh.close();
     }
-    await rename(tmp, path);
+    if (options.commit && !options.commit()) {
+      await rm(tmp, { force: true });
+      return;
+    }
+    // with a commit check the rename runs on the main thread right after it, so no synchronous
+    // write in between (a process's last word) can be overtaken by this one
+    if (options.commit) renameSync(tmp, path);
+    else await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
@@ -138,8 +151,8 @@ export function toJson(value: unknown): string {
 }
 
 /** Writes `value` as JSON (see {@link toJson}) atomically. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, toJson(value));
+export async function writeJsonAtomic(path: string, value: unknown, options: AtomicWriteOptions = {}): Promise<void> {
+  await writeFileAtomic(path, toJson(value), options);
 }
 
 /** Synchronous form of {@link writeJsonAtomic}. */
