@@ -163,3 +163,25 @@ describe('resume, locks and crashes', () => {
     expect(err.join('')).toMatch(/this one completed/);
   });
 });
+
+describe('a run whose parent dies (npx killed with SIGTERM)', () => {
+  it('notices it is orphaned, stops at the next safe point and records interrupted', async () => {
+    const dir = join(tmp, 'orphan');
+    // sh plays npx: it runs the command as a child and dies of the SIGTERM itself, without forwarding it
+    const cmd = `"${process.execPath}" --import tsx "${script}" ${RUN.join(' ')} --out "${dir}" & wait`;
+    const sh = spawn('/bin/sh', ['-c', cmd], { cwd: root, env: { ...process.env, ...HOLD }, stdio: 'ignore' });
+    await until(() => checkpointsOf(dir) >= 5, 'checkpoint 5');
+    const t0 = Date.now();
+    sh.kill('SIGTERM');
+    await until(() => {
+      try {
+        return json(join(dir, 'run_summary.json')).status === 'interrupted' && !existsSync(join(dir, '.lock'));
+      } catch {
+        return false;
+      }
+    }, 'interrupted status after the parent died');
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(json(join(dir, 'run_summary.json'))).toMatchObject({ status: 'interrupted', steps_done: 5 });
+    expect(readdirSync(join(dir, 'artifacts')).sort()).toEqual(['curve.npy', 'info.json']);
+  }, 60_000);
+});
