@@ -140,12 +140,24 @@ export class Rng {
   }
 }
 
+/** Alea's internal state (seedrandom's `state()`). */
+export interface AleaState {
+  /** Carry. */
+  c: number;
+  /** First lag value. */
+  s0: number;
+  /** Second lag value. */
+  s1: number;
+  /** Third lag value. */
+  s2: number;
+}
+
 /** A generator's position, see {@link Rng.getState}. */
 export interface RngState {
   /** The seed of the generator. */
   seed: string;
   /** Alea's internal state. */
-  alea: { c: number; s0: number; s1: number; s2: number };
+  alea: AleaState;
   /** The cached second value of the last Box–Muller pair, or null. */
   spareNormal: number | null;
 }

@@ -11,7 +11,7 @@
 import { tf } from '../core/tf.js';
 import { CinderArgumentError } from '../core/errors.js';
 import { decodeTensors, encodeTensors, readTensorFolder, toHost, writeTensorFolder, type HostTensor } from '../io/tensors.js';
-import { setNetworkStorage, type NetworkState, type NetworkStorage } from './network.js';
+import { setNetworkStorage, type NetworkState, type NetworkStorage, type StoredNetworkState } from './network.js';
 
 const SNAP = 'snapshot.';
 
@@ -25,7 +25,7 @@ export async function writeNetworkState(dir: string, state: NetworkState, metada
 }
 
 /** Reads a network state written by {@link writeNetworkState} (tensors owned by the caller). */
-export async function readNetworkState(dir: string): Promise<{ state: NetworkState; metadata: Record<string, unknown> }> {
+export async function readNetworkState(dir: string): Promise<StoredNetworkState> {
   const art = await readTensorFolder(dir);
   const { network, ...metadata } = (art.manifest.metadata ?? {}) as Record<string, unknown>;
   const info = network as { steps?: unknown; rngs?: unknown; values?: unknown } | undefined;

@@ -74,10 +74,34 @@ export interface NetworkRunOptions {
   yieldEveryMs?: number;
 }
 
+/** One parameter or state in a {@link NetworkState}. */
+export interface NetworkTensor {
+  /** The value (a copy). */
+  tensor: tf.Tensor;
+  /** Whether it is a trainable parameter or a state. */
+  group: 'parameter' | 'state';
+}
+
+/** A state read from storage, with the metadata saved with it. */
+export interface StoredNetworkState {
+  /** The state (tensors owned by the caller). */
+  state: NetworkState;
+  /** The caller's metadata saved with it. */
+  metadata: Record<string, unknown>;
+}
+
+/** What {@link Network.load} returns. */
+export interface LoadedNetwork<N> {
+  /** The network, built and loaded. */
+  network: N;
+  /** The caller's metadata saved with it. */
+  metadata: Record<string, unknown>;
+}
+
 /** The complete state of a network, as {@link Network.exportState} returns it (tensors are copies owned by the caller). */
 export interface NetworkState {
   /** Parameters and states of every module, by dotted path. */
-  tensors: Record<string, { tensor: tf.Tensor; group: 'parameter' | 'state' }>;
+  tensors: Record<string, NetworkTensor>;
   /** Extra state (trainers, optimizers): tensors and JSON values, names prefixed `trainer.<name>.` / `optimizer.<name>.`. */
   snapshot: Snapshot;
   /** Generators' positions by name. */
@@ -93,7 +117,7 @@ export interface NetworkStorage {
   /** Writes a state (with free-form metadata) to folder `dir`, atomically. */
   write(dir: string, state: NetworkState, metadata: Record<string, unknown>): Promise<void>;
   /** Reads a state written by `write` (tensors owned by the caller) and its metadata. */
-  read(dir: string): Promise<{ state: NetworkState; metadata: Record<string, unknown> }>;
+  read(dir: string): Promise<StoredNetworkState>;
 }
 
 let storage: NetworkStorage | null = null;
@@ -428,7 +452,7 @@ export class Network extends Module {
    * Builds a network with `build()` (the same code that built the saved one) and loads the save
    * in `dir` into it. Returns the network and the saved metadata. Needs `cinder-snn/node`.
    */
-  static async load<N extends Network>(dir: string, build: () => N): Promise<{ network: N; metadata: Record<string, unknown> }> {
+  static async load<N extends Network>(dir: string, build: () => N): Promise<LoadedNetwork<N>> {
     if (typeof build !== 'function') throw new CinderArgumentError('build', build, 'a function returning an identically built Network');
     const network = build();
     if (!(network instanceof Network)) throw new CinderArgumentError('build()', network, 'a Network');
