@@ -82,6 +82,40 @@ function fieldsOf(x: object): string[] {
   return Object.keys(x).sort();
 }
 
+/** What {@link walkFields} reports. */
+interface FieldVisitor {
+  /** A {@link Snapshottable} field at `path`. */
+  snapshottable(x: Snapshottable, path: string): void;
+  /** A numeric field `key` of `owner` at `path`. */
+  number(owner: Record<string, unknown>, key: string, path: string, value: number): void;
+}
+
+/**
+ * Visits the fields of `obj` as {@link snapshotFields} describes: snapshottables (not entered),
+ * numbers, and plain containers and other objects recursively (other objects at most `depth`
+ * levels deep); Modules, tensors, frozen objects, maps, sets and functions are skipped.
+ */
+function walkFields(obj: object, depth: number, visitor: FieldVisitor): void {
+  const seen = new Set<unknown>();
+  const visit = (x: unknown, path: string, d: number): void => {
+    if (x === null || typeof x !== 'object' || seen.has(x) || isModuleLike(x) || x instanceof tf.Tensor || Object.isFrozen(x)) return;
+    seen.add(x);
+    if (path !== '' && isSnapshottable(x)) {
+      visitor.snapshottable(x, path);
+      return;
+    }
+    if (d < 0) return;
+    for (const k of fieldsOf(x)) {
+      const v = (x as Record<string, unknown>)[k];
+      const p = path === '' ? k : `${path}.${k}`;
+      if (typeof v === 'number') visitor.number(x as Record<string, unknown>, k, p, v);
+      else if (v instanceof Map || v instanceof Set || typeof v === 'function') continue;
+      else if (v !== null && typeof v === 'object') visit(v, p, isSnapshottable(v) || isPlainContainer(v) ? d : d - 1);
+    }
+  };
+  visit(obj, '', depth);
+}
+
 /**
  * Captures the fields of `obj` (see the module notes): {@link Snapshottable} fields, containers of
  * them, and finite numeric fields. Tensors that are not part of a snapshottable (constants) and
@@ -89,28 +123,12 @@ function fieldsOf(x: object): string[] {
  */
 export function snapshotFields(obj: object, depth = 3): Snapshot {
   const out = emptySnapshot();
-  const seen = new Set<unknown>();
-  const visit = (x: unknown, path: string, d: number): void => {
-    if (x === null || typeof x !== 'object' || seen.has(x) || isModuleLike(x) || x instanceof tf.Tensor || Object.isFrozen(x)) return;
-    seen.add(x);
-    if (path !== '' && isSnapshottable(x)) {
-      nestSnapshot(out, path, x.snapshotState());
-      return;
-    }
-    if (d < 0) return;
-    for (const k of fieldsOf(x)) {
-      const v = (x as Record<string, unknown>)[k];
-      const p = path === '' ? k : `${path}.${k}`;
-      if (typeof v === 'number') {
-        if (Number.isFinite(v)) out.values[p] = v;
-      } else if (v instanceof Map || v instanceof Set || typeof v === 'function') {
-        continue;
-      } else if (isSnapshottable(v) || isPlainContainer(v) || (v !== null && typeof v === 'object')) {
-        visit(v, p, isSnapshottable(v) || isPlainContainer(v) ? d : d - 1);
-      }
-    }
-  };
-  visit(obj, '', depth);
+  walkFields(obj, depth, {
+    snapshottable: (x, path) => nestSnapshot(out, path, x.snapshotState()),
+    number: (_owner, _key, path, v) => {
+      if (Number.isFinite(v)) out.values[path] = v;
+    },
+  });
   return out;
 }
 
@@ -120,35 +138,21 @@ export function snapshotFields(obj: object, depth = 3): Snapshot {
  * @throws CinderArgumentError naming the first field that is missing
  */
 export function restoreFields(obj: object, snapshot: Snapshot, depth = 3): void {
-  const seen = new Set<unknown>();
   const used = new Set<string>();
-  const visit = (x: unknown, path: string, d: number): void => {
-    if (x === null || typeof x !== 'object' || seen.has(x) || isModuleLike(x) || x instanceof tf.Tensor || Object.isFrozen(x)) return;
-    seen.add(x);
-    if (path !== '' && isSnapshottable(x)) {
+  walkFields(obj, depth, {
+    snapshottable: (x, path) => {
       const sub = subSnapshot(snapshot, path);
       for (const k of Object.keys(sub.tensors)) used.add(`t:${path}.${k}`);
       for (const k of Object.keys(sub.values)) used.add(`v:${path}.${k}`);
       x.restoreState(sub);
-      return;
-    }
-    if (d < 0) return;
-    for (const k of fieldsOf(x)) {
-      const v = (x as Record<string, unknown>)[k];
-      const p = path === '' ? k : `${path}.${k}`;
-      if (typeof v === 'number') {
-        if (p in snapshot.values) {
-          (x as Record<string, unknown>)[k] = snapshot.values[p];
-          used.add(`v:${p}`);
-        }
-      } else if (v instanceof Map || v instanceof Set || typeof v === 'function') {
-        continue;
-      } else if (v !== null && typeof v === 'object') {
-        visit(v, p, isSnapshottable(v) || isPlainContainer(v) ? d : d - 1);
+    },
+    number: (owner, key, path) => {
+      if (path in snapshot.values) {
+        owner[key] = snapshot.values[path];
+        used.add(`v:${path}`);
       }
-    }
-  };
-  visit(obj, '', depth);
+    },
+  });
   for (const k of Object.keys(snapshot.tensors)) if (!used.has(`t:${k}`)) throw new CinderArgumentError('snapshot tensor', k, 'a field of the target object');
   for (const k of Object.keys(snapshot.values)) if (!used.has(`v:${k}`)) throw new CinderArgumentError('snapshot value', k, 'a field of the target object');
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { folderBytes } from '../helpers/files.js';
 import { runCli } from '../../src/cli/program.js';
 import { fakeExample } from './fixtures/fake-example.js';
 
@@ -56,17 +57,6 @@ function checkpointsOf(dir: string): number {
 const RUN = ['fake', '--steps', '12', '--gain', '1', '--resumable', '--quiet'];
 const HOLD = { CINDER_TEST_HOLD_AT_CHECKPOINT: '5' };
 
-function files(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string, rel: string): void => {
-    for (const f of readdirSync(d, { withFileTypes: true })) {
-      if (f.isDirectory()) walk(join(d, f.name), `${rel}${f.name}/`);
-      else out.set(`${rel}${f.name}`, readFileSync(join(d, f.name)).toString('base64'));
-    }
-  };
-  walk(dir, '');
-  return out;
-}
 
 describe('resume, locks and crashes', () => {
   it('SIGINT mid-run: exit 130 within 2 s, everything written; --resume finishes with byte-identical artifacts', async () => {
@@ -92,8 +82,8 @@ describe('resume, locks and crashes', () => {
     expect(await c.exited).toBe(0);
     const r = json(join(part, 'run_summary.json'));
     expect(r).toMatchObject({ status: 'completed', steps_done: 12, total: 78, squares: 650, resumed: 1 });
-    const fa = files(join(full, 'artifacts'));
-    const fb = files(join(part, 'artifacts'));
+    const fa = folderBytes(join(full, 'artifacts'));
+    const fb = folderBytes(join(part, 'artifacts'));
     expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());
     for (const [k, v] of fa) expect(fb.get(k), `artifacts/${k} byte-identical`).toBe(v);
     expect(readFileSync(join(part, 'log.txt'), 'utf8')).toMatch(/resumed after step 5/);
@@ -103,13 +93,13 @@ describe('resume, locks and crashes', () => {
     const dir = join(tmp, 'busy');
     const a = start([...RUN, '--out', dir], HOLD);
     await until(() => checkpointsOf(dir) >= 5, 'checkpoint 5', a);
-    const before = files(dir);
+    const before = folderBytes(dir);
     const b = start([...RUN, '--out', dir]);
     expect(await b.exited).toBe(2);
     expect(b.stderr()).toMatch(/in use by process \d+ on /);
     const resumeAttempt = start(['fake', '--resume', dir]);
     expect(await resumeAttempt.exited).toBe(2);
-    expect(files(dir)).toEqual(before);
+    expect(folderBytes(dir)).toEqual(before);
     a.kill('SIGINT');
     expect(await a.exited).toBe(130);
   }, 90_000);

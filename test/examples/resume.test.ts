@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { folderBytes } from '../helpers/files.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(root, 'bin', 'cinder.ts');
@@ -22,17 +23,6 @@ function start(args: string[], env: Record<string, string> = {}) {
   return { child, exited, err: () => err };
 }
 
-function files(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string, rel: string): void => {
-    for (const f of readdirSync(d, { withFileTypes: true })) {
-      if (f.isDirectory()) walk(join(d, f.name), `${rel}${f.name}/`);
-      else out.set(`${rel}${f.name}`, readFileSync(join(d, f.name)).toString('base64'));
-    }
-  };
-  walk(dir, '');
-  return out;
-}
 
 function summary(dir: string): Record<string, unknown> {
   try {
@@ -75,8 +65,8 @@ describe('SIGINT then --resume: byte-identical artifacts', () => {
       const r = start([c.example, '--resume', part]);
       expect(await r.exited, r.err()).toBe(0);
       expect(summary(part).status).toBe('completed');
-      const fa = files(join(full, 'artifacts'));
-      const fb = files(join(part, 'artifacts'));
+      const fa = folderBytes(join(full, 'artifacts'));
+      const fb = folderBytes(join(part, 'artifacts'));
       expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());
       for (const [k, v] of fa) expect(fb.get(k) === v, `artifacts/${k} byte-identical`).toBe(true);
     }, 180_000);
