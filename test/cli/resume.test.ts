@@ -175,3 +175,51 @@ describe('a run whose parent dies (npx killed with SIGTERM)', () => {
     expect(readdirSync(join(dir, 'artifacts')).sort()).toEqual(['curve.npy', 'info.json']);
   }, 60_000);
 });
+
+describe('more lost-work regressions', () => {
+  it('a second signal exits at once and deletes nothing already written', async () => {
+    const dir = join(tmp, 'twice');
+    const a = start([...RUN, '--ignore-signal', '--delay-ms', '30', '--out', dir], HOLD);
+    await until(() => checkpointsOf(dir) >= 5, 'checkpoint 5', a);
+    a.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 100));
+    a.kill('SIGINT');
+    expect(await a.exited).toBe(130);
+    const s = json(join(dir, 'run_summary.json'));
+    expect(s.status).toBe('interrupted');
+    expect(Number(s.steps_done)).toBeGreaterThanOrEqual(5);
+    expect(existsSync(join(dir, 'checkpoint', 'model.json'))).toBe(true);
+    expect(existsSync(join(dir, 'params.json'))).toBe(true);
+    expect(readFileSync(join(dir, 'log.txt'), 'utf8').length).toBeGreaterThan(0);
+    expect(existsSync(join(dir, '.lock'))).toBe(false);
+    // and it resumes from the checkpoint it left
+    const c = start(['fake', '--resume', dir, '--quiet']);
+    expect(await c.exited).toBe(0);
+    expect(json(join(dir, 'run_summary.json'))).toMatchObject({ status: 'completed', steps_done: 12, total: 78 });
+  }, 90_000);
+
+  it('--seeds: an interrupted multi-seed run resumes the unfinished seed and runs the others; the result equals an uninterrupted run', async () => {
+    const full = join(tmp, 'seeds-full');
+    const a = start([...RUN, '--seeds', '3', '--seed', '1', '--out', full]);
+    expect(await a.exited).toBe(0);
+    const part = join(tmp, 'seeds-part');
+    const b = start([...RUN, '--seeds', '3', '--seed', '1', '--out', part], HOLD);
+    await until(() => checkpointsOf(join(part, 'seed-1')) >= 5, 'seed 1 checkpoint 5', b);
+    b.kill('SIGINT');
+    expect(await b.exited).toBe(130);
+    expect(json(join(part, 'run_summary.json')).status).toBe('interrupted');
+    const c = start(['fake', '--resume', part, '--quiet']);
+    expect(await c.exited).toBe(0);
+    const sa = json(join(full, 'run_summary.json'));
+    const sb = json(join(part, 'run_summary.json'));
+    expect(sb.status).toBe('completed');
+    expect(sb.completed_seeds).toBe(3);
+    const stats = (s: Record<string, unknown>) => (s.across_seeds as Record<string, unknown>).total;
+    expect(stats(sb)).toEqual(stats(sa));
+    for (const seed of [1, 2, 3]) {
+      const fa = folderBytes(join(full, `seed-${seed}`, 'artifacts'));
+      const fb = folderBytes(join(part, `seed-${seed}`, 'artifacts'));
+      for (const [k, v] of fa) expect(fb.get(k) === v, `seed-${seed}/artifacts/${k}`).toBe(true);
+    }
+  }, 120_000);
+});
