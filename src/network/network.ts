@@ -162,6 +162,7 @@ export class Network extends Module {
   private readonly rngMap = new Map<string, Rng>();
   private readonly forwardFn: NetworkOptions['forward'] | undefined;
   private stepCount = 0;
+  private connectionCache: Connection[] | null = null;
 
   /** @param options custom wiring (see {@link NetworkOptions}) */
   constructor(options: NetworkOptions = {}) {
@@ -175,6 +176,7 @@ export class Network extends Module {
     if (!(layer instanceof Module) || typeof (layer as unknown as { forward?: unknown }).forward !== 'function') throw new CinderArgumentError(`layer "${name}"`, layer, 'a Layer');
     this.addModule(name, layer);
     this.layerMap.set(name, layer);
+    this.connectionCache = null;
     return layer;
   }
 
@@ -193,6 +195,7 @@ export class Network extends Module {
     if (this.connectionMap.has(name)) throw new CinderArgumentError('name', name, 'a connection name not already used');
     if (!this.ownedByLayer(connection)) this.addModule(name, connection);
     this.connectionMap.set(name, connection);
+    this.connectionCache = null;
     return connection;
   }
 
@@ -264,10 +267,12 @@ export class Network extends Module {
 
   /** Every connection the network updates: those of its layers (in order) and those added directly. */
   get connections(): Connection[] {
+    if (this.connectionCache) return [...this.connectionCache];
     const out: Connection[] = [];
     for (const l of this.layerMap.values()) l.walk((m) => void (isConnection(m) && !out.includes(m) && out.push(m)));
     for (const c of this.connectionMap.values()) if (!out.includes(c)) out.push(c);
-    return out;
+    this.connectionCache = out;
+    return [...out];
   }
 
   /**
@@ -287,7 +292,7 @@ export class Network extends Module {
     if (this.training && this.trainerMap.size > 0) {
       const stepInfo: StepInfo = { reward: info.reward, step: this.stepCount };
       for (const { trainer, step } of this.trainerMap.values()) step(trainer, stepInfo);
-      for (const c of this.connections) c.update();
+      for (const c of this.connectionCache ?? this.connections) c.update();
     }
     this.stepCount++;
     return out;
