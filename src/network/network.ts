@@ -12,7 +12,8 @@
  *
  * `save(dir)` / `Network.load(dir, build)` cover the parameters and states of every module (neuron,
  * synapse, connection state), the trainers' monitors (trace histories, counters), optimizer state
- * (Adam's moments, step counter), the generators' positions and the network's step counter, so a
+ * (Adam's moments, step counter), monitors added with `addMonitor` (recordings), the generators'
+ * positions and the network's step counter, so a
  * loaded network continues bit-identically on the same backend. Files need Node: `save`/`load`
  * work once `cinder-snn/node` (which installs the file storage) has been imported; in a browser use
  * {@link Network.exportState} / {@link Network.importState} with your own storage.
@@ -160,6 +161,7 @@ export class Network extends Module {
   private readonly trainerMap = new Map<string, { trainer: NetworkTrainer; step: TrainerStep<NetworkTrainer> }>();
   private readonly optimizerMap = new Map<string, SavableOptimizer>();
   private readonly rngMap = new Map<string, Rng>();
+  private readonly monitorMap = new Map<string, Snapshottable>();
   private readonly forwardFn: NetworkOptions['forward'] | undefined;
   private stepCount = 0;
   private connectionCache: Connection[] | null = null;
@@ -219,6 +221,20 @@ export class Network extends Module {
     this.checkFree(name, this.optimizerMap);
     this.optimizerMap.set(name, optimizer);
     return optimizer;
+  }
+
+  /**
+   * Adds a monitor of your own (a `Recorder`, a `StateMonitor`, anything with
+   * snapshotState/restoreState) whose records or traces are saved with the network; returns it.
+   * (Trainers' monitors are saved with their trainer.)
+   */
+  addMonitor<M extends Snapshottable>(name: string, monitor: M): M {
+    if (!monitor || typeof monitor.snapshotState !== 'function' || typeof monitor.restoreState !== 'function') {
+      throw new CinderArgumentError(`monitor "${name}"`, monitor, 'a monitor with snapshotState/restoreState (Recorder, StateMonitor)');
+    }
+    this.checkFree(name, this.monitorMap);
+    this.monitorMap.set(name, monitor);
+    return monitor;
   }
 
   /** Adds a random generator whose position is saved with the network; returns it. */
@@ -345,6 +361,7 @@ export class Network extends Module {
     for (const [n, { trainer }] of this.trainerMap) nestSnapshot(snap, `trainer.${n}`, trainer.snapshotState());
     const names = this.variableNames();
     for (const [n, o] of this.optimizerMap) nestSnapshot(snap, `optimizer.${n}`, o.snapshotState(names));
+    for (const [n, m] of this.monitorMap) nestSnapshot(snap, `monitor.${n}`, m.snapshotState());
     return snap;
   }
 
@@ -400,8 +417,16 @@ export class Network extends Module {
     }
     // optimizer moments are created lazily: check only that each saved one belongs to a known optimizer and variable
     const paramNames = new Set(this.namedParameters().map(([n]) => n));
+    const monitorOf = (k: string): string | undefined => /^monitor\.([A-Za-z_][A-Za-z0-9_]*)\./.exec(k)?.[1];
+    for (const k of [...Object.keys(state.snapshot.tensors), ...Object.keys(state.snapshot.values)]) {
+      const m = monitorOf(k);
+      if (m !== undefined && !this.monitorMap.has(m)) throw new CinderArgumentError('monitor in the saved state', m, `a monitor of the target network (${[...this.monitorMap.keys()].join(', ') || 'none'})`);
+    }
+    for (const n of this.monitorMap.keys()) {
+      if (!Object.keys(state.snapshot.values).some((k) => k.startsWith(`monitor.${n}.`))) throw new CinderArgumentError(`monitor "${n}" in the saved state`, undefined, 'the state of every monitor of the target network');
+    }
     for (const k of Object.keys(state.snapshot.tensors)) {
-      if (k.startsWith('trainer.')) continue;
+      if (k.startsWith('trainer.') || k.startsWith('monitor.')) continue;
       const m = /^optimizer\.([A-Za-z_][A-Za-z0-9_]*)\.(.+)\.[mv]$/.exec(k);
       if (!m || !this.optimizerMap.has(m[1]!) || !paramNames.has(m[2]!)) {
         throw new CinderArgumentError('snapshot tensor in the saved state', k, 'trainer state or the moments of a known optimizer and parameter');
@@ -420,6 +445,7 @@ export class Network extends Module {
     for (const [n, { trainer }] of this.trainerMap) trainer.restoreState(subSnapshot(state.snapshot, `trainer.${n}`));
     const variables = new Map([...this.variableNames()].map(([v, n]) => [n, v]));
     for (const [n, o] of this.optimizerMap) o.restoreState(subSnapshot(state.snapshot, `optimizer.${n}`), variables);
+    for (const [n, m] of this.monitorMap) m.restoreState(subSnapshot(state.snapshot, `monitor.${n}`));
     for (const [n, r] of this.rngMap) r.setState(state.rngs[n]!);
     this.stepCount = state.steps;
   }

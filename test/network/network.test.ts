@@ -17,6 +17,7 @@ import { SingleExponentialCurrent } from '../../src/neural/synapses/index.js';
 import { MSTDPET, STDP } from '../../src/learn/trainers/index.js';
 import { Adam } from '../../src/learn/optimizers/adam.js';
 import { MANIFEST_FILE } from '../../src/io/tensors.js';
+import { Recorder } from '../../src/observe/monitors/recorder.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-net-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -45,8 +46,11 @@ function build(seed: number) {
   net.addTrainer('stdp', stdp);
   net.addTrainer('mstdpet', mstdpet, (t, info) => t.step(info.reward ?? 0));
   const adam = net.addOptimizer('adam', new Adam({ learningRate: 1e-3 }));
-  const rng = net.addRng('input', new Rng(`input-${seed === 1 ? 'a' : 'a'}`));
-  return { net, layer1, layer2, adam, rng };
+  const rng = net.addRng('input', new Rng('input'));
+  // a recording of the output voltage (capacity below the run length: the ring wraps)
+  const rec = net.addMonitor('voltage', new Recorder(() => layer2.neuron.voltage, { capacity: 64 }));
+  layer2.attach(rec);
+  return { net, layer1, layer2, adam, rng, rec };
 }
 
 type Built = ReturnType<typeof build>;
@@ -97,9 +101,14 @@ describe('Network', () => {
       spikes += o.subarray(0, B * 3).reduce((s, v) => s + v, 0);
     }
     expect(spikes).toBeGreaterThan(0); // the continuation is not silent
+    // the recording made before the save continues as in the uninterrupted run
+    expect(loaded!.rec.recordedSteps()).toEqual(ref.rec.recordedSteps());
+    expect(bits(loaded!.rec.toArray().data)).toEqual(bits(ref.rec.toArray().data));
     expect(tf.memory().numTensors).toBe(before); // flat
-    ref.net.dispose();
-    loaded!.net.dispose();
+    for (const b of [ref, loaded!]) {
+      b.rec.dispose();
+      b.net.dispose();
+    }
   });
 
   it('run(): steps with onStep, stops on abort, keeps the tensor count flat', async () => {
