@@ -123,6 +123,10 @@ export const quickstartExample: ExampleSpec = {
       excSteps: number;
     }
     const excSteps = net as unknown as { excSteps: number };
+    const pause = async (): Promise<boolean> => {
+      await ctx.keepResponsive();
+      return ctx.signal.aborted;
+    };
     try {
       let start = 0;
       if (ctx.resumed && existsSync(join(ctx.checkpointDir, 'model.json'))) {
@@ -142,7 +146,9 @@ export const quickstartExample: ExampleSpec = {
         const labels = Array.from(idx, (i) => set.labels[i]!);
         const train = encode(idx);
         const t0 = performance.now();
-        const { counts } = await present(net, train, steps);
+        const res = await present(net, train, steps, false, pause);
+        if (res.stopped) break; // interrupted mid-batch: the checkpoint of the last batch stays the resume point
+        const { counts } = res;
         trainMs += performance.now() - t0;
         trainSteps += steps;
         const pred = classify(counts, labels.length);
@@ -173,7 +179,9 @@ export const quickstartExample: ExampleSpec = {
         const bar = ctx.progress(Math.ceil(labelDigits / B), 'label batches');
         for (let k = from; k < trained && !ctx.signal.aborted; k += B) {
           const idx = split.train.subarray(k, Math.min(k + B, trained));
-          const { counts } = await present(net, encode(idx), steps);
+          const res = await present(net, encode(idx), steps, false, pause);
+          if (res.stopped) break;
+          const { counts } = res;
           fit(counts, Array.from(idx, (i) => set.labels[i]!), refit);
           bar.tick(1);
           await ctx.keepResponsive();
@@ -195,7 +203,8 @@ export const quickstartExample: ExampleSpec = {
         const train = encode(idx);
         const first = raster === null;
         const t0 = performance.now();
-        const res = await present(net, train, steps, first);
+        const res = await present(net, train, steps, first, pause);
+        if (res.stopped) break;
         testMs += performance.now() - t0;
         if (first) {
           const input = new Float32Array(steps * 784);
