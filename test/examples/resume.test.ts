@@ -34,7 +34,6 @@ function summary(dir: string): Record<string, unknown> {
 
 const CASES: { example: string; args: string[]; hold: number }[] = [
   { example: 'florian', args: ['--mode', 'tiny'], hold: 3 },
-  { example: 'song2000', args: ['--mode', 'tiny'], hold: 3 },
   { example: 'quickstart', args: ['--mode', 'tiny'], hold: 1 },
   { example: 'eprop-evidence', args: ['--mode', 'tiny'], hold: 1 },
 ];
