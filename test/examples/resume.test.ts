@@ -34,6 +34,7 @@ function summary(dir: string): Record<string, unknown> {
 
 const CASES: { example: string; args: string[]; hold: number }[] = [
   { example: 'florian', args: ['--mode', 'tiny'], hold: 3 },
+  { example: 'song2000', args: ['--mode', 'tiny'], hold: 3 },
   { example: 'quickstart', args: ['--mode', 'tiny'], hold: 1 },
   { example: 'eprop-evidence', args: ['--mode', 'tiny'], hold: 1 },
 ];
@@ -57,7 +58,7 @@ describe('SIGINT then --resume: byte-identical artifacts', () => {
       expect(await b.exited, b.err()).toBe(130);
       expect(Date.now() - t1).toBeLessThan(2000);
       expect(summary(part).status).toBe('interrupted');
-      expect(existsSync(join(part, 'checkpoint', 'model.json'))).toBe(true);
+      expect(readdirSync(join(part, 'checkpoint')).length).toBeGreaterThan(0); // a checkpoint was saved
       expect(readdirSync(join(part, 'artifacts')).length).toBeGreaterThan(0);
       expect(readdirSync(join(part, 'figures')).some((f) => f.endsWith('.html'))).toBe(true);
 
