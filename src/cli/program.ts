@@ -205,6 +205,55 @@ function exampleFlags(spec: ExampleSpec, cmd: Command): Partial<Params> {
   return out;
 }
 
+/** What a run will do (resolved from the flags, a saved params.json or a folder to resume). */
+interface RunPlan {
+  params: Params;
+  mode: string;
+  seed: number;
+  seeds: number;
+  outDir: string;
+  backendRequest?: string;
+  resume?: boolean;
+}
+
+/** `--resume DIR`: the saved run's parameters, seed(s) and backend; takes the folder's lock (a dead owner's included). */
+function resumePlan(spec: ExampleSpec, cmd: Command, resumeDir: string): RunPlan {
+  const common = cmd.opts() as CommonFlags;
+  const given = ['mode', 'out', 'seed', 'seeds', 'params'].filter((k) => (common as Record<string, unknown>)[k] !== undefined).map((k) => `--${k}`);
+  const flags = Object.keys(exampleFlags(spec, cmd)).map((n) => flagOf(spec.options.find((o) => o.name === n)!));
+  if (given.length + flags.length > 0) throw new CinderArgumentError('--resume', [...given, ...flags].join(' '), 'no flags that change the run (it continues with its saved parameters)');
+  const dir = resolve(resumeDir);
+  const saved = readSavedRun(join(dir, 'params.json'));
+  if (saved.example !== spec.name) throw new CinderArgumentError('--resume', resumeDir, `a run folder of ${spec.name} (this one is of ${saved.example})`);
+  if (inspectRunFolder(dir).status === 'completed') throw new CinderArgumentError('--resume', resumeDir, 'an interrupted, failed or crashed run (this one completed)');
+  const mode = spec.presets[saved.mode] ? saved.mode : spec.defaultMode;
+  const params = resolveParams(spec, { mode, saved: saved.params, modeExplicit: false, flags: {} });
+  acquireLock(dir, { takeOverCrashed: true });
+  return { params, mode, seed: saved.seed, seeds: saved.seeds, outDir: dir, backendRequest: common.backend ?? saved.backend, resume: true };
+}
+
+/**
+ * A new run: parameters from defaults < preset < --params < flags; the --out folder is checked
+ * (before anything is created), created and locked, and must hold nothing else.
+ */
+function newPlan(spec: ExampleSpec, cmd: Command, common: CommonFlags, options: CliOptions): RunPlan {
+  const saved = common.params !== undefined ? readSavedRun(resolve(common.params)) : undefined;
+  if (saved && saved.example !== spec.name) throw new CinderArgumentError('--params', common.params, `a params.json of ${spec.name} (this one is for ${saved.example})`);
+  const mode = common.mode ?? (saved && spec.presets[saved.mode] ? saved.mode : spec.defaultMode);
+  const params = resolveParams(spec, { mode, saved: saved?.params, modeExplicit: common.mode !== undefined, flags: exampleFlags(spec, cmd) });
+  spec.validate?.(params);
+  const outDir = common.out !== undefined ? resolve(common.out) : defaultOutDir(spec.name, (options.now ?? (() => new Date()))());
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new CinderArgumentError('--out', outDir, 'a folder (this is a file)');
+  if (existsSync(outDir)) inspectRunFolder(outDir); // a SIGKILLed run's summary now says crashed
+  ensureWritableDirSync(outDir, '--out'); // checks before it creates anything; never recursive on pseudo file systems
+  acquireLock(outDir); // exclusive: of two runs into one folder only one gets here
+  if (readdirSync(outDir).some((f) => f !== LOCK_FILE)) {
+    releaseLock(outDir);
+    throw new CinderArgumentError('--out', outDir, 'a new or empty folder (it holds files already)');
+  }
+  return { params, mode, seed: common.seed ?? saved?.seed ?? 0, seeds: common.seeds ?? saved?.seeds ?? 1, outDir, backendRequest: common.backend ?? saved?.backend };
+}
+
 class UsageError extends Error {}
 
 /**
@@ -255,38 +304,9 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
     const common = cmd.opts() as CommonFlags;
     const quiet = common.quiet === true;
     const terminal = new Terminal({ mode: detectProgressMode(quiet, { isTTY: options.isTTY ?? process.stderr.isTTY }, env), out, err });
-    let plan: { params: Params; mode: string; seed: number; seeds: number; outDir: string; backendRequest?: string; resume?: boolean };
+    let plan: RunPlan;
     try {
-      if (common.resume !== undefined) {
-        const given = ['mode', 'out', 'seed', 'seeds', 'params'].filter((k) => (common as Record<string, unknown>)[k] !== undefined).map((k) => `--${k}`);
-        const flags = Object.keys(exampleFlags(spec, cmd)).map((n) => flagOf(spec.options.find((o) => o.name === n)!));
-        if (given.length + flags.length > 0) throw new CinderArgumentError('--resume', [...given, ...flags].join(' '), 'no flags that change the run (it continues with its saved parameters)');
-        const dir = resolve(common.resume);
-        const saved = readSavedRun(join(dir, 'params.json'));
-        if (saved.example !== spec.name) throw new CinderArgumentError('--resume', common.resume, `a run folder of ${spec.name} (this one is of ${saved.example})`);
-        const state = inspectRunFolder(dir);
-        if (state.status === 'completed') throw new CinderArgumentError('--resume', common.resume, 'an interrupted, failed or crashed run (this one completed)');
-        const mode = spec.presets[saved.mode] ? saved.mode : spec.defaultMode;
-        const params = resolveParams(spec, { mode, saved: saved.params, modeExplicit: false, flags: {} });
-        plan = { params, mode, seed: saved.seed, seeds: saved.seeds, outDir: dir, backendRequest: common.backend ?? saved.backend, resume: true };
-        acquireLock(dir, { takeOverCrashed: true });
-      } else {
-      const saved = common.params !== undefined ? readSavedRun(resolve(common.params)) : undefined;
-      if (saved && saved.example !== spec.name) throw new CinderArgumentError('--params', common.params, `a params.json of ${spec.name} (this one is for ${saved.example})`);
-      const mode = common.mode ?? (saved && spec.presets[saved.mode] ? saved.mode : spec.defaultMode);
-      const params = resolveParams(spec, { mode, saved: saved?.params, modeExplicit: common.mode !== undefined, flags: exampleFlags(spec, cmd) });
-      spec.validate?.(params);
-      const outDir = common.out !== undefined ? resolve(common.out) : defaultOutDir(spec.name, (options.now ?? (() => new Date()))());
-      if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new CinderArgumentError('--out', outDir, 'a folder (this is a file)');
-      if (existsSync(outDir)) inspectRunFolder(outDir); // a SIGKILLed run's summary now says crashed
-      ensureWritableDirSync(outDir, '--out'); // checks before it creates anything; never recursive on pseudo file systems
-      acquireLock(outDir); // exclusive: of two runs into one folder only one gets here
-      if (readdirSync(outDir).some((f) => f !== LOCK_FILE)) {
-        releaseLock(outDir);
-        throw new CinderArgumentError('--out', outDir, 'a new or empty folder (it holds files already)');
-      }
-      plan = { params, mode, seed: common.seed ?? saved?.seed ?? 0, seeds: common.seeds ?? saved?.seeds ?? 1, outDir, backendRequest: common.backend ?? saved?.backend };
-      }
+      plan = common.resume !== undefined ? resumePlan(spec, cmd, common.resume) : newPlan(spec, cmd, common, options);
     } catch (e) {
       if (e instanceof CinderArgumentError || e instanceof RunLockError) throw new UsageError(`cinder ${spec.name}: ${e.message}`);
       throw e;
@@ -328,7 +348,7 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
 
 async function executeRun(
   spec: ExampleSpec,
-  plan: { params: Params; mode: string; seed: number; seeds: number; outDir: string; backendRequest?: string; resume?: boolean },
+  plan: RunPlan,
   backend: BackendInfo,
   quiet: boolean,
   terminal: Terminal,
