@@ -20,6 +20,9 @@ import { join } from 'node:path';
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import type { RngState } from '../../src/core/random.js';
 import { writeJsonAtomic } from '../../src/io/atomic.js';
+import type { Encoder } from '../../src/neural/encoders/index.js';
+import { Network } from '../../src/network/index.js';
+import '../../src/network/files.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
@@ -121,7 +124,19 @@ export const song2000Example: ExampleSpec = {
     const inputRng = rng.fork();
     const encoder = new HomogeneousPoissonEncoder({ steps: chunkSteps, dt: p.dt, frequency: p.rate, rng: inputRng });
     const ones = tf.ones([1, p.nInputs]);
-    const input = new ChunkedSpikes(encoder, ones);
+    // tfjs engine: the model as a Network (layer + STDP; SongNetwork keeps ownership) and the
+    // encoder's generator position at the start of each chunk, for checkpoints
+    const model = new Network();
+    model.addLayer('layer', net.layer);
+    model.addTrainer('stdp', net.trainer);
+    let encChunkStart: RngState = inputRng.getState();
+    const chunked: Encoder = Object.assign(Object.create(encoder) as Encoder, {
+      encode: (x: tf.Tensor) => {
+        encChunkStart = inputRng.getState();
+        return encoder.encode(x);
+      },
+    });
+    let input = new ChunkedSpikes(chunked, ones);
     const count = tf.tidy(() => tf.variable(tf.zeros([1, 1]), false));
     // event engine: inputs drawn one chunk ahead, consumed bin by bin; the generator's position
     // before each chunk is kept so that a resumed run re-draws the same chunk
@@ -148,7 +163,8 @@ export const song2000Example: ExampleSpec = {
     const progress = ctx.progress(nBins, 'bins');
     let done = 0;
     let wallMs = 0;
-    // checkpoints (event engines): the engine's arrays and counters, the input position, the rates
+    // checkpoints after every bin — event engines: the engine's arrays and counters, the input
+    // position, the rates (checkpoint.json); tfjs: the Network and the encoder position (one save)
     interface Progress {
       done: number;
       rates: number[];
@@ -156,8 +172,26 @@ export const song2000Example: ExampleSpec = {
       chunkPos: number;
       engine: Record<string, number | number[]>;
     }
-    const resumable = ev !== null;
-    if (resumable && ctx.resumed && existsSync(join(ctx.checkpointDir, 'checkpoint.json'))) {
+    interface TfjsProgress {
+      done: number;
+      rates: number[];
+      encChunkStart: RngState;
+      inputRngNow: RngState;
+    }
+    if (!ev && ctx.resumed && existsSync(join(ctx.checkpointDir, 'model.json'))) {
+      const m = (await model.loadFrom(ctx.checkpointDir)) as unknown as TfjsProgress;
+      ({ done, rates } = m);
+      if (done % chunkSteps === 0) {
+        inputRng.setState(m.inputRngNow);
+      } else {
+        inputRng.setState(m.encChunkStart);
+        input = new ChunkedSpikes(chunked, ones);
+        for (let k = 0; k < done % chunkSteps; k++) input.nextArray(); // re-renders the chunk and moves to the position
+      }
+      progress.tick(rates.length);
+      ctx.log(`resumed after ${done} steps`);
+    }
+    if (ev && ctx.resumed && existsSync(join(ctx.checkpointDir, 'checkpoint.json'))) {
       const m = JSON.parse(readFileSync(join(ctx.checkpointDir, 'checkpoint.json'), 'utf8')) as Progress;
       ({ done, rates, chunkPos } = m);
       restoreArrays(ev, m.engine);
@@ -167,9 +201,13 @@ export const song2000Example: ExampleSpec = {
       ctx.log(`resumed after ${done} steps`);
     }
     const saveCheckpoint = async (): Promise<void> => {
-      if (!resumable) return;
-      const m: Progress = { done, rates, chunkRng, chunkPos, engine: captureArrays(ev) };
-      await writeJsonAtomic(join(ctx.checkpointDir, 'checkpoint.json'), m);
+      if (ev) {
+        const m: Progress = { done, rates, chunkRng, chunkPos, engine: captureArrays(ev) };
+        await writeJsonAtomic(join(ctx.checkpointDir, 'checkpoint.json'), m);
+      } else {
+        const m: TfjsProgress = { done, rates, encChunkStart, inputRngNow: inputRng.getState() };
+        await model.save(ctx.checkpointDir, m as unknown as Record<string, unknown>); // one atomic save: network + progress
+      }
     };
     const weightsNow = () => (ev ? ev.weights() : net.weights());
     const summary = (): Record<string, unknown> => {
@@ -217,7 +255,7 @@ export const song2000Example: ExampleSpec = {
         rates.push(spikes / ((n * p.dt) / 1000));
         progress.tick(1, `rate ${rates[rates.length - 1]!.toFixed(1)} Hz`);
         await saveCheckpoint();
-        if ((b + 1) % 10 === 0 || resumable) await ctx.checkpoint(summary());
+        await ctx.checkpoint(summary());
         await ctx.keepResponsive(); // let SIGINT/SIGTERM through between bins
       }
       progress.done();

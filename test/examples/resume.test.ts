@@ -35,6 +35,7 @@ function summary(dir: string): Record<string, unknown> {
 const CASES: { example: string; args: string[]; hold: number }[] = [
   { example: 'florian', args: ['--mode', 'tiny'], hold: 3 },
   { example: 'song2000', args: ['--mode', 'tiny'], hold: 3 },
+  { example: 'song2000', args: ['--mode', 'tiny', '--engine', 'tfjs'], hold: 3 },
   { example: 'quickstart', args: ['--mode', 'tiny'], hold: 1 },
   { example: 'eprop-evidence', args: ['--mode', 'tiny'], hold: 1 },
 ];
@@ -42,11 +43,12 @@ const CASES: { example: string; args: string[]; hold: number }[] = [
 describe('SIGINT then --resume: byte-identical artifacts', () => {
   for (const c of CASES) {
     it(`${c.example} (${c.args.join(' ')})`, async () => {
-      const full = join(tmp, `${c.example}-full`);
+      const slug = `${c.example}${c.args.join('')}`.replace(/[^A-Za-z0-9]/g, '');
+      const full = join(tmp, `${slug}-full`);
       const a = start([c.example, ...c.args, '--out', full]);
       expect(await a.exited, a.err()).toBe(0);
 
-      const part = join(tmp, `${c.example}-part`);
+      const part = join(tmp, `${slug}-part`);
       const b = start([c.example, ...c.args, '--out', part], { CINDER_TEST_HOLD_AT_CHECKPOINT: String(c.hold) });
       const t0 = Date.now();
       while (Number(summary(part).checkpoints ?? 0) < c.hold) {
