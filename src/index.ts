@@ -10,3 +10,4 @@ export * from './learn/index.js';
 export * from './viz/index.js';
 export * from './kernels/js/event-stdp.js';
 export * from './kernels/js/sparse-homeostasis.js';
+export * from './network/index.js';

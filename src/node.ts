@@ -8,3 +8,4 @@ export * from './io/index.js';
 export * from './viz/html.js';
 export * from './cli/index.js';
 export * from './sweep/index.js';
+export * from './network/files.js';

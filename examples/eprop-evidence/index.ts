@@ -94,6 +94,7 @@ export const epropEvidenceExample: ExampleSpec = {
         batchSize: Number(p.batchSize), iterations, nLif, nAlif: Number(p.nAlif), learningRate: Number(p.learningRate),
         validateEvery: Number(p.validateEvery), stopError: Number(p.stopError), testBatches: Number(p.testBatches), task,
         feedback: String(p.feedback) as FeedbackMode, surrogate: String(p.surrogate) as SurrogateName, kernel, seed: ctx.seed,
+        checkpointDir: ctx.checkpointDir, resume: ctx.resumed,
       },
       {
         onStart: (net) => {
@@ -117,17 +118,27 @@ export const epropEvidenceExample: ExampleSpec = {
           const w = net.trainer.cells.map((c) => c.weight.value.dataSync());
           for (const t of traced) t.values.push(w[t.cell]![t.index]!);
           progress.tick(1, `loss ${r.loss.toFixed(4)} err ${(100 * r.recallError).toFixed(0)} % ${r.rateHz.toFixed(1)} Hz ${r.seconds.toFixed(2)} s`);
-          if ((it + 1) % 10 === 0) await ctx.checkpoint({ ...hist, validation });
+          if ((it + 1) % Math.min(10, Number(p.validateEvery)) === 0) await ctx.checkpoint({ ...hist, validation });
         },
         onValidation: (it, error, loss) => {
           validation.push({ iteration: it, error, loss });
           ctx.log(`validation at iteration ${it}: error ${(100 * error).toFixed(1)} %, loss ${loss.toFixed(4)}`);
         },
-        onEnd: (net) => {
+        onEnd: async (net, model) => {
           after = snapshot(net);
           late = net.trainer.recordSequence({ inputs: visBatch.inputs, labels: visBatch.labels }, 0);
+          await model.save(ctx.artifactPath('network')); // the trained weights, Adam moments and data generators (Network.loadFrom)
         },
         shouldStop: () => ctx.signal.aborted,
+        checkpointExtra: () => ({ hist, validation, traced: traced.map((t) => t.values) }),
+        onResume: (extra, it) => {
+          const e = extra as { hist: typeof hist; validation: typeof validation; traced: number[][] };
+          Object.assign(hist, e.hist);
+          validation.splice(0, validation.length, ...e.validation);
+          e.traced.forEach((v, i) => (traced[i]!.values = v));
+          progress.tick(it);
+          ctx.log(`resumed after iteration ${it}`);
+        },
       },
     );
     progress.done();

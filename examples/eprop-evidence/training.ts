@@ -4,6 +4,10 @@
  * ({@link trainEvidence}), and the parity run on a NEST fixture ({@link runFixtureParity}).
  * @module
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Network } from '../../src/network/index.js';
+import '../../src/network/files.js';
 import { CinderArgumentError, checkInteger, checkPositive, checkRange } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/random.js';
 import { Adam } from '../../src/learn/optimizers/adam.js';
@@ -158,6 +162,13 @@ export interface EvidenceTrainingOptions extends EvidenceNetworkOptions {
   task?: EvidenceTask;
   /** Seed of the task data (default seed + 1000). */
   dataSeed?: number;
+  /**
+   * Folder of a checkpoint saved after every iteration (network, Adam moments, data generators,
+   * histories); with `resume`, training continues from the checkpoint found there.
+   */
+  checkpointDir?: string;
+  /** Continue from the checkpoint in `checkpointDir` when there is one. */
+  resume?: boolean;
 }
 
 /** Hooks called during {@link trainEvidence}. */
@@ -168,8 +179,12 @@ export interface EvidenceTrainingHooks {
   onIteration?(iteration: number, result: EPropStepResult, batch: EvidenceBatch, net: EvidenceNetwork): void | Promise<void>;
   /** After each validation. */
   onValidation?(iteration: number, error: number, loss: number): void | Promise<void>;
-  /** After the test batches, before the network is disposed (e.g. to record final weights). */
-  onEnd?(net: EvidenceNetwork): void | Promise<void>;
+  /** After the test batches, before the network is disposed (e.g. to record or save the final weights); `model` holds the whole trained state. */
+  onEnd?(net: EvidenceNetwork, model: Network): void | Promise<void>;
+  /** The caller's own JSON state saved with every checkpoint. */
+  checkpointExtra?(): Record<string, unknown>;
+  /** Called after a checkpoint was loaded (with what `checkpointExtra` returned then). */
+  onResume?(extra: Record<string, unknown>, iteration: number): void | Promise<void>;
   /** Return true to stop training at the next iteration boundary. */
   shouldStop?(): boolean;
 }
@@ -238,9 +253,24 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
   const out: EvidenceTrainingResult = {
     loss: [], recallError: [], rateHz: [], secondsPerIteration: [], validation: [], testError: NaN, testLoss: NaN, iterations: 0, stoppedEarly: false,
   };
+  // the complete training state as a Network (weights, Adam, data generators) for checkpoints
+  const model = new Network();
+  model.add('recurrent', net.recurrent);
+  model.add('readout', net.readout);
+  model.addOptimizer('adam', net.optimizer);
+  model.addRng('train_data', trainRng);
+  model.addRng('eval_data', evalRng);
+  const dir = options.checkpointDir;
   try {
     await hooks.onStart?.(net);
-    for (let it = 0; it < iterations; it++) {
+    let first = 0;
+    if (dir !== undefined && options.resume && existsSync(join(dir, 'model.json'))) {
+      const m = (await model.loadFrom(dir)) as { out: EvidenceTrainingResult; next: number; extra: Record<string, unknown> };
+      Object.assign(out, m.out);
+      first = m.next;
+      await hooks.onResume?.(m.extra ?? {}, first);
+    }
+    for (let it = first; it < iterations; it++) {
       await new Promise<void>((resolve) => setImmediate(resolve)); // let signals and I/O through
       if (hooks.shouldStop?.()) break;
       if (it % validateEvery === 0) {
@@ -267,11 +297,12 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
       } finally {
         b.inputs.dispose();
       }
+      if (dir !== undefined) await model.save(dir, { out, next: it + 1, extra: hooks.checkpointExtra?.() ?? {} });
     }
     const t = meanEval(net, task, testBatches, batchSize, evalRng);
     out.testError = t.error;
     out.testLoss = t.loss;
-    await hooks.onEnd?.(net);
+    await hooks.onEnd?.(net, model);
   } finally {
     net.dispose();
   }

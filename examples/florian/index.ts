@@ -8,7 +8,11 @@
  * Per step: layer forward (traces fold), trainer step (MSTDPET folds its eligibility from the same
  * step's traces), `connection.update()`, record the weight.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
+import { Network } from '../../src/network/index.js';
+import '../../src/network/files.js';
 import { tf } from '../../src/core/tf.js';
 import { LinearDirect } from '../../src/neural/connections/index.js';
 import { DeltaCurrent } from '../../src/neural/synapses/index.js';
@@ -75,8 +79,24 @@ function buildLayer(weight: number): Serial<LinearDirect, ForcedExactNeuron> {
   return new Serial(conn, neuron);
 }
 
-/** Runs the three trainers on the demo's spike trains and returns every recorded series. */
-export function runFlorian(settings: FlorianSettings = {}): FlorianResult {
+/** The demo as a {@link Network}: three layers, one trainer each, and the recorded series so far. */
+export interface FlorianModel {
+  /** The network (layers `stdp`, `mstdp`, `mstdpet` and their trainers). */
+  net: Network;
+  /** Number of steps to run. */
+  steps: number;
+  /** Steps done. */
+  t: number;
+  /** Recorded series (index 0 = before the first step). */
+  out: FlorianResult;
+  /** One step (t = 1-based index); returns the step's record row (weights, traces, eligibility). */
+  step(t: number): tf.Tensor;
+  /** Frees everything. */
+  dispose(): void;
+}
+
+/** Builds the demo's network and the record of step 0. */
+export function buildFlorian(settings: FlorianSettings = {}): FlorianModel {
   const steps = settings.steps ?? 200;
   const preTimes = new Set(settings.preTimes ?? [10, 85, 115, 135]);
   const postTimes = new Set(settings.postTimes ?? [15, 75, 110, 140]);
@@ -84,7 +104,21 @@ export function runFlorian(settings: FlorianSettings = {}): FlorianResult {
   const w0 = settings.weightInit ?? 0.2;
   const hyper = { lrPost: settings.lrPost ?? 0.2, lrPre: settings.lrPre ?? -0.2, tauPost: settings.tauTrace ?? 20, tauPre: settings.tauTrace ?? 20 };
 
-  const layers = { stdp: buildLayer(w0), mstdp: buildLayer(w0), mstdpet: buildLayer(w0) };
+  const spike = tf.keep(tf.ones([1, 1]));
+  const silent = tf.keep(tf.zeros([1, 1]));
+  let post: tf.Tensor = silent;
+  // one input (the presynaptic spike) drives the three layers, whose spikes are forced to the postsynaptic train
+  const net = new Network({
+    forward: (x, n) => {
+      for (const l of n.layers.values()) {
+        const layer = l as unknown as Serial<LinearDirect, ForcedExactNeuron>;
+        layer.neuron.next = post;
+        layer.forward(x as tf.Tensor);
+      }
+      return tf.zeros([1]);
+    },
+  });
+  const layers = { stdp: net.addLayer('stdp', buildLayer(w0)), mstdp: net.addLayer('mstdp', buildLayer(w0)), mstdpet: net.addLayer('mstdpet', buildLayer(w0)) };
   const cells = { stdp: layers.stdp.cell('connection', 'neuron'), mstdp: layers.mstdp.cell('connection', 'neuron'), mstdpet: layers.mstdpet.cell('connection', 'neuron') };
   const stdp = new STDP(hyper);
   const mstdp = new MSTDP(hyper);
@@ -92,31 +126,34 @@ export function runFlorian(settings: FlorianSettings = {}): FlorianResult {
   stdp.register(cells.stdp);
   mstdp.register(cells.mstdp);
   mstdpet.register(cells.mstdpet);
+  net.addTrainer('stdp_trainer', stdp);
+  net.addTrainer('mstdp_trainer', mstdp, (tr, info) => tr.step(info.reward!));
+  net.addTrainer('mstdpet_trainer', mstdpet, (tr, info) => tr.step(info.reward!));
 
-  const spike = tf.keep(tf.ones([1, 1]));
-  const silent = tf.keep(tf.zeros([1, 1]));
-  // weights, traces and eligibility are kept on the device per step and downloaded once at the end
-  const record: tf.Tensor[] = [];
   const weightOf = (l: Serial<LinearDirect, ForcedExactNeuron>) => l.connection.weight;
   const out: FlorianResult = { stdp: [], mstdp: [], mstdpet: [], trace_pre: [0], trace_post: [0], eligibility: [0], reward: [0], pre: [0], post: [0] };
-  record.push(tf.tidy(() => tf.concat([weightOf(layers.stdp), weightOf(layers.mstdp), weightOf(layers.mstdpet), tf.zeros([3])])));
-  for (let t = 1; t <= steps; t++) {
-    const pre = preTimes.has(t) ? spike : silent;
-    const post = postTimes.has(t) ? spike : silent;
-    const reward = t <= rewardSwitch ? 1 : -1;
-    tf.tidy(() => {
-      for (const l of Object.values(layers)) {
-        l.neuron.next = post;
-        l.forward(pre);
-      }
-    });
-    stdp.step();
-    mstdp.step(reward);
-    mstdpet.step(reward);
-    for (const l of Object.values(layers)) l.connection.update();
-    const et = mstdpet.traces(cells.mstdpet);
-    record.push(
-      tf.tidy(() =>
+  const first = tf.tidy(() => tf.concat([weightOf(layers.stdp), weightOf(layers.mstdp), weightOf(layers.mstdpet)]));
+  const w = first.dataSync();
+  first.dispose();
+  out.stdp.push(w[0]!);
+  out.mstdp.push(w[1]!);
+  out.mstdpet.push(w[2]!);
+  return {
+    net,
+    steps,
+    t: 0,
+    out,
+    step(t: number): tf.Tensor {
+      const pre = preTimes.has(t) ? spike : silent;
+      post = postTimes.has(t) ? spike : silent;
+      const reward = t <= rewardSwitch ? 1 : -1;
+      net.step(pre, { reward }).dispose();
+      const et = mstdpet.traces(cells.mstdpet);
+      this.out.reward.push(reward);
+      this.out.pre.push(preTimes.has(t) ? 1 : 0);
+      this.out.post.push(postTimes.has(t) ? 1 : 0);
+      this.t = t;
+      return tf.tidy(() =>
         tf.concat([
           weightOf(layers.stdp),
           weightOf(layers.mstdp),
@@ -125,32 +162,54 @@ export function runFlorian(settings: FlorianSettings = {}): FlorianResult {
           tf.reshape(et.pair.tracePost.latest, [1]),
           tf.reshape(tf.sub(et.post.latest, et.pre.latest), [1]),
         ]),
-      ),
-    );
-    out.reward.push(reward);
-    out.pre.push(preTimes.has(t) ? 1 : 0);
-    out.post.push(postTimes.has(t) ? 1 : 0);
-  }
-  const all = tf.stack(record);
-  const data = all.dataSync() as Float32Array;
-  all.dispose();
-  for (const r of record) r.dispose();
-  for (let t = 0; t <= steps; t++) {
-    const row = data.subarray(t * 6, t * 6 + 6);
+      );
+    },
+    dispose(): void {
+      spike.dispose();
+      silent.dispose();
+      net.dispose();
+    },
+  };
+}
+
+/** Appends downloaded record rows (6 values each) to the series. */
+function appendRows(out: FlorianResult, data: Float32Array | Int32Array | Uint8Array): void {
+  for (let r = 0; r < data.length / 6; r++) {
+    const row = data.subarray(r * 6, r * 6 + 6);
     out.stdp.push(row[0]!);
     out.mstdp.push(row[1]!);
     out.mstdpet.push(row[2]!);
-    if (t > 0) {
-      out.trace_pre.push(row[3]!);
-      out.trace_post.push(row[4]!);
-      out.eligibility.push(row[5]!);
-    }
+    out.trace_pre.push(row[3]!);
+    out.trace_post.push(row[4]!);
+    out.eligibility.push(row[5]!);
   }
-  spike.dispose();
-  silent.dispose();
-  for (const tr of [stdp, mstdp, mstdpet]) tr.dispose();
-  for (const l of Object.values(layers)) l.dispose();
-  return out;
+}
+
+/** Runs `n` more steps of the model (records kept on the device, downloaded once). */
+async function advance(m: FlorianModel, n: number): Promise<void> {
+  const record: tf.Tensor[] = [];
+  const end = Math.min(m.steps, m.t + n);
+  for (let t = m.t + 1; t <= end; t++) record.push(m.step(t));
+  if (record.length === 0) return;
+  const all = tf.stack(record);
+  appendRows(m.out, await all.data());
+  all.dispose();
+  tf.dispose(record);
+}
+
+/** Runs the three trainers on the demo's spike trains and returns every recorded series. */
+export function runFlorian(settings: FlorianSettings = {}): FlorianResult {
+  const m = buildFlorian(settings);
+  const record: tf.Tensor[] = [];
+  for (let t = 1; t <= m.steps; t++) record.push(m.step(t));
+  if (record.length > 0) {
+    const all = tf.stack(record);
+    appendRows(m.out, all.dataSync() as Float32Array);
+    all.dispose();
+    tf.dispose(record);
+  }
+  m.dispose();
+  return m.out;
 }
 
 /** The 8-panel figure of Inferno's demo: spikes, traces, reward, eligibility and the three weights. */
@@ -192,11 +251,12 @@ export const florianExample: ExampleSpec = {
   presets: { tiny: {}, full: {} },
   defaultMode: 'full',
   summaryKeys: ['final_weight_stdp', 'final_weight_mstdp', 'final_weight_mstdpet', 'steps', 'seconds'],
+  volatileKeys: ['seconds'],
   figures: ['florian'],
   async run(ctx: RunContext): Promise<Record<string, unknown>> {
     const p = ctx.params;
     const t0 = performance.now();
-    const r = runFlorian({
+    const m = buildFlorian({
       steps: Number(p.steps ?? 200),
       lrPost: Number(p.lrPost ?? 0.2),
       lrPre: Number(p.lrPre ?? -0.2),
@@ -204,14 +264,33 @@ export const florianExample: ExampleSpec = {
       tauEligibility: Number(p.tauEligibility ?? 25),
       weightInit: Number(p.weightInit ?? 0.2),
     });
-    const seconds = (performance.now() - t0) / 1000;
-    const n = r.stdp.length - 1;
-    ctx.log(`final weights after ${n} steps: STDP ${r.stdp[n]!.toFixed(7)}, MSTDP ${r.mstdp[n]!.toFixed(7)}, MSTDPET ${r.mstdpet[n]!.toFixed(7)}`);
-    const { pre: _pre, post: _post, ...series } = r;
-    await ctx.artifactJson('trajectories.json', series);
-    await ctx.figure('florian', florianFigure(r));
-    const summary = { final_weight_stdp: r.stdp[n], final_weight_mstdp: r.mstdp[n], final_weight_mstdpet: r.mstdpet[n], steps: n, seconds };
-    await ctx.checkpoint(summary);
-    return summary;
+    try {
+      if (ctx.resumed && existsSync(join(ctx.checkpointDir, 'model.json'))) {
+        const meta = (await m.net.loadFrom(ctx.checkpointDir)) as { t: number; series: FlorianResult };
+        m.t = meta.t;
+        m.out = meta.series;
+        ctx.log(`resumed after step ${m.t}`);
+      }
+      // chunks of 25 steps: a checkpoint (network + series) after each, signals seen in between
+      while (m.t < m.steps && !ctx.signal.aborted) {
+        await advance(m, 25);
+        await m.net.save(ctx.checkpointDir, { t: m.t, series: m.out });
+        await ctx.checkpoint({ steps_done: m.t });
+        await ctx.keepResponsive();
+      }
+      const r = m.out;
+      const seconds = (performance.now() - t0) / 1000;
+      const n = r.stdp.length - 1;
+      ctx.log(`final weights after ${n} steps: STDP ${r.stdp[n]!.toFixed(7)}, MSTDP ${r.mstdp[n]!.toFixed(7)}, MSTDPET ${r.mstdpet[n]!.toFixed(7)}`);
+      const { pre: _pre, post: _post, ...series } = r;
+      await ctx.artifactJson('trajectories.json', series);
+      await m.net.save(ctx.artifactPath('network')); // the trained network (Network.load with buildFlorian)
+      await ctx.figure('florian', florianFigure(r));
+      const summary = { final_weight_stdp: r.stdp[n], final_weight_mstdp: r.mstdp[n], final_weight_mstdpet: r.mstdpet[n], steps: n, seconds };
+      await ctx.checkpoint(summary);
+      return summary;
+    } finally {
+      m.dispose();
+    }
   },
 };

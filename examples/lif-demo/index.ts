@@ -101,7 +101,12 @@ export const lifDemoExample: ExampleSpec = {
     try {
       while (done < steps && !ctx.signal.aborted) {
         const n = Math.min(chunk, steps - done);
-        for (let k = 0; k < n; k++) {
+        let k = 0;
+        for (; k < n; k++) {
+          if (k % 256 === 255) {
+            await ctx.keepResponsive(); // let SIGINT/SIGTERM through within ~0.25 s
+            if (ctx.signal.aborted) break;
+          }
           input = stream.next();
           tf.tidy(() => {
             const s = layer.forward(input);
@@ -109,9 +114,10 @@ export const lifDemoExample: ExampleSpec = {
             inCount.assign(tf.add(inCount, tf.sum(input)));
           });
         }
-        done += n;
-        progress.tick(n);
+        done += k;
+        progress.tick(k);
         await ctx.checkpoint(metrics());
+        await ctx.keepResponsive();
       }
       progress.done();
       const inSpikes = inRec.toArray();

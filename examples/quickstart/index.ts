@@ -9,7 +9,11 @@
  * (each batch is classified before the classifier sees its labels); the test digits are shown with
  * learning off.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
+import { Network } from '../../src/network/index.js';
+import '../../src/network/files.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { HomogeneousPoissonEncoder } from '../../src/neural/encoders/index.js';
@@ -55,7 +59,16 @@ export const quickstartExample: ExampleSpec = {
     const split = splitDigits(set, nTrain, nTest, rng.fork());
     const net = new QuickstartNetwork(B, rng.fork());
     const classifier = new MaxRateClassifier([...Q.shape], 10, { decay: Number(q.classifierDecay) });
-    const encoder = new HomogeneousPoissonEncoder({ steps, dt: Q.dt, frequency: Number(q.frequency), rng: rng.fork() });
+    const encRng = rng.fork();
+    const encoder = new HomogeneousPoissonEncoder({ steps, dt: Q.dt, frequency: Number(q.frequency), rng: encRng });
+    // the whole model as a Network (layers, STDP, online classifier, encoder position) for
+    // checkpoints and the trained-model artifact; QuickstartNetwork keeps ownership of the modules
+    const model = new Network();
+    model.addLayer('exc', net.excLayer);
+    model.addLayer('inh', net.inhLayer);
+    model.addTrainer('stdp', net.stdp);
+    model.add('classifier', classifier);
+    model.addRng('encoder', encRng);
     ctx.log(`${set.count} digits loaded; training on ${nTrain}, testing on ${nTest}; batch ${B}, ${steps} steps per digit`);
 
     /** Encodes the digits `idx` (padded to B with repeats of the first) into a train `[steps, B, 784]`. */
@@ -98,15 +111,44 @@ export const quickstartExample: ExampleSpec = {
       accuracy_curve: curveX.map((x, i) => [x, curveY[i]]),
       ...extra,
     });
+    interface Progress {
+      trained: number;
+      trainCorrect: number;
+      blockCorrect: number;
+      blockSeen: number;
+      trainMs: number;
+      trainSteps: number;
+      curveX: number[];
+      curveY: number[];
+      excSteps: number;
+    }
+    const excSteps = net as unknown as { excSteps: number };
+    const pause = async (): Promise<boolean> => {
+      await ctx.keepResponsive();
+      return ctx.signal.aborted;
+    };
     try {
+      let start = 0;
+      if (ctx.resumed && existsSync(join(ctx.checkpointDir, 'model.json'))) {
+        const m = (await model.loadFrom(ctx.checkpointDir)) as unknown as Progress;
+        ({ trained, trainCorrect, blockCorrect, blockSeen, trainMs, trainSteps } = m);
+        curveX.push(...m.curveX);
+        curveY.push(...m.curveY);
+        excSteps.excSteps = m.excSteps;
+        start = trained;
+        ctx.log(`resumed after ${trained} training digits`);
+      }
       net.train(true);
       const trainBar = ctx.progress(Math.ceil(nTrain / B), 'training batches');
-      for (let k = 0; k < nTrain && !ctx.signal.aborted; k += B) {
+      trainBar.tick(Math.ceil(start / B));
+      for (let k = start; k < nTrain && !ctx.signal.aborted; k += B) {
         const idx = split.train.subarray(k, Math.min(k + B, nTrain));
         const labels = Array.from(idx, (i) => set.labels[i]!);
         const train = encode(idx);
         const t0 = performance.now();
-        const { counts } = await present(net, train, steps);
+        const res = await present(net, train, steps, false, pause);
+        if (res.stopped) break; // interrupted mid-batch: the checkpoint of the last batch stays the resume point
+        const { counts } = res;
         trainMs += performance.now() - t0;
         trainSteps += steps;
         const pred = classify(counts, labels.length);
@@ -120,9 +162,13 @@ export const quickstartExample: ExampleSpec = {
           curveX.push(trained);
           curveY.push(blockCorrect / blockSeen);
           blockCorrect = blockSeen = 0;
-          await ctx.checkpoint(summary());
         }
+        // a checkpoint after every training batch; label and test phases restart from the last one
+        const m: Progress = { trained, trainCorrect, blockCorrect, blockSeen, trainMs, trainSteps, curveX, curveY, excSteps: excSteps.excSteps };
+        await model.save(ctx.checkpointDir, m as unknown as Record<string, unknown>);
+        if (curveX[curveX.length - 1] === trained) await ctx.checkpoint(summary());
         trainBar.tick(1, `acc ${(trainCorrect / trained).toFixed(3)}`);
+        await ctx.keepResponsive();
       }
       trainBar.done();
 
@@ -133,9 +179,12 @@ export const quickstartExample: ExampleSpec = {
         const bar = ctx.progress(Math.ceil(labelDigits / B), 'label batches');
         for (let k = from; k < trained && !ctx.signal.aborted; k += B) {
           const idx = split.train.subarray(k, Math.min(k + B, trained));
-          const { counts } = await present(net, encode(idx), steps);
+          const res = await present(net, encode(idx), steps, false, pause);
+          if (res.stopped) break;
+          const { counts } = res;
           fit(counts, Array.from(idx, (i) => set.labels[i]!), refit);
           bar.tick(1);
+          await ctx.keepResponsive();
         }
         bar.done();
         ctx.log(`classifier refit on the last ${labelDigits} training digits with learning off`);
@@ -154,7 +203,8 @@ export const quickstartExample: ExampleSpec = {
         const train = encode(idx);
         const first = raster === null;
         const t0 = performance.now();
-        const res = await present(net, train, steps, first);
+        const res = await present(net, train, steps, first, pause);
+        if (res.stopped) break;
         testMs += performance.now() - t0;
         if (first) {
           const input = new Float32Array(steps * 784);
@@ -166,6 +216,7 @@ export const quickstartExample: ExampleSpec = {
         correctOnline += classify(res.counts, labels.length, classifier).filter((p, i) => p === labels[i]).length;
         tested += labels.length;
         testBar.tick(1, `acc ${(correct / tested).toFixed(3)}`);
+        await ctx.keepResponsive();
       }
       testBar.done();
       const accuracy = tested > 0 ? correct / tested : null;
@@ -176,6 +227,7 @@ export const quickstartExample: ExampleSpec = {
       await ctx.figure('weights', receptiveFields(w));
       if (raster) await ctx.figure('raster', digitRaster(raster.label, steps, raster.input, raster.exc, raster.inh));
       await ctx.artifactNpy('input_weights', w, [net.exc.count, 784]);
+      await model.save(ctx.artifactPath('network')); // the whole trained network with its online classifier
       await ctx.checkpoint(final);
       return final;
     } finally {

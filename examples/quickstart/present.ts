@@ -13,14 +13,23 @@ export interface Presentation {
   exc?: Float32Array;
   /** With `record`: inhibitory spikes of sample 0, `[steps · 100]`. */
   inh?: Float32Array;
+  /** True when `pause` asked to stop: the presentation was abandoned part-way (counts incomplete). */
+  stopped?: boolean;
 }
 
 /**
  * Runs `steps` steps of `net` on the spike train `train` (`[steps, B, 784]` row-major, 0/1) —
  * one small upload per step, one download at the end — then clears the network state (and, in
- * training mode, normalizes the input weights).
+ * training mode, normalizes the input weights). `pause` (awaited every 64 steps) may return true
+ * to abandon the presentation: the state is cleared and the result says `stopped`.
  */
-export async function present(net: QuickstartNetwork, train: Float32Array, steps: number, record = false): Promise<Presentation> {
+export async function present(
+  net: QuickstartNetwork,
+  train: Float32Array,
+  steps: number,
+  record = false,
+  pause?: () => Promise<boolean>,
+): Promise<Presentation> {
   const B = net.batchSize;
   const per = B * 784;
   const n = net.exc.count;
@@ -29,6 +38,12 @@ export async function present(net: QuickstartNetwork, train: Float32Array, steps
   const keptInh: tf.Tensor[] = [];
   try {
     for (let t = 0; t < steps; t++) {
+      // every 64 steps: let signal handlers run; stop part-way when asked (the caller resumes from its checkpoint)
+      if (pause && t % 64 === 63 && (await pause())) {
+        net.clear();
+        tf.dispose([...keptExc, ...keptInh]);
+        return { counts: new Float32Array(0), stopped: true };
+      }
       tf.tidy(() => {
         const x = tf.tensor2d(train.subarray(t * per, (t + 1) * per), [B, 784]);
         const out = net.step(x);

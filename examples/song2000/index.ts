@@ -15,7 +15,14 @@
  * `--engine brian2` runs Brian2's discretisation of the model (Euler, Brian2's step order) on the
  * event engine.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
+import type { RngState } from '../../src/core/random.js';
+import { writeJsonAtomic } from '../../src/io/atomic.js';
+import type { Encoder } from '../../src/neural/encoders/index.js';
+import { Network } from '../../src/network/index.js';
+import '../../src/network/files.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
@@ -25,6 +32,42 @@ import { SongNetwork, SONG_DRIVES, type SongDrive } from './network.js';
 import { ChunkedSpikes } from './input.js';
 import { EventSong, bernoulliChunk, type SongScheme } from './event.js';
 import { rateOverTime, weightHistogram, weightsByIndex } from './figures.js';
+
+/**
+ * The mutable state of an event engine for checkpoints: every own typed array and finite number
+ * of the object and of its object fields (one level down, e.g. the STDP kernel), as JSON-safe
+ * arrays (doubles round-trip exactly through JSON).
+ */
+function captureArrays(root: object): Record<string, number | number[]> {
+  const out: Record<string, number | number[]> = {};
+  const visit = (o: object, prefix: string, depth: number): void => {
+    for (const [k, v] of Object.entries(o)) {
+      if (ArrayBuffer.isView(v) && !(v instanceof DataView)) out[prefix + k] = Array.from(v as unknown as ArrayLike<number>);
+      else if (typeof v === 'number' && Number.isFinite(v)) out[prefix + k] = v;
+      else if (depth > 0 && v !== null && typeof v === 'object' && !Array.isArray(v)) visit(v as object, `${prefix}${k}.`, depth - 1);
+    }
+  };
+  visit(root, '', 1);
+  return out;
+}
+
+/** Puts state captured by {@link captureArrays} back into an identically built engine. */
+function restoreArrays(root: object, saved: Record<string, number | number[]>): void {
+  for (const [path, v] of Object.entries(saved)) {
+    const keys = path.split('.');
+    let o = root as Record<string, unknown>;
+    for (const k of keys.slice(0, -1)) o = o[k] as Record<string, unknown>;
+    const last = keys[keys.length - 1]!;
+    const target = o?.[last];
+    if (Array.isArray(v)) {
+      const arr = target as { length: number; set(a: ArrayLike<number>): void } | undefined;
+      if (!arr || typeof arr.set !== 'function' || arr.length !== v.length) throw new CinderArgumentError(`checkpoint array ${path}`, v.length, `${arr?.length ?? 'no'} values as in the engine`);
+      arr.set(v);
+    } else if (typeof target === 'number') {
+      o[last] = v;
+    }
+  }
+}
 
 /** Fractions of weights below 0.1·gmax and above 0.9·gmax. */
 export function weightExtremes(w: ArrayLike<number>, gmax: number): { low: number; high: number; bimodal: number } {
@@ -81,15 +124,33 @@ export const song2000Example: ExampleSpec = {
     const inputRng = rng.fork();
     const encoder = new HomogeneousPoissonEncoder({ steps: chunkSteps, dt: p.dt, frequency: p.rate, rng: inputRng });
     const ones = tf.ones([1, p.nInputs]);
-    const input = new ChunkedSpikes(encoder, ones);
+    // tfjs engine: the model as a Network (layer + STDP; SongNetwork keeps ownership) and the
+    // encoder's generator position at the start of each chunk, for checkpoints
+    const model = new Network();
+    model.addLayer('layer', net.layer);
+    model.addTrainer('stdp', net.trainer);
+    let encChunkStart: RngState = inputRng.getState();
+    const chunked: Encoder = Object.assign(Object.create(encoder) as Encoder, {
+      encode: (x: tf.Tensor) => {
+        encChunkStart = inputRng.getState();
+        return encoder.encode(x);
+      },
+    });
+    let input = new ChunkedSpikes(chunked, ones);
     const count = tf.tidy(() => tf.variable(tf.zeros([1, 1]), false));
-    // event engine: inputs drawn one chunk ahead, consumed bin by bin
-    let chunk = ev ? bernoulliChunk(chunkSteps, p.nInputs, (p.rate * p.dt) / 1000, [inputRng], p.nInputs) : null;
+    // event engine: inputs drawn one chunk ahead, consumed bin by bin; the generator's position
+    // before each chunk is kept so that a resumed run re-draws the same chunk
+    let chunkRng: RngState = inputRng.getState();
+    const drawChunk = () => {
+      chunkRng = inputRng.getState();
+      return bernoulliChunk(chunkSteps, p.nInputs, (p.rate * p.dt) / 1000, [inputRng], p.nInputs);
+    };
+    let chunk = ev ? drawChunk() : null;
     let chunkPos = 0;
     const runEvent = (n: number): number => {
       for (let k = 0; k < n; k++) {
         if (chunkPos === chunk!.steps) {
-          chunk = bernoulliChunk(chunkSteps, p.nInputs, (p.rate * p.dt) / 1000, [inputRng], p.nInputs);
+          chunk = drawChunk();
           chunkPos = 0;
         }
         ev!.step(chunk!.ids, chunk!.start[chunkPos]!, chunk!.start[chunkPos + 1]!);
@@ -98,10 +159,56 @@ export const song2000Example: ExampleSpec = {
       return ev!.takeCounts()[0]!;
     };
     ctx.log(`${p.nInputs} inputs at ${p.rate} Hz, ${Number(q.seconds)} s simulated (${totalSteps} steps of ${p.dt} ms), STDP ${q.learn ? 'on' : 'off'}, ${q.drive} drive, ${engine} engine`);
-    const rates: number[] = [];
+    let rates: number[] = [];
     const progress = ctx.progress(nBins, 'bins');
     let done = 0;
     let wallMs = 0;
+    // checkpoints after every bin — event engines: the engine's arrays and counters, the input
+    // position, the rates (checkpoint.json); tfjs: the Network and the encoder position (one save)
+    interface Progress {
+      done: number;
+      rates: number[];
+      chunkRng: RngState;
+      chunkPos: number;
+      engine: Record<string, number | number[]>;
+    }
+    interface TfjsProgress {
+      done: number;
+      rates: number[];
+      encChunkStart: RngState;
+      inputRngNow: RngState;
+    }
+    if (!ev && ctx.resumed && existsSync(join(ctx.checkpointDir, 'model.json'))) {
+      const m = (await model.loadFrom(ctx.checkpointDir)) as unknown as TfjsProgress;
+      ({ done, rates } = m);
+      if (done % chunkSteps === 0) {
+        inputRng.setState(m.inputRngNow);
+      } else {
+        inputRng.setState(m.encChunkStart);
+        input = new ChunkedSpikes(chunked, ones);
+        for (let k = 0; k < done % chunkSteps; k++) input.nextArray(); // re-renders the chunk and moves to the position
+      }
+      progress.tick(rates.length);
+      ctx.log(`resumed after ${done} steps`);
+    }
+    if (ev && ctx.resumed && existsSync(join(ctx.checkpointDir, 'checkpoint.json'))) {
+      const m = JSON.parse(readFileSync(join(ctx.checkpointDir, 'checkpoint.json'), 'utf8')) as Progress;
+      ({ done, rates, chunkPos } = m);
+      restoreArrays(ev, m.engine);
+      inputRng.setState(m.chunkRng);
+      chunk = drawChunk();
+      progress.tick(rates.length);
+      ctx.log(`resumed after ${done} steps`);
+    }
+    const saveCheckpoint = async (): Promise<void> => {
+      if (ev) {
+        const m: Progress = { done, rates, chunkRng, chunkPos, engine: captureArrays(ev) };
+        await writeJsonAtomic(join(ctx.checkpointDir, 'checkpoint.json'), m);
+      } else {
+        const m: TfjsProgress = { done, rates, encChunkStart, inputRngNow: inputRng.getState() };
+        await model.save(ctx.checkpointDir, m as unknown as Record<string, unknown>); // one atomic save: network + progress
+      }
+    };
     const weightsNow = () => (ev ? ev.weights() : net.weights());
     const summary = (): Record<string, unknown> => {
       const w = weightsNow();
@@ -127,7 +234,7 @@ export const song2000Example: ExampleSpec = {
     };
     const binLength = (i: number) => (Math.min(totalSteps, (i + 1) * binSteps) - i * binSteps) * p.dt / 1000;
     try {
-      for (let b = 0; b < nBins && !ctx.signal.aborted; b++) {
+      for (let b = rates.length; b < nBins && !ctx.signal.aborted; b++) {
         const n = Math.min(binSteps, totalSteps - done);
         const t0 = performance.now();
         let spikes: number;
@@ -147,7 +254,9 @@ export const song2000Example: ExampleSpec = {
         done += n;
         rates.push(spikes / ((n * p.dt) / 1000));
         progress.tick(1, `rate ${rates[rates.length - 1]!.toFixed(1)} Hz`);
-        if ((b + 1) % 10 === 0) await ctx.checkpoint(summary());
+        await saveCheckpoint();
+        await ctx.checkpoint(summary());
+        await ctx.keepResponsive(); // let SIGINT/SIGTERM through between bins
       }
       progress.done();
       const after = weightsNow();

@@ -58,8 +58,8 @@ export interface RunContext {
   /** Writes/updates run_summary.json (merged with what was written before). Call at checkpoints. */
   checkpoint(summary: Record<string, unknown>): Promise<void>;
   /**
-   * Writes `figures/<name>.html`: a page that opens offline (plotly.js is shipped with the run as
-   * `figures/plotly.min.js`, loaded relatively).
+   * Writes `figures/<name>.html`: a page that opens offline (plotly.js is shipped once per parent
+   * folder of run folders as `<out>/../plotly.min.js`, loaded relatively).
    */
   figure(name: string, figure: Figure): Promise<void>;
   /** Writes `artifacts/<name>` as JSON. */
@@ -68,6 +68,23 @@ export interface RunContext {
   artifactNpy(name: string, data: Float32Array | Int32Array | Uint8Array, shape: number[]): Promise<void>;
   /** Absolute path for a file under artifacts/ (for module saves and other formats). */
   artifactPath(name: string): string;
+  /**
+   * True when this run continues an interrupted or crashed one (`cinder <example> --resume DIR`):
+   * restore the state saved in {@link checkpointDir} (if there is one) and carry on from there.
+   */
+  readonly resumed: boolean;
+  /**
+   * Folder of the run's checkpoint (`<out>/checkpoint`): save model, progress and RNG positions
+   * there (e.g. `network.save(ctx.checkpointDir, { progress })`, atomic as a whole) at checkpoints
+   * and when interrupted; a resumed run loads it.
+   */
+  readonly checkpointDir: string;
+  /**
+   * Yields to the event loop when more than ~0.25 s of wall time passed since the last yield, so
+   * SIGINT/SIGTERM handlers run (awaiting a wasm read alone does not let them). Call it in every
+   * simulation loop.
+   */
+  keepResponsive(): Promise<void>;
 }
 
 /** How an example computes several seeds in one run (see {@link ExampleSpec.seedBatch}). */

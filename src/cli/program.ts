@@ -1,13 +1,21 @@
 /**
  * The `cinder` command: `cinder list`, `cinder <example> [flags]`, `cinder <example> --help`.
  *
- * Exit codes: 0 completed, 1 the example failed, 2 bad usage or values (nothing is written),
- * 130 interrupted by SIGINT, 143 interrupted by SIGTERM.
+ * Exit codes: 0 completed, 1 the example failed, 2 bad usage or values (nothing is written; also a
+ * run folder in use by another run, or one holding a crashed run without `--resume`), 129
+ * interrupted by SIGHUP or by the death of the parent process (e.g. `npx` killed), 130 interrupted
+ * by SIGINT, 143 interrupted by SIGTERM.
+ *
+ * `cinder <example> --resume DIR` continues the run in DIR (interrupted or crashed) with its saved
+ * parameters, seed(s) and backend, from the example's last checkpoint. `cinder status DIR` prints
+ * a run folder's status (a run whose process died is reported, and recorded, as `crashed`).
  * @module
  */
 import { registeredExamples } from './registry.js';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ensureWritableDirSync } from '../io/atomic.js';
+import { acquireLock, inspectRunFolder, LOCK_FILE, releaseLock, RunLockError } from './run-lock.js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_NAMES, initBackend, type BackendInfo } from '../core/backend.js';
 import { CinderArgumentError } from '../core/errors.js';
@@ -29,6 +37,8 @@ export const EXIT = {
   sigint: 130,
   /** Interrupted by SIGTERM (128 + 15). */
   sigterm: 143,
+  /** Interrupted by SIGHUP, or the parent process died (128 + 1). */
+  sighup: 129,
 } as const;
 
 /** Streams and environment of one CLI invocation (tests substitute their own). */
@@ -60,6 +70,7 @@ interface CommonFlags {
   backend?: string;
   params?: string;
   quiet?: boolean;
+  resume?: string;
 }
 
 /** A saved params.json as read back by `--params`. */
@@ -157,6 +168,7 @@ function exampleCommand(program: Command, spec: ExampleSpec, handler: (spec: Exa
       return t;
     }))
     .option('--params <file>', "re-run with a saved run's params.json (flags given as well override it)")
+    .option('--resume <dir>', 'continue the interrupted or crashed run in <dir> from its last checkpoint (same parameters, seed and backend)')
     .option('-q, --quiet', 'no terminal output (log.txt is still written)');
   for (const o of spec.options) {
     const flag = flagOf(o);
@@ -193,6 +205,55 @@ function exampleFlags(spec: ExampleSpec, cmd: Command): Partial<Params> {
   return out;
 }
 
+/** What a run will do (resolved from the flags, a saved params.json or a folder to resume). */
+interface RunPlan {
+  params: Params;
+  mode: string;
+  seed: number;
+  seeds: number;
+  outDir: string;
+  backendRequest?: string;
+  resume?: boolean;
+}
+
+/** `--resume DIR`: the saved run's parameters, seed(s) and backend; takes the folder's lock (a dead owner's included). */
+function resumePlan(spec: ExampleSpec, cmd: Command, resumeDir: string): RunPlan {
+  const common = cmd.opts() as CommonFlags;
+  const given = ['mode', 'out', 'seed', 'seeds', 'params'].filter((k) => (common as Record<string, unknown>)[k] !== undefined).map((k) => `--${k}`);
+  const flags = Object.keys(exampleFlags(spec, cmd)).map((n) => flagOf(spec.options.find((o) => o.name === n)!));
+  if (given.length + flags.length > 0) throw new CinderArgumentError('--resume', [...given, ...flags].join(' '), 'no flags that change the run (it continues with its saved parameters)');
+  const dir = resolve(resumeDir);
+  const saved = readSavedRun(join(dir, 'params.json'));
+  if (saved.example !== spec.name) throw new CinderArgumentError('--resume', resumeDir, `a run folder of ${spec.name} (this one is of ${saved.example})`);
+  if (inspectRunFolder(dir).status === 'completed') throw new CinderArgumentError('--resume', resumeDir, 'an interrupted, failed or crashed run (this one completed)');
+  const mode = spec.presets[saved.mode] ? saved.mode : spec.defaultMode;
+  const params = resolveParams(spec, { mode, saved: saved.params, modeExplicit: false, flags: {} });
+  acquireLock(dir, { takeOverCrashed: true });
+  return { params, mode, seed: saved.seed, seeds: saved.seeds, outDir: dir, backendRequest: common.backend ?? saved.backend, resume: true };
+}
+
+/**
+ * A new run: parameters from defaults < preset < --params < flags; the --out folder is checked
+ * (before anything is created), created and locked, and must hold nothing else.
+ */
+function newPlan(spec: ExampleSpec, cmd: Command, common: CommonFlags, options: CliOptions): RunPlan {
+  const saved = common.params !== undefined ? readSavedRun(resolve(common.params)) : undefined;
+  if (saved && saved.example !== spec.name) throw new CinderArgumentError('--params', common.params, `a params.json of ${spec.name} (this one is for ${saved.example})`);
+  const mode = common.mode ?? (saved && spec.presets[saved.mode] ? saved.mode : spec.defaultMode);
+  const params = resolveParams(spec, { mode, saved: saved?.params, modeExplicit: common.mode !== undefined, flags: exampleFlags(spec, cmd) });
+  spec.validate?.(params);
+  const outDir = common.out !== undefined ? resolve(common.out) : defaultOutDir(spec.name, (options.now ?? (() => new Date()))());
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new CinderArgumentError('--out', outDir, 'a folder (this is a file)');
+  if (existsSync(outDir)) inspectRunFolder(outDir); // a SIGKILLed run's summary now says crashed
+  ensureWritableDirSync(outDir, '--out'); // checks before it creates anything; never recursive on pseudo file systems
+  acquireLock(outDir); // exclusive: of two runs into one folder only one gets here
+  if (readdirSync(outDir).some((f) => f !== LOCK_FILE)) {
+    releaseLock(outDir);
+    throw new CinderArgumentError('--out', outDir, 'a new or empty folder (it holds files already)');
+  }
+  return { params, mode, seed: common.seed ?? saved?.seed ?? 0, seeds: common.seeds ?? saved?.seeds ?? 1, outDir, backendRequest: common.backend ?? saved?.backend };
+}
+
 class UsageError extends Error {}
 
 /**
@@ -222,6 +283,16 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
     .addHelpText('after', '\nRun `cinder list` for the examples, `cinder <example> --help` for their options.\nSweeps: `cinder sweep <example> --grid name=v1,v2 --seeds 1..10 --out DIR`, `cinder sweep status DIR`,\n`cinder worker --redis URL` (see `cinder sweep --help`).');
 
   program
+    .command('status')
+    .description("print a run folder's status (running, completed, interrupted, failed, crashed)")
+    .argument('<dir>', 'run folder')
+    .action((dir: string) => {
+      const st = inspectRunFolder(resolve(dir));
+      if (st.status === null) throw new UsageError(`cinder status: invalid <dir>: got ${JSON.stringify(dir)}, expected a run folder (with run_summary.json)`);
+      out.write(`${st.status}${st.lock ? ` (${st.busy ? 'running as' : 'was'} process ${st.lock.pid} on ${st.lock.host})` : ''}\n`);
+    });
+
+  program
     .command('list')
     .description('list the examples with a one-line description')
     .action(() => {
@@ -233,27 +304,25 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
     const common = cmd.opts() as CommonFlags;
     const quiet = common.quiet === true;
     const terminal = new Terminal({ mode: detectProgressMode(quiet, { isTTY: options.isTTY ?? process.stderr.isTTY }, env), out, err });
-    let plan: { params: Params; mode: string; seed: number; seeds: number; outDir: string; backendRequest?: string };
+    let plan: RunPlan;
     try {
-      const saved = common.params !== undefined ? readSavedRun(resolve(common.params)) : undefined;
-      if (saved && saved.example !== spec.name) throw new CinderArgumentError('--params', common.params, `a params.json of ${spec.name} (this one is for ${saved.example})`);
-      const mode = common.mode ?? (saved && spec.presets[saved.mode] ? saved.mode : spec.defaultMode);
-      const params = resolveParams(spec, { mode, saved: saved?.params, modeExplicit: common.mode !== undefined, flags: exampleFlags(spec, cmd) });
-      spec.validate?.(params);
-      const outDir = common.out !== undefined ? resolve(common.out) : defaultOutDir(spec.name, (options.now ?? (() => new Date()))());
-      if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new CinderArgumentError('--out', outDir, 'a new or empty folder (it holds files already)');
-      plan = { params, mode, seed: common.seed ?? saved?.seed ?? 0, seeds: common.seeds ?? saved?.seeds ?? 1, outDir, backendRequest: common.backend ?? saved?.backend };
+      plan = common.resume !== undefined ? resumePlan(spec, cmd, common.resume) : newPlan(spec, cmd, common, options);
     } catch (e) {
-      if (e instanceof CinderArgumentError) throw new UsageError(`cinder ${spec.name}: ${e.message}`);
+      if (e instanceof CinderArgumentError || e instanceof RunLockError) throw new UsageError(`cinder ${spec.name}: ${e.message}`);
       throw e;
     }
     let backend: BackendInfo;
     try {
       backend = await initBackend({ backend: plan.backendRequest });
     } catch (e) {
+      releaseLock(plan.outDir);
       throw new UsageError(`cinder ${spec.name}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    exitCode = await executeRun(spec, plan, backend, quiet, terminal, args, options);
+    try {
+      exitCode = await executeRun(spec, plan, backend, quiet, terminal, args, options);
+    } finally {
+      releaseLock(plan.outDir);
+    }
   };
   for (const e of examples) exampleCommand(program, e, handler);
 
@@ -279,7 +348,7 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
 
 async function executeRun(
   spec: ExampleSpec,
-  plan: { params: Params; mode: string; seed: number; seeds: number; outDir: string; backendRequest?: string },
+  plan: RunPlan,
   backend: BackendInfo,
   quiet: boolean,
   terminal: Terminal,
@@ -289,15 +358,17 @@ async function executeRun(
   const controller = new AbortController();
   let firstSignal: NodeJS.Signals | null = null;
   let run: Run | null = null;
-  const codeOf = (s: NodeJS.Signals | null): number => (s === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint);
+  const codeOf = (s: NodeJS.Signals | null): number => (s === 'SIGTERM' ? EXIT.sigterm : s === 'SIGHUP' ? EXIT.sighup : EXIT.sigint);
   const forceExit = (): void => {
+    // a synchronous last word: what is written stays, the summary says interrupted, the lock goes
     run?.finishNow('interrupted');
+    releaseLock(plan.outDir);
     process.exit(codeOf(firstSignal));
   };
   const onSignal = (sig: NodeJS.Signals): void => {
     if (firstSignal === null) {
       firstSignal = sig;
-      terminal.error(`\n${sig}: stopping at the next checkpoint (send it again to stop at once)`);
+      terminal.error(`\n${sig}: stopping at the next safe point, writing what was computed (send it again to stop at once)`);
       controller.abort(sig);
       const t = setTimeout(() => {
         terminal.error(`the example did not stop within ${(options.interruptGraceMs ?? 20_000) / 1000} s; exiting`);
@@ -309,21 +380,29 @@ async function executeRun(
     }
   };
   const handle = options.handleSignals ?? true;
+  // `npx cinder …`: a SIGTERM to npx ends npx and leaves this process orphaned (its parent changes);
+  // treat that like a SIGHUP so the run stops at its next safe point instead of running on unseen.
+  const parent = process.ppid;
+  const orphanWatch = handle ? setInterval(() => process.ppid !== parent && firstSignal === null && onSignal('SIGHUP'), 500) : null;
+  orphanWatch?.unref();
   if (handle) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal);
   }
   let outcome: RunOutcome;
   try {
     run = startRun({
       spec, params: plan.params, mode: plan.mode, seed: plan.seed, seeds: plan.seeds, outDir: plan.outDir, backend,
-      backendRequest: plan.backendRequest ?? 'auto', quiet, signal: controller.signal, terminal, command: ['cinder', ...args],
+      backendRequest: plan.backendRequest ?? 'auto', quiet, signal: controller.signal, terminal, command: ['cinder', ...args], resume: plan.resume,
     });
     outcome = await run.done;
   } finally {
+    if (orphanWatch) clearInterval(orphanWatch);
     if (handle) {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onSignal);
     }
   }
   if (outcome.status === 'failed') {

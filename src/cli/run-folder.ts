@@ -5,30 +5,33 @@
  * <out>/params.json        resolved configuration, backend, package version, start time
  * <out>/run_summary.json   status + the example's metrics (updated at checkpoints)
  * <out>/log.txt            timestamped log lines
- * <out>/figures/*.html     plotly figures (+ plotly.min.js, figures.json manifest)
- * <out>/artifacts/         weights and recordings (.npy/.npz, tfjs weights, JSON)
+ * <out>/figures/*.html     plotly figures (+ figures.json manifest); plotly.js is shared: <out>/../plotly.min.js
+ * <out>/artifacts/         weights and recordings (.npy/.npz, checksummed tensor folders, JSON)
+ * <out>/checkpoint/        the last checkpoint of a resumable example (model + progress + RNG)
+ * <out>/.lock              pid + host of the process writing the folder (removed at the end)
  * ```
  *
  * Every JSON and binary file is written atomically; `run_summary.json` exists (status `running`)
- * from the start, so an interrupted run always leaves valid files.
+ * from the start, so an interrupted run always leaves valid files. A resumed run (`--resume`)
+ * reopens the folder: params.json stays, the summary's metrics and checkpoint count carry on.
  * @module
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { BackendInfo } from '../core/backend.js';
 import { CinderArgumentError } from '../core/errors.js';
 import type { Figure } from '../viz/figure.js';
-import { writeFigureHtml } from '../viz/html.js';
-import { writeFileAtomic, writeJsonAtomic, writeJsonAtomicSync } from '../io/atomic.js';
+import { ensurePlotlyCopy, PLOTLY_FILE, writeFigureHtml } from '../viz/html.js';
+import { ensureWritableDirSync, writeFileAtomic, writeJsonAtomic, writeJsonAtomicSync } from '../io/atomic.js';
 import type { Params, Progress, RunContext } from './example.js';
 import { encodeNpy, encodeNpz, type NpyArray, type NpyEntry } from '../io/npy.js';
 import type { Terminal } from './progress.js';
 
 /** Final state of a run, as written to `run_summary.json` under `status`. */
-export type RunStatus = 'running' | 'completed' | 'interrupted' | 'failed';
+export type RunStatus = 'running' | 'completed' | 'interrupted' | 'failed' | 'crashed';
 
 /** Keys the run folder itself writes into `run_summary.json` (an example's keys of the same name are overwritten). */
-export const BOOKKEEPING_KEYS = ['status', 'example', 'seed', 'started_at', 'updated_at', 'finished_at', 'elapsed_s', 'checkpoints', 'error'] as const;
+export const BOOKKEEPING_KEYS = ['status', 'example', 'seed', 'started_at', 'updated_at', 'finished_at', 'elapsed_s', 'checkpoints', 'error', 'resumed', 'crashed_detected_at', 'crashed_pid', 'crashed_host'] as const;
 
 /** What {@link RunFolder.create} needs. */
 export interface RunFolderInit {
@@ -52,6 +55,8 @@ export interface RunFolderInit {
   paramsFile: Record<string, unknown>;
   /** Clock (default `() => new Date()`). */
   now?: () => Date;
+  /** Reopen an existing run folder (`--resume`): keep params.json, carry on the summary. */
+  resume?: boolean;
 }
 
 /** One entry of `figures/figures.json`: what each figure should render. */
@@ -67,6 +72,27 @@ export interface FigureManifestEntry {
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Testing hook: with `CINDER_TEST_HOLD_AT_CHECKPOINT=n` the n-th checkpoint of a run waits until
+ * the run is interrupted, so tests can send SIGINT at a known point of any example.
+ */
+const HOLD_AT = Number(process.env.CINDER_TEST_HOLD_AT_CHECKPOINT ?? 0) || 0;
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  const keepAlive = setInterval(() => {}, 1000); // a pending listener alone does not keep Node running
+  return new Promise((r) => signal.addEventListener('abort', () => (clearInterval(keepAlive), r()), { once: true }));
+}
+
+function readJson(path: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
 
 function checkFileName(kind: string, name: string): string {
   if (typeof name !== 'string' || !NAME_RE.test(name) || name.includes('..')) {
@@ -99,8 +125,15 @@ export class RunFolder implements RunContext {
   private errorText: string | undefined;
   private checkpoints = 0;
   private closed = false;
+  private closedSync = false;
   private queue: Promise<void> = Promise.resolve();
-  private readonly figureManifest: Record<string, FigureManifestEntry> = {};
+  private figureManifest: Record<string, FigureManifestEntry> = {};
+  private resumedCount = 0;
+  private readonly rawSignal: AbortSignal;
+  private abortSeen = false;
+  private lastYield = performance.now();
+  /** True when this run continues an earlier one (`--resume`): load {@link checkpointDir} if it exists. */
+  readonly resumed: boolean;
 
   private constructor(init: RunFolderInit) {
     this.outDir = resolve(init.outDir);
@@ -109,21 +142,63 @@ export class RunFolder implements RunContext {
     this.seed = init.seed;
     this.backend = init.backend;
     this.quiet = init.quiet;
-    this.signal = init.signal;
+    // The example sees the signal through a view that notes whether it ever saw it aborted: a run
+    // that finished all its work before looking is "completed", not "interrupted".
+    this.signal = new Proxy(init.signal, {
+      get: (target, prop) => {
+        if (prop === 'aborted') {
+          if (target.aborted) this.abortSeen = true;
+          return target.aborted;
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    this.rawSignal = init.signal;
+    this.resumed = init.resume === true;
     this.terminal = init.terminal;
     this.now = init.now ?? (() => new Date());
     this.startedAt = this.now();
   }
 
-  /** Creates the folder with params.json, a `running` run_summary.json and log.txt. */
+  /**
+   * Creates the folder's files: params.json, a `running` run_summary.json and log.txt (the folder
+   * itself exists: the CLI created and locked it). With `resume`, params.json is kept and the
+   * previous summary's metrics, checkpoint count and figure list carry on.
+   */
   static async create(init: RunFolderInit): Promise<RunFolder> {
     const f = new RunFolder(init);
-    mkdirSync(join(f.outDir, 'figures'), { recursive: true });
-    mkdirSync(join(f.outDir, 'artifacts'), { recursive: true });
-    await writeJsonAtomic(join(f.outDir, 'params.json'), { ...init.paramsFile, started_at: f.startedAt.toISOString() });
+    ensureWritableDirSync(f.outDir, '--out');
+    for (const sub of ['figures', 'artifacts']) if (!existsSync(join(f.outDir, sub))) mkdirSync(join(f.outDir, sub));
+    if (f.resumed) {
+      const prev = readJson(join(f.outDir, 'run_summary.json'));
+      for (const [k, v] of Object.entries(prev)) if (!(BOOKKEEPING_KEYS as readonly string[]).includes(k)) f.metrics[k] = v;
+      f.checkpoints = typeof prev.checkpoints === 'number' ? prev.checkpoints : 0;
+      f.resumedCount = (typeof prev.resumed === 'number' ? prev.resumed : 0) + 1;
+      f.figureManifest = readJson(join(f.outDir, 'figures', 'figures.json')) as Record<string, FigureManifestEntry>;
+    } else {
+      await writeJsonAtomic(join(f.outDir, 'params.json'), { ...init.paramsFile, started_at: f.startedAt.toISOString() });
+    }
     await writeJsonAtomic(join(f.outDir, 'run_summary.json'), f.summaryObject());
     appendFileSync(join(f.outDir, 'log.txt'), '');
     return f;
+  }
+
+  /** Folder of the example's checkpoint (model + progress + RNG), written with `Network.save` or `saveTensors`. */
+  get checkpointDir(): string {
+    return join(this.outDir, 'checkpoint');
+  }
+
+  /** True once the example looked at {@link signal} after it was aborted (it stopped early). */
+  get interruptObserved(): boolean {
+    return this.abortSeen;
+  }
+
+  async keepResponsive(): Promise<void> {
+    const now = performance.now();
+    if (now - this.lastYield < 250) return;
+    await new Promise<void>((r) => setImmediate(r));
+    this.lastYield = performance.now();
   }
 
   /** The metrics merged so far (checkpoints and final result). */
@@ -149,6 +224,7 @@ export class RunFolder implements RunContext {
     if (this.status !== 'running') out.finished_at = now.toISOString();
     out.elapsed_s = (now.getTime() - this.startedAt.getTime()) / 1000;
     out.checkpoints = this.checkpoints;
+    if (this.resumedCount > 0) out.resumed = this.resumedCount;
     if (this.errorText !== undefined) out.error = this.errorText;
     for (const [k, v] of Object.entries(this.metrics)) if (!(BOOKKEEPING_KEYS as readonly string[]).includes(k)) out[k] = v;
     return out;
@@ -175,7 +251,9 @@ export class RunFolder implements RunContext {
     Object.assign(this.metrics, summary);
     this.checkpoints++;
     const snapshot = this.summaryObject();
-    return this.enqueue(() => (this.closed ? Promise.resolve() : writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot)));
+    const written = this.enqueue(() => (this.closed ? Promise.resolve() : writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot, { commit: () => !this.closed })));
+    if (HOLD_AT > 0 && this.checkpoints === HOLD_AT) return written.then(() => untilAborted(this.rawSignal));
+    return written;
   }
 
   figure(name: string, figure: Figure): Promise<void> {
@@ -184,9 +262,27 @@ export class RunFolder implements RunContext {
     this.figureManifest[name] = { title: figure.title, panels: figure.panels, traces: figure.data.length, file };
     const manifest = { ...this.figureManifest };
     return this.enqueue(async () => {
-      await writeFigureHtml(join(this.outDir, 'figures', file), figure, { plotly: 'relative' });
+      await writeFigureHtml(join(this.outDir, 'figures', file), figure, { plotly: 'relative', plotlyUrl: await this.sharedPlotly() });
       await writeJsonAtomic(join(this.outDir, 'figures', 'figures.json'), manifest);
     });
+  }
+
+  private plotlyUrl: string | null = null;
+
+  /**
+   * One plotly.js copy for all the run folders of a parent folder (`<parent>/plotly.min.js`,
+   * loaded as `../../plotly.min.js`); when the parent is not writable, a copy in figures/.
+   */
+  private async sharedPlotly(): Promise<string> {
+    if (this.plotlyUrl !== null) return this.plotlyUrl;
+    try {
+      await ensurePlotlyCopy(dirname(this.outDir));
+      this.plotlyUrl = `../../${PLOTLY_FILE}`;
+    } catch {
+      await ensurePlotlyCopy(join(this.outDir, 'figures'));
+      this.plotlyUrl = PLOTLY_FILE;
+    }
+    return this.plotlyUrl;
   }
 
   artifactJson(name: string, value: unknown): Promise<void> {
@@ -220,7 +316,7 @@ export class RunFolder implements RunContext {
     this.status = status;
     if (error !== undefined) this.errorText = error instanceof Error ? error.message : String(error);
     const snapshot = this.summaryObject();
-    await this.enqueue(() => writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot));
+    await this.enqueue(() => writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot, { commit: () => !this.closedSync }));
     this.closed = true;
     return snapshot;
   }
@@ -233,6 +329,7 @@ export class RunFolder implements RunContext {
     if (this.closed) return this.summaryObject();
     this.status = status;
     this.closed = true;
+    this.closedSync = true;
     const snapshot = this.summaryObject();
     writeJsonAtomicSync(join(this.outDir, 'run_summary.json'), snapshot);
     return snapshot;

@@ -5,11 +5,11 @@
  * exit at once.
  * @module
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BackendInfo } from '../core/backend.js';
 import { tf } from '../core/tf.js';
-import { writeJsonAtomic, writeJsonAtomicSync } from '../io/atomic.js';
+import { ensureWritableDirSync, writeJsonAtomic, writeJsonAtomicSync } from '../io/atomic.js';
 import type { ExampleSpec, Params } from './example.js';
 import { packageInfo } from './package-info.js';
 import type { Terminal } from './progress.js';
@@ -41,6 +41,8 @@ export interface RunOptions {
   terminal: Terminal;
   /** Command line, for params.json. */
   command?: readonly string[];
+  /** Continue the run in `outDir` (`--resume`): completed seeds are kept, the others resume from their checkpoints. */
+  resume?: boolean;
 }
 
 /** Result of a run. */
@@ -125,19 +127,22 @@ export class Run {
 
   private async runSeed(dir: string, seed: number, seeds: number, extra: Record<string, unknown> = {}): Promise<RunOutcome> {
     const o = this.options;
+    const resume = o.resume === true && existsSync(join(dir, 'params.json'));
     const folder = await RunFolder.create({
       outDir: dir, example: o.spec.name, params: o.params, seed, backend: o.backend, quiet: o.quiet, signal: o.signal, terminal: o.terminal,
-      paramsFile: this.paramsFile(seed, seeds, extra),
+      paramsFile: this.paramsFile(seed, seeds, extra), resume,
     });
     this.active = folder;
-    folder.log(`cinder ${o.spec.name} (mode ${o.mode}, seed ${seed}, backend ${o.backend.name}${o.backend.gpu ? ' GPU' : ''}) → ${folder.outDir}`);
+    folder.log(`cinder ${o.spec.name} (mode ${o.mode}, seed ${seed}, backend ${o.backend.name}${o.backend.gpu ? ' GPU' : ''}) ${resume ? 'resumed in' : '→'} ${folder.outDir}`);
     let status: Exclude<RunStatus, 'running'>;
     let metrics: Record<string, unknown> = {};
     let error: unknown;
     const tensorsBefore = tf.memory().numTensors;
     try {
       metrics = (await o.spec.run(folder)) ?? {};
-      status = o.signal.aborted ? 'interrupted' : 'completed';
+      // "interrupted" only when the example saw the signal (and so stopped early); a run that had
+      // finished its work when the signal came is complete
+      status = folder.interruptObserved ? 'interrupted' : 'completed';
     } catch (err) {
       error = err;
       status = o.signal.aborted ? 'interrupted' : 'failed';
@@ -173,8 +178,10 @@ export class Run {
     const outDir = resolve(o.outDir);
     if (o.seeds <= 1) return this.runSeed(outDir, o.seed, 1);
     this.parent = { dir: outDir, runs: [], started: new Date() };
-    mkdirSync(outDir, { recursive: true });
-    await writeJsonAtomic(join(outDir, 'params.json'), { ...this.paramsFile(o.seed, o.seeds), started_at: this.parent.started.toISOString() });
+    ensureWritableDirSync(outDir, '--out');
+    if (!o.resume || !existsSync(join(outDir, 'params.json'))) {
+      await writeJsonAtomic(join(outDir, 'params.json'), { ...this.paramsFile(o.seed, o.seeds), started_at: this.parent.started.toISOString() });
+    }
     await writeJsonAtomic(join(outDir, 'run_summary.json'), this.parentSummary('running'));
     const log = (m: string): void => {
       appendFileSync(join(outDir, 'log.txt'), `${new Date().toISOString()} ${m}\n`);
@@ -190,6 +197,14 @@ export class Run {
       }
       const seed = o.seed + i;
       const dir = `seed-${seed}`;
+      if (o.resume) {
+        const prev = readSummary(join(outDir, dir, 'run_summary.json'));
+        if (prev?.status === 'completed') {
+          this.parent.runs.push({ seed, dir, status: 'completed', summary: prev });
+          log(`seed ${seed}: completed before, kept`);
+          continue;
+        }
+      }
       const r = await this.runSeed(join(outDir, dir), seed, 1, { parent: '..' });
       this.parent.runs.push({ seed, dir, status: r.status, summary: r.summary });
       log(`seed ${seed}: ${r.status}`);
@@ -217,6 +232,14 @@ export class Run {
       if (this.parent) this.parent.runs.push({ seed: a.seed, dir: `seed-${a.seed}`, status, summary: s });
     }
     if (this.parent) writeJsonAtomicSync(join(this.parent.dir, 'run_summary.json'), this.parentSummary(status));
+  }
+}
+
+function readSummary(path: string): Record<string, unknown> | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return null;
   }
 }
 

@@ -5,3 +5,4 @@ export * from './random.js';
 export * from './state.js';
 export * from './module.js';
 export * from './scalars.js';
+export * from './snapshot.js';

@@ -10,7 +10,7 @@ import { CinderArgumentError } from './errors.js';
 
 /** A seeded generator (Alea) with the distributions Cinder needs. */
 export class Rng {
-  private readonly prng: seedrandom.PRNG;
+  private prng: seedrandom.StatefulPRNG<seedrandom.State.Alea>;
   private spareNormal: number | null = null;
   /** The seed, as a string. */
   readonly seed: string;
@@ -19,7 +19,7 @@ export class Rng {
   constructor(seed: number | string = 0) {
     if (typeof seed === 'number' && !Number.isFinite(seed)) throw new CinderArgumentError('seed', seed, 'a finite number or a string');
     this.seed = String(seed);
-    this.prng = seedrandom.alea(this.seed);
+    this.prng = seedrandom.alea(this.seed, { state: true });
   }
 
   /** Uniform in [0, 1). */
@@ -110,10 +110,56 @@ export class Rng {
     return tf.tensor(this.normalArray(shape.reduce((a, b) => a * b, 1), mean, std), shape, 'float32');
   }
 
+  /**
+   * The generator's position (Alea's internal state and the cached second normal), JSON-safe: a
+   * generator given it by {@link setState} continues with exactly the same numbers.
+   */
+  getState(): RngState {
+    const a = this.prng.state();
+    return { seed: this.seed, alea: { c: a.c, s0: a.s0, s1: a.s1, s2: a.s2 }, spareNormal: this.spareNormal };
+  }
+
+  /**
+   * Moves the generator to a position captured by {@link getState} (of a generator with the same seed).
+   * @throws CinderArgumentError when `state` is not such a position
+   */
+  setState(state: RngState): void {
+    const a = state?.alea;
+    const ok = a && ['c', 's0', 's1', 's2'].every((k) => typeof (a as unknown as Record<string, unknown>)[k] === 'number' && Number.isFinite((a as unknown as Record<string, number>)[k]));
+    if (!ok || (state.spareNormal !== null && !Number.isFinite(state.spareNormal))) {
+      throw new CinderArgumentError('rng state', state, '{ seed, alea: { c, s0, s1, s2 }, spareNormal } from Rng.getState()');
+    }
+    if (state.seed !== this.seed) throw new CinderArgumentError('rng state seed', state.seed, JSON.stringify(this.seed));
+    this.prng = seedrandom.alea('', { state: { c: a.c, s0: a.s0, s1: a.s1, s2: a.s2 } });
+    this.spareNormal = state.spareNormal;
+  }
+
   /** A new generator seeded from this one (for independent streams). */
   fork(): Rng {
     return new Rng(`${this.seed}/${Math.floor(this.prng() * 2 ** 32)}`);
   }
+}
+
+/** Alea's internal state (seedrandom's `state()`). */
+export interface AleaState {
+  /** Carry. */
+  c: number;
+  /** First lag value. */
+  s0: number;
+  /** Second lag value. */
+  s1: number;
+  /** Third lag value. */
+  s2: number;
+}
+
+/** A generator's position, see {@link Rng.getState}. */
+export interface RngState {
+  /** The seed of the generator. */
+  seed: string;
+  /** Alea's internal state. */
+  alea: AleaState;
+  /** The cached second value of the last Box–Muller pair, or null. */
+  spareNormal: number | null;
 }
 
 function logFactorial(k: number): number {

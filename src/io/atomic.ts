@@ -4,9 +4,71 @@
  * new one, never a half-written file.
  * @module
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { accessSync, closeSync, constants as fsConstants, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { CinderArgumentError } from '../core/errors.js';
+
+const PSEUDO_FS = new Set([0x9fa0 /* proc */, 0x62656572 /* sysfs */, 0x64626720 /* debugfs */, 0x1cd1 /* devpts */, 0x74726163 /* tracefs */, 0x27e0eb /* cgroup */, 0x63677270 /* cgroup2 */]);
+
+/**
+ * Creates folder `dir` (and missing parents) after checking, without creating anything, that the
+ * nearest existing ancestor is a writable directory on a real file system (not /proc, /sys and
+ * the like, where Node's recursive mkdir never returns). `param` names the argument in errors.
+ * @throws CinderArgumentError naming `param` when `dir` cannot be created or written
+ */
+export function ensureWritableDirSync(dir: string, param = 'dir'): void {
+  if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError(param, dir, 'a directory path');
+  const target = resolve(dir);
+  const missing: string[] = [];
+  let p = target;
+  for (;;) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR') throw new CinderArgumentError(param, dir, 'a folder path (a part of it is a file)');
+      if (code !== 'ENOENT') throw new CinderArgumentError(param, dir, `a path that can be inspected (${(err as Error).message})`);
+      const up = dirname(p);
+      if (up === p) throw new CinderArgumentError(param, dir, 'a path under an existing directory');
+      missing.push(p);
+      p = up;
+      continue;
+    }
+    if (!st.isDirectory()) throw new CinderArgumentError(param, dir, `a directory (${p} is a file)`);
+    break;
+  }
+  try {
+    const fs = statfsSync(p);
+    if (PSEUDO_FS.has(Number(fs.type))) throw new CinderArgumentError(param, dir, `a folder on a regular file system (${p} is a kernel pseudo file system)`);
+  } catch (err) {
+    if (err instanceof CinderArgumentError) throw err;
+  }
+  try {
+    accessSync(p, fsConstants.W_OK | fsConstants.X_OK);
+  } catch {
+    throw new CinderArgumentError(param, dir, `a writable location (${p} is not writable)`);
+  }
+  for (const m of missing.reverse()) {
+    try {
+      mkdirSync(m);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new CinderArgumentError(param, dir, `a folder that can be created (${(err as Error).message})`);
+    }
+  }
+}
+
+/** Promise form of {@link ensureWritableDirSync} (the checks are quick and synchronous). */
+export async function ensureWritableDir(dir: string, param = 'dir'): Promise<void> {
+  ensureWritableDirSync(dir, param);
+}
+
+/** Options of {@link writeFileAtomic}. */
+export interface AtomicWriteOptions {
+  /** Asked just before the final rename: returning false drops the write (e.g. the run was closed meanwhile). */
+  commit?: () => boolean;
+}
 
 let counter = 0;
 
@@ -23,8 +85,8 @@ function toBytes(content: string | Uint8Array): Uint8Array {
  * Writes `content` to `path` atomically (temporary file + fsync + rename). Creates missing parent
  * folders. On failure the temporary file is removed and the target is left as it was.
  */
-export async function writeFileAtomic(path: string, content: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+export async function writeFileAtomic(path: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  if (!existsSync(dirname(path))) ensureWritableDirSync(dirname(path));
   const tmp = tempPath(path);
   const bytes = toBytes(content);
   try {
@@ -36,7 +98,14 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
     } finally {
       await fh.close();
     }
-    await rename(tmp, path);
+    if (options.commit && !options.commit()) {
+      await rm(tmp, { force: true });
+      return;
+    }
+    // with a commit check the rename runs on the main thread right after it, so no synchronous
+    // write in between (a process's last word) can be overtaken by this one
+    if (options.commit) renameSync(tmp, path);
+    else await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
@@ -45,7 +114,7 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
 
 /** Synchronous form of {@link writeFileAtomic} (for the last write before the process exits). */
 export function writeFileAtomicSync(path: string, content: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
+  if (!existsSync(dirname(path))) ensureWritableDirSync(dirname(path));
   const tmp = tempPath(path);
   const bytes = toBytes(content);
   try {
@@ -82,8 +151,8 @@ export function toJson(value: unknown): string {
 }
 
 /** Writes `value` as JSON (see {@link toJson}) atomically. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, toJson(value));
+export async function writeJsonAtomic(path: string, value: unknown, options: AtomicWriteOptions = {}): Promise<void> {
+  await writeFileAtomic(path, toJson(value), options);
 }
 
 /** Synchronous form of {@link writeJsonAtomic}. */

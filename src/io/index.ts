@@ -1,8 +1,9 @@
 /**
- * Files: atomic writes, NumPy `.npy`/`.npz`, and module save/load (Node only: reached through
- * `cinder-snn/node`).
+ * Files: atomic writes, NumPy `.npy`/`.npz`, the one checksummed tensor format, and module
+ * save/load (Node only: reached through `cinder-snn/node`).
  * @module
  */
 export * from './atomic.js';
 export * from './npy.js';
+export * from './tensors.js';
 export * from './serialize.js';

@@ -99,12 +99,14 @@ function dosDateTime(d: Date): { time: number; date: number } {
 
 /**
  * Encodes several named arrays as a `.npz` archive (a zip of `<name>.npy` entries, stored without
- * compression). Names must be non-empty and unique; `numpy.load(path)[name]` returns each array.
+ * compression, entry times fixed at 1980-01-01 00:00 unless `date` is given). Names must be non-empty and unique; `numpy.load(path)[name]` returns each array.
  * @throws CinderArgumentError for a bad name, a shape mismatch or an archive over 4 GiB (no zip64)
  */
-export function encodeNpz(arrays: Record<string, NpyEntry>, date = new Date()): Uint8Array {
+export function encodeNpz(arrays: Record<string, NpyEntry>, date?: Date): Uint8Array {
   const names = Object.keys(arrays);
-  const { time, date: day } = dosDateTime(date);
+  // A fixed timestamp (1980-01-01 00:00, the zip epoch) unless one is given: identical arrays give
+  // byte-identical archives, so identical runs give identical artifacts.
+  const { time, date: day } = date ? dosDateTime(date) : { time: 0, date: (1 << 5) | 1 };
   const files: { name: Uint8Array; body: Uint8Array; crc: number; offset: number }[] = [];
   let offset = 0;
   for (const n of names) {

@@ -1,146 +1,62 @@
 /**
- * Saving and loading a module's parameters and state.
+ * Saving and loading a module's parameters and state, in the one tensor format of `tensors.ts`
+ * (`model.json` + `weights-<crc32>.bin`, checksummed, saved atomically as a whole).
  *
- * A saved module is a directory with two files:
- * - `model.json`: the manifest — format name and version, the `extras()` of the module and of
- *   every descendant (keyed by dotted path, `""` for the root), and a tfjs-style
- *   `weightsManifest` listing every parameter and state (`name`, `shape`, `dtype`, `group`);
- * - `weights.bin`: the values, concatenated in manifest order, little-endian (float32 and int32
- *   as 4 bytes, bool as 1 byte).
- *
- * Each file is written to a temporary file in the same directory and renamed into place, so a
- * reader never sees a partially written file. The manifest also records the byte length and an
- * FNV-1a checksum of the weights, so a manifest paired with a different weights file is detected.
- * Loading checks the format, extras, names, shapes, dtypes and checksum before changing anything,
- * and restores the values bit for bit.
+ * The manifest's `extras` hold the `extras()` of the module and of every descendant (keyed by
+ * dotted path, `""` for the root); each tensor is listed with its dotted path and its group
+ * (`parameter` or `state`). Loading checks the format, extras, names, shapes, dtypes and checksums
+ * before changing anything, and restores the values bit for bit.
  * @module
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { tf } from '../core/tf.js';
-import { CinderArgumentError, numel } from '../core/errors.js';
+import { CinderArgumentError } from '../core/errors.js';
 import type { Module } from '../core/module.js';
+import { collectExtras } from '../core/snapshot.js';
 import type { Parameter, State } from '../core/state.js';
+import {
+  checkArtifacts,
+  decodeTensors,
+  encodeTensors,
+  MANIFEST_FILE,
+  readTensorFolder,
+  toHost,
+  writeTensorFolder,
+  type HostTensor,
+  type TensorsArtifacts,
+  type TensorsManifest,
+} from './tensors.js';
 
-/** Format name written into every manifest. */
-export const MODULE_FORMAT = 'cinder-module';
-/** Current format version. */
-export const MODULE_FORMAT_VERSION = 1;
-/** File name of the manifest inside a saved module's directory. */
-export const MANIFEST_FILE = 'model.json';
-/** File name of the binary weights inside a saved module's directory. */
-export const WEIGHTS_FILE = 'weights.bin';
+export { MANIFEST_FILE };
+/** @deprecated alias of {@link TensorsManifest} (one format for modules and tensors). */
+export type ModuleManifest = TensorsManifest;
+/** A saved module held in memory (the one tensor format's artifacts). */
+export type ModuleArtifacts = TensorsArtifacts;
 
-/** Dtypes that can be saved. */
-export type SavedDtype = 'float32' | 'int32' | 'bool';
-
-/** One saved tensor. */
-export interface WeightSpec {
-  /** Dotted path of the parameter or state (as `namedParameters()` / `namedStates()`). */
-  name: string;
-  /** Shape of the tensor. */
-  shape: number[];
-  /** Element type. */
-  dtype: SavedDtype;
-  /** Whether it is a trainable parameter or a state. */
-  group: 'parameter' | 'state';
-}
-
-/** One group of the tfjs-style weights manifest. */
-export interface WeightGroup {
-  /** Files holding the group's values (always `["weights.bin"]`). */
-  paths: string[];
-  /** The tensors, in storage order. */
-  weights: WeightSpec[];
-}
-
-/** The JSON manifest of a saved module. */
-export interface ModuleManifest {
-  /** Always {@link MODULE_FORMAT}. */
-  format: string;
-  /** Format version ({@link MODULE_FORMAT_VERSION}). */
-  version: number;
-  /** `extras()` of the module and every descendant, keyed by dotted path (`""` = the module). */
-  extras: Record<string, Record<string, unknown>>;
-  /** tfjs-style weights manifest (one group, one file). */
-  weightsManifest: WeightGroup[];
-  /** Byte length of the weights. */
-  weightsByteLength: number;
-  /** FNV-1a (32-bit) checksum of the weights, hex. */
-  weightsChecksum: string;
-}
-
-/** A saved module held in memory. */
-export interface ModuleArtifacts {
-  /** The manifest. */
-  manifest: ModuleManifest;
-  /** The weights (little-endian, manifest order). */
-  weightData: Uint8Array;
-}
-
-const BYTES: Record<SavedDtype, number> = { float32: 4, int32: 4, bool: 1 };
-
-type Entry = { spec: WeightSpec; target: Parameter | State };
+type Entry = { name: string; group: 'parameter' | 'state'; target: Parameter | State };
 
 function entries(module: Module): Entry[] {
   const out: Entry[] = [];
-  for (const [name, p] of module.namedParameters()) out.push({ spec: spec(name, p.value, 'parameter'), target: p });
-  for (const [name, s] of module.namedStates()) out.push({ spec: spec(name, s.value, 'state'), target: s });
+  for (const [name, p] of module.namedParameters()) out.push({ name, group: 'parameter', target: p });
+  for (const [name, s] of module.namedStates()) out.push({ name, group: 'state', target: s });
   return out;
 }
 
-function spec(name: string, t: tf.Tensor, group: WeightSpec['group']): WeightSpec {
-  if (t.dtype !== 'float32' && t.dtype !== 'int32' && t.dtype !== 'bool') {
-    throw new CinderArgumentError(`${group} "${name}" dtype`, t.dtype, 'float32, int32 or bool');
+/** The module's parameters and states as host arrays keyed by dotted path (after `beforeSave()`; one download each). */
+export async function moduleTensors(module: Module): Promise<Record<string, HostTensor>> {
+  module.walk((m) => m.beforeSave());
+  const out: Record<string, HostTensor> = {};
+  for (const e of entries(module)) {
+    const h = (await toHost({ [e.name]: e.target.value }, e.group))[e.name]!;
+    out[e.name] = h;
   }
-  return { name, shape: [...t.shape], dtype: t.dtype, group };
-}
-
-function collectExtras(module: Module, prefix: string, out: Record<string, Record<string, unknown>>): void {
-  out[prefix] = JSON.parse(JSON.stringify(module.extras())) as Record<string, unknown>;
-  for (const [name, child] of module.children()) collectExtras(child, prefix ? `${prefix}.${name}` : name, out);
-}
-
-function fnv1a(bytes: Uint8Array): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) {
-    h ^= bytes[i]!;
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0).toString(16).padStart(8, '0');
+  return out;
 }
 
 /** Serializes the module's parameters, state and extras into memory. */
-export async function moduleToArtifacts(module: Module): Promise<ModuleArtifacts> {
-  module.walk((m) => m.beforeSave());
-  const list = entries(module);
-  const total = list.reduce((n, e) => n + numel(e.spec.shape) * BYTES[e.spec.dtype], 0);
-  const data = new Uint8Array(total);
-  const view = new DataView(data.buffer);
-  let off = 0;
-  for (const { spec: s, target } of list) {
-    const values = await target.value.data();
-    for (let i = 0; i < values.length; i++) {
-      const x = values[i] as number;
-      if (s.dtype === 'float32') view.setFloat32(off, x, true);
-      else if (s.dtype === 'int32') view.setInt32(off, x, true);
-      else view.setUint8(off, x ? 1 : 0);
-      off += BYTES[s.dtype];
-    }
-  }
+export async function moduleToArtifacts(module: Module, metadata: Record<string, unknown> = {}): Promise<ModuleArtifacts> {
   const extras: Record<string, Record<string, unknown>> = {};
   collectExtras(module, '', extras);
-  return {
-    manifest: {
-      format: MODULE_FORMAT,
-      version: MODULE_FORMAT_VERSION,
-      extras,
-      weightsManifest: [{ paths: [WEIGHTS_FILE], weights: list.map((e) => e.spec) }],
-      weightsByteLength: total,
-      weightsChecksum: fnv1a(data),
-    },
-    weightData: data,
-  };
+  return encodeTensors(await moduleTensors(module), { extras, metadata });
 }
 
 function canonical(x: unknown): string {
@@ -173,114 +89,89 @@ function checkExtras(saved: Record<string, Record<string, unknown>>, current: Re
   }
 }
 
-/**
- * Restores parameters and state from in-memory artifacts. Everything is checked before any value
- * changes: format and version, extras, the set of names, shapes, dtypes, byte length, checksum.
- */
-export function moduleFromArtifacts(module: Module, artifacts: ModuleArtifacts): void {
-  const { manifest, weightData } = artifacts;
-  if (!manifest || manifest.format !== MODULE_FORMAT) {
-    throw new CinderArgumentError('manifest.format', manifest?.format, JSON.stringify(MODULE_FORMAT));
-  }
-  if (!Number.isInteger(manifest.version) || manifest.version < 1 || manifest.version > MODULE_FORMAT_VERSION) {
-    throw new CinderArgumentError('manifest.version', manifest.version, `an integer in [1, ${MODULE_FORMAT_VERSION}]`);
-  }
-  const extras: Record<string, Record<string, unknown>> = {};
-  collectExtras(module, '', extras);
-  checkExtras(manifest.extras ?? {}, extras);
+function checkFormat(manifest: TensorsManifest): void {
+  checkArtifacts({ manifest: { ...manifest, weightsManifest: [], weightsByteLength: 0, weightsChecksum: '00000000' }, weightData: new Uint8Array(0) });
+}
 
-  const saved = (manifest.weightsManifest ?? []).flatMap((g) => g.weights ?? []);
+/**
+ * Checks that saved tensor specs fit `module`: every parameter and state listed once, with the
+ * target's shape and dtype, and (when given) equal extras.
+ */
+function checkSpecs(module: Module, specs: readonly { name: string; shape: number[]; dtype: string; group?: string }[], extras?: Record<string, Record<string, unknown>>): Map<string, Entry> {
+  if (extras !== undefined) {
+    const current: Record<string, Record<string, unknown>> = {};
+    collectExtras(module, '', current);
+    checkExtras(extras, current);
+  }
   const list = entries(module);
-  const byKey = new Map(list.map((e) => [`${e.spec.group}:${e.spec.name}`, e]));
+  const byKey = new Map(list.map((e) => [`${e.group}:${e.name}`, e]));
   const seen = new Set<string>();
-  for (const s of saved) {
-    const key = `${s.group}:${s.name}`;
+  for (const s of specs) {
+    const group = s.group === 'state' ? 'state' : 'parameter';
+    const key = `${group}:${s.name}`;
     const e = byKey.get(key);
     if (!e) {
-      const names = list.filter((x) => x.spec.group === s.group).map((x) => x.spec.name);
-      throw new CinderArgumentError(`${s.group} name in the file`, s.name, `a ${s.group} of the target module (${names.join(', ') || 'none'})`);
+      const names = list.filter((x) => x.group === group).map((x) => x.name);
+      throw new CinderArgumentError(`${group} name in the file`, s.name, `a ${group} of the target module (${names.join(', ') || 'none'})`);
     }
-    if (seen.has(key)) throw new CinderArgumentError(`${s.group} name in the file`, s.name, 'each name listed once');
+    if (seen.has(key)) throw new CinderArgumentError(`${group} name in the file`, s.name, 'each name listed once');
     seen.add(key);
-    if (canonical(s.shape) !== canonical(e.spec.shape)) {
-      throw new CinderArgumentError(`shape of ${s.group} "${s.name}"`, s.shape, `[${e.spec.shape.join(', ')}] (the target's shape)`);
+    const shape = e.target.value.shape;
+    if (canonical(s.shape) !== canonical(shape)) {
+      throw new CinderArgumentError(`shape of ${group} "${s.name}"`, s.shape, `[${shape.join(', ')}] (the target's shape)`);
     }
-    if (s.dtype !== e.spec.dtype) throw new CinderArgumentError(`dtype of ${s.group} "${s.name}"`, s.dtype, `"${e.spec.dtype}"`);
+    if (s.dtype !== e.target.value.dtype) throw new CinderArgumentError(`dtype of ${group} "${s.name}"`, s.dtype, `"${e.target.value.dtype}"`);
   }
   for (const e of list) {
-    if (!seen.has(`${e.spec.group}:${e.spec.name}`)) {
-      throw new CinderArgumentError(`${e.spec.group} "${e.spec.name}" in the file`, undefined, 'an entry for every parameter and state of the target module');
+    if (!seen.has(`${e.group}:${e.name}`)) {
+      throw new CinderArgumentError(`${e.group} "${e.name}" in the file`, undefined, 'an entry for every parameter and state of the target module');
     }
   }
-  const total = saved.reduce((n, s) => n + numel(s.shape) * BYTES[s.dtype], 0);
-  if (weightData.byteLength !== total || manifest.weightsByteLength !== total) {
-    throw new CinderArgumentError('weights byte length', weightData.byteLength, `${total} bytes as listed in the manifest`);
-  }
-  const sum = fnv1a(weightData);
-  if (sum !== manifest.weightsChecksum) {
-    throw new CinderArgumentError('weights checksum', sum, `${manifest.weightsChecksum} (weights do not belong to this manifest)`);
-  }
+  return byKey;
+}
 
-  const view = new DataView(weightData.buffer, weightData.byteOffset, weightData.byteLength);
-  let off = 0;
-  for (const s of saved) {
-    const n = numel(s.shape);
-    const values = s.dtype === 'int32' ? new Int32Array(n) : s.dtype === 'bool' ? new Uint8Array(n) : new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      if (s.dtype === 'float32') values[i] = view.getFloat32(off, true);
-      else if (s.dtype === 'int32') values[i] = view.getInt32(off, true);
-      else values[i] = view.getUint8(off);
-      off += BYTES[s.dtype];
-    }
-    const t = tf.tensor(values, s.shape, s.dtype);
-    byKey.get(`${s.group}:${s.name}`)!.target.assign(t);
+function assignAll(module: Module, byKey: Map<string, Entry>, saved: Record<string, HostTensor>): void {
+  for (const [name, s] of Object.entries(saved)) {
+    const t = tf.tensor(s.data, s.shape, s.dtype);
+    byKey.get(`${s.group === 'state' ? 'state' : 'parameter'}:${name}`)!.target.assign(t);
     t.dispose();
   }
   module.walk((m) => m.afterLoad());
 }
 
-async function writeAtomic(dir: string, name: string, data: Uint8Array | string): Promise<void> {
-  const tmp = join(dir, `.${name}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
-  try {
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, join(dir, name));
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+/**
+ * Checks that saved host tensors fit `module` (the same parameter and state names, shapes and
+ * dtypes; `extras`, when given, equal to the module's) and assigns them. Nothing changes unless
+ * every check passes.
+ */
+export function restoreModuleTensors(module: Module, saved: Record<string, HostTensor>, extras?: Record<string, Record<string, unknown>>): void {
+  const specs = Object.entries(saved).map(([name, h]) => ({ name, shape: h.shape, dtype: h.dtype, group: h.group }));
+  assignAll(module, checkSpecs(module, specs, extras), saved);
 }
 
-/** Saves the module's parameters, state and extras into directory `dir` (created if needed). */
-export async function saveModule(module: Module, dir: string): Promise<void> {
+/**
+ * Restores parameters and state from in-memory artifacts. Everything is checked before any value
+ * changes: format and version, extras, the set of names, shapes, dtypes, byte length, checksum.
+ */
+export function moduleFromArtifacts(module: Module, artifacts: ModuleArtifacts): void {
+  const { manifest } = artifacts;
+  if (!manifest || typeof manifest !== 'object') throw new CinderArgumentError('manifest', manifest, 'a manifest object');
+  checkFormat(manifest);
+  const byKey = checkSpecs(module, (manifest.weightsManifest ?? []).flatMap((g) => g.weights ?? []), manifest.extras ?? {});
+  assignAll(module, byKey, decodeTensors(artifacts));
+}
+
+/**
+ * Saves the module's parameters, state and extras into folder `dir` (created if needed), as one
+ * atomic save: a process killed at any moment leaves the previous save or the new one.
+ */
+export async function saveModule(module: Module, dir: string, metadata: Record<string, unknown> = {}): Promise<void> {
   if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError('dir', dir, 'a directory path');
-  const { manifest, weightData } = await moduleToArtifacts(module);
-  await mkdir(dir, { recursive: true });
-  await writeAtomic(dir, WEIGHTS_FILE, weightData);
-  await writeAtomic(dir, MANIFEST_FILE, `${JSON.stringify(manifest, null, 2)}\n`);
+  const art = await moduleToArtifacts(module, metadata);
+  await writeTensorFolder(dir, art);
 }
 
 /** Loads a module saved by {@link saveModule} from `dir` into `module` (see {@link moduleFromArtifacts}). */
 export async function loadModule(module: Module, dir: string): Promise<void> {
-  if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError('dir', dir, 'a directory path');
-  let text: string;
-  let bytes: Uint8Array;
-  try {
-    text = await readFile(join(dir, MANIFEST_FILE), 'utf8');
-    bytes = new Uint8Array(await readFile(join(dir, WEIGHTS_FILE)));
-  } catch (err) {
-    throw new CinderArgumentError('dir', dir, `a directory holding ${MANIFEST_FILE} and ${WEIGHTS_FILE} (${(err as Error).message})`);
-  }
-  let manifest: ModuleManifest;
-  try {
-    manifest = JSON.parse(text) as ModuleManifest;
-  } catch (err) {
-    throw new CinderArgumentError(MANIFEST_FILE, text.slice(0, 40), `valid JSON (${(err as Error).message})`);
-  }
-  moduleFromArtifacts(module, { manifest, weightData: bytes });
+  moduleFromArtifacts(module, await readTensorFolder(dir));
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -39,6 +39,12 @@ export interface FigureHtmlOptions {
    * standalone); `relative`: the page loads `plotly.min.js` from its own folder.
    */
   plotly?: PlotlyMode;
+  /**
+   * With `relative`: the URL the page loads plotly.js from (default `plotly.min.js`, next to the
+   * page, copied there by {@link writeFigureHtml}); given, the caller provides the copy (e.g. one
+   * shared copy for all the run folders of a parent folder).
+   */
+  plotlyUrl?: string;
 }
 
 function escapeHtml(s: string): string {
@@ -77,7 +83,7 @@ export function figureHtml(figure: Figure, options: FigureHtmlOptions = {}): str
     if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
     return v;
   }).replace(/</g, '\\u003c');
-  const plotly = (options.plotly ?? 'inline') === 'inline' ? `<script>${scriptSafe(plotlySource())}</script>` : `<script src="${PLOTLY_FILE}"></script>`;
+  const plotly = (options.plotly ?? 'inline') === 'inline' ? `<script>${scriptSafe(plotlySource())}</script>` : `<script src="${escapeHtml(options.plotlyUrl ?? PLOTLY_FILE)}"></script>`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -119,11 +125,9 @@ ${plotly}
  */
 export async function writeFigureHtml(path: string, figure: Figure, options: FigureHtmlOptions = {}): Promise<void> {
   const html = figureHtml(figure, options);
-  if (options.plotly === 'relative') await ensurePlotlyCopy(dirname(path));
+  if (options.plotly === 'relative' && options.plotlyUrl === undefined) await ensurePlotlyCopy(dirname(path));
   await writeFileAtomic(path, html);
 }
-
-let copyCounter = 0;
 
 /** Copies the plotly bundle into `dir` (as `plotly.min.js`, atomically) unless already there. */
 export async function ensurePlotlyCopy(dir: string): Promise<string> {
@@ -135,14 +139,6 @@ export async function ensurePlotlyCopy(dir: string): Promise<string> {
   } catch {
     // not there yet
   }
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${PLOTLY_FILE}.${process.pid}.${++copyCounter}.tmp`);
-  try {
-    await copyFile(src, tmp);
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(target, await readFile(src));
   return target;
 }

@@ -103,7 +103,9 @@ describe('a run folder', () => {
     const s = json(join(out, 'run_summary.json'));
     expect(s).toMatchObject({ status: 'completed', example: 'fake', seed: 2, checkpoints: 3, ...closed(3, 1.5, 2), label: 'b', loud: true, steps_done: 3 });
     for (const k of fakeExample.summaryKeys) expect(s).toHaveProperty(k);
-    expect(readdirSync(join(out, 'figures')).sort()).toEqual(['curve.html', 'figures.json', 'plotly.min.js']);
+    expect(readdirSync(join(out, 'figures')).sort()).toEqual(['curve.html', 'figures.json']);
+    expect(existsSync(join(out, '..', 'plotly.min.js'))).toBe(true); // one shared copy per parent folder
+    expect(readFileSync(join(out, 'figures', 'curve.html'), 'utf8')).toContain('<script src="../../plotly.min.js"></script>');
     expect(json(join(out, 'figures', 'figures.json'))).toEqual({ curve: { title: 'fake curve', panels: 1, traces: 1, file: 'curve.html' } });
     expect(readdirSync(join(out, 'artifacts')).sort()).toEqual(['curve.npy', 'info.json']);
     expect(readFileSync(join(out, 'log.txt'), 'utf8')).toMatch(/done after 3 steps/);
@@ -136,7 +138,7 @@ describe('a run folder', () => {
     const out = join(tmp(), 'multi');
     const r = await cli(['fake', '--mode', 'tiny', '--seed', '1', '--seeds', '3', '--out', out]);
     expect(r.code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['log.txt', 'params.json', 'run_summary.json', 'seed-1', 'seed-2', 'seed-3']);
+    expect(readdirSync(out).sort()).toEqual(['log.txt', 'params.json', 'plotly.min.js', 'run_summary.json', 'seed-1', 'seed-2', 'seed-3']);
     for (const seed of [1, 2, 3]) {
       expect(json(join(out, `seed-${seed}`, 'run_summary.json'))).toMatchObject({ status: 'completed', seed, ...closed(3, 2, seed) });
       expect(json(join(out, `seed-${seed}`, 'params.json'))).toMatchObject({ seed, seeds: 1 });

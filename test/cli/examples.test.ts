@@ -43,7 +43,8 @@ describe.each(EXAMPLES.map((e) => [e.name, e] as const))('cinder %s --mode tiny'
       expect(existsSync(join(dir, 'a', 'figures', `${f}.html`)), `figure ${f}`).toBe(true);
       expect(manifest[f]!.panels).toBeGreaterThanOrEqual(1);
     }
-    expect(existsSync(join(dir, 'a', 'figures', 'plotly.min.js'))).toBe(true);
+    expect(existsSync(join(dir, 'plotly.min.js'))).toBe(true); // one shared copy per parent folder
+    expect(existsSync(join(dir, 'a', 'figures', 'plotly.min.js'))).toBe(false);
     expect(readFileSync(join(dir, 'a', 'log.txt'), 'utf8').length).toBeGreaterThan(0);
     const params = json(join(dir, 'a', 'params.json'));
     expect(params).toMatchObject({ example: name, mode: 'tiny', seed: 3, seeds: 1 });

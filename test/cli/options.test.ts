@@ -39,7 +39,7 @@ describe('parseOptionText', () => {
 });
 
 describe('resolveParams', () => {
-  const defaults = { steps: 10, gain: 2, label: 'a', loud: false, delayMs: 0, ignoreSignal: false };
+  const defaults = { steps: 10, gain: 2, label: 'a', loud: false, delayMs: 0, ignoreSignal: false, resumable: false };
 
   it('defaults, then the preset, then the flags', () => {
     expect(resolveParams(fakeExample, { mode: 'full' })).toEqual({ ...defaults, steps: 20, gain: 0.5 });

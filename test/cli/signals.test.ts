@@ -61,7 +61,7 @@ describe('interrupting a run', () => {
       // The example stopped at its next checkpoint and still wrote its figure and artifacts.
       expect(readdirSync(join(r.out, 'figures'))).toContain('curve.html');
       expect(readdirSync(join(r.out, 'artifacts')).sort()).toEqual(['curve.npy', 'info.json']);
-      expect(r.stderr).toContain(`${sig}: stopping at the next checkpoint`);
+      expect(r.stderr).toContain(`${sig}: stopping at the next safe point`);
       expect(readdirSync(r.out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     });
   }

@@ -11,9 +11,9 @@ import {
   moduleFromArtifacts,
   moduleToArtifacts,
   saveModule,
-  WEIGHTS_FILE,
   type ModuleManifest,
 } from '../../src/io/serialize.js';
+import { weightsFileName } from '../../src/io/tensors.js';
 import { ALIF, LIF } from '../../src/neural/neurons/index.js';
 
 const dirs: string[] = [];
@@ -79,14 +79,15 @@ describe('saveModule / loadModule', () => {
     net.count.assign(tf.tensor1d([1, -2, 70000], 'int32'));
     const dir = await tempDir();
     await saveModule(net, dir);
+    const manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as ModuleManifest;
+    const WEIGHTS_FILE = weightsFileName(manifest.weightsChecksum);
     const files = (await readdir(dir)).sort();
     expect(files).toEqual([MANIFEST_FILE, WEIGHTS_FILE].sort()); // no temp files left behind
-    const manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as ModuleManifest;
-    expect(manifest.format).toBe('cinder-module');
-    expect(manifest.version).toBe(1);
+    expect(manifest.format).toBe('cinder-tensors');
+    expect(manifest.version).toBe(2);
     expect(manifest.extras['']).toEqual({ n: 3, tag: 'a' });
     expect(manifest.extras['lif']).toMatchObject({ model: 'LIF', dt: 1, batchSize: 1, tauM: 20 });
-    expect(manifest.weightsManifest[0]!.paths).toEqual(['weights.bin']);
+    expect(manifest.weightsManifest[0]!.paths).toEqual([WEIGHTS_FILE]);
     expect(manifest.weightsManifest[0]!.weights).toEqual([
       { name: 'w', shape: [3, 2], dtype: 'float32', group: 'parameter' },
       { name: 'count', shape: [3], dtype: 'int32', group: 'state' },
@@ -180,8 +181,8 @@ describe('saveModule / loadModule', () => {
     c8.manifest.format = 'tfjs';
     expect(() => moduleFromArtifacts(target, c8)).toThrow(/manifest\.format: got "tfjs"/);
     const c9 = clone();
-    c9.manifest.version = 2;
-    expect(() => moduleFromArtifacts(target, c9)).toThrow(/manifest\.version: got 2/);
+    c9.manifest.version = 3;
+    expect(() => moduleFromArtifacts(target, c9)).toThrow(/manifest\.version: got 3/);
     // batch size is part of a neuron's extras
     const a = new ALIF(4, 1, alifOptions);
     const b = new ALIF(4, 1, { ...alifOptions, batchSize: 2 });
@@ -195,10 +196,10 @@ describe('saveModule / loadModule', () => {
   it('loadModule reports a missing directory or a malformed manifest', async () => {
     const net = new Net(2);
     const dir = await tempDir();
-    await expect(loadModule(net, join(dir, 'nope'))).rejects.toThrow(/invalid dir: .*nope.*model\.json and weights\.bin/);
+    await expect(loadModule(net, join(dir, 'nope'))).rejects.toThrow(/invalid dir: .*nope.*model\.json and its weights file/);
     await saveModule(net, dir);
     await writeFile(join(dir, MANIFEST_FILE), '{not json');
-    await expect(loadModule(net, dir)).rejects.toThrow(/invalid model\.json.*valid JSON/);
+    await expect(loadModule(net, dir)).rejects.toThrow(/model\.json.*valid JSON/);
     net.dispose();
   });
 

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { florianExample, runFlorian, type FlorianResult } from '../../examples/florian/index.js';
 import type { RunContext } from '../../src/cli/example.js';
@@ -76,8 +79,9 @@ describe('cinder florian (Florian 2007 / Inferno demo)', () => {
   it('run() writes trajectories.json (7 series of 201 values) and an 8-panel figure', async () => {
     const artifacts = new Map<string, unknown>();
     const figures = new Map<string, Figure>();
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-florian-'));
     const ctx = {
-      outDir: '/nonexistent', params: { steps: 200, lrPost: 0.2, lrPre: -0.2, tauTrace: 20, tauEligibility: 25, weightInit: 0.2 },
+      outDir: dir, resumed: false, checkpointDir: join(dir, 'checkpoint'), keepResponsive: async () => {}, artifactPath: (n: string) => join(dir, n), params: { steps: 200, lrPost: 0.2, lrPre: -0.2, tauTrace: 20, tauEligibility: 25, weightInit: 0.2 },
       seed: 0, quiet: true, signal: new AbortController().signal,
       log: () => {}, progress: () => ({ tick: () => {}, done: () => {} }),
       checkpoint: async () => {},

@@ -10,6 +10,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import type { Snapshot } from '../../core/snapshot.js';
 import { CinderArgumentError, checkPositive } from '../../core/errors.js';
 import { checkLearningRate, checkUpdate, resolveBounds, type Optimizer, type VariableGradient, type WeightBounds } from './optimizer.js';
 
@@ -106,6 +107,50 @@ export class Adam implements Optimizer {
     });
   }
 
+  /**
+   * Step counter, bias-correction powers and the moments of every variable seen so far, for
+   * checkpoints. `names` maps each variable to a stable name (e.g. its parameter path); moments are
+   * saved as `<name>.m` and `<name>.v` (copies owned by the caller).
+   */
+  snapshotState(names: ReadonlyMap<tf.Variable, string>): Snapshot {
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const [variable, { m, v }] of this.moments) {
+      const n = names.get(variable);
+      if (n === undefined) throw new CinderArgumentError('Adam variable', variable.name, 'a variable named in the map passed to snapshotState');
+      tensors[`${n}.m`] = m.clone();
+      tensors[`${n}.v`] = v.clone();
+    }
+    return { tensors, values: { k: this.k, beta1Power: this.beta1Power, beta2Power: this.beta2Power, learningRate: this.learningRate } };
+  }
+
+  /** Restores what {@link snapshotState} captured; `variables` maps the saved names back to variables. */
+  restoreState(s: Snapshot, variables: ReadonlyMap<string, tf.Variable>): void {
+    const { k, beta1Power, beta2Power, learningRate } = s.values as Record<string, number>;
+    for (const [n, x] of Object.entries({ k, beta1Power, beta2Power, learningRate })) {
+      if (typeof x !== 'number' || !Number.isFinite(x)) throw new CinderArgumentError(`Adam snapshot ${n}`, x, 'a finite number');
+    }
+    const pairs: [tf.Variable, tf.Tensor, tf.Tensor][] = [];
+    for (const key of Object.keys(s.tensors)) {
+      if (!key.endsWith('.m')) continue;
+      const n = key.slice(0, -2);
+      const variable = variables.get(n);
+      const m = s.tensors[key]!;
+      const v = s.tensors[`${n}.v`];
+      if (!variable) throw new CinderArgumentError('Adam snapshot variable', n, 'a variable of the target');
+      if (!v || !shapesEqual(m.shape, variable.shape) || !shapesEqual(v.shape, variable.shape)) {
+        throw new CinderArgumentError(`Adam moments of ${n}`, m.shape, `m and v of shape [${variable.shape.join(', ')}]`);
+      }
+      pairs.push([variable, m, v]);
+    }
+    for (const { m, v } of this.moments.values()) tf.dispose([m, v]);
+    this.moments.clear();
+    for (const [variable, m, v] of pairs) this.moments.set(variable, { m: tf.variable(m.clone(), false), v: tf.variable(v.clone(), false) });
+    this.k = k!;
+    this.beta1Power = beta1Power!;
+    this.beta2Power = beta2Power!;
+    this.learningRate = checkLearningRate(learningRate!);
+  }
+
   /** Frees the moment tensors and constants. */
   dispose(): void {
     for (const { m, v } of this.moments.values()) {
@@ -115,4 +160,8 @@ export class Adam implements Optimizer {
     this.moments.clear();
     for (const s of [this.c1, this.c1m, this.c2, this.c2m, this.eps]) s.dispose();
   }
+}
+
+function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -12,6 +12,7 @@
  * @module
  */
 import { Module } from '../../core/module.js';
+import { emptySnapshot, nestSnapshot, restoreFields, snapshotFields, subSnapshot, type Snapshot } from '../../core/snapshot.js';
 import { CinderArgumentError } from '../../core/errors.js';
 import type { Observer } from '../../neural/types.js';
 import { cellTraining, type TrainableCell } from './trainable-cell.js';
@@ -128,6 +129,29 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
       this.attached = mode;
     }
     return this;
+  }
+
+  /**
+   * The trainer's state for checkpoints: per registered cell (in registration order, `cell0`,
+   * `cell1`, …) its resources' monitors, reducers and counters, plus the trainer's own numeric
+   * counters (see `snapshotFields` in `src/core/snapshot.ts`).
+   */
+  snapshotState(): Snapshot {
+    const out = snapshotFields(this);
+    [...this.entries.values()].forEach((e, i) => nestSnapshot(out, `cell${i}`, snapshotFields(e.state)));
+    return out;
+  }
+
+  /** Restores what {@link snapshotState} captured into an identically built and registered trainer. */
+  restoreState(s: Snapshot): void {
+    const list = [...this.entries.values()];
+    const own = emptySnapshot();
+    for (const [k, t] of Object.entries(s.tensors)) if (!/^cell\d+\./.test(k)) own.tensors[k] = t;
+    for (const [k, v] of Object.entries(s.values)) if (!/^cell\d+\./.test(k)) own.values[k] = v;
+    const cells = new Set([...Object.keys(s.tensors), ...Object.keys(s.values)].map((k) => /^cell(\d+)\./.exec(k)?.[1]).filter((x) => x !== undefined).map(Number));
+    for (const i of cells) if (i >= list.length) throw new CinderArgumentError('snapshot cell', i, `a cell index below ${list.length} (the registered cells)`);
+    list.forEach((e, i) => restoreFields(e.state, subSnapshot(s, `cell${i}`)));
+    restoreFields(this, own);
   }
 
   /** Resets every cell's traces and derived state (call between samples). */

@@ -2,6 +2,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import type { Snapshot } from '../../core/snapshot.js';
 import { CinderArgumentError } from '../../core/errors.js';
 import type { Observer } from '../../neural/types.js';
 import type { Reducer } from '../reducers/reducer.js';
@@ -67,6 +68,21 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
   clear(): void {
     this.reducer.clear();
     this.schedule.reset();
+  }
+
+  /** The reducer's history and the call count (see `src/core/snapshot.ts`). */
+  snapshotState(): Snapshot {
+    const s = this.reducer.snapshotState();
+    s.values.calls = this.schedule.count;
+    return s;
+  }
+
+  /** Restores what {@link snapshotState} captured. */
+  restoreState(s: Snapshot): void {
+    const { calls, ...values } = s.values;
+    if (typeof calls !== 'number' || !Number.isInteger(calls) || calls < 0) throw new CinderArgumentError('snapshot calls', calls, 'an integer >= 0');
+    this.reducer.restoreState({ tensors: s.tensors, values });
+    this.schedule.reset(calls);
   }
 
   /** Frees the reducer. */

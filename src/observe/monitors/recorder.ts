@@ -2,6 +2,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import type { Snapshot } from '../../core/snapshot.js';
 import { CinderArgumentError, checkInteger } from '../../core/errors.js';
 import type { Observer } from '../../neural/types.js';
 import { Ring, TensorRing } from '../ring.js';
@@ -107,6 +108,40 @@ export class Recorder implements Observer {
     const shape = t.shape;
     t.dispose();
     return { data: Float32Array.from(data), shape };
+  }
+
+  /**
+   * The records (copies, oldest first, as `r0`, `r1`, …), their call numbers and the call count,
+   * for checkpoints (see `src/core/snapshot.ts`).
+   */
+  snapshotState(): Snapshot {
+    const tensors: Record<string, tf.Tensor> = {};
+    this.ring.items().forEach((t, i) => (tensors[`r${i}`] = t.clone()));
+    return { tensors, values: { calls: this.schedule.count, steps: this.steps.items() } };
+  }
+
+  /** Restores what {@link snapshotState} captured (the tensors are cloned). */
+  restoreState(s: Snapshot): void {
+    const steps = s.values.steps;
+    const calls = s.values.calls;
+    const n = Object.keys(s.tensors).length;
+    if (!Array.isArray(steps) || steps.length !== n || n > this.ring.capacity) {
+      throw new CinderArgumentError('snapshot steps', steps, `${n} call numbers, at most ${this.ring.capacity} (the capacity)`);
+    }
+    if (typeof calls !== 'number' || !Number.isInteger(calls) || calls < 0) throw new CinderArgumentError('snapshot calls', calls, 'an integer >= 0');
+    const records = Array.from({ length: n }, (_, i) => {
+      const t = s.tensors[`r${i}`];
+      if (!t) throw new CinderArgumentError('snapshot records', `r${i}`, 'consecutive entries r0, r1, …');
+      return t;
+    });
+    this.clear();
+    for (const [i, t] of records.entries()) {
+      if (this.reserve === null) this.reserve = Array.from({ length: this.ring.capacity }, () => tf.keep(tf.zeros(t.shape)));
+      this.reserve.pop()?.dispose();
+      this.ring.push(tf.keep(t.clone()));
+      this.steps.push(steps[i] as number);
+    }
+    this.schedule.reset(calls);
   }
 
   /** Drops all records (and the reserved slots, re-reserved at the next record) and restarts the call count. */

@@ -34,8 +34,8 @@ export class Schedule {
     return this.calls;
   }
 
-  /** Restarts counting. */
-  reset(): void {
-    this.calls = 0;
+  /** Restarts counting (from `calls`, default 0: a restored checkpoint passes its count). */
+  reset(calls = 0): void {
+    this.calls = calls;
   }
 }

@@ -4,6 +4,7 @@
  * history (a ring of tensor references; memory never grows past it).
  * @module
  */
+import type { Snapshot } from '../../core/snapshot.js';
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkInteger } from '../../core/errors.js';
 import { TensorRing } from '../ring.js';
@@ -82,6 +83,31 @@ export abstract class Reducer<A extends readonly tf.Tensor[] = [tf.Tensor]> {
   clear(): void {
     this.ring.clear();
     this.folds = 0;
+  }
+
+  /**
+   * The kept history (copies, oldest first, as `h0`, `h1`, …) and the fold count, for checkpoints
+   * (see `src/core/snapshot.ts`).
+   */
+  snapshotState(): Snapshot {
+    const tensors: Record<string, tf.Tensor> = {};
+    this.ring.items().forEach((t, i) => (tensors[`h${i}`] = t.clone()));
+    return { tensors, values: { folds: this.folds } };
+  }
+
+  /** Restores a history captured by {@link snapshotState} (the tensors are cloned). */
+  restoreState(s: Snapshot): void {
+    const n = Object.keys(s.tensors).length;
+    if (n > this.ring.capacity) throw new CinderArgumentError('snapshot history', n, `at most ${this.ring.capacity} values (the reducer's history)`);
+    const folds = s.values.folds;
+    if (typeof folds !== 'number' || !Number.isInteger(folds) || folds < n) throw new CinderArgumentError('snapshot folds', folds, `an integer >= ${n}`);
+    this.ring.clear();
+    for (let i = 0; i < n; i++) {
+      const t = s.tensors[`h${i}`];
+      if (!t) throw new CinderArgumentError('snapshot history', `h${i}`, 'consecutive entries h0, h1, …');
+      this.ring.push(tf.keep(t.clone()));
+    }
+    this.folds = folds;
   }
 
   /** Frees the history and the reducer's constants. */

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
 // The `eprop-evidence` example through an in-memory RunContext: tiny training preset and parity mode.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,15 +18,19 @@ function context(mode: string, over: Params): { ctx: RunContext; summary: Record
   Object.assign(params, example.presets[mode], over);
   const summary: Record<string, unknown> = {};
   const figures = new Map<string, Figure>();
+  const dir = mkdtempSync(joinPath(tmpdir(), 'cinder-eprop-ex-'));
   const ctx: RunContext = {
-    outDir: '/nonexistent', params, seed: 3, backend: backendInfo()!, quiet: true, signal: new AbortController().signal,
+    outDir: dir, params, seed: 3, backend: backendInfo()!, quiet: true, signal: new AbortController().signal,
     log: () => {},
     progress: () => ({ tick: () => {}, done: () => {} }),
     checkpoint: async (s) => void Object.assign(summary, s),
     figure: async (name, f) => void figures.set(name, f),
     artifactJson: async () => {},
     artifactNpy: async () => {},
-    artifactPath: (n) => `/nonexistent/${n}`,
+    artifactPath: (n) => joinPath(dir, n),
+    resumed: false,
+    checkpointDir: joinPath(dir, 'checkpoint'),
+    keepResponsive: async () => {},
   };
   return { ctx, summary, figures };
 }

@@ -43,3 +43,23 @@ describe('atomic writes', () => {
     expect(JSON.parse(toJson({ a: NaN, b: Infinity, c: Float32Array.from([0.5, 2]), d: 5n, e: [1, -Infinity] }))).toEqual({ a: null, b: null, c: [0.5, 2], d: '5', e: [1, null] });
   });
 });
+
+describe('lost-work regressions (issue 11)', () => {
+  it('saveModule on a pseudo file system fails fast with a clear error (no recursive mkdir spin)', async () => {
+    const { saveModule } = await import('../../src/io/serialize.js');
+    const { LIF } = await import('../../src/neural/neurons/index.js');
+    const m = new LIF(2, 1, { restV: -65, resetV: -70, threshV: -50, refracT: 2, tauM: 20 });
+    const t0 = Date.now();
+    await expect(saveModule(m, '/proc/x/y')).rejects.toThrow(/invalid dir: got "\/proc\/x\/y", expected a folder on a regular file system \(\/proc is a kernel pseudo file system\)/);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    m.dispose();
+  });
+
+  it('identical arrays give byte-identical .npz files whatever the time (fixed zip timestamps)', async () => {
+    const { encodeNpz } = await import('../../src/io/npy.js');
+    const arrays = { a: { data: new Float32Array([1, 2, 3]), shape: [3] }, b: { data: new Int32Array([4]), shape: [1] } };
+    const first = encodeNpz(arrays);
+    await new Promise((r) => setTimeout(r, 2100)); // the zip clock has 2 s resolution
+    expect(Buffer.from(encodeNpz(arrays)).equals(Buffer.from(first))).toBe(true);
+  });
+});

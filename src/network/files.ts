@@ -1,0 +1,48 @@
+/**
+ * File storage of {@link Network} saves (Node only; installed by importing `cinder-snn/node`).
+ *
+ * A network save is one folder in the checksummed tensor format of `src/io/tensors.ts`, written
+ * atomically as a whole: module parameters and states under their dotted paths (groups
+ * `parameter`/`state`), extra state (trainers' monitors, optimizer moments) under `snapshot.…`
+ * (group `tensor`), and in the manifest's metadata `network` = `{ steps, rngs, values }` (the
+ * snapshot's JSON values) next to the caller's own metadata.
+ * @module
+ */
+import { tf } from '../core/tf.js';
+import { CinderArgumentError } from '../core/errors.js';
+import { decodeTensors, encodeTensors, readTensorFolder, toHost, writeTensorFolder, type HostTensor } from '../io/tensors.js';
+import { setNetworkStorage, type NetworkState, type NetworkStorage, type StoredNetworkState } from './network.js';
+
+const SNAP = 'snapshot.';
+
+/** Writes a network state into folder `dir` (see the module notes). */
+export async function writeNetworkState(dir: string, state: NetworkState, metadata: Record<string, unknown> = {}): Promise<void> {
+  const host: Record<string, HostTensor> = {};
+  for (const [n, { tensor, group }] of Object.entries(state.tensors)) host[n] = (await toHost({ [n]: tensor }, group))[n]!;
+  for (const [n, t] of Object.entries(state.snapshot.tensors)) host[SNAP + n] = (await toHost({ [n]: t }, 'tensor'))[n]!;
+  const network = { steps: state.steps, rngs: state.rngs, values: state.snapshot.values };
+  await writeTensorFolder(dir, encodeTensors(host, { extras: state.extras, metadata: { ...metadata, network } }));
+}
+
+/** Reads a network state written by {@link writeNetworkState} (tensors owned by the caller). */
+export async function readNetworkState(dir: string): Promise<StoredNetworkState> {
+  const art = await readTensorFolder(dir);
+  const { network, ...metadata } = (art.manifest.metadata ?? {}) as Record<string, unknown>;
+  const info = network as { steps?: unknown; rngs?: unknown; values?: unknown } | undefined;
+  if (!info || typeof info !== 'object' || typeof info.rngs !== 'object' || typeof info.values !== 'object' || !Number.isInteger(info.steps)) {
+    throw new CinderArgumentError(`${dir} metadata.network`, info, 'a network save ({ steps, rngs, values }) written by Network.save');
+  }
+  const host = decodeTensors(art);
+  const state: NetworkState = { tensors: {}, snapshot: { tensors: {}, values: info.values as Record<string, unknown> }, rngs: info.rngs as NetworkState['rngs'], extras: art.manifest.extras ?? {}, steps: info.steps as number };
+  for (const [n, h] of Object.entries(host)) {
+    const t = tf.tensor(h.data, h.shape, h.dtype);
+    if (n.startsWith(SNAP)) state.snapshot.tensors[n.slice(SNAP.length)] = t;
+    else state.tensors[n] = { tensor: t, group: h.group === 'state' ? 'state' : 'parameter' };
+  }
+  return { state, metadata };
+}
+
+/** The storage `cinder-snn/node` installs. */
+export const networkFileStorage: NetworkStorage = { write: writeNetworkState, read: readNetworkState };
+
+setNetworkStorage(networkFileStorage);

@@ -1,0 +1,173 @@
+// Network: a save in the middle of a run, loaded into a freshly built network, continues
+// bit-identically with the uninterrupted run — weights, voltages, STDP/MSTDPET traces and
+// eligibility, Adam's moments and step counter, and the input generator's position included.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { tf } from '../../src/core/tf.js';
+import { Rng } from '../../src/core/random.js';
+import { Network } from '../../src/network/index.js';
+import { LinearDense } from '../../src/neural/connections/linear-dense.js';
+import { uniformInit } from '../../src/neural/connections/initializers.js';
+import { Serial } from '../../src/neural/layers/serial.js';
+import { LIF } from '../../src/neural/neurons/index.js';
+import { SingleExponentialCurrent } from '../../src/neural/synapses/index.js';
+import { MSTDPET, STDP } from '../../src/learn/trainers/index.js';
+import { Adam } from '../../src/learn/optimizers/adam.js';
+import { MANIFEST_FILE } from '../../src/io/tensors.js';
+import { Recorder } from '../../src/observe/monitors/recorder.js';
+
+const root = mkdtempSync(join(tmpdir(), 'cinder-net-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const B = 2;
+const N_IN = 12;
+const N_OUT = 5;
+
+function build(seed: number) {
+  const init = new Rng(seed);
+  const layer1 = new Serial(
+    new LinearDense([N_IN], [N_OUT], 1, { synapse: SingleExponentialCurrent.factory({ charge: 40, tau: 5 }), batchSize: B, weightInit: uniformInit(init, 0, 1) }),
+    new LIF([N_OUT], 1, { restV: -65, resetV: -65, threshV: -55, refracT: 2, tauM: 10, batchSize: B }),
+  );
+  const layer2 = new Serial(
+    new LinearDense([N_OUT], [3], 1, { synapse: SingleExponentialCurrent.factory({ charge: 60, tau: 4 }), batchSize: B, weightInit: uniformInit(init, 0, 1) }),
+    new LIF([3], 1, { restV: -65, resetV: -65, threshV: -58, refracT: 2, tauM: 10, batchSize: B }),
+  );
+  const net = new Network();
+  net.addLayer('hidden', layer1);
+  net.addLayer('out', layer2);
+  const stdp = new STDP({ lrPost: 0.01, lrPre: -0.012, tauPre: 20, tauPost: 20 });
+  stdp.register(layer1.cell('connection', 'neuron'));
+  const mstdpet = new MSTDPET({ lrPost: 0.02, lrPre: -0.02, tauPre: 15, tauPost: 15, tauEligibility: 25 });
+  mstdpet.register(layer2.cell('connection', 'neuron'));
+  net.addTrainer('stdp', stdp);
+  net.addTrainer('mstdpet', mstdpet, (t, info) => t.step(info.reward ?? 0));
+  const adam = net.addOptimizer('adam', new Adam({ learningRate: 1e-3 }));
+  const rng = net.addRng('input', new Rng('input'));
+  // a recording of the output voltage (capacity below the run length: the ring wraps)
+  const rec = net.addMonitor('voltage', new Recorder(() => layer2.neuron.voltage, { capacity: 64 }));
+  layer2.attach(rec);
+  return { net, layer1, layer2, adam, rng, rec };
+}
+
+type Built = ReturnType<typeof build>;
+
+/** One step of the test protocol: rng-drawn input (incl. a normal draw), a network step, an Adam step on the hidden weights. */
+function protocolStep(b: Built, t: number): Float32Array {
+  const x = tf.tensor2d(Array.from({ length: B * N_IN }, () => (b.rng.uniform() < 0.35 ? 1 : 0)), [B, N_IN]);
+  const reward = b.rng.normal() < 0 ? -1 : 1; // a normal draw: the cached second value is part of the state
+  const y = b.net.step(x, { reward });
+  const w = b.layer1.connection.weightParameter.variable;
+  const g = tf.tidy(() => tf.sub(tf.mul(w, 0.1), tf.scalar(0.05 * Math.sin(t))));
+  b.adam.apply([{ variable: w, gradient: g }]);
+  const out = tf.tidy(() => tf.concat([tf.reshape(y, [-1]), tf.reshape(b.layer2.neuron.voltage, [-1]), tf.reshape(b.layer2.connection.weight, [-1]), tf.reshape(w, [-1])]));
+  const data = out.dataSync() as Float32Array;
+  tf.dispose([x, y, g, out]);
+  return Float32Array.from(data);
+}
+
+function bits(a: Float32Array): number[] {
+  return Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+}
+
+describe('Network', () => {
+  it('save after N steps, load into a fresh build, M more steps: bit-identical to N+M uninterrupted (traces, eligibility, Adam, RNG)', async () => {
+    const N = 40;
+    const M = 60;
+    const ref = build(1);
+    const refOut: Float32Array[] = [];
+    for (let t = 0; t < N + M; t++) refOut.push(protocolStep(ref, t));
+
+    const a = build(1);
+    for (let t = 0; t < N; t++) protocolStep(a, t);
+    const dir = join(root, 'save');
+    await a.net.save(dir, { progress: { step: N } });
+    a.net.dispose();
+
+    // a different init seed: every weight must come from the save
+    const { network: _n, metadata } = await Network.load(dir, () => (loaded = build(2)).net);
+    expect(metadata).toEqual({ progress: { step: N } });
+    expect(loaded!.net.steps).toBe(N);
+    expect(loaded!.adam.iterations).toBe(N);
+    let before = 0;
+    let spikes = 0;
+    for (let t = N; t < N + M; t++) {
+      if (t === N + 5) before = tf.memory().numTensors; // after the first steps' cached constants (rewards ±1)
+      const o = protocolStep(loaded!, t);
+      expect(bits(o), `step ${t}`).toEqual(bits(refOut[t]!));
+      spikes += o.subarray(0, B * 3).reduce((s, v) => s + v, 0);
+    }
+    expect(spikes).toBeGreaterThan(0); // the continuation is not silent
+    // the recording made before the save continues as in the uninterrupted run
+    expect(loaded!.rec.recordedSteps()).toEqual(ref.rec.recordedSteps());
+    expect(bits(loaded!.rec.toArray().data)).toEqual(bits(ref.rec.toArray().data));
+    expect(tf.memory().numTensors).toBe(before); // flat
+    for (const b of [ref, loaded!]) {
+      b.rec.dispose();
+      b.net.dispose();
+    }
+  });
+
+  it('run(): steps with onStep, stops on abort, keeps the tensor count flat', async () => {
+    const b = build(1);
+    const x = tf.tensor2d(Array.from({ length: B * N_IN }, (_, i) => (i % 3 === 0 ? 1 : 0)), [B, N_IN]);
+    await b.net.run(x, { steps: 3, reward: 1 });
+    const before = tf.memory().numTensors;
+    const seen: number[] = [];
+    const ac = new AbortController();
+    const done = await b.net.run(x, { steps: 50, reward: 1, signal: ac.signal, onStep: (t) => (seen.push(t), t === 9 && ac.abort()) });
+    expect(done).toBe(10);
+    expect(seen).toEqual([...Array(10).keys()]);
+    expect(b.net.steps).toBe(13);
+    expect(tf.memory().numTensors).toBe(before);
+    b.net.clear();
+    expect(b.net.steps).toBe(0);
+    x.dispose();
+    b.net.dispose();
+  });
+
+  it('train(false) freezes learning: weights stay, states advance', async () => {
+    const b = build(1);
+    const x = tf.ones([B, N_IN]);
+    b.net.train(false);
+    const w0 = Array.from(b.layer1.connection.weight.dataSync());
+    await b.net.run(x, { steps: 20, reward: 1 });
+    expect(Array.from(b.layer1.connection.weight.dataSync())).toEqual(w0);
+    expect(b.net.steps).toBe(20);
+    x.dispose();
+    b.net.dispose();
+  });
+
+  it('a flipped byte in the save is rejected with a clear error; a mismatched build is rejected before anything changes', async () => {
+    const a = build(1);
+    for (let t = 0; t < 5; t++) protocolStep(a, t);
+    const dir = join(root, 'flip');
+    await a.net.save(dir);
+    const weights = readdirSync(dir).find((f) => f.startsWith('weights-'))!;
+    const bytes = readFileSync(join(dir, weights));
+    bytes[17] = bytes[17]! ^ 0x40;
+    writeFileSync(join(dir, weights), bytes);
+    const c = build(1);
+    await expect(c.net.loadFrom(dir)).rejects.toThrow(/weights checksum: got "[0-9a-f]{8}", expected [0-9a-f]{8} as in the manifest/);
+    bytes[17] = bytes[17]! ^ 0x40;
+    writeFileSync(join(dir, weights), bytes);
+    const text = readFileSync(join(dir, MANIFEST_FILE), 'utf8');
+    writeFileSync(join(dir, MANIFEST_FILE), text.replace('"steps": 5', '"steps": 6'));
+    await expect(c.net.loadFrom(dir)).rejects.toThrow(/model\.json checksum.*the manifest is damaged/);
+    writeFileSync(join(dir, MANIFEST_FILE), text);
+
+    const other = new Network();
+    other.addLayer('hidden', build(1).layer1);
+    const w0 = Array.from(c.layer1.connection.weight.dataSync());
+    await expect(other.loadFrom(dir)).rejects.toThrow(/invalid/);
+    await c.net.loadFrom(dir);
+    expect(Array.from(c.layer1.connection.weight.dataSync())).not.toEqual(w0);
+    [a, c].forEach((x) => x.net.dispose());
+    other.dispose();
+  });
+});
+
+let loaded: Built | undefined;
