@@ -8,6 +8,5 @@ export * from './neural/index.js';
 export * from './observe/index.js';
 export * from './learn/index.js';
 export * from './viz/index.js';
-export * from './kernels/js/event-stdp.js';
-export * from './kernels/js/sparse-homeostasis.js';
+export * from './kernels/index.js';
 export * from './network/index.js';

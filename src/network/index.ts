@@ -4,3 +4,4 @@
  * @module
  */
 export * from './network.js';
+export * from './plasticity-network.js';
