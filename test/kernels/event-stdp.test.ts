@@ -224,6 +224,15 @@ describe('SparseHomeostasis vs a hand computation', () => {
   const l = synapseList(2, 3, [[0, 0], [1, 0], [0, 1], [1, 2], [0, 2]]);
   const w = [0.2, 0.4, 0.1, 0.3, 0.3];
 
+  it('units with no incoming weight are left out of the mean and not scaled', () => {
+    // post 1 has one synapse of weight 0: target = mean(0.6, 0.6) = 0.6, not 1.2/3
+    const k = new EventSTDP(l, { dt: 1, tauPre: 20, tauPost: 20, aPre: 0, aPost: 0, wMax: 1, weight: [0.2, 0.4, 0, 0.3, 0.3] });
+    const h = new SparseHomeostasis(k, { eta: 0.5, target: 'current', wMax: 1 });
+    h.apply();
+    expect(Array.from(k.weight)).toEqual(Array.from(Float32Array.from([0.2, 0.4, 0, 0.3, 0.3])));
+    expect(h.initialTarget[0]!).toBeCloseTo(0.6, 7);
+  });
+
   it("'current' target: scale = clip(1 + η(mean/incoming − 1), 0.9, 1.1), then clip to [0, wMax]", () => {
     const k = new EventSTDP(l, { dt: 1, tauPre: 20, tauPost: 20, aPre: 0, aPost: 0, wMax: 0.5, weight: w });
     const h = new SparseHomeostasis(k, { eta: 0.5, target: 'current', wMax: 0.5 });

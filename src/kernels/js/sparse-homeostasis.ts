@@ -6,8 +6,8 @@
  * `scale_j = clip(1 + η·(target/incoming_j − 1), 0.9, 1.1)`; `w_s ← clip(w_s·scale_j, 0, wMax)`.
  * The target is per instance: `'initial'` = the mean over postsynaptic units of the incoming sums
  * at construction (restores the initial mean drive), `'current'` = the mean of the current sums
- * (equalises cells). The mean is over all nPost units (a unit without synapses counts 0). A unit
- * whose incoming sum is 0 is left as it is (all its weights are 0 when wMin = 0).
+ * (equalises cells). Units whose incoming sum is ≤ 1e-12 (no synapses, or all weights 0) take no
+ * part: they are left out of the mean and not scaled.
  *
  * Sums and scales are float64; each scaled weight is rounded once to float32.
  * {@link trialEnded} applies the rule every `every` calls (the model's `*_homeo_every_trials`).
@@ -106,11 +106,19 @@ export class SparseHomeostasis {
     return out;
   }
 
+  /** Mean incoming sum of instance b over its units with a sum > 1e-12 (0 when none). */
   private meanOf(b: number): number {
     const n = this.weights.nPost;
     let s = 0;
-    for (let j = 0; j < n; j++) s += this.sums[b * n + j]!;
-    return s / n;
+    let c = 0;
+    for (let j = 0; j < n; j++) {
+      const x = this.sums[b * n + j]!;
+      if (x > 1e-12) {
+        s += x;
+        c++;
+      }
+    }
+    return c > 0 ? s / c : 0;
   }
 
   /** Applies the scaling once (whatever the period). No-op when η = 0. */
@@ -124,7 +132,7 @@ export class SparseHomeostasis {
       const off = offset[b]!;
       for (let j = 0; j < nPost; j++) {
         const inc = this.sums[b * nPost + j]!;
-        if (inc === 0) continue;
+        if (!(inc > 1e-12)) continue;
         let scale = 1 + this.eta * (target / inc - 1);
         scale = scale < this.scaleMin ? this.scaleMin : scale > this.scaleMax ? this.scaleMax : scale;
         for (let q = idx.postStart[j]!, e = idx.postStart[j + 1]!; q < e; q++) {

@@ -156,10 +156,12 @@ export interface TopographicOptions {
  * wrapped) to [0, nPre − 1], then k − round(k·topo) uniform draws over [0, nPre). `fixed: 'out'`
  * swaps the roles (presynaptic unit m, targets centred on p·(nPost − 1)). Units are generated in
  * order, each unit's topographic draws first; synapse ids follow that order. Duplicates are kept.
- * With σ ≥ the other side's size the topographic draws are nearly uniform.
+ * With σ ≥ the other side's size the topographic draws are uniform (the model's rule: such a
+ * spread counts as random).
  *
  * When `topo ≤ 0`, falls back to {@link randomSynapses} with probability `fallbackP` (degree then varies).
- * Rounding is `Math.round` (half up; ties have probability 0 for continuous draws).
+ * Rounding is half to even, as Python's `round` (round(10·0.05) = 0, round(2.5) = 2); it matters for
+ * round(k·topo).
  */
 export function topographicSynapses(nPre: number, nPost: number, options: TopographicOptions, rng: Rng): SynapseList {
   checkInteger('nPre', nPre, 1);
@@ -174,30 +176,37 @@ export function topographicSynapses(nPre: number, nPost: number, options: Topogr
   if (topo <= 0) return randomSynapses(nPre, nPost, fallbackP, rng);
   const own = options.fixed === 'in' ? nPost : nPre; // the side with the fixed degree
   const other = options.fixed === 'in' ? nPre : nPost;
-  const nTopo = Math.round(degree * topo);
+  const nTopo = roundHalfEven(degree * topo);
   const mine = new Int32Array(own * degree);
   const theirs = new Int32Array(own * degree);
   let s = 0;
+  const wide = sigma >= other;
   for (let m = 0; m < own; m++) {
     const centre = (own > 1 ? m / (own - 1) : 0) * (other - 1);
     for (let k = 0; k < degree; k++, s++) {
       mine[s] = m;
-      theirs[s] = k < nTopo ? clippedRoundedNormal(rng, centre, sigma, other) : rng.int(other);
+      theirs[s] = k < nTopo && !wide ? clippedRoundedNormal(rng, centre, sigma, other) : rng.int(other);
     }
   }
   return options.fixed === 'in' ? { nPre, nPost, pre: theirs, post: mine } : { nPre, nPost, pre: mine, post: theirs };
 }
 
-/** round(N(centre, σ)) clipped to [0, n − 1]. */
+/** Rounds to the nearest integer, ties to even (Python's `round`, numpy's `rint`). */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** round(N(centre, σ)) (half to even) clipped to [0, n − 1]. */
 export function clippedRoundedNormal(rng: Rng, centre: number, sigma: number, n: number): number {
-  const x = Math.round(centre + sigma * rng.normal());
+  const x = roundHalfEven(centre + sigma * rng.normal());
   return x < 0 ? 0 : x > n - 1 ? n - 1 : x;
 }
 
 /**
  * Every (pre, post) pair connected independently with probability p (Brian2's `connect(p=…)`).
- * Pairs are visited post-major (for each post, each pre in order); one uniform draw per pair.
- * With `self: false` and equal sizes, pairs i = j are skipped (no draw).
+ * Pairs are visited pre-major (for each pre, each post in order); one uniform draw per pair.
+ * With `self: false`, pairs i = j are skipped (no draw).
  */
 export function randomSynapses(nPre: number, nPost: number, p: number, rng: Rng, options: { self?: boolean } = {}): SynapseList {
   checkInteger('nPre', nPre, 1);
@@ -207,8 +216,8 @@ export function randomSynapses(nPre: number, nPost: number, p: number, rng: Rng,
   const self = options.self ?? true;
   const pre: number[] = [];
   const post: number[] = [];
-  for (let j = 0; j < nPost; j++) {
-    for (let i = 0; i < nPre; i++) {
+  for (let i = 0; i < nPre; i++) {
+    for (let j = 0; j < nPost; j++) {
       if (!self && i === j) continue;
       if (rng.uniform() < p) {
         pre.push(i);
@@ -220,9 +229,9 @@ export function randomSynapses(nPre: number, nPost: number, p: number, rng: Rng,
 }
 
 /**
- * Lateral inhibition on a ring of n units: a synapse i → j for every i ≠ j with ring distance
- * d = min(|i − j|, n − |i − j|) ≤ R, of weight `peak·(1 − d/R)` (so the d = R synapses carry 0,
- * as in the lateral-line model). Ordered by pre, then post. Deterministic.
+ * Lateral inhibition on a ring of n units: i → j for every i ≠ j with ring distance
+ * d = min(|i − j|, n − |i − j|) ≤ R, of weight `peak·(1 − d/R)`. The d = R pairs, whose weight is
+ * 0, are left out (they would change nothing). Ordered by pre, then post. Deterministic.
  */
 export function ringInhibition(n: number, radius: number, peak: number): SynapseList {
   checkInteger('n', n, 1);
@@ -236,7 +245,7 @@ export function ringInhibition(n: number, radius: number, peak: number): Synapse
       if (i === j) continue;
       const a = Math.abs(i - j);
       const d = Math.min(a, n - a);
-      if (d <= radius && radius > 0) {
+      if (d < radius) {
         pre.push(i);
         post.push(j);
         weight.push(peak * (1 - d / radius));

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/core/random.js';
 import {
-  randomSynapses, ringInhibition, sparseIndex, synapseList, synapseListBatch, topographicSynapses,
+  randomSynapses, ringInhibition, roundHalfEven, sparseIndex, synapseList, synapseListBatch, topographicSynapses,
 } from '../../../src/neural/connections/sparse-topology.js';
 
 /** Standard normal CDF (Abramowitz–Stegun 7.1.26 erf, |error| < 1.5e-7). */
@@ -86,6 +86,26 @@ describe('topographicSynapses', () => {
     expect(Math.abs(atEnd / N - p)).toBeLessThan(3 * se);
   });
 
+  it('round(k·topo) rounds half to even (Python); σ ≥ the other side draws uniformly', () => {
+    const topoCount = (degree: number, topo: number) => {
+      // σ tiny and a single far-away centre: topographic draws all land on the centre unit
+      const l = topographicSynapses(1001, 1, { fixed: 'in', degree, topo, sigma: 1e-9 }, new Rng(1));
+      return Array.from(l.pre).filter((i) => i === 0).length;
+    };
+    expect(topoCount(10, 0.05)).toBeLessThanOrEqual(1); // round(0.5) = 0 (a uniform draw may hit 0 by chance)
+    expect([2, 3]).toContain(topoCount(10, 0.25)); // round(2.5) = 2
+    expect([4, 5]).toContain(topoCount(10, 0.35)); // round(3.5) = 4
+    expect(roundHalfEven(2.5)).toBe(2);
+    expect(roundHalfEven(3.5)).toBe(4);
+    expect(roundHalfEven(-0.5)).toBe(-0);
+    expect(roundHalfEven(1.2)).toBe(1);
+    // σ = 120 ≥ 80 targets: uniform, so no pile-up at the ends (clipping would put ≈ 37 % on each end)
+    const N = 20_000;
+    const w = topographicSynapses(1, 80, { fixed: 'out', degree: N, topo: 1, sigma: 120 }, new Rng(2));
+    const ends = Array.from(w.post).filter((j) => j === 0 || j === 79).length / N;
+    expect(Math.abs(ends - 2 / 80)).toBeLessThan(3 * Math.sqrt((2 / 80) * (1 - 2 / 80) / N));
+  });
+
   it('topo ≤ 0 falls back to random connection with probability fallbackP', () => {
     const l = topographicSynapses(100, 3200, { fixed: 'in', degree: 10, topo: 0, sigma: 15, fallbackP: 0.03 }, new Rng(5));
     const n = 100 * 3200;
@@ -120,7 +140,7 @@ describe('topographicSynapses', () => {
 });
 
 describe('ringInhibition and sparseIndex', () => {
-  it('connects i ≠ j within ring distance R with weight peak·(1 − d/R)', () => {
+  it('connects i ≠ j within ring distance R with weight peak·(1 − d/R), leaving out the weight-0 pairs at d = R', () => {
     const n = 12;
     const R = 3;
     const l = ringInhibition(n, R, 1.5);
@@ -128,11 +148,11 @@ describe('ringInhibition and sparseIndex', () => {
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) {
         const d = Math.min(Math.abs(i - j), n - Math.abs(i - j));
-        if (i !== j && d <= R) want.set(`${i},${j}`, 1.5 * (1 - d / R));
+        if (i !== j && d <= R && 1 - d / R > 0) want.set(`${i},${j}`, 1.5 * (1 - d / R));
       }
     }
     expect(l.pre.length).toBe(want.size);
-    expect(want.size).toBe(n * 2 * R);
+    expect(want.size).toBe(n * 2 * (R - 1));
     for (let s = 0; s < l.pre.length; s++) expect(l.weight![s]!).toBeCloseTo(want.get(`${l.pre[s]},${l.post[s]}`)!, 6);
     // wrap-around: 0 and 11 are neighbours (d = 1)
     const s01 = Array.from(l.pre).findIndex((i, s) => i === 0 && l.post[s] === 11);
