@@ -47,11 +47,17 @@ export interface SweepOutcome {
 
 const BOOKKEEPING = ['status', 'example', 'started_at', 'updated_at', 'finished_at', 'error'];
 
-function scalarSummary(s: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The scalars of a run summary for sweep.json: numbers, strings and booleans, with nested objects
+ * flattened to dotted keys (`pv_map_quality.sigma_theta_rad`, up to 3 levels); arrays are left out.
+ */
+export function scalarSummary(s: Record<string, unknown>, prefix = '', depth = 0): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(s)) {
-    if (BOOKKEEPING.includes(k)) continue;
-    if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') out[k] = v;
+    if (depth === 0 && BOOKKEEPING.includes(k)) continue;
+    const key = `${prefix}${k}`;
+    if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') out[key] = v;
+    else if (v !== null && typeof v === 'object' && !Array.isArray(v) && depth < 2) Object.assign(out, scalarSummary(v as Record<string, unknown>, `${key}.`, depth + 1));
   }
   return out;
 }

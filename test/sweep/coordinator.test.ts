@@ -9,7 +9,7 @@ import { Terminal } from '../../src/cli/progress.js';
 import type { JobResult } from '../../src/sweep/child.js';
 import type { EngineHooks, EngineJob, SweepEngine } from '../../src/sweep/engines.js';
 import type { SweepPlan } from '../../src/sweep/plan.js';
-import { runSweep } from '../../src/sweep/sweep.js';
+import { runSweep, scalarSummary } from '../../src/sweep/sweep.js';
 import { summaryFigure } from '../../src/sweep/store.js';
 import { existsSync } from 'node:fs';
 
@@ -152,5 +152,11 @@ describe('runSweep', () => {
     expect((means[0]!.error_y as { array: number[] }).array).toEqual([Math.SQRT1_2, Math.SQRT1_2, Math.SQRT1_2]);
     const dots = fig.data.filter((t) => t.mode === 'markers');
     expect((dots[0]!.y as number[]).sort()).toEqual([11, 12, 21, 22, 31, 32]);
+  });
+
+  it('nested summary objects become dotted keys; arrays and bookkeeping are left out', () => {
+    expect(scalarSummary({ status: 'completed', a: 1, q: { sigma: 0.5, deep: { x: 2, deeper: { y: 3 } }, list: [1] }, runs: [{ a: 1 }], ok: true })).toEqual({
+      a: 1, 'q.sigma': 0.5, 'q.deep.x': 2, ok: true,
+    });
   });
 });
