@@ -3,7 +3,8 @@
 //   equals the local engine's for the same seeds.
 // - SIGINT and re-run: the second invocation runs exactly the runs the first did not complete.
 // - A run that SIGKILLs itself fails alone.
-// - --pack: seeds batched into one run are split back per seed (closed-form scores).
+// - --pack: seeds batched into one run are split back per seed (closed-form scores; and the
+//   lateral-line example's batched network gives the same summary.json as single-seed runs).
 // - Bad input exits 2 before anything runs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -168,6 +169,22 @@ describe('packing seeds into one run', () => {
     // scores 11..14: mean 12.5, sample std sqrt(5/3)
     expect(s.points[0].metrics.score.mean).toBe(12.5);
     expect(s.points[0].metrics.score.std).toBeCloseTo(Math.sqrt(5 / 3), 12);
+  });
+});
+
+describe('packing a real example: lateral-line --multi-seed', () => {
+  it('seeds 1..2 as one batched run give the summary.json of two single-seed runs', async () => {
+    const base = tmp();
+    const args = ['sweep', 'lateral-line', '--mode', 'tiny', '--seeds', '1..2', '--workers', '2', '-q'];
+    const single = cinder(bin, [...args, '--out', join(base, 'single')]);
+    expect(await single.exited, single.out()).toBe(0);
+    const packed = cinder(bin, [...args, '--pack', '2', '--out', join(base, 'packed')]);
+    expect(await packed.exited, packed.out()).toBe(0);
+    expect(readdirSync(join(base, 'packed', 'runs'))).toEqual(['seeds=1-2']);
+    const a = json(join(base, 'single', 'summary.json'));
+    expect(json(join(base, 'packed', 'summary.json'))).toEqual(a);
+    // the seeds differ, so the equality is not trivial
+    expect(Object.values(a.points[0].metrics as Record<string, { std: number }>).some((m) => m.std > 0)).toBe(true);
   });
 });
 
