@@ -36,7 +36,7 @@ describe('packing seeds into one run', () => {
     const file = json(join(base, 's', 'sweep.json'));
     expect(file.runs).toHaveLength(8);
     for (const r of file.runs) expect(r.summary.score).toBe(10 * r.point.value + r.seed);
-    expect(readdirSync(join(base, 's', 'runs')).sort()).toEqual(['value=1_seeds=1-2', 'value=1_seeds=3-4', 'value=2_seeds=1-2', 'value=2_seeds=3-4']);
+    expect(readdirSync(join(base, 's', 'runs')).filter((n) => n.startsWith('value=')).sort()).toEqual(['value=1_seeds=1-2', 'value=1_seeds=3-4', 'value=2_seeds=1-2', 'value=2_seeds=3-4']);
     const s = json(join(base, 's', 'summary.json'));
     // scores 11..14: mean 12.5, sample std sqrt(5/3)
     expect(s.points[0].metrics.score.mean).toBe(12.5);
@@ -52,7 +52,8 @@ describe('packing a real example: lateral-line --multi-seed', () => {
     expect(await single.exited, single.out()).toBe(0);
     const packed = cinder(bin, [...args, '--pack', '2', '--out', join(base, 'packed')]);
     expect(await packed.exited, packed.out()).toBe(0);
-    expect(readdirSync(join(base, 'packed', 'runs'))).toEqual(['seeds=1-2']);
+    // (the run folders only; runs may share one plotly.min.js in their parent folder)
+    expect(readdirSync(join(base, 'packed', 'runs')).filter((n) => n.startsWith('seed'))).toEqual(['seeds=1-2']);
     const a = json(join(base, 'single', 'summary.json'));
     expect(json(join(base, 'packed', 'summary.json'))).toEqual(a);
     // the seeds differ, so the equality is not trivial
