@@ -274,6 +274,16 @@ export const lateralLineExample: ExampleSpec = {
   // always present; one seed adds seed, ts_spikes_during_test_window, pv_map_quality, …; several a `runs` list
   summaryKeys: ['ll_mon_topo', 'mon_ts_topo', 'mon_ts_sigma', 'mon_ts_gain_mV', 'seed_start', 'multi_seed', 'timing'],
   volatileKeys: ['timing'],
+  // `cinder sweep --pack K`: K seeds as one batched network (--multi-seed K from --seed); each seed's
+  // summary is the run's common keys plus its entry of `runs`, as a run of that seed alone writes it
+  seedBatch: {
+    option: 'multiSeed',
+    splitSummary: (s, seeds) => {
+      const { runs, across_seeds: _across, ...common } = s;
+      const perSeed = Array.isArray(runs) ? (runs as Record<string, unknown>[]) : [s];
+      return seeds.map((seed, i) => ({ ...common, ...perSeed[i], seed_start: seed, multi_seed: 1 }));
+    },
+  },
   figures: ['summary', 'test-phase', 'learning-curves', 'mon-ts-weight-profile', 'mon-ts-receptive-fields', 'ts-spikes-vs-x', 'mon-ts-drive-heatmap', 'multi-seed-summary'],
   async run(ctx: RunContext): Promise<Record<string, unknown>> {
     const p = ctx.params;

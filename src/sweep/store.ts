@@ -135,7 +135,9 @@ export function summarize(spec: Pick<ExampleSpec, 'volatileKeys'>, file: SweepFi
   const points: PointSummary[] = [];
   for (const [name, runs] of byPoint) {
     const done = runs.filter((r) => r.status === 'completed').sort((a, b) => a.seed - b.seed);
-    points.push({ params: runs[0]!.point, name, seeds: done.map((r) => r.seed), metrics: aggregateSeeds(done.map((r) => r.summary ?? {}), skip) });
+    // a key is left out when it or the object it was flattened from (`timing.train_s` → `timing`) is skipped
+    const kept = done.map((r) => Object.fromEntries(Object.entries(r.summary ?? {}).filter(([k]) => !skip.includes(k) && !skip.includes(k.split('.')[0]!))));
+    points.push({ params: runs[0]!.point, name, seeds: done.map((r) => r.seed), metrics: aggregateSeeds(kept) });
   }
   const c = statusCounts(file);
   return {

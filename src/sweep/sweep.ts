@@ -5,7 +5,8 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CinderArgumentError } from '../core/errors.js';
 import type { ExampleSpec } from '../cli/example.js';
@@ -47,11 +48,17 @@ export interface SweepOutcome {
 
 const BOOKKEEPING = ['status', 'example', 'started_at', 'updated_at', 'finished_at', 'error'];
 
-function scalarSummary(s: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The scalars of a run summary for sweep.json: numbers, strings and booleans, with nested objects
+ * flattened to dotted keys (`pv_map_quality.sigma_theta_rad`, up to 3 levels); arrays are left out.
+ */
+export function scalarSummary(s: Record<string, unknown>, prefix = '', depth = 0): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(s)) {
-    if (BOOKKEEPING.includes(k)) continue;
-    if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') out[k] = v;
+    if (depth === 0 && BOOKKEEPING.includes(k)) continue;
+    const key = `${prefix}${k}`;
+    if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') out[key] = v;
+    else if (v !== null && typeof v === 'object' && !Array.isArray(v) && depth < 2) Object.assign(out, scalarSummary(v as Record<string, unknown>, `${key}.`, depth + 1));
   }
   return out;
 }
@@ -80,7 +87,7 @@ export function openSweep(spec: ExampleSpec, plan: SweepPlan, outDir: string): S
     }
     return existing;
   }
-  if (existsSync(dir) && readdirSync(dir).length > 0) throw new CinderArgumentError('--out', dir, 'a new or empty folder, or an earlier sweep folder (it holds other files)');
+  if (existsSync(dir) && readdirSync(dir).some((n) => n !== '.sweep.lock')) throw new CinderArgumentError('--out', dir, 'a new or empty folder, or an earlier sweep folder (it holds other files)');
   const now = new Date().toISOString();
   return {
     format: 'cinder-sweep/1', id: `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`, plan,
@@ -88,11 +95,61 @@ export function openSweep(spec: ExampleSpec, plan: SweepPlan, outDir: string): S
   };
 }
 
+/**
+ * Takes `DIR/.sweep.lock` (host and pid of this process) so that one `cinder sweep` at a time
+ * coordinates a folder; a lock whose process is gone (same host) is taken over.
+ * @returns a function that releases it
+ * @throws CinderArgumentError when another live `cinder sweep` holds it
+ */
+export function lockSweep(dir: string): () => void {
+  const path = join(dir, '.sweep.lock');
+  const me = `${hostname()} ${process.pid}`;
+  mkdirSync(dir, { recursive: true });
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      writeFileSync(path, me, { flag: 'wx' });
+      return () => {
+        try {
+          if (readFileSync(path, 'utf8') === me) rmSync(path, { force: true });
+        } catch {
+          // already gone
+        }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const [host, pidText] = readFileSync(path, 'utf8').split(' ');
+      const pid = Number(pidText);
+      let alive = host !== hostname();
+      if (!alive) {
+        try {
+          process.kill(pid, 0);
+          alive = true;
+        } catch (err) {
+          alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+        }
+      }
+      if (alive) throw new CinderArgumentError('--out', dir, `a sweep folder no other cinder sweep is running on (${host} pid ${pid} holds ${path})`);
+      rmSync(path, { force: true });
+    }
+  }
+  throw new CinderArgumentError('--out', dir, 'a sweep folder whose lock can be taken');
+}
+
 /** Creates or continues a sweep and runs every run that is not completed. */
 export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   const { spec, plan, terminal } = options;
   const dir = resolve(options.outDir);
   const file = openSweep(spec, plan, dir);
+  const release = lockSweep(dir);
+  try {
+    return await execute(options, dir, file);
+  } finally {
+    release();
+  }
+}
+
+async function execute(options: SweepOptions, dir: string, file: SweepFile): Promise<SweepOutcome> {
+  const { spec, plan, terminal } = options;
   const { jobs } = expandPlan(spec, plan);
   mkdirSync(join(dir, 'runs'), { recursive: true });
   if (options.cleanAttempts) {

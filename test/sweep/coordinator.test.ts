@@ -9,7 +9,9 @@ import { Terminal } from '../../src/cli/progress.js';
 import type { JobResult } from '../../src/sweep/child.js';
 import type { EngineHooks, EngineJob, SweepEngine } from '../../src/sweep/engines.js';
 import type { SweepPlan } from '../../src/sweep/plan.js';
-import { runSweep } from '../../src/sweep/sweep.js';
+import { runSweep, scalarSummary } from '../../src/sweep/sweep.js';
+import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { summaryFigure } from '../../src/sweep/store.js';
 import { existsSync } from 'node:fs';
 
@@ -152,5 +154,23 @@ describe('runSweep', () => {
     expect((means[0]!.error_y as { array: number[] }).array).toEqual([Math.SQRT1_2, Math.SQRT1_2, Math.SQRT1_2]);
     const dots = fig.data.filter((t) => t.mode === 'markers');
     expect((dots[0]!.y as number[]).sort()).toEqual([11, 12, 21, 22, 31, 32]);
+  });
+
+  it('nested summary objects become dotted keys; arrays and bookkeeping are left out', () => {
+    expect(scalarSummary({ status: 'completed', a: 1, q: { sigma: 0.5, deep: { x: 2, deeper: { y: 3 } }, list: [1] }, runs: [{ a: 1 }], ok: true })).toEqual({
+      a: 1, 'q.sigma': 0.5, 'q.deep.x': 2, ok: true,
+    });
+  });
+
+  it('one coordinator per folder: a live lock holder is refused, a dead one is taken over', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, '.sweep.lock'), `${hostname()} ${process.ppid}`);
+    const engine = new ToyEngine();
+    await expect(runSweep({ spec, plan: plan(), outDir: dir, engine: () => engine, terminal: quiet() })).rejects.toThrow(/no other cinder sweep is running on .* pid \d+ holds/);
+    expect(engine.seen).toEqual([]);
+    writeFileSync(join(dir, '.sweep.lock'), `${hostname()} 2147483646`);
+    const o = await runSweep({ spec, plan: plan(), outDir: dir, engine: () => engine, terminal: quiet() });
+    expect(o.counts.completed).toBe(4);
+    expect(existsSync(join(dir, '.sweep.lock'))).toBe(false);
   });
 });

@@ -19,7 +19,7 @@ const spec: ExampleSpec = {
   presets: { tiny: { nOut: 2 }, full: {} },
   defaultMode: 'full',
   summaryKeys: [],
-  volatileKeys: ['seconds'],
+  volatileKeys: ['seconds', 'timing'],
   figures: [],
   seedBatch: { option: 'batch', splitSummary: (s, seeds) => seeds.map((_, i) => ({ x: s[`x${i}`] })) },
   async run() {
@@ -110,7 +110,7 @@ describe('parseSweepArgs', () => {
 });
 
 describe('summarize', () => {
-  it('mean, sample std, min, max per grid point over completed seeds; volatile keys left out', () => {
+  it('mean, sample std, min, max per grid point over completed seeds; volatile keys (and keys flattened from them) left out', () => {
     const plan = { example: 'demo', mode: 'tiny', flags: {}, grid: [{ name: 'nOut', values: [1, 2] }], seeds: [1, 2, 3], pack: 1 };
     const { runs } = expandPlan(spec, plan);
     const values: Record<string, number> = { 'n-out=1_seed=1': 1, 'n-out=1_seed=2': 2, 'n-out=1_seed=3': 6, 'n-out=2_seed=1': 10, 'n-out=2_seed=2': 20 };
@@ -119,7 +119,7 @@ describe('summarize', () => {
       runs: runs.map((r) => ({
         ...r, dir: `runs/${r.job}`, attempts: 1,
         status: r.name in values ? 'completed' : 'failed',
-        summary: r.name in values ? { y: values[r.name], seconds: Math.random(), elapsed_s: 1 } : {},
+        summary: r.name in values ? { y: values[r.name], seconds: Math.random(), 'timing.wall_s': Math.random(), elapsed_s: 1 } : {},
       })),
     };
     const s = summarize(spec, file);

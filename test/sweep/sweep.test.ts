@@ -2,58 +2,18 @@
 // - BullMQ: two workers, one SIGKILLed during a job; all 12 results arrive once and summary.json
 //   equals the local engine's for the same seeds.
 // - SIGINT and re-run: the second invocation runs exactly the runs the first did not complete.
-// - A run that SIGKILLs itself fails alone.
-// - --pack: seeds batched into one run are split back per seed (closed-form scores).
 // - Bad input exits 2 before anything runs.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { lifDemoExample } from '../../examples/lif-demo/index.js';
 import { freePort, startRedis, type RedisServer } from './fixtures/redis.js';
+import { bin, cinder, fakeBin, json, resultLines, tempFolders, until } from './fixtures/procs.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'cinder.ts');
-const fakeBin = join(root, 'test', 'sweep', 'fixtures', 'fake-cinder.ts');
-
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-  exited: Promise<number | null>;
-}
-
-function cinder(script: string, args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, env: { ...process.env, CINDER_BACKEND: 'cpu', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  child.stdout!.on('data', (d) => (text += d));
-  child.stderr!.on('data', (d) => (text += d));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, out: () => text, exited };
-}
-
-async function until(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const made: string[] = [];
-const tmp = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'cinder-sweep-'));
-  made.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
-const json = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
-const resultLines = (text: string) => text.split('\n').filter((l) => /^\[\d+\/\d+\] /.test(l));
+const { tmp, cleanup } = tempFolders();
+afterAll(cleanup);
 
 describe('cinder sweep on BullMQ with a worker killed mid-job', () => {
   let redis: RedisServer;
@@ -111,7 +71,7 @@ describe('interrupting and continuing a sweep', () => {
   it('SIGINT, then the same command runs only the missing runs', async () => {
     const base = tmp();
     const counter = join(base, 'counter.txt');
-    const args = ['sweep', 'sweep-fake', '--sleep-ms', '1200', '--grid', 'value=1,2,3', '--seeds', '1..2', '--workers', '2', '--out', join(base, 's')];
+    const args = ['sweep', 'sweep-fake', '--sleep-ms', '800', '--grid', 'value=1,2,3', '--seeds', '1..2', '--workers', '2', '--out', join(base, 's')];
     const first = cinder(fakeBin, args, { FAKE_SWEEP_COUNTER: counter });
     await until('two results', () => resultLines(first.out()).length >= 2);
     first.child.kill('SIGINT');
@@ -135,39 +95,6 @@ describe('interrupting and continuing a sweep', () => {
     const status = cinder(fakeBin, ['sweep', 'status', join(base, 's')]);
     expect(await status.exited).toBe(0);
     expect(status.out()).toMatch(/done 6, running 0, failed 0, waiting 0/);
-  });
-});
-
-describe('a crashing run', () => {
-  it('costs only that run: the others complete, exit 1, status lists it as failed', async () => {
-    const base = tmp();
-    const p = cinder(fakeBin, ['sweep', 'sweep-fake', '--crash-at', '2', '--grid', 'value=1,2,3', '--workers', '2', '--out', join(base, 's')]);
-    expect(await p.exited, p.out()).toBe(1);
-    const file = json(join(base, 's', 'sweep.json'));
-    expect(file.runs.map((r: { status: string }) => r.status)).toEqual(['completed', 'failed', 'completed']);
-    expect(file.runs[1].error).toMatch(/SIGKILL/);
-    expect(json(join(base, 's', 'summary.json')).points.map((x: { metrics: { score?: { mean: number } } }) => x.metrics.score?.mean)).toEqual([10, undefined, 30]);
-    const status = cinder(fakeBin, ['sweep', 'status', join(base, 's')]);
-    await status.exited;
-    expect(status.out()).toMatch(/done 2, running 0, failed 1, waiting 0\n {2}failed: value=2_seed=0/);
-  });
-});
-
-describe('packing seeds into one run', () => {
-  it('--pack 2: 4 processes for 8 runs, split back per seed', async () => {
-    const base = tmp();
-    const counter = join(base, 'counter.txt');
-    const p = cinder(fakeBin, ['sweep', 'sweep-batch', '--grid', 'value=1,2', '--seeds', '1..4', '--pack', '2', '--workers', '2', '--out', join(base, 's')], { FAKE_SWEEP_COUNTER: counter });
-    expect(await p.exited, p.out()).toBe(0);
-    expect(readFileSync(counter, 'utf8').trim().split('\n').sort()).toEqual(['1 1 x2', '1 2 x2', '3 1 x2', '3 2 x2']);
-    const file = json(join(base, 's', 'sweep.json'));
-    expect(file.runs).toHaveLength(8);
-    for (const r of file.runs) expect(r.summary.score).toBe(10 * r.point.value + r.seed);
-    expect(readdirSync(join(base, 's', 'runs')).sort()).toEqual(['value=1_seeds=1-2', 'value=1_seeds=3-4', 'value=2_seeds=1-2', 'value=2_seeds=3-4']);
-    const s = json(join(base, 's', 'summary.json'));
-    // scores 11..14: mean 12.5, sample std sqrt(5/3)
-    expect(s.points[0].metrics.score.mean).toBe(12.5);
-    expect(s.points[0].metrics.score.std).toBeCloseTo(Math.sqrt(5 / 3), 12);
   });
 });
 
