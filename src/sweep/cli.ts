@@ -12,7 +12,7 @@ import { flagOf, kebabCase, parseOptionText, resolveParams } from '../cli/option
 import { detectProgressMode, Terminal, type TextSink } from '../cli/progress.js';
 import { BullmqEngine, checkRedis, DEFAULT_QUEUE, LocalEngine, runWorker } from './engines.js';
 import { findOption, parseGrid, parseSeeds, type GridAxis, type SweepPlan } from './plan.js';
-import { parseRedisUrl, type RedisAddress } from './redis-client.js';
+import { parseRedisUrl, type RedisAddress } from './redis.js';
 import { readSweepFile, statusCounts } from './store.js';
 import { runSweep } from './sweep.js';
 

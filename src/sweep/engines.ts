@@ -15,7 +15,7 @@ import { hostname } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { Queue, Worker, type Job } from 'bullmq';
 import { startJob, type JobRequest, type JobResult } from './child.js';
-import { RespRedisClient, type RedisAddress } from './redis-client.js';
+import { redisConnection, type RedisAddress } from './redis.js';
 
 /** A job as engines see it. */
 export interface EngineJob extends JobRequest {
@@ -96,12 +96,12 @@ export const DEFAULT_QUEUE = 'cinder-sweep';
  * @returns undefined when it does, else the reason
  */
 export async function checkRedis(address: RedisAddress, timeoutMs = 4000): Promise<string | undefined> {
-  const c = new RespRedisClient(address, timeoutMs);
+  const c = redisConnection(address, { probe: true, timeoutMs });
   c.on('error', () => {});
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      c.connect().then(() => c.call('PING')),
+      c.connect().then(() => c.ping()),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
       }),
@@ -111,7 +111,7 @@ export async function checkRedis(address: RedisAddress, timeoutMs = 4000): Promi
     return e instanceof Error ? e.message : String(e);
   } finally {
     clearTimeout(timer);
-    c.disconnect(false);
+    c.disconnect();
   }
 }
 
@@ -134,9 +134,9 @@ export class BullmqEngine implements SweepEngine {
   }
 
   async run(jobs: readonly EngineJob[], hooks: EngineHooks): Promise<void> {
-    const conn = new RespRedisClient(this.address);
+    const conn = redisConnection(this.address);
     conn.on('error', () => {});
-    const queue = new Queue<SweepJobData, SweepJobReturn>(this.queueName, { connection: conn as never });
+    const queue = new Queue<SweepJobData, SweepJobReturn>(this.queueName, { connection: conn });
     try {
       const outstanding = new Map<string, EngineJob>();
       const started = new Set<string>();
@@ -228,7 +228,7 @@ export interface WorkerOptions {
 export async function runWorker(options: WorkerOptions): Promise<number> {
   const lockMs = options.lockMs ?? 30_000;
   const me = `${hostname()}:${process.pid}`;
-  const conn = new RespRedisClient(options.address);
+  const conn = redisConnection(options.address);
   conn.on('error', () => {});
   let count = 0;
   const worker = new Worker<SweepJobData, SweepJobReturn>(
@@ -242,7 +242,7 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
       return { result, worker: me };
     },
     {
-      connection: conn as never, concurrency: options.concurrency ?? 1, lockDuration: lockMs, stalledInterval: Math.max(500, Math.round(lockMs / 2)),
+      connection: conn, concurrency: options.concurrency ?? 1, lockDuration: lockMs, stalledInterval: Math.max(500, Math.round(lockMs / 2)),
       maxStalledCount: 10, drainDelay: 1,
     },
   );

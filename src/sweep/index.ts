@@ -9,4 +9,4 @@ export * from './child.js';
 export * from './engines.js';
 export * from './sweep.js';
 export * from './cli.js';
-export * from './redis-client.js';
+export * from './redis.js';

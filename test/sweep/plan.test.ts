@@ -4,7 +4,7 @@ import type { ExampleSpec } from '../../src/cli/example.js';
 import { expandPlan, parseGrid, parseSeeds, pointName } from '../../src/sweep/plan.js';
 import { parseSweepArgs } from '../../src/sweep/cli.js';
 import { summarize, type SweepFile } from '../../src/sweep/store.js';
-import { parseRedisUrl } from '../../src/sweep/redis-client.js';
+import { parseRedisUrl } from '../../src/sweep/redis.js';
 
 const spec: ExampleSpec = {
   name: 'demo',
