@@ -9,12 +9,60 @@
  * Reference (reference Part B.8): the original (Brian2, numpy code generation) needs ≈2–3 h per
  * seed for 10,000 trials (≈0.7–1.1 s per trial), and ran 20 trials + test in 63 s wall.
  *
+ * Side by side with the original (optional): with `LL_PEER_DIR` set to a checkout of
+ * github.com/JulieGoulet2/LateralLine (Brian2 2.5.1 via /usr/bin/python3), the same small
+ * configuration — the original's regression recipe, ll_fast + the baseline flags, n_mon 800,
+ * n_ts 80, `LL_PEER_TRIALS` (default 20) trials of 0.8 s and the test — runs in both, one after
+ * the other in this invocation, and the line reports both wall times and their ratio.
+ *
  * Environment: `LL_BENCH_SEEDS` (lanes, default 10), `LL_BENCH_TRIALS` (timed trials, default 3).
  * Standalone: `npx tsx bench/lateral-line.ts`.
  */
 import { lateralLineParams } from '../examples/lateral-line/params.js';
 import { LateralLineModel, modelParams } from '../examples/lateral-line/model.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { emit, sig } from './harness.js';
+
+/** The original's regression recipe (tests/test_regression.py) as kebab-case flags. */
+const PEER_FLAGS = [
+  '--mode', 'll_fast', '--use-ll-mon-stdp', '--ll-mon-topo', '0.2', '--mon-ts-topo', '0.2', '--ll-mon-in-degree', '10',
+  '--ll-mon-w-init-mv', '10', '--ll-mon-w-jitter-stdp-mv', '8', '--ll-mon-apre', '0.010', '--ll-mon-apost', '-0.0105',
+  '--ll-mon-wmax-mv', '20', '--ll-mon-homeo-eta', '0.005', '--mon-ts-homeo-eta', '0.001', '--mon-ts-gain-mv', '220',
+  '--ts-local-inh-peak-mv', '1.5', '--bg-rate-mon-hz', '18', '--mon-global-inh-mv', '1.8',
+  '--training-distance-min-cm', '0.8', '--training-distance-max-cm', '0.8', '--seed-start', '123',
+];
+
+/** Runs the regression recipe in the original (Brian2) and in Cinder, one after the other; wall seconds of each. */
+function sideBySide(peerDir: string, trials: number): void {
+  const flags = [...PEER_FLAGS, '--n-training-trials', String(trials)];
+  const tmp = mkdtempSync(join(tmpdir(), 'll-peer-'));
+  try {
+    let t = performance.now();
+    const peer = spawnSync('/usr/bin/python3', [join(resolve(peerDir), 'll_stdp_brian2.py'), ...flags, '--run-name', 'bench'], {
+      cwd: tmp, encoding: 'utf8', env: { ...process.env, MPLBACKEND: 'Agg' }, timeout: 3_600_000,
+    });
+    const peerWall = (performance.now() - t) / 1000;
+    const peerSigma = /sigma_theta=([0-9.]+) rad, valid_fraction=([0-9.]+)/.exec(peer.stdout ?? '');
+    t = performance.now();
+    const ours = spawnSync(process.execPath, ['--import', 'tsx', resolve('bin/cinder.ts'), 'lateral-line', ...flags, '--seed', '123', '-q', '--out', join(tmp, 'cinder')], { encoding: 'utf8', timeout: 3_600_000 });
+    const oursWall = (performance.now() - t) / 1000;
+    emit({
+      case: 'lateral-line-vs-original',
+      config: `ll_fast + baseline flags (n_mon 800, n_ts 80), ${trials} trials × 0.8 s + test, seed 123, one process each, whole command incl. start-up`,
+      original_exit: peer.status,
+      cinder_exit: ours.status,
+      original_wall_s: sig(peerWall),
+      cinder_wall_s: sig(oursWall),
+      speedup_wall: sig(peerWall / oursWall),
+      original_sigma_theta_valid: peerSigma ? [Number(peerSigma[1]), Number(peerSigma[2])] : null,
+    });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
 
 /** Runs the lateral-line benchmark and prints its lines. */
 export async function run(): Promise<void> {
@@ -59,6 +107,7 @@ export async function run(): Promise<void> {
     speedup_vs_original_per_seed_cpu: sig((2.5 * 3.6e6) / (10_000 * perTrialSeedCpu)),
     rates_hz: { LL: sig(rate(model.ll)), MON: sig(rate(model.mon)), TS: sig(rate(model.ts)) },
   });
+  if (process.env.LL_PEER_DIR) sideBySide(process.env.LL_PEER_DIR, Number(process.env.LL_PEER_TRIALS ?? 20));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();
