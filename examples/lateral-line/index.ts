@@ -16,256 +16,63 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { ExampleSpec, Params, RunContext } from '../../src/cli/example.js';
-import { writeNpzArtifact } from '../../src/cli/artifacts.js';
 import { writeJsonAtomic } from '../../src/io/atomic.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
-import type { NpyEntry } from '../../src/io/npy.js';
 import { LATERAL_LINE_OPTIONS, LATERAL_LINE_PRESETS, validateLateralLine } from './params.js';
-import { LateralLineModel, modelParams } from './model.js';
-import { pvMapQuality } from './pv.js';
 import { readNpz } from './checkpoint.js';
-import {
-  driveHeatmapFigure, learningCurvesFigure, multiSeedFigure, receptiveFieldsFigure, summaryFigure, testPhaseFigure,
-  tsSpikesVsXFigure, weightProfileFigure, type SeedFigureData,
-} from './figures.js';
+import { multiSeedFigure } from './figures.js';
+import { networkParams, readParamsFile, runBatch, seedsOf, type BatchTiming } from './batch.js';
+import type { WorkerMessage, WorkerStart } from './worker.js';
 
-const f64 = (a: ArrayLike<number>): NpyEntry => ({ data: Float64Array.from(a), shape: [a.length] });
-const i32 = (a: ArrayLike<number>): NpyEntry => ({ data: Int32Array.from(a), shape: [a.length] });
-const scalar = (x: number): NpyEntry => ({ data: Float64Array.of(x), shape: [] });
-
-/** Learning-curve series of one seed. */
-interface Series {
-  ckptT: number[];
-  wMean: number[];
-  wStd: number[];
-  tsRate: number[];
-  pvT: number[];
-  pvSigma: number[];
-  pvDeltaTrial: number[];
-}
-
-function meanStd(w: Float32Array): [number, number] {
-  let s = 0;
-  for (let k = 0; k < w.length; k++) s += w[k]!;
-  const m = s / Math.max(1, w.length);
-  let v = 0;
-  for (let k = 0; k < w.length; k++) v += (w[k]! - m) ** 2;
-  return [m, Math.sqrt(v / Math.max(1, w.length))];
-}
-
-/** The seeds of a run. */
-export function seedsOf(p: Params, ctxSeed: number): number[] {
-  const start = Number(p.seedStart) >= 0 ? Number(p.seedStart) : ctxSeed;
-  return Array.from({ length: Number(p.multiSeed) }, (_, k) => start + k);
-}
-
-/** Runs one batch of lanes (seeds) through training and test; returns per-seed results. */
-async function runBatch(ctx: RunContext, seeds: number[], resume: Record<string, ArrayLike<number>> | null, batchIndex: number, nBatches: number): Promise<Record<string, unknown>[]> {
-  const p = ctx.params;
-  const mp = modelParams(p);
-  const dtS = Number(p.dtS);
-  const nTrials = Number(p.nTrainingTrials);
-  const model = new LateralLineModel(mp, seeds);
-  const B = seeds.length;
-  const series: Series[] = seeds.map(() => ({ ckptT: [], wMean: [], wStd: [], tsRate: [], pvT: [], pvSigma: [], pvDeltaTrial: [] }));
-  const wBefore = model.monTs.lanes.map((L) => L.w.slice());
-  let kStart = 0;
-  if (resume) {
-    model.restore(resume);
-    kStart = Number(resume.trial![0]) + 1;
-    const wb = resume;
-    model.monTs.lanes.forEach((_, b) => wBefore[b]!.set(wb[`w_before_${b}`] as ArrayLike<number>));
-    const sj = JSON.parse(new TextDecoder().decode(Uint8Array.from(resume.series as ArrayLike<number>))) as Series[];
-    sj.forEach((s, b) => Object.assign(series[b]!, s));
-    ctx.log(`resumed at trial ${kStart} of ${nTrials}`);
-  } else {
-    series.forEach((s, b) => {
-      const [m, sd] = meanStd(model.monTs.lanes[b]!.w);
-      s.ckptT.push(0);
-      s.wMean.push(m);
-      s.wStd.push(sd);
-    });
-  }
-  const ckTrials = Number(p.checkpointTrials);
-  const trialS = model.trialSteps * dtS;
-  model.ts.recording = true;
-  let windowX: Float64Array[][] = seeds.map(() => []);
-  let windowStart = kStart * trialS;
-  let tsCountStart = Float64Array.from(model.ts.spikeCounts);
-  const progress = ctx.progress(nTrials - kStart, `trials${nBatches > 1 ? ` (batch ${batchIndex + 1}/${nBatches})` : ''}`);
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  let done = 0;
-  for (let k = kStart; k < nTrials; k++) {
-    if (ctx.signal.aborted) break;
-    const xs = model.trainTrial(k);
-    xs.forEach((x, b) => windowX[b]!.push(x));
-    done++;
-    if ((k + 1) % ckTrials === 0 || k + 1 === nTrials) {
-      const tCur = (k + 1) * trialS;
-      for (let b = 0; b < B; b++) {
-        const s = series[b]!;
-        const rec = model.ts.takeRecording(b);
-        const nNew = model.ts.spikeCounts[b]! - tsCountStart[b]!;
-        s.tsRate.push(nNew / Math.max(1e-9, mp.nTs * (tCur - windowStart)));
-        if (s.tsRate.length % Number(p.pvEvalEveryCheckpoints) === 0) {
-          const x = concat(windowX[b]!);
-          const pv = pvMapQuality({ spikeT: Float64Array.from(rec.step, (st) => st * dtS), spikeI: rec.index, n: mp.nTs, nT: x.length, xCm: x, startS: windowStart, dtS });
-          s.pvT.push(tCur);
-          s.pvSigma.push(pv.sigmaThetaRad);
-          s.pvDeltaTrial.push(pv.deltaTrialRad);
-        }
-        const [m, sd] = meanStd(model.monTs.lanes[b]!.w);
-        s.ckptT.push(tCur);
-        s.wMean.push(m);
-        s.wStd.push(sd);
+/**
+ * Runs one batch in a worker thread (`worker.ts`, loaded through tsx), relaying its log lines,
+ * progress, checkpoints and figures to the run folder and SIGINT to the worker.
+ */
+function runInWorker(ctx: RunContext, start: WorkerStart, progress: { tick(n?: number, info?: string): void }): Promise<Awaited<ReturnType<typeof runBatch>>> {
+  return new Promise((done, fail) => {
+    // a TypeScript worker: register tsx's loader in the thread, then load worker.ts
+    const url = new URL('./worker.ts', import.meta.url).href;
+    const boot = `(async () => { const { register } = await import('tsx/esm/api'); register(); await import(${JSON.stringify(url)}); })().catch((e) => { require('node:worker_threads').parentPort.postMessage({ type: 'error', message: String(e && e.stack || e) }); });`;
+    const w = new Worker(boot, { eval: true, workerData: start });
+    const onAbort = () => w.postMessage({ type: 'abort' });
+    ctx.signal.addEventListener('abort', onAbort);
+    const pending: Promise<void>[] = [];
+    w.on('message', (m: WorkerMessage) => {
+      if (m.type === 'log') ctx.log(`[batch ${start.batchIndex + 1}] ${m.message}`);
+      else if (m.type === 'tick') progress.tick(m.n, m.info);
+      else if (m.type === 'checkpoint') pending.push(ctx.checkpoint(m.summary));
+      else if (m.type === 'figure') pending.push(ctx.figure(m.name, m.figure));
+      else if (m.type === 'done' || m.type === 'error') {
+        ctx.signal.removeEventListener('abort', onAbort);
+        void w.terminate();
+        void Promise.all(pending).then(() => (m.type === 'done' ? done(m.value) : fail(new Error(`worker of batch ${start.batchIndex + 1}: ${m.message}`))), fail);
       }
-      tsCountStart = Float64Array.from(model.ts.spikeCounts);
-      windowX = seeds.map(() => []);
-      windowStart = tCur;
-    }
-    model.homeostasis(k);
-    if ((k + 1) % ckTrials === 0 && k + 1 < nTrials) {
-      const nCk = series[0]!.ckptT.length - 1;
-      if (nCk % Number(p.checkpointSaveEveryN) === 0 && nBatches === 1) {
-        await saveCheckpoint(ctx, model, k, wBefore, series);
-        ctx.log(`checkpoint saved at trial ${k + 1}`);
-      }
-      await ctx.checkpoint({ trials_done: k + 1, last_pv_sigma_theta_rad: series.map((s) => s.pvSigma[s.pvSigma.length - 1] ?? null) });
-    }
-    progress.tick(1, `TS ${(series[0]!.tsRate[series[0]!.tsRate.length - 1] ?? 0).toFixed(1)} Hz`);
-    if (done % 5 === 0) await new Promise((r) => setImmediate(r)); // let signals through
-  }
-  progress.done();
-  const wallTrain = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(c0);
-  if (ctx.signal.aborted) {
-    ctx.log('interrupted: the last mid_checkpoint.npz can be resumed with --resume-from');
-    return [];
-  }
-  // test
-  model.freezeForTest();
-  const sweeps = model.testSweeps();
-  const trainS = nTrials * trialS;
-  model.ts.takeRecording(0);
-  for (let b = 0; b < B; b++) model.ts.takeRecording(b);
-  model.mon.recording = true;
-  const tsBefore = Float64Array.from(model.ts.spikeCounts);
-  const trainCounts = [model.ll, model.mon, model.ts].map((g) => Float64Array.from(g.spikeCounts));
-  const trainRunS = nTrials * trialS; // counts are restored on resume: they cover the whole training
-  const tTest0 = performance.now();
-  const testStep0 = model.net.step;
-  model.runTest(sweeps);
-  const wallTest = (performance.now() - tTest0) / 1000;
-  const out: Record<string, unknown>[] = [];
-  const evalWin = Number(p.evalXMinCm) < Number(p.evalXMaxCm);
-  for (let b = 0; b < B; b++) {
-    const seed = seeds[b]!;
-    const sw = sweeps[b]!;
-    const ts = model.ts.takeRecording(b);
-    const mon = model.mon.takeRecording(b);
-    const tsT = Float64Array.from(ts.step, (st) => trainS + (st - testStep0) * dtS);
-    const nT = sw.tS.length;
-    const pv = pvMapQuality({
-      spikeT: tsT, spikeI: ts.index, n: mp.nTs, nT, xCm: sw.xCm, startS: trainS, dtS,
-      ...(evalWin ? { evalXMinCm: Number(p.evalXMinCm), evalXMaxCm: Number(p.evalXMaxCm) } : {}),
     });
-    const mt = model.monTs.lanes[b]!;
-    const ll = model.llMon.lanes[b]!;
-    const tag = `${p.saveTag}_seed_${seed}`;
-    await writeNpzArtifact(ctx, tag, {
-      mon_ts_w: f64(mt.w), mon_ts_i: i32(mt.pre), mon_ts_j: i32(mt.post), ll_mon_i: i32(ll.pre), ll_mon_j: i32(ll.post), ll_mon_w_mV: f64(ll.w),
+    w.on('error', (e) => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      fail(e);
     });
-    await ctx.artifactJson(`${tag}_params.json`, {
-      mode: readParamsFile(ctx).mode ?? null, n_ll: mp.nLl, n_mon: mp.nMon, n_ts: mp.nTs, speed_cm_s: p.speedCmS, distance_cm: p.distanceCm, direction: p.direction,
-      training_noise_scale_early: p.trainingNoiseEarly, training_noise_scale_late: p.trainingNoiseLate, mon_ts_apre: p.monTsApre, mon_ts_apost: p.monTsApost, mon_ts_wmax: p.monTsWmax,
-      seed, network_params: networkParams(p, seed),
-    });
-    await writeNpzArtifact(ctx, `test_ts_spikes_seed_${seed}`, {
-      t_s: f64(tsT), i: i32(ts.index), test_t_s: f64(sw.tS), test_x_cm: f64(sw.xCm), test_start_s: scalar(trainS), dt_s: scalar(dtS),
-      n_ts: { data: Int32Array.of(mp.nTs), shape: [] }, n_pos_bins: { data: Int32Array.of(Math.min(100, mp.nTs)), shape: [] },
-      eval_x_min_cm: scalar(evalWin ? Number(p.evalXMinCm) : NaN), eval_x_max_cm: scalar(evalWin ? Number(p.evalXMaxCm) : NaN),
-    });
-    const s = series[b]!;
-    const fd: SeedFigureData = {
-      seed, nMon: mp.nMon, nTs: mp.nTs, mtPre: mt.pre, mtPost: mt.post, wBefore: wBefore[b]!, wAfter: mt.w,
-      tsStep: Int32Array.from(ts.step, (st) => st - testStep0), tsIndex: ts.index, monStep: Int32Array.from(mon.step, (st) => st - testStep0), monIndex: mon.index,
-      testX: sw.xCm, testRaw: sw.rawRates, nLl: mp.nLl, dtS, thetaHat: pv.thetaHat, thetaTrue: pv.thetaTrue, bias: pv.bias, thetaBins: pv.thetaBins,
-      ...s, sigmaTheta: pv.sigmaThetaRad, validFraction: pv.validFraction,
-    };
-    if (b === 0 && batchIndex === 0) {
-      await ctx.figure('summary', summaryFigure(fd));
-      await ctx.figure('test-phase', testPhaseFigure(fd));
-      await ctx.figure('learning-curves', learningCurvesFigure(fd));
-      await ctx.figure('mon-ts-weight-profile', weightProfileFigure(fd));
-      await ctx.figure('mon-ts-receptive-fields', receptiveFieldsFigure(fd));
-      await ctx.figure('ts-spikes-vs-x', tsSpikesVsXFigure(fd));
-      await ctx.figure('mon-ts-drive-heatmap', driveHeatmapFigure(fd));
-    }
-    const nTsTest = model.ts.spikeCounts[b]! - tsBefore[b]!;
-    out.push({
-      seed,
-      ts_spikes_during_test_window: nTsTest,
-      pv_map_quality: { sigma_theta_rad: pv.sigmaThetaRad, delta_trial_rad: pv.deltaTrialRad, valid_fraction: pv.validFraction },
-      pv_vs_training_time: { t_s: s.pvT, sigma_theta_rad: s.pvSigma, delta_trial_rad: s.pvDeltaTrial },
-      mon_ts_w_mean_final: meanStd(mt.w)[0],
-      mon_ts_w_std: { before: meanStd(wBefore[b]!)[1], after: meanStd(mt.w)[1] },
-      mean_rate_hz: Object.fromEntries([model.ll, model.mon, model.ts].map((g, gi) => [g.name, {
-        train: trainRunS > 0 ? trainCounts[gi]![b]! / (g.n * trainRunS) : null,
-        test: (g.spikeCounts[b]! - trainCounts[gi]![b]!) / (g.n * nT * dtS),
-      }])),
-    });
-  }
-  out.forEach((r) => Object.assign(r, { _timing: { wallTrain, cpuTrain: (cpu.user + cpu.system) / 1e6, trialsRun: done, wallTest, lanes: B } }));
-  return out;
-}
-
-function concat(parts: Float64Array[]): Float64Array {
-  const n = parts.reduce((s, a) => s + a.length, 0);
-  const out = new Float64Array(n);
-  let o = 0;
-  for (const a of parts) {
-    out.set(a, o);
-    o += a.length;
-  }
-  return out;
-}
-
-async function saveCheckpoint(ctx: RunContext, model: LateralLineModel, k: number, wBefore: Float32Array[], series: Series[]): Promise<void> {
-  const arrays: Record<string, NpyEntry> = {};
-  for (const [name, a] of Object.entries(model.state())) arrays[name] = { data: a, shape: [a.length] };
-  arrays.trial = { data: Int32Array.of(k), shape: [1] };
-  wBefore.forEach((w, b) => (arrays[`w_before_${b}`] = { data: w, shape: [w.length] }));
-  const json = new TextEncoder().encode(JSON.stringify(series));
-  arrays.series = { data: json, shape: [json.length] };
-  await writeNpzArtifact(ctx, 'mid_checkpoint', arrays);
-}
-
-function readParamsFile(ctx: RunContext): Record<string, unknown> {
-  try {
-    return JSON.parse(readFileSync(join(ctx.outDir, 'params.json'), 'utf8')) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
-}
-
-/** The original's `network_params` names (snake_case) for one seed. */
-function networkParams(p: Params, seed: number): Record<string, unknown> {
-  const out: Record<string, unknown> = { seed };
-  for (const [k, v] of Object.entries(p)) out[k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase()] = v;
-  return out;
+  });
 }
 
 /** The `lateral-line` example. */
 export const lateralLineExample: ExampleSpec = {
   name: 'lateral-line',
   description: 'lateral-line map learning (LL → MON → TS, STDP, PV map quality), seeds batched in one event-driven simulation',
-  options: [...LATERAL_LINE_OPTIONS, { name: 'resumeFrom', type: 'string', default: '', description: 'resume from the mid_checkpoint.npz of this earlier run folder (same parameters and seeds)' }],
+  options: [
+    ...LATERAL_LINE_OPTIONS,
+    { name: 'workers', type: 'int', default: 1, min: 1, max: 64, description: 'worker threads: the seeds are split into this many batches simulated in parallel (one per core)' },
+    { name: 'resumeFrom', type: 'string', default: '', description: 'resume from the mid_checkpoint.npz of this earlier run folder (same parameters and seeds)' },
+  ],
   presets: LATERAL_LINE_PRESETS,
   defaultMode: 'll_thesis',
   validate(p: Params): void {
     validateLateralLine(p);
+    if (p.resumeFrom !== '' && Number(p.workers) > 1) throw new CinderArgumentError('--resume-from', p.resumeFrom, 'a resume with --workers 1 (checkpoints are written by single-batch runs)');
+    if (Number(p.workers) > 1 && Number(p.batchLanes) > 0) throw new CinderArgumentError('--workers', p.workers, 'either --workers or --batch-lanes, not both');
+    if (Number(p.workers) > Number(p.multiSeed)) throw new CinderArgumentError('--workers', p.workers, `at most --multi-seed (${p.multiSeed}) workers`);
     if (p.resumeFrom !== '') {
       const ck = join(resolve(String(p.resumeFrom)), 'artifacts', 'mid_checkpoint.npz');
       if (!existsSync(ck)) throw new CinderArgumentError('--resume-from', p.resumeFrom, 'a run folder with artifacts/mid_checkpoint.npz');
@@ -309,25 +116,39 @@ export const lateralLineExample: ExampleSpec = {
     };
     await ctx.checkpoint(header);
     ctx.log(`${seeds.length} seed(s) ${seeds[0]}…${seeds[seeds.length - 1]}: n_mon ${p.nMon}, n_ts ${p.nTs}, ${p.nTrainingTrials} trials × ${p.trialDurationS} s`);
-    const lanes = Number(p.batchLanes) > 0 ? Number(p.batchLanes) : seeds.length;
+    const nWorkers = Number(p.workers);
+    const lanes = nWorkers > 1 ? Math.ceil(seeds.length / nWorkers) : Number(p.batchLanes) > 0 ? Number(p.batchLanes) : seeds.length;
     const batches: number[][] = [];
     for (let s = 0; s < seeds.length; s += lanes) batches.push(seeds.slice(s, s + lanes));
     if (resume && batches.length > 1) throw new Error('--resume-from needs all seeds in one batch (--batch-lanes 0)');
     const results: Record<string, unknown>[] = [];
-    for (let bi = 0; bi < batches.length; bi++) {
-      results.push(...(await runBatch(ctx, batches[bi]!, resume, bi, batches.length)));
+    const timings: BatchTiming[] = [];
+    if (nWorkers > 1) {
+      // the batches run at once, one worker thread each
+      const progress = ctx.progress((Number(p.nTrainingTrials)) * batches.length, `trials (${batches.length} workers)`);
+      const outs = await Promise.all(batches.map((b, bi) => runInWorker(ctx, { params: { ...p }, outDir: ctx.outDir, seeds: b, batchIndex: bi, nBatches: batches.length }, progress)));
+      progress.done();
+      for (const o of outs) {
+        results.push(...o.results);
+        timings.push(o.timing);
+      }
       if (ctx.signal.aborted) return { ...header, status_note: 'interrupted' };
+    } else {
+      for (let bi = 0; bi < batches.length; bi++) {
+        const o = await runBatch(ctx, batches[bi]!, resume, bi, batches.length);
+        results.push(...o.results);
+        timings.push(o.timing);
+        if (ctx.signal.aborted) return { ...header, status_note: 'interrupted' };
+      }
     }
-    const timing = { wallTrain: 0, cpuTrain: 0, wallTest: 0, trialsRun: 0 };
-    for (const r of results) {
-      const t = r._timing as { wallTrain: number; cpuTrain: number; wallTest: number; trialsRun: number; lanes: number };
-      delete r._timing;
-      // every lane of a batch carries its batch's totals: add 1/lanes of them per lane
-      timing.wallTrain += t.wallTrain / t.lanes;
-      timing.cpuTrain += t.cpuTrain / t.lanes;
-      timing.wallTest += t.wallTest / t.lanes;
-      timing.trialsRun = t.trialsRun;
-    }
+    // wall: batches in sequence add up, batches in parallel workers overlap (the longest counts)
+    const timing = {
+      wallTrain: nWorkers > 1 ? Math.max(...timings.map((t) => t.wallTrain)) : timings.reduce((a, t) => a + t.wallTrain, 0),
+      // process.cpuUsage counts the whole process: in parallel workers each batch already saw all threads
+      cpuTrain: nWorkers > 1 ? Math.max(...timings.map((t) => t.cpuTrain)) : timings.reduce((a, t) => a + t.cpuTrain, 0),
+      wallTest: nWorkers > 1 ? Math.max(...timings.map((t) => t.wallTest)) : timings.reduce((a, t) => a + t.wallTest, 0),
+      trialsRun: timings[0]?.trialsRun ?? 0,
+    };
     const trialSeeds = timing.trialsRun * seeds.length;
     const summary: Record<string, unknown> = {
       ...header,

@@ -335,6 +335,17 @@ describe('cinder lateral-line', () => {
     }
   }, 60_000);
 
+  it('--workers 2 splits the seeds over two threads and gives the same results as one batch', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'cinder-ll-'));
+    const flags = ['lateral-line', '--mode', 'tiny', '--n-training-trials', '2', '--multi-seed', '3', '--seed-start', '31', '-q'];
+    expect(await runCli([...flags, '--out', join(root, 'one')], { examples: [lateralLineExample], handleSignals: false, out: sink(), err: sink() })).toBe(0);
+    expect(await runCli([...flags, '--workers', '2', '--out', join(root, 'two')], { examples: [lateralLineExample], handleSignals: false, out: sink(), err: sink() })).toBe(0);
+    const a = JSON.parse(readFileSync(join(root, 'one', 'run_summary.json'), 'utf8'));
+    const b = JSON.parse(readFileSync(join(root, 'two', 'run_summary.json'), 'utf8'));
+    expect(b.runs).toEqual(a.runs);
+    for (const f of lateralLineExample.figures) expect(existsSync(join(root, 'two', 'figures', `${f}.html`))).toBe(true);
+  }, 60_000);
+
   it('bad flags exit 2 naming the flag and write nothing; an existing run folder is never overwritten', async () => {
     const root = mkdtempSync(join(tmpdir(), 'cinder-ll-'));
     const cases: [string[], string][] = [
@@ -345,6 +356,7 @@ describe('cinder lateral-line', () => {
       [['--save-tag', '../x'], '--save-tag'],
       [['--ll-rate-mode', 'log'], '--ll-rate-mode'],
       [['--resume-from', join(root, 'nothing-here')], '--resume-from'],
+      [['--workers', '3', '--multi-seed', '2'], '--workers'],
     ];
     for (const [flags, name] of cases) {
       const dir = join(root, `bad-${name.slice(2)}`);

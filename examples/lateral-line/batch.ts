@@ -1,0 +1,263 @@
+/**
+ * One batch of lanes (seeds) of `cinder lateral-line` through training and test: checkpoints, PV
+ * metrics during training, the test sweep, artifacts and figures. Runs in the main thread or in a
+ * worker thread (`worker.ts`), writing through a {@link BatchContext}.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Params, RunContext } from '../../src/cli/example.js';
+import { writeFileAtomic } from '../../src/io/atomic.js';
+import { encodeNpz, type NpyEntry } from '../../src/io/npy.js';
+import { LateralLineModel, modelParams } from './model.js';
+import { pvMapQuality } from './pv.js';
+import {
+  driveHeatmapFigure, learningCurvesFigure, receptiveFieldsFigure, summaryFigure, testPhaseFigure,
+  tsSpikesVsXFigure, weightProfileFigure, type SeedFigureData,
+} from './figures.js';
+
+/** What a batch needs of the run context (a worker thread gets a proxy of it). */
+export type BatchContext = Pick<RunContext, 'params' | 'outDir' | 'signal' | 'log' | 'progress' | 'checkpoint' | 'figure' | 'artifactJson' | 'artifactPath'>;
+
+/** Timing of one batch. */
+export interface BatchTiming {
+  wallTrain: number;
+  cpuTrain: number;
+  wallTest: number;
+  trialsRun: number;
+  lanes: number;
+}
+
+/** Writes `artifacts/<name>.npz` atomically. */
+function writeNpzArtifact(ctx: BatchContext, name: string, arrays: Record<string, NpyEntry>): Promise<void> {
+  return writeFileAtomic(ctx.artifactPath(`${name}.npz`), encodeNpz(arrays));
+}
+
+const f64 = (a: ArrayLike<number>): NpyEntry => ({ data: Float64Array.from(a), shape: [a.length] });
+const i32 = (a: ArrayLike<number>): NpyEntry => ({ data: Int32Array.from(a), shape: [a.length] });
+const scalar = (x: number): NpyEntry => ({ data: Float64Array.of(x), shape: [] });
+
+/** Learning-curve series of one seed. */
+interface Series {
+  ckptT: number[];
+  wMean: number[];
+  wStd: number[];
+  tsRate: number[];
+  pvT: number[];
+  pvSigma: number[];
+  pvDeltaTrial: number[];
+}
+
+function meanStd(w: Float32Array): [number, number] {
+  let s = 0;
+  for (let k = 0; k < w.length; k++) s += w[k]!;
+  const m = s / Math.max(1, w.length);
+  let v = 0;
+  for (let k = 0; k < w.length; k++) v += (w[k]! - m) ** 2;
+  return [m, Math.sqrt(v / Math.max(1, w.length))];
+}
+
+/** The seeds of a run. */
+export function seedsOf(p: Params, ctxSeed: number): number[] {
+  const start = Number(p.seedStart) >= 0 ? Number(p.seedStart) : ctxSeed;
+  return Array.from({ length: Number(p.multiSeed) }, (_, k) => start + k);
+}
+
+/** Runs one batch of lanes (seeds) through training and test; returns per-seed results. */
+/** Runs one batch of lanes (seeds) through training and test; per-seed results and the batch's timing ([] when interrupted). */
+export async function runBatch(ctx: BatchContext, seeds: number[], resume: Record<string, ArrayLike<number>> | null, batchIndex: number, nBatches: number): Promise<{ results: Record<string, unknown>[]; timing: BatchTiming }> {
+  const p = ctx.params;
+  const mp = modelParams(p);
+  const dtS = Number(p.dtS);
+  const nTrials = Number(p.nTrainingTrials);
+  const model = new LateralLineModel(mp, seeds);
+  const B = seeds.length;
+  const series: Series[] = seeds.map(() => ({ ckptT: [], wMean: [], wStd: [], tsRate: [], pvT: [], pvSigma: [], pvDeltaTrial: [] }));
+  const wBefore = model.monTs.lanes.map((L) => L.w.slice());
+  let kStart = 0;
+  if (resume) {
+    model.restore(resume);
+    kStart = Number(resume.trial![0]) + 1;
+    const wb = resume;
+    model.monTs.lanes.forEach((_, b) => wBefore[b]!.set(wb[`w_before_${b}`] as ArrayLike<number>));
+    const sj = JSON.parse(new TextDecoder().decode(Uint8Array.from(resume.series as ArrayLike<number>))) as Series[];
+    sj.forEach((s, b) => Object.assign(series[b]!, s));
+    ctx.log(`resumed at trial ${kStart} of ${nTrials}`);
+  } else {
+    series.forEach((s, b) => {
+      const [m, sd] = meanStd(model.monTs.lanes[b]!.w);
+      s.ckptT.push(0);
+      s.wMean.push(m);
+      s.wStd.push(sd);
+    });
+  }
+  const ckTrials = Number(p.checkpointTrials);
+  const trialS = model.trialSteps * dtS;
+  model.ts.recording = true;
+  let windowX: Float64Array[][] = seeds.map(() => []);
+  let windowStart = kStart * trialS;
+  let tsCountStart = Float64Array.from(model.ts.spikeCounts);
+  const progress = ctx.progress(nTrials - kStart, `trials${nBatches > 1 ? ` (batch ${batchIndex + 1}/${nBatches})` : ''}`);
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  let done = 0;
+  for (let k = kStart; k < nTrials; k++) {
+    if (ctx.signal.aborted) break;
+    const xs = model.trainTrial(k);
+    xs.forEach((x, b) => windowX[b]!.push(x));
+    done++;
+    if ((k + 1) % ckTrials === 0 || k + 1 === nTrials) {
+      const tCur = (k + 1) * trialS;
+      for (let b = 0; b < B; b++) {
+        const s = series[b]!;
+        const rec = model.ts.takeRecording(b);
+        const nNew = model.ts.spikeCounts[b]! - tsCountStart[b]!;
+        s.tsRate.push(nNew / Math.max(1e-9, mp.nTs * (tCur - windowStart)));
+        if (s.tsRate.length % Number(p.pvEvalEveryCheckpoints) === 0) {
+          const x = concat(windowX[b]!);
+          const pv = pvMapQuality({ spikeT: Float64Array.from(rec.step, (st) => st * dtS), spikeI: rec.index, n: mp.nTs, nT: x.length, xCm: x, startS: windowStart, dtS });
+          s.pvT.push(tCur);
+          s.pvSigma.push(pv.sigmaThetaRad);
+          s.pvDeltaTrial.push(pv.deltaTrialRad);
+        }
+        const [m, sd] = meanStd(model.monTs.lanes[b]!.w);
+        s.ckptT.push(tCur);
+        s.wMean.push(m);
+        s.wStd.push(sd);
+      }
+      tsCountStart = Float64Array.from(model.ts.spikeCounts);
+      windowX = seeds.map(() => []);
+      windowStart = tCur;
+    }
+    model.homeostasis(k);
+    if ((k + 1) % ckTrials === 0 && k + 1 < nTrials) {
+      const nCk = series[0]!.ckptT.length - 1;
+      if (nCk % Number(p.checkpointSaveEveryN) === 0 && nBatches === 1) {
+        await saveCheckpoint(ctx, model, k, wBefore, series);
+        ctx.log(`checkpoint saved at trial ${k + 1}`);
+      }
+      await ctx.checkpoint({ trials_done: k + 1, last_pv_sigma_theta_rad: series.map((s) => s.pvSigma[s.pvSigma.length - 1] ?? null) });
+    }
+    progress.tick(1, `TS ${(series[0]!.tsRate[series[0]!.tsRate.length - 1] ?? 0).toFixed(1)} Hz`);
+    if (done % 5 === 0) await new Promise((r) => setImmediate(r)); // let signals through
+  }
+  progress.done();
+  const wallTrain = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  if (ctx.signal.aborted) {
+    ctx.log('interrupted: the last mid_checkpoint.npz can be resumed with --resume-from');
+    return { results: [], timing: { wallTrain, cpuTrain: (cpu.user + cpu.system) / 1e6, trialsRun: done, wallTest: 0, lanes: B } };
+  }
+  // test
+  model.freezeForTest();
+  const sweeps = model.testSweeps();
+  const trainS = nTrials * trialS;
+  model.ts.takeRecording(0);
+  for (let b = 0; b < B; b++) model.ts.takeRecording(b);
+  model.mon.recording = true;
+  const tsBefore = Float64Array.from(model.ts.spikeCounts);
+  const trainCounts = [model.ll, model.mon, model.ts].map((g) => Float64Array.from(g.spikeCounts));
+  const trainRunS = nTrials * trialS; // counts are restored on resume: they cover the whole training
+  const tTest0 = performance.now();
+  const testStep0 = model.net.step;
+  model.runTest(sweeps);
+  const wallTest = (performance.now() - tTest0) / 1000;
+  const out: Record<string, unknown>[] = [];
+  const evalWin = Number(p.evalXMinCm) < Number(p.evalXMaxCm);
+  for (let b = 0; b < B; b++) {
+    const seed = seeds[b]!;
+    const sw = sweeps[b]!;
+    const ts = model.ts.takeRecording(b);
+    const mon = model.mon.takeRecording(b);
+    const tsT = Float64Array.from(ts.step, (st) => trainS + (st - testStep0) * dtS);
+    const nT = sw.tS.length;
+    const pv = pvMapQuality({
+      spikeT: tsT, spikeI: ts.index, n: mp.nTs, nT, xCm: sw.xCm, startS: trainS, dtS,
+      ...(evalWin ? { evalXMinCm: Number(p.evalXMinCm), evalXMaxCm: Number(p.evalXMaxCm) } : {}),
+    });
+    const mt = model.monTs.lanes[b]!;
+    const ll = model.llMon.lanes[b]!;
+    const tag = `${p.saveTag}_seed_${seed}`;
+    await writeNpzArtifact(ctx, tag, {
+      mon_ts_w: f64(mt.w), mon_ts_i: i32(mt.pre), mon_ts_j: i32(mt.post), ll_mon_i: i32(ll.pre), ll_mon_j: i32(ll.post), ll_mon_w_mV: f64(ll.w),
+    });
+    await ctx.artifactJson(`${tag}_params.json`, {
+      mode: readParamsFile(ctx).mode ?? null, n_ll: mp.nLl, n_mon: mp.nMon, n_ts: mp.nTs, speed_cm_s: p.speedCmS, distance_cm: p.distanceCm, direction: p.direction,
+      training_noise_scale_early: p.trainingNoiseEarly, training_noise_scale_late: p.trainingNoiseLate, mon_ts_apre: p.monTsApre, mon_ts_apost: p.monTsApost, mon_ts_wmax: p.monTsWmax,
+      seed, network_params: networkParams(p, seed),
+    });
+    await writeNpzArtifact(ctx, `test_ts_spikes_seed_${seed}`, {
+      t_s: f64(tsT), i: i32(ts.index), test_t_s: f64(sw.tS), test_x_cm: f64(sw.xCm), test_start_s: scalar(trainS), dt_s: scalar(dtS),
+      n_ts: { data: Int32Array.of(mp.nTs), shape: [] }, n_pos_bins: { data: Int32Array.of(Math.min(100, mp.nTs)), shape: [] },
+      eval_x_min_cm: scalar(evalWin ? Number(p.evalXMinCm) : NaN), eval_x_max_cm: scalar(evalWin ? Number(p.evalXMaxCm) : NaN),
+    });
+    const s = series[b]!;
+    const fd: SeedFigureData = {
+      seed, nMon: mp.nMon, nTs: mp.nTs, mtPre: mt.pre, mtPost: mt.post, wBefore: wBefore[b]!, wAfter: mt.w,
+      tsStep: Int32Array.from(ts.step, (st) => st - testStep0), tsIndex: ts.index, monStep: Int32Array.from(mon.step, (st) => st - testStep0), monIndex: mon.index,
+      testX: sw.xCm, testRaw: sw.rawRates, nLl: mp.nLl, dtS, thetaHat: pv.thetaHat, thetaTrue: pv.thetaTrue, bias: pv.bias, thetaBins: pv.thetaBins,
+      ...s, sigmaTheta: pv.sigmaThetaRad, validFraction: pv.validFraction,
+    };
+    if (b === 0 && batchIndex === 0) {
+      await ctx.figure('summary', summaryFigure(fd));
+      await ctx.figure('test-phase', testPhaseFigure(fd));
+      await ctx.figure('learning-curves', learningCurvesFigure(fd));
+      await ctx.figure('mon-ts-weight-profile', weightProfileFigure(fd));
+      await ctx.figure('mon-ts-receptive-fields', receptiveFieldsFigure(fd));
+      await ctx.figure('ts-spikes-vs-x', tsSpikesVsXFigure(fd));
+      await ctx.figure('mon-ts-drive-heatmap', driveHeatmapFigure(fd));
+    }
+    const nTsTest = model.ts.spikeCounts[b]! - tsBefore[b]!;
+    out.push({
+      seed,
+      ts_spikes_during_test_window: nTsTest,
+      pv_map_quality: { sigma_theta_rad: pv.sigmaThetaRad, delta_trial_rad: pv.deltaTrialRad, valid_fraction: pv.validFraction },
+      pv_vs_training_time: { t_s: s.pvT, sigma_theta_rad: s.pvSigma, delta_trial_rad: s.pvDeltaTrial },
+      mon_ts_w_mean_final: meanStd(mt.w)[0],
+      mon_ts_w_std: { before: meanStd(wBefore[b]!)[1], after: meanStd(mt.w)[1] },
+      mean_rate_hz: Object.fromEntries([model.ll, model.mon, model.ts].map((g, gi) => [g.name, {
+        train: trainRunS > 0 ? trainCounts[gi]![b]! / (g.n * trainRunS) : null,
+        test: (g.spikeCounts[b]! - trainCounts[gi]![b]!) / (g.n * nT * dtS),
+      }])),
+    });
+  }
+  return { results: out, timing: { wallTrain, cpuTrain: (cpu.user + cpu.system) / 1e6, trialsRun: done, wallTest, lanes: B } };
+}
+
+function concat(parts: Float64Array[]): Float64Array {
+  const n = parts.reduce((s, a) => s + a.length, 0);
+  const out = new Float64Array(n);
+  let o = 0;
+  for (const a of parts) {
+    out.set(a, o);
+    o += a.length;
+  }
+  return out;
+}
+
+async function saveCheckpoint(ctx: BatchContext, model: LateralLineModel, k: number, wBefore: Float32Array[], series: Series[]): Promise<void> {
+  const arrays: Record<string, NpyEntry> = {};
+  for (const [name, a] of Object.entries(model.state())) arrays[name] = { data: a, shape: [a.length] };
+  arrays.trial = { data: Int32Array.of(k), shape: [1] };
+  wBefore.forEach((w, b) => (arrays[`w_before_${b}`] = { data: w, shape: [w.length] }));
+  const json = new TextEncoder().encode(JSON.stringify(series));
+  arrays.series = { data: json, shape: [json.length] };
+  await writeNpzArtifact(ctx, 'mid_checkpoint', arrays);
+}
+
+/** The run's params.json as written so far. */
+export function readParamsFile(ctx: Pick<RunContext, 'outDir'>): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(join(ctx.outDir, 'params.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+/** The original's `network_params` names (snake_case) for one seed. */
+export function networkParams(p: Params, seed: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { seed };
+  for (const [k, v] of Object.entries(p)) out[k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase()] = v;
+  return out;
+}
+
