@@ -13,7 +13,7 @@ import { LateralLineModel, modelParams } from './model.js';
 import { pvMapQuality } from './pv.js';
 import {
   driveHeatmapFigure, learningCurvesFigure, receptiveFieldsFigure, summaryFigure, testPhaseFigure,
-  tsSpikesVsXFigure, weightProfileFigure, type SeedFigureData,
+  tsSpikesVsXFigure, weightProfileFigure, type LearningSeries, type SeedFigureData,
 } from './figures.js';
 
 /** What a batch needs of the run context (a worker thread gets a proxy of it). */
@@ -37,16 +37,7 @@ const f64 = (a: ArrayLike<number>): NpyEntry => ({ data: Float64Array.from(a), s
 const i32 = (a: ArrayLike<number>): NpyEntry => ({ data: Int32Array.from(a), shape: [a.length] });
 const scalar = (x: number): NpyEntry => ({ data: Float64Array.of(x), shape: [] });
 
-/** Learning-curve series of one seed. */
-interface Series {
-  ckptT: number[];
-  wMean: number[];
-  wStd: number[];
-  tsRate: number[];
-  pvT: number[];
-  pvSigma: number[];
-  pvDeltaTrial: number[];
-}
+type Series = LearningSeries;
 
 function meanStd(w: Float32Array): [number, number] {
   let s = 0;

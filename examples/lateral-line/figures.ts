@@ -6,8 +6,19 @@
  */
 import { panelFigure, type Figure, type Trace } from '../../src/viz/index.js';
 
+/** Learning-curve series of one seed: checkpoint times (s), MON→TS weight mean/SD, TS rate per window, PV vs training time. */
+export interface LearningSeries {
+  ckptT: number[];
+  wMean: number[];
+  wStd: number[];
+  tsRate: number[];
+  pvT: number[];
+  pvSigma: number[];
+  pvDeltaTrial: number[];
+}
+
 /** What the figures of one seed need. */
-export interface SeedFigureData {
+export interface SeedFigureData extends LearningSeries {
   seed: number;
   nMon: number;
   nTs: number;
@@ -30,14 +41,6 @@ export interface SeedFigureData {
   thetaTrue: Float64Array;
   bias: Float64Array;
   thetaBins: Float64Array;
-  /** Learning curves. */
-  ckptT: number[];
-  wMean: number[];
-  wStd: number[];
-  tsRate: number[];
-  pvT: number[];
-  pvSigma: number[];
-  pvDeltaTrial: number[];
   sigmaTheta: number;
   validFraction: number;
 }
