@@ -47,3 +47,16 @@ async function flush(sync?: () => tf.Tensor): Promise<void> {
 export function sig(x: number): number {
   return Number(x.toPrecision(4));
 }
+
+/**
+ * Kernels launched by one call of `step` (inside `tf.tidy`), counted with `tf.profile`: the
+ * dispatch count that bounds a small network's step time on every backend.
+ */
+export async function kernelsPerStep(step: () => tf.Tensor | void): Promise<number> {
+  const p = await tf.profile(() => {
+    tf.tidy(() => {
+      step();
+    });
+  });
+  return p.kernels.length;
+}
