@@ -60,6 +60,10 @@ export class LinearDense extends Connection {
     this.maskTensor = tf.keep(mask);
   }
 
+  protected override transformsOnChange(name: ParameterName): boolean {
+    return super.transformsOnChange(name) || (name === 'weight' && this.maskTensor !== null);
+  }
+
   protected override onParameterChange(name: ParameterName): void {
     if (name === 'bias') return;
     const w = this.weightParameter;
