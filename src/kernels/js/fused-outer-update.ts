@@ -89,87 +89,80 @@ const clean = new WeakMap<object, string>();
 
 const f = Math.fround;
 
-function factor(kind: OuterBoundSpec['kind'], dist: number, range: number, mu: number): number {
-  switch (kind) {
-    case 'hard':
-      return dist >= 0 ? 1 : 0;
-    case 'multiplicative':
-      return dist;
-    case 'scaled-multiplicative':
-      return f(dist / range);
-    case 'power':
-      return f(Math.pow(dist, mu));
-    case 'scaled-power':
-      return f(Math.pow(f(dist / range), mu));
-  }
-}
 
-function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {
-  const a = args.attrs as unknown as Attrs;
-  const { batch: B, rows: P, cols: Q } = a;
-  const T = a.divisors.length;
-  const mem = new FusedMemory(args.backend);
-  const wInfo = args.inputs.w!;
-  const outInfo = mem.output([...wInfo.shape]);
-  const w = mem.view(wInfo);
-  const out = mem.view(outInfo);
-  const size = P * Q;
-  const s = scratchFor(size, T, Q);
-  const { mask, list, idx } = s;
-  let n = 0;
-  // batch sums, event-driven: only (post ≠ 0, pre ≠ 0) pairs
-  for (let t = 0; t < T; t++) {
-    const post = mem.view(args.inputs[`post${t}`]!);
-    const pre = mem.view(args.inputs[`pre${t}`]!);
-    const acc = s.acc[t]!;
-    for (let b = 0; b < B; b++) {
-      const pb = b * P;
-      const qb = b * Q;
-      let nPre = 0;
-      for (let i = 0; i < Q; i++) if (pre[qb + i] !== 0) idx[nPre++] = i;
-      if (nPre === 0) continue;
-      for (let o = 0; o < P; o++) {
-        const p = post[pb + o]!;
-        if (p === 0) continue;
-        const base = o * Q;
-        for (let k = 0; k < nPre; k++) {
-          const i = idx[k]!;
-          const e = base + i;
-          acc[e] = f(acc[e]! + f(p * pre[qb + i]!));
-          if (mask[e] === 0) {
-            mask[e] = 1;
-            list[n++] = e;
-          }
-        }
-      }
+/** The constants of one attribute set, with the element update (long-lived: stays optimised). */
+class Rule {
+  readonly T: number;
+  readonly divisors: Float64Array;
+  readonly sides: Int8Array;
+  readonly hasPos: boolean;
+  readonly hasNeg: boolean;
+  readonly bound: OuterBoundSpec | null;
+  readonly kind: OuterBoundSpec['kind'] | '';
+  readonly boundsUpper: boolean;
+  readonly boundsLower: boolean;
+  readonly maxV: number;
+  readonly minV: number;
+  readonly range: number;
+  readonly muUp: number;
+  readonly muLo: number;
+  readonly clampMin: Float64Array;
+  readonly clampMax: Float64Array;
+  /** Elements no part touched may be copied from a clean input (see the module notes). */
+  readonly copyUntouched: boolean;
+  accs: Float32Array[] = [];
+  w: Float32Array = new Float32Array(0);
+
+  constructor(a: Attrs) {
+    this.T = a.divisors.length;
+    this.divisors = Float64Array.from(a.divisors, (d) => f(d));
+    this.sides = Int8Array.from(a.sides);
+    this.hasPos = a.sides.some((x) => x > 0);
+    this.hasNeg = a.sides.some((x) => x < 0);
+    const b = a.bound;
+    this.bound = b;
+    this.kind = b ? b.kind : '';
+    this.boundsUpper = b ? b.boundsUpper : false;
+    this.boundsLower = b ? b.boundsLower : false;
+    this.maxV = b?.max !== undefined ? f(b.max) : NaN;
+    this.minV = b?.min !== undefined ? f(b.min) : NaN;
+    this.range = b?.max !== undefined && b?.min !== undefined ? f(b.max - b.min) : NaN;
+    this.muUp = b ? b.powerUpper : 1;
+    this.muLo = b ? b.powerLower : 1;
+    this.clampMin = Float64Array.from(a.clamps, (c) => (c.min === undefined ? -Infinity : f(c.min)));
+    this.clampMax = Float64Array.from(a.clamps, (c) => (c.max === undefined ? Infinity : f(c.max)));
+    this.copyUntouched = !b || b.kind === 'hard' || b.kind === 'multiplicative' || b.kind === 'scaled-multiplicative';
+  }
+
+  private factor(dist: number, mu: number): number {
+    switch (this.kind) {
+      case 'hard':
+        return dist >= 0 ? 1 : 0;
+      case 'multiplicative':
+        return dist;
+      case 'scaled-multiplicative':
+        return f(dist / this.range);
+      case 'power':
+        return f(Math.pow(dist, mu));
+      case 'scaled-power':
+        return f(Math.pow(f(dist / this.range), mu));
+      default:
+        return 1;
     }
   }
-  const bound = a.bound;
-  const maxV = bound?.max !== undefined ? f(bound.max) : NaN;
-  const minV = bound?.min !== undefined ? f(bound.min) : NaN;
-  const range = bound?.max !== undefined && bound?.min !== undefined ? f(bound.max - bound.min) : NaN;
-  const clampMin = a.clamps.map((c) => (c.min === undefined ? -Infinity : f(c.min)));
-  const clampMax = a.clamps.map((c) => (c.max === undefined ? Infinity : f(c.max)));
-  const C = a.clamps.length;
-  const divisors = a.divisors.map((d) => f(d));
-  const sides = a.sides;
-  let hasPos = false;
-  let hasNeg = false;
-  for (const sd of sides) {
-    if (sd > 0) hasPos = true;
-    else hasNeg = true;
-  }
-  const accs = s.acc;
-  const one = (e: number): number => {
-    const wv = w[e]!;
+
+  /** The updated value of element e (float32 rounding in the op path's order). */
+  element(e: number): number {
+    const wv = this.w[e]!;
     let pos = 0;
     let neg = 0;
     let firstPos = true;
     let firstNeg = true;
-    for (let t = 0; t < T; t++) {
-      let v = accs[t]![e]!;
-      if (divisors[t] !== 1) v = f(v / divisors[t]!);
-      if (sides[t]! > 0) {
+    for (let t = 0; t < this.T; t++) {
+      let v = this.accs[t]![e]!;
+      const d = this.divisors[t]!;
+      if (d !== 1) v = f(v / d);
+      if (this.sides[t]! > 0) {
         pos = firstPos ? v : f(pos + v);
         firstPos = false;
       } else {
@@ -178,36 +171,90 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
       }
     }
     let u: number;
-    if (bound) {
-      const up = hasPos ? (bound.boundsUpper ? f(factor(bound.kind, f(maxV - wv), range, bound.powerUpper) * pos) : pos) : 0;
-      const lo = hasNeg ? (bound.boundsLower ? f(factor(bound.kind, f(wv - minV), range, bound.powerLower) * neg) : neg) : 0;
-      u = hasPos && hasNeg ? f(up - lo) : hasPos ? up : -lo;
+    if (this.bound) {
+      const up = this.hasPos ? (this.boundsUpper ? f(this.factor(f(this.maxV - wv), this.muUp) * pos) : pos) : 0;
+      const lo = this.hasNeg ? (this.boundsLower ? f(this.factor(f(wv - this.minV), this.muLo) * neg) : neg) : 0;
+      u = this.hasPos && this.hasNeg ? f(up - lo) : this.hasPos ? up : -lo;
     } else {
-      u = hasPos && hasNeg ? f(pos - neg) : hasPos ? pos : -neg;
+      u = this.hasPos && this.hasNeg ? f(pos - neg) : this.hasPos ? pos : -neg;
     }
     let v = f(wv + u);
-    for (let c = 0; c < C; c++) {
-      v = Math.max(v, clampMin[c]!);
-      v = Math.min(v, clampMax[c]!);
+    for (let c = 0; c < this.clampMin.length; c++) {
+      v = Math.max(v, this.clampMin[c]!);
+      v = Math.min(v, this.clampMax[c]!);
     }
     return v;
-  };
-  const copyOk = (!bound || bound.kind === 'hard' || bound.kind === 'multiplicative' || bound.kind === 'scaled-multiplicative') && clean.get(wInfo.dataId) === a.key;
-  if (copyOk) {
+  }
+}
+const rules = new Map<string, Rule>();
+
+/**
+ * Adds `Σ_b post[b]ᵀ ⊗ pre[b]` into `acc` `[P, Q]`, visiting only pairs of non-zero factors, and
+ * records first-touched elements in `mask`/`list` from position `n`; returns the new count.
+ */
+function accumulate(acc: Float32Array, post: Float32Array, pre: Float32Array, B: number, P: number, Q: number, s: Scratch, n: number): number {
+  const { idx, mask, list } = s;
+  for (let b = 0; b < B; b++) {
+    const pb = b * P;
+    const qb = b * Q;
+    let nPre = 0;
+    for (let i = 0; i < Q; i++) if (pre[qb + i] !== 0) idx[nPre++] = i;
+    if (nPre === 0) continue;
+    for (let o = 0; o < P; o++) {
+      const p = post[pb + o]!;
+      if (p === 0) continue;
+      const base = o * Q;
+      for (let k = 0; k < nPre; k++) {
+        const i = idx[k]!;
+        const e = base + i;
+        acc[e] = f(acc[e]! + f(p * pre[qb + i]!));
+        if (mask[e] === 0) {
+          mask[e] = 1;
+          list[n++] = e;
+        }
+      }
+    }
+  }
+  return n;
+}
+
+function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {
+  const a = args.attrs as unknown as Attrs;
+  const { batch: B, rows: P, cols: Q } = a;
+  let rule = rules.get(a.key);
+  if (!rule) {
+    rule = new Rule(a);
+    rules.set(a.key, rule);
+  }
+  const T = rule.T;
+  const mem = new FusedMemory(args.backend);
+  const wInfo = args.inputs.w!;
+  const outInfo = mem.output([...wInfo.shape]);
+  const w = mem.view(wInfo);
+  const out = mem.view(outInfo);
+  const size = P * Q;
+  const s = scratchFor(size, T, Q);
+  let n = 0;
+  for (let t = 0; t < T; t++) n = accumulate(s.acc[t]!, mem.view(args.inputs[`post${t}`]!), mem.view(args.inputs[`pre${t}`]!), B, P, Q, s, n);
+  rule.accs = s.acc;
+  rule.w = w;
+  const { list, mask } = s;
+  if (rule.copyUntouched && clean.get(wInfo.dataId) === a.key) {
     out.set(w);
     for (let k = 0; k < n; k++) {
       const e = list[k]!;
-      out[e] = one(e);
+      out[e] = rule.element(e);
     }
   } else {
-    for (let e = 0; e < size; e++) out[e] = one(e);
+    for (let e = 0; e < size; e++) out[e] = rule.element(e);
   }
   // leave the scratch zeroed for the next call
   for (let k = 0; k < n; k++) {
     const e = list[k]!;
     mask[e] = 0;
-    for (let t = 0; t < T; t++) accs[t]![e] = 0;
+    for (let t = 0; t < T; t++) s.acc[t]![e] = 0;
   }
+  rule.w = new Float32Array(0);
   clean.set(outInfo.dataId, a.key);
   return outInfo;
 }
@@ -230,7 +277,10 @@ export function fusedOuterUpdate(w: tf.Tensor, terms: readonly OuterTerm[], boun
     inputs[`post${k}`] = t.post;
     inputs[`pre${k}`] = t.pre;
   });
-  const key = JSON.stringify([bound, clamps]);
-  const attrs = { batch: B, rows: P, cols: Q, divisors: terms.map((t) => t.divisor), sides: terms.map((t) => (t.side === 'pos' ? 1 : -1)), bound, clamps: [...clamps], key };
+  const divisors = terms.map((t) => t.divisor);
+  const sides = terms.map((t) => (t.side === 'pos' ? 1 : -1));
+  // the key names the whole rule (cached per key) and marks outputs for the copy shortcut
+  const key = JSON.stringify([bound, clamps, divisors, sides]);
+  const attrs = { batch: B, rows: P, cols: Q, divisors, sides, bound, clamps: [...clamps], key };
   return tf.engine().runKernel(FUSED_OUTER_UPDATE, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
