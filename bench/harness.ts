@@ -60,3 +60,36 @@ export async function kernelsPerStep(step: () => tf.Tensor | void): Promise<numb
   });
   return p.kernels.length;
 }
+
+/**
+ * Times two step functions side by side: their repeats alternate (A, B, A, B, …), so load changes on
+ * a shared machine hit both alike; the ratio of the medians is the comparable figure.
+ */
+export async function timeStepsPair(
+  a: { step: (i: number) => tf.Tensor | void; sync?: () => tf.Tensor },
+  b: { step: (i: number) => tf.Tensor | void; sync?: () => tf.Tensor },
+  opts: { steps: number; warmup?: number; repeats?: number },
+): Promise<[{ msPerStep: number; runs: number[]; tensorDrift: number }, { msPerStep: number; runs: number[]; tensorDrift: number }]> {
+  const warm = opts.warmup ?? Math.min(50, opts.steps);
+  const sides = [a, b];
+  for (const s of sides) {
+    for (let i = 0; i < warm; i++) tf.tidy(() => { s.step(i); });
+    await flush(s.sync);
+  }
+  const runs: number[][] = [[], []];
+  const n0 = tf.memory().numTensors;
+  for (let r = 0; r < (opts.repeats ?? 5); r++) {
+    for (let k = 0; k < 2; k++) {
+      const s = sides[k]!;
+      const t0 = performance.now();
+      for (let i = 0; i < opts.steps; i++) tf.tidy(() => { s.step(i); });
+      await flush(s.sync);
+      runs[k]!.push((performance.now() - t0) / opts.steps);
+    }
+  }
+  const drift = tf.memory().numTensors - n0;
+  return runs.map((rs) => {
+    const sorted = [...rs].sort((x, y) => x - y);
+    return { msPerStep: sorted[Math.floor(sorted.length / 2)]!, runs: rs, tensorDrift: drift };
+  }) as [{ msPerStep: number; runs: number[]; tensorDrift: number }, { msPerStep: number; runs: number[]; tensorDrift: number }];
+}

@@ -2,7 +2,7 @@
  * Benchmark `quickstart`: ms per step of Inferno's quickstart network (784 Poisson inputs with
  * per-input rates U(0, 0.25) per step → 10×10 ALIF + 10×10 LIF inhibition, dt 1 ms), built from
  * Cinder modules (`examples/quickstart/network.ts`) versus a hand-written tfjs loop of the same math
- * (`examples/quickstart/hand.ts`), at batch 1 and 20, (a) without learning and (b) with STDP
+ * (`examples/quickstart/hand.ts`; repeats alternate between the two), at batch 1 and 20, (a) without learning and (b) with STDP
  * (bounding, clamping) applied every step. Each line also gives the kernels one step launches (from
  * `tf.profile`).
  *
@@ -20,7 +20,7 @@ import { initBackend } from '../src/core/backend.js';
 import { Rng } from '../src/core/random.js';
 import { QuickstartNetwork } from '../examples/quickstart/network.js';
 import { HandQuickstart } from '../examples/quickstart/hand.js';
-import { emit, kernelsPerStep, sig, timeSteps } from './harness.js';
+import { emit, kernelsPerStep, sig, timeStepsPair } from './harness.js';
 import { infernoUnavailable, peerThreads, runInfernoQuickstart } from './peers.js';
 
 /** Targets: Cinder's ms/step over Inferno's (fastest thread count), per batch size. */
@@ -42,10 +42,14 @@ export async function run(): Promise<void> {
     for (const learn of [false, true]) {
       const net = new QuickstartNetwork(B, new Rng(2));
       net.train(learn);
-      const cinder = await timeSteps((i) => void net.step(input(i)), { steps, warmup: 20, sync: () => net.exc.voltage });
-      const cinderKernels = await kernelsPerStep(() => void net.step(input(0)));
       const hand = new HandQuickstart(B, (await net.input.weight.data()) as Float32Array);
-      const h = await timeSteps((i) => void hand.step(input(i), learn), { steps, warmup: 20, sync: () => hand.wT });
+      // repeats alternate between Cinder and the hand loop (same load on both)
+      const [cinder, h] = await timeStepsPair(
+        { step: (i) => void net.step(input(i)), sync: () => net.exc.voltage },
+        { step: (i) => void hand.step(input(i), learn), sync: () => hand.wT },
+        { steps, warmup: 20 },
+      );
+      const cinderKernels = await kernelsPerStep(() => void net.step(input(0)));
       const handKernels = await kernelsPerStep(() => void hand.step(input(0), learn));
       net.dispose();
       hand.dispose();

@@ -11,12 +11,14 @@
  * Every operation is rounded to float32 (`Math.fround`) in the op path's order, except the batch
  * sum, which is accumulated in float32 in sample order (a matrix product may sum in another order).
  *
- * Event-driven: the sum only visits pairs where both factors are non-zero, so with one spike
+ * Up to {@link SPARSE_MAX_BATCH} samples the batch sums are computed here, event-driven: the sum only visits pairs where both factors are non-zero, so with one spike
  * factor per part (the pair rules: post spikes ⊗ pre trace, post trace ⊗ pre spikes) the cost is
  * (spikes × the other side's length), plus a copy of P. Elements no part touched keep
  * `clamp(P + u(0))`; when P is this kernel's own previous output with the same clamps and a
  * bounding whose factor is finite (none, hard, multiplicative, scaled-multiplicative) that is P
- * itself for finite P, so they are copied; otherwise every element is recomputed.
+ * itself for finite P, so they are copied; otherwise every element is recomputed. Larger batches
+ * take the sums from one matrix product per part (the backend's vectorised kernel), and this
+ * kernel does the element-wise rest in one pass.
  * @module
  */
 import { tf } from '../../core/tf.js';
@@ -63,6 +65,8 @@ interface Attrs {
   bound: OuterBoundSpec | null;
   clamps: OuterClamp[];
   key: string;
+  /** Inputs `sum<t>` hold the batch sums (no factors). */
+  summed: boolean;
 }
 
 /** Per-size scratch: one zeroed accumulator per part, the touched mask and list, index lists. */
@@ -110,6 +114,8 @@ class Rule {
   readonly clampMax: Float64Array;
   /** Elements no part touched may be copied from a clean input (see the module notes). */
   readonly copyUntouched: boolean;
+  /** One part per side, no bounding or a multiplicative one, at most one clamp ({@link combineSimple}). */
+  readonly simple: boolean;
   accs: Float32Array[] = [];
   w: Float32Array = new Float32Array(0);
 
@@ -132,6 +138,7 @@ class Rule {
     this.clampMin = Float64Array.from(a.clamps, (c) => (c.min === undefined ? -Infinity : f(c.min)));
     this.clampMax = Float64Array.from(a.clamps, (c) => (c.max === undefined ? Infinity : f(c.max)));
     this.copyUntouched = !b || b.kind === 'hard' || b.kind === 'multiplicative' || b.kind === 'scaled-multiplicative';
+    this.simple = this.T === 2 && this.hasPos && this.hasNeg && (!b || b.kind === 'multiplicative') && a.clamps.length <= 1;
   }
 
   private factor(dist: number, mu: number): number {
@@ -218,6 +225,73 @@ function accumulate(acc: Float32Array, post: Float32Array, pre: Float32Array, B:
   return n;
 }
 
+/** {@link accumulate} without tracking touched elements (when most elements are touched). */
+function accumulateDense(acc: Float32Array, post: Float32Array, pre: Float32Array, B: number, P: number, Q: number, idx: Int32Array): void {
+  for (let b = 0; b < B; b++) {
+    const pb = b * P;
+    const qb = b * Q;
+    let nPre = 0;
+    for (let i = 0; i < Q; i++) if (pre[qb + i] !== 0) idx[nPre++] = i;
+    if (nPre === 0) continue;
+    for (let o = 0; o < P; o++) {
+      const p = post[pb + o]!;
+      if (p === 0) continue;
+      const base = o * Q;
+      if (nPre === Q) {
+        for (let i = 0; i < Q; i++) acc[base + i] = f(acc[base + i]! + f(p * pre[qb + i]!));
+      } else {
+        for (let k = 0; k < nPre; k++) {
+          const i = idx[k]!;
+          acc[base + i] = f(acc[base + i]! + f(p * pre[qb + i]!));
+        }
+      }
+    }
+  }
+}
+
+/** Σ_b nnz(post_b)·nnz(pre_b): the pairs a part's batch sum visits. */
+function pairCount(post: Float32Array, pre: Float32Array, B: number, P: number, Q: number): number {
+  let total = 0;
+  for (let b = 0; b < B; b++) {
+    let np = 0;
+    let nq = 0;
+    for (let o = b * P, end = o + P; o < end; o++) if (post[o] !== 0) np++;
+    if (np === 0) continue;
+    for (let i = b * Q, end = i + Q; i < end; i++) if (pre[i] !== 0) nq++;
+    total += np * nq;
+  }
+  return total;
+}
+
+/**
+ * The common case over every element (or the `size` elements listed in `list`), as one tight loop: one potentiation and one depression part,
+ * no bounding or a multiplicative one, at most one clamp. Same float32 operations as {@link Rule.element}.
+ */
+function combineSimple(rule: Rule, out: Float32Array, w: Float32Array, size: number, list: Int32Array | null = null): void {
+  const posT = rule.sides[0]! > 0 ? 0 : 1;
+  const accP = rule.accs[posT]!;
+  const accN = rule.accs[1 - posT]!;
+  const dP = rule.divisors[posT]!;
+  const dN = rule.divisors[1 - posT]!;
+  const up = rule.kind === 'multiplicative' && rule.boundsUpper;
+  const lo = rule.kind === 'multiplicative' && rule.boundsLower;
+  const maxV = rule.maxV;
+  const minV = rule.minV;
+  const cMin = rule.clampMin.length ? rule.clampMin[0]! : -Infinity;
+  const cMax = rule.clampMax.length ? rule.clampMax[0]! : Infinity;
+  for (let k = 0; k < size; k++) {
+    const e = list === null ? k : list[k]!;
+    const wv = w[e]!;
+    let pos = accP[e]!;
+    if (dP !== 1) pos = f(pos / dP);
+    let neg = accN[e]!;
+    if (dN !== 1) neg = f(neg / dN);
+    if (up) pos = f(f(maxV - wv) * pos);
+    if (lo) neg = f(f(wv - minV) * neg);
+    out[e] = Math.min(Math.max(f(wv + f(pos - neg)), cMin), cMax);
+  }
+}
+
 function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {
   const a = args.attrs as unknown as Attrs;
   const { batch: B, rows: P, cols: Q } = a;
@@ -234,17 +308,52 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   const out = mem.view(outInfo);
   const size = P * Q;
   const s = scratchFor(size, T, Q);
+  if (a.summed) {
+    // batch sums already computed (matrix products): one pass over every element
+    const accs: Float32Array[] = [];
+    for (let t = 0; t < T; t++) accs.push(mem.view(args.inputs[`sum${t}`]!));
+    rule.accs = accs;
+    rule.w = w;
+    if (rule.simple) combineSimple(rule, out, w, size);
+    else for (let e = 0; e < size; e++) out[e] = rule.element(e);
+    rule.w = new Float32Array(0);
+    rule.accs = [];
+    clean.set(outInfo.dataId, a.key);
+    return outInfo;
+  }
   let n = 0;
-  for (let t = 0; t < T; t++) n = accumulate(s.acc[t]!, mem.view(args.inputs[`post${t}`]!), mem.view(args.inputs[`pre${t}`]!), B, P, Q, s, n);
+  const posts: Float32Array[] = [];
+  const pres: Float32Array[] = [];
+  let pairs = 0;
+  for (let t = 0; t < T; t++) {
+    posts.push(mem.view(args.inputs[`post${t}`]!));
+    pres.push(mem.view(args.inputs[`pre${t}`]!));
+    pairs += pairCount(posts[t]!, pres[t]!, B, P, Q);
+  }
   rule.accs = s.acc;
   rule.w = w;
   const { list, mask } = s;
+  if (pairs > size / 4) {
+    // most elements touched: plain sums, then one pass over every element
+    for (let t = 0; t < T; t++) accumulateDense(s.acc[t]!, posts[t]!, pres[t]!, B, P, Q, s.idx);
+    if (rule.simple) combineSimple(rule, out, w, size);
+    else for (let e = 0; e < size; e++) out[e] = rule.element(e);
+    for (let t = 0; t < T; t++) s.acc[t]!.fill(0);
+    rule.w = new Float32Array(0);
+    clean.set(outInfo.dataId, a.key);
+    return outInfo;
+  }
+  for (let t = 0; t < T; t++) n = accumulate(s.acc[t]!, posts[t]!, pres[t]!, B, P, Q, s, n);
   if (rule.copyUntouched && clean.get(wInfo.dataId) === a.key) {
     out.set(w);
-    for (let k = 0; k < n; k++) {
-      const e = list[k]!;
-      out[e] = rule.element(e);
-    }
+    if (rule.simple) combineSimple(rule, out, w, n, list);
+    else
+      for (let k = 0; k < n; k++) {
+        const e = list[k]!;
+        out[e] = rule.element(e);
+      }
+  } else if (rule.simple) {
+    combineSimple(rule, out, w, size);
   } else {
     for (let e = 0; e < size; e++) out[e] = rule.element(e);
   }
@@ -261,6 +370,9 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
 
 let registered = false;
 
+/** Largest batch whose sums the kernel computes itself (event-driven); larger ones use matrix products. */
+export const SPARSE_MAX_BATCH = 2;
+
 /**
  * Runs the fused update on the current backend (wasm or cpu; see `fusedBackend`): returns the new
  * value of `w` `[P, Q]` (a new tensor). Factors must be float32 with `B·P` and `B·Q` elements.
@@ -273,14 +385,29 @@ export function fusedOuterUpdate(w: tf.Tensor, terms: readonly OuterTerm[], boun
   const [P, Q] = w.shape as [number, number];
   const B = terms.length ? terms[0]!.post.size / P : 1;
   const inputs: Record<string, tf.Tensor> = { w };
+  // Batches above SPARSE_MAX_BATCH: the batch sums are matrix products (the backend's, vectorised);
+  // up to it, the kernel sums event-driven over the spikes.
+  const summed = B > SPARSE_MAX_BATCH;
+  const temps: tf.Tensor[] = [];
   terms.forEach((t, k) => {
-    inputs[`post${k}`] = t.post;
-    inputs[`pre${k}`] = t.pre;
+    if (summed) {
+      const post = t.post.shape.length === 2 ? t.post : tf.reshape(t.post, [B, P]);
+      const pre = t.pre.shape.length === 2 ? t.pre : tf.reshape(t.pre, [B, Q]);
+      const postT = tf.transpose(post); // an explicit transpose: the wasm product with transposeA is slow
+      const m = tf.matMul(postT, pre);
+      for (const x of [post, pre, postT, m]) if (x !== t.post && x !== t.pre) temps.push(x);
+      inputs[`sum${k}`] = m;
+    } else {
+      inputs[`post${k}`] = t.post;
+      inputs[`pre${k}`] = t.pre;
+    }
   });
   const divisors = terms.map((t) => t.divisor);
   const sides = terms.map((t) => (t.side === 'pos' ? 1 : -1));
   // the key names the whole rule (cached per key) and marks outputs for the copy shortcut
   const key = JSON.stringify([bound, clamps, divisors, sides]);
-  const attrs = { batch: B, rows: P, cols: Q, divisors, sides, bound, clamps: [...clamps], key };
-  return tf.engine().runKernel(FUSED_OUTER_UPDATE, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const attrs = { batch: B, rows: P, cols: Q, divisors, sides, bound, clamps: [...clamps], key, summed };
+  const out = tf.engine().runKernel(FUSED_OUTER_UPDATE, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  for (const x of temps) x.dispose();
+  return out;
 }
