@@ -15,8 +15,10 @@ import { fileURLToPath } from 'node:url';
 
 /** One timed peer run. */
 export interface PeerTime {
-  /** ms per step. */
+  /** ms per step (wall). */
   msPerStep: number;
+  /** CPU ms per step (process time over all threads). */
+  cpuMsPerStep: number;
   /** torch threads used. */
   threads: number;
   /** torch version string. */
@@ -49,8 +51,8 @@ export function runInfernoQuickstart(batch: number, steps: number, threads: numb
       if (err) return reject(new Error(`inferno peer failed: ${String(stderr).trim().split('\n').pop() ?? err.message}`));
       const line = String(stdout).trim().split('\n').pop() ?? '';
       try {
-        const r = JSON.parse(line) as { ms_per_step: number; threads: number; torch: string };
-        resolve({ msPerStep: r.ms_per_step, threads: r.threads, version: r.torch });
+        const r = JSON.parse(line) as { ms_per_step: number; cpu_ms_per_step: number; threads: number; torch: string };
+        resolve({ msPerStep: r.ms_per_step, cpuMsPerStep: r.cpu_ms_per_step, threads: r.threads, version: r.torch });
       } catch {
         reject(new Error(`inferno peer printed no result: ${line}`));
       }

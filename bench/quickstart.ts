@@ -10,6 +10,8 @@
  * `CINDER_PEERS_INFERNO` is set (see bench/peers.ts), once per torch thread count; the line gives
  * each time, the fastest, and Cinder's ratio to it against the targets (≤ 0.25 at B = 1, ≤ 0.15 at
  * B = 20; ≤ 1.1× the hand loop). Without the peer the reason is printed and the Inferno fields are null.
+ * CPU times (process user + system) are printed too, and the CPU ratio to single-threaded Inferno:
+ * on a loaded shared machine they are steadier than wall times (both sides are single-threaded).
  *
  * Environment: `QUICKSTART_BENCH_STEPS` (timed steps per repeat, default 1000),
  * `QUICKSTART_PEER_STEPS` (Inferno's timed steps, default 500).
@@ -55,13 +57,17 @@ export async function run(): Promise<void> {
       hand.dispose();
       const inferno: Record<string, number> = {};
       let best: number | null = null;
+      let bestCpu: number | null = null;
       let peerError: string | null = null;
       if (learn && !noPeer) {
         for (const threads of peerThreads()) {
           try {
             const r = await runInfernoQuickstart(B, peerSteps, threads);
             inferno[`threads_${threads}`] = sig(r.msPerStep);
-            best = best === null ? r.msPerStep : Math.min(best, r.msPerStep);
+            inferno[`threads_${threads}_cpu`] = sig(r.cpuMsPerStep);
+            if (best === null || r.msPerStep < best) best = r.msPerStep;
+            // CPU time of the single-threaded run: the work per step, not counting waits for a core
+            if (threads === 1) bestCpu = r.cpuMsPerStep;
           } catch (err) {
             peerError = (err as Error).message;
           }
@@ -74,6 +80,9 @@ export async function run(): Promise<void> {
         cinder_ms_per_step: sig(cinder.msPerStep),
         hand_ms_per_step: sig(h.msPerStep),
         ratio_cinder_over_hand: sig(cinder.msPerStep / h.msPerStep),
+        cinder_cpu_ms_per_step: sig(cinder.cpuMsPerStep),
+        hand_cpu_ms_per_step: sig(h.cpuMsPerStep),
+        cpu_ratio_cinder_over_hand: sig(cinder.cpuMsPerStep / h.cpuMsPerStep),
         cinder_kernels_per_step: cinderKernels,
         hand_kernels_per_step: handKernels,
         ...(learn
@@ -81,6 +90,7 @@ export async function run(): Promise<void> {
               inferno_ms_per_step: best === null ? null : sig(best),
               inferno_ms_per_step_by_threads: inferno,
               ratio_cinder_over_inferno: best === null ? null : sig(cinder.msPerStep / best),
+              cpu_ratio_cinder_over_inferno_1_thread: bestCpu === null ? null : sig(cinder.cpuMsPerStep / bestCpu),
               target_ratio_over_inferno: INFERNO_TARGET[B] ?? null,
               ...(peerError ? { inferno_error: peerError } : {}),
               ...(noPeer ? { inferno_skipped: noPeer } : {}),
