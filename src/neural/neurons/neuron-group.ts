@@ -173,10 +173,6 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
   }
 
   /**
-   * Resets voltage to rest and refractory time and spikes to 0. Adaptation state (adaptive
-   * models) is kept unless `keepAdaptations` is false.
-   */
-  /**
    * The constants of the fused step kernel (`src/kernels/js/fused-neuron.ts`, wasm/cpu) when this
    * group's step is exactly the one it computes (linear membrane, plain reset, optional adaptive
    * threshold), else null (the default: the op path).
@@ -206,6 +202,10 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
   /** The adaptation state the fused kernel updates (set by groups with an adaptive threshold). */
   protected fusedAdaptationState: State | null = null;
 
+  /**
+   * Resets voltage to rest and refractory time and spikes to 0. Adaptation state (adaptive
+   * models) is kept unless `keepAdaptations` is false.
+   */
   override clear(options: NeuronClearOptions = {}): void {
     const keep = options.keepAdaptations ?? true;
     for (const [, s] of this.namedStates()) {
