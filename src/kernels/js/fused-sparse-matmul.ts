@@ -16,6 +16,8 @@ import { FusedMemory, fusedBackend, registerFused } from './fused-memory.js';
 export const FUSED_SPARSE_MATMUL = 'CinderFusedSparseMatmul';
 
 const f = Math.fround;
+/** Index scratch, reused across calls. */
+let idxBuf = new Int32Array(0);
 
 function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
   const mem = new FusedMemory(args.backend);
@@ -27,7 +29,8 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.T
   const x = mem.view(xInfo);
   const w = mem.view(wInfo);
   const y = mem.view(outInfo);
-  const idx = new Int32Array(I);
+  if (idxBuf.length < I) idxBuf = new Int32Array(I);
+  const idx = idxBuf;
   for (let b = 0; b < B; b++) {
     const xb = b * I;
     let n = 0;
