@@ -1,19 +1,14 @@
 // The fused neuron step (src/kernels/js/fused-neuron.ts) against the op path of NeuronGroup.forward
 // over 60 steps, for LIF and ALIF in every option that changes the step, on the wasm and cpu backends.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { fusedBackends } from './backends.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
 import { ALIF, LIF } from '../../src/neural/neurons/index.js';
 import type { NeuronGroup } from '../../src/neural/neurons/neuron-group.js';
 
-await import('@tensorflow/tfjs-backend-cpu');
-const backends = ['wasm', 'cpu'].filter((b) => tf.findBackend(b) !== null);
-const initial = tf.getBackend();
-afterAll(async () => {
-  setFusedKernels(true);
-  await tf.setBackend(initial);
-});
+const backends = fusedBackends();
 
 type Make = (B: number) => NeuronGroup & { adaptation?: tf.Tensor };
 interface Case {

@@ -1,6 +1,7 @@
 // The fused outer-product weight update (src/kernels/js/fused-outer-update.ts) against the op path
 // (matrix products, Bounding, add, Clamping hooks) over ≥ 50 steps, on the wasm and cpu backends.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { fusedBackends } from './backends.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
@@ -13,13 +14,7 @@ import { Bounding, type BoundingKind } from '../../src/neural/bounding.js';
 import { STDP } from '../../src/learn/trainers/index.js';
 import { QuickstartNetwork } from '../../examples/quickstart/network.js';
 
-await import('@tensorflow/tfjs-backend-cpu');
-const backends = ['wasm', 'cpu'].filter((b) => tf.findBackend(b) !== null);
-const initial = tf.getBackend();
-afterAll(async () => {
-  setFusedKernels(true);
-  await tf.setBackend(initial);
-});
+const backends = fusedBackends();
 
 interface Config {
   batch: number;

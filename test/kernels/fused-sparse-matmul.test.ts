@@ -1,19 +1,14 @@
 // The event-driven dense product (src/kernels/js/fused-sparse-matmul.ts) against a float64 sum and
 // tf.matMul, and LinearDense choosing it only for mostly-zero inputs at small sizes.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { fusedBackends } from './backends.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { fusedSparseMatmul, nonZeroFraction } from '../../src/kernels/js/fused-sparse-matmul.js';
 import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
 import { LinearDense, uniformInit } from '../../src/neural/connections/index.js';
 
-await import('@tensorflow/tfjs-backend-cpu');
-const backends = ['wasm', 'cpu'].filter((b) => tf.findBackend(b) !== null);
-const initial = tf.getBackend();
-afterAll(async () => {
-  setFusedKernels(true);
-  await tf.setBackend(initial);
-});
+const backends = fusedBackends();
 
 describe.each(backends)('fused sparse product on %s', (backend) => {
   it('equals Σ_i x·W (float64) and tf.matMul for spike-like inputs, B = 3', async () => {

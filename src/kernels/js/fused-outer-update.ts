@@ -196,10 +196,11 @@ class Rule {
 const rules = new Map<string, Rule>();
 
 /**
- * Adds `Σ_b post[b]ᵀ ⊗ pre[b]` into `acc` `[P, Q]`, visiting only pairs of non-zero factors, and
- * records first-touched elements in `mask`/`list` from position `n`; returns the new count.
+ * Adds `Σ_b post[b]ᵀ ⊗ pre[b]` into `acc` `[P, Q]`, visiting only pairs of non-zero factors. With
+ * `track`, records first-touched elements in `s.mask`/`s.list` from position `n`; returns the new
+ * count (`n` unchanged without tracking).
  */
-function accumulate(acc: Float32Array, post: Float32Array, pre: Float32Array, B: number, P: number, Q: number, s: Scratch, n: number): number {
+function accumulate(acc: Float32Array, post: Float32Array, pre: Float32Array, B: number, P: number, Q: number, s: Scratch, n: number, track: boolean): number {
   const { idx, mask, list } = s;
   for (let b = 0; b < B; b++) {
     const pb = b * P;
@@ -215,7 +216,7 @@ function accumulate(acc: Float32Array, post: Float32Array, pre: Float32Array, B:
         const i = idx[k]!;
         const e = base + i;
         acc[e] = f(acc[e]! + f(p * pre[qb + i]!));
-        if (mask[e] === 0) {
+        if (track && mask[e] === 0) {
           mask[e] = 1;
           list[n++] = e;
         }
@@ -223,30 +224,6 @@ function accumulate(acc: Float32Array, post: Float32Array, pre: Float32Array, B:
     }
   }
   return n;
-}
-
-/** {@link accumulate} without tracking touched elements (when most elements are touched). */
-function accumulateDense(acc: Float32Array, post: Float32Array, pre: Float32Array, B: number, P: number, Q: number, idx: Int32Array): void {
-  for (let b = 0; b < B; b++) {
-    const pb = b * P;
-    const qb = b * Q;
-    let nPre = 0;
-    for (let i = 0; i < Q; i++) if (pre[qb + i] !== 0) idx[nPre++] = i;
-    if (nPre === 0) continue;
-    for (let o = 0; o < P; o++) {
-      const p = post[pb + o]!;
-      if (p === 0) continue;
-      const base = o * Q;
-      if (nPre === Q) {
-        for (let i = 0; i < Q; i++) acc[base + i] = f(acc[base + i]! + f(p * pre[qb + i]!));
-      } else {
-        for (let k = 0; k < nPre; k++) {
-          const i = idx[k]!;
-          acc[base + i] = f(acc[base + i]! + f(p * pre[qb + i]!));
-        }
-      }
-    }
-  }
 }
 
 /** Σ_b nnz(post_b)·nnz(pre_b): the pairs a part's batch sum visits. */
@@ -263,22 +240,30 @@ function pairCount(post: Float32Array, pre: Float32Array, B: number, P: number, 
   return total;
 }
 
+/** The constants of a {@link Rule.simple} rule: which part potentiates, divisors, bounds, clamp. */
+function simpleConstants(rule: Rule) {
+  const posT = rule.sides[0]! > 0 ? 0 : 1;
+  return {
+    posT,
+    dP: rule.divisors[posT]!,
+    dN: rule.divisors[1 - posT]!,
+    up: rule.kind === 'multiplicative' && rule.boundsUpper,
+    lo: rule.kind === 'multiplicative' && rule.boundsLower,
+    maxV: rule.maxV,
+    minV: rule.minV,
+    cMin: rule.clampMin.length ? rule.clampMin[0]! : -Infinity,
+    cMax: rule.clampMax.length ? rule.clampMax[0]! : Infinity,
+  };
+}
+
 /**
  * The common case over every element (or the `size` elements listed in `list`), as one tight loop: one potentiation and one depression part,
  * no bounding or a multiplicative one, at most one clamp. Same float32 operations as {@link Rule.element}.
  */
 function combineSimple(rule: Rule, out: Float32Array, w: Float32Array, size: number, list: Int32Array | null = null): void {
-  const posT = rule.sides[0]! > 0 ? 0 : 1;
+  const { posT, dP, dN, up, lo, maxV, minV, cMin, cMax } = simpleConstants(rule);
   const accP = rule.accs[posT]!;
   const accN = rule.accs[1 - posT]!;
-  const dP = rule.divisors[posT]!;
-  const dN = rule.divisors[1 - posT]!;
-  const up = rule.kind === 'multiplicative' && rule.boundsUpper;
-  const lo = rule.kind === 'multiplicative' && rule.boundsLower;
-  const maxV = rule.maxV;
-  const minV = rule.minV;
-  const cMin = rule.clampMin.length ? rule.clampMin[0]! : -Infinity;
-  const cMax = rule.clampMax.length ? rule.clampMax[0]! : Infinity;
   for (let k = 0; k < size; k++) {
     const e = list === null ? k : list[k]!;
     const wv = w[e]!;
@@ -299,19 +284,11 @@ function combineSimple(rule: Rule, out: Float32Array, w: Float32Array, size: num
  * path (a single product needs no summing).
  */
 function rankOne(rule: Rule, out: Float32Array, w: Float32Array, posts: Float32Array[], pres: Float32Array[], P: number, Q: number, idx: Int32Array): void {
-  const posT = rule.sides[0]! > 0 ? 0 : 1;
+  const { posT, dP, dN, up, lo, maxV, minV, cMin, cMax } = simpleConstants(rule);
   const postP = posts[posT]!;
   const preP = pres[posT]!;
   const postN = posts[1 - posT]!;
   const preN = pres[1 - posT]!;
-  const dP = rule.divisors[posT]!;
-  const dN = rule.divisors[1 - posT]!;
-  const up = rule.kind === 'multiplicative' && rule.boundsUpper;
-  const lo = rule.kind === 'multiplicative' && rule.boundsLower;
-  const maxV = rule.maxV;
-  const minV = rule.minV;
-  const cMin = rule.clampMin.length ? rule.clampMin[0]! : -Infinity;
-  const cMax = rule.clampMax.length ? rule.clampMax[0]! : Infinity;
   let nN = 0;
   for (let i = 0; i < Q; i++) if (preN[i] !== 0) idx[nN++] = i;
   for (let o = 0; o < P; o++) {
@@ -395,7 +372,7 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   }
   if (pairs > size / 4) {
     // many pairs (over a quarter of the elements; measured on wasm): plain sums, then one pass over every element
-    for (let t = 0; t < T; t++) accumulateDense(s.acc[t]!, posts[t]!, pres[t]!, B, P, Q, s.idx);
+    for (let t = 0; t < T; t++) accumulate(s.acc[t]!, posts[t]!, pres[t]!, B, P, Q, s, 0, false);
     if (rule.simple) combineSimple(rule, out, w, size);
     else for (let e = 0; e < size; e++) out[e] = rule.element(e);
     for (let t = 0; t < T; t++) s.acc[t]!.fill(0);
@@ -403,7 +380,7 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
     clean.set(outInfo.dataId, a.key);
     return outInfo;
   }
-  for (let t = 0; t < T; t++) n = accumulate(s.acc[t]!, posts[t]!, pres[t]!, B, P, Q, s, n);
+  for (let t = 0; t < T; t++) n = accumulate(s.acc[t]!, posts[t]!, pres[t]!, B, P, Q, s, n, true);
   if (rule.copyUntouched && clean.get(wInfo.dataId) === a.key) {
     out.set(w);
     if (rule.simple) combineSimple(rule, out, w, n, list);
