@@ -264,6 +264,17 @@ function combineSimple(rule: Rule, out: Float32Array, w: Float32Array, size: num
   const { posT, dP, dN, up, lo, maxV, minV, cMin, cMax } = simpleConstants(rule);
   const accP = rule.accs[posT]!;
   const accN = rule.accs[1 - posT]!;
+  if (list === null && up && !lo) {
+    // every element, upper-bounded potentiation (the quickstart's rule): the branch-free loop
+    for (let e = 0; e < size; e++) {
+      const wv = w[e]!;
+      const pos = f(f(maxV - wv) * (dP !== 1 ? f(accP[e]! / dP) : accP[e]!));
+      const neg = dN !== 1 ? f(accN[e]! / dN) : accN[e]!;
+      const v = f(wv + f(pos - neg));
+      out[e] = v < cMin ? cMin : v > cMax ? cMax : v;
+    }
+    return;
+  }
   for (let k = 0; k < size; k++) {
     const e = list === null ? k : list[k]!;
     const wv = w[e]!;
