@@ -2,11 +2,19 @@
  * Benchmark `quickstart`: ms per step of Inferno's quickstart network (784 Poisson inputs with
  * per-input rates U(0, 0.25) per step → 10×10 ALIF + 10×10 LIF inhibition, dt 1 ms), built from
  * Cinder modules (`examples/quickstart/network.ts`) versus a hand-written tfjs loop of the same math
- * (`examples/quickstart/hand.ts`), at batch 1 and 20, (a) without learning and (b) with STDP
- * (bounding, clamping) applied every step. Inferno 0.0.5 on PyTorch needs 5.44 ms/step (B = 1) and
- * 13.86 ms/step (B = 20) with training on the reference machine (anchors.md).
+ * (`examples/quickstart/hand.ts`; repeats alternate between the two), at batch 1 and 20, (a) without learning and (b) with STDP
+ * (bounding, clamping) applied every step. Each line also gives the kernels one step launches (from
+ * `tf.profile`).
  *
- * Environment: `QUICKSTART_BENCH_STEPS` (timed steps per repeat, default 1000).
+ * With STDP, Inferno's quickstart network on PyTorch CPU is timed in the same invocation when
+ * `CINDER_PEERS_INFERNO` is set (see bench/peers.ts), once per torch thread count; the line gives
+ * each time, the fastest, and Cinder's ratio to it against the targets (≤ 0.25 at B = 1, ≤ 0.15 at
+ * B = 20; ≤ 1.1× the hand loop). Without the peer the reason is printed and the Inferno fields are null.
+ * CPU times (process user + system) are printed too, and the CPU ratio to single-threaded Inferno:
+ * on a loaded shared machine they are steadier than wall times (both sides are single-threaded).
+ *
+ * Environment: `QUICKSTART_BENCH_STEPS` (timed steps per repeat, default 1000),
+ * `QUICKSTART_PEER_STEPS` (Inferno's timed steps, default 500).
  * Standalone: `npx tsx bench/quickstart.ts`.
  */
 import { tf } from '../src/core/tf.js';
@@ -14,13 +22,18 @@ import { initBackend } from '../src/core/backend.js';
 import { Rng } from '../src/core/random.js';
 import { QuickstartNetwork } from '../examples/quickstart/network.js';
 import { HandQuickstart } from '../examples/quickstart/hand.js';
-import { emit, sig, timeSteps } from './harness.js';
+import { emit, kernelsPerStep, sig, timeStepsPair } from './harness.js';
+import { infernoUnavailable, peerThreads, runInfernoQuickstart } from './peers.js';
 
-const INFERNO_MS_PER_STEP: Record<number, number> = { 1: 5.44, 20: 13.86 };
+/** Targets: Cinder's ms/step over Inferno's (fastest thread count), per batch size. */
+const INFERNO_TARGET: Record<number, number> = { 1: 0.25, 20: 0.15 };
 
 /** Runs the quickstart benchmark and prints its lines. */
 export async function run(): Promise<void> {
   const steps = Number(process.env.QUICKSTART_BENCH_STEPS ?? 1000);
+  const peerSteps = Number(process.env.QUICKSTART_PEER_STEPS ?? 500);
+  const noPeer = infernoUnavailable();
+  if (noPeer) console.error(`# quickstart: Inferno peer skipped: ${noPeer}`);
   for (const B of [1, 20]) {
     const rng = new Rng(1);
     const pool = 64;
@@ -31,11 +44,35 @@ export async function run(): Promise<void> {
     for (const learn of [false, true]) {
       const net = new QuickstartNetwork(B, new Rng(2));
       net.train(learn);
-      const cinder = await timeSteps((i) => void net.step(input(i)), { steps, warmup: 20, sync: () => net.exc.voltage });
-      const hand = new HandQuickstart(B, net.input.weight.dataSync() as Float32Array);
-      const h = await timeSteps((i) => void hand.step(input(i), learn), { steps, warmup: 20, sync: () => hand.wT });
+      const hand = new HandQuickstart(B, (await net.input.weight.data()) as Float32Array);
+      // repeats alternate between Cinder and the hand loop (same load on both)
+      const [cinder, h] = await timeStepsPair(
+        { step: (i) => void net.step(input(i)), sync: () => net.exc.voltage },
+        { step: (i) => void hand.step(input(i), learn), sync: () => hand.wT },
+        { steps, warmup: 20 },
+      );
+      const cinderKernels = await kernelsPerStep(() => void net.step(input(0)));
+      const handKernels = await kernelsPerStep(() => void hand.step(input(0), learn));
       net.dispose();
       hand.dispose();
+      const inferno: Record<string, number> = {};
+      let best: number | null = null;
+      let bestCpu: number | null = null;
+      let peerError: string | null = null;
+      if (learn && !noPeer) {
+        for (const threads of peerThreads()) {
+          try {
+            const r = await runInfernoQuickstart(B, peerSteps, threads);
+            inferno[`threads_${threads}`] = sig(r.msPerStep);
+            inferno[`threads_${threads}_cpu`] = sig(r.cpuMsPerStep);
+            if (best === null || r.msPerStep < best) best = r.msPerStep;
+            // CPU time of the single-threaded run: the work per step, not counting waits for a core
+            if (threads === 1) bestCpu = r.cpuMsPerStep;
+          } catch (err) {
+            peerError = (err as Error).message;
+          }
+        }
+      }
       emit({
         case: learn ? 'quickstart-stdp' : 'quickstart-inference',
         batch: B,
@@ -43,7 +80,22 @@ export async function run(): Promise<void> {
         cinder_ms_per_step: sig(cinder.msPerStep),
         hand_ms_per_step: sig(h.msPerStep),
         ratio_cinder_over_hand: sig(cinder.msPerStep / h.msPerStep),
-        inferno_ms_per_step: learn ? INFERNO_MS_PER_STEP[B] : null,
+        cinder_cpu_ms_per_step: sig(cinder.cpuMsPerStep),
+        hand_cpu_ms_per_step: sig(h.cpuMsPerStep),
+        cpu_ratio_cinder_over_hand: sig(cinder.cpuMsPerStep / h.cpuMsPerStep),
+        cinder_kernels_per_step: cinderKernels,
+        hand_kernels_per_step: handKernels,
+        ...(learn
+          ? {
+              inferno_ms_per_step: best === null ? null : sig(best),
+              inferno_ms_per_step_by_threads: inferno,
+              ratio_cinder_over_inferno: best === null ? null : sig(cinder.msPerStep / best),
+              cpu_ratio_cinder_over_inferno_1_thread: bestCpu === null ? null : sig(cinder.cpuMsPerStep / bestCpu),
+              target_ratio_over_inferno: INFERNO_TARGET[B] ?? null,
+              ...(peerError ? { inferno_error: peerError } : {}),
+              ...(noPeer ? { inferno_skipped: noPeer } : {}),
+            }
+          : {}),
         tensor_drift: cinder.tensorDrift + h.tensorDrift,
       });
     }

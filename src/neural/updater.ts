@@ -9,11 +9,40 @@ import { CinderArgumentError } from '../core/errors.js';
 import type { Parameter } from '../core/state.js';
 import type { ParameterName } from './types.js';
 import type { Bounding } from './bounding.js';
+import { ScalarCache } from '../core/scalars.js';
+import { fusedBackend } from '../kernels/js/fused-memory.js';
+import { fusedOuterUpdate, type OuterClamp, type OuterTerm } from '../kernels/js/fused-outer-update.js';
+
+/**
+ * A pending part given as an outer product, kept unevaluated until the update is applied:
+ * `(Σ_b post[b]ᵀ ⊗ pre[b]) / divisor`, shaped like the (2-D, `[P, Q]`-sized) parameter. On wasm/cpu
+ * {@link Updater.apply} evaluates all of a parameter's outer parts, the bounding, the add and the
+ * fusable clamps in one fused kernel; otherwise (or when read through `sumPos`/`sumNeg`) each part
+ * is one matrix product.
+ */
+export interface OuterPart {
+  /** Postsynaptic factor with `B·P` elements (B = its first dimension). */
+  post: tf.Tensor;
+  /** Presynaptic factor with `B·Q` elements. */
+  pre: tf.Tensor;
+  /** Divides the batch sum (B for a batch mean, 1 for a sum). */
+  divisor: number;
+}
+
+/** A clamping that {@link Updater.apply} may fold into a fused update (see {@link Updater.onUpdate}). */
+export interface FusableClamp extends OuterClamp {
+  /** The tensor the hook clamps (fused only when it is the updated parameter). */
+  target: unknown;
+  /** Whether the hook runs now (train-only gates). */
+  active: () => boolean;
+}
 
 /** Pending updates of one parameter. */
 export class Accumulator {
   private readonly pos: tf.Tensor[] = [];
   private readonly neg: tf.Tensor[] = [];
+  private readonly outer: { part: OuterPart; side: 'pos' | 'neg' }[] = [];
+  private readonly scalars = new ScalarCache(4);
   /**
    * Weight dependence applied by {@link Updater.apply}: `P ← P + upper(P, Σpos) − lower(P, Σneg)`.
    * `null` (default) gives `P ← P + (Σpos − Σneg)`. Not owned: dispose it yourself when done.
@@ -35,27 +64,75 @@ export class Accumulator {
     if (neg) this.neg.push(tf.keep(neg));
   }
 
+  /**
+   * Adds a part given as an outer product (see {@link OuterPart}); needs a parameter with two
+   * dimensions whose sizes are P and Q. Takes ownership of `post` and `pre` (pass clones of tensors
+   * you keep using).
+   */
+  addOuter(side: 'pos' | 'neg', part: OuterPart): void {
+    const [P, Q] = this.target.shape;
+    const B = part.post.shape[0] ?? 1;
+    if (this.target.shape.length !== 2 || part.post.size !== B * P! || part.pre.size !== B * Q! || part.pre.shape[0] !== B) {
+      throw new CinderArgumentError('part', `post [${part.post.shape.join(', ')}], pre [${part.pre.shape.join(', ')}]`, `factors [B, ${P}] and [B, ${Q}] of a 2-D parameter`);
+    }
+    if (!(part.divisor > 0)) throw new CinderArgumentError('divisor', part.divisor, 'a number > 0');
+    this.outer.push({ part: { post: tf.keep(part.post), pre: tf.keep(part.pre), divisor: part.divisor }, side });
+  }
+
   /** True when nothing is pending. */
   get empty(): boolean {
-    return this.pos.length === 0 && this.neg.length === 0;
+    return this.pos.length === 0 && this.neg.length === 0 && this.outer.length === 0;
+  }
+
+  /** The pending outer-product parts as fused-kernel terms when every pending part is one, else null. */
+  outerTerms(): OuterTerm[] | null {
+    if (this.pos.length || this.neg.length || !this.outer.length) return null;
+    return this.outer.map(({ part, side }) => ({ ...part, side }));
   }
 
   /** Sum of pending potentiation parts (or null). Caller owns the result. */
   sumPos(): tf.Tensor | null {
-    return sumAll(this.pos);
+    return sumAll([...this.pos, ...this.evaluate('pos')]);
   }
 
   /** Sum of pending depression parts (or null). Caller owns the result. */
   sumNeg(): tf.Tensor | null {
-    return sumAll(this.neg);
+    return sumAll([...this.neg, ...this.evaluate('neg')]);
+  }
+
+  /** The outer parts of one side as tensors (one matrix product each; new tensors). */
+  private evaluate(side: 'pos' | 'neg'): tf.Tensor[] {
+    const [P, Q] = this.target.shape as [number, number];
+    return this.outer
+      .filter((o) => o.side === side)
+      .map(({ part }) =>
+        tf.tidy(() => {
+          const B = part.post.shape[0] ?? 1;
+          const post = part.post.shape.length === 2 ? part.post : tf.reshape(part.post, [B, P]);
+          const pre = part.pre.shape.length === 2 ? part.pre : tf.reshape(part.pre, [B, Q]);
+          const m = tf.matMul(post, pre, true, false);
+          return part.divisor === 1 ? m : tf.div(m, this.scalars.get(part.divisor));
+        }),
+      );
   }
 
   /** Drops pending parts. */
   clear(): void {
     for (const t of this.pos) t.dispose();
     for (const t of this.neg) t.dispose();
+    for (const { part } of this.outer) {
+      part.post.dispose();
+      part.pre.dispose();
+    }
     this.pos.length = 0;
     this.neg.length = 0;
+    this.outer.length = 0;
+  }
+
+  /** Drops pending parts and frees cached constants. */
+  dispose(): void {
+    this.clear();
+    this.scalars.dispose();
   }
 }
 
@@ -68,16 +145,19 @@ function sumAll(ts: tf.Tensor[]): tf.Tensor | null {
 /** The accumulators of one connection, one per updatable parameter. */
 export class Updater {
   private readonly accumulators = new Map<ParameterName, Accumulator>();
-  private readonly hooks = new Set<() => void>();
+  private readonly hooks = new Map<() => void, FusableClamp | null>();
 
   /**
    * Creates one accumulator per given parameter.
    * @param targets parameters that may be updated
    * @param onApplied called with the parameter name after its value changed (masks, caches)
+   * @param transformsOnApply true for a parameter whose `onApplied` changes its value (e.g. masks):
+   *   clamps are then not folded into a fused update (they must run after that change)
    */
   constructor(
     targets: Partial<Record<ParameterName, Parameter>>,
     private readonly onApplied: (name: ParameterName) => void = () => {},
+    private readonly transformsOnApply: (name: ParameterName) => boolean = () => false,
   ) {
     for (const [name, p] of Object.entries(targets) as [ParameterName, Parameter | undefined][]) {
       if (p) this.accumulators.set(name, new Accumulator(p));
@@ -113,11 +193,13 @@ export class Updater {
   /**
    * Registers `fn`, called after every {@link apply} that changed at least one parameter (after the
    * `onApplied` callback of the owner): post-update hooks such as `Clamping` (run in registration order). Returns a function
-   * that unregisters it.
+   * that unregisters it. `fusable` describes a hook that only clamps a tensor: when it is the updated
+   * parameter and the hook is among the first registered, a fused update applies it in the same pass
+   * (and `fn` is not called for that update).
    */
-  onUpdate(fn: () => void): () => void {
+  onUpdate(fn: () => void, fusable: FusableClamp | null = null): () => void {
     if (typeof fn !== 'function') throw new CinderArgumentError('fn', fn, 'a function');
-    this.hooks.add(fn);
+    this.hooks.set(fn, fusable);
     return () => {
       this.hooks.delete(fn);
     };
@@ -130,9 +212,16 @@ export class Updater {
    */
   apply(): void {
     let changed = false;
+    const skip = new Set<() => void>();
     try {
       for (const [name, acc] of this.accumulators) {
         if (acc.empty) continue;
+        if (this.applyFused(name, acc, skip)) {
+          acc.clear();
+          changed = true;
+          this.onApplied(name);
+          continue;
+        }
         tf.tidy(() => {
           const pos = acc.sumPos();
           const neg = acc.sumNeg();
@@ -147,7 +236,34 @@ export class Updater {
     } finally {
       this.clear();
     }
-    if (changed) for (const fn of this.hooks) fn();
+    if (changed) for (const fn of this.hooks.keys()) if (!skip.has(fn)) fn();
+  }
+
+  /**
+   * The fused path of {@link apply} for one parameter (wasm/cpu, every pending part an outer
+   * product, 2-D parameter): one kernel computes the bounded update, the add and the leading
+   * clamping hooks on this parameter (added to `skip`). Returns false when it does not apply.
+   */
+  private applyFused(name: ParameterName, acc: Accumulator, skip: Set<() => void>): boolean {
+    if (!fusedBackend() || acc.target.shape.length !== 2 || acc.target.value.dtype !== 'float32') return false;
+    const terms = acc.outerTerms();
+    if (!terms) return false;
+    const clamps: OuterClamp[] = [];
+    const fused: (() => void)[] = [];
+    if (!this.transformsOnApply(name)) {
+      for (const [fn, c] of this.hooks) {
+        if (!c || c.target !== acc.target) break;
+        if (c.active()) clamps.push({ min: c.min, max: c.max });
+        fused.push(fn);
+      }
+    }
+    const b = acc.bounding;
+    const spec = b ? { kind: b.kind, boundsUpper: b.boundsUpper, boundsLower: b.boundsLower, max: b.max, min: b.min, powerUpper: b.powerUpper, powerLower: b.powerLower } : null;
+    const next = fusedOuterUpdate(acc.target.value, terms, spec, clamps);
+    acc.target.assign(next);
+    next.dispose();
+    for (const fn of fused) skip.add(fn);
+    return true;
   }
 
   /** Drops all pending updates without applying them. */

@@ -157,6 +157,18 @@ export class ReceptiveContraction {
   }
 
   /**
+   * The factors of `reduce_b Σ_R post·pre` as an outer product, unevaluated, when the receptive
+   * maps are plain reshapes onto a 2-D weight and the reduction is `mean` or `sum`: the result is
+   * `(Σ_b post[b]ᵀ ⊗ pre[b]) / divisor` (`post`, `pre` returned as given). Null otherwise.
+   */
+  outerFactors(post: tf.Tensor, pre: tf.Tensor, reduction: TrainerBatchReduction): { post: tf.Tensor; pre: tf.Tensor; divisor: number } | null {
+    if (reduction !== 'mean' && reduction !== 'sum') return null;
+    const d = this.directPlan(post, pre);
+    if (!d || d.w.length !== 2 || d.w[0] !== d.p || d.w[1] !== d.q) return null;
+    return { post, pre, divisor: reduction === 'mean' ? post.shape[0]! : 1 };
+  }
+
+  /**
    * `reduce_b Σ_R post·pre` with the given batch reduction: `[...W]` (new tensor; inside `tf.tidy`).
    * `mean` divides the batch sum by B.
    */

@@ -5,6 +5,7 @@ import { tf } from '../../core/tf.js';
 import type { TrainableCell } from '../toolkit/trainable-cell.js';
 import type { TrainerBatchReduction } from '../toolkit/contraction.js';
 import { splitBySign } from '../toolkit/sign.js';
+import { fusedBackend } from '../../kernels/js/fused-memory.js';
 import { PairTraceTrainer, type PairRuleOptions } from './pair-trace-trainer.js';
 
 /** Hyperparameters of {@link STDP} (all may be overridden per cell). */
@@ -50,6 +51,18 @@ export class STDP extends PairTraceTrainer<STDPHyper> {
     for (const { cell, hyper: h, state: s } of this.active(cells)) {
       if (!s.ready) continue;
       tf.tidy(() => {
+        if (fusedBackend()) {
+          // wasm/cpu: hand the two outer products to the updater unevaluated; connection.update()
+          // then applies them (with bounding and clamps) in one fused kernel.
+          const fpost = s.contraction.outerFactors(s.spikePost.latest, s.preTrace(), h.batchReduction);
+          const fpre = fpost && s.contraction.outerFactors(s.tracePost.latest, s.preSpike(), h.batchReduction);
+          if (fpost && fpre) {
+            const acc = cell.connection.updater.accumulator('weight');
+            acc.addOuter(h.lrPost >= 0 ? 'pos' : 'neg', { post: tf.clone(fpost.post), pre: tf.clone(fpost.pre), divisor: fpost.divisor });
+            acc.addOuter(h.lrPre >= 0 ? 'pos' : 'neg', { post: tf.clone(fpre.post), pre: tf.clone(fpre.pre), divisor: fpre.divisor });
+            return;
+          }
+        }
         const dpost = s.contraction.reduce(s.spikePost.latest, s.preTrace(), h.batchReduction);
         const dpre = s.contraction.reduce(s.tracePost.latest, s.preSpike(), h.batchReduction);
         const { pos, neg } = splitBySign(dpost, dpre, h.lrPost >= 0, h.lrPre >= 0);

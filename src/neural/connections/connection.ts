@@ -122,7 +122,11 @@ export abstract class Connection extends Module implements Receptive {
       this.dispose(); // free the synapse and whatever was registered before the bad argument
       throw err;
     }
-    this.updater = new Updater({ weight: this.weightP, bias: this.biasP ?? undefined, delay: this.delayP ?? undefined }, (name) => this.afterChange(name));
+    this.updater = new Updater(
+      { weight: this.weightP, bias: this.biasP ?? undefined, delay: this.delayP ?? undefined },
+      (name) => this.afterChange(name),
+      (name) => this.transformsOnChange(name),
+    );
   }
 
   /**
@@ -251,6 +255,14 @@ export abstract class Connection extends Module implements Receptive {
 
   /** Hook for subclasses: parameter `name` changed (re-apply masks, rebuild caches). */
   protected onParameterChange(_name: ParameterName): void {}
+
+  /**
+   * True when handling a change of `name` changes its value (delays are clamped; subclasses add
+   * masks): the updater then runs clamping hooks after that change instead of fusing them.
+   */
+  protected transformsOnChange(name: ParameterName): boolean {
+    return name === 'delay';
+  }
 
   /** Rounded delays in steps, `int32` of the weight's shape, each in [0, delaySteps] (caller owns). */
   protected delayStepsTensor(): tf.Tensor {

@@ -7,6 +7,10 @@ import { tf } from '../../core/tf.js';
 import { CinderArgumentError, numel } from '../../core/errors.js';
 import type { ParameterName } from '../types.js';
 import { Connection, type ConnectionOptions } from './connection.js';
+import { fusedSparseMatmul, nonZeroFraction } from '../../kernels/js/fused-sparse-matmul.js';
+
+/** Largest product (non-zero inputs × outputs) computed by the event-driven kernel on wasm/cpu. */
+const SPARSE_PRODUCT_MAX = 40_000;
 
 /** Options of {@link LinearDense}. */
 export type LinearDenseOptions = ConnectionOptions;
@@ -58,6 +62,10 @@ export class LinearDense extends Connection {
   protected setMask(mask: tf.Tensor): void {
     this.maskTensor?.dispose();
     this.maskTensor = tf.keep(mask);
+  }
+
+  protected override transformsOnChange(name: ParameterName): boolean {
+    return super.transformsOnChange(name) || (name === 'weight' && this.maskTensor !== null);
   }
 
   protected override onParameterChange(name: ParameterName): void {
@@ -113,12 +121,31 @@ export class LinearDense extends Connection {
     // Batch 1, no delays, weight changing every step (learning): multiply by Wᵀ inside the kernel
     // (transposeB) instead of transposing the weight after every update. Static weights and larger
     // batches use the cached transposed kernel, which is faster there (measured on wasm).
-    const learning = !this.hasDelays && B === 1 && this.kernel === null && this.stableForwards < 2;
+    const changing = this.kernel === null && this.stableForwards < 2;
+    const learning = !this.hasDelays && B === 1 && changing;
     this.stableForwards++;
-    let y = learning ? tf.matMul(h, this.weightParameter.value, false, true) : tf.matMul(h, this.matmulKernel());
+    let y: tf.Tensor;
+    if (!this.hasDelays && changing && this.sparseInput(h)) {
+      // wasm/cpu, weight changing every step, mostly-zero input (spikes): event-driven product
+      y = fusedSparseMatmul(h, this.weightParameter.value);
+    } else {
+      y = learning ? tf.matMul(h, this.weightParameter.value, false, true) : tf.matMul(h, this.matmulKernel());
+    }
     const b = this.biasParameter;
     if (b) y = tf.add(y, b.value);
     return this.outShape.length === 1 ? y : tf.reshape(y, [B, ...this.outShape]);
+  }
+
+  /**
+   * True when the fused event-driven product applies: wasm/cpu, and the non-zero inputs times the
+   * outputs stay under {@link SPARSE_PRODUCT_MAX} multiply-adds (spikes at small batches; at larger
+   * ones the backend's vectorised product is faster, measured on wasm).
+   */
+  private sparseInput(h: tf.Tensor): boolean {
+    const limit = SPARSE_PRODUCT_MAX / (this.outCount * h.size);
+    if (limit < 1e-3) return false;
+    const frac = nonZeroFraction(h, Math.min(limit, 0.25));
+    return frac !== null && frac <= Math.min(limit, 0.25);
   }
 
   protected selectDelayed(ago: (k: number) => tf.Tensor): tf.Tensor {

@@ -25,8 +25,6 @@ export class Clamping extends TensorHook {
   readonly min: number | undefined;
   /** Upper limit, when given. */
   readonly max: number | undefined;
-  private readonly cMin: tf.Scalar | null;
-  private readonly cMax: tf.Scalar | null;
 
   /**
    * Creates the hook and uploads its limits.
@@ -42,20 +40,17 @@ export class Clamping extends TensorHook {
     if (min !== undefined && max !== undefined && min > max) throw new CinderArgumentError('max', max, `a number >= min (${min})`);
     this.min = min;
     this.max = max;
-    this.cMin = min !== undefined ? tf.keep(tf.scalar(min)) : null;
-    this.cMax = max !== undefined ? tf.keep(tf.scalar(max)) : null;
   }
 
   protected transform(value: tf.Tensor): tf.Tensor {
-    let v = value;
-    if (this.cMin) v = tf.maximum(v, this.cMin);
-    if (this.cMax) v = tf.minimum(v, this.cMax);
-    return v;
+    // One ClipByValue kernel (the wasm Maximum/Minimum against a scalar take a slow broadcast path).
+    return tf.clipByValue(value, this.min ?? -Infinity, this.max ?? Infinity);
   }
 
-  /** Frees the limit scalars. */
-  dispose(): void {
-    this.cMin?.dispose();
-    this.cMax?.dispose();
+  protected override clampLimits(): { min?: number; max?: number } {
+    return { min: this.min, max: this.max };
   }
+
+  /** Nothing to free (the limits are kernel attributes). */
+  dispose(): void {}
 }

@@ -62,6 +62,14 @@ export abstract class TensorHook implements Observer {
   /** The transformed value (called inside `tf.tidy`; must return a new tensor of the same shape). */
   protected abstract transform(value: tf.Tensor): tf.Tensor;
 
+  /**
+   * The limits when this hook only clamps its target (a fused update may then apply it in the same
+   * pass; see `Updater.onUpdate`), else null.
+   */
+  protected clampLimits(): { min?: number; max?: number } | null {
+    return null;
+  }
+
   /** Applies the transform once, now. */
   run(): void {
     tf.tidy(() => this.target.assign(this.transform(this.target.value)));
@@ -78,9 +86,14 @@ export abstract class TensorHook implements Observer {
    */
   attachToUpdate(updater: Updater, gate?: TrainingFlag): () => void {
     if (this.trainOnly && !gate) throw new CinderArgumentError('gate', gate, 'the module whose training mode gates a trainOnly hook');
-    return updater.onUpdate(() => {
-      if (!this.trainOnly || gate!.training) this.run();
-    });
+    const active = () => !this.trainOnly || gate!.training;
+    const limits = this.clampLimits();
+    return updater.onUpdate(
+      () => {
+        if (active()) this.run();
+      },
+      limits ? { ...limits, target: this.target, active } : null,
+    );
   }
 
   /** Frees the hook's constants. */

@@ -7,6 +7,7 @@ import type { State } from '../../core/state.js';
 import { NeuronGroup, type ConductanceDrive, type NeuronGroupOptions, type StepResult } from './neuron-group.js';
 import { LinearMembrane } from './linear-membrane.js';
 import type { BatchReduction } from './batch-reduction.js';
+import type { FusedNeuronSpec } from '../../kernels/js/fused-neuron.js';
 
 /** Parameters shared by the adaptive-threshold models. */
 export interface AdaptiveThresholdOptions extends NeuronGroupOptions {
@@ -48,6 +49,7 @@ export abstract class AdaptiveThresholdNeuron extends NeuronGroup {
   private readonly kAdaptDecay: tf.Tensor1D;
   private readonly kIncrement: tf.Tensor1D;
   private readonly adaptationState: State;
+  private readonly decayValues: number[];
 
   /**
    * @param shape neurons per sample
@@ -76,11 +78,31 @@ export abstract class AdaptiveThresholdNeuron extends NeuronGroup {
     this.kAdaptDecay = this.constantVector(decay);
     this.kIncrement = this.constantVector(increment);
     this.adaptationState = this.addAdaptationState('adaptation', decay.length, reduction);
+    this.fusedAdaptationState = this.adaptationState;
+    this.decayValues = [...decay];
   }
 
   /** Threshold adaptations θ_k (mV): `[...shape, K]`, or `[B, ...shape, K]` without batch reduction. */
   get adaptation(): tf.Tensor {
     return this.adaptationState.value;
+  }
+
+  protected override fusedSpec(): FusedNeuronSpec | null {
+    // only when no subclass changed the step (GLIF2 resets differently)
+    const P = AdaptiveThresholdNeuron.prototype;
+    const own = this.integrate === P.integrate && this.threshold === P.threshold && this.adapt === P.adapt;
+    if (!own || !this.keepsBaseStep(false)) return null;
+    const d = Math.exp(-this.dt / this.tauM);
+    return {
+      decay: d,
+      restTerm: this.restV * (1 - d),
+      gain: this.resistance * (1 - d),
+      thresh: this.threshV,
+      reset: this.resetV ?? this.restV,
+      dt: this.dt,
+      refracT: this.refracT,
+      adaptation: { decay: this.decayValues, increment: this.adaptIncrement, reduction: this.batchReduction, theta: this.adaptationState.value },
+    };
   }
 
   protected integrate(v: tf.Tensor, i: tf.Tensor | null, drive: ConductanceDrive | null): tf.Tensor {

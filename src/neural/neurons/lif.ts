@@ -7,6 +7,7 @@ import { checkPositive } from '../../core/errors.js';
 import { NeuronGroup, type ConductanceDrive, type NeuronGroupOptions } from './neuron-group.js';
 import { LinearMembrane } from './linear-membrane.js';
 import { checkBelow } from './validate.js';
+import type { FusedNeuronSpec } from '../../kernels/js/fused-neuron.js';
 
 /** Parameters of {@link LIF}. */
 export interface LIFOptions extends NeuronGroupOptions {
@@ -65,6 +66,14 @@ export class LIF extends NeuronGroup {
   /** Settings saved with the module. */
   override extras(): Record<string, unknown> {
     return { model: 'LIF', ...super.extras(), threshV: this.threshV, tauM: this.tauM, resistance: this.resistance };
+  }
+
+  protected override fusedSpec(): FusedNeuronSpec | null {
+    // only when no subclass changed the step
+    const own = this.integrate === LIF.prototype.integrate && this.threshold === LIF.prototype.threshold;
+    if (!own || !this.keepsBaseStep(true)) return null;
+    const d = Math.exp(-this.dt / this.tauM);
+    return { decay: d, restTerm: this.restV * (1 - d), gain: this.resistance * (1 - d), thresh: this.threshV, reset: this.resetV ?? this.restV, dt: this.dt, refracT: this.refracT };
   }
 
   protected integrate(v: tf.Tensor, i: tf.Tensor | null, drive: ConductanceDrive | null): tf.Tensor {

@@ -14,6 +14,8 @@ import { checkReceptors } from './validate.js';
 import { reduceBatch, type BatchReduction } from './batch-reduction.js';
 import { select } from './select.js';
 import { SpikingModule } from './spiking-module.js';
+import { fusedBackend } from '../../kernels/js/fused-memory.js';
+import { fusedNeuronStep, type FusedNeuronSpec } from '../../kernels/js/fused-neuron.js';
 
 /** Options every neuron model accepts. */
 export interface NeuronGroupOptions {
@@ -142,6 +144,8 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
     const { current, conductances } = readNeuronInput(input, this.batchSize, this.shape, this.receptors.length);
     const refracLock = options.refracLock ?? true;
     const adapt = options.adapt ?? this.training;
+    const spec = fusedBackend() && !conductances?.some((g) => g !== undefined) ? this.fusedSpec() : null;
+    if (spec) return this.forwardFused(spec, current ?? null, refracLock, adapt);
     return tf.tidy(() => {
       const v = this.voltageState.value;
       const refracOld = this.refracState.value;
@@ -167,6 +171,36 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
       return spike;
     });
   }
+
+  /**
+   * The constants of the fused step kernel (`src/kernels/js/fused-neuron.ts`, wasm/cpu) when this
+   * group's step is exactly the one it computes (linear membrane, plain reset, optional adaptive
+   * threshold), else null (the default: the op path).
+   */
+  protected fusedSpec(): FusedNeuronSpec | null {
+    return null;
+  }
+
+  /** True when `reset`, `inputCurrent` (and, with `withAdapt`, `adapt`) are this base class's own. */
+  protected keepsBaseStep(withAdapt: boolean): boolean {
+    const P = NeuronGroup.prototype;
+    return this.reset === P.reset && this.inputCurrent === P.inputCurrent && (!withAdapt || this.adapt === P.adapt);
+  }
+
+  /** The same step as {@link forward}'s op path, as one fused kernel. */
+  private forwardFused(spec: FusedNeuronSpec, current: tf.Tensor | null, refracLock: boolean, adapt: boolean): tf.Tensor {
+    return tf.tidy(() => {
+      const r = fusedNeuronStep(spec, { voltage: this.voltageState.value, refrac: this.refracState.value, current }, { refracLock, adapt });
+      if (this.refracT > 0) this.refracState.assign(r.refrac);
+      this.voltageState.assign(r.voltage);
+      this.spikeState.assign(r.spike);
+      if (r.theta) this.fusedAdaptationState!.assign(r.theta);
+      return r.spike;
+    });
+  }
+
+  /** The adaptation state the fused kernel updates (set by groups with an adaptive threshold). */
+  protected fusedAdaptationState: State | null = null;
 
   /**
    * Resets voltage to rest and refractory time and spikes to 0. Adaptation state (adaptive

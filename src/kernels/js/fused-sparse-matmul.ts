@@ -1,0 +1,77 @@
+/**
+ * Fused kernel `CinderFusedSparseMatmul` (wasm and cpu backends): the dense connection's product
+ * `y = x·Wᵀ` (`x [B, I]`, `W [O, I]`, `y [B, O]`) visiting only the non-zero inputs, for spike
+ * inputs: cost B·nnz(x)·O instead of B·I·O, and no repacking of a weight that changes every step
+ * (the wasm matrix product packs each new weight before multiplying).
+ *
+ * `y[b, o] = Σ_{i: x[b,i] ≠ 0} x[b, i]·W[o, i]`, accumulated in float32 in increasing i (a matrix
+ * product may sum in another order; the skipped terms are exact zeros, except where W holds a
+ * non-finite value, whose product with 0 is NaN in the op path).
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { FusedMemory, fusedBackend, registerFused } from './fused-memory.js';
+
+/** Kernel name. */
+export const FUSED_SPARSE_MATMUL = 'CinderFusedSparseMatmul';
+
+const f = Math.fround;
+/** Index scratch, reused across calls. */
+let idxBuf = new Int32Array(0);
+
+function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
+  const mem = new FusedMemory(args.backend);
+  const xInfo = args.inputs.x!;
+  const wInfo = args.inputs.w!;
+  const [B, I] = xInfo.shape as [number, number];
+  const O = wInfo.shape[0]!;
+  const outInfo = mem.output([B, O]);
+  const x = mem.view(xInfo);
+  const w = mem.view(wInfo);
+  const y = mem.view(outInfo);
+  if (idxBuf.length < I) idxBuf = new Int32Array(I);
+  const idx = idxBuf;
+  for (let b = 0; b < B; b++) {
+    const xb = b * I;
+    let n = 0;
+    for (let i = 0; i < I; i++) if (x[xb + i] !== 0) idx[n++] = i;
+    const yb = b * O;
+    for (let o = 0; o < O; o++) {
+      const base = o * I;
+      let acc = 0;
+      for (let k = 0; k < n; k++) {
+        const i = idx[k]!;
+        acc = f(acc + f(x[xb + i]! * w[base + i]!));
+      }
+      y[yb + o] = acc;
+    }
+  }
+  return outInfo;
+}
+
+let registered = false;
+
+/**
+ * The fraction of non-zero entries of `x`, read from the backend's memory on wasm/cpu (no sync
+ * read; null on other backends). Stops counting once it exceeds `limit` (returns a value > limit).
+ */
+export function nonZeroFraction(x: tf.Tensor, limit = 1): number | null {
+  const name = fusedBackend();
+  if (!name || x.dtype !== 'float32') return null;
+  const b = tf.backend() as unknown as { typedArrayFromHeap?: (t: tf.TensorInfo) => Float32Array; data?: { get(id: object): { values?: unknown } } };
+  const v = b.typedArrayFromHeap ? b.typedArrayFromHeap(x) : (b.data?.get(x.dataId).values as ArrayLike<number> | undefined);
+  if (!v) return null;
+  const cap = limit * v.length;
+  let n = 0;
+  for (let i = 0; i < v.length; i++) if (v[i] !== 0 && ++n > cap) return n / v.length;
+  return v.length ? n / v.length : 0;
+}
+
+/** `x·Wᵀ` over the non-zero entries of `x` `[B, I]` with `w` `[O, I]`: `[B, O]` (wasm/cpu). */
+export function fusedSparseMatmul(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
+  if (!registered) {
+    registerFused(FUSED_SPARSE_MATMUL, kernel as unknown as tf.KernelFunc);
+    registered = true;
+  }
+  return tf.engine().runKernel(FUSED_SPARSE_MATMUL, { x, w } as unknown as tf.NamedTensorMap) as tf.Tensor;
+}

@@ -1,0 +1,126 @@
+// The fused outer-product weight update (src/kernels/js/fused-outer-update.ts) against the op path
+// (matrix products, Bounding, add, Clamping hooks) over ≥ 50 steps, on the wasm and cpu backends.
+import { describe, expect, it } from 'vitest';
+import { fusedBackends } from './backends.js';
+import { tf } from '../../src/core/tf.js';
+import { Rng } from '../../src/core/random.js';
+import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
+import { SPARSE_MAX_BATCH } from '../../src/kernels/js/fused-outer-update.js';
+import { LIF } from '../../src/neural/neurons/index.js';
+import { LinearDense, uniformInit } from '../../src/neural/connections/index.js';
+import { Serial } from '../../src/neural/layers/index.js';
+import { Clamping } from '../../src/neural/hooks/index.js';
+import { Bounding, type BoundingKind } from '../../src/neural/bounding.js';
+import { STDP } from '../../src/learn/trainers/index.js';
+import { QuickstartNetwork } from '../../examples/quickstart/network.js';
+
+const backends = fusedBackends();
+
+interface Config {
+  batch: number;
+  lrPost: number;
+  lrPre: number;
+  bounding?: { kind: BoundingKind; max?: number; min?: number; power?: number };
+  clamp?: { min?: number; max?: number };
+  reduction?: 'mean' | 'sum';
+}
+
+/** Weights after `steps` steps of Serial(LinearDense 30 → 12, LIF) with STDP (same seeds). */
+async function run(cfg: Config, fused: boolean, steps = 60): Promise<{ w: Float32Array; kernels: string[] }> {
+  setFusedKernels(fused);
+  const B = cfg.batch;
+  const conn = new LinearDense([30], [12], 1, { weightInit: uniformInit(new Rng(3), 0.1, 0.6), batchSize: B });
+  const lif = new LIF([12], 1, { restV: -65, resetV: -65, threshV: -60, refracT: 2, tauM: 10, batchSize: B });
+  const layer = new Serial(conn, lif);
+  const stdp = new STDP({ lrPost: cfg.lrPost, lrPre: cfg.lrPre, tauPost: 15, tauPre: 20, batchReduction: cfg.reduction ?? 'mean' });
+  stdp.register(layer.cell(conn, lif));
+  layer.train(true);
+  stdp.train(true);
+  const bound = cfg.bounding ? new Bounding(cfg.bounding.kind, cfg.bounding) : null;
+  if (bound) conn.updater.bound('weight', bound);
+  const clamp = cfg.clamp ? new Clamping(conn.weightParameter, cfg.clamp) : null;
+  const detach = clamp?.attachToUpdate(conn.updater);
+  const rng = new Rng(9);
+  let kernels: string[] = [];
+  for (let t = 0; t < steps; t++) {
+    const x = new Float32Array(B * 30);
+    for (let k = 0; k < x.length; k++) x[k] = rng.uniform() < 0.3 ? 1 : 0;
+    const step = () =>
+      tf.tidy(() => {
+        layer.forward(tf.mul(tf.tensor2d(x, [B, 30]), tf.scalar(8)));
+        stdp.step();
+        conn.update();
+      });
+    if (t === steps - 1) kernels = (await tf.profile(step)).kernels.map((k) => k.name);
+    else step();
+  }
+  const w = (await conn.weight.data()) as Float32Array;
+  detach?.();
+  stdp.dispose();
+  layer.dispose();
+  bound?.dispose();
+  clamp?.dispose();
+  return { w: w.slice(), kernels };
+}
+
+function close(a: Float32Array, b: Float32Array, tol = 2e-6): void {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
+  expect(worst).toBeLessThan(tol);
+}
+
+const configs: [string, Config][] = [
+  ['Hebbian, multiplicative upper bound, clamp ≥ 0, B = 1', { batch: 1, lrPost: 0.02, lrPre: -0.01, bounding: { kind: 'multiplicative', max: 1 }, clamp: { min: 0 } }],
+  ['Hebbian, multiplicative upper bound, clamp ≥ 0, B = 4', { batch: 4, lrPost: 0.02, lrPre: -0.01, bounding: { kind: 'multiplicative', max: 1 }, clamp: { min: 0 } }],
+  ['anti-Hebbian, full scaled-multiplicative bounding, batch sum, B = 3', { batch: 3, lrPost: -0.01, lrPre: 0.02, bounding: { kind: 'scaled-multiplicative', max: 1, min: 0 }, reduction: 'sum' }],
+  ['Hebbian, power upper bound μ = 2, B = 2', { batch: 2, lrPost: 0.02, lrPre: -0.01, bounding: { kind: 'power', max: 1, power: 2 } }],
+  ['potentiative, hard bounds, clamp [0.05, 0.9], B = 2', { batch: 2, lrPost: 0.01, lrPre: 0.005, bounding: { kind: 'hard', max: 0.8, min: 0 }, clamp: { min: 0.05, max: 0.9 } }],
+  ['depressive, no bounding, no clamp, B = 1', { batch: 1, lrPost: -0.01, lrPre: -0.005 }],
+];
+
+describe.each(backends)('fused outer-product update on %s', (backend) => {
+  it.each(configs)('%s: equals the op path over 60 steps', async (_name, cfg) => {
+    await tf.setBackend(backend);
+    const op = await run(cfg, false);
+    const fused = await run(cfg, true);
+    close(fused.w, op.w);
+    // the weights moved (the comparison is not vacuous)
+    const w0 = await run(cfg, true, 1);
+    let moved = 0;
+    for (let i = 0; i < op.w.length; i++) moved = Math.max(moved, Math.abs(op.w[i]! - w0.w[i]!));
+    expect(moved).toBeGreaterThan(1e-3);
+    // one fused kernel replaces the matrix products, the bounding, the add and the clamp
+    expect(fused.kernels.filter((k) => k === 'CinderFusedOuterUpdate')).toHaveLength(1);
+    expect(fused.kernels).not.toContain('ClipByValue');
+    expect(fused.kernels.length).toBeLessThan(op.kernels.length);
+    // up to SPARSE_MAX_BATCH samples the batch sums are event-driven (no matrix product for them)
+    const products = (ks: string[]) => ks.filter((k) => k === 'BatchMatMul' || k === 'CinderFusedSparseMatmul').length;
+    expect(products(fused.kernels)).toBe(products(op.kernels) - (cfg.batch <= SPARSE_MAX_BATCH ? 2 : 0));
+  });
+
+  it('quickstart network: fused and op paths give the same weights, θ and spikes over 50 steps', async () => {
+    await tf.setBackend(backend);
+    const out: Float32Array[][] = [];
+    for (const fused of [false, true]) {
+      setFusedKernels(fused);
+      const net = new QuickstartNetwork(2, new Rng(2));
+      net.train(true);
+      const rng = new Rng(5);
+      let spikes = 0;
+      for (let t = 0; t < 50; t++) {
+        const x = new Float32Array(2 * 784);
+        for (let k = 0; k < x.length; k++) x[k] = rng.uniform() < 0.2 ? 1 : 0;
+        const s = tf.tidy(() => tf.sum(net.step(tf.tensor2d(x, [2, 784])).exc));
+        spikes += (await s.data())[0]!;
+        s.dispose();
+      }
+      out.push([(await net.input.weight.data()) as Float32Array, (await net.exc.adaptation.data()) as Float32Array, new Float32Array([spikes])]);
+      net.dispose();
+    }
+    expect(out[1]![2]![0]).toBe(out[0]![2]![0]);
+    expect(out[0]![2]![0]).toBeGreaterThan(0);
+    close(out[1]![0]!, out[0]![0]!);
+    close(out[1]![1]!, out[0]![1]!);
+  });
+});

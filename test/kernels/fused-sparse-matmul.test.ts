@@ -1,0 +1,55 @@
+// The event-driven dense product (src/kernels/js/fused-sparse-matmul.ts) against a float64 sum and
+// tf.matMul, and LinearDense choosing it only for mostly-zero inputs at small sizes.
+import { describe, expect, it } from 'vitest';
+import { fusedBackends } from './backends.js';
+import { tf } from '../../src/core/tf.js';
+import { Rng } from '../../src/core/random.js';
+import { fusedSparseMatmul, nonZeroFraction } from '../../src/kernels/js/fused-sparse-matmul.js';
+import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
+import { LinearDense, uniformInit } from '../../src/neural/connections/index.js';
+
+const backends = fusedBackends();
+
+describe.each(backends)('fused sparse product on %s', (backend) => {
+  it('equals Σ_i x·W (float64) and tf.matMul for spike-like inputs, B = 3', async () => {
+    await tf.setBackend(backend);
+    const rng = new Rng(1);
+    const [B, I, O] = [3, 50, 7];
+    const x = new Float32Array(B * I).map(() => (rng.uniform() < 0.2 ? 100 * rng.uniform() : 0));
+    const w = new Float32Array(O * I).map(() => rng.uniform() - 0.5);
+    const xt = tf.tensor2d(x, [B, I]);
+    const wt = tf.tensor2d(w, [O, I]);
+    const y = (await fusedSparseMatmul(xt, wt).data()) as Float32Array;
+    const ref = (await tf.matMul(xt, wt, false, true).data()) as Float32Array;
+    for (let b = 0; b < B; b++)
+      for (let o = 0; o < O; o++) {
+        let s = 0;
+        for (let i = 0; i < I; i++) s += x[b * I + i]! * w[o * I + i]!;
+        expect(Math.abs(y[b * O + o]! - s)).toBeLessThan(1e-4 * Math.max(1, Math.abs(s)));
+        expect(Math.abs(y[b * O + o]! - ref[b * O + o]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(s)));
+      }
+    expect(nonZeroFraction(xt)).toBeCloseTo(x.filter((v) => v !== 0).length / x.length, 6);
+    expect(nonZeroFraction(xt, 0.01)).toBeGreaterThan(0.01);
+    xt.dispose();
+    wt.dispose();
+  });
+
+  it('LinearDense uses it for sparse inputs with a changing weight, the matrix product otherwise', async () => {
+    await tf.setBackend(backend);
+    const conn = new LinearDense([40], [6], 1, { weightInit: uniformInit(new Rng(2), 0, 1) });
+    const kernels = async (x: tf.Tensor) => (await tf.profile(() => void tf.tidy(() => conn.forward(x)))).kernels.map((k) => k.name);
+    const sparse = tf.tensor2d(new Float32Array(40).map((_, i) => (i % 7 === 0 ? 1 : 0)), [1, 40]);
+    const dense = tf.ones([1, 40]);
+    expect(await kernels(sparse)).toContain('CinderFusedSparseMatmul');
+    expect(await kernels(dense)).not.toContain('CinderFusedSparseMatmul');
+    // equal outputs on both paths
+    const a = (await tf.tidy(() => conn.forward(sparse)).data()) as Float32Array;
+    setFusedKernels(false);
+    const b = (await tf.tidy(() => conn.forward(sparse)).data()) as Float32Array;
+    setFusedKernels(true);
+    for (let o = 0; o < 6; o++) expect(Math.abs(a[o]! - b[o]!)).toBeLessThan(1e-5);
+    conn.dispose();
+    sparse.dispose();
+    dense.dispose();
+  });
+});
