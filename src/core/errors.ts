@@ -100,3 +100,39 @@ export function numel(shape: readonly number[]): number {
   for (const d of shape) n *= d;
   return n;
 }
+
+/** A module (or one of its tensors) was used after `dispose()`. */
+export class UseAfterDisposeError extends Error {
+  /**
+   * @param module the module's class name (and path when known)
+   * @param tensor the freed tensor's label (`state "voltage"`)
+   */
+  constructor(
+    readonly module: string,
+    readonly tensor: string,
+  ) {
+    super(`${module} was used after dispose() (its ${tensor} is freed); create a new ${module}`);
+    this.name = 'UseAfterDisposeError';
+  }
+}
+
+/** Receives Cinder's warnings (default: `console.warn` with a `cinder:` prefix). */
+export type WarningHandler = (message: string) => void;
+
+const defaultWarningHandler: WarningHandler = (message) => console.warn(`cinder: ${message}`);
+let warningHandler: WarningHandler = defaultWarningHandler;
+
+/**
+ * Replaces the warning handler (`null` restores the default) and returns the previous one. Tests
+ * and applications use it to collect or silence warnings.
+ */
+export function setWarningHandler(handler: WarningHandler | null): WarningHandler {
+  const prev = warningHandler;
+  warningHandler = handler ?? defaultWarningHandler;
+  return prev;
+}
+
+/** Emits a warning through the current handler. */
+export function warn(message: string): void {
+  warningHandler(message);
+}

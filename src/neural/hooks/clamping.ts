@@ -14,7 +14,9 @@ export interface ClampingOptions extends HookOptions {
 }
 
 /**
- * `P := clamp(P, min, max)` after an update or a step; a missing limit is not applied.
+ * `P := clamp(P, min, max)` after an update or a step; a missing limit is not applied. Entries that
+ * are NaN or ±Inf are kept as they are (never replaced by a limit), so a numerical fault stays
+ * visible to the finite checks (`FiniteChecker`) instead of being laundered into a bound.
  *
  * ```ts
  * new Clamping(conn.weightParameter, { min: 0 }).attachToUpdate(conn.updater);
@@ -50,7 +52,7 @@ export class Clamping extends TensorHook {
     let v = value;
     if (this.cMin) v = tf.maximum(v, this.cMin);
     if (this.cMax) v = tf.minimum(v, this.cMax);
-    return v;
+    return tf.where(tf.isFinite(value), v, value);
   }
 
   /** Frees the limit scalars. */

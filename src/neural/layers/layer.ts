@@ -204,6 +204,9 @@ export abstract class Layer extends Module {
       const extra = [...inputs.keys()].find((k) => !this.inputKeys.includes(k));
       throw new CinderArgumentError('inputs', extra, `one of the layer's input keys (${this.inputKeys.join(', ')})`);
     }
+    // Every input is checked before any connection advances its synapse, so a bad input leaves
+    // the whole layer unchanged (no half-applied step).
+    for (const w of this.wires) checkWireInput(w, inputs.get(w.input));
     const currents = new Map<string, tf.Tensor[]>();
     const conductances = new Map<string, (tf.Tensor | undefined)[]>();
     for (const w of this.wires) {
@@ -250,6 +253,27 @@ export abstract class Layer extends Module {
     for (const t of this.constants.values()) t.dispose();
     this.constants.clear();
   }
+}
+
+/** Throws unless `value` is spikes `[B, ...inShape]` (or `{spikes, injected?}`) for the wire's connection. */
+function checkWireInput(w: Wire, value: unknown): void {
+  const c = w.connection;
+  const want = [c.batchSize, ...c.inShape];
+  const check = (param: string, t: unknown): void => {
+    if (!(t instanceof tf.Tensor)) return invalidInput(w.input, t);
+    const shape: number[] = t.shape;
+    if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
+      throw new CinderArgumentError(param, t, `shape [${want.join(', ')}] (batch ${c.batchSize}, the input shape of connection "${w.name}")`);
+    }
+  };
+  if (value instanceof tf.Tensor) return check(`spikes of input "${w.input}"`, value);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) invalidInput(w.input, value);
+  const v = value as { spikes?: unknown; injected?: unknown };
+  for (const key of Object.keys(v)) {
+    if (key !== 'spikes' && key !== 'injected') throw new CinderArgumentError(`input "${w.input}"`, `an object with key ${JSON.stringify(key)}`, 'only the keys "spikes" and "injected"');
+  }
+  check(`spikes of input "${w.input}"`, v.spikes);
+  if (v.injected !== undefined) check(`injected of input "${w.input}"`, v.injected);
 }
 
 function invalidInput(key: string, value: unknown): never {

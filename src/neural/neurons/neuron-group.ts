@@ -7,7 +7,7 @@
  */
 import { tf } from '../../core/tf.js';
 import type { State } from '../../core/state.js';
-import { checkFinite, checkInteger, checkNonNegative, checkPositive, checkShape } from '../../core/errors.js';
+import { CinderArgumentError, checkFinite, checkInteger, checkNonNegative, checkPositive, checkShape } from '../../core/errors.js';
 import type { Neuron, NeuronInput, Receptor } from '../types.js';
 import { readNeuronInput } from './input.js';
 import { checkReceptors } from './validate.js';
@@ -140,6 +140,11 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
    */
   forward(input: tf.Tensor | NeuronInput, options: NeuronStepOptions = {}): tf.Tensor {
     const { current, conductances } = readNeuronInput(input, this.batchSize, this.shape, this.receptors.length);
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {refracLock?, adapt?}');
+    for (const [k, v] of Object.entries(options)) {
+      if (k !== 'refracLock' && k !== 'adapt') throw new CinderArgumentError('options', `an object with key ${JSON.stringify(k)}`, 'only the keys "refracLock" and "adapt"');
+      if (v !== undefined && typeof v !== 'boolean') throw new CinderArgumentError(`options.${k}`, v, 'a boolean');
+    }
     const refracLock = options.refracLock ?? true;
     const adapt = options.adapt ?? this.training;
     return tf.tidy(() => {
