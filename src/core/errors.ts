@@ -81,10 +81,28 @@ export function checkOneOf<T extends string>(param: string, value: string, allow
   return value as T;
 }
 
-/** Throws unless `shape` is a non-empty array of positive integers. */
+/**
+ * Largest number of elements Cinder allocates in one tensor or buffer: 2^28 float32 values (1 GiB).
+ * Larger requests fail with a message instead of a `RangeError` or an out-of-memory abort.
+ */
+export const MAX_ELEMENTS = 2 ** 28;
+
+/**
+ * Throws unless `count` elements (of `what`, e.g. "weight [O, I]") stay within {@link MAX_ELEMENTS}.
+ * @returns count
+ */
+export function checkElements(param: string, count: number, what: string): number {
+  if (!(count <= MAX_ELEMENTS)) {
+    throw new CinderArgumentError(param, count === Infinity || Number.isNaN(count) ? count : `${count} elements for ${what}`, `at most ${MAX_ELEMENTS} (2^28) elements for one tensor`);
+  }
+  return count;
+}
+
+/** Throws unless `shape` is a non-empty array of positive integers with at most {@link MAX_ELEMENTS} elements in all. */
 export function checkShape(param: string, shape: readonly number[]): number[] {
   if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d <= 0))
     throw new CinderArgumentError(param, shape, 'a non-empty array of positive integers');
+  checkElements(param, numel(shape), `shape [${shape.join(', ')}]`);
   return [...shape];
 }
 

@@ -44,14 +44,16 @@ export class NonFiniteError extends Error {
    * @param tensor the tensor's path (`layer.neuron.voltage`) or the metric's name
    * @param step the step (or checkpoint) at which it was first seen; undefined when unknown
    * @param kind `'NaN'`, `'Inf'`, `'NaN or Inf'` or `'not 0/1'`
+   * @param unit what `step` counts: `'step'` (default), `'checkpoint'`, `'batch'`
    */
   constructor(
     readonly tensor: string,
     readonly step: number | undefined,
     readonly kind = 'NaN or Inf',
+    readonly unit = 'step',
   ) {
     const what = kind === 'not 0/1' ? 'a spike value other than 0 and 1' : `non-finite value (${kind})`;
-    super(`${what} in ${tensor}${step === undefined ? '' : ` at step ${step}`}`);
+    super(`${what} in ${tensor}${step === undefined ? '' : ` at ${unit} ${step}`}`);
     this.name = 'NonFiniteError';
   }
 }
@@ -63,11 +65,11 @@ function isSpikeName(path: string): boolean {
 }
 
 /** The first problem in a read-back flag vector, or null. */
-function firstProblem(names: readonly string[], v: ArrayLike<number>, step: number | undefined): NonFiniteError | null {
+function firstProblem(names: readonly string[], v: ArrayLike<number>, step: number | undefined, unit = 'step'): NonFiniteError | null {
   for (let i = 0; i < v.length; i++) {
     const x = v[i]!;
-    if (!Number.isFinite(x)) return new NonFiniteError(names[i]!, step);
-    if (x !== 0) return new NonFiniteError(names[i]!, step, 'not 0/1');
+    if (!Number.isFinite(x)) return new NonFiniteError(names[i]!, step, 'NaN or Inf', unit);
+    if (x !== 0) return new NonFiniteError(names[i]!, step, 'not 0/1', unit);
   }
   return null;
 }
@@ -103,14 +105,15 @@ function flagsOf(named: readonly [string, tf.Tensor][]): tf.Tensor1D {
  * naming the first non-finite tensor. Reads one small vector asynchronously.
  * @param modules modules by name (the name prefixes the tensor paths); a single module is named ''
  * @param step reported in the error
+ * @param unit what `step` counts (`'step'`, `'checkpoint'`, …)
  */
-export async function assertFiniteModules(modules: Module | Record<string, Module>, step?: number): Promise<void> {
+export async function assertFiniteModules(modules: Module | Record<string, Module>, step?: number, unit = 'step'): Promise<void> {
   const entries = modules instanceof Module ? [['', modules] as [string, Module]] : Object.entries(modules);
   const named = entries.flatMap(([n, m]) => tensorsOf(n, m)).filter(([, t]) => t.size > 0 && t.dtype !== 'string');
   if (named.length === 0) return;
   const flags = flagsOf(named);
   try {
-    const problem = firstProblem(named.map(([n]) => n), await flags.data(), step);
+    const problem = firstProblem(named.map(([n]) => n), await flags.data(), step, unit);
     if (problem) throw problem;
   } finally {
     flags.dispose();
@@ -121,17 +124,17 @@ export async function assertFiniteModules(modules: Module | Record<string, Modul
  * Throws a {@link NonFiniteError} naming the first non-finite number in a (nested) summary object
  * of metrics; `null` and non-numbers are ignored.
  */
-export function assertFiniteMetrics(metrics: unknown, step?: number, path = ''): void {
+export function assertFiniteMetrics(metrics: unknown, step?: number, unit = 'checkpoint', path = ''): void {
   if (typeof metrics === 'number') {
-    if (!Number.isFinite(metrics)) throw new NonFiniteError(`metric ${path || '(value)'}`, step, Number.isNaN(metrics) ? 'NaN' : 'Inf');
+    if (!Number.isFinite(metrics)) throw new NonFiniteError(`metric ${path || '(value)'}`, step, Number.isNaN(metrics) ? 'NaN' : 'Inf', unit);
     return;
   }
   if (Array.isArray(metrics)) {
-    metrics.forEach((x, i) => assertFiniteMetrics(x, step, `${path}[${i}]`));
+    metrics.forEach((x, i) => assertFiniteMetrics(x, step, unit, `${path}[${i}]`));
     return;
   }
   if (metrics !== null && typeof metrics === 'object' && !ArrayBuffer.isView(metrics)) {
-    for (const [k, v] of Object.entries(metrics as Record<string, unknown>)) assertFiniteMetrics(v, step, path ? `${path}.${k}` : k);
+    for (const [k, v] of Object.entries(metrics as Record<string, unknown>)) assertFiniteMetrics(v, step, unit, path ? `${path}.${k}` : k);
   }
 }
 
@@ -204,10 +207,14 @@ export class FiniteChecker {
     this.throwIfFailed();
   }
 
-  /** At a checkpoint: waits for queued reads, then (unless `'off'`) checks every watched tensor. */
-  async checkpoint(index?: number): Promise<void> {
+  /**
+   * At a checkpoint: waits for queued reads, then (unless `'off'`) checks every watched tensor.
+   * @param index reported in the error
+   * @param unit what `index` counts (default `'checkpoint'`)
+   */
+  async checkpoint(index?: number, unit = 'checkpoint'): Promise<void> {
     await this.flush();
     if (this.mode === 'off' || this.modules.size === 0) return;
-    await assertFiniteModules(Object.fromEntries(this.modules), index);
+    await assertFiniteModules(Object.fromEntries(this.modules), index, unit);
   }
 }

@@ -7,7 +7,7 @@
  */
 import { tf } from '../../core/tf.js';
 import type { State } from '../../core/state.js';
-import { CinderArgumentError, checkFinite, checkInteger, checkNonNegative, checkPositive, checkShape } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkFinite, checkInteger, checkNonNegative, checkPositive, checkShape, numel } from '../../core/errors.js';
 import type { Neuron, NeuronInput, Receptor } from '../types.js';
 import { readNeuronInput } from './input.js';
 import { checkReceptors } from './validate.js';
@@ -123,6 +123,7 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
     const restV = checkFinite('restV', settings.restV);
     const resetV = settings.resetV === undefined ? undefined : checkFinite('resetV', settings.resetV);
     const batch = checkInteger('batchSize', settings.batchSize ?? 1, 1);
+    checkElements('batchSize', batch * numel(checkedShape), `a state of shape [${batch}, ${checkedShape.join(', ')}]`);
     const receptors = checkReceptors(settings.receptors ?? []);
     super(checkedShape, checkedDt, batch, restV);
     this.refracT = refracT;
