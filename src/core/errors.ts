@@ -38,6 +38,13 @@ export function describe(value: unknown): string {
     const t = value as { shape: number[]; dtype: string };
     return `tensor of shape [${t.shape.join(', ')}] (${t.dtype})`;
   }
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object') {
+    const name = (value as object).constructor?.name;
+    const keys = Object.keys(value as object);
+    const shown = keys.slice(0, 6).join(', ') + (keys.length > 6 ? ', …' : '');
+    return name && name !== 'Object' ? `a ${name}` : `an object {${shown}}`;
+  }
   return String(value);
 }
 

@@ -270,7 +270,7 @@ function checkWireInput(w: Wire, value: unknown): void {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) invalidInput(w.input, value);
   const v = value as { spikes?: unknown; injected?: unknown };
   for (const key of Object.keys(v)) {
-    if (key !== 'spikes' && key !== 'injected') throw new CinderArgumentError(`input "${w.input}"`, `an object with key ${JSON.stringify(key)}`, 'only the keys "spikes" and "injected"');
+    if (key !== 'spikes' && key !== 'injected') throw new CinderArgumentError(`key of input "${w.input}"`, key, 'one of "spikes", "injected"');
   }
   check(`spikes of input "${w.input}"`, v.spikes);
   if (v.injected !== undefined) check(`injected of input "${w.input}"`, v.injected);

@@ -40,7 +40,7 @@ export function readNeuronInput(
     return { current: input as tf.Tensor };
   }
   for (const key of Object.keys(input)) {
-    if (key !== 'current' && key !== 'conductances') throw new CinderArgumentError('input', `an object with key ${JSON.stringify(key)}`, 'only the keys "current" and "conductances"');
+    if (key !== 'current' && key !== 'conductances') throw new CinderArgumentError('input key', key, 'one of "current", "conductances"');
   }
   const { current, conductances } = input as NeuronInput;
   if (current !== undefined) check('input.current', current);

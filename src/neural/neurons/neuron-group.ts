@@ -143,7 +143,7 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
     const { current, conductances } = readNeuronInput(input, this.batchSize, this.shape, this.receptors.length);
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {refracLock?, adapt?}');
     for (const [k, v] of Object.entries(options)) {
-      if (k !== 'refracLock' && k !== 'adapt') throw new CinderArgumentError('options', `an object with key ${JSON.stringify(k)}`, 'only the keys "refracLock" and "adapt"');
+      if (k !== 'refracLock' && k !== 'adapt') throw new CinderArgumentError('options key', k, 'one of "refracLock", "adapt"');
       if (v !== undefined && typeof v !== 'boolean') throw new CinderArgumentError(`options.${k}`, v, 'a boolean');
     }
     const refracLock = options.refracLock ?? true;
