@@ -102,7 +102,7 @@ export const song2000Example: ExampleSpec = {
   defaultMode: 'full',
   summaryKeys: [
     'bimodal_fraction', 'low_fraction', 'high_fraction', 'post_rate_hz', 'final_post_rate_hz', 'simulated_seconds',
-    'steps', 'wall_seconds', 'ms_per_simulated_second', 'ms_per_step', 'brian2_cython_ms_per_simulated_second', 'engine',
+    'steps', 'wall_seconds', 'ms_per_simulated_second', 'ms_per_step', 'engine',
   ],
   volatileKeys: ['wall_seconds', 'ms_per_simulated_second', 'ms_per_step'],
   figures: ['weight-histogram', 'weights-by-index', 'post-rate'],
@@ -228,7 +228,6 @@ export const song2000Example: ExampleSpec = {
         wall_seconds: wallMs / 1000,
         ms_per_simulated_second: simulated > 0 ? wallMs / simulated : null,
         ms_per_step: done > 0 ? wallMs / done : null,
-        brian2_cython_ms_per_simulated_second: 230,
         engine,
       };
     };
