@@ -279,8 +279,9 @@ export class EProp {
 
   /** Validates a batch and downloads weights and inputs once. */
   private prepare(batch: EPropBatch) {
+    if (batch === null || typeof batch !== 'object') throw new CinderArgumentError('batch', batch, 'an object {inputs, labels?, targets?}');
     const x = batch.inputs;
-    if (!x || x.shape.length !== 3 || x.shape[2] !== this.recurrent.nIn) {
+    if (!(x instanceof tf.Tensor) || x.shape.length !== 3 || x.shape[2] !== this.recurrent.nIn) {
       throw new CinderArgumentError('batch.inputs', x, `a tensor of shape [B, T, ${this.recurrent.nIn}]`);
     }
     const [B, T] = x.shape as [number, number];
