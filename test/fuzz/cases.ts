@@ -391,10 +391,58 @@ function learnCases(): FuzzCase[] {
     },
   });
   out.push({ id: 'Rng seed', bad: badSeed, names: /seed/, call: (v) => new Rng(v as never) });
+  out.push({
+    id: 'STDP.register duplicate (connection, neuron) pair', bad: fc.constantFrom('by name', 'by object'), names: /already registered/,
+    call: (how, keep) => {
+      const layer = new Serial(new LinearDense([2], [2], 1), new LIF([2], 1, P));
+      keep(layer);
+      const t = new STDP(pair);
+      keep(t);
+      t.register(layer.cell('connection', 'neuron'));
+      t.register(how === 'by name' ? layer.cell('connection', 'neuron') : layer.cell(layer.connection, layer.neuron));
+    },
+  });
   return out;
+}
+
+/** Calls on modules after `dispose()`: the error names the module. */
+function disposedCases(): FuzzCase[] {
+  const uses: Record<string, () => void> = {
+    'LIF.forward': () => {
+      const n = new LIF([2], 1, P);
+      n.dispose();
+      tf.tidy(() => void n.forward(tf.zeros([1, 2])));
+    },
+    'LIF.voltage': () => {
+      const n = new LIF([2], 1, P);
+      n.dispose();
+      void n.voltage;
+    },
+    'LinearDense.forward': () => {
+      const c = new LinearDense([2], [2], 1);
+      c.dispose();
+      tf.tidy(() => void c.forward(tf.zeros([1, 2])));
+    },
+    'LinearDense.weight': () => {
+      const c = new LinearDense([2], [2], 1);
+      c.dispose();
+      void c.weight;
+    },
+    'Serial.forward': () => {
+      const l = new Serial(new LinearDense([2], [2], 1), new LIF([2], 1, P));
+      l.dispose();
+      tf.tidy(() => void l.forward(tf.zeros([1, 2])));
+    },
+    'Serial.clear': () => {
+      const l = new Serial(new LinearDense([2], [2], 1), new LIF([2], 1, P));
+      l.dispose();
+      l.clear();
+    },
+  };
+  return [{ id: 'use after dispose()', bad: fc.constantFrom(...Object.keys(uses)), names: /(LIF|LinearDense|DeltaCurrent) was used after dispose\(\)/, call: (k) => uses[k as string]!() }];
 }
 
 /** Every fuzz case, in a fixed order. */
 export function allCases(): FuzzCase[] {
-  return [...neuronCases(), ...connectionCases(), ...layerCases(), ...encoderCases(), ...observeCases(), ...hookCases(), ...learnCases()];
+  return [...neuronCases(), ...connectionCases(), ...layerCases(), ...encoderCases(), ...observeCases(), ...hookCases(), ...learnCases(), ...disposedCases()];
 }

@@ -168,6 +168,28 @@ describe('rewards and e-prop batches', () => {
     expect(() => rule.step(NaN)).toThrow(/reward.*NaN/);
   });
 
+  it("a NaN in a per-sample reward tensor is reported under 'step' as the weight it corrupted, at that step", async () => {
+    const layer = new Serial(new LinearDense([4], [3], 1, { synapse: DeltaCurrent.factory(), weightInit: constantInit(0.5), batchSize: 2 }), new LIF([3], 1, { ...P, batchSize: 2 }));
+    made.push(layer);
+    const rule = new MSTDP({ lrPost: 1, lrPre: -1, tauPost: 20, tauPre: 20 });
+    made.push(rule);
+    rule.register(layer.cell('connection', 'neuron'));
+    const checker = new FiniteChecker('step').watch('layer', layer);
+    for (let t = 0; t < 8; t++) {
+      tf.tidy(() => {
+        layer.forward(tf.ones([2, 4]));
+        rule.step(t === 6 ? tf.tensor1d([1, NaN]) : tf.tensor1d([1, 1]));
+        layer.connection.update();
+      });
+      checker.step(t);
+    }
+    const err = await checker.flush().then(() => null, (e: unknown) => e as NonFiniteError);
+    expect(err).toBeInstanceOf(NonFiniteError);
+    expect(err!.step).toBe(6);
+    expect(err!.tensor).toBe('layer.connection.weight');
+    expect(holdsNonFinite(layer.connection.weight)).toBe(true);
+  });
+
   function eprop(): { trainer: EProp; rec: EPropRecurrent; ro: EPropReadout } {
     const rng = new Rng(3);
     const rec = new EPropRecurrent({ nIn: 3, nLif: 3, nAlif: 2, rng });
