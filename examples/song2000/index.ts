@@ -231,6 +231,7 @@ export const song2000Example: ExampleSpec = {
         engine,
       };
     };
+    ctx.finite?.watch('layer', net.layer);
     const binLength = (i: number) => (Math.min(totalSteps, (i + 1) * binSteps) - i * binSteps) * p.dt / 1000;
     try {
       for (let b = rates.length; b < nBins && !ctx.signal.aborted; b++) {
@@ -245,6 +246,7 @@ export const song2000Example: ExampleSpec = {
               const post = net.step(input.next());
               count.assign(tf.add(count, post));
             });
+            ctx.finite?.step(done + k);
           }
           spikes = (await count.data())[0]!;
           tf.tidy(() => count.assign(tf.zerosLike(count)));
