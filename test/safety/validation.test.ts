@@ -87,6 +87,11 @@ describe('issue 11 validation regressions', () => {
     const before = snapshot();
     expectArgError(() => tf.tidy(() => layer.forward({ a: tf.tensor2d([[0, 1]]), b: tf.zeros([1, 3]) })), /input "b".*shape \[1, 2\]/);
     expect(snapshot()).toEqual(before);
+    const serial = keep(new Serial(new LinearDirect([2], 1), new LIF([2], 1, P)));
+    tf.tidy(() => void serial.forward(tf.ones([1, 2])));
+    const s0 = serial.namedStates().map(([n, st]) => [n, Array.from(st.value.dataSync())] as const);
+    expectArgError(() => tf.tidy(() => serial.forward(tf.ones([1, 2]), undefined, { refracLok: false } as never)), /options key of neuron "neuron": got "refracLok"/);
+    expect(serial.namedStates().map(([n, st]) => [n, Array.from(st.value.dataSync())] as const)).toEqual(s0);
   });
 
   it('explicit Euler with dt beyond a time constant warns (AdEx at dt 100 ms)', () => {

@@ -207,6 +207,7 @@ export abstract class Layer extends Module {
     // Every input is checked before any connection advances its synapse, so a bad input leaves
     // the whole layer unchanged (no half-applied step).
     for (const w of this.wires) checkWireInput(w, inputs.get(w.input));
+    if (neuronOptions) for (const [name, o] of neuronOptions) this.checkNeuronOptions(name, o);
     const currents = new Map<string, tf.Tensor[]>();
     const conductances = new Map<string, (tf.Tensor | undefined)[]>();
     for (const w of this.wires) {
@@ -245,6 +246,21 @@ export abstract class Layer extends Module {
       if (training || o.trainOnly === false) o.observe();
     }
     return spikes;
+  }
+
+  /** Checks per-step neuron options before the step starts (a typo must not leave a half-applied step). */
+  private checkNeuronOptions(name: string, o: NeuronForwardOptions): void {
+    if (!this.neuronMap.has(name)) throw new CinderArgumentError('neuron options', name, `a neuron group of this layer (${[...this.neuronMap.keys()].join(', ')})`);
+    if (o === null || typeof o !== 'object') throw new CinderArgumentError(`options of neuron "${name}"`, o, 'an object {refracLock?, adapt?, override?}');
+    for (const [k, v] of Object.entries(o)) {
+      if (k === 'refracLock' || k === 'adapt') {
+        if (v !== undefined && typeof v !== 'boolean') throw new CinderArgumentError(`options.${k} of neuron "${name}"`, v, 'a boolean');
+      } else if (k === 'override') {
+        if (v !== undefined && !(v instanceof tf.Tensor)) throw new CinderArgumentError(`options.override of neuron "${name}"`, v, 'a tensor of forced spikes');
+      } else {
+        throw new CinderArgumentError(`options key of neuron "${name}"`, k, 'one of "refracLock", "adapt", "override"');
+      }
+    }
   }
 
   /** Frees the layer's modules and its kept constants. */
