@@ -82,6 +82,7 @@ export class State extends TensorSlot {
 
   /** Resets to the init value. */
   reset(): void {
+    if (this.v.isDisposed) throw new UseAfterDisposeError(this.owner, this.label);
     const t = this.init();
     this.v.assign(t);
     t.dispose();

@@ -17,6 +17,14 @@ import { MSTDP, MSTDPET, STDP } from '../../src/learn/trainers/index.js';
 import { Adam, GradientDescent } from '../../src/learn/optimizers/index.js';
 import { EProp, EPropReadout, EPropRecurrent } from '../../src/learn/eprop/index.js';
 import { FiniteChecker } from '../../src/core/finite.js';
+import { ExactNeuron } from '../../src/neural/neurons/index.js';
+import { LinearLateral, MaskedLinear } from '../../src/neural/connections/index.js';
+import { SpikeGenerator } from '../../src/neural/encoders/index.js';
+import { Bounding } from '../../src/neural/bounding.js';
+import { EventReducer } from '../../src/observe/index.js';
+import { DelayAdjustedSTDP, KernelSTDP, LinearHomeostasis, TripletSTDP, expStdpPostKernel, expStdpPreKernel } from '../../src/learn/trainers/index.js';
+import { MaxRateClassifier } from '../../src/learn/classifiers/index.js';
+import { heatmapFigure, histogramFigure, learningCurves, panelFigure, spikeEventsFromMatrix, spikeRaster } from '../../src/viz/index.js';
 
 /** One fuzzed argument of one call. */
 export interface FuzzCase {
@@ -405,6 +413,43 @@ function learnCases(): FuzzCase[] {
   return out;
 }
 
+/** More of the API: other trainers, classifiers, generators, bounds, figures. */
+function moreCases(): FuzzCase[] {
+  const out: FuzzCase[] = [];
+  const triplet = { lrPostPair: 1e-3, lrPostTriplet: 1e-3, lrPrePair: -1e-3, lrPreTriplet: -1e-3, tauPostFast: 20, tauPostSlow: 100, tauPreFast: 20, tauPreSlow: 100 };
+  out.push(opt('TripletSTDP', 'tauPostSlow', badPositive, triplet, (o) => new TripletSTDP(o)));
+  out.push(opt('TripletSTDP', 'lrPrePair', badFinite, triplet, (o) => new TripletSTDP(o)));
+  const delayed = { lrPos: 1e-3, lrNeg: -1e-3, tauPos: 20, tauNeg: 20 };
+  out.push(opt('DelayAdjustedSTDP', 'tauNeg', badPositive, delayed, (o) => new DelayAdjustedSTDP(o)));
+  out.push(opt('DelayAdjustedSTDP', 'lrPos', badFinite, delayed, (o) => new DelayAdjustedSTDP(o)));
+  const kernels = { kernelPost: expStdpPostKernel(1e-3, 20), kernelPre: expStdpPreKernel(-1e-3, 20) };
+  out.push(opt('KernelSTDP', 'kernelPost', fc.constantFrom(null, 5, 'exp', {}), kernels, (o) => new KernelSTDP(o)));
+  out.push({ id: 'expStdpPostKernel tau', bad: badPositive, names: /\btau\b/, call: (v) => expStdpPostKernel(1e-3, v as number) });
+  out.push(opt('LinearHomeostasis', 'plasticity', badFinite, { plasticity: 1e-3, target: 5 }, (o) => new LinearHomeostasis(o)));
+  out.push(opt('LinearHomeostasis', 'parameter', fc.constantFrom('weights', '', 5, {}), { plasticity: 1e-3, target: 5 }, (o) => new LinearHomeostasis(o)));
+  out.push({ id: 'MaxRateClassifier shape', bad: badShape, names: /shape/, call: (v, keep) => keep(new MaxRateClassifier(v as number[], 3)) });
+  out.push({ id: 'MaxRateClassifier numClasses', bad: badCount, names: /numClasses/, call: (v, keep) => keep(new MaxRateClassifier([4], v as number)) });
+  out.push(opt('MaxRateClassifier', 'decay', fc.oneof(badFinite.filter((x) => !missing(x)), fc.constantFrom(-0.5, -1e-9)), {}, (o) => new MaxRateClassifier([4], 3, o), /decay/));
+  const gen = { steps: 10, dt: 1, times: [[1, 2], [3]] };
+  out.push(opt('SpikeGenerator', 'times', fc.constantFrom(null, 5, [[NaN]], [[-1]], [[Infinity]], [[1], 'x'], 'a'), gen, (o) => new SpikeGenerator(o), /times/));
+  out.push(opt('SpikeGenerator', 'steps', badCount, gen, (o) => new SpikeGenerator(o)));
+  out.push({ id: 'Bounding kind', bad: fc.constantFrom('clip', '', 5, null), names: /kind/, call: (v) => new Bounding(v as never, { max: 1 }) });
+  out.push({ id: 'Bounding max', bad: badFinite.filter((x) => !missing(x)), names: /\bmax\b/, call: (v) => new Bounding('hard', { max: v as number }) });
+  out.push(opt('EventReducer', 'dt', badPositive, { dt: 1 }, (o) => new EventReducer(o)));
+  out.push(opt('ExactNeuron', 'threshV', badFinite, { restV: -65, threshV: -50 }, (o) => new ExactNeuron([2], 1, o)));
+  out.push({ id: 'LinearLateral shape', bad: badShape, names: /shape|inShape|outShape|weight|batchSize/, call: (v, keep) => keep(new LinearLateral(v as number[], 1)) });
+  out.push(opt('MaskedLinear', 'mask', fc.constantFrom(null, 5, 'all', [[1]], [1, 0, 1]), {}, (o) => new MaskedLinear([2], [2], 1, o), /mask/));
+  // figures
+  out.push({ id: 'panelFigure panels', bad: fc.constantFrom(null, [], 5, 'p'), names: /panels/, call: (v) => panelFigure('t', v as never) });
+  out.push({ id: 'panelFigure columns', bad: badCount.filter((x) => !missing(x) && !(Number.isInteger(x) && (x as number) > 0)), names: /columns/, call: (v) => panelFigure('t', [{ traces: [] }], { columns: v as number }) });
+  out.push({ id: 'spikeEventsFromMatrix steps', bad: badCount, names: /steps|data/, call: (v) => spikeEventsFromMatrix([0, 1, 0, 1], v as number, 2) });
+  out.push({ id: 'spikeRaster populations', bad: fc.constantFrom(null, 5, [{}], [{ times: [1], neurons: [] }]), names: /populations|times|neurons/, call: (v) => spikeRaster('r', v as never) });
+  out.push({ id: 'heatmapFigure matrices', bad: fc.constantFrom(null, [], [{ name: 'a', data: [1, 2, 3], rows: 2, cols: 2 }], [{ name: 'a', data: [1], rows: 0, cols: 1 }]), names: /matri|rows|cols|data/, call: (v) => heatmapFigure('h', v as never) });
+  out.push({ id: 'histogramFigure bins', bad: badCount.filter((x) => !missing(x)), names: /bins/, call: (v) => histogramFigure('h', [{ name: 'a', values: [1, 2, 3] }], { bins: v as number }) });
+  out.push({ id: 'learningCurves panels', bad: fc.constantFrom(null, [], 5, [{ curves: [{ name: 'a', y: [1], x: [1, 2] }] }]), names: /panels|curves|x|y/, call: (v) => learningCurves('c', v as never) });
+  return out;
+}
+
 /** Calls on modules after `dispose()`: the error names the module. */
 function disposedCases(): FuzzCase[] {
   const uses: Record<string, () => void> = {
@@ -444,5 +489,5 @@ function disposedCases(): FuzzCase[] {
 
 /** Every fuzz case, in a fixed order. */
 export function allCases(): FuzzCase[] {
-  return [...neuronCases(), ...connectionCases(), ...layerCases(), ...encoderCases(), ...observeCases(), ...hookCases(), ...learnCases(), ...disposedCases()];
+  return [...neuronCases(), ...connectionCases(), ...layerCases(), ...encoderCases(), ...observeCases(), ...hookCases(), ...learnCases(), ...moreCases(), ...disposedCases()];
 }
