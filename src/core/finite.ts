@@ -7,20 +7,23 @@
  *   once; costs one reduction per tensor and one asynchronous read per checkpoint.
  * - `'step'`: {@link FiniteChecker.step} also queues the same on-device reduction after every step
  *   and reads its result asynchronously (`await data()`), never synchronously, so it also works on
- *   backends without synchronous reads (webgpu in Node). Cost per step: 2 kernels per watched tensor
- *   (`x·0`, then a sum: the sum is NaN exactly when some element is NaN or ±Inf, and no finite value
- *   can overflow it) plus one `stack` and one read of a small vector. The read of step k completes
- *   when the caller next yields to the event loop; the error is raised by the next `step()`,
- *   `flush()` or `checkpoint()` call and names the step at which the value was first seen.
+ *   backends without synchronous reads (webgpu in Node). Cost per step: one sum per watched tensor
+ *   whose data changed since the previous step (NaN/Inf exactly when an element is, or when the
+ *   float32 sum overflows; weights between updates are skipped), four kernels per spike history,
+ *   one `stack`, and one asynchronous read per `readEvery` steps (default 16; `npm run bench
+ *   finite-check` measures the cost).
+ *   The read of step k completes when the caller next yields to the event loop; the error is raised
+ *   by the next `step()`, `flush()` or `checkpoint()` call and names the step at which the value
+ *   was first seen.
  *
  * The error is a {@link NonFiniteError} naming the tensor by its module path and state name
- * (`layer.neuron.voltage`) and the step. Spike states (named `spike` or `spike_<k>`) are also
- * checked to hold only 0 and 1 (one more reduction each): spike values handed to a connection or
- * layer cannot be checked at the call without a synchronous read, so they are caught here.
+ * (`layer.neuron.voltage`) and the step. Synapse spike histories (states `spike_<k>`) are also
+ * checked to hold only 0 and 1: spike values handed to a connection or layer cannot be checked at
+ * the call without a synchronous read, so they are caught here.
  * @module
  */
 import { tf } from './tf.js';
-import { CinderArgumentError, checkOneOf } from './errors.js';
+import { CinderArgumentError, checkInteger, checkOneOf } from './errors.js';
 import { Module } from './module.js';
 
 /** When finite checks run. */
@@ -58,10 +61,12 @@ export class NonFiniteError extends Error {
   }
 }
 
-/** Spike states (`spike`, `spike_3`, …) must hold only 0 and 1. */
+/**
+ * Spike histories handed in from outside (`spike_0`, `spike_3`, … of synapses) must hold only 0 and
+ * 1; a model's own `spike` state is a cast of a comparison and needs no such check.
+ */
 function isSpikeName(path: string): boolean {
-  const last = path.slice(path.lastIndexOf('.') + 1);
-  return last === 'spike' || /^spike_\d+$/.test(last);
+  return /^spike_\d+$/.test(path.slice(path.lastIndexOf('.') + 1));
 }
 
 /** The first problem in a read-back flag vector, or null. */
@@ -69,7 +74,7 @@ function firstProblem(names: readonly string[], v: ArrayLike<number>, step: numb
   for (let i = 0; i < v.length; i++) {
     const x = v[i]!;
     if (!Number.isFinite(x)) return new NonFiniteError(names[i]!, step, 'NaN or Inf', unit);
-    if (x !== 0) return new NonFiniteError(names[i]!, step, 'not 0/1', unit);
+    if (x !== 0 && isSpikeName(names[i]!)) return new NonFiniteError(names[i]!, step, 'not 0/1', unit);
   }
   return null;
 }
@@ -84,19 +89,23 @@ function tensorsOf(prefix: string, module: Module): [string, tf.Tensor][] {
 }
 
 /**
- * One float per tensor (kept; the caller disposes): NaN where the tensor holds a NaN or ±Inf; for
- * spike states a positive number where some value is neither 0 nor 1 (Σ min(|x(x − 1)|, 1)); else 0.
+ * One float per tensor (kept; the caller disposes). For most tensors Σx: NaN or ±Inf exactly when
+ * some element is NaN or ±Inf, or when the float32 sum overflows (|Σx| > 3.4e38, i.e. values within
+ * a factor n of float32's limit — reported as a fault too). For spike histories Σ|x·(x − 1)|: 0 when
+ * every value is 0 or 1, positive for other finite values, NaN/Inf for non-finite ones. Cost: one
+ * kernel per tensor (four per spike history) and one `stack`.
  */
 function flagsOf(named: readonly [string, tf.Tensor][]): tf.Tensor1D {
-  return tf.tidy(() =>
-    tf.stack(
-      named.map(([name, t]) => {
-        const x = t.dtype === 'float32' ? t : tf.cast(t, 'float32');
-        const nonFinite = tf.sum(tf.mul(x, 0));
-        if (!isSpikeName(name)) return nonFinite;
-        return tf.add(nonFinite, tf.sum(tf.minimum(tf.abs(tf.mul(x, tf.sub(x, 1))), 1)));
-      }),
-    ) as tf.Tensor1D,
+  // Kept, so that a call inside a caller's tf.tidy survives until its asynchronous read is done.
+  return tf.keep(
+    tf.tidy(() =>
+      tf.stack(
+        named.map(([name, t]) => {
+          const x = t.dtype === 'float32' ? t : tf.cast(t, 'float32');
+          return isSpikeName(name) ? tf.sum(tf.abs(tf.mul(x, tf.sub(x, 1)))) : tf.sum(x);
+        }),
+      ) as tf.Tensor1D,
+    ),
   );
 }
 
@@ -149,10 +158,23 @@ export class FiniteChecker {
   private readonly modules = new Map<string, Module>();
   private pending: Promise<void>[] = [];
   private failure: NonFiniteError | null = null;
+  private readonly seen = new Map<string, object>();
 
-  /** @param mode when to check (default `'checkpoint'`) */
-  constructor(mode: FiniteCheckMode = 'checkpoint') {
+  /** Per-step results held on the device until they are read together. */
+  private queued: { flags: tf.Tensor1D; names: string[]; step: number }[] = [];
+  /** Steps whose results are read with one asynchronous read (`'step'` mode). */
+  readonly readEvery: number;
+
+  /**
+   * @param mode when to check (default `'checkpoint'`)
+   * @param options `readEvery`: in `'step'` mode the per-step results of this many steps are read
+   *   back together (default 16; each keeps its own step index, so the error still names the first
+   *   bad step; 1 reads after every step)
+   */
+  constructor(mode: FiniteCheckMode = 'checkpoint', options: { readEvery?: number } = {}) {
     this.mode = checkFiniteMode('checkFinite', mode);
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {readEvery?}');
+    this.readEvery = checkInteger('readEvery', options.readEvery ?? 16, 1);
   }
 
   /** Adds a module tree; its tensors are reported as `<name>.<path>`. Returns `this`. */
@@ -174,33 +196,58 @@ export class FiniteChecker {
   }
 
   /**
-   * After step `index`: in `'step'` mode queues the on-device reduction and an asynchronous read of
-   * it; throws the error of an earlier step whose read has completed. Call outside `tf.tidy`.
+   * After step `index`: in `'step'` mode queues the on-device reduction (read asynchronously with
+   * those of the next steps, every `readEvery` steps); throws the error of an earlier step whose
+   * read has completed. May be called inside `tf.tidy` (the queued tensors are kept until read).
    */
   step(index: number): void {
     this.throwIfFailed();
     if (this.mode !== 'step' || this.modules.size === 0) return;
-    const named = [...this.modules].flatMap(([n, m]) => tensorsOf(n, m)).filter(([, t]) => t.size > 0);
+    // Only tensors whose data changed since the last step are reduced again: a variable gets new
+    // data on every assign, so unchanged parameters (weights between updates) cost nothing.
+    const named = [...this.modules]
+      .flatMap(([n, m]) => tensorsOf(n, m))
+      .filter(([n, t]) => {
+        const id = (t as unknown as { dataId: object }).dataId;
+        if (t.size === 0 || this.seen.get(n) === id) return false;
+        this.seen.set(n, id);
+        return true;
+      });
     if (named.length === 0) return;
-    const flags = flagsOf(named);
-    const names = named.map(([n]) => n);
+    this.queued.push({ flags: flagsOf(named), names: named.map(([n]) => n), step: index });
+    if (this.queued.length >= this.readEvery) this.read();
+  }
+
+  /** Starts one asynchronous read of every queued per-step result. */
+  private read(): void {
+    const batch = this.queued;
+    this.queued = [];
+    if (batch.length === 0) return;
+    const all = batch.length === 1 ? batch[0]!.flags : tf.keep(tf.concat(batch.map((b) => b.flags)));
+    if (batch.length > 1) for (const b of batch) b.flags.dispose();
     this.pending.push(
-      flags.data().then(
+      all.data().then(
         (v) => {
-          flags.dispose();
-          const problem = firstProblem(names, v, index);
-          if (problem && (this.failure === null || (this.failure.step ?? Infinity) > index)) this.failure = problem;
+          all.dispose();
+          let offset = 0;
+          for (const b of batch) {
+            const problem = firstProblem(b.names, v.subarray(offset, offset + b.names.length), b.step);
+            offset += b.names.length;
+            if (problem && (this.failure === null || (this.failure.step ?? Infinity) > b.step)) this.failure = problem;
+            if (problem) break;
+          }
         },
         (e: unknown) => {
-          flags.dispose();
+          all.dispose();
           throw e;
         },
       ),
     );
   }
 
-  /** Waits for the queued per-step reads and throws the first failure (earliest step). */
+  /** Reads every queued per-step result, waits for the reads and throws the first failure (earliest step). */
   async flush(): Promise<void> {
+    this.read();
     const p = this.pending;
     this.pending = [];
     await Promise.all(p);
