@@ -53,9 +53,7 @@ export const lifDemoExample: ExampleSpec = {
   figures: ['raster', 'voltage'],
   validate(p) {
     // The LIF's own checks (threshV above restV and resetV, …), before any folder is written.
-    new LIF([1], Number(p.dt), {
-      restV: Number(p.restV), resetV: Number(p.resetV), threshV: Number(p.threshV), refracT: Number(p.refracT), tauM: Number(p.tauM),
-    }).dispose();
+    LIF.checkOptions({ restV: Number(p.restV), resetV: Number(p.resetV), threshV: Number(p.threshV), refracT: Number(p.refracT), tauM: Number(p.tauM) });
   },
   async run(ctx: RunContext): Promise<Record<string, unknown>> {
     const p = ctx.params;

@@ -146,12 +146,6 @@ export interface ExampleSpec {
    * Each per-seed summary must hold the same numbers as a run of that seed alone would.
    */
   seedBatch?: SeedBatch;
-  /**
-   * Checks the resolved parameters together with the library's own checks (e.g. by building the
-   * model's modules and disposing them) and throws a `CinderArgumentError`; the CLI calls it before
-   * the run folder is created, so a bad combination of flags writes nothing.
-   */
-  validate?(params: Params): void;
   /** Runs the example; returns the final metrics merged into run_summary.json. */
   run(ctx: RunContext): Promise<Record<string, unknown>>;
 }
