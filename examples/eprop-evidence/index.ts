@@ -152,7 +152,7 @@ export const epropEvidenceExample: ExampleSpec = {
     const secs = res.secondsPerIteration;
     const summary = {
       loss: res.loss, recall_error: res.recallError, rate_hz: res.rateHz, seconds_per_iteration: secs,
-      mean_seconds_per_iteration: secs.length ? secs.reduce((a, b) => a + b, 0) / secs.length : NaN,
+      mean_seconds_per_iteration: secs.length ? secs.reduce((a, b) => a + b, 0) / secs.length : null,
       validation: res.validation, test_error: res.testError, test_loss: res.testLoss, iterations: res.iterations, stopped_early: res.stoppedEarly,
     };
     await ctx.checkpoint(summary);
