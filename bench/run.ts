@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- case ...]`: runs the benchmark cases and prints one JSON line per result.
- * Cases: lif-dense, quickstart, song2000, sparse-stdp, eprop, livn, lateral-line, sweep (each a module in bench/ exporting `run()`).
+ * Cases: lif-dense, quickstart, song2000, sparse-stdp, eprop, livn, lateral-line, sweep, finite-check (each a module in bench/ exporting `run()`).
  */
 import { initBackend } from '../src/core/backend.js';
 
@@ -13,6 +13,7 @@ const CASES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   livn: () => import('./livn.js'),
   'lateral-line': () => import('./lateral-line.js'),
   sweep: () => import('./sweep.js'),
+  'finite-check': () => import('./finite-check.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

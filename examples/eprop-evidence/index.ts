@@ -15,7 +15,7 @@ import {
 } from '../../src/learn/eprop/index.js';
 import { EvidenceTask } from './task.js';
 import { loadEPropFixture } from './nest-fixture.js';
-import { runFixtureParity, trainEvidence, type EvidenceNetwork } from './training.js';
+import { EVIDENCE_LEARNING_RATE, checkEvidenceLearningRate, runFixtureParity, trainEvidence, type EvidenceNetwork } from './training.js';
 import { learningCurves, sequenceFigure, weightsFigure, weightTracesFigure } from './figures.js';
 
 type Matrices = Record<string, { data: Float32Array; rows: number; cols: number }>;
@@ -50,7 +50,7 @@ export const epropEvidenceExample: ExampleSpec = {
     { name: 'iterations', type: 'int', description: 'maximum training iterations', default: 2000, min: 0 },
     { name: 'nLif', type: 'int', description: 'LIF neurons', default: 50, min: 0 },
     { name: 'nAlif', type: 'int', description: 'ALIF neurons', default: 50, min: 0 },
-    { name: 'learningRate', type: 'float', description: 'Adam learning rate η', default: 5e-3, min: 0 },
+    { name: 'learningRate', type: 'float', description: 'Adam learning rate η (> 0)', default: EVIDENCE_LEARNING_RATE, check: (v) => checkEvidenceLearningRate(v as number) },
     { name: 'validateEvery', type: 'int', description: 'validate every N iterations', default: 10, min: 1 },
     { name: 'stopError', type: 'float', description: 'early-stop validation error', default: 0.07, min: 0, max: 1 },
     { name: 'testBatches', type: 'int', description: 'test batches at the end', default: 4, min: 1 },
@@ -152,7 +152,7 @@ export const epropEvidenceExample: ExampleSpec = {
     const secs = res.secondsPerIteration;
     const summary = {
       loss: res.loss, recall_error: res.recallError, rate_hz: res.rateHz, seconds_per_iteration: secs,
-      mean_seconds_per_iteration: secs.length ? secs.reduce((a, b) => a + b, 0) / secs.length : NaN,
+      mean_seconds_per_iteration: secs.length ? secs.reduce((a, b) => a + b, 0) / secs.length : null,
       validation: res.validation, test_error: res.testError, test_loss: res.testLoss, iterations: res.iterations, stopped_early: res.stoppedEarly,
     };
     await ctx.checkpoint(summary);

@@ -1,5 +1,5 @@
 /**
- * Reading NEST e-prop reference fixtures (`eprop-nest-*.json`, see shared/fixtures/README.md):
+ * Reading NEST e-prop reference fixtures (`eprop-nest-*.json`, see test/fixtures/README.md):
  * inputs, initial weights and NEST's per-iteration losses of the evidence-accumulation task.
  * @module
  */

@@ -92,6 +92,14 @@ export interface EvidenceNetwork {
   dispose(): void;
 }
 
+/** Adam learning rate η of NEST's evidence-accumulation example: the one default of the API and the CLI. */
+export const EVIDENCE_LEARNING_RATE = 5e-3;
+
+/** The one check of η for this task (the API and the CLI's `--learning-rate`): a finite number > 0. */
+export function checkEvidenceLearningRate(lr: number): number {
+  return checkPositive('learningRate', lr);
+}
+
 /** Builds NEST's evidence-accumulation network and an e-prop trainer for it. */
 export function buildEvidenceNetwork(o: EvidenceNetworkOptions = {}): EvidenceNetwork {
   const rng = new Rng(o.seed ?? 1);
@@ -102,7 +110,7 @@ export function buildEvidenceNetwork(o: EvidenceNetworkOptions = {}): EvidenceNe
   const readout = new EPropReadout({
     nRec: recurrent.n, nOut: 2, feedback: o.feedback, rng, wOut: o.weights?.wOut, feedbackWeights: o.weights?.feedback,
   });
-  const optimizer = new Adam({ learningRate: o.learningRate ?? 5e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, wMin: -100, wMax: 100 });
+  const optimizer = new Adam({ learningRate: checkEvidenceLearningRate(o.learningRate ?? EVIDENCE_LEARNING_RATE), beta1: 0.9, beta2: 0.999, epsilon: 1e-8, wMin: -100, wMax: 100 });
   const trainer = new EProp({
     recurrent, readout, optimizer, learningWindow: o.learningWindow ?? 150, cReg: o.cReg ?? 300, fTarget: o.fTarget ?? 10,
     averageGradient: true, kernel: o.kernel,
@@ -245,7 +253,7 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
   if (options.learningWindow !== undefined && options.learningWindow !== task.recallSteps) {
     throw new CinderArgumentError('learningWindow', options.learningWindow, `the task's recall length ${task.recallSteps}`);
   }
-  checkPositive('learningRate', options.learningRate ?? 5e-3);
+  checkEvidenceLearningRate(options.learningRate ?? EVIDENCE_LEARNING_RATE);
   const net = buildEvidenceNetwork({ ...options, nIn: task.nIn, learningWindow: task.recallSteps });
   const seed = options.seed ?? 1;
   const trainRng = new Rng(options.dataSeed ?? seed + 1000);

@@ -223,16 +223,15 @@ export function florianFigure(r: FlorianResult): Figure {
   return panelFigure(
     'Florian (2007): STDP, MSTDP and MSTDPET on one synapse',
     [
-      { title: 'presynaptic spikes', traces: [spikes(r.pre, '#1f77b4')], yaxis: { showticklabels: false, range: [0, 2] } },
-      { title: 'postsynaptic spikes', traces: [spikes(r.post, '#d62728')], yaxis: { showticklabels: false, range: [0, 2] } },
-      { title: 'traces', traces: [line(r.trace_pre, 'x_pre', '#1f77b4'), line(r.trace_post, 'x_post', '#d62728')] },
-      { title: 'reward', traces: [line(r.reward, 'M', '#2ca02c', 'hv')] },
-      { title: 'eligibility z_post − z_pre', traces: [line(r.eligibility, 'z', '#9467bd')] },
-      { title: 'weight (STDP)', traces: [line(r.stdp, 'STDP', '#ff7f0e')] },
-      { title: 'weight (MSTDP)', traces: [line(r.mstdp, 'MSTDP', '#8c564b')] },
-      { title: 'weight (MSTDPET)', traces: [line(r.mstdpet, 'MSTDPET', '#e377c2')], xTitle: 'time (ms)' },
+      { title: 'presynaptic spikes', traces: [spikes(r.pre, '#1f77b4')], yTitle: 'spike', yaxis: { showticklabels: false, range: [0, 2] } },
+      { title: 'postsynaptic spikes', traces: [spikes(r.post, '#d62728')], yTitle: 'spike', yaxis: { showticklabels: false, range: [0, 2] } },
+      { title: 'traces', traces: [line(r.trace_pre, 'x_pre', '#1f77b4'), line(r.trace_post, 'x_post', '#d62728')], yTitle: 'trace (1)' },
+      { title: 'reward', traces: [line(r.reward, 'M', '#2ca02c', 'hv')], yTitle: 'M (1)' },
+      { title: 'eligibility z_post − z_pre', traces: [line(r.eligibility, 'z', '#9467bd')], yTitle: 'z (1)' },
+      { title: 'weight (STDP)', traces: [line(r.stdp, 'STDP', '#ff7f0e')], yTitle: 'w (1)' },
+      { title: 'weight (MSTDP)', traces: [line(r.mstdp, 'MSTDP', '#8c564b')], yTitle: 'w (1)' },
+      { title: 'weight (MSTDPET)', traces: [line(r.mstdpet, 'MSTDPET', '#e377c2')], yTitle: 'w (1)', xTitle: 'time (ms)' },
     ],
-    { height: 1200 },
   );
 }
 

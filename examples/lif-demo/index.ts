@@ -51,6 +51,10 @@ export const lifDemoExample: ExampleSpec = {
   summaryKeys: ['steps_done', 'duration_ms', 'input_spikes', 'output_spikes', 'input_rate_hz', 'expected_input_rate_hz', 'output_rate_hz', 'active_fraction', 'mean_voltage_mv', 'seconds'],
   volatileKeys: ['seconds'],
   figures: ['raster', 'voltage'],
+  validate(p) {
+    // The LIF's own checks (threshV above restV and resetV, …), before any folder is written.
+    LIF.checkOptions({ restV: Number(p.restV), resetV: Number(p.resetV), threshV: Number(p.threshV), refracT: Number(p.refracT), tauM: Number(p.tauM) });
+  },
   async run(ctx: RunContext): Promise<Record<string, unknown>> {
     const p = ctx.params;
     const nIn = Number(p.nIn);
@@ -84,6 +88,7 @@ export const lifDemoExample: ExampleSpec = {
     intensities.dispose();
     const outCount = tf.tidy(() => tf.variable(tf.zeros([]), false));
     const inCount = tf.tidy(() => tf.variable(tf.zeros([]), false));
+    ctx.finite?.watch('layer', layer);
     const progress = ctx.progress(steps, 'lif-demo');
     const t0 = performance.now();
     let done = 0;
@@ -113,6 +118,7 @@ export const lifDemoExample: ExampleSpec = {
             outCount.assign(tf.add(outCount, tf.sum(s)));
             inCount.assign(tf.add(inCount, tf.sum(input)));
           });
+          ctx.finite?.step(done + k);
         }
         done += k;
         progress.tick(k);

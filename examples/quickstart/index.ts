@@ -58,6 +58,7 @@ export const quickstartExample: ExampleSpec = {
     const rng = new Rng(ctx.seed);
     const split = splitDigits(set, nTrain, nTest, rng.fork());
     const net = new QuickstartNetwork(B, rng.fork());
+    ctx.finite?.watch('excLayer', net.excLayer).watch('inhLayer', net.inhLayer);
     const classifier = new MaxRateClassifier([...Q.shape], 10, { decay: Number(q.classifierDecay) });
     const encRng = rng.fork();
     const encoder = new HomogeneousPoissonEncoder({ steps, dt: Q.dt, frequency: Number(q.frequency), rng: encRng });

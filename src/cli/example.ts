@@ -7,6 +7,7 @@
  */
 import type { BackendInfo } from '../core/backend.js';
 import type { Figure } from '../viz/figure.js';
+import type { FiniteChecker } from '../core/finite.js';
 
 /** A typed command-line option of an example. The flag is `--<name>` (kebab-case). */
 export interface OptionSpec {
@@ -24,6 +25,12 @@ export interface OptionSpec {
   max?: number;
   /** The accepted values (strings). */
   choices?: readonly string[];
+  /**
+   * The library's own check of the value (throws a `CinderArgumentError`), run by the CLI on every
+   * value so that a flag is refused with exit 2 before anything is written, by the same rule the
+   * library applies (one definition of each bound).
+   */
+  check?: (value: number | string | boolean) => void;
 }
 
 /** Resolved parameters: option name → value. */
@@ -55,8 +62,19 @@ export interface RunContext {
   log(message: string): void;
   /** Progress bar (TTY), periodic lines (no TTY / CI), or nothing (quiet). */
   progress(total: number, label: string): Progress;
-  /** Writes/updates run_summary.json (merged with what was written before). Call at checkpoints. */
+  /**
+   * Writes/updates run_summary.json (merged with what was written before). Call at checkpoints.
+   * Unless `--check-finite off`, first checks the metrics and every watched module for NaN/Inf and
+   * rejects with a `NonFiniteError` (the run then fails with exit code 3).
+   */
   checkpoint(summary: Record<string, unknown>): Promise<void>;
+  /**
+   * The run's finite checker (`--check-finite off|checkpoint|step`, default checkpoint; always set
+   * by the CLI, optional for hand-made contexts). Examples
+   * `watch(name, module)` their modules once and call `finite.step(i)` after every step (it does
+   * work only in `step` mode and never reads synchronously).
+   */
+  readonly finite?: FiniteChecker;
   /**
    * Writes `figures/<name>.html`: a page that opens offline (plotly.js is shipped once per parent
    * folder of run folders as `<out>/../plotly.min.js`, loaded relatively).

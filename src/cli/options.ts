@@ -7,7 +7,7 @@ import { CinderArgumentError, describe } from '../core/errors.js';
 import type { ExampleSpec, OptionSpec, Params } from './example.js';
 
 /** Names of the flags every example command has; example options may not use them. */
-export const COMMON_OPTION_NAMES = ['out', 'seed', 'seeds', 'backend', 'quiet', 'mode', 'params', 'help', 'version'] as const;
+export const COMMON_OPTION_NAMES = ['out', 'seed', 'seeds', 'backend', 'quiet', 'mode', 'params', 'check-finite', 'help', 'version'] as const;
 
 /** camelCase → kebab-case (`batchSize` → `batch-size`). */
 export function kebabCase(name: string): string {
@@ -50,7 +50,7 @@ export function checkOptionValue(option: OptionSpec, value: unknown, param = fla
     case 'string':
       if (typeof value !== 'string') fail();
       if (option.choices && !option.choices.includes(value as string)) fail();
-      return value as string;
+      return libraryCheck(option, value as string, param);
     case 'int':
     case 'float': {
       if (typeof value !== 'number' || !Number.isFinite(value)) fail();
@@ -59,11 +59,23 @@ export function checkOptionValue(option: OptionSpec, value: unknown, param = fla
       if (option.min !== undefined && v < option.min) fail();
       if (option.max !== undefined && v > option.max) fail();
       if (option.choices && !option.choices.includes(String(v))) fail();
-      return v;
+      return libraryCheck(option, v, param);
     }
     default:
       throw new CinderArgumentError(`type of option ${option.name}`, (option as OptionSpec).type, '"int", "float", "string" or "bool"');
   }
+}
+
+/** Runs the option's library check, reporting a failure under the flag's name. */
+function libraryCheck<V extends number | string | boolean>(option: OptionSpec, value: V, param: string): V {
+  if (!option.check) return value;
+  try {
+    option.check(value);
+  } catch (e) {
+    if (e instanceof CinderArgumentError) throw new CinderArgumentError(param, value, e.expected);
+    throw e;
+  }
+  return value;
 }
 
 /**
@@ -86,8 +98,8 @@ export function parseOptionText(option: OptionSpec, text: string): number | stri
   if (!Number.isFinite(num)) throw new CinderArgumentError(param, text, expectedText(option));
   try {
     return checkOptionValue(option, num, param);
-  } catch {
-    throw new CinderArgumentError(param, text, expectedText(option));
+  } catch (e) {
+    throw new CinderArgumentError(param, text, e instanceof CinderArgumentError ? e.expected : expectedText(option));
   }
 }
 

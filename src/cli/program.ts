@@ -4,7 +4,7 @@
  * Exit codes: 0 completed, 1 the example failed, 2 bad usage or values (nothing is written; also a
  * run folder in use by another run, or one holding a crashed run without `--resume`), 129
  * interrupted by SIGHUP or by the death of the parent process (e.g. `npx` killed), 130 interrupted
- * by SIGINT, 143 interrupted by SIGTERM.
+ * by SIGINT, 143 interrupted by SIGTERM; 3 a numerical fault (NaN/Inf found by `--check-finite`).
  *
  * `cinder <example> --resume DIR` continues the run in DIR (interrupted or crashed) with its saved
  * parameters, seed(s) and backend, from the example's last checkpoint. `cinder status DIR` prints
@@ -17,7 +17,8 @@ import { join, resolve } from 'node:path';
 import { ensureWritableDirSync } from '../io/atomic.js';
 import { acquireLock, inspectRunFolder, LOCK_FILE, releaseLock, RunLockError } from './run-lock.js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { BACKEND_NAMES, initBackend, type BackendInfo } from '../core/backend.js';
+import { BACKEND_NAMES, initBackend, silenceTfjsBanner, type BackendInfo } from '../core/backend.js';
+import { FINITE_CHECK_MODES, NonFiniteError, type FiniteCheckMode } from '../core/finite.js';
 import { CinderArgumentError } from '../core/errors.js';
 import type { ExampleSpec, OptionSpec, Params } from './example.js';
 import { checkExampleSpec, describePresets, expectedText, flagOf, parseOptionText, resolveParams } from './options.js';
@@ -33,6 +34,11 @@ export const EXIT = {
   failed: 1,
   /** Bad usage or values; nothing was written. */
   usage: 2,
+  /**
+   * A numerical fault: a NaN/Inf (or a spike other than 0/1) found by the finite checks
+   * (`--check-finite`); run_summary.json says `status: "failed"` and names the tensor and step.
+   */
+  nonFinite: 3,
   /** Interrupted by SIGINT (128 + 2). */
   sigint: 130,
   /** Interrupted by SIGTERM (128 + 15). */
@@ -71,6 +77,7 @@ interface CommonFlags {
   params?: string;
   quiet?: boolean;
   resume?: string;
+  checkFinite?: FiniteCheckMode;
 }
 
 /** A saved params.json as read back by `--params`. */
@@ -134,7 +141,7 @@ function commanderParser(o: OptionSpec): (text: string) => number | string | boo
     try {
       return parseOptionText(o, text);
     } catch (err) {
-      throw new InvalidArgumentError(`expected ${expectedText(o)}.`);
+      throw new InvalidArgumentError(`expected ${err instanceof CinderArgumentError ? err.expected : expectedText(o)}.`);
     }
   };
 }
@@ -169,7 +176,11 @@ function exampleCommand(program: Command, spec: ExampleSpec, handler: (spec: Exa
     }))
     .option('--params <file>', "re-run with a saved run's params.json (flags given as well override it)")
     .option('--resume <dir>', 'continue the interrupted or crashed run in <dir> from its last checkpoint (same parameters, seed and backend)')
-    .option('-q, --quiet', 'no terminal output (log.txt is still written)');
+    .option('-q, --quiet', 'no terminal output (log.txt is still written)')
+    .addOption(new Option('--check-finite <mode>', `check for NaN/Inf: ${FINITE_CHECK_MODES.join(', ')} (default checkpoint; step checks after every step, asynchronously)`).argParser((t: string) => {
+      if (!(FINITE_CHECK_MODES as readonly string[]).includes(t)) throw new InvalidArgumentError(`expected one of ${FINITE_CHECK_MODES.join(', ')}.`);
+      return t;
+    }));
   for (const o of spec.options) {
     const flag = flagOf(o);
     const desc = `${o.description} (${o.type}${o.choices ? `: ${o.choices.join(', ')}` : ''}; default ${defaultText(o)})`;
@@ -318,8 +329,9 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
       releaseLock(plan.outDir);
       throw new UsageError(`cinder ${spec.name}: ${e instanceof Error ? e.message : String(e)}`);
     }
+    if (quiet) silenceTfjsBanner();
     try {
-      exitCode = await executeRun(spec, plan, backend, quiet, terminal, args, options);
+      exitCode = await executeRun(spec, { ...plan, checkFinite: common.checkFinite ?? 'checkpoint' }, backend, quiet, terminal, args, options);
     } finally {
       releaseLock(plan.outDir);
     }
@@ -348,7 +360,7 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
 
 async function executeRun(
   spec: ExampleSpec,
-  plan: RunPlan,
+  plan: RunPlan & { checkFinite?: FiniteCheckMode },
   backend: BackendInfo,
   quiet: boolean,
   terminal: Terminal,
@@ -395,6 +407,7 @@ async function executeRun(
     run = startRun({
       spec, params: plan.params, mode: plan.mode, seed: plan.seed, seeds: plan.seeds, outDir: plan.outDir, backend,
       backendRequest: plan.backendRequest ?? 'auto', quiet, signal: controller.signal, terminal, command: ['cinder', ...args], resume: plan.resume,
+      checkFinite: plan.checkFinite,
     });
     outcome = await run.done;
   } finally {
@@ -408,7 +421,7 @@ async function executeRun(
   if (outcome.status === 'failed') {
     const e = outcome.error;
     terminal.error(`cinder ${spec.name} failed: ${e instanceof Error ? e.message : String(e)} (see ${outcome.outDir}/log.txt)`);
-    return EXIT.failed;
+    return e instanceof NonFiniteError ? EXIT.nonFinite : EXIT.failed;
   }
   terminal.log(`${outcome.status}: ${outcome.outDir}`);
   if (outcome.status === 'interrupted') return codeOf(firstSignal);

@@ -20,6 +20,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { BackendInfo } from '../core/backend.js';
 import { CinderArgumentError } from '../core/errors.js';
+import { FiniteChecker, assertFiniteMetrics, type FiniteCheckMode } from '../core/finite.js';
 import type { Figure } from '../viz/figure.js';
 import { ensurePlotlyCopy, PLOTLY_FILE, writeFigureHtml } from '../viz/html.js';
 import { ensureWritableDirSync, writeFileAtomic, writeJsonAtomic, writeJsonAtomicSync } from '../io/atomic.js';
@@ -57,6 +58,8 @@ export interface RunFolderInit {
   now?: () => Date;
   /** Reopen an existing run folder (`--resume`): keep params.json, carry on the summary. */
   resume?: boolean;
+  /** When to check for NaN/Inf (`--check-finite`; default `'checkpoint'`). */
+  checkFinite?: FiniteCheckMode;
 }
 
 /** One entry of `figures/figures.json`: what each figure should render. */
@@ -159,6 +162,7 @@ export class RunFolder implements RunContext {
     this.terminal = init.terminal;
     this.now = init.now ?? (() => new Date());
     this.startedAt = this.now();
+    this.finite = new FiniteChecker(init.checkFinite ?? 'checkpoint');
   }
 
   /**
@@ -246,8 +250,30 @@ export class RunFolder implements RunContext {
     return this.terminal.progress(total, label);
   }
 
-  checkpoint(summary: Record<string, unknown>): Promise<void> {
-    if (this.closed) return Promise.resolve();
+  /** The run's finite checker (see {@link RunContext.finite}). */
+  readonly finite: FiniteChecker;
+
+  /**
+   * Throws a `NonFiniteError` when `metrics` hold a NaN/Inf or a watched module does (unless the
+   * mode is `'off'`); `index` is the checkpoint number reported in the error. `final`: the check
+   * of the metrics an example returned (watched modules are not read; they may be disposed).
+   */
+  async checkFinite(metrics: Record<string, unknown>, index: number, final = false): Promise<void> {
+    if (this.finite.mode === 'off') return;
+    if (final) {
+      // The example has returned (its modules may be disposed): its metrics and the queued per-step reads.
+      await this.finite.flush();
+      assertFiniteMetrics(metrics, undefined, 'checkpoint', '');
+      return;
+    }
+    assertFiniteMetrics(metrics, index);
+    await this.finite.checkpoint(index);
+  }
+
+  async checkpoint(summary: Record<string, unknown>): Promise<void> {
+    if (this.closed) return;
+    await this.checkFinite(summary, this.checkpoints + 1);
+    if (this.closed) return;
     Object.assign(this.metrics, summary);
     this.checkpoints++;
     const snapshot = this.summaryObject();
@@ -333,6 +359,11 @@ export class RunFolder implements RunContext {
     const snapshot = this.summaryObject();
     writeJsonAtomicSync(join(this.outDir, 'run_summary.json'), snapshot);
     return snapshot;
+  }
+
+  /** Number of checkpoints written so far. */
+  get checkpointCount(): number {
+    return this.checkpoints;
   }
 
   /** True once {@link finish} or {@link finishSync} ran. */

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import type { BackendInfo } from '../core/backend.js';
 import { tf } from '../core/tf.js';
 import { ensureWritableDirSync, writeJsonAtomic, writeJsonAtomicSync } from '../io/atomic.js';
+import type { FiniteCheckMode } from '../core/finite.js';
 import type { ExampleSpec, Params } from './example.js';
 import { packageInfo } from './package-info.js';
 import type { Terminal } from './progress.js';
@@ -43,6 +44,8 @@ export interface RunOptions {
   command?: readonly string[];
   /** Continue the run in `outDir` (`--resume`): completed seeds are kept, the others resume from their checkpoints. */
   resume?: boolean;
+  /** When to check for NaN/Inf (default `'checkpoint'`). */
+  checkFinite?: FiniteCheckMode;
 }
 
 /** Result of a run. */
@@ -130,7 +133,7 @@ export class Run {
     const resume = o.resume === true && existsSync(join(dir, 'params.json'));
     const folder = await RunFolder.create({
       outDir: dir, example: o.spec.name, params: o.params, seed, backend: o.backend, quiet: o.quiet, signal: o.signal, terminal: o.terminal,
-      paramsFile: this.paramsFile(seed, seeds, extra), resume,
+      paramsFile: this.paramsFile(seed, seeds, extra), resume, checkFinite: o.checkFinite,
     });
     this.active = folder;
     folder.log(`cinder ${o.spec.name} (mode ${o.mode}, seed ${seed}, backend ${o.backend.name}${o.backend.gpu ? ' GPU' : ''}) ${resume ? 'resumed in' : '→'} ${folder.outDir}`);
@@ -140,6 +143,7 @@ export class Run {
     const tensorsBefore = tf.memory().numTensors;
     try {
       metrics = (await o.spec.run(folder)) ?? {};
+      await folder.checkFinite(metrics, folder.checkpointCount, true);
       // "interrupted" only when the example saw the signal (and so stopped early); a run that had
       // finished its work when the signal came is complete
       status = folder.interruptObserved ? 'interrupted' : 'completed';

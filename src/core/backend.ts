@@ -65,10 +65,43 @@ async function tryTensorflow(skipped: BackendInfo['skipped']): Promise<BackendIn
   return null;
 }
 
+/** The process-wide error events the emscripten glue of the wasm backend listens to in Node. */
+const GLUE_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * Runs `init` and then removes the `uncaughtException` / `unhandledRejection` listeners it added:
+ * the wasm glue installs handlers that rethrow from inside its minified source, so any uncaught
+ * error in user code was printed after ~38 KB of emscripten code. Without them Node reports the
+ * user's error as usual. A no-op outside Node.
+ */
+async function withoutGlueHandlers<T>(init: () => Promise<T>): Promise<T> {
+  type Emitter = { listeners(event: string): unknown[]; removeListener(event: string, listener: (...args: unknown[]) => void): unknown };
+  const proc = (globalThis as { process?: Emitter }).process;
+  if (!proc || typeof proc.listeners !== 'function') return init();
+  const before = GLUE_EVENTS.map((e) => new Set(proc.listeners(e)));
+  try {
+    return await init();
+  } finally {
+    GLUE_EVENTS.forEach((e, i) => {
+      for (const l of proc.listeners(e)) if (!before[i]!.has(l)) proc.removeListener(e, l as (...args: unknown[]) => void);
+    });
+  }
+}
+
+/**
+ * Silences tfjs's one-time console banner of the plain-JavaScript CPU backend in Node ("Hi, looks
+ * like you are running TensorFlow.js in Node.js …"), for `cinder -q`. Harmless when that backend
+ * is not registered.
+ */
+export function silenceTfjsBanner(): void {
+  const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+}
+
 async function tryWasm(skipped: BackendInfo['skipped']): Promise<BackendInfo | null> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
-    const ok = await tf.setBackend('wasm');
+    const ok = await withoutGlueHandlers(() => tf.setBackend('wasm'));
     if (!ok) throw new Error('tf.setBackend("wasm") returned false');
     return { name: 'wasm', gpu: false, package: '@tensorflow/tfjs-backend-wasm', requestedBy: 'auto', skipped };
   } catch (err) {

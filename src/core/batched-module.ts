@@ -6,7 +6,7 @@
 import { tf } from './tf.js';
 import { Module } from './module.js';
 import type { State } from './state.js';
-import { checkInteger } from './errors.js';
+import { checkElements, checkInteger } from './errors.js';
 
 /**
  * A {@link Module} with a batch size: states registered with {@link addBatchedState} start with the
@@ -33,6 +33,7 @@ export abstract class BatchedModule extends Module {
   set batchSize(value: number) {
     checkInteger('batchSize', value, 1);
     if (value === this.batch) return;
+    for (const s of this.batchedStates) checkElements('batchSize', (s.value.size / this.batch) * value, `state "${s.name}" with batch ${value}`);
     this.batch = value;
     this.batchSizeChanged();
     for (const s of this.batchedStates) s.reinit();

@@ -38,6 +38,13 @@ export function describe(value: unknown): string {
     const t = value as { shape: number[]; dtype: string };
     return `tensor of shape [${t.shape.join(', ')}] (${t.dtype})`;
   }
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object') {
+    const name = (value as object).constructor?.name;
+    const keys = Object.keys(value as object);
+    const shown = keys.slice(0, 6).join(', ') + (keys.length > 6 ? ', …' : '');
+    return name && name !== 'Object' ? `a ${name}` : `an object {${shown}}`;
+  }
   return String(value);
 }
 
@@ -81,10 +88,28 @@ export function checkOneOf<T extends string>(param: string, value: string, allow
   return value as T;
 }
 
-/** Throws unless `shape` is a non-empty array of positive integers. */
+/**
+ * Largest number of elements Cinder allocates in one tensor or buffer: 2^28 float32 values (1 GiB).
+ * Larger requests fail with a message instead of a `RangeError` or an out-of-memory abort.
+ */
+export const MAX_ELEMENTS = 2 ** 28;
+
+/**
+ * Throws unless `count` elements (of `what`, e.g. "weight [O, I]") stay within {@link MAX_ELEMENTS}.
+ * @returns count
+ */
+export function checkElements(param: string, count: number, what: string): number {
+  if (!(count <= MAX_ELEMENTS)) {
+    throw new CinderArgumentError(param, count === Infinity || Number.isNaN(count) ? count : `${count} elements for ${what}`, `at most ${MAX_ELEMENTS} (2^28) elements for one tensor`);
+  }
+  return count;
+}
+
+/** Throws unless `shape` is a non-empty array of positive integers with at most {@link MAX_ELEMENTS} elements in all. */
 export function checkShape(param: string, shape: readonly number[]): number[] {
   if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d <= 0))
     throw new CinderArgumentError(param, shape, 'a non-empty array of positive integers');
+  checkElements(param, numel(shape), `shape [${shape.join(', ')}]`);
   return [...shape];
 }
 
@@ -99,4 +124,40 @@ export function numel(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
+}
+
+/** A module (or one of its tensors) was used after `dispose()`. */
+export class UseAfterDisposeError extends Error {
+  /**
+   * @param module the module's class name (and path when known)
+   * @param tensor the freed tensor's label (`state "voltage"`)
+   */
+  constructor(
+    readonly module: string,
+    readonly tensor: string,
+  ) {
+    super(`${module} was used after dispose() (its ${tensor} is freed); create a new ${module}`);
+    this.name = 'UseAfterDisposeError';
+  }
+}
+
+/** Receives Cinder's warnings (default: `console.warn` with a `cinder:` prefix). */
+export type WarningHandler = (message: string) => void;
+
+const defaultWarningHandler: WarningHandler = (message) => console.warn(`cinder: ${message}`);
+let warningHandler: WarningHandler = defaultWarningHandler;
+
+/**
+ * Replaces the warning handler (`null` restores the default) and returns the previous one. Tests
+ * and applications use it to collect or silence warnings.
+ */
+export function setWarningHandler(handler: WarningHandler | null): WarningHandler {
+  const prev = warningHandler;
+  warningHandler = handler ?? defaultWarningHandler;
+  return prev;
+}
+
+/** Emits a warning through the current handler. */
+export function warn(message: string): void {
+  warningHandler(message);
 }

@@ -6,3 +6,4 @@ export * from './state.js';
 export * from './module.js';
 export * from './scalars.js';
 export * from './snapshot.js';
+export * from './finite.js';

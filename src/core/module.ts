@@ -52,6 +52,7 @@ export abstract class Module {
   protected addParameter(name: string, value: tf.Tensor, trainable = true): Parameter {
     this.checkName(name);
     const p = new Parameter(name, value, trainable);
+    p.owner = this.constructor.name;
     this.paramMap.set(name, p);
     return p;
   }
@@ -60,6 +61,7 @@ export abstract class Module {
   protected addState(name: string, init: () => tf.Tensor): State {
     this.checkName(name);
     const s = new State(name, init);
+    s.owner = this.constructor.name;
     this.stateMap.set(name, s);
     return s;
   }

@@ -17,7 +17,9 @@ export class Rng {
 
   /** @param seed any number or string; equal seeds give equal streams */
   constructor(seed: number | string = 0) {
-    if (typeof seed === 'number' && !Number.isFinite(seed)) throw new CinderArgumentError('seed', seed, 'a finite number or a string');
+    if (!((typeof seed === 'number' && Number.isFinite(seed)) || typeof seed === 'string')) {
+      throw new CinderArgumentError('seed', seed, 'a finite number or a string');
+    }
     this.seed = String(seed);
     this.prng = seedrandom.alea(this.seed, { state: true });
   }

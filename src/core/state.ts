@@ -5,7 +5,7 @@
  * @module
  */
 import { tf } from './tf.js';
-import { CinderArgumentError } from './errors.js';
+import { CinderArgumentError, UseAfterDisposeError } from './errors.js';
 
 /**
  * A named tensor held in a `tf.Variable` whose value is replaced in place: the part shared by
@@ -30,8 +30,12 @@ export abstract class TensorSlot {
   /** What the slot is called in errors: `state "x"` or `parameter "x"`. */
   protected abstract get label(): string;
 
-  /** The current value. Do not dispose it; it is owned by this slot. */
+  /** Class name of the module that registered the slot (for use-after-dispose errors). */
+  owner = 'module';
+
+  /** The current value. Do not dispose it; it is owned by this slot. Throws after `dispose()`. */
   get value(): tf.Tensor {
+    if (this.v.isDisposed) throw new UseAfterDisposeError(this.owner, this.label);
     return this.v;
   }
 
@@ -78,6 +82,7 @@ export class State extends TensorSlot {
 
   /** Resets to the init value. */
   reset(): void {
+    if (this.v.isDisposed) throw new UseAfterDisposeError(this.owner, this.label);
     const t = this.init();
     this.v.assign(t);
     t.dispose();
@@ -120,6 +125,7 @@ export class Parameter extends TensorSlot {
 
   /** The variable itself (for optimizers). */
   get variable(): tf.Variable {
+    if (this.v.isDisposed) throw new UseAfterDisposeError(this.owner, this.label);
     return this.v;
   }
 

@@ -33,6 +33,10 @@ export interface CurvePanel {
  * @throws CinderArgumentError when a curve's `x` and `y` differ in length
  */
 export function learningCurves(title: string, panels: readonly CurvePanel[], options: { xTitle?: string } = {}): Figure {
+  if (!Array.isArray(panels as unknown) || panels.length === 0) throw new CinderArgumentError('panels', panels, 'a non-empty array of {curves, yTitle?, logY?}');
+  panels.forEach((p, i) => {
+    if (p === null || typeof p !== 'object' || !Array.isArray(p.curves as unknown)) throw new CinderArgumentError(`panels[${i}].curves`, p?.curves, 'an array of curves {name, y, x?}');
+  });
   const out: Panel[] = panels.map((p, pi) => ({
     yTitle: p.yTitle,
     xTitle: options.xTitle ?? 'iteration',

@@ -48,7 +48,7 @@ export function toRows(m: Matrix): number[][] {
 
 /** One heatmap panel per matrix, tiled; colour ranges shared unless `sharedRange` is false. */
 export function heatmapFigure(title: string, matrices: readonly Matrix[], options: HeatmapOptions = {}): Figure {
-  if (matrices.length === 0) throw new CinderArgumentError('matrices', matrices, 'at least one matrix');
+  if (!Array.isArray(matrices as unknown) || matrices.length === 0) throw new CinderArgumentError('matrices', matrices, 'a non-empty array of matrices {name, data, rows, cols}');
   let lo = Infinity;
   let hi = -Infinity;
   const zs = matrices.map((m) => {

@@ -36,9 +36,13 @@ export interface Bins {
   size: number;
 }
 
+/** Largest number of histogram bins. */
+export const MAX_BINS = 100_000;
+
 /** Common bins of several sample sets: `{ start, end, size }` for plotly's `xbins`. */
 export function commonBins(sets: readonly ArrayLike<number>[], bins: number, range?: [number, number]): Bins {
   checkInteger('bins', bins, 1);
+  if (bins > MAX_BINS) throw new CinderArgumentError('bins', bins, `at most ${MAX_BINS} (more bins than a figure has pixels)`);
   let lo = Infinity;
   let hi = -Infinity;
   if (range) [lo, hi] = range;

@@ -65,17 +65,45 @@ export function checkFigure(figure: Figure, param = 'figure'): void {
   if (!Number.isInteger(figure.panels) || figure.panels < 1) throw new CinderArgumentError(`${param}.panels`, figure.panels, 'an integer >= 1');
 }
 
+/** Smallest height (px) per row of panels, when the layout does not give a larger height. */
+export const MIN_PANEL_HEIGHT = 150;
+
+/**
+ * The figure's drawing height in pixels: the layout's `height` when given, but never less than
+ * {@link MIN_PANEL_HEIGHT} per row of stacked panels plus room for the title and the x axis.
+ */
+export function figureHeight(figure: Figure): number {
+  const rows = panelRows(figure);
+  const fromPanels = Math.max(420, MIN_PANEL_HEIGHT * rows + 130);
+  const h = figure.layout.height;
+  return typeof h === 'number' && Number.isFinite(h) ? Math.max(Math.round(h), fromPanels) : fromPanels;
+}
+
+/** Number of distinct rows of panels (y domains) in the layout; the panel count when unknown. */
+function panelRows(figure: Figure): number {
+  const starts = new Set<number>();
+  for (const [k, v] of Object.entries(figure.layout)) {
+    const d = /^yaxis\d*$/.test(k) ? (v as { domain?: unknown } | null)?.domain : undefined;
+    if (Array.isArray(d) && typeof d[0] === 'number') starts.add(Math.round(d[0] * 1000));
+  }
+  return starts.size > 0 ? starts.size : figure.panels;
+}
+
 /**
  * The HTML page of a figure. Typed arrays in traces are written as plain arrays; non-finite numbers
  * become `null` (a gap in plotly).
  */
 export function figureHtml(figure: Figure, options: FigureHtmlOptions = {}): string {
   checkFigure(figure);
+  const height = figureHeight(figure);
   const spec = {
     title: figure.title,
     panels: figure.panels,
     data: figure.data,
-    layout: figure.layout,
+    // The page's height comes from the layout (i.e. from the panel count), never from the window:
+    // plotly's `responsive` mode then only follows the window's width, and a tall multi-panel figure
+    // scrolls instead of being squashed into the viewport.
+    layout: { ...figure.layout, height, autosize: true },
     config: { responsive: true, displaylogo: false },
   };
   const json = JSON.stringify(spec, (_k, v: unknown) => {
@@ -90,7 +118,7 @@ export function figureHtml(figure: Figure, options: FigureHtmlOptions = {}): str
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(figure.title)}</title>
-<style>html, body { margin: 0; font-family: sans-serif; } #figure { width: 100%; min-height: 480px; }</style>
+<style>html, body { margin: 0; font-family: sans-serif; } #figure { width: 100%; height: ${height}px; }</style>
 ${plotly}
 </head>
 <body>

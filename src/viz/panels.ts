@@ -30,7 +30,7 @@ export interface PanelFigureOptions {
   sharedX?: boolean;
   /** Height in pixels (default 160 per row + 120, at least 420). */
   height?: number;
-  /** Gap between panels as a fraction of the figure (default 0.06 vertically, 0.08 horizontally). */
+  /** Gap between panels as a fraction of the figure (default about 45 px, at most 0.06, vertically; 0.08 horizontally). */
   gap?: number;
   /** Show the legend (default: when some trace has a name). */
   showLegend?: boolean;
@@ -67,14 +67,16 @@ export function panelFigure(title: string, panels: readonly Panel[], options: Pa
   const cols = Math.min(columns, panels.length);
   const rows = Math.ceil(panels.length / cols);
   const sharedX = options.sharedX ?? cols === 1;
-  const vGap = rows > 1 ? (options.gap ?? 0.06) : 0;
+  const height = options.height ?? Math.max(420, 160 * rows + 120);
+  // Default vertical gap: about 45 px (room for a panel title), at most 6 % of the plot area.
+  const vGap = rows > 1 ? (options.gap ?? Math.min(0.06, 45 / Math.max(1, height - 130))) : 0;
   const hGap = cols > 1 ? (options.gap ?? 0.08) : 0;
   const rowH = (1 - vGap * (rows - 1)) / rows;
   const colW = (1 - hGap * (cols - 1)) / cols;
   const data: Trace[] = [];
   const layout: Record<string, unknown> = {
     title: { text: title },
-    height: options.height ?? Math.max(420, 160 * rows + 120),
+    height,
     margin: { t: 70, l: 70, r: 30, b: 60 },
     showlegend: options.showLegend ?? panels.some((p: Panel) => p.traces.some((t: Trace) => typeof t.name === 'string' && t.name !== '')),
     hovermode: 'closest',

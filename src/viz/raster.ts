@@ -76,6 +76,9 @@ export function spikeRaster(title: string, populations: SpikeEvents | readonly S
   if (pops.length === 0) throw new CinderArgumentError('populations', pops, 'at least one population');
   const threshold = checkNonNegative('webglThreshold', options.webglThreshold ?? 2000);
   const traces: Trace[] = pops.map((p, i) => {
+    if (p === null || typeof p !== 'object' || !isNumbers(p.times) || !isNumbers(p.neurons)) {
+      throw new CinderArgumentError(`populations[${i}]`, p, 'spike events {times, neurons} (arrays of numbers)');
+    }
     if (p.times.length !== p.neurons.length) {
       throw new CinderArgumentError(`populations[${i}].neurons`, `${p.neurons.length} indices`, `one per spike time (${p.times.length})`);
     }
@@ -101,4 +104,9 @@ export function spikeRaster(title: string, populations: SpikeEvents | readonly S
     };
   });
   return panelFigure(title, panels, { showLegend: !separate && pops.length > 1 });
+}
+
+/** True for an array or typed array (of numbers). */
+function isNumbers(a: unknown): boolean {
+  return Array.isArray(a) || (ArrayBuffer.isView(a) && !(a instanceof DataView));
 }

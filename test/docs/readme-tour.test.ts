@@ -1,24 +1,36 @@
-// The README's tour is real code: extract its first ```ts block, point the import at src/, give it
-// input pixels, run it, and check what it claims (weights trained, clamped to [0, 1]).
+// The README's tour is real code: extract its first ```ts block, point the import at src/, run it
+// unchanged (it defines its own pixels), and check what it claims: weights trained, clamped to
+// [0, 1], and no tensor leaked once the model is disposed as the README says.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 describe('README tour', () => {
-  it('runs as written and trains clamped weights', () => {
+  it('runs as written, trains clamped weights and leaks no tensors', () => {
     const readme = readFileSync('README.md', 'utf8');
     const block = /## A short tour\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(block).toBeTruthy();
+    expect(block).toMatch(/const pixels = /);
+    expect(block).toMatch(/spikes\.dispose\(\)/);
     const dir = path.resolve('test-output', 'readme-tour');
     mkdirSync(dir, { recursive: true });
+    const marker = 'const info = await initBackend();';
+    expect(block).toContain(marker);
     const code = block!
       .replace("from 'cinder-snn'", "from '../../src/index.js'")
-      .replace('const spikes = encoder.stream(pixels);', 'const pixels = tf.tidy(() => tf.tensor2d(Array.from({ length: B * 784 }, (_, i) => ((i * 7919) % 784) / 783), [B, 784]));\nconst w0 = layer.connection.weight.clone();\nconst spikes = encoder.stream(pixels);');
+      .replace(marker, `${marker}\nconst start = tf.memory().numTensors;\nlet w0: ReturnType<typeof tf.clone> | undefined;`)
+      .replace('const spikes = encoder.stream(pixels);', 'w0 = layer.connection.weight.clone();\nconst spikes = encoder.stream(pixels);');
+    // What the README says to do when done, then the count of live tensors.
     const check = `
 const w = layer.connection.weight;
-const changed = tf.sum(tf.abs(tf.sub(w, w0))).dataSync()[0];
-console.log(JSON.stringify({ backend: info.name, changed, min: tf.min(w).dataSync()[0], max: tf.max(w).dataSync()[0] }));
+const [changed, min, max] = tf.tidy(() => [tf.sum(tf.abs(tf.sub(w, w0!))).dataSync()[0], tf.min(w).dataSync()[0], tf.max(w).dataSync()[0]]);
+w0!.dispose();
+const beforeDispose = tf.memory().numTensors;
+layer.dispose();
+stdp.dispose();
+clamp.dispose();
+console.log(JSON.stringify({ backend: info.name, changed, min, max, start, beforeDispose, end: tf.memory().numTensors }));
 `;
     writeFileSync(path.join(dir, 'tour.ts'), code + check);
     const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(dir, 'tour.ts')], { encoding: 'utf8', timeout: 120_000 });
@@ -28,5 +40,6 @@ console.log(JSON.stringify({ backend: info.name, changed, min: tf.min(w).dataSyn
     expect(out.changed).toBeGreaterThan(0);
     expect(out.min).toBeGreaterThanOrEqual(0);
     expect(out.max).toBeLessThanOrEqual(1);
+    expect(out.end).toBe(out.start); // the tour leaked nothing (it used to leak the 250-step spike train)
   }, 150_000);
 });

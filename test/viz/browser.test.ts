@@ -44,13 +44,13 @@ function gallery(): Record<string, Figure> {
     'raster-webgl': spikeRaster('20 000 spikes (WebGL) and a small population', [{ times, neurons, name: 'large' }, { times: times.slice(0, 50), neurons: neurons.slice(0, 50), name: 'small' }]),
     traces: timeSeriesFigure('stacked traces', t, [
       { title: 'voltage', yTitle: 'mV', series: [{ name: 'v', values: t.map((x) => -65 + 10 * Math.sin(x / 10)) }, { name: 'θ', values: t.map(() => -50), dashed: true }] },
-      { title: 'current', series: [{ name: 'i', values: t.map((x) => Math.cos(x / 7)) }] },
-      { title: 'trace', series: [{ name: 'x', values: t.map((x) => Math.exp(-x / 40)) }] },
+      { title: 'current', yTitle: 'I (nA)', series: [{ name: 'i', values: t.map((x) => Math.cos(x / 7)) }] },
+      { title: 'trace', yTitle: 'x (1)', series: [{ name: 'x', values: t.map((x) => Math.exp(-x / 40)) }] },
     ]),
     histogram: beforeAfterHistogram('weights before/after', w0, w1),
     heatmaps: heatmapFigure('weights', [{ name: 'before', data: w0, rows: 6, cols: 10 }, { name: 'after', data: w1, rows: 6, cols: 10 }, { name: 'change', data: w1.map((w, i) => w - w0[i]!), rows: 6, cols: 10 }]),
     bars: synapseChangeBars('per-synapse change', w0.slice(0, 8), w1.slice(0, 8)),
-    curves: learningCurves('learning curves', [{ curves: [{ name: 'loss', y: [1, 0.7, 0.5, 0.4] }] }, { curves: [{ name: 'error', y: [0.5, 0.3, 0.2, 0.1] }, { name: 'validation', x: [2, 4], y: [0.35, 0.15], mode: 'markers' }], logY: true }]),
+    curves: learningCurves('learning curves', [{ yTitle: 'loss (nats)', curves: [{ name: 'loss', y: [1, 0.7, 0.5, 0.4] }] }, { yTitle: 'error (fraction)', curves: [{ name: 'error', y: [0.5, 0.3, 0.2, 0.1] }, { name: 'validation', x: [2, 4], y: [0.35, 0.15], mode: 'markers' }], logY: true }]),
   };
 }
 
@@ -99,6 +99,7 @@ describe.skipIf(!haveChromium && !inCI)('figures in headless Chromium', () => {
   it('renders every figure with the expected panels and traces, offline, without console errors', async () => {
     expect(targets.length).toBeGreaterThanOrEqual(EXAMPLES.reduce((n, e) => n + e.figures.length, 0) + 6);
     const blocked: string[] = [];
+    const untitled: string[] = [];
     await context.route('**/*', (route) => {
       const url = route.request().url();
       if (url.startsWith('file:')) return route.continue();
@@ -126,6 +127,13 @@ describe.skipIf(!haveChromium && !inCI)('figures in headless Chromium', () => {
           subplots: gd._fullLayout._subplots.cartesian.length,
           fullTraces: gd._fullData.length,
           glCanvases: document.querySelectorAll('canvas.gl-canvas').length,
+          // Drawn height of the smallest panel (px) and the y axes drawn without a title.
+          minPanelPx: Math.min(...Object.entries(gd._fullLayout as unknown as Record<string, { domain?: number[]; _length?: number }>)
+            .filter(([k, v]) => /^yaxis\d*$/.test(k) && v && typeof v._length === 'number')
+            .map(([, v]) => v._length!)),
+          untitledY: Object.entries(gd._fullLayout as unknown as Record<string, { title?: { text?: string }; visible?: boolean }>)
+            .filter(([k, v]) => /^yaxis\d*$/.test(k) && v && v.visible !== false && !/\S/.test((v.title?.text ?? '').replace(/^Click to enter .*$/, '')))
+            .map(([k]) => k),
         };
       });
       await page.screenshot({ path: join(outRoot, 'screenshots', `${t.name}.png`), fullPage: true });
@@ -136,9 +144,13 @@ describe.skipIf(!haveChromium && !inCI)('figures in headless Chromium', () => {
       expect(r.subplotsInDom, `${t.name}: subplots drawn`).toBe(t.panels);
       expect(r.subplots, `${t.name}: plotly's subplots`).toBe(t.panels);
       expect(r.fullTraces, `${t.name}: traces`).toBe(t.traces);
+      // Tall multi-panel figures are not squashed into the 900 px window, and every panel says what it shows.
+      expect(r.minPanelPx, `${t.name}: smallest panel height (px)`).toBeGreaterThanOrEqual(100);
+      untitled.push(...r.untitledY.map((k) => `${t.name}:${k}`));
       if (t.name === 'gallery-raster-webgl') expect(r.glCanvases, 'WebGL canvas for the large raster').toBeGreaterThan(0);
       expect(errors, `${t.name}: console errors`).toEqual([]);
     }
+    expect(untitled, 'y axes without a title').toEqual([]);
     expect(blocked, 'network requests (figures must open offline)').toEqual([]);
   }, 300_000);
 });

@@ -187,12 +187,21 @@ class Rule {
     }
     let v = f(wv + u);
     for (let c = 0; c < this.clampMin.length; c++) {
-      v = Math.max(v, this.clampMin[c]!);
-      v = Math.min(v, this.clampMax[c]!);
+      v = clampFinite(v, this.clampMin[c]!, this.clampMax[c]!);
     }
     return v;
   }
 }
+/**
+ * The clamping hook's rule: a finite value is clamped to [lo, hi]; NaN and ±Inf are kept, so a
+ * numerical fault is never laundered into a plausible weight (the finite checks then report it).
+ */
+function clampFinite(v: number, lo: number, hi: number): number {
+  if (v > hi) return v === Infinity ? v : hi;
+  if (v < lo) return v === -Infinity ? v : lo;
+  return v;
+}
+
 const rules = new Map<string, Rule>();
 
 /**
@@ -271,7 +280,7 @@ function combineSimple(rule: Rule, out: Float32Array, w: Float32Array, size: num
       const pos = f(f(maxV - wv) * (dP !== 1 ? f(accP[e]! / dP) : accP[e]!));
       const neg = dN !== 1 ? f(accN[e]! / dN) : accN[e]!;
       const v = f(wv + f(pos - neg));
-      out[e] = v < cMin ? cMin : v > cMax ? cMax : v;
+      out[e] = clampFinite(v, cMin, cMax);
     }
     return;
   }
@@ -284,7 +293,7 @@ function combineSimple(rule: Rule, out: Float32Array, w: Float32Array, size: num
     if (dN !== 1) neg = f(neg / dN);
     if (up) pos = f(f(maxV - wv) * pos);
     if (lo) neg = f(f(wv - minV) * neg);
-    out[e] = Math.min(Math.max(f(wv + f(pos - neg)), cMin), cMax);
+    out[e] = clampFinite(f(wv + f(pos - neg)), cMin, cMax);
   }
 }
 
@@ -316,7 +325,7 @@ function rankOne(rule: Rule, out: Float32Array, w: Float32Array, posts: Float32A
         if (dN !== 1) neg = f(neg / dN);
         if (up) pos = f(f(maxV - wv) * pos);
         if (lo) neg = f(f(wv - minV) * neg);
-        out[e] = Math.min(Math.max(f(wv + f(pos - neg)), cMin), cMax);
+        out[e] = clampFinite(f(wv + f(pos - neg)), cMin, cMax);
       }
     } else if (pn !== 0) {
       for (let k = 0; k < nN; k++) {
@@ -327,7 +336,7 @@ function rankOne(rule: Rule, out: Float32Array, w: Float32Array, posts: Float32A
         if (lo) neg = f(f(wv - minV) * neg);
         // pos = 0: the bounded potentiation is (max − w)·0 = 0
         const pos = up ? f(f(maxV - wv) * 0) : 0;
-        out[e] = Math.min(Math.max(f(wv + f(pos - neg)), cMin), cMax);
+        out[e] = clampFinite(f(wv + f(pos - neg)), cMin, cMax);
       }
     }
   }

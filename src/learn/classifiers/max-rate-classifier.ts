@@ -4,7 +4,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkInteger, checkNonNegative, checkShape, numel } from '../../core/errors.js';
+import { CinderArgumentError, checkInteger, checkNonNegative, checkShape, numel, checkElements } from '../../core/errors.js';
 import { Module } from '../../core/module.js';
 import type { Parameter } from '../../core/state.js';
 
@@ -82,6 +82,7 @@ export class MaxRateClassifier extends Module {
     this.shape = checkShape('shape', typeof shape === 'number' ? [shape] : (shape as number[]));
     this.count = numel(this.shape);
     this.numClasses = checkInteger('numClasses', numClasses, 1);
+    checkElements('numClasses', this.count * this.numClasses, `a rate table [${this.shape.join(', ')}, ${this.numClasses}]`);
     this.decay = checkNonNegative('decay', options.decay ?? 0);
     const proportional = options.proportional ?? false;
     if (typeof proportional !== 'boolean') throw new CinderArgumentError('proportional', proportional, 'a boolean');

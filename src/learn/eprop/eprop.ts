@@ -10,9 +10,10 @@
  */
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkFinite, checkInteger, checkNonNegative, checkOneOf } from '../../core/errors.js';
+import { NonFiniteError } from '../../core/finite.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
-import type { EPropRecurrent, RecurrentConstants } from './recurrent.js';
-import type { EPropReadout } from './readout.js';
+import { EPropRecurrent, type RecurrentConstants } from './recurrent.js';
+import { EPropReadout } from './readout.js';
 import type { EPropCell, EPropCellKind } from './cell.js';
 import { forwardJs } from './forward-js.js';
 import { forwardTf } from './forward-tf.js';
@@ -133,7 +134,13 @@ export class EProp {
   private batches = 0;
 
   constructor(options: EPropOptions) {
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {recurrent, readout, optimizer, …}');
     const { recurrent, readout, optimizer } = options;
+    if (!(recurrent instanceof EPropRecurrent)) throw new CinderArgumentError('recurrent', recurrent, 'an EPropRecurrent');
+    if (!(readout instanceof EPropReadout)) throw new CinderArgumentError('readout', readout, 'an EPropReadout');
+    if (optimizer === null || typeof optimizer !== 'object' || typeof optimizer.apply !== 'function' || typeof optimizer.learningRate !== 'number') {
+      throw new CinderArgumentError('optimizer', optimizer, 'an Optimizer (e.g. new Adam({ learningRate: 5e-3 }))');
+    }
     if (readout.nRec !== recurrent.n) throw new CinderArgumentError('readout.nRec', readout.nRec, `the recurrent size ${recurrent.n}`);
     if (Math.abs(readout.dt - recurrent.dt) > 1e-12) throw new CinderArgumentError('readout.dt', readout.dt, `the recurrent dt ${recurrent.dt}`);
     this.recurrent = recurrent;
@@ -159,6 +166,23 @@ export class EProp {
   step(batch: EPropBatch): EPropStepResult {
     const t0 = performance.now();
     const { result, grads } = this.run(batch, true);
+    for (const cell of this.cells) {
+      const g = grads![cell.kind];
+      if (g instanceof Float64Array && !allFinite(g)) {
+        for (const c of this.cells) {
+          const other = grads![c.kind];
+          if (!(other instanceof Float64Array)) other.dispose();
+        }
+        throw new NonFiniteError(`gradient of the ${cell.kind} weights`, this.batches);
+      }
+    }
+    if (!Number.isFinite(result.loss)) {
+      for (const c of this.cells) {
+        const other = grads![c.kind];
+        if (!(other instanceof Float64Array)) other.dispose();
+      }
+      throw new NonFiniteError('loss', this.batches, Number.isNaN(result.loss) ? 'NaN' : 'Inf');
+    }
     const updates: { variable: tf.Variable; gradient: tf.Tensor }[] = [];
     for (const cell of this.cells) {
       const g = grads![cell.kind];
@@ -255,8 +279,9 @@ export class EProp {
 
   /** Validates a batch and downloads weights and inputs once. */
   private prepare(batch: EPropBatch) {
+    if (batch === null || typeof batch !== 'object') throw new CinderArgumentError('batch', batch, 'an object {inputs, labels?, targets?}');
     const x = batch.inputs;
-    if (!x || x.shape.length !== 3 || x.shape[2] !== this.recurrent.nIn) {
+    if (!(x instanceof tf.Tensor) || x.shape.length !== 3 || x.shape[2] !== this.recurrent.nIn) {
       throw new CinderArgumentError('batch.inputs', x, `a tensor of shape [B, T, ${this.recurrent.nIn}]`);
     }
     const [B, T] = x.shape as [number, number];
@@ -275,6 +300,13 @@ export class EProp {
       if (!s || s.length !== B * nLw * nOut) throw new CinderArgumentError('batch.targets', s?.length, `${B * nLw * nOut} values ([B, n_lw, nOut])`);
     }
     const wOut = this.readout.wOut.value.dataSync() as Float32Array;
+    const wIn = this.recurrent.wIn.value.dataSync() as Float32Array;
+    const wRec = this.recurrent.wRec.value.dataSync() as Float32Array;
+    // The weights are read here anyway: a NaN/Inf left by an earlier batch is reported, not
+    // simulated into silent neurons and a believable loss.
+    for (const [name, w] of [['recurrent.wIn', wIn], ['recurrent.wRec', wRec], ['readout.wOut', wOut]] as const) {
+      if (!allFinite(w)) throw new NonFiniteError(name, this.batches);
+    }
     let feedback: ArrayLike<number>;
     if (this.readout.feedback === 'symmetric') {
       const n = this.recurrent.n;
@@ -284,14 +316,24 @@ export class EProp {
     } else feedback = this.readout.feedbackWeights.value.dataSync() as Float32Array;
     return {
       dims: { batch: B, steps: T, n: this.recurrent.n, nOut, nLw },
-      wIn: this.recurrent.wIn.value.dataSync() as Float32Array,
-      wRec: this.recurrent.wRec.value.dataSync() as Float32Array,
+      wIn,
+      wRec,
       wOut,
       feedback,
       target: { labels: batch.labels, signals: batch.targets },
       /** Downloads the inputs (once per batch, only for the JS kernel). */
       dense(): DenseInput {
-        return { batch: B, steps: T, nIn: x.shape[2]!, data: x.dataSync() as Float32Array };
+        const data = x.dataSync() as Float32Array;
+        for (let i = 0; i < data.length; i++) {
+          const v = data[i]!;
+          if (v !== 0 && v !== 1) {
+            const nIn = x.shape[2]!;
+            const b = Math.floor(i / (T * nIn));
+            const t = Math.floor(i / nIn) % T;
+            throw new CinderArgumentError(`batch.inputs[${b}][${t}][${i % nIn}]`, v, 'a spike (0 or 1)');
+          }
+        }
+        return { batch: B, steps: T, nIn: x.shape[2]!, data };
       },
     };
   }
@@ -325,4 +367,10 @@ export class EProp {
     }
     return { loss: ro.loss, recallError: ro.recallError, rateHz: (total * toHz) / n, ratesHz: counts, prediction: ro.prediction, seconds: 0 };
   }
+}
+
+/** True when every entry is a finite number. */
+function allFinite(a: ArrayLike<number>): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return false;
+  return true;
 }

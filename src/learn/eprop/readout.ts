@@ -9,7 +9,7 @@
 import { tf } from '../../core/tf.js';
 import { Module } from '../../core/module.js';
 import type { Parameter } from '../../core/state.js';
-import { CinderArgumentError, checkInteger, checkOneOf, checkPositive } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkInteger, checkOneOf, checkPositive } from '../../core/errors.js';
 import { Rng } from '../../core/random.js';
 import { initWeights } from './recurrent.js';
 import type { EPropCell } from './cell.js';
@@ -73,6 +73,7 @@ export class EPropReadout extends Module {
     if (this.loss === 'cross_entropy' && this.nOut < 2) throw new CinderArgumentError('nOut', this.nOut, 'at least 2 for cross_entropy');
     const rng = options.rng ?? new Rng(1);
     const lim = Math.sqrt(3 / Math.max(1, (this.nRec + this.nOut) / 2));
+    checkElements('nOut', this.nOut * this.nRec, `the readout weights [${this.nOut}, ${this.nRec}]`);
     const wOut = initWeights('wOut', options.wOut, this.nOut * this.nRec, () => (2 * rng.uniform() - 1) * lim);
     const b = initWeights('feedbackWeights', options.feedbackWeights, this.nRec * this.nOut, () => rng.normal());
     this.pOut = this.addParameter('w_out', tf.tensor2d(wOut, [this.nOut, this.nRec]));

@@ -22,7 +22,7 @@
 import { tf } from '../../core/tf.js';
 import { Module } from '../../core/module.js';
 import type { Parameter } from '../../core/state.js';
-import { CinderArgumentError, checkInteger, checkNonNegative, checkPositive } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkInteger, checkNonNegative, checkPositive } from '../../core/errors.js';
 import { Rng } from '../../core/random.js';
 import { checkSurrogate, SURROGATE_NAMES, type Surrogate, type SurrogateName } from './surrogate.js';
 import type { EPropCell } from './cell.js';
@@ -136,6 +136,8 @@ export class EPropRecurrent extends Module {
     this.regularSpikeArrival = options.regularSpikeArrival ?? true;
     const rng = options.rng ?? new Rng(0);
     const n = this.n;
+    checkElements('nLif + nAlif', n * n, `the recurrent weights [${n}, ${n}]`);
+    checkElements('nIn', n * this.nIn, `the input weights [${n}, ${this.nIn}]`);
     const wIn = initWeights('wIn', options.wIn, n * this.nIn, () => rng.normal() / Math.sqrt(this.nIn));
     const wRec = initWeights('wRec', options.wRec, n * n, () => rng.normal() / Math.sqrt(n));
     for (let j = 0; j < n; j++) wRec[j * n + j] = 0;

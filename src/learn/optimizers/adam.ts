@@ -28,8 +28,16 @@ export interface AdamOptions extends WeightBounds {
 
 /** Adam with bias-corrected step size and ε outside the square root (TensorFlow form). */
 export class Adam implements Optimizer {
-  /** Learning rate η. */
-  learningRate: number;
+  private lr: number;
+
+  /** Learning rate η (a finite number >= 0; checked on every assignment). */
+  get learningRate(): number {
+    return this.lr;
+  }
+
+  set learningRate(value: number) {
+    this.lr = checkLearningRate(value);
+  }
   /** First-moment decay β1. */
   readonly beta1: number;
   /** Second-moment decay β2. */
@@ -51,7 +59,7 @@ export class Adam implements Optimizer {
   private readonly eps: tf.Scalar;
 
   constructor(options: AdamOptions = {}) {
-    this.learningRate = checkLearningRate(options.learningRate ?? 1e-3);
+    this.lr = checkLearningRate(options.learningRate ?? 1e-3);
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     for (const [n, b] of [['beta1', this.beta1], ['beta2', this.beta2]] as const) {

@@ -13,8 +13,17 @@ export interface GradientDescentOptions extends WeightBounds {
 
 /** Plain (stochastic) gradient descent. */
 export class GradientDescent implements Optimizer {
-  /** Learning rate η. */
-  learningRate: number;
+  private lr: number;
+
+  /** Learning rate η (a finite number >= 0; checked on every assignment). */
+  get learningRate(): number {
+    return this.lr;
+  }
+
+  set learningRate(value: number) {
+    this.lr = checkLearningRate(value);
+  }
+
   /** Lower weight bound. */
   readonly wMin: number;
   /** Upper weight bound. */
@@ -22,7 +31,7 @@ export class GradientDescent implements Optimizer {
   private k = 0;
 
   constructor(options: GradientDescentOptions = {}) {
-    this.learningRate = checkLearningRate(options.learningRate ?? 1e-3);
+    this.lr = checkLearningRate(options.learningRate ?? 1e-3);
     const { wMin, wMax } = resolveBounds(options);
     this.wMin = wMin;
     this.wMax = wMax;

@@ -75,6 +75,11 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
       throw new CinderArgumentError('cell', cell, 'a cell with connection, neuron and layer');
     }
     if (this.entries.has(cell)) throw new CinderArgumentError('cell', 'already registered', 'a cell not registered with this trainer');
+    for (const other of this.entries.keys()) {
+      if (other.connection === cell.connection && other.neuron === cell.neuron) {
+        throw new CinderArgumentError('cell', 'a (connection, neuron) pair already registered through another cell', 'a pair not registered with this trainer (it would learn twice per step)');
+      }
+    }
     if (overrides === null || typeof overrides !== 'object') throw new CinderArgumentError('overrides', overrides, 'an object of hyperparameters');
     for (const k of Object.keys(overrides)) {
       if (!(k in this.defaults)) throw new CinderArgumentError('overrides', k, `one of ${Object.keys(this.defaults).join(', ')}`);

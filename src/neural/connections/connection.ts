@@ -11,7 +11,7 @@
 import { tf } from '../../core/tf.js';
 import { Module } from '../../core/module.js';
 import type { Parameter } from '../../core/state.js';
-import { CinderArgumentError, checkInteger, checkNonNegative, checkPositive, checkShape } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkInteger, checkNonNegative, checkPositive, checkShape, numel } from '../../core/errors.js';
 import { Rng } from '../../core/random.js';
 import type { ParameterName, Receptive, Synapse, SynapseFactory } from '../types.js';
 import { Updater } from '../updater.js';
@@ -101,10 +101,20 @@ export abstract class Connection extends Module implements Receptive {
     this.maxDelay = options.maxDelay ?? 0;
     this.delaySteps = delayStepsOf(this.maxDelay, this.dt);
     this.batch = checkInteger('batchSize', options.batchSize ?? 1, 1);
+    const wCount = numel(shapes.weightShape);
+    checkElements('weight', wCount, `a weight of shape [${shapes.weightShape.join(', ')}]`);
+    if (this.delaySteps > 0) checkElements('maxDelay', wCount * (this.delaySteps + 1), `the per-edge delay selection of ${this.delaySteps + 1} slots`);
+    checkElements('batchSize', this.batch * numel(this.inShape) * (this.delaySteps + 1), `the synapse's spike history (batch × inShape × ${this.delaySteps + 1} slots)`);
     const factory = options.synapse ?? DeltaCurrent.factory();
     if (typeof factory !== 'function') throw new CinderArgumentError('synapse', factory, 'a SynapseFactory (e.g. DeltaCurrent.factory())');
-    const syn = factory({ shape: this.inShape, dt: this.dt, delaySteps: this.delaySteps, batchSize: this.batch });
-    const okShape = syn && syn.shape.length === this.inShape.length && syn.shape.every((d, i) => d === this.inShape[i]);
+    let syn: ReturnType<typeof factory>;
+    try {
+      syn = factory({ shape: this.inShape, dt: this.dt, delaySteps: this.delaySteps, batchSize: this.batch });
+    } catch (e) {
+      if (e instanceof CinderArgumentError) throw e;
+      throw new CinderArgumentError('synapse', 'a factory that threw ' + (e instanceof Error ? `${e.name}: ${e.message}` : String(e)), 'a SynapseFactory (e.g. DeltaCurrent.factory())');
+    }
+    const okShape = syn && typeof syn === 'object' && Array.isArray(syn.shape) && syn.shape.length === this.inShape.length && syn.shape.every((d, i) => d === this.inShape[i]);
     if (!okShape || syn.dt !== this.dt || syn.delaySteps !== this.delaySteps || syn.batchSize !== this.batch) {
       throw new CinderArgumentError('synapse', syn?.constructor?.name ?? syn, `a synapse built with the requested spec (shape [${this.inShape.join(', ')}], dt ${this.dt}, delaySteps ${this.delaySteps}, batch ${this.batch})`);
     }

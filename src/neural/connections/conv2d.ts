@@ -3,7 +3,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkInteger, checkShape } from '../../core/errors.js';
+import { CinderArgumentError, checkInteger, checkShape, checkElements, numel } from '../../core/errors.js';
 import type { ParameterName } from '../types.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 
@@ -70,6 +70,7 @@ export class Conv2D extends Connection {
     const s = checkShape('inShape', inShape);
     if (s.length !== 3) throw new CinderArgumentError('inShape', inShape, 'a channels-last shape [H, W, C]');
     checkInteger('filters', filters, 1);
+    checkElements('filters', filters * numel(s), `an output of [${s.slice(0, 2).join(', ')}, ${filters}] at most (filters × input size)`);
     const k = pair('kernel', kernel);
     const st = pair('stride', options?.stride ?? 1);
     const dl = pair('dilation', options?.dilation ?? 1);

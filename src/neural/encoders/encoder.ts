@@ -4,7 +4,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkInteger, checkPositive } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkInteger, checkPositive } from '../../core/errors.js';
 import { Rng } from '../../core/random.js';
 import { renderSource, type SpikeSource } from './source.js';
 import { SpikeStream } from './spike-stream.js';
@@ -40,7 +40,9 @@ export abstract class Encoder {
 
   /** Validates the common options. */
   constructor(options: EncoderOptions) {
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {steps, dt, frequency, rng}');
     this.steps = checkInteger('steps', options.steps, 1);
+    checkElements('steps', this.steps, 'one spike train (longer trains must be split)');
     this.dt = checkPositive('dt', options.dt);
     this.frequency = checkPositive('frequency', options.frequency);
     if (!(options.rng instanceof Rng)) throw new CinderArgumentError('rng', options.rng, 'an Rng');

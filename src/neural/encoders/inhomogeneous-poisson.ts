@@ -8,6 +8,9 @@ import { renderSource, type SpikeSource } from './source.js';
 import { SpikeStream } from './spike-stream.js';
 import { BernoulliSource } from './poisson-approx.js';
 
+/** Largest expected number of candidate events the exact (thinning) method may draw for one encoding. */
+export const MAX_THINNING_CANDIDATES = 1e8;
+
 /** Rate (Hz) of train `index` (flat index over `[B, ...shape]`) at time `t` (ms). Must be >= 0. */
 export type RateFunction = (t: number, index: number) => number;
 
@@ -103,6 +106,10 @@ export class InhomogeneousPoissonEncoder {
     const n = numel(shape);
     if (this.method === 'exact') {
       const maxRate = checkPositive('maxRate', options.maxRate as number);
+      const candidates = (maxRate * this.dt * steps * n) / 1000;
+      if (candidates > MAX_THINNING_CANDIDATES) {
+        throw new CinderArgumentError('maxRate', maxRate, `at most ${(MAX_THINNING_CANDIDATES * 1000) / (this.dt * steps * n)} Hz here: thinning draws maxRate·dt/1000 candidate events per step and train, ${candidates.toExponential(2)} in all (limit ${MAX_THINNING_CANDIDATES})`);
+      }
       return { source: new ThinningSource(rate, n, this.dt, maxRate, this.rng), steps, shape };
     }
     const source = new BernoulliSource((k, i) => this.probability(rate(k * this.dt, i), `rate(t=${k * this.dt}, index=${i})`), this.rng, n);

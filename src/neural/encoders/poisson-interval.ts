@@ -2,6 +2,7 @@
  * @module
  */
 import type { Rng } from '../../core/random.js';
+import { CinderArgumentError } from '../../core/errors.js';
 import { Encoder, type EncoderOptions } from './encoder.js';
 import { IntervalProcessSource, type SpikeSource } from './source.js';
 
@@ -18,6 +19,9 @@ export class PoissonIntervalEncoder extends Encoder {
   /** @param options see {@link EncoderOptions} */
   constructor(options: EncoderOptions) {
     super(options);
+    if (this.frequency * this.dt > 1000) {
+      throw new CinderArgumentError('frequency', this.frequency, `<= 1000/dt = ${1000 / this.dt} Hz (at most one spike per step: the mean interval 1000/(frequency·dt) steps must be >= 1)`);
+    }
   }
 
   /** Expected inter-spike interval (steps) of a train driven at `f` Hz: `m + e^{−m}`, m = 1000/(f·Δt). */

@@ -4,7 +4,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { numel } from '../../core/errors.js';
+import { numel, checkElements } from '../../core/errors.js';
 
 /**
  * Generates spikes step by step. Calls to {@link SpikeSource.fill} must cover consecutive step
@@ -56,6 +56,7 @@ export abstract class IntervalProcessSource implements SpikeSource {
 /** Renders steps `t0 … t0 + count − 1` of `source` into a new tensor `[count, ...shape]` (one upload). */
 export function renderSource(source: SpikeSource, t0: number, count: number, shape: readonly number[]): tf.Tensor {
   const n = numel(shape);
+  checkElements('steps', count * n, `a train of ${count} steps × ${n} inputs (encode fewer steps, or stream it in chunks)`);
   const out = new Float32Array(count * n);
   source.fill(out, t0, count);
   return tf.tensor(out, [count, ...shape], 'float32');

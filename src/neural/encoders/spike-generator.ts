@@ -2,7 +2,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkInteger, checkPositive, checkShape, numel } from '../../core/errors.js';
+import { CinderArgumentError, checkInteger, checkPositive, checkShape, numel, checkElements } from '../../core/errors.js';
 import type { SpikeSource } from './source.js';
 import { renderSource } from './source.js';
 import { SpikeStream } from './spike-stream.js';
@@ -37,7 +37,9 @@ export class SpikeGenerator {
 
   /** @param options see {@link SpikeGeneratorOptions} */
   constructor(options: SpikeGeneratorOptions) {
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {steps, dt, times, shape?}');
     this.steps = checkInteger('steps', options.steps, 1);
+    checkElements('steps', this.steps, 'one spike train (longer trains must be split)');
     this.dt = checkPositive('dt', options.dt);
     if (!Array.isArray(options.times) || options.times.some((t) => !Array.isArray(t))) {
       throw new CinderArgumentError('times', options.times, 'an array with one array of spike times (ms) per train');

@@ -14,7 +14,9 @@ export interface ClampingOptions extends HookOptions {
 }
 
 /**
- * `P := clamp(P, min, max)` after an update or a step; a missing limit is not applied.
+ * `P := clamp(P, min, max)` after an update or a step; a missing limit is not applied. Entries that
+ * are NaN or ±Inf are kept as they are (never replaced by a limit), so a numerical fault stays
+ * visible to the finite checks (`FiniteChecker`) instead of being laundered into a bound.
  *
  * ```ts
  * new Clamping(conn.weightParameter, { min: 0 }).attachToUpdate(conn.updater);
@@ -43,8 +45,10 @@ export class Clamping extends TensorHook {
   }
 
   protected transform(value: tf.Tensor): tf.Tensor {
-    // One ClipByValue kernel (the wasm Maximum/Minimum against a scalar take a slow broadcast path).
-    return tf.clipByValue(value, this.min ?? -Infinity, this.max ?? Infinity);
+    // One ClipByValue kernel (the wasm Maximum/Minimum against a scalar take a slow broadcast path);
+    // NaN and ±Inf are kept as they are (a fault is never laundered into a plausible value).
+    const clipped = tf.clipByValue(value, this.min ?? -Infinity, this.max ?? Infinity);
+    return tf.where(tf.isFinite(value), clipped, value);
   }
 
   protected override clampLimits(): { min?: number; max?: number } {

@@ -22,7 +22,9 @@ export interface NormalizationOptions extends HookOptions {
 
 /**
  * `P := s · P / max(‖P‖_p, ε)` with the p-norm taken over `dims` (kept for broadcasting), after an
- * update or a step.
+ * update or a step. A group (the entries sharing one norm) whose norm is not finite — it holds a
+ * NaN or ±Inf, or its float32 norm overflows — becomes NaN as a whole: the fault propagates and is
+ * seen by the finite checks, instead of an Inf entry turning its neighbours into 0.
  */
 export class Normalization extends TensorHook {
   /** Order p. */
@@ -78,7 +80,9 @@ export class Normalization extends TensorHook {
   }
 
   protected transform(value: tf.Tensor): tf.Tensor {
-    return tf.mul(this.cScale, tf.div(value, tf.maximum(this.norm(value), this.cEps)));
+    const n = this.norm(value);
+    // n − n is 0 for a finite norm and NaN otherwise: it marks the whole group.
+    return tf.add(tf.mul(this.cScale, tf.div(value, tf.maximum(n, this.cEps))), tf.sub(n, n));
   }
 
   /** Frees the constant scalars. */

@@ -204,6 +204,10 @@ export abstract class Layer extends Module {
       const extra = [...inputs.keys()].find((k) => !this.inputKeys.includes(k));
       throw new CinderArgumentError('inputs', extra, `one of the layer's input keys (${this.inputKeys.join(', ')})`);
     }
+    // Every input is checked before any connection advances its synapse, so a bad input leaves
+    // the whole layer unchanged (no half-applied step).
+    for (const w of this.wires) checkWireInput(w, inputs.get(w.input));
+    if (neuronOptions) for (const [name, o] of neuronOptions) this.checkNeuronOptions(name, o);
     const currents = new Map<string, tf.Tensor[]>();
     const conductances = new Map<string, (tf.Tensor | undefined)[]>();
     for (const w of this.wires) {
@@ -244,12 +248,48 @@ export abstract class Layer extends Module {
     return spikes;
   }
 
+  /** Checks per-step neuron options before the step starts (a typo must not leave a half-applied step). */
+  private checkNeuronOptions(name: string, o: NeuronForwardOptions): void {
+    if (!this.neuronMap.has(name)) throw new CinderArgumentError('neuron options', name, `a neuron group of this layer (${[...this.neuronMap.keys()].join(', ')})`);
+    if (o === null || typeof o !== 'object') throw new CinderArgumentError(`options of neuron "${name}"`, o, 'an object {refracLock?, adapt?, override?}');
+    for (const [k, v] of Object.entries(o)) {
+      if (k === 'refracLock' || k === 'adapt') {
+        if (v !== undefined && typeof v !== 'boolean') throw new CinderArgumentError(`options.${k} of neuron "${name}"`, v, 'a boolean');
+      } else if (k === 'override') {
+        if (v !== undefined && !(v instanceof tf.Tensor)) throw new CinderArgumentError(`options.override of neuron "${name}"`, v, 'a tensor of forced spikes');
+      } else {
+        throw new CinderArgumentError(`options key of neuron "${name}"`, k, 'one of "refracLock", "adapt", "override"');
+      }
+    }
+  }
+
   /** Frees the layer's modules and its kept constants. */
   override dispose(): void {
     super.dispose();
     for (const t of this.constants.values()) t.dispose();
     this.constants.clear();
   }
+}
+
+/** Throws unless `value` is spikes `[B, ...inShape]` (or `{spikes, injected?}`) for the wire's connection. */
+function checkWireInput(w: Wire, value: unknown): void {
+  const c = w.connection;
+  const want = [c.batchSize, ...c.inShape];
+  const check = (param: string, t: unknown): void => {
+    if (!(t instanceof tf.Tensor)) return invalidInput(w.input, t);
+    const shape: number[] = t.shape;
+    if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
+      throw new CinderArgumentError(param, t, `shape [${want.join(', ')}] (batch ${c.batchSize}, the input shape of connection "${w.name}")`);
+    }
+  };
+  if (value instanceof tf.Tensor) return check(`spikes of input "${w.input}"`, value);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) invalidInput(w.input, value);
+  const v = value as { spikes?: unknown; injected?: unknown };
+  for (const key of Object.keys(v)) {
+    if (key !== 'spikes' && key !== 'injected') throw new CinderArgumentError(`key of input "${w.input}"`, key, 'one of "spikes", "injected"');
+  }
+  check(`spikes of input "${w.input}"`, v.spikes);
+  if (v.injected !== undefined) check(`injected of input "${w.input}"`, v.injected);
 }
 
 function invalidInput(key: string, value: unknown): never {

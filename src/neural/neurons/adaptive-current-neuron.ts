@@ -7,7 +7,7 @@ import { checkTerms } from './validate.js';
 import type { State } from '../../core/state.js';
 import { checkOneOf } from '../../core/errors.js';
 import type { StepResult } from './neuron-group.js';
-import { EulerNeuron, type EulerMembraneSpec, type EulerNeuronOptions } from './euler-neuron.js';
+import { EulerNeuron, warnIfUnstable, type EulerMembraneSpec, type EulerNeuronOptions } from './euler-neuron.js';
 import { BATCH_REDUCTIONS, type BatchReduction } from './batch-reduction.js';
 
 /** Parameters of the adaptive currents w_k (one entry per term; numbers apply to every term). */
@@ -141,6 +141,7 @@ export abstract class AdaptiveCurrentNeuron extends EulerNeuron {
     this.batchReduction = reduction;
     this.currents = new AdaptiveCurrent((x) => this.constant(x), (x) => this.constantVector(x), terms, this.restV, this.dt);
     this.adaptationState = this.addAdaptationState('adaptation', terms.tau.length, reduction);
+    terms.tau.forEach((tau, k) => warnIfUnstable(this.constructor.name, this.dt, `tauAdapt[${k}]`, tau));
   }
 
   /** Adaptive currents w_k: `[...shape, K]`, or `[B, ...shape, K]` without batch reduction. */

@@ -3,7 +3,7 @@
  * @module
  */
 import type { tf } from '../../core/tf.js';
-import { checkPositive } from '../../core/errors.js';
+import { checkPositive, warn } from '../../core/errors.js';
 import { NeuronGroup, type ConductanceDrive } from './neuron-group.js';
 import type { LIFOptions } from './lif.js';
 import { checkAtMost, checkBelow } from './validate.js';
@@ -86,6 +86,7 @@ export abstract class EulerNeuron extends NeuronGroup {
     this.resistance = o.resistance ?? 1;
     this.membraneSettings = { [critName]: critV, [scaleName]: scale };
     this.membrane = spec.create((x) => this.constant(x), this.resistance, this.dt);
+    warnIfUnstable(this.constructor.name, this.dt, 'tauM', this.tauM);
     this.kThresh = this.constant(this.threshV);
   }
 
@@ -107,4 +108,20 @@ export abstract class EulerNeuron extends NeuronGroup {
   protected threshold(): tf.Tensor {
     return this.kThresh;
   }
+}
+
+/**
+ * Warns when an explicit-Euler step is longer than a time constant: with Δt > τ the linear decay
+ * factor 1 − Δt/τ is negative, so the variable overshoots its fixed point every step (the membrane
+ * runs below reset); with Δt > 2τ it diverges (to ±∞). The exactly integrated models (LIF, ALIF,
+ * GLIF2) have no such limit.
+ * @param model class name, for the message
+ * @param dt step (ms)
+ * @param name the time constant's option name
+ * @param tau its value (ms)
+ */
+export function warnIfUnstable(model: string, dt: number, name: string, tau: number): void {
+  if (dt <= tau) return;
+  const what = dt > 2 * tau ? 'diverges (explicit Euler is unstable for dt > 2·' + name + ')' : 'overshoots every step (explicit Euler needs dt <= ' + name + ')';
+  warn(`${model}: dt = ${dt} ms exceeds ${name} = ${tau} ms; the Euler-integrated state ${what}; use a smaller dt`);
 }

@@ -32,12 +32,15 @@ export function readNeuronInput(
     checkTensorShape(param, t, expected);
     if (t.dtype !== 'float32') throw new CinderArgumentError(`${param} dtype`, t.dtype, '"float32"');
   };
-  if (input === null || typeof input !== 'object') {
-    throw new CinderArgumentError('input', input, 'a tensor or {current?, conductances?}');
+  if (input === null || typeof input !== 'object' || Array.isArray(input) || ArrayBuffer.isView(input)) {
+    throw new CinderArgumentError('input', input, `a float32 tensor of shape [${expected.join(', ')}] or {current?, conductances?} (plain arrays are not converted)`);
   }
   if ('dtype' in input && 'shape' in input) {
     check('input', input as tf.Tensor);
     return { current: input as tf.Tensor };
+  }
+  for (const key of Object.keys(input)) {
+    if (key !== 'current' && key !== 'conductances') throw new CinderArgumentError('input key', key, 'one of "current", "conductances"');
   }
   const { current, conductances } = input as NeuronInput;
   if (current !== undefined) check('input.current', current);

@@ -51,16 +51,26 @@ export class LIF extends NeuronGroup {
    */
   constructor(shape: number | readonly number[], dt: number, options: LIFOptions) {
     const o = options ?? ({} as LIFOptions);
-    checkBelow('restV', o.restV, 'threshV', o.threshV);
-    checkBelow('resetV', o.resetV, 'threshV', o.threshV);
-    checkPositive('tauM', o.tauM);
-    checkPositive('resistance', o.resistance ?? 1);
+    LIF.checkOptions(o);
     super(shape, dt, o);
     this.threshV = o.threshV;
     this.tauM = o.tauM;
     this.resistance = o.resistance ?? 1;
     this.membrane = new LinearMembrane((x) => this.constant(x), this.restV, this.tauM, this.resistance, this.dt);
     this.kThresh = this.constant(this.threshV);
+  }
+
+  /**
+   * The checks of LIF's own parameters (restV and resetV below threshV, tauM > 0, resistance > 0),
+   * without creating tensors: the constructor runs them, and so can a CLI before anything is built.
+   * @throws CinderArgumentError naming the parameter
+   */
+  static checkOptions(options: LIFOptions): void {
+    const o = options ?? ({} as LIFOptions);
+    checkBelow('restV', o.restV, 'threshV', o.threshV);
+    checkBelow('resetV', o.resetV, 'threshV', o.threshV);
+    checkPositive('tauM', o.tauM);
+    checkPositive('resistance', o.resistance ?? 1);
   }
 
   /** Settings saved with the module. */

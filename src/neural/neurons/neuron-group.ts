@@ -7,7 +7,7 @@
  */
 import { tf } from '../../core/tf.js';
 import type { State } from '../../core/state.js';
-import { checkFinite, checkInteger, checkNonNegative, checkPositive, checkShape } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkFinite, checkInteger, checkNonNegative, checkPositive, checkShape, numel } from '../../core/errors.js';
 import type { Neuron, NeuronInput, Receptor } from '../types.js';
 import { readNeuronInput } from './input.js';
 import { checkReceptors } from './validate.js';
@@ -125,6 +125,7 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
     const restV = checkFinite('restV', settings.restV);
     const resetV = settings.resetV === undefined ? undefined : checkFinite('resetV', settings.resetV);
     const batch = checkInteger('batchSize', settings.batchSize ?? 1, 1);
+    checkElements('batchSize', batch * numel(checkedShape), `a state of shape [${batch}, ${checkedShape.join(', ')}]`);
     const receptors = checkReceptors(settings.receptors ?? []);
     super(checkedShape, checkedDt, batch, restV);
     this.refracT = refracT;
@@ -142,6 +143,11 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
    */
   forward(input: tf.Tensor | NeuronInput, options: NeuronStepOptions = {}): tf.Tensor {
     const { current, conductances } = readNeuronInput(input, this.batchSize, this.shape, this.receptors.length);
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {refracLock?, adapt?}');
+    for (const [k, v] of Object.entries(options)) {
+      if (k !== 'refracLock' && k !== 'adapt') throw new CinderArgumentError('options key', k, 'one of "refracLock", "adapt"');
+      if (v !== undefined && typeof v !== 'boolean') throw new CinderArgumentError(`options.${k}`, v, 'a boolean');
+    }
     const refracLock = options.refracLock ?? true;
     const adapt = options.adapt ?? this.training;
     const spec = fusedBackend() && !conductances?.some((g) => g !== undefined) ? this.fusedSpec() : null;

@@ -6,16 +6,18 @@
 import { CinderArgumentError, checkFinite, checkPositive } from '../../core/errors.js';
 import type { Receptor } from '../types.js';
 
-/** Throws unless `a` (named `nameA`) is finite and strictly below `b` (named `nameB`). */
+/** Throws unless `a` (named `nameA`) and `b` (named `nameB`) are both finite and `a < b`. */
 export function checkBelow(nameA: string, a: number, nameB: string, b: number): number {
   checkFinite(nameA, a);
+  checkFinite(nameB, b);
   if (!(a < b)) throw new CinderArgumentError(nameA, a, `a number < ${nameB} (${b})`);
   return a;
 }
 
-/** Throws unless `a` (named `nameA`) is finite and at most `b` (named `nameB`). */
+/** Throws unless `a` (named `nameA`) and `b` (named `nameB`) are both finite and `a <= b`. */
 export function checkAtMost(nameA: string, a: number, nameB: string, b: number): number {
   checkFinite(nameA, a);
+  checkFinite(nameB, b);
   if (!(a <= b)) throw new CinderArgumentError(nameA, a, `a number <= ${nameB} (${b})`);
   return a;
 }

@@ -39,6 +39,10 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
     if (!Array.isArray(accessors) || accessors.length === 0 || accessors.some((a) => typeof a !== 'function')) {
       throw new CinderArgumentError('accessors', accessors, 'a non-empty array of functions returning tensors');
     }
+    if (reducer === null || typeof reducer !== 'object' || typeof (reducer as { fold?: unknown }).fold !== 'function') {
+      throw new CinderArgumentError('reducer', reducer, 'a Reducer (an object with fold(), e.g. new EMAReducer(…))');
+    }
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {every?, trainOnly?}');
     this.accessors = accessors;
     this.reducer = reducer;
     this.trainOnly = options.trainOnly ?? true;

@@ -3,7 +3,7 @@
  */
 import { tf } from '../../core/tf.js';
 import type { Snapshot } from '../../core/snapshot.js';
-import { CinderArgumentError, checkInteger } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkInteger } from '../../core/errors.js';
 import type { Observer } from '../../neural/types.js';
 import { Ring, TensorRing } from '../ring.js';
 import { Schedule, type ObserveOptions } from './schedule.js';
@@ -48,6 +48,7 @@ export class Recorder implements Observer {
   constructor(accessor: () => tf.Tensor, options: RecorderOptions) {
     if (typeof accessor !== 'function') throw new CinderArgumentError('accessor', accessor, 'a function returning a tensor');
     checkInteger('capacity', options?.capacity, 1);
+    checkElements('capacity', options.capacity, 'recorder slots');
     this.accessor = accessor;
     this.trainOnly = options.trainOnly ?? false;
     this.schedule = new Schedule(options.every);
@@ -79,6 +80,12 @@ export class Recorder implements Observer {
     });
     if (this.reserve === null) {
       const shape = t.shape;
+      try {
+        checkElements('capacity', this.ring.capacity * t.size, `${this.ring.capacity} records of shape [${shape.join(', ')}]`);
+      } catch (e) {
+        t.dispose();
+        throw e;
+      }
       this.reserve = Array.from({ length: this.ring.capacity }, () => tf.keep(tf.zeros(shape)));
     }
     if (this.ring.size < this.ring.capacity) this.reserve.pop()?.dispose();

@@ -10,7 +10,7 @@ import type { Params, RunContext } from '../../../src/cli/example.js';
 import type { Figure } from '../../../src/viz/figure.js';
 import example from '../../../examples/eprop-evidence/index.js';
 
-const fixturePath = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'fixtures', 'eprop-nest-b1-i5.json');
+const fixturePath = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'eprop-nest-b1-i5.json');
 
 function context(mode: string, over: Params): { ctx: RunContext; summary: Record<string, unknown>; figures: Map<string, Figure> } {
   const params: Params = {};

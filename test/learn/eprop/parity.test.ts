@@ -8,7 +8,7 @@ import { fixtureBatch, loadEPropFixture } from '../../../examples/eprop-evidence
 import { runFixtureParity } from '../../../examples/eprop-evidence/training.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const fixturePath = resolve(repoRoot, '..', 'shared', 'fixtures', 'eprop-nest-b1-i5.json');
+const fixturePath = resolve(repoRoot, 'test', 'fixtures', 'eprop-nest-b1-i5.json');
 
 describe('NEST e-prop parity (eprop-nest-b1-i5.json)', () => {
   it('the fixture is present', () => {
