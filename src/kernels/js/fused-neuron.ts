@@ -40,7 +40,7 @@ export interface FusedNeuronSpec {
   /** Refractory period (ms; 0 for none). */
   refracT: number;
   /** Adaptive threshold: per-term decay a_k and increment c_k, batch reduction, the state. */
-  adaptation?: { decay: readonly number[]; increment: readonly number[]; reduction: 'mean' | 'sum' | 'max' | 'none'; theta: tf.Tensor };
+  adaptation?: FusedAdaptation;
 }
 
 interface Attrs {
@@ -165,10 +165,25 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
 
 let registered = false;
 
+/** The adaptive threshold of a fused neuron step: θ_k ← a_k·θ_k + c_k·z, reduced over the batch. */
+export interface FusedAdaptation {
+  /** Per-term decay a_k = e^{−Δt/τ_k}. */
+  decay: readonly number[];
+  /** Per-term increment c_k on a spike. */
+  increment: readonly number[];
+  /** How the per-sample updates are combined over the batch. */
+  reduction: 'mean' | 'sum' | 'max' | 'none';
+  /** The adaptation state θ `[...shape, K]` (or `[B, ...shape, K]` with `none`). */
+  theta: tf.Tensor;
+}
+
 /** Result of {@link fusedNeuronStep}: the new states (new tensors). */
 export interface FusedNeuronResult {
+  /** New membrane voltage `[B, ...shape]`. */
   voltage: tf.Tensor;
+  /** New remaining refractory time `[B, ...shape]`. */
   refrac: tf.Tensor;
+  /** Spikes of this step (0/1 float32) `[B, ...shape]`. */
   spike: tf.Tensor;
   /** New adaptation state, when adapting. */
   theta: tf.Tensor | null;

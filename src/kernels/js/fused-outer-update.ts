@@ -41,18 +41,27 @@ export interface OuterTerm {
 
 /** The weight dependence, as the kernel needs it (mirrors `Bounding`). */
 export interface OuterBoundSpec {
+  /** The bounding function's kind. */
   kind: 'hard' | 'multiplicative' | 'scaled-multiplicative' | 'power' | 'scaled-power';
+  /** Whether potentiation is bounded by `max`. */
   boundsUpper: boolean;
+  /** Whether depression is bounded by `min`. */
   boundsLower: boolean;
+  /** Upper bound. */
   max?: number;
+  /** Lower bound. */
   min?: number;
+  /** Exponent of the upper factor (power kinds). */
   powerUpper: number;
+  /** Exponent of the lower factor (power kinds). */
   powerLower: number;
 }
 
 /** One clamping (in order). */
 export interface OuterClamp {
+  /** Lower limit (none when undefined). */
   min?: number;
+  /** Upper limit (none when undefined). */
   max?: number;
 }
 

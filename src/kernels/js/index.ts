@@ -6,3 +6,7 @@ export * from './event-stdp.js';
 export * from './sparse-homeostasis.js';
 export * from './voltage-stdp.js';
 export * from './culture.js';
+export * from './fused-memory.js';
+export * from './fused-neuron.js';
+export * from './fused-outer-update.js';
+export * from './fused-sparse-matmul.js';

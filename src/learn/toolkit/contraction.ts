@@ -42,6 +42,16 @@ interface DirectPlan {
   w: number[];
 }
 
+/** The two factors of a batched outer product `Σ_b post_b ⊗ pre_b / divisor` (see `outerFactors`). */
+export interface OuterFactors {
+  /** Postsynaptic factor `[B, O]`. */
+  post: tf.Tensor;
+  /** Presynaptic factor `[B, I]`. */
+  pre: tf.Tensor;
+  /** Divisor of the batch sum (B for `mean`, 1 for `sum`). */
+  divisor: number;
+}
+
 /** Computes `Σ_R post·pre` for one connection's receptive contract. */
 export class ReceptiveContraction {
   private readonly plans = new Map<string, Plan>();
@@ -161,7 +171,7 @@ export class ReceptiveContraction {
    * maps are plain reshapes onto a 2-D weight and the reduction is `mean` or `sum`: the result is
    * `(Σ_b post[b]ᵀ ⊗ pre[b]) / divisor` (`post`, `pre` returned as given). Null otherwise.
    */
-  outerFactors(post: tf.Tensor, pre: tf.Tensor, reduction: TrainerBatchReduction): { post: tf.Tensor; pre: tf.Tensor; divisor: number } | null {
+  outerFactors(post: tf.Tensor, pre: tf.Tensor, reduction: TrainerBatchReduction): OuterFactors | null {
     if (reduction !== 'mean' && reduction !== 'sum') return null;
     const d = this.directPlan(post, pre);
     if (!d || d.w.length !== 2 || d.w[0] !== d.p || d.w[1] !== d.q) return null;

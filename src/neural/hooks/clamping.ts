@@ -4,6 +4,7 @@
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkFinite } from '../../core/errors.js';
 import { TensorHook, type HookOptions, type HookTarget } from './tensor-hook.js';
+import type { OuterClamp } from '../../kernels/js/fused-outer-update.js';
 
 /** Options of {@link Clamping}. */
 export interface ClampingOptions extends HookOptions {
@@ -51,7 +52,7 @@ export class Clamping extends TensorHook {
     return tf.where(tf.isFinite(value), clipped, value);
   }
 
-  protected override clampLimits(): { min?: number; max?: number } {
+  protected override clampLimits(): OuterClamp {
     return { min: this.min, max: this.max };
   }
 

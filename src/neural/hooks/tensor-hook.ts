@@ -7,6 +7,7 @@ import { tf } from '../../core/tf.js';
 import { CinderArgumentError } from '../../core/errors.js';
 import type { Observer } from '../types.js';
 import type { Updater } from '../updater.js';
+import type { OuterClamp } from '../../kernels/js/fused-outer-update.js';
 
 /**
  * What a hook changes: anything with a `value` and an `assign` — a `Parameter` or a
@@ -66,7 +67,7 @@ export abstract class TensorHook implements Observer {
    * The limits when this hook only clamps its target (a fused update may then apply it in the same
    * pass; see `Updater.onUpdate`), else null.
    */
-  protected clampLimits(): { min?: number; max?: number } | null {
+  protected clampLimits(): OuterClamp | null {
     return null;
   }
 
