@@ -12,7 +12,7 @@
 import { tf } from '../../core/tf.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { CinderArgumentError, checkPositive } from '../../core/errors.js';
-import { checkLearningRate, checkUpdate, resolveBounds, type Optimizer, type VariableGradient, type WeightBounds } from './optimizer.js';
+import { BoundedOptimizer, checkLearningRate, checkUpdate, type Optimizer, type VariableGradient, type WeightBounds } from './optimizer.js';
 
 /** Options of {@link Adam}. */
 export interface AdamOptions extends WeightBounds {
@@ -27,27 +27,13 @@ export interface AdamOptions extends WeightBounds {
 }
 
 /** Adam with bias-corrected step size and ε outside the square root (TensorFlow form). */
-export class Adam implements Optimizer {
-  private lr: number;
-
-  /** Learning rate η (a finite number >= 0; checked on every assignment). */
-  get learningRate(): number {
-    return this.lr;
-  }
-
-  set learningRate(value: number) {
-    this.lr = checkLearningRate(value);
-  }
+export class Adam extends BoundedOptimizer implements Optimizer {
   /** First-moment decay β1. */
   readonly beta1: number;
   /** Second-moment decay β2. */
   readonly beta2: number;
   /** ε added to √v. */
   readonly epsilon: number;
-  /** Lower weight bound. */
-  readonly wMin: number;
-  /** Upper weight bound. */
-  readonly wMax: number;
   private k = 0;
   private beta1Power = 1;
   private beta2Power = 1;
@@ -59,16 +45,13 @@ export class Adam implements Optimizer {
   private readonly eps: tf.Scalar;
 
   constructor(options: AdamOptions = {}) {
-    this.lr = checkLearningRate(options.learningRate ?? 1e-3);
+    super(options);
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     for (const [n, b] of [['beta1', this.beta1], ['beta2', this.beta2]] as const) {
       if (typeof b !== 'number' || !(b >= 0 && b < 1)) throw new CinderArgumentError(n, b, 'a number in [0, 1)');
     }
     this.epsilon = checkPositive('epsilon', options.epsilon ?? 1e-7);
-    const { wMin, wMax } = resolveBounds(options);
-    this.wMin = wMin;
-    this.wMax = wMax;
     this.c1 = tf.keep(tf.scalar(this.beta1));
     this.c1m = tf.keep(tf.scalar(1 - this.beta1));
     this.c2 = tf.keep(tf.scalar(this.beta2));

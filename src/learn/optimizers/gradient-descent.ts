@@ -3,7 +3,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { checkLearningRate, checkUpdate, resolveBounds, type Optimizer, type VariableGradient, type WeightBounds } from './optimizer.js';
+import { BoundedOptimizer, checkLearningRate, checkUpdate, type Optimizer, type VariableGradient, type WeightBounds } from './optimizer.js';
 
 /** Options of {@link GradientDescent}. */
 export interface GradientDescentOptions extends WeightBounds {
@@ -12,29 +12,12 @@ export interface GradientDescentOptions extends WeightBounds {
 }
 
 /** Plain (stochastic) gradient descent. */
-export class GradientDescent implements Optimizer {
-  private lr: number;
+export class GradientDescent extends BoundedOptimizer implements Optimizer {
 
-  /** Learning rate η (a finite number >= 0; checked on every assignment). */
-  get learningRate(): number {
-    return this.lr;
-  }
-
-  set learningRate(value: number) {
-    this.lr = checkLearningRate(value);
-  }
-
-  /** Lower weight bound. */
-  readonly wMin: number;
-  /** Upper weight bound. */
-  readonly wMax: number;
   private k = 0;
 
   constructor(options: GradientDescentOptions = {}) {
-    this.lr = checkLearningRate(options.learningRate ?? 1e-3);
-    const { wMin, wMax } = resolveBounds(options);
-    this.wMin = wMin;
-    this.wMax = wMax;
+    super(options);
   }
 
   /** Number of steps taken so far. */

@@ -51,6 +51,35 @@ export function checkLearningRate(lr: number): number {
   return lr;
 }
 
+/**
+ * The learning rate and weight bounds shared by the optimizers: η is checked on every assignment
+ * (a finite number ≥ 0), the bounds once (`wMin < wMax`, ±Infinity for none).
+ */
+export abstract class BoundedOptimizer {
+  private lr: number;
+  /** Lower weight bound. */
+  readonly wMin: number;
+  /** Upper weight bound. */
+  readonly wMax: number;
+
+  /** @param options learning rate (default 1e-3) and bounds */
+  protected constructor(options: WeightBounds & { learningRate?: number }) {
+    this.lr = checkLearningRate(options.learningRate ?? 1e-3);
+    const { wMin, wMax } = resolveBounds(options);
+    this.wMin = wMin;
+    this.wMax = wMax;
+  }
+
+  /** Learning rate η (a finite number >= 0; checked on every assignment). */
+  get learningRate(): number {
+    return this.lr;
+  }
+
+  set learningRate(value: number) {
+    this.lr = checkLearningRate(value);
+  }
+}
+
 /** Throws unless gradient and variable shapes agree. */
 export function checkUpdate(u: VariableGradient, index: number): void {
   const a = u.variable.shape;
