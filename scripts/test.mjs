@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `npm test`: the whole suite on the default backend, then the core tests again on the other
-// JavaScript backend (wasm <-> cpu), so both JS backends are checked on every run. Ends with one
-// plain summary line "Tests: N passed, N failed" over both runs.
+// JavaScript backend (wasm <-> cpu), so both JS backends are checked on every run, then the webgpu
+// suite (test/webgpu) on a WebGPU adapter — in CI SwiftShader, the software Vulkan driver that
+// Debian's chromium package ships (its Vulkan loader too). Ends with one plain summary line
+// "Tests: N passed, N failed" over all runs.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
 const vitest = ['node_modules/vitest/vitest.mjs', 'run'];
 const outDir = 'test-output';
@@ -32,8 +34,24 @@ function run(label, args, env = {}) {
 const probe = spawnSync(process.execPath, ['--import', 'tsx', '-e', "const {initBackend}=await import('./src/core/backend.ts'); const b=await initBackend(); console.log(b.name)"], { encoding: 'utf8' });
 const main = (probe.stdout || '').trim().split('\n').pop() || 'unknown';
 console.log(`default backend: ${main}`);
-const s1 = run('default', []);
+const s1 = run('default', ['--exclude', 'test/webgpu/**']);
 const other = main === 'cpu' ? 'wasm' : 'cpu';
 const s2 = run(other, ['test/core', 'test/integration/save-load.test.ts'], { CINDER_BACKEND: other });
+
+// The webgpu run. Without a GPU: SwiftShader from chromium (set VK_DRIVER_FILES yourself to use
+// another driver, e.g. NVIDIA's ICD). Dawn loads libvulkan.so.1 through the library path, so the
+// directory that holds chromium's copy is added to LD_LIBRARY_PATH when the system has none.
+const webgpuEnv = { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR || '/tmp' };
+const chromiumLib = '/usr/lib/chromium';
+if (!process.env.VK_DRIVER_FILES && existsSync(`${chromiumLib}/vk_swiftshader_icd.json`)) {
+  webgpuEnv.VK_DRIVER_FILES = `${chromiumLib}/vk_swiftshader_icd.json`;
+}
+if (existsSync(`${chromiumLib}/libvulkan.so.1`)) {
+  webgpuEnv.LD_LIBRARY_PATH = [process.env.LD_LIBRARY_PATH, chromiumLib].filter(Boolean).join(':');
+}
+if (!webgpuEnv.VK_DRIVER_FILES && !process.env.VK_DRIVER_FILES) {
+  console.log('\nwebgpu suite: no Vulkan driver named (VK_DRIVER_FILES) and no chromium SwiftShader found; the suite reports its own skip reason');
+}
+const s3 = run('webgpu', ['test/webgpu'], webgpuEnv);
 console.log(`\nTests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
-process.exit(s1 !== 0 ? s1 : s2);
+process.exit(s1 !== 0 ? s1 : s2 !== 0 ? s2 : s3);

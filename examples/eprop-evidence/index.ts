@@ -20,16 +20,16 @@ import { learningCurves, sequenceFigure, weightsFigure, weightTracesFigure } fro
 
 type Matrices = Record<string, { data: Float32Array; rows: number; cols: number }>;
 
-function snapshot(net: EvidenceNetwork): Matrices {
+async function snapshot(net: EvidenceNetwork): Promise<Matrices> {
   const m: Matrices = {};
-  for (const c of net.trainer.cells) m[`W_${c.kind}`] = { data: (c.weight.value.dataSync() as Float32Array).slice(), rows: c.nPost, cols: c.nPre };
+  for (const c of net.trainer.cells) m[`W_${c.kind}`] = { data: ((await c.weight.value.data()) as Float32Array).slice(), rows: c.nPost, cols: c.nPre };
   return m;
 }
 
 async function runParity(ctx: RunContext, path: string, kernel: EPropKernel): Promise<Record<string, unknown>> {
   const f = loadEPropFixture(path);
   ctx.log(`parity run: ${path} (batch ${f.batchSize}, ${f.nIter} iterations)`);
-  const r = runFixtureParity(f, { kernel });
+  const r = await runFixtureParity(f, { kernel });
   const rel = r.loss.map((l, i) => Math.abs(l - f.loss[i]!) / Math.abs(f.loss[i]!));
   r.loss.forEach((l, i) => ctx.log(`iteration ${i + 1}: loss ${l.toPrecision(12)}  NEST ${f.loss[i]!.toPrecision(12)}  rel. diff ${rel[i]!.toExponential(2)}`));
   await ctx.figure('learning-curves', learningCurves({ loss: r.loss, recallError: r.recallError, validation: [], reference: f.loss }));
@@ -60,7 +60,7 @@ export const epropEvidenceExample: ExampleSpec = {
     { name: 'recallSteps', type: 'int', description: 'recall period = learning window', default: 150, min: 1 },
     { name: 'feedback', type: 'string', description: 'learning-signal feedback weights', default: 'random', choices: FEEDBACK_MODES },
     { name: 'surrogate', type: 'string', description: 'surrogate gradient', default: 'piecewise_linear', choices: SURROGATE_NAMES },
-    { name: 'kernel', type: 'string', description: 'scan kernel (auto: js on wasm/cpu, tf otherwise)', default: 'auto', choices: EPROP_KERNELS },
+    { name: 'kernel', type: 'string', description: 'scan kernel (auto: js on wasm/cpu, fused webgpu on webgpu, tf otherwise)', default: 'auto', choices: EPROP_KERNELS },
     { name: 'fixture', type: 'string', description: "NEST fixture JSON for parity mode ('' = train)", default: '' },
   ],
   presets: {
@@ -80,7 +80,7 @@ export const epropEvidenceExample: ExampleSpec = {
     const iterations = Number(p.iterations);
     const nLif = Number(p.nLif);
     const visBatch = task.batch(1, new Rng(`${ctx.seed}/figures`));
-    const visInput = (visBatch.inputs.dataSync() as Float32Array).slice();
+    const visInput = ((await visBatch.inputs.data()) as Float32Array).slice();
     let early: EPropSequenceRecord | undefined;
     let late: EPropSequenceRecord | undefined;
     let before: Matrices = {};
@@ -97,10 +97,10 @@ export const epropEvidenceExample: ExampleSpec = {
         checkpointDir: ctx.checkpointDir, resume: ctx.resumed,
       },
       {
-        onStart: (net) => {
+        onStart: async (net) => {
           ctx.log(`kernel ${net.trainer.kernel}, backend ${ctx.backend.name}, T = ${task.steps} steps, n = ${net.recurrent.n}`);
-          before = snapshot(net);
-          early = net.trainer.recordSequence({ inputs: visBatch.inputs, labels: visBatch.labels }, 0);
+          before = await snapshot(net);
+          early = await net.trainer.recordSequenceAsync({ inputs: visBatch.inputs, labels: visBatch.labels }, 0);
           const rng = new Rng(`${ctx.seed}/traced`);
           net.trainer.cells.forEach((c, ci) => {
             for (let k = 0; k < 2; k++) {
@@ -115,7 +115,7 @@ export const epropEvidenceExample: ExampleSpec = {
           hist.recall_error.push(r.recallError);
           hist.rate_hz.push(r.rateHz);
           hist.seconds_per_iteration.push(r.seconds);
-          const w = net.trainer.cells.map((c) => c.weight.value.dataSync());
+          const w = await Promise.all(net.trainer.cells.map((c) => c.weight.value.data()));
           for (const t of traced) t.values.push(w[t.cell]![t.index]!);
           progress.tick(1, `loss ${r.loss.toFixed(4)} err ${(100 * r.recallError).toFixed(0)} % ${r.rateHz.toFixed(1)} Hz ${r.seconds.toFixed(2)} s`);
           if ((it + 1) % Math.min(10, Number(p.validateEvery)) === 0) await ctx.checkpoint({ ...hist, validation });
@@ -125,8 +125,8 @@ export const epropEvidenceExample: ExampleSpec = {
           ctx.log(`validation at iteration ${it}: error ${(100 * error).toFixed(1)} %, loss ${loss.toFixed(4)}`);
         },
         onEnd: async (net, model) => {
-          after = snapshot(net);
-          late = net.trainer.recordSequence({ inputs: visBatch.inputs, labels: visBatch.labels }, 0);
+          after = await snapshot(net);
+          late = await net.trainer.recordSequenceAsync({ inputs: visBatch.inputs, labels: visBatch.labels }, 0);
           await model.save(ctx.artifactPath('network')); // the trained weights, Adam moments and data generators (Network.loadFrom)
         },
         shouldStop: () => ctx.signal.aborted,

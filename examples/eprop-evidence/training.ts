@@ -126,7 +126,7 @@ export function buildEvidenceNetwork(o: EvidenceNetworkOptions = {}): EvidenceNe
 }
 
 /** Runs a NEST fixture exactly (its inputs, weights, batch size, iterations) and returns the losses. */
-export function runFixtureParity(f: EPropFixture, options: { kernel?: EPropKernel } = {}): FixtureParityResult {
+export async function runFixtureParity(f: EPropFixture, options: { kernel?: EPropKernel } = {}): Promise<FixtureParityResult> {
   const net = buildEvidenceNetwork({
     nIn: f.nIn, nLif: f.nLif, nAlif: f.nAlif, learningWindow: f.learningWindow, kernel: options.kernel,
     weights: { wIn: f.wIn, wRec: f.wRec, wOut: f.wOut, feedback: f.feedback },
@@ -138,7 +138,7 @@ export function runFixtureParity(f: EPropFixture, options: { kernel?: EPropKerne
     for (let it = 0; it < f.nIter; it++) {
       const b = fixtureBatch(f, it);
       try {
-        const r = net.trainer.step(b);
+        const r = await net.trainer.stepAsync(b);
         loss.push(r.loss);
         recallError.push(r.recallError);
         secondsPerIteration.push(r.seconds);
@@ -219,13 +219,13 @@ export interface EvidenceTrainingResult {
   stoppedEarly: boolean;
 }
 
-function meanEval(net: EvidenceNetwork, task: EvidenceTask, batches: number, batchSize: number, rng: Rng): { error: number; loss: number } {
+async function meanEval(net: EvidenceNetwork, task: EvidenceTask, batches: number, batchSize: number, rng: Rng): Promise<{ error: number; loss: number }> {
   let error = 0;
   let loss = 0;
   for (let i = 0; i < batches; i++) {
     const b = task.batch(batchSize, rng);
     try {
-      const r = net.trainer.evaluate(b as EPropBatch);
+      const r = await net.trainer.evaluateAsync(b as EPropBatch);
       error += r.recallError;
       loss += r.loss;
     } finally {
@@ -282,11 +282,11 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
       await new Promise<void>((resolve) => setImmediate(resolve)); // let signals and I/O through
       if (hooks.shouldStop?.()) break;
       if (it % validateEvery === 0) {
-        const v = meanEval(net, task, 1, batchSize, evalRng);
+        const v = await meanEval(net, task, 1, batchSize, evalRng);
         out.validation.push({ iteration: it, ...v });
         await hooks.onValidation?.(it, v.error, v.loss);
         if (v.error < stopError) {
-          const c = confirmBatches > 0 ? meanEval(net, task, confirmBatches, batchSize, evalRng) : v;
+          const c = confirmBatches > 0 ? await meanEval(net, task, confirmBatches, batchSize, evalRng) : v;
           if (c.error < stopError) {
             out.stoppedEarly = true;
             break;
@@ -295,7 +295,7 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
       }
       const b = task.batch(batchSize, trainRng);
       try {
-        const r = net.trainer.step(b as EPropBatch);
+        const r = await net.trainer.stepAsync(b as EPropBatch);
         out.loss.push(r.loss);
         out.recallError.push(r.recallError);
         out.rateHz.push(r.rateHz);
@@ -307,7 +307,7 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
       }
       if (dir !== undefined) await model.save(dir, { out, next: it + 1, extra: hooks.checkpointExtra?.() ?? {} });
     }
-    const t = meanEval(net, task, testBatches, batchSize, evalRng);
+    const t = await meanEval(net, task, testBatches, batchSize, evalRng);
     out.testError = t.error;
     out.testLoss = t.loss;
     await hooks.onEnd?.(net, model);

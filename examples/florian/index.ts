@@ -132,9 +132,7 @@ export function buildFlorian(settings: FlorianSettings = {}): FlorianModel {
 
   const weightOf = (l: Serial<LinearDirect, ForcedExactNeuron>) => l.connection.weight;
   const out: FlorianResult = { stdp: [], mstdp: [], mstdpet: [], trace_pre: [0], trace_post: [0], eligibility: [0], reward: [0], pre: [0], post: [0] };
-  const first = tf.tidy(() => tf.concat([weightOf(layers.stdp), weightOf(layers.mstdp), weightOf(layers.mstdpet)]));
-  const w = first.dataSync();
-  first.dispose();
+  const w = Float32Array.of(w0, w0, w0); // the initial weights as stored (float32), without a read-back
   out.stdp.push(w[0]!);
   out.mstdp.push(w[1]!);
   out.mstdpet.push(w[2]!);
@@ -198,13 +196,13 @@ async function advance(m: FlorianModel, n: number): Promise<void> {
 }
 
 /** Runs the three trainers on the demo's spike trains and returns every recorded series. */
-export function runFlorian(settings: FlorianSettings = {}): FlorianResult {
+export async function runFlorian(settings: FlorianSettings = {}): Promise<FlorianResult> {
   const m = buildFlorian(settings);
   const record: tf.Tensor[] = [];
   for (let t = 1; t <= m.steps; t++) record.push(m.step(t));
   if (record.length > 0) {
     const all = tf.stack(record);
-    appendRows(m.out, all.dataSync() as Float32Array);
+    appendRows(m.out, await all.data());
     all.dispose();
     tf.dispose(record);
   }

@@ -84,7 +84,7 @@ export const lifDemoExample: ExampleSpec = {
     layer.attach(vRec);
     const encoder = new HomogeneousPoissonEncoder({ steps, dt, frequency: Number(p.maxRate), rng: rng.fork() });
     const intensities = tf.tensor(intensity, [1, nIn]);
-    const stream = encoder.stream(intensities, { chunk });
+    const stream = await encoder.streamAsync(intensities, { chunk });
     intensities.dispose();
     const outCount = tf.tidy(() => tf.variable(tf.zeros([]), false));
     const inCount = tf.tidy(() => tf.variable(tf.zeros([]), false));
@@ -92,9 +92,8 @@ export const lifDemoExample: ExampleSpec = {
     const progress = ctx.progress(steps, 'lif-demo');
     const t0 = performance.now();
     let done = 0;
-    const metrics = () => {
-      const o = outCount.dataSync()[0]!;
-      const i = inCount.dataSync()[0]!;
+    const metrics = async () => {
+      const [o, i] = [(await outCount.data())[0]!, (await inCount.data())[0]!];
       const ms = done * dt;
       return {
         steps_done: done, duration_ms: ms, input_spikes: i, output_spikes: o,
@@ -122,13 +121,13 @@ export const lifDemoExample: ExampleSpec = {
         }
         done += k;
         progress.tick(k);
-        await ctx.checkpoint(metrics());
+        await ctx.checkpoint(await metrics());
         await ctx.keepResponsive();
       }
       progress.done();
-      const inSpikes = inRec.toArray();
-      const outSpikes = outRec.toArray();
-      const volts = vRec.toArray();
+      const inSpikes = await inRec.toArrayAsync();
+      const outSpikes = await outRec.toArrayAsync();
+      const volts = await vRec.toArrayAsync();
       const perNeuron = new Float64Array(nOut);
       for (let k = 0; k < done; k++) for (let j = 0; j < nOut; j++) perNeuron[j]! += outSpikes.data[k * nOut + j]!;
       let vSum = 0;
@@ -152,7 +151,7 @@ export const lifDemoExample: ExampleSpec = {
       });
       await writeModuleArtifacts(ctx, 'layer', layer);
       const final = {
-        ...metrics(),
+        ...(await metrics()),
         active_fraction: perNeuron.filter((c) => c > 0).length / nOut,
         mean_voltage_mv: done ? vSum / volts.data.length : Number(p.restV),
       };

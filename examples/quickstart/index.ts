@@ -75,19 +75,16 @@ export const quickstartExample: ExampleSpec = {
     /** Encodes the digits `idx` (padded to B with repeats of the first) into a train `[steps, B, 784]`. */
     const encode = (idx: ArrayLike<number>): Float32Array => {
       const padded = Array.from({ length: B }, (_, b) => idx[Math.min(b, idx.length - 1)]!);
-      const images = tf.tensor2d(gatherImages(set, padded), [B, 784]);
-      const train = encoder.encode(images);
-      const data = train.dataSync() as Float32Array;
-      train.dispose();
-      images.dispose();
-      return data;
+      return encoder.encodeArray(gatherImages(set, padded)); // host → host: no tensor round trip
     };
     const shape = [...Q.shape];
-    const classify = (counts: Float32Array, n: number, c: MaxRateClassifier = classifier): number[] => {
+    const classify = async (counts: Float32Array, n: number, c: MaxRateClassifier = classifier): Promise<number[]> => {
       const pred = tf.tidy(() => c.predict(tf.tensor(counts.subarray(0, n * net.exc.count), [n, ...shape])));
-      const out = Array.from(pred.dataSync());
-      pred.dispose();
-      return out;
+      try {
+        return Array.from(await pred.data());
+      } finally {
+        pred.dispose();
+      }
     };
     const fit = (counts: Float32Array, labels: number[], c: MaxRateClassifier = classifier): void => {
       tf.tidy(() => c.update(tf.tensor(counts.subarray(0, labels.length * net.exc.count), [labels.length, ...shape]), labels));
@@ -152,7 +149,7 @@ export const quickstartExample: ExampleSpec = {
         const { counts } = res;
         trainMs += performance.now() - t0;
         trainSteps += steps;
-        const pred = classify(counts, labels.length);
+        const pred = await classify(counts, labels.length);
         const ok = pred.filter((p, i) => p === labels[i]).length;
         fit(counts, labels);
         trained += labels.length;
@@ -212,9 +209,9 @@ export const quickstartExample: ExampleSpec = {
           for (let t = 0; t < steps; t++) input.set(train.subarray(t * B * 784, t * B * 784 + 784), t * 784);
           raster = { label: labels[0]!, input, exc: res.exc!, inh: res.inh! };
         }
-        const pred = classify(res.counts, labels.length, readout);
+        const pred = await classify(res.counts, labels.length, readout);
         correct += pred.filter((p, i) => p === labels[i]).length;
-        correctOnline += classify(res.counts, labels.length, classifier).filter((p, i) => p === labels[i]).length;
+        correctOnline += (await classify(res.counts, labels.length, classifier)).filter((p, i) => p === labels[i]).length;
         tested += labels.length;
         testBar.tick(1, `acc ${(correct / tested).toFixed(3)}`);
         await ctx.keepResponsive();
@@ -223,7 +220,7 @@ export const quickstartExample: ExampleSpec = {
       const accuracy = tested > 0 ? correct / tested : null;
       const final = summary({ accuracy, accuracy_online_classifier: tested > 0 ? correctOnline / tested : null, digits_tested: tested, test_ms_per_digit: tested > 0 ? testMs / tested : null, label_digits: labelDigits, excitatory_steps_per_step: net.excitatorySteps / Math.max(1, (trainSteps + (tested > 0 ? Math.ceil(tested / B) * steps : 0) + Math.ceil(labelDigits / B) * steps)) });
       ctx.log(`test accuracy ${accuracy === null ? 'n/a' : (accuracy * 100).toFixed(1)} % on ${tested} digits; training accuracy (online) ${((final.train_accuracy as number) * 100).toFixed(1)} %; ${(final.ms_per_digit as number).toFixed(1)} ms per training digit (batch ${B})`);
-      const w = net.input.weight.dataSync() as Float32Array;
+      const w = (await net.input.weight.data()) as Float32Array;
       await ctx.figure('accuracy', accuracyCurve(curveX, curveY, accuracy === null ? null : { digits: trained, accuracy }));
       await ctx.figure('weights', receptiveFields(w));
       if (raster) await ctx.figure('raster', digitRaster(raster.label, steps, raster.input, raster.exc, raster.inh));

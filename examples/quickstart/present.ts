@@ -58,14 +58,14 @@ export async function present(
     const counts = (await count.data()) as Float32Array;
     const result: Presentation = { counts };
     if (record) {
-      const download = (ts: tf.Tensor[]) => {
+      const download = async (ts: tf.Tensor[]) => {
         const all = tf.concat(ts, 0);
-        const data = all.dataSync() as Float32Array;
+        const data = (await all.data()) as Float32Array;
         all.dispose();
         return data;
       };
-      result.exc = download(keptExc);
-      result.inh = download(keptInh);
+      result.exc = await download(keptExc);
+      result.inh = await download(keptInh);
     }
     const training = net.training;
     net.clear();

@@ -19,10 +19,13 @@ export class ChunkedSpikes {
   /**
    * @param encoder renders one chunk per call (`encoder.steps` steps)
    * @param inputs intensities `[B, ...shape]` in [0, 1] (kept by the caller)
+   * @param values the same intensities on the host (row-major); with them no chunk reads `inputs`
+   *   back (no synchronous read, so it runs on webgpu)
    */
   constructor(
     private readonly encoder: Encoder,
     private readonly inputs: tf.Tensor,
+    private readonly values?: ArrayLike<number>,
   ) {
     if (!(inputs instanceof tf.Tensor) || inputs.rank < 2) throw new CinderArgumentError('inputs', inputs, 'a tensor [B, ...shape]');
     this.shape = [...inputs.shape];
@@ -33,9 +36,12 @@ export class ChunkedSpikes {
   /** The JavaScript view of the next step's spikes (advances the stream). */
   nextArray(): Float32Array {
     if (this.offset >= this.encoder.steps) {
-      const train = this.encoder.encode(this.inputs);
-      this.data = train.dataSync() as Float32Array;
-      train.dispose();
+      if (this.values) this.data = this.encoder.encodeArray(this.values);
+      else {
+        const train = this.encoder.encode(this.inputs);
+        this.data = train.dataSync() as Float32Array;
+        train.dispose();
+      }
       this.offset = 0;
     }
     const s = this.data.subarray(this.offset * this.stepSize, (this.offset + 1) * this.stepSize);

@@ -102,6 +102,11 @@ export class SongNetwork {
     return (this.connection.weight.dataSync() as Float32Array).slice();
   }
 
+  /** {@link SongNetwork.weights} without a synchronous read. */
+  async weightsAsync(): Promise<Float32Array> {
+    return ((await this.connection.weight.data()) as Float32Array).slice();
+  }
+
   /** Frees every tensor. */
   dispose(): void {
     this.detachClamp();

@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { ensureWritableDirSync } from '../io/atomic.js';
 import { acquireLock, inspectRunFolder, LOCK_FILE, releaseLock, RunLockError } from './run-lock.js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { BACKEND_NAMES, initBackend, silenceTfjsBanner, type BackendInfo } from '../core/backend.js';
+import { BACKEND_NAMES, initBackend, listBackends, silenceTfjsBanner, type BackendInfo } from '../core/backend.js';
 import { FINITE_CHECK_MODES, NonFiniteError, type FiniteCheckMode } from '../core/finite.js';
 import { CinderArgumentError } from '../core/errors.js';
 import type { ExampleSpec, OptionSpec, Params } from './example.js';
@@ -309,6 +309,27 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
     .action(() => {
       const w = Math.max(...examples.map((e) => e.name.length), 4);
       for (const e of examples) out.write(`${e.name.padEnd(w)}  ${e.description}\n`);
+    });
+
+  program
+    .command('info')
+    .description('print the backends available here (WebGPU adapter vendor/architecture/device) and the one a run would use')
+    .addOption(new Option('--backend <name>', `tfjs backend to select (${BACKEND_NAMES.join(', ')}; default CINDER_BACKEND or auto)`).argParser((t: string) => {
+      if (!(BACKEND_NAMES as readonly string[]).includes(t)) throw new InvalidArgumentError(`expected one of ${BACKEND_NAMES.join(', ')}.`);
+      return t;
+    }))
+    .action(async (o: { backend?: string }) => {
+      out.write(`cinder ${pkg.version}, node ${process.versions.node}\nbackends (auto order):\n`);
+      for (const b of await listBackends()) out.write(`  ${b.available ? '+' : '-'} ${b.name.padEnd(10)} ${b.detail}\n`);
+      try {
+        const info = await initBackend({ backend: o.backend ?? env.CINDER_BACKEND });
+        out.write(`selected: ${info.name}${info.gpu ? ' (GPU)' : ''} via ${info.package} (${info.requestedBy})\n`);
+        if (info.adapter) out.write(`adapter: vendor ${info.adapter.vendor}, architecture ${info.adapter.architecture}, device ${info.adapter.device}${info.adapter.software ? ' (software)' : ''}\n`);
+        for (const s of info.skipped) out.write(`skipped ${s.name}: ${s.reason}\n`);
+      } catch (e) {
+        err.write(`${(e as Error).message}\n`);
+        exitCode = EXIT.usage;
+      }
     });
 
   const handler = async (spec: ExampleSpec, cmd: Command): Promise<void> => {

@@ -1,18 +1,23 @@
 /**
  * Backend choice. Cinder runs on any registered tfjs backend; {@link initBackend} picks the best
  * one available, in this order: native TensorFlow with a GPU (`@tensorflow/tfjs-node-gpu`),
- * native TensorFlow on CPU (`@tensorflow/tfjs-node`), WebAssembly (`@tensorflow/tfjs-backend-wasm`),
- * plain JavaScript (`@tensorflow/tfjs-backend-cpu`).
+ * WebGPU on a hardware adapter (`@tensorflow/tfjs-backend-webgpu`; in Node through Dawn's binding,
+ * the optional package `webgpu`; in a browser through `navigator.gpu`), native TensorFlow on CPU
+ * (`@tensorflow/tfjs-node`), WebAssembly (`@tensorflow/tfjs-backend-wasm`), plain JavaScript
+ * (`@tensorflow/tfjs-backend-cpu`). A software WebGPU adapter (SwiftShader, llvmpipe or any
+ * adapter reporting `isFallbackAdapter`) is never chosen by `auto`, only when `webgpu` is asked for
+ * by name. Every candidate that was not used is reported with its reason.
  *
  * The choice can be forced with the `backend` option or the `CINDER_BACKEND` environment variable
- * (`tensorflow`, `wasm` or `cpu`; `auto` means the order above). The option wins over the variable.
+ * (`tensorflow`, `webgpu`, `wasm` or `cpu`; `auto` means the order above). The option wins over the
+ * variable. The webgpu backend has no synchronous reads in Node: read tensors with `await t.data()`.
  * @module
  */
 import { tf } from './tf.js';
 import { CinderArgumentError } from './errors.js';
 
 /** Names accepted by {@link initBackend}. */
-export const BACKEND_NAMES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 /** A backend request: `auto` or one backend name. */
 export type BackendRequest = (typeof BACKEND_NAMES)[number];
 
@@ -26,16 +31,32 @@ export interface SkippedBackend {
 
 /** What {@link initBackend} chose, and why the better candidates were skipped. */
 export interface BackendInfo {
-  /** tfjs backend name in use (`tensorflow`, `wasm` or `cpu`). */
+  /** tfjs backend name in use (`tensorflow`, `webgpu`, `wasm` or `cpu`). */
   name: string;
-  /** True when the native TensorFlow backend runs on a CUDA device. */
+  /** True when the backend runs on a GPU (TensorFlow on CUDA, or WebGPU on a hardware adapter). */
   gpu: boolean;
+  /** The WebGPU adapter (webgpu backend only). */
+  adapter?: WebGpuAdapterInfo;
   /** Package that provided the backend. */
   package: string;
   /** Where the request came from. */
   requestedBy: 'option' | 'CINDER_BACKEND' | 'auto';
   /** Candidates tried before the chosen one, with the reason they were not used. */
   skipped: SkippedBackend[];
+}
+
+/** What a WebGPU adapter says about itself. */
+export interface WebGpuAdapterInfo {
+  /** Vendor, e.g. `nvidia` or `google`. */
+  vendor: string;
+  /** Architecture, e.g. `hopper` or `swiftshader`. */
+  architecture: string;
+  /** Device name (may be empty). */
+  device: string;
+  /** Driver description (may be empty). */
+  description: string;
+  /** True for a software rasteriser (SwiftShader, llvmpipe, lavapipe) or a fallback adapter. */
+  software: boolean;
 }
 
 let current: BackendInfo | null = null;
@@ -46,11 +67,12 @@ async function importOptional(name: string): Promise<unknown> {
   return import(spec);
 }
 
-async function tryTensorflow(skipped: BackendInfo['skipped']): Promise<BackendInfo | null> {
-  for (const [pkg, gpu] of [
+async function tryTensorflow(skipped: BackendInfo['skipped'], which: 'gpu' | 'cpu' | 'both' = 'both'): Promise<BackendInfo | null> {
+  const candidates = ([
     ['@tensorflow/tfjs-node-gpu', true],
     ['@tensorflow/tfjs-node', false],
-  ] as const) {
+  ] as const).filter(([, gpu]) => which === 'both' || gpu === (which === 'gpu'));
+  for (const [pkg, gpu] of candidates) {
     try {
       if (gpu && process.env.TF_FORCE_GPU_ALLOW_GROWTH === undefined) process.env.TF_FORCE_GPU_ALLOW_GROWTH = 'true';
       await importOptional(pkg);
@@ -88,6 +110,80 @@ async function withoutGlueHandlers<T>(init: () => Promise<T>): Promise<T> {
   }
 }
 
+interface GpuLike {
+  requestAdapter(options?: { powerPreference?: string }): Promise<AdapterLike | null>;
+}
+interface AdapterLike {
+  info?: Record<string, unknown>;
+  isFallbackAdapter?: boolean;
+}
+
+let nodeGpu: GpuLike | null = null;
+
+/**
+ * The `navigator.gpu` of this process: the browser's own, or in Node the one created from Dawn's
+ * binding (the optional package `webgpu`), installed as `globalThis.navigator.gpu` together with the
+ * WebGPU globals (`GPUBufferUsage`, …) that tfjs's webgpu backend expects.
+ */
+async function webgpuEntry(): Promise<GpuLike> {
+  const g = globalThis as { navigator?: { gpu?: GpuLike } };
+  if (g.navigator?.gpu) return g.navigator.gpu;
+  if (!nodeGpu) {
+    const mod = (await importOptional('webgpu')) as { create: (flags: string[]) => GpuLike; globals: Record<string, unknown> };
+    for (const [k, v] of Object.entries(mod.globals)) {
+      if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+    }
+    nodeGpu = mod.create([]);
+  }
+  if (g.navigator) {
+    // Node ≥ 21 has a read-only navigator without gpu: add the property.
+    Object.defineProperty(g.navigator, 'gpu', { value: nodeGpu, configurable: true, writable: true });
+  } else {
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: nodeGpu }, configurable: true, writable: true });
+  }
+  return nodeGpu;
+}
+
+/** Describes an adapter; `software` for SwiftShader, llvmpipe, lavapipe or a fallback adapter. */
+function describeAdapter(adapter: AdapterLike): WebGpuAdapterInfo {
+  const info = adapter.info ?? {};
+  const str = (k: string) => (typeof info[k] === 'string' ? (info[k] as string) : '');
+  const out = { vendor: str('vendor'), architecture: str('architecture'), device: str('device'), description: str('description') };
+  const text = `${out.vendor} ${out.architecture} ${out.device} ${out.description}`.toLowerCase();
+  const software = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe|software/.test(text);
+  return { ...out, software };
+}
+
+/** What {@link probeWebGpu} found: an adapter, or the reason there is none. */
+export type WebGpuProbe = WebGpuFound | WebGpuMissing;
+
+/** An adapter was found. */
+export interface WebGpuFound {
+  /** Its description. */
+  adapter: WebGpuAdapterInfo;
+}
+
+/** No adapter. */
+export interface WebGpuMissing {
+  /** Why (package missing, no Vulkan loader or driver, …). */
+  reason: string;
+}
+
+/**
+ * Looks for a WebGPU adapter without initialising any backend: the adapter's description, or the
+ * reason there is none (package missing, no Vulkan loader or driver, …).
+ */
+export async function probeWebGpu(): Promise<WebGpuProbe> {
+  try {
+    const gpu = await webgpuEntry();
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return { reason: 'no WebGPU adapter found (on Linux: Vulkan loader libvulkan.so.1 and a Vulkan driver are needed; see VK_DRIVER_FILES in docs/backends.md)' };
+    return { adapter: describeAdapter(adapter) };
+  } catch (err) {
+    return { reason: firstLine(err) };
+  }
+}
+
 /**
  * Silences tfjs's one-time console banner of the plain-JavaScript CPU backend in Node ("Hi, looks
  * like you are running TensorFlow.js in Node.js …"), for `cinder -q`. Harmless when that backend
@@ -96,6 +192,57 @@ async function withoutGlueHandlers<T>(init: () => Promise<T>): Promise<T> {
 export function silenceTfjsBanner(): void {
   const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
   if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+}
+
+/**
+ * In Node on Linux, whether a Vulkan loader (`libvulkan.so.1`) is on the library path; Dawn needs it
+ * and prints a warning when it is missing, so `auto` skips webgpu quietly without one. True
+ * elsewhere (browsers, other systems), where the adapter request itself decides.
+ */
+function vulkanLoaderPresent(): boolean {
+  if (typeof process === 'undefined' || !process.versions?.node || process.platform !== 'linux') return true;
+  try {
+    // process.getBuiltinModule (Node ≥ 20.16) reads the file system without an import that a
+    // browser bundle would have to resolve; older Node: assume present and let Dawn decide.
+    const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+    if (typeof getBuiltin !== 'function') return true;
+    const fs = getBuiltin('fs') as { existsSync(p: string): boolean; readFileSync(p: string, enc: 'latin1'): string };
+    const dirs = [
+      ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter((d) => d !== ''),
+      '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/lib', '/usr/local/lib',
+    ];
+    if (dirs.some((d) => fs.existsSync(`${d}/libvulkan.so.1`))) return true;
+    const cache = fs.existsSync('/etc/ld.so.cache') ? fs.readFileSync('/etc/ld.so.cache', 'latin1') : '';
+    return cache.includes('libvulkan.so.1');
+  } catch {
+    return true;
+  }
+}
+
+async function tryWebgpu(skipped: BackendInfo['skipped'], allowSoftware: boolean): Promise<BackendInfo | null> {
+  if (!allowSoftware && !vulkanLoaderPresent()) {
+    skipped.push({ name: 'webgpu', reason: 'no Vulkan loader (libvulkan.so.1) on the library path; see docs/backends.md' });
+    return null;
+  }
+  const probe = await probeWebGpu();
+  if ('reason' in probe) {
+    skipped.push({ name: 'webgpu', reason: probe.reason });
+    return null;
+  }
+  const adapter = probe.adapter;
+  if (adapter.software && !allowSoftware) {
+    skipped.push({ name: 'webgpu', reason: `software adapter (${adapter.vendor} ${adapter.architecture}); used only with --backend webgpu / CINDER_BACKEND=webgpu` });
+    return null;
+  }
+  try {
+    await import('@tensorflow/tfjs-backend-webgpu');
+    const ok = await tf.setBackend('webgpu');
+    if (!ok) throw new Error('tf.setBackend("webgpu") returned false');
+    return { name: 'webgpu', gpu: !adapter.software, package: '@tensorflow/tfjs-backend-webgpu', adapter, requestedBy: 'auto', skipped };
+  } catch (err) {
+    skipped.push({ name: 'webgpu', reason: firstLine(err) });
+    return null;
+  }
 }
 
 async function tryWasm(skipped: BackendInfo['skipped']): Promise<BackendInfo | null> {
@@ -129,12 +276,12 @@ function firstLine(err: unknown): string {
  * Selects and initialises the tfjs backend. Safe to call repeatedly: a later call with the same
  * request returns the cached choice; a different explicit request switches backend.
  *
- * @param options.backend `auto` (default), `tensorflow`, `wasm` or `cpu`. Overrides `CINDER_BACKEND`.
+ * @param options.backend `auto` (default), `tensorflow`, `webgpu`, `wasm` or `cpu`. Overrides `CINDER_BACKEND`.
  * @throws CinderArgumentError for an unknown name; Error when an explicitly requested backend cannot load.
  */
 export async function initBackend(options: { backend?: string } = {}): Promise<BackendInfo> {
   const fromOption = options.backend !== undefined && options.backend !== '';
-  const env = process.env.CINDER_BACKEND;
+  const env = typeof process === 'undefined' ? undefined : process.env?.CINDER_BACKEND;
   const fromEnv = !fromOption && env !== undefined && env !== '';
   const request = (fromOption ? options.backend : fromEnv ? env : 'auto')!.toLowerCase();
   if (!(BACKEND_NAMES as readonly string[]).includes(request)) {
@@ -147,9 +294,16 @@ export async function initBackend(options: { backend?: string } = {}): Promise<B
   const skipped: BackendInfo['skipped'] = [];
   let info: BackendInfo | null = null;
   if (request === 'auto') {
-    info = (await tryTensorflow(skipped)) ?? (await tryWasm(skipped)) ?? (await tryCpu(skipped));
+    info =
+      (await tryTensorflow(skipped, 'gpu')) ??
+      (await tryWebgpu(skipped, false)) ??
+      (await tryTensorflow(skipped, 'cpu')) ??
+      (await tryWasm(skipped)) ??
+      (await tryCpu(skipped));
   } else if (request === 'tensorflow') {
     info = await tryTensorflow(skipped);
+  } else if (request === 'webgpu') {
+    info = await tryWebgpu(skipped, true);
   } else if (request === 'wasm') {
     info = await tryWasm(skipped);
   } else {
@@ -167,4 +321,48 @@ export async function initBackend(options: { backend?: string } = {}): Promise<B
 /** The backend chosen by the last {@link initBackend} call, or null before the first call. */
 export function backendInfo(): BackendInfo | null {
   return current;
+}
+
+/** One line of {@link listBackends}. */
+export interface BackendAvailability {
+  /** Backend name as accepted by {@link initBackend}. */
+  name: string;
+  /** Whether it can be initialised here (for webgpu: an adapter was found, software or not). */
+  available: boolean;
+  /** Package, adapter or the reason it is unavailable. */
+  detail: string;
+  /** The WebGPU adapter, for webgpu. */
+  adapter?: WebGpuAdapterInfo;
+}
+
+/**
+ * Which backends this process could use, in `auto` order, without switching the current one: the
+ * native TensorFlow packages and wasm are imported, webgpu asks for an adapter. A software WebGPU
+ * adapter is listed as available (it is used only when asked for by name).
+ */
+export async function listBackends(): Promise<BackendAvailability[]> {
+  const out: BackendAvailability[] = [];
+  const tryImport = async (name: string, pkg: string) => {
+    try {
+      await importOptional(pkg);
+      out.push({ name, available: true, detail: pkg });
+    } catch (err) {
+      out.push({ name, available: false, detail: `${pkg}: ${firstLine(err)}` });
+    }
+  };
+  await tryImport('tensorflow', '@tensorflow/tfjs-node-gpu');
+  if (!vulkanLoaderPresent()) {
+    out.push({ name: 'webgpu', available: false, detail: 'no Vulkan loader (libvulkan.so.1) on the library path' });
+  } else {
+    const probe = await probeWebGpu();
+    if ('reason' in probe) out.push({ name: 'webgpu', available: false, detail: probe.reason });
+    else {
+      const a = probe.adapter;
+      out.push({ name: 'webgpu', available: true, adapter: a, detail: `${a.software ? 'software' : 'hardware'} adapter: vendor ${a.vendor || '?'}, architecture ${a.architecture || '?'}, device ${a.device || '?'}${a.description ? ` (${a.description})` : ''}` });
+    }
+  }
+  await tryImport('tensorflow', '@tensorflow/tfjs-node');
+  await tryImport('wasm', '@tensorflow/tfjs-backend-wasm');
+  out.push({ name: 'cpu', available: true, detail: '@tensorflow/tfjs-backend-cpu' });
+  return out;
 }

@@ -53,7 +53,7 @@ describe('bad values: clear message, exit 2, nothing written', () => {
     [['--seed', '-1'], /--seed.*an integer >= 0/],
     [['--seeds', '0'], /--seeds.*an integer >= 1/],
     [['--mode', 'huge'], /--mode.*one of tiny, full/],
-    [['--backend', 'gpu'], /--backend.*one of auto, tensorflow, wasm, cpu/],
+    [['--backend', 'gpu'], /--backend.*one of auto, tensorflow, webgpu, wasm, cpu/],
     [['--bogus', '1'], /unknown option '--bogus'/],
     [['--params', '/nonexistent/params.json'], /--params.*readable JSON file/],
   ];

@@ -23,7 +23,7 @@ describe('backend', () => {
   });
 
   it('rejects an unknown backend name, naming the parameter', async () => {
-    await expect(initBackend({ backend: 'webgl' })).rejects.toThrow(/invalid backend: got "webgl", expected one of auto, tensorflow, wasm, cpu/);
+    await expect(initBackend({ backend: 'webgl' })).rejects.toThrow(/invalid backend: got "webgl", expected one of auto, tensorflow, webgpu, wasm, cpu/);
   });
 });
 

@@ -34,8 +34,10 @@ function reference() {
   return { ...w, tracePre, tracePost, elig };
 }
 
+const florianRun: FlorianResult = await runFlorian();
+
 describe('cinder florian (Florian 2007 / Inferno demo)', () => {
-  const r: FlorianResult = runFlorian();
+  const r: FlorianResult = florianRun;
   const ref = reference();
 
   it("final weights equal Inferno's float32 results", () => {

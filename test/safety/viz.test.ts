@@ -29,8 +29,8 @@ describe('figure sizing', () => {
     expect(figureHeight(tall)).toBe(2000);
   });
 
-  it('the 8-panel Florian figure has a y title on every panel', () => {
-    const fig = florianFigure(runFlorian({ steps: 20, lrPost: 0.2, lrPre: -0.2, tauTrace: 20, tauEligibility: 25, weightInit: 0.2 }));
+  it('the 8-panel Florian figure has a y title on every panel', async () => {
+    const fig = florianFigure(await runFlorian({ steps: 20, lrPost: 0.2, lrPre: -0.2, tauTrace: 20, tauEligibility: 25, weightInit: 0.2 }));
     expect(fig.panels).toBe(8);
     const titles = Object.entries(fig.layout).filter(([k]) => /^yaxis\d*$/.test(k)).map(([, v]) => (v as { title?: { text?: string } }).title?.text ?? '');
     expect(titles.length).toBe(8);

@@ -119,6 +119,21 @@ export class MaxRateClassifier extends Module {
   }
 
   /**
+   * {@link MaxRateClassifier.update} without a synchronous read: tensor labels are downloaded with
+   * `await data()` (once per batch) and validated before anything changes.
+   */
+  async updateAsync(inputs: tf.Tensor, labels: tf.Tensor | readonly number[]): Promise<void> {
+    if (labels instanceof tf.Tensor) {
+      const batch = inputs instanceof tf.Tensor ? inputs.shape[0]! : -1;
+      if (labels.dtype !== 'int32' || labels.rank !== 1 || labels.shape[0] !== batch) {
+        throw new CinderArgumentError('labels', labels, `an int32 tensor of shape [${batch}] (${batch} integer labels in [0, ${this.numClasses - 1}])`);
+      }
+      labels = Array.from(await labels.data());
+    }
+    this.update(inputs, labels);
+  }
+
+  /**
    * Folds a batch into the rate table (see the class description).
    * @param inputs spike counts or rates `[B, ...shape]` (finite; not disposed)
    * @param labels class of every sample: an int32 tensor `[B]` or an array of B integers in [0, K)

@@ -16,16 +16,14 @@ import { EPropRecurrent, type RecurrentConstants } from './recurrent.js';
 import { EPropReadout } from './readout.js';
 import type { EPropCell, EPropCellKind } from './cell.js';
 import { forwardJs } from './forward-js.js';
-import { forwardTf } from './forward-tf.js';
+import { forwardTf, forwardTfAsync } from './forward-tf.js';
+import { defaultEPropKernel, EPROP_KERNELS, forwardWebgpu, gradientsWebgpu, type EPropKernel, type WebgpuScan } from './kernels.js';
 import { readoutPass, type ReadoutPassResult } from './readout-pass.js';
 import { epropAdjoint, type AdjointResult } from './adjoint.js';
 import { gradientsJs, gradientsTf, type EPropGradientArrays } from './gradients.js';
 import type { DenseInput, ForwardRecord } from './record.js';
 
-/** Scan kernels: `js` (event-driven float64 JavaScript), `tf` (tfjs ops, any backend), `auto`. */
-export const EPROP_KERNELS = ['auto', 'js', 'tf'] as const;
-/** One of {@link EPROP_KERNELS}. */
-export type EPropKernel = (typeof EPROP_KERNELS)[number];
+export { EPROP_KERNELS, type EPropKernel } from './kernels.js';
 
 /** Options of {@link EProp}. */
 export interface EPropOptions {
@@ -43,7 +41,10 @@ export interface EPropOptions {
   fTarget?: number;
   /** Divide gradients by n_lw (NEST `average_gradient`, default false). */
   averageGradient?: boolean;
-  /** Scan kernel (default `auto`: `js` on the wasm and cpu backends, `tf` otherwise). */
+  /**
+   * Scan kernel (default `auto`: `js` on the wasm and cpu backends, the fused `webgpu` kernel on
+   * webgpu, `tf` otherwise). The `webgpu` kernel runs only through the `*Async` methods.
+   */
   kernel?: EPropKernel;
   /** Which cells learn (default all three). */
   train?: Partial<Record<EPropCellKind, boolean>>;
@@ -127,11 +128,12 @@ export class EProp {
   readonly fTarget: number;
   /** Whether gradients are divided by n_lw. */
   readonly averageGradient: boolean;
-  /** The scan kernel in use (`js` or `tf`). */
-  readonly kernel: 'js' | 'tf';
+  /** The scan kernel in use (`js`, `tf` or `webgpu`). */
+  readonly kernel: Exclude<EPropKernel, 'auto'>;
   private readonly trainable: Record<EPropCellKind, boolean>;
   private readonly consts: RecurrentConstants;
   private batches = 0;
+  private betaTensor: tf.Tensor | undefined;
 
   constructor(options: EPropOptions) {
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {recurrent, readout, optimizer, …}');
@@ -151,7 +153,7 @@ export class EProp {
     this.fTarget = checkFinite('fTarget', options.fTarget ?? 10);
     this.averageGradient = options.averageGradient ?? false;
     const k = checkOneOf('kernel', options.kernel ?? 'auto', EPROP_KERNELS);
-    this.kernel = k === 'auto' ? (['wasm', 'cpu'].includes(tf.getBackend()) ? 'js' : 'tf') : k;
+    this.kernel = k === 'auto' ? defaultEPropKernel() : k;
     this.trainable = { input: true, recurrent: true, readout: true, ...options.train };
     this.cells = [...recurrent.cells(), readout.cell()];
     this.consts = recurrent.constants();
@@ -162,7 +164,11 @@ export class EProp {
     return this.batches;
   }
 
-  /** Simulates a batch, computes the e-prop gradients and applies one optimizer step. */
+  /**
+   * Simulates a batch, computes the e-prop gradients and applies one optimizer step. Synchronous:
+   * it reads weights and ψ/z back with `dataSync`, which the webgpu backend cannot do in Node — use
+   * {@link EProp.stepAsync} there (and in any loop that should not block).
+   */
   step(batch: EPropBatch): EPropStepResult {
     const t0 = performance.now();
     const { result, grads } = this.run(batch, true);
@@ -183,9 +189,56 @@ export class EProp {
       }
       throw new NonFiniteError('loss', this.batches, Number.isNaN(result.loss) ? 'NaN' : 'Inf');
     }
+    this.apply(grads!);
+    result.seconds = (performance.now() - t0) / 1000;
+    return result;
+  }
+
+  /**
+   * {@link EProp.step} without synchronous reads: weights, inputs (JS kernel) and ψ/z are
+   * downloaded with `await data()` once per batch; the gradients stay on the device for the
+   * `tf` and `webgpu` kernels. Runs on every backend and every kernel.
+   */
+  async stepAsync(batch: EPropBatch): Promise<EPropStepResult> {
+    const t0 = performance.now();
+    const { result, grads } = await this.runAsync(batch, true);
+    this.apply(grads!);
+    result.seconds = (performance.now() - t0) / 1000;
+    return result;
+  }
+
+  /** {@link EProp.evaluate} without synchronous reads. */
+  async evaluateAsync(batch: EPropBatch): Promise<EPropStepResult> {
+    const t0 = performance.now();
+    const { result } = await this.runAsync(batch, false);
+    result.seconds = (performance.now() - t0) / 1000;
+    return result;
+  }
+
+  /** {@link EProp.gradients} without synchronous reads (one `await data()` per gradient). */
+  async gradientsAsync(batch: EPropBatch): Promise<EPropGradientsResult> {
+    const t0 = performance.now();
+    const { result, grads } = await this.runAsync(batch, true);
+    const out = {} as EPropGradientArrays;
+    for (const kind of ['input', 'recurrent', 'readout'] as const) {
+      const a = grads![kind];
+      if (a instanceof Float64Array) out[kind] = a;
+      else {
+        try {
+          out[kind] = Float64Array.from(await a.data());
+        } finally {
+          a.dispose();
+        }
+      }
+    }
+    result.seconds = (performance.now() - t0) / 1000;
+    return { result, gradients: out };
+  }
+
+  private apply(grads: Record<EPropCellKind, Float64Array | tf.Tensor2D>): void {
     const updates: { variable: tf.Variable; gradient: tf.Tensor }[] = [];
     for (const cell of this.cells) {
-      const g = grads![cell.kind];
+      const g = grads[cell.kind];
       const gradient = g instanceof Float64Array ? tf.tensor2d(Float32Array.from(g), [cell.nPost, cell.nPre]) : g;
       if (this.trainable[cell.kind]) updates.push({ variable: cell.weight.variable, gradient });
       else gradient.dispose();
@@ -196,8 +249,6 @@ export class EProp {
       tf.dispose(updates.map((u) => u.gradient));
     }
     this.batches += 1;
-    result.seconds = (performance.now() - t0) / 1000;
-    return result;
   }
 
   /** Simulates a batch without learning (loss, recall error, rates). */
@@ -230,10 +281,31 @@ export class EProp {
    * runs the JavaScript kernel (it computes the same numbers as the tfjs kernel).
    */
   recordSequence(batch: EPropBatch, index = 0): EPropSequenceRecord {
-    const B = batch.inputs.shape[0]!;
+    this.checkIndex(batch, index);
+    this.checkSyncReads('recordSequence');
+    return this.recordFrom(this.prepare(batch), index);
+  }
+
+  /** {@link EProp.recordSequence} without synchronous reads. */
+  async recordSequenceAsync(batch: EPropBatch, index = 0): Promise<EPropSequenceRecord> {
+    this.checkIndex(batch, index);
+    return this.recordFrom(await this.prepareAsync(batch, true), index);
+  }
+
+  /** The synchronous methods read with dataSync, which the webgpu backend does not offer in Node. */
+  private checkSyncReads(method: string): void {
+    if (tf.getBackend() === 'webgpu') {
+      throw new CinderArgumentError('backend', 'webgpu', `a backend with synchronous reads for ${method}; on webgpu use the async form (${method.split('/').map((m) => `${m}Async`).join(', ')})`);
+    }
+  }
+
+  private checkIndex(batch: EPropBatch, index: number): void {
+    const B = batch.inputs?.shape?.[0] ?? 0;
     checkInteger('index', index, 0);
     if (index >= B) throw new CinderArgumentError('index', index, `a sequence index < batch size ${B}`);
-    const p = this.prepare(batch);
+  }
+
+  private recordFrom(p: ReturnType<EProp['prepare']>, index: number): EPropSequenceRecord {
     const rec = forwardJs(this.consts, p.wIn, p.wRec, p.dense(), index);
     const ro = readoutPass(rec.z, p.dims, p.wOut, this.readout.kappa, this.readout.loss, p.target, index);
     const adj = epropAdjoint(rec, this.consts, ro.err, this.adjointSettings(p), true);
@@ -277,8 +349,28 @@ export class EProp {
     };
   }
 
-  /** Validates a batch and downloads weights and inputs once. */
+  /** Validates a batch and downloads weights and inputs once (synchronously). */
   private prepare(batch: EPropBatch) {
+    this.validate(batch);
+    const fb = this.readout.feedback === 'symmetric' ? undefined : (this.readout.feedbackWeights.value.dataSync() as Float32Array);
+    const x = batch.inputs;
+    return this.assemble(batch, this.readout.wOut.value.dataSync() as Float32Array, fb, this.recurrent.wIn.value.dataSync() as Float32Array, this.recurrent.wRec.value.dataSync() as Float32Array, () => x.dataSync() as Float32Array);
+  }
+
+  /** {@link EProp.prepare} with `await data()`; the inputs are downloaded only for the JS kernel. */
+  private async prepareAsync(batch: EPropBatch, withInputs = this.kernel === 'js') {
+    this.validate(batch);
+    const [wOut, fb, wIn, wRec, xs] = await Promise.all([
+      this.readout.wOut.value.data(),
+      this.readout.feedback === 'symmetric' ? undefined : this.readout.feedbackWeights.value.data(),
+      this.recurrent.wIn.value.data(),
+      this.recurrent.wRec.value.data(),
+      withInputs ? batch.inputs.data() : undefined,
+    ]);
+    return this.assemble(batch, wOut as Float32Array, fb as Float32Array | undefined, wIn as Float32Array, wRec as Float32Array, () => xs as Float32Array);
+  }
+
+  private validate(batch: EPropBatch): void {
     if (batch === null || typeof batch !== 'object') throw new CinderArgumentError('batch', batch, 'an object {inputs, labels?, targets?}');
     const x = batch.inputs;
     if (!(x instanceof tf.Tensor) || x.shape.length !== 3 || x.shape[2] !== this.recurrent.nIn) {
@@ -299,11 +391,15 @@ export class EProp {
       const s = batch.targets;
       if (!s || s.length !== B * nLw * nOut) throw new CinderArgumentError('batch.targets', s?.length, `${B * nLw * nOut} values ([B, n_lw, nOut])`);
     }
-    const wOut = this.readout.wOut.value.dataSync() as Float32Array;
-    const wIn = this.recurrent.wIn.value.dataSync() as Float32Array;
-    const wRec = this.recurrent.wRec.value.dataSync() as Float32Array;
-    // The weights are read here anyway: a NaN/Inf left by an earlier batch is reported, not
-    // simulated into silent neurons and a believable loss.
+  }
+
+  private assemble(batch: EPropBatch, wOut: Float32Array, fbWeights: Float32Array | undefined, wIn: Float32Array, wRec: Float32Array, inputs: () => Float32Array) {
+    const x = batch.inputs;
+    const [B, T] = x.shape as [number, number];
+    const nOut = this.readout.nOut;
+    const nLw = this.learningWindow ?? T;
+    // The weights are read anyway: a NaN/Inf left by an earlier batch is reported, not simulated
+    // into silent neurons and a believable loss.
     for (const [name, w] of [['recurrent.wIn', wIn], ['recurrent.wRec', wRec], ['readout.wOut', wOut]] as const) {
       if (!allFinite(w)) throw new NonFiniteError(name, this.batches);
     }
@@ -313,7 +409,7 @@ export class EProp {
       const fb = new Float64Array(n * nOut);
       for (let k = 0; k < nOut; k++) for (let j = 0; j < n; j++) fb[j * nOut + k] = wOut[k * n + j]!;
       feedback = fb;
-    } else feedback = this.readout.feedbackWeights.value.dataSync() as Float32Array;
+    } else feedback = fbWeights!;
     return {
       dims: { batch: B, steps: T, n: this.recurrent.n, nOut, nLw },
       wIn,
@@ -321,9 +417,9 @@ export class EProp {
       wOut,
       feedback,
       target: { labels: batch.labels, signals: batch.targets },
-      /** Downloads the inputs (once per batch, only for the JS kernel). */
+      /** The inputs as a dense array (downloaded once per batch, only for the JS kernel). */
       dense(): DenseInput {
-        const data = x.dataSync() as Float32Array;
+        const data = inputs();
         for (let i = 0; i < data.length; i++) {
           const v = data[i]!;
           if (v !== 0 && v !== 1) {
@@ -338,7 +434,38 @@ export class EProp {
     };
   }
 
+  private async runAsync(batch: EPropBatch, withGradients: boolean): Promise<{ result: EPropStepResult; grads?: Record<EPropCellKind, Float64Array | tf.Tensor2D> }> {
+    const p = await this.prepareAsync(batch);
+    const dense = this.kernel === 'js' ? p.dense() : undefined;
+    let scan: WebgpuScan | undefined;
+    let rec: ForwardRecord;
+    if (this.kernel === 'js') rec = forwardJs(this.consts, p.wIn, p.wRec, dense!);
+    else if (this.kernel === 'tf') rec = await forwardTfAsync(this.consts, this.recurrent.wIn.value, this.recurrent.wRec.value, batch.inputs);
+    else {
+      this.betaTensor ??= tf.keep(tf.tensor1d(Float32Array.from(this.consts.beta)));
+      scan = await forwardWebgpu(this.consts, this.recurrent.wIn.value, this.recurrent.wRec.value, batch.inputs, this.betaTensor);
+      rec = scan.record;
+    }
+    try {
+      const ro = readoutPass(rec.z, p.dims, p.wOut, this.readout.kappa, this.readout.loss, p.target);
+      let grads: Record<EPropCellKind, Float64Array | tf.Tensor2D> | undefined;
+      if (withGradients) {
+        const adj = epropAdjoint(rec, this.consts, ro.err, this.adjointSettings(p));
+        if (this.kernel === 'js') grads = gradientsJs(dense!, rec, adj, p.dims.nOut);
+        else if (this.kernel === 'tf') grads = gradientsTf(batch.inputs, rec, adj, p.dims.nOut);
+        else grads = gradientsWebgpu(batch.inputs, scan!, adj.d, adj.eOut, p.dims.nOut);
+      }
+      return { result: this.metrics(rec, ro), grads };
+    } finally {
+      scan?.output.dispose();
+    }
+  }
+
   private run(batch: EPropBatch, withGradients: boolean): { result: EPropStepResult; grads?: Record<EPropCellKind, Float64Array | tf.Tensor2D> } {
+    if (this.kernel === 'webgpu') {
+      throw new CinderArgumentError('kernel', this.kernel, 'the async methods (stepAsync, evaluateAsync, gradientsAsync) for the fused webgpu kernel');
+    }
+    this.checkSyncReads('step/evaluate/gradients');
     const p = this.prepare(batch);
     const dense = this.kernel === 'js' ? p.dense() : undefined;
     const rec: ForwardRecord =

@@ -21,6 +21,48 @@ import type { ForwardRecord } from './record.js';
  * @param traceIndex sequence whose voltages and thresholds to keep (−1: none)
  */
 export function forwardTf(c: RecurrentConstants, wIn: tf.Tensor, wRec: tf.Tensor, inputs: tf.Tensor, traceIndex = -1): ForwardRecord {
+  const s = scanTf(c, wIn, wRec, inputs, traceIndex);
+  try {
+    return toRecord(s, s.psiAll.dataSync() as Float32Array, s.zAll.dataSync() as Float32Array, s.vs?.dataSync() as Float32Array, s.ts?.dataSync() as Float32Array);
+  } finally {
+    tf.dispose([s.psiAll, s.zAll, ...(s.vs ? [s.vs, s.ts!] : [])]);
+  }
+}
+
+/**
+ * {@link forwardTf} without synchronous reads: ψ, z (and the traces) are downloaded with one
+ * `await data()` each, so it runs on every backend, webgpu in Node included.
+ */
+export async function forwardTfAsync(c: RecurrentConstants, wIn: tf.Tensor, wRec: tf.Tensor, inputs: tf.Tensor, traceIndex = -1): Promise<ForwardRecord> {
+  const s = scanTf(c, wIn, wRec, inputs, traceIndex);
+  try {
+    const [psi, z, v, thr] = await Promise.all([s.psiAll.data(), s.zAll.data(), s.vs?.data(), s.ts?.data()]);
+    return toRecord(s, psi as Float32Array, z as Float32Array, v as Float32Array | undefined, thr as Float32Array | undefined);
+  } finally {
+    tf.dispose([s.psiAll, s.zAll, ...(s.vs ? [s.vs, s.ts!] : [])]);
+  }
+}
+
+interface ScanTensors {
+  B: number;
+  T: number;
+  n: number;
+  traceIndex: number;
+  psiAll: tf.Tensor;
+  zAll: tf.Tensor;
+  vs?: tf.Tensor;
+  ts?: tf.Tensor;
+}
+
+function toRecord(s: ScanTensors, psi: Float32Array, zf: Float32Array, v?: Float32Array, thr?: Float32Array): ForwardRecord {
+  const zb = new Uint8Array(zf.length);
+  for (let i = 0; i < zf.length; i++) zb[i] = zf[i]! > 0 ? 1 : 0;
+  const trace = v && thr ? { index: s.traceIndex, v, threshold: thr } : undefined;
+  return { batch: s.B, steps: s.T, n: s.n, psi, z: zb, trace };
+}
+
+/** The scan itself; returns the stacked tensors (caller disposes them). */
+function scanTf(c: RecurrentConstants, wIn: tf.Tensor, wRec: tf.Tensor, inputs: tf.Tensor, traceIndex: number): ScanTensors {
   const [B, T, nIn] = inputs.shape as [number, number, number];
   const n = c.n;
   const sur = surrogateTensorFunction(c.surrogate);
@@ -85,19 +127,15 @@ export function forwardTf(c: RecurrentConstants, wIn: tf.Tensor, wRec: tf.Tensor
   }
   const psiAll = tf.stack(psiSteps, 1);
   const zAll = tf.stack(zSteps, 1);
-  const psi = psiAll.dataSync() as Float32Array;
-  const zf = zAll.dataSync();
-  const zb = new Uint8Array(zf.length);
-  for (let i = 0; i < zf.length; i++) zb[i] = zf[i]! > 0 ? 1 : 0;
-  let trace: ForwardRecord['trace'];
+  let vs: tf.Tensor | undefined;
+  let ts: tf.Tensor | undefined;
   if (keepTrace) {
-    const vs = tf.stack(vSteps);
-    const ts = tf.stack(thrSteps);
-    trace = { index: traceIndex, v: vs.dataSync() as Float32Array, threshold: ts.dataSync() as Float32Array };
-    tf.dispose([vs, ts, ...vSteps, ...thrSteps]);
+    vs = tf.stack(vSteps);
+    ts = tf.stack(thrSteps);
+    tf.dispose([...vSteps, ...thrSteps]);
   }
-  tf.dispose([psiAll, zAll, ...psiSteps, ...zSteps, v, a, r, z0]);
+  tf.dispose([...psiSteps, ...zSteps, v, a, r, z0]);
   tf.dispose([consts.wr, consts.drive, consts.alpha, consts.rho, consts.vTh, consts.beta, consts.one, consts.zero, consts.nRef]);
   sur.dispose();
-  return { batch: B, steps: T, n, psi, z: zb, trace };
+  return { B, T, n, traceIndex, psiAll, zAll, vs, ts };
 }

@@ -9,3 +9,4 @@ export * from './readout-pass.js';
 export * from './adjoint.js';
 export * from './gradients.js';
 export * from './eprop.js';
+export * from './kernels.js';

@@ -26,6 +26,7 @@ import { CinderArgumentError, checkElements, checkInteger, checkNonNegative, che
 import { Rng } from '../../core/random.js';
 import { checkSurrogate, SURROGATE_NAMES, type Surrogate, type SurrogateName } from './surrogate.js';
 import type { EPropCell } from './cell.js';
+import type { EPropScanConstants } from '../../kernels/eprop-scan.js';
 
 /** NEST's adapt_beta of the evidence-accumulation task: 1.7·(1 − e^{−1/2000})/(1 − e^{−1/20}). */
 export const EVIDENCE_ADAPT_BETA = (1.7 * (1 - Math.exp(-1 / 2000))) / (1 - Math.exp(-1 / 20));
@@ -66,22 +67,8 @@ export interface EPropRecurrentOptions {
   rng?: Rng;
 }
 
-/** Per-step constants of the recurrent scan, in float64. */
-export interface RecurrentConstants {
-  /** Number of neurons. */
-  n: number;
-  /** Number of inputs. */
-  nIn: number;
-  /** Membrane decay α = exp(−dt/τ_m). */
-  alpha: number;
-  /** Input scale ζ (1 or 1 − α). */
-  zeta: number;
-  /** Adaptation decay ρ = exp(−dt/τ_a). */
-  rho: number;
-  /** Base threshold V_th. */
-  vTh: number;
-  /** Refractory steps n_ref. */
-  nRef: number;
+/** Per-step constants of the recurrent scan, in float64 (the kernels' `EPropScanConstants`, with float64 β and a typed surrogate). */
+export interface RecurrentConstants extends EPropScanConstants {
   /** Adaptation strength per neuron (0 for LIF rows). */
   beta: Float64Array;
   /** Surrogate gradient. */

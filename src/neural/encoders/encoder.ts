@@ -65,10 +65,45 @@ export abstract class Encoder {
     return SpikeStream.fromSource(this.createSource(rates), this.steps, inputs.shape, chunk);
   }
 
+  /** {@link Encoder.encode} with the inputs downloaded by `await data()` (no synchronous read). */
+  async encodeAsync(inputs: tf.Tensor): Promise<tf.Tensor> {
+    this.checkInputs(inputs);
+    const rates = this.toRates(await inputs.data());
+    return renderSource(this.createSource(rates), 0, this.steps, inputs.shape);
+  }
+
+  /** {@link Encoder.stream} with the inputs downloaded by `await data()` (no synchronous read). */
+  async streamAsync(inputs: tf.Tensor, options: StreamOptions = {}): Promise<SpikeStream> {
+    this.checkInputs(inputs);
+    const rates = this.toRates(await inputs.data());
+    const chunk = checkInteger('chunk', options.chunk ?? this.steps, 1);
+    return SpikeStream.fromSource(this.createSource(rates), this.steps, inputs.shape, chunk);
+  }
+
+  /**
+   * Encodes host intensities (row-major `[B, ...shape]`, values in [0, 1]) into a host train
+   * `[S, B, ...shape]` row-major — no tensor, no upload or download; the same spikes as
+   * {@link Encoder.encode} for the same random state.
+   */
+  encodeArray(intensities: ArrayLike<number>): Float32Array {
+    const rates = this.toRates(intensities);
+    const out = new Float32Array(this.steps * rates.length);
+    this.createSource(rates).fill(out, 0, this.steps);
+    return out;
+  }
+
+  private checkInputs(inputs: tf.Tensor): void {
+    if (!(inputs instanceof tf.Tensor) || inputs.rank < 2) throw new CinderArgumentError('inputs', inputs, 'a tensor [B, ...shape] (rank >= 2)');
+  }
+
   /** Downloads and validates the inputs; returns the rates in Hz. */
   private readRates(inputs: tf.Tensor): Float64Array {
-    if (!(inputs instanceof tf.Tensor) || inputs.rank < 2) throw new CinderArgumentError('inputs', inputs, 'a tensor [B, ...shape] (rank >= 2)');
-    const x = inputs.dataSync();
+    this.checkInputs(inputs);
+    return this.toRates(inputs.dataSync());
+  }
+
+  /** Validates intensities in [0, 1]; returns the rates in Hz. */
+  private toRates(x: ArrayLike<number>): Float64Array {
     const rates = new Float64Array(x.length);
     for (let i = 0; i < x.length; i++) {
       const v = Number(x[i]);

@@ -108,13 +108,27 @@ export class Recorder implements Observer {
     return this.ring.stack();
   }
 
-  /** All records as one download: `data` holds `[T, ...shape]` row-major. */
+  /**
+   * All records as one download: `data` holds `[T, ...shape]` row-major. Synchronous (`dataSync`):
+   * on webgpu use {@link Recorder.toArrayAsync}.
+   */
   toArray(): RecordedArray {
     const t = this.toTensor();
-    const data = t.dataSync() as Float32Array;
-    const shape = t.shape;
-    t.dispose();
-    return { data: Float32Array.from(data), shape };
+    try {
+      return { data: Float32Array.from(t.dataSync() as Float32Array), shape: t.shape };
+    } finally {
+      t.dispose();
+    }
+  }
+
+  /** {@link Recorder.toArray} with one `await data()` (works on every backend, webgpu included). */
+  async toArrayAsync(): Promise<RecordedArray> {
+    const t = this.toTensor();
+    try {
+      return { data: Float32Array.from((await t.data()) as Float32Array), shape: t.shape };
+    } finally {
+      t.dispose();
+    }
   }
 
   /**

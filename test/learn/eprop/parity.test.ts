@@ -16,10 +16,10 @@ describe('NEST e-prop parity (eprop-nest-b1-i5.json)', () => {
   });
 
   for (const kernel of ['js', 'tf'] as const) {
-    it(`${kernel} kernel: every loss within relative 1e-4 of NEST's`, () => {
+    it(`${kernel} kernel: every loss within relative 1e-4 of NEST's`, async () => {
       const f = loadEPropFixture(fixturePath);
       expect(f.loss).toHaveLength(5);
-      const r = runFixtureParity(f, { kernel });
+      const r = await runFixtureParity(f, { kernel });
       expect(r.loss).toHaveLength(f.nIter);
       const rel = r.loss.map((l, i) => Math.abs(l - f.loss[i]!) / f.loss[i]!);
       if (process.env.EPROP_VERBOSE) console.log(kernel, rel);

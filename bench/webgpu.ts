@@ -1,0 +1,88 @@
+/**
+ * Benchmark `webgpu`: the GPU lines of issue 8, on whatever backend is active (meant for
+ * `--backend webgpu`): fp32 matMul rate (GFLOP/s), the quickstart network with STDP at B = 1, 20,
+ * 256, 1024 (ms per step; the network of `examples/quickstart/network.ts`, unchanged) and e-prop
+ * on NEST's evidence-accumulation task at B = 32 and 256 (s per iteration, the default kernel of
+ * the backend — the fused WGSL kernel on webgpu). Everything is read back with `await data()`.
+ *
+ * Environment: `WEBGPU_BENCH_MATMUL` (matrix size, default 2048), `WEBGPU_BENCH_STEPS` (timed
+ * quickstart steps per repeat, default 200), `WEBGPU_BENCH_BATCHES` (quickstart batches, default
+ * 1,20,256,1024), `WEBGPU_BENCH_EPROP_BATCHES` (default 32,256), `WEBGPU_BENCH_EPROP_ITERS`
+ * (timed iterations, default 3), `WEBGPU_BENCH_EPROP_STEPS` (sequence length override: a shorter
+ * evidence task for slow adapters; default NEST's 2250).
+ * Standalone: `npx tsx bench/webgpu.ts [--backend webgpu]`.
+ */
+import { tf } from '../src/core/tf.js';
+import { backendInfo, initBackend } from '../src/core/backend.js';
+import { Rng } from '../src/core/random.js';
+import { QuickstartNetwork } from '../examples/quickstart/network.js';
+import { EvidenceTask } from '../examples/eprop-evidence/task.js';
+import { emit, sig, timeSteps } from './harness.js';
+import { measureEprop } from './eprop.js';
+
+const list = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number) : d);
+
+/** Reference figures of issue 8 (one H100, 2026-11-28), printed beside the measurements. */
+const H100_CINDER_BEFORE: Record<number, number> = { 1: 4.97, 20: 3.75, 256: 3.6, 1024: 3.42 };
+const H100_INFERNO_CUDA: Record<number, number> = { 1: 5.21, 20: 4.23, 256: 6.09, 1024: 5.95 };
+
+async function matmulRate(n: number): Promise<void> {
+  const a = tf.randomUniform([n, n]);
+  const b = tf.randomUniform([n, n]);
+  const once = async () => {
+    const c = tf.matMul(a, b);
+    await c.data();
+    c.dispose();
+  };
+  await once();
+  const reps = 3;
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) await once();
+  const s = (performance.now() - t0) / 1000 / reps;
+  tf.dispose([a, b]);
+  emit({ case: 'webgpu-matmul', n, seconds: sig(s), gflops: sig((2 * n ** 3) / s / 1e9), adapter: backendInfo()?.adapter ?? null });
+}
+
+async function quickstart(B: number, steps: number): Promise<void> {
+  const rng = new Rng(1);
+  const pool = 16;
+  const rates = rng.uniformArray(B * 784, 0, 0.25);
+  const spikes = new Float32Array(pool * B * 784);
+  for (let t = 0; t < pool; t++) for (let k = 0; k < B * 784; k++) spikes[t * B * 784 + k] = rng.uniform() < rates[k]! ? 1 : 0;
+  const inputs = Array.from({ length: pool }, (_, t) => tf.keep(tf.tensor2d(spikes.subarray(t * B * 784, (t + 1) * B * 784), [B, 784])));
+  const net = new QuickstartNetwork(B, new Rng(2));
+  net.train(true);
+  const r = await timeSteps((i) => void net.step(inputs[i % pool]!), { steps, warmup: Math.min(20, steps), sync: () => net.exc.voltage });
+  net.dispose();
+  tf.dispose(inputs);
+  emit({
+    case: 'webgpu-quickstart-stdp', batch: B, steps, cinder_ms_per_step: sig(r.msPerStep),
+    h100_cinder_before_ms_per_step: H100_CINDER_BEFORE[B] ?? null, h100_inferno_cuda_ms_per_step: H100_INFERNO_CUDA[B] ?? null,
+    tensor_drift: r.tensorDrift,
+  });
+}
+
+async function eprop(B: number, iters: number, steps: number | undefined): Promise<void> {
+  // A shorter task (same proportions as NEST's 2250 steps) for slow adapters, when asked for.
+  const task = steps
+    ? new EvidenceTask({ cueSteps: Math.max(1, Math.round(steps / 22.5)), spacingSteps: Math.round(steps / 45), delaySteps: Math.round(steps * 0.4667), recallSteps: Math.max(1, Math.round(steps / 15)) })
+    : new EvidenceTask();
+  emit({ case: 'webgpu-eprop', ...(await measureEprop('auto', B, iters, task)), target_h100_s_per_iter: B === 256 ? 0.2 : null });
+}
+
+/** Runs the webgpu benchmark lines. */
+export async function run(): Promise<void> {
+  const env = process.env;
+  await matmulRate(Number(env.WEBGPU_BENCH_MATMUL ?? 2048));
+  const steps = Number(env.WEBGPU_BENCH_STEPS ?? 200);
+  for (const B of list(env.WEBGPU_BENCH_BATCHES, [1, 20, 256, 1024])) await quickstart(B, steps);
+  const epropSteps = env.WEBGPU_BENCH_EPROP_STEPS ? Number(env.WEBGPU_BENCH_EPROP_STEPS) : undefined;
+  for (const B of list(env.WEBGPU_BENCH_EPROP_BATCHES, [32, 256])) await eprop(B, Number(env.WEBGPU_BENCH_EPROP_ITERS ?? 3), epropSteps);
+}
+
+// Standalone as the entry file, also when bundled into dist/bench-webgpu.mjs (docs/gpu-machine.md).
+if (/(bench\/webgpu\.ts|bench-webgpu\.mjs)$/.test(process.argv[1] ?? '')) {
+  const i = process.argv.indexOf('--backend');
+  await initBackend({ backend: i >= 0 ? process.argv[i + 1] : undefined });
+  await run();
+}
