@@ -118,7 +118,7 @@ export const song2000Example: ExampleSpec = {
     if (engine !== 'event' && engine !== 'tfjs' && engine !== 'brian2') throw new CinderArgumentError('engine', engine, "'event', 'tfjs' or 'brian2'");
     const scheme: SongScheme = engine === 'brian2' ? 'brian2' : 'cinder';
     const net = new SongNetwork(p, rng.fork(), Boolean(q.learn), String(q.drive) as SongDrive);
-    const before = net.weights();
+    const before = await net.weightsAsync();
     const chunkSteps = Math.min(Number(q.chunk), totalSteps);
     const ev = engine !== 'tfjs' ? new EventSong(p, before, String(q.drive) as SongDrive, Boolean(q.learn), 1, scheme) : null;
     const inputRng = rng.fork();
