@@ -75,6 +75,7 @@ export abstract class BoundedOptimizer {
     return this.lr;
   }
 
+  /** Sets η (a finite number >= 0; anything else throws and leaves η unchanged). */
   set learningRate(value: number) {
     this.lr = checkLearningRate(value);
   }
