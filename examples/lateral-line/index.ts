@@ -32,9 +32,11 @@ import type { WorkerMessage, WorkerStart } from './worker.js';
  */
 function runInWorker(ctx: RunContext, start: WorkerStart, progress: { tick(n?: number, info?: string): void }): Promise<Awaited<ReturnType<typeof runBatch>>> {
   return new Promise((done, fail) => {
-    // a TypeScript worker: register tsx's loader in the thread, then load worker.ts
-    const url = new URL('./worker.ts', import.meta.url).href;
-    const boot = `(async () => { const { register } = await import('tsx/esm/api'); register(); await import(${JSON.stringify(url)}); })().catch((e) => { require('node:worker_threads').parentPort.postMessage({ type: 'error', message: String(e && e.stack || e) }); });`;
+    // compiled (dist/): load worker.js directly; from source: register tsx's loader in the thread, then load worker.ts
+    const compiled = import.meta.url.endsWith('.js');
+    const url = new URL(compiled ? './worker.js' : './worker.ts', import.meta.url).href;
+    const load = compiled ? `await import(${JSON.stringify(url)});` : `const { register } = await import('tsx/esm/api'); register(); await import(${JSON.stringify(url)});`;
+    const boot = `(async () => { ${load} })().catch((e) => { require('node:worker_threads').parentPort.postMessage({ type: 'error', message: String(e && e.stack || e) }); });`;
     const w = new Worker(boot, { eval: true, workerData: start });
     const onAbort = () => w.postMessage({ type: 'abort' });
     ctx.signal.addEventListener('abort', onAbort);
