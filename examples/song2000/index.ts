@@ -130,13 +130,15 @@ export const song2000Example: ExampleSpec = {
     model.addLayer('layer', net.layer);
     model.addTrainer('stdp', net.trainer);
     let encChunkStart: RngState = inputRng.getState();
+    // the intensities on the host too: chunks render with encodeArray, never reading `ones` back
+    const onesHost = new Float32Array(p.nInputs).fill(1);
     const chunked: Encoder = Object.assign(Object.create(encoder) as Encoder, {
-      encode: (x: tf.Tensor) => {
+      encodeArray: (x: ArrayLike<number>) => {
         encChunkStart = inputRng.getState();
-        return encoder.encode(x);
+        return encoder.encodeArray(x);
       },
     });
-    let input = new ChunkedSpikes(chunked, ones);
+    let input = new ChunkedSpikes(chunked, ones, onesHost);
     const count = tf.tidy(() => tf.variable(tf.zeros([1, 1]), false));
     // event engine: inputs drawn one chunk ahead, consumed bin by bin; the generator's position
     // before each chunk is kept so that a resumed run re-draws the same chunk
@@ -185,7 +187,7 @@ export const song2000Example: ExampleSpec = {
         inputRng.setState(m.inputRngNow);
       } else {
         inputRng.setState(m.encChunkStart);
-        input = new ChunkedSpikes(chunked, ones);
+        input = new ChunkedSpikes(chunked, ones, onesHost);
         for (let k = 0; k < done % chunkSteps; k++) input.nextArray(); // re-renders the chunk and moves to the position
       }
       progress.tick(rates.length);

@@ -54,30 +54,22 @@ export abstract class Encoder {
 
   /** Encodes `inputs` `[B, ...shape]` (values in [0, 1]) into a new train `[S, B, ...shape]` (one upload). */
   encode(inputs: tf.Tensor): tf.Tensor {
-    const rates = this.readRates(inputs);
-    return renderSource(this.createSource(rates), 0, this.steps, inputs.shape);
+    return this.render(inputs.shape, this.readRates(inputs));
   }
 
   /** Like {@link encode}, but hands the train out step by step (see {@link SpikeStream}). */
   stream(inputs: tf.Tensor, options: StreamOptions = {}): SpikeStream {
-    const rates = this.readRates(inputs);
-    const chunk = checkInteger('chunk', options.chunk ?? this.steps, 1);
-    return SpikeStream.fromSource(this.createSource(rates), this.steps, inputs.shape, chunk);
+    return this.streamOf(inputs.shape, this.readRates(inputs), options);
   }
 
   /** {@link Encoder.encode} with the inputs downloaded by `await data()` (no synchronous read). */
   async encodeAsync(inputs: tf.Tensor): Promise<tf.Tensor> {
-    this.checkInputs(inputs);
-    const rates = this.toRates(await inputs.data());
-    return renderSource(this.createSource(rates), 0, this.steps, inputs.shape);
+    return this.render(inputs.shape, await this.readRatesAsync(inputs));
   }
 
   /** {@link Encoder.stream} with the inputs downloaded by `await data()` (no synchronous read). */
   async streamAsync(inputs: tf.Tensor, options: StreamOptions = {}): Promise<SpikeStream> {
-    this.checkInputs(inputs);
-    const rates = this.toRates(await inputs.data());
-    const chunk = checkInteger('chunk', options.chunk ?? this.steps, 1);
-    return SpikeStream.fromSource(this.createSource(rates), this.steps, inputs.shape, chunk);
+    return this.streamOf(inputs.shape, await this.readRatesAsync(inputs), options);
   }
 
   /**
@@ -96,10 +88,30 @@ export abstract class Encoder {
     if (!(inputs instanceof tf.Tensor) || inputs.rank < 2) throw new CinderArgumentError('inputs', inputs, 'a tensor [B, ...shape] (rank >= 2)');
   }
 
-  /** Downloads and validates the inputs; returns the rates in Hz. */
+  /** All `steps` steps of a source with `rates` as one tensor `[S, ...shape]` (one upload). */
+  private render(shape: readonly number[], rates: Float64Array): tf.Tensor {
+    return renderSource(this.createSource(rates), 0, this.steps, shape);
+  }
+
+  /** A step-by-step stream of a source with `rates`. */
+  private streamOf(shape: readonly number[], rates: Float64Array, options: StreamOptions): SpikeStream {
+    const chunk = checkInteger('chunk', options.chunk ?? this.steps, 1);
+    return SpikeStream.fromSource(this.createSource(rates), this.steps, shape, chunk);
+  }
+
+  /**
+   * Downloads (synchronously: the sync API only — `encodeAsync`/`streamAsync` are the forms for
+   * training loops and webgpu) and validates the inputs; returns the rates in Hz.
+   */
   private readRates(inputs: tf.Tensor): Float64Array {
     this.checkInputs(inputs);
     return this.toRates(inputs.dataSync());
+  }
+
+  /** Downloads the inputs with `await data()` and validates them; returns the rates in Hz. */
+  private async readRatesAsync(inputs: tf.Tensor): Promise<Float64Array> {
+    this.checkInputs(inputs);
+    return this.toRates(await inputs.data());
   }
 
   /** Validates intensities in [0, 1]; returns the rates in Hz. */
