@@ -63,29 +63,28 @@ export function wrapToPi(x: number): number {
   return y - TWO_PI * Math.floor(y / TWO_PI) - Math.PI;
 }
 
-/** Circular mean atan2(mean sin, mean cos); NaN for no samples. */
-export function circMean(x: ArrayLike<number>): number {
-  if (x.length === 0) return NaN;
+/** Mean sine and cosine of `x` (the resultant vector divided by the count). */
+function meanSinCos(x: ArrayLike<number>): { s: number; c: number } {
   let s = 0;
   let c = 0;
   for (let i = 0; i < x.length; i++) {
     s += Math.sin(x[i]!);
     c += Math.cos(x[i]!);
   }
-  return Math.atan2(s / x.length, c / x.length);
+  return { s: s / x.length, c: c / x.length };
+}
+
+/** Circular mean atan2(mean sin, mean cos); NaN for no samples. */
+export function circMean(x: ArrayLike<number>): number {
+  if (x.length === 0) return NaN;
+  const { s, c } = meanSinCos(x);
+  return Math.atan2(s, c);
 }
 
 /** Mardia circular std √(−2 ln R̄) with R̄ clipped to [1e-12, 1]; NaN for no samples. */
 export function circStd(x: ArrayLike<number>): number {
   if (x.length === 0) return NaN;
-  let s = 0;
-  let c = 0;
-  for (let i = 0; i < x.length; i++) {
-    s += Math.sin(x[i]!);
-    c += Math.cos(x[i]!);
-  }
-  s /= x.length;
-  c /= x.length;
+  const { s, c } = meanSinCos(x);
   const r = Math.min(1, Math.max(1e-12, Math.sqrt(c * c + s * s)));
   return Math.sqrt(-2 * Math.log(r));
 }
