@@ -21,7 +21,7 @@ import type { ExampleSpec, Params, RunContext } from '../../src/cli/example.js';
 import { writeJsonAtomic } from '../../src/io/atomic.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { LATERAL_LINE_OPTIONS, LATERAL_LINE_PRESETS, validateLateralLine } from './params.js';
-import { readNpz } from './checkpoint.js';
+import { readNpz } from '../../src/io/npy.js';
 import { multiSeedFigure } from './figures.js';
 import { networkParams, readParamsFile, runBatch, seedsOf, type BatchTiming } from './batch.js';
 import type { WorkerMessage, WorkerStart } from './worker.js';

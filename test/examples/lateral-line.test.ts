@@ -7,7 +7,7 @@ import { dipoleVelocity } from '../../examples/lateral-line/stimulus.js';
 import { pvMapQuality, wrapToPi } from '../../examples/lateral-line/pv.js';
 import { topographicPartners, LateralLineModel, modelParams } from '../../examples/lateral-line/model.js';
 import { lateralLineParams } from '../../examples/lateral-line/params.js';
-import { readNpz } from '../../examples/lateral-line/checkpoint.js';
+import { readNpz } from '../../src/io/npy.js';
 import { lateralLineExample } from '../../examples/lateral-line/index.js';
 import { runCli } from '../../src/cli/program.js';
 import { startRun } from '../../src/cli/runner.js';
