@@ -54,22 +54,26 @@ export abstract class Encoder {
 
   /** Encodes `inputs` `[B, ...shape]` (values in [0, 1]) into a new train `[S, B, ...shape]` (one upload). */
   encode(inputs: tf.Tensor): tf.Tensor {
-    return this.render(inputs.shape, this.readRates(inputs));
+    const rates = this.readRates(inputs); // validates inputs first
+    return this.render(inputs.shape, rates);
   }
 
   /** Like {@link encode}, but hands the train out step by step (see {@link SpikeStream}). */
   stream(inputs: tf.Tensor, options: StreamOptions = {}): SpikeStream {
-    return this.streamOf(inputs.shape, this.readRates(inputs), options);
+    const rates = this.readRates(inputs); // validates inputs first
+    return this.streamOf(inputs.shape, rates, options);
   }
 
   /** {@link Encoder.encode} with the inputs downloaded by `await data()` (no synchronous read). */
   async encodeAsync(inputs: tf.Tensor): Promise<tf.Tensor> {
-    return this.render(inputs.shape, await this.readRatesAsync(inputs));
+    const rates = await this.readRatesAsync(inputs); // validates inputs first
+    return this.render(inputs.shape, rates);
   }
 
   /** {@link Encoder.stream} with the inputs downloaded by `await data()` (no synchronous read). */
   async streamAsync(inputs: tf.Tensor, options: StreamOptions = {}): Promise<SpikeStream> {
-    return this.streamOf(inputs.shape, await this.readRatesAsync(inputs), options);
+    const rates = await this.readRatesAsync(inputs); // validates inputs first
+    return this.streamOf(inputs.shape, rates, options);
   }
 
   /**
