@@ -1,5 +1,5 @@
 /**
- * Fused e-prop kernels for tfjs's webgpu backend: custom WGSL compute programs run through the
+ * The fused e-prop scan for tfjs's webgpu backend, and the helpers the other e-prop programs share: custom WGSL compute programs run through the
  * backend's `runWebGPUProgram`, reading and writing the backend's own tensors (no round trip
  * through JavaScript).
  *
@@ -15,14 +15,8 @@
  *   previous step's spikes by index), so the only difference from it is float32 rounding. W_rec is
  *   read from storage (a 100×100 float32 matrix is 40 kB, more than the 16 kB of workgroup memory
  *   WebGPU guarantees); the spike vector it is multiplied with sits in workgroup memory.
- *   The output is [B, T, n, 2]: ψ and z interleaved, downloaded with one `await data()` per batch.
- * - {@link epropGradientsWebgpu}: the three weight gradients in one dispatch, one invocation per
- *   gradient entry, each a float32 sum over the B·T rows, event-driven like the JavaScript kernel
- *   (rows where the presynaptic input or spike is 0 are skipped: spikes are sparse):
- *       G_in[j,i]  = (1/B)·Σ_{b,u} D[b,u,j]·x[b,u,i]
- *       G_rec[j,i] = (1/B)·Σ_{b,u<T−1} D[b,u+1,j]·z[b,u,i]   (0 on the diagonal)
- *       G_out[k,i] = (1/B)·Σ_{b,u} eOut[b,u,k]·z[b,u,i]
- *   z is taken from the scan's output on the device.
+ *   The output is [B, T, n, 2]: ψ and z interleaved; it stays on the device, where the readout,
+ *   loss, backward factors and gradients read it (`./eprop-readout.ts`).
  *
  * Floats are baked into the shaders bit-exactly (`bitcast<f32>(0x…u)`), so the constants are the
  * float32 roundings of the float64 parameters.
@@ -35,7 +29,7 @@ import type { EPropScanConstants } from '../eprop-scan.js';
 export type { EPropScanConstants } from '../eprop-scan.js';
 
 /** The program object `runWebGPUProgram` expects (the fields tfjs-backend-webgpu 4.x reads). */
-interface WebGpuProgram {
+export interface WebGpuProgram {
   outputShape: number[];
   shaderKey: string;
   dispatchLayout: { x: number[] };
@@ -59,7 +53,8 @@ function webgpuBackend(): WebGpuBackendLike {
   return b as WebGpuBackendLike;
 }
 
-function run(program: WebGpuProgram, inputs: tf.Tensor[]): tf.Tensor {
+/** Runs a custom WGSL program on the webgpu backend; returns its (new, caller-owned) output. */
+export function runProgram(program: WebGpuProgram, inputs: tf.Tensor[]): tf.Tensor {
   const info = webgpuBackend().runWebGPUProgram(program, inputs, 'float32');
   return tf.engine().makeTensorFromTensorInfo(info);
 }
@@ -67,7 +62,7 @@ function run(program: WebGpuProgram, inputs: tf.Tensor[]): tf.Tensor {
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 /** A WGSL expression for the float32 rounding of x, bit-exact. */
-function lit(x: number): string {
+export function lit(x: number): string {
   f32[0] = x;
   return `bitcast<f32>(0x${u32[0]!.toString(16)}u)`;
 }
@@ -183,76 +178,5 @@ export function epropScanWebgpu(c: EPropScanConstants, wIn: tf.Tensor, wRec: tf.
         }
       }`,
   };
-  return run(program, [inputs, wIn, wRec, beta]);
-}
-
-const GRAD_WORKGROUP = 64;
-
-/**
- * The three e-prop gradients in one dispatch (see the module text). Returns new tensors
- * (caller owns them): input [n, nIn], recurrent [n, n], readout [nOut, n].
- *
- * @param inputs input spikes [B, T, nIn]
- * @param scan the output of {@link epropScanWebgpu} [B, T, n, 2]
- * @param d learning-signal factors D [B, T, n] float32
- * @param eOut readout errors [B, T, nOut] float32
- */
-export function epropGradientsWebgpu(inputs: tf.Tensor, scan: tf.Tensor, d: tf.Tensor, eOut: tf.Tensor): { input: tf.Tensor2D; recurrent: tf.Tensor2D; readout: tf.Tensor2D } {
-  const [B, T, nIn] = inputs.shape as [number, number, number];
-  const n = scan.shape[2]!;
-  const nOut = eOut.shape[2]!;
-  const sIn = n * nIn;
-  const sRec = n * n;
-  const size = sIn + sRec + nOut * n;
-  const rows = B * T;
-  const program: WebGpuProgram = {
-    outputShape: [size],
-    shaderKey: ['eprop-grad', B, T, n, nIn, nOut].join(':'),
-    dispatchLayout: { x: [0] },
-    dispatch: [Math.ceil(size / GRAD_WORKGROUP), 1, 1],
-    variableNames: ['x', 'scan', 'dd', 'eOut'],
-    workgroupSize: [GRAD_WORKGROUP, 1, 1],
-    size: true,
-    getUserCode: () => `
-      fn main(index: i32) {
-        if (index >= uniforms.size) { return; }
-        var s = 0.0;
-        if (index < ${sIn}) {
-          let j = index / ${nIn};
-          let i = index % ${nIn};
-          for (var q = 0; q < ${rows}; q++) {
-            let xv = x[q * ${nIn} + i];
-            if (xv != 0.0) { s = s + dd[q * ${n} + j] * xv; }
-          }
-        } else if (index < ${sIn + sRec}) {
-          let e = index - ${sIn};
-          let j = e / ${n};
-          let i = e % ${n};
-          if (i != j) {
-            for (var b = 0; b < ${B}; b++) {
-              for (var u = 0; u < ${T - 1}; u++) {
-                let q = b * ${T} + u;
-                if (scan[(q * ${n} + i) * 2 + 1] != 0.0) { s = s + dd[(q + 1) * ${n} + j]; }
-              }
-            }
-          }
-        } else {
-          let e = index - ${sIn + sRec};
-          let k = e / ${n};
-          let i = e % ${n};
-          for (var q = 0; q < ${rows}; q++) {
-            if (scan[(q * ${n} + i) * 2 + 1] != 0.0) { s = s + eOut[q * ${nOut} + k]; }
-          }
-        }
-        result[index] = s * ${lit(1 / B)};
-      }`,
-  };
-  const flat = run(program, [inputs, scan, d, eOut]);
-  const out = tf.tidy(() => ({
-    input: tf.reshape(tf.slice(flat, [0], [sIn]), [n, nIn]) as tf.Tensor2D,
-    recurrent: tf.reshape(tf.slice(flat, [sIn], [sRec]), [n, n]) as tf.Tensor2D,
-    readout: tf.reshape(tf.slice(flat, [sIn + sRec], [nOut * n]), [nOut, n]) as tf.Tensor2D,
-  }));
-  flat.dispose();
-  return out;
+  return runProgram(program, [inputs, wIn, wRec, beta]);
 }

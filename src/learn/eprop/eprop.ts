@@ -17,7 +17,7 @@ import { EPropReadout } from './readout.js';
 import type { EPropCell, EPropCellKind } from './cell.js';
 import { forwardJs } from './forward-js.js';
 import { forwardTf, forwardTfAsync } from './forward-tf.js';
-import { defaultEPropKernel, EPROP_KERNELS, forwardWebgpu, gradientsWebgpu, type EPropKernel, type WebgpuScan } from './kernels.js';
+import { defaultEPropKernel, EPROP_KERNELS, iterationWebgpu, type EPropKernel } from './kernels.js';
 import { readoutPass, type ReadoutPassResult } from './readout-pass.js';
 import { epropAdjoint, type AdjointResult } from './adjoint.js';
 import { gradientsJs, gradientsTf, type EPropGradientArrays } from './gradients.js';
@@ -435,30 +435,84 @@ export class EProp {
   }
 
   private async runAsync(batch: EPropBatch, withGradients: boolean): Promise<{ result: EPropStepResult; grads?: Record<EPropCellKind, Float64Array | tf.Tensor2D> }> {
+    if (this.kernel === 'webgpu') return this.runWebgpu(batch, withGradients);
     const p = await this.prepareAsync(batch);
     const dense = this.kernel === 'js' ? p.dense() : undefined;
-    let scan: WebgpuScan | undefined;
-    let rec: ForwardRecord;
-    if (this.kernel === 'js') rec = forwardJs(this.consts, p.wIn, p.wRec, dense!);
-    else if (this.kernel === 'tf') rec = await forwardTfAsync(this.consts, this.recurrent.wIn.value, this.recurrent.wRec.value, batch.inputs);
-    else {
-      this.betaTensor ??= tf.keep(tf.tensor1d(Float32Array.from(this.consts.beta)));
-      scan = await forwardWebgpu(this.consts, this.recurrent.wIn.value, this.recurrent.wRec.value, batch.inputs, this.betaTensor);
-      rec = scan.record;
+    const rec: ForwardRecord =
+      this.kernel === 'js'
+        ? forwardJs(this.consts, p.wIn, p.wRec, dense!)
+        : await forwardTfAsync(this.consts, this.recurrent.wIn.value, this.recurrent.wRec.value, batch.inputs);
+    const ro = readoutPass(rec.z, p.dims, p.wOut, this.readout.kappa, this.readout.loss, p.target);
+    let grads: Record<EPropCellKind, Float64Array | tf.Tensor2D> | undefined;
+    if (withGradients) {
+      const adj = epropAdjoint(rec, this.consts, ro.err, this.adjointSettings(p));
+      grads = this.kernel === 'js' ? gradientsJs(dense!, rec, adj, p.dims.nOut) : gradientsTf(batch.inputs, rec, adj, p.dims.nOut);
     }
-    try {
-      const ro = readoutPass(rec.z, p.dims, p.wOut, this.readout.kappa, this.readout.loss, p.target);
-      let grads: Record<EPropCellKind, Float64Array | tf.Tensor2D> | undefined;
-      if (withGradients) {
-        const adj = epropAdjoint(rec, this.consts, ro.err, this.adjointSettings(p));
-        if (this.kernel === 'js') grads = gradientsJs(dense!, rec, adj, p.dims.nOut);
-        else if (this.kernel === 'tf') grads = gradientsTf(batch.inputs, rec, adj, p.dims.nOut);
-        else grads = gradientsWebgpu(batch.inputs, scan!, adj.d, adj.eOut, p.dims.nOut);
-      }
-      return { result: this.metrics(rec, ro), grads };
-    } finally {
-      scan?.output.dispose();
+    return { result: this.metrics(rec, ro), grads };
+  }
+
+  /**
+   * A batch with the fused webgpu kernels: everything stays on the device and only the batch
+   * summary is read back (one `await data()`); non-finite weights or loss are reported before any
+   * update.
+   */
+  private async runWebgpu(batch: EPropBatch, withGradients: boolean): Promise<{ result: EPropStepResult; grads?: Record<EPropCellKind, Float64Array | tf.Tensor2D> }> {
+    this.validate(batch);
+    const [B, T] = batch.inputs.shape as [number, number];
+    const nLw = this.learningWindow ?? T;
+    this.betaTensor ??= tf.keep(tf.tensor1d(Float32Array.from(this.consts.beta)));
+    const wOut = this.readout.wOut.value;
+    const it = await iterationWebgpu(
+      this.consts,
+      {
+        nLw,
+        kappa: this.readout.kappa,
+        loss: this.readout.loss,
+        feedback: this.readout.feedback,
+        cReg: this.cReg,
+        f0: (this.fTarget * this.recurrent.dt) / 1000,
+        averageGradient: this.averageGradient,
+      },
+      {
+        wIn: this.recurrent.wIn.value,
+        wRec: this.recurrent.wRec.value,
+        wOut,
+        feedback: this.readout.feedback === 'symmetric' ? wOut : this.readout.feedbackWeights.value,
+        inputs: batch.inputs,
+        beta: this.betaTensor,
+      },
+      { labels: batch.labels, signals: batch.targets },
+      withGradients,
+    );
+    const g = it.gradients;
+    const loss = it.lossSum / (B * nLw);
+    const failure =
+      it.nonFinite.input > 0 ? new NonFiniteError('recurrent.wIn', this.batches)
+      : it.nonFinite.recurrent > 0 ? new NonFiniteError('recurrent.wRec', this.batches)
+      : it.nonFinite.readout > 0 ? new NonFiniteError('readout.wOut', this.batches)
+      : withGradients && !Number.isFinite(loss) ? new NonFiniteError('loss', this.batches, Number.isNaN(loss) ? 'NaN' : 'Inf')
+      : undefined;
+    if (failure) {
+      if (g) tf.dispose([g.input, g.recurrent, g.readout]);
+      throw failure;
     }
+    const toHz = 1000 / (B * T * this.recurrent.dt);
+    const ratesHz = new Float64Array(this.recurrent.n);
+    let total = 0;
+    for (let j = 0; j < ratesHz.length; j++) {
+      total += it.counts[j]!;
+      ratesHz[j] = it.counts[j]! * toHz;
+    }
+    const ce = this.readout.loss === 'cross_entropy';
+    const result: EPropStepResult = {
+      loss,
+      recallError: ce ? it.wrong / B : NaN,
+      rateHz: (total * toHz) / ratesHz.length,
+      ratesHz,
+      prediction: ce ? it.prediction : new Int32Array(B).fill(-1),
+      seconds: 0,
+    };
+    return { result, grads: g };
   }
 
   private run(batch: EPropBatch, withGradients: boolean): { result: EPropStepResult; grads?: Record<EPropCellKind, Float64Array | tf.Tensor2D> } {

@@ -4,14 +4,18 @@
  *
  * - `js`: event-driven float64 JavaScript (default on wasm and cpu);
  * - `tf`: tfjs ops (default on the native TensorFlow backend, any backend);
- * - `webgpu`: one fused WGSL dispatch for the scan and one for the gradients (default on webgpu;
- *   asynchronous only: use the `*Async` methods of `EProp`).
+ * - `webgpu`: fused WGSL dispatches on the device — the scan, the readout/loss/backward factors,
+ *   the gradients — that read back only a summary of the batch (loss, wrong predictions, spike
+ *   counts, predictions: O(n + B) floats, nothing per step); default on webgpu, asynchronous only
+ *   (use the `*Async` methods of `EProp`).
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { epropGradientsWebgpu, epropScanWebgpu } from '../../kernels/webgpu/eprop.js';
+import { epropScanWebgpu } from '../../kernels/webgpu/eprop.js';
+import { epropGradientsWebgpu, epropReadoutWebgpu, summaryLayout } from '../../kernels/webgpu/eprop-readout.js';
 import type { RecurrentConstants } from './recurrent.js';
-import type { ForwardRecord } from './record.js';
+import type { ReadoutTarget } from './readout-pass.js';
+import type { ReadoutLoss } from './readout.js';
 import type { EPropGradientTensors } from './gradients.js';
 
 /** Scan kernels: `js`, `tf`, `webgpu` or `auto` (see the module text). */
@@ -26,44 +30,102 @@ export function defaultEPropKernel(backend: string = tf.getBackend()): Exclude<E
   return 'tf';
 }
 
-/** A fused scan kept on the device (for the gradient kernel) plus its downloaded record. */
-export interface WebgpuScan {
-  /** ψ and z downloaded (one `await data()`). */
-  record: ForwardRecord;
-  /** The scan output [B, T, n, 2] on the device; dispose it when done. */
-  output: tf.Tensor;
+/** What a webgpu iteration needs besides the scan constants (the readout and backward settings). */
+export interface WebgpuIterationSettings {
+  /** Learning window n_lw. */
+  nLw: number;
+  /** Readout decay κ. */
+  kappa: number;
+  /** Readout loss. */
+  loss: ReadoutLoss;
+  /** Feedback mode of the readout. */
+  feedback: 'symmetric' | 'random';
+  /** Firing-rate regularisation strength. */
+  cReg: number;
+  /** Target rate in spikes per step. */
+  f0: number;
+  /** Divide by n_lw. */
+  averageGradient: boolean;
 }
 
-/** Runs the fused WGSL scan and downloads ψ and z once. */
-export async function forwardWebgpu(c: RecurrentConstants, wIn: tf.Tensor, wRec: tf.Tensor, inputs: tf.Tensor, beta: tf.Tensor): Promise<WebgpuScan> {
-  const output = epropScanWebgpu(c, wIn, wRec, inputs, beta);
-  let both: Float32Array;
-  try {
-    both = (await output.data()) as Float32Array;
-  } catch (err) {
-    output.dispose();
-    throw err;
-  }
-  const size = both.length / 2;
-  const psi = new Float32Array(size);
-  const z = new Uint8Array(size);
-  for (let i = 0; i < size; i++) {
-    psi[i] = both[2 * i]!;
-    z[i] = both[2 * i + 1]! > 0 ? 1 : 0;
-  }
-  const [B, T] = inputs.shape as [number, number];
-  return { record: { batch: B, steps: T, n: c.n, psi, z }, output };
+/** The device tensors of a webgpu iteration (weights, feedback, inputs, β). */
+export interface WebgpuIterationTensors {
+  wIn: tf.Tensor;
+  wRec: tf.Tensor;
+  wOut: tf.Tensor;
+  /** Feedback weights [n, nOut] (any tensor for symmetric feedback). */
+  feedback: tf.Tensor;
+  /** Input spikes [B, T, nIn]. */
+  inputs: tf.Tensor;
+  /** β per neuron [n] (cached by the caller). */
+  beta: tf.Tensor;
 }
 
-/** The fused WGSL gradients from the scan on the device and the backward factors D and eOut. */
-export function gradientsWebgpu(inputs: tf.Tensor, scan: WebgpuScan, d: Float64Array, eOut: Float64Array, nOut: number): EPropGradientTensors {
-  const [B, T] = inputs.shape as [number, number];
-  const n = scan.record.n;
-  const dt = tf.tensor3d(Float32Array.from(d), [B, T, n]);
-  const et = tf.tensor3d(Float32Array.from(eOut), [B, T, nOut]);
+/** The summary of a webgpu iteration (the one read back), and the gradients on the device. */
+export interface WebgpuIteration {
+  /** Sum of the loss terms over the batch and window (divide by B·n_lw). */
+  lossSum: number;
+  /** Sequences predicted wrongly (cross-entropy). */
+  wrong: number;
+  /** Predicted class per sequence (−1 for MSE). */
+  prediction: Int32Array;
+  /** Spikes of each neuron over the batch. */
+  counts: Float64Array;
+  /** Non-finite entries of each weight matrix. */
+  nonFinite: { input: number; recurrent: number; readout: number };
+  /** Gradients (caller owns them), when requested. */
+  gradients?: EPropGradientTensors;
+}
+
+/**
+ * One e-prop batch entirely on the device: the fused scan, the readout/loss/backward dispatch, the
+ * gradient dispatches (when asked) and the summary; only the summary (2 + 4n + B floats,
+ * independent of the sequence length) is read back, with one `await data()`.
+ */
+export async function iterationWebgpu(c: RecurrentConstants, s: WebgpuIterationSettings, t: WebgpuIterationTensors, target: ReadoutTarget, withGradients: boolean): Promise<WebgpuIteration> {
+  const [B] = t.inputs.shape as [number];
+  const n = c.n;
+  const tgt =
+    s.loss === 'cross_entropy'
+      ? tf.tensor1d(Float32Array.from(target.labels!, Number))
+      : tf.tensor1d(Float32Array.from(target.signals!, Number));
+  const made: tf.Tensor[] = [tgt];
+  let out: ReturnType<typeof epropGradientsWebgpu>;
   try {
-    return epropGradientsWebgpu(inputs, scan.output, dt, et);
+    const scan = epropScanWebgpu(c, t.wIn, t.wRec, t.inputs, t.beta);
+    made.push(scan);
+    const backward = epropReadoutWebgpu(scan, t.wOut, t.feedback, tgt, t.beta, {
+      ...s,
+      alpha: c.alpha,
+      rho: c.rho,
+      zeta: c.zeta,
+      backward: withGradients,
+    });
+    made.push(backward);
+    out = epropGradientsWebgpu(t.inputs, scan, backward, { wIn: t.wIn, wRec: t.wRec, wOut: t.wOut }, withGradients);
   } finally {
-    tf.dispose([dt, et]);
+    tf.dispose(made);
   }
+  const g = out.gradients;
+  let v: Float32Array;
+  try {
+    v = (await out.summary.data()) as Float32Array;
+  } catch (err) {
+    if (g) tf.dispose([g.input, g.recurrent, g.readout]);
+    throw err;
+  } finally {
+    out.summary.dispose();
+  }
+  const L = summaryLayout(n, B);
+  const counts = new Float64Array(n);
+  const nonFinite = { input: 0, recurrent: 0, readout: 0 };
+  for (let j = 0; j < n; j++) {
+    counts[j] = v[L.counts + j]!;
+    nonFinite.input += v[L.nonFinite + j]!;
+    nonFinite.recurrent += v[L.nonFinite + n + j]!;
+    nonFinite.readout += v[L.nonFinite + 2 * n + j]!;
+  }
+  const prediction = new Int32Array(B);
+  for (let b = 0; b < B; b++) prediction[b] = v[L.prediction + b]!;
+  return { lossSum: v[L.loss]!, wrong: v[L.wrong]!, prediction, counts, nonFinite, gradients: g };
 }
