@@ -1,5 +1,7 @@
-// The fused WGSL e-prop kernels (src/kernels/webgpu/eprop.ts) against the JavaScript kernel on the
-// same backend, and against NEST's losses (the b1 fixture) — on webgpu, SwiftShader in CI.
+// The fused WGSL e-prop kernels (src/kernels/webgpu/eprop.ts: scan; eprop-readout.ts: readout, loss,
+// backward factors, gradients, summary) against the JavaScript kernel on the same backend (float64
+// readout and backward pass on the host, an independent implementation), against NEST's losses (the
+// b1 fixture), and what an iteration reads back from the device — on webgpu, SwiftShader in CI.
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,8 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { loadEPropFixture } from '../../examples/eprop-evidence/nest-fixture.js';
 import { buildEvidenceNetwork, runFixtureParity } from '../../examples/eprop-evidence/training.js';
 import { EvidenceTask } from '../../examples/eprop-evidence/task.js';
+import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
-import type { EPropBatch, EPropKernel } from '../../src/learn/eprop/index.js';
+import { NonFiniteError } from '../../src/core/finite.js';
+import { EProp, EPropReadout, EPropRecurrent, type EPropBatch, type EPropKernel, type EPropStepResult } from '../../src/learn/eprop/index.js';
+import { Adam } from '../../src/learn/optimizers/index.js';
 import { onBackend, webgpuForTests } from './gpu.js';
 
 const gpu = await webgpuForTests();
@@ -22,6 +27,7 @@ async function train(kernel: EPropKernel, batchSize: number, iterations: number)
   const net = buildEvidenceNetwork({ kernel, seed: 3, learningWindow: 30 });
   const rng = new Rng(11);
   const loss: number[] = [];
+  const results: EPropStepResult[] = [];
   const grads: Float64Array[] = [];
   try {
     for (let it = 0; it < iterations; it++) {
@@ -31,12 +37,14 @@ async function train(kernel: EPropKernel, batchSize: number, iterations: number)
           const g = await net.trainer.gradientsAsync(b);
           grads.push(g.gradients.input, g.gradients.recurrent, g.gradients.readout);
         }
-        loss.push((await net.trainer.stepAsync(b)).loss);
+        const r = await net.trainer.stepAsync(b);
+        loss.push(r.loss);
+        results.push(r);
       } finally {
         b.inputs.dispose();
       }
     }
-    return { loss, grads, kernel: net.trainer.kernel };
+    return { loss, results, grads, kernel: net.trainer.kernel };
   } finally {
     net.dispose();
   }
@@ -60,8 +68,136 @@ describe.skipIf(!gpu.ok)(`fused e-prop kernel on webgpu (${gpu.detail})`, () => 
       // Gradients: max error relative to the largest entry of each gradient matrix.
       for (let k = 0; k < 3; k++) expect(relMax(wg.grads[k]!, js.grads[k]!)).toBeLessThan(1e-4);
       expect(js.grads[0]!.some((v) => v !== 0)).toBe(true);
+      // Recall error, predictions and rates come from the device summary: the same spikes, so equal.
+      for (let i = 0; i < 5; i++) {
+        const [a, e] = [wg.results[i]!, js.results[i]!];
+        expect(a.recallError).toBe(e.recallError);
+        expect(Array.from(a.prediction)).toEqual(Array.from(e.prediction));
+        expect(a.rateHz).toBeCloseTo(e.rateHz, 9);
+        for (let j = 0; j < e.ratesHz.length; j++) expect(a.ratesHz[j]).toBeCloseTo(e.ratesHz[j]!, 9);
+      }
     });
   }
+
+  it('mean squared error, symmetric feedback, no gradient averaging, a short window: losses and gradients equal the JS kernel', async () => {
+    const T = 40;
+    const nLw = 13;
+    const nOut = 3;
+    const B = 3;
+    const run = async (kernel: EPropKernel) => {
+      const rng = new Rng(5);
+      const recurrent = new EPropRecurrent({ nIn: 7, nLif: 6, nAlif: 5, rng, tRef: 2 });
+      const readout = new EPropReadout({ nRec: recurrent.n, nOut, loss: 'mean_squared_error', feedback: 'symmetric', rng });
+      const optimizer = new Adam({ learningRate: 1e-2 });
+      const trainer = new EProp({ recurrent, readout, optimizer, learningWindow: nLw, cReg: 50, fTarget: 20, averageGradient: false, kernel });
+      const data = new Rng(9);
+      const loss: number[] = [];
+      const grads: Float64Array[] = [];
+      try {
+        for (let it = 0; it < 3; it++) {
+          const x = new Float32Array(B * T * 7).map(() => (data.uniform() < 0.3 ? 1 : 0));
+          const targets = new Float64Array(B * nLw * nOut).map(() => data.normal());
+          const batch: EPropBatch = { inputs: tf.tensor3d(x, [B, T, 7]), targets };
+          try {
+            if (it === 1) {
+              const g = await trainer.gradientsAsync(batch);
+              grads.push(g.gradients.input, g.gradients.recurrent, g.gradients.readout);
+              loss.push((await trainer.evaluateAsync(batch)).loss);
+            }
+            const r = await trainer.stepAsync(batch);
+            expect(r.recallError).toBeNaN();
+            expect(Array.from(r.prediction)).toEqual([-1, -1, -1]);
+            loss.push(r.loss);
+          } finally {
+            batch.inputs.dispose();
+          }
+        }
+        return { loss, grads, kernel: trainer.kernel };
+      } finally {
+        recurrent.dispose();
+        readout.dispose();
+        optimizer.dispose();
+      }
+    };
+    const js = await onBackend('webgpu', () => run('js'));
+    const wg = await onBackend('webgpu', () => run('webgpu'));
+    expect(wg.kernel).toBe('webgpu');
+    expect(wg.loss).toHaveLength(4);
+    for (let i = 0; i < 4; i++) expect(Math.abs(wg.loss[i]! - js.loss[i]!) / Math.abs(js.loss[i]!)).toBeLessThan(1e-4);
+    for (let k = 0; k < 3; k++) {
+      expect(js.grads[k]!.some((v) => v !== 0)).toBe(true);
+      expect(relMax(wg.grads[k]!, js.grads[k]!)).toBeLessThan(1e-4);
+    }
+  });
+
+  it('an iteration reads back only the batch summary (2 + 4n + B floats), whatever the sequence length, and never synchronously', async () => {
+    await onBackend('webgpu', async () => {
+      const backend = tf.backend() as unknown as { read: (id: object) => Promise<ArrayBufferView>; readSync: (id: object) => unknown };
+      const read = backend.read;
+      const readSync = backend.readSync;
+      const reads: number[] = [];
+      let syncReads = 0;
+      backend.read = async function (this: unknown, id: object) {
+        const v = await read.call(this, id);
+        reads.push(v.byteLength);
+        return v;
+      };
+      backend.readSync = function (this: unknown, id: object) {
+        syncReads++;
+        return readSync.call(this, id);
+      };
+      try {
+        const B = 4;
+        for (const recallSteps of [5, 60]) {
+          const shortTask = new EvidenceTask({ cueSteps: 2, spacingSteps: 1, delaySteps: 3, recallSteps });
+          const net = buildEvidenceNetwork({ kernel: 'webgpu', nLif: 4, nAlif: 4, learningWindow: recallSteps, seed: 2 });
+          const b = shortTask.batch(B, new Rng(4)) as EPropBatch;
+          try {
+            await net.trainer.stepAsync(b); // compiles the programs
+            reads.length = 0;
+            const before = tf.memory().numTensors;
+            for (let it = 0; it < 2; it++) await net.trainer.stepAsync(b);
+            expect(tf.memory().numTensors).toBe(before);
+            const n = net.recurrent.n;
+            expect(reads).toEqual([4 * (2 + 4 * n + B), 4 * (2 + 4 * n + B)]);
+          } finally {
+            b.inputs.dispose();
+            net.dispose();
+          }
+        }
+        expect(syncReads).toBe(0);
+      } finally {
+        backend.read = read;
+        backend.readSync = readSync;
+      }
+    });
+  });
+
+  it('a non-finite weight is reported from the summary before the update; nothing changes', async () => {
+    await onBackend('webgpu', async () => {
+      const net = buildEvidenceNetwork({ kernel: 'webgpu', nLif: 3, nAlif: 3, learningWindow: 5 });
+      const b = new EvidenceTask({ cueSteps: 2, spacingSteps: 1, delaySteps: 2, recallSteps: 5 }).batch(2, new Rng(1)) as EPropBatch;
+      try {
+        await net.trainer.evaluateAsync(b); // caches β on the device
+        const w = Float32Array.from(await net.recurrent.wRec.value.data());
+        w[7] = NaN;
+        const bad = tf.tensor2d(w, [6, 6]);
+        net.recurrent.wRec.variable.assign(bad);
+        bad.dispose();
+        const wIn = Float32Array.from(await net.recurrent.wIn.value.data());
+        const before = tf.memory().numTensors;
+        const err = await net.trainer.stepAsync(b).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(NonFiniteError);
+        expect((err as NonFiniteError).tensor).toBe('recurrent.wRec');
+        expect(net.trainer.iterations).toBe(0);
+        expect(Array.from(await net.recurrent.wIn.value.data())).toEqual(Array.from(wIn));
+        expect(tf.memory().numTensors).toBe(before);
+      } finally {
+        b.inputs.dispose();
+        net.dispose();
+      }
+    });
+  });
 
   it('the synchronous methods refuse webgpu with a pointer to their async forms, before any state changes', async () => {
     await onBackend('webgpu', async () => {
