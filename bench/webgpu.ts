@@ -1,15 +1,21 @@
 /**
  * Benchmark `webgpu`: the GPU lines of issue 8, on whatever backend is active (meant for
  * `--backend webgpu`): fp32 matMul rate (GFLOP/s), the quickstart network with STDP at B = 1, 20,
- * 256, 1024 (ms per step; the network of `examples/quickstart/network.ts`, unchanged) and e-prop
+ * 256, 1024 (ms per step; the network of `examples/quickstart/network.ts`, unchanged), e-prop
  * on NEST's evidence-accumulation task at B = 32 and 256 (s per iteration, the default kernel of
- * the backend — the fused WGSL kernel on webgpu). Everything is read back with `await data()`.
+ * the backend — on webgpu the fused WGSL kernels, which keep the whole iteration on the device and
+ * read back only a summary), and the evidence-accumulation training at B = 64 until the test error
+ * is ≤ 7 % (wall seconds to get there, iterations per second; the H100 target is 2 minutes).
+ * Everything is read back with `await data()`.
  *
  * Environment: `WEBGPU_BENCH_MATMUL` (matrix size, default 2048), `WEBGPU_BENCH_STEPS` (timed
  * quickstart steps per repeat, default 200), `WEBGPU_BENCH_BATCHES` (quickstart batches, default
  * 1,20,256,1024), `WEBGPU_BENCH_EPROP_BATCHES` (default 32,256), `WEBGPU_BENCH_EPROP_ITERS`
  * (timed iterations, default 3), `WEBGPU_BENCH_EPROP_STEPS` (sequence length override: a shorter
- * evidence task for slow adapters; default NEST's 2250).
+ * evidence task for slow adapters; default NEST's 2250), `WEBGPU_BENCH_EVIDENCE_BATCH` (default 64),
+ * `WEBGPU_BENCH_EVIDENCE_ITERS` (most training iterations, default 2000),
+ * `WEBGPU_BENCH_EVIDENCE_SECONDS` (wall-time cap of the training line, default 480),
+ * `WEBGPU_BENCH_CASES` (comma list of `matmul`, `quickstart`, `eprop`, `evidence`; default all).
  * Standalone: `npx tsx bench/webgpu.ts [--backend webgpu]`.
  */
 import { tf } from '../src/core/tf.js';
@@ -17,6 +23,7 @@ import { backendInfo, initBackend } from '../src/core/backend.js';
 import { Rng } from '../src/core/random.js';
 import { QuickstartNetwork } from '../examples/quickstart/network.js';
 import { EvidenceTask } from '../examples/eprop-evidence/task.js';
+import { trainEvidence } from '../examples/eprop-evidence/training.js';
 import { emit, sig, timeSteps } from './harness.js';
 import { measureEprop } from './eprop.js';
 
@@ -62,22 +69,51 @@ async function quickstart(B: number, steps: number): Promise<void> {
   });
 }
 
-async function eprop(B: number, iters: number, steps: number | undefined): Promise<void> {
-  // A shorter task (same proportions as NEST's 2250 steps) for slow adapters, when asked for.
-  const task = steps
+/** NEST's evidence task, or one of about `steps` steps with the same proportions (slow adapters). */
+function evidenceTask(steps: number | undefined): EvidenceTask {
+  return steps
     ? new EvidenceTask({ cueSteps: Math.max(1, Math.round(steps / 22.5)), spacingSteps: Math.round(steps / 45), delaySteps: Math.round(steps * 0.4667), recallSteps: Math.max(1, Math.round(steps / 15)) })
     : new EvidenceTask();
-  emit({ case: 'webgpu-eprop', ...(await measureEprop('auto', B, iters, task)), target_h100_s_per_iter: B === 256 ? 0.2 : null });
+}
+
+async function eprop(B: number, iters: number, steps: number | undefined): Promise<void> {
+  emit({ case: 'webgpu-eprop', ...(await measureEprop('auto', B, iters, evidenceTask(steps))), target_h100_s_per_iter: B === 256 ? 0.2 : null });
+}
+
+/**
+ * Evidence accumulation trained at batch B until the validation error (confirmed on 8 more batches)
+ * is ≤ 7 %, or `maxIters` iterations, or `maxSeconds` of wall time: the wall seconds from the first
+ * iteration to the stop (validation and shader compilation included) and iterations per second.
+ */
+async function evidence(B: number, maxIters: number, maxSeconds: number, steps: number | undefined): Promise<void> {
+  const task = evidenceTask(steps);
+  const t0 = performance.now();
+  const elapsed = () => (performance.now() - t0) / 1000;
+  const r = await trainEvidence({ batchSize: B, iterations: maxIters, task, seed: 1, stopError: 0.07 }, { shouldStop: () => elapsed() > maxSeconds });
+  const seconds = elapsed();
+  const train = r.secondsPerIteration.reduce((a, b) => a + b, 0);
+  const sorted = [...r.secondsPerIteration].sort((a, b) => a - b);
+  emit({
+    case: 'webgpu-eprop-evidence', batch: B, steps: task.steps, iterations: r.iterations,
+    reached_7pct: r.stoppedEarly, seconds: sig(seconds), seconds_to_7pct: r.stoppedEarly ? sig(seconds) : null,
+    iters_per_s: sig(r.iterations / train), s_per_iter_median: r.iterations ? sig(sorted[Math.floor(sorted.length / 2)]!) : null,
+    test_error: sig(r.testError), last_validation_error: r.validation.length ? sig(r.validation[r.validation.length - 1]!.error) : null,
+    target_h100_seconds: 120,
+  });
 }
 
 /** Runs the webgpu benchmark lines. */
 export async function run(): Promise<void> {
   const env = process.env;
-  await matmulRate(Number(env.WEBGPU_BENCH_MATMUL ?? 2048));
+  const cases = new Set((env.WEBGPU_BENCH_CASES ?? 'matmul,quickstart,eprop,evidence').split(','));
+  if (cases.has('matmul')) await matmulRate(Number(env.WEBGPU_BENCH_MATMUL ?? 2048));
   const steps = Number(env.WEBGPU_BENCH_STEPS ?? 200);
-  for (const B of list(env.WEBGPU_BENCH_BATCHES, [1, 20, 256, 1024])) await quickstart(B, steps);
+  if (cases.has('quickstart')) for (const B of list(env.WEBGPU_BENCH_BATCHES, [1, 20, 256, 1024])) await quickstart(B, steps);
   const epropSteps = env.WEBGPU_BENCH_EPROP_STEPS ? Number(env.WEBGPU_BENCH_EPROP_STEPS) : undefined;
-  for (const B of list(env.WEBGPU_BENCH_EPROP_BATCHES, [32, 256])) await eprop(B, Number(env.WEBGPU_BENCH_EPROP_ITERS ?? 3), epropSteps);
+  if (cases.has('eprop')) for (const B of list(env.WEBGPU_BENCH_EPROP_BATCHES, [32, 256])) await eprop(B, Number(env.WEBGPU_BENCH_EPROP_ITERS ?? 3), epropSteps);
+  if (cases.has('evidence')) {
+    await evidence(Number(env.WEBGPU_BENCH_EVIDENCE_BATCH ?? 64), Number(env.WEBGPU_BENCH_EVIDENCE_ITERS ?? 2000), Number(env.WEBGPU_BENCH_EVIDENCE_SECONDS ?? 480), epropSteps);
+  }
 }
 
 // Standalone as the entry file, also when bundled into dist/bench-webgpu.mjs (docs/gpu-machine.md).
