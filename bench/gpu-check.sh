@@ -12,6 +12,8 @@
 #                                  carried: device tool `carry: [".gpu"]`) it first unpacks .gpu/ and
 #                                  points Vulkan at NVIDIA's ICD; elsewhere it runs from source
 #                                  (tsx), on SwiftShader when no NVIDIA ICD is found.
+#                                  GPU_CHECK_UNPACK=1 takes the packed route even where node exists
+#                                  (a rehearsal of the GPU machine's run).
 #
 # Each bench group runs in its own process under a timeout, so one slow group cannot cost the rest;
 # a group that times out or fails prints {"case": "gpu-check", "group": …, "error": …}. The default
@@ -58,17 +60,20 @@ for f in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/
   [ -f "$f" ] && { nvidia_icd=$f; break; }
 done
 
-if ! command -v node >/dev/null 2>&1; then
+if [ "${GPU_CHECK_UNPACK:-}" = 1 ] || ! command -v node >/dev/null 2>&1; then
   # The lent GPU machine: Node, dist/ and node_modules come packed in .gpu/ (see `pack` above).
   [ -f .gpu/pack.tar.xz ] || { echo '{"case":"gpu-check","error":"no node and no .gpu/pack.tar.xz: run bash bench/gpu-check.sh pack, then carry .gpu"}'; exit 2; }
   g=/tmp/cinder-gpu
   rm -rf "$g" && mkdir -p "$g" && tar xJf .gpu/pack.tar.xz -C "$g"
-  if [ "$(id -u)" = 0 ]; then
+  # The Vulkan loader: installed into / as root (as exercised on the lent machines), else into a
+  # folder on LD_LIBRARY_PATH (GPU_CHECK_GL_PREFIX names one, e.g. to rehearse this elsewhere).
+  if [ -z "${GPU_CHECK_GL_PREFIX:-}" ] && [ "$(id -u)" = 0 ]; then
     for f in .gpu/gl/*.deb; do dpkg -x "$f" /; done
     ldconfig
   else
-    for f in .gpu/gl/*.deb; do dpkg -x "$f" "$g/gl"; done
-    export LD_LIBRARY_PATH="$g/gl/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    gl=${GPU_CHECK_GL_PREFIX:-$g/gl}
+    for f in .gpu/gl/*.deb; do dpkg -x "$f" "$gl"; done
+    export LD_LIBRARY_PATH="$gl/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   fi
   export PATH="$g:$PATH"
   app="$g/app"

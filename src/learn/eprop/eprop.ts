@@ -195,9 +195,12 @@ export class EProp {
   }
 
   /**
-   * {@link EProp.step} without synchronous reads: weights, inputs (JS kernel) and ψ/z are
-   * downloaded with `await data()` once per batch; the gradients stay on the device for the
-   * `tf` and `webgpu` kernels. Runs on every backend and every kernel.
+   * {@link EProp.step} without synchronous reads. With the `webgpu` kernel the whole iteration
+   * stays on the device and only a summary of the batch (loss, wrong predictions, spike counts,
+   * predictions, a non-finite check of the weights: 2 + 4n + B floats) is read back, with one
+   * `await data()`; a non-finite weight or loss throws before the update. With the `js` and `tf`
+   * kernels, weights, inputs (JS kernel) and ψ/z are downloaded with `await data()` once per batch
+   * and the `tf` kernel's gradients stay on the device. Runs on every backend and every kernel.
    */
   async stepAsync(batch: EPropBatch): Promise<EPropStepResult> {
     const t0 = performance.now();
