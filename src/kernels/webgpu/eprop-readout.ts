@@ -323,8 +323,11 @@ export function epropGradientsWebgpu(inputs: tf.Tensor, scan: tf.Tensor, backwar
               let j = (e - ${sIn}) / ${n};
               let i = (e - ${sIn}) % ${n};
               if (i != j) {
+                var u = q0 % ${T}; // step of row q, counted along (no modulo in the loop)
                 for (var q = q0; q < q1; q++) {
-                  if (q % ${T} != ${T - 1} && scan[(q * ${n} + i) * 2 + 1] != 0.0) { s = s + bwd[(q + 1) * ${n} + j]; }
+                  if (u != ${T - 1} && scan[(q * ${n} + i) * 2 + 1] != 0.0) { s = s + bwd[(q + 1) * ${n} + j]; }
+                  u = u + 1;
+                  if (u == ${T}) { u = 0; }
                 }
               }
             } else {
