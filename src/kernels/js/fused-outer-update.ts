@@ -23,6 +23,8 @@
  */
 import { tf } from '../../core/tf.js';
 import { FusedMemory, registerFused } from './fused-memory.js';
+import { nonZeroFraction } from './fused-sparse-matmul.js';
+import { ScalarCache } from '../../core/scalars.js';
 
 /** Kernel name. */
 export const FUSED_OUTER_UPDATE = 'CinderFusedOuterUpdate';
@@ -125,8 +127,8 @@ class Rule {
   readonly copyUntouched: boolean;
   /** One part per side, no bounding or a multiplicative one, at most one clamp ({@link combineSimple}). */
   readonly simple: boolean;
-  accs: Float32Array[] = [];
-  w: Float32Array = new Float32Array(0);
+  /** The part sums the next {@link element} calls read (per element or per row). */
+  accs: (Float32Array | Float64Array)[] = [];
 
   constructor(a: Attrs) {
     this.T = a.divisors.length;
@@ -167,15 +169,17 @@ class Rule {
     }
   }
 
-  /** The updated value of element e (float32 rounding in the op path's order). */
-  element(e: number): number {
-    const wv = this.w[e]!;
+  /**
+   * The updated value of a weight `wv` whose part sums sit at index `i` of {@link accs} (float32
+   * rounding in the op path's order).
+   */
+  element(wv: number, i: number): number {
     let pos = 0;
     let neg = 0;
     let firstPos = true;
     let firstNeg = true;
     for (let t = 0; t < this.T; t++) {
-      let v = this.accs[t]![e]!;
+      let v = f(this.accs[t]![i]!);
       const d = this.divisors[t]!;
       if (d !== 1) v = f(v / d);
       if (this.sides[t]! > 0) {
@@ -351,6 +355,142 @@ function rankOne(rule: Rule, out: Float32Array, w: Float32Array, posts: Float32A
   }
 }
 
+/** Per-size scratch of {@link rowPass}: one float64 row accumulator per part, per-sample index lists. */
+interface RowScratch {
+  rows: Float64Array[];
+  idx: Int32Array;
+  counts: Int32Array;
+}
+const rowScratch = new Map<string, RowScratch>();
+function rowScratchFor(T: number, B: number, Q: number): RowScratch {
+  const key = `${T}|${B}|${Q}`;
+  let s = rowScratch.get(key);
+  if (!s) {
+    s = { rows: Array.from({ length: T }, () => new Float64Array(Q)), idx: new Int32Array(T * B * Q), counts: new Int32Array(T * B) };
+    rowScratch.set(key, s);
+  }
+  return s;
+}
+
+/** A presynaptic factor row with more than this fraction of non-zeros is visited whole (no index list). */
+const DENSE_ROW = 0.4;
+
+/**
+ * The event-driven single pass (any batch): row by row of `[P, Q]`, each part's batch sum of the
+ * row is accumulated in float64 from the samples whose postsynaptic factor is non-zero there (each
+ * adds its presynaptic row, visiting only its non-zero entries when sparse), then the row is
+ * combined with the weights and written; the accumulators stay in cache and are zeroed as they are
+ * read. With `copy`, rows no part touched are copied (see the module notes). Returns the work done
+ * (pairs visited), which picks the next call's path.
+ */
+function rowPass(rule: Rule, out: Float32Array, w: Float32Array, posts: Float32Array[], pres: Float32Array[], B: number, P: number, Q: number, copy: boolean): number {
+  const T = rule.T;
+  const { rows, idx, counts } = rowScratchFor(T, B, Q);
+  for (let t = 0; t < T; t++) {
+    const pre = pres[t]!;
+    for (let b = 0; b < B; b++) {
+      const base = (t * B + b) * Q;
+      const qb = b * Q;
+      let n = 0;
+      for (let i = 0; i < Q; i++) if (pre[qb + i] !== 0) idx[base + n++] = i;
+      counts[t * B + b] = n > Q * DENSE_ROW ? -1 : n;
+    }
+  }
+  const simple = rule.simple;
+  rule.accs = rows;
+  let work = 0;
+  for (let o = 0; o < P; o++) {
+    let touched = false;
+    for (let t = 0; t < T; t++) {
+      const post = posts[t]!;
+      const pre = pres[t]!;
+      const acc = rows[t]!;
+      for (let b = 0; b < B; b++) {
+        const p = post[b * P + o]!;
+        if (p === 0) continue;
+        touched = true;
+        const n = counts[t * B + b]!;
+        const qb = b * Q;
+        if (n < 0) {
+          for (let i = 0; i < Q; i++) acc[i] += p * pre[qb + i]!;
+          work += Q;
+        } else {
+          const base = (t * B + b) * Q;
+          for (let k = 0; k < n; k++) {
+            const i = idx[base + k]!;
+            acc[i] += p * pre[qb + i]!;
+          }
+          work += n;
+        }
+      }
+    }
+    const e0 = o * Q;
+    if (!touched && copy) {
+      out.set(w.subarray(e0, e0 + Q), e0);
+      continue;
+    }
+    if (simple) combineRow(rule, out, w, e0, Q);
+    else {
+      for (let i = 0; i < Q; i++) out[e0 + i] = rule.element(w[e0 + i]!, i);
+      for (let t = 0; t < T; t++) rows[t]!.fill(0);
+    }
+  }
+  rule.accs = [];
+  return work;
+}
+
+/** {@link combineSimple} on one row `[e0, e0 + Q)` from the float64 row sums (zeroed here). */
+function combineRow(rule: Rule, out: Float32Array, w: Float32Array, e0: number, Q: number): void {
+  const { posT, dP, dN, up, lo, maxV, minV, cMin, cMax } = simpleConstants(rule);
+  const accP = rule.accs[posT] as Float64Array;
+  const accN = rule.accs[1 - posT] as Float64Array;
+  if (up && !lo) {
+    // upper-bounded potentiation (the quickstart's rule)
+    for (let i = 0; i < Q; i++) {
+      const e = e0 + i;
+      const wv = w[e]!;
+      const pos = f(f(maxV - wv) * f(f(accP[i]!) / dP));
+      const neg = f(f(accN[i]!) / dN);
+      out[e] = clampFinite(f(wv + f(pos - neg)), cMin, cMax);
+      accP[i] = 0;
+      accN[i] = 0;
+    }
+    return;
+  }
+  for (let i = 0; i < Q; i++) {
+    const e = e0 + i;
+    const wv = w[e]!;
+    let pos = f(f(accP[i]!) / dP);
+    let neg = f(f(accN[i]!) / dN);
+    if (up) pos = f(f(maxV - wv) * pos);
+    if (lo) neg = f(f(wv - minV) * neg);
+    out[e] = clampFinite(f(wv + f(pos - neg)), cMin, cMax);
+    accP[i] = 0;
+    accN[i] = 0;
+  }
+}
+
+/** Event-driven work of a call over the pairs a matrix product would visit, above which the next call of the same rule and shapes uses matrix products. */
+const DENSE_WORK = 1 / 6;
+/** Per rule and shape: whether the last call found the factors dense (then the sums are matrix products). */
+const denseLast = new Map<string, boolean>();
+
+/** Σ over parts and samples of the pairs {@link rowPass} would visit. */
+function rowWork(posts: Float32Array[], pres: Float32Array[], B: number, P: number, Q: number): number {
+  let work = 0;
+  for (let t = 0; t < posts.length; t++) {
+    for (let b = 0; b < B; b++) {
+      let np = 0;
+      let nq = 0;
+      for (let o = b * P, end = o + P; o < end; o++) if (posts[t]![o] !== 0) np++;
+      if (np === 0) continue;
+      for (let i = b * Q, end = i + Q; i < end; i++) if (pres[t]![i] !== 0) nq++;
+      work += np * (nq > Q * DENSE_ROW ? Q : nq);
+    }
+  }
+  return work;
+}
+
 function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {
   const a = args.attrs as unknown as Attrs;
   const { batch: B, rows: P, cols: Q } = a;
@@ -366,62 +506,65 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   const w = mem.view(wInfo);
   const out = mem.view(outInfo);
   const size = P * Q;
-  const s = scratchFor(size, T, Q);
+  const posts: Float32Array[] = [];
+  const pres: Float32Array[] = [];
+  for (let t = 0; t < T; t++) {
+    posts.push(mem.view(args.inputs[`post${t}`]!));
+    pres.push(mem.view(args.inputs[`pre${t}`]!));
+  }
+  const shapeKey = `${a.key}|${B}|${P}|${Q}`;
+  const clean0 = rule.copyUntouched && clean.get(wInfo.dataId) === a.key;
+  clean.set(outInfo.dataId, a.key);
   if (a.summed) {
     // batch sums already computed (matrix products): one pass over every element
     const accs: Float32Array[] = [];
     for (let t = 0; t < T; t++) accs.push(mem.view(args.inputs[`sum${t}`]!));
     rule.accs = accs;
-    rule.w = w;
     if (rule.simple) combineSimple(rule, out, w, size);
-    else for (let e = 0; e < size; e++) out[e] = rule.element(e);
-    rule.w = new Float32Array(0);
+    else for (let e = 0; e < size; e++) out[e] = rule.element(w[e]!, e);
     rule.accs = [];
-    clean.set(outInfo.dataId, a.key);
+    // the factors are passed too: whether the event-driven pass would do now
+    denseLast.set(shapeKey, rowWork(posts, pres, B, P, Q) > DENSE_WORK * T * B * size);
     return outInfo;
   }
-  let n = 0;
-  const posts: Float32Array[] = [];
-  const pres: Float32Array[] = [];
-  let pairs = 0;
-  for (let t = 0; t < T; t++) {
-    posts.push(mem.view(args.inputs[`post${t}`]!));
-    pres.push(mem.view(args.inputs[`pre${t}`]!));
-    pairs += pairCount(posts[t]!, pres[t]!, B, P, Q);
-  }
-  rule.accs = s.acc;
-  rule.w = w;
-  const { list, mask } = s;
-  if (B === 1 && rule.simple && rule.copyUntouched && clean.get(wInfo.dataId) === a.key) {
+  if (B === 1 && rule.simple && clean0) {
     out.set(w);
-    rankOne(rule, out, w, posts, pres, P, Q, s.idx);
-    rule.w = new Float32Array(0);
-    clean.set(outInfo.dataId, a.key);
+    rankOne(rule, out, w, posts, pres, P, Q, scratchFor(size, T, Q).idx);
     return outInfo;
   }
+  if (B > TRACK_MAX_BATCH) {
+    const work = rowPass(rule, out, w, posts, pres, B, P, Q, clean0);
+    denseLast.set(shapeKey, work > DENSE_WORK * T * B * size);
+    return outInfo;
+  }
+  const s = scratchFor(size, T, Q);
+  let pairs = 0;
+  for (let t = 0; t < T; t++) pairs += pairCount(posts[t]!, pres[t]!, B, P, Q);
+  rule.accs = s.acc;
   if (pairs > size / 4) {
     // many pairs (over a quarter of the elements; measured on wasm): plain sums, then one pass over every element
     for (let t = 0; t < T; t++) accumulate(s.acc[t]!, posts[t]!, pres[t]!, B, P, Q, s, 0, false);
     if (rule.simple) combineSimple(rule, out, w, size);
-    else for (let e = 0; e < size; e++) out[e] = rule.element(e);
+    else for (let e = 0; e < size; e++) out[e] = rule.element(w[e]!, e);
     for (let t = 0; t < T; t++) s.acc[t]!.fill(0);
-    rule.w = new Float32Array(0);
-    clean.set(outInfo.dataId, a.key);
+    rule.accs = [];
     return outInfo;
   }
+  const { list, mask } = s;
+  let n = 0;
   for (let t = 0; t < T; t++) n = accumulate(s.acc[t]!, posts[t]!, pres[t]!, B, P, Q, s, n, true);
-  if (rule.copyUntouched && clean.get(wInfo.dataId) === a.key) {
+  if (clean0) {
     out.set(w);
     if (rule.simple) combineSimple(rule, out, w, n, list);
     else
       for (let k = 0; k < n; k++) {
         const e = list[k]!;
-        out[e] = rule.element(e);
+        out[e] = rule.element(w[e]!, e);
       }
   } else if (rule.simple) {
     combineSimple(rule, out, w, size);
   } else {
-    for (let e = 0; e < size; e++) out[e] = rule.element(e);
+    for (let e = 0; e < size; e++) out[e] = rule.element(w[e]!, e);
   }
   // leave the scratch zeroed for the next call
   for (let k = 0; k < n; k++) {
@@ -429,15 +572,249 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
     mask[e] = 0;
     for (let t = 0; t < T; t++) s.acc[t]![e] = 0;
   }
-  rule.w = new Float32Array(0);
-  clean.set(outInfo.dataId, a.key);
+  rule.accs = [];
   return outInfo;
+}
+
+/** Kernel name of the scaled transpose (`[B, P]` → `[P, B]`, each element divided by a number). */
+export const FUSED_SCALED_TRANSPOSE = 'CinderFusedScaledTranspose';
+/** Kernel name of the sparse-row part of the hybrid update. */
+export const FUSED_OUTER_ROWS = 'CinderFusedOuterRows';
+
+/** `out[o, b] = f(x[b, o] / divisor)`. */
+function scaledTransposeKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {
+  const { divisor } = args.attrs as unknown as { divisor: number };
+  const mem = new FusedMemory(args.backend);
+  const xInfo = args.inputs.x!;
+  const [B, P] = xInfo.shape as [number, number];
+  const outInfo = mem.output([P, B]);
+  const x = mem.view(xInfo);
+  const out = mem.view(outInfo);
+  const d = f(divisor);
+  for (let b = 0; b < B; b++) for (let o = 0; o < P; o++) out[o * B + b] = d === 1 ? x[b * P + o]! : f(x[b * P + o]! / d);
+  return outInfo;
+}
+
+interface RowsAttrs {
+  batch: number;
+  rows: number;
+  cols: number;
+  divisor: number;
+  /** +1: the sparse part potentiates, −1: it depresses. */
+  sign: number;
+  /** Multiplicative factor of the sparse part's side: (max − w) for potentiation, (w − min) for depression. */
+  bounded: boolean;
+  max: number;
+  min: number;
+  clampMin: number;
+  clampMax: number;
+  clamped: boolean;
+  /** The rows part is already in `d` (a matrix product): only the clamp's check and the bound remain. */
+  summed: boolean;
+  /** Signed divisor of the dense part. */
+  divisorDense: number;
+}
+
+/**
+ * The sparse part of the hybrid update: `out = base`, then on every row o where some sample's
+ * postsynaptic factor of the sparse part is non-zero,
+ * `out[o, i] = clamp(d[o, i] ± factor(w[o, i])·f(Σ_b post[b, o]·pre[b, i]) / divisor)` (batch sum in
+ * float64, visiting only non-zero presynaptic entries when they are sparse).
+ */
+function rowsKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {
+  const a = args.attrs as unknown as RowsAttrs;
+  const { batch: B, rows: P, cols: Q } = a;
+  const mem = new FusedMemory(args.backend);
+  const outInfo = mem.output([P, Q]);
+  const wInfo = args.inputs.w!;
+  const w = mem.view(wInfo);
+  const base = mem.view(args.inputs.base!);
+  const d = mem.view(args.inputs.d!);
+  const post = mem.view(args.inputs.post!);
+  const pre = mem.view(args.inputs.pre!);
+  const postDense = mem.view(args.inputs.postDense!);
+  const preDense = mem.view(args.inputs.preDense!);
+  const out = mem.view(outInfo);
+  const { rows, idx, counts } = rowScratchFor(1, B, Q);
+  const acc = rows[0]!;
+  let maxPre = 0;
+  for (let b = 0; b < B; b++) {
+    const qb = b * Q;
+    let n = 0;
+    for (let i = 0; i < Q; i++) {
+      const x = pre[qb + i]!;
+      if (x !== 0) {
+        idx[qb + n++] = i;
+        const m = Math.abs(x);
+        if (!(m <= maxPre)) maxPre = m; // NaN sticks
+      }
+    }
+    counts[b] = n > Q * DENSE_ROW ? -1 : n;
+  }
+  // A bound on |out| when w is a finite output of this kernel with a known bound and every factor
+  // is finite: then d is finite, and clipByValue (base) equals the hook's finite-only clamp.
+  let bound = NaN;
+  if (a.clamped) {
+    const bw = outBound.get(wInfo.dataId);
+    if (bw !== undefined) {
+      const mD = maxAbs(postDense, B * P) * maxAbs(preDense, B * Q) * B;
+      const mS = maxAbs(post, B * P) * maxPre * B;
+      const factor = a.bounded ? Math.abs(a.sign > 0 ? a.max : a.min) + bw : 1;
+      bound = bw + mD / Math.abs(a.divisorDense) + (mS / a.divisor) * factor;
+    }
+  }
+  const fast = !a.clamped || bound < 1e37;
+  if (fast) out.set(base);
+  else for (let e = 0, size = P * Q; e < size; e++) out[e] = clampFinite(d[e]!, a.clampMin, a.clampMax);
+  const div = f(a.divisor);
+  const up = a.sign > 0;
+  const bounded = a.bounded;
+  const clamped = a.clamped;
+  const lim = up ? f(a.max) : f(a.min);
+  const cMin = a.clampMin;
+  const cMax = a.clampMax;
+  for (let o = 0; o < (a.summed ? 0 : P); o++) {
+    let touched = false;
+    for (let b = 0; b < B; b++) {
+      const p = post[b * P + o]!;
+      if (p === 0) continue;
+      touched = true;
+      const n = counts[b]!;
+      const qb = b * Q;
+      if (n < 0) for (let i = 0; i < Q; i++) acc[i] += p * pre[qb + i]!;
+      else
+        for (let k = 0; k < n; k++) {
+          const i = idx[qb + k]!;
+          acc[i] += p * pre[qb + i]!;
+        }
+    }
+    if (!touched) continue;
+    const e0 = o * Q;
+    applyRow(out, w, d, acc, e0, Q, div, up, bounded, lim, clamped, cMin, cMax);
+  }
+  if (a.clamped) {
+    if (!fast) bound = maxAbs(out, P * Q);
+    if (bound < 1e37) outBound.set(outInfo.dataId, bound);
+  }
+  return outInfo;
+}
+
+/**
+ * One row of the hybrid update: `out[e0 + i] = clamp(d ± factor(w)·f(f(sums[i]) / div))` (zeroes `sums`),
+ * factor `lim − w` (potentiation) or `w − lim` (depression) when bounded, else 1.
+ */
+function applyRow(out: Float32Array, w: Float32Array, d: Float32Array, sums: Float64Array, e0: number, Q: number, div: number, up: boolean, bounded: boolean, lim: number, clamped: boolean, cMin: number, cMax: number): void {
+  for (let i = 0; i < Q; i++) {
+    const e = e0 + i;
+    let x = f(f(sums[i]!) / div);
+    sums[i] = 0;
+    if (bounded) {
+      const wv = w[e]!;
+      x = f(f(up ? lim - wv : wv - lim) * x);
+    }
+    const v = up ? f(d[e]! + x) : f(d[e]! - x);
+    out[e] = clamped ? clampFinite(v, cMin, cMax) : v;
+  }
+}
+
+/** Outputs of {@link rowsKernel} known finite, with a bound on their magnitude. */
+const outBound = new WeakMap<object, number>();
+
+/** max |x[k]| over the first n elements (NaN when one is NaN, Infinity when one is infinite). */
+function maxAbs(x: Float32Array, n: number): number {
+  let m = 0;
+  for (let k = 0; k < n; k++) {
+    const v = Math.abs(x[k]!);
+    if (!(v <= m)) m = v;
+    if (m !== m) return NaN;
+  }
+  return m;
+}
+
+/** The bounds as scalars (the hybrid update's dense-step factor). */
+const limits = new ScalarCache(8);
+
+/** A part's postsynaptic factors at most this dense (fraction non-zero) are accumulated row by row in the hybrid update; denser ones are summed by a matrix product. */
+const SPARSE_ROWS = 0.1;
+
+/** The parts' roles in the hybrid update (see {@link hybridPlan}). */
+interface HybridPlan {
+  /** The part applied row by row (the one on a bounded side, else the sparser one). */
+  rows: number;
+  /** The part added as one matrix product. */
+  dense: number;
+  /** The rows part is summed by a matrix product too (its postsynaptic factor is dense this step). */
+  summed: boolean;
+}
+
+/**
+ * The hybrid plan for batches above TRACK_MAX_BATCH (one part per side, no bounding or a
+ * multiplicative one bounding at most one side, at most one clamp): the part on the bounded side
+ * (else the one with the sparser postsynaptic factor in this step: the post-spike term) is applied
+ * row by row in JavaScript on the rows where its postsynaptic factor is non-zero; the other part
+ * (post trace ⊗ pre spikes, dense in rows) is one matrix product and an add on the backend's
+ * vectorised kernels, with the clamp as one clipByValue. The factors' densities are read from the
+ * backend's memory (no synchronous read).
+ */
+function hybridPlan(B: number, bound: OuterBoundSpec | null, clamps: readonly OuterClamp[], terms: readonly OuterTerm[]): HybridPlan | null {
+  if (B <= TRACK_MAX_BATCH || B > EVENT_MAX_BATCH || terms.length !== 2 || terms[0]!.side === terms[1]!.side || clamps.length > 1) return null;
+  if (bound && bound.kind !== 'multiplicative') return null;
+  const bounded = (t: OuterTerm) => bound !== null && (t.side === 'pos' ? bound.boundsUpper : bound.boundsLower);
+  if (bounded(terms[0]!) && bounded(terms[1]!)) return null;
+  const d0 = nonZeroFraction(terms[0]!.post);
+  const d1 = nonZeroFraction(terms[1]!.post);
+  if (d0 === null || d1 === null) return null;
+  const rows = bounded(terms[0]!) ? 0 : bounded(terms[1]!) ? 1 : d0 <= d1 ? 0 : 1;
+  return { rows, dense: 1 - rows, summed: (rows === 0 ? d0 : d1) > SPARSE_ROWS };
+}
+
+function hybridUpdate(w: tf.Tensor, terms: readonly OuterTerm[], bound: OuterBoundSpec | null, clamps: readonly OuterClamp[], plan: HybridPlan): tf.Tensor {
+  const [P, Q] = w.shape as [number, number];
+  const td = terms[plan.dense]!;
+  const ts = terms[plan.rows]!;
+  const B = td.post.size / P;
+  return tf.tidy(() => {
+    // the dense part: w ± (postᵀ/divisor)·pre, one vectorised product and an add
+    const signed = td.side === 'pos' ? td.divisor : -td.divisor;
+    const product = (post: tf.Tensor, pre: tf.Tensor, divisor: number) => {
+      const post2 = post.shape.length === 2 ? post : tf.reshape(post, [B, P]);
+      const pre2 = pre.shape.length === 2 ? pre : tf.reshape(pre, [B, Q]);
+      const postT = tf.engine().runKernel(FUSED_SCALED_TRANSPOSE, { x: post2 }, { divisor } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      return tf.matMul(postT, pre2);
+    };
+    let d = tf.add(w, product(td.post, td.pre, signed));
+    const sideBounded = bound !== null && (ts.side === 'pos' ? bound.boundsUpper : bound.boundsLower);
+    if (plan.summed) {
+      // the rows part is dense in this step too: one more product, its bound factor and an add
+      const s = product(ts.post, ts.pre, ts.side === 'pos' ? ts.divisor : -ts.divisor);
+      const factor = !sideBounded ? null : ts.side === 'pos' ? tf.sub(limits.get(bound!.max!), w) : tf.sub(w, limits.get(bound!.min!));
+      d = tf.add(d, factor ? tf.mul(factor, s) : s);
+    }
+    const c = clamps[0];
+    // the clamp as clipByValue: equal to the hook's finite-only clamp when d is finite, which the
+    // rows kernel checks (it clamps every element itself otherwise)
+    const base = c ? tf.clipByValue(d, c.min ?? -Infinity, c.max ?? Infinity) : d;
+    const attrs: RowsAttrs = {
+      batch: B, rows: P, cols: Q, divisor: ts.divisor, sign: ts.side === 'pos' ? 1 : -1, bounded: sideBounded,
+      max: bound?.max ?? NaN, min: bound?.min ?? NaN,
+      clampMin: c?.min === undefined ? -Infinity : f(c.min), clampMax: c?.max === undefined ? Infinity : f(c.max), clamped: c !== undefined,
+      summed: plan.summed, divisorDense: signed,
+    };
+    const inputs: Record<string, tf.Tensor> = { w, base, d, post: ts.post, pre: ts.pre, postDense: td.post, preDense: td.pre };
+    return tf.engine().runKernel(FUSED_OUTER_ROWS, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  });
 }
 
 let registered = false;
 
-/** Largest batch whose sums the kernel computes itself (event-driven); larger ones use matrix products. */
-export const SPARSE_MAX_BATCH = 2;
+/** Up to this batch the event-driven sums track the elements they touch (and copy the others). */
+const TRACK_MAX_BATCH = 2;
+
+/**
+ * Largest batch whose sums the kernel computes itself, event-driven (unless the previous call of the
+ * same rule and shapes found the factors dense); larger batches use matrix products.
+ */
+export const EVENT_MAX_BATCH = 256;
 
 /**
  * Runs the fused update on the current backend (wasm or cpu; see `fusedBackend`): returns the new
@@ -446,14 +823,24 @@ export const SPARSE_MAX_BATCH = 2;
 export function fusedOuterUpdate(w: tf.Tensor, terms: readonly OuterTerm[], bound: OuterBoundSpec | null, clamps: readonly OuterClamp[]): tf.Tensor {
   if (!registered) {
     registerFused(FUSED_OUTER_UPDATE, kernel as unknown as tf.KernelFunc);
+    registerFused(FUSED_SCALED_TRANSPOSE, scaledTransposeKernel as unknown as tf.KernelFunc);
+    registerFused(FUSED_OUTER_ROWS, rowsKernel as unknown as tf.KernelFunc);
     registered = true;
   }
   const [P, Q] = w.shape as [number, number];
   const B = terms.length ? terms[0]!.post.size / P : 1;
   const inputs: Record<string, tf.Tensor> = { w };
-  // Batches above SPARSE_MAX_BATCH: the batch sums are matrix products (the backend's, vectorised);
-  // up to it, the kernel sums event-driven over the spikes.
-  const summed = B > SPARSE_MAX_BATCH;
+  // Up to EVENT_MAX_BATCH samples the kernel sums event-driven over the spikes, unless its previous
+  // call with this rule and these shapes found the factors dense; otherwise the batch sums are matrix
+  // products (the backend's, vectorised).
+  const divisors = terms.map((t) => t.divisor);
+  const sides = terms.map((t) => (t.side === 'pos' ? 1 : -1));
+  // the key names the whole rule (cached per key) and marks outputs for the copy shortcut
+  const key = JSON.stringify([bound, clamps, divisors, sides]);
+  const shapeKey = `${key}|${B}|${P}|${Q}`;
+  const plan = hybridPlan(B, bound, clamps, terms);
+  if (plan) return hybridUpdate(w, terms, bound, clamps, plan);
+  const summed = B > EVENT_MAX_BATCH || denseLast.get(shapeKey) === true;
   const temps: tf.Tensor[] = [];
   terms.forEach((t, k) => {
     if (summed) {
@@ -463,15 +850,10 @@ export function fusedOuterUpdate(w: tf.Tensor, terms: readonly OuterTerm[], boun
       const m = tf.matMul(postT, pre);
       for (const x of [post, pre, postT, m]) if (x !== t.post && x !== t.pre) temps.push(x);
       inputs[`sum${k}`] = m;
-    } else {
-      inputs[`post${k}`] = t.post;
-      inputs[`pre${k}`] = t.pre;
     }
+    inputs[`post${k}`] = t.post;
+    inputs[`pre${k}`] = t.pre;
   });
-  const divisors = terms.map((t) => t.divisor);
-  const sides = terms.map((t) => (t.side === 'pos' ? 1 : -1));
-  // the key names the whole rule (cached per key) and marks outputs for the copy shortcut
-  const key = JSON.stringify([bound, clamps, divisors, sides]);
   const attrs = { batch: B, rows: P, cols: Q, divisors, sides, bound, clamps: [...clamps], key, summed };
   const out = tf.engine().runKernel(FUSED_OUTER_UPDATE, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
   for (const x of temps) x.dispose();
