@@ -25,6 +25,7 @@ import { tf } from '../../core/tf.js';
 import { FusedMemory, registerFused } from './fused-memory.js';
 import { nonZeroFraction } from './fused-sparse-matmul.js';
 import { ScalarCache } from '../../core/scalars.js';
+import { fusedTranspose } from './fused-transpose.js';
 
 /** Kernel name. */
 export const FUSED_OUTER_UPDATE = 'CinderFusedOuterUpdate';
@@ -576,24 +577,8 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   return outInfo;
 }
 
-/** Kernel name of the scaled transpose (`[B, P]` → `[P, B]`, each element divided by a number). */
-export const FUSED_SCALED_TRANSPOSE = 'CinderFusedScaledTranspose';
 /** Kernel name of the sparse-row part of the hybrid update. */
 export const FUSED_OUTER_ROWS = 'CinderFusedOuterRows';
-
-/** `out[o, b] = f(x[b, o] / divisor)`. */
-function scaledTransposeKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {
-  const { divisor } = args.attrs as unknown as { divisor: number };
-  const mem = new FusedMemory(args.backend);
-  const xInfo = args.inputs.x!;
-  const [B, P] = xInfo.shape as [number, number];
-  const outInfo = mem.output([P, B]);
-  const x = mem.view(xInfo);
-  const out = mem.view(outInfo);
-  const d = f(divisor);
-  for (let b = 0; b < B; b++) for (let o = 0; o < P; o++) out[o * B + b] = d === 1 ? x[b * P + o]! : f(x[b * P + o]! / d);
-  return outInfo;
-}
 
 interface RowsAttrs {
   batch: number;
@@ -637,8 +622,10 @@ function rowsKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; att
   const out = mem.view(outInfo);
   const { rows, idx, counts } = rowScratchFor(1, B, Q);
   const acc = rows[0]!;
+  // no non-zero postsynaptic factor in the rows part: nothing to accumulate (its pre side is not read)
+  const maxPost = maxAbs(post, B * P);
   let maxPre = 0;
-  for (let b = 0; b < B; b++) {
+  for (let b = 0; b < (maxPost === 0 ? 0 : B); b++) {
     const qb = b * Q;
     let n = 0;
     for (let i = 0; i < Q; i++) {
@@ -658,7 +645,7 @@ function rowsKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; att
     const bw = outBound.get(wInfo.dataId);
     if (bw !== undefined) {
       const mD = maxAbs(postDense, B * P) * maxAbs(preDense, B * Q) * B;
-      const mS = maxAbs(post, B * P) * maxPre * B;
+      const mS = maxPost === 0 ? 0 : maxPost * maxPre * B;
       const factor = a.bounded ? Math.abs(a.sign > 0 ? a.max : a.min) + bw : 1;
       bound = bw + mD / Math.abs(a.divisorDense) + (mS / a.divisor) * factor;
     }
@@ -673,7 +660,7 @@ function rowsKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; att
   const lim = up ? f(a.max) : f(a.min);
   const cMin = a.clampMin;
   const cMax = a.clampMax;
-  for (let o = 0; o < (a.summed ? 0 : P); o++) {
+  for (let o = 0; o < (a.summed || maxPost === 0 ? 0 : P); o++) {
     let touched = false;
     for (let b = 0; b < B; b++) {
       const p = post[b * P + o]!;
@@ -779,7 +766,7 @@ function hybridUpdate(w: tf.Tensor, terms: readonly OuterTerm[], bound: OuterBou
     const product = (post: tf.Tensor, pre: tf.Tensor, divisor: number) => {
       const post2 = post.shape.length === 2 ? post : tf.reshape(post, [B, P]);
       const pre2 = pre.shape.length === 2 ? pre : tf.reshape(pre, [B, Q]);
-      const postT = tf.engine().runKernel(FUSED_SCALED_TRANSPOSE, { x: post2 }, { divisor } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      const postT = fusedTranspose(post2, divisor);
       return tf.matMul(postT, pre2);
     };
     let d = tf.add(w, product(td.post, td.pre, signed));
@@ -823,7 +810,6 @@ export const EVENT_MAX_BATCH = 256;
 export function fusedOuterUpdate(w: tf.Tensor, terms: readonly OuterTerm[], bound: OuterBoundSpec | null, clamps: readonly OuterClamp[]): tf.Tensor {
   if (!registered) {
     registerFused(FUSED_OUTER_UPDATE, kernel as unknown as tf.KernelFunc);
-    registerFused(FUSED_SCALED_TRANSPOSE, scaledTransposeKernel as unknown as tf.KernelFunc);
     registerFused(FUSED_OUTER_ROWS, rowsKernel as unknown as tf.KernelFunc);
     registered = true;
   }

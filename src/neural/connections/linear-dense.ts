@@ -8,6 +8,8 @@ import { CinderArgumentError, numel } from '../../core/errors.js';
 import type { ParameterName } from '../types.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { fusedSparseMatmul, nonZeroFraction } from '../../kernels/js/fused-sparse-matmul.js';
+import { fusedTranspose } from '../../kernels/js/fused-transpose.js';
+import { fusedBackend } from '../../kernels/js/fused-memory.js';
 
 /** Largest product (non-zero inputs × outputs) computed by the event-driven kernel on wasm/cpu. */
 const SPARSE_PRODUCT_MAX = 40_000;
@@ -128,6 +130,10 @@ export class LinearDense extends Connection {
     if (!this.hasDelays && changing && this.sparseInput(h)) {
       // wasm/cpu, weight changing every step, mostly-zero input (spikes): event-driven product
       y = fusedSparseMatmul(h, this.weightParameter.value);
+    } else if (!this.hasDelays && changing && B > 1 && fusedBackend() && h.dtype === 'float32') {
+      // wasm/cpu, weight changing every step, larger batch: y = (W·xᵀ)ᵀ, so the product's packed
+      // operand is the small xᵀ rather than a new Wᵀ every step (measured on wasm: ≈ 2.5× faster)
+      y = fusedTranspose(tf.matMul(this.weightParameter.value, fusedTranspose(h)));
     } else {
       y = learning ? tf.matMul(h, this.weightParameter.value, false, true) : tf.matMul(h, this.matmulKernel());
     }
