@@ -5,6 +5,7 @@ import { fusedBackends } from './backends.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
+import { fusedOuterUpdate } from '../../src/kernels/js/fused-outer-update.js';
 import { LIF } from '../../src/neural/neurons/index.js';
 import { LinearDense, uniformInit } from '../../src/neural/connections/index.js';
 import { Serial } from '../../src/neural/layers/index.js';
@@ -78,6 +79,8 @@ const configs: [string, Config][] = [
   ['Hebbian, power upper bound μ = 2, B = 2', { batch: 2, lrPost: 0.02, lrPre: -0.01, bounding: { kind: 'power', max: 1, power: 2 } }],
   ['potentiative, hard bounds, clamp [0.05, 0.9], B = 2', { batch: 2, lrPost: 0.01, lrPre: 0.005, bounding: { kind: 'hard', max: 0.8, min: 0 }, clamp: { min: 0.05, max: 0.9 } }],
   ['depressive, no bounding, no clamp, B = 1', { batch: 1, lrPost: -0.01, lrPre: -0.005 }],
+  // B = 1 with many post spikes: steps with dense post spikes take the hybrid update's product path
+  ['B = 1, dense spikes: Hebbian, multiplicative upper bound, clamp ≥ 0', { batch: 1, rate: 0.7, lrPost: 0.02, lrPre: -0.01, bounding: { kind: 'multiplicative', max: 1 }, clamp: { min: 0 } }],
   // B = 20: the hybrid update (sparse post-spike rows in JavaScript, the dense part as a product) for
   // no bounding or a multiplicative one on one side; the event-driven or summed pass for the others
   ...(['sparse', 'dense'] as const).flatMap((density): [string, Config][] => {
@@ -146,5 +149,58 @@ describe.each(backends)('fused outer-product update on %s', (backend) => {
     expect(out[0]![2]![0]).toBeGreaterThan(0);
     close(out[1]![0]!, out[0]![0]!);
     close(out[1]![1]!, out[0]![1]!);
+  });
+});
+
+describe.each(backends)('hybrid update (B = 20) on %s', (backend) => {
+  it('keeps non-finite weights non-finite and equals a float64 reference elsewhere', async () => {
+    await tf.setBackend(backend);
+    setFusedKernels(true);
+    const B = 20;
+    const P = 6;
+    const Q = 9;
+    const rng = new Rng(4);
+    const w0 = rng.uniformArray(P * Q, 0, 0.8);
+    w0[3] = -Infinity;
+    w0[10] = Infinity;
+    w0[20] = NaN;
+    // post spikes in one sample only (sparse rows), dense post trace; pre trace dense, pre spikes ~30 %
+    const zPost = new Float32Array(B * P);
+    zPost[2] = 1;
+    const xPre = rng.uniformArray(B * Q, 0, 0.05);
+    const xPost = rng.uniformArray(B * P, 0, 0.05);
+    const zPre = Float32Array.from({ length: B * Q }, () => (rng.uniform() < 0.3 ? 1 : 0));
+    const w = tf.tensor2d(w0, [P, Q]);
+    const out = fusedOuterUpdate(
+      w,
+      [
+        { post: tf.tensor2d(zPost, [B, P]), pre: tf.tensor2d(xPre, [B, Q]), divisor: B, side: 'pos' },
+        { post: tf.tensor2d(xPost, [B, P]), pre: tf.tensor2d(zPre, [B, Q]), divisor: B, side: 'neg' },
+      ],
+      { kind: 'multiplicative', boundsUpper: true, boundsLower: false, max: 1, powerUpper: 1, powerLower: 1 },
+      [{ min: 0 }],
+    );
+    const got = (await out.data()) as Float32Array;
+    for (let o = 0; o < P; o++) {
+      for (let i = 0; i < Q; i++) {
+        const e = o * Q + i;
+        let pos = 0;
+        let neg = 0;
+        for (let b = 0; b < B; b++) {
+          pos += zPost[b * P + o]! * xPre[b * Q + i]!;
+          neg += xPost[b * P + o]! * zPre[b * Q + i]!;
+        }
+        const v = w0[e]! + (1 - w0[e]!) * (pos / B) - neg / B;
+        const want = Number.isFinite(v) ? Math.max(v, 0) : v;
+        // a non-finite weight stays non-finite (never clamped into a plausible value); where no
+        // potentiation reached it the kernel skips the op path's ∞·0 = NaN (see the module notes)
+        if (!Number.isFinite(w0[e]!)) expect(Number.isFinite(got[e]!)).toBe(false);
+        else expect(Math.abs(got[e]! - want)).toBeLessThan(1e-6);
+      }
+    }
+    expect(got[3]).toBe(-Infinity);
+    expect(got[10]).toBe(Infinity);
+    out.dispose();
+    w.dispose();
   });
 });

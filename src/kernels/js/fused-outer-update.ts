@@ -84,6 +84,7 @@ interface Attrs {
 /** Per-size scratch: one zeroed accumulator per part, the touched mask and list, index lists. */
 interface Scratch {
   acc: Float32Array[];
+  vals: Float64Array;
   mask: Uint8Array;
   list: Int32Array;
   idx: Int32Array;
@@ -93,7 +94,7 @@ function scratchFor(size: number, terms: number, cols: number): Scratch {
   const key = `${size}|${cols}`;
   let s = scratch.get(key);
   if (!s) {
-    s = { acc: [], mask: new Uint8Array(size), list: new Int32Array(size), idx: new Int32Array(cols) };
+    s = { acc: [], mask: new Uint8Array(size), list: new Int32Array(size), idx: new Int32Array(cols), vals: new Float64Array(cols) };
     scratch.set(key, s);
   }
   while (s.acc.length < terms) s.acc.push(new Float32Array(size));
@@ -317,19 +318,43 @@ function combineSimple(rule: Rule, out: Float32Array, w: Float32Array, size: num
  * non-zero depression inputs; `out` already holds a copy of `w`. Same values as the sum-then-combine
  * path (a single product needs no summing).
  */
-function rankOne(rule: Rule, out: Float32Array, w: Float32Array, posts: Float32Array[], pres: Float32Array[], P: number, Q: number, idx: Int32Array): void {
+function rankOne(rule: Rule, out: Float32Array, w: Float32Array, posts: Float32Array[], pres: Float32Array[], P: number, Q: number, idx: Int32Array, vals: Float64Array): void {
   const { posT, dP, dN, up, lo, maxV, minV, cMin, cMax } = simpleConstants(rule);
   const postP = posts[posT]!;
   const preP = pres[posT]!;
   const postN = posts[1 - posT]!;
   const preN = pres[1 - posT]!;
+  // the non-zero depression inputs and their values, gathered once
   let nN = 0;
-  for (let i = 0; i < Q; i++) if (preN[i] !== 0) idx[nN++] = i;
+  for (let i = 0; i < Q; i++) {
+    const x = preN[i]!;
+    if (x !== 0) {
+      idx[nN] = i;
+      vals[nN++] = x;
+    }
+  }
   for (let o = 0; o < P; o++) {
     const pp = postP[o]!;
     const pn = postN[o]!;
     const base = o * Q;
-    if (pp !== 0) {
+    if (pp !== 0 && up && !lo && dP === 1 && dN === 1) {
+      // the quickstart's rule at B = 1 (upper-bounded potentiation, batch mean over one sample)
+      if (pn === 0) {
+        for (let i = 0; i < Q; i++) {
+          const e = base + i;
+          const wv = w[e]!;
+          const v = f(wv + f(f(maxV - wv) * f(pp * preP[i]!)));
+          out[e] = v < cMin ? (v === -Infinity ? v : cMin) : v > cMax ? (v === Infinity ? v : cMax) : v;
+        }
+      } else {
+        for (let i = 0; i < Q; i++) {
+          const e = base + i;
+          const wv = w[e]!;
+          const v = f(wv + f(f(f(maxV - wv) * f(pp * preP[i]!)) - f(pn * preN[i]!)));
+          out[e] = v < cMin ? (v === -Infinity ? v : cMin) : v > cMax ? (v === Infinity ? v : cMax) : v;
+        }
+      }
+    } else if (pp !== 0) {
       for (let i = 0; i < Q; i++) {
         const e = base + i;
         const wv = w[e]!;
@@ -342,15 +367,23 @@ function rankOne(rule: Rule, out: Float32Array, w: Float32Array, posts: Float32A
         out[e] = clampFinite(f(wv + f(pos - neg)), cMin, cMax);
       }
     } else if (pn !== 0) {
+      // no potentiation in this row: (max − w)·0 = ±0 for the finite w of a clean input, so
+      // v = w + (±0 − neg) = f(w − neg)
+      if (!lo && dN === 1) {
+        for (let k = 0; k < nN; k++) {
+          const e = base + idx[k]!;
+          const v = f(w[e]! - f(pn * vals[k]!));
+          out[e] = v < cMin ? (v === -Infinity ? v : cMin) : v > cMax ? (v === Infinity ? v : cMax) : v;
+        }
+        continue;
+      }
       for (let k = 0; k < nN; k++) {
         const e = base + idx[k]!;
         const wv = w[e]!;
-        let neg = f(pn * preN[idx[k]!]!);
+        let neg = f(pn * vals[k]!);
         if (dN !== 1) neg = f(neg / dN);
         if (lo) neg = f(f(wv - minV) * neg);
-        // pos = 0: the bounded potentiation is (max − w)·0 = 0
-        const pos = up ? f(f(maxV - wv) * 0) : 0;
-        out[e] = clampFinite(f(wv + f(pos - neg)), cMin, cMax);
+        out[e] = clampFinite(f(wv - neg), cMin, cMax);
       }
     }
   }
@@ -530,7 +563,9 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   }
   if (B === 1 && rule.simple && clean0) {
     out.set(w);
-    rankOne(rule, out, w, posts, pres, P, Q, scratchFor(size, T, Q).idx);
+    const sc = scratchFor(size, T, Q);
+    rankOne(rule, out, w, posts, pres, P, Q, sc.idx, sc.vals);
+    carryBound(rule, wInfo.dataId, outInfo.dataId, posts, pres, B, P, Q);
     return outInfo;
   }
   if (B > TRACK_MAX_BATCH) {
@@ -596,6 +631,8 @@ interface RowsAttrs {
   clamped: boolean;
   /** The rows part is already in `d` (a matrix product): only the clamp's check and the bound remain. */
   summed: boolean;
+  /** The rule's key (the event-driven kernel's copy shortcut), null when the output is not clamped as the rule's. */
+  key: string | null;
   /** Signed divisor of the dense part. */
   divisorDense: number;
 }
@@ -683,6 +720,8 @@ function rowsKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; att
     if (!fast) bound = maxAbs(out, P * Q);
     if (bound < 1e37) outBound.set(outInfo.dataId, bound);
   }
+  // the output satisfies the clamps: the event-driven kernel may copy its untouched elements
+  if (a.key !== null) clean.set(outInfo.dataId, a.key);
   return outInfo;
 }
 
@@ -702,6 +741,19 @@ function applyRow(out: Float32Array, w: Float32Array, d: Float32Array, sums: Flo
     const v = up ? f(d[e]! + x) : f(d[e]! - x);
     out[e] = clamped ? clampFinite(v, cMin, cMax) : v;
   }
+}
+
+/**
+ * Carries the magnitude bound of {@link outBound} from `w` to the output of the event-driven kernel
+ * (a simple rule: no bounding or a multiplicative one): |out| ≤ |w| + Σ_t B·max|post_t|·max|pre_t|/d_t·(|limit| + |w|).
+ */
+function carryBound(rule: Rule, wId: object, outId: object, posts: Float32Array[], pres: Float32Array[], B: number, P: number, Q: number): void {
+  const bw = outBound.get(wId);
+  if (bw === undefined || rule.clampMin.length !== 1) return;
+  const factor = rule.kind === 'multiplicative' ? Math.max(Math.abs(rule.maxV || 0), Math.abs(rule.minV || 0)) + bw : 1;
+  let bound = bw;
+  for (let t = 0; t < rule.T; t++) bound += ((B * maxAbs(posts[t]!, B * P) * maxAbs(pres[t]!, B * Q)) / rule.divisors[t]!) * factor;
+  if (bound < 1e37) outBound.set(outId, bound);
 }
 
 /** Outputs of {@link rowsKernel} known finite, with a bound on their magnitude. */
@@ -744,7 +796,7 @@ interface HybridPlan {
  * backend's memory (no synchronous read).
  */
 function hybridPlan(B: number, bound: OuterBoundSpec | null, clamps: readonly OuterClamp[], terms: readonly OuterTerm[]): HybridPlan | null {
-  if (B <= TRACK_MAX_BATCH || B > EVENT_MAX_BATCH || terms.length !== 2 || terms[0]!.side === terms[1]!.side || clamps.length > 1) return null;
+  if (B > EVENT_MAX_BATCH || terms.length !== 2 || terms[0]!.side === terms[1]!.side || clamps.length > 1) return null;
   if (bound && bound.kind !== 'multiplicative') return null;
   const bounded = (t: OuterTerm) => bound !== null && (t.side === 'pos' ? bound.boundsUpper : bound.boundsLower);
   if (bounded(terms[0]!) && bounded(terms[1]!)) return null;
@@ -752,10 +804,13 @@ function hybridPlan(B: number, bound: OuterBoundSpec | null, clamps: readonly Ou
   const d1 = nonZeroFraction(terms[1]!.post);
   if (d0 === null || d1 === null) return null;
   const rows = bounded(terms[0]!) ? 0 : bounded(terms[1]!) ? 1 : d0 <= d1 ? 0 : 1;
-  return { rows, dense: 1 - rows, summed: (rows === 0 ? d0 : d1) > SPARSE_ROWS };
+  const summed = (rows === 0 ? d0 : d1) > SPARSE_ROWS;
+  // small batches: only steps whose rows part is dense (the event-driven kernel is faster otherwise)
+  if (B <= TRACK_MAX_BATCH && !summed) return null;
+  return { rows, dense: 1 - rows, summed };
 }
 
-function hybridUpdate(w: tf.Tensor, terms: readonly OuterTerm[], bound: OuterBoundSpec | null, clamps: readonly OuterClamp[], plan: HybridPlan): tf.Tensor {
+function hybridUpdate(w: tf.Tensor, terms: readonly OuterTerm[], bound: OuterBoundSpec | null, clamps: readonly OuterClamp[], plan: HybridPlan, key: string): tf.Tensor {
   const [P, Q] = w.shape as [number, number];
   const td = terms[plan.dense]!;
   const ts = terms[plan.rows]!;
@@ -785,7 +840,7 @@ function hybridUpdate(w: tf.Tensor, terms: readonly OuterTerm[], bound: OuterBou
       batch: B, rows: P, cols: Q, divisor: ts.divisor, sign: ts.side === 'pos' ? 1 : -1, bounded: sideBounded,
       max: bound?.max ?? NaN, min: bound?.min ?? NaN,
       clampMin: c?.min === undefined ? -Infinity : f(c.min), clampMax: c?.max === undefined ? Infinity : f(c.max), clamped: c !== undefined,
-      summed: plan.summed, divisorDense: signed,
+      summed: plan.summed, divisorDense: signed, key,
     };
     const inputs: Record<string, tf.Tensor> = { w, base, d, post: ts.post, pre: ts.pre, postDense: td.post, preDense: td.pre };
     return tf.engine().runKernel(FUSED_OUTER_ROWS, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
@@ -825,7 +880,7 @@ export function fusedOuterUpdate(w: tf.Tensor, terms: readonly OuterTerm[], boun
   const key = JSON.stringify([bound, clamps, divisors, sides]);
   const shapeKey = `${key}|${B}|${P}|${Q}`;
   const plan = hybridPlan(B, bound, clamps, terms);
-  if (plan) return hybridUpdate(w, terms, bound, clamps, plan);
+  if (plan) return hybridUpdate(w, terms, bound, clamps, plan, key);
   const summed = B > EVENT_MAX_BATCH || denseLast.get(shapeKey) === true;
   const temps: tf.Tensor[] = [];
   terms.forEach((t, k) => {
