@@ -4,9 +4,10 @@
  * inputs: cost B·nnz(x)·O instead of B·I·O, and no repacking of a weight that changes every step
  * (the wasm matrix product packs each new weight before multiplying).
  *
- * `y[b, o] = Σ_{i: x[b,i] ≠ 0} x[b, i]·W[o, i]`, accumulated in float32 in increasing i (a matrix
- * product may sum in another order; the skipped terms are exact zeros, except where W holds a
- * non-finite value, whose product with 0 is NaN in the op path).
+ * `y[b, o] = Σ_{i: x[b,i] ≠ 0} x[b, i]·W[o, i]`, accumulated in float64 (two partial sums over
+ * alternate non-zero inputs, then rounded once to float32; a matrix product sums float32 in
+ * another order; the skipped terms are exact zeros, except where W holds a non-finite value, whose
+ * product with 0 is NaN in the op path).
  * @module
  */
 import { tf } from '../../core/tf.js';
@@ -15,9 +16,10 @@ import { FusedMemory, fusedBackend, registerFused } from './fused-memory.js';
 /** Kernel name. */
 export const FUSED_SPARSE_MATMUL = 'CinderFusedSparseMatmul';
 
-const f = Math.fround;
 /** Index scratch, reused across calls. */
 let idxBuf = new Int32Array(0);
+/** Values of the non-zero inputs, reused across calls. */
+let valBuf = new Float64Array(0);
 
 function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
   const mem = new FusedMemory(args.backend);
@@ -29,21 +31,36 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.T
   const x = mem.view(xInfo);
   const w = mem.view(wInfo);
   const y = mem.view(outInfo);
-  if (idxBuf.length < I) idxBuf = new Int32Array(I);
+  if (idxBuf.length < I) {
+    idxBuf = new Int32Array(I);
+    valBuf = new Float64Array(I);
+  }
   const idx = idxBuf;
+  const vals = valBuf;
   for (let b = 0; b < B; b++) {
     const xb = b * I;
     let n = 0;
-    for (let i = 0; i < I; i++) if (x[xb + i] !== 0) idx[n++] = i;
+    for (let i = 0; i < I; i++) {
+      const v = x[xb + i]!;
+      if (v !== 0) {
+        vals[n] = v;
+        idx[n++] = i;
+      }
+    }
     const yb = b * O;
     for (let o = 0; o < O; o++) {
       const base = o * I;
-      let acc = 0;
-      for (let k = 0; k < n; k++) {
-        const i = idx[k]!;
-        acc = f(acc + f(x[xb + i]! * w[base + i]!));
+      // two float64 partial sums (each product of two float32 values is exact in float64): fewer
+      // roundings than the float32 sum and no serial rounding chain
+      let a0 = 0;
+      let a1 = 0;
+      let k = 0;
+      for (; k + 1 < n; k += 2) {
+        a0 += vals[k]! * w[base + idx[k]!]!;
+        a1 += vals[k + 1]! * w[base + idx[k + 1]!]!;
       }
-      y[yb + o] = acc;
+      if (k < n) a0 += vals[k]! * w[base + idx[k]!]!;
+      y[yb + o] = a0 + a1;
     }
   }
   return outInfo;
