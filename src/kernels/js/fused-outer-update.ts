@@ -9,16 +9,32 @@
  * `u = upper(P, Σpos) − lower(P, Σneg)` with the bounding (see `Bounding`; without one
  * `u = Σpos − Σneg`, a missing side counting as 0), `P ← clamp_k(…clamp_1(P + u))`.
  * Every operation is rounded to float32 (`Math.fround`) in the op path's order, except the batch
- * sum, which is accumulated in float32 in sample order (a matrix product may sum in another order).
+ * sums, which are accumulated in another order than the op path's matrix product (float32 in
+ * sample order, float64 rows, or the backend's product): results agree within float32 tolerance.
  *
- * Up to {@link SPARSE_MAX_BATCH} samples the batch sums are computed here, event-driven: the sum only visits pairs where both factors are non-zero, so with one spike
- * factor per part (the pair rules: post spikes ⊗ pre trace, post trace ⊗ pre spikes) the cost is
- * (spikes × the other side's length), plus a copy of P. Elements no part touched keep
- * `clamp(P + u(0))`; when P is this kernel's own previous output with the same clamps and a
- * bounding whose factor is finite (none, hard, multiplicative, scaled-multiplicative) that is P
- * itself for finite P, so they are copied; otherwise every element is recomputed. Larger batches
- * take the sums from one matrix product per part (the backend's vectorised kernel), and this
- * kernel does the element-wise rest in one pass.
+ * Paths, picked per call from the batch size and the factors' non-zeros (read from the backend's
+ * memory, no synchronous read):
+ * - B = 1, the common rule, a clean input: `rankOne`. Rows with a potentiation factor are updated
+ *   whole, the others only at the non-zero depression inputs; the rest is a copy of P.
+ * - B ≤ 2 ({@link TRACK_MAX_BATCH}): the event-driven sums visit only pairs where both factors are
+ *   non-zero, so with one spike factor per part (the pair rules: post spikes ⊗ pre trace, post
+ *   trace ⊗ pre spikes) the cost is (spikes × the other side's length), plus a copy of P. Elements
+ *   no part touched keep `clamp(P + u(0))`; when P is this kernel's own previous output with the
+ *   same clamps and a bounding whose factor is finite (none, hard, multiplicative,
+ *   scaled-multiplicative) that is P itself for finite P, so they are copied; otherwise every
+ *   element is recomputed.
+ * - The hybrid update (kernel `CinderFusedOuterRows`, see `hybridPlan`; one part per side, no
+ *   bounding or a multiplicative one on one side, at most one clamp), at B > 2, and at any B in
+ *   steps whose post spikes are dense: the part on the unbounded side (post trace ⊗ pre spikes,
+ *   dense in rows) is one product + add + clipByValue on the backend's vectorised kernels; the
+ *   other part (post spikes ⊗ pre trace) is accumulated row by row in float64, only on rows with a
+ *   post spike, and combined with its bound factor there (or, when its post factor is dense this
+ *   step, a second product and three element-wise ops). The clipByValue equals the Clamping hook's
+ *   finite-only clamp when every value is finite, which the kernel proves from a magnitude bound
+ *   carried from step to step and the factors' maxima; otherwise it clamps every element itself.
+ * - B > 2, other rules: `rowPass`, the event-driven sums row by row (float64 row accumulators in
+ *   cache), or, when its previous call found the factors dense, one matrix product per part
+ *   (`summed`) and one element-wise pass here.
  * @module
  */
 import { tf } from '../../core/tf.js';
@@ -662,7 +678,8 @@ function rowsKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; att
   // no non-zero postsynaptic factor in the rows part: nothing to accumulate (its pre side is not read)
   const maxPost = maxAbs(post, B * P);
   let maxPre = 0;
-  for (let b = 0; b < (maxPost === 0 ? 0 : B); b++) {
+  if (a.summed && maxPost !== 0) maxPre = maxAbs(pre, B * Q); // no index lists needed
+  for (let b = 0; b < (maxPost === 0 || a.summed ? 0 : B); b++) {
     const qb = b * Q;
     let n = 0;
     for (let i = 0; i < Q; i++) {
