@@ -14,6 +14,9 @@ import type { Reducer } from '../../observe/reducers/reducer.js';
 import type { TrainableCell } from './trainable-cell.js';
 import type { CellResources } from './trainer.js';
 import { ReceptiveContraction } from './contraction.js';
+import { fusedBackend } from '../../kernels/js/fused-memory.js';
+import { fusedTrace } from '../../kernels/js/fused-trace.js';
+import { traceDecay } from '../../observe/reducers/trace-options.js';
 
 
 export type { TraceMode };
@@ -40,10 +43,32 @@ export interface PairTraceOptions {
   history?: number;
 }
 
-/** Makes a trace reducer of the given mode. */
+/** Makes a trace reducer of the given mode (its steps fused into one kernel on wasm/cpu). */
 export function traceReducer(mode: TraceMode, dt: number, tau: number, amplitude: number, history = 1): Reducer<[tf.Tensor]> {
   checkOneOf('traceMode', mode, ['cumulative', 'nearest'] as const);
-  return mode === 'cumulative' ? new CumulativeTraceReducer({ dt, tau, amplitude, history }) : new NearestTraceReducer({ dt, tau, amplitude, history });
+  return mode === 'cumulative' ? new FusedCumulativeTrace({ dt, tau, amplitude, history }) : new FusedNearestTrace({ dt, tau, amplitude, history });
+}
+
+/**
+ * The spike trace's step as one fused kernel on wasm/cpu (`fusedTrace`: same float32 operations as
+ * the op path); the op path on other backends, on the first step and for non-float32 spikes.
+ */
+function fusedStep(r: CumulativeTraceReducer | NearestTraceReducer, h: tf.Tensor, prev: tf.Tensor | null): tf.Tensor | null {
+  if (prev === null || !fusedBackend() || h.dtype !== 'float32' || prev.dtype !== 'float32') return null;
+  if (h.shape.length !== prev.shape.length || h.shape.some((d, i) => d !== prev.shape[i])) return null; // the op path reports it
+  return fusedTrace(prev, h, traceDecay(r.dt, r.tau), r.amplitude, r.mode === 'nearest');
+}
+
+class FusedCumulativeTrace extends CumulativeTraceReducer {
+  protected override compute(inputs: [tf.Tensor], prev: tf.Tensor | null): tf.Tensor {
+    return fusedStep(this, inputs[0], prev) ?? super.compute(inputs, prev);
+  }
+}
+
+class FusedNearestTrace extends NearestTraceReducer {
+  protected override compute(inputs: [tf.Tensor], prev: tf.Tensor | null): tf.Tensor {
+    return fusedStep(this, inputs[0], prev) ?? super.compute(inputs, prev);
+  }
 }
 
 /**
