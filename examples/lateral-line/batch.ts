@@ -123,8 +123,8 @@ export async function runBatch(ctx: BatchContext, seeds: number[], resume: Recor
     model.homeostasis(k);
     if ((k + 1) % ckTrials === 0 && k + 1 < nTrials) {
       const nCk = series[0]!.ckptT.length - 1;
-      if (nCk % Number(p.checkpointSaveEveryN) === 0 && nBatches === 1) {
-        await saveCheckpoint(ctx, model, k, wBefore, series);
+      if (nCk % Number(p.checkpointSaveEveryN) === 0) {
+        await saveCheckpoint(ctx, checkpointName(batchIndex, nBatches), model, k, wBefore, series);
         ctx.log(`checkpoint saved at trial ${k + 1}`);
       }
       await ctx.checkpoint({ trials_done: k + 1, last_pv_sigma_theta_rad: series.map((s) => s.pvSigma[s.pvSigma.length - 1] ?? null) });
@@ -136,7 +136,7 @@ export async function runBatch(ctx: BatchContext, seeds: number[], resume: Recor
   const wallTrain = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
   if (ctx.signal.aborted) {
-    ctx.log('interrupted: the last mid_checkpoint.npz can be resumed with --resume-from');
+    ctx.log(`interrupted: ${checkpointName(batchIndex, nBatches)}.npz (the last checkpoint) is resumed by \`cinder lateral-line --resume ${ctx.outDir}\``);
     return { results: [], timing: { wallTrain, cpuTrain: (cpu.user + cpu.system) / 1e6, trialsRun: done, wallTest: 0, lanes: B } };
   }
   // test
@@ -226,14 +226,23 @@ function concat(parts: Float64Array[]): Float64Array {
   return out;
 }
 
-async function saveCheckpoint(ctx: BatchContext, model: LateralLineModel, k: number, wBefore: Float32Array[], series: Series[]): Promise<void> {
+/**
+ * The artifact name (without `.npz`) of a batch's resumable checkpoint: `mid_checkpoint` when the
+ * seeds run as one batch (the original's name), `mid_checkpoint_batch_<i>` for batch i of several
+ * (`--workers`, `--batch-lanes`).
+ */
+export function checkpointName(batchIndex: number, nBatches: number): string {
+  return nBatches === 1 ? 'mid_checkpoint' : `mid_checkpoint_batch_${batchIndex}`;
+}
+
+async function saveCheckpoint(ctx: BatchContext, name: string, model: LateralLineModel, k: number, wBefore: Float32Array[], series: Series[]): Promise<void> {
   const arrays: Record<string, NpyEntry> = {};
   for (const [name, a] of Object.entries(model.state())) arrays[name] = { data: a, shape: [a.length] };
   arrays.trial = { data: Int32Array.of(k), shape: [1] };
   wBefore.forEach((w, b) => (arrays[`w_before_${b}`] = { data: w, shape: [w.length] }));
   const json = new TextEncoder().encode(JSON.stringify(series));
   arrays.series = { data: json, shape: [json.length] };
-  await writeNpzArtifact(ctx, 'mid_checkpoint', arrays);
+  await writeNpzArtifact(ctx, name, arrays);
 }
 
 /** The run's params.json as written so far. */

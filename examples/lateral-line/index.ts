@@ -10,8 +10,11 @@
  * network_params), run_summary.json (ll_mon_topo, mon_ts_topo, mon_ts_sigma, mon_ts_gain_mV and per
  * seed seed, ts_spikes_during_test_window, pv_map_quality; a `runs` list when N > 1), figures/,
  * artifacts/<save-tag>_seed_<seed>.npz + _params.json, artifacts/test_ts_spikes_seed_<seed>.npz,
- * artifacts/mid_checkpoint.npz (every --checkpoint-save-every-n checkpoints; `--resume-from DIR`
- * continues an interrupted run from it to the same result).
+ * artifacts/mid_checkpoint.npz (one batch) or mid_checkpoint_batch_<i>.npz (batch i of several, with
+ * --workers or --batch-lanes), written every --checkpoint-save-every-n checkpoints. `cinder
+ * lateral-line --resume DIR` continues an interrupted run — every batch from its own last checkpoint,
+ * in worker threads or not — to the same result; `--resume-from DIR` starts a new folder from a
+ * single-batch run's mid_checkpoint.npz.
  * @module
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -23,7 +26,7 @@ import { CinderArgumentError } from '../../src/core/errors.js';
 import { LATERAL_LINE_OPTIONS, LATERAL_LINE_PRESETS, validateLateralLine } from './params.js';
 import { readNpz } from '../../src/io/npy.js';
 import { multiSeedFigure } from './figures.js';
-import { networkParams, readParamsFile, runBatch, seedsOf, type BatchTiming } from './batch.js';
+import { checkpointName, networkParams, readParamsFile, runBatch, seedsOf, type BatchTiming } from './batch.js';
 import type { WorkerMessage, WorkerStart } from './worker.js';
 
 /**
@@ -44,7 +47,7 @@ function runInWorker(ctx: RunContext, start: WorkerStart, progress: { tick(n?: n
     w.on('message', (m: WorkerMessage) => {
       if (m.type === 'log') ctx.log(`[batch ${start.batchIndex + 1}] ${m.message}`);
       else if (m.type === 'tick') progress.tick(m.n, m.info);
-      else if (m.type === 'checkpoint') pending.push(ctx.checkpoint(m.summary));
+      else if (m.type === 'checkpoint') pending.push(ctx.checkpoint(m.summary).then(() => w.postMessage({ type: 'ack', id: m.id })));
       else if (m.type === 'figure') pending.push(ctx.figure(m.name, m.figure));
       else if (m.type === 'done' || m.type === 'error') {
         ctx.signal.removeEventListener('abort', onAbort);
@@ -72,7 +75,7 @@ export const lateralLineExample: ExampleSpec = {
   defaultMode: 'll_thesis',
   validate(p: Params): void {
     validateLateralLine(p);
-    if (p.resumeFrom !== '' && Number(p.workers) > 1) throw new CinderArgumentError('--resume-from', p.resumeFrom, 'a resume with --workers 1 (checkpoints are written by single-batch runs)');
+    if (p.resumeFrom !== '' && Number(p.workers) > 1) throw new CinderArgumentError('--resume-from', p.resumeFrom, 'a resume with --workers 1 (`--resume DIR` continues a run with workers in its own folder)');
     if (Number(p.workers) > 1 && Number(p.batchLanes) > 0) throw new CinderArgumentError('--workers', p.workers, 'either --workers or --batch-lanes, not both');
     if (Number(p.workers) > Number(p.multiSeed)) throw new CinderArgumentError('--workers', p.workers, `at most --multi-seed (${p.multiSeed}) workers`);
     if (p.resumeFrom !== '') {
@@ -123,24 +126,35 @@ export const lateralLineExample: ExampleSpec = {
     const batches: number[][] = [];
     for (let s = 0; s < seeds.length; s += lanes) batches.push(seeds.slice(s, s + lanes));
     if (resume && batches.length > 1) throw new Error('--resume-from needs all seeds in one batch (--batch-lanes 0)');
+    // `--resume` of this folder: each batch continues from its own last checkpoint, if it wrote one
+    const resumeFileOf = (bi: number): string | null => {
+      if (!ctx.resumed) return null;
+      const f = ctx.artifactPath(`${checkpointName(bi, batches.length)}.npz`);
+      return existsSync(f) ? f : null;
+    };
+    if (ctx.resumed) {
+      const found = batches.map((_, bi) => resumeFileOf(bi)).filter((f) => f !== null).length;
+      ctx.log(`resume: ${found} of ${batches.length} batch checkpoint(s) found`);
+    }
     const results: Record<string, unknown>[] = [];
     const timings: BatchTiming[] = [];
     if (nWorkers > 1) {
       // the batches run at once, one worker thread each
       const progress = ctx.progress((Number(p.nTrainingTrials)) * batches.length, `trials (${batches.length} workers)`);
-      const outs = await Promise.all(batches.map((b, bi) => runInWorker(ctx, { params: { ...p }, outDir: ctx.outDir, seeds: b, batchIndex: bi, nBatches: batches.length }, progress)));
+      const outs = await Promise.all(batches.map((b, bi) => runInWorker(ctx, { params: { ...p }, outDir: ctx.outDir, seeds: b, batchIndex: bi, nBatches: batches.length, resumeFile: resumeFileOf(bi) }, progress)));
       progress.done();
       for (const o of outs) {
         results.push(...o.results);
         timings.push(o.timing);
       }
-      if (ctx.signal.aborted) return { ...header, status_note: 'interrupted' };
+      if (ctx.signal.aborted) return { ...header }; // the run folder marks the status 'interrupted'
     } else {
       for (let bi = 0; bi < batches.length; bi++) {
-        const o = await runBatch(ctx, batches[bi]!, resume, bi, batches.length);
+        const own = resumeFileOf(bi);
+        const o = await runBatch(ctx, batches[bi]!, own !== null ? readNpz(own) : resume, bi, batches.length);
         results.push(...o.results);
         timings.push(o.timing);
-        if (ctx.signal.aborted) return { ...header, status_note: 'interrupted' };
+        if (ctx.signal.aborted) return { ...header }; // the run folder marks the status 'interrupted'
       }
     }
     // wall: batches in sequence add up, batches in parallel workers overlap (the longest counts)
