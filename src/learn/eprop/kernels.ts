@@ -50,8 +50,11 @@ export interface WebgpuIterationSettings {
 
 /** The device tensors of a webgpu iteration (weights, feedback, inputs, β). */
 export interface WebgpuIterationTensors {
+  /** Input weights [n, nIn]. */
   wIn: tf.Tensor;
+  /** Recurrent weights [n, n] (zero diagonal). */
   wRec: tf.Tensor;
+  /** Readout weights [nOut, n]. */
   wOut: tf.Tensor;
   /** Feedback weights [n, nOut] (any tensor for symmetric feedback). */
   feedback: tf.Tensor;
@@ -72,7 +75,14 @@ export interface WebgpuIteration {
   /** Spikes of each neuron over the batch. */
   counts: Float64Array;
   /** Non-finite entries of each weight matrix. */
-  nonFinite: { input: number; recurrent: number; readout: number };
+  nonFinite: {
+    /** Non-finite entries of the input weights. */
+    input: number;
+    /** Non-finite entries of the recurrent weights. */
+    recurrent: number;
+    /** Non-finite entries of the readout weights. */
+    readout: number;
+  };
   /** Gradients (caller owns them), when requested. */
   gradients?: EPropGradientTensors;
 }
