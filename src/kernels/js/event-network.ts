@@ -289,6 +289,10 @@ export class EventProjection {
   stdp: StdpParams | undefined;
   private decayPre: Float64Array = new Float64Array(0);
   private decayPost: Float64Array = new Float64Array(0);
+  /** Per lane: synapses stored in pre order (preSyn is the identity). */
+  private readonly preOrdered: boolean[];
+  /** Per lane: synapses stored in post order (postSyn is the identity). */
+  private readonly postOrdered: boolean[];
 
   constructor(
     /** Name (for messages). */
@@ -307,25 +311,42 @@ export class EventProjection {
     dt: number,
   ) {
     this.stdp = stdp;
+    this.preOrdered = lanes.map((L) => isIdentity(L.preSyn));
+    this.postOrdered = lanes.map((L) => isIdentity(L.postSyn));
     if (stdp) {
       this.decayPre = decayTable(stdp.tauPre, dt);
       this.decayPost = decayTable(stdp.tauPost, dt);
     }
   }
 
-  /** on_pre for lane b: delivers the presynaptic spikes of this step (and the STDP pre update). */
+  /**
+   * on_pre for lane b: delivers the presynaptic spikes of this step (and the STDP pre update).
+   * Loops are specialised (static / additive / multiplicative; synapses stored in pre order, where
+   * the synapse id of CSR entry r is r itself, or not); every variant does the same float operations
+   * in the same order.
+   */
   deliver(b: number, t: number): void {
     const src = this.source;
+    const spikes = src.spikes;
+    const count = src.count;
     const L = this.lanes[b]!;
     const g = this.channel === 'ge' ? this.target.ge : this.target.gi;
     const off = b * this.target.n;
     const { preRow, preSyn, postByPre, w } = L;
     const scale = this.scale;
+    const byPre = this.preOrdered[b]!;
     const st = this.stdp;
     if (!st) {
-      for (let k = 0; k < src.count; k++) {
-        const i = src.spikes[k]!;
-        for (let r = preRow[i]!, e = preRow[i + 1]!; r < e; r++) g[off + postByPre[r]!] += scale * w[preSyn[r]!]!;
+      if (byPre) {
+        for (let k = 0; k < count; k++) {
+          const i = spikes[k]!;
+          for (let r = preRow[i]!, e = preRow[i + 1]!; r < e; r++) g[off + postByPre[r]!] += scale * w[r]!;
+        }
+      } else {
+        for (let k = 0; k < count; k++) {
+          const i = spikes[k]!;
+          for (let r = preRow[i]!, e = preRow[i + 1]!; r < e; r++) g[off + postByPre[r]!] += scale * w[preSyn[r]!]!;
+        }
       }
       return;
     }
@@ -337,22 +358,34 @@ export class EventProjection {
     const A = st.aPre;
     const wMax = st.wMax;
     const mult = st.rule === 'multiplicative';
-    for (let k = 0; k < src.count; k++) {
-      const i = src.spikes[k]!;
+    for (let k = 0; k < count; k++) {
+      const i = spikes[k]!;
       const di = t - xPreLast[i]!;
       xPre[i] = xPre[i]! * (di < nPre ? dPre[di]! : 0) + A;
       xPreLast[i] = t;
-      for (let r = preRow[i]!, e = preRow[i + 1]!; r < e; r++) {
-        const j = postByPre[r]!;
-        const s = preSyn[r]!;
-        const ws = w[s]!;
-        g[off + j] += scale * ws;
-        const dj = t - yPostLast[j]!;
-        const ap = dj < nPost ? yPost[j]! * dPost[dj]! : 0;
-        let nw = mult ? ws + ap * ws : ws + ap;
-        if (nw < 0) nw = 0;
-        else if (nw > wMax) nw = wMax;
-        w[s] = nw;
+      const r0 = preRow[i]!;
+      const r1 = preRow[i + 1]!;
+      if (mult) {
+        for (let r = r0; r < r1; r++) {
+          const j = postByPre[r]!;
+          const s = byPre ? r : preSyn[r]!;
+          const ws = w[s]!;
+          g[off + j] += scale * ws;
+          const dj = t - yPostLast[j]!;
+          const ap = dj < nPost ? yPost[j]! * dPost[dj]! : 0;
+          const nw = ws + ap * ws;
+          w[s] = nw < 0 ? 0 : nw > wMax ? wMax : nw;
+        }
+      } else {
+        for (let r = r0; r < r1; r++) {
+          const j = postByPre[r]!;
+          const s = byPre ? r : preSyn[r]!;
+          const ws = w[s]!;
+          g[off + j] += scale * ws;
+          const dj = t - yPostLast[j]!;
+          const nw = ws + (dj < nPost ? yPost[j]! * dPost[dj]! : 0);
+          w[s] = nw < 0 ? 0 : nw > wMax ? wMax : nw;
+        }
       }
     }
   }
@@ -362,8 +395,11 @@ export class EventProjection {
     const st = this.stdp;
     if (!st) return;
     const tgt = this.target;
+    const spikes = tgt.spikes;
+    const count = tgt.count;
     const L = this.lanes[b]!;
     const { postRow, postSyn, w, xPre, xPreLast, yPost, yPostLast } = L;
+    const byPost = this.postOrdered[b]!;
     const dPre = this.decayPre;
     const dPost = this.decayPost;
     const nPre = dPre.length;
@@ -372,8 +408,8 @@ export class EventProjection {
     const wMax = st.wMax;
     const mult = st.rule === 'multiplicative';
     const preOf = L.preByPost;
-    for (let k = 0; k < tgt.count; k++) {
-      const j = tgt.spikes[k]!;
+    for (let k = 0; k < count; k++) {
+      const j = spikes[k]!;
       const dj = t - yPostLast[j]!;
       yPost[j] = yPost[j]! * (dj < nPost ? dPost[dj]! : 0) + A;
       yPostLast[j] = t;
@@ -385,7 +421,7 @@ export class EventProjection {
           const di = t - xPreLast[i]!;
           if (di >= nPre) continue;
           const a = xPre[i]! * dPre[di]!;
-          const s = postSyn[r]!;
+          const s = byPost ? r : postSyn[r]!;
           const ws = w[s]!;
           const nw = ws + a * (wMax - ws);
           w[s] = nw < 0 ? 0 : nw > wMax ? wMax : nw;
@@ -396,13 +432,19 @@ export class EventProjection {
           const di = t - xPreLast[i]!;
           if (di >= nPre) continue;
           const a = xPre[i]! * dPre[di]!;
-          const s = postSyn[r]!;
+          const s = byPost ? r : postSyn[r]!;
           const nw = w[s]! + a;
           w[s] = nw < 0 ? 0 : nw > wMax ? wMax : nw;
         }
       }
     }
   }
+}
+
+/** Whether syn[r] = r for every r (the CSR list walks the synapses in storage order). */
+function isIdentity(syn: Int32Array): boolean {
+  for (let r = 0; r < syn.length; r++) if (syn[r] !== r) return false;
+  return true;
 }
 
 /** exp(−k·dt/τ) for whole steps k until it is below 1e-30 (float64). */
@@ -505,18 +547,22 @@ export class EventNetwork {
 
   private runLane(b: number, t0: number, steps: number): void {
     const groups = this.groups;
+    const lifs = groups.filter((g) => g.kind === 'lif');
+    const inputs = groups.filter((g) => g.kind !== 'lif');
     const projections = this.projections;
+    const plastic = projections.filter((p) => p.stdp);
     const rng = this.rng[b]!;
     const pdt = this.dt / 1000;
     for (let s = 0; s < steps; s++) {
       const t = t0 + s;
-      // 1. state updates
-      for (const g of groups) if (g.kind === 'lif') this.integrate(g, b, t);
-      // 2. thresholds
-      for (const g of groups) {
+      // 1. state updates and 2. LIF thresholds (one pass per population: a population's update
+      // reads only its own state, so updating all before any threshold gives the same values)
+      for (let q = 0; q < lifs.length; q++) this.integrateAndThreshold(lifs[q]!, b, t);
+      // 2. Poisson thresholds (the lane's stream is drawn in group order)
+      for (let q = 0; q < inputs.length; q++) {
+        const g = inputs[q]!;
         g.count = 0;
-        if (g.kind === 'lif') this.threshold(g, b, t);
-        else if (g.kind === 'rate') {
+        if (g.kind === 'rate') {
           const r = g.rates[b]!;
           const base = s * g.n;
           for (let i = 0; i < g.n; i++) if (rng.next() < r[base + i]! * pdt) g.spikes[g.count++] = i;
@@ -533,55 +579,65 @@ export class EventNetwork {
             g.skip[b] = pos - g.n;
           }
         }
+      }
+      for (let q = 0; q < groups.length; q++) {
+        const g = groups[q]!;
         g.spikeCounts[b] += g.count;
         if (g.recording) for (let k = 0; k < g.count; k++) g.record(b, t, g.spikes[k]!);
       }
       // 3. pathways: all on_pre, then all on_post
-      for (const p of projections) if (p.source.count > 0) p.deliver(b, t);
-      for (const p of projections) if (p.stdp && p.target.count > 0) p.learnPost(b, t);
+      for (let q = 0; q < projections.length; q++) {
+        const p = projections[q]!;
+        if (p.source.count > 0) p.deliver(b, t);
+      }
+      for (let q = 0; q < plastic.length; q++) {
+        const p = plastic[q]!;
+        if (p.target.count > 0) p.learnPost(b, t);
+      }
       // 4. resets
-      for (const g of groups) {
-        if (g.kind !== 'lif') continue;
+      for (let q = 0; q < lifs.length; q++) {
+        const g = lifs[q]!;
         const off = b * g.n;
         const vr = g.lif!.vReset;
+        const { v, lastSpike, spikes } = g;
         for (let k = 0; k < g.count; k++) {
-          const i = off + g.spikes[k]!;
-          g.v[i] = vr;
-          g.lastSpike[i] = t;
+          const i = off + spikes[k]!;
+          v[i] = vr;
+          lastSpike[i] = t;
         }
       }
     }
   }
 
-  private integrate(g: EventGroup, b: number, t: number): void {
+  /**
+   * Steps 1 and 2 for one LIF population in lane b: Euler update of v (when not refractory), g_e
+   * and g_i, then the threshold test on the stored (float32) v.
+   */
+  private integrateAndThreshold(g: EventGroup, b: number, t: number): void {
     const p = g.lif!;
     const dt = this.dt;
     const km = dt / p.tauM;
     const ks = 1 - dt / p.tauS;
     const el = p.el;
-    const refSteps = Math.round(p.tauRef / dt);
-    const { v, ge, gi, lastSpike } = g;
-    const off = b * g.n;
-    const end = off + g.n;
-    const free = t - refSteps;
-    for (let i = off; i < end; i++) {
-      const e = ge[i]!;
-      const h = gi[i]!;
-      if (lastSpike[i]! <= free) v[i] = v[i]! + km * (el - v[i]! + e - h);
-      ge[i] = e * ks;
-      gi[i] = h * ks;
-    }
-  }
-
-  private threshold(g: EventGroup, b: number, t: number): void {
-    const p = g.lif!;
-    const refSteps = Math.round(p.tauRef / this.dt);
-    const { v, lastSpike, spikes } = g;
-    const off = b * g.n;
     const th = p.vThreshold;
-    const free = t - refSteps;
+    const free = t - Math.round(p.tauRef / dt);
+    const { v, ge, gi, lastSpike, spikes } = g;
+    const n = g.n;
+    const off = b * n;
     let c = 0;
-    for (let i = 0; i < g.n; i++) if (v[off + i]! > th && lastSpike[off + i]! <= free) spikes[c++] = i;
+    for (let i = 0; i < n; i++) {
+      const q = off + i;
+      const e = ge[q]!;
+      const h = gi[q]!;
+      ge[q] = e * ks;
+      gi[q] = h * ks;
+      if (lastSpike[q]! <= free) {
+        const x = v[q]!;
+        const nv = Math.fround(x + km * (el - x + e - h));
+        v[q] = nv;
+        if (nv > th) spikes[c++] = i;
+      }
+    }
     g.count = c;
   }
 }
