@@ -127,6 +127,12 @@ export class EventGroup {
   ge: Float32Array;
   gi: Float32Array;
   lastSpike: Int32Array;
+  /**
+   * LIF, per lane: 0 when every g_i of the lane is known to be +0 (its update and decay are then
+   * skipped: v + k·(E_l − v + g_e − 0) is the same float as with the term), 1 otherwise. Recomputed
+   * from g_i at the start of every {@link EventNetwork.run}, so state written between runs is seen.
+   */
+  readonly giLive: Uint8Array;
   // Poisson state.
   /** Rate inputs: rates (Hz) per lane, [steps·n] for the current chunk (row = step). */
   rates: Float32Array[] = [];
@@ -153,6 +159,7 @@ export class EventGroup {
     this.ge = new Float32Array(size);
     this.gi = new Float32Array(size);
     this.lastSpike = new Int32Array(size).fill(-1_000_000_000);
+    this.giLive = new Uint8Array(kind === 'lif' ? batch : 0).fill(1);
     this.skip = new Float64Array(kind === 'poisson' ? batch : 0).fill(-1);
   }
 
@@ -332,6 +339,7 @@ export class EventProjection {
     const L = this.lanes[b]!;
     const g = this.channel === 'ge' ? this.target.ge : this.target.gi;
     const off = b * this.target.n;
+    if (this.channel === 'gi') this.target.giLive[b] = 1;
     const { preRow, preSyn, postByPre, w } = L;
     const scale = this.scale;
     const byPre = this.preOrdered[b]!;
@@ -540,6 +548,18 @@ export class EventNetwork {
         if (!r || r.length < steps * g.n) throw new CinderArgumentError(`${g.name} rates`, r ? r.length : 'none', `${steps * g.n} values for lane ${b}`);
       }
     }
+    for (const g of this.groups) {
+      if (g.kind !== 'lif') continue;
+      const bits = new Int32Array(g.gi.buffer, g.gi.byteOffset, g.gi.length);
+      for (let b = 0; b < this.batch; b++) {
+        let live = 0;
+        for (let i = b * g.n, e = i + g.n; i < e; i++) if (bits[i] !== 0) {
+          live = 1;
+          break;
+        }
+        g.giLive[b] = live;
+      }
+    }
     const t0 = this.step;
     for (let b = 0; b < this.batch; b++) this.runLane(b, t0, steps);
     this.step = t0 + steps;
@@ -625,18 +645,36 @@ export class EventNetwork {
     const n = g.n;
     const off = b * n;
     let c = 0;
-    for (let i = 0; i < n; i++) {
-      const q = off + i;
-      const e = ge[q]!;
-      const h = gi[q]!;
-      ge[q] = e * ks;
-      gi[q] = h * ks;
-      if (lastSpike[q]! <= free) {
-        const x = v[q]!;
-        const nv = Math.fround(x + km * (el - x + e - h));
-        v[q] = nv;
-        if (nv > th) spikes[c++] = i;
+    if (g.giLive[b] === 0) {
+      for (let i = 0; i < n; i++) {
+        const q = off + i;
+        const e = ge[q]!;
+        ge[q] = e * ks;
+        if (lastSpike[q]! <= free) {
+          const x = v[q]!;
+          const nv = Math.fround(x + km * (el - x + e));
+          v[q] = nv;
+          if (nv > th) spikes[c++] = i;
+        }
       }
+    } else {
+      let live = 0;
+      for (let i = 0; i < n; i++) {
+        const q = off + i;
+        const e = ge[q]!;
+        const h = gi[q]!;
+        ge[q] = e * ks;
+        const hn = Math.fround(h * ks);
+        gi[q] = hn;
+        if (hn !== 0 || 1 / hn < 0) live = 1;
+        if (lastSpike[q]! <= free) {
+          const x = v[q]!;
+          const nv = Math.fround(x + km * (el - x + e - h));
+          v[q] = nv;
+          if (nv > th) spikes[c++] = i;
+        }
+      }
+      g.giLive[b] = live;
     }
     g.count = c;
   }
