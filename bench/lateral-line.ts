@@ -15,7 +15,9 @@
  * n_ts 80, `LL_PEER_TRIALS` (default 20) trials of 0.8 s and the test — runs in both, one after
  * the other in this invocation, and the line reports both wall times and their ratio.
  *
- * Environment: `LL_BENCH_SEEDS` (lanes, default 10), `LL_BENCH_TRIALS` (timed trials, default 3).
+ * Environment: `LL_BENCH_SEEDS` (batch sizes, default 1,5,10), `LL_BENCH_SEED_TRIALS` (timed seed·trials
+ * per batch size, default 20), `LL_BENCH_BASE` (another checkout's root, timed alternately in this
+ * process: before/after ratios), `LL_BENCH_ROUNDS` (default 2).
  * Standalone: `npx tsx bench/lateral-line.ts`.
  */
 import { lateralLineParams } from '../examples/lateral-line/params.js';
@@ -64,14 +66,26 @@ function sideBySide(peerDir: string, trials: number): void {
   }
 }
 
-/** Runs the lateral-line benchmark and prints its lines. */
-export async function run(): Promise<void> {
-  const B = Number(process.env.LL_BENCH_SEEDS ?? 10);
-  const trials = Number(process.env.LL_BENCH_TRIALS ?? 3);
-  const p = lateralLineParams('baseline');
+/** The model class and params of one checkout (this one, or `LL_BENCH_BASE` for a before/after comparison). */
+interface Engine {
+  label: string;
+  Model: typeof LateralLineModel;
+  params: typeof lateralLineParams;
+  modelParams: typeof modelParams;
+}
+
+async function engineAt(root: string): Promise<Engine> {
+  const m = (await import(resolve(root, 'examples/lateral-line/model.ts'))) as typeof import('../examples/lateral-line/model.js');
+  const p = (await import(resolve(root, 'examples/lateral-line/params.ts'))) as typeof import('../examples/lateral-line/params.js');
+  return { label: root, Model: m.LateralLineModel, params: p.lateralLineParams, modelParams: m.modelParams };
+}
+
+/** CPU and wall ms of `trials` training trials (plus homeostasis) of a B-seed batch after one warm-up trial. */
+function timeBatch(e: Engine, B: number, trials: number): { cpuMs: number; wallMs: number; buildMs: number; model: LateralLineModel } {
+  const p = e.params('baseline');
   const seeds = Array.from({ length: B }, (_, k) => 123 + k);
   const tb = performance.now();
-  const model = new LateralLineModel(modelParams(p), seeds);
+  const model = new e.Model(e.modelParams(p), seeds);
   const buildMs = performance.now() - tb;
   model.trainTrial(0); // warm-up (JIT)
   model.homeostasis(0);
@@ -84,29 +98,67 @@ export async function run(): Promise<void> {
   }
   const wallMs = performance.now() - t0;
   const c = process.cpuUsage(c0);
-  const cpuMs = (c.user + c.system) / 1000;
-  const perTrialSeedWall = wallMs / trials / B;
-  const perTrialSeedCpu = cpuMs / trials / B;
-  const fullTrialSeeds = 10 * 10_000;
+  return { cpuMs: (c.user + c.system) / 1000, wallMs, buildMs, model };
+}
+
+/**
+ * Runs the lateral-line benchmark and prints its lines: for B = 1, 5, 10 seeds in one batch
+ * (`LL_BENCH_SEEDS`, comma-separated, overrides), CPU ms per seed and trial, and the projected
+ * wall of the published run with `--workers 2` (two batches of 5 seeds, one core each). With
+ * `LL_BENCH_BASE=<checkout root>` the same batches also run on that checkout's engine, alternating
+ * with this one in this process (`LL_BENCH_ROUNDS` rounds, default 2; the lowest CPU of each is
+ * kept), and each line carries the ratio.
+ */
+export async function run(): Promise<void> {
+  const sizes = (process.env.LL_BENCH_SEEDS ?? '1,5,10').split(',').map(Number);
+  const seedTrials = Number(process.env.LL_BENCH_SEED_TRIALS ?? 20); // timed seed·trials per batch size
+  const rounds = Number(process.env.LL_BENCH_ROUNDS ?? 2);
+  const ours: Engine = { label: 'this checkout', Model: LateralLineModel, params: lateralLineParams, modelParams };
+  const base = process.env.LL_BENCH_BASE ? await engineAt(process.env.LL_BENCH_BASE) : undefined;
+  const p = lateralLineParams('baseline');
   const trialS = Number(p.trialDurationS);
-  const rate = (g: { spikeCounts: Float64Array; n: number }) => g.spikeCounts.reduce((a, x) => a + x, 0) / (g.n * B * trials * trialS);
-  emit({
-    case: 'lateral-line',
-    scale: 'baseline (ll_thesis + published flags): n_mon 3200, n_ts 300, 1.2 s trials, dt 1 ms',
-    seeds_batched: B,
-    trials_timed: trials,
-    build_ms: sig(buildMs),
-    ms_per_trial_batch_wall: sig(wallMs / trials),
-    ms_per_trial_per_seed_wall: sig(perTrialSeedWall),
-    ms_per_trial_per_seed_cpu: sig(perTrialSeedCpu),
-    ms_per_simulated_second_per_seed_cpu: sig(perTrialSeedCpu / trialS),
-    published_run_hours_one_process_cpu: sig((fullTrialSeeds * perTrialSeedCpu) / 3.6e6),
-    published_run_hours_two_workers_cpu: sig((fullTrialSeeds * perTrialSeedCpu) / 2 / 3.6e6),
-    published_run_hours_one_process_wall_measured_load: sig((fullTrialSeeds * perTrialSeedWall) / 3.6e6),
-    original_hours_per_seed: '2-3 (Brian2 numpy, Apple M-series)',
-    speedup_vs_original_per_seed_cpu: sig((2.5 * 3.6e6) / (10_000 * perTrialSeedCpu)),
-    rates_hz: { LL: sig(rate(model.ll)), MON: sig(rate(model.mon)), TS: sig(rate(model.ts)) },
-  });
+  const fullTrialSeeds = 10 * 10_000;
+  for (const B of sizes) {
+    const trials = Math.max(2, Math.ceil(seedTrials / B));
+    const best = new Map<Engine, ReturnType<typeof timeBatch>>();
+    for (let r = 0; r < rounds; r++) {
+      for (const e of base ? [base, ours] : [ours]) {
+        const m = timeBatch(e, B, trials);
+        const prev = best.get(e);
+        if (!prev || m.cpuMs < prev.cpuMs) best.set(e, m);
+      }
+    }
+    const o = best.get(ours)!;
+    const cpuSeedTrial = o.cpuMs / trials / B;
+    const rate = (g: { spikeCounts: Float64Array; n: number }) => g.spikeCounts.reduce((a, x) => a + x, 0) / (g.n * B * trials * trialS);
+    const line: Record<string, unknown> = {
+      case: 'lateral-line',
+      scale: 'baseline (ll_thesis + published flags): n_mon 3200, n_ts 300, 1.2 s trials, dt 1 ms',
+      seeds_batched: B,
+      trials_timed: trials,
+      rounds,
+      build_ms: sig(o.buildMs),
+      ms_per_trial_per_seed_cpu: sig(cpuSeedTrial),
+      ms_per_trial_per_seed_wall: sig(o.wallMs / trials / B),
+      ms_per_simulated_second_per_seed_cpu: sig(cpuSeedTrial / trialS),
+      published_run_minutes_two_workers_cpu: sig((fullTrialSeeds * cpuSeedTrial) / 2 / 60_000),
+      published_run_minutes_one_process_cpu: sig((fullTrialSeeds * cpuSeedTrial) / 60_000),
+      original_hours_per_seed: '2-3 (Brian2 numpy, Apple M-series)',
+      speedup_vs_original_per_seed_cpu: sig((2.5 * 3.6e6) / (10_000 * cpuSeedTrial)),
+      rates_hz: { LL: sig(rate(o.model.ll)), MON: sig(rate(o.model.mon)), TS: sig(rate(o.model.ts)) },
+    };
+    if (base) {
+      const bm = best.get(base)!;
+      const baseCpu = bm.cpuMs / trials / B;
+      line.base = base.label;
+      line.base_ms_per_trial_per_seed_cpu = sig(baseCpu);
+      line.base_published_run_minutes_two_workers_cpu = sig((fullTrialSeeds * baseCpu) / 2 / 60_000);
+      line.cpu_ratio_base_over_this = sig(baseCpu / cpuSeedTrial);
+      const counts = (m: LateralLineModel) => [m.mon, m.ts].map((g) => g.spikeCounts.reduce((a, x) => a + x, 0)).join('/');
+      line.same_spike_counts_as_base = counts(bm.model) === counts(o.model);
+    }
+    emit(line as { case: string });
+  }
   if (process.env.LL_PEER_DIR) sideBySide(process.env.LL_PEER_DIR, Number(process.env.LL_PEER_TRIALS ?? 20));
 }
 
