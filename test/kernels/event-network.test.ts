@@ -1,0 +1,217 @@
+// The event-driven network engine's specialised paths: synapses stored in pre or in post order
+// (each pathway then walks its synapses either in storage order or through an index list), the
+// skipped g_i update of lanes whose g_i are all +0, and the constant-rate Poisson input drawn by
+// geometric skipping. References are written here: a per-synapse float64 recursion of Brian2's
+// event-driven pair STDP, the Euler step in closed form, and the Bernoulli/binomial moments.
+import { describe, expect, it } from 'vitest';
+import { buildProjectionLane, EventNetwork, type LifParams, type StdpRule } from '../../src/kernels/js/event-network.js';
+
+const LIF: LifParams = { el: -74, vThreshold: -54, vReset: -60, tauM: 10, tauS: 2, tauRef: 2 };
+const BIG = 1e7; // rate (Hz) with rate·dt ≫ 1: the input spikes every step it is on
+
+/** 14 synapses over 5 pre × 4 post cells, listed in an order that is neither by pre nor by post. */
+const PRE = [3, 0, 4, 1, 2, 0, 3, 4, 1, 2, 0, 4, 3, 1];
+const POST = [1, 2, 0, 3, 1, 0, 2, 3, 0, 2, 3, 1, 0, 1];
+
+function run(rule: StdpRule | 'static', order: 'pre' | 'post', steps: number) {
+  const nPre = 5;
+  const driver = nPre; // input index that drives every post cell
+  const preAt = (t: number, i: number) => (t + 3 * i) % (9 + 2 * i) === 0;
+  const postDriveAt = (t: number) => t % 17 === 6 || t % 29 === 11;
+  const net = new EventNetwork(1, 1, [7]);
+  const input = net.addRateInput('in', nPre + 1);
+  const post = net.addLif('post', 4, LIF);
+  const wMax = rule === 'multiplicative' ? 20 : 0.05;
+  const w0 = PRE.map((_, s) => (rule === 'multiplicative' ? 2 + ((s * 7) % 17) : 0.002 + 0.003 * ((s * 5) % 14)));
+  const aPre = rule === 'multiplicative' ? 0.05 : 0.01;
+  const aPost = rule === 'multiplicative' ? -0.06 : -0.012;
+  const proj = net.addProjection('plastic', input, post, 'ge', [buildProjectionLane(PRE, POST, w0, nPre + 1, 4, rule !== 'static', order)], {
+    scale: rule === 'multiplicative' ? 1 : 100,
+    stdp: rule === 'static' ? undefined : { rule, tauPre: 20, tauPost: 20, aPre, aPost, wMax },
+  });
+  net.addProjection('drive', input, post, 'ge', [buildProjectionLane([driver, driver, driver, driver], [0, 1, 2, 3], [400, 400, 400, 400], nPre + 1, 4, false)]);
+  const rates = new Float32Array(steps * (nPre + 1));
+  for (let t = 0; t < steps; t++) {
+    for (let i = 0; i < nPre; i++) rates[t * (nPre + 1) + i] = preAt(t, i) ? BIG : 0;
+    rates[t * (nPre + 1) + driver] = postDriveAt(t) ? BIG : 0;
+  }
+  net.setRates(input, 0, rates);
+  post.recording = true;
+  const ge: number[] = [];
+  for (let t = 0; t < steps; t++) {
+    net.setRates(input, 0, rates.subarray(t * (nPre + 1)));
+    net.run(1);
+    ge.push(...post.ge);
+  }
+  const rec = post.takeRecording(0);
+  const L = proj.lanes[0]!;
+  // weights back in the listing order of PRE/POST (pairs are unique)
+  const w = PRE.map((i, s) => {
+    for (let q = 0; q < L.w.length; q++) if (L.pre[q] === i && L.post[q] === POST[s]) return L.w[q]!;
+    throw new Error('synapse not found');
+  });
+  return { w, w0, ge, rec, preAt, wMax, aPre, aPost };
+}
+
+describe('event-network: synapses stored by pre or by post give the same floats', () => {
+  for (const rule of ['additive', 'multiplicative'] as const) it(`${rule} STDP: both orders equal bit for bit and match a float64 recursion to 1e-6`, () => {
+    const steps = 500;
+    const a = run(rule, 'pre', steps);
+    const b = run(rule, 'post', steps);
+    expect(b.w).toEqual(a.w);
+    expect(b.ge).toEqual(a.ge);
+    expect(Array.from(b.rec.step)).toEqual(Array.from(a.rec.step));
+    expect(Array.from(b.rec.index)).toEqual(Array.from(a.rec.index));
+    expect(a.rec.step.length).toBeGreaterThan(40);
+    // per-synapse float64 recursion (Brian2: all on_pre, then all on_post, traces decayed at events)
+    const fired = new Set<number>();
+    for (let k = 0; k < a.rec.step.length; k++) fired.add(a.rec.step[k]! * 10 + a.rec.index[k]!);
+    const n = PRE.length;
+    const w = a.w0.slice();
+    const apre = new Float64Array(n);
+    const apost = new Float64Array(n);
+    const last = new Float64Array(n);
+    const decay = (s: number, t: number) => {
+      const f = Math.exp(-(t - last[s]!) / 20);
+      apre[s] = apre[s]! * f;
+      apost[s] = apost[s]! * f;
+      last[s] = t;
+    };
+    const clip = (x: number) => Math.min(a.wMax, Math.max(0, x));
+    for (let t = 0; t < steps; t++) {
+      for (let s = 0; s < n; s++) if (a.preAt(t, PRE[s]!)) {
+        decay(s, t);
+        apre[s] = apre[s]! + a.aPre;
+        w[s] = clip(rule === 'additive' ? w[s]! + apost[s]! : w[s]! + apost[s]! * w[s]!);
+      }
+      for (let s = 0; s < n; s++) if (fired.has(t * 10 + POST[s]!)) {
+        decay(s, t);
+        apost[s] = apost[s]! + a.aPost;
+        w[s] = clip(rule === 'additive' ? w[s]! + apre[s]! : w[s]! + apre[s]! * (a.wMax - w[s]!));
+      }
+    }
+    let moved = 0;
+    for (let s = 0; s < n; s++) {
+      expect(Math.abs(a.w[s]! - w[s]!)).toBeLessThan(1e-6 * (rule === 'additive' ? 1 : a.wMax));
+      if (a.w[s] !== a.w0[s]) moved++;
+    }
+    expect(moved).toBe(n);
+  });
+
+  it('static synapses: both orders deliver the same g_e, equal to Σ scale·w over the step\'s presynaptic spikes', () => {
+    const a = run('static', 'pre', 120);
+    const b = run('static', 'post', 120);
+    expect(b.ge).toEqual(a.ge);
+    // after step t (delivery happens after the decay): ge_j(t) = fround(ge_j(t−1)·(1 − 1/2)) + Σ 100·w
+    const ge = [0, 0, 0, 0];
+    for (let t = 0; t < 120; t++) {
+      for (let j = 0; j < 4; j++) ge[j] = Math.fround(ge[j]! * 0.5);
+      // presynaptic spikes in ascending index (each post cell gets at most one term per pre)
+      for (let i = 0; i < 5; i++) if (a.preAt(t, i)) for (let s = 0; s < PRE.length; s++) if (PRE[s] === i) ge[POST[s]!] = Math.fround(ge[POST[s]!]! + 100 * Math.fround(a.w0[s]!));
+      if (t % 17 === 6 || t % 29 === 11) for (let j = 0; j < 4; j++) ge[j] = Math.fround(ge[j]! + 400);
+      for (let j = 0; j < 4; j++) expect(a.ge[t * 4 + j]).toBe(ge[j]);
+    }
+  });
+});
+
+describe('event-network: g_i of a lane that is all +0', () => {
+  it('g_i written between runs is used by the next step (v, g_i by the Euler formula)', () => {
+    const net = new EventNetwork(2, 1, [1, 2]);
+    const pop = net.addLif('pop', 3, LIF);
+    net.run(5); // no input: g_i stays +0, v stays at E_l
+    for (let i = 0; i < 6; i++) expect(pop.v[i]).toBe(-74);
+    pop.gi[4] = 6; // lane 1, cell 1
+    pop.ge[5] = 2; // lane 1, cell 2
+    net.run(1);
+    const km = 1 / 10;
+    expect(pop.v[4]).toBe(Math.fround(-74 + km * (-74 - -74 + 0 - 6)));
+    expect(pop.gi[4]).toBe(Math.fround(6 * (1 - 1 / 2)));
+    expect(pop.v[5]).toBe(Math.fround(-74 + km * (-74 - -74 + 2 - 0)));
+    for (const i of [0, 1, 2, 3]) expect(pop.v[i]).toBe(-74);
+    const v1 = pop.v[4]!;
+    net.run(1);
+    expect(pop.v[4]).toBe(Math.fround(v1 + km * (-74 - v1 + 0 - 3))); // g_i was 6·(1 − 1/2) = 3 at the start of this step
+  });
+
+  it('an inhibitory delivery after a quiet stretch reaches v on the next step, as in the float64 recursion', () => {
+    const steps = 300;
+    const net = new EventNetwork(1, 1, [5]);
+    const input = net.addRateInput('in', 1);
+    const pop = net.addLif('pop', 1, { ...LIF, vThreshold: 100 });
+    net.addProjection('inh', input, pop, 'gi', [buildProjectionLane([0], [0], [4], 1, 1, false)]);
+    const on = (t: number) => t === 150 || t === 151 || t === 260;
+    let v = -74;
+    let gi = 0;
+    let vMin = v;
+    for (let t = 0; t < steps; t++) {
+      net.setRates(input, 0, Float32Array.of(on(t) ? BIG : 0));
+      net.run(1);
+      v = v + 0.1 * (-74 - v - gi);
+      gi = gi - gi / 2;
+      if (on(t)) gi += 4;
+      expect(Math.abs(pop.v[0]! - v)).toBeLessThan(1e-4);
+      expect(Math.abs(pop.gi[0]! - gi)).toBeLessThan(1e-4);
+      vMin = Math.min(vMin, v);
+      if (t < 151) expect(pop.v[0]).toBe(-74); // nothing before the first delivery acts
+    }
+    expect(vMin).toBeLessThan(-74.5); // the inhibition did act
+    // the same in one run of all steps (no state written between steps)
+    const one = new EventNetwork(1, 1, [5]);
+    const input1 = one.addRateInput('in', 1);
+    const pop1 = one.addLif('pop', 1, { ...LIF, vThreshold: 100 });
+    one.addProjection('inh', input1, pop1, 'gi', [buildProjectionLane([0], [0], [4], 1, 1, false)]);
+    const rates = new Float32Array(265);
+    for (let t = 0; t < 265; t++) rates[t] = on(t) ? BIG : 0;
+    one.setRates(input1, 0, rates);
+    one.run(265);
+    v = -74;
+    gi = 0;
+    for (let t = 0; t < 265; t++) {
+      v = v + 0.1 * (-74 - v - gi);
+      gi = gi - gi / 2;
+      if (on(t)) gi += 4;
+    }
+    expect(Math.abs(pop1.v[0]! - v)).toBeLessThan(1e-4);
+    expect(Math.abs(pop1.gi[0]! - gi)).toBeLessThan(1e-4);
+    expect(v).toBeLessThan(-74.1);
+  });
+});
+
+describe('event-network: constant-rate Poisson input (geometric skipping)', () => {
+  it('is Bernoulli(rate·dt) per neuron and step: total, per-step variance and per-neuron counts within 3 SE', () => {
+    const n = 64;
+    const steps = 6000;
+    const rate = 18; // Hz at dt 1 ms: p = 0.018
+    const p = (rate * 1) / 1000;
+    const net = new EventNetwork(1, 1, [11]);
+    const g = net.addPoisson('bg', n, rate);
+    g.recording = true;
+    net.run(steps);
+    const rec = g.takeRecording(0);
+    const N = n * steps;
+    // total spikes ~ Binomial(N, p)
+    const total = rec.step.length;
+    expect(Math.abs(total - N * p)).toBeLessThan(3 * Math.sqrt(N * p * (1 - p)));
+    // per-step counts ~ Binomial(n, p): mean and variance
+    const perStep = new Float64Array(steps);
+    const perNeuron = new Float64Array(n);
+    for (let k = 0; k < total; k++) {
+      perStep[rec.step[k]!]!++;
+      perNeuron[rec.index[k]!]!++;
+    }
+    const mean = perStep.reduce((a, x) => a + x, 0) / steps;
+    const variance = perStep.reduce((a, x) => a + (x - mean) ** 2, 0) / (steps - 1);
+    const m = n * p;
+    const s2 = m * (1 - p);
+    expect(Math.abs(mean - m)).toBeLessThan(3 * Math.sqrt(s2 / steps));
+    // SE of a sample variance: sqrt((μ4 − σ⁴·(steps − 3)/(steps − 1)) / steps), μ4 of the binomial
+    const mu4 = n * p * (1 - p) * (1 + 3 * (n - 2) * p * (1 - p));
+    expect(Math.abs(variance - s2)).toBeLessThan(3 * Math.sqrt((mu4 - (s2 * s2 * (steps - 3)) / (steps - 1)) / steps));
+    // every neuron: Binomial(steps, p) counts; Σ (x − e)²/var over the 64 neurons ≈ χ²₆₄ (mean 64, SD √128)
+    const e = steps * p;
+    const chi2 = perNeuron.reduce((a, x) => a + ((x - e) ** 2) / (e * (1 - p)), 0);
+    expect(Math.abs(chi2 - n)).toBeLessThan(3 * Math.sqrt(2 * n));
+    // no spike twice in one slot, indices ascending within a step
+    for (let k = 1; k < total; k++) if (rec.step[k] === rec.step[k - 1]) expect(rec.index[k]!).toBeGreaterThan(rec.index[k - 1]!);
+  });
+});
