@@ -35,6 +35,13 @@
  * Zero amplitudes freeze learning the way Brian2 does when A_pre = A_post = 0: the traces left from
  * before still decay and still move weights until they have decayed.
  *
+ * Cost per step and lane: one pass over the LIF cells (steps 1 and 2 fused; a population's g_i
+ * pass is skipped while all its g_i are +0, e.g. MON without inhibitory spikes), one visit per
+ * synapse of each spiking neuron, one draw per rate input and one per background spike. The
+ * pathway loops are specialised by rule and by storage order (the pathway that walks synapses in
+ * storage order reads no synapse-id list); every variant does the same float operations in the same
+ * order, so results do not depend on the storage order or on which path ran (test/kernels/event-network.test.ts).
+ *
  * State is float32 (v, g_e, g_i, weights, traces); arithmetic is done in float64 and rounded on
  * store. The random streams are counter-based ({@link LaneRng}): their whole state is one uint32
  * per lane and stream, so a network can be checkpointed and resumed bit for bit.
