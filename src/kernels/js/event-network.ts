@@ -380,27 +380,15 @@ export class EventProjection {
       xPreLast[i] = t;
       const r0 = preRow[i]!;
       const r1 = preRow[i + 1]!;
-      if (mult) {
-        for (let r = r0; r < r1; r++) {
-          const j = postByPre[r]!;
-          const s = byPre ? r : preSyn[r]!;
-          const ws = w[s]!;
-          g[off + j] += scale * ws;
-          const dj = t - yPostLast[j]!;
-          const ap = dj < nPost ? yPost[j]! * dPost[dj]! : 0;
-          const nw = ws + ap * ws;
-          w[s] = nw < 0 ? 0 : nw > wMax ? wMax : nw;
-        }
-      } else {
-        for (let r = r0; r < r1; r++) {
-          const j = postByPre[r]!;
-          const s = byPre ? r : preSyn[r]!;
-          const ws = w[s]!;
-          g[off + j] += scale * ws;
-          const dj = t - yPostLast[j]!;
-          const nw = ws + (dj < nPost ? yPost[j]! * dPost[dj]! : 0);
-          w[s] = nw < 0 ? 0 : nw > wMax ? wMax : nw;
-        }
+      for (let r = r0; r < r1; r++) {
+        const j = postByPre[r]!;
+        const s = byPre ? r : preSyn[r]!;
+        const ws = w[s]!;
+        g[off + j] += scale * ws;
+        const dj = t - yPostLast[j]!;
+        const ap = dj < nPost ? yPost[j]! * dPost[dj]! : 0;
+        const nw = mult ? ws + ap * ws : ws + ap;
+        w[s] = nw < 0 ? 0 : nw > wMax ? wMax : nw;
       }
     }
   }
