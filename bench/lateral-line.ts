@@ -15,6 +15,10 @@
  * n_ts 80, `LL_PEER_TRIALS` (default 20) trials of 0.8 s and the test — runs in both, one after
  * the other in this invocation, and the line reports both wall times and their ratio.
  *
+ * The timed trials are the first ones after one warm-up trial, whose rates are higher than the
+ * run's average (MON ≈ 12 Hz and TS ≈ 50 Hz in trials 1–4 against ≈ 10 and ≈ 21–28 Hz later), so
+ * the projected minutes are an upper bound; the before/after ratio compares equal work.
+ *
  * Environment: `LL_BENCH_SEEDS` (batch sizes, default 1,5,10), `LL_BENCH_SEED_TRIALS` (timed seed·trials
  * per batch size, default 20), `LL_BENCH_BASE` (another checkout's root, timed alternately in this
  * process: before/after ratios), `LL_BENCH_ROUNDS` (default 2).
