@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Params, RunContext } from '../../src/cli/example.js';
 import { writeFileAtomic } from '../../src/io/atomic.js';
+import { CinderArgumentError } from '../../src/core/errors.js';
 import { encodeNpz, type NpyEntry } from '../../src/io/npy.js';
 import { LateralLineModel, modelParams } from './model.js';
 import { pvMapQuality } from './pv.js';
@@ -54,15 +55,55 @@ export function seedsOf(p: Params, ctxSeed: number): number[] {
   return Array.from({ length: Number(p.multiSeed) }, (_, k) => start + k);
 }
 
-/** Runs one batch of lanes (seeds) through training and test; returns per-seed results. */
-/** Runs one batch of lanes (seeds) through training and test; per-seed results and the batch's timing ([] when interrupted). */
-export async function runBatch(ctx: BatchContext, seeds: number[], resume: Record<string, ArrayLike<number>> | null, batchIndex: number, nBatches: number): Promise<{ results: Record<string, unknown>[]; timing: BatchTiming }> {
-  const p = ctx.params;
+/**
+ * Trained weights loaded for an extract-mode evaluation (`--extract-from`), per lane: the MON→TS
+ * weights and, with `--extract-ll-mon-weights trained`, the LL→MON weights (null: keep the weights
+ * the network is built with, i.e. the initial ones), with the connectivity they belong to.
+ */
+export interface LoadedWeights {
+  /** The run folder the weights come from (for messages). */
+  from: string;
+  lanes: { monTsW: ArrayLike<number>; monTsI: ArrayLike<number>; monTsJ: ArrayLike<number>; llMonW: ArrayLike<number> | null; llMonI: ArrayLike<number>; llMonJ: ArrayLike<number> }[];
+}
+
+function sameIndices(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/**
+ * Runs one batch of lanes (seeds) through training and test; per-seed results and the batch's timing
+ * ([] when interrupted). With `load` (extract mode) the freshly built network gets the loaded weights
+ * and only the test sweep runs, from the state and random draws of a run without training.
+ */
+export async function runBatch(ctx: BatchContext, seeds: number[], resume: Record<string, ArrayLike<number>> | null, batchIndex: number, nBatches: number, load: LoadedWeights | null = null): Promise<{ results: Record<string, unknown>[]; timing: BatchTiming }> {
+  // extract mode builds the network exactly as a run without training does
+  const p = load ? { ...ctx.params, nTrainingTrials: 0 } : ctx.params;
   const mp = modelParams(p);
   const dtS = Number(p.dtS);
   const nTrials = Number(p.nTrainingTrials);
   const model = new LateralLineModel(mp, seeds);
   const B = seeds.length;
+  if (load) {
+    if (resume) throw new Error('runBatch: resume and extract-mode weights are exclusive');
+    if (load.lanes.length !== B) throw new Error(`runBatch: ${load.lanes.length} loaded lanes for ${B} seeds`);
+    // check every lane before changing any weight
+    load.lanes.forEach((L, b) => {
+      const mt = model.monTs.lanes[b]!;
+      const ll = model.llMon.lanes[b]!;
+      if (!sameIndices(L.monTsI, mt.pre) || !sameIndices(L.monTsJ, mt.post) || L.monTsW.length !== mt.w.length) {
+        throw new CinderArgumentError('--extract-from', load.from, `a run of the same network parameters and seeds (seed ${seeds[b]}: its MON→TS connectivity differs from this run's)`);
+      }
+      if (L.llMonW && (!sameIndices(L.llMonI, ll.pre) || !sameIndices(L.llMonJ, ll.post) || L.llMonW.length !== ll.w.length)) {
+        throw new CinderArgumentError('--extract-from', load.from, `a run of the same network parameters and seeds (seed ${seeds[b]}: its LL→MON connectivity differs from this run's)`);
+      }
+    });
+    load.lanes.forEach((L, b) => {
+      model.monTs.lanes[b]!.w.set(L.monTsW);
+      if (L.llMonW) model.llMon.lanes[b]!.w.set(L.llMonW);
+    });
+  }
   const series: Series[] = seeds.map(() => ({ ckptT: [], wMean: [], wStd: [], tsRate: [], pvT: [], pvSigma: [], pvDeltaTrial: [] }));
   const wBefore = model.monTs.lanes.map((L) => L.w.slice());
   let kStart = 0;

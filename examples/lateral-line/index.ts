@@ -15,6 +15,16 @@
  * lateral-line --resume DIR` continues an interrupted run — every batch from its own last checkpoint,
  * in worker threads or not — to the same result; `--resume-from DIR` starts a new folder from a
  * single-batch run's mid_checkpoint.npz.
+ *
+ * Extract mode (`--extract-from DIR`), the original's evaluation of its published rows
+ * (`make_extract_checkpoint.py` + `--resume-from` with the last trial done): the network of the same
+ * parameters and seeds is built afresh (connectivity, initial state, the random draws of a run without
+ * training), the trained MON→TS weights of `DIR/artifacts/<its save-tag>_seed_<seed>.npz` are loaded,
+ * and only the test sweep runs. `--extract-ll-mon-weights initial` (default) keeps the LL→MON weights
+ * the network is built with, which is what the original's extract runs used: its
+ * `latest_seed_<seed>.npz` holds `ll_mon_w_mV` as copied when the network was built, before training.
+ * `trained` loads Cinder's trained LL→MON weights from the same file (as they are after that run's
+ * test sweep, in which LL→MON stays plastic as in the original).
  * @module
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -23,10 +33,11 @@ import { Worker } from 'node:worker_threads';
 import type { ExampleSpec, Params, RunContext } from '../../src/cli/example.js';
 import { writeJsonAtomic } from '../../src/io/atomic.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
+import { kebabCase } from '../../src/cli/options.js';
 import { LATERAL_LINE_OPTIONS, LATERAL_LINE_PRESETS, validateLateralLine } from './params.js';
 import { readNpz } from '../../src/io/npy.js';
 import { multiSeedFigure } from './figures.js';
-import { checkpointName, networkParams, readParamsFile, runBatch, seedsOf, type BatchTiming } from './batch.js';
+import { checkpointName, networkParams, readParamsFile, runBatch, seedsOf, type BatchTiming, type LoadedWeights } from './batch.js';
 import type { WorkerMessage, WorkerStart } from './worker.js';
 
 /**
@@ -70,6 +81,8 @@ export const lateralLineExample: ExampleSpec = {
     ...LATERAL_LINE_OPTIONS,
     { name: 'workers', type: 'int', default: 1, min: 1, max: 64, description: 'worker threads: the seeds are split into this many batches simulated in parallel (one per core)' },
     { name: 'resumeFrom', type: 'string', default: '', description: 'resume from the mid_checkpoint.npz of this earlier run folder (same parameters and seeds)' },
+    { name: 'extractFrom', type: 'string', default: '', description: "extract mode: test only, on a fresh network with the trained MON→TS weights of this earlier run folder's artifacts (the original's published evaluation)" },
+    { name: 'extractLlMonWeights', type: 'string', default: 'initial', choices: ['initial', 'trained'], description: "extract mode's LL→MON weights: 'initial' as built (what the original's saved npz holds), 'trained' from the earlier run" },
   ],
   presets: LATERAL_LINE_PRESETS,
   defaultMode: 'll_thesis',
@@ -81,6 +94,22 @@ export const lateralLineExample: ExampleSpec = {
     if (p.resumeFrom !== '') {
       const ck = join(resolve(String(p.resumeFrom)), 'artifacts', 'mid_checkpoint.npz');
       if (!existsSync(ck)) throw new CinderArgumentError('--resume-from', p.resumeFrom, 'a run folder with artifacts/mid_checkpoint.npz');
+    }
+    if (p.extractFrom !== '') {
+      if (p.resumeFrom !== '') throw new CinderArgumentError('--extract-from', p.extractFrom, 'either --extract-from or --resume-from, not both');
+      if (Number(p.workers) > 1) throw new CinderArgumentError('--workers', p.workers, '1 with --extract-from (a test-only run)');
+      const tag = extractSourceTag(String(p.extractFrom));
+      const src = extractSourceParams(String(p.extractFrom));
+      for (const o of LATERAL_LINE_OPTIONS) {
+        if (EXTRACT_MAY_DIFFER.has(o.name) || src[o.name] === undefined || src[o.name] === p[o.name]) continue;
+        throw new CinderArgumentError('--extract-from', p.extractFrom, `a run of the same network parameters (--${kebabCase(o.name)} is ${JSON.stringify(src[o.name])} there, ${JSON.stringify(p[o.name])} here)`);
+      }
+      if (Number(p.seedStart) >= 0) {
+        for (let s = 0; s < Number(p.multiSeed); s++) {
+          const f = join(resolve(String(p.extractFrom)), 'artifacts', `${tag}_seed_${Number(p.seedStart) + s}.npz`);
+          if (!existsSync(f)) throw new CinderArgumentError('--extract-from', p.extractFrom, `a run folder with ${join('artifacts', `${tag}_seed_${Number(p.seedStart) + s}.npz`)} (seed ${Number(p.seedStart) + s})`);
+        }
+      }
     }
   },
   // always present; one seed adds seed, ts_spikes_during_test_window, pv_map_quality, …; several a `runs` list
@@ -115,17 +144,22 @@ export const lateralLineExample: ExampleSpec = {
       if (old.seed_start !== seeds[0] || old.multi_seed !== seeds.length) throw new Error(`--resume-from ${dir}: seeds differ (${old.seed_start}×${old.multi_seed} there)`);
       resume = readNpz(join(dir, 'artifacts', 'mid_checkpoint.npz'));
     }
-    const header = {
+    const load = p.extractFrom !== '' ? loadExtractWeights(String(p.extractFrom), seeds, p.extractLlMonWeights === 'trained') : null;
+    const header: Record<string, unknown> = {
       ll_mon_topo: Number(p.llMonTopo), mon_ts_topo: Number(p.monTsTopo), mon_ts_sigma: Number(p.monTsSigma), mon_ts_gain_mV: Number(p.monTsGainMv),
       seed_start: seeds[0], multi_seed: seeds.length,
+      ...(load ? { extract: { from: load.from, ll_mon_weights: String(p.extractLlMonWeights) } } : {}),
     };
     await ctx.checkpoint(header);
-    ctx.log(`${seeds.length} seed(s) ${seeds[0]}…${seeds[seeds.length - 1]}: n_mon ${p.nMon}, n_ts ${p.nTs}, ${p.nTrainingTrials} trials × ${p.trialDurationS} s`);
+    ctx.log(load
+      ? `${seeds.length} seed(s) ${seeds[0]}…${seeds[seeds.length - 1]}: extract mode, test only, MON→TS${load.lanes[0]?.llMonW ? ' and LL→MON' : ''} weights of ${load.from}`
+      : `${seeds.length} seed(s) ${seeds[0]}…${seeds[seeds.length - 1]}: n_mon ${p.nMon}, n_ts ${p.nTs}, ${p.nTrainingTrials} trials × ${p.trialDurationS} s`);
     const nWorkers = Number(p.workers);
     const lanes = nWorkers > 1 ? Math.ceil(seeds.length / nWorkers) : Number(p.batchLanes) > 0 ? Number(p.batchLanes) : seeds.length;
     const batches: number[][] = [];
     for (let s = 0; s < seeds.length; s += lanes) batches.push(seeds.slice(s, s + lanes));
     if (resume && batches.length > 1) throw new Error('--resume-from needs all seeds in one batch (--batch-lanes 0)');
+    const loadOf = (bi: number): LoadedWeights | null => (load ? { from: load.from, lanes: load.lanes.slice(bi * lanes, bi * lanes + batches[bi]!.length) } : null);
     // `--resume` of this folder: each batch continues from its own last checkpoint, if it wrote one
     const resumeFileOf = (bi: number): string | null => {
       if (!ctx.resumed) return null;
@@ -151,7 +185,7 @@ export const lateralLineExample: ExampleSpec = {
     } else {
       for (let bi = 0; bi < batches.length; bi++) {
         const own = resumeFileOf(bi);
-        const o = await runBatch(ctx, batches[bi]!, own !== null ? readNpz(own) : resume, bi, batches.length);
+        const o = await runBatch(ctx, batches[bi]!, own !== null ? readNpz(own) : resume, bi, batches.length, loadOf(bi));
         results.push(...o.results);
         timings.push(o.timing);
         if (ctx.signal.aborted) return { ...header }; // the run folder marks the status 'interrupted'
@@ -191,6 +225,59 @@ export const lateralLineExample: ExampleSpec = {
     return summary;
   },
 };
+
+/**
+ * What an extract-mode run may set differently from the run whose weights it tests: seeds, run
+ * control, the training stimulus (no training runs) and the test stimulus (the original's extract
+ * runs re-test trained weights at other distances, speeds, sizes and directions). Everything else
+ * builds the network and must match.
+ */
+const EXTRACT_MAY_DIFFER = new Set([
+  'multiSeed', 'seedStart', 'saveTag', 'nTrainingTrials', 'checkpointTrials', 'pvEvalEveryCheckpoints', 'checkpointSaveEveryN', 'batchLanes',
+  'trainingPositionHoldS', 'trainingNoiseEarly', 'trainingNoiseLate', 'trainingNoiseSwitch', 'trainingOrderedSweeps', 'trainingFixedDistance',
+  'trainingBidirectional', 'trainingDistanceMinCm', 'trainingDistanceMaxCm', 'trialDurationS',
+  'speedCmS', 'distanceCm', 'direction', 'sphereRadiusCm', 'testLlNoiseHz', 'testPathCm', 'evalXMinCm', 'evalXMaxCm', 'keepMonTsStdpDuringTest',
+  'llRateMode', 'llBaselineSubtractHz', 'llRateGain',
+]);
+
+/** The resolved parameters of an earlier run folder (its params.json), whose artifacts extract mode reads. */
+function extractSourceParams(dir: string): Params {
+  const f = join(resolve(dir), 'params.json');
+  if (!existsSync(f)) throw new CinderArgumentError('--extract-from', dir, 'a lateral-line run folder (with params.json)');
+  let params: unknown;
+  try {
+    params = (JSON.parse(readFileSync(f, 'utf8')) as { params?: Params }).params;
+  } catch {
+    throw new CinderArgumentError('--extract-from', dir, 'a run folder whose params.json is valid JSON');
+  }
+  if (params === null || typeof params !== 'object' || typeof (params as Params).saveTag !== 'string') {
+    throw new CinderArgumentError('--extract-from', dir, 'a lateral-line run folder (params.json with params.saveTag)');
+  }
+  return params as Params;
+}
+
+/** The save tag of an earlier run folder, naming its artifacts. */
+function extractSourceTag(dir: string): string {
+  return String(extractSourceParams(dir).saveTag);
+}
+
+/** Reads the trained weights of every seed for extract mode (checked against the rebuilt network by runBatch). */
+function loadExtractWeights(dir: string, seeds: readonly number[], trainedLlMon: boolean): LoadedWeights {
+  const from = resolve(dir);
+  const tag = extractSourceTag(from);
+  return {
+    from,
+    lanes: seeds.map((seed) => {
+      const f = join(from, 'artifacts', `${tag}_seed_${seed}.npz`);
+      if (!existsSync(f)) throw new CinderArgumentError('--extract-from', dir, `a run folder with artifacts/${tag}_seed_${seed}.npz (seed ${seed})`);
+      const a = readNpz(f);
+      for (const k of ['mon_ts_w', 'mon_ts_i', 'mon_ts_j', 'll_mon_w_mV', 'll_mon_i', 'll_mon_j']) {
+        if (!(k in a)) throw new CinderArgumentError('--extract-from', dir, `artifacts with ${k} (missing in ${tag}_seed_${seed}.npz)`);
+      }
+      return { monTsW: a.mon_ts_w!, monTsI: a.mon_ts_i!, monTsJ: a.mon_ts_j!, llMonW: trainedLlMon ? a.ll_mon_w_mV! : null, llMonI: a.ll_mon_i!, llMonJ: a.ll_mon_j! };
+    }),
+  };
+}
 
 function msd(x: number[]): { mean: number; sd: number; n: number } {
   const m = x.reduce((a, b) => a + b, 0) / x.length;

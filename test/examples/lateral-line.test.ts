@@ -375,6 +375,54 @@ describe('cinder lateral-line', () => {
     expect(readdirSync(taken)).toEqual(['keep.txt']);
   });
 
+  it('extract mode (--extract-from): a fresh network with the loaded weights, test only', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'cinder-ll-'));
+    const run = async (name: string, flags: string[]): Promise<number> => runCli(['lateral-line', '--mode', 'tiny', '--seed-start', '41', '--multi-seed', '2', '-q', '--out', join(root, name), ...flags], { examples: [lateralLineExample], handleSignals: false, out: sink(), err: sink() });
+    expect(await run('trained', ['--n-training-trials', '4'])).toBe(0);
+    expect(await run('untrained', ['--n-training-trials', '0'])).toBe(0);
+    expect(await run('ex-initial', ['--extract-from', join(root, 'trained')])).toBe(0);
+    expect(await run('ex-trained', ['--extract-from', join(root, 'trained'), '--extract-ll-mon-weights', 'trained'])).toBe(0);
+    expect(await run('ex-untrained', ['--extract-from', join(root, 'untrained')])).toBe(0);
+    expectRunFolder(join(root, 'ex-initial'), [41, 42]);
+    const sum = (name: string) => JSON.parse(readFileSync(join(root, name, 'run_summary.json'), 'utf8'));
+    const w = (name: string, seed: number) => readNpz(join(root, name, 'artifacts', `latest_seed_${seed}.npz`));
+    expect(sum('ex-initial').extract).toEqual({ from: join(root, 'trained'), ll_mon_weights: 'initial' });
+    // the untrained run's weights, tested afresh, give the untrained run's test exactly
+    const strip = (r: Record<string, unknown>) => ({ ...r, pv_vs_training_time: null });
+    expect(sum('ex-untrained').runs.map(strip)).toEqual(sum('untrained').runs.map(strip));
+    for (const seed of [41, 42]) {
+      const trained = w('trained', seed);
+      // MON→TS is frozen in the test: the trained weights, unchanged
+      expect(Array.from(w('ex-initial', seed).mon_ts_w!)).toEqual(Array.from(trained.mon_ts_w!));
+      expect(Array.from(w('ex-trained', seed).mon_ts_w!)).toEqual(Array.from(trained.mon_ts_w!));
+      // LL→MON 'initial': the weights the network is built with. MON does not see TS, so its test
+      // spikes (and LL→MON plasticity in the test) are those of the untrained run: equal weights after the test
+      expect(Array.from(w('ex-initial', seed).ll_mon_w_mV!)).toEqual(Array.from(w('untrained', seed).ll_mon_w_mV!));
+      expect(Array.from(w('ex-trained', seed).ll_mon_w_mV!)).not.toEqual(Array.from(w('untrained', seed).ll_mon_w_mV!));
+      // the test starts at t = 0 (no training before it)
+      expect(readNpz(join(root, 'ex-initial', 'artifacts', `test_ts_spikes_seed_${seed}.npz`)).test_start_s![0]).toBe(0);
+    }
+    // the trained MON→TS weights change the test against the untrained run
+    expect(sum('ex-initial').runs.map((r: { ts_spikes_during_test_window: number }) => r.ts_spikes_during_test_window))
+      .not.toEqual(sum('untrained').runs.map((r: { ts_spikes_during_test_window: number }) => r.ts_spikes_during_test_window));
+    // bad input: named flag, exit 2, nothing written
+    const cases: [string[], string, string][] = [
+      [['--extract-from', join(root, 'nothing-here')], '--extract-from', 'params.json'],
+      [['--extract-from', join(root, 'trained'), '--n-ts', '44'], '--extract-from', '--n-ts is 40 there, 44 here'],
+      [['--extract-from', join(root, 'trained'), '--seed-start', '40'], '--extract-from', 'seed 40'],
+      [['--extract-from', join(root, 'trained'), '--workers', '2'], '--workers', 'with --extract-from'],
+      [['--extract-from', join(root, 'trained'), '--extract-ll-mon-weights', 'final'], '--extract-ll-mon-weights', 'initial'],
+    ];
+    for (const [flags, name, says] of cases) {
+      const dir = join(root, `bad-${cases.findIndex((c) => c[0] === flags)}`);
+      const err = sink();
+      expect(await runCli(['lateral-line', '--mode', 'tiny', '--seed-start', '41', '--multi-seed', '2', '--out', dir, ...flags], { examples: [lateralLineExample], handleSignals: false, out: sink(), err })).toBe(2);
+      expect(err.text).toContain(name);
+      expect(err.text).toContain(says);
+      expect(existsSync(dir)).toBe(false);
+    }
+  }, 60_000);
+
   it('an interrupted run resumes (--resume-from) to the same result', async () => {
     if (!backendInfo()) await initBackend({});
     const root = mkdtempSync(join(tmpdir(), 'cinder-ll-'));
