@@ -22,7 +22,7 @@ import {
   buildProjectionLane, EventNetwork, homeostaticScale, incomingSums, LaneRng, mixSeed,
   type EventGroup, type EventProjection, type LifParams, type ProjectionLane,
 } from '../../src/kernels/js/event-network.js';
-import { roundHalfEven } from './params.js';
+import { roundHalfEven } from '../../src/neural/connections/sparse-topology.js';
 import { STIMULUS, TrainingStream, testSweep, type RatePreprocess, type StimulusConstants, type TestSweep } from './stimulus.js';
 
 /** (pre, post) index lists. */

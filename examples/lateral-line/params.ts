@@ -153,11 +153,6 @@ export function validateLateralLine(p: Params): void {
   if (synapses > 4e8) throw new CinderArgumentError('--multi-seed', nSeeds, `fewer seeds (or --batch-lanes): ${synapses} synapses in one batch is more than 4e8`);
 }
 
-/** Python-style round half to even (the original's `int(round(x))`). */
-export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
 
 /** Defaults < preset `mode` < `flags` (no validation; for benches and tests). */
 export function lateralLineParams(mode: string, flags: Partial<Params> = {}): Params {

@@ -41,27 +41,23 @@ describe.skipIf(!haveBrian2)('lateral-line circuit: Cinder event engine vs Brian
     const lif: LifParams = { el: -74, vThreshold: -54, vReset: -60, tauM: 10, tauS: 2, tauRef: 2 };
     const rng = new LaneRng(20261128);
     // connectivity (no duplicate pairs, so weights can be matched by (pre, post))
-    const llmPre: number[] = [];
-    const llmPost: number[] = [];
-    for (let m = 0; m < nMon; m++) {
-      const src = new Set<number>();
-      while (src.size < 5) src.add(rng.int(nLl));
-      for (const i of src) {
-        llmPre.push(i);
-        llmPost.push(m);
+    // k distinct partners drawn per MON cell: LL sources (pairs m ← i) or TS targets (pairs m → j)
+    const partners = (k: number, n: number, mon: 'pre' | 'post'): { pre: number[]; post: number[] } => {
+      const pre: number[] = [];
+      const post: number[] = [];
+      for (let m = 0; m < nMon; m++) {
+        const picked = new Set<number>();
+        while (picked.size < k) picked.add(rng.int(n));
+        for (const o of picked) {
+          pre.push(mon === 'pre' ? m : o);
+          post.push(mon === 'pre' ? o : m);
+        }
       }
-    }
+      return { pre, post };
+    };
+    const { pre: llmPre, post: llmPost } = partners(5, nLl, 'post');
     const llmW = llmPre.map(() => 10 + 8 * rng.next());
-    const mtPre: number[] = [];
-    const mtPost: number[] = [];
-    for (let m = 0; m < nMon; m++) {
-      const tg = new Set<number>();
-      while (tg.size < 6) tg.add(rng.int(nTs));
-      for (const j of tg) {
-        mtPre.push(m);
-        mtPost.push(j);
-      }
-    }
+    const { pre: mtPre, post: mtPost } = partners(6, nTs, 'pre');
     const mtW = mtPre.map(() => 0.02 + 0.005 * rng.next());
     const monToInh = Array.from({ length: nMon }, (_, k) => k).filter(() => rng.next() < 0.5);
     const tsToInh = Array.from({ length: nTs }, (_, k) => k).filter(() => rng.next() < 0.5);

@@ -2,34 +2,18 @@
 // one batch, and two batches in worker threads (each batch continues from its own checkpoint).
 // SIGINT is sent while the run is held at a known checkpoint (CINDER_TEST_HOLD_AT_CHECKPOINT; in
 // worker mode the worker waits for the main thread's acknowledgement of each checkpoint).
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { folderBytes } from '../helpers/files.js';
+import { runSummary, startCinder } from '../helpers/cli.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'cinder.ts');
 const tmp = mkdtempSync(join(tmpdir(), 'cinder-ll-resume-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function start(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', bin, 'lateral-line', ...args, '--quiet'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, exited, err: () => err };
-}
-
-function summary(dir: string): Record<string, unknown> {
-  try {
-    return JSON.parse(readFileSync(join(dir, 'run_summary.json'), 'utf8')) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
-}
+const start = (args: string[], env: Record<string, string> = {}) => startCinder(['lateral-line', ...args], env);
+const summary = runSummary;
 
 /**
  * The summary without wall/CPU times and run bookkeeping (`resumed`, and the progress fields of the

@@ -2,35 +2,18 @@
 // checkpoint with CINDER_TEST_HOLD_AT_CHECKPOINT) → exit 130 within 2 s with the summary,
 // figures, artifacts and a checkpoint written; then `--resume` finishes with artifacts
 // byte-identical to an uninterrupted run (same backend).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { folderBytes } from '../helpers/files.js';
+import { runSummary, startCinder } from '../helpers/cli.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'cinder.ts');
 const tmp = mkdtempSync(join(tmpdir(), 'cinder-ex-resume-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function start(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', bin, ...args, '--quiet'], { cwd: root, env: { ...process.env, CINDER_BACKEND: 'cpu', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, exited, err: () => err };
-}
-
-
-function summary(dir: string): Record<string, unknown> {
-  try {
-    return JSON.parse(readFileSync(join(dir, 'run_summary.json'), 'utf8')) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
-}
+const start = (args: string[], env: Record<string, string> = {}) => startCinder([...args], { CINDER_BACKEND: 'cpu', ...env });
+const summary = runSummary;
 
 const CASES: { example: string; args: string[]; hold: number }[] = [
   { example: 'florian', args: ['--mode', 'tiny'], hold: 3 },

@@ -499,18 +499,12 @@ export class EProp {
       if (g) tf.dispose([g.input, g.recurrent, g.readout]);
       throw failure;
     }
-    const toHz = 1000 / (B * T * this.recurrent.dt);
-    const ratesHz = new Float64Array(this.recurrent.n);
-    let total = 0;
-    for (let j = 0; j < ratesHz.length; j++) {
-      total += it.counts[j]!;
-      ratesHz[j] = it.counts[j]! * toHz;
-    }
+    const { rateHz, ratesHz } = this.rates(it.counts, B, T);
     const ce = this.readout.loss === 'cross_entropy';
     const result: EPropStepResult = {
       loss,
       recallError: ce ? it.wrong / B : NaN,
-      rateHz: (total * toHz) / ratesHz.length,
+      rateHz,
       ratesHz,
       prediction: ce ? it.prediction : new Int32Array(B).fill(-1),
       seconds: 0,
@@ -543,13 +537,22 @@ export class EProp {
     const { batch: B, steps: T, n, z } = rec;
     const counts = new Float64Array(n);
     for (let i = 0; i < z.length; i++) if (z[i]) counts[i % n] += 1;
+    return { loss: ro.loss, recallError: ro.recallError, ...this.rates(counts, B, T), prediction: ro.prediction, seconds: 0 };
+  }
+
+  /**
+   * Firing rates from spike counts over B samples × T steps of dt ms: per neuron
+   * ratesHz[j] = counts[j]·1000/(B·T·dt), and their mean rateHz (float64).
+   */
+  private rates(counts: ArrayLike<number>, B: number, T: number): { rateHz: number; ratesHz: Float64Array } {
     const toHz = 1000 / (B * T * this.recurrent.dt);
+    const ratesHz = new Float64Array(counts.length);
     let total = 0;
-    for (let j = 0; j < n; j++) {
+    for (let j = 0; j < counts.length; j++) {
       total += counts[j]!;
-      counts[j] = counts[j]! * toHz;
+      ratesHz[j] = counts[j]! * toHz;
     }
-    return { loss: ro.loss, recallError: ro.recallError, rateHz: (total * toHz) / n, ratesHz: counts, prediction: ro.prediction, seconds: 0 };
+    return { rateHz: (total * toHz) / counts.length, ratesHz };
   }
 }
 

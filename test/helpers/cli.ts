@@ -1,0 +1,34 @@
+// Test helper: the `cinder` command as a child process (from source, through tsx), and a run
+// folder's run_summary.json as it is on disk at this moment.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root. */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** A running `cinder` process: its exit code (null when killed by a signal) and its stderr so far. */
+export interface CinderProcess {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  err(): string;
+}
+
+/** Starts `cinder <args> --quiet` in the repository root with `env` added to this process's environment. */
+export function startCinder(args: string[], env: Record<string, string> = {}): CinderProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'bin', 'cinder.ts'), ...args, '--quiet'], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, exited, err: () => err };
+}
+
+/** A run folder's run_summary.json, or {} while it is missing or half-written. */
+export function runSummary(dir: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'run_summary.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
