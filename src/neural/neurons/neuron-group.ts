@@ -16,6 +16,8 @@ import { select } from './select.js';
 import { SpikingModule } from './spiking-module.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
 import { fusedNeuronStep, type FusedNeuronSpec } from '../../kernels/js/fused-neuron.js';
+import { stepProgramsOn } from '../../kernels/webgpu/step-program.js';
+import { neuronStepWebgpu } from '../../kernels/webgpu/step-neuron.js';
 
 /** Options every neuron model accepts. */
 export interface NeuronGroupOptions {
@@ -150,7 +152,8 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
     }
     const refracLock = options.refracLock ?? true;
     const adapt = options.adapt ?? this.training;
-    const spec = fusedBackend() && !conductances?.some((g) => g !== undefined) ? this.fusedSpec() : null;
+    const fusable = fusedBackend() !== null || (stepProgramsOn() && this.floatStates(current));
+    const spec = fusable && !conductances?.some((g) => g !== undefined) ? this.fusedSpec() : null;
     if (spec) return this.forwardFused(spec, current ?? null, refracLock, adapt);
     return tf.tidy(() => {
       const v = this.voltageState.value;
@@ -196,13 +199,20 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
   /** The same step as {@link forward}'s op path, as one fused kernel. */
   private forwardFused(spec: FusedNeuronSpec, current: tf.Tensor | null, refracLock: boolean, adapt: boolean): tf.Tensor {
     return tf.tidy(() => {
-      const r = fusedNeuronStep(spec, { voltage: this.voltageState.value, refrac: this.refracState.value, current }, { refracLock, adapt });
+      const step = fusedBackend() ? fusedNeuronStep : neuronStepWebgpu; // wasm/cpu kernel, or WGSL programs on webgpu
+      const r = step(spec, { voltage: this.voltageState.value, refrac: this.refracState.value, current }, { refracLock, adapt });
       if (this.refracT > 0) this.refracState.assign(r.refrac);
       this.voltageState.assign(r.voltage);
       this.spikeState.assign(r.spike);
       if (r.theta) this.fusedAdaptationState!.assign(r.theta);
       return r.spike;
     });
+  }
+
+  /** True when the states and `current` are float32 (what the WGSL step programs read). */
+  private floatStates(current: tf.Tensor | undefined): boolean {
+    const ts = [this.voltageState.value, this.refracState.value, current, this.fusedAdaptationState?.value];
+    return ts.every((t) => t === undefined || t.dtype === 'float32');
   }
 
   /** The adaptation state the fused kernel updates (set by groups with an adaptive threshold). */

@@ -1,0 +1,115 @@
+/**
+ * Shared plumbing of the fused per-step WGSL programs (`step-neuron.ts`, `step-trace.ts`,
+ * `step-update.ts`): the switch that turns them on or off, and how an element-wise program is
+ * built and run through tfjs's webgpu backend on the backend's own tensors.
+ *
+ * tfjs's `runWebGPUProgram` binds one writable buffer (the program's output) and any number of
+ * read-only inputs, and a buffer cannot be both in one dispatch. A step that produces several new
+ * states (voltage, refractory time, spikes, adaptation) therefore runs one small program per state,
+ * each computing the whole element update and storing its own component: a neuron group costs as
+ * many dispatches as it has states (2–4) instead of one per tfjs op (≈ 17 for LIF, ≈ 30 for ALIF).
+ * Packing the states into one output would need a slice per state afterwards (the webgpu backend
+ * has no zero-copy slice), which costs the same dispatches plus copies.
+ *
+ * The program object is rebuilt on every call (the backend rewrites its `shaderKey` in place), but
+ * its WGSL text is generated once per key and the backend caches the compiled pipeline by key.
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { runProgram, type WebGpuProgram } from './eprop.js';
+
+export { lit } from './eprop.js';
+
+/** Switch for the step programs: `CINDER_FUSED=0` turns them off at start (as the JS fused kernels). */
+let enabled = typeof process === 'undefined' || process.env?.CINDER_FUSED !== '0';
+
+/** Turns the fused WGSL step programs on or off (the op path is used when off); returns the previous setting. */
+export function setStepPrograms(on: boolean): boolean {
+  const was = enabled;
+  enabled = on;
+  return was;
+}
+
+/** True when the step programs are on and the current backend is webgpu. */
+export function stepProgramsOn(): boolean {
+  return enabled && tf.getBackend() === 'webgpu';
+}
+
+/** Invocations per workgroup of the element-wise step programs. */
+export const STEP_WORKGROUP = 64;
+
+const sources = new Map<string, string>();
+
+/**
+ * Runs an element-wise program of `size` invocations writing a new float32 tensor of `shape`:
+ * `code()` gives the WGSL `body` run with `index` in 0 … size − 1 (it stores to `result`) and the
+ * module-scope declarations `decls` it uses. Every input is read once up front (WebGPU drops unused
+ * bindings from the pipeline layout that tfjs binds).
+ */
+export function runElementwise(
+  key: string,
+  shape: number[],
+  size: number,
+  names: string[],
+  inputs: tf.Tensor[],
+  code: () => { decls: string; body: string },
+): tf.Tensor {
+  let src = sources.get(key);
+  if (src === undefined) {
+    const { decls, body } = code();
+    src = `
+      ${decls}
+      fn main(index: i32) {
+        _ = uniforms.outShape;
+        ${names.map((n) => `_ = ${n}[0];`).join(' ')}
+        if (index >= ${size}) { return; }
+        ${body}
+      }`;
+    sources.set(key, src);
+  }
+  const userCode = src;
+  const program: WebGpuProgram = {
+    outputShape: shape,
+    shaderKey: key,
+    dispatchLayout: { x: shape.map((_, i) => i) },
+    dispatch: [Math.ceil(size / STEP_WORKGROUP), 1, 1],
+    variableNames: names,
+    workgroupSize: [STEP_WORKGROUP, 1, 1],
+    getUserCode: () => userCode,
+  };
+  return runProgram(program, inputs);
+}
+
+/** Result of {@link countPrograms}. */
+export interface ProgramCount {
+  /** WGSL programs dispatched (tfjs's own kernels and Cinder's). */
+  programs: number;
+  /** Their names (the program class, or the key's first field for Cinder's programs), in order. */
+  names: string[];
+}
+
+/**
+ * Counts the WGSL programs `fn` dispatches on the webgpu backend (every call of the backend's
+ * `runWebGPUProgram`, tfjs's kernels and Cinder's custom programs alike). `tf.profile` does not see
+ * custom programs (they bypass the kernel registry) and counts kernels that dispatch nothing
+ * (reshape, and small tensors computed on the CPU), so this is the dispatch count of a step.
+ */
+export async function countPrograms(fn: () => unknown): Promise<ProgramCount> {
+  const b = tf.backend() as unknown as { runWebGPUProgram?: (program: WebGpuProgram, ...rest: unknown[]) => unknown };
+  const own = Object.prototype.hasOwnProperty.call(b, 'runWebGPUProgram');
+  const orig = b.runWebGPUProgram;
+  if (tf.getBackend() !== 'webgpu' || typeof orig !== 'function') return { programs: 0, names: [] };
+  const names: string[] = [];
+  b.runWebGPUProgram = function (this: unknown, program: WebGpuProgram, ...rest: unknown[]) {
+    const ctor = (program as { constructor?: { name?: string } }).constructor?.name;
+    names.push(ctor && ctor !== 'Object' ? ctor : program.shaderKey.split(':')[0]!);
+    return orig.call(this, program, ...rest);
+  };
+  try {
+    await fn();
+  } finally {
+    if (own) b.runWebGPUProgram = orig;
+    else delete b.runWebGPUProgram;
+  }
+  return { programs: names.length, names };
+}

@@ -1,0 +1,105 @@
+// The fused WGSL neuron step (src/kernels/webgpu/step-neuron.ts) equals the cpu backend's op path
+// (fused JS kernels off) within float32 tolerance over 50+ steps, for every neuron model with a
+// FusedNeuronSpec (LIF, ALIF) in each variant the spec covers: refractory or not, refracLock on and
+// off, no input, and each batch reduction of the adaptation. And it is what runs: a step is 2–4
+// programs (one per new state), counted with tf.profile.
+import { afterAll, describe, expect, it } from 'vitest';
+import { tf } from '../../src/core/tf.js';
+import { ALIF, LIF, type NeuronGroup } from '../../src/neural/neurons/index.js';
+import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
+import { countPrograms } from '../../src/kernels/webgpu/step-program.js';
+import { onBackend, webgpuForTests } from './gpu.js';
+
+const gpu = await webgpuForTests();
+const STEPS = 50;
+const B = 3;
+const N = 4;
+
+/** Runs `make()` for STEPS steps with a ramp-and-wave drive; returns [spikes, voltage, adaptation] per step. */
+async function trace(make: () => NeuronGroup, opts: { refracLock?: boolean; noInputEvery?: number; gain?: number }): Promise<Float32Array> {
+  const n = make();
+  n.train();
+  const kept: tf.Tensor[] = [];
+  for (let k = 0; k < STEPS; k++) {
+    const noInput = opts.noInputEvery !== undefined && k % opts.noInputEvery === 0;
+    const x = noInput ? null : tf.tidy(() => tf.mul(tf.add(tf.reshape(tf.linspace(14, 40, B * N), [B, N]), Math.sin(k / 4) * 9), opts.gain ?? 1));
+    const s = x ? n.forward(x, { refracLock: opts.refracLock ?? true }) : n.forward({}, { refracLock: opts.refracLock ?? true });
+    const parts = [tf.reshape(s, [-1]), tf.reshape(n.voltage, [-1])];
+    if (n instanceof ALIF) parts.push(tf.reshape(n.adaptation, [-1]));
+    kept.push(tf.concat(parts));
+    tf.dispose([s, ...parts]);
+    x?.dispose();
+  }
+  n.dispose();
+  const all = tf.stack(kept);
+  const out = Float32Array.from(await all.data());
+  tf.dispose([all, ...kept]);
+  return out;
+}
+
+function worstRel(got: Float32Array, want: Float32Array): number {
+  expect(got.length).toBe(want.length);
+  let scale = 1e-6;
+  for (const v of want) scale = Math.max(scale, Math.abs(v));
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+  return worst / scale;
+}
+
+const lif = (refracT: number) => () => new LIF([N], 0.5, { restV: -65, resetV: -70, threshV: -50, refracT, tauM: 20, batchSize: B });
+const alif = (reduction: 'mean' | 'sum' | 'max' | 'none', refracT = 1) => () =>
+  new ALIF([N], 0.5, { restV: -65, resetV: -70, threshV: -50, refracT, tauM: 20, tauAdapt: [30, 200], adaptIncrement: [1, 0.5], batchReduction: reduction, batchSize: B });
+
+const cases: [string, () => NeuronGroup, { refracLock?: boolean; noInputEvery?: number; gain?: number }][] = [
+  ['LIF', lif(2), {}],
+  ['LIF, no refractory period', lif(0), {}],
+  ['LIF, refracLock off', lif(2), { refracLock: false }],
+  ['LIF, some steps without input', lif(1.5), { noInputEvery: 3, gain: 1.6 }],
+  ['ALIF mean', alif('mean'), {}],
+  ['ALIF sum', alif('sum'), {}],
+  ['ALIF max', alif('max'), {}],
+  ['ALIF none (per sample)', alif('none'), {}],
+  ['ALIF sum, refracLock off', alif('sum', 2), { refracLock: false }],
+  ['ALIF mean, no refractory period', alif('mean', 0), {}],
+];
+
+describe.skipIf(!gpu.ok)(`fused WGSL neuron step vs the cpu op path (${gpu.detail})`, () => {
+  const was = setFusedKernels(true);
+  afterAll(() => void setFusedKernels(was));
+
+  for (const [name, make, opts] of cases) {
+    it(name, async () => {
+      setFusedKernels(false);
+      const cpu = await onBackend('cpu', () => trace(make, opts));
+      setFusedKernels(true);
+      const wg = await onBackend('webgpu', () => trace(make, opts));
+      expect(worstRel(wg, cpu)).toBeLessThan(1e-5);
+      let spikes = 0;
+      for (let k = 0; k < STEPS; k++) for (let i = 0; i < B * N; i++) spikes += cpu[(k * cpu.length) / STEPS + i]!;
+      expect(spikes, 'the drive makes the neurons fire').toBeGreaterThan(5);
+    });
+  }
+
+  it('a step is one program per new state, and keeps the tensor count flat', async () => {
+    await onBackend('webgpu', async () => {
+      const count = async (n: NeuronGroup) => {
+        const x = tf.fill([B, N], 30);
+        n.forward(x).dispose(); // compile outside the count
+        const before = tf.memory().numTensors;
+        const p = await countPrograms(() => n.forward(x).dispose());
+        const after = tf.memory().numTensors;
+        x.dispose();
+        n.dispose();
+        return { kernels: p.programs, names: p.names, grew: after - before };
+      };
+      const a = await count(lif(2)());
+      expect(a.grew).toBe(0);
+      expect(a.kernels, a.names.join(',')).toBe(3); // v, r, s
+      const b = await count(lif(0)());
+      expect(b.kernels, b.names.join(',')).toBe(2); // v, s (the unused refractory state is cloned without a dispatch)
+      const c = await count(alif('mean')());
+      expect(c.grew).toBe(0);
+      expect(c.kernels, c.names.join(',')).toBe(4); // v, r, s, θ
+    });
+  });
+});
