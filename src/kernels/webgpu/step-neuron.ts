@@ -29,11 +29,11 @@ import { lit, runElementwise } from './step-program.js';
 function cellCode(spec: FusedNeuronSpec, N: number, K: number, refracLock: boolean, hasInput: boolean, thetaBatched: boolean): string {
   const refractory = spec.refracT > 0;
   const lines: string[] = [];
-  lines.push(`let vv = vIn[e];`);
-  lines.push(refractory ? `let rr = rIn[e]; let free = rr <= ${lit(spec.dt)};` : `let rr = 0.0; let free = true;`);
+  lines.push(`let vv = f32(vIn[e]);`);
+  lines.push(refractory ? `let rr = f32(rIn[e]); let free = rr <= ${lit(spec.dt)};` : `let rr = 0.0; let free = true;`);
   lines.push(`let leak = vv * ${lit(spec.decay)} + ${lit(spec.restTerm)};`);
   if (hasInput) {
-    lines.push(`var ii = cur[e];`);
+    lines.push(`var ii = f32(cur[e]);`);
     if (refractory && !refracLock) lines.push(`if (!free) { ii = 0.0; }`);
     lines.push(`var vn = leak + ii * ${lit(spec.gain)};`);
   } else {
@@ -42,8 +42,8 @@ function cellCode(spec: FusedNeuronSpec, N: number, K: number, refracLock: boole
   if (refractory && refracLock) lines.push(`if (!free) { vn = vv; }`);
   if (K > 0) {
     lines.push(`let tb = ${thetaBatched ? 'e' : `e % ${N}`} * ${K};`);
-    lines.push(`var th = theta[tb];`);
-    if (K > 1) lines.push(`for (var k = 1; k < ${K}; k++) { th = th + theta[tb + k]; }`);
+    lines.push(`var th = f32(theta[tb]);`);
+    if (K > 1) lines.push(`for (var k = 1; k < ${K}; k++) { th = th + f32(theta[tb + k]); }`);
     lines.push(`th = th + ${lit(spec.thresh)};`);
   } else {
     lines.push(`let th = ${lit(spec.thresh)};`);
@@ -128,7 +128,7 @@ function adaptation(
   if (batched) {
     body = `
       let e = index / ${K}; let k = index % ${K};
-      let a = aK[k]; let t0 = theta[index];
+      let a = aK[k]; let t0 = f32(theta[index]);
       let c = cell(e);
       result[index] = ${passive('')} + c.z * cK[k];`;
   } else {
@@ -141,7 +141,7 @@ function adaptation(
     const out = red === 'sum' ? (hold ? `acc / ${lit(B)} + added` : `t0 * a + added`) : red === 'max' ? `acc` : `acc / ${lit(B)}`;
     body = `
       let n = index / ${K}; let k = index % ${K};
-      let a = aK[k]; let t0 = theta[index];
+      let a = aK[k]; let t0 = f32(theta[index]);
       var acc = 0.0; var added = 0.0;
       for (var b = 0; b < ${B}; b++) {
         let c = cell(b * ${N} + n);

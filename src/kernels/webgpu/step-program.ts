@@ -11,6 +11,9 @@
  * Packing the states into one output would need a slice per state afterwards (the webgpu backend
  * has no zero-copy slice), which costs the same dispatches plus copies.
  *
+ * Inputs are read through `f32(…)`: the webgpu backend keeps a float32 tensor that was cast from bool
+ * or int32 in its int32 buffer (a cast to a wider type copies nothing).
+ *
  * The program object is rebuilt on every call (the backend rewrites its `shaderKey` in place), but
  * its WGSL text is generated once per key and the backend caches the compiled pipeline by key.
  * @module

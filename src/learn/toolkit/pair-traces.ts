@@ -16,6 +16,8 @@ import type { CellResources } from './trainer.js';
 import { ReceptiveContraction } from './contraction.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
 import { fusedTrace } from '../../kernels/js/fused-trace.js';
+import { stepProgramsOn } from '../../kernels/webgpu/step-program.js';
+import { traceStepWebgpu } from '../../kernels/webgpu/step-trace.js';
 import { traceDecay } from '../../observe/reducers/trace-options.js';
 
 
@@ -51,11 +53,12 @@ export function traceReducer(mode: TraceMode, dt: number, tau: number, amplitude
 
 /**
  * The spike trace's step as one fused kernel on wasm/cpu (`fusedTrace`: same float32 operations as
- * the op path); the op path on other backends, on the first step and for non-float32 spikes.
+ * the op path) or one WGSL program on webgpu (`traceStepWebgpu`); the op path on other backends, on the first step and for non-float32 spikes.
  */
 function fusedStep(r: CumulativeTraceReducer | NearestTraceReducer, h: tf.Tensor, prev: tf.Tensor | null): tf.Tensor | null {
-  if (prev === null || !fusedBackend() || h.dtype !== 'float32' || prev.dtype !== 'float32') return null;
+  if (prev === null || !(fusedBackend() || stepProgramsOn()) || h.dtype !== 'float32' || prev.dtype !== 'float32') return null;
   if (h.shape.length !== prev.shape.length || h.shape.some((d, i) => d !== prev.shape[i])) return null; // the op path reports it
+  if (!fusedBackend()) return traceStepWebgpu(prev, h, traceDecay(r.dt, r.tau), r.amplitude, r.mode === 'nearest'); // one WGSL program on webgpu
   return fusedTrace(prev, h, traceDecay(r.dt, r.tau), r.amplitude, r.mode === 'nearest');
 }
 
