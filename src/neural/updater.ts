@@ -12,6 +12,8 @@ import type { Bounding } from './bounding.js';
 import { ScalarCache } from '../core/scalars.js';
 import { fusedBackend } from '../kernels/js/fused-memory.js';
 import { fusedOuterUpdate, type OuterClamp, type OuterTerm } from '../kernels/js/fused-outer-update.js';
+import { stepProgramsOn } from '../kernels/webgpu/step-program.js';
+import { outerUpdateWebgpu } from '../kernels/webgpu/step-update.js';
 
 /**
  * A pending part given as an outer product, kept unevaluated until the update is applied:
@@ -245,9 +247,10 @@ export class Updater {
    * clamping hooks on this parameter (added to `skip`). Returns false when it does not apply.
    */
   private applyFused(name: ParameterName, acc: Accumulator, skip: Set<() => void>): boolean {
-    if (!fusedBackend() || acc.target.shape.length !== 2 || acc.target.value.dtype !== 'float32') return false;
+    const webgpu = !fusedBackend() && stepProgramsOn(); // WGSL program on webgpu (step-update.ts)
+    if (!(fusedBackend() || webgpu) || acc.target.shape.length !== 2 || acc.target.value.dtype !== 'float32') return false;
     const terms = acc.outerTerms();
-    if (!terms) return false;
+    if (!terms || (webgpu && terms.some((t) => t.post.dtype !== 'float32' || t.pre.dtype !== 'float32'))) return false;
     const clamps: OuterClamp[] = [];
     const fused: (() => void)[] = [];
     if (!this.transformsOnApply(name)) {
@@ -259,7 +262,7 @@ export class Updater {
     }
     const b = acc.bounding;
     const spec = b ? { kind: b.kind, boundsUpper: b.boundsUpper, boundsLower: b.boundsLower, max: b.max, min: b.min, powerUpper: b.powerUpper, powerLower: b.powerLower } : null;
-    const next = fusedOuterUpdate(acc.target.value, terms, spec, clamps);
+    const next = (webgpu ? outerUpdateWebgpu : fusedOuterUpdate)(acc.target.value, terms, spec, clamps);
     acc.target.assign(next);
     next.dispose();
     for (const fn of fused) skip.add(fn);

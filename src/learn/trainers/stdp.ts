@@ -6,6 +6,7 @@ import type { TrainableCell } from '../toolkit/trainable-cell.js';
 import type { TrainerBatchReduction } from '../toolkit/contraction.js';
 import { splitBySign } from '../toolkit/sign.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
+import { stepProgramsOn } from '../../kernels/webgpu/step-program.js';
 import { PairTraceTrainer, type PairRuleOptions } from './pair-trace-trainer.js';
 
 /** Hyperparameters of {@link STDP} (all may be overridden per cell). */
@@ -51,7 +52,8 @@ export class STDP extends PairTraceTrainer<STDPHyper> {
     for (const { cell, hyper: h, state: s } of this.active(cells)) {
       if (!s.ready) continue;
       tf.tidy(() => {
-        if (fusedBackend()) {
+        if (fusedBackend() || stepProgramsOn()) {
+          // (webgpu: the same, one WGSL program in src/kernels/webgpu/step-update.ts)
           // wasm/cpu: hand the two outer products to the updater unevaluated; connection.update()
           // then applies them (with bounding and clamps) in one fused kernel.
           const fpost = s.contraction.outerFactors(s.spikePost.latest, s.preTrace(), h.batchReduction);

@@ -1,0 +1,156 @@
+// STDP on webgpu with the fused WGSL programs (src/kernels/webgpu/step-trace.ts: each trace step is
+// one program; step-update.ts: batch sums + bounding + add + clamps in one program) equals the cpu
+// backend's op path (fused JS kernels off) within float32 tolerance over 60 steps, for every
+// bounding kind, with and without clamping, both trace modes, mean and sum batch reductions, and
+// the matrix-product route of large batches. And the programs are what runs: counted dispatches.
+import { afterAll, describe, expect, it } from 'vitest';
+import { tf } from '../../src/core/tf.js';
+import { Rng } from '../../src/core/random.js';
+import { LinearDense } from '../../src/neural/connections/index.js';
+import { Bounding, type BoundingKind, type BoundingOptions } from '../../src/neural/bounding.js';
+import { Clamping } from '../../src/neural/hooks/index.js';
+import { STDP, type STDPOptions } from '../../src/learn/trainers/index.js';
+import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
+import { countPrograms } from '../../src/kernels/webgpu/step-program.js';
+import { setOuterDirectMaxBatch } from '../../src/kernels/webgpu/step-update.js';
+import { ForcedNeurons, TestLayer } from '../learn/trainers/harness.js';
+import { onBackend, webgpuForTests } from './gpu.js';
+
+const gpu = await webgpuForTests();
+const STEPS = 60;
+const B = 3;
+const IN = 6;
+const OUT = 4;
+
+function trains(seed: number, n: number, p: number): number[][] {
+  const rng = new Rng(seed);
+  return Array.from({ length: STEPS }, () => Array.from({ length: n }, () => (rng.uniform() < p ? 1 : 0)));
+}
+
+interface Case {
+  bound?: [BoundingKind, BoundingOptions];
+  clamp?: { min?: number; max?: number };
+  stdp?: Partial<STDPOptions>;
+}
+
+/** Weights after every step of STDP on a dense [OUT ← IN] connection driven by forced trains. */
+async function run(c: Case): Promise<Float32Array> {
+  const rng = new Rng(9);
+  const w0 = Float32Array.from({ length: OUT * IN }, () => 0.2 + 0.6 * rng.uniform());
+  const conn = new LinearDense([IN], [OUT], 1, { batchSize: B, weightInit: (shape) => tf.tensor(w0, [...shape]) });
+  const layer = new TestLayer(conn, new ForcedNeurons([OUT], B));
+  const rule = new STDP({ lrPost: 0.05, lrPre: -0.04, tauPost: 20, tauPre: 10, ...c.stdp });
+  rule.register(layer.cell);
+  const bound = c.bound ? new Bounding(c.bound[0], c.bound[1]) : null;
+  if (bound) conn.updater.bound('weight', bound);
+  const detach = c.clamp ? new Clamping(conn.weightParameter, c.clamp).attachToUpdate(conn.updater) : () => {};
+  const pre = trains(13, B * IN, 0.3);
+  const post = trains(14, B * OUT, 0.25);
+  const kept: tf.Tensor[] = [];
+  for (let k = 0; k < STEPS; k++) {
+    layer.step(pre[k]!, post[k]!);
+    rule.step();
+    conn.update();
+    kept.push(tf.reshape(tf.clone(conn.weight), [-1]));
+  }
+  detach();
+  bound?.dispose();
+  rule.dispose();
+  layer.dispose();
+  const all = tf.stack(kept);
+  const out = Float32Array.from(await all.data());
+  tf.dispose([all, ...kept]);
+  return out;
+}
+
+function worstRel(got: Float32Array, want: Float32Array): number {
+  expect(got.length).toBe(want.length);
+  let scale = 1e-6;
+  for (const v of want) scale = Math.max(scale, Math.abs(v));
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) {
+    const e = Math.abs(got[i]! - want[i]!);
+    worst = Number.isNaN(e) ? Infinity : Math.max(worst, e);
+  }
+  return worst / scale;
+}
+
+const cases: [string, Case][] = [
+  ['no bounding', {}],
+  ['no bounding, clamp [0, 1]', { clamp: { min: 0, max: 1 } }],
+  ['hard [0, 1]', { bound: ['hard', { min: 0, max: 1 }] }],
+  ['hard upper, clamp at 0', { bound: ['hard', { max: 1 }], clamp: { min: 0 } }],
+  ['multiplicative upper, clamp at 0 (the quickstart rule)', { bound: ['multiplicative', { max: 1 }], clamp: { min: 0 } }],
+  ['multiplicative [0, 1]', { bound: ['multiplicative', { min: 0, max: 1 }] }],
+  ['scaled-multiplicative [0, 1.5]', { bound: ['scaled-multiplicative', { min: 0, max: 1.5 }] }],
+  ['power μ 0.5/2, clamp [0, 1]', { bound: ['power', { min: 0, max: 1, powerUpper: 0.5, powerLower: 2 }], clamp: { min: 0, max: 1 } }],
+  ['scaled-power μ 1.5, clamp [0, 1.2]', { bound: ['scaled-power', { min: 0, max: 1.2, power: 1.5 }], clamp: { min: 0, max: 1.2 } }],
+  ['multiplicative, nearest traces, batch sum', { bound: ['multiplicative', { min: 0, max: 1 }], stdp: { traceMode: 'nearest', batchReduction: 'sum' } }],
+  ['anti-Hebbian signs, two clamps', { stdp: { lrPost: -0.03, lrPre: 0.05 }, clamp: { min: 0.1, max: 0.9 } }],
+];
+
+describe.skipIf(!gpu.ok)(`STDP with fused WGSL trace and update programs vs the cpu op path (${gpu.detail})`, () => {
+  const was = setFusedKernels(true);
+  afterAll(() => void setFusedKernels(was));
+
+  const compare = async (c: Case) => {
+    setFusedKernels(false);
+    const cpu = await onBackend('cpu', () => run(c));
+    setFusedKernels(true);
+    const wg = await onBackend('webgpu', () => run(c));
+    expect(worstRel(wg, cpu)).toBeLessThan(2e-6); // measured ≤ 2.5e-7 (a few float32 roundings)
+    expect(cpu.slice(-OUT * IN).some((v, i) => Math.abs(v - cpu[i]!) > 1e-3), 'the weights changed').toBe(true);
+    return cpu;
+  };
+
+  for (const [name, c] of cases) it(name, () => compare(c));
+
+  it('the clamps bind (clamp [0.1, 0.9] reached)', async () => {
+    const cpu = await compare({ stdp: { lrPost: 0.3, lrPre: -0.2 }, clamp: { min: 0.1, max: 0.9 } });
+    expect(cpu.some((v) => v === Math.fround(0.9)) || cpu.some((v) => v === Math.fround(0.1))).toBe(true);
+  });
+
+  it('large batches: matrix products first, then the update program', async () => {
+    const prev = setOuterDirectMaxBatch(1);
+    try {
+      await compare({ bound: ['multiplicative', { max: 1 }], clamp: { min: 0 } });
+    } finally {
+      setOuterDirectMaxBatch(prev);
+    }
+  });
+
+  it('a trace step is one program, the whole update one program', async () => {
+    await onBackend('webgpu', async () => {
+      const conn = new LinearDense([IN], [OUT], 1, { batchSize: B });
+      const layer = new TestLayer(conn, new ForcedNeurons([OUT], B));
+      const rule = new STDP({ lrPost: 0.05, lrPre: -0.04, tauPost: 20, tauPre: 10 });
+      rule.register(layer.cell);
+      const bound = new Bounding('multiplicative', { max: 1 });
+      conn.updater.bound('weight', bound);
+      const detach = new Clamping(conn.weightParameter, { min: 0 }).attachToUpdate(conn.updater);
+      const pre = trains(3, B * IN, 0.3);
+      const post = trains(4, B * OUT, 0.3);
+      for (let k = 0; k < 3; k++) {
+        layer.step(pre[k]!, post[k]!);
+        rule.step();
+        conn.update();
+      }
+      const before = tf.memory().numTensors;
+      layer.step(pre[3]!, post[3]!);
+      const learn = await countPrograms(() => {
+        rule.step();
+        conn.update();
+      });
+      expect(tf.memory().numTensors, 'tensors after one whole step').toBe(before);
+      const names = learn.names.join(',');
+      expect(learn.names.filter((n) => n === 'cinder-update').length, names).toBe(1);
+      expect(learn.programs, names).toBe(1); // the outer products, bound, add and clamp: one dispatch
+      const obs = await countPrograms(() => layer.step(pre[4]!, post[4]!));
+      expect(obs.names.filter((n) => n === 'cinder-trace').length, obs.names.join(',')).toBe(2); // x_pre and x_post
+      detach();
+      bound.dispose();
+      rule.dispose();
+      layer.dispose();
+    });
+  });
+});
