@@ -1,7 +1,8 @@
 /**
  * Benchmark `webgpu`: the GPU lines of issue 8, on whatever backend is active (meant for
  * `--backend webgpu`): fp32 matMul rate (GFLOP/s), the quickstart network with STDP at B = 1, 20,
- * 256, 1024 (ms per step; the network of `examples/quickstart/network.ts`, unchanged), e-prop
+ * 256, 1024 (ms per step and WGSL programs per step, with Cinder's fused step programs and with the
+ * op path side by side; the network of `examples/quickstart/network.ts`, unchanged), e-prop
  * on NEST's evidence-accumulation task at B = 32 and 256 (s per iteration, the default kernel of
  * the backend — on webgpu the fused WGSL kernels, which keep the whole iteration on the device and
  * read back only a summary), and the evidence-accumulation training at B = 64 until the test error
@@ -9,8 +10,9 @@
  * Everything is read back with `await data()`.
  *
  * Environment: `WEBGPU_BENCH_MATMUL` (matrix size, default 2048), `WEBGPU_BENCH_STEPS` (timed
- * quickstart steps per repeat, default 200), `WEBGPU_BENCH_BATCHES` (quickstart batches, default
- * 1,20,256,1024), `WEBGPU_BENCH_EPROP_BATCHES` (default 32,256), `WEBGPU_BENCH_EPROP_ITERS`
+ * quickstart steps per repeat, default 200), `WEBGPU_BENCH_REPEATS` (alternating repeats of the fused
+ * and op-path quickstart timings, default 3), `WEBGPU_BENCH_OP_PATH=0` (time the fused step only),
+ * `WEBGPU_BENCH_BATCHES` (quickstart batches, default 1,20,256,1024), `WEBGPU_BENCH_EPROP_BATCHES` (default 32,256), `WEBGPU_BENCH_EPROP_ITERS`
  * (timed iterations, default 3), `WEBGPU_BENCH_EPROP_STEPS` (sequence length override: a shorter
  * evidence task for slow adapters; default NEST's 2250), `WEBGPU_BENCH_EVIDENCE_BATCH` (default 64),
  * `WEBGPU_BENCH_EVIDENCE_ITERS` (most training iterations, default 2000),
@@ -24,7 +26,8 @@ import { Rng } from '../src/core/random.js';
 import { QuickstartNetwork } from '../examples/quickstart/network.js';
 import { EvidenceTask } from '../examples/eprop-evidence/task.js';
 import { trainEvidence } from '../examples/eprop-evidence/training.js';
-import { emit, sig, timeSteps } from './harness.js';
+import { emit, sig, timeSteps, timeStepsPair } from './harness.js';
+import { countPrograms, setStepPrograms } from '../src/kernels/webgpu/step-program.js';
 import { measureEprop } from './eprop.js';
 
 const list = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number) : d);
@@ -50,23 +53,67 @@ async function matmulRate(n: number): Promise<void> {
   emit({ case: 'webgpu-matmul', n, seconds: sig(s), gflops: sig((2 * n ** 3) / s / 1e9), adapter: backendInfo()?.adapter ?? null });
 }
 
-async function quickstart(B: number, steps: number): Promise<void> {
+/**
+ * Quickstart with STDP at batch B: ms per step with Cinder's fused WGSL step programs (neuron
+ * groups, traces, weight update: `src/kernels/webgpu/step-*.ts`) and, side by side in alternating
+ * repeats, with them off (the tfjs op path); WGSL programs dispatched per step for both
+ * (`kernels_per_step`, `kernels_per_step_op_path`; counted at the backend's `runWebGPUProgram`, the
+ * dispatch count that bounds a step on a GPU). `WEBGPU_BENCH_OP_PATH=0` skips the op-path timing.
+ */
+async function quickstart(B: number, steps: number, repeats: number): Promise<void> {
   const rng = new Rng(1);
   const pool = 16;
   const rates = rng.uniformArray(B * 784, 0, 0.25);
   const spikes = new Float32Array(pool * B * 784);
   for (let t = 0; t < pool; t++) for (let k = 0; k < B * 784; k++) spikes[t * B * 784 + k] = rng.uniform() < rates[k]! ? 1 : 0;
   const inputs = Array.from({ length: pool }, (_, t) => tf.keep(tf.tensor2d(spikes.subarray(t * B * 784, (t + 1) * B * 784), [B, 784])));
-  const net = new QuickstartNetwork(B, new Rng(2));
-  net.train(true);
-  const r = await timeSteps((i) => void net.step(inputs[i % pool]!), { steps, warmup: Math.min(20, steps), sync: () => net.exc.voltage });
-  net.dispose();
-  tf.dispose(inputs);
-  emit({
-    case: 'webgpu-quickstart-stdp', batch: B, steps, cinder_ms_per_step: sig(r.msPerStep),
-    h100_cinder_before_ms_per_step: H100_CINDER_BEFORE[B] ?? null, h100_inferno_cuda_ms_per_step: H100_INFERNO_CUDA[B] ?? null,
-    tensor_drift: r.tensorDrift,
+  const was = setStepPrograms(true);
+  const fused = new QuickstartNetwork(B, new Rng(2));
+  const ops = new QuickstartNetwork(B, new Rng(2));
+  fused.train(true);
+  ops.train(true);
+  const sideOf = (net: QuickstartNetwork, on: boolean) => ({
+    step: (i: number) => {
+      setStepPrograms(on);
+      net.step(inputs[i % pool]!);
+    },
+    sync: () => net.exc.voltage,
   });
+  const count = async (net: QuickstartNetwork, on: boolean) => {
+    const s = sideOf(net, on);
+    for (let i = 0; i < 3; i++) tf.tidy(() => s.step(i)); // compile first
+    return (await countPrograms(() => tf.tidy(() => s.step(3)))).programs;
+  };
+  try {
+    const kFused = await count(fused, true);
+    const kOps = await count(ops, false);
+    const compare = process.env.WEBGPU_BENCH_OP_PATH !== '0';
+    const warmup = Math.min(20, steps);
+    let msFused: number;
+    let msOps: number | null = null;
+    let drift: number;
+    if (compare) {
+      const [a, b] = await timeStepsPair(sideOf(fused, true), sideOf(ops, false), { steps, warmup, repeats });
+      msFused = a.msPerStep;
+      msOps = b.msPerStep;
+      drift = a.tensorDrift;
+    } else {
+      const r = await timeSteps(sideOf(fused, true).step, { steps, warmup, repeats, sync: () => fused.exc.voltage });
+      msFused = r.msPerStep;
+      drift = r.tensorDrift;
+    }
+    emit({
+      case: 'webgpu-quickstart-stdp', batch: B, steps, cinder_ms_per_step: sig(msFused), op_path_ms_per_step: msOps === null ? null : sig(msOps),
+      kernels_per_step: kFused, kernels_per_step_op_path: kOps,
+      h100_cinder_before_ms_per_step: H100_CINDER_BEFORE[B] ?? null, h100_inferno_cuda_ms_per_step: H100_INFERNO_CUDA[B] ?? null,
+      target_h100_ms_per_step: B === 1024 ? 1 : null, tensor_drift: drift,
+    });
+  } finally {
+    setStepPrograms(was);
+    fused.dispose();
+    ops.dispose();
+    tf.dispose(inputs);
+  }
 }
 
 /** NEST's evidence task, or one of about `steps` steps with the same proportions (slow adapters). */
@@ -108,7 +155,7 @@ export async function run(): Promise<void> {
   const cases = new Set((env.WEBGPU_BENCH_CASES ?? 'matmul,quickstart,eprop,evidence').split(','));
   if (cases.has('matmul')) await matmulRate(Number(env.WEBGPU_BENCH_MATMUL ?? 2048));
   const steps = Number(env.WEBGPU_BENCH_STEPS ?? 200);
-  if (cases.has('quickstart')) for (const B of list(env.WEBGPU_BENCH_BATCHES, [1, 20, 256, 1024])) await quickstart(B, steps);
+  if (cases.has('quickstart')) for (const B of list(env.WEBGPU_BENCH_BATCHES, [1, 20, 256, 1024])) await quickstart(B, steps, Number(env.WEBGPU_BENCH_REPEATS ?? 3));
   const epropSteps = env.WEBGPU_BENCH_EPROP_STEPS ? Number(env.WEBGPU_BENCH_EPROP_STEPS) : undefined;
   if (cases.has('eprop')) for (const B of list(env.WEBGPU_BENCH_EPROP_BATCHES, [32, 256])) await eprop(B, Number(env.WEBGPU_BENCH_EPROP_ITERS ?? 3), epropSteps);
   if (cases.has('evidence')) {
