@@ -15,6 +15,7 @@ import { countPrograms } from '../../src/kernels/webgpu/step-program.js';
 import { setOuterDirectMaxBatch } from '../../src/kernels/webgpu/step-update.js';
 import { ForcedNeurons, TestLayer } from '../learn/trainers/harness.js';
 import { onBackend, webgpuForTests } from './gpu.js';
+import { download, worstRel } from './step-util.js';
 
 const gpu = await webgpuForTests();
 const STEPS = 60;
@@ -57,22 +58,7 @@ async function run(c: Case): Promise<Float32Array> {
   bound?.dispose();
   rule.dispose();
   layer.dispose();
-  const all = tf.stack(kept);
-  const out = Float32Array.from(await all.data());
-  tf.dispose([all, ...kept]);
-  return out;
-}
-
-function worstRel(got: Float32Array, want: Float32Array): number {
-  expect(got.length).toBe(want.length);
-  let scale = 1e-6;
-  for (const v of want) scale = Math.max(scale, Math.abs(v));
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i]! - want[i]!);
-    worst = Number.isNaN(e) ? Infinity : Math.max(worst, e);
-  }
-  return worst / scale;
+  return download(kept);
 }
 
 const cases: [string, Case][] = [
