@@ -8,6 +8,7 @@ import { tf } from '../../src/core/tf.js';
 import { ALIF, LIF, type NeuronGroup } from '../../src/neural/neurons/index.js';
 import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
 import { countPrograms } from '../../src/kernels/webgpu/step-program.js';
+import { setSequentialMaxBatch } from '../../src/kernels/webgpu/step-neuron.js';
 import { onBackend, webgpuForTests } from './gpu.js';
 import { download, worstRel } from './step-util.js';
 
@@ -66,6 +67,21 @@ describe.skipIf(!gpu.ok)(`fused WGSL neuron step vs the cpu op path (${gpu.detai
       let spikes = 0;
       for (let k = 0; k < STEPS; k++) for (let i = 0; i < B * N; i++) spikes += cpu[(k * cpu.length) / STEPS + i]!;
       expect(spikes, 'the drive makes the neurons fire').toBeGreaterThan(5);
+    });
+  }
+
+  for (const red of ['mean', 'sum', 'max'] as const) {
+    it(`ALIF ${red}, large-batch route (one workgroup per θ, tree reduction)`, async () => {
+      setFusedKernels(false);
+      const cpu = await onBackend('cpu', () => trace(alif(red), {}));
+      setFusedKernels(true);
+      const prev = setSequentialMaxBatch(1);
+      try {
+        const wg = await onBackend('webgpu', () => trace(alif(red), {}));
+        expect(worstRel(wg, cpu)).toBeLessThan(1e-6);
+      } finally {
+        setSequentialMaxBatch(prev);
+      }
     });
   }
 

@@ -14,16 +14,29 @@
  *   `sum`: `θ_k ← mean_b(p) + Σ_b s·c_k` (with no hold, `mean_b(p)` is `θ_k·a_k` itself).
  *
  * One program per new state (see `step-program.ts`): voltage, refractory time (only with a
- * refractory period), spikes, and the adaptation θ (one invocation per θ element, looping over the
- * batch and recomputing each sample's step, so no intermediate buffer is needed). So a step is 2–4
- * dispatches. Constants are baked bit-exactly as float32 (`lit`). WGSL may contract `x·y + z` into
+ * refractory period), spikes, and the adaptation θ (each sample's step recomputed where θ needs
+ * it, so no intermediate buffer is needed): up to {@link SEQUENTIAL_MAX_BATCH} samples one
+ * invocation per θ element loops over the batch in sample order; above, one workgroup per θ element
+ * shares the samples and reduces them as a tree (a long serial loop per invocation would dominate a
+ * GPU step at B = 1024). So a step is 2–4 dispatches. Constants are baked bit-exactly as float32 (`lit`). WGSL may contract `x·y + z` into
  * one fused multiply-add on some devices, so results equal the op path within float32 rounding
  * (one unit in the last place per operation), not always bit for bit.
  * @module
  */
 import { tf } from '../../core/tf.js';
 import type { FusedNeuronResult, FusedNeuronSpec } from '../js/fused-neuron.js';
-import { lit, runElementwise } from './step-program.js';
+import { lit, runElementwise, runWorkgroups, STEP_WORKGROUP } from './step-program.js';
+
+/** Batches up to this size reduce the adaptation in one invocation per θ, in sample order (above: one workgroup per θ). */
+export const SEQUENTIAL_MAX_BATCH = 64;
+let sequentialMax = SEQUENTIAL_MAX_BATCH;
+
+/** Sets the largest batch reduced sequentially (tests take the workgroup route at small B); returns the previous value. */
+export function setSequentialMaxBatch(n: number): number {
+  const was = sequentialMax;
+  sequentialMax = n;
+  return was;
+}
 
 /** The WGSL function `cell(e) -> vec3<f32>` (new v, new r, spike) of one element. */
 function cellCode(spec: FusedNeuronSpec, N: number, K: number, refracLock: boolean, hasInput: boolean, thetaBatched: boolean): string {
@@ -124,6 +137,9 @@ function adaptation(
     var<private> aK = array<f32, ${K}>(${ad.decay.map(lit).join(', ')});
     var<private> cK = array<f32, ${K}>(${ad.increment.map(lit).join(', ')});`;
   const passive = (e: string) => (hold ? `select(t0 * a, t0, c${e}.y > 0.0)` : `t0 * a`);
+  // the reduced value from the batch total (acc) and, for 'sum', the summed increments (added)
+  const final = (acc: string, added: string) =>
+    red === 'sum' ? (hold ? `${acc} / ${lit(B)} + ${added}` : `t0 * a + ${added}`) : red === 'max' ? acc : `${acc} / ${lit(B)}`;
   let body: string;
   if (batched) {
     body = `
@@ -131,14 +147,13 @@ function adaptation(
       let a = aK[k]; let t0 = f32(theta[index]);
       let c = cell(e);
       result[index] = ${passive('')} + c.z * cK[k];`;
-  } else {
+  } else if (B <= sequentialMax) {
     const step =
       red === 'sum'
         ? `if (b == 0) { acc = p; added = s; } else { acc = acc + p; added = added + s; }`
         : red === 'max'
           ? `let x = p + s; if (b == 0) { acc = x; } else { acc = max(acc, x); }`
           : `let x = p + s; if (b == 0) { acc = x; } else { acc = acc + x; }`;
-    const out = red === 'sum' ? (hold ? `acc / ${lit(B)} + added` : `t0 * a + added`) : red === 'max' ? `acc` : `acc / ${lit(B)}`;
     body = `
       let n = index / ${K}; let k = index % ${K};
       let a = aK[k]; let t0 = f32(theta[index]);
@@ -149,7 +164,63 @@ function adaptation(
         let s = c.z * cK[k];
         ${step}
       }
-      result[index] = ${out};`;
+      result[index] = ${final('acc', 'added')};`;
+  } else {
+    return adaptationTree(key, consts, cell, names, inputs, theta, B, N, K, red, passive(''), final);
   }
   return runElementwise(key, [...theta.shape], theta.size, names, inputs, () => ({ decls: `${consts}\n${cell()}`, body }));
+}
+
+/**
+ * The batch-reduced adaptation for large batches: one workgroup per θ element; its invocations take
+ * the samples b = lid, lid + W, … (each sample's step recomputed), then a tree reduction in
+ * workgroup memory. Sums are added in another order than the sample order (float32 rounding).
+ */
+function adaptationTree(
+  key: string,
+  consts: string,
+  cell: () => string,
+  names: string[],
+  inputs: tf.Tensor[],
+  theta: tf.Tensor,
+  B: number,
+  N: number,
+  K: number,
+  red: string,
+  passive: string,
+  final: (acc: string, added: string) => string,
+): tf.Tensor {
+  const W = STEP_WORKGROUP;
+  const total = theta.size;
+  const combine = red === 'max' ? (x: string, y: string) => `max(${x}, ${y})` : (x: string, y: string) => `${x} + ${y}`;
+  const own = red === 'sum' ? 'p' : 'p + s';
+  const decls = `${consts}
+    var<workgroup> accW: array<f32, ${W}>;
+    var<workgroup> addW: array<f32, ${W}>;
+    var<workgroup> hasW: array<u32, ${W}>;
+    ${cell()}`;
+  const body = `
+    let live = group < ${total};
+    let g = min(group, ${total - 1});
+    let n = g / ${K}; let k = g % ${K};
+    let a = aK[k]; let t0 = f32(theta[g]);
+    var acc = 0.0; var added = 0.0; var has = 0u;
+    for (var b = lid; b < ${B}; b += ${W}) {
+      let c = cell(b * ${N} + n);
+      let p = ${passive};
+      let s = c.z * cK[k];
+      if (has == 0u) { acc = ${own}; added = s; } else { acc = ${combine('acc', own)}; added = added + s; }
+      has = 1u;
+    }
+    accW[lid] = acc; addW[lid] = added; hasW[lid] = has;
+    workgroupBarrier();
+    for (var st = ${W / 2}; st > 0; st = st / 2) {
+      if (lid < st && hasW[lid + st] != 0u) {
+        if (hasW[lid] != 0u) { accW[lid] = ${combine('accW[lid]', 'accW[lid + st]')}; addW[lid] = addW[lid] + addW[lid + st]; }
+        else { accW[lid] = accW[lid + st]; addW[lid] = addW[lid + st]; hasW[lid] = 1u; }
+      }
+      workgroupBarrier();
+    }
+    if (lid == 0 && live) { result[g] = ${final('accW[0]', 'addW[0]')}; }`;
+  return runWorkgroups(`${key}:tree`, [...theta.shape], total, names, inputs, () => ({ decls, body }));
 }

@@ -116,3 +116,44 @@ export async function countPrograms(fn: () => unknown): Promise<ProgramCount> {
   }
   return { programs: names.length, names };
 }
+
+/**
+ * Runs a program of `groups` workgroups of {@link STEP_WORKGROUP} invocations writing a new float32
+ * tensor of `shape`: `code()` gives the WGSL `body` of `main` (the workgroup's number is `group`,
+ * possibly ≥ `groups` where tfjs folds a wide dispatch into rows: keep barriers in uniform control
+ * flow and guard the stores) and module-scope `decls`. Every input is read once up front.
+ */
+export function runWorkgroups(
+  key: string,
+  shape: number[],
+  groups: number,
+  names: string[],
+  inputs: tf.Tensor[],
+  code: () => { decls: string; body: string },
+): tf.Tensor {
+  let src = sources.get(key);
+  if (src === undefined) {
+    const { decls, body } = code();
+    src = `
+      ${decls}
+      fn main(index: i32) {
+        _ = uniforms.outShape;
+        ${names.map((n) => `_ = ${n}[0];`).join(' ')}
+        let group = i32(workgroupId.y * numWorkgroups.x + workgroupId.x);
+        let lid = i32(localId.x);
+        ${body}
+      }`;
+    sources.set(key, src);
+  }
+  const userCode = src;
+  const program: WebGpuProgram = {
+    outputShape: shape,
+    shaderKey: key,
+    dispatchLayout: { x: shape.map((_, i) => i) },
+    dispatch: [groups, 1, 1],
+    variableNames: names,
+    workgroupSize: [STEP_WORKGROUP, 1, 1],
+    getUserCode: () => userCode,
+  };
+  return runProgram(program, inputs);
+}
