@@ -18,9 +18,10 @@
  * it, so no intermediate buffer is needed): up to {@link SEQUENTIAL_MAX_BATCH} samples one
  * invocation per θ element loops over the batch in sample order; above, one workgroup per θ element
  * shares the samples and reduces them as a tree (a long serial loop per invocation would dominate a
- * GPU step at B = 1024). So a step is 2–4 dispatches. Constants are baked bit-exactly as float32 (`lit`). WGSL may contract `x·y + z` into
- * one fused multiply-add on some devices, so results equal the op path within float32 rounding
- * (one unit in the last place per operation), not always bit for bit.
+ * GPU step at B = 1024). So a step is 2–4 dispatches. Constants are baked bit-exactly as float32
+ * (`lit`). WGSL may contract `x·y + z` into one fused multiply-add on some devices, so results
+ * equal the op path within float32 rounding (one unit in the last place per operation), not
+ * always bit for bit.
  * @module
  */
 import { tf } from '../../core/tf.js';
