@@ -53,7 +53,8 @@ export function traceReducer(mode: TraceMode, dt: number, tau: number, amplitude
 
 /**
  * The spike trace's step as one fused kernel on wasm/cpu (`fusedTrace`: same float32 operations as
- * the op path) or one WGSL program on webgpu (`traceStepWebgpu`); the op path on other backends, on the first step and for non-float32 spikes.
+ * the op path) or one WGSL program on webgpu (`traceStepWebgpu`); the op path on other backends,
+ * on the first step and for non-float32 spikes.
  */
 function fusedStep(r: CumulativeTraceReducer | NearestTraceReducer, h: tf.Tensor, prev: tf.Tensor | null): tf.Tensor | null {
   if (prev === null || !(fusedBackend() || stepProgramsOn()) || h.dtype !== 'float32' || prev.dtype !== 'float32') return null;

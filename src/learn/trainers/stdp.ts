@@ -53,9 +53,9 @@ export class STDP extends PairTraceTrainer<STDPHyper> {
       if (!s.ready) continue;
       tf.tidy(() => {
         if (fusedBackend() || stepProgramsOn()) {
-          // (webgpu: the same, one WGSL program in src/kernels/webgpu/step-update.ts)
           // wasm/cpu: hand the two outer products to the updater unevaluated; connection.update()
-          // then applies them (with bounding and clamps) in one fused kernel.
+          // then applies them (with bounding and clamps) in one fused kernel (webgpu: one WGSL
+          // program, src/kernels/webgpu/step-update.ts).
           const fpost = s.contraction.outerFactors(s.spikePost.latest, s.preTrace(), h.batchReduction);
           const fpre = fpost && s.contraction.outerFactors(s.tracePost.latest, s.preSpike(), h.batchReduction);
           if (fpost && fpre) {
