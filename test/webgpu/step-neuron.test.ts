@@ -1,14 +1,15 @@
 // The fused WGSL neuron step (src/kernels/webgpu/step-neuron.ts) equals the cpu backend's op path
 // (fused JS kernels off) within float32 tolerance over 50+ steps, for every neuron model with a
 // FusedNeuronSpec (LIF, ALIF) in each variant the spec covers: refractory or not, refracLock on and
-// off, no input, and each batch reduction of the adaptation. And it is what runs: a step is 2–4
-// programs (one per new state), counted with tf.profile.
+// off, no input, and each batch reduction of the adaptation; both routes: one dispatch for all the
+// states (step-dispatch.ts), and one program per state. And it is what runs: dispatches counted.
 import { afterAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf.js';
 import { ALIF, LIF, type NeuronGroup } from '../../src/neural/neurons/index.js';
 import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
 import { countPrograms } from '../../src/kernels/webgpu/step-program.js';
 import { setSequentialMaxBatch } from '../../src/kernels/webgpu/step-neuron.js';
+import { setMultiOutput } from '../../src/kernels/webgpu/step-dispatch.js';
 import { onBackend, webgpuForTests } from './gpu.js';
 import { download, worstRel } from './step-util.js';
 
@@ -85,7 +86,22 @@ describe.skipIf(!gpu.ok)(`fused WGSL neuron step vs the cpu op path (${gpu.detai
     });
   }
 
-  it('a step is one program per new state, and keeps the tensor count flat', async () => {
+  for (const [name, make, opts] of cases.filter(([n]) => ['LIF', 'LIF, no refractory period', 'ALIF mean', 'ALIF none (per sample)', 'ALIF sum, refracLock off'].includes(n))) {
+    it(`${name}, one program per state (backends without the several-output dispatch)`, async () => {
+      setFusedKernels(false);
+      const cpu = await onBackend('cpu', () => trace(make, opts));
+      setFusedKernels(true);
+      const was = setMultiOutput(false);
+      try {
+        const wg = await onBackend('webgpu', () => trace(make, opts));
+        expect(worstRel(wg, cpu)).toBeLessThan(1e-6);
+      } finally {
+        setMultiOutput(was);
+      }
+    });
+  }
+
+  it('a step is one dispatch (one per state without the several-output dispatch), tensor count flat', async () => {
     await onBackend('webgpu', async () => {
       const count = async (n: NeuronGroup) => {
         const x = tf.fill([B, N], 30);
@@ -95,16 +111,25 @@ describe.skipIf(!gpu.ok)(`fused WGSL neuron step vs the cpu op path (${gpu.detai
         const after = tf.memory().numTensors;
         x.dispose();
         n.dispose();
-        return { kernels: p.programs, names: p.names, grew: after - before };
+        return { kernels: p.programs, names: p.names.join(','), grew: after - before };
       };
-      const a = await count(lif(2)());
-      expect(a.grew).toBe(0);
-      expect(a.kernels, a.names.join(',')).toBe(3); // v, r, s
-      const b = await count(lif(0)());
-      expect(b.kernels, b.names.join(',')).toBe(2); // v, s (the unused refractory state is cloned without a dispatch)
-      const c = await count(alif('mean')());
-      expect(c.grew).toBe(0);
-      expect(c.kernels, c.names.join(',')).toBe(4); // v, r, s, θ
+      for (const make of [lif(2), lif(0), alif('mean'), alif('none')]) {
+        const c = await count(make());
+        expect(c.grew).toBe(0);
+        expect(c.kernels, c.names).toBe(1);
+      }
+      const prev = setSequentialMaxBatch(1);
+      const tree = await count(alif('sum')());
+      setSequentialMaxBatch(prev);
+      expect(tree.kernels, tree.names).toBe(2); // the states, then θ's tree reduction
+      const was = setMultiOutput(false);
+      try {
+        expect((await count(lif(2)())).kernels).toBe(3); // v, r, s
+        expect((await count(lif(0)())).kernels).toBe(2); // v, s (the unused refractory state is cloned, no dispatch)
+        expect((await count(alif('mean')())).kernels).toBe(4); // v, r, s, θ
+      } finally {
+        setMultiOutput(was);
+      }
     });
   });
 });

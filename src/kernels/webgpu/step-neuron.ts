@@ -13,20 +13,22 @@
  *   `θ_k ← reduce_b(p + s·c_k)` (`mean`: the sum in sample order / B; `max`; `none`: per sample);
  *   `sum`: `θ_k ← mean_b(p) + Σ_b s·c_k` (with no hold, `mean_b(p)` is `θ_k·a_k` itself).
  *
- * One program per new state (see `step-program.ts`): voltage, refractory time (only with a
- * refractory period), spikes, and the adaptation θ (each sample's step recomputed where θ needs
- * it, so no intermediate buffer is needed): up to {@link SEQUENTIAL_MAX_BATCH} samples one
- * invocation per θ element loops over the batch in sample order; above, one workgroup per θ element
- * shares the samples and reduces them as a tree (a long serial loop per invocation would dominate a
- * GPU step at B = 1024). So a step is 2–4 dispatches. Constants are baked bit-exactly as float32
- * (`lit`). WGSL may contract `x·y + z` into one fused multiply-add on some devices, so results
- * equal the op path within float32 rounding (one unit in the last place per operation), not
- * always bit for bit.
+ * One dispatch writes every new state — voltage, refractory time (only with a refractory period),
+ * spikes and the adaptation θ (`step-dispatch.ts`); on a backend without the internals that needs,
+ * one program per state (`step-program.ts`). θ recomputes each sample's step where it needs it, so
+ * no intermediate buffer is needed: up to {@link SEQUENTIAL_MAX_BATCH} samples one invocation per
+ * θ element loops over the batch in sample order; above, θ is a second dispatch with one workgroup
+ * per θ element that shares the samples and reduces them as a tree (a long serial loop per
+ * invocation would dominate a GPU step at B = 1024). So a step is 1 dispatch (2 with the tree; 2–4
+ * with one program per state). Constants are baked bit-exactly as float32 (`lit`). WGSL may
+ * contract `x·y + z` into one fused multiply-add on some devices, so results equal the op path
+ * within float32 rounding (one unit in the last place per operation), not always bit for bit.
  * @module
  */
 import { tf } from '../../core/tf.js';
 import type { FusedNeuronResult, FusedNeuronSpec } from '../js/fused-neuron.js';
 import { lit, runElementwise, runWorkgroups, STEP_WORKGROUP } from './step-program.js';
+import { multiOutputAvailable, runMultiOutput } from './step-dispatch.js';
 
 /** Batches up to this size reduce the adaptation in one invocation per θ, in sample order (above: one workgroup per θ). */
 export const SEQUENTIAL_MAX_BATCH = 64;
@@ -108,17 +110,55 @@ export function neuronStepWebgpu(
     'cinder-neuron', B, N, K, spec.decay, spec.restTerm, spec.gain, spec.thresh, spec.reset, spec.dt, spec.refracT, lock, hasInput, thetaBatched,
   ].join(':');
   const cell = () => cellCode(spec, N, K, lock, hasInput, thetaBatched);
+  const tc = theta && options.adapt ? thetaCode(spec, base, names, inputs, cell, theta, B, N, K, lock && refractory, thetaBatched) : null;
+  if (multiOutputAvailable()) {
+    // one dispatch for every state (and θ, unless the large-batch tree needs its own)
+    const outs: [string, number[]][] = [['vOut', shape]];
+    if (refractory) outs.push(['rOut', shape]);
+    outs.push(['sOut', shape]);
+    const fold = tc?.store ? tc : null;
+    if (fold) outs.push(['thOut', [...theta!.shape]]);
+    const invocations = fold ? Math.max(size, theta!.size) : size;
+    const body = `
+      if (index < ${size}) {
+        let c = cell(index);
+        vOut[index] = c.x;${refractory ? ' rOut[index] = c.y;' : ''} sOut[index] = c.z;
+      }
+      ${fold ? `if (index < ${theta!.size}) ${fold.store!('thOut', 'index')}` : ''}`;
+    const r = runMultiOutput(`${base}:all:${fold ? fold.key : ''}`, outs, names.map((n, i) => [n, inputs[i]!]), invocations, () => ({
+      decls: `${fold ? fold.consts : ''}\n${cell()}`,
+      body,
+    }));
+    const voltage = r[0]!;
+    const refrac = refractory ? r[1]! : tf.clone(state.refrac);
+    const spike = r[refractory ? 2 : 1]!;
+    const thetaOut = fold ? r[r.length - 1]! : tc ? tc.tree() : null;
+    return { voltage, refrac, spike, theta: thetaOut };
+  }
   const component = (which: string, c: number) =>
     runElementwise(`${base}:${which}`, shape, size, names, inputs, () => ({ decls: cell(), body: `result[index] = cell(index).${'xyz'[c]};` }));
   const voltage = component('v', 0);
   const refrac = refractory ? component('r', 1) : tf.clone(state.refrac);
   const spike = component('s', 2);
   let thetaOut: tf.Tensor | null = null;
-  if (theta && options.adapt) thetaOut = adaptation(spec, base, names, inputs, cell, theta, B, N, K, lock && refractory, thetaBatched);
+  if (tc) {
+    const store = tc.store;
+    thetaOut = store ? runElementwise(tc.key, [...theta!.shape], theta!.size, names, inputs, () => ({ decls: `${tc.consts}\n${cell()}`, body: store('result', 'index') })) : tc.tree();
+  }
   return { voltage, refrac, spike, theta: thetaOut };
 }
 
-function adaptation(
+/** The adaptation program parts: its key, constants, and the code of one θ element (null: the tree route). */
+interface ThetaCode {
+  key: string;
+  consts: string;
+  /** WGSL that stores θ element `i` (an i32 expression) into `out[i]`; null for large batches (see {@link ThetaCode.tree}). */
+  store: ((out: string, i: string) => string) | null;
+  /** The large-batch route as its own dispatch. */
+  tree: () => tf.Tensor;
+}
+
+function thetaCode(
   spec: FusedNeuronSpec,
   base: string,
   names: string[],
@@ -130,46 +170,49 @@ function adaptation(
   K: number,
   hold: boolean,
   batched: boolean,
-): tf.Tensor {
+): ThetaCode {
   const ad = spec.adaptation!;
   const red = ad.reduction;
   const key = `${base}:theta:${red}:${hold}:${ad.decay.join(',')}:${ad.increment.join(',')}`;
   const consts = `
     var<private> aK = array<f32, ${K}>(${ad.decay.map(lit).join(', ')});
     var<private> cK = array<f32, ${K}>(${ad.increment.map(lit).join(', ')});`;
-  const passive = (e: string) => (hold ? `select(t0 * a, t0, c${e}.y > 0.0)` : `t0 * a`);
+  const passive = hold ? `select(t0 * a, t0, c.y > 0.0)` : `t0 * a`;
   // the reduced value from the batch total (acc) and, for 'sum', the summed increments (added)
   const final = (acc: string, added: string) =>
     red === 'sum' ? (hold ? `${acc} / ${lit(B)} + ${added}` : `t0 * a + ${added}`) : red === 'max' ? acc : `${acc} / ${lit(B)}`;
-  let body: string;
+  const tree = () => adaptationTree(key, consts, cell, names, inputs, theta, B, N, K, red, passive, final);
   if (batched) {
-    body = `
-      let e = index / ${K}; let k = index % ${K};
-      let a = aK[k]; let t0 = f32(theta[index]);
-      let c = cell(e);
-      result[index] = ${passive('')} + c.z * cK[k];`;
-  } else if (B <= sequentialMax) {
-    const step =
-      red === 'sum'
-        ? `if (b == 0) { acc = p; added = s; } else { acc = acc + p; added = added + s; }`
-        : red === 'max'
-          ? `let x = p + s; if (b == 0) { acc = x; } else { acc = max(acc, x); }`
-          : `let x = p + s; if (b == 0) { acc = x; } else { acc = acc + x; }`;
-    body = `
-      let n = index / ${K}; let k = index % ${K};
-      let a = aK[k]; let t0 = f32(theta[index]);
+    const store = (out: string, i: string) => `{
+      let ti = ${i};
+      let k = ti % ${K};
+      let a = aK[k]; let t0 = f32(theta[ti]);
+      let c = cell(ti / ${K});
+      ${out}[ti] = ${passive} + c.z * cK[k];
+    }`;
+    return { key, consts, store, tree };
+  }
+  if (B > sequentialMax) return { key, consts, store: null, tree };
+  const step =
+    red === 'sum'
+      ? `if (b == 0) { acc = p; added = s; } else { acc = acc + p; added = added + s; }`
+      : red === 'max'
+        ? `let x = p + s; if (b == 0) { acc = x; } else { acc = max(acc, x); }`
+        : `let x = p + s; if (b == 0) { acc = x; } else { acc = acc + x; }`;
+  const store = (out: string, i: string) => `{
+      let ti = ${i};
+      let n = ti / ${K}; let k = ti % ${K};
+      let a = aK[k]; let t0 = f32(theta[ti]);
       var acc = 0.0; var added = 0.0;
       for (var b = 0; b < ${B}; b++) {
         let c = cell(b * ${N} + n);
-        let p = ${passive('')};
+        let p = ${passive};
         let s = c.z * cK[k];
         ${step}
       }
-      result[index] = ${final('acc', 'added')};`;
-  } else {
-    return adaptationTree(key, consts, cell, names, inputs, theta, B, N, K, red, passive(''), final);
-  }
-  return runElementwise(key, [...theta.shape], theta.size, names, inputs, () => ({ decls: `${consts}\n${cell()}`, body }));
+      ${out}[ti] = ${final('acc', 'added')};
+    }`;
+  return { key, consts, store, tree };
 }
 
 /**

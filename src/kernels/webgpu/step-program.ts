@@ -4,12 +4,13 @@
  * built and run through tfjs's webgpu backend on the backend's own tensors.
  *
  * tfjs's `runWebGPUProgram` binds one writable buffer (the program's output) and any number of
- * read-only inputs, and a buffer cannot be both in one dispatch. A step that produces several new
- * states (voltage, refractory time, spikes, adaptation) therefore runs one small program per state,
- * each computing the whole element update and storing its own component: a neuron group costs as
- * many dispatches as it has states (2–4) instead of one per tfjs op (≈ 17 for LIF, ≈ 30 for ALIF).
- * Packing the states into one output would need a slice per state afterwards (the webgpu backend
- * has no zero-copy slice), which costs the same dispatches plus copies.
+ * read-only inputs, and a buffer cannot be both in one dispatch. A step that renews several states
+ * (a neuron group's voltage, refractory time, spikes, adaptation) is therefore one dispatch of
+ * Cinder's own pipeline recorded into the backend's command stream (`step-dispatch.ts`), or, on a
+ * backend without the internals that needs, one small program per state here, each computing the
+ * whole element update and storing its own component (2–4 dispatches instead of one per tfjs op:
+ * ≈ 17 for LIF, ≈ 30 for ALIF). Packing the states into one output would need a slice per state
+ * afterwards (the webgpu backend has no zero-copy slice): the same dispatches plus copies.
  *
  * Inputs are read through `f32(…)`: the webgpu backend keeps a float32 tensor that was cast from bool
  * or int32 in its int32 buffer (a cast to a wider type copies nothing).
@@ -20,6 +21,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { runProgram, type WebGpuProgram } from './eprop.js';
+import { dispatchListeners } from './step-dispatch.js';
 
 export { lit } from './eprop.js';
 
@@ -93,7 +95,8 @@ export interface ProgramCount {
 
 /**
  * Counts the WGSL programs `fn` dispatches on the webgpu backend (every call of the backend's
- * `runWebGPUProgram`, tfjs's kernels and Cinder's custom programs alike). `tf.profile` does not see
+ * `runWebGPUProgram`, tfjs's kernels and Cinder's custom programs alike, and the several-output
+ * dispatches of `step-dispatch.ts`). `tf.profile` does not see
  * custom programs (they bypass the kernel registry) and counts kernels that dispatch nothing
  * (reshape, and small tensors computed on the CPU), so this is the dispatch count of a step.
  */
@@ -108,9 +111,12 @@ export async function countPrograms(fn: () => unknown): Promise<ProgramCount> {
     names.push(ctor && ctor !== 'Object' ? ctor : program.shaderKey.split(':')[0]!);
     return orig.call(this, program, ...rest);
   };
+  const listener = (name: string) => void names.push(name);
+  dispatchListeners.add(listener);
   try {
     await fn();
   } finally {
+    dispatchListeners.delete(listener);
     if (own) b.runWebGPUProgram = orig;
     else delete b.runWebGPUProgram;
   }
