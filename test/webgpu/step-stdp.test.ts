@@ -1,6 +1,6 @@
-// STDP on webgpu with the fused WGSL programs (src/kernels/webgpu/step-trace.ts: each trace step is
-// one program; step-update.ts: batch sums + bounding + add + clamps in one program) equals the cpu
-// backend's op path (fused JS kernels off) within float32 tolerance over 60 steps, for every
+// STDP on webgpu with the fused WGSL programs (src/kernels/webgpu/step-trace.ts: both traces' steps
+// in one dispatch, or one program each; step-update.ts: batch sums + bounding + add + clamps in one
+// program) equals the cpu backend's op path (fused JS kernels off) within float32 tolerance over 60 steps, for every
 // bounding kind, with and without clamping, both trace modes, mean and sum batch reductions, and
 // the matrix-product route of large batches. And the programs are what runs: counted dispatches.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { STDP, type STDPOptions } from '../../src/learn/trainers/index.js';
 import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
 import { countPrograms } from '../../src/kernels/webgpu/step-program.js';
 import { setOuterDirectMaxBatch } from '../../src/kernels/webgpu/step-update.js';
+import { setMultiOutput } from '../../src/kernels/webgpu/step-dispatch.js';
 import { ForcedNeurons, TestLayer } from '../learn/trainers/harness.js';
 import { onBackend, webgpuForTests } from './gpu.js';
 import { download, worstRel } from './step-util.js';
@@ -29,6 +30,8 @@ function trains(seed: number, n: number, p: number): number[][] {
 }
 
 interface Case {
+  /** Fold the monitors in reverse order (x_post before x_pre). */
+  reverse?: boolean;
   bound?: [BoundingKind, BoundingOptions];
   clamp?: { min?: number; max?: number };
   stdp?: Partial<STDPOptions>;
@@ -42,6 +45,11 @@ async function run(c: Case): Promise<Float32Array> {
   const layer = new TestLayer(conn, new ForcedNeurons([OUT], B));
   const rule = new STDP({ lrPost: 0.05, lrPre: -0.04, tauPost: 20, tauPre: 10, ...c.stdp });
   rule.register(layer.cell);
+  if (c.reverse) {
+    const obs = [...layer.observers].reverse();
+    layer.observers.clear();
+    for (const o of obs) layer.observers.add(o);
+  }
   const bound = c.bound ? new Bounding(c.bound[0], c.bound[1]) : null;
   if (bound) conn.updater.bound('weight', bound);
   const detach = c.clamp ? new Clamping(conn.weightParameter, c.clamp).attachToUpdate(conn.updater) : () => {};
@@ -73,6 +81,7 @@ const cases: [string, Case][] = [
   ['scaled-power μ 1.5, clamp [0, 1.2]', { bound: ['scaled-power', { min: 0, max: 1.2, power: 1.5 }], clamp: { min: 0, max: 1.2 } }],
   ['multiplicative, nearest traces, batch sum', { bound: ['multiplicative', { min: 0, max: 1 }], stdp: { traceMode: 'nearest', batchReduction: 'sum' } }],
   ['anti-Hebbian signs, two clamps', { stdp: { lrPost: -0.03, lrPre: 0.05 }, clamp: { min: 0.1, max: 0.9 } }],
+  ['monitors folding in reverse order (x_post first)', { reverse: true, bound: ['multiplicative', { max: 1 }], clamp: { min: 0 } }],
 ];
 
 describe.skipIf(!gpu.ok)(`STDP with fused WGSL trace and update programs vs the cpu op path (${gpu.detail})`, () => {
@@ -96,6 +105,15 @@ describe.skipIf(!gpu.ok)(`STDP with fused WGSL trace and update programs vs the 
     expect(cpu.some((v) => v === Math.fround(0.9)) || cpu.some((v) => v === Math.fround(0.1))).toBe(true);
   });
 
+  it('one program per trace (backends without the several-output dispatch)', async () => {
+    const was = setMultiOutput(false);
+    try {
+      await compare({ bound: ['multiplicative', { max: 1 }], clamp: { min: 0 } });
+    } finally {
+      setMultiOutput(was);
+    }
+  });
+
   it('large batches: matrix products first, then the update program', async () => {
     const prev = setOuterDirectMaxBatch(1);
     try {
@@ -105,7 +123,7 @@ describe.skipIf(!gpu.ok)(`STDP with fused WGSL trace and update programs vs the 
     }
   });
 
-  it('a trace step is one program, the whole update one program', async () => {
+  it('both traces are one dispatch (two programs without the several-output dispatch), the update one', async () => {
     await onBackend('webgpu', async () => {
       const conn = new LinearDense([IN], [OUT], 1, { batchSize: B });
       const layer = new TestLayer(conn, new ForcedNeurons([OUT], B));
@@ -132,7 +150,11 @@ describe.skipIf(!gpu.ok)(`STDP with fused WGSL trace and update programs vs the 
       expect(learn.names.filter((n) => n === 'cinder-update').length, names).toBe(1);
       expect(learn.programs, names).toBe(1); // the outer products, bound, add and clamp: one dispatch
       const obs = await countPrograms(() => layer.step(pre[4]!, post[4]!));
-      expect(obs.names.filter((n) => n === 'cinder-trace').length, obs.names.join(',')).toBe(2); // x_pre and x_post
+      expect(obs.names.filter((n) => n === 'cinder-trace').length, obs.names.join(',')).toBe(1); // x_pre and x_post in one dispatch
+      const was = setMultiOutput(false);
+      const apart = await countPrograms(() => layer.step(pre[5]!, post[5]!));
+      setMultiOutput(was);
+      expect(apart.names.filter((n) => n === 'cinder-trace').length, apart.names.join(',')).toBe(2); // one program per trace
       detach();
       bound.dispose();
       rule.dispose();

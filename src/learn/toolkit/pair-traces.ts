@@ -17,7 +17,8 @@ import { ReceptiveContraction } from './contraction.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
 import { fusedTrace } from '../../kernels/js/fused-trace.js';
 import { stepProgramsOn } from '../../kernels/webgpu/step-program.js';
-import { traceStepWebgpu } from '../../kernels/webgpu/step-trace.js';
+import { tracePairWebgpu, traceStepWebgpu } from '../../kernels/webgpu/step-trace.js';
+import { multiOutputAvailable } from '../../kernels/webgpu/step-dispatch.js';
 import { traceDecay } from '../../observe/reducers/trace-options.js';
 
 
@@ -59,8 +60,48 @@ export function traceReducer(mode: TraceMode, dt: number, tau: number, amplitude
 function fusedStep(r: CumulativeTraceReducer | NearestTraceReducer, h: tf.Tensor, prev: tf.Tensor | null): tf.Tensor | null {
   if (prev === null || !(fusedBackend() || stepProgramsOn()) || h.dtype !== 'float32' || prev.dtype !== 'float32') return null;
   if (h.shape.length !== prev.shape.length || h.shape.some((d, i) => d !== prev.shape[i])) return null; // the op path reports it
-  if (!fusedBackend()) return traceStepWebgpu(prev, h, traceDecay(r.dt, r.tau), r.amplitude, r.mode === 'nearest'); // one WGSL program on webgpu
+  if (!fusedBackend()) return takeStash(r, prev, h) ?? pairStep(r, h, prev) ?? traceStepWebgpu(prev, h, traceDecay(r.dt, r.tau), r.amplitude, r.mode === 'nearest');
   return fusedTrace(prev, h, traceDecay(r.dt, r.tau), r.amplitude, r.mode === 'nearest');
+}
+
+type TraceReducer = CumulativeTraceReducer | NearestTraceReducer;
+
+/**
+ * webgpu: a pair rule's two traces step in one dispatch (`tracePairWebgpu`). The trace that folds
+ * first also computes its partner's next value from the partner's source and latest value and
+ * leaves it here, keyed by the inputs' data and the partner's fold count; the partner takes it only
+ * when it folds with exactly those inputs (tensor data is immutable, so equal data ids mean equal
+ * values), else drops it and steps itself. So the result never depends on the monitors' order.
+ */
+const partners = new WeakMap<TraceReducer, { reducer: TraceReducer; source: () => tf.Tensor }>();
+const stashes = new WeakMap<TraceReducer, { prev: object; h: object; count: number; value: tf.Tensor }>();
+
+function dropStash(r: TraceReducer): void {
+  stashes.get(r)?.value.dispose();
+  stashes.delete(r);
+}
+
+function takeStash(r: TraceReducer, prev: tf.Tensor, h: tf.Tensor): tf.Tensor | null {
+  const s = stashes.get(r);
+  if (!s) return null;
+  stashes.delete(r);
+  if (s.count === r.count && s.prev === prev.dataId && s.h === h.dataId) return s.value;
+  s.value.dispose();
+  return null;
+}
+
+function pairStep(r: TraceReducer, h: tf.Tensor, prev: tf.Tensor): tf.Tensor | null {
+  const link = partners.get(r);
+  if (!link || link.reducer.size === 0 || !multiOutputAvailable()) return null;
+  const q = link.reducer;
+  const h2 = link.source();
+  const prev2 = q.latest;
+  if (h2.dtype !== 'float32' || prev2.dtype !== 'float32' || h2.size !== prev2.size) return null;
+  const step = (x: TraceReducer, p: tf.Tensor, s: tf.Tensor) => ({ prev: p, h: s, decay: traceDecay(x.dt, x.tau), amplitude: x.amplitude, nearest: x.mode === 'nearest' });
+  const [mine, theirs] = tracePairWebgpu(step(r, prev, h), step(q, prev2, h2));
+  dropStash(q);
+  stashes.set(q, { prev: prev2.dataId, h: h2.dataId, count: q.count, value: tf.keep(theirs) });
+  return mine;
 }
 
 class FusedCumulativeTrace extends CumulativeTraceReducer {
@@ -122,6 +163,9 @@ export class PairTraces implements CellResources {
     this.spikePost = new StateMonitor(() => neuron.spike, new PassthroughReducer({ history: kept }));
     this.contraction = new ReceptiveContraction(conn);
     this.connection = conn;
+    const [a, b] = [this.tracePre.reducer, this.tracePost.reducer];
+    const fused = (x: unknown): x is TraceReducer => x instanceof FusedCumulativeTrace || x instanceof FusedNearestTrace;
+    if (!this.delayed && fused(a) && fused(b)) partners.set(a, { reducer: b, source: () => neuron.spike });
   }
 
   /**
@@ -167,10 +211,12 @@ export class PairTraces implements CellResources {
   /** Resets the traces (the next step starts from 0). */
   clear(): void {
     for (const m of this.observers as StateMonitor[]) m.clear();
+    dropStash(this.tracePost.reducer as TraceReducer);
   }
 
   /** Frees the monitors. */
   dispose(): void {
+    dropStash(this.tracePost.reducer as TraceReducer);
     for (const m of this.observers as StateMonitor[]) m.dispose();
     this.contraction.dispose();
   }
