@@ -45,20 +45,21 @@ export const STEP_WORKGROUP = 64;
 
 const sources = new Map<string, string>();
 
+/** The WGSL of a step program, generated once per key: module-scope `decls` and the `body` of `main`. */
+export type StepCode = () => { decls: string; body: string };
+
 /**
  * Runs an element-wise program of `size` invocations writing a new float32 tensor of `shape`:
  * `code()` gives the WGSL `body` run with `index` in 0 … size − 1 (it stores to `result`) and the
  * module-scope declarations `decls` it uses. Every input is read once up front (WebGPU drops unused
  * bindings from the pipeline layout that tfjs binds).
  */
-export function runElementwise(
-  key: string,
-  shape: number[],
-  size: number,
-  names: string[],
-  inputs: tf.Tensor[],
-  code: () => { decls: string; body: string },
-): tf.Tensor {
+export function runElementwise(key: string, shape: number[], size: number, names: string[], inputs: tf.Tensor[], code: StepCode): tf.Tensor {
+  return run(key, shape, Math.ceil(size / STEP_WORKGROUP), names, inputs, code, `if (index >= ${size}) { return; }`);
+}
+
+/** Runs a program of `groups` workgroups whose `main` begins with `prologue` (see the two callers). */
+function run(key: string, shape: number[], groups: number, names: string[], inputs: tf.Tensor[], code: StepCode, prologue: string): tf.Tensor {
   let src = sources.get(key);
   if (src === undefined) {
     const { decls, body } = code();
@@ -67,7 +68,7 @@ export function runElementwise(
       fn main(index: i32) {
         _ = uniforms.outShape;
         ${names.map((n) => `_ = ${n}[0];`).join(' ')}
-        if (index >= ${size}) { return; }
+        ${prologue}
         ${body}
       }`;
     sources.set(key, src);
@@ -77,7 +78,7 @@ export function runElementwise(
     outputShape: shape,
     shaderKey: key,
     dispatchLayout: { x: shape.map((_, i) => i) },
-    dispatch: [Math.ceil(size / STEP_WORKGROUP), 1, 1],
+    dispatch: [groups, 1, 1],
     variableNames: names,
     workgroupSize: [STEP_WORKGROUP, 1, 1],
     getUserCode: () => userCode,
@@ -129,37 +130,6 @@ export async function countPrograms(fn: () => unknown): Promise<ProgramCount> {
  * possibly ≥ `groups` where tfjs folds a wide dispatch into rows: keep barriers in uniform control
  * flow and guard the stores) and module-scope `decls`. Every input is read once up front.
  */
-export function runWorkgroups(
-  key: string,
-  shape: number[],
-  groups: number,
-  names: string[],
-  inputs: tf.Tensor[],
-  code: () => { decls: string; body: string },
-): tf.Tensor {
-  let src = sources.get(key);
-  if (src === undefined) {
-    const { decls, body } = code();
-    src = `
-      ${decls}
-      fn main(index: i32) {
-        _ = uniforms.outShape;
-        ${names.map((n) => `_ = ${n}[0];`).join(' ')}
-        let group = i32(workgroupId.y * numWorkgroups.x + workgroupId.x);
-        let lid = i32(localId.x);
-        ${body}
-      }`;
-    sources.set(key, src);
-  }
-  const userCode = src;
-  const program: WebGpuProgram = {
-    outputShape: shape,
-    shaderKey: key,
-    dispatchLayout: { x: shape.map((_, i) => i) },
-    dispatch: [groups, 1, 1],
-    variableNames: names,
-    workgroupSize: [STEP_WORKGROUP, 1, 1],
-    getUserCode: () => userCode,
-  };
-  return runProgram(program, inputs);
+export function runWorkgroups(key: string, shape: number[], groups: number, names: string[], inputs: tf.Tensor[], code: StepCode): tf.Tensor {
+  return run(key, shape, groups, names, inputs, code, 'let group = i32(workgroupId.y * numWorkgroups.x + workgroupId.x); let lid = i32(localId.x);');
 }
