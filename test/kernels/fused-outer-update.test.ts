@@ -25,13 +25,16 @@ interface Config {
   reduction?: 'mean' | 'sum';
   /** Input spike probability per step (default 0.3). */
   rate?: number;
+  /** Presynaptic units (default 30; 32 makes both weight dimensions multiples of 4: the SIMD update on wasm). */
+  inputs?: number;
 }
 
 /** Weights after `steps` steps of Serial(LinearDense 30 → 12, LIF) with STDP (same seeds). */
 async function run(cfg: Config, fused: boolean, steps = 60): Promise<{ w: Float32Array; kernels: string[] }> {
   setFusedKernels(fused);
   const B = cfg.batch;
-  const conn = new LinearDense([30], [12], 1, { weightInit: uniformInit(new Rng(3), 0.1, 0.6), batchSize: B });
+  const I = cfg.inputs ?? 30;
+  const conn = new LinearDense([I], [12], 1, { weightInit: uniformInit(new Rng(3), 0.1, 0.6), batchSize: B });
   const lif = new LIF([12], 1, { restV: -65, resetV: -65, threshV: -60, refracT: 2, tauM: 10, batchSize: B });
   const layer = new Serial(conn, lif);
   const stdp = new STDP({ lrPost: cfg.lrPost, lrPre: cfg.lrPre, tauPost: 15, tauPre: 20, batchReduction: cfg.reduction ?? 'mean' });
@@ -45,11 +48,11 @@ async function run(cfg: Config, fused: boolean, steps = 60): Promise<{ w: Float3
   const rng = new Rng(9);
   let kernels: string[] = [];
   for (let t = 0; t < steps; t++) {
-    const x = new Float32Array(B * 30);
+    const x = new Float32Array(B * I);
     for (let k = 0; k < x.length; k++) x[k] = rng.uniform() < (cfg.rate ?? 0.3) ? 1 : 0;
     const step = () =>
       tf.tidy(() => {
-        layer.forward(tf.mul(tf.tensor2d(x, [B, 30]), tf.scalar(8)));
+        layer.forward(tf.mul(tf.tensor2d(x, [B, I]), tf.scalar(8)));
         stdp.step();
         conn.update();
       });
@@ -96,7 +99,22 @@ const configs: [string, Config][] = [
       [`B = 20, ${density} spikes: power upper bound μ = 2`, { batch: 20, rate, lrPost: 0.02, lrPre: -0.01, bounding: { kind: 'power', max: 1, power: 2 } }],
     ];
   }),
+  // 32 inputs × 12 outputs (multiples of 4): on wasm the hybrid plan runs as the SIMD update
+  ...([3, 20] as const).flatMap((batch) =>
+    (['sparse', 'dense'] as const).flatMap((density): [string, Config][] => {
+      const rate = density === 'sparse' ? 0.08 : 0.6;
+      return [
+        [`SIMD shape, B = ${batch}, ${density} spikes: Hebbian, multiplicative upper bound, clamp ≥ 0`, { batch, rate, inputs: 32, lrPost: 0.02, lrPre: -0.01, bounding: { kind: 'multiplicative', max: 1 }, clamp: { min: 0 } }],
+        [`SIMD shape, B = ${batch}, ${density} spikes: anti-Hebbian, multiplicative lower bound, clamp ≤ 0.7, batch sum`, { batch, rate, inputs: 32, lrPost: -0.002, lrPre: 0.001, bounding: { kind: 'multiplicative', min: 0 }, clamp: { max: 0.7 }, reduction: 'sum' }],
+        [`SIMD shape, B = ${batch}, ${density} spikes: no bounding, clamp [0.05, 0.9]`, { batch, rate, inputs: 32, lrPost: 0.02, lrPre: -0.01, clamp: { min: 0.05, max: 0.9 } }],
+        [`SIMD shape, B = ${batch}, ${density} spikes: no bounding, no clamp`, { batch, rate, inputs: 32, lrPost: 0.02, lrPre: -0.01 }],
+      ];
+    }),
+  ),
 ];
+
+/** Kernels that apply a whole fused update (one per step). */
+const FUSED_UPDATE_KERNELS = ['CinderFusedOuterUpdate', 'CinderFusedOuterRows', 'CinderFusedOuterSimd'];
 
 describe.each(backends)('fused outer-product update on %s', (backend) => {
   it.each(configs)('%s: equals the op path over 60 steps', async (_name, cfg) => {
@@ -106,10 +124,12 @@ describe.each(backends)('fused outer-product update on %s', (backend) => {
     // B = 20: the batch sums are added in another order (float64 rows, or a product) than the op
     // path's float32 product, 60 steps in a row
     close(fused.w, op.w, cfg.batch >= 20 ? 5e-6 : 2e-6);
-    // the hybrid update applies to one bounded side at most, multiplicative or none
+    // the hybrid update applies to one bounded side at most, multiplicative or none; on wasm with
+    // both dimensions multiples of 4 it runs as the SIMD update
     const b = cfg.bounding;
-    if (cfg.batch >= 20 && (!b || (b.kind === 'multiplicative' && (b.max === undefined || b.min === undefined)))) {
-      expect(fused.kernels).toContain('CinderFusedOuterRows');
+    if (cfg.batch > 2 && (!b || (b.kind === 'multiplicative' && (b.max === undefined || b.min === undefined)))) {
+      const simd = backend === 'wasm' && (cfg.inputs ?? 30) % 4 === 0;
+      expect(fused.kernels).toContain(simd ? 'CinderFusedOuterSimd' : 'CinderFusedOuterRows');
     }
     // the weights moved (the comparison is not vacuous)
     const w0 = await run(cfg, true, 1);
@@ -118,27 +138,27 @@ describe.each(backends)('fused outer-product update on %s', (backend) => {
     expect(moved).toBeGreaterThan(1e-3);
     // one fused kernel (or, for the hybrid update, one product and its rows kernel) replaces the
     // matrix products, the bounding, the add and the clamping hook's kernels
-    const fusedCount = fused.kernels.filter((k) => k === 'CinderFusedOuterUpdate' || k === 'CinderFusedOuterRows').length;
+    const fusedCount = fused.kernels.filter((k) => FUSED_UPDATE_KERNELS.includes(k)).length;
     expect(fusedCount).toBe(1);
     expect(fused.kernels).not.toContain('Select');
     expect(fused.kernels.length).toBeLessThan(op.kernels.length);
-    const products = (ks: string[]) => ks.filter((k) => k === 'BatchMatMul' || k === 'CinderFusedSparseMatmul').length;
+    const products = (ks: string[]) => ks.filter((k) => k === 'BatchMatMul' || k.startsWith('CinderFusedSparseMatmul')).length;
     expect(products(fused.kernels)).toBeLessThanOrEqual(products(op.kernels));
   });
 
-  it('quickstart network: fused and op paths give the same weights, θ and spikes over 50 steps', async () => {
+  it.each([2, 20])('quickstart network, B = %i: fused and op paths give the same weights, θ and spikes over 50 steps', async (B) => {
     await tf.setBackend(backend);
     const out: Float32Array[][] = [];
     for (const fused of [false, true]) {
       setFusedKernels(fused);
-      const net = new QuickstartNetwork(2, new Rng(2));
+      const net = new QuickstartNetwork(B, new Rng(2));
       net.train(true);
       const rng = new Rng(5);
       let spikes = 0;
       for (let t = 0; t < 50; t++) {
-        const x = new Float32Array(2 * 784);
+        const x = new Float32Array(B * 784);
         for (let k = 0; k < x.length; k++) x[k] = rng.uniform() < 0.2 ? 1 : 0;
-        const s = tf.tidy(() => tf.sum(net.step(tf.tensor2d(x, [2, 784])).exc));
+        const s = tf.tidy(() => tf.sum(net.step(tf.tensor2d(x, [B, 784])).exc));
         spikes += (await s.data())[0]!;
         s.dispose();
       }
@@ -153,12 +173,11 @@ describe.each(backends)('fused outer-product update on %s', (backend) => {
 });
 
 describe.each(backends)('hybrid update (B = 20) on %s', (backend) => {
-  it('keeps non-finite weights non-finite and equals a float64 reference elsewhere', async () => {
+  // 6 × 9: the JavaScript rows kernel; 8 × 12 on wasm: the SIMD update
+  it.each([[6, 9], [8, 12]])('%i × %i: keeps non-finite weights non-finite and equals a float64 reference elsewhere', async (P, Q) => {
     await tf.setBackend(backend);
     setFusedKernels(true);
     const B = 20;
-    const P = 6;
-    const Q = 9;
     const rng = new Rng(4);
     const w0 = rng.uniformArray(P * Q, 0, 0.8);
     w0[3] = -Infinity;

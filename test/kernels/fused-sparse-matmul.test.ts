@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { fusedBackends } from './backends.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
-import { fusedSparseMatmul, nonZeroFraction } from '../../src/kernels/js/fused-sparse-matmul.js';
+import { fusedSparseMatmul, fusedSparseMatmulSimd, lastSparseSimdDensity, nonZeroFraction, sparseMatmulSimdApplies } from '../../src/kernels/js/fused-sparse-matmul.js';
+import { setSimdLoops } from '../../src/kernels/js/fused-simd.js';
 import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
 import { LinearDense, uniformInit } from '../../src/neural/connections/index.js';
 
@@ -51,5 +52,57 @@ describe.each(backends)('fused sparse product on %s', (backend) => {
     conn.dispose();
     sparse.dispose();
     dense.dispose();
+  });
+
+  it('SIMD form (wasm): equals Σ_i x·W (float64) and tf.matMul, B = 20, and follows weight changes', async () => {
+    await tf.setBackend(backend);
+    const rng = new Rng(3);
+    const [B, I, O] = [20, 64, 12];
+    const x = new Float32Array(B * I).map(() => (rng.uniform() < 0.15 ? 100 * rng.uniform() : 0));
+    const xt = tf.tensor2d(x, [B, I]);
+    if (!sparseMatmulSimdApplies(xt, tf.zeros([O, I]))) {
+      // no SIMD loops off wasm: the JavaScript and op paths are tested above
+      expect(backend).not.toBe('wasm');
+      xt.dispose();
+      return;
+    }
+    for (let round = 0; round < 2; round++) {
+      // a new weight each round: the kernel's cached transpose must follow it
+      const w = new Float32Array(O * I).map(() => rng.uniform() - 0.5);
+      const wt = tf.tensor2d(w, [O, I]);
+      const y = (await fusedSparseMatmulSimd(xt, wt).data()) as Float32Array;
+      const ref = (await tf.matMul(xt, wt, false, true).data()) as Float32Array;
+      for (let b = 0; b < B; b++)
+        for (let o = 0; o < O; o++) {
+          let s = 0;
+          for (let i = 0; i < I; i++) s += x[b * I + i]! * w[o * I + i]!;
+          expect(Math.abs(y[b * O + o]! - s)).toBeLessThan(1e-4 * Math.max(1, Math.abs(s)));
+          expect(Math.abs(y[b * O + o]! - ref[b * O + o]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(s)));
+        }
+      expect(lastSparseSimdDensity()).toBeCloseTo(x.filter((v) => v !== 0).length / x.length, 6);
+      wt.dispose();
+    }
+    xt.dispose();
+  });
+
+  it('LinearDense at B = 20 with a changing weight: SIMD product on wasm for spikes, equal to the op path', async () => {
+    await tf.setBackend(backend);
+    const B = 20;
+    // 512 inputs at 10 % → 64 outputs: beyond the JavaScript event-driven product's size
+    const [I, O] = [512, 64];
+    const conn = new LinearDense([I], [O], 1, { weightInit: uniformInit(new Rng(2), 0, 1), batchSize: B });
+    const rng = new Rng(8);
+    const sparse = tf.tensor2d(new Float32Array(B * I).map(() => (rng.uniform() < 0.1 ? 1 : 0)), [B, I]);
+    const names = (await tf.profile(() => void tf.tidy(() => conn.forward(sparse)))).kernels.map((k) => k.name);
+    if (backend === 'wasm') expect(names).toContain('CinderFusedSparseMatmulSimd');
+    const a = (await tf.tidy(() => conn.forward(sparse)).data()) as Float32Array;
+    const was = setSimdLoops(false);
+    setFusedKernels(false);
+    const b = (await tf.tidy(() => conn.forward(sparse)).data()) as Float32Array;
+    setFusedKernels(true);
+    setSimdLoops(was);
+    for (let k = 0; k < B * O; k++) expect(Math.abs(a[k]! - b[k]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(b[k]!)));
+    conn.dispose();
+    sparse.dispose();
   });
 });

@@ -32,6 +32,9 @@
  *   step, a second product and three element-wise ops). The clipByValue equals the Clamping hook's
  *   finite-only clamp when every value is finite, which the kernel proves from a magnitude bound
  *   carried from step to step and the factors' maxima; otherwise it clamps every element itself.
+ * - On wasm with SIMD, where the hybrid update applies at B > 2 and both dimensions of the
+ *   parameter are multiples of 4: the SIMD update (`fused-outer-simd.ts`), both parts event-driven
+ *   in WebAssembly SIMD loops, the bound, add and clamp in the same pass.
  * - B > 2, other rules: `rowPass`, the event-driven sums row by row (float64 row accumulators in
  *   cache), or, when its previous call found the factors dense, one matrix product per part
  *   (`summed`) and one element-wise pass here.
@@ -42,6 +45,7 @@ import { FusedMemory, registerFused } from './fused-memory.js';
 import { nonZeroFraction } from './fused-sparse-matmul.js';
 import { ScalarCache } from '../../core/scalars.js';
 import { fusedTranspose } from './fused-transpose.js';
+import { fusedOuterSimd, outerSimdApplies } from './fused-outer-simd.js';
 
 /** Kernel name. */
 export const FUSED_OUTER_UPDATE = 'CinderFusedOuterUpdate';
@@ -864,6 +868,24 @@ function hybridUpdate(w: tf.Tensor, terms: readonly OuterTerm[], bound: OuterBou
   });
 }
 
+/**
+ * The hybrid plan's update on the wasm backend with SIMD (see `fused-outer-simd.ts`): both parts
+ * event-driven, the rows part grouped by its postsynaptic non-zeros, the other by its presynaptic ones.
+ */
+function simdUpdate(w: tf.Tensor, terms: readonly OuterTerm[], bound: OuterBoundSpec | null, clamps: readonly OuterClamp[], plan: HybridPlan): tf.Tensor {
+  const [P, Q] = w.shape as [number, number];
+  const td = terms[plan.dense]!;
+  const ts = terms[plan.rows]!;
+  const bounded = bound !== null && (ts.side === 'pos' ? bound.boundsUpper : bound.boundsLower);
+  const c = clamps[0];
+  return fusedOuterSimd(w, ts.post, ts.pre, td.post, td.pre, {
+    batch: td.post.size / P, rows: P, cols: Q, divS: ts.divisor, divD: td.divisor,
+    signS: ts.side === 'pos' ? 1 : -1, signD: td.side === 'pos' ? 1 : -1, bounded,
+    lim: !bounded ? 0 : ts.side === 'pos' ? bound!.max! : bound!.min!,
+    lo: c?.min === undefined ? -Infinity : f(c.min), hi: c?.max === undefined ? Infinity : f(c.max),
+  });
+}
+
 let registered = false;
 
 /** Up to this batch the event-driven sums track the elements they touch (and copy the others). */
@@ -897,6 +919,7 @@ export function fusedOuterUpdate(w: tf.Tensor, terms: readonly OuterTerm[], boun
   const key = JSON.stringify([bound, clamps, divisors, sides]);
   const shapeKey = `${key}|${B}|${P}|${Q}`;
   const plan = hybridPlan(B, bound, clamps, terms);
+  if (plan && B > TRACK_MAX_BATCH && outerSimdApplies(w, terms.flatMap((t) => [t.post, t.pre]))) return simdUpdate(w, terms, bound, clamps, plan);
   if (plan) return hybridUpdate(w, terms, bound, clamps, plan, key);
   const summed = B > EVENT_MAX_BATCH || denseLast.get(shapeKey) === true;
   const temps: tf.Tensor[] = [];

@@ -12,6 +12,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { FusedMemory, fusedBackend, registerFused } from './fused-memory.js';
+import { simdLoops } from './fused-simd.js';
 
 /** Kernel name. */
 export const FUSED_SPARSE_MATMUL = 'CinderFusedSparseMatmul';
@@ -66,7 +67,86 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.T
   return outInfo;
 }
 
+/** Kernel name of the SIMD form. */
+export const FUSED_SPARSE_MATMUL_SIMD = 'CinderFusedSparseMatmulSimd';
+
+/** Per-shape scratch of the SIMD form: `Wᵀ` and the entry lists (byte offsets), and whose `Wᵀ` it holds. */
+const simdScratch = new Map<string, { wT: number; idx: number; val: number; start: number; of: object | null }>();
+
+/**
+ * The SIMD form (wasm): `Wᵀ` `[I, O]` by a 4×4-block transpose (once per weight value: kept while
+ * the weight's data is unchanged), then `y[b, :] = Σ_{i: x[b,i] ≠ 0} x[b, i]·Wᵀ[i, :]`, 4 outputs per
+ * vector operation, summed in float32 in input order.
+ */
+function simdKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
+  const L = simdLoops()!;
+  const mem = new FusedMemory(args.backend);
+  const xInfo = args.inputs.x!;
+  const wInfo = args.inputs.w!;
+  const [B, I] = xInfo.shape as [number, number];
+  const O = wInfo.shape[0]!;
+  const outInfo = mem.output([B, O]);
+  const key = `${B}|${I}|${O}`;
+  let s = simdScratch.get(key);
+  if (!s) {
+    s = { wT: L.alloc(I * O * 4), idx: L.alloc(B * I * 4), val: L.alloc(B * I * 4), start: L.alloc((B + 1) * 4), of: null };
+    simdScratch.set(key, s);
+  }
+  const x = mem.view(xInfo);
+  const w = mem.view(wInfo);
+  const y = mem.view(outInfo);
+  if (s.of !== wInfo.dataId) {
+    L.transpose(w.byteOffset, s.wT, O, I);
+    s.of = wInfo.dataId;
+  }
+  const i32 = new Int32Array(L.memory.buffer);
+  const f32 = new Float32Array(L.memory.buffer);
+  const ix = s.idx >> 2;
+  const vl = s.val >> 2;
+  const st = s.start >> 2;
+  let n = 0;
+  for (let b = 0, e = 0; b < B; b++) {
+    i32[st + b] = n;
+    for (let i = 0; i < I; i++, e++) {
+      const v = x[e]!;
+      if (v !== 0) {
+        i32[ix + n] = i;
+        f32[vl + n] = v;
+        n++;
+      }
+    }
+  }
+  i32[st + B] = n;
+  lastDensity = n / (B * I);
+  L.rowsAxpy(s.idx, s.val, s.start, s.wT, y.byteOffset, B, O);
+  return outInfo;
+}
+
 let registered = false;
+let simdRegistered = false;
+let lastDensity = 0;
+
+/** The fraction of non-zero inputs in the last call of {@link fusedSparseMatmulSimd}. */
+export function lastSparseSimdDensity(): number {
+  return lastDensity;
+}
+
+/**
+ * True when the SIMD form of the event-driven product applies to `x` `[B, I]` and `w` `[O, I]`:
+ * wasm with SIMD, float32, I and O multiples of 4.
+ */
+export function sparseMatmulSimdApplies(x: tf.Tensor, w: tf.Tensor): boolean {
+  return x.rank === 2 && w.rank === 2 && x.dtype === 'float32' && w.dtype === 'float32' && x.shape[1]! % 4 === 0 && w.shape[0]! % 4 === 0 && simdLoops() !== null;
+}
+
+/** `x·Wᵀ` over the non-zero entries of `x` `[B, I]` with `w` `[O, I]`: `[B, O]`, in SIMD loops (see {@link sparseMatmulSimdApplies}). */
+export function fusedSparseMatmulSimd(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
+  if (!simdRegistered) {
+    registerFused(FUSED_SPARSE_MATMUL_SIMD, simdKernel as unknown as tf.KernelFunc);
+    simdRegistered = true;
+  }
+  return tf.engine().runKernel(FUSED_SPARSE_MATMUL_SIMD, { x, w } as unknown as tf.NamedTensorMap) as tf.Tensor;
+}
 
 /**
  * The fraction of non-zero entries of `x`, read from the backend's memory on wasm/cpu (no sync

@@ -7,12 +7,15 @@ import { tf } from '../../core/tf.js';
 import { CinderArgumentError, numel } from '../../core/errors.js';
 import type { ParameterName } from '../types.js';
 import { Connection, type ConnectionOptions } from './connection.js';
-import { fusedSparseMatmul, nonZeroFraction } from '../../kernels/js/fused-sparse-matmul.js';
+import { fusedSparseMatmul, fusedSparseMatmulSimd, lastSparseSimdDensity, nonZeroFraction, sparseMatmulSimdApplies } from '../../kernels/js/fused-sparse-matmul.js';
 import { fusedTranspose } from '../../kernels/js/fused-transpose.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
 
 /** Largest product (non-zero inputs × outputs) computed by the event-driven kernel on wasm/cpu. */
 const SPARSE_PRODUCT_MAX = 40_000;
+
+/** Largest input density (fraction non-zero) for the SIMD event-driven product on wasm. */
+const SIMD_DENSITY_MAX = 0.25;
 
 /** Options of {@link LinearDense}. */
 export type LinearDenseOptions = ConnectionOptions;
@@ -46,6 +49,8 @@ export class LinearDense extends Connection {
   /** Forwards since the weight last changed (learning changes it every step). */
   private stableForwards = 0;
   private selector: tf.Tensor | null = null; // [O, I, D+1] one-hot of rounded delays
+  /** Input density seen by the last SIMD product (0 until one ran; above the limit it stays off). */
+  private simdDensity = 0;
 
   /**
    * @param inShape presynaptic shape (no batch)
@@ -130,6 +135,12 @@ export class LinearDense extends Connection {
     if (!this.hasDelays && changing && this.sparseInput(h)) {
       // wasm/cpu, weight changing every step, mostly-zero input (spikes): event-driven product
       y = fusedSparseMatmul(h, this.weightParameter.value);
+    } else if (!this.hasDelays && changing && this.simdDensity <= SIMD_DENSITY_MAX && sparseMatmulSimdApplies(h, this.weightParameter.value)) {
+      // wasm with SIMD, weight changing every step, spikes at a larger batch: event-driven product
+      // on a transposed copy of the weight, 4 outputs per vector operation. The kernel measures the
+      // input's density; a dense input turns the matrix product back on from the next step.
+      y = fusedSparseMatmulSimd(h, this.weightParameter.value);
+      this.simdDensity = lastSparseSimdDensity();
     } else if (!this.hasDelays && changing && B > 1 && fusedBackend() && h.dtype === 'float32') {
       // wasm/cpu, weight changing every step, larger batch: y = (W·xᵀ)ᵀ, so the product's packed
       // operand is the small xᵀ rather than a new Wᵀ every step (measured on wasm: ≈ 2.5× faster)

@@ -1,0 +1,171 @@
+/**
+ * Fused kernel `CinderFusedOuterSimd` (wasm backend, SIMD): the two-part pair-rule weight update of
+ * a dense `[P, Q]` parameter, both batch sums event-driven, in WebAssembly SIMD loops on the
+ * backend's memory (see `fused-simd.ts`). For a part S (the bounded one: post spikes ⊗ pre trace)
+ * and a part D (post trace ⊗ pre spikes), divisors d_S, d_D, sides σ_S, σ_D = ±1:
+ *
+ * - `S[o, :] = Σ_{b: postS[b,o] ≠ 0} f(postS[b, o]/d_S)·preS[b, :]`, computed four rows at a time
+ *   (rows with no non-zero factor are 0);
+ * - `Dᵀ[i, :] = Σ_{b: preD[b,i] ≠ 0} f(preD[b, i]/d_D)·postD[b, :]` (`[Q, P]`, read back in 4×4
+ *   blocks transposed with lane shuffles);
+ * - `v = (w + σ_D·D) + m·S` with `m = lim − w` for a multiplicatively bounded S part (upper bound
+ *   `lim = max` when it potentiates; lower bound `lim = min` when it depresses, where
+ *   `−(w − min)·S = (min − w)·S`), else `m = σ_S`; `m·S` counts as 0 where S = 0;
+ * - the clamping hook's rule: finite `v` clamped to [lo, hi], NaN and ±Infinity kept.
+ *
+ * Every operation is one float32 operation (`f` = rounding to float32). The op path sums the batch
+ * first and divides once, in its matrix product's order; here each factor is divided before the
+ * float32 sum in sample order: results agree with the op path within float32 tolerance. As in the
+ * other event-driven kernels, terms with a zero factor are skipped, so a non-finite factor or
+ * weight times 0 (NaN in the op path) does not reach the weight.
+ *
+ * Cost per step: B·P·Q/4·(density of S's postsynaptic factors + density of D's presynaptic factors)
+ * vector multiply-adds, plus two passes over `[P, Q]` (zeroing Dᵀ, the combine) and the scans of
+ * the factors for their non-zeros in JavaScript.
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { FusedMemory, registerFused } from './fused-memory.js';
+import { simdLoops, type SimdLoops } from './fused-simd.js';
+
+/** Kernel name. */
+export const FUSED_OUTER_SIMD = 'CinderFusedOuterSimd';
+
+/** Attributes of one call (see the module comment). */
+export interface OuterSimdAttrs {
+  batch: number;
+  rows: number;
+  cols: number;
+  divS: number;
+  divD: number;
+  signS: number;
+  signD: number;
+  bounded: boolean;
+  lim: number;
+  lo: number;
+  hi: number;
+}
+
+/** Per-shape scratch in the backend's memory (byte offsets). */
+interface Scratch {
+  /** Four rows of S `[4, Q]`. */
+  s4: number;
+  /** Dᵀ `[Q, P]`. */
+  dT: number;
+  idxS: number;
+  valS: number;
+  startS: number;
+  dstD: number;
+  srcD: number;
+  valD: number;
+}
+const scratch = new Map<string, Scratch>();
+
+function scratchFor(L: SimdLoops, B: number, P: number, Q: number): Scratch {
+  const key = `${B}|${P}|${Q}`;
+  let s = scratch.get(key);
+  if (!s) {
+    s = {
+      s4: L.alloc(4 * Q * 4), dT: L.alloc(P * Q * 4),
+      idxS: L.alloc(B * P * 4), valS: L.alloc(B * P * 4), startS: L.alloc((P + 1) * 4),
+      dstD: L.alloc(B * Q * 4), srcD: L.alloc(B * Q * 4), valD: L.alloc(B * Q * 4),
+    };
+    scratch.set(key, s);
+  }
+  return s;
+}
+
+/**
+ * Entry lists of the non-zero `x[b, r]/div` (`x` `[B, R]`), grouped by r: `start[r]..start[r+1]`
+ * index the entries, `idx` holds b, `val` the quotient (float32).
+ */
+function groupByColumn(x: Float32Array, B: number, R: number, div: number, i32: Int32Array, f32: Float32Array, idx: number, val: number, start: number): void {
+  const st = start >> 2;
+  const ix = idx >> 2;
+  const vl = val >> 2;
+  let n = 0;
+  for (let r = 0; r < R; r++) {
+    i32[st + r] = n;
+    for (let b = 0, e = r; b < B; b++, e += R) {
+      const v = x[e]!;
+      if (v !== 0) {
+        i32[ix + n] = b;
+        f32[vl + n] = v / div;
+        n++;
+      }
+    }
+  }
+  i32[st + R] = n;
+}
+
+/**
+ * Entry list of the non-zero `x[b, r]/div` in row-major order: destination row r, source row b,
+ * value the quotient (float32). Returns the count.
+ */
+function entries(x: Float32Array, B: number, R: number, div: number, i32: Int32Array, f32: Float32Array, dst: number, src: number, val: number): number {
+  const ds = dst >> 2;
+  const sr = src >> 2;
+  const vl = val >> 2;
+  let n = 0;
+  for (let b = 0, e = 0; b < B; b++) {
+    for (let r = 0; r < R; r++, e++) {
+      const v = x[e]!;
+      if (v !== 0) {
+        i32[ds + n] = r;
+        i32[sr + n] = b;
+        f32[vl + n] = v / div;
+        n++;
+      }
+    }
+  }
+  return n;
+}
+
+function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {
+  const a = args.attrs as unknown as OuterSimdAttrs;
+  const { batch: B, rows: P, cols: Q } = a;
+  const L = simdLoops()!;
+  const mem = new FusedMemory(args.backend);
+  const outInfo = mem.output([P, Q]);
+  const s = scratchFor(L, B, P, Q); // may grow the memory: before taking views
+  const w = mem.view(args.inputs.w!);
+  const postS = mem.view(args.inputs.postS!);
+  const preS = mem.view(args.inputs.preS!);
+  const postD = mem.view(args.inputs.postD!);
+  const preD = mem.view(args.inputs.preD!);
+  const out = mem.view(outInfo);
+  const i32 = new Int32Array(L.memory.buffer);
+  const f32 = new Float32Array(L.memory.buffer);
+  groupByColumn(postS, B, P, a.divS, i32, f32, s.idxS, s.valS, s.startS);
+  const K = entries(preD, B, Q, a.divD, i32, f32, s.dstD, s.srcD, s.valD);
+  f32.fill(0, s.dT >> 2, (s.dT >> 2) + P * Q);
+  L.scatterAxpy(s.dstD, s.srcD, s.valD, K, postD.byteOffset, s.dT, P);
+  const bounded = a.bounded ? 1 : 0;
+  for (let o = 0; o < P; o += 4) {
+    L.rowsAxpy(s.idxS, s.valS, s.startS + o * 4, preS.byteOffset, s.s4, 4, Q);
+    L.combine4(w.byteOffset + o * Q * 4, s.s4, s.dT + o * 4, out.byteOffset + o * Q * 4, Q, P, a.lim, a.lo, a.hi, a.signS, a.signD, bounded);
+  }
+ 
+  return outInfo;
+}
+
+let registered = false;
+
+/** True when the SIMD update applies: wasm backend with SIMD, float32, P and Q multiples of 4. */
+export function outerSimdApplies(w: tf.Tensor, factors: readonly tf.Tensor[]): boolean {
+  const [P, Q] = w.shape as [number, number];
+  return w.shape.length === 2 && P % 4 === 0 && Q % 4 === 0 && w.dtype === 'float32' && factors.every((t) => t.dtype === 'float32') && simdLoops() !== null;
+}
+
+/**
+ * The SIMD update (see the module comment): returns the new `w` (a new tensor). `postS`/`preS`,
+ * `postD`/`preD`: the factors of the S and D parts, with `B·P` and `B·Q` elements.
+ */
+export function fusedOuterSimd(w: tf.Tensor, postS: tf.Tensor, preS: tf.Tensor, postD: tf.Tensor, preD: tf.Tensor, attrs: OuterSimdAttrs): tf.Tensor {
+  if (!registered) {
+    registerFused(FUSED_OUTER_SIMD, kernel as unknown as tf.KernelFunc);
+    registered = true;
+  }
+  const inputs = { w, postS, preS, postD, preD };
+  return tf.engine().runKernel(FUSED_OUTER_SIMD, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}

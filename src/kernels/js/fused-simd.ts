@@ -1,0 +1,352 @@
+/**
+ * WebAssembly SIMD loops for the fused kernels on the `wasm` backend: a small module, assembled
+ * here from its instructions at first use, that imports the backend's own `WebAssembly.Memory`, so
+ * it reads and writes tensors in place (pointers are the byte offsets of the backend's views). Each
+ * loop works on 4 float32 lanes (`f32x4`): every lane operation is one IEEE float32 operation, as
+ * `Math.fround` of the exact result.
+ *
+ * Loops (all pointers are byte offsets into the backend's memory; every count is a multiple of 4
+ * where stated):
+ * - `transpose(src, dst, R, C)`: `dst[c·R + r] = src[r·C + c]` for `[R, C]`, R and C multiples of 4
+ *   (4×4 blocks moved with lane shuffles).
+ * - `rowsAxpy(idx, val, start, src, dst, N, O)`: for each n < N, `dst[n, :] = Σ_k val[k]·src[idx[k], :]`
+ *   over the entries k ∈ [start[n], start[n+1]) (int32 `idx`, `start`; float32 `val`), each row O
+ *   floats (O a multiple of 4), summed in entry order in float32 (`dst` zeroed first).
+ * - `scatterAxpy(...)`: `dst[dstRow[k], :] += val[k]·src[srcRow[k], :]` in entry order.
+ * - `combine4(...)`: the element-wise end of a two-part weight update with a multiplicative bound
+ *   and a clamp, four rows at a time, one part read transposed (see {@link combine4Fn}).
+ *
+ * Used only when the backend is `wasm`, the runtime validates the module (SIMD support), and the
+ * backend's memory is not shared (the threaded build); {@link simdLoops} returns null otherwise and
+ * callers keep their JavaScript or op path.
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+
+/** The exported loops (see the module comment for their meaning). */
+export interface SimdLoops {
+  transpose(src: number, dst: number, R: number, C: number): void;
+  rowsAxpy(idx: number, val: number, start: number, src: number, dst: number, N: number, O: number): void;
+  scatterAxpy(dstRow: number, srcRow: number, val: number, K: number, src: number, dst: number, O: number): void;
+  combine4(w: number, s: number, dT: number, out: number, Q: number, P: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number): void;
+  /** Allocates `bytes` in the backend's memory (kept for the process; 16-byte aligned). */
+  alloc(bytes: number): number;
+  /** The backend's memory (its buffer changes when the memory grows). */
+  memory: WebAssembly.Memory;
+}
+
+// ---- a minimal assembler for the few instructions these loops need ----
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+function str(s: string): number[] {
+  return [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+const I32 = 0x7f;
+const F32 = 0x7d;
+const V128 = 0x7b;
+
+/** Instruction helpers (each returns its bytes). */
+const op = {
+  get: (i: number) => [0x20, ...uleb(i)],
+  set: (i: number) => [0x21, ...uleb(i)],
+  tee: (i: number) => [0x22, ...uleb(i)],
+  i32: (n: number) => [0x41, ...sleb(n)],
+  add: [0x6a],
+  sub: [0x6b],
+  mul: [0x6c],
+  shl: [0x74],
+  ltS: [0x48],
+  geS: [0x4e],
+  eqz: [0x45],
+  i32load: [0x28, 2, 0],
+  f32load: [0x2a, 2, 0],
+  vload: [0xfd, 0x00, 2, 0],
+  vstore: [0xfd, 0x0b, 2, 0],
+  splat: [0xfd, 0x13],
+  vadd: [0xfd, ...uleb(0xe4)],
+  vmul: [0xfd, ...uleb(0xe6)],
+  vzero: [0xfd, 0x0c, ...new Array<number>(16).fill(0)],
+  vsub: [0xfd, ...uleb(0xe5)],
+  vdiv: [0xfd, ...uleb(0xe7)],
+  vmin: [0xfd, ...uleb(0xe8)],
+  vmax: [0xfd, ...uleb(0xe9)],
+  vabs: [0xfd, ...uleb(0xe0)],
+  veq: [0xfd, ...uleb(0x41)],
+  bitselect: [0xfd, ...uleb(0x52)],
+  i32splat: [0xfd, 0x11],
+  andnot: [0xfd, ...uleb(0x4f)],
+  ltU: [0x49],
+  shuffle: (lanes: number[]) => [0xfd, 0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])],
+  f32mul: [0x94],
+  /** `block { loop { <cond-exit>; body; br 0 } }`: exits when `exitIf` leaves a non-zero i32. */
+  loop: (exitIf: number[], body: number[]) => [0x02, 0x40, 0x03, 0x40, ...exitIf, 0x0d, 1, ...body, 0x0c, 0, 0x0b, 0x0b],
+};
+
+/** A function: parameter types (or a count of i32 parameters), extra locals by type, body. */
+interface Fn {
+  name: string;
+  params: number | number[];
+  locals: number[];
+  body: number[];
+}
+
+function assemble(fns: Fn[]): Uint8Array<ArrayBuffer> {
+  const types = fns.map((f) => {
+    const ps = typeof f.params === 'number' ? new Array<number>(f.params).fill(I32) : f.params;
+    return [0x60, ...uleb(ps.length), ...ps, 0];
+  });
+  const typeSec = section(1, [...uleb(fns.length), ...types.flat()]);
+  const importSec = section(2, [1, ...str('env'), ...str('memory'), 0x02, 0x00, 1]);
+  const funcSec = section(3, [...uleb(fns.length), ...fns.flatMap((_, i) => uleb(i))]);
+  const exportSec = section(7, [...uleb(fns.length), ...fns.flatMap((f, i) => [...str(f.name), 0x00, ...uleb(i)])]);
+  const bodies = fns.map((f) => {
+    const locals = f.locals.flatMap((t) => [1, t]);
+    const code = [...uleb(f.locals.length), ...locals, ...f.body, 0x0b];
+    return [...uleb(code.length), ...code];
+  });
+  const codeSec = section(10, [...uleb(fns.length), ...bodies.flat()]);
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...typeSec, ...importSec, ...funcSec, ...exportSec, ...codeSec]);
+}
+
+/** `transpose(src, dst, R, C)` (locals: 4 r, 5 c, 6 p, 7 q, 8–11 rows, 12–15 pairs). */
+function transposeFn(): Fn {
+  const [src, dst, R, C, r, c, p, q] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const v = (k: number) => 8 + k; // a, b, c, d
+  const t = (k: number) => 12 + k;
+  const rowStride = [...op.get(C), ...op.i32(2), ...op.shl]; // C·4 bytes
+  const colStride = [...op.get(R), ...op.i32(2), ...op.shl]; // R·4 bytes
+  const inner = [
+    // p = src + (r·C + c)·4
+    ...op.get(src), ...op.get(r), ...op.get(C), ...op.mul, ...op.get(c), ...op.add, ...op.i32(2), ...op.shl, ...op.add, ...op.set(p),
+    ...op.get(p), ...op.vload, ...op.set(v(0)),
+    ...op.get(p), ...rowStride, ...op.add, ...op.tee(p), ...op.vload, ...op.set(v(1)),
+    ...op.get(p), ...rowStride, ...op.add, ...op.tee(p), ...op.vload, ...op.set(v(2)),
+    ...op.get(p), ...rowStride, ...op.add, ...op.vload, ...op.set(v(3)),
+    ...op.get(v(0)), ...op.get(v(1)), ...op.shuffle([0, 4, 1, 5]), ...op.set(t(0)),
+    ...op.get(v(0)), ...op.get(v(1)), ...op.shuffle([2, 6, 3, 7]), ...op.set(t(1)),
+    ...op.get(v(2)), ...op.get(v(3)), ...op.shuffle([0, 4, 1, 5]), ...op.set(t(2)),
+    ...op.get(v(2)), ...op.get(v(3)), ...op.shuffle([2, 6, 3, 7]), ...op.set(t(3)),
+    // q = dst + (c·R + r)·4
+    ...op.get(dst), ...op.get(c), ...op.get(R), ...op.mul, ...op.get(r), ...op.add, ...op.i32(2), ...op.shl, ...op.add, ...op.set(q),
+    ...op.get(q), ...op.get(t(0)), ...op.get(t(2)), ...op.shuffle([0, 1, 4, 5]), ...op.vstore,
+    ...op.get(q), ...colStride, ...op.add, ...op.tee(q), ...op.get(t(0)), ...op.get(t(2)), ...op.shuffle([2, 3, 6, 7]), ...op.vstore,
+    ...op.get(q), ...colStride, ...op.add, ...op.tee(q), ...op.get(t(1)), ...op.get(t(3)), ...op.shuffle([0, 1, 4, 5]), ...op.vstore,
+    ...op.get(q), ...colStride, ...op.add, ...op.get(t(1)), ...op.get(t(3)), ...op.shuffle([2, 3, 6, 7]), ...op.vstore,
+    ...op.get(c), ...op.i32(4), ...op.add, ...op.set(c),
+  ];
+  const body = [
+    ...op.i32(0), ...op.set(r),
+    ...op.loop([...op.get(r), ...op.get(R), ...op.geS], [
+      ...op.i32(0), ...op.set(c),
+      ...op.loop([...op.get(c), ...op.get(C), ...op.geS], inner),
+      ...op.get(r), ...op.i32(4), ...op.add, ...op.set(r),
+    ]),
+  ];
+  return { name: 'transpose', params: 4, locals: [I32, I32, I32, I32, V128, V128, V128, V128, V128, V128, V128, V128], body };
+}
+
+/**
+ * `rowsAxpy(idx, val, start, src, dst, N, O)` (locals: 7 n, 8 k, 9 kEnd, 10 d, 11 s, 12 end,
+ * 13 v (v128), 14 rowBytes, 15 d0).
+ */
+function rowsAxpyFn(): Fn {
+  const [idx, val, start, src, dst, N, O] = [0, 1, 2, 3, 4, 5, 6];
+  const [n, k, kEnd, d, s, end, vv, rowBytes, d0] = [7, 8, 9, 10, 11, 12, 13, 14, 15];
+  const body = [
+    ...op.get(O), ...op.i32(2), ...op.shl, ...op.set(rowBytes),
+    ...op.i32(0), ...op.set(n),
+    ...op.loop([...op.get(n), ...op.get(N), ...op.geS], [
+      // d0 = dst + n·O·4, end = d0 + O·4; zero the row
+      ...op.get(dst), ...op.get(n), ...op.get(rowBytes), ...op.mul, ...op.add, ...op.tee(d0), ...op.set(d),
+      ...op.get(d0), ...op.get(rowBytes), ...op.add, ...op.set(end),
+      ...op.loop([...op.get(d), ...op.get(end), ...op.geS], [
+        ...op.get(d), ...op.vzero, ...op.vstore,
+        ...op.get(d), ...op.i32(16), ...op.add, ...op.set(d),
+      ]),
+      // entries k ∈ [start[n], start[n+1])
+      ...op.get(start), ...op.get(n), ...op.i32(2), ...op.shl, ...op.add, ...op.set(s),
+      ...op.get(s), ...op.i32load, ...op.set(k),
+      ...op.get(s), ...op.i32(4), ...op.add, ...op.i32load, ...op.set(kEnd),
+      ...op.loop([...op.get(k), ...op.get(kEnd), ...op.geS], [
+        // v = splat(val[k])
+        ...op.get(val), ...op.get(k), ...op.i32(2), ...op.shl, ...op.add, ...op.f32load, ...op.splat, ...op.set(vv),
+        // s = src + idx[k]·O·4
+        ...op.get(src), ...op.get(idx), ...op.get(k), ...op.i32(2), ...op.shl, ...op.add, ...op.i32load, ...op.get(rowBytes), ...op.mul, ...op.add, ...op.set(s),
+        ...op.get(d0), ...op.set(d),
+        ...op.loop([...op.get(d), ...op.get(end), ...op.geS], [
+          ...op.get(d), ...op.get(d), ...op.vload, ...op.get(vv), ...op.get(s), ...op.vload, ...op.vmul, ...op.vadd, ...op.vstore,
+          ...op.get(d), ...op.i32(16), ...op.add, ...op.set(d),
+          ...op.get(s), ...op.i32(16), ...op.add, ...op.set(s),
+        ]),
+        ...op.get(k), ...op.i32(1), ...op.add, ...op.set(k),
+      ]),
+      ...op.get(n), ...op.i32(1), ...op.add, ...op.set(n),
+    ]),
+  ];
+  return { name: 'rowsAxpy', params: 7, locals: [I32, I32, I32, I32, I32, I32, V128, I32, I32], body };
+}
+
+/**
+ * `scatterAxpy(dstRow, srcRow, val, K, src, dst, O)`: for k < K (in order),
+ * `dst[dstRow[k], :] += val[k]·src[srcRow[k], :]`, rows of O floats (O a multiple of 4).
+ */
+function scatterAxpyFn(): Fn {
+  const [dstRow, srcRow, val, K, src, dst, O] = [0, 1, 2, 3, 4, 5, 6];
+  const [k, d, sp, end, vv, rowBytes] = [7, 8, 9, 10, 11, 12];
+  const body = [
+    ...op.get(O), ...op.i32(2), ...op.shl, ...op.set(rowBytes),
+    ...op.get(K), ...op.i32(2), ...op.shl, ...op.set(K), // K in bytes
+    ...op.i32(0), ...op.set(k),
+    ...op.loop([...op.get(k), ...op.get(K), ...op.geS], [
+      ...op.get(val), ...op.get(k), ...op.add, ...op.f32load, ...op.splat, ...op.set(vv),
+      ...op.get(dst), ...op.get(dstRow), ...op.get(k), ...op.add, ...op.i32load, ...op.get(rowBytes), ...op.mul, ...op.add, ...op.set(d),
+      ...op.get(src), ...op.get(srcRow), ...op.get(k), ...op.add, ...op.i32load, ...op.get(rowBytes), ...op.mul, ...op.add, ...op.set(sp),
+      ...op.get(d), ...op.get(rowBytes), ...op.add, ...op.set(end),
+      ...op.loop([...op.get(d), ...op.get(end), ...op.geS], [
+        ...op.get(d), ...op.get(d), ...op.vload, ...op.get(vv), ...op.get(sp), ...op.vload, ...op.vmul, ...op.vadd, ...op.vstore,
+        ...op.get(d), ...op.i32(16), ...op.add, ...op.set(d),
+        ...op.get(sp), ...op.i32(16), ...op.add, ...op.set(sp),
+      ]),
+      ...op.get(k), ...op.i32(4), ...op.add, ...op.set(k),
+    ]),
+  ];
+  return { name: 'scatterAxpy', params: 7, locals: [I32, I32, I32, I32, V128, I32], body };
+}
+
+/**
+ * `combine4(w, s, dT, out, Q, P, lim, lo, hi, signS, signD, bounded)`: four rows o..o+3 of a
+ * `[P, Q]` update (pointers at row o of `w`, `s`, `out`, and at column o of `dT` `[Q, P]`; Q a
+ * multiple of 4): with `d = dT[i, o+k]` (read in 4×4 blocks, transposed with lane shuffles),
+ * `m = bounded ? (lim − w) : signS`, `v = (w + signD·d) + m·s` (each operation rounded to float32;
+ * `m·s` counts as 0 where s = 0, also for an infinite m), then the clamping hook's rule: finite `v` clamped to [lo, hi], NaN and ±Infinity kept.
+ */
+function combine4Fn(): Fn {
+  const [w, sp, dT, out, Q, P, lim, lo, hi, signS, signD, bounded] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const [i, rowQ, colP, p, vLim, vLo, vHi, vSS, vSD, vInf, mB, vw, v, vs] = [12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
+  const a = (k: number) => 26 + k; // dT rows
+  const t = (k: number) => 30 + k; // pairs, then the columns d_k
+  const col = [[0, [0, 1, 4, 5]], [0, [2, 3, 6, 7]], [1, [0, 1, 4, 5]], [1, [2, 3, 6, 7]]] as const; // d_k from (t_j, t_{j+2})
+  const row = (k: number) => {
+    // offset of row k, column i: k·rowQ + i·4
+    const off = [...op.get(i), ...op.i32(2), ...op.shl, ...op.i32(k), ...op.get(rowQ), ...op.mul, ...op.add];
+    return [
+      ...op.get(w), ...off, ...op.add, ...op.vload, ...op.set(vw),
+      // v = w + signD·d_k
+      ...op.get(vw), ...op.get(t(col[k]![0])), ...op.get(t(col[k]![0] + 2)), ...op.shuffle([...col[k]![1]]), ...op.get(vSD), ...op.vmul, ...op.vadd,
+      // + m·s
+      ...op.get(vLim), ...op.get(vw), ...op.vsub, ...op.get(vSS), ...op.get(mB), ...op.bitselect,
+      ...op.get(sp), ...off, ...op.add, ...op.vload, ...op.tee(vs), ...op.vmul,
+      // a zero s contributes nothing (also where m is infinite: the event-driven kernels' rule)
+      ...op.get(vs), ...op.vzero, ...op.veq, ...op.andnot, ...op.vadd, ...op.set(v),
+      ...op.get(out), ...off, ...op.add,
+      ...op.get(v), ...op.get(v), ...op.get(vHi), ...op.vmin, ...op.get(vLo), ...op.vmax,
+      ...op.get(v), ...op.vabs, ...op.get(vInf), ...op.veq, ...op.bitselect,
+      ...op.vstore,
+    ];
+  };
+  const body = [
+    ...op.get(lim), ...op.splat, ...op.set(vLim),
+    ...op.get(lo), ...op.splat, ...op.set(vLo),
+    ...op.get(hi), ...op.splat, ...op.set(vHi),
+    ...op.get(signS), ...op.splat, ...op.set(vSS),
+    ...op.get(signD), ...op.splat, ...op.set(vSD),
+    0x43, ...new Uint8Array(new Float32Array([Infinity]).buffer), ...op.splat, ...op.set(vInf),
+    ...op.i32(0), ...op.get(bounded), ...op.sub, ...op.i32splat, ...op.set(mB),
+    ...op.get(Q), ...op.i32(2), ...op.shl, ...op.set(rowQ),
+    ...op.get(P), ...op.i32(2), ...op.shl, ...op.set(colP),
+    ...op.i32(0), ...op.set(i),
+    ...op.loop([...op.get(i), ...op.get(Q), ...op.geS], [
+      // rows i..i+3 of dT at columns o..o+3
+      ...op.get(dT), ...op.get(i), ...op.get(colP), ...op.mul, ...op.add, ...op.set(p),
+      ...op.get(p), ...op.vload, ...op.set(a(0)),
+      ...op.get(p), ...op.get(colP), ...op.add, ...op.tee(p), ...op.vload, ...op.set(a(1)),
+      ...op.get(p), ...op.get(colP), ...op.add, ...op.tee(p), ...op.vload, ...op.set(a(2)),
+      ...op.get(p), ...op.get(colP), ...op.add, ...op.vload, ...op.set(a(3)),
+      ...op.get(a(0)), ...op.get(a(1)), ...op.shuffle([0, 4, 1, 5]), ...op.set(t(0)),
+      ...op.get(a(0)), ...op.get(a(1)), ...op.shuffle([2, 6, 3, 7]), ...op.set(t(1)),
+      ...op.get(a(2)), ...op.get(a(3)), ...op.shuffle([0, 4, 1, 5]), ...op.set(t(2)),
+      ...op.get(a(2)), ...op.get(a(3)), ...op.shuffle([2, 6, 3, 7]), ...op.set(t(3)),
+      ...row(0), ...row(1), ...row(2), ...row(3),
+      ...op.get(i), ...op.i32(4), ...op.add, ...op.set(i),
+    ]),
+  ];
+  const params = [I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, I32];
+  const locals = [I32, I32, I32, I32, ...new Array<number>(18).fill(V128)];
+  return { name: 'combine4', params, locals, body };
+}
+
+let loops: SimdLoops | null | undefined;
+
+/** Switch for the SIMD loops (tests compare both paths): `CINDER_SIMD=0` turns them off at start. */
+let simdEnabled = typeof process === 'undefined' || process.env?.CINDER_SIMD !== '0';
+
+/** Turns the SIMD loops on or off (the JavaScript/op paths are used when off); returns the previous setting. */
+export function setSimdLoops(on: boolean): boolean {
+  const was = simdEnabled;
+  simdEnabled = on;
+  return was;
+}
+
+/** The SIMD loops bound to the current wasm backend's memory, or null where they do not apply. */
+export function simdLoops(): SimdLoops | null {
+  if (!simdEnabled || tf.getBackend() !== 'wasm') return null;
+  if (loops !== undefined) return loops;
+  loops = null;
+  try {
+    const wasm = (tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown }; _malloc?: (n: number) => number } }).wasm;
+    const memory = wasm?.asm?.memory;
+    if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer) || !wasm?._malloc) return null;
+    const bytes = assemble([transposeFn(), rowsAxpyFn(), scatterAxpyFn(), combine4Fn()]);
+    if (!WebAssembly.validate(bytes)) return null;
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    const e = inst.exports as unknown as Omit<SimdLoops, 'alloc' | 'memory'>;
+    const malloc = wasm._malloc;
+    loops = {
+      transpose: e.transpose,
+      rowsAxpy: e.rowsAxpy,
+      scatterAxpy: e.scatterAxpy,
+      combine4: e.combine4,
+      memory,
+      alloc: (n: number) => {
+        const p = malloc(n + 16);
+        return (p + 15) & ~15;
+      },
+    };
+  } catch {
+    loops = null;
+  }
+  return loops;
+}
+
+/** Test hook: forget the bound module (after a backend change). */
+export function resetSimdLoops(): void {
+  loops = undefined;
+}
