@@ -50,13 +50,11 @@ export interface OuterSimdAttrs {
 interface Scratch {
   /** Four rows of S `[4, Q]`. */
   s4: number;
-  /** Dᵀ `[Q, P]`. */
-  dT: number;
   idxS: number;
   valS: number;
   startS: number;
-  dstD: number;
-  srcD: number;
+  cnt: number;
+  idxD: number;
   valD: number;
 }
 const scratch = new Map<string, Scratch>();
@@ -66,9 +64,9 @@ function scratchFor(L: SimdLoops, B: number, P: number, Q: number): Scratch {
   let s = scratch.get(key);
   if (!s) {
     s = {
-      s4: L.alloc(4 * Q * 4), dT: L.alloc(P * Q * 4),
+      s4: L.alloc(4 * Q * 4),
       idxS: L.alloc(B * P * 4), valS: L.alloc(B * P * 4), startS: L.alloc((P + 1) * 4),
-      dstD: L.alloc(B * Q * 4), srcD: L.alloc(B * Q * 4), valD: L.alloc(B * Q * 4),
+      cnt: L.alloc(Q * 4), idxD: L.alloc(B * Q * 4), valD: L.alloc(B * Q * 4),
     };
     scratch.set(key, s);
   }
@@ -99,26 +97,26 @@ function groupByColumn(x: Float32Array, B: number, R: number, div: number, i32: 
 }
 
 /**
- * Entry list of the non-zero `x[b, r]/div` in row-major order: destination row r, source row b,
- * value the quotient (float32). Returns the count.
+ * Column lists of the non-zero `x[b, r]/div` (`x` `[B, R]`), in one row-major pass: column r has
+ * `cnt[r]` entries at `r·B + k`, holding the byte offset `b·P·4` of sample b's row in a `[B, P]`
+ * factor (`idx`) and the quotient (float32, `val`), in sample order.
  */
-function entries(x: Float32Array, B: number, R: number, div: number, i32: Int32Array, f32: Float32Array, dst: number, src: number, val: number): number {
-  const ds = dst >> 2;
-  const sr = src >> 2;
+function columnLists(x: Float32Array, B: number, R: number, P: number, div: number, i32: Int32Array, f32: Float32Array, cnt: number, idx: number, val: number): void {
+  const cn = cnt >> 2;
+  const ix = idx >> 2;
   const vl = val >> 2;
-  let n = 0;
+  i32.fill(0, cn, cn + R);
   for (let b = 0, e = 0; b < B; b++) {
+    const off = b * P * 4;
     for (let r = 0; r < R; r++, e++) {
       const v = x[e]!;
       if (v !== 0) {
-        i32[ds + n] = r;
-        i32[sr + n] = b;
-        f32[vl + n] = v / div;
-        n++;
+        const k = r * B + i32[cn + r]!++;
+        i32[ix + k] = off;
+        f32[vl + k] = v / div;
       }
     }
   }
-  return n;
 }
 
 function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {
@@ -137,15 +135,12 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   const i32 = new Int32Array(L.memory.buffer);
   const f32 = new Float32Array(L.memory.buffer);
   groupByColumn(postS, B, P, a.divS, i32, f32, s.idxS, s.valS, s.startS);
-  const K = entries(preD, B, Q, a.divD, i32, f32, s.dstD, s.srcD, s.valD);
-  f32.fill(0, s.dT >> 2, (s.dT >> 2) + P * Q);
-  L.scatterAxpy(s.dstD, s.srcD, s.valD, K, postD.byteOffset, s.dT, P);
+  columnLists(preD, B, Q, P, a.divD, i32, f32, s.cnt, s.idxD, s.valD);
   const bounded = a.bounded ? 1 : 0;
   for (let o = 0; o < P; o += 4) {
     L.rowsAxpy(s.idxS, s.valS, s.startS + o * 4, preS.byteOffset, s.s4, 4, Q);
-    L.combine4(w.byteOffset + o * Q * 4, s.s4, s.dT + o * 4, out.byteOffset + o * Q * 4, Q, P, a.lim, a.lo, a.hi, a.signS, a.signD, bounded);
+    L.combine4L(w.byteOffset + o * Q * 4, s.s4, postD.byteOffset + o * 4, out.byteOffset + o * Q * 4, Q, s.cnt, s.idxD, s.valD, B, a.lim, a.lo, a.hi, a.signS, a.signD, bounded);
   }
- 
   return outInfo;
 }
 

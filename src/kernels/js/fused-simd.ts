@@ -29,6 +29,7 @@ export interface SimdLoops {
   rowsAxpy(idx: number, val: number, start: number, src: number, dst: number, N: number, O: number): void;
   scatterAxpy(dstRow: number, srcRow: number, val: number, K: number, src: number, dst: number, O: number): void;
   combine4(w: number, s: number, dT: number, out: number, Q: number, P: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number): void;
+  combine4L(w: number, s: number, post: number, out: number, Q: number, cnt: number, idx: number, val: number, B: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number): void;
   /** Allocates `bytes` in the backend's memory (kept for the process; 16-byte aligned). */
   alloc(bytes: number): number;
   /** The backend's memory (its buffer changes when the memory grows). */
@@ -246,13 +247,29 @@ function scatterAxpyFn(): Fn {
  * `[P, Q]` update (pointers at row o of `w`, `s`, `out`, and at column o of `dT` `[Q, P]`; Q a
  * multiple of 4): with `d = dT[i, o+k]` (read in 4×4 blocks, transposed with lane shuffles),
  * `m = bounded ? (lim − w) : signS`, `v = (w + signD·d) + m·s` (each operation rounded to float32;
- * `m·s` counts as 0 where s = 0, also for an infinite m), then the clamping hook's rule: finite `v` clamped to [lo, hi], NaN and ±Infinity kept.
+ * `m·s` counts as 0 where s = 0, also for an infinite m), then the clamping hook's rule: finite `v`
+ * clamped to [lo, hi], NaN and ±Infinity kept.
+ *
+ * `combine4L(w, s, post, out, Q, cnt, idx, val, B, lim, lo, hi, signS, signD, bounded)`: the same
+ * with `d` summed on the fly from column lists instead of `dT`: column i has `cnt[i]` entries at
+ * `i·B + k`, each a byte offset `idx` into `post` (pointer at column o of a `[B, P]` factor) and a
+ * value `val`: `d[o..o+3, i] = Σ_k val·post[idx.., o..o+3]` in entry order (float32).
  */
-function combine4Fn(): Fn {
-  const [w, sp, dT, out, Q, P, lim, lo, hi, signS, signD, bounded] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-  const [i, rowQ, colP, p, vLim, vLo, vHi, vSS, vSD, vInf, mB, vw, v, vs] = [12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
-  const a = (k: number) => 26 + k; // dT rows
-  const t = (k: number) => 30 + k; // pairs, then the columns d_k
+function combine4Fn(lists: boolean): Fn {
+  // parameters
+  const [w, sp, dT, out, Q] = [0, 1, 2, 3, 4];
+  const [cnt, idx, val, B] = [5, 6, 7, 8]; // lists only
+  const P = 5; // dT only
+  const f0 = lists ? 9 : 6;
+  const [lim, lo, hi, signS, signD] = [f0, f0 + 1, f0 + 2, f0 + 3, f0 + 4];
+  const bounded = f0 + 5;
+  const l0 = f0 + 6;
+  // locals
+  const [i, rowQ, colP, p, e, eEnd, delta, bB] = [l0, l0 + 1, l0 + 2, l0 + 3, l0 + 4, l0 + 5, l0 + 6, l0 + 7];
+  const v0 = l0 + 8;
+  const [vLim, vLo, vHi, vSS, vSD, vInf, mB, vw, v, vs] = [v0, v0 + 1, v0 + 2, v0 + 3, v0 + 4, v0 + 5, v0 + 6, v0 + 7, v0 + 8, v0 + 9];
+  const a = (k: number) => v0 + 10 + k; // dT rows (columns of D)
+  const t = (k: number) => v0 + 14 + k; // pairs
   const col = [[0, [0, 1, 4, 5]], [0, [2, 3, 6, 7]], [1, [0, 1, 4, 5]], [1, [2, 3, 6, 7]]] as const; // d_k from (t_j, t_{j+2})
   const row = (k: number) => {
     // offset of row k, column i: k·rowQ + i·4
@@ -272,6 +289,27 @@ function combine4Fn(): Fn {
       ...op.vstore,
     ];
   };
+  const fromDT = [
+    // rows i..i+3 of dT at columns o..o+3
+    ...op.get(dT), ...op.get(i), ...op.get(colP), ...op.mul, ...op.add, ...op.set(p),
+    ...op.get(p), ...op.vload, ...op.set(a(0)),
+    ...op.get(p), ...op.get(colP), ...op.add, ...op.tee(p), ...op.vload, ...op.set(a(1)),
+    ...op.get(p), ...op.get(colP), ...op.add, ...op.tee(p), ...op.vload, ...op.set(a(2)),
+    ...op.get(p), ...op.get(colP), ...op.add, ...op.vload, ...op.set(a(3)),
+  ];
+  const fromLists = [0, 1, 2, 3].flatMap((c) => [
+    // e = idx + (i + c)·B·4, eEnd = e + cnt[i + c]·4
+    ...op.get(idx), ...op.get(i), ...op.i32(c), ...op.add, ...op.get(bB), ...op.mul, ...op.add, ...op.tee(e),
+    ...op.get(cnt), ...op.get(i), ...op.i32(c), ...op.add, ...op.i32(2), ...op.shl, ...op.add, ...op.i32load, ...op.i32(2), ...op.shl, ...op.add, ...op.set(eEnd),
+    ...op.vzero, ...op.set(a(c)),
+    ...op.loop([...op.get(e), ...op.get(eEnd), ...op.geS], [
+      ...op.get(a(c)),
+      ...op.get(e), ...op.get(delta), ...op.add, ...op.f32load, ...op.splat,
+      ...op.get(dT), ...op.get(e), ...op.i32load, ...op.add, ...op.vload,
+      ...op.vmul, ...op.vadd, ...op.set(a(c)),
+      ...op.get(e), ...op.i32(4), ...op.add, ...op.set(e),
+    ]),
+  ]);
   const body = [
     ...op.get(lim), ...op.splat, ...op.set(vLim),
     ...op.get(lo), ...op.splat, ...op.set(vLo),
@@ -281,15 +319,12 @@ function combine4Fn(): Fn {
     0x43, ...new Uint8Array(new Float32Array([Infinity]).buffer), ...op.splat, ...op.set(vInf),
     ...op.i32(0), ...op.get(bounded), ...op.sub, ...op.i32splat, ...op.set(mB),
     ...op.get(Q), ...op.i32(2), ...op.shl, ...op.set(rowQ),
-    ...op.get(P), ...op.i32(2), ...op.shl, ...op.set(colP),
+    ...(lists
+      ? [...op.get(val), ...op.get(idx), ...op.sub, ...op.set(delta), ...op.get(B), ...op.i32(2), ...op.shl, ...op.set(bB)]
+      : [...op.get(P), ...op.i32(2), ...op.shl, ...op.set(colP)]),
     ...op.i32(0), ...op.set(i),
     ...op.loop([...op.get(i), ...op.get(Q), ...op.geS], [
-      // rows i..i+3 of dT at columns o..o+3
-      ...op.get(dT), ...op.get(i), ...op.get(colP), ...op.mul, ...op.add, ...op.set(p),
-      ...op.get(p), ...op.vload, ...op.set(a(0)),
-      ...op.get(p), ...op.get(colP), ...op.add, ...op.tee(p), ...op.vload, ...op.set(a(1)),
-      ...op.get(p), ...op.get(colP), ...op.add, ...op.tee(p), ...op.vload, ...op.set(a(2)),
-      ...op.get(p), ...op.get(colP), ...op.add, ...op.vload, ...op.set(a(3)),
+      ...(lists ? fromLists : fromDT),
       ...op.get(a(0)), ...op.get(a(1)), ...op.shuffle([0, 4, 1, 5]), ...op.set(t(0)),
       ...op.get(a(0)), ...op.get(a(1)), ...op.shuffle([2, 6, 3, 7]), ...op.set(t(1)),
       ...op.get(a(2)), ...op.get(a(3)), ...op.shuffle([0, 4, 1, 5]), ...op.set(t(2)),
@@ -298,9 +333,11 @@ function combine4Fn(): Fn {
       ...op.get(i), ...op.i32(4), ...op.add, ...op.set(i),
     ]),
   ];
-  const params = [I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, I32];
-  const locals = [I32, I32, I32, I32, ...new Array<number>(18).fill(V128)];
-  return { name: 'combine4', params, locals, body };
+  const params = lists
+    ? [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, I32]
+    : [I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, I32];
+  const locals = [...new Array<number>(8).fill(I32), ...new Array<number>(18).fill(V128)];
+  return { name: lists ? 'combine4L' : 'combine4', params, locals, body };
 }
 
 let loops: SimdLoops | null | undefined;
@@ -324,7 +361,7 @@ export function simdLoops(): SimdLoops | null {
     const wasm = (tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown }; _malloc?: (n: number) => number } }).wasm;
     const memory = wasm?.asm?.memory;
     if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer) || !wasm?._malloc) return null;
-    const bytes = assemble([transposeFn(), rowsAxpyFn(), scatterAxpyFn(), combine4Fn()]);
+    const bytes = assemble([transposeFn(), rowsAxpyFn(), scatterAxpyFn(), combine4Fn(false), combine4Fn(true)]);
     if (!WebAssembly.validate(bytes)) return null;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const e = inst.exports as unknown as Omit<SimdLoops, 'alloc' | 'memory'>;
@@ -334,6 +371,7 @@ export function simdLoops(): SimdLoops | null {
       rowsAxpy: e.rowsAxpy,
       scatterAxpy: e.scatterAxpy,
       combine4: e.combine4,
+      combine4L: e.combine4L,
       memory,
       alloc: (n: number) => {
         const p = malloc(n + 16);
