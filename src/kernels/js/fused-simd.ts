@@ -12,6 +12,7 @@
  * - `rowsAxpy(idx, val, start, src, dst, N, O)`: for each n < N, `dst[n, :] = Σ_k val[k]·src[idx[k], :]`
  *   over the entries k ∈ [start[n], start[n+1]) (int32 `idx`, `start`; float32 `val`), each row O
  *   floats (O a multiple of 4), summed in entry order in float32 (`dst` zeroed first).
+ * - `trace(...)`: one exponential trace step (see {@link traceFn}).
  * - `scatterAxpy(...)`: `dst[dstRow[k], :] += val[k]·src[srcRow[k], :]` in entry order.
  * - `combine4(...)`: the element-wise end of a two-part weight update with a multiplicative bound
  *   and a clamp, four rows at a time, one part read transposed (see {@link combine4Fn}).
@@ -30,6 +31,7 @@ export interface SimdLoops {
   scatterAxpy(dstRow: number, srcRow: number, val: number, K: number, src: number, dst: number, O: number): void;
   combine4(w: number, s: number, dT: number, out: number, Q: number, P: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number): void;
   combine4L(w: number, s: number, post: number, out: number, Q: number, cnt: number, idx: number, val: number, B: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number): void;
+  trace(prev: number, h: number, out: number, n: number, decay: number, amp: number, nearest: number): void;
   /** Allocates `bytes` in the backend's memory (kept for the process; 16-byte aligned). */
   alloc(bytes: number): number;
   /** The backend's memory (its buffer changes when the memory grows). */
@@ -104,6 +106,8 @@ const op = {
   bitselect: [0xfd, ...uleb(0x52)],
   i32splat: [0xfd, 0x11],
   andnot: [0xfd, ...uleb(0x4f)],
+  vne: [0xfd, ...uleb(0x42)],
+  and: [0x71],
   ltU: [0x49],
   shuffle: (lanes: number[]) => [0xfd, 0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])],
   f32mul: [0x94],
@@ -340,6 +344,34 @@ function combine4Fn(lists: boolean): Fn {
   return { name: lists ? 'combine4L' : 'combine4', params, locals, body };
 }
 
+/**
+ * `trace(prev, h, out, n, decay, amp, nearest)` over the first n − n mod 4 floats: cumulative
+ * `out = f(f(decay·prev) + f(amp·h))`, nearest `out = h ≠ 0 ? amp : f(decay·prev)` (the same
+ * float32 operations as the JavaScript kernel, lane by lane).
+ */
+function traceFn(): Fn {
+  const [prev, h, out, n, decay, amp, nearest] = [0, 1, 2, 3, 4, 5, 6];
+  const [e, vD, vA, mN, vh] = [7, 8, 9, 10, 11];
+  const at = (base: number) => [...op.get(base), ...op.get(e), ...op.add];
+  const body = [
+    ...op.get(decay), ...op.splat, ...op.set(vD),
+    ...op.get(amp), ...op.splat, ...op.set(vA),
+    ...op.get(nearest), ...op.i32(1), ...op.sub, ...op.i32splat, ...op.set(mN), // all ones: cumulative
+    ...op.get(n), ...op.i32(-4), ...op.and, ...op.i32(2), ...op.shl, ...op.set(n), // whole vectors, in bytes
+    ...op.i32(0), ...op.set(e),
+    ...op.loop([...op.get(e), ...op.get(n), ...op.geS], [
+      ...at(out),
+      ...op.get(vD), ...at(prev), ...op.vload, ...op.vmul,
+      ...at(h), ...op.vload, ...op.tee(vh), ...op.get(vA), ...op.vmul, ...op.vadd, // cumulative
+      ...op.get(vA), ...op.get(vD), ...at(prev), ...op.vload, ...op.vmul, ...op.get(vh), ...op.vzero, ...op.vne, ...op.bitselect, // nearest
+      ...op.get(mN), ...op.bitselect,
+      ...op.vstore,
+      ...op.get(e), ...op.i32(16), ...op.add, ...op.set(e),
+    ]),
+  ];
+  return { name: 'trace', params: [I32, I32, I32, I32, F32, F32, I32], locals: [I32, V128, V128, V128, V128], body };
+}
+
 let loops: SimdLoops | null | undefined;
 
 /** Switch for the SIMD loops (tests compare both paths): `CINDER_SIMD=0` turns them off at start. */
@@ -361,7 +393,7 @@ export function simdLoops(): SimdLoops | null {
     const wasm = (tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown }; _malloc?: (n: number) => number } }).wasm;
     const memory = wasm?.asm?.memory;
     if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer) || !wasm?._malloc) return null;
-    const bytes = assemble([transposeFn(), rowsAxpyFn(), scatterAxpyFn(), combine4Fn(false), combine4Fn(true)]);
+    const bytes = assemble([transposeFn(), rowsAxpyFn(), scatterAxpyFn(), combine4Fn(false), combine4Fn(true), traceFn()]);
     if (!WebAssembly.validate(bytes)) return null;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const e = inst.exports as unknown as Omit<SimdLoops, 'alloc' | 'memory'>;
@@ -372,6 +404,7 @@ export function simdLoops(): SimdLoops | null {
       scatterAxpy: e.scatterAxpy,
       combine4: e.combine4,
       combine4L: e.combine4L,
+      trace: e.trace,
       memory,
       alloc: (n: number) => {
         const p = malloc(n + 16);

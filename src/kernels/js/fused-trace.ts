@@ -4,10 +4,12 @@
  * float32) and spikes h:
  * - cumulative: `x ← f(f(α·x) + f(A·h))` (the op path's `add(mul(α, x), mul(A, h))`);
  * - nearest: `x ← h ≠ 0 ? A : f(α·x)` (the op path's `where(h ≠ 0, A, mul(α, x))`).
+ * On wasm with SIMD the pass runs 4 lanes at a time in `fused-simd.ts` (bit-identical results).
  * @module
  */
 import { tf } from '../../core/tf.js';
 import { FusedMemory, registerFused } from './fused-memory.js';
+import { simdLoops } from './fused-simd.js';
 
 /** Kernel name. */
 export const FUSED_TRACE = 'CinderFusedTrace';
@@ -31,8 +33,15 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   const alpha = f(a.decay);
   const amp = f(a.amplitude);
   const n = out.length;
-  if (a.nearest) for (let k = 0; k < n; k++) out[k] = h[k] !== 0 ? amp : f(alpha * prev[k]!);
-  else for (let k = 0; k < n; k++) out[k] = f(f(alpha * prev[k]!) + f(amp * h[k]!));
+  // wasm with SIMD: whole vectors in the SIMD loop (the same float32 operations), the tail here
+  const L = simdLoops();
+  let k0 = 0;
+  if (L) {
+    L.trace(prev.byteOffset, h.byteOffset, out.byteOffset, n, alpha, amp, a.nearest ? 1 : 0);
+    k0 = n - (n % 4);
+  }
+  if (a.nearest) for (let k = k0; k < n; k++) out[k] = h[k] !== 0 ? amp : f(alpha * prev[k]!);
+  else for (let k = k0; k < n; k++) out[k] = f(f(alpha * prev[k]!) + f(amp * h[k]!));
   return outInfo;
 }
 

@@ -16,6 +16,8 @@ const SPARSE_PRODUCT_MAX = 40_000;
 
 /** Largest input density (fraction non-zero) for the SIMD event-driven product on wasm. */
 const SIMD_DENSITY_MAX = 0.25;
+/** Forwards after which the SIMD product is tried again once a dense input turned it off. */
+const SIMD_RETRY = 100;
 
 /** Options of {@link LinearDense}. */
 export type LinearDenseOptions = ConnectionOptions;
@@ -51,6 +53,8 @@ export class LinearDense extends Connection {
   private selector: tf.Tensor | null = null; // [O, I, D+1] one-hot of rounded delays
   /** Input density seen by the last SIMD product (0 until one ran; above the limit it stays off). */
   private simdDensity = 0;
+  /** Forwards since the SIMD product was turned off by a dense input. */
+  private simdSkipped = 0;
 
   /**
    * @param inShape presynaptic shape (no batch)
@@ -131,16 +135,18 @@ export class LinearDense extends Connection {
     const changing = this.kernel === null && this.stableForwards < 2;
     const learning = !this.hasDelays && B === 1 && changing;
     this.stableForwards++;
+    // after a dense input, the SIMD product is tried again every SIMD_RETRY forwards
+    if (this.simdDensity > SIMD_DENSITY_MAX && ++this.simdSkipped >= SIMD_RETRY) this.simdDensity = this.simdSkipped = 0;
     let y: tf.Tensor;
-    if (!this.hasDelays && changing && this.sparseInput(h)) {
-      // wasm/cpu, weight changing every step, mostly-zero input (spikes): event-driven product
-      y = fusedSparseMatmul(h, this.weightParameter.value);
-    } else if (!this.hasDelays && changing && this.simdDensity <= SIMD_DENSITY_MAX && sparseMatmulSimdApplies(h, this.weightParameter.value)) {
-      // wasm with SIMD, weight changing every step, spikes at a larger batch: event-driven product
-      // on a transposed copy of the weight, 4 outputs per vector operation. The kernel measures the
+    if (!this.hasDelays && changing && B > 1 && this.simdDensity <= SIMD_DENSITY_MAX && sparseMatmulSimdApplies(h, this.weightParameter.value)) {
+      // wasm with SIMD, weight changing every step, a batch of spikes: event-driven product on a
+      // transposed copy of the weight, 4 outputs per vector operation. The kernel measures the
       // input's density; a dense input turns the matrix product back on from the next step.
       y = fusedSparseMatmulSimd(h, this.weightParameter.value);
       this.simdDensity = lastSparseSimdDensity();
+    } else if (!this.hasDelays && changing && this.sparseInput(h)) {
+      // wasm/cpu, weight changing every step, mostly-zero input (spikes): event-driven product
+      y = fusedSparseMatmul(h, this.weightParameter.value);
     } else if (!this.hasDelays && changing && B > 1 && fusedBackend() && h.dtype === 'float32') {
       // wasm/cpu, weight changing every step, larger batch: y = (W·xᵀ)ᵀ, so the product's packed
       // operand is the small xᵀ rather than a new Wᵀ every step (measured on wasm: ≈ 2.5× faster)
