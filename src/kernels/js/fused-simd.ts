@@ -277,8 +277,10 @@ function combine4Fn(lists: boolean): Fn {
   const col = [[0, [0, 1, 4, 5]], [0, [2, 3, 6, 7]], [1, [0, 1, 4, 5]], [1, [2, 3, 6, 7]]] as const; // d_k from (t_j, t_{j+2})
   const row = (k: number) => {
     // offset of row k, column i: k·rowQ + i·4
-    const off = [...op.get(i), ...op.i32(2), ...op.shl, ...op.i32(k), ...op.get(rowQ), ...op.mul, ...op.add];
+    const off = op.get(p);
     return [
+      // p = k·rowQ + i·4 (the element's byte offset in the row-major arrays)
+      ...(k === 0 ? [...op.get(i), ...op.i32(2), ...op.shl] : [...op.get(p), ...op.get(rowQ), ...op.add]), ...op.set(p),
       ...op.get(w), ...off, ...op.add, ...op.vload, ...op.set(vw),
       // v = w + signD·d_k
       ...op.get(vw), ...op.get(t(col[k]![0])), ...op.get(t(col[k]![0] + 2)), ...op.shuffle([...col[k]![1]]), ...op.get(vSD), ...op.vmul, ...op.vadd,
