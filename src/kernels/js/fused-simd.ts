@@ -99,8 +99,10 @@ const op = {
   vzero: [0xfd, 0x0c, ...new Array<number>(16).fill(0)],
   vsub: [0xfd, ...uleb(0xe5)],
   vdiv: [0xfd, ...uleb(0xe7)],
-  vmin: [0xfd, ...uleb(0xe8)],
-  vmax: [0xfd, ...uleb(0xe9)],
+  /** `pmin(a, b) = b < a ? b : a` (keeps a NaN `a`; one x86 instruction, unlike `f32x4.min`). */
+  vpmin: [0xfd, ...uleb(0xea)],
+  /** `pmax(a, b) = a < b ? b : a` (keeps a NaN `a`). */
+  vpmax: [0xfd, ...uleb(0xeb)],
   vabs: [0xfd, ...uleb(0xe0)],
   veq: [0xfd, ...uleb(0x41)],
   bitselect: [0xfd, ...uleb(0x52)],
@@ -290,7 +292,7 @@ function combine4Fn(lists: boolean): Fn {
       // a zero s contributes nothing (also where m is infinite: the event-driven kernels' rule)
       ...op.get(vs), ...op.vzero, ...op.veq, ...op.andnot, ...op.vadd, ...op.set(v),
       ...op.get(out), ...off, ...op.add,
-      ...op.get(v), ...op.get(v), ...op.get(vHi), ...op.vmin, ...op.get(vLo), ...op.vmax,
+      ...op.get(v), ...op.get(v), ...op.get(vHi), ...op.vpmin, ...op.get(vLo), ...op.vpmax,
       ...op.get(v), ...op.vabs, ...op.get(vInf), ...op.veq, ...op.bitselect,
       ...op.vstore,
     ];
