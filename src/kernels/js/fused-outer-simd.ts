@@ -132,8 +132,7 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   const postD = mem.view(args.inputs.postD!);
   const preD = mem.view(args.inputs.preD!);
   const out = mem.view(outInfo);
-  const i32 = new Int32Array(L.memory.buffer);
-  const f32 = new Float32Array(L.memory.buffer);
+  const { i32, f32 } = L.heap();
   groupByColumn(postS, B, P, a.divS, i32, f32, s.idxS, s.valS, s.startS);
   columnLists(preD, B, Q, P, a.divD, i32, f32, s.cnt, s.idxD, s.valD);
   const bounded = a.bounded ? 1 : 0;
@@ -147,9 +146,11 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
 let registered = false;
 
 /** True when the SIMD update applies: wasm backend with SIMD, float32, P and Q multiples of 4. */
-export function outerSimdApplies(w: tf.Tensor, factors: readonly tf.Tensor[]): boolean {
+export function outerSimdApplies(w: tf.Tensor, terms: readonly { post: tf.Tensor; pre: tf.Tensor }[]): boolean {
   const [P, Q] = w.shape as [number, number];
-  return w.shape.length === 2 && P % 4 === 0 && Q % 4 === 0 && w.dtype === 'float32' && factors.every((t) => t.dtype === 'float32') && simdLoops() !== null;
+  if (w.shape.length !== 2 || P! % 4 !== 0 || Q! % 4 !== 0 || w.dtype !== 'float32') return false;
+  for (const t of terms) if (t.post.dtype !== 'float32' || t.pre.dtype !== 'float32') return false;
+  return simdLoops() !== null;
 }
 
 /**

@@ -915,11 +915,11 @@ export function fusedOuterUpdate(w: tf.Tensor, terms: readonly OuterTerm[], boun
   // products (the backend's, vectorised).
   const divisors = terms.map((t) => t.divisor);
   const sides = terms.map((t) => (t.side === 'pos' ? 1 : -1));
+  const plan = hybridPlan(B, bound, clamps, terms);
+  if (plan && B > TRACK_MAX_BATCH && outerSimdApplies(w, terms)) return simdUpdate(w, terms, bound, clamps, plan);
   // the key names the whole rule (cached per key) and marks outputs for the copy shortcut
   const key = JSON.stringify([bound, clamps, divisors, sides]);
   const shapeKey = `${key}|${B}|${P}|${Q}`;
-  const plan = hybridPlan(B, bound, clamps, terms);
-  if (plan && B > TRACK_MAX_BATCH && outerSimdApplies(w, terms.flatMap((t) => [t.post, t.pre]))) return simdUpdate(w, terms, bound, clamps, plan);
   if (plan) return hybridUpdate(w, terms, bound, clamps, plan, key);
   const summed = B > EVENT_MAX_BATCH || denseLast.get(shapeKey) === true;
   const temps: tf.Tensor[] = [];

@@ -36,6 +36,8 @@ export interface SimdLoops {
   alloc(bytes: number): number;
   /** The backend's memory (its buffer changes when the memory grows). */
   memory: WebAssembly.Memory;
+  /** Int32 and float32 views of the whole memory (renewed after the memory grows). */
+  heap(): { i32: Int32Array; f32: Float32Array };
 }
 
 // ---- a minimal assembler for the few instructions these loops need ----
@@ -402,7 +404,12 @@ export function simdLoops(): SimdLoops | null {
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const e = inst.exports as unknown as Omit<SimdLoops, 'alloc' | 'memory'>;
     const malloc = wasm._malloc;
+    let views = { i32: new Int32Array(memory.buffer), f32: new Float32Array(memory.buffer) };
     loops = {
+      heap: () => {
+        if (views.i32.buffer !== memory.buffer) views = { i32: new Int32Array(memory.buffer), f32: new Float32Array(memory.buffer) };
+        return views;
+      },
       transpose: e.transpose,
       rowsAxpy: e.rowsAxpy,
       scatterAxpy: e.scatterAxpy,

@@ -99,8 +99,7 @@ function simdKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): 
     L.transpose(w.byteOffset, s.wT, O, I);
     s.of = wInfo.dataId;
   }
-  const i32 = new Int32Array(L.memory.buffer);
-  const f32 = new Float32Array(L.memory.buffer);
+  const { i32, f32 } = L.heap();
   const ix = s.idx >> 2;
   const vl = s.val >> 2;
   const st = s.start >> 2;
