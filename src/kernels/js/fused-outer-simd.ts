@@ -6,8 +6,9 @@
  *
  * - `S[o, :] = Σ_{b: postS[b,o] ≠ 0} f(postS[b, o]/d_S)·preS[b, :]`, computed four rows at a time
  *   (rows with no non-zero factor are 0);
- * - `Dᵀ[i, :] = Σ_{b: preD[b,i] ≠ 0} f(preD[b, i]/d_D)·postD[b, :]` (`[Q, P]`, read back in 4×4
- *   blocks transposed with lane shuffles);
+ * - `D[o..o+3, i] = Σ_{b: preD[b,i] ≠ 0} f(preD[b, i]/d_D)·postD[b, o..o+3]`, summed inside the
+ *   combine from per-column lists of the non-zero presynaptic factors (no `[P, Q]` matrix of D),
+ *   four columns at a time turned into rows with lane shuffles;
  * - `v = (w + σ_D·D) + m·S` with `m = lim − w` for a multiplicatively bounded S part (upper bound
  *   `lim = max` when it potentiates; lower bound `lim = min` when it depresses, where
  *   `−(w − min)·S = (min − w)·S`), else `m = σ_S`; `m·S` counts as 0 where S = 0;
@@ -20,8 +21,8 @@
  * weight times 0 (NaN in the op path) does not reach the weight.
  *
  * Cost per step: B·P·Q/4·(density of S's postsynaptic factors + density of D's presynaptic factors)
- * vector multiply-adds, plus two passes over `[P, Q]` (zeroing Dᵀ, the combine) and the scans of
- * the factors for their non-zeros in JavaScript.
+ * vector multiply-adds, one pass over `[P, Q]` (read w, write the output) and the scans of the
+ * factors for their non-zeros in JavaScript.
  * @module
  */
 import { tf } from '../../core/tf.js';
@@ -138,7 +139,7 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   const bounded = a.bounded ? 1 : 0;
   for (let o = 0; o < P; o += 4) {
     L.rowsAxpy(s.idxS, s.valS, s.startS + o * 4, preS.byteOffset, s.s4, 4, Q);
-    L.combine4L(w.byteOffset + o * Q * 4, s.s4, postD.byteOffset + o * 4, out.byteOffset + o * Q * 4, Q, s.cnt, s.idxD, s.valD, B, a.lim, a.lo, a.hi, a.signS, a.signD, bounded);
+    L.combine4(w.byteOffset + o * Q * 4, s.s4, postD.byteOffset + o * 4, out.byteOffset + o * Q * 4, Q, s.cnt, s.idxD, s.valD, B, a.lim, a.lo, a.hi, a.signS, a.signD, bounded);
   }
   return outInfo;
 }

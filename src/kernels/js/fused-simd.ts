@@ -13,9 +13,8 @@
  *   over the entries k ∈ [start[n], start[n+1]) (int32 `idx`, `start`; float32 `val`), each row O
  *   floats (O a multiple of 4), summed in entry order in float32 (`dst` zeroed first).
  * - `trace(...)`: one exponential trace step (see {@link traceFn}).
- * - `scatterAxpy(...)`: `dst[dstRow[k], :] += val[k]·src[srcRow[k], :]` in entry order.
- * - `combine4(...)`: the element-wise end of a two-part weight update with a multiplicative bound
- *   and a clamp, four rows at a time, one part read transposed (see {@link combine4Fn}).
+ * - `combine4(...)`: four rows of a two-part weight update with a multiplicative bound and a
+ *   clamp, the second part summed from column lists on the fly (see {@link combine4Fn}).
  *
  * Used only when the backend is `wasm`, the runtime validates the module (SIMD support), and the
  * backend's memory is not shared (the threaded build); {@link simdLoops} returns null otherwise and
@@ -28,9 +27,7 @@ import { tf } from '../../core/tf.js';
 export interface SimdLoops {
   transpose(src: number, dst: number, R: number, C: number): void;
   rowsAxpy(idx: number, val: number, start: number, src: number, dst: number, N: number, O: number): void;
-  scatterAxpy(dstRow: number, srcRow: number, val: number, K: number, src: number, dst: number, O: number): void;
-  combine4(w: number, s: number, dT: number, out: number, Q: number, P: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number): void;
-  combine4L(w: number, s: number, post: number, out: number, Q: number, cnt: number, idx: number, val: number, B: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number): void;
+  combine4(w: number, s: number, post: number, out: number, Q: number, cnt: number, idx: number, val: number, B: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number): void;
   trace(prev: number, h: number, out: number, n: number, decay: number, amp: number, nearest: number): void;
   /** Allocates `bytes` in the backend's memory (kept for the process; 16-byte aligned). */
   alloc(bytes: number): number;
@@ -224,63 +221,27 @@ function rowsAxpyFn(): Fn {
 }
 
 /**
- * `scatterAxpy(dstRow, srcRow, val, K, src, dst, O)`: for k < K (in order),
- * `dst[dstRow[k], :] += val[k]·src[srcRow[k], :]`, rows of O floats (O a multiple of 4).
+ * `combine4(w, s, post, out, Q, cnt, idx, val, B, lim, lo, hi, signS, signD, bounded)`: four rows
+ * o..o+3 of a `[P, Q]` two-part update (pointers at row o of `w`, `s`, `out`, and at column o of
+ * the `[B, P]` factor `post`; Q a multiple of 4). The second part's column i is summed here from
+ * its list: `cnt[i]` entries at `i·B + k`, each a byte offset `idx` of a row of `post` and a value
+ * `val`, `d[o..o+3, i] = Σ_k val·post[row, o..o+3]` in entry order (float32); four columns are
+ * turned into row vectors with lane shuffles. Then `m = bounded ? (lim − w) : signS`,
+ * `v = (w + signD·d) + m·s` (each operation rounded to float32; `m·s` counts as 0 where s = 0, also
+ * for an infinite m), and the clamping hook's rule: finite `v` clamped to [lo, hi], NaN and
+ * ±Infinity kept.
  */
-function scatterAxpyFn(): Fn {
-  const [dstRow, srcRow, val, K, src, dst, O] = [0, 1, 2, 3, 4, 5, 6];
-  const [k, d, sp, end, vv, rowBytes] = [7, 8, 9, 10, 11, 12];
-  const body = [
-    ...op.get(O), ...op.i32(2), ...op.shl, ...op.set(rowBytes),
-    ...op.get(K), ...op.i32(2), ...op.shl, ...op.set(K), // K in bytes
-    ...op.i32(0), ...op.set(k),
-    ...op.loop([...op.get(k), ...op.get(K), ...op.geS], [
-      ...op.get(val), ...op.get(k), ...op.add, ...op.f32load, ...op.splat, ...op.set(vv),
-      ...op.get(dst), ...op.get(dstRow), ...op.get(k), ...op.add, ...op.i32load, ...op.get(rowBytes), ...op.mul, ...op.add, ...op.set(d),
-      ...op.get(src), ...op.get(srcRow), ...op.get(k), ...op.add, ...op.i32load, ...op.get(rowBytes), ...op.mul, ...op.add, ...op.set(sp),
-      ...op.get(d), ...op.get(rowBytes), ...op.add, ...op.set(end),
-      ...op.loop([...op.get(d), ...op.get(end), ...op.geS], [
-        ...op.get(d), ...op.get(d), ...op.vload, ...op.get(vv), ...op.get(sp), ...op.vload, ...op.vmul, ...op.vadd, ...op.vstore,
-        ...op.get(d), ...op.i32(16), ...op.add, ...op.set(d),
-        ...op.get(sp), ...op.i32(16), ...op.add, ...op.set(sp),
-      ]),
-      ...op.get(k), ...op.i32(4), ...op.add, ...op.set(k),
-    ]),
-  ];
-  return { name: 'scatterAxpy', params: 7, locals: [I32, I32, I32, I32, V128, I32], body };
-}
-
-/**
- * `combine4(w, s, dT, out, Q, P, lim, lo, hi, signS, signD, bounded)`: four rows o..o+3 of a
- * `[P, Q]` update (pointers at row o of `w`, `s`, `out`, and at column o of `dT` `[Q, P]`; Q a
- * multiple of 4): with `d = dT[i, o+k]` (read in 4×4 blocks, transposed with lane shuffles),
- * `m = bounded ? (lim − w) : signS`, `v = (w + signD·d) + m·s` (each operation rounded to float32;
- * `m·s` counts as 0 where s = 0, also for an infinite m), then the clamping hook's rule: finite `v`
- * clamped to [lo, hi], NaN and ±Infinity kept.
- *
- * `combine4L(w, s, post, out, Q, cnt, idx, val, B, lim, lo, hi, signS, signD, bounded)`: the same
- * with `d` summed on the fly from column lists instead of `dT`: column i has `cnt[i]` entries at
- * `i·B + k`, each a byte offset `idx` into `post` (pointer at column o of a `[B, P]` factor) and a
- * value `val`: `d[o..o+3, i] = Σ_k val·post[idx.., o..o+3]` in entry order (float32).
- */
-function combine4Fn(lists: boolean): Fn {
+function combine4Fn(): Fn {
   // parameters
-  const [w, sp, dT, out, Q] = [0, 1, 2, 3, 4];
-  const [cnt, idx, val, B] = [5, 6, 7, 8]; // lists only
-  const P = 5; // dT only
-  const f0 = lists ? 9 : 6;
-  const [lim, lo, hi, signS, signD] = [f0, f0 + 1, f0 + 2, f0 + 3, f0 + 4];
-  const bounded = f0 + 5;
-  const l0 = f0 + 6;
+  const [w, sp, post, out, Q, cnt, idx, val, B, lim, lo, hi, signS, signD, bounded] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
   // locals
-  const [i, rowQ, colP, p, e, eEnd, delta, bB] = [l0, l0 + 1, l0 + 2, l0 + 3, l0 + 4, l0 + 5, l0 + 6, l0 + 7];
-  const v0 = l0 + 8;
+  const [i, rowQ, p, e, eEnd, delta, bB] = [15, 16, 17, 18, 19, 20, 21];
+  const v0 = 22;
   const [vLim, vLo, vHi, vSS, vSD, vInf, mB, vw, v, vs] = [v0, v0 + 1, v0 + 2, v0 + 3, v0 + 4, v0 + 5, v0 + 6, v0 + 7, v0 + 8, v0 + 9];
-  const a = (k: number) => v0 + 10 + k; // dT rows (columns of D)
+  const a = (k: number) => v0 + 10 + k; // the second part's columns i..i+3 (4 rows each)
   const t = (k: number) => v0 + 14 + k; // pairs
   const col = [[0, [0, 1, 4, 5]], [0, [2, 3, 6, 7]], [1, [0, 1, 4, 5]], [1, [2, 3, 6, 7]]] as const; // d_k from (t_j, t_{j+2})
   const row = (k: number) => {
-    // offset of row k, column i: k·rowQ + i·4
     const off = op.get(p);
     return [
       // p = k·rowQ + i·4 (the element's byte offset in the row-major arrays)
@@ -294,20 +255,13 @@ function combine4Fn(lists: boolean): Fn {
       // a zero s contributes nothing (also where m is infinite: the event-driven kernels' rule)
       ...op.get(vs), ...op.vzero, ...op.veq, ...op.andnot, ...op.vadd, ...op.set(v),
       ...op.get(out), ...off, ...op.add,
+      // clamp finite values, keep NaN (pmin/pmax keep a NaN first operand) and ±Infinity
       ...op.get(v), ...op.get(v), ...op.get(vHi), ...op.vpmin, ...op.get(vLo), ...op.vpmax,
       ...op.get(v), ...op.vabs, ...op.get(vInf), ...op.veq, ...op.bitselect,
       ...op.vstore,
     ];
   };
-  const fromDT = [
-    // rows i..i+3 of dT at columns o..o+3
-    ...op.get(dT), ...op.get(i), ...op.get(colP), ...op.mul, ...op.add, ...op.set(p),
-    ...op.get(p), ...op.vload, ...op.set(a(0)),
-    ...op.get(p), ...op.get(colP), ...op.add, ...op.tee(p), ...op.vload, ...op.set(a(1)),
-    ...op.get(p), ...op.get(colP), ...op.add, ...op.tee(p), ...op.vload, ...op.set(a(2)),
-    ...op.get(p), ...op.get(colP), ...op.add, ...op.vload, ...op.set(a(3)),
-  ];
-  const fromLists = [0, 1, 2, 3].flatMap((c) => [
+  const columns = [0, 1, 2, 3].flatMap((c) => [
     // e = idx + (i + c)·B·4, eEnd = e + cnt[i + c]·4
     ...op.get(idx), ...op.get(i), ...op.i32(c), ...op.add, ...op.get(bB), ...op.mul, ...op.add, ...op.tee(e),
     ...op.get(cnt), ...op.get(i), ...op.i32(c), ...op.add, ...op.i32(2), ...op.shl, ...op.add, ...op.i32load, ...op.i32(2), ...op.shl, ...op.add, ...op.set(eEnd),
@@ -315,7 +269,7 @@ function combine4Fn(lists: boolean): Fn {
     ...op.loop([...op.get(e), ...op.get(eEnd), ...op.geS], [
       ...op.get(a(c)),
       ...op.get(e), ...op.get(delta), ...op.add, ...op.f32load, ...op.splat,
-      ...op.get(dT), ...op.get(e), ...op.i32load, ...op.add, ...op.vload,
+      ...op.get(post), ...op.get(e), ...op.i32load, ...op.add, ...op.vload,
       ...op.vmul, ...op.vadd, ...op.set(a(c)),
       ...op.get(e), ...op.i32(4), ...op.add, ...op.set(e),
     ]),
@@ -329,12 +283,11 @@ function combine4Fn(lists: boolean): Fn {
     0x43, ...new Uint8Array(new Float32Array([Infinity]).buffer), ...op.splat, ...op.set(vInf),
     ...op.i32(0), ...op.get(bounded), ...op.sub, ...op.i32splat, ...op.set(mB),
     ...op.get(Q), ...op.i32(2), ...op.shl, ...op.set(rowQ),
-    ...(lists
-      ? [...op.get(val), ...op.get(idx), ...op.sub, ...op.set(delta), ...op.get(B), ...op.i32(2), ...op.shl, ...op.set(bB)]
-      : [...op.get(P), ...op.i32(2), ...op.shl, ...op.set(colP)]),
+    ...op.get(val), ...op.get(idx), ...op.sub, ...op.set(delta),
+    ...op.get(B), ...op.i32(2), ...op.shl, ...op.set(bB),
     ...op.i32(0), ...op.set(i),
     ...op.loop([...op.get(i), ...op.get(Q), ...op.geS], [
-      ...(lists ? fromLists : fromDT),
+      ...columns,
       ...op.get(a(0)), ...op.get(a(1)), ...op.shuffle([0, 4, 1, 5]), ...op.set(t(0)),
       ...op.get(a(0)), ...op.get(a(1)), ...op.shuffle([2, 6, 3, 7]), ...op.set(t(1)),
       ...op.get(a(2)), ...op.get(a(3)), ...op.shuffle([0, 4, 1, 5]), ...op.set(t(2)),
@@ -343,11 +296,9 @@ function combine4Fn(lists: boolean): Fn {
       ...op.get(i), ...op.i32(4), ...op.add, ...op.set(i),
     ]),
   ];
-  const params = lists
-    ? [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, I32]
-    : [I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, I32];
-  const locals = [...new Array<number>(8).fill(I32), ...new Array<number>(18).fill(V128)];
-  return { name: lists ? 'combine4L' : 'combine4', params, locals, body };
+  const params = [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, I32];
+  const locals = [...new Array<number>(7).fill(I32), ...new Array<number>(18).fill(V128)];
+  return { name: 'combine4', params, locals, body };
 }
 
 /**
@@ -399,7 +350,7 @@ export function simdLoops(): SimdLoops | null {
     const wasm = (tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown }; _malloc?: (n: number) => number } }).wasm;
     const memory = wasm?.asm?.memory;
     if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer) || !wasm?._malloc) return null;
-    const bytes = assemble([transposeFn(), rowsAxpyFn(), scatterAxpyFn(), combine4Fn(false), combine4Fn(true), traceFn()]);
+    const bytes = assemble([transposeFn(), rowsAxpyFn(), combine4Fn(), traceFn()]);
     if (!WebAssembly.validate(bytes)) return null;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const e = inst.exports as unknown as Omit<SimdLoops, 'alloc' | 'memory'>;
@@ -412,9 +363,7 @@ export function simdLoops(): SimdLoops | null {
       },
       transpose: e.transpose,
       rowsAxpy: e.rowsAxpy,
-      scatterAxpy: e.scatterAxpy,
       combine4: e.combine4,
-      combine4L: e.combine4L,
       trace: e.trace,
       memory,
       alloc: (n: number) => {
