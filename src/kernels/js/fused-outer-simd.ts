@@ -49,7 +49,7 @@ export interface OuterSimdAttrs {
 
 /** Per-shape scratch in the backend's memory (byte offsets). */
 interface Scratch {
-  /** Four rows of S `[4, Q]`. */
+  /** Eight rows of S `[8, Q]`. */
   s4: number;
   idxS: number;
   valS: number;
@@ -65,7 +65,7 @@ function scratchFor(L: SimdLoops, B: number, P: number, Q: number): Scratch {
   let s = scratch.get(key);
   if (!s) {
     s = {
-      s4: L.alloc(4 * Q * 4),
+      s4: L.alloc(8 * Q * 4),
       idxS: L.alloc(B * P * 4), valS: L.alloc(B * P * 4), startS: L.alloc((P + 1) * 4),
       cnt: L.alloc(Q * 4), idxD: L.alloc(B * Q * 4), valD: L.alloc(B * Q * 4),
     };
@@ -137,9 +137,12 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   groupByColumn(postS, B, P, a.divS, i32, f32, s.idxS, s.valS, s.startS);
   columnLists(preD, B, Q, P, a.divD, i32, f32, s.cnt, s.idxD, s.valD);
   const bounded = a.bounded ? 1 : 0;
-  for (let o = 0; o < P; o += 4) {
-    L.rowsAxpy(s.idxS, s.valS, s.startS + o * 4, preS.byteOffset, s.s4, 4, Q);
-    L.combine4(w.byteOffset + o * Q * 4, s.s4, postD.byteOffset + o * 4, out.byteOffset + o * Q * 4, Q, s.cnt, s.idxD, s.valD, B, a.lim, a.lo, a.hi, a.signS, a.signD, bounded);
+  for (let o = 0; o < P; ) {
+    // eight rows at a time (each column list read once for both), the last four alone
+    const rows = o + 8 <= P ? 8 : 4;
+    L.rowsAxpy(s.idxS, s.valS, s.startS + o * 4, preS.byteOffset, s.s4, rows, Q);
+    (rows === 8 ? L.combine8 : L.combine4)(w.byteOffset + o * Q * 4, s.s4, postD.byteOffset + o * 4, out.byteOffset + o * Q * 4, Q, s.cnt, s.idxD, s.valD, B, a.lim, a.lo, a.hi, a.signS, a.signD, bounded);
+    o += rows;
   }
   return outInfo;
 }

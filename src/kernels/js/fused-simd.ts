@@ -14,7 +14,8 @@
  *   floats (O a multiple of 4), summed in entry order in float32 (`dst` zeroed first).
  * - `trace(...)`: one exponential trace step (see {@link traceFn}).
  * - `combine4(...)`: four rows of a two-part weight update with a multiplicative bound and a
- *   clamp, the second part summed from column lists on the fly (see {@link combine4Fn}).
+ *   clamp, the second part summed from column lists on the fly (see {@link combine4Fn});
+ *   `combine8(...)` the same on eight rows.
  *
  * Used only when the backend is `wasm`, the runtime validates the module (SIMD support), and the
  * backend's memory is not shared (the threaded build); {@link simdLoops} returns null otherwise and
@@ -28,6 +29,8 @@ export interface SimdLoops {
   transpose(src: number, dst: number, R: number, C: number): void;
   rowsAxpy(idx: number, val: number, start: number, src: number, dst: number, N: number, O: number): void;
   combine4(w: number, s: number, post: number, out: number, Q: number, cnt: number, idx: number, val: number, B: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number): void;
+  /** {@link combine4} on eight rows (two vectors per column entry). */
+  combine8(w: number, s: number, post: number, out: number, Q: number, cnt: number, idx: number, val: number, B: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number): void;
   trace(prev: number, h: number, out: number, n: number, decay: number, amp: number, nearest: number): void;
   /** Allocates `bytes` in the backend's memory (kept for the process; 16-byte aligned). */
   alloc(bytes: number): number;
@@ -231,24 +234,24 @@ function rowsAxpyFn(): Fn {
  * for an infinite m), and the clamping hook's rule: finite `v` clamped to [lo, hi], NaN and
  * ±Infinity kept.
  */
-function combine4Fn(): Fn {
+function combine4Fn(m: 1 | 2): Fn {
   // parameters
   const [w, sp, post, out, Q, cnt, idx, val, B, lim, lo, hi, signS, signD, bounded] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
   // locals
   const [i, rowQ, p, e, eEnd, delta, bB] = [15, 16, 17, 18, 19, 20, 21];
   const v0 = 22;
   const [vLim, vLo, vHi, vSS, vSD, vInf, mB, vw, v, vs] = [v0, v0 + 1, v0 + 2, v0 + 3, v0 + 4, v0 + 5, v0 + 6, v0 + 7, v0 + 8, v0 + 9];
-  const a = (k: number) => v0 + 10 + k; // the second part's columns i..i+3 (4 rows each)
-  const t = (k: number) => v0 + 14 + k; // pairs
+  const a = (c: number, h: number) => v0 + 10 + 4 * h + c; // column i + c of the second part, rows 4h..4h+3
+  const t = (k: number, h: number) => v0 + 10 + 4 * m + 4 * h + k; // pairs
   const col = [[0, [0, 1, 4, 5]], [0, [2, 3, 6, 7]], [1, [0, 1, 4, 5]], [1, [2, 3, 6, 7]]] as const; // d_k from (t_j, t_{j+2})
-  const row = (k: number) => {
+  const row = (k: number, h: number) => {
     const off = op.get(p);
     return [
-      // p = k·rowQ + i·4 (the element's byte offset in the row-major arrays)
-      ...(k === 0 ? [...op.get(i), ...op.i32(2), ...op.shl] : [...op.get(p), ...op.get(rowQ), ...op.add]), ...op.set(p),
+      // p = (4h + k)·rowQ + i·4 (the element's byte offset in the row-major arrays)
+      ...(k === 0 && h === 0 ? [...op.get(i), ...op.i32(2), ...op.shl] : [...op.get(p), ...op.get(rowQ), ...op.add]), ...op.set(p),
       ...op.get(w), ...off, ...op.add, ...op.vload, ...op.set(vw),
       // v = w + signD·d_k
-      ...op.get(vw), ...op.get(t(col[k]![0])), ...op.get(t(col[k]![0] + 2)), ...op.shuffle([...col[k]![1]]), ...op.get(vSD), ...op.vmul, ...op.vadd,
+      ...op.get(vw), ...op.get(t(col[k]![0], h)), ...op.get(t(col[k]![0] + 2, h)), ...op.shuffle([...col[k]![1]]), ...op.get(vSD), ...op.vmul, ...op.vadd,
       // + m·s
       ...op.get(vLim), ...op.get(vw), ...op.vsub, ...op.get(vSS), ...op.get(mB), ...op.bitselect,
       ...op.get(sp), ...off, ...op.add, ...op.vload, ...op.tee(vs), ...op.vmul,
@@ -261,18 +264,25 @@ function combine4Fn(): Fn {
       ...op.vstore,
     ];
   };
+  const halves = m === 1 ? [0] : [0, 1];
   const columns = [0, 1, 2, 3].flatMap((c) => [
     // e = idx + (i + c)·B·4, eEnd = e + cnt[i + c]·4
     ...op.get(idx), ...op.get(i), ...op.i32(c), ...op.add, ...op.get(bB), ...op.mul, ...op.add, ...op.tee(e),
     ...op.get(cnt), ...op.get(i), ...op.i32(c), ...op.add, ...op.i32(2), ...op.shl, ...op.add, ...op.i32load, ...op.i32(2), ...op.shl, ...op.add, ...op.set(eEnd),
-    ...op.vzero, ...op.set(a(c)),
+    ...halves.flatMap((h) => [...op.vzero, ...op.set(a(c, h))]),
     ...op.loop([...op.get(e), ...op.get(eEnd), ...op.geS], [
-      ...op.get(a(c)),
-      ...op.get(e), ...op.get(delta), ...op.add, ...op.f32load, ...op.splat,
-      ...op.get(post), ...op.get(e), ...op.i32load, ...op.add, ...op.vload,
-      ...op.vmul, ...op.vadd, ...op.set(a(c)),
+      // vs = splat(val), p = post + idx (the entry's row at column o)
+      ...op.get(e), ...op.get(delta), ...op.add, ...op.f32load, ...op.splat, ...op.set(vs),
+      ...op.get(post), ...op.get(e), ...op.i32load, ...op.add, ...op.set(p),
+      ...halves.flatMap((h) => [...op.get(a(c, h)), ...op.get(vs), ...op.get(p), ...(h ? [...op.i32(16 * h), ...op.add] : []), ...op.vload, ...op.vmul, ...op.vadd, ...op.set(a(c, h))]),
       ...op.get(e), ...op.i32(4), ...op.add, ...op.set(e),
     ]),
+  ]);
+  const transposes = halves.flatMap((h) => [
+    ...op.get(a(0, h)), ...op.get(a(1, h)), ...op.shuffle([0, 4, 1, 5]), ...op.set(t(0, h)),
+    ...op.get(a(0, h)), ...op.get(a(1, h)), ...op.shuffle([2, 6, 3, 7]), ...op.set(t(1, h)),
+    ...op.get(a(2, h)), ...op.get(a(3, h)), ...op.shuffle([0, 4, 1, 5]), ...op.set(t(2, h)),
+    ...op.get(a(2, h)), ...op.get(a(3, h)), ...op.shuffle([2, 6, 3, 7]), ...op.set(t(3, h)),
   ]);
   const body = [
     ...op.get(lim), ...op.splat, ...op.set(vLim),
@@ -288,17 +298,14 @@ function combine4Fn(): Fn {
     ...op.i32(0), ...op.set(i),
     ...op.loop([...op.get(i), ...op.get(Q), ...op.geS], [
       ...columns,
-      ...op.get(a(0)), ...op.get(a(1)), ...op.shuffle([0, 4, 1, 5]), ...op.set(t(0)),
-      ...op.get(a(0)), ...op.get(a(1)), ...op.shuffle([2, 6, 3, 7]), ...op.set(t(1)),
-      ...op.get(a(2)), ...op.get(a(3)), ...op.shuffle([0, 4, 1, 5]), ...op.set(t(2)),
-      ...op.get(a(2)), ...op.get(a(3)), ...op.shuffle([2, 6, 3, 7]), ...op.set(t(3)),
-      ...row(0), ...row(1), ...row(2), ...row(3),
+      ...transposes,
+      ...halves.flatMap((h) => [0, 1, 2, 3].flatMap((k) => row(k, h))),
       ...op.get(i), ...op.i32(4), ...op.add, ...op.set(i),
     ]),
   ];
   const params = [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, I32];
-  const locals = [...new Array<number>(7).fill(I32), ...new Array<number>(18).fill(V128)];
-  return { name: 'combine4', params, locals, body };
+  const locals = [...new Array<number>(7).fill(I32), ...new Array<number>(10 + 8 * m).fill(V128)];
+  return { name: m === 1 ? 'combine4' : 'combine8', params, locals, body };
 }
 
 /**
@@ -350,7 +357,7 @@ export function simdLoops(): SimdLoops | null {
     const wasm = (tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown }; _malloc?: (n: number) => number } }).wasm;
     const memory = wasm?.asm?.memory;
     if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer) || !wasm?._malloc) return null;
-    const bytes = assemble([transposeFn(), rowsAxpyFn(), combine4Fn(), traceFn()]);
+    const bytes = assemble([transposeFn(), rowsAxpyFn(), combine4Fn(1), combine4Fn(2), traceFn()]);
     if (!WebAssembly.validate(bytes)) return null;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const e = inst.exports as unknown as Omit<SimdLoops, 'alloc' | 'memory'>;
@@ -364,6 +371,7 @@ export function simdLoops(): SimdLoops | null {
       transpose: e.transpose,
       rowsAxpy: e.rowsAxpy,
       combine4: e.combine4,
+      combine8: e.combine8,
       trace: e.trace,
       memory,
       alloc: (n: number) => {
