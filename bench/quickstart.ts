@@ -10,7 +10,8 @@
  * `CINDER_PEERS_INFERNO` is set (see bench/peers.ts), once per torch thread count; the line gives
  * each time, the fastest, and Cinder's ratio to it against the targets (≤ 0.25 at B = 1, ≤ 0.15 at
  * B = 20; ≤ 1.1× the hand loop). Without the peer the reason is printed and the Inferno fields are null.
- * CPU times (process user + system) are printed too, and the CPU ratio to single-threaded Inferno:
+ * `cinder_wasm_simd` tells whether the fused kernels ran their WebAssembly SIMD loops (wasm backend;
+ * `CINDER_SIMD=0` turns them off for a comparison). CPU times (process user + system) are printed too, and the CPU ratio to single-threaded Inferno:
  * on a loaded shared machine they are steadier than wall times (both sides are single-threaded).
  *
  * Environment: `QUICKSTART_BENCH_STEPS` (timed steps per repeat, default 1000),
@@ -24,6 +25,7 @@ import { QuickstartNetwork } from '../examples/quickstart/network.js';
 import { HandQuickstart } from '../examples/quickstart/hand.js';
 import { emit, kernelsPerStep, sig, timeStepsPair } from './harness.js';
 import { infernoUnavailable, peerThreads, runInfernoQuickstart } from './peers.js';
+import { simdLoops } from '../src/kernels/js/fused-simd.js';
 
 /** Targets: Cinder's ms/step over Inferno's (fastest thread count), per batch size. */
 const INFERNO_TARGET: Record<number, number> = { 1: 0.25, 20: 0.15 };
@@ -84,6 +86,8 @@ export async function run(): Promise<void> {
         hand_cpu_ms_per_step: sig(h.cpuMsPerStep),
         cpu_ratio_cinder_over_hand: sig(cinder.cpuMsPerStep / h.cpuMsPerStep),
         cinder_kernels_per_step: cinderKernels,
+        // the wasm SIMD loops of the fused kernels (src/kernels/js/fused-simd.ts) were in use
+        cinder_wasm_simd: simdLoops() !== null,
         hand_kernels_per_step: handKernels,
         ...(learn
           ? {
