@@ -12,7 +12,9 @@
  * - `v = (w + σ_D·D) + m·S` with `m = lim − w` for a multiplicatively bounded S part (upper bound
  *   `lim = max` when it potentiates; lower bound `lim = min` when it depresses, where
  *   `−(w − min)·S = (min − w)·S`), else `m = σ_S`; `m·S` counts as 0 where S = 0;
- * - the clamping hook's rule: finite `v` clamped to [lo, hi], NaN and ±Infinity kept.
+ * - the clamping hook's rule: finite `v` clamped to [lo, hi], NaN and ±Infinity kept; the result
+ *   is written twice, as the output and transposed into the buffer the SIMD product reads
+ *   (`transposedWeight`), so the next forward does not transpose it again.
  *
  * Every operation is one float32 operation (`f` = rounding to float32). The op path sums the batch
  * first and divides once, in its matrix product's order; here each factor is divided before the
@@ -27,7 +29,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { FusedMemory, registerFused } from './fused-memory.js';
-import { simdLoops, type SimdLoops } from './fused-simd.js';
+import { simdLoops, transposedWeight, type SimdLoops } from './fused-simd.js';
 
 /** Kernel name. */
 export const FUSED_OUTER_SIMD = 'CinderFusedOuterSimd';
@@ -127,6 +129,7 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   const mem = new FusedMemory(args.backend);
   const outInfo = mem.output([P, Q]);
   const s = scratchFor(L, B, P, Q); // may grow the memory: before taking views
+  const wt = transposedWeight(L, P, Q);
   const w = mem.view(args.inputs.w!);
   const postS = mem.view(args.inputs.postS!);
   const preS = mem.view(args.inputs.preS!);
@@ -141,9 +144,11 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
     // eight rows at a time (each column list read once for both), the last four alone
     const rows = o + 8 <= P ? 8 : 4;
     L.rowsAxpy(s.idxS, s.valS, s.startS + o * 4, preS.byteOffset, s.s4, rows, Q);
-    (rows === 8 ? L.combine8 : L.combine4)(w.byteOffset + o * Q * 4, s.s4, postD.byteOffset + o * 4, out.byteOffset + o * Q * 4, Q, s.cnt, s.idxD, s.valD, B, a.lim, a.lo, a.hi, a.signS, a.signD, bounded);
+    (rows === 8 ? L.combine8 : L.combine4)(w.byteOffset + o * Q * 4, s.s4, postD.byteOffset + o * 4, out.byteOffset + o * Q * 4, Q, s.cnt, s.idxD, s.valD, B, a.lim, a.lo, a.hi, a.signS, a.signD, bounded, wt.ptr + o * 4, P);
     o += rows;
   }
+  // the output's transpose is in wt: the SIMD product of the next forward reads it as it is
+  wt.of = outInfo.dataId;
   return outInfo;
 }
 

@@ -28,9 +28,9 @@ import { tf } from '../../core/tf.js';
 export interface SimdLoops {
   transpose(src: number, dst: number, R: number, C: number): void;
   rowsAxpy(idx: number, val: number, start: number, src: number, dst: number, N: number, O: number): void;
-  combine4(w: number, s: number, post: number, out: number, Q: number, cnt: number, idx: number, val: number, B: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number): void;
+  combine4(w: number, s: number, post: number, out: number, Q: number, cnt: number, idx: number, val: number, B: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number, wt: number, P: number): void;
   /** {@link combine4} on eight rows (two vectors per column entry). */
-  combine8(w: number, s: number, post: number, out: number, Q: number, cnt: number, idx: number, val: number, B: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number): void;
+  combine8(w: number, s: number, post: number, out: number, Q: number, cnt: number, idx: number, val: number, B: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number, wt: number, P: number): void;
   trace(prev: number, h: number, out: number, n: number, decay: number, amp: number, nearest: number): void;
   /** Allocates `bytes` in the backend's memory (kept for the process; 16-byte aligned). */
   alloc(bytes: number): number;
@@ -232,14 +232,16 @@ function rowsAxpyFn(): Fn {
  * turned into row vectors with lane shuffles. Then `m = bounded ? (lim − w) : signS`,
  * `v = (w + signD·d) + m·s` (each operation rounded to float32; `m·s` counts as 0 where s = 0, also
  * for an infinite m), and the clamping hook's rule: finite `v` clamped to [lo, hi], NaN and
- * ±Infinity kept.
+ * ±Infinity kept. The output is also written transposed into `wt` (pointer at column o of a
+ * `[Q, P]` buffer), the layout the SIMD product reads (see {@link transposedWeight}).
  */
 function combine4Fn(m: 1 | 2): Fn {
   // parameters
-  const [w, sp, post, out, Q, cnt, idx, val, B, lim, lo, hi, signS, signD, bounded] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+  const [w, sp, post, out, Q, cnt, idx, val, B, lim, lo, hi, signS, signD, bounded, wt, P] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
   // locals
-  const [i, rowQ, p, e, eEnd, delta, bB] = [15, 16, 17, 18, 19, 20, 21];
-  const v0 = 22;
+  const [i, rowQ, p, e, eEnd, delta, bB, rowP] = [17, 18, 19, 20, 21, 22, 23, 24];
+  const v0 = 25;
+  const r = (k: number) => v0 + 10 + 8 * m + k; // the four output rows of one half, then their transpose
   const [vLim, vLo, vHi, vSS, vSD, vInf, mB, vw, v, vs] = [v0, v0 + 1, v0 + 2, v0 + 3, v0 + 4, v0 + 5, v0 + 6, v0 + 7, v0 + 8, v0 + 9];
   const a = (c: number, h: number) => v0 + 10 + 4 * h + c; // column i + c of the second part, rows 4h..4h+3
   const t = (k: number, h: number) => v0 + 10 + 4 * m + 4 * h + k; // pairs
@@ -261,9 +263,22 @@ function combine4Fn(m: 1 | 2): Fn {
       // clamp finite values, keep NaN (pmin/pmax keep a NaN first operand) and ±Infinity
       ...op.get(v), ...op.get(v), ...op.get(vHi), ...op.vpmin, ...op.get(vLo), ...op.vpmax,
       ...op.get(v), ...op.vabs, ...op.get(vInf), ...op.veq, ...op.bitselect,
-      ...op.vstore,
+      ...op.tee(r(k)), ...op.vstore,
     ];
   };
+  // the half's four output rows, transposed, into wt rows i..i+3 at columns o + 4h..o + 4h + 3
+  const storeT = (h: number) => [
+    ...op.get(r(0)), ...op.get(r(1)), ...op.shuffle([0, 4, 1, 5]), ...op.set(r(4)),
+    ...op.get(r(0)), ...op.get(r(1)), ...op.shuffle([2, 6, 3, 7]), ...op.set(r(5)),
+    ...op.get(r(2)), ...op.get(r(3)), ...op.shuffle([0, 4, 1, 5]), ...op.set(r(6)),
+    ...op.get(r(2)), ...op.get(r(3)), ...op.shuffle([2, 6, 3, 7]), ...op.set(r(7)),
+    // e = wt + i·rowP + 16h
+    ...op.get(wt), ...op.get(i), ...op.get(rowP), ...op.mul, ...op.add, ...(h ? [...op.i32(16 * h), ...op.add] : []), ...op.set(e),
+    ...op.get(e), ...op.get(r(4)), ...op.get(r(6)), ...op.shuffle([0, 1, 4, 5]), ...op.vstore,
+    ...op.get(e), ...op.get(rowP), ...op.add, ...op.tee(e), ...op.get(r(4)), ...op.get(r(6)), ...op.shuffle([2, 3, 6, 7]), ...op.vstore,
+    ...op.get(e), ...op.get(rowP), ...op.add, ...op.tee(e), ...op.get(r(5)), ...op.get(r(7)), ...op.shuffle([0, 1, 4, 5]), ...op.vstore,
+    ...op.get(e), ...op.get(rowP), ...op.add, ...op.get(r(5)), ...op.get(r(7)), ...op.shuffle([2, 3, 6, 7]), ...op.vstore,
+  ];
   const halves = m === 1 ? [0] : [0, 1];
   const columns = [0, 1, 2, 3].flatMap((c) => [
     // e = idx + (i + c)·B·4, eEnd = e + cnt[i + c]·4
@@ -295,16 +310,17 @@ function combine4Fn(m: 1 | 2): Fn {
     ...op.get(Q), ...op.i32(2), ...op.shl, ...op.set(rowQ),
     ...op.get(val), ...op.get(idx), ...op.sub, ...op.set(delta),
     ...op.get(B), ...op.i32(2), ...op.shl, ...op.set(bB),
+    ...op.get(P), ...op.i32(2), ...op.shl, ...op.set(rowP),
     ...op.i32(0), ...op.set(i),
     ...op.loop([...op.get(i), ...op.get(Q), ...op.geS], [
       ...columns,
       ...transposes,
-      ...halves.flatMap((h) => [0, 1, 2, 3].flatMap((k) => row(k, h))),
+      ...halves.flatMap((h) => [...[0, 1, 2, 3].flatMap((k) => row(k, h)), ...storeT(h)]),
       ...op.get(i), ...op.i32(4), ...op.add, ...op.set(i),
     ]),
   ];
-  const params = [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, I32];
-  const locals = [...new Array<number>(7).fill(I32), ...new Array<number>(10 + 8 * m).fill(V128)];
+  const params = [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, I32, I32, I32];
+  const locals = [...new Array<number>(8).fill(I32), ...new Array<number>(18 + 8 * m).fill(V128)];
   return { name: m === 1 ? 'combine4' : 'combine8', params, locals, body };
 }
 
@@ -334,6 +350,24 @@ function traceFn(): Fn {
     ]),
   ];
   return { name: 'trace', params: [I32, I32, I32, I32, F32, F32, I32], locals: [I32, V128, V128, V128, V128], body };
+}
+
+/** One transposed copy `[I, O]` of an `[O, I]` weight per shape, and whose data it holds. */
+const transposed = new Map<string, { ptr: number; of: object | null }>();
+
+/**
+ * The per-shape buffer holding a transposed weight `[cols, rows]` of a `[rows, cols]` weight, and
+ * the data id it was made from (null: none). A writer sets `of` to the data id it transposed; a
+ * reader whose weight has another data id transposes it again (a single-entry cache per shape).
+ */
+export function transposedWeight(L: SimdLoops, rows: number, cols: number): { ptr: number; of: object | null } {
+  const key = `${rows}|${cols}`;
+  let t = transposed.get(key);
+  if (!t) {
+    t = { ptr: L.alloc(rows * cols * 4), of: null };
+    transposed.set(key, t);
+  }
+  return t;
 }
 
 let loops: SimdLoops | null | undefined;

@@ -12,7 +12,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { FusedMemory, fusedBackend, registerFused } from './fused-memory.js';
-import { simdLoops } from './fused-simd.js';
+import { simdLoops, transposedWeight } from './fused-simd.js';
 
 /** Kernel name. */
 export const FUSED_SPARSE_MATMUL = 'CinderFusedSparseMatmul';
@@ -71,11 +71,11 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.T
 export const FUSED_SPARSE_MATMUL_SIMD = 'CinderFusedSparseMatmulSimd';
 
 /** Per-shape scratch of the SIMD form: `Wᵀ` and the entry lists (byte offsets), and whose `Wᵀ` it holds. */
-const simdScratch = new Map<string, { wT: number; idx: number; val: number; start: number; of: object | null }>();
+const simdScratch = new Map<string, { idx: number; val: number; start: number }>();
 
 /**
  * The SIMD form (wasm): `Wᵀ` `[I, O]` by a 4×4-block transpose (once per weight value: kept while
- * the weight's data is unchanged), then `y[b, :] = Σ_{i: x[b,i] ≠ 0} x[b, i]·Wᵀ[i, :]`, 4 outputs per
+ * the weight's data is unchanged; the SIMD weight update writes it along with its output), then `y[b, :] = Σ_{i: x[b,i] ≠ 0} x[b, i]·Wᵀ[i, :]`, 4 outputs per
  * vector operation, summed in float32 in input order.
  */
 function simdKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
@@ -89,15 +89,16 @@ function simdKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): 
   const key = `${B}|${I}|${O}`;
   let s = simdScratch.get(key);
   if (!s) {
-    s = { wT: L.alloc(I * O * 4), idx: L.alloc(B * I * 4), val: L.alloc(B * I * 4), start: L.alloc((B + 1) * 4), of: null };
+    s = { idx: L.alloc(B * I * 4), val: L.alloc(B * I * 4), start: L.alloc((B + 1) * 4) };
     simdScratch.set(key, s);
   }
+  const wT = transposedWeight(L, O, I);
   const x = mem.view(xInfo);
   const w = mem.view(wInfo);
   const y = mem.view(outInfo);
-  if (s.of !== wInfo.dataId) {
-    L.transpose(w.byteOffset, s.wT, O, I);
-    s.of = wInfo.dataId;
+  if (wT.of !== wInfo.dataId) {
+    L.transpose(w.byteOffset, wT.ptr, O, I);
+    wT.of = wInfo.dataId;
   }
   const { i32, f32 } = L.heap();
   const ix = s.idx >> 2;
@@ -117,7 +118,7 @@ function simdKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): 
   }
   i32[st + B] = n;
   lastDensity = n / (B * I);
-  L.rowsAxpy(s.idx, s.val, s.start, s.wT, y.byteOffset, B, O);
+  L.rowsAxpy(s.idx, s.val, s.start, wT.ptr, y.byteOffset, B, O);
   return outInfo;
 }
 
