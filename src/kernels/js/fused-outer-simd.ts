@@ -99,29 +99,6 @@ function groupByColumn(x: Float32Array, B: number, R: number, div: number, i32: 
   i32[st + R] = n;
 }
 
-/**
- * Column lists of the non-zero `x[b, r]/div` (`x` `[B, R]`), in one row-major pass: column r has
- * `cnt[r]` entries at `r·B + k`, holding the byte offset `b·P·4` of sample b's row in a `[B, P]`
- * factor (`idx`) and the quotient (float32, `val`), in sample order.
- */
-function columnLists(x: Float32Array, B: number, R: number, P: number, div: number, i32: Int32Array, f32: Float32Array, cnt: number, idx: number, val: number): void {
-  const cn = cnt >> 2;
-  const ix = idx >> 2;
-  const vl = val >> 2;
-  i32.fill(0, cn, cn + R);
-  for (let b = 0, e = 0; b < B; b++) {
-    const off = b * P * 4;
-    for (let r = 0; r < R; r++, e++) {
-      const v = x[e]!;
-      if (v !== 0) {
-        const k = r * B + i32[cn + r]!++;
-        i32[ix + k] = off;
-        f32[vl + k] = v / div;
-      }
-    }
-  }
-}
-
 function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {
   const a = args.attrs as unknown as OuterSimdAttrs;
   const { batch: B, rows: P, cols: Q } = a;
@@ -138,7 +115,9 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   const out = mem.view(outInfo);
   const { i32, f32 } = L.heap();
   groupByColumn(postS, B, P, a.divS, i32, f32, s.idxS, s.valS, s.startS);
-  columnLists(preD, B, Q, P, a.divD, i32, f32, s.cnt, s.idxD, s.valD);
+  // D's column lists (branch-free in the SIMD module), then the values divided by d_D
+  L.compactColumns(preD.byteOffset, B, Q, P * 4, s.cnt, s.idxD, s.valD);
+  if (a.divD !== 1) L.divide(s.valD, Q * B, a.divD);
   const bounded = a.bounded ? 1 : 0;
   for (let o = 0; o < P; ) {
     // eight rows at a time (each column list read once for both), the last four alone

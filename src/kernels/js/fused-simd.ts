@@ -13,6 +13,9 @@
  *   over the entries k ∈ [start[n], start[n+1]) (int32 `idx`, `start`; float32 `val`), each row O
  *   floats (O a multiple of 4), summed in entry order in float32 (`dst` zeroed first).
  * - `trace(...)`: one exponential trace step (see {@link traceFn}).
+ * - `compactRows(...)`, `compactColumns(...)`: lists of the non-zero entries of a `[B, R]` factor,
+ *   by row or by column, without branches (a spike pattern mispredicts every other branch).
+ * - `divide(ptr, n, d)`: `x/d` in place, 4 lanes at a time.
  * - `combine4(...)`: four rows of a two-part weight update with a multiplicative bound and a
  *   clamp, the second part summed from column lists on the fly (see {@link combine4Fn});
  *   `combine8(...)` the same on eight rows.
@@ -32,6 +35,9 @@ export interface SimdLoops {
   /** {@link combine4} on eight rows (two vectors per column entry). */
   combine8(w: number, s: number, post: number, out: number, Q: number, cnt: number, idx: number, val: number, B: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number, wt: number, P: number): void;
   trace(prev: number, h: number, out: number, n: number, decay: number, amp: number, nearest: number): void;
+  compactRows(x: number, B: number, R: number, idx: number, val: number, start: number): void;
+  compactColumns(x: number, B: number, R: number, stride: number, cnt: number, idx: number, val: number): void;
+  divide(ptr: number, n: number, d: number): void;
   /** Allocates `bytes` in the backend's memory (kept for the process; 16-byte aligned). */
   alloc(bytes: number): number;
   /** The backend's memory (its buffer changes when the memory grows). */
@@ -111,6 +117,10 @@ const op = {
   i32splat: [0xfd, 0x11],
   andnot: [0xfd, ...uleb(0x4f)],
   vne: [0xfd, ...uleb(0x42)],
+  i32store: [0x36, 2, 0],
+  f32store: [0x38, 2, 0],
+  f32ne: [0x5c],
+  f32const0: [0x43, 0, 0, 0, 0],
   and: [0x71],
   ltU: [0x49],
   shuffle: (lanes: number[]) => [0xfd, 0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])],
@@ -352,6 +362,87 @@ function traceFn(): Fn {
   return { name: 'trace', params: [I32, I32, I32, I32, F32, F32, I32], locals: [I32, V128, V128, V128, V128], body };
 }
 
+/**
+ * `compactRows(x, B, R, idx, val, start)`: the non-zero entries of `x` `[B, R]` row by row, without
+ * branches: `start[b]` indexes row b's first entry, `idx` its column, `val` its value;
+ * `start[B]` = the count. Every element is written at the current position, which advances past
+ * non-zero ones only (`idx` and `val` hold B·R slots).
+ */
+function compactRowsFn(): Fn {
+  const [x, B, R, idx, val, start] = [0, 1, 2, 3, 4, 5];
+  const [b, r, n, v] = [6, 7, 8, 9];
+  const body = [
+    ...op.i32(0), ...op.set(n),
+    ...op.i32(0), ...op.set(b),
+    ...op.loop([...op.get(b), ...op.get(B), ...op.geS], [
+      ...op.get(start), ...op.get(b), ...op.i32(2), ...op.shl, ...op.add, ...op.get(n), ...op.i32store,
+      ...op.i32(0), ...op.set(r),
+      ...op.loop([...op.get(r), ...op.get(R), ...op.geS], [
+        ...op.get(x), ...op.f32load, ...op.set(v),
+        ...op.get(val), ...op.get(n), ...op.i32(2), ...op.shl, ...op.add, ...op.get(v), ...op.f32store,
+        ...op.get(idx), ...op.get(n), ...op.i32(2), ...op.shl, ...op.add, ...op.get(r), ...op.i32store,
+        ...op.get(n), ...op.get(v), ...op.f32const0, ...op.f32ne, ...op.add, ...op.set(n),
+        ...op.get(x), ...op.i32(4), ...op.add, ...op.set(x),
+        ...op.get(r), ...op.i32(1), ...op.add, ...op.set(r),
+      ]),
+      ...op.get(b), ...op.i32(1), ...op.add, ...op.set(b),
+    ]),
+    ...op.get(start), ...op.get(B), ...op.i32(2), ...op.shl, ...op.add, ...op.get(n), ...op.i32store,
+  ];
+  return { name: 'compactRows', params: 6, locals: [I32, I32, I32, F32], body };
+}
+
+/**
+ * `compactColumns(x, B, R, stride, cnt, idx, val)`: the non-zero entries of `x` `[B, R]` by column,
+ * without branches, in sample order: column r has `cnt[r]` entries at `r·B + k` (`cnt` is zeroed
+ * here), each with `idx` = b·stride (a byte offset) and `val` its value.
+ */
+function compactColumnsFn(): Fn {
+  const [x, B, R, stride, cnt, idx, val] = [0, 1, 2, 3, 4, 5, 6];
+  const [b, r, k, v, off, c] = [7, 8, 9, 10, 11, 12];
+  const body = [
+    ...op.i32(0), ...op.set(r),
+    ...op.loop([...op.get(r), ...op.get(R), ...op.geS], [
+      ...op.get(cnt), ...op.get(r), ...op.i32(2), ...op.shl, ...op.add, ...op.i32(0), ...op.i32store,
+      ...op.get(r), ...op.i32(1), ...op.add, ...op.set(r),
+    ]),
+    ...op.i32(0), ...op.set(b),
+    ...op.i32(0), ...op.set(off),
+    ...op.loop([...op.get(b), ...op.get(B), ...op.geS], [
+      ...op.i32(0), ...op.set(r),
+      ...op.loop([...op.get(r), ...op.get(R), ...op.geS], [
+        ...op.get(x), ...op.f32load, ...op.set(v),
+        // c = &cnt[r]; k = (r·B + cnt[r])·4
+        ...op.get(cnt), ...op.get(r), ...op.i32(2), ...op.shl, ...op.add, ...op.set(c),
+        ...op.get(r), ...op.get(B), ...op.mul, ...op.get(c), ...op.i32load, ...op.add, ...op.i32(2), ...op.shl, ...op.set(k),
+        ...op.get(idx), ...op.get(k), ...op.add, ...op.get(off), ...op.i32store,
+        ...op.get(val), ...op.get(k), ...op.add, ...op.get(v), ...op.f32store,
+        ...op.get(c), ...op.get(c), ...op.i32load, ...op.get(v), ...op.f32const0, ...op.f32ne, ...op.add, ...op.i32store,
+        ...op.get(x), ...op.i32(4), ...op.add, ...op.set(x),
+        ...op.get(r), ...op.i32(1), ...op.add, ...op.set(r),
+      ]),
+      ...op.get(off), ...op.get(stride), ...op.add, ...op.set(off),
+      ...op.get(b), ...op.i32(1), ...op.add, ...op.set(b),
+    ]),
+  ];
+  return { name: 'compactColumns', params: 7, locals: [I32, I32, I32, F32, I32, I32], body };
+}
+
+/** `divide(ptr, n, d)`: `x[k] = x[k]/d` for k < n (n a multiple of 4), float32 division. */
+function divideFn(): Fn {
+  const [ptr, n, d] = [0, 1, 2];
+  const [end, vd] = [3, 4];
+  const body = [
+    ...op.get(d), ...op.splat, ...op.set(vd),
+    ...op.get(ptr), ...op.get(n), ...op.i32(2), ...op.shl, ...op.add, ...op.set(end),
+    ...op.loop([...op.get(ptr), ...op.get(end), ...op.geS], [
+      ...op.get(ptr), ...op.get(ptr), ...op.vload, ...op.get(vd), ...op.vdiv, ...op.vstore,
+      ...op.get(ptr), ...op.i32(16), ...op.add, ...op.set(ptr),
+    ]),
+  ];
+  return { name: 'divide', params: [I32, I32, F32], locals: [I32, V128], body };
+}
+
 /** One transposed copy `[I, O]` of an `[O, I]` weight per shape, and whose data it holds. */
 const transposed = new Map<string, { ptr: number; of: object | null }>();
 
@@ -391,7 +482,7 @@ export function simdLoops(): SimdLoops | null {
     const wasm = (tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown }; _malloc?: (n: number) => number } }).wasm;
     const memory = wasm?.asm?.memory;
     if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer) || !wasm?._malloc) return null;
-    const bytes = assemble([transposeFn(), rowsAxpyFn(), combine4Fn(1), combine4Fn(2), traceFn()]);
+    const bytes = assemble([transposeFn(), rowsAxpyFn(), combine4Fn(1), combine4Fn(2), traceFn(), compactRowsFn(), compactColumnsFn(), divideFn()]);
     if (!WebAssembly.validate(bytes)) return null;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const e = inst.exports as unknown as Omit<SimdLoops, 'alloc' | 'memory'>;
@@ -407,6 +498,9 @@ export function simdLoops(): SimdLoops | null {
       combine4: e.combine4,
       combine8: e.combine8,
       trace: e.trace,
+      compactRows: e.compactRows,
+      compactColumns: e.compactColumns,
+      divide: e.divide,
       memory,
       alloc: (n: number) => {
         const p = malloc(n + 16);

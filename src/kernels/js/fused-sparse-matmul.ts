@@ -100,23 +100,9 @@ function simdKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): 
     L.transpose(w.byteOffset, wT.ptr, O, I);
     wT.of = wInfo.dataId;
   }
-  const { i32, f32 } = L.heap();
-  const ix = s.idx >> 2;
-  const vl = s.val >> 2;
-  const st = s.start >> 2;
-  let n = 0;
-  for (let b = 0, e = 0; b < B; b++) {
-    i32[st + b] = n;
-    for (let i = 0; i < I; i++, e++) {
-      const v = x[e]!;
-      if (v !== 0) {
-        i32[ix + n] = i;
-        f32[vl + n] = v;
-        n++;
-      }
-    }
-  }
-  i32[st + B] = n;
+  // the non-zero inputs row by row (branch-free in the SIMD module)
+  L.compactRows(x.byteOffset, B, I, s.idx, s.val, s.start);
+  const n = L.heap().i32[(s.start >> 2) + B]!;
   lastDensity = n / (B * I);
   L.rowsAxpy(s.idx, s.val, s.start, wT.ptr, y.byteOffset, B, O);
   return outInfo;
