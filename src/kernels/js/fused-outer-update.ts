@@ -808,7 +808,7 @@ interface HybridPlan {
 }
 
 /**
- * The hybrid plan for batches above TRACK_MAX_BATCH (one part per side, no bounding or a
+ * The hybrid plan (with `simd`: the roles of the SIMD update, whose `summed` is unused) for batches above TRACK_MAX_BATCH (one part per side, no bounding or a
  * multiplicative one bounding at most one side, at most one clamp): the part on the bounded side
  * (else the one with the sparser postsynaptic factor in this step: the post-spike term) is applied
  * row by row in JavaScript on the rows where its postsynaptic factor is non-zero; the other part
@@ -816,11 +816,16 @@ interface HybridPlan {
  * vectorised kernels, with the clamp as one clipByValue. The factors' densities are read from the
  * backend's memory (no synchronous read).
  */
-function hybridPlan(B: number, bound: OuterBoundSpec | null, clamps: readonly OuterClamp[], terms: readonly OuterTerm[]): HybridPlan | null {
+function hybridPlan(B: number, bound: OuterBoundSpec | null, clamps: readonly OuterClamp[], terms: readonly OuterTerm[], simd = false): HybridPlan | null {
   if (B > EVENT_MAX_BATCH || terms.length !== 2 || terms[0]!.side === terms[1]!.side || clamps.length > 1) return null;
   if (bound && bound.kind !== 'multiplicative') return null;
   const bounded = (t: OuterTerm) => bound !== null && (t.side === 'pos' ? bound.boundsUpper : bound.boundsLower);
   if (bounded(terms[0]!) && bounded(terms[1]!)) return null;
+  // the SIMD update needs only the roles: a bounded part is the rows part without reading densities
+  if (simd && (bounded(terms[0]!) || bounded(terms[1]!))) {
+    const rows = bounded(terms[0]!) ? 0 : 1;
+    return { rows, dense: 1 - rows, summed: false };
+  }
   const d0 = nonZeroFraction(terms[0]!.post);
   const d1 = nonZeroFraction(terms[1]!.post);
   if (d0 === null || d1 === null) return null;
@@ -915,8 +920,11 @@ export function fusedOuterUpdate(w: tf.Tensor, terms: readonly OuterTerm[], boun
   // products (the backend's, vectorised).
   const divisors = terms.map((t) => t.divisor);
   const sides = terms.map((t) => (t.side === 'pos' ? 1 : -1));
+  if (B > TRACK_MAX_BATCH && outerSimdApplies(w, terms)) {
+    const simd = hybridPlan(B, bound, clamps, terms, true);
+    if (simd) return simdUpdate(w, terms, bound, clamps, simd);
+  }
   const plan = hybridPlan(B, bound, clamps, terms);
-  if (plan && B > TRACK_MAX_BATCH && outerSimdApplies(w, terms)) return simdUpdate(w, terms, bound, clamps, plan);
   // the key names the whole rule (cached per key) and marks outputs for the copy shortcut
   const key = JSON.stringify([bound, clamps, divisors, sides]);
   const shapeKey = `${key}|${B}|${P}|${Q}`;
