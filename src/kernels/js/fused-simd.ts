@@ -16,6 +16,7 @@
  * - `compactRows(...)`, `compactColumns(...)`: lists of the non-zero entries of a `[B, R]` factor,
  *   by row or by column, without branches (a spike pattern mispredicts every other branch).
  * - `divide(ptr, n, d)`: `x/d` in place, 4 lanes at a time.
+ * - `neuron(...)`: the element-wise LIF/ALIF step (see {@link neuronFn}).
  * - `combine4(...)`: four rows of a two-part weight update with a multiplicative bound and a
  *   clamp, the second part summed from column lists on the fly (see {@link combine4Fn});
  *   `combine8(...)` the same on eight rows.
@@ -38,6 +39,7 @@ export interface SimdLoops {
   compactRows(x: number, B: number, R: number, idx: number, val: number, start: number): void;
   compactColumns(x: number, B: number, R: number, stride: number, cnt: number, idx: number, val: number): void;
   divide(ptr: number, n: number, d: number): void;
+  neuron(v: number, r: number, cur: number, theta: number, vOut: number, rOut: number, sOut: number, B: number, N: number, decay: number, restTerm: number, gain: number, thresh: number, reset: number, dt: number, refracT: number, flags: number): void;
   /** Allocates `bytes` in the backend's memory (kept for the process; 16-byte aligned). */
   alloc(bytes: number): number;
   /** The backend's memory (its buffer changes when the memory grows). */
@@ -118,6 +120,12 @@ const op = {
   andnot: [0xfd, ...uleb(0x4f)],
   vne: [0xfd, ...uleb(0x42)],
   i32store: [0x36, 2, 0],
+  vle: [0xfd, ...uleb(0x45)],
+  vge: [0xfd, ...uleb(0x46)],
+  vor: [0xfd, ...uleb(0x50)],
+  vand: [0xfd, ...uleb(0x4e)],
+  vnot: [0xfd, ...uleb(0x4d)],
+  remU: [0x70],
   f32store: [0x38, 2, 0],
   f32ne: [0x5c],
   f32const0: [0x43, 0, 0, 0, 0],
@@ -443,6 +451,62 @@ function divideFn(): Fn {
   return { name: 'divide', params: [I32, I32, F32], locals: [I32, V128], body };
 }
 
+/**
+ * `neuron(v, r, cur, theta, vOut, rOut, sOut, B, N, decay, restTerm, gain, thresh, reset, dt,
+ * refracT, flags)`: the element-wise part of the fused LIF/ALIF step (`fused-neuron.ts`) on
+ * `[B, N]` (N a multiple of 4), lane by lane with the JavaScript kernel's float32 operations and no
+ * branches. Flags: 1 refractory period, 2 refractory lock (voltage held), 4 input current, 8 a
+ * threshold offset θ `[N]` (one adaptation term).
+ */
+function neuronFn(): Fn {
+  const [v, r, cur, theta, vOut, rOut, sOut, B, N, decay, restTerm, gain, thresh, reset, dt, refracT, flags] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+  const [e, end, rowBytes] = [17, 18, 19];
+  const [vDecay, vRest, vGain, vThresh, vReset, vDt, vRefT, vOne, mRefr, nRefr, mLock, mLockRefr, mInput, mTheta, vv, rr, F, ii, vn, th, fired, leak] = Array.from({ length: 22 }, (_, k) => 20 + k);
+  const flag = (bit: number) => [...op.i32(0), ...op.get(flags), ...op.i32(bit), ...op.and, ...op.i32(0), 0x47 /* i32.ne */, ...op.sub, ...op.i32splat];
+  const at = (base: number) => [...op.get(base), ...op.get(e), ...op.add];
+  const body = [
+    ...op.get(decay), ...op.splat, ...op.set(vDecay),
+    ...op.get(restTerm), ...op.splat, ...op.set(vRest),
+    ...op.get(gain), ...op.splat, ...op.set(vGain),
+    ...op.get(thresh), ...op.splat, ...op.set(vThresh),
+    ...op.get(reset), ...op.splat, ...op.set(vReset),
+    ...op.get(dt), ...op.splat, ...op.set(vDt),
+    ...op.get(refracT), ...op.splat, ...op.set(vRefT),
+    0x43, ...new Uint8Array(new Float32Array([1]).buffer), ...op.splat, ...op.set(vOne),
+    ...flag(1), ...op.tee(mRefr), ...op.vnot, ...op.set(nRefr),
+    ...flag(2), ...op.set(mLock),
+    ...op.get(mRefr), ...op.get(mLock), ...op.vand, ...op.set(mLockRefr),
+    ...flag(4), ...op.set(mInput),
+    ...flag(8), ...op.set(mTheta),
+    ...op.get(N), ...op.i32(2), ...op.shl, ...op.set(rowBytes),
+    ...op.get(B), ...op.get(rowBytes), ...op.mul, ...op.set(end),
+    ...op.i32(0), ...op.set(e),
+    ...op.loop([...op.get(e), ...op.get(end), ...op.geS], [
+      ...at(v), ...op.vload, ...op.set(vv),
+      ...at(r), ...op.vload, ...op.set(rr),
+      // free = !refractory || r <= dt
+      ...op.get(rr), ...op.get(vDt), ...op.vle, ...op.get(nRefr), ...op.vor, ...op.set(F),
+      // input current (0 while refractory without the lock)
+      ...at(cur), ...op.vload, ...op.get(mInput), ...op.vand, ...op.get(F), ...op.get(mLock), ...op.vor, ...op.vand, ...op.set(ii),
+      ...op.get(vv), ...op.get(vDecay), ...op.vmul, ...op.get(vRest), ...op.vadd, ...op.set(leak),
+      ...op.get(leak), ...op.get(ii), ...op.get(vGain), ...op.vmul, ...op.vadd, ...op.get(leak), ...op.get(mInput), ...op.bitselect, ...op.set(vn),
+      // the lock holds the voltage while refractory
+      ...op.get(vv), ...op.get(vn), ...op.get(mLockRefr), ...op.get(F), ...op.andnot, ...op.bitselect, ...op.set(vn),
+      // threshold: thresh + θ[n]
+      ...op.get(theta), ...op.get(e), ...op.get(rowBytes), ...op.remU, ...op.add, ...op.vload, ...op.get(vThresh), ...op.vadd, ...op.get(vThresh), ...op.get(mTheta), ...op.bitselect, ...op.set(th),
+      ...op.get(vn), ...op.get(th), ...op.vge, ...op.get(F), ...op.vand, ...op.set(fired),
+      ...at(vOut), ...op.get(vReset), ...op.get(vn), ...op.get(fired), ...op.bitselect, ...op.vstore,
+      ...at(sOut), ...op.get(fired), ...op.get(vOne), ...op.vand, ...op.vstore,
+      ...at(rOut),
+      ...op.get(vRefT), ...op.get(rr), ...op.get(vDt), ...op.vsub, ...op.vzero, ...op.vpmax, ...op.get(fired), ...op.bitselect,
+      ...op.get(rr), ...op.get(mRefr), ...op.bitselect, ...op.vstore,
+      ...op.get(e), ...op.i32(16), ...op.add, ...op.set(e),
+    ]),
+  ];
+  const params = [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32, I32];
+  return { name: 'neuron', params, locals: [I32, I32, I32, ...new Array<number>(22).fill(V128)], body };
+}
+
 /** One transposed copy `[I, O]` of an `[O, I]` weight per shape, and whose data it holds. */
 const transposed = new Map<string, { ptr: number; of: object | null }>();
 
@@ -482,7 +546,7 @@ export function simdLoops(): SimdLoops | null {
     const wasm = (tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown }; _malloc?: (n: number) => number } }).wasm;
     const memory = wasm?.asm?.memory;
     if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer) || !wasm?._malloc) return null;
-    const bytes = assemble([transposeFn(), rowsAxpyFn(), combine4Fn(1), combine4Fn(2), traceFn(), compactRowsFn(), compactColumnsFn(), divideFn()]);
+    const bytes = assemble([transposeFn(), rowsAxpyFn(), combine4Fn(1), combine4Fn(2), traceFn(), compactRowsFn(), compactColumnsFn(), divideFn(), neuronFn()]);
     if (!WebAssembly.validate(bytes)) return null;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const e = inst.exports as unknown as Omit<SimdLoops, 'alloc' | 'memory'>;
@@ -501,6 +565,7 @@ export function simdLoops(): SimdLoops | null {
       compactRows: e.compactRows,
       compactColumns: e.compactColumns,
       divide: e.divide,
+      neuron: e.neuron,
       memory,
       alloc: (n: number) => {
         const p = malloc(n + 16);
