@@ -128,7 +128,9 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
     const th = mem.view(thOutInfo);
     const hold = refractory && lock;
     const red = a.reduction;
-    for (let k = 0; k < K; k++) {
+    // wasm with SIMD, one term, batch mean: the update 4 neurons at a time
+    if (L && K === 1 && red === 'mean') L.adaptMean(theta.byteOffset, rOut.byteOffset, sOut.byteOffset, th.byteOffset, B, N, f(a.adaptDecay[0]!), f(a.adaptInc[0]!), hold ? 1 : 0);
+    for (let k = 0; k < (L && K === 1 && red === 'mean' ? 0 : K); k++) {
       const ad = f(a.adaptDecay[k]!);
       const inc = f(a.adaptInc[k]!);
       for (let n = 0; n < N; n++) {

@@ -16,7 +16,8 @@
  * - `compactRows(...)`, `compactColumns(...)`: lists of the non-zero entries of a `[B, R]` factor,
  *   by row or by column, without branches (a spike pattern mispredicts every other branch).
  * - `divide(ptr, n, d)`: `x/d` in place, 4 lanes at a time.
- * - `neuron(...)`: the element-wise LIF/ALIF step (see {@link neuronFn}).
+ * - `neuron(...)`: the element-wise LIF/ALIF step (see {@link neuronFn}); `adaptMean(...)` its
+ *   one-term batch-mean threshold adaptation (see {@link adaptMeanFn}).
  * - `combine4(...)`: four rows of a two-part weight update with a multiplicative bound and a
  *   clamp, the second part summed from column lists on the fly (see {@link combine4Fn});
  *   `combine8(...)` the same on eight rows.
@@ -39,6 +40,7 @@ export interface SimdLoops {
   compactRows(x: number, B: number, R: number, idx: number, val: number, start: number): void;
   compactColumns(x: number, B: number, R: number, stride: number, cnt: number, idx: number, val: number): void;
   divide(ptr: number, n: number, d: number): void;
+  adaptMean(theta: number, rOut: number, sOut: number, thOut: number, B: number, N: number, decay: number, inc: number, hold: number): void;
   neuron(v: number, r: number, cur: number, theta: number, vOut: number, rOut: number, sOut: number, B: number, N: number, decay: number, restTerm: number, gain: number, thresh: number, reset: number, dt: number, refracT: number, flags: number): void;
   /** Allocates `bytes` in the backend's memory (kept for the process; 16-byte aligned). */
   alloc(bytes: number): number;
@@ -507,6 +509,43 @@ function neuronFn(): Fn {
   return { name: 'neuron', params, locals: [I32, I32, I32, ...new Array<number>(22).fill(V128)], body };
 }
 
+/**
+ * `adaptMean(theta, rOut, sOut, thOut, B, N, decay, inc, hold)`: one adaptation term's batch-mean
+ * update of θ `[N]` (N a multiple of 4) after a neuron step, as the JavaScript kernel:
+ * `p_b = (hold ∧ r_b > 0) ? θ : f(θ·decay)`, `x_b = f(p_b + f(s_b·inc))`, summed over b in order
+ * (float32), then `f(Σ/B)`.
+ */
+function adaptMeanFn(): Fn {
+  const [theta, rOut, sOut, thOut, B, N, decay, inc, hold] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [nb, rowBytes, b, e] = [9, 10, 11, 12];
+  const [vDecay, vInc, mHold, t0, next, acc, x, vB] = [13, 14, 15, 16, 17, 18, 19, 20];
+  const body = [
+    ...op.get(decay), ...op.splat, ...op.set(vDecay),
+    ...op.get(inc), ...op.splat, ...op.set(vInc),
+    ...op.i32(0), ...op.get(hold), ...op.sub, ...op.i32splat, ...op.set(mHold),
+    ...op.get(B), 0xb2 /* f32.convert_i32_s */, ...op.splat, ...op.set(vB),
+    ...op.get(N), ...op.i32(2), ...op.shl, ...op.set(rowBytes),
+    ...op.i32(0), ...op.set(nb),
+    ...op.loop([...op.get(nb), ...op.get(rowBytes), ...op.geS], [
+      ...op.get(theta), ...op.get(nb), ...op.add, ...op.vload, ...op.tee(t0), ...op.get(vDecay), ...op.vmul, ...op.set(next),
+      ...op.i32(0), ...op.set(b),
+      ...op.get(nb), ...op.set(e),
+      ...op.loop([...op.get(b), ...op.get(B), ...op.geS], [
+        // x = (hold ∧ r > 0 ? θ : next) + s·inc
+        ...op.get(t0), ...op.get(next), ...op.get(rOut), ...op.get(e), ...op.add, ...op.vload, ...op.vzero, 0xfd, ...uleb(0x44) /* f32x4.gt */, ...op.get(mHold), ...op.vand, ...op.bitselect,
+        ...op.get(sOut), ...op.get(e), ...op.add, ...op.vload, ...op.get(vInc), ...op.vmul, ...op.vadd, ...op.set(x),
+        // acc = b = 0 ? x : acc + x (the first term without adding to 0: keeps −0 as the JS kernel)
+        ...op.get(x), ...op.get(acc), ...op.get(x), ...op.vadd, ...op.i32(0), ...op.get(b), ...op.eqz, ...op.sub, ...op.i32splat, ...op.bitselect, ...op.set(acc),
+        ...op.get(e), ...op.get(rowBytes), ...op.add, ...op.set(e),
+        ...op.get(b), ...op.i32(1), ...op.add, ...op.set(b),
+      ]),
+      ...op.get(thOut), ...op.get(nb), ...op.add, ...op.get(acc), ...op.get(vB), ...op.vdiv, ...op.vstore,
+      ...op.get(nb), ...op.i32(16), ...op.add, ...op.set(nb),
+    ]),
+  ];
+  return { name: 'adaptMean', params: [I32, I32, I32, I32, I32, I32, F32, F32, I32], locals: [I32, I32, I32, I32, ...new Array<number>(8).fill(V128)], body };
+}
+
 /** One transposed copy `[I, O]` of an `[O, I]` weight per shape, and whose data it holds. */
 const transposed = new Map<string, { ptr: number; of: object | null }>();
 
@@ -546,7 +585,7 @@ export function simdLoops(): SimdLoops | null {
     const wasm = (tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown }; _malloc?: (n: number) => number } }).wasm;
     const memory = wasm?.asm?.memory;
     if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer) || !wasm?._malloc) return null;
-    const bytes = assemble([transposeFn(), rowsAxpyFn(), combine4Fn(1), combine4Fn(2), traceFn(), compactRowsFn(), compactColumnsFn(), divideFn(), neuronFn()]);
+    const bytes = assemble([transposeFn(), rowsAxpyFn(), combine4Fn(1), combine4Fn(2), traceFn(), compactRowsFn(), compactColumnsFn(), divideFn(), neuronFn(), adaptMeanFn()]);
     if (!WebAssembly.validate(bytes)) return null;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const e = inst.exports as unknown as Omit<SimdLoops, 'alloc' | 'memory'>;
@@ -566,6 +605,7 @@ export function simdLoops(): SimdLoops | null {
       compactColumns: e.compactColumns,
       divide: e.divide,
       neuron: e.neuron,
+      adaptMean: e.adaptMean,
       memory,
       alloc: (n: number) => {
         const p = malloc(n + 16);
