@@ -98,6 +98,7 @@ const op = {
   sub: [0x6b],
   mul: [0x6c],
   shl: [0x74],
+  shr: [0x75],
   ltS: [0x48],
   geS: [0x4e],
   eqz: [0x45],
@@ -404,38 +405,36 @@ function compactRowsFn(): Fn {
 
 /**
  * `compactColumns(x, B, R, stride, cnt, idx, val)`: the non-zero entries of `x` `[B, R]` by column,
- * without branches, in sample order: column r has `cnt[r]` entries at `r·B + k` (`cnt` is zeroed
- * here), each with `idx` = b·stride (a byte offset) and `val` its value.
+ * without branches, in sample order: column r has `cnt[r]` entries at `r·B + k`, each with
+ * `idx` = b·stride (a byte offset) and `val` its value (columns outer, the count in a register).
  */
 function compactColumnsFn(): Fn {
   const [x, B, R, stride, cnt, idx, val] = [0, 1, 2, 3, 4, 5, 6];
-  const [b, r, k, v, off, c] = [7, 8, 9, 10, 11, 12];
+  const [b, r, n, v, off, p, q, rowBytes] = [7, 8, 9, 10, 11, 12, 13, 14];
   const body = [
+    ...op.get(R), ...op.i32(2), ...op.shl, ...op.set(rowBytes),
     ...op.i32(0), ...op.set(r),
     ...op.loop([...op.get(r), ...op.get(R), ...op.geS], [
-      ...op.get(cnt), ...op.get(r), ...op.i32(2), ...op.shl, ...op.add, ...op.i32(0), ...op.i32store,
+      // column r: q = the list's first slot (bytes), p = &x[0, r]; the count n stays in a register
+      ...op.get(r), ...op.get(B), ...op.mul, ...op.i32(2), ...op.shl, ...op.set(q),
+      ...op.get(x), ...op.get(r), ...op.i32(2), ...op.shl, ...op.add, ...op.set(p),
+      ...op.i32(0), ...op.set(n),
+      ...op.i32(0), ...op.set(off),
+      ...op.i32(0), ...op.set(b),
+      ...op.loop([...op.get(b), ...op.get(B), ...op.geS], [
+        ...op.get(p), ...op.f32load, ...op.set(v),
+        ...op.get(idx), ...op.get(q), ...op.add, ...op.get(n), ...op.add, ...op.get(off), ...op.i32store,
+        ...op.get(val), ...op.get(q), ...op.add, ...op.get(n), ...op.add, ...op.get(v), ...op.f32store,
+        ...op.get(n), ...op.get(v), ...op.f32const0, ...op.f32ne, ...op.i32(2), ...op.shl, ...op.add, ...op.set(n),
+        ...op.get(p), ...op.get(rowBytes), ...op.add, ...op.set(p),
+        ...op.get(off), ...op.get(stride), ...op.add, ...op.set(off),
+        ...op.get(b), ...op.i32(1), ...op.add, ...op.set(b),
+      ]),
+      ...op.get(cnt), ...op.get(r), ...op.i32(2), ...op.shl, ...op.add, ...op.get(n), ...op.i32(2), ...op.shr, ...op.i32store,
       ...op.get(r), ...op.i32(1), ...op.add, ...op.set(r),
     ]),
-    ...op.i32(0), ...op.set(b),
-    ...op.i32(0), ...op.set(off),
-    ...op.loop([...op.get(b), ...op.get(B), ...op.geS], [
-      ...op.i32(0), ...op.set(r),
-      ...op.loop([...op.get(r), ...op.get(R), ...op.geS], [
-        ...op.get(x), ...op.f32load, ...op.set(v),
-        // c = &cnt[r]; k = (r·B + cnt[r])·4
-        ...op.get(cnt), ...op.get(r), ...op.i32(2), ...op.shl, ...op.add, ...op.set(c),
-        ...op.get(r), ...op.get(B), ...op.mul, ...op.get(c), ...op.i32load, ...op.add, ...op.i32(2), ...op.shl, ...op.set(k),
-        ...op.get(idx), ...op.get(k), ...op.add, ...op.get(off), ...op.i32store,
-        ...op.get(val), ...op.get(k), ...op.add, ...op.get(v), ...op.f32store,
-        ...op.get(c), ...op.get(c), ...op.i32load, ...op.get(v), ...op.f32const0, ...op.f32ne, ...op.add, ...op.i32store,
-        ...op.get(x), ...op.i32(4), ...op.add, ...op.set(x),
-        ...op.get(r), ...op.i32(1), ...op.add, ...op.set(r),
-      ]),
-      ...op.get(off), ...op.get(stride), ...op.add, ...op.set(off),
-      ...op.get(b), ...op.i32(1), ...op.add, ...op.set(b),
-    ]),
   ];
-  return { name: 'compactColumns', params: 7, locals: [I32, I32, I32, F32, I32, I32], body };
+  return { name: 'compactColumns', params: 7, locals: [I32, I32, I32, F32, I32, I32, I32, I32], body };
 }
 
 /** `divide(ptr, n, d)`: `x[k] = x[k]/d` for k < n (n a multiple of 4), float32 division. */
