@@ -11,6 +11,22 @@ import { LinearDense, uniformInit } from '../../src/neural/connections/index.js'
 
 const backends = fusedBackends();
 
+/** `y` `[B, O]` equals Σ_i x·W (float64) and tf.matMul of `xt` `[B, I]` and `wt` `[O, I]` within 1e-4 (relative). */
+async function expectProduct(yt: tf.Tensor, xt: tf.Tensor, wt: tf.Tensor, x: Float32Array, w: Float32Array): Promise<void> {
+  const [B, I] = xt.shape as [number, number];
+  const O = wt.shape[0]!;
+  const y = (await yt.data()) as Float32Array;
+  const ref = (await tf.matMul(xt, wt, false, true).data()) as Float32Array;
+  for (let b = 0; b < B; b++)
+    for (let o = 0; o < O; o++) {
+      let s = 0;
+      for (let i = 0; i < I; i++) s += x[b * I + i]! * w[o * I + i]!;
+      expect(Math.abs(y[b * O + o]! - s)).toBeLessThan(1e-4 * Math.max(1, Math.abs(s)));
+      expect(Math.abs(y[b * O + o]! - ref[b * O + o]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(s)));
+    }
+  yt.dispose();
+}
+
 describe.each(backends)('fused sparse product on %s', (backend) => {
   it('equals Σ_i x·W (float64) and tf.matMul for spike-like inputs, B = 3', async () => {
     await tf.setBackend(backend);
@@ -20,15 +36,7 @@ describe.each(backends)('fused sparse product on %s', (backend) => {
     const w = new Float32Array(O * I).map(() => rng.uniform() - 0.5);
     const xt = tf.tensor2d(x, [B, I]);
     const wt = tf.tensor2d(w, [O, I]);
-    const y = (await fusedSparseMatmul(xt, wt).data()) as Float32Array;
-    const ref = (await tf.matMul(xt, wt, false, true).data()) as Float32Array;
-    for (let b = 0; b < B; b++)
-      for (let o = 0; o < O; o++) {
-        let s = 0;
-        for (let i = 0; i < I; i++) s += x[b * I + i]! * w[o * I + i]!;
-        expect(Math.abs(y[b * O + o]! - s)).toBeLessThan(1e-4 * Math.max(1, Math.abs(s)));
-        expect(Math.abs(y[b * O + o]! - ref[b * O + o]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(s)));
-      }
+    await expectProduct(fusedSparseMatmul(xt, wt), xt, wt, x, w);
     expect(nonZeroFraction(xt)).toBeCloseTo(x.filter((v) => v !== 0).length / x.length, 6);
     expect(nonZeroFraction(xt, 0.01)).toBeGreaterThan(0.01);
     xt.dispose();
@@ -70,15 +78,7 @@ describe.each(backends)('fused sparse product on %s', (backend) => {
       // a new weight each round: the kernel's cached transpose must follow it
       const w = new Float32Array(O * I).map(() => rng.uniform() - 0.5);
       const wt = tf.tensor2d(w, [O, I]);
-      const y = (await fusedSparseMatmulSimd(xt, wt).data()) as Float32Array;
-      const ref = (await tf.matMul(xt, wt, false, true).data()) as Float32Array;
-      for (let b = 0; b < B; b++)
-        for (let o = 0; o < O; o++) {
-          let s = 0;
-          for (let i = 0; i < I; i++) s += x[b * I + i]! * w[o * I + i]!;
-          expect(Math.abs(y[b * O + o]! - s)).toBeLessThan(1e-4 * Math.max(1, Math.abs(s)));
-          expect(Math.abs(y[b * O + o]! - ref[b * O + o]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(s)));
-        }
+      await expectProduct(fusedSparseMatmulSimd(xt, wt), xt, wt, x, w);
       expect(lastSparseSimdDensity()).toBeCloseTo(x.filter((v) => v !== 0).length / x.length, 6);
       wt.dispose();
     }

@@ -22,13 +22,18 @@ let idxBuf = new Int32Array(0);
 /** Values of the non-zero inputs, reused across calls. */
 let valBuf = new Float64Array(0);
 
-function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
+/** The product's inputs `x` `[B, I]`, `w` `[O, I]`, its sizes and its new output `[B, O]`. */
+function productArgs(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
   const mem = new FusedMemory(args.backend);
   const xInfo = args.inputs.x!;
   const wInfo = args.inputs.w!;
   const [B, I] = xInfo.shape as [number, number];
   const O = wInfo.shape[0]!;
-  const outInfo = mem.output([B, O]);
+  return { mem, xInfo, wInfo, B, I, O, outInfo: mem.output([B, O]) };
+}
+
+function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
+  const { mem, xInfo, wInfo, B, I, O, outInfo } = productArgs(args);
   const x = mem.view(xInfo);
   const w = mem.view(wInfo);
   const y = mem.view(outInfo);
@@ -75,17 +80,13 @@ const simdScratch = new Map<string, { idx: number; val: number; start: number }>
 
 /**
  * The SIMD form (wasm): `Wᵀ` `[I, O]` by a 4×4-block transpose (once per weight value: kept while
- * the weight's data is unchanged; the SIMD weight update writes it along with its output), then `y[b, :] = Σ_{i: x[b,i] ≠ 0} x[b, i]·Wᵀ[i, :]`, 4 outputs per
- * vector operation, summed in float32 in input order.
+ * the weight's data is unchanged; the SIMD weight update writes it along with its output), then
+ * `y[b, :] = Σ_{i: x[b,i] ≠ 0} x[b, i]·Wᵀ[i, :]`, 4 outputs per vector operation, summed in float32
+ * in input order (the lists of non-zero inputs built branch-free in the SIMD module).
  */
 function simdKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
   const L = simdLoops()!;
-  const mem = new FusedMemory(args.backend);
-  const xInfo = args.inputs.x!;
-  const wInfo = args.inputs.w!;
-  const [B, I] = xInfo.shape as [number, number];
-  const O = wInfo.shape[0]!;
-  const outInfo = mem.output([B, O]);
+  const { mem, xInfo, wInfo, B, I, O, outInfo } = productArgs(args);
   const key = `${B}|${I}|${O}`;
   let s = simdScratch.get(key);
   if (!s) {
