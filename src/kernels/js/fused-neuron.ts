@@ -15,6 +15,12 @@
  *   `θ_k ← reduce_b(p + s·c_k)` for `mean`, `max`, `none`; for `sum`, `θ_k ← mean_b(p) + Σ_b s·c_k`.
  *
  * The batch mean sums in sample order and divides by B (tfjs's Mean may sum in another order).
+ *
+ * On wasm with SIMD (`fused-simd.ts`), for a neuron count that is a multiple of 4 and at most one
+ * adaptation term shared by the batch, the element loop (and a batch-mean adaptation) runs 4 neurons
+ * per vector operation with the same float32 operations and no branches (a random spike pattern
+ * mispredicts the JavaScript loop's branches). The one difference: `max(r − Δt, 0)` of a −0 gives −0
+ * there, +0 here.
  * @module
  */
 import { tf } from '../../core/tf.js';
