@@ -119,11 +119,16 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   L.compactColumns(preD.byteOffset, B, Q, P * 4, s.cnt, s.idxD, s.valD);
   if (a.divD !== 1) L.divide(s.valD, Q * B, a.divD);
   const bounded = a.bounded ? 1 : 0;
+  // the Hebbian pair rule (bounded rows part, the other part depresses, no upper clamp): the
+  // specialised combine with fewer operations
+  const pair = a.bounded && a.signD === -1 && a.hi === Infinity;
+  const c4 = pair ? L.combine4p : L.combine4;
+  const c8 = pair ? L.combine8p : L.combine8;
   for (let o = 0; o < P; ) {
     // eight rows at a time (each column list read once for both), the last four alone
     const rows = o + 8 <= P ? 8 : 4;
     L.rowsAxpy(s.idxS, s.valS, s.startS + o * 4, preS.byteOffset, s.s4, rows, Q);
-    (rows === 8 ? L.combine8 : L.combine4)(w.byteOffset + o * Q * 4, s.s4, postD.byteOffset + o * 4, out.byteOffset + o * Q * 4, Q, s.cnt, s.idxD, s.valD, B, a.lim, a.lo, a.hi, a.signS, a.signD, bounded, wt.ptr + o * 4, P);
+    (rows === 8 ? c8 : c4)(w.byteOffset + o * Q * 4, s.s4, postD.byteOffset + o * 4, out.byteOffset + o * Q * 4, Q, s.cnt, s.idxD, s.valD, B, a.lim, a.lo, a.hi, a.signS, a.signD, bounded, wt.ptr + o * 4, P);
     o += rows;
   }
   // the output's transpose is in wt: the SIMD product of the next forward reads it as it is

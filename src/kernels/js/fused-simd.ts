@@ -20,7 +20,8 @@
  *   one-term batch-mean threshold adaptation (see {@link adaptMeanFn}).
  * - `combine4(...)`: four rows of a two-part weight update with a multiplicative bound and a
  *   clamp, the second part summed from column lists on the fly (see {@link combine4Fn});
- *   `combine8(...)` the same on eight rows.
+ *   `combine8(...)` the same on eight rows; `combine4p`/`combine8p` for a bounded rule that
+ *   depresses with the other part and has no upper clamp (fewer operations, the same results).
  *
  * Used only when the backend is `wasm`, the runtime validates the module (SIMD support), and the
  * backend's memory is not shared (the threaded build); {@link simdLoops} returns null otherwise and
@@ -34,6 +35,10 @@ export interface SimdLoops {
   transpose(src: number, dst: number, R: number, C: number): void;
   rowsAxpy(idx: number, val: number, start: number, src: number, dst: number, N: number, O: number): void;
   combine4(w: number, s: number, post: number, out: number, Q: number, cnt: number, idx: number, val: number, B: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number, wt: number, P: number): void;
+  /** {@link combine4} for a bounded rows part, signD = −1 and no upper clamp (the Hebbian pair rule): fewer operations, the same results. */
+  combine4p: SimdLoops['combine4'];
+  /** {@link combine8} for a bounded rows part, signD = −1 and no upper clamp. */
+  combine8p: SimdLoops['combine4'];
   /** {@link combine4} on eight rows (two vectors per column entry). */
   combine8(w: number, s: number, post: number, out: number, Q: number, cnt: number, idx: number, val: number, B: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number, wt: number, P: number): void;
   trace(prev: number, h: number, out: number, n: number, decay: number, amp: number, nearest: number): void;
@@ -256,7 +261,7 @@ function rowsAxpyFn(): Fn {
  * ±Infinity kept. The output is also written transposed into `wt` (pointer at column o of a
  * `[Q, P]` buffer), the layout the SIMD product reads (see {@link transposedWeight}).
  */
-function combine4Fn(m: 1 | 2): Fn {
+function combine4Fn(m: 1 | 2, pair = false): Fn {
   // parameters
   const [w, sp, post, out, Q, cnt, idx, val, B, lim, lo, hi, signS, signD, bounded, wt, P] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
   // locals
@@ -273,16 +278,18 @@ function combine4Fn(m: 1 | 2): Fn {
       // p = (4h + k)·rowQ + i·4 (the element's byte offset in the row-major arrays)
       ...(k === 0 && h === 0 ? [...op.get(i), ...op.i32(2), ...op.shl] : [...op.get(p), ...op.get(rowQ), ...op.add]), ...op.set(p),
       ...op.get(w), ...off, ...op.add, ...op.vload, ...op.set(vw),
-      // v = w + signD·d_k
-      ...op.get(vw), ...op.get(t(col[k]![0], h)), ...op.get(t(col[k]![0] + 2, h)), ...op.shuffle([...col[k]![1]]), ...op.get(vSD), ...op.vmul, ...op.vadd,
-      // + m·s
-      ...op.get(vLim), ...op.get(vw), ...op.vsub, ...op.get(vSS), ...op.get(mB), ...op.bitselect,
+      // v = w + signD·d_k (pair: w − d_k, the same float32 result for signD = −1)
+      ...op.get(vw), ...op.get(t(col[k]![0], h)), ...op.get(t(col[k]![0] + 2, h)), ...op.shuffle([...col[k]![1]]),
+      ...(pair ? op.vsub : [...op.get(vSD), ...op.vmul, ...op.vadd]),
+      // + m·s (pair: m = lim − w)
+      ...op.get(vLim), ...op.get(vw), ...op.vsub, ...(pair ? [] : [...op.get(vSS), ...op.get(mB), ...op.bitselect]),
       ...op.get(sp), ...off, ...op.add, ...op.vload, ...op.tee(vs), ...op.vmul,
       // a zero s contributes nothing (also where m is infinite: the event-driven kernels' rule)
       ...op.get(vs), ...op.vzero, ...op.veq, ...op.andnot, ...op.vadd, ...op.set(v),
       ...op.get(out), ...off, ...op.add,
       // clamp finite values, keep NaN (pmin/pmax keep a NaN first operand) and ±Infinity
-      ...op.get(v), ...op.get(v), ...op.get(vHi), ...op.vpmin, ...op.get(vLo), ...op.vpmax,
+      // (pair: hi = +∞, where pmin(v, +∞) = v)
+      ...op.get(v), ...op.get(v), ...(pair ? [] : [...op.get(vHi), ...op.vpmin]), ...op.get(vLo), ...op.vpmax,
       ...op.get(v), ...op.vabs, ...op.get(vInf), ...op.veq, ...op.bitselect,
       ...op.tee(r(k)), ...op.vstore,
     ];
@@ -342,7 +349,7 @@ function combine4Fn(m: 1 | 2): Fn {
   ];
   const params = [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, I32, I32, I32];
   const locals = [...new Array<number>(8).fill(I32), ...new Array<number>(18 + 8 * m).fill(V128)];
-  return { name: m === 1 ? 'combine4' : 'combine8', params, locals, body };
+  return { name: (m === 1 ? 'combine4' : 'combine8') + (pair ? 'p' : ''), params, locals, body };
 }
 
 /**
@@ -584,7 +591,7 @@ export function simdLoops(): SimdLoops | null {
     const wasm = (tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown }; _malloc?: (n: number) => number } }).wasm;
     const memory = wasm?.asm?.memory;
     if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer) || !wasm?._malloc) return null;
-    const bytes = assemble([transposeFn(), rowsAxpyFn(), combine4Fn(1), combine4Fn(2), traceFn(), compactRowsFn(), compactColumnsFn(), divideFn(), neuronFn(), adaptMeanFn()]);
+    const bytes = assemble([transposeFn(), rowsAxpyFn(), combine4Fn(1), combine4Fn(2), combine4Fn(1, true), combine4Fn(2, true), traceFn(), compactRowsFn(), compactColumnsFn(), divideFn(), neuronFn(), adaptMeanFn()]);
     if (!WebAssembly.validate(bytes)) return null;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const e = inst.exports as unknown as Omit<SimdLoops, 'alloc' | 'memory'>;
@@ -599,6 +606,8 @@ export function simdLoops(): SimdLoops | null {
       rowsAxpy: e.rowsAxpy,
       combine4: e.combine4,
       combine8: e.combine8,
+      combine4p: e.combine4p,
+      combine8p: e.combine8p,
       trace: e.trace,
       compactRows: e.compactRows,
       compactColumns: e.compactColumns,
