@@ -26,7 +26,11 @@ export type LinearDenseOptions = ConnectionOptions;
  * Dense connection with weight `W: [O, I]` (O, I = element counts of `outShape`, `inShape`) and
  * bias `[O]`.
  *
- * Forward without delays: `y = x·Wᵀ + b` as one matmul against a cached `Wᵀ` (`[I, O]`).
+ * Forward without delays: `y = x·Wᵀ + b` as one matmul against a cached `Wᵀ` (`[I, O]`). With a
+ * weight that changes every step (learning) on wasm/cpu, spike inputs take an event-driven product
+ * instead: in JavaScript for small products, and at B > 1 on wasm with SIMD in WebAssembly SIMD
+ * loops over a transposed copy of the weight (`fused-sparse-matmul.ts`); the sums run in another
+ * order than the matmul's (float32 tolerance).
  * With delays (`maxDelay > 0`, per-edge `delay` in ms, rounded to steps `D_ji`):
  * `y = Σ_d H_d·(W ⊙ [D == d])ᵀ + b`, where `H_d` is the synapse output d steps ago; computed as one
  * matmul of the concatenated history `[B, (D+1)·I]` with a cached stacked masked weight
