@@ -10,3 +10,4 @@ export * from './fused-memory.js';
 export * from './fused-neuron.js';
 export * from './fused-outer-update.js';
 export * from './fused-sparse-matmul.js';
+export { setSimdLoops } from './fused-simd.js';
