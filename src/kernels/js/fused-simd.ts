@@ -215,34 +215,40 @@ function transposeFn(): Fn {
 function rowsAxpyFn(): Fn {
   const [idx, val, start, src, dst, N, O] = [0, 1, 2, 3, 4, 5, 6];
   const [n, k, kEnd, d, s, end, vv, rowBytes, d0] = [7, 8, 9, 10, 11, 12, 13, 14, 15];
+  // one entry's pass over the row: dst = (first ? 0 : dst) + v·src (0 + x as a zeroed row would give)
+  const pass = (first: boolean) => [
+    // v = splat(val[k]), s = src + idx[k]·O·4
+    ...op.get(val), ...op.get(k), ...op.i32(2), ...op.shl, ...op.add, ...op.f32load, ...op.splat, ...op.set(vv),
+    ...op.get(src), ...op.get(idx), ...op.get(k), ...op.i32(2), ...op.shl, ...op.add, ...op.i32load, ...op.get(rowBytes), ...op.mul, ...op.add, ...op.set(s),
+    ...op.get(d0), ...op.set(d),
+    ...op.loop([...op.get(d), ...op.get(end), ...op.geS], [
+      ...op.get(d), ...(first ? op.vzero : [...op.get(d), ...op.vload]), ...op.get(vv), ...op.get(s), ...op.vload, ...op.vmul, ...op.vadd, ...op.vstore,
+      ...op.get(d), ...op.i32(16), ...op.add, ...op.set(d),
+      ...op.get(s), ...op.i32(16), ...op.add, ...op.set(s),
+    ]),
+    ...op.get(k), ...op.i32(1), ...op.add, ...op.set(k),
+  ];
   const body = [
     ...op.get(O), ...op.i32(2), ...op.shl, ...op.set(rowBytes),
     ...op.i32(0), ...op.set(n),
     ...op.loop([...op.get(n), ...op.get(N), ...op.geS], [
-      // d0 = dst + n·O·4, end = d0 + O·4; zero the row
+      // d0 = dst + n·O·4, end = d0 + O·4
       ...op.get(dst), ...op.get(n), ...op.get(rowBytes), ...op.mul, ...op.add, ...op.tee(d0), ...op.set(d),
       ...op.get(d0), ...op.get(rowBytes), ...op.add, ...op.set(end),
-      ...op.loop([...op.get(d), ...op.get(end), ...op.geS], [
-        ...op.get(d), ...op.vzero, ...op.vstore,
-        ...op.get(d), ...op.i32(16), ...op.add, ...op.set(d),
-      ]),
       // entries k ∈ [start[n], start[n+1])
       ...op.get(start), ...op.get(n), ...op.i32(2), ...op.shl, ...op.add, ...op.set(s),
       ...op.get(s), ...op.i32load, ...op.set(k),
       ...op.get(s), ...op.i32(4), ...op.add, ...op.i32load, ...op.set(kEnd),
-      ...op.loop([...op.get(k), ...op.get(kEnd), ...op.geS], [
-        // v = splat(val[k])
-        ...op.get(val), ...op.get(k), ...op.i32(2), ...op.shl, ...op.add, ...op.f32load, ...op.splat, ...op.set(vv),
-        // s = src + idx[k]·O·4
-        ...op.get(src), ...op.get(idx), ...op.get(k), ...op.i32(2), ...op.shl, ...op.add, ...op.i32load, ...op.get(rowBytes), ...op.mul, ...op.add, ...op.set(s),
-        ...op.get(d0), ...op.set(d),
-        ...op.loop([...op.get(d), ...op.get(end), ...op.geS], [
-          ...op.get(d), ...op.get(d), ...op.vload, ...op.get(vv), ...op.get(s), ...op.vload, ...op.vmul, ...op.vadd, ...op.vstore,
-          ...op.get(d), ...op.i32(16), ...op.add, ...op.set(d),
-          ...op.get(s), ...op.i32(16), ...op.add, ...op.set(s),
-        ]),
-        ...op.get(k), ...op.i32(1), ...op.add, ...op.set(k),
+      ...op.get(k), ...op.get(kEnd), ...op.ltS,
+      0x04, 0x40, // if: the first entry writes the row, the others add to it
+      ...pass(true),
+      ...op.loop([...op.get(k), ...op.get(kEnd), ...op.geS], pass(false)),
+      0x05, // else: no entry, a zero row
+      ...op.loop([...op.get(d), ...op.get(end), ...op.geS], [
+        ...op.get(d), ...op.vzero, ...op.vstore,
+        ...op.get(d), ...op.i32(16), ...op.add, ...op.set(d),
       ]),
+      0x0b,
       ...op.get(n), ...op.i32(1), ...op.add, ...op.set(n),
     ]),
   ];
