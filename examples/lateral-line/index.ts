@@ -98,8 +98,8 @@ export const lateralLineExample: ExampleSpec = {
     if (p.extractFrom !== '') {
       if (p.resumeFrom !== '') throw new CinderArgumentError('--extract-from', p.extractFrom, 'either --extract-from or --resume-from, not both');
       if (Number(p.workers) > 1) throw new CinderArgumentError('--workers', p.workers, '1 with --extract-from (a test-only run)');
-      const tag = extractSourceTag(String(p.extractFrom));
       const src = extractSourceParams(String(p.extractFrom));
+      const tag = String(src.saveTag);
       for (const o of LATERAL_LINE_OPTIONS) {
         if (EXTRACT_MAY_DIFFER.has(o.name) || src[o.name] === undefined || src[o.name] === p[o.name]) continue;
         throw new CinderArgumentError('--extract-from', p.extractFrom, `a run of the same network parameters (--${kebabCase(o.name)} is ${JSON.stringify(src[o.name])} there, ${JSON.stringify(p[o.name])} here)`);
@@ -256,15 +256,11 @@ function extractSourceParams(dir: string): Params {
   return params as Params;
 }
 
-/** The save tag of an earlier run folder, naming its artifacts. */
-function extractSourceTag(dir: string): string {
-  return String(extractSourceParams(dir).saveTag);
-}
 
 /** Reads the trained weights of every seed for extract mode (checked against the rebuilt network by runBatch). */
 function loadExtractWeights(dir: string, seeds: readonly number[], trainedLlMon: boolean): LoadedWeights {
   const from = resolve(dir);
-  const tag = extractSourceTag(from);
+  const tag = String(extractSourceParams(from).saveTag);
   return {
     from,
     lanes: seeds.map((seed) => {

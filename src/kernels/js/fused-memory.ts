@@ -9,23 +9,22 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import { envSwitch } from '../setting.js';
 
 /** Backends whose tensor memory the fused kernels can address. */
 export type FusedBackendName = 'wasm' | 'cpu';
 
 /** Switch for the fused kernels (tests compare both paths): `CINDER_FUSED=0` turns them off at start. */
-let enabled = typeof process === 'undefined' || process.env?.CINDER_FUSED !== '0';
+const enabled = envSwitch('CINDER_FUSED');
 
 /** Turns the fused kernels on or off (the op path is used when off); returns the previous setting. */
 export function setFusedKernels(on: boolean): boolean {
-  const was = enabled;
-  enabled = on;
-  return was;
+  return enabled.set(on);
 }
 
 /** The current backend when fused kernels are on and it is `wasm` or `cpu`, else null. */
 export function fusedBackend(): FusedBackendName | null {
-  if (!enabled) return null;
+  if (!enabled.get()) return null;
   const name = tf.getBackend();
   return name === 'wasm' || name === 'cpu' ? name : null;
 }

@@ -29,6 +29,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import { envSwitch } from '../setting.js';
 
 /** The exported loops (see the module comment for their meaning). */
 export interface SimdLoops {
@@ -579,18 +580,16 @@ export function transposedWeight(L: SimdLoops, rows: number, cols: number): { pt
 let loops: SimdLoops | null | undefined;
 
 /** Switch for the SIMD loops (tests compare both paths): `CINDER_SIMD=0` turns them off at start. */
-let simdEnabled = typeof process === 'undefined' || process.env?.CINDER_SIMD !== '0';
+const simdEnabled = envSwitch('CINDER_SIMD');
 
 /** Turns the SIMD loops on or off (the JavaScript/op paths are used when off); returns the previous setting. */
 export function setSimdLoops(on: boolean): boolean {
-  const was = simdEnabled;
-  simdEnabled = on;
-  return was;
+  return simdEnabled.set(on);
 }
 
 /** The SIMD loops bound to the current wasm backend's memory, or null where they do not apply. */
 export function simdLoops(): SimdLoops | null {
-  if (!simdEnabled || tf.getBackend() !== 'wasm') return null;
+  if (!simdEnabled.get() || tf.getBackend() !== 'wasm') return null;
   if (loops !== undefined) return loops;
   loops = null;
   try {

@@ -16,6 +16,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import { KernelSetting } from '../setting.js';
 
 interface Internals {
   device: any;
@@ -48,16 +49,14 @@ const STEP_WORKGROUP = 64;
 
 /** Whether one dispatch may write several outputs on the current backend (see the module text). */
 export function multiOutputAvailable(): boolean {
-  return enabled && internals() !== null;
+  return enabled.get() && internals() !== null;
 }
 
-let enabled = true;
+const enabled = new KernelSetting(true);
 
 /** Turns the several-output dispatch on or off (off: one program per state); returns the previous setting. */
 export function setMultiOutput(on: boolean): boolean {
-  const was = enabled;
-  enabled = on;
-  return was;
+  return enabled.set(on);
 }
 
 /** Listeners told of every dispatch recorded here (`countPrograms` counts them). */

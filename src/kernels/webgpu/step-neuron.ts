@@ -26,19 +26,18 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import { KernelSetting } from '../setting.js';
 import type { FusedNeuronResult, FusedNeuronSpec } from '../js/fused-neuron.js';
 import { lit, runElementwise, runWorkgroups, STEP_WORKGROUP } from './step-program.js';
 import { multiOutputAvailable, runMultiOutput } from './step-dispatch.js';
 
 /** Batches up to this size reduce the adaptation in one invocation per θ, in sample order (above: one workgroup per θ). */
 export const SEQUENTIAL_MAX_BATCH = 64;
-let sequentialMax = SEQUENTIAL_MAX_BATCH;
+const sequentialMax = new KernelSetting(SEQUENTIAL_MAX_BATCH);
 
 /** Sets the largest batch reduced sequentially (tests take the workgroup route at small B); returns the previous value. */
 export function setSequentialMaxBatch(n: number): number {
-  const was = sequentialMax;
-  sequentialMax = n;
-  return was;
+  return sequentialMax.set(n);
 }
 
 /** The WGSL function `cell(e) -> vec3<f32>` (new v, new r, spike) of one element. */
@@ -192,7 +191,7 @@ function thetaCode(
     }`;
     return { key, consts, store, tree };
   }
-  if (B > sequentialMax) return { key, consts, store: null, tree };
+  if (B > sequentialMax.get()) return { key, consts, store: null, tree };
   const step =
     red === 'sum'
       ? `if (b == 0) { acc = p; added = s; } else { acc = acc + p; added = added + s; }`

@@ -20,24 +20,23 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import { envSwitch } from '../setting.js';
 import { runProgram, type WebGpuProgram } from './eprop.js';
 import { dispatchListeners } from './step-dispatch.js';
 
 export { lit } from './eprop.js';
 
 /** Switch for the step programs: `CINDER_FUSED=0` turns them off at start (as the JS fused kernels). */
-let enabled = typeof process === 'undefined' || process.env?.CINDER_FUSED !== '0';
+const enabled = envSwitch('CINDER_FUSED');
 
 /** Turns the fused WGSL step programs on or off (the op path is used when off); returns the previous setting. */
 export function setStepPrograms(on: boolean): boolean {
-  const was = enabled;
-  enabled = on;
-  return was;
+  return enabled.set(on);
 }
 
 /** True when the step programs are on and the current backend is webgpu. */
 export function stepProgramsOn(): boolean {
-  return enabled && tf.getBackend() === 'webgpu';
+  return enabled.get() && tf.getBackend() === 'webgpu';
 }
 
 /** Invocations per workgroup of the element-wise step programs. */

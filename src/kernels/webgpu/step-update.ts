@@ -19,18 +19,17 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import { KernelSetting } from '../setting.js';
 import type { OuterBoundSpec, OuterClamp, OuterTerm } from '../js/fused-outer-update.js';
 import { lit, runElementwise } from './step-program.js';
 
 /** Default largest batch whose sums the update program computes itself (above: matrix products first). */
 export const DIRECT_MAX_BATCH = 32;
-let directMax = DIRECT_MAX_BATCH;
+const directMax = new KernelSetting(DIRECT_MAX_BATCH);
 
 /** Sets the largest batch summed inside the update program (tests take the matrix-product route at small B); returns the previous value. */
 export function setOuterDirectMaxBatch(n: number): number {
-  const was = directMax;
-  directMax = n;
-  return was;
+  return directMax.set(n);
 }
 
 const MAX_F32 = lit(3.4028234663852886e38);
@@ -57,7 +56,7 @@ function factorCode(kind: OuterBoundSpec['kind'], dist: string, mu: number, rang
 export function outerUpdateWebgpu(w: tf.Tensor, terms: readonly OuterTerm[], bound: OuterBoundSpec | null, clamps: readonly OuterClamp[]): tf.Tensor {
   const [P, Q] = w.shape as [number, number];
   const B = terms.length ? terms[0]!.post.size / P : 1;
-  const summed = B > directMax;
+  const summed = B > directMax.get();
   const names = ['w'];
   const inputs: tf.Tensor[] = [w];
   const temps: tf.Tensor[] = [];
