@@ -4,7 +4,7 @@
  * sums the parts, binds them to the parameter (default `P + Σpos − Σneg`) and clears them.
  * @module
  */
-import { tf } from '../core/tf.js';
+import { share, tf } from '../core/tf.js';
 import { CinderArgumentError } from '../core/errors.js';
 import type { Parameter } from '../core/state.js';
 import type { ParameterName } from './types.js';
@@ -140,7 +140,7 @@ export class Accumulator {
 
 function sumAll(ts: tf.Tensor[]): tf.Tensor | null {
   if (ts.length === 0) return null;
-  if (ts.length === 1) return ts[0]!.clone();
+  if (ts.length === 1) return share(ts[0]!);
   return tf.addN(ts);
 }
 

@@ -16,6 +16,7 @@
  * - `compactRows(...)`, `compactColumns(...)`: lists of the non-zero entries of a `[B, R]` factor,
  *   by row or by column, without branches (a spike pattern mispredicts every other branch).
  * - `divide(ptr, n, d)`: `x/d` in place, 4 lanes at a time.
+ * - `scale(src, dst, n, s)`: `dst = src·s` over the first n − n mod 4 floats (4 lanes at a time).
  * - `neuron(...)`: the element-wise LIF/ALIF step (see {@link neuronFn}); `adaptMean(...)` its
  *   one-term batch-mean threshold adaptation (see {@link adaptMeanFn}).
  * - `combine4(...)`: four rows of a two-part weight update with a multiplicative bound and a
@@ -46,6 +47,7 @@ export interface SimdLoops {
   compactRows(x: number, B: number, R: number, idx: number, val: number, start: number): void;
   compactColumns(x: number, B: number, R: number, stride: number, cnt: number, idx: number, val: number): void;
   divide(ptr: number, n: number, d: number): void;
+  scale(src: number, dst: number, n: number, s: number): void;
   adaptMean(theta: number, rOut: number, sOut: number, thOut: number, B: number, N: number, decay: number, inc: number, hold: number): void;
   neuron(v: number, r: number, cur: number, theta: number, vOut: number, rOut: number, sOut: number, B: number, N: number, decay: number, restTerm: number, gain: number, thresh: number, reset: number, dt: number, refracT: number, flags: number): void;
   /** Allocates `bytes` in the backend's memory (kept for the process; 16-byte aligned). */
@@ -466,6 +468,22 @@ function divideFn(): Fn {
   return { name: 'divide', params: [I32, I32, F32], locals: [I32, V128], body };
 }
 
+/** `scale(src, dst, n, s)`: `dst[k] = src[k]·s` for k < n − n mod 4, float32 products. */
+function scaleFn(): Fn {
+  const [src, dst, n, sc] = [0, 1, 2, 3];
+  const [end, vs] = [4, 5];
+  const body = [
+    ...op.get(sc), ...op.splat, ...op.set(vs),
+    ...op.get(src), ...op.get(n), ...op.i32(-4), ...op.and, ...op.i32(2), ...op.shl, ...op.add, ...op.set(end),
+    ...op.loop([...op.get(src), ...op.get(end), ...op.geS], [
+      ...op.get(dst), ...op.get(src), ...op.vload, ...op.get(vs), ...op.vmul, ...op.vstore,
+      ...op.get(src), ...op.i32(16), ...op.add, ...op.set(src),
+      ...op.get(dst), ...op.i32(16), ...op.add, ...op.set(dst),
+    ]),
+  ];
+  return { name: 'scale', params: [I32, I32, I32, F32], locals: [I32, V128], body };
+}
+
 /**
  * `neuron(v, r, cur, theta, vOut, rOut, sOut, B, N, decay, restTerm, gain, thresh, reset, dt,
  * refracT, flags)`: the element-wise part of the fused LIF/ALIF step (`fused-neuron.ts`) on
@@ -596,7 +614,7 @@ export function simdLoops(): SimdLoops | null {
     const wasm = (tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown }; _malloc?: (n: number) => number } }).wasm;
     const memory = wasm?.asm?.memory;
     if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer) || !wasm?._malloc) return null;
-    const bytes = assemble([transposeFn(), rowsAxpyFn(), combine4Fn(1), combine4Fn(2), combine4Fn(1, true), combine4Fn(2, true), traceFn(), compactRowsFn(), compactColumnsFn(), divideFn(), neuronFn(), adaptMeanFn()]);
+    const bytes = assemble([transposeFn(), rowsAxpyFn(), combine4Fn(1), combine4Fn(2), combine4Fn(1, true), combine4Fn(2, true), traceFn(), compactRowsFn(), compactColumnsFn(), divideFn(), scaleFn(), neuronFn(), adaptMeanFn()]);
     if (!WebAssembly.validate(bytes)) return null;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const e = inst.exports as unknown as Omit<SimdLoops, 'alloc' | 'memory'>;
@@ -617,6 +635,7 @@ export function simdLoops(): SimdLoops | null {
       compactRows: e.compactRows,
       compactColumns: e.compactColumns,
       divide: e.divide,
+      scale: e.scale,
       neuron: e.neuron,
       adaptMean: e.adaptMean,
       memory,

@@ -93,19 +93,21 @@ function simdKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): 
     s = { idx: L.alloc(B * I * 4), val: L.alloc(B * I * 4), start: L.alloc((B + 1) * 4) };
     simdScratch.set(key, s);
   }
-  const wT = transposedWeight(L, O, I);
+  // the transposed weight: the caller's (a static weight's cached Wᵀ), else the per-shape copy
+  const given = args.inputs.wt;
+  const wT = given ? null : transposedWeight(L, O, I);
   const x = mem.view(xInfo);
-  const w = mem.view(wInfo);
   const y = mem.view(outInfo);
-  if (wT.of !== wInfo.dataId) {
-    L.transpose(w.byteOffset, wT.ptr, O, I);
+  if (wT && wT.of !== wInfo.dataId) {
+    L.transpose(mem.view(wInfo).byteOffset, wT.ptr, O, I);
     wT.of = wInfo.dataId;
   }
+  const wTptr = given ? mem.view(given).byteOffset : wT!.ptr;
   // the non-zero inputs row by row (branch-free in the SIMD module)
   L.compactRows(x.byteOffset, B, I, s.idx, s.val, s.start);
   const n = L.heap().i32[(s.start >> 2) + B]!;
   lastDensity = n / (B * I);
-  L.rowsAxpy(s.idx, s.val, s.start, wT.ptr, y.byteOffset, B, O);
+  L.rowsAxpy(s.idx, s.val, s.start, wTptr, y.byteOffset, B, O);
   return outInfo;
 }
 
@@ -126,13 +128,18 @@ export function sparseMatmulSimdApplies(x: tf.Tensor, w: tf.Tensor): boolean {
   return x.rank === 2 && w.rank === 2 && x.dtype === 'float32' && w.dtype === 'float32' && x.shape[1]! % 4 === 0 && w.shape[0]! % 4 === 0 && simdLoops() !== null;
 }
 
-/** `x·Wᵀ` over the non-zero entries of `x` `[B, I]` with `w` `[O, I]`: `[B, O]`, in SIMD loops (see {@link sparseMatmulSimdApplies}). */
-export function fusedSparseMatmulSimd(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
+/**
+ * `x·Wᵀ` over the non-zero entries of `x` `[B, I]` with `w` `[O, I]`: `[B, O]`, in SIMD loops (see
+ * {@link sparseMatmulSimdApplies}). `wT`: the caller's own `Wᵀ` `[I, O]` of the same data (a static
+ * weight's cached transpose); without it the kernel keeps one transposed copy per shape.
+ */
+export function fusedSparseMatmulSimd(x: tf.Tensor, w: tf.Tensor, wT?: tf.Tensor): tf.Tensor {
   if (!simdRegistered) {
     registerFused(FUSED_SPARSE_MATMUL_SIMD, simdKernel as unknown as tf.KernelFunc);
     simdRegistered = true;
   }
-  return tf.engine().runKernel(FUSED_SPARSE_MATMUL_SIMD, { x, w } as unknown as tf.NamedTensorMap) as tf.Tensor;
+  const inputs = wT ? { x, w, wt: wT } : { x, w };
+  return tf.engine().runKernel(FUSED_SPARSE_MATMUL_SIMD, inputs as unknown as tf.NamedTensorMap) as tf.Tensor;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * @module
  */
-import { tf } from '../../core/tf.js';
+import { share, tf } from '../../core/tf.js';
 import type { TrainableCell } from '../toolkit/trainable-cell.js';
 import type { TrainerBatchReduction } from '../toolkit/contraction.js';
 import { splitBySign } from '../toolkit/sign.js';
@@ -60,8 +60,8 @@ export class STDP extends PairTraceTrainer<STDPHyper> {
           const fpre = fpost && s.contraction.outerFactors(s.tracePost.latest, s.preSpike(), h.batchReduction);
           if (fpost && fpre) {
             const acc = cell.connection.updater.accumulator('weight');
-            acc.addOuter(h.lrPost >= 0 ? 'pos' : 'neg', { post: tf.clone(fpost.post), pre: tf.clone(fpost.pre), divisor: fpost.divisor });
-            acc.addOuter(h.lrPre >= 0 ? 'pos' : 'neg', { post: tf.clone(fpre.post), pre: tf.clone(fpre.pre), divisor: fpre.divisor });
+            acc.addOuter(h.lrPost >= 0 ? 'pos' : 'neg', { post: share(fpost.post), pre: share(fpost.pre), divisor: fpost.divisor });
+            acc.addOuter(h.lrPre >= 0 ? 'pos' : 'neg', { post: share(fpre.post), pre: share(fpre.pre), divisor: fpre.divisor });
             return;
           }
         }

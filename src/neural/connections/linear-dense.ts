@@ -142,11 +142,12 @@ export class LinearDense extends Connection {
     // after a dense input, the SIMD product is tried again every SIMD_RETRY forwards
     if (this.simdDensity > SIMD_DENSITY_MAX && ++this.simdSkipped >= SIMD_RETRY) this.simdDensity = this.simdSkipped = 0;
     let y: tf.Tensor;
-    if (!this.hasDelays && changing && B > 1 && this.simdDensity <= SIMD_DENSITY_MAX && sparseMatmulSimdApplies(h, this.weightParameter.value)) {
-      // wasm with SIMD, weight changing every step, a batch of spikes: event-driven product on a
-      // transposed copy of the weight, 4 outputs per vector operation. The kernel measures the
-      // input's density; a dense input turns the matrix product back on from the next step.
-      y = fusedSparseMatmulSimd(h, this.weightParameter.value);
+    if (!this.hasDelays && B > 1 && this.simdDensity <= SIMD_DENSITY_MAX && sparseMatmulSimdApplies(h, this.weightParameter.value)) {
+      // wasm with SIMD, a batch of spikes: event-driven product on a transposed copy of the weight
+      // (a changing weight: the kernel's, which the SIMD update writes; a static one: the cached
+      // matmul kernel), 4 outputs per vector operation. The kernel measures the input's density; a
+      // dense input turns the matrix product back on from the next step.
+      y = fusedSparseMatmulSimd(h, this.weightParameter.value, changing ? undefined : this.matmulKernel());
       this.simdDensity = lastSparseSimdDensity();
     } else if (!this.hasDelays && changing && this.sparseInput(h)) {
       // wasm/cpu, weight changing every step, mostly-zero input (spikes): event-driven product

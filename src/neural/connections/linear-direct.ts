@@ -6,6 +6,8 @@ import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkShape, numel } from '../../core/errors.js';
 import type { ParameterName } from '../types.js';
 import { Connection, type ConnectionOptions } from './connection.js';
+import { fusedBackend } from '../../kernels/js/fused-memory.js';
+import { fusedScaleRows } from '../../kernels/js/fused-scale.js';
 
 /** Options of {@link LinearDirect}. */
 export type LinearDirectOptions = ConnectionOptions;
@@ -58,7 +60,9 @@ export class LinearDirect extends Connection {
     const x = this.synapse.forward(spikes, injected);
     let y: tf.Tensor;
     if (!this.hasDelays) {
-      y = tf.mul(x, this.weightParameter.value);
+      const w = this.weightParameter.value;
+      // wasm/cpu: the weight repeated over the batch in one pass, bit-identical (fused-scale.ts)
+      y = fusedBackend() && x.dtype === 'float32' && w.dtype === 'float32' && w.size * this.batchSize === x.size ? fusedScaleRows(x, w) : tf.mul(x, w);
     } else {
       y = tf.reshape(tf.sum(tf.mul(this.stackHistory((k) => this.synapse.currentAgo(k)), this.kernel!), 1), [this.batchSize, ...this.inShape]);
     }

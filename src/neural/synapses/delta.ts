@@ -6,6 +6,8 @@ import { tf } from '../../core/tf.js';
 import { checkPositive } from '../../core/errors.js';
 import type { SynapseFactory, SynapseSpec } from '../types.js';
 import { BaseSynapse } from './synapse.js';
+import { fusedBackend } from '../../kernels/js/fused-memory.js';
+import { fusedScale } from '../../kernels/js/fused-scale.js';
 
 /** Kinetics of {@link DeltaCurrent} and {@link DeltaPlusCurrent}. */
 export interface DeltaCurrentOptions {
@@ -47,7 +49,8 @@ export class DeltaCurrent extends BaseSynapse {
   }
 
   protected integrate(spikes: tf.Tensor, _previous: tf.Tensor, injected?: tf.Tensor): tf.Tensor {
-    const i = tf.mul(spikes, this.scale);
+    // wasm/cpu: one pass, bit-identical to the product with the float32 scalar (fused-scale.ts)
+    const i = fusedBackend() && spikes.dtype === 'float32' ? fusedScale(spikes, this.charge / this.dt) : tf.mul(spikes, this.scale);
     return injected ? tf.add(i, injected) : i;
   }
 

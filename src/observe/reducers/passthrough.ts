@@ -1,12 +1,12 @@
 /**
  * @module
  */
-import type { tf } from '../../core/tf.js';
+import { share, type tf } from '../../core/tf.js';
 import { Reducer, type ReducerOptions } from './reducer.js';
 
 /**
  * Keeps the raw observations: `latest` is the last observation, `ago(k)` the one `k` folds earlier.
- * Observations are cloned (no data copy), so later changes to the observed state do not affect them.
+ * Observations are shared ({@link share}: a new handle, no data copy), so later changes to the observed state do not affect them.
  */
 export class PassthroughReducer extends Reducer<[tf.Tensor]> {
   /** @param options history length */
@@ -15,6 +15,6 @@ export class PassthroughReducer extends Reducer<[tf.Tensor]> {
   }
 
   protected compute([h]: [tf.Tensor]): tf.Tensor {
-    return h.clone();
+    return share(h);
   }
 }

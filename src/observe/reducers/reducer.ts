@@ -5,7 +5,7 @@
  * @module
  */
 import type { Snapshot } from '../../core/snapshot.js';
-import { tf } from '../../core/tf.js';
+import { share, tf } from '../../core/tf.js';
 import { CinderArgumentError, checkInteger } from '../../core/errors.js';
 import { TensorRing } from '../ring.js';
 
@@ -43,7 +43,7 @@ export abstract class Reducer<A extends readonly tf.Tensor[] = [tf.Tensor]> {
     const previous = this.ring.size > 0 ? this.ring.ago(0) : null;
     const next = tf.tidy(() => {
       const r = this.compute(observations, previous);
-      return r === previous || observations.includes(r) ? r.clone() : r;
+      return r === previous || observations.includes(r) ? share(r) : r;
     });
     this.ring.push(tf.keep(next));
     this.folds++;
