@@ -6,6 +6,8 @@ import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
 import { traceReducer } from '../../src/learn/toolkit/pair-traces.js';
+import { fusedTrace } from '../../src/kernels/js/fused-trace.js';
+import { setSimdLoops } from '../../src/kernels/js/fused-simd.js';
 
 const f = Math.fround;
 
@@ -51,5 +53,45 @@ describe.each(fusedBackends())('fused trace step on %s', (backend) => {
     }
     expect(fused.kernels).toContain('CinderFusedTrace');
     expect(fused.kernels.length).toBeLessThan(op.kernels.length);
+  });
+});
+
+describe.each(fusedBackends())('fused trace step on %s: flush to zero', (backend) => {
+  it('a trace under the smallest normal float32 becomes +0 instead of stalling at a subnormal value (SIMD lanes and the scalar tail)', async () => {
+    await tf.setBackend(backend);
+    const alpha = f(Math.exp(-1 / 30));
+    const min = 2 ** -126;
+    // 7 units (4 SIMD lanes + a tail of 3): normal values just above the limit, subnormal ones,
+    // a stalled subnormal (15·2⁻¹⁴⁹: f(α·x) = x), −0, NaN
+    const prev0 = [min / alpha / alpha / alpha, 15 * 2 ** -149, 2 ** -130, -min * 1.5, NaN, 1e-39, 3 * min];
+    for (const mode of ['cumulative', 'nearest'] as const) {
+      for (const simd of [true, false]) {
+        setSimdLoops(simd);
+        let prev = tf.tensor1d(prev0);
+        const h = tf.zeros([7]);
+        // the float32 recursion with the flush written here
+        let want = Float32Array.from(prev0);
+        for (let t = 0; t < 4; t++) {
+          const next = fusedTrace(prev, h, Math.exp(-1 / 30), 0.5, mode === 'nearest');
+          prev.dispose();
+          prev = next;
+          want = want.map((x) => {
+            const y = f(alpha * x);
+            return Math.abs(y) < min ? 0 : y;
+          });
+          const got = (await prev.data()) as Float32Array;
+          expect([...got].map((x) => Object.is(x, -0) ? 'neg0' : x)).toEqual([...want].map((x) => Object.is(x, -0) ? 'neg0' : x));
+        }
+        // without the flush the stalled unit would keep 15·2⁻¹⁴⁹ for ever; here it is 0 from the first step
+        expect(f(alpha * 15 * 2 ** -149)).toBe(15 * 2 ** -149);
+        expect(want[1]).toBe(0);
+        // min/α³ decays to ≈ min in three steps and under it in the fourth
+        expect(want[0]).toBe(0);
+        expect(want[6]).toBeGreaterThan(min);
+        expect(Number.isNaN(want[4])).toBe(true);
+        tf.dispose([prev, h]);
+      }
+    }
+    setSimdLoops(true);
   });
 });

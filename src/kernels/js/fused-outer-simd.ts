@@ -4,11 +4,10 @@
  * backend's memory (see `fused-simd.ts`). For a part S (the bounded one: post spikes ⊗ pre trace)
  * and a part D (post trace ⊗ pre spikes), divisors d_S, d_D, sides σ_S, σ_D = ±1:
  *
- * - `S[o, :] = Σ_{b: postS[b,o] ≠ 0} f(postS[b, o]/d_S)·preS[b, :]`, computed four rows at a time
- *   (rows with no non-zero factor are 0);
- * - `D[o..o+3, i] = Σ_{b: preD[b,i] ≠ 0} f(preD[b, i]/d_D)·postD[b, o..o+3]`, summed inside the
- *   combine from per-column lists of the non-zero presynaptic factors (no `[P, Q]` matrix of D),
- *   four columns at a time turned into rows with lane shuffles;
+ * - `S[o, :] = Σ_{b: postS[b,o] ≠ 0} f(postS[b, o]/d_S)·preS[b, :]`, only on the rows o with a
+ *   non-zero factor (other rows of S are 0 and never touched);
+ * - `D[:, i] = Σ_{b: preD[b,i] ≠ 0} f(preD[b, i]/d_D)·postD[b, :]`, four columns at a time into a
+ *   small block (no `[P, Q]` matrix of D), turned into rows with lane shuffles;
  * - `v = (w + σ_D·D) + m·S` with `m = lim − w` for a multiplicatively bounded S part (upper bound
  *   `lim = max` when it potentiates; lower bound `lim = min` when it depresses, where
  *   `−(w − min)·S = (min − w)·S`), else `m = σ_S`; `m·S` counts as 0 where S = 0;
@@ -16,15 +15,15 @@
  *   is written twice, as the output and transposed into the buffer the SIMD product reads
  *   (`transposedWeight`), so the next forward does not transpose it again.
  *
- * Every operation is one float32 operation (`f` = rounding to float32). The op path sums the batch
- * first and divides once, in its matrix product's order; here each factor is divided before the
- * float32 sum in sample order: results agree with the op path within float32 tolerance. As in the
- * other event-driven kernels, terms with a zero factor are skipped, so a non-finite factor or
- * weight times 0 (NaN in the op path) does not reach the weight.
+ * Every operation is one float32 operation (`f` = rounding to float32); both sums run in sample
+ * order from 0. The op path sums the batch first and divides once, in its matrix product's order;
+ * here each factor is divided before the float32 sum: results agree with the op path within
+ * float32 tolerance. As in the other event-driven kernels, terms with a zero factor are skipped,
+ * so a non-finite factor or weight times 0 (NaN in the op path) does not reach the weight.
  *
- * Cost per step: B·P·Q/4·(density of S's postsynaptic factors + density of D's presynaptic factors)
- * vector multiply-adds, one pass over `[P, Q]` (read w, write the output) and the scans of the
- * factors for their non-zeros in JavaScript.
+ * Cost per step: B·(P·Q)/4·(density of S's postsynaptic factors + density of D's presynaptic
+ * factors) vector multiply-adds, summed 32 floats at a time in registers, one pass over `[P, Q]`
+ * (read w, write the output and its transpose) and two branch-free scans of the factors.
  * @module
  */
 import { tf } from '../../core/tf.js';
@@ -51,14 +50,16 @@ export interface OuterSimdAttrs {
 
 /** Per-shape scratch in the backend's memory (byte offsets). */
 interface Scratch {
-  /** Eight rows of S `[8, Q]`. */
-  s4: number;
+  /** Rows of S `[P, Q]` (only rows with entries are written and read). */
+  s: number;
+  /** The D part of four columns, `[4, P]`. */
+  dblk: number;
   idxS: number;
   valS: number;
   startS: number;
-  cnt: number;
   idxD: number;
   valD: number;
+  startD: number;
 }
 const scratch = new Map<string, Scratch>();
 
@@ -67,36 +68,13 @@ function scratchFor(L: SimdLoops, B: number, P: number, Q: number): Scratch {
   let s = scratch.get(key);
   if (!s) {
     s = {
-      s4: L.alloc(8 * Q * 4),
-      idxS: L.alloc(B * P * 4), valS: L.alloc(B * P * 4), startS: L.alloc((P + 1) * 4),
-      cnt: L.alloc(Q * 4), idxD: L.alloc(B * Q * 4), valD: L.alloc(B * Q * 4),
+      s: L.alloc(P * Q * 4), dblk: L.alloc(4 * P * 4),
+      idxS: L.alloc(B * P * 4), valS: L.alloc(B * P * 4 + 16), startS: L.alloc((P + 1) * 4),
+      idxD: L.alloc(B * Q * 4), valD: L.alloc(B * Q * 4 + 16), startD: L.alloc((Q + 1) * 4),
     };
     scratch.set(key, s);
   }
   return s;
-}
-
-/**
- * Entry lists of the non-zero `x[b, r]/div` (`x` `[B, R]`), grouped by r: `start[r]..start[r+1]`
- * index the entries, `idx` holds b, `val` the quotient (float32).
- */
-function groupByColumn(x: Float32Array, B: number, R: number, div: number, i32: Int32Array, f32: Float32Array, idx: number, val: number, start: number): void {
-  const st = start >> 2;
-  const ix = idx >> 2;
-  const vl = val >> 2;
-  let n = 0;
-  for (let r = 0; r < R; r++) {
-    i32[st + r] = n;
-    for (let b = 0, e = r; b < B; b++, e += R) {
-      const v = x[e]!;
-      if (v !== 0) {
-        i32[ix + n] = b;
-        f32[vl + n] = v / div;
-        n++;
-      }
-    }
-  }
-  i32[st + R] = n;
 }
 
 function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {
@@ -113,27 +91,26 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   const postD = mem.view(args.inputs.postD!);
   const preD = mem.view(args.inputs.preD!);
   const out = mem.view(outInfo);
-  const { i32, f32 } = L.heap();
-  groupByColumn(postS, B, P, a.divS, i32, f32, s.idxS, s.valS, s.startS);
-  // D's column lists (branch-free in the SIMD module), then the values divided by d_D
-  L.compactColumns(preD.byteOffset, B, Q, P * 4, s.cnt, s.idxD, s.valD);
-  if (a.divD !== 1) L.divide(s.valD, Q * B, a.divD);
-  const bounded = a.bounded ? 1 : 0;
-  // the Hebbian pair rule (bounded rows part, the other part depresses, no upper clamp): the
-  // specialised combine with fewer operations
-  const pair = a.bounded && a.signD === -1 && a.hi === Infinity;
-  const c4 = pair ? L.combine4p : L.combine4;
-  const c8 = pair ? L.combine8p : L.combine8;
-  for (let o = 0; o < P; ) {
-    // eight rows at a time (each column list read once for both), the last four alone
-    const rows = o + 8 <= P ? 8 : 4;
-    L.rowsAxpy(s.idxS, s.valS, s.startS + o * 4, preS.byteOffset, s.s4, rows, Q);
-    (rows === 8 ? c8 : c4)(w.byteOffset + o * Q * 4, s.s4, postD.byteOffset + o * 4, out.byteOffset + o * Q * 4, Q, s.cnt, s.idxD, s.valD, B, a.lim, a.lo, a.hi, a.signS, a.signD, bounded, wt.ptr + o * 4, P);
-    o += rows;
-  }
+  const { i32 } = L.heap();
+  // S's lists by postsynaptic unit (its rows), D's by presynaptic unit (its columns), each value
+  // divided by its part's divisor (a float32 quotient)
+  L.compactColumns(postS.byteOffset, B, P, s.idxS, s.valS, s.startS);
+  L.compactColumns(preD.byteOffset, B, Q, s.idxD, s.valD, s.startD);
+  const nS = i32[(s.startS >> 2) + P]!;
+  const nD = i32[(s.startD >> 2) + Q]!;
+  divideList(L, s.valS, nS, a.divS);
+  divideList(L, s.valD, nD, a.divD);
+  // the rows of S that have entries (the others are never read)
+  if (nS > 0) L.rowsAxpy(s.idxS, s.valS, s.startS, preS.byteOffset, s.s, P, Q, 1);
+  L.combine(w.byteOffset, s.s, s.startS, postD.byteOffset, out.byteOffset, Q, s.idxD, s.valD, s.startD, a.lim, a.lo, a.hi, a.signS, a.signD, a.bounded ? 1 : 0, wt.ptr, P, s.dblk);
   // the output's transpose is in wt: the SIMD product of the next forward reads it as it is
   wt.of = outInfo.dataId;
   return outInfo;
+}
+
+/** `val[k] / d` in place for the first n entries (whole vectors: the slots after n are scratch). */
+function divideList(L: SimdLoops, val: number, n: number, d: number): void {
+  if (d !== 1 && n > 0) L.divide(val, (n + 3) & ~3, d);
 }
 
 let registered = false;

@@ -9,9 +9,10 @@
  * where stated):
  * - `transpose(src, dst, R, C)`: `dst[c·R + r] = src[r·C + c]` for `[R, C]`, R and C multiples of 4
  *   (4×4 blocks moved with lane shuffles).
- * - `rowsAxpy(idx, val, start, src, dst, N, O)`: for each n < N, `dst[n, :] = Σ_k val[k]·src[idx[k], :]`
+ * - `rowsAxpy(idx, val, start, src, dst, N, O, skip)`: for each n < N, `dst[n, :] = Σ_k val[k]·src[idx[k], :]`
  *   over the entries k ∈ [start[n], start[n+1]) (int32 `idx`, `start`; float32 `val`), each row O
- *   floats (O a multiple of 4), summed in entry order in float32 (`dst` zeroed first).
+ *   floats (O a multiple of 4), summed in entry order from 0 in float32; rows without entries are
+ *   zeros (or left alone with `skip`). 32 floats at a time are summed in registers.
  * - `trace(...)`: one exponential trace step (see {@link traceFn}).
  * - `compactRows(...)`, `compactColumns(...)`: lists of the non-zero entries of a `[B, R]` factor,
  *   by row or by column, without branches (a spike pattern mispredicts every other branch).
@@ -19,10 +20,9 @@
  * - `scale(src, dst, n, s)`: `dst = src·s` over the first n − n mod 4 floats (4 lanes at a time).
  * - `neuron(...)`: the element-wise LIF/ALIF step (see {@link neuronFn}); `adaptMean(...)` its
  *   one-term batch-mean threshold adaptation (see {@link adaptMeanFn}).
- * - `combine4(...)`: four rows of a two-part weight update with a multiplicative bound and a
- *   clamp, the second part summed from column lists on the fly (see {@link combine4Fn});
- *   `combine8(...)` the same on eight rows; `combine4p`/`combine8p` for a bounded rule that
- *   depresses with the other part and has no upper clamp (fewer operations, the same results).
+ * - `combine(...)`: a two-part weight update with a bound and a clamp, four columns at a time: the
+ *   second part's columns summed with `rowsAxpy` into a small block, the first part's rows read
+ *   only where they have entries, the result written row-major and transposed (see {@link combineFn}).
  *
  * Used only when the backend is `wasm`, the runtime validates the module (SIMD support), and the
  * backend's memory is not shared (the threaded build); {@link simdLoops} returns null otherwise and
@@ -35,17 +35,11 @@ import { envSwitch } from '../setting.js';
 /** The exported loops (see the module comment for their meaning). */
 export interface SimdLoops {
   transpose(src: number, dst: number, R: number, C: number): void;
-  rowsAxpy(idx: number, val: number, start: number, src: number, dst: number, N: number, O: number): void;
-  combine4(w: number, s: number, post: number, out: number, Q: number, cnt: number, idx: number, val: number, B: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number, wt: number, P: number): void;
-  /** {@link combine4} for a bounded rows part, signD = −1 and no upper clamp (the Hebbian pair rule): fewer operations, the same results. */
-  combine4p: SimdLoops['combine4'];
-  /** {@link combine8} for a bounded rows part, signD = −1 and no upper clamp. */
-  combine8p: SimdLoops['combine4'];
-  /** {@link combine4} on eight rows (two vectors per column entry). */
-  combine8(w: number, s: number, post: number, out: number, Q: number, cnt: number, idx: number, val: number, B: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number, wt: number, P: number): void;
+  rowsAxpy(idx: number, val: number, start: number, src: number, dst: number, N: number, O: number, skip: number): void;
+  combine(w: number, s: number, startS: number, post: number, out: number, Q: number, idxD: number, valD: number, startD: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number, wt: number, P: number, dblk: number): void;
   trace(prev: number, h: number, out: number, n: number, decay: number, amp: number, nearest: number): void;
   compactRows(x: number, B: number, R: number, idx: number, val: number, start: number): void;
-  compactColumns(x: number, B: number, R: number, stride: number, cnt: number, idx: number, val: number): void;
+  compactColumns(x: number, B: number, R: number, idx: number, val: number, start: number): void;
   divide(ptr: number, n: number, d: number): void;
   scale(src: number, dst: number, n: number, s: number): void;
   adaptMean(theta: number, rOut: number, sOut: number, thOut: number, B: number, N: number, decay: number, inc: number, hold: number): void;
@@ -114,6 +108,12 @@ const op = {
   f32load: [0x2a, 2, 0],
   vload: [0xfd, 0x00, 2, 0],
   vstore: [0xfd, 0x0b, 2, 0],
+  /** `v128.load` at a constant byte offset from the address. */
+  vloadAt: (off: number) => [0xfd, 0x00, 2, ...uleb(off)],
+  /** `v128.store` at a constant byte offset from the address. */
+  vstoreAt: (off: number) => [0xfd, 0x0b, 2, ...uleb(off)],
+  /** Calls function `index` of this module (its position in the assembled list). */
+  call: (index: number) => [0x10, ...uleb(index)],
   splat: [0xfd, 0x13],
   vadd: [0xfd, ...uleb(0xe4)],
   vmul: [0xfd, ...uleb(0xe6)],
@@ -132,6 +132,7 @@ const op = {
   vne: [0xfd, ...uleb(0x42)],
   i32store: [0x36, 2, 0],
   vle: [0xfd, ...uleb(0x45)],
+  vlt: [0xfd, ...uleb(0x43)],
   vge: [0xfd, ...uleb(0x46)],
   vor: [0xfd, ...uleb(0x50)],
   vand: [0xfd, ...uleb(0x4e)],
@@ -212,130 +213,118 @@ function transposeFn(): Fn {
 }
 
 /**
- * `rowsAxpy(idx, val, start, src, dst, N, O)` (locals: 7 n, 8 k, 9 kEnd, 10 d, 11 s, 12 end,
- * 13 v (v128), 14 rowBytes, 15 d0).
+ * `rowsAxpy(idx, val, start, src, dst, N, O, skip)`: for each n < N,
+ * `dst[n, :] = Σ_k val[k]·src[idx[k], :]` over the entries k ∈ [start[n], start[n+1]), summed in entry
+ * order from 0 in float32 (`0 + v₀·s₀ + v₁·s₁ + …`, each operation rounded). Rows of O floats
+ * (O a multiple of 4); a row without entries is written as zeros, or left as it is when `skip` ≠ 0.
+ * Register-blocked: 32 floats of the row (8 vectors) are summed over all entries in registers before
+ * they are stored, then the rest one vector at a time (locals: 8 n, 9 k, 10 kEnd, 11 j, 12 p,
+ * 13 rowBytes, 14 d0, 15 kStart, 16 jEnd, 17 vs, 18–25 the sums).
  */
+/** The smallest normal float32, 2⁻¹²⁶: traces under it are flushed to zero. */
+export const MIN_NORMAL = 1.1754943508222875e-38;
+
+/** Index of {@link rowsAxpyFn} in the assembled module (called by {@link combineFn}). */
+const FN_ROWS_AXPY = 1;
+
 function rowsAxpyFn(): Fn {
-  const [idx, val, start, src, dst, N, O] = [0, 1, 2, 3, 4, 5, 6];
-  const [n, k, kEnd, d, s, end, vv, rowBytes, d0] = [7, 8, 9, 10, 11, 12, 13, 14, 15];
-  // one entry's pass over the row: dst = (first ? 0 : dst) + v·src (0 + x as a zeroed row would give)
-  const pass = (first: boolean) => [
-    // v = splat(val[k]), s = src + idx[k]·O·4
-    ...op.get(val), ...op.get(k), ...op.i32(2), ...op.shl, ...op.add, ...op.f32load, ...op.splat, ...op.set(vv),
-    ...op.get(src), ...op.get(idx), ...op.get(k), ...op.i32(2), ...op.shl, ...op.add, ...op.i32load, ...op.get(rowBytes), ...op.mul, ...op.add, ...op.set(s),
-    ...op.get(d0), ...op.set(d),
-    ...op.loop([...op.get(d), ...op.get(end), ...op.geS], [
-      ...op.get(d), ...(first ? op.vzero : [...op.get(d), ...op.vload]), ...op.get(vv), ...op.get(s), ...op.vload, ...op.vmul, ...op.vadd, ...op.vstore,
-      ...op.get(d), ...op.i32(16), ...op.add, ...op.set(d),
-      ...op.get(s), ...op.i32(16), ...op.add, ...op.set(s),
+  const [idx, val, start, src, dst, N, O, skip] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [n, k, kEnd, j, p, rowBytes, d0, kStart, jEnd] = [8, 9, 10, 11, 12, 13, 14, 15, 16];
+  const vs = 17;
+  const a = (t: number) => 18 + t;
+  // one pass over the entries for `m` vectors at byte j of the row
+  const chunk = (m: number) => [
+    ...Array.from({ length: m }, (_, t) => [...op.vzero, ...op.set(a(t))]).flat(),
+    ...op.get(kStart), ...op.set(k),
+    ...op.loop([...op.get(k), ...op.get(kEnd), ...op.geS], [
+      ...op.get(val), ...op.get(k), ...op.i32(2), ...op.shl, ...op.add, ...op.f32load, ...op.splat, ...op.set(vs),
+      ...op.get(src), ...op.get(idx), ...op.get(k), ...op.i32(2), ...op.shl, ...op.add, ...op.i32load, ...op.get(rowBytes), ...op.mul, ...op.add, ...op.get(j), ...op.add, ...op.set(p),
+      ...Array.from({ length: m }, (_, t) => [...op.get(a(t)), ...op.get(vs), ...op.get(p), ...op.vloadAt(16 * t), ...op.vmul, ...op.vadd, ...op.set(a(t))]).flat(),
+      ...op.get(k), ...op.i32(1), ...op.add, ...op.set(k),
     ]),
-    ...op.get(k), ...op.i32(1), ...op.add, ...op.set(k),
+    ...Array.from({ length: m }, (_, t) => [...op.get(d0), ...op.get(j), ...op.add, ...op.get(a(t)), ...op.vstoreAt(16 * t)]).flat(),
+    ...op.get(j), ...op.i32(16 * m), ...op.add, ...op.set(j),
   ];
   const body = [
     ...op.get(O), ...op.i32(2), ...op.shl, ...op.set(rowBytes),
+    ...op.get(rowBytes), ...op.i32(-128), ...op.and, ...op.set(jEnd), // whole 8-vector chunks, in bytes
     ...op.i32(0), ...op.set(n),
     ...op.loop([...op.get(n), ...op.get(N), ...op.geS], [
-      // d0 = dst + n·O·4, end = d0 + O·4
-      ...op.get(dst), ...op.get(n), ...op.get(rowBytes), ...op.mul, ...op.add, ...op.tee(d0), ...op.set(d),
-      ...op.get(d0), ...op.get(rowBytes), ...op.add, ...op.set(end),
-      // entries k ∈ [start[n], start[n+1])
-      ...op.get(start), ...op.get(n), ...op.i32(2), ...op.shl, ...op.add, ...op.set(s),
-      ...op.get(s), ...op.i32load, ...op.set(k),
-      ...op.get(s), ...op.i32(4), ...op.add, ...op.i32load, ...op.set(kEnd),
-      ...op.get(k), ...op.get(kEnd), ...op.ltS,
-      0x04, 0x40, // if: the first entry writes the row, the others add to it
-      ...pass(true),
-      ...op.loop([...op.get(k), ...op.get(kEnd), ...op.geS], pass(false)),
-      0x05, // else: no entry, a zero row
-      ...op.loop([...op.get(d), ...op.get(end), ...op.geS], [
-        ...op.get(d), ...op.vzero, ...op.vstore,
-        ...op.get(d), ...op.i32(16), ...op.add, ...op.set(d),
+      ...op.get(dst), ...op.get(n), ...op.get(rowBytes), ...op.mul, ...op.add, ...op.set(d0),
+      ...op.get(start), ...op.get(n), ...op.i32(2), ...op.shl, ...op.add, ...op.tee(p), ...op.i32load, ...op.set(kStart),
+      ...op.get(p), ...op.i32(4), ...op.add, ...op.i32load, ...op.set(kEnd),
+      ...op.i32(0), ...op.set(j),
+      ...op.get(kStart), ...op.get(kEnd), ...op.ltS,
+      0x04, 0x40, // if: entries, summed in registers
+      ...op.loop([...op.get(j), ...op.get(jEnd), ...op.geS], chunk(8)),
+      ...op.loop([...op.get(j), ...op.get(rowBytes), ...op.geS], chunk(1)),
+      0x05, // else: a zero row unless skipped
+      ...op.get(skip), ...op.eqz,
+      0x04, 0x40,
+      ...op.loop([...op.get(j), ...op.get(rowBytes), ...op.geS], [
+        ...op.get(d0), ...op.get(j), ...op.add, ...op.vzero, ...op.vstore,
+        ...op.get(j), ...op.i32(16), ...op.add, ...op.set(j),
       ]),
+      0x0b,
       0x0b,
       ...op.get(n), ...op.i32(1), ...op.add, ...op.set(n),
     ]),
   ];
-  return { name: 'rowsAxpy', params: 7, locals: [I32, I32, I32, I32, I32, I32, V128, I32, I32], body };
+  return { name: 'rowsAxpy', params: 8, locals: [...new Array<number>(9).fill(I32), ...new Array<number>(9).fill(V128)], body };
 }
 
 /**
- * `combine4(w, s, post, out, Q, cnt, idx, val, B, lim, lo, hi, signS, signD, bounded)`: four rows
- * o..o+3 of a `[P, Q]` two-part update (pointers at row o of `w`, `s`, `out`, and at column o of
- * the `[B, P]` factor `post`; Q a multiple of 4). The second part's column i is summed here from
- * its list: `cnt[i]` entries at `i·B + k`, each a byte offset `idx` of a row of `post` and a value
- * `val`, `d[o..o+3, i] = Σ_k val·post[row, o..o+3]` in entry order (float32); four columns are
- * turned into row vectors with lane shuffles. Then `m = bounded ? (lim − w) : signS`,
- * `v = (w + signD·d) + m·s` (each operation rounded to float32; `m·s` counts as 0 where s = 0, also
- * for an infinite m), and the clamping hook's rule: finite `v` clamped to [lo, hi], NaN and
- * ±Infinity kept. The output is also written transposed into `wt` (pointer at column o of a
- * `[Q, P]` buffer), the layout the SIMD product reads (see {@link transposedWeight}).
+ * `combine(w, s, startS, post, out, Q, idxD, valD, startD, lim, lo, hi, signS, signD, bounded, wt, P, dblk)`:
+ * the two-part update of a `[P, Q]` weight (P, Q multiples of 4), four columns i..i+3 at a time:
+ * 1. the second part's four columns into `dblk` `[4, P]` with {@link rowsAxpyFn} (its column lists:
+ *    entries k ∈ [startD[i], startD[i+1]) of row index `idxD` into `post` `[B, P]`, values `valD`);
+ * 2. for each four rows o..o+3: the `dblk` tile turned into row vectors with lane shuffles,
+ *    `v = (w + signD·d) + m·s` with `m = bounded ? (lim − w) : signS` and `m·s` counting as 0 where
+ *    s = 0 (also for an infinite m); `s` (rows of the first part, `[P, Q]`) is read only on rows
+ *    with entries (`startS[o] < startS[o+1]`), other rows add nothing;
+ * 3. the clamping hook's rule: finite `v` clamped to [lo, hi], NaN and ±Infinity kept;
+ * 4. the result written to `out` and, transposed, to `wt` `[Q, P]` (the layout the SIMD product reads).
+ * Every operation is rounded to float32, in this order.
  */
-function combine4Fn(m: 1 | 2, pair = false): Fn {
-  // parameters
-  const [w, sp, post, out, Q, cnt, idx, val, B, lim, lo, hi, signS, signD, bounded, wt, P] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
-  // locals
-  const [i, rowQ, p, e, eEnd, delta, bB, rowP] = [17, 18, 19, 20, 21, 22, 23, 24];
-  const v0 = 25;
-  const r = (k: number) => v0 + 10 + 8 * m + k; // the four output rows of one half, then their transpose
-  const [vLim, vLo, vHi, vSS, vSD, vInf, mB, vw, v, vs] = [v0, v0 + 1, v0 + 2, v0 + 3, v0 + 4, v0 + 5, v0 + 6, v0 + 7, v0 + 8, v0 + 9];
-  const a = (c: number, h: number) => v0 + 10 + 4 * h + c; // column i + c of the second part, rows 4h..4h+3
-  const t = (k: number, h: number) => v0 + 10 + 4 * m + 4 * h + k; // pairs
-  const col = [[0, [0, 1, 4, 5]], [0, [2, 3, 6, 7]], [1, [0, 1, 4, 5]], [1, [2, 3, 6, 7]]] as const; // d_k from (t_j, t_{j+2})
-  const row = (k: number, h: number) => {
-    const off = op.get(p);
-    return [
-      // p = (4h + k)·rowQ + i·4 (the element's byte offset in the row-major arrays)
-      ...(k === 0 && h === 0 ? [...op.get(i), ...op.i32(2), ...op.shl] : [...op.get(p), ...op.get(rowQ), ...op.add]), ...op.set(p),
-      ...op.get(w), ...off, ...op.add, ...op.vload, ...op.set(vw),
-      // v = w + signD·d_k (pair: w − d_k, the same float32 result for signD = −1)
-      ...op.get(vw), ...op.get(t(col[k]![0], h)), ...op.get(t(col[k]![0] + 2, h)), ...op.shuffle([...col[k]![1]]),
-      ...(pair ? op.vsub : [...op.get(vSD), ...op.vmul, ...op.vadd]),
-      // + m·s (pair: m = lim − w)
-      ...op.get(vLim), ...op.get(vw), ...op.vsub, ...(pair ? [] : [...op.get(vSS), ...op.get(mB), ...op.bitselect]),
-      ...op.get(sp), ...off, ...op.add, ...op.vload, ...op.tee(vs), ...op.vmul,
-      // a zero s contributes nothing (also where m is infinite: the event-driven kernels' rule)
-      ...op.get(vs), ...op.vzero, ...op.veq, ...op.andnot, ...op.vadd, ...op.set(v),
-      ...op.get(out), ...off, ...op.add,
-      // clamp finite values, keep NaN (pmin/pmax keep a NaN first operand) and ±Infinity
-      // (pair: hi = +∞, where pmin(v, +∞) = v)
-      ...op.get(v), ...op.get(v), ...(pair ? [] : [...op.get(vHi), ...op.vpmin]), ...op.get(vLo), ...op.vpmax,
-      ...op.get(v), ...op.vabs, ...op.get(vInf), ...op.veq, ...op.bitselect,
-      ...op.tee(r(k)), ...op.vstore,
-    ];
-  };
-  // the half's four output rows, transposed, into wt rows i..i+3 at columns o + 4h..o + 4h + 3
-  const storeT = (h: number) => [
-    ...op.get(r(0)), ...op.get(r(1)), ...op.shuffle([0, 4, 1, 5]), ...op.set(r(4)),
-    ...op.get(r(0)), ...op.get(r(1)), ...op.shuffle([2, 6, 3, 7]), ...op.set(r(5)),
-    ...op.get(r(2)), ...op.get(r(3)), ...op.shuffle([0, 4, 1, 5]), ...op.set(r(6)),
-    ...op.get(r(2)), ...op.get(r(3)), ...op.shuffle([2, 6, 3, 7]), ...op.set(r(7)),
-    // e = wt + i·rowP + 16h
-    ...op.get(wt), ...op.get(i), ...op.get(rowP), ...op.mul, ...op.add, ...(h ? [...op.i32(16 * h), ...op.add] : []), ...op.set(e),
-    ...op.get(e), ...op.get(r(4)), ...op.get(r(6)), ...op.shuffle([0, 1, 4, 5]), ...op.vstore,
-    ...op.get(e), ...op.get(rowP), ...op.add, ...op.tee(e), ...op.get(r(4)), ...op.get(r(6)), ...op.shuffle([2, 3, 6, 7]), ...op.vstore,
-    ...op.get(e), ...op.get(rowP), ...op.add, ...op.tee(e), ...op.get(r(5)), ...op.get(r(7)), ...op.shuffle([0, 1, 4, 5]), ...op.vstore,
-    ...op.get(e), ...op.get(rowP), ...op.add, ...op.get(r(5)), ...op.get(r(7)), ...op.shuffle([2, 3, 6, 7]), ...op.vstore,
+function combineFn(): Fn {
+  const [w, sp, startS, post, out, Q, idxD, valD, startD, lim, lo, hi, signS, signD, bounded, wt, P, dblk] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const [i, o, off, rowQ, rowP, e] = [18, 19, 20, 21, 22, 23];
+  const v0 = 24;
+  const [vLim, vLo, vHi, vSS, vSD, vInf, mB, wv, v, sv] = Array.from({ length: 10 }, (_, k) => v0 + k);
+  const d = (k: number) => v0 + 10 + k; // the tile's rows
+  const t = (k: number) => v0 + 14 + k; // shuffle temporaries
+  const r = (k: number) => v0 + 18 + k; // results
+  // 4×4 transpose of locals src(0..3) into dst(0..3) through t(0..3)
+  const transpose4 = (src: (k: number) => number, dst: (k: number) => number) => [
+    ...op.get(src(0)), ...op.get(src(1)), ...op.shuffle([0, 4, 1, 5]), ...op.set(t(0)),
+    ...op.get(src(0)), ...op.get(src(1)), ...op.shuffle([2, 6, 3, 7]), ...op.set(t(1)),
+    ...op.get(src(2)), ...op.get(src(3)), ...op.shuffle([0, 4, 1, 5]), ...op.set(t(2)),
+    ...op.get(src(2)), ...op.get(src(3)), ...op.shuffle([2, 6, 3, 7]), ...op.set(t(3)),
+    ...op.get(t(0)), ...op.get(t(2)), ...op.shuffle([0, 1, 4, 5]), ...op.set(dst(0)),
+    ...op.get(t(0)), ...op.get(t(2)), ...op.shuffle([2, 3, 6, 7]), ...op.set(dst(1)),
+    ...op.get(t(1)), ...op.get(t(3)), ...op.shuffle([0, 1, 4, 5]), ...op.set(dst(2)),
+    ...op.get(t(1)), ...op.get(t(3)), ...op.shuffle([2, 3, 6, 7]), ...op.set(dst(3)),
   ];
-  const halves = m === 1 ? [0] : [0, 1];
-  const columns = [0, 1, 2, 3].flatMap((c) => [
-    // e = idx + (i + c)·B·4, eEnd = e + cnt[i + c]·4
-    ...op.get(idx), ...op.get(i), ...op.i32(c), ...op.add, ...op.get(bB), ...op.mul, ...op.add, ...op.tee(e),
-    ...op.get(cnt), ...op.get(i), ...op.i32(c), ...op.add, ...op.i32(2), ...op.shl, ...op.add, ...op.i32load, ...op.i32(2), ...op.shl, ...op.add, ...op.set(eEnd),
-    ...halves.flatMap((h) => [...op.vzero, ...op.set(a(c, h))]),
-    ...op.loop([...op.get(e), ...op.get(eEnd), ...op.geS], [
-      // vs = splat(val), p = post + idx (the entry's row at column o)
-      ...op.get(e), ...op.get(delta), ...op.add, ...op.f32load, ...op.splat, ...op.set(vs),
-      ...op.get(post), ...op.get(e), ...op.i32load, ...op.add, ...op.set(p),
-      ...halves.flatMap((h) => [...op.get(a(c, h)), ...op.get(vs), ...op.get(p), ...(h ? [...op.i32(16 * h), ...op.add] : []), ...op.vload, ...op.vmul, ...op.vadd, ...op.set(a(c, h))]),
-      ...op.get(e), ...op.i32(4), ...op.add, ...op.set(e),
-    ]),
-  ]);
-  const transposes = halves.flatMap((h) => [
-    ...op.get(a(0, h)), ...op.get(a(1, h)), ...op.shuffle([0, 4, 1, 5]), ...op.set(t(0, h)),
-    ...op.get(a(0, h)), ...op.get(a(1, h)), ...op.shuffle([2, 6, 3, 7]), ...op.set(t(1, h)),
-    ...op.get(a(2, h)), ...op.get(a(3, h)), ...op.shuffle([0, 4, 1, 5]), ...op.set(t(2, h)),
-    ...op.get(a(2, h)), ...op.get(a(3, h)), ...op.shuffle([2, 6, 3, 7]), ...op.set(t(3, h)),
-  ]);
+  const row = (k: number) => [
+    // off = (o + k)·rowQ + i·4
+    ...(k === 0 ? [...op.get(o), ...op.get(rowQ), ...op.mul, ...op.get(i), ...op.i32(2), ...op.shl, ...op.add] : [...op.get(off), ...op.get(rowQ), ...op.add]), ...op.set(off),
+    ...op.get(w), ...op.get(off), ...op.add, ...op.vload, ...op.tee(wv),
+    ...op.get(vSD), ...op.get(d(k)), ...op.vmul, ...op.vadd, ...op.set(v),
+    // rows with entries of the first part: + m·s
+    ...op.get(startS), ...op.get(o), ...op.i32(k), ...op.add, ...op.i32(2), ...op.shl, ...op.add, ...op.tee(e), ...op.i32load,
+    ...op.get(e), ...op.i32(4), ...op.add, ...op.i32load, ...op.ltS,
+    0x04, 0x40,
+    ...op.get(v),
+    ...op.get(vLim), ...op.get(wv), ...op.vsub, ...op.get(vSS), ...op.get(mB), ...op.bitselect,
+    ...op.get(sp), ...op.get(off), ...op.add, ...op.vload, ...op.tee(sv), ...op.vmul,
+    ...op.get(sv), ...op.vzero, ...op.veq, ...op.andnot, ...op.vadd, ...op.set(v),
+    0x0b,
+    // clamp finite values, keep NaN (pmin/pmax keep a NaN first operand) and ±Infinity
+    ...op.get(out), ...op.get(off), ...op.add,
+    ...op.get(v), ...op.get(v), ...op.get(vHi), ...op.vpmin, ...op.get(vLo), ...op.vpmax,
+    ...op.get(v), ...op.vabs, ...op.get(vInf), ...op.veq, ...op.bitselect,
+    ...op.tee(r(k)), ...op.vstore,
+  ];
   const body = [
     ...op.get(lim), ...op.splat, ...op.set(vLim),
     ...op.get(lo), ...op.splat, ...op.set(vLo),
@@ -345,32 +334,47 @@ function combine4Fn(m: 1 | 2, pair = false): Fn {
     0x43, ...new Uint8Array(new Float32Array([Infinity]).buffer), ...op.splat, ...op.set(vInf),
     ...op.i32(0), ...op.get(bounded), ...op.sub, ...op.i32splat, ...op.set(mB),
     ...op.get(Q), ...op.i32(2), ...op.shl, ...op.set(rowQ),
-    ...op.get(val), ...op.get(idx), ...op.sub, ...op.set(delta),
-    ...op.get(B), ...op.i32(2), ...op.shl, ...op.set(bB),
     ...op.get(P), ...op.i32(2), ...op.shl, ...op.set(rowP),
     ...op.i32(0), ...op.set(i),
     ...op.loop([...op.get(i), ...op.get(Q), ...op.geS], [
-      ...columns,
-      ...transposes,
-      ...halves.flatMap((h) => [...[0, 1, 2, 3].flatMap((k) => row(k, h)), ...storeT(h)]),
+      // 1. the second part's columns i..i+3 into dblk [4, P]
+      ...op.get(idxD), ...op.get(valD), ...op.get(startD), ...op.get(i), ...op.i32(2), ...op.shl, ...op.add, ...op.get(post), ...op.get(dblk), ...op.i32(4), ...op.get(P), ...op.i32(0), ...op.call(FN_ROWS_AXPY),
+      ...op.i32(0), ...op.set(o),
+      ...op.loop([...op.get(o), ...op.get(P), ...op.geS], [
+        // 2. the tile dblk[0..3][o..o+3] as rows o..o+3 (columns i..i+3)
+        ...op.get(dblk), ...op.get(o), ...op.i32(2), ...op.shl, ...op.add, ...op.tee(e), ...op.vload, ...op.set(r(0)),
+        ...op.get(e), ...op.get(rowP), ...op.add, ...op.tee(e), ...op.vload, ...op.set(r(1)),
+        ...op.get(e), ...op.get(rowP), ...op.add, ...op.tee(e), ...op.vload, ...op.set(r(2)),
+        ...op.get(e), ...op.get(rowP), ...op.add, ...op.vload, ...op.set(r(3)),
+        ...transpose4(r, d),
+        ...[0, 1, 2, 3].flatMap((k) => row(k)),
+        // 4. the four result rows, transposed, into wt rows i..i+3 at columns o..o+3
+        ...transpose4(r, d),
+        ...op.get(wt), ...op.get(i), ...op.get(rowP), ...op.mul, ...op.add, ...op.get(o), ...op.i32(2), ...op.shl, ...op.add, ...op.tee(e), ...op.get(d(0)), ...op.vstore,
+        ...op.get(e), ...op.get(rowP), ...op.add, ...op.tee(e), ...op.get(d(1)), ...op.vstore,
+        ...op.get(e), ...op.get(rowP), ...op.add, ...op.tee(e), ...op.get(d(2)), ...op.vstore,
+        ...op.get(e), ...op.get(rowP), ...op.add, ...op.get(d(3)), ...op.vstore,
+        ...op.get(o), ...op.i32(4), ...op.add, ...op.set(o),
+      ]),
       ...op.get(i), ...op.i32(4), ...op.add, ...op.set(i),
     ]),
   ];
-  const params = [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, I32, I32, I32];
-  const locals = [...new Array<number>(8).fill(I32), ...new Array<number>(18 + 8 * m).fill(V128)];
-  return { name: (m === 1 ? 'combine4' : 'combine8') + (pair ? 'p' : ''), params, locals, body };
+  const params = [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, I32, I32, I32, I32];
+  return { name: 'combine', params, locals: [...new Array<number>(6).fill(I32), ...new Array<number>(22).fill(V128)], body };
 }
 
 /**
  * `trace(prev, h, out, n, decay, amp, nearest)` over the first n − n mod 4 floats: cumulative
- * `out = f(f(decay·prev) + f(amp·h))`, nearest `out = h ≠ 0 ? amp : f(decay·prev)` (the same
- * float32 operations as the JavaScript kernel, lane by lane).
+ * `out = f(f(decay·prev) + f(amp·h))`, nearest `out = h ≠ 0 ? amp : f(decay·prev)`, then values
+ * under the smallest normal float32 in magnitude set to +0 (the same float32 operations as the
+ * JavaScript kernel, lane by lane; see `fused-trace.ts` for why subnormals are flushed).
  */
 function traceFn(): Fn {
   const [prev, h, out, n, decay, amp, nearest] = [0, 1, 2, 3, 4, 5, 6];
-  const [e, vD, vA, mN, vh] = [7, 8, 9, 10, 11];
+  const [e, vD, vA, mN, vh, vMin] = [7, 8, 9, 10, 11, 12];
   const at = (base: number) => [...op.get(base), ...op.get(e), ...op.add];
   const body = [
+    0x43, ...new Uint8Array(new Float32Array([MIN_NORMAL]).buffer), ...op.splat, ...op.set(vMin),
     ...op.get(decay), ...op.splat, ...op.set(vD),
     ...op.get(amp), ...op.splat, ...op.set(vA),
     ...op.get(nearest), ...op.i32(1), ...op.sub, ...op.i32splat, ...op.set(mN), // all ones: cumulative
@@ -382,11 +386,13 @@ function traceFn(): Fn {
       ...at(h), ...op.vload, ...op.tee(vh), ...op.get(vA), ...op.vmul, ...op.vadd, // cumulative
       ...op.get(vA), ...op.get(vD), ...at(prev), ...op.vload, ...op.vmul, ...op.get(vh), ...op.vzero, ...op.vne, ...op.bitselect, // nearest
       ...op.get(mN), ...op.bitselect,
+      // flush to zero: |x| < 2⁻¹²⁶ → +0 (NaN compares false and is kept)
+      ...op.tee(vh), ...op.get(vh), ...op.vabs, ...op.get(vMin), ...op.vlt, ...op.andnot,
       ...op.vstore,
       ...op.get(e), ...op.i32(16), ...op.add, ...op.set(e),
     ]),
   ];
-  return { name: 'trace', params: [I32, I32, I32, I32, F32, F32, I32], locals: [I32, V128, V128, V128, V128], body };
+  return { name: 'trace', params: [I32, I32, I32, I32, F32, F32, I32], locals: [I32, V128, V128, V128, V128, V128], body };
 }
 
 /**
@@ -420,37 +426,35 @@ function compactRowsFn(): Fn {
 }
 
 /**
- * `compactColumns(x, B, R, stride, cnt, idx, val)`: the non-zero entries of `x` `[B, R]` by column,
- * without branches, in sample order: column r has `cnt[r]` entries at `r·B + k`, each with
- * `idx` = b·stride (a byte offset) and `val` its value (columns outer, the count in a register).
+ * `compactColumns(x, B, R, idx, val, start)`: the non-zero entries of `x` `[B, R]` column by column
+ * (in sample order within a column), without branches: `start[r]` indexes column r's first entry,
+ * `idx` its row b, `val` its value; `start[R]` = the count. Every element is written at the current
+ * position, which advances past non-zero ones only (`idx` and `val` hold B·R slots).
  */
 function compactColumnsFn(): Fn {
-  const [x, B, R, stride, cnt, idx, val] = [0, 1, 2, 3, 4, 5, 6];
-  const [b, r, n, v, off, p, q, rowBytes] = [7, 8, 9, 10, 11, 12, 13, 14];
+  const [x, B, R, idx, val, start] = [0, 1, 2, 3, 4, 5];
+  const [b, r, n, v, p, rowBytes] = [6, 7, 8, 9, 10, 11];
   const body = [
     ...op.get(R), ...op.i32(2), ...op.shl, ...op.set(rowBytes),
+    ...op.i32(0), ...op.set(n),
     ...op.i32(0), ...op.set(r),
     ...op.loop([...op.get(r), ...op.get(R), ...op.geS], [
-      // column r: q = the list's first slot (bytes), p = &x[0, r]; the count n stays in a register
-      ...op.get(r), ...op.get(B), ...op.mul, ...op.i32(2), ...op.shl, ...op.set(q),
+      ...op.get(start), ...op.get(r), ...op.i32(2), ...op.shl, ...op.add, ...op.get(n), ...op.i32store,
       ...op.get(x), ...op.get(r), ...op.i32(2), ...op.shl, ...op.add, ...op.set(p),
-      ...op.i32(0), ...op.set(n),
-      ...op.i32(0), ...op.set(off),
       ...op.i32(0), ...op.set(b),
       ...op.loop([...op.get(b), ...op.get(B), ...op.geS], [
         ...op.get(p), ...op.f32load, ...op.set(v),
-        ...op.get(idx), ...op.get(q), ...op.add, ...op.get(n), ...op.add, ...op.get(off), ...op.i32store,
-        ...op.get(val), ...op.get(q), ...op.add, ...op.get(n), ...op.add, ...op.get(v), ...op.f32store,
-        ...op.get(n), ...op.get(v), ...op.f32const0, ...op.f32ne, ...op.i32(2), ...op.shl, ...op.add, ...op.set(n),
+        ...op.get(idx), ...op.get(n), ...op.i32(2), ...op.shl, ...op.add, ...op.get(b), ...op.i32store,
+        ...op.get(val), ...op.get(n), ...op.i32(2), ...op.shl, ...op.add, ...op.get(v), ...op.f32store,
+        ...op.get(n), ...op.get(v), ...op.f32const0, ...op.f32ne, ...op.add, ...op.set(n),
         ...op.get(p), ...op.get(rowBytes), ...op.add, ...op.set(p),
-        ...op.get(off), ...op.get(stride), ...op.add, ...op.set(off),
         ...op.get(b), ...op.i32(1), ...op.add, ...op.set(b),
       ]),
-      ...op.get(cnt), ...op.get(r), ...op.i32(2), ...op.shl, ...op.add, ...op.get(n), ...op.i32(2), ...op.shr, ...op.i32store,
       ...op.get(r), ...op.i32(1), ...op.add, ...op.set(r),
     ]),
+    ...op.get(start), ...op.get(R), ...op.i32(2), ...op.shl, ...op.add, ...op.get(n), ...op.i32store,
   ];
-  return { name: 'compactColumns', params: 7, locals: [I32, I32, I32, F32, I32, I32, I32, I32], body };
+  return { name: 'compactColumns', params: 6, locals: [I32, I32, I32, F32, I32, I32], body };
 }
 
 /** `divide(ptr, n, d)`: `x[k] = x[k]/d` for k < n (n a multiple of 4), float32 division. */
@@ -614,7 +618,7 @@ export function simdLoops(): SimdLoops | null {
     const wasm = (tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown }; _malloc?: (n: number) => number } }).wasm;
     const memory = wasm?.asm?.memory;
     if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer) || !wasm?._malloc) return null;
-    const bytes = assemble([transposeFn(), rowsAxpyFn(), combine4Fn(1), combine4Fn(2), combine4Fn(1, true), combine4Fn(2, true), traceFn(), compactRowsFn(), compactColumnsFn(), divideFn(), scaleFn(), neuronFn(), adaptMeanFn()]);
+    const bytes = assemble([transposeFn(), rowsAxpyFn(), combineFn(), traceFn(), compactRowsFn(), compactColumnsFn(), divideFn(), scaleFn(), neuronFn(), adaptMeanFn()]);
     if (!WebAssembly.validate(bytes)) return null;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const e = inst.exports as unknown as Omit<SimdLoops, 'alloc' | 'memory'>;
@@ -627,10 +631,7 @@ export function simdLoops(): SimdLoops | null {
       },
       transpose: e.transpose,
       rowsAxpy: e.rowsAxpy,
-      combine4: e.combine4,
-      combine8: e.combine8,
-      combine4p: e.combine4p,
-      combine8p: e.combine8p,
+      combine: e.combine,
       trace: e.trace,
       compactRows: e.compactRows,
       compactColumns: e.compactColumns,

@@ -3,13 +3,21 @@
  * in one pass instead of two or three element-wise kernels. With decay α and amplitude A (both
  * float32) and spikes h:
  * - cumulative: `x ← f(f(α·x) + f(A·h))` (the op path's `add(mul(α, x), mul(A, h))`);
- * - nearest: `x ← h ≠ 0 ? A : f(α·x)` (the op path's `where(h ≠ 0, A, mul(α, x))`).
+ * - nearest: `x ← h ≠ 0 ? A : f(α·x)` (the op path's `where(h ≠ 0, A, mul(α, x))`);
+ * - then flush to zero: a result under the smallest normal float32 (2⁻¹²⁶ ≈ 1.18e-38) in magnitude
+ *   becomes +0. In float32's subnormal range the decay stalls: `f(α·x)` rounds back to x for
+ *   x ≤ 15·2⁻¹⁴⁹ at α = e^{−1/30}, so a silent unit's trace would stay at a constant subnormal for
+ *   ever instead of reaching 0, and every later product with it is a subnormal operand, which x86
+ *   handles slowly (measured: the quickstart network at B = 20 went from 0.20 to 0.26 ms per step
+ *   after step ≈ 2,500, when half the postsynaptic traces had stalled). Flushed values differ from
+ *   the op path's by under 2⁻¹²⁶, and a weight change made from them (a product with a learning
+ *   rate or a factor ≤ 1) underflows to 0 in float32 either way.
  * On wasm with SIMD the pass runs 4 lanes at a time in `fused-simd.ts` (bit-identical results).
  * @module
  */
 import { tf } from '../../core/tf.js';
 import { FusedMemory, registerFused } from './fused-memory.js';
-import { simdLoops } from './fused-simd.js';
+import { MIN_NORMAL, simdLoops } from './fused-simd.js';
 
 /** Kernel name. */
 export const FUSED_TRACE = 'CinderFusedTrace';
@@ -40,8 +48,10 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
     L.trace(prev.byteOffset, h.byteOffset, out.byteOffset, n, alpha, amp, a.nearest ? 1 : 0);
     k0 = n - (n % 4);
   }
-  if (a.nearest) for (let k = k0; k < n; k++) out[k] = h[k] !== 0 ? amp : f(alpha * prev[k]!);
-  else for (let k = k0; k < n; k++) out[k] = f(f(alpha * prev[k]!) + f(amp * h[k]!));
+  for (let k = k0; k < n; k++) {
+    const x = a.nearest ? (h[k] !== 0 ? amp : f(alpha * prev[k]!)) : f(f(alpha * prev[k]!) + f(amp * h[k]!));
+    out[k] = Math.abs(x) < MIN_NORMAL ? 0 : x;
+  }
   return outInfo;
 }
 

@@ -54,8 +54,10 @@ export function traceReducer(mode: TraceMode, dt: number, tau: number, amplitude
 
 /**
  * The spike trace's step as one fused kernel on wasm/cpu (`fusedTrace`: same float32 operations as
- * the op path) or one WGSL program on webgpu (`traceStepWebgpu`); the op path on other backends,
- * on the first step and for non-float32 spikes.
+ * the op path, and a trace under the smallest normal float32 flushed to 0, so a silent unit's trace
+ * does not stall at a subnormal value — see `fused-trace.ts`) or one WGSL program on webgpu
+ * (`traceStepWebgpu`; GPUs may flush subnormals themselves); the op path on other backends, on the
+ * first step and for non-float32 spikes.
  */
 function fusedStep(r: CumulativeTraceReducer | NearestTraceReducer, h: tf.Tensor, prev: tf.Tensor | null): tf.Tensor | null {
   if (prev === null || !(fusedBackend() || stepProgramsOn()) || h.dtype !== 'float32' || prev.dtype !== 'float32') return null;
