@@ -173,8 +173,9 @@ describe.each(backends)('fused outer-product update on %s', (backend) => {
 });
 
 describe.each(backends)('hybrid update (B = 20) on %s', (backend) => {
-  // 6 × 9: the JavaScript rows kernel; 8 × 12 on wasm: the SIMD update
-  it.each([[6, 9], [8, 12]])('%i × %i: keeps non-finite weights non-finite and equals a float64 reference elsewhere', async (P, Q) => {
+  // 6 × 9: the JavaScript rows kernel; 8 × 12 on wasm: the SIMD update, with spikes (every
+  // non-zero factor the same: summed, then scaled once) and with factors of several values
+  it.each([[6, 9, false], [8, 12, false], [8, 12, true]])('%i × %i (factors of several values: %s): keeps non-finite weights non-finite and equals a float64 reference elsewhere', async (P, Q, valued) => {
     await tf.setBackend(backend);
     setFusedKernels(true);
     const B = 20;
@@ -185,10 +186,11 @@ describe.each(backends)('hybrid update (B = 20) on %s', (backend) => {
     w0[20] = NaN;
     // post spikes in one sample only (sparse rows), dense post trace; pre trace dense, pre spikes ~30 %
     const zPost = new Float32Array(B * P);
-    zPost[2] = 1;
+    zPost[2] = valued ? 0.7 : 1;
+    if (valued) zPost[3 * P + 2] = 1.3;
     const xPre = rng.uniformArray(B * Q, 0, 0.05);
     const xPost = rng.uniformArray(B * P, 0, 0.05);
-    const zPre = Float32Array.from({ length: B * Q }, () => (rng.uniform() < 0.3 ? 1 : 0));
+    const zPre = Float32Array.from({ length: B * Q }, () => (rng.uniform() < 0.3 ? (valued ? 0.5 + rng.uniform() : 1) : 0));
     const w = tf.tensor2d(w0, [P, Q]);
     const out = fusedOuterUpdate(
       w,

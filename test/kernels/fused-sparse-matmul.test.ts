@@ -62,11 +62,11 @@ describe.each(backends)('fused sparse product on %s', (backend) => {
     dense.dispose();
   });
 
-  it('SIMD form (wasm): equals Σ_i x·W (float64) and tf.matMul, B = 20, and follows weight changes', async () => {
+  it.each([['values of every size', false], ['spikes times one charge (the rows summed, then scaled once)', true]])('SIMD form (wasm), %s: equals Σ_i x·W (float64) and tf.matMul, B = 20, and follows weight changes', async (_name, unit) => {
     await tf.setBackend(backend);
     const rng = new Rng(3);
     const [B, I, O] = [20, 64, 12];
-    const x = new Float32Array(B * I).map(() => (rng.uniform() < 0.15 ? 100 * rng.uniform() : 0));
+    const x = new Float32Array(B * I).map(() => (rng.uniform() < 0.15 ? (unit ? 37.5 : 100 * rng.uniform()) : 0));
     const xt = tf.tensor2d(x, [B, I]);
     if (!sparseMatmulSimdApplies(xt, tf.zeros([O, I]))) {
       // no SIMD loops off wasm: the JavaScript and op paths are tested above
@@ -104,5 +104,30 @@ describe.each(backends)('fused sparse product on %s', (backend) => {
     for (let k = 0; k < B * O; k++) expect(Math.abs(a[k]! - b[k]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(b[k]!)));
     conn.dispose();
     sparse.dispose();
+  });
+
+  it('LinearDense at B = 20 with a static weight: the SIMD product on its cached transpose (wasm), equal to Σ_i x·W', async () => {
+    await tf.setBackend(backend);
+    const B = 20;
+    const [I, O] = [96, 40];
+    const conn = new LinearDense([I], [O], 1, { weightInit: uniformInit(new Rng(4), -1, 1), batchSize: B });
+    const w = (await conn.weight.data()) as Float32Array;
+    const rng = new Rng(9);
+    for (let t = 0; t < 4; t++) {
+      // a static weight: from the third forward on the connection keeps its transposed kernel
+      const x = new Float32Array(B * I).map(() => (rng.uniform() < 0.1 ? 1 : 0));
+      const xt = tf.tensor2d(x, [B, I]);
+      const p = await tf.profile(() => tf.tidy(() => conn.forward(xt)));
+      if (backend === 'wasm' && t >= 2) expect(p.kernels.map((k) => k.name)).toContain('CinderFusedSparseMatmulSimd');
+      const y = (await (p.result as tf.Tensor).data()) as Float32Array;
+      for (let b = 0; b < B; b++)
+        for (let o = 0; o < O; o++) {
+          let s = 0;
+          for (let i = 0; i < I; i++) s += x[b * I + i]! * w[o * I + i]!;
+          expect(Math.abs(y[b * O + o]! - s)).toBeLessThan(1e-5 * Math.max(1, Math.abs(s)));
+        }
+      tf.dispose([p.result as tf.Tensor, xt]);
+    }
+    conn.dispose();
   });
 });

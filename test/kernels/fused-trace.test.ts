@@ -67,7 +67,7 @@ describe.each(fusedBackends())('fused trace step on %s: flush to zero', (backend
     for (const mode of ['cumulative', 'nearest'] as const) {
       for (const simd of [true, false]) {
         setSimdLoops(simd);
-        let prev = tf.tensor1d(prev0);
+        let prev: tf.Tensor = tf.tensor1d(prev0);
         const h = tf.zeros([7]);
         // the float32 recursion with the flush written here
         let want = Float32Array.from(prev0);

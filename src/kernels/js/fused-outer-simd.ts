@@ -5,9 +5,11 @@
  * and a part D (post trace ⊗ pre spikes), divisors d_S, d_D, sides σ_S, σ_D = ±1:
  *
  * - `S[o, :] = Σ_{b: postS[b,o] ≠ 0} f(postS[b, o]/d_S)·preS[b, :]`, only on the rows o with a
- *   non-zero factor (other rows of S are 0 and never touched);
+ *   non-zero factor (other rows of S are 0 and never touched); when every non-zero factor is the
+ *   same value v (spikes), `S[o, :] = f(v/d_S)·Σ_b preS[b, :]` (one product per element);
  * - `D[:, i] = Σ_{b: preD[b,i] ≠ 0} f(preD[b, i]/d_D)·postD[b, :]`, four columns at a time into a
- *   small block (no `[P, Q]` matrix of D), turned into rows with lane shuffles;
+ *   small block (no `[P, Q]` matrix of D), turned into rows with lane shuffles; likewise summed
+ *   first and scaled once when every non-zero factor is the same;
  * - `v = (w + σ_D·D) + m·S` with `m = lim − w` for a multiplicatively bounded S part (upper bound
  *   `lim = max` when it potentiates; lower bound `lim = min` when it depresses, where
  *   `−(w − min)·S = (min − w)·S`), else `m = σ_S`; `m·S` counts as 0 where S = 0;
@@ -16,7 +18,7 @@
  *   (`transposedWeight`), so the next forward does not transpose it again.
  *
  * Every operation is one float32 operation (`f` = rounding to float32); both sums run in sample
- * order from 0. The op path sums the batch first and divides once, in its matrix product's order;
+ * order from 0 (`0 + x₀ + x₁ + …`). The op path sums the batch first and divides once, in its matrix product's order;
  * here each factor is divided before the float32 sum: results agree with the op path within
  * float32 tolerance. As in the other event-driven kernels, terms with a zero factor are skipped,
  * so a non-finite factor or weight times 0 (NaN in the op path) does not reach the weight.
@@ -101,8 +103,9 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   divideList(L, s.valS, nS, a.divS);
   divideList(L, s.valD, nD, a.divD);
   // the rows of S that have entries (the others are never read)
-  if (nS > 0) L.rowsAxpy(s.idxS, s.valS, s.startS, preS.byteOffset, s.s, P, Q, 1);
-  L.combine(w.byteOffset, s.s, s.startS, postD.byteOffset, out.byteOffset, Q, s.idxD, s.valD, s.startD, a.lim, a.lo, a.hi, a.signS, a.signD, a.bounded ? 1 : 0, wt.ptr, P, s.dblk);
+  // (spikes over a divisor: every value is the same, the rows are summed and scaled once)
+  if (nS > 0) L.rowsAxpy(s.idxS, s.valS, s.startS, preS.byteOffset, s.s, P, Q, 1, L.sameValue(s.valS, nS));
+  L.combine(w.byteOffset, s.s, s.startS, postD.byteOffset, out.byteOffset, Q, s.idxD, s.valD, s.startD, a.lim, a.lo, a.hi, a.signS, a.signD, a.bounded ? 1 : 0, wt.ptr, P, s.dblk, L.sameValue(s.valD, nD));
   // the output's transpose is in wt: the SIMD product of the next forward reads it as it is
   wt.of = outInfo.dataId;
   return outInfo;

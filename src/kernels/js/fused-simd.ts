@@ -9,10 +9,13 @@
  * where stated):
  * - `transpose(src, dst, R, C)`: `dst[c·R + r] = src[r·C + c]` for `[R, C]`, R and C multiples of 4
  *   (4×4 blocks moved with lane shuffles).
- * - `rowsAxpy(idx, val, start, src, dst, N, O, skip)`: for each n < N, `dst[n, :] = Σ_k val[k]·src[idx[k], :]`
+ * - `rowsAxpy(idx, val, start, src, dst, N, O, skip, unit)`: for each n < N, `dst[n, :] = Σ_k val[k]·src[idx[k], :]`
  *   over the entries k ∈ [start[n], start[n+1]) (int32 `idx`, `start`; float32 `val`), each row O
  *   floats (O a multiple of 4), summed in entry order from 0 in float32; rows without entries are
- *   zeros (or left alone with `skip`). 32 floats at a time are summed in registers.
+ *   zeros (or left alone with `skip`). 32 floats at a time are summed in registers. With `unit` v
+ *   (not NaN: every value is v, e.g. spikes over a divisor) the rows are summed and the sum
+ *   multiplied by v once, `f(v·(0 + s₀ + s₁ + …))`.
+ * - `sameValue(val, n)`: the common value of a list, or NaN (the `unit` of `rowsAxpy`).
  * - `trace(...)`: one exponential trace step (see {@link traceFn}).
  * - `compactRows(...)`, `compactColumns(...)`: lists of the non-zero entries of a `[B, R]` factor,
  *   by row or by column, without branches (a spike pattern mispredicts every other branch).
@@ -35,8 +38,9 @@ import { envSwitch } from '../setting.js';
 /** The exported loops (see the module comment for their meaning). */
 export interface SimdLoops {
   transpose(src: number, dst: number, R: number, C: number): void;
-  rowsAxpy(idx: number, val: number, start: number, src: number, dst: number, N: number, O: number, skip: number): void;
-  combine(w: number, s: number, startS: number, post: number, out: number, Q: number, idxD: number, valD: number, startD: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number, wt: number, P: number, dblk: number): void;
+  rowsAxpy(idx: number, val: number, start: number, src: number, dst: number, N: number, O: number, skip: number, unit: number): void;
+  combine(w: number, s: number, startS: number, post: number, out: number, Q: number, idxD: number, valD: number, startD: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number, wt: number, P: number, dblk: number, unitD: number): void;
+  sameValue(val: number, n: number): number;
   trace(prev: number, h: number, out: number, n: number, decay: number, amp: number, nearest: number): void;
   compactRows(x: number, B: number, R: number, idx: number, val: number, start: number): void;
   compactColumns(x: number, B: number, R: number, idx: number, val: number, start: number): void;
@@ -141,6 +145,10 @@ const op = {
   f32store: [0x38, 2, 0],
   f32ne: [0x5c],
   f32const0: [0x43, 0, 0, 0, 0],
+  f32nan: [0x43, 0x00, 0x00, 0xc0, 0x7f],
+  f32eq: [0x5b],
+  vones: [0xfd, 0x0c, ...new Array<number>(16).fill(0xff)],
+  allTrue: [0xfd, ...uleb(0xa3)],
   and: [0x71],
   ltU: [0x49],
   shuffle: (lanes: number[]) => [0xfd, 0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])],
@@ -153,6 +161,8 @@ const op = {
 interface Fn {
   name: string;
   params: number | number[];
+  /** Result types (none when absent). */
+  results?: number[];
   locals: number[];
   body: number[];
 }
@@ -160,7 +170,8 @@ interface Fn {
 function assemble(fns: Fn[]): Uint8Array<ArrayBuffer> {
   const types = fns.map((f) => {
     const ps = typeof f.params === 'number' ? new Array<number>(f.params).fill(I32) : f.params;
-    return [0x60, ...uleb(ps.length), ...ps, 0];
+    const rs = f.results ?? [];
+    return [0x60, ...uleb(ps.length), ...ps, ...uleb(rs.length), ...rs];
   });
   const typeSec = section(1, [...uleb(fns.length), ...types.flat()]);
   const importSec = section(2, [1, ...str('env'), ...str('memory'), 0x02, 0x00, 1]);
@@ -212,40 +223,48 @@ function transposeFn(): Fn {
   return { name: 'transpose', params: 4, locals: [I32, I32, I32, I32, V128, V128, V128, V128, V128, V128, V128, V128], body };
 }
 
-/**
- * `rowsAxpy(idx, val, start, src, dst, N, O, skip)`: for each n < N,
- * `dst[n, :] = Σ_k val[k]·src[idx[k], :]` over the entries k ∈ [start[n], start[n+1]), summed in entry
- * order from 0 in float32 (`0 + v₀·s₀ + v₁·s₁ + …`, each operation rounded). Rows of O floats
- * (O a multiple of 4); a row without entries is written as zeros, or left as it is when `skip` ≠ 0.
- * Register-blocked: 32 floats of the row (8 vectors) are summed over all entries in registers before
- * they are stored, then the rest one vector at a time (locals: 8 n, 9 k, 10 kEnd, 11 j, 12 p,
- * 13 rowBytes, 14 d0, 15 kStart, 16 jEnd, 17 vs, 18–25 the sums).
- */
 /** The smallest normal float32, 2⁻¹²⁶: traces under it are flushed to zero. */
 export const MIN_NORMAL = 1.1754943508222875e-38;
 
 /** Index of {@link rowsAxpyFn} in the assembled module (called by {@link combineFn}). */
 const FN_ROWS_AXPY = 1;
 
+/**
+ * `rowsAxpy(idx, val, start, src, dst, N, O, skip, unit)`: for each n < N,
+ * `dst[n, :] = Σ_k val[k]·src[idx[k], :]` over the entries k ∈ [start[n], start[n+1]), summed in entry
+ * order from 0 in float32 (`0 + v₀·s₀ + v₁·s₁ + …`, each operation rounded). Rows of O floats
+ * (O a multiple of 4); a row without entries is written as zeros, or left as it is when `skip` ≠ 0.
+ * Register-blocked: 32 floats of the row (8 vectors) are summed over all entries in registers before
+ * they are stored, then the rest one vector at a time. With `unit` v not NaN (every value is v) the
+ * rows are summed and the sums multiplied by v once: `f(v·(0 + s₀ + s₁ + …))`.
+ */
 function rowsAxpyFn(): Fn {
-  const [idx, val, start, src, dst, N, O, skip] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const [n, k, kEnd, j, p, rowBytes, d0, kStart, jEnd] = [8, 9, 10, 11, 12, 13, 14, 15, 16];
-  const vs = 17;
-  const a = (t: number) => 18 + t;
-  // one pass over the entries for `m` vectors at byte j of the row
-  const chunk = (m: number) => [
+  const [idx, val, start, src, dst, N, O, skip, unit] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [n, k, kEnd, j, p, rowBytes, d0, kStart, jEnd] = [9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const [vs, vUnit] = [18, 19];
+  const a = (t: number) => 20 + t;
+  // one pass over the entries for `m` vectors at byte j of the row; `unit`: every value is the
+  // same v, the rows are summed and the sums multiplied by v once
+  const chunk = (m: number, unitPath: boolean) => [
     ...Array.from({ length: m }, (_, t) => [...op.vzero, ...op.set(a(t))]).flat(),
     ...op.get(kStart), ...op.set(k),
     ...op.loop([...op.get(k), ...op.get(kEnd), ...op.geS], [
-      ...op.get(val), ...op.get(k), ...op.i32(2), ...op.shl, ...op.add, ...op.f32load, ...op.splat, ...op.set(vs),
+      ...(unitPath ? [] : [...op.get(val), ...op.get(k), ...op.i32(2), ...op.shl, ...op.add, ...op.f32load, ...op.splat, ...op.set(vs)]),
       ...op.get(src), ...op.get(idx), ...op.get(k), ...op.i32(2), ...op.shl, ...op.add, ...op.i32load, ...op.get(rowBytes), ...op.mul, ...op.add, ...op.get(j), ...op.add, ...op.set(p),
-      ...Array.from({ length: m }, (_, t) => [...op.get(a(t)), ...op.get(vs), ...op.get(p), ...op.vloadAt(16 * t), ...op.vmul, ...op.vadd, ...op.set(a(t))]).flat(),
+      ...Array.from({ length: m }, (_, t) => unitPath
+        ? [...op.get(a(t)), ...op.get(p), ...op.vloadAt(16 * t), ...op.vadd, ...op.set(a(t))]
+        : [...op.get(a(t)), ...op.get(vs), ...op.get(p), ...op.vloadAt(16 * t), ...op.vmul, ...op.vadd, ...op.set(a(t))]).flat(),
       ...op.get(k), ...op.i32(1), ...op.add, ...op.set(k),
     ]),
-    ...Array.from({ length: m }, (_, t) => [...op.get(d0), ...op.get(j), ...op.add, ...op.get(a(t)), ...op.vstoreAt(16 * t)]).flat(),
+    ...Array.from({ length: m }, (_, t) => [...op.get(d0), ...op.get(j), ...op.add, ...op.get(a(t)), ...(unitPath ? [...op.get(vUnit), ...op.vmul] : []), ...op.vstoreAt(16 * t)]).flat(),
     ...op.get(j), ...op.i32(16 * m), ...op.add, ...op.set(j),
   ];
+  const rowLoops = (unitPath: boolean) => [
+    ...op.loop([...op.get(j), ...op.get(jEnd), ...op.geS], chunk(8, unitPath)),
+    ...op.loop([...op.get(j), ...op.get(rowBytes), ...op.geS], chunk(1, unitPath)),
+  ];
   const body = [
+    ...op.get(unit), ...op.splat, ...op.set(vUnit),
     ...op.get(O), ...op.i32(2), ...op.shl, ...op.set(rowBytes),
     ...op.get(rowBytes), ...op.i32(-128), ...op.and, ...op.set(jEnd), // whole 8-vector chunks, in bytes
     ...op.i32(0), ...op.set(n),
@@ -256,8 +275,12 @@ function rowsAxpyFn(): Fn {
       ...op.i32(0), ...op.set(j),
       ...op.get(kStart), ...op.get(kEnd), ...op.ltS,
       0x04, 0x40, // if: entries, summed in registers
-      ...op.loop([...op.get(j), ...op.get(jEnd), ...op.geS], chunk(8)),
-      ...op.loop([...op.get(j), ...op.get(rowBytes), ...op.geS], chunk(1)),
+      ...op.get(unit), ...op.get(unit), ...op.f32ne, // NaN: the general path
+      0x04, 0x40,
+      ...rowLoops(false),
+      0x05,
+      ...rowLoops(true),
+      0x0b,
       0x05, // else: a zero row unless skipped
       ...op.get(skip), ...op.eqz,
       0x04, 0x40,
@@ -270,14 +293,53 @@ function rowsAxpyFn(): Fn {
       ...op.get(n), ...op.i32(1), ...op.add, ...op.set(n),
     ]),
   ];
-  return { name: 'rowsAxpy', params: 8, locals: [...new Array<number>(9).fill(I32), ...new Array<number>(9).fill(V128)], body };
+  const params = [I32, I32, I32, I32, I32, I32, I32, I32, F32];
+  return { name: 'rowsAxpy', params, locals: [...new Array<number>(9).fill(I32), ...new Array<number>(10).fill(V128)], body };
 }
 
 /**
- * `combine(w, s, startS, post, out, Q, idxD, valD, startD, lim, lo, hi, signS, signD, bounded, wt, P, dblk)`:
+ * `sameValue(val, n)`: the common value of `val[0..n)` when all n > 0 values are equal (float32
+ * equality: a NaN makes them unequal), else NaN — the `unit` argument of {@link rowsAxpyFn}.
+ */
+function sameValueFn(): Fn {
+  const [val, n] = [0, 1];
+  const [p, end, v0, acc, ok] = [2, 3, 4, 5, 6];
+  const [vref, vacc] = [7, 8];
+  const body = [
+    ...op.f32nan, ...op.set(v0),
+    ...op.get(n), ...op.i32(0), 0x4a /* i32.gt_s */,
+    0x04, 0x40,
+    ...op.get(val), ...op.f32load, ...op.tee(v0), ...op.splat, ...op.set(vref),
+    ...op.vones, ...op.set(vacc),
+    ...op.get(val), ...op.set(p),
+    ...op.get(val), ...op.get(n), ...op.i32(-4), ...op.and, ...op.i32(2), ...op.shl, ...op.add, ...op.set(end),
+    ...op.loop([...op.get(p), ...op.get(end), ...op.geS], [
+      ...op.get(vacc), ...op.get(p), ...op.vload, ...op.get(vref), ...op.veq, ...op.vand, ...op.set(vacc),
+      ...op.get(p), ...op.i32(16), ...op.add, ...op.set(p),
+    ]),
+    ...op.get(vacc), ...op.allTrue, ...op.set(ok),
+    // the last n mod 4 values
+    ...op.get(val), ...op.get(n), ...op.i32(2), ...op.shl, ...op.add, ...op.set(end),
+    ...op.loop([...op.get(p), ...op.get(end), ...op.geS], [
+      ...op.get(ok), ...op.get(p), ...op.f32load, ...op.get(v0), ...op.f32eq, ...op.and, ...op.set(ok),
+      ...op.get(p), ...op.i32(4), ...op.add, ...op.set(p),
+    ]),
+    ...op.get(ok), ...op.eqz,
+    0x04, 0x40,
+    ...op.f32nan, ...op.set(v0),
+    0x0b,
+    0x0b,
+    ...op.get(v0),
+  ];
+  return { name: 'sameValue', params: 2, results: [F32], locals: [I32, I32, F32, I32, I32, V128, V128], body };
+}
+
+/**
+ * `combine(w, s, startS, post, out, Q, idxD, valD, startD, lim, lo, hi, signS, signD, bounded, wt, P, dblk, unitD)`:
  * the two-part update of a `[P, Q]` weight (P, Q multiples of 4), four columns i..i+3 at a time:
  * 1. the second part's four columns into `dblk` `[4, P]` with {@link rowsAxpyFn} (its column lists:
- *    entries k ∈ [startD[i], startD[i+1]) of row index `idxD` into `post` `[B, P]`, values `valD`);
+ *    entries k ∈ [startD[i], startD[i+1]) of row index `idxD` into `post` `[B, P]`, values `valD`,
+ *    or all equal to `unitD` when it is not NaN);
  * 2. for each four rows o..o+3: the `dblk` tile turned into row vectors with lane shuffles,
  *    `v = (w + signD·d) + m·s` with `m = bounded ? (lim − w) : signS` and `m·s` counting as 0 where
  *    s = 0 (also for an infinite m); `s` (rows of the first part, `[P, Q]`) is read only on rows
@@ -287,9 +349,9 @@ function rowsAxpyFn(): Fn {
  * Every operation is rounded to float32, in this order.
  */
 function combineFn(): Fn {
-  const [w, sp, startS, post, out, Q, idxD, valD, startD, lim, lo, hi, signS, signD, bounded, wt, P, dblk] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
-  const [i, o, off, rowQ, rowP, e] = [18, 19, 20, 21, 22, 23];
-  const v0 = 24;
+  const [w, sp, startS, post, out, Q, idxD, valD, startD, lim, lo, hi, signS, signD, bounded, wt, P, dblk, unitD] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
+  const [i, o, off, rowQ, rowP, e] = [19, 20, 21, 22, 23, 24];
+  const v0 = 25;
   const [vLim, vLo, vHi, vSS, vSD, vInf, mB, wv, v, sv] = Array.from({ length: 10 }, (_, k) => v0 + k);
   const d = (k: number) => v0 + 10 + k; // the tile's rows
   const t = (k: number) => v0 + 14 + k; // shuffle temporaries
@@ -338,7 +400,7 @@ function combineFn(): Fn {
     ...op.i32(0), ...op.set(i),
     ...op.loop([...op.get(i), ...op.get(Q), ...op.geS], [
       // 1. the second part's columns i..i+3 into dblk [4, P]
-      ...op.get(idxD), ...op.get(valD), ...op.get(startD), ...op.get(i), ...op.i32(2), ...op.shl, ...op.add, ...op.get(post), ...op.get(dblk), ...op.i32(4), ...op.get(P), ...op.i32(0), ...op.call(FN_ROWS_AXPY),
+      ...op.get(idxD), ...op.get(valD), ...op.get(startD), ...op.get(i), ...op.i32(2), ...op.shl, ...op.add, ...op.get(post), ...op.get(dblk), ...op.i32(4), ...op.get(P), ...op.i32(0), ...op.get(unitD), ...op.call(FN_ROWS_AXPY),
       ...op.i32(0), ...op.set(o),
       ...op.loop([...op.get(o), ...op.get(P), ...op.geS], [
         // 2. the tile dblk[0..3][o..o+3] as rows o..o+3 (columns i..i+3)
@@ -359,7 +421,7 @@ function combineFn(): Fn {
       ...op.get(i), ...op.i32(4), ...op.add, ...op.set(i),
     ]),
   ];
-  const params = [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, I32, I32, I32, I32];
+  const params = [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, I32, I32, I32, I32, F32];
   return { name: 'combine', params, locals: [...new Array<number>(6).fill(I32), ...new Array<number>(22).fill(V128)], body };
 }
 
@@ -618,7 +680,7 @@ export function simdLoops(): SimdLoops | null {
     const wasm = (tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown }; _malloc?: (n: number) => number } }).wasm;
     const memory = wasm?.asm?.memory;
     if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer) || !wasm?._malloc) return null;
-    const bytes = assemble([transposeFn(), rowsAxpyFn(), combineFn(), traceFn(), compactRowsFn(), compactColumnsFn(), divideFn(), scaleFn(), neuronFn(), adaptMeanFn()]);
+    const bytes = assemble([transposeFn(), rowsAxpyFn(), combineFn(), traceFn(), compactRowsFn(), compactColumnsFn(), divideFn(), scaleFn(), neuronFn(), adaptMeanFn(), sameValueFn()]);
     if (!WebAssembly.validate(bytes)) return null;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const e = inst.exports as unknown as Omit<SimdLoops, 'alloc' | 'memory'>;
@@ -632,6 +694,7 @@ export function simdLoops(): SimdLoops | null {
       transpose: e.transpose,
       rowsAxpy: e.rowsAxpy,
       combine: e.combine,
+      sameValue: e.sameValue,
       trace: e.trace,
       compactRows: e.compactRows,
       compactColumns: e.compactColumns,

@@ -107,7 +107,8 @@ function simdKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): 
   L.compactRows(x.byteOffset, B, I, s.idx, s.val, s.start);
   const n = L.heap().i32[(s.start >> 2) + B]!;
   lastDensity = n / (B * I);
-  L.rowsAxpy(s.idx, s.val, s.start, wTptr, y.byteOffset, B, O, 0);
+  // spikes times a charge: every value the same, the rows of Wᵀ summed and scaled once
+  L.rowsAxpy(s.idx, s.val, s.start, wTptr, y.byteOffset, B, O, 0, L.sameValue(s.val, n));
   return outInfo;
 }
 
