@@ -71,8 +71,8 @@ function scratchFor(L: SimdLoops, B: number, P: number, Q: number): Scratch {
   if (!s) {
     s = {
       s: L.alloc(P * Q * 4), dblk: L.alloc(4 * P * 4),
-      idxS: L.alloc(B * P * 4), valS: L.alloc(B * P * 4 + 16), startS: L.alloc((P + 1) * 4),
-      idxD: L.alloc(B * Q * 4), valD: L.alloc(B * Q * 4 + 16), startD: L.alloc((Q + 1) * 4),
+      idxS: L.alloc(B * P * 4 + 16), valS: L.alloc(B * P * 4 + 16), startS: L.alloc((P + 1) * 4),
+      idxD: L.alloc(B * Q * 4 + 16), valD: L.alloc(B * Q * 4 + 16), startD: L.alloc((Q + 1) * 4),
     };
     scratch.set(key, s);
   }

@@ -18,7 +18,8 @@
  * - `sameValue(val, n)`: the common value of a list, or NaN (the `unit` of `rowsAxpy`).
  * - `trace(...)`: one exponential trace step (see {@link traceFn}).
  * - `compactRows(...)`, `compactColumns(...)`: lists of the non-zero entries of a `[B, R]` factor,
- *   by row or by column, without branches (a spike pattern mispredicts every other branch).
+ *   by row or by column, without branches (a spike pattern mispredicts every other branch): four
+ *   at a time packed with a lane swizzle (by column: of the transpose, when B is a multiple of 4).
  * - `divide(ptr, n, d)`: `x/d` in place, 4 lanes at a time.
  * - `scale(src, dst, n, s)`: `dst = src·s` over the first n − n mod 4 floats (4 lanes at a time).
  * - `neuron(...)`: the element-wise LIF/ALIF step (see {@link neuronFn}); `adaptMean(...)` its
@@ -42,6 +43,7 @@ export interface SimdLoops {
   combine(w: number, s: number, startS: number, post: number, out: number, Q: number, idxD: number, valD: number, startD: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number, wt: number, P: number, dblk: number, unitD: number): void;
   sameValue(val: number, n: number): number;
   trace(prev: number, h: number, out: number, n: number, decay: number, amp: number, nearest: number): void;
+  /** R a multiple of 4; `idx` and `val` need B·R slots and 16 bytes more. */
   compactRows(x: number, B: number, R: number, idx: number, val: number, start: number): void;
   compactColumns(x: number, B: number, R: number, idx: number, val: number, start: number): void;
   divide(ptr: number, n: number, d: number): void;
@@ -149,6 +151,10 @@ const op = {
   f32eq: [0x5b],
   vones: [0xfd, 0x0c, ...new Array<number>(16).fill(0xff)],
   allTrue: [0xfd, ...uleb(0xa3)],
+  bitmask: [0xfd, ...uleb(0xa4)],
+  swizzle: [0xfd, 0x0e],
+  popcnt: [0x69],
+  i32x4add: [0xfd, ...uleb(0xae)],
   and: [0x71],
   ltU: [0x49],
   shuffle: (lanes: number[]) => [0xfd, 0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])],
@@ -458,33 +464,58 @@ function traceFn(): Fn {
 }
 
 /**
- * `compactRows(x, B, R, idx, val, start)`: the non-zero entries of `x` `[B, R]` row by row, without
- * branches: `start[b]` indexes row b's first entry, `idx` its column, `val` its value;
- * `start[B]` = the count. Every element is written at the current position, which advances past
- * non-zero ones only (`idx` and `val` hold B·R slots).
+ * `compactRows(x, B, R, idx, val, start, table)`: the non-zero entries of `x` `[B, R]` (R a
+ * multiple of 4) row by row, without branches, four at a time: `start[b]` indexes row b's first
+ * entry, `idx` its column, `val` its value; `start[B]` = the count. Each group of four is packed
+ * with a lane swizzle chosen by its non-zero mask (`table`: 16 patterns of 16 bytes, see
+ * {@link packTable}) and stored whole at the current position, which advances by the mask's
+ * popcount (`idx` and `val` need B·R slots and 16 bytes more).
  */
 function compactRowsFn(): Fn {
-  const [x, B, R, idx, val, start] = [0, 1, 2, 3, 4, 5];
-  const [b, r, n, v] = [6, 7, 8, 9];
+  const [x, B, R, idx, val, start, table] = [0, 1, 2, 3, 4, 5, 6];
+  const [b, r, n, m] = [7, 8, 9, 10];
+  const [v, sh, vr, vIota, vFour] = [11, 12, 13, 14, 15];
   const body = [
+    0xfd, 0x0c, ...new Uint8Array(new Int32Array([0, 1, 2, 3]).buffer), ...op.set(vIota),
+    ...op.i32(4), ...op.i32splat, ...op.set(vFour),
     ...op.i32(0), ...op.set(n),
     ...op.i32(0), ...op.set(b),
     ...op.loop([...op.get(b), ...op.get(B), ...op.geS], [
       ...op.get(start), ...op.get(b), ...op.i32(2), ...op.shl, ...op.add, ...op.get(n), ...op.i32store,
+      ...op.get(vIota), ...op.set(vr),
       ...op.i32(0), ...op.set(r),
       ...op.loop([...op.get(r), ...op.get(R), ...op.geS], [
-        ...op.get(x), ...op.f32load, ...op.set(v),
-        ...op.get(val), ...op.get(n), ...op.i32(2), ...op.shl, ...op.add, ...op.get(v), ...op.f32store,
-        ...op.get(idx), ...op.get(n), ...op.i32(2), ...op.shl, ...op.add, ...op.get(r), ...op.i32store,
-        ...op.get(n), ...op.get(v), ...op.f32const0, ...op.f32ne, ...op.add, ...op.set(n),
-        ...op.get(x), ...op.i32(4), ...op.add, ...op.set(x),
-        ...op.get(r), ...op.i32(1), ...op.add, ...op.set(r),
+        ...op.get(x), ...op.vload, ...op.tee(v), ...op.vzero, ...op.vne, ...op.bitmask, ...op.set(m),
+        ...op.get(table), ...op.get(m), ...op.i32(4), ...op.shl, ...op.add, ...op.vload, ...op.set(sh),
+        ...op.get(val), ...op.get(n), ...op.i32(2), ...op.shl, ...op.add, ...op.get(v), ...op.get(sh), ...op.swizzle, ...op.vstore,
+        ...op.get(idx), ...op.get(n), ...op.i32(2), ...op.shl, ...op.add, ...op.get(vr), ...op.get(sh), ...op.swizzle, ...op.vstore,
+        ...op.get(n), ...op.get(m), ...op.popcnt, ...op.add, ...op.set(n),
+        ...op.get(vr), ...op.get(vFour), ...op.i32x4add, ...op.set(vr),
+        ...op.get(x), ...op.i32(16), ...op.add, ...op.set(x),
+        ...op.get(r), ...op.i32(4), ...op.add, ...op.set(r),
       ]),
       ...op.get(b), ...op.i32(1), ...op.add, ...op.set(b),
     ]),
     ...op.get(start), ...op.get(B), ...op.i32(2), ...op.shl, ...op.add, ...op.get(n), ...op.i32store,
   ];
-  return { name: 'compactRows', params: 6, locals: [I32, I32, I32, F32], body };
+  return { name: 'compactRows', params: 7, locals: [I32, I32, I32, I32, V128, V128, V128, V128, V128], body };
+}
+
+/**
+ * The 16 swizzle patterns of {@link compactRowsFn}: for a 4-bit mask, the bytes of the lanes whose
+ * bit is set, in lane order, then zeros (index 0x80).
+ */
+function packTable(): Uint8Array {
+  const t = new Uint8Array(256).fill(0x80);
+  for (let m = 0; m < 16; m++) {
+    let q = 0;
+    for (let l = 0; l < 4; l++) {
+      if (!(m & (1 << l))) continue;
+      for (let k = 0; k < 4; k++) t[m * 16 + q * 4 + k] = 4 * l + k;
+      q++;
+    }
+  }
+  return t;
 }
 
 /**
@@ -683,8 +714,15 @@ export function simdLoops(): SimdLoops | null {
     const bytes = assemble([transposeFn(), rowsAxpyFn(), combineFn(), traceFn(), compactRowsFn(), compactColumnsFn(), divideFn(), scaleFn(), neuronFn(), adaptMeanFn(), sameValueFn()]);
     if (!WebAssembly.validate(bytes)) return null;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    const e = inst.exports as unknown as Omit<SimdLoops, 'alloc' | 'memory'>;
+    const e = inst.exports as unknown as Omit<SimdLoops, 'alloc' | 'memory' | 'compactRows'> & {
+      compactRows(x: number, B: number, R: number, idx: number, val: number, start: number, table: number): void;
+    };
     const malloc = wasm._malloc;
+    const alloc = (n: number) => (malloc(n + 16) + 15) & ~15;
+    // the swizzle patterns of compactRows, and a scratch for compactColumns' transpose
+    const table = alloc(256);
+    new Uint8Array(memory.buffer, table, 256).set(packTable());
+    let spare = { ptr: 0, bytes: 0 };
     let views = { i32: new Int32Array(memory.buffer), f32: new Float32Array(memory.buffer) };
     loops = {
       heap: () => {
@@ -696,17 +734,20 @@ export function simdLoops(): SimdLoops | null {
       combine: e.combine,
       sameValue: e.sameValue,
       trace: e.trace,
-      compactRows: e.compactRows,
-      compactColumns: e.compactColumns,
+      compactRows: (x, B, R, idx, val, start) => e.compactRows(x, B, R, idx, val, start, table),
+      compactColumns: (x, B, R, idx, val, start) => {
+        if (B % 4 !== 0 || R % 4 !== 0) return e.compactColumns(x, B, R, idx, val, start);
+        // B a multiple of 4: the columns as rows of the transpose, packed four at a time
+        if (spare.bytes < B * R * 4) spare = { ptr: alloc(B * R * 4), bytes: B * R * 4 };
+        e.transpose(x, spare.ptr, B, R);
+        e.compactRows(spare.ptr, R, B, idx, val, start, table);
+      },
       divide: e.divide,
       scale: e.scale,
       neuron: e.neuron,
       adaptMean: e.adaptMean,
       memory,
-      alloc: (n: number) => {
-        const p = malloc(n + 16);
-        return (p + 15) & ~15;
-      },
+      alloc,
     };
   } catch {
     loops = null;

@@ -90,7 +90,7 @@ function simdKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): 
   const key = `${B}|${I}|${O}`;
   let s = simdScratch.get(key);
   if (!s) {
-    s = { idx: L.alloc(B * I * 4), val: L.alloc(B * I * 4), start: L.alloc((B + 1) * 4) };
+    s = { idx: L.alloc(B * I * 4 + 16), val: L.alloc(B * I * 4 + 16), start: L.alloc((B + 1) * 4) };
     simdScratch.set(key, s);
   }
   // the transposed weight: the caller's (a static weight's cached Wᵀ), else the per-shape copy
