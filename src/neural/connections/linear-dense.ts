@@ -14,10 +14,22 @@ import { fusedBackend } from '../../kernels/js/fused-memory.js';
 /** Largest product (non-zero inputs × outputs) computed by the event-driven kernel on wasm/cpu. */
 const SPARSE_PRODUCT_MAX = 40_000;
 
-/** Largest input density (fraction non-zero) for the SIMD event-driven product on wasm. */
+/**
+ * Largest input density (fraction non-zero, averaged over recent forwards) for the SIMD
+ * event-driven product on wasm.
+ */
 const SIMD_DENSITY_MAX = 0.25;
-/** Forwards after which the SIMD product is tried again once a dense input turned it off. */
-const SIMD_RETRY = 100;
+/**
+ * Weight of the newest forward in that average: an exponential moving average, so a burst of
+ * synchronous spikes (an inhibitory group firing together every few steps) does not turn the
+ * product off, a steadily dense input does within a few forwards.
+ */
+const SIMD_DENSITY_WEIGHT = 0.1;
+/**
+ * Forwards after which the SIMD product is tried again once a dense input turned it off (a prime:
+ * the retries do not keep landing on the same phase of a periodic input).
+ */
+const SIMD_RETRY = 97;
 
 /** Options of {@link LinearDense}. */
 export type LinearDenseOptions = ConnectionOptions;
@@ -145,10 +157,10 @@ export class LinearDense extends Connection {
     if (!this.hasDelays && B > 1 && this.simdDensity <= SIMD_DENSITY_MAX && sparseMatmulSimdApplies(h, this.weightParameter.value)) {
       // wasm with SIMD, a batch of spikes: event-driven product on a transposed copy of the weight
       // (a changing weight: the kernel's, which the SIMD update writes; a static one: the cached
-      // matmul kernel), 4 outputs per vector operation. The kernel measures the input's density; a
-      // dense input turns the matrix product back on from the next step.
+      // matmul kernel), 4 outputs per vector operation. The kernel measures the input's density;
+      // its moving average above SIMD_DENSITY_MAX turns the matrix product back on.
       y = fusedSparseMatmulSimd(h, this.weightParameter.value, changing ? undefined : this.matmulKernel());
-      this.simdDensity = lastSparseSimdDensity();
+      this.simdDensity += SIMD_DENSITY_WEIGHT * (lastSparseSimdDensity() - this.simdDensity);
     } else if (!this.hasDelays && changing && this.sparseInput(h)) {
       // wasm/cpu, weight changing every step, mostly-zero input (spikes): event-driven product
       y = fusedSparseMatmul(h, this.weightParameter.value);
