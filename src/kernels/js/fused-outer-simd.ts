@@ -105,7 +105,7 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   // the rows of S that have entries (the others are never read)
   // (spikes over a divisor: every value is the same, the rows are summed and scaled once)
   if (nS > 0) L.rowsAxpy(s.idxS, s.valS, s.startS, preS.byteOffset, s.s, P, Q, 1, L.sameValue(s.valS, nS));
-  L.combine(w.byteOffset, s.s, s.startS, postD.byteOffset, out.byteOffset, Q, s.idxD, s.valD, s.startD, a.lim, a.lo, a.hi, a.signS, a.signD, a.bounded ? 1 : 0, wt.ptr, P, s.dblk, L.sameValue(s.valD, nD));
+  (a.hi === Infinity ? L.combineLower : L.combine)(w.byteOffset, s.s, s.startS, postD.byteOffset, out.byteOffset, Q, s.idxD, s.valD, s.startD, a.lim, a.lo, a.hi, a.signS, a.signD, a.bounded ? 1 : 0, wt.ptr, P, s.dblk, L.sameValue(s.valD, nD));
   // the output's transpose is in wt: the SIMD product of the next forward reads it as it is
   wt.of = outInfo.dataId;
   return outInfo;

@@ -26,7 +26,8 @@
  *   one-term batch-mean threshold adaptation (see {@link adaptMeanFn}).
  * - `combine(...)`: a two-part weight update with a bound and a clamp, four columns at a time: the
  *   second part's columns summed with `rowsAxpy` into a small block, the first part's rows read
- *   only where they have entries, the result written row-major and transposed (see {@link combineFn}).
+ *   only where they have entries, the result written row-major and transposed (see {@link combineFn});
+ *   `combineLower(...)` the same without an upper clamp (fewer operations, the same results).
  *
  * Used only when the backend is `wasm`, the runtime validates the module (SIMD support), and the
  * backend's memory is not shared (the threaded build); {@link simdLoops} returns null otherwise and
@@ -41,6 +42,8 @@ export interface SimdLoops {
   transpose(src: number, dst: number, R: number, C: number): void;
   rowsAxpy(idx: number, val: number, start: number, src: number, dst: number, N: number, O: number, skip: number, unit: number): void;
   combine(w: number, s: number, startS: number, post: number, out: number, Q: number, idxD: number, valD: number, startD: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number, wt: number, P: number, dblk: number, unitD: number): void;
+  /** {@link combine} for hi = +∞ (a lower clamp or none): the same results with fewer operations. */
+  combineLower: SimdLoops['combine'];
   sameValue(val: number, n: number): number;
   trace(prev: number, h: number, out: number, n: number, decay: number, amp: number, nearest: number): void;
   /** R a multiple of 4; `idx` and `val` need B·R slots and 16 bytes more. */
@@ -131,6 +134,7 @@ const op = {
   /** `pmax(a, b) = a < b ? b : a` (keeps a NaN `a`). */
   vpmax: [0xfd, ...uleb(0xeb)],
   vabs: [0xfd, ...uleb(0xe0)],
+  vneg: [0xfd, ...uleb(0xe1)],
   veq: [0xfd, ...uleb(0x41)],
   bitselect: [0xfd, ...uleb(0x52)],
   i32splat: [0xfd, 0x11],
@@ -354,7 +358,7 @@ function sameValueFn(): Fn {
  * 4. the result written to `out` and, transposed, to `wt` `[Q, P]` (the layout the SIMD product reads).
  * Every operation is rounded to float32, in this order.
  */
-function combineFn(): Fn {
+function combineFn(lowerOnly = false): Fn {
   const [w, sp, startS, post, out, Q, idxD, valD, startD, lim, lo, hi, signS, signD, bounded, wt, P, dblk, unitD] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
   const [i, o, off, rowQ, rowP, e] = [19, 20, 21, 22, 23, 24];
   const v0 = 25;
@@ -362,6 +366,7 @@ function combineFn(): Fn {
   const d = (k: number) => v0 + 10 + k; // the tile's rows
   const t = (k: number) => v0 + 14 + k; // shuffle temporaries
   const r = (k: number) => v0 + 18 + k; // results
+  const vNegInf = v0 + 22;
   // 4×4 transpose of locals src(0..3) into dst(0..3) through t(0..3)
   const transpose4 = (src: (k: number) => number, dst: (k: number) => number) => [
     ...op.get(src(0)), ...op.get(src(1)), ...op.shuffle([0, 4, 1, 5]), ...op.set(t(0)),
@@ -389,8 +394,10 @@ function combineFn(): Fn {
     0x0b,
     // clamp finite values, keep NaN (pmin/pmax keep a NaN first operand) and ±Infinity
     ...op.get(out), ...op.get(off), ...op.add,
-    ...op.get(v), ...op.get(v), ...op.get(vHi), ...op.vpmin, ...op.get(vLo), ...op.vpmax,
-    ...op.get(v), ...op.vabs, ...op.get(vInf), ...op.veq, ...op.bitselect,
+    // (lowerOnly, hi = +∞: pmin(v, +∞) = v and +∞ stays +∞ under pmax, so only −∞ is restored)
+    ...(lowerOnly
+      ? [...op.get(v), ...op.get(v), ...op.get(vLo), ...op.vpmax, ...op.get(v), ...op.get(vNegInf), ...op.veq, ...op.bitselect]
+      : [...op.get(v), ...op.get(v), ...op.get(vHi), ...op.vpmin, ...op.get(vLo), ...op.vpmax, ...op.get(v), ...op.vabs, ...op.get(vInf), ...op.veq, ...op.bitselect]),
     ...op.tee(r(k)), ...op.vstore,
   ];
   const body = [
@@ -400,6 +407,7 @@ function combineFn(): Fn {
     ...op.get(signS), ...op.splat, ...op.set(vSS),
     ...op.get(signD), ...op.splat, ...op.set(vSD),
     0x43, ...new Uint8Array(new Float32Array([Infinity]).buffer), ...op.splat, ...op.set(vInf),
+    ...op.get(vInf), ...op.vneg, ...op.set(vNegInf),
     ...op.i32(0), ...op.get(bounded), ...op.sub, ...op.i32splat, ...op.set(mB),
     ...op.get(Q), ...op.i32(2), ...op.shl, ...op.set(rowQ),
     ...op.get(P), ...op.i32(2), ...op.shl, ...op.set(rowP),
@@ -428,7 +436,7 @@ function combineFn(): Fn {
     ]),
   ];
   const params = [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, I32, I32, I32, I32, F32];
-  return { name: 'combine', params, locals: [...new Array<number>(6).fill(I32), ...new Array<number>(22).fill(V128)], body };
+  return { name: lowerOnly ? 'combineLower' : 'combine', params, locals: [...new Array<number>(6).fill(I32), ...new Array<number>(23).fill(V128)], body };
 }
 
 /**
@@ -711,7 +719,7 @@ export function simdLoops(): SimdLoops | null {
     const wasm = (tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown }; _malloc?: (n: number) => number } }).wasm;
     const memory = wasm?.asm?.memory;
     if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer) || !wasm?._malloc) return null;
-    const bytes = assemble([transposeFn(), rowsAxpyFn(), combineFn(), traceFn(), compactRowsFn(), compactColumnsFn(), divideFn(), scaleFn(), neuronFn(), adaptMeanFn(), sameValueFn()]);
+    const bytes = assemble([transposeFn(), rowsAxpyFn(), combineFn(), combineFn(true), traceFn(), compactRowsFn(), compactColumnsFn(), divideFn(), scaleFn(), neuronFn(), adaptMeanFn(), sameValueFn()]);
     if (!WebAssembly.validate(bytes)) return null;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const e = inst.exports as unknown as Omit<SimdLoops, 'alloc' | 'memory' | 'compactRows'> & {
@@ -732,6 +740,7 @@ export function simdLoops(): SimdLoops | null {
       transpose: e.transpose,
       rowsAxpy: e.rowsAxpy,
       combine: e.combine,
+      combineLower: e.combineLower,
       sameValue: e.sameValue,
       trace: e.trace,
       compactRows: (x, B, R, idx, val, start) => e.compactRows(x, B, R, idx, val, start, table),
