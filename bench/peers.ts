@@ -42,12 +42,12 @@ export function peerThreads(): number[] {
 }
 
 /** Times Inferno's quickstart network with STDP (bench/peers/inferno_quickstart.py). */
-export function runInfernoQuickstart(batch: number, steps: number, threads: number): Promise<PeerTime> {
+export function runInfernoQuickstart(batch: number, steps: number, threads: number, warmup = 20): Promise<PeerTime> {
   const script = fileURLToPath(new URL('./peers/inferno_quickstart.py', import.meta.url));
   const python = process.env.CINDER_PEERS_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
   const env = { ...process.env, PYTHONPATH: process.env.CINDER_PEERS_INFERNO ?? '' };
   return new Promise((resolve, reject) => {
-    execFile(python, [script, String(batch), String(steps), String(threads)], { env, timeout: 600_000 }, (err, stdout, stderr) => {
+    execFile(python, [script, String(batch), String(steps), String(threads), String(warmup)], { env, timeout: 600_000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`inferno peer failed: ${String(stderr).trim().split('\n').pop() ?? err.message}`));
       const line = String(stdout).trim().split('\n').pop() ?? '';
       try {

@@ -14,8 +14,14 @@
  * `CINDER_SIMD=0` turns them off for a comparison). CPU times (process user + system) are printed too, and the CPU ratio to single-threaded Inferno:
  * on a loaded shared machine they are steadier than wall times (both sides are single-threaded).
  *
+ * Warm-up: every side first runs `QUICKSTART_WARMUP` untimed steps (default 3,000; Cinder, the hand
+ * loop and Inferno alike), so the times are the steady state a long simulation runs at. V8 compiles
+ * JavaScript and WebAssembly in tiers: in the first ≈ 2,500 steps of this network Cinder's step
+ * falls from ≈ 0.5 to ≈ 0.16 ms (CPU, B = 20) as the engine and kernels reach their optimised code;
+ * Inferno (Python, PyTorch) has no such phase but is timed after the same number of steps.
+ *
  * Environment: `QUICKSTART_BENCH_STEPS` (timed steps per repeat, default 1000),
- * `QUICKSTART_PEER_STEPS` (Inferno's timed steps, default 500).
+ * `QUICKSTART_PEER_STEPS` (Inferno's timed steps, default 500), `QUICKSTART_WARMUP`.
  * Standalone: `npx tsx bench/quickstart.ts`.
  */
 import { tf } from '../src/core/tf.js';
@@ -34,6 +40,7 @@ const INFERNO_TARGET: Record<number, number> = { 1: 0.25, 20: 0.15 };
 export async function run(): Promise<void> {
   const steps = Number(process.env.QUICKSTART_BENCH_STEPS ?? 1000);
   const peerSteps = Number(process.env.QUICKSTART_PEER_STEPS ?? 500);
+  const warmup = Number(process.env.QUICKSTART_WARMUP ?? 3000);
   const noPeer = infernoUnavailable();
   if (noPeer) console.error(`# quickstart: Inferno peer skipped: ${noPeer}`);
   for (const B of [1, 20]) {
@@ -51,7 +58,7 @@ export async function run(): Promise<void> {
       const [cinder, h] = await timeStepsPair(
         { step: (i) => void net.step(input(i)), sync: () => net.exc.voltage },
         { step: (i) => void hand.step(input(i), learn), sync: () => hand.wT },
-        { steps, warmup: 20 },
+        { steps, warmup },
       );
       const cinderKernels = await kernelsPerStep(() => void net.step(input(0)));
       const handKernels = await kernelsPerStep(() => void hand.step(input(0), learn));
@@ -64,7 +71,7 @@ export async function run(): Promise<void> {
       if (learn && !noPeer) {
         for (const threads of peerThreads()) {
           try {
-            const r = await runInfernoQuickstart(B, peerSteps, threads);
+            const r = await runInfernoQuickstart(B, peerSteps, threads, warmup);
             inferno[`threads_${threads}`] = sig(r.msPerStep);
             inferno[`threads_${threads}_cpu`] = sig(r.cpuMsPerStep);
             if (best === null || r.msPerStep < best) best = r.msPerStep;
@@ -79,6 +86,7 @@ export async function run(): Promise<void> {
         case: learn ? 'quickstart-stdp' : 'quickstart-inference',
         batch: B,
         steps,
+        warmup_steps: warmup,
         cinder_ms_per_step: sig(cinder.msPerStep),
         hand_ms_per_step: sig(h.msPerStep),
         ratio_cinder_over_hand: sig(cinder.msPerStep / h.msPerStep),

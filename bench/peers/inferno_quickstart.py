@@ -2,7 +2,7 @@
 10x10 ALIF excitatory, 10x10 LIF inhibitory, lateral inhibition), STDP applied every step,
 inputs drawn per step as Bernoulli spikes with per-input rates U(0, 0.25).
 
-Usage: python3 inferno_quickstart.py BATCH STEPS THREADS
+Usage: python3 inferno_quickstart.py BATCH STEPS THREADS [WARMUP]  (WARMUP untimed steps first, default 20)
 Needs `inferno` and `einops` importable (PYTHONPATH); on PyTorch < 2 also the `torchshim`
 backports from the peers folder (imported when found). Prints one JSON object: wall and CPU
 (process time, all threads) ms per step.
@@ -24,6 +24,7 @@ def main() -> None:
     batch = int(sys.argv[1])
     steps = int(sys.argv[2])
     threads = int(sys.argv[3])
+    warmup = int(sys.argv[4]) if len(sys.argv) > 4 else 20
     torch.manual_seed(0)
     torch.set_num_threads(threads)
     shape, dt = (10, 10), 1.0
@@ -61,7 +62,7 @@ def main() -> None:
         feed.update()
 
     with torch.no_grad():
-        for _ in range(20):
+        for _ in range(warmup):
             step()
         t0 = time.perf_counter()
         c0 = time.process_time()
@@ -69,7 +70,7 @@ def main() -> None:
             step()
         elapsed = time.perf_counter() - t0
         cpu = time.process_time() - c0
-    print(json.dumps({"peer": "inferno", "torch": torch.__version__, "batch": batch, "steps": steps,
+    print(json.dumps({"peer": "inferno", "torch": torch.__version__, "batch": batch, "steps": steps, "warmup": warmup,
                       "threads": threads, "ms_per_step": elapsed / steps * 1e3,
                       "cpu_ms_per_step": cpu / steps * 1e3}))
 
