@@ -59,6 +59,16 @@ export function setMultiOutput(on: boolean): boolean {
   return enabled.set(on);
 }
 
+/**
+ * Storage buffers one program may bind on the backend's device (WebGPU's default 8: tfjs requests
+ * no more); 8 when unknown.
+ */
+export function storageBufferLimit(): number {
+  const b = internals();
+  const n = b?.device?.limits?.maxStorageBuffersPerShaderStage;
+  return typeof n === 'number' && n > 0 ? n : 8;
+}
+
 /** Listeners told of every dispatch recorded here (`countPrograms` counts them). */
 export const dispatchListeners = new Set<(name: string) => void>();
 

@@ -30,6 +30,7 @@ import { KernelSetting } from '../setting.js';
 import type { FusedNeuronResult, FusedNeuronSpec } from '../js/fused-neuron.js';
 import { lit, runElementwise, runWorkgroups, STEP_WORKGROUP } from './step-program.js';
 import { multiOutputAvailable, runMultiOutput } from './step-dispatch.js';
+import { planDrive, prepareDrive, type DrivePlan, type DriveShape, type DriveTerm } from './step-drive.js';
 
 /** Batches up to this size reduce the adaptation in one invocation per θ, in sample order (above: one workgroup per θ). */
 export const SEQUENTIAL_MAX_BATCH = 64;
@@ -41,14 +42,14 @@ export function setSequentialMaxBatch(n: number): number {
 }
 
 /** The WGSL function `cell(e) -> vec3<f32>` (new v, new r, spike) of one element. */
-function cellCode(spec: FusedNeuronSpec, N: number, K: number, refracLock: boolean, hasInput: boolean, thetaBatched: boolean): string {
+function cellCode(spec: FusedNeuronSpec, N: number, K: number, refracLock: boolean, hasInput: boolean, thetaBatched: boolean, input = 'f32(cur[e])'): string {
   const refractory = spec.refracT > 0;
   const lines: string[] = [];
   lines.push(`let vv = f32(vIn[e]);`);
   lines.push(refractory ? `let rr = f32(rIn[e]); let free = rr <= ${lit(spec.dt)};` : `let rr = 0.0; let free = true;`);
   lines.push(`let leak = vv * ${lit(spec.decay)} + ${lit(spec.restTerm)};`);
   if (hasInput) {
-    lines.push(`var ii = f32(cur[e]);`);
+    lines.push(`var ii = ${input};`);
     if (refractory && !refracLock) lines.push(`if (!free) { ii = 0.0; }`);
     lines.push(`var vn = leak + ii * ${lit(spec.gain)};`);
   } else {
@@ -72,14 +73,44 @@ function cellCode(spec: FusedNeuronSpec, N: number, K: number, refracLock: boole
 }
 
 /**
+ * The storage buffers the one-dispatch neuron program binds by itself, and how many times one of
+ * its invocations evaluates a cell (the adaptation's batch loop), for {@link planNeuronDrive}.
+ */
+function programLayout(spec: FusedNeuronSpec, B: number, size: number, adapt: boolean): { own: number; serial: number } {
+  const ad = spec.adaptation;
+  const theta = ad?.theta ?? null;
+  const K = ad ? ad.decay.length : 0;
+  const batched = theta !== null && ad!.reduction === 'none' && theta.size === size * K;
+  const folds = theta !== null && adapt && (batched || B <= sequentialMax.get());
+  const own = (spec.refracT > 0 ? 4 : 2) + 1 + (theta ? 1 : 0) + (folds ? 1 : 0);
+  const serial = theta === null || !adapt || batched ? 1 : folds ? B : Math.ceil(B / STEP_WORKGROUP);
+  return { own, serial };
+}
+
+/**
+ * Where the input current of a step fed by `terms` is computed (see `step-drive.ts`), or null when
+ * the drive cannot be fused on this device (the caller keeps the op path). Needs the several-output
+ * dispatch.
+ */
+export function planNeuronDrive(spec: FusedNeuronSpec, shape: readonly number[], terms: readonly DriveShape[], adapt: boolean): DrivePlan | null {
+  if (!multiOutputAvailable()) return null;
+  const B = shape[0]!;
+  const { own, serial } = programLayout(spec, B, shape.reduce((a, b) => a * b, 1), adapt);
+  return planDrive(terms, B, own, serial);
+}
+
+/**
  * One neuron step on the webgpu backend (see the module text). Same inputs and result as
- * `fusedNeuronStep`; every state must be float32.
+ * `fusedNeuronStep`; every state must be float32. With `drive` (and no `current`) the input
+ * current is computed from the connections' terms as `step-drive.ts` describes, and the result
+ * also holds the synapses' currents (one per term, `synapse`); plan it first with
+ * {@link planNeuronDrive}.
  */
 export function neuronStepWebgpu(
   spec: FusedNeuronSpec,
-  state: { voltage: tf.Tensor; refrac: tf.Tensor; current: tf.Tensor | null },
+  state: { voltage: tf.Tensor; refrac: tf.Tensor; current: tf.Tensor | null; drive?: { terms: readonly DriveTerm[]; plan: DrivePlan } },
   options: { refracLock: boolean; adapt: boolean },
-): FusedNeuronResult {
+): FusedNeuronResult & { synapse?: tf.Tensor[] } {
   const shape = [...state.voltage.shape];
   const B = shape[0]!;
   const size = state.voltage.size;
@@ -88,7 +119,10 @@ export function neuronStepWebgpu(
   const theta = ad?.theta ?? null;
   const K = ad ? ad.decay.length : 0;
   const refractory = spec.refracT > 0;
-  const hasInput = state.current !== null;
+  const drive = state.drive && !state.current ? prepareDrive(state.drive.terms, state.drive.plan, shape) : null;
+  const current = drive?.current ?? state.current;
+  const inline = drive !== null && drive.current === null;
+  const hasInput = current !== null || inline;
   const thetaBatched = theta !== null && ad!.reduction === 'none' && theta.size === B * N * K;
   const names = ['vIn'];
   const inputs = [state.voltage];
@@ -96,20 +130,25 @@ export function neuronStepWebgpu(
     names.push('rIn');
     inputs.push(state.refrac);
   }
-  if (hasInput) {
+  if (current) {
     names.push('cur');
-    inputs.push(state.current!);
+    inputs.push(current);
   }
   if (theta) {
     names.push('theta');
     inputs.push(theta);
   }
+  if (inline) {
+    names.push(...drive!.names);
+    inputs.push(...drive!.inputs);
+  }
   const lock = options.refracLock;
   const base = [
-    'cinder-neuron', B, N, K, spec.decay, spec.restTerm, spec.gain, spec.thresh, spec.reset, spec.dt, spec.refracT, lock, hasInput, thetaBatched,
+    'cinder-neuron', B, N, K, spec.decay, spec.restTerm, spec.gain, spec.thresh, spec.reset, spec.dt, spec.refracT, lock, hasInput, thetaBatched, inline ? drive!.key : '',
   ].join(':');
-  const cell = () => cellCode(spec, N, K, lock, hasInput, thetaBatched);
+  const cell = () => `${inline ? drive!.decls : ''}\n${cellCode(spec, N, K, lock, hasInput, thetaBatched, inline ? 'drive(e)' : undefined)}`;
   const tc = theta && options.adapt ? thetaCode(spec, base, names, inputs, cell, theta, B, N, K, lock && refractory, thetaBatched) : null;
+  if (inline && !multiOutputAvailable()) throw new Error('neuronStepWebgpu: a drive needs the several-output dispatch (plan it with planNeuronDrive)');
   if (multiOutputAvailable()) {
     // one dispatch for every state (and θ, unless the large-batch tree needs its own)
     const outs: [string, number[]][] = [['vOut', shape]];
@@ -117,13 +156,16 @@ export function neuronStepWebgpu(
     outs.push(['sOut', shape]);
     const fold = tc?.store ? tc : null;
     if (fold) outs.push(['thOut', [...theta!.shape]]);
-    const invocations = fold ? Math.max(size, theta!.size) : size;
+    const first = outs.length;
+    if (inline) outs.push(...drive!.outputs);
+    const invocations = Math.max(size, fold ? theta!.size : 0, inline ? drive!.invocations : 0);
     const body = `
       if (index < ${size}) {
         let c = cell(index);
         vOut[index] = c.x;${refractory ? ' rOut[index] = c.y;' : ''} sOut[index] = c.z;
       }
-      ${fold ? `if (index < ${theta!.size}) ${fold.store!('thOut', 'index')}` : ''}`;
+      ${fold ? `if (index < ${theta!.size}) ${fold.store!('thOut', 'index')}` : ''}
+      ${inline ? drive!.stores : ''}`;
     const r = runMultiOutput(`${base}:all:${fold ? fold.key : ''}`, outs, names.map((n, i) => [n, inputs[i]!]), invocations, () => ({
       decls: `${fold ? fold.consts : ''}\n${cell()}`,
       body,
@@ -131,8 +173,11 @@ export function neuronStepWebgpu(
     const voltage = r[0]!;
     const refrac = refractory ? r[1]! : tf.clone(state.refrac);
     const spike = r[refractory ? 2 : 1]!;
-    const thetaOut = fold ? r[r.length - 1]! : tc ? tc.tree() : null;
-    return { voltage, refrac, spike, theta: thetaOut };
+    const thetaOut = fold ? r[first - 1]! : tc ? tc.tree() : null;
+    if (!drive) return { voltage, refrac, spike, theta: thetaOut };
+    let next = first;
+    const synapse = drive.synapse.map((q) => q ?? r[next++]!);
+    return { voltage, refrac, spike, theta: thetaOut, synapse };
   }
   const component = (which: string, c: number) =>
     runElementwise(`${base}:${which}`, shape, size, names, inputs, () => ({ decls: cell(), body: `result[index] = cell(index).${'xyz'[c]};` }));

@@ -10,6 +10,7 @@ import type { Neuron, NeuronForwardOptions, NeuronInput, Observer } from '../typ
 import type { Connection } from '../connections/connection.js';
 import { combiner, type CombineFn, type CombineMode } from './combine.js';
 import { Cell } from './cell.js';
+import { fusedLayerStep } from './fused-step.js';
 
 /** Input of one connection for one step: spikes, or spikes plus an injected current. */
 export type LayerInput =
@@ -67,12 +68,15 @@ export abstract class Layer extends Module {
   private readonly observerSet = new Set<Observer>();
   private readonly constants = new Map<number, tf.Tensor>();
   private readonly combineFn: CombineFn;
+  /** The built-in combine mode (null for a function): the fused webgpu step folds `'sum'`. */
+  private readonly combineMode: CombineMode | null;
   private inputKeys: string[] = [];
 
   /** @param combine how current outputs reaching one group are merged (default `'sum'`) */
   protected constructor(combine: CombineMode | CombineFn = 'sum') {
     super();
     this.combineFn = combiner(combine, this.constants);
+    this.combineMode = typeof combine === 'string' ? combine : null;
   }
 
   /** Registers a neuron group under `name`. */
@@ -208,6 +212,17 @@ export abstract class Layer extends Module {
     // the whole layer unchanged (no half-applied step).
     for (const w of this.wires) checkWireInput(w, inputs.get(w.input));
     if (neuronOptions) for (const [name, o] of neuronOptions) this.checkNeuronOptions(name, o);
+    // webgpu: connections and synapses folded into the neuron group's step program where exact
+    const spikes = fusedLayerStep(this.wires, this.neuronMap, inputs, this.combineMode, neuronOptions) ?? this.opStep(inputs, neuronOptions);
+    const training = this.training;
+    for (const o of this.observerSet) {
+      if (training || o.trainOnly === false) o.observe();
+    }
+    return spikes;
+  }
+
+  /** The op path of {@link step} (inputs checked): connections, the combination, each group's step. */
+  private opStep(inputs: ReadonlyMap<string, LayerInput>, neuronOptions?: ReadonlyMap<string, NeuronForwardOptions>): Map<string, tf.Tensor> {
     const currents = new Map<string, tf.Tensor[]>();
     const conductances = new Map<string, (tf.Tensor | undefined)[]>();
     for (const w of this.wires) {
@@ -240,10 +255,6 @@ export abstract class Layer extends Module {
       const input: tf.Tensor | NeuronInput = gs ? { current, conductances: gs } : current ?? {};
       const opts = neuronOptions?.get(name);
       spikes.set(name, opts ? neuron.forward(input, opts) : neuron.forward(input));
-    }
-    const training = this.training;
-    for (const o of this.observerSet) {
-      if (training || o.trainOnly === false) o.observe();
     }
     return spikes;
   }

@@ -17,7 +17,8 @@ import { SpikingModule } from './spiking-module.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
 import { fusedNeuronStep, type FusedNeuronSpec } from '../../kernels/js/fused-neuron.js';
 import { stepProgramsOn } from '../../kernels/webgpu/step-program.js';
-import { neuronStepWebgpu } from '../../kernels/webgpu/step-neuron.js';
+import { neuronStepWebgpu, planNeuronDrive } from '../../kernels/webgpu/step-neuron.js';
+import type { DrivePlan, DriveShape, DriveTerm } from '../../kernels/webgpu/step-drive.js';
 
 /** Options every neuron model accepts. */
 export interface NeuronGroupOptions {
@@ -145,13 +146,7 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
    */
   forward(input: tf.Tensor | NeuronInput, options: NeuronStepOptions = {}): tf.Tensor {
     const { current, conductances } = readNeuronInput(input, this.batchSize, this.shape, this.receptors.length);
-    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {refracLock?, adapt?}');
-    for (const [k, v] of Object.entries(options)) {
-      if (k !== 'refracLock' && k !== 'adapt') throw new CinderArgumentError('options key', k, 'one of "refracLock", "adapt"');
-      if (v !== undefined && typeof v !== 'boolean') throw new CinderArgumentError(`options.${k}`, v, 'a boolean');
-    }
-    const refracLock = options.refracLock ?? true;
-    const adapt = options.adapt ?? this.training;
+    const { refracLock, adapt } = this.stepOptions(options);
     const fusable = fusedBackend() !== null || (stepProgramsOn() && this.floatStates(current));
     const spec = fusable && !conductances?.some((g) => g !== undefined) ? this.fusedSpec() : null;
     if (spec) return this.forwardFused(spec, current ?? null, refracLock, adapt);
@@ -181,6 +176,45 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
     });
   }
 
+  /** Checks the per-step options and fills in their defaults. */
+  private stepOptions(options: NeuronStepOptions): { refracLock: boolean; adapt: boolean } {
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {refracLock?, adapt?}');
+    for (const [k, v] of Object.entries(options)) {
+      if (k !== 'refracLock' && k !== 'adapt') throw new CinderArgumentError('options key', k, 'one of "refracLock", "adapt"');
+      if (v !== undefined && typeof v !== 'boolean') throw new CinderArgumentError(`options.${k}`, v, 'a boolean');
+    }
+    return { refracLock: options.refracLock ?? true, adapt: options.adapt ?? this.training };
+  }
+
+  /**
+   * webgpu only (the fused layer step, `../layers/fused-step.ts`): how this group's step program
+   * would compute its input current from connection terms of these kinds and sizes
+   * (`src/kernels/webgpu/step-drive.ts`), or null when it cannot (not webgpu, no step program for
+   * this model, a state that is not float32, too many bindings): the layer then keeps the op path.
+   */
+  planDrive(terms: readonly DriveShape[], options: NeuronStepOptions = {}): DrivePlan | null {
+    if (!stepProgramsOn() || fusedBackend() !== null || !this.floatStates(undefined)) return null;
+    const spec = this.fusedSpec();
+    return spec ? planNeuronDrive(spec, [this.batchSize, ...this.shape], terms, this.stepOptions(options).adapt) : null;
+  }
+
+  /**
+   * webgpu only: the same step as {@link forward} with the input current `Σ_k term_k` computed by the
+   * step program from `terms` (planned by {@link planDrive} with the same kinds, sizes and options).
+   * Returns this step's spikes and the synapse currents `s_k·S_k` of the terms (new tensors owned by
+   * the caller).
+   */
+  forwardDrive(terms: readonly DriveTerm[], plan: DrivePlan, options: NeuronStepOptions = {}): { spike: tf.Tensor; synapse: tf.Tensor[] } {
+    const { refracLock, adapt } = this.stepOptions(options);
+    const spec = this.fusedSpec();
+    if (!spec) throw new CinderArgumentError('terms', 'a drive', `a neuron model with a fused step (${this.constructor.name} has none; check planDrive first)`);
+    return tf.tidy(() => {
+      const r = neuronStepWebgpu(spec, { voltage: this.voltageState.value, refrac: this.refracState.value, current: null, drive: { terms, plan } }, { refracLock, adapt });
+      this.assignFused(r);
+      return { spike: r.spike, synapse: r.synapse! };
+    });
+  }
+
   /**
    * The constants of the fused step kernel (`src/kernels/js/fused-neuron.ts`, wasm/cpu) when this
    * group's step is exactly the one it computes (linear membrane, plain reset, optional adaptive
@@ -201,12 +235,17 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
     return tf.tidy(() => {
       const step = fusedBackend() ? fusedNeuronStep : neuronStepWebgpu; // wasm/cpu kernel, or WGSL programs on webgpu
       const r = step(spec, { voltage: this.voltageState.value, refrac: this.refracState.value, current }, { refracLock, adapt });
-      if (this.refracT > 0) this.refracState.assign(r.refrac);
-      this.voltageState.assign(r.voltage);
-      this.spikeState.assign(r.spike);
-      if (r.theta) this.fusedAdaptationState!.assign(r.theta);
+      this.assignFused(r);
       return r.spike;
     });
+  }
+
+  /** Takes a fused step's new states. */
+  private assignFused(r: { voltage: tf.Tensor; refrac: tf.Tensor; spike: tf.Tensor; theta: tf.Tensor | null }): void {
+    if (this.refracT > 0) this.refracState.assign(r.refrac);
+    this.voltageState.assign(r.voltage);
+    this.spikeState.assign(r.spike);
+    if (r.theta) this.fusedAdaptationState!.assign(r.theta);
   }
 
   /** True when the states and `current` are float32 (what the WGSL step programs read). */

@@ -141,6 +141,19 @@ export abstract class BaseSynapse extends BatchedModule implements Synapse {
     return current;
   }
 
+  /**
+   * webgpu's fused layer step (`../layers/fused-step.ts`) only: pushes this step's float32 spikes
+   * `[B, ...shape]` and the current a step program computed for them into the history, as
+   * {@link forward} does after {@link integrate} (for memoryless synapses: no kinetic state).
+   */
+  record(spikes: tf.Tensor, current: tf.Tensor): void {
+    this.checkInput('spikes', spikes);
+    this.checkInput('current', current);
+    this.head = (this.head + 1) % (this.delaySteps + 1);
+    this.spikeSlots[this.head]!.assign(spikes);
+    this.currentSlots[this.head]!.assign(current);
+  }
+
   /** Writes the ring's write position into the `history_head` state before saving. */
   override beforeSave(): void {
     if (!this.headState) return;

@@ -1,0 +1,210 @@
+/**
+ * A neuron group's input current computed inside the WGSL step programs, from the connections and
+ * synapses that feed it: the fused layer step on webgpu (`src/neural/layers/fused-step.ts`).
+ *
+ * A layer step on the op path is, per connection k, the synapse's current `q_k = s_k·S_k`
+ * (`DeltaCurrent`: S_k = Q_k/Δt as float32), the connection's product `y_k` and the layer's sum
+ * `I = y_0 + y_1 + …` (one tfjs op each: 2 per connection plus the sum). Here the whole drive is a
+ * WGSL function `drive(e)` of one neuron element e = b·O + o, per term k in float32:
+ *
+ * - dense (`LinearDense` and its masked kinds, weight `W_k: [O, I]`):
+ *   `y_k = Σ_{i = 0 … I−1} (s_k[b, i]·S_k)·W_k[o, i]`, summed in index order from +0 (tfjs's matrix
+ *   product sums the same products in its own order: equal within float32 rounding);
+ * - direct (`LinearDirect`, weight `w_k: [O]`): `y_k = (s_k[e]·S_k)·w_k[o]` (the op path's order,
+ *   bit for bit);
+ * - given (a product computed before, below): `y_k` read as it is;
+ *
+ * and `I = ((y_0 + y_1) + y_2) + …`, the layer's sum in connection order (tfjs's `addN`). The
+ * synapses' currents `q_k = s_k·S_k` (bit for bit the op path's) are stored by the same dispatch, so
+ * every synapse keeps its history. WGSL may contract `a·b + c` into a fused multiply-add.
+ *
+ * Where the drive goes ({@link planDrive}): into the neuron's own program when the bindings fit
+ * (WebGPU's storage buffers per stage: 8 on tfjs's device) and the serial products per invocation
+ * stay small; else one program of its own (writing `I` and the `q_k`) before the neuron's. Above
+ * {@link DENSE_PROGRAM_MAX_BATCH} samples (or with more than {@link DENSE_PROGRAM_MAX_INPUTS} inputs)
+ * a dense product is tfjs's tuned matrix product instead, on the synapse current `q_k` computed by a
+ * program of its own first (the op path's order: `(s·S)·Wᵀ`), and only the sum is folded.
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { KernelSetting } from '../setting.js';
+import { lit } from './step-program.js';
+import { runMultiOutput, storageBufferLimit } from './step-dispatch.js';
+
+/** One connection's part of a neuron group's input (see the module text). */
+export interface DriveTerm {
+  /** `'dense'`: weight `[O, I]`; `'direct'`: weight `[O]` (one to one, I = O). */
+  kind: 'dense' | 'direct';
+  /** Presynaptic spikes `[B, ...inShape]` (float32; a cast from bool or int32 is read through `f32`). */
+  spikes: tf.Tensor;
+  /** The connection's weight. */
+  weight: tf.Tensor;
+  /** The synapse's scale `Q/Δt` (rounded to float32 when baked). */
+  scale: number;
+}
+
+/** What {@link planDrive} needs of a term: its kind and input count I. */
+export interface DriveShape {
+  kind: 'dense' | 'direct';
+  inCount: number;
+}
+
+/** Where the drive is computed (see {@link planDrive}). */
+export interface DrivePlan {
+  /** Dense products by tfjs's matrix product on the synapse currents of a program run first. */
+  pre: boolean;
+  /** The drive inside the neuron's program (else a program of its own before it). */
+  inline: boolean;
+}
+
+/** Largest batch whose dense products are computed by Cinder's program (above: tfjs's matMul). */
+export const DENSE_PROGRAM_MAX_BATCH = 32;
+/** Largest input count of a dense product computed by Cinder's program (one invocation loops over it). */
+export const DENSE_PROGRAM_MAX_INPUTS = 4096;
+/** Largest serial multiply-add count per invocation for folding dense products into a neuron program. */
+const INLINE_SERIAL_MAX = 4096;
+
+const denseMaxBatch = new KernelSetting(DENSE_PROGRAM_MAX_BATCH);
+
+/** Sets the largest batch of Cinder's dense product program (tests take the matMul route at small B); returns the previous value. */
+export function setDenseProgramMaxBatch(n: number): number {
+  return denseMaxBatch.set(n);
+}
+
+/**
+ * Plans the drive of a neuron program that already binds `own` storage buffers and evaluates
+ * `drive(e)` up to `serialFactor` times per invocation (a batch loop of the adaptation): null when
+ * no program fits the device's binding limit (the caller keeps the op path).
+ */
+export function planDrive(terms: readonly DriveShape[], B: number, own: number, serialFactor: number): DrivePlan | null {
+  if (terms.length === 0) return null;
+  const limit = storageBufferLimit();
+  const dense = terms.filter((t) => t.kind === 'dense');
+  const pre = dense.length > 0 && (B > denseMaxBatch.get() || dense.some((t) => t.inCount > DENSE_PROGRAM_MAX_INPUTS));
+  if (pre && 2 * terms.length > limit) return null; // the synapse-current program: an input and an output per term
+  // bindings per term: dense after `pre` 1 (its product); else spikes + weight (+ the synapse current unless `pre` stored it)
+  const termBindings = terms.reduce((n, t) => n + (pre ? (t.kind === 'dense' ? 1 : 2) : 3), 0);
+  const serial = pre ? 0 : dense.reduce((n, t) => n + t.inCount, 0);
+  const inline = own + termBindings <= limit && serial * serialFactor <= INLINE_SERIAL_MAX;
+  if (!inline && 1 + termBindings > limit) return null;
+  return { pre, inline };
+}
+
+/** A drive made ready for a neuron program (see {@link prepareDrive}). */
+export interface PreparedDrive {
+  /** Key fragment of the neuron program (shapes, scales, kinds; inline only). */
+  key: string;
+  /** Extra inputs of the neuron program (inline only). */
+  names: string[];
+  inputs: tf.Tensor[];
+  /** Synapse currents the neuron program stores (inline only), name → shape. */
+  outputs: [string, number[]][];
+  /** Module-scope WGSL with `fn drive(e: i32) -> f32` (inline only). */
+  decls: string;
+  /** WGSL storing the synapse currents for invocation `index` (inline only). */
+  stores: string;
+  /** Invocations the stores need. */
+  invocations: number;
+  /** The current computed before the neuron program (not inline), `[B, ...shape]`. */
+  current: tf.Tensor | null;
+  /** Synapse currents already computed, per term (null: stored by the neuron program, in `outputs` order). */
+  synapse: (tf.Tensor | null)[];
+}
+
+interface GenTerm {
+  kind: 'dense' | 'direct' | 'given';
+  /** dense/direct: spikes (or the synapse current when `scale` is null); given: the product. */
+  x: tf.Tensor;
+  weight: tf.Tensor | null;
+  I: number;
+  scale: number | null;
+  /** Store the synapse current `x·scale` (shape of x). */
+  store: boolean;
+}
+
+/** The WGSL of a drive and its bindings. */
+function generate(gs: GenTerm[], B: number, O: number) {
+  const names: string[] = [];
+  const inputs: tf.Tensor[] = [];
+  const outputs: [string, number[]][] = [];
+  const lines: string[] = [];
+  const stores: string[] = [];
+  const keys: string[] = [];
+  let invocations = 0;
+  gs.forEach((g, k) => {
+    const x = `dx${k}`;
+    names.push(x);
+    inputs.push(g.x);
+    const scaled = (v: string) => (g.scale === null ? v : `(${v} * ${lit(g.scale)})`);
+    if (g.kind !== 'given') {
+      names.push(`dw${k}`);
+      inputs.push(g.weight!);
+    }
+    if (g.kind === 'dense') {
+      lines.push(`var t${k} = 0.0;`);
+      lines.push(`for (var i = 0; i < ${g.I}; i++) { t${k} = t${k} + ${scaled(`f32(${x}[b * ${g.I} + i])`)} * f32(dw${k}[o * ${g.I} + i]); }`);
+    } else if (g.kind === 'direct') {
+      lines.push(`let t${k} = ${scaled(`f32(${x}[e])`)} * f32(dw${k}[o]);`);
+    } else {
+      lines.push(`let t${k} = f32(${x}[e]);`);
+    }
+    if (g.store) {
+      outputs.push([`dq${k}`, [...g.x.shape]]);
+      const n = g.x.size;
+      stores.push(`if (index < ${n}) { dq${k}[index] = ${scaled(`f32(${x}[index])`)}; }`);
+      invocations = Math.max(invocations, n);
+    }
+    keys.push(`${g.kind}${g.I}${g.scale === null ? '' : `*${g.scale}`}${g.store ? 'q' : ''}`);
+  });
+  const sum = gs.map((_, k) => `t${k}`).join(' + ');
+  const decls = `fn drive(e: i32) -> f32 {
+  let b = e / ${O}; let o = e % ${O};
+  _ = b; _ = o;
+  ${lines.join('\n  ')}
+  return ${sum};
+}`;
+  return { key: `drive[${B}x${O}:${keys.join(',')}]`, names, inputs, outputs, decls, stores: stores.join('\n'), invocations };
+}
+
+/**
+ * Runs what comes before the neuron program as `plan` says and returns the rest for it (or, not
+ * inline, the finished current). `shape` is the neuron state's `[B, ...shape]`; O its per-sample
+ * size. New tensors are owned by the caller (call inside `tf.tidy`).
+ */
+export function prepareDrive(terms: readonly DriveTerm[], plan: DrivePlan, shape: number[]): PreparedDrive {
+  const B = shape[0]!;
+  const O = shape.reduce((a, b) => a * b, 1) / B;
+  const inCount = (t: DriveTerm) => t.spikes.size / B;
+  let gs: GenTerm[];
+  let synapse: (tf.Tensor | null)[] = terms.map(() => null);
+  if (plan.pre) {
+    // the synapse currents first (one dispatch), then tfjs's product on them (the op path's order)
+    const outs = terms.map((t, k) => [`q${k}`, [...t.spikes.shape]] as [string, number[]]);
+    const body = terms.map((t, k) => `if (index < ${t.spikes.size}) { q${k}[index] = f32(s${k}[index]) * ${lit(t.scale)}; }`).join('\n');
+    const key = `cinder-synapse:${terms.map((t) => `${t.spikes.size}*${t.scale}`).join(',')}`;
+    const q = runMultiOutput(key, outs, terms.map((t, k) => [`s${k}`, t.spikes]), Math.max(...terms.map((t) => t.spikes.size)), () => ({ decls: '', body }));
+    synapse = q;
+    gs = terms.map((t, k) =>
+      t.kind === 'dense'
+        ? { kind: 'given', x: tf.matMul(tf.reshape(q[k]!, [B, inCount(t)]), t.weight, false, true), weight: null, I: inCount(t), scale: null, store: false }
+        : { kind: 'direct', x: q[k]!, weight: t.weight, I: inCount(t), scale: null, store: false },
+    );
+  } else {
+    gs = terms.map((t) => ({ kind: t.kind, x: t.spikes, weight: t.weight, I: inCount(t), scale: t.scale, store: true }));
+  }
+  const g = generate(gs, B, O);
+  if (plan.inline) return { ...g, current: null, synapse };
+  // a program of its own: the current and the synapse currents not stored yet
+  const size = B * O;
+  const outs: [string, number[]][] = [['dcur', shape], ...g.outputs];
+  const r = runMultiOutput(
+    `cinder-drive:${g.key}`,
+    outs,
+    g.names.map((n, i) => [n, g.inputs[i]!]),
+    Math.max(size, g.invocations),
+    () => ({ decls: g.decls, body: `if (index < ${size}) { dcur[index] = drive(index); }\n${g.stores}` }),
+  );
+  let next = 1;
+  const filled = gs.map((x, k) => (x.store ? r[next++]! : synapse[k]!));
+  return { key: '', names: [], inputs: [], outputs: [], decls: '', stores: '', invocations: 0, current: r[0]!, synapse: filled };
+}
