@@ -12,7 +12,8 @@
  *
  * The shader is written whole here: outputs at bindings 0 … m−1 (`read_write`), inputs after them
  * (`read`; an input kept by the backend in an int32 buffer — a cast from bool or int32 — is declared
- * `i32` and the body reads it through `f32(…)`), `index` the global invocation number.
+ * `i32` and the body reads it through `f32(…)`), `index` the global invocation number, `group` the
+ * workgroup's number and `lid` the invocation's number in it (index = group·64 + lid).
  * @module
  */
 import { tf } from '../../core/tf.js';
@@ -107,8 +108,10 @@ export function runMultiOutput(
     const source = `${bindings.join('\n')}
 ${decls}
 @compute @workgroup_size(${STEP_WORKGROUP})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
   let index = i32(gid.y * nwg.x * ${STEP_WORKGROUP}u + gid.x);
+  let group = i32(wid.y * nwg.x + wid.x); let lid = i32(lid3.x);
+  _ = group; _ = lid;
   ${[...outputs, ...inputs].map(([name]) => `_ = &${name};`).join(' ')}
   ${body}
 }`;

@@ -8,8 +8,10 @@
  * WGSL function `drive(e)` of one neuron element e = b·O + o, per term k in float32:
  *
  * - dense (`LinearDense` and its masked kinds, weight `W_k: [O, I]`):
- *   `y_k = Σ_{i = 0 … I−1} (s_k[b, i]·S_k)·W_k[o, i]`, summed in index order from +0 (tfjs's matrix
- *   product sums the same products in its own order: equal within float32 rounding);
+ *   `y_k = Σ_{i = 0 … I−1} (s_k[b, i]·S_k)·W_k[o, i]`: in the drive program a workgroup of 64 per
+ *   element e, invocation l summing i = l, l + 64, … from +0 and the 64 partial sums added as a tree
+ *   (reads of a weight row coalesced); inside a neuron program (small I only) in index order from +0.
+ *   tfjs's matrix product sums the same products in its own order: equal within float32 rounding;
  * - direct (`LinearDirect`, weight `w_k: [O]`): `y_k = (s_k[e]·S_k)·w_k[o]` (the op path's order,
  *   bit for bit);
  * - given (a product computed before, below): `y_k` read as it is;
@@ -19,8 +21,9 @@
  * every synapse keeps its history. WGSL may contract `a·b + c` into a fused multiply-add.
  *
  * Where the drive goes ({@link planDrive}): into the neuron's own program when the bindings fit
- * (WebGPU's storage buffers per stage: 8 on tfjs's device) and the serial products per invocation
- * stay small; else one program of its own (writing `I` and the `q_k`) before the neuron's. Above
+ * (WebGPU's storage buffers per stage: 8 on tfjs's device) and a dense product is small (≤ 256
+ * multiply-adds per invocation); else one program of its own (writing `I` and the `q_k`) before the
+ * neuron's. Above
  * {@link DENSE_PROGRAM_MAX_BATCH} samples (or with more than {@link DENSE_PROGRAM_MAX_INPUTS} inputs)
  * a dense product is tfjs's tuned matrix product instead, on the synapse current `q_k` computed by a
  * program of its own first (the op path's order: `(s·S)·Wᵀ`), and only the sum is folded.
@@ -28,7 +31,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { KernelSetting } from '../setting.js';
-import { lit } from './step-program.js';
+import { lit, STEP_WORKGROUP } from './step-program.js';
 import { runMultiOutput, storageBufferLimit } from './step-dispatch.js';
 
 /** One connection's part of a neuron group's input (see the module text). */
@@ -59,10 +62,14 @@ export interface DrivePlan {
 
 /** Largest batch whose dense products are computed by Cinder's program (above: tfjs's matMul). */
 export const DENSE_PROGRAM_MAX_BATCH = 32;
-/** Largest input count of a dense product computed by Cinder's program (one invocation loops over it). */
-export const DENSE_PROGRAM_MAX_INPUTS = 4096;
-/** Largest serial multiply-add count per invocation for folding dense products into a neuron program. */
-const INLINE_SERIAL_MAX = 4096;
+/** Largest input count of a dense product computed by Cinder's program (above: tfjs's matMul). */
+export const DENSE_PROGRAM_MAX_INPUTS = 16384;
+/**
+ * Largest serial multiply-add count per invocation for folding dense products into a neuron program
+ * (one invocation sums all inputs; larger products take the drive program, which shares each
+ * product among a workgroup).
+ */
+const INLINE_SERIAL_MAX = 256;
 
 const denseMaxBatch = new KernelSetting(DENSE_PROGRAM_MAX_BATCH);
 
@@ -122,14 +129,19 @@ interface GenTerm {
   store: boolean;
 }
 
-/** The WGSL of a drive and its bindings. */
-function generate(gs: GenTerm[], B: number, O: number) {
+/**
+ * The WGSL of a drive and its bindings. `cooperative` (the drive program): a workgroup per neuron
+ * element, its invocations summing a dense product's inputs i = lid, lid + 64, … and then as a tree;
+ * else (inside a neuron program) `fn drive(e)`, one invocation summing in index order.
+ */
+function generate(gs: GenTerm[], B: number, O: number, cooperative: boolean) {
   const names: string[] = [];
   const inputs: tf.Tensor[] = [];
   const outputs: [string, number[]][] = [];
   const lines: string[] = [];
   const stores: string[] = [];
   const keys: string[] = [];
+  const W = STEP_WORKGROUP;
   let invocations = 0;
   gs.forEach((g, k) => {
     const x = `dx${k}`;
@@ -140,9 +152,18 @@ function generate(gs: GenTerm[], B: number, O: number) {
       names.push(`dw${k}`);
       inputs.push(g.weight!);
     }
-    if (g.kind === 'dense') {
+    const product = (i: string) => `${scaled(`f32(${x}[b * ${g.I} + ${i}])`)} * f32(dw${k}[o * ${g.I} + ${i}])`;
+    if (g.kind === 'dense' && cooperative) {
+      lines.push(`var p${k} = 0.0;`);
+      lines.push(`for (var i = lid; i < ${g.I}; i += ${W}) { p${k} = p${k} + ${product('i')}; }`);
+      lines.push(`red[lid] = p${k};`);
+      lines.push('workgroupBarrier();');
+      lines.push(`for (var st = ${W / 2}; st > 0; st = st / 2) { if (lid < st) { red[lid] = red[lid] + red[lid + st]; } workgroupBarrier(); }`);
+      lines.push(`let t${k} = red[0];`);
+      lines.push('workgroupBarrier();');
+    } else if (g.kind === 'dense') {
       lines.push(`var t${k} = 0.0;`);
-      lines.push(`for (var i = 0; i < ${g.I}; i++) { t${k} = t${k} + ${scaled(`f32(${x}[b * ${g.I} + i])`)} * f32(dw${k}[o * ${g.I} + i]); }`);
+      lines.push(`for (var i = 0; i < ${g.I}; i++) { t${k} = t${k} + ${product('i')}; }`);
     } else if (g.kind === 'direct') {
       lines.push(`let t${k} = ${scaled(`f32(${x}[e])`)} * f32(dw${k}[o]);`);
     } else {
@@ -157,13 +178,23 @@ function generate(gs: GenTerm[], B: number, O: number) {
     keys.push(`${g.kind}${g.I}${g.scale === null ? '' : `*${g.scale}`}${g.store ? 'q' : ''}`);
   });
   const sum = gs.map((_, k) => `t${k}`).join(' + ');
-  const decls = `fn drive(e: i32) -> f32 {
+  const decls = cooperative
+    ? `var<workgroup> red: array<f32, ${W}>;`
+    : `fn drive(e: i32) -> f32 {
   let b = e / ${O}; let o = e % ${O};
   _ = b; _ = o;
   ${lines.join('\n  ')}
   return ${sum};
 }`;
-  return { key: `drive[${B}x${O}:${keys.join(',')}]`, names, inputs, outputs, decls, stores: stores.join('\n'), invocations };
+  const body = cooperative
+    ? `
+  let e = min(group, ${B * O - 1});
+  let b = e / ${O}; let o = e % ${O};
+  _ = b; _ = o;
+  ${lines.join('\n  ')}
+  if (lid == 0 && group < ${B * O}) { dcur[e] = ${sum}; }`
+    : '';
+  return { key: `drive[${B}x${O}:${keys.join(',')}]`, names, inputs, outputs, decls, body, stores: stores.join('\n'), invocations };
 }
 
 /**
@@ -192,17 +223,17 @@ export function prepareDrive(terms: readonly DriveTerm[], plan: DrivePlan, shape
   } else {
     gs = terms.map((t) => ({ kind: t.kind, x: t.spikes, weight: t.weight, I: inCount(t), scale: t.scale, store: true }));
   }
-  const g = generate(gs, B, O);
-  if (plan.inline) return { ...g, current: null, synapse };
+  if (plan.inline) return { ...generate(gs, B, O, false), current: null, synapse };
   // a program of its own: the current and the synapse currents not stored yet
+  const g = generate(gs, B, O, true);
   const size = B * O;
   const outs: [string, number[]][] = [['dcur', shape], ...g.outputs];
   const r = runMultiOutput(
     `cinder-drive:${g.key}`,
     outs,
     g.names.map((n, i) => [n, g.inputs[i]!]),
-    Math.max(size, g.invocations),
-    () => ({ decls: g.decls, body: `if (index < ${size}) { dcur[index] = drive(index); }\n${g.stores}` }),
+    Math.max(size * STEP_WORKGROUP, g.invocations),
+    () => ({ decls: g.decls, body: `${g.body}\n${g.stores}` }),
   );
   let next = 1;
   const filled = gs.map((x, k) => (x.store ? r[next++]! : synapse[k]!));
