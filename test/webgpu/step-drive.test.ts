@@ -16,13 +16,13 @@ import { Biclique, Serial, type Layer } from '../../src/neural/layers/index.js';
 import { STDP } from '../../src/learn/trainers/index.js';
 import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
 import { countPrograms } from '../../src/kernels/webgpu/step-program.js';
-import { setDenseProgramMaxBatch } from '../../src/kernels/webgpu/step-drive.js';
+import { setDenseProgramMaxBatch, setDriveShareMinInputs } from '../../src/kernels/webgpu/step-drive.js';
 import { onBackend, webgpuForTests } from './gpu.js';
 import { worstRel } from './step-util.js';
 
 const gpu = await webgpuForTests();
 const STEPS = 50;
-const IN = 24;
+const IN = 24; // presynaptic units of the dense connection (`inputs` overrides)
 const N = 10;
 
 type Kind = 'dense' | 'lateral' | 'direct';
@@ -36,6 +36,10 @@ interface Case {
   fallback?: 'bias' | 'exponential' | 'transform';
   /** The matrix-product route (tfjs's matMul on the synapse currents) at this small batch. */
   matmul?: boolean;
+  /** The drive program's workgroup-shared products at this small size. */
+  shared?: boolean;
+  /** Presynaptic units of the dense connection (default IN; weights scaled by IN / inputs). */
+  inputs?: number;
 }
 
 function trains(seed: number, n: number, p: number): Float32Array[] {
@@ -61,11 +65,12 @@ function neuronOf(c: Case) {
 async function run(c: Case, count?: (names: string[], drift: number) => void): Promise<Float32Array> {
   const neuron = neuronOf(c);
   const B = c.B;
+  const I = c.inputs ?? IN;
   const conns: Record<string, Connection> = {};
   const synapse = (charge: number) => (c.fallback === 'exponential' ? SingleExponentialCurrent.factory({ charge, tau: 5 }) : DeltaCurrent.factory({ charge }));
   for (const k of c.conns) {
     const rng = new Rng(k.length);
-    if (k === 'dense') conns.dense = new LinearDense([IN], [N], 1, { synapse: synapse(15), weightInit: uniformInit(rng, 0, 1), batchSize: B, bias: c.fallback === 'bias' });
+    if (k === 'dense') conns.dense = new LinearDense([I], [N], 1, { synapse: synapse(15), weightInit: uniformInit(rng, 0, IN / I), batchSize: B, bias: c.fallback === 'bias' });
     if (k === 'lateral') conns.lateral = new LinearLateral([N], 1, { synapse: synapse(10), weightInit: constantInit(-2), batchSize: B });
     if (k === 'direct') conns.direct = new LinearDirect([N], 1, { synapse: synapse(40), weightInit: uniformInit(rng, 0.5, 1.5), batchSize: B });
   }
@@ -75,13 +80,13 @@ async function run(c: Case, count?: (names: string[], drift: number) => void): P
   const stdp = c.stdp ? new STDP({ lrPost: 0.02, lrPre: -0.015, tauPost: 20, tauPre: 15 }) : null;
   if (stdp) stdp.register(layer.cell(conns.dense!, neuron));
   layer.train(true);
-  const xs = trains(3, B * IN, 0.2);
+  const xs = trains(3, B * I, 0.2);
   const ds = trains(4, B * N, 0.3);
   const kept: tf.Tensor[] = [];
   const step = (t: number) =>
     tf.tidy(() => {
       const inputs: Record<string, tf.Tensor> = {};
-      if (conns.dense) inputs.dense = tf.tensor2d(xs[t]!, [B, IN]);
+      if (conns.dense) inputs.dense = tf.tensor2d(xs[t]!, [B, I]);
       if (conns.lateral) inputs.lateral = neuron.spike;
       if (conns.direct) inputs.direct = tf.tensor2d(ds[t]!, [B, N]);
       const s = only ? (layer as Serial).forward(Object.values(inputs)[0]!) : (layer as Biclique).forward(inputs).n!;
@@ -131,6 +136,8 @@ const cases: [string, Case][] = [
   ['dense + direct → LIF without a refractory period', { neuron: 'lif-norefrac', conns: ['dense', 'direct'], B: 4 }],
   ['the quickstart layer: dense + lateral → ALIF with STDP, B = 1', { neuron: 'alif', conns: ['dense', 'lateral'], B: 1, stdp: true }],
   ['dense → LIF with STDP, B = 4', { neuron: 'lif', conns: ['dense'], B: 4, stdp: true }],
+  ['dense + lateral → ALIF with STDP, products shared among a workgroup', { neuron: 'alif', conns: ['dense', 'lateral'], B: 3, stdp: true, shared: true, inputs: 150 }],
+  ['dense + direct → LIF without a refractory period, products shared among a workgroup', { neuron: 'lif-norefrac', conns: ['dense', 'direct'], B: 2, shared: true, inputs: 200 }],
   ['dense + lateral → ALIF with STDP through tfjs\'s matrix product', { neuron: 'alif', conns: ['dense', 'lateral'], B: 3, stdp: true, matmul: true }],
   ['dense + direct → LIF through tfjs\'s matrix product', { neuron: 'lif', conns: ['dense', 'direct'], B: 2, matmul: true }],
 ];
@@ -150,6 +157,7 @@ describe.skipIf(!gpu.ok)(`fused connections and synapses in the WGSL step progra
     const cpu = await onBackend('cpu', () => run(c));
     setFusedKernels(true);
     const prev = setDenseProgramMaxBatch(c.matmul ? 0 : 32);
+    const prevShare = setDriveShareMinInputs(c.shared ? 0 : 2048);
     let names: string[] = [];
     let drift = NaN;
     const wg = await onBackend('webgpu', async () => {
@@ -163,8 +171,12 @@ describe.skipIf(!gpu.ok)(`fused connections and synapses in the WGSL step progra
         spy.mockRestore();
         route.mockRestore();
         setDenseProgramMaxBatch(prev);
+        setDriveShareMinInputs(prevShare);
       }
-    }).finally(() => setDenseProgramMaxBatch(prev));
+    }).finally(() => {
+      setDenseProgramMaxBatch(prev);
+      setDriveShareMinInputs(prevShare);
+    });
     expect(worstRel(wg, cpu)).toBeLessThan(1e-5); // a few float32 roundings of sums in another order
     expect(drift, 'tensors flat').toBe(0);
     const spikes = cpu.slice(0, STEPS * 2 * c.B * N).filter((_, i) => i % (2 * c.B * N) < c.B * N);

@@ -8,10 +8,11 @@
  * WGSL function `drive(e)` of one neuron element e = b·O + o, per term k in float32:
  *
  * - dense (`LinearDense` and its masked kinds, weight `W_k: [O, I]`):
- *   `y_k = Σ_{i = 0 … I−1} (s_k[b, i]·S_k)·W_k[o, i]`: in the drive program a workgroup of 64 per
- *   element e, invocation l summing i = l, l + 64, … from +0 and the 64 partial sums added as a tree
- *   (reads of a weight row coalesced); inside a neuron program (small I only) in index order from +0.
- *   tfjs's matrix product sums the same products in its own order: equal within float32 rounding;
+ *   `y_k = Σ_{i = 0 … I−1} (s_k[b, i]·S_k)·W_k[o, i]`, one invocation per element e summing in
+ *   index order from +0; in the drive program with many inputs (Σ_k I_k ≥ {@link SHARE_MIN_INPUTS})
+ *   a workgroup of 64 per element instead, invocation l summing i = l, l + 64, … from +0 and the 64
+ *   partial sums added as a tree (a weight row read coalesced). tfjs's matrix product sums the same
+ *   products in its own order: equal within float32 rounding;
  * - direct (`LinearDirect`, weight `w_k: [O]`): `y_k = (s_k[e]·S_k)·w_k[o]` (the op path's order,
  *   bit for bit);
  * - given (a product computed before, below): `y_k` read as it is;
@@ -70,6 +71,19 @@ export const DENSE_PROGRAM_MAX_INPUTS = 16384;
  * product among a workgroup).
  */
 const INLINE_SERIAL_MAX = 256;
+
+/**
+ * Dense inputs per element (Σ_k I_k) from which the drive program shares each element's products
+ * among a workgroup of 64 (below: one invocation per element sums them in order, which is as fast
+ * on a GPU at these sizes and several times faster on SwiftShader, where barriers are costly).
+ */
+export const SHARE_MIN_INPUTS = 2048;
+const shareMinInputs = new KernelSetting(SHARE_MIN_INPUTS);
+
+/** Sets {@link SHARE_MIN_INPUTS} (tests take the workgroup route at small sizes); returns the previous value. */
+export function setDriveShareMinInputs(n: number): number {
+  return shareMinInputs.set(n);
+}
 
 const denseMaxBatch = new KernelSetting(DENSE_PROGRAM_MAX_BATCH);
 
@@ -130,9 +144,9 @@ interface GenTerm {
 }
 
 /**
- * The WGSL of a drive and its bindings. `cooperative` (the drive program): a workgroup per neuron
- * element, its invocations summing a dense product's inputs i = lid, lid + 64, … and then as a tree;
- * else (inside a neuron program) `fn drive(e)`, one invocation summing in index order.
+ * The WGSL of a drive and its bindings. `cooperative` (the drive program with many inputs): the
+ * `body` of a workgroup per neuron element, its invocations summing a dense product's inputs
+ * i = lid, lid + 64, … and then as a tree; else `fn drive(e)`, one invocation summing in index order.
  */
 function generate(gs: GenTerm[], B: number, O: number, cooperative: boolean) {
   const names: string[] = [];
@@ -225,15 +239,17 @@ export function prepareDrive(terms: readonly DriveTerm[], plan: DrivePlan, shape
   }
   if (plan.inline) return { ...generate(gs, B, O, false), current: null, synapse };
   // a program of its own: the current and the synapse currents not stored yet
-  const g = generate(gs, B, O, true);
+  const serial = gs.reduce((n, x) => n + (x.kind === 'dense' ? x.I : 0), 0);
+  const shared = serial >= shareMinInputs.get();
+  const g = generate(gs, B, O, shared);
   const size = B * O;
   const outs: [string, number[]][] = [['dcur', shape], ...g.outputs];
   const r = runMultiOutput(
-    `cinder-drive:${g.key}`,
+    `cinder-drive:${g.key}:${shared}`,
     outs,
     g.names.map((n, i) => [n, g.inputs[i]!]),
-    Math.max(size * STEP_WORKGROUP, g.invocations),
-    () => ({ decls: g.decls, body: `${g.body}\n${g.stores}` }),
+    Math.max(shared ? size * STEP_WORKGROUP : size, g.invocations),
+    () => ({ decls: g.decls, body: `${shared ? g.body : `if (index < ${size}) { dcur[index] = drive(index); }`}\n${g.stores}` }),
   );
   let next = 1;
   const filled = gs.map((x, k) => (x.store ? r[next++]! : synapse[k]!));
