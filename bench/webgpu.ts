@@ -55,7 +55,8 @@ async function matmulRate(n: number): Promise<void> {
 
 /**
  * Quickstart with STDP at batch B: ms per step with Cinder's fused WGSL step programs (neuron
- * groups, traces, weight update: `src/kernels/webgpu/step-*.ts`) and, side by side in alternating
+ * groups with their connections and synapses folded in, traces, weight update:
+ * `src/kernels/webgpu/step-*.ts`) and, side by side in alternating
  * repeats, with them off (the tfjs op path); WGSL programs dispatched per step for both
  * (`kernels_per_step`, `kernels_per_step_op_path`; counted at the backend's `runWebGPUProgram`, the
  * dispatch count that bounds a step on a GPU). `WEBGPU_BENCH_OP_PATH=0` skips the op-path timing.

@@ -13,6 +13,11 @@
  *   `θ_k ← reduce_b(p + s·c_k)` (`mean`: the sum in sample order / B; `max`; `none`: per sample);
  *   `sum`: `θ_k ← mean_b(p) + Σ_b s·c_k` (with no hold, `mean_b(p)` is `θ_k·a_k` itself).
  *
+ * The input current i is a tensor, or (the fused layer step) computed inside the program by
+ * `drive(e)` from the connections' spikes and weights and the synapses' scales, with the synapses'
+ * currents stored by the same dispatch (`step-drive.ts` gives the float32 order), or by a drive
+ * program just before.
+ *
  * One dispatch writes every new state — voltage, refractory time (only with a refractory period),
  * spikes and the adaptation θ (`step-dispatch.ts`); on a backend without the internals that needs,
  * one program per state (`step-program.ts`). θ recomputes each sample's step where it needs it, so
