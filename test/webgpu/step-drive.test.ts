@@ -17,6 +17,7 @@ import { STDP } from '../../src/learn/trainers/index.js';
 import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
 import { countPrograms } from '../../src/kernels/webgpu/step-program.js';
 import { setDenseProgramMaxBatch, setDriveShareMinInputs } from '../../src/kernels/webgpu/step-drive.js';
+import { setMultiOutput } from '../../src/kernels/webgpu/step-dispatch.js';
 import { onBackend, webgpuForTests } from './gpu.js';
 import { worstRel } from './step-util.js';
 
@@ -33,7 +34,7 @@ interface Case {
   B: number;
   stdp?: boolean;
   /** Something the fused step does not cover: the op path must run. */
-  fallback?: 'bias' | 'exponential' | 'transform';
+  fallback?: 'bias' | 'exponential' | 'transform' | 'one program per state';
   /** The matrix-product route (tfjs's matMul on the synapse currents) at this small batch. */
   matmul?: boolean;
   /** The drive program's workgroup-shared products at this small size. */
@@ -146,6 +147,7 @@ const fallbacks: [string, Case][] = [
   ['a bias', { neuron: 'alif', conns: ['dense', 'lateral'], B: 2, fallback: 'bias' }],
   ['a SingleExponentialCurrent synapse', { neuron: 'lif', conns: ['dense'], B: 2, fallback: 'exponential', stdp: true }],
   ['a transform on the connection output (a hook on an intermediate tensor)', { neuron: 'lif', conns: ['direct'], B: 2, fallback: 'transform' }],
+  ['no several-output dispatch (one program per neuron state)', { neuron: 'alif', conns: ['dense', 'lateral'], B: 2, stdp: true, fallback: 'one program per state' }],
 ];
 
 describe.skipIf(!gpu.ok)(`fused connections and synapses in the WGSL step programs vs the cpu op path (${gpu.detail})`, () => {
@@ -158,6 +160,7 @@ describe.skipIf(!gpu.ok)(`fused connections and synapses in the WGSL step progra
     setFusedKernels(true);
     const prev = setDenseProgramMaxBatch(c.matmul ? 0 : 32);
     const prevShare = setDriveShareMinInputs(c.shared ? 0 : 2048);
+    const prevMulti = setMultiOutput(c.fallback !== 'one program per state');
     let names: string[] = [];
     let drift = NaN;
     const wg = await onBackend('webgpu', async () => {
@@ -176,6 +179,7 @@ describe.skipIf(!gpu.ok)(`fused connections and synapses in the WGSL step progra
     }).finally(() => {
       setDenseProgramMaxBatch(prev);
       setDriveShareMinInputs(prevShare);
+      setMultiOutput(prevMulti);
     });
     expect(worstRel(wg, cpu)).toBeLessThan(1e-5); // a few float32 roundings of sums in another order
     expect(drift, 'tensors flat').toBe(0);
