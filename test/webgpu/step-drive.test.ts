@@ -41,6 +41,8 @@ interface Case {
   shared?: boolean;
   /** Presynaptic units of the dense connection (default IN; weights scaled by IN / inputs). */
   inputs?: number;
+  /** Spikes given as bool tensors (the synapse casts them to float32). */
+  bool?: boolean;
 }
 
 function trains(seed: number, n: number, p: number): Float32Array[] {
@@ -87,9 +89,10 @@ async function run(c: Case, count?: (names: string[], drift: number) => void): P
   const step = (t: number) =>
     tf.tidy(() => {
       const inputs: Record<string, tf.Tensor> = {};
-      if (conns.dense) inputs.dense = tf.tensor2d(xs[t]!, [B, I]);
+      const spikesOf = (v: Float32Array, n: number) => (c.bool ? tf.tensor2d(Array.from(v, (x) => x !== 0), [B, n], 'bool') : tf.tensor2d(v, [B, n]));
+      if (conns.dense) inputs.dense = spikesOf(xs[t]!, I);
       if (conns.lateral) inputs.lateral = neuron.spike;
-      if (conns.direct) inputs.direct = tf.tensor2d(ds[t]!, [B, N]);
+      if (conns.direct) inputs.direct = spikesOf(ds[t]!, N);
       const s = only ? (layer as Serial).forward(Object.values(inputs)[0]!) : (layer as Biclique).forward(inputs).n!;
       if (stdp) {
         stdp.step();
@@ -138,6 +141,7 @@ const cases: [string, Case][] = [
   ['the quickstart layer: dense + lateral → ALIF with STDP, B = 1', { neuron: 'alif', conns: ['dense', 'lateral'], B: 1, stdp: true }],
   ['dense → LIF with STDP, B = 4', { neuron: 'lif', conns: ['dense'], B: 4, stdp: true }],
   ['dense + lateral → ALIF with STDP, products shared among a workgroup', { neuron: 'alif', conns: ['dense', 'lateral'], B: 3, stdp: true, shared: true, inputs: 150 }],
+  ['dense + direct → ALIF, spikes given as bool tensors', { neuron: 'alif', conns: ['dense', 'direct'], B: 2, bool: true }],
   ['dense + direct → LIF without a refractory period, products shared among a workgroup', { neuron: 'lif-norefrac', conns: ['dense', 'direct'], B: 2, shared: true, inputs: 200 }],
   ['dense + lateral → ALIF with STDP through tfjs\'s matrix product', { neuron: 'alif', conns: ['dense', 'lateral'], B: 3, stdp: true, matmul: true }],
   ['dense + direct → LIF through tfjs\'s matrix product', { neuron: 'lif', conns: ['dense', 'direct'], B: 2, matmul: true }],
