@@ -18,8 +18,9 @@
  * `WEBGPU_BENCH_EVIDENCE_ITERS` (most training iterations, default 2000),
  * `WEBGPU_BENCH_EVIDENCE_SECONDS` (wall-time cap of the training line, default 480),
  * `WEBGPU_BENCH_CASES` (comma list of `matmul`, `quickstart`, `eprop`, `evidence`; default these
- * four; `routes` adds the large-batch route comparison at `WEBGPU_BENCH_ROUTE_BATCHES`, default
- * 256,1024: for tuning the batch limits of the drive and update programs on a GPU).
+ * four; for tuning the fused step's routes on a GPU, `routes` compares the large-batch routes at
+ * `WEBGPU_BENCH_ROUTE_BATCHES` (default 256,1024) and `drive` the drive program's two ways of
+ * summing at `WEBGPU_BENCH_DRIVE_BATCHES` (default 1,20)).
  * Standalone: `npx tsx bench/webgpu.ts [--backend webgpu]`.
  */
 import { tf } from '../src/core/tf.js';
@@ -30,7 +31,7 @@ import { EvidenceTask } from '../examples/eprop-evidence/task.js';
 import { trainEvidence } from '../examples/eprop-evidence/training.js';
 import { emit, sig, timeSteps, timeStepsPair } from './harness.js';
 import { countPrograms, setStepPrograms } from '../src/kernels/webgpu/step-program.js';
-import { DENSE_PROGRAM_MAX_BATCH, setDenseProgramMaxBatch } from '../src/kernels/webgpu/step-drive.js';
+import { DENSE_PROGRAM_MAX_BATCH, setDenseProgramMaxBatch, setDriveShareMinInputs } from '../src/kernels/webgpu/step-drive.js';
 import { DIRECT_MAX_BATCH as OUTER_DIRECT_MAX_BATCH, setOuterDirectMaxBatch } from '../src/kernels/webgpu/step-update.js';
 import { measureEprop } from './eprop.js';
 
@@ -122,28 +123,20 @@ async function quickstart(B: number, steps: number, repeats: number): Promise<vo
 }
 
 /**
- * The large-batch routes side by side (for tuning on a GPU): the quickstart with STDP at batch B with
- * the default routes (above B = 32 tfjs's matrix products feed the drive and the update) and with
- * Cinder's own programs at every batch (the drive program's per-element sums, the update program's
- * batch sums: fewer dispatches, more serial work per invocation); ms per step and programs per step
- * of both, in alternating repeats.
+ * Two routes of the fused step side by side (for tuning on a GPU), on the quickstart with STDP at
+ * batch B: `configure(false)` / `configure(true)` set the route before every step of side A / B; ms
+ * per step and programs per step of both, in alternating repeats.
  */
-async function routes(B: number, steps: number, repeats: number): Promise<void> {
+async function compareRoutes(name: string, B: number, steps: number, repeats: number, configure: (b: boolean) => void, restore: () => void): Promise<void> {
   const rng = new Rng(1);
   const pool = 8;
   const spikes = Float32Array.from({ length: pool * B * 784 }, () => (rng.uniform() < 0.12 ? 1 : 0));
   const inputs = Array.from({ length: pool }, (_, t) => tf.keep(tf.tensor2d(spikes.subarray(t * B * 784, (t + 1) * B * 784), [B, 784])));
   const was = setStepPrograms(true);
-  const prevDense = setDenseProgramMaxBatch(DENSE_PROGRAM_MAX_BATCH);
-  const prevOuter = setOuterDirectMaxBatch(OUTER_DIRECT_MAX_BATCH);
   const nets = [new QuickstartNetwork(B, new Rng(2)), new QuickstartNetwork(B, new Rng(2))];
-  const route = (own: boolean) => {
-    setDenseProgramMaxBatch(own ? B : DENSE_PROGRAM_MAX_BATCH);
-    setOuterDirectMaxBatch(own ? B : OUTER_DIRECT_MAX_BATCH);
-  };
   const sideOf = (k: number) => ({
     step: (i: number) => {
-      route(k === 1);
+      configure(k === 1);
       nets[k]!.step(inputs[i % pool]!);
     },
     sync: () => nets[k]!.exc.voltage,
@@ -157,16 +150,42 @@ async function routes(B: number, steps: number, repeats: number): Promise<void> 
     }
     const [a, b] = await timeStepsPair(sideOf(0), sideOf(1), { steps, warmup: Math.min(20, steps), repeats });
     emit({
-      case: 'webgpu-quickstart-routes', batch: B, steps, default_ms_per_step: sig(a.msPerStep), own_programs_ms_per_step: sig(b.msPerStep),
-      kernels_per_step: counts[0], kernels_per_step_own_programs: counts[1], tensor_drift: a.tensorDrift + b.tensorDrift,
+      case: name, batch: B, steps, a_ms_per_step: sig(a.msPerStep), b_ms_per_step: sig(b.msPerStep),
+      kernels_per_step_a: counts[0], kernels_per_step_b: counts[1], tensor_drift: a.tensorDrift + b.tensorDrift,
     });
   } finally {
     setStepPrograms(was);
-    setDenseProgramMaxBatch(prevDense);
-    setOuterDirectMaxBatch(prevOuter);
+    restore();
     for (const n of nets) n.dispose();
     tf.dispose(inputs);
   }
+}
+
+/**
+ * `routes`: at large B, (a) the default routes (above B = 32 tfjs's matrix products feed the drive
+ * and the update) against (b) Cinder's own drive and update programs at every batch (fewer
+ * dispatches, more serial work per invocation).
+ */
+async function routes(B: number, steps: number, repeats: number): Promise<void> {
+  const prevDense = setDenseProgramMaxBatch(DENSE_PROGRAM_MAX_BATCH);
+  const prevOuter = setOuterDirectMaxBatch(OUTER_DIRECT_MAX_BATCH);
+  const configure = (own: boolean) => {
+    setDenseProgramMaxBatch(own ? B : DENSE_PROGRAM_MAX_BATCH);
+    setOuterDirectMaxBatch(own ? B : OUTER_DIRECT_MAX_BATCH);
+  };
+  await compareRoutes('webgpu-quickstart-routes', B, steps, repeats, configure, () => {
+    setDenseProgramMaxBatch(prevDense);
+    setOuterDirectMaxBatch(prevOuter);
+  });
+}
+
+/**
+ * `drive`: the drive program's dense sums (a) by one invocation per element in order against (b)
+ * shared among a workgroup of 64 per element (the GPU default; `step-drive.ts`).
+ */
+async function drive(B: number, steps: number, repeats: number): Promise<void> {
+  const prev = setDriveShareMinInputs(null);
+  await compareRoutes('webgpu-quickstart-drive-sums', B, steps, repeats, (shared) => void setDriveShareMinInputs(shared ? 0 : 1e9), () => void setDriveShareMinInputs(prev));
 }
 
 /** NEST's evidence task, or one of about `steps` steps with the same proportions (slow adapters). */
@@ -210,6 +229,7 @@ export async function run(): Promise<void> {
   const steps = Number(env.WEBGPU_BENCH_STEPS ?? 200);
   if (cases.has('quickstart')) for (const B of list(env.WEBGPU_BENCH_BATCHES, [1, 20, 256, 1024])) await quickstart(B, steps, Number(env.WEBGPU_BENCH_REPEATS ?? 3));
   if (cases.has('routes')) for (const B of list(env.WEBGPU_BENCH_ROUTE_BATCHES, [256, 1024])) await routes(B, steps, Number(env.WEBGPU_BENCH_REPEATS ?? 3));
+  if (cases.has('drive')) for (const B of list(env.WEBGPU_BENCH_DRIVE_BATCHES, [1, 20])) await drive(B, steps, Number(env.WEBGPU_BENCH_REPEATS ?? 3));
   const epropSteps = env.WEBGPU_BENCH_EPROP_STEPS ? Number(env.WEBGPU_BENCH_EPROP_STEPS) : undefined;
   if (cases.has('eprop')) for (const B of list(env.WEBGPU_BENCH_EPROP_BATCHES, [32, 256])) await eprop(B, Number(env.WEBGPU_BENCH_EPROP_ITERS ?? 3), epropSteps);
   if (cases.has('evidence')) {

@@ -16,7 +16,8 @@ import { Biclique, Serial, type Layer } from '../../src/neural/layers/index.js';
 import { STDP } from '../../src/learn/trainers/index.js';
 import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
 import { countPrograms } from '../../src/kernels/webgpu/step-program.js';
-import { setDenseProgramMaxBatch, setDriveShareMinInputs } from '../../src/kernels/webgpu/step-drive.js';
+import { driveShareMinInputs, SHARE_MIN_INPUTS, SHARE_MIN_INPUTS_GPU, setDenseProgramMaxBatch, setDriveShareMinInputs } from '../../src/kernels/webgpu/step-drive.js';
+import { backendInfo } from '../../src/core/backend.js';
 import { setMultiOutput } from '../../src/kernels/webgpu/step-dispatch.js';
 import { onBackend, webgpuForTests } from './gpu.js';
 import { worstRel } from './step-util.js';
@@ -163,7 +164,7 @@ describe.skipIf(!gpu.ok)(`fused connections and synapses in the WGSL step progra
     const cpu = await onBackend('cpu', () => run(c));
     setFusedKernels(true);
     const prev = setDenseProgramMaxBatch(c.matmul ? 0 : 32);
-    const prevShare = setDriveShareMinInputs(c.shared ? 0 : 2048);
+    const prevShare = setDriveShareMinInputs(c.shared ? 0 : 1e9);
     const prevMulti = setMultiOutput(c.fallback !== 'one program per state');
     let names: string[] = [];
     let drift = NaN;
@@ -200,6 +201,16 @@ describe.skipIf(!gpu.ok)(`fused connections and synapses in the WGSL step progra
       expect(names.includes('cinder-drive') || names.includes('cinder-synapse'), names.join(',')).toBe(false);
     }
   };
+
+  it('the drive program shares its sums among a workgroup on a GPU, not on a software adapter', async () => {
+    await onBackend('webgpu', () => {
+      const software = backendInfo()!.adapter!.software;
+      expect(driveShareMinInputs()).toBe(software ? SHARE_MIN_INPUTS : SHARE_MIN_INPUTS_GPU);
+      const prev = setDriveShareMinInputs(7);
+      expect(driveShareMinInputs()).toBe(7);
+      setDriveShareMinInputs(prev);
+    });
+  });
 
   for (const [name, c] of cases) it(name, () => compare(c, true));
   for (const [name, c] of fallbacks) it(`falls back to the op path with ${name}`, () => compare(c, false));

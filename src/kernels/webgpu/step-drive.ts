@@ -8,11 +8,12 @@
  * WGSL function `drive(e)` of one neuron element e = b·O + o, per term k in float32:
  *
  * - dense (`LinearDense` and its masked kinds, weight `W_k: [O, I]`):
- *   `y_k = Σ_{i = 0 … I−1} (s_k[b, i]·S_k)·W_k[o, i]`, one invocation per element e summing in
- *   index order from +0; in the drive program with many inputs (Σ_k I_k ≥ {@link SHARE_MIN_INPUTS})
- *   a workgroup of 64 per element instead, invocation l summing i = l, l + 64, … from +0 and the 64
- *   partial sums added as a tree (a weight row read coalesced). tfjs's matrix product sums the same
- *   products in its own order: equal within float32 rounding;
+ *   `y_k = Σ_{i = 0 … I−1} (s_k[b, i]·S_k)·W_k[o, i]`: in the drive program a workgroup of 64 per
+ *   element e, invocation l summing i = l, l + 64, … from +0 and the 64 partial sums added as a
+ *   tree (a weight row read coalesced, no long serial chain), on a GPU from Σ_k I_k ≥ 64; on a
+ *   software adapter below Σ_k I_k = 2048, and inside a neuron program (I ≤ 256), one invocation
+ *   per element summing in index order from +0 ({@link setDriveShareMinInputs}). tfjs's matrix
+ *   product sums the same products in its own order: equal within float32 rounding;
  * - direct (`LinearDirect`, weight `w_k: [O]`): `y_k = (s_k[e]·S_k)·w_k[o]` (the op path's order,
  *   bit for bit);
  * - given (a product computed before, below): `y_k` read as it is;
@@ -31,6 +32,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import { backendInfo } from '../../core/backend.js';
 import { KernelSetting } from '../setting.js';
 import { lit, STEP_WORKGROUP } from './step-program.js';
 import { runMultiOutput, storageBufferLimit } from './step-dispatch.js';
@@ -74,15 +76,31 @@ const INLINE_SERIAL_MAX = 256;
 
 /**
  * Dense inputs per element (Σ_k I_k) from which the drive program shares each element's products
- * among a workgroup of 64 (below: one invocation per element sums them in order, which is as fast
- * on a GPU at these sizes and several times faster on SwiftShader, where barriers are costly).
+ * among a workgroup of 64, on a software adapter (SwiftShader): below, one invocation per element
+ * sums them in order, several times faster there, where workgroup barriers are costly. On a GPU
+ * ({@link SHARE_MIN_INPUTS_GPU}) one invocation's serial sum waits on a memory load per input, so
+ * the products are shared from 64 inputs on.
  */
 export const SHARE_MIN_INPUTS = 2048;
-const shareMinInputs = new KernelSetting(SHARE_MIN_INPUTS);
+/** {@link SHARE_MIN_INPUTS} on a hardware adapter (or one not described by `initBackend`). */
+export const SHARE_MIN_INPUTS_GPU = 64;
+const shareMinInputs = new KernelSetting<number | null>(null);
 
-/** Sets {@link SHARE_MIN_INPUTS} (tests take the workgroup route at small sizes); returns the previous value. */
-export function setDriveShareMinInputs(n: number): number {
+/**
+ * Sets the dense inputs per element from which the drive program shares the products among a
+ * workgroup (null: by the adapter, {@link SHARE_MIN_INPUTS} or {@link SHARE_MIN_INPUTS_GPU}); returns
+ * the previous setting.
+ */
+export function setDriveShareMinInputs(n: number | null): number | null {
   return shareMinInputs.set(n);
+}
+
+/** The dense inputs per element from which the drive program shares the products now (see {@link setDriveShareMinInputs}). */
+export function driveShareMinInputs(): number {
+  const set = shareMinInputs.get();
+  if (set !== null) return set;
+  const info = backendInfo();
+  return info?.name === 'webgpu' && info.adapter?.software ? SHARE_MIN_INPUTS : SHARE_MIN_INPUTS_GPU;
 }
 
 const denseMaxBatch = new KernelSetting(DENSE_PROGRAM_MAX_BATCH);
@@ -240,7 +258,7 @@ export function prepareDrive(terms: readonly DriveTerm[], plan: DrivePlan, shape
   if (plan.inline) return { ...generate(gs, B, O, false), current: null, synapse };
   // a program of its own: the current and the synapse currents not stored yet
   const serial = gs.reduce((n, x) => n + (x.kind === 'dense' ? x.I : 0), 0);
-  const shared = serial >= shareMinInputs.get();
+  const shared = serial >= driveShareMinInputs();
   const g = generate(gs, B, O, shared);
   const size = B * O;
   const outs: [string, number[]][] = [['dcur', shape], ...g.outputs];
