@@ -4,8 +4,8 @@
  *
  * A layer step on the op path is, per connection k, the synapse's current `q_k = s_k·S_k`
  * (`DeltaCurrent`: S_k = Q_k/Δt as float32), the connection's product `y_k` and the layer's sum
- * `I = y_0 + y_1 + …` (one tfjs op each: 2 per connection plus the sum). Here the whole drive is a
- * WGSL function `drive(e)` of one neuron element e = b·O + o, per term k in float32:
+ * `I = y_0 + y_1 + …` (one tfjs op each: 2 per connection plus the sum). Here the whole drive of
+ * one neuron element e = b·O + o is computed in WGSL, per term k in float32:
  *
  * - dense (`LinearDense` and its masked kinds, weight `W_k: [O, I]`):
  *   `y_k = Σ_{i = 0 … I−1} (s_k[b, i]·S_k)·W_k[o, i]`: in the drive program a workgroup of 64 per
@@ -22,13 +22,13 @@
  * synapses' currents `q_k = s_k·S_k` (bit for bit the op path's) are stored by the same dispatch, so
  * every synapse keeps its history. WGSL may contract `a·b + c` into a fused multiply-add.
  *
- * Where the drive goes ({@link planDrive}): into the neuron's own program when the bindings fit
- * (WebGPU's storage buffers per stage: 8 on tfjs's device) and a dense product is small (≤ 256
- * multiply-adds per invocation); else one program of its own (writing `I` and the `q_k`) before the
- * neuron's. Above
- * {@link DENSE_PROGRAM_MAX_BATCH} samples (or with more than {@link DENSE_PROGRAM_MAX_INPUTS} inputs)
- * a dense product is tfjs's tuned matrix product instead, on the synapse current `q_k` computed by a
- * program of its own first (the op path's order: `(s·S)·Wᵀ`), and only the sum is folded.
+ * Where the drive goes ({@link planDrive}): into the neuron's own program (`fn drive(e)`) when the
+ * bindings fit (WebGPU's storage buffers per stage: 8 on tfjs's device) and a dense product is small
+ * (≤ 256 multiply-adds per invocation); else one program of its own (writing `I` and the `q_k`)
+ * before the neuron's. Above {@link DENSE_PROGRAM_MAX_BATCH} samples (or with more than
+ * {@link DENSE_PROGRAM_MAX_INPUTS} inputs) a dense product is tfjs's tuned matrix product instead,
+ * on the synapse current `q_k` computed by a program of its own first (the op path's operands:
+ * `(s·S)·Wᵀ`), and only the sum is folded.
  * @module
  */
 import { tf } from '../../core/tf.js';
