@@ -191,6 +191,7 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
    * would compute its input current from connection terms of these kinds and sizes
    * (`src/kernels/webgpu/step-drive.ts`), or null when it cannot (not webgpu, no step program for
    * this model, a state that is not float32, too many bindings): the layer then keeps the op path.
+   * @internal
    */
   planDrive(terms: readonly DriveShape[], options: NeuronStepOptions = {}): DrivePlan | null {
     if (!stepProgramsOn() || fusedBackend() !== null || !this.floatStates(undefined)) return null;
@@ -203,6 +204,7 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
    * step program from `terms` (planned by {@link planDrive} with the same kinds, sizes and options).
    * Returns this step's spikes and the synapse currents `s_k·S_k` of the terms (new tensors owned by
    * the caller).
+   * @internal
    */
   forwardDrive(terms: readonly DriveTerm[], plan: DrivePlan, options: NeuronStepOptions = {}): { spike: tf.Tensor; synapse: tf.Tensor[] } {
     const { refracLock, adapt } = this.stepOptions(options);

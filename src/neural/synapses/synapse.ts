@@ -145,6 +145,7 @@ export abstract class BaseSynapse extends BatchedModule implements Synapse {
    * webgpu's fused layer step (`../layers/fused-step.ts`) only: pushes this step's float32 spikes
    * `[B, ...shape]` and the current a step program computed for them into the history, as
    * {@link forward} does after {@link integrate} (for memoryless synapses: no kinetic state).
+   * @internal
    */
   record(spikes: tf.Tensor, current: tf.Tensor): void {
     this.checkInput('spikes', spikes);
