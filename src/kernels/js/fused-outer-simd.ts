@@ -62,6 +62,8 @@ interface Scratch {
   idxD: number;
   valD: number;
   startD: number;
+  /** The transpose of a factor for its column lists, `B·max(P, Q)` floats. */
+  spare: number;
 }
 const scratch = new Map<string, Scratch>();
 
@@ -73,6 +75,7 @@ function scratchFor(L: SimdLoops, B: number, P: number, Q: number): Scratch {
       s: L.alloc(P * Q * 4), dblk: L.alloc(4 * P * 4),
       idxS: L.alloc(B * P * 4 + 16), valS: L.alloc(B * P * 4 + 16), startS: L.alloc((P + 1) * 4),
       idxD: L.alloc(B * Q * 4 + 16), valD: L.alloc(B * Q * 4 + 16), startD: L.alloc((Q + 1) * 4),
+      spare: L.alloc(B * Math.max(P, Q) * 4),
     };
     scratch.set(key, s);
   }
@@ -96,8 +99,8 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   const { i32 } = L.heap();
   // S's lists by postsynaptic unit (its rows), D's by presynaptic unit (its columns), each value
   // divided by its part's divisor (a float32 quotient)
-  L.compactColumns(postS.byteOffset, B, P, s.idxS, s.valS, s.startS);
-  L.compactColumns(preD.byteOffset, B, Q, s.idxD, s.valD, s.startD);
+  L.compactColumns(postS.byteOffset, B, P, s.idxS, s.valS, s.startS, s.spare);
+  L.compactColumns(preD.byteOffset, B, Q, s.idxD, s.valD, s.startD, s.spare);
   const nS = i32[(s.startS >> 2) + P]!;
   const nD = i32[(s.startD >> 2) + Q]!;
   divideList(L, s.valS, nS, a.divS);

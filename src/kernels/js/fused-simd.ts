@@ -48,7 +48,11 @@ export interface SimdLoops {
   trace(prev: number, h: number, out: number, n: number, decay: number, amp: number, nearest: number): void;
   /** R a multiple of 4; `idx` and `val` need B·R slots and 16 bytes more. */
   compactRows(x: number, B: number, R: number, idx: number, val: number, start: number): void;
-  compactColumns(x: number, B: number, R: number, idx: number, val: number, start: number): void;
+  /**
+   * `spare`: a caller's scratch of B·R floats (the transpose, when B and R are multiples of 4);
+   * allocated by the caller before it takes views, since an allocation may grow the memory.
+   */
+  compactColumns(x: number, B: number, R: number, idx: number, val: number, start: number, spare: number): void;
   divide(ptr: number, n: number, d: number): void;
   scale(src: number, dst: number, n: number, s: number): void;
   adaptMean(theta: number, rOut: number, sOut: number, thOut: number, B: number, N: number, decay: number, inc: number, hold: number): void;
@@ -722,15 +726,15 @@ export function simdLoops(): SimdLoops | null {
     const bytes = assemble([transposeFn(), rowsAxpyFn(), combineFn(), combineFn(true), traceFn(), compactRowsFn(), compactColumnsFn(), divideFn(), scaleFn(), neuronFn(), adaptMeanFn(), sameValueFn()]);
     if (!WebAssembly.validate(bytes)) return null;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    const e = inst.exports as unknown as Omit<SimdLoops, 'alloc' | 'memory' | 'compactRows'> & {
+    const e = inst.exports as unknown as Omit<SimdLoops, 'alloc' | 'memory' | 'compactRows' | 'compactColumns'> & {
       compactRows(x: number, B: number, R: number, idx: number, val: number, start: number, table: number): void;
+      compactColumns(x: number, B: number, R: number, idx: number, val: number, start: number): void;
     };
     const malloc = wasm._malloc;
     const alloc = (n: number) => (malloc(n + 16) + 15) & ~15;
-    // the swizzle patterns of compactRows, and a scratch for compactColumns' transpose
+    // the swizzle patterns of compactRows
     const table = alloc(256);
     new Uint8Array(memory.buffer, table, 256).set(packTable());
-    let spare = { ptr: 0, bytes: 0 };
     let views = { i32: new Int32Array(memory.buffer), f32: new Float32Array(memory.buffer) };
     loops = {
       heap: () => {
@@ -744,12 +748,11 @@ export function simdLoops(): SimdLoops | null {
       sameValue: e.sameValue,
       trace: e.trace,
       compactRows: (x, B, R, idx, val, start) => e.compactRows(x, B, R, idx, val, start, table),
-      compactColumns: (x, B, R, idx, val, start) => {
+      compactColumns: (x, B, R, idx, val, start, spare) => {
         if (B % 4 !== 0 || R % 4 !== 0) return e.compactColumns(x, B, R, idx, val, start);
         // B a multiple of 4: the columns as rows of the transpose, packed four at a time
-        if (spare.bytes < B * R * 4) spare = { ptr: alloc(B * R * 4), bytes: B * R * 4 };
-        e.transpose(x, spare.ptr, B, R);
-        e.compactRows(spare.ptr, R, B, idx, val, start, table);
+        e.transpose(x, spare, B, R);
+        e.compactRows(spare, R, B, idx, val, start, table);
       },
       divide: e.divide,
       scale: e.scale,
