@@ -5,8 +5,9 @@
  * op path side by side; the network of `examples/quickstart/network.ts`, unchanged), e-prop
  * on NEST's evidence-accumulation task at B = 32 and 256 (s per iteration, the default kernel of
  * the backend — on webgpu the fused WGSL kernels, which keep the whole iteration on the device and
- * read back only a summary), and the evidence-accumulation training at B = 64 until the test error
- * is ≤ 7 % (wall seconds to get there, iterations per second; the H100 target is 2 minutes).
+ * read back only a summary), and the evidence-accumulation training at B = 64 to NEST's early stop
+ * (validation error < 7 %), then its test error (wall seconds, iterations per second; the H100
+ * target is ≤ 7 % test error in 2 minutes).
  * Everything is read back with `await data()`.
  *
  * Environment: `WEBGPU_BENCH_MATMUL` (matrix size, default 2048), `WEBGPU_BENCH_STEPS` (timed
@@ -17,6 +18,8 @@
  * evidence task for slow adapters; default NEST's 2250), `WEBGPU_BENCH_EVIDENCE_BATCH` (default 64),
  * `WEBGPU_BENCH_EVIDENCE_ITERS` (most training iterations, default 2000),
  * `WEBGPU_BENCH_EVIDENCE_SECONDS` (wall-time cap of the training line, default 480),
+ * `WEBGPU_BENCH_EVIDENCE_STOP` (early-stop validation error, default NEST's 0.07),
+ * `WEBGPU_BENCH_EVIDENCE_TEST_BATCHES` (test batches after training, default 16),
  * `WEBGPU_BENCH_CASES` (comma list of `matmul`, `quickstart`, `eprop`, `evidence`; default these
  * four; for tuning the fused step's routes on a GPU, `routes` compares the large-batch routes at
  * `WEBGPU_BENCH_ROUTE_BATCHES` (default 256,1024) and `drive` the drive program's two ways of
@@ -200,23 +203,35 @@ async function eprop(B: number, iters: number, steps: number | undefined): Promi
 }
 
 /**
- * Evidence accumulation trained at batch B until the validation error (confirmed on 8 more batches)
- * is ≤ 7 %, or `maxIters` iterations, or `maxSeconds` of wall time: the wall seconds from the first
- * iteration to the stop (validation and shader compilation included) and iterations per second.
+ * Evidence accumulation trained at batch B with NEST's protocol (validation every 10 iterations;
+ * below `stopError`, 8 more batches confirm the stop), or until `maxIters` iterations or
+ * `maxSeconds` of wall time; then `testBatches` test batches. Prints the wall seconds from the first
+ * iteration to the end of training (validation and shader compilation included; the test batches
+ * not), iterations per second and the test error. With 16 test batches of 64 (1,024 sequences) the
+ * test error's standard error near 7 % is about 0.8 points; NEST's 4 test batches give 1.6. The
+ * protocol's stop does not guarantee a test error ≤ 7 %: on the wasm backend at B = 64, seeds 1–3
+ * stopped after 520 / 460 / 350 iterations with 4-batch test errors of 7.4 / 7.0 / 8.6 %, so
+ * `met_7pct_in_120s` needs the stop, the test error and the time. `stopError` below 0.07 trains
+ * further before stopping (0.05: seed 1 stopped after 670 iterations, 6.9 % on 16 test batches).
  */
-async function evidence(B: number, maxIters: number, maxSeconds: number, steps: number | undefined): Promise<void> {
+async function evidence(B: number, maxIters: number, maxSeconds: number, steps: number | undefined, stopError: number, testBatches: number): Promise<void> {
   const task = evidenceTask(steps);
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
-  const r = await trainEvidence({ batchSize: B, iterations: maxIters, task, seed: 1, stopError: 0.07 }, { shouldStop: () => elapsed() > maxSeconds });
-  const seconds = elapsed();
+  let trained = NaN;
+  const r = await trainEvidence(
+    { batchSize: B, iterations: maxIters, task, seed: 1, stopError, testBatches },
+    { shouldStop: () => elapsed() > maxSeconds, onTrained: () => void (trained = elapsed()) },
+  );
+  const withTest = elapsed();
   const train = r.secondsPerIteration.reduce((a, b) => a + b, 0);
   const sorted = [...r.secondsPerIteration].sort((a, b) => a - b);
   emit({
-    case: 'webgpu-eprop-evidence', batch: B, steps: task.steps, iterations: r.iterations,
-    reached_7pct: r.stoppedEarly, seconds: sig(seconds), seconds_to_7pct: r.stoppedEarly ? sig(seconds) : null,
+    case: 'webgpu-eprop-evidence', batch: B, steps: task.steps, stop_error: stopError, iterations: r.iterations,
+    stopped_early: r.stoppedEarly, seconds: sig(trained), seconds_with_test: sig(withTest),
     iters_per_s: sig(r.iterations / train), s_per_iter_median: r.iterations ? sig(sorted[Math.floor(sorted.length / 2)]!) : null,
-    test_error: sig(r.testError), last_validation_error: r.validation.length ? sig(r.validation[r.validation.length - 1]!.error) : null,
+    test_batches: testBatches, test_error: sig(r.testError), last_validation_error: r.validation.length ? sig(r.validation[r.validation.length - 1]!.error) : null,
+    met_7pct_in_120s: r.stoppedEarly && r.testError <= 0.07 && trained <= 120,
     target_h100_seconds: 120,
   });
 }
@@ -233,7 +248,9 @@ export async function run(): Promise<void> {
   const epropSteps = env.WEBGPU_BENCH_EPROP_STEPS ? Number(env.WEBGPU_BENCH_EPROP_STEPS) : undefined;
   if (cases.has('eprop')) for (const B of list(env.WEBGPU_BENCH_EPROP_BATCHES, [32, 256])) await eprop(B, Number(env.WEBGPU_BENCH_EPROP_ITERS ?? 3), epropSteps);
   if (cases.has('evidence')) {
-    await evidence(Number(env.WEBGPU_BENCH_EVIDENCE_BATCH ?? 64), Number(env.WEBGPU_BENCH_EVIDENCE_ITERS ?? 2000), Number(env.WEBGPU_BENCH_EVIDENCE_SECONDS ?? 480), epropSteps);
+    const stopError = Number(env.WEBGPU_BENCH_EVIDENCE_STOP ?? 0.07);
+    const testBatches = Number(env.WEBGPU_BENCH_EVIDENCE_TEST_BATCHES ?? 16);
+    await evidence(Number(env.WEBGPU_BENCH_EVIDENCE_BATCH ?? 64), Number(env.WEBGPU_BENCH_EVIDENCE_ITERS ?? 2000), Number(env.WEBGPU_BENCH_EVIDENCE_SECONDS ?? 480), epropSteps, stopError, testBatches);
   }
 }
 

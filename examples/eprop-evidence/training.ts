@@ -187,6 +187,8 @@ export interface EvidenceTrainingHooks {
   onIteration?(iteration: number, result: EPropStepResult, batch: EvidenceBatch, net: EvidenceNetwork): void | Promise<void>;
   /** After each validation. */
   onValidation?(iteration: number, error: number, loss: number): void | Promise<void>;
+  /** After the training loop ends (early stop, the iteration limit or `shouldStop`), before the test batches. */
+  onTrained?(iterations: number, stoppedEarly: boolean): void | Promise<void>;
   /** After the test batches, before the network is disposed (e.g. to record or save the final weights); `model` holds the whole trained state. */
   onEnd?(net: EvidenceNetwork, model: Network): void | Promise<void>;
   /** The caller's own JSON state saved with every checkpoint. */
@@ -307,6 +309,7 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
       }
       if (dir !== undefined) await model.save(dir, { out, next: it + 1, extra: hooks.checkpointExtra?.() ?? {} });
     }
+    await hooks.onTrained?.(out.iterations, out.stoppedEarly);
     const t = await meanEval(net, task, testBatches, batchSize, evalRng);
     out.testError = t.error;
     out.testLoss = t.loss;
