@@ -15,7 +15,7 @@
  * @module
  */
 import type { RecurrentConstants } from './recurrent.js';
-import type { ForwardRecord } from './record.js';
+import type { EPropScratch, ForwardRecord } from './record.js';
 
 /** Settings of the backward pass. */
 export interface AdjointSettings {
@@ -55,15 +55,18 @@ export interface AdjointResult {
  * @param err readout errors in the window, [B, nLw, nOut]
  * @param s settings
  * @param keepLearningSignal also return L for every step (for figures)
+ * @param scratch where D and the readout factor come from (reused, every entry written); without it
+ *   they are new arrays the result owns
  */
-export function epropAdjoint(rec: ForwardRecord, c: RecurrentConstants, err: Float64Array, s: AdjointSettings, keepLearningSignal = false): AdjointResult {
+export function epropAdjoint(rec: ForwardRecord, c: RecurrentConstants, err: Float64Array, s: AdjointSettings, keepLearningSignal = false, scratch?: EPropScratch): AdjointResult {
   const { batch: B, steps: T, n, psi, z } = rec;
   const { nLw, kappa, nOut, feedback: fb, cReg, f0 } = s;
   const scale = s.averageGradient ? 1 / nLw : 1;
   const { alpha, rho, zeta, beta } = c;
   const w0 = T - nLw;
-  const d = new Float64Array(B * T * n);
-  const eOut = new Float64Array(B * T * nOut);
+  const d = scratch ? scratch.take('d', Float64Array, B * T * n) : new Float64Array(B * T * n);
+  const eOut = scratch ? scratch.take('eOut', Float64Array, B * T * nOut) : new Float64Array(B * T * nOut);
+  const counts = rec.counts;
   const learningSignal = keepLearningSignal ? new Float64Array(B * T * n) : undefined;
   const rates = new Float64Array(B * n);
   const eh = new Float64Array(nOut);
@@ -72,10 +75,13 @@ export function epropAdjoint(rec: ForwardRecord, c: RecurrentConstants, err: Flo
   const reg = new Float64Array(n);
   const g = 1 - kappa;
   for (let b = 0; b < B; b++) {
-    // Per-sequence firing rates and regulariser R̃_j.
-    for (let t = 0; t < T; t++) {
-      const o = (b * T + t) * n;
-      for (let j = 0; j < n; j++) rates[b * n + j] += z[o + j]!;
+    // Per-sequence firing rates and regulariser R̃_j (spike counts are integers: exact either way).
+    if (counts) for (let j = 0; j < n; j++) rates[b * n + j] = counts[b * n + j]!;
+    else {
+      for (let t = 0; t < T; t++) {
+        const o = (b * T + t) * n;
+        for (let j = 0; j < n; j++) rates[b * n + j] += z[o + j]!;
+      }
     }
     for (let j = 0; j < n; j++) {
       const f = rates[b * n + j]! / T;

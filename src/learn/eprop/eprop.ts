@@ -21,7 +21,7 @@ import { defaultEPropKernel, EPROP_KERNELS, iterationWebgpu, type EPropKernel } 
 import { readoutPass, type ReadoutPassResult } from './readout-pass.js';
 import { epropAdjoint, type AdjointResult } from './adjoint.js';
 import { gradientsJs, gradientsTf, type EPropGradientArrays } from './gradients.js';
-import type { DenseInput, ForwardRecord } from './record.js';
+import { EPropScratch, type DenseInput, type ForwardRecord } from './record.js';
 
 export { EPROP_KERNELS, type EPropKernel } from './kernels.js';
 
@@ -133,6 +133,8 @@ export class EProp {
   private readonly trainable: Record<EPropCellKind, boolean>;
   private readonly consts: RecurrentConstants;
   private batches = 0;
+  /** ψ, z, D of the JavaScript kernel, reused from batch to batch (see {@link EPropScratch}). */
+  private readonly scratch = new EPropScratch();
   private betaTensor: tf.Tensor | undefined;
 
   constructor(options: EPropOptions) {
@@ -443,12 +445,12 @@ export class EProp {
     const dense = this.kernel === 'js' ? p.dense() : undefined;
     const rec: ForwardRecord =
       this.kernel === 'js'
-        ? forwardJs(this.consts, p.wIn, p.wRec, dense!)
+        ? forwardJs(this.consts, p.wIn, p.wRec, dense!, -1, this.scratch)
         : await forwardTfAsync(this.consts, this.recurrent.wIn.value, this.recurrent.wRec.value, batch.inputs);
     const ro = readoutPass(rec.z, p.dims, p.wOut, this.readout.kappa, this.readout.loss, p.target);
     let grads: Record<EPropCellKind, Float64Array | tf.Tensor2D> | undefined;
     if (withGradients) {
-      const adj = epropAdjoint(rec, this.consts, ro.err, this.adjointSettings(p));
+      const adj = epropAdjoint(rec, this.consts, ro.err, this.adjointSettings(p), false, this.kernel === 'js' ? this.scratch : undefined);
       grads = this.kernel === 'js' ? gradientsJs(dense!, rec, adj, p.dims.nOut) : gradientsTf(batch.inputs, rec, adj, p.dims.nOut);
     }
     return { result: this.metrics(rec, ro), grads };
@@ -521,13 +523,13 @@ export class EProp {
     const dense = this.kernel === 'js' ? p.dense() : undefined;
     const rec: ForwardRecord =
       this.kernel === 'js'
-        ? forwardJs(this.consts, p.wIn, p.wRec, dense!)
+        ? forwardJs(this.consts, p.wIn, p.wRec, dense!, -1, this.scratch)
         : forwardTf(this.consts, this.recurrent.wIn.value, this.recurrent.wRec.value, batch.inputs);
     const ro = readoutPass(rec.z, p.dims, p.wOut, this.readout.kappa, this.readout.loss, p.target);
     let adj: AdjointResult | undefined;
     let grads: Record<EPropCellKind, Float64Array | tf.Tensor2D> | undefined;
     if (withGradients) {
-      adj = epropAdjoint(rec, this.consts, ro.err, this.adjointSettings(p));
+      adj = epropAdjoint(rec, this.consts, ro.err, this.adjointSettings(p), false, this.kernel === 'js' ? this.scratch : undefined);
       grads = this.kernel === 'js' ? gradientsJs(dense!, rec, adj, p.dims.nOut) : gradientsTf(batch.inputs, rec, adj, p.dims.nOut);
     }
     return { result: this.metrics(rec, ro), grads };
@@ -536,7 +538,8 @@ export class EProp {
   private metrics(rec: ForwardRecord, ro: ReadoutPassResult): EPropStepResult {
     const { batch: B, steps: T, n, z } = rec;
     const counts = new Float64Array(n);
-    for (let i = 0; i < z.length; i++) if (z[i]) counts[i % n] += 1;
+    if (rec.counts) for (let i = 0; i < rec.counts.length; i++) counts[i % n] += rec.counts[i]!;
+    else for (let i = 0; i < z.length; i++) if (z[i]) counts[i % n] += 1;
     return { loss: ro.loss, recallError: ro.recallError, ...this.rates(counts, B, T), prediction: ro.prediction, seconds: 0 };
   }
 

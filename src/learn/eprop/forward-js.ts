@@ -7,7 +7,7 @@
  */
 import type { RecurrentConstants } from './recurrent.js';
 import { surrogateFunction } from './surrogate.js';
-import type { DenseInput, ForwardRecord } from './record.js';
+import type { DenseInput, EPropScratch, ForwardRecord } from './record.js';
 
 /**
  * Runs the recurrent scan for every sequence of the batch. States (v, a, refractory counter, last
@@ -18,8 +18,10 @@ import type { DenseInput, ForwardRecord } from './record.js';
  * @param wRec recurrent weights [n, n] row-major (diagonal ignored)
  * @param input dense input spikes [B, T, nIn]
  * @param traceIndex sequence whose voltages and thresholds to keep (−1: none)
+ * @param scratch where ψ, z and the spike counts come from (reused, every entry written); without
+ *   it they are new arrays the record owns
  */
-export function forwardJs(c: RecurrentConstants, wIn: ArrayLike<number>, wRec: ArrayLike<number>, input: DenseInput, traceIndex = -1): ForwardRecord {
+export function forwardJs(c: RecurrentConstants, wIn: ArrayLike<number>, wRec: ArrayLike<number>, input: DenseInput, traceIndex = -1, scratch?: EPropScratch): ForwardRecord {
   const { n, nIn, alpha, zeta, rho, vTh, nRef, beta } = c;
   const { batch: B, steps: T, data: x } = input;
   const sf = surrogateFunction(c.surrogate);
@@ -29,8 +31,10 @@ export function forwardJs(c: RecurrentConstants, wIn: ArrayLike<number>, wRec: A
   const wrecT = new Float64Array(n * n);
   for (let j = 0; j < n; j++)
     for (let i = 0; i < n; i++) wrecT[i * n + j] = i === j ? -vTh : zeta * wRec[j * n + i]! ; // reset folded in
-  const psi = new Float64Array(B * T * n);
-  const z = new Uint8Array(B * T * n);
+  const psi = scratch ? scratch.take('psi', Float64Array, B * T * n) : new Float64Array(B * T * n);
+  const z = scratch ? scratch.take('z', Uint8Array, B * T * n) : new Uint8Array(B * T * n);
+  const counts = scratch ? scratch.take('counts', Int32Array, B * n) : new Int32Array(B * n);
+  counts.fill(0);
   const trace = traceIndex >= 0 && traceIndex < B ? { index: traceIndex, v: new Float32Array(T * n), threshold: new Float32Array(T * n) } : undefined;
   const v = new Float64Array(n);
   const a = new Float64Array(n);
@@ -48,6 +52,7 @@ export function forwardJs(c: RecurrentConstants, wIn: ArrayLike<number>, wRec: A
     a.fill(0);
     r.fill(0);
     let nPrev = 0;
+    const co = b * n;
     for (let t = 0; t < T; t++) {
       const xo = (b * T + t) * nIn;
       for (let j = 0; j < n; j++) v[j] = alpha * v[j]!;
@@ -73,18 +78,21 @@ export function forwardJs(c: RecurrentConstants, wIn: ArrayLike<number>, wRec: A
         let rj = r[j]!;
         if (rj > 0) rj -= 1;
         if (rj > 0) {
-          r[j] = rj; // refractory: ψ = 0 (already 0 in the fresh array), no spike
+          r[j] = rj; // refractory: ψ = 0, no spike
+          psi[o + j] = 0;
+          z[o + j] = 0;
           continue;
         }
         if (linear) {
           const x = (d < 0 ? -d : d) * invWidth;
-          if (x < 1) psi[o + j] = height * (1 - x);
+          psi[o + j] = x < 1 ? height * (1 - x) : 0;
         } else psi[o + j] = sf(d);
         if (d >= 0) {
           z[o + j] = 1;
           rj = nRef;
           next[nNext++] = j;
-        }
+          counts[co + j] += 1;
+        } else z[o + j] = 0;
         r[j] = rj;
       }
       if (tr) {
@@ -97,5 +105,5 @@ export function forwardJs(c: RecurrentConstants, wIn: ArrayLike<number>, wRec: A
       nPrev = nNext;
     }
   }
-  return { batch: B, steps: T, n, psi, z, trace };
+  return { batch: B, steps: T, n, psi, z, counts, trace };
 }

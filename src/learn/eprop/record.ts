@@ -27,6 +27,8 @@ export interface ForwardRecord {
   psi: Float64Array | Float32Array;
   /** Spikes (0/1). */
   z: Uint8Array;
+  /** Spikes of each neuron in each sequence, [B, n] (the JavaScript kernel counts them as it goes). */
+  counts?: Int32Array;
   /** Traces of one sequence, when requested. */
   trace?: SequenceTrace;
 }
@@ -41,4 +43,35 @@ export interface DenseInput {
   nIn: number;
   /** Values, length B·T·nIn. */
   data: Float32Array | Uint8Array;
+}
+
+type ScratchArray = Float64Array | Uint8Array | Int32Array;
+type ScratchConstructor<A extends ScratchArray> = new (length: number) => A;
+
+/**
+ * Reusable scratch arrays of the JavaScript e-prop kernels, owned by one trainer. A batch of NEST's
+ * task (B = 64, T = 2250, n = 100) needs ψ and D of 115 MB each; allocating them afresh every
+ * iteration costs more than a tenth of the iteration in page faults (the operating system zeroes
+ * every fresh page on its first write). {@link EPropScratch.take} hands back the array kept under a
+ * name when its type and length fit, else a new one, **with stale contents**: the kernels that take
+ * from it write every entry. An array taken here is valid until the next take of the same name, so
+ * results that outlive an iteration (records returned to users) never use it.
+ */
+export class EPropScratch {
+  private readonly arrays = new Map<string, ScratchArray>();
+
+  /** The array kept under `name` when it has this type and length, else a new one (kept). */
+  take<A extends ScratchArray>(name: string, type: ScratchConstructor<A>, length: number): A {
+    const a = this.arrays.get(name);
+    if (a instanceof type && a.length === length) return a;
+    this.arrays.delete(name); // let the old one go before the new one is allocated
+    const fresh = new type(length);
+    this.arrays.set(name, fresh);
+    return fresh;
+  }
+
+  /** Drops every array (e.g. after the last batch of a given size). */
+  clear(): void {
+    this.arrays.clear();
+  }
 }
