@@ -54,8 +54,9 @@ export function forwardJs(c: RecurrentConstants, wIn: ArrayLike<number>, wRec: A
     let nPrev = 0;
     const co = b * n;
     for (let t = 0; t < T; t++) {
+      // v holds α·v of the previous step (decayed at the end of it); the terms are then added in
+      // the order inputs by index, previous spikes by index.
       const xo = (b * T + t) * nIn;
-      for (let j = 0; j < n; j++) v[j] = alpha * v[j]!;
       for (let i = 0; i < nIn; i++) {
         const xv = x[xo + i]!;
         if (xv === 0) continue;
@@ -66,40 +67,42 @@ export function forwardJs(c: RecurrentConstants, wIn: ArrayLike<number>, wRec: A
         const off = prev[p]! * n;
         for (let j = 0; j < n; j++) v[j] += wrecT[off + j]!;
       }
-      if (hasAlif) {
-        for (let j = 0; j < n; j++) a[j] = rho * a[j]!;
-        for (let p = 0; p < nPrev; p++) a[prev[p]!] += 1;
-      }
       const o = (b * T + t) * n;
+      const zo = t > 0 ? o - n : -1; // the previous step's spikes
       let nNext = 0;
       for (let j = 0; j < n; j++) {
-        const thr = vTh + beta[j]! * a[j]!;
-        const d = v[j]! - thr;
+        // a ← ρ·a + z_prev (the same roundings as ρ·a, then + 1 on a spike)
+        let aj = 0;
+        if (hasAlif) {
+          aj = rho * a[j]! + (zo >= 0 ? z[zo + j]! : 0);
+          a[j] = aj;
+        }
+        const vj = v[j]!;
+        const thr = vTh + beta[j]! * aj;
+        const d = vj - thr;
         let rj = r[j]!;
         if (rj > 0) rj -= 1;
         if (rj > 0) {
-          r[j] = rj; // refractory: ψ = 0, no spike
-          psi[o + j] = 0;
+          psi[o + j] = 0; // refractory: ψ = 0, no spike
           z[o + j] = 0;
-          continue;
+        } else {
+          if (linear) {
+            const x = (d < 0 ? -d : d) * invWidth;
+            psi[o + j] = x < 1 ? height * (1 - x) : 0;
+          } else psi[o + j] = sf(d);
+          if (d >= 0) {
+            z[o + j] = 1;
+            rj = nRef;
+            next[nNext++] = j;
+            counts[co + j] += 1;
+          } else z[o + j] = 0;
         }
-        if (linear) {
-          const x = (d < 0 ? -d : d) * invWidth;
-          psi[o + j] = x < 1 ? height * (1 - x) : 0;
-        } else psi[o + j] = sf(d);
-        if (d >= 0) {
-          z[o + j] = 1;
-          rj = nRef;
-          next[nNext++] = j;
-          counts[co + j] += 1;
-        } else z[o + j] = 0;
         r[j] = rj;
-      }
-      if (tr) {
-        for (let j = 0; j < n; j++) {
-          tr.v[t * n + j] = v[j]!;
-          tr.threshold[t * n + j] = vTh + beta[j]! * a[j]!;
+        if (tr) {
+          tr.v[t * n + j] = vj;
+          tr.threshold[t * n + j] = thr;
         }
+        v[j] = alpha * vj;
       }
       prev.set(next.subarray(0, nNext));
       nPrev = nNext;
