@@ -45,8 +45,10 @@ export interface DenseInput {
   data: Float32Array | Uint8Array;
 }
 
-type ScratchArray = Float64Array | Uint8Array | Int32Array;
-type ScratchConstructor<A extends ScratchArray> = new (length: number) => A;
+/** The typed arrays an {@link EPropScratch} keeps. */
+export type ScratchArray = Float64Array | Uint8Array | Int32Array;
+/** The constructor of a {@link ScratchArray} type. */
+export type ScratchConstructor<A extends ScratchArray> = new (length: number) => A;
 
 /**
  * Reusable scratch arrays of the JavaScript e-prop kernels, owned by one trainer. A batch of NEST's
