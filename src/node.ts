@@ -9,3 +9,4 @@ export * from './viz/html.js';
 export * from './cli/index.js';
 export * from './sweep/index.js';
 export * from './network/files.js';
+export * from './learn/eprop/threads.node.js';

@@ -7,15 +7,17 @@
  * Parity mode (`--fixture FILE`): runs exactly the fixture's inputs, initial weights, batch size and
  * iterations with NEST's settings and writes the per-iteration losses to run_summary.json.
  */
+import { availableParallelism } from 'node:os';
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { Rng } from '../../src/core/random.js';
 import {
-  EPROP_KERNELS, FEEDBACK_MODES, SURROGATE_NAMES,
+  EPROP_KERNELS, EPROP_SLICE, FEEDBACK_MODES, SURROGATE_NAMES, defaultEPropKernel,
   type EPropKernel, type EPropSequenceRecord, type FeedbackMode, type SurrogateName,
 } from '../../src/learn/eprop/index.js';
 import { EvidenceTask } from './task.js';
 import { loadEPropFixture } from './nest-fixture.js';
-import { EVIDENCE_LEARNING_RATE, checkEvidenceLearningRate, runFixtureParity, trainEvidence, type EvidenceNetwork } from './training.js';
+import { EVIDENCE_LEARNING_RATE, checkEvidenceLearningRate, runFixtureParity, trainEvidence, type EvidenceNetwork, type EvidenceTrainingResult } from './training.js';
+import { EPropThreads } from '../../src/learn/eprop/threads.node.js';
 import { learningCurves, sequenceFigure, weightsFigure, weightTracesFigure } from './figures.js';
 
 type Matrices = Record<string, { data: Float32Array; rows: number; cols: number }>;
@@ -24,6 +26,23 @@ async function snapshot(net: EvidenceNetwork): Promise<Matrices> {
   const m: Matrices = {};
   for (const c of net.trainer.cells) m[`W_${c.kind}`] = { data: ((await c.weight.value.data()) as Float32Array).slice(), rows: c.nPost, cols: c.nPre };
   return m;
+}
+
+/**
+ * The worker threads of `--threads` (0: all cores; at most one per slice of EPROP_SLICE sequences),
+ * or none: one thread asked for, or a kernel other than js.
+ */
+async function startThreads(ctx: RunContext, asked: number, kernel: EPropKernel, batchSize: number): Promise<EPropThreads | undefined> {
+  const resolved = kernel === 'auto' ? defaultEPropKernel() : kernel;
+  const n = Math.min(asked === 0 ? availableParallelism() : asked, Math.ceil(batchSize / EPROP_SLICE));
+  if (asked === 1) return undefined;
+  if (resolved !== 'js') {
+    ctx.log(`--threads ${asked}: the ${resolved} kernel runs on the backend; the threads are for the js kernel, not started`);
+    return undefined;
+  }
+  if (n <= 1) return undefined;
+  ctx.log(`js kernel on ${n} worker threads`);
+  return EPropThreads.create(n);
 }
 
 async function runParity(ctx: RunContext, path: string, kernel: EPropKernel): Promise<Record<string, unknown>> {
@@ -61,6 +80,7 @@ export const epropEvidenceExample: ExampleSpec = {
     { name: 'feedback', type: 'string', description: 'learning-signal feedback weights', default: 'random', choices: FEEDBACK_MODES },
     { name: 'surrogate', type: 'string', description: 'surrogate gradient', default: 'piecewise_linear', choices: SURROGATE_NAMES },
     { name: 'kernel', type: 'string', description: 'scan kernel (auto: js on wasm/cpu, fused webgpu on webgpu, tf otherwise)', default: 'auto', choices: EPROP_KERNELS },
+    { name: 'threads', type: 'int', description: 'worker threads for the js kernel (0: all cores; results are the same bits for any number)', default: 1, min: 0 },
     { name: 'fixture', type: 'string', description: "NEST fixture JSON for parity mode ('' = train)", default: '' },
   ],
   presets: {
@@ -89,58 +109,65 @@ export const epropEvidenceExample: ExampleSpec = {
     const progress = ctx.progress(iterations, 'e-prop training');
     const hist = { loss: [] as number[], recall_error: [] as number[], rate_hz: [] as number[], seconds_per_iteration: [] as number[] };
     const validation: { iteration: number; error: number; loss: number }[] = [];
-    const res = await trainEvidence(
-      {
-        batchSize: Number(p.batchSize), iterations, nLif, nAlif: Number(p.nAlif), learningRate: Number(p.learningRate),
-        validateEvery: Number(p.validateEvery), stopError: Number(p.stopError), testBatches: Number(p.testBatches), task,
-        feedback: String(p.feedback) as FeedbackMode, surrogate: String(p.surrogate) as SurrogateName, kernel, seed: ctx.seed,
-        checkpointDir: ctx.checkpointDir, resume: ctx.resumed,
-      },
-      {
-        onStart: async (net) => {
-          ctx.log(`kernel ${net.trainer.kernel}, backend ${ctx.backend.name}, T = ${task.steps} steps, n = ${net.recurrent.n}`);
-          before = await snapshot(net);
-          early = await net.trainer.recordSequenceAsync({ inputs: visBatch.inputs, labels: visBatch.labels }, 0);
-          const rng = new Rng(`${ctx.seed}/traced`);
-          net.trainer.cells.forEach((c, ci) => {
-            for (let k = 0; k < 2; k++) {
-              let idx = rng.int(c.nPost * c.nPre);
-              if (c.kind === 'recurrent' && Math.floor(idx / c.nPre) === idx % c.nPre) idx = (idx + 1) % (c.nPost * c.nPre);
-              traced.push({ name: `W_${c.kind}[${Math.floor(idx / c.nPre)}, ${idx % c.nPre}]`, cell: ci, index: idx, values: [before[`W_${c.kind}`]!.data[idx]!] });
-            }
-          });
+    const batchSize = Number(p.batchSize);
+    const threads = await startThreads(ctx, Number(p.threads), kernel, batchSize);
+    let res: EvidenceTrainingResult;
+    try {
+      res = await trainEvidence(
+        {
+          batchSize, iterations, nLif, nAlif: Number(p.nAlif), learningRate: Number(p.learningRate),
+          validateEvery: Number(p.validateEvery), stopError: Number(p.stopError), testBatches: Number(p.testBatches), task,
+          feedback: String(p.feedback) as FeedbackMode, surrogate: String(p.surrogate) as SurrogateName, kernel, seed: ctx.seed, threads,
+          checkpointDir: ctx.checkpointDir, resume: ctx.resumed,
         },
-        onIteration: async (it, r, _b, net) => {
-          hist.loss.push(r.loss);
-          hist.recall_error.push(r.recallError);
-          hist.rate_hz.push(r.rateHz);
-          hist.seconds_per_iteration.push(r.seconds);
-          const w = await Promise.all(net.trainer.cells.map((c) => c.weight.value.data()));
-          for (const t of traced) t.values.push(w[t.cell]![t.index]!);
-          progress.tick(1, `loss ${r.loss.toFixed(4)} err ${(100 * r.recallError).toFixed(0)} % ${r.rateHz.toFixed(1)} Hz ${r.seconds.toFixed(2)} s`);
-          if ((it + 1) % Math.min(10, Number(p.validateEvery)) === 0) await ctx.checkpoint({ ...hist, validation });
+        {
+          onStart: async (net) => {
+            ctx.log(`kernel ${net.trainer.kernel}, backend ${ctx.backend.name}, T = ${task.steps} steps, n = ${net.recurrent.n}`);
+            before = await snapshot(net);
+            early = await net.trainer.recordSequenceAsync({ inputs: visBatch.inputs, labels: visBatch.labels }, 0);
+            const rng = new Rng(`${ctx.seed}/traced`);
+            net.trainer.cells.forEach((c, ci) => {
+              for (let k = 0; k < 2; k++) {
+                let idx = rng.int(c.nPost * c.nPre);
+                if (c.kind === 'recurrent' && Math.floor(idx / c.nPre) === idx % c.nPre) idx = (idx + 1) % (c.nPost * c.nPre);
+                traced.push({ name: `W_${c.kind}[${Math.floor(idx / c.nPre)}, ${idx % c.nPre}]`, cell: ci, index: idx, values: [before[`W_${c.kind}`]!.data[idx]!] });
+              }
+            });
+          },
+          onIteration: async (it, r, _b, net) => {
+            hist.loss.push(r.loss);
+            hist.recall_error.push(r.recallError);
+            hist.rate_hz.push(r.rateHz);
+            hist.seconds_per_iteration.push(r.seconds);
+            const w = await Promise.all(net.trainer.cells.map((c) => c.weight.value.data()));
+            for (const t of traced) t.values.push(w[t.cell]![t.index]!);
+            progress.tick(1, `loss ${r.loss.toFixed(4)} err ${(100 * r.recallError).toFixed(0)} % ${r.rateHz.toFixed(1)} Hz ${r.seconds.toFixed(2)} s`);
+            if ((it + 1) % Math.min(10, Number(p.validateEvery)) === 0) await ctx.checkpoint({ ...hist, validation });
+          },
+          onValidation: (it, error, loss) => {
+            validation.push({ iteration: it, error, loss });
+            ctx.log(`validation at iteration ${it}: error ${(100 * error).toFixed(1)} %, loss ${loss.toFixed(4)}`);
+          },
+          onEnd: async (net, model) => {
+            after = await snapshot(net);
+            late = await net.trainer.recordSequenceAsync({ inputs: visBatch.inputs, labels: visBatch.labels }, 0);
+            await model.save(ctx.artifactPath('network')); // the trained weights, Adam moments and data generators (Network.loadFrom)
+          },
+          shouldStop: () => ctx.signal.aborted,
+          checkpointExtra: () => ({ hist, validation, traced: traced.map((t) => t.values) }),
+          onResume: (extra, it) => {
+            const e = extra as { hist: typeof hist; validation: typeof validation; traced: number[][] };
+            Object.assign(hist, e.hist);
+            validation.splice(0, validation.length, ...e.validation);
+            e.traced.forEach((v, i) => (traced[i]!.values = v));
+            progress.tick(it);
+            ctx.log(`resumed after iteration ${it}`);
+          },
         },
-        onValidation: (it, error, loss) => {
-          validation.push({ iteration: it, error, loss });
-          ctx.log(`validation at iteration ${it}: error ${(100 * error).toFixed(1)} %, loss ${loss.toFixed(4)}`);
-        },
-        onEnd: async (net, model) => {
-          after = await snapshot(net);
-          late = await net.trainer.recordSequenceAsync({ inputs: visBatch.inputs, labels: visBatch.labels }, 0);
-          await model.save(ctx.artifactPath('network')); // the trained weights, Adam moments and data generators (Network.loadFrom)
-        },
-        shouldStop: () => ctx.signal.aborted,
-        checkpointExtra: () => ({ hist, validation, traced: traced.map((t) => t.values) }),
-        onResume: (extra, it) => {
-          const e = extra as { hist: typeof hist; validation: typeof validation; traced: number[][] };
-          Object.assign(hist, e.hist);
-          validation.splice(0, validation.length, ...e.validation);
-          e.traced.forEach((v, i) => (traced[i]!.values = v));
-          progress.tick(it);
-          ctx.log(`resumed after iteration ${it}`);
-        },
-      },
-    );
+      );
+    } finally {
+      await threads?.close();
+    }
     progress.done();
     visBatch.inputs.dispose();
     ctx.log(`trained ${res.iterations} iterations${res.stoppedEarly ? ' (early stop)' : ''}; test error ${(100 * res.testError).toFixed(1)} %, test loss ${res.testLoss.toFixed(4)}`);

@@ -17,6 +17,7 @@ import { EProp, type EPropBatch, type EPropKernel, type EPropStepResult } from '
 import { EvidenceTask, type EvidenceBatch } from './task.js';
 import { fixtureBatch, type EPropFixture } from './nest-fixture.js';
 import type { SurrogateName } from '../../src/learn/eprop/surrogate.js';
+import type { EPropSliceRunner } from '../../src/learn/eprop/js-batch.js';
 
 /** Initial weights given explicitly (row-major, rows = postsynaptic). */
 export interface EvidenceInitialWeights {
@@ -72,6 +73,8 @@ export interface EvidenceNetworkOptions {
   surrogate?: SurrogateName;
   /** Scan kernel (default `auto`). */
   kernel?: EPropKernel;
+  /** Worker threads for the `js` kernel (e.g. `await EPropThreads.create(4)`; default this thread). */
+  threads?: EPropSliceRunner;
   /** Seed of the initial weights (default 1). */
   seed?: number;
   /** Initial weights (e.g. from a fixture) instead of random ones. */
@@ -113,7 +116,7 @@ export function buildEvidenceNetwork(o: EvidenceNetworkOptions = {}): EvidenceNe
   const optimizer = new Adam({ learningRate: checkEvidenceLearningRate(o.learningRate ?? EVIDENCE_LEARNING_RATE), beta1: 0.9, beta2: 0.999, epsilon: 1e-8, wMin: -100, wMax: 100 });
   const trainer = new EProp({
     recurrent, readout, optimizer, learningWindow: o.learningWindow ?? 150, cReg: o.cReg ?? 300, fTarget: o.fTarget ?? 10,
-    averageGradient: true, kernel: o.kernel,
+    averageGradient: true, kernel: o.kernel, threads: o.threads,
   });
   return {
     recurrent, readout, optimizer, trainer,

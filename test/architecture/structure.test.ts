@@ -58,8 +58,8 @@ describe('structure of src/', () => {
     expect(cycles(files, edges)).toEqual([]);
   });
 
-  it('keeps Node built-ins out of the floors the main entry reaches (io, cli, sweep and viz/html are Node-only)', () => {
-    const nodeOnly = (f: string): boolean => /^src\/(io|cli|sweep)\//.test(f) || f === 'src/viz/html.ts' || f === 'src/node.ts';
+  it('keeps Node built-ins out of the floors the main entry reaches (io, cli, sweep, viz/html and *.node.ts files are Node-only)', () => {
+    const nodeOnly = (f: string): boolean => /^src\/(io|cli|sweep)\//.test(f) || /\.node\.ts$/.test(f) || f === 'src/viz/html.ts' || f === 'src/node.ts';
     const bad = files.filter((f) => !nodeOnly(f)).flatMap((f) => importsOf(root, f).packages.filter((p) => p.startsWith('node:')).map((p) => `${f}: ${p}`));
     expect(bad).toEqual([]);
   });

@@ -19,9 +19,10 @@ import { forwardJs } from './forward-js.js';
 import { forwardTf, forwardTfAsync } from './forward-tf.js';
 import { defaultEPropKernel, EPROP_KERNELS, iterationWebgpu, type EPropKernel } from './kernels.js';
 import { readoutPass, type ReadoutPassResult } from './readout-pass.js';
-import { epropAdjoint, type AdjointResult } from './adjoint.js';
-import { gradientsJs, gradientsTf, type EPropGradientArrays } from './gradients.js';
+import { epropAdjoint } from './adjoint.js';
+import { gradientsTf, type EPropGradientArrays } from './gradients.js';
 import { EPropScratch, type DenseInput, type ForwardRecord } from './record.js';
+import { combineSlices, runSlice, sliceJobs, type EPROP_SLICE, type EPropSliceJob, type EPropSlicePartial, type EPropSliceRunner } from './js-batch.js';
 
 export { EPROP_KERNELS, type EPropKernel } from './kernels.js';
 
@@ -48,6 +49,12 @@ export interface EPropOptions {
   kernel?: EPropKernel;
   /** Which cells learn (default all three). */
   train?: Partial<Record<EPropCellKind, boolean>>;
+  /**
+   * Worker threads for the `js` kernel's slices of {@link EPROP_SLICE} sequences (e.g.
+   * `await EPropThreads.create(4)` of `cinder-snn/node`), used by the `*Async` methods; the results
+   * are the same bits as without it. Default: this thread.
+   */
+  threads?: EPropSliceRunner;
 }
 
 /** One batch: input spikes and targets. */
@@ -135,6 +142,7 @@ export class EProp {
   private batches = 0;
   /** ψ, z, D of the JavaScript kernel, reused from batch to batch (see {@link EPropScratch}). */
   private readonly scratch = new EPropScratch();
+  private readonly threads: EPropSliceRunner | undefined;
   private betaTensor: tf.Tensor | undefined;
 
   constructor(options: EPropOptions) {
@@ -159,6 +167,12 @@ export class EProp {
     this.trainable = { input: true, recurrent: true, readout: true, ...options.train };
     this.cells = [...recurrent.cells(), readout.cell()];
     this.consts = recurrent.constants();
+    const th = options.threads;
+    if (th !== undefined) {
+      if (th === null || typeof th !== 'object' || typeof th.run !== 'function') throw new CinderArgumentError('threads', th, 'an EPropSliceRunner (e.g. EPropThreads.create() of cinder-snn/node)');
+      if (this.kernel !== 'js') throw new CinderArgumentError('threads', `${th.threads} threads`, `the js kernel (the kernel is ${this.kernel})`);
+    }
+    this.threads = th;
   }
 
   /** Number of training batches applied so far. */
@@ -442,18 +456,13 @@ export class EProp {
   private async runAsync(batch: EPropBatch, withGradients: boolean): Promise<{ result: EPropStepResult; grads?: Record<EPropCellKind, Float64Array | tf.Tensor2D> }> {
     if (this.kernel === 'webgpu') return this.runWebgpu(batch, withGradients);
     const p = await this.prepareAsync(batch);
-    const dense = this.kernel === 'js' ? p.dense() : undefined;
-    const rec: ForwardRecord =
-      this.kernel === 'js'
-        ? forwardJs(this.consts, p.wIn, p.wRec, dense!, -1, this.scratch)
-        : await forwardTfAsync(this.consts, this.recurrent.wIn.value, this.recurrent.wRec.value, batch.inputs);
-    const ro = readoutPass(rec.z, p.dims, p.wOut, this.readout.kappa, this.readout.loss, p.target);
-    let grads: Record<EPropCellKind, Float64Array | tf.Tensor2D> | undefined;
-    if (withGradients) {
-      const adj = epropAdjoint(rec, this.consts, ro.err, this.adjointSettings(p), false, this.kernel === 'js' ? this.scratch : undefined);
-      grads = this.kernel === 'js' ? gradientsJs(dense!, rec, adj, p.dims.nOut) : gradientsTf(batch.inputs, rec, adj, p.dims.nOut);
+    if (this.kernel === 'js') {
+      const jobs = this.sliceJobs(p, withGradients);
+      return this.fromSlices(p, this.threads ? await this.threads.run(jobs) : jobs.map((j) => runSlice(j, this.scratch)));
     }
-    return { result: this.metrics(rec, ro), grads };
+    // the tf kernel: the scan on tfjs, then the same readout and backward pass, gradients on tfjs
+    const rec = await forwardTfAsync(this.consts, this.recurrent.wIn.value, this.recurrent.wRec.value, batch.inputs);
+    return this.tfRest(batch, p, rec, withGradients);
   }
 
   /**
@@ -520,19 +529,34 @@ export class EProp {
     }
     this.checkSyncReads('step/evaluate/gradients');
     const p = this.prepare(batch);
-    const dense = this.kernel === 'js' ? p.dense() : undefined;
-    const rec: ForwardRecord =
-      this.kernel === 'js'
-        ? forwardJs(this.consts, p.wIn, p.wRec, dense!, -1, this.scratch)
-        : forwardTf(this.consts, this.recurrent.wIn.value, this.recurrent.wRec.value, batch.inputs);
+    if (this.kernel === 'js') return this.fromSlices(p, this.sliceJobs(p, withGradients).map((j) => runSlice(j, this.scratch)));
+    return this.tfRest(batch, p, forwardTf(this.consts, this.recurrent.wIn.value, this.recurrent.wRec.value, batch.inputs), withGradients);
+  }
+
+  /** The tf kernel after its scan: readout, backward pass (float64, on the host), gradients on tfjs. */
+  private tfRest(batch: EPropBatch, p: ReturnType<EProp['prepare']>, rec: ForwardRecord, withGradients: boolean): { result: EPropStepResult; grads?: Record<EPropCellKind, Float64Array | tf.Tensor2D> } {
     const ro = readoutPass(rec.z, p.dims, p.wOut, this.readout.kappa, this.readout.loss, p.target);
-    let adj: AdjointResult | undefined;
     let grads: Record<EPropCellKind, Float64Array | tf.Tensor2D> | undefined;
     if (withGradients) {
-      adj = epropAdjoint(rec, this.consts, ro.err, this.adjointSettings(p), false, this.kernel === 'js' ? this.scratch : undefined);
-      grads = this.kernel === 'js' ? gradientsJs(dense!, rec, adj, p.dims.nOut) : gradientsTf(batch.inputs, rec, adj, p.dims.nOut);
+      const adj = epropAdjoint(rec, this.consts, ro.err, this.adjointSettings(p));
+      grads = gradientsTf(batch.inputs, rec, adj, p.dims.nOut);
     }
     return { result: this.metrics(rec, ro), grads };
+  }
+
+  /** The JavaScript kernel's slices of a batch (`./js-batch.ts`). */
+  private sliceJobs(p: ReturnType<EProp['prepare']>, withGradients: boolean): EPropSliceJob[] {
+    const common = { consts: this.consts, wIn: p.wIn, wRec: p.wRec, wOut: p.wOut, kappa: this.readout.kappa, loss: this.readout.loss, adjoint: this.adjointSettings(p), withGradients };
+    return sliceJobs(common, p.dense(), p.target);
+  }
+
+  /** Metrics and gradients of a batch from its slices. */
+  private fromSlices(p: ReturnType<EProp['prepare']>, partials: EPropSlicePartial[]): { result: EPropStepResult; grads?: Record<EPropCellKind, Float64Array | tf.Tensor2D> } {
+    const { batch: B, steps: T, n, nOut, nLw } = p.dims;
+    const c = combineSlices(partials, { batch: B, n, nIn: this.recurrent.nIn, nOut, nLw });
+    const ce = this.readout.loss === 'cross_entropy';
+    const result: EPropStepResult = { loss: c.lossSum / (B * nLw), recallError: ce ? c.wrong / B : NaN, ...this.rates(c.counts, B, T), prediction: c.prediction, seconds: 0 };
+    return { result, grads: c.gradients };
   }
 
   private metrics(rec: ForwardRecord, ro: ReadoutPassResult): EPropStepResult {

@@ -34,8 +34,22 @@ export interface EPropGradientTensors {
   readout: tf.Tensor2D;
 }
 
-/** Event-driven float64 gradient accumulation (work ∝ number of spikes × n). */
-export function gradientsJs(input: DenseInput, rec: ForwardRecord, adj: AdjointResult, nOut: number): EPropGradientArrays {
+/**
+ * The unnormalised gradient sums of {@link gradientsJs}, presynaptic-major (`gInT[i·n + j]` is
+ * Σ_{b,u} D_{b,u}[j]·x_{b,u}[i], likewise `gRecT` [n, n] and `gOutT` [n, nOut]): what a slice of a
+ * batch contributes, added slice by slice in a fixed order (`./js-batch.ts`).
+ */
+export interface EPropGradientSums {
+  /** Σ D ⊗ x, [nIn, n]. */
+  gInT: Float64Array;
+  /** Σ D_{u+1} ⊗ z_u, [n, n] (diagonal included; dropped by {@link gradientsFromSums}). */
+  gRecT: Float64Array;
+  /** Σ eOut ⊗ z, [n, nOut]. */
+  gOutT: Float64Array;
+}
+
+/** Event-driven float64 gradient sums over the sequences of `rec` (work ∝ number of spikes × n). */
+export function gradientSumsJs(input: DenseInput, rec: ForwardRecord, adj: AdjointResult, nOut: number): EPropGradientSums {
   const { batch: B, steps: T, n, z } = rec;
   const nIn = input.nIn;
   const x = input.data;
@@ -65,6 +79,12 @@ export function gradientsJs(input: DenseInput, rec: ForwardRecord, adj: AdjointR
       }
     }
   }
+  return { gInT, gRecT, gOutT };
+}
+
+/** The gradients [post, pre] from their sums over B sequences: transposed, divided by B, zero diagonal. */
+export function gradientsFromSums(s: EPropGradientSums, n: number, nIn: number, nOut: number, B: number): EPropGradientArrays {
+  const { gInT, gRecT, gOutT } = s;
   const input_ = new Float64Array(n * nIn);
   const recurrent = new Float64Array(n * n);
   const readout = new Float64Array(nOut * n);
@@ -74,6 +94,11 @@ export function gradientsJs(input: DenseInput, rec: ForwardRecord, adj: AdjointR
   }
   for (let k = 0; k < nOut; k++) for (let i = 0; i < n; i++) readout[k * n + i] = gOutT[i * nOut + k]! / B;
   return { input: input_, recurrent, readout };
+}
+
+/** Event-driven float64 gradients of a whole batch: {@link gradientSumsJs}, then {@link gradientsFromSums}. */
+export function gradientsJs(input: DenseInput, rec: ForwardRecord, adj: AdjointResult, nOut: number): EPropGradientArrays {
+  return gradientsFromSums(gradientSumsJs(input, rec, adj, nOut), rec.n, input.nIn, nOut, rec.batch);
 }
 
 /** Matrix-product gradients on tfjs (float32): one [n, B·T]×[B·T, ·] product per weight. */

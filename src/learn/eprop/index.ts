@@ -8,5 +8,6 @@ export * from './forward-tf.js';
 export * from './readout-pass.js';
 export * from './adjoint.js';
 export * from './gradients.js';
+export * from './js-batch.js';
 export * from './eprop.js';
 export * from './kernels.js';

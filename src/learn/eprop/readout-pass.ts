@@ -18,6 +18,10 @@ export interface ReadoutTarget {
 export interface ReadoutPassResult {
   /** Cross-entropy −mean_{b,t∈window} Σ_k π*_k log π_k, or 0.5·mean_{b,t∈window} Σ_k (y − y*)². */
   loss: number;
+  /** The loss summed over sequences and window steps (loss = lossSum / (B·n_lw)). */
+  lossSum: number;
+  /** Wrongly classified sequences (0 for MSE). */
+  wrong: number;
   /** Fraction of sequences whose argmax_k mean_t π_k differs from the label (NaN for MSE). */
   recallError: number;
   /** err = π − π* (or y − y*) in the window, [B, nLw, nOut]. */
@@ -101,6 +105,8 @@ export function readoutPass(
   }
   return {
     loss: lossSum / (B * nLw),
+    lossSum,
+    wrong,
     recallError: loss === 'cross_entropy' ? wrong / B : NaN,
     err,
     prediction,
