@@ -113,14 +113,22 @@ export function sliceJobs(common: EPropSliceCommon, input: DenseInput, target: {
   return jobs;
 }
 
-/** The batch from its slices: sums added in slice order, then normalised once. */
-export function combineSlices(partials: EPropSlicePartial[], dims: { batch: number; n: number; nIn: number; nOut: number; nLw: number }): {
+/** A batch put together from its slices ({@link combineSlices}). */
+export interface EPropBatchSums {
+  /** Loss summed over sequences and window steps (divide by B·n_lw). */
   lossSum: number;
+  /** Wrong predictions. */
   wrong: number;
+  /** Prediction per sequence, [B]. */
   prediction: Int32Array;
+  /** Spikes of each neuron over the batch, [n]. */
   counts: Float64Array;
+  /** Gradients [post, pre] (divided by B), when the slices carried sums. */
   gradients?: EPropGradientArrays;
-} {
+}
+
+/** The batch from its slices: sums added in slice order, then normalised once. */
+export function combineSlices(partials: EPropSlicePartial[], dims: { batch: number; n: number; nIn: number; nOut: number; nLw: number }): EPropBatchSums {
   const { batch: B, n, nIn, nOut } = dims;
   let lossSum = 0;
   let wrong = 0;
