@@ -29,7 +29,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { moduleWorker } from '../../src/core/module-worker.node.js';
 import type { ExampleSpec, Params, RunContext } from '../../src/cli/example.js';
 import { writeJsonAtomic } from '../../src/io/atomic.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
@@ -46,12 +46,7 @@ import type { WorkerMessage, WorkerStart } from './worker.js';
  */
 function runInWorker(ctx: RunContext, start: WorkerStart, progress: { tick(n?: number, info?: string): void }): Promise<Awaited<ReturnType<typeof runBatch>>> {
   return new Promise((done, fail) => {
-    // compiled (dist/): load worker.js directly; from source: register tsx's loader in the thread, then load worker.ts
-    const compiled = import.meta.url.endsWith('.js');
-    const url = new URL(compiled ? './worker.js' : './worker.ts', import.meta.url).href;
-    const load = compiled ? `await import(${JSON.stringify(url)});` : `const { register } = await import('tsx/esm/api'); register(); await import(${JSON.stringify(url)});`;
-    const boot = `(async () => { ${load} })().catch((e) => { require('node:worker_threads').parentPort.postMessage({ type: 'error', message: String(e && e.stack || e) }); });`;
-    const w = new Worker(boot, { eval: true, workerData: start });
+    const w = moduleWorker(import.meta.url, './worker', { workerData: start });
     const onAbort = () => w.postMessage({ type: 'abort' });
     ctx.signal.addEventListener('abort', onAbort);
     const pending: Promise<void>[] = [];

@@ -562,8 +562,7 @@ export class EProp {
   private metrics(rec: ForwardRecord, ro: ReadoutPassResult): EPropStepResult {
     const { batch: B, steps: T, n, z } = rec;
     const counts = new Float64Array(n);
-    if (rec.counts) for (let i = 0; i < rec.counts.length; i++) counts[i % n] += rec.counts[i]!;
-    else for (let i = 0; i < z.length; i++) if (z[i]) counts[i % n] += 1;
+    for (let i = 0; i < z.length; i++) if (z[i]) counts[i % n] += 1;
     return { loss: ro.loss, recallError: ro.recallError, ...this.rates(counts, B, T), prediction: ro.prediction, seconds: 0 };
   }
 

@@ -92,8 +92,9 @@ export function runSlice(job: EPropSliceJob, scratch?: EPropScratch): EPropSlice
 export type EPropSliceCommon = Omit<EPropSliceJob, 'input' | 'labels' | 'signals'>;
 
 /**
- * Cuts a batch into slices of {@link EPROP_SLICE} sequences (the inputs and targets are copied, so
- * a job can be sent to another thread without the whole batch).
+ * Cuts a batch into slices of {@link EPROP_SLICE} sequences. A slice's inputs are a view on the
+ * batch's (a runner that sends them to another thread copies the view's range); its targets are
+ * copied.
  */
 export function sliceJobs(common: EPropSliceCommon, input: DenseInput, target: { labels?: ArrayLike<number>; signals?: ArrayLike<number> }): EPropSliceJob[] {
   const { batch: B, steps: T, nIn } = input;
@@ -103,8 +104,7 @@ export function sliceJobs(common: EPropSliceCommon, input: DenseInput, target: {
   const jobs: EPropSliceJob[] = [];
   for (let b0 = 0; b0 < B; b0 += EPROP_SLICE) {
     const b1 = Math.min(B, b0 + EPROP_SLICE);
-    const whole = b0 === 0 && b1 === B;
-    const data = whole ? input.data : input.data.slice(b0 * per, b1 * per);
+    const data = input.data.subarray(b0 * per, b1 * per);
     const job: EPropSliceJob = { ...common, input: { batch: b1 - b0, steps: T, nIn, data } };
     if (target.labels) job.labels = Int32Array.from(Array.prototype.slice.call(target.labels, b0, b1) as number[]);
     if (target.signals) job.signals = Float64Array.from(Array.prototype.slice.call(target.signals, b0 * nLw * nOut, b1 * nLw * nOut) as number[]);

@@ -14,19 +14,16 @@
  * @module
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { moduleWorker } from '../../core/module-worker.node.js';
 import { CinderArgumentError, checkInteger } from '../../core/errors.js';
 import type { EPropSliceJob, EPropSlicePartial, EPropSliceRunner } from './js-batch.js';
 
-type Reply = { ready: true } | { i: number; partial: EPropSlicePartial } | { i: number; error: string };
+type Reply = { ready: true } | { type: 'error'; message: string } | { i: number; partial: EPropSlicePartial } | { i: number; error: string };
 
-/** Starts one worker (`thread-worker.node.ts`, through tsx when running from source) and waits until it is ready. */
+/** Starts one worker (`thread-worker.node.ts`) and waits until it is ready. */
 function spawn(): Promise<Worker> {
-  const compiled = import.meta.url.endsWith('.js');
-  const url = new URL(compiled ? './thread-worker.node.js' : './thread-worker.node.ts', import.meta.url).href;
-  const load = compiled ? `await import(${JSON.stringify(url)});` : `const { register } = await import('tsx/esm/api'); register(); await import(${JSON.stringify(url)});`;
-  const boot = `(async () => { ${load} })().catch((e) => { require('node:worker_threads').parentPort.postMessage({ i: -1, error: String(e && e.stack || e) }); });`;
-  const w = new Worker(boot, { eval: true });
+  const w = moduleWorker(import.meta.url, './thread-worker.node');
   return new Promise((resolve, reject) => {
     const onMessage = (m: Reply) => {
       w.off('message', onMessage);
@@ -36,7 +33,7 @@ function spawn(): Promise<Worker> {
         resolve(w);
       } else {
         void w.terminate();
-        reject(new Error(`e-prop worker thread failed to start: ${'error' in m ? m.error : 'no ready message'}`));
+        reject(new Error(`e-prop worker thread failed to start: ${'message' in m ? m.message : 'no ready message'}`));
       }
     };
     w.on('message', onMessage);
@@ -94,7 +91,7 @@ export class EPropThreads implements EPropSliceRunner {
       let over = false;
       const listeners = this.workers.map((w) => {
         const onMessage = (m: Reply) => {
-          if (over || 'ready' in m) return;
+          if (over || 'ready' in m || 'type' in m) return;
           if ('error' in m) return finish(new Error(`e-prop worker thread, slice ${m.i}: ${m.error}`));
           out[m.i] = m.partial;
           if (++done === jobs.length) finish();
@@ -109,9 +106,15 @@ export class EPropThreads implements EPropSliceRunner {
         return { w, onMessage, onError, onExit };
       });
       const feed = (w: Worker) => {
-        if (next < jobs.length) {
+        if (!over && next < jobs.length) {
           const i = next++;
-          w.postMessage({ i, job: jobs[i] });
+          try {
+            const job = jobs[i]!;
+            // a view would be cloned with its whole buffer (the batch): copy just the slice's range
+            w.postMessage({ i, job: { ...job, input: { ...job.input, data: job.input.data.slice() } } });
+          } catch (e) {
+            finish(new Error(`e-prop worker thread, slice ${i}: the job could not be sent (${(e as Error).message})`));
+          }
         }
       };
       const finish = (error?: Error) => {

@@ -111,5 +111,14 @@ describe('e-prop JavaScript kernel on worker threads', () => {
     } finally {
       await pool.close();
     }
+    // a job that reaches the thread and throws there
+    const other = await EPropThreads.create(1);
+    try {
+      const job = { input: { batch: 1, steps: 1, nIn: 1, data: new Float32Array(1) } } as never;
+      await expect(other.run([job])).rejects.toThrow(/e-prop worker thread, slice 0: TypeError/);
+      await expect(other.run([])).rejects.toThrow(/invalid threads: got "broken/);
+    } finally {
+      await other.close();
+    }
   });
 });
