@@ -121,6 +121,7 @@ export function buildEvidenceNetwork(o: EvidenceNetworkOptions = {}): EvidenceNe
   return {
     recurrent, readout, optimizer, trainer,
     dispose() {
+      trainer.dispose();
       recurrent.dispose();
       readout.dispose();
       optimizer.dispose();

@@ -31,7 +31,7 @@ describe.skipIf(!gpu.ok)(`examples on webgpu (${gpu.detail})`, () => {
   });
 
   describe.each(EXAMPLES.map((e) => [e.name, e] as const))('cinder %s --mode tiny --backend webgpu', (name, spec) => {
-    it('completes with every summary key, without synchronous reads', () => {
+    it('completes with every summary key, without synchronous reads, and frees every tensor it made', () => {
       const dir = mkdtempSync(join(tmpdir(), `cinder-webgpu-${name}-`));
       const r = spawnSync(process.execPath, ['--import', 'tsx', 'bin/cinder.ts', name, '--mode', 'tiny', '--backend', 'webgpu', '--quiet', '--out', dir], {
         cwd: root, encoding: 'utf8', timeout: 240_000, env: { ...process.env, CINDER_BACKEND: 'webgpu' },
@@ -43,6 +43,8 @@ describe.skipIf(!gpu.ok)(`examples on webgpu (${gpu.detail})`, () => {
       for (const k of spec.summaryKeys) expect(summary, `summary key ${k}`).toHaveProperty(k);
       const params = JSON.parse(readFileSync(join(dir, 'params.json'), 'utf8')) as { backend?: { name?: string } };
       expect(params.backend?.name).toBe('webgpu');
+      // The runner logs the live tensors at the end against the count before the example started.
+      expect(readFileSync(join(dir, 'log.txt'), 'utf8')).toMatch(/tensors alive: \d+ \(\+0\)/);
     }, 250_000);
   });
 });

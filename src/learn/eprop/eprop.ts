@@ -312,6 +312,17 @@ export class EProp {
   }
 
   /** The synchronous methods read with dataSync, which the webgpu backend does not offer in Node. */
+  /**
+   * Frees what the trainer keeps between batches: β on the device (webgpu kernel) and the JavaScript
+   * kernel's scratch arrays (ψ, z, D). The cells' weights, the optimizer and `threads` belong to
+   * their owners and are left alone. The trainer stays usable: the next batch allocates them again.
+   */
+  dispose(): void {
+    this.betaTensor?.dispose();
+    this.betaTensor = undefined;
+    this.scratch.clear();
+  }
+
   private checkSyncReads(method: string): void {
     if (tf.getBackend() === 'webgpu') {
       throw new CinderArgumentError('backend', 'webgpu', `a backend with synchronous reads for ${method}; on webgpu use the async form (${method.split('/').map((m) => `${m}Async`).join(', ')})`);
