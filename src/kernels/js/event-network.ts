@@ -48,6 +48,7 @@
  * @module
  */
 import { CinderArgumentError } from '../../core/errors.js';
+import { incomingWeightSums, meanIncoming, scaleIncoming } from './sparse-homeostasis.js';
 
 /**
  * Counter-based uniform generator (Mulberry32): state s is a Weyl counter, s ← s + 0x6D2B79F5 per
@@ -676,42 +677,23 @@ export class EventNetwork {
 }
 
 /**
- * Per-post homeostatic scaling (the lateral-line model's rule) of one lane's weights: for each
- * postsynaptic cell j with incoming sum S_j = Σ w > 1e-12, scale_j = clip(1 + η·(target/S_j − 1),
- * 0.9, 1.1) and w ← clip(w·scale_j, 0, w_max). `target` undefined uses the mean of S_j over the
- * cells with S_j > 1e-12 (computed before scaling). Sums in float64.
- * @returns the target used
+ * Per-post homeostatic scaling (the lateral-line model's rule) of one lane's weights, as
+ * `SparseHomeostasis` (./sparse-homeostasis.ts) does it for sparse connections (one implementation:
+ * {@link scaleIncoming}): for each postsynaptic cell j with incoming sum S_j = Σ w > 1e-12,
+ * scale_j = clip(1 + η·(target/S_j − 1), 0.9, 1.1) and w ← clip(w·scale_j, 0, w_max). `target`
+ * undefined uses the mean of S_j over the cells with S_j > 1e-12 (computed before scaling; no
+ * change when there is none). Sums in float64.
+ * @returns the target used (0 when undefined and no cell takes part)
  */
 export function homeostaticScale(lane: ProjectionLane, nPost: number, eta: number, wMax: number, target?: number): number {
   const sums = incomingSums(lane, nPost);
-  let tgt = target;
-  if (tgt === undefined) {
-    let s = 0;
-    let c = 0;
-    for (let j = 0; j < nPost; j++) if (sums[j]! > 1e-12) {
-      s += sums[j]!;
-      c++;
-    }
-    if (c === 0) return 0;
-    tgt = s / c;
-  }
-  const scale = new Float64Array(nPost).fill(1);
-  for (let j = 0; j < nPost; j++) {
-    if (!(sums[j]! > 1e-12)) continue;
-    const r = 1 + eta * (tgt / Math.max(sums[j]!, 1e-12) - 1);
-    scale[j] = r < 0.9 ? 0.9 : r > 1.1 ? 1.1 : r;
-  }
-  const { w, post } = lane;
-  for (let s = 0; s < w.length; s++) {
-    const x = w[s]! * scale[post[s]!]!;
-    w[s] = x < 0 ? 0 : x > wMax ? wMax : x;
-  }
+  const tgt = target ?? meanIncoming(sums);
+  if (target === undefined && tgt === 0) return 0;
+  scaleIncoming(lane.w, 0, { postStart: lane.postRow, postSyn: lane.postSyn }, sums, tgt, { eta, wMax, scaleMin: 0.9, scaleMax: 1.1 });
   return tgt;
 }
 
-/** Incoming weight sum per postsynaptic cell (float64). */
+/** Incoming weight sum per postsynaptic cell (float64, each cell's synapses in storage order). */
 export function incomingSums(lane: ProjectionLane, nPost: number): Float64Array {
-  const sums = new Float64Array(nPost);
-  for (let s = 0; s < lane.w.length; s++) sums[lane.post[s]!] += lane.w[s]!;
-  return sums;
+  return incomingWeightSums(lane.w, 0, { postStart: lane.postRow, postSyn: lane.postSyn }, nPost);
 }

@@ -16,6 +16,75 @@
 import { CinderArgumentError, checkFinite, checkInteger, checkOneOf } from '../../core/errors.js';
 import type { SparseIndex } from '../../neural/connections/sparse-topology.js';
 
+/** Postsynaptic CSR lists of one instance: the ids of unit j's synapses are `postSyn[postStart[j] … postStart[j+1])`. */
+export interface IncomingLists {
+  /** Row pointers by postsynaptic unit (length nPost + 1). */
+  readonly postStart: Int32Array;
+  /** Synapse ids grouped by postsynaptic unit. */
+  readonly postSyn: Int32Array;
+}
+
+/**
+ * Incoming sums of one instance, `out[j] = Σ_{s → j} weight[base + s]` (float64, added in the
+ * order of `postSyn`), for j < nPost.
+ */
+export function incomingWeightSums(weight: Float32Array, base: number, lists: IncomingLists, nPost: number, out: Float64Array = new Float64Array(nPost)): Float64Array {
+  const { postStart, postSyn } = lists;
+  for (let j = 0; j < nPost; j++) {
+    let s = 0;
+    for (let q = postStart[j]!, e = postStart[j + 1]!; q < e; q++) s += weight[base + postSyn[q]!]!;
+    out[j] = s;
+  }
+  return out;
+}
+
+/** Mean of the sums > 1e-12 (the units that take part; 0 when none). */
+export function meanIncoming(sums: Float64Array): number {
+  let s = 0;
+  let c = 0;
+  for (let j = 0; j < sums.length; j++) {
+    const x = sums[j]!;
+    if (x > 1e-12) {
+      s += x;
+      c++;
+    }
+  }
+  return c > 0 ? s / c : 0;
+}
+
+/** The constants of one application of the rule. */
+export interface ScalingRule {
+  /** Rate η. */
+  readonly eta: number;
+  /** Upper weight bound. */
+  readonly wMax: number;
+  /** Lower bound of the scale. */
+  readonly scaleMin: number;
+  /** Upper bound of the scale. */
+  readonly scaleMax: number;
+}
+
+/**
+ * The rule once on one instance, from its incoming sums `sums` (before scaling): every unit j with
+ * `sums[j] > 1e-12` has its synapses scaled by `clip(1 + η·(target/sums[j] − 1), scaleMin, scaleMax)`
+ * and clipped to [0, wMax] (float64, one rounding to float32 per weight); the others are left alone.
+ */
+export function scaleIncoming(weight: Float32Array, base: number, lists: IncomingLists, sums: Float64Array, target: number, rule: ScalingRule): void {
+  const { postStart, postSyn } = lists;
+  const { eta, wMax, scaleMin, scaleMax } = rule;
+  for (let j = 0; j < sums.length; j++) {
+    const inc = sums[j]!;
+    if (!(inc > 1e-12)) continue;
+    let scale = 1 + eta * (target / inc - 1);
+    scale = scale < scaleMin ? scaleMin : scale > scaleMax ? scaleMax : scale;
+    for (let q = postStart[j]!, e = postStart[j + 1]!; q < e; q++) {
+      const g = base + postSyn[q]!;
+      const v = weight[g]! * scale;
+      weight[g] = v < 0 ? 0 : v > wMax ? wMax : v;
+    }
+  }
+}
+
 /** Options of {@link SparseHomeostasis}. */
 export interface SparseHomeostasisOptions {
   /** Rate η (≥ 0; 0 = off). */
@@ -94,31 +163,14 @@ export class SparseHomeostasis {
   /** Incoming sums per (instance, post unit) into `out` (length B·nPost). */
   incoming(out: Float64Array = new Float64Array(this.weights.batch * this.weights.nPost)): Float64Array {
     const { weight, offset, indices, nPost, batch } = this.weights;
-    for (let b = 0; b < batch; b++) {
-      const idx = indices[b]!;
-      const off = offset[b]!;
-      for (let j = 0; j < nPost; j++) {
-        let s = 0;
-        for (let q = idx.postStart[j]!, e = idx.postStart[j + 1]!; q < e; q++) s += weight[off + idx.postSyn[q]!]!;
-        out[b * nPost + j] = s;
-      }
-    }
+    for (let b = 0; b < batch; b++) incomingWeightSums(weight, offset[b]!, indices[b]!, nPost, out.subarray(b * nPost, (b + 1) * nPost));
     return out;
   }
 
   /** Mean incoming sum of instance b over its units with a sum > 1e-12 (0 when none). */
   private meanOf(b: number): number {
     const n = this.weights.nPost;
-    let s = 0;
-    let c = 0;
-    for (let j = 0; j < n; j++) {
-      const x = this.sums[b * n + j]!;
-      if (x > 1e-12) {
-        s += x;
-        c++;
-      }
-    }
-    return c > 0 ? s / c : 0;
+    return meanIncoming(this.sums.subarray(b * n, (b + 1) * n));
   }
 
   /** Applies the scaling once (whatever the period). No-op when η = 0. */
@@ -128,19 +180,7 @@ export class SparseHomeostasis {
     this.incoming(this.sums);
     for (let b = 0; b < batch; b++) {
       const target = this.target === 'initial' ? this.initialTarget[b]! : this.meanOf(b);
-      const idx = indices[b]!;
-      const off = offset[b]!;
-      for (let j = 0; j < nPost; j++) {
-        const inc = this.sums[b * nPost + j]!;
-        if (!(inc > 1e-12)) continue;
-        let scale = 1 + this.eta * (target / inc - 1);
-        scale = scale < this.scaleMin ? this.scaleMin : scale > this.scaleMax ? this.scaleMax : scale;
-        for (let q = idx.postStart[j]!, e = idx.postStart[j + 1]!; q < e; q++) {
-          const g = off + idx.postSyn[q]!;
-          const v = weight[g]! * scale;
-          weight[g] = v < 0 ? 0 : v > this.wMax ? this.wMax : v;
-        }
-      }
+      scaleIncoming(weight, offset[b]!, indices[b]!, this.sums.subarray(b * nPost, (b + 1) * nPost), target, this);
     }
   }
 
