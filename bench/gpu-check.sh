@@ -2,7 +2,8 @@
 # The GPU check of issue 8: prints every GPU bench line (JSON lines of bench/webgpu.ts: matMul rate,
 # quickstart with STDP at B = 1, 20, 256, 1024, e-prop s/iteration at B = 32 and 256, evidence
 # accumulation at B = 64 to ≤ 7 % test error) on the webgpu backend, after the adapter report of
-# `cinder info`. Every line also goes to "$OUT/bench.jsonl" (OUT defaults to ./gpu-check-out).
+# `cinder info`; last, the `verify` lines (bench/webgpu-verify.ts: the fused quickstart step against
+# the op path, the fused e-prop kernels against the JavaScript kernel, on the same GPU). Every line also goes to "$OUT/bench.jsonl" (OUT defaults to ./gpu-check-out).
 #
 #   bash bench/gpu-check.sh pack   on a machine with Node and internet (here): builds dist/, bundles
 #                                  bench/webgpu.ts into dist/bench-webgpu.mjs and packs .gpu/ with
@@ -16,9 +17,11 @@
 #                                  (a rehearsal of the GPU machine's run).
 #
 # Each bench group runs in its own process under a timeout, so one slow group cannot cost the rest;
-# a group that times out or fails prints {"case": "gpu-check", "group": …, "error": …}. The default
-# budget (≈ 9 minutes at most, usually far less) fits one device call of 600 s. Environment:
-# GPU_CHECK_GROUPS (default matmul,quickstart,eprop,evidence), GPU_CHECK_TIMEOUT_<GROUP> (seconds),
+# a group that times out or fails prints {"case": "gpu-check", "group": …, "error": …}. The group
+# limits add up to 630 s, a little over one device call of 600 s, only if every group runs to its
+# limit (usually the whole check takes far less); the lines already printed are in $OUT either way,
+# and `verify`, the one that does not time anything, comes last. Environment:
+# GPU_CHECK_GROUPS (default matmul,quickstart,eprop,evidence,verify), GPU_CHECK_TIMEOUT_<GROUP> (seconds),
 # and every WEBGPU_BENCH_* variable of bench/webgpu.ts (e.g. WEBGPU_BENCH_EPROP_STEPS=90 and small
 # batches for a software adapter).
 set -uo pipefail
@@ -99,15 +102,16 @@ timeout 120 "${info[@]}" 2>&1 | sed 's/^/# /'
 default_timeout() {
   case "$1" in
     matmul) echo 60 ;;
-    quickstart) echo 150 ;;
-    eprop) echo 150 ;;
+    quickstart) echo 120 ;;
+    eprop) echo 120 ;;
+    verify) echo 90 ;;
     evidence) echo $(( ${WEBGPU_BENCH_EVIDENCE_SECONDS:-180} + 60 )) ;;
     *) echo 120 ;;
   esac
 }
 export WEBGPU_BENCH_EVIDENCE_SECONDS=${WEBGPU_BENCH_EVIDENCE_SECONDS:-180}
 status=0
-IFS=, read -r -a groups <<< "${GPU_CHECK_GROUPS:-matmul,quickstart,eprop,evidence}"
+IFS=, read -r -a groups <<< "${GPU_CHECK_GROUPS:-matmul,quickstart,eprop,evidence,verify}"
 for group in "${groups[@]}"; do
   var="GPU_CHECK_TIMEOUT_$(echo "$group" | tr '[:lower:]' '[:upper:]')"
   limit=${!var:-$(default_timeout "$group")}

@@ -21,7 +21,11 @@
  * `WEBGPU_BENCH_EVIDENCE_STOP` (early-stop validation error, default NEST's 0.07),
  * `WEBGPU_BENCH_EVIDENCE_TEST_BATCHES` (test batches after training, default 16),
  * `WEBGPU_BENCH_CASES` (comma list of `matmul`, `quickstart`, `eprop`, `evidence`; default these
- * four; for tuning the fused step's routes on a GPU, `routes` compares the large-batch routes at
+ * four; `verify` adds the equality checks of `./webgpu-verify.ts` — the fused quickstart step against
+ * the op path over `WEBGPU_BENCH_VERIFY_STEPS` (default 50) steps at `WEBGPU_BENCH_VERIFY_BATCHES`
+ * (default 1,20,256,1024), the fused e-prop kernels against the JavaScript kernel over
+ * `WEBGPU_BENCH_VERIFY_ITERS` (default 5) iterations at `WEBGPU_BENCH_VERIFY_EPROP_BATCHES` (default
+ * 1,32,256); for tuning the fused step's routes on a GPU, `routes` compares the large-batch routes at
  * `WEBGPU_BENCH_ROUTE_BATCHES` (default 256,1024) and `drive` the drive program's two ways of
  * summing at `WEBGPU_BENCH_DRIVE_BATCHES` (default 1,20)).
  * Standalone: `npx tsx bench/webgpu.ts [--backend webgpu]`.
@@ -37,6 +41,7 @@ import { countPrograms, setStepPrograms } from '../src/kernels/webgpu/step-progr
 import { DENSE_PROGRAM_MAX_BATCH, setDenseProgramMaxBatch, setDriveShareMinInputs } from '../src/kernels/webgpu/step-drive.js';
 import { DIRECT_MAX_BATCH as OUTER_DIRECT_MAX_BATCH, setOuterDirectMaxBatch } from '../src/kernels/webgpu/step-update.js';
 import { measureEprop } from './eprop.js';
+import { verifyEprop, verifyQuickstart } from './webgpu-verify.js';
 
 const list = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number) : d);
 
@@ -247,6 +252,10 @@ export async function run(): Promise<void> {
   if (cases.has('drive')) for (const B of list(env.WEBGPU_BENCH_DRIVE_BATCHES, [1, 20])) await drive(B, steps, Number(env.WEBGPU_BENCH_REPEATS ?? 3));
   const epropSteps = env.WEBGPU_BENCH_EPROP_STEPS ? Number(env.WEBGPU_BENCH_EPROP_STEPS) : undefined;
   if (cases.has('eprop')) for (const B of list(env.WEBGPU_BENCH_EPROP_BATCHES, [32, 256])) await eprop(B, Number(env.WEBGPU_BENCH_EPROP_ITERS ?? 3), epropSteps);
+  if (cases.has('verify')) {
+    for (const B of list(env.WEBGPU_BENCH_VERIFY_BATCHES, [1, 20, 256, 1024])) await verifyQuickstart(B, Number(env.WEBGPU_BENCH_VERIFY_STEPS ?? 50));
+    for (const B of list(env.WEBGPU_BENCH_VERIFY_EPROP_BATCHES, [1, 32, 256])) await verifyEprop(evidenceTask(epropSteps), B, Number(env.WEBGPU_BENCH_VERIFY_ITERS ?? 5));
+  }
   if (cases.has('evidence')) {
     const stopError = Number(env.WEBGPU_BENCH_EVIDENCE_STOP ?? 0.07);
     const testBatches = Number(env.WEBGPU_BENCH_EVIDENCE_TEST_BATCHES ?? 16);
