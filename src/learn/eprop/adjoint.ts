@@ -107,6 +107,25 @@ export function epropAdjoint(rec: ForwardRecord, c: RecurrentConstants, err: Flo
         }
       }
       const o = (b * T + t) * n;
+      if (nOut === 2) {
+        // The loop below for two readouts (the evidence task), with the feedback sum unrolled:
+        // the same products, added in the same order.
+        const e0 = eh[0]!;
+        const e1 = eh[1]!;
+        for (let j = 0; j < n; j++) {
+          const p = psi[o + j]!;
+          const lb = fb[2 * j]! * e0 + fb[2 * j + 1]! * e1;
+          const q = p * (g * lb + reg[j]!) * scale;
+          const bp = beta[j]! * p;
+          const hj = h[j]!;
+          const delta = q - bp * hj;
+          h[j] = q + (rho - bp) * hj;
+          const dj = delta + alpha * acc[j]!;
+          acc[j] = dj;
+          d[o + j] = zeta * dj;
+        }
+        continue;
+      }
       for (let j = 0; j < n; j++) {
         const p = psi[o + j]!;
         let lb = 0;
