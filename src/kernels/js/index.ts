@@ -10,4 +10,5 @@ export * from './fused-memory.js';
 export * from './fused-neuron.js';
 export * from './fused-outer-update.js';
 export * from './fused-sparse-matmul.js';
+export * from './fused-sparse-list.js';
 export { setSimdLoops } from './fused-simd.js';

@@ -9,6 +9,7 @@ import { CinderArgumentError, checkInteger, numel } from '../../core/errors.js';
 import type { ParameterName } from '../types.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { checkSynapseList, synapseListHash, type SynapseList } from './sparse-topology.js';
+import { fusedSparseList, sparseListApplies, sparseListIndex, type SparseListIndex } from '../../kernels/js/fused-sparse-list.js';
 
 /** Options of {@link SparseLinear}. */
 export interface SparseLinearOptions extends ConnectionOptions {
@@ -29,10 +30,12 @@ export interface SparseLinearOptions extends ConnectionOptions {
  * Sparse connection: weight `[S]` (one per synapse s = (pre_s → post_s)), bias `[O]`,
  * `y_j = Σ_{s: post_s = j} w_s·x_{pre_s} + b_j` (duplicate synapses add up).
  *
- * Forward: without delays, through a dense `[I, O]` kernel built from the list (`scatterND`,
- * duplicates summed) and cached until the weight changes, or — above `denseLimit` entries, and with
- * delays — per synapse: `gather` of the presynaptic values (at each synapse's delay), times w, then
- * a `scatterND` sum over the postsynaptic index (every backend has it, wasm included).
+ * Forward: on the wasm and cpu backends without delays, event-driven (`CinderFusedSparseList`:
+ * only the non-zero inputs, each over its own synapses, float64 sums; see {@link eventIndex} for
+ * when). Otherwise through a dense `[I, O]` kernel built from the list (`scatterND`, duplicates
+ * summed) and cached until the weight changes, or — above `denseLimit` entries, and with delays —
+ * per synapse: `gather` of the presynaptic values (at each synapse's delay), times w, then a
+ * `scatterND` sum over the postsynaptic index (every backend has it, wasm included).
  *
  * Receptive contract (weight shape W = [S], R = 1): presynaptic `[B, ...inShape]` → gathered per
  * synapse `[B, S, 1]`; per-edge `[B, S]` (the delay-selected `synspike` when `maxDelay > 0`) →
@@ -52,8 +55,15 @@ export class SparseLinear extends Connection {
   readonly outCount: number;
   /** Number of synapses S. */
   readonly size: number;
-  /** Whether the forward uses the dense kernel. */
+  /** Whether the op path's forward uses the dense kernel (one matmul) rather than gather and scatter. */
   readonly dense: boolean;
+  /**
+   * The synapses by presynaptic unit for the event-driven forward on the wasm and cpu backends
+   * (`CinderFusedSparseList`), or null where the op path runs on every backend: with delays, and for
+   * dense kernels holding more than one synapse in 8 of their entries (a matrix product is then as
+   * cheap).
+   */
+  readonly eventIndex: SparseListIndex | null;
   /** False: the receptive maps gather per synapse (see {@link Receptive.receptiveIsReshape}). */
   readonly receptiveIsReshape = false;
   private readonly preIdx: tf.Tensor; // int32 [S]
@@ -94,6 +104,7 @@ export class SparseLinear extends Connection {
     this.size = S;
     const limit = checkInteger('denseLimit', options.denseLimit ?? 4_194_304, 0);
     this.dense = !this.hasDelays && I * O <= limit;
+    this.eventIndex = !this.hasDelays && (!this.dense || 8 * S <= I * O) ? sparseListIndex(I, O, list.pre, list.post) : null;
     this.preIdx = tf.keep(tf.tensor1d(list.pre, 'int32'));
     this.postIdx = tf.keep(tf.tensor1d(list.post, 'int32'));
     this.postCol = tf.keep(tf.tensor2d(list.post, [S, 1], 'int32'));
@@ -149,7 +160,9 @@ export class SparseLinear extends Connection {
     const x = this.synapse.forward(spikes, injected);
     const B = this.batchSize;
     let y: tf.Tensor;
-    if (this.dense) {
+    if (this.eventIndex && sparseListApplies()) {
+      y = fusedSparseList(this.inShape.length === 1 ? x : tf.reshape(x, [B, this.inCount]), this.weightParameter.value, this.eventIndex);
+    } else if (this.dense) {
       y = tf.matMul(this.inShape.length === 1 ? x : tf.reshape(x, [B, this.inCount]), this.denseKernel());
     } else {
       const per = tf.mul(this.gatherPre((k) => (k === 0 ? x : this.synapse.currentAgo(k))), this.weightParameter.value); // [B, S]

@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
 import { Rng } from '../../../src/core/random.js';
-import { MaskedLinear, SparseLinear, blockDiagonal, synapseList, topographicSynapses, type SynapseList } from '../../../src/neural/connections/index.js';
+import { MaskedLinear, SparseLinear, blockDiagonal, randomSynapses, synapseList, topographicSynapses, type SynapseList } from '../../../src/neural/connections/index.js';
+import { FUSED_SPARSE_LIST } from '../../../src/kernels/js/fused-sparse-list.js';
+import { setFusedKernels } from '../../../src/kernels/js/fused-memory.js';
 import { LIF } from '../../../src/neural/neurons/index.js';
 import { Serial } from '../../../src/neural/layers/index.js';
 import { MSTDP, MSTDPET, STDP, TripletSTDP } from '../../../src/learn/trainers/index.js';
@@ -25,10 +27,20 @@ describe('SparseLinear forward', () => {
   const l = topographicSynapses(40, 12, { fixed: 'in', degree: 6, topo: 0.5, sigma: 4 }, rng); // duplicates likely
   const w = uniform(rng, l.pre.length, -1, 1);
 
-  for (const denseLimit of [undefined, 0]) it(`equals y = x·Wᵀ + b of the dense equivalent (${denseLimit === 0 ? 'gather/scatter' : 'dense kernel'} path)`, () => {
+  const paths = [
+    { denseLimit: undefined, fused: true, name: 'dense kernel' },
+    { denseLimit: 0, fused: false, name: 'gather/scatter' },
+    { denseLimit: 0, fused: true, name: 'event-driven (CinderFusedSparseList)' },
+  ];
+  for (const { denseLimit, fused, name } of paths) it(`equals y = x·Wᵀ + b of the dense equivalent (${name} path)`, async () => {
+    const was = setFusedKernels(fused);
+    try {
     const B = 3;
     const c = new SparseLinear([40], [3, 4], 1, { synapses: l, weightInit: () => tf.tensor1d(w), bias: true, biasInit: () => tf.tensor1d(uniform(new Rng(1), 12)), batchSize: B, denseLimit });
     expect(c.dense).toBe(denseLimit === undefined);
+    expect(c.eventIndex !== null).toBe(denseLimit === 0); // 72 synapses in 480 entries: a matmul is as cheap
+    const ran = await tf.profile(() => tf.tidy(() => c.forward(tf.zeros([B, 40]))));
+    expect(ran.kernelNames.includes(FUSED_SPARSE_LIST)).toBe(fused && denseLimit === 0);
     const x = bits(new Rng(4), B * 40, 0.4);
     const y = tf.tidy(() => c.forward(tf.tensor2d(x, [B, 40])));
     expect(y.shape).toEqual([B, 3, 4]);
@@ -40,7 +52,57 @@ describe('SparseLinear forward', () => {
     const y2 = tf.tidy(() => c.forward(tf.tensor2d(x, [B, 40])));
     expectAllClose(vals(y2), denseRef(x, denseOf(l, w.map((v) => v + 1)), vals(c.bias!), B, 40, 12), 1e-5, 1e-5);
     y2.dispose();
+    // inputs that are not spikes (a current trace): every input counts, with its value
+    const xr = uniform(new Rng(5), B * 40, -2, 2);
+    const y3 = tf.tidy(() => c.forward(tf.tensor2d(xr, [B, 40])));
+    expectAllClose(vals(y3), denseRef(xr, denseOf(l, w.map((v) => v + 1)), vals(c.bias!), B, 40, 12), 1e-5, 1e-5);
+    y3.dispose();
     c.dispose();
+    } finally {
+      setFusedKernels(was);
+    }
+  });
+
+  it('event-driven forward: each non-zero input adds w·x to its synapses\' targets (hand-computed, duplicates, B = 2)', () => {
+    // 0→1 (w 0.5), 0→1 again (w 0.25), 1→0 (w −1), 2→1 (w 2): pre 2 fires only in sample 1
+    const d = synapseList(3, 2, [[0, 1], [0, 1], [1, 0], [2, 1]], [0.5, 0.25, -1, 2]);
+    const c = new SparseLinear([3], [2], 1, { synapses: d, denseLimit: 0, batchSize: 2 });
+    expect(c.eventIndex).not.toBeNull();
+    const y = vals(tf.tidy(() => c.forward(tf.tensor2d([[1, 1, 0], [0, 3, 1]], [2, 3]))));
+    expect(y).toEqual([-1, 0.75, -3, 2]);
+    c.dispose();
+  });
+
+  it('the event-driven forward is what runs for a large sparse recurrent network, and its numbers are the op path\'s', async () => {
+    const N = 3000;
+    const big = randomSynapses(N, N, 0.01, new Rng(8)); // 9 M entries: above denseLimit
+    const wb = uniform(new Rng(9), big.pre.length, 0, 1);
+    const x = bits(new Rng(10), 2 * N, 0.02);
+    const run = async (fused: boolean) => {
+      const was = setFusedKernels(fused);
+      const c = new SparseLinear([N], [N], 1, { synapses: big, weightInit: () => tf.tensor1d(wb), batchSize: 2 });
+      try {
+        expect(c.dense).toBe(false);
+        const input = tf.tensor2d(x, [2, N]);
+        const prof = await tf.profile(() => tf.tidy(() => c.forward(input)));
+        const y = tf.tidy(() => c.forward(input));
+        input.dispose();
+        return { y: vals(y), kernels: prof.kernelNames, dispose: () => y.dispose() };
+      } finally {
+        c.dispose();
+        setFusedKernels(was);
+      }
+    };
+    const ev = await run(true);
+    const op = await run(false);
+    // the synapse's scaling, then one kernel for the whole connection (no per-synapse gather/scatter)
+    expect(ev.kernels.filter((k) => k !== 'CinderFusedScale')).toEqual([FUSED_SPARSE_LIST]);
+    expect(op.kernels).toEqual(expect.arrayContaining(['GatherV2', 'ScatterNd']));
+    expect(op.kernels).not.toContain(FUSED_SPARSE_LIST);
+    expectAllClose(ev.y, op.y, 1e-5, 1e-6);
+    expect(ev.y.some((v) => v > 0)).toBe(true);
+    ev.dispose();
+    op.dispose();
   });
 
   it('per-synapse delays: synapse s delivers x(t − d_s)', () => {

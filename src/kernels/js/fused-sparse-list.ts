@@ -1,0 +1,98 @@
+/**
+ * Fused kernel `CinderFusedSparseList` (wasm and cpu backends): the forward of a connection given as
+ * a synapse list (`SparseLinear` without delays), event-driven — it visits only the non-zero inputs
+ * and, for each, the synapses leaving it:
+ *
+ *     y[b, j] = Σ_{i: x[b,i] ≠ 0} Σ_{s: pre_s = i, post_s = j} x[b, i]·w_s
+ *
+ * Cost per sample: nnz(x) inputs times their out-degrees (spikes: a few synapses per spike), instead
+ * of a gather and a scatter over all S synapses (the op path) or a matrix product over I·O entries.
+ * The sums are accumulated in float64 per postsynaptic unit, in the order presynaptic unit, then
+ * synapse id, and rounded once to float32 (the op path sums float32 in `scatterND`'s order: results
+ * agree within float32 rounding of the sums). A skipped input is an exact zero, except where a weight
+ * is non-finite (its product with 0 is NaN in the op path).
+ *
+ * The lists are fixed with the connection ({@link SparseListIndex}, built once); the inputs and the
+ * weight are read in place from the backend's memory (no synchronous read).
+ * @module
+ */
+import { tf } from '../../core/tf.js';
+import { FusedMemory, fusedBackend, registerFused } from './fused-memory.js';
+
+/** Kernel name. */
+export const FUSED_SPARSE_LIST = 'CinderFusedSparseList';
+
+/** The synapses grouped by presynaptic unit, for {@link fusedSparseList}. */
+export interface SparseListIndex {
+  /** Presynaptic units I. */
+  readonly nPre: number;
+  /** Postsynaptic units O. */
+  readonly nPost: number;
+  /** `start[i] … start[i+1]` delimit unit i's entries (length I + 1). */
+  readonly start: Int32Array;
+  /** Synapse id of each entry (ascending within a unit). */
+  readonly syn: Int32Array;
+  /** Postsynaptic unit of each entry. */
+  readonly post: Int32Array;
+}
+
+/** Groups synapses `pre[s] → post[s]` by presynaptic unit (a stable counting sort: ids ascend within a unit). */
+export function sparseListIndex(nPre: number, nPost: number, pre: Int32Array, post: Int32Array): SparseListIndex {
+  const S = pre.length;
+  const start = new Int32Array(nPre + 1);
+  for (let s = 0; s < S; s++) start[pre[s]! + 1]!++;
+  for (let i = 0; i < nPre; i++) start[i + 1]! += start[i]!;
+  const fill = start.slice(0, nPre);
+  const syn = new Int32Array(S);
+  const postOf = new Int32Array(S);
+  for (let s = 0; s < S; s++) {
+    const q = fill[pre[s]!]!++;
+    syn[q] = s;
+    postOf[q] = post[s]!;
+  }
+  return { nPre, nPost, start, syn, post: postOf };
+}
+
+/** Per-postsynaptic float64 sums, reused across calls. */
+let accBuf = new Float64Array(0);
+
+function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {
+  const { index } = args.attrs as { index: SparseListIndex };
+  const mem = new FusedMemory(args.backend);
+  const xInfo = args.inputs.x!;
+  const B = xInfo.shape[0]!;
+  const { nPre: I, nPost: O, start, syn, post } = index;
+  const outInfo = mem.output([B, O]);
+  const x = mem.view(xInfo);
+  const w = mem.view(args.inputs.w!);
+  const y = mem.view(outInfo);
+  if (accBuf.length < O) accBuf = new Float64Array(O);
+  const acc = accBuf;
+  for (let b = 0; b < B; b++) {
+    acc.fill(0, 0, O);
+    const xb = b * I;
+    for (let i = 0; i < I; i++) {
+      const v = x[xb + i]!;
+      if (v === 0) continue;
+      for (let q = start[i]!, e = start[i + 1]!; q < e; q++) acc[post[q]!] += v * w[syn[q]!]!;
+    }
+    const yb = b * O;
+    for (let j = 0; j < O; j++) y[yb + j] = acc[j]!;
+  }
+  return outInfo;
+}
+
+registerFused(FUSED_SPARSE_LIST, kernel as unknown as tf.KernelFunc);
+
+/** Whether {@link fusedSparseList} runs on the current backend (wasm or cpu, fused kernels on). */
+export function sparseListApplies(): boolean {
+  return fusedBackend() !== null;
+}
+
+/**
+ * `y [B, O]` from inputs `x [B, I]` (float32) and per-synapse weights `w [S]` through `index` (see
+ * the module notes). Only on the wasm and cpu backends ({@link sparseListApplies}).
+ */
+export function fusedSparseList(x: tf.Tensor, w: tf.Tensor, index: SparseListIndex): tf.Tensor {
+  return tf.engine().runKernel(FUSED_SPARSE_LIST, { x, w } as unknown as tf.NamedTensorMap, { index } as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
