@@ -43,7 +43,12 @@ function emitted(line: BenchLine): BenchLine {
   return line;
 }
 
-async function trainEProp(kernel: EPropKernel, task: EvidenceTask, B: number, iters: number) {
+/**
+ * Trains the evidence network (seed 3, learning window = the task's recall) for `iters` iterations
+ * at batch B on batches drawn from `Rng(11)`: each iteration's result, and the gradients of the
+ * first batch (input, recurrent, readout). Also the comparison of test/webgpu/eprop.test.ts.
+ */
+export async function trainEProp(kernel: EPropKernel, task: EvidenceTask, B: number, iters: number) {
   const net = buildEvidenceNetwork({ kernel, seed: 3, learningWindow: task.recallSteps });
   const rng = new Rng(11);
   const results: EPropStepResult[] = [];

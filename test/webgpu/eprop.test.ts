@@ -12,9 +12,10 @@ import { EvidenceTask } from '../../examples/eprop-evidence/task.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { NonFiniteError } from '../../src/core/finite.js';
-import { EProp, EPropReadout, EPropRecurrent, type EPropBatch, type EPropKernel, type EPropStepResult } from '../../src/learn/eprop/index.js';
+import { EProp, EPropReadout, EPropRecurrent, type EPropBatch, type EPropKernel } from '../../src/learn/eprop/index.js';
 import { Adam } from '../../src/learn/optimizers/index.js';
 import { onBackend, webgpuForTests } from './gpu.js';
+import { relMax, trainEProp } from '../../bench/webgpu-verify.js';
 
 const gpu = await webgpuForTests();
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -23,40 +24,8 @@ const fixturePath = [resolve(root, 'test', 'fixtures', 'eprop-nest-b1-i5.json'),
 // A short evidence task (T = 4·(10 + 12) + 30 + 30 = 148 steps), n = 100 neurons (two per invocation).
 const task = new EvidenceTask({ cueSteps: 12, spacingSteps: 10, delaySteps: 30, recallSteps: 30 });
 
-async function train(kernel: EPropKernel, batchSize: number, iterations: number) {
-  const net = buildEvidenceNetwork({ kernel, seed: 3, learningWindow: 30 });
-  const rng = new Rng(11);
-  const loss: number[] = [];
-  const results: EPropStepResult[] = [];
-  const grads: Float64Array[] = [];
-  try {
-    for (let it = 0; it < iterations; it++) {
-      const b = task.batch(batchSize, rng) as EPropBatch;
-      try {
-        if (it === 0) {
-          const g = await net.trainer.gradientsAsync(b);
-          grads.push(g.gradients.input, g.gradients.recurrent, g.gradients.readout);
-        }
-        const r = await net.trainer.stepAsync(b);
-        loss.push(r.loss);
-        results.push(r);
-      } finally {
-        b.inputs.dispose();
-      }
-    }
-    return { loss, results, grads, kernel: net.trainer.kernel };
-  } finally {
-    net.dispose();
-  }
-}
-
-function relMax(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]!));
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / scale);
-  return worst;
-}
+// The evidence network on `task` (learning window 30 = its recall), seed 3, batches from Rng(11).
+const train = (kernel: EPropKernel, batchSize: number, iterations: number) => trainEProp(kernel, task, batchSize, iterations);
 
 describe.skipIf(!gpu.ok)(`fused e-prop kernel on webgpu (${gpu.detail})`, () => {
   for (const B of [1, 32]) {
@@ -64,7 +33,7 @@ describe.skipIf(!gpu.ok)(`fused e-prop kernel on webgpu (${gpu.detail})`, () => 
       const js = await onBackend('webgpu', () => train('js', B, 5));
       const wg = await onBackend('webgpu', () => train('auto', B, 5));
       expect(wg.kernel).toBe('webgpu');
-      for (let i = 0; i < 5; i++) expect(Math.abs(wg.loss[i]! - js.loss[i]!) / Math.abs(js.loss[i]!)).toBeLessThan(1e-4);
+      for (let i = 0; i < 5; i++) expect(Math.abs(wg.results[i]!.loss - js.results[i]!.loss) / Math.abs(js.results[i]!.loss)).toBeLessThan(1e-4);
       // Gradients: max error relative to the largest entry of each gradient matrix.
       for (let k = 0; k < 3; k++) expect(relMax(wg.grads[k]!, js.grads[k]!)).toBeLessThan(1e-4);
       expect(js.grads[0]!.some((v) => v !== 0)).toBe(true);

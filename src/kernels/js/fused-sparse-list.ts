@@ -36,21 +36,16 @@ export interface SparseListIndex {
   readonly post: Int32Array;
 }
 
-/** Groups synapses `pre[s] → post[s]` by presynaptic unit (a stable counting sort: ids ascend within a unit). */
-export function sparseListIndex(nPre: number, nPost: number, pre: Int32Array, post: Int32Array): SparseListIndex {
-  const S = pre.length;
-  const start = new Int32Array(nPre + 1);
-  for (let s = 0; s < S; s++) start[pre[s]! + 1]!++;
-  for (let i = 0; i < nPre; i++) start[i + 1]! += start[i]!;
-  const fill = start.slice(0, nPre);
-  const syn = new Int32Array(S);
-  const postOf = new Int32Array(S);
-  for (let s = 0; s < S; s++) {
-    const q = fill[pre[s]!]!++;
-    syn[q] = s;
-    postOf[q] = post[s]!;
-  }
-  return { nPre, nPost, start, syn, post: postOf };
+/**
+ * The index of a synapse list (`post[s]` of synapse s) for {@link fusedSparseList}, from its
+ * grouping by presynaptic unit (`preStart`, `preSyn`: `sparseIndex` of the list, whose ids ascend
+ * within a unit).
+ */
+export function sparseListIndex(list: { readonly nPre: number; readonly nPost: number; readonly post: Int32Array }, byPre: { readonly preStart: Int32Array; readonly preSyn: Int32Array }): SparseListIndex {
+  const { preStart, preSyn } = byPre;
+  const post = new Int32Array(preSyn.length);
+  for (let q = 0; q < preSyn.length; q++) post[q] = list.post[preSyn[q]!]!;
+  return { nPre: list.nPre, nPost: list.nPost, start: preStart, syn: preSyn, post };
 }
 
 /** Per-postsynaptic float64 sums, reused across calls. */

@@ -8,7 +8,7 @@ import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkInteger, numel } from '../../core/errors.js';
 import type { ParameterName } from '../types.js';
 import { Connection, type ConnectionOptions } from './connection.js';
-import { checkSynapseList, synapseListHash, type SynapseList } from './sparse-topology.js';
+import { checkSynapseList, sparseIndex, synapseListHash, type SynapseList } from './sparse-topology.js';
 import { fusedSparseList, sparseListApplies, sparseListIndex, type SparseListIndex } from '../../kernels/js/fused-sparse-list.js';
 
 /** Options of {@link SparseLinear}. */
@@ -104,7 +104,7 @@ export class SparseLinear extends Connection {
     this.size = S;
     const limit = checkInteger('denseLimit', options.denseLimit ?? 4_194_304, 0);
     this.dense = !this.hasDelays && I * O <= limit;
-    this.eventIndex = !this.hasDelays && (!this.dense || 8 * S <= I * O) ? sparseListIndex(I, O, list.pre, list.post) : null;
+    this.eventIndex = !this.hasDelays && (!this.dense || 8 * S <= I * O) ? sparseListIndex(list, sparseIndex(list)) : null;
     this.preIdx = tf.keep(tf.tensor1d(list.pre, 'int32'));
     this.postIdx = tf.keep(tf.tensor1d(list.post, 'int32'));
     this.postCol = tf.keep(tf.tensor2d(list.post, [S, 1], 'int32'));
