@@ -9,7 +9,7 @@ import { CinderArgumentError, checkInteger, numel } from '../../core/errors.js';
 import type { ParameterName } from '../types.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { checkSynapseList, sparseIndex, synapseListHash, type SynapseList } from './sparse-topology.js';
-import { fusedSparseList, sparseListApplies, sparseListIndex, type SparseListIndex } from '../../kernels/js/fused-sparse-list.js';
+import { fusedGatherUnits, fusedSparseList, sparseListApplies, sparseListIndex, type SparseListIndex } from '../../kernels/js/fused-sparse-list.js';
 
 /** Options of {@link SparseLinear}. */
 export interface SparseLinearOptions extends ConnectionOptions {
@@ -148,7 +148,7 @@ export class SparseLinear extends Connection {
   /** Per-synapse presynaptic values `[B, S]` from a history (`ago(k)`, `[B, ...inShape]`), each at its delay. */
   private gatherPre(ago: (k: number) => tf.Tensor): tf.Tensor {
     const B = this.batchSize;
-    if (!this.hasDelays) return tf.gather(tf.reshape(ago(0), [B, this.inCount]), this.preIdx, 1);
+    if (!this.hasDelays) return this.gatherUnits(tf.reshape(ago(0), [B, this.inCount]), 'pre');
     const parts: tf.Tensor[] = [];
     for (let d = 0; d <= this.delaySteps; d++) parts.push(tf.reshape(ago(d), [B, this.inCount]));
     return tf.gather(tf.concat(parts, 1), this.delayGather!, 1); // [B, (D+1)·I] → [B, S]
@@ -187,14 +187,21 @@ export class SparseLinear extends Connection {
     const B = x.shape[0]!;
     const per = x.size / B;
     if (this.hasDelays && per === this.size) return tf.reshape(x, [B, this.size, 1]);
-    if (per === this.inCount) return tf.expandDims(tf.gather(tf.reshape(x, [B, this.inCount]), this.preIdx, 1), 2);
+    if (per === this.inCount) return tf.expandDims(this.gatherUnits(tf.reshape(x, [B, this.inCount]), 'pre'), 2);
     throw new CinderArgumentError('x', x, `shape [B, ${this.inShape.join(', ')}]${this.hasDelays ? ` or per-synapse [B, ${this.size}]` : ''}`);
   }
 
   /** Postsynaptic `[B, ...outShape]` → `[B, S, 1]` (gathered by post index). */
   postsynReceptive(y: tf.Tensor): tf.Tensor {
     this.checkPost(y);
-    return tf.expandDims(tf.gather(tf.reshape(y, [y.shape[0]!, this.outCount]), this.postIdx, 1), 2);
+    return tf.expandDims(this.gatherUnits(tf.reshape(y, [y.shape[0]!, this.outCount]), 'post'), 2);
+  }
+
+  /** `[B, I or O]` → `[B, S]`: each synapse's presynaptic or postsynaptic value (a fused copy on wasm/cpu). */
+  private gatherUnits(x: tf.Tensor, side: 'pre' | 'post'): tf.Tensor {
+    const units = side === 'pre' ? this.synapses.pre : this.synapses.post;
+    if (sparseListApplies() && x.dtype === 'float32') return fusedGatherUnits(x, units);
+    return tf.gather(x, side === 'pre' ? this.preIdx : this.postIdx, 1);
   }
 
   /**

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
 import { Rng } from '../../../src/core/random.js';
 import { MaskedLinear, SparseLinear, blockDiagonal, randomSynapses, synapseList, topographicSynapses, type SynapseList } from '../../../src/neural/connections/index.js';
-import { FUSED_SPARSE_LIST } from '../../../src/kernels/js/fused-sparse-list.js';
+import { FUSED_GATHER_UNITS, FUSED_SPARSE_LIST } from '../../../src/kernels/js/fused-sparse-list.js';
 import { setFusedKernels } from '../../../src/kernels/js/fused-memory.js';
 import { LIF } from '../../../src/neural/neurons/index.js';
 import { Serial } from '../../../src/neural/layers/index.js';
@@ -103,6 +103,41 @@ describe('SparseLinear forward', () => {
     expect(ev.y.some((v) => v > 0)).toBe(true);
     ev.dispose();
     op.dispose();
+  });
+
+  it('receptive maps: each synapse\'s pre and post value, the same numbers with the fused gather (wasm/cpu) as with tf.gather', async () => {
+    const B = 2;
+    const x = uniform(new Rng(6), B * 40, -1, 1);
+    const y = uniform(new Rng(7), B * 12, -1, 1);
+    const maps = async (fused: boolean) => {
+      const was = setFusedKernels(fused);
+      const c = new SparseLinear([40], [12], 1, { synapses: l, weightInit: () => tf.tensor1d(w), batchSize: B });
+      try {
+        const xt = tf.tensor2d(x, [B, 40]);
+        const yt = tf.tensor2d(y, [B, 12]);
+        const prof = await tf.profile(() => tf.tidy(() => [c.presynReceptive(xt), c.postsynReceptive(yt)]));
+        const [pre, post] = tf.tidy(() => [c.presynReceptive(xt), c.postsynReceptive(yt)]);
+        expect(pre!.shape).toEqual([B, l.pre.length, 1]);
+        const out = { pre: vals(pre!), post: vals(post!), kernels: prof.kernels.map((k) => k.name) };
+        tf.dispose([xt, yt, pre!, post!]);
+        return out;
+      } finally {
+        c.dispose();
+        setFusedKernels(was);
+      }
+    };
+    const fusedMaps = await maps(true);
+    const ops = await maps(false);
+    expect(fusedMaps.kernels.filter((k) => k === FUSED_GATHER_UNITS)).toHaveLength(2);
+    expect(ops.kernels).not.toContain(FUSED_GATHER_UNITS);
+    expect(fusedMaps.pre).toEqual(ops.pre);
+    expect(fusedMaps.post).toEqual(ops.post);
+    for (let b = 0; b < B; b++) {
+      for (let s = 0; s < l.pre.length; s++) {
+        expect(fusedMaps.pre[b * l.pre.length + s]).toBe(Math.fround(x[b * 40 + l.pre[s]!]!));
+        expect(fusedMaps.post[b * l.pre.length + s]).toBe(Math.fround(y[b * 12 + l.post[s]!]!));
+      }
+    }
   });
 
   it('per-synapse delays: synapse s delivers x(t − d_s)', () => {
