@@ -71,6 +71,14 @@ export class FusedMemory {
     if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Float32Array.from(v as Uint8Array);
     throw new Error(`fused kernel: no typed data for a ${t.dtype} tensor`);
   }
+
+  /** The int32 data of `t` in place (the wasm heap, or the cpu backend's array): index inputs, read only. */
+  int32(t: tf.TensorInfo): Int32Array {
+    if (t.dtype !== 'int32') throw new Error(`fused kernel: int32 data wanted, got a ${t.dtype} tensor`);
+    const v = this.wasm ? (this.b.typedArrayFromHeap!(t) as unknown) : this.b.data!.get(t.dataId).values;
+    if (v instanceof Int32Array) return v;
+    throw new Error('fused kernel: no int32 data for an int32 tensor');
+  }
 }
 
 /** Registers `kernelFunc` as kernel `name` for the wasm and cpu backends (once). */

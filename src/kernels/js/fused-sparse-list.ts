@@ -86,12 +86,13 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
 registerFused(FUSED_SPARSE_LIST, kernel as unknown as tf.KernelFunc);
 
 function gatherKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {
-  const { units } = args.attrs as { units: Int32Array };
   const mem = new FusedMemory(args.backend);
   const xInfo = args.inputs.x!;
+  const unitsInfo = args.inputs.units;
   const [B, N] = xInfo.shape as [number, number];
-  const S = units.length;
+  const S = unitsInfo ? unitsInfo.shape[0]! : (args.attrs as { units: Int32Array }).units.length;
   const outInfo = mem.output([B, S]);
+  const units = unitsInfo ? mem.int32(unitsInfo) : (args.attrs as { units: Int32Array }).units;
   const x = mem.view(xInfo);
   const y = mem.view(outInfo);
   for (let b = 0; b < B; b++) {
@@ -112,10 +113,12 @@ export function sparseListApplies(): boolean {
 /**
  * `y[b, s] = x[b, units[s]]` for `x [B, N]` (float32): the value of each synapse's unit, the same
  * copy as `tf.gather(x, units, 1)` (which on wasm takes about 30 ns per element: 10 ms for 320k
- * synapses). Only on the wasm and cpu backends ({@link sparseListApplies}); `units` must lie in
- * [0, N).
+ * synapses). `units`: a fixed list, or an int32 tensor `[S]` (indices computed on the backend, e.g.
+ * from delays). Only on the wasm and cpu backends ({@link sparseListApplies}); every unit must lie
+ * in [0, N).
  */
-export function fusedGatherUnits(x: tf.Tensor, units: Int32Array): tf.Tensor {
+export function fusedGatherUnits(x: tf.Tensor, units: Int32Array | tf.Tensor): tf.Tensor {
+  if (units instanceof tf.Tensor) return tf.engine().runKernel(FUSED_GATHER_UNITS, { x, units } as unknown as tf.NamedTensorMap) as tf.Tensor;
   return tf.engine().runKernel(FUSED_GATHER_UNITS, { x } as unknown as tf.NamedTensorMap, { units } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 

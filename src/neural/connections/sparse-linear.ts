@@ -151,7 +151,8 @@ export class SparseLinear extends Connection {
     if (!this.hasDelays) return this.gatherUnits(tf.reshape(ago(0), [B, this.inCount]), 'pre');
     const parts: tf.Tensor[] = [];
     for (let d = 0; d <= this.delaySteps; d++) parts.push(tf.reshape(ago(d), [B, this.inCount]));
-    return tf.gather(tf.concat(parts, 1), this.delayGather!, 1); // [B, (D+1)·I] → [B, S]
+    const all = tf.concat(parts, 1); // [B, (D+1)·I] → [B, S]
+    return sparseListApplies() && all.dtype === 'float32' ? fusedGatherUnits(all, this.delayGather!) : tf.gather(all, this.delayGather!, 1);
   }
 
   /** `[B, ...inShape]` → `[B, ...outShape]`. */

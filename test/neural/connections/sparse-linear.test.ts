@@ -155,6 +155,15 @@ describe('SparseLinear forward', () => {
     c.dispose();
   });
 
+  it('with delays, the per-synapse gather from the history is the fused copy on wasm/cpu (indices from the delay parameter)', async () => {
+    const d = synapseList(3, 2, [[0, 0], [1, 0], [2, 1], [0, 1]], [1, 2, 3, 4], [0, 2, 1, 3]);
+    const c = new SparseLinear([3], [2], 1, { synapses: d });
+    const prof = await tf.profile(() => tf.tidy(() => c.forward(tf.tensor2d([[1, 0, 1]], [1, 3]))));
+    expect(prof.kernelNames).toContain(FUSED_GATHER_UNITS);
+    expect(prof.kernelNames).not.toContain('GatherV2');
+    c.dispose();
+  });
+
   it('blockDiagonal runs independent instances side by side', () => {
     const a = synapseList(2, 2, [[0, 1], [1, 0]], [1, 2]);
     const b = synapseList(2, 2, [[0, 0]], [5]);
