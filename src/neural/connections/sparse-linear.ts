@@ -161,7 +161,7 @@ export class SparseLinear extends Connection {
     const x = this.synapse.forward(spikes, injected);
     const B = this.batchSize;
     let y: tf.Tensor;
-    if (this.eventIndex && sparseListApplies()) {
+    if (this.eventIndex && sparseListApplies() && x.dtype === 'float32') {
       y = fusedSparseList(this.inShape.length === 1 ? x : tf.reshape(x, [B, this.inCount]), this.weightParameter.value, this.eventIndex);
     } else if (this.dense) {
       y = tf.matMul(this.inShape.length === 1 ? x : tf.reshape(x, [B, this.inCount]), this.denseKernel());
