@@ -33,13 +33,13 @@ async function snapshot(net: EvidenceNetwork): Promise<Matrices> {
  * or none: one thread asked for, or a kernel other than js.
  */
 async function startThreads(ctx: RunContext, asked: number, kernel: EPropKernel, batchSize: number): Promise<EPropThreads | undefined> {
-  const resolved = kernel === 'auto' ? defaultEPropKernel() : kernel;
-  const n = Math.min(asked === 0 ? availableParallelism() : asked, Math.ceil(batchSize / EPROP_SLICE));
   if (asked === 1) return undefined;
+  const resolved = kernel === 'auto' ? defaultEPropKernel() : kernel;
   if (resolved !== 'js') {
     ctx.log(`--threads ${asked}: the ${resolved} kernel runs on the backend; the threads are for the js kernel, not started`);
     return undefined;
   }
+  const n = Math.min(asked === 0 ? availableParallelism() : asked, Math.ceil(batchSize / EPROP_SLICE));
   if (n <= 1) return undefined;
   ctx.log(`js kernel on ${n} worker threads`);
   return EPropThreads.create(n);

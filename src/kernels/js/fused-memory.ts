@@ -81,8 +81,16 @@ export class FusedMemory {
   }
 }
 
-/** Registers `kernelFunc` as kernel `name` for the wasm and cpu backends (once). */
+/** Names registered by {@link registerFused}. */
+const registeredNames = new Set<string>();
+
+/**
+ * Registers `kernelFunc` as kernel `name` for the wasm and cpu backends, once: later calls return at
+ * once, so a kernel's entry function calls it every time (registering on first use).
+ */
 export function registerFused(name: string, kernelFunc: tf.KernelFunc): void {
+  if (registeredNames.has(name)) return;
+  registeredNames.add(name);
   for (const backendName of ['wasm', 'cpu'] as const) {
     if (!tf.getKernel(name, backendName)) tf.registerKernel({ kernelName: name, backendName, kernelFunc });
   }

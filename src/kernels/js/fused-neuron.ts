@@ -178,8 +178,6 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   return outs;
 }
 
-let registered = false;
-
 /** The adaptive threshold of a fused neuron step: θ_k ← a_k·θ_k + c_k·z, reduced over the batch. */
 export interface FusedAdaptation {
   /** Per-term decay a_k = e^{−Δt/τ_k}. */
@@ -213,10 +211,7 @@ export function fusedNeuronStep(
   state: { voltage: tf.Tensor; refrac: tf.Tensor; current: tf.Tensor | null },
   options: { refracLock: boolean; adapt: boolean },
 ): FusedNeuronResult {
-  if (!registered) {
-    registerFused(FUSED_NEURON, kernel as unknown as tf.KernelFunc);
-    registered = true;
-  }
+  registerFused(FUSED_NEURON, kernel as unknown as tf.KernelFunc);
   const B = state.voltage.shape[0]!;
   const N = state.voltage.size / B;
   const ad = spec.adaptation;

@@ -119,8 +119,6 @@ function divideList(L: SimdLoops, val: number, n: number, d: number): void {
   if (d !== 1 && n > 0) L.divide(val, (n + 3) & ~3, d);
 }
 
-let registered = false;
-
 /** True when the SIMD update applies: wasm backend with SIMD, float32, P and Q multiples of 4. */
 export function outerSimdApplies(w: tf.Tensor, terms: readonly { post: tf.Tensor; pre: tf.Tensor }[]): boolean {
   const [P, Q] = w.shape as [number, number];
@@ -134,10 +132,7 @@ export function outerSimdApplies(w: tf.Tensor, terms: readonly { post: tf.Tensor
  * `postD`/`preD`: the factors of the S and D parts, with `B·P` and `B·Q` elements.
  */
 export function fusedOuterSimd(w: tf.Tensor, postS: tf.Tensor, preS: tf.Tensor, postD: tf.Tensor, preD: tf.Tensor, attrs: OuterSimdAttrs): tf.Tensor {
-  if (!registered) {
-    registerFused(FUSED_OUTER_SIMD, kernel as unknown as tf.KernelFunc);
-    registered = true;
-  }
+  registerFused(FUSED_OUTER_SIMD, kernel as unknown as tf.KernelFunc);
   const inputs = { w, postS, preS, postD, preD };
   return tf.engine().runKernel(FUSED_OUTER_SIMD, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }

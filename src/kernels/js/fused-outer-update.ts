@@ -126,7 +126,6 @@ const clean = new WeakMap<object, string>();
 
 const f = Math.fround;
 
-
 /** The constants of one attribute set, with the element update (long-lived: stays optimised). */
 class Rule {
   readonly T: number;
@@ -891,8 +890,6 @@ function simdUpdate(w: tf.Tensor, terms: readonly OuterTerm[], bound: OuterBound
   });
 }
 
-let registered = false;
-
 /** Up to this batch the event-driven sums track the elements they touch (and copy the others). */
 const TRACK_MAX_BATCH = 2;
 
@@ -907,11 +904,8 @@ export const EVENT_MAX_BATCH = 256;
  * value of `w` `[P, Q]` (a new tensor). Factors must be float32 with `B·P` and `B·Q` elements.
  */
 export function fusedOuterUpdate(w: tf.Tensor, terms: readonly OuterTerm[], bound: OuterBoundSpec | null, clamps: readonly OuterClamp[]): tf.Tensor {
-  if (!registered) {
-    registerFused(FUSED_OUTER_UPDATE, kernel as unknown as tf.KernelFunc);
-    registerFused(FUSED_OUTER_ROWS, rowsKernel as unknown as tf.KernelFunc);
-    registered = true;
-  }
+  registerFused(FUSED_OUTER_UPDATE, kernel as unknown as tf.KernelFunc);
+  registerFused(FUSED_OUTER_ROWS, rowsKernel as unknown as tf.KernelFunc);
   const [P, Q] = w.shape as [number, number];
   const B = terms.length ? terms[0]!.post.size / P : 1;
   const inputs: Record<string, tf.Tensor> = { w };

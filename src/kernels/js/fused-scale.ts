@@ -48,22 +48,13 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   return outInfo;
 }
 
-let registered = false;
-
-function register(): void {
-  if (!registered) {
-    registerFused(FUSED_SCALE, kernel as unknown as tf.KernelFunc);
-    registered = true;
-  }
-}
-
 /**
  * `x·s` for a constant `s` (rounded to float32 first, as a float32 scalar tensor holds it): a new
  * float32 tensor, bit-identical to `tf.mul(x, tf.scalar(s))`. wasm/cpu backends only (see
  * `fusedBackend`); `x` float32.
  */
 export function fusedScale(x: tf.Tensor, s: number): tf.Tensor {
-  register();
+  registerFused(FUSED_SCALE, kernel as unknown as tf.KernelFunc);
   return tf.engine().runKernel(FUSED_SCALE, { x } as unknown as tf.NamedTensorMap, { s: Math.fround(s) } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
@@ -72,6 +63,6 @@ export function fusedScale(x: tf.Tensor, s: number): tf.Tensor {
  * repeated over the batch; bit-identical to `tf.mul(x, w)`. wasm/cpu backends only; both float32.
  */
 export function fusedScaleRows(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
-  register();
+  registerFused(FUSED_SCALE, kernel as unknown as tf.KernelFunc);
   return tf.engine().runKernel(FUSED_SCALE, { x, w } as unknown as tf.NamedTensorMap, { s: NaN } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }

@@ -83,8 +83,6 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   return outInfo;
 }
 
-registerFused(FUSED_SPARSE_LIST, kernel as unknown as tf.KernelFunc);
-
 function gatherKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {
   const mem = new FusedMemory(args.backend);
   const xInfo = args.inputs.x!;
@@ -103,8 +101,6 @@ function gatherKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; a
   return outInfo;
 }
 
-registerFused(FUSED_GATHER_UNITS, gatherKernel as unknown as tf.KernelFunc);
-
 /** Whether {@link fusedSparseList} runs on the current backend (wasm or cpu, fused kernels on). */
 export function sparseListApplies(): boolean {
   return fusedBackend() !== null;
@@ -118,6 +114,7 @@ export function sparseListApplies(): boolean {
  * in [0, N).
  */
 export function fusedGatherUnits(x: tf.Tensor, units: Int32Array | tf.Tensor): tf.Tensor {
+  registerFused(FUSED_GATHER_UNITS, gatherKernel as unknown as tf.KernelFunc);
   if (units instanceof tf.Tensor) return tf.engine().runKernel(FUSED_GATHER_UNITS, { x, units } as unknown as tf.NamedTensorMap) as tf.Tensor;
   return tf.engine().runKernel(FUSED_GATHER_UNITS, { x } as unknown as tf.NamedTensorMap, { units } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
@@ -127,5 +124,6 @@ export function fusedGatherUnits(x: tf.Tensor, units: Int32Array | tf.Tensor): t
  * the module notes). Only on the wasm and cpu backends ({@link sparseListApplies}).
  */
 export function fusedSparseList(x: tf.Tensor, w: tf.Tensor, index: SparseListIndex): tf.Tensor {
+  registerFused(FUSED_SPARSE_LIST, kernel as unknown as tf.KernelFunc);
   return tf.engine().runKernel(FUSED_SPARSE_LIST, { x, w } as unknown as tf.NamedTensorMap, { index } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }

@@ -112,8 +112,6 @@ function simdKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): 
   return outInfo;
 }
 
-let registered = false;
-let simdRegistered = false;
 let lastDensity = 0;
 
 /** The fraction of non-zero inputs in the last call of {@link fusedSparseMatmulSimd}. */
@@ -135,10 +133,7 @@ export function sparseMatmulSimdApplies(x: tf.Tensor, w: tf.Tensor): boolean {
  * weight's cached transpose); without it the kernel keeps one transposed copy per shape.
  */
 export function fusedSparseMatmulSimd(x: tf.Tensor, w: tf.Tensor, wT?: tf.Tensor): tf.Tensor {
-  if (!simdRegistered) {
-    registerFused(FUSED_SPARSE_MATMUL_SIMD, simdKernel as unknown as tf.KernelFunc);
-    simdRegistered = true;
-  }
+  registerFused(FUSED_SPARSE_MATMUL_SIMD, simdKernel as unknown as tf.KernelFunc);
   const inputs = wT ? { x, w, wt: wT } : { x, w };
   return tf.engine().runKernel(FUSED_SPARSE_MATMUL_SIMD, inputs as unknown as tf.NamedTensorMap) as tf.Tensor;
 }
@@ -161,9 +156,6 @@ export function nonZeroFraction(x: tf.Tensor, limit = 1): number | null {
 
 /** `x·Wᵀ` over the non-zero entries of `x` `[B, I]` with `w` `[O, I]`: `[B, O]` (wasm/cpu). */
 export function fusedSparseMatmul(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
-  if (!registered) {
-    registerFused(FUSED_SPARSE_MATMUL, kernel as unknown as tf.KernelFunc);
-    registered = true;
-  }
+  registerFused(FUSED_SPARSE_MATMUL, kernel as unknown as tf.KernelFunc);
   return tf.engine().runKernel(FUSED_SPARSE_MATMUL, { x, w } as unknown as tf.NamedTensorMap) as tf.Tensor;
 }

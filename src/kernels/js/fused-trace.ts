@@ -55,16 +55,11 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   return outInfo;
 }
 
-let registered = false;
-
 /**
  * One trace step on wasm/cpu (see `fusedBackend`): `prev` and the spikes `h` are float32 tensors of
  * one shape; returns the new trace (a new tensor).
  */
 export function fusedTrace(prev: tf.Tensor, h: tf.Tensor, decay: number, amplitude: number, nearest: boolean): tf.Tensor {
-  if (!registered) {
-    registerFused(FUSED_TRACE, kernel as unknown as tf.KernelFunc);
-    registered = true;
-  }
+  registerFused(FUSED_TRACE, kernel as unknown as tf.KernelFunc);
   return tf.engine().runKernel(FUSED_TRACE, { prev, h } as unknown as tf.NamedTensorMap, { decay, amplitude, nearest } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }

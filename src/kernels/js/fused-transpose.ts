@@ -30,13 +30,8 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   return outInfo;
 }
 
-let registered = false;
-
 /** `transpose(x) / divisor` for a float32 `x` `[R, C]` on wasm/cpu (see `fusedBackend`): `[C, R]`, a new tensor. */
 export function fusedTranspose(x: tf.Tensor, divisor = 1): tf.Tensor {
-  if (!registered) {
-    registerFused(FUSED_SCALED_TRANSPOSE, kernel as unknown as tf.KernelFunc);
-    registered = true;
-  }
+  registerFused(FUSED_SCALED_TRANSPOSE, kernel as unknown as tf.KernelFunc);
   return tf.engine().runKernel(FUSED_SCALED_TRANSPOSE, { x }, { divisor } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }

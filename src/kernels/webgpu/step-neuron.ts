@@ -30,7 +30,7 @@
  * within float32 rounding (one unit in the last place per operation), not always bit for bit.
  * @module
  */
-import { tf } from '../../core/tf.js';
+import { share, tf } from '../../core/tf.js';
 import { KernelSetting } from '../setting.js';
 import type { FusedNeuronResult, FusedNeuronSpec } from '../js/fused-neuron.js';
 import { lit, runElementwise, runWorkgroups, STEP_WORKGROUP } from './step-program.js';
@@ -176,7 +176,7 @@ export function neuronStepWebgpu(
       body,
     }));
     const voltage = r[0]!;
-    const refrac = refractory ? r[1]! : tf.clone(state.refrac);
+    const refrac = refractory ? r[1]! : share(state.refrac); // unchanged: a handle, no copy dispatch
     const spike = r[refractory ? 2 : 1]!;
     const thetaOut = fold ? r[first - 1]! : tc ? tc.tree() : null;
     if (!drive) return { voltage, refrac, spike, theta: thetaOut };
@@ -187,7 +187,7 @@ export function neuronStepWebgpu(
   const component = (which: string, c: number) =>
     runElementwise(`${base}:${which}`, shape, size, names, inputs, () => ({ decls: cell(), body: `result[index] = cell(index).${'xyz'[c]};` }));
   const voltage = component('v', 0);
-  const refrac = refractory ? component('r', 1) : tf.clone(state.refrac);
+  const refrac = refractory ? component('r', 1) : share(state.refrac);
   const spike = component('s', 2);
   let thetaOut: tf.Tensor | null = null;
   if (tc) {

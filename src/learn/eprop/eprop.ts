@@ -311,7 +311,6 @@ export class EProp {
     return this.recordFrom(await this.prepareAsync(batch, true), index);
   }
 
-  /** The synchronous methods read with dataSync, which the webgpu backend does not offer in Node. */
   /**
    * Frees what the trainer keeps between batches: β on the device (webgpu kernel) and the JavaScript
    * kernel's scratch arrays (ψ, z, D). The cells' weights, the optimizer and `threads` belong to
@@ -323,6 +322,7 @@ export class EProp {
     this.scratch.clear();
   }
 
+  /** The synchronous methods read with dataSync, which the webgpu backend does not offer in Node. */
   private checkSyncReads(method: string): void {
     if (tf.getBackend() === 'webgpu') {
       throw new CinderArgumentError('backend', 'webgpu', `a backend with synchronous reads for ${method}; on webgpu use the async form (${method.split('/').map((m) => `${m}Async`).join(', ')})`);

@@ -51,21 +51,25 @@ export type ScratchArray = Float64Array | Uint8Array | Int32Array;
 export type ScratchConstructor<A extends ScratchArray> = new (length: number) => A;
 
 /**
- * Reusable scratch arrays of the JavaScript e-prop kernels, owned by one trainer. A batch of NEST's
- * task (B = 64, T = 2250, n = 100) needs ψ and D of 115 MB each; allocating them afresh every
- * iteration costs more than a tenth of the iteration in page faults (the operating system zeroes
- * every fresh page on its first write). {@link EPropScratch.take} hands back the array kept under a
- * name when its type and length fit, else a new one, **with stale contents**: the kernels that take
- * from it write every entry. An array taken here is valid until the next take of the same name, so
- * results that outlive an iteration (records returned to users) never use it.
+ * Reusable scratch arrays of the JavaScript e-prop kernels, owned by one trainer (or one worker
+ * thread). A slice of NEST's task (8 sequences, T = 2250, n = 100) needs ψ and D of 14 MB each;
+ * allocating them afresh for every slice costs more than a tenth of the work in page faults (the operating system zeroes
+ * every fresh page on its first write). {@link EPropScratch.take} hands back (the start of) the
+ * array kept under a name when its type fits and it is long enough, else a new one, **with stale
+ * contents**: the kernels that take from it write every entry. An array taken here is valid until
+ * the next take of the same name, so results that outlive an iteration (records returned to users)
+ * never use it.
  */
 export class EPropScratch {
   private readonly arrays = new Map<string, ScratchArray>();
 
-  /** The array kept under `name` when it has this type and length, else a new one (kept). */
+  /**
+   * The first `length` entries of the array kept under `name` when it has this type and is long
+   * enough (a batch's shorter last slice reuses it), else a new one (kept).
+   */
   take<A extends ScratchArray>(name: string, type: ScratchConstructor<A>, length: number): A {
     const a = this.arrays.get(name);
-    if (a instanceof type && a.length === length) return a;
+    if (a instanceof type && a.length >= length) return (a.length === length ? a : a.subarray(0, length)) as A;
     this.arrays.delete(name); // let the old one go before the new one is allocated
     const fresh = new type(length);
     this.arrays.set(name, fresh);

@@ -110,8 +110,10 @@ export class EPropThreads implements EPropSliceRunner {
           const i = next++;
           try {
             const job = jobs[i]!;
-            // a view would be cloned with its whole buffer (the batch): copy just the slice's range
-            w.postMessage({ i, job: { ...job, input: { ...job.input, data: job.input.data.slice() } } });
+            // a view would be cloned with its whole buffer (the batch): copy just the slice's range,
+            // and hand that copy over (transferred, not cloned a second time)
+            const data = job.input.data.slice();
+            w.postMessage({ i, job: { ...job, input: { ...job.input, data } } }, [data.buffer as ArrayBuffer]);
           } catch (e) {
             finish(new Error(`e-prop worker thread, slice ${i}: the job could not be sent (${(e as Error).message})`));
           }

@@ -1,7 +1,7 @@
 /**
  * @module
  */
-import { tf } from '../../core/tf.js';
+import { share, tf } from '../../core/tf.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { CinderArgumentError, checkElements, checkInteger } from '../../core/errors.js';
 import type { Observer } from '../../neural/types.js';
@@ -76,7 +76,7 @@ export class Recorder implements Observer {
     if (!this.schedule.tick()) return;
     const t = tf.tidy(() => {
       const v = this.accessor();
-      return v.dtype === 'float32' ? v.clone() : tf.cast(v, 'float32');
+      return v.dtype === 'float32' ? share(v) : tf.cast(v, 'float32'); // a handle (tensors are immutable), no copy
     });
     if (this.reserve === null) {
       const shape = t.shape;
