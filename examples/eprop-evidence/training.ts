@@ -181,6 +181,12 @@ export interface EvidenceTrainingOptions extends EvidenceNetworkOptions {
   checkpointDir?: string;
   /** Continue from the checkpoint in `checkpointDir` when there is one. */
   resume?: boolean;
+  /**
+   * Draw the next training batch while the current iteration runs on the device (webgpu) or on
+   * worker threads (default true). The batches, and so every result, are the same either way;
+   * only the wall time differs.
+   */
+  prefetch?: boolean;
 }
 
 /** Hooks called during {@link trainEvidence}. */
@@ -262,8 +268,13 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
   checkEvidenceLearningRate(options.learningRate ?? EVIDENCE_LEARNING_RATE);
   const net = buildEvidenceNetwork({ ...options, nIn: task.nIn, learningWindow: task.recallSteps });
   const seed = options.seed ?? 1;
+  const prefetch = options.prefetch ?? true;
   const trainRng = new Rng(options.dataSeed ?? seed + 1000);
   const evalRng = trainRng.fork();
+  // Where the next training batch starts in trainRng's stream. With prefetch trainRng runs one
+  // batch ahead; checkpoints save this position, so a resumed run draws the same batches.
+  const trainCursor = new Rng(trainRng.seed);
+  trainCursor.setState(trainRng.getState());
   const out: EvidenceTrainingResult = {
     loss: [], recallError: [], rateHz: [], secondsPerIteration: [], validation: [], testError: NaN, testLoss: NaN, iterations: 0, stoppedEarly: false,
   };
@@ -272,9 +283,10 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
   model.add('recurrent', net.recurrent);
   model.add('readout', net.readout);
   model.addOptimizer('adam', net.optimizer);
-  model.addRng('train_data', trainRng);
+  model.addRng('train_data', trainCursor);
   model.addRng('eval_data', evalRng);
   const dir = options.checkpointDir;
+  let ahead: EvidenceBatch | undefined; // the next iteration's batch, drawn during this one
   try {
     await hooks.onStart?.(net);
     let first = 0;
@@ -282,6 +294,7 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
       const m = (await model.loadFrom(dir)) as { out: EvidenceTrainingResult; next: number; extra: Record<string, unknown> };
       Object.assign(out, m.out);
       first = m.next;
+      trainRng.setState(trainCursor.getState());
       await hooks.onResume?.(m.extra ?? {}, first);
     }
     for (let it = first; it < iterations; it++) {
@@ -299,9 +312,19 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
           }
         }
       }
-      const b = task.batch(batchSize, trainRng);
+      const b = ahead ?? task.batch(batchSize, trainRng);
+      ahead = undefined;
+      trainCursor.setState(trainRng.getState()); // after b: where the next batch starts
       try {
-        const r = await net.trainer.stepAsync(b as EPropBatch);
+        const pending = net.trainer.stepAsync(b as EPropBatch);
+        if (prefetch && it + 1 < iterations) {
+          pending.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
+          // one macrotask later the step's work is queued (webgpu dispatches at once; the js
+          // kernel posts its slices to the worker threads after its reads), then draw
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          ahead = task.batch(batchSize, trainRng);
+        }
+        const r = await pending;
         out.loss.push(r.loss);
         out.recallError.push(r.recallError);
         out.rateHz.push(r.rateHz);
@@ -319,6 +342,7 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
     out.testLoss = t.loss;
     await hooks.onEnd?.(net, model);
   } finally {
+    ahead?.inputs.dispose();
     net.dispose();
   }
   return out;

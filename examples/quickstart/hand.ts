@@ -42,7 +42,7 @@ export class HandQuickstart {
     const lat = new Float32Array(n * n).fill(Q.inhToExc * Q.excCharge);
     for (let i = 0; i < n; i++) lat[i * n + i] = 0;
     this.wLat = tf.keep(tf.tensor2d(lat, [n, n]));
-    const v = (x: number, shape = [batch, n]) => tf.variable(tf.fill(shape, x), false);
+    const v = (x: number, shape = [batch, n]) => tf.tidy(() => tf.variable(tf.fill(shape, x), false));
     this.ve = v(Q.exc.restV);
     this.re = v(0);
     this.theta = v(0, [1, n]);

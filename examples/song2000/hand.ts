@@ -33,11 +33,11 @@ export class HandSong {
     w0: Float32Array,
   ) {
     const n = p.nInputs;
-    this.w = tf.variable(tf.tensor2d(w0, [1, n]), false);
-    this.g = tf.variable(tf.zeros([1, n]), false);
-    this.xpre = tf.variable(tf.zeros([1, n]), false);
-    this.xpost = tf.variable(tf.zeros([1, 1]), false);
-    this.v = tf.variable(tf.fill([1, 1], p.El), false);
+    this.w = tf.tidy(() => tf.variable(tf.tensor2d(w0, [1, n]), false));
+    this.g = tf.tidy(() => tf.variable(tf.zeros([1, n]), false));
+    this.xpre = tf.tidy(() => tf.variable(tf.zeros([1, n]), false));
+    this.xpost = tf.tidy(() => tf.variable(tf.zeros([1, 1]), false));
+    this.v = tf.tidy(() => tf.variable(tf.fill([1, 1], p.El), false));
     const s = (x: number) => tf.keep(tf.scalar(x));
     this.c = {
       ag: s(Math.exp(-p.dt / p.taue)),

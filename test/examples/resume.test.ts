@@ -2,7 +2,7 @@
 // checkpoint with CINDER_TEST_HOLD_AT_CHECKPOINT) → exit 130 within 2 s with the summary,
 // figures, artifacts and a checkpoint written; then `--resume` finishes with artifacts
 // byte-identical to an uninterrupted run (same backend).
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -50,6 +50,9 @@ describe('SIGINT then --resume: byte-identical artifacts', () => {
       const r = start([c.example, '--resume', part]);
       expect(await r.exited, r.err()).toBe(0);
       expect(summary(part).status).toBe('completed');
+      // the resumed run frees what it loaded (the last line is the resumed run's)
+      const ends = readFileSync(join(part, 'log.txt'), 'utf8').match(/tensors alive: \d+ \([+-]\d+\)/g) ?? [];
+      expect(ends.at(-1)).toMatch(/\(\+0\)$/);
       const fa = folderBytes(join(full, 'artifacts'));
       const fb = folderBytes(join(part, 'artifacts'));
       expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());

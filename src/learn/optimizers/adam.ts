@@ -135,7 +135,8 @@ export class Adam extends BoundedOptimizer implements Optimizer {
     }
     for (const { m, v } of this.moments.values()) tf.dispose([m, v]);
     this.moments.clear();
-    for (const [variable, m, v] of pairs) this.moments.set(variable, { m: tf.variable(m.clone(), false), v: tf.variable(v.clone(), false) });
+    // a variable holds its own reference to the data, so the snapshot's tensors stay the caller's
+    for (const [variable, m, v] of pairs) this.moments.set(variable, { m: tf.variable(m, false), v: tf.variable(v, false) });
     this.k = k!;
     this.beta1Power = beta1Power!;
     this.beta2Power = beta2Power!;

@@ -55,3 +55,46 @@ describe('trainEvidence protocol', () => {
     expect(log.slice(-2)).toEqual(['trained 3 false', 'end']);
   });
 });
+
+describe('trainEvidence prefetch (the next batch drawn while an iteration runs)', () => {
+  const opts = { ...small, task: task(), iterations: 7, validateEvery: 3, stopError: 0 };
+
+  it('trains on the same batches as drawing each batch when it is needed: equal results, no tensor left', async () => {
+    const before = tf.memory().numTensors;
+    const on = await trainEvidence({ ...opts, prefetch: true });
+    const off = await trainEvidence({ ...opts, prefetch: false });
+    expect(on.loss).toHaveLength(7);
+    expect(on.loss).toEqual(off.loss);
+    expect(on.recallError).toEqual(off.recallError);
+    expect(on.validation).toEqual(off.validation);
+    expect(on.testError).toBe(off.testError);
+    expect(on.testLoss).toBe(off.testLoss);
+    // a different data seed gives different losses, so equal losses mean equal batches
+    const other = await trainEvidence({ ...opts, dataSeed: 77 });
+    expect(other.loss).not.toEqual(on.loss);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a checkpoint saves the position of the next batch, not of the batch drawn ahead: interrupted + resumed equals uninterrupted', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-evidence-'));
+    try {
+      const before = tf.memory().numTensors;
+      const whole = await trainEvidence(opts);
+      let n = 0;
+      // stopped at an iteration boundary with the next batch already drawn
+      const part = await trainEvidence({ ...opts, checkpointDir: dir }, { shouldStop: () => n >= 4, onIteration: () => void n++ });
+      expect(part.iterations).toBe(4);
+      const resumed = await trainEvidence({ ...opts, checkpointDir: dir, resume: true });
+      expect(resumed.iterations).toBe(7);
+      expect(resumed.loss).toEqual(whole.loss);
+      expect(resumed.validation).toEqual(whole.validation);
+      expect(resumed.testError).toBe(whole.testError);
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -3,7 +3,7 @@ import { tf } from '../../../src/core/tf.js';
 import { Adam, GradientDescent } from '../../../src/learn/optimizers/index.js';
 
 function run(opt: Adam | GradientDescent, w0: number[], grads: number[][]): number[][] {
-  const w = tf.variable(tf.tensor1d(w0));
+  const w = tf.tidy(() => tf.variable(tf.tensor1d(w0)));
   const out: number[][] = [];
   for (const g of grads) {
     const gt = tf.tensor1d(g);
@@ -85,6 +85,31 @@ describe('Adam (TensorFlow form)', () => {
     expect(tf.memory().numTensors).toBe(n0);
     tf.dispose([w, g]);
     opt.dispose();
+  });
+
+  it('snapshot → restore into a fresh Adam continues the same steps; the snapshot stays the caller\'s and nothing leaks', () => {
+    const before = tf.memory().numTensors;
+    const grads = [[0.5, -4], [-0.2, 1], [0.3, 0.3], [1, -1]];
+    const ref = new Adam({ learningRate: 0.1, epsilon: 1e-3 });
+    const straight = run(ref, [1, -2], grads);
+    ref.dispose();
+    const a = new Adam({ learningRate: 0.1, epsilon: 1e-3 });
+    const w = tf.tidy(() => tf.variable(tf.tensor1d([1, -2])));
+    for (const g of grads.slice(0, 2)) tf.tidy(() => a.apply([{ variable: w, gradient: tf.tensor1d(g) }]));
+    const snap = a.snapshotState(new Map([[w, 'w']]));
+    a.dispose();
+    const b = new Adam({ learningRate: 0.5, epsilon: 1e-3 }); // the learning rate comes back from the snapshot
+    b.restoreState(snap, new Map([['w', w]]));
+    tf.dispose(Object.values(snap.tensors)); // the caller frees its snapshot; b's moments live on
+    const rest: number[][] = [];
+    for (const g of grads.slice(2)) {
+      tf.tidy(() => b.apply([{ variable: w, gradient: tf.tensor1d(g) }]));
+      rest.push(Array.from(w.dataSync()));
+    }
+    expect(rest).toEqual(straight.slice(2));
+    b.dispose();
+    w.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 
