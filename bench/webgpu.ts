@@ -5,8 +5,8 @@
  * op path side by side; the network of `examples/quickstart/network.ts`, unchanged), e-prop
  * on NEST's evidence-accumulation task at B = 32 and 256 (s per iteration, the default kernel of
  * the backend — on webgpu the fused WGSL kernels, which keep the whole iteration on the device and
- * read back only a summary), and the evidence-accumulation training at B = 64 to NEST's early stop
- * (validation error < 7 %), then its test error (wall seconds, iterations per second; the H100
+ * read back only a summary), and the evidence-accumulation training at B = 64 to NEST's early-stop
+ * protocol (here at validation error < 5 %: see {@link evidence}), then its test error (wall seconds, iterations per second; the H100
  * target is ≤ 7 % test error in 2 minutes).
  * Everything is read back with `await data()`.
  *
@@ -18,7 +18,8 @@
  * evidence task for slow adapters; default NEST's 2250), `WEBGPU_BENCH_EVIDENCE_BATCH` (default 64),
  * `WEBGPU_BENCH_EVIDENCE_ITERS` (most training iterations, default 2000),
  * `WEBGPU_BENCH_EVIDENCE_SECONDS` (wall-time cap of the training line, default 480),
- * `WEBGPU_BENCH_EVIDENCE_STOP` (early-stop validation error, default NEST's 0.07),
+ * `WEBGPU_BENCH_EVIDENCE_STOP` (early-stop validation error, default 0.05; NEST's is 0.07, see
+ * {@link evidence}),
  * `WEBGPU_BENCH_EVIDENCE_TEST_BATCHES` (test batches after training, default 16),
  * `WEBGPU_BENCH_CASES` (comma list of `matmul`, `quickstart`, `eprop`, `evidence`; default these
  * four; `verify` adds the equality checks of `./webgpu-verify.ts` — the fused quickstart step against
@@ -214,10 +215,11 @@ async function eprop(B: number, iters: number, steps: number | undefined): Promi
  * iteration to the end of training (validation and shader compilation included; the test batches
  * not), iterations per second and the test error. With 16 test batches of 64 (1,024 sequences) the
  * test error's standard error near 7 % is about 0.8 points; NEST's 4 test batches give 1.6. The
- * protocol's stop does not guarantee a test error ≤ 7 %: on the wasm backend at B = 64, seeds 1–3
- * stopped after 520 / 460 / 350 iterations with 4-batch test errors of 7.4 / 7.0 / 8.6 %, so
- * `met_7pct_in_120s` needs the stop, the test error and the time. `stopError` below 0.07 trains
- * further before stopping (0.05: seed 1 stopped after 670 iterations, 6.9 % on 16 test batches).
+ * protocol's stop does not guarantee a test error ≤ 7 %: on the wasm backend at B = 64, NEST's stop
+ * (0.07) came after 520 / 460 / 350 iterations for seeds 1–3, with 4-batch test errors of 7.4 / 7.0
+ * / 8.6 % (seed 3 on 16 batches: 7.7 %). The default stop is therefore 0.05: seeds 1–3 then
+ * stopped after 670 / 670 / 630 iterations with 6.9 / 5.2 / 5.1 % on 16 test batches. So
+ * `met_7pct_in_120s` needs the stop, the test error and the time.
  */
 async function evidence(B: number, maxIters: number, maxSeconds: number, steps: number | undefined, stopError: number, testBatches: number): Promise<void> {
   const task = evidenceTask(steps);
@@ -257,7 +259,7 @@ export async function run(): Promise<void> {
     for (const B of list(env.WEBGPU_BENCH_VERIFY_EPROP_BATCHES, [1, 32, 256])) await verifyEprop(evidenceTask(epropSteps), B, Number(env.WEBGPU_BENCH_VERIFY_ITERS ?? 5));
   }
   if (cases.has('evidence')) {
-    const stopError = Number(env.WEBGPU_BENCH_EVIDENCE_STOP ?? 0.07);
+    const stopError = Number(env.WEBGPU_BENCH_EVIDENCE_STOP ?? 0.05);
     const testBatches = Number(env.WEBGPU_BENCH_EVIDENCE_TEST_BATCHES ?? 16);
     await evidence(Number(env.WEBGPU_BENCH_EVIDENCE_BATCH ?? 64), Number(env.WEBGPU_BENCH_EVIDENCE_ITERS ?? 2000), Number(env.WEBGPU_BENCH_EVIDENCE_SECONDS ?? 480), epropSteps, stopError, testBatches);
   }
