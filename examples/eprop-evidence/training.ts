@@ -182,8 +182,8 @@ export interface EvidenceTrainingOptions extends EvidenceNetworkOptions {
   /** Continue from the checkpoint in `checkpointDir` when there is one. */
   resume?: boolean;
   /**
-   * Draw the next training batch while the current iteration runs on the device (webgpu) or on
-   * worker threads (default true). The batches, and so every result, are the same either way;
+   * Draw the next training, confirmation or test batch while the current one runs on the device
+   * (webgpu) or on worker threads (default true). The batches, and so every result, are the same either way;
    * only the wall time differs.
    */
   prefetch?: boolean;
@@ -231,18 +231,30 @@ export interface EvidenceTrainingResult {
   stoppedEarly: boolean;
 }
 
-async function meanEval(net: EvidenceNetwork, task: EvidenceTask, batches: number, batchSize: number, rng: Rng): Promise<{ error: number; loss: number }> {
+async function meanEval(net: EvidenceNetwork, task: EvidenceTask, batches: number, batchSize: number, rng: Rng, prefetch: boolean): Promise<{ error: number; loss: number }> {
   let error = 0;
   let loss = 0;
-  for (let i = 0; i < batches; i++) {
-    const b = task.batch(batchSize, rng);
-    try {
-      const r = await net.trainer.evaluateAsync(b as EPropBatch);
-      error += r.recallError;
-      loss += r.loss;
-    } finally {
-      b.inputs.dispose();
+  let ahead: EvidenceBatch | undefined; // the next batch, drawn while this one is evaluated
+  try {
+    for (let i = 0; i < batches; i++) {
+      const b = ahead ?? task.batch(batchSize, rng);
+      ahead = undefined;
+      try {
+        const pending = net.trainer.evaluateAsync(b as EPropBatch);
+        if (prefetch && i + 1 < batches) {
+          pending.catch(() => undefined); // awaited below
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          ahead = task.batch(batchSize, rng);
+        }
+        const r = await pending;
+        error += r.recallError;
+        loss += r.loss;
+      } finally {
+        b.inputs.dispose();
+      }
     }
+  } finally {
+    ahead?.inputs.dispose();
   }
   return { error: error / batches, loss: loss / batches };
 }
@@ -301,11 +313,11 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
       await new Promise<void>((resolve) => setImmediate(resolve)); // let signals and I/O through
       if (hooks.shouldStop?.()) break;
       if (it % validateEvery === 0) {
-        const v = await meanEval(net, task, 1, batchSize, evalRng);
+        const v = await meanEval(net, task, 1, batchSize, evalRng, prefetch);
         out.validation.push({ iteration: it, ...v });
         await hooks.onValidation?.(it, v.error, v.loss);
         if (v.error < stopError) {
-          const c = confirmBatches > 0 ? await meanEval(net, task, confirmBatches, batchSize, evalRng) : v;
+          const c = confirmBatches > 0 ? await meanEval(net, task, confirmBatches, batchSize, evalRng, prefetch) : v;
           if (c.error < stopError) {
             out.stoppedEarly = true;
             break;
@@ -337,7 +349,7 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
       if (dir !== undefined) await model.save(dir, { out, next: it + 1, extra: hooks.checkpointExtra?.() ?? {} });
     }
     await hooks.onTrained?.(out.iterations, out.stoppedEarly);
-    const t = await meanEval(net, task, testBatches, batchSize, evalRng);
+    const t = await meanEval(net, task, testBatches, batchSize, evalRng, prefetch);
     out.testError = t.error;
     out.testLoss = t.loss;
     await hooks.onEnd?.(net, model);

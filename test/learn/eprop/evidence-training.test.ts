@@ -59,10 +59,11 @@ describe('trainEvidence protocol', () => {
 describe('trainEvidence prefetch (the next batch drawn while an iteration runs)', () => {
   const opts = { ...small, task: task(), iterations: 7, validateEvery: 3, stopError: 0 };
 
-  it('trains on the same batches as drawing each batch when it is needed: equal results, no tensor left', async () => {
+  it('trains and evaluates on the same batches as drawing each batch when it is needed: equal results, no tensor left', async () => {
     const before = tf.memory().numTensors;
-    const on = await trainEvidence({ ...opts, prefetch: true });
-    const off = await trainEvidence({ ...opts, prefetch: false });
+    // three test batches: the evaluation loop draws ahead too
+    const on = await trainEvidence({ ...opts, testBatches: 3, prefetch: true });
+    const off = await trainEvidence({ ...opts, testBatches: 3, prefetch: false });
     expect(on.loss).toHaveLength(7);
     expect(on.loss).toEqual(off.loss);
     expect(on.recallError).toEqual(off.recallError);
