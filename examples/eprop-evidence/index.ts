@@ -10,6 +10,7 @@
 import { availableParallelism } from 'node:os';
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { Rng } from '../../src/core/random.js';
+import { tf } from '../../src/core/tf.js';
 import {
   EPROP_KERNELS, EPROP_SLICE, FEEDBACK_MODES, SURROGATE_NAMES, defaultEPropKernel,
   type EPropKernel, type EPropSequenceRecord, type FeedbackMode, type SurrogateName,
@@ -106,6 +107,7 @@ export const epropEvidenceExample: ExampleSpec = {
     let before: Matrices = {};
     let after: Matrices = {};
     const traced: { name: string; cell: number; index: number; values: number[] }[] = [];
+    let tracedAt: tf.Tensor | undefined; // the traced weights' positions in all weights, flattened in cell order
     const progress = ctx.progress(iterations, 'e-prop training');
     const hist = { loss: [] as number[], recall_error: [] as number[], rate_hz: [] as number[], seconds_per_iteration: [] as number[] };
     const validation: { iteration: number; error: number; loss: number }[] = [];
@@ -133,14 +135,20 @@ export const epropEvidenceExample: ExampleSpec = {
                 traced.push({ name: `W_${c.kind}[${Math.floor(idx / c.nPre)}, ${idx % c.nPre}]`, cell: ci, index: idx, values: [before[`W_${c.kind}`]!.data[idx]!] });
               }
             });
+            const offsets = net.trainer.cells.map((_, ci) => net.trainer.cells.slice(0, ci).reduce((a, c) => a + c.nPost * c.nPre, 0));
+            tracedAt = tf.keep(tf.tensor1d(traced.map((t) => offsets[t.cell]! + t.index), 'int32'));
           },
           onIteration: async (it, r, _b, net) => {
             hist.loss.push(r.loss);
             hist.recall_error.push(r.recallError);
             hist.rate_hz.push(r.rateHz);
             hist.seconds_per_iteration.push(r.seconds);
-            const w = await Promise.all(net.trainer.cells.map((c) => c.weight.value.data()));
-            for (const t of traced) t.values.push(w[t.cell]![t.index]!);
+            // the traced weights only, in one read (not every weight matrix)
+            const at = tracedAt!;
+            const picked = tf.tidy(() => tf.gather(tf.concat(net.trainer.cells.map((c) => tf.reshape(c.weight.value, [-1]))), at));
+            const w = await picked.data();
+            picked.dispose();
+            traced.forEach((t, i) => t.values.push(w[i]!));
             progress.tick(1, `loss ${r.loss.toFixed(4)} err ${(100 * r.recallError).toFixed(0)} % ${r.rateHz.toFixed(1)} Hz ${r.seconds.toFixed(2)} s`);
             if ((it + 1) % Math.min(10, Number(p.validateEvery)) === 0) await ctx.checkpoint({ ...hist, validation });
           },
@@ -166,6 +174,7 @@ export const epropEvidenceExample: ExampleSpec = {
         },
       );
     } finally {
+      tracedAt?.dispose();
       await threads?.close();
     }
     progress.done();

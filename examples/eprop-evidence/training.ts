@@ -231,6 +231,18 @@ export interface EvidenceTrainingResult {
   stoppedEarly: boolean;
 }
 
+/**
+ * `draw()` while `pending` (a batch already started) runs: one macrotask later its work is queued
+ * (webgpu dispatches at once; the js kernel posts its slices to the worker threads after its
+ * reads), then draw. The caller awaits `pending` afterwards; it is marked handled here, so a
+ * failure meanwhile is not an unhandled rejection.
+ */
+async function drawWhile<T>(pending: Promise<unknown>, draw: () => T): Promise<T> {
+  pending.catch(() => undefined);
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return draw();
+}
+
 async function meanEval(net: EvidenceNetwork, task: EvidenceTask, batches: number, batchSize: number, rng: Rng, prefetch: boolean): Promise<{ error: number; loss: number }> {
   let error = 0;
   let loss = 0;
@@ -241,11 +253,7 @@ async function meanEval(net: EvidenceNetwork, task: EvidenceTask, batches: numbe
       ahead = undefined;
       try {
         const pending = net.trainer.evaluateAsync(b as EPropBatch);
-        if (prefetch && i + 1 < batches) {
-          pending.catch(() => undefined); // awaited below
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          ahead = task.batch(batchSize, rng);
-        }
+        if (prefetch && i + 1 < batches) ahead = await drawWhile(pending, () => task.batch(batchSize, rng));
         const r = await pending;
         error += r.recallError;
         loss += r.loss;
@@ -329,13 +337,7 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
       trainCursor.setState(trainRng.getState()); // after b: where the next batch starts
       try {
         const pending = net.trainer.stepAsync(b as EPropBatch);
-        if (prefetch && it + 1 < iterations) {
-          pending.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
-          // one macrotask later the step's work is queued (webgpu dispatches at once; the js
-          // kernel posts its slices to the worker threads after its reads), then draw
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          ahead = task.batch(batchSize, trainRng);
-        }
+        if (prefetch && it + 1 < iterations) ahead = await drawWhile(pending, () => task.batch(batchSize, trainRng));
         const r = await pending;
         out.loss.push(r.loss);
         out.recallError.push(r.recallError);
