@@ -8,11 +8,11 @@
  * iterations with NEST's settings and writes the per-iteration losses to run_summary.json.
  */
 import { availableParallelism } from 'node:os';
-import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
+import type { ExampleSpec, Params, RunContext } from '../../src/cli/example.js';
 import { Rng } from '../../src/core/random.js';
 import { tf } from '../../src/core/tf.js';
 import {
-  EPROP_KERNELS, EPROP_SLICE, FEEDBACK_MODES, SURROGATE_NAMES, defaultEPropKernel,
+  EPROP_KERNELS, EPROP_SLICE, FEEDBACK_MODES, SURROGATE_NAMES, checkWebgpuBatch, defaultEPropKernel,
   type EPropKernel, type EPropSequenceRecord, type FeedbackMode, type SurrogateName,
 } from '../../src/learn/eprop/index.js';
 import { EvidenceTask } from './task.js';
@@ -61,6 +61,11 @@ async function runParity(ctx: RunContext, path: string, kernel: EPropKernel): Pr
   return summary;
 }
 
+/** The task of the run's parameters. */
+function taskOf(p: Params): EvidenceTask {
+  return new EvidenceTask({ cueSteps: Number(p.cueSteps), spacingSteps: Number(p.spacingSteps), delaySteps: Number(p.delaySteps), recallSteps: Number(p.recallSteps) });
+}
+
 /** The `eprop-evidence` example. */
 export const epropEvidenceExample: ExampleSpec = {
   name: 'eprop-evidence',
@@ -93,11 +98,19 @@ export const epropEvidenceExample: ExampleSpec = {
   summaryKeys: ['loss', 'recall_error', 'rate_hz', 'seconds_per_iteration', 'mean_seconds_per_iteration', 'validation', 'test_error', 'test_loss', 'iterations', 'stopped_early'],
   volatileKeys: ['seconds_per_iteration', 'mean_seconds_per_iteration'],
   figures: ['learning-curves', 'sequence-early', 'sequence-late', 'weights', 'weight-traces'],
+  // The fused webgpu kernels hold every step of a batch in one device buffer each: a batch the
+  // adapter cannot hold is refused here, before the run folder is written.
+  validateOnBackend(p, backend) {
+    const kernel = String(p.kernel ?? 'auto') as EPropKernel;
+    if (p.fixture || (kernel === 'auto' ? defaultEPropKernel(backend.name) : kernel) !== 'webgpu') return;
+    const task = taskOf(p);
+    checkWebgpuBatch(Number(p.batchSize), task.steps, Number(p.nLif) + Number(p.nAlif), task.nIn, 2, '--batch-size');
+  },
   async run(ctx: RunContext): Promise<Record<string, unknown>> {
     const p = ctx.params;
     const kernel = String(p.kernel ?? 'auto') as EPropKernel;
     if (p.fixture) return runParity(ctx, String(p.fixture), kernel);
-    const task = new EvidenceTask({ cueSteps: Number(p.cueSteps), spacingSteps: Number(p.spacingSteps), delaySteps: Number(p.delaySteps), recallSteps: Number(p.recallSteps) });
+    const task = taskOf(p);
     const iterations = Number(p.iterations);
     const nLif = Number(p.nLif);
     const visBatch = task.batch(1, new Rng(`${ctx.seed}/figures`));

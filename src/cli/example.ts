@@ -130,6 +130,12 @@ export interface ExampleSpec {
    * express); throws a CinderArgumentError naming the flag. Runs before anything is written.
    */
   validate?(params: Params): void;
+  /**
+   * Optional check that depends on the selected backend (e.g. whether the batch fits the GPU's
+   * buffers); throws a CinderArgumentError naming the flag. Runs after the backend is initialised,
+   * before anything is written to the run folder.
+   */
+  validateOnBackend?(params: Params, backend: BackendInfo): void;
   /** Keys `run_summary.json` is documented to contain at the end of a run. */
   summaryKeys: readonly string[];
   /**

@@ -12,7 +12,7 @@
  * @module
  */
 import { registeredExamples } from './registry.js';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureWritableDirSync } from '../io/atomic.js';
 import { acquireLock, inspectRunFolder, LOCK_FILE, releaseLock, RunLockError } from './run-lock.js';
@@ -225,6 +225,8 @@ interface RunPlan {
   outDir: string;
   backendRequest?: string;
   resume?: boolean;
+  /** The run made the folder (it did not exist): removed again, if still empty, when the run cannot start. */
+  created?: boolean;
 }
 
 /** `--resume DIR`: the saved run's parameters, seed(s) and backend; takes the folder's lock (a dead owner's included). */
@@ -255,17 +257,27 @@ function newPlan(spec: ExampleSpec, cmd: Command, common: CommonFlags, options: 
   spec.validate?.(params);
   const outDir = common.out !== undefined ? resolve(common.out) : defaultOutDir(spec.name, (options.now ?? (() => new Date()))());
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new CinderArgumentError('--out', outDir, 'a folder (this is a file)');
-  if (existsSync(outDir)) inspectRunFolder(outDir); // a SIGKILLed run's summary now says crashed
+  const created = !existsSync(outDir);
+  if (!created) inspectRunFolder(outDir); // a SIGKILLed run's summary now says crashed
   ensureWritableDirSync(outDir, '--out'); // checks before it creates anything; never recursive on pseudo file systems
   acquireLock(outDir); // exclusive: of two runs into one folder only one gets here
   if (readdirSync(outDir).some((f) => f !== LOCK_FILE)) {
     releaseLock(outDir);
     throw new CinderArgumentError('--out', outDir, 'a new or empty folder (it holds files already)');
   }
-  return { params, mode, seed: common.seed ?? saved?.seed ?? 0, seeds: common.seeds ?? saved?.seeds ?? 1, outDir, backendRequest: common.backend ?? saved?.backend };
+  return { params, mode, seed: common.seed ?? saved?.seed ?? 0, seeds: common.seeds ?? saved?.seeds ?? 1, outDir, created, backendRequest: common.backend ?? saved?.backend };
 }
 
 class UsageError extends Error {}
+
+/** Removes a folder the run made if nothing was written to it (rmdir refuses a non-empty one). */
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty, or gone: keep what is there
+  }
+}
 
 /**
  * Runs the `cinder` command with the given arguments (without `node` and the script) and returns
@@ -346,8 +358,10 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
     let backend: BackendInfo;
     try {
       backend = await initBackend({ backend: plan.backendRequest });
+      spec.validateOnBackend?.(plan.params, backend);
     } catch (e) {
       releaseLock(plan.outDir);
+      if (plan.created) removeIfEmpty(plan.outDir);
       throw new UsageError(`cinder ${spec.name}: ${e instanceof Error ? e.message : String(e)}`);
     }
     if (quiet) silenceTfjsBanner();

@@ -15,6 +15,7 @@
  */
 import { tf } from './tf.js';
 import { CinderArgumentError } from './errors.js';
+import { watchDeviceErrors } from './device-errors.js';
 
 /** Names accepted by {@link initBackend}. */
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -238,6 +239,7 @@ async function tryWebgpu(skipped: BackendInfo['skipped'], allowSoftware: boolean
     await import('@tensorflow/tfjs-backend-webgpu');
     const ok = await tf.setBackend('webgpu');
     if (!ok) throw new Error('tf.setBackend("webgpu") returned false');
+    watchDeviceErrors(tf.backend());
     return { name: 'webgpu', gpu: !adapter.software, package: '@tensorflow/tfjs-backend-webgpu', adapter, requestedBy: 'auto', skipped };
   } catch (err) {
     skipped.push({ name: 'webgpu', reason: firstLine(err) });

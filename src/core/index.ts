@@ -7,3 +7,4 @@ export * from './module.js';
 export * from './scalars.js';
 export * from './snapshot.js';
 export * from './finite.js';
+export * from './device-errors.js';

@@ -7,3 +7,4 @@ export * from './js/index.js';
 // webgpu: the switches and the dispatch counter of the fused step programs (the programs run by themselves)
 export { setStepPrograms, stepProgramsOn, countPrograms, type ProgramCount } from './webgpu/step-program.js';
 export { setMultiOutput, multiOutputAvailable } from './webgpu/step-dispatch.js';
+export { maxBindingBytes } from './webgpu/limits.js';

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli, defaultOutDir, type CliOptions } from '../../src/cli/program.js';
 import { aggregateSeeds } from '../../src/cli/runner.js';
 import { fakeExample } from './fixtures/fake-example.js';
+import { CinderArgumentError } from '../../src/core/errors.js';
 import { Sink } from './fixtures/sink.js';
 
 async function cli(args: string[], extra: Partial<CliOptions> = {}): Promise<{ code: number; out: string; err: string }> {
@@ -84,6 +85,33 @@ describe('bad values: clear message, exit 2, nothing written', () => {
     const r = await cli(['fake', '--params', join(dir, 'params.json'), '--out', join(dir, 'run')]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/params.json of fake \(this one is for other\)/);
+  });
+
+  it("a check on the selected backend (validateOnBackend) refuses a run before anything is written; a folder it did not make stays", async () => {
+    const seen: string[] = [];
+    const picky = {
+      ...fakeExample,
+      validateOnBackend(p: Record<string, unknown>, b: { name: string }) {
+        seen.push(b.name);
+        if (Number(p.steps) > 5) throw new CinderArgumentError('--steps', p.steps, `at most 5 on the ${b.name} backend`);
+      },
+    };
+    const dir = tmp();
+    const out = join(dir, 'run');
+    const r = await cli(['fake', '--steps', '6', '--backend', 'cpu', '--out', out], { examples: [picky] });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^cinder fake: invalid --steps: got 6, expected at most 5 on the cpu backend/);
+    expect(seen).toEqual(['cpu']);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
+    // an empty folder given with --out is the user's: it stays, empty
+    const again = await cli(['fake', '--steps', '6', '--backend', 'cpu', '--out', dir], { examples: [picky] });
+    expect(again.code).toBe(2);
+    expect(existsSync(dir)).toBe(true);
+    expect(readdirSync(dir)).toEqual([]);
+    const ok = await cli(['fake', '--steps', '5', '--backend', 'cpu', '--quiet', '--out', out], { examples: [picky] });
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'run_summary.json'), 'utf8'))).toMatchObject({ status: 'completed', ...closed(5, 0.5, 0) });
   });
 });
 

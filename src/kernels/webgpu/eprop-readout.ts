@@ -95,6 +95,16 @@ export function readoutLayout(B: number, T: number, n: number, nOut: number): EP
   return { d: 0, eOut, eHat, stats, statsStride, size: stats + B * statsStride };
 }
 
+/**
+ * Float32 entries per sequence of the largest buffer of a fused e-prop iteration: the scan's ψ and
+ * z (2·T·n), the readout output's D, eOut, Ê and statistics (T·n + 2·T·nOut + 3 + n), or the
+ * inputs (T·nIn). Every buffer grows linearly with the batch, so B sequences need B times this in
+ * one buffer.
+ */
+export function epropFloatsPerSequence(T: number, n: number, nIn: number, nOut: number): number {
+  return Math.max(2 * T * n, readoutLayout(1, T, n, nOut).size, T * nIn);
+}
+
 const WORKGROUP = 64;
 
 /**

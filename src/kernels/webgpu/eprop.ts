@@ -23,7 +23,8 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError } from '../../core/errors.js';
+import { CinderArgumentError, numel } from '../../core/errors.js';
+import { checkBindingFits, maxBindingBytes } from './limits.js';
 import type { EPropScanConstants } from '../eprop-scan.js';
 
 export type { EPropScanConstants } from '../eprop-scan.js';
@@ -53,8 +54,18 @@ function webgpuBackend(): WebGpuBackendLike {
   return b as WebGpuBackendLike;
 }
 
-/** Runs a custom WGSL program on the webgpu backend; returns its (new, caller-owned) output. */
+/**
+ * Runs a custom WGSL program on the webgpu backend; returns its (new, caller-owned) output. Its
+ * output and inputs are first checked to fit one buffer of the device (`./limits.ts`): a larger
+ * one would not throw but leave zeros.
+ */
 export function runProgram(program: WebGpuProgram, inputs: tf.Tensor[]): tf.Tensor {
+  const limit = maxBindingBytes();
+  if (4 * numel(program.outputShape) > limit || inputs.some((t) => 4 * t.size > limit)) {
+    const name = program.shaderKey.split(':')[0];
+    checkBindingFits(`${name} output`, `shape [${program.outputShape.join(', ')}]`, numel(program.outputShape), 'the output');
+    inputs.forEach((t, i) => checkBindingFits(`${name} input ${program.variableNames[i] ?? i}`, t.shape, t.size, 'the input'));
+  }
   const info = webgpuBackend().runWebGPUProgram(program, inputs, 'float32');
   return tf.engine().makeTensorFromTensorInfo(info);
 }

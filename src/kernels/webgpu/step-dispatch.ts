@@ -18,6 +18,8 @@
  */
 import { tf } from '../../core/tf.js';
 import { KernelSetting } from '../setting.js';
+import { numel } from '../../core/errors.js';
+import { checkBindingFits, maxBindingBytes } from './limits.js';
 
 interface Internals {
   device: any;
@@ -90,6 +92,8 @@ export function runMultiOutput(
 ): tf.Tensor[] {
   const b = internals();
   if (!b) throw new Error('runMultiOutput: the webgpu backend internals it records with are missing (check multiOutputAvailable() first)');
+  const limit = maxBindingBytes();
+  for (const [name, shape] of outputs) if (4 * numel(shape) > limit) checkBindingFits(`${key.split(':')[0]} output ${name}`, `shape [${shape.join(', ')}]`, numel(shape), 'the output');
   for (const [, t] of inputs) b.uploadToGPU(t.dataId);
   const wide = inputs.map(([, t]) => (['int32', 'bool'].includes(b.tensorMap.get(t.dataId).dtype) ? 'i32' : 'f32'));
   const fullKey = `${key}|${wide.join(',')}`;

@@ -17,7 +17,7 @@ import { EPropReadout } from './readout.js';
 import type { EPropCell, EPropCellKind } from './cell.js';
 import { forwardJs } from './forward-js.js';
 import { forwardTf, forwardTfAsync } from './forward-tf.js';
-import { defaultEPropKernel, EPROP_KERNELS, iterationWebgpu, type EPropKernel } from './kernels.js';
+import { checkWebgpuBatch, defaultEPropKernel, EPROP_KERNELS, iterationWebgpu, type EPropKernel } from './kernels.js';
 import { readoutPass, type ReadoutPassResult } from './readout-pass.js';
 import { epropAdjoint } from './adjoint.js';
 import { gradientsTf, type EPropGradientArrays } from './gradients.js';
@@ -484,6 +484,7 @@ export class EProp {
   private async runWebgpu(batch: EPropBatch, withGradients: boolean): Promise<{ result: EPropStepResult; grads?: Record<EPropCellKind, Float64Array | tf.Tensor2D> }> {
     this.validate(batch);
     const [B, T] = batch.inputs.shape as [number, number];
+    checkWebgpuBatch(B, T, this.recurrent.n, this.recurrent.nIn, this.readout.nOut);
     const nLw = this.learningWindow ?? T;
     this.betaTensor ??= tf.keep(tf.tensor1d(Float32Array.from(this.consts.beta)));
     const wOut = this.readout.wOut.value;

@@ -12,7 +12,9 @@
  */
 import { tf } from '../../core/tf.js';
 import { epropScanWebgpu } from '../../kernels/webgpu/eprop.js';
-import { epropGradientsWebgpu, epropReadoutWebgpu, summaryLayout } from '../../kernels/webgpu/eprop-readout.js';
+import { epropFloatsPerSequence, epropGradientsWebgpu, epropReadoutWebgpu, summaryLayout } from '../../kernels/webgpu/eprop-readout.js';
+import { maxBindingBytes } from '../../kernels/webgpu/limits.js';
+import { CinderArgumentError } from '../../core/errors.js';
 import type { RecurrentConstants } from './recurrent.js';
 import type { ReadoutTarget } from './readout-pass.js';
 import type { ReadoutLoss } from './readout.js';
@@ -88,13 +90,40 @@ export interface WebgpuIteration {
 }
 
 /**
+ * The most sequences of T steps one fused webgpu iteration can hold on the current device: each of
+ * its buffers (the scan's ψ and z, the readout's factors, the inputs) grows with the batch and must
+ * fit one buffer of the adapter (`maxBindingBytes`). Infinity off webgpu or without known limits.
+ */
+export function webgpuMaxBatch(T: number, n: number, nIn: number, nOut: number): number {
+  const limit = maxBindingBytes();
+  return limit === Infinity ? Infinity : Math.floor(limit / (4 * epropFloatsPerSequence(T, n, nIn, nOut)));
+}
+
+/**
+ * Throws a CinderArgumentError naming the batch size unless B sequences of T steps fit the device
+ * ({@link webgpuMaxBatch}); `param` names it in the message. On WebGPU a buffer over the limit does not throw: its dispatch is
+ * skipped and reads as zeros, so this runs before anything is dispatched.
+ */
+export function checkWebgpuBatch(B: number, T: number, n: number, nIn: number, nOut: number, param = 'batch size'): void {
+  const most = webgpuMaxBatch(T, n, nIn, nOut);
+  if (B > most) {
+    const per = 4 * epropFloatsPerSequence(T, n, nIn, nOut);
+    throw new CinderArgumentError(
+      param, B,
+      `at most ${most} sequences of ${T} steps with ${n} neurons on this adapter (the fused webgpu kernels keep ψ and z of every step: ${per} bytes per sequence in one buffer of at most ${maxBindingBytes()} bytes); use a smaller batch, shorter sequences or the js or tf kernel`,
+    );
+  }
+}
+
+/**
  * One e-prop batch entirely on the device: the fused scan, the readout/loss/backward dispatch, the
  * gradient dispatches (when asked) and the summary; only the summary (2 + 4n + B floats,
  * independent of the sequence length) is read back, with one `await data()`.
  */
 export async function iterationWebgpu(c: RecurrentConstants, s: WebgpuIterationSettings, t: WebgpuIterationTensors, target: ReadoutTarget, withGradients: boolean): Promise<WebgpuIteration> {
-  const [B] = t.inputs.shape as [number];
+  const [B, T, nIn] = t.inputs.shape as [number, number, number];
   const n = c.n;
+  checkWebgpuBatch(B, T, n, nIn, t.wOut.shape[0]!);
   const tgt =
     s.loss === 'cross_entropy'
       ? tf.tensor1d(Float32Array.from(target.labels!, Number))
