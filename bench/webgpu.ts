@@ -8,7 +8,9 @@
  * read back only a summary), and the evidence-accumulation training at B = 64 to NEST's early-stop
  * protocol (here at validation error < 5 %: see {@link evidence}), then its test error (wall seconds, iterations per second; the H100
  * target is ≤ 7 % test error in 2 minutes).
- * Everything is read back with `await data()`.
+ * Everything is read back with `await data()`. The matmul line also gives the device's largest
+ * buffer (`max_binding_bytes`), the e-prop lines the largest batch of their T that fits it
+ * (`max_batch`, `webgpuMaxBatch`).
  *
  * Environment: `WEBGPU_BENCH_MATMUL` (matrix size, default 2048), `WEBGPU_BENCH_STEPS` (timed
  * quickstart steps per repeat, default 200), `WEBGPU_BENCH_REPEATS` (alternating repeats of the fused
@@ -42,6 +44,8 @@ import { countPrograms, setStepPrograms } from '../src/kernels/webgpu/step-progr
 import { DENSE_PROGRAM_MAX_BATCH, setDenseProgramMaxBatch, setDriveShareMinInputs } from '../src/kernels/webgpu/step-drive.js';
 import { DIRECT_MAX_BATCH as OUTER_DIRECT_MAX_BATCH, setOuterDirectMaxBatch } from '../src/kernels/webgpu/step-update.js';
 import { measureEprop } from './eprop.js';
+import { maxBindingBytes } from '../src/kernels/webgpu/limits.js';
+import { webgpuMaxBatch } from '../src/learn/eprop/kernels.js';
 import { verifyEprop, verifyQuickstart } from './webgpu-verify.js';
 
 const list = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number) : d);
@@ -64,7 +68,7 @@ async function matmulRate(n: number): Promise<void> {
   for (let i = 0; i < reps; i++) await once();
   const s = (performance.now() - t0) / 1000 / reps;
   tf.dispose([a, b]);
-  emit({ case: 'webgpu-matmul', n, seconds: sig(s), gflops: sig((2 * n ** 3) / s / 1e9), adapter: backendInfo()?.adapter ?? null });
+  emit({ case: 'webgpu-matmul', n, seconds: sig(s), gflops: sig((2 * n ** 3) / s / 1e9), adapter: backendInfo()?.adapter ?? null, max_binding_bytes: maxBindingBytes() });
 }
 
 /**
@@ -205,7 +209,8 @@ function evidenceTask(steps: number | undefined): EvidenceTask {
 }
 
 async function eprop(B: number, iters: number, steps: number | undefined): Promise<void> {
-  emit({ case: 'webgpu-eprop', ...(await measureEprop('auto', B, iters, evidenceTask(steps))), target_h100_s_per_iter: B === 256 ? 0.2 : null });
+  const task = evidenceTask(steps);
+  emit({ case: 'webgpu-eprop', ...(await measureEprop('auto', B, iters, task)), max_batch: webgpuMaxBatch(task.steps, 100, task.nIn, 2), target_h100_s_per_iter: B === 256 ? 0.2 : null });
 }
 
 /**
