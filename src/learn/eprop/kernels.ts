@@ -100,9 +100,9 @@ export function webgpuMaxBatch(T: number, n: number, nIn: number, nOut: number):
 }
 
 /**
- * Throws a CinderArgumentError naming the batch size unless B sequences of T steps fit the device
- * ({@link webgpuMaxBatch}); `param` names it in the message. On WebGPU a buffer over the limit does not throw: its dispatch is
- * skipped and reads as zeros, so this runs before anything is dispatched.
+ * Throws a CinderArgumentError naming the batch size (`param`) unless B sequences of T steps fit
+ * the device ({@link webgpuMaxBatch}). On WebGPU a buffer over the limit does not throw: its
+ * dispatch is skipped and reads as zeros, so this runs before anything is dispatched.
  */
 export function checkWebgpuBatch(B: number, T: number, n: number, nIn: number, nOut: number, param = 'batch size'): void {
   const most = webgpuMaxBatch(T, n, nIn, nOut);
