@@ -13,7 +13,7 @@ import { tf } from '../src/core/tf.js';
 import { initBackend } from '../src/core/backend.js';
 import { Rng } from '../src/core/random.js';
 import { availableParallelism } from 'node:os';
-import { EProp, EPropReadout, EPropRecurrent, defaultEPropKernel, type EPropKernel } from '../src/learn/eprop/index.js';
+import { EProp, EPropReadout, EPropRecurrent, resolveEPropKernel, type EPropKernel } from '../src/learn/eprop/index.js';
 import { EPropThreads } from '../src/learn/eprop/threads.node.js';
 import { EvidenceTask } from '../examples/eprop-evidence/task.js';
 import { Adam } from '../src/learn/optimizers/index.js';
@@ -80,7 +80,7 @@ export async function run(): Promise<void> {
   const cores = availableParallelism();
   const counts = [...new Set((process.env.EPROP_BENCH_THREADS ?? `1,${cores}`).split(',').map(Number))];
   for (const kernel of kernels) {
-    const js = (kernel === 'auto' ? defaultEPropKernel() : kernel) === 'js';
+    const js = resolveEPropKernel(kernel) === 'js';
     for (const t of js ? counts : [1]) {
       const threads = t > 1 ? await EPropThreads.create(t) : undefined;
       try {

@@ -12,7 +12,7 @@ import type { ExampleSpec, Params, RunContext } from '../../src/cli/example.js';
 import { Rng } from '../../src/core/random.js';
 import { tf } from '../../src/core/tf.js';
 import {
-  EPROP_KERNELS, EPROP_SLICE, FEEDBACK_MODES, SURROGATE_NAMES, checkWebgpuBatch, defaultEPropKernel,
+  EPROP_KERNELS, EPROP_SLICE, FEEDBACK_MODES, SURROGATE_NAMES, checkWebgpuBatch, resolveEPropKernel,
   type EPropKernel, type EPropSequenceRecord, type FeedbackMode, type SurrogateName,
 } from '../../src/learn/eprop/index.js';
 import { EvidenceTask } from './task.js';
@@ -35,7 +35,7 @@ async function snapshot(net: EvidenceNetwork): Promise<Matrices> {
  */
 async function startThreads(ctx: RunContext, asked: number, kernel: EPropKernel, batchSize: number): Promise<EPropThreads | undefined> {
   if (asked === 1) return undefined;
-  const resolved = kernel === 'auto' ? defaultEPropKernel() : kernel;
+  const resolved = resolveEPropKernel(kernel);
   if (resolved !== 'js') {
     ctx.log(`--threads ${asked}: the ${resolved} kernel runs on the backend; the threads are for the js kernel, not started`);
     return undefined;
@@ -102,7 +102,7 @@ export const epropEvidenceExample: ExampleSpec = {
   // adapter cannot hold is refused here, before the run folder is written.
   validateOnBackend(p, backend) {
     const kernel = String(p.kernel ?? 'auto') as EPropKernel;
-    if (p.fixture || (kernel === 'auto' ? defaultEPropKernel(backend.name) : kernel) !== 'webgpu') return;
+    if (p.fixture || resolveEPropKernel(kernel, backend.name) !== 'webgpu') return;
     const task = taskOf(p);
     checkWebgpuBatch(Number(p.batchSize), task.steps, Number(p.nLif) + Number(p.nAlif), task.nIn, 2, '--batch-size');
   },

@@ -17,7 +17,7 @@ import { EPropReadout } from './readout.js';
 import type { EPropCell, EPropCellKind } from './cell.js';
 import { forwardJs } from './forward-js.js';
 import { forwardTf, forwardTfAsync } from './forward-tf.js';
-import { checkWebgpuBatch, defaultEPropKernel, EPROP_KERNELS, iterationWebgpu, type EPropKernel } from './kernels.js';
+import { checkWebgpuBatch, EPROP_KERNELS, iterationWebgpu, resolveEPropKernel, type EPropKernel } from './kernels.js';
 import { readoutPass, type ReadoutPassResult } from './readout-pass.js';
 import { epropAdjoint } from './adjoint.js';
 import { gradientsTf, type EPropGradientArrays } from './gradients.js';
@@ -163,7 +163,7 @@ export class EProp {
     this.fTarget = checkFinite('fTarget', options.fTarget ?? 10);
     this.averageGradient = options.averageGradient ?? false;
     const k = checkOneOf('kernel', options.kernel ?? 'auto', EPROP_KERNELS);
-    this.kernel = k === 'auto' ? defaultEPropKernel() : k;
+    this.kernel = resolveEPropKernel(k);
     this.trainable = { input: true, recurrent: true, readout: true, ...options.train };
     this.cells = [...recurrent.cells(), readout.cell()];
     this.consts = recurrent.constants();

@@ -32,6 +32,11 @@ export function defaultEPropKernel(backend: string = tf.getBackend()): Exclude<E
   return 'tf';
 }
 
+/** The kernel that runs for `kernel` on a backend (`auto` resolved by {@link defaultEPropKernel}). */
+export function resolveEPropKernel(kernel: EPropKernel, backend: string = tf.getBackend()): Exclude<EPropKernel, 'auto'> {
+  return kernel === 'auto' ? defaultEPropKernel(backend) : kernel;
+}
+
 /** What a webgpu iteration needs besides the scan constants (the readout and backward settings). */
 export interface WebgpuIterationSettings {
   /** Learning window n_lw. */
@@ -118,12 +123,13 @@ export function checkWebgpuBatch(B: number, T: number, n: number, nIn: number, n
 /**
  * One e-prop batch entirely on the device: the fused scan, the readout/loss/backward dispatch, the
  * gradient dispatches (when asked) and the summary; only the summary (2 + 4n + B floats,
- * independent of the sequence length) is read back, with one `await data()`.
+ * independent of the sequence length) is read back, with one `await data()`. Check the batch with
+ * {@link checkWebgpuBatch} first (as `EProp` does): a buffer over the device's limit is otherwise
+ * refused only by the first program that would make it.
  */
 export async function iterationWebgpu(c: RecurrentConstants, s: WebgpuIterationSettings, t: WebgpuIterationTensors, target: ReadoutTarget, withGradients: boolean): Promise<WebgpuIteration> {
-  const [B, T, nIn] = t.inputs.shape as [number, number, number];
+  const [B] = t.inputs.shape as [number];
   const n = c.n;
-  checkWebgpuBatch(B, T, n, nIn, t.wOut.shape[0]!);
   const tgt =
     s.loss === 'cross_entropy'
       ? tf.tensor1d(Float32Array.from(target.labels!, Number))
