@@ -22,48 +22,8 @@ import {
   buildProjectionLane, EventNetwork, homeostaticScale, incomingSums, LaneRng, mixSeed,
   type EventGroup, type EventProjection, type LifParams, type ProjectionLane,
 } from '../../src/kernels/js/event-network.js';
-import { roundHalfEven } from '../../src/neural/connections/sparse-topology.js';
+import { randomSynapses, ringInhibition, topographicSynapses } from '../../src/neural/connections/sparse-topology.js';
 import { STIMULUS, TrainingStream, testSweep, type RatePreprocess, type StimulusConstants, type TestSweep } from './stimulus.js';
-
-/** (pre, post) index lists. */
-export interface Pairs {
-  pre: Int32Array;
-  post: Int32Array;
-}
-
-/**
- * Fixed in-degree topographic sources (LL→MON) or fixed out-degree topographic targets (MON→TS):
- * for each cell c of `nCells` (position c/(nCells − 1)), `degree` partners of which
- * round(degree·clip(topo, 0, 1)) from N(pos·(nOther − 1), σ) rounded and clipped to
- * [0, nOther − 1] (uniform when σ ≥ nOther), the rest uniform over [0, nOther).
- */
-export function topographicPartners(nCells: number, nOther: number, degree: number, sigma: number, topo: number, rng: LaneRng): Int32Array {
-  const out = new Int32Array(nCells * degree);
-  const nTopo = roundHalfEven(degree * Math.min(1, Math.max(0, topo)));
-  for (let c = 0; c < nCells; c++) {
-    const center = (nCells === 1 ? 0 : c / (nCells - 1)) * (nOther - 1);
-    for (let k = 0; k < degree; k++) {
-      let j: number;
-      if (k < nTopo) {
-        if (sigma >= nOther) j = rng.int(nOther);
-        else j = Math.min(nOther - 1, Math.max(0, roundHalfEven(center + sigma * rng.normal())));
-      } else j = rng.int(nOther);
-      out[c * degree + k] = j;
-    }
-  }
-  return out;
-}
-
-/** Bernoulli(p) pairs of an nPre × nPost grid. */
-function randomPairs(nPre: number, nPost: number, p: number, rng: LaneRng): Pairs {
-  const pre: number[] = [];
-  const post: number[] = [];
-  for (let i = 0; i < nPre; i++) for (let j = 0; j < nPost; j++) if (rng.next() < p) {
-    pre.push(i);
-    post.push(j);
-  }
-  return { pre: Int32Array.from(pre), post: Int32Array.from(post) };
-}
 
 /** The resolved model parameters (from the CLI params). */
 export interface ModelParams {
@@ -138,41 +98,21 @@ export class LateralLineModel {
     const inhTsLanes: ProjectionLane[] = [];
     this.llMonTarget = new Float64Array(B);
     // ring lateral inhibition (same in every lane)
-    const R = Number(p.tsLateralRadius);
-    const latPre: number[] = [];
-    const latPost: number[] = [];
-    const latW: number[] = [];
-    for (let a = 0; a < nTs; a++) for (let c = 0; c < nTs; c++) {
-      if (a === c) continue;
-      const d0 = Math.abs(a - c);
-      const d = Math.min(d0, nTs - d0);
-      if (d > R) continue;
-      const w = Number(p.tsLocalInhPeakMv) * (1 - d / R);
-      if (w === 0) continue; // d = R: a synapse of weight 0 changes nothing
-      latPre.push(a);
-      latPost.push(c);
-      latW.push(w);
-    }
+    const lat = ringInhibition(nTs, Number(p.tsLateralRadius), Number(p.tsLocalInhPeakMv));
     const identity = (n: number): Int32Array => Int32Array.from({ length: n }, (_, k) => k);
     const zeros = (n: number): Int32Array => new Int32Array(n);
     for (let b = 0; b < B; b++) {
       const seed = seeds[b]!;
       // LL→MON (numpy stream seed + 31 in the original)
       const rLl = new LaneRng(mixSeed(seed + 31, 1));
-      let llPairs: Pairs;
-      if (Number(p.llMonTopo) <= 0) llPairs = randomPairs(nLl, nMon, Number(p.pLlToMon), rLl);
-      else {
-        const k = Number(p.llMonInDegree);
-        const src = topographicPartners(nMon, nLl, k, Number(p.llMonSigma), Number(p.llMonTopo), rLl);
-        const post = new Int32Array(nMon * k);
-        for (let m = 0; m < nMon; m++) post.fill(m, m * k, (m + 1) * k);
-        llPairs = { pre: src, post };
-      }
+      const llPairs = topographicSynapses(nLl, nMon, {
+        fixed: 'in', degree: Number(p.llMonInDegree), topo: Number(p.llMonTopo), sigma: Number(p.llMonSigma), fallbackP: Number(p.pLlToMon),
+      }, rLl);
       const rW = new LaneRng(mixSeed(seed + 12345, 2));
       const llW = new Float32Array(llPairs.pre.length);
       const w0 = useLlStdp ? Number(p.llMonWInitMv) : Number(p.llMonWMeanMv);
       const wj = useLlStdp ? Number(p.llMonWJitterStdpMv) : Number(p.llMonWJitterMv);
-      for (let s = 0; s < llW.length; s++) llW[s] = w0 + wj * rW.next();
+      for (let s = 0; s < llW.length; s++) llW[s] = w0 + wj * rW.uniform();
       const llLane = buildProjectionLane(llPairs.pre, llPairs.post, llW, nLl, nMon, useLlStdp);
       llLanes.push(llLane);
       if (useLlStdp) {
@@ -187,31 +127,28 @@ export class LateralLineModel {
       }
       // MON→TS (numpy stream seed in the original)
       const rMt = new LaneRng(mixSeed(seed, 3));
-      const deg = Number(p.monTsOutDegree);
-      const tgt = topographicPartners(nMon, nTs, deg, Number(p.monTsSigma), Number(p.monTsTopo), rMt);
-      const mtPre = new Int32Array(nMon * deg);
-      for (let m = 0; m < nMon; m++) mtPre.fill(m, m * deg, (m + 1) * deg);
-      const mtW = new Float32Array(mtPre.length);
-      for (let s = 0; s < mtW.length; s++) mtW[s] = Number(p.monTsWInit) + Number(p.monTsWJitter) * rW.next();
-      mtLanes.push(buildProjectionLane(mtPre, tgt, mtW, nMon, nTs, true, 'post'));
+      const mt = topographicSynapses(nMon, nTs, { fixed: 'out', degree: Number(p.monTsOutDegree), topo: Number(p.monTsTopo), sigma: Number(p.monTsSigma), fallback: 'uniform' }, rMt);
+      const mtW = new Float32Array(mt.pre.length);
+      for (let s = 0; s < mtW.length; s++) mtW[s] = Number(p.monTsWInit) + Number(p.monTsWJitter) * rW.uniform();
+      mtLanes.push(buildProjectionLane(mt.pre, mt.post, mtW, nMon, nTs, true, 'post'));
       // background, one-to-one
       bgMonLanes.push(buildProjectionLane(identity(nMon), identity(nMon), new Float32Array(nMon).fill(Number(p.bgWMonMv)), nMon, nMon, false));
       bgTsLanes.push(buildProjectionLane(identity(nTs), identity(nTs), new Float32Array(nTs).fill(Number(p.bgWTsMv)), nTs, nTs, false));
       // MON global inhibition
       const rInh = new LaneRng(mixSeed(seed + 12345, 4));
-      const toInh = randomPairs(nMon, 1, Number(p.monGlobalInhP), rInh);
+      const toInh = randomSynapses(nMon, 1, Number(p.monGlobalInhP), rInh);
       toInhLanes.push(buildProjectionLane(toInh.pre, toInh.post, new Float32Array(toInh.pre.length).fill(Number(p.monGlobalInhDriveMv)), nMon, 1, false));
       inhMonLanes.push(buildProjectionLane(zeros(nMon), identity(nMon), new Float32Array(nMon).fill(Number(p.monGlobalInhMv)), 1, nMon, false));
-      latLanes.push(buildProjectionLane(latPre, latPost, latW, nTs, nTs, false));
+      latLanes.push(buildProjectionLane(lat.pre, lat.post, lat.weight!, nTs, nTs, false));
       if (p.useTsFeedbackInh) {
-        const tsInh = randomPairs(nTs, 1, Math.min(1, Math.max(0, Number(p.tsFeedbackP))), rInh);
+        const tsInh = randomSynapses(nTs, 1, Math.min(1, Math.max(0, Number(p.tsFeedbackP))), rInh);
         tsToInhLanes.push(buildProjectionLane(tsInh.pre, tsInh.post, new Float32Array(tsInh.pre.length).fill(Number(p.tsFeedbackDriveMv)), nTs, 1, false));
         inhTsLanes.push(buildProjectionLane(zeros(nTs), identity(nTs), new Float32Array(nTs).fill(Math.max(0, Number(p.tsFeedbackInhMv))), 1, nTs, false));
       }
       // initial potentials
       const rV = new LaneRng(mixSeed(seed + 12345, 5));
-      for (let m = 0; m < nMon; m++) this.mon.v[b * nMon + m] = mp.lif.el + 2 * rV.next();
-      for (let j = 0; j < nTs; j++) this.ts.v[b * nTs + j] = mp.lif.el + 2 * rV.next();
+      for (let m = 0; m < nMon; m++) this.mon.v[b * nMon + m] = mp.lif.el + 2 * rV.uniform();
+      for (let j = 0; j < nTs; j++) this.ts.v[b * nTs + j] = mp.lif.el + 2 * rV.uniform();
     }
     this.llMon = net.addProjection('LL→MON', this.ll, this.mon, 'ge', llLanes, useLlStdp ? {
       stdp: { rule: 'multiplicative', tauPre: 20, tauPost: 20, aPre: stdpOn ? Number(p.llMonApre) : 0, aPost: stdpOn ? Number(p.llMonApost) : 0, wMax: Number(p.llMonWmaxMv) },

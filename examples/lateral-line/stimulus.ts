@@ -172,7 +172,7 @@ export class TrainingStream {
     const rng = new LaneRng(mixSeed(this.seed, 0x7a1, k));
     let d: number;
     if (o.fixedDistance) d = c.muDistanceCm;
-    else if (o.distanceMinCm < o.distanceMaxCm) d = o.distanceMinCm + (o.distanceMaxCm - o.distanceMinCm) * rng.next();
+    else if (o.distanceMinCm < o.distanceMaxCm) d = o.distanceMinCm + (o.distanceMaxCm - o.distanceMinCm) * rng.uniform();
     else d = Math.min(o.distanceMaxCm, Math.max(o.distanceMinCm, c.muDistanceCm + c.sigmaDistanceCm * rng.normal()));
     const dir = !o.bidirectional || k % 2 === 0 ? 1 : -1;
     const x = this.position(k);

@@ -8,8 +8,28 @@ import seedrandom from 'seedrandom';
 import { tf } from './tf.js';
 import { CinderArgumentError } from './errors.js';
 
+/**
+ * The draws a generator of connectivity needs: uniform in [0, 1), standard normal, integer uniform
+ * in [0, n). {@link Rng} is one; so is the counter-based `LaneRng` of the event-driven network
+ * kernels (`src/kernels/js/event-network.ts`), whose streams the lateral-line model keeps.
+ */
+export interface RandomSource {
+  /** Uniform in [0, 1). */
+  uniform(): number;
+  /** Standard normal. */
+  normal(): number;
+  /** Integer uniform in [0, n). */
+  int(n: number): number;
+}
+
+/** True when `x` has the three draws of a {@link RandomSource}. */
+export function isRandomSource(x: unknown): x is RandomSource {
+  const r = x as Partial<RandomSource> | null;
+  return typeof r === 'object' && r !== null && typeof r.uniform === 'function' && typeof r.normal === 'function' && typeof r.int === 'function';
+}
+
 /** A seeded generator (Alea) with the distributions Cinder needs. */
-export class Rng {
+export class Rng implements RandomSource {
   private prng: seedrandom.StatefulPRNG<seedrandom.State.Alea>;
   private spareNormal: number | null = null;
   /** The seed, as a string. */

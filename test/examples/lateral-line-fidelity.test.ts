@@ -21,7 +21,7 @@ type Spike = [number, number];
 /** Bernoulli(rate·dt) spike list (step, index) for n cells over `steps` 1 ms steps. */
 function spikeList(n: number, steps: number, rateHz: number, rng: LaneRng): Spike[] {
   const out: Spike[] = [];
-  for (let t = 0; t < steps; t++) for (let i = 0; i < n; i++) if (rng.next() < rateHz / 1000) out.push([t, i]);
+  for (let t = 0; t < steps; t++) for (let i = 0; i < n; i++) if (rng.uniform() < rateHz / 1000) out.push([t, i]);
   return out;
 }
 
@@ -56,11 +56,11 @@ describe.skipIf(!haveBrian2)('lateral-line circuit: Cinder event engine vs Brian
       return { pre, post };
     };
     const { pre: llmPre, post: llmPost } = partners(5, nLl, 'post');
-    const llmW = llmPre.map(() => 10 + 8 * rng.next());
+    const llmW = llmPre.map(() => 10 + 8 * rng.uniform());
     const { pre: mtPre, post: mtPost } = partners(6, nTs, 'pre');
-    const mtW = mtPre.map(() => 0.02 + 0.005 * rng.next());
-    const monToInh = Array.from({ length: nMon }, (_, k) => k).filter(() => rng.next() < 0.5);
-    const tsToInh = Array.from({ length: nTs }, (_, k) => k).filter(() => rng.next() < 0.5);
+    const mtW = mtPre.map(() => 0.02 + 0.005 * rng.uniform());
+    const monToInh = Array.from({ length: nMon }, (_, k) => k).filter(() => rng.uniform() < 0.5);
+    const tsToInh = Array.from({ length: nTs }, (_, k) => k).filter(() => rng.uniform() < 0.5);
     const R = 4;
     const latPre: number[] = [];
     const latPost: number[] = [];
@@ -73,8 +73,8 @@ describe.skipIf(!haveBrian2)('lateral-line circuit: Cinder event engine vs Brian
       latPost.push(c);
       latW.push(1.5 * (1 - d / R));
     }
-    const monV0 = Array.from({ length: nMon }, () => -74 + 2 * rng.next());
-    const tsV0 = Array.from({ length: nTs }, () => -74 + 2 * rng.next());
+    const monV0 = Array.from({ length: nMon }, () => -74 + 2 * rng.uniform());
+    const tsV0 = Array.from({ length: nTs }, () => -74 + 2 * rng.uniform());
     // input spike trains: LL bursts of high rate in the first half, lower later; background
     const llSpikes = [...spikeList(nLl, steps / 2, 140, rng), ...spikeList(nLl, steps / 2, 60, rng).map(([t, i]) => [t + steps / 2, i] as Spike)]
       .sort((x, y) => x[0] - y[0] || x[1] - y[1]);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { buildProjectionLane, EventNetwork, homeostaticScale, LaneRng, type LifParams } from '../../src/kernels/js/event-network.js';
 import { dipoleVelocity } from '../../examples/lateral-line/stimulus.js';
 import { pvMapQuality, wrapToPi } from '../../examples/lateral-line/pv.js';
-import { topographicPartners, LateralLineModel, modelParams } from '../../examples/lateral-line/model.js';
+import { LateralLineModel, modelParams } from '../../examples/lateral-line/model.js';
+import { topographicSynapses } from '../../src/neural/connections/sparse-topology.js';
 import { lateralLineParams } from '../../examples/lateral-line/params.js';
 import { readNpz } from '../../src/io/npy.js';
 import { lateralLineExample } from '../../examples/lateral-line/index.js';
@@ -230,12 +231,12 @@ describe('homeostatic scaling and topography', () => {
     });
     for (let k = 0; k < 5; k++) expect(got[k]).toBeCloseTo(want[k]!, 6);
   });
-  it('topographic partners: degree exact; offsets ~ N(0, σ) within 3 SE over 10^5 draws', () => {
+  it('topographic sources on the model\'s LaneRng streams: degree exact; offsets ~ N(0, σ) within 3 SE over 10^5 draws', () => {
     const nCells = 10_000;
     const nOther = 1000;
     const sigma = 15;
     const deg = 10;
-    const j = topographicPartners(nCells, nOther, deg, sigma, 1, new LaneRng(9));
+    const j = topographicSynapses(nOther, nCells, { fixed: 'in', degree: deg, topo: 1, sigma }, new LaneRng(9)).pre;
     expect(j.length).toBe(nCells * deg);
     let s = 0;
     let s2 = 0;

@@ -48,6 +48,7 @@
  * @module
  */
 import { CinderArgumentError } from '../../core/errors.js';
+import type { RandomSource } from '../../core/random.js';
 import { incomingWeightSums, meanIncoming, scaleIncoming } from './sparse-homeostasis.js';
 
 /**
@@ -55,7 +56,7 @@ import { incomingWeightSums, meanIncoming, scaleIncoming } from './sparse-homeos
  * draw, and the output is a fixed 32-bit mixing hash of s divided by 2³². Period 2³²; the whole
  * state is the uint32 `state`.
  */
-export class LaneRng {
+export class LaneRng implements RandomSource {
   /** The counter (uint32). */
   state: number;
 
@@ -65,7 +66,7 @@ export class LaneRng {
   }
 
   /** Uniform in [0, 1). */
-  next(): number {
+  uniform(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;
     let t = this.state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
@@ -75,15 +76,15 @@ export class LaneRng {
 
   /** Standard normal (Box–Muller, one value per call; two uniforms). */
   normal(): number {
-    let u = this.next();
-    while (u <= 0) u = this.next();
-    const v = this.next();
+    let u = this.uniform();
+    while (u <= 0) u = this.uniform();
+    const v = this.uniform();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
   /** Integer uniform in [0, n). */
   int(n: number): number {
-    return Math.floor(this.next() * n);
+    return Math.floor(this.uniform() * n);
   }
 }
 
@@ -581,16 +582,16 @@ export class EventNetwork {
         if (g.kind === 'rate') {
           const r = g.rates[b]!;
           const base = s * g.n;
-          for (let i = 0; i < g.n; i++) if (rng.next() < r[base + i]! * pdt) g.spikes[g.count++] = i;
+          for (let i = 0; i < g.n; i++) if (rng.uniform() < r[base + i]! * pdt) g.spikes[g.count++] = i;
         } else {
           const p = g.rateHz * pdt;
           if (p > 0) {
             const logq = Math.log1p(-p);
             let pos = g.skip[b]!;
-            if (pos < 0) pos = p >= 1 ? 0 : Math.floor(Math.log(1 - rng.next()) / logq);
+            if (pos < 0) pos = p >= 1 ? 0 : Math.floor(Math.log(1 - rng.uniform()) / logq);
             while (pos < g.n) {
               g.spikes[g.count++] = pos;
-              pos += 1 + (p >= 1 ? 0 : Math.floor(Math.log(1 - rng.next()) / logq));
+              pos += 1 + (p >= 1 ? 0 : Math.floor(Math.log(1 - rng.uniform()) / logq));
             }
             g.skip[b] = pos - g.n;
           }

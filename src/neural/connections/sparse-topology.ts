@@ -2,7 +2,8 @@
  * Synapse lists (sparse connectivity) and their generators: fixed in-degree / out-degree with a
  * topographic fraction drawn from a clipped, rounded Gaussian (the rest uniform), random
  * connection with probability p, and ring-distance lateral inhibition. All draws come from a
- * Cinder {@link Rng}, so a seed gives one graph on every machine.
+ * {@link RandomSource} (a Cinder {@link Rng}, or the event-driven kernels' counter-based `LaneRng`),
+ * so a seed gives one graph on every machine.
  *
  * A synapse list keeps synapses in generation order (synapse s = (pre[s], post[s])), duplicates
  * allowed (two synapses between the same pair act independently, as Brian2's `connect(i=…, j=…)`
@@ -13,8 +14,8 @@
  * {@link synapseListBatch} draws one list per instance from forks of one generator.
  * @module
  */
-import { CinderArgumentError, checkFinite, checkInteger, checkNonNegative, checkPositive, checkRange } from '../../core/errors.js';
-import { Rng } from '../../core/random.js';
+import { CinderArgumentError, checkFinite, checkInteger, checkNonNegative, checkRange } from '../../core/errors.js';
+import { isRandomSource, Rng, type RandomSource } from '../../core/random.js';
 
 /** A list of synapses between `nPre` presynaptic and `nPost` postsynaptic units. */
 export interface SynapseList {
@@ -141,9 +142,15 @@ export interface TopographicOptions {
   degree: number;
   /** Fraction of each unit's synapses placed topographically (round(degree·topo) of them); ≤ 0 selects the random fallback. */
   topo: number;
-  /** Standard deviation of the topographic offsets, in units of the other side's indices (> 0). */
+  /** Standard deviation of the topographic offsets, in units of the other side's indices (≥ 0; 0 puts them all on the centre). */
   sigma: number;
-  /** Connection probability of the fallback used when `topo ≤ 0` (default 0.03). */
+  /**
+   * What `topo ≤ 0` selects: `'random'` (default), every pair connected with probability
+   * `fallbackP` (the model's LL→MON rule); `'uniform'`, the fixed degree kept with every partner
+   * uniform (its MON→TS rule).
+   */
+  fallback?: 'random' | 'uniform';
+  /** Connection probability of the `'random'` fallback (default 0.03). */
   fallbackP?: number;
 }
 
@@ -159,24 +166,27 @@ export interface TopographicOptions {
  * With σ ≥ the other side's size the topographic draws are uniform (the model's rule: such a
  * spread counts as random).
  *
- * When `topo ≤ 0`, falls back to {@link randomSynapses} with probability `fallbackP` (degree then varies).
+ * When `topo ≤ 0`, falls back to {@link randomSynapses} with probability `fallbackP` (degree then
+ * varies), or with `fallback: 'uniform'` keeps the degree and draws every partner uniformly.
  * Rounding is half to even, as Python's `round` (round(10·0.05) = 0, round(2.5) = 2); it matters for
  * round(k·topo).
  */
-export function topographicSynapses(nPre: number, nPost: number, options: TopographicOptions, rng: Rng): SynapseList {
+export function topographicSynapses(nPre: number, nPost: number, options: TopographicOptions, rng: RandomSource): SynapseList {
   checkInteger('nPre', nPre, 1);
   checkInteger('nPost', nPost, 1);
   if (!options || typeof options !== 'object') throw new CinderArgumentError('options', options, 'TopographicOptions { fixed, degree, topo, sigma }');
   if (options.fixed !== 'in' && options.fixed !== 'out') throw new CinderArgumentError('fixed', options.fixed, '"in" or "out"');
   const degree = checkInteger('degree', options.degree, 0);
   const topo = checkRange('topo', options.topo, -Infinity, 1);
-  const sigma = checkPositive('sigma', options.sigma);
+  const sigma = checkNonNegative('sigma', options.sigma);
+  const fallback = options.fallback ?? 'random';
+  if (fallback !== 'random' && fallback !== 'uniform') throw new CinderArgumentError('fallback', fallback, '"random" or "uniform"');
   const fallbackP = checkRange('fallbackP', options.fallbackP ?? 0.03, 0, 1);
-  if (!(rng instanceof Rng)) throw new CinderArgumentError('rng', rng, 'an Rng');
-  if (topo <= 0) return randomSynapses(nPre, nPost, fallbackP, rng);
+  checkRandomSource(rng);
+  if (topo <= 0 && fallback === 'random') return randomSynapses(nPre, nPost, fallbackP, rng);
   const own = options.fixed === 'in' ? nPost : nPre; // the side with the fixed degree
   const other = options.fixed === 'in' ? nPre : nPost;
-  const nTopo = roundHalfEven(degree * topo);
+  const nTopo = topo <= 0 ? 0 : roundHalfEven(degree * topo);
   const mine = new Int32Array(own * degree);
   const theirs = new Int32Array(own * degree);
   let s = 0;
@@ -191,6 +201,10 @@ export function topographicSynapses(nPre: number, nPost: number, options: Topogr
   return options.fixed === 'in' ? { nPre, nPost, pre: theirs, post: mine } : { nPre, nPost, pre: mine, post: theirs };
 }
 
+function checkRandomSource(rng: unknown): void {
+  if (!isRandomSource(rng)) throw new CinderArgumentError('rng', rng, 'a random source (an Rng, or anything with uniform(), normal() and int(n))');
+}
+
 /** Rounds to the nearest integer, ties to even (Python's `round`, numpy's `rint`). */
 export function roundHalfEven(x: number): number {
   const r = Math.round(x);
@@ -198,7 +212,7 @@ export function roundHalfEven(x: number): number {
 }
 
 /** round(N(centre, σ)) (half to even) clipped to [0, n − 1]. */
-export function clippedRoundedNormal(rng: Rng, centre: number, sigma: number, n: number): number {
+export function clippedRoundedNormal(rng: RandomSource, centre: number, sigma: number, n: number): number {
   const x = roundHalfEven(centre + sigma * rng.normal());
   return x < 0 ? 0 : x > n - 1 ? n - 1 : x;
 }
@@ -208,11 +222,11 @@ export function clippedRoundedNormal(rng: Rng, centre: number, sigma: number, n:
  * Pairs are visited pre-major (for each pre, each post in order); one uniform draw per pair.
  * With `self: false`, pairs i = j are skipped (no draw).
  */
-export function randomSynapses(nPre: number, nPost: number, p: number, rng: Rng, options: { self?: boolean } = {}): SynapseList {
+export function randomSynapses(nPre: number, nPost: number, p: number, rng: RandomSource, options: { self?: boolean } = {}): SynapseList {
   checkInteger('nPre', nPre, 1);
   checkInteger('nPost', nPost, 1);
   checkRange('p', p, 0, 1);
-  if (!(rng instanceof Rng)) throw new CinderArgumentError('rng', rng, 'an Rng');
+  checkRandomSource(rng);
   const self = options.self ?? true;
   const pre: number[] = [];
   const post: number[] = [];
@@ -230,8 +244,8 @@ export function randomSynapses(nPre: number, nPost: number, p: number, rng: Rng,
 
 /**
  * Lateral inhibition on a ring of n units: i → j for every i ≠ j with ring distance
- * d = min(|i − j|, n − |i − j|) ≤ R, of weight `peak·(1 − d/R)`. The d = R pairs, whose weight is
- * 0, are left out (they would change nothing). Ordered by pre, then post. Deterministic.
+ * d = min(|i − j|, n − |i − j|) ≤ R, of weight `peak·(1 − d/R)`. Pairs of weight 0 (d = R, or
+ * peak 0) are left out (they would change nothing). Ordered by pre, then post. Deterministic.
  */
 export function ringInhibition(n: number, radius: number, peak: number): SynapseList {
   checkInteger('n', n, 1);
@@ -245,11 +259,12 @@ export function ringInhibition(n: number, radius: number, peak: number): Synapse
       if (i === j) continue;
       const a = Math.abs(i - j);
       const d = Math.min(a, n - a);
-      if (d < radius) {
-        pre.push(i);
-        post.push(j);
-        weight.push(peak * (1 - d / radius));
-      }
+      if (d >= radius) continue;
+      const w = peak * (1 - d / radius);
+      if (w === 0) continue; // peak 0: a synapse of weight 0 changes nothing
+      pre.push(i);
+      post.push(j);
+      weight.push(w);
     }
   }
   return { nPre: n, nPost: n, pre: Int32Array.from(pre), post: Int32Array.from(post), weight: Float32Array.from(weight) };

@@ -2,6 +2,7 @@
 // fraction, the random fallback, ring inhibition and the CSR/CSC index lists.
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/core/random.js';
+import { LaneRng } from '../../../src/kernels/js/event-network.js';
 import {
   randomSynapses, ringInhibition, roundHalfEven, sparseIndex, synapseList, synapseListBatch, topographicSynapses,
 } from '../../../src/neural/connections/sparse-topology.js';
@@ -115,6 +116,18 @@ describe('topographicSynapses', () => {
     for (let s = 0; s < r.pre.length; s++) expect(r.pre[s]).not.toBe(r.post[s]);
   });
 
+  it("fallback 'uniform' keeps the degree and draws every partner with int(n); σ = 0 puts the topographic ones on the centre", () => {
+    // topo ≤ 0 with fallback 'uniform': exactly the twin generator's int(nPost) draws, unit by unit
+    const u = topographicSynapses(7, 13, { fixed: 'out', degree: 5, topo: -0.5, sigma: 2, fallback: 'uniform' }, new LaneRng(11));
+    const twin = new LaneRng(11);
+    expect(Array.from(u.pre)).toEqual(Array.from({ length: 35 }, (_, s) => Math.floor(s / 5)));
+    expect(Array.from(u.post)).toEqual(Array.from({ length: 35 }, () => twin.int(13)));
+    // σ = 0: round(centre) half to even, centre = m/(nPost − 1)·(nPre − 1) = 0, 0.75, 1.5, 2.25, 3
+    const z = topographicSynapses(4, 5, { fixed: 'in', degree: 2, topo: 1, sigma: 0 }, new Rng(3));
+    expect(Array.from(z.pre)).toEqual([0, 0, 1, 1, 2, 2, 2, 2, 3, 3]);
+    expect(ringInhibition(12, 3, 0).pre.length).toBe(0);
+  });
+
   it('the same seed gives the same graph; synapseListBatch draws one per instance', () => {
     const opts = { fixed: 'out' as const, degree: 4, topo: 0.5, sigma: 3 };
     const a = topographicSynapses(20, 10, opts, new Rng(9));
@@ -132,7 +145,10 @@ describe('topographicSynapses', () => {
     expect(() => topographicSynapses(0, 3, { fixed: 'in', degree: 1, topo: 0.5, sigma: 1 }, rng)).toThrow(/invalid nPre/);
     expect(() => topographicSynapses(3, 3, { fixed: 'up' as never, degree: 1, topo: 0.5, sigma: 1 }, rng)).toThrow(/invalid fixed/);
     expect(() => topographicSynapses(3, 3, { fixed: 'in', degree: 1.5, topo: 0.5, sigma: 1 }, rng)).toThrow(/invalid degree/);
-    expect(() => topographicSynapses(3, 3, { fixed: 'in', degree: 1, topo: 0.5, sigma: 0 }, rng)).toThrow(/invalid sigma/);
+    expect(() => topographicSynapses(3, 3, { fixed: 'in', degree: 1, topo: 0.5, sigma: -1 }, rng)).toThrow(/invalid sigma/);
+    expect(() => topographicSynapses(3, 3, { fixed: 'in', degree: 1, topo: 0, sigma: 1, fallback: 'none' as never }, rng)).toThrow(/invalid fallback/);
+    expect(() => topographicSynapses(3, 3, { fixed: 'in', degree: 1, topo: 0.5, sigma: 1 }, {} as never)).toThrow(/invalid rng/);
+    expect(() => randomSynapses(3, 3, 0.5, Math.random as never)).toThrow(/invalid rng/);
     expect(() => topographicSynapses(3, 3, { fixed: 'in', degree: 1, topo: 1.5, sigma: 1 }, rng)).toThrow(/invalid topo/);
     expect(() => synapseList(2, 2, [[0, 2]])).toThrow(/invalid pairs.post\[0\]/);
     expect(() => synapseList(2, 2, [[0, 1]], [NaN])).toThrow(/weight\[0\]/);
