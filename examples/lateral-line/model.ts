@@ -151,11 +151,11 @@ export class LateralLineModel {
       for (let j = 0; j < nTs; j++) this.ts.v[b * nTs + j] = mp.lif.el + 2 * rV.uniform();
     }
     this.llMon = net.addProjection('LL→MON', this.ll, this.mon, 'ge', llLanes, useLlStdp ? {
-      stdp: { rule: 'multiplicative', tauPre: 20, tauPost: 20, aPre: stdpOn ? Number(p.llMonApre) : 0, aPost: stdpOn ? Number(p.llMonApost) : 0, wMax: Number(p.llMonWmaxMv) },
+      stdp: { dependence: 'multiplicative', tauPre: 20, tauPost: 20, aPre: stdpOn ? Number(p.llMonApre) : 0, aPost: stdpOn ? Number(p.llMonApost) : 0, wMax: Number(p.llMonWmaxMv) },
     } : {});
     this.monTs = net.addProjection('MON→TS', this.mon, this.ts, 'ge', mtLanes, {
       scale: Number(p.monTsGainMv),
-      stdp: { rule: 'additive', tauPre: 20, tauPost: 20, aPre: stdpOn ? Number(p.monTsApre) : 0, aPost: stdpOn ? Number(p.monTsApost) : 0, wMax: Number(p.monTsWmax) },
+      stdp: { dependence: 'additive', tauPre: 20, tauPost: 20, aPre: stdpOn ? Number(p.monTsApre) : 0, aPost: stdpOn ? Number(p.monTsApost) : 0, wMax: Number(p.monTsWmax) },
     });
     net.addProjection('MON background', bgMon, this.mon, 'ge', bgMonLanes);
     net.addProjection('TS background', bgTs, this.ts, 'ge', bgTsLanes);

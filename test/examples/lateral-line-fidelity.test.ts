@@ -104,9 +104,9 @@ describe.skipIf(!haveBrian2)('lateral-line circuit: Cinder event engine vs Brian
     ts.v.set(tsV0);
     const id = (n: number) => Array.from({ length: n }, (_, k) => k);
     const llMon = net.addProjection('LL→MON', ll, mon, 'ge', [buildProjectionLane(llmPre, llmPost, llmW, nLl, nMon, true)],
-      { stdp: { rule: 'multiplicative', tauPre: 20, tauPost: 20, aPre: 0.01, aPost: -0.0105, wMax: 20 } });
+      { stdp: { dependence: 'multiplicative', tauPre: 20, tauPost: 20, aPre: 0.01, aPost: -0.0105, wMax: 20 } });
     const monTs = net.addProjection('MON→TS', mon, ts, 'ge', [buildProjectionLane(mtPre, mtPost, mtW, nMon, nTs, true, 'post')],
-      { scale: 600, stdp: { rule: 'additive', tauPre: 20, tauPost: 20, aPre: 0.01, aPost: -0.006, wMax: 0.028 } });
+      { scale: 600, stdp: { dependence: 'additive', tauPre: 20, tauPost: 20, aPre: 0.01, aPost: -0.006, wMax: 0.028 } });
     net.addProjection('bg MON', bgM, mon, 'ge', [buildProjectionLane(id(nMon), id(nMon), new Array(nMon).fill(1.5), nMon, nMon, false)]);
     net.addProjection('bg TS', bgT, ts, 'ge', [buildProjectionLane(id(nTs), id(nTs), new Array(nTs).fill(0.85), nTs, nTs, false)]);
     net.addProjection('MON→inh', mon, monInh, 'ge', [buildProjectionLane(monToInh, monToInh.map(() => 0), monToInh.map(() => 12), nMon, 1, false)]);

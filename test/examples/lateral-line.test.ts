@@ -169,7 +169,7 @@ describe('event-driven pair STDP vs a per-synapse float64 recursion (Brian2 sema
     const aPre = rule === 'additive' ? 0.01 : 0.05;
     const aPost = rule === 'additive' ? -0.012 : -0.06;
     const proj = net.addProjection('plastic', input, post, 'ge', [buildProjectionLane(pre, postIdx, w0, nPre + 1, 2, true)], {
-      scale: rule === 'additive' ? 100 : 1, stdp: { rule, tauPre: 20, tauPost: 20, aPre, aPost, wMax },
+      scale: rule === 'additive' ? 100 : 1, stdp: { dependence: rule, tauPre: 20, tauPost: 20, aPre, aPost, wMax },
     });
     // a driver input (index nPre) that makes both posts fire
     net.addProjection('drive', input, post, 'ge', [buildProjectionLane([nPre, nPre], [0, 1], [400, 400], nPre + 1, 2, false)]);

@@ -4,7 +4,8 @@
 // geometric skipping. References are written here: a per-synapse float64 recursion of Brian2's
 // event-driven pair STDP, the Euler step in closed form, and the Bernoulli/binomial moments.
 import { describe, expect, it } from 'vitest';
-import { buildProjectionLane, EventNetwork, type LifParams, type StdpRule } from '../../src/kernels/js/event-network.js';
+import { buildProjectionLane, EventNetwork, type LifParams } from '../../src/kernels/js/event-network.js';
+import type { WeightDependence } from '../../src/kernels/js/event-stdp.js';
 
 const LIF: LifParams = { el: -74, vThreshold: -54, vReset: -60, tauM: 10, tauS: 2, tauRef: 2 };
 const BIG = 1e7; // rate (Hz) with rate·dt ≫ 1: the input spikes every step it is on
@@ -13,7 +14,7 @@ const BIG = 1e7; // rate (Hz) with rate·dt ≫ 1: the input spikes every step i
 const PRE = [3, 0, 4, 1, 2, 0, 3, 4, 1, 2, 0, 4, 3, 1];
 const POST = [1, 2, 0, 3, 1, 0, 2, 3, 0, 2, 3, 1, 0, 1];
 
-function run(rule: StdpRule | 'static', order: 'pre' | 'post', steps: number) {
+function run(rule: WeightDependence | 'static', order: 'pre' | 'post', steps: number) {
   const nPre = 5;
   const driver = nPre; // input index that drives every post cell
   const preAt = (t: number, i: number) => (t + 3 * i) % (9 + 2 * i) === 0;
@@ -27,7 +28,7 @@ function run(rule: StdpRule | 'static', order: 'pre' | 'post', steps: number) {
   const aPost = rule === 'multiplicative' ? -0.06 : -0.012;
   const proj = net.addProjection('plastic', input, post, 'ge', [buildProjectionLane(PRE, POST, w0, nPre + 1, 4, rule !== 'static', order)], {
     scale: rule === 'multiplicative' ? 1 : 100,
-    stdp: rule === 'static' ? undefined : { rule, tauPre: 20, tauPost: 20, aPre, aPost, wMax },
+    stdp: rule === 'static' ? undefined : { dependence: rule, tauPre: 20, tauPost: 20, aPre, aPost, wMax },
   });
   net.addProjection('drive', input, post, 'ge', [buildProjectionLane([driver, driver, driver, driver], [0, 1, 2, 3], [400, 400, 400, 400], nPre + 1, 4, false)]);
   const rates = new Float32Array(steps * (nPre + 1));

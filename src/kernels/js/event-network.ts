@@ -49,6 +49,7 @@
  */
 import { CinderArgumentError } from '../../core/errors.js';
 import type { RandomSource } from '../../core/random.js';
+import type { EventSTDP, WeightDependence } from './event-stdp.js';
 import { incomingWeightSums, meanIncoming, scaleIncoming } from './sparse-homeostasis.js';
 
 /**
@@ -197,13 +198,10 @@ export class EventGroup {
   }
 }
 
-/** Weight dependence of pair STDP. */
-export type StdpRule = 'additive' | 'multiplicative';
-
 /** Pair-STDP settings of a projection (amplitudes may be changed between chunks). */
 export interface StdpParams {
-  /** 'additive' or 'multiplicative' (LTD ∝ w, LTP ∝ w_max − w). */
-  rule: StdpRule;
+  /** 'additive' or 'multiplicative' (LTD ∝ w, LTP ∝ w_max − w), as {@link EventSTDP}'s. */
+  dependence: WeightDependence;
   /** Pre trace time constant (ms). */
   tauPre: number;
   /** Post trace time constant (ms). */
@@ -374,7 +372,7 @@ export class EventProjection {
     const nPost = dPost.length;
     const A = st.aPre;
     const wMax = st.wMax;
-    const mult = st.rule === 'multiplicative';
+    const mult = st.dependence === 'multiplicative';
     for (let k = 0; k < count; k++) {
       const i = spikes[k]!;
       const di = t - xPreLast[i]!;
@@ -411,7 +409,7 @@ export class EventProjection {
     const nPost = dPost.length;
     const A = st.aPost;
     const wMax = st.wMax;
-    const mult = st.rule === 'multiplicative';
+    const mult = st.dependence === 'multiplicative';
     const preOf = L.preByPost;
     for (let k = 0; k < count; k++) {
       const j = spikes[k]!;
