@@ -140,14 +140,14 @@ export interface TopographicOptions {
   fixed: 'in' | 'out';
   /** Synapses per unit of the fixed side (integer ≥ 0). */
   degree: number;
-  /** Fraction of each unit's synapses placed topographically (round(degree·topo) of them); ≤ 0 selects the random fallback. */
+  /** Fraction of each unit's synapses placed topographically (round(degree·topo) of them); ≤ 0 selects the `fallback`. */
   topo: number;
   /** Standard deviation of the topographic offsets, in units of the other side's indices (≥ 0; 0 puts them all on the centre). */
   sigma: number;
   /**
    * What `topo ≤ 0` selects: `'random'` (default), every pair connected with probability
-   * `fallbackP` (the model's LL→MON rule); `'uniform'`, the fixed degree kept with every partner
-   * uniform (its MON→TS rule).
+   * `fallbackP` (the lateral-line model's LL→MON rule); `'uniform'`, the fixed degree kept with
+   * every partner uniform (its MON→TS rule).
    */
   fallback?: 'random' | 'uniform';
   /** Connection probability of the `'random'` fallback (default 0.03). */
