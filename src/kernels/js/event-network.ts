@@ -686,8 +686,7 @@ export class EventNetwork {
  */
 export function homeostaticScale(lane: ProjectionLane, nPost: number, eta: number, wMax: number, target?: number): number {
   const sums = incomingSums(lane, nPost);
-  const tgt = target ?? meanIncoming(sums);
-  if (target === undefined && tgt === 0) return 0;
+  const tgt = target ?? meanIncoming(sums); // 0 when no cell takes part: then nothing is scaled
   scaleIncoming(lane.w, 0, { postStart: lane.postRow, postSyn: lane.postSyn }, sums, tgt, { eta, wMax, scaleMin: 0.9, scaleMax: 1.1 });
   return tgt;
 }

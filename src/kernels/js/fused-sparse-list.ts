@@ -20,7 +20,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { FusedMemory, fusedBackend, registerFused } from './fused-memory.js';
+import { FusedMemory, registerFused } from './fused-memory.js';
 
 /** Kernel name. */
 export const FUSED_SPARSE_LIST = 'CinderFusedSparseList';
@@ -101,16 +101,11 @@ function gatherKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; a
   return outInfo;
 }
 
-/** Whether {@link fusedSparseList} runs on the current backend (wasm or cpu, fused kernels on). */
-export function sparseListApplies(): boolean {
-  return fusedBackend() !== null;
-}
-
 /**
  * `y[b, s] = x[b, units[s]]` for `x [B, N]` (float32): the value of each synapse's unit, the same
  * copy as `tf.gather(x, units, 1)` (which on wasm takes about 30 ns per element: 10 ms for 320k
  * synapses). `units`: a fixed list, or an int32 tensor `[S]` (indices computed on the backend, e.g.
- * from delays). Only on the wasm and cpu backends ({@link sparseListApplies}); every unit must lie
+ * from delays). Only where `fusedBackend()` names one (wasm, cpu); every unit must lie
  * in [0, N).
  */
 export function fusedGatherUnits(x: tf.Tensor, units: Int32Array | tf.Tensor): tf.Tensor {
@@ -121,7 +116,7 @@ export function fusedGatherUnits(x: tf.Tensor, units: Int32Array | tf.Tensor): t
 
 /**
  * `y [B, O]` from inputs `x [B, I]` (float32) and per-synapse weights `w [S]` through `index` (see
- * the module notes). Only on the wasm and cpu backends ({@link sparseListApplies}).
+ * the module notes). Only where `fusedBackend()` names one (wasm, cpu).
  */
 export function fusedSparseList(x: tf.Tensor, w: tf.Tensor, index: SparseListIndex): tf.Tensor {
   registerFused(FUSED_SPARSE_LIST, kernel as unknown as tf.KernelFunc);

@@ -9,7 +9,8 @@ import { CinderArgumentError, checkInteger, numel } from '../../core/errors.js';
 import type { ParameterName } from '../types.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { checkSynapseList, sparseIndex, synapseListHash, type SynapseList } from './sparse-topology.js';
-import { fusedGatherUnits, fusedSparseList, sparseListApplies, sparseListIndex, type SparseListIndex } from '../../kernels/js/fused-sparse-list.js';
+import { fusedGatherUnits, fusedSparseList, sparseListIndex, type SparseListIndex } from '../../kernels/js/fused-sparse-list.js';
+import { fusedBackend } from '../../kernels/js/fused-memory.js';
 
 /** Options of {@link SparseLinear}. */
 export interface SparseLinearOptions extends ConnectionOptions {
@@ -148,11 +149,11 @@ export class SparseLinear extends Connection {
   /** Per-synapse presynaptic values `[B, S]` from a history (`ago(k)`, `[B, ...inShape]`), each at its delay. */
   private gatherPre(ago: (k: number) => tf.Tensor): tf.Tensor {
     const B = this.batchSize;
-    if (!this.hasDelays) return this.gatherUnits(tf.reshape(ago(0), [B, this.inCount]), 'pre');
+    if (!this.hasDelays) return this.gatherUnits(tf.reshape(ago(0), [B, this.inCount]), this.synapses.pre, this.preIdx);
     const parts: tf.Tensor[] = [];
     for (let d = 0; d <= this.delaySteps; d++) parts.push(tf.reshape(ago(d), [B, this.inCount]));
     const all = tf.concat(parts, 1); // [B, (D+1)·I] → [B, S]
-    return sparseListApplies() && all.dtype === 'float32' ? fusedGatherUnits(all, this.delayGather!) : tf.gather(all, this.delayGather!, 1);
+    return this.gatherUnits(all, this.delayGather!, this.delayGather!);
   }
 
   /** `[B, ...inShape]` → `[B, ...outShape]`. */
@@ -161,7 +162,7 @@ export class SparseLinear extends Connection {
     const x = this.synapse.forward(spikes, injected);
     const B = this.batchSize;
     let y: tf.Tensor;
-    if (this.eventIndex && sparseListApplies() && x.dtype === 'float32') {
+    if (this.eventIndex && fusedBackend() && x.dtype === 'float32') {
       y = fusedSparseList(this.inShape.length === 1 ? x : tf.reshape(x, [B, this.inCount]), this.weightParameter.value, this.eventIndex);
     } else if (this.dense) {
       y = tf.matMul(this.inShape.length === 1 ? x : tf.reshape(x, [B, this.inCount]), this.denseKernel());
@@ -188,21 +189,24 @@ export class SparseLinear extends Connection {
     const B = x.shape[0]!;
     const per = x.size / B;
     if (this.hasDelays && per === this.size) return tf.reshape(x, [B, this.size, 1]);
-    if (per === this.inCount) return tf.expandDims(this.gatherUnits(tf.reshape(x, [B, this.inCount]), 'pre'), 2);
+    if (per === this.inCount) return tf.expandDims(this.gatherUnits(tf.reshape(x, [B, this.inCount]), this.synapses.pre, this.preIdx), 2);
     throw new CinderArgumentError('x', x, `shape [B, ${this.inShape.join(', ')}]${this.hasDelays ? ` or per-synapse [B, ${this.size}]` : ''}`);
   }
 
   /** Postsynaptic `[B, ...outShape]` → `[B, S, 1]` (gathered by post index). */
   postsynReceptive(y: tf.Tensor): tf.Tensor {
     this.checkPost(y);
-    return tf.expandDims(this.gatherUnits(tf.reshape(y, [y.shape[0]!, this.outCount]), 'post'), 2);
+    return tf.expandDims(this.gatherUnits(tf.reshape(y, [y.shape[0]!, this.outCount]), this.synapses.post, this.postIdx), 2);
   }
 
-  /** `[B, I or O]` → `[B, S]`: each synapse's presynaptic or postsynaptic value (a fused copy on wasm/cpu). */
-  private gatherUnits(x: tf.Tensor, side: 'pre' | 'post'): tf.Tensor {
-    const units = side === 'pre' ? this.synapses.pre : this.synapses.post;
-    if (sparseListApplies() && x.dtype === 'float32') return fusedGatherUnits(x, units);
-    return tf.gather(x, side === 'pre' ? this.preIdx : this.postIdx, 1);
+  /**
+   * `[B, N]` → `[B, S]`: the value of each synapse's unit (its presynaptic or postsynaptic unit, or
+   * with delays its place in the history), `units` as a list and as the int32 tensor `idx` of the
+   * same indices: a fused copy on wasm/cpu, else `tf.gather`.
+   */
+  private gatherUnits(x: tf.Tensor, units: Int32Array | tf.Tensor, idx: tf.Tensor): tf.Tensor {
+    if (fusedBackend() && x.dtype === 'float32') return fusedGatherUnits(x, units);
+    return tf.gather(x, idx, 1);
   }
 
   /**
