@@ -33,11 +33,13 @@ export class HandSong {
     w0: Float32Array,
   ) {
     const n = p.nInputs;
-    this.w = tf.tidy(() => tf.variable(tf.tensor2d(w0, [1, n]), false));
-    this.g = tf.tidy(() => tf.variable(tf.zeros([1, n]), false));
-    this.xpre = tf.tidy(() => tf.variable(tf.zeros([1, n]), false));
-    this.xpost = tf.tidy(() => tf.variable(tf.zeros([1, 1]), false));
-    this.v = tf.tidy(() => tf.variable(tf.fill([1, 1], p.El), false));
+    // a variable keeps its own reference: the initial tensor is freed by the tidy
+    const v = (make: () => tf.Tensor) => tf.tidy(() => tf.variable(make(), false));
+    this.w = v(() => tf.tensor2d(w0, [1, n]));
+    this.g = v(() => tf.zeros([1, n]));
+    this.xpre = v(() => tf.zeros([1, n]));
+    this.xpost = v(() => tf.zeros([1, 1]));
+    this.v = v(() => tf.fill([1, 1], p.El));
     const s = (x: number) => tf.keep(tf.scalar(x));
     this.c = {
       ag: s(Math.exp(-p.dt / p.taue)),
