@@ -25,16 +25,15 @@ export const EPROP_KERNELS = ['auto', 'js', 'tf', 'webgpu'] as const;
 /** One of {@link EPROP_KERNELS}. */
 export type EPropKernel = (typeof EPROP_KERNELS)[number];
 
-/** The kernel `auto` picks on a backend. */
-export function defaultEPropKernel(backend: string = tf.getBackend()): Exclude<EPropKernel, 'auto'> {
+/**
+ * The kernel that runs for `kernel` on a backend: itself, or for `auto` the backend's own — `js` on
+ * wasm and cpu, `webgpu` on webgpu, `tf` elsewhere (the native TensorFlow backend).
+ */
+export function resolveEPropKernel(kernel: EPropKernel, backend: string = tf.getBackend()): Exclude<EPropKernel, 'auto'> {
+  if (kernel !== 'auto') return kernel;
   if (backend === 'wasm' || backend === 'cpu') return 'js';
   if (backend === 'webgpu') return 'webgpu';
   return 'tf';
-}
-
-/** The kernel that runs for `kernel` on a backend (`auto` resolved by {@link defaultEPropKernel}). */
-export function resolveEPropKernel(kernel: EPropKernel, backend: string = tf.getBackend()): Exclude<EPropKernel, 'auto'> {
-  return kernel === 'auto' ? defaultEPropKernel(backend) : kernel;
 }
 
 /** What a webgpu iteration needs besides the scan constants (the readout and backward settings). */
