@@ -35,29 +35,29 @@ describe('SparseLinear forward', () => {
   for (const { denseLimit, fused, name } of paths) it(`equals y = x·Wᵀ + b of the dense equivalent (${name} path)`, async () => {
     const was = setFusedKernels(fused);
     try {
-    const B = 3;
-    const c = new SparseLinear([40], [3, 4], 1, { synapses: l, weightInit: () => tf.tensor1d(w), bias: true, biasInit: () => tf.tensor1d(uniform(new Rng(1), 12)), batchSize: B, denseLimit });
-    expect(c.dense).toBe(denseLimit === undefined);
-    expect(c.eventIndex !== null).toBe(denseLimit === 0); // 72 synapses in 480 entries: a matmul is as cheap
-    const ran = await tf.profile(() => tf.tidy(() => c.forward(tf.zeros([B, 40]))));
-    expect(ran.kernelNames.includes(FUSED_SPARSE_LIST)).toBe(fused && denseLimit === 0);
-    const x = bits(new Rng(4), B * 40, 0.4);
-    const y = tf.tidy(() => c.forward(tf.tensor2d(x, [B, 40])));
-    expect(y.shape).toEqual([B, 3, 4]);
-    expectAllClose(vals(y), denseRef(x, denseOf(l, w), vals(c.bias!), B, 40, 12), 1e-5, 1e-5);
-    y.dispose();
-    // a weight change (through the updater) rebuilds the kernel
-    c.updater.add('weight', tf.onesLike(c.weight), null);
-    c.update();
-    const y2 = tf.tidy(() => c.forward(tf.tensor2d(x, [B, 40])));
-    expectAllClose(vals(y2), denseRef(x, denseOf(l, w.map((v) => v + 1)), vals(c.bias!), B, 40, 12), 1e-5, 1e-5);
-    y2.dispose();
-    // inputs that are not spikes (a current trace): every input counts, with its value
-    const xr = uniform(new Rng(5), B * 40, -2, 2);
-    const y3 = tf.tidy(() => c.forward(tf.tensor2d(xr, [B, 40])));
-    expectAllClose(vals(y3), denseRef(xr, denseOf(l, w.map((v) => v + 1)), vals(c.bias!), B, 40, 12), 1e-5, 1e-5);
-    y3.dispose();
-    c.dispose();
+      const B = 3;
+      const c = new SparseLinear([40], [3, 4], 1, { synapses: l, weightInit: () => tf.tensor1d(w), bias: true, biasInit: () => tf.tensor1d(uniform(new Rng(1), 12)), batchSize: B, denseLimit });
+      expect(c.dense).toBe(denseLimit === undefined);
+      expect(c.eventIndex !== null).toBe(denseLimit === 0); // 72 synapses in 480 entries: a matmul is as cheap
+      const ran = await tf.profile(() => tf.tidy(() => c.forward(tf.zeros([B, 40]))));
+      expect(ran.kernelNames.includes(FUSED_SPARSE_LIST)).toBe(fused && denseLimit === 0);
+      const x = bits(new Rng(4), B * 40, 0.4);
+      const y = tf.tidy(() => c.forward(tf.tensor2d(x, [B, 40])));
+      expect(y.shape).toEqual([B, 3, 4]);
+      expectAllClose(vals(y), denseRef(x, denseOf(l, w), vals(c.bias!), B, 40, 12), 1e-5, 1e-5);
+      y.dispose();
+      // a weight change (through the updater) rebuilds the kernel
+      c.updater.add('weight', tf.onesLike(c.weight), null);
+      c.update();
+      const y2 = tf.tidy(() => c.forward(tf.tensor2d(x, [B, 40])));
+      expectAllClose(vals(y2), denseRef(x, denseOf(l, w.map((v) => v + 1)), vals(c.bias!), B, 40, 12), 1e-5, 1e-5);
+      y2.dispose();
+      // inputs that are not spikes (a current trace): every input counts, with its value
+      const xr = uniform(new Rng(5), B * 40, -2, 2);
+      const y3 = tf.tidy(() => c.forward(tf.tensor2d(xr, [B, 40])));
+      expectAllClose(vals(y3), denseRef(xr, denseOf(l, w.map((v) => v + 1)), vals(c.bias!), B, 40, 12), 1e-5, 1e-5);
+      y3.dispose();
+      c.dispose();
     } finally {
       setFusedKernels(was);
     }
