@@ -25,6 +25,17 @@ describe('cinder list', () => {
     const names = r.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]);
     expect(names).toEqual(EXAMPLES.map((e) => e.name));
   });
+
+  it('runs as the built command too (package.json bin, executed as `npx cinder` runs it, after npm install)', () => {
+    const bin = (json(join(root, 'package.json')).bin as Record<string, string>).cinder;
+    const file = join(root, bin);
+    expect(existsSync(file), `${bin} is missing: npm install (prepare) or npm run build writes it`).toBe(true);
+    // executed directly (its shebang), not through node: a checkout's tsc output must be executable
+    const r = spawnSync(file, ['list'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    expect(r.error?.message ?? null).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0])).toEqual(EXAMPLES.map((e) => e.name));
+  });
 });
 
 describe.each(EXAMPLES.map((e) => [e.name, e] as const))('cinder %s --mode tiny', (name, spec) => {
