@@ -106,4 +106,23 @@ describe('user-facing output', () => {
     expect(stderr).toMatch(/user bug 4217/);
     expect(stderr.length).toBeLessThan(4000); // was ~38 KB of minified emscripten source
   });
+
+  it('a reader that closes the pipe early (`cinder … | true`) neither crashes the command nor loses the run', () => {
+    // `true` exits before node has started, so every write to stdout meets a closed pipe (EPIPE);
+    // before the fix: a stack trace, exit 1, and a run folder left with status "running"
+    const dir = join(mkdtempSync(join(tmpdir(), 'cinder-epipe-')), 'run');
+    const piped = (args: string) =>
+      spawnSync('bash', ['-c', `node --import tsx bin/cinder.ts ${args} | true; echo "exit \${PIPESTATUS[0]}" >&2`], {
+        cwd: root, encoding: 'utf8', env: { ...process.env, CI: '1' },
+      });
+    const list = piped('list');
+    expect(list.stderr).not.toMatch(/EPIPE|Error/);
+    expect(list.stderr.trim()).toBe('exit 0');
+    const run = piped(`lif-demo --mode tiny --steps 40 --backend cpu --out ${dir}`);
+    expect(run.stderr).not.toMatch(/EPIPE|Error/);
+    expect(run.stderr.trim().split('\n').pop()).toBe('exit 0');
+    expect(summary(dir).status).toBe('completed');
+    expect(summary(dir).steps_done).toBe(40);
+    expect(readFileSync(join(dir, 'log.txt'), 'utf8')).toMatch(/completed; tensors alive: 0/);
+  });
 });
