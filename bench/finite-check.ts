@@ -34,14 +34,14 @@ export async function run(): Promise<void> {
     // Alternate the two loops (shared machines drift) and keep the best of each.
     const best = { plain: Infinity, checked: Infinity, drift: 0 };
     for (let r = 0; r < 3; r++) {
-      const base = await timeSteps((i) => plain.forward(spikes[i % steps]!), { steps, repeats: 1, sync: () => plain.neuron.voltage.clone() });
+      const base = await timeSteps((i) => plain.forward(spikes[i % steps]!), { steps, repeats: 1, sync: () => plain.neuron.voltage });
       const withCheck = await timeSteps(
         (i) => {
           const s = checked.forward(spikes[i % steps]!);
           checker.step(i);
           return s;
         },
-        { steps, repeats: 1, sync: () => checked.neuron.voltage.clone() },
+        { steps, repeats: 1, sync: () => checked.neuron.voltage },
       );
       await checker.flush();
       best.plain = Math.min(best.plain, base.msPerStep);

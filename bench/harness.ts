@@ -16,7 +16,9 @@ export function emit(line: BenchLine): void {
 /**
  * Times `steps` calls of `step` after `warmup` calls; each call is wrapped in tf.tidy. Forces the
  * queue to complete at the end by reading one value (the only sync), so the time covers the work.
- * Returns ms per step (median of `repeats` runs) and the tensor count drift.
+ * Returns ms per step (median of `repeats` runs) and the tensor count drift. `sync` returns a live
+ * tensor (a state the steps update) to read; the harness does not dispose it, so it must not be a
+ * fresh tensor (a clone would count as drift).
  */
 export async function timeSteps(
   step: (i: number) => tf.Tensor | void,

@@ -79,8 +79,8 @@ export async function run(): Promise<void> {
       new LIF([OUT], DT, { ...P, batchSize: batch }),
     );
     const hand = handLoop(layer.connection.weight, batch);
-    const fw = await timeSteps((i) => layer.forward(spikes[i % steps]!), { steps, sync: () => layer.neuron.voltage.clone() });
-    const hw = await timeSteps((i) => hand.step(spikes[i % steps]!), { steps, sync: () => hand.voltage().clone() });
+    const fw = await timeSteps((i) => layer.forward(spikes[i % steps]!), { steps, sync: () => layer.neuron.voltage });
+    const hw = await timeSteps((i) => hand.step(spikes[i % steps]!), { steps, sync: () => hand.voltage() });
     // Same math ⇒ same voltages after the same inputs (both ran warm-up + 3 × steps).
     const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(layer.neuron.voltage, hand.voltage()))).dataSync()[0]!);
     emit({
