@@ -33,8 +33,9 @@ if (args.includes('--help') || args.includes('-h')) {
 }
 const at = args.indexOf('--backend');
 const backend = at >= 0 ? args[at + 1] : args.find((a) => a.startsWith('--backend='))?.split('=')[1];
-const flag = args.find((a, i) => a.startsWith('-') && a !== '--backend' && !a.startsWith('--backend=') && !(at >= 0 && i === at + 1));
-const wanted = args.filter((a, i) => !a.startsWith('-') && !(at >= 0 && i === at + 1));
+const rest = args.filter((a, i) => a !== '--backend' && !a.startsWith('--backend=') && !(at >= 0 && i === at + 1));
+const flag = rest.find((a) => a.startsWith('-'));
+const wanted = rest.filter((a) => !a.startsWith('-'));
 const unknown = wanted.find((c) => !(c in CASES));
 // Checked before the backend starts and before any case runs: a typo does not cost a half-run.
 if (flag !== undefined || unknown !== undefined || (at >= 0 && !backend)) {

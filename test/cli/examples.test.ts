@@ -17,13 +17,14 @@ function cinder(args: string[]): { code: number | null; stdout: string; stderr: 
 }
 
 const json = (p: string): Record<string, unknown> => JSON.parse(readFileSync(p, 'utf8'));
+/** The example names `cinder list` printed, one per line. */
+const listed = (stdout: string): string[] => stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]!);
 
 describe('cinder list', () => {
   it('names every registered example', () => {
     const r = cinder(['list']);
     expect(r.code).toBe(0);
-    const names = r.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]);
-    expect(names).toEqual(EXAMPLES.map((e) => e.name));
+    expect(listed(r.stdout)).toEqual(EXAMPLES.map((e) => e.name));
   });
 
   it('runs as the built command too (package.json bin, executed as `npx cinder` runs it, after npm install)', () => {
@@ -34,7 +35,7 @@ describe('cinder list', () => {
     const r = spawnSync(file, ['list'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
     expect(r.error?.message ?? null).toBeNull();
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0])).toEqual(EXAMPLES.map((e) => e.name));
+    expect(listed(r.stdout)).toEqual(EXAMPLES.map((e) => e.name));
   });
 });
 
