@@ -26,6 +26,19 @@ const USAGE = `usage: npm run bench [-- case ...] [--backend <name>]
   cases: ${Object.keys(CASES).join(', ')} (default: all but webgpu; with --backend webgpu: webgpu)
   prints one JSON line per result on stdout; comments (#) on stderr`;
 
+// A reader that stops early (`npm run bench | head -3`) closes the pipe; the JSON lines that follow
+// have nowhere to go, so the bench stops there, quietly and with exit 0 (`cinder` goes on instead,
+// because its run folder keeps a run's results; a bench keeps nothing else). Comments sent to a
+// closed stderr are dropped.
+const closed = (e: NodeJS.ErrnoException) => e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED';
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (!closed(e)) throw e;
+  process.exit(0);
+});
+process.stderr.on('error', (e: NodeJS.ErrnoException) => {
+  if (!closed(e)) throw e;
+});
+
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   console.log(USAGE);

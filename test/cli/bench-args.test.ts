@@ -34,4 +34,15 @@ describe('npm run bench: arguments', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(r.stdout).toBe(''); // no JSON line: lif-dense did not run
   });
+
+  it('a reader that closes the pipe (`npm run bench | true`) stops the bench quietly, exit 0', () => {
+    // `true` exits at once, so the first JSON line meets a closed pipe (EPIPE); before: a stack
+    // trace and exit 1
+    const r = spawnSync('bash', ['-c', 'node --import tsx bench/run.ts lif-dense --backend cpu | true; echo "exit ${PIPESTATUS[0]}" >&2'], {
+      cwd: root, encoding: 'utf8', timeout: 120_000,
+    });
+    expect(r.stderr).not.toMatch(/EPIPE|Error|\n\s+at /);
+    expect(r.stderr).toMatch(/^# backend cpu$/m); // it did start and run
+    expect(r.stderr.trim().split('\n').pop()).toBe('exit 0');
+  }, 120_000);
 });
