@@ -203,6 +203,12 @@ export const lateralLineExample: ExampleSpec = {
         ms_per_trial_per_seed_cpu: trialSeeds > 0 ? (1000 * timing.cpuTrain) / trialSeeds : null,
       },
     };
+    if (load === null) {
+      // the progress fields of the checkpoints, now for the whole run (a checkpoint's come from one
+      // batch and stop before the last trial; they would outlive it in the merged summary)
+      summary.trials_done = Number(p.nTrainingTrials);
+      summary.last_pv_sigma_theta_rad = results.map((r) => (r.pv_vs_training_time as { sigma_theta_rad: number[] }).sigma_theta_rad.at(-1) ?? null);
+    }
     if (results.length === 1) {
       Object.assign(summary, results[0]);
     } else {
