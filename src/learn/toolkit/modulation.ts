@@ -83,8 +83,9 @@ export class Modulation {
    *   (lrPost·M, lrPre·M);
    * - tensor `reward` `[B]`: each sample is scaled by |M_b·γ|; samples with M_b ≥ 0 are routed by the
    *   signs of the rates, samples with M_b < 0 with the roles swapped; each side is then reduced over
-   *   the samples that contribute to it (`sum`, or `mean` over their number). Custom reductions need a
-   *   scalar reward.
+   *   the terms routed to it, as Inferno concatenates them (`sum`, or `mean` over their number: B per
+   *   side when the rates differ in sign, 2·n_reg and 2·n_inv when they agree, since each sample then
+   *   routes both its post and its pre term to one side). Custom reductions need a scalar reward.
    */
   parts(terms: PairTerms, lrPost: number, lrPre: number, reward: Reward, scale: number, reduction: TrainerBatchReduction): SignedParts {
     checkFinite('scale', scale);
@@ -113,11 +114,12 @@ export class Modulation {
     if (reduction === 'sum') return { pos, neg };
     const b = this.scalars.get(terms.batch);
     if (postUp !== preUp) return { pos: tf.div(pos, b), neg: tf.div(neg, b) };
-    // potentiative/depressive: a side is the mean over the samples that contribute to it
-    const nReg = tf.sum(regular);
-    const nInv = tf.sub(b, nReg);
-    const nPos = tf.maximum(postUp ? nReg : nInv, this.one);
-    const nNeg = tf.maximum(postUp ? nInv : nReg, this.one);
+    // potentiative/depressive: a side is the mean over its 2·n rows (a sample's post and pre terms),
+    // as Inferno's torch.cat((dpost_reg, dpre_reg)) then mean; an empty side holds zeros
+    const nReg2 = tf.mul(tf.sum(regular), this.scalars.get(2));
+    const nInv2 = tf.sub(this.scalars.get(2 * terms.batch), nReg2);
+    const nPos = tf.maximum(postUp ? nReg2 : nInv2, this.one);
+    const nNeg = tf.maximum(postUp ? nInv2 : nReg2, this.one);
     return { pos: tf.div(pos, nPos), neg: tf.div(neg, nNeg) };
   }
 

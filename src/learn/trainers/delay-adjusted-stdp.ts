@@ -104,8 +104,8 @@ export class DelayAdjustedSTDPD extends ExponentialDelayTrainer {
  * term. Batch **sum** by default (pass `scale = 1/B` for a mean). With a per-sample reward `[B]`,
  * each sample's terms are scaled by `M_b·|γ|` before the potentiation/depression split, so a
  * negative reward turns that sample's potentiation into depression. (With `batchReduction: 'mean'`
- * and a per-sample reward both sides are divided by B; Inferno divides each side by the number of
- * samples routed to it.)
+ * and a per-sample reward both sides are divided by B; Inferno's MSTDP, and Cinder's, divide each
+ * side by the number of terms routed to it.)
  */
 export class DelayAdjustedMSTDP extends ExponentialDelayTrainer {
   /** @param options rates, time constants, batch reduction (default `sum`) */

@@ -81,7 +81,7 @@ describe('MSTDP over a batch', () => {
         const dn = reduceBatch(dpre, reduction ?? 'sum');
         for (let j = 0; j < 2; j++) for (let i = 0; i < 2; i++) w[j]![i] += r * (sp * up[j]![i]! + sq * dn[j]![i]!);
       } else {
-        // per-sample split: pos/neg collect the samples' terms; each side is reduced over its contributors
+        // per-sample split: pos/neg collect the samples' terms; each side is reduced over its rows
         for (let j = 0; j < 2; j++) {
           for (let i = 0; i < 2; i++) {
             let pos = 0, neg = 0, nPos = 0, nNeg = 0;
@@ -92,8 +92,9 @@ describe('MSTDP over a batch', () => {
               const preAgrees = (r[b]! >= 0) === (lrPre >= 0);
               if (postAgrees) pos += s * dpost[b]![j]![i]!; else neg += s * dpost[b]![j]![i]!;
               if (preAgrees) pos += s * dpre[b]![j]![i]!; else neg += s * dpre[b]![j]![i]!;
-              if (postAgrees || preAgrees) nPos++;
-              if (!postAgrees || !preAgrees) nNeg++;
+              // Inferno concatenates the routed terms (torch.cat) and takes the mean over their rows
+              nPos += Number(postAgrees) + Number(preAgrees);
+              nNeg += Number(!postAgrees) + Number(!preAgrees);
             }
             if (reduction === 'mean') w[j]![i] += (nPos ? pos / nPos : 0) - (nNeg ? neg / nNeg : 0);
             else w[j]![i] += pos - neg;
