@@ -26,8 +26,8 @@ export interface GLIF2Options extends AdaptiveThresholdOptions {
  *     V ← V_rest + m_v·(V − V_rest) − b_v,   θ_k ← θ_k + d_k.
  *
  * The adaptation update follows the same order, refractory hold and batch reduction as
- * {@link ALIF}. Deviation from Inferno: Inferno multiplies θ_k by (1 + d_k) on a spike, which
- * leaves thresholds that start at 0 at 0 forever; Cinder adds d_k (the published GLIF2 rule).
+ * {@link ALIF}, and equals Inferno's `GLIF2.forward` (`adaptive_thresholds_linear_spike`, which
+ * adds d_k on a spike: the published GLIF2 rule).
  *
  * Validation: the reset from the equilibrium threshold, V_rest + m_v(Θ∞ − V_rest) − b_v, must
  * lie below Θ∞ (otherwise the neuron would fire again as soon as it leaves refractoriness).
