@@ -7,6 +7,7 @@
  */
 import { initBackend } from '../src/core/backend.js';
 import { CinderArgumentError } from '../src/core/errors.js';
+import { whenPipeCloses } from '../src/cli/closed-pipe.js';
 
 const CASES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   'lif-dense': () => import('./lif-dense.js'),
@@ -30,14 +31,8 @@ const USAGE = `usage: npm run bench [-- case ...] [--backend <name>]
 // have nowhere to go, so the bench stops there, quietly and with exit 0 (`cinder` goes on instead,
 // because its run folder keeps a run's results; a bench keeps nothing else). Comments sent to a
 // closed stderr are dropped.
-const closed = (e: NodeJS.ErrnoException) => e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED';
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (!closed(e)) throw e;
-  process.exit(0);
-});
-process.stderr.on('error', (e: NodeJS.ErrnoException) => {
-  if (!closed(e)) throw e;
-});
+whenPipeCloses(process.stdout, () => process.exit(0));
+whenPipeCloses(process.stderr);
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
