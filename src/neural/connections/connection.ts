@@ -11,7 +11,7 @@
 import { tf } from '../../core/tf.js';
 import { Module } from '../../core/module.js';
 import type { Parameter } from '../../core/state.js';
-import { CinderArgumentError, checkElements, checkInteger, checkNonNegative, checkPositive, checkShape, numel } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkInteger, checkNonNegative, checkOneOf, checkPositive, checkShape, numel } from '../../core/errors.js';
 import { Rng } from '../../core/random.js';
 import type { ParameterName, Receptive, Synapse, SynapseFactory } from '../types.js';
 import { Updater } from '../updater.js';
@@ -34,9 +34,26 @@ export interface ConnectionOptions {
   biasInit?: Initializer;
   /** Initial delays in ms (default 0); values are clamped to [0, maxDelay]. */
   delayInit?: Initializer;
+  /**
+   * How a delay between two whole steps picks its step: `'previous'` (default, Inferno's synapse default
+   * `interp_mode="previous"`) takes the older observation, ⌈d/Δt⌉ steps ago; `'nearest'` (Inferno's
+   * `interp_nearest`) takes ⌊d/Δt⌋ when the fractional part is < ½ and ⌈d/Δt⌉ otherwise (ties go
+   * to the longer delay).
+   */
+  delayInterp?: DelayInterp;
+  /**
+   * A delay within this many ms of a whole step k·Δt is read as exactly k steps (|Δt·round(d/Δt) − d|
+   * ≤ tolerance, in float32; Inferno's `interp_tol`). Default `1e-3·Δt`: k·Δt written in float32
+   * (e.g. 0.09 ms at Δt = 0.01, whose quotient is 9.000001) stays k steps. `0` is Inferno's synapse
+   * default and reproduces it bit for bit, float32 noise included.
+   */
+  delayTolerance?: number;
   /** Random source of the default weight initialiser (default `new Rng(0)`). */
   rng?: Rng;
 }
+
+/** How a delay between two whole steps is read (see {@link ConnectionOptions.delayInterp}). */
+export type DelayInterp = 'previous' | 'nearest';
 
 /** Shapes a concrete connection hands to {@link Connection}'s constructor. */
 export interface ConnectionShapes {
@@ -76,6 +93,10 @@ export abstract class Connection extends Module implements Receptive {
   readonly maxDelay: number;
   /** Largest delay in steps (history kept by the synapse). */
   readonly delaySteps: number;
+  /** How fractional delays pick their step ({@link ConnectionOptions.delayInterp}). */
+  readonly delayInterp: DelayInterp;
+  /** Tolerance (ms) within which a delay is a whole number of steps ({@link ConnectionOptions.delayTolerance}). */
+  readonly delayTolerance: number;
   /** The synapse turning presynaptic spikes into currents/conductances. */
   readonly synapse: Synapse;
   /** Pending learning updates; applied by {@link update}. */
@@ -100,6 +121,8 @@ export abstract class Connection extends Module implements Receptive {
     this.dt = checkPositive('dt', dt);
     this.maxDelay = options.maxDelay ?? 0;
     this.delaySteps = delayStepsOf(this.maxDelay, this.dt);
+    this.delayInterp = checkOneOf('delayInterp', options.delayInterp ?? 'previous', ['previous', 'nearest'] as const);
+    this.delayTolerance = checkNonNegative('delayTolerance', options.delayTolerance ?? 1e-3 * this.dt);
     this.batch = checkInteger('batchSize', options.batchSize ?? 1, 1);
     const wCount = numel(shapes.weightShape);
     checkElements('weight', wCount, `a weight of shape [${shapes.weightShape.join(', ')}]`);
@@ -274,15 +297,36 @@ export abstract class Connection extends Module implements Receptive {
     return name === 'delay';
   }
 
-  /** Rounded delays in steps, `int32` of the weight's shape, each in [0, delaySteps] (caller owns). */
+  /**
+   * Delays in whole steps, `int32` of the weight's shape, each in [0, delaySteps] (caller owns).
+   * In float32, as Inferno's `RecordTensor.select`: s = d/Δt, r = round(s); k = r where
+   * |Δt·r − d| ≤ {@link delayTolerance}; otherwise `'previous'`: k = ⌈s⌉, `'nearest'`: k = ⌊s⌋ if
+   * (Δt − Δt·(s mod 1))/Δt > ½ else ⌈s⌉.
+   */
   protected delayStepsTensor(): tf.Tensor {
     if (!this.delayP) throw new CinderArgumentError('delay', null, 'a connection with maxDelay > 0');
     const p = this.delayP;
-    return tf.tidy(() => tf.cast(tf.clipByValue(tf.round(tf.div(p.value, tf.scalar(this.dt))), 0, this.delaySteps), 'int32'));
+    const dt = this.dt;
+    return tf.tidy(() => {
+      const d = p.value;
+      const dtS = tf.scalar(dt);
+      const s = tf.div(d, dtS);
+      const r = tf.round(s);
+      const exact = tf.lessEqual(tf.abs(tf.sub(tf.mul(r, dtS), d)), tf.scalar(this.delayTolerance));
+      let between: tf.Tensor;
+      if (this.delayInterp === 'previous') {
+        between = tf.ceil(s);
+      } else {
+        const frac = tf.sub(s, tf.floor(s)); // s ≥ 0 (delays are clamped), so s mod 1
+        const sampleAt = tf.sub(dtS, tf.mul(dtS, frac));
+        between = tf.where(tf.greater(tf.div(sampleAt, dtS), tf.scalar(0.5)), tf.floor(s), tf.ceil(s));
+      }
+      return tf.cast(tf.clipByValue(tf.where(exact, r, between), 0, this.delaySteps), 'int32');
+    });
   }
 
   /**
-   * One-hot of the rounded delays: float32 `[...weightShape, delaySteps + 1]`, entry d is 1 where
+   * One-hot of the delays in steps ({@link delayStepsTensor}): float32 `[...weightShape, delaySteps + 1]`, entry d is 1 where
    * the edge's delay is d steps (caller owns). Built with `equal` against a range, because the
    * wasm backend's `oneHot` ignores its dtype argument (tfjs 4.22 returns int bits as float32).
    */
@@ -314,7 +358,7 @@ export abstract class Connection extends Module implements Receptive {
     return this.delayP ? this.selectDelayed((k) => this.synapse.spikeAgo(k)) : this.synapse.spike;
   }
 
-  /** Per-edge selection of a history (`ago(k)` = value k steps ago) by the rounded delays. */
+  /** Per-edge selection of a history (`ago(k)` = value k steps ago) by the delays in steps ({@link delayStepsTensor}). */
   protected abstract selectDelayed(ago: (k: number) => tf.Tensor): tf.Tensor;
 
   /**

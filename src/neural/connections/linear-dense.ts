@@ -43,7 +43,7 @@ export type LinearDenseOptions = ConnectionOptions;
  * instead: in JavaScript for small products, and at B > 1 on wasm with SIMD in WebAssembly SIMD
  * loops over a transposed copy of the weight (`fused-sparse-matmul.ts`); the sums run in another
  * order than the matmul's (float32 tolerance).
- * With delays (`maxDelay > 0`, per-edge `delay` in ms, rounded to steps `D_ji`):
+ * With delays (`maxDelay > 0`, per-edge `delay` in ms, read as whole steps `D_ji` by `delayInterp`, default ⌈d/Δt⌉):
  * `y = Σ_d H_d·(W ⊙ [D == d])ᵀ + b`, where `H_d` is the synapse output d steps ago; computed as one
  * matmul of the concatenated history `[B, (D+1)·I]` with a cached stacked masked weight
  * `[(D+1)·I, O]`, rebuilt only when the weight or the delays change.
@@ -66,7 +66,7 @@ export class LinearDense extends Connection {
   private zero: tf.Tensor | null = null;
   /** Forwards since the weight last changed (learning changes it every step). */
   private stableForwards = 0;
-  private selector: tf.Tensor | null = null; // [O, I, D+1] one-hot of rounded delays
+  private selector: tf.Tensor | null = null; // [O, I, D+1] one-hot of the delays in steps
   /** Input density seen by the last SIMD product (0 until one ran; above the limit it stays off). */
   private simdDensity = 0;
   /** Forwards since the SIMD product was turned off by a dense input. */

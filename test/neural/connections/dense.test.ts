@@ -39,14 +39,13 @@ describe('LinearDense', () => {
     conn.dispose();
   });
 
-  it('per-synapse delays shift each edge by exactly its configured steps (hand computation)', () => {
+  for (const [delayInterp, steps] of [['previous', [[0, 1, 3], [2, 3, 0]]], ['nearest', [[0, 1, 3], [1, 2, 0]]]] as const) it(`per-synapse delays shift each edge by exactly its steps, delayInterp ${delayInterp} (hand computation)`, () => {
     const dt = 0.5;
     const [B, I, O, D] = [2, 3, 2, 3];
-    // delays in ms; 0.7 ms rounds to 1 step, 1.2 ms to 2 steps
+    // delays in ms; 0.7 ms (1.4 steps) is 2 steps in 'previous' (⌈d/Δt⌉, the default) and 1 in 'nearest'; 1.2 ms 3 or 2
     const delayMs = [[0, 0.5, 1.5], [0.7, 1.2, 0]];
-    const steps = [[0, 1, 3], [1, 2, 0]];
     const rng = new Rng(12);
-    const conn = new LinearDense([I], [O], dt, { maxDelay: D * dt, batchSize: B, bias: true, weightInit: normalInit(rng), biasInit: constantInit(0.5), delayInit: () => tf.tensor(delayMs) });
+    const conn = new LinearDense([I], [O], dt, { maxDelay: D * dt, batchSize: B, bias: true, weightInit: normalInit(rng), biasInit: constantInit(0.5), delayInit: () => tf.tensor(delayMs), ...(delayInterp === 'nearest' ? { delayInterp } : {}) });
     expect(conn.delaySteps).toBe(3);
     expect(conn.hasDelays).toBe(true);
     const W = vals(conn.weight);
