@@ -87,11 +87,12 @@ export const epropEvidenceExample: ExampleSpec = {
     { name: 'surrogate', type: 'string', description: 'surrogate gradient', default: 'piecewise_linear', choices: SURROGATE_NAMES },
     { name: 'kernel', type: 'string', description: 'scan kernel (auto: js on wasm/cpu, fused webgpu on webgpu, tf otherwise)', default: 'auto', choices: EPROP_KERNELS },
     { name: 'threads', type: 'int', description: 'worker threads for the js kernel (0: all cores; results are the same bits for any number)', default: 1, min: 0 },
+    { name: 'evaluationAdvancesOptimizer', type: 'bool', description: "validation and test batches go through Adam with η = 0 (NEST's example: m, v and the step counter move, weights do not)", default: false },
     { name: 'fixture', type: 'string', description: "NEST fixture JSON for parity mode ('' = train)", default: '' },
   ],
   presets: {
     tiny: { batchSize: 2, iterations: 2, nLif: 10, nAlif: 10, cueSteps: 20, spacingSteps: 10, delaySteps: 40, recallSteps: 30, validateEvery: 1, testBatches: 1 },
-    nest: { iterations: 50 },
+    nest: { iterations: 50, evaluationAdvancesOptimizer: true },
     full: {},
   },
   defaultMode: 'full',
@@ -133,7 +134,7 @@ export const epropEvidenceExample: ExampleSpec = {
           batchSize, iterations, nLif, nAlif: Number(p.nAlif), learningRate: Number(p.learningRate),
           validateEvery: Number(p.validateEvery), stopError: Number(p.stopError), testBatches: Number(p.testBatches), task,
           feedback: String(p.feedback) as FeedbackMode, surrogate: String(p.surrogate) as SurrogateName, kernel, seed: ctx.seed, threads,
-          checkpointDir: ctx.checkpointDir, resume: ctx.resumed,
+          checkpointDir: ctx.checkpointDir, resume: ctx.resumed, evaluationAdvancesOptimizer: p.evaluationAdvancesOptimizer === true,
         },
         {
           onStart: async (net) => {

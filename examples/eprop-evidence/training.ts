@@ -187,6 +187,13 @@ export interface EvidenceTrainingOptions extends EvidenceNetworkOptions {
    * only the wall time differs.
    */
   prefetch?: boolean;
+  /**
+   * Run validation, confirmation and test batches through the optimizer with η = 0, as NEST's
+   * e-prop example does (default false, as the TF original: evaluation never touches the optimizer).
+   * The weights stay the same; Adam's m, v and step counter take each evaluation batch's gradient,
+   * so the following training steps differ.
+   */
+  evaluationAdvancesOptimizer?: boolean;
 }
 
 /** Hooks called during {@link trainEvidence}. */
@@ -243,7 +250,12 @@ async function drawWhile<T>(pending: Promise<unknown>, draw: () => T): Promise<T
   return draw();
 }
 
-async function meanEval(net: EvidenceNetwork, task: EvidenceTask, batches: number, batchSize: number, rng: Rng, prefetch: boolean): Promise<{ error: number; loss: number }> {
+/**
+ * Mean error and loss over `batches` evaluation batches. With `advanceOptimizer` each batch also goes
+ * through the optimizer with η = 0, as NEST's example runs validation and test: its gradient moves
+ * Adam's m, v and step counter while w ← clip(w − 0·…) stays the same.
+ */
+async function meanEval(net: EvidenceNetwork, task: EvidenceTask, batches: number, batchSize: number, rng: Rng, prefetch: boolean, advanceOptimizer: boolean): Promise<{ error: number; loss: number }> {
   let error = 0;
   let loss = 0;
   let ahead: EvidenceBatch | undefined; // the next batch, drawn while this one is evaluated
@@ -252,7 +264,7 @@ async function meanEval(net: EvidenceNetwork, task: EvidenceTask, batches: numbe
       const b = ahead ?? task.batch(batchSize, rng);
       ahead = undefined;
       try {
-        const pending = net.trainer.evaluateAsync(b as EPropBatch);
+        const pending = advanceOptimizer ? stepWithoutLearning(net, b as EPropBatch) : net.trainer.evaluateAsync(b as EPropBatch);
         if (prefetch && i + 1 < batches) ahead = await drawWhile(pending, () => task.batch(batchSize, rng));
         const r = await pending;
         error += r.recallError;
@@ -267,11 +279,23 @@ async function meanEval(net: EvidenceNetwork, task: EvidenceTask, batches: numbe
   return { error: error / batches, loss: loss / batches };
 }
 
+/** One optimizer step with η = 0 on `batch` (the optimizer's η is restored afterwards, also on failure). */
+export async function stepWithoutLearning(net: EvidenceNetwork, batch: EPropBatch): Promise<EPropStepResult> {
+  const eta = net.optimizer.learningRate;
+  net.optimizer.learningRate = 0;
+  try {
+    return await net.trainer.stepAsync(batch);
+  } finally {
+    net.optimizer.learningRate = eta;
+  }
+}
+
 /**
  * Trains on the evidence-accumulation task: validation every `validateEvery` iterations (including
  * iteration 0); when the validation error is below `stopError`, `confirmBatches` more batches are
  * evaluated and training stops if their mean error is below it too; finally `testBatches` test
- * batches. Validation and test never touch the optimizer. Yields to the event loop once per
+ * batches. Validation and test leave the optimizer alone, or with `evaluationAdvancesOptimizer` run
+ * through it with η = 0 as NEST does. Yields to the event loop once per
  * iteration, so hooks may do asynchronous I/O and signals are seen.
  */
 export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks: EvidenceTrainingHooks = {}): Promise<EvidenceTrainingResult> {
@@ -289,6 +313,8 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
   const net = buildEvidenceNetwork({ ...options, nIn: task.nIn, learningWindow: task.recallSteps });
   const seed = options.seed ?? 1;
   const prefetch = options.prefetch ?? true;
+  const advance = options.evaluationAdvancesOptimizer ?? false;
+  if (typeof advance !== 'boolean') throw new CinderArgumentError('evaluationAdvancesOptimizer', advance, 'true or false');
   const trainRng = new Rng(options.dataSeed ?? seed + 1000);
   const evalRng = trainRng.fork();
   // Where the next training batch starts in trainRng's stream. With prefetch trainRng runs one
@@ -321,11 +347,11 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
       await new Promise<void>((resolve) => setImmediate(resolve)); // let signals and I/O through
       if (hooks.shouldStop?.()) break;
       if (it % validateEvery === 0) {
-        const v = await meanEval(net, task, 1, batchSize, evalRng, prefetch);
+        const v = await meanEval(net, task, 1, batchSize, evalRng, prefetch, advance);
         out.validation.push({ iteration: it, ...v });
         await hooks.onValidation?.(it, v.error, v.loss);
         if (v.error < stopError) {
-          const c = confirmBatches > 0 ? await meanEval(net, task, confirmBatches, batchSize, evalRng, prefetch) : v;
+          const c = confirmBatches > 0 ? await meanEval(net, task, confirmBatches, batchSize, evalRng, prefetch, advance) : v;
           if (c.error < stopError) {
             out.stoppedEarly = true;
             break;
@@ -351,7 +377,7 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
       if (dir !== undefined) await model.save(dir, { out, next: it + 1, extra: hooks.checkpointExtra?.() ?? {} });
     }
     await hooks.onTrained?.(out.iterations, out.stoppedEarly);
-    const t = await meanEval(net, task, testBatches, batchSize, evalRng, prefetch);
+    const t = await meanEval(net, task, testBatches, batchSize, evalRng, prefetch, advance);
     out.testError = t.error;
     out.testLoss = t.loss;
     await hooks.onEnd?.(net, model);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
 import { EvidenceTask } from '../../../examples/eprop-evidence/task.js';
-import { trainEvidence, type EvidenceTrainingHooks } from '../../../examples/eprop-evidence/training.js';
+import { buildEvidenceNetwork, stepWithoutLearning, trainEvidence, type EvidenceTrainingHooks } from '../../../examples/eprop-evidence/training.js';
+import { Rng } from '../../../src/core/random.js';
+import type { EPropBatch } from '../../../src/learn/eprop/eprop.js';
 
 // NEST's training protocol in `trainEvidence`: validation every `validateEvery` iterations from
 // iteration 0; below `stopError`, `confirmBatches` more batches confirm the stop; `onTrained` comes
@@ -97,5 +99,63 @@ describe('trainEvidence prefetch (the next batch drawn while an iteration runs)'
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("NEST's evaluation through the optimizer with η = 0 (evaluationAdvancesOptimizer)", () => {
+  it('an η = 0 step keeps the weights bit for bit and feeds its gradient into Adam: the next step is the closed form of two moments', async () => {
+    const t = task();
+    const net = buildEvidenceNetwork({ nLif: 4, nAlif: 4, nIn: t.nIn, learningWindow: t.recallSteps, seed: 5 });
+    const rng = new Rng(17);
+    const [b1, b2] = [t.batch(8, rng), t.batch(8, rng)];
+    try {
+      const read = async () => Promise.all(net.trainer.cells.map(async (c) => Float64Array.from(await c.weight.variable.data())));
+      const w0 = await read();
+      const g1 = (await net.trainer.gradientsAsync(b1 as EPropBatch)).gradients;
+      const g2 = (await net.trainer.gradientsAsync(b2 as EPropBatch)).gradients;
+      const eta = net.optimizer.learningRate;
+      const r = await stepWithoutLearning(net, b1 as EPropBatch);
+      expect(net.optimizer.learningRate).toBe(eta);
+      expect(net.optimizer.iterations).toBe(1);
+      expect(Number.isFinite(r.loss)).toBe(true);
+      expect(await read()).toEqual(w0);
+      await net.trainer.stepAsync(b2 as EPropBatch);
+      const w2 = await read();
+      const { beta1: b1c, beta2: b2c, epsilon: eps } = net.optimizer;
+      const alpha2 = (eta * Math.sqrt(1 - b2c ** 2)) / (1 - b1c ** 2);
+      const alpha1 = (eta * Math.sqrt(1 - b2c)) / (1 - b1c);
+      let worst = 0;
+      let apart = 0; // distance from what Adam would give had the η = 0 step not touched it
+      net.trainer.cells.forEach((c, k) => {
+        const [ga, gb] = [g1[c.kind], g2[c.kind]];
+        for (let i = 0; i < ga.length; i++) {
+          const m = b1c * (1 - b1c) * ga[i]! + (1 - b1c) * gb[i]!;
+          const v = b2c * (1 - b2c) * ga[i]! ** 2 + (1 - b2c) * gb[i]! ** 2;
+          const want = Math.min(100, Math.max(-100, w0[k]![i]! - (alpha2 * m) / (Math.sqrt(v) + eps)));
+          const untouched = w0[k]![i]! - (alpha1 * (1 - b1c) * gb[i]!) / (Math.sqrt((1 - b2c) * gb[i]! ** 2) + eps);
+          worst = Math.max(worst, Math.abs(w2[k]![i]! - want));
+          apart = Math.max(apart, Math.abs(untouched - want));
+        }
+      });
+      expect(worst).toBeLessThan(2e-6);
+      expect(apart).toBeGreaterThan(1e-4);
+    } finally {
+      b1.inputs.dispose();
+      b2.inputs.dispose();
+      net.dispose();
+    }
+  });
+
+  it('trainEvidence: validation, confirmation and test batches each take one Adam step; without the option none does', async () => {
+    for (const advance of [false, true]) {
+      let steps = -1;
+      const r = await trainEvidence({ ...small, task: task(), iterations: 3, validateEvery: 2, stopError: 0, evaluationAdvancesOptimizer: advance }, {
+        onEnd: (net) => void (steps = net.optimizer.iterations),
+      });
+      // 3 training iterations; validation at 0 and 2; 1 test batch
+      expect(steps).toBe(advance ? 3 + 2 + 1 : 3);
+      expect(r.validation).toHaveLength(2);
+    }
+    await expect(trainEvidence({ ...small, task: task(), iterations: 1, evaluationAdvancesOptimizer: 'yes' as unknown as boolean })).rejects.toThrow(/evaluationAdvancesOptimizer.*yes.*true or false/);
   });
 });
