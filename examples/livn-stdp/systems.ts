@@ -10,7 +10,9 @@
  *   rounded to steps (livn's generator). An excitatory connection makes an AMPA and an NMDA synapse,
  *   an inhibitory one a GABA_A synapse; all three are plastic (EXC: AMPA, NMDA; INH: GABA_A).
  * - Receptors (rise/decay, reversal): AMPA 0.5/3 ms, 0 mV; NMDA 0.5/80 ms, 0 mV, Mg block
- *   (Jahr–Stevens, [Mg] = 1 mM); GABA_A 0.3/5 ms, −75 mV. Static weights are peak conductances (nS).
+ *   (Jahr–Stevens, [Mg] = 1 mM); GABA_A 0.3/5 ms, −75 mV (this model's choice: livn's generator
+ *   uses 0.3/6 ms at −60 mV for its newer cultures; see docs/livn.md). Static weights are peak
+ *   conductances (nS).
  * - Neurons: conductance-based leaky integrate-and-fire point neurons instead of livn's
  *   two-compartment RCSD cells (Booth–Rinzel–Kiehn motoneuron, V_th −37 mV): they keep what the
  *   voltage-gated rule reads — a resting level near −60 mV, noise-driven subthreshold excursions
