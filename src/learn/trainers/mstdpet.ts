@@ -2,6 +2,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import type { Observer } from '../../neural/types.js';
 import { CinderArgumentError, checkPositive } from '../../core/errors.js';
 import { FoldFunctionReducer } from '../../observe/reducers/fold-function.js';
 import { CellTrainer, type CellResources } from '../toolkit/trainer.js';
@@ -69,14 +70,21 @@ export class EligibilityTraces implements CellResources {
     this.pre = new FoldFunctionReducer(fold);
   }
 
-  /** The monitors (the eligibility traces are folded by the trainer's step, after the monitors). */
+  /**
+   * The pair monitors, then an observer that folds the eligibility traces from them: attached in this
+   * order, the eligibility folds on every training-mode layer step (as Inferno's), whether or not
+   * the trainer's `step` runs that step.
+   */
   get observers(): PairTraces['observers'] {
-    return this.pair.observers;
+    return [...this.pair.observers, this.folder];
   }
+
+  private readonly folder: Observer = { observe: () => void this.update() };
 
   /**
    * Folds this step's traces into the eligibility traces, once per layer step: does nothing when the
-   * monitors have not folded a new step since the last call. Returns true when it folded.
+   * monitors have not folded a new step since the last call (the eligibility observer already ran
+   * after them). Returns true when it folded.
    */
   update(): boolean {
     const n = this.pair.count;
@@ -115,9 +123,11 @@ export class EligibilityTraces implements CellResources {
  * per sample, then `Δw = |γ|·M(t)·(sgn(lrPost)·reduce_b z_post + sgn(lrPre)·reduce_b z_pre)` (routing
  * as in MSTDP). There is no Δt factor: fold Δt into `scale` when Δt ≠ 1 ms.
  *
- * The eligibility traces are updated inside {@link step} from the traces the layer's monitors folded
- * in the same step, so call `step` on every training step (with reward 0 when there is none):
- * `layer.forward(x)`, then `mstdpet.step(reward)`, then `connection.update()`.
+ * The eligibility traces fold on every training-mode layer step, from the traces the layer's
+ * monitors folded in that step (an observer attached after them), as in Inferno; {@link step} adds
+ * the update modulated by that step's reward, so steps without a `step` call contribute to the
+ * eligibility but add no update: `layer.forward(x)`, then `mstdpet.step(reward)`, then
+ * `connection.update()`.
  */
 export class MSTDPET extends CellTrainer<MSTDPETHyper, EligibilityTraces> {
   private readonly modulation = new Modulation();

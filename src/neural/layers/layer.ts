@@ -163,7 +163,7 @@ export abstract class Layer extends Module {
     for (const n of this.neuronMap.values()) n.batchSize = value;
   }
 
-  /** Adds an observer called after every step (training mode, or always when `trainOnly === false`). */
+  /** Adds an observer called after every step (training mode, or always when `trainOnly === false`); observers run in the order they were attached. */
   attach(observer: Observer): void {
     if (!observer || typeof observer.observe !== 'function') throw new CinderArgumentError('observer', observer, 'an Observer (with observe())');
     this.observerSet.add(observer);

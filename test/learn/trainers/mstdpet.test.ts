@@ -90,7 +90,7 @@ describe('MSTDPET on one synapse (closed forms)', () => {
 });
 
 describe('MSTDPET over a batch (float64 reference)', () => {
-  it.each([[false], [true]])('dense 2→2, batch 2, per-sample rewards = %s', (perSample) => {
+  it.each([[false, 1], [true, 1], [false, 2], [true, 3]])('dense 2→2, batch 2, per-sample rewards = %s, trainer stepped every %i layer steps (eligibility folds every layer step)', (perSample, every) => {
     const B = 2;
     const tz = 15;
     const l = dense(2, 2, B);
@@ -106,8 +106,11 @@ describe('MSTDPET over a batch (float64 reference)', () => {
       const pre = [0, 1, 2, 3].map((k) => pattern(t, k));
       const post = [0, 1, 2, 3].map((k) => pattern(t + 2, k + 1));
       l.step(pre, post);
-      const r = perSample ? [t < 20 ? 1 : -1, 0.5] : [t < 20 ? 1 : -1, t < 20 ? 1 : -1];
-      if (perSample) {
+      const stepped = t % every === every - 1;
+      const r = !stepped ? [0, 0] : perSample ? [t < 20 ? 1 : -1, 0.5] : [t < 20 ? 1 : -1, t < 20 ? 1 : -1];
+      if (!stepped) {
+        // no trainer step: the eligibility still folds (checked against the reference below)
+      } else if (perSample) {
         const rt = tf.tensor1d(r);
         m.step(rt, { scale: 0.5 });
         rt.dispose();
@@ -123,6 +126,9 @@ describe('MSTDPET over a batch (float64 reference)', () => {
           }
         }
       }
+      const z = values(m.traces(l.cell).post.latest);
+      const zWant = zpost.flat(2);
+      for (let k = 0; k < zWant.length; k++) expect(Math.abs(z[k]! - zWant[k]!)).toBeLessThan(1e-6);
     }
     const got = values(l.connection.weight);
     const want = w.flat();
