@@ -1,7 +1,8 @@
 /**
  * One batch of lanes (seeds) of `cinder lateral-line` through training and test: checkpoints, PV
- * metrics during training, the test sweep, artifacts and figures. Runs in the main thread or in a
- * worker thread (`worker.ts`), writing through a {@link BatchContext}.
+ * metrics during training, the test sweep with its PV metrics (TS and LL) and FWHM tuning widths
+ * (LL, MON, TS), artifacts and figures. Runs in the main thread or in a worker thread (`worker.ts`),
+ * writing through a {@link BatchContext}.
  * @module
  */
 import { readFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { CinderArgumentError } from '../../src/core/errors.js';
 import { encodeNpz, type NpyEntry } from '../../src/io/npy.js';
 import { LateralLineModel, modelParams } from './model.js';
 import { pvMapQuality } from './pv.js';
+import { tuningFwhmCm, type TuningWidths } from './tuning.js';
 import {
   driveHeatmapFigure, learningCurvesFigure, receptiveFieldsFigure, summaryFigure, testPhaseFigure,
   tsSpikesVsXFigure, weightProfileFigure, type LearningSeries, type SeedFigureData,
@@ -37,6 +39,8 @@ function writeNpzArtifact(ctx: BatchContext, name: string, arrays: Record<string
 const f64 = (a: ArrayLike<number>): NpyEntry => ({ data: Float64Array.from(a), shape: [a.length] });
 const i32 = (a: ArrayLike<number>): NpyEntry => ({ data: Int32Array.from(a), shape: [a.length] });
 const scalar = (x: number): NpyEntry => ({ data: Float64Array.of(x), shape: [] });
+/** A metric for JSON: the number, or null where it is undefined (NaN; the original writes NaN). */
+const orNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
 type Series = LearningSeries;
 
@@ -187,6 +191,8 @@ export async function runBatch(ctx: BatchContext, seeds: number[], resume: Recor
   model.ts.takeRecording(0);
   for (let b = 0; b < B; b++) model.ts.takeRecording(b);
   model.mon.recording = true;
+  for (let b = 0; b < B; b++) model.ll.takeRecording(b);
+  model.ll.recording = true; // the LL layer's test spikes, for its PV metrics and tuning widths
   const tsBefore = Float64Array.from(model.ts.spikeCounts);
   const trainCounts = [model.ll, model.mon, model.ts].map((g) => Float64Array.from(g.spikeCounts));
   const trainRunS = nTrials * trialS; // counts are restored on resume: they cover the whole training
@@ -201,12 +207,18 @@ export async function runBatch(ctx: BatchContext, seeds: number[], resume: Recor
     const sw = sweeps[b]!;
     const ts = model.ts.takeRecording(b);
     const mon = model.mon.takeRecording(b);
+    const llSp = model.ll.takeRecording(b);
     const tsT = Float64Array.from(ts.step, (st) => trainS + (st - testStep0) * dtS);
     const nT = sw.tS.length;
-    const pv = pvMapQuality({
-      spikeT: tsT, spikeI: ts.index, n: mp.nTs, nT, xCm: sw.xCm, startS: trainS, dtS,
-      ...(evalWin ? { evalXMinCm: Number(p.evalXMinCm), evalXMaxCm: Number(p.evalXMaxCm) } : {}),
-    });
+    const win = evalWin ? { evalXMinCm: Number(p.evalXMinCm), evalXMaxCm: Number(p.evalXMaxCm) } : {};
+    const pv = pvMapQuality({ spikeT: tsT, spikeI: ts.index, n: mp.nTs, nT, xCm: sw.xCm, startS: trainS, dtS, ...win });
+    // the original's LL-layer PV (`pvq_ll`): the same function on the LL test spikes, φ_k = 2πk/n_ll,
+    // min(100, n_ll) position bins, the same θ_true and evaluation window
+    const pvLl = pvMapQuality({ spikeT: Float64Array.from(llSp.step, (st) => trainS + (st - testStep0) * dtS), spikeI: llSp.index, n: mp.nLl, nT, xCm: sw.xCm, startS: trainS, dtS, ...win });
+    // tuning widths of the three layers over the whole test sweep (no evaluation window), 50 bins
+    const fwhm = (sp: { step: Int32Array; index: Int32Array }, n: number): TuningWidths =>
+      tuningFwhmCm({ spikeStep: Int32Array.from(sp.step, (st) => st - testStep0), spikeI: sp.index, n, xCm: sw.xCm, dtS });
+    const tw = { ll: fwhm(llSp, mp.nLl), mon: fwhm(mon, mp.nMon), ts: fwhm(ts, mp.nTs) };
     const mt = model.monTs.lanes[b]!;
     const ll = model.llMon.lanes[b]!;
     const tag = `${p.saveTag}_seed_${seed}`;
@@ -222,6 +234,13 @@ export async function runBatch(ctx: BatchContext, seeds: number[], resume: Recor
       t_s: f64(tsT), i: i32(ts.index), test_t_s: f64(sw.tS), test_x_cm: f64(sw.xCm), test_start_s: scalar(trainS), dt_s: scalar(dtS),
       n_ts: { data: Int32Array.of(mp.nTs), shape: [] }, n_pos_bins: { data: Int32Array.of(Math.min(100, mp.nTs)), shape: [] },
       eval_x_min_cm: scalar(evalWin ? Number(p.evalXMinCm) : NaN), eval_x_max_cm: scalar(evalWin ? Number(p.evalXMaxCm) : NaN),
+    });
+    // the original's per-seed results file (its schema; an undefined width, NaN there, is null here)
+    await ctx.artifactJson(`seed_${seed}_results.json`, {
+      seed, distance_cm: Number(p.distanceCm), test_ll_noise_hz: Number(p.testLlNoiseHz),
+      sigma_theta_rad: pv.sigmaThetaRad, valid_fraction: pv.validFraction, delta_trial_rad: pv.deltaTrialRad,
+      sigma_theta_ll_rad: pvLl.sigmaThetaRad, delta_trial_ll_rad: pvLl.deltaTrialRad,
+      sigma_w_ll_cm: orNull(tw.ll.meanCm), sigma_w_mon_cm: orNull(tw.mon.meanCm), sigma_w_ts_cm: orNull(tw.ts.meanCm),
     });
     const s = series[b]!;
     const fd: SeedFigureData = {
@@ -245,6 +264,10 @@ export async function runBatch(ctx: BatchContext, seeds: number[], resume: Recor
       ts_spikes_during_test_window: nTsTest,
       pv_map_quality: { sigma_theta_rad: pv.sigmaThetaRad, delta_trial_rad: pv.deltaTrialRad, valid_fraction: pv.validFraction },
       pv_vs_training_time: { t_s: s.pvT, sigma_theta_rad: s.pvSigma, delta_trial_rad: s.pvDeltaTrial },
+      pv_ll_map_quality: { sigma_theta_rad: pvLl.sigmaThetaRad, delta_trial_rad: pvLl.deltaTrialRad, valid_fraction: pvLl.validFraction },
+      ...Object.fromEntries(Object.entries(tw).flatMap(([layer, w]) => [
+        [`tuning_fwhm_${layer}_cm_mean`, orNull(w.meanCm)], [`tuning_fwhm_${layer}_cm_sd`, orNull(w.sdCm)], [`tuning_fwhm_${layer}_n_valid`, w.nValid],
+      ])),
       mon_ts_w_mean_final: meanStd(mt.w)[0],
       mon_ts_w_std: { before: meanStd(wBefore[b]!)[1], after: meanStd(mt.w)[1] },
       mean_rate_hz: Object.fromEntries([model.ll, model.mon, model.ts].map((g, gi) => [g.name, {

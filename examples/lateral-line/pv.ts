@@ -14,6 +14,9 @@
  * 6. sigma_theta = Mardia circular std √(−2 ln R̄) of the biases (fallback: of δ; π if nothing
  *    decodes); delta_trial = √(mean_b σ_trial,b²); valid_fraction = fraction of bins in the window
  *    with finite θ̂.
+ *
+ * After the test the same function also runs on the LL layer's spikes (n = n_ll, the original's
+ * `pvq_ll`: `sigma_theta_ll_rad`, `delta_trial_ll_rad`).
  * @module
  */
 

@@ -41,6 +41,12 @@ describe('lateral-line: SIGINT at a checkpoint, then --resume gives the uninterr
       const fin = summary(full) as { trials_done: number; last_pv_sigma_theta_rad: number[]; runs: { pv_vs_training_time: { sigma_theta_rad: number[] } }[] };
       expect(fin.trials_done).toBe(4);
       expect(fin.last_pv_sigma_theta_rad).toEqual(fin.runs.map((r) => r.pv_vs_training_time.sigma_theta_rad.at(-1)));
+      // the LL-layer PV and FWHM tuning widths are there (and so compared below)
+      for (const r of fin.runs as unknown as Record<string, unknown>[]) {
+        expect(Number.isFinite((r.pv_ll_map_quality as { sigma_theta_rad: number }).sigma_theta_rad)).toBe(true);
+        expect(Number.isFinite(r.tuning_fwhm_ll_cm_mean)).toBe(true);
+        expect(Number(r.tuning_fwhm_ts_n_valid)).toBeGreaterThan(0);
+      }
 
       const part = join(tmp, `${slug}-part`);
       // checkpoint 1 is the header; 2 is the first trial checkpoint (after its npz is written)

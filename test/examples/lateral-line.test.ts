@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { buildProjectionLane, EventNetwork, homeostaticScale, LaneRng, type LifParams } from '../../src/kernels/js/event-network.js';
 import { dipoleVelocity } from '../../examples/lateral-line/stimulus.js';
 import { pvMapQuality, wrapToPi } from '../../examples/lateral-line/pv.js';
+import { tuningFwhmCm } from '../../examples/lateral-line/tuning.js';
 import { LateralLineModel, modelParams } from '../../examples/lateral-line/model.js';
 import { topographicSynapses } from '../../src/neural/connections/sparse-topology.js';
 import { lateralLineParams } from '../../examples/lateral-line/params.js';
@@ -313,6 +314,41 @@ describe('cinder lateral-line', () => {
       const q = pvMapQuality({ spikeT: sp.t_s!, spikeI: sp.i!, n: sp.n_ts![0]!, nT: sp.test_t_s!.length, xCm: sp.test_x_cm!, startS: sp.test_start_s![0]!, dtS: sp.dt_s![0]! });
       expect(q.sigmaThetaRad).toBe(r.pv_map_quality.sigma_theta_rad);
       expect(q.validFraction).toBe(r.pv_map_quality.valid_fraction);
+      // the LL layer's PV metrics (the original's pv_ll_*), in [0, π] / [0, 1]
+      const ll = r.pv_ll_map_quality;
+      expect(ll.sigma_theta_rad).toBeGreaterThanOrEqual(0);
+      expect(ll.sigma_theta_rad).toBeLessThanOrEqual(Math.PI);
+      expect(ll.delta_trial_rad).toBeGreaterThanOrEqual(0);
+      expect(ll.valid_fraction).toBeGreaterThan(0); // the LL layer fires through the whole sweep
+      expect(ll.valid_fraction).toBeLessThanOrEqual(1);
+      // FWHM tuning widths of LL, MON, TS: counts ≤ n; mean and SD finite with ≥ 2 valid cells (null
+      // otherwise), the mean within one bin (0.1 cm) … the sweep (5 cm)
+      const sizes = { ll: params.params.nLl, mon: params.params.nMon, ts: params.params.nTs };
+      for (const [layer, n] of Object.entries(sizes)) {
+        const nv = r[`tuning_fwhm_${layer}_n_valid`];
+        expect(Number.isInteger(nv) && nv >= 0 && nv <= n).toBe(true);
+        const m = r[`tuning_fwhm_${layer}_cm_mean`];
+        if (nv >= 2) {
+          expect(m).toBeGreaterThanOrEqual(0.1 - 1e-9);
+          expect(m).toBeLessThanOrEqual(5 + 1e-9);
+          expect(r[`tuning_fwhm_${layer}_cm_sd`]).toBeGreaterThanOrEqual(0);
+        } else expect(m).toBeNull();
+      }
+      expect(r.tuning_fwhm_ll_n_valid).toBeGreaterThan(1);
+      // TS widths recomputed from the spike file (step = round((t − t_test)/dt))
+      const tw = tuningFwhmCm({ spikeStep: Array.from(sp.t_s!, (t) => Math.round((t - sp.test_start_s![0]!) / sp.dt_s![0]!)), spikeI: sp.i!, n: sp.n_ts![0]!, xCm: sp.test_x_cm!, dtS: sp.dt_s![0]! });
+      expect(tw.nValid).toBe(r.tuning_fwhm_ts_n_valid);
+      if (tw.nValid >= 2) expect(tw.meanCm).toBe(r.tuning_fwhm_ts_cm_mean);
+      // the original's per-seed results file, its schema
+      const sr = JSON.parse(readFileSync(join(dir, 'artifacts', `seed_${seed}_results.json`), 'utf8'));
+      expect(Object.keys(sr)).toEqual(['seed', 'distance_cm', 'test_ll_noise_hz', 'sigma_theta_rad', 'valid_fraction', 'delta_trial_rad',
+        'sigma_theta_ll_rad', 'delta_trial_ll_rad', 'sigma_w_ll_cm', 'sigma_w_mon_cm', 'sigma_w_ts_cm']);
+      expect(sr).toMatchObject({
+        seed, distance_cm: params.params.distanceCm, test_ll_noise_hz: params.params.testLlNoiseHz,
+        sigma_theta_rad: r.pv_map_quality.sigma_theta_rad, valid_fraction: r.pv_map_quality.valid_fraction, delta_trial_rad: r.pv_map_quality.delta_trial_rad,
+        sigma_theta_ll_rad: ll.sigma_theta_rad, delta_trial_ll_rad: ll.delta_trial_rad,
+        sigma_w_ll_cm: r.tuning_fwhm_ll_cm_mean, sigma_w_mon_cm: r.tuning_fwhm_mon_cm_mean, sigma_w_ts_cm: r.tuning_fwhm_ts_cm_mean,
+      });
     }
   };
 
