@@ -385,6 +385,8 @@ export class Network extends Module {
    * @throws CinderArgumentError naming the first mismatch
    */
   importState(state: NetworkState): void {
+    // (a failed import changes nothing: structure is checked first, and a part that refuses its
+    // saved values after others were assigned rolls everything back to the state before the call)
     if (!state || typeof state !== 'object' || !state.tensors || !state.snapshot || !state.rngs) {
       throw new CinderArgumentError('state', state, 'a NetworkState from exportState() or Network.load');
     }
@@ -440,6 +442,21 @@ export class Network extends Module {
     for (const n of this.rngMap.keys()) if (!(n in state.rngs)) throw new CinderArgumentError(`rng "${n}" in the saved state`, undefined, 'a position for every generator of the target network');
     for (const [n, r] of this.rngMap) if (state.rngs[n]!.seed !== r.seed) throw new CinderArgumentError(`seed of rng "${n}" in the saved state`, state.rngs[n]!.seed, JSON.stringify(r.seed));
 
+    // The restorers below check their own parts (moment shapes, recorder capacities, generator
+    // states) and may throw after others have changed: a failed import puts the state back.
+    const backup = this.exportState();
+    try {
+      this.applyState(state, targets);
+    } catch (err) {
+      this.applyState(backup, targets);
+      throw err;
+    } finally {
+      disposeNetworkState(backup);
+    }
+  }
+
+  /** Assigns a checked state (second half of {@link importState}). */
+  private applyState(state: NetworkState, targets: ReadonlyMap<string, { assign(t: tf.Tensor): void }>): void {
     for (const [n, { tensor }] of Object.entries(state.tensors)) targets.get(n)!.assign(tensor);
     this.walk((m) => m.afterLoad());
     for (const [n, { trainer }] of this.trainerMap) trainer.restoreState(subSnapshot(state.snapshot, `trainer.${n}`));

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
-import { Network } from '../../src/network/index.js';
+import { Network, disposeNetworkState, type NetworkState } from '../../src/network/index.js';
 import { LinearDense } from '../../src/neural/connections/linear-dense.js';
 import { uniformInit } from '../../src/neural/connections/initializers.js';
 import { Serial } from '../../src/neural/layers/serial.js';
@@ -26,7 +26,7 @@ const B = 2;
 const N_IN = 12;
 const N_OUT = 5;
 
-function build(seed: number) {
+function build(seed: number, capacity = 64) {
   const init = new Rng(seed);
   const layer1 = new Serial(
     new LinearDense([N_IN], [N_OUT], 1, { synapse: SingleExponentialCurrent.factory({ charge: 40, tau: 5 }), batchSize: B, weightInit: uniformInit(init, 0, 1) }),
@@ -48,7 +48,7 @@ function build(seed: number) {
   const adam = net.addOptimizer('adam', new Adam({ learningRate: 1e-3 }));
   const rng = net.addRng('input', new Rng('input'));
   // a recording of the output voltage (capacity below the run length: the ring wraps)
-  const rec = net.addMonitor('voltage', new Recorder(() => layer2.neuron.voltage, { capacity: 64 }));
+  const rec = net.addMonitor('voltage', new Recorder(() => layer2.neuron.voltage, { capacity }));
   layer2.attach(rec);
   return { net, layer1, layer2, adam, rng, rec };
 }
@@ -167,6 +167,47 @@ describe('Network', () => {
     expect(Array.from(c.layer1.connection.weight.dataSync())).not.toEqual(w0);
     [a, c].forEach((x) => x.net.dispose());
     other.dispose();
+  });
+
+  it('a part that refuses its saved values after others were assigned rolls the whole import back (weights, Adam, traces, recorder, rng, steps)', () => {
+    const a = build(1);
+    for (let t = 0; t < 12; t++) protocolStep(a, t);
+    const fingerprint = (b: Built): string => {
+      const st = b.net.exportState();
+      const out = JSON.stringify({
+        tensors: Object.entries(st.tensors).map(([n, { tensor }]) => [n, bits(Float32Array.from(tensor.dataSync()))]),
+        snapshot: Object.entries(st.snapshot.tensors).map(([n, t]) => [n, bits(Float32Array.from(t.dataSync()))]),
+        values: st.snapshot.values, rngs: st.rngs, steps: st.steps,
+      });
+      disposeNetworkState(st);
+      return out;
+    };
+    const corrupt: [string, (s: NetworkState) => void, number, RegExp][] = [
+      ['an Adam moment of the wrong shape', (s) => {
+        const k = Object.keys(s.snapshot.tensors).find((x) => x.startsWith('optimizer.') && x.endsWith('.m'))!;
+        s.snapshot.tensors[k]!.dispose();
+        s.snapshot.tensors[k] = tf.zeros([3]);
+      }, 64, /Adam moments of .*got \[3\]/],
+      ['a v moment without its m moment', (s) => {
+        const k = Object.keys(s.snapshot.tensors).find((x) => x.startsWith('optimizer.') && x.endsWith('.m'))!;
+        s.snapshot.tensors[k]!.dispose();
+        delete s.snapshot.tensors[k];
+      }, 64, /Adam snapshot moment: got ".*\.v", expected a v moment with its m moment/],
+      ['a negative learning rate', (s) => { s.snapshot.values['optimizer.adam.learningRate'] = -1; }, 64, /learningRate: got -1/],
+      ['a recording longer than the target recorder holds', () => {}, 4, /at most 4 \(the capacity\)/],
+    ];
+    for (const [what, damage, capacity, message] of corrupt) {
+      const c = build(2, capacity);
+      for (let t = 0; t < 3; t++) protocolStep(c, t);
+      const before = fingerprint(c);
+      const st = a.net.exportState();
+      damage(st);
+      expect(() => c.net.importState(st), what).toThrow(message);
+      disposeNetworkState(st);
+      expect(fingerprint(c), what).toBe(before);
+      c.net.dispose();
+    }
+    a.net.dispose();
   });
 });
 

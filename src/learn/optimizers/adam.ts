@@ -120,8 +120,11 @@ export class Adam extends BoundedOptimizer implements Optimizer {
     for (const [n, x] of Object.entries({ k, beta1Power, beta2Power, learningRate })) {
       if (typeof x !== 'number' || !Number.isFinite(x)) throw new CinderArgumentError(`Adam snapshot ${n}`, x, 'a finite number');
     }
+    if (!(k! >= 0 && Number.isInteger(k))) throw new CinderArgumentError('Adam snapshot k', k, 'an integer >= 0');
+    checkLearningRate(learningRate!);
     const pairs: [tf.Variable, tf.Tensor, tf.Tensor][] = [];
     for (const key of Object.keys(s.tensors)) {
+      if (key.endsWith('.v') && !(`${key.slice(0, -2)}.m` in s.tensors)) throw new CinderArgumentError('Adam snapshot moment', key, 'a v moment with its m moment');
       if (!key.endsWith('.m')) continue;
       const n = key.slice(0, -2);
       const variable = variables.get(n);
