@@ -111,13 +111,21 @@ export function readSavedRun(path: string): SavedRun {
   if (typeof r !== 'object' || r === null || typeof r.example !== 'string' || typeof r.params !== 'object' || r.params === null) {
     throw new CinderArgumentError('--params', path, 'a params.json written by a cinder run (with "example" and "params")');
   }
-  const int = (v: unknown, d: number): number => (typeof v === 'number' && Number.isInteger(v) ? v : d);
+  // absent keys take their defaults; present but invalid ones are refused (a damaged file must not
+  // silently run or resume with seed 0)
+  const int = (key: 'seed' | 'seeds', d: number, min: number): number => {
+    const v = r[key];
+    if (v === undefined) return d;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new CinderArgumentError(`"${key}" in ${path}`, v, `an integer >= ${min}`);
+    return v;
+  };
+  if (r.mode !== undefined && typeof r.mode !== 'string') throw new CinderArgumentError(`"mode" in ${path}`, r.mode, 'a preset name');
   const backend = (r.backend as { name?: unknown } | undefined)?.name;
   return {
     example: r.example,
     mode: typeof r.mode === 'string' ? r.mode : '',
-    seed: int(r.seed, 0),
-    seeds: int(r.seeds, 1),
+    seed: int('seed', 0, 0),
+    seeds: int('seeds', 1, 1),
     params: r.params as Partial<Params>,
     backend: typeof backend === 'string' ? backend : undefined,
   };
@@ -241,6 +249,7 @@ function resumePlan(spec: ExampleSpec, cmd: Command, resumeDir: string): RunPlan
   if (inspectRunFolder(dir).status === 'completed') throw new CinderArgumentError('--resume', resumeDir, 'an interrupted, failed or crashed run (this one completed)');
   const mode = spec.presets[saved.mode] ? saved.mode : spec.defaultMode;
   const params = resolveParams(spec, { mode, saved: saved.params, modeExplicit: false, flags: {} });
+  spec.validate?.(params);
   acquireLock(dir, { takeOverCrashed: true });
   return { params, mode, seed: saved.seed, seeds: saved.seeds, outDir: dir, backendRequest: common.backend ?? saved.backend, resume: true };
 }

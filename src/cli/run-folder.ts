@@ -185,6 +185,12 @@ export class RunFolder implements RunContext {
     }
     await writeJsonAtomic(join(f.outDir, 'run_summary.json'), f.summaryObject());
     appendFileSync(join(f.outDir, 'log.txt'), '');
+    if (f.resumed) {
+      const before = (readJson(join(f.outDir, 'params.json')).backend as { name?: unknown } | undefined)?.name;
+      if (typeof before === 'string' && before !== init.backend.name) {
+        f.log(`warning: resumed on backend ${init.backend.name}; the run started on ${before}, so its results equal an uninterrupted run's only within float32 tolerance, not bit for bit`);
+      }
+    }
     return f;
   }
 

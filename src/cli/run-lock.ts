@@ -1,13 +1,14 @@
 /**
  * The lock of a run folder: `<out>/.lock` holds `{ pid, host, started_at }` of the process writing
- * the folder, created exclusively (`O_EXCL`), so of two runs started into the same folder exactly
+ * the folder, created exclusively (written to a private file, then hard-linked to `.lock`, which
+ * fails when the name exists, so no reader sees an empty lock), so of two runs started into the same folder exactly
  * one gets it; the other is refused before it writes anything. The lock is removed when the run
  * ends (whatever its status). A lock whose process no longer exists on this host marks a run that
  * was killed: {@link inspectRunFolder} then rewrites `run_summary.json` with status `crashed`,
  * and `--resume` may take the folder over.
  * @module
  */
-import { openSync, readFileSync, renameSync, rmSync, writeSync, closeSync, existsSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeJsonAtomicSync } from '../io/atomic.js';
@@ -44,7 +45,16 @@ export class RunLockError extends Error {
 /** Reads the lock of `dir` (null when there is none or it is unreadable). */
 export function readLock(dir: string): LockInfo | null {
   try {
-    const l = JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as LockInfo;
+    return lockOf(readFileSync(join(dir, LOCK_FILE), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** The lock in a lock file's text (null when it is not one). */
+function lockOf(text: string | null): LockInfo | null {
+  try {
+    const l = JSON.parse(text ?? '') as LockInfo;
     return typeof l?.pid === 'number' && typeof l.host === 'string' ? l : null;
   } catch {
     return null;
@@ -63,11 +73,6 @@ export function ownerAlive(lock: LockInfo): boolean {
   }
 }
 
-function lockText(): string {
-  const info: LockInfo = { pid: process.pid, host: hostname(), started_at: new Date().toISOString() };
-  return `${JSON.stringify(info)}\n`;
-}
-
 /**
  * Takes the lock of the existing folder `dir`. With `takeOverCrashed` a lock whose owner died is
  * replaced (resume); otherwise it is refused with reason `crashed`.
@@ -75,17 +80,31 @@ function lockText(): string {
  */
 export function acquireLock(dir: string, options: { takeOverCrashed?: boolean } = {}): LockInfo {
   const path = join(dir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    // the lock appears with its content in one step (link fails when the name exists), so no
+    // reader ever sees an empty lock file
+    const info: LockInfo = { pid: process.pid, host: hostname(), started_at: new Date().toISOString() };
+    const mine = `${path}.${process.pid}.new`;
     try {
-      const fd = openSync(path, 'wx');
+      writeFileSync(mine, `${JSON.stringify(info)}\n`);
       try {
-        writeSync(fd, lockText());
-      } finally {
-        closeSync(fd);
+        linkSync(mine, path);
+      } catch (err) {
+        // a file system without hard links: exclusive create, then write (a short empty window)
+        if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+        writeFileSync(path, `${JSON.stringify(info)}\n`, { flag: 'wx' });
       }
-      return readLock(dir)!;
+      return info;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new RunLockError(`cannot create ${path}: ${(err as Error).message}`, 'io');
+    } finally {
+      rmSync(mine, { force: true });
+    }
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      continue; // gone since: another process moved it; the retry sees what is there now
     }
     const lock = readLock(dir);
     if (lock && ownerAlive(lock)) {
@@ -94,13 +113,32 @@ export function acquireLock(dir: string, options: { takeOverCrashed?: boolean } 
     if (!options.takeOverCrashed) {
       throw new RunLockError(`${dir} holds a run whose process ${lock?.pid ?? '?'} on ${lock?.host ?? '?'} died (crashed); continue it with --resume ${dir}`, 'crashed', lock ?? undefined);
     }
-    // the owner died: move its lock aside (one rename, so only one of two resumers succeeds) and retry
+    // The owner died: move its lock aside and retry. Another resumer may have done the same and put
+    // in its own fresh lock between our read and our rename; then what we moved is that live lock:
+    // it goes back (link fails rather than overwrite) and this process is refused.
+    const stale = `${path}.stale.${process.pid}`;
     try {
-      renameSync(path, `${path}.stale.${process.pid}`);
-      rmSync(`${path}.stale.${process.pid}`, { force: true });
+      renameSync(path, stale);
     } catch {
-      // another process took it over first; the retry reports it
+      continue; // another process moved it first; the retry reports what is there now
     }
+    let movedText: string | null = null;
+    try {
+      movedText = readFileSync(stale, 'utf8');
+    } catch {
+      // cannot happen short of a vanished file: treated as a different lock
+    }
+    if (movedText !== text) {
+      const moved = lockOf(movedText) ?? { pid: -1, host: '?', started_at: '?' };
+      try {
+        linkSync(stale, path);
+      } catch {
+        // a third process has locked the folder meanwhile: the one we moved is out of place, it stays held by its owner in memory
+      }
+      rmSync(stale, { force: true });
+      throw new RunLockError(`${dir} is in use by process ${moved.pid} on ${moved.host} (since ${moved.started_at})`, 'busy', moved);
+    }
+    rmSync(stale, { force: true });
   }
   throw new RunLockError(`${dir}: the lock could not be taken`, 'busy', readLock(dir) ?? undefined);
 }

@@ -15,6 +15,7 @@ import type { ExampleSpec, Params } from './example.js';
 import { packageInfo } from './package-info.js';
 import type { Terminal } from './progress.js';
 import { RunFolder, type RunStatus } from './run-folder.js';
+import { acquireLock, releaseLock } from './run-lock.js';
 
 /** Everything a run needs (already validated). */
 export interface RunOptions {
@@ -129,6 +130,19 @@ export class Run {
   }
 
   private async runSeed(dir: string, seed: number, seeds: number, extra: Record<string, unknown> = {}): Promise<RunOutcome> {
+    if (extra.parent === undefined) return this.runSeedIn(dir, seed, seeds, extra);
+    // a seed folder of a multi-seed run is locked too while it runs: `--resume` of that folder
+    // alone is refused as busy, and `cinder status` does not take it for crashed
+    ensureWritableDirSync(dir, '--out');
+    acquireLock(dir, { takeOverCrashed: true });
+    try {
+      return await this.runSeedIn(dir, seed, seeds, extra);
+    } finally {
+      releaseLock(dir);
+    }
+  }
+
+  private async runSeedIn(dir: string, seed: number, seeds: number, extra: Record<string, unknown>): Promise<RunOutcome> {
     const o = this.options;
     const resume = o.resume === true && existsSync(join(dir, 'params.json'));
     const folder = await RunFolder.create({

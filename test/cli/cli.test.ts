@@ -87,6 +87,17 @@ describe('bad values: clear message, exit 2, nothing written', () => {
     expect(r.err).toMatch(/params.json of fake \(this one is for other\)/);
   });
 
+  it('a damaged seed, seed count or mode in a saved params.json is refused by name, not read as seed 0', async () => {
+    for (const [bad, message] of [[{ seed: '7' }, /"seed" in .*params\.json: got "7", expected an integer >= 0/], [{ seeds: 2.5 }, /"seeds" in .*: got 2\.5, expected an integer >= 1/], [{ seed: -1 }, /"seed" in .*: got -1/], [{ mode: 3 }, /"mode" in .*: got 3, expected a preset name/]] as const) {
+      const dir = tmp();
+      writeFileSync(join(dir, 'params.json'), JSON.stringify({ example: 'fake', params: {}, ...bad }));
+      const r = await cli(['fake', '--params', join(dir, 'params.json'), '--out', join(dir, 'run')]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(message);
+      expect(readdirSync(dir)).toEqual(['params.json']);
+    }
+  });
+
   it("a check on the selected backend (validateOnBackend) refuses a run before anything is written; a folder it did not make stays", async () => {
     const seen: string[] = [];
     const picky = {

@@ -104,6 +104,25 @@ describe('resume, locks and crashes', () => {
     expect(await a.exited).toBe(130);
   }, 90_000);
 
+  it('a seed folder of a live multi-seed run is locked too: status says running, --resume of it alone is refused with exit 2', async () => {
+    const dir = join(tmp, 'busy-seeds');
+    const a = start([...RUN, '--seeds', '2', '--out', dir], HOLD);
+    const seed0 = join(dir, 'seed-0');
+    await until(() => checkpointsOf(seed0) >= 5, 'checkpoint 5 of seed 0', a);
+    const st = start(['status', seed0]);
+    expect(await st.exited).toBe(0);
+    expect(st.stdout() + st.stderr()).toMatch(/running/);
+    expect(json(join(seed0, 'run_summary.json')).status).toBe('running');
+    const before = folderBytes(seed0);
+    const resumeAttempt = start(['fake', '--resume', seed0]);
+    expect(await resumeAttempt.exited).toBe(2);
+    expect(resumeAttempt.stderr()).toMatch(/in use by process \d+ on /);
+    expect(folderBytes(seed0)).toEqual(before);
+    a.kill('SIGINT');
+    expect(await a.exited).toBe(130);
+    expect(existsSync(join(seed0, '.lock'))).toBe(false);
+  }, 90_000);
+
   it('SIGKILL: the folder is reported crashed (status and run_summary), refused without --resume, and resumes to the full result', async () => {
     const dir = join(tmp, 'killed');
     const a = start([...RUN, '--out', dir], HOLD);
