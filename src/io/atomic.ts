@@ -1,7 +1,8 @@
 /**
  * Atomic file writes: the content goes to a temporary file in the same folder, is flushed to disk,
- * then renamed over the target. A reader (or a run killed half-way) sees either the old file or the
- * new one, never a half-written file.
+ * then renamed over the target, and the folder is flushed so that the rename itself survives a
+ * power loss. A reader (or a run killed half-way) sees either the old file or the new one, never a
+ * half-written file.
  * @module
  */
 import { accessSync, closeSync, constants as fsConstants, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
@@ -77,13 +78,43 @@ function tempPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${counter}.tmp`);
 }
 
+/** Errors of a directory fsync on platforms and file systems that refuse it (Windows, some FUSE mounts, a folder without read permission). */
+const DIR_SYNC_REFUSED = new Set(['EISDIR', 'EINVAL', 'EPERM', 'EACCES', 'ENOTSUP', 'EBADF']);
+
+/** Flushes folder `dir` (its entries: a rename into it) to disk; best effort where that is refused. */
+async function syncDir(dir: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch (err) {
+    if (!DIR_SYNC_REFUSED.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  } finally {
+    await fh?.close();
+  }
+}
+
+/** Synchronous form of {@link syncDir}. */
+function syncDirSync(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch (err) {
+    if (!DIR_SYNC_REFUSED.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 function toBytes(content: string | Uint8Array): Uint8Array {
   return typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
 }
 
 /**
- * Writes `content` to `path` atomically (temporary file + fsync + rename). Creates missing parent
- * folders. On failure the temporary file is removed and the target is left as it was.
+ * Writes `content` to `path` atomically (temporary file + fsync + rename + fsync of the folder,
+ * the last skipped where the platform refuses it). Creates missing parent folders. On failure the
+ * temporary file is removed and the target is left as it was.
  */
 export async function writeFileAtomic(path: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   if (!existsSync(dirname(path))) ensureWritableDirSync(dirname(path));
@@ -110,6 +141,7 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
     await rm(tmp, { force: true });
     throw err;
   }
+  await syncDir(dirname(path));
 }
 
 /** Synchronous form of {@link writeFileAtomic} (for the last write before the process exits). */
@@ -131,11 +163,13 @@ export function writeFileAtomicSync(path: string, content: string | Uint8Array):
     rmSync(tmp, { force: true });
     throw err;
   }
+  syncDirSync(dirname(path));
 }
 
 /**
  * JSON text of `value` for run-folder files: two-space indentation, typed arrays as plain arrays,
- * non-finite numbers as `null` (JSON has no NaN or Infinity), bigints as strings.
+ * non-finite numbers as `null` (JSON has no NaN or Infinity), bigints as strings. (The tensor
+ * format's manifest keeps non-finite numbers instead: see `tensors.ts`.)
  */
 export function toJson(value: unknown): string {
   return `${JSON.stringify(
