@@ -12,6 +12,7 @@ import { existsSync, linkSync, readFileSync, renameSync, rmSync, writeFileSync }
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeJsonAtomicSync } from '../io/atomic.js';
+import { processAlive } from '../io/tensors.js';
 
 /** File name of the lock inside a run folder. */
 export const LOCK_FILE = '.lock';
@@ -64,13 +65,7 @@ function lockOf(text: string | null): LockInfo | null {
 /** True when the lock's process still runs (on another host: assumed to). */
 export function ownerAlive(lock: LockInfo): boolean {
   if (lock.host !== hostname()) return true;
-  if (lock.pid === process.pid) return true;
-  try {
-    process.kill(lock.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return lock.pid === process.pid || processAlive(lock.pid);
 }
 
 /**

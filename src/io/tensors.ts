@@ -341,7 +341,8 @@ async function currentWeightsFile(dir: string): Promise<string | undefined> {
   }
 }
 
-function processAlive(pid: number): boolean {
+/** True when process `pid` exists on this host (also when it belongs to another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
