@@ -235,6 +235,14 @@ export async function runBatch(ctx: BatchContext, seeds: number[], resume: Recor
       n_ts: { data: Int32Array.of(mp.nTs), shape: [] }, n_pos_bins: { data: Int32Array.of(Math.min(100, mp.nTs)), shape: [] },
       eval_x_min_cm: scalar(evalWin ? Number(p.evalXMinCm) : NaN), eval_x_max_cm: scalar(evalWin ? Number(p.evalXMaxCm) : NaN),
     });
+    // the LL and MON test spikes (the original keeps them only in memory): step within the test
+    // (0 = first test step) and cell, so the LL PV and the LL/MON widths can be recomputed
+    const testSteps = (sp: { step: Int32Array }) => i32(Array.from(sp.step, (st) => st - testStep0));
+    await writeNpzArtifact(ctx, `test_ll_mon_spikes_seed_${seed}`, {
+      ll_step: testSteps(llSp), ll_i: i32(llSp.index), mon_step: testSteps(mon), mon_i: i32(mon.index),
+      n_ll: { data: Int32Array.of(mp.nLl), shape: [] }, n_mon: { data: Int32Array.of(mp.nMon), shape: [] },
+      test_x_cm: f64(sw.xCm), test_start_s: scalar(trainS), dt_s: scalar(dtS),
+    });
     // the original's per-seed results file (its schema; an undefined width, NaN there, is null here)
     await ctx.artifactJson(`seed_${seed}_results.json`, {
       seed, distance_cm: Number(p.distanceCm), test_ll_noise_hz: Number(p.testLlNoiseHz),

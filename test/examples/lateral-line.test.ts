@@ -339,6 +339,17 @@ describe('cinder lateral-line', () => {
       const tw = tuningFwhmCm({ spikeStep: Array.from(sp.t_s!, (t) => Math.round((t - sp.test_start_s![0]!) / sp.dt_s![0]!)), spikeI: sp.i!, n: sp.n_ts![0]!, xCm: sp.test_x_cm!, dtS: sp.dt_s![0]! });
       expect(tw.nValid).toBe(r.tuning_fwhm_ts_n_valid);
       if (tw.nValid >= 2) expect(tw.meanCm).toBe(r.tuning_fwhm_ts_cm_mean);
+      // LL and MON: PV and widths recomputed from their test-spike file
+      const lm = readNpz(join(dir, 'artifacts', `test_ll_mon_spikes_seed_${seed}.npz`));
+      const dtS = lm.dt_s![0]!;
+      const llT = Float64Array.from(lm.ll_step!, (st) => lm.test_start_s![0]! + st * dtS);
+      const qll = pvMapQuality({ spikeT: llT, spikeI: lm.ll_i!, n: lm.n_ll![0]!, nT: lm.test_x_cm!.length, xCm: lm.test_x_cm!, startS: lm.test_start_s![0]!, dtS });
+      expect([qll.sigmaThetaRad, qll.deltaTrialRad, qll.validFraction]).toEqual([ll.sigma_theta_rad, ll.delta_trial_rad, ll.valid_fraction]);
+      for (const layer of ['ll', 'mon'] as const) {
+        const w2 = tuningFwhmCm({ spikeStep: lm[`${layer}_step`]!, spikeI: lm[`${layer}_i`]!, n: lm[`n_${layer}`]![0]!, xCm: lm.test_x_cm!, dtS });
+        expect(w2.nValid).toBe(r[`tuning_fwhm_${layer}_n_valid`]);
+        expect(w2.nValid >= 2 ? w2.meanCm : null).toBe(r[`tuning_fwhm_${layer}_cm_mean`]);
+      }
       // the original's per-seed results file, its schema
       const sr = JSON.parse(readFileSync(join(dir, 'artifacts', `seed_${seed}_results.json`), 'utf8'));
       expect(Object.keys(sr)).toEqual(['seed', 'distance_cm', 'test_ll_noise_hz', 'sigma_theta_rad', 'valid_fraction', 'delta_trial_rad',
