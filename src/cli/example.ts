@@ -109,7 +109,11 @@ export interface RunContext {
 export interface SeedBatch {
   /** Name of the example's integer option holding the number of seeds in the batch (e.g. `multiSeed`). */
   option: string;
-  /** Splits the batch run's summary into one summary per seed (`seeds` lists them in order). */
+  /**
+   * Splits the summary of a run made with the option set to K = `seeds.length` into one summary per
+   * seed (`seeds` lists them in order). Called for every job of a packed sweep, also a leftover job
+   * of K = 1.
+   */
   splitSummary(summary: Record<string, unknown>, seeds: readonly number[]): Record<string, unknown>[];
 }
 

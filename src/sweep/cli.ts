@@ -11,7 +11,8 @@ import type { ExampleSpec, OptionSpec, Params } from '../cli/example.js';
 import { flagOf, kebabCase, parseOptionText, resolveParams } from '../cli/options.js';
 import { detectProgressMode, Terminal, type TextSink } from '../cli/progress.js';
 import { BullmqEngine, checkRedis, DEFAULT_QUEUE, LocalEngine, runWorker } from './engines.js';
-import { findOption, parseGrid, parseSeeds, type GridAxis, type SweepPlan } from './plan.js';
+import { findOption, gridPoints, parseGrid, parseSeeds, pointName, type GridAxis, type SweepPlan } from './plan.js';
+import { BACKEND_NAMES } from '../core/backend.js';
 import { parseRedisUrl, type RedisAddress } from './redis.js';
 import { readSweepFile, statusCounts } from './store.js';
 import { runSweep } from './sweep.js';
@@ -152,7 +153,19 @@ export function parseSweepArgs(args: readonly string[], examples: readonly Examp
   if (spec.seedBatch && grid.some((g) => g.name === spec.seedBatch!.option)) throw new CinderArgumentError('--grid', spec.seedBatch.option, 'not the seed-batch option (use --pack)');
   const mode = one('mode') ?? spec.defaultMode;
   if (!spec.presets[mode]) throw new CinderArgumentError('--mode', mode, `one of ${Object.keys(spec.presets).join(', ')}`);
-  resolveParams(spec, { mode, flags: { ...flags, ...Object.fromEntries(grid.map((g) => [g.name, g.values[0]])) } });
+  if (spec.seedBatch && spec.seedBatch.option in flags) {
+    throw new CinderArgumentError(flagOf({ name: spec.seedBatch.option }), flags[spec.seedBatch.option], 'not given to cinder sweep (each run is one seed; use --pack K to simulate K seeds per process)');
+  }
+  // every grid point as a run would resolve and check it (single values and the example's
+  // combined checks), and one run name per point, before anything is written
+  const pointNames = new Map<string, Partial<Params>>();
+  for (const point of gridPoints(grid)) {
+    spec.validate?.(resolveParams(spec, { mode, flags: { ...flags, ...point } }));
+    const pn = pointName(point);
+    const other = pointNames.get(pn);
+    if (other) throw new CinderArgumentError('--grid', `${JSON.stringify(other)} and ${JSON.stringify(point)}`, `values with distinct run names (both are named "${pn}")`);
+    pointNames.set(pn, point);
+  }
   const first = one('seed') === undefined ? 0 : int('--seed', one('seed')!, 0);
   const seeds = one('seeds') === undefined ? [first] : parseSeeds(one('seeds')!, first);
   const out = one('out');
@@ -162,7 +175,6 @@ export function parseSweepArgs(args: readonly string[], examples: readonly Examp
   const workers = one('workers') === undefined ? availableParallelism() : int('--workers', one('workers')!, 1);
   const pack = one('pack') === undefined ? 1 : int('--pack', one('pack')!, 1);
   if (pack > 1 && !spec.seedBatch) throw new CinderArgumentError('--pack', pack, `1 (${spec.name} does not simulate several seeds in one run)`);
-  if (pack > 1 && spec.seedBatch && spec.seedBatch.option in flags) throw new CinderArgumentError(flagOf({ name: spec.seedBatch.option }), flags[spec.seedBatch.option], 'not given with --pack (sweep sets it)');
   if (pack > 1 && spec.seedBatch) {
     const o = spec.options.find((x) => x.name === spec.seedBatch!.option);
     if (!o || o.type !== 'int') throw new CinderArgumentError(`${spec.name} seedBatch.option`, spec.seedBatch.option, 'an int option of the example');
@@ -173,6 +185,7 @@ export function parseSweepArgs(args: readonly string[], examples: readonly Examp
   if (engine === 'local' && redisText !== undefined) throw new CinderArgumentError('--redis', redisText, 'no value with --engine local (add --engine bullmq)');
   const redis = redisText === undefined ? undefined : parseRedisUrl(redisText);
   const backend = one('backend');
+  if (backend !== undefined && !(BACKEND_NAMES as readonly string[]).includes(backend)) throw new CinderArgumentError('--backend', backend, `one of ${BACKEND_NAMES.join(', ')}`);
   const plan: SweepPlan = { example: spec.name, mode, flags, grid, seeds, pack };
   if (backend !== undefined) plan.backend = backend;
   return { spec, plan, outDir: resolve(out), engine, workers, redis, redisUrl: redisText, queue: one('queue') ?? DEFAULT_QUEUE, quiet };

@@ -198,10 +198,12 @@ async function execute(options: SweepOptions, dir: string, file: SweepFile): Pro
         recorded.add(name);
         const runs = byJob.get(name) ?? [];
         let parts: Record<string, unknown>[] = [result.summary];
-        if (runs.length > 1) {
+        // a packed job ran with the seed-batch option (also a leftover job of one seed): split it
+        const packed = runs.length > 1 || (plan.pack > 1 && spec.seedBatch !== undefined);
+        if (packed) {
           parts = result.status === 'completed' && spec.seedBatch ? spec.seedBatch.splitSummary(result.summary, runs.map((r) => r.seed)) : runs.map(() => ({}));
         }
-        const badSplit = result.status === 'completed' && runs.length > 1 && parts.length !== runs.length;
+        const badSplit = result.status === 'completed' && packed && parts.length !== runs.length;
         if (badSplit) result = { ...result, status: 'failed', error: `${spec.name} seedBatch.splitSummary returned ${parts.length} summaries for ${runs.length} seeds` };
         runs.forEach((r, i) => {
           r.status = result.status;

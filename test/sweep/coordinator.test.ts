@@ -48,7 +48,7 @@ class ToyEngine implements SweepEngine {
       const scores = Array.from({ length: batch }, (_, i) => 10 * value + seed + i);
       const result: JobResult = this.fail(j.name)
         ? { status: 'failed', exitCode: 1, summary: {}, error: 'boom', ms: 5 }
-        : { status: 'completed', exitCode: 0, summary: batch > 1 ? { scores, score: scores[0] } : { score: scores[0], seconds: Math.random(), status: 'completed' }, ms: 5 };
+        : { status: 'completed', exitCode: 0, summary: arg('--batch') !== undefined ? { scores, score: scores[0] } : { score: scores[0], seconds: Math.random(), status: 'completed' }, ms: 5 }; // with the batch option (any K) the batch format
       await hooks.onResult(j.name, result, 'toy');
       if (this.twice) await hooks.onResult(j.name, { ...result, summary: { score: -1 } }, 'toy');
     }

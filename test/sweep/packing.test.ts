@@ -44,6 +44,21 @@ describe('packing seeds into one run', () => {
   });
 });
 
+describe('packing: a leftover job of one seed', () => {
+  it('--pack 2 over seeds 0..2: the one-seed job ran with the batch option and is split like the others (one metric, n = 3)', async () => {
+    const base = tmp();
+    const p = cinder(fakeBin, ['sweep', 'sweep-batch', '--grid', 'value=1', '--seeds', '0..2', '--pack', '2', '--workers', '1', '--out', join(base, 's')]);
+    expect(await p.exited, p.out()).toBe(0);
+    const file = json(join(base, 's', 'sweep.json'));
+    for (const r of file.runs) expect(r.summary).toMatchObject({ score: 10 + r.seed });
+    const m = json(join(base, 's', 'summary.json')).points[0].metrics;
+    expect(Object.keys(m)).toEqual(['score']);
+    expect(m.score.n).toBe(3);
+    expect([m.score.min, m.score.max]).toEqual([10, 12]);
+    expect(m.score.mean).toBe(11);
+  });
+});
+
 describe('packing a real example: lateral-line --multi-seed', () => {
   it('seeds 1..2 as one batched run give the summary.json of two single-seed runs', async () => {
     const base = tmp();

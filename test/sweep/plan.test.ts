@@ -102,6 +102,19 @@ describe('parseSweepArgs', () => {
     expect(() => parseSweepArgs(['demo', '--pack', '2', '--out', '/tmp/x'], [noBatch])).toThrow(/does not simulate several seeds/);
     expect(() => parseSweepArgs(['nope'], [spec])).toThrow(/invalid example: got "nope", expected one of demo/);
   });
+  it('every grid point is checked as a run would check it (the example validate), names are distinct, the batch option and --backend are checked', () => {
+    const checked: ExampleSpec = { ...spec, options: [...spec.options, { name: 'tag', type: 'string', description: 't', default: 'x' }], validate: (p) => {
+      if ((p.tauM as number) > 30 && p.plastic === true) throw new Error('invalid tauM: got a value > 30, expected ≤ 30 while plastic');
+    } };
+    const p2 = (...a: string[]) => parseSweepArgs(['demo', ...a], [checked]);
+    expect(() => p2('--grid', 'tau-m=5,40', '--out', '/tmp/x')).toThrow(/invalid tauM: got a value > 30/);
+    expect(p2('--grid', 'tau-m=5,40', '--no-plastic', '--out', '/tmp/x').plan.grid).toEqual([{ name: 'tauM', values: [5, 40] }]);
+    expect(() => p2('--grid', 'tag=a/b,a:b', '--out', '/tmp/x')).toThrow(/invalid --grid: got .*a\/b.*a:b.*expected values with distinct run names \(both are named "tag=a~b"\)/);
+    expect(() => parse('--batch', '2', '--out', '/tmp/x')).toThrow(/invalid --batch: got 2, expected not given to cinder sweep .*--pack/);
+    expect(() => parse('--pack', '2', '--batch', '2', '--out', '/tmp/x')).toThrow(/invalid --batch/);
+    expect(() => parse('--backend', 'gpu-typo', '--out', '/tmp/x')).toThrow(/invalid --backend: got "gpu-typo", expected one of auto, tensorflow, webgpu, wasm, cpu/);
+    expect(parse('--backend', 'wasm', '--out', '/tmp/x').plan.backend).toBe('wasm');
+  });
   it('redis URLs', () => {
     expect(parseRedisUrl('redis://h:7000/2')).toEqual({ host: 'h', port: 7000, db: 2 });
     expect(parseRedisUrl('127.0.0.1:6380')).toEqual({ host: '127.0.0.1', port: 6380, db: 0 });
