@@ -111,17 +111,26 @@ export function startJob(req: JobRequest, options: { command?: string[]; env?: N
       ended = true;
       const ms = Date.now() - t0;
       let summary: Record<string, unknown> = {};
+      let installError: string | undefined;
       if (existsSync(attempt)) {
-        await mkdir(dirname(outDir), { recursive: true });
-        await rm(outDir, { recursive: true, force: true });
-        await rename(attempt, outDir);
-        summary = readSummary(outDir);
+        // the attempt replaces the run folder; when that fails (another process installed the same
+        // job meanwhile) the job fails with the reason and the attempt is kept, but `done` resolves
+        try {
+          await mkdir(dirname(outDir), { recursive: true });
+          await rm(outDir, { recursive: true, force: true });
+          await rename(attempt, outDir);
+          summary = readSummary(outDir);
+        } catch (err) {
+          installError = `could not install ${attempt} as ${outDir}: ${err instanceof Error ? err.message : String(err)}`;
+          summary = readSummary(attempt);
+        }
       }
-      const status: JobResult['status'] = code === 0 ? 'completed' : code === 130 || code === 143 || signal === 'SIGINT' || signal === 'SIGTERM' ? 'interrupted' : 'failed';
+      const exited: JobResult['status'] = code === 0 ? 'completed' : code === 130 || code === 143 || signal === 'SIGINT' || signal === 'SIGTERM' ? 'interrupted' : 'failed';
+      const status: JobResult['status'] = installError && exited === 'completed' ? 'failed' : exited;
       const error = status === 'completed' ? undefined
-        : spawnError ? spawnError.message
+        : installError ?? (spawnError ? spawnError.message
           : typeof summary.error === 'string' ? summary.error
-            : (stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${code}${signal ? `, signal ${signal}` : ''}`);
+            : (stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${code}${signal ? `, signal ${signal}` : ''}`));
       resolveDone({ status, exitCode: code, summary, error, ms });
     };
     child.once('error', (e) => void finish(null, null, e));
