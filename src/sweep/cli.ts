@@ -15,7 +15,7 @@ import { findOption, gridPoints, parseGrid, parseSeeds, pointName, type GridAxis
 import { BACKEND_NAMES } from '../core/backend.js';
 import { parseRedisUrl, type RedisAddress } from './redis.js';
 import { readSweepFile, statusCounts } from './store.js';
-import { runSweep } from './sweep.js';
+import { runSweep, sweepLockHeld } from './sweep.js';
 
 /** Streams and environment of a sweep command (as for `runCli`). */
 export interface SweepCliOptions {
@@ -220,7 +220,15 @@ async function statusCommand(args: readonly string[], o: SweepCliOptions): Promi
   const file = readSweepFile(resolve(args[0]!));
   if (!file) throw new CinderArgumentError('sweep folder', args[0], 'a folder with a sweep.json');
   const c = statusCounts(file);
-  o.out.write(`${file.plan.example}: ${file.runs.length} runs — done ${c.completed}, running ${c.running}, failed ${c.failed}, waiting ${c.waiting + c.interrupted}${c.interrupted ? ` (${c.interrupted} interrupted)` : ''}\n`);
+  // runs recorded as running with no live `cinder sweep` holding the folder were interrupted (its
+  // coordinator was killed): they wait for the sweep to be continued
+  let gone = '';
+  if (c.running > 0 && !sweepLockHeld(resolve(args[0]!))) {
+    c.interrupted += c.running;
+    c.running = 0;
+    gone = '; no cinder sweep holds the folder (its process is gone): continue it with the same command';
+  }
+  o.out.write(`${file.plan.example}: ${file.runs.length} runs — done ${c.completed}, running ${c.running}, failed ${c.failed}, waiting ${c.waiting + c.interrupted}${c.interrupted ? ` (${c.interrupted} interrupted)` : ''}${gone}\n`);
   for (const r of file.runs) if (r.status === 'failed') o.out.write(`  failed: ${r.name}${r.error ? ` — ${r.error}` : ''}\n`);
   return 0;
 }

@@ -14,6 +14,7 @@ import type { Terminal } from '../cli/progress.js';
 import type { JobResult } from './child.js';
 import type { SweepEngine } from './engines.js';
 import { expandPlan, type SweepPlan } from './plan.js';
+import { processAlive } from '../io/tensors.js';
 import { readSweepFile, statusCounts, writeSummary, writeSweepFile, type SweepFile, type SweepRunRecord, type SweepSummary } from './store.js';
 
 /** Options of {@link runSweep}. */
@@ -119,20 +120,24 @@ export function lockSweep(dir: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const [host, pidText] = readFileSync(path, 'utf8').split(' ');
       const pid = Number(pidText);
-      let alive = host !== hostname();
-      if (!alive) {
-        try {
-          process.kill(pid, 0);
-          alive = true;
-        } catch (err) {
-          alive = (err as NodeJS.ErrnoException).code === 'EPERM';
-        }
-      }
+      const alive = host !== hostname() || processAlive(pid);
       if (alive) throw new CinderArgumentError('--out', dir, `a sweep folder no other cinder sweep is running on (${host} pid ${pid} holds ${path})`);
       rmSync(path, { force: true });
     }
   }
   throw new CinderArgumentError('--out', dir, 'a sweep folder whose lock can be taken');
+}
+
+/** True when `DIR/.sweep.lock` is held by a live process (on another host: assumed live). */
+export function sweepLockHeld(dir: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, '.sweep.lock'), 'utf8');
+  } catch {
+    return false;
+  }
+  const [host, pidText] = text.split(' ');
+  return host !== hostname() || processAlive(Number(pidText));
 }
 
 /** Creates or continues a sweep and runs every run that is not completed. */

@@ -3,7 +3,8 @@
 // - A run that SIGKILLs itself (as the OOM killer would) fails alone.
 // - --pack: seeds batched into one run are split back per seed (closed-form scores), and the
 //   lateral-line example's batched network gives the same summary.json as single-seed runs.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bin, cinder, fakeBin, json, tempFolders } from './fixtures/procs.js';
@@ -23,6 +24,20 @@ describe('a crashing run', () => {
     const status = cinder(fakeBin, ['sweep', 'status', join(base, 's')]);
     await status.exited;
     expect(status.out()).toMatch(/done 2, running 0, failed 1, waiting 0\n {2}failed: value=2_seed=0/);
+    // a run recorded as running while no live cinder sweep holds the folder (its coordinator was
+    // SIGKILLed) is reported as interrupted, not running; with a live lock it stays running
+    const f = join(base, 's', 'sweep.json');
+    const edited = json(f);
+    edited.runs[1].status = 'running';
+    writeFileSync(f, JSON.stringify(edited));
+    const dead = cinder(fakeBin, ['sweep', 'status', join(base, 's')]);
+    await dead.exited;
+    expect(dead.out()).toMatch(/done 2, running 0, failed 0, waiting 1 \(1 interrupted\); no cinder sweep holds the folder/);
+    writeFileSync(join(base, 's', '.sweep.lock'), `${hostname()} ${process.pid}`);
+    const live = cinder(fakeBin, ['sweep', 'status', join(base, 's')]);
+    await live.exited;
+    expect(live.out()).toMatch(/done 2, running 1, failed 0, waiting 0\n/);
+    rmSync(join(base, 's', '.sweep.lock'));
   });
 });
 
