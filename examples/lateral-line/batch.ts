@@ -208,17 +208,20 @@ export async function runBatch(ctx: BatchContext, seeds: number[], resume: Recor
     const ts = model.ts.takeRecording(b);
     const mon = model.mon.takeRecording(b);
     const llSp = model.ll.takeRecording(b);
-    const tsT = Float64Array.from(ts.step, (st) => trainS + (st - testStep0) * dtS);
+    // steps counted from the first test step, once per layer (metrics, artifacts, figures)
+    const rel = (sp: { step: Int32Array }): Int32Array => Int32Array.from(sp.step, (st) => st - testStep0);
+    const steps = { ts: rel(ts), mon: rel(mon), ll: rel(llSp) };
+    const times = (st: Int32Array): Float64Array => Float64Array.from(st, (k) => trainS + k * dtS);
+    const tsT = times(steps.ts);
     const nT = sw.tS.length;
     const win = evalWin ? { evalXMinCm: Number(p.evalXMinCm), evalXMaxCm: Number(p.evalXMaxCm) } : {};
     const pv = pvMapQuality({ spikeT: tsT, spikeI: ts.index, n: mp.nTs, nT, xCm: sw.xCm, startS: trainS, dtS, ...win });
     // the original's LL-layer PV (`pvq_ll`): the same function on the LL test spikes, φ_k = 2πk/n_ll,
     // min(100, n_ll) position bins, the same θ_true and evaluation window
-    const pvLl = pvMapQuality({ spikeT: Float64Array.from(llSp.step, (st) => trainS + (st - testStep0) * dtS), spikeI: llSp.index, n: mp.nLl, nT, xCm: sw.xCm, startS: trainS, dtS, ...win });
+    const pvLl = pvMapQuality({ spikeT: times(steps.ll), spikeI: llSp.index, n: mp.nLl, nT, xCm: sw.xCm, startS: trainS, dtS, ...win });
     // tuning widths of the three layers over the whole test sweep (no evaluation window), 50 bins
-    const fwhm = (sp: { step: Int32Array; index: Int32Array }, n: number): TuningWidths =>
-      tuningFwhmCm({ spikeStep: Int32Array.from(sp.step, (st) => st - testStep0), spikeI: sp.index, n, xCm: sw.xCm, dtS });
-    const tw = { ll: fwhm(llSp, mp.nLl), mon: fwhm(mon, mp.nMon), ts: fwhm(ts, mp.nTs) };
+    const fwhm = (spikeStep: Int32Array, spikeI: Int32Array, n: number): TuningWidths => tuningFwhmCm({ spikeStep, spikeI, n, xCm: sw.xCm, dtS });
+    const tw = { ll: fwhm(steps.ll, llSp.index, mp.nLl), mon: fwhm(steps.mon, mon.index, mp.nMon), ts: fwhm(steps.ts, ts.index, mp.nTs) };
     const mt = model.monTs.lanes[b]!;
     const ll = model.llMon.lanes[b]!;
     const tag = `${p.saveTag}_seed_${seed}`;
@@ -237,9 +240,8 @@ export async function runBatch(ctx: BatchContext, seeds: number[], resume: Recor
     });
     // the LL and MON test spikes (the original keeps them only in memory): step within the test
     // (0 = first test step) and cell, so the LL PV and the LL/MON widths can be recomputed
-    const testSteps = (sp: { step: Int32Array }) => i32(Array.from(sp.step, (st) => st - testStep0));
     await writeNpzArtifact(ctx, `test_ll_mon_spikes_seed_${seed}`, {
-      ll_step: testSteps(llSp), ll_i: i32(llSp.index), mon_step: testSteps(mon), mon_i: i32(mon.index),
+      ll_step: i32(steps.ll), ll_i: i32(llSp.index), mon_step: i32(steps.mon), mon_i: i32(mon.index),
       n_ll: { data: Int32Array.of(mp.nLl), shape: [] }, n_mon: { data: Int32Array.of(mp.nMon), shape: [] },
       test_x_cm: f64(sw.xCm), test_start_s: scalar(trainS), dt_s: scalar(dtS),
     });
@@ -253,7 +255,7 @@ export async function runBatch(ctx: BatchContext, seeds: number[], resume: Recor
     const s = series[b]!;
     const fd: SeedFigureData = {
       seed, nMon: mp.nMon, nTs: mp.nTs, mtPre: mt.pre, mtPost: mt.post, wBefore: wBefore[b]!, wAfter: mt.w,
-      tsStep: Int32Array.from(ts.step, (st) => st - testStep0), tsIndex: ts.index, monStep: Int32Array.from(mon.step, (st) => st - testStep0), monIndex: mon.index,
+      tsStep: steps.ts, tsIndex: ts.index, monStep: steps.mon, monIndex: mon.index,
       testX: sw.xCm, testRaw: sw.rawRates, nLl: mp.nLl, dtS, thetaHat: pv.thetaHat, thetaTrue: pv.thetaTrue, bias: pv.bias, thetaBins: pv.thetaBins,
       ...s, sigmaTheta: pv.sigmaThetaRad, validFraction: pv.validFraction,
     };

@@ -12,7 +12,7 @@ import { existsSync, linkSync, readFileSync, renameSync, rmSync, writeFileSync }
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeJsonAtomicSync } from '../io/atomic.js';
-import { processAlive } from '../io/tensors.js';
+import { processAlive } from '../io/process-alive.js';
 
 /** File name of the lock inside a run folder. */
 export const LOCK_FILE = '.lock';

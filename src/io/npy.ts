@@ -20,7 +20,8 @@ export interface NpyEntry {
   shape: readonly number[];
 }
 
-const LITTLE_ENDIAN_HOST = endianness() === 'LE';
+/** True on a little-endian host (the byte order of every file format here). */
+export const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 
 /** NumPy dtype descriptor of a typed array (`<f4`, `<f8`, `<i4`, `|u1`). */
 export function npyDescr(data: NpyArray): string {

@@ -35,7 +35,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { tf } from '../core/tf.js';
 import { CinderArgumentError, numel } from '../core/errors.js';
 import { ensureWritableDir, toJson, writeFileAtomic } from './atomic.js';
-import { crc32 } from './npy.js';
+import { crc32, LITTLE_ENDIAN_HOST } from './npy.js';
+import { processAlive } from './process-alive.js';
 
 /** Format name written into every manifest. */
 export const TENSORS_FORMAT = 'cinder-tensors';
@@ -120,8 +121,6 @@ export function weightsFileName(sum: string): string {
 function hex(n: number): string {
   return n.toString(16).padStart(8, '0');
 }
-
-const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /** A copy of `d` as a `Ctor` array: a byte copy when `d` already is one. */
 function copyAs<T extends Float32Array | Int32Array | Uint8Array>(Ctor: { new (n: number): T; from(x: ArrayLike<number>): T }, d: ArrayLike<number>): T {
@@ -341,15 +340,6 @@ async function currentWeightsFile(dir: string): Promise<string | undefined> {
   }
 }
 
-/** True when process `pid` exists on this host (also when it belongs to another user). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
-  }
-}
 
 /**
  * Writes artifacts into folder `dir` (created if needed, see {@link ensureWritableDir}) as one

@@ -14,7 +14,7 @@ import type { Terminal } from '../cli/progress.js';
 import type { JobResult } from './child.js';
 import type { SweepEngine } from './engines.js';
 import { expandPlan, type SweepPlan } from './plan.js';
-import { processAlive } from '../io/tensors.js';
+import { processAlive } from '../io/process-alive.js';
 import { readSweepFile, statusCounts, writeSummary, writeSweepFile, type SweepFile, type SweepRunRecord, type SweepSummary } from './store.js';
 
 /** Options of {@link runSweep}. */
@@ -118,26 +118,29 @@ export function lockSweep(dir: string): () => void {
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const [host, pidText] = readFileSync(path, 'utf8').split(' ');
-      const pid = Number(pidText);
-      const alive = host !== hostname() || processAlive(pid);
-      if (alive) throw new CinderArgumentError('--out', dir, `a sweep folder no other cinder sweep is running on (${host} pid ${pid} holds ${path})`);
+      const owner = readFileSync(path, 'utf8');
+      if (ownerAlive(owner)) throw new CinderArgumentError('--out', dir, `a sweep folder no other cinder sweep is running on (${owner.replace(' ', ' pid ')} holds ${path})`);
       rmSync(path, { force: true });
     }
   }
   throw new CinderArgumentError('--out', dir, 'a sweep folder whose lock can be taken');
 }
 
+/** True when the sweep lock's owner (`host pid`) still runs (on another host: assumed to). */
+function ownerAlive(owner: string): boolean {
+  const [host, pidText] = owner.split(' ');
+  return host !== hostname() || processAlive(Number(pidText));
+}
+
 /** True when `DIR/.sweep.lock` is held by a live process (on another host: assumed live). */
 export function sweepLockHeld(dir: string): boolean {
-  let text: string;
+  let owner: string;
   try {
-    text = readFileSync(join(dir, '.sweep.lock'), 'utf8');
+    owner = readFileSync(join(dir, '.sweep.lock'), 'utf8');
   } catch {
     return false;
   }
-  const [host, pidText] = text.split(' ');
-  return host !== hostname() || processAlive(Number(pidText));
+  return ownerAlive(owner);
 }
 
 /** Creates or continues a sweep and runs every run that is not completed. */
