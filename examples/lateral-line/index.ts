@@ -112,6 +112,7 @@ export const lateralLineExample: ExampleSpec = {
   // always present; one seed adds seed, ts_spikes_during_test_window, pv_map_quality, …; several a `runs` list
   summaryKeys: ['ll_mon_topo', 'mon_ts_topo', 'mon_ts_sigma', 'mon_ts_gain_mV', 'seed_start', 'multi_seed', 'timing'],
   volatileKeys: ['timing'],
+  labelKeys: ['seed_start', 'multi_seed'],
   // `cinder sweep --pack K`: K seeds as one batched network (--multi-seed K from --seed); each seed's
   // summary is the run's common keys plus its entry of `runs`, as a run of that seed alone writes it
   seedBatch: {

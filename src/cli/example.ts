@@ -147,6 +147,12 @@ export interface ExampleSpec {
    * are left out when checking that re-running a saved params.json reproduces a run.
    */
   volatileKeys?: readonly string[];
+  /**
+   * Summary keys that describe a run rather than measure it (lateral-line's `seed_start` and
+   * `multi_seed`): kept in every summary, never averaged across seeds (`across_seeds` of a
+   * multi-seed run, a sweep's summary.json).
+   */
+  labelKeys?: readonly string[];
   /** Figure names (without .html) the run writes. */
   figures: readonly string[];
   /**

@@ -6,6 +6,12 @@
 import { CinderArgumentError, describe } from '../core/errors.js';
 import type { ExampleSpec, OptionSpec, Params } from './example.js';
 
+/**
+ * Most runs one command starts: the seeds of `cinder <example> --seeds K`, the grid points × seeds
+ * of `cinder sweep`. Each run has its own folder and a record in a file rewritten as runs end.
+ */
+export const MAX_RUNS = 100_000;
+
 /** Names of the flags every example command has; example options may not use them. */
 export const COMMON_OPTION_NAMES = ['out', 'seed', 'seeds', 'backend', 'quiet', 'mode', 'params', 'check-finite', 'help', 'version'] as const;
 

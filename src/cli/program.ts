@@ -21,7 +21,7 @@ import { BACKEND_NAMES, initBackend, listBackends, silenceTfjsBanner, type Backe
 import { FINITE_CHECK_MODES, NonFiniteError, type FiniteCheckMode } from '../core/finite.js';
 import { CinderArgumentError } from '../core/errors.js';
 import type { ExampleSpec, OptionSpec, Params } from './example.js';
-import { checkExampleSpec, describePresets, expectedText, flagOf, parseOptionText, resolveParams } from './options.js';
+import { checkExampleSpec, describePresets, expectedText, flagOf, MAX_RUNS, parseOptionText, resolveParams } from './options.js';
 import { packageInfo } from './package-info.js';
 import { detectProgressMode, Terminal, type TextSink } from './progress.js';
 import { startRun, type Run, type RunOutcome } from './runner.js';
@@ -113,10 +113,10 @@ export function readSavedRun(path: string): SavedRun {
   }
   // absent keys take their defaults; present but invalid ones are refused (a damaged file must not
   // silently run or resume with seed 0)
-  const int = (key: 'seed' | 'seeds', d: number, min: number): number => {
+  const int = (key: 'seed' | 'seeds', d: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
     const v = r[key];
     if (v === undefined) return d;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new CinderArgumentError(`"${key}" in ${path}`, v, `an integer >= ${min}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw new CinderArgumentError(`"${key}" in ${path}`, v, `an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}`);
     return v;
   };
   if (r.mode !== undefined && typeof r.mode !== 'string') throw new CinderArgumentError(`"mode" in ${path}`, r.mode, 'a preset name');
@@ -125,7 +125,7 @@ export function readSavedRun(path: string): SavedRun {
     example: r.example,
     mode: typeof r.mode === 'string' ? r.mode : '',
     seed: int('seed', 0, 0),
-    seeds: int('seeds', 1, 1),
+    seeds: int('seeds', 1, 1, MAX_RUNS),
     params: r.params as Partial<Params>,
     backend: typeof backend === 'string' ? backend : undefined,
   };
@@ -154,11 +154,11 @@ function commanderParser(o: OptionSpec): (text: string) => number | string | boo
   };
 }
 
-function intParser(flag: string, min: number): (text: string) => number {
+function intParser(flag: string, min: number, max = Number.MAX_SAFE_INTEGER): (text: string) => number {
   return (text: string) => {
     const t = text.trim();
     const v = /^[+-]?\d+$/.test(t) ? Number(t) : NaN;
-    if (!Number.isSafeInteger(v) || v < min) throw new InvalidArgumentError(`expected an integer >= ${min}.`);
+    if (!Number.isSafeInteger(v) || v < min || v > max) throw new InvalidArgumentError(`expected an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}.`);
     return v;
   };
 }
@@ -177,7 +177,7 @@ function exampleCommand(program: Command, spec: ExampleSpec, handler: (spec: Exa
     }))
     .option('--out <dir>', 'run folder (default runs/<example>-<timestamp>)')
     .option('--seed <n>', 'seed of the (first) run (default 0)', intParser('--seed', 0))
-    .option('--seeds <k>', 'run K consecutive seeds, one sub-folder each, plus a summary across seeds (default 1)', intParser('--seeds', 1))
+    .option('--seeds <k>', 'run K consecutive seeds, one sub-folder each, plus a summary across seeds (default 1)', intParser('--seeds', 1, MAX_RUNS))
     .addOption(new Option('--backend <name>', `tfjs backend (${BACKEND_NAMES.join(', ')}; default CINDER_BACKEND or auto)`).argParser((t: string) => {
       if (!(BACKEND_NAMES as readonly string[]).includes(t)) throw new InvalidArgumentError(`expected one of ${BACKEND_NAMES.join(', ')}.`);
       return t;

@@ -187,7 +187,7 @@ export class Run {
       elapsed_s: (now.getTime() - p.started.getTime()) / 1000,
       completed_seeds: p.runs.filter((r) => r.status === 'completed').length,
       runs: p.runs.map((r) => ({ seed: r.seed, dir: r.dir, status: r.status, ...scalars((r.summary ?? {}) as Record<string, unknown>) })),
-      across_seeds: aggregateSeeds(summaries.filter((_, i) => p.runs[i]!.status === 'completed'), SKIP_IN_AGGREGATE),
+      across_seeds: aggregateSeeds(summaries.filter((_, i) => p.runs[i]!.status === 'completed'), [...SKIP_IN_AGGREGATE, ...(o.spec.labelKeys ?? [])]),
     };
   }
 

@@ -1,16 +1,20 @@
 /**
  * One job of a sweep in its own process: `cinder <example> … --out <attempt folder>`. The run
- * writes into a fresh hidden attempt folder `runs/.attempt-<job>-<id>/`, which is renamed to
- * `runs/<job>/` when the process ends, so an earlier attempt (interrupted, failed, or still
- * running as an orphan of a killed worker) never mixes with the new one.
+ * writes into a fresh hidden attempt folder `runs/.attempt-<job>~<host>~<pid>~<id>/` (host and pid
+ * of the process that started it), which is renamed to `runs/<job>/` when the process ends, so an
+ * earlier attempt (interrupted, failed, or still running as an orphan of a killed worker) never
+ * mixes with the new one. An abandoned job ({@link RunningJob.abandon}: its worker lost the job's
+ * lock, so another worker runs it) is killed and its attempt folder removed, never installed.
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processAlive } from '../io/process-alive.js';
 
 /** Exit status of a job's process and what it left. */
 export interface JobResult {
@@ -67,8 +71,72 @@ function guardModule(): string {
 export interface RunningJob {
   /** The child process. */
   child: ChildProcess;
-  /** Resolves when it has ended and its folder is in place. */
+  /** Resolves when it has ended and its folder is in place (or, abandoned, removed). */
   done: Promise<JobResult>;
+  /**
+   * Gives the job up: its process group is killed (SIGKILL: the attempt is discarded, so there is
+   * nothing to save), its attempt folder removed instead of installed, and `done` resolves
+   * `interrupted` with `reason` as its error. Used when another process now owns the job.
+   */
+  abandon(reason: string): void;
+}
+
+const ATTEMPT_PREFIX = '.attempt-';
+
+/** This host's name as it appears in attempt folder names (no `~` or `/`). */
+function hostTag(): string {
+  return hostname().replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/** Who made an attempt folder, read from its name. */
+export interface AttemptOwner {
+  /** The job (its run folder's name). */
+  job: string;
+  /** Host tag of the process that started it. */
+  host: string;
+  /** Its process id. */
+  pid: number;
+}
+
+/**
+ * The owner of an attempt folder named `.attempt-<job>~<host>~<pid>~<hex>`; names of the earlier
+ * form `.attempt-<job>-<pid>-<hex>` count as this host's. Undefined for any other name.
+ */
+export function attemptOwner(name: string): AttemptOwner | undefined {
+  if (!name.startsWith(ATTEMPT_PREFIX)) return undefined;
+  const rest = name.slice(ATTEMPT_PREFIX.length);
+  const current = /^(.+)~([^~]+)~(\d+)~[0-9a-f]{8}$/.exec(rest);
+  if (current) return { job: current[1]!, host: current[2]!, pid: Number(current[3]) };
+  const legacy = /^(.+)-(\d+)-[0-9a-f]{8}$/.exec(rest);
+  return legacy ? { job: legacy[1]!, host: hostTag(), pid: Number(legacy[2]) } : undefined;
+}
+
+/**
+ * Removes the attempt folders under `runsDir` (only `job`'s, when given) whose starting process
+ * on this host has ended: nothing can still write into them. Attempts of live processes and of
+ * other hosts (whose processes cannot be checked from here) stay.
+ * @returns the names removed and the names of other hosts' attempts kept
+ */
+export async function removeStaleAttempts(runsDir: string, job?: string): Promise<{ removed: string[]; otherHosts: string[] }> {
+  const removed: string[] = [];
+  const otherHosts: string[] = [];
+  let names: string[];
+  try {
+    names = await readdir(runsDir);
+  } catch {
+    return { removed, otherHosts };
+  }
+  const here = hostTag();
+  for (const n of names) {
+    const owner = attemptOwner(n);
+    if (!owner || (job !== undefined && owner.job !== job)) continue;
+    if (owner.host !== here) otherHosts.push(n);
+    else if (!processAlive(owner.pid)) {
+      await rm(join(runsDir, n), { recursive: true, force: true });
+      removed.push(n);
+    }
+  }
+  return { removed, otherHosts };
 }
 
 function readSummary(dir: string): Record<string, unknown> {
@@ -87,7 +155,7 @@ function readSummary(dir: string): Record<string, unknown> {
 export function startJob(req: JobRequest, options: { command?: string[]; env?: NodeJS.ProcessEnv } = {}): RunningJob {
   const [exe, ...pre] = options.command ?? cinderCommand(options.env);
   const outDir = resolve(req.outDir);
-  const attempt = join(dirname(outDir), `.attempt-${basename(outDir)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const attempt = join(dirname(outDir), `${ATTEMPT_PREFIX}${basename(outDir)}~${hostTag()}~${process.pid}~${randomBytes(4).toString('hex')}`);
   const t0 = Date.now();
   // the command is [node, ...node flags, script]; the guard joins the node flags
   const isNode = basename(exe!).startsWith('node') && pre.length > 0;
@@ -104,12 +172,18 @@ export function startJob(req: JobRequest, options: { command?: string[]; env?: N
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString('utf8')).slice(-4000);
   });
+  let abandoned: string | undefined;
   const done = new Promise<JobResult>((resolveDone) => {
     let ended = false;
     const finish = async (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error): Promise<void> => {
       if (ended) return;
       ended = true;
       const ms = Date.now() - t0;
+      if (abandoned !== undefined) {
+        await rm(attempt, { recursive: true, force: true }).catch(() => {});
+        resolveDone({ status: 'interrupted', exitCode: code, summary: {}, error: abandoned, ms });
+        return;
+      }
       let summary: Record<string, unknown> = {};
       let installError: string | undefined;
       if (existsSync(attempt)) {
@@ -136,5 +210,15 @@ export function startJob(req: JobRequest, options: { command?: string[]; env?: N
     child.once('error', (e) => void finish(null, null, e));
     child.once('exit', (code, signal) => void finish(code, signal));
   });
-  return { child, done };
+  const abandon = (reason: string): void => {
+    if (abandoned !== undefined) return;
+    abandoned = reason;
+    try {
+      // detached: the run is its own process group (the group id is its pid)
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL'); // already gone, or no group: the process itself
+    }
+  };
+  return { child, done, abandon };
 }

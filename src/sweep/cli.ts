@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { CinderArgumentError } from '../core/errors.js';
 import type { ExampleSpec, OptionSpec, Params } from '../cli/example.js';
-import { flagOf, kebabCase, parseOptionText, resolveParams } from '../cli/options.js';
+import { flagOf, kebabCase, MAX_RUNS, parseOptionText, resolveParams } from '../cli/options.js';
 import { detectProgressMode, Terminal, type TextSink } from '../cli/progress.js';
 import { BullmqEngine, checkRedis, DEFAULT_QUEUE, LocalEngine, runWorker } from './engines.js';
 import { findOption, gridPoints, parseGrid, parseSeeds, pointName, type GridAxis, type SweepPlan } from './plan.js';
@@ -55,6 +55,8 @@ Options:
   --queue NAME         bullmq queue (default ${DEFAULT_QUEUE})
   --pack K             examples with seed batches: K seeds per job
   -q, --quiet          no terminal output
+  --                   every flag after it is the example's (for example flags named like
+                       a sweep flag: lateral-line's --workers)
 `;
 
 class Usage extends Error {}
@@ -102,9 +104,15 @@ export function parseSweepArgs(args: readonly string[], examples: readonly Examp
   const sweep: Partial<Record<SweepFlag, string[]>> = {};
   const flags: Partial<Params> = {};
   let quiet = false;
+  // after `--` every flag is the example's, also one named like a sweep flag
+  let exampleOnly = false;
   for (let i = 1; i < args.length; i++) {
     const tok = args[i]!;
-    if (tok === '-q' || tok === '--quiet') {
+    if (tok === '--' && !exampleOnly) {
+      exampleOnly = true;
+      continue;
+    }
+    if (!exampleOnly && (tok === '-q' || tok === '--quiet')) {
       quiet = true;
       continue;
     }
@@ -112,7 +120,7 @@ export function parseSweepArgs(args: readonly string[], examples: readonly Examp
     if (!m) throw new CinderArgumentError('argument', tok, `a flag (--name value); cinder sweep takes one example (${spec.name})`);
     const key = m[1]!;
     let value = m[2];
-    if ((SWEEP_VALUE_FLAGS as readonly string[]).includes(key)) {
+    if (!exampleOnly && (SWEEP_VALUE_FLAGS as readonly string[]).includes(key)) {
       if (value === undefined) {
         value = args[++i];
         if (value === undefined) throw new CinderArgumentError(`--${key}`, undefined, 'a value');
@@ -126,7 +134,11 @@ export function parseSweepArgs(args: readonly string[], examples: readonly Examp
       continue;
     }
     const o: OptionSpec | undefined = findOption(spec, key);
-    if (!o) throw new CinderArgumentError('flag', `--${key}`, `a flag of cinder sweep (${SWEEP_VALUE_FLAGS.map((f) => `--${f}`).join(', ')}) or of ${spec.name} (${spec.options.map((x) => flagOf(x)).join(', ')})`);
+    if (!o) {
+      throw new CinderArgumentError('flag', `--${key}`, exampleOnly
+        ? `a flag of ${spec.name} after -- (${spec.options.map((x) => flagOf(x)).join(', ')})`
+        : `a flag of cinder sweep (${SWEEP_VALUE_FLAGS.map((f) => `--${f}`).join(', ')}) or of ${spec.name} (${spec.options.map((x) => flagOf(x)).join(', ')})`);
+    }
     if (value === undefined) {
       if (o.type === 'bool') {
         const next = args[i + 1];
@@ -156,18 +168,22 @@ export function parseSweepArgs(args: readonly string[], examples: readonly Examp
   if (spec.seedBatch && spec.seedBatch.option in flags) {
     throw new CinderArgumentError(flagOf({ name: spec.seedBatch.option }), flags[spec.seedBatch.option], 'not given to cinder sweep (each run is one seed; use --pack K to simulate K seeds per process)');
   }
+  const first = one('seed') === undefined ? 0 : int('--seed', one('seed')!, 0);
+  const seeds = one('seeds') === undefined ? [first] : parseSeeds(one('seeds')!, first);
+  const points = gridPoints(grid);
+  if (points.length * seeds.length > MAX_RUNS) {
+    throw new CinderArgumentError('--grid × --seeds', `${points.length} points × ${seeds.length} seeds`, `at most ${MAX_RUNS} runs in one sweep (split it into several sweep folders)`);
+  }
   // every grid point as a run would resolve and check it (single values and the example's
   // combined checks), and one run name per point, before anything is written
   const pointNames = new Map<string, Partial<Params>>();
-  for (const point of gridPoints(grid)) {
+  for (const point of points) {
     spec.validate?.(resolveParams(spec, { mode, flags: { ...flags, ...point } }));
     const pn = pointName(point);
     const other = pointNames.get(pn);
     if (other) throw new CinderArgumentError('--grid', `${JSON.stringify(other)} and ${JSON.stringify(point)}`, `values with distinct run names (both are named "${pn}")`);
     pointNames.set(pn, point);
   }
-  const first = one('seed') === undefined ? 0 : int('--seed', one('seed')!, 0);
-  const seeds = one('seeds') === undefined ? [first] : parseSeeds(one('seeds')!, first);
   const out = one('out');
   if (out === undefined) throw new CinderArgumentError('--out', undefined, 'the sweep folder (a new folder, or an earlier sweep folder to continue)');
   const engine = one('engine') ?? 'local';
@@ -287,7 +303,7 @@ async function sweepCommand(args: readonly string[], o: SweepCliOptions): Promis
   });
   try {
     const outcome = await runSweep({
-      spec: req.spec, plan: req.plan, outDir: req.outDir, terminal, signal: controller.signal, cleanAttempts: req.engine === 'local',
+      spec: req.spec, plan: req.plan, outDir: req.outDir, terminal, signal: controller.signal,
       engine: (id) => (req.engine === 'local' ? new LocalEngine(req.workers) : new BullmqEngine(req.redis!, id, req.queue)),
     });
     if (sig.code() !== 0) return sig.code();
@@ -312,6 +328,8 @@ export async function sweepCli(args: readonly string[], o: SweepCliOptions): Pro
         o.out.write(`\nFlags of ${spec.name} (each usable in --grid without the dashes):\n`);
         for (const x of spec.options) o.out.write(`  ${flagOf(x).padEnd(22)} ${x.description} (${x.type}; default ${String(x.default)})\n`);
         if (spec.seedBatch) o.out.write(`${spec.name} simulates several seeds in one run: --pack K sets ${flagOf({ name: spec.seedBatch.option })}.\n`);
+        const shadowed = spec.options.filter((x) => (SWEEP_VALUE_FLAGS as readonly string[]).includes(kebabCase(x.name)));
+        if (shadowed.length) o.out.write(`${shadowed.map((x) => flagOf(x)).join(', ')} before -- set${shadowed.length === 1 ? 's' : ''} cinder sweep's flag; give ${spec.name}'s after --, or in --grid.\n`);
       }
       return rest.length === 0 ? 2 : 0;
     }

@@ -7,14 +7,18 @@
  *   machine ({@link runWorker}). Job ids are `<sweep id>~<job name>`, so submitting a job twice is a
  *   no-op and a continued sweep finds its earlier jobs. A worker killed mid-job loses its lock; after
  *   `lockMs` another worker's stalled-job check moves the job back to the queue and it runs again.
- *   Only a worker holding the lock can complete a job, so each job has one result, and the
- *   coordinator records each job once.
+ *   A worker that lost a lock while alive (stopped, stalled, or Redis emptied) kills that job's run
+ *   and discards its attempt, so a job never runs twice at once. Only a worker holding the lock
+ *   can complete a job, so each job has one result, and the coordinator records each job once.
+ *   The coordinator puts a job that vanished from Redis (a restarted server without persistence)
+ *   back in the queue, and gives up when Redis stays unreachable for `lostMs`.
  * @module
  */
 import { hostname } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
+import { basename, dirname } from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
-import { startJob, type JobRequest, type JobResult } from './child.js';
+import { removeStaleAttempts, startJob, type JobRequest, type JobResult } from './child.js';
 import { redisConnection, type RedisAddress } from './redis.js';
 
 /** A job as engines see it. */
@@ -125,8 +129,9 @@ export class BullmqEngine implements SweepEngine {
    * @param sweepId the sweep's id (job ids start with it)
    * @param queueName BullMQ queue (default {@link DEFAULT_QUEUE})
    * @param pollMs how often job states are checked (default 200 ms)
+   * @param lostMs how long Redis may stay unreachable before {@link run} fails (default 60 s)
    */
-  constructor(readonly address: RedisAddress, readonly sweepId: string, readonly queueName = DEFAULT_QUEUE, readonly pollMs = 200) {}
+  constructor(readonly address: RedisAddress, readonly sweepId: string, readonly queueName = DEFAULT_QUEUE, readonly pollMs = 200, readonly lostMs = 60_000) {}
 
   /** BullMQ job id of a job of this sweep. */
   jobId(name: string): string {
@@ -134,9 +139,18 @@ export class BullmqEngine implements SweepEngine {
   }
 
   async run(jobs: readonly EngineJob[], hooks: EngineHooks): Promise<void> {
-    const conn = redisConnection(this.address);
-    conn.on('error', () => {});
+    // commands fail (after one reconnection attempt) instead of waiting for Redis for ever
+    const conn = redisConnection(this.address, { failFast: true });
+    let lastError = '';
+    conn.on('error', (e: Error) => {
+      lastError = e.message;
+    });
     const queue = new Queue<SweepJobData, SweepJobReturn>(this.queueName, { connection: conn });
+    queue.on('error', (e: Error) => {
+      lastError = e.message;
+    });
+    const submit = (j: EngineJob): Promise<unknown> => queue.add('run', { ...j, sweepId: this.sweepId }, { jobId: this.jobId(j.name), removeOnComplete: false, removeOnFail: false, attempts: 1 });
+    let failed = false;
     try {
       const outstanding = new Map<string, EngineJob>();
       const started = new Set<string>();
@@ -154,9 +168,7 @@ export class BullmqEngine implements SweepEngine {
         const state = existing ? await existing.getState() : 'missing';
         if (state === 'completed' && (await record(existing, j.name, state))) continue;
         if (existing && state === 'failed') await existing.remove();
-        if (!existing || state === 'failed' || state === 'unknown') {
-          await queue.add('run', { ...j, sweepId: this.sweepId }, { jobId: id, removeOnComplete: false, removeOnFail: false, attempts: 1 });
-        }
+        if (!existing || state === 'failed' || state === 'unknown') await submit(j);
         outstanding.set(id, j);
       }
       let lostSince = 0;
@@ -172,12 +184,22 @@ export class BullmqEngine implements SweepEngine {
               const job = (await queue.getJob(id)) as Job<SweepJobData, SweepJobReturn> | undefined;
               if (await record(job, j.name, state)) outstanding.delete(id);
             }
+            if (state === 'unknown') {
+              // gone from Redis without a result (restarted without persistence, flushed): again
+              // to the queue; a worker still running it loses its lock and stops its run
+              started.delete(id);
+              await submit(j);
+            }
           }
           lostSince = 0;
         } catch (e) {
-          // Redis unreachable for a moment: the client reconnects; give up after a minute
+          // Redis unreachable for a moment: the client reconnects; give up after lostMs
           lostSince ||= Date.now();
-          if (Date.now() - lostSince > 60_000) throw e;
+          if (Date.now() - lostSince > this.lostMs) {
+            failed = true;
+            const why = e instanceof Error ? e.message : String(e);
+            throw new Error(`Redis at ${this.address.host}:${this.address.port} unreachable for ${Math.round(this.lostMs / 1000)} s (${lastError || why}); the jobs stay in Redis and running jobs go on: run the same cinder sweep again to collect them`);
+          }
         }
         if (outstanding.size === 0 || this.stopping) break;
         await new Promise<void>((r) => {
@@ -190,8 +212,9 @@ export class BullmqEngine implements SweepEngine {
         this.wake = null;
       }
     } finally {
-      await queue.close();
-      await conn.quit().catch(() => {});
+      if (failed) conn.disconnect();
+      await queue.close().catch(() => {});
+      if (!failed) await conn.quit().catch(() => conn.disconnect());
     }
   }
 
@@ -222,7 +245,10 @@ export interface WorkerOptions {
 /**
  * `cinder worker`: takes sweep jobs from the queue until `signal` aborts, running each in its own
  * process. A failed run is a completed job whose result says `failed` (runs are deterministic, so
- * retrying would fail again); only a lost worker makes BullMQ run a job again.
+ * retrying would fail again); only a lost worker makes BullMQ run a job again. When renewing a
+ * job's lock fails (this worker was stopped or stalled past `lockMs`, or Redis lost the job), the
+ * job belongs to nobody or to another worker: its run is killed and its attempt folder removed.
+ * Before a job starts, attempt folders of that job left by dead processes on this host go.
  * @returns the number of jobs this worker completed
  */
 export async function runWorker(options: WorkerOptions): Promise<number> {
@@ -233,10 +259,18 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   let count = 0;
   const worker = new Worker<SweepJobData, SweepJobReturn>(
     options.queueName ?? DEFAULT_QUEUE,
-    async (job) => {
+    async (job, _token, signal) => {
       options.log(`start ${job.data.name}`);
+      await removeStaleAttempts(dirname(job.data.outDir), basename(job.data.outDir)).catch(() => {});
       const rj = startJob({ args: job.data.args, outDir: job.data.outDir }, { command: options.command });
+      const onLost = (): void => {
+        options.log(`lost the lock of ${job.data.name}: stopped its run (the job runs again elsewhere)`);
+        rj.abandon(`the worker ${me} lost the job's lock`);
+      };
+      signal?.addEventListener('abort', onLost, { once: true });
       const result = await rj.done;
+      signal?.removeEventListener('abort', onLost);
+      if (signal?.aborted) throw new Error(`lock of ${job.data.name} lost`);
       count++;
       options.log(`${result.status} ${job.data.name} (${(result.ms / 1000).toFixed(1)} s)`);
       return { result, worker: me };
@@ -247,6 +281,9 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
     },
   );
   worker.on('error', (e) => options.log(`worker error: ${e.message}`));
+  worker.on('lockRenewalFailed', (ids: string[]) => {
+    for (const id of ids) worker.cancelJob(id, 'lock lost');
+  });
   await new Promise<void>((resolve) => {
     if (options.signal.aborted) resolve();
     else options.signal.addEventListener('abort', () => resolve(), { once: true });

@@ -6,7 +6,7 @@
  */
 import { CinderArgumentError } from '../core/errors.js';
 import type { ExampleSpec, OptionSpec, Params } from '../cli/example.js';
-import { COMMON_OPTION_NAMES, flagOf, kebabCase, parseOptionText } from '../cli/options.js';
+import { COMMON_OPTION_NAMES, flagOf, kebabCase, MAX_RUNS, parseOptionText } from '../cli/options.js';
 
 /** One grid axis: an example option and the values it takes. */
 export interface GridAxis {
@@ -87,8 +87,9 @@ export function parseGrid(spec: ExampleSpec, text: string): GridAxis {
 }
 
 /**
- * Parses `--seeds`: a range `A..B` (inclusive, A <= B) or a count K >= 1 starting at `first`.
- * @throws CinderArgumentError for anything else or an empty range
+ * Parses `--seeds`: a range `A..B` (inclusive, A <= B) or a count K >= 1 starting at `first`, of
+ * at most {@link MAX_RUNS} seeds.
+ * @throws CinderArgumentError for anything else, an empty range or too many seeds
  */
 export function parseSeeds(text: string, first = 0): number[] {
   const t = text.trim();
@@ -97,11 +98,14 @@ export function parseSeeds(text: string, first = 0): number[] {
     const a = Number(range[1]);
     const b = Number(range[2]);
     if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b) || b < a) throw new CinderArgumentError('--seeds', text, 'a non-empty range A..B with A <= B, or a count K >= 1');
+    if (b - a + 1 > MAX_RUNS) throw new CinderArgumentError('--seeds', text, `at most ${MAX_RUNS} seeds (this range has ${b - a + 1})`);
     return Array.from({ length: b - a + 1 }, (_, i) => a + i);
   }
   if (/^\d+$/.test(t)) {
     const k = Number(t);
     if (!Number.isSafeInteger(k) || k < 1) throw new CinderArgumentError('--seeds', text, 'a count K >= 1 or a non-empty range A..B');
+    if (k > MAX_RUNS) throw new CinderArgumentError('--seeds', text, `at most ${MAX_RUNS} seeds`);
+    if (k - 1 > Number.MAX_SAFE_INTEGER - first) throw new CinderArgumentError('--seeds', text, `a count whose last seed (--seed ${first} + ${k} − 1) is a safe integer`);
     return Array.from({ length: k }, (_, i) => first + i);
   }
   throw new CinderArgumentError('--seeds', text, 'a range A..B (e.g. 1..10) or a count K >= 1');
@@ -123,6 +127,8 @@ export function pointName(point: Partial<Params>): string {
 
 /** Cartesian product of the axes, first axis slowest. */
 export function gridPoints(grid: readonly GridAxis[]): Partial<Params>[] {
+  const n = grid.reduce((p, g) => p * g.values.length, 1);
+  if (n > MAX_RUNS) throw new CinderArgumentError('--grid', grid.map((g) => `${kebabCase(g.name)} × ${g.values.length}`).join(', '), `at most ${MAX_RUNS} grid points (these make ${n})`);
   let points: Partial<Params>[] = [{}];
   for (const axis of grid) points = points.flatMap((p) => axis.values.map((v) => ({ ...p, [axis.name]: v })));
   return points;

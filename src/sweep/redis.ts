@@ -47,13 +47,14 @@ export function parseRedisUrl(text: string, param = '--redis'): RedisAddress {
 
 /**
  * An ioredis client for `address`. BullMQ workers need `maxRetriesPerRequest: null` (blocking
- * commands must not time out); `probe` makes a client that connects once, fails fast within
- * `timeoutMs` and never retries (for reachability checks).
+ * commands must not time out); `failFast` makes a command fail when the connection is down after one
+ * reconnection attempt (a coordinator's polls, which must notice a lost server); `probe` makes a
+ * client that connects once, fails fast within `timeoutMs` and never retries (reachability checks).
  */
-export function redisConnection(address: RedisAddress, options: { probe?: boolean; timeoutMs?: number } = {}): Redis {
+export function redisConnection(address: RedisAddress, options: { probe?: boolean; timeoutMs?: number; failFast?: boolean } = {}): Redis {
   const base = { host: address.host, port: address.port, db: address.db, password: address.password, username: address.username };
   if (options.probe) {
     return new Redis({ ...base, lazyConnect: true, connectTimeout: options.timeoutMs ?? 4000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   }
-  return new Redis({ ...base, maxRetriesPerRequest: null });
+  return new Redis({ ...base, maxRetriesPerRequest: options.failFast ? 1 : null });
 }

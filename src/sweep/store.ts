@@ -123,9 +123,9 @@ export interface SweepSummary {
   points: PointSummary[];
 }
 
-/** Builds summary.json's content from the run records (volatile keys of the example left out). */
-export function summarize(spec: Pick<ExampleSpec, 'volatileKeys'>, file: SweepFile): SweepSummary {
-  const skip = [...NOT_METRICS, ...(spec.volatileKeys ?? [])];
+/** Builds summary.json's content from the run records (volatile and label keys of the example left out). */
+export function summarize(spec: Pick<ExampleSpec, 'volatileKeys' | 'labelKeys'>, file: SweepFile): SweepSummary {
+  const skip = [...NOT_METRICS, ...(spec.volatileKeys ?? []), ...(spec.labelKeys ?? [])];
   const byPoint = new Map<string, SweepRunRecord[]>();
   for (const r of file.runs) {
     const key = pointName(r.point);
@@ -202,7 +202,7 @@ export function summaryFigure(file: SweepFile, summary: SweepSummary): Figure {
 }
 
 /** Writes summary.json and figures/summary.html. */
-export async function writeSummary(dir: string, spec: Pick<ExampleSpec, 'volatileKeys'>, file: SweepFile): Promise<SweepSummary> {
+export async function writeSummary(dir: string, spec: Pick<ExampleSpec, 'volatileKeys' | 'labelKeys'>, file: SweepFile): Promise<SweepSummary> {
   const summary = summarize(spec, file);
   await writeJsonAtomic(join(dir, 'summary.json'), summary);
   await writeFigureHtml(join(dir, 'figures', 'summary.html'), summaryFigure(file, summary), { plotly: 'relative' });

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { CinderArgumentError } from '../core/errors.js';
 import type { ExampleSpec } from '../cli/example.js';
 import type { Terminal } from '../cli/progress.js';
-import type { JobResult } from './child.js';
+import { removeStaleAttempts, type JobResult } from './child.js';
 import type { SweepEngine } from './engines.js';
 import { expandPlan, type SweepPlan } from './plan.js';
 import { processAlive } from '../io/process-alive.js';
@@ -31,8 +31,6 @@ export interface SweepOptions {
   terminal: Terminal;
   /** Aborting stops the sweep (running jobs are told to stop; they are redone next time). */
   signal?: AbortSignal;
-  /** True for the local engine: stale attempt folders under runs/ are removed first. */
-  cleanAttempts?: boolean;
 }
 
 /** What a sweep invocation did. */
@@ -160,9 +158,9 @@ async function execute(options: SweepOptions, dir: string, file: SweepFile): Pro
   const { spec, plan, terminal } = options;
   const { jobs } = expandPlan(spec, plan);
   mkdirSync(join(dir, 'runs'), { recursive: true });
-  if (options.cleanAttempts) {
-    for (const n of readdirSync(join(dir, 'runs'))) if (n.startsWith('.attempt-')) rmSync(join(dir, 'runs', n), { recursive: true, force: true });
-  }
+  // attempt folders of dead processes on this host go; live ones (a worker of this host still
+  // running a job of an earlier BullMQ coordinator) and other hosts' stay
+  await removeStaleAttempts(join(dir, 'runs'));
   const byJob = new Map<string, SweepRunRecord[]>();
   for (const r of file.runs) {
     if (!byJob.has(r.job)) byJob.set(r.job, []);

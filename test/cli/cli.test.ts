@@ -53,6 +53,7 @@ describe('bad values: clear message, exit 2, nothing written', () => {
     [['--loud', 'maybe'], /--loud.*true or false/],
     [['--seed', '-1'], /--seed.*an integer >= 0/],
     [['--seeds', '0'], /--seeds.*an integer >= 1/],
+    [['--seeds', '100001'], /--seeds.*an integer >= 1 and <= 100000/],
     [['--mode', 'huge'], /--mode.*one of tiny, full/],
     [['--backend', 'gpu'], /--backend.*one of auto, tensorflow, webgpu, wasm, cpu/],
     [['--bogus', '1'], /unknown option '--bogus'/],
@@ -88,7 +89,7 @@ describe('bad values: clear message, exit 2, nothing written', () => {
   });
 
   it('a damaged seed, seed count or mode in a saved params.json is refused by name, not read as seed 0', async () => {
-    for (const [bad, message] of [[{ seed: '7' }, /"seed" in .*params\.json: got "7", expected an integer >= 0/], [{ seeds: 2.5 }, /"seeds" in .*: got 2\.5, expected an integer >= 1/], [{ seed: -1 }, /"seed" in .*: got -1/], [{ mode: 3 }, /"mode" in .*: got 3, expected a preset name/]] as const) {
+    for (const [bad, message] of [[{ seed: '7' }, /"seed" in .*params\.json: got "7", expected an integer >= 0/], [{ seeds: 2.5 }, /"seeds" in .*: got 2\.5, expected an integer >= 1/], [{ seeds: 1e9 }, /"seeds" in .*: got 1000000000, expected an integer >= 1 and <= 100000/], [{ seed: -1 }, /"seed" in .*: got -1/], [{ mode: 3 }, /"mode" in .*: got 3, expected a preset name/]] as const) {
       const dir = tmp();
       writeFileSync(join(dir, 'params.json'), JSON.stringify({ example: 'fake', params: {}, ...bad }));
       const r = await cli(['fake', '--params', join(dir, 'params.json'), '--out', join(dir, 'run')]);
@@ -188,6 +189,15 @@ describe('a run folder', () => {
     expect(s.across_seeds).toMatchObject({ total: { mean: 2012, std: 1000, min: 1012, max: 3012, n: 3 }, squares: { mean: 14, std: 0, n: 3 } });
     expect((s.runs as { dir: string }[]).map((x) => x.dir)).toEqual(['seed-1', 'seed-2', 'seed-3']);
     expect(json(join(out, 'params.json'))).toMatchObject({ seed: 1, seeds: 3 });
+  });
+
+  it('--seeds K: label keys of the example stay in each run but are not averaged across seeds', async () => {
+    const labelled = { ...fakeExample, labelKeys: ['squares'] };
+    const out = join(tmp(), 'multi');
+    expect((await cli(['fake', '--mode', 'tiny', '--seed', '1', '--seeds', '2', '--out', out], { examples: [labelled] })).code).toBe(0);
+    const s = json(join(out, 'run_summary.json'));
+    expect(Object.keys(s.across_seeds as object).sort()).toEqual(['steps_done', 'total']);
+    expect((s.runs as { squares: number }[]).map((x) => x.squares)).toEqual([14, 14]);
   });
 
   it('a failing example: status failed with the error, exit 1', async () => {

@@ -51,6 +51,12 @@ describe('--grid and --seeds', () => {
     expect(() => parseSeeds('5..4')).toThrow(/invalid --seeds: got "5..4", expected a non-empty range/);
     expect(() => parseSeeds('0')).toThrow(/count K >= 1/);
     expect(() => parseSeeds('1-3')).toThrow(/a range A..B/);
+    // at most MAX_RUNS (100 000) seeds: refused before any array is made
+    expect(parseSeeds('1..100000')).toHaveLength(100_000);
+    expect(() => parseSeeds('0..100000')).toThrow(/invalid --seeds: got "0..100000", expected at most 100000 seeds \(this range has 100001\)/);
+    expect(() => parseSeeds('1..9007199254740991')).toThrow(/at most 100000 seeds/);
+    expect(() => parseSeeds('100001')).toThrow(/invalid --seeds: got "100001", expected at most 100000 seeds/);
+    expect(() => parseSeeds('2', Number.MAX_SAFE_INTEGER)).toThrow(/last seed .* is a safe integer/);
   });
 });
 
@@ -115,6 +121,26 @@ describe('parseSweepArgs', () => {
     expect(() => parse('--backend', 'gpu-typo', '--out', '/tmp/x')).toThrow(/invalid --backend: got "gpu-typo", expected one of auto, tensorflow, webgpu, wasm, cpu/);
     expect(parse('--backend', 'wasm', '--out', '/tmp/x').plan.backend).toBe('wasm');
   });
+  it('at most 100 000 runs: grid points and grid points × seeds are counted before they are made', () => {
+    const values = (n: number) => Array.from({ length: n }, (_, i) => i + 1).join(',');
+    // 1000 × 1000 points: refused without building the million points
+    expect(() => parse('--grid', `tau-m=${values(1000)}`, '--grid', `n-out=${values(1000)}`, '--out', '/tmp/x')).toThrow(/invalid --grid: got "tau-m × 1000, n-out × 1000", expected at most 100000 grid points \(these make 1000000\)/);
+    expect(() => parse('--grid', `tau-m=${values(1000)}`, '--seeds', '101', '--out', '/tmp/x')).toThrow(/invalid --grid × --seeds: got "1000 points × 101 seeds", expected at most 100000 runs/);
+    expect(parse('--grid', `n-out=${values(1000)}`, '--seeds', '100', '--out', '/tmp/x').plan.seeds).toHaveLength(100);
+  });
+  it('after --, every flag is the example\'s, also one named like a sweep flag', () => {
+    const shadow: ExampleSpec = { ...spec, options: [...spec.options, { name: 'workers', type: 'int', description: 'threads', default: 1, min: 1 }] };
+    const p3 = (...a: string[]) => parseSweepArgs(['demo', ...a], [shadow]);
+    const before = p3('--workers', '3', '--out', '/tmp/x');
+    expect(before.workers).toBe(3);
+    expect(before.plan.flags).toEqual({});
+    const after = p3('--workers', '2', '--out', '/tmp/x', '--', '--workers', '5', '--rule=b');
+    expect(after.workers).toBe(2);
+    expect(after.plan.flags).toEqual({ workers: 5, rule: 'b' });
+    expect(expandPlan(shadow, after.plan).jobs[0]!.args).toContain('--workers=5');
+    expect(() => p3('--out', '/tmp/x', '--', '--engine', 'bullmq')).toThrow(/invalid flag: got "--engine", expected a flag of demo after --/);
+    expect(() => p3('--out', '/tmp/x', '--', '--workers', '0')).toThrow(/invalid --workers: got "0", expected an integer >= 1/);
+  });
   it('redis URLs', () => {
     expect(parseRedisUrl('redis://h:7000/2')).toEqual({ host: 'h', port: 7000, db: 2 });
     expect(parseRedisUrl('127.0.0.1:6380')).toEqual({ host: '127.0.0.1', port: 6380, db: 0 });
@@ -142,5 +168,16 @@ describe('summarize', () => {
     expect(s.points[0]!.metrics).toEqual({ y: { mean: 3, std: Math.sqrt(7), min: 1, max: 6, n: 3 } });
     expect(s.points[1]!.seeds).toEqual([1, 2]);
     expect(s.points[1]!.metrics.y).toEqual({ mean: 15, std: Math.sqrt(50), min: 10, max: 20, n: 2 });
+  });
+  it('label keys of the example (lateral-line\'s seed_start, multi_seed) are not metrics', () => {
+    const plan = { example: 'demo', mode: 'tiny', flags: {}, grid: [], seeds: [3, 4], pack: 1 };
+    const { runs } = expandPlan(spec, plan);
+    const file: SweepFile = {
+      format: 'cinder-sweep/1', id: 'x', plan, created_at: '', updated_at: '',
+      runs: runs.map((r) => ({ ...r, dir: `runs/${r.job}`, attempts: 1, status: 'completed', summary: { y: r.seed * 2, seed_start: r.seed, multi_seed: 1 } })),
+    };
+    expect(Object.keys(summarize(spec, file).points[0]!.metrics).sort()).toEqual(['multi_seed', 'seed_start', 'y']);
+    const labelled = summarize({ ...spec, labelKeys: ['seed_start', 'multi_seed'] }, file).points[0]!.metrics;
+    expect(labelled).toEqual({ y: { mean: 7, std: Math.SQRT2, min: 6, max: 8, n: 2 } });
   });
 });
