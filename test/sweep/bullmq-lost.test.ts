@@ -13,12 +13,20 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { attemptOwner, removeStaleAttempts } from '../../src/sweep/child.js';
-import { BullmqEngine, type EngineHooks } from '../../src/sweep/engines.js';
+import { BullmqEngine } from '../../src/sweep/engines.js';
+import { runSweep } from '../../src/sweep/sweep.js';
+import { Terminal } from '../../src/cli/progress.js';
+import type { ExampleSpec } from '../../src/cli/example.js';
 import { parseRedisUrl } from '../../src/sweep/redis.js';
 import { startRedis, type RedisServer } from './fixtures/redis.js';
 import { cinder, fakeBin, json, resultLines, tempFolders, until, type Proc } from './fixtures/procs.js';
 
 const { tmp, cleanup } = tempFolders();
+/** The plan side of fake-cinder's sweep-fake (the coordinator only expands and names its runs). */
+const fakeSpec: ExampleSpec = {
+  name: 'sweep-fake', description: 'fake', options: [{ name: 'value', type: 'float', description: 'v', default: 1 }],
+  presets: { tiny: {} }, defaultMode: 'tiny', summaryKeys: [], figures: [], run: async () => ({}),
+};
 afterAll(cleanup);
 
 let redis: RedisServer;
@@ -105,18 +113,23 @@ describe('Redis emptied during a sweep', () => {
 });
 
 describe('Redis gone for good', () => {
-  it('the coordinator fails after lostMs with an error naming the server, instead of hanging', async () => {
+  it('the coordinator fails after lostMs with an error naming the server, instead of hanging; sweep.json keeps the runs', async () => {
     const address = parseRedisUrl(redis.url);
-    const engine = new BullmqEngine(address, 'lost', 'cinder-test-lost', 50, 1500);
-    const hooks: EngineHooks = { onStart: () => {}, onResult: () => {} };
-    const running = engine.run([{ name: 'a', args: ['sweep-fake'], outDir: join(tmp(), 'a') }], hooks);
+    const out = join(tmp(), 's');
+    const running = runSweep({
+      spec: fakeSpec, plan: { example: 'sweep-fake', mode: 'tiny', flags: {}, grid: [], seeds: [1, 2], pack: 1 }, outDir: out,
+      engine: (id) => new BullmqEngine(address, id, 'cinder-test-lost', 50, 1500), terminal: new Terminal({ mode: 'quiet' }),
+    });
     const outcome = running.then(() => 'resolved', (e: Error) => e.message);
+    await until('jobs submitted', () => existsSync(join(out, 'sweep.json')));
     await new Promise((r) => setTimeout(r, 300));
     await redis.stop();
     const t0 = Date.now();
     const message = await outcome;
-    expect(message).toMatch(new RegExp(`Redis at 127\\.0\\.0\\.1:${redis.port} unreachable for 2 s`));
+    expect(message).toMatch(new RegExp(`Redis at 127\\.0\\.0\\.1:${redis.port} unreachable for 2 s .*run the same cinder sweep again`));
     expect(Date.now() - t0).toBeLessThan(10_000);
+    const file = json(join(out, 'sweep.json'));
+    expect(file.runs.map((r: { seed: number; status: string }) => `${r.seed} ${r.status}`)).toEqual(['1 waiting', '2 waiting']);
     redis = await startRedis(); // for afterEach
   }, 30_000);
 });
