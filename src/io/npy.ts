@@ -408,15 +408,50 @@ function parsePyLiteral(text: string): unknown {
   return v;
 }
 
-const NPY_KINDS: Record<string, number> = { f4: 4, f8: 8, i4: 4, i8: 8, u1: 1, b1: 1 };
+const NPY_KINDS: Record<string, number> = { f2: 2, f4: 4, f8: 8, i1: 1, i2: 2, i4: 4, i8: 8, u1: 1, u2: 2, u4: 4, u8: 8, b1: 1 };
+
+/** The dtypes {@link decodeNpy} reads, as the refusal of any other names them. */
+const NPY_READ = "one of '<f2', '<f4', '<f8', '|i1', '<i2', '<i4', '<i8', '|u1', '<u2', '<u4', '<u8', '|b1' (or big-endian '>…'; structured dtypes are not read)";
+
+/**
+ * Float32 bit pattern of the IEEE 754 binary16 value with bits `h` (sign 1, exponent 5 biased by
+ * 15, fraction 10). Every half is exactly a float32: a normal half (1 ≤ e ≤ 30) is
+ * (−1)^s · 2^(e−15) · (1 + f/1024), re-biased to 127; a subnormal (e = 0, f ≠ 0) is
+ * (−1)^s · f · 2^−24, which is normal in float32 (its leading bit becomes the implicit one);
+ * ±0 and ±inf keep their sign; a NaN keeps its sign and its 10 payload bits as the top fraction
+ * bits (quiet stays quiet), as NumPy's `astype(np.float32)` does.
+ */
+export function halfToFloat32Bits(h: number): number {
+  const sign = (h & 0x8000) << 16;
+  const e = (h >> 10) & 0x1f;
+  let f = h & 0x3ff;
+  if (e === 0x1f) return (sign | 0x7f800000 | (f << 13)) >>> 0; // inf, NaN
+  if (e !== 0) return (sign | ((e + 112) << 23) | (f << 13)) >>> 0; // normal: 127 − 15 = 112
+  if (f === 0) return sign >>> 0; // ±0
+  // subnormal f · 2^−24: shift the fraction up until its leading one reaches the implicit-bit
+  // place (bit 10); each shift lowers the exponent of 2^−14 · (f/1024) by one
+  let exp = 113; // float32 biased exponent of 2^−14 (−14 + 127)
+  while ((f & 0x400) === 0) {
+    f <<= 1;
+    exp--;
+  }
+  return (sign | (exp << 23) | ((f & 0x3ff) << 13)) >>> 0;
+}
 
 /**
  * Decodes one `.npy` array (format version 1.0, 2.0 or 3.0) into C-order data and its shape; `where`
  * names the source in errors. The magic, version and header (`descr`, `fortran_order`, `shape`)
- * are checked, and the data must hold exactly `prod(shape)` items. Dtypes read: `f4` → Float32Array,
- * `f8` → Float64Array, `i4` → Int32Array, `u1` → Uint8Array, `b1` (bool) → Uint8Array of 0/1 and
- * `i8` → Int32Array when every value fits in int32 (NumPy's default integer), each little- or
- * big-endian; Fortran-order arrays are transposed to C order.
+ * are checked, and the data must hold exactly `prod(shape)` items. Dtypes read (each multi-byte one
+ * little- or big-endian):
+ * - `f4` → Float32Array and `f8` → Float64Array, bit for bit (NaN payloads included);
+ * - `f2` (IEEE half) → Float32Array, exactly (every half is a float32: subnormals down to
+ *   2^−24, ±0, ±inf, NaN with its payload; see {@link halfToFloat32Bits});
+ * - `i1`, `i2`, `u2` and `i4` → Int32Array (every value fits);
+ * - `u4`, `i8` (NumPy's default integer) and `u8` → Int32Array when every value lies in
+ *   [−2^31, 2^31 − 1], refused otherwise (naming the first value outside and its index);
+ * - `u1` → Uint8Array and `b1` (bool) → Uint8Array of 0/1.
+ *
+ * Fortran-order arrays are transposed to C order.
  * @throws CinderArgumentError naming `where` for anything damaged or unsupported
  */
 export function decodeNpy(bytes: Uint8Array, where = 'npy'): NpyEntry {
@@ -451,7 +486,7 @@ export function decodeNpy(bytes: Uint8Array, where = 'npy'): NpyEntry {
   const dm = typeof descr === 'string' ? /^([<>|=])([a-z]\d+)$/.exec(descr) : null;
   const size = dm ? NPY_KINDS[dm[2]!] : undefined;
   if (!dm || size === undefined || (size > 1 && dm[1] === '|')) {
-    throw new CinderArgumentError(`dtype of ${where}`, descr instanceof PyList ? descr.items : descr, "one of '<f4', '<f8', '<i4', '<i8', '|u1', '|b1' (or big-endian '>…'; structured dtypes are not read)");
+    throw new CinderArgumentError(`dtype of ${where}`, descr instanceof PyList ? descr.items : descr, NPY_READ);
   }
   const dims = shape as number[];
   const count = dims.reduce((a, b) => a * b, 1);
@@ -477,17 +512,31 @@ export function decodeNpy(bytes: Uint8Array, where = 'npy'): NpyEntry {
     case 'i4':
       data = new Int32Array(raw.buffer, 0, count);
       break;
-    case 'i8': {
-      const wide = new BigInt64Array(raw.buffer, 0, count);
-      const narrow = new Int32Array(count);
-      for (let i = 0; i < count; i++) {
-        const v = wide[i]!;
-        if (v < -2147483648n || v > 2147483647n) throw bad(`int64 value ${v} at index ${i}`, 'int64 values within the int32 range (read as Int32Array; save with .astype(np.int32) or as float)');
-        narrow[i] = Number(v);
-      }
-      data = narrow;
+    case 'f2': {
+      const half = new Uint16Array(raw.buffer, 0, count);
+      const bits = new Uint32Array(count);
+      for (let i = 0; i < count; i++) bits[i] = halfToFloat32Bits(half[i]!);
+      data = new Float32Array(bits.buffer); // the bits as they are (no trip through JS numbers)
       break;
     }
+    case 'i1':
+      data = Int32Array.from(new Int8Array(raw.buffer, 0, count));
+      break;
+    case 'i2':
+      data = Int32Array.from(new Int16Array(raw.buffer, 0, count));
+      break;
+    case 'u2':
+      data = Int32Array.from(new Uint16Array(raw.buffer, 0, count));
+      break;
+    case 'u4':
+      data = toInt32(new Uint32Array(raw.buffer, 0, count), 'uint32', bad);
+      break;
+    case 'i8':
+      data = toInt32(new BigInt64Array(raw.buffer, 0, count), 'int64', bad);
+      break;
+    case 'u8':
+      data = toInt32(new BigUint64Array(raw.buffer, 0, count), 'uint64', bad);
+      break;
     case 'b1':
       data = raw.map((b) => (b ? 1 : 0));
       break;
@@ -495,6 +544,20 @@ export function decodeNpy(bytes: Uint8Array, where = 'npy'): NpyEntry {
       data = raw;
   }
   return { data, shape: dims };
+}
+
+/**
+ * `wide` as Int32Array when every value lies in the int32 range [−2^31, 2^31 − 1]; otherwise the
+ * first value outside is refused with its index (`kind` is its NumPy type name).
+ */
+function toInt32(wide: Uint32Array | BigInt64Array | BigUint64Array, kind: string, bad: (value: unknown, expected: string) => CinderArgumentError): Int32Array {
+  const narrow = new Int32Array(wide.length);
+  for (let i = 0; i < wide.length; i++) {
+    const v = wide[i]!;
+    if (v < -2147483648 || v > 2147483647) throw bad(`${kind} value ${v} at index ${i}`, `${kind} values within the int32 range (read as Int32Array; save with .astype(np.int32) or as float)`);
+    narrow[i] = Number(v);
+  }
+  return narrow;
 }
 
 /** Reorders items of `size` bytes from Fortran (column-major) to C (row-major) order. */

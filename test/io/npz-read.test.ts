@@ -1,5 +1,6 @@
 // The checked .npz/.npy readers: numpy.savez layouts read as numpy reads them (Fortran order
-// transposed to C order, big-endian, bool, int64, deflate), and every damaged, truncated or
+// transposed to C order, big-endian, bool, half floats bit for bit, int8/16/64 and uint16/32/64
+// within the int32 range, deflate), and every damaged, truncated or
 // unsupported file refused with a CinderArgumentError naming the file and entry — never data.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -57,6 +58,52 @@ describe('decodeNpz: numpy.savez layouts', () => {
       idx: ['Int32Array', -2147483648, 0, 2147483647],
       c: ['Int32Array', 5, -6],
     });
+  });
+
+  it('reads half floats exactly: 65504, the smallest normal 2^-14, subnormals down to 2^-24, -0, ±inf, NaN payloads, 1/3 rounded', () => {
+    // binary16 bits → value: sign · 2^(e−15) · (1 + f/1024) for 1 ≤ e ≤ 30, sign · f · 2^−24 for e = 0
+    const cases: [number, number][] = [
+      [0x3c00, 1],
+      [0xc000, -2],
+      [0x7bff, 65504], // 2^15 · (1 + 1023/1024), the largest half
+      [0x0400, 2 ** -14], // 6.103515625e-5, the smallest normal
+      [0x03ff, 1023 * 2 ** -24], // the largest subnormal
+      [0x0001, 2 ** -24], // 5.960464477539063e-8, the smallest subnormal
+      [0x8001, -(2 ** -24)],
+      [0x3555, 1365 / 4096], // 1/3 = 2^−2 · 1.0101010101|01…₂ rounded down to 10 fraction bits: 0.333251953125
+      [0x0000, 0],
+      [0x7c00, Infinity],
+      [0xfc00, -Infinity],
+    ];
+    const bits = cases.map(([b]) => b);
+    for (const [descr, le] of [['<f2', true], ['>f2', false]] as const) {
+      const r = npy.decodeNpy(npyBytes(hdr(descr, `(${cases.length},)`), numBytes('h2', bits, le)), 'h.npy');
+      expect(r.data).toBeInstanceOf(Float32Array);
+      expect(Array.from(r.data), descr).toEqual(cases.map(([, v]) => v));
+      const z = npy.decodeNpy(npyBytes(hdr(descr, '(1,)'), numBytes('h2', [0x8000], le)));
+      expect(Object.is(z.data[0], -0), `${descr} -0`).toBe(true);
+    }
+    // NaNs: sign and the 10 payload bits land in the top float32 fraction bits (quiet bit 9 → bit 22)
+    const nan = npy.decodeNpy(npyBytes(hdr('<f2', '(4,)'), numBytes('h2', [0x7e00, 0xfe00, 0x7d01, 0x7c01])));
+    expect(Array.from(new Uint32Array(nan.data.buffer, nan.data.byteOffset, 4))).toEqual([0x7fc00000, 0xffc00000, 0x7f800000 | (0x101 << 13), 0x7f800000 | (1 << 13)]);
+  });
+
+  it('reads int8, int16, uint16 as Int32Array, and uint32, uint64 within the int32 range, both byte orders and in Fortran order', () => {
+    const read = (descr: string, body: Uint8Array, shape = `(${body.length / Number(descr.slice(2))},)`) => {
+      const r = npy.decodeNpy(npyBytes(hdr(descr, shape), body), 'x.npy');
+      return [r.data.constructor.name, ...Array.from(r.data)];
+    };
+    expect(read('|i1', numBytes('i1', [-128, -1, 0, 127]))).toEqual(['Int32Array', -128, -1, 0, 127]);
+    for (const [o, le] of [['<', true], ['>', false]] as const) {
+      expect(read(`${o}i2`, numBytes('i2', [-32768, -2, 300, 32767], le)), o).toEqual(['Int32Array', -32768, -2, 300, 32767]);
+      expect(read(`${o}u2`, numBytes('u2', [0, 258, 65535], le)), o).toEqual(['Int32Array', 0, 258, 65535]);
+      expect(read(`${o}u4`, numBytes('u4', [0, 16909060, 2147483647], le)), o).toEqual(['Int32Array', 0, 16909060, 2147483647]);
+      expect(read(`${o}u8`, numBytes('u8', [0, 7, 2147483647], le)), o).toEqual(['Int32Array', 0, 7, 2147483647]);
+      expect(read(`${o}i8`, numBytes('i8', [-2147483648, -1, 2147483647], le)), o).toEqual(['Int32Array', -2147483648, -1, 2147483647]);
+    }
+    // np.asfortranarray([[0, 1, 2], [3, 4, 5]], '>i2') stores 0 3 1 4 2 5; 2-byte items move whole
+    const f = npy.decodeNpy(npyBytes(hdr('>i2', '(2, 3)', true), numBytes('i2', [0, -3, 1, -4, 2, -5], false)));
+    expect([f.shape, Array.from(f.data)]).toEqual([[2, 3], [0, 1, 2, -3, -4, -5]]);
   });
 
   it('decodeNpzEntries and decodeNpy give the shapes; .npy versions 2.0 and 3.0 are read', () => {
@@ -136,12 +183,23 @@ describe('decodeNpz refuses bad .npy entries', () => {
   });
 
   it('unsupported dtypes, int64 beyond int32, bad version, header and shape', () => {
-    const dtypes = "expected one of '<f4', '<f8', '<i4', '<i8', '|u1', '|b1' (or big-endian '>…'; structured dtypes are not read)";
-    expect(w(npyBytes(hdr('<f2', '(2,)'), new Uint8Array(4)))).toBe(`invalid dtype of x.npz entry w.npy: got "<f2", ${dtypes}`);
+    const dtypes = "expected one of '<f2', '<f4', '<f8', '|i1', '<i2', '<i4', '<i8', '|u1', '<u2', '<u4', '<u8', '|b1' (or big-endian '>…'; structured dtypes are not read)";
+    expect(w(npyBytes(hdr('<c8', '(2,)'), new Uint8Array(16)))).toBe(`invalid dtype of x.npz entry w.npy: got "<c8", ${dtypes}`);
+    expect(w(npyBytes(hdr('<f16', '(1,)'), new Uint8Array(16)))).toBe(`invalid dtype of x.npz entry w.npy: got "<f16", ${dtypes}`);
+    expect(w(npyBytes(hdr('|i2', '(1,)'), new Uint8Array(2)))).toBe(`invalid dtype of x.npz entry w.npy: got "|i2", ${dtypes}`);
     expect(w(npyBytes(hdr('<c16', '(1,)'), new Uint8Array(16)))).toBe(`invalid dtype of x.npz entry w.npy: got "<c16", ${dtypes}`);
     expect(w(npyBytes("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", new Uint8Array(8)))).toBe(`invalid dtype of x.npz entry w.npy: got [["a","<f4"]], ${dtypes}`);
     expect(w(npyBytes(hdr('<i8', '(2,)'), numBytes('i8', [1, 2147483648])))).toBe(
       'invalid x.npz entry w.npy: got "int64 value 2147483648 at index 1", expected int64 values within the int32 range (read as Int32Array; save with .astype(np.int32) or as float)',
+    );
+    expect(w(npyBytes(hdr('<u4', '(3,)'), numBytes('u4', [1, 2147483647, 2147483648])))).toBe(
+      'invalid x.npz entry w.npy: got "uint32 value 2147483648 at index 2", expected uint32 values within the int32 range (read as Int32Array; save with .astype(np.int32) or as float)',
+    );
+    expect(w(npyBytes(hdr('>u4', '(2,)'), numBytes('u4', [4294967295, 0], false)))).toBe(
+      'invalid x.npz entry w.npy: got "uint32 value 4294967295 at index 0", expected uint32 values within the int32 range (read as Int32Array; save with .astype(np.int32) or as float)',
+    );
+    expect(w(npyBytes(hdr('<u8', '(2,)'), numBytes('u8', [5, 2 ** 53])))).toBe(
+      'invalid x.npz entry w.npy: got "uint64 value 9007199254740992 at index 1", expected uint64 values within the int32 range (read as Int32Array; save with .astype(np.int32) or as float)',
     );
     const v4 = npyBytes(hdr('<f4', '(1,)'), new Uint8Array(4));
     v4[6] = 4;
@@ -163,6 +221,51 @@ describe('decodeNpz refuses bad .npy entries', () => {
 });
 
 describe.skipIf(!hasNumpy)('readNpz against numpy', () => {
+  it('all 65536 half-float bit patterns, little- and big-endian, read as numpy.astype(np.float32) gives them, bit for bit', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-npz-'));
+    const py = [
+      'import numpy as np',
+      "h = np.arange(65536, dtype=np.uint16).view('<f2')",
+      'with np.errstate(invalid="ignore"):',
+      '    f = h.astype(np.float32)',
+      `np.savez(${JSON.stringify(join(dir, 'h.npz'))}, h=h, hb=h.astype('>f2'), f=f)`,
+    ].join('\n');
+    const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const got = readNpz(join(dir, 'h.npz'));
+    const bits = (a: ArrayLike<number>) => new Uint32Array((a as Float32Array).buffer, (a as Float32Array).byteOffset, 65536);
+    expect(got.h).toBeInstanceOf(Float32Array);
+    const want = bits(got.f!);
+    expect(want[0x3555]).toBe(0x3eaaa000); // numpy's own 1/3 half, as a check on the reference
+    expect(Array.from(bits(got.h!))).toEqual(Array.from(want));
+    expect(Array.from(bits(got.hb!))).toEqual(Array.from(want));
+  });
+
+  it('numpy int8, int16, uint16, uint32, uint64 (both byte orders) read as numpy.load gives them; uint32 2^31 is refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-npz-'));
+    const py = [
+      'import numpy as np, json',
+      "arrays = dict(i1=np.array([-128, -7, 0, 127], np.int8), i2=np.array([-32768, 12345, 32767], '<i2'), i2b=np.array([[-32768, 5], [6, 32767]], '>i2'),",
+      "  u2=np.array([0, 65535], '<u2'), u2b=np.array([1, 65534], '>u2'), u4=np.array([0, 2**31 - 1], '<u4'), u4b=np.asfortranarray(np.array([[3, 2**31 - 1], [0, 9]], '>u4')),",
+      "  u8=np.array([0, 2**31 - 1], '<u8'), u8b=np.array([12, 2**30], '>u8'))",
+      `np.savez(${JSON.stringify(join(dir, 'i.npz'))}, **arrays)`,
+      `np.savez(${JSON.stringify(join(dir, 'big.npz'))}, w=np.array([0, 2**31], '<u4'))`,
+      'print(json.dumps({k: v.ravel().tolist() for k, v in arrays.items()}))',
+    ].join('\n');
+    const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const want = JSON.parse(r.stdout) as Record<string, number[]>;
+    const got = readNpz(join(dir, 'i.npz'));
+    expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+    for (const [k, v] of Object.entries(want)) {
+      expect(got[k], k).toBeInstanceOf(Int32Array);
+      expect(Array.from(got[k]!), k).toEqual(v);
+    }
+    expect(refusal(() => readNpz(join(dir, 'big.npz')))).toBe(
+      `invalid ${join(dir, 'big.npz')} entry w.npy: got "uint32 value 2147483648 at index 1", expected uint32 values within the int32 range (read as Int32Array; save with .astype(np.int32) or as float)`,
+    );
+  });
+
   it('numpy.savez / savez_compressed output (Fortran order, big-endian, bool, int64) reads as numpy.load gives it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cinder-npz-'));
     const py = [
