@@ -1,18 +1,18 @@
 /**
  * The lock of a run folder: `<out>/.lock` holds `{ pid, host, started_at }` of the process writing
- * the folder, created exclusively (written to a private file, then hard-linked to `.lock`, which
- * fails when the name exists, so no reader sees an empty lock), so of two runs started into the same folder exactly
- * one gets it; the other is refused before it writes anything. The lock is removed when the run
- * ends (whatever its status). A lock whose process no longer exists on this host marks a run that
- * was killed: {@link inspectRunFolder} then rewrites `run_summary.json` with status `crashed`,
- * and `--resume` may take the folder over.
+ * the folder, created exclusively (a lock file of `src/io/lock.ts`: written to a private file, then
+ * hard-linked to `.lock`, which fails when the name exists, so no reader sees an empty lock), so of
+ * two runs started into the same folder exactly one gets it; the other is refused before it writes
+ * anything. The lock is removed when the run ends (whatever its status). A lock whose process no
+ * longer exists on this host marks a run that was killed: {@link inspectRunFolder} then rewrites
+ * `run_summary.json` with status `crashed`, and `--resume` may take the folder over.
  * @module
  */
-import { existsSync, linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeJsonAtomicSync } from '../io/atomic.js';
-import { processAlive } from '../io/process-alive.js';
+import { lockOwnerAlive, removeLockLeftovers, tryLock, type LockAttempt } from '../io/lock.js';
 
 /** File name of the lock inside a run folder. */
 export const LOCK_FILE = '.lock';
@@ -64,78 +64,34 @@ function lockOf(text: string | null): LockInfo | null {
 
 /** True when the lock's process still runs (on another host: assumed to). */
 export function ownerAlive(lock: LockInfo): boolean {
-  if (lock.host !== hostname()) return true;
-  return lock.pid === process.pid || processAlive(lock.pid);
+  return lockOwnerAlive(lock);
 }
 
 /**
  * Takes the lock of the existing folder `dir`. With `takeOverCrashed` a lock whose owner died is
- * replaced (resume); otherwise it is refused with reason `crashed`.
+ * replaced (resume; race-free among any number of resumers, see `src/io/lock.ts`); otherwise it
+ * is refused with reason `crashed`. A lock file that is not one (damaged) counts as a crashed run's.
  * @throws RunLockError when another live process holds it, or it is a crashed run's and not taken over
  */
 export function acquireLock(dir: string, options: { takeOverCrashed?: boolean } = {}): LockInfo {
   const path = join(dir, LOCK_FILE);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    // the lock appears with its content in one step (link fails when the name exists), so no
-    // reader ever sees an empty lock file
-    const info: LockInfo = { pid: process.pid, host: hostname(), started_at: new Date().toISOString() };
-    const mine = `${path}.${process.pid}.new`;
-    try {
-      writeFileSync(mine, `${JSON.stringify(info)}\n`);
-      try {
-        linkSync(mine, path);
-      } catch (err) {
-        // a file system without hard links: exclusive create, then write (a short empty window)
-        if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
-        writeFileSync(path, `${JSON.stringify(info)}\n`, { flag: 'wx' });
-      }
-      return info;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new RunLockError(`cannot create ${path}: ${(err as Error).message}`, 'io');
-    } finally {
-      rmSync(mine, { force: true });
-    }
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      continue; // gone since: another process moved it; the retry sees what is there now
-    }
-    const lock = readLock(dir);
-    if (lock && ownerAlive(lock)) {
-      throw new RunLockError(`${dir} is in use by process ${lock.pid} on ${lock.host} (since ${lock.started_at})`, 'busy', lock);
-    }
-    if (!options.takeOverCrashed) {
-      throw new RunLockError(`${dir} holds a run whose process ${lock?.pid ?? '?'} on ${lock?.host ?? '?'} died (crashed); continue it with --resume ${dir}`, 'crashed', lock ?? undefined);
-    }
-    // The owner died: move its lock aside and retry. Another resumer may have done the same and put
-    // in its own fresh lock between our read and our rename; then what we moved is that live lock:
-    // it goes back (link fails rather than overwrite) and this process is refused.
-    const stale = `${path}.stale.${process.pid}`;
-    try {
-      renameSync(path, stale);
-    } catch {
-      continue; // another process moved it first; the retry reports what is there now
-    }
-    let movedText: string | null = null;
-    try {
-      movedText = readFileSync(stale, 'utf8');
-    } catch {
-      // cannot happen short of a vanished file: treated as a different lock
-    }
-    if (movedText !== text) {
-      const moved = lockOf(movedText) ?? { pid: -1, host: '?', started_at: '?' };
-      try {
-        linkSync(stale, path);
-      } catch {
-        // a third process has locked the folder meanwhile: the one we moved is out of place, it stays held by its owner in memory
-      }
-      rmSync(stale, { force: true });
-      throw new RunLockError(`${dir} is in use by process ${moved.pid} on ${moved.host} (since ${moved.started_at})`, 'busy', moved);
-    }
-    rmSync(stale, { force: true });
+  const info: LockInfo = { pid: process.pid, host: hostname(), started_at: new Date().toISOString() };
+  let got: LockAttempt;
+  try {
+    got = tryLock(path, `${JSON.stringify(info)}\n`, lockOf, { takeOverDead: options.takeOverCrashed === true, unreadable: 'dead' });
+  } catch (err) {
+    throw new RunLockError(`cannot create ${path}: ${(err as Error).message}`, 'io');
   }
-  throw new RunLockError(`${dir}: the lock could not be taken`, 'busy', readLock(dir) ?? undefined);
+  if (got.taken) {
+    removeLockLeftovers(path); // of takeovers and lock creations killed half-way
+    return info;
+  }
+  const lock = lockOf(got.text);
+  if (got.alive) {
+    const who = lock ? `process ${lock.pid} on ${lock.host} (since ${lock.started_at})` : 'another process';
+    throw new RunLockError(`${dir} is in use by ${who}`, 'busy', lock ?? undefined);
+  }
+  throw new RunLockError(`${dir} holds a run whose process ${lock?.pid ?? '?'} on ${lock?.host ?? '?'} died (crashed); continue it with --resume ${dir}`, 'crashed', lock ?? undefined);
 }
 
 /** Removes the lock of `dir` if this process holds it. */

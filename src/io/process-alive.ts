@@ -1,6 +1,6 @@
 /**
  * Whether a process still runs, for the files that name their writer by pid (run-folder and sweep
- * locks, temporary files of saves). Node only.
+ * locks, tensor-folder save locks, temporary files of saves; see `lock.ts`). Node only.
  * @module
  */
 

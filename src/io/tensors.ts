@@ -15,11 +15,27 @@
  * file the current manifest points to: the new weights are written (temporary file, fsync,
  * rename), then the manifest is swapped in by one atomic rename, then the weights file of the
  * manifest it replaced is deleted. A process killed at any moment leaves the previous save or the
- * new one, both loadable. Saves running concurrently into one folder (in one process or several)
- * leave it holding one of them, loadable: a save deletes only the weights its own manifest swap
- * replaced (unless a manifest or a save in flight uses them again), weights files no manifest
- * names once they are 10 minutes old (left by a killed save), and temporary files only when the
- * process named in them has ended.
+ * new one, both loadable.
+ *
+ * Saves into one folder take turns: a save holds the folder's lock file `.save.lock` (`host pid`
+ * of the saving process, created exclusively; see `lock.ts`) from writing its weights to its last
+ * clean-up, and waits while another save holds it — of another process, or of this one — looking
+ * every 20 ms, up to `lockTimeoutMs` (30 s by default), then gives up with an error naming the
+ * folder and the holder. A lock whose process has ended on this host (a killed save) is taken
+ * over, race-free among any number of waiting saves; a lock held from another host (a shared file
+ * system) cannot be checked and is waited for. Holding the lock, a save removes every weights
+ * file its manifest does not name (the replaced save's, and leftovers of killed saves: no other
+ * save can be writing one) and temporary files of processes that have ended. So saves running at
+ * the same time, in one process or several, identical or not, leave the folder holding the last
+ * of them and its one weights file.
+ *
+ * Readers take no lock. A reader that read the previous manifest just before a save swapped in
+ * the next may find its weights file removed: {@link readTensorFolder} then reads the new manifest
+ * and its weights (again while the manifest keeps changing under it, up to 10 times), so a read
+ * running alongside saves returns one complete save, checked, never a mix (as before the lock),
+ * and no longer fails for a weights file removed under it. A weights file already opened is read
+ * to the end even if it is removed meanwhile (POSIX). Only saves through this module take the
+ * lock: a program writing the folder otherwise (or an older Cinder) is not kept out.
  *
  * JSON has no NaN or Infinity: a non-finite number in the manifest (in `metadata` or `extras`) is
  * written as the string `"NaN"`, `"Infinity"` or `"-Infinity"`, and its key path is listed in the
@@ -30,11 +46,12 @@
  * decoded: a flipped byte in either file is reported, never loaded.
  * @module
  */
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { tf } from '../core/tf.js';
 import { CinderArgumentError, numel } from '../core/errors.js';
 import { ensureWritableDir, toJson, writeFileAtomic } from './atomic.js';
+import { hostPidOwner, hostPidText, releaseLockFile, removeLockLeftovers, waitForLock, type LockAttempt } from './lock.js';
 import { crc32, LITTLE_ENDIAN_HOST } from './npy.js';
 import { processAlive } from './process-alive.js';
 
@@ -322,75 +339,69 @@ function restoreNonFinite(manifest: TensorsManifest, where: string): void {
 
 const WEIGHTS_NAME = /^weights-[0-9a-f]{8}\.bin$/;
 const TEMP_NAME = /^\.(?:model\.json|weights-[0-9a-f]{8}\.bin)\.(\d+)\.\d+\.tmp$/;
-/** Age after which a weights file that no manifest names is taken for the leftover of a killed save. */
-const ORPHAN_AGE_MS = 10 * 60 * 1000;
-/** Weights files (full paths) that saves of this process have written and not yet swapped in, with their counts. */
-const inFlight = new Map<string, number>();
-/** Weights files (full paths) that saves of this process have written (dropped once deleted or gone). */
-const written = new Set<string>();
+/** File name of the lock a save holds in its folder (see the module notes). */
+export const SAVE_LOCK_FILE = '.save.lock';
+/** How long a save waits by default for the folder's lock held by another save (ms). */
+export const SAVE_LOCK_TIMEOUT_MS = 30_000;
+/** How often a waiting save looks at the lock again (ms). */
+const SAVE_LOCK_POLL_MS = 20;
 
-/** Name of the weights file the manifest in `dir` points to (undefined when there is none or it cannot be read). */
-async function currentWeightsFile(dir: string): Promise<string | undefined> {
-  try {
-    const m = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as TensorsManifest;
-    const f = m?.weightsManifest?.[0]?.paths?.[0];
-    return typeof f === 'string' && WEIGHTS_NAME.test(f) ? f : undefined;
-  } catch {
-    return undefined;
-  }
+/** Options of {@link writeTensorFolder} and {@link saveTensors}. */
+export interface TensorFolderWriteOptions {
+  /** How long to wait for the folder's lock while another save holds it (ms, default {@link SAVE_LOCK_TIMEOUT_MS}). */
+  lockTimeoutMs?: number;
 }
 
+/** Who holds a save lock, in words. */
+function holderText(got: Extract<LockAttempt, { taken: false }>): string {
+  return got.owner ? `process ${got.owner.pid} on ${got.owner.host}` : `a lock naming no process (${JSON.stringify(got.text.slice(0, 40))})`;
+}
 
 /**
  * Writes artifacts into folder `dir` (created if needed, see {@link ensureWritableDir}) as one
- * atomic save: weights under their checksum name, then the manifest by rename, then the weights
- * file of the replaced manifest is removed, and leftovers of killed saves (see the module notes).
+ * atomic save, holding the folder's lock: weights under their checksum name, then the manifest by
+ * rename, then every weights file the manifest does not name, and temporary files of ended
+ * processes, are removed (see the module notes).
+ * @throws CinderArgumentError naming `dir` when another save holds its lock for longer than
+ * `lockTimeoutMs`, or the lock cannot be created
  */
-export async function writeTensorFolder(dir: string, artifacts: TensorsArtifacts): Promise<void> {
+export async function writeTensorFolder(dir: string, artifacts: TensorsArtifacts, options: TensorFolderWriteOptions = {}): Promise<void> {
+  const timeoutMs = options.lockTimeoutMs ?? SAVE_LOCK_TIMEOUT_MS;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs === Infinity) throw new CinderArgumentError('lockTimeoutMs', timeoutMs, 'a finite number of milliseconds >= 0');
   await ensureWritableDir(dir);
   checkArtifacts(artifacts);
   const file = weightsFileName(artifacts.manifest.weightsChecksum);
   const manifest: TensorsManifest = { ...artifacts.manifest, weightsManifest: artifacts.manifest.weightsManifest.map((g) => ({ ...g, paths: [file] })) };
   const text = manifestText(manifest);
   const folder = resolve(dir);
-  const own = join(folder, file);
-  inFlight.set(own, (inFlight.get(own) ?? 0) + 1);
-  let replaced: string | undefined;
+  const lock = join(folder, SAVE_LOCK_FILE);
+  const me = hostPidText();
+  let got: LockAttempt;
   try {
-    await writeFileAtomic(own, artifacts.weightData); // (each atomic write also flushes the folder)
-    written.add(own);
-    replaced = await currentWeightsFile(dir);
-    await writeFileAtomic(join(dir, MANIFEST_FILE), text);
-  } finally {
-    const n = inFlight.get(own)! - 1;
-    if (n > 0) inFlight.set(own, n);
-    else inFlight.delete(own);
+    got = await waitForLock(lock, me, hostPidOwner, { timeoutMs, pollMs: SAVE_LOCK_POLL_MS, unreadable: 'held' });
+  } catch (err) {
+    throw new CinderArgumentError('dir', dir, `a folder in which the save lock ${lock} can be created (${(err as Error).message})`);
   }
-  // Another save may have swapped its manifest in meanwhile, or be about to swap in weights of the
-  // same name: what the manifest names now, and what saves of this process are writing, stay.
-  // Weights no manifest names go when this save replaced them, when this process wrote them (a
-  // concurrent save won), or when they are old (a killed save's leftover: a save renames its
-  // manifest in right after its weights).
-  const listing = await readdir(dir);
-  for (const name of listing) {
-    const path = join(folder, name);
-    if (WEIGHTS_NAME.test(name)) {
-      if (inFlight.has(path)) continue;
-      let drop = name === replaced || written.has(path);
-      if (!drop) {
-        const st = await stat(path).catch(() => undefined);
-        drop = st !== undefined && Date.now() - st.mtimeMs > ORPHAN_AGE_MS;
+  if (!got.taken) {
+    throw new CinderArgumentError('dir', dir, `a tensor folder no other save is writing (${holderText(got)} has held ${lock} for the ${timeoutMs} ms waited; remove the lock if no save is running)`);
+  }
+  try {
+    removeLockLeftovers(lock);
+    await writeFileAtomic(join(folder, file), artifacts.weightData); // (each atomic write also flushes the folder)
+    await writeFileAtomic(join(folder, MANIFEST_FILE), text);
+    // No other save runs here now: weights the manifest does not name are the replaced save's or
+    // a killed save's. Temporary files go when the process named in them has ended.
+    for (const name of await readdir(folder)) {
+      if (WEIGHTS_NAME.test(name)) {
+        if (name !== file) await rm(join(folder, name), { force: true });
+        continue;
       }
-      if (drop && !inFlight.has(path) && (await currentWeightsFile(dir)) !== name) {
-        await rm(path, { force: true });
-        written.delete(path);
-      }
-    } else {
       const pid = TEMP_NAME.exec(name)?.[1];
-      if (pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid))) await rm(path, { force: true });
+      if (pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid))) await rm(join(folder, name), { force: true });
     }
+  } finally {
+    releaseLockFile(lock, me);
   }
-  for (const path of written) if (dirname(path) === folder && !listing.includes(basename(path))) written.delete(path);
 }
 
 /**
@@ -400,12 +411,39 @@ export async function writeTensorFolder(dir: string, artifacts: TensorsArtifacts
  */
 export async function readTensorFolder(dir: string): Promise<TensorsArtifacts> {
   if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError('dir', dir, 'a directory path');
-  let text: string;
+  // a save may remove the weights the manifest just read names (it swapped in a new manifest
+  // meanwhile): then the new one is read, as long as the manifest keeps changing (10 times at most)
+  for (let attempt = 0; ; attempt++) {
+    const text = await readManifestText(dir);
+    const manifest = parseManifest(dir, text);
+    const file = manifest.weightsManifest?.[0]?.paths?.[0];
+    if (typeof file !== 'string' || basename(file) !== file) throw new CinderArgumentError(`${MANIFEST_FILE} weights path`, file, 'a file name in the same folder');
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(join(dir, file)));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 10) {
+        const now = await readFile(join(dir, MANIFEST_FILE), 'utf8').catch(() => text);
+        if (now !== text) continue;
+      }
+      throw new CinderArgumentError('dir', dir, `a folder holding ${MANIFEST_FILE} and ${file} (${(err as Error).message})`);
+    }
+    const artifacts = { manifest, weightData: bytes };
+    checkArtifacts(artifacts, `${basename(dir)}/${MANIFEST_FILE}`);
+    return artifacts;
+  }
+}
+
+async function readManifestText(dir: string): Promise<string> {
   try {
-    text = await readFile(join(dir, MANIFEST_FILE), 'utf8');
+    return await readFile(join(dir, MANIFEST_FILE), 'utf8');
   } catch (err) {
     throw new CinderArgumentError('dir', dir, `a folder holding ${MANIFEST_FILE} and its weights file (${(err as Error).message})`);
   }
+}
+
+/** The manifest in `text` (of folder `dir`), its checksum checked and non-finite numbers restored. */
+function parseManifest(dir: string, text: string): TensorsManifest {
   let manifest: TensorsManifest;
   try {
     manifest = JSON.parse(text) as TensorsManifest;
@@ -422,22 +460,15 @@ export async function readTensorFolder(dir: string): Promise<TensorsArtifacts> {
   } else {
     checkArtifacts({ manifest, weightData: new Uint8Array(0) }, `${basename(dir)}/${MANIFEST_FILE}`);
   }
-  const file = manifest.weightsManifest?.[0]?.paths?.[0];
-  if (typeof file !== 'string' || basename(file) !== file) throw new CinderArgumentError(`${MANIFEST_FILE} weights path`, file, 'a file name in the same folder');
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(join(dir, file)));
-  } catch (err) {
-    throw new CinderArgumentError('dir', dir, `a folder holding ${MANIFEST_FILE} and ${file} (${(err as Error).message})`);
-  }
-  const artifacts = { manifest, weightData: bytes };
-  checkArtifacts(artifacts, `${basename(dir)}/${MANIFEST_FILE}`);
-  return artifacts;
+  return manifest;
 }
 
-/** Saves named tensors (downloaded once each) with free-form metadata into folder `dir`, atomically. */
-export async function saveTensors(dir: string, tensors: Record<string, tf.Tensor>, metadata: Record<string, unknown> = {}): Promise<void> {
-  await writeTensorFolder(dir, encodeTensors(await toHost(tensors), { metadata }));
+/**
+ * Saves named tensors (downloaded once each) with free-form metadata into folder `dir`,
+ * atomically, holding the folder's save lock (see {@link writeTensorFolder}).
+ */
+export async function saveTensors(dir: string, tensors: Record<string, tf.Tensor>, metadata: Record<string, unknown> = {}, options: TensorFolderWriteOptions = {}): Promise<void> {
+  await writeTensorFolder(dir, encodeTensors(await toHost(tensors), { metadata }), options);
 }
 
 /** Tensors read back by {@link loadTensors}. */

@@ -1,0 +1,106 @@
+// Lock files (src/io/lock.ts): created by one process only, released only by their owner, and a
+// dead owner's lock taken over by exactly one of any number of processes trying at the same moment
+// (four child processes released together, 100 times), past takeovers killed half-way.
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createLockFile, hostPidOwner, hostPidText, releaseLockFile, removeLockLeftovers, removeStaleLock, tryLock } from '../../src/io/lock.js';
+
+const temp = (): string => mkdtempSync(join(tmpdir(), 'cinder-lockfile-'));
+/** Pid of a process that has ended. */
+const deadPid = (): number => spawnSync(process.execPath, ['-e', '']).pid!;
+const takeover = (path: string, text: string, level: number): string => `${path}.takeover-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.${level}`;
+const opts = { takeOverDead: true, unreadable: 'held' } as const;
+
+describe('lock files', () => {
+  it('one creation wins; the text is the owner; release removes only the own lock', () => {
+    const dir = temp();
+    const path = join(dir, '.l');
+    expect(createLockFile(path, 'h 1')).toBe(true);
+    expect(createLockFile(path, 'h 2')).toBe(false);
+    expect(readFileSync(path, 'utf8')).toBe('h 1');
+    expect(readdirSync(dir)).toEqual(['.l']); // the private file is gone
+    releaseLockFile(path, 'h 2');
+    expect(existsSync(path)).toBe(true);
+    releaseLockFile(path, 'h 1');
+    expect(existsSync(path)).toBe(false);
+    expect(hostPidOwner(`${hostname()} 42\n`)).toEqual({ host: hostname(), pid: 42 });
+    expect(hostPidOwner('h x')).toBeNull();
+  });
+
+  it("a live owner's lock, another host's and an unreadable one are held; a dead owner's is taken over", () => {
+    const dir = temp();
+    const path = join(dir, '.l');
+    const live = `${hostname()} ${process.ppid}`;
+    writeFileSync(path, live);
+    expect(tryLock(path, hostPidText(), hostPidOwner, opts)).toEqual({ taken: false, text: live, owner: { host: hostname(), pid: process.ppid }, alive: true });
+    writeFileSync(path, `elsewhere.invalid ${deadPid()}`); // another host: cannot be checked
+    expect(tryLock(path, hostPidText(), hostPidOwner, opts)).toMatchObject({ taken: false, alive: true });
+    writeFileSync(path, 'garbage');
+    expect(tryLock(path, hostPidText(), hostPidOwner, opts)).toMatchObject({ taken: false, owner: null, alive: true });
+    expect(tryLock(path, hostPidText(), hostPidOwner, { ...opts, unreadable: 'dead' })).toEqual({ taken: true });
+    const dead = `${hostname()} ${deadPid()}`;
+    writeFileSync(path, dead);
+    expect(tryLock(path, hostPidText(), hostPidOwner, { ...opts, takeOverDead: false })).toEqual({ taken: false, text: dead, owner: hostPidOwner(dead), alive: false });
+    expect(tryLock(path, hostPidText(), hostPidOwner, opts)).toEqual({ taken: true });
+    expect(readFileSync(path, 'utf8')).toBe(hostPidText());
+    expect(readdirSync(dir)).toEqual(['.l']);
+  });
+
+  it('removeStaleLock: a takeover file of a killed taker is passed by, a live taker makes it wait, a changed lock stays', () => {
+    const dir = temp();
+    const path = join(dir, '.l');
+    const dead = `${hostname()} ${deadPid()}`;
+    writeFileSync(path, dead);
+    writeFileSync(takeover(path, dead, 0), `${hostname()} ${process.ppid}`); // a live process is taking it over
+    expect(removeStaleLock(path, dead)).toBe('busy');
+    expect(readFileSync(path, 'utf8')).toBe(dead);
+    writeFileSync(takeover(path, dead, 0), `${hostname()} ${deadPid()}`); // ... it was killed half-way
+    expect(removeStaleLock(path, dead)).toBe('removed');
+    expect(readdirSync(dir)).toEqual([]); // the lock and both levels of takeover files
+    writeFileSync(path, hostPidText());
+    expect(removeStaleLock(path, dead)).toBe('changed'); // read as dead, replaced since: not removed
+    expect(readdirSync(dir)).toEqual(['.l']);
+  });
+
+  it('removeLockLeftovers removes private and takeover files of ended processes only', () => {
+    const dir = temp();
+    const path = join(dir, '.l');
+    const gone = deadPid();
+    const names = { deadNew: `.l.new-${gone}-${hostname()}`, liveNew: `.l.new-${process.ppid}-${hostname()}`, farNew: `.l.new-${gone}-elsewhere.invalid`, deadTake: takeover(path, 'x', 0), liveTake: takeover(path, 'y', 1), other: '.lx' };
+    for (const n of Object.values(names)) writeFileSync(n.startsWith(dir) ? n : join(dir, n), '');
+    writeFileSync(names.deadTake, `${hostname()} ${gone}`);
+    writeFileSync(names.liveTake, `${hostname()} ${process.ppid}`);
+    removeLockLeftovers(path);
+    expect(readdirSync(dir).sort()).toEqual([names.liveNew, names.farNew, names.liveTake.slice(dir.length + 1), names.other].sort());
+  });
+
+  it('four processes taking over one dead lock at the same moment: exactly one gets it, 100 times', async () => {
+    const root = temp();
+    const script = join(import.meta.dirname, 'fixtures', 'lock-race.ts');
+    const kids: ChildProcess[] = [0, 1, 2, 3].map(() => fork(script, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+    try {
+      await Promise.all(kids.map((k) => new Promise((r) => k.once('message', r))));
+      const dead = `${hostname()} ${deadPid()}`;
+      const outcomes: Record<string, number> = {};
+      for (let i = 0; i < 100; i++) {
+        const path = join(root, `l${i}`);
+        writeFileSync(path, dead);
+        const at = Date.now() + 25;
+        const res = await Promise.all(kids.map((k) => new Promise<string>((r) => { k.once('message', (m) => r(String(m))); k.send({ path, at }); })));
+        const key = [...res].sort().join('+');
+        outcomes[key] = (outcomes[key] ?? 0) + 1;
+        const winner = res.indexOf('got');
+        if (winner >= 0) expect(readFileSync(path, 'utf8')).toBe(`${hostname()} ${kids[winner]!.pid}`);
+      }
+      expect(outcomes).toEqual({ 'got+refused+refused+refused': 100 });
+      expect(readdirSync(root).filter((n) => n.includes('.'))).toEqual([]); // no takeover or private file left
+    } finally {
+      kids.forEach((k) => k.kill());
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
