@@ -5,7 +5,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CinderArgumentError } from '../core/errors.js';
@@ -14,7 +14,7 @@ import type { Terminal } from '../cli/progress.js';
 import { removeStaleAttempts, type JobResult } from './child.js';
 import type { SweepEngine } from './engines.js';
 import { expandPlan, type SweepPlan } from './plan.js';
-import { processAlive } from '../io/process-alive.js';
+import { lockOwnerAlive, readLockText, releaseLockFile, removeLockLeftovers, tryLock, type LockOwner } from '../io/lock.js';
 import { readSweepFile, statusCounts, writeSummary, writeSweepFile, type SweepFile, type SweepRunRecord, type SweepSummary } from './store.js';
 
 /** Options of {@link runSweep}. */
@@ -94,51 +94,43 @@ export function openSweep(spec: ExampleSpec, plan: SweepPlan, outDir: string): S
   };
 }
 
+/** The owner named by a sweep lock's text, `host pid [started at]`. */
+function sweepLockOwner(text: string): LockOwner | null {
+  const m = /^(\S+) (\d+)(?: \S+)?\s*$/.exec(text);
+  return m ? { host: m[1]!, pid: Number(m[2]) } : null;
+}
+
 /**
- * Takes `DIR/.sweep.lock` (host and pid of this process) so that one `cinder sweep` at a time
- * coordinates a folder; a lock whose process is gone (same host) is taken over.
+ * Takes `DIR/.sweep.lock` (host, pid and start time of this process) so that one `cinder sweep`
+ * at a time coordinates a folder; a lock whose process is gone (same host), or a damaged one, is
+ * taken over — race-free among any number of sweeps started at once (`src/io/lock.ts`).
  * @returns a function that releases it
  * @throws CinderArgumentError when another live `cinder sweep` holds it
  */
 export function lockSweep(dir: string): () => void {
   const path = join(dir, '.sweep.lock');
-  const me = `${hostname()} ${process.pid}`;
+  const me = `${hostname()} ${process.pid} ${new Date().toISOString()}`;
   mkdirSync(dir, { recursive: true });
-  for (let tries = 0; tries < 2; tries++) {
-    try {
-      writeFileSync(path, me, { flag: 'wx' });
-      return () => {
-        try {
-          if (readFileSync(path, 'utf8') === me) rmSync(path, { force: true });
-        } catch {
-          // already gone
-        }
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const owner = readFileSync(path, 'utf8');
-      if (ownerAlive(owner)) throw new CinderArgumentError('--out', dir, `a sweep folder no other cinder sweep is running on (${owner.replace(' ', ' pid ')} holds ${path})`);
-      rmSync(path, { force: true });
-    }
+  const got = tryLock(path, me, sweepLockOwner, { takeOverDead: true, unreadable: 'dead' });
+  if (!got.taken) {
+    const who = got.owner ? `${got.owner.host} pid ${got.owner.pid}` : 'another process';
+    throw new CinderArgumentError('--out', dir, `a sweep folder no other cinder sweep is running on (${who} holds ${path})`);
   }
-  throw new CinderArgumentError('--out', dir, 'a sweep folder whose lock can be taken');
-}
-
-/** True when the sweep lock's owner (`host pid`) still runs (on another host: assumed to). */
-function ownerAlive(owner: string): boolean {
-  const [host, pidText] = owner.split(' ');
-  return host !== hostname() || processAlive(Number(pidText));
+  removeLockLeftovers(path);
+  return () => {
+    try {
+      releaseLockFile(path, me);
+    } catch {
+      // already gone
+    }
+  };
 }
 
 /** True when `DIR/.sweep.lock` is held by a live process (on another host: assumed live). */
 export function sweepLockHeld(dir: string): boolean {
-  let owner: string;
-  try {
-    owner = readFileSync(join(dir, '.sweep.lock'), 'utf8');
-  } catch {
-    return false;
-  }
-  return ownerAlive(owner);
+  const text = readLockText(join(dir, '.sweep.lock'));
+  const owner = text === null ? null : sweepLockOwner(text);
+  return owner !== null && lockOwnerAlive(owner);
 }
 
 /** Creates or continues a sweep and runs every run that is not completed. */

@@ -13,7 +13,8 @@ import { runSweep, scalarSummary } from '../../src/sweep/sweep.js';
 import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { summaryFigure } from '../../src/sweep/store.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 
 const spec: ExampleSpec = {
   name: 'toy',
@@ -173,4 +174,28 @@ describe('runSweep', () => {
     expect(o.counts.completed).toBe(4);
     expect(existsSync(join(dir, '.sweep.lock'))).toBe(false);
   });
+
+  it('four cinder sweeps started at once on a folder with a dead lock: exactly one coordinates, 30 times', async () => {
+    const script = join(import.meta.dirname, 'fixtures', 'sweep-lock-race.ts');
+    const kids: ChildProcess[] = [0, 1, 2, 3].map(() => fork(script, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+    try {
+      await Promise.all(kids.map((k) => new Promise((r) => k.once('message', r))));
+      const dead = `${hostname()} ${spawnSync(process.execPath, ['-e', '']).pid} 2026-01-01T00:00:00.000Z`;
+      const outcomes: Record<string, number> = {};
+      for (let i = 0; i < 30; i++) {
+        const dir = tmp();
+        writeFileSync(join(dir, '.sweep.lock'), dead);
+        const at = Date.now() + 25;
+        const res = await Promise.all(kids.map((k) => new Promise<string>((r) => { k.once('message', (m) => r(String(m))); k.send({ dir, at }); })));
+        const key = [...res].sort().join('+');
+        outcomes[key] = (outcomes[key] ?? 0) + 1;
+        const winner = kids[res.indexOf('got')];
+        if (winner) expect(readFileSync(join(dir, '.sweep.lock'), 'utf8')).toMatch(new RegExp(`^${hostname()} ${winner.pid}( |$)`));
+        expect(readdirSync(dir)).toEqual(['.sweep.lock']); // no takeover or private file left
+      }
+      expect(outcomes).toEqual({ 'got+refused+refused+refused': 30 });
+    } finally {
+      kids.forEach((k) => k.kill());
+    }
+  }, 60_000);
 });
