@@ -61,6 +61,11 @@ export interface Neuron extends Module {
   readonly receptors: readonly Receptor[];
   /** Integrates one step and returns this step's spikes (0/1 float). */
   forward(input: tf.Tensor | NeuronInput, options?: NeuronForwardOptions): tf.Tensor;
+  /**
+   * Throws the error `forward` would throw for these per-step options, without stepping (layers
+   * call it before any connection advances, so bad options leave the whole layer unchanged).
+   */
+  checkOptions?(options: NeuronForwardOptions): void;
 }
 
 /** What a connection tells a synapse factory. */

@@ -272,6 +272,7 @@ export abstract class Layer extends Module {
         throw new CinderArgumentError(`options key of neuron "${name}"`, k, 'one of "refracLock", "adapt", "override"');
       }
     }
+    this.neuronMap.get(name)!.checkOptions?.(o); // what the group itself rejects (an override it has no use for, or of the wrong size)
   }
 
   /** Frees the layer's modules and its kept constants. */

@@ -72,12 +72,8 @@ export class ExactNeuron extends SpikingModule implements Neuron {
    */
   forward(input: tf.Tensor | NeuronInput, options: ExactNeuronStepOptions = {}): tf.Tensor {
     const { current } = readNeuronInput(input, this.batchSize, this.shape, 0);
+    this.checkOptions(options);
     const override = options.override;
-    if (override !== undefined) {
-      if (override === null || typeof override !== 'object' || !('shape' in override) || override.size !== this.batchSize * this.count) {
-        throw new CinderArgumentError('override', override, `a tensor with ${this.batchSize * this.count} elements ([${this.batchedShape.join(', ')}])`);
-      }
-    }
     return tf.tidy(() => {
       let fired: tf.Tensor;
       if (override !== undefined) {
@@ -93,6 +89,16 @@ export class ExactNeuron extends SpikingModule implements Neuron {
       this.voltageState.assign(tf.where(fired, this.kThresh, this.kRest));
       return spike;
     });
+  }
+
+  /** Throws the error {@link forward} would throw for these per-step options, without stepping. */
+  checkOptions(options: ExactNeuronStepOptions): void {
+    const override = options?.override;
+    if (override !== undefined) {
+      if (override === null || typeof override !== 'object' || !('shape' in override) || override.size !== this.batchSize * this.count) {
+        throw new CinderArgumentError('override', override, `a tensor with ${this.batchSize * this.count} elements ([${this.batchedShape.join(', ')}])`);
+      }
+    }
   }
 
   /** Settings saved with the module. */

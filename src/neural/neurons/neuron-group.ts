@@ -176,6 +176,11 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
     });
   }
 
+  /** Throws the error {@link forward} would throw for these per-step options, without stepping. */
+  checkOptions(options: NeuronStepOptions): void {
+    this.stepOptions(options);
+  }
+
   /** Checks the per-step options and fills in their defaults. */
   private stepOptions(options: NeuronStepOptions): { refracLock: boolean; adapt: boolean } {
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {refracLock?, adapt?}');

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
 import { CinderArgumentError } from '../../../src/core/errors.js';
-import { LIF } from '../../../src/neural/neurons/index.js';
+import { ExactNeuron, LIF } from '../../../src/neural/neurons/index.js';
 import { ExponentialConductance } from '../../../src/neural/synapses/index.js';
 import { LinearDense, LinearDirect, LinearLateral } from '../../../src/neural/connections/index.js';
 import { Biclique, RecurrentLayer, Serial } from '../../../src/neural/layers/index.js';
@@ -43,5 +43,21 @@ describe('layer validation', () => {
     expect(() => new Serial(lateral, lif(2), { transform: 5 as never })).toThrow(/transform.*function/);
     lateral.dispose();
     layer.dispose();
+  });
+
+  it('neuron options a group would reject fail before the connection steps (no half-applied step)', () => {
+    const exact = new Serial(new LinearDirect([3], 1), new ExactNeuron([3], 1, { restV: -60, threshV: -50 }));
+    const leaky = new Serial(new LinearDirect([3], 1), lif(3));
+    const before = tf.memory().numTensors;
+    // an override with 2 elements for 1 × 3 neurons; an override to a LIF group (which takes none)
+    expect(() => tf.tidy(() => exact.forward(tf.ones([1, 3]), undefined, { override: tf.ones([1, 2]) }))).toThrow(/invalid override: got .*\[1, 2\].*expected a tensor with 3 elements/);
+    expect(() => tf.tidy(() => leaky.forward(tf.fill([1, 3], 30), undefined, { override: tf.ones([1, 3]) }))).toThrow(/invalid options key: got "override", expected one of "refracLock", "adapt"/);
+    expect(tf.memory().numTensors).toBe(before);
+    // nothing advanced: the synapses hold no spikes, the LIF group did not integrate
+    expect(Array.from(exact.connection.synapse.spike.dataSync())).toEqual([0, 0, 0]);
+    expect(Array.from(leaky.connection.synapse.spike.dataSync())).toEqual([0, 0, 0]);
+    expect(Array.from(leaky.neuron.voltage.dataSync())).toEqual([-65, -65, -65]);
+    exact.dispose();
+    leaky.dispose();
   });
 });
