@@ -62,8 +62,23 @@ export class Accumulator {
    * ownership: the tensors are kept until apply/clear and then disposed (pass a clone to keep one).
    */
   add(pos?: tf.Tensor | null, neg?: tf.Tensor | null): void {
+    if (pos) this.checkPart('pos', pos);
+    if (neg) this.checkPart('neg', neg);
     if (pos) this.pos.push(tf.keep(pos));
     if (neg) this.neg.push(tf.keep(neg));
+  }
+
+  /**
+   * Throws unless `t` is a live float32 tensor that broadcasts to the parameter's shape without
+   * growing it (so {@link Updater.apply} cannot fail after another parameter was updated).
+   */
+  private checkPart(side: 'pos' | 'neg', t: tf.Tensor): void {
+    const shape = this.target.shape;
+    const want = `a float32 tensor broadcastable to [${shape.join(', ')}] (parameter "${this.target.name}")`;
+    if (!(t instanceof tf.Tensor)) throw new CinderArgumentError(side, t, want);
+    if (t.isDisposed) throw new CinderArgumentError(side, 'a disposed tensor', want);
+    const off = shape.length - t.rank;
+    if (t.dtype !== 'float32' || off < 0 || t.shape.some((d, i) => d !== 1 && d !== shape[off + i])) throw new CinderArgumentError(side, t, want);
   }
 
   /**

@@ -68,4 +68,27 @@ describe('Updater', () => {
     expect(u.names).toEqual(['weight']);
     p.dispose();
   });
+
+  it('a part that does not broadcast to its parameter is rejected by add, so apply never half-applies', () => {
+    const w = new Parameter('weight', tf.tensor2d([[1, 2], [3, 4]]));
+    const b = new Parameter('bias', tf.tensor1d([0, 0]));
+    const u = new Updater({ weight: w, bias: b });
+    const before = tf.memory().numTensors;
+    for (const bad of [tf.tensor1d([1, 1, 1]), tf.ones([2, 2, 2])]) {
+      expect(() => u.add('bias', bad, null)).toThrow(/invalid pos: got .*expected a float32 tensor broadcastable to \[2\] \(parameter "bias"\)/);
+      bad.dispose();
+    }
+    const gone = tf.ones([2]);
+    gone.dispose();
+    expect(() => u.add('bias', null, gone)).toThrow(/invalid neg: got .*disposed/);
+    expect(tf.memory().numTensors).toBe(before);
+    // the weight's update and a valid bias update apply together
+    tf.tidy(() => u.add('weight', tf.ones([2]), null));
+    tf.tidy(() => u.add('bias', tf.scalar(0.5), null));
+    u.apply();
+    expect(Array.from(w.value.dataSync())).toEqual([2, 3, 4, 5]);
+    expect(Array.from(b.value.dataSync())).toEqual([0.5, 0.5]);
+    w.dispose();
+    b.dispose();
+  });
 });
