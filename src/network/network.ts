@@ -25,6 +25,7 @@ import { CinderArgumentError } from '../core/errors.js';
 import type { Rng, RngState } from '../core/random.js';
 import { collectExtras, disposeSnapshot, emptySnapshot, nestSnapshot, subSnapshot, type Snapshot, type Snapshottable } from '../core/snapshot.js';
 import type { Connection } from '../neural/connections/connection.js';
+import { atomicUpdates } from '../neural/updater.js';
 import type { Layer } from '../neural/layers/layer.js';
 import type { LayerInput } from '../neural/layers/layer.js';
 
@@ -294,7 +295,8 @@ export class Network extends Module {
   /**
    * One step: forward, trainers, connection updates (see the module notes). Returns the output (a
    * new tensor owned by the caller). A step that throws in the forward pass changes no trainer and
-   * applies no update.
+   * applies no update; one whose trainer step throws applies no update either (the parts added by
+   * the trainers before it are dropped; the forward pass has run).
    */
   step(x: tf.Tensor | LayerInput, info: { reward?: number } = {}): tf.Tensor {
     if (this.layerMap.size === 0 && !this.forwardFn) throw new CinderArgumentError('network', 'no layers', 'at least one layer (addLayer) or a forward function');
@@ -307,8 +309,16 @@ export class Network extends Module {
     });
     if (this.training && this.trainerMap.size > 0) {
       const stepInfo: StepInfo = { reward: info.reward, step: this.stepCount };
-      for (const { trainer, step } of this.trainerMap.values()) step(trainer, stepInfo);
-      for (const c of this.connectionCache ?? this.connections) c.update();
+      const connections = this.connectionCache ?? this.connections;
+      try {
+        atomicUpdates(connections.map((c) => c.updater), () => {
+          for (const { trainer, step } of this.trainerMap.values()) step(trainer, stepInfo);
+        });
+      } catch (err) {
+        out.dispose();
+        throw err;
+      }
+      for (const c of connections) c.update();
     }
     this.stepCount++;
     return out;

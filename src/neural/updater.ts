@@ -39,6 +39,16 @@ export interface FusableClamp extends OuterClamp {
   active: () => boolean;
 }
 
+/** The pending parts of an {@link Accumulator} at one moment (see {@link Accumulator.mark}). */
+export interface AccumulatorMark {
+  /** Potentiation parts. */
+  readonly pos: number;
+  /** Depression parts. */
+  readonly neg: number;
+  /** Outer-product parts. */
+  readonly outer: number;
+}
+
 /** Pending updates of one parameter. */
 export class Accumulator {
   private readonly pos: tf.Tensor[] = [];
@@ -131,6 +141,21 @@ export class Accumulator {
           return part.divisor === 1 ? m : tf.div(m, this.scalars.get(part.divisor));
         }),
       );
+  }
+
+  /** The number of pending parts of each kind, for {@link rollback}. */
+  mark(): AccumulatorMark {
+    return { pos: this.pos.length, neg: this.neg.length, outer: this.outer.length };
+  }
+
+  /** Drops (and frees) the parts added since `mark` was taken; the earlier ones stay pending. */
+  rollback(mark: AccumulatorMark): void {
+    for (const t of this.pos.splice(mark.pos)) t.dispose();
+    for (const t of this.neg.splice(mark.neg)) t.dispose();
+    for (const { part } of this.outer.splice(mark.outer)) {
+      part.post.dispose();
+      part.pre.dispose();
+    }
   }
 
   /** Drops pending parts. */
@@ -288,4 +313,31 @@ export class Updater {
   clear(): void {
     for (const acc of this.accumulators.values()) acc.clear();
   }
+
+  /**
+   * Runs `fn` (which adds parts); when it throws, the parts it added to this updater are dropped,
+   * those pending before the call stay, and the error is rethrown.
+   */
+  atomically<T>(fn: () => T): T {
+    const marks = [...this.accumulators.values()].map((acc) => [acc, acc.mark()] as const);
+    try {
+      return fn();
+    } catch (err) {
+      for (const [acc, m] of marks) acc.rollback(m);
+      throw err;
+    }
+  }
+}
+
+/**
+ * Runs `fn`; when it throws, the parts it added to any of `updaters` are dropped (those pending
+ * before stay) and the error is rethrown: a step over several cells that fails adds nothing.
+ */
+export function atomicUpdates<T>(updaters: Iterable<Updater>, fn: () => T): T {
+  let run = fn;
+  for (const u of new Set(updaters)) {
+    const inner = run;
+    run = () => u.atomically(inner);
+  }
+  return run();
 }

@@ -17,6 +17,22 @@ import { ScalarCache } from '../../core/scalars.js';
 /** How per-sample updates `[B, ...W]` are reduced over the batch: mean, sum, or a function `[B, ...W] → [...W]`. */
 export type TrainerBatchReduction = 'mean' | 'sum' | ((perSample: tf.Tensor) => tf.Tensor);
 
+/**
+ * Reduces per-sample updates `[B, ...W]` over the batch with a {@link TrainerBatchReduction}: `[...W]`
+ * (a new tensor; call inside `tf.tidy`). A custom function must return the shape `[...W]`.
+ */
+export function reduceOverBatch(perSample: tf.Tensor, reduction: TrainerBatchReduction): tf.Tensor {
+  if ((reduction === 'sum' || reduction === 'mean') && perSample.shape[0] === 1) return tf.reshape(perSample, perSample.shape.slice(1));
+  if (reduction === 'sum') return tf.sum(perSample, 0);
+  if (reduction === 'mean') return tf.mean(perSample, 0);
+  const r = reduction(perSample);
+  const want = perSample.shape.slice(1);
+  if (!(r instanceof tf.Tensor) || r.rank !== want.length || want.some((d, i) => r.shape[i] !== d)) {
+    throw new CinderArgumentError('batchReduction', r, `a tensor of shape [${want.join(', ')}] (dimension 0 reduced)`);
+  }
+  return r;
+}
+
 /** Throws unless `r` is a {@link TrainerBatchReduction}. */
 export function checkBatchReduction(param: string, r: unknown): TrainerBatchReduction {
   if (r === 'mean' || r === 'sum' || typeof r === 'function') return r as TrainerBatchReduction;
@@ -183,7 +199,7 @@ export class ReceptiveContraction {
    * `mean` divides the batch sum by B.
    */
   reduce(post: tf.Tensor, pre: tf.Tensor, reduction: TrainerBatchReduction): tf.Tensor {
-    if (typeof reduction === 'function') return reduction(this.perSample(post, pre));
+    if (typeof reduction === 'function') return reduceOverBatch(this.perSample(post, pre), reduction);
     const s = this.batchSum(post, pre);
     const batch = post.shape[0]!;
     return reduction === 'sum' || batch === 1 ? s : tf.div(s, this.scalars.get(batch));

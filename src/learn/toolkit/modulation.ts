@@ -6,7 +6,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkFinite } from '../../core/errors.js';
-import type { TrainerBatchReduction, ReceptiveContraction } from './contraction.js';
+import { reduceOverBatch, type TrainerBatchReduction, type ReceptiveContraction } from './contraction.js';
 import { ScalarCache } from '../../core/scalars.js';
 import { splitBySign, type SignedParts } from './sign.js';
 
@@ -71,7 +71,7 @@ export class Modulation {
 
   /** `reduce_b(Σ_b terms)` with a batch reduction (new tensor; inside `tf.tidy`). */
   reduce(terms: PairTerms, which: 'post' | 'pre', reduction: TrainerBatchReduction): tf.Tensor {
-    if (typeof reduction === 'function') return reduction(which === 'post' ? terms.postPerSample() : terms.prePerSample());
+    if (typeof reduction === 'function') return reduceOverBatch(which === 'post' ? terms.postPerSample() : terms.prePerSample(), reduction);
     const s = which === 'post' ? terms.post() : terms.pre();
     return reduction === 'sum' || terms.batch === 1 ? s : tf.div(s, this.scalars.get(terms.batch));
   }

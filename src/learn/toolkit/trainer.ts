@@ -15,6 +15,7 @@ import { Module } from '../../core/module.js';
 import { emptySnapshot, nestSnapshot, restoreFields, snapshotFields, subSnapshot, type Snapshot } from '../../core/snapshot.js';
 import { CinderArgumentError } from '../../core/errors.js';
 import type { Observer } from '../../neural/types.js';
+import { atomicUpdates } from '../../neural/updater.js';
 import { cellTraining, type TrainableCell } from './trainable-cell.js';
 
 /** What a trainer creates for one cell. */
@@ -122,6 +123,16 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
     if (!this.training) return [];
     const list = cells ? cells.map((c) => this.entry(c)) : [...this.entries.values()];
     return list.filter((e) => cellTraining(e.cell));
+  }
+
+  /**
+   * Runs one step over `entries` so that a failure adds nothing: when `fn` throws (a bad argument, a
+   * custom reduction of the wrong shape, a cell without a target), the parts it added to the
+   * entries' connection updaters are dropped, the parts pending before stay, and the error is
+   * rethrown. Call from `step`, around the loop over the entries.
+   */
+  protected atomically(entries: readonly CellEntry<H, S>[], fn: () => void): void {
+    atomicUpdates(entries.map((e) => e.cell.connection.updater), fn);
   }
 
   /** Training mode attaches the monitors to the layers; evaluation mode detaches them (traces freeze). */

@@ -152,23 +152,26 @@ export class LinearHomeostasis extends CellTrainer<LinearHomeostasisHyper, Homeo
    */
   step(target?: number | tf.Tensor | null, cells?: readonly TrainableCell[]): void {
     if (typeof target === 'number') checkPositive('target', target);
-    for (const { cell, hyper: h, state: s } of this.active(cells)) {
-      if (!s.ready) continue;
-      if ((target === undefined || target === null) && s.inverseTarget === null) {
-        throw new CinderArgumentError('target', target ?? null, 'a target rate > 0 (this cell has no default target)');
+    const list = this.active(cells);
+    this.atomically(list, () => {
+      for (const { cell, hyper: h, state: s } of list) {
+        if (!s.ready) continue;
+        if ((target === undefined || target === null) && s.inverseTarget === null) {
+          throw new CinderArgumentError('target', target ?? null, 'a target rate > 0 (this cell has no default target)');
+        }
+        const conn = cell.connection as HomeostasisConnection;
+        tf.tidy(() => {
+          const r = s.rate.latest;
+          const relative = this.relativeError(r, target, s.inverseTarget);
+          const receptive = conn.postsynReceptive(relative);
+          const k = tf.mul(tf.mean(receptive, -1), s.gain); // [B, ...W'] with W' broadcastable to the parameter
+          const param = h.parameter === 'weight' ? conn.weight : h.parameter === 'bias' ? conn.bias! : conn.delay!;
+          const pos = fitTo(reduceOverBatch(tf.relu(k), h.batchReduction), param.shape);
+          const neg = fitTo(reduceOverBatch(tf.relu(tf.neg(k)), h.batchReduction), param.shape);
+          conn.updater.add(h.parameter, pos, neg);
+        });
       }
-      const conn = cell.connection as HomeostasisConnection;
-      tf.tidy(() => {
-        const r = s.rate.latest;
-        const relative = this.relativeError(r, target, s.inverseTarget);
-        const receptive = conn.postsynReceptive(relative);
-        const k = tf.mul(tf.mean(receptive, -1), s.gain); // [B, ...W'] with W' broadcastable to the parameter
-        const param = h.parameter === 'weight' ? conn.weight : h.parameter === 'bias' ? conn.bias! : conn.delay!;
-        const pos = fitTo(reduceOverBatch(tf.relu(k), h.batchReduction), param.shape);
-        const neg = fitTo(reduceOverBatch(tf.relu(tf.neg(k)), h.batchReduction), param.shape);
-        conn.updater.add(h.parameter, pos, neg);
-      });
-    }
+    });
   }
 
   /** (r* − r)/r* = 1 − r/r* for a number target, (T − r)/T for a tensor target. */

@@ -58,14 +58,17 @@ export class MSTDP extends PairTraceTrainer<MSTDPHyper> {
    */
   step(reward: Reward, options: ModulatedStepOptions = {}): void {
     const scale = options.scale ?? 1;
-    for (const { cell, hyper: h, state: s } of this.active(options.cells)) {
-      if (!s.ready) continue;
-      tf.tidy(() => {
-        const terms = contractedTerms(s.contraction, s.spikePost.latest, s.preTrace(), s.tracePost.latest, s.preSpike());
-        const { pos, neg } = this.modulation.parts(terms, h.lrPost, h.lrPre, reward, scale, h.batchReduction);
-        cell.connection.updater.add('weight', pos, neg);
-      });
-    }
+    const list = this.active(options.cells);
+    this.atomically(list, () => {
+      for (const { cell, hyper: h, state: s } of list) {
+        if (!s.ready) continue;
+        tf.tidy(() => {
+          const terms = contractedTerms(s.contraction, s.spikePost.latest, s.preTrace(), s.tracePost.latest, s.preSpike());
+          const { pos, neg } = this.modulation.parts(terms, h.lrPost, h.lrPre, reward, scale, h.batchReduction);
+          cell.connection.updater.add('weight', pos, neg);
+        });
+      }
+    });
   }
 
   protected override disposeConstants(): void {

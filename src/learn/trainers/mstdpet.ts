@@ -165,24 +165,27 @@ export class MSTDPET extends CellTrainer<MSTDPETHyper, EligibilityTraces> {
    */
   step(reward: Reward, options: ModulatedStepOptions = {}): void {
     const scale = options.scale ?? 1;
-    for (const { cell, hyper: h, state: s } of this.active(options.cells)) {
-      s.update();
-      if (s.post.size === 0) continue;
-      tf.tidy(() => {
-        if (s.reduced) {
-          if (typeof reward !== 'number') throw new CinderArgumentError('reward', reward, 'a number (reduceEligibility keeps no per-sample eligibility)');
-          // already reduced over the batch: present it as a batch of one
-          const one = (z: tf.Tensor) => tf.reshape(z, [1, ...z.shape]);
-          const terms = perSampleTerms(one(s.post.latest), one(s.pre.latest));
-          const { pos, neg } = this.modulation.parts(terms, h.lrPost, h.lrPre, reward, scale, 'sum');
+    const list = this.active(options.cells);
+    this.atomically(list, () => {
+      for (const { cell, hyper: h, state: s } of list) {
+        s.update();
+        if (s.post.size === 0) continue;
+        tf.tidy(() => {
+          if (s.reduced) {
+            if (typeof reward !== 'number') throw new CinderArgumentError('reward', reward, 'a number (reduceEligibility keeps no per-sample eligibility)');
+            // already reduced over the batch: present it as a batch of one
+            const one = (z: tf.Tensor) => tf.reshape(z, [1, ...z.shape]);
+            const terms = perSampleTerms(one(s.post.latest), one(s.pre.latest));
+            const { pos, neg } = this.modulation.parts(terms, h.lrPost, h.lrPre, reward, scale, 'sum');
+            cell.connection.updater.add('weight', pos, neg);
+            return;
+          }
+          const terms = perSampleTerms(s.post.latest, s.pre.latest);
+          const { pos, neg } = this.modulation.parts(terms, h.lrPost, h.lrPre, reward, scale, h.batchReduction);
           cell.connection.updater.add('weight', pos, neg);
-          return;
-        }
-        const terms = perSampleTerms(s.post.latest, s.pre.latest);
-        const { pos, neg } = this.modulation.parts(terms, h.lrPost, h.lrPre, reward, scale, h.batchReduction);
-        cell.connection.updater.add('weight', pos, neg);
-      });
-    }
+        });
+      }
+    });
   }
 
   protected override disposeConstants(): void {

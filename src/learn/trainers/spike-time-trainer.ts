@@ -186,22 +186,25 @@ export abstract class SpikeTimeTrainer<H extends SpikeTimeHyper> extends CellTra
   protected accumulate(cells: readonly TrainableCell[] | undefined, modulation: SpikeTimeModulation | null): void {
     if (modulation) checkFinite('scale', modulation.scale);
     if (modulation && typeof modulation.reward === 'number') checkFinite('reward', modulation.reward);
-    for (const { cell, hyper: h, state: s } of this.active(cells)) {
-      if (!s.ready) continue;
-      const conn = cell.connection as SpikeTimeConnection;
-      tf.tidy(() => {
-        const pre = conn.presynReceptive(s.elapsedPre.latest);
-        const post = conn.postsynReceptive(s.elapsedPost.latest);
-        const d = this.rule.delayAdjusted ? conn.delay : null;
-        const delay = d ? tf.expandDims(d, -1) : null;
-        const m = modulation ? this.modulationTensor(modulation, post.shape[0]!, Math.max(pre.rank, post.rank)) : null;
-        const parts = kernelParts(pre, post, delay, s.kernels.post, s.kernels.pre, this.zero, m);
-        const target = this.rule.parameter === 'delay' ? conn.delay! : conn.weight;
-        const pos = fitTo(reduceOverBatch(parts.pos, h.batchReduction), target.shape);
-        const neg = fitTo(reduceOverBatch(parts.neg, h.batchReduction), target.shape);
-        conn.updater.add(this.rule.parameter, pos, neg);
-      });
-    }
+    const list = this.active(cells);
+    this.atomically(list, () => {
+      for (const { cell, hyper: h, state: s } of list) {
+        if (!s.ready) continue;
+        const conn = cell.connection as SpikeTimeConnection;
+        tf.tidy(() => {
+          const pre = conn.presynReceptive(s.elapsedPre.latest);
+          const post = conn.postsynReceptive(s.elapsedPost.latest);
+          const d = this.rule.delayAdjusted ? conn.delay : null;
+          const delay = d ? tf.expandDims(d, -1) : null;
+          const m = modulation ? this.modulationTensor(modulation, post.shape[0]!, Math.max(pre.rank, post.rank)) : null;
+          const parts = kernelParts(pre, post, delay, s.kernels.post, s.kernels.pre, this.zero, m);
+          const target = this.rule.parameter === 'delay' ? conn.delay! : conn.weight;
+          const pos = fitTo(reduceOverBatch(parts.pos, h.batchReduction), target.shape);
+          const neg = fitTo(reduceOverBatch(parts.neg, h.batchReduction), target.shape);
+          conn.updater.add(this.rule.parameter, pos, neg);
+        });
+      }
+    });
   }
 
   /** `M·|γ|` as a scalar, or per sample reshaped to `[B, 1, …, 1]` (rank `rank`). */

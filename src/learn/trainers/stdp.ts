@@ -49,27 +49,30 @@ export class STDP extends PairTraceTrainer<STDPHyper> {
    * Cells whose monitors have not folded a step yet are skipped.
    */
   step(cells?: readonly TrainableCell[]): void {
-    for (const { cell, hyper: h, state: s } of this.active(cells)) {
-      if (!s.ready) continue;
-      tf.tidy(() => {
-        if (fusedBackend() || stepProgramsOn()) {
-          // wasm/cpu: hand the two outer products to the updater unevaluated; connection.update()
-          // then applies them (with bounding and clamps) in one fused kernel (webgpu: one WGSL
-          // program, src/kernels/webgpu/step-update.ts).
-          const fpost = s.contraction.outerFactors(s.spikePost.latest, s.preTrace(), h.batchReduction);
-          const fpre = fpost && s.contraction.outerFactors(s.tracePost.latest, s.preSpike(), h.batchReduction);
-          if (fpost && fpre) {
-            const acc = cell.connection.updater.accumulator('weight');
-            acc.addOuter(h.lrPost >= 0 ? 'pos' : 'neg', { post: share(fpost.post), pre: share(fpost.pre), divisor: fpost.divisor });
-            acc.addOuter(h.lrPre >= 0 ? 'pos' : 'neg', { post: share(fpre.post), pre: share(fpre.pre), divisor: fpre.divisor });
-            return;
+    const list = this.active(cells);
+    this.atomically(list, () => {
+      for (const { cell, hyper: h, state: s } of list) {
+        if (!s.ready) continue;
+        tf.tidy(() => {
+          if (fusedBackend() || stepProgramsOn()) {
+            // wasm/cpu: hand the two outer products to the updater unevaluated; connection.update()
+            // then applies them (with bounding and clamps) in one fused kernel (webgpu: one WGSL
+            // program, src/kernels/webgpu/step-update.ts).
+            const fpost = s.contraction.outerFactors(s.spikePost.latest, s.preTrace(), h.batchReduction);
+            const fpre = fpost && s.contraction.outerFactors(s.tracePost.latest, s.preSpike(), h.batchReduction);
+            if (fpost && fpre) {
+              const acc = cell.connection.updater.accumulator('weight');
+              acc.addOuter(h.lrPost >= 0 ? 'pos' : 'neg', { post: share(fpost.post), pre: share(fpost.pre), divisor: fpost.divisor });
+              acc.addOuter(h.lrPre >= 0 ? 'pos' : 'neg', { post: share(fpre.post), pre: share(fpre.pre), divisor: fpre.divisor });
+              return;
+            }
           }
-        }
-        const dpost = s.contraction.reduce(s.spikePost.latest, s.preTrace(), h.batchReduction);
-        const dpre = s.contraction.reduce(s.tracePost.latest, s.preSpike(), h.batchReduction);
-        const { pos, neg } = splitBySign(dpost, dpre, h.lrPost >= 0, h.lrPre >= 0);
-        cell.connection.updater.add('weight', pos, neg);
-      });
-    }
+          const dpost = s.contraction.reduce(s.spikePost.latest, s.preTrace(), h.batchReduction);
+          const dpre = s.contraction.reduce(s.tracePost.latest, s.preSpike(), h.batchReduction);
+          const { pos, neg } = splitBySign(dpost, dpre, h.lrPost >= 0, h.lrPre >= 0);
+          cell.connection.updater.add('weight', pos, neg);
+        });
+      }
+    });
   }
 }

@@ -177,19 +177,22 @@ export class TripletSTDP extends CellTrainer<TripletSTDPHyper, TripletTraces> {
    * Cells whose monitors have not folded a step yet are skipped.
    */
   step(cells?: readonly TrainableCell[]): void {
-    for (const { cell, hyper: h, state: s } of this.active(cells)) {
-      if (!s.ready) continue;
-      tf.tidy(() => {
-        const p = s.pair;
-        const yPrev = TripletTraces.previous(s.slowPost);
-        const xPrev = TripletTraces.previous(s.slowPre);
-        const postGain = yPrev ? tf.add(s.alphaPost, tf.mul(s.betaPost, yPrev)) : s.alphaPost;
-        const preGain = xPrev ? tf.add(s.alphaPre, tf.mul(s.betaPre, xPrev)) : s.alphaPre;
-        const dpost = p.contraction.reduce(tf.mul(p.spikePost.latest, postGain), p.tracePre.latest, h.batchReduction);
-        const dpre = p.contraction.reduce(p.tracePost.latest, tf.mul(p.spikePre.latest, preGain), h.batchReduction);
-        const { pos, neg } = splitBySign(dpost, dpre, h.lrPostPair >= 0, h.lrPrePair >= 0);
-        cell.connection.updater.add('weight', pos, neg);
-      });
-    }
+    const list = this.active(cells);
+    this.atomically(list, () => {
+      for (const { cell, hyper: h, state: s } of list) {
+        if (!s.ready) continue;
+        tf.tidy(() => {
+          const p = s.pair;
+          const yPrev = TripletTraces.previous(s.slowPost);
+          const xPrev = TripletTraces.previous(s.slowPre);
+          const postGain = yPrev ? tf.add(s.alphaPost, tf.mul(s.betaPost, yPrev)) : s.alphaPost;
+          const preGain = xPrev ? tf.add(s.alphaPre, tf.mul(s.betaPre, xPrev)) : s.alphaPre;
+          const dpost = p.contraction.reduce(tf.mul(p.spikePost.latest, postGain), p.tracePre.latest, h.batchReduction);
+          const dpre = p.contraction.reduce(p.tracePost.latest, tf.mul(p.spikePre.latest, preGain), h.batchReduction);
+          const { pos, neg } = splitBySign(dpost, dpre, h.lrPostPair >= 0, h.lrPrePair >= 0);
+          cell.connection.updater.add('weight', pos, neg);
+        });
+      }
+    });
   }
 }

@@ -171,45 +171,64 @@ export class VoltageSTDP extends CellTrainer<VoltageStdpHyper, VoltageStdpSitesS
     });
   }
 
-  /** One step of every learning cell (or of `cells`); see the module text. */
+  /**
+   * One step of every learning cell (or of `cells`); see the module text. Every cell's new L, I, I_c
+   * and weight change are computed first, then stored and added: a step that throws (e.g. a custom
+   * batch reduction of the wrong shape) changes no cell.
+   */
   step(cells?: readonly TrainableCell[]): void {
-    for (const { cell, hyper: h, state: s } of this.active(cells)) {
-      const conn = cell.connection as VoltageStdpConnection;
-      const v = (cell.neuron as VoltageNeurons).voltage;
-      if (!s.signal || s.signal.shape.some((d, i) => d !== v.shape[i])) {
-        s.signal?.dispose();
-        s.integral?.dispose();
-        s.lastIntegral?.dispose();
-        s.signal = tf.tidy(() => tf.variable(tf.zerosLike(v), false));
-        s.integral = tf.tidy(() => tf.variable(tf.zerosLike(v), false));
-        s.lastIntegral = tf.tidy(() => {
-          const product = tf.mul(conn.presynReceptive(tf.zerosLike(conn.synspike)), conn.postsynReceptive(tf.zerosLike(v)));
-          return tf.variable(product, false);
-        });
-      }
-      tf.tidy(() => {
-        const d = s.on ? this.drive(v, h, s.k.lnSlope) : null;
-        const L = s.signal!, I = s.integral!;
-        let nI = tf.add(I, tf.mul(L, s.k.sToI));
-        let nL = tf.mul(L, s.k.decay);
-        if (d) {
-          nI = tf.add(nI, tf.mul(d, s.k.dToI));
-          nL = tf.add(nL, tf.mul(d, s.k.dToS));
+    const next: { s: VoltageStdpSitesState; conn: VoltageStdpConnection; values: tf.Tensor[] }[] = [];
+    try {
+      for (const { cell, hyper: h, state: s } of this.active(cells)) {
+        const conn = cell.connection as VoltageStdpConnection;
+        const v = (cell.neuron as VoltageNeurons).voltage;
+        if (!s.signal || s.signal.shape.some((d, i) => d !== v.shape[i])) {
+          s.signal?.dispose();
+          s.integral?.dispose();
+          s.lastIntegral?.dispose();
+          s.signal = tf.tidy(() => tf.variable(tf.zerosLike(v), false));
+          s.integral = tf.tidy(() => tf.variable(tf.zerosLike(v), false));
+          s.lastIntegral = tf.tidy(() => {
+            const product = tf.mul(conn.presynReceptive(tf.zerosLike(conn.synspike)), conn.postsynReceptive(tf.zerosLike(v)));
+            return tf.variable(product, false);
+          });
         }
-        I.assign(nI);
-        L.assign(nL);
-        if (!s.on) return;
-        const spikes = tf.broadcastTo(conn.presynReceptive(conn.synspike), s.lastIntegral!.shape);
-        const post = tf.broadcastTo(conn.postsynReceptive(nI), s.lastIntegral!.shape);
-        const w = conn.weight;
-        const diff = tf.mul(tf.sub(post, s.lastIntegral!), spikes);
-        const perSample = tf.sum(diff, -1); // [B, ...W'] (W' broadcastable to W)
-        const dI = reduceOverBatch(tf.reshape(perSample, [perSample.shape[0]!, ...w.shape]), h.batchReduction);
-        const next = tf.clipByValue(tf.add(w, tf.mul(w, dI)), h.wMin, h.wMax);
-        const delta = tf.sub(next, w);
-        conn.updater.add('weight', tf.relu(delta), tf.relu(tf.neg(delta)));
-        s.lastIntegral!.assign(tf.add(tf.mul(post, spikes), tf.mul(s.lastIntegral!, tf.sub(1, spikes))));
-      });
+        const values = tf.tidy(() => {
+          const d = s.on ? this.drive(v, h, s.k.lnSlope) : null;
+          const L = s.signal!, I = s.integral!;
+          let nI = tf.add(I, tf.mul(L, s.k.sToI));
+          let nL = tf.mul(L, s.k.decay);
+          if (d) {
+            nI = tf.add(nI, tf.mul(d, s.k.dToI));
+            nL = tf.add(nL, tf.mul(d, s.k.dToS));
+          }
+          if (!s.on) return [nI, nL];
+          const spikes = tf.broadcastTo(conn.presynReceptive(conn.synspike), s.lastIntegral!.shape);
+          const post = tf.broadcastTo(conn.postsynReceptive(nI), s.lastIntegral!.shape);
+          const w = conn.weight;
+          const diff = tf.mul(tf.sub(post, s.lastIntegral!), spikes);
+          const perSample = tf.sum(diff, -1); // [B, ...W'] (W' broadcastable to W)
+          const dI = reduceOverBatch(tf.reshape(perSample, [perSample.shape[0]!, ...w.shape]), h.batchReduction);
+          const delta = tf.sub(tf.clipByValue(tf.add(w, tf.mul(w, dI)), h.wMin, h.wMax), w);
+          const nLast = tf.add(tf.mul(post, spikes), tf.mul(s.lastIntegral!, tf.sub(1, spikes)));
+          return [nI, nL, tf.relu(delta), tf.relu(tf.neg(delta)), nLast];
+        });
+        next.push({ s, conn, values });
+      }
+    } catch (err) {
+      for (const n of next) tf.dispose(n.values);
+      throw err;
+    }
+    for (const { s, conn, values } of next) {
+      const [nI, nL, pos, neg, nLast] = values;
+      s.integral!.assign(nI!);
+      s.signal!.assign(nL!);
+      if (nLast) {
+        conn.updater.add('weight', pos, neg);
+        s.lastIntegral!.assign(nLast);
+      }
+      tf.dispose([nI!, nL!]);
+      nLast?.dispose();
     }
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
 import { Parameter } from '../../../src/core/state.js';
-import { Updater } from '../../../src/neural/updater.js';
+import { Updater, atomicUpdates } from '../../../src/neural/updater.js';
 
 function make(values: number[]) {
   const p = new Parameter('weight', tf.tensor1d(values));
@@ -23,6 +23,31 @@ describe('Updater', () => {
     expect(read()).toEqual([1 + 0.75 - 0.625, 2 + 0.5 - 1]);
     expect(applied).toEqual(['weight']);
     p.dispose();
+  });
+
+  it('atomicUpdates: a throwing fn leaves only the parts pending before it, in every updater, and frees the rest', () => {
+    const a = make([1, 2]);
+    const p2 = new Parameter('weight', tf.zeros([2, 3]));
+    const b = new Updater({ weight: p2 });
+    tf.tidy(() => a.u.add('weight', tf.tensor1d([0.5, 0.5]), null));
+    const n = tf.memory().numTensors;
+    expect(() =>
+      atomicUpdates([a.u, b, a.u], () => {
+        tf.tidy(() => a.u.add('weight', tf.tensor1d([8, 8]), tf.tensor1d([4, 4])));
+        tf.tidy(() => b.accumulator('weight').addOuter('pos', { post: tf.ones([1, 2]), pre: tf.ones([1, 3]), divisor: 1 }));
+        throw new Error('late failure');
+      }),
+    ).toThrow('late failure');
+    expect(tf.memory().numTensors).toBe(n);
+    expect(b.accumulator('weight').empty).toBe(true);
+    a.u.apply();
+    expect(a.read()).toEqual([1.5, 2.5]);
+    // without a failure the parts stay and the value is returned
+    expect(atomicUpdates([a.u], () => (tf.tidy(() => a.u.add('weight', tf.tensor1d([1, 1]))), 7))).toBe(7);
+    a.u.apply();
+    expect(a.read()).toEqual([2.5, 3.5]);
+    a.p.dispose();
+    p2.dispose();
   });
 
   it('always clears on apply (a second apply changes nothing)', () => {
