@@ -58,7 +58,19 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
    */
   constructor(defaults: H) {
     super();
+    const known = this.optionKeys;
+    if (known) {
+      for (const k of Object.keys(defaults)) if (!known.includes(k)) throw new CinderArgumentError('options key', k, `one of ${known.join(', ')}`);
+    }
     this.defaults = Object.freeze(this.validate({ ...defaults }));
+  }
+
+  /**
+   * The option names the trainer accepts: others throw at construction (and, as they are then not
+   * among the defaults, at registration). Null (default): no check (custom trainers).
+   */
+  protected get optionKeys(): readonly string[] | null {
+    return null;
   }
 
   /** Checks hyperparameters (throwing {@link CinderArgumentError}) and returns them completed. */

@@ -42,6 +42,10 @@ export abstract class ExponentialDelayTrainer extends SpikeTimeTrainer<DelayAdju
     this.causalIsPos = rule.parameter === 'weight';
   }
 
+  protected override get optionKeys(): readonly string[] {
+    return ['lrPos', 'lrNeg', 'tauPos', 'tauNeg', 'batchReduction'];
+  }
+
   protected validate(h: DelayAdjustedSTDPHyper): DelayAdjustedSTDPHyper {
     checkFinite('lrPos', h.lrPos);
     checkFinite('lrNeg', h.lrNeg);

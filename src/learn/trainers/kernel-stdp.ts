@@ -35,6 +35,10 @@ export abstract class UserKernelTrainer extends SpikeTimeTrainer<KernelSTDPHyper
     super({ batchReduction: 'mean', ...options }, rule);
   }
 
+  protected override get optionKeys(): readonly string[] {
+    return ['kernelPost', 'kernelPre', 'batchReduction'];
+  }
+
   protected validate(h: KernelSTDPHyper): KernelSTDPHyper {
     checkKernel('kernelPost', h.kernelPost);
     checkKernel('kernelPre', h.kernelPre);

@@ -116,6 +116,10 @@ export class LinearHomeostasis extends CellTrainer<LinearHomeostasisHyper, Homeo
     super({ target: null, parameter: 'weight', batchReduction: 'mean', ...options });
   }
 
+  protected override get optionKeys(): readonly string[] {
+    return ['plasticity', 'target', 'parameter', 'batchReduction'];
+  }
+
   protected validate(h: LinearHomeostasisHyper): LinearHomeostasisHyper {
     checkFinite('plasticity', h.plasticity);
     const target = h.target ?? null;

@@ -140,6 +140,10 @@ export class MSTDPET extends CellTrainer<MSTDPETHyper, EligibilityTraces> {
     super({ traceMode: 'cumulative', batchReduction: 'sum', reduceEligibility: false, ...options });
   }
 
+  protected override get optionKeys(): readonly string[] {
+    return ['lrPost', 'lrPre', 'tauPost', 'tauPre', 'traceMode', 'batchReduction', 'tauEligibility', 'reduceEligibility'];
+  }
+
   protected validate(h: MSTDPETHyper): MSTDPETHyper {
     checkPositive('tauEligibility', h.tauEligibility);
     const batchReduction = checkBatchReduction('batchReduction', h.batchReduction ?? 'sum');

@@ -38,6 +38,10 @@ export abstract class PairTraceTrainer<H extends PairRuleHyper> extends CellTrai
   /** Batch reduction used when none is given (`mean` for STDP, `sum` for the reward-modulated rules). */
   protected abstract get defaultReduction(): 'mean' | 'sum';
 
+  protected override get optionKeys(): readonly string[] {
+    return ['lrPost', 'lrPre', 'tauPost', 'tauPre', 'traceMode', 'batchReduction', 'delayed'];
+  }
+
   /** Checks the shared fields (learning rates, time constants, trace mode, reduction, delayed). */
   protected validate(h: H): H {
     return {

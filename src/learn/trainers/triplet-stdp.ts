@@ -146,6 +146,10 @@ export class TripletSTDP extends CellTrainer<TripletSTDPHyper, TripletTraces> {
     super({ traceMode: 'cumulative', batchReduction: 'mean', ...options });
   }
 
+  protected override get optionKeys(): readonly string[] {
+    return ['lrPostPair', 'lrPostTriplet', 'lrPrePair', 'lrPreTriplet', 'tauPostFast', 'tauPostSlow', 'tauPreFast', 'tauPreSlow', 'traceMode', 'batchReduction'];
+  }
+
   protected validate(h: TripletSTDPHyper): TripletSTDPHyper {
     for (const k of ['lrPostPair', 'lrPrePair'] as const) {
       if (checkFinite(k, h[k]) === 0) throw new CinderArgumentError(k, h[k], 'a finite number ≠ 0 (its sign picks the mode)');
