@@ -10,7 +10,7 @@ import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { LinearDense } from '../../src/neural/connections/index.js';
 import {
-  DelayAdjustedMSTDP, DelayAdjustedSTDP, KernelSTDP, LinearHomeostasis, MSTDP, MSTDPET, STDP, TripletSTDP, expStdpPostKernel, expStdpPreKernel,
+  DelayAdjustedMSTDP, DelayAdjustedSTDP, KernelSTDP, LinearHomeostasis, MSTDP, MSTDPET, STDP, TripletSTDP, VoltageSTDP, expStdpPostKernel, expStdpPreKernel,
 } from '../../src/learn/trainers/index.js';
 import { MaxRateClassifier } from '../../src/learn/classifiers/index.js';
 import { Recorder } from '../../src/observe/monitors/recorder.js';
@@ -112,6 +112,31 @@ describe('no synchronous reads in training loops (cpu backend, readSync spied)',
       noSyncReads(calls);
     });
   }
+
+  it('VoltageSTDP: 20 steps of forward → step → update (plasticity on, off, on), weights read with await data()', async () => {
+    const c = new LinearDense([6], [4], 1, { batchSize: 2, weightInit: (s) => tf.ones(s as number[]) });
+    const v = { t: tf.zeros([2, 4]) };
+    const cell = { connection: c, neuron: { get voltage() { return v.t; }, get spike() { return v.t; }, training: true }, layer: { attach() {}, detach() {}, training: true } };
+    const rule = new VoltageSTDP();
+    rule.register(cell);
+    const pre = trains(3, 20, 12, 0.3);
+    const calls = await syncReadsDuring(async () => {
+      for (let k = 0; k < 20; k++) {
+        if (k === 8) rule.disable();
+        if (k === 12) rule.enable();
+        tf.tidy(() => void c.forward(tf.tensor2d(pre[k]!, [2, 6])));
+        v.t.dispose();
+        v.t = tf.fill([2, 4], -60 + 3 * k);
+        rule.step();
+        c.update();
+      }
+      await c.weight.data();
+    });
+    rule.dispose();
+    c.dispose();
+    v.t.dispose();
+    noSyncReads(calls);
+  });
 
   for (const kernel of ['js', 'tf'] as const) {
     it(`e-prop (${kernel} kernel): stepAsync, evaluateAsync, gradientsAsync, recordSequenceAsync`, async () => {
