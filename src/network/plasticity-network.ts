@@ -147,6 +147,7 @@ export class PlasticityNetwork {
 
   /** Turns plasticity off for `groups` (default: all): their weights freeze. */
   disablePlasticity(groups: readonly PlasticityGroup[] = PLASTICITY_GROUPS): void {
+    if (!Array.isArray(groups)) throw new CinderArgumentError('groups', groups, `an array of ${PLASTICITY_GROUPS.join(', ')}`);
     const idx = groups.map((g, i) => {
       const k = PLASTICITY_GROUPS.indexOf(g);
       if (k < 0) throw new CinderArgumentError(`groups[${i}]`, g, `one of ${PLASTICITY_GROUPS.join(', ')}`);
@@ -337,6 +338,7 @@ export class PlasticityNetwork {
   /** Records the (somatic) voltage of `gids` (default: all) in the following `run` chunks; `[]` stops. */
   recordVoltage(gids?: readonly number[]): void {
     const n = this.size;
+    if (gids !== undefined && !Array.isArray(gids) && !ArrayBuffer.isView(gids)) throw new CinderArgumentError('gids', gids, 'an array of gids (or undefined for all)');
     const list = gids ?? Array.from({ length: n }, (_, i) => i);
     list.forEach((g, i) => {
       if (!Number.isInteger(g) || g < 0 || g >= n) throw new CinderArgumentError(`gids[${i}]`, g, `a gid in [0, ${n})`);
