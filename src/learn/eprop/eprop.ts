@@ -59,11 +59,15 @@ export interface EPropOptions {
 
 /** One batch: input spikes and targets. */
 export interface EPropBatch {
-  /** Input spikes [B, T, nIn], float32 0/1. */
+  /**
+   * Input spikes [B, T, nIn], float32 0/1. Any other value (NaN and ±Inf included) is rejected with a
+   * CinderArgumentError naming its [b][t][i] before anything changes — the `js` kernel checks the
+   * values it downloads, the `tf` kernel one on-device count of non-spike values (one scalar read).
+   */
   inputs: tf.Tensor;
   /** Class index per sequence (cross-entropy readouts). */
   labels?: ArrayLike<number>;
-  /** Target signals [B, n_lw, nOut] row-major (mean-squared-error readouts). */
+  /** Target signals [B, n_lw, nOut] row-major (mean-squared-error readouts), finite numbers. */
   targets?: ArrayLike<number>;
 }
 
@@ -188,23 +192,7 @@ export class EProp {
   step(batch: EPropBatch): EPropStepResult {
     const t0 = performance.now();
     const { result, grads } = this.run(batch, true);
-    for (const cell of this.cells) {
-      const g = grads![cell.kind];
-      if (g instanceof Float64Array && !allFinite(g)) {
-        for (const c of this.cells) {
-          const other = grads![c.kind];
-          if (!(other instanceof Float64Array)) other.dispose();
-        }
-        throw new NonFiniteError(`gradient of the ${cell.kind} weights`, this.batches);
-      }
-    }
-    if (!Number.isFinite(result.loss)) {
-      for (const c of this.cells) {
-        const other = grads![c.kind];
-        if (!(other instanceof Float64Array)) other.dispose();
-      }
-      throw new NonFiniteError('loss', this.batches, Number.isNaN(result.loss) ? 'NaN' : 'Inf');
-    }
+    this.checkFiniteUpdate(result, grads!);
     this.apply(grads!);
     result.seconds = (performance.now() - t0) / 1000;
     return result;
@@ -221,6 +209,7 @@ export class EProp {
   async stepAsync(batch: EPropBatch): Promise<EPropStepResult> {
     const t0 = performance.now();
     const { result, grads } = await this.runAsync(batch, true);
+    this.checkFiniteUpdate(result, grads!);
     this.apply(grads!);
     result.seconds = (performance.now() - t0) / 1000;
     return result;
@@ -252,6 +241,29 @@ export class EProp {
     }
     result.seconds = (performance.now() - t0) / 1000;
     return { result, gradients: out };
+  }
+
+  /**
+   * Throws a {@link NonFiniteError} (after disposing the gradient tensors) when the loss or a
+   * gradient held on the host (the `js` kernel's float64 arrays) is NaN or ±Inf, so that nothing is
+   * applied: the same check for {@link EProp.step} and {@link EProp.stepAsync}.
+   */
+  private checkFiniteUpdate(result: EPropStepResult, grads: Record<EPropCellKind, Float64Array | tf.Tensor2D>): void {
+    let failure: NonFiniteError | undefined;
+    for (const cell of this.cells) {
+      const g = grads[cell.kind];
+      if (g instanceof Float64Array && !allFinite(g)) {
+        failure = new NonFiniteError(`gradient of the ${cell.kind} weights`, this.batches, 'NaN or Inf', 'batch');
+        break;
+      }
+    }
+    if (!failure && !Number.isFinite(result.loss)) failure = new NonFiniteError('loss', this.batches, Number.isNaN(result.loss) ? 'NaN' : 'Inf', 'batch');
+    if (!failure) return;
+    for (const c of this.cells) {
+      const g = grads[c.kind];
+      if (!(g instanceof Float64Array)) g.dispose();
+    }
+    throw failure;
   }
 
   private apply(grads: Record<EPropCellKind, Float64Array | tf.Tensor2D>): void {
@@ -382,21 +394,27 @@ export class EProp {
   /** Validates a batch and downloads weights and inputs once (synchronously). */
   private prepare(batch: EPropBatch) {
     this.validate(batch);
-    const fb = this.readout.feedback === 'symmetric' ? undefined : (this.readout.feedbackWeights.value.dataSync() as Float32Array);
     const x = batch.inputs;
+    // the js kernel checks the inputs as it downloads them (dense()); the tf kernel never downloads
+    // them, so it reads one on-device count of non-spike values instead (and the inputs only to
+    // name the first one)
+    if (this.kernel !== 'js' && nonSpikeCountSync(x) > 0) checkSpikes(x.dataSync(), x.shape);
+    const fb = this.readout.feedback === 'symmetric' ? undefined : (this.readout.feedbackWeights.value.dataSync() as Float32Array);
     return this.assemble(batch, this.readout.wOut.value.dataSync() as Float32Array, fb, this.recurrent.wIn.value.dataSync() as Float32Array, this.recurrent.wRec.value.dataSync() as Float32Array, () => x.dataSync() as Float32Array);
   }
 
   /** {@link EProp.prepare} with `await data()`; the inputs are downloaded only for the JS kernel. */
   private async prepareAsync(batch: EPropBatch, withInputs = this.kernel === 'js') {
     this.validate(batch);
-    const [wOut, fb, wIn, wRec, xs] = await Promise.all([
+    const [wOut, fb, wIn, wRec, xs, bad] = await Promise.all([
       this.readout.wOut.value.data(),
       this.readout.feedback === 'symmetric' ? undefined : this.readout.feedbackWeights.value.data(),
       this.recurrent.wIn.value.data(),
       this.recurrent.wRec.value.data(),
       withInputs ? batch.inputs.data() : undefined,
+      withInputs ? 0 : nonSpikeCountAsync(batch.inputs),
     ]);
+    if (bad > 0) checkSpikes(await batch.inputs.data(), batch.inputs.shape);
     return this.assemble(batch, wOut as Float32Array, fb as Float32Array | undefined, wIn as Float32Array, wRec as Float32Array, () => xs as Float32Array);
   }
 
@@ -406,6 +424,7 @@ export class EProp {
     if (!(x instanceof tf.Tensor) || x.shape.length !== 3 || x.shape[2] !== this.recurrent.nIn) {
       throw new CinderArgumentError('batch.inputs', x, `a tensor of shape [B, T, ${this.recurrent.nIn}]`);
     }
+    if (x.isDisposed) throw new CinderArgumentError('batch.inputs', 'a disposed tensor', `a live tensor of shape [B, T, ${this.recurrent.nIn}]`);
     const [B, T] = x.shape as [number, number];
     const nOut = this.readout.nOut;
     const nLw = this.learningWindow ?? T;
@@ -420,6 +439,12 @@ export class EProp {
     } else {
       const s = batch.targets;
       if (!s || s.length !== B * nLw * nOut) throw new CinderArgumentError('batch.targets', s?.length, `${B * nLw * nOut} values ([B, n_lw, nOut])`);
+      for (let i = 0; i < s.length; i++) {
+        const v = s[i]!;
+        if (typeof v !== 'number' || !Number.isFinite(v)) {
+          throw new CinderArgumentError(`batch.targets[${Math.floor(i / (nLw * nOut))}][${Math.floor(i / nOut) % nLw}][${i % nOut}]`, v, 'a finite number');
+        }
+      }
     }
   }
 
@@ -450,15 +475,7 @@ export class EProp {
       /** The inputs as a dense array (downloaded once per batch, only for the JS kernel). */
       dense(): DenseInput {
         const data = inputs();
-        for (let i = 0; i < data.length; i++) {
-          const v = data[i]!;
-          if (v !== 0 && v !== 1) {
-            const nIn = x.shape[2]!;
-            const b = Math.floor(i / (T * nIn));
-            const t = Math.floor(i / nIn) % T;
-            throw new CinderArgumentError(`batch.inputs[${b}][${t}][${i % nIn}]`, v, 'a spike (0 or 1)');
-          }
-        }
+        checkSpikes(data, x.shape);
         return { batch: B, steps: T, nIn: x.shape[2]!, data };
       },
     };
@@ -598,4 +615,44 @@ export class EProp {
 function allFinite(a: ArrayLike<number>): boolean {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return false;
   return true;
+}
+
+/**
+ * Number of input values that are not spikes (neither 0 nor 1; NaN and ±Inf included), counted on
+ * the device as a float32 scalar (exact up to 2^24 values). The caller disposes it.
+ */
+function nonSpikeCount(x: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.sum(tf.cast(tf.logicalAnd(tf.notEqual(x, 0), tf.notEqual(x, 1)), 'float32')));
+}
+
+/** {@link nonSpikeCount} read synchronously. */
+function nonSpikeCountSync(x: tf.Tensor): number {
+  const c = nonSpikeCount(x);
+  try {
+    return c.dataSync()[0]!;
+  } finally {
+    c.dispose();
+  }
+}
+
+/** {@link nonSpikeCount} read with `await data()`. */
+async function nonSpikeCountAsync(x: tf.Tensor): Promise<number> {
+  const c = nonSpikeCount(x);
+  try {
+    return (await c.data())[0]!;
+  } finally {
+    c.dispose();
+  }
+}
+
+/** Throws a CinderArgumentError naming the first input value [b][t][i] that is not 0 or 1. */
+function checkSpikes(data: ArrayLike<number>, shape: readonly number[]): void {
+  const T = shape[1]!;
+  const nIn = shape[2]!;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v !== 0 && v !== 1) {
+      throw new CinderArgumentError(`batch.inputs[${Math.floor(i / (T * nIn))}][${Math.floor(i / nIn) % T}][${i % nIn}]`, v, 'a spike (0 or 1)');
+    }
+  }
 }

@@ -1,0 +1,93 @@
+// A batch that an e-prop iteration rejects changes nothing: weights, Adam's moments, step counter and
+// bias-correction powers, the trainer's iteration count, and the number of live tensors are the same
+// before and after, for the js and tf kernels and the synchronous and asynchronous methods.
+import { describe, expect, it } from 'vitest';
+import { tf } from '../../../src/core/tf.js';
+import { Rng } from '../../../src/core/random.js';
+import { CinderArgumentError } from '../../../src/core/errors.js';
+import { EProp, EPropReadout, EPropRecurrent, type EPropBatch } from '../../../src/learn/eprop/index.js';
+import { Adam } from '../../../src/learn/optimizers/index.js';
+
+const nIn = 3, n = 4, nOut = 2, T = 20, B = 2, nLw = 5;
+
+function build(kernel: 'js' | 'tf', loss: 'cross_entropy' | 'mean_squared_error') {
+  const recurrent = new EPropRecurrent({ nIn, nLif: 2, nAlif: 2, rng: new Rng(2), wIn: new Rng(7).normalArray(n * nIn, 0, 1.5) });
+  const readout = new EPropReadout({ nRec: n, nOut, loss, rng: new Rng(3) });
+  const optimizer = new Adam({ learningRate: 0.01, epsilon: 1e-8, wMin: -100, wMax: 100 });
+  const trainer = new EProp({ recurrent, readout, optimizer, learningWindow: nLw, cReg: 30, kernel });
+  const x = new Float32Array(B * T * nIn);
+  for (let i = 0; i < x.length; i++) x[i] = (i * 7919) % 3 === 0 ? 1 : 0;
+  return { recurrent, readout, optimizer, trainer, x };
+}
+
+type Net = ReturnType<typeof build>;
+
+/** Every number an iteration may change. */
+function state(net: Net): string {
+  const names = new Map<tf.Variable, string>([
+    [net.recurrent.wIn.variable, 'wIn'], [net.recurrent.wRec.variable, 'wRec'], [net.readout.wOut.variable, 'wOut'],
+  ]);
+  const s = net.optimizer.snapshotState(names);
+  const moments = Object.fromEntries(Object.entries(s.tensors).map(([k, t]) => [k, Array.from(t.dataSync())]));
+  tf.dispose(Object.values(s.tensors));
+  return JSON.stringify({
+    wIn: Array.from(net.recurrent.wIn.value.dataSync()),
+    wRec: Array.from(net.recurrent.wRec.value.dataSync()),
+    wOut: Array.from(net.readout.wOut.value.dataSync()),
+    adam: s.values,
+    moments,
+    iterations: net.trainer.iterations,
+  });
+}
+
+const bad: { name: string; loss: 'cross_entropy' | 'mean_squared_error'; message: RegExp; batch: (x: Float32Array) => EPropBatch }[] = [
+  { name: 'a NaN input', loss: 'cross_entropy', message: /invalid batch\.inputs\[1\]\[3\]\[2\]: got NaN, expected a spike \(0 or 1\)/,
+    batch: (x) => { const d = x.slice(); d[(1 * T + 3) * nIn + 2] = NaN; return { inputs: tf.tensor3d(d, [B, T, nIn]), labels: [0, 1] }; } },
+  { name: 'an input of 2', loss: 'cross_entropy', message: /invalid batch\.inputs\[0\]\[7\]\[1\]: got 2, expected a spike/,
+    batch: (x) => { const d = x.slice(); d[7 * nIn + 1] = 2; return { inputs: tf.tensor3d(d, [B, T, nIn]), labels: [0, 1] }; } },
+  { name: 'disposed inputs', loss: 'cross_entropy', message: /invalid batch\.inputs: got "a disposed tensor"/,
+    batch: (x) => { const t = tf.tensor3d(x, [B, T, nIn]); t.dispose(); return { inputs: t, labels: [0, 1] }; } },
+  { name: 'a class index out of range', loss: 'cross_entropy', message: /invalid batch\.labels\[1\]: got 2, expected an integer in \[0, 2\)/,
+    batch: (x) => ({ inputs: tf.tensor3d(x, [B, T, nIn]), labels: [0, 2] }) },
+  { name: 'a NaN target', loss: 'mean_squared_error', message: /invalid batch\.targets\[1\]\[2\]\[1\]: got NaN, expected a finite number/,
+    batch: (x) => { const s = new Float64Array(B * nLw * nOut).fill(0.2); s[(1 * nLw + 2) * nOut + 1] = NaN; return { inputs: tf.tensor3d(x, [B, T, nIn]), targets: s }; } },
+];
+
+describe('e-prop: a rejected batch changes no state', () => {
+  for (const kernel of ['js', 'tf'] as const) {
+    for (const mode of ['step', 'stepAsync'] as const) {
+      for (const c of bad) {
+        it(`${kernel} kernel, ${mode}, ${c.name}: CinderArgumentError, state and tensor count unchanged`, async () => {
+          const net = build(kernel, c.loss);
+          const good: EPropBatch = c.loss === 'cross_entropy'
+            ? { inputs: tf.tensor3d(net.x, [B, T, nIn]), labels: [1, 0] }
+            : { inputs: tf.tensor3d(net.x, [B, T, nIn]), targets: new Float64Array(B * nLw * nOut).fill(0.3) };
+          net.trainer.step(good); // moments exist and are nonzero
+          const batch = c.batch(net.x);
+          const before = state(net);
+          const n0 = tf.memory().numTensors;
+          let error: unknown;
+          try {
+            if (mode === 'step') net.trainer.step(batch);
+            else await net.trainer.stepAsync(batch);
+          } catch (e) {
+            error = e;
+          }
+          expect(error).toBeInstanceOf(CinderArgumentError);
+          expect((error as Error).message).toMatch(c.message);
+          expect(tf.memory().numTensors).toBe(n0);
+          expect(state(net)).toBe(before);
+          // the trainer still works, and the failed batch did not count
+          net.trainer.step(good);
+          expect(net.trainer.iterations).toBe(2);
+          expect(net.optimizer.iterations).toBe(2);
+          tf.dispose([good.inputs, batch.inputs]);
+          net.trainer.dispose();
+          net.recurrent.dispose();
+          net.readout.dispose();
+          net.optimizer.dispose();
+        });
+      }
+    }
+  }
+});
