@@ -110,21 +110,34 @@ export function buildEvidenceNetwork(o: EvidenceNetworkOptions = {}): EvidenceNe
   const recurrent = new EPropRecurrent({
     nIn, nLif: o.nLif ?? 50, nAlif: o.nAlif ?? 50, surrogate: o.surrogate, rng, wIn: o.weights?.wIn, wRec: o.weights?.wRec,
   });
-  const readout = new EPropReadout({
-    nRec: recurrent.n, nOut: 2, feedback: o.feedback, rng, wOut: o.weights?.wOut, feedbackWeights: o.weights?.feedback,
-  });
-  const optimizer = new Adam({ learningRate: checkEvidenceLearningRate(o.learningRate ?? EVIDENCE_LEARNING_RATE), beta1: 0.9, beta2: 0.999, epsilon: 1e-8, wMin: -100, wMax: 100 });
-  const trainer = new EProp({
-    recurrent, readout, optimizer, learningWindow: o.learningWindow ?? 150, cReg: o.cReg ?? 300, fTarget: o.fTarget ?? 10,
-    averageGradient: true, kernel: o.kernel, threads: o.threads,
-  });
+  let readout: EPropReadout | undefined;
+  let optimizer: Adam | undefined;
+  let trainer: EProp;
+  try {
+    readout = new EPropReadout({
+      nRec: recurrent.n, nOut: 2, feedback: o.feedback, rng, wOut: o.weights?.wOut, feedbackWeights: o.weights?.feedback,
+    });
+    optimizer = new Adam({ learningRate: checkEvidenceLearningRate(o.learningRate ?? EVIDENCE_LEARNING_RATE), beta1: 0.9, beta2: 0.999, epsilon: 1e-8, wMin: -100, wMax: 100 });
+    trainer = new EProp({
+      recurrent, readout, optimizer, learningWindow: o.learningWindow ?? 150, cReg: o.cReg ?? 300, fTarget: o.fTarget ?? 10,
+      averageGradient: true, kernel: o.kernel, threads: o.threads,
+    });
+  } catch (e) {
+    // a rejected setting leaves no tensors behind
+    optimizer?.dispose();
+    readout?.dispose();
+    recurrent.dispose();
+    throw e;
+  }
+  const ro = readout;
+  const opt = optimizer;
   return {
-    recurrent, readout, optimizer, trainer,
+    recurrent, readout: ro, optimizer: opt, trainer,
     dispose() {
       trainer.dispose();
       recurrent.dispose();
-      readout.dispose();
-      optimizer.dispose();
+      ro.dispose();
+      opt.dispose();
     },
   };
 }
@@ -310,11 +323,12 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
     throw new CinderArgumentError('learningWindow', options.learningWindow, `the task's recall length ${task.recallSteps}`);
   }
   checkEvidenceLearningRate(options.learningRate ?? EVIDENCE_LEARNING_RATE);
-  const net = buildEvidenceNetwork({ ...options, nIn: task.nIn, learningWindow: task.recallSteps });
-  const seed = options.seed ?? 1;
   const prefetch = options.prefetch ?? true;
+  if (typeof prefetch !== 'boolean') throw new CinderArgumentError('prefetch', prefetch, 'true or false');
   const advance = options.evaluationAdvancesOptimizer ?? false;
   if (typeof advance !== 'boolean') throw new CinderArgumentError('evaluationAdvancesOptimizer', advance, 'true or false');
+  const net = buildEvidenceNetwork({ ...options, nIn: task.nIn, learningWindow: task.recallSteps });
+  const seed = options.seed ?? 1;
   const trainRng = new Rng(options.dataSeed ?? seed + 1000);
   const evalRng = trainRng.fork();
   // Where the next training batch starts in trainRng's stream. With prefetch trainRng runs one

@@ -9,7 +9,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkFinite, checkInteger, checkNonNegative, checkOneOf } from '../../core/errors.js';
+import { CinderArgumentError, checkInteger, checkNonNegative, checkOneOf } from '../../core/errors.js';
 import { NonFiniteError } from '../../core/finite.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import { EPropRecurrent, type RecurrentConstants } from './recurrent.js';
@@ -38,7 +38,7 @@ export interface EPropOptions {
   learningWindow?: number;
   /** Firing-rate regularisation strength c_reg (default 0). */
   cReg?: number;
-  /** Target firing rate in Hz (default 10). */
+  /** Target firing rate f_target in Hz, ≥ 0 (default 10); f0 = f_target·dt/1000 spikes per step. */
   fTarget?: number;
   /** Divide gradients by n_lw (NEST `average_gradient`, default false). */
   averageGradient?: boolean;
@@ -164,11 +164,17 @@ export class EProp {
     this.optimizer = optimizer;
     this.learningWindow = options.learningWindow === undefined ? undefined : checkInteger('learningWindow', options.learningWindow, 1);
     this.cReg = checkNonNegative('cReg', options.cReg ?? 0);
-    this.fTarget = checkFinite('fTarget', options.fTarget ?? 10);
-    this.averageGradient = options.averageGradient ?? false;
+    this.fTarget = checkNonNegative('fTarget', options.fTarget ?? 10);
+    this.averageGradient = checkBoolean('averageGradient', options.averageGradient ?? false);
     const k = checkOneOf('kernel', options.kernel ?? 'auto', EPROP_KERNELS);
     this.kernel = resolveEPropKernel(k);
-    this.trainable = { input: true, recurrent: true, readout: true, ...options.train };
+    const train = options.train ?? {};
+    if (train === null || typeof train !== 'object') throw new CinderArgumentError('train', train, 'an object {input?, recurrent?, readout?} of booleans');
+    for (const [key, value] of Object.entries(train)) {
+      if (key !== 'input' && key !== 'recurrent' && key !== 'readout') throw new CinderArgumentError(`train.${key}`, value, 'one of the cells input, recurrent, readout');
+      checkBoolean(`train.${key}`, value);
+    }
+    this.trainable = { input: true, recurrent: true, readout: true, ...train };
     this.cells = [...recurrent.cells(), readout.cell()];
     this.consts = recurrent.constants();
     const th = options.threads;
@@ -655,4 +661,10 @@ function checkSpikes(data: ArrayLike<number>, shape: readonly number[]): void {
       throw new CinderArgumentError(`batch.inputs[${Math.floor(i / (T * nIn))}][${Math.floor(i / nIn) % T}][${i % nIn}]`, v, 'a spike (0 or 1)');
     }
   }
+}
+
+/** Throws unless `value` is `true` or `false`. */
+function checkBoolean(param: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new CinderArgumentError(param, value, 'true or false');
+  return value;
 }

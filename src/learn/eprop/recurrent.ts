@@ -121,6 +121,7 @@ export class EPropRecurrent extends Module {
     if (!(SURROGATE_NAMES as readonly string[]).includes(sName)) throw new CinderArgumentError('surrogate', sName, `one of ${SURROGATE_NAMES.join(', ')}`);
     this.surrogate = checkSurrogate({ name: sName, height: options.surrogateHeight ?? 0.3 / this.vTh, width: options.surrogateWidth ?? this.vTh });
     this.regularSpikeArrival = options.regularSpikeArrival ?? true;
+    if (typeof this.regularSpikeArrival !== 'boolean') throw new CinderArgumentError('regularSpikeArrival', this.regularSpikeArrival, 'true or false');
     const rng = options.rng ?? new Rng(0);
     const n = this.n;
     checkElements('nLif + nAlif', n * n, `the recurrent weights [${n}, ${n}]`);

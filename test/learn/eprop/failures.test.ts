@@ -91,3 +91,36 @@ describe('e-prop: a rejected batch changes no state', () => {
     }
   }
 });
+
+describe('e-prop options: bad values fail with CinderArgumentError and leave no tensors', () => {
+  it('EProp and EPropRecurrent reject a negative target rate and non-boolean switches', () => {
+    const recurrent = new EPropRecurrent({ nIn: 2, nLif: 2 });
+    const readout = new EPropReadout({ nRec: 2, nOut: 2 });
+    const optimizer = new Adam();
+    const make = (o: object) => () => new EProp({ recurrent, readout, optimizer, ...o });
+    expect(make({ fTarget: -5 })).toThrow('invalid fTarget: got -5, expected a finite number >= 0');
+    expect(make({ averageGradient: 'no' })).toThrow('invalid averageGradient: got "no", expected true or false');
+    expect(make({ train: { inputs: false } })).toThrow('invalid train.inputs: got false, expected one of the cells input, recurrent, readout');
+    expect(make({ train: { readout: 0 } })).toThrow('invalid train.readout: got 0, expected true or false');
+    expect(() => new EPropRecurrent({ nIn: 2, nLif: 2, regularSpikeArrival: 'false' as never })).toThrow('invalid regularSpikeArrival: got "false", expected true or false');
+    // fTarget = 0 is a valid target (silence)
+    expect(make({ fTarget: 0 })().fTarget).toBe(0);
+    recurrent.dispose();
+    readout.dispose();
+    optimizer.dispose();
+  });
+
+  it('buildEvidenceNetwork and trainEvidence: a rejected setting frees what was built', async () => {
+    const { buildEvidenceNetwork, trainEvidence } = await import('../../../examples/eprop-evidence/training.js');
+    const { EvidenceTask } = await import('../../../examples/eprop-evidence/task.js');
+    const n0 = tf.memory().numTensors;
+    expect(() => buildEvidenceNetwork({ nLif: 2, nAlif: 2, cReg: -1 })).toThrow(/invalid cReg: got -1/);
+    expect(() => buildEvidenceNetwork({ nLif: 2, nAlif: 2, feedback: 'x' as never })).toThrow(/invalid feedback/);
+    expect(tf.memory().numTensors).toBe(n0);
+    const task = new EvidenceTask({ nCues: 1, cueSteps: 2, spacingSteps: 0, delaySteps: 0, recallSteps: 2 });
+    for (const [o, msg] of [[{ evaluationAdvancesOptimizer: 'yes' }, /invalid evaluationAdvancesOptimizer: got "yes"/], [{ prefetch: 'no' }, /invalid prefetch: got "no", expected true or false/]] as const) {
+      await expect(trainEvidence({ ...o, nLif: 2, nAlif: 2, task, iterations: 0, testBatches: 1, batchSize: 1 } as never)).rejects.toThrow(msg);
+      expect(tf.memory().numTensors).toBe(n0);
+    }
+  });
+});
