@@ -111,13 +111,21 @@ export function attemptOwner(name: string): AttemptOwner | undefined {
   return legacy ? { job: legacy[1]!, host: hostTag(), pid: Number(legacy[2]) } : undefined;
 }
 
+/** What {@link removeStaleAttempts} did. */
+export interface StaleAttempts {
+  /** Names of the attempt folders removed. */
+  removed: string[];
+  /** Names of attempt folders of other hosts, kept (their processes cannot be checked from here). */
+  otherHosts: string[];
+}
+
 /**
  * Removes the attempt folders under `runsDir` (only `job`'s, when given) whose starting process
  * on this host has ended: nothing can still write into them. Attempts of live processes and of
  * other hosts (whose processes cannot be checked from here) stay.
  * @returns the names removed and the names of other hosts' attempts kept
  */
-export async function removeStaleAttempts(runsDir: string, job?: string): Promise<{ removed: string[]; otherHosts: string[] }> {
+export async function removeStaleAttempts(runsDir: string, job?: string): Promise<StaleAttempts> {
   const removed: string[] = [];
   const otherHosts: string[] = [];
   let names: string[];
