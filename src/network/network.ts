@@ -29,6 +29,11 @@ import { atomicUpdates } from '../neural/updater.js';
 import type { Layer } from '../neural/layers/layer.js';
 import type { LayerInput } from '../neural/layers/layer.js';
 
+/** Lets other tasks run: `setImmediate` in Node, a zero-delay timeout in browsers (which have no setImmediate). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
+}
+
 /** What a trainer's step function receives besides the trainer. */
 export interface StepInfo {
   /** Reward passed to {@link Network.step} (reward-modulated rules). */
@@ -347,7 +352,7 @@ export class Network extends Module {
         y.dispose();
       });
       if (performance.now() - last >= every) {
-        await new Promise<void>((r) => setImmediate(r));
+        await yieldToEventLoop();
         last = performance.now();
       }
     }

@@ -41,6 +41,30 @@ async function scenario(c: typeof cinder, backend: string, kernel: 'auto' | 'js'
   return { backend: info.name, kernel: trainer.kernel, loss };
 }
 
+/**
+ * A Network run in the page and in Node (`c` is the cinder module): one LinearDense → LIF layer with
+ * STDP, 40 steps through `Network.run` yielding to the event loop after every step (a browser has
+ * no setImmediate); returns the backend, the steps done, the output spikes per step and the weights.
+ */
+async function networkScenario(c: typeof cinder, backend: string): Promise<{ backend: string; done: number; spikes: number[]; weight: number[] }> {
+  const info = await c.initBackend({ backend });
+  const rng = new c.Rng(3);
+  const layer = new c.Serial(
+    new c.LinearDense([10], [4], 1, { synapse: c.DeltaCurrent.factory({ charge: 30 }), batchSize: 2, weightInit: c.uniformInit(rng, 0, 1) }),
+    new c.LIF([4], 1, { restV: -65, resetV: -65, threshV: -55, refracT: 2, tauM: 10, batchSize: 2 }),
+  );
+  const net = new c.Network();
+  net.addLayer('layer', layer);
+  const stdp = new c.STDP({ lrPost: 0.01, lrPre: -0.012, tauPre: 20, tauPost: 20 });
+  stdp.register(layer.cell('connection', 'neuron'));
+  net.addTrainer('stdp', stdp);
+  const x = Array.from({ length: 40 }, () => Array.from({ length: 20 }, () => (rng.uniform() < 0.3 ? 1 : 0)));
+  const spikes: number[] = [];
+  const done = await net.run((t) => c.tf.tensor2d(x[t]!, [2, 10]), { steps: 40, yieldEveryMs: 0, onStep: (_t, y) => spikes.push(c.tf.sum(y).arraySync() as number) });
+  const weight = Array.from(await layer.connection.weight.data());
+  return { backend: info.name, done, spikes, weight };
+}
+
 describe.skipIf(!runIt)(`main entry in a browser on navigator.gpu (chromium, SwiftShader)${runIt ? '' : ' [skipped: needs /usr/bin/chromium and VK_DRIVER_FILES]'}`, () => {
   let server: Server;
   let browser: Browser;
@@ -86,6 +110,23 @@ describe.skipIf(!runIt)(`main entry in a browser on navigator.gpu (chromium, Swi
     const node = await onBackend('cpu', () => scenario(cinder, 'cpu', 'js'));
     for (let k = 0; k < 3; k++) expect(Math.abs(inPage.loss[k]! - node.loss[k]!) / Math.abs(node.loss[k]!)).toBeLessThan(1e-4);
     expect(node.loss[2], 'training moves the loss').not.toBe(node.loss[0]);
+    await page.close();
+  }, 180_000);
+
+  it('Network.run in the page (no setImmediate there) equals Node on the cpu backend', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    await page.waitForFunction(() => (globalThis as { cinder?: unknown }).cinder !== undefined, undefined, { timeout: 60_000 });
+    const inPage = await page.evaluate(`(${networkScenario.toString()})(globalThis.cinder, 'cpu')`) as Awaited<ReturnType<typeof networkScenario>>;
+    expect(errors).toEqual([]);
+    const node = await onBackend('cpu', () => networkScenario(cinder, 'cpu'));
+    expect(inPage.backend).toBe('cpu');
+    expect(inPage.done).toBe(40);
+    expect(inPage.spikes).toEqual(node.spikes);
+    expect(node.spikes.reduce((a, b) => a + b, 0), 'the layer spikes').toBeGreaterThan(0);
+    expect(inPage.weight).toEqual(node.weight);
     await page.close();
   }, 180_000);
 });
