@@ -278,7 +278,8 @@ export class PlasticityNetwork {
   /**
    * Records plastic weights every `dt` ms (a whole number of steps, > 0) from now on; the first
    * row is the current state, then one row every `dt` ms after it. `synapses` (indices in key order, default all) selects the columns;
-   * it is fixed by the first call. Later calls change the interval (rows are kept).
+   * it is fixed by the first call. Later calls change the interval (rows are kept; a call at the
+   * time of the last row adds none).
    */
   recordWeights(dt: number, synapses?: readonly number[]): void {
     if (typeof dt !== 'number' || !Number.isFinite(dt) || dt <= 0) throw new CinderArgumentError('dt', dt, 'a recording interval > 0 ms');
@@ -299,7 +300,8 @@ export class PlasticityNetwork {
     if (!this.weightIndex || !this.wRows.length) this.weightIndex = synapses ? Int32Array.from(synapses) : Int32Array.from({ length: m }, (_, k) => k);
     this.weightEverySteps = Math.round(steps);
     this.weightStartStep = this.engine.stepCount;
-    this.pushWeightRow();
+    // a row at this time is there already (a second call without running in between): not twice
+    if (this.wTimes.length === 0 || this.wTimes[this.wTimes.length - 1] !== this.timeMs) this.pushWeightRow();
   }
 
   /** The largest |w − ref| over all plastic synapses (no allocation). */

@@ -159,6 +159,11 @@ describe('PlasticityNetwork: weights, normalisation and the livn API', () => {
     net.run(2);
     const t = Array.from(net.weightRecording().tMs.slice(81));
     expect(t.map((x) => Number(x.toFixed(6)))).toEqual([80.3, 80.8, 81.3, 81.8, 82.3]);
+    // changing the interval again at the time of the last row adds no second row at that time
+    net.recordWeights(1);
+    net.run(1);
+    const t2 = Array.from(net.weightRecording().tMs.slice(85));
+    expect(t2.map((x) => Number(x.toFixed(6)))).toEqual([82.3, 83.3]);
   });
 
   it('engine: membrane relaxes as the Euler recursion; one delivered spike gives the peak-normalised conductance', () => {
