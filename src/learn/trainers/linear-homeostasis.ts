@@ -156,6 +156,7 @@ export class LinearHomeostasis extends CellTrainer<LinearHomeostasisHyper, Homeo
    */
   step(target?: number | tf.Tensor | null, cells?: readonly TrainableCell[]): void {
     if (typeof target === 'number') checkPositive('target', target);
+    else if (target !== undefined && target !== null && !(target instanceof tf.Tensor)) throw new CinderArgumentError('target', target, 'a number > 0, a tensor of target rates, or nothing (the default target)');
     const list = this.active(cells);
     this.atomically(list, () => {
       for (const { cell, hyper: h, state: s } of list) {

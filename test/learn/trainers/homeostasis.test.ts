@@ -108,6 +108,8 @@ describe('LinearHomeostasis', () => {
     [0, -0.2, 0.2].forEach((v, i) => expect(w[i]).toBeCloseTo(v, 6));
     expect(() => rule.step(tf.zeros([1, 4]))).toThrow(/target/);
     expect(() => rule.step(-1)).toThrow(/target/);
+    // not a number or tensor: refused, not read as "the default target"
+    expect(() => rule.step('0.5' as unknown as number)).toThrow(/invalid target: got "0.5", expected a number > 0, a tensor of target rates/);
     t.dispose();
     rule.dispose();
     conn.dispose();
