@@ -13,7 +13,8 @@
  * `w_rec_t_ms`; `spikes.npz` — `t_ms`, `gid`, `phase` (0 baseline, 1 training, 2 evaluation).
  * @module
  */
-import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
+import type { ExampleSpec, Params, RunContext } from '../../src/cli/example.js';
+import { kebabCase } from '../../src/cli/options.js';
 import { writeNpzArtifact } from '../../src/cli/artifacts.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { DT, EI_SYSTEMS, buildCultures, type EiSystem } from './systems.js';
@@ -31,6 +32,15 @@ export function maxPostMeanError(gid: Int32Array, w: Float32Array, target = 1): 
     start = end;
   }
   return worst;
+}
+
+/** Refuses a duration option that is not a whole number of {@link DT} steps, naming its flag. */
+function checkDurations(q: Params): void {
+  for (const name of ['baselineMs', 'trainMs', 'evalMs', 'normalizeEveryMs', 'recordEveryMs']) {
+    const ms = Number(q[name]);
+    const steps = ms / DT;
+    if (Math.abs(steps - Math.round(steps)) > 1e-9 * Math.max(1, steps)) throw new CinderArgumentError(`--${kebabCase(name)}`, ms, `a whole number of ${DT} ms steps`);
+  }
 }
 
 /** The `livn-stdp` example. */
@@ -61,6 +71,7 @@ export const livnStdpExample: ExampleSpec = {
   ],
   volatileKeys: ['wall_seconds', 'ms_per_simulated_second'],
   figures: ['livn-stdp'],
+  validate: checkDurations,
   async run(ctx: RunContext): Promise<Record<string, unknown>> {
     const q = ctx.params;
     const system = String(q.system) as EiSystem;
@@ -68,11 +79,7 @@ export const livnStdpExample: ExampleSpec = {
     const every = Number(q.normalizeEveryMs);
     const recEvery = Number(q.recordEveryMs);
     const durations = [Number(q.baselineMs), Number(q.trainMs), Number(q.evalMs)];
-    const wholeSteps: [string, number][] = [['baselineMs', durations[0]!], ['trainMs', durations[1]!], ['evalMs', durations[2]!], ['normalizeEveryMs', every], ['recordEveryMs', recEvery]];
-    for (const [name, ms] of wholeSteps) {
-      const steps = ms / DT;
-      if (Math.abs(steps - Math.round(steps)) > 1e-9 * Math.max(1, steps)) throw new CinderArgumentError(name, ms, `a whole number of ${DT} ms steps`);
-    }
+    checkDurations(q); // validate() did it for the CLI; again for a run started as a library call
     const built = buildCultures(system, batch, ctx.seed);
     const net = built.network;
     const m = net.synapseCount;

@@ -16,6 +16,7 @@ import { Network } from '../../src/network/index.js';
 import '../../src/network/files.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
+import { CinderArgumentError } from '../../src/core/errors.js';
 import { HomogeneousPoissonEncoder } from '../../src/neural/encoders/index.js';
 import { MaxRateClassifier } from '../../src/learn/classifiers/index.js';
 import { QUICKSTART as Q } from './params.js';
@@ -47,6 +48,12 @@ export const quickstartExample: ExampleSpec = {
   summaryKeys: ['accuracy', 'accuracy_online_classifier', 'train_accuracy', 'digits_trained', 'digits_tested', 'ms_per_digit', 'ms_per_step', 'test_ms_per_digit', 'accuracy_curve'],
   volatileKeys: ['ms_per_digit', 'ms_per_step', 'test_ms_per_digit'],
   figures: ['accuracy', 'weights', 'raster'],
+  validate(q) {
+    // the training and test digits are disjoint draws from the package's digits
+    const count = loadDigits().count;
+    const nTrain = Number(q.trainDigits);
+    if (nTrain + Number(q.testDigits) > count) throw new CinderArgumentError('--test-digits', q.testDigits, `at most ${count - nTrain} (${count} digits, ${nTrain} for training)`);
+  },
   async run(ctx: RunContext): Promise<Record<string, unknown>> {
     const q = ctx.params;
     const nTrain = Number(q.trainDigits);

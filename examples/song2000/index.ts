@@ -80,6 +80,12 @@ export function weightExtremes(w: ArrayLike<number>, gmax: number): { low: numbe
   return { low: low / w.length, high: high / w.length, bimodal: (low + high) / w.length };
 }
 
+/** Refuses a duration (s) that is not a whole number of `dt` (ms) steps, naming its flag. */
+function checkWholeSteps(flag: string, seconds: number, dt: number): void {
+  const steps = (seconds * 1000) / dt;
+  if (Math.abs(steps - Math.round(steps)) > 1e-9 * Math.max(1, steps)) throw new CinderArgumentError(flag, seconds, `a whole number of ${dt} ms steps`);
+}
+
 /** The `song2000` example. */
 export const song2000Example: ExampleSpec = {
   name: 'song2000',
@@ -106,6 +112,11 @@ export const song2000Example: ExampleSpec = {
   ],
   volatileKeys: ['wall_seconds', 'ms_per_simulated_second', 'ms_per_step'],
   figures: ['weight-histogram', 'weights-by-index', 'post-rate'],
+  validate(q) {
+    const dt = songParams().dt;
+    checkWholeSteps('--seconds', Number(q.seconds), dt);
+    checkWholeSteps('--bin-seconds', Number(q.binSeconds), dt);
+  },
   async run(ctx: RunContext): Promise<Record<string, unknown>> {
     const q = ctx.params;
     const p = songParams({ nInputs: Number(q.inputs), rate: Number(q.rate) });

@@ -99,7 +99,7 @@ print(float(w['w_after_training'].sum()))
   it('a duration that is not a whole number of steps fails before simulating, naming it', async () => {
     const { out, status } = await runTiny({ baselineMs: 0.05 });
     expect(status).toBe('failed');
-    expect(readFileSync(join(out, 'log.txt'), 'utf8')).toMatch(/invalid baselineMs: got 0\.05, expected a whole number of 0\.1 ms steps/);
+    expect(readFileSync(join(out, 'log.txt'), 'utf8')).toMatch(/invalid --baseline-ms: got 0\.05, expected a whole number of 0\.1 ms steps/);
     expect(existsSync(join(out, 'artifacts', 'weights.npz'))).toBe(false);
   });
 });

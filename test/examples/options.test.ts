@@ -1,0 +1,60 @@
+// The examples' option checks as a user meets them: `cinder <example> ...` with a value or a
+// combination the example cannot run is refused with `invalid X: got Y, expected Z`, exit 2, and
+// nothing is written (no run folder, nothing in its parent). Each case failed (exit 1 with a written
+// folder, or a silent change of the value) before the example checked it in `validate`.
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/program.js';
+import { EXAMPLES } from '../../examples/index.js';
+import { Sink } from '../cli/fixtures/sink.js';
+
+async function cli(args: string[]): Promise<{ code: number; err: string }> {
+  const out = new Sink();
+  const err = new Sink();
+  const code = await runCli(args, { examples: EXAMPLES, out, err, isTTY: false, env: { CINDER_BACKEND: 'cpu' }, handleSignals: false });
+  return { code, err: err.text };
+}
+
+describe('examples refuse what they cannot run, before writing anything', () => {
+  const cases: [string[], RegExp][] = [
+    // 0.2000012 s is 2000.012 steps of 0.1 ms: it ran 2000 steps and reported 0.2 s
+    [['song2000', '--mode', 'tiny', '--seconds', '0.2000012'], /invalid --seconds: got 0\.2000012, expected a whole number of 0\.1 ms steps/],
+    [['song2000', '--mode', 'tiny', '--bin-seconds', '0.00333'], /invalid --bin-seconds: got 0\.00333, expected a whole number of 0\.1 ms steps/],
+    // livn's durations: the run used to fail (exit 1) after writing its folder
+    [['livn-stdp', '--mode', 'tiny', '--baseline-ms', '0.05'], /invalid --baseline-ms: got 0\.05, expected a whole number of 0\.1 ms steps/],
+    [['livn-stdp', '--mode', 'tiny', '--normalize-every-ms', '0.15'], /invalid --normalize-every-ms: got 0\.15, expected a whole number of 0\.1 ms steps/],
+    // 9,999 + 10 of the 10,000 digits: failed (exit 1) after writing its folder
+    [['quickstart', '--mode', 'tiny', '--train-digits', '9999'], /invalid --test-digits: got 10, expected at most 1 \(10000 digits, 9999 for training\)/],
+  ];
+  for (const [args, message] of cases) {
+    it(args.join(' '), async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'cinder-exopt-'));
+      const out = join(dir, 'run');
+      const r = await cli([...args, '--quiet', '--out', out]);
+      expect(r.err).toMatch(message);
+      expect(r.code).toBe(2);
+      expect(existsSync(out)).toBe(false);
+      expect(readdirSync(dir)).toEqual([]);
+    });
+  }
+
+  it('the presets and the boundary values stay valid', async () => {
+    for (const spec of EXAMPLES.filter((e) => ['song2000', 'livn-stdp', 'quickstart'].includes(e.name))) {
+      for (const preset of Object.values(spec.presets)) {
+        const p: Record<string, number | string | boolean> = {};
+        for (const o of spec.options) p[o.name] = o.default;
+        Object.assign(p, preset);
+        expect(() => spec.validate?.(p)).not.toThrow();
+      }
+    }
+    const song = EXAMPLES.find((e) => e.name === 'song2000')!;
+    const songP = Object.fromEntries(song.options.map((o) => [o.name, o.default]));
+    for (const seconds of [0.0001, 0.3, 0.7, 1.1, 123.4567]) expect(() => song.validate!({ ...songP, seconds, binSeconds: 0.0001 })).not.toThrow();
+    const qs = EXAMPLES.find((e) => e.name === 'quickstart')!;
+    const qsP = Object.fromEntries(qs.options.map((o) => [o.name, o.default]));
+    expect(() => qs.validate!({ ...qsP, trainDigits: 9000, testDigits: 1000 })).not.toThrow();
+    expect(() => qs.validate!({ ...qsP, trainDigits: 9000, testDigits: 1001 })).toThrow(/--test-digits/);
+  });
+});
