@@ -226,7 +226,8 @@ export const quickstartExample: ExampleSpec = {
       testBar.done();
       const accuracy = tested > 0 ? correct / tested : null;
       const final = summary({ accuracy, accuracy_online_classifier: tested > 0 ? correctOnline / tested : null, digits_tested: tested, test_ms_per_digit: tested > 0 ? testMs / tested : null, label_digits: labelDigits, excitatory_steps_per_step: net.excitatorySteps / Math.max(1, (trainSteps + (tested > 0 ? Math.ceil(tested / B) * steps : 0) + Math.ceil(labelDigits / B) * steps)) });
-      ctx.log(`test accuracy ${accuracy === null ? 'n/a' : (accuracy * 100).toFixed(1)} % on ${tested} digits; training accuracy (online) ${((final.train_accuracy as number) * 100).toFixed(1)} %; ${(final.ms_per_digit as number).toFixed(1)} ms per training digit (batch ${B})`);
+      const pct = (x: unknown): string => (x === null ? 'n/a' : `${((x as number) * 100).toFixed(1)} %`);
+      ctx.log(`test accuracy ${pct(accuracy)} on ${tested} digits; training accuracy (online) ${pct(final.train_accuracy)}; ${final.ms_per_digit === null ? 'n/a' : (final.ms_per_digit as number).toFixed(1)} ms per training digit (batch ${B})`);
       const w = (await net.input.weight.data()) as Float32Array;
       await ctx.figure('accuracy', accuracyCurve(curveX, curveY, accuracy === null ? null : { digits: trained, accuracy }));
       await ctx.figure('weights', receptiveFields(w));

@@ -182,4 +182,27 @@ describe('quickstart digits', () => {
     expect(s.ms_per_digit).toBeCloseTo((s.ms_per_step * 50) / 10, 6); // 50 steps per batch of 10 digits
     for (const f of quickstartExample.figures) expect(existsSync(join(out, 'figures', `${f}.html`))).toBe(true);
   });
+
+  it('--train-digits 0 (allowed) tests the untrained network: no training metrics, the online classifier as readout', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'cinder-qs0-')), 'run');
+    const params: Record<string, number | string | boolean> = {};
+    for (const o of quickstartExample.options) params[o.name] = o.default;
+    Object.assign(params, quickstartExample.presets.tiny, { trainDigits: 0, testDigits: 10, steps: 20 });
+    const run = startRun({
+      spec: quickstartExample, params, mode: 'tiny', seed: 4, seeds: 1, outDir: out, backend: backendInfo()!, backendRequest: 'auto',
+      quiet: true, signal: new AbortController().signal, terminal: new Terminal({ mode: 'quiet' }),
+    });
+    const r = await run.done;
+    expect(r.error).toBeUndefined(); // was: TypeError (null.toFixed) in the final log line, status failed
+    expect(r.status).toBe('completed');
+    const s = JSON.parse(readFileSync(join(out, 'run_summary.json'), 'utf8'));
+    expect(s).toMatchObject({ digits_trained: 0, train_accuracy: null, ms_per_digit: null, digits_tested: 10, accuracy_curve: [] });
+    // a classifier that has seen no labels assigns every neuron to class 0: accuracy = share of 0s
+    const set = loadDigits();
+    const rng = new Rng(4);
+    const split = splitDigits(set, 0, 10, rng.fork());
+    const zeros = Array.from(split.test, (i) => set.labels[i]!).filter((l) => l === 0).length;
+    expect(s.accuracy).toBe(zeros / 10);
+    expect(s.accuracy_online_classifier).toBe(s.accuracy);
+  });
 });
