@@ -89,28 +89,36 @@ export const livnStdpExample: ExampleSpec = {
     net.recordWeights(recEvery, Array.from({ length: cols }, (_, k) => k));
     const spikeT: number[] = [], spikeGid: number[] = [], spikePhase: number[] = [];
     const counts = PHASES.map(() => [0, 0]);
+    const phaseMs = PHASES.map(() => 0); // time each phase ran (less than asked when interrupted)
     const isExc = (g: number) => g % built.size < built.nExc;
-    const simulate = (ms: number, phase: number) => {
-      const t0 = net.timeMs;
-      const r = net.run(ms);
-      for (let k = 0; k < r.spikeGids.length; k++) {
-        const g = r.spikeGids[k]!;
-        spikeT.push(t0 + r.spikeTimes[k]!);
-        spikeGid.push(g);
-        spikePhase.push(phase);
-        counts[phase]![isExc(g) ? 0 : 1]!++;
-      }
-    };
     const chunksOf = (total: number, size: number) => {
       const out: number[] = [];
       let left = total;
       while (left > 1e-9) { const c = Math.min(size, left); out.push(c); left -= c; }
       return out;
     };
+    /** Runs `ms` of `phase` in chunks of the recording interval, letting signals through in between; `after` runs after each chunk. */
+    const simulate = async (ms: number, phase: number, after?: () => void): Promise<void> => {
+      for (const sub of chunksOf(ms, recEvery)) {
+        await ctx.keepResponsive();
+        if (ctx.signal.aborted) return;
+        const t0 = net.timeMs;
+        const r = net.run(sub);
+        phaseMs[phase]! += sub;
+        for (let k = 0; k < r.spikeGids.length; k++) {
+          const g = r.spikeGids[k]!;
+          spikeT.push(t0 + r.spikeTimes[k]!);
+          spikeGid.push(g);
+          spikePhase.push(phase);
+          counts[phase]![isExc(g) ? 0 : 1]!++;
+        }
+        after?.();
+      }
+    };
     const trainChunks = chunksOf(durations[1]!, every);
     const progress = ctx.progress(2 + trainChunks.length, 'phases');
     const wall0 = performance.now();
-    if (durations[0]! > 0) simulate(durations[0]!, 0);
+    if (durations[0]! > 0) await simulate(durations[0]!, 0);
     progress.tick(1, 'baseline');
     const keys = net.getWeights();
     const before = keys.w;
@@ -119,11 +127,8 @@ export const livnStdpExample: ExampleSpec = {
     let postMeanError = 0;
     let normalizations = 0;
     for (const chunk of trainChunks) {
-      if (ctx.signal.aborted) break;
-      for (const sub of chunksOf(chunk, recEvery)) {
-        simulate(sub, 1);
-        peak = Math.max(peak, net.weightDeviation(1));
-      }
+      await simulate(chunk, 1, () => (peak = Math.max(peak, net.weightDeviation(1))));
+      if (ctx.signal.aborted) break; // a chunk cut short is not normalised
       net.normalizeWeights();
       normalizations++;
       postMeanError = Math.max(postMeanError, maxPostMeanError(keys.gid, net.getWeights().w));
@@ -131,7 +136,7 @@ export const livnStdpExample: ExampleSpec = {
     }
     const after = net.getWeights().w;
     net.disablePlasticity();
-    if (durations[2]! > 0 && !ctx.signal.aborted) simulate(durations[2]!, 2);
+    if (durations[2]! > 0 && !ctx.signal.aborted) await simulate(durations[2]!, 2);
     progress.tick(1, 'evaluation');
     progress.done();
     const wallMs = performance.now() - wall0;
@@ -152,7 +157,7 @@ export const livnStdpExample: ExampleSpec = {
     const nExc = built.nExc * batch, nInh = (built.size - built.nExc) * batch;
     const rates: Record<string, number> = {};
     PHASES.forEach((name, p) => {
-      const sec = durations[p]! / 1000;
+      const sec = phaseMs[p]! / 1000;
       rates[`rate_${name}_exc_hz`] = sec > 0 ? counts[p]![0]! / nExc / sec : 0;
       rates[`rate_${name}_inh_hz`] = sec > 0 && nInh > 0 ? counts[p]![1]! / nInh / sec : 0;
     });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { backendInfo } from '../../src/core/backend.js';
 import { startRun } from '../../src/cli/runner.js';
 import { Terminal } from '../../src/cli/progress.js';
+import { RunFolder } from '../../src/cli/run-folder.js';
 import { livnStdpExample, maxPostMeanError } from '../../examples/livn-stdp/index.js';
 import { readNpz } from '../network/npz-read.js';
 
@@ -18,14 +19,14 @@ function hasNumpy(): boolean {
   }
 }
 
-async function runTiny(extra: Record<string, number | string | boolean> = {}) {
+async function runTiny(extra: Record<string, number | string | boolean> = {}, signal = new AbortController().signal) {
   const out = join(mkdtempSync(join(tmpdir(), 'cinder-livn-')), 'run');
   const params: Record<string, number | string | boolean> = {};
   for (const o of livnStdpExample.options) params[o.name] = o.default;
   Object.assign(params, livnStdpExample.presets.tiny, extra);
   const run = startRun({
     spec: livnStdpExample, params, mode: 'tiny', seed: 2, seeds: 1, outDir: out, backend: backendInfo()!, backendRequest: 'auto',
-    quiet: true, signal: new AbortController().signal, terminal: new Terminal({ mode: 'quiet' }),
+    quiet: true, signal, terminal: new Terminal({ mode: 'quiet' }),
   });
   const r = await run.done;
   return { out, status: r.status, summary: JSON.parse(readFileSync(join(out, 'run_summary.json'), 'utf8')) };
@@ -102,4 +103,36 @@ print(float(w['w_after_training'].sum()))
     expect(readFileSync(join(out, 'log.txt'), 'utf8')).toMatch(/invalid --baseline-ms: got 0\.05, expected a whole number of 0\.1 ms steps/);
     expect(existsSync(join(out, 'artifacts', 'weights.npz'))).toBe(false);
   });
+
+  it('yields to signal handlers while simulating and stops when interrupted; rates use the time each phase ran', async () => {
+    // SIGINT reaches the example only when it yields (ctx.keepResponsive); abort at its 451st call, mid-training
+    const ac = new AbortController();
+    let calls = 0;
+    const spy = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
+      if (++calls === 451) ac.abort();
+    });
+    try {
+      const { out, status, summary } = await runTiny({}, ac.signal);
+      expect(calls).toBeGreaterThanOrEqual(451); // before: never called, the run ignored SIGINT to its end
+      expect(status).toBe('interrupted');
+      const ms = summary.simulated_ms as number;
+      expect(ms).toBeGreaterThan(200);
+      expect(ms).toBeLessThan(1200);
+      expect(summary.normalizations).toBe(Math.floor((ms - 200 + 1e-6) / 100));
+      // rates per phase from the written spikes over the time each phase actually ran (200 ms, ms − 200, 0)
+      const s = readNpz(readFileSync(join(out, 'artifacts', 'spikes.npz')));
+      const legend = JSON.parse(readFileSync(join(out, 'artifacts', 'weights_legend.json'), 'utf8'));
+      const nExc = legend.excitatory_per_culture as number;
+      const nInh = (legend.culture_size as number) - nExc;
+      const count = (phase: number, exc: boolean) => Array.from(s.phase!.data).filter((p, k) => p === phase && (s.gid!.data[k]! % legend.culture_size < nExc) === exc).length;
+      expect(summary.rate_baseline_exc_hz).toBeCloseTo(count(0, true) / nExc / 0.2, 9);
+      expect(summary.rate_training_exc_hz).toBeCloseTo(count(1, true) / nExc / ((ms - 200) / 1000), 9);
+      expect(summary.rate_training_inh_hz).toBeCloseTo(count(1, false) / nInh / ((ms - 200) / 1000), 9);
+      expect(count(1, true) + count(1, false)).toBeGreaterThan(0);
+      expect(count(2, true) + count(2, false)).toBe(0);
+      expect(summary.rate_evaluation_exc_hz).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+  }, 60_000);
 });
