@@ -184,16 +184,20 @@ export const song2000Example: ExampleSpec = {
       chunkRng: RngState;
       chunkPos: number;
       engine: Record<string, number | number[]>;
+      /** Wall time of the bins so far (ms), for the timing metrics of a resumed run. */
+      wallMs?: number;
     }
     interface TfjsProgress {
       done: number;
       rates: number[];
       encChunkStart: RngState;
       inputRngNow: RngState;
+      wallMs?: number;
     }
     if (!ev && ctx.resumed && existsSync(join(ctx.checkpointDir, 'model.json'))) {
       const m = (await model.loadFrom(ctx.checkpointDir)) as unknown as TfjsProgress;
       ({ done, rates } = m);
+      wallMs = m.wallMs ?? 0;
       if (done % chunkSteps === 0) {
         inputRng.setState(m.inputRngNow);
       } else {
@@ -207,6 +211,7 @@ export const song2000Example: ExampleSpec = {
     if (ev && ctx.resumed && existsSync(join(ctx.checkpointDir, 'checkpoint.json'))) {
       const m = JSON.parse(readFileSync(join(ctx.checkpointDir, 'checkpoint.json'), 'utf8')) as Progress;
       ({ done, rates, chunkPos } = m);
+      wallMs = m.wallMs ?? 0;
       restoreArrays(ev, m.engine);
       inputRng.setState(m.chunkRng);
       chunk = drawChunk();
@@ -215,10 +220,10 @@ export const song2000Example: ExampleSpec = {
     }
     const saveCheckpoint = async (): Promise<void> => {
       if (ev) {
-        const m: Progress = { done, rates, chunkRng, chunkPos, engine: captureArrays(ev) };
+        const m: Progress = { done, rates, chunkRng, chunkPos, engine: captureArrays(ev), wallMs };
         await writeJsonAtomic(join(ctx.checkpointDir, 'checkpoint.json'), m);
       } else {
-        const m: TfjsProgress = { done, rates, encChunkStart, inputRngNow: inputRng.getState() };
+        const m: TfjsProgress = { done, rates, encChunkStart, inputRngNow: inputRng.getState(), wallMs };
         await model.save(ctx.checkpointDir, m as unknown as Record<string, unknown>); // one atomic save: network + progress
       }
     };
