@@ -71,8 +71,13 @@ export class Rng implements RandomSource {
     return -Math.log(u) * mean;
   }
 
-  /** Poisson-distributed integer with mean `lambda` (Knuth for small, normal-rejection-free PTRS-lite for large). */
+  /**
+   * Poisson-distributed integer with mean `lambda` (Knuth for small, normal-rejection-free PTRS-lite for large);
+   * 0 for `lambda` ≤ 0, +Infinity for +Infinity.
+   * @throws CinderArgumentError for a NaN `lambda` (the rejection loop would never accept)
+   */
   poisson(lambda: number): number {
+    if (Number.isNaN(lambda)) throw new CinderArgumentError('lambda', lambda, 'a number (the mean; <= 0 gives 0)');
     if (lambda <= 0) return 0;
     if (lambda < 30) {
       const l = Math.exp(-lambda);
@@ -107,11 +112,19 @@ export class Rng implements RandomSource {
     return Math.floor(this.prng() * n);
   }
 
-  /** Fills a new Float32Array with uniform values in [lo, hi). */
+  /**
+   * Fills a new Float32Array with uniform values in [lo, hi) (lo < hi): `f(lo + (hi − lo)·u)`, where
+   * `f` rounds to float32. A draw that rounds up to hi or beyond (u > 1 − 2⁻²⁵ for [0, 1): about one
+   * in 3·10⁷) is stored as the largest float32 below hi instead.
+   */
   uniformArray(n: number, lo = 0, hi = 1): Float32Array {
     const out = new Float32Array(n);
     const w = hi - lo;
-    for (let i = 0; i < n; i++) out[i] = lo + w * this.prng();
+    let below = NaN; // the largest float32 < hi, computed when first needed
+    for (let i = 0; i < n; i++) {
+      out[i] = lo + w * this.prng();
+      if (out[i]! >= hi) out[i] = Number.isNaN(below) ? (below = float32Below(hi)) : below;
+    }
     return out;
   }
 
@@ -182,6 +195,16 @@ export interface RngState {
   alea: AleaState;
   /** The cached second value of the last Box–Muller pair, or null. */
   spareNormal: number | null;
+}
+
+/** The largest float32 strictly below `x` (a finite number). */
+function float32Below(x: number): number {
+  const f = new Float32Array([x]);
+  if (f[0]! < x) return f[0]!;
+  const i = new Int32Array(f.buffer);
+  if (f[0] === 0) i[0] = -2147483647; // −(smallest subnormal)
+  else i[0]! += f[0]! > 0 ? -1 : 1;
+  return f[0]!;
 }
 
 function logFactorial(k: number): number {
