@@ -10,7 +10,8 @@ import { checkInteger } from './errors.js';
  * tensors for them. At most `capacity` scalars are kept (the oldest is freed first).
  */
 export class ScalarCache {
-  private readonly map = new Map<number, tf.Scalar>();
+  /** Keyed by the value, −0 as the string `'-0'` (a Map's key equality takes −0 for +0). */
+  private readonly map = new Map<number | string, tf.Scalar>();
 
   /**
    * Creates an empty cache.
@@ -20,17 +21,21 @@ export class ScalarCache {
     checkInteger('capacity', capacity, 1);
   }
 
-  /** The float32 scalar for `value` (rounded once from float64). Owned by the cache. */
+  /**
+   * The float32 scalar for `value` (rounded once from float64; −0 and +0 are distinct values, as
+   * `1/x` and `x·y` tell them apart). Owned by the cache.
+   */
   get(value: number): tf.Scalar {
-    let s = this.map.get(value);
+    const key = Object.is(value, -0) ? '-0' : value;
+    let s = this.map.get(key);
     if (s === undefined) {
       if (this.map.size >= this.capacity) {
-        const [k, old] = this.map.entries().next().value as [number, tf.Scalar];
+        const [k, old] = this.map.entries().next().value as [number | string, tf.Scalar];
         this.map.delete(k);
         old.dispose();
       }
       s = tf.keep(tf.scalar(value));
-      this.map.set(value, s);
+      this.map.set(key, s);
     }
     return s;
   }
