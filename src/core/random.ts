@@ -107,8 +107,9 @@ export class Rng implements RandomSource {
     }
   }
 
-  /** Integer uniform in [0, n). */
+  /** Integer uniform in [0, n) for an integer n ≥ 1: ⌊u·n⌋ (n ≤ 2³²: the bias is below n·2⁻³²). */
   int(n: number): number {
+    if (!Number.isSafeInteger(n) || n < 1) throw new CinderArgumentError('n', n, 'an integer >= 1 (a draw from [0, n))');
     return Math.floor(this.prng() * n);
   }
 

@@ -3,6 +3,7 @@
 // (it looped for ever) without moving the stream.
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random.js';
+import { LaneRng } from '../../src/kernels/js/event-network.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 
 const f = Math.fround;
@@ -58,6 +59,17 @@ describe('Rng.int and Bernoulli draws', () => {
     const chi2 = counts.reduce((s, c) => s + (c - e) ** 2 / e, 0);
     expect(chi2).toBeLessThan(22.46); // χ²(6) 0.999 quantile
     expect(Math.min(...counts)).toBeGreaterThan(0);
+  });
+
+  it('int(n) refuses an n that is not an integer >= 1 (int(0) gave 0, int(2.5) gave 2), drawing nothing', () => {
+    for (const make of [() => new Rng(5), () => new LaneRng(5)]) {
+      const r = make();
+      for (const bad of [0, -3, 2.5, NaN, Infinity]) {
+        expect(() => r.int(bad)).toThrow(new RegExp(`invalid n: got ${String(bad)}, expected an integer >= 1`));
+      }
+      const fresh = make();
+      expect([r.int(10), r.int(10), r.uniform()]).toEqual([fresh.int(10), fresh.int(10), fresh.uniform()]);
+    }
   });
 
   it('uniform() < p is Bernoulli(p): mean p, variance p(1 − p) within 4 standard errors', () => {
