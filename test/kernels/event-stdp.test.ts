@@ -268,5 +268,7 @@ describe('SparseHomeostasis vs a hand computation', () => {
     expect(k.weight[0]!).toBeCloseTo(0.42, 7);
     expect(() => new SparseHomeostasis(k, { eta: -1, target: 'initial', wMax: 1 })).toThrow(/invalid eta/);
     expect(() => new SparseHomeostasis(k, { eta: 1, target: 'mean' as never, wMax: 1 })).toThrow(/invalid target/);
+    expect(() => new SparseHomeostasis(k, { eta: 1, target: 'initial', wMax: -1 })).toThrow(/invalid wMax: got -1, expected an upper weight bound ≥ 0/);
+    expect(() => new SparseHomeostasis(k, { eta: 1, target: 'initial', wMax: 1, scaleMin: -0.5 })).toThrow(/invalid scaleMin: got -0.5, expected a scale factor ≥ 0/);
   });
 });

@@ -150,8 +150,10 @@ export class SparseHomeostasis {
     if (this.eta < 0) throw new CinderArgumentError('eta', this.eta, 'a rate ≥ 0');
     this.target = checkOneOf('target', options.target, ['initial', 'current'] as const);
     this.wMax = checkFinite('wMax', options.wMax);
+    if (this.wMax < 0) throw new CinderArgumentError('wMax', this.wMax, 'an upper weight bound ≥ 0 (weights are clipped to [0, wMax])');
     this.every = checkInteger('every', options.every ?? 1, 1);
     this.scaleMin = checkFinite('scaleMin', options.scaleMin ?? 0.9);
+    if (this.scaleMin < 0) throw new CinderArgumentError('scaleMin', this.scaleMin, 'a scale factor ≥ 0 (a negative one flips weights to 0)');
     this.scaleMax = checkFinite('scaleMax', options.scaleMax ?? 1.1);
     if (this.scaleMin > this.scaleMax) throw new CinderArgumentError('scaleMin', this.scaleMin, `a bound ≤ scaleMax = ${this.scaleMax}`);
     this.sums = new Float64Array(weights.batch * weights.nPost);
