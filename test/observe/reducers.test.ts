@@ -242,3 +242,54 @@ describe('EMA, CA, event, passthrough and fold-function reducers', () => {
     tf.dispose(spikes);
   });
 });
+
+describe('reducer checkpoints and dtypes', () => {
+  it('CA: a restored reducer continues the average, (Σ_{k<=n} h_k)/n over all folds', () => {
+    const obs = [[1, 0, 3], [1, 1, -2], [0, 0, 7], [1, 0, 0.5]];
+    const a = new CAReducer({ history: 2 });
+    for (const o of obs) { const h = tf.tensor1d(o); a.fold(h); h.dispose(); }
+    const s = a.snapshotState();
+    const b = new CAReducer({ history: 2 });
+    const junk = tf.tensor1d([9, 9, 9]);
+    b.fold(junk); // a restore replaces whatever b folded before
+    b.restoreState(s);
+    tf.dispose(Object.values(s.tensors));
+    const next = [[0, 1, 1], [1, 1, 1]];
+    for (const o of next) {
+      const h = tf.tensor1d(o);
+      a.fold(h); b.fold(h); h.dispose();
+    }
+    const all = [...obs, ...next];
+    const mean = [0, 1, 2].map((j) => all.reduce((m, o) => m + o[j]!, 0) / all.length);
+    expect(Array.from(a.latest.dataSync())).toEqual(Array.from(Float32Array.from(mean)));
+    expect(Array.from(b.latest.dataSync())).toEqual(Array.from(a.latest.dataSync()));
+    expect(b.count).toBe(6);
+    tf.dispose(junk);
+    a.dispose(); b.dispose();
+  });
+
+  it('a failed restore changes nothing', () => {
+    const r = new PassthroughReducer({ history: 3 });
+    const h = tf.tensor1d([1, 2]);
+    r.fold(h); r.fold(h);
+    const before = tf.memory().numTensors;
+    expect(() => r.restoreState({ tensors: { h0: h, h2: h }, values: { folds: 2 } })).toThrow(/invalid snapshot history: got "h1"/);
+    expect(r.size).toBe(2);
+    expect(r.count).toBe(2);
+    expect(Array.from(r.latest.dataSync())).toEqual([1, 2]);
+    expect(tf.memory().numTensors).toBe(before);
+    h.dispose(); r.dispose();
+  });
+
+  it('EMA of bool or int32 observations is float32 from the first fold (history stacks)', () => {
+    const r = new EMAReducer({ alpha: 0.25, history: 3 });
+    const s = [tf.tensor1d([true, false], 'bool'), tf.tensor1d([false, false], 'bool'), tf.tensor1d([3, 1], 'int32')];
+    for (const h of s) r.fold(h);
+    expect(r.ago(2).dtype).toBe('float32');
+    const st = r.stack();
+    // s0 = h0, s1 = 0.75·s0, s2 = 0.25·h2 + 0.75·s1
+    expect(Array.from(st.dataSync())).toEqual([1, 0, 0.75, 0, 0.25 * 3 + 0.75 * 0.75, 0.25]);
+    tf.dispose([...s, st]);
+    r.dispose();
+  });
+});

@@ -2,13 +2,17 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import type { Snapshot } from '../../core/snapshot.js';
+import { CinderArgumentError } from '../../core/errors.js';
 import { Reducer, checkSameShape, type ReducerOptions } from './reducer.js';
 
 /**
  * Cumulative average of all observations since the last clear: `m(n) = (h(1) + … + h(n))/n`. With
  * spikes as observations this is the firing rate in spikes per step (divide by Δt/1000 for Hz).
  * The running sum and the fold count live in tensors (the sum of 0/1 spikes is exact in float32 up
- * to 2^24 folds), so no per-step scalar is created; three ops per fold.
+ * to 2^24 folds), so no per-step scalar is created; three ops per fold. Checkpoints carry the running
+ * sum (`sum`) besides the history, so a restored reducer continues the same average (a checkpoint
+ * without it, from before the sum was saved, restarts the sum as `latest · folds` in float32).
  */
 export class CAReducer extends Reducer<[tf.Tensor]> {
   private readonly one: tf.Scalar;
@@ -35,6 +39,27 @@ export class CAReducer extends Reducer<[tf.Tensor]> {
     return oldSum === null ? sum.clone() : tf.div(sum, n);
   }
 
+  /** The history, the fold count and the running sum (`sum`, a copy). */
+  override snapshotState(): Snapshot {
+    const s = super.snapshotState();
+    if (this.sum) s.tensors.sum = this.sum.clone();
+    return s;
+  }
+
+  /** Restores what {@link snapshotState} captured: history, fold count n and running sum. */
+  override restoreState(s: Snapshot): void {
+    const { sum, ...history } = s.tensors;
+    const folds = s.values.folds;
+    if (sum !== undefined && history.h0 !== undefined && !sameShape(sum.shape, history.h0.shape)) {
+      throw new CinderArgumentError('snapshot sum', sum, `shape [${history.h0.shape.join(', ')}] (the shape of the history)`);
+    }
+    super.restoreState({ tensors: history, values: s.values });
+    this.dropSums();
+    if (typeof folds !== 'number' || folds === 0 || this.size === 0) return;
+    this.n = tf.keep(tf.scalar(folds));
+    this.sum = tf.keep(sum ? sum.clone() : tf.tidy(() => tf.mul(this.latest, tf.scalar(folds))));
+  }
+
   override clear(): void {
     super.clear();
     this.dropSums();
@@ -51,4 +76,8 @@ export class CAReducer extends Reducer<[tf.Tensor]> {
     this.n = null;
     this.sum = null;
   }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }

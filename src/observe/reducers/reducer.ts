@@ -95,18 +95,19 @@ export abstract class Reducer<A extends readonly tf.Tensor[] = [tf.Tensor]> {
     return { tensors, values: { folds: this.folds } };
   }
 
-  /** Restores a history captured by {@link snapshotState} (the tensors are cloned). */
+  /** Restores a history captured by {@link snapshotState} (the tensors are cloned); checks everything before changing anything. */
   restoreState(s: Snapshot): void {
     const n = Object.keys(s.tensors).length;
     if (n > this.ring.capacity) throw new CinderArgumentError('snapshot history', n, `at most ${this.ring.capacity} values (the reducer's history)`);
     const folds = s.values.folds;
     if (typeof folds !== 'number' || !Number.isInteger(folds) || folds < n) throw new CinderArgumentError('snapshot folds', folds, `an integer >= ${n}`);
-    this.ring.clear();
-    for (let i = 0; i < n; i++) {
+    const history = Array.from({ length: n }, (_, i) => {
       const t = s.tensors[`h${i}`];
       if (!t) throw new CinderArgumentError('snapshot history', `h${i}`, 'consecutive entries h0, h1, …');
-      this.ring.push(tf.keep(t.clone()));
-    }
+      return t;
+    });
+    this.ring.clear();
+    for (const t of history) this.ring.push(tf.keep(t.clone()));
     this.folds = folds;
   }
 
