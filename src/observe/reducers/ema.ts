@@ -13,6 +13,8 @@ export interface EMAReducerOptions extends ReducerOptions {
 
 /**
  * Exponential moving average: `s(t) = α·h(t) + (1 − α)·s(t − Δt)`, with `s = h` on the first fold.
+ * Values are float32 (bool or int32 observations are cast, the first fold included); α and 1 − α are
+ * computed in float64 and rounded once to float32, as Inferno's `exponential_smoothing` on float32 data.
  */
 export class EMAReducer extends Reducer<[tf.Tensor]> {
   /** Smoothing factor α. */
@@ -30,7 +32,7 @@ export class EMAReducer extends Reducer<[tf.Tensor]> {
 
   protected compute([h]: [tf.Tensor], prev: tf.Tensor | null): tf.Tensor {
     checkSameShape('observation', h, prev);
-    if (prev === null) return h.clone();
+    if (prev === null) return h.dtype === 'float32' ? h.clone() : tf.cast(h, 'float32');
     return tf.add(tf.mul(this.a, h), tf.mul(this.b, prev));
   }
 
