@@ -128,3 +128,87 @@ describe('Recorder', () => {
     rec.dispose(); tr.dispose(); ema.dispose(); n.dispose();
   });
 });
+
+describe('a failed observe() changes nothing', () => {
+  it('StateMonitor: a rejected observation neither folds nor counts the call (every keeps its phase)', () => {
+    let shape = [3];
+    const m = new StateMonitor(() => tf.ones(shape), new CumulativeTraceReducer({ dt: 1, tau: 4, history: 4 }), { every: 2 });
+    m.observe(); m.observe(); // folds on call 2
+    m.observe();
+    shape = [4];
+    expect(() => tf.tidy(() => m.observe())).toThrow(CinderArgumentError); // call 4 would fold: rejected
+    expect(m.snapshotState().values.calls).toBe(3);
+    shape = [3];
+    m.observe(); // this is call 4: it folds
+    expect(m.reducer.count).toBe(2);
+    const thrower = new StateMonitor(() => { throw new Error('accessor failed'); }, new PassthroughReducer());
+    expect(() => thrower.observe()).toThrow(/accessor failed/);
+    expect(thrower.snapshotState().values.calls).toBe(0);
+    m.dispose(); thrower.dispose();
+  });
+
+  it('Recorder: a record of another shape is rejected before anything changes', () => {
+    let shape = [2, 3];
+    const rec = new Recorder(() => tf.fill(shape, 7), { capacity: 3, every: 1 });
+    rec.observe();
+    const n = tf.memory().numTensors;
+    shape = [2, 4];
+    let err: unknown;
+    try { tf.tidy(() => rec.observe()); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(CinderArgumentError);
+    expect((err as Error).message).toMatch(/invalid record: got tensor of shape \[2, 4\] \(float32\), expected shape \[2, 3\]/);
+    expect(rec.size).toBe(1);
+    expect(rec.snapshotState().values.calls).toBe(1);
+    expect(tf.memory().numTensors).toBe(n + 1); // + the snapshot's copy above
+    shape = [2, 3];
+    rec.observe();
+    expect(rec.recordedSteps()).toEqual([1, 2]);
+    expect(rec.toArray().shape).toEqual([2, 2, 3]);
+    rec.clear();
+    shape = [5]; // a cleared recorder takes a new shape
+    rec.observe();
+    expect(rec.toArray().shape).toEqual([1, 5]);
+    rec.dispose();
+  });
+});
+
+describe('Recorder ring', () => {
+  /** Records t (a [2] tensor [t, −t]) at call t = 1, 2, …; returns the recorder's contents. */
+  function recordRun(capacity: number, calls: number, every = 1) {
+    let t = 0;
+    const rec = new Recorder(() => tf.tensor1d([t, -t]), { capacity, every });
+    for (let i = 0; i < calls; i++) { t++; tf.tidy(() => rec.observe()); }
+    return { rec, next: () => { t++; tf.tidy(() => rec.observe()); } };
+  }
+
+  it('exactly full, one over and many over keep the newest records, oldest first', () => {
+    for (const [calls, want] of [[4, [1, 2, 3, 4]], [5, [2, 3, 4, 5]], [11, [8, 9, 10, 11]], [3, [1, 2, 3]]] as const) {
+      const { rec } = recordRun(4, calls);
+      expect(rec.recordedSteps()).toEqual(want);
+      expect(Array.from(rec.toArray().data)).toEqual(want.flatMap((t) => [t, -t]));
+      expect(Array.from(rec.ago(0).dataSync())).toEqual([calls, -calls]);
+      rec.dispose();
+    }
+  });
+
+  it('a wrapped ring saved and restored continues bit-identically, with the same tensor count', () => {
+    let t = 0;
+    const make = () => new Recorder(() => tf.tensor1d([t, -t]), { capacity: 5, every: 2 });
+    const a = make();
+    for (let i = 0; i < 13; i++) { t++; tf.tidy(() => a.observe()); } // records at calls 2, 4, …, 12: wrapped once
+    expect(a.recordedSteps()).toEqual([4, 6, 8, 10, 12]);
+    const snap = a.snapshotState();
+    const b = make();
+    b.restoreState(snap);
+    tf.dispose(Object.values(snap.tensors));
+    expect(Array.from(b.toArray().data)).toEqual(Array.from(a.toArray().data));
+    const n = tf.memory().numTensors;
+    for (let i = 0; i < 9; i++) { t++; tf.tidy(() => { a.observe(); b.observe(); }); } // calls 14 … 22
+    expect(tf.memory().numTensors).toBe(n);
+    expect(b.recordedSteps()).toEqual([14, 16, 18, 20, 22]);
+    expect(b.recordedSteps()).toEqual(a.recordedSteps());
+    expect(Array.from(b.toArray().data)).toEqual([14, 16, 18, 20, 22].flatMap((k) => [k, -k]));
+    expect(Array.from(b.toArray().data)).toEqual(Array.from(a.toArray().data));
+    a.dispose(); b.dispose();
+  });
+});

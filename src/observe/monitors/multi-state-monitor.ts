@@ -54,13 +54,20 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
     return this.schedule.every;
   }
 
-  /** Reads all accessors and folds them together (on every n-th call). */
+  /**
+   * Reads all accessors and folds them together (on every n-th call). A call that throws (an
+   * accessor, or the reducer rejecting the observation) changes nothing: it is not counted.
+   */
   observe(): void {
-    if (!this.schedule.tick()) return;
+    if (!this.schedule.due) {
+      this.schedule.tick();
+      return;
+    }
     tf.tidy(() => {
       const obs = (this.accessors as readonly (() => tf.Tensor)[]).map((a) => a()) as unknown as A;
       this.reducer.fold(...obs);
     });
+    this.schedule.tick();
   }
 
   /** The reducer's newest value. */

@@ -71,13 +71,26 @@ export class Recorder implements Observer {
     return this.ring.size;
   }
 
-  /** Records the state on every n-th call. */
+  /**
+   * Records the state on every n-th call. Every record must have the shape of the first (until
+   * {@link clear}); a call that throws (the accessor, or a record of another shape) changes nothing
+   * and is not counted.
+   */
   observe(): void {
-    if (!this.schedule.tick()) return;
+    if (!this.schedule.due) {
+      this.schedule.tick();
+      return;
+    }
     const t = tf.tidy(() => {
       const v = this.accessor();
       return v.dtype === 'float32' ? share(v) : tf.cast(v, 'float32'); // a handle (tensors are immutable), no copy
     });
+    const first = this.ring.size > 0 ? this.ring.ago(0).shape : null;
+    if (first && (first.length !== t.shape.length || first.some((d, i) => d !== t.shape[i]))) {
+      const err = new CinderArgumentError('record', t, `shape [${first.join(', ')}] (the shape of the first record; call clear() to change it)`);
+      t.dispose();
+      throw err;
+    }
     if (this.reserve === null) {
       const shape = t.shape;
       try {
@@ -89,6 +102,7 @@ export class Recorder implements Observer {
       this.reserve = Array.from({ length: this.ring.capacity }, () => tf.keep(tf.zeros(shape)));
     }
     if (this.ring.size < this.ring.capacity) this.reserve.pop()?.dispose();
+    this.schedule.tick();
     this.ring.push(tf.keep(t));
     this.steps.push(this.schedule.count);
   }

@@ -23,6 +23,11 @@ export class Schedule {
     this.every = checkInteger('every', every, 1);
   }
 
+  /** True when the next call acts (without registering it: a monitor registers a call with {@link tick} once it succeeded). */
+  get due(): boolean {
+    return (this.calls + 1) % this.every === 0;
+  }
+
   /** Registers one call; true when this call acts. */
   tick(): boolean {
     this.calls++;
