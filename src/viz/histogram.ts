@@ -10,7 +10,7 @@ import { panelFigure } from './panels.js';
 export interface HistogramSet {
   /** Legend entry. */
   name: string;
-  /** Samples (non-finite values are ignored). */
+  /** Samples (non-finite values, and values outside `range` when given, are not counted). */
   values: ArrayLike<number>;
 }
 
@@ -22,15 +22,18 @@ export interface HistogramOptions {
   xTitle?: string;
   /** y-axis label (default `count`). */
   yTitle?: string;
-  /** Bin range (default: the range of all samples). */
+  /** Bin range [lo, hi], hi included in the last bin (default: the range of the finite samples). */
   range?: [number, number];
 }
 
-/** Histogram bins in plotly's `xbins` form. */
+/**
+ * Histogram bins: bin k is `[start + k·size, start + (k + 1)·size)` for k = 0 … n − 1, n = (end − start)/size,
+ * and the last bin also includes `end` (as numpy's histogram).
+ */
 export interface Bins {
   /** Left edge of the first bin. */
   start: number;
-  /** Right end (a half bin past the last sample). */
+  /** Right edge of the last bin (included in it). */
   end: number;
   /** Bin width. */
   size: number;
@@ -39,14 +42,23 @@ export interface Bins {
 /** Largest number of histogram bins. */
 export const MAX_BINS = 100_000;
 
-/** Common bins of several sample sets: `{ start, end, size }` for plotly's `xbins`. */
+/**
+ * Common bins of several sample sets: `bins` bins of width `(hi − lo)/bins` from `lo` to `hi`, the
+ * range of the finite samples (or `range`); a single value v gets `[v − 0.05|v|, v + 0.05|v|]`
+ * (±0.5 for 0), no finite sample `[0, 1]`.
+ * @throws CinderArgumentError when `range` is not two finite numbers lo <= hi
+ */
 export function commonBins(sets: readonly ArrayLike<number>[], bins: number, range?: [number, number]): Bins {
   checkInteger('bins', bins, 1);
   if (bins > MAX_BINS) throw new CinderArgumentError('bins', bins, `at most ${MAX_BINS} (more bins than a figure has pixels)`);
   let lo = Infinity;
   let hi = -Infinity;
-  if (range) [lo, hi] = range;
-  else {
+  if (range !== undefined) {
+    if (!Array.isArray(range) || range.length !== 2 || !Number.isFinite(range[0]) || !Number.isFinite(range[1]) || range[1] < range[0]) {
+      throw new CinderArgumentError('range', range, '[lo, hi]: finite numbers with lo <= hi');
+    }
+    [lo, hi] = range;
+  } else {
     for (const s of sets) {
       for (let i = 0; i < s.length; i++) {
         const v = s[i]!;
@@ -58,26 +70,42 @@ export function commonBins(sets: readonly ArrayLike<number>[], bins: number, ran
     }
   }
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return { start: 0, end: 1, size: 1 / bins };
-  if (hi < lo) throw new CinderArgumentError('range', range, '[lo, hi] with lo <= hi');
   if (hi === lo) {
     const w = Math.abs(lo) > 0 ? Math.abs(lo) * 0.05 : 0.5;
     lo -= w;
     hi += w;
   }
-  const size = (hi - lo) / bins;
-  // A half-bin margin at the top so the maximum falls inside the last bin.
-  return { start: lo, end: hi + size / 2, size };
+  return { start: lo, end: hi, size: (hi - lo) / bins };
 }
 
-/** Overlaid histograms of several sets (same bins, semi-transparent), in one panel. */
+/**
+ * Samples per bin of {@link Bins}: sample v goes to bin ⌊(v − start)/size⌋ (float64), v = end to the
+ * last bin; non-finite samples and samples outside [start, end] are not counted.
+ */
+export function binCounts(values: ArrayLike<number>, bins: Bins): number[] {
+  const n = Math.max(1, Math.round((bins.end - bins.start) / bins.size));
+  const counts = new Array<number>(n).fill(0);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!(v >= bins.start && v <= bins.end)) continue; // NaN fails both
+    counts[Math.min(n - 1, Math.floor((v - bins.start) / bins.size))]!++;
+  }
+  return counts;
+}
+
+/**
+ * Overlaid histograms of several sets (same bins, semi-transparent), in one panel. The figure holds
+ * the counts ({@link binCounts} of {@link commonBins}) as bars at the bin centres, not the samples.
+ */
 export function histogramFigure(title: string, sets: readonly HistogramSet[], options: HistogramOptions = {}): Figure {
   if (sets.length === 0) throw new CinderArgumentError('sets', sets, 'at least one data set');
   const bins = commonBins(sets.map((s) => s.values), options.bins ?? 40, options.range);
+  const centres = binCounts([], bins).map((_, k) => bins.start + (k + 0.5) * bins.size);
   const traces: Trace[] = sets.map((s) => ({
-    type: 'histogram', name: s.name, x: Array.from(s.values).filter(Number.isFinite), xbins: bins, autobinx: false, opacity: sets.length > 1 ? 0.6 : 1,
+    type: 'bar', name: s.name, x: centres, y: binCounts(s.values, bins), width: bins.size, opacity: sets.length > 1 ? 0.6 : 1,
   }));
   return panelFigure(title, [{ traces, xTitle: options.xTitle ?? 'value', yTitle: options.yTitle ?? 'count' }], {
-    showLegend: true, layout: { barmode: 'overlay' },
+    showLegend: true, layout: { barmode: 'overlay', bargap: 0 },
   });
 }
 

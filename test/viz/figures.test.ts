@@ -1,7 +1,7 @@
 // Figure builders: panel layout, data conversion (spike matrices, recordings), bins, matrices, bars.
 import { describe, expect, it } from 'vitest';
 import {
-  axisIds, beforeAfterHistogram, commonBins, figureHtml, heatmapFigure, learningCurves, panelFigure, rasterFromRecordings,
+  axisIds, beforeAfterHistogram, commonBins, figureHtml, heatmapFigure, histogramFigure, learningCurves, panelFigure, rasterFromRecordings,
   seriesFromRecording, spikeEventsFromMatrix, spikeRaster, spikesFromRecording, synapseChangeBars, timeSeriesFigure, toRows, tracesFromRecordings,
 } from '../../src/node.js';
 
@@ -75,12 +75,31 @@ describe('other builders', () => {
   });
 
   it('histograms share bins that cover all samples', () => {
-    expect(commonBins([[0, 1], [2, 4]], 4)).toEqual({ start: 0, end: 4.5, size: 1 });
-    expect(commonBins([[3, 3]], 2)).toEqual({ start: 2.85, end: expect.closeTo(3.15 + 0.075, 12), size: expect.closeTo(0.15, 12) });
+    expect(commonBins([[0, 1], [2, 4]], 4)).toEqual({ start: 0, end: 4, size: 1 });
+    expect(commonBins([[3, 3]], 2)).toEqual({ start: 2.85, end: 3.15, size: expect.closeTo(0.15, 12) });
     const f = beforeAfterHistogram('h', [1, NaN, 2], [3]);
     expect(f.data.map((d) => d.name)).toEqual(['before', 'after']);
-    expect(f.data[0]!.x).toEqual([1, 2]);
-    expect(f.data[0]!.xbins).toEqual(f.data[1]!.xbins);
+    expect(f.data[0]!.x).toEqual(f.data[1]!.x);
+  });
+
+  it('histograms hold exactly `bins` counts; bin k = [lo + k·size, lo + (k+1)·size), the last one includes hi', () => {
+    // data range [0, 4], 4 bins of width 1: the maximum 4 belongs to the last bin [3, 4]
+    const f = histogramFigure('h', [{ name: 'a', values: [0, 1, 2, 4, 3.5, NaN] }, { name: 'b', values: [4, 4, 0.5] }], { bins: 4 });
+    expect(f.data.map((d) => d.x)).toEqual([[0.5, 1.5, 2.5, 3.5], [0.5, 1.5, 2.5, 3.5]]);
+    expect(f.data.map((d) => d.y)).toEqual([[1, 1, 1, 2], [1, 0, 0, 2]]);
+    expect(f.data[0]!.width).toBe(1);
+    // song2000's weights: range [0, 1] and 40 bins; w = gmax lands in bin 40, samples outside the range are not counted
+    const w = [0, 0.01, 0.5, 0.975, 0.99, 1, 1, 1.001, -0.001];
+    const g = beforeAfterHistogram('w', w, [1], { bins: 40, range: [0, 1] });
+    const y = g.data[0]!.y as number[];
+    expect(y.length).toBe(40);
+    expect([y[0], y[20], y[39]]).toEqual([2, 1, 4]);
+    expect(y.reduce((a, b) => a + b, 0)).toBe(7);
+    expect((g.data[1]!.y as number[])[39]).toBe(1);
+    // no finite samples: a valid empty figure
+    expect((histogramFigure('e', [{ name: 'e', values: [NaN] }], { bins: 2 }).data[0]!.y)).toEqual([0, 0]);
+    expect(() => histogramFigure('r', [{ name: 'a', values: [1] }], { range: [0, NaN] })).toThrow(/invalid range: got \[0,null\]|invalid range/);
+    expect(() => histogramFigure('r', [{ name: 'a', values: [1] }], { range: [1, 0] })).toThrow(/invalid range/);
   });
 
   it('heatmaps: row-major → rows, symmetric range for signed weights', () => {
