@@ -20,8 +20,10 @@ export interface EventReducerOptions extends ReducerOptions {
 }
 
 /**
- * Time since the last event (ms): `e(t) = 0` where the criterion matches, else `e(t − dt) + dt`.
- * Before any event the value grows from the initial value (`∞` stays `∞`, NaN stays NaN, 0 counts up).
+ * Time since the last event (ms): `e(t) = 0` where the criterion matches, else `e(t − dt) + dt`;
+ * the first fold (no earlier value, also after `clear()`) gives 0 where it matches, else the initial
+ * value, as Inferno's EventReducer. So before any event: `∞` stays `∞`, NaN stays NaN, and `'zero'`
+ * counts up from 0 at the first fold (0, dt, 2·dt, …).
  */
 export class EventReducer extends Reducer<[tf.Tensor]> {
   /** Step length (ms). */
@@ -44,8 +46,8 @@ export class EventReducer extends Reducer<[tf.Tensor]> {
 
   protected compute([h]: [tf.Tensor], prev: tf.Tensor | null): tf.Tensor {
     checkSameShape('observation', h, prev);
-    const base = prev ?? tf.fill(h.shape, this.initial === 'inf' ? Infinity : this.initial === 'nan' ? NaN : 0);
-    return tf.where(this.matcher.bool(h), this.zero, tf.add(base, this.dtS));
+    const next = prev ? tf.add(prev, this.dtS) : tf.fill(h.shape, this.initial === 'inf' ? Infinity : this.initial === 'nan' ? NaN : 0, 'float32');
+    return tf.where(this.matcher.bool(h), this.zero, next);
   }
 
   protected override disposeConstants(): void {
