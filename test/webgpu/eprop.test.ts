@@ -182,6 +182,73 @@ describe.skipIf(!gpu.ok)(`fused e-prop kernel on webgpu (${gpu.detail})`, () => 
     });
   });
 
+  // A small network of n neurons (n − ⌊n/2⌋ LIF, ⌊n/2⌋ ALIF) trained on B sequences of T steps from
+  // seeded spikes; `inputs` makes the batch's input tensor from its 0/1 values.
+  const small = async (kernel: EPropKernel, o: { n: number; B: number; T: number; nIn: number; inputs?: (x: Float32Array, shape: [number, number, number]) => tf.Tensor }) => {
+    const { n, B, T, nIn } = o;
+    const rng = new Rng(21);
+    const recurrent = new EPropRecurrent({ nIn, nLif: n - Math.floor(n / 2), nAlif: Math.floor(n / 2), rng, tRef: 3, wIn: new Rng(8).normalArray(n * nIn, 0, 1.5) });
+    const readout = new EPropReadout({ nRec: n, nOut: 2, rng });
+    const optimizer = new Adam({ learningRate: 1e-2 });
+    const trainer = new EProp({ recurrent, readout, optimizer, learningWindow: Math.min(T, 11), cReg: 10, kernel });
+    const data = new Rng(13);
+    const loss: number[] = [];
+    const grads: Float64Array[] = [];
+    let spikes = 0;
+    try {
+      for (let it = 0; it < 2; it++) {
+        const x = new Float32Array(B * T * nIn).map(() => (data.uniform() < 0.3 ? 1 : 0));
+        const inputs = (o.inputs ?? ((d, sh) => tf.tensor3d(d, sh)))(x, [B, T, nIn]);
+        const batch: EPropBatch = { inputs, labels: Array.from({ length: B }, (_, b) => (b + it) % 2) };
+        try {
+          if (it === 1) {
+            const g = await trainer.gradientsAsync(batch);
+            grads.push(g.gradients.input, g.gradients.recurrent, g.gradients.readout);
+          }
+          const r = await trainer.stepAsync(batch);
+          loss.push(r.loss);
+          spikes += r.rateHz;
+        } finally {
+          inputs.dispose();
+        }
+      }
+      return { loss, grads, spikes, kernel: trainer.kernel };
+    } finally {
+      trainer.dispose();
+      recurrent.dispose();
+      readout.dispose();
+      optimizer.dispose();
+    }
+  };
+
+  // n = 1, 65 and 257 are not multiples of the scan's 64 invocations (n = 257: 5 neurons per invocation,
+  // the last of them only in invocation 0); B·T = 291 rows make two gradient
+  // chunks of 146 and 145 rows.
+  for (const o of [{ n: 1, B: 1, T: 41, nIn: 3 }, { n: 65, B: 3, T: 97, nIn: 5 }, { n: 257, B: 2, T: 23, nIn: 4 }]) {
+    it(`n = ${o.n}, B = ${o.B}, T = ${o.T}: losses and gradients within rtol 1e-4 of the JS kernel`, async () => {
+      const js = await onBackend('webgpu', () => small('js', o));
+      const wg = await onBackend('webgpu', () => small('webgpu', o));
+      expect(wg.kernel).toBe('webgpu');
+      expect(js.spikes).toBeGreaterThan(0);
+      for (let i = 0; i < 2; i++) expect(Math.abs(wg.loss[i]! - js.loss[i]!) / Math.abs(js.loss[i]!)).toBeLessThan(1e-4);
+      for (let k = 0; k < 3; k++) {
+        if (k !== 1 || o.n > 1) expect(js.grads[k]!.some((v) => v !== 0)).toBe(true); // n = 1: W_rec is its diagonal
+        expect(relMax(wg.grads[k]!, js.grads[k]!)).toBeLessThan(1e-4);
+      }
+      if (o.n === 1) expect(Array.from(wg.grads[1]!)).toEqual([0]);
+    });
+  }
+
+  it('inputs cast from bool (kept by tfjs in an int32 buffer) give the same losses and gradients as float32 inputs', async () => {
+    const o = { n: 6, B: 2, T: 19, nIn: 4 };
+    const fromBool = (x: Float32Array, shape: [number, number, number]) => tf.tidy(() => tf.cast(tf.greater(tf.tensor3d(x, shape), 0.5), 'float32'));
+    const plain = await onBackend('webgpu', () => small('webgpu', o));
+    const cast = await onBackend('webgpu', () => small('webgpu', { ...o, inputs: fromBool }));
+    expect(cast.loss).toEqual(plain.loss);
+    for (let k = 0; k < 3; k++) expect(Array.from(cast.grads[k]!)).toEqual(Array.from(plain.grads[k]!));
+    expect(plain.grads[0]!.some((v) => v !== 0)).toBe(true);
+  });
+
   it.skipIf(!fixturePath)("NEST b1 fixture: every loss within rtol 1e-4 of NEST's with the fused kernel", async () => {
     const f = loadEPropFixture(fixturePath!);
     const r = await onBackend('webgpu', () => runFixtureParity(f, { kernel: 'webgpu' }));

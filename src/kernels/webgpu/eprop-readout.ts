@@ -326,7 +326,7 @@ export function epropGradientsWebgpu(inputs: tf.Tensor, scan: tf.Tensor, backwar
               let j = e / ${nIn};
               let i = e % ${nIn};
               for (var q = q0; q < q1; q++) {
-                let xv = x[q * ${nIn} + i];
+                let xv = f32(x[q * ${nIn} + i]);
                 if (xv != 0.0) { s = s + bwd[q * ${n} + j] * xv; }
               }
             } else if (e < ${sIn + sRec}) {

@@ -19,7 +19,9 @@
  *   loss, backward factors and gradients read it (`./eprop-readout.ts`).
  *
  * Floats are baked into the shaders bit-exactly (`bitcast<f32>(0x…u)`), so the constants are the
- * float32 roundings of the float64 parameters.
+ * float32 roundings of the float64 parameters. The inputs are read through `f32(…)`: tfjs's webgpu
+ * backend keeps a float32 tensor cast from bool or int32 in its int32 buffer (a cast to a wider type
+ * copies nothing), which the shader then declares `array<i32>`.
  * @module
  */
 import { tf } from '../../core/tf.js';
@@ -152,7 +154,7 @@ export function epropScanWebgpu(c: EPropScanConstants, wIn: tf.Tensor, wRec: tf.
               var vj = ${lit(c.alpha)} * v[k];
               let wo = j * ${nIn};
               for (var i = 0; i < ${nIn}; i++) {
-                let xv = x[xo + i];
+                let xv = f32(x[xo + i]);
                 if (xv != 0.0) { vj = vj + xv * (${zeta} * wIn[wo + i]); }
               }
               let ro = j * ${n};
