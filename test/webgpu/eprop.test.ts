@@ -12,6 +12,7 @@ import { EvidenceTask } from '../../examples/eprop-evidence/task.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { NonFiniteError } from '../../src/core/finite.js';
+import { CinderArgumentError } from '../../src/core/errors.js';
 import { EProp, EPropReadout, EPropRecurrent, type EPropBatch, type EPropKernel } from '../../src/learn/eprop/index.js';
 import { Adam } from '../../src/learn/optimizers/index.js';
 import { onBackend, webgpuForTests } from './gpu.js';
@@ -99,7 +100,7 @@ describe.skipIf(!gpu.ok)(`fused e-prop kernel on webgpu (${gpu.detail})`, () => 
     }
   });
 
-  it('an iteration reads back only the batch summary (2 + 4n + B floats), whatever the sequence length, and never synchronously', async () => {
+  it('an iteration reads back only the batch summary (3 + 4n + B floats), whatever the sequence length, and never synchronously', async () => {
     await onBackend('webgpu', async () => {
       const backend = tf.backend() as unknown as { read: (id: object) => Promise<ArrayBufferView>; readSync: (id: object) => unknown };
       const read = backend.read;
@@ -128,7 +129,7 @@ describe.skipIf(!gpu.ok)(`fused e-prop kernel on webgpu (${gpu.detail})`, () => 
             for (let it = 0; it < 2; it++) await net.trainer.stepAsync(b);
             expect(tf.memory().numTensors).toBe(before);
             const n = net.recurrent.n;
-            expect(reads).toEqual([4 * (2 + 4 * n + B), 4 * (2 + 4 * n + B)]);
+            expect(reads).toEqual([4 * (3 + 4 * n + B), 4 * (3 + 4 * n + B)]);
           } finally {
             b.inputs.dispose();
             net.dispose();
@@ -167,6 +168,56 @@ describe.skipIf(!gpu.ok)(`fused e-prop kernel on webgpu (${gpu.detail})`, () => 
       }
     });
   });
+
+  // As test/learn/eprop/failures.test.ts for the js and tf kernels: a batch with an input other than
+  // 0 or 1 is refused naming it, and changes no weight, Adam moment, counter or tensor count.
+  for (const [what, value, at] of [['NaN', NaN, [1, 3, 2]], ['2', 2, [0, 7, 1]], ['0.5', 0.5, [1, 19, 0]], ['-Infinity', -Infinity, [0, 0, 0]]] as const) {
+    it(`an input of ${what}: CinderArgumentError naming it, no state changes, tensor count flat; -0 is a spike`, async () => {
+      await onBackend('webgpu', async () => {
+        const [B, T, nIn] = [2, 20, 3];
+        const recurrent = new EPropRecurrent({ nIn, nLif: 2, nAlif: 2, rng: new Rng(2), wIn: new Rng(7).normalArray(4 * nIn, 0, 1.5) });
+        const readout = new EPropReadout({ nRec: 4, nOut: 2, rng: new Rng(3) });
+        const optimizer = new Adam({ learningRate: 0.01 });
+        const trainer = new EProp({ recurrent, readout, optimizer, learningWindow: 5, cReg: 30, kernel: 'webgpu' });
+        const x = new Float32Array(B * T * nIn).map((_, i) => ((i * 7919) % 3 === 0 ? 1 : 0));
+        const names = new Map<tf.Variable, string>([[recurrent.wIn.variable, 'wIn'], [recurrent.wRec.variable, 'wRec'], [readout.wOut.variable, 'wOut']]);
+        const state = async () => {
+          const snap = optimizer.snapshotState(names);
+          const moments: Record<string, number[]> = {};
+          for (const [k, t] of Object.entries(snap.tensors)) moments[k] = Array.from(await t.data());
+          tf.dispose(Object.values(snap.tensors));
+          const w = await Promise.all([recurrent.wIn.value.data(), recurrent.wRec.value.data(), readout.wOut.value.data()]);
+          return JSON.stringify({ w: w.map((a) => Array.from(a)), adam: snap.values, moments, iterations: trainer.iterations });
+        };
+        const good: EPropBatch = { inputs: tf.tensor3d(x, [B, T, nIn]), labels: [1, 0] };
+        const d = x.slice();
+        d[(at[0] * T + at[1]) * nIn + at[2]] = value;
+        d[(0 * T + 1) * nIn + 1] = -0; // a spike, as in the other kernels
+        const bad: EPropBatch = { inputs: tf.tensor3d(d, [B, T, nIn]), labels: [1, 0] };
+        try {
+          await trainer.stepAsync(good); // moments exist and are nonzero
+          const before = await state();
+          const n0 = tf.memory().numTensors;
+          for (const method of ['stepAsync', 'evaluateAsync', 'gradientsAsync'] as const) {
+            const err = await trainer[method](bad).then(() => undefined, (e: unknown) => e);
+            expect(err).toBeInstanceOf(CinderArgumentError);
+            expect((err as Error).message).toBe(`invalid batch.inputs[${at[0]}][${at[1]}][${at[2]}]: got ${what}, expected a spike (0 or 1)`);
+            expect(tf.memory().numTensors).toBe(n0);
+          }
+          expect(await state()).toBe(before);
+          await trainer.stepAsync(good);
+          expect(trainer.iterations).toBe(2);
+          expect(optimizer.iterations).toBe(2);
+        } finally {
+          tf.dispose([good.inputs, bad.inputs]);
+          trainer.dispose();
+          recurrent.dispose();
+          readout.dispose();
+          optimizer.dispose();
+        }
+      });
+    });
+  }
 
   it('the synchronous methods refuse webgpu with a pointer to their async forms, before any state changes', async () => {
     await onBackend('webgpu', async () => {

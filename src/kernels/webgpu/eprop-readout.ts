@@ -5,7 +5,9 @@
  * One workgroup per sequence b (W invocations), float32 throughout, in four phases separated by
  * storage barriers (the phases exchange data through the output buffer):
  *
- * 1. readout input, parallel over (t, k):  u_t[k] = Σ_{j: z_t[j]=1} W_out[k,j]
+ * 1. readout input, parallel over (t, k):  u_t[k] = Σ_{j: z_t[j]=1} W_out[k,j]; and the number of
+ *    input values of the sequence that are not spikes (float32 bits other than +0, −0 and 1: NaN
+ *    and ±Inf included), counted in a workgroup atomic
  * 2. readout and loss, one invocation, forward in t:
  *        y_t = κ·y_{t−1} + (1 − κ)·u_t
  *        in the learning window (t ≥ T − n_lw), cross-entropy:
@@ -22,7 +24,7 @@
  * These are the formulas of `readoutPass` and `epropAdjoint` (src/learn/eprop, float64 on the
  * host), evaluated in float32. The output is one flat float32 tensor (see {@link readoutLayout}):
  * D [B, T, n], eOut [B, T, nOut], Ê [B, T, nOut] (the phases' scratch), and per sequence
- * `[loss sum, prediction, wrong, spike count of each neuron]`.
+ * `[loss sum, prediction, wrong, non-spike inputs, spike count of each neuron]`.
  *
  * {@link epropGradientsWebgpu} then forms the weight gradients, event-driven like the JavaScript
  * kernel (rows where the presynaptic input or spike is 0 are skipped):
@@ -35,9 +37,9 @@
  * (chunk, entry), so that a large GPU is filled even though there are only n·(nIn + n + nOut)
  * entries), then the sum over the chunks. The second dispatch also writes the batch summary, the
  * only thing an iteration reads back ({@link summaryLayout}): total loss, number of wrong
- * predictions, spike count of each neuron over the batch, non-finite entries of each neuron's
- * weights (row of W_in, row of W_rec, column of W_out), and the prediction of each sequence —
- * 2 + 4n + B floats, independent of T.
+ * predictions, number of input values that are not spikes (exact up to 2²⁴), spike count of each
+ * neuron over the batch, non-finite entries of each neuron's weights (row of W_in, row of W_rec,
+ * column of W_out), and the prediction of each sequence — 3 + 4n + B floats, independent of T.
  * @module
  */
 import { tf } from '../../core/tf.js';
@@ -78,9 +80,9 @@ export interface EPropReadoutLayout {
   eOut: number;
   /** Ê [B, T, nOut] (scratch). */
   eHat: number;
-  /** Per-sequence statistics [B, stride]: loss sum, prediction, wrong (0/1), spike counts [n]. */
+  /** Per-sequence statistics [B, stride]: loss sum, prediction, wrong (0/1), non-spike inputs, spike counts [n]. */
   stats: number;
-  /** Entries per sequence in `stats` (3 + n). */
+  /** Entries per sequence in `stats` (4 + n). */
   statsStride: number;
   /** Total entries. */
   size: number;
@@ -91,13 +93,13 @@ export function readoutLayout(B: number, T: number, n: number, nOut: number): EP
   const eOut = B * T * n;
   const eHat = eOut + B * T * nOut;
   const stats = eHat + B * T * nOut;
-  const statsStride = 3 + n;
+  const statsStride = 4 + n;
   return { d: 0, eOut, eHat, stats, statsStride, size: stats + B * statsStride };
 }
 
 /**
  * Float32 entries per sequence of the largest buffer of a fused e-prop iteration: the scan's ψ and
- * z (2·T·n), the readout output's D, eOut, Ê and statistics (T·n + 2·T·nOut + 3 + n), or the
+ * z (2·T·n), the readout output's D, eOut, Ê and statistics (T·n + 2·T·nOut + 4 + n), or the
  * inputs (T·nIn). Every buffer grows linearly with the batch, so B sequences need B times this in
  * one buffer.
  */
@@ -112,17 +114,20 @@ const WORKGROUP = 64;
  * Returns a new flat tensor laid out as {@link readoutLayout}; the caller owns it.
  *
  * @param scan the fused scan's output [B, T, n, 2] (ψ, z interleaved)
+ * @param inputs the input spikes [B, T, nIn] (only counted: values other than 0 and 1)
  * @param wOut readout weights [nOut, n]
  * @param feedback feedback weights B [n, nOut] (ignored for symmetric feedback; pass wOut)
  * @param target class labels [B] (cross-entropy, float32 integers) or target signals [B, n_lw, nOut]
  * @param beta adaptation strengths β [n]
  * @param s settings
  */
-export function epropReadoutWebgpu(scan: tf.Tensor, wOut: tf.Tensor, feedback: tf.Tensor, target: tf.Tensor, beta: tf.Tensor, s: EPropReadoutSettings): tf.Tensor {
+export function epropReadoutWebgpu(scan: tf.Tensor, inputs: tf.Tensor, wOut: tf.Tensor, feedback: tf.Tensor, target: tf.Tensor, beta: tf.Tensor, s: EPropReadoutSettings): tf.Tensor {
   if (scan.shape.length !== 4 || scan.shape[3] !== 2) throw new CinderArgumentError('scan', scan.shape, 'shape [B, T, n, 2] (the fused scan output)');
   const [B, T, n] = scan.shape as [number, number, number];
   if (wOut.shape.length !== 2 || wOut.shape[1] !== n) throw new CinderArgumentError('wOut', wOut.shape, `shape [nOut, ${n}]`);
   const nOut = wOut.shape[0]!;
+  if (inputs.shape.length !== 3 || inputs.shape[0] !== B || inputs.shape[1] !== T) throw new CinderArgumentError('inputs', inputs.shape, `shape [${B}, ${T}, nIn]`);
+  const nIn = inputs.shape[2]!;
   if (!Number.isInteger(s.nLw) || s.nLw < 1 || s.nLw > T) throw new CinderArgumentError('nLw', s.nLw, `an integer in [1, ${T}]`);
   if (s.feedback === 'random' && (feedback.shape[0] !== n || feedback.shape[1] !== nOut)) throw new CinderArgumentError('feedback', feedback.shape, `shape [${n}, ${nOut}]`);
   const want = s.loss === 'cross_entropy' ? B : B * s.nLw * nOut;
@@ -134,15 +139,16 @@ export function epropReadoutWebgpu(scan: tf.Tensor, wOut: tf.Tensor, feedback: t
   const kappa = lit(s.kappa);
   const fb = s.feedback === 'symmetric' ? `wOut[k * ${n} + j]` : `fb[j * ${nOut} + k]`;
   const ce = s.loss === 'cross_entropy';
-  const key = ['eprop-readout', B, T, n, nOut, s.nLw, s.kappa, s.loss, s.feedback, s.cReg, s.f0, s.averageGradient, s.alpha, s.rho, s.zeta, s.backward].join(':');
+  const key = ['eprop-readout', B, T, n, nIn, nOut, s.nLw, s.kappa, s.loss, s.feedback, s.cReg, s.f0, s.averageGradient, s.alpha, s.rho, s.zeta, s.backward].join(':');
   const program: WebGpuProgram = {
     outputShape: [L.size],
     shaderKey: key,
     dispatchLayout: { x: [0] },
     dispatch: [B, 1, 1],
-    variableNames: ['scan', 'wOut', 'fb', 'tgt', 'beta'],
+    variableNames: ['scan', 'wOut', 'fb', 'tgt', 'beta', 'x'],
     workgroupSize: [WORKGROUP, 1, 1],
     getUserCode: () => `
+      var<workgroup> nonSpike: atomic<u32>;
       fn main(index: i32) {
         // Keeps every binding in the pipeline layout tfjs binds (some are unused in some variants).
         _ = uniforms.outShape;
@@ -164,8 +170,16 @@ export function epropReadoutWebgpu(scan: tf.Tensor, wOut: tf.Tensor, feedback: t
             }
             result[${L.eHat} + (b * ${T} + t) * ${nOut} + k] = u;
           }
+          // inputs that are not spikes (read as float32 bits: a NaN compares unreliably in WGSL)
+          var bad = 0u;
+          for (var e = lid; e < ${T * nIn}; e += ${WORKGROUP}) {
+            let xb = bitcast<u32>(f32(x[b * ${T * nIn} + e]));
+            if (xb != 0u && xb != 0x80000000u && xb != 0x3f800000u) { bad = bad + 1u; }
+          }
+          atomicAdd(&nonSpike, bad);
         }
         storageBarrier();
+        workgroupBarrier();
         // 2. and 3. readout, loss and errors forward in t, then Ê and eOut backward in t.
         if (inBatch && lid == 0) {
           var y: array<f32, ${nOut}>;
@@ -200,6 +214,7 @@ export function epropReadoutWebgpu(scan: tf.Tensor, wOut: tf.Tensor, feedback: t
           }
           let so = ${L.stats} + b * ${L.statsStride};
           result[so] = lossSum;
+          result[so + 3] = f32(atomicLoad(&nonSpike));
           ${ce ? `
           var best = 0;
           for (var k = 1; k < ${nOut}; k++) { if (mean[k] > mean[best]) { best = k; } }
@@ -226,7 +241,7 @@ export function epropReadoutWebgpu(scan: tf.Tensor, wOut: tf.Tensor, feedback: t
             for (var t = 0; t < ${T}; t++) {
               if (scan[((b * ${T} + t) * ${n} + j) * 2 + 1] != 0.0) { count = count + 1.0; }
             }
-            result[${L.stats} + b * ${L.statsStride} + 3 + j] = count;
+            result[${L.stats} + b * ${L.statsStride} + 4 + j] = count;
             ${s.backward ? `
             let reg = ${lit(s.cReg)} * (count / ${lit(T)} - ${lit(s.f0)}) / ${lit(T)};
             let bj = beta[j];
@@ -248,7 +263,7 @@ export function epropReadoutWebgpu(scan: tf.Tensor, wOut: tf.Tensor, feedback: t
         }
       }`,
   };
-  return runProgram(program, [scan, wOut, feedback, target, beta]);
+  return runProgram(program, [scan, wOut, feedback, target, beta, inputs]);
 }
 
 const GRAD_WORKGROUP = 64;
@@ -265,9 +280,9 @@ export interface EPropWeightTensors {
   wOut: tf.Tensor;
 }
 
-/** Offsets of the summary vector of {@link epropGradientsWebgpu} ([2 + 4n + B] float32). */
+/** Offsets of the summary vector of {@link epropGradientsWebgpu} ([3 + 4n + B] float32). */
 export function summaryLayout(n: number, B: number) {
-  return { loss: 0, wrong: 1, counts: 2, nonFinite: 2 + n, prediction: 2 + 4 * n, size: 2 + 4 * n + B };
+  return { loss: 0, wrong: 1, nonSpike: 2, counts: 3, nonFinite: 3 + n, prediction: 3 + 4 * n, size: 3 + 4 * n + B };
 }
 
 /** Outputs of {@link epropGradientsWebgpu} (caller owns the tensors). */
@@ -379,7 +394,7 @@ export function epropGradientsWebgpu(inputs: tf.Tensor, scan: tf.Tensor, backwar
             let e = index - ${G};
             var v = 0.0;
             if (e < ${S.nonFinite}) {
-              let f = select(2 * e, 3 + (e - ${S.counts}), e >= ${S.counts}); // loss at 0, wrong at 2, count j at 3 + j
+              let f = select(2 * e, e + 1, e >= ${S.nonSpike}); // loss at 0, wrong at 2, non-spike inputs at 3, count j at 4 + j
               for (var b = 0; b < ${B}; b++) { v = v + bwd[${L.stats} + b * ${L.statsStride} + f]; }
             } else if (e < ${S.prediction}) {
               let m = e - ${S.nonFinite};

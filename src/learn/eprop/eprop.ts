@@ -207,7 +207,7 @@ export class EProp {
   /**
    * {@link EProp.step} without synchronous reads. With the `webgpu` kernel the whole iteration
    * stays on the device and only a summary of the batch (loss, wrong predictions, spike counts,
-   * predictions, a non-finite check of the weights: 2 + 4n + B floats) is read back, with one
+   * predictions, non-spike inputs, a non-finite check of the weights: 3 + 4n + B floats) is read back, with one
    * `await data()`; a non-finite weight or loss throws before the update. With the `js` and `tf`
    * kernels, weights, inputs (JS kernel) and ψ/z are downloaded with `await data()` once per batch
    * and the `tf` kernel's gradients stay on the device. Runs on every backend and every kernel.
@@ -501,7 +501,8 @@ export class EProp {
 
   /**
    * A batch with the fused webgpu kernels: everything stays on the device and only the batch
-   * summary is read back (one `await data()`); non-finite weights or loss are reported before any
+   * summary is read back (one `await data()`); inputs other than 0 and 1 (counted on the device;
+   * the inputs are then read to name the first), non-finite weights or loss are reported before any
    * update.
    */
   private async runWebgpu(batch: EPropBatch, withGradients: boolean): Promise<{ result: EPropStepResult; grads?: Record<EPropCellKind, Float64Array | tf.Tensor2D> }> {
@@ -534,6 +535,12 @@ export class EProp {
       withGradients,
     );
     const g = it.gradients;
+    if (it.nonSpike > 0) {
+      // as the tf kernel: counted on the device, the first one named from the inputs read back
+      if (g) tf.dispose([g.input, g.recurrent, g.readout]);
+      checkSpikes(await batch.inputs.data(), batch.inputs.shape);
+      throw new CinderArgumentError('batch.inputs', `${it.nonSpike} values that are not 0 or 1`, 'spikes (0 or 1)');
+    }
     const loss = it.lossSum / (B * nLw);
     const failure =
       it.nonFinite.input > 0 ? new NonFiniteError('recurrent.wIn', this.batches)

@@ -80,6 +80,8 @@ export interface WebgpuIteration {
   prediction: Int32Array;
   /** Spikes of each neuron over the batch. */
   counts: Float64Array;
+  /** Input values that are not spikes (neither 0 nor 1; NaN and ±Inf included), counted on the device. */
+  nonSpike: number;
   /** Non-finite entries of each weight matrix. */
   nonFinite: {
     /** Non-finite entries of the input weights. */
@@ -121,7 +123,7 @@ export function checkWebgpuBatch(B: number, T: number, n: number, nIn: number, n
 
 /**
  * One e-prop batch entirely on the device: the fused scan, the readout/loss/backward dispatch, the
- * gradient dispatches (when asked) and the summary; only the summary (2 + 4n + B floats,
+ * gradient dispatches (when asked) and the summary; only the summary (3 + 4n + B floats,
  * independent of the sequence length) is read back, with one `await data()`. Check the batch with
  * {@link checkWebgpuBatch} first (as `EProp` does): a buffer over the device's limit is otherwise
  * refused only by the first program that would make it.
@@ -138,7 +140,7 @@ export async function iterationWebgpu(c: RecurrentConstants, s: WebgpuIterationS
   try {
     const scan = epropScanWebgpu(c, t.wIn, t.wRec, t.inputs, t.beta);
     made.push(scan);
-    const backward = epropReadoutWebgpu(scan, t.wOut, t.feedback, tgt, t.beta, {
+    const backward = epropReadoutWebgpu(scan, t.inputs, t.wOut, t.feedback, tgt, t.beta, {
       ...s,
       alpha: c.alpha,
       rho: c.rho,
@@ -171,5 +173,5 @@ export async function iterationWebgpu(c: RecurrentConstants, s: WebgpuIterationS
   }
   const prediction = new Int32Array(B);
   for (let b = 0; b < B; b++) prediction[b] = v[L.prediction + b]!;
-  return { lossSum: v[L.loss]!, wrong: v[L.wrong]!, prediction, counts, nonFinite, gradients: g };
+  return { lossSum: v[L.loss]!, wrong: v[L.wrong]!, nonSpike: v[L.nonSpike]!, prediction, counts, nonFinite, gradients: g };
 }
