@@ -44,7 +44,8 @@ export interface EPropOptions {
   averageGradient?: boolean;
   /**
    * Scan kernel (default `auto`: `js` on the wasm and cpu backends, the fused `webgpu` kernel on
-   * webgpu, `tf` otherwise). The `webgpu` kernel runs only through the `*Async` methods.
+   * webgpu, `tf` otherwise). The `webgpu` kernel runs only on the webgpu backend (another backend is
+   * refused here, a CinderArgumentError) and only through the `*Async` methods.
    */
   kernel?: EPropKernel;
   /** Which cells learn (default all three). */
@@ -168,6 +169,9 @@ export class EProp {
     this.averageGradient = checkBoolean('averageGradient', options.averageGradient ?? false);
     const k = checkOneOf('kernel', options.kernel ?? 'auto', EPROP_KERNELS);
     this.kernel = resolveEPropKernel(k);
+    if (this.kernel === 'webgpu' && tf.getBackend() !== 'webgpu') {
+      throw new CinderArgumentError('kernel', 'webgpu', `js, tf or auto on the ${tf.getBackend()} backend (the fused webgpu kernel runs only on the webgpu backend)`);
+    }
     const train = options.train ?? {};
     if (train === null || typeof train !== 'object') throw new CinderArgumentError('train', train, 'an object {input?, recurrent?, readout?} of booleans');
     for (const [key, value] of Object.entries(train)) {

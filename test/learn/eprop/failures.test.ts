@@ -105,6 +105,10 @@ describe('e-prop options: bad values fail with CinderArgumentError and leave no 
     expect(() => new EPropRecurrent({ nIn: 2, nLif: 2, regularSpikeArrival: 'false' as never })).toThrow('invalid regularSpikeArrival: got "false", expected true or false');
     // fTarget = 0 is a valid target (silence)
     expect(make({ fTarget: 0 })().fTarget).toBe(0);
+    // the fused webgpu kernel off the webgpu backend: refused here, not at the first stepAsync
+    const n0 = tf.memory().numTensors;
+    expect(make({ kernel: 'webgpu' })).toThrow(`invalid kernel: got "webgpu", expected js, tf or auto on the ${tf.getBackend()} backend (the fused webgpu kernel runs only on the webgpu backend)`);
+    expect(tf.memory().numTensors).toBe(n0);
     recurrent.dispose();
     readout.dispose();
     optimizer.dispose();
