@@ -13,7 +13,7 @@ import { ScalarCache } from '../core/scalars.js';
 import { fusedBackend } from '../kernels/js/fused-memory.js';
 import { fusedOuterUpdate, type OuterClamp, type OuterTerm } from '../kernels/js/fused-outer-update.js';
 import { stepProgramsOn } from '../kernels/webgpu/step-program.js';
-import { outerUpdateWebgpu } from '../kernels/webgpu/step-update.js';
+import { outerUpdateFits, outerUpdateWebgpu } from '../kernels/webgpu/step-update.js';
 
 /**
  * A pending part given as an outer product, kept unevaluated until the update is applied:
@@ -290,7 +290,7 @@ export class Updater {
     const webgpu = !fusedBackend() && stepProgramsOn(); // WGSL program on webgpu (step-update.ts)
     if (!(fusedBackend() || webgpu) || acc.target.shape.length !== 2 || acc.target.value.dtype !== 'float32') return false;
     const terms = acc.outerTerms();
-    if (!terms || (webgpu && terms.some((t) => t.post.dtype !== 'float32' || t.pre.dtype !== 'float32'))) return false;
+    if (!terms || (webgpu && (!outerUpdateFits(terms.length) || terms.some((t) => t.post.dtype !== 'float32' || t.pre.dtype !== 'float32')))) return false;
     const clamps: OuterClamp[] = [];
     const fused: (() => void)[] = [];
     if (!this.transformsOnApply(name)) {

@@ -2,7 +2,8 @@
 // in one dispatch, or one program each; step-update.ts: batch sums + bounding + add + clamps in one
 // program) equals the cpu backend's op path (fused JS kernels off) within float32 tolerance over 60 steps, for every
 // bounding kind, with and without clamping, both trace modes, mean and sum batch reductions, and
-// the matrix-product route of large batches. And the programs are what runs: counted dispatches.
+// the matrix-product route of large batches, and updates that follow several steps (4–8 pending
+// parts, past the device's storage-buffer limit). And the programs are what runs: counted dispatches.
 import { afterAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
@@ -35,6 +36,8 @@ interface Case {
   bound?: [BoundingKind, BoundingOptions];
   clamp?: { min?: number; max?: number };
   stdp?: Partial<STDPOptions>;
+  /** Apply the pending parts every this many steps (default 1: two parts per update). */
+  updateEvery?: number;
 }
 
 /** Weights after every step of STDP on a dense [OUT ← IN] connection driven by forced trains. */
@@ -59,7 +62,7 @@ async function run(c: Case): Promise<Float32Array> {
   for (let k = 0; k < STEPS; k++) {
     layer.step(pre[k]!, post[k]!);
     rule.step();
-    conn.update();
+    if ((k + 1) % (c.updateEvery ?? 1) === 0) conn.update();
     kept.push(tf.reshape(tf.clone(conn.weight), [-1]));
   }
   detach();
@@ -122,6 +125,32 @@ describe.skipIf(!gpu.ok)(`STDP with fused WGSL trace and update programs vs the 
       setOuterDirectMaxBatch(prev);
     }
   });
+
+  // A pair rule adds two parts per step: 4, 6 and 8 parts per update need 10, 14 and 18 storage
+  // buffers with the sums in the program (the device allows 8): the products are taken first
+  // (2 + parts buffers), and 8 parts take the op path; one update program per update up to 6 parts.
+  for (const every of [2, 3, 4]) {
+    it(`an update every ${every} steps (${2 * every} pending parts): the op path's weights, ${every < 4 ? 'one update program' : 'no update program'}`, async () => {
+      await compare({ updateEvery: every, bound: ['multiplicative', { max: 1 }], clamp: { min: 0 } });
+      const counted = await onBackend('webgpu', async () => {
+        const conn = new LinearDense([IN], [OUT], 1, { batchSize: B });
+        const layer = new TestLayer(conn, new ForcedNeurons([OUT], B));
+        const rule = new STDP({ lrPost: 0.05, lrPre: -0.04, tauPost: 20, tauPre: 10 });
+        rule.register(layer.cell);
+        const pre = trains(3, B * IN, 0.3);
+        const post = trains(4, B * OUT, 0.3);
+        for (let k = 0; k < every; k++) {
+          layer.step(pre[k]!, post[k]!);
+          rule.step();
+        }
+        const c = await countPrograms(() => conn.update());
+        rule.dispose();
+        layer.dispose();
+        return c.names.filter((n) => n === 'cinder-update').length;
+      });
+      expect(counted).toBe(every < 4 ? 1 : 0);
+    });
+  }
 
   it('both traces are one dispatch (two programs without the several-output dispatch), the update one', async () => {
     await onBackend('webgpu', async () => {

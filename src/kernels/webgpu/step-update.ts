@@ -16,12 +16,20 @@
  * product per part (tiled, far faster per flop) and the program reads the sums: parts + 1
  * dispatches. The sums are accumulated in another order than the op path's product, so results
  * equal it within float32 rounding.
+ *
+ * The program binds its output, w and per part post and pre (in-program sums) or the product:
+ * 2 + 2·parts or 2 + parts storage buffers, at most the device's maxStorageBuffersPerShaderStage
+ * (8 on tfjs's device; more would make an invalid pipeline whose output reads as zeros). Parts
+ * pile up when an update follows several steps (a pair rule adds two per step), so the products
+ * are taken from 4 parts on, and {@link outerUpdateFits} says when not even they fit (the caller
+ * keeps the op path).
  * @module
  */
 import { tf } from '../../core/tf.js';
 import { KernelSetting } from '../setting.js';
 import type { OuterBoundSpec, OuterClamp, OuterTerm } from '../js/fused-outer-update.js';
 import { lit, runElementwise } from './step-program.js';
+import { storageBufferLimit } from './step-dispatch.js';
 
 /** Default largest batch whose sums the update program computes itself (above: matrix products first). */
 export const DIRECT_MAX_BATCH = 32;
@@ -49,14 +57,20 @@ function factorCode(kind: OuterBoundSpec['kind'], dist: string, mu: number, rang
   }
 }
 
+/** Whether {@link outerUpdateWebgpu} can bind `parts` pending parts on this device (2 + parts storage buffers). */
+export function outerUpdateFits(parts: number): boolean {
+  return 2 + parts <= storageBufferLimit();
+}
+
 /**
- * One fused update on webgpu: returns the new parameter (a new tensor). `terms` hold float32
+ * One fused update on webgpu: returns the new parameter (a new tensor); check
+ * {@link outerUpdateFits} first. `terms` hold float32
  * factors with `B·P` and `B·Q` elements; clamps in hook order.
  */
 export function outerUpdateWebgpu(w: tf.Tensor, terms: readonly OuterTerm[], bound: OuterBoundSpec | null, clamps: readonly OuterClamp[]): tf.Tensor {
   const [P, Q] = w.shape as [number, number];
   const B = terms.length ? terms[0]!.post.size / P : 1;
-  const summed = B > directMax.get();
+  const summed = B > directMax.get() || 2 + 2 * terms.length > storageBufferLimit();
   const names = ['w'];
   const inputs: tf.Tensor[] = [w];
   const temps: tf.Tensor[] = [];
