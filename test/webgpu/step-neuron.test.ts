@@ -1,7 +1,8 @@
 // The fused WGSL neuron step (src/kernels/webgpu/step-neuron.ts) equals the cpu backend's op path
 // (fused JS kernels off) within float32 tolerance over 50+ steps, for every neuron model with a
 // FusedNeuronSpec (LIF, ALIF) in each variant the spec covers: refractory or not, refracLock on and
-// off, no input, and each batch reduction of the adaptation; both routes: one dispatch for all the
+// off, no input, refractory periods that are not a multiple of dt, and each batch reduction of the
+// adaptation; both routes: one dispatch for all the
 // states (step-dispatch.ts), and one program per state. And it is what runs: dispatches counted.
 import { afterAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf.js';
@@ -52,6 +53,8 @@ const cases: [string, () => NeuronGroup, { refracLock?: boolean; noInputEvery?: 
   ['ALIF none (per sample)', alif('none'), {}],
   ['ALIF sum, refracLock off', alif('sum', 2), { refracLock: false }],
   ['ALIF mean, no refractory period', alif('mean', 0), {}],
+  ['LIF, refractory period 1.3 ms (not a multiple of dt = 0.5)', lif(1.3), {}],
+  ['ALIF max, refractory period 0.7 ms (not a multiple of dt), refracLock off', alif('max', 0.7), { refracLock: false }],
 ];
 
 describe.skipIf(!gpu.ok)(`fused WGSL neuron step vs the cpu op path (${gpu.detail})`, () => {
