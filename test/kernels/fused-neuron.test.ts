@@ -5,6 +5,7 @@ import { fusedBackends } from './backends.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
+import { fusedNeuronStep } from '../../src/kernels/js/fused-neuron.js';
 import { ALIF, LIF } from '../../src/neural/neurons/index.js';
 import type { NeuronGroup } from '../../src/neural/neurons/neuron-group.js';
 
@@ -94,5 +95,63 @@ describe.each(backends)('fused neuron step on %s', (backend) => {
     close(fused.r, op.r);
     if (op.theta) close(fused.theta!, op.theta);
     expect(fused.kernels).toBeLessThan(op.kernels);
+  });
+});
+
+describe.each(backends)('fused neuron step on %s: edge inputs', (backend) => {
+  // 5 neurons (the element loop) and 8 (SIMD lanes on wasm), B = 1 and 3; currents NaN, ±Inf, −0
+  // and huge values, so voltages, refractory times and (ALIF) thresholds turn non-finite over the steps
+  const special = [NaN, Infinity, -Infinity, -0, 3e38, -3e38, 0, 40];
+  // (the batch-mean threshold only within 1e-6 when finite: the module text's summation order)
+  it.each([[5, 1], [8, 1], [5, 3], [8, 3]])('%i neurons, B = %i: LIF and ALIF equal the op path (Object.is; finite adaptive thresholds within 1e-6) over 12 steps', async (N, B) => {
+    await tf.setBackend(backend);
+    const makes: Make[] = [
+      (b) => new LIF([N], 1, { restV: -65, resetV: -70, threshV: -55, refracT: 2, tauM: 12, resistance: 1.5, batchSize: b }),
+      (b) => new ALIF([N], 0.5, { restV: -65, resetV: -62, threshV: -55, refracT: 1, tauM: 20, tauAdapt: 40, adaptIncrement: 0.8, resistance: 1, batchReduction: 'mean', batchSize: b }),
+    ];
+    for (const make of makes) {
+      const states: Float32Array[][] = [];
+      for (const fused of [false, true]) {
+        setFusedKernels(fused);
+        const n = make(B);
+        n.train(true);
+        const seen: Float32Array[] = [];
+        for (let t = 0; t < 12; t++) {
+          const x = Float32Array.from({ length: B * N }, (_, k) => special[(k * 3 + t * 5) % special.length]!);
+          const s = tf.tidy(() => n.forward(tf.tensor(x, n.batchedShape)));
+          seen.push((await s.data()) as Float32Array, (await n.voltage.data()) as Float32Array, (await n.refrac.data()) as Float32Array);
+          if (n.adaptation) seen.push(Float32Array.of(NaN), (await n.adaptation.data()) as Float32Array); // marker, then θ
+          s.dispose();
+        }
+        states.push(seen);
+        n.dispose();
+      }
+      const [op, fu] = states as [Float32Array[], Float32Array[]];
+      let nonFinite = 0;
+      for (let k = 0; k < op.length; k++) {
+        const theta = k > 0 && op[k - 1]!.length === 1;
+        for (let i = 0; i < op[k]!.length; i++) {
+          const a = fu[k]![i]!;
+          const b = op[k]![i]!;
+          const ok = Object.is(a, b) || (theta && B > 1 && Number.isFinite(b) && Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b)));
+          if (!ok) expect.fail(`array ${k} element ${i}: fused ${a}, op path ${b}`);
+          if (!Number.isFinite(b)) nonFinite++;
+        }
+      }
+      expect(nonFinite).toBeGreaterThan(10);
+    }
+  });
+
+  it('an empty batch is refused (CinderArgumentError), nothing allocated', async () => {
+    await tf.setBackend(backend);
+    setFusedKernels(true);
+    const v = tf.zeros([0, 4]);
+    const theta = tf.fill([4, 1], 7);
+    const before = tf.memory().numTensors;
+    expect(() => fusedNeuronStep({ decay: 0.9, restTerm: -6.5, gain: 0.1, thresh: -55, reset: -70, dt: 1, refracT: 0, adaptation: { decay: [0.9], increment: [1], reduction: 'mean', theta } }, { voltage: v, refrac: v, current: v }, { refracLock: true, adapt: true })).toThrow(
+      'invalid batch: got 0, expected at least one sample (voltage [B, ...shape] with B >= 1)',
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([v, theta]);
   });
 });

@@ -24,6 +24,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import { CinderArgumentError } from '../../core/errors.js';
 import { FusedMemory, registerFused } from './fused-memory.js';
 import { simdLoops } from './fused-simd.js';
 
@@ -205,6 +206,8 @@ export interface FusedNeuronResult {
 /**
  * One fused neuron step on the current backend (wasm or cpu; see `fusedBackend`). `current` is the
  * input current `[B, ...shape]` or null; states as kept by the group.
+ * @throws CinderArgumentError for an empty batch (B = 0: no per-neuron count, and a batch mean of
+ *   the adaptation over no sample is undefined)
  */
 export function fusedNeuronStep(
   spec: FusedNeuronSpec,
@@ -213,6 +216,7 @@ export function fusedNeuronStep(
 ): FusedNeuronResult {
   registerFused(FUSED_NEURON, kernel as unknown as tf.KernelFunc);
   const B = state.voltage.shape[0]!;
+  if (!(B >= 1)) throw new CinderArgumentError('batch', B, 'at least one sample (voltage [B, ...shape] with B >= 1)');
   const N = state.voltage.size / B;
   const ad = spec.adaptation;
   const theta = ad?.theta ?? null;
