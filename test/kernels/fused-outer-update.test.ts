@@ -225,3 +225,65 @@ describe.each(backends)('hybrid update (B = 20) on %s', (backend) => {
     w.dispose();
   });
 });
+
+describe.each(backends)('fused outer-product update on %s: a weight that overflowed', (backend) => {
+  // Update 1 overflows w[0] and w[Q] to ±Inf; update 2 reaches neither. The op path gives NaN
+  // there ((max − ∞)·0, (±∞ − min)·0 when bounded below); the B ≤ 2 kernel used to copy
+  // the untouched ±Inf from its own previous output.
+  it.each([[1, false], [2, false], [1, true], [2, true]])('B = %i, both sides bounded: %s: two updates equal the op path (Object.is)', async (B, both) => {
+    await tf.setBackend(backend);
+    const P = 24;
+    const Q = 5;
+    const bound = new Bounding('multiplicative', both ? { max: 1, min: 0 } : { max: 1 });
+    const spec = { kind: bound.kind, boundsUpper: bound.boundsUpper, boundsLower: bound.boundsLower, max: bound.max, min: bound.min, powerUpper: 1, powerLower: 1 };
+    const w0 = new Float32Array(P * Q).fill(0.5);
+    w0[0] = 3e38;
+    w0[Q] = -3e38;
+    const factors = (step: number) => {
+      const zPost = new Float32Array(B * P);
+      const xPre = new Float32Array(B * Q);
+      const xPost = new Float32Array(B * P);
+      const zPre = new Float32Array(B * Q);
+      if (step === 0) {
+        zPost[0] = 1; // row 0: (1 − 3e38)·(−3e38) = +huge
+        xPre[0] = -3e38;
+        xPost[1] = 1; // row 1: −3e38 − 3e38 = −huge, or bounded below −3e38 − (−3e38)·3e38 = +huge
+        zPre[0] = 3e38;
+      } else {
+        zPost[B * P - 1] = 1; // other rows only
+        xPre[B * Q - 2] = 0.1;
+        xPost[B * P - 2] = 0.5;
+        zPre[B * Q - 1] = 1;
+      }
+      return { zPost, xPre, xPost, zPre };
+    };
+    const terms = (k: ReturnType<typeof factors>) => [
+      { post: tf.tensor2d(k.zPost, [B, P]), pre: tf.tensor2d(k.xPre, [B, Q]), divisor: 1, side: 'pos' as const },
+      { post: tf.tensor2d(k.xPost, [B, P]), pre: tf.tensor2d(k.zPre, [B, Q]), divisor: 1, side: 'neg' as const },
+    ];
+    // the op path: matrix products, Bounding.bind, add
+    let op = tf.tensor2d(w0, [P, Q]);
+    let fu = tf.tensor2d(w0, [P, Q]);
+    for (let step = 0; step < 2; step++) {
+      const k = factors(step);
+      const next = tf.tidy(() => {
+        const [tp, tn] = terms(k);
+        return tf.add(op, bound.bind(op, tf.matMul(tp!.post, tp!.pre, true, false), tf.matMul(tn!.post, tn!.pre, true, false)));
+      });
+      op.dispose();
+      op = next;
+      const ts = terms(k);
+      const nf = fusedOuterUpdate(fu, ts, spec, []);
+      for (const t of ts) tf.dispose([t.post, t.pre]);
+      fu.dispose();
+      fu = nf;
+      const a = (await op.data()) as Float32Array;
+      const b = (await fu.data()) as Float32Array;
+      if (step === 0) expect([b[0], Math.abs(b[Q]!)]).toEqual([Infinity, Infinity]);
+      for (let e = 0; e < P * Q; e++) if (!Object.is(b[e], a[e])) expect.fail(`update ${step + 1}, element ${e}: fused ${b[e]}, op path ${a[e]}`);
+    }
+    expect(Number.isNaN(((await fu.data()) as Float32Array)[0])).toBe(true);
+    tf.dispose([op, fu]);
+    bound.dispose?.();
+  });
+});

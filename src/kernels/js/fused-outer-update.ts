@@ -22,7 +22,9 @@
  *   no part touched keep `clamp(P + u(0))`; when P is this kernel's own previous output with the
  *   same clamps and a bounding whose factor is finite (none, hard, multiplicative,
  *   scaled-multiplicative) that is P itself for finite P, so they are copied; otherwise every
- *   element is recomputed.
+ *   element is recomputed. With a multiplicative factor, an output holding ±Inf (an overflow) is
+ *   not marked for the copy: the op path turns such a weight into NaN ((max − ∞)·0) at the next
+ *   update, so every element is recomputed then.
  * - The hybrid update (kernel `CinderFusedOuterRows`, see `hybridPlan`; one part per side, no
  *   bounding or a multiplicative one on one side, at most one clamp), at B > 2, and at any B in
  *   steps whose post spikes are dense: the part on the unbounded side (post trace ⊗ pre spikes,
@@ -146,6 +148,8 @@ class Rule {
   readonly clampMax: Float64Array;
   /** Elements no part touched may be copied from a clean input (see the module notes). */
   readonly copyUntouched: boolean;
+  /** A multiplicative bound factor (max − w or w − min): ±Inf weights become NaN in the op path. */
+  readonly factorBound: boolean;
   /** One part per side, no bounding or a multiplicative one, at most one clamp ({@link combineSimple}). */
   readonly simple: boolean;
   /** The part sums the next {@link element} calls read (per element or per row). */
@@ -170,6 +174,7 @@ class Rule {
     this.clampMin = Float64Array.from(a.clamps, (c) => (c.min === undefined ? -Infinity : f(c.min)));
     this.clampMax = Float64Array.from(a.clamps, (c) => (c.max === undefined ? Infinity : f(c.max)));
     this.copyUntouched = !b || b.kind === 'hard' || b.kind === 'multiplicative' || b.kind === 'scaled-multiplicative';
+    this.factorBound = b !== null && (b.kind === 'multiplicative' || b.kind === 'scaled-multiplicative') && (b.boundsUpper || b.boundsLower);
     this.simple = this.T === 2 && this.hasPos && this.hasNeg && (!b || b.kind === 'multiplicative') && a.clamps.length <= 1;
   }
 
@@ -565,9 +570,23 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
     posts.push(mem.view(args.inputs[`post${t}`]!));
     pres.push(mem.view(args.inputs[`pre${t}`]!));
   }
-  const shapeKey = `${a.key}|${B}|${P}|${Q}`;
   const clean0 = rule.copyUntouched && clean.get(wInfo.dataId) === a.key;
-  clean.set(outInfo.dataId, a.key);
+  const out0 = kernelPaths(a, rule, B, P, Q, w, out, posts, pres, args, mem, clean0, wInfo, outInfo);
+  if (!rule.factorBound || !hasInfinity(out, size)) clean.set(outInfo.dataId, a.key);
+  return out0;
+}
+
+/** Whether one of the first n elements is +Inf or −Inf. */
+function hasInfinity(x: Float32Array, n: number): boolean {
+  for (let k = 0; k < n; k++) if (x[k] === Infinity || x[k] === -Infinity) return true;
+  return false;
+}
+
+/** The paths of {@link kernel} (see the module notes); returns `outInfo`. */
+function kernelPaths(a: Attrs, rule: Rule, B: number, P: number, Q: number, w: Float32Array, out: Float32Array, posts: Float32Array[], pres: Float32Array[], args: { inputs: tf.NamedTensorInfoMap }, mem: FusedMemory, clean0: boolean, wInfo: tf.TensorInfo, outInfo: tf.TensorInfo): tf.TensorInfo {
+  const T = rule.T;
+  const size = P * Q;
+  const shapeKey = `${a.key}|${B}|${P}|${Q}`;
   if (a.summed) {
     // batch sums already computed (matrix products): one pass over every element
     const accs: Float32Array[] = [];
@@ -741,7 +760,7 @@ function rowsKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; att
     if (bound < 1e37) outBound.set(outInfo.dataId, bound);
   }
   // the output satisfies the clamps: the event-driven kernel may copy its untouched elements
-  if (a.key !== null) clean.set(outInfo.dataId, a.key);
+  if (a.key !== null && !(a.bounded && hasInfinity(out, P * Q))) clean.set(outInfo.dataId, a.key);
   return outInfo;
 }
 
