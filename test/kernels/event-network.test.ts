@@ -216,3 +216,30 @@ describe('event-network: constant-rate Poisson input (geometric skipping)', () =
     for (let k = 1; k < total; k++) if (rec.step[k] === rec.step[k - 1]) expect(rec.index[k]!).toBeGreaterThan(rec.index[k - 1]!);
   });
 });
+
+describe('event-network: clipping of weights given outside [0, w_max]', () => {
+  // Brian2 clips w on every on_pre and on_post event. Post cell 0 is driven to spike at steps 30 and
+  // 200; its plastic synapse (from a silent input, w = 2 > w_max = 1 or w = −0.5) must be clipped at
+  // the first post spike; the pre trace (τ = 1 ms, dt = 1 ms) is past its decay table (70 steps) by
+  // step 200, which used to skip the clip there.
+  for (const first of [30, 200]) it(`additive and multiplicative: clipped at the first post spike (step ${first})`, () => {
+    for (const dependence of ['additive', 'multiplicative'] as const) {
+      const net = new EventNetwork(1, 1, [3]);
+      const input = net.addRateInput('in', 2);
+      const post = net.addLif('post', 1, LIF);
+      const proj = net.addProjection('plastic', input, post, 'ge', [buildProjectionLane([0, 0], [0, 0], [2, -0.5], 2, 1, true)], {
+        scale: 0,
+        stdp: { dependence, tauPre: 1, tauPost: 1, aPre: 0.01, aPost: -0.01, wMax: 1 },
+      });
+      net.addProjection('drive', input, post, 'ge', [buildProjectionLane([1], [0], [400], 2, 1, false)]);
+      const steps = first + 1;
+      const rates = new Float32Array(steps * 2);
+      rates[(first - 1) * 2 + 1] = BIG; // delivered at first − 1: the cell crosses at step first
+      net.setRates(input, 0, rates);
+      post.recording = true;
+      net.run(steps);
+      expect(Array.from(post.takeRecording(0).step)).toEqual([first]);
+      expect(Array.from(proj.lanes[0]!.w)).toEqual([1, 0]);
+    }
+  });
+});

@@ -33,7 +33,9 @@
  * spike's synapses are visited, the post trace once per postsynaptic spike.
  * with f_pre = f_post = 1 (additive) or f_pre(w) = w, f_post(w) = w_max − w (multiplicative).
  * Zero amplitudes freeze learning the way Brian2 does when A_pre = A_post = 0: the traces left from
- * before still decay and still move weights until they have decayed.
+ * before still decay and still move weights until they have decayed. Every event clips its
+ * synapse's weight, also when the other trace has decayed (a weight given outside [0, w_max] is
+ * clipped at its first pre or post event, as in Brian2).
  *
  * Cost per step and lane: one pass over the LIF cells (steps 1 and 2 fused; a population's g_i
  * pass is skipped while all its g_i are +0, e.g. MON without inhibitory spikes), one visit per
@@ -423,8 +425,7 @@ export class EventProjection {
         for (let r = r0; r < r1; r++) {
           const i = preOf[r]!;
           const di = t - xPreLast[i]!;
-          if (di >= nPre) continue;
-          const a = xPre[i]! * dPre[di]!;
+          const a = di < nPre ? xPre[i]! * dPre[di]! : 0; // every event clips, as on_pre does
           const s = byPost ? r : postSyn[r]!;
           const ws = w[s]!;
           const nw = ws + a * (wMax - ws);
@@ -434,8 +435,7 @@ export class EventProjection {
         for (let r = r0; r < r1; r++) {
           const i = preOf[r]!;
           const di = t - xPreLast[i]!;
-          if (di >= nPre) continue;
-          const a = xPre[i]! * dPre[di]!;
+          const a = di < nPre ? xPre[i]! * dPre[di]! : 0; // every event clips, as on_pre does
           const s = byPost ? r : postSyn[r]!;
           const nw = w[s]! + a;
           w[s] = nw < 0 ? 0 : nw > wMax ? wMax : nw;
