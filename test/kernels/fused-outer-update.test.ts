@@ -262,8 +262,8 @@ describe.each(backends)('fused outer-product update on %s: a weight that overflo
       { post: tf.tensor2d(k.xPost, [B, P]), pre: tf.tensor2d(k.zPre, [B, Q]), divisor: 1, side: 'neg' as const },
     ];
     // the op path: matrix products, Bounding.bind, add
-    let op = tf.tensor2d(w0, [P, Q]);
-    let fu = tf.tensor2d(w0, [P, Q]);
+    let op: tf.Tensor = tf.tensor2d(w0, [P, Q]);
+    let fu: tf.Tensor = tf.tensor2d(w0, [P, Q]);
     for (let step = 0; step < 2; step++) {
       const k = factors(step);
       const next = tf.tidy(() => {
