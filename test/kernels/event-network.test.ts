@@ -4,7 +4,7 @@
 // geometric skipping. References are written here: a per-synapse float64 recursion of Brian2's
 // event-driven pair STDP, the Euler step in closed form, and the Bernoulli/binomial moments.
 import { describe, expect, it } from 'vitest';
-import { buildProjectionLane, EventNetwork, type LifParams } from '../../src/kernels/js/event-network.js';
+import { buildProjectionLane, EventNetwork, refractorySteps, type LifParams } from '../../src/kernels/js/event-network.js';
 import type { WeightDependence } from '../../src/kernels/js/event-stdp.js';
 
 const LIF: LifParams = { el: -74, vThreshold: -54, vReset: -60, tauM: 10, tauS: 2, tauRef: 2 };
@@ -240,6 +240,25 @@ describe('event-network: clipping of weights given outside [0, w_max]', () => {
       net.run(steps);
       expect(Array.from(post.takeRecording(0).step)).toEqual([first]);
       expect(Array.from(proj.lanes[0]!.w)).toEqual([1, 0]);
+    }
+  });
+});
+
+describe('event-network: refractory period in whole steps as Brian2 counts them', () => {
+  it('v is held for ⌊τref/dt + 10⁻³⌋ steps: a neuron driven to spike whenever free spikes every that many steps', () => {
+    // [τref, dt, Brian2's timestep(τref, dt)]: 1.3/0.5 = 2.6 → 2 (rounding gave 3), 2/0.1 = 19.99… → 20
+    for (const [tauRef, dt, steps] of [[1.3, 0.5, 2], [2, 0.1, 20], [0.75, 0.5, 1], [1.0, 0.5, 2]] as const) {
+      expect(refractorySteps(tauRef, dt)).toBe(steps);
+      const net = new EventNetwork(1, dt, [1]);
+      const pop = net.addLif('pop', 1, { ...LIF, tauRef });
+      pop.recording = true;
+      for (let t = 0; t < 12 * steps + 4; t++) {
+        pop.ge[0] = 1e6; // far above threshold within one Euler step
+        net.run(1);
+      }
+      const at = Array.from(pop.takeRecording(0).step);
+      expect(at.length).toBeGreaterThan(8);
+      for (let k = 1; k < at.length; k++) expect(at[k]! - at[k - 1]!, `τref ${tauRef} dt ${dt}`).toBe(Math.max(1, steps));
     }
   });
 });

@@ -10,7 +10,8 @@
  * One step `t` (time t·dt), in Brian2's schedule order:
  * 1. state updates — every LIF population, forward Euler with all right-hand sides taken from the
  *    old values (Brian2 `method="euler"`):
- *      v ← v + (dt/τm)·(E_l − v + g_e − g_i)   only when not refractory, i.e. t − t_spike ≥ τref/dt
+ *      v ← v + (dt/τm)·(E_l − v + g_e − g_i)   only when not refractory, i.e. (t − t_spike)/dt ≥
+ *      ⌊τref/dt + 10⁻³⌋ (Brian2's `timestep(refractory, dt)`, which rounds down with a 10⁻³ tolerance)
  *      g_e ← g_e − (dt/τs)·g_e,  g_i ← g_i − (dt/τs)·g_i
  * 2. thresholds — LIF: spike when v > V_th and not refractory; Poisson inputs: spike when
  *    u < rate·dt (rate inputs, one uniform per neuron and step) or by geometric skipping over the
@@ -116,7 +117,7 @@ export interface LifParams {
   tauM: number;
   /** Synaptic time constant τs of g_e and g_i (ms). */
   tauS: number;
-  /** Refractory period τref (ms); v is held for round(τref/dt) steps after a spike. */
+  /** Refractory period τref (ms); v is held for ⌊τref/dt + 10⁻³⌋ steps after a spike (Brian2's `timestep`). */
   tauRef: number;
 }
 
@@ -461,6 +462,14 @@ function decayTable(tau: number, dt: number): Float64Array {
 }
 
 /**
+ * Whole steps of a refractory period as Brian2 counts them: `timestep(τref, dt) = ⌊τref/dt + 10⁻³⌋`
+ * (1.3 ms at dt 0.5 ms: 2 steps; 2 ms at dt 0.1 ms: 20, though 2/0.1 is 19.999… in float64).
+ */
+export function refractorySteps(tauRef: number, dt: number): number {
+  return Math.floor(tauRef / dt + 1e-3);
+}
+
+/**
  * The batched network: groups, projections, one random stream per lane. Add groups and
  * projections, set initial state, then call {@link run} for chunks of steps.
  */
@@ -636,7 +645,8 @@ export class EventNetwork {
     const ks = 1 - dt / p.tauS;
     const el = p.el;
     const th = p.vThreshold;
-    const free = t - Math.round(p.tauRef / dt);
+    // Brian2: not refractory when timestep(t − t_spike) ≥ timestep(τref) = ⌊τref/dt + 10⁻³⌋
+    const free = t - refractorySteps(p.tauRef, dt);
     const { v, ge, gi, lastSpike, spikes } = g;
     const n = g.n;
     const off = b * n;
