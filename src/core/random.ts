@@ -107,9 +107,9 @@ export class Rng implements RandomSource {
     }
   }
 
-  /** Integer uniform in [0, n) for an integer n ≥ 1: ⌊u·n⌋ (n ≤ 2³²: the bias is below n·2⁻³²). */
+  /** Integer uniform in [0, n) for an integer 1 ≤ n ≤ 2³²: ⌊u·n⌋ with u on a 2⁻³² grid (relative bias below n·2⁻³²; larger n would skip values). */
   int(n: number): number {
-    if (!Number.isSafeInteger(n) || n < 1) throw new CinderArgumentError('n', n, 'an integer >= 1 (a draw from [0, n))');
+    if (!Number.isInteger(n) || n < 1 || n > 4294967296) throw new CinderArgumentError('n', n, 'an integer in [1, 2^32] (a draw from [0, n))');
     return Math.floor(this.prng() * n);
   }
 

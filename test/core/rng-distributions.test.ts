@@ -61,11 +61,11 @@ describe('Rng.int and Bernoulli draws', () => {
     expect(Math.min(...counts)).toBeGreaterThan(0);
   });
 
-  it('int(n) refuses an n that is not an integer >= 1 (int(0) gave 0, int(2.5) gave 2), drawing nothing', () => {
+  it('int(n) refuses an n outside the integers 1 … 2³² (int(0) gave 0, int(2.5) gave 2), drawing nothing', () => {
     for (const make of [() => new Rng(5), () => new LaneRng(5)]) {
       const r = make();
-      for (const bad of [0, -3, 2.5, NaN, Infinity]) {
-        expect(() => r.int(bad)).toThrow(new RegExp(`invalid n: got ${String(bad)}, expected an integer >= 1`));
+      for (const bad of [0, -3, 2.5, NaN, Infinity, 2 ** 32 + 1]) {
+        expect(() => r.int(bad)).toThrow(new RegExp(`invalid n: got ${String(bad)}, expected an integer in \\[1, 2\\^32\\]`));
       }
       const fresh = make();
       expect([r.int(10), r.int(10), r.uniform()]).toEqual([fresh.int(10), fresh.int(10), fresh.uniform()]);
