@@ -76,10 +76,20 @@ export class InhomogeneousPoissonEncoder {
     return SpikeStream.fromSource(source, steps, shape, checkInteger('chunk', options.chunk ?? steps, 1));
   }
 
-  /** Encodes a rate function into a new train `[S, ...shape]`. */
+  /**
+   * Encodes a rate function into a new train `[S, ...shape]`. The rate is validated as it is drawn;
+   * when it throws (a rate < 0, NaN, above `maxRate` or, for `'bernoulli'`, above 1000/Δt), the
+   * generator is put back where it was, so the next encoding draws as if this call had not happened.
+   */
   encodeFunction(rate: RateFunction, options: RateFunctionOptions): tf.Tensor {
-    const { source, steps, shape } = this.functionSource(rate, options);
-    return renderSource(source, 0, steps, shape);
+    const state = this.rng.getState();
+    try {
+      const { source, steps, shape } = this.functionSource(rate, options);
+      return renderSource(source, 0, steps, shape);
+    } catch (err) {
+      this.rng.setState(state);
+      throw err;
+    }
   }
 
   /** Like {@link encodeFunction}, step by step. */

@@ -41,6 +41,7 @@ export class SpikeStream implements Iterable<tf.Tensor> {
     private readonly produce: (t0: number, count: number) => RenderedChunk,
     length: number,
     chunk: number,
+    private readonly release: () => void = () => {},
   ) {
     this.length = checkInteger('steps', length, 1);
     this.chunk = checkInteger('chunk', chunk, 1);
@@ -48,7 +49,8 @@ export class SpikeStream implements Iterable<tf.Tensor> {
 
   /**
    * A stream over an existing train `[S, B, ...]`. The train is split once; with `own` the stream
-   * also disposes `train` (immediately after splitting), otherwise the caller keeps it.
+   * also disposes `train` (immediately after splitting, or at {@link dispose} when no step was
+   * read), otherwise the caller keeps it.
    */
   static fromTensor(train: tf.Tensor, own = false): SpikeStream {
     if (!(train instanceof tf.Tensor) || train.rank < 2) throw new CinderArgumentError('train', train, 'a tensor [S, B, ...]');
@@ -59,7 +61,10 @@ export class SpikeStream implements Iterable<tf.Tensor> {
       if (own) train.dispose();
       return { data, shape };
     };
-    return new SpikeStream(produce, train.shape[0]!, train.shape[0]!);
+    const release = (): void => {
+      if (own && !train.isDisposed) train.dispose();
+    };
+    return new SpikeStream(produce, train.shape[0]!, train.shape[0]!, release);
   }
 
   /**
@@ -116,10 +121,11 @@ export class SpikeStream implements Iterable<tf.Tensor> {
     return step;
   }
 
+  /** Moves to the chunk starting at `t0`; when generating it throws, the current chunk stays as it was. */
   private load(t0: number): void {
-    for (const s of this.steps) s?.dispose();
     const count = Math.min(this.chunk, this.length - t0);
     const { data, shape } = this.produce(t0, count);
+    for (const s of this.steps) s?.dispose();
     this.data = data;
     this.stepShape = shape;
     this.steps = new Array<tf.Tensor | undefined>(count).fill(undefined);
@@ -131,10 +137,11 @@ export class SpikeStream implements Iterable<tf.Tensor> {
     while (!this.done) yield this.next();
   }
 
-  /** Frees the prepared step tensors. */
+  /** Frees the prepared step tensors (and an owned train not read yet, see {@link fromTensor}). */
   dispose(): void {
     for (const s of this.steps) s?.dispose();
     this.steps = [];
     this.disposed = true;
+    this.release();
   }
 }

@@ -1,0 +1,53 @@
+// Spike streams and rate-function encodings: a call that fails leaves the stream and the encoder's
+// generator as they were, and a stream that owns its train frees it however it ends.
+import { describe, expect, it } from 'vitest';
+import { tf } from '../../../src/core/tf.js';
+import { CinderArgumentError } from '../../../src/core/errors.js';
+import { Rng } from '../../../src/core/random.js';
+import { InhomogeneousPoissonEncoder, SpikeStream } from '../../../src/neural/encoders/index.js';
+
+describe('SpikeStream lifecycle', () => {
+  it('fromTensor(train, own = true) disposed before its first read frees the train', () => {
+    const before = tf.memory().numTensors;
+    const stream = SpikeStream.fromTensor(tf.tensor3d([[[1, 0]], [[0, 1]]]), true);
+    stream.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => stream.next()).toThrow(/invalid stream: got "disposed", expected a live stream/);
+  });
+
+  it('a chunk whose generation throws leaves the current chunk readable (values and tensors intact)', () => {
+    // bernoulli, rate function: p(k) = λ(k)·dt/1000 = 1 for k < 3 (every step spikes), then an invalid rate at k = 3
+    const enc = new InhomogeneousPoissonEncoder({ dt: 1, rng: new Rng(5) });
+    const rate = (t: number) => (t < 3 ? 1000 : -1);
+    const before = tf.memory().numTensors;
+    const stream = enc.streamFunction(rate, { steps: 6, shape: [1, 2], chunk: 3 });
+    const first = [stream.next(), stream.next(), stream.next()];
+    expect(() => stream.next()).toThrow(CinderArgumentError);
+    expect(() => stream.at(3)).toThrow(/invalid rate\(t=3, index=0\): got -1/);
+    expect(stream.position).toBe(3);
+    // the steps of the chunk that was current are still the same live tensors with p = 1 spikes
+    for (let k = 0; k < 3; k++) {
+      expect(stream.at(k)).toBe(first[k]);
+      expect(first[k]!.isDisposed).toBe(false);
+      expect(Array.from(first[k]!.dataSync())).toEqual([1, 1]);
+    }
+    expect(tf.memory().numTensors).toBe(before + 3);
+    stream.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('encodeFunction that throws on a bad rate leaves the generator where it was', () => {
+    for (const method of ['bernoulli', 'exact'] as const) {
+      const good = (t: number) => 50 + 0.5 * t;
+      const bad = (t: number) => (t < 20 ? 50 : NaN);
+      const opts = { steps: 40, shape: [1, 3], maxRate: 100 };
+      const enc = new InhomogeneousPoissonEncoder({ dt: 1, rng: new Rng(11), method });
+      expect(() => enc.encodeFunction(bad, opts)).toThrow(/invalid rate\(t=.*got NaN/);
+      const after = enc.encodeFunction(good, opts);
+      const fresh = new InhomogeneousPoissonEncoder({ dt: 1, rng: new Rng(11), method }).encodeFunction(good, opts);
+      expect(Array.from(after.dataSync())).toEqual(Array.from(fresh.dataSync()));
+      expect(tf.sum(after).dataSync()[0]).toBeGreaterThan(0);
+      tf.dispose([after, fresh]);
+    }
+  });
+});
