@@ -32,7 +32,7 @@ export interface ConnectionOptions {
   weightInit?: Initializer;
   /** Initial bias (default 0). */
   biasInit?: Initializer;
-  /** Initial delays in ms (default 0); values are clamped to [0, maxDelay]. */
+  /** Initial delays in ms (default 0); finite values are clamped to [0, maxDelay], NaN and ±∞ are refused. */
   delayInit?: Initializer;
   /**
    * How a delay between two whole steps picks its step: `'previous'` (default, Inferno's synapse default
@@ -146,7 +146,7 @@ export abstract class Connection extends Module implements Receptive {
       this.weightP = this.addParameter('weight', initial('weightInit', options.weightInit ?? uniformInit(options.rng ?? new Rng(0), 0, 1), shapes.weightShape));
       this.biasP = options.bias ? this.addParameter('bias', initial('biasInit', options.biasInit ?? constantInit(0), shapes.biasShape)) : null;
       if (this.delaySteps > 0) {
-        this.delayP = this.addParameter('delay', initial('delayInit', options.delayInit ?? constantInit(0), shapes.weightShape));
+        this.delayP = this.addParameter('delay', finiteDelays(initial('delayInit', options.delayInit ?? constantInit(0), shapes.weightShape)));
       } else {
         if (options.delayInit) throw new CinderArgumentError('delayInit', 'an initialiser', 'no delayInit unless maxDelay > 0');
         this.delayP = null;
@@ -177,11 +177,11 @@ export abstract class Connection extends Module implements Receptive {
     return this.batch;
   }
 
-  /** Sets the batch size (re-creates the synapse state). */
+  /** Sets the batch size (re-creates the synapse state; a size the synapse refuses changes nothing). */
   set batchSize(value: number) {
     checkInteger('batchSize', value, 1);
+    this.synapse.batchSize = value; // throws, before any change, when the history would be too large
     this.batch = value;
-    this.synapse.batchSize = value;
   }
 
   /** True when the connection has per-edge delays (`maxDelay > 0`). */
@@ -401,6 +401,19 @@ function initial(param: string, init: Initializer, shape: readonly number[]): tf
     const c = tf.cast(t, 'float32');
     t.dispose();
     return c;
+  }
+  return t;
+}
+
+/** Returns `t` when every delay is finite; otherwise disposes it and names the first bad value. */
+function finiteDelays(t: tf.Tensor): tf.Tensor {
+  const v = t.dataSync();
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isFinite(v[i]!)) {
+      const bad = v[i]!;
+      t.dispose();
+      throw new CinderArgumentError('delayInit', bad, 'finite delays (ms), clamped to [0, maxDelay]');
+    }
   }
   return t;
 }

@@ -182,13 +182,14 @@ export class SparseLinear extends Connection {
 
   /**
    * Presynaptic `[B, ...inShape]` → `[B, S, 1]` (gathered by pre index); per-edge `[B, S]` (with
-   * delays, where per-edge values are what the trainers pass) → `[B, S, 1]`.
+   * delays, where per-edge values are what the trainers pass) → `[B, S, 1]`. The per-edge form is
+   * recognised by its shape, exactly `[B, S]`: with `inShape = [S]` a `[B, S]` is read as per-edge.
    */
   presynReceptive(x: tf.Tensor): tf.Tensor {
     if (!(x instanceof tf.Tensor) || x.rank < 2) throw new CinderArgumentError('x', x, `shape [B, ${this.inShape.join(', ')}] or per-synapse [B, ${this.size}]`);
     const B = x.shape[0]!;
     const per = x.size / B;
-    if (this.hasDelays && per === this.size) return tf.reshape(x, [B, this.size, 1]);
+    if (this.hasDelays && x.rank === 2 && x.shape[1] === this.size) return tf.reshape(x, [B, this.size, 1]);
     if (per === this.inCount) return tf.expandDims(this.gatherUnits(tf.reshape(x, [B, this.inCount]), this.synapses.pre, this.preIdx), 2);
     throw new CinderArgumentError('x', x, `shape [B, ${this.inShape.join(', ')}]${this.hasDelays ? ` or per-synapse [B, ${this.size}]` : ''}`);
   }
