@@ -57,6 +57,8 @@ describe('Conv2D', () => {
     { name: 'padding 1, stride 2, non-square kernel', H: 7, W: 6, C: 2, F: 2, k: [3, 2], stride: [2, 2], dil: [1, 1], padding: 1, pad: [1, 1], out: [4, 4] },
     { name: 'same, stride 1', H: 5, W: 5, C: 1, F: 2, k: [3, 3], stride: [1, 1], dil: [1, 1], padding: 'same' as const, pad: [1, 1], out: [5, 5] },
     { name: 'dilation 2', H: 7, W: 7, C: 2, F: 2, k: [2, 3], stride: [1, 1], dil: [2, 2], padding: 'valid' as const, pad: [0, 0], out: [5, 3] },
+    { name: 'padding 2, dilation [2, 1], non-square kernel', H: 6, W: 5, C: 2, F: 2, k: [3, 2], stride: [1, 1], dil: [2, 1], padding: 2, pad: [2, 2], out: [6, 8] },
+    { name: 'same, dilation 2', H: 6, W: 6, C: 1, F: 2, k: [3, 3], stride: [1, 1], dil: [2, 2], padding: 'same' as const, pad: [2, 2], out: [6, 6] },
   ];
   for (const c of cases) {
     it(`matches a plain-JS convolution (${c.name})`, () => {
