@@ -572,8 +572,40 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   }
   const clean0 = rule.copyUntouched && clean.get(wInfo.dataId) === a.key;
   const out0 = kernelPaths(a, rule, B, P, Q, w, out, posts, pres, args, mem, clean0, wInfo, outInfo);
-  if (!rule.factorBound || !hasInfinity(out, size)) clean.set(outInfo.dataId, a.key);
+  // a full scan for ±Inf every call cost most of a B = 1 quickstart step: a carried bound instead
+  markClean(rule, a.key, clean0, wInfo.dataId, outInfo.dataId, out, posts, pres, B, P, Q);
   return out0;
+}
+
+/** Outputs of {@link kernel} marked clean under a multiplicative bound, with a bound on max |w|. */
+const magnitude = new WeakMap<object, number>();
+
+/**
+ * Marks the output of {@link kernel} clean (its untouched elements may be copied next time) unless,
+ * under a multiplicative bound, it may hold ±Inf (see the module notes). Instead of a pass over the
+ * weights every call, a bound M on max |w| is carried: from a clean input of bound M every element
+ * of the output satisfies |v| ≤ M + (M + |max| + |min|)·X with X = Σ_t B·max|post_t|·max|pre_t|/|d_t|
+ * (times 1 + 10⁻⁵ for the float32 roundings); while that stays below 1e37 no element can be ±Inf,
+ * and only when it does not (or without a carried bound) are the weights scanned (max |w|).
+ */
+function markClean(rule: Rule, key: string, clean0: boolean, wId: object, outId: object, out: Float32Array, posts: Float32Array[], pres: Float32Array[], B: number, P: number, Q: number): void {
+  if (!rule.factorBound) {
+    clean.set(outId, key);
+    return;
+  }
+  let m = clean0 ? magnitude.get(wId) : undefined;
+  if (m !== undefined) {
+    let x = 0;
+    for (let t = 0; t < rule.T; t++) x += (B * maxAbs(posts[t]!, B * P) * maxAbs(pres[t]!, B * Q)) / Math.abs(rule.divisors[t]!);
+    const ends = (Number.isNaN(rule.maxV) ? 0 : Math.abs(rule.maxV)) + (Number.isNaN(rule.minV) ? 0 : Math.abs(rule.minV));
+    m = (m + (m + ends) * x) * (1 + 1e-5);
+    if (!(m < 1e37)) m = undefined;
+  }
+  m ??= maxAbs(out, P * Q);
+  if (m < Infinity) {
+    clean.set(outId, key);
+    magnitude.set(outId, m);
+  }
 }
 
 /** Whether one of the first n elements is +Inf or −Inf. */
@@ -759,8 +791,13 @@ function rowsKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; att
     if (!fast) bound = maxAbs(out, P * Q);
     if (bound < 1e37) outBound.set(outInfo.dataId, bound);
   }
-  // the output satisfies the clamps: the event-driven kernel may copy its untouched elements
-  if (a.key !== null && !(a.bounded && hasInfinity(out, P * Q))) clean.set(outInfo.dataId, a.key);
+  // the output satisfies the clamps: the event-driven kernel may copy its untouched elements, unless
+  // a multiplicative bound met ±Inf (see the module notes); with a finite bound on |out| there is
+  // none, and the scan (most of a B = 1 quickstart step) is skipped
+  if (a.key !== null && !(a.bounded && !(bound < 1e37) && hasInfinity(out, P * Q))) {
+    clean.set(outInfo.dataId, a.key);
+    if (bound < 1e37) magnitude.set(outInfo.dataId, bound);
+  }
   return outInfo;
 }
 
