@@ -319,25 +319,27 @@ export class Updater {
    * those pending before the call stay, and the error is rethrown.
    */
   atomically<T>(fn: () => T): T {
-    const marks = [...this.accumulators.values()].map((acc) => [acc, acc.mark()] as const);
-    try {
-      return fn();
-    } catch (err) {
-      for (const [acc, m] of marks) acc.rollback(m);
-      throw err;
-    }
+    return atomicUpdates([this], fn);
+  }
+
+  /** Appends every accumulator with its current {@link Accumulator.mark} to `out`. */
+  markAll(out: [Accumulator, AccumulatorMark][]): void {
+    for (const acc of this.accumulators.values()) out.push([acc, acc.mark()]);
   }
 }
 
 /**
  * Runs `fn`; when it throws, the parts it added to any of `updaters` are dropped (those pending
- * before stay) and the error is rethrown: a step over several cells that fails adds nothing.
+ * before stay) and the error is rethrown: a step over several cells that fails adds nothing. (An
+ * updater listed twice is marked twice; the second rollback finds nothing left to drop.)
  */
 export function atomicUpdates<T>(updaters: Iterable<Updater>, fn: () => T): T {
-  let run = fn;
-  for (const u of new Set(updaters)) {
-    const inner = run;
-    run = () => u.atomically(inner);
+  const marks: [Accumulator, AccumulatorMark][] = [];
+  for (const u of updaters) u.markAll(marks);
+  try {
+    return fn();
+  } catch (err) {
+    for (const [acc, m] of marks) acc.rollback(m);
+    throw err;
   }
-  return run();
 }

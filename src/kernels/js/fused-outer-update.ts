@@ -577,34 +577,34 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   return out0;
 }
 
-/** Outputs of {@link kernel} marked clean under a multiplicative bound, with a bound on max |w|. */
-const magnitude = new WeakMap<object, number>();
+/**
+ * Outputs of these kernels known finite, with a bound on their magnitude (max |w|): set by
+ * {@link rowsKernel} for clamped outputs and by {@link markClean}; read by both.
+ */
+const outBound = new WeakMap<object, number>();
 
 /**
  * Marks the output of {@link kernel} clean (its untouched elements may be copied next time) unless,
- * under a multiplicative bound, it may hold ±Inf (see the module notes). Instead of a pass over the
- * weights every call, a bound M on max |w| is carried: from a clean input of bound M every element
- * of the output satisfies |v| ≤ M + (M + |max| + |min|)·X with X = Σ_t B·max|post_t|·max|pre_t|/|d_t|
- * (times 1 + 10⁻⁵ for the float32 roundings); while that stays below 1e37 no element can be ±Inf,
- * and only when it does not (or without a carried bound) are the weights scanned (max |w|).
+ * under a multiplicative bound, it may hold ±Inf (see the module notes). Rather than a pass over
+ * the weights every call, the magnitude bound of {@link outBound} is carried from `w`
+ * ({@link grownBound}; plain multiplicative bounds); the weights are scanned (max |w|) only when
+ * no bound is known or the carried one reaches 1e37.
  */
 function markClean(rule: Rule, key: string, clean0: boolean, wId: object, outId: object, out: Float32Array, posts: Float32Array[], pres: Float32Array[], B: number, P: number, Q: number): void {
   if (!rule.factorBound) {
     clean.set(outId, key);
     return;
   }
-  let m = clean0 ? magnitude.get(wId) : undefined;
-  if (m !== undefined) {
-    let x = 0;
-    for (let t = 0; t < rule.T; t++) x += (B * maxAbs(posts[t]!, B * P) * maxAbs(pres[t]!, B * Q)) / Math.abs(rule.divisors[t]!);
-    const ends = (Number.isNaN(rule.maxV) ? 0 : Math.abs(rule.maxV)) + (Number.isNaN(rule.minV) ? 0 : Math.abs(rule.minV));
-    m = (m + (m + ends) * x) * (1 + 1e-5);
-    if (!(m < 1e37)) m = undefined;
+  let m = outBound.get(outId); // carried already ({@link carryBound})
+  const bw = clean0 && m === undefined && rule.kind === 'multiplicative' ? outBound.get(wId) : undefined;
+  if (bw !== undefined) {
+    const grown = grownBound(rule, bw, posts, pres, B, P, Q);
+    if (grown < 1e37) m = grown;
   }
   m ??= maxAbs(out, P * Q);
   if (m < Infinity) {
     clean.set(outId, key);
-    magnitude.set(outId, m);
+    outBound.set(outId, m);
   }
 }
 
@@ -794,10 +794,7 @@ function rowsKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; att
   // the output satisfies the clamps: the event-driven kernel may copy its untouched elements, unless
   // a multiplicative bound met ±Inf (see the module notes); with a finite bound on |out| there is
   // none, and the scan (most of a B = 1 quickstart step) is skipped
-  if (a.key !== null && !(a.bounded && !(bound < 1e37) && hasInfinity(out, P * Q))) {
-    clean.set(outInfo.dataId, a.key);
-    if (bound < 1e37) magnitude.set(outInfo.dataId, bound);
-  }
+  if (a.key !== null && !(a.bounded && !(bound < 1e37) && hasInfinity(out, P * Q))) clean.set(outInfo.dataId, a.key);
   return outInfo;
 }
 
@@ -821,19 +818,26 @@ function applyRow(out: Float32Array, w: Float32Array, d: Float32Array, sums: Flo
 
 /**
  * Carries the magnitude bound of {@link outBound} from `w` to the output of the event-driven kernel
- * (a simple rule: no bounding or a multiplicative one): |out| ≤ |w| + Σ_t B·max|post_t|·max|pre_t|/d_t·(|limit| + |w|).
+ * (a simple rule: no bounding or a multiplicative one), see {@link grownBound}.
  */
 function carryBound(rule: Rule, wId: object, outId: object, posts: Float32Array[], pres: Float32Array[], B: number, P: number, Q: number): void {
   const bw = outBound.get(wId);
   if (bw === undefined || rule.clampMin.length !== 1) return;
-  const factor = rule.kind === 'multiplicative' ? Math.max(Math.abs(rule.maxV || 0), Math.abs(rule.minV || 0)) + bw : 1;
-  let bound = bw;
-  for (let t = 0; t < rule.T; t++) bound += ((B * maxAbs(posts[t]!, B * P) * maxAbs(pres[t]!, B * Q)) / rule.divisors[t]!) * factor;
+  const bound = grownBound(rule, bw, posts, pres, B, P, Q);
   if (bound < 1e37) outBound.set(outId, bound);
 }
 
-/** Outputs of {@link rowsKernel} known finite, with a bound on their magnitude. */
-const outBound = new WeakMap<object, number>();
+/**
+ * A bound on |out| from a bound `bw` on |w|, for no bounding or a multiplicative one (power 1):
+ * |out| ≤ bw + Σ_t B·max|post_t|·max|pre_t|/|d_t|·(max(|max|, |min|) + bw), the factor being 1
+ * without bounding. O(B·(P + Q)): no pass over the weights.
+ */
+function grownBound(rule: Rule, bw: number, posts: Float32Array[], pres: Float32Array[], B: number, P: number, Q: number): number {
+  const factor = rule.kind === 'multiplicative' ? Math.max(Math.abs(rule.maxV || 0), Math.abs(rule.minV || 0)) + bw : 1;
+  let bound = bw;
+  for (let t = 0; t < rule.T; t++) bound += ((B * maxAbs(posts[t]!, B * P) * maxAbs(pres[t]!, B * Q)) / Math.abs(rule.divisors[t]!)) * factor;
+  return bound;
+}
 
 /** max |x[k]| over the first n elements (NaN when one is NaN, Infinity when one is infinite). */
 function maxAbs(x: Float32Array, n: number): number {

@@ -131,7 +131,7 @@ export class Adam extends BoundedOptimizer implements Optimizer {
       const m = s.tensors[key]!;
       const v = s.tensors[`${n}.v`];
       if (!variable) throw new CinderArgumentError('Adam snapshot variable', n, 'a variable of the target');
-      if (!v || !shapesEqual(m.shape, variable.shape) || !shapesEqual(v.shape, variable.shape)) {
+      if (!v || !tf.util.arraysEqual(m.shape, variable.shape) || !tf.util.arraysEqual(v.shape, variable.shape)) {
         throw new CinderArgumentError(`Adam moments of ${n}`, m.shape, `m and v of shape [${variable.shape.join(', ')}]`);
       }
       pairs.push([variable, m, v]);
@@ -157,6 +157,3 @@ export class Adam extends BoundedOptimizer implements Optimizer {
   }
 }
 
-function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}

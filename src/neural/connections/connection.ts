@@ -218,11 +218,11 @@ export abstract class Connection extends Module implements Receptive {
     return this.delayP ? this.delayP.value : null;
   }
 
-  /** Replaces the delays (ms, same shape as the weight, each in [0, maxDelay]). */
+  /** Replaces the delays (ms, same shape as the weight, each in [0, maxDelay]; values checked except on webgpu). */
   set delay(value: tf.Tensor | null) {
     if (!this.delayP) throw new CinderArgumentError('delay', value, 'no assignment (this connection was built without maxDelay)');
     if (value instanceof tf.Tensor && value.shape.length === this.delayP.shape.length) {
-      const v = value.dataSync();
+      const v = delayValues(value) ?? [];
       for (let i = 0; i < v.length; i++) {
         const d = v[i]!;
         if (!Number.isFinite(d) || d < 0 || d > this.maxDelay + 1e-6) throw new CinderArgumentError('delay', d, `delays in [0, ${this.maxDelay}] ms`);
@@ -405,9 +405,17 @@ function initial(param: string, init: Initializer, shape: readonly number[]): tf
   return t;
 }
 
-/** Returns `t` when every delay is finite; otherwise disposes it and names the first bad value. */
+/**
+ * The values of a delay tensor for a check on the host, at construction or assignment (never in a
+ * step); null on webgpu, which has no synchronous reads in Node: the check is then skipped.
+ */
+function delayValues(t: tf.Tensor): ArrayLike<number> | null {
+  return tf.getBackend() === 'webgpu' ? null : t.dataSync();
+}
+
+/** Returns `t` when every delay is finite (checked where {@link delayValues} can read); otherwise disposes it and names the first bad value. */
 function finiteDelays(t: tf.Tensor): tf.Tensor {
-  const v = t.dataSync();
+  const v = delayValues(t) ?? [];
   for (let i = 0; i < v.length; i++) {
     if (!Number.isFinite(v[i]!)) {
       const bad = v[i]!;

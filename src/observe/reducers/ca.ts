@@ -50,7 +50,7 @@ export class CAReducer extends Reducer<[tf.Tensor]> {
   override restoreState(s: Snapshot): void {
     const { sum, ...history } = s.tensors;
     const folds = s.values.folds;
-    if (sum !== undefined && history.h0 !== undefined && !sameShape(sum.shape, history.h0.shape)) {
+    if (sum !== undefined && history.h0 !== undefined && !tf.util.arraysEqual(sum.shape, history.h0.shape)) {
       throw new CinderArgumentError('snapshot sum', sum, `shape [${history.h0.shape.join(', ')}] (the shape of the history)`);
     }
     super.restoreState({ tensors: history, values: s.values });
@@ -78,6 +78,3 @@ export class CAReducer extends Reducer<[tf.Tensor]> {
   }
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
