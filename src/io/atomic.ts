@@ -107,19 +107,30 @@ function syncDirSync(dir: string): void {
   }
 }
 
-function toBytes(content: string | Uint8Array): Uint8Array {
-  return typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+/**
+ * The bytes of `content` (a string as UTF-8) to write to `path` (a non-empty path, checked here
+ * too). Anything but a string or a Uint8Array is refused:
+ * its `length` is not a byte count (a Float32Array's is a quarter of it, an ArrayBuffer has none),
+ * so writing it would silently replace the target with a truncated or empty file.
+ */
+function checkedBytes(path: unknown, content: string | Uint8Array): Uint8Array {
+  if (typeof path !== 'string' || path === '') throw new CinderArgumentError('path', path, 'a file path');
+  if (typeof content === 'string') return Buffer.from(content, 'utf8');
+  if (content instanceof Uint8Array) return content;
+  throw new CinderArgumentError('content', content, 'a string or a Uint8Array (view other data as bytes: new Uint8Array(a.buffer, a.byteOffset, a.byteLength))');
 }
 
 /**
  * Writes `content` to `path` atomically (temporary file + fsync + rename + fsync of the folder,
  * the last skipped where the platform refuses it). Creates missing parent folders. On failure the
  * temporary file is removed and the target is left as it was.
+ * @throws CinderArgumentError, before anything is created, for an empty path or content that is
+ * neither a string nor a Uint8Array
  */
 export async function writeFileAtomic(path: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  const bytes = checkedBytes(path, content); // checked before anything is created
   if (!existsSync(dirname(path))) ensureWritableDirSync(dirname(path));
   const tmp = tempPath(path);
-  const bytes = toBytes(content);
   try {
     const fh = await open(tmp, 'w');
     try {
@@ -146,9 +157,9 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
 
 /** Synchronous form of {@link writeFileAtomic} (for the last write before the process exits). */
 export function writeFileAtomicSync(path: string, content: string | Uint8Array): void {
+  const bytes = checkedBytes(path, content); // checked before anything is created
   if (!existsSync(dirname(path))) ensureWritableDirSync(dirname(path));
   const tmp = tempPath(path);
-  const bytes = toBytes(content);
   try {
     const fd = openSync(tmp, 'w');
     try {

@@ -39,6 +39,26 @@ describe('atomic writes', () => {
     expect(readFileSync(p, 'utf8')).toBe('old');
   });
 
+  it('content that is not a string or Uint8Array is refused before anything is written (no truncated or empty file)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-atomic-'));
+    const p = join(dir, 'file');
+    writeFileSync(p, 'old');
+    // a Float32Array's length counts items, not bytes; an ArrayBuffer or a number has no length
+    const bad: unknown[] = [new Float32Array([1, 2, 3, 4]), new ArrayBuffer(8), 5, { length: 3 }];
+    for (const content of bad) {
+      await expect(writeFileAtomic(p, content as Uint8Array)).rejects.toThrow(/invalid content: got .*, expected a string or a Uint8Array/);
+      expect(() => writeFileAtomicSync(p, content as Uint8Array)).toThrow(/invalid content: got .*, expected a string or a Uint8Array/);
+      expect(readFileSync(p, 'utf8')).toBe('old');
+      // nor is a missing parent folder created for it
+      await expect(writeFileAtomic(join(dir, 'new', 'f'), content as Uint8Array)).rejects.toThrow(/invalid content/);
+      expect(readdirSync(dir)).toEqual(['file']);
+    }
+    // the bytes of a Float32Array, viewed as a Uint8Array, are written whole
+    const f = new Float32Array([1, 2, 3, 4]);
+    await writeFileAtomic(p, new Uint8Array(f.buffer));
+    expect(new Float32Array(new Uint8Array(readFileSync(p)).buffer)).toEqual(f);
+  });
+
   it('toJson: NaN/Infinity → null, typed arrays → arrays, bigint → string', () => {
     expect(JSON.parse(toJson({ a: NaN, b: Infinity, c: Float32Array.from([0.5, 2]), d: 5n, e: [1, -Infinity] }))).toEqual({ a: null, b: null, c: [0.5, 2], d: '5', e: [1, null] });
   });
