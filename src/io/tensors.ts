@@ -363,16 +363,24 @@ function holderText(got: Extract<LockAttempt, { taken: false }>): string {
  * rename, then every weights file the manifest does not name, and temporary files of ended
  * processes, are removed (see the module notes).
  * @throws CinderArgumentError naming `dir` when another save holds its lock for longer than
- * `lockTimeoutMs`, or the lock cannot be created
+ * `lockTimeoutMs`, or the lock cannot be created; and, before the folder is created, for
+ * artifacts that fail {@link checkArtifacts} or metadata/extras that are not JSON (a cycle)
  */
 export async function writeTensorFolder(dir: string, artifacts: TensorsArtifacts, options: TensorFolderWriteOptions = {}): Promise<void> {
   const timeoutMs = options.lockTimeoutMs ?? SAVE_LOCK_TIMEOUT_MS;
   if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs === Infinity) throw new CinderArgumentError('lockTimeoutMs', timeoutMs, 'a finite number of milliseconds >= 0');
-  await ensureWritableDir(dir);
+  if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError('dir', dir, 'a directory path');
+  // everything that can refuse the input runs before the folder is created
   checkArtifacts(artifacts);
   const file = weightsFileName(artifacts.manifest.weightsChecksum);
   const manifest: TensorsManifest = { ...artifacts.manifest, weightsManifest: artifacts.manifest.weightsManifest.map((g) => ({ ...g, paths: [file] })) };
-  const text = manifestText(manifest);
+  let text: string;
+  try {
+    text = manifestText(manifest);
+  } catch (err) {
+    throw new CinderArgumentError('metadata', manifest.metadata, `JSON-serializable metadata and extras (${(err as Error).message.split('\n')[0]})`);
+  }
+  await ensureWritableDir(dir);
   const folder = resolve(dir);
   const lock = join(folder, SAVE_LOCK_FILE);
   const me = hostPidText();

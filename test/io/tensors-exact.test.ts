@@ -77,3 +77,29 @@ describe('non-finite numbers in the manifest', () => {
     expect(readdirSync(dir).length).toBe(2);
   });
 });
+
+describe('a save refused for its input writes nothing', () => {
+  it('damaged artifacts or metadata that is not JSON (a cycle) create no folder; a CinderArgumentError says why', async () => {
+    const root = temp();
+    const good = (): ReturnType<typeof encodeTensors> => encodeTensors({ a: { data: Float32Array.of(1, 2), shape: [2], dtype: 'float32' } });
+    const wrongSum = good();
+    wrongSum.manifest.weightsChecksum = 'deadbeef';
+    const badShape = good();
+    badShape.manifest.weightsManifest[0]!.weights[0]!.shape = [-1, -2];
+    const cyclic: Record<string, unknown> = { k: 1 };
+    cyclic.self = cyclic;
+    const withCycle = encodeTensors({ a: { data: Float32Array.of(1), shape: [1], dtype: 'float32' } }, { metadata: cyclic });
+    const cases: [string, ReturnType<typeof encodeTensors>, RegExp][] = [
+      ['a wrong weights checksum', wrongSum, /invalid weights checksum/],
+      ['a negative dimension', badShape, /invalid manifest tensor entry/],
+      ['cyclic metadata', withCycle, /invalid metadata: got .*, expected JSON-serializable metadata and extras \(Converting circular structure to JSON/],
+    ];
+    for (const [what, art, message] of cases) {
+      const dir = join(root, what.replace(/ /g, '-'), 'sub');
+      const err = await writeTensorFolder(dir, art).catch((e: unknown) => e);
+      expect(err, what).toBeInstanceOf(CinderArgumentError);
+      expect((err as Error).message, what).toMatch(message);
+    }
+    expect(readdirSync(root), 'no folder created').toEqual([]);
+  });
+});
