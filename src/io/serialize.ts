@@ -9,7 +9,7 @@
  * @module
  */
 import { tf } from '../core/tf.js';
-import { CinderArgumentError } from '../core/errors.js';
+import { CinderArgumentError, numel } from '../core/errors.js';
 import type { Module } from '../core/module.js';
 import { collectExtras } from '../core/snapshot.js';
 import type { Parameter, State } from '../core/state.js';
@@ -141,10 +141,19 @@ function assignAll(module: Module, byKey: Map<string, Entry>, saved: Record<stri
 
 /**
  * Checks that saved host tensors fit `module` (the same parameter and state names, shapes and
- * dtypes; `extras`, when given, equal to the module's) and assigns them. Nothing changes unless
- * every check passes.
+ * dtypes; `extras`, when given, equal to the module's; each `data` a typed array of
+ * `prod(shape)` values) and assigns them. Nothing changes unless every check passes.
+ * @throws CinderArgumentError naming the first mismatch, before any value changes
  */
 export function restoreModuleTensors(module: Module, saved: Record<string, HostTensor>, extras?: Record<string, Record<string, unknown>>): void {
+  if (saved === null || typeof saved !== 'object') throw new CinderArgumentError('saved', saved, 'host tensors by name ({ data, shape, dtype, group })');
+  for (const [name, h] of Object.entries(saved)) {
+    // the data must fill the shape (tf.tensor would refuse it only while assigning, after the
+    // tensors before it had changed)
+    const ok = h !== null && typeof h === 'object' && Array.isArray(h.shape) && (h.data instanceof Float32Array || h.data instanceof Int32Array || h.data instanceof Uint8Array);
+    if (!ok) throw new CinderArgumentError(`saved tensor "${name}"`, h, '{ data: Float32Array | Int32Array | Uint8Array, shape, dtype, group }');
+    if (h.data.length !== numel(h.shape)) throw new CinderArgumentError(`data length of saved tensor "${name}"`, h.data.length, `${numel(h.shape)} values for shape [${h.shape.join(', ')}]`);
+  }
   const specs = Object.entries(saved).map(([name, h]) => ({ name, shape: h.shape, dtype: h.dtype, group: h.group }));
   assignAll(module, checkSpecs(module, specs, extras), saved);
 }

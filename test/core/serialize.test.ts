@@ -9,7 +9,9 @@ import {
   loadModule,
   MANIFEST_FILE,
   moduleFromArtifacts,
+  moduleTensors,
   moduleToArtifacts,
+  restoreModuleTensors,
   saveModule,
   type ModuleManifest,
 } from '../../src/io/serialize.js';
@@ -191,6 +193,24 @@ describe('saveModule / loadModule', () => {
 
     expect(Array.from(target.w.value.dataSync())).toEqual(new Array(6).fill(9));
     [net, target, lif2, a, b].forEach((m) => m.dispose());
+  });
+
+  it('restoreModuleTensors: data that does not fill its shape is refused before any tensor changes', async () => {
+    const target = new Net(3);
+    const before = await moduleTensors(target);
+    const saved = await moduleTensors(new Net(3));
+    // every value 7, then the last entry (a state of the LIF child) one value short
+    for (const h of Object.values(saved)) h.data.fill(7);
+    const last = Object.keys(saved).at(-1)!;
+    saved[last] = { ...saved[last]!, data: saved[last]!.data.slice(1) };
+    const shape = saved[last]!.shape;
+    const n = shape.reduce((a, b) => a * b, 1);
+    expect(() => restoreModuleTensors(target, saved)).toThrow(`invalid data length of saved tensor "${last}": got ${n - 1}, expected ${n} values for shape [${shape.join(', ')}]`);
+    // a plain array instead of a typed array is refused too
+    expect(() => restoreModuleTensors(target, { ...saved, [last]: { ...saved[last]!, data: [1, 2, 3] as unknown as Float32Array } })).toThrow(/invalid saved tensor/);
+    const after = await moduleTensors(target);
+    for (const [n, h] of Object.entries(before)) expect(Array.from(after[n]!.data), n).toEqual(Array.from(h.data));
+    target.dispose();
   });
 
   it('loadModule reports a missing directory or a malformed manifest', async () => {
