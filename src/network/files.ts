@@ -15,8 +15,16 @@ import { setNetworkStorage, type NetworkState, type NetworkStorage, type StoredN
 
 const SNAP = 'snapshot.';
 
-/** Writes a network state into folder `dir` (see the module notes). */
+/**
+ * Writes a network state into folder `dir` (see the module notes).
+ * @throws CinderArgumentError, before anything is written, when `metadata` is not a plain object
+ * or uses the key `network` (where the network's own state is kept)
+ */
 export async function writeNetworkState(dir: string, state: NetworkState, metadata: Record<string, unknown> = {}): Promise<void> {
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata) || ArrayBuffer.isView(metadata)) {
+    throw new CinderArgumentError('metadata', metadata, 'a plain object of JSON values');
+  }
+  if (Object.hasOwn(metadata, 'network')) throw new CinderArgumentError('metadata key', 'network', 'another key (metadata.network holds the saved network state)');
   const host: Record<string, HostTensor> = {};
   for (const [n, { tensor, group }] of Object.entries(state.tensors)) host[n] = (await toHost({ [n]: tensor }, group))[n]!;
   for (const [n, t] of Object.entries(state.snapshot.tensors)) host[SNAP + n] = (await toHost({ [n]: t }, 'tensor'))[n]!;

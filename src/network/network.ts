@@ -484,8 +484,8 @@ export class Network extends Module {
 
   /**
    * Saves the complete state into folder `dir` as one atomic save (a kill at any moment leaves
-   * the previous save or this one). `metadata` is stored alongside (e.g. training progress).
-   * Needs `cinder-snn/node`.
+   * the previous save or this one). `metadata` (a plain object of JSON values; the key `network`
+   * is reserved) is stored alongside (e.g. training progress). Needs `cinder-snn/node`.
    */
   async save(dir: string, metadata: Record<string, unknown> = {}): Promise<void> {
     const s = needStorage();

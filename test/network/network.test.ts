@@ -169,6 +169,29 @@ describe('Network', () => {
     other.dispose();
   });
 
+  it('metadata that would not come back as given is refused before anything is written', async () => {
+    const a = build(1);
+    for (let t = 0; t < 2; t++) protocolStep(a, t);
+    // `network` is where the save keeps the network's own state: it used to be overwritten and
+    // dropped on load; a string was spread into { 0: 'a', 1: 'b', … }
+    const cases: [unknown, RegExp][] = [
+      [{ network: 'mine', epoch: 3 }, /invalid metadata key: got "network", expected another key/],
+      ['abc', /invalid metadata: got "abc", expected a plain object/],
+      [[1, 2], /invalid metadata: got \[1,2\], expected a plain object/],
+    ];
+    for (const [k, [metadata, message]] of cases.entries()) {
+      const dir = join(root, 'meta', String(k));
+      await expect(a.net.save(dir, metadata as Record<string, unknown>)).rejects.toThrow(message);
+      expect(() => readdirSync(dir), 'nothing written').toThrow(/ENOENT/);
+    }
+    const dir = join(root, 'meta', 'ok');
+    await a.net.save(dir, { epoch: 3, nested: { network: 1 } });
+    const c = build(1);
+    expect(await c.net.loadFrom(dir)).toEqual({ epoch: 3, nested: { network: 1 } });
+    a.net.dispose();
+    c.net.dispose();
+  });
+
   it('a part that refuses its saved values after others were assigned rolls the whole import back (weights, Adam, traces, recorder, rng, steps)', () => {
     const a = build(1);
     for (let t = 0; t < 12; t++) protocolStep(a, t);
