@@ -4,7 +4,8 @@
  * A network save is one folder in the checksummed tensor format of `src/io/tensors.ts`, written
  * atomically as a whole: module parameters and states under their dotted paths (groups
  * `parameter`/`state`), extra state (trainers' monitors, optimizer moments) under `snapshot.…`
- * (group `tensor`), and in the manifest's metadata `network` = `{ steps, rngs, values }` (the
+ * (group `tensor`, which tells them apart from the tensors of a module whose path starts with
+ * `snapshot.`), and in the manifest's metadata `network` = `{ steps, rngs, values }` (the
  * snapshot's JSON values) next to the caller's own metadata.
  * @module
  */
@@ -27,6 +28,10 @@ export async function writeNetworkState(dir: string, state: NetworkState, metada
   if (Object.hasOwn(metadata, 'network')) throw new CinderArgumentError('metadata key', 'network', 'another key (metadata.network holds the saved network state)');
   const host: Record<string, HostTensor> = {};
   for (const [n, { tensor, group }] of Object.entries(state.tensors)) host[n] = (await toHost({ [n]: tensor }, group))[n]!;
+  for (const n of Object.keys(state.snapshot.tensors)) {
+    // (module paths may start with `snapshot.` too, e.g. a layer named "snapshot": told apart by group)
+    if (Object.hasOwn(host, SNAP + n)) throw new CinderArgumentError('module path', SNAP + n, `a path other than that of the saved snapshot tensor ${n} (rename the module)`);
+  }
   for (const [n, t] of Object.entries(state.snapshot.tensors)) host[SNAP + n] = (await toHost({ [n]: t }, 'tensor'))[n]!;
   const network = { steps: state.steps, rngs: state.rngs, values: state.snapshot.values };
   await writeTensorFolder(dir, encodeTensors(host, { extras: state.extras, metadata: { ...metadata, network } }));
@@ -44,7 +49,8 @@ export async function readNetworkState(dir: string): Promise<StoredNetworkState>
   const state: NetworkState = { tensors: {}, snapshot: { tensors: {}, values: info.values as Record<string, unknown> }, rngs: info.rngs as NetworkState['rngs'], extras: art.manifest.extras ?? {}, steps: info.steps as number };
   for (const [n, h] of Object.entries(host)) {
     const t = tf.tensor(h.data, h.shape, h.dtype);
-    if (n.startsWith(SNAP)) state.snapshot.tensors[n.slice(SNAP.length)] = t;
+    // snapshot tensors are the group `tensor` (module paths may start with `snapshot.` too)
+    if (h.group === 'tensor' && n.startsWith(SNAP)) state.snapshot.tensors[n.slice(SNAP.length)] = t;
     else state.tensors[n] = { tensor: t, group: h.group === 'state' ? 'state' : 'parameter' };
   }
   return { state, metadata };

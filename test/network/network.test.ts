@@ -9,6 +9,7 @@ import '../../src/node.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { Network, disposeNetworkState, type NetworkState } from '../../src/network/index.js';
+import { writeNetworkState } from '../../src/network/files.js';
 import { LinearDense } from '../../src/neural/connections/linear-dense.js';
 import { uniformInit } from '../../src/neural/connections/initializers.js';
 import { Serial } from '../../src/neural/layers/serial.js';
@@ -26,7 +27,7 @@ const B = 2;
 const N_IN = 12;
 const N_OUT = 5;
 
-function build(seed: number, capacity = 64) {
+function build(seed: number, capacity = 64, hiddenName = 'hidden') {
   const init = new Rng(seed);
   const layer1 = new Serial(
     new LinearDense([N_IN], [N_OUT], 1, { synapse: SingleExponentialCurrent.factory({ charge: 40, tau: 5 }), batchSize: B, weightInit: uniformInit(init, 0, 1) }),
@@ -37,7 +38,7 @@ function build(seed: number, capacity = 64) {
     new LIF([3], 1, { restV: -65, resetV: -65, threshV: -58, refracT: 2, tauM: 10, batchSize: B }),
   );
   const net = new Network();
-  net.addLayer('hidden', layer1);
+  net.addLayer(hiddenName, layer1);
   net.addLayer('out', layer2);
   const stdp = new STDP({ lrPost: 0.01, lrPre: -0.012, tauPre: 20, tauPost: 20 });
   stdp.register(layer1.cell('connection', 'neuron'));
@@ -190,6 +191,32 @@ describe('Network', () => {
     expect(await c.net.loadFrom(dir)).toEqual({ epoch: 3, nested: { network: 1 } });
     a.net.dispose();
     c.net.dispose();
+  });
+
+  it('a layer named "snapshot" (its paths start like the snapshot tensors\') saves and resumes bit-identically', async () => {
+    const N = 6;
+    const M = 8;
+    const ref = build(1, 64, 'snapshot');
+    const refOut: Float32Array[] = [];
+    for (let t = 0; t < N + M; t++) refOut.push(protocolStep(ref, t));
+    const a = build(1, 64, 'snapshot');
+    for (let t = 0; t < N; t++) protocolStep(a, t);
+    const dir = join(root, 'snapshot-layer');
+    await a.net.save(dir);
+    let b: Built | undefined;
+    await Network.load(dir, () => (b = build(2, 64, 'snapshot')).net); // used to fail: "snapshot.connection.weight" missing
+    for (let t = N; t < N + M; t++) expect(bits(protocolStep(b!, t)), `step ${t}`).toEqual(bits(refOut[t]!));
+    // a module path equal to a snapshot tensor's stored name is refused, not overwritten
+    const st = a.net.exportState();
+    const [k, t] = Object.entries(st.snapshot.tensors)[0]!;
+    st.tensors[`snapshot.${k}`] = { tensor: t.clone(), group: 'state' };
+    await expect(writeNetworkState(join(root, 'clash'), st)).rejects.toThrow(`invalid module path: got "snapshot.${k}", expected a path other than that of the saved snapshot tensor ${k}`);
+    expect(() => readdirSync(join(root, 'clash'))).toThrow(/ENOENT/);
+    disposeNetworkState(st);
+    for (const x of [ref, a, b!]) {
+      x.rec.dispose();
+      x.net.dispose();
+    }
   });
 
   it('a part that refuses its saved values after others were assigned rolls the whole import back (weights, Adam, traces, recorder, rng, steps)', () => {
