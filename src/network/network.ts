@@ -371,26 +371,36 @@ export class Network extends Module {
     return names;
   }
 
-  private captureSnapshot(): Snapshot {
-    const snap = emptySnapshot();
+  /** Adds the trainers', optimizers' and monitors' snapshots to `snap`. */
+  private captureSnapshot(snap: Snapshot): void {
     for (const [n, { trainer }] of this.trainerMap) nestSnapshot(snap, `trainer.${n}`, trainer.snapshotState());
     const names = this.variableNames();
     for (const [n, o] of this.optimizerMap) nestSnapshot(snap, `optimizer.${n}`, o.snapshotState(names));
     for (const [n, m] of this.monitorMap) nestSnapshot(snap, `monitor.${n}`, m.snapshotState());
-    return snap;
   }
 
-  /** The complete state (copies of every tensor, owned by the caller; see {@link NetworkState}). */
+  /**
+   * The complete state (copies of every tensor, owned by the caller; see {@link NetworkState}).
+   * When a part refuses to be captured (e.g. an optimizer holding moments of a variable outside
+   * the network), the copies made before it are freed and the error is passed on.
+   */
   exportState(): NetworkState {
     this.walk((m) => m.beforeSave());
     const tensors: NetworkState['tensors'] = {};
-    for (const [n, p] of this.namedParameters()) tensors[n] = { tensor: p.value.clone(), group: 'parameter' };
-    for (const [n, s] of this.namedStates()) tensors[n] = { tensor: s.value.clone(), group: 'state' };
-    const rngs: Record<string, RngState> = {};
-    for (const [n, r] of this.rngMap) rngs[n] = r.getState();
-    const extras: Record<string, Record<string, unknown>> = {};
-    collectExtras(this, '', extras);
-    return { tensors, snapshot: this.captureSnapshot(), rngs, extras, steps: this.stepCount };
+    const snapshot = emptySnapshot();
+    try {
+      for (const [n, p] of this.namedParameters()) tensors[n] = { tensor: p.value.clone(), group: 'parameter' };
+      for (const [n, s] of this.namedStates()) tensors[n] = { tensor: s.value.clone(), group: 'state' };
+      this.captureSnapshot(snapshot);
+      const rngs: Record<string, RngState> = {};
+      for (const [n, r] of this.rngMap) rngs[n] = r.getState();
+      const extras: Record<string, Record<string, unknown>> = {};
+      collectExtras(this, '', extras);
+      return { tensors, snapshot, rngs, extras, steps: this.stepCount };
+    } catch (err) {
+      disposeNetworkState({ tensors, snapshot, rngs: {}, extras: {}, steps: 0 });
+      throw err;
+    }
   }
 
   /**

@@ -219,6 +219,27 @@ describe('Network', () => {
     }
   });
 
+  it('a save refused while capturing the state (Adam holding moments of a variable outside the network) frees its copies', async () => {
+    const b = build(1);
+    // (Adam's moments of the outside variable come first: Adam refuses them before copying any of
+    // its own, so every copy left over would be the network's)
+    const outside = tf.variable(tf.zeros([3]));
+    const g = tf.ones([3]);
+    b.adam.apply([{ variable: outside, gradient: g }]);
+    for (let t = 0; t < 3; t++) protocolStep(b, t); // traces, Adam moments of the hidden weights, a recording
+    const before = tf.memory().numTensors;
+    for (let k = 0; k < 3; k++) {
+      await expect(b.net.save(join(root, 'refused'))).rejects.toThrow(/invalid Adam variable/);
+      expect(() => b.net.exportState()).toThrow(/invalid Adam variable/);
+    }
+    // each attempt used to keep its clones of every parameter, state and trace
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => readdirSync(join(root, 'refused'))).toThrow(/ENOENT/);
+    tf.dispose([outside, g]);
+    b.rec.dispose();
+    b.net.dispose();
+  });
+
   it('a part that refuses its saved values after others were assigned rolls the whole import back (weights, Adam, traces, recorder, rng, steps)', () => {
     const a = build(1);
     for (let t = 0; t < 12; t++) protocolStep(a, t);
