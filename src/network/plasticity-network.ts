@@ -90,11 +90,20 @@ export class PlasticityNetwork {
   /**
    * @param spec the culture (receptor `group`s index {@link PLASTICITY_GROUPS}; `groups` are the
    *   initial rule parameters, usually the presets)
-   * @param culture culture index per neuron (default: all 0)
+   * @param culture culture index per neuron (default: all 0): an Int32Array of one integer >= 0
+   *   per neuron
+   * @throws CinderArgumentError for a spec without two parameter sets or a culture array of
+   *   another length or with a negative index
    */
   constructor(spec: CultureSpec, culture?: Int32Array) {
+    if (spec === null || typeof spec !== 'object' || !Array.isArray(spec.groups)) throw new CinderArgumentError('spec', spec, 'a CultureSpec');
     if (spec.groups.length !== PLASTICITY_GROUPS.length) throw new CinderArgumentError('spec.groups', spec.groups.length, `${PLASTICITY_GROUPS.length} parameter sets (${PLASTICITY_GROUPS.join(', ')})`);
     this.engine = new CultureEngine(spec);
+    if (culture !== undefined) {
+      if (!(culture instanceof Int32Array) || culture.length !== this.engine.n) throw new CinderArgumentError('culture', culture, `an Int32Array of ${this.engine.n} culture indices (one per neuron)`);
+      const k = culture.findIndex((c) => c < 0);
+      if (k >= 0) throw new CinderArgumentError(`culture[${k}]`, culture[k], 'a culture index >= 0');
+    }
     this.culture = culture ?? new Int32Array(this.engine.n);
     this.groupOfReceptor = spec.receptors.map((r) => r.group);
     this.engine.onSpike = (step, i) => {

@@ -33,6 +33,15 @@ const EDGES: [number, number, number][] = [
 ];
 
 describe('PlasticityNetwork: weights, normalisation and the livn API', () => {
+  it('a culture array that does not give one index >= 0 per neuron is refused', () => {
+    const spec = smallSpec(EDGES); // 4 neurons
+    expect(Array.from(new PlasticityNetwork(spec, Int32Array.of(0, 0, 1, 1)).culture)).toEqual([0, 0, 1, 1]);
+    expect(() => new PlasticityNetwork(spec, Int32Array.of(0, 1))).toThrow(/invalid culture: got .*, expected an Int32Array of 4 culture indices/);
+    expect(() => new PlasticityNetwork(spec, [0, 0, 1, 1] as unknown as Int32Array)).toThrow(/invalid culture: got .*, expected an Int32Array of 4/);
+    expect(() => new PlasticityNetwork(spec, Int32Array.of(0, -1, 0, 0))).toThrow('invalid culture[1]: got -1, expected a culture index >= 0');
+    expect(() => new PlasticityNetwork(undefined as unknown as CultureSpec)).toThrow(/invalid spec: got undefined, expected a CultureSpec/);
+  });
+
   it('getWeights is ordered by post gid, mechanism, pre gid', () => {
     const net = new PlasticityNetwork(smallSpec(EDGES));
     const w = net.getWeights();
