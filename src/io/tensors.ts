@@ -163,6 +163,14 @@ function getLittleEndian32(out: Float32Array | Int32Array, bytes: Uint8Array): v
   if (!LITTLE_ENDIAN_HOST) for (let p = 0; p < dst.length; p += 4) dst.subarray(p, p + 4).reverse();
 }
 
+/**
+ * Sets own property `key` of `o` (also for names that an object inherits, such as `constructor`,
+ * `toString` or `__proto__`, which plain assignment or `in` would mistake).
+ */
+function setOwn<T>(o: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 /** Downloads tensors to host arrays (one `await data()` each; call outside step loops). */
 export async function toHost(tensors: Record<string, tf.Tensor>, group: TensorGroup = 'tensor'): Promise<Record<string, HostTensor>> {
   const out: Record<string, HostTensor> = {};
@@ -173,7 +181,7 @@ export async function toHost(tensors: Record<string, tf.Tensor>, group: TensorGr
     const d = await t.data();
     // copies of the same type copy bytes (`from` would pass each value through a JS number)
     const data = t.dtype === 'int32' ? copyAs(Int32Array, d) : t.dtype === 'bool' ? copyAs(Uint8Array, d) : copyAs(Float32Array, d);
-    out[name] = { data, shape: [...t.shape], dtype: t.dtype, group };
+    setOwn(out, name, { data, shape: [...t.shape], dtype: t.dtype, group });
   }
   return out;
 }
@@ -186,7 +194,7 @@ export function encodeTensors(
   const specs: WeightSpec[] = [];
   let total = 0;
   for (const [name, h] of Object.entries(tensors)) {
-    if (!(h.dtype in BYTES)) throw new CinderArgumentError(`dtype of tensor "${name}"`, h.dtype, 'float32, int32 or bool');
+    if (!Object.hasOwn(BYTES, h.dtype)) throw new CinderArgumentError(`dtype of tensor "${name}"`, h.dtype, 'float32, int32 or bool');
     if (numel(h.shape) !== h.data.length) throw new CinderArgumentError(`shape of tensor "${name}"`, h.shape, `a shape with ${h.data.length} elements`);
     specs.push({ name, shape: [...h.shape], dtype: h.dtype, group: h.group ?? 'tensor' });
     total += h.data.length * BYTES[h.dtype];
@@ -240,7 +248,7 @@ export function checkArtifacts(artifacts: TensorsArtifacts, where = 'manifest'):
   }
   const specs = (manifest.weightsManifest ?? []).flatMap((g) => g.weights ?? []);
   for (const s of specs) {
-    if (!s || typeof s.name !== 'string' || !(s.dtype in BYTES) || !Array.isArray(s.shape) || s.shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    if (!s || typeof s.name !== 'string' || !Object.hasOwn(BYTES, s.dtype) || !Array.isArray(s.shape) || s.shape.some((d) => !Number.isInteger(d) || d < 0)) {
       throw new CinderArgumentError(`${where} tensor entry`, s, '{ name, shape, dtype: float32|int32|bool }');
     }
   }
@@ -268,8 +276,8 @@ export function decodeTensors(artifacts: TensorsArtifacts): Record<string, HostT
     if (s.dtype === 'bool') data.set(weightData.subarray(off, off + n));
     else getLittleEndian32(data as Float32Array | Int32Array, weightData.subarray(off, off + 4 * n));
     off += n * BYTES[s.dtype];
-    if (s.name in out) throw new CinderArgumentError('tensor name in the file', s.name, 'each name listed once');
-    out[s.name] = { data, shape: [...s.shape], dtype: s.dtype, group: s.group ?? 'tensor' };
+    if (Object.hasOwn(out, s.name)) throw new CinderArgumentError('tensor name in the file', s.name, 'each name listed once');
+    setOwn(out, s.name, { data, shape: [...s.shape], dtype: s.dtype, group: s.group ?? 'tensor' });
   }
   return out;
 }
@@ -492,6 +500,6 @@ export async function loadTensors(dir: string): Promise<LoadedTensors> {
   const art = await readTensorFolder(dir);
   const host = decodeTensors(art);
   const tensors: Record<string, tf.Tensor> = {};
-  for (const [n, h] of Object.entries(host)) tensors[n] = tf.tensor(h.data, h.shape, h.dtype);
+  for (const [n, h] of Object.entries(host)) setOwn(tensors, n, tf.tensor(h.data, h.shape, h.dtype));
   return { tensors, metadata: art.manifest.metadata ?? {} };
 }

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { toJson } from '../../src/io/atomic.js';
 import { crc32 } from '../../src/io/npy.js';
-import { decodeTensors, encodeTensors, loadTensors, MANIFEST_FILE, readTensorFolder, writeTensorFolder } from '../../src/io/tensors.js';
+import { tf } from '../../src/core/tf.js';
+import { decodeTensors, encodeTensors, loadTensors, MANIFEST_FILE, readTensorFolder, saveTensors, writeTensorFolder } from '../../src/io/tensors.js';
 
 const temp = (): string => mkdtempSync(join(tmpdir(), 'cinder-tensors-'));
 const words = (a: ArrayBufferView): number[] => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.byteLength / 4));
@@ -101,5 +102,19 @@ describe('a save refused for its input writes nothing', () => {
       expect((err as Error).message, what).toMatch(message);
     }
     expect(readdirSync(root), 'no folder created').toEqual([]);
+  });
+});
+
+describe('tensor names that objects inherit', () => {
+  it('"constructor", "toString", "valueOf" and "__proto__" save and load like any other name', async () => {
+    const dir = temp();
+    const names = ['constructor', 'toString', 'valueOf', '__proto__', 'w'];
+    const given: Record<string, tf.Tensor> = {};
+    names.forEach((n, k) => Object.defineProperty(given, n, { value: tf.fill([2], k + 0.5), enumerable: true }));
+    await saveTensors(dir, given);
+    const { tensors } = await loadTensors(dir); // used to fail: "invalid tensor name in the file: got "constructor", expected each name listed once"
+    expect(Object.keys(tensors)).toEqual(names);
+    for (const [k, n] of names.entries()) expect(Array.from(Object.getOwnPropertyDescriptor(tensors, n)!.value.dataSync() as Float32Array), n).toEqual([k + 0.5, k + 0.5]);
+    tf.dispose([...Object.values(given), ...Object.values(tensors)]);
   });
 });
