@@ -7,7 +7,9 @@
  * Each batch of digits is shown for `steps` steps (dt 1 ms) with STDP on every step, then the
  * network state is cleared and the input weights normalized. Training accuracy is measured online
  * (each batch is classified before the classifier sees its labels); the test digits are shown with
- * learning off.
+ * learning off. A last batch with fewer than `batchSize` digits is presented with that smaller
+ * batch size (not padded), so every digit counts once in STDP's and θ's batch means, the
+ * classifier and the accuracies.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -79,10 +81,20 @@ export const quickstartExample: ExampleSpec = {
     model.addRng('encoder', encRng);
     ctx.log(`${set.count} digits loaded; training on ${nTrain}, testing on ${nTest}; batch ${B}, ${steps} steps per digit`);
 
-    /** Encodes the digits `idx` (padded to B with repeats of the first) into a train `[steps, B, 784]`. */
+    /**
+     * Encodes the digits `idx` into a train `[steps, n, 784]` (n = idx.length ≤ B) and sets the
+     * network's batch size to n: a last, smaller batch is presented as it is, not padded with copies
+     * (which would count in STDP's and θ's batch means). The network returns to B afterwards
+     * ({@link restoreBatch}) so that checkpoints always hold batch-B state.
+     */
     const encode = (idx: ArrayLike<number>): Float32Array => {
-      const padded = Array.from({ length: B }, (_, b) => idx[Math.min(b, idx.length - 1)]!);
-      return encoder.encodeArray(gatherImages(set, padded)); // host → host: no tensor round trip
+      const train = encoder.encodeArray(gatherImages(set, idx)); // host → host: no tensor round trip
+      net.batchSize = idx.length;
+      return train;
+    };
+    /** Back to batch B after a smaller last batch (the presentation cleared the state already). */
+    const restoreBatch = (): void => {
+      net.batchSize = B;
     };
     const shape = [...Q.shape];
     const classify = async (counts: Float32Array, n: number, c: MaxRateClassifier = classifier): Promise<number[]> => {
@@ -152,6 +164,7 @@ export const quickstartExample: ExampleSpec = {
         const train = encode(idx);
         const t0 = performance.now();
         const res = await present(net, train, steps, false, pause);
+        restoreBatch();
         if (res.stopped) break; // interrupted mid-batch: the checkpoint of the last batch stays the resume point
         const { counts } = res;
         trainMs += performance.now() - t0;
@@ -185,6 +198,7 @@ export const quickstartExample: ExampleSpec = {
         for (let k = from; k < trained && !ctx.signal.aborted; k += B) {
           const idx = split.train.subarray(k, Math.min(k + B, trained));
           const res = await present(net, encode(idx), steps, false, pause);
+          restoreBatch();
           if (res.stopped) break;
           const { counts } = res;
           fit(counts, Array.from(idx, (i) => set.labels[i]!), refit);
@@ -209,11 +223,12 @@ export const quickstartExample: ExampleSpec = {
         const first = raster === null;
         const t0 = performance.now();
         const res = await present(net, train, steps, first, pause);
+        restoreBatch();
         if (res.stopped) break;
         testMs += performance.now() - t0;
         if (first) {
           const input = new Float32Array(steps * 784);
-          for (let t = 0; t < steps; t++) input.set(train.subarray(t * B * 784, t * B * 784 + 784), t * 784);
+          for (let t = 0; t < steps; t++) input.set(train.subarray(t * labels.length * 784, t * labels.length * 784 + 784), t * 784);
           raster = { label: labels[0]!, input, exc: res.exc!, inh: res.inh! };
         }
         const pred = await classify(res.counts, labels.length, readout);

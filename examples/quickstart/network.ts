@@ -62,13 +62,10 @@ export class QuickstartNetwork {
   private excSteps = 0;
 
   /**
-   * @param batchSize samples presented in parallel
+   * @param batchSize samples presented in parallel (changeable between presentations: {@link batchSize})
    * @param rng draws the initial input weights
    */
-  constructor(
-    readonly batchSize: number,
-    rng: Rng,
-  ) {
+  constructor(batchSize: number, rng: Rng) {
     const shape = [...Q.shape];
     const dt = Q.dt;
     this.exc = new ALIF(shape, dt, {
@@ -90,6 +87,25 @@ export class QuickstartNetwork {
     this.detach = this.clamp.attachToUpdate(this.input.updater);
     this.norm = new Normalization(this.input.weightParameter, { order: 1, scale: Q.normScale, dims: 1 });
     this.norm.run();
+  }
+
+  /** Samples presented in parallel. */
+  get batchSize(): number {
+    return this.excLayer.batchSize;
+  }
+
+  /**
+   * Sets the samples presented in parallel (e.g. a last, smaller batch instead of padding it with
+   * copies, which would count in the batch means of STDP and of the θ adaptation). Re-creates the
+   * per-sample state (voltages, refractory counters, synapse and trace histories) as after
+   * {@link clear} (the STDP traces are cleared too); weights and θ are kept. Call between
+   * presentations.
+   */
+  set batchSize(value: number) {
+    if (value === this.batchSize) return;
+    this.excLayer.batchSize = value;
+    this.inhLayer.batchSize = value;
+    this.stdp.clear();
   }
 
   /** Number of excitatory-group steps so far (one per network step). */
