@@ -105,8 +105,13 @@ export const quickstartExample: ExampleSpec = {
         pred.dispose();
       }
     };
-    const fit = (counts: Float32Array, labels: number[], c: MaxRateClassifier = classifier): void => {
-      tf.tidy(() => c.update(tf.tensor(counts.subarray(0, labels.length * net.exc.count), [labels.length, ...shape]), labels));
+    const fit = async (counts: Float32Array, labels: number[], c: MaxRateClassifier = classifier): Promise<void> => {
+      const x = tf.tensor(counts.subarray(0, labels.length * net.exc.count), [labels.length, ...shape]);
+      try {
+        await c.updateAsync(x, labels); // checks the counts with one asynchronous read (no dataSync in the training loop)
+      } finally {
+        x.dispose();
+      }
     };
     const refit = new MaxRateClassifier([...Q.shape], 10, { decay: Number(q.classifierDecay) });
 
@@ -171,7 +176,7 @@ export const quickstartExample: ExampleSpec = {
         trainSteps += steps;
         const pred = await classify(counts, labels.length);
         const ok = pred.filter((p, i) => p === labels[i]).length;
-        fit(counts, labels);
+        await fit(counts, labels);
         trained += labels.length;
         trainCorrect += ok;
         blockCorrect += ok;
@@ -201,7 +206,7 @@ export const quickstartExample: ExampleSpec = {
           restoreBatch();
           if (res.stopped) break;
           const { counts } = res;
-          fit(counts, Array.from(idx, (i) => set.labels[i]!), refit);
+          await fit(counts, Array.from(idx, (i) => set.labels[i]!), refit);
           bar.tick(1);
           await ctx.keepResponsive();
         }

@@ -119,48 +119,84 @@ export class MaxRateClassifier extends Module {
   }
 
   /**
-   * {@link MaxRateClassifier.update} without a synchronous read: tensor labels are downloaded with
-   * `await data()` (once per batch) and validated before anything changes.
+   * {@link MaxRateClassifier.update} without a synchronous read: the on-device count of invalid
+   * inputs (NaN, ±Inf, negative) and tensor labels are downloaded together with `await data()`
+   * (once per batch; the inputs themselves only when the count is not 0, to name the first invalid
+   * value) and validated before anything changes.
    */
   async updateAsync(inputs: tf.Tensor, labels: tf.Tensor | readonly number[]): Promise<void> {
+    const batch = this.checkInputs(inputs);
     if (labels instanceof tf.Tensor) {
-      const batch = inputs instanceof tf.Tensor ? inputs.shape[0]! : -1;
       if (labels.dtype !== 'int32' || labels.rank !== 1 || labels.shape[0] !== batch) {
         throw new CinderArgumentError('labels', labels, `an int32 tensor of shape [${batch}] (${batch} integer labels in [0, ${this.numClasses - 1}])`);
       }
-      labels = Array.from(await labels.data());
     }
-    this.update(inputs, labels);
+    const count = invalidCount(inputs);
+    let values: [ArrayLike<number> | undefined, ArrayLike<number> | undefined];
+    try {
+      values = await Promise.all([labels instanceof tf.Tensor ? labels.data() : undefined, count?.data()]);
+    } finally {
+      count?.dispose();
+    }
+    if (values[1] && values[1][0]! > 0) checkInputValues(await inputs.data(), inputs.shape);
+    const labelTensor = this.checkLabels(values[0] ? Array.from(values[0]) : (labels as readonly number[]), batch);
+    try {
+      this.fold(inputs, labelTensor, batch);
+    } finally {
+      labelTensor.dispose();
+    }
   }
 
   /**
-   * Folds a batch into the rate table (see the class description).
-   * @param inputs spike counts or rates `[B, ...shape]` (finite; not disposed)
+   * Folds a batch into the rate table (see the class description). Inputs that are NaN, ±Inf or
+   * negative are rejected (a {@link CinderArgumentError} naming the first, `inputs[b][…]`) before
+   * anything changes. This synchronous form reads tensor labels and an on-device count of invalid
+   * inputs with `dataSync`; on webgpu, which has no synchronous reads in Node, the input check is
+   * skipped (tensor labels fail there): use {@link updateAsync}, which checks both.
+   * @param inputs spike counts or rates `[B, ...shape]` (finite, ≥ 0; not disposed)
    * @param labels class of every sample: an int32 tensor `[B]` or an array of B integers in [0, K)
    */
   update(inputs: tf.Tensor, labels: tf.Tensor | readonly number[]): void {
     const batch = this.checkInputs(inputs);
     const labelTensor = this.checkLabels(labels, batch);
     try {
-      const next = tf.tidy(() => {
-        const x = tf.reshape(inputs.dtype === 'float32' ? inputs : tf.cast(inputs, 'float32'), [batch, this.count]);
-        const onehot = tf.cast(tf.oneHot(labelTensor, this.numClasses), 'float32'); // [B, K] (the wasm backend's float32 oneHot is broken)
-        const perClass = tf.sum(onehot, 0); // b_k
-        const sums = tf.matMul(x, onehot, true, false); // [N, K]
-        const means = tf.divNoNan(sums, perClass);
-        const old = tf.reshape(this.table.value, [this.count, this.numClasses]);
-        const kept = tf.mul(old, tf.exp(tf.mul(this.negDecay, perClass)));
-        return tf.reshape(tf.add(kept, means), [...this.shape, this.numClasses]);
-      });
-      this.table.assign(next);
-      next.dispose();
+      if (tf.getBackend() !== 'webgpu') {
+        const count = invalidCount(inputs);
+        if (count) {
+          let bad: number;
+          try {
+            bad = count.dataSync()[0]!;
+          } finally {
+            count.dispose();
+          }
+          if (bad > 0) checkInputValues(inputs.dataSync(), inputs.shape);
+        }
+      }
+      this.fold(inputs, labelTensor, batch);
     } finally {
       if (labelTensor !== labels) labelTensor.dispose();
     }
   }
 
+  /** The update of validated inputs and labels. */
+  private fold(inputs: tf.Tensor, labelTensor: tf.Tensor, batch: number): void {
+    const next = tf.tidy(() => {
+      const x = tf.reshape(inputs.dtype === 'float32' ? inputs : tf.cast(inputs, 'float32'), [batch, this.count]);
+      const onehot = tf.cast(tf.oneHot(labelTensor, this.numClasses), 'float32'); // [B, K] (the wasm backend's float32 oneHot is broken)
+      const perClass = tf.sum(onehot, 0); // b_k
+      const sums = tf.matMul(x, onehot, true, false); // [N, K]
+      const means = tf.divNoNan(sums, perClass);
+      const old = tf.reshape(this.table.value, [this.count, this.numClasses]);
+      const kept = tf.mul(old, tf.exp(tf.mul(this.negDecay, perClass)));
+      return tf.reshape(tf.add(kept, means), [...this.shape, this.numClasses]);
+    });
+    this.table.assign(next);
+    next.dispose();
+  }
+
   /**
-   * Class scores `[B, K]` (a new tensor owned by the caller).
+   * Class scores `[B, K]` (a new tensor owned by the caller). The inputs are not checked (that would
+   * need a read): a NaN or ±Inf input makes NaN or ±Inf logits for its sample.
    * @param inputs spike counts or rates `[B, ...shape]`
    * @param proportional weight every neuron by its class proportion (default: the constructor option)
    */
@@ -277,5 +313,34 @@ export class MaxRateClassifier extends Module {
     }
     const bad = tf.tidy(() => tf.any(tf.logicalOr(tf.less(rates, 0), tf.logicalNot(tf.isFinite(rates)))).dataSync()[0]);
     if (bad) throw new CinderArgumentError('rates', rates, 'finite values >= 0');
+  }
+}
+
+/**
+ * Number of input values that are NaN, ±Inf or negative, counted on the device as a float32 scalar
+ * (exact up to 2^24 values, and never 0 when one is); null for bool inputs, which are always valid.
+ * The caller disposes it.
+ */
+function invalidCount(inputs: tf.Tensor): tf.Scalar | null {
+  if (inputs.dtype === 'bool') return null;
+  return tf.tidy(() => {
+    const negative = tf.less(inputs, 0);
+    const bad = inputs.dtype === 'int32' ? negative : tf.logicalOr(negative, tf.logicalNot(tf.isFinite(inputs)));
+    return tf.sum(tf.cast(bad, 'float32')) as tf.Scalar;
+  });
+}
+
+/** Throws a CinderArgumentError naming the first input value `inputs[b][…]` that is NaN, ±Inf or negative. */
+function checkInputValues(data: ArrayLike<number>, shape: readonly number[]): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v >= 0 && v < Number.POSITIVE_INFINITY) continue;
+    const index: number[] = [];
+    let rest = i;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      index.unshift(rest % shape[d]!);
+      rest = Math.floor(rest / shape[d]!);
+    }
+    throw new CinderArgumentError(`inputs${index.map((k) => `[${k}]`).join('')}`, v, 'a finite value >= 0 (a spike count or rate)');
   }
 }

@@ -146,4 +146,39 @@ describe('MaxRateClassifier', () => {
     tf.dispose([x, wrong]);
     c.dispose();
   });
+
+  it('rejects NaN, ±Inf and negative inputs in update and updateAsync, naming the first, and leaves the table unchanged', async () => {
+    const c = new MaxRateClassifier([2, 2], 2);
+    const good = tf.tensor3d([[[1, 2], [0, 3]], [[4, 0], [5, 1]]]);
+    c.update(good, [0, 1]);
+    const before = arr(c.rates);
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0.5]) {
+      // first bad value at sample 1, neuron [0][1] (a second one later must not be the one named)
+      const x = tf.tensor3d([[[1, 0], [2, 0]], [[3, bad], [1, bad]]]);
+      const labels = tf.tensor1d([0, 1], 'int32');
+      expect(() => c.update(x, [0, 1]), `update ${bad}`).toThrow(/invalid inputs\[1\]\[0\]\[1\]: got .*expected a finite value >= 0/);
+      expect(() => c.update(x, labels), `update (tensor labels) ${bad}`).toThrow(/inputs\[1\]\[0\]\[1\]/);
+      await expect(c.updateAsync(x, [0, 1]), `updateAsync ${bad}`).rejects.toThrow(/invalid inputs\[1\]\[0\]\[1\]/);
+      await expect(c.updateAsync(x, labels), `updateAsync (tensor labels) ${bad}`).rejects.toThrow(/inputs\[1\]\[0\]\[1\]/);
+      expect(arr(c.rates)).toEqual(before);
+      tf.dispose([x, labels]);
+    }
+    // int32 counts: negative values are rejected too; −0 and bool inputs are fine
+    const xi = tf.tensor3d([[[1, 0], [-2, 0]], [[0, 0], [0, 0]]], [2, 2, 2], 'int32');
+    expect(() => c.update(xi, [0, 1])).toThrow(/inputs\[0\]\[1\]\[0\]/);
+    await expect(c.updateAsync(xi, [0, 1])).rejects.toThrow(/inputs\[0\]\[1\]\[0\]/);
+    expect(arr(c.rates)).toEqual(before);
+    const xz = tf.tensor3d([[[-0, 0], [0, 0]], [[0, 0], [0, 0]]]);
+    const xb = tf.tensor3d([[[1, 0], [0, 0]], [[0, 0], [0, 1]]], [2, 2, 2], 'bool');
+    c.update(xz, [0, 1]);
+    await c.updateAsync(xb, [0, 1]);
+    // the bool batch added [1, 0, 0, 0] to class 0 and [0, 0, 0, 1] to class 1 (decay 0; the −0 batch adds nothing)
+    const after = arr(c.rates);
+    const want = [...before];
+    want[0]! += 1;
+    want[7]! += 1;
+    expect(after).toEqual(want);
+    tf.dispose([good, xi, xz, xb]);
+    c.dispose();
+  });
 });
