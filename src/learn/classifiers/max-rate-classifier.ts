@@ -33,7 +33,9 @@ interface Derived {
   occurrences: tf.Tensor;
   /** Rates normalised to sum 1 over the classes, `[...shape, K]`. */
   proportions: tf.Tensor;
-  /** One-hot assignment matrix divided by the class sizes (0 for empty classes), `[N, K]`. */
+  /** Neurons per class as float32 (the divisor of the logits), `[K]`. */
+  sizes: tf.Tensor;
+  /** One-hot assignment matrix, `[N, K]`. */
   plain: tf.Tensor;
   /** As `plain`, each row weighted by the neuron's proportion for its class, `[N, K]`. */
   weighted: tf.Tensor;
@@ -50,7 +52,9 @@ interface Derived {
  * - {@link assignments}: every neuron's class `argmax_k rates[n, k]` (argmax of the class-normalised
  *   rates, which is the same class; ties go to the lowest class index);
  * - {@link logits}: `logit[b, k] = Σ_{n assigned to k} x[b, n] / #{n assigned to k}` (0 for classes
- *   without neurons); with `proportional`, each term is weighted by `rates[n, k]/Σ_j rates[n, j]`;
+ *   without neurons); with `proportional`, each term is weighted by `rates[n, k]/Σ_j rates[n, j]`.
+ *   float32: the sum (a matMul) is divided once by the class size, so equal class means of integer
+ *   counts are equal logits (ties go to the lowest class, as in Inferno);
  * - {@link predict}: `argmax_k logit[b, k]`.
  *
  * The table is a non-trainable parameter named `rates`, so it is saved and loaded with the module;
@@ -205,7 +209,9 @@ export class MaxRateClassifier extends Module {
     const d = this.current();
     return tf.tidy(() => {
       const x = tf.reshape(inputs.dtype === 'float32' ? inputs : tf.cast(inputs, 'float32'), [batch, this.count]);
-      return tf.matMul(x, proportional ? d.weighted : d.plain);
+      // the float32 sum over the assigned neurons, then one division by their number (as Inferno):
+      // multiplying by 1/#assigned first would round every term and break exact ties
+      return tf.divNoNan(tf.matMul(x, proportional ? d.weighted : d.plain), d.sizes);
     });
   }
 
@@ -250,13 +256,13 @@ export class MaxRateClassifier extends Module {
       const assign = tf.argMax(flat, 1); // int32 [N]
       const onehot = tf.cast(tf.oneHot(assign, k), 'float32'); // [N, K]
       const occurrences = tf.sum(onehot, 0); // [K]
-      const plain = tf.divNoNan(onehot, occurrences);
-      const weighted = tf.mul(plain, proportions);
+      const weighted = tf.mul(onehot, proportions);
       return {
         assignments: tf.keep(tf.reshape(assign, [...this.shape])),
         occurrences: tf.keep(tf.cast(occurrences, 'int32')),
         proportions: tf.keep(tf.reshape(proportions, [...this.shape, k])),
-        plain: tf.keep(plain),
+        sizes: tf.keep(occurrences),
+        plain: tf.keep(onehot),
         weighted: tf.keep(weighted),
       };
     });
@@ -266,8 +272,8 @@ export class MaxRateClassifier extends Module {
 
   private dropDerived(): void {
     if (!this.derived) return;
-    const { assignments, occurrences, proportions, plain, weighted } = this.derived;
-    for (const t of [assignments, occurrences, proportions, plain, weighted]) t.dispose();
+    const { assignments, occurrences, proportions, sizes, plain, weighted } = this.derived;
+    for (const t of [assignments, occurrences, proportions, sizes, plain, weighted]) t.dispose();
     this.derived = null;
   }
 

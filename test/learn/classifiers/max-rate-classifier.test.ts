@@ -181,4 +181,40 @@ describe('MaxRateClassifier', () => {
     tf.dispose([good, xi, xz, xb]);
     c.dispose();
   });
+
+  it('computes logits as (Σ inputs of the assigned neurons) / #assigned in float32, so exact ties go to the lowest class', () => {
+    // neuron 0 → class 0; neurons 1, 2, 3 → class 1; every neuron fires 7 spikes:
+    // class 0: 7/1 = 7, class 1: 21/3 = 7 — a tie (predict 0). Summing 7·fl(1/3) three times in
+    // float32 instead gives 7.0000005 and class 1.
+    const c = new MaxRateClassifier(4, 2);
+    const table = tf.tensor2d([[1, 0], [0, 1], [0, 1], [0, 1]]);
+    c.setRates(table);
+    for (const [n, count] of [[3, 7], [5, 13], [6, 5]] as const) {
+      // class 0 has one neuron, class 1 has n; all fire `count` spikes
+      const d = new MaxRateClassifier(n + 1, 2);
+      const t = tf.tensor2d(Array.from({ length: n + 1 }, (_, j) => (j === 0 ? [1, 0] : [0, 1])));
+      d.setRates(t);
+      const x = tf.fill([1, n + 1], count);
+      const want = Math.fround((n * count) / n); // (Σ x)/n, correctly rounded = count
+      expect(arr(d.logits(x)), `n ${n}, count ${count}`).toEqual([count, want]);
+      expect(arr(d.predict(x))).toEqual([0]);
+      // proportional: proportions are 1, same values
+      expect(arr(d.logits(x, true))).toEqual([count, want]);
+      tf.dispose([t, x]);
+      d.dispose();
+    }
+    // non-integer, proportional: logit = Σ_n x_n·p_n / #assigned with the float32 sum then one division
+    const rates = tf.tensor2d([[3, 1], [1, 2], [0, 5], [2, 6]]);
+    c.setRates(rates);
+    const x = tf.tensor2d([[0.7, 1.3, 2.9, 0.1]]);
+    const f = Math.fround;
+    const p = [[3 / 4, 1 / 4], [1 / 3, 2 / 3], [0, 1], [2 / 8, 6 / 8]].map((r) => r.map(f));
+    // class 0: neuron 0; class 1: neurons 1, 2, 3
+    const want1 = f(f(f(f(f(1.3) * p[1]![1]!) + f(f(2.9) * p[2]![1]!)) + f(f(0.1) * p[3]![1]!)) / 3);
+    const got = arr(c.logits(x, true));
+    expect(got[0]).toBe(f(f(0.7) * p[0]![0]!));
+    expect(Math.abs(got[1]! - want1)).toBeLessThanOrEqual(2 ** -23 * want1); // summation order may differ by an ulp
+    tf.dispose([table, rates, x]);
+    c.dispose();
+  });
 });
