@@ -41,7 +41,10 @@ export interface SparseLinearOptions extends ConnectionOptions {
  * Receptive contract (weight shape W = [S], R = 1): presynaptic `[B, ...inShape]` → gathered per
  * synapse `[B, S, 1]`; per-edge `[B, S]` (the delay-selected `synspike` when `maxDelay > 0`) →
  * `[B, S, 1]`; postsynaptic `[B, ...outShape]` → gathered `[B, S, 1]`. So `Σ post·pre` is the
- * per-synapse product, and every pair-trace rule updates exactly the listed synapses.
+ * per-synapse product, and every pair-trace rule updates exactly the listed synapses. With delays,
+ * `inShape = [S]` (as many presynaptic units as synapses, in one dimension) is refused unless
+ * `synapses.pre` is 0..S−1 in order, since presynaptic and per-edge values would share the shape
+ * `[B, S]`; `[S, 1]` is the same connection without the ambiguity.
  *
  * Batches share the weights (Cinder's batch = samples). Independent instances (seeds) with their
  * own weights and connectivity: one connection over {@link blockDiagonal} of their lists (batch 1),
@@ -94,6 +97,11 @@ export class SparseLinear extends Connection {
       for (let s = 0; s < S; s++) m = Math.max(m, list.delay[s]!);
       if (options.maxDelay === undefined) maxDelay = m * dt;
       else if (m * dt > maxDelay + 1e-9) throw new CinderArgumentError('maxDelay', maxDelay, `≥ ${m * dt} ms (the largest delay in synapses.delay)`);
+    }
+    // With delays, per-synapse values are [B, S] and presynaptic ones [B, ...inShape]: for inShape
+    // [S] the two share a shape, and unless synapse s reads unit s the readings differ.
+    if (maxDelay > 0 && Array.isArray(inShape) && inShape.length === 1 && I === S && list.pre.some((p, s) => p !== s)) {
+      throw new CinderArgumentError('inShape', inShape, `not [${S}] for ${S} synapses with delays whose synapses.pre is not 0..${S - 1} in order (presynaptic values [B, ${S}] and per-synapse values [B, ${S}] would share a shape): give inShape [${S}, 1] (presynaptic values [B, ${S}, 1])`);
     }
     const opts: ConnectionOptions = { ...options, maxDelay };
     if (list.weight) opts.weightInit = () => tf.tensor1d(list.weight!, 'float32');
@@ -182,8 +190,11 @@ export class SparseLinear extends Connection {
 
   /**
    * Presynaptic `[B, ...inShape]` → `[B, S, 1]` (gathered by pre index); per-edge `[B, S]` (with
-   * delays, where per-edge values are what the trainers pass) → `[B, S, 1]`. The per-edge form is
-   * recognised by its shape, exactly `[B, S]`: with `inShape = [S]` a `[B, S]` is read as per-edge.
+   * delays: `synspike`, `syncurrent`, `selectByDelay` and the traces of those) → `[B, S, 1]`. With
+   * delays a rank-2 `[B, S]` is per-edge; presynaptic values (e.g. `synapse.spike`, which the
+   * delay-adjusted rules read) must come as `[B, ...inShape]`. The two never share a shape: the
+   * constructor refuses `inShape = [S]` with delays unless synapse s reads unit s (where both
+   * readings agree); use `[S, 1]` there. Without delays every input is presynaptic.
    */
   presynReceptive(x: tf.Tensor): tf.Tensor {
     if (!(x instanceof tf.Tensor) || x.rank < 2) throw new CinderArgumentError('x', x, `shape [B, ${this.inShape.join(', ')}] or per-synapse [B, ${this.size}]`);

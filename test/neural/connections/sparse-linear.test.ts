@@ -8,7 +8,8 @@ import { FUSED_GATHER_UNITS, FUSED_SPARSE_LIST } from '../../../src/kernels/js/f
 import { setFusedKernels } from '../../../src/kernels/js/fused-memory.js';
 import { LIF } from '../../../src/neural/neurons/index.js';
 import { Serial } from '../../../src/neural/layers/index.js';
-import { MSTDP, MSTDPET, STDP, TripletSTDP } from '../../../src/learn/trainers/index.js';
+import { DelayAdjustedSTDP, MSTDP, MSTDPET, STDP, TripletSTDP } from '../../../src/learn/trainers/index.js';
+import { makeCell, stepCell } from '../../learn/trainers/kernel-harness.js';
 import { bits, denseRef, expectAllClose, uniform, vals } from './helpers.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -259,3 +260,49 @@ describe('pair-trace rules on SparseLinear (receptive contract)', () => {
     b.layer.dispose();
   });
 });
+
+describe('SparseLinear with delays and as many presynaptic units as synapses', () => {
+  // 3 presynaptic units, 3 synapses s: pre [2, 0, 1] → post 0, delays [1, 2, 0] steps. A
+  // presynaptic quantity [B, 3] and a per-synapse one [B, 3] would have the same shape.
+  const list = () => synapseList(3, 1, [[2, 0], [0, 0], [1, 0]], [0.5, 0.5, 0.5], [1, 2, 0]);
+
+  it('inShape [S] with a pre map other than 0..S−1 is refused (the two forms would share a shape); [S, 1] and the identity map are fine', () => {
+    expect(() => new SparseLinear([3], [1], 1, { synapses: list() })).toThrow(/invalid inShape: got \[3\].*\[3, 1\]/);
+    const identity = synapseList(3, 1, [[0, 0], [1, 0], [2, 0]], [1, 1, 1], [1, 2, 0]);
+    const a = new SparseLinear([3], [1], 1, { synapses: identity });
+    const b = new SparseLinear([3, 1], [1], 1, { synapses: list() });
+    const c = new SparseLinear([3], [1], 1, { synapses: synapseList(3, 1, [[2, 0], [0, 0], [1, 0]]) }); // no delays: only one form
+    // [S, 1]: presynaptic [B, 3, 1] is gathered by pre unit, per-synapse [B, 3] taken as it is
+    const x = tf.tensor3d([[[10], [20], [30]]]);
+    const e = tf.tensor2d([[10, 20, 30]]);
+    expect(vals(tf.tidy(() => b.presynReceptive(x)))).toEqual([30, 10, 20]);
+    expect(vals(tf.tidy(() => b.presynReceptive(e)))).toEqual([10, 20, 30]);
+    expect(vals(tf.tidy(() => a.presynReceptive(e)))).toEqual([10, 20, 30]);
+    expect(vals(tf.tidy(() => c.presynReceptive(e)))).toEqual([30, 10, 20]);
+    tf.dispose([x, e]);
+    for (const m of [a, b, c]) m.dispose();
+  });
+
+  it('DelayAdjustedSTDP (presynaptic spike times, read per unit) updates each synapse by its own unit: t_Δ = t_post − t_pre(pre_s) − d_s', () => {
+    const conn = new SparseLinear([3, 1], [1], 1, { synapses: list() });
+    const cell = makeCell(conn, [1, 1]);
+    const rule = new DelayAdjustedSTDP({ lrPos: 0.2, lrNeg: -0.1, tauPos: 5, tauNeg: 8 });
+    rule.register(cell as never);
+    // unit 2 spikes at t = 1, the others never; the post neuron at t = 4
+    stepCell(cell, [0, 0, 1], [0]);
+    stepCell(cell, [0, 0, 0], [0]);
+    stepCell(cell, [0, 0, 0], [0]);
+    stepCell(cell, [0, 0, 0], [1]);
+    rule.step();
+    conn.update();
+    // synapse 0 (pre 2, d 1): t_Δ = 4 − 1 − 1 = 2 → +0.2·e^{−2/5}; synapses 1 and 2 (units 0, 1 never fired): unchanged
+    const w = vals(conn.weight);
+    expect(w[0]).toBeCloseTo(0.5 + 0.2 * Math.exp(-2 / 5), 6);
+    expect(w[1]).toBe(0.5);
+    expect(w[2]).toBe(0.5);
+    rule.dispose();
+    conn.dispose();
+    cell.neuron.dispose();
+  });
+});
+
