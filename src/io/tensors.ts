@@ -427,8 +427,10 @@ export async function writeTensorFolder(dir: string, artifacts: TensorsArtifacts
  */
 export async function readTensorFolder(dir: string): Promise<TensorsArtifacts> {
   if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError('dir', dir, 'a directory path');
-  // a save may remove the weights the manifest just read names (it swapped in a new manifest
-  // meanwhile): then the new one is read, as long as the manifest keeps changing (10 times at most)
+  // A save may remove the weights the manifest just read names (it swapped in a new manifest
+  // meanwhile): then manifest and weights are read again, 10 times at most. Again even when the
+  // manifest reads the same as before: a later save of the same tensors may have swapped the same
+  // manifest back in and written its weights again (A → B → A) after the first read failed.
   for (let attempt = 0; ; attempt++) {
     const text = await readManifestText(dir);
     const manifest = parseManifest(dir, text);
@@ -438,10 +440,7 @@ export async function readTensorFolder(dir: string): Promise<TensorsArtifacts> {
     try {
       bytes = new Uint8Array(await readFile(join(dir, file)));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 10) {
-        const now = await readFile(join(dir, MANIFEST_FILE), 'utf8').catch(() => text);
-        if (now !== text) continue;
-      }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 10) continue;
       throw new CinderArgumentError('dir', dir, `a folder holding ${MANIFEST_FILE} and ${file} (${(err as Error).message})`);
     }
     const artifacts = { manifest, weightData: bytes };
