@@ -21,7 +21,7 @@ import { BACKEND_NAMES, initBackend, listBackends, silenceTfjsBanner, type Backe
 import { FINITE_CHECK_MODES, NonFiniteError, type FiniteCheckMode } from '../core/finite.js';
 import { CinderArgumentError } from '../core/errors.js';
 import type { ExampleSpec, OptionSpec, Params } from './example.js';
-import { checkExampleSpec, describePresets, expectedText, flagOf, MAX_RUNS, parseOptionText, resolveParams } from './options.js';
+import { checkExampleSpec, describePresets, expectedText, flagOf, kebabCase, MAX_RUNS, parseOptionText, resolveParams } from './options.js';
 import { packageInfo } from './package-info.js';
 import { detectProgressMode, Terminal, type TextSink } from './progress.js';
 import { startRun, type Run, type RunOutcome } from './runner.js';
@@ -199,6 +199,7 @@ function exampleCommand(program: Command, spec: ExampleSpec, handler: (spec: Exa
       cmd.addOption(new Option(`${flag} <value>`, desc).argParser(commanderParser(o)));
     }
   }
+  recordFlagUses(cmd);
   cmd.addHelpText('after', [
     '',
     'Presets (--mode):',
@@ -210,6 +211,34 @@ function exampleCommand(program: Command, spec: ExampleSpec, handler: (spec: Exa
   ].join('\n'));
   cmd.action(async (_opts: unknown, c: Command) => handler(spec, c));
   return cmd;
+}
+
+/** Per example command: option attribute → the flag as given each time (its value, or the flag itself for a switch). */
+const flagUses = new WeakMap<Command, Map<string, { flag: string; given: string[] }>>();
+
+/** Notes every use of every option of `cmd` (commander itself keeps only the last value of a repeated flag). */
+function recordFlagUses(cmd: Command): void {
+  const uses = new Map<string, { flag: string; given: string[] }>();
+  flagUses.set(cmd, uses);
+  for (const o of cmd.options) {
+    const attr = o.attributeName();
+    const flag = o.negate ? `--${kebabCase(attr)}` : (o.long ?? o.flags);
+    cmd.on(`option:${o.name()}`, (value: unknown) => {
+      const u = uses.get(attr) ?? { flag, given: [] };
+      if (!o.negate) u.flag = flag;
+      u.given.push(typeof value === 'string' ? value : (o.long ?? o.flags));
+      uses.set(attr, u);
+    });
+  }
+}
+
+/**
+ * The first flag given more than once (`--seed 1 --seed 2`, `--loud --no-loud`, `-q --quiet`), as
+ * an error: commander would silently keep the last value.
+ */
+function repeatedFlag(cmd: Command): CinderArgumentError | null {
+  for (const u of flagUses.get(cmd)?.values() ?? []) if (u.given.length > 1) return new CinderArgumentError(u.flag, u.given, 'the flag at most once');
+  return null;
 }
 
 /** Example flag values given on the command line, keyed by option name. */
@@ -359,6 +388,8 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
     const terminal = new Terminal({ mode: detectProgressMode(quiet, { isTTY: options.isTTY ?? process.stderr.isTTY }, env), out, err });
     let plan: RunPlan;
     try {
+      const repeated = repeatedFlag(cmd);
+      if (repeated) throw repeated;
       plan = common.resume !== undefined ? resumePlan(spec, cmd, common.resume) : newPlan(spec, cmd, common, options);
     } catch (e) {
       if (e instanceof CinderArgumentError || e instanceof RunLockError) throw new UsageError(`cinder ${spec.name}: ${e.message}`);

@@ -71,6 +71,29 @@ describe('bad values: clear message, exit 2, nothing written', () => {
     });
   }
 
+  it('a flag given twice is refused (also --x with --no-x, -q with --quiet), not silently the last value', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--seed', '1', '--seed', '2'], /^cinder fake: invalid --seed: got \["1","2"\], expected the flag at most once/],
+      [['--steps', '3', '--steps=4'], /invalid --steps: got \["3","4"\], expected the flag at most once/],
+      [['--seeds', '2', '--seeds', '1'], /invalid --seeds: got \["2","1"\]/],
+      [['--mode', 'tiny', '--mode', 'full'], /invalid --mode: got \["tiny","full"\]/],
+      [['--loud', '--no-loud'], /invalid --loud: got \["--loud","--no-loud"\], expected the flag at most once/],
+      [['-q', '--quiet'], /invalid --quiet: got \["--quiet","--quiet"\]/],
+      [['--out', 'elsewhere'], /invalid --out: got \[".*","elsewhere"\]/],
+    ];
+    for (const [args, message] of cases) {
+      const dir = tmp();
+      const out = join(dir, 'run');
+      const r = await cli(['fake', '--out', out, ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toMatch(message);
+      expect(readdirSync(dir)).toEqual([]);
+    }
+    // and a single one of each still runs
+    const out = join(tmp(), 'run');
+    expect((await cli(['fake', '--mode', 'tiny', '--seed', '1', '-q', '--no-loud', '--out', out])).code).toBe(0);
+  });
+
   it('a non-empty --out folder is refused', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'keep.txt'), 'x');
