@@ -37,6 +37,13 @@ export function expectedText(option: OptionSpec): string {
   return kind;
 }
 
+/** What an `int` option accepts when a value is beyond ±(2^53 − 1): its bounds clipped to the safe integers. */
+function safeIntegerText(option: OptionSpec): string {
+  const lo = Math.max(option.min ?? -Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER);
+  const hi = Math.min(option.max ?? Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  return option.min === undefined ? `an integer in [${lo}, ${hi}]` : `an integer >= ${lo} and <= ${hi}`;
+}
+
 const TRUE_WORDS = ['true', '1', 'yes', 'on'];
 const FALSE_WORDS = ['false', '0', 'no', 'off'];
 
@@ -62,6 +69,8 @@ export function checkOptionValue(option: OptionSpec, value: unknown, param = fla
       if (typeof value !== 'number' || !Number.isFinite(value)) fail();
       const v = value as number;
       if (option.type === 'int' && !Number.isInteger(v)) fail();
+      // 1e20 is an integer to JS, but not one a count, seed or size can hold exactly (2^53 + 1 reads as 2^53)
+      if (option.type === 'int' && !Number.isSafeInteger(v)) throw new CinderArgumentError(param, value, safeIntegerText(option));
       if (option.min !== undefined && v < option.min) fail();
       if (option.max !== undefined && v > option.max) fail();
       if (option.choices && !option.choices.includes(String(v))) fail();
@@ -86,7 +95,8 @@ function libraryCheck<V extends number | string | boolean>(option: OptionSpec, v
 
 /**
  * Parses the command-line text of an option into its typed value and validates it.
- * Integers accept plain or exponent notation with an integral value (`1000`, `1e3`); booleans
+ * Integers accept plain or exponent notation with an integral value (`1000`, `1e3`) up to
+ * ±(2^53 − 1), the integers a double holds exactly; booleans
  * accept true/false, 1/0, yes/no, on/off.
  * @throws CinderArgumentError naming the flag, the text and the accepted values
  */

@@ -36,6 +36,14 @@ describe('parseOptionText', () => {
     expect(() => parseOptionText(opt('label'), 'c')).toThrow(/--label.*one of "a", "b"/);
     expect(() => parseOptionText(opt('loud'), 'maybe')).toThrow(/--loud.*true or false/);
   });
+
+  it('integers beyond 2^53 − 1 are refused, not rounded (1e20 ms, 9007199254740993 → …992)', () => {
+    // --delay-ms has no max: before, 1e20 passed as "an integer" and 2^53 + 1 came back as 2^53
+    expect(parseOptionText(opt('delayMs'), String(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER);
+    expect(() => parseOptionText(opt('delayMs'), '9007199254740993')).toThrow('invalid --delay-ms: got "9007199254740993", expected an integer >= 0 and <= 9007199254740991');
+    expect(() => parseOptionText(opt('delayMs'), '1e20')).toThrow(/--delay-ms: got "1e20", expected an integer >= 0 and <= 9007199254740991/);
+    expect(() => resolveParams(fakeExample, { mode: 'tiny', saved: { delayMs: 2 ** 60 } })).toThrow(/delayMs: got 1152921504606847000/);
+  });
 });
 
 describe('resolveParams', () => {
