@@ -293,6 +293,12 @@ function newPlan(spec: ExampleSpec, cmd: Command, common: CommonFlags, options: 
   const mode = common.mode ?? (saved && spec.presets[saved.mode] ? saved.mode : spec.defaultMode);
   const params = resolveParams(spec, { mode, saved: saved?.params, modeExplicit: common.mode !== undefined, flags: exampleFlags(spec, cmd) });
   spec.validate?.(params);
+  const seed = common.seed ?? saved?.seed ?? 0;
+  const seeds = common.seeds ?? saved?.seeds ?? 1;
+  // seeds S … S + K − 1 (folder names seed-<n>, the summary's seed list) must all be exact integers
+  if (seed + (seeds - 1) > Number.MAX_SAFE_INTEGER) {
+    throw new CinderArgumentError('--seeds', seeds, `at most ${Number.MAX_SAFE_INTEGER - seed + 1} with --seed ${seed} (the last seed must stay <= ${Number.MAX_SAFE_INTEGER})`);
+  }
   const outDir = common.out !== undefined ? resolve(common.out) : defaultOutDir(spec.name, (options.now ?? (() => new Date()))());
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new CinderArgumentError('--out', outDir, 'a folder (this is a file)');
   const created = !existsSync(outDir);
@@ -303,7 +309,7 @@ function newPlan(spec: ExampleSpec, cmd: Command, common: CommonFlags, options: 
     releaseLock(outDir);
     throw new CinderArgumentError('--out', outDir, 'a new or empty folder (it holds files already)');
   }
-  return { params, mode, seed: common.seed ?? saved?.seed ?? 0, seeds: common.seeds ?? saved?.seeds ?? 1, outDir, created, backendRequest: common.backend ?? saved?.backend };
+  return { params, mode, seed, seeds, outDir, created, backendRequest: common.backend ?? saved?.backend };
 }
 
 class UsageError extends Error {}

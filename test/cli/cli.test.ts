@@ -94,6 +94,19 @@ describe('bad values: clear message, exit 2, nothing written', () => {
     expect((await cli(['fake', '--mode', 'tiny', '--seed', '1', '-q', '--no-loud', '--out', out])).code).toBe(0);
   });
 
+  it('--seed S --seeds K whose last seed S + K − 1 passes 2^53 − 1 is refused before anything is written', async () => {
+    const dir = tmp();
+    const out = join(dir, 'run');
+    const r = await cli(['fake', '--mode', 'tiny', '--seed', String(Number.MAX_SAFE_INTEGER - 1), '--seeds', '3', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/invalid --seeds: got 3, expected at most 2 with --seed 9007199254740990 \(the last seed must stay <= 9007199254740991\)/);
+    expect(readdirSync(dir)).toEqual([]);
+    // the largest seed itself, alone, is fine
+    const ok = await cli(['fake', '--mode', 'tiny', '--quiet', '--seed', String(Number.MAX_SAFE_INTEGER - 1), '--seeds', '2', '--out', out]);
+    expect(ok.code).toBe(0);
+    expect(json(join(out, 'run_summary.json')).seeds).toEqual([Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER]);
+  });
+
   it('a non-empty --out folder is refused', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'keep.txt'), 'x');
