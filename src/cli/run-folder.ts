@@ -22,7 +22,7 @@ import type { BackendInfo } from '../core/backend.js';
 import { CinderArgumentError } from '../core/errors.js';
 import { FiniteChecker, assertFiniteMetrics, type FiniteCheckMode } from '../core/finite.js';
 import type { Figure } from '../viz/figure.js';
-import { ensurePlotlyCopy, PLOTLY_FILE, writeFigureHtml } from '../viz/html.js';
+import { checkFigure, ensurePlotlyCopy, PLOTLY_FILE, writeFigureHtml } from '../viz/html.js';
 import { ensureWritableDirSync, writeFileAtomic, writeJsonAtomic, writeJsonAtomicSync } from '../io/atomic.js';
 import type { Params, Progress, RunContext } from './example.js';
 import { encodeNpy, encodeNpz, type NpyArray, type NpyEntry } from '../io/npy.js';
@@ -290,12 +290,14 @@ export class RunFolder implements RunContext {
 
   figure(name: string, figure: Figure): Promise<void> {
     checkFileName('figure', name);
+    checkFigure(figure);
     const file = `${name}.html`;
-    this.figureManifest[name] = { title: figure.title, panels: figure.panels, traces: figure.data.length, file };
-    const manifest = { ...this.figureManifest };
+    const entry: FigureManifestEntry = { title: figure.title, panels: figure.panels, traces: figure.data.length, file };
     return this.enqueue(async () => {
       await writeFigureHtml(join(this.outDir, 'figures', file), figure, { plotly: 'relative', plotlyUrl: await this.sharedPlotly() });
-      await writeJsonAtomic(join(this.outDir, 'figures', 'figures.json'), manifest);
+      // listed only once its page is written: a figure that fails never appears in figures.json
+      this.figureManifest[name] = entry;
+      await writeJsonAtomic(join(this.outDir, 'figures', 'figures.json'), { ...this.figureManifest });
     });
   }
 

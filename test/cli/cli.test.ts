@@ -9,6 +9,8 @@ import { aggregateSeeds } from '../../src/cli/runner.js';
 import { fakeExample } from './fixtures/fake-example.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { Sink } from './fixtures/sink.js';
+import type { RunContext } from '../../src/cli/example.js';
+import { learningCurves } from '../../src/viz/curves.js';
 
 async function cli(args: string[], extra: Partial<CliOptions> = {}): Promise<{ code: number; out: string; err: string }> {
   const out = new Sink();
@@ -234,6 +236,29 @@ describe('a run folder', () => {
     const s = json(join(out, 'run_summary.json'));
     expect(Object.keys(s.across_seeds as object).sort()).toEqual(['steps_done', 'total']);
     expect((s.runs as { squares: number }[]).map((x) => x.squares)).toEqual([14, 14]);
+  });
+
+  it('a figure that cannot be written is refused and never listed in figures/figures.json', async () => {
+    const errors: string[] = [];
+    const drawing = {
+      ...fakeExample,
+      name: 'drawing',
+      run: async (ctx: RunContext) => {
+        const bad = { title: 'bad', data: [], layout: {}, panels: 0 };
+        try {
+          await ctx.figure('bad', bad);
+        } catch (e) {
+          errors.push((e as Error).message);
+        }
+        await ctx.figure('good', learningCurves('good', [{ curves: [{ name: 'y', y: [1, 2] }] }]));
+        return {};
+      },
+    };
+    const out = join(tmp(), 'run');
+    expect((await cli(['drawing', '--mode', 'tiny', '--quiet', '--out', out], { examples: [drawing] })).code).toBe(0);
+    expect(errors).toEqual(['invalid figure.panels: got 0, expected an integer >= 1']);
+    expect(readdirSync(join(out, 'figures')).sort()).toEqual(['figures.json', 'good.html']);
+    expect(json(join(out, 'figures', 'figures.json'))).toEqual({ good: { title: 'good', panels: 1, traces: 1, file: 'good.html' } });
   });
 
   it('a failing example: status failed with the error, exit 1', async () => {
