@@ -43,9 +43,10 @@ export interface Bins {
 export const MAX_BINS = 100_000;
 
 /**
- * Common bins of several sample sets: `bins` bins of width `(hi − lo)/bins` from `lo` to `hi`, the
- * range of the finite samples (or `range`); a single value v gets `[v − 0.05|v|, v + 0.05|v|]`
- * (±0.5 for 0), no finite sample `[0, 1]`.
+ * Common bins of several sample sets: `bins` bins of width `(hi − lo)/bins` (float64; `hi/bins −
+ * lo/bins` when `hi − lo` overflows) from `lo` to `hi`, the range of the finite samples (or
+ * `range`); a single value v gets `[v − 0.05|v|, v + 0.05|v|]` (±0.5 for 0; clipped to ±MAX_VALUE),
+ * no finite sample `[0, 1]`.
  * @throws CinderArgumentError when `range` is not two finite numbers lo <= hi
  */
 export function commonBins(sets: readonly ArrayLike<number>[], bins: number, range?: [number, number]): Bins {
@@ -72,23 +73,34 @@ export function commonBins(sets: readonly ArrayLike<number>[], bins: number, ran
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return { start: 0, end: 1, size: 1 / bins };
   if (hi === lo) {
     const w = Math.abs(lo) > 0 ? Math.abs(lo) * 0.05 : 0.5;
-    lo -= w;
-    hi += w;
+    // clipped to the finite doubles (v ± 5 % overflows for |v| > MAX_VALUE / 1.05)
+    lo = Math.max(lo - w, -Number.MAX_VALUE);
+    hi = Math.min(hi + w, Number.MAX_VALUE);
   }
-  return { start: lo, end: hi, size: (hi - lo) / bins };
+  return { start: lo, end: hi, size: binsBetween(lo, hi, bins) };
 }
 
 /**
- * Samples per bin of {@link Bins}: sample v goes to bin ⌊(v − start)/size⌋ (float64), v = end to the
+ * `(b − a)/d` without overflow: when `b − a` exceeds the largest double (a range such as
+ * [−1e308, 1e308]), `b/d − a/d` instead.
+ */
+function binsBetween(a: number, b: number, d: number): number {
+  const q = (b - a) / d;
+  return Number.isFinite(q) ? q : b / d - a / d;
+}
+
+/**
+ * Samples per bin of {@link Bins}: sample v goes to bin ⌊(v − start)/size⌋ (float64; `v/size −
+ * start/size` when `v − start` overflows), v = end to the
  * last bin; non-finite samples and samples outside [start, end] are not counted.
  */
 export function binCounts(values: ArrayLike<number>, bins: Bins): number[] {
-  const n = Math.max(1, Math.round((bins.end - bins.start) / bins.size));
+  const n = Math.max(1, Math.round(binsBetween(bins.start, bins.end, bins.size)));
   const counts = new Array<number>(n).fill(0);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!(v >= bins.start && v <= bins.end)) continue; // NaN fails both
-    counts[Math.min(n - 1, Math.floor((v - bins.start) / bins.size))]!++;
+    counts[Math.min(n - 1, Math.floor(binsBetween(bins.start, v, bins.size)))]!++;
   }
   return counts;
 }

@@ -102,6 +102,24 @@ describe('other builders', () => {
     expect(() => histogramFigure('r', [{ name: 'a', values: [1] }], { range: [1, 0] })).toThrow(/invalid range/);
   });
 
+  it('histograms whose range spans more than the largest double (hi − lo overflows) still bin every sample', () => {
+    // [−1e308, 1e308]: hi − lo = Infinity, but the width 5e307 of 4 bins is finite
+    const f = histogramFigure('wide', [{ name: 'a', values: [-1e308, -1e307, 1e307, 1e308] }], { bins: 4 });
+    expect(f.data[0]!.y).toEqual([1, 1, 1, 1]);
+    expect(f.data[0]!.width).toBe(5e307);
+    const lo = -1e308;
+    const size = 1e308 / 4 - lo / 4;
+    expect(f.data[0]!.x).toEqual([0, 1, 2, 3].map((k) => lo + (k + 0.5) * size));
+    // a given range: edges −1.5, −0.75, 0, 0.75, 1.5 (·1e308); 0 opens bin 2, 1.5e308 closes bin 3
+    const g = histogramFigure('r', [{ name: 'a', values: [0, 0.7e308, 1.5e308, -1.6e308] }], { bins: 4, range: [-1.5e308, 1.5e308] });
+    expect(g.data[0]!.y).toEqual([0, 0, 2, 1]);
+    expect(commonBins([[-1e308, 1e308]], 4)).toEqual({ start: -1e308, end: 1e308, size: 5e307 });
+    // one value near the largest double: its ±5 % bin stays finite and holds it
+    const h = histogramFigure('one', [{ name: 'a', values: [1.75e308] }], { bins: 3 });
+    expect((h.data[0]!.y as number[]).reduce((a, b) => a + b, 0)).toBe(1);
+    expect(commonBins([[1.75e308]], 3)).toEqual({ start: 1.75e308 - 0.05 * 1.75e308, end: Number.MAX_VALUE, size: (Number.MAX_VALUE - (1.75e308 - 0.05 * 1.75e308)) / 3 });
+  });
+
   it('heatmaps: row-major → rows, symmetric range for signed weights', () => {
     expect(toRows({ name: 'm', data: [1, 2, 3, 4, 5, 6], rows: 2, cols: 3 })).toEqual([[1, 2, 3], [4, 5, 6]]);
     expect(() => toRows({ name: 'm', data: [1], rows: 2, cols: 3 })).toThrow(/m.data/);
