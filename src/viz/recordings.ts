@@ -70,7 +70,9 @@ interface Layout {
 
 function layoutOf(rec: Recording, options: RecordingOptions, param: string): Layout {
   const shape = rec.shape;
-  if (!Array.isArray(shape) || shape.length < 2) throw new CinderArgumentError(`${param}.shape`, shape, '[T, B, ...neuronShape]');
+  if (!Array.isArray(shape) || shape.length < 2 || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+    throw new CinderArgumentError(`${param}.shape`, shape, '[T, B, ...neuronShape]: integers >= 0');
+  }
   const [steps, batches] = shape as number[];
   const neurons = shape.slice(2).reduce((a, b) => a * b, 1);
   if (rec.data.length !== steps! * batches! * neurons) throw new CinderArgumentError(`${param}.data`, `${rec.data.length} values`, `${steps! * batches! * neurons} values for shape [${shape.join(', ')}]`);

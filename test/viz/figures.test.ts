@@ -69,6 +69,18 @@ describe('rasters', () => {
   });
 });
 
+describe('recording shapes', () => {
+  it('a shape with a fractional, negative or NaN size is refused instead of read as garbage', () => {
+    const zeros = (n: number) => new Array<number>(n).fill(0);
+    // 3 · 2.5 · 4 = 30 values: before, batch 0 of "2.5" was read at offsets 0, 10, 20
+    expect(() => spikesFromRecording({ data: zeros(30), shape: [3, 2.5, 4] })).toThrow('invalid recording.shape: got [3,2.5,4], expected [T, B, ...neuronShape]: integers >= 0');
+    expect(() => seriesFromRecording({ data: zeros(6), shape: [2, -1, -3] }, [0])).toThrow(/recording\.shape: got \[2,-1,-3\]/);
+    expect(() => spikesFromRecording({ data: zeros(0), shape: [NaN, 1] })).toThrow(/recording\.shape/);
+    // no records yet (T = 0) is a valid, empty recording
+    expect(spikesFromRecording({ data: [], shape: [0, 1, 3] }).times.length).toBe(0);
+  });
+});
+
 describe('other builders', () => {
   it('time series check lengths', () => {
     expect(() => timeSeriesFigure('t', [1, 2], [{ series: [{ name: 'a', values: [1] }] }])).toThrow(/values/);
