@@ -241,7 +241,7 @@ export class Run {
   /**
    * Ends the run now, synchronously (for a process that exits right after): the active seed's
    * run_summary.json and, for several seeds, the top-level one get `status` (normally
-   * `interrupted`) with everything checkpointed so far.
+   * `interrupted`) with everything checkpointed so far; the running seed folder's lock is removed.
    */
   finishNow(status: Exclude<RunStatus, 'running'>): void {
     const a = this.active;
@@ -249,6 +249,8 @@ export class Run {
       const s = a.finishSync(status);
       if (this.parent) this.parent.runs.push({ seed: a.seed, dir: `seed-${a.seed}`, status, summary: s });
     }
+    // a seed folder of a multi-seed run has its own lock (runSeed); the caller releases the top one
+    if (a && this.parent) releaseLock(a.outDir);
     if (this.parent) writeJsonAtomicSync(join(this.parent.dir, 'run_summary.json'), this.parentSummary(status));
   }
 }

@@ -19,7 +19,7 @@ function readJson(p: string): Record<string, unknown> | null {
   }
 }
 
-async function interrupt(args: string[], signals: NodeJS.Signals[], waitFor: (s: Record<string, unknown>) => boolean, env: Record<string, string> = {}) {
+async function interrupt(args: string[], signals: NodeJS.Signals[], waitFor: (s: Record<string, unknown>, out: string) => boolean, env: Record<string, string> = {}) {
   const out = join(mkdtempSync(join(tmpdir(), 'cinder-sig-')), 'run');
   const child = spawn(process.execPath, ['--import', 'tsx', script, 'fake', ...args, '--out', out], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -32,7 +32,7 @@ async function interrupt(args: string[], signals: NodeJS.Signals[], waitFor: (s:
     if (existsSync(summaryPath)) {
       const s = readJson(summaryPath);
       expect(s, 'run_summary.json is valid JSON at every moment').not.toBeNull();
-      if (waitFor(s!)) break;
+      if (waitFor(s!, out)) break;
     }
     if (Date.now() - t0 > 60_000) throw new Error(`run did not reach the checkpoint: ${stderr}`);
     await new Promise((r) => setTimeout(r, 20));
@@ -72,6 +72,23 @@ describe('interrupting a run', () => {
     expect(r.summary.status).toBe('interrupted');
     const k = r.summary.steps_done as number;
     expect(r.summary.total).toBe(k * (k + 1)); // tiny preset: gain 2 → 2·k(k+1)/2
+  });
+
+  it('--seeds K, second signal: the running seed folder keeps its data, says interrupted and is unlocked', async () => {
+    const r = await interrupt(['--mode', 'tiny', '--steps', '100000', '--delay-ms', '30', '--ignore-signal', '--seeds', '2'], ['SIGINT', 'SIGTERM'], (_s, out) => {
+      const seed = readJson(join(out, 'seed-0', 'run_summary.json'));
+      return Number(seed?.steps_done ?? 0) >= 3;
+    });
+    expect(r.code).toBe(130);
+    expect(r.summary).toMatchObject({ status: 'interrupted', completed_seeds: 0 });
+    const seed0 = join(r.out, 'seed-0');
+    const s = readJson(join(seed0, 'run_summary.json'))!;
+    expect(s.status).toBe('interrupted');
+    const k = s.steps_done as number;
+    expect(s.total).toBe(k * (k + 1));
+    // the seed folder's lock goes with the process, as the top folder's does
+    expect(existsSync(join(r.out, '.lock'))).toBe(false);
+    expect(existsSync(join(seed0, '.lock'))).toBe(false);
   });
 
   it('an example that ignores the signal is stopped after the grace period', async () => {
