@@ -50,6 +50,15 @@ export interface AxisIds {
   yKey: string;
 }
 
+/**
+ * A label as plotly text: plotly reads titles and trace names as pseudo-HTML (`<b>`, `<sub>`, …,
+ * unknown tags dropped), so `&`, `<` and `>` are written as `&amp;`, `&lt;`, `&gt;`, which it
+ * shows as the characters: a label `E<I>` reads `E<I>`, not `E`.
+ */
+export function plotlyText(label: string): string {
+  return label.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 /** Plotly axis ids of the panel with index `i` (`x`/`y`, `x2`/`y2`, …). */
 export function axisIds(i: number): AxisIds {
   const s = i === 0 ? '' : String(i + 1);
@@ -58,7 +67,8 @@ export function axisIds(i: number): AxisIds {
 
 /**
  * Builds a figure from panels laid out in a grid (row-major, top to bottom). With `sharedX` every
- * column uses the x axis of its bottom panel, so zoom and pan act on the whole column.
+ * column uses the x axis of its bottom panel, so zoom and pan act on the whole column. The title,
+ * panel and axis titles and trace names are plain text (see {@link plotlyText}).
  * @throws CinderArgumentError for no panels or a bad column count
  */
 export function panelFigure(title: string, panels: readonly Panel[], options: PanelFigureOptions = {}): Figure {
@@ -75,7 +85,7 @@ export function panelFigure(title: string, panels: readonly Panel[], options: Pa
   const colW = (1 - hGap * (cols - 1)) / cols;
   const data: Trace[] = [];
   const layout: Record<string, unknown> = {
-    title: { text: title },
+    title: { text: plotlyText(title) },
     height,
     margin: { t: 70, l: 70, r: 30, b: 60 },
     showlegend: options.showLegend ?? panels.some((p: Panel) => p.traces.some((t: Trace) => typeof t.name === 'string' && t.name !== '')),
@@ -97,14 +107,14 @@ export function panelFigure(title: string, panels: readonly Panel[], options: Pa
     const y1 = y0 + rowH;
     const x0 = c * (colW + hGap);
     const x1 = x0 + colW;
-    for (const t of p.traces) data.push({ ...t, xaxis: xOwner.x, yaxis: own.y });
-    layout[own.yKey] = { domain: [round(y0), round(y1)], anchor: xOwner.x, title: p.yTitle ? { text: p.yTitle } : undefined, ...p.yaxis };
+    for (const t of p.traces) data.push({ ...t, ...(typeof t.name === 'string' ? { name: plotlyText(t.name) } : {}), xaxis: xOwner.x, yaxis: own.y });
+    layout[own.yKey] = { domain: [round(y0), round(y1)], anchor: xOwner.x, title: p.yTitle ? { text: plotlyText(p.yTitle) } : undefined, ...p.yaxis };
     if (!sharedX || bottomOf(c) === i) {
-      layout[own.xKey] = { domain: [round(x0), round(x1)], anchor: own.y, title: p.xTitle ? { text: p.xTitle } : undefined, ...p.xaxis };
+      layout[own.xKey] = { domain: [round(x0), round(x1)], anchor: own.y, title: p.xTitle ? { text: plotlyText(p.xTitle) } : undefined, ...p.xaxis };
     }
     if (p.title) {
       annotations.push({
-        text: `<b>${p.title}</b>`, showarrow: false, xref: 'paper', yref: 'paper', x: (x0 + x1) / 2, y: y1, xanchor: 'center', yanchor: 'bottom',
+        text: `<b>${plotlyText(p.title)}</b>`, showarrow: false, xref: 'paper', yref: 'paper', x: (x0 + x1) / 2, y: y1, xanchor: 'center', yanchor: 'bottom',
       });
     }
   });

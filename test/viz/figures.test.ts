@@ -31,6 +31,22 @@ describe('panelFigure', () => {
   it('rejects no panels', () => expect(() => panelFigure('t', [])).toThrow(/panels/));
 });
 
+describe('labels are plain text', () => {
+  // plotly reads titles, axis titles and trace names as pseudo-HTML: "E<I>" drew as "E" (the tag
+  // <I> swallowed) and "a<b & c>d" as "ad"; the builders pass them escaped (&lt; &gt; &amp;, which
+  // plotly decodes), so the figure shows the label it was given
+  const unescape = (s: string): string => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  it('titles, panel titles, axis titles and trace names reach plotly without markup', () => {
+    const labels = ['E<I>', 'a<b & c>d', 'x &amp; y', '</script>'];
+    const f = spikeRaster(labels[0]!, labels.map((name, i) => ({ times: [i], neurons: [0], name })), { xTitle: labels[1] });
+    const layout = f.layout as { title: { text: string }; annotations: { text: string }[]; xaxis4: { title: { text: string } } };
+    const texts = [layout.title.text, ...layout.annotations.map((a) => a.text.replace(/^<b>(.*)<\/b>$/, '$1')), layout.xaxis4.title.text, ...f.data.map((d) => d.name as string)];
+    for (const t of texts) expect(t).not.toMatch(/<|>|&(?!(lt|gt|amp);)/);
+    expect(texts.map(unescape)).toEqual([labels[0], ...labels, labels[1], ...labels]);
+    expect(f.title).toBe(labels[0]); // the page's own <title> is escaped as HTML by figureHtml
+  });
+});
+
 describe('rasters', () => {
   it('spike matrix → events at t0 + k·dt', () => {
     const m = [0, 1, 1, 0, 0, 1]; // 3 steps × 2 neurons
