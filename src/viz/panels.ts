@@ -30,7 +30,10 @@ export interface PanelFigureOptions {
   sharedX?: boolean;
   /** Height in pixels (default 160 per row + 120, at least 420). */
   height?: number;
-  /** Gap between panels as a fraction of the figure (default about 45 px, at most 0.06, vertically; 0.08 horizontally). */
+  /**
+   * Gap between panels as a fraction of the figure (default about 45 px, at most 0.06, vertically;
+   * 0.08 horizontally); given, in [0, 1/(n − 1)) for n rows or columns, so every panel keeps room.
+   */
   gap?: number;
   /** Show the legend (default: when some trace has a name). */
   showLegend?: boolean;
@@ -69,7 +72,7 @@ export function axisIds(i: number): AxisIds {
  * Builds a figure from panels laid out in a grid (row-major, top to bottom). With `sharedX` every
  * column uses the x axis of its bottom panel, so zoom and pan act on the whole column. The title,
  * panel and axis titles and trace names are plain text (see {@link plotlyText}).
- * @throws CinderArgumentError for no panels or a bad column count
+ * @throws CinderArgumentError for no panels, a bad column count or a gap that leaves no room
  */
 export function panelFigure(title: string, panels: readonly Panel[], options: PanelFigureOptions = {}): Figure {
   if (!Array.isArray(panels) || panels.length === 0) throw new CinderArgumentError('panels', panels, 'at least one panel');
@@ -77,6 +80,13 @@ export function panelFigure(title: string, panels: readonly Panel[], options: Pa
   const cols = Math.min(columns, panels.length);
   const rows = Math.ceil(panels.length / cols);
   const sharedX = options.sharedX ?? cols === 1;
+  if (options.gap !== undefined) {
+    // rows·h + (rows − 1)·gap = 1 (likewise for columns): the gap must leave h > 0
+    const most = 1 / Math.max(1, rows - 1, cols - 1);
+    if (typeof options.gap !== 'number' || !(options.gap >= 0 && options.gap < most)) {
+      throw new CinderArgumentError('gap', options.gap, `a number in [0, ${most}) (${rows} row${rows > 1 ? 's' : ''}, ${cols} column${cols > 1 ? 's' : ''})`);
+    }
+  }
   const height = options.height ?? Math.max(420, 160 * rows + 120);
   // Default vertical gap: about 45 px (room for a panel title), at most 6 % of the plot area.
   const vGap = rows > 1 ? (options.gap ?? Math.min(0.06, 45 / Math.max(1, height - 130))) : 0;

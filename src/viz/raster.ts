@@ -62,19 +62,23 @@ export interface RasterOptions {
   markerSize?: number;
   /** Stack each population in its own panel (default true); false overlays them in one panel. */
   separatePanels?: boolean;
-  /** Time range shown (default: the data). */
+  /** Time range shown, `[t0, t1]` with t0 < t1 (default: the data). */
   timeRange?: [number, number];
 }
 
 /**
  * A spike raster of one or more populations, stacked on a shared time axis (one panel each) or
  * overlaid in one panel.
- * @throws CinderArgumentError when times and neuron indices differ in length
+ * @throws CinderArgumentError when times and neuron indices differ in length, or for a bad `timeRange`
  */
 export function spikeRaster(title: string, populations: SpikeEvents | readonly SpikeEvents[], options: RasterOptions = {}): Figure {
   const pops = Array.isArray(populations) ? (populations as readonly SpikeEvents[]) : [populations as SpikeEvents];
   if (pops.length === 0) throw new CinderArgumentError('populations', pops, 'at least one population');
   const threshold = checkNonNegative('webglThreshold', options.webglThreshold ?? 2000);
+  const range = options.timeRange;
+  if (range !== undefined && (!Array.isArray(range) || range.length !== 2 || !Number.isFinite(range[0]) || !Number.isFinite(range[1]) || !(range[0] < range[1]))) {
+    throw new CinderArgumentError('timeRange', range, '[t0, t1]: finite numbers with t0 < t1');
+  }
   const traces: Trace[] = pops.map((p, i) => {
     if (p === null || typeof p !== 'object' || !isNumbers(p.times) || !isNumbers(p.neurons)) {
       throw new CinderArgumentError(`populations[${i}]`, p, 'spike events {times, neurons} (arrays of numbers)');

@@ -29,6 +29,20 @@ describe('panelFigure', () => {
   });
 
   it('rejects no panels', () => expect(() => panelFigure('t', [])).toThrow(/panels/));
+
+  it('rejects a gap that leaves no room for the panels (zero or negative heights, overlaps)', () => {
+    const three = [{ traces: [] }, { traces: [] }, { traces: [] }];
+    // 3 rows with gap g: row height (1 − 2g)/3, so g must stay below 1/2
+    expect(() => panelFigure('t', three, { gap: 0.6 })).toThrow('invalid gap: got 0.6, expected a number in [0, 0.5) (3 rows, 1 column)');
+    expect(() => panelFigure('t', three, { gap: 0.5 })).toThrow(/invalid gap: got 0.5/);
+    expect(() => panelFigure('t', three.slice(0, 2), { gap: -0.5 })).toThrow(/invalid gap: got -0.5, expected a number in \[0, 1\)/);
+    expect(() => panelFigure('t', three, { gap: NaN })).toThrow(/invalid gap: got NaN/);
+    // 2 × 2 grid: rows and columns share the gap, the stricter bound is 1/(2 − 1) = 1
+    expect(() => panelFigure('t', [...three, { traces: [] }], { columns: 2, gap: 1 })).toThrow(/\[0, 1\) \(2 rows, 2 columns\)/);
+    const ok = panelFigure('t', three, { gap: 0.3 });
+    const l = ok.layout as Record<string, { domain: number[] }>;
+    for (const k of ['yaxis', 'yaxis2', 'yaxis3']) expect(l[k]!.domain[1] - l[k]!.domain[0]).toBeCloseTo((1 - 2 * 0.3) / 3, 5);
+  });
 });
 
 describe('labels are plain text', () => {
@@ -64,6 +78,11 @@ describe('rasters', () => {
     expect(f.data.map((d) => d.type)).toEqual(['scattergl', 'scatter']);
     expect(spikeRaster('r', [big, small], { separatePanels: false }).panels).toBe(1);
     expect(() => spikeRaster('r', { times: [1], neurons: [] })).toThrow(/neurons/);
+    // a time range that is not two finite, increasing numbers ([NaN, 5] became [null, 5] in the page)
+    for (const bad of [[5, 1], [NaN, 5], [0, Infinity], [2, 2]] as [number, number][]) {
+      expect(() => spikeRaster('r', small, { timeRange: bad })).toThrow(/invalid timeRange: got .*, expected \[t0, t1\]: finite numbers with t0 < t1/);
+    }
+    expect((spikeRaster('r', small, { timeRange: [0, 3] }).layout.xaxis as { range: number[] }).range).toEqual([0, 3]);
   });
 
   it('recordings [T, B, N]: the chosen batch entry, times from recorded steps', () => {
