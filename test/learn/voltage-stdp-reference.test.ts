@@ -276,3 +276,105 @@ describe('VoltageSTDP trainer and JS kernel vs an independent float64 loop', () 
     expectClose(a, b, 'trainer vs kernel');
   });
 });
+
+/** One input, N outputs, constant voltage `v`, presynaptic spikes of the samples in `spikeAt(k, b)`. */
+function fanOut(w0: Float32Array, B: number, steps: number, v: number, spikeAt: (k: number, b: number, i: number) => boolean, I = 1): Problem {
+  const O = w0.length / I;
+  const post: number[] = [], pre: number[] = [];
+  for (let j = 0; j < O; j++) for (let i = 0; i < I; i++) { post.push(j); pre.push(i); }
+  return {
+    B, O, I, steps, dt: 1, w0, sparse: false, post: Int32Array.from(post), pre: Int32Array.from(pre),
+    v: Array.from({ length: steps }, () => new Float32Array(B * O).fill(v)),
+    x: Array.from({ length: steps }, (_, k) => Uint8Array.from({ length: B * I }, (_, n) => (spikeAt(k, Math.floor(n / I), n % I) ? 1 : 0))),
+  };
+}
+
+describe('VoltageSTDP trainer: clipping to [w_min, w_max] in float32', () => {
+  // D ≈ −1 (LTD) or +1 (LTP): I moves by ≈ ±10 in 60 ms, so one late presynaptic spike takes
+  // every weight (0.5–4.5, or 0.6–2.4) past the bound in one jump of more than a factor 2.
+  const STRONG: VoltageStdpParams = { ...EXC, aLtd: 1000, aLtp: 1000, learningScale: 1, tauSignal: 50 };
+  const spread = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, (_, j) => lo + (hi - lo) * ((j * 0.618034) % 1));
+
+  for (const B of [1, 3]) {
+    it(`B = ${B}: weights clipped to w_min = 1e-4 from 0.5–4.5 end exactly at float32(w_min), none below`, () => {
+      // Old code: w + fl(fl(w_min) − w) missed by up to 1.2e-7 (100 of 200 weights below w_min, min 9.9897e-5).
+      const q = fanOut(spread(200, 0.5, 4.5), B, 60, -50, (k, b) => k === 59 && b !== 1);
+      const ref = reference(STRONG, q, 'sum');
+      const got = trainer(STRONG, q, 'sum');
+      expectClose(got, ref, 'trainer');
+      const last = got.w[59]!;
+      for (let c = 0; c < last.length; c++) {
+        expect(ref.w[59]![c]).toBe(STRONG.wMin);
+        expect(last[c]).toBe(Math.fround(STRONG.wMin));
+      }
+    });
+
+    it(`B = ${B}: weights clipped to w_max = 4.7 from 0.6–2.3 end exactly at float32(w_max), none above`, () => {
+      const p = { ...STRONG, wMax: 4.7 };
+      const q = fanOut(spread(200, 0.6, 2.3), B, 60, 0, (k, b) => k === 59 && b !== 1);
+      const ref = reference(p, q, 'sum');
+      const got = trainer(p, q, 'sum');
+      expectClose(got, ref, 'trainer');
+      for (let c = 0; c < 200; c++) {
+        expect(ref.w[59]![c]).toBe(p.wMax);
+        expect(got.w[59]![c]).toBe(Math.fround(p.wMax));
+      }
+    });
+  }
+
+  it('weights at a bound stay exactly there when pushed further', () => {
+    const fmin = Math.fround(STRONG.wMin);
+    for (const [v, w] of [[-50, fmin], [0, STRONG.wMax]] as const) {
+      const q = fanOut(new Float32Array(8).fill(w), 2, 60, v, (k) => k % 7 === 3);
+      const got = trainer(STRONG, q, 'sum');
+      for (const row of got.w) for (const x of row) expect(x).toBe(w);
+    }
+  });
+
+  it('a weight outside the bounds changes only at a presynaptic spike (as in the kernel and livn)', () => {
+    // Input 0 never spikes, input 1 spikes at step 40: the weights from input 0 keep 7 and 5e-5;
+    // the old code clipped every weight at the first step.
+    const w0 = Float32Array.from([7, 7, 5e-5, 5e-5, 3, 3]); // [O = 3, I = 2]
+    const q = fanOut(w0, 1, 60, -30, (k, _b, i) => i === 1 && k === 40, 2);
+    const ref = reference(EXC, q, 'sum');
+    const got = trainer(EXC, q, 'sum');
+    expectClose(got, ref, 'trainer');
+    expectClose(kernel(EXC, q), ref, 'kernel');
+    expect(got.w[59]![0]).toBe(Math.fround(7));
+    expect(got.w[59]![2]).toBe(Math.fround(5e-5));
+    expect(got.w[59]![1]).toBe(EXC.wMax);
+    expect(got.w[59]![3]).toBe(Math.fround(EXC.wMin));
+  });
+
+  it('an update whose parts were dropped is not completed by the bound correction; no tensor leaks', () => {
+    const n0 = tf.memory().numTensors;
+    const w0 = spread(6, 0.5, 4.5);
+    const conn = new LinearDense([1], [6], 1, { batchSize: 1, weightInit: (sh) => tf.tensor(w0, sh as number[]) });
+    const t = new VoltageSTDP({ ...STRONG });
+    const v = { t: tf.fill([1, 6], -50) };
+    t.register(cell(conn, v));
+    for (let k = 0; k < 60; k++) {
+      const x = tf.tensor2d([k === 59 ? 1 : 0], [1, 1]);
+      tf.tidy(() => { conn.forward(x); });
+      x.dispose();
+      t.step();
+      if (k < 59) conn.update();
+    }
+    conn.updater.clear(); // the clipping step's parts are dropped ...
+    conn.updater.add('weight', tf.scalar(0.25)); // ... and another change is applied
+    conn.update();
+    const w = conn.weight.dataSync();
+    for (let j = 0; j < 6; j++) expect(w[j]).toBe(Math.fround(w0[j]! + 0.25));
+    // disposing with a pending correction frees it and unregisters the hook
+    const x = tf.tensor2d([1], [1, 1]);
+    tf.tidy(() => { conn.forward(x); });
+    x.dispose();
+    t.step();
+    t.dispose();
+    conn.update();
+    expect(conn.weight.dataSync()[0]).toBeLessThan(Math.fround(w0[0]! + 0.25));
+    v.t.dispose();
+    conn.dispose();
+    expect(tf.memory().numTensors).toBe(n0);
+  });
+});

@@ -14,14 +14,21 @@
  *   (α = e^{−dt/τ_L}; the voltage held over the step, solved exactly);
  * - while on, for the presynaptic spikes s of the step: `Δw = Σ_R w·(I − I_c)·s`, reduced over the
  *   batch (`batchReduction`, default `sum`: for B = 1 the rule itself), `w ← clip(w + Δw, w_min,
- *   w_max)` (added to the connection's updater as pos/neg parts), and `I_c ← I` where s = 1.
+ *   w_max)` for the synapses with a presynaptic spike in some sample (the others keep w, also one
+ *   outside the bounds, as in the kernel and livn), added to the connection's updater as pos/neg
+ *   parts; and `I_c ← I` where s = 1.
  *
  * With a batch, each sample has its own sites and I_c; the weight is shared (Cinder's batched
  * connections), so per-sample changes are reduced over the batch. Float32: every op in float32 on
  * the backend; the sigmoids' `s^{−x}` evaluated as `e^{−x·ln s}`, and the saturation as
  * `2/(1 + s^{−x}) − 1 = tanh(x·ln s/2)` (an odd polynomial to 9th order for |x·ln s/2| < 1/8, so a
  * small drive keeps float32 relative precision: absolute error of D < 1e-6 of max|D|). No reads
- * back to the CPU.
+ * back to the CPU. The new weight `w' = clip(fl(w + fl(w·ΔI)))` is added as `w' − w`, and
+ * `connection.update()` computes `w + (w' − w)` in float32, which misses w' by up to half an ulp of
+ * `w' − w` when w' < w/2 or w' > 2w (a weight clipped from 3 to w_min = 1e-4 ended 1.2e-7 off, below
+ * w_min for half of them): a hook on the connection's updater (registered with the cell) then sets
+ * each such weight to w' when it lies within `(|w' − w| + |w'|)·2^−22` of it (so a bound is met
+ * exactly, and the update of a step whose pending parts were dropped or changed is left alone).
  *
  * Per step: `layer.forward(x)`, then `trainer.step()`, then `connection.update()`.
  * @module
@@ -91,6 +98,18 @@ export class VoltageStdpSitesState implements CellResources {
   lastIntegral: tf.Variable | null = null;
   /** Plasticity on for this cell. */
   on = true;
+  /**
+   * The last step's new weights w' and their snapping tolerance (−1 where the step left w), read by
+   * the updater hook after `connection.update()`; null when none is pending.
+   */
+  pending: {
+    /** The new weights w' (weight-shaped). */
+    to: tf.Tensor;
+    /** Snapping tolerance per weight (−1: leave the weight). */
+    tol: tf.Tensor;
+  } | null = null;
+  /** Unregisters the updater hook (set by the trainer). */
+  detach: () => void = () => {};
   readonly observers = [];
   /** Step coefficients as scalars. */
   readonly k: VoltageStdpScalars;
@@ -109,11 +128,19 @@ export class VoltageStdpSitesState implements CellResources {
     for (const v of [this.signal, this.integral, this.lastIntegral]) if (v) tf.tidy(() => v.assign(tf.zerosLike(v)));
   }
 
-  /** Frees the tensors. */
+  /** Frees the tensors (and unregisters the updater hook). */
   dispose(): void {
+    this.detach();
+    this.dropPending();
     for (const v of [this.signal, this.integral, this.lastIntegral]) v?.dispose();
     for (const s of Object.values(this.k)) s.dispose();
     this.signal = this.integral = this.lastIntegral = null;
+  }
+
+  /** Frees the pending new weights. */
+  dropPending(): void {
+    if (this.pending) tf.dispose([this.pending.to, this.pending.tol]);
+    this.pending = null;
   }
 }
 
@@ -141,7 +168,25 @@ export class VoltageSTDP extends CellTrainer<VoltageStdpHyper, VoltageStdpSitesS
   }
 
   protected build(cell: TrainableCell, h: Readonly<VoltageStdpHyper>): VoltageStdpSitesState {
-    return new VoltageStdpSitesState(cell.connection.dt, h);
+    const s = new VoltageStdpSitesState(cell.connection.dt, h);
+    const weight = cell.connection.updater.accumulator('weight').target;
+    // after an update: weights within rounding of the step's w' become w' exactly (see the module text)
+    s.detach = cell.connection.updater.onUpdate(() => {
+      const p = s.pending;
+      if (!p) return;
+      s.pending = null;
+      try {
+        if (tf.util.arraysEqual(weight.shape, p.to.shape)) {
+          tf.tidy(() => {
+            const w = weight.value;
+            weight.assign(tf.where(tf.lessEqual(tf.abs(tf.sub(w, p.to)), p.tol), p.to, w));
+          });
+        }
+      } finally {
+        tf.dispose([p.to, p.tol]);
+      }
+    });
+    return s;
   }
 
   /** Turns plasticity on (for `cells`, default all) and sets every I_c ← I. */
@@ -219,9 +264,13 @@ export class VoltageSTDP extends CellTrainer<VoltageStdpHyper, VoltageStdpSitesS
           const diff = tf.mul(tf.sub(post, s.lastIntegral!), spikes);
           const perSample = tf.sum(diff, -1); // [B, ...W'] (W' broadcastable to W)
           const dI = reduceOverBatch(tf.reshape(perSample, [perSample.shape[0]!, ...w.shape]), h.batchReduction);
-          const delta = tf.sub(tf.clipByValue(tf.add(w, tf.mul(w, dI)), h.wMin, h.wMax), w);
+          // synapses with a presynaptic spike in some sample: w' = clip(w + w·ΔI); the others keep w
+          const spiked = tf.notEqual(tf.reshape(tf.sum(tf.sum(spikes, -1), 0), w.shape), 0);
+          const next = tf.where(spiked, tf.clipByValue(tf.add(w, tf.mul(w, dI)), h.wMin, h.wMax), w);
+          const delta = tf.sub(next, w);
+          const tol = tf.where(spiked, tf.mul(tf.add(tf.abs(delta), tf.abs(next)), 2 ** -22), -1);
           const nLast = tf.add(tf.mul(post, spikes), tf.mul(s.lastIntegral!, tf.sub(1, spikes)));
-          return [nI, nL, tf.relu(delta), tf.relu(tf.neg(delta)), nLast];
+          return [nI, nL, tf.relu(delta), tf.relu(tf.neg(delta)), nLast, next, tol];
         });
         next.push({ s, conn, values });
       }
@@ -230,12 +279,14 @@ export class VoltageSTDP extends CellTrainer<VoltageStdpHyper, VoltageStdpSitesS
       throw err;
     }
     for (const { s, conn, values } of next) {
-      const [nI, nL, pos, neg, nLast] = values;
+      const [nI, nL, pos, neg, nLast, to, tol] = values;
       s.integral!.assign(nI!);
       s.signal!.assign(nL!);
+      s.dropPending();
       if (nLast) {
         conn.updater.add('weight', pos, neg);
         s.lastIntegral!.assign(nLast);
+        s.pending = { to: to!, tol: tol! };
       }
       tf.dispose([nI!, nL!]);
       nLast?.dispose();
