@@ -257,3 +257,44 @@ describe('culture engine vs an independent float64 loop of the model', () => {
     expect(ref.spikes.length).toBeGreaterThan(10);
   });
 });
+
+describe('culture engine: specifications that would silently produce garbage are rejected', () => {
+  const base = () => culture(5, 6, 2, [AMPA, NMDA, GABA], [EXCITATORY_VOLTAGE_STDP, INHIBITORY_VOLTAGE_STDP]);
+
+  it('a negative static weight had no effect at all (its kick was flushed as "tiny"): now rejected', () => {
+    // Old code: the negative kick was set to 0 at the first decay (x < 1e-30), so the culture ran
+    // exactly as with weight 0 — no error, no inhibition.
+    const spec = base();
+    const neg = { ...spec, edgeWeight: Float32Array.from(spec.edgeWeight, (w, e) => (e === 0 ? -3 : w)) };
+    expect(() => new CultureEngine(neg)).toThrow(/^invalid edgeWeight\[0\]: got -3, expected a finite number >= 0/);
+    const nan = { ...spec, edgeWeight: Float32Array.from(spec.edgeWeight, (w, e) => (e === 1 ? Number.NaN : w)) };
+    expect(() => new CultureEngine(nan)).toThrow(/^invalid edgeWeight\[1\]: got NaN/);
+  });
+
+  it('receptor kinetics, groups, populations and noise are checked', () => {
+    const spec = base();
+    const recs = (r: Partial<ReceptorKinetics>) => ({ ...spec, receptors: [AMPA, { ...NMDA, ...r }, GABA] });
+    // τ_rise > τ_decay made the peak factor negative: every kick silently flushed to 0
+    expect(() => new CultureEngine(recs({ tauRise: 90 }))).toThrow(/^invalid receptors\[1\]\.tauDecay: got 80, expected a number > tauRise = 90/);
+    expect(() => new CultureEngine(recs({ tauRise: 80 }))).toThrow(/receptors\[1\]\.tauDecay: got 80/);
+    expect(() => new CultureEngine(recs({ tauRise: 0 }))).toThrow(/receptors\[1\]\.tauRise: got 0/);
+    expect(() => new CultureEngine(recs({ reversal: Number.NaN }))).toThrow(/receptors\[1\]\.reversal: got NaN/);
+    // a group without rule parameters threw a TypeError from deep inside the constructor
+    expect(() => new CultureEngine(recs({ group: 2 }))).toThrow(/^invalid receptors\[1\]\.group: got 2, expected an integer in \[0, 2\)/);
+    const pops = (p: Partial<CultureNeuronParams>) => ({ ...spec, populations: [EXC_POP, { ...INH_POP, ...p }] });
+    expect(() => new CultureEngine(pops({ capacitance: 0 }))).toThrow(/^invalid populations\[1\]\.capacitance: got 0/);
+    expect(() => new CultureEngine(pops({ gLeak: -1 }))).toThrow(/populations\[1\]\.gLeak: got -1/);
+    expect(() => new CultureEngine(pops({ vThreshold: Number.NaN }))).toThrow(/populations\[1\]\.vThreshold: got NaN/);
+    expect(() => new CultureEngine(pops({ refractory: -1 }))).toThrow(/populations\[1\]\.refractory: got -1/);
+    const noise = (z: Partial<CultureSpec['noise']>) => ({ ...spec, noise: { ...spec.noise, ...z } });
+    expect(() => new CultureEngine(noise({ tauE: 0 }))).toThrow(/^invalid noise\.tauE: got 0/);
+    expect(() => new CultureEngine(noise({ sigmaI: -0.1 }))).toThrow(/noise\.sigmaI: got -0\.1/);
+    expect(() => new CultureEngine(noise({ ge0: Number.POSITIVE_INFINITY }))).toThrow(/noise\.ge0: got Infinity/);
+    // steps of run(): whole numbers only (2.5 ran 3 steps)
+    const e = new CultureEngine(spec);
+    expect(() => e.run(2.5)).toThrow(/^invalid steps: got 2\.5, expected an integer >= 0/);
+    expect(e.stepCount).toBe(0);
+    e.run(3);
+    expect(e.stepCount).toBe(3);
+  });
+});

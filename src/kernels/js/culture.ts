@@ -25,7 +25,7 @@
  * (ziggurat normals, Marsaglia & Tsang 2000).
  * @module
  */
-import { CinderArgumentError, checkPositive } from '../../core/errors.js';
+import { CinderArgumentError, checkFinite, checkInteger, checkNonNegative, checkPositive } from '../../core/errors.js';
 import { doubleExponentialPeakFactor } from '../../neural/synapses/double-exponential.js';
 import { VoltageStdpSites, type VoltageStdpParams } from './voltage-stdp.js';
 
@@ -85,7 +85,11 @@ export interface ReceptorKinetics {
   group: number;
 }
 
-/** Everything the engine needs; edges must be sorted by (post, receptor, pre). */
+/**
+ * Everything the engine needs; edges must be sorted by (post, receptor, pre). Checked by the
+ * engine: finite values; C, τ's > 0; g_L, σ's, refractory, spike width, static weights ≥ 0;
+ * τ_decay > τ_rise; receptor groups index `groups`; delays ≥ 1 step.
+ */
 export interface CultureSpec {
   /** Step (ms). */
   dt: number;
@@ -214,6 +218,35 @@ export class NoiseStream {
   }
 }
 
+/**
+ * Throws a {@link CinderArgumentError} naming the first bad population, receptor or noise
+ * parameter (a negative kick, or τ_rise ≥ τ_decay, would otherwise be flushed to 0 silently).
+ */
+function checkCultureParams(spec: CultureSpec): void {
+  spec.populations.forEach((p, k) => {
+    const at = `populations[${k}]`;
+    checkPositive(`${at}.capacitance`, p.capacitance);
+    checkNonNegative(`${at}.gLeak`, p.gLeak);
+    for (const key of ['eLeak', 'vThreshold', 'vReset', 'vPeak'] as const) checkFinite(`${at}.${key}`, p[key]);
+    checkNonNegative(`${at}.refractory`, p.refractory);
+    checkNonNegative(`${at}.spikeWidth`, p.spikeWidth);
+  });
+  spec.receptors.forEach((r, k) => {
+    const at = `receptors[${k}]`;
+    checkPositive(`${at}.tauRise`, r.tauRise);
+    checkPositive(`${at}.tauDecay`, r.tauDecay);
+    if (!(r.tauDecay > r.tauRise)) throw new CinderArgumentError(`${at}.tauDecay`, r.tauDecay, `a number > tauRise = ${r.tauRise}`);
+    checkFinite(`${at}.reversal`, r.reversal);
+    if (!(Number.isInteger(r.group) && r.group >= 0 && r.group < spec.groups.length)) throw new CinderArgumentError(`${at}.group`, r.group, `an integer in [0, ${spec.groups.length}) (an index into groups)`);
+  });
+  const z = spec.noise;
+  for (const key of ['ge0', 'gi0', 'eE', 'eI'] as const) checkFinite(`noise.${key}`, z[key]);
+  checkNonNegative('noise.sigmaE', z.sigmaE);
+  checkNonNegative('noise.sigmaI', z.sigmaI);
+  checkPositive('noise.tauE', z.tauE);
+  checkPositive('noise.tauI', z.tauI);
+}
+
 /** Per-receptor constants. */
 interface RC {
   aRise: number;
@@ -285,11 +318,13 @@ export class CultureEngine {
   /** @param spec the culture (checked) */
   constructor(spec: CultureSpec) {
     checkPositive('dt', spec.dt);
+    checkCultureParams(spec);
     const n = spec.population.length;
     const m = spec.edgePre.length;
     for (const [k, a] of [['edgePost', spec.edgePost], ['edgeReceptor', spec.edgeReceptor], ['edgeWeight', spec.edgeWeight], ['edgeDelay', spec.edgeDelay]] as const) {
       if (a.length !== m) throw new CinderArgumentError(k, a.length, `${m} entries (one per edge)`);
     }
+    for (let e = 0; e < m; e++) checkNonNegative(`edgeWeight[${e}]`, spec.edgeWeight[e]!);
     for (let e = 0; e < m; e++) {
       if (!(spec.edgePre[e]! >= 0 && spec.edgePre[e]! < n && spec.edgePost[e]! >= 0 && spec.edgePost[e]! < n)) throw new CinderArgumentError(`edge ${e}`, [spec.edgePre[e], spec.edgePost[e]], `neurons in [0, ${n})`);
       if (!(spec.edgeDelay[e]! >= 1)) throw new CinderArgumentError(`edgeDelay[${e}]`, spec.edgeDelay[e], 'an integer >= 1 (steps)');
@@ -371,8 +406,9 @@ export class CultureEngine {
     return this.sites[this.edgeGroup[e]!]!.weight[this.edgeSlot[e]!]!;
   }
 
-  /** Advances `steps` steps. */
+  /** Advances `steps` steps (an integer ≥ 0). */
   run(steps: number): void {
+    checkInteger('steps', steps);
     for (let k = 0; k < steps; k++) {
       const step = this.stepCount;
       this.noiseStep();
