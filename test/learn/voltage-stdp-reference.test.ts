@@ -378,3 +378,71 @@ describe('VoltageSTDP trainer: clipping to [w_min, w_max] in float32', () => {
     expect(tf.memory().numTensors).toBe(n0);
   });
 });
+
+describe('VoltageSTDP trainer: checkpoints', () => {
+  /** Runs steps [from, to) of q on a fresh connection with weights w and a trainer restored from snap. */
+  function leg(p: VoltageStdpParams, q: Problem, w: Float32Array, from: number, to: number, snap: import('../../src/core/snapshot.js').Snapshot | null, offFrom = Infinity) {
+    const conn = new LinearDense([q.I], [q.O], q.dt, { batchSize: q.B, weightInit: (sh) => tf.tensor(w, sh as number[]) });
+    const t = new VoltageSTDP({ ...p });
+    const v = { t: tf.zeros([q.B, q.O]) };
+    const state = t.register(cell(conn, v)) as VoltageStdpSitesState;
+    if (snap) t.restoreState(snap);
+    for (let k = from; k < to; k++) {
+      if (k === offFrom) t.disable();
+      const x = tf.tensor2d(q.x[k]!, [q.B, q.I], 'float32');
+      tf.tidy(() => { conn.forward(x); });
+      x.dispose();
+      v.t.dispose();
+      v.t = tf.tensor2d(q.v[k]!, [q.B, q.O]);
+      t.step();
+      conn.update();
+    }
+    const out = { w: Float32Array.from(conn.weight.dataSync()), I: Float32Array.from(state.integral!.dataSync()), snap: t.snapshotState() };
+    v.t.dispose();
+    t.dispose();
+    conn.dispose();
+    return out;
+  }
+
+  it('snapshotState/restoreState carry L, I, I_c and the on flag: a resumed run equals the uninterrupted one', () => {
+    // Old code: the sites' variables were not part of the snapshot, so the resumed trainer started
+    // from L = I = I_c = 0 (and plasticity on).
+    const n0 = tf.memory().numTensors;
+    for (const off of [Infinity, 20]) {
+      const q = problem(31, 2, 3, 4, 60, 0.5, { centres: [-52, -20, -80] });
+      const whole = leg(EXC_CLIP, q, q.w0, 0, 60, null, off);
+      const first = leg(EXC_CLIP, q, q.w0, 0, 30, null, off);
+      const second = leg(EXC_CLIP, q, first.w, 30, 60, first.snap);
+      expect(Array.from(second.w)).toEqual(Array.from(whole.w));
+      expect(Array.from(second.I)).toEqual(Array.from(whole.I));
+      for (const s of [whole.snap, first.snap, second.snap]) tf.dispose(Object.values(s.tensors));
+    }
+    expect(tf.memory().numTensors).toBe(n0);
+  });
+
+  it('a snapshot from before the first step restores a fresh state; a malformed one changes nothing', () => {
+    const q = problem(32, 1, 3, 4, 10, 0.5);
+    const fresh = new VoltageSTDP({ ...EXC });
+    const conn = new LinearDense([q.I], [q.O], q.dt, { batchSize: 1, weightInit: (sh) => tf.tensor(q.w0, sh as number[]) });
+    const v = { t: tf.fill([1, q.O], -30) };
+    const state = fresh.register(cell(conn, v)) as VoltageStdpSitesState;
+    const empty = fresh.snapshotState();
+    expect(Object.keys(empty.tensors)).toEqual([]);
+    tf.tidy(() => { conn.forward(tf.ones([1, q.I])); });
+    fresh.step();
+    conn.update();
+    const full = fresh.snapshotState();
+    expect(Object.keys(full.tensors).sort()).toEqual(['cell0.sites.integral', 'cell0.sites.lastIntegral', 'cell0.sites.signal']);
+    const before = Array.from(state.integral!.dataSync());
+    const bad = { tensors: { ...full.tensors, 'cell0.sites.signal': tf.zeros([2, 7]) }, values: full.values };
+    expect(() => fresh.restoreState(bad)).toThrow(/^invalid snapshot cell0\.sites\.signal|^invalid snapshot sites/);
+    expect(() => fresh.restoreState({ tensors: {}, values: { 'cell0.sites.on': 2 } })).toThrow(/on: got 2/);
+    expect(Array.from(state.integral!.dataSync())).toEqual(before);
+    fresh.restoreState(empty);
+    expect(state.signal).toBeNull();
+    tf.dispose([...Object.values(full.tensors), bad.tensors['cell0.sites.signal']]);
+    v.t.dispose();
+    fresh.dispose();
+    conn.dispose();
+  });
+});

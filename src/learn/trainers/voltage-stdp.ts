@@ -35,6 +35,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError } from '../../core/errors.js';
+import type { Snapshot, Snapshottable } from '../../core/snapshot.js';
 import {
   VOLTAGE_STDP_KEYS, voltageStdpPreset, voltageStdpStep, withVoltageStdpOverrides, type VoltageStdpParams,
 } from '../../kernels/js/voltage-stdp.js';
@@ -110,6 +111,48 @@ export class VoltageStdpSitesState implements CellResources {
   } | null = null;
   /** Unregisters the updater hook (set by the trainer). */
   detach: () => void = () => {};
+  /**
+   * L, I, I_c and the on flag for the trainer's checkpoints (`snapshotState` of the trainer):
+   * values `on` (0/1); tensors `signal`, `integral`, `lastIntegral` once allocated (by the first
+   * step). Restoring checks everything before changing anything; a snapshot without tensors
+   * restores the state before the first step.
+   */
+  readonly sites: Snapshottable = {
+    snapshotState: (): Snapshot => {
+      const tensors: Record<string, tf.Tensor> = {};
+      if (this.signal && this.integral && this.lastIntegral) {
+        tensors.signal = this.signal.clone();
+        tensors.integral = this.integral.clone();
+        tensors.lastIntegral = this.lastIntegral.clone();
+      }
+      return { tensors, values: { on: this.on ? 1 : 0 } };
+    },
+    restoreState: (snap: Snapshot): void => {
+      const on = snap.values.on;
+      if (on !== 0 && on !== 1) throw new CinderArgumentError('snapshot sites.on', on, '0 or 1');
+      const keys = Object.keys(snap.tensors).sort();
+      const names = ['integral', 'lastIntegral', 'signal'];
+      if (keys.length && keys.join() !== names.join()) throw new CinderArgumentError('snapshot sites tensors', keys, `none or ${names.join(', ')}`);
+      const { signal, integral, lastIntegral } = snap.tensors;
+      if (signal && integral && lastIntegral) {
+        const same = (a: number[], b: number[]) => tf.util.arraysEqual(a, b);
+        for (const [k, t] of Object.entries(snap.tensors)) if (t.dtype !== 'float32') throw new CinderArgumentError(`snapshot sites.${k}`, t.dtype, 'a float32 tensor');
+        if (!same(integral.shape, signal.shape)) throw new CinderArgumentError('snapshot sites.integral', integral.shape, `shape [${signal.shape.join(', ')}] (as signal)`);
+        if (this.signal && !same(signal.shape, this.signal.shape)) throw new CinderArgumentError('snapshot sites.signal', signal.shape, `shape [${this.signal.shape.join(', ')}] (the cell's)`);
+        if (this.lastIntegral && !same(lastIntegral.shape, this.lastIntegral.shape)) throw new CinderArgumentError('snapshot sites.lastIntegral', lastIntegral.shape, `shape [${this.lastIntegral.shape.join(', ')}] (the cell's)`);
+        if (signal.shape[0] !== lastIntegral.shape[0]) throw new CinderArgumentError('snapshot sites.lastIntegral', lastIntegral.shape, `a batch of ${signal.shape[0]} (as signal)`);
+      }
+      this.dropPending();
+      for (const v of [this.signal, this.integral, this.lastIntegral]) v?.dispose();
+      this.signal = this.integral = this.lastIntegral = null;
+      if (signal && integral && lastIntegral) {
+        this.signal = tf.tidy(() => tf.variable(signal.clone(), false));
+        this.integral = tf.tidy(() => tf.variable(integral.clone(), false));
+        this.lastIntegral = tf.tidy(() => tf.variable(lastIntegral.clone(), false));
+      }
+      this.on = on === 1;
+    },
+  };
   readonly observers = [];
   /** Step coefficients as scalars. */
   readonly k: VoltageStdpScalars;
