@@ -446,3 +446,17 @@ describe('VoltageSTDP trainer: checkpoints', () => {
     conn.dispose();
   });
 });
+
+describe('VoltageStdpSites (JS kernel): inputs', () => {
+  it('advance() with fewer voltages than sites throws and changes nothing', () => {
+    // Old code: the missing voltages read as undefined, i.e. closed gates, so the sites silently
+    // integrated no drive.
+    const s = new VoltageStdpSites(3, Int32Array.from([0, 1, 2]), 0.1, EXC);
+    s.enable();
+    s.advance(Float32Array.from([-30, -30, -30]));
+    const I = Float32Array.from(s.integral), L = Float32Array.from(s.signal);
+    expect(() => s.advance(Float32Array.from([-30, -30]))).toThrow(/^invalid v: got 2, expected at least 3 voltages/);
+    expect(Array.from(s.integral)).toEqual(Array.from(I));
+    expect(Array.from(s.signal)).toEqual(Array.from(L));
+  });
+});

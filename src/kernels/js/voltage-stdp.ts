@@ -227,9 +227,11 @@ export class VoltageStdpSites {
 
   /**
    * Advances every site by one step; site j reads `v[j]` (the voltage at the end of the neuron
-   * update of this step, held over the step).
+   * update of this step, held over the step). `v` needs at least one entry per site (checked: a
+   * missing voltage would read as a closed gate, silently).
    */
   advance(v: ArrayLike<number>): void {
+    if (!(v?.length >= this.signal.length)) throw new CinderArgumentError('v', v?.length ?? v, `at least ${this.signal.length} voltages (one per site)`);
     const L = this.signal;
     const I = this.integral;
     const { decay, signalToIntegral, driveToSignal, driveToIntegral } = this.coef;
