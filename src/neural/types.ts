@@ -111,6 +111,17 @@ export interface Synapse extends Module {
 export type ParameterName = 'weight' | 'bias' | 'delay';
 
 /**
+ * Which form a presynaptic quantity given to {@link Receptive.presynReceptive} has:
+ * - `'synaptic'`: shaped like {@link Connection.synspike} — with delays one value per edge (synapse),
+ *   delay-selected (`synspike`, `syncurrent`, `selectByDelay` and traces of those); without delays
+ *   one value per presynaptic unit `[B, ...inShape]`;
+ * - `'presynaptic'`: one value per presynaptic unit `[B, ...inShape]` whether or not the connection
+ *   has delays (e.g. `synapse.spike`, the spikes as sent, or the times since them); every edge reads
+ *   the value of its presynaptic unit.
+ */
+export type PresynapticForm = 'synaptic' | 'presynaptic';
+
+/**
  * The receptive reshape contract that lets one learning-rule formula serve every connection type.
  *
  * For a presynaptic quantity `x` shaped like {@link Connection.synspike} and a postsynaptic quantity
@@ -125,8 +136,12 @@ export interface Receptive {
    * connections: trainers may then contract the raw tensors directly, skipping the reshapes.
    */
   readonly receptiveIsReshape?: boolean;
-  /** Reshapes a presynaptic quantity (shaped like `synspike`) to `[B, ...W-broadcastable, R]`. */
-  presynReceptive(x: tf.Tensor): tf.Tensor;
+  /**
+   * Reshapes a presynaptic quantity to `[B, ...W-broadcastable, R]`. `form` says which it is (see
+   * {@link PresynapticForm}); omitted, a tensor of `synspike`'s shape is read as `'synaptic'` and
+   * any other tensor with one value per presynaptic unit as `'presynaptic'`.
+   */
+  presynReceptive(x: tf.Tensor, form?: PresynapticForm): tf.Tensor;
   /** Reshapes a postsynaptic quantity `[B, ...outShape]` to `[B, ...W-broadcastable, R]`. */
   postsynReceptive(y: tf.Tensor): tf.Tensor;
 }

@@ -72,7 +72,11 @@ export interface CellKernels {
  * (ms, NaN before the first spike), folded after each training step of the layer.
  */
 export class SpikeTimes implements CellResources {
-  /** Time since the last presynaptic spike, in the connection's presynaptic layout. */
+  /**
+   * Time since the last presynaptic spike: per presynaptic unit `[B, ...inShape]` (of
+   * `synapse.spike`) for the delay-adjusted rules, else in the layout of `synspike` (per edge with
+   * delays). Read with the matching form of `presynReceptive`.
+   */
   readonly elapsedPre: StateMonitor<EventReducer>;
   /** Time since the last postsynaptic spike `[B, ...outShape]`. */
   readonly elapsedPost: StateMonitor<EventReducer>;
@@ -192,7 +196,9 @@ export abstract class SpikeTimeTrainer<H extends SpikeTimeHyper> extends CellTra
         if (!s.ready) continue;
         const conn = cell.connection as SpikeTimeConnection;
         tf.tidy(() => {
-          const pre = conn.presynReceptive(s.elapsedPre.latest);
+          // per unit as sent (synapse.spike) or per edge as delivered (synspike): said, not guessed
+          // from the shape (with delays and inShape [S] on a SparseLinear both are [B, S])
+          const pre = conn.presynReceptive(s.elapsedPre.latest, this.rule.delayAdjusted ? 'presynaptic' : 'synaptic');
           const post = conn.postsynReceptive(s.elapsedPost.latest);
           const d = this.rule.delayAdjusted ? conn.delay : null;
           const delay = d ? tf.expandDims(d, -1) : null;

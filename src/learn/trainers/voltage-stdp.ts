@@ -287,7 +287,7 @@ export class VoltageSTDP extends CellTrainer<VoltageStdpHyper, VoltageStdpSitesS
           s.signal = tf.tidy(() => tf.variable(tf.zerosLike(v), false));
           s.integral = tf.tidy(() => tf.variable(tf.zerosLike(v), false));
           s.lastIntegral = tf.tidy(() => {
-            const product = tf.mul(conn.presynReceptive(tf.zerosLike(conn.synspike)), conn.postsynReceptive(tf.zerosLike(v)));
+            const product = tf.mul(conn.presynReceptive(tf.zerosLike(conn.synspike), 'synaptic'), conn.postsynReceptive(tf.zerosLike(v)));
             return tf.variable(product, false);
           });
         }
@@ -301,7 +301,7 @@ export class VoltageSTDP extends CellTrainer<VoltageStdpHyper, VoltageStdpSitesS
             nL = tf.add(nL, tf.mul(d, s.k.dToS));
           }
           if (!s.on) return [nI, nL];
-          const spikes = tf.broadcastTo(conn.presynReceptive(conn.synspike), s.lastIntegral!.shape);
+          const spikes = tf.broadcastTo(conn.presynReceptive(conn.synspike, 'synaptic'), s.lastIntegral!.shape);
           const post = tf.broadcastTo(conn.postsynReceptive(nI), s.lastIntegral!.shape);
           const w = conn.weight;
           const diff = tf.mul(tf.sub(post, s.lastIntegral!), spikes);

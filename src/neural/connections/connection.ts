@@ -13,7 +13,7 @@ import { Module } from '../../core/module.js';
 import type { Parameter } from '../../core/state.js';
 import { CinderArgumentError, checkElements, checkInteger, checkNonNegative, checkOneOf, checkPositive, checkShape, numel } from '../../core/errors.js';
 import { Rng } from '../../core/random.js';
-import type { ParameterName, Receptive, Synapse, SynapseFactory } from '../types.js';
+import type { ParameterName, PresynapticForm, Receptive, Synapse, SynapseFactory } from '../types.js';
 import { Updater } from '../updater.js';
 import { DeltaCurrent } from '../synapses/delta.js';
 import { constantInit, uniformInit, type Initializer } from './initializers.js';
@@ -370,7 +370,16 @@ export abstract class Connection extends Module implements Receptive {
   }
 
   /** See {@link Receptive.presynReceptive}. */
-  abstract presynReceptive(x: tf.Tensor): tf.Tensor;
+  abstract presynReceptive(x: tf.Tensor, form?: PresynapticForm): tf.Tensor;
+
+  /**
+   * Validates the `form` argument of {@link presynReceptive}: `undefined`, `'synaptic'` or
+   * `'presynaptic'` (returned unchanged).
+   */
+  protected checkForm(form: unknown): PresynapticForm | undefined {
+    if (form !== undefined && form !== 'synaptic' && form !== 'presynaptic') throw new CinderArgumentError('form', form, '"synaptic", "presynaptic" or undefined');
+    return form;
+  }
 
   /** See {@link Receptive.postsynReceptive}. */
   abstract postsynReceptive(y: tf.Tensor): tf.Tensor;

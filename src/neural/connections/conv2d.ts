@@ -4,7 +4,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkInteger, checkShape, checkElements, numel } from '../../core/errors.js';
-import type { ParameterName } from '../types.js';
+import type { ParameterName, PresynapticForm } from '../types.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 
 /** Padding of {@link Conv2D}: `'valid'` (none), `'same'` (output size ⌈H/stride⌉) or a number of zero rows/columns on each side. */
@@ -122,8 +122,9 @@ export class Conv2D extends Connection {
     throw new CinderArgumentError('maxDelay', this.maxDelay, '0 (Conv2D supports no delays)');
   }
 
-  /** `[B, H, W, C]` → unfolded `[B, 1, kh, kw, C, L]`. */
-  presynReceptive(x: tf.Tensor): tf.Tensor {
+  /** `[B, H, W, C]` → unfolded `[B, 1, kh, kw, C, L]` (no delays: both forms of {@link PresynapticForm} are this one; `form` is checked). */
+  presynReceptive(x: tf.Tensor, form?: PresynapticForm): tf.Tensor {
+    this.checkForm(form);
     const [H, W, C] = this.inShape as [number, number, number];
     if (!(x instanceof tf.Tensor) || x.shape.length !== 4 || x.shape[1] !== H || x.shape[2] !== W || x.shape[3] !== C) {
       throw new CinderArgumentError('x', x, `shape [B, ${H}, ${W}, ${C}]`);

@@ -5,7 +5,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, numel } from '../../core/errors.js';
-import type { ParameterName } from '../types.js';
+import type { ParameterName, PresynapticForm } from '../types.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { fusedSparseMatmul, fusedSparseMatmulSimd, lastSparseSimdDensity, nonZeroFraction, sparseMatmulSimdApplies } from '../../kernels/js/fused-sparse-matmul.js';
 import { fusedTranspose } from '../../kernels/js/fused-transpose.js';
@@ -200,14 +200,21 @@ export class LinearDense extends Connection {
 
   /**
    * Presynaptic `[B, ...inShape]` → `[B, 1, I, 1]`; per-edge `[B, O, I]` (delays) → `[B, O, I, 1]`.
-   * The form is recognised by the element count per sample.
+   * `form` (see {@link PresynapticForm}): `'presynaptic'` takes only the first, `'synaptic'` with
+   * delays only the second; omitted, the form is recognised by the element count per sample (with
+   * O = 1 both forms are `[B, 1, I, 1]`).
    */
-  presynReceptive(x: tf.Tensor): tf.Tensor {
+  presynReceptive(x: tf.Tensor, form?: PresynapticForm): tf.Tensor {
+    const f = this.checkForm(form);
+    const unit = `shape [B, ${this.inShape.join(', ')}]`;
+    const edge = `per-edge [B, ${this.outCount}, ${this.inCount}]`;
+    const want = f === 'presynaptic' || !this.hasDelays ? unit : f === 'synaptic' ? edge : `${unit} or ${edge}`;
+    if (!(x instanceof tf.Tensor) || x.rank < 1) throw new CinderArgumentError('x', x, want);
     const B = x.shape[0]!;
     const per = x.size / B;
-    if (per === this.inCount) return tf.reshape(x, [B, 1, this.inCount, 1]);
-    if (per === this.outCount * this.inCount) return tf.reshape(x, [B, this.outCount, this.inCount, 1]);
-    throw new CinderArgumentError('x', x, `shape [B, ${this.inShape.join(', ')}] or per-edge [B, ${this.outCount}, ${this.inCount}]`);
+    if ((f !== 'synaptic' || !this.hasDelays) && per === this.inCount) return tf.reshape(x, [B, 1, this.inCount, 1]);
+    if (f !== 'presynaptic' && (this.hasDelays || f === undefined) && per === this.outCount * this.inCount) return tf.reshape(x, [B, this.outCount, this.inCount, 1]);
+    throw new CinderArgumentError('x', x, want);
   }
 
   /** Postsynaptic `[B, ...outShape]` → `[B, O, 1, 1]`. */

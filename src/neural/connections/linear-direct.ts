@@ -4,7 +4,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkShape, numel } from '../../core/errors.js';
-import type { ParameterName } from '../types.js';
+import type { ParameterName, PresynapticForm } from '../types.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
 import { fusedScaleRows } from '../../kernels/js/fused-scale.js';
@@ -74,8 +74,12 @@ export class LinearDirect extends Connection {
     return tf.tidy(() => tf.reshape(tf.sum(tf.mul(this.stackHistory(ago), this.selector!), 1), [this.batchSize, ...this.inShape]));
   }
 
-  /** `[B, ...shape]` → `[B, ...shape, 1]`. */
-  presynReceptive(x: tf.Tensor): tf.Tensor {
+  /**
+   * `[B, ...shape]` → `[B, ...shape, 1]`. Edge i joins unit i to unit i, so both forms of
+   * {@link PresynapticForm} (`form`, checked) have this shape and this map.
+   */
+  presynReceptive(x: tf.Tensor, form?: PresynapticForm): tf.Tensor {
+    this.checkForm(form);
     if (!(x instanceof tf.Tensor) || x.size !== x.shape[0]! * this.count) throw new CinderArgumentError('x', x, `shape [B, ${this.inShape.join(', ')}]`);
     return tf.reshape(x, [x.shape[0]!, ...this.inShape, 1]);
   }

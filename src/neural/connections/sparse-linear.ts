@@ -6,7 +6,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkInteger, numel } from '../../core/errors.js';
-import type { ParameterName } from '../types.js';
+import type { ParameterName, PresynapticForm } from '../types.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { checkSynapseList, sparseIndex, synapseListHash, type SynapseList } from './sparse-topology.js';
 import { fusedGatherUnits, fusedSparseList, sparseListIndex, type SparseListIndex } from '../../kernels/js/fused-sparse-list.js';
@@ -41,10 +41,9 @@ export interface SparseLinearOptions extends ConnectionOptions {
  * Receptive contract (weight shape W = [S], R = 1): presynaptic `[B, ...inShape]` → gathered per
  * synapse `[B, S, 1]`; per-edge `[B, S]` (the delay-selected `synspike` when `maxDelay > 0`) →
  * `[B, S, 1]`; postsynaptic `[B, ...outShape]` → gathered `[B, S, 1]`. So `Σ post·pre` is the
- * per-synapse product, and every pair-trace rule updates exactly the listed synapses. With delays,
- * `inShape = [S]` (as many presynaptic units as synapses, in one dimension) is refused unless
- * `synapses.pre` is 0..S−1 in order, since presynaptic and per-edge values would share the shape
- * `[B, S]`; `[S, 1]` is the same connection without the ambiguity.
+ * per-synapse product, and every pair-trace rule updates exactly the listed synapses. Where
+ * presynaptic and per-synapse values share a shape (delays and `inShape = [S]`), the `form`
+ * argument of {@link presynReceptive} tells them apart (omitted: per-synapse).
  *
  * Batches share the weights (Cinder's batch = samples). Independent instances (seeds) with their
  * own weights and connectivity: one connection over {@link blockDiagonal} of their lists (batch 1),
@@ -97,11 +96,6 @@ export class SparseLinear extends Connection {
       for (let s = 0; s < S; s++) m = Math.max(m, list.delay[s]!);
       if (options.maxDelay === undefined) maxDelay = m * dt;
       else if (m * dt > maxDelay + 1e-9) throw new CinderArgumentError('maxDelay', maxDelay, `≥ ${m * dt} ms (the largest delay in synapses.delay)`);
-    }
-    // With delays, per-synapse values are [B, S] and presynaptic ones [B, ...inShape]: for inShape
-    // [S] the two share a shape, and unless synapse s reads unit s the readings differ.
-    if (maxDelay > 0 && Array.isArray(inShape) && inShape.length === 1 && I === S && list.pre.some((p, s) => p !== s)) {
-      throw new CinderArgumentError('inShape', inShape, `not [${S}] for ${S} synapses with delays whose synapses.pre is not 0..${S - 1} in order (presynaptic values [B, ${S}] and per-synapse values [B, ${S}] would share a shape): give inShape [${S}, 1] (presynaptic values [B, ${S}, 1])`);
     }
     const opts: ConnectionOptions = { ...options, maxDelay };
     if (list.weight) opts.weightInit = () => tf.tensor1d(list.weight!, 'float32');
@@ -189,20 +183,27 @@ export class SparseLinear extends Connection {
   }
 
   /**
-   * Presynaptic `[B, ...inShape]` → `[B, S, 1]` (gathered by pre index); per-edge `[B, S]` (with
-   * delays: `synspike`, `syncurrent`, `selectByDelay` and the traces of those) → `[B, S, 1]`. With
-   * delays a rank-2 `[B, S]` is per-edge; presynaptic values (e.g. `synapse.spike`, which the
-   * delay-adjusted rules read) must come as `[B, ...inShape]`. The two never share a shape: the
-   * constructor refuses `inShape = [S]` with delays unless synapse s reads unit s (where both
-   * readings agree); use `[S, 1]` there. Without delays every input is presynaptic.
+   * Presynaptic `[B, ...inShape]` → `[B, S, 1]` (gathered by pre index: synapse s reads unit
+   * pre_s); per-synapse `[B, S]` → `[B, S, 1]` (taken as it is). `form` (see
+   * {@link PresynapticForm}) says which `x` is: `'presynaptic'` always gathers; `'synaptic'` takes
+   * `[B, S]` as it is with delays (the form of `synspike`, `syncurrent`, `selectByDelay` and their
+   * traces) and gathers without (where `synspike` is presynaptic). Omitted, a rank-2 `[B, S]` with
+   * delays is per-synapse (`synspike`'s shape) and anything else with I values per sample is
+   * presynaptic; so with delays and `inShape = [S]` a presynaptic `[B, S]` (e.g. `synapse.spike`)
+   * must be passed with `'presynaptic'`, as the delay-adjusted rules do.
    */
-  presynReceptive(x: tf.Tensor): tf.Tensor {
-    if (!(x instanceof tf.Tensor) || x.rank < 2) throw new CinderArgumentError('x', x, `shape [B, ${this.inShape.join(', ')}] or per-synapse [B, ${this.size}]`);
+  presynReceptive(x: tf.Tensor, form?: PresynapticForm): tf.Tensor {
+    const f = this.checkForm(form);
+    const unit = `shape [B, ${this.inShape.join(', ')}]`;
+    const edge = `per-synapse [B, ${this.size}]`;
+    const want = f === 'presynaptic' || !this.hasDelays ? unit : f === 'synaptic' ? edge : `${unit} or ${edge}`;
+    if (!(x instanceof tf.Tensor) || x.rank < 2) throw new CinderArgumentError('x', x, want);
     const B = x.shape[0]!;
-    const per = x.size / B;
-    if (this.hasDelays && x.rank === 2 && x.shape[1] === this.size) return tf.reshape(x, [B, this.size, 1]);
-    if (per === this.inCount) return tf.expandDims(this.gatherUnits(tf.reshape(x, [B, this.inCount]), this.synapses.pre, this.preIdx), 2);
-    throw new CinderArgumentError('x', x, `shape [B, ${this.inShape.join(', ')}]${this.hasDelays ? ` or per-synapse [B, ${this.size}]` : ''}`);
+    if (this.hasDelays && f !== 'presynaptic' && x.rank === 2 && x.shape[1] === this.size) return tf.reshape(x, [B, this.size, 1]);
+    if ((f !== 'synaptic' || !this.hasDelays) && x.size === B * this.inCount) {
+      return tf.expandDims(this.gatherUnits(tf.reshape(x, [B, this.inCount]), this.synapses.pre, this.preIdx), 2);
+    }
+    throw new CinderArgumentError('x', x, want);
   }
 
   /** Postsynaptic `[B, ...outShape]` → `[B, S, 1]` (gathered by post index). */

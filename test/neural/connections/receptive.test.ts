@@ -87,3 +87,27 @@ describe('receptive contract', () => {
     conv.dispose();
   });
 });
+
+describe('presynReceptive form argument', () => {
+  it('dense with delays: "presynaptic" takes [B, ...inShape] only, "synaptic" [B, O, I] only; omitted, either; bad forms refused', () => {
+    const [B, I, O] = [2, 3, 2];
+    const conn = new LinearDense([I], [O], 1, { batchSize: B, maxDelay: 2 });
+    const unit = tf.tensor2d([1, 2, 3, 4, 5, 6], [B, I]);
+    const edge = tf.tensor3d(Array.from({ length: B * O * I }, (_, k) => k), [B, O, I]);
+    const shape = (x: tf.Tensor, form?: 'synaptic' | 'presynaptic') => tf.tidy(() => conn.presynReceptive(x, form).shape);
+    expect(shape(unit)).toEqual([B, 1, I, 1]);
+    expect(shape(unit, 'presynaptic')).toEqual([B, 1, I, 1]);
+    expect(shape(edge)).toEqual([B, O, I, 1]);
+    expect(shape(edge, 'synaptic')).toEqual([B, O, I, 1]);
+    expect(() => conn.presynReceptive(edge, 'presynaptic')).toThrow(/invalid x: .*shape \[B, 3\]/);
+    expect(() => conn.presynReceptive(unit, 'synaptic')).toThrow(/invalid x: .*per-edge \[B, 2, 3\]/);
+    expect(() => conn.presynReceptive(unit, 'edge' as never)).toThrow(/invalid form/);
+    const direct = new LinearDirect([I], 1, { batchSize: B, maxDelay: 2 });
+    expect(vals(tf.tidy(() => direct.presynReceptive(unit, 'presynaptic')))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(vals(tf.tidy(() => direct.presynReceptive(unit, 'synaptic')))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(() => direct.presynReceptive(unit, 'edge' as never)).toThrow(/invalid form/);
+    tf.dispose([unit, edge]);
+    conn.dispose();
+    direct.dispose();
+  });
+});

@@ -209,55 +209,70 @@ const ruleCases: RuleCase[] = [
   { name: 'TripletSTDP', make: () => { const r = new TripletSTDP({ lrPostPair: 0.04, lrPostTriplet: 0.02, lrPrePair: -0.03, lrPreTriplet: 0.01, tauPostFast: 10, tauPostSlow: 40, tauPreFast: 12, tauPreSlow: 50 }); return { register: (c) => r.register(c), step: () => r.step(), dispose: () => r.dispose() }; } },
 ];
 
+/**
+ * Runs `rule` for 40 steps on a SparseLinear over `pairs` (inShape [I]) and on the masked dense
+ * connection with the same weights and delays, fed the same spikes, and compares the weights.
+ */
+function compareWithDense(rule: RuleCase, I: number, pairs: [number, number][], dl: number[] | undefined): void {
+  const O = 4;
+  const B = 2;
+  const l = synapseList(I, O, pairs, uniform(new Rng(2), pairs.length, 0.2, 0.8), dl);
+  const W = denseOf(l, l.weight!);
+  const maxDelay = dl ? Math.max(...dl) : 0;
+  const sparse = new SparseLinear([I], [O], 1, { synapses: l, batchSize: B, maxDelay });
+  // the masked dense connection keeps absent edges at 0 after every update
+  const dense = new MaskedLinear([I], [O], 1, {
+    mask: { edges: pairs.map(([i, j]) => [j, i] as [number, number]) }, batchSize: B, maxDelay, weightInit: () => tf.tensor2d(W, [O, I]),
+    ...(dl ? { delayInit: () => { const D = new Array<number>(O * I).fill(0); pairs.forEach(([i, j], s) => (D[j * I + i] = dl[s]!)); return tf.tensor2d(D, [O, I]); } } : {}),
+  });
+  const mk = (c: SparseLinear | MaskedLinear) => {
+    const layer = new Serial(c, new LIF([O], 1, { restV: 0, resetV: 0, threshV: 0.3, refracT: 0, tauM: 5, batchSize: B }));
+    const stdp = rule.make();
+    stdp.register(layer.cell(c, layer.neuron) as never);
+    return { layer, stdp };
+  };
+  const a = mk(sparse);
+  const b = mk(dense);
+  const rng = new Rng(7);
+  for (let t = 0; t < 40; t++) {
+    const x = bits(rng, B * I, 0.35);
+    tf.tidy(() => {
+      const ya = a.layer.forward(tf.tensor2d(x, [B, I]));
+      const yb = b.layer.forward(tf.tensor2d(x, [B, I]));
+      expectAllClose(vals(ya), vals(yb), 0, 0); // same spikes
+    });
+    a.stdp.step(t);
+    b.stdp.step(t);
+    sparse.update();
+    dense.update();
+  }
+  const ws = vals(sparse.weight);
+  const wd = vals(dense.weight);
+  let moved = 0;
+  pairs.forEach(([i, j], s) => {
+    expect(ws[s]!).toBeCloseTo(wd[j * I + i]!, 6);
+    if (Math.abs(ws[s]! - l.weight![s]!) > 1e-4) moved++;
+  });
+  expect(moved).toBeGreaterThan(3);
+  a.stdp.dispose();
+  b.stdp.dispose();
+  a.layer.dispose();
+  b.layer.dispose();
+}
+
 describe('pair-trace rules on SparseLinear (receptive contract)', () => {
+  const pairs: [number, number][] = [[0, 0], [2, 0], [5, 1], [1, 2], [3, 2], [4, 3], [0, 3]];
   for (const [rule, delays] of [...ruleCases.map((r) => [r, false] as const), [ruleCases[0]!, true] as const]) it(`${rule.name} updates the listed synapses exactly as on the masked dense connection${delays ? ' (with delays)' : ''}`, () => {
-    const I = 6;
-    const O = 4;
-    const B = 2;
-    const pairs: [number, number][] = [[0, 0], [2, 0], [5, 1], [1, 2], [3, 2], [4, 3], [0, 3]];
-    const dl = delays ? [0, 1, 2, 0, 3, 1, 2] : undefined;
-    const l = synapseList(I, O, pairs, uniform(new Rng(2), pairs.length, 0.2, 0.8), dl);
-    const W = denseOf(l, l.weight!);
-    const maxDelay = delays ? 3 : 0;
-    const sparse = new SparseLinear([I], [O], 1, { synapses: l, batchSize: B, maxDelay });
-    // the masked dense connection keeps absent edges at 0 after every update
-    const dense = new MaskedLinear([I], [O], 1, {
-      mask: { edges: pairs.map(([i, j]) => [j, i] as [number, number]) }, batchSize: B, maxDelay, weightInit: () => tf.tensor2d(W, [O, I]),
-      ...(delays ? { delayInit: () => { const D = new Array<number>(O * I).fill(0); pairs.forEach(([i, j], s) => (D[j * I + i] = dl![s]!)); return tf.tensor2d(D, [O, I]); } } : {}),
-    });
-    const mk = (c: SparseLinear | MaskedLinear) => {
-      const layer = new Serial(c, new LIF([O], 1, { restV: 0, resetV: 0, threshV: 0.3, refracT: 0, tauM: 5, batchSize: B }));
-      const stdp = rule.make();
-      stdp.register(layer.cell(c, layer.neuron) as never);
-      return { layer, stdp };
-    };
-    const a = mk(sparse);
-    const b = mk(dense);
-    const rng = new Rng(7);
-    for (let t = 0; t < 40; t++) {
-      const x = bits(rng, B * I, 0.35);
-      tf.tidy(() => {
-        const ya = a.layer.forward(tf.tensor2d(x, [B, I]));
-        const yb = b.layer.forward(tf.tensor2d(x, [B, I]));
-        expectAllClose(vals(ya), vals(yb), 0, 0); // same spikes
-      });
-      a.stdp.step(t);
-      b.stdp.step(t);
-      sparse.update();
-      dense.update();
-    }
-    const ws = vals(sparse.weight);
-    const wd = vals(dense.weight);
-    let moved = 0;
-    pairs.forEach(([i, j], s) => {
-      expect(ws[s]!).toBeCloseTo(wd[j * I + i]!, 6);
-      if (Math.abs(ws[s]! - l.weight![s]!) > 1e-4) moved++;
-    });
-    expect(moved).toBeGreaterThan(3);
-    a.stdp.dispose();
-    b.stdp.dispose();
-    a.layer.dispose();
-    b.layer.dispose();
+    compareWithDense(rule, 6, pairs, delays ? [0, 1, 2, 0, 3, 1, 2] : undefined);
+  });
+
+  // As many presynaptic units as synapses (inShape [S]), synapse s not reading unit s, with delays:
+  // the per-synapse traces [B, S] share the shape of presynaptic values [B, S] and are read as per-synapse.
+  const square: [number, number][] = [[3, 0], [0, 0], [6, 1], [1, 2], [5, 2], [2, 3], [4, 3]];
+  const squareDelays = [2, 0, 1, 3, 0, 1, 2];
+  const delayedStdp: RuleCase = { name: 'STDP (delayed: true)', make: () => { const r = new STDP({ lrPost: 0.05, lrPre: -0.04, tauPost: 10, tauPre: 12, delayed: true }); return { register: (c) => r.register(c), step: () => r.step(), dispose: () => r.dispose() }; } };
+  for (const rule of [...ruleCases, delayedStdp]) it(`${rule.name} on inShape [S] with a non-identity pre map and delays equals the masked dense connection`, () => {
+    compareWithDense(rule, square.length, square, squareDelays);
   });
 });
 
@@ -266,25 +281,33 @@ describe('SparseLinear with delays and as many presynaptic units as synapses', (
   // presynaptic quantity [B, 3] and a per-synapse one [B, 3] would have the same shape.
   const list = () => synapseList(3, 1, [[2, 0], [0, 0], [1, 0]], [0.5, 0.5, 0.5], [1, 2, 0]);
 
-  it('inShape [S] with a pre map other than 0..S−1 is refused (the two forms would share a shape); [S, 1] and the identity map are fine', () => {
-    expect(() => new SparseLinear([3], [1], 1, { synapses: list() })).toThrow(/invalid inShape: got \[3\].*\[3, 1\]/);
-    const identity = synapseList(3, 1, [[0, 0], [1, 0], [2, 0]], [1, 1, 1], [1, 2, 0]);
-    const a = new SparseLinear([3], [1], 1, { synapses: identity });
+  it('inShape [S] with a non-identity pre map is accepted; presynReceptive reads [B, S] by its form (per-synapse unless told "presynaptic")', () => {
+    const a = new SparseLinear([3], [1], 1, { synapses: list() });
     const b = new SparseLinear([3, 1], [1], 1, { synapses: list() });
-    const c = new SparseLinear([3], [1], 1, { synapses: synapseList(3, 1, [[2, 0], [0, 0], [1, 0]]) }); // no delays: only one form
-    // [S, 1]: presynaptic [B, 3, 1] is gathered by pre unit, per-synapse [B, 3] taken as it is
+    const c = new SparseLinear([3], [1], 1, { synapses: synapseList(3, 1, [[2, 0], [0, 0], [1, 0]]) }); // no delays: synspike is presynaptic
     const x = tf.tensor3d([[[10], [20], [30]]]);
     const e = tf.tensor2d([[10, 20, 30]]);
-    expect(vals(tf.tidy(() => b.presynReceptive(x)))).toEqual([30, 10, 20]);
-    expect(vals(tf.tidy(() => b.presynReceptive(e)))).toEqual([10, 20, 30]);
-    expect(vals(tf.tidy(() => a.presynReceptive(e)))).toEqual([10, 20, 30]);
-    expect(vals(tf.tidy(() => c.presynReceptive(e)))).toEqual([30, 10, 20]);
+    const read = (m: SparseLinear, t: tf.Tensor, form?: 'synaptic' | 'presynaptic') => vals(tf.tidy(() => m.presynReceptive(t, form)));
+    // [S]: one shape, two readings, chosen by form; omitted = synspike's form (per-synapse)
+    expect(read(a, e)).toEqual([10, 20, 30]);
+    expect(read(a, e, 'synaptic')).toEqual([10, 20, 30]);
+    expect(read(a, e, 'presynaptic')).toEqual([30, 10, 20]);
+    // [S, 1]: the shapes differ; an explicit form must match the shape
+    expect(read(b, x)).toEqual([30, 10, 20]);
+    expect(read(b, x, 'presynaptic')).toEqual([30, 10, 20]);
+    expect(read(b, e)).toEqual([10, 20, 30]);
+    expect(() => b.presynReceptive(x, 'synaptic')).toThrow(/invalid x: .*per-synapse \[B, 3\]/);
+    // without delays both forms are presynaptic
+    expect(read(c, e)).toEqual([30, 10, 20]);
+    expect(read(c, e, 'synaptic')).toEqual([30, 10, 20]);
+    expect(read(c, e, 'presynaptic')).toEqual([30, 10, 20]);
+    expect(() => a.presynReceptive(e, 'per-unit' as never)).toThrow(/invalid form: got "per-unit"/);
     tf.dispose([x, e]);
     for (const m of [a, b, c]) m.dispose();
   });
 
-  it('DelayAdjustedSTDP (presynaptic spike times, read per unit) updates each synapse by its own unit: t_Δ = t_post − t_pre(pre_s) − d_s', () => {
-    const conn = new SparseLinear([3, 1], [1], 1, { synapses: list() });
+  for (const inShape of [[3], [3, 1]]) it(`DelayAdjustedSTDP (presynaptic spike times, read per unit) updates each synapse by its own unit: t_Δ = t_post − t_pre(pre_s) − d_s (inShape [${inShape.join(', ')}])`, () => {
+    const conn = new SparseLinear(inShape, [1], 1, { synapses: list() });
     const cell = makeCell(conn, [1, 1]);
     const rule = new DelayAdjustedSTDP({ lrPos: 0.2, lrNeg: -0.1, tauPos: 5, tauNeg: 8 });
     rule.register(cell as never);
