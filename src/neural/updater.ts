@@ -93,16 +93,25 @@ export class Accumulator {
 
   /**
    * Adds a part given as an outer product (see {@link OuterPart}); needs a parameter with two
-   * dimensions whose sizes are P and Q. Takes ownership of `post` and `pre` (pass clones of tensors
-   * you keep using).
+   * dimensions whose sizes are P and Q, live factor tensors and a finite divisor > 0 (checked here,
+   * so {@link Updater.apply} cannot fail on them). Takes ownership of `post` and `pre` (pass clones
+   * of tensors you keep using).
    */
   addOuter(side: 'pos' | 'neg', part: OuterPart): void {
+    if (side !== 'pos' && side !== 'neg') throw new CinderArgumentError('side', side, '"pos" or "neg"');
     const [P, Q] = this.target.shape;
+    const want = `factors [B, ${P}] and [B, ${Q}] of a 2-D parameter`;
+    if (!part || typeof part !== 'object') throw new CinderArgumentError('part', part, want);
+    for (const k of ['post', 'pre'] as const) {
+      const t = part[k];
+      if (!(t instanceof tf.Tensor)) throw new CinderArgumentError(`part.${k}`, t, 'a tensor');
+      if (t.isDisposed) throw new CinderArgumentError(`part.${k}`, 'a disposed tensor', 'a live tensor');
+    }
     const B = part.post.shape[0] ?? 1;
     if (this.target.shape.length !== 2 || part.post.size !== B * P! || part.pre.size !== B * Q! || part.pre.shape[0] !== B) {
-      throw new CinderArgumentError('part', `post [${part.post.shape.join(', ')}], pre [${part.pre.shape.join(', ')}]`, `factors [B, ${P}] and [B, ${Q}] of a 2-D parameter`);
+      throw new CinderArgumentError('part', `post [${part.post.shape.join(', ')}], pre [${part.pre.shape.join(', ')}]`, want);
     }
-    if (!(part.divisor > 0)) throw new CinderArgumentError('divisor', part.divisor, 'a number > 0');
+    if (!(part.divisor > 0 && Number.isFinite(part.divisor))) throw new CinderArgumentError('divisor', part.divisor, 'a finite number > 0');
     this.outer.push({ part: { post: tf.keep(part.post), pre: tf.keep(part.pre), divisor: part.divisor }, side });
   }
 

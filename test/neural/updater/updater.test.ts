@@ -116,4 +116,32 @@ describe('Updater', () => {
     w.dispose();
     b.dispose();
   });
+
+  it('addOuter refuses disposed or missing factors and a divisor that is not finite and > 0, so apply never half-applies', () => {
+    const b = new Parameter('bias', tf.tensor1d([0, 0]));
+    const d = new Parameter('delay', tf.tensor2d([[1, 2], [3, 4]]));
+    const u = new Updater({ bias: b, delay: d });
+    const acc = u.accumulator('delay');
+    const post = tf.tensor2d([[1, 2]]);
+    const pre = tf.tensor2d([[3, 5]]);
+    const before = tf.memory().numTensors;
+    const gone = tf.ones([1, 2]);
+    gone.dispose();
+    expect(() => acc.addOuter('pos', { post, pre: gone, divisor: 1 })).toThrow(/invalid part\.pre: got "a disposed tensor"/);
+    expect(() => acc.addOuter('pos', { post: gone, pre, divisor: 1 })).toThrow(/invalid part\.post: got "a disposed tensor"/);
+    expect(() => acc.addOuter('pos', { post, pre: [3, 5] as never, divisor: 1 })).toThrow(/invalid part\.pre/);
+    for (const divisor of [Infinity, NaN, 0, -1]) expect(() => acc.addOuter('pos', { post, pre, divisor })).toThrow(/invalid divisor/);
+    expect(() => acc.addOuter('up' as never, { post, pre, divisor: 1 })).toThrow(/invalid side/);
+    expect(acc.empty).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+    // valid parts on both parameters apply together: bias + 1, delay + postᵀ⊗pre / 2
+    tf.tidy(() => u.add('bias', tf.ones([2]), null));
+    acc.addOuter('pos', { post, pre, divisor: 2 });
+    u.apply();
+    expect(Array.from(b.value.dataSync())).toEqual([1, 1]);
+    expect(Array.from(d.value.dataSync())).toEqual([1 + 1.5, 2 + 2.5, 3 + 3, 4 + 5]);
+    expect(post.isDisposed && pre.isDisposed).toBe(true); // owned by the accumulator, freed on apply
+    b.dispose();
+    d.dispose();
+  });
 });
