@@ -8,7 +8,7 @@ import { share, tf } from '../core/tf.js';
 import { CinderArgumentError } from '../core/errors.js';
 import type { Parameter } from '../core/state.js';
 import type { ParameterName } from './types.js';
-import type { Bounding } from './bounding.js';
+import { Bounding } from './bounding.js';
 import { ScalarCache } from '../core/scalars.js';
 import { fusedBackend } from '../kernels/js/fused-memory.js';
 import { fusedOuterUpdate, type OuterClamp, type OuterTerm } from '../kernels/js/fused-outer-update.js';
@@ -237,7 +237,9 @@ export class Updater {
    * The bounding is not owned by the updater.
    */
   bound(name: ParameterName, bounding: Bounding | null): this {
-    this.accumulator(name).bounding = bounding;
+    const acc = this.accumulator(name);
+    if (bounding !== null && !(bounding instanceof Bounding)) throw new CinderArgumentError('bounding', bounding, 'a Bounding or null');
+    acc.bounding = bounding;
     return this;
   }
 
@@ -259,32 +261,40 @@ export class Updater {
   /**
    * Applies every pending update and clears the accumulators (always, also when a hook throws).
    * Without bounding `P ← P + (Σpos − Σneg)` (a missing side counts as 0); with bounding
-   * `P ← P + (upper(P, Σpos) − lower(P, Σneg))`. Then the post-update hooks run.
+   * `P ← P + (upper(P, Σpos) − lower(P, Σneg))`. Then the post-update hooks run. Every new value
+   * is computed before any is assigned, so an apply that fails (e.g. a bounding disposed while
+   * installed) changes no parameter; its pending parts are dropped and the error rethrown.
    */
   apply(): void {
     let changed = false;
     const skip = new Set<() => void>();
+    const staged: { name: ParameterName; acc: Accumulator; next: tf.Tensor; fused: readonly (() => void)[] }[] = [];
     try {
       for (const [name, acc] of this.accumulators) {
         if (acc.empty) continue;
-        if (this.applyFused(name, acc, skip)) {
-          acc.clear();
-          changed = true;
-          this.onApplied(name);
+        const fused = this.fusedNext(name, acc);
+        if (fused) {
+          staged.push({ name, acc, ...fused });
           continue;
         }
-        tf.tidy(() => {
+        const next = tf.tidy(() => {
           const pos = acc.sumPos();
           const neg = acc.sumNeg();
           const p = acc.target.value;
           const u = acc.bounding ? acc.bounding.bind(p, pos, neg) : pos && neg ? tf.sub(pos, neg) : pos ? pos : tf.neg(neg!);
-          acc.target.assign(tf.add(p, u));
+          return tf.add(p, u);
         });
+        staged.push({ name, acc, next, fused: [] });
+      }
+      for (const { name, acc, next, fused } of staged) {
+        acc.target.assign(next);
+        for (const fn of fused) skip.add(fn);
         acc.clear();
         changed = true;
         this.onApplied(name);
       }
     } finally {
+      for (const { next } of staged) next.dispose();
       this.clear();
     }
     if (changed) for (const fn of this.hooks.keys()) if (!skip.has(fn)) fn();
@@ -293,13 +303,14 @@ export class Updater {
   /**
    * The fused path of {@link apply} for one parameter (wasm/cpu, every pending part an outer
    * product, 2-D parameter): one kernel computes the bounded update, the add and the leading
-   * clamping hooks on this parameter (added to `skip`). Returns false when it does not apply.
+   * clamping hooks on this parameter (returned in `fused`, not to be run again). Returns the new
+   * value (not assigned), or null when the path does not apply.
    */
-  private applyFused(name: ParameterName, acc: Accumulator, skip: Set<() => void>): boolean {
+  private fusedNext(name: ParameterName, acc: Accumulator): { next: tf.Tensor; fused: (() => void)[] } | null {
     const webgpu = !fusedBackend() && stepProgramsOn(); // WGSL program on webgpu (step-update.ts)
-    if (!(fusedBackend() || webgpu) || acc.target.shape.length !== 2 || acc.target.value.dtype !== 'float32') return false;
+    if (!(fusedBackend() || webgpu) || acc.target.shape.length !== 2 || acc.target.value.dtype !== 'float32') return null;
     const terms = acc.outerTerms();
-    if (!terms || (webgpu && (!outerUpdateFits(terms.length) || terms.some((t) => t.post.dtype !== 'float32' || t.pre.dtype !== 'float32')))) return false;
+    if (!terms || (webgpu && (!outerUpdateFits(terms.length) || terms.some((t) => t.post.dtype !== 'float32' || t.pre.dtype !== 'float32')))) return null;
     const clamps: OuterClamp[] = [];
     const fused: (() => void)[] = [];
     if (!this.transformsOnApply(name)) {
@@ -312,10 +323,7 @@ export class Updater {
     const b = acc.bounding;
     const spec = b ? { kind: b.kind, boundsUpper: b.boundsUpper, boundsLower: b.boundsLower, max: b.max, min: b.min, powerUpper: b.powerUpper, powerLower: b.powerLower } : null;
     const next = (webgpu ? outerUpdateWebgpu : fusedOuterUpdate)(acc.target.value, terms, spec, clamps);
-    acc.target.assign(next);
-    next.dispose();
-    for (const fn of fused) skip.add(fn);
-    return true;
+    return { next, fused };
   }
 
   /** Drops all pending updates without applying them. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
 import { Parameter } from '../../../src/core/state.js';
 import { Updater, atomicUpdates } from '../../../src/neural/updater.js';
+import { Bounding } from '../../../src/neural/bounding.js';
 
 function make(values: number[]) {
   const p = new Parameter('weight', tf.tensor1d(values));
@@ -143,5 +144,41 @@ describe('Updater', () => {
     expect(post.isDisposed && pre.isDisposed).toBe(true); // owned by the accumulator, freed on apply
     b.dispose();
     d.dispose();
+  });
+
+  it('apply computes every new value before assigning any: a failing bounding leaves every parameter as it was', () => {
+    const w = new Parameter('weight', tf.tensor1d([1, 2]));
+    const b = new Parameter('bias', tf.tensor1d([5]));
+    const applied: string[] = [];
+    const u = new Updater({ weight: w, bias: b }, (n) => applied.push(n));
+    let hooks = 0;
+    u.onUpdate(() => hooks++);
+    expect(() => u.bound('bias', {} as never)).toThrow(/invalid bounding: .*expected a Bounding or null/);
+    const gone = new Bounding('hard', { max: 10 });
+    gone.dispose(); // its constants are freed: bind throws inside apply
+    u.bound('bias', gone);
+    const before = tf.memory().numTensors;
+    tf.tidy(() => u.add('weight', tf.ones([2]), null));
+    tf.tidy(() => u.add('bias', tf.ones([1]), null));
+    expect(() => u.apply()).toThrow();
+    expect(Array.from(w.value.dataSync())).toEqual([1, 2]); // the weight, first in order, is unchanged too
+    expect(Array.from(b.value.dataSync())).toEqual([5]);
+    expect(applied).toEqual([]);
+    expect(hooks).toBe(0);
+    expect(u.accumulator('weight').empty && u.accumulator('bias').empty).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+    // with a live bounding both apply: weight + 1, bias + Θ(10 − 5)·1
+    const hard = new Bounding('hard', { max: 10 });
+    u.bound('bias', hard);
+    tf.tidy(() => u.add('weight', tf.ones([2]), null));
+    tf.tidy(() => u.add('bias', tf.ones([1]), null));
+    u.apply();
+    expect(Array.from(w.value.dataSync())).toEqual([2, 3]);
+    expect(Array.from(b.value.dataSync())).toEqual([6]);
+    expect(applied).toEqual(['weight', 'bias']);
+    expect(hooks).toBe(1);
+    hard.dispose();
+    w.dispose();
+    b.dispose();
   });
 });
