@@ -8,6 +8,7 @@
 import { accessSync, closeSync, constants as fsConstants, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { CinderArgumentError } from '../core/errors.js';
 
 const PSEUDO_FS = new Set([0x9fa0 /* proc */, 0x62656572 /* sysfs */, 0x64626720 /* debugfs */, 0x1cd1 /* devpts */, 0x74726163 /* tracefs */, 0x27e0eb /* cgroup */, 0x63677270 /* cgroup2 */]);
@@ -73,9 +74,15 @@ export interface AtomicWriteOptions {
 
 let counter = 0;
 
+/**
+ * Temporary file of a write to `path`: `.<name>.<pid>.<threadId>.<counter>.tmp` in its folder.
+ * Worker threads share the process id and each has its own counter, so the thread id keeps two
+ * threads writing one file at once from sharing (truncating, renaming away) one temporary file.
+ * (Cinder before this wrote `.<name>.<pid>.<counter>.tmp`; both start with the pid.)
+ */
 function tempPath(path: string): string {
   counter = (counter + 1) % 1_000_000;
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${counter}.tmp`);
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${threadId}.${counter}.tmp`);
 }
 
 /** Errors of a directory fsync on platforms and file systems that refuse it (Windows, some FUSE mounts, a folder without read permission). */

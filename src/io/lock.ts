@@ -25,6 +25,7 @@ import { linkSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { threadId } from 'node:worker_threads';
 import { processAlive } from './process-alive.js';
 
 /** Who holds a lock. */
@@ -55,9 +56,14 @@ export function hostPidOwner(text: string): LockOwner | null {
 /** Errors of `link` on file systems without hard links. */
 const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
-/** Name of this process's private file for creating `path` (`<path>.new-<pid>-<host>`). */
+/**
+ * Name of this thread's private file for creating `path`: `<path>.new-<pid>.<threadId>-<host>`.
+ * Worker threads share the pid: without the thread id, two threads creating one lock at once
+ * would write (and remove) one private file, so that one's `link` fails or links the other's
+ * text. (Cinder before this wrote `<path>.new-<pid>-<host>`, still recognised as a leftover.)
+ */
 function privateName(path: string): string {
-  return `${path}.new-${process.pid}-${hostname()}`;
+  return `${path}.new-${process.pid}.${threadId}-${hostname()}`;
 }
 
 /**
@@ -219,7 +225,7 @@ export function removeLockLeftovers(path: string): void {
   for (const name of names) {
     if (!name.startsWith(`${lock}.`)) continue;
     const rest = name.slice(lock.length + 1);
-    const priv = /(?:^|\.)new-(\d+)-(.+)$/.exec(rest);
+    const priv = /(?:^|\.)new-(\d+)(?:\.\d+)?-(.+)$/.exec(rest); // (a name without the thread id: an older Cinder's)
     let dead = false;
     if (priv) dead = !lockOwnerAlive({ pid: Number(priv[1]), host: priv[2]! });
     else if (/^takeover-[0-9a-f]{16}\.\d+$/.test(rest)) {

@@ -346,7 +346,8 @@ function restoreNonFinite(manifest: TensorsManifest, where: string): void {
 }
 
 const WEIGHTS_NAME = /^weights-[0-9a-f]{8}\.bin$/;
-const TEMP_NAME = /^\.(?:model\.json|weights-[0-9a-f]{8}\.bin)\.(\d+)\.\d+\.tmp$/;
+/** Temporary file of an atomic write: `.<name>.<pid>.<threadId>.<counter>.tmp` (an older Cinder's has no thread id). */
+const TEMP_NAME = /^\.(?:model\.json|weights-[0-9a-f]{8}\.bin)\.(\d+)(?:\.\d+)?\.\d+\.tmp$/;
 /** File name of the lock a save holds in its folder (see the module notes). */
 export const SAVE_LOCK_FILE = '.save.lock';
 /** How long a save waits by default for the folder's lock held by another save (ms). */

@@ -58,11 +58,15 @@ describe('concurrent saves into one tensor folder', () => {
       liveTmp: `.model.json.${process.ppid}.3.tmp`,
       fresh: 'weights-00000001.bin', // a killed save's, just written
       lockNew: `${SAVE_LOCK_FILE}.new-${deadPid()}-${hostname()}`, // a save killed while taking the lock
+      // the same with a thread id after the pid (worker threads share the pid)
+      deadTmpThread: `.model.json.${deadPid()}.2.7.tmp`,
+      liveTmpThread: `.weights-0000000b.bin.${process.ppid}.1.4.tmp`,
+      lockNewThread: `${SAVE_LOCK_FILE}.new-${deadPid()}.3-${hostname()}`,
     };
     for (const n of Object.values(names)) writeFileSync(join(dir, n), 'x');
     const next = save(2, 'B');
     await writeTensorFolder(dir, next);
-    expect(readdirSync(dir).sort()).toEqual([names.liveTmp, 'model.json', weightsFileName(next.manifest.weightsChecksum)].sort());
+    expect(readdirSync(dir).sort()).toEqual([names.liveTmp, names.liveTmpThread, 'model.json', weightsFileName(next.manifest.weightsChecksum)].sort());
   });
 
   it("a lock of an ended process is taken over; a live process's lock makes a save wait, then it saves once the lock is released", async () => {

@@ -70,12 +70,12 @@ describe('lock files', () => {
     const dir = temp();
     const path = join(dir, '.l');
     const gone = deadPid();
-    const names = { deadNew: `.l.new-${gone}-${hostname()}`, liveNew: `.l.new-${process.ppid}-${hostname()}`, farNew: `.l.new-${gone}-elsewhere.invalid`, deadTake: takeover(path, 'x', 0), liveTake: takeover(path, 'y', 1), other: '.lx' };
+    const names = { deadNew: `.l.new-${gone}-${hostname()}`, liveNew: `.l.new-${process.ppid}-${hostname()}`, deadNewThread: `.l.new-${gone}.2-${hostname()}`, liveNewThread: `.l.new-${process.ppid}.1-${hostname()}`, farNew: `.l.new-${gone}-elsewhere.invalid`, deadTake: takeover(path, 'x', 0), liveTake: takeover(path, 'y', 1), other: '.lx' };
     for (const n of Object.values(names)) writeFileSync(n.startsWith(dir) ? n : join(dir, n), '');
     writeFileSync(names.deadTake, `${hostname()} ${gone}`);
     writeFileSync(names.liveTake, `${hostname()} ${process.ppid}`);
     removeLockLeftovers(path);
-    expect(readdirSync(dir).sort()).toEqual([names.liveNew, names.farNew, names.liveTake.slice(dir.length + 1), names.other].sort());
+    expect(readdirSync(dir).sort()).toEqual([names.liveNew, names.liveNewThread, names.farNew, names.liveTake.slice(dir.length + 1), names.other].sort());
   });
 
   it('four processes taking over one dead lock at the same moment: exactly one gets it, 100 times', async () => {
