@@ -102,12 +102,20 @@ export class Adam extends BoundedOptimizer implements Optimizer {
    * Step counter, bias-correction powers and the moments of every variable seen so far, for
    * checkpoints. `names` maps each variable to a stable name (e.g. its parameter path); moments are
    * saved as `<name>.m` and `<name>.v` (copies owned by the caller).
+   * @throws CinderArgumentError, before anything is copied, when a variable with moments has no
+   * name, or shares it with another (one pair of copies would overwrite the other, unfreed)
    */
   snapshotState(names: ReadonlyMap<tf.Variable, string>): Snapshot {
-    const tensors: Record<string, tf.Tensor> = {};
-    for (const [variable, { m, v }] of this.moments) {
+    const taken = new Set<string>();
+    for (const variable of this.moments.keys()) {
       const n = names.get(variable);
       if (n === undefined) throw new CinderArgumentError('Adam variable', variable.name, 'a variable named in the map passed to snapshotState');
+      if (taken.has(n)) throw new CinderArgumentError('Adam variable name', n, 'a name given to one variable only (two variables with moments share it)');
+      taken.add(n);
+    }
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const [variable, { m, v }] of this.moments) {
+      const n = names.get(variable)!;
       tensors[`${n}.m`] = m.clone();
       tensors[`${n}.v`] = v.clone();
     }
