@@ -71,9 +71,19 @@ export class Adam extends BoundedOptimizer implements Optimizer {
     return (this.learningRate * Math.sqrt(1 - b2)) / (1 - b1);
   }
 
-  /** Applies one Adam step to every listed variable (moments are created on first sight, zero). */
+  /**
+   * Applies one Adam step to every listed variable (moments are created on first sight, zero).
+   * @throws CinderArgumentError, before anything changes, for an update {@link checkUpdate}
+   * refuses or a variable listed twice (its moments would advance twice in one step k)
+   */
   apply(updates: readonly VariableGradient[]): void {
-    updates.forEach((u, i) => checkUpdate(u, i));
+    const seen = new Map<tf.Variable, number>();
+    updates.forEach((u, i) => {
+      checkUpdate(u, i);
+      const first = seen.get(u.variable);
+      if (first !== undefined) throw new CinderArgumentError(`updates[${i}].variable`, u.variable, `a variable not listed before in the same step (updates[${first}] has it)`);
+      seen.set(u.variable, i);
+    });
     const alpha = this.nextStepSize();
     this.beta1Power *= this.beta1;
     this.beta2Power *= this.beta2;
@@ -122,16 +132,29 @@ export class Adam extends BoundedOptimizer implements Optimizer {
     return { tensors, values: { k: this.k, beta1Power: this.beta1Power, beta2Power: this.beta2Power, learningRate: this.learningRate } };
   }
 
-  /** Restores what {@link snapshotState} captured; `variables` maps the saved names back to variables. */
+  /**
+   * Restores what {@link snapshotState} captured; `variables` maps the saved names back to variables.
+   * @throws CinderArgumentError, before anything changes, for a snapshot that is not one: numbers
+   * out of range (k an integer ≥ 0, β powers in [0, 1]), a key other than `<name>.m`/`<name>.v`, a
+   * name without a variable or two names of one variable, moments that are not float32 tensors of
+   * the variable's shape (or disposed)
+   */
   restoreState(s: Snapshot, variables: ReadonlyMap<string, tf.Variable>): void {
     const { k, beta1Power, beta2Power, learningRate } = s.values as Record<string, number>;
     for (const [n, x] of Object.entries({ k, beta1Power, beta2Power, learningRate })) {
       if (typeof x !== 'number' || !Number.isFinite(x)) throw new CinderArgumentError(`Adam snapshot ${n}`, x, 'a finite number');
     }
     if (!(k! >= 0 && Number.isInteger(k))) throw new CinderArgumentError('Adam snapshot k', k, 'an integer >= 0');
+    for (const [n, x] of [['beta1Power', beta1Power], ['beta2Power', beta2Power]] as const) {
+      if (!(x! >= 0 && x! <= 1)) throw new CinderArgumentError(`Adam snapshot ${n}`, x, `a number in [0, 1] (β${n[4]}^k)`);
+    }
     checkLearningRate(learningRate!);
+    // everything is checked before the current moments are dropped: a refused snapshot changes nothing
     const pairs: [tf.Variable, tf.Tensor, tf.Tensor][] = [];
+    const owner = new Map<tf.Variable, string>();
+    const fine = (t: tf.Tensor | undefined, shape: number[]): boolean => t instanceof tf.Tensor && !t.isDisposed && t.dtype === 'float32' && tf.util.arraysEqual(t.shape, shape);
     for (const key of Object.keys(s.tensors)) {
+      if (!key.endsWith('.m') && !key.endsWith('.v')) throw new CinderArgumentError('Adam snapshot moment', key, 'a key <name>.m or <name>.v');
       if (key.endsWith('.v') && !(`${key.slice(0, -2)}.m` in s.tensors)) throw new CinderArgumentError('Adam snapshot moment', key, 'a v moment with its m moment');
       if (!key.endsWith('.m')) continue;
       const n = key.slice(0, -2);
@@ -139,10 +162,15 @@ export class Adam extends BoundedOptimizer implements Optimizer {
       const m = s.tensors[key]!;
       const v = s.tensors[`${n}.v`];
       if (!variable) throw new CinderArgumentError('Adam snapshot variable', n, 'a variable of the target');
-      if (!v || !tf.util.arraysEqual(m.shape, variable.shape) || !tf.util.arraysEqual(v.shape, variable.shape)) {
-        throw new CinderArgumentError(`Adam moments of ${n}`, m.shape, `m and v of shape [${variable.shape.join(', ')}]`);
+      if (owner.has(variable)) throw new CinderArgumentError('Adam snapshot variable', n, `a variable restored from one name only (${JSON.stringify(owner.get(variable))} names it too)`);
+      owner.set(variable, n);
+      if (!fine(m, variable.shape) || !fine(v, variable.shape)) {
+        const bad = fine(m, variable.shape) ? v! : m;
+        // a wrong shape is named by the shape, anything else (dtype, disposed) by the tensor
+        const shown = bad instanceof tf.Tensor && !tf.util.arraysEqual(bad.shape, variable.shape) ? bad.shape : bad;
+        throw new CinderArgumentError(`Adam moments of ${n}`, shown, `float32 m and v of shape [${variable.shape.join(', ')}], not disposed`);
       }
-      pairs.push([variable, m, v]);
+      pairs.push([variable, m, v!]);
     }
     for (const { m, v } of this.moments.values()) tf.dispose([m, v]);
     this.moments.clear();

@@ -81,8 +81,20 @@ export abstract class BoundedOptimizer {
   }
 }
 
-/** Throws unless gradient and variable shapes agree. */
+/**
+ * Throws unless update `index` can be applied: a float32 variable and a float32, int32 or bool
+ * gradient, neither disposed, of the same shape. Optimizers check every update before changing
+ * anything, so that a failed step changes no variable, moment or counter.
+ */
 export function checkUpdate(u: VariableGradient, index: number): void {
+  const variable = u?.variable as tf.Variable | undefined;
+  const gradient = u?.gradient as tf.Tensor | undefined;
+  if (variable === null || typeof variable !== 'object' || typeof variable.assign !== 'function' || variable.isDisposed || variable.dtype !== 'float32') {
+    throw new CinderArgumentError(`updates[${index}].variable`, variable, 'a float32 tf.Variable (not disposed)');
+  }
+  if (gradient === null || typeof gradient !== 'object' || !Array.isArray(gradient.shape) || gradient.isDisposed || !['float32', 'int32', 'bool'].includes(gradient.dtype)) {
+    throw new CinderArgumentError(`updates[${index}].gradient`, gradient, 'a float32, int32 or bool tensor (not disposed)');
+  }
   const a = u.variable.shape;
   const b = u.gradient.shape;
   if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
