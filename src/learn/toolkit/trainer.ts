@@ -12,7 +12,7 @@
  * @module
  */
 import { Module } from '../../core/module.js';
-import { emptySnapshot, nestSnapshot, restoreFields, snapshotFields, subSnapshot, type Snapshot } from '../../core/snapshot.js';
+import { disposeSnapshot, emptySnapshot, nestSnapshot, restoreFields, snapshotFields, subSnapshot, type Snapshot } from '../../core/snapshot.js';
 import { CinderArgumentError } from '../../core/errors.js';
 import type { Observer } from '../../neural/types.js';
 import { atomicUpdates } from '../../neural/updater.js';
@@ -170,16 +170,33 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
     return out;
   }
 
-  /** Restores what {@link snapshotState} captured into an identically built and registered trainer. */
+  /**
+   * Restores what {@link snapshotState} captured into an identically built and registered trainer.
+   * A snapshot refused part-way (a key no field has, a monitor refusing its values) changes
+   * nothing: the state from before the call is put back and the error passed on.
+   * @throws CinderArgumentError for a cell index beyond the registered cells, or a part refused
+   */
   restoreState(s: Snapshot): void {
     const list = [...this.entries.values()];
-    const own = emptySnapshot();
-    for (const [k, t] of Object.entries(s.tensors)) if (!/^cell\d+\./.test(k)) own.tensors[k] = t;
-    for (const [k, v] of Object.entries(s.values)) if (!/^cell\d+\./.test(k)) own.values[k] = v;
     const cells = new Set([...Object.keys(s.tensors), ...Object.keys(s.values)].map((k) => /^cell(\d+)\./.exec(k)?.[1]).filter((x) => x !== undefined).map(Number));
     for (const i of cells) if (i >= list.length) throw new CinderArgumentError('snapshot cell', i, `a cell index below ${list.length} (the registered cells)`);
-    list.forEach((e, i) => restoreFields(e.state, subSnapshot(s, `cell${i}`)));
-    restoreFields(this, own);
+    const apply = (snap: Snapshot): void => {
+      const own = emptySnapshot();
+      for (const [k, t] of Object.entries(snap.tensors)) if (!/^cell\d+\./.test(k)) own.tensors[k] = t;
+      for (const [k, v] of Object.entries(snap.values)) if (!/^cell\d+\./.test(k)) own.values[k] = v;
+      list.forEach((e, i) => restoreFields(e.state, subSnapshot(snap, `cell${i}`)));
+      restoreFields(this, own);
+    };
+    // the parts are restored one by one and one may refuse after others have changed: keep a copy
+    const backup = this.snapshotState();
+    try {
+      apply(s);
+    } catch (err) {
+      apply(backup);
+      throw err;
+    } finally {
+      disposeSnapshot(backup);
+    }
   }
 
   /** Resets every cell's traces and derived state (call between samples). */
