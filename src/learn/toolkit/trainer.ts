@@ -95,7 +95,7 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
     }
     if (overrides === null || typeof overrides !== 'object') throw new CinderArgumentError('overrides', overrides, 'an object of hyperparameters');
     for (const k of Object.keys(overrides)) {
-      if (!(k in this.defaults)) throw new CinderArgumentError('overrides', k, `one of ${Object.keys(this.defaults).join(', ')}`);
+      if (!Object.hasOwn(this.defaults, k)) throw new CinderArgumentError('overrides', k, `one of ${Object.keys(this.defaults).join(', ')}`);
     }
     const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<H>;
     const hyper = Object.freeze(this.validate({ ...this.defaults, ...defined }));
