@@ -31,8 +31,14 @@ export interface PairTerms {
   prePerSample(): tf.Tensor;
 }
 
-/** {@link PairTerms} over per-sample tensors `[B, ...W]` (e.g. eligibility traces z_post, z_pre). */
+/**
+ * {@link PairTerms} over per-sample tensors `[B, ...W]` (e.g. eligibility traces z_post, z_pre).
+ * @throws CinderArgumentError unless `dpost` has rank >= 1 and `dpre` its shape (a `dpre` of
+ * batch 1 against B would otherwise broadcast into B copies when weighted)
+ */
 export function perSampleTerms(dpost: tf.Tensor, dpre: tf.Tensor): PairTerms {
+  if (!(dpost instanceof tf.Tensor) || dpost.rank < 1) throw new CinderArgumentError('dpost', dpost, 'a tensor [B, ...W] (rank >= 1)');
+  if (!(dpre instanceof tf.Tensor) || !tf.util.arraysEqual(dpre.shape, dpost.shape)) throw new CinderArgumentError('dpre', dpre, `a tensor of the shape of dpost [${dpost.shape.join(', ')}]`);
   const batch = dpost.shape[0]!;
   const sum = (d: tf.Tensor, w?: tf.Tensor | null): tf.Tensor => {
     let x = d;
