@@ -16,12 +16,12 @@ import { existsSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node
 import { join, resolve } from 'node:path';
 import { ensureWritableDirSync } from '../io/atomic.js';
 import { acquireLock, inspectRunFolder, LOCK_FILE, releaseLock, RunLockError } from './run-lock.js';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_NAMES, initBackend, listBackends, silenceTfjsBanner, type BackendInfo } from '../core/backend.js';
 import { FINITE_CHECK_MODES, NonFiniteError, type FiniteCheckMode } from '../core/finite.js';
 import { CinderArgumentError } from '../core/errors.js';
 import type { ExampleSpec, OptionSpec, Params } from './example.js';
-import { checkExampleSpec, describePresets, expectedText, flagOf, kebabCase, MAX_RUNS, parseOptionText, resolveParams } from './options.js';
+import { checkExampleSpec, describePresets, flagOf, kebabCase, MAX_RUNS, parseOptionText, resolveParams } from './options.js';
 import { packageInfo } from './package-info.js';
 import { detectProgressMode, Terminal, type TextSink } from './progress.js';
 import { startRun, type Run, type RunOutcome } from './runner.js';
@@ -144,23 +144,39 @@ export function defaultOutDir(example: string, now: Date, cwd = process.cwd()): 
   return dir;
 }
 
-function commanderParser(o: OptionSpec): (text: string) => number | string | boolean {
+class UsageError extends Error {}
+
+/**
+ * An option parser for commander whose {@link CinderArgumentError} ends the command as a usage
+ * error (exit 2, nothing written) in the house form `cinder <command>: invalid --flag: got "text",
+ * expected …` (commander would word an `InvalidArgumentError` its own way).
+ */
+function houseParser<T>(command: string, parse: (text: string) => T): (text: string) => T {
   return (text: string) => {
     try {
-      return parseOptionText(o, text);
+      return parse(text);
     } catch (err) {
-      throw new InvalidArgumentError(`expected ${err instanceof CinderArgumentError ? err.expected : expectedText(o)}.`);
+      if (err instanceof CinderArgumentError) throw new UsageError(`cinder ${command}: ${err.message}`);
+      throw err;
     }
   };
 }
 
-function intParser(flag: string, min: number, max = Number.MAX_SAFE_INTEGER): (text: string) => number {
-  return (text: string) => {
+/** Parser of a flag taking one of `choices` (shown unquoted, as in the help). */
+function choiceParser(command: string, flag: string, choices: readonly string[]): (text: string) => string {
+  return houseParser(command, (t: string) => {
+    if (!choices.includes(t)) throw new CinderArgumentError(flag, t, `one of ${choices.join(', ')}`);
+    return t;
+  });
+}
+
+function intParser(command: string, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): (text: string) => number {
+  return houseParser(command, (text: string) => {
     const t = text.trim();
     const v = /^[+-]?\d+$/.test(t) ? Number(t) : NaN;
-    if (!Number.isSafeInteger(v) || v < min || v > max) throw new InvalidArgumentError(`expected an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}.`);
+    if (!Number.isSafeInteger(v) || v < min || v > max) throw new CinderArgumentError(flag, text, `an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}`);
     return v;
-  };
+  });
 }
 
 function defaultText(o: OptionSpec): string {
@@ -171,32 +187,23 @@ function exampleCommand(program: Command, spec: ExampleSpec, handler: (spec: Exa
   const cmd = program
     .command(spec.name)
     .description(spec.description)
-    .addOption(new Option('--mode <preset>', `preset (${Object.keys(spec.presets).join(', ')}; default ${spec.defaultMode})`).argParser((t: string) => {
-      if (!spec.presets[t]) throw new InvalidArgumentError(`expected one of ${Object.keys(spec.presets).join(', ')}.`);
-      return t;
-    }))
+    .addOption(new Option('--mode <preset>', `preset (${Object.keys(spec.presets).join(', ')}; default ${spec.defaultMode})`).argParser(choiceParser(spec.name, '--mode', Object.keys(spec.presets))))
     .option('--out <dir>', 'run folder (default runs/<example>-<timestamp>)')
-    .option('--seed <n>', 'seed of the (first) run (default 0)', intParser('--seed', 0))
-    .option('--seeds <k>', 'run K consecutive seeds, one sub-folder each, plus a summary across seeds (default 1)', intParser('--seeds', 1, MAX_RUNS))
-    .addOption(new Option('--backend <name>', `tfjs backend (${BACKEND_NAMES.join(', ')}; default CINDER_BACKEND or auto)`).argParser((t: string) => {
-      if (!(BACKEND_NAMES as readonly string[]).includes(t)) throw new InvalidArgumentError(`expected one of ${BACKEND_NAMES.join(', ')}.`);
-      return t;
-    }))
+    .option('--seed <n>', 'seed of the (first) run (default 0)', intParser(spec.name, '--seed', 0))
+    .option('--seeds <k>', 'run K consecutive seeds, one sub-folder each, plus a summary across seeds (default 1)', intParser(spec.name, '--seeds', 1, MAX_RUNS))
+    .addOption(new Option('--backend <name>', `tfjs backend (${BACKEND_NAMES.join(', ')}; default CINDER_BACKEND or auto)`).argParser(choiceParser(spec.name, '--backend', BACKEND_NAMES)))
     .option('--params <file>', "re-run with a saved run's params.json (flags given as well override it)")
     .option('--resume <dir>', 'continue the interrupted or crashed run in <dir> from its last checkpoint (same parameters, seed and backend)')
     .option('-q, --quiet', 'no terminal output (log.txt is still written)')
-    .addOption(new Option('--check-finite <mode>', `check for NaN/Inf: ${FINITE_CHECK_MODES.join(', ')} (default checkpoint; step checks after every step, asynchronously)`).argParser((t: string) => {
-      if (!(FINITE_CHECK_MODES as readonly string[]).includes(t)) throw new InvalidArgumentError(`expected one of ${FINITE_CHECK_MODES.join(', ')}.`);
-      return t;
-    }));
+    .addOption(new Option('--check-finite <mode>', `check for NaN/Inf: ${FINITE_CHECK_MODES.join(', ')} (default checkpoint; step checks after every step, asynchronously)`).argParser(choiceParser(spec.name, '--check-finite', FINITE_CHECK_MODES)));
   for (const o of spec.options) {
     const flag = flagOf(o);
     const desc = `${o.description} (${o.type}${o.choices ? `: ${o.choices.join(', ')}` : ''}; default ${defaultText(o)})`;
     if (o.type === 'bool') {
-      cmd.addOption(new Option(`${flag} [bool]`, desc).argParser(commanderParser(o)));
+      cmd.addOption(new Option(`${flag} [bool]`, desc).argParser(houseParser(spec.name, (t: string) => parseOptionText(o, t))));
       cmd.addOption(new Option(`--no-${flag.slice(2)}`, `set ${flag} to false`));
     } else {
-      cmd.addOption(new Option(`${flag} <value>`, desc).argParser(commanderParser(o)));
+      cmd.addOption(new Option(`${flag} <value>`, desc).argParser(houseParser(spec.name, (t: string) => parseOptionText(o, t))));
     }
   }
   recordFlagUses(cmd);
@@ -312,8 +319,6 @@ function newPlan(spec: ExampleSpec, cmd: Command, common: CommonFlags, options: 
   return { params, mode, seed, seeds, outDir, created, backendRequest: common.backend ?? saved?.backend };
 }
 
-class UsageError extends Error {}
-
 /** Removes a folder the run made if nothing was written to it (rmdir refuses a non-empty one). */
 function removeIfEmpty(dir: string): void {
   try {
@@ -370,10 +375,7 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
   program
     .command('info')
     .description('print the backends available here (WebGPU adapter vendor/architecture/device) and the one a run would use')
-    .addOption(new Option('--backend <name>', `tfjs backend to select (${BACKEND_NAMES.join(', ')}; default CINDER_BACKEND or auto)`).argParser((t: string) => {
-      if (!(BACKEND_NAMES as readonly string[]).includes(t)) throw new InvalidArgumentError(`expected one of ${BACKEND_NAMES.join(', ')}.`);
-      return t;
-    }))
+    .addOption(new Option('--backend <name>', `tfjs backend to select (${BACKEND_NAMES.join(', ')}; default CINDER_BACKEND or auto)`).argParser(choiceParser('info', '--backend', BACKEND_NAMES)))
     .action(async (o: { backend?: string }) => {
       out.write(`cinder ${pkg.version}, node ${process.versions.node}\nbackends (auto order):\n`);
       for (const b of await listBackends()) out.write(`  ${b.available ? '+' : '-'} ${b.name.padEnd(10)} ${b.detail}\n`);

@@ -47,17 +47,22 @@ describe('cinder list / help', () => {
 });
 
 describe('bad values: clear message, exit 2, nothing written', () => {
+  // every value error in the house form "cinder fake: invalid FLAG: got VALUE, expected WHAT", as
+  // the library's errors and the sweep command word them (not commander's "error: option … is invalid")
   const cases: [string[], RegExp][] = [
-    [['--steps', '2.5'], /--steps.*'2\.5' is invalid.*an integer in \[1, 100000\]/],
-    [['--steps', '0'], /--steps.*'0' is invalid/],
-    [['--gain', 'abc'], /--gain.*a finite number/],
-    [['--label', 'zzz'], /--label.*one of "a", "b"/],
-    [['--loud', 'maybe'], /--loud.*true or false/],
-    [['--seed', '-1'], /--seed.*an integer >= 0/],
-    [['--seeds', '0'], /--seeds.*an integer >= 1/],
-    [['--seeds', '100001'], /--seeds.*an integer >= 1 and <= 100000/],
-    [['--mode', 'huge'], /--mode.*one of tiny, full/],
-    [['--backend', 'gpu'], /--backend.*one of auto, tensorflow, webgpu, wasm, cpu/],
+    [['--steps', '2.5'], /^cinder fake: invalid --steps: got "2\.5", expected an integer in \[1, 100000\]\n/],
+    [['--steps', '0'], /^cinder fake: invalid --steps: got "0", expected an integer in \[1, 100000\]\n/],
+    [['--steps', '1e20'], /^cinder fake: invalid --steps: got "1e20", expected an integer >= 1 and <= 100000\n/],
+    [['--gain', 'abc'], /^cinder fake: invalid --gain: got "abc", expected a finite number\n/],
+    [['--label', 'zzz'], /^cinder fake: invalid --label: got "zzz", expected one of "a", "b"\n/],
+    [['--loud', 'maybe'], /^cinder fake: invalid --loud: got "maybe", expected true or false\n/],
+    [['--seed', '-1'], /^cinder fake: invalid --seed: got "-1", expected an integer >= 0\n/],
+    [['--seed', '1.5'], /^cinder fake: invalid --seed: got "1\.5", expected an integer >= 0\n/],
+    [['--seeds', '0'], /^cinder fake: invalid --seeds: got "0", expected an integer >= 1 and <= 100000\n/],
+    [['--seeds', '100001'], /^cinder fake: invalid --seeds: got "100001", expected an integer >= 1 and <= 100000\n/],
+    [['--mode', 'huge'], /^cinder fake: invalid --mode: got "huge", expected one of tiny, full\n/],
+    [['--backend', 'gpu'], /^cinder fake: invalid --backend: got "gpu", expected one of auto, tensorflow, webgpu, wasm, cpu\n/],
+    [['--check-finite', 'always'], /^cinder fake: invalid --check-finite: got "always", expected one of off, checkpoint, step\n/],
     [['--bogus', '1'], /unknown option '--bogus'/],
     [['--params', '/nonexistent/params.json'], /--params.*readable JSON file/],
   ];
@@ -68,10 +73,18 @@ describe('bad values: clear message, exit 2, nothing written', () => {
       const r = await cli(['fake', ...args, '--out', out]);
       expect(r.code).toBe(2);
       expect(r.err).toMatch(message);
+      expect(r.err).not.toMatch(/^error: option/m);
       expect(existsSync(out)).toBe(false);
       expect(readdirSync(dir)).toEqual([]);
     });
   }
+
+  it('cinder info --backend with a bad name: house form, exit 2', async () => {
+    const r = await cli(['info', '--backend', 'gpu']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^cinder info: invalid --backend: got "gpu", expected one of auto, tensorflow, webgpu, wasm, cpu\n/);
+    expect(r.out).toBe('');
+  });
 
   it('a flag given twice is refused (also --x with --no-x, -q with --quiet), not silently the last value', async () => {
     const cases: [string[], RegExp][] = [
