@@ -162,8 +162,11 @@ export class Run {
       // finished its work when the signal came is complete
       status = folder.interruptObserved ? 'interrupted' : 'completed';
     } catch (err) {
+      // the interruption itself (the signal's reason, as `throwIfAborted` throws it, or an
+      // AbortError of an awaited call given the signal) ends the run as interrupted; any other
+      // error fails it, also one after the signal, and keeps its message
       error = err;
-      status = o.signal.aborted ? 'interrupted' : 'failed';
+      status = isAbortError(err, o.signal) ? 'interrupted' : 'failed';
       folder.log(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     }
     folder.log(`${status}; tensors alive: ${tf.memory().numTensors} (${tf.memory().numTensors - tensorsBefore >= 0 ? '+' : ''}${tf.memory().numTensors - tensorsBefore})`);
@@ -253,6 +256,12 @@ export class Run {
     if (a && this.parent) releaseLock(a.outDir);
     if (this.parent) writeJsonAtomicSync(join(this.parent.dir, 'run_summary.json'), this.parentSummary(status));
   }
+}
+
+/** True when `err` is the abort of `signal` itself: its reason, or an `AbortError` once it is aborted. */
+function isAbortError(err: unknown, signal: AbortSignal): boolean {
+  if (!signal.aborted) return false;
+  return err === signal.reason || (err instanceof Error && err.name === 'AbortError');
 }
 
 function readSummary(path: string): Record<string, unknown> | null {

@@ -9,6 +9,7 @@ import { backendInfo } from '../../src/core/backend.js';
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { Terminal } from '../../src/cli/progress.js';
 import { startRun } from '../../src/cli/runner.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const tmp = mkdtempSync(join(tmpdir(), 'cinder-status-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -55,5 +56,41 @@ describe('the final status tells what happened', () => {
     }, 'early');
     expect(r.outcome.status).toBe('interrupted');
     expect(r.summary).toMatchObject({ status: 'interrupted', s: 55, done: 10 });
+  });
+
+  it('a real error after the signal: failed, with its message (it was dropped as "interrupted")', async () => {
+    const r = await runWith(async (ctx, abort) => {
+      let s = 0;
+      for (let i = 1; i <= 100 && !ctx.signal.aborted; i++) {
+        s += i;
+        if (i === 10) abort();
+      }
+      await ctx.checkpoint({ s });
+      throw new Error(`kaboom after s = ${s}`);
+    }, 'error-after-signal');
+    expect(r.outcome.status).toBe('failed');
+    expect((r.outcome.error as Error).message).toBe('kaboom after s = 55');
+    expect(r.summary).toMatchObject({ status: 'failed', error: 'kaboom after s = 55', s: 55 });
+  });
+
+  it('the abort itself thrown (throwIfAborted, an AbortError): interrupted, no error recorded', async () => {
+    const r = await runWith(async (ctx, abort) => {
+      await ctx.checkpoint({ s: 6 });
+      abort();
+      ctx.signal.throwIfAborted();
+      return {};
+    }, 'abort-thrown');
+    expect(r.outcome.status).toBe('interrupted');
+    expect(r.summary).toMatchObject({ status: 'interrupted', s: 6 });
+    expect(r.summary.error).toBeUndefined();
+    const r2 = await runWith(async (ctx, abort) => {
+      await ctx.checkpoint({ s: 10 });
+      abort();
+      await sleep(10_000, undefined, { signal: ctx.signal }); // rejects at once with an AbortError
+      return {};
+    }, 'abort-error');
+    expect(r2.outcome.status).toBe('interrupted');
+    expect(r2.summary).toMatchObject({ status: 'interrupted', s: 10 });
+    expect(r2.summary.error).toBeUndefined();
   });
 });
