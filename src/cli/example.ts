@@ -38,7 +38,10 @@ export type Params = Record<string, number | string | boolean>;
 
 /** Progress reporter for a loop of known length. */
 export interface Progress {
-  /** Counts `n` (default 1) more units done; `info` is shown next to the bar (e.g. the loss). */
+  /**
+   * Counts `n` (default 1; a finite number >= 0, else a CinderArgumentError) more units done;
+   * `info` is shown next to the bar (e.g. the loss).
+   */
   tick(n?: number, info?: string): void;
   /** Ends the report (draws the final state). */
   done(): void;

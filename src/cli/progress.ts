@@ -8,6 +8,7 @@
  * - `quiet`: nothing at all.
  * @module
  */
+import { CinderArgumentError } from '../core/errors.js';
 import type { Progress } from './example.js';
 
 /** How progress is shown. */
@@ -105,10 +106,17 @@ export class Terminal {
     if (this.mode === 'tty' && this.barLine) this.err.write(this.barLine);
   }
 
-  /** A progress reporter for `total` units of work labelled `label`. */
+  /**
+   * A progress reporter for `total` units of work labelled `label` (a `total` that is not a finite
+   * number > 0 shows no bar fill, percentage or ETA). `tick(k)` counts `k` more units; `k` must be a
+   * finite number >= 0 in every mode (a CinderArgumentError otherwise, before anything changes).
+   */
   progress(total: number, label: string): Progress {
     const n = Number.isFinite(total) && total > 0 ? total : 0;
-    if (this.mode === 'quiet') return { tick: () => {}, done: () => {} };
+    const checkTick = (k: number): void => {
+      if (typeof k !== 'number' || !Number.isFinite(k) || k < 0) throw new CinderArgumentError(`tick count of progress ${JSON.stringify(label)}`, k, 'a finite number >= 0');
+    };
+    if (this.mode === 'quiet') return { tick: (k = 1) => checkTick(k), done: () => {} };
     const start = this.now();
     let count = 0;
     let info = '';
@@ -154,6 +162,7 @@ export class Terminal {
     };
     return {
       tick: (k = 1, i?: string) => {
+        checkTick(k);
         if (finished) return;
         count += k;
         if (i !== undefined) info = i;

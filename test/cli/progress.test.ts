@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectProgressMode, formatDuration, formatRate, Terminal } from '../../src/cli/progress.js';
 import { Sink } from './fixtures/sink.js';
+import { CinderArgumentError } from '../../src/core/errors.js';
 
 function setup(mode: 'tty' | 'plain' | 'quiet') {
   let t = 0;
@@ -93,5 +94,32 @@ describe('Terminal', () => {
     p.done();
     term.log('hidden');
     expect(out.text + err.text).toBe('');
+  });
+
+  it('tick with a negative or non-finite count: the house error in every mode, nothing drawn, the count unchanged', () => {
+    for (const mode of ['tty', 'plain', 'quiet'] as const) {
+      const { term, err, advance } = setup(mode);
+      const p = term.progress(10, 'x');
+      advance(1000);
+      p.tick(2);
+      const before = err.text;
+      // tty drew a bar of Math.round(-5/10 · 10) = −5 cells: '█'.repeat(-5) threw a RangeError
+      for (const bad of [-5, -0.5, NaN, Infinity, -Infinity]) {
+        let caught: unknown;
+        try {
+          p.tick(bad, 'bad');
+        } catch (e) {
+          caught = e;
+        }
+        expect(caught, `${mode} ${bad}`).toBeInstanceOf(CinderArgumentError);
+        expect((caught as Error).message).toBe(`invalid tick count of progress "x": got ${Number.isNaN(bad) ? 'NaN' : String(bad)}, expected a finite number >= 0`);
+      }
+      expect(err.text, mode).toBe(before);
+      advance(1000);
+      p.tick(3); // 2 + 3 = 5 of 10 done in 2 s: 2.5/s, 5 left → ETA 2 s
+      if (mode === 'tty') expect(err.text.endsWith('\r\x1b[Kx █████░░░░░ 5/10 2.50/s ETA 2s')).toBe(true);
+      if (mode === 'plain') expect(err.text.trim().split('\n').at(-1)).toBe('x: 5/10 (50 %), 2.50/s, elapsed 2s, ETA 2s');
+      if (mode === 'quiet') expect(err.text).toBe('');
+    }
   });
 });
