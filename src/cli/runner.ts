@@ -75,7 +75,10 @@ export interface SeedStats {
   n: number;
 }
 
-/** Mean, sample standard deviation, min and max of every finite numeric scalar metric. */
+/**
+ * Mean, sample standard deviation (sum of squared deviations / (n − 1)), min and max of every
+ * finite numeric scalar metric, in float64, over any number of summaries.
+ */
 export function aggregateSeeds(summaries: readonly Record<string, unknown>[], skip: readonly string[] = []): Record<string, SeedStats> {
   const values = new Map<string, number[]>();
   for (const s of summaries) {
@@ -90,7 +93,14 @@ export function aggregateSeeds(summaries: readonly Record<string, unknown>[], sk
     const n = vs.length;
     const mean = vs.reduce((a, b) => a + b, 0) / n;
     const varSum = vs.reduce((a, b) => a + (b - mean) ** 2, 0);
-    out[k] = { mean, std: n > 1 ? Math.sqrt(varSum / (n - 1)) : 0, min: Math.min(...vs), max: Math.max(...vs), n };
+    // a loop, not Math.min(...vs): a spread of ~120 000 or more arguments overflows the call stack
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of vs) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    out[k] = { mean, std: n > 1 ? Math.sqrt(varSum / (n - 1)) : 0, min, max, n };
   }
   return out;
 }
