@@ -13,7 +13,7 @@ import type { ExampleSpec, OptionSpec, Params } from './example.js';
 export const MAX_RUNS = 100_000;
 
 /** Names of the flags every example command has; example options may not use them. */
-export const COMMON_OPTION_NAMES = ['out', 'seed', 'seeds', 'backend', 'quiet', 'mode', 'params', 'check-finite', 'help', 'version'] as const;
+export const COMMON_OPTION_NAMES = ['out', 'seed', 'seeds', 'backend', 'quiet', 'mode', 'params', 'resume', 'check-finite', 'help', 'version'] as const;
 
 /** camelCase → kebab-case (`batchSize` → `batch-size`). */
 export function kebabCase(name: string): string {
@@ -121,8 +121,9 @@ export function parseOptionText(option: OptionSpec, text: string): number | stri
 
 /**
  * Checks that an example is well formed: option names are unique identifiers that do not clash
- * with the common flags, defaults are valid, presets name known options with valid values, a
- * `tiny` preset exists, `defaultMode` names a preset.
+ * with the common flags or with the `--no-x` flag of a bool option `x`, defaults are valid,
+ * presets name known options with valid values, a `tiny` preset exists, `defaultMode` names a
+ * preset.
  * @throws CinderArgumentError describing the first problem
  */
 export function checkExampleSpec(spec: ExampleSpec): void {
@@ -137,6 +138,11 @@ export function checkExampleSpec(spec: ExampleSpec): void {
     if (seen.has(flag)) throw new CinderArgumentError(`${spec.name} option name`, o.name, 'a unique name');
     seen.add(flag);
     checkOptionValue(o, o.default, `default of ${spec.name} ${flagOf(o)}`);
+  }
+  // a bool option x also has the flag --no-x: no other option may be named so
+  for (const o of spec.options) {
+    const negated = spec.options.find((b) => b.type === 'bool' && `no-${kebabCase(b.name)}` === kebabCase(o.name));
+    if (negated) throw new CinderArgumentError(`${spec.name} option name`, o.name, `a name other than --no-${kebabCase(negated.name)}, the negation of the bool option ${negated.name}`);
   }
   if (!spec.presets.tiny) throw new CinderArgumentError(`${spec.name} presets`, Object.keys(spec.presets), 'a list including "tiny"');
   if (!spec.presets[spec.defaultMode]) throw new CinderArgumentError(`${spec.name} defaultMode`, spec.defaultMode, `one of the presets ${Object.keys(spec.presets).join(', ')}`);

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { ExampleSpec } from '../../src/cli/example.js';
 import { checkExampleSpec, flagOf, kebabCase, parseOptionText, resolveParams } from '../../src/cli/options.js';
 import { fakeExample } from './fixtures/fake-example.js';
+import { runCli } from '../../src/cli/program.js';
+import { Sink } from './fixtures/sink.js';
 
 const opt = (name: string) => fakeExample.options.find((o) => o.name === name)!;
 
@@ -80,5 +82,18 @@ describe('checkExampleSpec', () => {
     expect(() => checkExampleSpec(base({ options: [{ name: 'seed', type: 'int', description: '', default: 1 }] }))).toThrow(/common flags/);
     expect(() => checkExampleSpec(base({ options: [{ name: 'n', type: 'int', description: '', default: 0.5 }] }))).toThrow(/default of fake --n/);
     expect(() => checkExampleSpec(base({ presets: { tiny: { steps: -1 }, full: {} } }))).toThrow(/preset tiny: steps/);
+  });
+
+  it('an option named like --resume or like the --no- form of a bool option is refused by name (commander threw its own error from every command, `cinder list` included)', async () => {
+    const resume = base({ options: [...fakeExample.options, { name: 'resume', type: 'int', description: '', default: 1 }] });
+    expect(() => checkExampleSpec(resume)).toThrow('invalid fake option name: got "resume", expected a name other than the common flags (out, seed, seeds, backend, quiet, mode, params, resume, check-finite, help, version)');
+    const noLoud = base({ options: [...fakeExample.options, { name: 'noLoud', type: 'int', description: '', default: 1 }] });
+    expect(() => checkExampleSpec(noLoud)).toThrow('invalid fake option name: got "noLoud", expected a name other than --no-loud, the negation of the bool option loud');
+    for (const spec of [resume, noLoud]) {
+      const err = new Sink();
+      await expect(runCli(['list'], { examples: [spec], out: new Sink(), err, isTTY: false, env: {}, handleSignals: false })).rejects.toThrow(/^invalid fake option name/);
+    }
+    // a --no-x name is fine when x is not a bool option of the example
+    expect(() => checkExampleSpec(base({ options: [...fakeExample.options, { name: 'noDelay', type: 'int', description: '', default: 1 }] }))).not.toThrow();
   });
 });
