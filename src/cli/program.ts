@@ -97,19 +97,20 @@ export interface SavedRun {
 }
 
 /**
- * Reads a params.json written by a run (for `--params FILE`).
+ * Reads a params.json written by a run (for `--params FILE`, or `--resume DIR`'s `DIR/params.json`).
+ * `flag` names the flag that gave the file in errors (default `--params`).
  * @throws CinderArgumentError when the file is missing, not JSON, or not a Cinder params file
  */
-export function readSavedRun(path: string): SavedRun {
+export function readSavedRun(path: string, flag = '--params'): SavedRun {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new CinderArgumentError('--params', path, `a readable JSON file (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+    throw new CinderArgumentError(flag, path, `a readable JSON file (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
   }
   const r = raw as Record<string, unknown>;
   if (typeof r !== 'object' || r === null || typeof r.example !== 'string' || typeof r.params !== 'object' || r.params === null) {
-    throw new CinderArgumentError('--params', path, 'a params.json written by a cinder run (with "example" and "params")');
+    throw new CinderArgumentError(flag, path, 'a params.json written by a cinder run (with "example" and "params")');
   }
   // absent keys take their defaults; present but invalid ones are refused (a damaged file must not
   // silently run or resume with seed 0)
@@ -280,7 +281,7 @@ function resumePlan(spec: ExampleSpec, cmd: Command, resumeDir: string): RunPlan
   const flags = Object.keys(exampleFlags(spec, cmd)).map((n) => flagOf(spec.options.find((o) => o.name === n)!));
   if (given.length + flags.length > 0) throw new CinderArgumentError('--resume', [...given, ...flags].join(' '), 'no flags that change the run (it continues with its saved parameters)');
   const dir = resolve(resumeDir);
-  const saved = readSavedRun(join(dir, 'params.json'));
+  const saved = readSavedRun(join(dir, 'params.json'), '--resume');
   if (saved.example !== spec.name) throw new CinderArgumentError('--resume', resumeDir, `a run folder of ${spec.name} (this one is of ${saved.example})`);
   if (inspectRunFolder(dir).status === 'completed') throw new CinderArgumentError('--resume', resumeDir, 'an interrupted, failed or crashed run (this one completed)');
   const mode = spec.presets[saved.mode] ? saved.mode : spec.defaultMode;

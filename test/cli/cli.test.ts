@@ -139,6 +139,18 @@ describe('bad values: clear message, exit 2, nothing written', () => {
     expect(r.err).toMatch(/params.json of fake \(this one is for other\)/);
   });
 
+  it('--resume of a folder without a (readable) params.json names --resume, not --params', async () => {
+    const dir = tmp();
+    const r = await cli(['fake', '--resume', join(dir, 'nothere')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^cinder fake: invalid --resume: got ".*nothere[/\\]params\.json", expected a readable JSON file \(ENOENT/);
+    writeFileSync(join(dir, 'params.json'), JSON.stringify({ params: {} }));
+    const r2 = await cli(['fake', '--resume', dir]);
+    expect(r2.code).toBe(2);
+    expect(r2.err).toMatch(/^cinder fake: invalid --resume: got ".*params\.json", expected a params\.json written by a cinder run/);
+    expect(readdirSync(dir)).toEqual(['params.json']);
+  });
+
   it('a damaged seed, seed count or mode in a saved params.json is refused by name, not read as seed 0', async () => {
     for (const [bad, message] of [[{ seed: '7' }, /"seed" in .*params\.json: got "7", expected an integer >= 0/], [{ seeds: 2.5 }, /"seeds" in .*: got 2\.5, expected an integer >= 1/], [{ seeds: 1e9 }, /"seeds" in .*: got 1000000000, expected an integer >= 1 and <= 100000/], [{ seed: -1 }, /"seed" in .*: got -1/], [{ mode: 3 }, /"mode" in .*: got 3, expected a preset name/]] as const) {
       const dir = tmp();
