@@ -454,6 +454,7 @@ async function executeRun(
   const controller = new AbortController();
   let firstSignal: NodeJS.Signals | null = null;
   let run: Run | null = null;
+  let graceTimer: NodeJS.Timeout | null = null;
   const codeOf = (s: NodeJS.Signals | null): number => (s === 'SIGTERM' ? EXIT.sigterm : s === 'SIGHUP' ? EXIT.sighup : EXIT.sigint);
   const forceExit = (): void => {
     // a synchronous last word: what is written stays, the summary says interrupted, the lock goes
@@ -466,11 +467,11 @@ async function executeRun(
       firstSignal = sig;
       terminal.error(`\n${sig}: stopping at the next safe point, writing what was computed (send it again to stop at once)`);
       controller.abort(sig);
-      const t = setTimeout(() => {
+      graceTimer = setTimeout(() => {
         terminal.error(`the example did not stop within ${(options.interruptGraceMs ?? 20_000) / 1000} s; exiting`);
         forceExit();
       }, options.interruptGraceMs ?? 20_000);
-      t.unref();
+      graceTimer.unref();
     } else {
       forceExit();
     }
@@ -495,6 +496,8 @@ async function executeRun(
     });
     outcome = await run.done;
   } finally {
+    // the run has ended: a grace period still running must not exit the process later
+    if (graceTimer) clearTimeout(graceTimer);
     if (orphanWatch) clearInterval(orphanWatch);
     if (handle) {
       process.off('SIGINT', onSignal);

@@ -6,7 +6,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../src/cli/program.js';
+import { fakeExample } from './fixtures/fake-example.js';
+import { Sink } from './fixtures/sink.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const script = join(root, 'test', 'cli', 'fixtures', 'fake-cli.ts');
@@ -98,5 +101,36 @@ describe('interrupting a run', () => {
     expect(r.stderr).toMatch(/did not stop within 0.5 s/);
     const k = r.summary.steps_done as number;
     expect(r.summary.total).toBe(k * (k + 1)); // tiny preset: gain 2 → 2·k(k+1)/2
+  });
+
+  it('in process: a run that stopped in time leaves no grace timer behind to exit the process later', async () => {
+    // The grace timer of the first signal was never cleared: graceMs after a run that had stopped
+    // and returned 130, it called process.exit (and rewrote the summary) in whatever process
+    // called runCli. Here exit is stubbed, and the grace period is long enough for the fake
+    // example (1 ms steps) to stop on its own.
+    const graceMs = 1500;
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const listeners = process.listenerCount('SIGINT');
+    try {
+      const out = join(mkdtempSync(join(tmpdir(), 'cinder-sig-')), 'run');
+      const done = runCli(['fake', '--mode', 'tiny', '--steps', '100000', '--delay-ms', '1', '--quiet', '--out', out], {
+        examples: [fakeExample], out: new Sink(), err: new Sink(), isTTY: false, env: {}, handleSignals: true, interruptGraceMs: graceMs,
+      });
+      const t0 = Date.now();
+      while (Number(readJson(join(out, 'run_summary.json'))?.steps_done ?? 0) < 2) {
+        if (Date.now() - t0 > 60_000) throw new Error('run did not reach step 2');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      process.emit('SIGINT', 'SIGINT');
+      expect(await done).toBe(130);
+      const summary = readFileSync(join(out, 'run_summary.json'), 'utf8');
+      expect(JSON.parse(summary).status).toBe('interrupted');
+      await new Promise((r) => setTimeout(r, graceMs + 500));
+      expect(exit).not.toHaveBeenCalled();
+      expect(readFileSync(join(out, 'run_summary.json'), 'utf8')).toBe(summary);
+      expect(process.listenerCount('SIGINT')).toBe(listeners);
+    } finally {
+      exit.mockRestore();
+    }
   });
 });
