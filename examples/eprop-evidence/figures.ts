@@ -1,7 +1,10 @@
 /**
- * Figure builders of the `eprop-evidence` example (plain plotly data, see src/viz/figure.ts).
+ * Figure builders of the `eprop-evidence` example (plain plotly data, see src/viz/figure.ts). Every
+ * title, axis title and trace name is plain text: `&`, `<`, `>` are escaped with `plotlyText`, as
+ * `panelFigure` does (plotly reads labels as pseudo-HTML and would draw `E<I>` as `E`).
  */
 import type { Figure, Trace } from '../../src/viz/figure.js';
+import { plotlyText } from '../../src/viz/panels.js';
 import type { EPropSequenceRecord } from '../../src/learn/eprop/index.js';
 
 function axis(i: number): { x: string; y: string } {
@@ -12,16 +15,16 @@ function stacked(title: string, panels: { title: string; traces: Trace[]; yTitle
   // One column of panels sharing the x axis ('x'), each with its own y axis (y, y2, …).
   const data: Trace[] = [];
   const layout: Record<string, unknown> = {
-    title: { text: title },
+    title: { text: plotlyText(title) },
     grid: { rows: panels.length, columns: 1, pattern: 'coupled', roworder: 'top to bottom' },
     height: Math.max(520, 180 * panels.length),
     showlegend: true,
-    xaxis: { title: { text: xTitle }, anchor: panels.length === 1 ? 'y' : `y${panels.length}` },
+    xaxis: { title: { text: plotlyText(xTitle) }, anchor: panels.length === 1 ? 'y' : `y${panels.length}` },
   };
   panels.forEach((p, i) => {
     const y = i === 0 ? 'y' : `y${i + 1}`;
-    for (const t of p.traces) data.push({ ...t, xaxis: 'x', yaxis: y });
-    layout[`yaxis${i === 0 ? '' : i + 1}`] = { title: { text: p.yTitle ?? p.title } };
+    for (const t of p.traces) data.push({ ...t, ...(typeof t.name === 'string' ? { name: plotlyText(t.name) } : {}), xaxis: 'x', yaxis: y });
+    layout[`yaxis${i === 0 ? '' : i + 1}`] = { title: { text: plotlyText(p.yTitle ?? p.title) } };
   });
   return { title, data, layout, panels: panels.length };
 }
@@ -97,8 +100,8 @@ export function weightsFigure(before: Record<string, { data: Float32Array; rows:
       const ax = axis(i);
       const z: number[][] = [];
       for (let r = 0; r < m.rows; r++) z.push(Array.from(m.data.subarray(r * m.cols, (r + 1) * m.cols)));
-      data.push({ type: 'heatmap', name: `${name} ${when}`, z, xaxis: ax.x, yaxis: ax.y, colorscale: 'RdBu', zmid: 0, showscale: i === 1 });
-      layout[`xaxis${i === 0 ? '' : i + 1}`] = { title: { text: `${name} ${when}: presynaptic` } };
+      data.push({ type: 'heatmap', name: plotlyText(`${name} ${when}`), z, xaxis: ax.x, yaxis: ax.y, colorscale: 'RdBu', zmid: 0, showscale: i === 1 });
+      layout[`xaxis${i === 0 ? '' : i + 1}`] = { title: { text: plotlyText(`${name} ${when}: presynaptic`) } };
       layout[`yaxis${i === 0 ? '' : i + 1}`] = { title: { text: 'postsynaptic' } };
       i++;
     }
