@@ -9,7 +9,7 @@
  *    Σ r ≤ 1e-12.
  * 3. θ_true = 2π(x − min x)/(ptp x + 1e-12), or 2π(x − xMin)/(xMax − xMin) inside the window.
  * 4. δ = wrap(θ̂ − θ_true) into [−π, π).
- * 5. n_pos_bins equal bins of θ_true on [0, 2π): bias_b = circular mean of δ in the bin,
+ * 5. n_pos_bins equal bins of θ_true on [0, 2π) with numpy's linspace edges b·(2π/n_pos_bins): bias_b = circular mean of δ in the bin,
  *    σ_trial,b = Mardia circular std of wrap(δ − bias_b) (0 for one sample).
  * 6. sigma_theta = Mardia circular std √(−2 ln R̄) of the biases (fallback: of δ; π if nothing
  *    decodes); delta_trial = √(mean_b σ_trial,b²); valid_fraction = fraction of bins in the window
@@ -171,24 +171,26 @@ export function pvMapQuality(inp: PvInput): PvResult {
   }
   const delta = new Float64Array(nT).fill(NaN);
   for (let t = 0; t < nT; t++) if (Number.isFinite(thetaHat[t]!) && Number.isFinite(thetaTrue[t]!)) delta[t] = wrapToPi(thetaHat[t]! - thetaTrue[t]!);
+  // edges = numpy linspace(0, 2π, nPos + 1): b·(2π/nPos), the last set to 2π (not 2π·b/nPos, which
+  // differs by an ulp for about half of the b: θ_true on a bin edge would change bin)
+  const edgeStep = TWO_PI / nPos;
+  const edge = (b: number): number => (b >= nPos ? TWO_PI : b * edgeStep);
   const perBin: number[][] = Array.from({ length: nPos }, () => []);
   for (let t = 0; t < nT; t++) {
     if (!Number.isFinite(delta[t]!)) continue;
     const th = thetaTrue[t]!;
-    // edges = linspace(0, 2π, nPos + 1); bin b holds edges[b] <= θ < edges[b+1]
-    let b = Math.floor((th / TWO_PI) * nPos);
-    if (b >= 0 && b < nPos) {
-      // guard against rounding at the edges: compare with the exact linspace values
-      while (b > 0 && th < (TWO_PI * b) / nPos) b--;
-      while (b < nPos - 1 && th >= (TWO_PI * (b + 1)) / nPos) b++;
-      if (th >= (TWO_PI * b) / nPos && th < (b + 1 === nPos ? TWO_PI : (TWO_PI * (b + 1)) / nPos)) perBin[b]!.push(delta[t]!);
-    }
+    // bin b holds edges[b] <= θ < edges[b+1]; θ ≥ 2π (the window's right end) is in none
+    if (!(th >= 0 && th < TWO_PI)) continue;
+    let b = Math.min(nPos - 1, Math.floor(th / edgeStep));
+    while (b > 0 && th < edge(b)) b--;
+    while (b < nPos - 1 && th >= edge(b + 1)) b++;
+    if (th >= edge(b) && th < edge(b + 1)) perBin[b]!.push(delta[t]!);
   }
   const bias = new Float64Array(nPos).fill(NaN);
   const sigmaTrial = new Float64Array(nPos).fill(NaN);
   const thetaBins = new Float64Array(nPos);
   for (let b = 0; b < nPos; b++) {
-    thetaBins[b] = 0.5 * ((TWO_PI * b) / nPos + (TWO_PI * (b + 1)) / nPos);
+    thetaBins[b] = 0.5 * (edge(b) + edge(b + 1));
     const e = perBin[b]!;
     if (e.length >= 1) {
       const mu = circMean(e);

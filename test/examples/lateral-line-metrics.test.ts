@@ -231,4 +231,41 @@ describe.skipIf(!python)('FWHM widths and PV vs a numpy re-implementation of the
     // the LL-like layer: 38 firing Gaussian cells + the bimodal one are valid, the silent one not
     expect(py.layers[0]!.n_valid).toBe(39);
   });
+
+  /** A Poisson layer tuned to the sweep, its PV (Cinder) and the numpy re-implementation's, per bin. */
+  const pvVsNumpy = (dt: number, nT: number, window: [number, number] | null, seed: number) => {
+    const t0 = 1.2;
+    const xCm = Array.from({ length: nT }, (_, k) => -0.5 + 5 * k * dt);
+    const u = rng(seed);
+    const n = 100;
+    const st: number[] = [];
+    const si: number[] = [];
+    for (let k = 0; k < nT; k++) for (let i = 0; i < n; i++) if (u() < (2 + 400 * Math.exp(-((xCm[k]! - (4 * i) / 99) ** 2) / 0.05)) * dt) {
+      st.push(t0 + (k + 0.5) * dt);
+      si.push(i);
+    }
+    const payload = { t_s: xCm.map((_, k) => k * dt), x_cm: xCm, t0, dt, window, layers: [{ n, i: si, t: st }] };
+    const res = spawnSync(python!, [script], { input: JSON.stringify(payload), encoding: 'utf8', maxBuffer: 64 << 20 });
+    expect(res.status, res.stderr).toBe(0);
+    const p = (JSON.parse(res.stdout) as { layers: { sigma_theta: number; delta_trial: number; valid_fraction: number; bias: (number | null)[]; centres: number[] }[] }).layers[0]!;
+    const q = pvMapQuality({ spikeT: st, spikeI: si, n, nT, xCm, startS: t0, dtS: dt, ...(window ? { evalXMinCm: window[0], evalXMaxCm: window[1] } : {}) });
+    return { p, q };
+  };
+
+  it('an evaluation window: every position bin holds the samples numpy\'s linspace edges give it (same bias per bin, same centres)', () => {
+    // θ_true = 2π(x − x_min)/span on the 1 ms sweep lands exactly on bin edges; numpy's edges are
+    // b·(2π/100), not 2π·b/100 (they differ by an ulp for half of the b), so 10–30 samples change bin
+    for (const window of [[0, 4], [0.5, 3.5], [-0.5, 4.5]] as [number, number][]) {
+      const { p, q } = pvVsNumpy(0.001, 1000, window, 5);
+      // the same bins filled, and each bias equal up to summation order (a sample in another bin
+      // moves a bias by ~1e-3)
+      expect(Array.from(q.bias, (b) => Number.isNaN(b))).toEqual(p.bias.map((b) => b === null));
+      q.bias.forEach((b, k) => { if (p.bias[k] !== null) expect(Math.abs(b - p.bias[k]!)).toBeLessThan(1e-12); });
+      expect(q.sigmaThetaRad).toBeCloseTo(p.sigma_theta, 12);
+      expect(q.deltaTrialRad).toBeCloseTo(p.delta_trial, 12);
+      expect(q.validFraction).toBe(p.valid_fraction);
+      expect(Array.from(q.thetaBins)).toEqual(p.centres);
+    }
+  });
+
 });
