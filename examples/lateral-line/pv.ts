@@ -4,7 +4,7 @@
  *
  * 1. TS spikes binned in dt bins from `startS` as rates (1/dt per spike); bins outside the
  *    evaluation window [xMin, xMax] (when given) zeroed; each neuron's rate smoothed with a centred
- *    boxcar of round(0.02/dt) bins (numpy `convolve(..., mode="same")`).
+ *    boxcar of round(0.02/dt) bins (Python's round, half to even) (numpy `convolve(..., mode="same")`).
  * 2. Neuron k decodes to φ_k = 2πk/n; z(t) = Σ r_k e^{iφ_k} / Σ r_k; θ̂ = arg z mod 2π, NaN where
  *    Σ r ≤ 1e-12.
  * 3. θ_true = 2π(x − min x)/(ptp x + 1e-12), or 2π(x − xMin)/(xMax − xMin) inside the window.
@@ -19,6 +19,7 @@
  * `pvq_ll`: `sigma_theta_ll_rad`, `delta_trial_ll_rad`).
  * @module
  */
+import { roundHalfEven } from '../../src/neural/connections/sparse-topology.js';
 
 /** Inputs of {@link pvMapQuality}. */
 export interface PvInput {
@@ -116,7 +117,8 @@ export function pvMapQuality(inp: PvInput): PvResult {
   // Centred boxcar ("same" mode): output t sums inputs t + j − floor((W − 1)/2), j < W... numpy
   // keeps the centre of the full convolution: out[t] = Σ_{u} in[u]·k[t + c − u], c = floor((W−1)/2)
   // for odd and even W alike (full length nT + W − 1, offset (W − 1) // 2).
-  const W = Math.max(1, Math.round(0.02 / Math.max(dtS, 1e-9)));
+  // Python's round (half to even): 0.02/0.0016 = 12.5 → 12, 0.02/0.008 = 2.5 → 2
+  const W = Math.max(1, roundHalfEven(0.02 / Math.max(dtS, 1e-9)));
   let sm = rates;
   if (W > 1) {
     sm = new Float64Array(nT * n);

@@ -268,4 +268,12 @@ describe.skipIf(!python)('FWHM widths and PV vs a numpy re-implementation of the
     }
   });
 
+  it('the 20 ms boxcar has round-half-even(0.02/dt) bins, as Python\'s round: dt 1.6 ms → 12 (not 13), 8 ms → 2 (not 3)', () => {
+    for (const dt of [0.0016, 0.008]) {
+      const { p, q } = pvVsNumpy(dt, Math.round(1 / dt), null, 9);
+      expect(q.sigmaThetaRad).toBeCloseTo(p.sigma_theta, 12);
+      expect(q.deltaTrialRad).toBeCloseTo(p.delta_trial, 12);
+      expect(q.validFraction).toBe(p.valid_fraction);
+    }
+  });
 });
