@@ -132,6 +132,7 @@ export async function runBatch(ctx: BatchContext, seeds: number[], resume: Recor
   model.ts.recording = true;
   let windowX: Float64Array[][] = seeds.map(() => []);
   let windowStart = kStart * trialS;
+  let windowStartStep = kStart * model.trialSteps; // the PV bins of a window count steps from here
   let tsCountStart = Float64Array.from(model.ts.spikeCounts);
   const progress = ctx.progress(nTrials - kStart, `trials${nBatches > 1 ? ` (batch ${batchIndex + 1}/${nBatches})` : ''}`);
   const t0 = performance.now();
@@ -151,7 +152,7 @@ export async function runBatch(ctx: BatchContext, seeds: number[], resume: Recor
         s.tsRate.push(nNew / Math.max(1e-9, mp.nTs * (tCur - windowStart)));
         if (s.tsRate.length % Number(p.pvEvalEveryCheckpoints) === 0) {
           const x = concat(windowX[b]!);
-          const pv = pvMapQuality({ spikeT: Float64Array.from(rec.step, (st) => st * dtS), spikeI: rec.index, n: mp.nTs, nT: x.length, xCm: x, startS: windowStart, dtS });
+          const pv = pvMapQuality({ spikeStep: Int32Array.from(rec.step, (st) => st - windowStartStep), spikeI: rec.index, n: mp.nTs, nT: x.length, xCm: x, dtS });
           s.pvT.push(tCur);
           s.pvSigma.push(pv.sigmaThetaRad);
           s.pvDeltaTrial.push(pv.deltaTrialRad);
@@ -164,6 +165,7 @@ export async function runBatch(ctx: BatchContext, seeds: number[], resume: Recor
       tsCountStart = Float64Array.from(model.ts.spikeCounts);
       windowX = seeds.map(() => []);
       windowStart = tCur;
+      windowStartStep = (k + 1) * model.trialSteps;
     }
     model.homeostasis(k);
     if ((k + 1) % ckTrials === 0 && k + 1 < nTrials) {
@@ -215,10 +217,12 @@ export async function runBatch(ctx: BatchContext, seeds: number[], resume: Recor
     const tsT = times(steps.ts);
     const nT = sw.tS.length;
     const win = evalWin ? { evalXMinCm: Number(p.evalXMinCm), evalXMaxCm: Number(p.evalXMaxCm) } : {};
-    const pv = pvMapQuality({ spikeT: tsT, spikeI: ts.index, n: mp.nTs, nT, xCm: sw.xCm, startS: trainS, dtS, ...win });
+    // spikes binned by their test step (float times trainS + k·dt would put about half of them
+    // into bin k − 1)
+    const pv = pvMapQuality({ spikeStep: steps.ts, spikeI: ts.index, n: mp.nTs, nT, xCm: sw.xCm, dtS, ...win });
     // the original's LL-layer PV (`pvq_ll`): the same function on the LL test spikes, φ_k = 2πk/n_ll,
     // min(100, n_ll) position bins, the same θ_true and evaluation window
-    const pvLl = pvMapQuality({ spikeT: times(steps.ll), spikeI: llSp.index, n: mp.nLl, nT, xCm: sw.xCm, startS: trainS, dtS, ...win });
+    const pvLl = pvMapQuality({ spikeStep: steps.ll, spikeI: llSp.index, n: mp.nLl, nT, xCm: sw.xCm, dtS, ...win });
     // tuning widths of the three layers over the whole test sweep (no evaluation window), 50 bins
     const fwhm = (spikeStep: Int32Array, spikeI: Int32Array, n: number): TuningWidths => tuningFwhmCm({ spikeStep, spikeI, n, xCm: sw.xCm, dtS });
     const tw = { ll: fwhm(steps.ll, llSp.index, mp.nLl), mon: fwhm(steps.mon, mon.index, mp.nMon), ts: fwhm(steps.ts, ts.index, mp.nTs) };
@@ -234,7 +238,7 @@ export async function runBatch(ctx: BatchContext, seeds: number[], resume: Recor
       seed, network_params: networkParams(p, seed),
     });
     await writeNpzArtifact(ctx, `test_ts_spikes_seed_${seed}`, {
-      t_s: f64(tsT), i: i32(ts.index), test_t_s: f64(sw.tS), test_x_cm: f64(sw.xCm), test_start_s: scalar(trainS), dt_s: scalar(dtS),
+      t_s: f64(tsT), i: i32(ts.index), step: i32(steps.ts), test_t_s: f64(sw.tS), test_x_cm: f64(sw.xCm), test_start_s: scalar(trainS), dt_s: scalar(dtS),
       n_ts: { data: Int32Array.of(mp.nTs), shape: [] }, n_pos_bins: { data: Int32Array.of(Math.min(100, mp.nTs)), shape: [] },
       eval_x_min_cm: scalar(evalWin ? Number(p.evalXMinCm) : NaN), eval_x_max_cm: scalar(evalWin ? Number(p.evalXMaxCm) : NaN),
     });

@@ -2,7 +2,7 @@
  * Population-vector (PV) map-quality metrics of the lateral-line model, computed exactly as the
  * original's `pv_map_quality_from_ts_spikes` (float64 throughout):
  *
- * 1. TS spikes binned in dt bins from `startS` as rates (1/dt per spike); bins outside the
+ * 1. TS spikes binned in dt bins from `startS` (or by their step) as rates (1/dt per spike); bins outside the
  *    evaluation window [xMin, xMax] (when given) zeroed; each neuron's rate smoothed with a centred
  *    boxcar of round(0.02/dt) bins (Python's round, half to even) (numpy `convolve(..., mode="same")`).
  * 2. Neuron k decodes to φ_k = 2πk/n; z(t) = Σ r_k e^{iφ_k} / Σ r_k; θ̂ = arg z mod 2π, NaN where
@@ -19,12 +19,22 @@
  * `pvq_ll`: `sigma_theta_ll_rad`, `delta_trial_ll_rad`).
  * @module
  */
+import { CinderArgumentError } from '../../src/core/errors.js';
 import { roundHalfEven } from '../../src/neural/connections/sparse-topology.js';
 
 /** Inputs of {@link pvMapQuality}. */
 export interface PvInput {
-  /** Spike times (s). */
-  spikeT: ArrayLike<number>;
+  /**
+   * Spike times (s), binned as ⌊(t − startS)/dt⌋ (the original's formula on float times). Give this
+   * or {@link PvInput.spikeStep}.
+   */
+  spikeT?: ArrayLike<number>;
+  /**
+   * Bin of each spike: its integer step counted from bin 0 (exact; spike times built as
+   * start + k·dt put about half of the spikes into bin k − 1 through float rounding). When given,
+   * `spikeT` and `startS` are not used; non-integer steps are dropped.
+   */
+  spikeStep?: ArrayLike<number>;
   /** Spike neuron indices. */
   spikeI: ArrayLike<number>;
   /** Number of decoding neurons. */
@@ -33,8 +43,8 @@ export interface PvInput {
   nT: number;
   /** Stimulus position (cm) per bin. */
   xCm: ArrayLike<number>;
-  /** Time (s) of bin 0. */
-  startS: number;
+  /** Time (s) of bin 0 (for `spikeT`; default 0). */
+  startS?: number;
   /** Bin width (s). */
   dtS: number;
   /** Number of position bins (default min(100, n)). */
@@ -97,11 +107,16 @@ export function circStd(x: ArrayLike<number>): number {
 export function pvMapQuality(inp: PvInput): PvResult {
   const { n, nT, dtS } = inp;
   const nPos = inp.nPosBins ?? Math.min(100, n);
+  const byStep = inp.spikeStep !== undefined;
+  const times = byStep ? inp.spikeStep! : inp.spikeT;
+  if (times === undefined) throw new CinderArgumentError('spikeT', undefined, 'spike times (s) or spikeStep (bins)');
+  if (times.length !== inp.spikeI.length) throw new CinderArgumentError('spikeI', `${inp.spikeI.length} entries`, `one per spike (${times.length})`);
+  const startS = inp.startS ?? 0;
   const rates = new Float64Array(nT * n);
-  for (let k = 0; k < inp.spikeT.length; k++) {
-    const b = Math.floor((inp.spikeT[k]! - inp.startS) / dtS);
+  for (let k = 0; k < times.length; k++) {
+    const b = byStep ? times[k]! : Math.floor((times[k]! - startS) / dtS);
     const i = inp.spikeI[k]!;
-    if (b >= 0 && b < nT && i >= 0 && i < n) rates[b * n + i] += 1 / dtS;
+    if (Number.isInteger(b) && b >= 0 && b < nT && Number.isInteger(i) && i >= 0 && i < n) rates[b * n + i] += 1 / dtS;
   }
   const useWin = inp.evalXMinCm !== undefined && inp.evalXMaxCm !== undefined;
   const ok = new Uint8Array(nT).fill(1);

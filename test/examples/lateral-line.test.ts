@@ -78,6 +78,21 @@ describe('PV map-quality metrics on synthetic spike trains', () => {
     for (let b = 2; b < q.bias.length - 2; b++) worst = Math.max(worst, Math.abs(wrapToPi(q.bias[b]! - want)));
     expect(worst).toBeLessThan(0.02);
   });
+  it('spikeStep bins each spike at its step exactly; float times t0 + k·dt under ⌊⌋ land in k − 1 for some k', () => {
+    // one spike per bin, cell k at bin k, no smoothing (dt 50 ms → boxcar of 1 bin): θ̂_k = 2πk/n
+    const nB = 40;
+    const dtS = 0.05;
+    const t0 = 3 * 1.2;
+    const x = Float64Array.from({ length: nB }, (_, k) => k);
+    const step = Int32Array.from({ length: nB }, (_, k) => k);
+    const q = pvMapQuality({ spikeStep: step, spikeI: step, n: nB, nT: nB, xCm: x, dtS });
+    for (let k = 0; k < nB; k++) expect(q.thetaHat[k]).toBeCloseTo((2 * Math.PI * k) / nB, 12);
+    // the same spikes as float times: some fall one bin early (the reason for spikeStep)
+    const early = Array.from(step, (k) => Math.floor((t0 + k * dtS - t0) / dtS)).filter((b, k) => b !== k).length;
+    expect(early).toBeGreaterThan(0);
+    expect(() => pvMapQuality({ spikeI: [], n: 2, nT: 2, xCm: [0, 1], dtS })).toThrow(/invalid spikeT: got undefined, expected spike times/);
+    expect(() => pvMapQuality({ spikeStep: [0, 1], spikeI: [0], n: 2, nT: 2, xCm: [0, 1], dtS })).toThrow(/invalid spikeI: got "1 entries", expected one per spike \(2\)/);
+  });
   it('an evaluation window zeroes bins outside it and maps the window onto [0, 2π)', () => {
     const s = mapSpikes(nT, n, 0, dt);
     const q = pvMapQuality({ spikeT: s.t, spikeI: s.i, n, nT, xCm: s.x, startS: 0, dtS: dt, evalXMinCm: 1, evalXMaxCm: 3 });
@@ -310,9 +325,16 @@ describe('cinder lateral-line', () => {
       expect(sp.t_s).toBeInstanceOf(Float64Array);
       expect(sp.i).toBeInstanceOf(Int32Array);
       expect(sp.i!.length).toBe(r.ts_spikes_during_test_window);
-      // anyone can recompute the PV metrics from the file
-      const q = pvMapQuality({ spikeT: sp.t_s!, spikeI: sp.i!, n: sp.n_ts![0]!, nT: sp.test_t_s!.length, xCm: sp.test_x_cm!, startS: sp.test_start_s![0]!, dtS: sp.dt_s![0]! });
+      // anyone can recompute the PV metrics from the file: a spike of test step k belongs to bin k;
+      // its time t_s = t_test + k·dt, read back with round(), then placed mid-bin so that
+      // ⌊(t − t_test)/dt⌋ = k exactly (⌊⌋ of t_s itself gives k − 1 for about half of the spikes)
+      const t0 = sp.test_start_s![0]!;
+      const dt = sp.dt_s![0]!;
+      const stepOf = Array.from(sp.t_s!, (t) => Math.round((t - t0) / dt));
+      expect(Array.from(sp.step!)).toEqual(stepOf);
+      const q = pvMapQuality({ spikeT: stepOf.map((k) => t0 + (k + 0.5) * dt), spikeI: sp.i!, n: sp.n_ts![0]!, nT: sp.test_t_s!.length, xCm: sp.test_x_cm!, startS: t0, dtS: dt });
       expect(q.sigmaThetaRad).toBe(r.pv_map_quality.sigma_theta_rad);
+      expect(q.deltaTrialRad).toBe(r.pv_map_quality.delta_trial_rad);
       expect(q.validFraction).toBe(r.pv_map_quality.valid_fraction);
       // the LL layer's PV metrics (the original's pv_ll_*), in [0, π] / [0, 1]
       const ll = r.pv_ll_map_quality;
@@ -342,7 +364,7 @@ describe('cinder lateral-line', () => {
       // LL and MON: PV and widths recomputed from their test-spike file
       const lm = readNpz(join(dir, 'artifacts', `test_ll_mon_spikes_seed_${seed}.npz`));
       const dtS = lm.dt_s![0]!;
-      const llT = Float64Array.from(lm.ll_step!, (st) => lm.test_start_s![0]! + st * dtS);
+      const llT = Float64Array.from(lm.ll_step!, (st) => lm.test_start_s![0]! + (st + 0.5) * dtS); // mid-bin: bin = step
       const qll = pvMapQuality({ spikeT: llT, spikeI: lm.ll_i!, n: lm.n_ll![0]!, nT: lm.test_x_cm!.length, xCm: lm.test_x_cm!, startS: lm.test_start_s![0]!, dtS });
       expect([qll.sigmaThetaRad, qll.deltaTrialRad, qll.validFraction]).toEqual([ll.sigma_theta_rad, ll.delta_trial_rad, ll.valid_fraction]);
       for (const layer of ['ll', 'mon'] as const) {
