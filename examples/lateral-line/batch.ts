@@ -232,10 +232,11 @@ export async function runBatch(ctx: BatchContext, seeds: number[], resume: Recor
     await writeNpzArtifact(ctx, tag, {
       mon_ts_w: f64(mt.w), mon_ts_i: i32(mt.pre), mon_ts_j: i32(mt.post), ll_mon_i: i32(ll.pre), ll_mon_j: i32(ll.post), ll_mon_w_mV: f64(ll.w),
     });
+    const np = networkParams(p, seed);
     await ctx.artifactJson(`${tag}_params.json`, {
       mode: readParamsFile(ctx).mode ?? null, n_ll: mp.nLl, n_mon: mp.nMon, n_ts: mp.nTs, speed_cm_s: p.speedCmS, distance_cm: p.distanceCm, direction: p.direction,
-      training_noise_scale_early: p.trainingNoiseEarly, training_noise_scale_late: p.trainingNoiseLate, mon_ts_apre: p.monTsApre, mon_ts_apost: p.monTsApost, mon_ts_wmax: p.monTsWmax,
-      seed, network_params: networkParams(p, seed),
+      training_noise_scale_early: p.trainingNoiseEarly, training_noise_scale_late: p.trainingNoiseLate, mon_ts_apre: np.mon_ts_apre, mon_ts_apost: np.mon_ts_apost, mon_ts_wmax: p.monTsWmax,
+      seed, network_params: np,
     });
     await writeNpzArtifact(ctx, `test_ts_spikes_seed_${seed}`, {
       t_s: f64(tsT), i: i32(ts.index), step: i32(steps.ts), test_t_s: f64(sw.tS), test_x_cm: f64(sw.xCm), test_start_s: scalar(trainS), dt_s: scalar(dtS),
@@ -332,10 +333,57 @@ export function readParamsFile(ctx: Pick<RunContext, 'outDir'>): Record<string, 
   }
 }
 
-/** The original's `network_params` names (snake_case) for one seed. */
+/**
+ * The original's `NetworkParams` field of each option that has one, in the dataclass's order (the
+ * flag names differ from the field names for about half of them: `--ll-mon-topo` sets
+ * `ll_to_mon_topography_strength`, `--mon-global-inh-mv` sets `global_inh_to_mon_mV`, …).
+ */
+const NETWORK_PARAM_FIELDS: readonly (readonly [string, string])[] = [
+  ['nLl', 'n_ll'], ['nMon', 'n_mon'], ['nTs', 'n_ts'],
+  ['dtS', 'dt_s'], ['trialDurationS', 'trial_duration_s'], ['nTrainingTrials', 'n_training_trials'], ['checkpointTrials', 'checkpoint_trials'],
+  ['pvEvalEveryCheckpoints', 'pv_eval_every_checkpoints'], ['checkpointSaveEveryN', 'checkpoint_save_every_n_checkpoints'],
+  ['trainingPositionHoldS', 'training_position_hold_s'], ['trainingNoiseEarly', 'training_noise_scale_early'], ['trainingNoiseLate', 'training_noise_scale_late'],
+  ['testLlNoiseHz', 'test_ll_noise_hz'], ['trainingNoiseSwitch', 'training_noise_switch_fraction'], ['trainingOrderedSweeps', 'training_ordered_sweeps'],
+  ['trainingFixedDistance', 'training_fixed_distance'], ['trainingBidirectional', 'training_bidirectional'],
+  ['trainingDistanceMinCm', 'training_distance_min_cm'], ['trainingDistanceMaxCm', 'training_distance_max_cm'],
+  ['speedCmS', 'speed_cm_s'], ['distanceCm', 'distance_cm'], ['direction', 'direction'], ['sphereRadiusCm', 'sphere_radius_cm'],
+  ['llRateMode', 'll_rate_mode'], ['llBaselineSubtractHz', 'll_rate_baseline_subtract_hz'], ['llRateGain', 'll_rate_gain'],
+  ['llBodyLengthCm', 'll_body_length_cm'], ['testPathCm', 'test_path_cm'], ['evalXMinCm', 'eval_x_min_cm'], ['evalXMaxCm', 'eval_x_max_cm'],
+  ['', 'seed'],
+  ['vthMv', 'vth_mV'], ['vresetMv', 'vreset_mV'], ['elMv', 'el_mV'], ['tauRefMs', 'tau_ref_ms'], ['tauMMs', 'tau_m_ms'], ['tauSMs', 'tau_s_ms'],
+  ['pLlToMon', 'p_ll_to_mon'], ['llMonInDegree', 'll_to_mon_in_degree'], ['llMonSigma', 'll_to_mon_sigma'], ['llMonTopo', 'll_to_mon_topography_strength'],
+  ['llMonWMeanMv', 'll_mon_w_mean_mV'], ['llMonWJitterMv', 'll_mon_w_jitter_mV'],
+  ['useLlMonStdp', 'll_mon_use_stdp'], ['llMonApre', 'll_mon_apre'], ['llMonApost', 'll_mon_apost'], ['llMonWmaxMv', 'll_mon_wmax_mV'],
+  ['llMonWInitMv', 'll_mon_w_init_mV'], ['llMonWJitterStdpMv', 'll_mon_w_jitter_stdp_mV'], ['llMonHomeoEta', 'll_mon_homeo_eta'],
+  ['llMonHomeoEveryTrials', 'll_mon_homeo_every_trials'],
+  ['monTsOutDegree', 'mon_to_ts_out_degree'], ['monTsSigma', 'mon_to_ts_sigma'], ['monTsTopo', 'mon_to_ts_topography_strength'],
+  ['monTsApre', 'mon_ts_apre'], ['monTsApost', 'mon_ts_apost'], ['monTsWmax', 'mon_ts_wmax'], ['monTsWInit', 'mon_ts_w_init'], ['monTsWJitter', 'mon_ts_w_jitter'],
+  ['monTsHomeoEta', 'mon_ts_homeo_eta'], ['monTsHomeoEveryTrials', 'mon_ts_homeo_every_trials'], ['monTsGainMv', 'mon_ts_gain_mV'],
+  ['keepMonTsStdpDuringTest', 'keep_mon_ts_stdp_during_test'], ['', 'test_using_held_snapshots'],
+  ['monGlobalInhP', 'mon_to_global_inh_p'], ['monGlobalInhDriveMv', 'mon_to_global_inh_drive_mV'], ['monGlobalInhMv', 'global_inh_to_mon_mV'],
+  ['tsLateralRadius', 'ts_lateral_radius'], ['tsLocalInhPeakMv', 'ts_local_inh_peak_mV'],
+  ['useTsFeedbackInh', 'use_ts_feedback_inh'], ['tsFeedbackP', 'ts_to_global_inh_p'], ['tsFeedbackDriveMv', 'ts_to_global_inh_drive_mV'], ['tsFeedbackInhMv', 'global_inh_to_ts_mV'],
+  ['bgRateMonHz', 'bg_rate_mon_hz'], ['bgRateTsHz', 'bg_rate_ts_hz'], ['bgWMonMv', 'bg_w_mon_mV'], ['bgWTsMv', 'bg_w_ts_mV'],
+];
+
+/**
+ * The original's `network_params` (its `NetworkParams` as a dict: its field names, in its order)
+ * for one seed, as the original's CLI would have resolved these options: no evaluation window is
+ * `eval_x_min_cm = eval_x_max_cm = null`; `--disable-all-stdp` appears as the four STDP amplitudes
+ * set to 0 (the original has no field for it); `test_using_held_snapshots` is false (not
+ * implemented). Cinder-only options (seeds, workers, save tag, …) are in params.json's `params`.
+ */
 export function networkParams(p: Params, seed: number): Record<string, unknown> {
-  const out: Record<string, unknown> = { seed };
-  for (const [k, v] of Object.entries(p)) out[k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase()] = v;
+  const window = Number(p.evalXMinCm) < Number(p.evalXMaxCm);
+  const off = Boolean(p.disableAllStdp);
+  const out: Record<string, unknown> = {};
+  for (const [opt, field] of NETWORK_PARAM_FIELDS) {
+    if (field === 'seed') out.seed = seed;
+    else if (field === 'test_using_held_snapshots') out[field] = false;
+    else if (field === 'eval_x_min_cm' || field === 'eval_x_max_cm') out[field] = window ? p[opt] : null;
+    else if (off && /^(ll_mon|mon_ts)_ap(re|ost)$/.test(field)) out[field] = 0;
+    else out[field] = p[opt];
+  }
   return out;
 }
 

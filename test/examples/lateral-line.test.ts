@@ -9,6 +9,7 @@ import { tuningFwhmCm } from '../../examples/lateral-line/tuning.js';
 import { LateralLineModel, modelParams } from '../../examples/lateral-line/model.js';
 import { topographicSynapses } from '../../src/neural/connections/sparse-topology.js';
 import { lateralLineParams } from '../../examples/lateral-line/params.js';
+import { networkParams } from '../../examples/lateral-line/batch.js';
 import { readNpz } from '../../src/io/npy.js';
 import { lateralLineExample } from '../../examples/lateral-line/index.js';
 import { runCli } from '../../src/cli/program.js';
@@ -292,6 +293,47 @@ describe('batched seeds', () => {
     expect(a.ts.spikeCounts[1]).toBe(b.ts.spikeCounts[0]);
     expect(a.ts.spikeCounts[1]).toBeGreaterThan(0);
     expect(a.monTs.lanes[0]!.w).not.toEqual(a.monTs.lanes[1]!.w);
+  });
+});
+
+describe('params.json network_params: the original\'s NetworkParams as a dict', () => {
+  // the fields of the original's params.py NetworkParams dataclass, in its order
+  const FIELDS = [
+    'n_ll', 'n_mon', 'n_ts', 'dt_s', 'trial_duration_s', 'n_training_trials', 'checkpoint_trials',
+    'pv_eval_every_checkpoints', 'checkpoint_save_every_n_checkpoints', 'training_position_hold_s',
+    'training_noise_scale_early', 'training_noise_scale_late', 'test_ll_noise_hz', 'training_noise_switch_fraction',
+    'training_ordered_sweeps', 'training_fixed_distance', 'training_bidirectional', 'training_distance_min_cm',
+    'training_distance_max_cm', 'speed_cm_s', 'distance_cm', 'direction', 'sphere_radius_cm', 'll_rate_mode',
+    'll_rate_baseline_subtract_hz', 'll_rate_gain', 'll_body_length_cm', 'test_path_cm', 'eval_x_min_cm',
+    'eval_x_max_cm', 'seed', 'vth_mV', 'vreset_mV', 'el_mV', 'tau_ref_ms', 'tau_m_ms', 'tau_s_ms', 'p_ll_to_mon',
+    'll_to_mon_in_degree', 'll_to_mon_sigma', 'll_to_mon_topography_strength', 'll_mon_w_mean_mV',
+    'll_mon_w_jitter_mV', 'll_mon_use_stdp', 'll_mon_apre', 'll_mon_apost', 'll_mon_wmax_mV', 'll_mon_w_init_mV',
+    'll_mon_w_jitter_stdp_mV', 'll_mon_homeo_eta', 'll_mon_homeo_every_trials', 'mon_to_ts_out_degree',
+    'mon_to_ts_sigma', 'mon_to_ts_topography_strength', 'mon_ts_apre', 'mon_ts_apost', 'mon_ts_wmax',
+    'mon_ts_w_init', 'mon_ts_w_jitter', 'mon_ts_homeo_eta', 'mon_ts_homeo_every_trials', 'mon_ts_gain_mV',
+    'keep_mon_ts_stdp_during_test', 'test_using_held_snapshots', 'mon_to_global_inh_p', 'mon_to_global_inh_drive_mV',
+    'global_inh_to_mon_mV', 'ts_lateral_radius', 'ts_local_inh_peak_mV', 'use_ts_feedback_inh', 'ts_to_global_inh_p',
+    'ts_to_global_inh_drive_mV', 'global_inh_to_ts_mV', 'bg_rate_mon_hz', 'bg_rate_ts_hz', 'bg_w_mon_mV',
+    'bg_w_ts_mV',
+  ];
+  it('has exactly the original\'s field names in its order, with the resolved values', () => {
+    const np = networkParams(lateralLineParams('baseline'), 123);
+    expect(Object.keys(np)).toEqual(FIELDS);
+    // the published baseline (reference B.7) under the original's names
+    expect(np).toMatchObject({
+      seed: 123, n_mon: 3200, ll_mon_use_stdp: true, ll_to_mon_topography_strength: 0.2, mon_to_ts_topography_strength: 0.2,
+      ll_to_mon_in_degree: 10, ll_mon_w_init_mV: 10, ll_mon_w_jitter_stdp_mV: 8, ll_mon_wmax_mV: 20, mon_ts_gain_mV: 220,
+      ts_local_inh_peak_mV: 1.5, bg_rate_mon_hz: 18, global_inh_to_mon_mV: 1.8, mon_to_ts_sigma: 10, ts_lateral_radius: 18,
+      mon_to_global_inh_p: 0.03, ts_to_global_inh_p: 0.08, ts_to_global_inh_drive_mV: 0.25, global_inh_to_ts_mV: 0.2, bg_w_ts_mV: 0.85,
+      training_noise_scale_early: 0, training_noise_switch_fraction: 0.5, checkpoint_save_every_n_checkpoints: 10,
+      eval_x_min_cm: null, eval_x_max_cm: null, test_using_held_snapshots: false, mon_ts_apre: 0.01, mon_ts_apost: -0.006,
+    });
+  });
+  it('--disable-all-stdp is the four amplitudes at 0; an evaluation window its two bounds', () => {
+    const np = networkParams(lateralLineParams('baseline', { disableAllStdp: true, evalXMinCm: 0.5, evalXMaxCm: 3.5 }), 7);
+    expect([np.ll_mon_apre, np.ll_mon_apost, np.mon_ts_apre, np.mon_ts_apost]).toEqual([0, 0, 0, 0]);
+    expect([np.eval_x_min_cm, np.eval_x_max_cm]).toEqual([0.5, 3.5]);
+    expect(Object.keys(np)).toEqual(FIELDS);
   });
 });
 
