@@ -241,7 +241,8 @@ export interface TestSweepOptions {
 
 /**
  * The continuous test sweep: X(t) = x0 + U·dir·t with x0 = −0.5 (dir ≥ 0) or L + 0.5, t = k·dt for
- * k < n = ceil-free count of arange(0, path/U, dt); rates clip(r0 + A·v + η, 0, r_max) with OU noise
+ * k < n = count of arange(0, path/speed, dt), U = max(0.1, speed) cm/s (the original clamps the
+ * sphere's speed, flow and motion alike, but not the duration); rates clip(r0 + A·v + η, 0, r_max) with OU noise
  * η ← η − dt·η/τ + √(2σ²dt/τ)·L·z (Euler–Maruyama, spatially correlated through the Cholesky factor
  * L), started at 0 and stepped before use. Optional extra i.i.d. noise N(0, testNoiseHz), clipped
  * at 0. Seeded from seed + 999 (and seed + 8888 for the extra noise).
@@ -254,6 +255,7 @@ export function testSweep(seed: number, o: TestSweepOptions): TestSweep {
   const chol = noiseCholesky(xi, c.lNoiseCm);
   const dir = o.direction >= 0 ? 1 : -1;
   const x0 = dir > 0 ? -0.5 : c.lengthCm + 0.5;
+  const U = Math.max(0.1, o.speedCmS);
   const rng = new LaneRng(mixSeed(seed + 999, 0x7e57));
   const rng2 = new LaneRng(mixSeed(seed + 8888, 0x7e57));
   const eta = new Float64Array(o.nLl);
@@ -268,12 +270,12 @@ export function testSweep(seed: number, o: TestSweepOptions): TestSweep {
   for (let k = 0; k < n; k++) {
     const t = k * o.dtS;
     tS[k] = t;
-    const X = x0 + o.speedCmS * dir * t;
+    const X = x0 + U * dir * t;
     xCm[k] = X;
     for (let i = 0; i < o.nLl; i++) z[i] = rng.normal();
     lowerMatVec(chol, z, inc);
     for (let i = 0; i < o.nLl; i++) eta[i] = eta[i]! + o.dtS * (-eta[i]! / c.tauNoiseS) + gain * inc[i]!;
-    dipoleVelocity(xi, X, o.distanceCm, o.speedCmS, c.sphereRadiusCm, dir, 0, v);
+    dipoleVelocity(xi, X, o.distanceCm, U, c.sphereRadiusCm, dir, 0, v);
     for (let i = 0; i < o.nLl; i++) {
       let r = Math.min(c.rmaxHz, Math.max(0, c.r0Hz + c.aPerCm * v[i]! + eta[i]!));
       if (o.testNoiseHz > 0) r = Math.max(0, r + o.testNoiseHz * rng2.normal());

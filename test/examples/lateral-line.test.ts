@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, mkdirSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildProjectionLane, EventNetwork, homeostaticScale, LaneRng, type LifParams } from '../../src/kernels/js/event-network.js';
-import { dipoleVelocity } from '../../examples/lateral-line/stimulus.js';
+import { dipoleVelocity, testSweep } from '../../examples/lateral-line/stimulus.js';
 import { pvMapQuality, wrapToPi } from '../../examples/lateral-line/pv.js';
 import { tuningFwhmCm } from '../../examples/lateral-line/tuning.js';
 import { LateralLineModel, modelParams } from '../../examples/lateral-line/model.js';
@@ -36,6 +36,24 @@ describe('dipole flow (closed forms)', () => {
     for (let i = 0; i < xi.length; i++) expect(back[i]).toBeCloseTo(-v[i]!, 14);
     // 0.61 cm/s peak at D = 0.8 cm (reference B.5)
     expect(v[0]).toBeCloseTo(0.61, 2);
+  });
+});
+
+describe('test sweep (the original\'s simulate_lateral_line)', () => {
+  const opts = (speedCmS: number, pathCm: number) => ({
+    nLl: 20, dtS: 0.01, speedCmS, pathCm, distanceCm: 0.8, direction: 1, testNoiseHz: 0, preprocess: { subtractHz: 0, gain: 1 },
+  });
+  it('the sphere moves at max(0.1, U) cm/s (the original clamps the speed, not the duration path/U)', () => {
+    // U = 0.05 over 0.02 cm: duration 0.4 s = 40 steps, X = −0.5 + 0.1·t (not 0.05·t)
+    const slow = testSweep(4, opts(0.05, 0.02));
+    expect(slow.xCm.length).toBe(40);
+    for (let k = 0; k < 40; k++) expect(slow.xCm[k]).toBeCloseTo(-0.5 + 0.1 * k * 0.01, 12);
+    // the same duration at U = 0.1: the same positions, flow (∝ U) and noise draws
+    const ref = testSweep(4, opts(0.1, 0.04));
+    expect(Array.from(slow.rawRates)).toEqual(Array.from(ref.rawRates));
+    // above 0.1 nothing changes: X = −0.5 + 5t
+    const fast = testSweep(4, opts(5, 0.5));
+    expect(fast.xCm[7]).toBeCloseTo(-0.5 + 5 * 0.07, 12);
   });
 });
 
