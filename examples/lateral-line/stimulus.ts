@@ -6,6 +6,7 @@
  * @module
  */
 import { LaneRng, mixSeed } from '../../src/kernels/js/event-network.js';
+import { roundHalfEven } from '../../src/neural/connections/sparse-topology.js';
 
 /** Stimulus constants (cm, cm/s, Hz, s). */
 export interface StimulusConstants {
@@ -140,7 +141,7 @@ export class TrainingStream {
     this.c = o.constants ?? STIMULUS;
     this.xi = neuromastPositions(o.nLl, this.c.lengthCm);
     this.chol = noiseCholesky(this.xi, this.c.lNoiseCm);
-    this.holdSteps = Math.max(1, Math.round(o.holdS / o.dtS));
+    this.holdSteps = Math.max(1, roundHalfEven(o.holdS / o.dtS)); // numpy's round: 2.5 → 2
     this.v = new Float64Array(o.nLl);
     this.z = new Float64Array(o.nLl);
     this.eta = new Float64Array(o.nLl);

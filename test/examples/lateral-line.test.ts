@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, mkdirSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildProjectionLane, EventNetwork, homeostaticScale, LaneRng, type LifParams } from '../../src/kernels/js/event-network.js';
-import { dipoleVelocity, testSweep } from '../../examples/lateral-line/stimulus.js';
+import { dipoleVelocity, testSweep, TrainingStream } from '../../examples/lateral-line/stimulus.js';
 import { pvMapQuality, wrapToPi } from '../../examples/lateral-line/pv.js';
 import { tuningFwhmCm } from '../../examples/lateral-line/tuning.js';
 import { LateralLineModel, modelParams } from '../../examples/lateral-line/model.js';
@@ -36,6 +36,23 @@ describe('dipole flow (closed forms)', () => {
     for (let i = 0; i < xi.length; i++) expect(back[i]).toBeCloseTo(-v[i]!, 14);
     // 0.61 cm/s peak at D = 0.8 cm (reference B.5)
     expect(v[0]).toBeCloseTo(0.61, 2);
+  });
+});
+
+describe('training stream (the original\'s make_training_rates)', () => {
+  it('each snapshot is held max(1, round(hold/dt)) steps with numpy\'s round, half to even (2.5 → 2, 4.5 → 4)', () => {
+    const base = {
+      nLl: 10, dtS: 0.001, speedCmS: 5, noiseScaleEarly: 0, noiseScaleLate: 0, noiseSwitchFraction: 0.5, totalSteps: 100,
+      orderedSweeps: true, fixedDistance: true, bidirectional: false, distanceMinCm: 0.8, distanceMaxCm: 1.8, preprocess: { subtractHz: 0, gain: 1 },
+    };
+    for (const [holdS, steps] of [[0.0025, 2], [0.0045, 4], [0.0035, 4], [0.0002, 1]] as const) {
+      const st = new TrainingStream(1, { ...base, holdS });
+      expect(st.holdSteps).toBe(steps);
+      // positions x_0, x_1, … of the forward sweep, each for `steps` steps
+      const { x } = st.chunk(0, 3 * steps);
+      expect(Array.from(x)).toEqual([0, 1, 2].flatMap((k) => new Array(steps).fill(st.xi[k])));
+      expect(st.xi[1]).toBeCloseTo(4 / 9, 15);
+    }
   });
 });
 
