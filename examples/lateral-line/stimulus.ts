@@ -53,10 +53,17 @@ export function dipoleVelocity(xi: ArrayLike<number>, X: number, D: number, U: n
   return out;
 }
 
-/** Neuromast positions: n equispaced on [0, length] (cm). */
+/**
+ * Neuromast positions: n equispaced on [0, length] (cm), as numpy's linspace(0, length, n):
+ * i·(length/(n − 1)), the last exactly `length` (not length·i/(n − 1), which differs by an ulp for
+ * about half of the i).
+ */
 export function neuromastPositions(n: number, lengthCm: number): Float64Array {
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = n === 1 ? 0 : (lengthCm * i) / (n - 1);
+  if (n === 1) return out;
+  const step = lengthCm / (n - 1);
+  for (let i = 0; i < n - 1; i++) out[i] = i * step;
+  out[n - 1] = lengthCm;
   return out;
 }
 

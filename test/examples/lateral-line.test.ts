@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildProjectionLane, EventNetwork, homeostaticScale, LaneRng, type LifParams } from '../../src/kernels/js/event-network.js';
-import { dipoleVelocity, testSweep, TrainingStream } from '../../examples/lateral-line/stimulus.js';
+import { dipoleVelocity, neuromastPositions, testSweep, TrainingStream } from '../../examples/lateral-line/stimulus.js';
 import { pvMapQuality, wrapToPi } from '../../examples/lateral-line/pv.js';
 import { tuningFwhmCm } from '../../examples/lateral-line/tuning.js';
 import { LateralLineModel, modelParams } from '../../examples/lateral-line/model.js';
@@ -36,6 +37,19 @@ describe('dipole flow (closed forms)', () => {
     for (let i = 0; i < xi.length; i++) expect(back[i]).toBeCloseTo(-v[i]!, 14);
     // 0.61 cm/s peak at D = 0.8 cm (reference B.5)
     expect(v[0]).toBeCloseTo(0.61, 2);
+  });
+});
+
+const py3 = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0);
+
+describe.skipIf(!py3)('neuromast positions = numpy linspace(0, L, n) (the training positions and the flow)', () => {
+  it('every position bit-equal to numpy\'s for n = 100, 37, 2 and L = 4, 3.3', () => {
+    const cases = [[100, 4], [37, 3.3], [2, 4]] as const;
+    const code = `import json, numpy as np; print(json.dumps([np.linspace(0.0, L, n).tolist() for n, L in ${JSON.stringify(cases)}]))`;
+    const res = spawnSync(py3!, ['-c', code], { encoding: 'utf8' });
+    expect(res.status, res.stderr).toBe(0);
+    const want = JSON.parse(res.stdout) as number[][];
+    cases.forEach(([n, L], k) => expect(Array.from(neuromastPositions(n, L))).toEqual(want[k]));
   });
 });
 
