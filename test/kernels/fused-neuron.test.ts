@@ -154,4 +154,38 @@ describe.each(backends)('fused neuron step on %s: edge inputs', (backend) => {
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([v, theta]);
   });
+
+  // 8 neurons, one term shared by the batch: on wasm the SIMD loops, whose batch-mean update wrote
+  // N = 8 floats into the output made for a 4-element θ (past it, into the backend's heap: the next
+  // allocation failed with "memory access out of bounds")
+  it('a θ, refractory state or current that does not fit the voltage is refused (CinderArgumentError) before anything runs', async () => {
+    await tf.setBackend(backend);
+    setFusedKernels(true);
+    const spec = { decay: 0.9, restTerm: -6.5, gain: 0.1, thresh: -55, reset: -70, dt: 1, refracT: 0 };
+    const v = tf.fill([2, 8], -60);
+    const r = tf.zeros([2, 8]);
+    const i = tf.fill([2, 8], 100);
+    const adapt = (theta: tf.Tensor, reduction: 'mean' | 'none' = 'mean', increment = [1]) => ({ ...spec, adaptation: { decay: [0.9], increment, reduction, theta } });
+    const bad: [string, () => unknown, RegExp][] = [];
+    const small = tf.fill([4, 1], 1);
+    const int = tf.zeros([8, 1], 'int32');
+    const short = tf.fill([2, 5], 100);
+    const wide = tf.zeros([2, 9]);
+    const theta = tf.zeros([8, 1]);
+    bad.push(['θ of 4 elements for 8 neurons', () => fusedNeuronStep(adapt(small), { voltage: v, refrac: r, current: i }, { refracLock: true, adapt: true }), /^invalid adaptation\.theta: got tensor of shape \[4, 1\] \(float32\), expected a float32 tensor of N·K = 8 elements$/]);
+    bad.push(['int32 θ', () => fusedNeuronStep(adapt(int), { voltage: v, refrac: r, current: i }, { refracLock: true, adapt: true }), /^invalid adaptation\.theta: got tensor of shape \[8, 1\] \(int32\)/]);
+    bad.push(['θ of 4 elements, per sample', () => fusedNeuronStep(adapt(small, 'none'), { voltage: v, refrac: r, current: i }, { refracLock: true, adapt: true }), /expected a float32 tensor of N·K = 8 elements or B·N·K = 16$/]);
+    bad.push(['two increments for one decay', () => fusedNeuronStep(adapt(theta, 'mean', [1, 2]), { voltage: v, refrac: r, current: i }, { refracLock: true, adapt: true }), /^invalid adaptation\.increment: got "2 increments for 1 decay factors"/]);
+    bad.push(['a current of 10 elements', () => fusedNeuronStep(spec, { voltage: v, refrac: r, current: short }, { refracLock: true, adapt: false }), /^invalid current: got tensor of shape \[2, 5\] \(float32\), expected a float32 tensor of 16 elements \(the voltage's shape \[2, 8\]\)$/]);
+    bad.push(['a refractory state of 18 elements', () => fusedNeuronStep(spec, { voltage: v, refrac: wide, current: i }, { refracLock: true, adapt: false }), /^invalid refrac: got tensor of shape \[2, 9\]/]);
+    const before = tf.memory().numTensors;
+    for (const [, call, message] of bad) expect(call).toThrow(message);
+    expect(tf.memory().numTensors).toBe(before);
+    // the backend's heap is intact: new tensors are made and read as usual, and a fitting θ works
+    const ok = fusedNeuronStep(adapt(theta), { voltage: v, refrac: r, current: i }, { refracLock: true, adapt: true });
+    const z = tf.fill([64], 3);
+    expect(Array.from((await z.data()) as Float32Array)).toEqual(new Array(64).fill(3));
+    expect(Array.from((await ok.theta!.data()) as Float32Array)).toEqual(new Array(8).fill(1)); // every neuron fired in both samples: 0·0.9 + 1
+    tf.dispose([v, r, i, small, int, short, wide, theta, z, ok.voltage, ok.refrac, ok.spike, ok.theta!]);
+  });
 });

@@ -203,11 +203,31 @@ export interface FusedNeuronResult {
   theta: tf.Tensor | null;
 }
 
+/** Throws when a state, the current or θ does not fit the kernel (see {@link fusedNeuronStep}). */
+function checkStates(state: { voltage: tf.Tensor; refrac: tf.Tensor; current: tf.Tensor | null }, size: number, ad: FusedAdaptation | undefined, B: number, N: number): void {
+  const float = (param: string, t: tf.Tensor, n: number, what: string) => {
+    if (t.dtype !== 'float32' || t.size !== n) throw new CinderArgumentError(param, t, `a float32 tensor of ${what}`);
+  };
+  const shape = `[${state.voltage.shape.join(', ')}]`;
+  float('voltage', state.voltage, size, `B·N = ${size} elements`);
+  float('refrac', state.refrac, size, `${size} elements (the voltage's shape ${shape})`);
+  if (state.current) float('current', state.current, size, `${size} elements (the voltage's shape ${shape})`);
+  if (!ad) return;
+  const K = ad.decay.length;
+  if (!(K >= 1) || ad.increment.length !== K) throw new CinderArgumentError('adaptation.increment', `${ad.increment.length} increments for ${K} decay factors`, 'one increment per decay factor, at least one');
+  const batched = ad.reduction === 'none' && ad.theta.size === B * N * K;
+  float('adaptation.theta', ad.theta, batched ? B * N * K : N * K, `N·K = ${N * K} elements${ad.reduction === 'none' ? ` or B·N·K = ${B * N * K}` : ''}`);
+}
+
 /**
  * One fused neuron step on the current backend (wasm or cpu; see `fusedBackend`). `current` is the
  * input current `[B, ...shape]` or null; states as kept by the group.
  * @throws CinderArgumentError for an empty batch (B = 0: no per-neuron count, and a batch mean of
- *   the adaptation over no sample is undefined)
+ *   the adaptation over no sample is undefined); for a state, current or θ that is not float32 or
+ *   whose size does not match `voltage` (`refrac` and `current`: B·N elements; θ: N·K, or B·N·K with
+ *   `none`; K = the number of decay factors = of increments ≥ 1). Checked before anything runs: the
+ *   kernel reads and writes B·N (and N·K) elements, and on wasm the SIMD loops would otherwise
+ *   write past a smaller θ output into the backend's heap.
  */
 export function fusedNeuronStep(
   spec: FusedNeuronSpec,
@@ -221,6 +241,7 @@ export function fusedNeuronStep(
   const ad = spec.adaptation;
   const theta = ad?.theta ?? null;
   const K = ad ? ad.decay.length : 0;
+  checkStates(state, B * N, ad, B, N);
   const inputs: Record<string, tf.Tensor> = { v: state.voltage, refrac: state.refrac };
   if (state.current) inputs.i = state.current;
   if (theta) inputs.theta = theta;
