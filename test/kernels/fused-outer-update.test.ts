@@ -226,6 +226,37 @@ describe.each(backends)('hybrid update (B = 20) on %s', (backend) => {
   });
 });
 
+describe.each(backends)('fused outer-product update on %s: spikes of ±Infinity', (backend) => {
+  // B = 4, 4 × 4 (the SIMD update on wasm): every presynaptic spike of the depressing part is +∞;
+  // its postsynaptic trace is 0 in one sample only at row 2. The op path's product gives
+  // 0·∞ + 0.2·∞ + … = NaN there and −∞ in the other rows of that column; the SIMD update summed the
+  // trace rows first and scaled once, ∞·(0 + 0.2 + …) = ∞, and wrote −∞ where NaN is due
+  it('an infinite spike value meets a zero trace: NaN where the op path has NaN (Object.is)', async () => {
+    await tf.setBackend(backend);
+    setFusedKernels(true);
+    const [B, P, Q] = [4, 4, 4];
+    const w = tf.fill([P, Q], 0.5);
+    const zPost = tf.tensor2d(new Float32Array(B * P).map((_, k) => (k === 1 ? 1 : 0)), [B, P]);
+    const xPre = tf.fill([B, Q], 0.1);
+    const xPost = tf.tensor2d(new Float32Array(B * P).map((_, k) => (k === 2 ? 0 : 0.2)), [B, P]);
+    const zPre = tf.tensor2d(new Float32Array(B * Q).map((_, k) => (k % Q === 1 ? Infinity : 0)), [B, Q]);
+    const bound = new Bounding('multiplicative', { max: 1 });
+    const spec = { kind: bound.kind, boundsUpper: bound.boundsUpper, boundsLower: bound.boundsLower, max: bound.max, min: bound.min, powerUpper: 1, powerLower: 1 };
+    const out = fusedOuterUpdate(w, [{ post: zPost, pre: xPre, divisor: B, side: 'pos' }, { post: xPost, pre: zPre, divisor: B, side: 'neg' }], spec, [{ min: 0 }]);
+    const op = tf.tidy(() => {
+      const v = tf.add(w, bound.bind(w, tf.div(tf.matMul(zPost, xPre, true, false), B), tf.div(tf.matMul(xPost, zPre, true, false), B)));
+      return tf.where(tf.isFinite(v), tf.clipByValue(v, 0, Infinity), v);
+    });
+    const a = (await out.data()) as Float32Array;
+    const b = (await op.data()) as Float32Array;
+    expect(Number.isNaN(b[2 * Q + 1]!)).toBe(true);
+    expect(b[1]).toBe(-Infinity);
+    for (let e = 0; e < P * Q; e++) if (!Object.is(a[e], b[e])) expect.fail(`element ${e}: fused ${a[e]}, op path ${b[e]}`);
+    tf.dispose([w, zPost, xPre, xPost, zPre, out, op]);
+    bound.dispose();
+  });
+});
+
 describe.each(backends)('fused outer-product update on %s: a weight that overflowed', (backend) => {
   // Update 1 overflows w[0] and w[Q] to ±Inf; update 2 reaches neither. The op path gives NaN
   // there ((max − ∞)·0, (±∞ − min)·0 when bounded below); the B ≤ 2 kernel used to copy

@@ -85,6 +85,34 @@ describe.each(backends)('fused sparse product on %s', (backend) => {
     xt.dispose();
   });
 
+  // every non-zero input the same ±Infinity: the SIMD form used to sum the rows of Wᵀ and scale the
+  // sum once, ∞·(0 + 1) = ∞, where tf.matMul (and the JavaScript form) give ∞·0 + ∞·1 = NaN
+  it('SIMD form (wasm), inputs all +Infinity or all −Infinity where a weight is 0: NaN, as tf.matMul and the JavaScript form', async () => {
+    await tf.setBackend(backend);
+    const [B, I, O] = [2, 8, 4];
+    const w = new Float32Array(O * I).map((_, k) => (k % 3 === 0 ? 0 : (k % 5) - 2));
+    const wt = tf.tensor2d(w, [O, I]);
+    for (const inf of [Infinity, -Infinity]) {
+      const x = new Float32Array(B * I).map((_, k) => (k % 4 === 1 || k === 6 ? inf : 0));
+      const xt = tf.tensor2d(x, [B, I]);
+      const op = (await tf.matMul(xt, wt, false, true).data()) as Float32Array;
+      const outs = [fusedSparseMatmul(xt, wt), ...(sparseMatmulSimdApplies(xt, wt) ? [fusedSparseMatmulSimd(xt, wt)] : [])];
+      if (backend === 'wasm') expect(outs.length).toBe(2);
+      let nan = 0;
+      for (const out of outs) {
+        const y = (await out.data()) as Float32Array;
+        for (let k = 0; k < B * O; k++) {
+          if (!Object.is(y[k], op[k])) expect.fail(`${inf}: y[${k}] = ${y[k]}, tf.matMul ${op[k]}`);
+          if (Number.isNaN(op[k]!)) nan++;
+        }
+        out.dispose();
+      }
+      expect(nan).toBeGreaterThan(0); // some rows meet a 0 weight, others not
+      xt.dispose();
+    }
+    wt.dispose();
+  });
+
   it('LinearDense at B = 20 with a changing weight: SIMD product on wasm for spikes, equal to the op path', async () => {
     await tf.setBackend(backend);
     const B = 20;

@@ -15,7 +15,9 @@
  *   zeros (or left alone with `skip`). 32 floats at a time are summed in registers. With `unit` v
  *   (not NaN: every value is v, e.g. spikes over a divisor) the rows are summed and the sum
  *   multiplied by v once, `f(v·(0 + s₀ + s₁ + …))`.
- * - `sameValue(val, n)`: the common value of a list, or NaN (the `unit` of `rowsAxpy`).
+ * - `sameValue(val, n)`: the common value of a list when it is finite, or NaN (the `unit` of
+ *   `rowsAxpy`: the sum-then-scale form equals the per-entry products only for a finite factor —
+ *   `∞·(0 + s₀ + s₁)` is ±∞ where `∞·s₀ + ∞·s₁` is NaN for an `s` of 0, as in a matrix product).
  * - `trace(...)`: one exponential trace step (see {@link traceFn}).
  * - `compactRows(...)`, `compactColumns(...)`: lists of the non-zero entries of a `[B, R]` factor,
  *   by row or by column, without branches (a spike pattern mispredicts every other branch): four
@@ -44,6 +46,7 @@ export interface SimdLoops {
   combine(w: number, s: number, startS: number, post: number, out: number, Q: number, idxD: number, valD: number, startD: number, lim: number, lo: number, hi: number, signS: number, signD: number, bounded: number, wt: number, P: number, dblk: number, unitD: number): void;
   /** {@link combine} for hi = +∞ (a lower clamp or none): the same results with fewer operations. */
   combineLower: SimdLoops['combine'];
+  /** The common value of `val[0..n)` when all are equal and finite, else NaN. */
   sameValue(val: number, n: number): number;
   trace(prev: number, h: number, out: number, n: number, decay: number, amp: number, nearest: number): void;
   /** R a multiple of 4; `idx` and `val` need B·R slots and 16 bytes more. */
@@ -313,7 +316,8 @@ function rowsAxpyFn(): Fn {
 
 /**
  * `sameValue(val, n)`: the common value of `val[0..n)` when all n > 0 values are equal (float32
- * equality: a NaN makes them unequal), else NaN — the `unit` argument of {@link rowsAxpyFn}.
+ * equality: a NaN makes them unequal), else NaN — the `unit` argument of {@link rowsAxpyFn} (the
+ * exported wrapper also returns NaN for a common ±Infinity).
  */
 function sameValueFn(): Fn {
   const [val, n] = [0, 1];
@@ -745,7 +749,11 @@ export function simdLoops(): SimdLoops | null {
       rowsAxpy: e.rowsAxpy,
       combine: e.combine,
       combineLower: e.combineLower,
-      sameValue: e.sameValue,
+      // a non-finite common value takes the general path (see the module notes)
+      sameValue: (val, n) => {
+        const v = e.sameValue(val, n);
+        return v - v === 0 ? v : NaN;
+      },
       trace: e.trace,
       compactRows: (x, B, R, idx, val, start) => e.compactRows(x, B, R, idx, val, start, table),
       compactColumns: (x, B, R, idx, val, start, spare) => {
