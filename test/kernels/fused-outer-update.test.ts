@@ -226,6 +226,41 @@ describe.each(backends)('hybrid update (B = 20) on %s', (backend) => {
   });
 });
 
+describe.each(backends)('fused outer-product update on %s: factors that do not fit', (backend) => {
+  // The kernel takes B from the first part's postsynaptic factor and reads every factor by B·P and
+  // B·Q: a presynaptic factor of 3 elements for Q = 4 was read past its end (NaN into the weights),
+  // a postsynaptic factor of 6 elements for P = 4 made B = 1.5
+  it('mismatched factor sizes, a non-2-D weight and a divisor ≤ 0 are refused (CinderArgumentError), empty weights still update', async () => {
+    await tf.setBackend(backend);
+    setFusedKernels(true);
+    const w = tf.fill([4, 4], 0.5);
+    const t = (post: number[], pre: number[], divisor = 1) => ({ post: tf.ones(post), pre: tf.ones(pre), divisor, side: 'pos' as const });
+    const cases: [ReturnType<typeof t>[], tf.Tensor, RegExp][] = [
+      [[t([1, 4], [1, 3])], w, /^invalid terms\[0\]: got "post \[1, 4\], pre \[1, 3\]", expected factors of B·4 and B·4 elements for one whole B \(B = 1 from terms\[0\]\)$/],
+      [[t([6], [6])], w, /^invalid terms\[0\]: got "post \[6\], pre \[6\]", expected factors of B·4 and B·4 elements for one whole B \(terms\[0\]\.post has 6\)$/],
+      [[t([2, 4], [2, 4]), t([1, 4], [1, 4])], w, /^invalid terms\[1\]: got "post \[1, 4\], pre \[1, 4\]"/],
+      [[t([1, 4], [1, 4], 0)], w, /^invalid terms\[0\]\.divisor: got 0, expected a number > 0$/],
+      [[t([1, 4], [1, 4])], tf.ones([4, 4, 1]), /^invalid w: got tensor of shape \[4, 4, 1\] \(float32\), expected a float32 tensor \[P, Q\]$/],
+    ];
+    for (const [terms, weight, message] of cases) {
+      const before = tf.memory().numTensors;
+      expect(() => fusedOuterUpdate(weight, terms, null, [])).toThrow(message);
+      expect(tf.memory().numTensors).toBe(before);
+      for (const x of terms) tf.dispose([x.post, x.pre]);
+      if (weight !== w) weight.dispose();
+    }
+    // empty weights ([0, 4], [4, 0]) with fitting factors: an empty or unchanged result, as before
+    for (const [P, Q] of [[0, 4], [4, 0]]) {
+      const we = tf.zeros([P, Q]);
+      const terms = [t([3, P], [3, Q]), { ...t([3, P], [3, Q]), side: 'neg' as const }];
+      const out = fusedOuterUpdate(we, terms, null, [{ min: 0 }]);
+      expect(out.shape).toEqual([P, Q]);
+      tf.dispose([we, out, ...terms.flatMap((x) => [x.post, x.pre])]);
+    }
+    w.dispose();
+  });
+});
+
 describe.each(backends)('fused outer-product update on %s: spikes of ±Infinity', (backend) => {
   // B = 4, 4 × 4 (the SIMD update on wasm): every presynaptic spike of the depressing part is +∞;
   // its postsynaptic trace is 0 in one sample only at row 2. The op path's product gives

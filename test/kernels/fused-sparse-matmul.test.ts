@@ -8,6 +8,8 @@ import { fusedSparseMatmul, fusedSparseMatmulSimd, lastSparseSimdDensity, nonZer
 import { setSimdLoops } from '../../src/kernels/js/fused-simd.js';
 import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
 import { LinearDense, uniformInit } from '../../src/neural/connections/index.js';
+import { fusedGatherUnits, fusedSparseList, sparseListIndex } from '../../src/kernels/js/fused-sparse-list.js';
+import { sparseIndex, synapseList } from '../../src/neural/connections/sparse-topology.js';
 
 const backends = fusedBackends();
 
@@ -111,6 +113,33 @@ describe.each(backends)('fused sparse product on %s', (backend) => {
       xt.dispose();
     }
     wt.dispose();
+  });
+
+  // The kernels index x, w (and Wᵀ, the synapse weights) by the sizes they assume: a w [O, I + 1]
+  // for x [B, I] was read with row stride I (other weights: a wrong product, silently), a short
+  // synapse weight list past its end (NaN)
+  it('inputs whose sizes do not fit are refused (CinderArgumentError) before any kernel runs', async () => {
+    await tf.setBackend(backend);
+    const x = tf.tensor2d([[1, 0, 0, 1], [0, 1, 0, 0]]);
+    const wWide = tf.ones([4, 5]);
+    const w = tf.ones([4, 4]);
+    const wTBad = tf.ones([4, 5]);
+    const list = synapseList(4, 2, [[0, 0], [1, 1], [3, 0]]);
+    const index = sparseListIndex(list, sparseIndex(list));
+    const wShort = tf.ones([2]);
+    const x3 = tf.ones([2, 3]);
+    const xInt = tf.ones([2, 4], 'int32');
+    const unitsF = tf.tensor1d([0, 1]);
+    const before = tf.memory().numTensors;
+    expect(() => fusedSparseMatmul(x, wWide)).toThrow(/^invalid w: got tensor of shape \[4, 5\] \(float32\), expected a float32 tensor \[O, 4\] \(x is \[2, 4\]\)$/);
+    expect(() => fusedSparseMatmul(xInt, w)).toThrow(/^invalid x: got tensor of shape \[2, 4\] \(int32\), expected a float32 tensor \[B, I\]$/);
+    expect(() => fusedSparseMatmulSimd(x, wWide)).toThrow(/^invalid w:/);
+    expect(() => fusedSparseMatmulSimd(x, w, wTBad)).toThrow(/^invalid wT: got tensor of shape \[4, 5\] \(float32\), expected a float32 tensor \[4, 4\] \(the transpose of w\)$/);
+    expect(() => fusedSparseList(x, wShort, index)).toThrow(/^invalid w: got tensor of shape \[2\] \(float32\), expected a float32 tensor of 3 weights \(one per synapse\)$/);
+    expect(() => fusedSparseList(x3, tf.ones([3]), index)).toThrow(/^invalid x: got tensor of shape \[2, 3\] \(float32\), expected a float32 tensor \[B, 4\]/);
+    expect(() => fusedGatherUnits(x, unitsF)).toThrow(/^invalid units: got tensor of shape \[2\] \(float32\), expected an Int32Array or an int32 tensor \[S\]$/);
+    expect(tf.memory().numTensors).toBe(before + 1); // the tf.ones([3]) made in the call above
+    tf.dispose([x, wWide, w, wTBad, wShort, x3, xInt, unitsF]);
   });
 
   it('LinearDense at B = 20 with a changing weight: SIMD product on wasm for spikes, equal to the op path', async () => {

@@ -43,6 +43,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import { CinderArgumentError } from '../../core/errors.js';
 import { FusedMemory, registerFused } from './fused-memory.js';
 import { nonZeroFraction } from './fused-sparse-matmul.js';
 import { ScalarCache } from '../../core/scalars.js';
@@ -950,6 +951,26 @@ function simdUpdate(w: tf.Tensor, terms: readonly OuterTerm[], bound: OuterBound
   });
 }
 
+/**
+ * The batch size of `terms` (1 without parts), after checking that `w` is a float32 `[P, Q]` and
+ * every part's factors have B·P and B·Q elements with one whole B: the kernels index the factors
+ * by these sizes (a mismatch would read other elements, or past the end, into the weights).
+ */
+function checkTerms(w: tf.Tensor, terms: readonly OuterTerm[]): number {
+  if (w.rank !== 2 || w.dtype !== 'float32') throw new CinderArgumentError('w', w, 'a float32 tensor [P, Q]');
+  const [P, Q] = w.shape as [number, number];
+  if (terms.length === 0) return 1;
+  const first = terms[0]!;
+  const B = P > 0 ? first.post.size / P : Q > 0 ? first.pre.size / Q : (first.post.shape[0] ?? 0);
+  terms.forEach((t, k) => {
+    if (!(Number.isInteger(B) && t.post.size === B * P && t.pre.size === B * Q)) {
+      throw new CinderArgumentError(`terms[${k}]`, `post [${t.post.shape.join(', ')}], pre [${t.pre.shape.join(', ')}]`, `factors of B·${P} and B·${Q} elements for one whole B (${Number.isInteger(B) ? `B = ${B} from terms[0]` : `terms[0].post has ${first.post.size}`})`);
+    }
+    if (!(t.divisor > 0)) throw new CinderArgumentError(`terms[${k}].divisor`, t.divisor, 'a number > 0');
+  });
+  return B;
+}
+
 /** Up to this batch the event-driven sums track the elements they touch (and copy the others). */
 const TRACK_MAX_BATCH = 2;
 
@@ -962,12 +983,14 @@ export const EVENT_MAX_BATCH = 256;
 /**
  * Runs the fused update on the current backend (wasm or cpu; see `fusedBackend`): returns the new
  * value of `w` `[P, Q]` (a new tensor). Factors must be float32 with `B·P` and `B·Q` elements.
+ * @throws CinderArgumentError unless `w` is a float32 `[P, Q]`, every part's factors have `B·P`
+ *   and `B·Q` elements for one whole B (`pre` `[B, …]` when P = 0) and every divisor is > 0
  */
 export function fusedOuterUpdate(w: tf.Tensor, terms: readonly OuterTerm[], bound: OuterBoundSpec | null, clamps: readonly OuterClamp[]): tf.Tensor {
+  const [P, Q] = w.shape as [number, number];
+  const B = checkTerms(w, terms);
   registerFused(FUSED_OUTER_UPDATE, kernel as unknown as tf.KernelFunc);
   registerFused(FUSED_OUTER_ROWS, rowsKernel as unknown as tf.KernelFunc);
-  const [P, Q] = w.shape as [number, number];
-  const B = terms.length ? terms[0]!.post.size / P : 1;
   const inputs: Record<string, tf.Tensor> = { w };
   // Up to EVENT_MAX_BATCH samples the kernel sums event-driven over the spikes, unless its previous
   // call with this rule and these shapes found the factors dense; otherwise the batch sums are matrix

@@ -20,6 +20,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import { CinderArgumentError } from '../../core/errors.js';
 import { FusedMemory, registerFused } from './fused-memory.js';
 
 /** Kernel name. */
@@ -106,9 +107,12 @@ function gatherKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; a
  * copy as `tf.gather(x, units, 1)` (which on wasm takes about 30 ns per element: 10 ms for 320k
  * synapses). `units`: a fixed list, or an int32 tensor `[S]` (indices computed on the backend, e.g.
  * from delays). Only where `fusedBackend()` names one (wasm, cpu); every unit must lie
- * in [0, N).
+ * in [0, N) (not checked: a scan of the list on every call).
+ * @throws CinderArgumentError unless `x` is a float32 `[B, N]` and `units` an Int32Array or an int32 tensor `[S]`
  */
 export function fusedGatherUnits(x: tf.Tensor, units: Int32Array | tf.Tensor): tf.Tensor {
+  if (x.rank !== 2 || x.dtype !== 'float32') throw new CinderArgumentError('x', x, 'a float32 tensor [B, N]');
+  if (units instanceof tf.Tensor ? units.rank !== 1 || units.dtype !== 'int32' : !(units instanceof Int32Array)) throw new CinderArgumentError('units', units, 'an Int32Array or an int32 tensor [S]');
   registerFused(FUSED_GATHER_UNITS, gatherKernel as unknown as tf.KernelFunc);
   if (units instanceof tf.Tensor) return tf.engine().runKernel(FUSED_GATHER_UNITS, { x, units } as unknown as tf.NamedTensorMap) as tf.Tensor;
   return tf.engine().runKernel(FUSED_GATHER_UNITS, { x } as unknown as tf.NamedTensorMap, { units } as unknown as tf.NamedAttrMap) as tf.Tensor;
@@ -117,8 +121,12 @@ export function fusedGatherUnits(x: tf.Tensor, units: Int32Array | tf.Tensor): t
 /**
  * `y [B, O]` from inputs `x [B, I]` (float32) and per-synapse weights `w [S]` through `index` (see
  * the module notes). Only where `fusedBackend()` names one (wasm, cpu).
+ * @throws CinderArgumentError unless `x` is float32 `[B, I]` with I = `index.nPre` and `w` float32
+ *   with one weight per synapse of the index
  */
 export function fusedSparseList(x: tf.Tensor, w: tf.Tensor, index: SparseListIndex): tf.Tensor {
+  if (x.rank !== 2 || x.dtype !== 'float32' || x.shape[1] !== index.nPre) throw new CinderArgumentError('x', x, `a float32 tensor [B, ${index.nPre}] (the list's presynaptic units)`);
+  if (w.dtype !== 'float32' || w.size !== index.syn.length) throw new CinderArgumentError('w', w, `a float32 tensor of ${index.syn.length} weights (one per synapse)`);
   registerFused(FUSED_SPARSE_LIST, kernel as unknown as tf.KernelFunc);
   return tf.engine().runKernel(FUSED_SPARSE_LIST, { x, w } as unknown as tf.NamedTensorMap, { index } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }

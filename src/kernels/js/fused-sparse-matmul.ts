@@ -11,6 +11,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import { CinderArgumentError } from '../../core/errors.js';
 import { FusedMemory, fusedBackend, registerFused } from './fused-memory.js';
 import { simdLoops, transposedWeight } from './fused-simd.js';
 
@@ -131,8 +132,10 @@ export function sparseMatmulSimdApplies(x: tf.Tensor, w: tf.Tensor): boolean {
  * `x·Wᵀ` over the non-zero entries of `x` `[B, I]` with `w` `[O, I]`: `[B, O]`, in SIMD loops (see
  * {@link sparseMatmulSimdApplies}). `wT`: the caller's own `Wᵀ` `[I, O]` of the same data (a static
  * weight's cached transpose); without it the kernel keeps one transposed copy per shape.
+ * @throws CinderArgumentError unless `x` is `[B, I]`, `w` `[O, I]` and `wT` `[I, O]`, all float32
  */
 export function fusedSparseMatmulSimd(x: tf.Tensor, w: tf.Tensor, wT?: tf.Tensor): tf.Tensor {
+  checkProduct(x, w, wT);
   registerFused(FUSED_SPARSE_MATMUL_SIMD, simdKernel as unknown as tf.KernelFunc);
   const inputs = wT ? { x, w, wt: wT } : { x, w };
   return tf.engine().runKernel(FUSED_SPARSE_MATMUL_SIMD, inputs as unknown as tf.NamedTensorMap) as tf.Tensor;
@@ -154,8 +157,25 @@ export function nonZeroFraction(x: tf.Tensor, limit = 1): number | null {
   return v.length ? n / v.length : 0;
 }
 
-/** `x·Wᵀ` over the non-zero entries of `x` `[B, I]` with `w` `[O, I]`: `[B, O]` (wasm/cpu). */
+/**
+ * Throws unless `x` is `[B, I]` and `w` `[O, I]` (and `wT`, when given, `[I, O]`), all float32: the
+ * kernels index them by these sizes (a mismatch would read other elements or past the end).
+ */
+function checkProduct(x: tf.Tensor, w: tf.Tensor, wT?: tf.Tensor): void {
+  if (x.rank !== 2 || x.dtype !== 'float32') throw new CinderArgumentError('x', x, 'a float32 tensor [B, I]');
+  const I = x.shape[1]!;
+  if (w.rank !== 2 || w.dtype !== 'float32' || w.shape[1] !== I) throw new CinderArgumentError('w', w, `a float32 tensor [O, ${I}] (x is [${x.shape.join(', ')}])`);
+  if (wT && (wT.rank !== 2 || wT.dtype !== 'float32' || wT.shape[0] !== I || wT.shape[1] !== w.shape[0])) {
+    throw new CinderArgumentError('wT', wT, `a float32 tensor [${I}, ${w.shape[0]}] (the transpose of w)`);
+  }
+}
+
+/**
+ * `x·Wᵀ` over the non-zero entries of `x` `[B, I]` with `w` `[O, I]`: `[B, O]` (wasm/cpu).
+ * @throws CinderArgumentError unless `x` is `[B, I]` and `w` `[O, I]`, both float32
+ */
 export function fusedSparseMatmul(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
+  checkProduct(x, w);
   registerFused(FUSED_SPARSE_MATMUL, kernel as unknown as tf.KernelFunc);
   return tf.engine().runKernel(FUSED_SPARSE_MATMUL, { x, w } as unknown as tf.NamedTensorMap) as tf.Tensor;
 }
