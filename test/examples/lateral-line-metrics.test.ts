@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tuningCurves, tuningFwhmCm } from '../../examples/lateral-line/tuning.js';
 import { pvMapQuality } from '../../examples/lateral-line/pv.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const FWHM_PER_SIGMA = 2 * Math.sqrt(2 * Math.LN2); // 2.35482…
 
@@ -131,17 +132,7 @@ describe('FWHM tuning widths (the original\'s _tuning_fwhm_cm)', () => {
   });
 });
 
-/** A deterministic uniform stream (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 describe('LL-layer PV (pv_ll_*: the PV function on the LL spikes, φ_k = 2πk/n_ll)', () => {
   // the test sweep: x = −0.5 + 5t/1 s over 1000 steps of 1 ms, n_ll = 100, spikes at t0 + (k + ½)·dt

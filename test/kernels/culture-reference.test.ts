@@ -10,17 +10,9 @@
 import { describe, expect, it } from 'vitest';
 import { CultureEngine, NoiseStream, type CultureNeuronParams, type CultureSpec, type ReceptorKinetics } from '../../src/kernels/js/culture.js';
 import { EXCITATORY_VOLTAGE_STDP, INHIBITORY_VOLTAGE_STDP, type VoltageStdpParams } from '../../src/kernels/js/voltage-stdp.js';
+import { mulberry32 } from '../helpers/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const EXC_POP: CultureNeuronParams = { capacitance: 200, gLeak: 10, eLeak: -65, vThreshold: -50, vReset: -60, refractory: 2, vPeak: 20, spikeWidth: 1 };
 const INH_POP: CultureNeuronParams = { capacitance: 100, gLeak: 10, eLeak: -65, vThreshold: -50, vReset: -60, refractory: 1, vPeak: 20, spikeWidth: 1 };

@@ -14,6 +14,7 @@ import { SparseLinear } from '../../src/neural/connections/sparse-linear.js';
 import type { Connection } from '../../src/neural/connections/connection.js';
 import { VoltageSTDP, type VoltageStdpCell, type VoltageStdpSitesState } from '../../src/learn/trainers/voltage-stdp.js';
 import { EXCITATORY_VOLTAGE_STDP, INHIBITORY_VOLTAGE_STDP, VoltageStdpSites, type VoltageStdpParams } from '../../src/kernels/js/voltage-stdp.js';
+import { mulberry32 } from '../helpers/random.js';
 
 /** D(v) in float64 with Math.pow (the reference's drive). */
 function refDrive(p: VoltageStdpParams, v: number): number {
@@ -24,17 +25,7 @@ function refDrive(p: VoltageStdpParams, v: number): number {
   return 2 / (1 + Math.pow(s, -(-p.aLtd * ltd + 2 * p.aLtp * ltp) / p.learningScale)) - 1;
 }
 
-/** mulberry32: a small seeded generator for the test data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** A random problem: voltages [steps][B·O] (float32 values), spikes [steps][B·I], initial weights. */
 interface Problem {

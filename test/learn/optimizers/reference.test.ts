@@ -9,18 +9,9 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
 import { Adam, GradientDescent } from '../../../src/learn/optimizers/index.js';
+import { mulberry32 } from '../../helpers/random.js';
 
-/** Seeded uniform numbers in [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** `steps` gradients of `n` values: mostly normal-ish, some exact zeros, some tiny (|g| ~ ε), some large. */
 function gradients(seed: number, steps: number, n: number): number[][] {
