@@ -134,27 +134,56 @@ export function snapshotFields(obj: object, depth = 3): Snapshot {
 
 /**
  * Restores what {@link snapshotFields} captured into an identically built object. Every captured
- * name must exist in `obj`.
- * @throws CinderArgumentError naming the first field that is missing
+ * name must exist in `obj`, and every numeric value must be a finite number; both are checked
+ * before anything is written. A snapshottable field that refuses its part (its own
+ * `restoreState` throws) has the fields restored before it put back from a copy taken first, so
+ * a refused snapshot changes nothing.
+ * @throws CinderArgumentError naming the first field that is missing or the first value that is
+ * not a finite number, or passed on from a part that refuses its values
  */
 export function restoreFields(obj: object, snapshot: Snapshot, depth = 3): void {
+  // first pass: find the targets without writing anything
+  const parts: { x: Snapshottable; path: string; sub: Snapshot }[] = [];
+  const numbers: { owner: Record<string, unknown>; key: string; value: number }[] = [];
   const used = new Set<string>();
   walkFields(obj, depth, {
     snapshottable: (x, path) => {
       const sub = subSnapshot(snapshot, path);
       for (const k of Object.keys(sub.tensors)) used.add(`t:${path}.${k}`);
       for (const k of Object.keys(sub.values)) used.add(`v:${path}.${k}`);
-      x.restoreState(sub);
+      parts.push({ x, path, sub });
     },
     number: (owner, key, path) => {
-      if (path in snapshot.values) {
-        owner[key] = snapshot.values[path];
-        used.add(`v:${path}`);
-      }
+      if (!(path in snapshot.values)) return;
+      const v = snapshot.values[path];
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new CinderArgumentError(`snapshot value ${path}`, v, 'a finite number');
+      numbers.push({ owner, key, value: v });
+      used.add(`v:${path}`);
     },
   });
   for (const k of Object.keys(snapshot.tensors)) if (!used.has(`t:${k}`)) throw new CinderArgumentError('snapshot tensor', k, 'a field of the target object');
   for (const k of Object.keys(snapshot.values)) if (!used.has(`v:${k}`)) throw new CinderArgumentError('snapshot value', k, 'a field of the target object');
+  // second pass: the parts (which may refuse their values; the earlier ones are then put back),
+  // then the numbers (which cannot fail)
+  const done: { x: Snapshottable; backup: Snapshot }[] = [];
+  try {
+    for (const { x, sub } of parts) {
+      const backup = x.snapshotState();
+      try {
+        x.restoreState(sub);
+      } catch (err) {
+        disposeSnapshot(backup);
+        throw err;
+      }
+      done.push({ x, backup });
+    }
+  } catch (err) {
+    for (const { x, backup } of done.reverse()) x.restoreState(backup);
+    throw err;
+  } finally {
+    for (const { backup } of done) disposeSnapshot(backup);
+  }
+  for (const { owner, key, value } of numbers) owner[key] = value;
 }
 
 /** Writes the `extras()` of `module` and every descendant into `out`, keyed by dotted path (`""` = `module`). */
