@@ -14,6 +14,20 @@ import { splitBySign, type SignedParts } from './sign.js';
 export type Reward = number | tf.Tensor;
 
 /**
+ * Checks a {@link Reward} for `batch` samples before a step changes anything: a finite number, or
+ * a tensor of shape `[batch]` (`batch` null: any length; the values are not read back, so a NaN in
+ * a tensor reward reaches the update, where the finite checks see it). Returns `reward`.
+ * @throws CinderArgumentError otherwise
+ */
+export function checkReward(reward: unknown, batch: number | null): Reward {
+  if (typeof reward === 'number') return checkFinite('reward', reward);
+  if (!(reward instanceof tf.Tensor) || reward.rank !== 1 || (batch !== null && reward.shape[0] !== batch)) {
+    throw new CinderArgumentError('reward', reward, `a finite number or a tensor of shape [${batch ?? 'B'}] (one per sample)`);
+  }
+  return reward;
+}
+
+/**
  * The two terms of a pair rule over a batch, as batch sums with optional per-sample weights. Build one
  * with {@link contractedTerms} (from spikes and traces) or {@link perSampleTerms} (from per-sample
  * tensors such as eligibility traces).

@@ -2,9 +2,10 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import { checkFinite } from '../../core/errors.js';
 import type { TrainableCell } from '../toolkit/trainable-cell.js';
 import type { TrainerBatchReduction } from '../toolkit/contraction.js';
-import { Modulation, contractedTerms, type Reward } from '../toolkit/modulation.js';
+import { checkReward, Modulation, contractedTerms, type Reward } from '../toolkit/modulation.js';
 import { PairTraceTrainer, type PairRuleOptions } from './pair-trace-trainer.js';
 
 /**
@@ -54,11 +55,15 @@ export class MSTDP extends PairTraceTrainer<MSTDPHyper> {
 
   /**
    * Adds this step's update, modulated by `reward` (a number, or a float32 tensor `[B]`), to the
-   * updater of every learning cell.
+   * updater of every learning cell. The reward is checked (a finite number, or a tensor `[B]` for
+   * every cell's batch B) also on steps where no cell has traces yet.
+   * @throws CinderArgumentError for a bad reward or scale
    */
   step(reward: Reward, options: ModulatedStepOptions = {}): void {
-    const scale = options.scale ?? 1;
+    const scale = checkFinite('scale', options.scale ?? 1);
     const list = this.active(options.cells);
+    checkReward(reward, null);
+    if (typeof reward !== 'number') for (const { cell } of list) checkReward(reward, cell.neuron.spike.shape[0] ?? 0);
     this.atomically(list, () => {
       for (const { cell, hyper: h, state: s } of list) {
         if (!s.ready) continue;

@@ -3,12 +3,12 @@
  */
 import { tf } from '../../core/tf.js';
 import type { Observer } from '../../neural/types.js';
-import { CinderArgumentError, checkPositive } from '../../core/errors.js';
+import { CinderArgumentError, checkFinite, checkPositive } from '../../core/errors.js';
 import { FoldFunctionReducer } from '../../observe/reducers/fold-function.js';
 import { CellTrainer, type CellResources } from '../toolkit/trainer.js';
 import type { TrainableCell } from '../toolkit/trainable-cell.js';
 import { checkBatchReduction, type TrainerBatchReduction } from '../toolkit/contraction.js';
-import { Modulation, perSampleTerms, type Reward } from '../toolkit/modulation.js';
+import { checkReward, Modulation, perSampleTerms, type Reward } from '../toolkit/modulation.js';
 import { PairTraces } from '../toolkit/pair-traces.js';
 import type { ModulatedStepOptions } from './mstdp.js';
 import type { PairRuleOptions } from './pair-trace-trainer.js';
@@ -165,11 +165,22 @@ export class MSTDPET extends CellTrainer<MSTDPETHyper, EligibilityTraces> {
 
   /**
    * Updates the eligibility traces from this step's monitors, then adds the update modulated by
-   * `reward` (a number, or a float32 tensor `[B]`) to the updater of every learning cell.
+   * `reward` (a number, or a float32 tensor `[B]`) to the updater of every learning cell. The
+   * reward (finite; a tensor `[B]` for every cell's batch B, and none with `reduceEligibility`) and
+   * the scale are checked first: a step refused for them changes no state (the eligibility does not
+   * fold either).
+   * @throws CinderArgumentError for a bad reward or scale
    */
   step(reward: Reward, options: ModulatedStepOptions = {}): void {
-    const scale = options.scale ?? 1;
+    const scale = checkFinite('scale', options.scale ?? 1);
     const list = this.active(options.cells);
+    checkReward(reward, null);
+    if (typeof reward !== 'number') {
+      for (const { cell, state: s } of list) {
+        if (s.reduced) throw new CinderArgumentError('reward', reward, 'a number (reduceEligibility keeps no per-sample eligibility)');
+        checkReward(reward, cell.neuron.spike.shape[0] ?? 0);
+      }
+    }
     this.atomically(list, () => {
       for (const { cell, hyper: h, state: s } of list) {
         s.update();

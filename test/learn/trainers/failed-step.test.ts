@@ -169,3 +169,73 @@ describe('Network.step: a trainer that throws leaves no pending update', () => {
     x.dispose();
   });
 });
+
+describe('MSTDPET: a step with a bad reward changes no state', () => {
+  // z_post after one fold with post spike 1, pre trace A_pre = 1 (cumulative, first fold): 1/τ_z
+  const tz = 10;
+  const bad: [string, () => unknown][] = [
+    ['NaN', () => NaN],
+    ['Infinity', () => Infinity],
+    ['a string', () => '1'],
+    ['null', () => null],
+    ['a tensor of the wrong batch', () => tf.tensor1d([1, 1, 1])],
+    ['a rank-2 tensor', () => tf.tensor2d([[1]])],
+  ];
+
+  it.each(bad)('%s: refused before the eligibility folds (the monitors folded without the eligibility observer)', (_name, make) => {
+    const a = layer(new LinearDense([1], [1], 1, { weightInit: constantInit(0) }), [1], 1);
+    const rule = new MSTDPET({ lrPost: 1, lrPre: -1, tauPost: 10, tauPre: 10, tauEligibility: tz });
+    rule.register(a.cell);
+    const s = rule.traces(a.cell);
+    // the eligibility observer is the last of the cell's observers: without it the monitors fold
+    // and the eligibility waits for the next update() (step() folds it)
+    const obs = s.observers;
+    a.detach(obs[obs.length - 1]!);
+    a.step([1], [1]);
+    expect(s.post.size).toBe(0);
+    const reward = make();
+    expect(() => rule.step(reward as number)).toThrow(CinderArgumentError);
+    expect(s.post.size).toBe(0);
+    expect(empty(a)).toBe(true);
+    // a good step folds it: z_post = x_pre·i_post/τ_z = 1/τ_z
+    rule.step(1);
+    expect(values(s.post.latest)).toEqual([Math.fround(1 / tz)]);
+    if (reward instanceof tf.Tensor) reward.dispose();
+    rule.dispose();
+  });
+
+  it.each(bad)('%s: refused while there is no eligibility yet (it used to be accepted)', (_name, make) => {
+    const a = layer(new LinearDense([1], [1], 1, { weightInit: constantInit(0) }), [1], 1);
+    const rule = new MSTDPET({ lrPost: 1, lrPre: -1, tauPost: 10, tauPre: 10, tauEligibility: tz });
+    rule.register(a.cell);
+    const reward = make();
+    expect(() => rule.step(reward as number)).toThrow(CinderArgumentError);
+    if (reward instanceof tf.Tensor) reward.dispose();
+    rule.dispose();
+  });
+
+  it('a tensor reward with reduceEligibility is refused before the eligibility folds', () => {
+    const a = layer(new LinearDense([1], [1], 1, { weightInit: constantInit(0) }), [1], 1);
+    const rule = new MSTDPET({ lrPost: 1, lrPre: -1, tauPost: 10, tauPre: 10, tauEligibility: tz, reduceEligibility: true });
+    rule.register(a.cell);
+    const s = rule.traces(a.cell);
+    const obs = s.observers;
+    a.detach(obs[obs.length - 1]!);
+    a.step([1], [1]);
+    const reward = tf.tensor1d([1]);
+    expect(() => rule.step(reward)).toThrow(/invalid reward/);
+    expect(s.post.size).toBe(0);
+    reward.dispose();
+    rule.dispose();
+  });
+});
+
+describe('MSTDP: a bad reward is refused also before the traces exist', () => {
+  it.each([['NaN', NaN], ['a string', '1'], ['undefined', undefined]])('%s', (_name, reward) => {
+    const a = layer(new LinearDense([1], [1], 1, { weightInit: constantInit(0) }), [1], 1);
+    const rule = new MSTDP({ lrPost: 1, lrPre: -1, tauPost: 10, tauPre: 10 });
+    rule.register(a.cell);
+    expect(() => rule.step(reward as number)).toThrow(CinderArgumentError);
+    rule.dispose();
+  });
+});
