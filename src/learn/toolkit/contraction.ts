@@ -1,6 +1,7 @@
 /**
  * The receptive contraction shared by pair-based rules: for a postsynaptic quantity `y`
- * (`[B, ...outShape]`) and a presynaptic one `x` (shaped like `connection.synspike`),
+ * (`[B, ...outShape]`) and a presynaptic one `x` (shaped like `connection.synspike`, or one value per
+ * presynaptic unit: see the contraction's `form`),
  * `Σ_R postsynReceptive(y) · presynReceptive(x)`, per sample (`[B, ...W]`) or summed over the batch
  * (`[...W]`), W being the weight's shape.
  *
@@ -11,7 +12,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError } from '../../core/errors.js';
-import type { Receptive } from '../../neural/types.js';
+import type { PresynapticForm, Receptive } from '../../neural/types.js';
 import { ScalarCache } from '../../core/scalars.js';
 
 /** How per-sample updates `[B, ...W]` are reduced over the batch: mean, sum, or a function `[B, ...W] → [...W]`. */
@@ -77,8 +78,20 @@ export class ReceptiveContraction {
   /**
    * Creates the contraction of one connection.
    * @param receptive the connection (its `presynReceptive` / `postsynReceptive`)
+   * @param form the form of every presynaptic tensor given to this contraction, passed on to
+   * `presynReceptive(x, form)`: `'synaptic'` (shaped like `synspike`: per edge with delays, as the
+   * pair-trace rules' traces), `'presynaptic'` (one value per presynaptic unit, e.g. of
+   * `synapse.spike`: each edge reads its unit), or omitted (the connection tells them by shape,
+   * which it cannot where both share one: a `SparseLinear` with delays and `inShape = [S]` then
+   * reads `[B, S]` per synapse)
    */
-  constructor(readonly receptive: Receptive) {}
+  constructor(
+    readonly receptive: Receptive,
+    /** The presynaptic form passed to `presynReceptive` (undefined: recognised by shape). */
+    readonly form?: PresynapticForm,
+  ) {
+    if (form !== undefined && form !== 'synaptic' && form !== 'presynaptic') throw new CinderArgumentError('form', form, '"synaptic", "presynaptic" or undefined');
+  }
 
   /** The direct plan for these raw shapes, or null when the receptive maps must be applied. */
   private directPlan(post: tf.Tensor, pre: tf.Tensor): DirectPlan | null {
@@ -87,7 +100,7 @@ export class ReceptiveContraction {
     let d = this.direct.get(key);
     if (d !== undefined) return d;
     const postR = this.receptive.postsynReceptive(post);
-    const preR = this.receptive.presynReceptive(pre);
+    const preR = this.receptive.presynReceptive(pre, this.form);
     const plan = this.plan(postR, preR);
     if (postR !== post) postR.dispose();
     if (preR !== pre) preR.dispose();
@@ -136,7 +149,7 @@ export class ReceptiveContraction {
   /** `Σ_R post_rec(post)·pre_rec(pre)` per sample: `[B, ...W]` (new tensor; call inside `tf.tidy`). */
   perSample(post: tf.Tensor, pre: tf.Tensor): tf.Tensor {
     const postR = this.receptive.postsynReceptive(post);
-    const preR = this.receptive.presynReceptive(pre);
+    const preR = this.receptive.presynReceptive(pre, this.form);
     const plan = this.plan(postR, preR);
     const prod = tf.mul(preR, postR);
     const batch = Math.max(prod.shape[0]!, 1);
@@ -163,7 +176,7 @@ export class ReceptiveContraction {
       return d.w.length === 2 && d.w[0] === d.p && d.w[1] === d.q ? out : tf.reshape(out, d.w);
     }
     const postR = this.receptive.postsynReceptive(post);
-    const preR = this.receptive.presynReceptive(pre);
+    const preR = this.receptive.presynReceptive(pre, this.form);
     const plan = this.plan(postR, preR);
     const batch = postR.shape[0]!;
     if (weights && (weights.shape.length !== 1 || weights.shape[0] !== batch)) {
