@@ -50,7 +50,10 @@ export interface SparseLinearOptions extends ConnectionOptions {
  * or the event-driven kernels, which keep per-instance weights.
  */
 export class SparseLinear extends Connection {
-  /** The synapse list. */
+  /**
+   * The synapse list: a copy of `options.synapses` taken at construction (changing the caller's
+   * arrays afterwards has no effect; do not change these either).
+   */
   readonly synapses: SynapseList;
   /** Number of presynaptic units I. */
   readonly inCount: number;
@@ -83,7 +86,17 @@ export class SparseLinear extends Connection {
    * @param options connection options plus the required `synapses`
    */
   constructor(inShape: readonly number[], outShape: readonly number[], dt: number, options: SparseLinearOptions) {
-    const list = checkSynapseList('synapses', options?.synapses);
+    const given = checkSynapseList('synapses', options?.synapses);
+    // a copy: the gathers read `pre`/`post` on wasm/cpu and index tensors built here elsewhere, so
+    // later changes to the caller's arrays must reach neither
+    const list: SynapseList = {
+      nPre: given.nPre,
+      nPost: given.nPost,
+      pre: given.pre.slice(),
+      post: given.post.slice(),
+      ...(given.weight !== undefined ? { weight: given.weight.slice() } : {}),
+      ...(given.delay !== undefined ? { delay: given.delay.slice() } : {}),
+    };
     const I = Array.isArray(inShape) ? numel(inShape) : NaN;
     const O = Array.isArray(outShape) ? numel(outShape) : NaN;
     if (I !== list.nPre) throw new CinderArgumentError('inShape', inShape, `${list.nPre} units (synapses.nPre)`);

@@ -329,3 +329,39 @@ describe('SparseLinear with delays and as many presynaptic units as synapses', (
   });
 });
 
+
+describe('SparseLinear keeps its own copy of the synapse list', () => {
+  // The gathers read the list on wasm/cpu and an index tensor built at construction elsewhere:
+  // mutating the caller's list afterwards must change neither (both stay at the list as given).
+  const pairs: [number, number][] = [[2, 0], [0, 1], [1, 1], [2, 2]];
+  const x = [1, 10, 100, 0.5, 5, 50]; // [B = 2, I = 3]
+  const y = [3, 7, 11, -1, -2, -4]; // [B = 2, O = 3]
+  /** per-sample [B][S] of the given side in float64: value of the unit of each synapse. */
+  const gather = (v: number[], n: number, side: 0 | 1) => [0, 1].flatMap((b) => pairs.map((p) => v[b * n + p[side]]!));
+
+  it('presynReceptive, postsynReceptive, forward, extras ignore later changes to the given list', () => {
+    for (const withSettings of [{ denseLimit: 0 }, {}]) {
+      const list = synapseList(3, 3, pairs, [0.5, -1, 2, 0.25]);
+      const conn = new SparseLinear([3], [3], 1, { synapses: list, batchSize: 2, ...withSettings });
+      const topology = conn.extras().topology;
+      // rewire and reweight the caller's arrays (still valid indices)
+      list.pre.set([0, 1, 2, 0]);
+      list.post.set([2, 2, 0, 0]);
+      list.weight!.set([9, 9, 9, 9]);
+      const [pr, po, out] = tf.tidy(() => [
+        [...conn.presynReceptive(tf.tensor2d(x, [2, 3])).dataSync()],
+        [...conn.postsynReceptive(tf.tensor2d(y, [2, 3])).dataSync()],
+        [...conn.forward(tf.tensor2d(x, [2, 3])).dataSync()],
+      ]);
+      expect(pr).toEqual(gather(x, 3, 0).map(Math.fround));
+      expect(po).toEqual(gather(y, 3, 1).map(Math.fround));
+      // y_j = Σ_{s: post_s = j} w_s·x_{pre_s} with the list as given
+      const w = [0.5, -1, 2, 0.25];
+      const ref = [0, 1].flatMap((b) => [0, 1, 2].map((j) => pairs.reduce((a, p, s) => a + (p[1] === j ? w[s]! * x[b * 3 + p[0]]! : 0), 0)));
+      out!.forEach((v, i) => expect(v).toBeCloseTo(ref[i]!, 5));
+      expect(conn.extras().topology).toBe(topology);
+      expect([...conn.synapses.pre]).toEqual(pairs.map((p) => p[0]));
+      conn.dispose();
+    }
+  });
+});
