@@ -51,11 +51,17 @@ export abstract class TensorHook implements Observer {
    * Creates the hook (not attached yet).
    * @param target the tensor to change
    * @param options see {@link HookOptions}
+   * @throws CinderArgumentError unless `target` has an `assign` function and a tensor `value`, and
+   * `options` is an object (or omitted) whose `trainOnly` is a boolean (or omitted)
    */
   constructor(target: HookTarget, options: HookOptions = {}) {
     if (!target || typeof target !== 'object' || !('value' in target) || typeof target.assign !== 'function') {
       throw new CinderArgumentError('target', target, 'a Parameter, a State or { value, assign(t) }');
     }
+    const value: unknown = target.value;
+    if (!(value instanceof tf.Tensor)) throw new CinderArgumentError('target.value', value, 'a tensor');
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new CinderArgumentError('options', options, 'an object of hook options');
+    if (options.trainOnly !== undefined && typeof options.trainOnly !== 'boolean') throw new CinderArgumentError('options.trainOnly', options.trainOnly, 'a boolean');
     this.target = target;
     this.trainOnly = options.trainOnly ?? false;
   }

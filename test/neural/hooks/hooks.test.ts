@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
 import { Parameter } from '../../../src/core/state.js';
+import { CinderArgumentError } from '../../../src/core/errors.js';
 import { Updater } from '../../../src/neural/updater.js';
 import { Clamping, Normalization } from '../../../src/neural/hooks/index.js';
 
@@ -149,5 +150,32 @@ describe('hooks on a layer step', async () => {
     expect(w[1]).toBeCloseTo(0.8, 6);
     norm.dispose();
     layer.dispose();
+  });
+});
+
+describe('hook arguments are refused with CinderArgumentError (not a TypeError)', () => {
+  it('options null or not an object, a target whose value is not a tensor', () => {
+    const p = new Parameter('w', tf.tensor1d([1, 2]));
+    const notTensor = { value: [1, 2] as unknown as tf.Tensor, assign() {} };
+    const noValue = { value: undefined as unknown as tf.Tensor, assign() {} };
+    const cases: [string, () => unknown, RegExp][] = [
+      ['Clamping options null', () => new Clamping(p, null as never), /invalid options: got null/],
+      ['Clamping options a number', () => new Clamping(p, 3 as never), /invalid options: got 3/],
+      ['Normalization options null', () => new Normalization(p, null as never), /invalid options: got null/],
+      ['Clamping value not a tensor', () => new Clamping(notTensor, { min: 0 }), /invalid target\.value: got \[1,2\]/],
+      ['Normalization value not a tensor', () => new Normalization(notTensor), /invalid target\.value/],
+      ['Normalization value undefined', () => new Normalization(noValue), /invalid target\.value: got undefined/],
+    ];
+    for (const [name, make, message] of cases) {
+      let err: unknown = null;
+      try {
+        make();
+      } catch (e) {
+        err = e;
+      }
+      expect(err, name).toBeInstanceOf(CinderArgumentError);
+      expect((err as Error).message, name).toMatch(message);
+    }
+    p.dispose();
   });
 });
