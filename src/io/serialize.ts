@@ -130,13 +130,30 @@ function checkSpecs(module: Module, specs: readonly { name: string; shape: numbe
   return byKey;
 }
 
+/**
+ * Assigns checked values, then runs every module's `afterLoad`. A module may refuse a loaded value
+ * there (e.g. a ring position out of range): the values from before the call are then put back
+ * (written out by `beforeSave` first, so the modules' bookkeeping is restored with them) and the
+ * error passed on.
+ */
 function assignAll(module: Module, byKey: Map<string, Entry>, saved: Record<string, HostTensor>): void {
-  for (const [name, s] of Object.entries(saved)) {
-    const t = tf.tensor(s.data, s.shape, s.dtype);
-    byKey.get(`${s.group === 'state' ? 'state' : 'parameter'}:${name}`)!.target.assign(t);
-    t.dispose();
+  const targets = Object.entries(saved).map(([name, s]) => byKey.get(`${s.group === 'state' ? 'state' : 'parameter'}:${name}`)!.target);
+  module.walk((m) => m.beforeSave());
+  const backup = targets.map((t) => tf.clone(t.value));
+  try {
+    Object.values(saved).forEach((s, i) => {
+      const t = tf.tensor(s.data, s.shape, s.dtype);
+      targets[i]!.assign(t);
+      t.dispose();
+    });
+    module.walk((m) => m.afterLoad());
+  } catch (err) {
+    targets.forEach((t, i) => t.assign(backup[i]!));
+    module.walk((m) => m.afterLoad());
+    throw err;
+  } finally {
+    tf.dispose(backup);
   }
-  module.walk((m) => m.afterLoad());
 }
 
 /**

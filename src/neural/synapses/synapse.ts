@@ -163,9 +163,18 @@ export abstract class BaseSynapse extends BatchedModule implements Synapse {
     t.dispose();
   }
 
-  /** Restores the ring's write position after loading. */
+  /**
+   * Restores the ring's write position after loading.
+   * @throws CinderArgumentError when the loaded `history_head` is not a slot index in
+   * [0, delaySteps] (the position is then left as it was)
+   */
   override afterLoad(): void {
-    if (this.headState) this.head = (this.headState.value.dataSync()[0] ?? 0) % (this.delaySteps + 1);
+    if (!this.headState) return;
+    const h = this.headState.value.dataSync()[0];
+    if (h === undefined || !Number.isInteger(h) || h < 0 || h > this.delaySteps) {
+      throw new CinderArgumentError('state "history_head"', h, `an integer in [0, ${this.delaySteps}] (a slot of the ring of ${this.delaySteps + 1})`);
+    }
+    this.head = h;
   }
 
   /** Resets history and kinetic state to zero. */

@@ -42,3 +42,32 @@ describe('synapse validation', () => {
     syn.dispose();
   });
 });
+
+describe('a loaded ring position out of range is refused and the synapse keeps its state', () => {
+  it.each([[3], [7], [-1]])('history_head %i with 3 slots', async (bad) => {
+    const { moduleTensors, restoreModuleTensors } = await import('../../../src/io/serialize.js');
+    const dspec = { shape: [2], dt: 1, delaySteps: 2, batchSize: 1 };
+    const a = new DeltaCurrent(dspec);
+    const b = new DeltaCurrent(dspec);
+    const drive = (s: DeltaCurrent, xs: number[][]) => {
+      for (const x of xs) tf.tidy(() => void s.forward(tf.tensor2d([x])));
+    };
+    drive(a, [[1, 0], [0, 1], [1, 1], [0, 0]]);
+    drive(b, [[1, 1], [0, 1]]);
+    const history = (s: DeltaCurrent) => [0, 1, 2].map((k) => [...s.currentAgo(k).dataSync()]);
+    const before = history(b);
+    const saved = await moduleTensors(a);
+    const head = saved.history_head!;
+    expect(head.data.length).toBe(1);
+    (head.data as Int32Array)[0] = bad;
+    expect(() => restoreModuleTensors(b, saved)).toThrow(CinderArgumentError);
+    expect(() => restoreModuleTensors(b, saved)).toThrow(/history_head/);
+    expect(history(b)).toEqual(before);
+    // the position as saved restores a's history
+    (head.data as Int32Array)[0] = (await moduleTensors(a)).history_head!.data[0]!;
+    restoreModuleTensors(b, saved);
+    expect(history(b)).toEqual(history(a));
+    a.dispose();
+    b.dispose();
+  });
+});
