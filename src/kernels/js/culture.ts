@@ -18,6 +18,13 @@
  *    delivered: the plastic weight samples the integral (see {@link VoltageStdpSites.pre}) and
  *    `A_r, B_r += w·weight·η_r` with η_r the peak normalisation (one spike, w = 1: peak g = weight nS).
  *
+ * A NaN membrane voltage (e.g. forward Euler diverging for a large dt·g/C, or a value written into
+ * {@link CultureEngine.v}) is kept, not repaired: the neuron never crosses threshold again, its
+ * somatic voltage is NaN outside a spike's hold, and the learning sites take it as the kernel does
+ * (`VoltageStdpSites`: D = NaN while plasticity is on), so the plastic weight of every synapse onto
+ * the neuron becomes NaN at its next presynaptic spike — as in the `VoltageSTDP` trainer — and
+ * shows in the recorded weights and voltages.
+ *
  * Float32: all state is stored as float32, each update computed in double and rounded on store.
  * Rise and decay components that decay below 1e-30 nS are set to 0 (float32 subnormals are slow
  * on CPUs and such conductances are far below anything that matters). The Mg block is interpolated linearly in a table at 0.01 mV over [−120, 60] mV (relative error

@@ -20,6 +20,13 @@
  * `L ← α·L + on·D·τ_L(1 − α)/125` (times in ms). The step uses the voltage at the end of the
  * neuron update of that step, then the step's presynaptic spikes sample I.
  *
+ * Non-finite voltages (both paths): a NaN voltage gives D = NaN while plasticity is on, so L and I
+ * of its site become NaN, and so does the weight of every synapse sampling that site at its next
+ * presynaptic spike (the bounds do not replace NaN): the fault reaches the weights, where the
+ * finite checks see it, instead of reading as closed gates. ±∞ are voltages like any other
+ * (+∞ opens the excitatory gates with both sigmoids at 1). With plasticity off the voltage is not
+ * read.
+ *
  * Float32 details: L, I, w and I_c are stored as float32; each update is computed in double
  * precision and rounded once when stored; the coefficients are computed in double precision.
  * |L| < 1e-30 is stored as 0 (no float32 subnormals; the kernel only).
@@ -111,8 +118,12 @@ export function checkVoltageStdpParams(p: VoltageStdpParams, where = 'params'): 
   if (p.wInit < p.wMin || p.wInit > p.wMax) throw new CinderArgumentError(`${where}.wInit`, p.wInit, `a number in [wMin, wMax] = [${p.wMin}, ${p.wMax}]`);
 }
 
-/** The drive D(v) of the rule (before the 1/125 ms factor), in double precision. */
+/**
+ * The drive D(v) of the rule (before the 1/125 ms factor), in double precision. A NaN voltage
+ * gives NaN (not the 0 of closed gates: the fault propagates, see the module text).
+ */
 export function voltageStdpDrive(v: number, p: Readonly<VoltageStdpParams>, ln = Math.log(p.slope)): number {
+  if (Number.isNaN(v)) return NaN;
   const ltdOpen = p.inhibitory ? v < p.thetaLtd : v > p.thetaLtd;
   const ltpOpen = p.inhibitory ? v < p.thetaLtp : v > p.thetaLtp;
   if (!ltdOpen && !ltpOpen) return 0;
@@ -239,14 +250,15 @@ export class VoltageStdpSites {
     const on = this.on;
     const tab = this.table;
     const exact = this.exactCell;
-    // below/above both thresholds (excitatory/inhibitory) the gates are closed: D = 0
-    const closedBelow = p.inhibitory ? -Infinity : Math.min(p.thetaLtd, p.thetaLtp);
-    const closedAbove = p.inhibitory ? Math.max(p.thetaLtd, p.thetaLtp) : Infinity;
+    // at or below both thresholds (excitatory) / at or above both (inhibitory) the gates are
+    // closed: D = 0. NaN is not closed (its D is NaN) and +∞ (excitatory) opens both gates.
+    const inhibitory = p.inhibitory;
+    const closing = inhibitory ? Math.max(p.thetaLtd, p.thetaLtp) : Math.min(p.thetaLtd, p.thetaLtp);
     for (let j = 0; j < L.length; j++) {
       const l = L[j]!;
       let d = 0;
       const vj = v[j]!;
-      if (on && vj > closedBelow && vj < closedAbove) {
+      if (on && !(inhibitory ? vj >= closing : vj <= closing)) {
         const u = (vj - DRIVE_LO) * DRIVE_INV;
         if (u >= 0 && u < DRIVE_POINTS) {
           const k = u | 0;

@@ -18,6 +18,11 @@
  *   outside the bounds, as in the kernel and livn), added to the connection's updater as pos/neg
  *   parts; and `I_c ← I` where s = 1.
  *
+ * Non-finite voltages behave as in the kernel (see its module text): a NaN voltage makes D, L and I
+ * of its site NaN while plasticity is on, and the weights of the synapses sampling it NaN at their
+ * next presynaptic spike (NaN is kept by the bounds on every backend), where the finite checks see
+ * it. With plasticity off the voltage is not read.
+ *
  * With a batch, each sample has its own sites and I_c; the weight is shared (Cinder's batched
  * connections), so per-sample changes are reduced over the batch. Float32: every op in float32 on
  * the backend; the sigmoids' `s^{−x}` evaluated as `e^{−x·ln s}`, and the saturation as
@@ -309,7 +314,9 @@ export class VoltageSTDP extends CellTrainer<VoltageStdpHyper, VoltageStdpSitesS
           const dI = reduceOverBatch(tf.reshape(perSample, [perSample.shape[0]!, ...w.shape]), h.batchReduction);
           // synapses with a presynaptic spike in some sample: w' = clip(w + w·ΔI); the others keep w
           const spiked = tf.notEqual(tf.reshape(tf.sum(tf.sum(spikes, -1), 0), w.shape), 0);
-          const next = tf.where(spiked, tf.clipByValue(tf.add(w, tf.mul(w, dI)), h.wMin, h.wMax), w);
+          // the bounds keep NaN (wasm's ClipByValue would turn it into w_min; see the module text)
+          const raw = tf.add(w, tf.mul(w, dI));
+          const next = tf.where(spiked, tf.where(tf.isNaN(raw), raw, tf.clipByValue(raw, h.wMin, h.wMax)), w);
           const delta = tf.sub(next, w);
           const tol = tf.where(spiked, tf.mul(tf.add(tf.abs(delta), tf.abs(next)), 2 ** -22), -1);
           const nLast = tf.add(tf.mul(post, spikes), tf.mul(s.lastIntegral!, tf.sub(1, spikes)));
