@@ -44,6 +44,9 @@ function safeIntegerText(option: OptionSpec): string {
   return option.min === undefined ? `an integer in [${lo}, ${hi}]` : `an integer >= ${lo} and <= ${hi}`;
 }
 
+/** The largest finite float32, (2 − 2^−23)·2^127. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 const TRUE_WORDS = ['true', '1', 'yes', 'on'];
 const FALSE_WORDS = ['false', '0', 'no', 'off'];
 
@@ -71,6 +74,8 @@ export function checkOptionValue(option: OptionSpec, value: unknown, param = fla
       if (option.type === 'int' && !Number.isInteger(v)) fail();
       // 1e20 is an integer to JS, but not one a count, seed or size can hold exactly (2^53 + 1 reads as 2^53)
       if (option.type === 'int' && !Number.isSafeInteger(v)) throw new CinderArgumentError(param, value, safeIntegerText(option));
+      // a float option ends up in float32 tensors (float32 only): 1e39 would be a finite flag and an Infinity there
+      if (option.type === 'float' && Math.abs(v) > FLOAT32_MAX) throw new CinderArgumentError(param, value, `${expectedText(option)}, within float32's range (|x| <= ${FLOAT32_MAX})`);
       if (option.min !== undefined && v < option.min) fail();
       if (option.max !== undefined && v > option.max) fail();
       if (option.choices && !option.choices.includes(String(v))) fail();

@@ -48,6 +48,19 @@ describe('parseOptionText', () => {
   });
 });
 
+describe('float options and float32', () => {
+  it("values beyond float32's range are refused (they would be Infinity in a tensor); its largest value passes", () => {
+    const max = 3.4028234663852886e38; // (2 − 2^−23)·2^127
+    expect(Math.fround(max)).toBe(max);
+    expect(Math.fround(1e39)).toBe(Infinity);
+    expect(parseOptionText(opt('gain'), String(max))).toBe(max);
+    expect(parseOptionText(opt('gain'), String(-max))).toBe(-max);
+    expect(() => parseOptionText(opt('gain'), '1e39')).toThrow(`invalid --gain: got "1e39", expected a finite number, within float32's range (|x| <= ${max})`);
+    expect(() => parseOptionText(opt('gain'), '-3.5e38')).toThrow(/--gain: got "-3.5e38"/);
+    expect(() => resolveParams(fakeExample, { mode: 'tiny', saved: { gain: 1e300 } })).toThrow(/gain: got 1e\+300, expected a finite number, within float32's range/);
+  });
+});
+
 describe('resolveParams', () => {
   const defaults = { steps: 10, gain: 2, label: 'a', loud: false, delayMs: 0, ignoreSignal: false, resumable: false };
 
