@@ -163,6 +163,28 @@ function houseParser<T>(command: string, parse: (text: string) => T): (text: str
   };
 }
 
+/**
+ * Commander's own usage error `text` (written for `command`, e.g. `cinder lif-demo`) in the house
+ * form `command: invalid X: got Y, expected Z`: an unknown option or command (with commander's
+ * suggestion), an option without its value, a missing or an extra argument. Any other text is
+ * returned unchanged.
+ */
+export function houseUsageText(command: string, text: string): string {
+  const t = text.replace(/\n$/, '');
+  const said = (suggestion: string | undefined) => (suggestion ? ` (did you mean ${suggestion}?)` : '');
+  let m = /^error: unknown option '([^']*)'(?:\n\(Did you mean ([^?\n]*)\?\))?$/.exec(t);
+  if (m) return `${command}: invalid option: got ${JSON.stringify(m[1])}, expected an option listed by \`${command} --help\`${said(m[2])}\n`;
+  m = /^error: unknown command '([^']*)'(?:\n\(Did you mean ([^?\n]*)\?\))?$/.exec(t);
+  if (m) return `${command}: invalid command: got ${JSON.stringify(m[1])}, expected a command listed by \`${command} --help\` or an example listed by \`cinder list\`${said(m[2])}\n`;
+  m = /^error: option '(-[^' ,]*)[^']*' argument missing$/.exec(t);
+  if (m) return `${command}: invalid ${m[1]}: got no value, expected a value after ${m[1]}\n`;
+  m = /^error: missing required argument '([^']*)'$/.exec(t);
+  if (m) return `${command}: invalid <${m[1]}>: got nothing, expected a value\n`;
+  m = /^error: too many arguments[^.]*\. Expected (\d+) arguments? but got (\d+)\.$/.exec(t);
+  if (m) return `${command}: invalid arguments: got ${m[2]}, expected at most ${m[1]}\n`;
+  return text;
+}
+
 /** Parser of a flag taking one of `choices` (shown unquoted, as in the help). */
 function choiceParser(command: string, flag: string, choices: readonly string[]): (text: string) => string {
   return houseParser(command, (t: string) => {
@@ -421,6 +443,11 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
     }
   };
   for (const e of examples) exampleCommand(program, e, handler);
+  // commander's own usage errors (unknown option or command, a missing value, extra arguments) in the house form
+  for (const c of [program, ...program.commands]) {
+    const name = c === program ? 'cinder' : `cinder ${c.name()}`;
+    c.configureOutput({ outputError: (text, write) => write(houseUsageText(name, text)) });
+  }
 
   if (args.length === 0) {
     err.write(program.helpInformation());

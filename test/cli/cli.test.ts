@@ -42,7 +42,26 @@ describe('cinder list / help', () => {
     expect((await cli([])).code).toBe(2);
     const r = await cli(['nope']);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/unknown command 'nope'/);
+    expect(r.err).toMatch(/^cinder: invalid command: got "nope", expected a command listed by `cinder --help` or an example listed by `cinder list`\n/);
+    expect((await cli(['fakee'])).err).toMatch(/^cinder: invalid command: got "fakee", expected .* \(did you mean fake\?\)\n/);
+  });
+});
+
+describe("commander's usage errors in the house form, exit 2, nothing written", () => {
+  it('an option without its value; status without or with too many folders', async () => {
+    const dir = tmp();
+    const out = join(dir, 'run');
+    const r = await cli(['fake', '--out', out, '--steps']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^cinder fake: invalid --steps: got no value, expected a value after --steps\n\(add --help for the options\)\n$/);
+    expect(existsSync(out)).toBe(false);
+    const s = await cli(['status']);
+    expect(s.code).toBe(2);
+    expect(s.err).toMatch(/^cinder status: invalid <dir>: got nothing, expected a value\n/);
+    const t = await cli(['status', dir, dir]);
+    expect(t.code).toBe(2);
+    expect(t.err).toMatch(/^cinder status: invalid arguments: got 2, expected at most 1\n/);
+    for (const e of [r, s, t]) expect(e.err).not.toMatch(/^error: /m);
   });
 });
 
@@ -63,7 +82,9 @@ describe('bad values: clear message, exit 2, nothing written', () => {
     [['--mode', 'huge'], /^cinder fake: invalid --mode: got "huge", expected one of tiny, full\n/],
     [['--backend', 'gpu'], /^cinder fake: invalid --backend: got "gpu", expected one of auto, tensorflow, webgpu, wasm, cpu\n/],
     [['--check-finite', 'always'], /^cinder fake: invalid --check-finite: got "always", expected one of off, checkpoint, step\n/],
-    [['--bogus', '1'], /unknown option '--bogus'/],
+    [['--bogus', '1'], /^cinder fake: invalid option: got "--bogus", expected an option listed by `cinder fake --help`\n/],
+    [['--loudd'], /^cinder fake: invalid option: got "--loudd", expected an option listed by `cinder fake --help` \(did you mean --loud\?\)\n/],
+    [['extra'], /^cinder fake: invalid arguments: got 1, expected at most 0\n/],
     [['--params', '/nonexistent/params.json'], /--params.*readable JSON file/],
   ];
   for (const [args, message] of cases) {
