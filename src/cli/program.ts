@@ -24,7 +24,7 @@ import type { ExampleSpec, OptionSpec, Params } from './example.js';
 import { checkExampleSpec, describePresets, flagOf, kebabCase, MAX_RUNS, parseOptionText, resolveParams } from './options.js';
 import { packageInfo } from './package-info.js';
 import { detectProgressMode, Terminal, type TextSink } from './progress.js';
-import { startRun, type Run, type RunOutcome } from './runner.js';
+import { rebuildSeedsSummary, startRun, type Run, type RunOutcome } from './runner.js';
 
 /** Exit codes of the `cinder` command. */
 export const EXIT = {
@@ -384,6 +384,7 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
     .action((dir: string) => {
       const st = inspectRunFolder(resolve(dir));
       if (st.status === null) throw new UsageError(`cinder status: invalid <dir>: got ${JSON.stringify(dir)}, expected a run folder (with run_summary.json)`);
+      if (st.status === 'crashed') rebuildSeedsSummary(resolve(dir), examples); // a multi-seed run's top summary, from its seed folders
       out.write(`${st.status}${st.lock ? ` (${st.busy ? 'running as' : 'was'} process ${st.lock.pid} on ${st.lock.host})` : ''}\n`);
     });
 

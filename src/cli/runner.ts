@@ -15,7 +15,8 @@ import type { ExampleSpec, Params } from './example.js';
 import { packageInfo } from './package-info.js';
 import type { Terminal } from './progress.js';
 import { RunFolder, type RunStatus } from './run-folder.js';
-import { acquireLock, releaseLock } from './run-lock.js';
+import { acquireLock, inspectRunFolder, releaseLock } from './run-lock.js';
+import { MAX_RUNS } from './options.js';
 
 /** Everything a run needs (already validated). */
 export interface RunOptions {
@@ -47,6 +48,11 @@ export interface RunOptions {
   resume?: boolean;
   /** When to check for NaN/Inf (default `'checkpoint'`). */
   checkFinite?: FiniteCheckMode;
+  /**
+   * Clock in milliseconds that paces the rewrites of the top run_summary.json of a multi-seed run
+   * (see {@link TOP_SUMMARY_PACE}; default `performance.now`). Tests substitute their own.
+   */
+  clock?: () => number;
 }
 
 /** Result of a run. */
@@ -107,12 +113,58 @@ export function aggregateSeeds(summaries: readonly Record<string, unknown>[], sk
 
 const SKIP_IN_AGGREGATE = ['seed', 'elapsed_s', 'checkpoints'];
 
+/**
+ * When the top run_summary.json of a multi-seed run is rewritten while it runs. It lists every seed
+ * (and its statistics cover all completed ones), so its size grows with the seed count n: rewritten
+ * after every seed, K seeds wrote O(K²) bytes (2000 trivial seeds: 370 MB). It is rewritten after a
+ * seed only when at least `minMs` passed since the last write and the seeds done grew by
+ * `growth` (10 %) since then, or when `maxMs` passed: the bytes written stay within a small
+ * multiple of the final file (plus at most one file per `maxMs`), and a slow run's summary lags at
+ * most `maxMs` behind its seeds. It is always written at the start and at the end (completed,
+ * interrupted, failed, also on a forced exit). Nothing is lost in between: each seed folder holds
+ * its own summary, from which `--resume` and `cinder status` (after a crash) rebuild the top one.
+ */
+export const TOP_SUMMARY_PACE = {
+  /** Shortest interval between two rewrites while running (ms). */
+  minMs: 2_000,
+  /** Longest interval (ms): a rewrite after the next seed is due regardless of growth. */
+  maxMs: 60_000,
+  /** Growth of the seeds done since the last rewrite that makes one due (fraction of the count then). */
+  growth: 0.1,
+} as const;
+
+/** One seed of a multi-seed run as the top summary lists it. */
+interface SeedRun {
+  seed: number;
+  dir: string;
+  status: RunStatus;
+  summary: Record<string, unknown>;
+}
+
+/** A multi-seed run's own state: its folder, the seeds so far and its start. */
+interface ParentState {
+  dir: string;
+  runs: SeedRun[];
+  started: Date;
+}
+
+/** The top summary's per-seed list, completed count and statistics across the completed seeds. */
+function seedsSection(runs: readonly SeedRun[], skip: readonly string[]): Record<string, unknown> {
+  return {
+    completed_seeds: runs.filter((r) => r.status === 'completed').length,
+    runs: runs.map((r) => ({ seed: r.seed, dir: r.dir, status: r.status, ...scalars(r.summary) })),
+    across_seeds: aggregateSeeds(runs.filter((r) => r.status === 'completed').map((r) => r.summary), [...SKIP_IN_AGGREGATE, ...skip]),
+  };
+}
+
 /** A run in progress. Create with {@link startRun}. */
 export class Run {
   /** Resolves when the run (all seeds) has ended. */
   readonly done: Promise<RunOutcome>;
   private active: RunFolder | null = null;
-  private parent: { dir: string; runs: Record<string, unknown>[]; started: Date } | null = null;
+  private parent: ParentState | null = null;
+  /** Set by {@link finishNow}: a pending asynchronous write of the top summary must not land after its last word. */
+  private closedSync = false;
 
   /** @param options the run's options (see {@link RunOptions}) */
   constructor(private readonly options: RunOptions) {
@@ -189,7 +241,6 @@ export class Run {
     const p = this.parent!;
     const o = this.options;
     const now = new Date();
-    const summaries = p.runs.map((r) => (r.summary ?? {}) as Record<string, unknown>);
     return {
       status,
       example: o.spec.name,
@@ -198,26 +249,35 @@ export class Run {
       updated_at: now.toISOString(),
       ...(status === 'running' ? {} : { finished_at: now.toISOString() }),
       elapsed_s: (now.getTime() - p.started.getTime()) / 1000,
-      completed_seeds: p.runs.filter((r) => r.status === 'completed').length,
-      runs: p.runs.map((r) => ({ seed: r.seed, dir: r.dir, status: r.status, ...scalars((r.summary ?? {}) as Record<string, unknown>) })),
-      across_seeds: aggregateSeeds(summaries.filter((_, i) => p.runs[i]!.status === 'completed'), [...SKIP_IN_AGGREGATE, ...(o.spec.labelKeys ?? [])]),
+      ...seedsSection(p.runs, o.spec.labelKeys ?? []),
     };
+  }
+
+  /** Writes the top run_summary.json (dropped if {@link finishNow} has written its last word meanwhile). */
+  private async writeParentSummary(status: RunStatus): Promise<Record<string, unknown>> {
+    const summary = this.parentSummary(status);
+    await writeJsonAtomic(join(this.parent!.dir, 'run_summary.json'), summary, { commit: () => !this.closedSync });
+    return summary;
   }
 
   private async execute(): Promise<RunOutcome> {
     const o = this.options;
     const outDir = resolve(o.outDir);
     if (o.seeds <= 1) return this.runSeed(outDir, o.seed, 1);
-    this.parent = { dir: outDir, runs: [], started: new Date() };
-    ensureWritableDirSync(outDir, '--out');
-    if (!o.resume || !existsSync(join(outDir, 'params.json'))) {
-      await writeJsonAtomic(join(outDir, 'params.json'), { ...this.paramsFile(o.seed, o.seeds), started_at: this.parent.started.toISOString() });
-    }
-    await writeJsonAtomic(join(outDir, 'run_summary.json'), this.parentSummary('running'));
+    const p: ParentState = { dir: outDir, runs: [], started: new Date() };
+    this.parent = p;
+    const clock = o.clock ?? (() => performance.now());
+    let writtenAt = clock();
+    let writtenRuns = 0;
     const log = (m: string): void => {
       appendFileSync(join(outDir, 'log.txt'), `${new Date().toISOString()} ${m}\n`);
       o.terminal.log(m);
     };
+    ensureWritableDirSync(outDir, '--out');
+    if (!o.resume || !existsSync(join(outDir, 'params.json'))) {
+      await writeJsonAtomic(join(outDir, 'params.json'), { ...this.paramsFile(o.seed, o.seeds), started_at: p.started.toISOString() });
+    }
+    await this.writeParentSummary('running');
     log(`cinder ${o.spec.name}: ${o.seeds} seeds from ${o.seed} → ${outDir}`);
     let status: Exclude<RunStatus, 'running'> = 'completed';
     let error: unknown;
@@ -231,23 +291,27 @@ export class Run {
       if (o.resume) {
         const prev = readSummary(join(outDir, dir, 'run_summary.json'));
         if (prev?.status === 'completed') {
-          this.parent.runs.push({ seed, dir, status: 'completed', summary: prev });
+          p.runs.push({ seed, dir, status: 'completed', summary: prev });
           log(`seed ${seed}: completed before, kept`);
           continue;
         }
       }
       const r = await this.runSeed(join(outDir, dir), seed, 1, { parent: '..' });
-      this.parent.runs.push({ seed, dir, status: r.status, summary: r.summary });
+      p.runs.push({ seed, dir, status: r.status, summary: r.summary });
       log(`seed ${seed}: ${r.status}`);
       if (r.status !== 'completed') {
         status = r.status;
         error = r.error;
         break;
       }
-      await writeJsonAtomic(join(outDir, 'run_summary.json'), this.parentSummary('running'));
+      const since = clock() - writtenAt;
+      if (since >= TOP_SUMMARY_PACE.maxMs || (since >= TOP_SUMMARY_PACE.minMs && p.runs.length - writtenRuns >= Math.max(1, TOP_SUMMARY_PACE.growth * writtenRuns))) {
+        await this.writeParentSummary('running');
+        writtenAt = clock();
+        writtenRuns = p.runs.length;
+      }
     }
-    const summary = this.parentSummary(status);
-    await writeJsonAtomic(join(outDir, 'run_summary.json'), summary);
+    const summary = await this.writeParentSummary(status);
     return { status, outDir, summary, error };
   }
 
@@ -264,7 +328,10 @@ export class Run {
     }
     // a seed folder of a multi-seed run has its own lock (runSeed); the caller releases the top one
     if (a && this.parent) releaseLock(a.outDir);
-    if (this.parent) writeJsonAtomicSync(join(this.parent.dir, 'run_summary.json'), this.parentSummary(status));
+    if (this.parent) {
+      this.closedSync = true;
+      writeJsonAtomicSync(join(this.parent.dir, 'run_summary.json'), this.parentSummary(status));
+    }
   }
 }
 
@@ -288,6 +355,39 @@ function scalars(s: Record<string, unknown>): Record<string, unknown> {
     if (['status', 'example', 'seed', 'started_at', 'updated_at', 'finished_at'].includes(k)) continue;
     if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') out[k] = v;
   }
+  return out;
+}
+
+/**
+ * Rebuilds the top run_summary.json of a multi-seed run folder whose process died (its status
+ * `crashed`, as `cinder status` records it) from the seed folders: the top summary is
+ * rewritten only now and then while the run goes on ({@link TOP_SUMMARY_PACE}), so the one a killed
+ * run left may lack the last seeds. `runs`, `completed_seeds` and `across_seeds` are recomputed
+ * from every `seed-<n>/run_summary.json` there (a seed whose process died is recorded `crashed`
+ * in its own folder as well); the other keys stay. `examples` give the label keys left out of the
+ * statistics. Returns the new summary, or null (and writes nothing) for a folder that is not a
+ * crashed multi-seed run.
+ */
+export function rebuildSeedsSummary(dir: string, examples: readonly ExampleSpec[] = []): Record<string, unknown> | null {
+  const top = readSummary(join(dir, 'run_summary.json'));
+  const params = readSummary(join(dir, 'params.json'));
+  if (top?.status !== 'crashed' || !params) return null;
+  const first = params.seed;
+  const count = params.seeds;
+  if (typeof first !== 'number' || !Number.isSafeInteger(first) || first < 0 || typeof count !== 'number' || !Number.isSafeInteger(count) || count <= 1 || count > MAX_RUNS) return null;
+  const runs: SeedRun[] = [];
+  for (let i = 0; i < count; i++) {
+    const seed = first + i;
+    const sub = `seed-${seed}`;
+    if (!existsSync(join(dir, sub, 'run_summary.json'))) continue;
+    const status = inspectRunFolder(join(dir, sub)).status;
+    const summary = readSummary(join(dir, sub, 'run_summary.json'));
+    if (status === null || summary === null) continue;
+    runs.push({ seed, dir: sub, status: status as RunStatus, summary });
+  }
+  const labelKeys = examples.find((e) => e.name === params.example)?.labelKeys ?? [];
+  const out = { ...top, ...seedsSection(runs, labelKeys) };
+  writeJsonAtomicSync(join(dir, 'run_summary.json'), out);
   return out;
 }
 
