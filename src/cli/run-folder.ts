@@ -356,12 +356,14 @@ export class RunFolder implements RunContext {
   }
 
   /**
-   * Synchronous end for a process about to exit (second signal or grace period over): writes
-   * run_summary.json with the status and what was checkpointed, and ignores later writes.
+   * Synchronous end for a process about to exit (second signal or grace period over), or of a run
+   * whose asynchronous end failed: writes run_summary.json with the status (and the message of
+   * `error`, if given) and what was checkpointed, and ignores later writes.
    */
-  finishSync(status: Exclude<RunStatus, 'running'>): Record<string, unknown> {
+  finishSync(status: Exclude<RunStatus, 'running'>, error?: unknown): Record<string, unknown> {
     if (this.closed) return this.summaryObject();
     this.status = status;
+    if (error !== undefined) this.errorText = error instanceof Error ? error.message : String(error);
     this.closed = true;
     this.closedSync = true;
     const snapshot = this.summaryObject();

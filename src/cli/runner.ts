@@ -141,11 +141,17 @@ interface SeedRun {
   summary: Record<string, unknown>;
 }
 
-/** A multi-seed run's own state: its folder, the seeds so far and its start. */
+/** A multi-seed run's own state: its folder, the seeds so far, its start and a failure's message. */
 interface ParentState {
   dir: string;
   runs: SeedRun[];
   started: Date;
+  error?: string;
+}
+
+/** The text of an error for a summary or the terminal (its message, without the stack). */
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** The top summary's per-seed list, completed count and statistics across the completed seeds. */
@@ -192,16 +198,57 @@ export class Run {
   }
 
   private async runSeed(dir: string, seed: number, seeds: number, extra: Record<string, unknown> = {}): Promise<RunOutcome> {
-    if (extra.parent === undefined) return this.runSeedIn(dir, seed, seeds, extra);
-    // a seed folder of a multi-seed run is locked too while it runs: `--resume` of that folder
-    // alone is refused as busy, and `cinder status` does not take it for crashed
-    ensureWritableDirSync(dir, '--out');
-    acquireLock(dir, { takeOverCrashed: true });
+    const own = extra.parent === undefined;
+    if (!own) {
+      // a seed folder of a multi-seed run is locked too while it runs: `--resume` of that folder
+      // alone is refused as busy, and `cinder status` does not take it for crashed
+      try {
+        ensureWritableDirSync(dir, '--out');
+        acquireLock(dir, { takeOverCrashed: true });
+      } catch (err) {
+        // not this run's folder (another live process holds it) or not writable: left as it is
+        return this.seedFailed(dir, seed, err, false);
+      }
+    }
     try {
       return await this.runSeedIn(dir, seed, seeds, extra);
+    } catch (err) {
+      // an error outside the example's own run (the folder's files could not be created or its
+      // summary written: permissions, disk full): the seed fails with the message, no stack trace
+      return this.seedFailed(dir, seed, err, true);
     } finally {
-      releaseLock(dir);
+      if (!own) releaseLock(dir);
     }
+  }
+
+  /**
+   * The outcome of a seed that failed outside the example's run; with `write` (the folder is this
+   * run's) its run_summary.json says `failed` with the message and its log has the error, as far
+   * as the folder can still be written (a failure to do so leaves it as it was).
+   */
+  private seedFailed(dir: string, seed: number, err: unknown, write: boolean): RunOutcome {
+    const o = this.options;
+    const a = this.active;
+    this.active = null;
+    const now = new Date().toISOString();
+    let summary: Record<string, unknown> = { status: 'failed', example: o.spec.name, seed, error: errorText(err) };
+    if (write) {
+      try {
+        appendFileSync(join(dir, 'log.txt'), `${now} error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n${now} failed\n`);
+      } catch {
+        // the log cannot be written either
+      }
+      try {
+        if (a && !a.isClosed) summary = a.finishSync('failed', err);
+        else {
+          summary = { ...(readSummary(join(dir, 'run_summary.json')) ?? {}), status: 'failed', example: o.spec.name, seed, updated_at: now, finished_at: now, error: errorText(err) };
+          writeJsonAtomicSync(join(dir, 'run_summary.json'), summary);
+        }
+      } catch {
+        // the folder cannot be written (most likely the error itself): its summary stays as it was
+      }
+    }
+    return { status: 'failed', outDir: dir, summary, error: err };
   }
 
   private async runSeedIn(dir: string, seed: number, seeds: number, extra: Record<string, unknown>): Promise<RunOutcome> {
@@ -249,6 +296,7 @@ export class Run {
       updated_at: now.toISOString(),
       ...(status === 'running' ? {} : { finished_at: now.toISOString() }),
       elapsed_s: (now.getTime() - p.started.getTime()) / 1000,
+      ...(status === 'failed' && p.error !== undefined ? { error: p.error } : {}),
       ...seedsSection(p.runs, o.spec.labelKeys ?? []),
     };
   }
@@ -273,45 +321,66 @@ export class Run {
       appendFileSync(join(outDir, 'log.txt'), `${new Date().toISOString()} ${m}\n`);
       o.terminal.log(m);
     };
-    ensureWritableDirSync(outDir, '--out');
-    if (!o.resume || !existsSync(join(outDir, 'params.json'))) {
-      await writeJsonAtomic(join(outDir, 'params.json'), { ...this.paramsFile(o.seed, o.seeds), started_at: p.started.toISOString() });
-    }
-    await this.writeParentSummary('running');
-    log(`cinder ${o.spec.name}: ${o.seeds} seeds from ${o.seed} → ${outDir}`);
     let status: Exclude<RunStatus, 'running'> = 'completed';
     let error: unknown;
-    for (let i = 0; i < o.seeds; i++) {
-      if (o.signal.aborted) {
-        status = 'interrupted';
-        break;
+    try {
+      ensureWritableDirSync(outDir, '--out');
+      if (!o.resume || !existsSync(join(outDir, 'params.json'))) {
+        await writeJsonAtomic(join(outDir, 'params.json'), { ...this.paramsFile(o.seed, o.seeds), started_at: p.started.toISOString() });
       }
-      const seed = o.seed + i;
-      const dir = `seed-${seed}`;
-      if (o.resume) {
-        const prev = readSummary(join(outDir, dir, 'run_summary.json'));
-        if (prev?.status === 'completed') {
-          p.runs.push({ seed, dir, status: 'completed', summary: prev });
-          log(`seed ${seed}: completed before, kept`);
-          continue;
+      await this.writeParentSummary('running');
+      log(`cinder ${o.spec.name}: ${o.seeds} seeds from ${o.seed} → ${outDir}`);
+      for (let i = 0; i < o.seeds; i++) {
+        if (o.signal.aborted) {
+          status = 'interrupted';
+          break;
+        }
+        const seed = o.seed + i;
+        const dir = `seed-${seed}`;
+        if (o.resume) {
+          const prev = readSummary(join(outDir, dir, 'run_summary.json'));
+          if (prev?.status === 'completed') {
+            p.runs.push({ seed, dir, status: 'completed', summary: prev });
+            log(`seed ${seed}: completed before, kept`);
+            continue;
+          }
+        }
+        const r = await this.runSeed(join(outDir, dir), seed, 1, { parent: '..' });
+        p.runs.push({ seed, dir, status: r.status, summary: r.summary });
+        if (r.status !== 'completed') {
+          status = r.status;
+          error = r.error;
+          if (r.status === 'failed') p.error = `seed ${seed}: ${errorText(r.error)}`;
+          log(`seed ${seed}: ${r.status}${r.status === 'failed' ? `: ${errorText(r.error)}` : ''}`);
+          break;
+        }
+        log(`seed ${seed}: ${r.status}`);
+        const since = clock() - writtenAt;
+        if (since >= TOP_SUMMARY_PACE.maxMs || (since >= TOP_SUMMARY_PACE.minMs && p.runs.length - writtenRuns >= Math.max(1, TOP_SUMMARY_PACE.growth * writtenRuns))) {
+          await this.writeParentSummary('running');
+          writtenAt = clock();
+          writtenRuns = p.runs.length;
         }
       }
-      const r = await this.runSeed(join(outDir, dir), seed, 1, { parent: '..' });
-      p.runs.push({ seed, dir, status: r.status, summary: r.summary });
-      log(`seed ${seed}: ${r.status}`);
-      if (r.status !== 'completed') {
-        status = r.status;
-        error = r.error;
-        break;
-      }
-      const since = clock() - writtenAt;
-      if (since >= TOP_SUMMARY_PACE.maxMs || (since >= TOP_SUMMARY_PACE.minMs && p.runs.length - writtenRuns >= Math.max(1, TOP_SUMMARY_PACE.growth * writtenRuns))) {
-        await this.writeParentSummary('running');
-        writtenAt = clock();
-        writtenRuns = p.runs.length;
+    } catch (err) {
+      // an error of the top folder itself (not writable, disk full): the run fails with its message
+      status = 'failed';
+      error = err;
+      p.error = errorText(err);
+    }
+    let summary = this.parentSummary(status);
+    try {
+      summary = await this.writeParentSummary(status);
+    } catch (err) {
+      // the final summary cannot be written: the run has failed whatever its seeds did (the top
+      // summary on disk still says running; `cinder status` reports it crashed and rebuilds it)
+      if (status !== 'failed') {
+        status = 'failed';
+        error = err;
+        p.error = errorText(err);
+        summary = this.parentSummary(status);
       }
     }
-    const summary = await this.writeParentSummary(status);
     return { status, outDir, summary, error };
   }
 

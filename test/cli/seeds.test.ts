@@ -1,8 +1,10 @@
-// Multi-seed runs (`--seeds K`) at scale: the top run_summary.json is rewritten at a bounded pace
-// (not after every seed: quadratic in K), and `cinder status` tells (and, after a crash, rebuilds
-// from the seed folders) a multi-seed folder in any state.
+// Multi-seed runs (`--seeds K`) at scale and when things go wrong outside the example's own run:
+// the top run_summary.json is rewritten at a bounded pace (not after every seed: quadratic in K),
+// errors of the seed folders (created, locked, written) end the run as failed in house form with a
+// truthful top summary, and `cinder status` tells (and, after a crash, rebuilds from the seed
+// folders) a multi-seed folder in any state.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,6 +99,84 @@ async function cli(args: string[], examples: ExampleSpec[]): Promise<{ code: num
   const code = await runCli(args, { examples, out, err, isTTY: false, env: {}, handleSignals: false });
   return { code, out: out.text, err: err.text };
 }
+
+/** A house-form failure on stderr: one line `cinder <name> failed: …`, no stack trace. */
+function expectHouseFailure(err: string, name: string, message: RegExp): void {
+  expect(err).toMatch(new RegExp(`^cinder ${name} failed: `, 'm'));
+  expect(err).toMatch(message);
+  expect(err).not.toMatch(/^\s+at /m);
+}
+
+describe('errors outside the example\'s run end the run as failed, in house form, with a truthful top summary', () => {
+  it("a seed folder locked by another live process: exit 1, the top summary says failed with the message, the seed folder is left alone", async () => {
+    const other = { pid: process.ppid, host: hostname(), started_at: '2025-01-01T00:00:00.000Z' };
+    const locker: ExampleSpec = {
+      ...trivial,
+      name: 'locker',
+      run: async (ctx) => {
+        // another process (our parent, alive) holds the next seed's folder
+        mkdirSync(join(dirname(ctx.outDir), 'seed-1'));
+        writeFileSync(join(dirname(ctx.outDir), 'seed-1', '.lock'), `${JSON.stringify(other)}\n`);
+        return { x: ctx.seed, y: 1 };
+      },
+    };
+    const out = join(tmp, 'locked');
+    const r = await cli(['locker', '--quiet', '--seeds', '3', '--out', out], [locker]);
+    expect(r.code).toBe(1);
+    expectHouseFailure(r.err, 'locker', /seed-1 is in use by process \d+ on /);
+    const s = json(join(out, 'run_summary.json'));
+    expect(s).toMatchObject({ status: 'failed', completed_seeds: 1, across_seeds: { x: { mean: 0, n: 1 } } });
+    expect(s.error).toMatch(/^seed 1: .*seed-1 is in use by process \d+ on /);
+    expect((s.runs as { seed: number; status: string }[]).map((x) => [x.seed, x.status])).toEqual([[0, 'completed'], [1, 'failed']]);
+    expect(existsSync(join(out, '.lock'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(out, 'seed-1', '.lock'), 'utf8'))).toEqual(other); // not ours: untouched
+    expect(existsSync(join(out, 'seed-1', 'run_summary.json'))).toBe(false);
+    expect(readFileSync(join(out, 'log.txt'), 'utf8')).toMatch(/seed 1: failed: .*in use by process/);
+    expect((await cli(['status', out], [locker])).out).toBe('failed\n');
+  });
+
+  it("a seed folder whose files cannot be written (RunFolder.create fails): exit 1, seed and top summaries say failed", async () => {
+    const breaker: ExampleSpec = {
+      ...trivial,
+      name: 'breaker',
+      run: async (ctx) => {
+        // the next seed's run_summary.json cannot be written: a folder (not empty) holds its name
+        mkdirSync(join(dirname(ctx.outDir), 'seed-1', 'run_summary.json', 'x'), { recursive: true });
+        return { x: ctx.seed, y: 1 };
+      },
+    };
+    const out = join(tmp, 'broken');
+    const r = await cli(['breaker', '--quiet', '--seeds', '2', '--out', out], [breaker]);
+    expect(r.code).toBe(1);
+    expectHouseFailure(r.err, 'breaker', /run_summary\.json/);
+    const s = json(join(out, 'run_summary.json'));
+    expect(s).toMatchObject({ status: 'failed', completed_seeds: 1 });
+    expect(s.error).toMatch(/^seed 1: .*run_summary\.json/);
+    expect((s.runs as { status: string }[]).map((x) => x.status)).toEqual(['completed', 'failed']);
+    expect(existsSync(join(out, '.lock'))).toBe(false);
+    expect(existsSync(join(out, 'seed-1', '.lock'))).toBe(false);
+    expect(readFileSync(join(out, 'seed-1', 'log.txt'), 'utf8')).toMatch(/error: .*run_summary\.json/);
+  });
+
+  it('one seed: RunFolder.create failing ends the run failed (the promise does not reject)', async () => {
+    const out = join(tmp, 'single');
+    mkdirSync(join(out, 'run_summary.json', 'x'), { recursive: true });
+    const o = await run(trivial, out, 1);
+    expect(o.status).toBe('failed');
+    expect(String((o.error as Error).message)).toMatch(/run_summary\.json/);
+    expect(readFileSync(join(out, 'log.txt'), 'utf8')).toMatch(/error: .*run_summary\.json/);
+  });
+
+  it('K seeds: the top folder itself failing (its params.json cannot be written) ends the run failed with the message', async () => {
+    const out = join(tmp, 'top-broken');
+    mkdirSync(join(out, 'params.json', 'x'), { recursive: true });
+    const o = await run(trivial, out, 3);
+    expect(o.status).toBe('failed');
+    const s = json(join(out, 'run_summary.json'));
+    expect(s).toMatchObject({ status: 'failed', completed_seeds: 0, runs: [] });
+    expect(s.error).toMatch(/params\.json/);
+  });
+});
 
 describe('cinder status of a multi-seed folder in every state', () => {
   const status = async (dir: string, examples: ExampleSpec[] = [trivial]) => (await cli(['status', dir], examples)).out;
