@@ -84,6 +84,14 @@ export interface SeedStats {
 /**
  * Mean, sample standard deviation (sum of squared deviations / (n − 1)), min and max of every
  * finite numeric scalar metric, in float64, over any number of summaries.
+ *
+ * mean = (Σ x) / n and std = sqrt(Σ (x − mean)² / (n − 1)), summed in order: ordinary data gets
+ * exactly these roundings. Where they would leave the float64 range — a sum past ±1.8e308 (two
+ * values of 1e308 gave mean Infinity), squared deviations that overflow, or squares that underflow
+ * below 1e-308 (1e-200 and 3e-200 gave std 0) — the same sums are taken over the values scaled by
+ * a power of two s near max |x| (and the deviations by one near their largest), which only
+ * changes exponents, and scaled back: mean = s · (Σ x/s) / n, std = s · t · sqrt(Σ ((x/s − mean/s)/t)² / (n − 1)).
+ * A std above the float64 range (values spread by more than ~1.3e308) stays Infinity.
  */
 export function aggregateSeeds(summaries: readonly Record<string, unknown>[], skip: readonly string[] = []): Record<string, SeedStats> {
   const values = new Map<string, number[]>();
@@ -97,8 +105,6 @@ export function aggregateSeeds(summaries: readonly Record<string, unknown>[], sk
   const out: Record<string, SeedStats> = {};
   for (const [k, vs] of values) {
     const n = vs.length;
-    const mean = vs.reduce((a, b) => a + b, 0) / n;
-    const varSum = vs.reduce((a, b) => a + (b - mean) ** 2, 0);
     // a loop, not Math.min(...vs): a spread of ~120 000 or more arguments overflows the call stack
     let min = Infinity;
     let max = -Infinity;
@@ -106,9 +112,57 @@ export function aggregateSeeds(summaries: readonly Record<string, unknown>[], sk
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    out[k] = { mean, std: n > 1 ? Math.sqrt(varSum / (n - 1)) : 0, min, max, n };
+    const maxAbs = Math.max(Math.abs(min), Math.abs(max));
+    const mean = meanOf(vs, maxAbs);
+    out[k] = { mean, std: n > 1 ? sampleStd(vs, mean, maxAbs) : 0, min, max, n };
   }
   return out;
+}
+
+/** Largest power of two <= `a` (a finite and > 0): dividing by it changes only the exponent. */
+function pow2Floor(a: number): number {
+  let p = 2 ** Math.min(1023, Math.max(-1074, Math.floor(Math.log2(a))));
+  if (p > a) p /= 2; // Math.log2 rounded up across a power of two
+  else if (p * 2 <= a) p *= 2; // … or down
+  return p;
+}
+
+/** (Σ x) / n; over x / s for s = {@link pow2Floor}(max |x|) when the plain sum overflows. */
+function meanOf(vs: readonly number[], maxAbs: number): number {
+  let sum = 0;
+  for (const v of vs) sum += v;
+  if (Number.isFinite(sum)) return sum / vs.length;
+  const s = pow2Floor(maxAbs);
+  let scaled = 0;
+  for (const v of vs) scaled += v / s; // |v / s| < 2: no overflow for any count
+  return (scaled / vs.length) * s;
+}
+
+/** Squared-deviation sums at least this large lost nothing to underflow worth a bit (each lost square < 2^-1022). */
+const SQUARES_NORMAL = 2 ** -900;
+
+/** sqrt(Σ (x − mean)² / (n − 1)), scaled as {@link aggregateSeeds} describes when the plain sum over- or underflows. */
+function sampleStd(vs: readonly number[], mean: number, maxAbs: number): number {
+  let ss = 0;
+  let maxDev = 0;
+  for (const v of vs) {
+    const d = v - mean;
+    ss += d ** 2;
+    if (Math.abs(d) > maxDev) maxDev = Math.abs(d);
+  }
+  if (maxDev === 0) return 0;
+  if (Number.isFinite(ss) && ss >= SQUARES_NORMAL) return Math.sqrt(ss / (vs.length - 1));
+  // deviations of the scaled values (x/s − mean/s = (x − mean)/s, never overflowing), scaled again
+  // by t near their largest so their squares are near 1
+  const s = pow2Floor(Math.max(maxAbs, Math.abs(mean)));
+  const m = mean / s;
+  let maxScaled = 0;
+  for (const v of vs) maxScaled = Math.max(maxScaled, Math.abs(v / s - m));
+  if (maxScaled === 0) return 0;
+  const t = pow2Floor(maxScaled);
+  let scaled = 0;
+  for (const v of vs) scaled += ((v / s - m) / t) ** 2;
+  return s * (t * Math.sqrt(scaled / (vs.length - 1)));
 }
 
 const SKIP_IN_AGGREGATE = ['seed', 'elapsed_s', 'checkpoints'];

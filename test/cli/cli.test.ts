@@ -332,6 +332,67 @@ describe('helpers', () => {
     expect(a.x!.std).toBeCloseTo(Math.sqrt(13), 12);
   });
 
+  // plain float64 reference, written out here: mean = Σx/n, sample std = sqrt(Σ(x − mean)² / (n − 1))
+  const plainStats = (xs: number[]): { mean: number; std: number } => {
+    let sum = 0;
+    for (const x of xs) sum += x;
+    const mean = sum / xs.length;
+    let ss = 0;
+    for (const x of xs) ss += (x - mean) ** 2;
+    return { mean, std: Math.sqrt(ss / (xs.length - 1)) };
+  };
+
+  it('aggregateSeeds near the float64 range: no overflow of the sum or the squares (it gave mean Infinity)', () => {
+    // two metrics of 1e308: mean 1e308, std 0 (the plain sum is 2e308 = Infinity)
+    expect(aggregateSeeds([{ x: 1e308 }, { x: 1e308 }]).x).toEqual({ mean: 1e308, std: 0, min: 1e308, max: 1e308, n: 2 });
+    // x = a · 2^1021 with a = 5, 6, 7 (each below 2^1024, the sum 18 · 2^1021 above): scaling by a
+    // power of two is exact, so mean and std are exactly 2^1021 times those of a: 6 · 2^1021, 2^1021
+    const c = 2 ** 1021;
+    const a = [5, 6, 7];
+    const ref = plainStats(a);
+    const big = aggregateSeeds(a.map((v) => ({ x: v * c }))).x!;
+    expect(big.mean).toBe(ref.mean * c);
+    expect(big.std).toBe(ref.std * c);
+    expect(big.mean).toBe(6 * c);
+    expect(big.std).toBe(c);
+    // ±1e308: the sum is fine, the squared deviations overflow: mean 0, std = sqrt(2 · 1e616 / 1) = √2 · 1e308
+    const pm = aggregateSeeds([{ x: 1e308 }, { x: -1e308 }]).x!;
+    expect(pm.mean).toBe(0);
+    expect(Math.abs(pm.std / (Math.SQRT2 * 1e308) - 1)).toBeLessThan(4e-16);
+    // 1.5e308, 1.7e308, 1.6e308: mean 1.6e308, deviations ±1e307 → std = 1e307
+    const three = aggregateSeeds([{ x: 1.5e308 }, { x: 1.7e308 }, { x: 1.6e308 }]).x!;
+    expect(Math.abs(three.mean / 1.6e308 - 1)).toBeLessThan(4e-16);
+    expect(Math.abs(three.std / 1e307 - 1)).toBeLessThan(1e-14);
+  });
+
+  it('aggregateSeeds near underflow: squared deviations below 1e-308 are not lost (std was 0)', () => {
+    // 1e-200, 3e-200: mean 2e-200, deviations ±1e-200 whose squares (1e-400) underflow to 0: std √2 · 1e-200
+    const t = aggregateSeeds([{ x: 1e-200 }, { x: 3e-200 }]).x!;
+    expect(Math.abs(t.mean / 2e-200 - 1)).toBeLessThan(4e-16);
+    expect(Math.abs(t.std / (Math.SQRT2 * 1e-200) - 1)).toBeLessThan(1e-15);
+    // a · 2^-700 with a = 1, 3, 8: exactly 2^-700 times the statistics of a
+    const c = 2 ** -700;
+    const ref = plainStats([1, 3, 8]);
+    const tiny = aggregateSeeds([1, 3, 8].map((v) => ({ x: v * c }))).x!;
+    expect(tiny.mean).toBe(ref.mean * c);
+    expect(tiny.std).toBe(ref.std * c);
+  });
+
+  it('aggregateSeeds on ordinary data: bit for bit the plain float64 formulas', () => {
+    let s = 12345;
+    const rand = (): number => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 1e3;
+    for (const n of [2, 3, 10, 1000]) {
+      const xs = Array.from({ length: n }, rand);
+      const ref = plainStats(xs);
+      const got = aggregateSeeds(xs.map((x) => ({ x }))).x!;
+      expect(got.mean).toBe(ref.mean);
+      expect(got.std).toBe(ref.std);
+    }
+    expect(aggregateSeeds([{ x: 0.1 }, { x: 0.1 }, { x: 0.1 }]).x).toMatchObject(plainStats([0.1, 0.1, 0.1])); // its rounding too (std ≈ 2.4e-17, not 0)
+    expect(aggregateSeeds([{ x: 0 }, { x: 0 }]).x).toMatchObject({ mean: 0, std: 0 });
+    expect(aggregateSeeds([{ x: 1e308 }]).x).toEqual({ mean: 1e308, std: 0, min: 1e308, max: 1e308, n: 1 });
+  });
+
   it('aggregateSeeds over 200 000 summaries (twice MAX_RUNS): closed forms, no spread of the values', () => {
     // x_i = 3 i − 7 for i = 1 … N, shuffled so min and max are not at the ends:
     // mean = 3 (N + 1)/2 − 7, sample std = 3 sqrt(N (N + 1) / 12), min = −4, max = 3 N − 7.
