@@ -13,9 +13,12 @@
  *   update per step; aPre = dApre, aPost = dApost, bounds [0, gmax]): O(pre spikes) per step and
  *   O(N) per post spike.
  *
- * Scheme `'brian2'` instead runs Brian2's discretisation of the same model (its example's code
- * generation): forward Euler for v and ge (`v ← v + Δt/τm·(ge·(Ee − v) + El − v)` — `ge·(Ee − vr)`
- * with the current drive — then `ge ← ge − Δt/τe·ge`), spike when v > vt, then the synapses —
+ * Scheme `'brian2'` instead runs Brian2's discretisation of the same model: with the conductance
+ * drive forward Euler for v and ge (`v ← v + Δt/τm·(ge·(Ee − v) + El − v)`, then
+ * `ge ← ge − Δt/τe·ge`; Brian2's choice for this nonlinear system, as `bench/peers/brian2_song2000.py`),
+ * with the current drive the exact solution of the linear system over the step, as Brian2's example
+ * (`method='exact'`): `v ← El + (v − El)·e^{−Δt/τm} + ge·(Ee − vr)·τe/(τe − τm)·(e^{−Δt/τe} − e^{−Δt/τm})`,
+ * `ge ← ge·e^{−Δt/τe}`; spike when v > vt, then the synapses —
  * {@link EventSTDP} in Brian2's order, whose `on_pre` adds w to ge (felt from the next step) — and
  * the reset.
  *
@@ -123,6 +126,8 @@ export class EventSong {
   private readonly ag: number;
   private readonly conductance: boolean;
   private readonly decayM: number;
+  private readonly decayE: number;
+  private readonly kick: number;
 
   /**
    * @param p model constants
@@ -162,6 +167,12 @@ export class EventSong {
     this.fired = new Int32Array(this.batch);
     this.conductance = drive === 'conductance';
     this.decayM = Math.exp(-p.dt / p.taum);
+    this.decayE = Math.exp(-p.dt / p.taue);
+    // exact step of the linear current-drive system (scheme brian2): the response of v to ge over one
+    // step, (Ee − vr)·τe/(τe − τm)·(e^{−Δt/τe} − e^{−Δt/τm}) = (Ee − vr)·e^{−Δt/τm}·(Δt/τm)·φ(Δt·k),
+    // k = 1/τm − 1/τe, φ(x) = expm1(x)/x (φ(0) = 1: no cancellation near τe = τm)
+    const x = p.dt * (1 / p.taum - 1 / p.taue);
+    this.kick = (p.Ee - p.vr) * this.decayM * (p.dt / p.taum) * (x === 0 ? 1 : Math.expm1(x) / x);
   }
 
   /** g_i of global input u at step t (lazy decay from its last spike). */
@@ -226,8 +237,13 @@ export class EventSong {
       const g = ge[b]!;
       this.geSeen[b] = g;
       const v = this.v[b]!;
-      this.v[b] = v + (p.dt / p.taum) * (g * (p.Ee - (this.conductance ? v : p.vr)) + p.El - v);
-      ge[b] = g - (p.dt / p.taue) * g;
+      if (this.conductance) {
+        this.v[b] = v + (p.dt / p.taum) * (g * (p.Ee - v) + p.El - v);
+        ge[b] = g - (p.dt / p.taue) * g;
+      } else {
+        this.v[b] = p.El + (v - p.El) * this.decayM + g * this.kick;
+        ge[b] = g * this.decayE;
+      }
       if (this.v[b]! > p.vt) this.fired[nPost++] = b;
     }
     if (this.learn) {

@@ -12,8 +12,9 @@
  * geometric gaps); `--engine tfjs` the same model built from Cinder modules (`song2000/network.ts`),
  * inputs generated one chunk of steps at a time by a {@link HomogeneousPoissonEncoder} and uploaded
  * once per step. The two agree step by step on the same input spikes (see the tests).
- * `--engine brian2` runs Brian2's discretisation of the model (Euler, Brian2's step order) on the
- * event engine.
+ * `--engine brian2` runs Brian2's discretisation of the model (Brian2's step order; Euler with the
+ * conductance drive, the exact linear solution with the current drive as Brian2's example's
+ * `method='exact'`) on the event engine.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,7 +98,7 @@ export const song2000Example: ExampleSpec = {
     { name: 'binSeconds', type: 'float', description: 'bin of the postsynaptic rate curve (s)', default: 1, min: 0.001 },
     { name: 'chunk', type: 'int', description: 'input steps generated per encoder call', default: 10000, min: 1 },
     { name: 'learn', type: 'bool', description: 'STDP on', default: true },
-    { name: 'engine', type: 'string', description: "'event' (event-driven engine), 'tfjs' (Cinder modules, the reference; same discretisation) or 'brian2' (Brian2's discretisation — Euler, its step order — on the event engine)", default: 'event', choices: ['event', 'tfjs', 'brian2'] },
+    { name: 'engine', type: 'string', description: "'event' (event-driven engine), 'tfjs' (Cinder modules, the reference; same discretisation) or 'brian2' (Brian2's discretisation — its step order; Euler, or exact with the current drive — on the event engine)", default: 'event', choices: ['event', 'tfjs', 'brian2'] },
     { name: 'drive', type: 'string', description: "membrane drive: 'conductance' ge·(Ee − v) as Song et al., or 'current' ge·(Ee − vr) as Brian2's example", default: 'conductance', choices: SONG_DRIVES },
   ],
   presets: {

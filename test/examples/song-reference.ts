@@ -9,7 +9,9 @@
  *   `g_i ← g_i·e^{−Δt/τe} + s_i` reach the neuron in the step of the spike as `ge = Σ w_i g_i`;
  *   exact membrane step with ge constant; traces include this step's spikes; one update
  *   `w ← clip(w + post·x_pre − pre·x_post, 0, gmax)` per step;
- * - `brian2` — Brian2's example: Euler membrane and conductance, `ge += w` after the state update
+ * - `brian2` — Brian2's discretisation: Euler membrane and conductance for the conductance drive
+ *   (Brian2's default for this nonlinear system), the exact solution of the linear system for the
+ *   current drive (`method='exact'` in Brian2's example), `ge += w` after the state update
  *   (felt from the next step on), `on_pre` before `on_post`, each with its own clip, the
  *   presynaptic pathway using the postsynaptic trace before this step's post spike.
  */
@@ -86,9 +88,18 @@ export function songReference(
         xpre[i] = xpre[i]! * apre + p.dApre * s;
         if (learn) w[i] = clip(w[i]! + post * xpre[i]! - s * xpost);
       }
-    } else {
-      v = v + (p.dt / p.taum) * (ge * (p.Ee - (drive === 'conductance' ? v : p.vr)) + p.El - v);
+    } else if (drive === 'conductance') {
+      v = v + (p.dt / p.taum) * (ge * (p.Ee - v) + p.El - v);
       ge = ge - (p.dt / p.taue) * ge;
+    } else {
+      // Brian2's example integrates this linear system with method='exact':
+      // ge(s) = ge·e^{−s/τe}, v(Δt) = El + (v − El)e^{−Δt/τm} + ge(Ee − vr)·τe/(τe − τm)·(e^{−Δt/τe} − e^{−Δt/τm})
+      const em = Math.exp(-p.dt / p.taum);
+      const ee = Math.exp(-p.dt / p.taue);
+      v = p.El + (v - p.El) * em + ge * (p.Ee - p.vr) * (p.taue / (p.taue - p.taum)) * (ee - em);
+      ge = ge * ee;
+    }
+    if (variant === 'brian2') {
       const post = v > p.vt ? 1 : 0;
       xpost *= apost;
       for (let i = 0; i < n; i++) {

@@ -94,6 +94,27 @@ describe('song2000 event-driven engine', () => {
     expect(maxW).toBeLessThan(1e-5 * p.gmax);
   });
 
+  it("scheme brian2, current drive: the membrane follows the exact solution of the linear system (Brian2's example uses method='exact')", () => {
+    // one input spike at step 0 with w = gmax, learning off: ge jumps to w after step 0's state
+    // update; from then on v(t) − El is the closed-form response of τm dv/dt = ge(t)(Ee − vr) + El − v,
+    // ge(t) = w·e^{−t/τe}: w(Ee − vr)·τe/(τe − τm)·(e^{−t/τe} − e^{−t/τm}) (t from the jump)
+    const q = songParams({ nInputs: 1 });
+    const ev = new EventSong(q, [q.gmax], 'current', false, 1, 'brian2');
+    const ids = Int32Array.of(0);
+    const w = Math.fround(q.gmax); // the weight as stored (float32)
+    const c = w * (q.Ee - q.vr) * (q.taue / (q.taue - q.taum));
+    let maxErr = 0;
+    for (let k = 0; k < 200; k++) {
+      ev.step(ids, 0, k === 0 ? 1 : 0);
+      const s = k * q.dt; // time since the jump (the end of step 0)
+      const v = q.El + c * (Math.exp(-s / q.taue) - Math.exp(-s / q.taum));
+      maxErr = Math.max(maxErr, Math.abs(ev.v[0]! - v));
+      expect(Math.abs(ev.ge[0]! - w * Math.exp(-s / q.taue))).toBeLessThan(1e-15);
+    }
+    expect(ev.v[0]!).toBeGreaterThan(q.El + 1e-3); // the input moved the membrane
+    expect(maxErr).toBeLessThan(1e-10); // mV; forward Euler is off by ≈1e-4 mV
+  });
+
   it('a batch of 3 instances equals 3 separate runs; learn = false keeps the weights', () => {
     const steps = 5000;
     const rngs = [new Rng(1), new Rng(2), new Rng(3)];
