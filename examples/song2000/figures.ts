@@ -30,8 +30,14 @@ export function weightsByIndex(before: ArrayLike<number>, after: ArrayLike<numbe
   ]);
 }
 
-/** Postsynaptic firing rate per time bin. */
-export function rateOverTime(binSeconds: number, rates: ArrayLike<number>): Figure {
-  const t = Float64Array.from({ length: rates.length }, (_, i) => (i + 1) * binSeconds);
+/**
+ * Postsynaptic firing rate per time bin, each plotted at the end of its bin: `min((i + 1)·bin, total)`
+ * (a run that is not a whole number of bins ends with a shorter bin, plotted at `totalSeconds`).
+ * @param binSeconds bin length (s)
+ * @param rates rate of each bin (Hz)
+ * @param totalSeconds simulated time (s; default: a whole number of bins)
+ */
+export function rateOverTime(binSeconds: number, rates: ArrayLike<number>, totalSeconds = Infinity): Figure {
+  const t = Float64Array.from({ length: rates.length }, (_, i) => Math.min((i + 1) * binSeconds, totalSeconds));
   return timeSeriesFigure('Postsynaptic rate', t, [{ series: [{ name: 'rate (Hz)', values: rates }], yTitle: 'rate (Hz)' }], { xTitle: 'time (s)' });
 }

@@ -284,7 +284,7 @@ export const song2000Example: ExampleSpec = {
       ctx.log(`bimodal fraction ${(s.bimodal_fraction as number).toFixed(3)} (low ${(s.low_fraction as number).toFixed(3)}, high ${(s.high_fraction as number).toFixed(3)}), post rate ${(s.post_rate_hz as number).toFixed(2)} Hz, ${(s.ms_per_simulated_second as number).toFixed(0)} ms per simulated second`);
       await ctx.figure('weight-histogram', weightHistogram(before, after, p.gmax));
       await ctx.figure('weights-by-index', weightsByIndex(before, after, p.gmax));
-      await ctx.figure('post-rate', rateOverTime(binSteps * p.dt / 1000, rates));
+      await ctx.figure('post-rate', rateOverTime(binSteps * p.dt / 1000, rates, (done * p.dt) / 1000));
       await ctx.artifactNpy('weights_before', before, [before.length]);
       await ctx.artifactNpy('weights_after', after, [after.length]);
       await ctx.artifactNpy('post_rate', Float32Array.from(rates), [rates.length]);

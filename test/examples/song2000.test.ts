@@ -14,6 +14,7 @@ import { SongNetwork } from '../../examples/song2000/network.js';
 import { HandSong } from '../../examples/song2000/hand.js';
 import { ChunkedSpikes } from '../../examples/song2000/input.js';
 import { songParams } from '../../examples/song2000/params.js';
+import { rateOverTime } from '../../examples/song2000/figures.js';
 import { bernoulli, songReference } from './song-reference.js';
 
 describe('song2000 network vs a float64 recursion of the same equations', () => {
@@ -143,6 +144,19 @@ describe('song2000 helpers', () => {
     expect(r.low).toBeCloseTo(2 / 7, 12);
     expect(r.high).toBeCloseTo(2 / 7, 12);
     expect(r.bimodal).toBeCloseTo(4 / 7, 12);
+  });
+
+  it('rateOverTime puts each bin at its end time, the last (partial) bin at the end of the run', () => {
+    // 0.25 s in bins of 0.1 s: bins end at 0.1, 0.2 and 0.25 s (not 0.3)
+    const f = rateOverTime(0.1, [10, 12, 14], 0.25);
+    const x = Array.from(f.data[0]!.x as ArrayLike<number>);
+    const expected = [0.1, 0.2, 0.25];
+    expect(x).toHaveLength(3);
+    x.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThan(1e-12));
+    expect(Array.from(f.data[0]!.y as ArrayLike<number>)).toEqual([10, 12, 14]);
+    // without the total, whole bins
+    const g = rateOverTime(0.5, [1, 2]);
+    expect(Array.from(g.data[0]!.x as ArrayLike<number>)).toEqual([0.5, 1]);
   });
 
   it('ChunkedSpikes hands out each chunk in order and rejects bad inputs', () => {
