@@ -7,7 +7,8 @@
  * conductances at step t (`g_i ← g_i·e^{−Δt/τe} + s_i`), the neuron sees `ge = Σ_i w_i g_i`, the
  * membrane follows the exact solution of `τm dv/dt = ge·(Ee − v) + El − v` over one step with ge
  * held constant, spikes when `v ≥ vt` (then `v ← vr`); traces include the current step's spikes
- * (`x ← x·e^{−Δt/τ} + A·s`), and `w ← clip(w + post·x_pre + pre·x_post, 0, gmax)`.
+ * (`x ← x·e^{−Δt/τ} + A·s`, A = dApre for x_pre and |dApost| for x_post), and
+ * `w ← clip(w + post·x_pre − pre·x_post, 0, gmax)`.
  * @module
  */
 import { tf } from '../../src/core/tf.js';
