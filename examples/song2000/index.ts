@@ -117,6 +117,13 @@ export const song2000Example: ExampleSpec = {
     const dt = songParams().dt;
     checkWholeSteps('--seconds', Number(q.seconds), dt);
     checkWholeSteps('--bin-seconds', Number(q.binSeconds), dt);
+    // at most one input spike per step: the event engines draw Bernoulli(rate·dt/1000), which needs
+    // p <= 1; the tfjs engine's encoder a mean interval 1000/rate above its dead time dt
+    const limit = 1000 / dt;
+    const rate = Number(q.rate);
+    if (String(q.engine) === 'tfjs' ? !(rate < limit) : !(rate <= limit)) {
+      throw new CinderArgumentError('--rate', rate, `${String(q.engine) === 'tfjs' ? '<' : '<='} ${limit} Hz (at most one spike per ${dt} ms step${String(q.engine) === 'tfjs' ? ' with the tfjs engine' : ''})`);
+    }
   },
   async run(ctx: RunContext): Promise<Record<string, unknown>> {
     const q = ctx.params;

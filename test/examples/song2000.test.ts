@@ -159,6 +159,20 @@ describe('song2000 helpers', () => {
     expect(Array.from(g.data[0]!.x as ArrayLike<number>)).toEqual([0.5, 1]);
   });
 
+  it('validate refuses an input rate with more than one spike per step (before the run folder), naming --rate', () => {
+    const base: Record<string, number | string | boolean> = {};
+    for (const o of song2000Example.options) base[o.name] = o.default;
+    const dt = songParams().dt; // 0.1 ms: at most one spike per step means rate·dt/1000 <= 1, i.e. 10 kHz
+    const limit = 1000 / dt;
+    for (const engine of ['event', 'brian2', 'tfjs']) {
+      expect(() => song2000Example.validate!({ ...base, engine, rate: 2 * limit }), engine).toThrow(/invalid --rate: got 20000/);
+      expect(() => song2000Example.validate!({ ...base, engine, rate: 0.9 * limit }), engine).not.toThrow();
+    }
+    // the event engines draw Bernoulli(rate·dt) (p = 1 allowed); the tfjs encoder needs a mean interval above its dead time dt
+    expect(() => song2000Example.validate!({ ...base, engine: 'event', rate: limit })).not.toThrow();
+    expect(() => song2000Example.validate!({ ...base, engine: 'tfjs', rate: limit })).toThrow(/invalid --rate/);
+  });
+
   it('ChunkedSpikes hands out each chunk in order and rejects bad inputs', () => {
     const enc = new HomogeneousPoissonEncoder({ steps: 50, dt: 1, frequency: 200, rng: new Rng(1) });
     const ones = tf.ones([2, 3]);
