@@ -30,7 +30,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { FusedMemory, registerFused } from './fused-memory.js';
-import { simdLoops, transposedWeight, type SimdLoops } from './fused-simd.js';
+import { ScratchCache, simdLoops, transposedWeight, type SimdLoops } from './fused-simd.js';
 
 /** Kernel name. */
 export const FUSED_OUTER_SIMD = 'CinderFusedOuterSimd';
@@ -65,21 +65,16 @@ interface Scratch {
   /** The transpose of a factor for its column lists, `B·max(P, Q)` floats. */
   spare: number;
 }
-const scratch = new Map<string, Scratch>();
+/** The scratch per shape, for the current binding of the loops. */
+const scratch = new ScratchCache<Scratch>();
 
 function scratchFor(L: SimdLoops, B: number, P: number, Q: number): Scratch {
-  const key = `${B}|${P}|${Q}`;
-  let s = scratch.get(key);
-  if (!s) {
-    s = {
-      s: L.alloc(P * Q * 4), dblk: L.alloc(4 * P * 4),
-      idxS: L.alloc(B * P * 4 + 16), valS: L.alloc(B * P * 4 + 16), startS: L.alloc((P + 1) * 4),
-      idxD: L.alloc(B * Q * 4 + 16), valD: L.alloc(B * Q * 4 + 16), startD: L.alloc((Q + 1) * 4),
-      spare: L.alloc(B * Math.max(P, Q) * 4),
-    };
-    scratch.set(key, s);
-  }
-  return s;
+  return scratch.get(L, `${B}|${P}|${Q}`, () => ({
+    s: L.alloc(P * Q * 4), dblk: L.alloc(4 * P * 4),
+    idxS: L.alloc(B * P * 4 + 16), valS: L.alloc(B * P * 4 + 16), startS: L.alloc((P + 1) * 4),
+    idxD: L.alloc(B * Q * 4 + 16), valD: L.alloc(B * Q * 4 + 16), startD: L.alloc((Q + 1) * 4),
+    spare: L.alloc(B * Math.max(P, Q) * 4),
+  }));
 }
 
 function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {

@@ -1,6 +1,7 @@
 /**
  * WebAssembly SIMD loops for the fused kernels on the `wasm` backend: a small module, assembled
- * here from its instructions at first use, that imports the backend's own `WebAssembly.Memory`, so
+ * here from its instructions at first use on each backend memory (see {@link simdLoops}: a wasm
+ * backend registered again has another memory), that imports the backend's own `WebAssembly.Memory`, so
  * it reads and writes tensors in place (pointers are the byte offsets of the backend's views). Each
  * loop works on 4 float32 lanes (`f32x4`): every lane operation is one IEEE float32 operation, as
  * `Math.fround` of the exact result.
@@ -690,25 +691,50 @@ function adaptMeanFn(): Fn {
   return { name: 'adaptMean', params: [I32, I32, I32, I32, I32, I32, F32, F32, I32], locals: [I32, I32, I32, I32, ...new Array<number>(8).fill(V128)], body };
 }
 
+/**
+ * Per-shape scratch in the backend's memory (byte offsets from {@link SimdLoops.alloc}), kept for
+ * one binding of the loops: emptied when {@link simdLoops} binds them to another memory (after the
+ * wasm backend was removed and registered again, or replaced by another instance), where those
+ * offsets point into memory that is no longer the backend's. Each lookup costs one comparison and
+ * one map read; nothing is allocated after a shape's first call.
+ */
+export class ScratchCache<T> {
+  private owner: SimdLoops | null = null;
+  private readonly entries = new Map<string, T>();
+
+  /** The entry of `key` for the loops `L`, made by `make` on first use (after a rebinding: again). */
+  get(L: SimdLoops, key: string, make: () => T): T {
+    if (L !== this.owner) {
+      this.entries.clear();
+      this.owner = L;
+    }
+    let e = this.entries.get(key);
+    if (e === undefined) {
+      e = make();
+      this.entries.set(key, e);
+    }
+    return e;
+  }
+}
+
 /** One transposed copy `[I, O]` of an `[O, I]` weight per shape, and whose data it holds. */
-const transposed = new Map<string, { ptr: number; of: object | null }>();
+const transposed = new ScratchCache<{ ptr: number; of: object | null }>();
 
 /**
  * The per-shape buffer holding a transposed weight `[cols, rows]` of a `[rows, cols]` weight, and
  * the data id it was made from (null: none). A writer sets `of` to the data id it transposed; a
- * reader whose weight has another data id transposes it again (a single-entry cache per shape).
+ * reader whose weight has another data id transposes it again (a single-entry cache per shape and
+ * binding of the loops: a new binding starts with none).
  */
 export function transposedWeight(L: SimdLoops, rows: number, cols: number): { ptr: number; of: object | null } {
-  const key = `${rows}|${cols}`;
-  let t = transposed.get(key);
-  if (!t) {
-    t = { ptr: L.alloc(rows * cols * 4), of: null };
-    transposed.set(key, t);
-  }
-  return t;
+  return transposed.get(L, `${rows}|${cols}`, () => ({ ptr: L.alloc(rows * cols * 4), of: null }));
 }
 
-let loops: SimdLoops | null | undefined;
+/**
+ * The current binding: the backend object it was checked for, that backend's memory, and the loops
+ * over it (null: they do not apply to that backend).
+ */
+let bound: { backend: object; memory: unknown; loops: SimdLoops | null } | null = null;
 
 /** Switch for the SIMD loops (tests compare both paths): `CINDER_SIMD=0` turns them off at start. */
 const simdEnabled = envSwitch('CINDER_SIMD');
@@ -718,14 +744,41 @@ export function setSimdLoops(on: boolean): boolean {
   return simdEnabled.set(on);
 }
 
-/** The SIMD loops bound to the current wasm backend's memory, or null where they do not apply. */
+/** The parts of the wasm backend the loops use. */
+interface WasmModule {
+  asm?: { memory?: unknown };
+  _malloc?: (n: number) => number;
+}
+
+/**
+ * The SIMD loops bound to the current wasm backend's memory, or null where they do not apply.
+ *
+ * The binding follows the backend: when the backend object is not the one last checked (the wasm
+ * backend was removed and registered again, or another instance set under the name `wasm`) and
+ * its memory is another `WebAssembly.Memory`, the loops are assembled again over the new memory and
+ * every {@link ScratchCache} starts empty (their offsets were allocations in the old memory). The
+ * check is one comparison per call. Growth of the memory keeps the same `Memory` object (its buffer
+ * is replaced): the loops address it by offsets and {@link SimdLoops.heap} renews its views.
+ * Binding allocates 272 bytes (the swizzle table): call it before taking views of the memory.
+ */
 export function simdLoops(): SimdLoops | null {
   if (!simdEnabled.get() || tf.getBackend() !== 'wasm') return null;
-  if (loops !== undefined) return loops;
-  loops = null;
+  const backend = tf.backend() as unknown as { wasm?: WasmModule };
+  if (bound !== null && bound.backend === backend) return bound.loops;
+  const wasm = backend.wasm;
+  const memory = wasm?.asm?.memory;
+  if (bound !== null && memory !== undefined && bound.memory === memory) {
+    // another backend object over the same module and memory: the loops and scratch stay valid
+    bound.backend = backend;
+    return bound.loops;
+  }
+  bound = { backend, memory, loops: bind(wasm, memory) };
+  return bound.loops;
+}
+
+/** The loops assembled over `memory` (the backend module `wasm`'s), or null where they do not apply. */
+function bind(wasm: WasmModule | undefined, memory: unknown): SimdLoops | null {
   try {
-    const wasm = (tf.backend() as unknown as { wasm?: { asm?: { memory?: unknown }; _malloc?: (n: number) => number } }).wasm;
-    const memory = wasm?.asm?.memory;
     if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer) || !wasm?._malloc) return null;
     const bytes = assemble([transposeFn(), rowsAxpyFn(), combineFn(), combineFn(true), traceFn(), compactRowsFn(), compactColumnsFn(), divideFn(), scaleFn(), neuronFn(), adaptMeanFn(), sameValueFn()]);
     if (!WebAssembly.validate(bytes)) return null;
@@ -740,7 +793,7 @@ export function simdLoops(): SimdLoops | null {
     const table = alloc(256);
     new Uint8Array(memory.buffer, table, 256).set(packTable());
     let views = { i32: new Int32Array(memory.buffer), f32: new Float32Array(memory.buffer) };
-    loops = {
+    return {
       heap: () => {
         if (views.i32.buffer !== memory.buffer) views = { i32: new Int32Array(memory.buffer), f32: new Float32Array(memory.buffer) };
         return views;
@@ -770,12 +823,11 @@ export function simdLoops(): SimdLoops | null {
       alloc,
     };
   } catch {
-    loops = null;
+    return null;
   }
-  return loops;
 }
 
 /** Test hook: forget the bound module (after a backend change). */
 export function resetSimdLoops(): void {
-  loops = undefined;
+  bound = null;
 }

@@ -13,7 +13,7 @@
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError } from '../../core/errors.js';
 import { FusedMemory, fusedBackend, registerFused } from './fused-memory.js';
-import { simdLoops, transposedWeight } from './fused-simd.js';
+import { ScratchCache, simdLoops, transposedWeight } from './fused-simd.js';
 
 /** Kernel name. */
 export const FUSED_SPARSE_MATMUL = 'CinderFusedSparseMatmul';
@@ -76,8 +76,8 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.T
 /** Kernel name of the SIMD form. */
 export const FUSED_SPARSE_MATMUL_SIMD = 'CinderFusedSparseMatmulSimd';
 
-/** Per-shape scratch of the SIMD form: `Wᵀ` and the entry lists (byte offsets), and whose `Wᵀ` it holds. */
-const simdScratch = new Map<string, { idx: number; val: number; start: number }>();
+/** Per-shape scratch of the SIMD form: the entry lists (byte offsets; for the current binding of the loops). */
+const simdScratch = new ScratchCache<{ idx: number; val: number; start: number }>();
 
 /**
  * The SIMD form (wasm): `Wᵀ` `[I, O]` by a 4×4-block transpose (once per weight value: kept while
@@ -88,12 +88,8 @@ const simdScratch = new Map<string, { idx: number; val: number; start: number }>
 function simdKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
   const L = simdLoops()!;
   const { mem, xInfo, wInfo, B, I, O, outInfo } = productArgs(args);
-  const key = `${B}|${I}|${O}`;
-  let s = simdScratch.get(key);
-  if (!s) {
-    s = { idx: L.alloc(B * I * 4 + 16), val: L.alloc(B * I * 4 + 16), start: L.alloc((B + 1) * 4) };
-    simdScratch.set(key, s);
-  }
+  // allocations may grow the memory: before taking views
+  const s = simdScratch.get(L, `${B}|${I}|${O}`, () => ({ idx: L.alloc(B * I * 4 + 16), val: L.alloc(B * I * 4 + 16), start: L.alloc((B + 1) * 4) }));
   // the transposed weight: the caller's (a static weight's cached Wᵀ), else the per-shape copy
   const given = args.inputs.wt;
   const wT = given ? null : transposedWeight(L, O, I);
