@@ -142,6 +142,25 @@ describe.each(backends)('fused sparse product on %s', (backend) => {
     tf.dispose([x, wWide, w, wTBad, wShort, x3, xInt, unitsF]);
   });
 
+  // sizes not multiples of 4 (or no SIMD loops, e.g. on cpu): the exported SIMD form ran anyway,
+  // its 4-lane loops reading and writing whole vectors past the rows (wasm: y = 8 where
+  // Σ_i x·W = 6 for I = 6, and the heap corrupted: the next allocation failed with 'memory access
+  // out of bounds'; cpu: a TypeError); it takes the JavaScript event-driven product instead
+  it('SIMD form where it does not apply (sizes not multiples of 4; no SIMD loops): the JavaScript product, equal to Σ_i x·W and tf.matMul', async () => {
+    await tf.setBackend(backend);
+    const rng = new Rng(12);
+    for (const [B, I, O] of [[2, 6, 4], [2, 8, 6], [3, 5, 7], [1, 4, 4]] as const) {
+      const x = new Float32Array(B * I).map(() => (rng.uniform() < 0.5 ? 1 : 0));
+      const w = new Float32Array(O * I).map(() => rng.uniform() - 0.5);
+      const xt = tf.tensor2d(x, [B, I]);
+      const wt = tf.tensor2d(w, [O, I]);
+      expect(sparseMatmulSimdApplies(xt, wt)).toBe(backend === 'wasm' && I % 4 === 0 && O % 4 === 0);
+      await expectProduct(fusedSparseMatmulSimd(xt, wt), xt, wt, x, w);
+      xt.dispose();
+      wt.dispose();
+    }
+  });
+
   it('LinearDense at B = 20 with a changing weight: SIMD product on wasm for spikes, equal to the op path', async () => {
     await tf.setBackend(backend);
     const B = 20;

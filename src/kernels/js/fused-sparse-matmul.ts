@@ -125,13 +125,17 @@ export function sparseMatmulSimdApplies(x: tf.Tensor, w: tf.Tensor): boolean {
 }
 
 /**
- * `x·Wᵀ` over the non-zero entries of `x` `[B, I]` with `w` `[O, I]`: `[B, O]`, in SIMD loops (see
- * {@link sparseMatmulSimdApplies}). `wT`: the caller's own `Wᵀ` `[I, O]` of the same data (a static
- * weight's cached transpose); without it the kernel keeps one transposed copy per shape.
+ * `x·Wᵀ` over the non-zero entries of `x` `[B, I]` with `w` `[O, I]`: `[B, O]`, in SIMD loops where
+ * they apply (see {@link sparseMatmulSimdApplies}); elsewhere (sizes not multiples of 4, no SIMD
+ * loops) by {@link fusedSparseMatmul}, the JavaScript event-driven product (float64 partial sums,
+ * `wT` unused). `wT`: the caller's own `Wᵀ` `[I, O]` of the same data (a static weight's cached
+ * transpose); without it the kernel keeps one transposed copy per shape.
  * @throws CinderArgumentError unless `x` is `[B, I]`, `w` `[O, I]` and `wT` `[I, O]`, all float32
  */
 export function fusedSparseMatmulSimd(x: tf.Tensor, w: tf.Tensor, wT?: tf.Tensor): tf.Tensor {
   checkProduct(x, w, wT);
+  // the 4-lane loops read and write whole vectors of every row: other sizes take the JavaScript form
+  if (!sparseMatmulSimdApplies(x, w)) return fusedSparseMatmul(x, w);
   registerFused(FUSED_SPARSE_MATMUL_SIMD, simdKernel as unknown as tf.KernelFunc);
   const inputs = wT ? { x, w, wt: wT } : { x, w };
   return tf.engine().runKernel(FUSED_SPARSE_MATMUL_SIMD, inputs as unknown as tf.NamedTensorMap) as tf.Tensor;
