@@ -186,6 +186,43 @@ describe('EventSTDP vs a float64 step-by-step recursion', () => {
     expect(k.instanceOf(9)).toBe(2);
   });
 
+  // a unit spikes at most once per step (Brian2, NEST): a repeated id used to bump its trace twice
+  // and update its synapses twice (for pre ids [0, 0] with Apost 0 the trace became 2·aPre, and
+  // the next post spike of unit 0 moved w by 0.16·e^{−1/20} instead of 0.08·e^{−1/20})
+  it('a unit listed twice in one step is refused before any change; the run then equals the recursion', () => {
+    const delayed = synapseList(3, 2, [[0, 0], [1, 0], [2, 0], [2, 0], [0, 1], [2, 1]], undefined, [0, 3, 1, 7, 2, 0]);
+    for (const [l, r] of [[list, rules[0]!], [list, rules[3]!], [delayed, rules[0]!], [delayed, { ...rules[2]!, dt: 1 }]] as const) {
+      const { pre, post } = trains(40, 7);
+      const ref = reference(l, w0, pre, post, r);
+      const k = new EventSTDP(l, { ...r, weight: w0 }, 2);
+      const traces = () => Array.from({ length: 12 }, (_, g) => [k.preTrace(g), k.postTrace(g)]).flat();
+      for (let t = 0; t < pre.length; t++) {
+        // instance 0 runs the trains, instance 1 is silent; the second instance's unit b·n + i is another unit
+        const p = Int32Array.from(pre[t]!);
+        const q = Int32Array.from(post[t]!);
+        if (p.length > 0) {
+          const w = k.weight.slice();
+          const x = traces();
+          const dupPre = Int32Array.from([...p, 3 + p[0]!, p[0]!]);
+          expect(() => k.step(dupPre, dupPre.length, q, q.length)).toThrow(new RegExp(`^invalid preIds\\[${p.length + 1}\\]: got ${p[0]}, expected a presynaptic unit listed once per step \\(also at preIds\\[0\\]\\)$`));
+          // a window that leaves the repeat out is accepted: only [preFrom, preFrom + preCount) counts
+          if (q.length > 0) {
+            const dupPost = Int32Array.from([q[0]!, 2 + q[0]!, q[0]!]);
+            expect(() => k.step(p, p.length, dupPost, 3)).toThrow(new RegExp(`^invalid postIds\\[2\\]: got ${q[0]}, expected a postsynaptic unit listed once per step \\(also at postIds\\[0\\]\\)$`));
+          }
+          expect(Array.from(k.weight)).toEqual(Array.from(w));
+          expect(traces()).toEqual(x);
+          expect(k.t).toBe(t);
+          const windowed = Int32Array.from([p[0]!, ...p]);
+          k.step(windowed, p.length, q, q.length, null, 1, 1);
+        } else {
+          k.step(p, 0, q, q.length);
+        }
+        for (let s = 0; s < w0.length; s++) if (!(Math.abs(k.weight[s]! - ref.ws[t]![s]!) < 1e-6)) expect.fail(`${r.order}, step ${t}, synapse ${s}: ${k.weight[s]} vs ${ref.ws[t]![s]}`);
+      }
+    }
+  });
+
   it('work scales with spikes: a step without spikes touches no synapse', () => {
     const big = synapseList(1000, 1, Array.from({ length: 1000 }, (_, i) => [i, 0] as [number, number]));
     let changes = 0;

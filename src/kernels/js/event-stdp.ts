@@ -142,6 +142,11 @@ export class EventSTDP {
   private readonly onChange: ((synapse: number, delta: number) => void) | null;
   private readonly maxDelay: number;
   private readonly slots: Slot[];
+  /** Per global pre / post unit: the {@link call} number of the last step call that listed it (repeat check). */
+  private readonly preSeen: Int32Array;
+  private readonly postSeen: Int32Array;
+  /** Step calls so far (wrapping), the stamp of {@link preSeen} and {@link postSeen}. */
+  private call = 0;
 
   /**
    * @param lists one synapse list, or one per instance (the same object may repeat)
@@ -234,6 +239,8 @@ export class EventSTDP {
     this.preStamp = new Int32Array(B * nPre).fill(-1);
     this.postStamp = new Int32Array(B * nPost).fill(-1);
     this.synStamp = this.perSynapse ? new Int32Array(total).fill(-1) : null;
+    this.preSeen = new Int32Array(B * nPre);
+    this.postSeen = new Int32Array(B * nPost);
     this.kPre = dt / tauPre;
     this.kPost = dt / tauPost;
     this.tablePre = Float64Array.from({ length: DECAY_TABLE }, (_, k) => Math.exp(-k * this.kPre));
@@ -269,18 +276,36 @@ export class EventSTDP {
    * (global units b·nPre + i, emitted at this step; delayed synapses fire when their delay has
    * passed), then `on_post` for `postIds[0 .. postCount)` (global units b·nPost + j); advances
    * {@link t}. `input` (length B·nPost), when given, receives `gain·w` per arriving presynaptic spike.
+   *
+   * A unit spikes at most once per step (as in Brian2 and NEST): each list must name a unit at most
+   * once. The lists are checked before anything changes (O(spikes), against a stamp per unit, no
+   * allocation); a refused step changes no state.
+   * @throws CinderArgumentError for an id that is not an integer unit in range or is listed twice,
+   *   or an `input` of another length
    */
   step(preIds: ArrayLike<number>, preCount: number, postIds: ArrayLike<number>, postCount: number, input: Float64Array | Float32Array | null = null, gain = 1, preFrom = 0): void {
-    // validate before any state changes (O(spikes))
+    // validate before any state changes (O(spikes)); a call number stamps the units seen, so a
+    // refused call leaves no mark that a later one could read
+    if (this.call === 0x7fffffff) {
+      this.preSeen.fill(0);
+      this.postSeen.fill(0);
+      this.call = 0;
+    }
+    const c = ++this.call;
+    const { preSeen, postSeen } = this;
     const nu = this.batch * this.nPre;
     for (let k = preFrom, end = preFrom + preCount; k < end; k++) {
       const u = preIds[k]!;
       if (!((u | 0) === u && u >= 0 && u < nu)) throw new CinderArgumentError(`preIds[${k}]`, u, `a presynaptic unit in [0, ${nu - 1}]`);
+      if (preSeen[u] === c) throw new CinderArgumentError(`preIds[${k}]`, u, `a presynaptic unit listed once per step (also at preIds[${firstAt(preIds, preFrom, u)}])`);
+      preSeen[u] = c;
     }
     const nv = this.batch * this.nPost;
     for (let k = 0; k < postCount; k++) {
       const u = postIds[k]!;
       if (!((u | 0) === u && u >= 0 && u < nv)) throw new CinderArgumentError(`postIds[${k}]`, u, `a postsynaptic unit in [0, ${nv - 1}]`);
+      if (postSeen[u] === c) throw new CinderArgumentError(`postIds[${k}]`, u, `a postsynaptic unit listed once per step (also at postIds[${firstAt(postIds, 0, u)}])`);
+      postSeen[u] = c;
     }
     if (input !== null && input.length !== nv) throw new CinderArgumentError('input', `length ${input.length}`, `length ${nv} (B·nPost)`);
     if (this.perSynapse) this.stepPerSynapse(preIds, preCount, postIds, postCount, input, gain, preFrom);
@@ -440,6 +465,13 @@ export class EventSTDP {
     for (const s of this.slots) s.n = 0;
     this.t = 0;
   }
+}
+
+/** The first position k ≥ `from` of `u` in `ids` (for the message of a repeated id). */
+function firstAt(ids: ArrayLike<number>, from: number, u: number): number {
+  let k = from;
+  while (ids[k] !== u) k++;
+  return k;
 }
 
 /**
