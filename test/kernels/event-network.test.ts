@@ -262,3 +262,30 @@ describe('event-network: refractory period in whole steps as Brian2 counts them'
     }
   });
 });
+
+// A projection's synapse lists index the source's and the target's cells by the sizes they were
+// built for. A lane built for 8 post cells on a 4-cell target used to deliver lane 0's spike at
+// post index 5 into lane 1's cell 1 (lane 1's g_e = 1.5 after one step: lane 0's w = 3 decayed by
+// lane 1's own step, 1 − dt/τs = 0.5, with no input of its own); a lane built without traces on a plastic projection silently did not learn.
+describe('event-network: synapse lists that do not fit the projection are refused', () => {
+  it('sizes other than the source and target cells, or no traces for STDP: CinderArgumentError, nothing added', () => {
+    const net = new EventNetwork(2, 1, [1, 2]);
+    const input = net.addRateInput('in', 2);
+    const post = net.addLif('post', 4, LIF);
+    const fits = () => buildProjectionLane([0, 1], [0, 3], [3, 3], 2, 4, true);
+    const stdp = { dependence: 'additive' as const, tauPre: 20, tauPost: 20, aPre: 0.01, aPost: -0.01, wMax: 5 };
+    expect(() => net.addProjection('p', input, post, 'ge', [buildProjectionLane([0], [5], [3], 2, 8, false), fits()])).toThrow(/^invalid p lanes\[0\]: got "synapses of 2 → 8 cells", expected synapses of 2 → 4 cells \(in → post\)$/);
+    expect(() => net.addProjection('p', input, post, 'ge', [fits(), buildProjectionLane([2], [0], [3], 3, 4, false)])).toThrow(/^invalid p lanes\[1\]: got "synapses of 3 → 4 cells", expected synapses of 2 → 4 cells \(in → post\)$/);
+    expect(() => net.addProjection('p', input, post, 'ge', [fits(), buildProjectionLane([0], [0], [3], 2, 4, false)], { stdp })).toThrow(/^invalid p lanes\[1\]: got "a lane without STDP traces", expected a lane built with plastic = true \(the projection has STDP\)$/);
+    expect(net.projections.length).toBe(0);
+    // lanes that fit: lane 0's input reaches only lane 0 (g_e = w = 3, delivered after the step's decay), and STDP runs
+    const lanes = [fits(), fits()];
+    net.addProjection('p', input, post, 'ge', lanes, { stdp });
+    net.setRates(input, 0, new Float32Array([1e7, 0]));
+    net.setRates(input, 1, new Float32Array([0, 0]));
+    net.run(1);
+    expect(Array.from(post.ge)).toEqual([3, 0, 0, 0, 0, 0, 0, 0]);
+    expect(lanes[0]!.xPre[0]).toBe(0.01);
+    expect(lanes[1]!.xPre[0]).toBe(0);
+  });
+});

@@ -521,10 +521,24 @@ export class EventNetwork {
     return g;
   }
 
-  /** Adds a projection with one synapse list per lane. */
+  /**
+   * Adds a projection with one synapse list per lane ({@link buildProjectionLane} for `source.n`
+   * presynaptic and `target.n` postsynaptic cells; with `plastic` true when `options.stdp` is given).
+   * @throws CinderArgumentError when the target is not a LIF population, the number of lanes is not
+   *   the batch, or a lane was built for other cell counts or without the traces STDP needs (its
+   *   indices would reach other lanes' cells, or learning would silently not happen)
+   */
   addProjection(name: string, source: EventGroup, target: EventGroup, channel: 'ge' | 'gi', lanes: ProjectionLane[], options: { scale?: number; stdp?: StdpParams } = {}): EventProjection {
     if (target.kind !== 'lif') throw new CinderArgumentError(`${name} target`, target.name, 'a LIF population');
     if (lanes.length !== this.batch) throw new CinderArgumentError(`${name} lanes`, lanes.length, `${this.batch} synapse lists (one per lane)`);
+    lanes.forEach((L, b) => {
+      const nPre = L.preRow.length - 1;
+      const nPost = L.postRow.length - 1;
+      if (nPre !== source.n || nPost !== target.n) throw new CinderArgumentError(`${name} lanes[${b}]`, `synapses of ${nPre} → ${nPost} cells`, `synapses of ${source.n} → ${target.n} cells (${source.name} → ${target.name})`);
+      if (options.stdp && (L.xPre.length !== nPre || L.xPreLast.length !== nPre || L.yPost.length !== nPost || L.yPostLast.length !== nPost)) {
+        throw new CinderArgumentError(`${name} lanes[${b}]`, 'a lane without STDP traces', 'a lane built with plastic = true (the projection has STDP)');
+      }
+    });
     const p = new EventProjection(name, source, target, channel, options.scale ?? 1, lanes, options.stdp ? { ...options.stdp } : undefined, this.dt);
     this.projections.push(p);
     return p;
