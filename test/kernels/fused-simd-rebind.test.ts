@@ -9,7 +9,8 @@ import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { fusedSparseMatmulSimd, sparseMatmulSimdApplies } from '../../src/kernels/js/fused-sparse-matmul.js';
 import { fusedOuterSimd } from '../../src/kernels/js/fused-outer-simd.js';
-import { simdLoops } from '../../src/kernels/js/fused-simd.js';
+import { resetSimdLoops, simdLoops } from '../../src/kernels/js/fused-simd.js';
+import { fusedTrace } from '../../src/kernels/js/fused-trace.js';
 
 const wasm = fusedBackends().includes('wasm');
 const [B, I, O] = [4, 16, 8];
@@ -103,6 +104,46 @@ describe.skipIf(!wasm)('SIMD loops on wasm follow the backend and its memory', (
     big.dispose();
     w.dispose();
     w2.dispose();
+  });
+
+  // Binding used to allocate (the 272-byte swizzle table) inside simdLoops(), which the trace,
+  // scale and neuron kernels call after taking their views: an allocation that grew the memory
+  // there detached the views (byteOffset 0), so the SIMD trace wrote at address 0 and the output
+  // kept whatever its memory held. Binding now allocates nothing (the table comes with the first
+  // scratch allocation, which kernels make before their views).
+  it('binding allocates nothing: a memory growth in the first SIMD call does not detach its views', async () => {
+    await tf.setBackend('wasm');
+    const wasmModule = (tf.backend() as unknown as { wasm: { _malloc: (n: number) => number; _free: (p: number) => void } }).wasm;
+    const malloc = wasmModule._malloc;
+    const rng = new Rng(7);
+    const n = 64;
+    const prev = uniform(rng, n, -2, 2);
+    const h = spikes(rng, n);
+    const [decay, amp] = [Math.fround(0.9), Math.fround(0.25)];
+    const pt = tf.tensor1d(prev);
+    const ht = tf.tensor1d(h);
+    resetSimdLoops(); // the next call binds the loops anew
+    let grown = 0;
+    // every allocation in this call grows the memory first (a real growth: through the backend's malloc)
+    wasmModule._malloc = (bytes: number) => {
+      const size = memory().buffer.byteLength;
+      wasmModule._free(malloc(size));
+      if (memory().buffer.byteLength > size) grown++;
+      return malloc(bytes);
+    };
+    let out: tf.Tensor;
+    try {
+      out = fusedTrace(pt, ht, decay, amp, false);
+    } finally {
+      wasmModule._malloc = malloc;
+    }
+    expect(grown).toBeGreaterThan(0);
+    expect(simdLoops()).not.toBeNull();
+    const y = (await out.data()) as Float32Array;
+    const f = Math.fround;
+    for (let k = 0; k < n; k++) expect(y[k]).toBe(f(f(decay * prev[k]!) + f(amp * h[k]!)));
+    tf.dispose([pt, ht, out]);
+    await round(rng);
   });
 
   // the loops and the scratch offsets used to stay bound to the first backend's memory: the

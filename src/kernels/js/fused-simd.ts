@@ -50,7 +50,7 @@ export interface SimdLoops {
   /** The common value of `val[0..n)` when all are equal and finite, else NaN. */
   sameValue(val: number, n: number): number;
   trace(prev: number, h: number, out: number, n: number, decay: number, amp: number, nearest: number): void;
-  /** R a multiple of 4; `idx` and `val` need B·R slots and 16 bytes more. */
+  /** R a multiple of 4; `idx` and `val` need B·R slots and 16 bytes more (buffers from `alloc`). */
   compactRows(x: number, B: number, R: number, idx: number, val: number, start: number): void;
   /**
    * `spare`: a caller's scratch of B·R floats (the transpose, when B and R are multiples of 4);
@@ -61,7 +61,11 @@ export interface SimdLoops {
   scale(src: number, dst: number, n: number, s: number): void;
   adaptMean(theta: number, rOut: number, sOut: number, thOut: number, B: number, N: number, decay: number, inc: number, hold: number): void;
   neuron(v: number, r: number, cur: number, theta: number, vOut: number, rOut: number, sOut: number, B: number, N: number, decay: number, restTerm: number, gain: number, thresh: number, reset: number, dt: number, refracT: number, flags: number): void;
-  /** Allocates `bytes` in the backend's memory (kept for the process; 16-byte aligned). */
+  /**
+   * Allocates `bytes` in the backend's memory (kept while the backend lives; 16-byte aligned); the
+   * first call also places the 256-byte swizzle table of `compactRows`. May grow the memory: call
+   * before taking views.
+   */
   alloc(bytes: number): number;
   /** The backend's memory (its buffer changes when the memory grows). */
   memory: WebAssembly.Memory;
@@ -759,7 +763,8 @@ interface WasmModule {
  * every {@link ScratchCache} starts empty (their offsets were allocations in the old memory). The
  * check is one comparison per call. Growth of the memory keeps the same `Memory` object (its buffer
  * is replaced): the loops address it by offsets and {@link SimdLoops.heap} renews its views.
- * Binding allocates 272 bytes (the swizzle table): call it before taking views of the memory.
+ * Binding allocates nothing in the backend's memory (the swizzle table of `compactRows` comes with
+ * the first {@link SimdLoops.alloc}), so a kernel may call this after taking its views.
  */
 export function simdLoops(): SimdLoops | null {
   if (!simdEnabled.get() || tf.getBackend() !== 'wasm') return null;
@@ -788,10 +793,22 @@ function bind(wasm: WasmModule | undefined, memory: unknown): SimdLoops | null {
       compactColumns(x: number, B: number, R: number, idx: number, val: number, start: number): void;
     };
     const malloc = wasm._malloc;
-    const alloc = (n: number) => (malloc(n + 16) + 15) & ~15;
-    // the swizzle patterns of compactRows
-    const table = alloc(256);
-    new Uint8Array(memory.buffer, table, 256).set(packTable());
+    const raw = (n: number) => (malloc(n + 16) + 15) & ~15;
+    // the swizzle patterns of compactRows, placed by the first alloc: binding allocates nothing, so
+    // a kernel that binds after taking its views cannot see them detached by a growth here; every
+    // compactRows call reads lists the caller allocated before, so the table is there by then
+    let table = 0;
+    const alloc = (n: number) => {
+      if (table === 0) {
+        table = raw(256);
+        new Uint8Array(memory.buffer, table, 256).set(packTable());
+      }
+      return raw(n);
+    };
+    const needTable = () => {
+      if (table === 0) throw new Error('SIMD loops: compactRows/compactColumns before any alloc (their lists come from alloc)');
+      return table;
+    };
     let views = { i32: new Int32Array(memory.buffer), f32: new Float32Array(memory.buffer) };
     return {
       heap: () => {
@@ -808,12 +825,12 @@ function bind(wasm: WasmModule | undefined, memory: unknown): SimdLoops | null {
         return v - v === 0 ? v : NaN;
       },
       trace: e.trace,
-      compactRows: (x, B, R, idx, val, start) => e.compactRows(x, B, R, idx, val, start, table),
+      compactRows: (x, B, R, idx, val, start) => e.compactRows(x, B, R, idx, val, start, needTable()),
       compactColumns: (x, B, R, idx, val, start, spare) => {
         if (B % 4 !== 0 || R % 4 !== 0) return e.compactColumns(x, B, R, idx, val, start);
         // B a multiple of 4: the columns as rows of the transpose, packed four at a time
         e.transpose(x, spare, B, R);
-        e.compactRows(spare, R, B, idx, val, start, table);
+        e.compactRows(spare, R, B, idx, val, start, needTable());
       },
       divide: e.divide,
       scale: e.scale,
