@@ -223,6 +223,29 @@ describe('EventSTDP vs a float64 step-by-step recursion', () => {
     }
   });
 
+  // counts and the window start were used as loop bounds unchecked: preCount 1.5 over [0, 1]
+  // processed both spikes, a negative count none, and gain NaN put NaN in the input (silently)
+  it('counts, window start and gain that are not what step expects are refused before any change', () => {
+    const base = { dt: 1, tauPre: 20, tauPost: 20, aPre: 0.1, aPost: -0.1, wMax: 1, weight: w0 };
+    const k = new EventSTDP(list, base);
+    k.step([0, 1], 2, [0], 1);
+    const before = k.weight.slice();
+    const input = new Float64Array(2);
+    expect(() => k.step([0, 1], 1.5, [], 0)).toThrow(/^invalid preCount: got 1\.5, expected an integer >= 0$/);
+    expect(() => k.step([0, 1], -1, [], 0)).toThrow(/^invalid preCount: got -1, expected an integer >= 0$/);
+    expect(() => k.step([0, 1], 1, [0], NaN)).toThrow(/^invalid postCount: got NaN, expected an integer >= 0$/);
+    expect(() => k.step([0, 1], 1, [], 0, null, 1, -1)).toThrow(/^invalid preFrom: got -1, expected an integer >= 0$/);
+    expect(() => k.step([0, 1], 1, [], 0, input, NaN)).toThrow(/^invalid gain: got NaN, expected a finite number$/);
+    expect(() => k.step([0, 1], 1, [], 0, input, Infinity)).toThrow(/^invalid gain: got Infinity, expected a finite number$/);
+    expect(Array.from(k.weight)).toEqual(Array.from(before));
+    expect(Array.from(input)).toEqual([0, 0]);
+    expect(k.t).toBe(1);
+    // a valid call with the same lists: the input is Σ gain·w over the arriving synapses of unit 1
+    k.step([0, 1], 1, [], 0, input, 2, 1);
+    expect(input[0]).toBeCloseTo(2 * before[1]!, 6);
+    expect(k.t).toBe(2);
+  });
+
   it('work scales with spikes: a step without spikes touches no synapse', () => {
     const big = synapseList(1000, 1, Array.from({ length: 1000 }, (_, i) => [i, 0] as [number, number]));
     let changes = 0;

@@ -281,11 +281,16 @@ export class EventSTDP {
    * once. The lists are checked before anything changes (O(spikes), against a stamp per unit, no
    * allocation); a refused step changes no state.
    * @throws CinderArgumentError for an id that is not an integer unit in range or is listed twice,
-   *   or an `input` of another length
+   *   counts or `preFrom` that are not integers ≥ 0, an `input` of another length, or a non-finite
+   *   `gain` with an `input`
    */
   step(preIds: ArrayLike<number>, preCount: number, postIds: ArrayLike<number>, postCount: number, input: Float64Array | Float32Array | null = null, gain = 1, preFrom = 0): void {
     // validate before any state changes (O(spikes)); a call number stamps the units seen, so a
     // refused call leaves no mark that a later one could read
+    checkInteger('preFrom', preFrom);
+    checkInteger('preCount', preCount);
+    checkInteger('postCount', postCount);
+    if (input !== null) checkFinite('gain', gain);
     if (this.call === 0x7fffffff) {
       this.preSeen.fill(0);
       this.postSeen.fill(0);
