@@ -71,6 +71,8 @@ export interface SimdLoops {
   memory: WebAssembly.Memory;
   /** Int32 and float32 views of the whole memory (renewed after the memory grows). */
   heap(): { i32: Int32Array; f32: Float32Array };
+  /** The number of this binding (each binding of the loops to a memory gets the next one). */
+  binding: number;
 }
 
 // ---- a minimal assembler for the few instructions these loops need ----
@@ -703,14 +705,15 @@ function adaptMeanFn(): Fn {
  * one map read; nothing is allocated after a shape's first call.
  */
 export class ScratchCache<T> {
-  private owner: SimdLoops | null = null;
+  /** The binding the entries belong to (a number: no reference that would keep an old memory alive). */
+  private owner = 0;
   private readonly entries = new Map<string, T>();
 
   /** The entry of `key` for the loops `L`, made by `make` on first use (after a rebinding: again). */
   get(L: SimdLoops, key: string, make: () => T): T {
-    if (L !== this.owner) {
+    if (L.binding !== this.owner) {
       this.entries.clear();
-      this.owner = L;
+      this.owner = L.binding;
     }
     let e = this.entries.get(key);
     if (e === undefined) {
@@ -739,6 +742,9 @@ export function transposedWeight(L: SimdLoops, rows: number, cols: number): { pt
  * over it (null: they do not apply to that backend).
  */
 let bound: { backend: object; memory: unknown; loops: SimdLoops | null } | null = null;
+
+/** Bindings made so far (the last one's {@link SimdLoops.binding}). */
+let bindings = 0;
 
 /** Switch for the SIMD loops (tests compare both paths): `CINDER_SIMD=0` turns them off at start. */
 const simdEnabled = envSwitch('CINDER_SIMD');
@@ -838,6 +844,7 @@ function bind(wasm: WasmModule | undefined, memory: unknown): SimdLoops | null {
       adaptMean: e.adaptMean,
       memory,
       alloc,
+      binding: ++bindings,
     };
   } catch {
     return null;
