@@ -177,7 +177,7 @@ export interface EvidenceTrainingOptions extends EvidenceNetworkOptions {
   iterations?: number;
   /** Validate every this many iterations (default 10). */
   validateEvery?: number;
-  /** Early-stop error (default 0.07). */
+  /** Early-stop error (default 0.07); checked at every validation except the first (iteration 0). */
   stopError?: number;
   /** Extra validation batches that confirm an early stop (default 8). */
   confirmBatches?: number;
@@ -305,7 +305,8 @@ export async function stepWithoutLearning(net: EvidenceNetwork, batch: EPropBatc
 
 /**
  * Trains on the evidence-accumulation task: validation every `validateEvery` iterations (including
- * iteration 0); when the validation error is below `stopError`, `confirmBatches` more batches are
+ * iteration 0); from the second validation on (iteration > 0, as NEST's example and the TF original),
+ * when the validation error is below `stopError`, `confirmBatches` more batches are
  * evaluated and training stops if their mean error is below it too; finally `testBatches` test
  * batches. Validation and test leave the optimizer alone, or with `evaluationAdvancesOptimizer` run
  * through it with η = 0 as NEST does. Yields to the event loop once per
@@ -364,7 +365,9 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
         const v = await meanEval(net, task, 1, batchSize, evalRng, prefetch, advance);
         out.validation.push({ iteration: it, ...v });
         await hooks.onValidation?.(it, v.error, v.loss);
-        if (v.error < stopError) {
+        // as NEST's example and the TF original (`k_iter > 0 and error < stop_crit`): the validation
+        // of the untrained network (iteration 0) never stops training
+        if (it > 0 && v.error < stopError) {
           const c = confirmBatches > 0 ? await meanEval(net, task, confirmBatches, batchSize, evalRng, prefetch, advance) : v;
           if (c.error < stopError) {
             out.stoppedEarly = true;

@@ -37,13 +37,16 @@ describe('trainEvidence protocol', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('stops at the first validation below stopError when the confirmation batches agree', async () => {
+  it('stops at the first validation after iteration 0 below stopError when the confirmation batches agree', async () => {
+    // NEST's example and the TF original check the stop criterion only for k_iter > 0: the
+    // untrained network's validation (below stopError = 1 here) never ends training
     const { log, hooks } = logged();
     const r = await trainEvidence({ ...small, task: task(), iterations: 5, validateEvery: 2, stopError: 1, confirmBatches: 2 }, hooks);
     expect(r.validation[0]!.error).toBeLessThan(1);
+    expect(r.validation[1]!.error).toBeLessThan(1);
     expect(r.stoppedEarly).toBe(true);
-    expect(r.iterations).toBe(0);
-    expect(log).toEqual(['validation 0', 'trained 0 true', 'end']);
+    expect(r.iterations).toBe(2);
+    expect(log).toEqual(['validation 0', 'iteration 0', 'iteration 1', 'validation 2', 'trained 2 true', 'end']);
   });
 
   it('shouldStop ends training at the next iteration boundary, still before the test batches', async () => {
