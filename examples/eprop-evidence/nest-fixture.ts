@@ -53,7 +53,12 @@ function flat(name: string, rows: unknown, nRows: number, nCols: number): Float3
   return out;
 }
 
-/** Reads and validates a fixture file. */
+/**
+ * Reads and validates a fixture file: counts are integers, `dt_ms` is 1, every input spike step
+ * is an integer in [0, n_iter·batch_size·steps_per_sequence), `target_cues` holds one readout index
+ * per sequence, `loss` one finite positive loss per iteration, the weight matrices have their
+ * shapes. A CinderArgumentError names the first offending field.
+ */
 export function loadEPropFixture(path: string): EPropFixture {
   let raw: Record<string, unknown>;
   try {
@@ -66,27 +71,54 @@ export function loadEPropFixture(path: string): EPropFixture {
     if (typeof v !== 'number') throw new CinderArgumentError(`fixture.${k}`, v, 'a number');
     return v;
   };
-  const nIn = num('n_in');
-  const nLif = num('n_rec_lif');
-  const nAlif = num('n_rec_alif');
-  const nOut = num('n_out');
+  const nIn = checkInteger('fixture.n_in', num('n_in'), 1);
+  const nLif = checkInteger('fixture.n_rec_lif', num('n_rec_lif'), 0);
+  const nAlif = checkInteger('fixture.n_rec_alif', num('n_rec_alif'), 0);
+  const nOut = checkInteger('fixture.n_out', num('n_out'), 2);
   const n = nLif + nAlif;
+  const batchSize = checkInteger('fixture.batch_size', num('batch_size'), 1);
+  const nIter = checkInteger('fixture.n_iter', num('n_iter'), 1);
+  const steps = checkInteger('fixture.steps_per_sequence', num('steps_per_sequence'), 1);
+  const learningWindow = checkInteger('fixture.learning_window', num('learning_window'), 1);
+  // the parity run simulates NEST's task at dt = 1 ms (the network's default dt); another step
+  // would silently run different dynamics
+  const dt = num('dt_ms');
+  if (dt !== 1) throw new CinderArgumentError('fixture.dt_ms', dt, '1 (the parity run simulates dt = 1 ms)');
+  // every spike step must land on a step of the run: a fractional step would be written to no
+  // array element and a step past the run to no batch, both silently dropped
+  const total = nIter * batchSize * steps;
   const inputSpikes = raw.input_spikes as number[][];
   if (!Array.isArray(inputSpikes) || inputSpikes.length !== nIn) throw new CinderArgumentError('fixture.input_spikes', inputSpikes, `${nIn} lists`);
+  inputSpikes.forEach((list: unknown, i) => {
+    if (!Array.isArray(list)) throw new CinderArgumentError(`fixture.input_spikes[${i}]`, list, 'a list of spike steps');
+    list.forEach((t: unknown, k) => {
+      if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t >= total) {
+        throw new CinderArgumentError(`fixture.input_spikes[${i}][${k}]`, t, `an integer step in [0, ${total}) (n_iter·batch_size·steps_per_sequence)`);
+      }
+    });
+  });
+  const targetCues = raw.target_cues as number[];
+  if (!Array.isArray(targetCues) || targetCues.length !== nIter * batchSize) {
+    throw new CinderArgumentError('fixture.target_cues', targetCues, `${nIter * batchSize} readout indices (one per sequence)`);
+  }
+  targetCues.forEach((c: unknown, k) => {
+    if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c >= nOut) throw new CinderArgumentError(`fixture.target_cues[${k}]`, c, `an integer in [0, ${nOut})`);
+  });
+  const loss = raw.loss as number[];
+  if (!Array.isArray(loss) || loss.length !== nIter) throw new CinderArgumentError('fixture.loss', loss, `${nIter} losses (one per iteration)`);
+  loss.forEach((l: unknown, k) => {
+    if (typeof l !== 'number' || !Number.isFinite(l) || l <= 0) throw new CinderArgumentError(`fixture.loss[${k}]`, l, 'a finite number > 0 (a cross-entropy)');
+  });
   return {
-    batchSize: checkInteger('fixture.batch_size', num('batch_size'), 1),
-    nIter: checkInteger('fixture.n_iter', num('n_iter'), 1),
-    steps: checkInteger('fixture.steps_per_sequence', num('steps_per_sequence'), 1),
-    learningWindow: checkInteger('fixture.learning_window', num('learning_window'), 1),
-    dt: num('dt_ms'),
+    batchSize, nIter, steps, learningWindow, dt,
     nIn, nLif, nAlif, nOut,
     inputSpikes,
-    targetCues: raw.target_cues as number[],
+    targetCues,
     wIn: flat('W_in', raw.W_in, n, nIn),
     wRec: flat('W_rec', raw.W_rec, n, n),
     wOut: flat('W_out', raw.W_out, nOut, n),
     feedback: flat('B', raw.B, n, nOut),
-    loss: raw.loss as number[],
+    loss,
   };
 }
 

@@ -1,7 +1,8 @@
 // Acceptance: NEST 3.9's e-prop losses on the evidence-accumulation task (batch 1, 5 iterations)
 // are reproduced from the fixture's inputs and initial weights.
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fixtureBatch, loadEPropFixture } from '../../../examples/eprop-evidence/nest-fixture.js';
@@ -39,5 +40,35 @@ describe('NEST e-prop parity (eprop-nest-b1-i5.json)', () => {
     b.inputs.dispose();
     expect(() => fixtureBatch(f, 5)).toThrow(/iteration/);
     expect(() => loadEPropFixture('/nonexistent.json')).toThrow(/fixture/);
+  });
+
+  it('a fixture whose spikes, targets, losses or dt would be silently misread is refused, naming the field', () => {
+    const raw = JSON.parse(readFileSync(fixturePath, 'utf8')) as Record<string, unknown>;
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-fixture-'));
+    const load = (change: (r: Record<string, any>) => void) => {
+      const r = structuredClone(raw) as Record<string, any>;
+      change(r);
+      const p = join(dir, 'f.json');
+      writeFileSync(p, JSON.stringify(r));
+      return () => loadEPropFixture(p);
+    };
+    try {
+      // a fractional step was stored as a property of the Float32Array (no spike), one past the
+      // 5·2250 steps of the run landed in no batch: both silently dropped before
+      expect(load((r) => (r.input_spikes[3][1] = 83.5))).toThrow('invalid fixture.input_spikes[3][1]: got 83.5, expected an integer step in [0, 11250)');
+      expect(load((r) => r.input_spikes[0].push(11250))).toThrow(/invalid fixture\.input_spikes\[0\]\[\d+\]: got 11250, expected an integer step in \[0, 11250\)/);
+      expect(load((r) => (r.input_spikes[2][0] = -1))).toThrow(/input_spikes\[2\]\[0\]: got -1/);
+      // a dt other than 1 ms was ignored (the network simulates dt = 1)
+      expect(load((r) => (r.dt_ms = 0.5))).toThrow('invalid fixture.dt_ms: got 0.5, expected 1');
+      // missing or short targets failed later with a TypeError or a batch of the wrong size
+      expect(load((r) => delete r.target_cues)).toThrow(/invalid fixture\.target_cues: got undefined, expected 5 readout indices/);
+      expect(load((r) => (r.target_cues[4] = 2))).toThrow('invalid fixture.target_cues[4]: got 2, expected an integer in [0, 2)');
+      expect(load((r) => (r.loss = [0.7, 0.7]))).toThrow(/invalid fixture\.loss: .*expected 5 losses/);
+      expect(load((r) => (r.loss[1] = 'x'))).toThrow(/invalid fixture\.loss\[1\]: got "?x"?/);
+      // the unchanged fixture still loads
+      expect(load(() => {})().loss).toEqual(raw.loss);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
