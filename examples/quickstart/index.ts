@@ -7,7 +7,8 @@
  * Each batch of digits is shown for `steps` steps (dt 1 ms) with STDP on every step, then the
  * network state is cleared and the input weights normalized. Training accuracy is measured online
  * (each batch is classified before the classifier sees its labels); the test digits are shown with
- * learning off. A last batch with fewer than `batchSize` digits is presented with that smaller
+ * learning off. The readout weights every neuron by its proportion for its assigned class, as
+ * Inferno's `MaxRateClassifier` does by default (its quickstart relies on that default). A last batch with fewer than `batchSize` digits is presented with that smaller
  * batch size (not padded), so every digit counts once in STDP's and θ's batch means, the
  * classifier and the accuracies.
  */
@@ -68,7 +69,7 @@ export const quickstartExample: ExampleSpec = {
     const split = splitDigits(set, nTrain, nTest, rng.fork());
     const net = new QuickstartNetwork(B, rng.fork());
     ctx.finite?.watch('excLayer', net.excLayer).watch('inhLayer', net.inhLayer);
-    const classifier = new MaxRateClassifier([...Q.shape], 10, { decay: Number(q.classifierDecay) });
+    const classifier = new MaxRateClassifier([...Q.shape], 10, { decay: Number(q.classifierDecay), proportional: Q.classifierProportional });
     const encRng = rng.fork();
     const encoder = new HomogeneousPoissonEncoder({ steps, dt: Q.dt, frequency: Number(q.frequency), rng: encRng });
     // the whole model as a Network (layers, STDP, online classifier, encoder position) for
@@ -113,7 +114,7 @@ export const quickstartExample: ExampleSpec = {
         x.dispose();
       }
     };
-    const refit = new MaxRateClassifier([...Q.shape], 10, { decay: Number(q.classifierDecay) });
+    const refit = new MaxRateClassifier([...Q.shape], 10, { decay: Number(q.classifierDecay), proportional: Q.classifierProportional });
 
     const curveX: number[] = [];
     const curveY: number[] = [];

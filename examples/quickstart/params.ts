@@ -34,6 +34,11 @@ export const QUICKSTART = {
   weightMax: 1,
   /** Max-rate classifier decay. */
   classifierDecay: 1e-6,
+  /**
+   * Max-rate classifier weighting: Inferno's quickstart calls its classifier with the default
+   * `proportional=True` (each neuron's rate weighted by its proportion for its assigned class).
+   */
+  classifierProportional: true,
   /** Poisson frequency of a white pixel (Hz). */
   frequency: 128,
   /** Steps a digit is shown. */

@@ -210,111 +210,150 @@ describe('quickstart digits', () => {
 
   it('a last batch smaller than --batch-size is presented as that many digits: no padded copies in STDP, θ, the classifier or the accuracies', async () => {
     // 5 training digits in batches of 3 + 2, 2 test digits in one batch of 2 (B = 3)
-    const nTrain = 5;
-    const nTest = 2;
-    const B = 3;
-    const steps = 20;
-    const seed = 7;
-    const params: Record<string, number | string | boolean> = {};
-    for (const o of quickstartExample.options) params[o.name] = o.default;
-    Object.assign(params, { trainDigits: nTrain, testDigits: nTest, batchSize: B, steps, curveEvery: nTrain, labelDigits: 0 });
-    const dir = mkdtempSync(join(tmpdir(), 'cinder-qs-partial-'));
-    const npy = new Map<string, Float32Array>();
-    const ctx = {
-      outDir: dir, resumed: false, checkpointDir: join(dir, 'checkpoint'), artifactPath: (n: string) => join(dir, n), params, seed, quiet: true,
-      signal: new AbortController().signal, keepResponsive: async () => {}, log: () => {}, progress: () => ({ tick: () => {}, done: () => {} }),
-      checkpoint: async () => {}, figure: async () => {}, artifactJson: async () => {},
-      artifactNpy: async (name: string, data: Float32Array) => void npy.set(name, Float32Array.from(data)),
-    } as unknown as RunContext;
-    const s = await quickstartExample.run(ctx);
-
-    // the same digits and spike trains (the run's seeded forks), simulated by the float64 recursion
-    // with the batch size each batch really has, normalization after every training presentation
-    const set = loadDigits();
-    const rng = new Rng(seed);
-    const split = splitDigits(set, nTrain, nTest, rng.fork());
-    const init = new QuickstartNetwork(B, rng.fork());
-    const w0 = Float64Array.from(init.input.weight.dataSync());
-    init.dispose();
-    let w: Float64Array = w0;
-    const encoder = new HomogeneousPoissonEncoder({ steps, dt: Q.dt, frequency: Q.frequency, rng: rng.fork() });
-    let theta: Float64Array = new Float64Array(100);
-    const presentRef = (idx: ArrayLike<number>, learn: boolean): Float64Array => {
-      const n = idx.length;
-      const x = encoder.encodeArray(gatherImages(set, idx));
-      const st = initialState(n, w);
-      st.theta.set(theta);
-      const counts = new Float64Array(n * 100);
-      for (let t = 0; t < steps; t++) {
-        const r = referenceStep(st, x.subarray(t * n * 784, (t + 1) * n * 784), learn);
-        for (let k = 0; k < n * 100; k++) counts[k]! += r.exc[k]!;
-      }
-      if (learn) {
-        for (let j = 0; j < 100; j++) {
-          let l1 = 0;
-          for (let i = 0; i < 784; i++) l1 += Math.abs(st.w[j * 784 + i]!);
-          for (let i = 0; i < 784; i++) st.w[j * 784 + i]! *= Q.normScale / l1;
-        }
-        w = st.w;
-        theta = st.theta;
-      }
-      return counts;
-    };
-    // plain max-rate classifier (rates ← e^{−λ b_k}·rates + class means; argmax assignment; class means of the assigned neurons)
-    const rates = new Float64Array(100 * 10);
-    const predict = (counts: Float64Array, n: number): number[] => {
-      const assign = Array.from({ length: 100 }, (_, j) => {
-        let best = 0;
-        for (let k = 1; k < 10; k++) if (rates[j * 10 + k]! > rates[j * 10 + best]!) best = k;
-        return best;
-      });
-      return Array.from({ length: n }, (_, b) => {
-        const sum = new Float64Array(10);
-        const num = new Float64Array(10);
-        assign.forEach((k, j) => ((sum[k]! += counts[b * 100 + j]!), (num[k]! += 1)));
-        let best = 0;
-        const logit = (k: number) => (num[k]! > 0 ? sum[k]! / num[k]! : 0);
-        for (let k = 1; k < 10; k++) if (logit(k) > logit(best)) best = k;
-        return best;
-      });
-    };
-    const fit = (counts: Float64Array, labels: number[]): void => {
-      const lambda = Number(params.classifierDecay);
-      for (let k = 0; k < 10; k++) {
-        const members = labels.flatMap((l, b) => (l === k ? [b] : []));
-        if (members.length === 0) continue;
-        for (let j = 0; j < 100; j++) {
-          let m = 0;
-          for (const b of members) m += counts[b * 100 + j]!;
-          rates[j * 10 + k] = Math.exp(-lambda * members.length) * rates[j * 10 + k]! + m / members.length;
-        }
-      }
-    };
-    let trainCorrect = 0;
-    for (let k = 0; k < nTrain; k += B) {
-      const idx = split.train.subarray(k, Math.min(k + B, nTrain));
-      const labels = Array.from(idx, (i) => set.labels[i]!);
-      const counts = presentRef(idx, true);
-      trainCorrect += predict(counts, idx.length).filter((p, b) => p === labels[b]).length;
-      fit(counts, labels);
-    }
-    const testLabels = Array.from(split.test, (i) => set.labels[i]!);
-    const testCounts = presentRef(split.test, false);
-    const testCorrect = predict(testCounts, nTest).filter((p, b) => p === testLabels[b]).length;
-
-    const got = npy.get('input_weights')!;
+    const opts = { nTrain: 5, nTest: 2, B: 3, steps: 20, seed: 7 };
+    const { s, weights } = await runQuickstart(opts);
+    const ref = referenceRun(opts, true);
     let maxDiff = 0;
     let maxChange = 0;
-    for (let k = 0; k < w.length; k++) {
-      maxDiff = Math.max(maxDiff, Math.abs(got[k]! - w[k]!));
-      maxChange = Math.max(maxChange, Math.abs(w[k]! - w0[k]!));
+    for (let k = 0; k < ref.w.length; k++) {
+      maxDiff = Math.max(maxDiff, Math.abs(weights[k]! - ref.w[k]!));
+      maxChange = Math.max(maxChange, Math.abs(ref.w[k]! - ref.w0[k]!));
     }
     expect(maxChange).toBeGreaterThan(1e-4); // STDP did change the weights
     expect(maxDiff).toBeLessThan(1e-5);
-    expect(s.digits_trained).toBe(nTrain);
-    expect(s.digits_tested).toBe(nTest);
-    expect(s.train_accuracy).toBe(trainCorrect / nTrain);
-    expect(s.accuracy).toBe(testCorrect / nTest);
-    expect(s.accuracy_online_classifier).toBe(testCorrect / nTest);
+    expect(s.digits_trained).toBe(opts.nTrain);
+    expect(s.digits_tested).toBe(opts.nTest);
+    expect(s.train_accuracy).toBe(ref.trainCorrect / opts.nTrain);
+    expect(s.accuracy).toBe(ref.testCorrect / opts.nTest);
+    expect(s.accuracy_online_classifier).toBe(ref.testCorrect / opts.nTest);
+  });
+
+  it("the readout is Inferno's MaxRateClassifier as its quickstart calls it: proportional weighting (Inferno's default)", async () => {
+    const opts = { nTrain: 30, nTest: 20, B: 10, steps: 60, seed: 2 };
+    const { s } = await runQuickstart(opts);
+    const ref = referenceRun(opts, true);
+    const plain = referenceRun(opts, false);
+    // the two weightings disagree on these digits, so the run tells them apart
+    expect([plain.trainCorrect, plain.testCorrect]).not.toEqual([ref.trainCorrect, ref.testCorrect]);
+    expect(s.train_accuracy).toBe(ref.trainCorrect / opts.nTrain);
+    expect(s.accuracy).toBe(ref.testCorrect / opts.nTest);
+    expect(s.accuracy_online_classifier).toBe(ref.testCorrect / opts.nTest);
   });
 });
+
+interface RunOptions {
+  nTrain: number;
+  nTest: number;
+  B: number;
+  steps: number;
+  seed: number;
+}
+
+/** Runs `cinder quickstart` in memory (online classifier as the readout); returns the summary and the trained input weights. */
+async function runQuickstart(o: RunOptions): Promise<{ s: Record<string, unknown>; weights: Float32Array }> {
+  const params: Record<string, number | string | boolean> = {};
+  for (const opt of quickstartExample.options) params[opt.name] = opt.default;
+  Object.assign(params, { trainDigits: o.nTrain, testDigits: o.nTest, batchSize: o.B, steps: o.steps, curveEvery: o.nTrain, labelDigits: 0 });
+  const dir = mkdtempSync(join(tmpdir(), 'cinder-qs-ref-'));
+  const npy = new Map<string, Float32Array>();
+  const ctx = {
+    outDir: dir, resumed: false, checkpointDir: join(dir, 'checkpoint'), artifactPath: (n: string) => join(dir, n), params, seed: o.seed, quiet: true,
+    signal: new AbortController().signal, keepResponsive: async () => {}, log: () => {}, progress: () => ({ tick: () => {}, done: () => {} }),
+    checkpoint: async () => {}, figure: async () => {}, artifactJson: async () => {},
+    artifactNpy: async (name: string, data: Float32Array) => void npy.set(name, Float32Array.from(data)),
+  } as unknown as RunContext;
+  const s = await quickstartExample.run(ctx);
+  return { s, weights: npy.get('input_weights')! };
+}
+
+/**
+ * The run of {@link runQuickstart} recomputed independently: the same digits and spike trains (the
+ * run's seeded forks) through the float64 recursion with the batch size each batch really has and
+ * normalization after every training presentation, read out by Inferno's MaxRateClassifier written
+ * out in plain loops (rates ← e^{−λ b_k}·rates + class means; every neuron assigned to its argmax
+ * class; logit_k = Σ_{n assigned to k} x_n·w_n / #assigned with w_n = rates[n,k]/Σ_j rates[n,j]
+ * (`proportional`) or 1; argmax, ties to the lowest class), each training batch classified before
+ * its labels are folded in.
+ */
+function referenceRun(o: RunOptions, proportional: boolean): { w0: Float64Array; w: Float64Array; trainCorrect: number; testCorrect: number } {
+  const { nTrain, nTest, B, steps, seed } = o;
+  const set = loadDigits();
+  const rng = new Rng(seed);
+  const split = splitDigits(set, nTrain, nTest, rng.fork());
+  const init = new QuickstartNetwork(B, rng.fork());
+  const w0 = Float64Array.from(init.input.weight.dataSync());
+  init.dispose();
+  let w: Float64Array = w0;
+  const encoder = new HomogeneousPoissonEncoder({ steps, dt: Q.dt, frequency: Q.frequency, rng: rng.fork() });
+  let theta: Float64Array = new Float64Array(100);
+  const presentRef = (idx: ArrayLike<number>, learn: boolean): Float64Array => {
+    const n = idx.length;
+    const x = encoder.encodeArray(gatherImages(set, idx));
+    const st = initialState(n, w);
+    st.theta.set(theta);
+    const counts = new Float64Array(n * 100);
+    for (let t = 0; t < steps; t++) {
+      const r = referenceStep(st, x.subarray(t * n * 784, (t + 1) * n * 784), learn);
+      for (let k = 0; k < n * 100; k++) counts[k]! += r.exc[k]!;
+    }
+    if (learn) {
+      for (let j = 0; j < 100; j++) {
+        let l1 = 0;
+        for (let i = 0; i < 784; i++) l1 += Math.abs(st.w[j * 784 + i]!);
+        for (let i = 0; i < 784; i++) st.w[j * 784 + i]! *= Q.normScale / l1;
+      }
+      w = st.w;
+      theta = st.theta;
+    }
+    return counts;
+  };
+  const rates = new Float64Array(100 * 10);
+  const predict = (counts: Float64Array, n: number): number[] => {
+    const assign = Array.from({ length: 100 }, (_, j) => {
+      let best = 0;
+      for (let k = 1; k < 10; k++) if (rates[j * 10 + k]! > rates[j * 10 + best]!) best = k;
+      return best;
+    });
+    const weight = assign.map((k, j) => {
+      if (!proportional) return 1;
+      let total = 0;
+      for (let c = 0; c < 10; c++) total += rates[j * 10 + c]!;
+      return rates[j * 10 + k]! / Math.max(total, 1e-12);
+    });
+    return Array.from({ length: n }, (_, b) => {
+      const sum = new Float64Array(10);
+      const num = new Float64Array(10);
+      assign.forEach((k, j) => ((sum[k]! += counts[b * 100 + j]! * weight[j]!), (num[k]! += 1)));
+      let best = 0;
+      const logit = (k: number) => (num[k]! > 0 ? sum[k]! / num[k]! : 0);
+      for (let k = 1; k < 10; k++) if (logit(k) > logit(best)) best = k;
+      return best;
+    });
+  };
+  const fit = (counts: Float64Array, labels: number[]): void => {
+    for (let k = 0; k < 10; k++) {
+      const members = labels.flatMap((l, b) => (l === k ? [b] : []));
+      if (members.length === 0) continue;
+      for (let j = 0; j < 100; j++) {
+        let m = 0;
+        for (const b of members) m += counts[b * 100 + j]!;
+        rates[j * 10 + k] = Math.exp(-Q.classifierDecay * members.length) * rates[j * 10 + k]! + m / members.length;
+      }
+    }
+  };
+  let trainCorrect = 0;
+  for (let k = 0; k < nTrain; k += B) {
+    const idx = split.train.subarray(k, Math.min(k + B, nTrain));
+    const labels = Array.from(idx, (i) => set.labels[i]!);
+    const counts = presentRef(idx, true);
+    trainCorrect += predict(counts, idx.length).filter((p, b) => p === labels[b]).length;
+    fit(counts, labels);
+  }
+  let testCorrect = 0;
+  for (let k = 0; k < nTest; k += B) {
+    const idx = split.test.subarray(k, Math.min(k + B, nTest));
+    const labels = Array.from(idx, (i) => set.labels[i]!);
+    testCorrect += predict(presentRef(idx, false), idx.length).filter((p, b) => p === labels[b]).length;
+  }
+  return { w0, w, trainCorrect, testCorrect };
+}
