@@ -6,8 +6,9 @@
  *
  * Each batch of digits is shown for `steps` steps (dt 1 ms) with STDP on every step, then the
  * network state is cleared and the input weights normalized. Training accuracy is measured online
- * (each batch is classified before the classifier sees its labels); the test digits are shown with
- * learning off. The readout weights every neuron by its proportion for its assigned class, as
+ * as in Inferno's quickstart: the digits of every `classifyEvery` batches (default 10, Inferno's
+ * `classify_interval`) are classified together before the classifier sees their labels, then
+ * folded in as one batch; the test digits are shown with learning off. The readout weights every neuron by its proportion for its assigned class, as
  * Inferno's `MaxRateClassifier` does by default (its quickstart relies on that default). A last batch with fewer than `batchSize` digits is presented with that smaller
  * batch size (not padded), so every digit counts once in STDP's and θ's batch means, the
  * classifier and the accuracies.
@@ -39,6 +40,7 @@ export const quickstartExample: ExampleSpec = {
     { name: 'steps', type: 'int', description: 'steps (ms) per digit', default: Q.steps, min: 1 },
     { name: 'frequency', type: 'float', description: 'Poisson rate of a white pixel (Hz)', default: Q.frequency, min: 0.001 },
     { name: 'curveEvery', type: 'int', description: 'digits per point of the training-accuracy curve', default: 500, min: 1 },
+    { name: 'classifyEvery', type: 'int', description: "training batches classified together, then folded into the classifier as one batch (Inferno's classify_interval)", default: 10, min: 1 },
     { name: 'classifierDecay', type: 'float', description: 'decay of the max-rate classifier per sample of a class', default: Q.classifierDecay, min: 0 },
     { name: 'labelDigits', type: 'int', description: 'after training: fit a fresh classifier on the last N training digits with learning off, used for the test (0 = use the online table, as Inferno)', default: 0, min: 0 },
   ],
@@ -122,11 +124,21 @@ export const quickstartExample: ExampleSpec = {
     let blockCorrect = 0;
     let blockSeen = 0;
     let trained = 0;
+    // As Inferno's quickstart (classify_interval = 10): the digits of `classifyEvery` training
+    // batches are classified together with the table as it stands, then folded in as one batch —
+    // the classifier's class means span all of them. The counts and labels of the batches since
+    // the last classification wait here (and in the checkpoints); a last, shorter group is
+    // classified after the last training batch, so every training digit is classified once.
+    const classifyEvery = Number(q.classifyEvery);
+    let pendingCounts: number[] = [];
+    let pendingLabels: number[] = [];
+    let pendingBatches = 0;
+    let classified = 0;
     let trainMs = 0;
     let trainSteps = 0;
     const summary = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
       digits_trained: trained,
-      train_accuracy: trained > 0 ? trainCorrect / trained : null,
+      train_accuracy: classified > 0 ? trainCorrect / classified : null,
       ms_per_digit: trained > 0 ? trainMs / trained : null,
       ms_per_step: trainSteps > 0 ? trainMs / trainSteps : null,
       batch_size: B,
@@ -144,6 +156,10 @@ export const quickstartExample: ExampleSpec = {
       curveX: number[];
       curveY: number[];
       excSteps: number;
+      pendingCounts: number[];
+      pendingLabels: number[];
+      pendingBatches: number;
+      classified: number;
     }
     const excSteps = net as unknown as { excSteps: number };
     const pause = async (): Promise<boolean> => {
@@ -155,6 +171,8 @@ export const quickstartExample: ExampleSpec = {
       if (ctx.resumed && existsSync(join(ctx.checkpointDir, 'model.json'))) {
         const m = (await model.loadFrom(ctx.checkpointDir)) as unknown as Progress;
         ({ trained, trainCorrect, blockCorrect, blockSeen, trainMs, trainSteps } = m);
+        // (a checkpoint written before grouped classification classified every batch at once)
+        ({ pendingCounts = [], pendingLabels = [], pendingBatches = 0, classified = trained } = m);
         curveX.push(...m.curveX);
         curveY.push(...m.curveY);
         excSteps.excSteps = m.excSteps;
@@ -175,23 +193,36 @@ export const quickstartExample: ExampleSpec = {
         const { counts } = res;
         trainMs += performance.now() - t0;
         trainSteps += steps;
-        const pred = await classify(counts, labels.length);
-        const ok = pred.filter((p, i) => p === labels[i]).length;
-        await fit(counts, labels);
         trained += labels.length;
-        trainCorrect += ok;
-        blockCorrect += ok;
-        blockSeen += labels.length;
-        if (blockSeen >= curveEvery || trained === nTrain) {
-          curveX.push(trained);
-          curveY.push(blockCorrect / blockSeen);
-          blockCorrect = blockSeen = 0;
+        for (let i = 0; i < labels.length * net.exc.count; i++) pendingCounts.push(counts[i]!);
+        pendingLabels.push(...labels);
+        pendingBatches++;
+        if (pendingBatches === classifyEvery || trained === nTrain) {
+          const group = Float32Array.from(pendingCounts);
+          const pred = await classify(group, pendingLabels.length);
+          const ok = pred.filter((p, i) => p === pendingLabels[i]).length;
+          await fit(group, pendingLabels);
+          classified += pendingLabels.length;
+          trainCorrect += ok;
+          blockCorrect += ok;
+          blockSeen += pendingLabels.length;
+          pendingCounts = [];
+          pendingLabels = [];
+          pendingBatches = 0;
+          if (blockSeen >= curveEvery || classified === nTrain) {
+            curveX.push(classified);
+            curveY.push(blockCorrect / blockSeen);
+            blockCorrect = blockSeen = 0;
+          }
         }
         // a checkpoint after every training batch; label and test phases restart from the last one
-        const m: Progress = { trained, trainCorrect, blockCorrect, blockSeen, trainMs, trainSteps, curveX, curveY, excSteps: excSteps.excSteps };
+        const m: Progress = {
+          trained, trainCorrect, blockCorrect, blockSeen, trainMs, trainSteps, curveX, curveY, excSteps: excSteps.excSteps,
+          pendingCounts, pendingLabels, pendingBatches, classified,
+        };
         await model.save(ctx.checkpointDir, m as unknown as Record<string, unknown>);
-        if (curveX[curveX.length - 1] === trained) await ctx.checkpoint(summary());
-        trainBar.tick(1, `acc ${(trainCorrect / trained).toFixed(3)}`);
+        await ctx.checkpoint(summary());
+        trainBar.tick(1, classified > 0 ? `acc ${(trainCorrect / classified).toFixed(3)}` : 'acc n/a');
         await ctx.keepResponsive();
       }
       trainBar.done();
@@ -201,13 +232,25 @@ export const quickstartExample: ExampleSpec = {
       if (labelDigits > 0 && !ctx.signal.aborted) {
         const from = trained - labelDigits;
         const bar = ctx.progress(Math.ceil(labelDigits / B), 'label batches');
+        // folded in groups of classifyEvery batches, as the online classifier
+        let groupCounts: number[] = [];
+        let groupLabels: number[] = [];
+        let groupBatches = 0;
         for (let k = from; k < trained && !ctx.signal.aborted; k += B) {
           const idx = split.train.subarray(k, Math.min(k + B, trained));
           const res = await present(net, encode(idx), steps, false, pause);
           restoreBatch();
           if (res.stopped) break;
           const { counts } = res;
-          await fit(counts, Array.from(idx, (i) => set.labels[i]!), refit);
+          for (let i = 0; i < idx.length * net.exc.count; i++) groupCounts.push(counts[i]!);
+          groupLabels.push(...Array.from(idx, (i) => set.labels[i]!));
+          groupBatches++;
+          if (groupBatches === classifyEvery || k + B >= trained) {
+            await fit(Float32Array.from(groupCounts), groupLabels, refit);
+            groupCounts = [];
+            groupLabels = [];
+            groupBatches = 0;
+          }
           bar.tick(1);
           await ctx.keepResponsive();
         }

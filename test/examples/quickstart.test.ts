@@ -229,7 +229,7 @@ describe('quickstart digits', () => {
   });
 
   it("the readout is Inferno's MaxRateClassifier as its quickstart calls it: proportional weighting (Inferno's default)", async () => {
-    const opts = { nTrain: 30, nTest: 20, B: 10, steps: 60, seed: 2 };
+    const opts = { nTrain: 30, nTest: 20, B: 10, steps: 60, seed: 2, classifyEvery: 1 };
     const { s } = await runQuickstart(opts);
     const ref = referenceRun(opts, true);
     const plain = referenceRun(opts, false);
@@ -239,6 +239,20 @@ describe('quickstart digits', () => {
     expect(s.accuracy).toBe(ref.testCorrect / opts.nTest);
     expect(s.accuracy_online_classifier).toBe(ref.testCorrect / opts.nTest);
   });
+
+  it("training digits are classified and folded into the classifier in groups of --classify-every batches (Inferno's classify_interval), a last shorter group included", async () => {
+    // 50 digits in batches of 10, groups of 2 batches: [1, 2], [3, 4], then the last batch alone
+    const opts = { nTrain: 50, nTest: 20, B: 10, steps: 60, seed: 2, classifyEvery: 2 };
+    const { s } = await runQuickstart(opts);
+    const ref = referenceRun(opts, true);
+    const perBatch = referenceRun({ ...opts, classifyEvery: 1 }, true);
+    // grouping changes what the classifier has seen (and its class means), so the run tells them apart
+    expect([perBatch.trainCorrect, perBatch.testCorrect]).not.toEqual([ref.trainCorrect, ref.testCorrect]);
+    expect(s.digits_trained).toBe(opts.nTrain);
+    expect(s.train_accuracy).toBe(ref.trainCorrect / opts.nTrain);
+    expect(s.accuracy).toBe(ref.testCorrect / opts.nTest);
+    expect(quickstartExample.options.find((o) => o.name === 'classifyEvery')!.default).toBe(10); // Inferno's classify_interval
+  });
 });
 
 interface RunOptions {
@@ -247,6 +261,8 @@ interface RunOptions {
   B: number;
   steps: number;
   seed: number;
+  /** Training batches per classification (default: the option's default). */
+  classifyEvery?: number;
 }
 
 /** Runs `cinder quickstart` in memory (online classifier as the readout); returns the summary and the trained input weights. */
@@ -254,6 +270,7 @@ async function runQuickstart(o: RunOptions): Promise<{ s: Record<string, unknown
   const params: Record<string, number | string | boolean> = {};
   for (const opt of quickstartExample.options) params[opt.name] = opt.default;
   Object.assign(params, { trainDigits: o.nTrain, testDigits: o.nTest, batchSize: o.B, steps: o.steps, curveEvery: o.nTrain, labelDigits: 0 });
+  if (o.classifyEvery !== undefined) params.classifyEvery = o.classifyEvery;
   const dir = mkdtempSync(join(tmpdir(), 'cinder-qs-ref-'));
   const npy = new Map<string, Float32Array>();
   const ctx = {
@@ -272,11 +289,13 @@ async function runQuickstart(o: RunOptions): Promise<{ s: Record<string, unknown
  * normalization after every training presentation, read out by Inferno's MaxRateClassifier written
  * out in plain loops (rates ← e^{−λ b_k}·rates + class means; every neuron assigned to its argmax
  * class; logit_k = Σ_{n assigned to k} x_n·w_n / #assigned with w_n = rates[n,k]/Σ_j rates[n,j]
- * (`proportional`) or 1; argmax, ties to the lowest class), each training batch classified before
- * its labels are folded in.
+ * (`proportional`) or 1; argmax, ties to the lowest class). As Inferno's quickstart, the digits of
+ * every `classifyEvery` training batches are classified together and then folded in as one batch
+ * (a last, shorter group too).
  */
 function referenceRun(o: RunOptions, proportional: boolean): { w0: Float64Array; w: Float64Array; trainCorrect: number; testCorrect: number } {
   const { nTrain, nTest, B, steps, seed } = o;
+  const every = o.classifyEvery ?? 10;
   const set = loadDigits();
   const rng = new Rng(seed);
   const split = splitDigits(set, nTrain, nTest, rng.fork());
@@ -342,11 +361,13 @@ function referenceRun(o: RunOptions, proportional: boolean): { w0: Float64Array;
     }
   };
   let trainCorrect = 0;
-  for (let k = 0; k < nTrain; k += B) {
-    const idx = split.train.subarray(k, Math.min(k + B, nTrain));
-    const labels = Array.from(idx, (i) => set.labels[i]!);
-    const counts = presentRef(idx, true);
-    trainCorrect += predict(counts, idx.length).filter((p, b) => p === labels[b]).length;
+  const batches: number[][] = [];
+  for (let k = 0; k < nTrain; k += B) batches.push(Array.from(split.train.subarray(k, Math.min(k + B, nTrain))));
+  for (let g = 0; g < batches.length; g += every) {
+    const group = batches.slice(g, g + every);
+    const counts = Float64Array.from(group.flatMap((idx) => Array.from(presentRef(idx, true))));
+    const labels = group.flat().map((i) => set.labels[i]!);
+    trainCorrect += predict(counts, labels.length).filter((p, b) => p === labels[b]).length;
     fit(counts, labels);
   }
   let testCorrect = 0;
