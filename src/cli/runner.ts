@@ -6,6 +6,7 @@
  * @module
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BackendInfo } from '../core/backend.js';
 import { tf } from '../core/tf.js';
@@ -15,7 +16,7 @@ import type { ExampleSpec, Params } from './example.js';
 import { packageInfo } from './package-info.js';
 import type { Terminal } from './progress.js';
 import { RunFolder, type RunStatus } from './run-folder.js';
-import { acquireLock, inspectRunFolder, releaseLock } from './run-lock.js';
+import { acquireLock, inspectRunFolder, readLock, releaseLock } from './run-lock.js';
 import { MAX_RUNS } from './options.js';
 
 /** Everything a run needs (already validated). */
@@ -225,6 +226,8 @@ export class Run {
   private parent: ParentState | null = null;
   /** Set by {@link finishNow}: a pending asynchronous write of the top summary must not land after its last word. */
   private closedSync = false;
+  /** The run folder whose lock this run took itself (and so releases), or null: the caller holds it (the CLI). */
+  private ownLock: string | null = null;
 
   /** @param options the run's options (see {@link RunOptions}) */
   constructor(private readonly options: RunOptions) {
@@ -362,9 +365,36 @@ export class Run {
     return summary;
   }
 
+  /**
+   * Takes the run folder's lock (`.lock`, see `src/cli/run-lock.ts`) unless this process holds it
+   * already (the CLI takes it before it starts the run), so that `cinder status` never takes a
+   * live run started through {@link startRun} for a crashed one; with `resume` a crashed run's lock
+   * is taken over. A folder another live process holds (or a crashed run's, without `resume`) ends
+   * the run as `failed` with the {@link RunLockError}, before anything is written.
+   */
   private async execute(): Promise<RunOutcome> {
     const o = this.options;
     const outDir = resolve(o.outDir);
+    const held = readLock(outDir);
+    if (!(held && held.pid === process.pid && held.host === hostname())) {
+      try {
+        ensureWritableDirSync(outDir, '--out');
+        acquireLock(outDir, { takeOverCrashed: o.resume === true });
+        this.ownLock = outDir;
+      } catch (err) {
+        return this.seedFailed(outDir, o.seed, err, false);
+      }
+    }
+    try {
+      return await this.executeLocked(outDir);
+    } finally {
+      if (this.ownLock !== null) releaseLock(this.ownLock);
+      this.ownLock = null;
+    }
+  }
+
+  private async executeLocked(outDir: string): Promise<RunOutcome> {
+    const o = this.options;
     if (o.seeds <= 1) return this.runSeed(outDir, o.seed, 1);
     const p: ParentState = { dir: outDir, runs: [], started: new Date() };
     this.parent = p;
@@ -441,7 +471,8 @@ export class Run {
   /**
    * Ends the run now, synchronously (for a process that exits right after): the active seed's
    * run_summary.json and, for several seeds, the top-level one get `status` (normally
-   * `interrupted`) with everything checkpointed so far; the running seed folder's lock is removed.
+   * `interrupted`) with everything checkpointed so far; the running seed folder's lock is removed,
+   * and the run folder's where the run took it itself ({@link startRun}).
    */
   finishNow(status: Exclude<RunStatus, 'running'>): void {
     const a = this.active;
@@ -449,12 +480,16 @@ export class Run {
       const s = a.finishSync(status);
       if (this.parent) this.parent.runs.push({ seed: a.seed, dir: `seed-${a.seed}`, status, summary: s });
     }
-    // a seed folder of a multi-seed run has its own lock (runSeed); the caller releases the top one
+    // a seed folder of a multi-seed run has its own lock (runSeed); the top one is released below
+    // where this run took it, else by the caller that did (the CLI)
     if (a && this.parent) releaseLock(a.outDir);
     if (this.parent) {
       this.closedSync = true;
       writeJsonAtomicSync(join(this.parent.dir, 'run_summary.json'), this.parentSummary(status));
     }
+    // the run folder's lock, where the run took it itself (startRun); the CLI releases its own
+    if (this.ownLock !== null) releaseLock(this.ownLock);
+    this.ownLock = null;
   }
 }
 
@@ -514,7 +549,12 @@ export function rebuildSeedsSummary(dir: string, examples: readonly ExampleSpec[
   return out;
 }
 
-/** Starts a run; await `run.done` for the outcome. */
+/**
+ * Starts a run; await `run.done` for the outcome. The run folder's lock is taken at once (unless
+ * this process holds it already, as the CLI does) and released when the run ends, so a concurrent
+ * `cinder status` sees a live run; a folder in use by another live process, or a crashed run's
+ * without `resume`, gives a `failed` outcome with a `RunLockError` and writes nothing.
+ */
 export function startRun(options: RunOptions): Run {
   return new Run(options);
 }
