@@ -147,18 +147,30 @@ export async function removeStaleAttempts(runsDir: string, job?: string): Promis
   return { removed, otherHosts };
 }
 
-function readSummary(dir: string): Record<string, unknown> {
+/**
+ * A run folder's run_summary.json: the object (empty when there is none or it is not a JSON
+ * object) and, when it is not the summary of a completed run, what is wrong with it.
+ */
+function readSummary(dir: string): { summary: Record<string, unknown>; problem?: string } {
+  const path = join(dir, 'run_summary.json');
+  let s: unknown;
   try {
-    const s: unknown = JSON.parse(readFileSync(join(dir, 'run_summary.json'), 'utf8'));
-    return typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : {};
-  } catch {
-    return {};
+    s = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    return { summary: {}, problem: missing ? `it wrote no ${path}` : `${path} is not readable JSON (${e instanceof Error ? e.message : String(e)})` };
   }
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) return { summary: {}, problem: `${path} is not a JSON object` };
+  const summary = s as Record<string, unknown>;
+  if (summary.status !== 'completed') return { summary, problem: `${path} says status ${JSON.stringify(summary.status)}, not "completed"` };
+  return { summary };
 }
 
 /**
  * Starts one job in a child process (stdout/stderr go to `<run folder>/process.txt` only through
- * the run's own log; the child runs `--quiet`). The process's exit code decides the status.
+ * the run's own log; the child runs `--quiet`). The process's exit code decides the status; exit 0
+ * is `completed` only when the run folder holds a run_summary.json object with status
+ * `completed` (otherwise the job fails, saying what is missing or unreadable).
  */
 export function startJob(req: JobRequest, options: { command?: string[]; env?: NodeJS.ProcessEnv } = {}): RunningJob {
   const [exe, ...pre] = options.command ?? cinderCommand(options.env);
@@ -192,7 +204,7 @@ export function startJob(req: JobRequest, options: { command?: string[]; env?: N
         resolveDone({ status: 'interrupted', exitCode: code, summary: {}, error: abandoned, ms });
         return;
       }
-      let summary: Record<string, unknown> = {};
+      let read: ReturnType<typeof readSummary> = { summary: {}, problem: `it wrote no run folder (${attempt})` };
       let installError: string | undefined;
       if (existsSync(attempt)) {
         // the attempt replaces the run folder; when that fails (another process installed the same
@@ -201,16 +213,20 @@ export function startJob(req: JobRequest, options: { command?: string[]; env?: N
           await mkdir(dirname(outDir), { recursive: true });
           await rm(outDir, { recursive: true, force: true });
           await rename(attempt, outDir);
-          summary = readSummary(outDir);
+          read = readSummary(outDir);
         } catch (err) {
           installError = `could not install ${attempt} as ${outDir}: ${err instanceof Error ? err.message : String(err)}`;
-          summary = readSummary(attempt);
+          read = readSummary(attempt);
         }
       }
+      const summary = read.summary;
       const exited: JobResult['status'] = code === 0 ? 'completed' : code === 130 || code === 143 || signal === 'SIGINT' || signal === 'SIGTERM' ? 'interrupted' : 'failed';
-      const status: JobResult['status'] = installError && exited === 'completed' ? 'failed' : exited;
+      // exit 0 counts as completed only with the summary of a completed run: a sweep never records
+      // (and so never skips on continuing) a run whose results are missing or unreadable
+      const noResults = exited === 'completed' && read.problem !== undefined ? `exit code 0, but ${read.problem}` : undefined;
+      const status: JobResult['status'] = (installError || noResults) && exited === 'completed' ? 'failed' : exited;
       const error = status === 'completed' ? undefined
-        : installError ?? (spawnError ? spawnError.message
+        : installError ?? noResults ?? (spawnError ? spawnError.message
           : typeof summary.error === 'string' ? summary.error
             : (stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${code}${signal ? `, signal ${signal}` : ''}`));
       resolveDone({ status, exitCode: code, summary, error, ms });
