@@ -268,6 +268,37 @@ describe('reducer checkpoints and dtypes', () => {
     a.dispose(); b.dispose();
   });
 
+  it('CA past 2^24 folds: the count keeps counting (a float32 count stopped at 2^24, so the average stopped falling)', () => {
+    // a checkpoint of a long run: 2^24 folds at rates 0.5 and 0.25, then 1000 folds of [0, 1]
+    const N = 2 ** 24;
+    const r = new CAReducer();
+    const h0 = tf.tensor1d([0.5, 0.25]);
+    const sum = tf.tensor1d([N / 2, N / 4]);
+    r.restoreState({ tensors: { h0, sum }, values: { folds: N } });
+    tf.dispose([h0, sum]);
+    const obs = tf.tensor1d([0, 1]);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 1000; i++) r.fold(obs);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.count).toBe(N + 1000);
+    // the sums (2^23 and 2^22 + 1000) and N + 1000 are exact in float32: one rounding of the quotient
+    const want = [N / 2 / (N + 1000), (N / 4 + 1000) / (N + 1000)].map(Math.fround);
+    expect(Array.from(r.latest.dataSync())).toEqual(want); // old code: [0.5, 0.25 + 1000/2^24]
+    obs.dispose(); r.dispose();
+  });
+
+  it('CA: more than 2^31 − 1 folds in a checkpoint are refused, nothing changed', () => {
+    const r = new CAReducer();
+    const h = tf.tensor1d([1, 3]);
+    r.fold(h);
+    const before = tf.memory().numTensors;
+    expect(() => r.restoreState({ tensors: { h0: h }, values: { folds: 2 ** 31 } })).toThrow(/invalid snapshot folds: got 2147483648/);
+    expect(r.count).toBe(1);
+    expect(Array.from(r.latest.dataSync())).toEqual([1, 3]);
+    expect(tf.memory().numTensors).toBe(before);
+    h.dispose(); r.dispose();
+  });
+
   it('a failed restore changes nothing', () => {
     const r = new PassthroughReducer({ history: 3 });
     const h = tf.tensor1d([1, 2]);
