@@ -212,3 +212,21 @@ describe('Recorder ring', () => {
     a.dispose(); b.dispose();
   });
 });
+
+describe('restoring a snapshot whose records differ in shape', () => {
+  it('Recorder: refused before anything changes (was accepted; toTensor then threw "must have matching shapes")', () => {
+    let t = 0;
+    const rec = new Recorder(() => tf.tensor1d([t, -t]), { capacity: 4 });
+    for (let i = 0; i < 2; i++) { t++; tf.tidy(() => rec.observe()); }
+    const r0 = tf.tensor1d([7, 8]);
+    const r1 = tf.tensor1d([7, 8, 9]);
+    const n = tf.memory().numTensors;
+    expect(() => rec.restoreState({ tensors: { r0, r1 }, values: { calls: 5, steps: [3, 5] } })).toThrow(/invalid snapshot record r1: got tensor of shape \[3\] \(float32\), expected shape \[2\] \(the shape of r0\)/);
+    expect(tf.memory().numTensors).toBe(n);
+    expect(rec.recordedSteps()).toEqual([1, 2]);
+    expect(Array.from(rec.toArray().data)).toEqual([1, -1, 2, -2]);
+    t++; tf.tidy(() => rec.observe()); // the call count kept its value: this is call 3
+    expect(rec.recordedSteps()).toEqual([1, 2, 3]);
+    tf.dispose([r0, r1]); rec.dispose();
+  });
+});

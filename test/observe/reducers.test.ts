@@ -299,6 +299,22 @@ describe('reducer checkpoints and dtypes', () => {
     h.dispose(); r.dispose();
   });
 
+  it('a history of mixed shapes is refused before anything changes (was accepted; stack() then threw)', () => {
+    const r = new EMAReducer({ alpha: 0.5, history: 3 });
+    const h = tf.tensor1d([2, 4]);
+    r.fold(h);
+    const bad = { h0: tf.tensor1d([1, 1]), h1: tf.tensor2d([[1, 1]]) };
+    const before = tf.memory().numTensors;
+    expect(() => r.restoreState({ tensors: bad, values: { folds: 2 } })).toThrow(/invalid snapshot history h1: got tensor of shape \[1, 2\] \(float32\), expected shape \[2\] \(the shape of h0\)/);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.count).toBe(1);
+    const x = tf.tensor1d([0, 8]);
+    r.fold(x); // continues from [2, 4]: 0.5·[0, 8] + 0.5·[2, 4]
+    const st = r.stack();
+    expect(Array.from(st.dataSync())).toEqual([2, 4, 1, 6]);
+    tf.dispose([h, x, st, ...Object.values(bad)]); r.dispose();
+  });
+
   it('a failed restore changes nothing', () => {
     const r = new PassthroughReducer({ history: 3 });
     const h = tf.tensor1d([1, 2]);

@@ -155,7 +155,10 @@ export class Recorder implements Observer {
     return { tensors, values: { calls: this.schedule.count, steps: this.steps.items() } };
   }
 
-  /** Restores what {@link snapshotState} captured (the tensors are cloned). */
+  /**
+   * Restores what {@link snapshotState} captured (the tensors are cloned); checks everything
+   * (call numbers, consecutive records of one shape) before changing anything.
+   */
   restoreState(s: Snapshot): void {
     const steps = s.values.steps;
     const calls = s.values.calls;
@@ -169,6 +172,10 @@ export class Recorder implements Observer {
       if (!t) throw new CinderArgumentError('snapshot records', `r${i}`, 'consecutive entries r0, r1, …');
       return t;
     });
+    // every record has the first one's shape (observe() keeps to it; toTensor stacks them)
+    for (const [i, t] of records.entries()) {
+      if (!tf.util.arraysEqual(t.shape, records[0]!.shape)) throw new CinderArgumentError(`snapshot record r${i}`, t, `shape [${records[0]!.shape.join(', ')}] (the shape of r0)`);
+    }
     this.clear();
     for (const [i, t] of records.entries()) {
       if (this.reserve === null) this.reserve = Array.from({ length: this.ring.capacity }, () => tf.keep(tf.zeros(t.shape)));

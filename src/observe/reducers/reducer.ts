@@ -95,7 +95,10 @@ export abstract class Reducer<A extends readonly tf.Tensor[] = [tf.Tensor]> {
     return { tensors, values: { folds: this.folds } };
   }
 
-  /** Restores a history captured by {@link snapshotState} (the tensors are cloned); checks everything before changing anything. */
+  /**
+   * Restores a history captured by {@link snapshotState} (the tensors are cloned); checks everything
+   * (consecutive entries of one shape, the fold count) before changing anything.
+   */
   restoreState(s: Snapshot): void {
     const n = Object.keys(s.tensors).length;
     if (n > this.ring.capacity) throw new CinderArgumentError('snapshot history', n, `at most ${this.ring.capacity} values (the reducer's history)`);
@@ -106,6 +109,9 @@ export abstract class Reducer<A extends readonly tf.Tensor[] = [tf.Tensor]> {
       if (!t) throw new CinderArgumentError('snapshot history', `h${i}`, 'consecutive entries h0, h1, …');
       return t;
     });
+    for (const [i, t] of history.entries()) {
+      if (!tf.util.arraysEqual(t.shape, history[0]!.shape)) throw new CinderArgumentError(`snapshot history h${i}`, t, `shape [${history[0]!.shape.join(', ')}] (the shape of h0)`);
+    }
     this.ring.clear();
     for (const t of history) this.ring.push(tf.keep(t.clone()));
     this.folds = folds;
