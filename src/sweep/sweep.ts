@@ -133,13 +133,17 @@ export function sweepLockHeld(dir: string): boolean {
   return owner !== null && lockOwnerAlive(owner);
 }
 
-/** Creates or continues a sweep and runs every run that is not completed. */
+/**
+ * Creates or continues a sweep and runs every run that is not completed. The folder's lock is
+ * taken before sweep.json is read, so a coordinator never works from the file as it was before
+ * another coordinator's last write.
+ */
 export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
-  const { spec, plan, terminal } = options;
+  const { spec, plan } = options;
   const dir = resolve(options.outDir);
-  const file = openSweep(spec, plan, dir);
   const release = lockSweep(dir);
   try {
+    const file = openSweep(spec, plan, dir);
     return await execute(options, dir, file);
   } finally {
     release();
