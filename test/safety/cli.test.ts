@@ -27,8 +27,8 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 const summary = (dir: string) => JSON.parse(readFileSync(join(dir, 'run_summary.json'), 'utf8')) as Record<string, unknown>;
 
 describe('cinder: numerical faults fail the run (exit 3)', () => {
-  it('florian --lr-post 1e308 --lr-pre -1e308 fails instead of completing with null metrics', async () => {
-    const r = await cli(['florian', '--lr-post', '1e308', '--lr-pre', '-1e308', '-q']);
+  it('florian --lr-post 3e38 --lr-pre -3e38 (within float32, overflowing in the run) fails instead of completing with null metrics', async () => {
+    const r = await cli(['florian', '--lr-post', '3e38', '--lr-pre', '-3e38', '-q']);
     expect(r.code).toBe(EXIT.nonFinite);
     expect(EXIT.nonFinite).toBe(3);
     const s = summary(r.dir);
