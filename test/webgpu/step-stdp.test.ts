@@ -38,12 +38,15 @@ interface Case {
   stdp?: Partial<STDPOptions>;
   /** Apply the pending parts every this many steps (default 1: two parts per update). */
   updateEvery?: number;
+  /** Range of the initial weights (default [0.2, 0.8]). */
+  w0?: [number, number];
 }
 
 /** Weights after every step of STDP on a dense [OUT ← IN] connection driven by forced trains. */
 async function run(c: Case): Promise<Float32Array> {
   const rng = new Rng(9);
-  const w0 = Float32Array.from({ length: OUT * IN }, () => 0.2 + 0.6 * rng.uniform());
+  const [lo, hi] = c.w0 ?? [0.2, 0.8];
+  const w0 = Float32Array.from({ length: OUT * IN }, () => lo + (hi - lo) * rng.uniform());
   const conn = new LinearDense([IN], [OUT], 1, { batchSize: B, weightInit: (shape) => tf.tensor(w0, [...shape]) });
   const layer = new TestLayer(conn, new ForcedNeurons([OUT], B));
   const rule = new STDP({ lrPost: 0.05, lrPre: -0.04, tauPost: 20, tauPre: 10, ...c.stdp });
@@ -107,6 +110,22 @@ describe.skipIf(!gpu.ok)(`STDP with fused WGSL trace and update programs vs the 
     const cpu = await compare({ stdp: { lrPost: 0.3, lrPre: -0.2 }, clamp: { min: 0.1, max: 0.9 } });
     expect(cpu.some((v) => v === Math.fround(0.9)) || cpu.some((v) => v === Math.fround(0.1))).toBe(true);
   });
+
+  // Weights drawn outside the bounds [0.35, 0.65]: the power families' base is negative there, where
+  // WGSL's pow is undefined (SwiftShader gave |x|^μ: a positive factor for μ = 3 and 1.5 instead of
+  // the op path's negative one and NaN; an even μ came out right by chance).
+  for (const [name, bound] of [
+    ['power μ 3 (odd: the sign of the base kept)', ['power', { min: 0.35, max: 0.65, power: 3 }]],
+    ['power μ 2 upper, 4 lower (even: positive)', ['power', { min: 0.35, max: 0.65, powerUpper: 2, powerLower: 4 }]],
+    ['power μ 1.5 (non-integer: NaN)', ['power', { min: 0.35, max: 0.65, power: 1.5 }]],
+    ['scaled-power μ 5 upper, 0.5 lower', ['scaled-power', { min: 0.35, max: 0.65, powerUpper: 5, powerLower: 0.5 }]],
+  ] as [string, [BoundingKind, BoundingOptions]][]) {
+    it(`weights outside the bounds, ${name}: IEEE pow of a negative base, as the op path`, async () => {
+      const cpu = await compare({ bound, w0: [0, 1] });
+      const nonInteger = [bound[1].power, bound[1].powerUpper, bound[1].powerLower].some((m) => m !== undefined && !Number.isInteger(m));
+      expect(cpu.some(Number.isNaN), 'NaN weights exactly for a non-integer exponent').toBe(nonInteger);
+    });
+  }
 
   it('one program per trace (backends without the several-output dispatch)', async () => {
     const was = setMultiOutput(false);

@@ -11,14 +11,22 @@ export async function download(kept: tf.Tensor[]): Promise<Float32Array> {
   }
 }
 
-/** Largest |got − want| over the largest |want| (Infinity on a length mismatch or a NaN difference). */
+/**
+ * Largest |got − want| over the largest finite |want| (Infinity on a length mismatch, or where a
+ * non-finite want is not matched exactly: NaN by NaN, ±Infinity by itself).
+ */
 export function worstRel(got: Float32Array, want: Float32Array): number {
   if (got.length !== want.length) return Infinity;
   let scale = 1e-6;
-  for (const v of want) scale = Math.max(scale, Math.abs(v));
+  for (const v of want) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
   let worst = 0;
   for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i]! - want[i]!);
+    const [g, w] = [got[i]!, want[i]!];
+    if (!Number.isFinite(w)) {
+      if (!(g === w || (Number.isNaN(g) && Number.isNaN(w)))) return Infinity;
+      continue;
+    }
+    const e = Math.abs(g - w);
     worst = Number.isNaN(e) ? Infinity : Math.max(worst, e);
   }
   return worst / scale;

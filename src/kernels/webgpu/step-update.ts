@@ -8,8 +8,9 @@
  * `A_t = (Σ_b post_t[b, p]·pre_t[b, q]) / d_t`, `Σpos = Σ_{t+} A_t`, `Σneg = Σ_{t−} A_t` (a missing
  * side counts as 0); with a bounding `u = f_up(max − w)·Σpos − f_lo(w − min)·Σneg` (each factor
  * only on a bounded side; hard: `[dist ≥ 0]`, multiplicative: `dist`, scaled: `dist/(max − min)`,
- * power kinds: `dist^μ`), else `u = Σpos − Σneg`; `w ← clamp_k(…clamp_1(w + u))` where each clamp
- * leaves ±∞ and NaN as they are (the `Clamping` hook's rule).
+ * power kinds: `dist^μ`, with IEEE `pow`'s value for a negative `dist` as the op path: see
+ * `powCode`), else `u = Σpos − Σneg`; `w ← clamp_k(…clamp_1(w + u))` where each clamp leaves ±∞
+ * and NaN as they are (the `Clamping` hook's rule).
  *
  * Up to {@link DIRECT_MAX_BATCH} samples the batch sums run inside the program (B multiply-adds per
  * part and weight, float32 in sample order): one dispatch. Larger batches take one tfjs matrix
@@ -42,6 +43,24 @@ export function setOuterDirectMaxBatch(n: number): number {
 
 const MAX_F32 = lit(3.4028234663852886e38);
 
+/**
+ * WGSL for `x^μ` (μ > 0 rounded to float32, as the op path's exponent) with IEEE `pow`'s values for
+ * every base, as the op path's `tf.pow`: WGSL's `pow(x, μ)` is undefined for x < 0 (SwiftShader
+ * gives |x|^μ), so the power is taken of |x| and, for a negative base, an odd integer μ copies x's
+ * sign onto it (−0 and −∞ included), an even one keeps it, and a non-integer μ gives NaN for a
+ * finite x < 0 (+∞ for −∞, +0 for −0). μ = 1 is x itself and μ = 2 is x·x, bit for bit the op
+ * path's (a float32 square rounds once either way). `x` (a side-effect-free expression) appears several times.
+ */
+function powCode(x: string, mu: number): string {
+  const m = Math.fround(mu);
+  if (m === 1) return x;
+  if (m === 2) return `(${x} * ${x})`;
+  const mag = `pow(abs(${x}), ${lit(m)})`;
+  if (Number.isInteger(m)) return m % 2 === 1 ? `bitcast<f32>(bitcast<u32>(${mag}) | (bitcast<u32>(${x}) & 0x80000000u))` : mag;
+  // a NaN made at run time (a NaN constant is a WGSL shader-creation error)
+  return `select(${mag}, bitcast<f32>(bitcast<u32>(${x}) | 0x7fc00000u), ${x} < 0.0 && ${x} >= -${MAX_F32})`;
+}
+
 function factorCode(kind: OuterBoundSpec['kind'], dist: string, mu: number, range: string): string {
   switch (kind) {
     case 'hard':
@@ -51,9 +70,9 @@ function factorCode(kind: OuterBoundSpec['kind'], dist: string, mu: number, rang
     case 'scaled-multiplicative':
       return `(${dist} / ${range})`;
     case 'power':
-      return `pow(${dist}, ${lit(mu)})`;
+      return powCode(dist, mu);
     case 'scaled-power':
-      return `pow(${dist} / ${range}, ${lit(mu)})`;
+      return powCode(`(${dist} / ${range})`, mu);
   }
 }
 
