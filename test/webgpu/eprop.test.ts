@@ -300,6 +300,48 @@ describe.skipIf(!gpu.ok)(`fused e-prop kernel on webgpu (${gpu.detail})`, () => 
     expect(plain.grads[0]!.some((v) => v !== 0)).toBe(true);
   });
 
+  // A weight variable assigned a tensor cast from int32 shares its int32 buffer (tfjs's webgpu cast
+  // to a wider type copies nothing), which the programs declare array<i32>: the scan's
+  // 'ζ·wIn' and the readout's 'u + wOut' failed WGSL validation before (DeviceError, no result).
+  it('weights assigned from int32 casts give the same losses and gradients as the same float32 weights', async () => {
+    const [B, T, nIn, n, nOut] = [3, 17, 3, 5, 3];
+    const run = (cast: boolean) =>
+      onBackend('webgpu', async () => {
+        const recurrent = new EPropRecurrent({ nIn, nLif: 3, nAlif: 2, rng: new Rng(2), tRef: 2 });
+        const readout = new EPropReadout({ nRec: n, nOut, rng: new Rng(3), feedback: 'symmetric' });
+        const optimizer = new Adam({ learningRate: 0.01 });
+        const trainer = new EProp({ recurrent, readout, optimizer, learningWindow: 6, cReg: 5, kernel: 'webgpu' });
+        const set = (v: tf.Variable, f: (i: number) => number) => {
+          const values = Int32Array.from({ length: v.size }, (_, i) => f(i));
+          const t = cast ? tf.tidy(() => tf.cast(tf.tensor(values, v.shape, 'int32'), 'float32')) : tf.tensor(Float32Array.from(values), v.shape);
+          v.assign(t);
+          t.dispose();
+        };
+        set(recurrent.wIn.variable, (i) => (i * 7) % 3);
+        set(recurrent.wRec.variable, (i) => (i % (n + 1) === 0 ? 0 : ((i * 5) % 3) - 1));
+        set(readout.wOut.variable, (i) => ((i * 11) % 3) - 1);
+        const x = new Float32Array(B * T * nIn).map((_, i) => ((i * 7919) % 5 < 2 ? 1 : 0));
+        const inputs = tf.tensor3d(x, [B, T, nIn]);
+        try {
+          const batch: EPropBatch = { inputs, labels: [1, 0, 2] };
+          const g = await trainer.gradientsAsync(batch);
+          const r = await trainer.stepAsync(batch);
+          return { loss: r.loss, rate: r.rateHz, grads: [g.gradients.input, g.gradients.recurrent, g.gradients.readout].map((a) => Array.from(a)) };
+        } finally {
+          inputs.dispose();
+          trainer.dispose();
+          recurrent.dispose();
+          readout.dispose();
+          optimizer.dispose();
+        }
+      });
+    const plain = await run(false);
+    const cast = await run(true);
+    expect(plain.rate).toBeGreaterThan(0);
+    expect(plain.grads[0]!.some((v) => v !== 0)).toBe(true);
+    expect(cast).toEqual(plain);
+  });
+
   it.skipIf(!fixturePath)("NEST b1 fixture: every loss within rtol 1e-4 of NEST's with the fused kernel", async () => {
     const f = loadEPropFixture(fixturePath!);
     const r = await onBackend('webgpu', () => runFixtureParity(f, { kernel: 'webgpu' }));

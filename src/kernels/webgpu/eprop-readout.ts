@@ -22,7 +22,8 @@
  *    (c = 1/n_lw with averaged gradients, else 1; B = W_outᵀ for symmetric feedback).
  *
  * These are the formulas of `readoutPass` and `epropAdjoint` (src/learn/eprop, float64 on the
- * host), evaluated in float32. The output is one flat float32 tensor (see {@link readoutLayout}):
+ * host), evaluated in float32. Every input is read through `f32(…)` (a weight or input tensor cast
+ * from bool or int32 sits in an int32 buffer, declared `array<i32>`; see `./eprop.ts`). The output is one flat float32 tensor (see {@link readoutLayout}):
  * D [B, T, n], eOut [B, T, nOut], Ê [B, T, nOut] (the phases' scratch), and per sequence
  * `[loss sum, prediction, wrong, non-spike inputs, spike count of each neuron]`.
  *
@@ -137,7 +138,7 @@ export function epropReadoutWebgpu(scan: tf.Tensor, inputs: tf.Tensor, wOut: tf.
   const g = 1 - s.kappa;
   const scale = s.averageGradient ? 1 / s.nLw : 1;
   const kappa = lit(s.kappa);
-  const fb = s.feedback === 'symmetric' ? `wOut[k * ${n} + j]` : `fb[j * ${nOut} + k]`;
+  const fb = s.feedback === 'symmetric' ? `f32(wOut[k * ${n} + j])` : `f32(fb[j * ${nOut} + k])`;
   const ce = s.loss === 'cross_entropy';
   const key = ['eprop-readout', B, T, n, nIn, nOut, s.nLw, s.kappa, s.loss, s.feedback, s.cReg, s.f0, s.averageGradient, s.alpha, s.rho, s.zeta, s.backward].join(':');
   const program: WebGpuProgram = {
@@ -166,7 +167,7 @@ export function epropReadoutWebgpu(scan: tf.Tensor, inputs: tf.Tensor, wOut: tf.
             let zo = (b * ${T} + t) * ${n};
             var u = 0.0;
             for (var j = 0; j < ${n}; j++) {
-              if (scan[(zo + j) * 2 + 1] != 0.0) { u = u + wOut[k * ${n} + j]; }
+              if (scan[(zo + j) * 2 + 1] != 0.0) { u = u + f32(wOut[k * ${n} + j]); }
             }
             result[${L.eHat} + (b * ${T} + t) * ${nOut} + k] = u;
           }
@@ -207,7 +208,7 @@ export function epropReadoutWebgpu(scan: tf.Tensor, inputs: tf.Tensor, wOut: tf.
             lossSum = lossSum - (y[label] - m - log(sum));` : `
             let to = (b * ${s.nLw} + t - ${w0}) * ${nOut};
             for (var k = 0; k < ${nOut}; k++) {
-              let e = y[k] - tgt[to + k];
+              let e = y[k] - f32(tgt[to + k]);
               result[eo + k] = e;
               lossSum = lossSum + 0.5 * e * e;
             }`}
@@ -244,7 +245,7 @@ export function epropReadoutWebgpu(scan: tf.Tensor, inputs: tf.Tensor, wOut: tf.
             result[${L.stats} + b * ${L.statsStride} + 4 + j] = count;
             ${s.backward ? `
             let reg = ${lit(s.cReg)} * (count / ${lit(T)} - ${lit(s.f0)}) / ${lit(T)};
-            let bj = beta[j];
+            let bj = f32(beta[j]);
             var h = 0.0;
             var acc = 0.0;
             for (var t = ${T - 1}; t >= 0; t--) {
@@ -368,7 +369,7 @@ export function epropGradientsWebgpu(inputs: tf.Tensor, scan: tf.Tensor, backwar
       [inputs, scan, backward],
     );
   }
-  const bad = (w: string) => `(bitcast<u32>(${w}) & 0x7f800000u) == 0x7f800000u`;
+  const bad = (w: string) => `(bitcast<u32>(f32(${w})) & 0x7f800000u) == 0x7f800000u`;
   const size = G + S.size;
   let flat: tf.Tensor;
   try {

@@ -19,9 +19,10 @@
  *   loss, backward factors and gradients read it (`./eprop-readout.ts`).
  *
  * Floats are baked into the shaders bit-exactly (`bitcast<f32>(0x…u)`), so the constants are the
- * float32 roundings of the float64 parameters. The inputs are read through `f32(…)`: tfjs's webgpu
- * backend keeps a float32 tensor cast from bool or int32 in its int32 buffer (a cast to a wider type
- * copies nothing), which the shader then declares `array<i32>`.
+ * float32 roundings of the float64 parameters. Every input (spikes, weights, β) is read through
+ * `f32(…)`: tfjs's webgpu backend keeps a float32 tensor cast from bool or int32 in its int32 buffer
+ * (a cast to a wider type copies nothing), which the shader then declares `array<i32>`; a weight
+ * variable assigned such a tensor shares that buffer.
  * @module
  */
 import { tf } from '../../core/tf.js';
@@ -155,16 +156,16 @@ export function epropScanWebgpu(c: EPropScanConstants, wIn: tf.Tensor, wRec: tf.
               let wo = j * ${nIn};
               for (var i = 0; i < ${nIn}; i++) {
                 let xv = f32(x[xo + i]);
-                if (xv != 0.0) { vj = vj + xv * (${zeta} * wIn[wo + i]); }
+                if (xv != 0.0) { vj = vj + xv * (${zeta} * f32(wIn[wo + i])); }
               }
               let ro = j * ${n};
               for (var p = 0; p < ${n}; p++) {
                 if (zPrev[p] != 0.0) {
-                  if (p == j) { vj = vj - ${lit(c.vTh)}; } else { vj = vj + ${zeta} * wRec[ro + p]; }
+                  if (p == j) { vj = vj - ${lit(c.vTh)}; } else { vj = vj + ${zeta} * f32(wRec[ro + p]); }
                 }
               }
               let aj = ${lit(c.rho)} * a[k] + zPrev[j];
-              let d = vj - (${lit(c.vTh)} + beta[j] * aj);
+              let d = vj - (${lit(c.vTh)} + f32(beta[j]) * aj);
               var rj = r[k];
               var psi = 0.0;
               var z = 0.0;
