@@ -9,7 +9,7 @@ import { tf } from '../../src/core/tf.js';
 import { ALIF, LIF, type NeuronGroup } from '../../src/neural/neurons/index.js';
 import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
 import { countPrograms } from '../../src/kernels/webgpu/step-program.js';
-import { setSequentialMaxBatch } from '../../src/kernels/webgpu/step-neuron.js';
+import { SEQUENTIAL_MAX_BATCH, setSequentialMaxBatch } from '../../src/kernels/webgpu/step-neuron.js';
 import { setMultiOutput } from '../../src/kernels/webgpu/step-dispatch.js';
 import { onBackend, webgpuForTests } from './gpu.js';
 import { download, worstRel } from './step-util.js';
@@ -102,6 +102,35 @@ describe.skipIf(!gpu.ok)(`fused WGSL neuron step vs the cpu op path (${gpu.detai
         setMultiOutput(was);
       }
     });
+  }
+
+  // Parameters beyond float32's range are ±∞ as the op path's float32 constants; baked as WGSL
+  // constants (bitcast<f32>(0x7f800000u)) they made the program invalid ('value inf cannot be
+  // represented as f32': DeviceError, no step) before they were given at run time.
+  const huge: [string, () => NeuronGroup][] = [
+    ['LIF, threshold 1e39 (+∞ in float32: never fires)', () => new LIF([N], 0.5, { restV: -65, resetV: -70, threshV: 1e39, refracT: 1, tauM: 20, batchSize: B })],
+    ['LIF, reset −1e39 (−∞ after the first spike)', () => new LIF([N], 0.5, { restV: -65, resetV: -1e39, threshV: -50, refracT: 1, tauM: 20, batchSize: B })],
+    ['ALIF, adaptation increment 1e39 (θ = +∞ after a spike)', () => new ALIF([N], 0.5, { restV: -65, resetV: -70, threshV: -50, refracT: 1, tauM: 20, tauAdapt: [30, 200], adaptIncrement: [1e39, 0.5], batchReduction: 'sum', batchSize: B })],
+  ];
+  for (const [name, make] of huge) {
+    for (const route of ['one dispatch', 'one program per state', 'large-batch route'] as const) {
+      if (route === 'large-batch route' && !name.startsWith('ALIF')) continue;
+      it(`${name}, ${route}: the op path's values`, async () => {
+        setFusedKernels(false);
+        const cpu = await onBackend('cpu', () => trace(make, {}));
+        setFusedKernels(true);
+        const multi = setMultiOutput(route !== 'one program per state');
+        const seq = setSequentialMaxBatch(route === 'large-batch route' ? 1 : SEQUENTIAL_MAX_BATCH);
+        try {
+          const wg = await onBackend('webgpu', () => trace(make, {}));
+          expect(worstRel(wg, cpu)).toBeLessThan(1e-6);
+        } finally {
+          setMultiOutput(multi);
+          setSequentialMaxBatch(seq);
+        }
+        expect(cpu.some((v) => !Number.isFinite(v)) || name.includes('never fires'), 'an infinity reaches the states').toBe(true);
+      });
+    }
   }
 
   it('a step is one dispatch (one per state without the several-output dispatch), tensor count flat', async () => {

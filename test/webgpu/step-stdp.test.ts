@@ -127,6 +127,12 @@ describe.skipIf(!gpu.ok)(`STDP with fused WGSL trace and update programs vs the 
     });
   }
 
+  // ±1e39 is ±∞ in float32: as WGSL constants these made the update program invalid (DeviceError)
+  it('bounds and clamps beyond float32\'s range (±∞ as float32 constants), as the op path', async () => {
+    await compare({ bound: ['hard', { max: 1e39 }], clamp: { min: -1e39, max: 1e39 } });
+    await compare({ bound: ['hard', { min: -1e39, max: 1e39 }], clamp: { max: 1e39 } });
+  });
+
   it('one program per trace (backends without the several-output dispatch)', async () => {
     const was = setMultiOutput(false);
     try {

@@ -60,7 +60,7 @@ function webgpuBackend(): WebGpuBackendLike {
 /**
  * Runs a custom WGSL program on the webgpu backend; returns its (new, caller-owned) output. Its
  * output and inputs are first checked to fit one buffer of the device (`./limits.ts`): a larger
- * one would not throw but leave zeros.
+ * one would not throw but leave zeros. The program's code is preceded by {@link F32_BITS_FN}.
  */
 export function runProgram(program: WebGpuProgram, inputs: tf.Tensor[]): tf.Tensor {
   const limit = maxBindingBytes();
@@ -69,16 +69,31 @@ export function runProgram(program: WebGpuProgram, inputs: tf.Tensor[]): tf.Tens
     checkBindingFits(`${name} output`, `shape [${program.outputShape.join(', ')}]`, numel(program.outputShape), 'the output');
     inputs.forEach((t, i) => checkBindingFits(`${name} input ${program.variableNames[i] ?? i}`, t.shape, t.size, 'the input'));
   }
-  const info = webgpuBackend().runWebGPUProgram(program, inputs, 'float32');
+  const user = program.getUserCode;
+  const info = webgpuBackend().runWebGPUProgram({ ...program, getUserCode: () => `${F32_BITS_FN}\n${user()}` }, inputs, 'float32');
   return tf.engine().makeTensorFromTensorInfo(info);
 }
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
-/** A WGSL expression for the float32 rounding of x, bit-exact. */
+
+/**
+ * The WGSL function every Cinder program declares (see {@link runProgram}, `./step-dispatch.ts`): a
+ * float32 from its bits, evaluated at run time. A WGSL const-expression whose value is ±∞ or NaN is a
+ * shader-creation error, and a call of a user-declared function is never a const-expression.
+ */
+export const F32_BITS_FN = 'fn cinderF32Bits(b: u32) -> f32 { return bitcast<f32>(b); }';
+
+/**
+ * A WGSL expression for the float32 rounding of x, bit-exact: `bitcast<f32>(0x…u)`, or for a value
+ * that is not finite in float32 (±∞, NaN, or a float64 beyond float32's range, which rounds to ±∞)
+ * the run-time `cinderF32Bits(0x…u)` ({@link F32_BITS_FN}), as the op path's float32 constant. Not
+ * a const-expression then: keep such a value out of module-scope initializers.
+ */
 export function lit(x: number): string {
   f32[0] = x;
-  return `bitcast<f32>(0x${u32[0]!.toString(16)}u)`;
+  const bits = `0x${u32[0]!.toString(16)}u`;
+  return Number.isFinite(f32[0]) ? `bitcast<f32>(${bits})` : `cinderF32Bits(${bits})`;
 }
 
 function surrogateWgsl(s: EPropScanConstants['surrogate']): string {

@@ -20,6 +20,7 @@ import { tf } from '../../core/tf.js';
 import { KernelSetting } from '../setting.js';
 import { numel } from '../../core/errors.js';
 import { checkBindingFits, maxBindingBytes } from './limits.js';
+import { F32_BITS_FN } from './eprop.js';
 
 interface Internals {
   device: any;
@@ -110,6 +111,7 @@ export function runMultiOutput(
       ...inputs.map(([name], i) => `@group(0) @binding(${outputs.length + i}) var<storage, read> ${name}: array<${wide[i]}>;`),
     ];
     const source = `${bindings.join('\n')}
+${F32_BITS_FN}
 ${decls}
 @compute @workgroup_size(${STEP_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {

@@ -223,9 +223,11 @@ function thetaCode(
   const ad = spec.adaptation!;
   const red = ad.reduction;
   const key = `${base}:theta:${red}:${hold}:${ad.decay.join(',')}:${ad.increment.join(',')}`;
+  // functions, not module-scope arrays: an increment beyond float32's range is +∞, which `lit` can
+  // only give at run time (module-scope initializers must be const-expressions)
   const consts = `
-    var<private> aK = array<f32, ${K}>(${ad.decay.map(lit).join(', ')});
-    var<private> cK = array<f32, ${K}>(${ad.increment.map(lit).join(', ')});`;
+    fn aK(k: i32) -> f32 { var t = array<f32, ${K}>(${ad.decay.map(lit).join(', ')}); return t[k]; }
+    fn cK(k: i32) -> f32 { var t = array<f32, ${K}>(${ad.increment.map(lit).join(', ')}); return t[k]; }`;
   const passive = hold ? `select(t0 * a, t0, c.y > 0.0)` : `t0 * a`;
   // the reduced value from the batch total (acc) and, for 'sum', the summed increments (added)
   const final = (acc: string, added: string) =>
@@ -235,9 +237,9 @@ function thetaCode(
     const store = (out: string, i: string) => `{
       let ti = ${i};
       let k = ti % ${K};
-      let a = aK[k]; let t0 = f32(theta[ti]);
+      let a = aK(k); let ck = cK(k); let t0 = f32(theta[ti]);
       let c = cell(ti / ${K});
-      ${out}[ti] = ${passive} + c.z * cK[k];
+      ${out}[ti] = ${passive} + c.z * ck;
     }`;
     return { key, consts, store, tree };
   }
@@ -251,12 +253,12 @@ function thetaCode(
   const store = (out: string, i: string) => `{
       let ti = ${i};
       let n = ti / ${K}; let k = ti % ${K};
-      let a = aK[k]; let t0 = f32(theta[ti]);
+      let a = aK(k); let ck = cK(k); let t0 = f32(theta[ti]);
       var acc = 0.0; var added = 0.0;
       for (var b = 0; b < ${B}; b++) {
         let c = cell(b * ${N} + n);
         let p = ${passive};
-        let s = c.z * cK[k];
+        let s = c.z * ck;
         ${step}
       }
       ${out}[ti] = ${final('acc', 'added')};
@@ -296,12 +298,12 @@ function adaptationTree(
     let live = group < ${total};
     let g = min(group, ${total - 1});
     let n = g / ${K}; let k = g % ${K};
-    let a = aK[k]; let t0 = f32(theta[g]);
+    let a = aK(k); let ck = cK(k); let t0 = f32(theta[g]);
     var acc = 0.0; var added = 0.0; var has = 0u;
     for (var b = lid; b < ${B}; b += ${W}) {
       let c = cell(b * ${N} + n);
       let p = ${passive};
-      let s = c.z * cK[k];
+      let s = c.z * ck;
       if (has == 0u) { acc = ${own}; added = s; } else { acc = ${combine('acc', own)}; added = added + s; }
       has = 1u;
     }
