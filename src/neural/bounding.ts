@@ -17,9 +17,10 @@
  * Outside its bounds (P > P_max or P < P_min, e.g. initial weights drawn wider than the bounds) a
  * power family's base is negative: for a non-integer μ the factor is NaN (IEEE `pow`, as Inferno's
  * `torch.pow`), and for an even μ it is positive, so that side pushes P further out. Both are
- * the documented formula, on the op path and the fused wasm/cpu kernel alike (on webgpu, WGSL's `pow`
- * of a negative base is undefined by the spec); keep P inside its bounds (a clamp) with such
- * exponents. A NaN reaches the weights, where the run's finite check reports it.
+ * the documented formula, on the op path, the fused wasm/cpu kernel and the webgpu update program
+ * alike (WGSL's `pow` of a negative base is undefined, so that program applies IEEE `pow`'s rule
+ * itself); keep P inside its bounds (a clamp) with such exponents. A NaN reaches the weights, where
+ * the run's finite check reports it.
  * @module
  */
 import { tf } from '../core/tf.js';
