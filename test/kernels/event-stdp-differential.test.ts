@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random.js';
 import { EventSTDP, type PairingOrder, type WeightDependence } from '../../src/kernels/js/event-stdp.js';
+import { pairStdpReference } from '../helpers/event-stdp-reference.js';
 import { randomSynapses, synapseList, type SynapseList } from '../../src/neural/connections/sparse-topology.js';
 
 interface Rule {
@@ -18,53 +19,6 @@ interface Rule {
   wMax: number;
   dependence: WeightDependence;
   order: PairingOrder;
-}
-
-/** One instance, float64, every synapse's traces decayed every step. Returns weights and input per step. */
-function reference(list: SynapseList, w0: ArrayLike<number>, pre: number[][], post: number[][], r: Rule): { ws: Float64Array[]; inputs: Float64Array[] } {
-  const S = list.pre.length;
-  const w = Float64Array.from(w0);
-  const apre = new Float64Array(S);
-  const apost = new Float64Array(S);
-  const ePre = Math.exp(-r.dt / r.tauPre);
-  const ePost = Math.exp(-r.dt / r.tauPost);
-  const clip = (x: number) => Math.fround(Math.min(Math.max(x, r.wMin), r.wMax));
-  const mult = r.dependence === 'multiplicative';
-  const ws: Float64Array[] = [];
-  const inputs: Float64Array[] = [];
-  for (let t = 0; t < pre.length; t++) {
-    const input = new Float64Array(list.nPost);
-    for (let s = 0; s < S; s++) {
-      apre[s]! *= ePre;
-      apost[s]! *= ePost;
-    }
-    const arrives = (s: number) => {
-      const d = list.delay ? list.delay[s]! : 0;
-      return t - d >= 0 && pre[t - d]!.includes(list.pre[s]!);
-    };
-    const fires = (s: number) => post[t]!.includes(list.post[s]!);
-    const both = new Set<number>();
-    for (let s = 0; s < S; s++) {
-      if (!arrives(s)) continue;
-      input[list.post[s]!]! += w[s]!;
-      apre[s]! += r.aPre;
-      if (r.order === 'cinder' && fires(s)) {
-        apost[s]! += r.aPost;
-        w[s] = clip(mult ? w[s]! + apost[s]! * w[s]! + apre[s]! * (r.wMax - w[s]!) : w[s]! + apost[s]! + apre[s]!);
-        both.add(s);
-      } else {
-        w[s] = clip(mult ? w[s]! + apost[s]! * w[s]! : w[s]! + apost[s]!);
-      }
-    }
-    for (let s = 0; s < S; s++) {
-      if (!fires(s) || both.has(s)) continue;
-      apost[s]! += r.aPost;
-      w[s] = clip(mult ? w[s]! + apre[s]! * (r.wMax - w[s]!) : w[s]! + apre[s]!);
-    }
-    ws.push(w.slice());
-    inputs.push(input);
-  }
-  return { ws, inputs };
 }
 
 /** Random spike trains: per step none, one, all or a random subset of the units. */
@@ -107,7 +61,7 @@ describe('EventSTDP randomized against a float64 per-synapse recursion', () => {
       const pre = lists.map(() => trains(rng, steps, nPre));
       const post = lists.map(() => trains(rng, steps, nPost));
       const k = new EventSTDP(lists, { ...r, weight: w0s.flat() });
-      const refs = lists.map((l, b) => reference(l, w0s[b]!, pre[b]!, post[b]!, r));
+      const refs = lists.map((l, b) => pairStdpReference(l, w0s[b]!, pre[b]!, post[b]!, r));
       for (let t = 0; t < steps; t++) {
         const p: number[] = [];
         const q: number[] = [];

@@ -4,60 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random.js';
 import { EventSTDP, spikeList, type EventSTDPOptions } from '../../src/kernels/js/event-stdp.js';
 import { SparseHomeostasis } from '../../src/kernels/js/sparse-homeostasis.js';
+import { pairStdpReference } from '../helpers/event-stdp-reference.js';
 import { synapseList, type SynapseList } from '../../src/neural/connections/sparse-topology.js';
 
 /** A rule with every option the recursion reads (bounds [0, wMax]). */
 type Rule = Required<Omit<EventSTDPOptions, 'wMin' | 'weight' | 'onChange'>>;
 
-/**
- * Float64 recursion of one instance: every synapse keeps Apre, Apost, decayed each step; pre spikes
- * arrive after their delay. Returns the weights after every step and the delivered input per step.
- */
-function reference(list: SynapseList, w0: ArrayLike<number>, pre: number[][], post: number[][], r: Rule) {
-  const S = list.pre.length;
-  const w = Float64Array.from(w0);
-  const apre = new Float64Array(S);
-  const apost = new Float64Array(S);
-  const ePre = Math.exp(-r.dt / r.tauPre);
-  const ePost = Math.exp(-r.dt / r.tauPost);
-  const clip = (x: number) => Math.min(Math.max(x, 0), r.wMax);
-  const mult = r.dependence === 'multiplicative';
-  const ws: Float64Array[] = [];
-  const inputs: Float64Array[] = [];
-  for (let t = 0; t < pre.length; t++) {
-    const input = new Float64Array(list.nPost);
-    for (let s = 0; s < S; s++) {
-      apre[s]! *= ePre;
-      apost[s]! *= ePost;
-    }
-    const arrives = (s: number) => {
-      const d = list.delay ? list.delay[s]! : 0;
-      return t - d >= 0 && pre[t - d]!.includes(list.pre[s]!);
-    };
-    const fires = (s: number) => post[t]!.includes(list.post[s]!);
-    const both = new Set<number>();
-    for (let s = 0; s < S; s++) {
-      if (!arrives(s)) continue;
-      input[list.post[s]!]! += w[s]!;
-      apre[s]! += r.aPre;
-      if (r.order === 'cinder' && fires(s)) {
-        apost[s]! += r.aPost;
-        w[s] = clip(mult ? w[s]! + apost[s]! * w[s]! + apre[s]! * (r.wMax - w[s]!) : w[s]! + apost[s]! + apre[s]!);
-        both.add(s);
-      } else {
-        w[s] = clip(mult ? w[s]! + apost[s]! * w[s]! : w[s]! + apost[s]!);
-      }
-    }
-    for (let s = 0; s < S; s++) {
-      if (!fires(s) || both.has(s)) continue;
-      apost[s]! += r.aPost;
-      w[s] = clip(mult ? w[s]! + apre[s]! * (r.wMax - w[s]!) : w[s]! + apre[s]!);
-    }
-    ws.push(w.slice());
-    inputs.push(input);
-  }
-  return { ws, inputs };
-}
+const reference = pairStdpReference;
 
 /** Runs the kernel on given spike trains (unit lists per step), all instances alike or per instance. */
 function runKernel(k: EventSTDP, pre: number[][][], post: number[][][]) {
