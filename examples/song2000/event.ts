@@ -29,7 +29,16 @@
  * `PoissonGroup`), drawn as geometric gaps between spikes (one uniform draw per spike, not per
  * step), one chunk of steps at a time.
  *
- * Numbers: weights float32 (as the tfjs path); the membrane, ge and g_i are float64, so the two
+ * Inhibition (`p.nInhib > 0`, the paper's parameters, conductance drive only): fixed inhibitory
+ * inputs add `gin` per spike to one conductance gi per instance, which decays with τi and enters the
+ * membrane as `gi·(Ei − v)`: scheme `'cinder'` `gi ← gi·e^{−Δt/τi} + gin·n_inh` before the membrane
+ * step (as ge), with `G = 1 + ge + gi`, `v∞ = (El + ge·Ee + gi·Ei)/G`; scheme `'brian2'` Euler
+ * `gi ← gi − Δt/τi·gi` and `gi += gin·n_inh` after the thresholds (as `ge += w`).
+ * With `p.frozenJumps` (the paper's parameters) a spike's conductance keeps the weight it arrived
+ * with: ge is not corrected when STDP changes a weight (scheme `'cinder'`; scheme `'brian2'` always
+ * works so).
+ *
+ * Numbers: weights float32 (as the tfjs path); the membrane, ge, gi and g_i are float64, so the two
  * paths differ by float32 rounding only.
  * @module
  */
@@ -96,6 +105,16 @@ export function bernoulliChunk(steps: number, width: number, p: number, rngs: re
   return { steps, start: counts, ids };
 }
 
+/**
+ * Step k's inhibitory spike count per instance from a chunk of inhibitory spikes (global ids
+ * b·nInhib + j), written into `out` (length B).
+ */
+export function inhibitoryCounts(chunk: SpikeChunk, k: number, nInhib: number, out: Float64Array): Float64Array {
+  out.fill(0);
+  for (let e = chunk.start[k]!; e < chunk.start[k + 1]!; e++) out[(chunk.ids[e]! / nInhib) | 0]!++;
+  return out;
+}
+
 /** `'cinder'` (the tfjs path's discretisation) or `'brian2'` (Brian2's; see the module documentation). */
 export type SongScheme = 'cinder' | 'brian2';
 
@@ -111,6 +130,8 @@ export class EventSong {
   readonly v: Float64Array;
   /** Total conductance ge per instance, kept up to date with the weights. */
   readonly ge: Float64Array;
+  /** Total inhibitory conductance gi per instance (stays 0 without inhibitory inputs). */
+  readonly gi: Float64Array;
   /** The ge the membrane saw in the last step, per instance (before that step's STDP updates). */
   readonly geSeen: Float64Array;
   /** Post spikes per instance since the last {@link takeCounts}. */
@@ -128,6 +149,8 @@ export class EventSong {
   private readonly decayM: number;
   private readonly decayE: number;
   private readonly kick: number;
+  private readonly ai: number;
+  private readonly tracked: boolean;
 
   /**
    * @param p model constants
@@ -147,16 +170,20 @@ export class EventSong {
   ) {
     if (scheme !== 'cinder' && scheme !== 'brian2') throw new CinderArgumentError('scheme', scheme, "'cinder' or 'brian2'");
     if (drive !== 'conductance' && drive !== 'current') throw new CinderArgumentError('drive', drive, 'one of conductance, current');
+    if (p.nInhib > 0 && drive !== 'conductance') throw new CinderArgumentError('drive', drive, 'conductance with inhibitory inputs (nInhib > 0)');
     this.batch = checkInteger('batch', batch, 1);
     this.n = p.nInputs;
     const n = this.n;
     const all: SynapseList = { nPre: n, nPost: 1, pre: Int32Array.from({ length: n }, (_, i) => i), post: new Int32Array(n) };
     this.stdp = new EventSTDP(all, {
       dt: p.dt, tauPre: p.taupre, tauPost: p.taupost, aPre: p.dApre, aPost: p.dApost, wMax: p.gmax, order: scheme, weight: w0,
-      ...(scheme === 'cinder' ? { onChange: (g: number, d: number) => this.weightChanged(g, d) } : {}),
+      ...(scheme === 'cinder' && !p.frozenJumps ? { onChange: (g: number, d: number) => this.weightChanged(g, d) } : {}),
     }, this.batch);
     this.v = new Float64Array(this.batch).fill(p.El);
     this.ge = new Float64Array(this.batch);
+    this.gi = new Float64Array(this.batch);
+    this.ai = Math.exp(-p.dt / p.taui);
+    this.tracked = scheme === 'cinder' && !p.frozenJumps;
     this.geSeen = new Float64Array(this.batch);
     this.counts = new Float64Array(this.batch);
     this.gVal = new Float64Array(this.batch * n);
@@ -186,11 +213,12 @@ export class EventSong {
   }
 
   /**
-   * One step with the input spikes `ids[from .. to)` (global ids b·N + i). Returns how many
-   * instances fired; their indices are {@link fired}`[0 .. count)`.
+   * One step with the input spikes `ids[from .. to)` (global ids b·N + i) and, with inhibitory
+   * inputs, `inh[b]` inhibitory spikes of instance b in this step (none when omitted). Returns how
+   * many instances fired; their indices are {@link fired}`[0 .. count)`.
    */
-  step(ids: ArrayLike<number>, from: number, to: number): number {
-    if (this.scheme === 'brian2') return this.stepBrian2(ids, from, to);
+  step(ids: ArrayLike<number>, from: number, to: number, inh?: ArrayLike<number>): number {
+    if (this.scheme === 'brian2') return this.stepBrian2(ids, from, to, inh);
     const t = this.t;
     const { p, n } = this;
     const w = this.stdp.weight;
@@ -198,18 +226,22 @@ export class EventSong {
     for (let b = 0; b < this.batch; b++) ge[b]! *= this.ag;
     for (let k = from; k < to; k++) {
       const u = ids[k]!;
-      this.gVal[u] = this.gAt(u, t) + 1;
-      this.gStep[u] = t;
+      if (this.tracked) {
+        this.gVal[u] = this.gAt(u, t) + 1;
+        this.gStep[u] = t;
+      }
       ge[(u / n) | 0]! += w[u]!;
     }
+    const gi = this.gi;
+    if (p.nInhib > 0) for (let b = 0; b < this.batch; b++) gi[b] = gi[b]! * this.ai + (inh ? p.gin * inh[b]! : 0);
     let nPost = 0;
     for (let b = 0; b < this.batch; b++) {
       const g = ge[b]!;
       this.geSeen[b] = g;
       let v = this.v[b]!;
       if (this.conductance) {
-        const G = 1 + g;
-        const vinf = (p.El + g * p.Ee) / G;
+        const G = 1 + g + gi[b]!;
+        const vinf = (p.El + g * p.Ee + gi[b]! * p.Ei) / G;
         v = vinf + (v - vinf) * Math.exp((-p.dt * G) / p.taum);
       } else {
         const vinf = p.El + g * (p.Ee - p.vr);
@@ -229,17 +261,19 @@ export class EventSong {
     return nPost;
   }
 
-  private stepBrian2(ids: ArrayLike<number>, from: number, to: number): number {
+  private stepBrian2(ids: ArrayLike<number>, from: number, to: number, inh?: ArrayLike<number>): number {
     const { p } = this;
     const ge = this.ge;
+    const gi = this.gi;
     let nPost = 0;
     for (let b = 0; b < this.batch; b++) {
       const g = ge[b]!;
       this.geSeen[b] = g;
       const v = this.v[b]!;
       if (this.conductance) {
-        this.v[b] = v + (p.dt / p.taum) * (g * (p.Ee - v) + p.El - v);
+        this.v[b] = v + (p.dt / p.taum) * (g * (p.Ee - v) + p.El - v + gi[b]! * (p.Ei - v));
         ge[b] = g - (p.dt / p.taue) * g;
+        gi[b] = gi[b]! - (p.dt / p.taui) * gi[b]!;
       } else {
         this.v[b] = p.El + (v - p.El) * this.decayM + g * this.kick;
         ge[b] = g * this.decayE;
@@ -253,6 +287,7 @@ export class EventSong {
       for (let k = from; k < to; k++) ge[(ids[k]! / this.n) | 0]! += w[ids[k]!]!;
       this.stdp.t++;
     }
+    if (p.nInhib > 0 && inh) for (let b = 0; b < this.batch; b++) gi[b]! += p.gin * inh[b]!;
     for (let k = 0; k < nPost; k++) {
       const b = this.fired[k]!;
       this.v[b] = p.vr;
@@ -262,10 +297,18 @@ export class EventSong {
     return nPost;
   }
 
-  /** Runs a chunk of steps (its spikes as a {@link SpikeChunk}). */
-  run(chunk: SpikeChunk): void {
+  /**
+   * Runs a chunk of steps (its spikes as a {@link SpikeChunk}); `inhibitory`, with inhibitory
+   * inputs, the inhibitory spikes of the same steps (global ids b·nInhib + j; only the count per
+   * instance and step matters).
+   */
+  run(chunk: SpikeChunk, inhibitory?: SpikeChunk): void {
     const { start, ids } = chunk;
-    for (let k = 0; k < chunk.steps; k++) this.step(ids, start[k]!, start[k + 1]!);
+    const counts = new Float64Array(this.batch);
+    for (let k = 0; k < chunk.steps; k++) {
+      if (inhibitory) inhibitoryCounts(inhibitory, k, this.p.nInhib, counts);
+      this.step(ids, start[k]!, start[k + 1]!, inhibitory ? counts : undefined);
+    }
   }
 
   /** Returns and clears the post spike counts per instance. */

@@ -15,6 +15,11 @@
  * `--engine brian2` runs Brian2's discretisation of the model (Brian2's step order; Euler with the
  * conductance drive, the exact linear solution with the current drive as Brian2's example's
  * `method='exact'`) on the event engine.
+ *
+ * `--model paper` uses the paper's Methods instead of Brian2's example ({@link songPaperParams}:
+ * τm 20 ms, El −70 mV, ḡmax 0.015, A+ 0.005·ḡmax, A−/A+ 1.05, 200 fixed inhibitory inputs at
+ * 10 Hz with ḡin 0.05 and Ei −70 mV, all weights starting at ḡmax), on the event engines with the
+ * conductance drive; `--mode paper` adds the paper's 10 Hz input rate (Fig. 2a) and 200 s.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,10 +33,10 @@ import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { HomogeneousPoissonEncoder } from '../../src/neural/encoders/index.js';
-import { songParams } from './params.js';
+import { songParams, songPaperParams, type SongParams } from './params.js';
 import { SongNetwork, SONG_DRIVES, type SongDrive } from './network.js';
 import { ChunkedSpikes } from './input.js';
-import { EventSong, bernoulliChunk, type SongScheme } from './event.js';
+import { EventSong, bernoulliChunk, inhibitoryCounts, type SpikeChunk, type SongScheme } from './event.js';
 import { rateOverTime, weightHistogram, weightsByIndex } from './figures.js';
 
 /**
@@ -70,6 +75,23 @@ function restoreArrays(root: object, saved: Record<string, number | number[]>): 
   }
 }
 
+/** The parameter sets of `--model`. */
+export const SONG_MODELS = ['brian2', 'paper'] as const;
+
+/** The model constants of `--model` (`brian2`: Brian2's example; `paper`: the paper's Methods). */
+export function songModelParams(model: string, overrides: Partial<SongParams> = {}): SongParams {
+  if (model === 'brian2') return songParams(overrides);
+  if (model === 'paper') return songPaperParams(overrides);
+  throw new CinderArgumentError('--model', model, `one of ${SONG_MODELS.join(', ')}`);
+}
+
+/** Fraction of weights at or above 0.8·gmax (the paper's "strong synapses", Fig. 2d). */
+export function strongFraction(w: ArrayLike<number>, gmax: number): number {
+  let n = 0;
+  for (let i = 0; i < w.length; i++) if (w[i]! >= 0.8 * gmax) n++;
+  return n / w.length;
+}
+
 /** Fractions of weights below 0.1·gmax and above 0.9·gmax. */
 export function weightExtremes(w: ArrayLike<number>, gmax: number): { low: number; high: number; bimodal: number } {
   let low = 0;
@@ -100,21 +122,27 @@ export const song2000Example: ExampleSpec = {
     { name: 'learn', type: 'bool', description: 'STDP on', default: true },
     { name: 'engine', type: 'string', description: "'event' (event-driven engine), 'tfjs' (Cinder modules, the reference; same discretisation) or 'brian2' (Brian2's discretisation — its step order; Euler, or exact with the current drive — on the event engine)", default: 'event', choices: ['event', 'tfjs', 'brian2'] },
     { name: 'drive', type: 'string', description: "membrane drive: 'conductance' ge·(Ee − v) as Song et al., or 'current' ge·(Ee − vr) as Brian2's example", default: 'conductance', choices: SONG_DRIVES },
+    { name: 'model', type: 'string', description: "parameter set: 'brian2' (Brian2's example) or 'paper' (the paper's Methods: τm 20 ms, El −70 mV, gmax 0.015, A+ 0.005·gmax, 200 inhibitory inputs at 10 Hz, weights starting at gmax; event engines, conductance drive)", default: 'brian2', choices: SONG_MODELS },
   ],
   presets: {
     tiny: { seconds: 0.2, binSeconds: 0.05, chunk: 1000 },
     fast: { seconds: 10, binSeconds: 0.5 },
     full: {},
+    paper: { model: 'paper', rate: 10, seconds: 200, binSeconds: 1 },
   },
   defaultMode: 'full',
   summaryKeys: [
-    'bimodal_fraction', 'low_fraction', 'high_fraction', 'post_rate_hz', 'final_post_rate_hz', 'simulated_seconds',
+    'bimodal_fraction', 'low_fraction', 'high_fraction', 'strong_fraction', 'post_rate_hz', 'final_post_rate_hz', 'simulated_seconds',
     'steps', 'wall_seconds', 'ms_per_simulated_second', 'ms_per_step', 'engine',
   ],
   volatileKeys: ['wall_seconds', 'ms_per_simulated_second', 'ms_per_step'],
   figures: ['weight-histogram', 'weights-by-index', 'post-rate'],
   validate(q) {
     const dt = songParams().dt;
+    if (String(q.model) === 'paper') {
+      if (String(q.engine) === 'tfjs') throw new CinderArgumentError('--engine', q.engine, "'event' or 'brian2' with --model paper (the tfjs engine has no inhibitory inputs)");
+      if (String(q.drive) !== 'conductance') throw new CinderArgumentError('--drive', q.drive, "'conductance' with --model paper");
+    }
     checkWholeSteps('--seconds', Number(q.seconds), dt);
     checkWholeSteps('--bin-seconds', Number(q.binSeconds), dt);
     // at most one input spike per step: the event engines draw Bernoulli(rate·dt/1000), which needs
@@ -127,7 +155,8 @@ export const song2000Example: ExampleSpec = {
   },
   async run(ctx: RunContext): Promise<Record<string, unknown>> {
     const q = ctx.params;
-    const p = songParams({ nInputs: Number(q.inputs), rate: Number(q.rate) });
+    const modelName = String(q.model ?? 'brian2');
+    const p = songModelParams(modelName, { nInputs: Number(q.inputs), rate: Number(q.rate) });
     const stepsPerSecond = Math.round(1000 / p.dt);
     const totalSteps = Math.max(1, Math.round(Number(q.seconds) * stepsPerSecond));
     const binSteps = Math.max(1, Math.min(totalSteps, Math.round(Number(q.binSeconds) * stepsPerSecond)));
@@ -137,10 +166,13 @@ export const song2000Example: ExampleSpec = {
     if (engine !== 'event' && engine !== 'tfjs' && engine !== 'brian2') throw new CinderArgumentError('engine', engine, "'event', 'tfjs' or 'brian2'");
     const scheme: SongScheme = engine === 'brian2' ? 'brian2' : 'cinder';
     const net = new SongNetwork(p, rng.fork(), Boolean(q.learn), String(q.drive) as SongDrive);
-    const before = await net.weightsAsync();
+    // the paper's Fig. 2 starts every weight at gmax (the tfjs engine is refused with it)
+    const before = p.initialWeights === 'gmax' ? new Float32Array(p.nInputs).fill(p.gmax) : await net.weightsAsync();
     const chunkSteps = Math.min(Number(q.chunk), totalSteps);
     const ev = engine !== 'tfjs' ? new EventSong(p, before, String(q.drive) as SongDrive, Boolean(q.learn), 1, scheme) : null;
     const inputRng = rng.fork();
+    // inhibitory inputs (paper): their own stream, forked only then (the other streams unchanged)
+    const inhRng = p.nInhib > 0 ? rng.fork() : null;
     const encoder = new HomogeneousPoissonEncoder({ steps: chunkSteps, dt: p.dt, frequency: p.rate, rng: inputRng });
     const ones = tf.ones([1, p.nInputs]);
     // tfjs engine: the model as a Network (layer + STDP; SongNetwork keeps ownership) and the
@@ -166,20 +198,31 @@ export const song2000Example: ExampleSpec = {
       chunkRng = inputRng.getState();
       return bernoulliChunk(chunkSteps, p.nInputs, (p.rate * p.dt) / 1000, [inputRng], p.nInputs);
     };
+    // the inhibitory spikes of the same steps, drawn alongside (inhRng's position before each chunk kept)
+    let inhChunkRng: RngState | null = inhRng ? inhRng.getState() : null;
+    const drawInh = (): SpikeChunk | null => {
+      if (!inhRng) return null;
+      inhChunkRng = inhRng.getState();
+      return bernoulliChunk(chunkSteps, p.nInhib, (p.inhibRate * p.dt) / 1000, [inhRng], p.nInhib);
+    };
     let chunk = ev ? drawChunk() : null;
+    let inhChunk = ev ? drawInh() : null;
+    const inhCounts = new Float64Array(1);
     let chunkPos = 0;
     const runEvent = (n: number): number => {
       for (let k = 0; k < n; k++) {
         if (chunkPos === chunk!.steps) {
           chunk = drawChunk();
+          inhChunk = drawInh();
           chunkPos = 0;
         }
-        ev!.step(chunk!.ids, chunk!.start[chunkPos]!, chunk!.start[chunkPos + 1]!);
+        if (inhChunk) inhibitoryCounts(inhChunk, chunkPos, p.nInhib, inhCounts);
+        ev!.step(chunk!.ids, chunk!.start[chunkPos]!, chunk!.start[chunkPos + 1]!, inhChunk ? inhCounts : undefined);
         chunkPos++;
       }
       return ev!.takeCounts()[0]!;
     };
-    ctx.log(`${p.nInputs} inputs at ${p.rate} Hz, ${Number(q.seconds)} s simulated (${totalSteps} steps of ${p.dt} ms), STDP ${q.learn ? 'on' : 'off'}, ${q.drive} drive, ${engine} engine`);
+    ctx.log(`${p.nInputs} inputs at ${p.rate} Hz${p.nInhib > 0 ? ` and ${p.nInhib} inhibitory at ${p.inhibRate} Hz` : ''}, ${Number(q.seconds)} s simulated (${totalSteps} steps of ${p.dt} ms), STDP ${q.learn ? 'on' : 'off'}, ${q.drive} drive, ${engine} engine, ${modelName} parameters`);
     let rates: number[] = [];
     const progress = ctx.progress(nBins, 'bins');
     let done = 0;
@@ -192,6 +235,8 @@ export const song2000Example: ExampleSpec = {
       chunkRng: RngState;
       chunkPos: number;
       engine: Record<string, number | number[]>;
+      /** The inhibitory stream's position before the current chunk (paper parameters). */
+      inhChunkRng?: RngState | null;
       /** Wall time of the bins so far (ms), for the timing metrics of a resumed run. */
       wallMs?: number;
     }
@@ -223,12 +268,17 @@ export const song2000Example: ExampleSpec = {
       restoreArrays(ev, m.engine);
       inputRng.setState(m.chunkRng);
       chunk = drawChunk();
+      if (inhRng) {
+        if (!m.inhChunkRng) throw new CinderArgumentError('checkpoint inhChunkRng', m.inhChunkRng, 'the inhibitory stream position (a checkpoint of the same --model)');
+        inhRng.setState(m.inhChunkRng);
+        inhChunk = drawInh();
+      }
       progress.tick(rates.length);
       ctx.log(`resumed after ${done} steps`);
     }
     const saveCheckpoint = async (): Promise<void> => {
       if (ev) {
-        const m: Progress = { done, rates, chunkRng, chunkPos, engine: captureArrays(ev), wallMs };
+        const m: Progress = { done, rates, chunkRng, chunkPos, engine: captureArrays(ev), wallMs, ...(inhRng ? { inhChunkRng } : {}) };
         await writeJsonAtomic(join(ctx.checkpointDir, 'checkpoint.json'), m);
       } else {
         const m: TfjsProgress = { done, rates, encChunkStart, inputRngNow: inputRng.getState(), wallMs };
@@ -246,6 +296,7 @@ export const song2000Example: ExampleSpec = {
         bimodal_fraction: ext.bimodal,
         low_fraction: ext.low,
         high_fraction: ext.high,
+        strong_fraction: strongFraction(w, p.gmax),
         mean_weight_over_gmax: w.reduce((s, x) => s + x, 0) / w.length / p.gmax,
         post_rate_hz: simulated > 0 ? spikes / simulated : 0,
         final_post_rate_hz: lastBins.reduce((s, r) => s + r, 0) / Math.max(1, lastBins.length),
@@ -255,6 +306,7 @@ export const song2000Example: ExampleSpec = {
         ms_per_simulated_second: simulated > 0 ? wallMs / simulated : null,
         ms_per_step: done > 0 ? wallMs / done : null,
         engine,
+        model: modelName,
       };
     };
     ctx.finite?.watch('layer', net.layer);

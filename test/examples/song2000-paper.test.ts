@@ -1,0 +1,213 @@
+// `cinder song2000 --model paper`: the parameters of Song, Miller & Abbott (2000)'s Methods (with
+// 200 fixed inhibitory inputs) on the event engine, against a float64 loop written here from the
+// paper's equations, and the option's validation and resume.
+import { describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { backendInfo } from '../../src/core/backend.js';
+import { startRun } from '../../src/cli/runner.js';
+import { Terminal } from '../../src/cli/progress.js';
+import { RunFolder } from '../../src/cli/run-folder.js';
+import { song2000Example, songModelParams } from '../../examples/song2000/index.js';
+import { EventSong, chunkFromDense } from '../../examples/song2000/event.js';
+import { songPaperParams, songParams, type SongParams } from '../../examples/song2000/params.js';
+import { bernoulli } from './song-reference.js';
+
+/**
+ * Float64 loop of the paper's model, dense over all inputs. `τm dV/dt = Vrest − V + gex(Eex − V) +
+ * gin(Ein − V)`; a presynaptic spike at excitatory synapse a adds its peak conductance ḡa to gex,
+ * one at an inhibitory synapse adds ḡin to gin, both decay exponentially (τex, τin). STDP: Pa += A+
+ * on a presynaptic spike, M −= A− on a postsynaptic one (both decaying with τ+ = τ−); a
+ * presynaptic spike sets ḡa += M·ḡmax, a postsynaptic spike ḡa += Pa·ḡmax, clipped to [0, ḡmax];
+ * the modifications come after the conductance jump.
+ *
+ * Discretisation `cinder`: this step's spikes enter gex/gin first (the jump with the weight before
+ * this step's modification), the membrane takes the exact step with the conductances held, fires
+ * at V ≥ threshold (V ← reset), then the traces take this step's spikes and one clipped update per
+ * synapse follows. `brian2`: Euler for V, gex and gin, then threshold (V > vt), then the jumps
+ * (felt from the next step), presynaptic updates before postsynaptic, then the reset.
+ */
+function paperLoop(p: SongParams, exc: Float32Array, inh: Float32Array, steps: number, scheme: 'cinder' | 'brian2'): { post: Uint8Array; w: Float64Array; v: Float64Array } {
+  const n = p.nInputs;
+  const ni = p.nInhib;
+  const gmax = p.gmax;
+  const aPlus = 0.005; // the paper's A+ (units of ḡmax)
+  const aMinus = 1.05 * aPlus; // A−/A+ = 1.05
+  const w = new Float64Array(n).fill(gmax); // Fig. 2: every peak conductance starts at ḡmax
+  const P = new Float64Array(n);
+  let M = 0;
+  let gex = 0;
+  let gin = 0;
+  let v = p.El;
+  const post = new Uint8Array(steps);
+  const vs = new Float64Array(steps);
+  const clip = (x: number) => Math.min(Math.max(x, 0), gmax);
+  const dPlus = Math.exp(-p.dt / 20);
+  const dMinus = Math.exp(-p.dt / 20);
+  for (let t = 0; t < steps; t++) {
+    let nInh = 0;
+    for (let j = 0; j < ni; j++) nInh += inh[t * ni + j]!;
+    if (scheme === 'cinder') {
+      gex *= Math.exp(-p.dt / 5);
+      gin *= Math.exp(-p.dt / 5);
+      for (let a = 0; a < n; a++) if (exc[t * n + a]) gex += w[a]!;
+      gin += 0.05 * nInh;
+      const G = 1 + gex + gin;
+      const vinf = (-70 + gex * 0 + gin * -70) / G;
+      v = vinf + (v - vinf) * Math.exp((-p.dt * G) / 20);
+      const fired = v >= -54;
+      if (fired) v = -60;
+      post[t] = fired ? 1 : 0;
+      M = M * dMinus - (fired ? aMinus : 0);
+      for (let a = 0; a < n; a++) {
+        const s = exc[t * n + a]!;
+        P[a] = P[a]! * dPlus + aPlus * s;
+        w[a] = clip(w[a]! + (fired ? P[a]! * gmax : 0) + s * M * gmax);
+      }
+    } else {
+      const v0 = v;
+      v = v0 + (p.dt / 20) * (-70 - v0 + gex * (0 - v0) + gin * (-70 - v0));
+      gex -= (p.dt / 5) * gex;
+      gin -= (p.dt / 5) * gin;
+      const fired = v > -54;
+      post[t] = fired ? 1 : 0;
+      M *= dMinus;
+      for (let a = 0; a < n; a++) {
+        P[a]! *= dPlus;
+        if (exc[t * n + a]) {
+          gex += w[a]!;
+          P[a]! += aPlus;
+          w[a] = clip(w[a]! + M * gmax);
+        }
+      }
+      gin += 0.05 * nInh;
+      if (fired) {
+        M -= aMinus;
+        for (let a = 0; a < n; a++) w[a] = clip(w[a]! + P[a]! * gmax);
+        v = -60;
+      }
+    }
+    vs[t] = v;
+  }
+  return { post, w, v: vs };
+}
+
+describe('song2000 --model paper', () => {
+  it("songPaperParams holds the paper's Methods values; songParams (Brian2's example) is unchanged", () => {
+    const p = songPaperParams({ rate: 10 });
+    expect([p.taum, p.El, p.Ee, p.Ei, p.vt, p.vr, p.taue, p.taui]).toEqual([20, -70, 0, -70, -54, -60, 5, 5]);
+    expect([p.nInputs, p.nInhib, p.inhibRate, p.gin, p.gmax, p.taupre, p.taupost]).toEqual([1000, 200, 10, 0.05, 0.015, 20, 20]);
+    expect(p.dApre).toBeCloseTo(0.005 * 0.015, 15); // A+ = 0.005 in units of ḡmax
+    expect(p.dApost).toBeCloseTo(-1.05 * 0.005 * 0.015, 15); // A−/A+ = 1.05
+    expect(p.initialWeights).toBe('gmax');
+    expect(p.frozenJumps).toBe(true);
+    const b = songParams();
+    expect([b.taum, b.El, b.gmax, b.nInhib, b.gin, b.initialWeights, b.frozenJumps]).toEqual([10, -74, 0.01, 0, 0, 'uniform', false]);
+    expect(b.dApre).toBeCloseTo(1e-4, 15);
+    expect(songModelParams('brian2')).toEqual(songParams());
+    expect(() => songModelParams('nature')).toThrow(/invalid --model: got "?nature"?, expected one of brian2, paper/);
+  });
+
+  for (const scheme of ['cinder', 'brian2'] as const) it(`the event engine (scheme ${scheme}) matches the float64 loop of the paper's equations over 2 s: post spikes exactly, weights to float32 precision`, () => {
+    const p = songPaperParams({ rate: 10 });
+    const steps = 20_000;
+    const exc = bernoulli(steps, p.nInputs, p.rate, p.dt, 31);
+    const inh = bernoulli(steps, p.nInhib, p.inhibRate, p.dt, 32);
+    const ref = paperLoop(p, exc, inh, steps, scheme);
+    const ev = new EventSong(p, new Float32Array(p.nInputs).fill(p.gmax), 'conductance', true, 1, scheme);
+    const ce = chunkFromDense(exc, steps, p.nInputs);
+    const ci = chunkFromDense(inh, steps, p.nInhib);
+    const post = new Uint8Array(steps);
+    let maxV = 0;
+    for (let t = 0; t < steps; t++) {
+      post[t] = ev.step(ce.ids, ce.start[t]!, ce.start[t + 1]!, [ci.start[t + 1]! - ci.start[t]!]);
+      maxV = Math.max(maxV, Math.abs(ev.v[0]! - ref.v[t]!));
+    }
+    const nPost = post.reduce((x, y) => x + y, 0);
+    expect(nPost).toBeGreaterThan(50); // all weights at ḡmax: the neuron fires fast at first
+    expect(Array.from(post)).toEqual(Array.from(ref.post));
+    expect(maxV).toBeLessThan(1e-3); // mV; the engine's weights are float32
+    let maxW = 0;
+    let moved = 0;
+    const w = ev.weights();
+    for (let i = 0; i < p.nInputs; i++) {
+      maxW = Math.max(maxW, Math.abs(w[i]! - ref.w[i]!));
+      if (ref.w[i]! < p.gmax) moved++;
+    }
+    expect(moved).toBeGreaterThan(p.nInputs / 2); // STDP acted
+    expect(maxW).toBeLessThan(1e-5 * p.gmax);
+  });
+
+  it('inhibition: one inhibitory spike moves the membrane as the closed form (no excitatory input, learning off)', () => {
+    // gin(t) = ḡin·e^{−t/τin} from the jump; with V = Ein = Vrest = −70 mV the inhibitory driving
+    // force is zero, so start above rest: V0 = −60 mV. Exact per-step solution with gin held: compare
+    // against the analytic solution of τm dV/dt = −(1 + gin(t))(V − (−70)) to O(Δt) accuracy.
+    const p = songPaperParams({ nInputs: 1, nInhib: 1 });
+    const ev = new EventSong(p, [0], 'conductance', false);
+    ev.v[0] = -60;
+    const none = new Int32Array(0);
+    let v = -60; // analytic: V − Vr = (V0 − Vr)·exp(−t/τm − (ḡin τin/τm)(1 − e^{−t/τin}))
+    for (let k = 0; k < 300; k++) {
+      ev.step(none, 0, 0, [k === 0 ? 1 : 0]);
+      const t = (k + 1) * p.dt;
+      v = -70 + 10 * Math.exp(-t / 20 - ((0.05 * 5) / 20) * (1 - Math.exp(-t / 5)));
+      expect(Math.abs(ev.gi[0]! - 0.05 * Math.exp((-k * p.dt) / 5))).toBeLessThan(1e-15);
+    }
+    // held-conductance steps differ from the continuous solution by O(Δt·ḡin/τm) only
+    expect(Math.abs(ev.v[0]! - v)).toBeLessThan(2e-3);
+    // and inhibition hyperpolarised relative to no inhibition
+    expect(ev.v[0]!).toBeLessThan(-70 + 10 * Math.exp(-(300 * p.dt) / 20));
+  });
+
+  it('validation: --model paper refuses the tfjs engine and the current drive before running', () => {
+    const base: Record<string, number | string | boolean> = {};
+    for (const o of song2000Example.options) base[o.name] = o.default;
+    expect(() => song2000Example.validate!({ ...base, model: 'paper', engine: 'tfjs' })).toThrow(/invalid --engine: got "?tfjs"?, expected 'event' or 'brian2' with --model paper/);
+    expect(() => song2000Example.validate!({ ...base, model: 'paper', drive: 'current' })).toThrow(/invalid --drive: got "?current"?, expected 'conductance' with --model paper/);
+    expect(() => song2000Example.validate!({ ...base, model: 'paper' })).not.toThrow();
+    expect(() => new EventSong(songPaperParams(), [0], 'current')).toThrow(/invalid drive/);
+  });
+
+  it('a --model paper run interrupted mid-chunk and resumed ends with the same weights, rates and summary as an uninterrupted one', async () => {
+    const params: Record<string, number | string | boolean> = {};
+    for (const o of song2000Example.options) params[o.name] = o.default;
+    // chunks of 250 steps, bins of 100: the interruption after bin 3 falls inside the second chunk
+    Object.assign(params, { seconds: 0.06, binSeconds: 0.01, chunk: 250, model: 'paper', rate: 10 });
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-song-paper-'));
+    const run = async (out: string, signal: AbortSignal, resume = false) => {
+      const r = startRun({
+        spec: song2000Example, params, mode: 'tiny', seed: 4, seeds: 1, outDir: join(dir, out), backend: backendInfo()!, backendRequest: 'auto',
+        quiet: true, signal, terminal: new Terminal({ mode: 'quiet' }), resume,
+      });
+      return (await r.done).summary;
+    };
+    const weights = (out: string) => {
+      const npy = readFileSync(join(dir, out, 'artifacts', 'weights_after.npy'));
+      return Array.from(new Float32Array(Uint8Array.from(npy.subarray(npy.length - 4 * 1000)).buffer));
+    };
+    const original = RunFolder.prototype.checkpoint;
+    let checkpoints = -Infinity;
+    const ac = new AbortController();
+    const hook = vi.spyOn(RunFolder.prototype, 'checkpoint').mockImplementation(async function (this: RunFolder, s: Record<string, unknown>) {
+      await original.call(this, s);
+      if (++checkpoints === 3) ac.abort();
+    });
+    try {
+      const full = await run('full', new AbortController().signal);
+      checkpoints = 0;
+      const part = await run('part', ac.signal);
+      expect(part.status).toBe('interrupted');
+      expect(part.steps).toBe(300);
+      const resumed = await run('part', new AbortController().signal, true);
+      expect(resumed.status).toBe('completed');
+      expect(full.model).toBe('paper');
+      expect(full.post_rate_hz as number).toBeGreaterThan(0);
+      for (const k of ['bimodal_fraction', 'strong_fraction', 'post_rate_hz', 'final_post_rate_hz', 'steps']) expect(resumed[k], k).toEqual(full[k]);
+      expect(weights('part')).toEqual(weights('full'));
+      expect(weights('full').some((x) => x < Math.fround(0.015))).toBe(true); // STDP moved weights down from ḡmax
+    } finally {
+      hook.mockRestore();
+    }
+  });
+});
