@@ -289,3 +289,50 @@ describe('event-network: synapse lists that do not fit the projection are refuse
     expect(lanes[1]!.xPre[0]).toBe(0);
   });
 });
+
+// A projection's trace decay tables exp(−k·dt/τ) are built when it is added. Assigning `stdp`
+// afterwards used to be accepted silently: on a static projection nothing learned (its lanes have no
+// traces), and a new tauPre/tauPost on a plastic one kept decaying with the old tables. Now `stdp`
+// and its time constants refuse assignment; amplitudes are changed in place and take effect.
+describe('event-network: STDP settings after the projection is added', () => {
+  const stdp = { dependence: 'additive' as const, tauPre: 20, tauPost: 10, aPre: 0.01, aPost: -0.01, wMax: 5 };
+  function build(plastic: boolean) {
+    const net = new EventNetwork(1, 1, [1]);
+    const input = net.addRateInput('in', 1);
+    const post = net.addLif('post', 1, LIF);
+    const lane = buildProjectionLane([0], [0], [3], 1, 1, plastic);
+    const proj = net.addProjection('p', input, post, 'ge', [lane], plastic ? { scale: 0, stdp } : { scale: 0 });
+    return { net, input, proj, lane };
+  }
+
+  it('assigning stdp throws and changes nothing (static and plastic projections)', () => {
+    for (const plastic of [false, true]) {
+      const { net, input, proj, lane } = build(plastic);
+      expect(() => (proj.stdp = { ...stdp, aPre: 0.5 })).toThrow(/^invalid p stdp: got an object \{dependence, tauPre, tauPost, aPre, aPost, wMax\}, expected no assignment \(STDP is chosen by addProjection's options\.stdp; change amplitudes in place, e\.g\. projection\.stdp\.aPre = 0\)$/);
+      expect(() => (proj.stdp = undefined)).toThrow(/^invalid p stdp: got undefined/);
+      expect(proj.stdp === undefined).toBe(!plastic);
+      if (plastic) expect(proj.stdp!.aPre).toBe(0.01);
+      net.setRates(input, 0, new Float32Array([1e7]));
+      net.run(1);
+      expect(Array.from(lane.xPre)).toEqual(plastic ? [0.01] : []);
+    }
+  });
+
+  it('time constants refuse assignment; a changed amplitude is used by the next spike with the original decay', () => {
+    const { net, input, proj, lane } = build(true);
+    const st = proj.stdp!;
+    expect(() => ((st as { tauPre: number }).tauPre = 5)).toThrow(/^invalid p stdp\.tauPre: got 5, expected 20, the value the projection was added with/);
+    expect(() => ((st as { tauPost: number }).tauPost = 40)).toThrow(/^invalid p stdp\.tauPost: got 40, expected 10, the value/);
+    expect([st.tauPre, st.tauPost]).toEqual([20, 10]);
+    expect({ ...st }).toEqual(stdp);
+    // pre spikes at steps 0 and 4; A_pre 0.01 for the first, 0.03 for the second:
+    // x_pre = 0.01·exp(−4·1/20) + 0.03 (float64, the decay over 4 steps of 1 ms with τ_pre = 20 ms)
+    net.setRates(input, 0, new Float32Array([1e7, 0, 0, 0]));
+    net.run(4);
+    st.aPre = 0.03;
+    net.setRates(input, 0, new Float32Array([1e7]));
+    net.run(1);
+    expect(lane.xPre[0]).toBe(0.01 * Math.exp(-4 / 20) + 0.03);
+    expect(lane.xPreLast[0]).toBe(4);
+  });
+});

@@ -202,7 +202,7 @@ export class EventGroup {
   }
 }
 
-/** Pair-STDP settings of a projection (amplitudes may be changed between chunks). */
+/** Pair-STDP settings of a projection, as given to {@link EventNetwork.addProjection}. */
 export interface StdpParams {
   /** 'additive' or 'multiplicative' (LTD ∝ w, LTP ∝ w_max − w), as {@link EventSTDP}'s. */
   dependence: WeightDependence;
@@ -210,6 +210,28 @@ export interface StdpParams {
   tauPre: number;
   /** Post trace time constant (ms). */
   tauPost: number;
+  /** Jump of the pre trace per presynaptic spike. */
+  aPre: number;
+  /** Jump of the post trace per postsynaptic spike. */
+  aPost: number;
+  /** Upper weight bound (lower bound 0). */
+  wMax: number;
+}
+
+/**
+ * The pair-STDP settings a plastic projection holds ({@link EventProjection.stdp}): the amplitudes
+ * `aPre`, `aPost`, the bound `wMax` and the `dependence` may be changed between chunks
+ * (`projection.stdp.aPre = 0`; the next on_pre / on_post reads them). The time constants are fixed
+ * when the projection is added (their decay tables exp(−k·dt/τ) are built then): assigning
+ * `tauPre` or `tauPost` throws.
+ */
+export interface ProjectionStdp {
+  /** 'additive' or 'multiplicative', as in {@link StdpParams}. */
+  dependence: WeightDependence;
+  /** Pre trace time constant (ms); fixed. */
+  readonly tauPre: number;
+  /** Post trace time constant (ms); fixed. */
+  readonly tauPost: number;
   /** Jump of the pre trace per presynaptic spike. */
   aPre: number;
   /** Jump of the post trace per postsynaptic spike. */
@@ -303,8 +325,7 @@ export function buildProjectionLane(pre: ArrayLike<number>, post: ArrayLike<numb
 
 /** A projection from a group onto the g_e or g_i of a LIF population, in every lane. */
 export class EventProjection {
-  /** STDP settings (undefined: static synapses). Amplitudes may be changed between chunks. */
-  stdp: StdpParams | undefined;
+  private readonly settings: ProjectionStdp | undefined;
   private decayPre: Float64Array = new Float64Array(0);
   private decayPost: Float64Array = new Float64Array(0);
   /** Per lane: synapses stored in pre order (preSyn is the identity). */
@@ -328,13 +349,38 @@ export class EventProjection {
     stdp: StdpParams | undefined,
     dt: number,
   ) {
-    this.stdp = stdp;
     this.preOrdered = lanes.map((L) => isIdentity(L.preSyn));
     this.postOrdered = lanes.map((L) => isIdentity(L.postSyn));
     if (stdp) {
       this.decayPre = decayTable(stdp.tauPre, dt);
       this.decayPost = decayTable(stdp.tauPost, dt);
+      const settings = { ...stdp };
+      for (const key of ['tauPre', 'tauPost'] as const) {
+        const tau = stdp[key];
+        Object.defineProperty(settings, key, {
+          enumerable: true,
+          get: () => tau,
+          set: (v: unknown) => {
+            throw new CinderArgumentError(`${name} stdp.${key}`, v, `${tau}, the value the projection was added with (its trace decay table is built then; add a new projection for another time constant)`);
+          },
+        });
+      }
+      this.settings = settings;
     }
+  }
+
+  /**
+   * STDP settings (undefined: static synapses). The amplitudes, `wMax` and `dependence` may be
+   * changed in place between chunks (`projection.stdp.aPre = 0`); the time constants are fixed (see
+   * {@link ProjectionStdp}). STDP itself is chosen when the projection is added (a static
+   * projection's lanes have no traces): assigning `stdp` throws.
+   */
+  get stdp(): ProjectionStdp | undefined {
+    return this.settings;
+  }
+
+  set stdp(v: StdpParams | undefined) {
+    throw new CinderArgumentError(`${this.name} stdp`, v, "no assignment (STDP is chosen by addProjection's options.stdp; change amplitudes in place, e.g. projection.stdp.aPre = 0)");
   }
 
   /**
@@ -354,7 +400,7 @@ export class EventProjection {
     const { preRow, preSyn, postByPre, w } = L;
     const scale = this.scale;
     const byPre = this.preOrdered[b]!;
-    const st = this.stdp;
+    const st = this.settings;
     if (!st) {
       if (byPre) {
         for (let k = 0; k < count; k++) {
@@ -399,7 +445,7 @@ export class EventProjection {
 
   /** on_post for lane b: the STDP post update for the postsynaptic spikes of this step. */
   learnPost(b: number, t: number): void {
-    const st = this.stdp;
+    const st = this.settings;
     if (!st) return;
     const tgt = this.target;
     const spikes = tgt.spikes;
