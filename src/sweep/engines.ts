@@ -15,10 +15,9 @@
  * @module
  */
 import { hostname } from 'node:os';
-import type { ChildProcess } from 'node:child_process';
 import { basename, dirname } from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
-import { removeStaleAttempts, startJob, type JobRequest, type JobResult } from './child.js';
+import { removeStaleAttempts, startJob, type JobRequest, type JobResult, type RunningJob } from './child.js';
 import { redisConnection, type RedisAddress } from './redis.js';
 
 /** A job as engines see it. */
@@ -43,10 +42,16 @@ export interface SweepEngine {
   stop(): void;
 }
 
-/** Child processes on this machine, at most `workers` at a time. */
+/**
+ * Child processes on this machine, at most `workers` at a time. When a hook throws (e.g. `onResult`
+ * cannot write sweep.json) or a job cannot be started, no further job starts, the jobs still running
+ * are given up (each process group killed, its attempt folder removed; their results, `interrupted`,
+ * still go to `onResult`, whose errors are then ignored), and `run` rejects with the first error once
+ * every process has ended, so none is left running without its sweep.
+ */
 export class LocalEngine implements SweepEngine {
   private stopping = false;
-  private readonly running = new Set<ChildProcess>();
+  private readonly running = new Set<RunningJob>();
 
   /**
    * @param workers parallel processes (>= 1)
@@ -56,25 +61,38 @@ export class LocalEngine implements SweepEngine {
 
   async run(jobs: readonly EngineJob[], hooks: EngineHooks): Promise<void> {
     let next = 0;
+    let failure: { error: unknown } | undefined;
     const lane = async (): Promise<void> => {
-      while (!this.stopping && next < jobs.length) {
-        const job = jobs[next++]!;
-        hooks.onStart(job.name, 'local');
-        const rj = startJob(job, { command: this.command });
-        this.running.add(rj.child);
-        const result = await rj.done;
-        this.running.delete(rj.child);
-        if (this.stopping && result.status === 'failed' && result.exitCode === null) result.status = 'interrupted';
-        await hooks.onResult(job.name, result, 'local');
+      try {
+        while (!this.stopping && failure === undefined && next < jobs.length) {
+          const job = jobs[next++]!;
+          hooks.onStart(job.name, 'local');
+          const rj = startJob(job, { command: this.command });
+          this.running.add(rj);
+          const result = await rj.done;
+          this.running.delete(rj);
+          if (this.stopping && result.status === 'failed' && result.exitCode === null) result.status = 'interrupted';
+          try {
+            await hooks.onResult(job.name, result, 'local');
+          } catch (e) {
+            if (failure === undefined) throw e;
+          }
+        }
+      } catch (error) {
+        if (failure !== undefined) return;
+        failure = { error };
+        const why = error instanceof Error ? error.message : String(error);
+        for (const rj of this.running) rj.abandon(`stopped: the sweep failed (${why})`);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(this.workers, jobs.length)) }, lane));
+    if (failure !== undefined) throw failure.error;
   }
 
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
-    for (const c of this.running) c.kill('SIGINT');
+    for (const rj of this.running) rj.child.kill('SIGINT');
   }
 }
 
