@@ -310,8 +310,9 @@ async function sweepCommand(args: readonly string[], o: SweepCliOptions): Promis
     if (outcome.interrupted) return 130;
     return outcome.counts.failed > 0 ? 1 : 0;
   } catch (e) {
-    // the engine failed (Redis gone for good): sweep.json already marks the running runs
-    // interrupted; the same command continues the sweep later
+    // the engine failed (Redis gone for good, sweep.json not writable): sweep.json marks the
+    // running runs interrupted and summary.json holds the recorded runs, as far as they could be
+    // written; the same command continues the sweep later
     if (e instanceof CinderArgumentError) throw e;
     terminal.error(`cinder sweep: ${e instanceof Error ? e.message : String(e)}`);
     return 1;

@@ -164,10 +164,13 @@ async function execute(options: SweepOptions, dir: string, file: SweepFile): Pro
     if (r.status !== 'completed') r.status = 'waiting';
   }
   const todo = jobs.filter((j) => byJob.get(j.name)!.some((r) => r.status !== 'completed'));
+  // writes of sweep.json one after the other; a failed write fails only its own caller (the next
+  // write tries again with everything recorded so far)
   let writing = Promise.resolve();
   const save = (): Promise<void> => {
-    writing = writing.then(() => writeSweepFile(dir, file));
-    return writing;
+    const write = writing.then(() => writeSweepFile(dir, file));
+    writing = write.catch(() => {});
+    return write;
   };
   await save();
   const total = file.runs.length;
@@ -192,7 +195,8 @@ async function execute(options: SweepOptions, dir: string, file: SweepFile): Pro
           r.attempts++;
           r.worker = worker;
         }
-        void save();
+        // (not awaited: a failed write here is retried by the write after the job's result)
+        save().catch(() => {});
       },
       async onResult(name: string, jobResult: JobResult, worker: string) {
         let result = jobResult;
@@ -224,11 +228,21 @@ async function execute(options: SweepOptions, dir: string, file: SweepFile): Pro
         progress.tick(runs.length);
       },
     });
-  } finally {
+  } catch (err) {
+    // the engine failed (Redis gone for good, sweep.json not writable): record what is known —
+    // sweep.json with the running runs interrupted, and summary.json from the recorded runs — then
+    // report the engine's error (a record that cannot be written is reported as well)
     options.signal?.removeEventListener('abort', onAbort);
+    progress.done();
     for (const r of file.runs) if (r.status === 'running') r.status = 'interrupted';
-    await save();
+    for (const [what, write] of [['sweep.json', save], ['summary.json', () => writeSummary(dir, spec, file)]] as const) {
+      await write().catch((e: unknown) => terminal.error(`cinder sweep: could not write ${join(dir, what)}: ${e instanceof Error ? e.message : String(e)}`));
+    }
+    throw err;
   }
+  options.signal?.removeEventListener('abort', onAbort);
+  for (const r of file.runs) if (r.status === 'running') r.status = 'interrupted';
+  await save();
   progress.done();
   const summary = await writeSummary(dir, spec, file);
   const counts = statusCounts(file);

@@ -13,7 +13,7 @@ import { runSweep, scalarSummary } from '../../src/sweep/sweep.js';
 import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { summaryFigure } from '../../src/sweep/store.js';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 
 const spec: ExampleSpec = {
@@ -198,4 +198,60 @@ describe('runSweep', () => {
       kids.forEach((k) => k.kill());
     }
   }, 60_000);
+});
+
+// When the engine fails (Redis gone for good, sweep.json not writable), summary.json used to keep
+// the previous invocation's content, and a sweep.json write that failed after onStart was an
+// unhandled rejection (it ends a Node process). Now what is recorded goes to sweep.json and
+// summary.json, and the engine's error is reported.
+describe('runSweep when the engine fails', () => {
+  /** Runs the first job with the given result, then fails like a BullMQ coordinator losing Redis. */
+  class FailingEngine implements SweepEngine {
+    constructor(private readonly before: (hooks: EngineHooks, job: EngineJob) => Promise<void>) {}
+    async run(jobs: readonly EngineJob[], hooks: EngineHooks): Promise<void> {
+      await this.before(hooks, jobs[0]!);
+      throw new Error('Redis at 127.0.0.1:6399 unreachable for 60 s');
+    }
+    stop(): void {}
+  }
+
+  it('summary.json is rewritten from the recorded runs', async () => {
+    const dir = tmp();
+    await runSweep({ spec, plan: plan(), outDir: dir, engine: () => new ToyEngine((n) => n === 'value=2_seed=1'), terminal: quiet() });
+    expect(json(join(dir, 'summary.json')).points[1].metrics.score).toEqual({ mean: 22, std: 0, min: 22, max: 22, n: 1 });
+    // the next invocation completes the failed run (score 10·2 + 1), then the engine fails
+    const engine = new FailingEngine(async (hooks, job) => {
+      hooks.onStart(job.name, 'bullmq');
+      await hooks.onResult(job.name, { status: 'completed', exitCode: 0, summary: { score: 21, status: 'completed' }, ms: 5 }, 'host:1');
+    });
+    await expect(runSweep({ spec, plan: plan(), outDir: dir, engine: () => engine, terminal: quiet() })).rejects.toThrow(/^Redis at 127\.0\.0\.1:6399 unreachable/);
+    expect(json(join(dir, 'sweep.json')).runs[2]).toMatchObject({ status: 'completed', summary: { score: 21 }, attempts: 2 });
+    expect(json(join(dir, 'summary.json')).points[1].metrics.score).toEqual({ mean: 21.5, std: Math.SQRT1_2, min: 21, max: 22, n: 2 });
+  });
+
+  it('a sweep.json that cannot be written: the write error is reported, not left unhandled; summary.json still written', async () => {
+    const dir = tmp();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => void unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    let err = '';
+    const terminal = new Terminal({ mode: 'quiet', err: { write: (s: string) => (err += s) } });
+    try {
+      const engine = new FailingEngine(async (hooks, job) => {
+        // sweep.json becomes a folder (with a file in it): every write of it fails
+        rmSync(join(dir, 'sweep.json'));
+        mkdirSync(join(dir, 'sweep.json', 'x'), { recursive: true });
+        hooks.onStart(job.name, 'local');
+        await new Promise((r) => setTimeout(r, 300)); // the write after onStart has failed by now
+        await hooks.onResult(job.name, { status: 'completed', exitCode: 0, summary: { score: 11 }, ms: 5 }, 'local');
+      });
+      await expect(runSweep({ spec, plan: plan(), outDir: dir, engine: () => engine, terminal })).rejects.toThrow(/sweep\.json/);
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+    expect(err).toMatch(/cinder sweep: could not write .*sweep\.json: /);
+    expect(json(join(dir, 'summary.json')).points[0].metrics.score).toEqual({ mean: 11, std: 0, min: 11, max: 11, n: 1 });
+  });
 });
