@@ -287,17 +287,60 @@ describe('reducer checkpoints and dtypes', () => {
     obs.dispose(); r.dispose();
   });
 
-  it('CA: more than 2^31 − 1 folds in a checkpoint are refused, nothing changed', () => {
+  it('CA: more than 2^48 − 1 folds in a checkpoint are refused, nothing changed', () => {
     const r = new CAReducer();
     const h = tf.tensor1d([1, 3]);
     r.fold(h);
     const before = tf.memory().numTensors;
-    expect(() => r.restoreState({ tensors: { h0: h }, values: { folds: 2 ** 31 } })).toThrow(/invalid snapshot folds: got 2147483648/);
+    expect(() => r.restoreState({ tensors: { h0: h }, values: { folds: 2 ** 48 } })).toThrow(/invalid snapshot folds: got 281474976710656, expected at most 281474976710655/);
     expect(r.count).toBe(1);
     expect(Array.from(r.latest.dataSync())).toEqual([1, 3]);
     expect(tf.memory().numTensors).toBe(before);
+    // at 2^48 − 1 folds a further fold is refused before anything changes
+    r.restoreState({ tensors: { h0: h }, values: { folds: 2 ** 48 - 1 } });
+    const atMax = tf.memory().numTensors;
+    expect(() => r.fold(h)).toThrow(/invalid fold: got 281474976710656, expected at most 281474976710655 folds/);
+    expect(r.count).toBe(2 ** 48 - 1);
+    expect(Array.from(r.latest.dataSync())).toEqual([1, 3]);
+    expect(tf.memory().numTensors).toBe(atMax);
     h.dispose(); r.dispose();
   });
+
+  // The count is a float32 multiple of 2^24 (hi) plus a float32 remainder below 2^24 (lo, the part
+  // incremented each fold), so it stays exact on backends that add int32 in float32 (webgpu; an
+  // int32 count stopped at 2^24 there) and past 2^31 (where an int32 count ended: such checkpoints
+  // were refused). Reference: float32 sums (Math.fround after each add) over fround(n), one rounding.
+  for (const [label, start] of [['across 2^24', 2 ** 24 - 3], ['across 2^40 (past the int32 range)', 2 ** 40 - 3], ['across 2^48 − 2^24', 2 ** 48 - 2 ** 24 - 2]] as const) {
+    it(`CA: a restored count continues exactly ${label}`, () => {
+      const r = new CAReducer();
+      const s0 = [Math.fround(start * 0.5), Math.fround(start * 0.25)];
+      const h0 = tf.tensor1d([0.5, 0.25]);
+      const sum = tf.tensor1d(s0);
+      r.restoreState({ tensors: { h0, sum }, values: { folds: start } });
+      tf.dispose([h0, sum]);
+      const obs = [tf.tensor1d([0, 2 ** 20]), tf.tensor1d([2 ** 21, 0])];
+      const acc = s0.slice();
+      const before = tf.memory().numTensors;
+      for (let k = 1; k <= 6; k++) {
+        const o = k % 2 === 1 ? [0, 2 ** 20] : [2 ** 21, 0];
+        r.fold(obs[(k + 1) % 2]!);
+        for (let j = 0; j < 2; j++) acc[j] = Math.fround(acc[j]! + o[j]!);
+        const n = Math.fround(start + k);
+        expect(Array.from(r.latest.dataSync()), `fold ${k}`).toEqual(acc.map((a) => Math.fround(a / n)));
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      expect(r.count).toBe(start + 6);
+      // a snapshot of the continued reducer restores the same state: one more fold gives the same value
+      const snap = r.snapshotState();
+      const q = new CAReducer();
+      q.restoreState(snap);
+      tf.dispose(Object.values(snap.tensors));
+      r.fold(obs[0]!);
+      q.fold(obs[0]!);
+      expect(Array.from(q.latest.dataSync())).toEqual(Array.from(r.latest.dataSync()));
+      tf.dispose(obs); r.dispose(); q.dispose();
+    });
+  }
 
   it('a history of mixed shapes is refused before anything changes (was accepted; stack() then threw)', () => {
     const r = new EMAReducer({ alpha: 0.5, history: 3 });
