@@ -43,8 +43,8 @@ function timeTrial(seeds: number, steps: number, rate: number): { ms: number; ev
   const geTs = new Float64Array(seeds * 300);
   const t0 = performance.now();
   for (let t = 0; t < steps; t++) {
-    a.step(ll.ids, ll.start[t + 1]! - ll.start[t]!, mon.ids, mon.start[t + 1]! - mon.start[t]!, geMon, 1, ll.start[t]!);
-    // postsynaptic list of the second kernel starts at ts.start[t]: hand it a view
+    // the postsynaptic lists of step t start at mon.start[t] and ts.start[t]: hand the kernels views
+    a.step(ll.ids, ll.start[t + 1]! - ll.start[t]!, mon.ids.subarray(mon.start[t]!, mon.start[t + 1]!), mon.start[t + 1]! - mon.start[t]!, geMon, 1, ll.start[t]!);
     b.step(mon.ids, mon.start[t + 1]! - mon.start[t]!, ts.ids.subarray(ts.start[t]!, ts.start[t + 1]!), ts.start[t + 1]! - ts.start[t]!, geTs, 72, mon.start[t]!);
   }
   ha.trialEnded();
