@@ -199,15 +199,21 @@ async function advance(m: FlorianModel, n: number): Promise<void> {
 export async function runFlorian(settings: FlorianSettings = {}): Promise<FlorianResult> {
   const m = buildFlorian(settings);
   const record: tf.Tensor[] = [];
-  for (let t = 1; t <= m.steps; t++) record.push(m.step(t));
-  if (record.length > 0) {
-    const all = tf.stack(record);
-    appendRows(m.out, await all.data());
-    all.dispose();
+  try {
+    for (let t = 1; t <= m.steps; t++) record.push(m.step(t));
+    if (record.length > 0) {
+      const all = tf.stack(record);
+      try {
+        appendRows(m.out, await all.data());
+      } finally {
+        all.dispose();
+      }
+    }
+    return m.out;
+  } finally {
     tf.dispose(record);
+    m.dispose();
   }
-  m.dispose();
-  return m.out;
 }
 
 /** The 8-panel figure of Inferno's demo: spikes, traces, reward, eligibility and the three weights. */

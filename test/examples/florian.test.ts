@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { florianExample, runFlorian, type FlorianResult } from '../../examples/florian/index.js';
 import type { RunContext } from '../../src/cli/example.js';
 import type { Figure } from '../../src/viz/figure.js';
@@ -101,5 +101,26 @@ describe('cinder florian (Florian 2007 / Inferno demo)', () => {
     expect(Object.keys(summary).sort()).toEqual([...florianExample.summaryKeys].sort());
     expect(florianExample.presets.tiny).toBeDefined();
     expect(florianExample.presets.full).toBeDefined();
+  });
+});
+
+describe('runFlorian on a failing step', () => {
+  it('frees the model and the recorded steps (tf.memory().numTensors back where it was) and rethrows', async () => {
+    const { tf } = await import('../../src/core/tf.js');
+    const { MSTDPET } = await import('../../src/learn/trainers/index.js');
+    const before = tf.memory().numTensors;
+    const real = MSTDPET.prototype.step;
+    let calls = 0;
+    const spy = vi.spyOn(MSTDPET.prototype, 'step').mockImplementation(function (this: InstanceType<typeof MSTDPET>, ...args: Parameters<typeof real>) {
+      if (++calls === 50) throw new Error('step 50 failed');
+      return real.apply(this, args);
+    });
+    try {
+      await expect(runFlorian()).rejects.toThrow('step 50 failed');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(calls).toBe(50);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
