@@ -45,7 +45,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError } from '../../core/errors.js';
-import { lit, runProgram, type WebGpuProgram } from './eprop.js';
+import { lit, programKey, runProgram, type WebGpuProgram } from './eprop.js';
 
 /** Settings of the readout/backward dispatch (all float64; baked into the shader as float32). */
 export interface EPropReadoutSettings {
@@ -140,7 +140,7 @@ export function epropReadoutWebgpu(scan: tf.Tensor, inputs: tf.Tensor, wOut: tf.
   const kappa = lit(s.kappa);
   const fb = s.feedback === 'symmetric' ? `f32(wOut[k * ${n} + j])` : `f32(fb[j * ${nOut} + k])`;
   const ce = s.loss === 'cross_entropy';
-  const key = ['eprop-readout', B, T, n, nIn, nOut, s.nLw, s.kappa, s.loss, s.feedback, s.cReg, s.f0, s.averageGradient, s.alpha, s.rho, s.zeta, s.backward].join(':');
+  const key = programKey('eprop-readout', B, T, n, nIn, nOut, s.nLw, s.kappa, s.loss, s.feedback, s.cReg, s.f0, s.averageGradient, s.alpha, s.rho, s.zeta, s.backward);
   const program: WebGpuProgram = {
     outputShape: [L.size],
     shaderKey: key,

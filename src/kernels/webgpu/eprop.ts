@@ -96,6 +96,28 @@ export function lit(x: number): string {
   return Number.isFinite(f32[0]) ? `bitcast<f32>(${bits})` : `cinderF32Bits(${bits})`;
 }
 
+/**
+ * A number as a field of a program key: `String(x)` (NaN, Infinity and -Infinity stay apart),
+ * except −0, written "-0". `String`, template literals and `Array.join` write −0 as "0", while
+ * {@link lit} bakes its sign bit into the source, so a key that wrote it so would give a program
+ * with a +0 constant to a caller whose constant is −0 (or the reverse): whichever was compiled first.
+ * The float64 value is keyed, not its float32 rounding (code is chosen on float64 tests like `x > 0`).
+ */
+export function keyNum(x: number): string {
+  return Object.is(x, -0) ? '-0' : String(x);
+}
+
+/**
+ * A program key: the fields joined by ':', numbers as {@link keyNum}, `null`/`undefined` by name,
+ * and objects and arrays as JSON whose numbers are {@link keyNum} strings (`JSON.stringify` alone
+ * writes NaN and ±∞ as null and −0 as 0). Every constant baked into a program's source goes in.
+ */
+export function programKey(...fields: unknown[]): string {
+  const field = (v: unknown): string =>
+    typeof v === 'number' ? keyNum(v) : v !== null && typeof v === 'object' ? JSON.stringify(v, (_, x: unknown) => (typeof x === 'number' ? keyNum(x) : x)) : String(v);
+  return fields.map(field).join(':');
+}
+
 function surrogateWgsl(s: EPropScanConstants['surrogate']): string {
   const h = lit(s.height);
   const iw = lit(1 / s.width);
@@ -139,7 +161,7 @@ export function epropScanWebgpu(c: EPropScanConstants, wIn: tf.Tensor, wRec: tf.
   const nRef = Math.round(c.nRef);
   const zeta = lit(c.zeta);
   const surrogate = surrogateWgsl(c.surrogate);
-  const key = ['eprop-scan', B, n, nIn, T, c.alpha, c.zeta, c.rho, c.vTh, nRef, c.surrogate.name, c.surrogate.height, c.surrogate.width].join(':');
+  const key = programKey('eprop-scan', B, n, nIn, T, c.alpha, c.zeta, c.rho, c.vTh, nRef, c.surrogate.name, c.surrogate.height, c.surrogate.width);
   const program: WebGpuProgram = {
     outputShape: [B, T, n, 2],
     shaderKey: key,

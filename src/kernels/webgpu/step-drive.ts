@@ -34,7 +34,7 @@
 import { tf } from '../../core/tf.js';
 import { backendInfo } from '../../core/backend.js';
 import { KernelSetting } from '../setting.js';
-import { lit, STEP_WORKGROUP } from './step-program.js';
+import { keyNum, lit, STEP_WORKGROUP } from './step-program.js';
 import { runMultiOutput, storageBufferLimit } from './step-dispatch.js';
 
 /** One connection's part of a neuron group's input (see the module text). */
@@ -207,7 +207,7 @@ function generate(gs: GenTerm[], B: number, O: number, cooperative: boolean) {
       stores.push(`if (index < ${n}) { dq${k}[index] = ${scaled(`f32(${x}[index])`)}; }`);
       invocations = Math.max(invocations, n);
     }
-    keys.push(`${g.kind}${g.I}${g.scale === null ? '' : `*${g.scale}`}${g.store ? 'q' : ''}`);
+    keys.push(`${g.kind}${g.I}${g.scale === null ? '' : `*${keyNum(g.scale)}`}${g.store ? 'q' : ''}`);
   });
   const sum = gs.map((_, k) => `t${k}`).join(' + ');
   const decls = cooperative
@@ -244,7 +244,7 @@ export function prepareDrive(terms: readonly DriveTerm[], plan: DrivePlan, shape
     // the synapse currents first (one dispatch), then tfjs's product on them (the op path's order)
     const outs = terms.map((t, k) => [`q${k}`, [...t.spikes.shape]] as [string, number[]]);
     const body = terms.map((t, k) => `if (index < ${t.spikes.size}) { q${k}[index] = f32(s${k}[index]) * ${lit(t.scale)}; }`).join('\n');
-    const key = `cinder-synapse:${terms.map((t) => `${t.spikes.size}*${t.scale}`).join(',')}`;
+    const key = `cinder-synapse:${terms.map((t) => `${t.spikes.size}*${keyNum(t.scale)}`).join(',')}`;
     const q = runMultiOutput(key, outs, terms.map((t, k) => [`s${k}`, t.spikes]), Math.max(...terms.map((t) => t.spikes.size)), () => ({ decls: '', body }));
     synapse = q;
     gs = terms.map((t, k) =>

@@ -33,7 +33,7 @@
 import { share, tf } from '../../core/tf.js';
 import { KernelSetting } from '../setting.js';
 import type { FusedNeuronResult, FusedNeuronSpec } from '../js/fused-neuron.js';
-import { lit, runElementwise, runWorkgroups, STEP_WORKGROUP } from './step-program.js';
+import { keyNum, lit, programKey, runElementwise, runWorkgroups, STEP_WORKGROUP } from './step-program.js';
 import { multiOutputAvailable, runMultiOutput } from './step-dispatch.js';
 import { planDrive, prepareDrive, type DrivePlan, type DriveShape, type DriveTerm } from './step-drive.js';
 
@@ -148,9 +148,7 @@ export function neuronStepWebgpu(
     inputs.push(...drive!.inputs);
   }
   const lock = options.refracLock;
-  const base = [
-    'cinder-neuron', B, N, K, spec.decay, spec.restTerm, spec.gain, spec.thresh, spec.reset, spec.dt, spec.refracT, lock, hasInput, thetaBatched, inline ? drive!.key : '',
-  ].join(':');
+  const base = programKey('cinder-neuron', B, N, K, spec.decay, spec.restTerm, spec.gain, spec.thresh, spec.reset, spec.dt, spec.refracT, lock, hasInput, thetaBatched, inline ? drive!.key : '');
   const cell = () => `${inline ? drive!.decls : ''}\n${cellCode(spec, N, K, lock, hasInput, thetaBatched, inline ? 'drive(e)' : undefined)}`;
   const tc = theta && options.adapt ? thetaCode(spec, base, names, inputs, cell, theta, B, N, K, lock && refractory, thetaBatched) : null;
   if (inline && !multiOutputAvailable()) throw new Error('neuronStepWebgpu: a drive needs the several-output dispatch (plan it with planNeuronDrive)');
@@ -222,7 +220,7 @@ function thetaCode(
 ): ThetaCode {
   const ad = spec.adaptation!;
   const red = ad.reduction;
-  const key = `${base}:theta:${red}:${hold}:${ad.decay.join(',')}:${ad.increment.join(',')}`;
+  const key = `${base}:theta:${red}:${hold}:${ad.decay.map(keyNum).join(',')}:${ad.increment.map(keyNum).join(',')}`;
   // functions, not module-scope arrays: an increment beyond float32's range is +∞, which `lit` can
   // only give at run time (module-scope initializers must be const-expressions)
   const consts = `

@@ -24,7 +24,7 @@ import { envSwitch } from '../setting.js';
 import { runProgram, type WebGpuProgram } from './eprop.js';
 import { dispatchListeners } from './step-dispatch.js';
 
-export { lit } from './eprop.js';
+export { keyNum, lit, programKey } from './eprop.js';
 
 /** Switch for the step programs: `CINDER_FUSED=0` turns them off at start (as the JS fused kernels). */
 const enabled = envSwitch('CINDER_FUSED');

@@ -16,14 +16,14 @@
  * @module
  */
 import type { tf } from '../../core/tf.js';
-import { lit, runElementwise } from './step-program.js';
+import { lit, programKey, runElementwise } from './step-program.js';
 import { runMultiOutput } from './step-dispatch.js';
 
 /** One trace step on webgpu: `prev` and the spikes `h` are float32 tensors of one shape; returns the new trace (a new tensor). */
 export function traceStepWebgpu(prev: tf.Tensor, h: tf.Tensor, decay: number, amplitude: number, nearest: boolean): tf.Tensor {
   const a = lit(decay);
   const amp = lit(amplitude);
-  const key = ['cinder-trace', prev.size, decay, amplitude, nearest].join(':');
+  const key = programKey('cinder-trace', prev.size, decay, amplitude, nearest);
   const body = nearest ? `let s = f32(h[index]); result[index] = select(${a} * f32(prev[index]), ${amp}, s != 0.0);` : `result[index] = ${a} * f32(prev[index]) + ${amp} * f32(h[index]);`;
   return runElementwise(key, [...prev.shape], prev.size, ['prev', 'h'], [prev, h], () => ({ decls: '', body }));
 }
@@ -51,7 +51,7 @@ export function tracePairWebgpu(a: TraceStep, b: TraceStep): [tf.Tensor, tf.Tens
     t.nearest ? `select(${lit(t.decay)} * f32(${p}[index]), ${lit(t.amplitude)}, f32(${h}[index]) != 0.0)` : `${lit(t.decay)} * f32(${p}[index]) + ${lit(t.amplitude)} * f32(${h}[index])`;
   const n1 = a.prev.size;
   const n2 = b.prev.size;
-  const key = ['cinder-trace', 'pair', n1, a.decay, a.amplitude, a.nearest, n2, b.decay, b.amplitude, b.nearest].join(':');
+  const key = programKey('cinder-trace', 'pair', n1, a.decay, a.amplitude, a.nearest, n2, b.decay, b.amplitude, b.nearest);
   const body = `
     if (index < ${n1}) { x1[index] = ${expr(a, 'p1', 'h1')}; }
     if (index < ${n2}) { x2[index] = ${expr(b, 'p2', 'h2')}; }`;

@@ -29,7 +29,7 @@
 import { tf } from '../../core/tf.js';
 import { KernelSetting } from '../setting.js';
 import type { OuterBoundSpec, OuterClamp, OuterTerm } from '../js/fused-outer-update.js';
-import { lit, runElementwise } from './step-program.js';
+import { keyNum, lit, programKey, runElementwise } from './step-program.js';
 import { storageBufferLimit } from './step-dispatch.js';
 
 /** Default largest batch whose sums the update program computes itself (above: matrix products first). */
@@ -104,7 +104,7 @@ export function outerUpdateWebgpu(w: tf.Tensor, terms: readonly OuterTerm[], bou
       inputs.push(t.post, t.pre);
     }
   });
-  const key = ['cinder-update', P, Q, B, summed, JSON.stringify(bound), JSON.stringify(clamps), terms.map((t) => `${t.side}${t.divisor}`).join(',')].join(':');
+  const key = programKey('cinder-update', P, Q, B, summed, bound, clamps, terms.map((t) => `${t.side}${keyNum(t.divisor)}`).join(','));
   const code = () => {
     const lines = [`let p = index / ${Q}; let q = index - p * ${Q};`, `let wv = f32(w[index]);`];
     let firstPos = true;
