@@ -989,6 +989,9 @@ export const EVENT_MAX_BATCH = 256;
 export function fusedOuterUpdate(w: tf.Tensor, terms: readonly OuterTerm[], bound: OuterBoundSpec | null, clamps: readonly OuterClamp[]): tf.Tensor {
   const [P, Q] = w.shape as [number, number];
   const B = checkTerms(w, terms);
+  clamps.forEach((c, k) => {
+    for (const side of ['min', 'max'] as const) if (Number.isNaN(c[side])) throw new CinderArgumentError(`clamps[${k}].${side}`, c[side], 'a number or undefined (not NaN)');
+  });
   registerFused(FUSED_OUTER_UPDATE, kernel as unknown as tf.KernelFunc);
   registerFused(FUSED_OUTER_ROWS, rowsKernel as unknown as tf.KernelFunc);
   const inputs: Record<string, tf.Tensor> = { w };
@@ -1003,7 +1006,7 @@ export function fusedOuterUpdate(w: tf.Tensor, terms: readonly OuterTerm[], boun
   }
   const plan = hybridPlan(B, bound, clamps, terms);
   // the key names the whole rule (cached per key) and marks outputs for the copy shortcut
-  const key = JSON.stringify([bound, clamps, divisors, sides]);
+  const key = JSON.stringify([bound, clamps, divisors, sides], keyNumber);
   const shapeKey = `${key}|${B}|${P}|${Q}`;
   if (plan) return hybridUpdate(w, terms, bound, clamps, plan, key);
   const summed = B > EVENT_MAX_BATCH || denseLast.get(shapeKey) === true;
@@ -1024,4 +1027,9 @@ export function fusedOuterUpdate(w: tf.Tensor, terms: readonly OuterTerm[], boun
   const out = tf.engine().runKernel(FUSED_OUTER_UPDATE, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
   for (const x of temps) x.dispose();
   return out;
+}
+
+/** JSON replacer of rule keys: −0, NaN and ±Infinity written apart (JSON writes −0 as 0, the others as null). */
+function keyNumber(_name: string, v: unknown): unknown {
+  return typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? (Object.is(v, -0) ? '-0' : String(v)) : v;
 }
