@@ -73,7 +73,7 @@ export const quickstartExample: ExampleSpec = {
     ctx.finite?.watch('excLayer', net.excLayer).watch('inhLayer', net.inhLayer);
     const classifier = new MaxRateClassifier([...Q.shape], 10, { decay: Number(q.classifierDecay), proportional: Q.classifierProportional });
     const encRng = rng.fork();
-    const encoder = new HomogeneousPoissonEncoder({ steps, dt: Q.dt, frequency: Number(q.frequency), rng: encRng });
+    const encoder = new HomogeneousPoissonEncoder({ steps, dt: Q.dt, frequency: Number(q.frequency), rng: encRng, start: Q.encoderStart });
     // the whole model as a Network (layers, STDP, online classifier, encoder position) for
     // checkpoints and the trained-model artifact; QuickstartNetwork keeps ownership of the modules
     const model = new Network();

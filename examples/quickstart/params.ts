@@ -41,6 +41,12 @@ export const QUICKSTART = {
   classifierProportional: true,
   /** Poisson frequency of a white pixel (Hz). */
   frequency: 128,
+  /**
+   * How the encoder's spike trains start: `'event'`, as Inferno's HomogeneousPoissonEncoder (the
+   * intervals are counted from a virtual spike at time 0, so no pixel spikes at step 0), rather
+   * than Cinder's default stationary start.
+   */
+  encoderStart: 'event',
   /** Steps a digit is shown. */
   steps: 250,
 } as const;

@@ -303,7 +303,7 @@ function referenceRun(o: RunOptions, proportional: boolean): { w0: Float64Array;
   const w0 = Float64Array.from(init.input.weight.dataSync());
   init.dispose();
   let w: Float64Array = w0;
-  const encoder = new HomogeneousPoissonEncoder({ steps, dt: Q.dt, frequency: Q.frequency, rng: rng.fork() });
+  const encoder = new HomogeneousPoissonEncoder({ steps, dt: Q.dt, frequency: Q.frequency, rng: rng.fork(), start: Q.encoderStart });
   let theta: Float64Array = new Float64Array(100);
   const presentRef = (idx: ArrayLike<number>, learn: boolean): Float64Array => {
     const n = idx.length;
