@@ -31,18 +31,36 @@ export class PoissonIntervalEncoder extends Encoder {
   }
 
   protected createSource(rates: Float64Array): SpikeSource {
-    return new IntervalSource(rates, this.dt, this.rng);
+    return new IntervalSource(rates, this.dt, this.steps, this.rng);
   }
 }
 
-/** Integer intervals max(Poisson(mean), 1) steps, mean = 1000/(f·dt). */
+/**
+ * Natural log of the Chernoff bound on `P(Poisson(m) <= k)` for `k < m`: `−m + k + k·ln(m/k)`
+ * (`−m` for k = 0); `0` (no bound) for `k >= m`.
+ */
+function logPoissonLowerTail(m: number, k: number): number {
+  if (k >= m) return 0;
+  return k > 0 ? -m + k + k * Math.log(m / k) : -m;
+}
+
+/**
+ * Integer intervals max(Poisson(mean), 1) steps, mean = 1000/(f·dt). A train whose first interval
+ * can reach the train only with probability below e^{−745} (the smallest float64,
+ * `P(Poisson(m) <= steps)` by the Chernoff bound), or whose mean overflows, is silent without a
+ * draw: drawing Poisson variates of huge means (very small intensities) could take unbounded time.
+ */
 class IntervalSource extends IntervalProcessSource {
   private readonly mean: Float64Array;
 
-  constructor(rates: Float64Array, dt: number, private readonly rng: Rng) {
+  constructor(rates: Float64Array, dt: number, steps: number, private readonly rng: Rng) {
     super(rates.length);
     this.mean = rates.map((f) => (f > 0 ? 1000 / (f * dt) : 0));
-    for (let i = 0; i < this.size; i++) this.next[i] = this.mean[i]! > 0 ? this.interval(i) - 1 : Infinity;
+    for (let i = 0; i < this.size; i++) {
+      const m = this.mean[i]!;
+      const reachable = m > 0 && m < Infinity && logPoissonLowerTail(m, steps) > -745;
+      this.next[i] = reachable ? this.interval(i) - 1 : Infinity;
+    }
   }
 
   protected interval(i: number): number {
