@@ -153,7 +153,23 @@ class ThinningSource implements SpikeSource {
     for (let i = 0; i < size; i++) this.next[i] = rng.exponential(this.gap);
   }
 
+  /**
+   * Writes steps `t0 … t0 + count − 1`. When the rate function throws or gives an invalid rate, the
+   * generator and every train's next candidate time are put back as they were before this call.
+   */
   fill(out: Float32Array, t0: number, count: number): void {
+    const state = this.rng.getState();
+    const next = this.next.slice();
+    try {
+      this.fillFrom(out, t0, count);
+    } catch (err) {
+      this.rng.setState(state);
+      this.next.set(next);
+      throw err;
+    }
+  }
+
+  private fillFrom(out: Float32Array, t0: number, count: number): void {
     const endT = (t0 + count) * this.dt;
     const n = this.size;
     for (let i = 0; i < n; i++) {

@@ -42,17 +42,29 @@ export class BernoulliSource implements SpikeSource {
     this.size = typeof p === 'function' ? size ?? 0 : p.length;
   }
 
-  /** Writes steps `t0 … t0 + count − 1`. */
+  /**
+   * Writes steps `t0 … t0 + count − 1`. When a probability function throws, the generator is put
+   * back where it was before this call (so a retry draws what this call would have drawn).
+   */
   fill(out: Float32Array, t0: number, count: number): void {
     const n = this.size;
     const p = this.p;
-    for (let k = 0; k < count; k++) {
-      const row = k * n;
-      if (typeof p === 'function') {
-        for (let i = 0; i < n; i++) if (this.rng.uniform() < p(t0 + k, i)) out[row + i] = 1;
-      } else {
+    if (typeof p !== 'function') {
+      for (let k = 0; k < count; k++) {
+        const row = k * n;
         for (let i = 0; i < n; i++) if (this.rng.uniform() < p[i]!) out[row + i] = 1;
       }
+      return;
+    }
+    const state = this.rng.getState();
+    try {
+      for (let k = 0; k < count; k++) {
+        const row = k * n;
+        for (let i = 0; i < n; i++) if (this.rng.uniform() < p(t0 + k, i)) out[row + i] = 1;
+      }
+    } catch (err) {
+      this.rng.setState(state);
+      throw err;
     }
   }
 }
