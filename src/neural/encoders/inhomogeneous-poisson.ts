@@ -64,15 +64,34 @@ export class InhomogeneousPoissonEncoder {
     this.method = checkOneOf('method', options.method ?? 'bernoulli', ['bernoulli', 'exact'] as const);
   }
 
-  /** Encodes a rate table `[S, B, ...shape]` (Hz) into a new train of the same shape. */
+  /**
+   * Encodes a rate table `[S, B, ...shape]` (Hz) into a new train of the same shape. Reads the
+   * table synchronously (`dataSync`): {@link encodeAsync} is the form for training loops and webgpu.
+   */
   encode(rates: tf.Tensor): tf.Tensor {
-    const { source, steps, shape } = this.tableSource(rates);
+    this.checkTable(rates);
+    const { source, steps, shape } = this.tableSource(rates, rates.dataSync());
     return renderSource(source, 0, steps, shape);
   }
 
-  /** Like {@link encode}, step by step. */
+  /** Like {@link encode}, step by step (synchronous read of the table; see {@link streamAsync}). */
   stream(rates: tf.Tensor, options: { chunk?: number } = {}): SpikeStream {
-    const { source, steps, shape } = this.tableSource(rates);
+    this.checkTable(rates);
+    const { source, steps, shape } = this.tableSource(rates, rates.dataSync());
+    return SpikeStream.fromSource(source, steps, shape, checkInteger('chunk', options.chunk ?? steps, 1));
+  }
+
+  /** {@link encode} with the table downloaded by `await data()` (no synchronous read). */
+  async encodeAsync(rates: tf.Tensor): Promise<tf.Tensor> {
+    this.checkTable(rates);
+    const { source, steps, shape } = this.tableSource(rates, await rates.data());
+    return renderSource(source, 0, steps, shape);
+  }
+
+  /** {@link stream} with the table downloaded by `await data()` (no synchronous read). */
+  async streamAsync(rates: tf.Tensor, options: { chunk?: number } = {}): Promise<SpikeStream> {
+    this.checkTable(rates);
+    const { source, steps, shape } = this.tableSource(rates, await rates.data());
     return SpikeStream.fromSource(source, steps, shape, checkInteger('chunk', options.chunk ?? steps, 1));
   }
 
@@ -98,11 +117,15 @@ export class InhomogeneousPoissonEncoder {
     return SpikeStream.fromSource(source, steps, shape, checkInteger('chunk', options.chunk ?? steps, 1));
   }
 
-  private tableSource(rates: tf.Tensor): { source: SpikeSource; steps: number; shape: number[] } {
+  /** Checks that `rates` is a rate table tensor (before it is downloaded). */
+  private checkTable(rates: tf.Tensor): void {
     if (!(rates instanceof tf.Tensor) || rates.rank < 3) throw new CinderArgumentError('rates', rates, 'a tensor [S, B, ...shape] (rank >= 3) of rates in Hz');
+  }
+
+  /** A source for the table `rates` whose values `x` were downloaded; validates every rate. */
+  private tableSource(rates: tf.Tensor, x: ArrayLike<number>): { source: SpikeSource; steps: number; shape: number[] } {
     const [steps, ...shape] = rates.shape as [number, ...number[]];
     const n = numel(shape);
-    const x = rates.dataSync();
     const p = new Float64Array(x.length);
     for (let i = 0; i < x.length; i++) p[i] = this.probability(Number(x[i]), `rates[${Math.floor(i / n)}][${i % n}]`);
     const source = new BernoulliSource((k, i) => p[k * n + i]!, this.rng, n);

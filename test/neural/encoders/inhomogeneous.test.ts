@@ -51,6 +51,33 @@ describe('InhomogeneousPoissonEncoder', () => {
     tf.dispose([rates, train]);
   });
 
+  it('encodeAsync/streamAsync read the rate table without a synchronous download (webgpu in Node has none)', async () => {
+    const dt = 2;
+    const lam = (k: number) => 20 + 280 * ((k % 100) / 100);
+    const table = new Float32Array(S * N);
+    for (let k = 0; k < S; k++) table.fill(lam(k), k * N, (k + 1) * N);
+    const noSync = () => {
+      const t = tf.tensor(table, [S, 1, N]);
+      Object.defineProperty(t, 'dataSync', { value: () => { throw new Error('no synchronous reads on this backend'); } });
+      return t;
+    };
+    const a = noSync();
+    const train = await new InhomogeneousPoissonEncoder({ dt, rng: new Rng(2) }).encodeAsync(a);
+    expect(train.shape).toEqual([S, 1, N]);
+    expectWindows(train, (k) => Math.fround(lam(k)) * dt / 1000);
+    const b = noSync();
+    const stream = await new InhomogeneousPoissonEncoder({ dt, rng: new Rng(2) }).streamAsync(b, { chunk: 64 });
+    const trainData = train.dataSync();
+    for (let k = 0; k < S; k++) {
+      // Bernoulli draws are step-major: the same seed gives the same spikes for every chunking
+      expect(Array.from(stream.next().dataSync())).toEqual(Array.from(trainData.subarray(k * N, (k + 1) * N)));
+    }
+    stream.dispose();
+    const bad = tf.zeros([S, N]);
+    await expect(new InhomogeneousPoissonEncoder({ dt, rng: new Rng(2) }).encodeAsync(bad)).rejects.toThrow(/invalid rates: got .*expected a tensor \[S, B, \.\.\.shape\] \(rank >= 3\)/);
+    tf.dispose([a, b, bad, train]);
+  });
+
   it('exact method with a rate table: p(k) = 1 − exp(−λ(k)·dt/1000), distinct from the Bernoulli approximation', () => {
     const dt = 2;
     const table = tf.fill([S, 1, N], 300);
