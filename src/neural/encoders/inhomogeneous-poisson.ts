@@ -24,7 +24,8 @@ export interface InhomogeneousPoissonOptions {
   /** Random source. */
   rng: Rng;
   /**
-   * `'bernoulli'` (default, as Inferno): step k spikes with probability `λ(k)·Δt/1000` (must be <= 1).
+   * `'bernoulli'` (default, as Inferno): step k spikes with probability `λ(k)·Δt/1000` (must be <= 1;
+   * Inferno clamps it to 1 instead).
    * `'exact'`: the spike of step k marks at least one event of the inhomogeneous Poisson process in
    * that step. For rate tables (rates constant within a step) this is `1 − exp(−λ(k)·Δt/1000)`
    * (time rescaling); for rate functions it is sampled by thinning in continuous time.

@@ -7,8 +7,10 @@ import { Encoder, type EncoderOptions } from './encoder.js';
 import type { SpikeSource } from './source.js';
 
 /**
- * Bernoulli approximation of a Poisson train: every step spikes independently with probability
- * `p = f·Δt/1000`. Requires `frequency·Δt/1000 <= 1`.
+ * Bernoulli approximation of a Poisson train: every step (step 0 included) and every train spikes
+ * independently with probability `p = f·Δt/1000` (computed in float64), as Inferno's
+ * HomogeneousPoissonApproxEncoder. Requires `frequency·Δt/1000 <= 1`: where Inferno clamps p to 1
+ * (a train above 1000/Δt Hz spikes at every step, below its rate), Cinder refuses the frequency.
  */
 export class PoissonApproxEncoder extends Encoder {
   /** @param options see {@link EncoderOptions} */

@@ -13,7 +13,10 @@ import { IntervalProcessSource, type SpikeSource } from './source.js';
  * (position p → step p − 1). The mean interval is `m + e^{−m}` steps.
  *
  * Unlike Inferno's kernel, intervals running past the end are dropped instead of being clamped
- * onto the last step (which made every active train spike at step S − 1).
+ * onto the last step (which made every active train spike at step S − 1); with that exception the
+ * distribution is that of Inferno's `poisson_interval` (and of its online form). Inferno also
+ * accepts `frequency·Δt > 1000` (mean intervals under one step, whose rate falls short of f because
+ * of the raise to 1); Cinder refuses it.
  */
 export class PoissonIntervalEncoder extends Encoder {
   /** @param options see {@link EncoderOptions} */
