@@ -122,4 +122,31 @@ describe('Rng.poisson', () => {
     expect(r.poisson(-2)).toBe(0);
     expect(r.getState()).toEqual(before);
   });
+
+  it('+Infinity gives +Infinity, as documented, without drawing (it gave NaN for about half the draws)', () => {
+    const r = new Rng(5);
+    const before = r.getState();
+    for (let i = 0; i < 20; i++) expect(r.poisson(Infinity)).toBe(Infinity);
+    expect(r.getState()).toEqual(before);
+  });
+
+  it('large means (the rejection branch, ln k! in constant time): integer draws whose mean and variance are λ within 4 standard errors, λ = 30 … 1e12', () => {
+    const r = new Rng(6);
+    const n = 4000;
+    for (const lambda of [30, 47.5, 1e3, 1e6, 1e9, 1e12]) {
+      let s = 0;
+      let ss = 0;
+      for (let i = 0; i < n; i++) {
+        const k = r.poisson(lambda);
+        expect(Number.isInteger(k) && k >= 0).toBe(true);
+        const d = k - lambda;
+        s += d;
+        ss += d * d;
+      }
+      const mean = s / n; // E = 0, sd sqrt(λ/n)
+      const variance = ss / n - mean * mean; // E ≈ λ, sd ≈ λ·sqrt(2/n) (the excess kurtosis 1/λ is small)
+      expect(Math.abs(mean), `mean at λ = ${lambda}`).toBeLessThan(4 * Math.sqrt(lambda / n));
+      expect(Math.abs(variance / lambda - 1), `variance at λ = ${lambda}`).toBeLessThan(4 * Math.sqrt(2 / n));
+    }
+  });
 });
