@@ -68,6 +68,20 @@ export class SpikeStream implements Iterable<tf.Tensor> {
   }
 
   /**
+   * {@link fromTensor} with the train downloaded now, asynchronously (`await train.data()`): for
+   * backends without synchronous reads (webgpu in Node), where `fromTensor`'s first read would fail.
+   * With `own` the train is disposed once downloaded.
+   */
+  static async fromTensorAsync(train: tf.Tensor, own = false): Promise<SpikeStream> {
+    if (!(train instanceof tf.Tensor) || train.rank < 2) throw new CinderArgumentError('train', train, 'a tensor [S, B, ...]');
+    const data = Float32Array.from((await train.data()) as ArrayLike<number>);
+    const shape = train.shape.slice(1);
+    const steps = train.shape[0]!;
+    if (own) train.dispose();
+    return new SpikeStream(() => ({ data, shape: [...shape] }), steps, steps);
+  }
+
+  /**
    * A stream that renders `source` chunk by chunk.
    * @param source the spike source (its state advances as chunks are rendered)
    * @param steps number of steps S

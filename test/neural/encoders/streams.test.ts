@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
 import { Rng } from '../../../src/core/random.js';
 import {
@@ -47,6 +47,27 @@ describe('reproducibility', () => {
 });
 
 describe('SpikeStream', () => {
+  it('fromTensorAsync: the same steps with the train downloaded by one await data() (no dataSync: webgpu in Node has none); own disposes it', async () => {
+    const vals = [[[1, 0]], [[0, 1]], [[1, 1]], [[0, 0]]];
+    const train = tf.tensor3d(vals);
+    const before = tf.memory().numTensors;
+    const sync = vi.spyOn(tf.Tensor.prototype, 'dataSync').mockImplementation(() => {
+      throw new Error('dataSync called');
+    });
+    try {
+      const stream = await SpikeStream.fromTensorAsync(train, true);
+      expect(train.isDisposed).toBe(true);
+      expect(stream.length).toBe(4);
+      for (let t = 0; t < 4; t++) expect(Array.from(await stream.next().data())).toEqual(vals[t]![0]);
+      expect(stream.done).toBe(true);
+      stream.dispose();
+    } finally {
+      sync.mockRestore();
+    }
+    expect(tf.memory().numTensors).toBe(before - 1);
+    await expect(SpikeStream.fromTensorAsync(tf.tensor1d([1]))).rejects.toThrow(/invalid train: .*expected a tensor \[S, B, \.\.\.\]/);
+  });
+
   it('uploads each step once, on first access, and leaks nothing', () => {
     const train = tf.tensor3d([[[1, 0]], [[0, 1]], [[1, 1]]]);
     const before = tf.memory().numTensors;
