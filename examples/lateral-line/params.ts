@@ -140,6 +140,9 @@ export function validateLateralLine(p: Params): void {
   if (Number(p.vresetMv) >= Number(p.vthMv)) throw new CinderArgumentError('--vreset-mv', p.vresetMv, `a reset below --vth-mv (${p.vthMv})`);
   const trialSteps = Math.round(Number(p.trialDurationS) / Number(p.dtS));
   if (trialSteps < 1) throw new CinderArgumentError('--trial-duration-s', p.trialDurationS, `at least one step of --dt-s (${p.dtS})`);
+  // a trial is a whole number of steps (Brian2 would round a fractional one up, Cinder to the nearest: refused rather than either)
+  const ratio = Number(p.trialDurationS) / Number(p.dtS);
+  if (Math.abs(ratio - trialSteps) > 1e-9 * trialSteps) throw new CinderArgumentError('--trial-duration-s', p.trialDurationS, `a whole number of --dt-s steps (${p.dtS} s; got ${ratio} steps)`);
   const testSteps = Number(p.testPathCm) / Number(p.speedCmS) / Number(p.dtS);
   if (testSteps < 1) throw new CinderArgumentError('--test-path-cm', p.testPathCm, `a path of at least one step at --speed-cm-s ${p.speedCmS}`);
   if (testSteps > 1e7) throw new CinderArgumentError('--test-path-cm', p.testPathCm, 'a test of at most 10^7 steps');

@@ -616,3 +616,15 @@ describe('cinder lateral-line', () => {
     }
   }, 60_000);
 });
+
+describe('trial length in steps', () => {
+  it('a trial that is not a whole number of --dt-s steps is refused (was run as round(T/dt) steps); the defaults and exact multiples pass', async () => {
+    const { validateLateralLine } = await import('../../examples/lateral-line/params.js');
+    expect(() => validateLateralLine(lateralLineParams('tiny'))).not.toThrow();
+    expect(() => validateLateralLine(lateralLineParams('tiny', { trialDurationS: 1.2, dtS: 0.001 }))).not.toThrow(); // 1.2/0.001 = 1199.9999999999998
+    expect(() => validateLateralLine(lateralLineParams('tiny', { trialDurationS: 0.1, dtS: 0.0004 }))).not.toThrow(); // 250 steps
+    expect(() => validateLateralLine(lateralLineParams('tiny', { trialDurationS: 0.1005, dtS: 0.001 }))).toThrow(
+      'invalid --trial-duration-s: got 0.1005, expected a whole number of --dt-s steps (0.001 s; got 100.5 steps)',
+    );
+  });
+});
