@@ -61,7 +61,7 @@ export interface EPropOptions {
 /** One batch: input spikes and targets. */
 export interface EPropBatch {
   /**
-   * Input spikes [B, T, nIn], float32 0/1. Any other value (NaN and ±Inf included) is rejected with a
+   * Input spikes [B, T, nIn] with B ≥ 1 and T ≥ 1 (an empty batch is refused), float32 0/1. Any other value (NaN and ±Inf included) is rejected with a
    * CinderArgumentError naming its [b][t][i] before anything changes — the `js` kernel checks the
    * values it downloads, the `tf` kernel one on-device count of non-spike values (one scalar read).
    */
@@ -436,6 +436,8 @@ export class EProp {
     }
     if (x.isDisposed) throw new CinderArgumentError('batch.inputs', 'a disposed tensor', `a live tensor of shape [B, T, ${this.recurrent.nIn}]`);
     const [B, T] = x.shape as [number, number];
+    // an empty batch has no loss (0/0) and no gradient: refused rather than reported as NaN
+    if (B < 1 || T < 1) throw new CinderArgumentError('batch.inputs', `a tensor of shape [${x.shape.join(', ')}]`, `at least 1 sequence of at least 1 step ([B ≥ 1, T ≥ 1, ${this.recurrent.nIn}])`);
     const nOut = this.readout.nOut;
     const nLw = this.learningWindow ?? T;
     if (nLw > T) throw new CinderArgumentError('learningWindow', nLw, `at most the sequence length ${T}`);

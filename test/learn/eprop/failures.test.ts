@@ -51,6 +51,8 @@ const bad: { name: string; loss: 'cross_entropy' | 'mean_squared_error'; message
     batch: (x) => ({ inputs: tf.tensor3d(x, [B, T, nIn]), labels: [0, 2] }) },
   { name: 'a NaN target', loss: 'mean_squared_error', message: /invalid batch\.targets\[1\]\[2\]\[1\]: got NaN, expected a finite number/,
     batch: (x) => { const s = new Float64Array(B * nLw * nOut).fill(0.2); s[(1 * nLw + 2) * nOut + 1] = NaN; return { inputs: tf.tensor3d(x, [B, T, nIn]), targets: s }; } },
+  { name: 'an empty batch (B = 0)', loss: 'cross_entropy', message: /invalid batch\.inputs: got "a tensor of shape \[0, 20, 3\]", expected at least 1 sequence of at least 1 step/,
+    batch: () => ({ inputs: tf.zeros([0, T, nIn]), labels: [] }) },
 ];
 
 describe('e-prop: a rejected batch changes no state', () => {
@@ -127,4 +129,42 @@ describe('e-prop options: bad values fail with CinderArgumentError and leave no 
       expect(tf.memory().numTensors).toBe(n0);
     }
   });
+});
+
+describe('e-prop: an empty batch is refused by every method (no NaN loss, no TypeError)', () => {
+  for (const kernel of ['js', 'tf'] as const) {
+    it(`${kernel} kernel: B = 0 and T = 0 (whole-sequence window) give CinderArgumentError, nothing left behind`, async () => {
+      const recurrent = new EPropRecurrent({ nIn, nLif: 2, nAlif: 2, rng: new Rng(2) });
+      const readout = new EPropReadout({ nRec: n, nOut, rng: new Rng(3) });
+      const optimizer = new Adam({ learningRate: 0.01 });
+      const trainer = new EProp({ recurrent, readout, optimizer, kernel }); // n_lw = T
+      for (const shape of [[0, T, nIn], [B, 0, nIn]] as [number, number, number][]) {
+        const inputs = tf.zeros(shape);
+        const batch: EPropBatch = { inputs, labels: new Array<number>(shape[0]).fill(0) };
+        const n0 = tf.memory().numTensors;
+        const calls: [string, () => unknown][] = [
+          ['step', () => trainer.step(batch)], ['evaluate', () => trainer.evaluate(batch)], ['gradients', () => trainer.gradients(batch)],
+          ['stepAsync', () => trainer.stepAsync(batch)], ['evaluateAsync', () => trainer.evaluateAsync(batch)], ['gradientsAsync', () => trainer.gradientsAsync(batch)],
+        ];
+        for (const [name, call] of calls) {
+          let error: unknown;
+          try {
+            await call();
+          } catch (e) {
+            error = e;
+          }
+          expect(error, `${name} ${JSON.stringify(shape)}`).toBeInstanceOf(CinderArgumentError);
+          expect((error as Error).message).toContain(`got "a tensor of shape [${shape.join(', ')}]", expected at least 1 sequence of at least 1 step`);
+        }
+        expect(tf.memory().numTensors).toBe(n0);
+        expect(trainer.iterations).toBe(0);
+        expect(optimizer.iterations).toBe(0);
+        inputs.dispose();
+      }
+      trainer.dispose();
+      recurrent.dispose();
+      readout.dispose();
+      optimizer.dispose();
+    });
+  }
 });
