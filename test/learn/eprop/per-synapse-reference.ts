@@ -23,6 +23,8 @@ export interface RefNet {
   cReg: number;
   f0: number;
   average: boolean;
+  /** Input scale ζ of the synaptic input (NEST regular_spike_arrival false: 1 − α; default 1). */
+  zeta?: number;
 }
 
 export interface RefResult {
@@ -43,6 +45,7 @@ export function referenceGradients(net: RefNet, x: number[][][], labels: number[
   const gOut = zeros(nOut, n);
   let lossSum = 0;
   const div = net.average ? nLw : 1;
+  const zeta = net.zeta ?? 1;
   for (let b = 0; b < B; b++) {
     // ---- forward, keeping ψ_t, z_t (after the step), z_{t-1}, L_t, err_t ----
     let v = new Array<number>(n).fill(0);
@@ -65,7 +68,7 @@ export function referenceGradients(net: RefNet, x: number[][][], labels: number[
         let inp = 0;
         for (let i = 0; i < nIn; i++) inp += net.wIn[j]![i]! * x[b]![t]![i]!;
         for (let i = 0; i < n; i++) if (i !== j) inp += net.wRec[j]![i]! * z[i]!;
-        vNew[j] = alpha * v[j]! + inp - vTh * z[j]!;
+        vNew[j] = alpha * v[j]! + zeta * inp - vTh * z[j]!;
         if (r[j]! > 0) r[j] = r[j]! - 1;
         psi[j] = r[j]! > 0 ? 0 : net.psi(vNew[j]! - A);
         if (vNew[j]! >= A && r[j] === 0) {
@@ -110,7 +113,7 @@ export function referenceGradients(net: RefNet, x: number[][][], labels: number[
       let g = 0;
       let sumE = 0;
       for (let t = 0; t < T; t++) {
-        zbar = alpha * zbar + pre(t);
+        zbar = alpha * zbar + zeta * pre(t);
         const p = psiT[t]![j]!;
         const e = net.beta[j]! > 0 ? p * (zbar - net.beta[j]! * eps) : p * zbar;
         if (net.beta[j]! > 0) eps = rho * eps + e;
