@@ -352,7 +352,8 @@ export class EProp {
   }
 
   private checkIndex(batch: EPropBatch, index: number): void {
-    const B = batch.inputs?.shape?.[0] ?? 0;
+    this.validate(batch); // the batch first: a null batch is named, not a TypeError
+    const B = batch.inputs.shape[0]!;
     checkInteger('index', index, 0);
     if (index >= B) throw new CinderArgumentError('index', index, `a sequence index < batch size ${B}`);
   }

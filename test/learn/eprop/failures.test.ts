@@ -168,3 +168,21 @@ describe('e-prop: an empty batch is refused by every method (no NaN loss, no Typ
     });
   }
 });
+
+describe('e-prop: recordSequence names a missing batch', () => {
+  it('null, a number and an object without inputs give CinderArgumentError (batch / batch.inputs), sync and async', async () => {
+    const recurrent = new EPropRecurrent({ nIn, nLif: 2, nAlif: 2, rng: new Rng(2) });
+    const readout = new EPropReadout({ nRec: n, nOut, rng: new Rng(3) });
+    const optimizer = new Adam({ learningRate: 0.01 });
+    const trainer = new EProp({ recurrent, readout, optimizer, kernel: 'js' });
+    for (const [batch, name] of [[null, /invalid batch: got null/], [3, /invalid batch: got 3/], [{ labels: [0] }, /invalid batch\.inputs/]] as const) {
+      expect(() => trainer.recordSequence(batch as unknown as EPropBatch, 0)).toThrow(CinderArgumentError);
+      expect(() => trainer.recordSequence(batch as unknown as EPropBatch, 0)).toThrow(name);
+      await expect(trainer.recordSequenceAsync(batch as unknown as EPropBatch, 0)).rejects.toThrow(name);
+    }
+    trainer.dispose();
+    recurrent.dispose();
+    readout.dispose();
+    optimizer.dispose();
+  });
+});
