@@ -31,12 +31,20 @@ export abstract class BatchedModule extends Module {
 
   /** Sets the batch size (integer ≥ 1); a change re-creates every batched state. */
   set batchSize(value: number) {
-    checkInteger('batchSize', value, 1);
+    this.checkBatchSize(value);
     if (value === this.batch) return;
-    for (const s of this.batchedStates) checkElements('batchSize', (s.value.size / this.batch) * value, `state "${s.name}" with batch ${value}`);
     this.batch = value;
     this.batchSizeChanged();
     for (const s of this.batchedStates) s.reinit();
+  }
+
+  /**
+   * Throws the error the `batchSize` setter would throw for `value` (not an integer ≥ 1, or a
+   * batched state over `MAX_ELEMENTS`), changing nothing: a layer checks all its modules first.
+   */
+  checkBatchSize(value: number): void {
+    checkInteger('batchSize', value, 1);
+    for (const s of this.batchedStates) checkElements('batchSize', (s.value.size / this.batch) * value, `state "${s.name}" with batch ${value}`);
   }
 
   /** Called when the batch size changes, before the batched states are re-created (default: nothing). */

@@ -49,6 +49,8 @@ export interface Neuron extends Module {
   readonly count: number;
   /** Batch size; setting it re-creates the state. */
   batchSize: number;
+  /** Throws the error setting `batchSize` to `value` would throw, changing nothing (layers check every module before changing any). */
+  checkBatchSize?(value: number): void;
   /** Step length (ms). */
   readonly dt: number;
   /** Membrane voltage `[B, ...shape]`. */
@@ -89,6 +91,8 @@ export interface Synapse extends Module {
   readonly shape: readonly number[];
   /** Batch size; setting it re-creates the state. */
   batchSize: number;
+  /** Throws the error setting `batchSize` to `value` would throw, changing nothing. */
+  checkBatchSize?(value: number): void;
   /** Step length (ms). */
   readonly dt: number;
   /** History kept beyond the latest step, in steps. */

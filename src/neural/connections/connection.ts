@@ -177,6 +177,12 @@ export abstract class Connection extends Module implements Receptive {
     return this.batch;
   }
 
+  /** Throws the error the `batchSize` setter would throw for `value`, changing nothing. */
+  checkBatchSize(value: number): void {
+    checkInteger('batchSize', value, 1);
+    this.synapse.checkBatchSize?.(value);
+  }
+
   /** Sets the batch size (re-creates the synapse state; a size the synapse refuses changes nothing). */
   set batchSize(value: number) {
     checkInteger('batchSize', value, 1);

@@ -5,7 +5,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { Module } from '../../core/module.js';
-import { CinderArgumentError } from '../../core/errors.js';
+import { CinderArgumentError, checkInteger } from '../../core/errors.js';
 import type { Neuron, NeuronForwardOptions, NeuronInput, Observer } from '../types.js';
 import type { Connection } from '../connections/connection.js';
 import { combiner, type CombineFn, type CombineMode } from './combine.js';
@@ -157,8 +157,15 @@ export abstract class Layer extends Module {
     return n ? n.batchSize : 1;
   }
 
-  /** Sets the batch size of every connection and neuron group (re-creates their state). */
+  /**
+   * Sets the batch size of every connection and neuron group (re-creates their state). Every
+   * module is checked first, so a size one of them refuses (e.g. a state over 2^28 elements)
+   * changes none of them.
+   */
   set batchSize(value: number) {
+    checkInteger('batchSize', value, 1);
+    for (const c of this.connectionMap.values()) c.checkBatchSize(value);
+    for (const n of this.neuronMap.values()) n.checkBatchSize?.(value);
     for (const c of this.connectionMap.values()) c.batchSize = value;
     for (const n of this.neuronMap.values()) n.batchSize = value;
   }

@@ -60,4 +60,24 @@ describe('layer validation', () => {
     exact.dispose();
     leaky.dispose();
   });
+
+  it('a batch size one module refuses changes none of them (the connection keeps its batch and its synapse history)', () => {
+    // LIF [2^20]: a batch of 512 gives a voltage of 2^29 > 2^28 elements (refused); the connection's
+    // synapse [512, 1] would fit. The old setter changed the connection first, then threw on the group.
+    const N = 2 ** 20;
+    const layer = new Serial(new LinearDense([1], [N], 1, { weightInit: (s) => tf.fill([...s], 0.5) }), lif(N));
+    tf.tidy(() => layer.forward(tf.ones([1, 1])));
+    const before = tf.memory().numTensors;
+    expect(() => (layer.batchSize = 512)).toThrow(/invalid batchSize: got "536870912 elements for state \\"voltage\\" with batch 512", expected at most 268435456/);
+    expect(() => (layer.batchSize = 1.5)).toThrow(/invalid batchSize/);
+    expect([layer.batchSize, layer.connection.batchSize, layer.neuron.batchSize, layer.connection.synapse.batchSize]).toEqual([1, 1, 1, 1]);
+    expect(Array.from(layer.connection.synapse.spike.dataSync())).toEqual([1]); // last step's spike still held
+    expect(tf.memory().numTensors).toBe(before);
+    // the layer still steps with batch 1, then changes for a size every module accepts
+    tf.tidy(() => layer.forward(tf.zeros([1, 1])));
+    layer.batchSize = 2;
+    expect([layer.connection.batchSize, layer.neuron.batchSize]).toEqual([2, 2]);
+    expect(Array.from(layer.connection.synapse.spike.dataSync())).toEqual([0, 0]);
+    layer.dispose();
+  });
 });
