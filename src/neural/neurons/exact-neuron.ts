@@ -28,6 +28,8 @@ export interface ExactNeuronStepOptions {
   override?: tf.Tensor;
   /** Accepted for interface compatibility; ExactNeuron has no refractory period. */
   refracLock?: boolean;
+  /** Accepted for interface compatibility; ExactNeuron has no adaptation. */
+  adapt?: boolean;
 }
 
 /**
@@ -93,7 +95,13 @@ export class ExactNeuron extends SpikingModule implements Neuron {
 
   /** Throws the error {@link forward} would throw for these per-step options, without stepping. */
   checkOptions(options: ExactNeuronStepOptions): void {
-    const override = options?.override;
+    // refracLock and adapt (the options every group takes) have no effect here, but must be booleans
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {override?, refracLock?, adapt?}');
+    for (const [k, v] of Object.entries(options)) {
+      if (k !== 'override' && k !== 'refracLock' && k !== 'adapt') throw new CinderArgumentError('options key', k, 'one of "override", "refracLock", "adapt"');
+      if (k !== 'override' && v !== undefined && typeof v !== 'boolean') throw new CinderArgumentError(`options.${k}`, v, 'a boolean');
+    }
+    const override = options.override;
     if (override !== undefined) {
       if (override === null || typeof override !== 'object' || !('shape' in override) || override.size !== this.batchSize * this.count) {
         throw new CinderArgumentError('override', override, `a tensor with ${this.batchSize * this.count} elements ([${this.batchedShape.join(', ')}])`);

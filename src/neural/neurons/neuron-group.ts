@@ -269,6 +269,11 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
    * models) is kept unless `keepAdaptations` is false.
    */
   override clear(options: NeuronClearOptions = {}): void {
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('clear options', options, 'an object {keepAdaptations?}');
+    for (const [k, v] of Object.entries(options)) {
+      if (k !== 'keepAdaptations') throw new CinderArgumentError('clear options key', k, '"keepAdaptations"');
+      if (v !== undefined && typeof v !== 'boolean') throw new CinderArgumentError('clear options.keepAdaptations', v, 'a boolean');
+    }
     const keep = options.keepAdaptations ?? true;
     for (const [, s] of this.namedStates()) {
       if (!keep || !this.adaptationStates.includes(s)) s.reset();

@@ -133,4 +133,41 @@ describe('neuron forward rejects bad input', () => {
     [x, o].forEach((t) => t.dispose());
     e.dispose();
   });
+  it('ExactNeuron: a misspelt or non-boolean option is refused, not ignored (state unchanged)', () => {
+    const e = new ExactNeuron(3, 1, { restV: -60, threshV: -50 });
+    const x = tf.tensor2d([[1, 0, 1]]);
+    const o = tf.tensor1d([0, 1, 0]);
+    // `overide` was silently dropped: the step then fired from the input ([1, 0, 1]) instead of the override
+    rejects(() => e.forward(x, { overide: o } as never), /invalid options key: got "overide", expected one of "override", "refracLock", "adapt"/);
+    rejects(() => e.forward(x, { refracLock: 'no' } as never), /invalid options\.refracLock: got "no", expected a boolean/);
+    rejects(() => e.forward(x, null as never), /invalid options: got null/);
+    expect(Array.from(e.spike.dataSync())).toEqual([0, 0, 0]);
+    expect(Array.from(e.voltage.dataSync())).toEqual([-60, -60, -60]);
+    const s = e.forward(x, { override: o, refracLock: true, adapt: false });
+    expect(Array.from(s.dataSync())).toEqual([0, 1, 0]);
+    [x, o, s].forEach((t) => t.dispose());
+    e.dispose();
+  });
+});
+
+describe('NeuronGroup.clear options', () => {
+  it('a misspelt or non-boolean keepAdaptations is refused before anything is reset', () => {
+    const n = new ALIF(1, 1, { ...alif, refracT: 0, threshV: -60 });
+    n.train();
+    const x = tf.fill([1, 1], 1000);
+    n.forward(x).dispose();
+    const theta = Array.from(n.adaptation.dataSync());
+    const v = Array.from(n.voltage.dataSync());
+    expect(theta).toEqual([1, 2]); // one spike: θ_k = d_k
+    // `keepAdaptation` (no s) used to be ignored: clear() reset the voltage and kept θ
+    rejects(() => n.clear({ keepAdaptation: false } as never), /invalid clear options key: got "keepAdaptation", expected "keepAdaptations"/);
+    rejects(() => n.clear({ keepAdaptations: 0 } as never), /invalid clear options\.keepAdaptations: got 0, expected a boolean/);
+    rejects(() => n.clear(null as never), /invalid clear options: got null/);
+    expect(Array.from(n.adaptation.dataSync())).toEqual(theta);
+    expect(Array.from(n.voltage.dataSync())).toEqual(v);
+    n.clear({ keepAdaptations: false });
+    expect(Array.from(n.adaptation.dataSync())).toEqual([0, 0]);
+    x.dispose();
+    n.dispose();
+  });
 });
