@@ -352,9 +352,10 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
     await hooks.onStart?.(net);
     let first = 0;
     if (dir !== undefined && options.resume && existsSync(join(dir, 'model.json'))) {
-      const m = (await model.loadFrom(dir)) as { out: EvidenceTrainingResult; next: number; extra: Record<string, unknown> };
+      const m = (await model.loadFrom(dir)) as { out: EvidenceTrainingResult; next: number; trainerBatches?: number; extra: Record<string, unknown> };
       Object.assign(out, m.out);
       first = m.next;
+      if (m.trainerBatches !== undefined) net.trainer.iterations = m.trainerBatches; // (checkpoints before it: 0, as before)
       trainRng.setState(trainCursor.getState());
       await hooks.onResume?.(m.extra ?? {}, first);
     }
@@ -391,7 +392,7 @@ export async function trainEvidence(options: EvidenceTrainingOptions = {}, hooks
       } finally {
         b.inputs.dispose();
       }
-      if (dir !== undefined) await model.save(dir, { out, next: it + 1, extra: hooks.checkpointExtra?.() ?? {} });
+      if (dir !== undefined) await model.save(dir, { out, next: it + 1, trainerBatches: net.trainer.iterations, extra: hooks.checkpointExtra?.() ?? {} });
     }
     await hooks.onTrained?.(out.iterations, out.stoppedEarly);
     const t = await meanEval(net, task, testBatches, batchSize, evalRng, prefetch, advance);

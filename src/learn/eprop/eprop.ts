@@ -189,9 +189,18 @@ export class EProp {
     this.threads = th;
   }
 
-  /** Number of training batches applied so far. */
+  /** Number of training batches applied so far (the batch index a {@link NonFiniteError} names). */
   get iterations(): number {
     return this.batches;
+  }
+
+  /**
+   * Sets the count, for a run resumed from a checkpoint (weights and optimizer state restored
+   * elsewhere), so that later errors name the run's batch.
+   * @throws CinderArgumentError unless an integer >= 0
+   */
+  set iterations(n: number) {
+    this.batches = checkInteger('iterations', n, 0);
   }
 
   /**

@@ -88,19 +88,43 @@ describe('trainEvidence prefetch (the next batch drawn while an iteration runs)'
     const dir = mkdtempSync(join(tmpdir(), 'cinder-evidence-'));
     try {
       const before = tf.memory().numTensors;
-      const whole = await trainEvidence(opts);
+      let wholeBatches = -1;
+      const whole = await trainEvidence(opts, { onEnd: (net) => void (wholeBatches = net.trainer.iterations) });
       let n = 0;
       // stopped at an iteration boundary with the next batch already drawn
       const part = await trainEvidence({ ...opts, checkpointDir: dir }, { shouldStop: () => n >= 4, onIteration: () => void n++ });
       expect(part.iterations).toBe(4);
-      const resumed = await trainEvidence({ ...opts, checkpointDir: dir, resume: true });
+      let resumedBatches = -1;
+      const resumed = await trainEvidence({ ...opts, checkpointDir: dir, resume: true }, { onEnd: (net) => void (resumedBatches = net.trainer.iterations) });
       expect(resumed.iterations).toBe(7);
+      // the trainer's batch count (named by a NonFiniteError) continues from the checkpoint
+      expect(wholeBatches).toBeGreaterThanOrEqual(7);
+      expect(resumedBatches).toBe(wholeBatches);
       expect(resumed.loss).toEqual(whole.loss);
       expect(resumed.validation).toEqual(whole.validation);
       expect(resumed.testError).toBe(whole.testError);
       expect(tf.memory().numTensors).toBe(before);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('EProp.iterations set on resume', () => {
+  it('takes an integer >= 0 and refuses anything else, unchanged', () => {
+    const t = task();
+    const net = buildEvidenceNetwork({ nLif: 2, nAlif: 2, nIn: t.nIn, learningWindow: t.recallSteps, seed: 5 });
+    try {
+      net.trainer.iterations = 12;
+      expect(net.trainer.iterations).toBe(12);
+      for (const bad of [-1, 1.5, NaN]) {
+        expect(() => {
+          net.trainer.iterations = bad;
+        }).toThrow(/invalid iterations: got .*, expected an integer/);
+      }
+      expect(net.trainer.iterations).toBe(12);
+    } finally {
+      net.dispose();
     }
   });
 });
