@@ -247,15 +247,17 @@ export class EProp {
     const t0 = performance.now();
     const { result, grads } = await this.runAsync(batch, true);
     const out = {} as EPropGradientArrays;
-    for (const kind of ['input', 'recurrent', 'readout'] as const) {
-      const a = grads![kind];
-      if (a instanceof Float64Array) out[kind] = a;
-      else {
-        try {
-          out[kind] = Float64Array.from(await a.data());
-        } finally {
-          a.dispose();
-        }
+    const kinds = ['input', 'recurrent', 'readout'] as const;
+    try {
+      for (const kind of kinds) {
+        const a = grads![kind];
+        out[kind] = a instanceof Float64Array ? a : Float64Array.from(await a.data());
+      }
+    } finally {
+      // every gradient tensor, also those not read when a read failed
+      for (const kind of kinds) {
+        const a = grads![kind];
+        if (!(a instanceof Float64Array)) a.dispose();
       }
     }
     result.seconds = (performance.now() - t0) / 1000;

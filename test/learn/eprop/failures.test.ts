@@ -1,7 +1,7 @@
 // A batch that an e-prop iteration rejects changes nothing: weights, Adam's moments, step counter and
 // bias-correction powers, the trainer's iteration count, and the number of live tensors are the same
 // before and after, for the js and tf kernels and the synchronous and asynchronous methods.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
 import { Rng } from '../../../src/core/random.js';
 import { CinderArgumentError } from '../../../src/core/errors.js';
@@ -184,5 +184,44 @@ describe('e-prop: recordSequence names a missing batch', () => {
     recurrent.dispose();
     readout.dispose();
     optimizer.dispose();
+  });
+});
+
+describe('gradientsAsync when a gradient read fails (tf kernel)', () => {
+  it('rethrows and frees every gradient tensor, the unread ones too', async () => {
+    const net = build('tf', 'cross_entropy');
+    const inputs = tf.tensor3d(net.x, [B, T, nIn]);
+    const batch: EPropBatch = { inputs, labels: [0, 1] };
+    try {
+      const realData = tf.Tensor.prototype.data;
+      const isInputGradShape = (t: tf.Tensor) => t.shape.length === 2 && t.shape[0] === n && t.shape[1] === nIn;
+      // a first call counts the reads of [n, nIn] tensors (w_in may be read too): the last is the input gradient's
+      let reads = 0;
+      const counter = vi.spyOn(tf.Tensor.prototype, 'data').mockImplementation(function (this: tf.Tensor) {
+        if (isInputGradShape(this)) reads++;
+        return realData.call(this) as ReturnType<typeof realData>;
+      });
+      try {
+        await net.trainer.gradientsAsync(batch);
+      } finally {
+        counter.mockRestore();
+      }
+      expect(reads).toBeGreaterThanOrEqual(1);
+      const before = tf.memory().numTensors;
+      // the input gradient is read first: its read fails, the recurrent and readout gradients are not read
+      let k = 0;
+      const spy = vi.spyOn(tf.Tensor.prototype, 'data').mockImplementation(function (this: tf.Tensor) {
+        if (isInputGradShape(this) && ++k === reads) return Promise.reject(new Error('read failed'));
+        return realData.call(this) as ReturnType<typeof realData>;
+      });
+      try {
+        await expect(net.trainer.gradientsAsync(batch)).rejects.toThrow('read failed');
+      } finally {
+        spy.mockRestore();
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      inputs.dispose();
+    }
   });
 });
