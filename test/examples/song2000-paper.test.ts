@@ -1,14 +1,11 @@
 // `cinder song2000 --model paper`: the parameters of Song, Miller & Abbott (2000)'s Methods (with
 // 200 fixed inhibitory inputs) on the event engine, against a float64 loop written here from the
 // paper's equations, and the option's validation and resume.
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backendInfo } from '../../src/core/backend.js';
-import { startRun } from '../../src/cli/runner.js';
-import { Terminal } from '../../src/cli/progress.js';
-import { RunFolder } from '../../src/cli/run-folder.js';
+import { song2000Interrupted } from '../helpers/song-resume.js';
 import { song2000Example, songModelParams } from '../../examples/song2000/index.js';
 import { EventSong, chunkFromDense } from '../../examples/song2000/event.js';
 import { songPaperParams, songParams, type SongParams } from '../../examples/song2000/params.js';
@@ -175,39 +172,18 @@ describe('song2000 --model paper', () => {
     // chunks of 250 steps, bins of 100: the interruption after bin 3 falls inside the second chunk
     Object.assign(params, { seconds: 0.06, binSeconds: 0.01, chunk: 250, model: 'paper', rate: 10 });
     const dir = mkdtempSync(join(tmpdir(), 'cinder-song-paper-'));
-    const run = async (out: string, signal: AbortSignal, resume = false) => {
-      const r = startRun({
-        spec: song2000Example, params, mode: 'tiny', seed: 4, seeds: 1, outDir: join(dir, out), backend: backendInfo()!, backendRequest: 'auto',
-        quiet: true, signal, terminal: new Terminal({ mode: 'quiet' }), resume,
-      });
-      return (await r.done).summary;
-    };
     const weights = (out: string) => {
       const npy = readFileSync(join(dir, out, 'artifacts', 'weights_after.npy'));
       return Array.from(new Float32Array(Uint8Array.from(npy.subarray(npy.length - 4 * 1000)).buffer));
     };
-    const original = RunFolder.prototype.checkpoint;
-    let checkpoints = -Infinity;
-    const ac = new AbortController();
-    const hook = vi.spyOn(RunFolder.prototype, 'checkpoint').mockImplementation(async function (this: RunFolder, s: Record<string, unknown>) {
-      await original.call(this, s);
-      if (++checkpoints === 3) ac.abort();
-    });
-    try {
-      const full = await run('full', new AbortController().signal);
-      checkpoints = 0;
-      const part = await run('part', ac.signal);
-      expect(part.status).toBe('interrupted');
-      expect(part.steps).toBe(300);
-      const resumed = await run('part', new AbortController().signal, true);
-      expect(resumed.status).toBe('completed');
-      expect(full.model).toBe('paper');
-      expect(full.post_rate_hz as number).toBeGreaterThan(0);
-      for (const k of ['bimodal_fraction', 'strong_fraction', 'post_rate_hz', 'final_post_rate_hz', 'steps']) expect(resumed[k], k).toEqual(full[k]);
-      expect(weights('part')).toEqual(weights('full'));
-      expect(weights('full').some((x) => x < Math.fround(0.015))).toBe(true); // STDP moved weights down from ḡmax
-    } finally {
-      hook.mockRestore();
-    }
+    const { full, part, resumed } = await song2000Interrupted(params, 4, dir);
+    expect(part.status).toBe('interrupted');
+    expect(part.steps).toBe(300);
+    expect(resumed.status).toBe('completed');
+    expect(full.model).toBe('paper');
+    expect(full.post_rate_hz as number).toBeGreaterThan(0);
+    for (const k of ['bimodal_fraction', 'strong_fraction', 'post_rate_hz', 'final_post_rate_hz', 'steps']) expect(resumed[k], k).toEqual(full[k]);
+    expect(weights('part')).toEqual(weights('full'));
+    expect(weights('full').some((x) => x < Math.fround(0.015))).toBe(true); // STDP moved weights down from ḡmax
   });
 });

@@ -8,7 +8,7 @@ import { backendInfo } from '../../src/core/backend.js';
 import { HomogeneousPoissonEncoder } from '../../src/neural/encoders/index.js';
 import { startRun } from '../../src/cli/runner.js';
 import { Terminal } from '../../src/cli/progress.js';
-import { RunFolder } from '../../src/cli/run-folder.js';
+import { song2000Interrupted } from '../helpers/song-resume.js';
 import { song2000Example, weightExtremes } from '../../examples/song2000/index.js';
 import { SongNetwork } from '../../examples/song2000/network.js';
 import { HandSong } from '../../examples/song2000/hand.js';
@@ -214,35 +214,17 @@ describe('song2000 helpers', () => {
     for (const o of song2000Example.options) params[o.name] = o.default;
     Object.assign(params, song2000Example.presets.tiny, { seconds: 0.04, binSeconds: 0.01 });
     const dir = mkdtempSync(join(tmpdir(), 'cinder-song-resume-'));
-    const run = async (out: string, signal: AbortSignal, resume = false) => {
-      const r = startRun({
-        spec: song2000Example, params, mode: 'tiny', seed: 2, seeds: 1, outDir: join(dir, out), backend: backendInfo()!, backendRequest: 'auto',
-        quiet: true, signal, terminal: new Terminal({ mode: 'quiet' }), resume,
-      });
-      return (await r.done).summary;
-    };
     // every bin's wall time is then exactly 1 ms: 4 bins → 4 ms
     let clock = 0;
     const now = vi.spyOn(performance, 'now').mockImplementation(() => ++clock);
-    const original = RunFolder.prototype.checkpoint;
-    let checkpoints = -Infinity; // counts from the interrupted run's start
-    const ac = new AbortController();
-    const hook = vi.spyOn(RunFolder.prototype, 'checkpoint').mockImplementation(async function (this: RunFolder, s: Record<string, unknown>) {
-      await original.call(this, s);
-      if (++checkpoints === 3) ac.abort(); // after bin 3 of 4
-    });
     try {
-      const full = await run('full', new AbortController().signal);
-      checkpoints = 0;
-      const part = await run('part', ac.signal);
+      const { full, part, resumed } = await song2000Interrupted(params, 2, dir);
       expect(part.status).toBe('interrupted');
       expect(part.steps).toBe(300);
-      const resumed = await run('part', new AbortController().signal, true);
       expect(resumed.status).toBe('completed');
       expect(full.wall_seconds).toBe(0.004);
       for (const k of song2000Example.summaryKeys) expect(resumed[k], k).toEqual(full[k]); // before: wall_seconds 0.001 (the resumed bin only)
     } finally {
-      hook.mockRestore();
       now.mockRestore();
     }
   });
