@@ -196,11 +196,13 @@ describe('gradientsAsync when a gradient read fails (tf kernel)', () => {
       const realData = tf.Tensor.prototype.data;
       const isInputGradShape = (t: tf.Tensor) => t.shape.length === 2 && t.shape[0] === n && t.shape[1] === nIn;
       // a first call counts the reads of [n, nIn] tensors (w_in may be read too): the last is the input gradient's
+      /** Spies Tensor.data: `fails(t)` true makes that read reject. */
+      const spyReads = (fails: (t: tf.Tensor) => boolean) =>
+        vi.spyOn(tf.Tensor.prototype, 'data').mockImplementation(function (this: tf.Tensor) {
+          return (fails(this) ? Promise.reject(new Error('read failed')) : realData.call(this)) as ReturnType<typeof realData>;
+        });
       let reads = 0;
-      const counter = vi.spyOn(tf.Tensor.prototype, 'data').mockImplementation(function (this: tf.Tensor) {
-        if (isInputGradShape(this)) reads++;
-        return realData.call(this) as ReturnType<typeof realData>;
-      });
+      const counter = spyReads((t) => (isInputGradShape(t) && reads++, false));
       try {
         await net.trainer.gradientsAsync(batch);
       } finally {
@@ -210,10 +212,7 @@ describe('gradientsAsync when a gradient read fails (tf kernel)', () => {
       const before = tf.memory().numTensors;
       // the input gradient is read first: its read fails, the recurrent and readout gradients are not read
       let k = 0;
-      const spy = vi.spyOn(tf.Tensor.prototype, 'data').mockImplementation(function (this: tf.Tensor) {
-        if (isInputGradShape(this) && ++k === reads) return Promise.reject(new Error('read failed'));
-        return realData.call(this) as ReturnType<typeof realData>;
-      });
+      const spy = spyReads((t) => isInputGradShape(t) && ++k === reads);
       try {
         await expect(net.trainer.gradientsAsync(batch)).rejects.toThrow('read failed');
       } finally {
