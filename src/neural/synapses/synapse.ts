@@ -164,7 +164,10 @@ export abstract class BaseSynapse extends BatchedModule implements Synapse {
   }
 
   /**
-   * Restores the ring's write position after loading.
+   * Restores the ring's write position after loading. The one scalar read here is synchronous
+   * on every backend, webgpu included: the loaded `history_head` is always a tensor made from host
+   * values (a file's data, or the scalar {@link beforeSave} wrote for `exportState`), which tfjs
+   * keeps on the CPU until a kernel uses it, so no GPU read happens (test/webgpu/network-resume).
    * @throws CinderArgumentError when the loaded `history_head` is not a slot index in
    * [0, delaySteps] (the position is then left as it was)
    */
