@@ -149,6 +149,10 @@ export class EProp {
   private readonly scratch = new EPropScratch();
   private readonly threads: EPropSliceRunner | undefined;
   private betaTensor: tf.Tensor | undefined;
+  /** The last queued async call (settled or not): the next one starts after it. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Async calls queued or running. */
+  private inFlight = 0;
 
   constructor(options: EPropOptions) {
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {recurrent, readout, optimizer, …}');
@@ -209,6 +213,7 @@ export class EProp {
    * {@link EProp.stepAsync} there (and in any loop that should not block).
    */
   step(batch: EPropBatch): EPropStepResult {
+    this.checkIdle('step');
     const t0 = performance.now();
     const { result, grads } = this.run(batch, true);
     this.checkFiniteUpdate(result, grads!);
@@ -224,8 +229,14 @@ export class EProp {
    * `await data()`; a non-finite weight or loss throws before the update. With the `js` and `tf`
    * kernels, weights, inputs (JS kernel) and ψ/z are downloaded with `await data()` once per batch
    * and the `tf` kernel's gradients stay on the device. Runs on every backend and every kernel.
+   * Async calls on one trainer are queued: concurrent calls give the results of the same calls
+   * made one after the other, and the synchronous methods are refused while any is pending.
    */
-  async stepAsync(batch: EPropBatch): Promise<EPropStepResult> {
+  stepAsync(batch: EPropBatch): Promise<EPropStepResult> {
+    return this.serial(() => this.stepAsyncNow(batch));
+  }
+
+  private async stepAsyncNow(batch: EPropBatch): Promise<EPropStepResult> {
     const t0 = performance.now();
     const { result, grads } = await this.runAsync(batch, true);
     this.checkFiniteUpdate(result, grads!);
@@ -234,16 +245,22 @@ export class EProp {
     return result;
   }
 
-  /** {@link EProp.evaluate} without synchronous reads. */
-  async evaluateAsync(batch: EPropBatch): Promise<EPropStepResult> {
-    const t0 = performance.now();
-    const { result } = await this.runAsync(batch, false);
-    result.seconds = (performance.now() - t0) / 1000;
-    return result;
+  /** {@link EProp.evaluate} without synchronous reads (queued after pending async calls). */
+  evaluateAsync(batch: EPropBatch): Promise<EPropStepResult> {
+    return this.serial(async () => {
+      const t0 = performance.now();
+      const { result } = await this.runAsync(batch, false);
+      result.seconds = (performance.now() - t0) / 1000;
+      return result;
+    });
   }
 
-  /** {@link EProp.gradients} without synchronous reads (one `await data()` per gradient). */
-  async gradientsAsync(batch: EPropBatch): Promise<EPropGradientsResult> {
+  /** {@link EProp.gradients} without synchronous reads (one `await data()` per gradient; queued after pending async calls). */
+  gradientsAsync(batch: EPropBatch): Promise<EPropGradientsResult> {
+    return this.serial(() => this.gradientsAsyncNow(batch));
+  }
+
+  private async gradientsAsyncNow(batch: EPropBatch): Promise<EPropGradientsResult> {
     const t0 = performance.now();
     const { result, grads } = await this.runAsync(batch, true);
     const out = {} as EPropGradientArrays;
@@ -305,6 +322,7 @@ export class EProp {
 
   /** Simulates a batch without learning (loss, recall error, rates). */
   evaluate(batch: EPropBatch): EPropStepResult {
+    this.checkIdle('evaluate');
     const t0 = performance.now();
     const { result } = this.run(batch, false);
     result.seconds = (performance.now() - t0) / 1000;
@@ -313,6 +331,7 @@ export class EProp {
 
   /** The e-prop gradients of a batch (no update), in float64 arrays [post, pre]. */
   gradients(batch: EPropBatch): EPropGradientsResult {
+    this.checkIdle('gradients');
     const t0 = performance.now();
     const { result, grads } = this.run(batch, true);
     const out = {} as EPropGradientArrays;
@@ -333,15 +352,44 @@ export class EProp {
    * runs the JavaScript kernel (it computes the same numbers as the tfjs kernel).
    */
   recordSequence(batch: EPropBatch, index = 0): EPropSequenceRecord {
+    this.checkIdle('recordSequence');
     this.checkIndex(batch, index);
     this.checkSyncReads('recordSequence');
     return this.recordFrom(this.prepare(batch), index);
   }
 
-  /** {@link EProp.recordSequence} without synchronous reads. */
-  async recordSequenceAsync(batch: EPropBatch, index = 0): Promise<EPropSequenceRecord> {
-    this.checkIndex(batch, index);
-    return this.recordFrom(await this.prepareAsync(batch, true), index);
+  /** {@link EProp.recordSequence} without synchronous reads (queued after pending async calls). */
+  recordSequenceAsync(batch: EPropBatch, index = 0): Promise<EPropSequenceRecord> {
+    return this.serial(async () => {
+      this.checkIndex(batch, index);
+      return this.recordFrom(await this.prepareAsync(batch, true), index);
+    });
+  }
+
+  /**
+   * Runs `fn` after every async call queued before it has settled, so that concurrent calls
+   * (`Promise.all([t.stepAsync(a), t.stepAsync(b)])`) act as the same calls made one after the
+   * other: each iteration reads the weights the previous one wrote, and the JS kernel's scratch
+   * arrays and worker threads serve one batch at a time. A failed call does not stop the queue.
+   */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    this.inFlight += 1;
+    const run = this.queue.then(fn).finally(() => {
+      this.inFlight -= 1;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * The synchronous methods would run between the awaits of a pending async call (on the weights it
+   * has read, with its scratch arrays): refused while one is queued or running.
+   * @throws CinderArgumentError naming the method
+   */
+  private checkIdle(method: string): void {
+    if (this.inFlight > 0) {
+      throw new CinderArgumentError(`call of ${method}()`, `while ${this.inFlight} async call${this.inFlight === 1 ? '' : 's'} (stepAsync, evaluateAsync, gradientsAsync, recordSequenceAsync) ${this.inFlight === 1 ? 'is' : 'are'} pending`, 'the pending calls awaited first');
+    }
   }
 
   /**
