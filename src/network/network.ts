@@ -170,6 +170,8 @@ export class Network extends Module {
   private readonly monitorMap = new Map<string, Snapshottable>();
   private readonly forwardFn: NetworkOptions['forward'] | undefined;
   private stepCount = 0;
+  /** Whether a {@link run} is in progress (a second one is refused). */
+  private running = false;
   private connectionCache: Connection[] | null = null;
 
   /** @param options custom wiring (see {@link NetworkOptions}) */
@@ -336,11 +338,22 @@ export class Network extends Module {
    * time and stops early when `signal` is aborted. Returns the number of steps done.
    */
   async run(input: tf.Tensor | LayerInput | ((t: number) => tf.Tensor | LayerInput), options: NetworkRunOptions): Promise<number> {
+    // two runs awaiting in turn would interleave their steps on one state
+    if (this.running) throw new CinderArgumentError('call of run()', 'while another run() of this network is in progress', 'the pending run awaited (or aborted) first');
     const steps = options?.steps;
     if (!Number.isInteger(steps) || steps < 0) throw new CinderArgumentError('steps', steps, 'an integer >= 0');
     if (options.onStep !== undefined && typeof options.onStep !== 'function') throw new CinderArgumentError('onStep', options.onStep, 'a function (t, output) => void');
     const every = options.yieldEveryMs ?? 250;
     if (!(every >= 0)) throw new CinderArgumentError('yieldEveryMs', every, 'a number >= 0');
+    this.running = true;
+    try {
+      return await this.runSteps(input, options, steps, every);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async runSteps(input: tf.Tensor | LayerInput | ((t: number) => tf.Tensor | LayerInput), options: NetworkRunOptions, steps: number, every: number): Promise<number> {
     let last = performance.now();
     for (let t = 0; t < steps; t++) {
       if (options.signal?.aborted) return t;

@@ -130,6 +130,23 @@ describe('Network', () => {
     b.net.dispose();
   });
 
+  it('run(): a second run while one is in progress is refused and does not step; the first completes and the network can run again', async () => {
+    const b = build(1);
+    const x = tf.tensor2d(Array.from({ length: B * N_IN }, (_, i) => (i % 3 === 0 ? 1 : 0)), [B, N_IN]);
+    const first = b.net.run(x, { steps: 30, reward: 1, yieldEveryMs: 0 });
+    await expect(b.net.run(x, { steps: 5, reward: 1 })).rejects.toThrow(/invalid call of run\(\): got "while another run\(\) of this network is in progress", expected the pending run awaited/);
+    expect(await first).toBe(30);
+    expect(b.net.steps).toBe(30); // only the first run stepped
+    expect(await b.net.run(x, { steps: 2, reward: 1 })).toBe(2);
+    // a run that throws frees the network for the next one
+    await expect(b.net.run(() => { throw new Error('input failed'); }, { steps: 3 })).rejects.toThrow('input failed');
+    expect(await b.net.run(x, { steps: 1, reward: 1 })).toBe(1);
+    expect(b.net.steps).toBe(33);
+    x.dispose();
+    b.rec.dispose();
+    b.net.dispose();
+  });
+
   it('train(false) freezes learning: weights stay, states advance', async () => {
     const b = build(1);
     const x = tf.ones([B, N_IN]);
