@@ -36,8 +36,10 @@ export function weightsByIndex(before: ArrayLike<number>, after: ArrayLike<numbe
  * @param binSeconds bin length (s)
  * @param rates rate of each bin (Hz)
  * @param totalSeconds simulated time (s; default: a whole number of bins)
+ * @param cv the CV of the post ISIs over the last 10 % of the bins, shown in the title (omitted when null/undefined)
  */
-export function rateOverTime(binSeconds: number, rates: ArrayLike<number>, totalSeconds = Infinity): Figure {
+export function rateOverTime(binSeconds: number, rates: ArrayLike<number>, totalSeconds = Infinity, cv?: number | null): Figure {
   const t = Float64Array.from({ length: rates.length }, (_, i) => Math.min((i + 1) * binSeconds, totalSeconds));
-  return timeSeriesFigure('Postsynaptic rate', t, [{ series: [{ name: 'rate (Hz)', values: rates }], yTitle: 'rate (Hz)' }], { xTitle: 'time (s)' });
+  const title = cv === null || cv === undefined ? 'Postsynaptic rate' : `Postsynaptic rate (CV of the ISIs, last 10 % of the bins: ${cv.toFixed(3)})`;
+  return timeSeriesFigure(title, t, [{ series: [{ name: 'rate (Hz)', values: rates }], yTitle: 'rate (Hz)' }], { xTitle: 'time (s)' });
 }

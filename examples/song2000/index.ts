@@ -20,6 +20,9 @@
  * τm 20 ms, El −70 mV, ḡmax 0.015, A+ 0.005·ḡmax, A−/A+ 1.05, 200 fixed inhibitory inputs at
  * 10 Hz with ḡin 0.05 and Ei −70 mV, all weights starting at ḡmax), on the event engines with the
  * conductance drive; `--mode paper` adds the paper's 10 Hz input rate (Fig. 2a) and 200 s.
+ *
+ * Every run reports the CV of the postsynaptic inter-spike intervals over the last 10 % of the
+ * bins ({@link IsiStats}; the paper's Fig. 2c, e).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +41,7 @@ import { SongNetwork, SONG_DRIVES, type SongDrive } from './network.js';
 import { ChunkedSpikes } from './input.js';
 import { EventSong, bernoulliChunk, inhibitoryCounts, type SpikeChunk, type SongScheme } from './event.js';
 import { rateOverTime, weightHistogram, weightsByIndex } from './figures.js';
+import { IsiStats } from './isi.js';
 
 /**
  * The mutable state of an event engine for checkpoints: every own typed array and finite number
@@ -132,7 +136,7 @@ export const song2000Example: ExampleSpec = {
   },
   defaultMode: 'full',
   summaryKeys: [
-    'bimodal_fraction', 'low_fraction', 'high_fraction', 'strong_fraction', 'post_rate_hz', 'final_post_rate_hz', 'simulated_seconds',
+    'bimodal_fraction', 'low_fraction', 'high_fraction', 'strong_fraction', 'post_rate_hz', 'final_post_rate_hz', 'cv_isi', 'simulated_seconds',
     'steps', 'wall_seconds', 'ms_per_simulated_second', 'ms_per_step', 'engine',
   ],
   volatileKeys: ['wall_seconds', 'ms_per_simulated_second', 'ms_per_step'],
@@ -161,6 +165,9 @@ export const song2000Example: ExampleSpec = {
     const totalSteps = Math.max(1, Math.round(Number(q.seconds) * stepsPerSecond));
     const binSteps = Math.max(1, Math.min(totalSteps, Math.round(Number(q.binSeconds) * stepsPerSecond)));
     const nBins = Math.ceil(totalSteps / binSteps);
+    // the CV of the post ISIs over the last 10 % of the bins (the window of final_post_rate_hz)
+    const cvBins = Math.max(1, Math.floor(nBins / 10));
+    const isi = new IsiStats((nBins - cvBins) * binSteps);
     const rng = new Rng(ctx.seed);
     const engine = String(q.engine);
     if (engine !== 'event' && engine !== 'tfjs' && engine !== 'brian2') throw new CinderArgumentError('engine', engine, "'event', 'tfjs' or 'brian2'");
@@ -190,7 +197,8 @@ export const song2000Example: ExampleSpec = {
       },
     });
     let input = new ChunkedSpikes(chunked, ones, onesHost);
-    const count = tf.tidy(() => tf.variable(tf.zeros([1, 1]), false));
+    // tfjs engine: the post spikes of the current bin, one [1, 1] tensor per step, read once per bin
+    let posts: tf.Tensor[] = [];
     // event engine: inputs drawn one chunk ahead, consumed bin by bin; the generator's position
     // before each chunk is kept so that a resumed run re-draws the same chunk
     let chunkRng: RngState = inputRng.getState();
@@ -210,6 +218,7 @@ export const song2000Example: ExampleSpec = {
     const inhCounts = new Float64Array(1);
     let chunkPos = 0;
     const runEvent = (n: number): number => {
+      const first = done; // the global step of k = 0
       for (let k = 0; k < n; k++) {
         if (chunkPos === chunk!.steps) {
           chunk = drawChunk();
@@ -217,7 +226,7 @@ export const song2000Example: ExampleSpec = {
           chunkPos = 0;
         }
         if (inhChunk) inhibitoryCounts(inhChunk, chunkPos, p.nInhib, inhCounts);
-        ev!.step(chunk!.ids, chunk!.start[chunkPos]!, chunk!.start[chunkPos + 1]!, inhChunk ? inhCounts : undefined);
+        if (ev!.step(chunk!.ids, chunk!.start[chunkPos]!, chunk!.start[chunkPos + 1]!, inhChunk ? inhCounts : undefined) > 0) isi.record(first + k);
         chunkPos++;
       }
       return ev!.takeCounts()[0]!;
@@ -239,6 +248,8 @@ export const song2000Example: ExampleSpec = {
       inhChunkRng?: RngState | null;
       /** Wall time of the bins so far (ms), for the timing metrics of a resumed run. */
       wallMs?: number;
+      /** The ISI statistics of the CV window so far (absent in older checkpoints: counted from the resume). */
+      isi?: IsiState;
     }
     interface TfjsProgress {
       done: number;
@@ -246,11 +257,17 @@ export const song2000Example: ExampleSpec = {
       encChunkStart: RngState;
       inputRngNow: RngState;
       wallMs?: number;
+      isi?: IsiState;
     }
+    type IsiState = Pick<IsiStats, 'last' | 'n' | 'mean' | 'm2'>;
+    const restoreIsi = (m: { isi?: IsiState }) => {
+      if (m.isi) ({ last: isi.last, n: isi.n, mean: isi.mean, m2: isi.m2 } = m.isi);
+    };
     if (!ev && ctx.resumed && existsSync(join(ctx.checkpointDir, 'model.json'))) {
       const m = (await model.loadFrom(ctx.checkpointDir)) as unknown as TfjsProgress;
       ({ done, rates } = m);
       wallMs = m.wallMs ?? 0;
+      restoreIsi(m);
       if (done % chunkSteps === 0) {
         inputRng.setState(m.inputRngNow);
       } else {
@@ -265,6 +282,7 @@ export const song2000Example: ExampleSpec = {
       const m = JSON.parse(readFileSync(join(ctx.checkpointDir, 'checkpoint.json'), 'utf8')) as Progress;
       ({ done, rates, chunkPos } = m);
       wallMs = m.wallMs ?? 0;
+      restoreIsi(m);
       restoreArrays(ev, m.engine);
       inputRng.setState(m.chunkRng);
       chunk = drawChunk();
@@ -277,11 +295,12 @@ export const song2000Example: ExampleSpec = {
       ctx.log(`resumed after ${done} steps`);
     }
     const saveCheckpoint = async (): Promise<void> => {
+      const isiState: IsiState = { last: isi.last, n: isi.n, mean: isi.mean, m2: isi.m2 };
       if (ev) {
-        const m: Progress = { done, rates, chunkRng, chunkPos, engine: captureArrays(ev), wallMs, ...(inhRng ? { inhChunkRng } : {}) };
+        const m: Progress = { done, rates, chunkRng, chunkPos, engine: captureArrays(ev), wallMs, isi: isiState, ...(inhRng ? { inhChunkRng } : {}) };
         await writeJsonAtomic(join(ctx.checkpointDir, 'checkpoint.json'), m);
       } else {
-        const m: TfjsProgress = { done, rates, encChunkStart, inputRngNow: inputRng.getState(), wallMs };
+        const m: TfjsProgress = { done, rates, encChunkStart, inputRngNow: inputRng.getState(), wallMs, isi: isiState };
         await model.save(ctx.checkpointDir, m as unknown as Record<string, unknown>); // one atomic save: network + progress
       }
     };
@@ -300,6 +319,9 @@ export const song2000Example: ExampleSpec = {
         mean_weight_over_gmax: w.reduce((s, x) => s + x, 0) / w.length / p.gmax,
         post_rate_hz: simulated > 0 ? spikes / simulated : 0,
         final_post_rate_hz: lastBins.reduce((s, r) => s + r, 0) / Math.max(1, lastBins.length),
+        cv_isi: isi.cv(),
+        cv_isi_intervals: isi.n,
+        cv_window_seconds: ((totalSteps - isi.fromStep) * p.dt) / 1000,
         simulated_seconds: simulated,
         steps: done,
         wall_seconds: wallMs / 1000,
@@ -320,14 +342,21 @@ export const song2000Example: ExampleSpec = {
           spikes = runEvent(n);
         } else {
           for (let k = 0; k < n; k++) {
-            tf.tidy(() => {
-              const post = net.step(input.next());
-              count.assign(tf.add(count, post));
-            });
+            posts.push(tf.tidy(() => tf.reshape(net.step(input.next()), [1])));
             ctx.finite?.step(done + k);
           }
-          spikes = (await count.data())[0]!;
-          tf.tidy(() => count.assign(tf.zerosLike(count)));
+          const all = tf.concat(posts);
+          for (const t of posts) t.dispose();
+          posts = [];
+          const post = await all.data();
+          all.dispose();
+          spikes = 0;
+          for (let k = 0; k < n; k++) {
+            if (post[k]! !== 0) {
+              spikes++;
+              isi.record(done + k);
+            }
+          }
         }
         wallMs += performance.now() - t0;
         done += n;
@@ -340,17 +369,17 @@ export const song2000Example: ExampleSpec = {
       progress.done();
       const after = weightsNow();
       const s = summary();
-      ctx.log(`bimodal fraction ${(s.bimodal_fraction as number).toFixed(3)} (low ${(s.low_fraction as number).toFixed(3)}, high ${(s.high_fraction as number).toFixed(3)}), post rate ${(s.post_rate_hz as number).toFixed(2)} Hz, ${(s.ms_per_simulated_second as number).toFixed(0)} ms per simulated second`);
+      ctx.log(`bimodal fraction ${(s.bimodal_fraction as number).toFixed(3)} (low ${(s.low_fraction as number).toFixed(3)}, high ${(s.high_fraction as number).toFixed(3)}), post rate ${(s.post_rate_hz as number).toFixed(2)} Hz, CV of the ISIs ${isi.cv()?.toFixed(3) ?? 'n/a'} (last ${cvBins} bins), ${(s.ms_per_simulated_second as number).toFixed(0)} ms per simulated second`);
       await ctx.figure('weight-histogram', weightHistogram(before, after, p.gmax));
       await ctx.figure('weights-by-index', weightsByIndex(before, after, p.gmax));
-      await ctx.figure('post-rate', rateOverTime(binSteps * p.dt / 1000, rates, (done * p.dt) / 1000));
+      await ctx.figure('post-rate', rateOverTime(binSteps * p.dt / 1000, rates, (done * p.dt) / 1000, isi.cv()));
       await ctx.artifactNpy('weights_before', before, [before.length]);
       await ctx.artifactNpy('weights_after', after, [after.length]);
       await ctx.artifactNpy('post_rate', Float32Array.from(rates), [rates.length]);
       await ctx.checkpoint(s);
       return s;
     } finally {
-      count.dispose();
+      for (const t of posts) t.dispose();
       ones.dispose();
       net.dispose();
     }
