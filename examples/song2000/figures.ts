@@ -13,10 +13,16 @@ export function weightHistogram(before: ArrayLike<number>, after: ArrayLike<numb
   return beforeAfterHistogram('Weight distribution (w / gmax)', scale(before), scale(after), { bins: 40, range: [0, 1], xTitle: 'w / gmax' });
 }
 
-/** Weights (w / gmax) by input index, before and after. */
-export function weightsByIndex(before: ArrayLike<number>, after: ArrayLike<number>, gmax: number): Figure {
+/**
+ * Weights (w / gmax) by input index, before and after; with `binMeans` (the mean w/gmax of equal
+ * bins of the index, e.g. of the correlation parameter with `--input correlated`) also those, each
+ * drawn at the centre of its bin.
+ */
+export function weightsByIndex(before: ArrayLike<number>, after: ArrayLike<number>, gmax: number, binMeans?: readonly number[]): Figure {
   const idx = Array.from({ length: after.length }, (_, i) => i);
   const y = (a: ArrayLike<number>) => Array.from(a, (w) => w / gmax);
+  const nb = binMeans?.length ?? 0;
+  const centres = Array.from({ length: nb }, (_, j) => ((j + 0.5) * after.length) / nb);
   return panelFigure('Weights by input index', [
     {
       title: 'w / gmax',
@@ -25,6 +31,7 @@ export function weightsByIndex(before: ArrayLike<number>, after: ArrayLike<numbe
       traces: [
         { type: 'scattergl', mode: 'markers', name: 'before', x: idx, y: y(before), marker: { size: 3, opacity: 0.4 } },
         { type: 'scattergl', mode: 'markers', name: 'after', x: idx, y: y(after), marker: { size: 3 } },
+        ...(binMeans ? [{ type: 'scatter' as const, mode: 'lines+markers' as const, name: `mean of ${nb} bins`, x: centres, y: [...binMeans] }] : []),
       ],
     },
   ]);

@@ -21,6 +21,12 @@
  * 10 Hz with ḡin 0.05 and Ei −70 mV, all weights starting at ḡmax), on the event engines with the
  * conductance drive; `--mode paper` adds the paper's 10 Hz input rate (Fig. 2a) and 200 s.
  *
+ * `--input correlated` (event engines) replaces the independent Poisson inputs by the paper's
+ * correlated rates of Fig. 5a/b ({@link CorrelatedInput}: mean `--rate`, σ `--corr-sigma`,
+ * c_a = `--corr-max`·(a − 1)/(N − 1), correlation time `--tau-c`); `--mode correlated` is
+ * `--mode paper` with them at the paper's values (τc 20 ms) for 1000 s. The summary then adds the
+ * mean w/gmax of the inputs in 20 equal bins of c_a (Fig. 5's histogram).
+ *
  * Every run reports the CV of the postsynaptic inter-spike intervals over the last 10 % of the
  * bins ({@link IsiStats}; the paper's Fig. 2c, e).
  */
@@ -42,6 +48,7 @@ import { ChunkedSpikes } from './input.js';
 import { EventSong, bernoulliChunk, inhibitoryCounts, type SpikeChunk, type SongScheme } from './event.js';
 import { rateOverTime, weightHistogram, weightsByIndex } from './figures.js';
 import { IsiStats } from './isi.js';
+import { CorrelatedInput } from './correlated.js';
 
 /**
  * The mutable state of an event engine for checkpoints: every own typed array and finite number
@@ -77,6 +84,27 @@ function restoreArrays(root: object, saved: Record<string, number | number[]>): 
       o[last] = v;
     }
   }
+}
+
+/** The excitatory inputs of `--input`. */
+export const SONG_INPUTS = ['poisson', 'correlated'] as const;
+
+/** Number of bins of the correlation parameter in the summary (Fig. 5: "divided into 20 bins"). */
+export const CORRELATION_BINS = 20;
+
+/**
+ * Mean of `w / gmax` over the inputs in each of `bins` equal bins of the input index
+ * (input i in bin ⌊bins·i/N⌋; c_a grows linearly with the index, so these are equal bins of c_a).
+ */
+export function meanWeightByBin(w: ArrayLike<number>, gmax: number, bins = CORRELATION_BINS): number[] {
+  const sum = new Float64Array(bins);
+  const count = new Float64Array(bins);
+  for (let i = 0; i < w.length; i++) {
+    const j = Math.floor((bins * i) / w.length);
+    sum[j]! += w[i]! / gmax;
+    count[j]!++;
+  }
+  return Array.from(sum, (x, j) => (count[j]! > 0 ? x / count[j]! : NaN));
 }
 
 /** The parameter sets of `--model`. */
@@ -126,6 +154,10 @@ export const song2000Example: ExampleSpec = {
     { name: 'learn', type: 'bool', description: 'STDP on', default: true },
     { name: 'engine', type: 'string', description: "'event' (event-driven engine), 'tfjs' (Cinder modules, the reference; same discretisation) or 'brian2' (Brian2's discretisation — its step order; Euler, or exact with the current drive — on the event engine)", default: 'event', choices: ['event', 'tfjs', 'brian2'] },
     { name: 'drive', type: 'string', description: "membrane drive: 'conductance' ge·(Ee − v) as Song et al., or 'current' ge·(Ee − vr) as Brian2's example", default: 'conductance', choices: SONG_DRIVES },
+    { name: 'input', type: 'string', description: "excitatory inputs: 'poisson' (independent, --rate each) or 'correlated' (the paper's Fig. 5 rates: mean --rate, correlation parameters 0 … --corr-max, correlation time --tau-c; event engines)", default: 'poisson', choices: SONG_INPUTS },
+    { name: 'tauC', type: 'float', description: 'correlation time τc of --input correlated (ms; the paper: 20 in Fig. 5a, 200 in Fig. 5b)', default: 20, min: 0.001 },
+    { name: 'corrMax', type: 'float', description: 'largest correlation parameter c_max of --input correlated (c_a = c_max·(a − 1)/(N − 1); the paper: 0.2); at most --corr-sigma', default: 0.2, min: 0 },
+    { name: 'corrSigma', type: 'float', description: 'standard deviation σ of each rate of --input correlated, in units of the mean rate (the paper: 0.5)', default: 0.5, min: 0 },
     { name: 'model', type: 'string', description: "parameter set: 'brian2' (Brian2's example) or 'paper' (the paper's Methods: τm 20 ms, El −70 mV, gmax 0.015, A+ 0.005·gmax, 200 inhibitory inputs at 10 Hz, weights starting at gmax; event engines, conductance drive)", default: 'brian2', choices: SONG_MODELS },
   ],
   presets: {
@@ -133,6 +165,7 @@ export const song2000Example: ExampleSpec = {
     fast: { seconds: 10, binSeconds: 0.5 },
     full: {},
     paper: { model: 'paper', rate: 10, seconds: 200, binSeconds: 1 },
+    correlated: { model: 'paper', rate: 10, seconds: 1000, binSeconds: 10, input: 'correlated', tauC: 20, corrMax: 0.2, corrSigma: 0.5 },
   },
   defaultMode: 'full',
   summaryKeys: [
@@ -146,6 +179,10 @@ export const song2000Example: ExampleSpec = {
     if (String(q.model) === 'paper') {
       if (String(q.engine) === 'tfjs') throw new CinderArgumentError('--engine', q.engine, "'event' or 'brian2' with --model paper (the tfjs engine has no inhibitory inputs)");
       if (String(q.drive) !== 'conductance') throw new CinderArgumentError('--drive', q.drive, "'conductance' with --model paper");
+    }
+    if (String(q.input) === 'correlated') {
+      if (String(q.engine) === 'tfjs') throw new CinderArgumentError('--engine', q.engine, "'event' or 'brian2' with --input correlated (the tfjs engine has homogeneous Poisson inputs only)");
+      if (!(Number(q.corrMax) <= Number(q.corrSigma))) throw new CinderArgumentError('--corr-max', q.corrMax, `at most --corr-sigma (${String(q.corrSigma)}): σ_a² = σ² − c_a² >= 0`);
     }
     checkWholeSteps('--seconds', Number(q.seconds), dt);
     checkWholeSteps('--bin-seconds', Number(q.binSeconds), dt);
@@ -178,6 +215,10 @@ export const song2000Example: ExampleSpec = {
     const chunkSteps = Math.min(Number(q.chunk), totalSteps);
     const ev = engine !== 'tfjs' ? new EventSong(p, before, String(q.drive) as SongDrive, Boolean(q.learn), 1, scheme) : null;
     const inputRng = rng.fork();
+    // --input correlated: the rates of the first interval come from the input stream
+    const corr = ev && String(q.input) === 'correlated'
+      ? new CorrelatedInput(p.nInputs, { rate: p.rate, sigma: Number(q.corrSigma), cMax: Number(q.corrMax), tauC: Number(q.tauC) }, p.dt, inputRng)
+      : null;
     // inhibitory inputs (paper): their own stream, forked only then (the other streams unchanged)
     const inhRng = p.nInhib > 0 ? rng.fork() : null;
     const encoder = new HomogeneousPoissonEncoder({ steps: chunkSteps, dt: p.dt, frequency: p.rate, rng: inputRng });
@@ -202,8 +243,14 @@ export const song2000Example: ExampleSpec = {
     // event engine: inputs drawn one chunk ahead, consumed bin by bin; the generator's position
     // before each chunk is kept so that a resumed run re-draws the same chunk
     let chunkRng: RngState = inputRng.getState();
+    // correlated inputs: their rates at the start of the current chunk (for checkpoints)
+    let chunkRates: number[] | null = null;
     const drawChunk = () => {
       chunkRng = inputRng.getState();
+      if (corr) {
+        chunkRates = Array.from(corr.rates);
+        return corr.chunk(chunkSteps, inputRng);
+      }
       return bernoulliChunk(chunkSteps, p.nInputs, (p.rate * p.dt) / 1000, [inputRng], p.nInputs);
     };
     // the inhibitory spikes of the same steps, drawn alongside (inhRng's position before each chunk kept)
@@ -250,6 +297,8 @@ export const song2000Example: ExampleSpec = {
       wallMs?: number;
       /** The ISI statistics of the CV window so far (absent in older checkpoints: counted from the resume). */
       isi?: IsiState;
+      /** `--input correlated`: the input rates at the start of the current chunk. */
+      chunkRates?: number[] | null;
     }
     interface TfjsProgress {
       done: number;
@@ -285,6 +334,10 @@ export const song2000Example: ExampleSpec = {
       restoreIsi(m);
       restoreArrays(ev, m.engine);
       inputRng.setState(m.chunkRng);
+      if (corr) {
+        if (!Array.isArray(m.chunkRates) || m.chunkRates.length !== p.nInputs) throw new CinderArgumentError('checkpoint chunkRates', m.chunkRates, `${p.nInputs} input rates (a checkpoint of the same --input)`);
+        corr.rates.set(m.chunkRates);
+      }
       chunk = drawChunk();
       if (inhRng) {
         if (!m.inhChunkRng) throw new CinderArgumentError('checkpoint inhChunkRng', m.inhChunkRng, 'the inhibitory stream position (a checkpoint of the same --model)');
@@ -297,7 +350,7 @@ export const song2000Example: ExampleSpec = {
     const saveCheckpoint = async (): Promise<void> => {
       const isiState: IsiState = { last: isi.last, n: isi.n, mean: isi.mean, m2: isi.m2 };
       if (ev) {
-        const m: Progress = { done, rates, chunkRng, chunkPos, engine: captureArrays(ev), wallMs, isi: isiState, ...(inhRng ? { inhChunkRng } : {}) };
+        const m: Progress = { done, rates, chunkRng, chunkPos, engine: captureArrays(ev), wallMs, isi: isiState, ...(corr ? { chunkRates } : {}), ...(inhRng ? { inhChunkRng } : {}) };
         await writeJsonAtomic(join(ctx.checkpointDir, 'checkpoint.json'), m);
       } else {
         const m: TfjsProgress = { done, rates, encChunkStart, inputRngNow: inputRng.getState(), wallMs, isi: isiState };
@@ -305,6 +358,15 @@ export const song2000Example: ExampleSpec = {
       }
     };
     const weightsNow = () => (ev ? ev.weights() : net.weights());
+    const correlationSummary = (w: Float32Array): Record<string, unknown> => {
+      const bins = meanWeightByBin(w, p.gmax);
+      return {
+        tau_c_ms: corr!.params.tauC,
+        corr_bin_mean_w: bins,
+        corr_low_bin_mean_w: bins[0],
+        corr_high_bin_mean_w: bins[bins.length - 1],
+      };
+    };
     const summary = (): Record<string, unknown> => {
       const w = weightsNow();
       const ext = weightExtremes(w, p.gmax);
@@ -329,6 +391,8 @@ export const song2000Example: ExampleSpec = {
         ms_per_step: done > 0 ? wallMs / done : null,
         engine,
         model: modelName,
+        input: corr ? 'correlated' : 'poisson',
+        ...(corr ? correlationSummary(w) : {}),
       };
     };
     ctx.finite?.watch('layer', net.layer);
@@ -371,7 +435,7 @@ export const song2000Example: ExampleSpec = {
       const s = summary();
       ctx.log(`bimodal fraction ${(s.bimodal_fraction as number).toFixed(3)} (low ${(s.low_fraction as number).toFixed(3)}, high ${(s.high_fraction as number).toFixed(3)}), post rate ${(s.post_rate_hz as number).toFixed(2)} Hz, CV of the ISIs ${isi.cv()?.toFixed(3) ?? 'n/a'} (last ${cvBins} bins), ${(s.ms_per_simulated_second as number).toFixed(0)} ms per simulated second`);
       await ctx.figure('weight-histogram', weightHistogram(before, after, p.gmax));
-      await ctx.figure('weights-by-index', weightsByIndex(before, after, p.gmax));
+      await ctx.figure('weights-by-index', weightsByIndex(before, after, p.gmax, corr ? meanWeightByBin(after, p.gmax) : undefined));
       await ctx.figure('post-rate', rateOverTime(binSteps * p.dt / 1000, rates, (done * p.dt) / 1000, isi.cv()));
       await ctx.artifactNpy('weights_before', before, [before.length]);
       await ctx.artifactNpy('weights_after', after, [after.length]);

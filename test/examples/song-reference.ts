@@ -122,3 +122,82 @@ export function songReference(
   }
   return out;
 }
+
+/**
+ * Float64 loop of the paper's model, dense over all inputs. `τm dV/dt = Vrest − V + gex(Eex − V) +
+ * gin(Ein − V)`; a presynaptic spike at excitatory synapse a adds its peak conductance ḡa to gex,
+ * one at an inhibitory synapse adds ḡin to gin, both decay exponentially (τex, τin). STDP: Pa += A+
+ * on a presynaptic spike, M −= A− on a postsynaptic one (both decaying with τ+ = τ−); a
+ * presynaptic spike sets ḡa += M·ḡmax, a postsynaptic spike ḡa += Pa·ḡmax, clipped to [0, ḡmax];
+ * the modifications come after the conductance jump.
+ *
+ * Discretisation `cinder`: this step's spikes enter gex/gin first (the jump with the weight before
+ * this step's modification), the membrane takes the exact step with the conductances held, fires
+ * at V ≥ threshold (V ← reset), then the traces take this step's spikes and one clipped update per
+ * synapse follows. `brian2`: Euler for V, gex and gin, then threshold (V > vt), then the jumps
+ * (felt from the next step), presynaptic updates before postsynaptic, then the reset.
+ */
+export function paperLoop(p: SongParams, exc: Float32Array, inh: Float32Array, steps: number, scheme: 'cinder' | 'brian2'): { post: Uint8Array; w: Float64Array; v: Float64Array } {
+  const n = p.nInputs;
+  const ni = p.nInhib;
+  const gmax = p.gmax;
+  const aPlus = 0.005; // the paper's A+ (units of ḡmax)
+  const aMinus = 1.05 * aPlus; // A−/A+ = 1.05
+  const w = new Float64Array(n).fill(gmax); // Fig. 2: every peak conductance starts at ḡmax
+  const P = new Float64Array(n);
+  let M = 0;
+  let gex = 0;
+  let gin = 0;
+  let v = p.El;
+  const post = new Uint8Array(steps);
+  const vs = new Float64Array(steps);
+  const clip = (x: number) => Math.min(Math.max(x, 0), gmax);
+  const dPlus = Math.exp(-p.dt / 20);
+  const dMinus = Math.exp(-p.dt / 20);
+  for (let t = 0; t < steps; t++) {
+    let nInh = 0;
+    for (let j = 0; j < ni; j++) nInh += inh[t * ni + j]!;
+    if (scheme === 'cinder') {
+      gex *= Math.exp(-p.dt / 5);
+      gin *= Math.exp(-p.dt / 5);
+      for (let a = 0; a < n; a++) if (exc[t * n + a]) gex += w[a]!;
+      gin += 0.05 * nInh;
+      const G = 1 + gex + gin;
+      const vinf = (-70 + gex * 0 + gin * -70) / G;
+      v = vinf + (v - vinf) * Math.exp((-p.dt * G) / 20);
+      const fired = v >= -54;
+      if (fired) v = -60;
+      post[t] = fired ? 1 : 0;
+      M = M * dMinus - (fired ? aMinus : 0);
+      for (let a = 0; a < n; a++) {
+        const s = exc[t * n + a]!;
+        P[a] = P[a]! * dPlus + aPlus * s;
+        w[a] = clip(w[a]! + (fired ? P[a]! * gmax : 0) + s * M * gmax);
+      }
+    } else {
+      const v0 = v;
+      v = v0 + (p.dt / 20) * (-70 - v0 + gex * (0 - v0) + gin * (-70 - v0));
+      gex -= (p.dt / 5) * gex;
+      gin -= (p.dt / 5) * gin;
+      const fired = v > -54;
+      post[t] = fired ? 1 : 0;
+      M *= dMinus;
+      for (let a = 0; a < n; a++) {
+        P[a]! *= dPlus;
+        if (exc[t * n + a]) {
+          gex += w[a]!;
+          P[a]! += aPlus;
+          w[a] = clip(w[a]! + M * gmax);
+        }
+      }
+      gin += 0.05 * nInh;
+      if (fired) {
+        M -= aMinus;
+        for (let a = 0; a < n; a++) w[a] = clip(w[a]! + P[a]! * gmax);
+        v = -60;
+      }
+    }
+    vs[t] = v;
+  }
+  return { post, w, v: vs };
+}
