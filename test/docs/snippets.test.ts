@@ -1,0 +1,187 @@
+// Every ```ts block of README.md and docs/*.md is code a new user copies: each is type-checked
+// against src/ with the project's compiler options (imports of 'cinder-snn' and 'cinder-snn/node'
+// pointed at src/index.ts and src/node.ts, inside the hidden `<!-- snippet: context … -->` it is
+// marked with, if any), and the blocks that run in a few seconds are run and checked against the
+// numbers their prose claims. The README's tour is run by readme-tour.test.ts.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { codeBlocks, snippetModule, tsBlocks, type CodeBlock } from './markdown.js';
+
+const OUT = path.resolve('test-output', 'docs-snippets');
+
+function fileName(b: CodeBlock): string {
+  return `${b.file.replace(/[/.]/g, '_')}-L${b.line}.ts`;
+}
+
+/** Type-checks the given modules (path → text) with tsconfig.json's options; returns the diagnostics as text. */
+function typeCheck(files: Record<string, string>): string[] {
+  for (const [f, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(f), { recursive: true });
+    writeFileSync(f, text);
+  }
+  const cfg = ts.getParsedCommandLineOfConfigFile('tsconfig.json', {}, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    },
+  })!;
+  const program = ts.createProgram(Object.keys(files), { ...cfg.options, noEmit: true, declaration: false, declarationMap: false, sourceMap: false });
+  return ts.getPreEmitDiagnostics(program).map((d) => {
+    const where = d.file ? `${path.relative(process.cwd(), d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : '';
+    return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+  });
+}
+
+/** Runs a TypeScript file with node and the tsx loader; returns the JSON object of its last stdout line. */
+function runTs(file: string, code: string): Record<string, unknown> {
+  writeFileSync(file, code);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 120_000 });
+  expect(r.stderr).not.toMatch(/Error/);
+  expect(r.status).toBe(0);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+}
+
+/** The one ```ts block of `file` that contains `text`. */
+function blockWith(file: string, text: string): CodeBlock {
+  const found = codeBlocks(file).filter((b) => b.lang === 'ts' && b.code.includes(text));
+  expect(found.map((b) => `${b.file}:${b.line}`)).toHaveLength(1);
+  return found[0]!;
+}
+
+describe('docs ts snippets', () => {
+  const blocks = tsBlocks();
+
+  it('finds the blocks, and marks fragments explicitly and rarely', () => {
+    // README's tour, concepts (3), custom-trainer (3), examples (2), figures (1) at the time of writing
+    expect(blocks.length).toBeGreaterThanOrEqual(10);
+    const fragments = blocks.filter((b) => b.fragment).map((b) => `${b.file}:${b.line}`);
+    expect(fragments.length).toBeLessThanOrEqual(2);
+  });
+
+  it('type-check against src/ (fragments excepted), and a wrong name would be caught', () => {
+    rmSync(OUT, { recursive: true, force: true });
+    const files: Record<string, string> = {};
+    for (const b of blocks.filter((x) => !x.fragment)) {
+      // a block that imports an example's way ('../../src/…') is placed as examples/<name>/index.ts would be
+      const dir = /['"]\.\.\/\.\.\/src\//.test(b.code) ? path.join(OUT, 'examples', 'snippet') : OUT;
+      files[path.join(dir, fileName(b))] = snippetModule(b, dir);
+    }
+    // the check itself: a block naming an export that does not exist fails
+    const probe: CodeBlock = { file: 'probe.md', line: 1, lang: 'ts', code: "import { NoSuchExport } from 'cinder-snn';\nNoSuchExport();", fragment: false };
+    const probeFile = path.join(OUT, 'probe.ts');
+    files[probeFile] = snippetModule(probe, OUT);
+    const diagnostics = typeCheck(files);
+    const probeErrors = diagnostics.filter((d) => d.includes('probe.ts'));
+    expect(probeErrors.join('\n')).toMatch(/NoSuchExport/);
+    expect(diagnostics.filter((d) => !d.includes('probe.ts'))).toEqual([]);
+  }, 120_000);
+
+  it('concepts.md FiniteChecker: a NaN written to the weight at step 812 is reported as the prose says', () => {
+    const b = blockWith('docs/concepts.md', 'new FiniteChecker(');
+    // the error the block's last comment promises, e.g. "NonFiniteError: non-finite value (NaN or Inf) in layer.connection.weight at step 812"
+    const claim = /\/\/ (NonFiniteError): (non-finite value \(NaN or Inf\) in (\S+) at step (\d+))/.exec(b.code);
+    expect(claim).toBeTruthy();
+    const [, errName, message, tensor, stepText] = claim!;
+    expect(tensor).toBe('layer.connection.weight');
+    const faultStep = Number(stepText);
+    const steps = faultStep + 50;
+    mkdirSync(OUT, { recursive: true });
+    const src = path.relative(OUT, path.resolve('src/index.js')).split(path.sep).join('/');
+    // set-up the block assumes: a small dense LIF layer, STDP, `steps` input tensors; the trainer
+    // used in the block is STDP plus, after STDP's step at `faultStep`, a NaN written into one weight
+    const setup = `
+import { FiniteChecker, initBackend, tf, Rng, LIF, LinearDense, DeltaCurrent, Serial, uniformInit, STDP } from '${src}';
+await initBackend();
+const rng = new Rng(3);
+const layer = new Serial(
+  new LinearDense([8], [4], 1.0, { synapse: DeltaCurrent.factory({ charge: 5 }), batchSize: 2, weightInit: uniformInit(rng, 0, 0.3) }),
+  new LIF([4], 1.0, { restV: -65, resetV: -65, threshV: -52, refracT: 2, tauM: 20, batchSize: 2 }),
+);
+const rule = new STDP({ lrPost: 5e-4, lrPre: -5e-6, tauPost: 20, tauPre: 20 });
+rule.register(layer.cell(layer.connection, layer.neuron));
+const steps = ${steps};
+const x = Array.from({ length: steps }, () => tf.tensor2d(rng.uniformArray(16).map((u) => (u < 0.3 ? 1 : 0)), [2, 8]));
+let calls = 0;
+const stdp = {
+  step(): void {
+    rule.step();
+    if (calls++ === ${faultStep}) {
+      const w = layer.connection.weight;
+      layer.connection.weightParameter.variable.assign(tf.where(tf.oneHot(tf.tensor1d([5], 'int32'), w.size).reshape(w.shape).cast('bool'), tf.fill(w.shape, NaN), w));
+    }
+  },
+};
+let caught: unknown = null;
+try {
+`;
+    const report = `
+} catch (e) { caught = e; }
+const e = caught as Error | null;
+console.log(JSON.stringify({ name: e?.name ?? null, message: e?.message ?? null, calls }));
+`;
+    const body = snippetModule({ ...b, context: undefined }, OUT).replace('export {};', '');
+    const out = runTs(path.join(OUT, 'run-finite.ts'), setup + body + report);
+    expect(out.calls).toBe(steps);
+    expect(out.name).toBe(errName);
+    expect(out.message).toBe(message);
+  }, 150_000);
+
+  it('figures.md recordings: record k of an every-step recorder is drawn at (k + 1)·dt, with the recorded values', () => {
+    const b = blockWith('docs/figures.md', 'rasterFromRecordings(');
+    expect(b.code).toContain('// … run …');
+    mkdirSync(OUT, { recursive: true });
+    const src = path.relative(OUT, path.resolve('src/index.js')).split(path.sep).join('/');
+    const setup = `
+import { initBackend, tf, Rng, LIF, LinearDense, DeltaCurrent, Serial, uniformInit } from '${src}';
+await initBackend();
+const rng = new Rng(5);
+const layer = new Serial(
+  new LinearDense([10], [3], 0.5, { synapse: DeltaCurrent.factory({ charge: 5 }), batchSize: 1, weightInit: uniformInit(rng, 0, 1.5) }),
+  new LIF([3], 0.5, { restV: -65, resetV: -65, threshV: -50, refracT: 1, tauM: 10, batchSize: 1 }),
+);
+const lif = layer.neuron;
+const steps = 60, dt = 0.5;
+const seenSpikes: number[][] = [], seenVolts: number[][] = [];
+`;
+    // what "run" means here: steps of random input; the test keeps its own copy of spikes and voltages
+    const run = `
+for (let t = 0; t < steps; t++) {
+  tf.tidy(() => { layer.forward(tf.tensor2d(rng.uniformArray(10).map((u) => (u < 0.5 ? 1 : 0)), [1, 10])); });
+  seenSpikes.push(Array.from(lif.spike.dataSync())); seenVolts.push(Array.from(lif.voltage.dataSync()));
+}
+`;
+    const report = `
+const r = raster.data as { x: number[] | Float64Array; y: number[] | Int32Array }[];
+const v = voltage.data as { x: number[] | Float64Array; y: number[] | Float64Array; name?: string }[];
+console.log(JSON.stringify({
+  dt, steps, seenSpikes, seenVolts,
+  raster: r.map((d) => ({ x: Array.from(d.x), y: Array.from(d.y) })),
+  voltage: v.map((d) => ({ x: Array.from(d.x), y: Array.from(d.y), name: d.name })),
+}));
+`;
+    // the block's own imports stay (pointed at src/); the set-up imports other names
+    const body = snippetModule({ ...b, context: undefined }, OUT).replace('// … run …', run);
+    const out = runTs(path.join(OUT, 'run-figures.ts'), setup + body + report) as {
+      dt: number; steps: number; seenSpikes: number[][]; seenVolts: number[][];
+      raster: { x: number[]; y: number[] }[]; voltage: { x: number[]; y: number[]; name?: string }[];
+    };
+    const times = Array.from({ length: out.steps }, (_, k) => (k + 1) * out.dt);
+    // voltage panel: neurons 0 and 1 over every record, then the threshold line
+    const lines = out.voltage.filter((d) => d.x.length === out.steps);
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const [i, n] of [0, 1].entries()) {
+      expect(lines[i]!.x).toEqual(times);
+      expect(lines[i]!.y).toEqual(out.seenVolts.map((row) => row[n]));
+    }
+    // raster: one dot per recorded spike at (k + 1)·dt
+    const expected: [number, number][] = [];
+    out.seenSpikes.forEach((row, k) => row.forEach((s, n) => s !== 0 && expected.push([times[k]!, n])));
+    expect(expected.length).toBeGreaterThan(0);
+    const dots = out.raster.flatMap((d) => d.x.map((x, i): [number, number] => [x, d.y[i]!]));
+    const key = (p: [number, number]) => `${p[0]}:${p[1]}`;
+    expect(dots.map(key).sort()).toEqual(expected.map(key).sort());
+  }, 150_000);
+});
