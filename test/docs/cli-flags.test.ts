@@ -231,6 +231,19 @@ describe('cinder flags named in the docs', () => {
     expect(bad).toEqual([]);
   });
 
+  it('docs/examples.md\'s table of common flags lists every flag each example has, and every backend', () => {
+    const text = readFileSync('docs/examples.md', 'utf8');
+    const table = /## Flags\n[\s\S]*?\n((?:\|.*\|\n)+)/.exec(text)?.[1];
+    expect(table).toBeTruthy();
+    const rows = table!.split('\n').filter((r) => /^\| `-/.test(r));
+    const listed = new Set(rows.flatMap((r) => [...r.split('|')[1]!.matchAll(/--[a-z][a-z0-9-]*/g)].map((m) => m[0])));
+    const common = [...flagsOf.get('<example>')!].filter((f) => f !== '--help');
+    expect([...listed].sort()).toEqual(common.sort());
+    const backendRow = rows.find((r) => r.startsWith('| `--backend'))!;
+    const named = [...backendRow.split('|')[2]!.matchAll(/`([a-z]+)`/g)].map((m) => m[1]);
+    expect(named.sort()).toEqual([...BACKEND_NAMES].sort());
+  });
+
   it('the checks catch a flag a command does not have', () => {
     expect(problems({ where: 'probe', text: 'cinder lif-demo --mode tiny --no-such-flag 3' })).toEqual(['probe: `cinder lif-demo --mode tiny --no-such-flag 3`: cinder lif-demo has no --no-such-flag']);
     expect(problems({ where: 'probe', text: 'cinder sweep lif-demo --grid tau=1,2 --seeds 3 --out s' })).toHaveLength(1);
