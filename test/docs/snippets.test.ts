@@ -184,4 +184,49 @@ console.log(JSON.stringify({
     const key = (p: [number, number]) => `${p[0]}:${p[1]}`;
     expect(dots.map(key).sort()).toEqual(expected.map(key).sort());
   }, 150_000);
+
+  it('custom-trainer.md step(): the op-path rule as written gives the same weights as STDP (fused path) within float32 tolerance', () => {
+    const b = blockWith('docs/custom-trainer.md', 'step(): void {');
+    expect(b.context).toContain('class PairRule extends PairTraceTrainer<STDPHyper>');
+    mkdirSync(OUT, { recursive: true });
+    const src = path.relative(OUT, path.resolve('src/index.js')).split(path.sep).join('/');
+    // the block inside its context (the class around the method), then two identical layers:
+    // one trained by STDP, one by the doc's rule, on the same spikes
+    const harness = `
+import { initBackend, Rng, LIF, LinearDense, DeltaCurrent, Serial, uniformInit, STDP as LibrarySTDP } from '${src}';
+await initBackend();
+const make = () => {
+  const rng = new Rng(11);
+  return new Serial(
+    new LinearDense([12], [5], 1.0, { synapse: DeltaCurrent.factory({ charge: 6 }), batchSize: 3, weightInit: uniformInit(rng, 0, 1) }),
+    new LIF([5], 1.0, { restV: -65, resetV: -65, threshV: -55, refracT: 2, tauM: 10, batchSize: 3 }),
+  );
+};
+const hyper = { lrPost: 5e-3, lrPre: -4e-3, tauPost: 15, tauPre: 20 };
+const a = make(), b = make();
+const lib = new LibrarySTDP(hyper);
+lib.register(a.cell(a.connection, a.neuron));
+const doc = new PairRule({ ...hyper, traceMode: 'cumulative', batchReduction: 'mean', delayed: false });
+doc.register(b.cell(b.connection, b.neuron));
+const w0 = Array.from(a.connection.weight.dataSync());
+const inRng = new Rng(12);
+let spikes = 0;
+for (let t = 0; t < 300; t++) {
+  const x = tf.tensor2d(inRng.uniformArray(36).map((u) => (u < 0.25 ? 1 : 0)), [3, 12]);
+  tf.tidy(() => {
+    spikes += tf.sum(a.forward(x)).dataSync()[0]!; lib.step(); a.connection.update();
+    b.forward(x); doc.step(); b.connection.update();
+  });
+  x.dispose();
+}
+console.log(JSON.stringify({ w0, wa: Array.from(a.connection.weight.dataSync()), wb: Array.from(b.connection.weight.dataSync()), spikes }));
+`;
+    const code = snippetModule(b, OUT) + harness;
+    const out = runTs(path.join(OUT, 'run-custom-rule.ts'), code) as { w0: number[]; wa: number[]; wb: number[]; spikes: number };
+    expect(out.spikes).toBeGreaterThan(20);
+    const changed = Math.max(...out.wa.map((w, i) => Math.abs(w - out.w0[i]!)));
+    expect(changed).toBeGreaterThan(1e-3);
+    const diff = Math.max(...out.wa.map((w, i) => Math.abs(w - out.wb[i]!)));
+    expect(diff).toBeLessThan(1e-5 * Math.max(1, ...out.wa.map(Math.abs)));
+  }, 150_000);
 });
