@@ -229,4 +229,85 @@ console.log(JSON.stringify({ w0, wa: Array.from(a.connection.weight.dataSync()),
     const diff = Math.max(...out.wa.map((w, i) => Math.abs(w - out.wb[i]!)));
     expect(diff).toBeLessThan(1e-5 * Math.max(1, ...out.wa.map(Math.abs)));
   }, 150_000);
+
+  it('concepts.md Network: the block runs as written, and the network loaded from its save continues bit-identically', () => {
+    const b = blockWith('docs/concepts.md', 'const net = new Network();');
+    expect(b.code).toContain("await net.save('ckpt'");
+    const dir = path.join(OUT, 'network');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const src = path.relative(dir, path.resolve('src/index.js')).split(path.sep).join('/');
+    // the parts the block assumes, built by one function (the block's buildSameNetwork() builds
+    // them again and adds them under the same names, as a user's code would)
+    const setup = `
+import { initBackend, tf, Rng, LIF, LinearDense, SingleExponentialCurrent, Serial, uniformInit, STDP, MSTDPET, Adam, MaxRateClassifier, Recorder } from '${src}';
+await initBackend();
+const B = 2;
+function parts(seed: number) {
+  const init = new Rng(seed);
+  const hiddenLayer = new Serial(
+    new LinearDense([12], [5], 1, { synapse: SingleExponentialCurrent.factory({ charge: 40, tau: 5 }), batchSize: B, weightInit: uniformInit(init, 0, 1) }),
+    new LIF([5], 1, { restV: -65, resetV: -65, threshV: -55, refracT: 2, tauM: 10, batchSize: B }),
+  );
+  const outLayer = new Serial(
+    new LinearDense([5], [3], 1, { synapse: SingleExponentialCurrent.factory({ charge: 60, tau: 4 }), batchSize: B, weightInit: uniformInit(init, 0, 1) }),
+    new LIF([3], 1, { restV: -65, resetV: -65, threshV: -58, refracT: 2, tauM: 10, batchSize: B }),
+  );
+  const stdp = new STDP({ lrPost: 0.01, lrPre: -0.001, tauPre: 20, tauPost: 20 });
+  stdp.register(hiddenLayer.cell(hiddenLayer.connection, hiddenLayer.neuron));
+  const mstdpet = new MSTDPET({ lrPost: 0.02, lrPre: -0.02, tauPre: 15, tauPost: 15, tauEligibility: 25 });
+  mstdpet.register(outLayer.cell(outLayer.connection, outLayer.neuron));
+  const adam = new Adam({ learningRate: 1e-3 });
+  const inputRng = new Rng('input');
+  const classifier = new MaxRateClassifier([3], 2);
+  const recorder = new Recorder(() => outLayer.neuron.voltage, { capacity: 16 });
+  outLayer.attach(recorder);
+  return { hiddenLayer, outLayer, stdp, mstdpet, adam, inputRng, classifier, recorder };
+}
+const { hiddenLayer, outLayer, stdp, mstdpet, adam, inputRng, classifier, recorder } = parts(1);
+function buildSameNetwork(): Network {
+  const p = parts(2); // other initial weights: everything must come from the save
+  const n = new Network();
+  n.addLayer('hidden', p.hiddenLayer);
+  n.addLayer('out', p.outLayer);
+  n.addTrainer('stdp', p.stdp);
+  n.addTrainer('mstdpet', p.mstdpet, (t, info) => t.step(info.reward!));
+  n.addOptimizer('adam', p.adam);
+  n.addRng('input', p.inputRng);
+  n.add('classifier', p.classifier);
+  n.addMonitor('v', p.recorder);
+  return n;
+}
+const x = tf.tensor2d(Array.from({ length: B * 12 }, (_, i) => (i % 5 === 0 ? 1 : 0)), [B, 12]);
+const signal = new AbortController().signal;
+`;
+    const check = `
+// both in training mode again (the mode is the caller's), then the same steps: bit for bit
+net.train(true);
+network.train(true);
+const bits = (t: tf.Tensor) => Array.from(new Uint32Array(new Float32Array(t.dataSync()).buffer));
+let same = true, spikes = 0;
+for (let t = 0; t < 40; t++) {
+  const xt = tf.tensor2d(Array.from({ length: B * 12 }, () => (inputRng.uniform() < 0.6 ? 1 : 0)), [B, 12]);
+  const ya = net.step(xt, { reward: t % 2 ? 1 : -1 });
+  const yb = network.step(xt, { reward: t % 2 ? 1 : -1 });
+  spikes += tf.sum(ya).dataSync()[0]! + tf.sum(hiddenLayer.neuron.spike).dataSync()[0]!;
+  const hb = network.layers.get('hidden') as Serial, ob = network.layers.get('out') as Serial;
+  for (const [p, q] of [[ya, yb], [hiddenLayer.connection.weight, hb.connection.weight], [outLayer.connection.weight, ob.connection.weight], [outLayer.neuron.voltage, ob.neuron.voltage]]) {
+    if (JSON.stringify(bits(p)) !== JSON.stringify(bits(q))) same = false;
+  }
+  tf.dispose([xt, ya, yb]);
+}
+console.log(JSON.stringify({ same, spikes, steps: net.steps, metadata }));
+`;
+    const code = setup + snippetModule({ ...b, context: undefined }, dir).replace('export {};', '') + check;
+    writeFileSync(path.join(dir, 'run-network.ts'), code);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'run-network.ts'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { same: boolean; spikes: number; steps: number; metadata: unknown };
+    expect(out.metadata).toEqual({ epoch: 3 });
+    expect(out.spikes).toBeGreaterThan(0);
+    expect(out.same).toBe(true);
+  }, 150_000);
 });
