@@ -310,4 +310,57 @@ console.log(JSON.stringify({ same, spikes, steps: net.steps, metadata }));
     expect(out.spikes).toBeGreaterThan(0);
     expect(out.same).toBe(true);
   }, 150_000);
+
+  it('concepts.md one training step: the three phases, looped, give pair STDP with traces that include the step\'s spikes (float64 reference)', () => {
+    const b = blockWith('docs/concepts.md', 'const x = stream.next();');
+    mkdirSync(OUT, { recursive: true });
+    const src = path.relative(OUT, path.resolve('src/index.js')).split(path.sep).join('/');
+    const T = 120, Bn = 3, NIN = 10, NOUT = 4;
+    const hyper = { lrPost: 4e-3, lrPre: -3e-3, tauPost: 12, tauPre: 18 };
+    const setup = `
+import { initBackend, tf, Rng, LIF, LinearDense, DeltaCurrent, Serial, uniformInit, STDP, SpikeStream } from '${src}';
+await initBackend();
+const rng = new Rng(21);
+const layer = new Serial(
+  new LinearDense([${NIN}], [${NOUT}], 1.0, { synapse: DeltaCurrent.factory({ charge: 6 }), batchSize: ${Bn}, weightInit: uniformInit(rng, 0, 1) }),
+  new LIF([${NOUT}], 1.0, { restV: -65, resetV: -65, threshV: -55, refracT: 2, tauM: 10, batchSize: ${Bn} }),
+);
+const trainer = new STDP(${JSON.stringify(hyper)});
+trainer.register(layer.cell(layer.connection, layer.neuron));
+const connection = layer.connection;
+const w0 = Array.from(connection.weight.dataSync());
+const stream = SpikeStream.fromTensor(tf.tensor3d(rng.uniformArray(${T * Bn * NIN}).map((u) => (u < 0.3 ? 1 : 0)), [${T}, ${Bn}, ${NIN}]), true);
+const pre: number[][] = [], post: number[][] = [];
+for (let t = 0; t < ${T}; t++) {
+`;
+    const after = `
+  pre.push(Array.from(x.dataSync())); post.push(Array.from(layer.neuron.spike.dataSync()));
+}
+console.log(JSON.stringify({ w0, w: Array.from(connection.weight.dataSync()), pre, post }));
+`;
+    const code = setup + snippetModule({ ...b, context: undefined }, OUT).replace('export {};', '') + after;
+    const out = runTs(path.join(OUT, 'run-step.ts'), code) as { w0: number[]; w: number[]; pre: number[][]; post: number[][] };
+    // float64 reference: x_pre ← x_pre·e^(−dt/τpre) + |lrPost|·s_pre, x_post likewise, then
+    // W[o,i] += lrPost·mean_b(s_post[b,o]·x_pre[b,i]) + lrPre·mean_b(x_post[b,o]·s_pre[b,i])
+    const W = out.w0.slice();
+    const xPre = new Float64Array(Bn * NIN), xPost = new Float64Array(Bn * NOUT);
+    let spikes = 0;
+    for (let t = 0; t < T; t++) {
+      const sp = out.pre[t]!, so = out.post[t]!;
+      for (let k = 0; k < xPre.length; k++) xPre[k] = xPre[k]! * Math.exp(-1 / hyper.tauPre) + Math.abs(hyper.lrPost) * sp[k]!;
+      for (let k = 0; k < xPost.length; k++) xPost[k] = xPost[k]! * Math.exp(-1 / hyper.tauPost) + Math.abs(hyper.lrPre) * so[k]!;
+      for (let o = 0; o < NOUT; o++) {
+        for (let i = 0; i < NIN; i++) {
+          let d = 0;
+          for (let bb = 0; bb < Bn; bb++) d += Math.sign(hyper.lrPost) * so[bb * NOUT + o]! * xPre[bb * NIN + i]! + Math.sign(hyper.lrPre) * xPost[bb * NOUT + o]! * sp[bb * NIN + i]!;
+          W[o * NIN + i] = W[o * NIN + i]! + d / Bn;
+        }
+      }
+      spikes += so.reduce((a, v) => a + v, 0);
+    }
+    expect(spikes).toBeGreaterThan(10);
+    const moved = Math.max(...out.w.map((w, k) => Math.abs(w - out.w0[k]!)));
+    expect(moved).toBeGreaterThan(1e-2);
+    for (let k = 0; k < W.length; k++) expect(Math.abs(out.w[k]! - W[k]!)).toBeLessThan(1e-5);
+  }, 150_000);
 });
