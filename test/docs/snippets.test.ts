@@ -363,4 +363,30 @@ console.log(JSON.stringify({ w0, w: Array.from(connection.weight.dataSync()), pr
     expect(moved).toBeGreaterThan(1e-2);
     for (let k = 0; k < W.length; k++) expect(Math.abs(out.w[k]! - W[k]!)).toBeLessThan(1e-5);
   }, 150_000);
+
+  it('examples.md "Writing an example": the spec as written passes the command\'s checks and its tiny run writes the summary keys it declares', () => {
+    const b = blockWith('docs/examples.md', 'export const myExample: ExampleSpec');
+    const dir = path.join(OUT, 'examples', 'my-example');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'index.ts'), snippetModule(b, dir));
+    const runDir = path.join(dir, 'run');
+    const cli = path.relative(dir, path.resolve('src/cli/program.js')).split(path.sep).join('/');
+    const out = runTs(path.join(dir, 'run-cli.ts'), `
+import { readFileSync } from 'node:fs';
+import { myExample } from './index.js';
+import { runCli } from '${cli}';
+let text = '';
+const sink = { write: (s: string) => ((text += s), true) };
+const code = await runCli(['my-example', '--mode', 'tiny', '--out', ${JSON.stringify(runDir)}], { examples: [myExample], out: sink, err: sink, handleSignals: false, isTTY: false });
+const summary = JSON.parse(readFileSync(${JSON.stringify(path.join(runDir, 'run_summary.json'))}, 'utf8'));
+const params = JSON.parse(readFileSync(${JSON.stringify(path.join(runDir, 'params.json'))}, 'utf8'));
+console.log(JSON.stringify({ code, summary, params, keys: myExample.summaryKeys }));
+`) as { code: number; summary: Record<string, unknown>; params: { params: Record<string, unknown>; mode: string }; keys: string[] };
+    expect(out.code).toBe(0);
+    expect(out.summary.status).toBe('completed');
+    for (const k of out.keys) expect(out.summary).toHaveProperty(k);
+    expect(out.params.mode).toBe('tiny');
+    expect(out.params.params.steps).toBe(50); // the tiny preset over the default 1000
+  }, 150_000);
 });
