@@ -204,14 +204,12 @@ describe('cinder flags named in the docs', () => {
   it('every `cinder <command> --flag` in README.md and docs/*.md is a flag of that command', () => {
     const uses = docFiles().flatMap(commandUses);
     expect(uses.length).toBeGreaterThan(20);
-    if (process.env.DEBUG_DOC_FLAGS) console.log(uses.map((u) => `${u.where}  ${u.text}`).join('\n'));
     expect(uses.flatMap(problems)).toEqual([]);
   });
 
   it('every flag in the prose of an example\'s section is a flag of that example', () => {
     const sections = docFiles().flatMap(exampleSections);
     expect(sections.map((s) => s.example)).toEqual(expect.arrayContaining(['florian', 'song2000', 'lateral-line', 'quickstart', 'lif-demo', 'livn-stdp']));
-    if (process.env.DEBUG_DOC_FLAGS) console.log(sections.map((s) => `${s.where} ${s.example}: ${s.flags.join(' ')}`).join('\n'));
     const bad = sections.flatMap((s) => s.flags.filter((f) => !flagsOf.get(s.example)!.has(f)).map((f) => `${s.where} (${s.example}): ${f}`));
     expect(bad).toEqual([]);
     // and `--flag value` written in its prose is a value the flag accepts (`--engine tfjs`, `--mode paper`)
