@@ -242,6 +242,17 @@ describe('cinder flags named in the docs', () => {
     expect(named.sort()).toEqual([...BACKEND_NAMES].sort());
   });
 
+  it('README\'s "--backend on …" names only commands that take --backend', () => {
+    const claim = /`--backend` on ([^;]*?)(?:, or |;)/.exec(readFileSync('README.md', 'utf8').replace(/\n/g, ' '))?.[1];
+    expect(claim).toBeTruthy();
+    const commands = new Set<string>();
+    if (/every `cinder` command/.test(claim!)) for (const c of flagsOf.keys()) if (c !== '' && c !== '<example>') commands.add(c);
+    if (/every example command/.test(claim!)) for (const n of exampleNames) commands.add(n);
+    for (const m of claim!.matchAll(/`cinder ([a-z-]+)`/g)) commands.add(m[1]!);
+    expect(commands.size).toBeGreaterThan(0);
+    expect([...commands].filter((c) => !flagsOf.get(c)!.has('--backend'))).toEqual([]);
+  });
+
   it('the checks catch a flag a command does not have', () => {
     expect(problems({ where: 'probe', text: 'cinder lif-demo --mode tiny --no-such-flag 3' })).toEqual(['probe: `cinder lif-demo --mode tiny --no-such-flag 3`: cinder lif-demo has no --no-such-flag']);
     expect(problems({ where: 'probe', text: 'cinder sweep lif-demo --grid tau=1,2 --seeds 3 --out s' })).toHaveLength(1);
