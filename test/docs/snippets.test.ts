@@ -4,7 +4,7 @@
 // marked with, if any), and the blocks that run in a few seconds are run and checked against the
 // numbers their prose claims. The README's tour is run by readme-tour.test.ts.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
@@ -388,5 +388,14 @@ console.log(JSON.stringify({ code, summary, params, keys: myExample.summaryKeys 
     for (const k of out.keys) expect(out.summary).toHaveProperty(k);
     expect(out.params.mode).toBe('tiny');
     expect(out.params.params.steps).toBe(50); // the tiny preset over the default 1000
+    // run-folder.md shows params.json and tables run_summary.json's keys: the run's files have those keys
+    const runFolder = codeBlocks('docs/run-folder.md');
+    const shown = JSON.parse(runFolder.find((x) => x.lang === 'json' && x.code.includes('"format": "cinder-run/1"'))!.code) as Record<string, unknown>;
+    expect(Object.keys(out.params).sort()).toEqual(Object.keys(shown).sort());
+    const table = readFileSync('docs/run-folder.md', 'utf8').split('## run_summary.json')[1]!.split('\n### ')[0]!;
+    const documented = new Set([...table.matchAll(/^\| ((?:`[a-z_]+`(?:, )?)+) \|/gm)].flatMap((m) => [...m[1]!.matchAll(/`([a-z_]+)`/g)].map((k) => k[1]!)));
+    expect(documented.size).toBeGreaterThan(5);
+    const undocumented = Object.keys(out.summary).filter((k) => !documented.has(k) && !out.keys.includes(k));
+    expect(undocumented).toEqual([]);
   }, 150_000);
 });
