@@ -1,0 +1,65 @@
+// Command lines the docs show together with their output, and the Python snippet that reads a run
+// folder, run for real: the output shown is what the command prints, and the arrays have the
+// shapes and dtypes the docs give them.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import '../../examples/index.js';
+import { runCli } from '../../src/cli/program.js';
+import { codeBlocks } from './markdown.js';
+
+const root = mkdtempSync(path.join(tmpdir(), 'cinder-docs-shell-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function cinder(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, { out: { write: (s: string) => ((out += s), true) }, err: { write: (s: string) => ((err += s), true) }, handleSignals: false, isTTY: false, env: { ...process.env, CI: '1' } });
+  return { code, out, err };
+}
+
+/** The `$ npx cinder …` block of docs/examples.md whose command contains `text`: its arguments and the output lines shown. */
+function shown(text: string): { args: string[]; output: string[] } {
+  const b = codeBlocks('docs/examples.md').find((x) => x.code.startsWith('$ npx cinder') && x.code.split('\n')[0]!.includes(text));
+  expect(b, text).toBeTruthy();
+  const [cmd, ...output] = b!.code.split('\n').filter((l) => l.trim() !== '');
+  return { args: cmd!.replace(/^\$ npx cinder /, '').split(/\s+/), output };
+}
+
+describe('docs command output', () => {
+  it('examples.md: a bad value prints the flag, the value and what is accepted, exits 2 and writes nothing', async () => {
+    const s = shown('--steps 2.5');
+    const out = path.join(root, 'bad-steps');
+    const r = await cinder([...s.args, '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.err.trimEnd().split('\n')).toEqual(s.output);
+    expect(existsSync(out)).toBe(false); // nothing written
+  });
+
+  it('examples.md: --drive 1e38 fails with exit 3 and the message shown', async () => {
+    const s = shown('--drive 1e38');
+    const r = await cinder([...s.args, '--out', path.join(root, 'drive'), '--quiet']);
+    expect(r.code).toBe(3);
+    expect(s.output).toHaveLength(1);
+    expect(r.err).toContain(s.output[0]);
+  }, 120_000);
+
+  it('run-folder.md: the Python snippet reads a lif-demo run with the shapes and dtypes the docs give', async () => {
+    const dir = path.join(root, 'lif-demo-tiny');
+    const r = await cinder(['lif-demo', '--mode', 'tiny', '--out', dir, '--quiet']);
+    expect(r.code).toBe(0);
+    const b = codeBlocks('docs/run-folder.md').find((x) => x.lang === 'python')!;
+    expect(b.code).toContain('runs/lif-demo-…/');
+    const check = `
+print(json.dumps({"spikes": [list(spikes.shape), str(spikes.dtype)], "v": [list(v.shape), str(v.dtype)],
+  "w": list(w.shape), "input": [list(rec["input_spikes"].shape), str(rec["input_spikes"].dtype)],
+  "time": list(rec["time_ms"].shape), "status": summary["status"]}))`;
+    const py = spawnSync('python3', ['-c', b.code.replaceAll('runs/lif-demo-…/', `${dir}/`) + check], { encoding: 'utf8' });
+    expect(py.stderr).toBe('');
+    const got = JSON.parse(py.stdout.trim().split('\n').pop()!);
+    // tiny: nIn 20, nOut 5, 200 steps; examples.md: output_spikes [T, nOut] uint8, voltage_mv [T, nOut] float32, input_spikes [T, nIn] uint8, time_ms [T]
+    expect(got).toEqual({ spikes: [[200, 5], 'uint8'], v: [[200, 5], 'float32'], w: [5, 20], input: [[200, 20], 'uint8'], time: [200], status: 'completed' });
+  }, 120_000);
+});
