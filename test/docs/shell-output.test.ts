@@ -2,12 +2,15 @@
 // folder, run for real: the output shown is what the command prints, and the arrays have the
 // shapes and dtypes the docs give them.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import '../../examples/index.js';
 import { runCli } from '../../src/cli/program.js';
+import { registeredExamples } from '../../src/cli/registry.js';
+import { parseSweepArgs } from '../../src/sweep/cli.js';
+import { expandPlan } from '../../src/sweep/plan.js';
 import { codeBlocks } from './markdown.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'cinder-docs-shell-'));
@@ -62,4 +65,28 @@ print(json.dumps({"spikes": [list(spikes.shape), str(spikes.dtype)], "v": [list(
     // tiny: nIn 20, nOut 5, 200 steps; examples.md: output_spikes [T, nOut] uint8, voltage_mv [T, nOut] float32, input_spikes [T, nIn] uint8, time_ms [T]
     expect(got).toEqual({ spikes: [[200, 5], 'uint8'], v: [[200, 5], 'float32'], w: [5, 20], input: [[200, 20], 'uint8'], time: [200], status: 'completed' });
   }, 120_000);
+
+  it('sweeps.md: the grid sweep is the Cartesian product of its grid and seeds, and flags after -- go to the example', () => {
+    const lines = codeBlocks('docs/sweeps.md').filter((b) => b.lang === 'sh').flatMap((b) => b.code.split('\n'));
+    const grid = lines.find((l) => l.startsWith('cinder sweep lif-demo'))!.replace(/\s+#.*$/, '');
+    const req = parseSweepArgs(grid.split(/\s+/).slice(2), registeredExamples());
+    const { runs } = expandPlan(req.spec, req.plan);
+    // --grid drive=10,20,30 --grid tau-m=10,20 --seeds 1..10: 3 × 2 × 10 runs, each a distinct point and seed
+    expect(runs).toHaveLength(3 * 2 * 10);
+    expect(new Set(runs.map((r) => `${r.point.drive}/${r.point.tauM}/${r.seed}`)).size).toBe(60);
+    expect([...new Set(runs.map((r) => r.seed))]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    // the `--` example: its flags after `--` are the example's, the sweep's --workers is the sweep's
+    const text = readFileSync('docs/sweeps.md', 'utf8').replace(/\n\s*/g, ' ');
+    const dashed = /`(cinder sweep [a-z0-9-]+ [^`]* -- [^`]*)`/.exec(text)![1]!;
+    const args = dashed.split(/\s+/).slice(2);
+    const r2 = parseSweepArgs(args, registeredExamples());
+    const after = args.slice(args.indexOf('--') + 1);
+    const before = args.slice(1, args.indexOf('--'));
+    expect(r2.workers).toBe(Number(before[before.indexOf('--workers') + 1]));
+    for (let i = 0; i < after.length; i += 2) {
+      const option = r2.spec.options.find((o) => `--${o.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` === after[i])!;
+      expect(option, after[i]).toBeTruthy();
+      expect(String(r2.plan.flags[option.name])).toBe(after[i + 1]);
+    }
+  });
 });
