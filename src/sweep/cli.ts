@@ -11,7 +11,7 @@ import type { ExampleSpec, OptionSpec, Params } from '../cli/example.js';
 import { flagOf, kebabCase, MAX_RUNS, parseOptionText, resolveParams } from '../cli/options.js';
 import { detectProgressMode, Terminal, type TextSink } from '../cli/progress.js';
 import { BullmqEngine, checkRedis, DEFAULT_QUEUE, LocalEngine, runWorker } from './engines.js';
-import { findOption, gridPoints, parseGrid, parseSeeds, pointName, type GridAxis, type SweepPlan } from './plan.js';
+import { expandPlan, findOption, gridPoints, parseGrid, parseSeeds, pointName, type GridAxis, type SweepPlan } from './plan.js';
 import { BACKEND_NAMES } from '../core/backend.js';
 import { parseRedisUrl, type RedisAddress } from './redis.js';
 import { readSweepFile, statusCounts } from './store.js';
@@ -174,11 +174,22 @@ export function parseSweepArgs(args: readonly string[], examples: readonly Examp
   if (points.length * seeds.length > MAX_RUNS) {
     throw new CinderArgumentError('--grid × --seeds', `${points.length} points × ${seeds.length} seeds`, `at most ${MAX_RUNS} runs in one sweep (split it into several sweep folders)`);
   }
+  const pack = one('pack') === undefined ? 1 : int('--pack', one('pack')!, 1);
+  if (pack > 1 && !spec.seedBatch) throw new CinderArgumentError('--pack', pack, `1 (${spec.name} does not simulate several seeds in one run)`);
+  if (pack > 1 && spec.seedBatch) {
+    const o = spec.options.find((x) => x.name === spec.seedBatch!.option);
+    if (!o || o.type !== 'int') throw new CinderArgumentError(`${spec.name} seedBatch.option`, spec.seedBatch.option, 'an int option of the example');
+    if (o.max !== undefined && pack > o.max) throw new CinderArgumentError('--pack', pack, `at most ${o.max} (${flagOf(o)} accepts no more)`);
+  }
+  // the seed counts its jobs will pass to the seed-batch option (with --pack: K, and shorter groups
+  // at gaps and at the end), so that example flags checked against it (lateral-line's --workers,
+  // --batch-lanes) are checked as each job will run
+  const batchSizes: (number | undefined)[] = pack > 1 && spec.seedBatch ? [...new Set(expandPlan(spec, { example: spec.name, mode, flags: {}, grid: [], seeds, pack }).jobs.map((j) => j.seeds.length))] : [undefined];
   // every grid point as a run would resolve and check it (single values and the example's
   // combined checks), and one run name per point, before anything is written
   const pointNames = new Map<string, Partial<Params>>();
   for (const point of points) {
-    spec.validate?.(resolveParams(spec, { mode, flags: { ...flags, ...point } }));
+    for (const k of batchSizes) spec.validate?.(resolveParams(spec, { mode, flags: { ...flags, ...point, ...(k === undefined ? {} : { [spec.seedBatch!.option]: k }) } }));
     const pn = pointName(point);
     const other = pointNames.get(pn);
     if (other) throw new CinderArgumentError('--grid', `${JSON.stringify(other)} and ${JSON.stringify(point)}`, `values with distinct run names (both are named "${pn}")`);
@@ -189,13 +200,6 @@ export function parseSweepArgs(args: readonly string[], examples: readonly Examp
   const engine = one('engine') ?? 'local';
   if (engine !== 'local' && engine !== 'bullmq') throw new CinderArgumentError('--engine', engine, '"local" or "bullmq"');
   const workers = one('workers') === undefined ? availableParallelism() : int('--workers', one('workers')!, 1);
-  const pack = one('pack') === undefined ? 1 : int('--pack', one('pack')!, 1);
-  if (pack > 1 && !spec.seedBatch) throw new CinderArgumentError('--pack', pack, `1 (${spec.name} does not simulate several seeds in one run)`);
-  if (pack > 1 && spec.seedBatch) {
-    const o = spec.options.find((x) => x.name === spec.seedBatch!.option);
-    if (!o || o.type !== 'int') throw new CinderArgumentError(`${spec.name} seedBatch.option`, spec.seedBatch.option, 'an int option of the example');
-    if (o.max !== undefined && pack > o.max) throw new CinderArgumentError('--pack', pack, `at most ${o.max} (${flagOf(o)} accepts no more)`);
-  }
   const redisText = one('redis');
   if (engine === 'bullmq' && redisText === undefined) throw new CinderArgumentError('--redis', undefined, 'a Redis URL with --engine bullmq');
   if (engine === 'local' && redisText !== undefined) throw new CinderArgumentError('--redis', redisText, 'no value with --engine local (add --engine bullmq)');

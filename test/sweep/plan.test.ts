@@ -121,6 +121,19 @@ describe('parseSweepArgs', () => {
     expect(() => parse('--backend', 'gpu-typo', '--out', '/tmp/x')).toThrow(/invalid --backend: got "gpu-typo", expected one of auto, tensorflow, webgpu, wasm, cpu/);
     expect(parse('--backend', 'wasm', '--out', '/tmp/x').plan.backend).toBe('wasm');
   });
+  it('with --pack, each grid point is checked with the seed counts its jobs will pass to the batch option (example flags checked against it pass or fail as the jobs would)', () => {
+    // an example flag that may not exceed the seeds of one run, as lateral-line's --workers
+    const lanes: ExampleSpec = { ...spec, options: [...spec.options, { name: 'lanes', type: 'int', description: 'l', default: 1, min: 1 }], validate: (p) => {
+      if ((p.lanes as number) > (p.batch as number)) throw new Error(`invalid --lanes: got ${p.lanes}, expected at most --batch (${p.batch})`);
+    } };
+    const p3 = (...a: string[]) => parseSweepArgs(['demo', ...a], [lanes]);
+    // seeds 1..8 in jobs of 4: every job runs --batch 4, so --lanes 2 is fine
+    expect(p3('--seeds', '1..8', '--pack', '4', '--out', '/tmp/x', '--', '--lanes', '2').plan.flags).toEqual({ lanes: 2 });
+    // without --pack every job is one seed
+    expect(() => p3('--seeds', '1..8', '--out', '/tmp/x', '--', '--lanes', '2')).toThrow(/invalid --lanes: got 2, expected at most --batch \(1\)/);
+    // seeds 1..9 in jobs of 4: the last job has one seed, and --lanes 2 would fail there
+    expect(() => p3('--seeds', '1..9', '--pack', '4', '--out', '/tmp/x', '--', '--lanes', '2')).toThrow(/invalid --lanes: got 2, expected at most --batch \(1\)/);
+  });
   it('at most 100 000 runs: grid points and grid points × seeds are counted before they are made', () => {
     const values = (n: number) => Array.from({ length: n }, (_, i) => i + 1).join(',');
     // 1000 × 1000 points: refused without building the million points
