@@ -24,6 +24,15 @@ export abstract class Module {
   private readonly stateMap = new Map<string, State>();
   private trainingMode = true;
 
+  /**
+   * @throws CinderArgumentError when tfjs has no backend at all (nothing registered: `initBackend()`
+   * was not awaited), instead of tfjs's "No backend found in registry" from the first tensor a
+   * subclass makes
+   */
+  constructor() {
+    checkBackendRegistered();
+  }
+
   /** True in training mode (the default); see {@link train}. */
   get training(): boolean {
     return this.trainingMode;
@@ -133,5 +142,23 @@ export abstract class Module {
     for (const s of this.stateMap.values()) s.dispose();
     for (const p of this.paramMap.values()) p.dispose();
     for (const c of this.childMap.values()) c.dispose();
+  }
+}
+
+/** The parts of tfjs's engine read by {@link checkBackendRegistered} (public fields of tfjs-core 4.x's Engine). */
+interface EngineRegistry {
+  registryFactory?: Record<string, unknown>;
+  backendInstance?: unknown;
+}
+
+/**
+ * Throws when no tfjs backend is registered or active (the main entry registers none by itself:
+ * `await initBackend()` does). A backend registered but not yet initialised is left to tfjs, which
+ * initialises a synchronous one on first use and names `tf.ready()` for an asynchronous one.
+ */
+export function checkBackendRegistered(): void {
+  const e = tf.engine() as unknown as EngineRegistry;
+  if (e.backendInstance == null && e.registryFactory !== undefined && Object.keys(e.registryFactory).length === 0) {
+    throw new CinderArgumentError('tfjs backend', 'none registered', "one set up before any module is built: await initBackend() (from 'cinder-snn')");
   }
 }
