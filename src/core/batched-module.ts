@@ -9,6 +9,20 @@ import type { State } from './state.js';
 import { checkElements, checkInteger } from './errors.js';
 
 /**
+ * Told about batch-size changes of a module (see `BatchedModule.onBatchSizeChange`): e.g. a
+ * layer, which passes the change on to its observers, or a trainer restarting its per-sample traces.
+ */
+export interface BatchSizeListener {
+  /**
+   * Throws when the listener cannot follow a change to `value` (called by `checkBatchSize`, so
+   * before anything changes; must change nothing itself).
+   */
+  checkBatchSize?(value: number): void;
+  /** Called after the module's batched states were re-created for batch size `value`. */
+  batchSizeChanged(value: number): void;
+}
+
+/**
  * A {@link Module} with a batch size: states registered with {@link addBatchedState} start with the
  * batch dimension and are re-created when `batchSize` changes; float32 constants made with
  * {@link constant} are uploaded once and disposed with the module.
@@ -17,6 +31,7 @@ export abstract class BatchedModule extends Module {
   private batch: number;
   private readonly batchedStates: State[] = [];
   private readonly owned: tf.Tensor[] = [];
+  private readonly listeners = new Set<BatchSizeListener>();
 
   /** @param batchSize validated batch size (integer ≥ 1) */
   protected constructor(batchSize: number) {
@@ -29,22 +44,38 @@ export abstract class BatchedModule extends Module {
     return this.batch;
   }
 
-  /** Sets the batch size (integer ≥ 1); a change re-creates every batched state. */
+  /**
+   * Sets the batch size (integer ≥ 1); a change re-creates every batched state, then tells the
+   * {@link onBatchSizeChange} listeners. Checked first ({@link checkBatchSize}, listeners included):
+   * a size refused changes nothing.
+   */
   set batchSize(value: number) {
     this.checkBatchSize(value);
     if (value === this.batch) return;
     this.batch = value;
     this.batchSizeChanged();
     for (const s of this.batchedStates) s.reinit();
+    for (const l of [...this.listeners]) l.batchSizeChanged(value);
   }
 
   /**
-   * Throws the error the `batchSize` setter would throw for `value` (not an integer ≥ 1, or a
-   * batched state over `MAX_ELEMENTS`), changing nothing: a layer checks all its modules first.
+   * Throws the error the `batchSize` setter would throw for `value` (not an integer ≥ 1, a batched
+   * state over `MAX_ELEMENTS`, or a listener that cannot follow a change), changing nothing: a
+   * layer checks all its modules first.
    */
   checkBatchSize(value: number): void {
     checkInteger('batchSize', value, 1);
     for (const s of this.batchedStates) checkElements('batchSize', (s.value.size / this.batch) * value, `state "${s.name}" with batch ${value}`);
+    if (value !== this.batch) for (const l of this.listeners) l.checkBatchSize?.(value);
+  }
+
+  /**
+   * Adds a listener told about every change of the batch size (after the batched states were
+   * re-created) and asked first whether it can follow one. Returns a function that removes it.
+   */
+  onBatchSizeChange(listener: BatchSizeListener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
   }
 
   /** Called when the batch size changes, before the batched states are re-created (default: nothing). */

@@ -8,3 +8,4 @@ export * from './scalars.js';
 export * from './snapshot.js';
 export * from './finite.js';
 export * from './device-errors.js';
+export type { BatchSizeListener } from './batched-module.js';

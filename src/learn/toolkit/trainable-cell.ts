@@ -4,6 +4,7 @@
  * @module
  */
 import type { tf } from '../../core/tf.js';
+import type { BatchSizeListener } from '../../core/batched-module.js';
 import type { Observer, Receptive } from '../../neural/types.js';
 import type { Updater } from '../../neural/updater.js';
 
@@ -47,6 +48,11 @@ export interface ObserverHost {
   detach(observer: Observer): void;
   /** True in training mode. */
   readonly training: boolean;
+  /**
+   * Adds a listener told when the host's batch size changes (a layer); returns a function that
+   * removes it. Trainers use it to restart their cells' per-sample traces at the new batch size.
+   */
+  onBatchSizeChange?(listener: BatchSizeListener): () => void;
 }
 
 /** A training unit: one connection, the neurons it drives, and the layer that steps them. */

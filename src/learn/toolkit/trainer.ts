@@ -24,6 +24,12 @@ export interface CellResources {
   readonly observers: readonly Observer[];
   /** Resets per-sample state (traces, eligibility). */
   clear(): void;
+  /**
+   * Called when the cell's layer changed its batch size to `batchSize` (the per-sample states of
+   * its modules were re-created as zeros): the per-sample state restarts too, as a newly built
+   * cell's would. Default (when absent): {@link clear}.
+   */
+  batchSizeChanged?(batchSize: number): void;
   /** Frees tensors. */
   dispose(): void;
 }
@@ -50,6 +56,8 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
   /** Default hyperparameters (validated). */
   readonly defaults: Readonly<H>;
   private readonly entries = new Map<TrainableCell, CellEntry<H, S>>();
+  /** Per registered cell: removes its batch-size listener from the cell's layer. */
+  private readonly unlisten = new Map<TrainableCell, () => void>();
   private attached = true;
 
   /**
@@ -82,6 +90,11 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
   /**
    * Registers `cell` with optional hyperparameter overrides and attaches its monitors to the cell's
    * layer (when the trainer is in training mode). Returns the cell's resources.
+   *
+   * When the layer's batch size changes (`layer.batchSize = n`, where the layer offers
+   * `onBatchSizeChange`), the cell's per-sample state (traces, eligibility, spike times) restarts
+   * from zero at the new size, in training and evaluation mode alike, as the neurons' states do:
+   * the next steps learn as those of a cell newly built at that batch size.
    */
   register(cell: TrainableCell, overrides: Partial<H> = {}): S {
     if (!cell || typeof cell !== 'object' || !cell.connection || !cell.neuron || !cell.layer) {
@@ -100,7 +113,10 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
     const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<H>;
     const hyper = Object.freeze(this.validate({ ...this.defaults, ...defined }));
     const state = this.build(cell, hyper);
-    this.entries.set(cell, { cell, hyper, state });
+    const entry = { cell, hyper, state };
+    this.entries.set(cell, entry);
+    const off = cell.layer.onBatchSizeChange?.({ batchSizeChanged: (b) => (state.batchSizeChanged ? state.batchSizeChanged(b) : state.clear()) });
+    if (off) this.unlisten.set(cell, off);
     if (this.attached) for (const o of state.observers) cell.layer.attach(o);
     return state;
   }
@@ -110,6 +126,8 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
     const e = this.entries.get(cell);
     if (!e) return false;
     if (this.attached) for (const o of e.state.observers) cell.layer.detach(o);
+    this.unlisten.get(cell)?.();
+    this.unlisten.delete(cell);
     e.state.dispose();
     this.entries.delete(cell);
     return true;

@@ -5,6 +5,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { Module } from '../../core/module.js';
+import { BatchedModule, type BatchSizeListener } from '../../core/batched-module.js';
 import { CinderArgumentError, checkInteger } from '../../core/errors.js';
 import type { Neuron, NeuronForwardOptions, NeuronInput, Observer } from '../types.js';
 import type { Connection } from '../connections/connection.js';
@@ -66,6 +67,9 @@ export abstract class Layer extends Module {
   private readonly neuronMap = new Map<string, Neuron>();
   private readonly wires: Wire[] = [];
   private readonly observerSet = new Set<Observer>();
+  private readonly batchListeners = new Set<BatchSizeListener>();
+  /** True inside the `batchSize` setter (the groups' own notifications are then merged into one). */
+  private resizing = false;
   private readonly constants = new Map<number, tf.Tensor>();
   private readonly combineFn: CombineFn;
   /** The built-in combine mode (null for a function): the fused webgpu step folds `'sum'`. */
@@ -91,6 +95,13 @@ export abstract class Layer extends Module {
     }
     this.addModule(name, neuron);
     this.neuronMap.set(name, neuron);
+    // a group's batch size set directly (not through the layer) reaches the observers too
+    if (neuron instanceof BatchedModule) {
+      neuron.onBatchSizeChange({
+        checkBatchSize: (v) => this.checkFollowers(v),
+        batchSizeChanged: (v) => void (this.resizing || this.notifyBatchSize(v)),
+      });
+    }
     return neuron;
   }
 
@@ -158,19 +169,57 @@ export abstract class Layer extends Module {
   }
 
   /**
-   * Sets the batch size of every connection and neuron group (re-creates their state). Every
-   * module is checked first, so a size one of them refuses (e.g. a state over 2^28 elements)
-   * changes none of them.
+   * Sets the batch size of every connection and neuron group (re-creates their state), then tells
+   * the attached observers (`batchSizeChanged(value)`, where they have it: monitors restart their
+   * per-sample values) and the {@link onBatchSizeChange} listeners (trainers restart their cells'
+   * traces). Every module, observer and listener is checked first, so a size one of them refuses
+   * (e.g. a state over 2^28 elements, a recorder holding records) changes none of them.
    */
   set batchSize(value: number) {
     checkInteger('batchSize', value, 1);
     for (const c of this.connectionMap.values()) c.checkBatchSize(value);
     for (const n of this.neuronMap.values()) n.checkBatchSize?.(value);
-    for (const c of this.connectionMap.values()) c.batchSize = value;
-    for (const n of this.neuronMap.values()) n.batchSize = value;
+    const changed = value !== this.batchSize;
+    if (changed) this.checkFollowers(value);
+    this.resizing = true;
+    try {
+      for (const c of this.connectionMap.values()) c.batchSize = value;
+      for (const n of this.neuronMap.values()) n.batchSize = value;
+    } finally {
+      this.resizing = false;
+    }
+    if (changed) this.notifyBatchSize(value);
   }
 
-  /** Adds an observer called after every step (training mode, or always when `trainOnly === false`); observers run in the order they were attached. */
+  /**
+   * Adds a listener told about every change of the layer's batch size (after the modules' states
+   * were re-created; also when a neuron group's own `batchSize` is set) and asked first, by
+   * `checkBatchSize`, whether it can follow one. Returns a function that removes it. Trainers
+   * register one per cell, so their traces follow the change whether or not their monitors are
+   * attached.
+   */
+  onBatchSizeChange(listener: BatchSizeListener): () => void {
+    this.batchListeners.add(listener);
+    return () => void this.batchListeners.delete(listener);
+  }
+
+  /** Throws when an attached observer or a listener cannot follow a change to `value` (changes nothing). */
+  private checkFollowers(value: number): void {
+    for (const o of this.observerSet) (o as Observer & Partial<BatchSizeListener>).checkBatchSize?.(value);
+    for (const l of this.batchListeners) l.checkBatchSize?.(value);
+  }
+
+  private notifyBatchSize(value: number): void {
+    for (const o of [...this.observerSet]) (o as Observer & Partial<BatchSizeListener>).batchSizeChanged?.(value);
+    for (const l of [...this.batchListeners]) l.batchSizeChanged(value);
+  }
+
+  /**
+   * Adds an observer called after every step (training mode, or always when `trainOnly === false`);
+   * observers run in the order they were attached. An observer that also has the methods of a
+   * `BatchSizeListener` (`checkBatchSize`, `batchSizeChanged`, as monitors and recorders do) is
+   * asked and told about changes of the layer's batch size (see the `batchSize` setter).
+   */
   attach(observer: Observer): void {
     if (!observer || typeof observer.observe !== 'function') throw new CinderArgumentError('observer', observer, 'an Observer (with observe())');
     this.observerSet.add(observer);

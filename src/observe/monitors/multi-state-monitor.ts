@@ -2,7 +2,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import type { Snapshot } from '../../core/snapshot.js';
+import { disposeSnapshot, type Snapshot } from '../../core/snapshot.js';
 import { CinderArgumentError } from '../../core/errors.js';
 import type { Observer } from '../../neural/types.js';
 import type { Reducer } from '../reducers/reducer.js';
@@ -29,6 +29,10 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
   readonly trainOnly: boolean;
   private readonly accessors: Accessors<A>;
   private readonly schedule: Schedule;
+  /** The observations' shapes at the last fold (null before the first, and after {@link clear}). */
+  private shapes: readonly (readonly number[])[] | null = null;
+  /** Set by {@link batchSizeChanged}: the next fold restarts the reducer if the shapes changed. */
+  private resized = false;
 
   /**
    * @param accessors one function per observation, in the order the reducer's fold expects
@@ -57,6 +61,10 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
   /**
    * Reads all accessors and folds them together (on every n-th call). A call that throws (an
    * accessor, or the reducer rejecting the observation) changes nothing: it is not counted.
+   *
+   * After {@link batchSizeChanged}, the next fold restarts the reducer (as after `clear()`, the
+   * call count kept) when its observations' shapes differ from those of the last fold (or when the
+   * values were restored by {@link restoreState} since).
    */
   observe(): void {
     if (!this.schedule.due) {
@@ -65,9 +73,38 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
     }
     tf.tidy(() => {
       const obs = (this.accessors as readonly (() => tf.Tensor)[]).map((a) => a()) as unknown as A;
-      this.reducer.fold(...obs);
+      const last = this.shapes;
+      // (last is null after restoreState: the restored values' batch is unknown, so they restart)
+      if (this.resized && this.reducer.size > 0 && (last === null || obs.some((o, i) => !tf.util.arraysEqual(o.shape, last[i] as number[])))) this.restartWith(obs);
+      else this.reducer.fold(...obs);
+      this.shapes = obs.map((o) => o.shape);
     });
+    this.resized = false;
     this.schedule.tick();
+  }
+
+  /**
+   * Told by the layer it is attached to that its batch size changed: the values folded so far
+   * describe the samples of the old batch. The next fold restarts the reducer when the observed
+   * shapes changed with the batch (per-sample state such as `neuron.spike`), and continues it
+   * when they did not (e.g. a monitor of weights).
+   */
+  batchSizeChanged(): void {
+    this.resized = true;
+  }
+
+  /** Clears the reducer and folds `obs` as its first value; a fold that throws puts the old values back. */
+  private restartWith(obs: A): void {
+    const backup = this.reducer.snapshotState();
+    try {
+      this.reducer.clear();
+      this.reducer.fold(...obs);
+    } catch (err) {
+      this.reducer.restoreState(backup);
+      throw err;
+    } finally {
+      disposeSnapshot(backup);
+    }
   }
 
   /** The reducer's newest value. */
@@ -79,6 +116,8 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
   clear(): void {
     this.reducer.clear();
     this.schedule.reset();
+    this.shapes = null;
+    this.resized = false;
   }
 
   /** The reducer's history and the call count (see `src/core/snapshot.ts`). */
@@ -94,6 +133,7 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
     if (typeof calls !== 'number' || !Number.isInteger(calls) || calls < 0) throw new CinderArgumentError('snapshot calls', calls, 'an integer >= 0');
     this.reducer.restoreState({ tensors: s.tensors, values });
     this.schedule.reset(calls);
+    this.shapes = null;
   }
 
   /** Frees the reducer. */

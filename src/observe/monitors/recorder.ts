@@ -107,6 +107,20 @@ export class Recorder implements Observer {
     this.steps.push(this.schedule.count);
   }
 
+  /**
+   * Asked by the layer it is attached to before the layer's batch size changes to `value`: the
+   * records are stacked into one tensor and keep the shape of the first, so a change is refused
+   * (nothing changes) while the recorder holds records. Read them ({@link toArray}) and
+   * {@link clear} it first.
+   * @throws CinderArgumentError while {@link size} > 0
+   */
+  checkBatchSize(value: number): void {
+    if (this.ring.size > 0) {
+      const shape = this.ring.ago(0).shape;
+      throw new CinderArgumentError('batchSize', value, `no change while an attached Recorder holds ${this.ring.size} records of shape [${shape.join(', ')}] (read them and call its clear() first)`);
+    }
+  }
+
   /** For each held record, oldest first, the number of the `observe()` call that made it (1-based). */
   recordedSteps(): number[] {
     return this.steps.items();
