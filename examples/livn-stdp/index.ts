@@ -91,10 +91,15 @@ export const livnStdpExample: ExampleSpec = {
     const counts = PHASES.map(() => [0, 0]);
     const phaseMs = PHASES.map(() => 0); // time each phase ran (less than asked when interrupted)
     const isExc = (g: number) => g % built.size < built.nExc;
+    /**
+     * `total` ms cut into chunks of `size` ms (the last one shorter), in ms. Counted in whole steps
+     * (both are whole numbers of DT steps, checked above): subtracting `size` repeatedly in double
+     * drifted (10,000 × 0.1 ms from 1000 ms left a last chunk of 0.09999999984 ms, refused by run()).
+     */
     const chunksOf = (total: number, size: number) => {
       const out: number[] = [];
-      let left = total;
-      while (left > 1e-9) { const c = Math.min(size, left); out.push(c); left -= c; }
+      const per = Math.round(size / DT);
+      for (let left = Math.round(total / DT); left > 0; left -= per) out.push(Math.min(per, left) * DT);
       return out;
     };
     /** Runs `ms` of `phase` in chunks of the recording interval, letting signals through in between; `after` runs after each chunk. */

@@ -97,6 +97,19 @@ print(float(w['w_after_training'].sum()))
     expect(summary.max_post_mean_error_after_normalize).toBeLessThanOrEqual(1e-6);
   }, 60_000);
 
+  it('a phase of many recording intervals runs to its end (chunks counted in whole steps, not by repeated subtraction)', async () => {
+    // 1000 ms of training in one normalisation chunk, weights recorded every 0.1 ms: 10,000 chunks of one step.
+    // Subtracting 0.1 ten thousand times from 1000 leaves a last chunk of 0.09999999984 ms, which run() refused.
+    const { out, status, summary } = await runTiny({ baselineMs: 0, trainMs: 1000, evalMs: 0.3, normalizeEveryMs: 1000, recordEveryMs: 0.1 });
+    expect(status).toBe('completed');
+    expect(summary.simulated_ms).toBeCloseTo(1000.3, 9);
+    expect(summary.normalizations).toBe(1);
+    const w = readNpz(readFileSync(join(out, 'artifacts', 'weights.npz')));
+    const t = w.w_rec_t_ms!.data;
+    expect(t.length).toBe(10004);
+    for (let k = 0; k < t.length; k += 997) expect(Math.abs(t[k]! - k * 0.1)).toBeLessThanOrEqual(1e-9 * Math.max(1, k));
+  }, 60_000);
+
   it('a duration that is not a whole number of steps fails before simulating, naming it', async () => {
     const { out, status } = await runTiny({ baselineMs: 0.05 });
     expect(status).toBe('failed');
