@@ -98,6 +98,52 @@ describe('PlasticityNetwork: weights, normalisation and the livn API', () => {
     expect(b[idx[1]!]).toBeCloseTo((0.3 - 1e-4) / 2, 7);
   });
 
+  it('normalizeWeights equals a float64 transcription of the reference algorithm (clamps at both bounds, per-group bounds)', () => {
+    // reference (livn-and-lateral-line.md A.4): per post neuron, all groups together; free set F, clamped sum C;
+    // each pass scale = (t − C)/Σ_F w, w' ≥ w_max → w_max, w' ≤ w_min → w_min (leave F), others w';
+    // stop when nothing new was clamped, |Σ_F w − (t − C)| < 1e-12, Σ_F w ≤ 0, or after 20 passes.
+    const ref = (w: number[], lo: number[], hi: number[], t: number): number[] => {
+      const x = [...w];
+      let free = x.map((_, j) => j);
+      let c = 0;
+      for (let pass = 0; pass < 20; pass++) {
+        let sum = 0;
+        for (const j of free) sum += x[j]!;
+        if (sum <= 0 || Math.abs(sum - (t - c)) < 1e-12) break;
+        const scale = (t - c) / sum;
+        const next: number[] = [];
+        for (const j of free) {
+          const y = x[j]! * scale;
+          if (y >= hi[j]!) { x[j] = hi[j]!; c += hi[j]!; } else if (y <= lo[j]!) { x[j] = lo[j]!; c += lo[j]!; } else { x[j] = y; next.push(j); }
+        }
+        if (next.length === free.length) break;
+        free = next;
+      }
+      return x;
+    };
+    const net = new PlasticityNetwork(smallSpec(EDGES));
+    net.enablePlasticity({ INH: { wMax: 2, wMin: 0.05 } });
+    const keys = net.getWeights();
+    const m = net.synapseCount;
+    const lo = Array.from(keys.mech, (k) => (k === 2 ? 0.05 : 1e-4));
+    const hi = Array.from(keys.mech, (k) => (k === 2 ? 2 : 5));
+    let seed = 12345;
+    const u = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (const target of [undefined, 0.4, 3, 7.5, 11]) {
+      for (let trial = 0; trial < 6; trial++) {
+        const w0 = Array.from({ length: m }, (_, k) => Math.fround(lo[k]! + (hi[k]! - lo[k]!) * u() ** 3));
+        net.setWeights(w0);
+        net.normalizeWeights(target);
+        const got = net.getWeights().w;
+        for (const post of new Set(keys.gid)) {
+          const idx = [...keys.gid.keys()].filter((k) => keys.gid[k] === post);
+          const want = ref(idx.map((k) => w0[k]!), idx.map((k) => lo[k]!), idx.map((k) => hi[k]!), target ?? idx.length);
+          idx.forEach((k, j) => expect(got[k]).toBe(Math.fround(want[j]!)));
+        }
+      }
+    }
+  });
+
   it('enablePlasticity: flat and per-group overrides, I_c reset, on/off per group', () => {
     const net = new PlasticityNetwork(smallSpec(EDGES));
     net.run(20);
