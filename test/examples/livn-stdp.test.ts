@@ -19,14 +19,14 @@ function hasNumpy(): boolean {
   }
 }
 
-async function runTiny(extra: Record<string, number | string | boolean> = {}, signal = new AbortController().signal) {
-  const out = join(mkdtempSync(join(tmpdir(), 'cinder-livn-')), 'run');
+async function runTiny(extra: Record<string, number | string | boolean> = {}, signal = new AbortController().signal, resumeIn?: string) {
+  const out = resumeIn ?? join(mkdtempSync(join(tmpdir(), 'cinder-livn-')), 'run');
   const params: Record<string, number | string | boolean> = {};
   for (const o of livnStdpExample.options) params[o.name] = o.default;
   Object.assign(params, livnStdpExample.presets.tiny, extra);
   const run = startRun({
     spec: livnStdpExample, params, mode: 'tiny', seed: 2, seeds: 1, outDir: out, backend: backendInfo()!, backendRequest: 'auto',
-    quiet: true, signal, terminal: new Terminal({ mode: 'quiet' }),
+    quiet: true, signal, terminal: new Terminal({ mode: 'quiet' }), resume: resumeIn !== undefined,
   });
   const r = await run.done;
   return { out, status: r.status, summary: JSON.parse(readFileSync(join(out, 'run_summary.json'), 'utf8')) };
@@ -116,6 +116,37 @@ print(float(w['w_after_training'].sum()))
     expect(readFileSync(join(out, 'log.txt'), 'utf8')).toMatch(/invalid --baseline-ms: got 0\.05, expected a whole number of 0\.1 ms steps/);
     expect(existsSync(join(out, 'artifacts', 'weights.npz'))).toBe(false);
   });
+
+  it('an interrupted run resumed with --resume ends as the uninterrupted run (it reruns from the start: no state is kept between phases)', async () => {
+    const full = await runTiny();
+    const ac = new AbortController();
+    let calls = 0;
+    const spy = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
+      if (++calls === 700) ac.abort(); // mid-training, after the 4th normalisation
+    });
+    let cut: Awaited<ReturnType<typeof runTiny>>;
+    try {
+      cut = await runTiny({}, ac.signal);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(cut.status).toBe('interrupted');
+    expect(cut.summary.normalizations).toBe(4);
+    const resumed = await runTiny({}, new AbortController().signal, cut.out);
+    expect(resumed.status).toBe('completed');
+    expect(resumed.summary.resumed).toBe(1);
+    const skip = new Set([...livnStdpExample.volatileKeys!, 'started_at', 'updated_at', 'finished_at', 'elapsed_s', 'checkpoints', 'resumed']);
+    for (const k of Object.keys(full.summary)) if (!skip.has(k)) expect([k, resumed.summary[k]]).toEqual([k, full.summary[k]]);
+    for (const f of ['weights.npz', 'spikes.npz']) {
+      const a = readNpz(readFileSync(join(full.out, 'artifacts', f)));
+      const b = readNpz(readFileSync(join(cut.out, 'artifacts', f)));
+      expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+      for (const k of Object.keys(a)) {
+        expect(b[k]!.shape).toEqual(a[k]!.shape);
+        expect(Array.from(b[k]!.data)).toEqual(Array.from(a[k]!.data));
+      }
+    }
+  }, 60_000);
 
   it('yields to signal handlers while simulating and stops when interrupted; rates use the time each phase ran', async () => {
     // SIGINT reaches the example only when it yields (ctx.keepResponsive); abort at its 451st call, mid-training
