@@ -7,7 +7,9 @@
  * are uniform in [0, 2·w̄) with w̄ chosen so that the mean input current alone would hold the
  * membrane `drive` mV above rest (R = 1, charge 1: R·⟨I⟩ = w̄ · nIn · r̄ / 1000 with r̄ the mean
  * expected input rate in Hz). The run advances in chunks of `chunk` steps and checkpoints
- * run_summary.json after each chunk; on SIGINT/SIGTERM it stops after the current chunk.
+ * run_summary.json after each chunk; on SIGINT/SIGTERM it stops within 256 steps (mid-chunk) and
+ * checkpoints the steps done. It keeps no state between chunks: `--resume` reruns it from the start
+ * (same seed, same result).
  */
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { writeModuleArtifacts, writeNpzArtifact } from '../../src/cli/artifacts.js';
