@@ -144,6 +144,78 @@ describe('PlasticityNetwork: weights, normalisation and the livn API', () => {
     }
   });
 
+  it('weights follow the reference rule driven by the recorded voltages (order of operations, float64 recursion)', () => {
+    // livn-and-lateral-line.md A.2/A.3, continuous form held over each step (docs/livn.md): per post neuron and
+    // group, D(v) = satsig((−A_ltd·ltd + 2·A_ltp·ltp)/learning_tau) with the voltage at the end of the step;
+    // L ← αL + D·τ(1 − α)/125, I ← I + τ(1 − α)L_old + D·τ(dt − τ(1 − α))/125; a presynaptic spike at step s
+    // arrives at step s + delay after that step's update: w ← clip(w·(1 + I − I_c), w_min, w_max), I_c ← I.
+    const base = smallSpec(EDGES);
+    const net = new PlasticityNetwork({ ...base, noise: { ...base.noise, ge0: 6 } });
+    const dt = 0.1, delay = 5, steps = 3000;
+    net.recordSpikes();
+    net.recordVoltage();
+    net.recordWeights(dt);
+    net.enablePlasticity();
+    const r = net.run(steps * dt);
+    const keys = net.getWeights();
+    const m = keys.w.length;
+    const n = net.size;
+    const P = [
+      { thLtp: -45, thLtd: -60, hLtp: -40, hLtd: -55, s: 1.3, tau: 4, inh: false },
+      { thLtp: -77, thLtd: -70, hLtp: -80, hLtd: -73, s: 1.2, tau: 1, inh: true },
+    ];
+    const drive = (v: number, p: (typeof P)[number]) => {
+      const sig = (h: number) => 1 / (1 + Math.pow(p.s, -(v - h)));
+      const ltd = (p.inh ? v < p.thLtd : v > p.thLtd) ? sig(p.hLtd) : 0;
+      const ltp = (p.inh ? v < p.thLtp : v > p.thLtp) ? sig(p.hLtp) : 0;
+      const x = (-ltd + 2 * ltp) / 20;
+      return 2 / (1 + Math.pow(p.s, -x)) - 1;
+    };
+    const L = [new Float64Array(n), new Float64Array(n)];
+    const I = [new Float64Array(n), new Float64Array(n)];
+    const w = new Float64Array(m).fill(1);
+    const Ic = new Float64Array(m);
+    const group = Array.from(keys.mech, (k) => (k === 2 ? 1 : 0));
+    const arrivals = new Map<number, number[]>(); // step → presynaptic gids arriving
+    for (let k = 0; k < r.spikeGids.length; k++) {
+      const at = Math.round(r.spikeTimes[k]! / dt) - 1 + delay;
+      arrivals.set(at, [...(arrivals.get(at) ?? []), r.spikeGids[k]!]);
+    }
+    const rows = net.weightRecording();
+    expect(rows.tMs.length).toBe(steps + 1);
+    let worst = 0, moved = 0;
+    for (let t = 0; t < steps; t++) {
+      for (const g of [0, 1]) {
+        const p = P[g]!;
+        const a = Math.exp(-dt / p.tau), oneMinus = 1 - a;
+        for (let j = 0; j < n; j++) {
+          const d = drive(r.voltage[j * steps + t]!, p);
+          I[g]![j] = I[g]![j]! + p.tau * oneMinus * L[g]![j]! + (d * p.tau * (dt - p.tau * oneMinus)) / 125;
+          L[g]![j] = a * L[g]![j]! + (d * p.tau * oneMinus) / 125;
+        }
+      }
+      for (const pre of arrivals.get(t) ?? []) {
+        for (let c = 0; c < m; c++) {
+          if (keys.syn[c] !== pre) continue;
+          const i = I[group[c]!]![keys.gid[c]!]!;
+          w[c] = Math.min(5, Math.max(1e-4, w[c]! * (1 + i - Ic[c]!)));
+          Ic[c] = i;
+        }
+      }
+      for (let c = 0; c < m; c++) {
+        const got = rows.w[(t + 1) * m + c]!;
+        worst = Math.max(worst, Math.abs(got - w[c]!));
+        if (w[c] !== 1) moved++;
+      }
+    }
+    expect(r.spikeGids.length).toBeGreaterThan(20);
+    expect(moved).toBeGreaterThan(0);
+    let maxDev = 0;
+    for (let c = 0; c < m; c++) maxDev = Math.max(maxDev, Math.abs(w[c]! - 1));
+    expect(maxDev).toBeGreaterThan(1e-3);
+    expect(worst).toBeLessThanOrEqual(1e-5 * maxDev + 1e-7);
+  });
+
   it('enablePlasticity: flat and per-group overrides, I_c reset, on/off per group', () => {
     const net = new PlasticityNetwork(smallSpec(EDGES));
     net.run(20);
