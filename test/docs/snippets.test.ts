@@ -124,9 +124,8 @@ console.log(JSON.stringify({ name: e?.name ?? null, message: e?.message ?? null,
 `;
     const body = snippetModule({ ...b, context: undefined }, OUT).replace('export {};', '');
     const out = runTs(path.join(OUT, 'run-finite.ts'), setup + body + report);
-    expect(out.calls).toBe(steps);
-    expect(out.name).toBe(errName);
-    expect(out.message).toBe(message);
+    // one comparison, so that a failure shows what was thrown as well as when
+    expect({ name: out.name, message: out.message, calls: out.calls }).toEqual({ name: errName, message, calls: steps });
   }, 150_000);
 
   it('figures.md recordings: record k of an every-step recorder is drawn at (k + 1)·dt, with the recorded values', () => {
