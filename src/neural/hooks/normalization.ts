@@ -69,14 +69,22 @@ export class Normalization extends TensorHook {
     this.cEps = tf.keep(tf.scalar(this.epsilon));
   }
 
-  /** ‖v‖_p over the configured dims, kept as size-1 dims (new tensor; inside `tf.tidy`). */
+  /**
+   * ‖v‖_p over the configured dims, kept as size-1 dims (new tensor; inside `tf.tidy`). For p ∉ {1, ∞}
+   * it is computed as `m · (Σ (|v|/m)^p)^{1/p}` with m the group's largest magnitude (1 for an
+   * all-zero group), so that the float32 powers neither overflow (|v|^p > 3.4e38, e.g. 10^40) nor
+   * underflow to 0 while the norm itself is representable.
+   */
   norm(v: tf.Tensor): tf.Tensor {
     const axis = this.dims === null ? undefined : [...this.dims];
     const a = tf.abs(v);
     if (this.order === Infinity) return tf.max(a, axis, true);
     if (this.order === 1) return tf.sum(a, axis, true);
-    if (this.order === 2) return tf.sqrt(tf.sum(tf.square(a), axis, true));
-    return tf.pow(tf.sum(tf.pow(a, this.cOrder), axis, true), this.cInvOrder);
+    const m = tf.max(a, axis, true);
+    const safe = tf.where(tf.greater(m, 0), m, tf.onesLike(m));
+    const u = tf.div(a, safe);
+    const inner = this.order === 2 ? tf.sqrt(tf.sum(tf.square(u), axis, true)) : tf.pow(tf.sum(tf.pow(u, this.cOrder), axis, true), this.cInvOrder);
+    return tf.mul(safe, inner);
   }
 
   protected transform(value: tf.Tensor): tf.Tensor {
