@@ -112,10 +112,14 @@ export class InhomogeneousPoissonEncoder {
     }
   }
 
-  /** Like {@link encodeFunction}, step by step. */
+  /**
+   * Like {@link encodeFunction}, step by step. Every option is checked before the exact method's
+   * set-up draws from the generator, so a refused call leaves it where it was.
+   */
   streamFunction(rate: RateFunction, options: RateFunctionOptions): SpikeStream {
+    if (options?.chunk !== undefined) checkInteger('chunk', options.chunk, 1);
     const { source, steps, shape } = this.functionSource(rate, options);
-    return SpikeStream.fromSource(source, steps, shape, checkInteger('chunk', options.chunk ?? steps, 1));
+    return SpikeStream.fromSource(source, steps, shape, options.chunk ?? steps);
   }
 
   /** Checks that `rates` is a rate table tensor (before it is downloaded). */

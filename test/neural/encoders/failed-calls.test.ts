@@ -79,4 +79,15 @@ describe('SpikeStream lifecycle', () => {
       tf.dispose([after, fresh]);
     }
   });
+  it('streamFunction refused for a bad chunk leaves the generator where it was (exact method draws at set-up)', () => {
+    const opts = { steps: 30, shape: [1, 4], maxRate: 200 };
+    const rate = () => 150;
+    const enc = new InhomogeneousPoissonEncoder({ dt: 1, rng: new Rng(21), method: 'exact' });
+    expect(() => enc.streamFunction(rate, { ...opts, chunk: 0 })).toThrow(/invalid chunk: got 0, expected an integer >= 1/);
+    const after = enc.encodeFunction(rate, opts);
+    const fresh = new InhomogeneousPoissonEncoder({ dt: 1, rng: new Rng(21), method: 'exact' }).encodeFunction(rate, opts);
+    expect(Array.from(after.dataSync())).toEqual(Array.from(fresh.dataSync()));
+    expect(tf.sum(after).dataSync()[0]).toBeGreaterThan(0);
+    tf.dispose([after, fresh]);
+  });
 });
