@@ -60,6 +60,7 @@ export abstract class Encoder {
 
   /** Like {@link encode}, but hands the train out step by step (see {@link SpikeStream}). */
   stream(inputs: tf.Tensor, options: StreamOptions = {}): SpikeStream {
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {chunk?}');
     const rates = this.readRates(inputs); // validates inputs first
     return this.streamOf(inputs.shape, rates, options);
   }
@@ -72,6 +73,7 @@ export abstract class Encoder {
 
   /** {@link Encoder.stream} with the inputs downloaded by `await data()` (no synchronous read). */
   async streamAsync(inputs: tf.Tensor, options: StreamOptions = {}): Promise<SpikeStream> {
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {chunk?}');
     const rates = await this.readRatesAsync(inputs); // validates inputs first
     return this.streamOf(inputs.shape, rates, options);
   }
@@ -82,6 +84,9 @@ export abstract class Encoder {
    * {@link Encoder.encode} for the same random state.
    */
   encodeArray(intensities: ArrayLike<number>): Float32Array {
+    if (intensities === null || typeof intensities !== 'object' || typeof intensities.length !== 'number') {
+      throw new CinderArgumentError('intensities', intensities, 'an array (or typed array) of numbers in [0, 1]');
+    }
     const rates = this.toRates(intensities);
     const out = new Float32Array(this.steps * rates.length);
     this.createSource(rates).fill(out, 0, this.steps);

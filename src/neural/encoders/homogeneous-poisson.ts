@@ -75,6 +75,7 @@ export class HomogeneousPoissonEncoder extends Encoder {
   constructor(options: HomogeneousPoissonOptions) {
     super(options);
     this.refrac = checkNonNegative('refrac', options.refrac ?? options.dt);
+    if (options.compensate !== undefined && typeof options.compensate !== 'boolean') throw new CinderArgumentError('compensate', options.compensate, 'a boolean');
     this.compensate = options.compensate ?? true;
     this.start = checkOneOf('start', options.start ?? 'stationary', ['stationary', 'event'] as const);
     const meanInterval = 1000 / this.frequency;

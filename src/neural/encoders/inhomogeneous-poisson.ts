@@ -59,6 +59,7 @@ export class InhomogeneousPoissonEncoder {
 
   /** @param options see {@link InhomogeneousPoissonOptions} */
   constructor(options: InhomogeneousPoissonOptions) {
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {dt, rng, method?}');
     this.dt = checkPositive('dt', options.dt);
     if (!(options.rng instanceof Rng)) throw new CinderArgumentError('rng', options.rng, 'an Rng');
     this.rng = options.rng;
@@ -77,6 +78,7 @@ export class InhomogeneousPoissonEncoder {
 
   /** Like {@link encode}, step by step (synchronous read of the table; see {@link streamAsync}). */
   stream(rates: tf.Tensor, options: { chunk?: number } = {}): SpikeStream {
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {chunk?}');
     this.checkTable(rates);
     const { source, steps, shape } = this.tableSource(rates, rates.dataSync());
     return SpikeStream.fromSource(source, steps, shape, checkInteger('chunk', options.chunk ?? steps, 1));
@@ -91,6 +93,7 @@ export class InhomogeneousPoissonEncoder {
 
   /** {@link stream} with the table downloaded by `await data()` (no synchronous read). */
   async streamAsync(rates: tf.Tensor, options: { chunk?: number } = {}): Promise<SpikeStream> {
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {chunk?}');
     this.checkTable(rates);
     const { source, steps, shape } = this.tableSource(rates, await rates.data());
     return SpikeStream.fromSource(source, steps, shape, checkInteger('chunk', options.chunk ?? steps, 1));
@@ -102,6 +105,7 @@ export class InhomogeneousPoissonEncoder {
    * generator is put back where it was, so the next encoding draws as if this call had not happened.
    */
   encodeFunction(rate: RateFunction, options: RateFunctionOptions): tf.Tensor {
+    this.checkFunctionOptions(options);
     const state = this.rng.getState();
     try {
       const { source, steps, shape } = this.functionSource(rate, options);
@@ -117,9 +121,15 @@ export class InhomogeneousPoissonEncoder {
    * set-up draws from the generator, so a refused call leaves it where it was.
    */
   streamFunction(rate: RateFunction, options: RateFunctionOptions): SpikeStream {
-    if (options?.chunk !== undefined) checkInteger('chunk', options.chunk, 1);
+    this.checkFunctionOptions(options);
+    if (options.chunk !== undefined) checkInteger('chunk', options.chunk, 1);
     const { source, steps, shape } = this.functionSource(rate, options);
     return SpikeStream.fromSource(source, steps, shape, options.chunk ?? steps);
+  }
+
+  /** Checks that the options of a rate-function encoding are an object. */
+  private checkFunctionOptions(options: RateFunctionOptions): void {
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {steps, shape, maxRate?, chunk?}');
   }
 
   /** Checks that `rates` is a rate table tensor (before it is downloaded). */

@@ -66,6 +66,7 @@ export class SpikeGenerator {
 
   /** The train step by step (see {@link SpikeStream}); `chunk` steps are uploaded at a time. */
   stream(options: { chunk?: number } = {}): SpikeStream {
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {chunk?}');
     return SpikeStream.fromSource(this.source(), this.steps, this.shape, checkInteger('chunk', options.chunk ?? this.steps, 1));
   }
 

@@ -101,3 +101,33 @@ describe('encoders reject bad input', () => {
     rejects(() => new SpikeGenerator({ steps: 10, dt: 1, times: 'x' as unknown as number[][] }), /invalid times/);
   });
 });
+
+describe('option objects and flags are refused with CinderArgumentError (not a TypeError)', () => {
+  it('null options of stream/encodeFunction/streamFunction, a null encodeArray input, a non-boolean compensate', () => {
+    const x = tf.fill([1, 2], 0.5);
+    const table = tf.fill([3, 1, 2], 10);
+    const hom = new HomogeneousPoissonEncoder(base);
+    const inh = new InhomogeneousPoissonEncoder({ dt: 1, rng: new Rng(1) });
+    const gen = new SpikeGenerator({ steps: 3, dt: 1, times: [[0]] });
+    const before = tf.memory().numTensors;
+    const cases: [() => unknown, RegExp][] = [
+      [() => hom.stream(x, null as never), /invalid options: got null, expected an object \{chunk\?\}/],
+      [() => inh.stream(table, null as never), /invalid options: got null/],
+      [() => inh.encodeFunction(() => 1, null as never), /invalid options: got null, expected an object \{steps, shape/],
+      [() => inh.streamFunction(() => 1, null as never), /invalid options: got null/],
+      [() => new InhomogeneousPoissonEncoder(null as never), /invalid options: got null, expected an object \{dt, rng/],
+      [() => gen.stream(null as never), /invalid options: got null/],
+      [() => hom.encodeArray(null as never), /invalid intensities: got null/],
+      [() => new HomogeneousPoissonEncoder({ ...base, compensate: 'false' as never }), /invalid compensate: got "false", expected a boolean/],
+    ];
+    for (const [fn, re] of cases) rejects(fn, re);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, table]);
+  });
+
+  it('streamAsync with null options', async () => {
+    const x = tf.fill([1, 2], 0.5);
+    await expect(new PoissonApproxEncoder(base).streamAsync(x, null as never)).rejects.toThrow(/invalid options: got null/);
+    x.dispose();
+  });
+});
