@@ -11,7 +11,8 @@ export interface HomogeneousPoissonOptions extends EncoderOptions {
   /**
    * Absolute refractory period (ms): minimum time between two spikes of a train (default Δt, which
    * allows at most one spike per step). 0 gives a pure Poisson process (several events in one step
-   * then count as one spike).
+   * then count as one spike). Below Δt every event is drawn, several per step at high rates: an
+   * encoding needing more than {@link MAX_RENEWAL_DRAWS} interval draws is refused.
    */
   refrac?: number;
   /**
@@ -90,10 +91,34 @@ export class HomogeneousPoissonEncoder extends Encoder {
     return this.compensate ? f : f / (1 + (f * this.refrac) / 1000);
   }
 
+  /**
+   * The source of one encoding. With `refrac < Δt` a step may hold several events, each one interval
+   * draw: the expected number of draws, `Σ_i S/(r + s_i)` (S steps, r + s_i the mean interval of
+   * train i in steps), is refused above {@link MAX_RENEWAL_DRAWS} before anything is drawn (with
+   * `refrac >= Δt` there is at most one draw per step and train).
+   */
   protected createSource(rates: Float64Array): SpikeSource {
+    const r = this.refrac / this.dt;
+    if (r < 1) {
+      let draws = 0;
+      for (const f of rates) {
+        if (f <= 0) continue;
+        const mean = 1000 / (f * this.dt);
+        draws += this.steps / (this.compensate ? mean : mean + r);
+      }
+      if (!(draws <= MAX_RENEWAL_DRAWS)) {
+        throw new CinderArgumentError('frequency', this.frequency, `a frequency whose trains need at most ${MAX_RENEWAL_DRAWS.toExponential()} interval draws in all (here ${draws.toExponential(2)}: with refrac = ${this.refrac} ms < dt each event of a step is drawn)`);
+      }
+    }
     return new RenewalSource(rates, this.dt, this.refrac, this.compensate, this.start, this.rng);
   }
 }
+
+/**
+ * Largest expected number of interval draws of one {@link HomogeneousPoissonEncoder} encoding (or
+ * stream) with `refrac < Δt`, where every event, several per step, is drawn.
+ */
+export const MAX_RENEWAL_DRAWS = 1e8;
 
 /** Renewal process with intervals `r + Exp(s)`, in units of steps, started stationary or at an event. */
 class RenewalSource extends IntervalProcessSource {

@@ -63,6 +63,17 @@ describe('encoders reject bad input', () => {
     expect(() => new HomogeneousPoissonEncoder({ ...base, refrac: 10, compensate: false })).not.toThrow();
   });
 
+  it('refrac < dt with a huge frequency: refused before drawing instead of one interval draw per event (unbounded time)', () => {
+    // refrac 0, f = 2e10 Hz, 10 steps of 1 ms: 2e10·1e-3·10 = 2e8 expected events (interval draws) for one input
+    const rng = new Rng(4);
+    const enc = new HomogeneousPoissonEncoder({ steps: 10, dt: 1, frequency: 2e10, refrac: 0, rng });
+    const state = JSON.stringify(rng.getState());
+    rejects(() => enc.encodeArray([1]), /invalid frequency: got 20000000000, expected .*at most 1e\+8 interval draws in all \(here 2\.00e\+8: with refrac = 0 ms < dt/);
+    expect(JSON.stringify(rng.getState())).toBe(state);
+    // a hundredth of the intensity (2e6 draws) is accepted, and every step spikes (p = 1 − e^{−2e5})
+    expect(Array.from(enc.encodeArray([0.01]))).toEqual(new Array(10).fill(1));
+  });
+
   it('rng must be an Rng', () => {
     rejects(() => new PoissonApproxEncoder({ ...base, rng: 42 as unknown as Rng }), /invalid rng: got 42/);
   });
