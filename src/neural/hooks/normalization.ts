@@ -87,7 +87,9 @@ export class Normalization extends TensorHook {
     return tf.mul(safe, inner);
   }
 
+  /** @throws CinderArgumentError once the hook was disposed (its constants are freed); nothing is changed. */
   protected transform(value: tf.Tensor): tf.Tensor {
+    if (this.cScale.isDisposed) throw new CinderArgumentError('hook', 'disposed', 'a Normalization that was not disposed (its constants are freed)');
     const n = this.norm(value);
     // n − n is 0 for a finite norm and NaN otherwise: it marks the whole group.
     return tf.add(tf.mul(this.cScale, tf.div(value, tf.maximum(n, this.cEps))), tf.sub(n, n));

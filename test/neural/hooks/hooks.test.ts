@@ -146,6 +146,24 @@ describe('Normalization', () => {
     p.dispose();
   });
 
+  it('a disposed Normalization refuses to run with CinderArgumentError and leaves its target as it was', () => {
+    const p = new Parameter('w', tf.tensor1d([3, 4]));
+    const n = new Normalization(p);
+    n.dispose();
+    const before = tf.memory().numTensors;
+    let err: unknown = null;
+    try {
+      n.run();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CinderArgumentError);
+    expect((err as Error).message).toMatch(/invalid hook: got "disposed", expected a Normalization that was not disposed/);
+    expect(read(p)).toEqual([3, 4]);
+    expect(tf.memory().numTensors).toBe(before);
+    p.dispose();
+  });
+
   it('rejects bad settings', () => {
     const p = new Parameter('w', tf.tensor2d([[1, 2]]));
     expect(() => new Normalization(p, { order: 0 })).toThrow(/order/);
