@@ -85,9 +85,13 @@ export class HomogeneousPoissonEncoder extends Encoder {
     }
   }
 
-  /** Expected rate (Hz) of a train driven at `f` Hz, taking the refractory period into account. */
+  /**
+   * Expected rate (Hz) of a train driven at `f` Hz (finite, >= 0), taking the refractory period into
+   * account: f (compensated) or `f/(1 + f·refrac/1000)`.
+   */
   expectedRate(f: number): number {
-    if (f <= 0) return 0;
+    checkNonNegative('f', f);
+    if (f === 0) return 0;
     return this.compensate ? f : f / (1 + (f * this.refrac) / 1000);
   }
 

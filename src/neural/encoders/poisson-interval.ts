@@ -2,7 +2,7 @@
  * @module
  */
 import type { Rng } from '../../core/random.js';
-import { CinderArgumentError } from '../../core/errors.js';
+import { CinderArgumentError, checkNonNegative } from '../../core/errors.js';
 import { Encoder, type EncoderOptions } from './encoder.js';
 import { IntervalProcessSource, type SpikeSource } from './source.js';
 
@@ -27,8 +27,12 @@ export class PoissonIntervalEncoder extends Encoder {
     }
   }
 
-  /** Expected inter-spike interval (steps) of a train driven at `f` Hz: `m + e^{−m}`, m = 1000/(f·Δt). */
+  /**
+   * Expected inter-spike interval (steps) of a train driven at `f` Hz (finite, >= 0; 0 gives
+   * Infinity): `m + e^{−m}`, m = 1000/(f·Δt).
+   */
   expectedInterval(f: number): number {
+    checkNonNegative('f', f);
     const m = 1000 / (f * this.dt);
     return m + Math.exp(-m);
   }

@@ -74,6 +74,19 @@ describe('encoders reject bad input', () => {
     expect(Array.from(enc.encodeArray([0.01]))).toEqual(new Array(10).fill(1));
   });
 
+  it('expectedRate / expectedInterval take a finite rate >= 0 (no silent 0 or NaN for a bad one)', () => {
+    const hom = new HomogeneousPoissonEncoder({ ...base, refrac: 2, compensate: false });
+    const itv = new PoissonIntervalEncoder(base);
+    for (const f of [-5, NaN, Infinity]) {
+      rejects(() => hom.expectedRate(f), new RegExp(`invalid f: got ${f}, expected a finite number >= 0`));
+      rejects(() => itv.expectedInterval(f), new RegExp(`invalid f: got ${f}, expected a finite number >= 0`));
+    }
+    // closed forms: f/(1 + f·refrac/1000) and m + e^{−m}, m = 1000/(f·dt); f = 0 never spikes
+    expect(hom.expectedRate(50)).toBeCloseTo(50 / 1.1, 12);
+    expect(hom.expectedRate(0)).toBe(0);
+    expect(itv.expectedInterval(0)).toBe(Infinity);
+  });
+
   it('rng must be an Rng', () => {
     rejects(() => new PoissonApproxEncoder({ ...base, rng: 42 as unknown as Rng }), /invalid rng: got 42/);
   });
