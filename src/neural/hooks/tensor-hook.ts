@@ -90,9 +90,14 @@ export abstract class TensorHook implements Observer {
   /**
    * Runs the hook after every apply of `updater` that changed a parameter. With {@link trainOnly}
    * it is skipped while `gate.training` is false (pass the connection). Returns a detach function.
+   * @throws CinderArgumentError unless `updater` has an `onUpdate` function and, for a trainOnly hook,
+   * `gate` is an object whose `training` is a boolean (nothing is attached then)
    */
   attachToUpdate(updater: Updater, gate?: TrainingFlag): () => void {
-    if (this.trainOnly && !gate) throw new CinderArgumentError('gate', gate, 'the module whose training mode gates a trainOnly hook');
+    if (updater === null || typeof updater !== 'object' || typeof updater.onUpdate !== 'function') throw new CinderArgumentError('updater', updater, 'an Updater (e.g. connection.updater)');
+    if (this.trainOnly && (gate === null || typeof gate !== 'object' || typeof gate.training !== 'boolean')) {
+      throw new CinderArgumentError('gate', gate, 'the module whose training mode gates a trainOnly hook (an object with a boolean training)');
+    }
     const active = () => !this.trainOnly || gate!.training;
     const limits = this.clampLimits();
     return updater.onUpdate(

@@ -58,6 +58,36 @@ describe('Clamping', () => {
     p.dispose();
   });
 
+  it('attachToUpdate refuses a gate without a boolean training flag and a non-updater (nothing attached)', () => {
+    const p = new Parameter('weight', tf.tensor1d([0.5]));
+    const u = new Updater({ weight: p });
+    const c = new Clamping(p, { max: 0.6, trainOnly: true });
+    // a gate whose training is undefined would have made the hook a silent no-op forever
+    for (const gate of [{}, { training: 'yes' }, null]) {
+      let err: unknown = null;
+      try {
+        c.attachToUpdate(u, gate as never);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(gate)).toBeInstanceOf(CinderArgumentError);
+      expect((err as Error).message).toMatch(/invalid gate: got .*, expected the module whose training mode gates a trainOnly hook/);
+    }
+    let err: unknown = null;
+    try {
+      new Clamping(p, { max: 0.6 }).attachToUpdate({} as never);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CinderArgumentError);
+    expect((err as Error).message).toMatch(/invalid updater: got/);
+    // nothing was attached: an update of +0.5 is not clamped
+    tf.tidy(() => u.add('weight', tf.tensor1d([0.5]), null));
+    u.apply();
+    expect(read(p)[0]).toBeCloseTo(1, 6);
+    p.dispose();
+  });
+
   it('works on an accessor/assign pair', () => {
     let v: tf.Tensor = tf.keep(tf.tensor1d([3, -3]));
     const target = {
