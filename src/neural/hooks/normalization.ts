@@ -5,6 +5,9 @@ import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkFinite, checkPositive } from '../../core/errors.js';
 import { TensorHook, type HookOptions, type HookTarget } from './tensor-hook.js';
 
+/** 2^−126, the smallest normal float32. */
+const FLOAT32_MIN_NORMAL = 2 ** -126;
+
 /** Options of {@link Normalization}. */
 export interface NormalizationOptions extends HookOptions {
   /** Order p of the vector norm (> 0, `Infinity` allowed; default 2). */
@@ -16,7 +19,7 @@ export interface NormalizationOptions extends HookOptions {
    * For a dense weight `[O, I]`, `dims: 1` normalizes the incoming weights of every output neuron.
    */
   dims?: number | readonly number[];
-  /** Lower limit ε of the norm (avoids division by zero; default 1e-12). */
+  /** Lower limit ε of the norm (avoids division by zero; default 1e-12; at least 2^−126 ≈ 1.18e-38, the smallest normal float32). */
   epsilon?: number;
 }
 
@@ -52,6 +55,10 @@ export class Normalization extends TensorHook {
     this.order = order;
     this.scale = checkFinite('scale', options.scale ?? 1);
     this.epsilon = checkPositive('epsilon', options.epsilon ?? 1e-12);
+    if (this.epsilon < FLOAT32_MIN_NORMAL) {
+      // a smaller ε rounds to 0 (or a subnormal, flushed by some backends) in float32: 0/0 = NaN for a zero group
+      throw new CinderArgumentError('epsilon', this.epsilon, `>= ${FLOAT32_MIN_NORMAL} (the smallest normal float32; a smaller ε is 0 in float32 and an all-zero group would become NaN)`);
+    }
     const rank = target.value.shape.length;
     if (options.dims === undefined) this.dims = null;
     else {

@@ -200,6 +200,9 @@ describe('Normalization', () => {
     expect(() => new Normalization(p, { dims: 2 })).toThrow(/dims/);
     expect(() => new Normalization(p, { dims: [1, -1] })).toThrow(/dims/);
     expect(() => new Normalization(p, { epsilon: 0 })).toThrow(/epsilon/);
+    // 1e-50 is 0 in float32: an all-zero group would be 0/0 = NaN
+    expect(() => new Normalization(p, { epsilon: 1e-50 })).toThrow(/invalid epsilon: got 1e-50, expected >= 1\.1754943508222875e-38/);
+    expect(() => new Normalization(p, { epsilon: 2 ** -126 })).not.toThrow();
     expect(() => new Normalization(p, { scale: NaN })).toThrow(/scale/);
     p.dispose();
   });
