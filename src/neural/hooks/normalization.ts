@@ -5,6 +5,8 @@ import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkFinite, checkPositive } from '../../core/errors.js';
 import { TensorHook, type HookOptions, type HookTarget } from './tensor-hook.js';
 
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
 /** 2^−126, the smallest normal float32. */
 const FLOAT32_MIN_NORMAL = 2 ** -126;
 
@@ -12,7 +14,7 @@ const FLOAT32_MIN_NORMAL = 2 ** -126;
 export interface NormalizationOptions extends HookOptions {
   /** Order p of the vector norm (> 0, `Infinity` allowed; default 2). */
   order?: number;
-  /** Target norm s (default 1). */
+  /** Target norm s (default 1; finite in float32: |s| <= 3.4028234663852886e38). */
   scale?: number;
   /**
    * Dimension(s) the norm is taken over (negative counts from the end). Default: all dimensions.
@@ -54,6 +56,10 @@ export class Normalization extends TensorHook {
     if (!(order === Infinity || (Number.isFinite(order) && order > 0))) throw new CinderArgumentError('order', order, 'a number > 0 or Infinity');
     this.order = order;
     this.scale = checkFinite('scale', options.scale ?? 1);
+    if (Math.abs(this.scale) > FLOAT32_MAX) {
+      // uploaded as ±Infinity: every zero entry would become Inf·0 = NaN
+      throw new CinderArgumentError('scale', this.scale, `a number of magnitude <= ${FLOAT32_MAX} (the largest float32)`);
+    }
     this.epsilon = checkPositive('epsilon', options.epsilon ?? 1e-12);
     if (this.epsilon < FLOAT32_MIN_NORMAL) {
       // a smaller ε rounds to 0 (or a subnormal, flushed by some backends) in float32: 0/0 = NaN for a zero group

@@ -203,6 +203,8 @@ describe('Normalization', () => {
     // 1e-50 is 0 in float32: an all-zero group would be 0/0 = NaN
     expect(() => new Normalization(p, { epsilon: 1e-50 })).toThrow(/invalid epsilon: got 1e-50, expected >= 1\.1754943508222875e-38/);
     expect(() => new Normalization(p, { epsilon: 2 ** -126 })).not.toThrow();
+    // 1e39 is Infinity in float32: a zero entry would become Inf·0 = NaN
+    expect(() => new Normalization(p, { scale: -1e39 })).toThrow(/invalid scale: got -1e\+39, expected a number of magnitude <= 3\.4028234663852886e\+38/);
     expect(() => new Normalization(p, { scale: NaN })).toThrow(/scale/);
     p.dispose();
   });
