@@ -95,6 +95,7 @@ export abstract class Encoder {
 
   private checkInputs(inputs: tf.Tensor): void {
     if (!(inputs instanceof tf.Tensor) || inputs.rank < 2) throw new CinderArgumentError('inputs', inputs, 'a tensor [B, ...shape] (rank >= 2)');
+    if (inputs.isDisposed) throw new CinderArgumentError('inputs', 'a disposed tensor', 'a live tensor [B, ...shape]');
   }
 
   /** All `steps` steps of a source with `rates` as one tensor `[S, ...shape]` (one upload). */

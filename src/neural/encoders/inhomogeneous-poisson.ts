@@ -135,6 +135,7 @@ export class InhomogeneousPoissonEncoder {
   /** Checks that `rates` is a rate table tensor (before it is downloaded). */
   private checkTable(rates: tf.Tensor): void {
     if (!(rates instanceof tf.Tensor) || rates.rank < 3) throw new CinderArgumentError('rates', rates, 'a tensor [S, B, ...shape] (rank >= 3) of rates in Hz');
+    if (rates.isDisposed) throw new CinderArgumentError('rates', 'a disposed tensor', 'a live tensor [S, B, ...shape] of rates in Hz');
   }
 
   /** A source for the table `rates` whose values `x` were downloaded; validates every rate. */

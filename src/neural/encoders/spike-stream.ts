@@ -54,6 +54,7 @@ export class SpikeStream implements Iterable<tf.Tensor> {
    */
   static fromTensor(train: tf.Tensor, own = false): SpikeStream {
     if (!(train instanceof tf.Tensor) || train.rank < 2) throw new CinderArgumentError('train', train, 'a tensor [S, B, ...]');
+    if (train.isDisposed) throw new CinderArgumentError('train', 'a disposed tensor', 'a live tensor [S, B, ...]');
     // One download when the stream is first read (not per step); steps are then uploaded one by one.
     const produce = (): RenderedChunk => {
       const data = Float32Array.from(train.dataSync() as ArrayLike<number>);
@@ -74,6 +75,7 @@ export class SpikeStream implements Iterable<tf.Tensor> {
    */
   static async fromTensorAsync(train: tf.Tensor, own = false): Promise<SpikeStream> {
     if (!(train instanceof tf.Tensor) || train.rank < 2) throw new CinderArgumentError('train', train, 'a tensor [S, B, ...]');
+    if (train.isDisposed) throw new CinderArgumentError('train', 'a disposed tensor', 'a live tensor [S, B, ...]');
     const data = Float32Array.from((await train.data()) as ArrayLike<number>);
     const shape = train.shape.slice(1);
     const steps = train.shape[0]!;

@@ -3,7 +3,7 @@ import { tf } from '../../../src/core/tf.js';
 import { Rng } from '../../../src/core/random.js';
 import { CinderArgumentError } from '../../../src/core/errors.js';
 import {
-  HomogeneousPoissonEncoder, InhomogeneousPoissonEncoder, PoissonApproxEncoder, PoissonIntervalEncoder, SpikeGenerator,
+  HomogeneousPoissonEncoder, InhomogeneousPoissonEncoder, PoissonApproxEncoder, PoissonIntervalEncoder, SpikeGenerator, SpikeStream,
 } from '../../../src/neural/encoders/index.js';
 
 /** Expects `fn` to throw a CinderArgumentError whose message matches `re`. */
@@ -153,5 +153,26 @@ describe('option objects and flags are refused with CinderArgumentError (not a T
     const x = tf.fill([1, 2], 0.5);
     await expect(new PoissonApproxEncoder(base).streamAsync(x, null as never)).rejects.toThrow(/invalid options: got null/);
     x.dispose();
+  });
+});
+
+describe('disposed tensors are refused with CinderArgumentError (not tfjs "Tensor is disposed")', () => {
+  it('encode/stream inputs, rate tables, and SpikeStream.fromTensor trains', async () => {
+    const x = tf.fill([1, 2], 0.5);
+    const table = tf.fill([3, 1, 2], 10);
+    const train = tf.zeros([3, 1, 2]);
+    tf.dispose([x, table, train]);
+    const rng = new Rng(8);
+    const state = JSON.stringify(rng.getState());
+    const hom = new HomogeneousPoissonEncoder({ ...base, rng });
+    const inh = new InhomogeneousPoissonEncoder({ dt: 1, rng });
+    rejects(() => hom.encode(x), /invalid inputs: got "a disposed tensor", expected a live tensor/);
+    rejects(() => hom.stream(x), /invalid inputs: got "a disposed tensor"/);
+    rejects(() => inh.encode(table), /invalid rates: got "a disposed tensor", expected a live tensor/);
+    rejects(() => SpikeStream.fromTensor(train), /invalid train: got "a disposed tensor", expected a live tensor/);
+    await expect(hom.encodeAsync(x)).rejects.toThrow(/invalid inputs: got "a disposed tensor"/);
+    await expect(inh.encodeAsync(table)).rejects.toThrow(/invalid rates: got "a disposed tensor"/);
+    await expect(SpikeStream.fromTensorAsync(train)).rejects.toThrow(/invalid train: got "a disposed tensor"/);
+    expect(JSON.stringify(rng.getState())).toBe(state);
   });
 });
