@@ -34,6 +34,8 @@ export class SpikeStream implements Iterable<tf.Tensor> {
   private data: Float32Array = new Float32Array(0);
   private stepShape: number[] = [];
   private start = 0;
+  /** Chunks rendered by a move that failed further on, waiting to be used (in step order). */
+  private pending: { t0: number; chunk: RenderedChunk }[] = [];
   private cursor = 0;
   private disposed = false;
 
@@ -125,7 +127,7 @@ export class SpikeStream implements Iterable<tf.Tensor> {
     if (this.disposed) throw new CinderArgumentError('stream', 'disposed', 'a live stream');
     if (!Number.isInteger(t) || t < 0 || t >= this.length) throw new CinderArgumentError('t', t, `an integer in [0, ${this.length - 1}]`);
     if (t < this.start) throw new CinderArgumentError('t', t, `a step >= ${this.start} (earlier chunks were freed)`);
-    while (t >= this.start + this.steps.length) this.load(this.start + this.steps.length);
+    if (t >= this.start + this.steps.length) this.moveTo(t);
     const k = t - this.start;
     let step = this.steps[k];
     if (!step) {
@@ -137,15 +139,40 @@ export class SpikeStream implements Iterable<tf.Tensor> {
     return step;
   }
 
-  /** Moves to the chunk starting at `t0`; when generating it throws, the current chunk stays as it was. */
-  private load(t0: number): void {
-    const count = Math.min(this.chunk, this.length - t0);
-    const { data, shape } = this.produce(t0, count);
+  /**
+   * Moves to the chunk holding step `t` (after the current chunk), rendering the chunks in between
+   * (skipped: their steps can no longer be read). When rendering one of them throws, the current
+   * chunk stays as it was (its step tensors stay valid) and the chunks rendered before the failure
+   * are kept for the next move, so the source is never asked for the same steps twice.
+   */
+  private moveTo(t: number): void {
+    const rendered: { t0: number; chunk: RenderedChunk }[] = [];
+    let t0 = this.start + this.steps.length;
+    try {
+      for (;;) {
+        const waiting = this.pending[0];
+        let chunk: RenderedChunk;
+        if (waiting && waiting.t0 === t0) {
+          this.pending.shift();
+          chunk = waiting.chunk;
+        } else {
+          chunk = this.produce(t0, Math.min(this.chunk, this.length - t0));
+        }
+        rendered.push({ t0, chunk });
+        const count = Math.min(this.chunk, this.length - t0);
+        if (t < t0 + count) break;
+        t0 += count;
+      }
+    } catch (err) {
+      this.pending = [...rendered, ...this.pending];
+      throw err;
+    }
+    const last = rendered[rendered.length - 1]!;
     for (const s of this.steps) s?.dispose();
-    this.data = data;
-    this.stepShape = shape;
-    this.steps = new Array<tf.Tensor | undefined>(count).fill(undefined);
-    this.start = t0;
+    this.data = last.chunk.data;
+    this.stepShape = last.chunk.shape;
+    this.steps = new Array<tf.Tensor | undefined>(Math.min(this.chunk, this.length - last.t0)).fill(undefined);
+    this.start = last.t0;
   }
 
   /** Iterates over the remaining steps. */
@@ -157,6 +184,7 @@ export class SpikeStream implements Iterable<tf.Tensor> {
   dispose(): void {
     for (const s of this.steps) s?.dispose();
     this.steps = [];
+    this.pending = [];
     this.disposed = true;
     this.release();
   }

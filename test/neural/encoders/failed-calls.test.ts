@@ -90,4 +90,37 @@ describe('SpikeStream lifecycle', () => {
     expect(tf.sum(after).dataSync()[0]).toBeGreaterThan(0);
     tf.dispose([after, fresh]);
   });
+  it('a jump over several chunks whose last chunk fails leaves the current chunk readable and resumes without losing spikes', () => {
+    // bernoulli, rate function: p = 1 for t < 6 ms, then 0.5; the first evaluation at t >= 6 throws once
+    const make = (failOnce: boolean) => {
+      let fail = failOnce;
+      const rate = (t: number): number => {
+        if (t < 6) return 1000;
+        if (fail) {
+          fail = false;
+          throw new Error('transient');
+        }
+        return 500;
+      };
+      return new InhomogeneousPoissonEncoder({ dt: 1, rng: new Rng(9) }).streamFunction(rate, { steps: 9, shape: [1, 8], chunk: 3 });
+    };
+    const a = make(true);
+    const b = make(false);
+    const before = tf.memory().numTensors;
+    const held = [a.next(), a.next(), a.next()];
+    // at(7) has to render chunk [3, 6) (skipped) and chunk [6, 9), which fails
+    expect(() => a.at(7)).toThrow(/transient/);
+    expect(a.position).toBe(3);
+    for (let k = 0; k < 3; k++) {
+      expect(held[k]!.isDisposed, `step ${k}`).toBe(false);
+      expect(a.at(k)).toBe(held[k]);
+      expect(Array.from(held[k]!.dataSync())).toEqual(new Array(8).fill(1));
+    }
+    // the retry gives the spikes of a stream that never failed, for the skipped chunk and the last one
+    expect(Array.from(a.at(4).dataSync())).toEqual(new Array(8).fill(1));
+    for (let k = 6; k < 9; k++) expect(Array.from(a.at(k).dataSync()), `step ${k}`).toEqual(Array.from(b.at(k).dataSync()));
+    a.dispose();
+    b.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
