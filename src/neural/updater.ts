@@ -263,12 +263,16 @@ export class Updater {
    * Without bounding `P ← P + (Σpos − Σneg)` (a missing side counts as 0); with bounding
    * `P ← P + (upper(P, Σpos) − lower(P, Σneg))`. Then the post-update hooks run. Every new value
    * is computed before any is assigned, so an apply that fails (e.g. a bounding disposed while
-   * installed) changes no parameter; its pending parts are dropped and the error rethrown.
+   * installed) changes no parameter; its pending parts are dropped and the error rethrown. A hook
+   * that throws likewise leaves every parameter this apply updated at its value before the call
+   * (hooks that ran before it included), with the parts dropped and the error rethrown.
    */
   apply(): void {
-    let changed = false;
-    const skip = new Set<() => void>();
     const staged: { name: ParameterName; acc: Accumulator; next: tf.Tensor; fused: readonly (() => void)[] }[] = [];
+    let hooks: (() => void)[] = [];
+    // the values before the update, kept (zero-copy handles) only when unfused hooks will run: a
+    // hook that throws puts them back
+    let before: tf.Tensor[] | null = null;
     try {
       for (const [name, acc] of this.accumulators) {
         if (acc.empty) continue;
@@ -286,18 +290,33 @@ export class Updater {
         });
         staged.push({ name, acc, next, fused: [] });
       }
-      for (const { name, acc, next, fused } of staged) {
+      if (staged.length > 0) {
+        const skip = new Set(staged.flatMap((s) => s.fused));
+        hooks = [...this.hooks.keys()].filter((fn) => !skip.has(fn));
+        if (hooks.length > 0) before = staged.map((s) => share(s.acc.target.value));
+      }
+      for (const { name, acc, next } of staged) {
         acc.target.assign(next);
-        for (const fn of fused) skip.add(fn);
         acc.clear();
-        changed = true;
         this.onApplied(name);
       }
     } finally {
       for (const { next } of staged) next.dispose();
       this.clear();
     }
-    if (changed) for (const fn of this.hooks.keys()) if (!skip.has(fn)) fn();
+    if (hooks.length === 0) return;
+    try {
+      for (const fn of hooks) fn();
+    } catch (err) {
+      // no half-hooked parameter: every updated parameter goes back to its value before apply
+      staged.forEach(({ name, acc }, i) => {
+        acc.target.assign(before![i]!);
+        this.onApplied(name);
+      });
+      throw err;
+    } finally {
+      tf.dispose(before!);
+    }
   }
 
   /**

@@ -26,6 +26,38 @@ describe('Updater', () => {
     p.dispose();
   });
 
+  it('a post-update hook that throws leaves every updated parameter at its value before apply (also what earlier hooks did), the parts dropped, no tensor leaked', () => {
+    const { u, read, p, applied } = make([3, 4]);
+    // an earlier hook that halves the weight (runs), then one that throws
+    let halved = 0;
+    u.onUpdate(() => {
+      halved++;
+      tf.tidy(() => p.assign(tf.mul(p.value, 0.5)));
+    });
+    let fail = true;
+    u.onUpdate(() => {
+      if (fail) throw new Error('hook failed');
+    });
+    tf.tidy(() => u.add('weight', tf.tensor1d([1, 1]), null));
+    const n = tf.memory().numTensors;
+    expect(() => u.apply()).toThrow('hook failed');
+    expect(halved).toBe(1);
+    expect(read()).toEqual([3, 4]); // not [4, 5] (updated, hooks unfinished) nor [2, 2.5]
+    expect(applied).toEqual(['weight', 'weight']); // told again: the value changed back
+    expect(tf.memory().numTensors).toBe(n - 1); // the dropped part freed, nothing else kept
+    // the parts were dropped: a later apply with no new parts changes nothing and runs no hook
+    fail = false;
+    u.apply();
+    expect(read()).toEqual([3, 4]);
+    expect(halved).toBe(1);
+    // and a working apply runs both hooks
+    tf.tidy(() => u.add('weight', tf.tensor1d([1, 1]), null));
+    u.apply();
+    expect(read()).toEqual([2, 2.5]);
+    expect(halved).toBe(2);
+    p.dispose();
+  });
+
   it('atomicUpdates: a throwing fn leaves only the parts pending before it, in every updater, and frees the rest', () => {
     const a = make([1, 2]);
     const p2 = new Parameter('weight', tf.zeros([2, 3]));
