@@ -64,6 +64,8 @@ export class LinearDense extends Connection {
   readonly receptiveIsReshape = true;
   /** +0, added after masking to turn −0 into +0 (created at the first masked change, kept). */
   private zero: tf.Tensor | null = null;
+  /** Data identity of the last weight written through the masked `assign` (already masked). */
+  private maskedData: object | null = null;
   /** Forwards since the weight last changed (learning changes it every step). */
   private stableForwards = 0;
   private selector: tf.Tensor | null = null; // [O, I, D+1] one-hot of the delays in steps
@@ -85,10 +87,27 @@ export class LinearDense extends Connection {
     if (new.target === LinearDense) this.initialise();
   }
 
-  /** Installs a mask `[O, I]` (kept; disposed with the connection) — for subclasses. */
+  /**
+   * Installs a mask `[O, I]` (kept; disposed with the connection) — for subclasses. From then on
+   * every `assign` to the weight's {@link Parameter} stores `W ⊙ M + 0` (as Inferno's masked weight
+   * setter): post-update hooks (clamping, normalization) that write the parameter and then the next
+   * hook that reads it see absent edges at exactly +0. Writes to the raw variable (optimizers) are
+   * masked at the next access, as before.
+   */
   protected setMask(mask: tf.Tensor): void {
     this.maskTensor?.dispose();
     this.maskTensor = tf.keep(mask);
+    const p = this.weightParameter;
+    if (Object.prototype.hasOwnProperty.call(p, 'assign')) return; // already wrapped
+    const plain = p.assign.bind(p);
+    p.assign = (t: tf.Tensor): void => {
+      const m = this.maskTensor;
+      // wrong shapes go to the plain assign unmasked, which refuses them with its own message
+      if (!m || !(t instanceof tf.Tensor) || t.shape.length !== 2 || t.shape[0] !== m.shape[0] || t.shape[1] !== m.shape[1]) return plain(t);
+      const zero = (this.zero ??= tf.keep(tf.scalar(0)));
+      tf.tidy(() => plain(tf.add(tf.mul(t.dtype === 'float32' ? t : tf.cast(t, 'float32'), m), zero))); // + 0 turns −0 into +0
+      this.maskedData = p.value.dataId;
+    };
   }
 
   protected override transformsOnChange(name: ParameterName): boolean {
@@ -98,7 +117,7 @@ export class LinearDense extends Connection {
   protected override onParameterChange(name: ParameterName): void {
     if (name === 'bias') return;
     const w = this.weightParameter;
-    if (name === 'weight' && this.maskTensor) {
+    if (name === 'weight' && this.maskTensor && this.maskedData !== w.value.dataId) {
       const m = this.maskTensor;
       const zero = (this.zero ??= tf.keep(tf.scalar(0)));
       tf.tidy(() => w.assign(tf.add(tf.mul(w.value, m), zero))); // + 0 turns −0 into +0
