@@ -36,6 +36,38 @@ function outSize(n: number, k: number, s: number, d: number, padding: Conv2DPadd
 }
 
 /**
+ * Gather indices of the unfold, in `[kh, kw, C, L]` order: the flat channels-last input index of each
+ * window entry at each output location, or `H·W·C` (a zero appended to the input) in the padding.
+ * Padding top/left: the number, 0 for `'valid'`, and for `'same'` tfjs's ⌊max(0, (O − 1)·s + span − N)/2⌋.
+ */
+function unfoldIndex(H: number, W: number, C: number, k: readonly [number, number], st: readonly [number, number], dl: readonly [number, number], padding: Conv2DPadding, oh: number, ow: number): Int32Array {
+  const before = (n: number, o: number, kk: number, s: number, d: number): number => {
+    if (padding === 'valid') return 0;
+    if (padding === 'same') return Math.floor(Math.max(0, (o - 1) * s + (kk - 1) * d + 1 - n) / 2);
+    return padding;
+  };
+  const top = before(H, oh, k[0], st[0], dl[0]);
+  const left = before(W, ow, k[1], st[1], dl[1]);
+  const L = oh * ow;
+  const idx = new Int32Array(k[0] * k[1] * C * L);
+  let n = 0;
+  for (let a = 0; a < k[0]; a++) {
+    for (let b = 0; b < k[1]; b++) {
+      for (let c = 0; c < C; c++) {
+        for (let oy = 0; oy < oh; oy++) {
+          const iy = oy * st[0] - top + a * dl[0];
+          for (let ox = 0; ox < ow; ox++) {
+            const ix = ox * st[1] - left + b * dl[1];
+            idx[n++] = iy < 0 || iy >= H || ix < 0 || ix >= W ? H * W * C : (iy * W + ix) * C + c;
+          }
+        }
+      }
+    }
+  }
+  return idx;
+}
+
+/**
  * Convolution of inputs `[B, H, W, C]` with `F` filters: weight `[F, kh, kw, C]` (filters first,
  * then the window in the input's channels-last order), bias `[F]`, output `[B, OH, OW, F]`. The
  * forward is one `tf.conv2d` on the synapse output with a cached `[kh, kw, C, F]` filter.
@@ -57,7 +89,8 @@ export class Conv2D extends Connection {
   /** Padding. */
   readonly padding: Conv2DPadding;
   private filter: tf.Tensor | null = null; // [kh, kw, C, F]
-  private readonly patchFilter: tf.Tensor; // [kh, kw, C, kh·kw·C] identity
+  /** Unfold gather indices `[kh·kw·C·L]` (int32) into the flat input with a trailing 0 (the padding); built at the first unfold. */
+  private patchIndex: tf.Tensor | null = null;
 
   /**
    * @param inShape input shape `[H, W, C]` (no batch)
@@ -88,8 +121,6 @@ export class Conv2D extends Connection {
     this.stride = st;
     this.dilation = dl;
     this.padding = padding;
-    const K = k[0] * k[1] * C;
-    this.patchFilter = tf.keep(tf.tidy(() => tf.reshape(tf.eye(K), [k[0], k[1], C, K])));
     this.initialise();
   }
 
@@ -122,7 +153,13 @@ export class Conv2D extends Connection {
     throw new CinderArgumentError('maxDelay', this.maxDelay, '0 (Conv2D supports no delays)');
   }
 
-  /** `[B, H, W, C]` → unfolded `[B, 1, kh, kw, C, L]` (no delays: both forms of {@link PresynapticForm} are this one; `form` is checked). */
+  /**
+   * `[B, H, W, C]` → unfolded `[B, 1, kh, kw, C, L]` (no delays: both forms of {@link PresynapticForm} are this one; `form` is checked).
+   * A copy (Inferno's `F.unfold`): entry `(a, b, c, l)` is the input at row `oy·sh − top + a·dh`, column
+   * `ox·sw − left + b·dw`, channel c of output location l = (oy, ox), and 0 in the padding (top/left as
+   * the forward's: the numeric padding, or tfjs's `'same'` split with the smaller half first); NaN and
+   * ±Inf stay in the entries that hold them. A non-float32 input is cast to float32.
+   */
   presynReceptive(x: tf.Tensor, form?: PresynapticForm): tf.Tensor {
     this.checkForm(form);
     const [H, W, C] = this.inShape as [number, number, number];
@@ -132,9 +169,11 @@ export class Conv2D extends Connection {
     const B = x.shape[0]!;
     const [kh, kw] = this.kernel;
     const L = this.outShape[0]! * this.outShape[1]!;
+    const index = (this.patchIndex ??= tf.keep(tf.tensor1d(unfoldIndex(H, W, C, this.kernel, this.stride, this.dilation, this.padding, this.outShape[0]!, this.outShape[1]!), 'int32')));
     return tf.tidy(() => {
-      const patches = this.conv(x, this.patchFilter); // [B, OH, OW, K]
-      return tf.reshape(tf.transpose(tf.reshape(patches, [B, L, kh * kw * C]), [0, 2, 1]), [B, 1, kh, kw, C, L]);
+      const flat = tf.reshape(x.dtype === 'float32' ? x : tf.cast(x, 'float32'), [B, H * W * C]);
+      const padded = tf.concat([flat, tf.zeros([B, 1])], 1); // index H·W·C reads the padding's 0
+      return tf.reshape(tf.gather(padded, index, 1), [B, 1, kh, kw, C, L]);
     });
   }
 
@@ -149,7 +188,8 @@ export class Conv2D extends Connection {
   override dispose(): void {
     super.dispose();
     this.filter?.dispose();
-    this.patchFilter.dispose();
+    this.patchIndex?.dispose();
+    this.patchIndex = null;
     this.filter = null;
   }
 
