@@ -63,14 +63,22 @@ export class MaskedLinear extends LinearDense {
   }
 }
 
-/** Converts a {@link MaskInput} to a float32 0/1 tensor `[O, I]` (validated). */
+/**
+ * Converts a {@link MaskInput} to a float32 0/1 tensor `[O, I]` (validated): non-zero / true = edge.
+ * A NaN entry is refused (it is neither); for a tensor mask the check reads it on the host, except on
+ * webgpu (no synchronous reads in Node), where a NaN entry becomes no edge.
+ */
 export function maskTensor(mask: MaskInput, O: number, I: number): tf.Tensor {
   const bad = (): never => {
     throw new CinderArgumentError('mask', mask, `a mask of shape [${O}, ${I}] (tensor, nested array, ConnectivityMask or { edges })`);
   };
+  const nan = (): never => {
+    throw new CinderArgumentError('mask', 'an entry NaN', 'entries that are non-zero / true (edge) or 0 / false (no edge)');
+  };
   if (mask instanceof tf.Tensor) {
     if (mask.shape.length !== 2 || mask.shape[0] !== O || mask.shape[1] !== I) bad();
-    return tf.tidy(() => tf.cast(tf.notEqual(mask, 0), 'float32'));
+    if (tf.getBackend() !== 'webgpu' && mask.dtype === 'float32' && mask.dataSync().some(Number.isNaN)) nan();
+    return tf.tidy(() => tf.cast(tf.logicalAnd(tf.notEqual(mask, 0), tf.equal(mask, mask)), 'float32'));
   }
   if (Array.isArray(mask)) {
     if (mask.length !== O) bad();
@@ -78,6 +86,7 @@ export function maskTensor(mask: MaskInput, O: number, I: number): tf.Tensor {
     mask.forEach((row, j) => {
       if (!Array.isArray(row) || row.length !== I) bad();
       (row as (number | boolean)[]).forEach((v, i) => {
+        if (typeof v === 'number' && Number.isNaN(v)) nan();
         data[j * I + i] = v ? 1 : 0;
       });
     });
