@@ -22,8 +22,8 @@ export interface ExactNeuronOptions {
 /** Per-step options of {@link ExactNeuron.forward}. */
 export interface ExactNeuronStepOptions {
   /**
-   * Spikes to emit instead of `input > 0`: any tensor with B·count elements (bool, or numbers
-   * where non-zero means a spike); it is reshaped to `[B, ...shape]`.
+   * Spikes to emit instead of `input > 0`: any live tensor with B·count elements (bool, or
+   * float32/int32 numbers where non-zero means a spike); it is reshaped to `[B, ...shape]`.
    */
   override?: tf.Tensor;
   /** Accepted for interface compatibility; ExactNeuron has no refractory period. */
@@ -103,8 +103,15 @@ export class ExactNeuron extends SpikingModule implements Neuron {
     }
     const override = options.override;
     if (override !== undefined) {
-      if (override === null || typeof override !== 'object' || !('shape' in override) || override.size !== this.batchSize * this.count) {
-        throw new CinderArgumentError('override', override, `a tensor with ${this.batchSize * this.count} elements ([${this.batchedShape.join(', ')}])`);
+      const n = this.batchSize * this.count;
+      if (override !== null && typeof override === 'object' && 'shape' in override && override.isDisposed) {
+        throw new CinderArgumentError('override', 'a disposed tensor', `a live tensor with ${n} elements ([${this.batchedShape.join(', ')}])`);
+      }
+      if (override === null || typeof override !== 'object' || !('shape' in override) || override.size !== n) {
+        throw new CinderArgumentError('override', override, `a tensor with ${n} elements ([${this.batchedShape.join(', ')}])`);
+      }
+      if (override.dtype !== 'bool' && override.dtype !== 'float32' && override.dtype !== 'int32') {
+        throw new CinderArgumentError('override dtype', override.dtype, 'one of "bool", "float32", "int32"');
       }
     }
   }

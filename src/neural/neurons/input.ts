@@ -16,7 +16,8 @@ export interface CheckedNeuronInput {
 
 /**
  * Checks `input` against the group's batched shape `[batchSize, ...shape]` and receptor count.
- * A bare tensor is a current. Every tensor must be float32 with exactly the batched shape.
+ * A bare tensor is a current. Every tensor must be live (not disposed), float32 and of exactly the
+ * batched shape.
  */
 export function readNeuronInput(
   input: tf.Tensor | NeuronInput,
@@ -29,6 +30,7 @@ export function readNeuronInput(
     if (t === null || typeof t !== 'object' || !('shape' in t) || !('dtype' in t)) {
       throw new CinderArgumentError(param, t, `a float32 tensor of shape [${expected.join(', ')}]`);
     }
+    if (t.isDisposed) throw new CinderArgumentError(param, 'a disposed tensor', `a live float32 tensor of shape [${expected.join(', ')}]`);
     checkTensorShape(param, t, expected);
     if (t.dtype !== 'float32') throw new CinderArgumentError(`${param} dtype`, t.dtype, '"float32"');
   };

@@ -133,6 +133,37 @@ describe('neuron forward rejects bad input', () => {
     [x, o].forEach((t) => t.dispose());
     e.dispose();
   });
+  it('a disposed input tensor (current, NeuronInput, conductance, ExactNeuron input/override) is refused in house form, state unchanged', () => {
+    // each reached tfjs and failed with a bare TypeError ("Cannot read properties of undefined (reading 'backend')")
+    const gone = (shape: number[], dtype: 'float32' | 'bool' = 'float32'): tf.Tensor => {
+      const t = tf.zeros(shape, dtype);
+      t.dispose();
+      return t;
+    };
+    const m = new ALIF(2, 1, { ...alif, batchSize: 1, receptors: [{ name: 'e', reversal: 0 }] });
+    const v0 = Array.from(m.voltage.dataSync());
+    rejects(() => m.forward(gone([1, 2])), /invalid input: got "a disposed tensor", expected a live float32 tensor of shape \[1, 2\]/);
+    rejects(() => m.forward({ current: gone([1, 2]) }), /invalid input\.current: got "a disposed tensor"/);
+    rejects(() => m.forward({ conductances: [gone([1, 2])] }), /invalid input\.conductances\[0\]: got "a disposed tensor"/);
+    expect(Array.from(m.voltage.dataSync())).toEqual(v0);
+    m.dispose();
+    const e = new ExactNeuron(2, 1, { restV: -60, threshV: -50 });
+    const x = tf.ones([1, 2]);
+    rejects(() => e.forward(gone([1, 2])), /invalid input: got "a disposed tensor"/);
+    rejects(() => e.forward(x, { override: gone([2], 'bool') }), /invalid override: got "a disposed tensor", expected a live tensor with 2 elements/);
+    expect(Array.from(e.spike.dataSync())).toEqual([0, 0]);
+    x.dispose();
+    e.dispose();
+  });
+  it('ExactNeuron: a string override is refused in house form (was tfjs\'s bare "Can not upcast string with float32")', () => {
+    const e = new ExactNeuron(2, 1, { restV: -60, threshV: -50 });
+    const x = tf.ones([1, 2]);
+    const o = tf.tensor1d(['a', '']);
+    rejects(() => e.forward(x, { override: o }), /invalid override dtype: got "string", expected one of "bool", "float32", "int32"/);
+    expect(Array.from(e.spike.dataSync())).toEqual([0, 0]);
+    [x, o].forEach((t) => t.dispose());
+    e.dispose();
+  });
   it('ExactNeuron: a misspelt or non-boolean option is refused, not ignored (state unchanged)', () => {
     const e = new ExactNeuron(3, 1, { restV: -60, threshV: -50 });
     const x = tf.tensor2d([[1, 0, 1]]);
