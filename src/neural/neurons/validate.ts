@@ -6,18 +6,37 @@
 import { CinderArgumentError, checkFinite, checkPositive } from '../../core/errors.js';
 import type { Receptor } from '../types.js';
 
-/** Throws unless `a` (named `nameA`) and `b` (named `nameB`) are both finite and `a < b`. */
+/** The largest finite float32, 3.4028234663852886e38. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Throws unless `value` is a finite number that float32 can hold (|value| <= 3.4028234663852886e38):
+ * a larger one would be uploaded as ±Infinity (a voltage of −Infinity turns into NaN at the first
+ * step, a threshold of +Infinity is never reached).
+ */
+export function checkFloat32(param: string, value: number): number {
+  checkFinite(param, value);
+  if (Math.abs(value) > FLOAT32_MAX) throw new CinderArgumentError(param, value, `a number of magnitude <= ${FLOAT32_MAX} (the largest float32)`);
+  return value;
+}
+
+/**
+ * Throws unless `a` (named `nameA`) and `b` (named `nameB`) are both finite float32-range numbers
+ * ({@link checkFloat32}) and `a < b` also after rounding both to float32 (the state is float32: a
+ * resting voltage that rounds onto the threshold would fire without input).
+ */
 export function checkBelow(nameA: string, a: number, nameB: string, b: number): number {
-  checkFinite(nameA, a);
-  checkFinite(nameB, b);
+  checkFloat32(nameA, a);
+  checkFloat32(nameB, b);
   if (!(a < b)) throw new CinderArgumentError(nameA, a, `a number < ${nameB} (${b})`);
+  if (!(Math.fround(a) < Math.fround(b))) throw new CinderArgumentError(nameA, a, `a number < ${nameB} (${b}) after rounding both to float32 (both round to ${Math.fround(b)})`);
   return a;
 }
 
-/** Throws unless `a` (named `nameA`) and `b` (named `nameB`) are both finite and `a <= b`. */
+/** Throws unless `a` (named `nameA`) and `b` (named `nameB`) are both finite float32-range numbers and `a <= b`. */
 export function checkAtMost(nameA: string, a: number, nameB: string, b: number): number {
-  checkFinite(nameA, a);
-  checkFinite(nameB, b);
+  checkFloat32(nameA, a);
+  checkFloat32(nameB, b);
   if (!(a <= b)) throw new CinderArgumentError(nameA, a, `a number <= ${nameB} (${b})`);
   return a;
 }
@@ -25,7 +44,8 @@ export function checkAtMost(nameA: string, a: number, nameB: string, b: number):
 /**
  * Reads a per-adaptation-term parameter: a number (one term) or a non-empty array of numbers.
  * With `length` given, a single number is repeated to that length and an array must match it.
- * `positive` additionally requires every entry to be > 0 (time constants, rates).
+ * `positive` requires every entry to be > 0 (time constants, rates); otherwise every entry must
+ * be a finite number within float32 range (the values are uploaded as they are).
  */
 export function checkTerms(param: string, value: number | readonly number[], positive: boolean, length?: number): number[] {
   const arr = typeof value === 'number' ? (length === undefined ? [value] : new Array<number>(length).fill(value)) : value;
@@ -33,7 +53,7 @@ export function checkTerms(param: string, value: number | readonly number[], pos
   if (length !== undefined && arr.length !== length) {
     throw new CinderArgumentError(param, value, `a number or an array of ${length} numbers (one per adaptation term)`);
   }
-  arr.forEach((x, i) => (positive ? checkPositive(`${param}[${i}]`, x) : checkFinite(`${param}[${i}]`, x)));
+  arr.forEach((x, i) => (positive ? checkPositive(`${param}[${i}]`, x) : checkFloat32(`${param}[${i}]`, x)));
   return [...arr];
 }
 
@@ -46,7 +66,7 @@ export function checkReceptors(receptors: readonly Receptor[]): Receptor[] {
       throw new CinderArgumentError(`receptors[${i}].name`, r?.name, 'a non-empty name not used by another receptor');
     }
     seen.add(r.name);
-    checkFinite(`receptors[${i}].reversal`, r.reversal);
+    checkFloat32(`receptors[${i}].reversal`, r.reversal);
     return { name: r.name, reversal: r.reversal };
   });
 }

@@ -61,6 +61,16 @@ describe('neuron constructors reject bad parameters (message names the parameter
     ['Izhikevich tauM <= 0', () => new Izhikevich(3, 1, { ...qif, ...adapt, tauM: 0 }), /invalid tauM: got 0/],
     ['ExactNeuron rest >= threshold', () => new ExactNeuron(3, 1, { restV: -50, threshV: -50 }), /invalid restV: got -50, expected a number < threshV/],
     ['ExactNeuron dt < 0', () => new ExactNeuron(3, -1, { restV: -60, threshV: -50 }), /invalid dt: got -1/],
+    // beyond float32 range: restV -1e39 was uploaded as -Infinity (voltage NaN from the first step),
+    // threshV 1e39 as Infinity (never fires), refracT 1e39 as Infinity (refractory for ever after a spike)
+    ['LIF restV beyond float32', () => new LIF(3, 1, { ...lif, restV: -1e39 }), /invalid restV: got -1e\+39, expected a number of magnitude <= 3\.4028234663852886e\+38/],
+    ['LIF threshV beyond float32', () => new LIF(3, 1, { ...lif, threshV: 1e39 }), /invalid threshV: got 1e\+39, expected a number of magnitude <= 3\.4028/],
+    ['LIF refracT beyond float32', () => new LIF(3, 1, { ...lif, refracT: 1e39 }), /invalid refracT: got 1e\+39, expected a number of magnitude <= 3\.4028/],
+    ['ALIF adaptIncrement beyond float32', () => new ALIF(3, 1, { ...alif, adaptIncrement: [1, -1e39] }), /invalid adaptIncrement\[1\]: got -1e\+39, expected a number of magnitude <= 3\.4028/],
+    ['AdEx voltageCoupling beyond float32', () => new AdEx(3, 1, { ...eif, ...adapt, voltageCoupling: 4e38 }), /invalid voltageCoupling\[0\]: got 4e\+38/],
+    // restV < threshV in float64 but equal in float32: the neuron sat at its threshold and fired without input
+    ['LIF restV equal to threshV in float32', () => new LIF(3, 1, { ...lif, restV: 1, resetV: 0, threshV: 1 + 1e-12 }), /invalid restV: got 1, expected a number < threshV \(1\.000000000001\) after rounding both to float32/],
+    ['ExactNeuron restV equal to threshV in float32', () => new ExactNeuron(3, 1, { restV: -50 - 1e-9, threshV: -50 }), /invalid restV: got -50\.000000001, expected a number < threshV \(-50\) after rounding both to float32/],
   ];
   for (const [name, fn, re] of cases) it(name, () => rejects(fn, re));
 
