@@ -2,9 +2,10 @@
  * The shared base of the Euler-integrated (nonlinear membrane) neuron models.
  * @module
  */
-import type { tf } from '../../core/tf.js';
+import { tf } from '../../core/tf.js';
 import { checkPositive, warn } from '../../core/errors.js';
 import { NeuronGroup, type ConductanceDrive } from './neuron-group.js';
+import { select } from './select.js';
 import type { LIFOptions } from './lif.js';
 import { checkAtMost, checkBelow } from './validate.js';
 
@@ -42,6 +43,11 @@ export interface EulerMembraneSpec {
  * Base of the models whose membrane is Euler-integrated (as Inferno): a constant firing threshold
  * Θ and `V ← membrane.step(V, I + Σ_r g_r(E_r − V))`. Conductance input enters as a current
  * (Euler). Step order and refractory semantics: {@link NeuronGroup}.
+ *
+ * float32: the Euler upstroke may overflow to V = +∞ (e.g. a refractory neuron integrating with
+ * `refracLock: false` above its critical voltage); such a voltage stays +∞ until the neuron may
+ * fire (+∞ ≥ Θ), then it is reset, as in Inferno. With conductance input too (where g(E − V) alone
+ * would make it NaN).
  */
 export abstract class EulerNeuron extends NeuronGroup {
   /** Firing threshold Θ (mV). */
@@ -53,6 +59,7 @@ export abstract class EulerNeuron extends NeuronGroup {
   private readonly membrane: EulerMembrane;
   private readonly membraneSettings: Record<string, number>;
   private readonly kThresh: tf.Scalar;
+  private readonly kInf: tf.Scalar;
 
   /**
    * Validates in the order: restV < critical, critical <= threshV, resetV < threshV, scale > 0,
@@ -88,6 +95,7 @@ export abstract class EulerNeuron extends NeuronGroup {
     this.membrane = spec.create((x) => this.constant(x), this.resistance, this.dt);
     warnIfUnstable(this.constructor.name, this.dt, 'tauM', this.tauM);
     this.kThresh = this.constant(this.threshV);
+    this.kInf = this.constant(Infinity);
   }
 
   /** Settings saved with the module: the group's, the membrane's, threshV, tauM and resistance. */
@@ -102,7 +110,12 @@ export abstract class EulerNeuron extends NeuronGroup {
   }
 
   protected integrate(v: tf.Tensor, i: tf.Tensor | null, drive: ConductanceDrive | null): tf.Tensor {
-    return this.membrane.step(v, this.totalCurrent(v, i, drive));
+    const next = this.membrane.step(v, this.totalCurrent(v, i, drive));
+    if (!drive) return next;
+    // A voltage that overflowed to +∞ (an upstroke while refractory without refracLock) stays +∞
+    // until the neuron may fire, as it does without conductances; the drive g(E − V) would turn
+    // it into ∞ − ∞ = NaN (or ∞·0 for g = 0) and the neuron would never fire again.
+    return select(tf.equal(v, this.kInf), v, next);
   }
 
   protected threshold(): tf.Tensor {

@@ -203,6 +203,31 @@ describe('nonlinear neurons (Euler, as Inferno) against a float64 recursion', ()
     n.dispose();
   });
 
+  it('conductance input: a voltage that overflowed to +Infinity while refractory (refracLock off) stays +Infinity and fires when free, as without conductances (was NaN for ever: Inf·g)', () => {
+    // reset above V_crit: during the unlocked refractory period the Euler upstroke overflows float32
+    const p = { restV: -60, critV: -40, affinity: 0.5, resetV: -30, threshV: -20, refracT: 6, tauM: 2 };
+    const receptors = [{ name: 'e', reversal: 0 }];
+    for (const model of ['QIF', 'EIF'] as const) {
+      const make = (r?: typeof receptors) =>
+        model === 'QIF'
+          ? new QIF(1, 0.5, { ...p, batchSize: 2, receptors: r })
+          : new EIF(1, 0.5, { restV: -60, rheobaseV: -40, sharpness: 1, resetV: -30, threshV: -20, refracT: 6, tauM: 2, batchSize: 2, receptors: r });
+      const plain = make();
+      const withG = make(receptors);
+      const I = tf.fill([2, 1], 100);
+      const g = tf.tensor2d([[0], [0.01]]);
+      const want = simulate(plain, 30, () => I, { refracLock: false });
+      const got = simulate(withG, 30, () => ({ current: I, conductances: [g] }), { refracLock: false });
+      expect(want.v.flat().some((v) => v === Infinity)).toBe(true); // the overflow happens
+      for (const b of [0, 1]) {
+        expect(spikeSteps(got, b), `${model} sample ${b}`).toEqual(spikeSteps(want, b));
+        expect(spikeSteps(got, b).length).toBeGreaterThanOrEqual(2);
+      }
+      expect(got.v.flat().some((v) => Number.isNaN(v))).toBe(false);
+      [plain, withG, I, g].forEach((t) => t.dispose());
+    }
+  });
+
   it('memory is flat over 1000 steps for AdEx and Izhikevich (batch 2, refracLock on and off)', () => {
     const a = new AdEx(3, 0.5, {
       restV: -70, rheobaseV: -50, sharpness: 2, resetV: -58, threshV: -30, refracT: 1, tauM: 10,
