@@ -31,6 +31,12 @@ export interface EulerMembraneSpec {
   /** Option name and value of the positive shape parameter (e.g. `['sharpness', 2]`). */
   scale: readonly [name: string, value: number];
   /**
+   * The membrane's relaxation time constant at rest (ms) and how to name it in a warning, given
+   * validated parameters: explicit Euler overshoots rest when Δt exceeds it and diverges beyond
+   * twice it (see {@link warnIfUnstable}). Default: `['tauM', τ_m]`.
+   */
+  relaxation?: (tauM: number) => readonly [name: string, tau: number];
+  /**
    * Builds the membrane (after validation).
    * @param constant creates a scalar owned by the neuron group
    * @param resistance membrane resistance R
@@ -93,7 +99,8 @@ export abstract class EulerNeuron extends NeuronGroup {
     this.resistance = o.resistance ?? 1;
     this.membraneSettings = { [critName]: critV, [scaleName]: scale };
     this.membrane = spec.create((x) => this.constant(x), this.resistance, this.dt);
-    warnIfUnstable(this.constructor.name, this.dt, 'tauM', this.tauM);
+    const [relaxName, relaxTau] = spec.relaxation?.(this.tauM) ?? ['tauM', this.tauM];
+    warnIfUnstable(this.constructor.name, this.dt, relaxName, relaxTau);
     this.kThresh = this.constant(this.threshV);
     this.kInf = this.constant(Infinity);
   }
@@ -126,8 +133,9 @@ export abstract class EulerNeuron extends NeuronGroup {
 /**
  * Warns when an explicit-Euler step is longer than a time constant: with Δt > τ the linear decay
  * factor 1 − Δt/τ is negative, so the variable overshoots its fixed point every step (the membrane
- * runs below reset); with Δt > 2τ it diverges (to ±∞). The exactly integrated models (LIF, ALIF,
- * GLIF2) have no such limit.
+ * runs below reset); with Δt > 2τ it diverges (to ±∞). For a membrane τ is its relaxation time at
+ * rest (τ_m for the exponential membrane, τ_m/(a(V_crit − V_rest)) for the quadratic one). The
+ * exactly integrated models (LIF, ALIF, GLIF2) have no such limit.
  * @param model class name, for the message
  * @param dt step (ms)
  * @param name the time constant's option name

@@ -20,6 +20,8 @@ export class QuadraticMembrane implements EulerMembrane {
     return {
       critical: ['critV', p.critV],
       scale: ['affinity', p.affinity],
+      // near rest δ' = −(a(V_crit − V_rest)/τ_m)·δ
+      relaxation: (tauM) => ['tauM/(affinity·(critV − restV))', tauM / (p.affinity * (p.critV - p.restV))],
       create: (constant, resistance, dt) => new QuadraticMembrane(constant, { ...p, resistance, dt }),
     };
   }

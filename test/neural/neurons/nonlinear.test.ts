@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
+import { setWarningHandler } from '../../../src/core/errors.js';
 import { AdEx, EIF, Izhikevich, QIF } from '../../../src/neural/neurons/index.js';
 import { simulate, spikeSteps } from './helpers.js';
 
@@ -225,6 +226,52 @@ describe('nonlinear neurons (Euler, as Inferno) against a float64 recursion', ()
       }
       expect(got.v.flat().some((v) => Number.isNaN(v))).toBe(false);
       [plain, withG, I, g].forEach((t) => t.dispose());
+    }
+  });
+
+  it('QIF/Izhikevich: the Euler stability warning uses the relaxation time at rest τ_m/(a(V_crit − V_rest)), not τ_m', () => {
+    // Near rest the quadratic membrane is δ' = −(a(V_crit − V_rest)/τ_m)·δ, so explicit Euler
+    // overshoots rest when dt > τ_r = τ_m/(a(V_crit − V_rest)) and diverges when dt > 2τ_r.
+    const warnings: string[] = [];
+    const prev = setWarningHandler((m) => warnings.push(m));
+    try {
+      const base = { restV: -60, critV: -40, resetV: -65, threshV: -20, refracT: 0, tauM: 10 };
+      /** V − V_rest after a one-step pulse (V = V_rest + dt·I/τ_m) and one step without input. */
+      const afterPulse = (affinity: number, dt: number): number => {
+        const n = new QIF(1, dt, { ...base, affinity });
+        const pulse = tf.fill([1, 1], 0.5);
+        const none = tf.zeros([1, 1]);
+        n.forward(pulse).dispose();
+        n.forward(none).dispose();
+        const d = n.voltage.dataSync()[0]! - base.restV;
+        [n, pulse, none].forEach((t) => t.dispose());
+        return d;
+      };
+      const closedForm = (affinity: number, dt: number): number => {
+        const d1 = (dt * 0.5) / base.tauM;
+        return d1 + (dt / base.tauM) * affinity * d1 * (d1 - (base.critV - base.restV));
+      };
+      // a = 0.1: τ_r = 5 ms; dt = 6 ms < τ_m overshoots rest but was not warned about
+      warnings.length = 0;
+      expect(afterPulse(0.1, 6)).toBeCloseTo(closedForm(0.1, 6), 4);
+      expect(closedForm(0.1, 6)).toBeLessThan(0);
+      expect(warnings.join('\n')).toMatch(/QIF: dt = 6 ms exceeds tauM\/\(affinity·\(critV − restV\)\) = 5 ms; .*overshoots every step/);
+      // a = 0.01: τ_r = 50 ms; dt = 15 ms > τ_m relaxes monotonically but was warned about
+      warnings.length = 0;
+      expect(afterPulse(0.01, 15)).toBeCloseTo(closedForm(0.01, 15), 4);
+      expect(closedForm(0.01, 15)).toBeGreaterThan(0);
+      expect(warnings).toEqual([]);
+      // Izhikevich (2003) in Inferno form, dt = 1.3 ms: τ_r = 1/(0.04·40.31) = 0.62 ms, so Euler diverges
+      warnings.length = 0;
+      const disc = Math.sqrt(25 - 4 * 0.04 * 140);
+      const z = new Izhikevich(1, 1.3, {
+        restV: (-5 - disc) / 0.08, critV: (-5 + disc) / 0.08, affinity: 0.04, tauM: 1, threshV: 30, resetV: -65, refracT: 0,
+        tauAdapt: 50, voltageCoupling: 0.2, adaptIncrement: 8,
+      });
+      z.dispose();
+      expect(warnings.join('\n')).toMatch(/Izhikevich: dt = 1\.3 ms exceeds tauM\/\(affinity·\(critV − restV\)\) = 0\.62\d* ms; .*diverges/);
+    } finally {
+      setWarningHandler(prev);
     }
   });
 
