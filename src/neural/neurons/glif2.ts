@@ -3,10 +3,10 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkFinite, checkOneOf, checkPositive } from '../../core/errors.js';
+import { CinderArgumentError, checkOneOf, checkPositive } from '../../core/errors.js';
 import { AdaptiveThresholdNeuron, type AdaptiveThresholdOptions } from './adaptive-threshold-neuron.js';
 import { BATCH_REDUCTIONS } from './batch-reduction.js';
-import { checkBelow, checkTerms } from './validate.js';
+import { FLOAT32_MAX, checkBelow, checkFloat32, checkTerms } from './validate.js';
 import { select } from './select.js';
 
 /** Parameters of {@link GLIF2}. */
@@ -30,7 +30,8 @@ export interface GLIF2Options extends AdaptiveThresholdOptions {
  * adds d_k on a spike: the published GLIF2 rule).
  *
  * Validation: the reset from the equilibrium threshold, V_rest + m_v(Θ∞ − V_rest) − b_v, must
- * lie below Θ∞ (otherwise the neuron would fire again as soon as it leaves refractoriness).
+ * lie below Θ∞ (otherwise the neuron would fire again as soon as it leaves refractoriness); m_v, b_v
+ * and the reset offset V_rest(1 − m_v) − b_v must lie within float32 range.
  */
 export class GLIF2 extends AdaptiveThresholdNeuron {
   /** Multiplicative reset parameter m_v. */
@@ -50,8 +51,12 @@ export class GLIF2 extends AdaptiveThresholdNeuron {
   constructor(shape: number | readonly number[], dt: number, options: GLIF2Options) {
     const o = options ?? ({} as GLIF2Options);
     checkBelow('restV', o.restV, 'threshV', o.threshV);
-    checkFinite('resetVMul', o.resetVMul);
-    checkFinite('resetVAdd', o.resetVAdd);
+    checkFloat32('resetVMul', o.resetVMul);
+    checkFloat32('resetVAdd', o.resetVAdd);
+    const offset = o.restV * (1 - o.resetVMul) - o.resetVAdd;
+    if (!(Math.abs(offset) <= FLOAT32_MAX)) {
+      throw new CinderArgumentError('resetVMul/resetVAdd', [o.resetVMul, o.resetVAdd], `a reset offset restV·(1 − resetVMul) − resetVAdd of magnitude <= ${FLOAT32_MAX} (float32), got ${offset}`);
+    }
     const fromThreshold = o.restV + o.resetVMul * (o.threshV - o.restV) - o.resetVAdd;
     if (!(fromThreshold < o.threshV)) {
       throw new CinderArgumentError(

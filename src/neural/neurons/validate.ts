@@ -7,7 +7,7 @@ import { CinderArgumentError, checkFinite, checkPositive } from '../../core/erro
 import type { Receptor } from '../types.js';
 
 /** The largest finite float32, 3.4028234663852886e38. */
-const FLOAT32_MAX = 3.4028234663852886e38;
+export const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
  * Throws unless `value` is a finite number that float32 can hold (|value| <= 3.4028234663852886e38):

@@ -68,6 +68,10 @@ describe('neuron constructors reject bad parameters (message names the parameter
     ['LIF refracT beyond float32', () => new LIF(3, 1, { ...lif, refracT: 1e39 }), /invalid refracT: got 1e\+39, expected a number of magnitude <= 3\.4028/],
     ['ALIF adaptIncrement beyond float32', () => new ALIF(3, 1, { ...alif, adaptIncrement: [1, -1e39] }), /invalid adaptIncrement\[1\]: got -1e\+39, expected a number of magnitude <= 3\.4028/],
     ['AdEx voltageCoupling beyond float32', () => new AdEx(3, 1, { ...eif, ...adapt, voltageCoupling: 4e38 }), /invalid voltageCoupling\[0\]: got 4e\+38/],
+    // GLIF2 reset parameters beyond float32: resetVAdd 1e39 reset the voltage to -Infinity, resetVMul -1e39 to NaN
+    ['GLIF2 resetVAdd beyond float32', () => new GLIF2(3, 1, { ...glif2, resetVAdd: 1e39 }), /invalid resetVAdd: got 1e\+39, expected a number of magnitude <= 3\.4028/],
+    ['GLIF2 resetVMul beyond float32', () => new GLIF2(3, 1, { ...glif2, resetVMul: -1e39 }), /invalid resetVMul: got -1e\+39, expected a number of magnitude <= 3\.4028/],
+    ['GLIF2 reset offset beyond float32', () => new GLIF2(3, 1, { ...glif2, resetVMul: -3e38 }), /invalid resetVMul\/resetVAdd: got \[-3e\+38,2\], expected a reset offset restV·\(1 − resetVMul\) − resetVAdd of magnitude <= 3\.4028/],
     // restV < threshV in float64 but equal in float32: the neuron sat at its threshold and fired without input
     ['LIF restV equal to threshV in float32', () => new LIF(3, 1, { ...lif, restV: 1, resetV: 0, threshV: 1 + 1e-12 }), /invalid restV: got 1, expected a number < threshV \(1\.000000000001\) after rounding both to float32/],
     ['ExactNeuron restV equal to threshV in float32', () => new ExactNeuron(3, 1, { restV: -50 - 1e-9, threshV: -50 }), /invalid restV: got -50\.000000001, expected a number < threshV \(-50\) after rounding both to float32/],
