@@ -3,7 +3,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { checkTerms } from './validate.js';
+import { checkDerived, checkTerms } from './validate.js';
 import type { State } from '../../core/state.js';
 import { checkOneOf } from '../../core/errors.js';
 import type { StepResult } from './neuron-group.js';
@@ -49,13 +49,20 @@ export class AdaptiveCurrent {
   private readonly kRest: tf.Scalar;
 
   /**
-   * Validates `options` (names the offending parameter). Call before creating tensors.
+   * Validates `options` (names the offending parameter); with `dt`, also that the uploaded constants
+   * 1 − dt/τ_k and (dt/τ_k)·c_k lie within float32 range. Call before creating tensors.
    * @returns the per-term arrays
    */
-  static check(options: AdaptiveCurrentOptions): AdaptiveCurrentTerms {
+  static check(options: AdaptiveCurrentOptions, dt?: number): AdaptiveCurrentTerms {
     const tau = checkTerms('tauAdapt', options.tauAdapt, true);
     const coupling = checkTerms('voltageCoupling', options.voltageCoupling, false, tau.length);
     const increment = checkTerms('adaptIncrement', options.adaptIncrement, false, tau.length);
+    if (dt !== undefined) {
+      tau.forEach((t, k) => {
+        checkDerived(dt, `tauAdapt[${k}]`, t, `1 − dt/tauAdapt[${k}]`, 1 - dt / t);
+        checkDerived(dt, `voltageCoupling[${k}]`, coupling[k], `(dt/tauAdapt[${k}])·voltageCoupling[${k}]`, (dt / t) * coupling[k]!);
+      });
+    }
     return { tau, coupling, increment };
   }
 
@@ -135,7 +142,7 @@ export abstract class AdaptiveCurrentNeuron extends EulerNeuron {
     let terms!: AdaptiveCurrentTerms;
     let reduction!: BatchReduction;
     super(shape, dt, o, spec, () => {
-      terms = AdaptiveCurrent.check(o);
+      terms = AdaptiveCurrent.check(o, dt);
       reduction = checkOneOf('batchReduction', o.batchReduction ?? 'mean', BATCH_REDUCTIONS);
     });
     this.batchReduction = reduction;

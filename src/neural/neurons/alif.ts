@@ -5,7 +5,7 @@
 import { checkOneOf, checkPositive } from '../../core/errors.js';
 import { AdaptiveThresholdNeuron, type AdaptiveThresholdOptions } from './adaptive-threshold-neuron.js';
 import { BATCH_REDUCTIONS } from './batch-reduction.js';
-import { checkBelow, checkTerms } from './validate.js';
+import { checkBelow, checkFloat32, checkTerms } from './validate.js';
 
 /** Parameters of {@link ALIF}. */
 export interface ALIFOptions extends AdaptiveThresholdOptions {
@@ -41,7 +41,7 @@ export class ALIF extends AdaptiveThresholdNeuron {
     checkBelow('restV', o.restV, 'threshV', o.threshV);
     checkBelow('resetV', o.resetV, 'threshV', o.threshV);
     checkPositive('tauM', o.tauM);
-    checkPositive('resistance', o.resistance ?? 1);
+    checkFloat32('resistance', checkPositive('resistance', o.resistance ?? 1));
     const tau = checkTerms('tauAdapt', o.tauAdapt, true);
     const inc = checkTerms('adaptIncrement', o.adaptIncrement, false, tau.length);
     const reduction = checkOneOf('batchReduction', o.batchReduction ?? 'mean', BATCH_REDUCTIONS);

@@ -7,7 +7,7 @@ import { checkPositive, warn } from '../../core/errors.js';
 import { NeuronGroup, type ConductanceDrive } from './neuron-group.js';
 import { select } from './select.js';
 import type { LIFOptions } from './lif.js';
-import { checkAtMost, checkBelow } from './validate.js';
+import { checkAtMost, checkBelow, checkDerived, checkFloat32 } from './validate.js';
 
 /**
  * Parameters every Euler-integrated model accepts (EIF, QIF, AdEx, Izhikevich): those of LIF
@@ -36,6 +36,12 @@ export interface EulerMembraneSpec {
    * twice it (see {@link warnIfUnstable}). Default: `['tauM', τ_m]`.
    */
   relaxation?: (tauM: number) => readonly [name: string, tau: number];
+  /**
+   * The constants the membrane uploads that are computed from its parameters, as
+   * `[parameter, its value, formula, derived value]`, each checked to lie within float32 range
+   * (after the parameters themselves are validated).
+   */
+  derived?: (resistance: number, dt: number, tauM: number) => readonly (readonly [param: string, value: number, formula: string, derived: number])[];
   /**
    * Builds the membrane (after validation).
    * @param constant creates a scalar owned by the neuron group
@@ -69,7 +75,7 @@ export abstract class EulerNeuron extends NeuronGroup {
 
   /**
    * Validates in the order: restV < critical, critical <= threshV, resetV < threshV, scale > 0,
-   * tauM > 0, resistance > 0, then `checkMore` (a subclass's own parameters), then the group's.
+   * tauM > 0, resistance > 0, the membrane's derived constants, then `checkMore` (a subclass's own parameters), then the group's.
    * @param shape neurons per sample
    * @param dt step length (ms)
    * @param options model parameters
@@ -91,7 +97,8 @@ export abstract class EulerNeuron extends NeuronGroup {
     checkBelow('resetV', o.resetV, 'threshV', o.threshV);
     checkPositive(scaleName, scale);
     checkPositive('tauM', o.tauM);
-    checkPositive('resistance', o.resistance ?? 1);
+    checkFloat32('resistance', checkPositive('resistance', o.resistance ?? 1));
+    for (const [param, value, formula, derived] of spec.derived?.(o.resistance ?? 1, dt, o.tauM) ?? []) checkDerived(dt, param, value, formula, derived);
     checkMore?.();
     super(shape, dt, o);
     this.threshV = o.threshV;

@@ -22,6 +22,14 @@ export class ExponentialMembrane implements EulerMembrane {
     return {
       critical: ['rheobaseV', p.rheobaseV],
       scale: ['sharpness', p.sharpness],
+      derived: (resistance, dt, tauM) => [
+        ['sharpness', p.sharpness, '1/sharpness', 1 / p.sharpness],
+        ['sharpness', p.sharpness, 'rheobaseV/sharpness', p.rheobaseV / p.sharpness],
+        ['tauM', tauM, 'dt/tauM', dt / tauM],
+        ['tauM', tauM, 'dt·restV/tauM', (dt * p.restV) / tauM],
+        ['tauM', tauM, 'dt·sharpness/tauM', (dt * p.sharpness) / tauM],
+        ['resistance', resistance, 'dt·resistance/tauM', (dt * resistance) / tauM],
+      ],
       create: (constant, resistance, dt) => new ExponentialMembrane(constant, { ...p, resistance, dt }),
     };
   }

@@ -66,7 +66,7 @@ export class GLIF2 extends AdaptiveThresholdNeuron {
       );
     }
     checkPositive('tauM', o.tauM);
-    checkPositive('resistance', o.resistance ?? 1);
+    checkFloat32('resistance', checkPositive('resistance', o.resistance ?? 1));
     const rate = checkTerms('rateAdapt', o.rateAdapt, true);
     const inc = checkTerms('adaptIncrement', o.adaptIncrement, false, rate.length);
     const reduction = checkOneOf('batchReduction', o.batchReduction ?? 'mean', BATCH_REDUCTIONS);

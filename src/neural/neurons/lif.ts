@@ -6,7 +6,7 @@ import type { tf } from '../../core/tf.js';
 import { checkPositive } from '../../core/errors.js';
 import { NeuronGroup, type ConductanceDrive, type NeuronGroupOptions } from './neuron-group.js';
 import { LinearMembrane } from './linear-membrane.js';
-import { checkBelow } from './validate.js';
+import { checkBelow, checkFloat32 } from './validate.js';
 import type { FusedNeuronSpec } from '../../kernels/js/fused-neuron.js';
 
 /** Parameters of {@link LIF}. */
@@ -61,7 +61,8 @@ export class LIF extends NeuronGroup {
   }
 
   /**
-   * The checks of LIF's own parameters (restV and resetV below threshV, tauM > 0, resistance > 0),
+   * The checks of LIF's own parameters (restV and resetV below threshV, tauM > 0, resistance > 0
+   * within float32 range),
    * without creating tensors: the constructor runs them, and so can a CLI before anything is built.
    * @throws CinderArgumentError naming the parameter
    */
@@ -70,7 +71,7 @@ export class LIF extends NeuronGroup {
     checkBelow('restV', o.restV, 'threshV', o.threshV);
     checkBelow('resetV', o.resetV, 'threshV', o.threshV);
     checkPositive('tauM', o.tauM);
-    checkPositive('resistance', o.resistance ?? 1);
+    checkFloat32('resistance', checkPositive('resistance', o.resistance ?? 1));
   }
 
   /** Settings saved with the module. */

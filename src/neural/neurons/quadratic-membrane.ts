@@ -21,6 +21,10 @@ export class QuadraticMembrane implements EulerMembrane {
       critical: ['critV', p.critV],
       scale: ['affinity', p.affinity],
       // near rest δ' = −(a(V_crit − V_rest)/τ_m)·δ
+      derived: (resistance, dt, tauM) => [
+        ['affinity', p.affinity, 'affinity·dt/tauM', (p.affinity * dt) / tauM],
+        ['resistance', resistance, 'resistance·dt/tauM', (resistance * dt) / tauM],
+      ],
       relaxation: (tauM) => ['tauM/(affinity·(critV − restV))', tauM / (p.affinity * (p.critV - p.restV))],
       create: (constant, resistance, dt) => new QuadraticMembrane(constant, { ...p, resistance, dt }),
     };

@@ -21,6 +21,18 @@ export function checkFloat32(param: string, value: number): number {
 }
 
 /**
+ * Throws unless a constant uploaded to float32 that is derived from the parameter `param` (of value
+ * `value`), `formula` = `derived`, lies within float32 range (otherwise it would be ±Infinity and
+ * the state NaN from the first step). Skipped while `dt` is not a valid step (its own check names it).
+ */
+export function checkDerived(dt: number, param: string, value: unknown, formula: string, derived: number): void {
+  if (!(typeof dt === 'number' && Number.isFinite(dt) && dt > 0)) return;
+  if (!(Math.abs(derived) <= FLOAT32_MAX)) {
+    throw new CinderArgumentError(param, value, `a value for which ${formula} = ${derived} lies within float32 range (|x| <= ${FLOAT32_MAX})`);
+  }
+}
+
+/**
  * Throws unless `a` (named `nameA`) and `b` (named `nameB`) are both finite float32-range numbers
  * ({@link checkFloat32}) and `a < b` also after rounding both to float32 (the state is float32: a
  * resting voltage that rounds onto the threshold would fire without input).

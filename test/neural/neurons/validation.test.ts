@@ -72,6 +72,11 @@ describe('neuron constructors reject bad parameters (message names the parameter
     ['GLIF2 resetVAdd beyond float32', () => new GLIF2(3, 1, { ...glif2, resetVAdd: 1e39 }), /invalid resetVAdd: got 1e\+39, expected a number of magnitude <= 3\.4028/],
     ['GLIF2 resetVMul beyond float32', () => new GLIF2(3, 1, { ...glif2, resetVMul: -1e39 }), /invalid resetVMul: got -1e\+39, expected a number of magnitude <= 3\.4028/],
     ['GLIF2 reset offset beyond float32', () => new GLIF2(3, 1, { ...glif2, resetVMul: -3e38 }), /invalid resetVMul\/resetVAdd: got \[-3e\+38,2\], expected a reset offset restV·\(1 − resetVMul\) − resetVAdd of magnitude <= 3\.4028/],
+    // finite parameters whose uploaded constants overflow float32: NaN voltage from the first step
+    ['LIF resistance beyond float32', () => new LIF(3, 1, { ...lif, resistance: 1e40 }), /invalid resistance: got 1e\+40, expected a number of magnitude <= 3\.4028/],
+    ['EIF sharpness whose reciprocal overflows', () => new EIF(3, 1, { ...eif, sharpness: 1e-39 }), /invalid sharpness: got 1e-39, expected a value for which 1\/sharpness = 1\.0+1e\+39 lies within float32 range/],
+    ['QIF affinity·dt/tauM overflows', () => new QIF(3, 2, { ...qif, affinity: 3e38, tauM: 1 }), /invalid affinity: got 3e\+38, expected a value for which affinity·dt\/tauM = 6e\+38 lies within float32 range/],
+    ['AdEx (dt/tauAdapt)·voltageCoupling overflows', () => new AdEx(3, 1, { ...eif, ...adapt, tauAdapt: 0.5, voltageCoupling: 3e38 }), /invalid voltageCoupling\[0\]: got 3e\+38, expected a value for which \(dt\/tauAdapt\[0\]\)·voltageCoupling\[0\] = 6e\+38 lies within float32 range/],
     // restV < threshV in float64 but equal in float32: the neuron sat at its threshold and fired without input
     ['LIF restV equal to threshV in float32', () => new LIF(3, 1, { ...lif, restV: 1, resetV: 0, threshV: 1 + 1e-12 }), /invalid restV: got 1, expected a number < threshV \(1\.000000000001\) after rounding both to float32/],
     ['ExactNeuron restV equal to threshV in float32', () => new ExactNeuron(3, 1, { restV: -50 - 1e-9, threshV: -50 }), /invalid restV: got -50\.000000001, expected a number < threshV \(-50\) after rounding both to float32/],
