@@ -77,6 +77,27 @@ describe('LIF', () => {
     lif.dispose();
   });
 
+  it('refractory boundary as Inferno (float32 count-down): refracT = 2, dt = 1 locks out exactly one step; 0.3/0.1 fires every 4th step', () => {
+    // Patterns produced by Inferno's LIF itself (PyTorch float32, rest = reset = 0, θ = 1, τ = 10,
+    // I = 1000 so every free step fires): r ← max(r − dt, 0) in float32, free when r = 0. With
+    // dt = 0.1 the float32 sum 0.3 − 0.1 − 0.1 − 0.1 stays above 0, so one more step is locked.
+    const inferno: [number, number, string][] = [
+      [1, 2, '101010101010'],
+      [0.1, 0.3, '100010001000'],
+      [0.5, 1.2, '100100100100'],
+      [0.3, 1, '100010001000'],
+    ];
+    for (const [dt, refracT, pattern] of inferno) {
+      const n = new LIF(1, dt, { restV: 0, resetV: 0, threshV: 1, refracT, tauM: 10 });
+      const x = tf.fill([1, 1], 1000);
+      const tr = simulate(n, pattern.length, () => x);
+      expect(tr.s.map((r) => r[0]).join(''), `dt ${dt}, refracT ${refracT}`).toBe(pattern);
+      // in exact arithmetic the spacing would be ⌈refracT/dt⌉ steps (2, 3, 3, 4)
+      x.dispose();
+      n.dispose();
+    }
+  });
+
   it('refracT = 0: may fire on consecutive steps, and spike state is 0 whenever forward returned 0', () => {
     const lif = new LIF(2, 1, { restV: 0, resetV: 0, threshV: 1, refracT: 0, tauM: 10 });
     // neuron 0: strong drive (fires every step), neuron 1: none
