@@ -38,8 +38,10 @@ export interface PairTraceOptions {
   mode?: TraceMode;
   /**
    * Delay-aware presynaptic side: trace the synapse's raw spikes (keeping `delaySteps + 1` values)
-   * and select each edge's value at its delay when read, instead of tracing the delay-selected
-   * `synspike` per edge (same values; less state for dense connections). Default false.
+   * and select each edge's value at its delay when read (spikes at the connection's realised step,
+   * traces decayed from there to the exact delay, see {@link PairTraces.preTrace}), instead of tracing
+   * the delay-selected `synspike` per edge (same values for whole-step delays; less state for dense
+   * connections). Default false.
    */
   delayed?: boolean;
   /** Values kept by each monitor (default 1; e.g. 2 to read `reducer.ago(1)`, the value one step back). */
@@ -135,6 +137,7 @@ export class PairTraces implements CellResources {
   readonly contraction: ReceptiveContraction;
   /** True when the presynaptic side is traced raw and delay-selected on reading. */
   readonly delayed: boolean;
+  private readonly tauPre: number;
   private readonly connection: TrainableCell['connection'];
 
   /**
@@ -165,6 +168,7 @@ export class PairTraces implements CellResources {
     this.spikePost = new StateMonitor(() => neuron.spike, new PassthroughReducer({ history: kept }));
     this.contraction = new ReceptiveContraction(conn);
     this.connection = conn;
+    this.tauPre = options.tauPre;
     const [a, b] = [this.tracePre.reducer, this.tracePost.reducer];
     const fused = (x: unknown): x is TraceReducer => x instanceof FusedCumulativeTrace || x instanceof FusedNearestTrace;
     if (!this.delayed && fused(a) && fused(b)) partners.set(a, { reducer: b, source: () => neuron.spike });
@@ -172,10 +176,27 @@ export class PairTraces implements CellResources {
 
   /**
    * x_pre(t) as the weights see it: the trace's latest value, or (delayed) each edge's trace value
-   * at its delay. Call inside `tf.tidy` (the delayed value is a new tensor).
+   * at its delay d, as Inferno reads its trace history at `connection.selector`: the value k steps
+   * back (k the connection's realised delay in steps, ⌈d/Δt⌉ by default) decayed over the rest
+   *   x_pre(t − d) = x_pre(t − kΔt)·exp(−(kΔt − d)/τ_pre)        (float32; kΔt − d from the per-edge
+   * k and d, taken as 0 within the connection's `delayTolerance` and when kΔt < d, i.e. a delay
+   * read from the newer step with `delayInterp: 'nearest'`). Whole-step delays read x_pre(t − kΔt)
+   * exactly. Call inside `tf.tidy` (the delayed value is a new tensor).
    */
   preTrace(): tf.Tensor {
-    return this.delayed ? this.select(this.tracePre.reducer) : this.tracePre.latest;
+    if (!this.delayed) return this.tracePre.latest;
+    const x = this.select(this.tracePre.reducer);
+    const d = this.connection.delay;
+    if (!d) return x;
+    const latest = this.tracePre.reducer.latest;
+    const dt = this.connection.dt;
+    // kΔt per edge, in the form of the selection ([B, ...weightShape]; the delays broadcast over B)
+    const kdt = this.connection.selectByDelay!((k) => tf.fill(latest.shape, k * dt));
+    const rest = tf.sub(kdt, d);
+    const tol = tf.scalar(this.connection.delayTolerance ?? 0);
+    const zero = tf.scalar(0);
+    const gap = tf.where(tf.lessEqual(tf.abs(rest), tol), tf.zerosLike(rest), tf.maximum(rest, zero));
+    return tf.mul(x, tf.exp(tf.div(tf.neg(gap), tf.scalar(this.tauPre))));
   }
 
   /**

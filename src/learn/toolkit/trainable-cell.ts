@@ -30,6 +30,13 @@ export interface TrainableConnection extends Receptive {
    * ago), shaped like {@link synspike}. Needed for delay-aware (`delayed`) traces.
    */
   selectByDelay?(ago: (k: number) => tf.Tensor): tf.Tensor;
+  /**
+   * Per-edge delays in ms (the weight's shape), or null without delays. Read by delay-aware
+   * (`delayed`) traces for the part of a delay between two steps.
+   */
+  readonly delay?: tf.Tensor | null;
+  /** Tolerance (ms) within which a delay counts as a whole number of steps (default 0). */
+  readonly delayTolerance?: number;
 }
 
 /** The neuron side of a cell. */

@@ -25,7 +25,9 @@ export interface PairRuleOptions {
   batchReduction?: TrainerBatchReduction;
   /**
    * Delay-aware presynaptic traces for connections with delays: trace the raw presynaptic spikes and
-   * read each edge's trace at its delay (default false: trace the delay-selected `synspike`).
+   * read each edge's trace at its delay d, as Inferno's `delayed`: the trace k = ⌈d/Δt⌉ steps back
+   * times exp(−(kΔt − d)/τ_pre) (default false: trace the delay-selected `synspike`, i.e. the trace
+   * at kΔt; the two agree for whole-step delays).
    */
   delayed?: boolean;
 }

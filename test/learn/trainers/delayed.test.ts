@@ -68,6 +68,31 @@ describe('STDP with synaptic delays', () => {
     sb.dispose();
   });
 
+  it('delayed traces read a fractional delay as Inferno does: the trace ⌈d/Δt⌉ steps back, decayed over the rest (closed form)', () => {
+    // dt 0.7 ms, pre spike at step 0, post spike at step 3 (t = 2.1 ms); delay d: the pre spike arrives
+    // at step ⌈d/0.7⌉ (before the post spike), and the delayed trace at step 3 is x(2.1 − d) = e^{−(2.1 − d)/τ}
+    // (Inferno's interp_expdecay of its trace history; 0.35 → 0.839457, 1.05 → 0.900325 there), while
+    // without `delayed` it is the trace of the delayed spike: e^{−0.7·(3 − ⌈d/0.7⌉)/τ}
+    const tau = 10;
+    for (const d of [0, 0.35, 0.7, 1.05, 1.4]) {
+      for (const delayed of [true, false]) {
+        const c = new LinearDense([1], [1], 0.7, { weightInit: (s) => tf.zeros(s as number[]), maxDelay: 2.8, delayInit: (s) => tf.fill(s as number[], d) });
+        const l = new TestLayer(c, new ForcedNeurons([1], 1));
+        layers.push(l);
+        const stdp = new STDP({ lrPost: 1, lrPre: -1, tauPost: tau, tauPre: tau, delayed });
+        stdp.register(l.cell);
+        for (let t = 0; t < 4; t++) {
+          l.step([t === 0 ? 1 : 0], [t === 3 ? 1 : 0]);
+          stdp.step();
+          l.connection.update();
+        }
+        const want = delayed ? Math.exp(-(2.1 - d) / tau) : Math.exp(-(0.7 * (3 - Math.ceil(d / 0.7 - 1e-9))) / tau);
+        expect(values(l.connection.weight)[0], `d ${d}, delayed ${delayed}`).toBeCloseTo(want, 6);
+        stdp.dispose();
+      }
+    }
+  });
+
   it('delayed traces need a connection that exposes selectByDelay', () => {
     const l = delayedDense([[1]], false);
     const stdp = new STDP({ lrPost: 0.1, lrPre: -0.05, tauPost: 10, tauPre: 10, delayed: true });

@@ -18,7 +18,10 @@ interface Case {
   reward?: 'float' | 'tensor';
   scale?: number;
   bound?: 'multiplicative';
-  delay?: boolean;
+  delay?: boolean | 'fractional';
+  dt?: number;
+  maxDelay?: number;
+  delayValues?: number[];
   rewards?: (number | number[])[];
   post: number[][];
   w: number[][];
@@ -76,10 +79,10 @@ function build(c: Case, layer: TestLayer): Runner {
 describe('STDP-family trainers agree with Inferno step by step (LinearDense 6 → 4, batch 2)', () => {
   for (const c of fx.cases) {
     it(c.name, () => {
-      const conn = new LinearDense(fx.inShape, fx.outShape, fx.dt, {
+      const conn = new LinearDense(fx.inShape, fx.outShape, c.dt ?? fx.dt, {
         batchSize: fx.batchSize,
         weightInit: (s) => tf.tensor(fx.w0, s as number[]),
-        ...(c.delay ? { maxDelay: fx.maxDelay, delayInit: (s: readonly number[]) => tf.tensor(fx.delay, s as number[]) } : {}),
+        ...(c.delay ? { maxDelay: c.maxDelay!, delayInit: (s: readonly number[]) => tf.tensor(c.delayValues!, s as number[]) } : {}),
       });
       if (c.bound) conn.updater.bound('weight', new Bounding(c.bound, { max: 1, min: 0 }));
       const layer = new TestLayer(conn, new ForcedNeurons(fx.outShape, fx.batchSize));
