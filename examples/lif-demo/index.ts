@@ -15,6 +15,7 @@ import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { writeModuleArtifacts, writeNpzArtifact } from '../../src/cli/artifacts.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
+import { CinderArgumentError } from '../../src/core/errors.js';
 import { LIF } from '../../src/neural/neurons/index.js';
 import { LinearDense, uniformInit } from '../../src/neural/connections/index.js';
 import { DeltaCurrent } from '../../src/neural/synapses/index.js';
@@ -68,6 +69,11 @@ export const lifDemoExample: ExampleSpec = {
     const intensity = rng.uniformArray(nIn);
     const expectedInputRate = (Number(p.maxRate) * intensity.reduce((a, b) => a + b, 0)) / nIn;
     const meanWeight = expectedInputRate > 0 ? (Number(p.drive) * 1000) / (nIn * expectedInputRate) : 0;
+    // the initial weights are uniform in [0, 2·w̄): 2·w̄ must be a float32 (the limit depends on this seed's input rates)
+    const F32_MAX = 3.4028234663852886e38;
+    if (2 * meanWeight > F32_MAX) {
+      throw new CinderArgumentError('--drive', Number(p.drive), `at most ${(Number(p.drive) * F32_MAX / (2 * meanWeight)).toPrecision(4)} for seed ${ctx.seed} (the initial weights reach 2·w̄ = ${(2 * meanWeight).toPrecision(4)}, beyond the largest float32)`);
+    }
     const lif = new LIF([nOut], dt, {
       restV: Number(p.restV), resetV: Number(p.resetV), threshV: Number(p.threshV), refracT: Number(p.refracT), tauM: Number(p.tauM),
     });

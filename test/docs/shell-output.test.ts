@@ -41,8 +41,8 @@ describe('docs command output', () => {
     expect(existsSync(out)).toBe(false); // nothing written
   });
 
-  it('examples.md: --drive 1e38 fails with exit 3 and the message shown', async () => {
-    const s = shown('--drive 1e38');
+  it('examples.md: --drive 1e37 fails with exit 3 and the message shown', async () => {
+    const s = shown('--drive 1e37');
     const r = await cinder([...s.args, '--out', path.join(root, 'drive'), '--quiet']);
     expect(r.code).toBe(3);
     expect(s.output).toHaveLength(1);

@@ -110,7 +110,7 @@ const stdp = {
     rule.step();
     if (calls++ === ${faultStep}) {
       const w = layer.connection.weight;
-      layer.connection.weightParameter.variable.assign(tf.where(tf.oneHot(tf.tensor1d([5], 'int32'), w.size).reshape(w.shape).cast('bool'), tf.fill(w.shape, NaN), w));
+      layer.connection.weightParameter.variable.assign(tf.where(tf.cast(tf.reshape(tf.oneHot(tf.tensor1d([5], 'int32'), w.size), w.shape), 'bool'), tf.fill(w.shape, NaN), w)); // functional ops: chained ones (t.reshape) exist only where a loaded package registered them
     }
   },
 };

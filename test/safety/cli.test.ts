@@ -36,16 +36,29 @@ describe('cinder: numerical faults fail the run (exit 3)', () => {
     expect(String(s.error)).toMatch(/non-finite value .* in metric final_weight_\w+ at checkpoint \d+/);
   });
 
-  it('lif-demo --mode tiny --drive 1e38 names the tensor, at the checkpoint (default) and at the step (--check-finite step)', async () => {
-    const a = await cli(['lif-demo', '--mode', 'tiny', '--drive', '1e38', '-q']);
+  it('lif-demo --mode tiny --drive 1e37 (weights up to 4.7e37, whose float32 sum overflows: reported as a fault) names the tensor, at the checkpoint (default) and at the step (--check-finite step)', async () => {
+    const a = await cli(['lif-demo', '--mode', 'tiny', '--drive', '1e37', '-q']);
     expect(a.code).toBe(3);
     expect(summary(a.dir).status).toBe('failed');
     expect(String(summary(a.dir).error)).toMatch(/in layer\.connection\.weight at checkpoint 1/);
-    const b = await cli(['lif-demo', '--mode', 'tiny', '--drive', '1e38', '--check-finite', 'step', '-q']);
+    const b = await cli(['lif-demo', '--mode', 'tiny', '--drive', '1e37', '--check-finite', 'step', '-q']);
     expect(b.code).toBe(3);
     expect(String(summary(b.dir).error)).toMatch(/in layer\.connection\.weight at step 0/);
-    const c = await cli(['lif-demo', '--mode', 'tiny', '--steps', '50', '--drive', '1e38', '--check-finite', 'off', '-q']);
+    const c = await cli(['lif-demo', '--mode', 'tiny', '--steps', '50', '--drive', '1e37', '--check-finite', 'off', '-q']);
     expect(c.code).toBe(0); // off: the run completes as before
+  });
+
+  it('lif-demo --drive 1e38: initial weights beyond float32 are refused naming --drive and its limit for the seed (none become ±Infinity)', async () => {
+    const r = await cli(['lif-demo', '--mode', 'tiny', '--drive', '1e38', '-q']);
+    expect(r.code).not.toBe(0);
+    expect(summary(r.dir).status).toBe('failed');
+    // w̄ = drive·1000/(nIn·r̄): the limit is drive·f32max/(2·w̄), below 1e38 and above 1e37 for seed 0
+    const m = /invalid --drive: got 1e\+38, expected at most ([0-9.e+]+) for seed 0 \(the initial weights reach 2·w̄ = ([0-9.e+]+), beyond the largest float32\)/.exec(String(summary(r.dir).error));
+    expect(m).toBeTruthy();
+    const [limit, top] = [Number(m![1]), Number(m![2])];
+    expect(top).toBeGreaterThan(3.4028234663852886e38);
+    expect(limit).toBeCloseTo((1e38 * 3.4028234663852886e38) / top, -34);
+    expect(limit).toBeGreaterThan(1e37);
   });
 
   it('--check-finite takes only off, checkpoint, step', async () => {
