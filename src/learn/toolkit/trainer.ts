@@ -191,7 +191,10 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
   /**
    * Restores what {@link snapshotState} captured into an identically built and registered trainer.
    * A snapshot refused part-way (a key no field has, a monitor refusing its values) changes
-   * nothing: the state from before the call is put back and the error passed on.
+   * nothing: the state from before the call is put back and the error passed on. A snapshot taken
+   * at another batch size than the cells' layers have now is refused that way: the cells' monitors
+   * check their restored traces against the shapes of the state they observe (see
+   * `MultiStateMonitor.restoreState`), so the next `layer.forward` does not fail after the neurons stepped.
    * @throws CinderArgumentError for a cell index beyond the registered cells, or a part refused
    */
   restoreState(s: Snapshot): void {

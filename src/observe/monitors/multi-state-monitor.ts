@@ -63,8 +63,9 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
    * accessor, or the reducer rejecting the observation) changes nothing: it is not counted.
    *
    * After {@link batchSizeChanged}, the next fold restarts the reducer (as after `clear()`, the
-   * call count kept) when its observations' shapes differ from those of the last fold (or when the
-   * values were restored by {@link restoreState} since).
+   * call count kept) when its observations' shapes differ from those of the last fold (or those seen
+   * by {@link restoreState}; or when those are unknown: values restored while an accessor could not
+   * be read).
    */
   observe(): void {
     if (!this.schedule.due) {
@@ -74,7 +75,7 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
     tf.tidy(() => {
       const obs = (this.accessors as readonly (() => tf.Tensor)[]).map((a) => a()) as unknown as A;
       const last = this.shapes;
-      // (last is null after restoreState: the restored values' batch is unknown, so they restart)
+      // (last is null after a restoreState whose accessors threw: the restored values' batch is unknown, so they restart)
       if (this.resized && this.reducer.size > 0 && (last === null || obs.some((o, i) => !tf.util.arraysEqual(o.shape, last[i] as number[])))) this.restartWith(obs);
       else this.reducer.fold(...obs);
       this.shapes = obs.map((o) => o.shape);
@@ -127,13 +128,48 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
     return s;
   }
 
-  /** Restores what {@link snapshotState} captured. */
+  /**
+   * Restores what {@link snapshotState} captured. The accessors are read once (no fold) for the
+   * observed shapes now: where the reducer knows the shape of its values from them
+   * (`Reducer.valueShape`, e.g. a trace's value has the observation's shape), restored values of
+   * another shape (a snapshot taken at another batch size: the neurons' `[2, n]` spikes restored
+   * against `[5, n]` now) are refused before anything changes — the next fold would reject them
+   * after the layer's neurons stepped. When an accessor throws, that check is skipped.
+   * @throws CinderArgumentError for a bad call count, a value of the wrong shape, or a history the
+   *   reducer refuses
+   */
   restoreState(s: Snapshot): void {
     const { calls, ...values } = s.values;
     if (typeof calls !== 'number' || !Number.isInteger(calls) || calls < 0) throw new CinderArgumentError('snapshot calls', calls, 'an integer >= 0');
+    const now = this.observedShapes();
+    const expected = now && this.reducer.valueShape(now);
+    if (expected) {
+      for (const [k, t] of Object.entries(s.tensors)) {
+        if (!tf.util.arraysEqual(t.shape, expected as number[])) {
+          throw new CinderArgumentError(`snapshot ${k}`, t, `shape [${expected.join(', ')}] (the shape of the observed state now; was the snapshot taken at another batch size?)`);
+        }
+      }
+    }
     this.reducer.restoreState({ tensors: s.tensors, values });
     this.schedule.reset(calls);
-    this.shapes = null;
+    this.shapes = now;
+  }
+
+  /** The shapes the accessors return now (no fold), or null when one throws or returns no tensor. */
+  private observedShapes(): (readonly number[])[] | null {
+    let shapes: (readonly number[])[] | null = null;
+    try {
+      tf.tidy(() => {
+        shapes = (this.accessors as readonly (() => tf.Tensor)[]).map((a) => {
+          const t = a();
+          if (!(t instanceof tf.Tensor)) throw new Error('not a tensor');
+          return [...t.shape];
+        });
+      });
+    } catch {
+      return null;
+    }
+    return shapes;
   }
 
   /** Frees the reducer. */

@@ -43,6 +43,11 @@ export class CAReducer extends Reducer<[tf.Tensor]> {
     this.one = tf.keep(tf.scalar(1));
   }
 
+  /** The first observation's shape (elementwise: the value has the observation's shape). */
+  override valueShape(shapes: readonly (readonly number[])[]): readonly number[] | null {
+    return shapes[0] ?? null;
+  }
+
   protected compute([h]: [tf.Tensor], prev: tf.Tensor | null): tf.Tensor {
     checkSameShape('observation', h, prev);
     const folds = this.count + 1; // after this fold

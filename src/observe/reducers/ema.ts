@@ -30,6 +30,11 @@ export class EMAReducer extends Reducer<[tf.Tensor]> {
     this.b = tf.keep(tf.scalar(1 - this.alpha));
   }
 
+  /** The first observation's shape (elementwise: the value has the observation's shape). */
+  override valueShape(shapes: readonly (readonly number[])[]): readonly number[] | null {
+    return shapes[0] ?? null;
+  }
+
   protected compute([h]: [tf.Tensor], prev: tf.Tensor | null): tf.Tensor {
     checkSameShape('observation', h, prev);
     if (prev === null) return h.dtype === 'float32' ? h.clone() : tf.cast(h, 'float32');

@@ -44,6 +44,11 @@ export class EventReducer extends Reducer<[tf.Tensor]> {
     this.zero = tf.keep(tf.scalar(0));
   }
 
+  /** The first observation's shape (elementwise: the value has the observation's shape). */
+  override valueShape(shapes: readonly (readonly number[])[]): readonly number[] | null {
+    return shapes[0] ?? null;
+  }
+
   protected compute([h]: [tf.Tensor], prev: tf.Tensor | null): tf.Tensor {
     checkSameShape('observation', h, prev);
     const next = prev ? tf.add(prev, this.dtS) : tf.fill(h.shape, this.initial === 'inf' ? Infinity : this.initial === 'nan' ? NaN : 0, 'float32');

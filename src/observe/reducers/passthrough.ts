@@ -14,6 +14,11 @@ export class PassthroughReducer extends Reducer<[tf.Tensor]> {
     super(options);
   }
 
+  /** The first observation's shape (elementwise: the value has the observation's shape). */
+  override valueShape(shapes: readonly (readonly number[])[]): readonly number[] | null {
+    return shapes[0] ?? null;
+  }
+
   protected compute([h]: [tf.Tensor]): tf.Tensor {
     return share(h);
   }

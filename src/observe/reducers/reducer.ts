@@ -117,6 +117,17 @@ export abstract class Reducer<A extends readonly tf.Tensor[] = [tf.Tensor]> {
     this.folds = folds;
   }
 
+  /**
+   * The shape of the value one fold of observations of shapes `shapes` makes, where the reducer
+   * knows it, else null. Default null (e.g. a fold function may change shapes); elementwise reducers
+   * (traces, EMA, CA, event, passthrough) return the first observation's shape. Monitors use it to
+   * refuse restored values that their next fold would reject (see `MultiStateMonitor.restoreState`).
+   */
+  valueShape(shapes: readonly (readonly number[])[]): readonly number[] | null {
+    void shapes;
+    return null;
+  }
+
   /** Frees the history and the reducer's constants. */
   dispose(): void {
     this.ring.clear();

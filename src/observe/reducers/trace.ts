@@ -76,6 +76,11 @@ export class ExponentialTraceReducer<A extends readonly TF.Tensor[] = TraceInput
     this.matcher = new Matcher(options.criterion);
   }
 
+  /** The first observation's shape (elementwise: the value has the observation's shape). */
+  override valueShape(shapes: readonly (readonly number[])[]): readonly number[] | null {
+    return shapes[0] ?? null;
+  }
+
   protected compute(inputs: A, prev: TF.Tensor | null): TF.Tensor {
     const h = inputs[0];
     checkSameShape('observation', h, prev);

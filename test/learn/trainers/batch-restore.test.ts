@@ -1,0 +1,215 @@
+// Snapshots and monitors across batch sizes: a trainer or monitor snapshot taken at another batch
+// size is refused on restore (before anything changes) — instead of throwing from a monitor's fold
+// after the neurons stepped. References: twins never asked to restore, float64 traces
+// folded in the test.
+import { afterEach, describe, expect, it } from 'vitest';
+import { tf } from '../../../src/core/tf.js';
+import { disposeSnapshot } from '../../../src/core/snapshot.js';
+import { LinearDense } from '../../../src/neural/connections/linear-dense.js';
+import { LIF } from '../../../src/neural/neurons/lif.js';
+import { Serial } from '../../../src/neural/layers/serial.js';
+import type { Initializer } from '../../../src/neural/connections/initializers.js';
+import {
+  DelayAdjustedKernelSTDP, DelayAdjustedMSTDP, DelayAdjustedSTDP, DelayAdjustedSTDPD, KernelSTDP, LinearHomeostasis, MSTDP, MSTDPET, STDP, TripletSTDP, VoltageSTDP,
+  expStdpPostKernel, expStdpPreKernel,
+} from '../../../src/learn/trainers/index.js';
+import type { CellTrainer } from '../../../src/learn/toolkit/trainer.js';
+import { StateMonitor } from '../../../src/observe/monitors/state-monitor.js';
+import { Recorder } from '../../../src/observe/monitors/recorder.js';
+import { CumulativeTraceReducer } from '../../../src/observe/reducers/trace.js';
+import { PassthroughReducer } from '../../../src/observe/reducers/passthrough.js';
+import { FoldFunctionReducer } from '../../../src/observe/reducers/fold-function.js';
+import { Network, disposeNetworkState } from '../../../src/network/network.js';
+
+type AnyTrainer = CellTrainer<object, never> & { step(...a: unknown[]): void };
+type Model = Serial<LinearDense, LIF>;
+
+const I = 4;
+const O = 3;
+const pair = { lrPost: 0.05, lrPre: -0.04, tauPost: 10, tauPre: 7 };
+const delayed = { lrPos: 0.2, lrNeg: -0.1, tauPos: 5, tauNeg: 8 };
+const kPost = expStdpPostKernel(0.1, 20);
+const kPre = expStdpPreKernel(-0.05, 20);
+const cases: [string, () => AnyTrainer, (t: AnyTrainer) => void][] = [
+  ['STDP', () => new STDP(pair) as never, (t) => t.step()],
+  ['STDP (nearest, delayed traces)', () => new STDP({ ...pair, traceMode: 'nearest', delayed: true }) as never, (t) => t.step()],
+  ['MSTDP', () => new MSTDP(pair) as never, (t) => t.step(0.7)],
+  ['MSTDPET', () => new MSTDPET({ ...pair, tauEligibility: 20 }) as never, (t) => t.step(-0.6)],
+  ['MSTDPET (reduced eligibility)', () => new MSTDPET({ ...pair, tauEligibility: 20, reduceEligibility: true }) as never, (t) => t.step(0.9)],
+  ['TripletSTDP', () => new TripletSTDP({ lrPostPair: 0.05, lrPostTriplet: 0.03, lrPrePair: -0.04, lrPreTriplet: 0.02, tauPostFast: 8, tauPostSlow: 30, tauPreFast: 10, tauPreSlow: 40 }) as never, (t) => t.step()],
+  ['KernelSTDP', () => new KernelSTDP({ kernelPost: kPost, kernelPre: kPre }) as never, (t) => t.step()],
+  ['DelayAdjustedKernelSTDP', () => new DelayAdjustedKernelSTDP({ kernelPost: kPost, kernelPre: kPre }) as never, (t) => t.step()],
+  ['DelayAdjustedSTDP', () => new DelayAdjustedSTDP(delayed) as never, (t) => t.step()],
+  ['DelayAdjustedSTDPD', () => new DelayAdjustedSTDPD(delayed) as never, (t) => t.step()],
+  ['DelayAdjustedMSTDP', () => new DelayAdjustedMSTDP(delayed) as never, (t) => t.step(0.8)],
+  ['LinearHomeostasis', () => new LinearHomeostasis({ plasticity: 0.1, target: 0.25 }) as never, (t) => t.step()],
+  ['VoltageSTDP', () => new VoltageSTDP({ thetaLtd: -66, thetaLtp: -64.5, ltdHalf: -65, ltpHalf: -64 } as never) as never, (t) => t.step()],
+];
+
+const from = (t: tf.Tensor): Initializer => () => t.clone();
+const pattern = (values: (k: number) => number): Initializer => (s) => tf.tensor(Array.from({ length: s.reduce((a, b) => a * b, 1) }, (_, k) => values(k)), [...s]);
+
+/** A dense 4 → 3 layer with delays and LIF neurons that spike now and then. */
+function build(batch: number, weight: Initializer = pattern((k) => 2 + ((k * 7) % 5) * 0.5), delay: Initializer = pattern((k) => 0.25 + (k % 3) * 0.75)): Model {
+  return new Serial(
+    new LinearDense([I], [O], 1, { batchSize: batch, maxDelay: 2, weightInit: weight, delayInit: delay }),
+    new LIF([O], 1, { restV: -65, resetV: -65, threshV: -64, refracT: 2, tauM: 10, batchSize: batch }),
+  );
+}
+
+/** Input spikes of step t, sample b (distinct per sample and step). */
+const input = (t: number, batch: number): tf.Tensor => tf.tensor2d(Array.from({ length: batch * I }, (_, k) => ((t * 5 + k * 3 + (k >> 2)) % 7 < 3 ? 1 : 0)), [batch, I]);
+
+/** One training step; returns the connection's weights (and delays) after the update. */
+function run(layer: Model, trainer: AnyTrainer, step: (t: AnyTrainer) => void, t: number): number[] {
+  tf.tidy(() => void layer.forward(input(t, layer.batchSize)));
+  step(trainer);
+  layer.connection.update();
+  return [...layer.connection.weight.dataSync(), ...(layer.connection.delay?.dataSync() ?? [])];
+}
+
+/** The trainer's snapshot as plain numbers (tensors by key, then the values). */
+function snapshot(trainer: AnyTrainer): Record<string, unknown> {
+  const s = trainer.snapshotState();
+  const out: Record<string, unknown> = { ...s.values };
+  for (const [k, v] of Object.entries(s.tensors)) out[k] = { shape: v.shape, data: Array.from(v.dataSync()) };
+  disposeSnapshot(s);
+  return out;
+}
+
+const built: { dispose(): void }[] = [];
+afterEach(() => {
+  for (const m of built.splice(0)) m.dispose();
+});
+
+/** A model at `batch` with a registered trainer of case `c`, stepped `steps` times from step `t0`. */
+function trained(c: (typeof cases)[number], batch: number, steps: number, t0 = 0, weight?: Initializer, delay?: Initializer): { layer: Model; trainer: AnyTrainer } {
+  const layer = build(batch, weight, delay);
+  const trainer = c[1]();
+  built.push(trainer, layer);
+  trainer.register(layer.cell('connection', 'neuron'));
+  for (let t = t0; t < t0 + steps; t++) run(layer, trainer, c[2], t);
+  return { layer, trainer };
+}
+
+describe('trainer.restoreState of a snapshot taken at another batch size', () => {
+  for (const c of cases) {
+    it(`${c[0]}: a B=2 snapshot into a trainer whose layer now has B=5 is refused before anything changes; the trainer learns on as if never asked`, () => {
+      const src = trained(c, 2, 3);
+      const saved = src.trainer.snapshotState();
+      // the target: built at 2, stepped, changed to 5, stepped (so its traces are [5, …]); its twin is never asked to restore
+      const w = pattern((k) => 2 + ((k * 3) % 4) * 0.5);
+      const a = trained(c, 2, 2, 10, w);
+      const b = trained(c, 2, 2, 10, w);
+      for (const m of [a, b]) {
+        m.layer.batchSize = 5;
+        run(m.layer, m.trainer, c[2], 12);
+      }
+      const before = snapshot(a.trainer);
+      const v = Array.from(a.layer.neuron.voltage.dataSync());
+      built.push({ dispose: () => disposeSnapshot(saved) });
+      const count = tf.memory().numTensors;
+      // (VoltageSTDP checks its sites itself, with its own message)
+      expect(() => a.trainer.restoreState(saved)).toThrow(/invalid snapshot \S+: got (tensor of shape )?\[2, ?\d+(, ?\d+)*\]( \(float32\))?, expected shape \[5, \d+(, \d+)*\] \(the /);
+      expect(tf.memory().numTensors).toBe(count);
+      expect(snapshot(a.trainer)).toEqual(before);
+      expect(Array.from(a.layer.neuron.voltage.dataSync())).toEqual(v);
+      for (let t = 13; t < 16; t++) expect([...run(a.layer, a.trainer, c[2], t), ...a.layer.neuron.voltage.dataSync()]).toEqual([...run(b.layer, b.trainer, c[2], t), ...b.layer.neuron.voltage.dataSync()]);
+      expect(snapshot(a.trainer)).toEqual(snapshot(b.trainer));
+    });
+  }
+
+  it('STDP: a snapshot at the same batch size is still restored, also into a trainer in evaluation mode, and steps on', () => {
+    const c = cases[0]!;
+    const src = trained(c, 5, 3);
+    const saved = src.trainer.snapshotState();
+    const dst = trained(c, 5, 0, 0, from(src.layer.connection.weight), from(src.layer.connection.delay!));
+    tf.tidy(() => void dst.layer.forward(input(20, 5))); // its own traces, then replaced
+    dst.trainer.train(false);
+    dst.trainer.restoreState(saved);
+    dst.trainer.train(true);
+    disposeSnapshot(saved);
+    expect(snapshot(dst.trainer)).toEqual(snapshot(src.trainer));
+    expect(() => run(dst.layer, dst.trainer, c[2], 3)).not.toThrow();
+  });
+});
+
+describe('StateMonitor.restoreState against the observed shapes', () => {
+  it('a [2, 3] trace snapshot into a monitor of [5, 3] spikes is refused (values kept); a [5, 3] one restores and folds on (float64 reference)', () => {
+    const a = build(2);
+    const b = build(5);
+    built.push(a, b);
+    const ma = new StateMonitor(() => a.neuron.spike, new CumulativeTraceReducer({ dt: 1, tau: 5 }));
+    const mb = new StateMonitor(() => b.neuron.spike, new CumulativeTraceReducer({ dt: 1, tau: 5 }));
+    built.push(ma, mb);
+    a.attach(ma);
+    b.attach(mb);
+    for (let t = 0; t < 3; t++) tf.tidy(() => void a.forward(input(t, 2)));
+    for (let t = 0; t < 2; t++) tf.tidy(() => void b.forward(input(t + 7, 5)));
+    const s2 = ma.snapshotState();
+    const kept = Array.from(mb.latest.dataSync());
+    expect(() => mb.restoreState(s2)).toThrow('invalid snapshot h0: got tensor of shape [2, 3] (float32), expected shape [5, 3] (the shape of the observed state now; was the snapshot taken at another batch size?)');
+    disposeSnapshot(s2);
+    expect(mb.reducer.count).toBe(2);
+    expect(mb.latest.shape).toEqual([5, O]);
+    expect(Array.from(mb.latest.dataSync())).toEqual(kept);
+    // a snapshot of the right shape: restored, then folds x ← e^{-1/5}·x + s
+    const restored = Array.from({ length: 5 * O }, (_, k) => 0.25 * k);
+    mb.restoreState({ tensors: { h0: tf.tensor2d(restored, [5, O]) }, values: { folds: 4, calls: 4 } });
+    tf.tidy(() => void b.forward(input(3, 5)));
+    const s = Array.from(b.neuron.spike.dataSync());
+    Array.from(mb.latest.dataSync()).forEach((g, k) => expect(g).toBeCloseTo(Math.exp(-1 / 5) * restored[k]! + s[k]!, 5));
+    expect(mb.reducer.count).toBe(5);
+  });
+
+  it('a monitor whose accessor cannot be read at restore time restores without the check', () => {
+    const other = new StateMonitor(() => tf.ones([2, 3]), new PassthroughReducer());
+    const m = new StateMonitor(() => other.latest, new CumulativeTraceReducer({ dt: 1, tau: 5 }));
+    built.push(other, m);
+    m.restoreState({ tensors: { h0: tf.tensor2d([1, 2, 3], [1, 3]) }, values: { folds: 1, calls: 1 } });
+    expect(Array.from(m.latest.dataSync())).toEqual([1, 2, 3]);
+  });
+});
+
+describe('Network.importState of a trainer snapshot at another batch size', () => {
+  const make = (batch: number) => {
+    const layer = build(batch);
+    const net = new Network();
+    net.addLayer('layer', layer);
+    const stdp = new STDP(pair);
+    stdp.register(layer.cell('connection', 'neuron'));
+    net.addTrainer('stdp', stdp, (t) => t.step());
+    built.push(net);
+    return { net, layer, stdp };
+  };
+  const stepNet = (m: { net: Network; layer: Model }, t: number): number[] => {
+    const x = input(t, m.layer.batchSize);
+    tf.dispose(m.net.step(x));
+    x.dispose();
+    return [...m.layer.connection.weight.dataSync(), ...m.layer.neuron.voltage.dataSync()];
+  };
+
+  it('a whole B=2 state into a B=5 network is refused by the module shapes; B=5 module states with a B=2 trainer part are refused by the trainer, nothing changed', () => {
+    const a = make(2);
+    const b = make(5);
+    const twin = make(5);
+    for (let t = 0; t < 3; t++) stepNet(a, t);
+    for (let t = 0; t < 2; t++) {
+      stepNet(b, t + 4);
+      stepNet(twin, t + 4);
+    }
+    const s2 = a.net.exportState();
+    const s5 = b.net.exportState();
+    const mixed = { ...s5, snapshot: s2.snapshot };
+    const before = snapshot(b.stdp as never);
+    try {
+      expect(() => b.net.importState(s2)).toThrow(/invalid extras of module "layer\.\w+" in the saved state: got .*batchSize\\":2/);
+      expect(() => b.net.importState(mixed)).toThrow(/invalid snapshot h0: got tensor of shape \[2, \d\] \(float32\), expected shape \[5, \d\]/);
+    } finally {
+      disposeNetworkState(s2);
+      disposeNetworkState(s5);
+    }
+    expect(snapshot(b.stdp as never)).toEqual(before);
+    for (let t = 6; t < 9; t++) expect(stepNet(b, t)).toEqual(stepNet(twin, t));
+  });
+});
