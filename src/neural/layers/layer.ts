@@ -218,11 +218,16 @@ export abstract class Layer extends Module {
    * Adds an observer called after every step (training mode, or always when `trainOnly === false`);
    * observers run in the order they were attached. An observer that also has the methods of a
    * `BatchSizeListener` (`checkBatchSize`, `batchSizeChanged`, as monitors and recorders do) is
-   * asked and told about changes of the layer's batch size (see the `batchSize` setter).
+   * asked and told about changes of the layer's batch size (see the `batchSize` setter). An observer
+   * with an `attached()` method (monitors) is told when it is newly attached: it may have missed a
+   * change while detached. Attaching an observer already attached changes nothing.
    */
   attach(observer: Observer): void {
     if (!observer || typeof observer.observe !== 'function') throw new CinderArgumentError('observer', observer, 'an Observer (with observe())');
+    if (this.observerSet.has(observer)) return;
     this.observerSet.add(observer);
+    // a monitor detached during a batch-size change checks its shapes on its next fold
+    (observer as Observer & { attached?: () => void }).attached?.();
   }
 
   /** Removes an observer; returns whether it was attached. */

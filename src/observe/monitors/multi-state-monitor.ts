@@ -33,6 +33,8 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
   private shapes: readonly (readonly number[])[] | null = null;
   /** Set by {@link batchSizeChanged}: the next fold restarts the reducer if the shapes changed. */
   private resized = false;
+  /** Set by {@link attached}: the next fold restarts the reducer if the shapes changed since the last fold. */
+  private reattached = false;
 
   /**
    * @param accessors one function per observation, in the order the reducer's fold expects
@@ -62,10 +64,10 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
    * Reads all accessors and folds them together (on every n-th call). A call that throws (an
    * accessor, or the reducer rejecting the observation) changes nothing: it is not counted.
    *
-   * After {@link batchSizeChanged}, the next fold restarts the reducer (as after `clear()`, the
-   * call count kept) when its observations' shapes differ from those of the last fold (or those seen
-   * by {@link restoreState}; or when those are unknown: values restored while an accessor could not
-   * be read).
+   * After {@link batchSizeChanged} or {@link attached}, the next fold restarts the reducer (as after
+   * `clear()`, the call count kept) when its observations' shapes differ from those of the last fold
+   * (or those seen by {@link restoreState}); after {@link batchSizeChanged} also when those shapes are
+   * unknown (values restored while an accessor could not be read).
    */
   observe(): void {
     if (!this.schedule.due) {
@@ -75,12 +77,15 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
     tf.tidy(() => {
       const obs = (this.accessors as readonly (() => tf.Tensor)[]).map((a) => a()) as unknown as A;
       const last = this.shapes;
-      // (last is null after a restoreState whose accessors threw: the restored values' batch is unknown, so they restart)
-      if (this.resized && this.reducer.size > 0 && (last === null || obs.some((o, i) => !tf.util.arraysEqual(o.shape, last[i] as number[])))) this.restartWith(obs);
+      const changed = (): boolean => last !== null && obs.some((o, i) => !tf.util.arraysEqual(o.shape, last[i] as number[]));
+      // (last is null after a restoreState whose accessors threw: after a batch change the restored values restart)
+      const restart = (this.resized || this.reattached) && this.reducer.size > 0 && ((this.resized && last === null) || changed());
+      if (restart) this.restartWith(obs);
       else this.reducer.fold(...obs);
       this.shapes = obs.map((o) => o.shape);
     });
     this.resized = false;
+    this.reattached = false;
     this.schedule.tick();
   }
 
@@ -92,6 +97,17 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
    */
   batchSizeChanged(): void {
     this.resized = true;
+  }
+
+  /**
+   * Told by a layer when it attaches the monitor: the layer's batch size may have changed while the
+   * monitor was detached (e.g. a trainer in evaluation mode, a monitor re-attached by the user). The
+   * next fold restarts the reducer, as after {@link batchSizeChanged}, when the observed shapes differ
+   * from those of the last fold, and folds as usual when they do not. Costs one shape comparison (no
+   * tensor op) on that fold.
+   */
+  attached(): void {
+    this.reattached = true;
   }
 
   /** Clears the reducer and folds `obs` as its first value; a fold that throws puts the old values back. */
@@ -119,6 +135,7 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
     this.schedule.reset();
     this.shapes = null;
     this.resized = false;
+    this.reattached = false;
   }
 
   /** The reducer's history and the call count (see `src/core/snapshot.ts`). */

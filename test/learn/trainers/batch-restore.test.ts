@@ -1,6 +1,7 @@
 // Snapshots and monitors across batch sizes: a trainer or monitor snapshot taken at another batch
-// size is refused on restore (before anything changes) — instead of throwing from a monitor's fold
-// after the neurons stepped. References: twins never asked to restore, float64 traces
+// size is refused on restore (before anything changes), and a monitor detached while its layer
+// changed its batch size restarts at the new size when attached again — instead of throwing from
+// its fold after the neurons stepped. References: twins never asked to restore, float64 traces
 // folded in the test.
 import { afterEach, describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
@@ -211,5 +212,54 @@ describe('Network.importState of a trainer snapshot at another batch size', () =
     }
     expect(snapshot(b.stdp as never)).toEqual(before);
     for (let t = 6; t < 9; t++) expect(stepNet(b, t)).toEqual(stepNet(twin, t));
+  });
+});
+
+describe('a monitor detached during a batch-size change and attached again', () => {
+  it('a trace of the spikes restarts at the new size on its next fold (float64 reference); a weight monitor keeps its history; no change: the trace folds on', () => {
+    const a = build(2);
+    built.push(a);
+    const trace = new StateMonitor(() => a.neuron.spike, new CumulativeTraceReducer({ dt: 1, tau: 5 }));
+    const weights = new StateMonitor(() => a.connection.weight, new PassthroughReducer({ history: 8 }));
+    built.push(trace, weights);
+    a.attach(trace);
+    a.attach(weights);
+    for (let t = 0; t < 3; t++) tf.tidy(() => void a.forward(input(t, 2)));
+    // detached and attached again without a change: the trace folds on from its values
+    a.detach(trace);
+    a.attach(trace);
+    const prev = Array.from(trace.latest.dataSync());
+    tf.tidy(() => void a.forward(input(3, 2)));
+    const s2 = Array.from(a.neuron.spike.dataSync());
+    Array.from(trace.latest.dataSync()).forEach((g, k) => expect(g).toBeCloseTo(Math.exp(-1 / 5) * prev[k]! + s2[k]!, 5));
+    expect(trace.reducer.count).toBe(4);
+    a.detach(trace);
+    a.detach(weights);
+    a.batchSize = 5;
+    a.attach(trace);
+    a.attach(weights);
+    const ref = new Array<number>(5 * O).fill(0);
+    for (let t = 4; t < 7; t++) {
+      tf.tidy(() => void a.forward(input(t, 5)));
+      const s = Array.from(a.neuron.spike.dataSync());
+      for (let k = 0; k < ref.length; k++) ref[k] = Math.exp(-1 / 5) * ref[k]! + s[k]!;
+      expect(trace.latest.shape).toEqual([5, O]);
+      Array.from(trace.latest.dataSync()).forEach((g, k) => expect(g).toBeCloseTo(ref[k]!, 5));
+    }
+    expect(trace.reducer.count).toBe(3);
+    expect(weights.reducer.count).toBe(7);
+  });
+
+  it('a monitor restored while detached, then the batch changed: restarts at the new size when attached again', () => {
+    const a = build(2);
+    built.push(a);
+    const trace = new StateMonitor(() => a.neuron.spike, new CumulativeTraceReducer({ dt: 1, tau: 5 }));
+    built.push(trace);
+    trace.restoreState({ tensors: { h0: tf.fill([2, O], 3) }, values: { folds: 2, calls: 2 } });
+    a.batchSize = 5;
+    a.attach(trace);
+    tf.tidy(() => void a.forward(input(0, 5)));
+    expect(Array.from(trace.latest.dataSync())).toEqual(Array.from(a.neuron.spike.dataSync()));
+    expect(trace.reducer.count).toBe(1);
   });
 });
