@@ -219,15 +219,17 @@ export abstract class Layer extends Module {
    * observers run in the order they were attached. An observer that also has the methods of a
    * `BatchSizeListener` (`checkBatchSize`, `batchSizeChanged`, as monitors and recorders do) is
    * asked and told about changes of the layer's batch size (see the `batchSize` setter). An observer
-   * with an `attached()` method (monitors) is told when it is newly attached: it may have missed a
-   * change while detached. Attaching an observer already attached changes nothing.
+   * with an `attached()` method (monitors, recorders) is told before it is newly attached: it may
+   * have missed a change while detached (a recorder whose records no longer fit throws, and is not
+   * attached). Attaching an observer already attached changes nothing.
    */
   attach(observer: Observer): void {
     if (!observer || typeof observer.observe !== 'function') throw new CinderArgumentError('observer', observer, 'an Observer (with observe())');
     if (this.observerSet.has(observer)) return;
-    this.observerSet.add(observer);
-    // a monitor detached during a batch-size change checks its shapes on its next fold
+    // told before it is added: a monitor detached during a batch-size change checks its shapes on
+    // its next fold; a recorder whose records no longer fit refuses (then it is not attached)
     (observer as Observer & { attached?: () => void }).attached?.();
+    this.observerSet.add(observer);
   }
 
   /** Removes an observer; returns whether it was attached. */

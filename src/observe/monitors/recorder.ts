@@ -121,6 +121,29 @@ export class Recorder implements Observer {
     }
   }
 
+  /**
+   * Asked by a layer before it attaches the recorder: while it holds records, the state it records
+   * must still have their shape (the layer's batch size may have changed while the recorder was
+   * detached, and the next record would then be refused after the layer's neurons stepped). Reads
+   * the accessor once (no record); when the accessor throws, nothing is checked.
+   * @throws CinderArgumentError when the recorded state's shape differs from the records' (the
+   *   recorder is then not attached)
+   */
+  attached(): void {
+    if (this.ring.size === 0) return;
+    const held = this.ring.ago(0).shape;
+    let now: number[] | null = null;
+    try {
+      tf.tidy(() => void (now = [...this.accessor().shape]));
+    } catch {
+      return;
+    }
+    const shape = now as number[] | null;
+    if (shape && !tf.util.arraysEqual(shape, held)) {
+      throw new CinderArgumentError('recorded state', `shape [${shape.join(', ')}]`, `shape [${held.join(', ')}] while the Recorder holds ${this.ring.size} records of it (the batch size changed while it was detached? read them and call its clear() first)`);
+    }
+  }
+
   /** For each held record, oldest first, the number of the `observe()` call that made it (1-based). */
   recordedSteps(): number[] {
     return this.steps.items();

@@ -263,3 +263,42 @@ describe('a monitor detached during a batch-size change and attached again', () 
     expect(trace.reducer.count).toBe(1);
   });
 });
+
+describe('a recorder detached during a batch-size change and attached again', () => {
+  it('holding records of [2, 3], it refuses to be attached to the state now [5, 3] (not attached, records kept); after clear() it attaches and records', () => {
+    const a = build(2);
+    built.push(a);
+    const rec = new Recorder(() => a.neuron.voltage, { capacity: 4 });
+    built.push(rec);
+    a.attach(rec);
+    for (let t = 0; t < 2; t++) tf.tidy(() => void a.forward(input(t, 2)));
+    const held = Array.from(rec.ago(1).dataSync());
+    a.detach(rec);
+    a.batchSize = 5;
+    expect(() => a.attach(rec)).toThrow('invalid recorded state: got "shape [5, 3]", expected shape [2, 3] while the Recorder holds 2 records of it');
+    // not attached: a step records nothing and does not throw
+    tf.tidy(() => void a.forward(input(2, 5)));
+    expect(rec.size).toBe(2);
+    expect(Array.from(rec.ago(1).dataSync())).toEqual(held);
+    expect(() => a.detach(rec)).not.toThrow();
+    rec.clear();
+    a.attach(rec);
+    tf.tidy(() => void a.forward(input(3, 5)));
+    expect(rec.size).toBe(1);
+    expect(Array.from(rec.ago(0).dataSync())).toEqual(Array.from(a.neuron.voltage.dataSync()));
+  });
+
+  it('attached again with no change, it records on', () => {
+    const a = build(2);
+    built.push(a);
+    const rec = new Recorder(() => a.neuron.voltage, { capacity: 4 });
+    built.push(rec);
+    a.attach(rec);
+    tf.tidy(() => void a.forward(input(0, 2)));
+    a.detach(rec);
+    a.attach(rec);
+    tf.tidy(() => void a.forward(input(1, 2)));
+    expect(rec.size).toBe(2);
+    expect(Array.from(rec.ago(0).dataSync())).toEqual(Array.from(a.neuron.voltage.dataSync()));
+  });
+});
