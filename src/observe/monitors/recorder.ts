@@ -132,16 +132,21 @@ export class Recorder implements Observer {
   attached(): void {
     if (this.ring.size === 0) return;
     const held = this.ring.ago(0).shape;
+    const shape = this.recordedShape();
+    if (shape && !tf.util.arraysEqual(shape, held)) {
+      throw new CinderArgumentError('recorded state', `shape [${shape.join(', ')}]`, `shape [${held.join(', ')}] while the Recorder holds ${this.ring.size} records of it (the batch size changed while it was detached? read them and call its clear() first)`);
+    }
+  }
+
+  /** The shape of the recorded state now (the accessor read once, no record), or null when it throws. */
+  private recordedShape(): number[] | null {
     let now: number[] | null = null;
     try {
       tf.tidy(() => void (now = [...this.accessor().shape]));
     } catch {
-      return;
+      return null;
     }
-    const shape = now as number[] | null;
-    if (shape && !tf.util.arraysEqual(shape, held)) {
-      throw new CinderArgumentError('recorded state', `shape [${shape.join(', ')}]`, `shape [${held.join(', ')}] while the Recorder holds ${this.ring.size} records of it (the batch size changed while it was detached? read them and call its clear() first)`);
-    }
+    return now;
   }
 
   /** For each held record, oldest first, the number of the `observe()` call that made it (1-based). */
@@ -194,7 +199,9 @@ export class Recorder implements Observer {
 
   /**
    * Restores what {@link snapshotState} captured (the tensors are cloned); checks everything
-   * (call numbers, consecutive records of one shape) before changing anything.
+   * (call numbers, consecutive records of one shape, and — reading the accessor once, unless it
+   * throws — records of the shape of the state recorded now, e.g. not `[2, n]` voltages of a
+   * snapshot taken at batch 2 against `[5, n]` now) before changing anything.
    */
   restoreState(s: Snapshot): void {
     const steps = s.values.steps;
@@ -212,6 +219,11 @@ export class Recorder implements Observer {
     // every record has the first one's shape (observe() keeps to it; toTensor stacks them)
     for (const [i, t] of records.entries()) {
       if (!tf.util.arraysEqual(t.shape, records[0]!.shape)) throw new CinderArgumentError(`snapshot record r${i}`, t, `shape [${records[0]!.shape.join(', ')}] (the shape of r0)`);
+    }
+    // and the shape of the state recorded now (else the next record would be refused after the layer stepped)
+    const now = n > 0 ? this.recordedShape() : null;
+    if (now && !tf.util.arraysEqual(now, records[0]!.shape)) {
+      throw new CinderArgumentError('snapshot record r0', records[0], `shape [${now.join(', ')}] (the shape of the recorded state now; was the snapshot taken at another batch size?)`);
     }
     this.clear();
     for (const [i, t] of records.entries()) {

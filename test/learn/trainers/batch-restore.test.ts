@@ -302,3 +302,31 @@ describe('a recorder detached during a batch-size change and attached again', ()
     expect(Array.from(rec.ago(0).dataSync())).toEqual(Array.from(a.neuron.voltage.dataSync()));
   });
 });
+
+describe('Recorder.restoreState against the recorded state', () => {
+  it('records of [2, 3] into a recorder of [5, 3] voltages are refused (its records kept); records of [5, 3] restore and it records on', () => {
+    const a = build(2);
+    const b = build(5);
+    built.push(a, b);
+    const ra = new Recorder(() => a.neuron.voltage, { capacity: 4 });
+    const rb = new Recorder(() => b.neuron.voltage, { capacity: 4 });
+    built.push(ra, rb);
+    a.attach(ra);
+    b.attach(rb);
+    for (let t = 0; t < 2; t++) tf.tidy(() => void a.forward(input(t, 2)));
+    tf.tidy(() => void b.forward(input(5, 5)));
+    const kept = Array.from(rb.ago(0).dataSync());
+    const s2 = ra.snapshotState();
+    built.push({ dispose: () => disposeSnapshot(s2) });
+    expect(() => rb.restoreState(s2)).toThrow('invalid snapshot record r0: got tensor of shape [2, 3] (float32), expected shape [5, 3] (the shape of the recorded state now; was the snapshot taken at another batch size?)');
+    expect(rb.size).toBe(1);
+    expect(Array.from(rb.ago(0).dataSync())).toEqual(kept);
+    const r0 = Array.from({ length: 5 * O }, (_, k) => -65 + 0.1 * k);
+    rb.restoreState({ tensors: { r0: tf.tensor2d(r0, [5, O]) }, values: { calls: 3, steps: [3] } });
+    tf.tidy(() => void b.forward(input(6, 5)));
+    expect(rb.size).toBe(2);
+    expect(rb.recordedSteps()).toEqual([3, 4]);
+    expect(Array.from(rb.ago(1).dataSync())).toEqual(Array.from(Float32Array.from(r0)));
+    expect(Array.from(rb.ago(0).dataSync())).toEqual(Array.from(b.neuron.voltage.dataSync()));
+  });
+});
