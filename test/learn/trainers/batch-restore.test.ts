@@ -156,7 +156,7 @@ describe('StateMonitor.restoreState against the observed shapes', () => {
     expect(Array.from(mb.latest.dataSync())).toEqual(kept);
     // a snapshot of the right shape: restored, then folds x ← e^{-1/5}·x + s
     const restored = Array.from({ length: 5 * O }, (_, k) => 0.25 * k);
-    mb.restoreState({ tensors: { h0: tf.tensor2d(restored, [5, O]) }, values: { folds: 4, calls: 4 } });
+    tf.tidy(() => mb.restoreState({ tensors: { h0: tf.tensor2d(restored, [5, O]) }, values: { folds: 4, calls: 4 } })); // (restoreState clones)
     tf.tidy(() => void b.forward(input(3, 5)));
     const s = Array.from(b.neuron.spike.dataSync());
     Array.from(mb.latest.dataSync()).forEach((g, k) => expect(g).toBeCloseTo(Math.exp(-1 / 5) * restored[k]! + s[k]!, 5));
@@ -167,7 +167,7 @@ describe('StateMonitor.restoreState against the observed shapes', () => {
     const other = new StateMonitor(() => tf.ones([2, 3]), new PassthroughReducer());
     const m = new StateMonitor(() => other.latest, new CumulativeTraceReducer({ dt: 1, tau: 5 }));
     built.push(other, m);
-    m.restoreState({ tensors: { h0: tf.tensor2d([1, 2, 3], [1, 3]) }, values: { folds: 1, calls: 1 } });
+    tf.tidy(() => m.restoreState({ tensors: { h0: tf.tensor2d([1, 2, 3], [1, 3]) }, values: { folds: 1, calls: 1 } })); // (restoreState clones)
     expect(Array.from(m.latest.dataSync())).toEqual([1, 2, 3]);
   });
 });
@@ -255,7 +255,7 @@ describe('a monitor detached during a batch-size change and attached again', () 
     built.push(a);
     const trace = new StateMonitor(() => a.neuron.spike, new CumulativeTraceReducer({ dt: 1, tau: 5 }));
     built.push(trace);
-    trace.restoreState({ tensors: { h0: tf.fill([2, O], 3) }, values: { folds: 2, calls: 2 } });
+    tf.tidy(() => trace.restoreState({ tensors: { h0: tf.fill([2, O], 3) }, values: { folds: 2, calls: 2 } })); // (restoreState clones)
     a.batchSize = 5;
     a.attach(trace);
     tf.tidy(() => void a.forward(input(0, 5)));
@@ -322,7 +322,7 @@ describe('Recorder.restoreState against the recorded state', () => {
     expect(rb.size).toBe(1);
     expect(Array.from(rb.ago(0).dataSync())).toEqual(kept);
     const r0 = Array.from({ length: 5 * O }, (_, k) => -65 + 0.1 * k);
-    rb.restoreState({ tensors: { r0: tf.tensor2d(r0, [5, O]) }, values: { calls: 3, steps: [3] } });
+    tf.tidy(() => rb.restoreState({ tensors: { r0: tf.tensor2d(r0, [5, O]) }, values: { calls: 3, steps: [3] } })); // (restoreState clones)
     tf.tidy(() => void b.forward(input(6, 5)));
     expect(rb.size).toBe(2);
     expect(rb.recordedSteps()).toEqual([3, 4]);
