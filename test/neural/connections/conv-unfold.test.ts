@@ -6,6 +6,7 @@ import { tf } from '../../../src/core/tf.js';
 import { Rng } from '../../../src/core/random.js';
 import { Conv2D } from '../../../src/neural/connections/index.js';
 import { uniform, vals } from './helpers.js';
+import { setFusedKernels } from '../../../src/kernels/js/fused-memory.js';
 
 /** Plain-JS unfold `[B, 1, kh, kw, C, L]` with explicit top/left padding. */
 function unfoldRef(x: number[], B: number, H: number, W: number, C: number, kh: number, kw: number, s: [number, number], d: [number, number], top: number, left: number, OH: number, OW: number): number[] {
@@ -25,8 +26,9 @@ describe('Conv2D presynReceptive (unfold)', () => {
     // 'same' as tfjs: total padding max(0, (O − 1)·s + span − N), the smaller half on top/left
     { name: "'same', stride [2, 1], kernel [2, 3]", H: 5, W: 4, C: 1, k: [2, 3] as [number, number], stride: [2, 1] as [number, number], dil: [1, 1] as [number, number], padding: 'same' as const, top: 0, left: 1 },
   ];
-  for (const c of cases) {
-    it(`copies input values exactly, NaN and ±Inf only where they are (${c.name})`, () => {
+  for (const c of cases) for (const fused of [true, false]) {
+    it(`copies input values exactly, NaN and ±Inf only where they are (${c.name}; ${fused ? 'fused JS gather' : 'tf.gather, as on webgpu'})`, () => {
+      const was = setFusedKernels(fused);
       const B = 2;
       const conv = new Conv2D([c.H, c.W, c.C], 1, c.k, 1, { stride: c.stride, dilation: c.dil, padding: c.padding, batchSize: B });
       const [OH, OW] = [conv.outShape[0]!, conv.outShape[1]!];
@@ -37,6 +39,7 @@ describe('Conv2D presynReceptive (unfold)', () => {
       const got = vals(conv.presynReceptive(tf.tensor(x, [B, c.H, c.W, c.C])));
       const want = unfoldRef(x, B, c.H, c.W, c.C, c.k[0], c.k[1], c.stride, c.dil, c.top, c.left, OH, OW).map(Math.fround);
       expect(got.length).toBe(want.length);
+      setFusedKernels(was);
       for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i]) && !(got[i] === 0 && want[i] === 0)) throw new Error(`entry ${i}: got ${got[i]}, want ${want[i]}`);
       conv.dispose();
     });
