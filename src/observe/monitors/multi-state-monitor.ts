@@ -77,12 +77,15 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
     tf.tidy(() => {
       const obs = (this.accessors as readonly (() => tf.Tensor)[]).map((a) => a()) as unknown as A;
       const last = this.shapes;
-      const changed = (): boolean => last !== null && obs.some((o, i) => !tf.util.arraysEqual(o.shape, last[i] as number[]));
+      const signalled = this.resized || this.reattached;
       // (last is null after a restoreState whose accessors threw: after a batch change the restored values restart)
-      const restart = (this.resized || this.reattached) && this.reducer.size > 0 && ((this.resized && last === null) || changed());
+      const restart =
+        signalled && this.reducer.size > 0 && ((this.resized && last === null) || (last !== null && obs.some((o, i) => !tf.util.arraysEqual(o.shape, last[i] as number[]))));
       if (restart) this.restartWith(obs);
       else this.reducer.fold(...obs);
-      this.shapes = obs.map((o) => o.shape);
+      // the shapes can change only across a batch change or an attach (otherwise the fold refuses them):
+      // recorded on the first fold and after such a signal, not on every step
+      if (last === null || signalled) this.shapes = obs.map((o) => o.shape);
     });
     this.resized = false;
     this.reattached = false;
