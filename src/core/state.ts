@@ -44,11 +44,30 @@ export abstract class TensorSlot {
     return this.v.shape;
   }
 
+  /** Applied by {@link assign} to every new value (see {@link setConstraint}). */
+  private constraint: ((t: tf.Tensor) => tf.Tensor) | null = null;
+
+  /**
+   * Makes every later {@link assign} store `fn(t)` instead of `t` (t already checked and cast to the
+   * slot's dtype; `fn` runs in a `tf.tidy` and returns a tensor of the same shape and dtype): a
+   * projection onto the values the owner allows, e.g. a connection's mask `W ⊙ M` (Inferno's
+   * masked-weight setter), so post-update hooks that write the slot and then read it see the
+   * projected value. Writes to the raw variable bypass it. `null` removes it.
+   */
+  setConstraint(fn: ((t: tf.Tensor) => tf.Tensor) | null): void {
+    this.constraint = fn;
+  }
+
   /** Replaces the value. The new tensor must have the same shape (it is cast to the slot's dtype). */
   assign(t: tf.Tensor): void {
     if (t === this.v) return;
     if (!(t instanceof tf.Tensor) || t.shape.length !== this.v.shape.length || t.shape.some((d, i) => d !== this.v.shape[i])) {
       throw new CinderArgumentError(this.label, t, `shape [${this.v.shape.join(', ')}]`);
+    }
+    const fn = this.constraint;
+    if (fn) {
+      tf.tidy(() => this.v.assign(fn(t.dtype === this.v.dtype ? t : tf.cast(t, this.v.dtype))));
+      return;
     }
     this.v.assign(t.dtype === this.v.dtype ? t : tf.cast(t, this.v.dtype));
   }

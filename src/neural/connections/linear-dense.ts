@@ -97,17 +97,12 @@ export class LinearDense extends Connection {
   protected setMask(mask: tf.Tensor): void {
     this.maskTensor?.dispose();
     this.maskTensor = tf.keep(mask);
-    const p = this.weightParameter;
-    if (Object.prototype.hasOwnProperty.call(p, 'assign')) return; // already wrapped
-    const plain = p.assign.bind(p);
-    p.assign = (t: tf.Tensor): void => {
-      const m = this.maskTensor;
-      // wrong shapes go to the plain assign unmasked, which refuses them with its own message
-      if (!m || !(t instanceof tf.Tensor) || t.shape.length !== 2 || t.shape[0] !== m.shape[0] || t.shape[1] !== m.shape[1]) return plain(t);
+    this.weightParameter.setConstraint((t) => {
       const zero = (this.zero ??= tf.keep(tf.scalar(0)));
-      tf.tidy(() => plain(tf.add(tf.mul(t.dtype === 'float32' ? t : tf.cast(t, 'float32'), m), zero))); // + 0 turns −0 into +0
-      this.maskedData = p.value.dataId;
-    };
+      const masked = tf.add(tf.mul(t, this.maskTensor!), zero); // + 0 turns −0 into +0
+      this.maskedData = masked.dataId; // the variable takes this data: no second mask in onParameterChange
+      return masked;
+    });
   }
 
   protected override transformsOnChange(name: ParameterName): boolean {
