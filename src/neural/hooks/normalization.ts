@@ -44,6 +44,7 @@ export class Normalization extends TensorHook {
   private readonly cInvOrder: tf.Scalar;
   private readonly cScale: tf.Scalar;
   private readonly cEps: tf.Scalar;
+  private readonly cMinNormal: tf.Scalar;
 
   /**
    * Creates the hook and uploads its constants.
@@ -80,6 +81,7 @@ export class Normalization extends TensorHook {
     this.cInvOrder = tf.keep(tf.scalar(Number.isFinite(order) ? 1 / order : 1));
     this.cScale = tf.keep(tf.scalar(this.scale));
     this.cEps = tf.keep(tf.scalar(this.epsilon));
+    this.cMinNormal = tf.keep(tf.scalar(FLOAT32_MIN_NORMAL));
   }
 
   /**
@@ -93,8 +95,8 @@ export class Normalization extends TensorHook {
     const a = tf.abs(v);
     if (this.order === Infinity) return tf.max(a, axis, true);
     if (this.order === 1) return tf.sum(a, axis, true);
-    const m = tf.max(a, axis, true);
-    const safe = tf.where(tf.greater(m, 0), m, tf.onesLike(m));
+    // m floored at the smallest normal float32 (one op; an all-zero group gives 0/floor = 0, norm 0)
+    const safe = tf.maximum(tf.max(a, axis, true), this.cMinNormal);
     const u = tf.div(a, safe);
     const inner = this.order === 2 ? tf.sqrt(tf.sum(tf.square(u), axis, true)) : tf.pow(tf.sum(tf.pow(u, this.cOrder), axis, true), this.cInvOrder);
     return tf.mul(safe, inner);
@@ -114,5 +116,6 @@ export class Normalization extends TensorHook {
     this.cInvOrder.dispose();
     this.cScale.dispose();
     this.cEps.dispose();
+    this.cMinNormal.dispose();
   }
 }
