@@ -4,6 +4,8 @@
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkFinite, checkPositive } from '../../core/errors.js';
 import { TensorHook, type HookOptions, type HookTarget } from './tensor-hook.js';
+import { fusedBackend } from '../../kernels/js/fused-memory.js';
+import { fusedGroupNorm } from '../../kernels/js/fused-group-norm.js';
 
 /** The largest finite float32. */
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -45,6 +47,8 @@ export class Normalization extends TensorHook {
   private readonly cScale: tf.Scalar;
   private readonly cEps: tf.Scalar;
   private readonly cMinNormal: tf.Scalar;
+  /** The first normalized axis when the dims are all trailing axes (all dims: 0), else null (see {@link norm}). */
+  private readonly trailingFrom: number | null;
 
   /**
    * Creates the hook and uploads its constants.
@@ -82,16 +86,23 @@ export class Normalization extends TensorHook {
     this.cScale = tf.keep(tf.scalar(this.scale));
     this.cEps = tf.keep(tf.scalar(this.epsilon));
     this.cMinNormal = tf.keep(tf.scalar(FLOAT32_MIN_NORMAL));
+    const dims = this.dims === null ? null : [...this.dims].sort((x, y) => x - y);
+    this.trailingFrom = dims === null ? 0 : dims.every((d, i) => d === rank - dims.length + i) ? rank - dims.length : null;
   }
 
   /**
    * ‖v‖_p over the configured dims, kept as size-1 dims (new tensor; inside `tf.tidy`). For p ∉ {1, ∞}
    * it is computed as `m · (Σ (|v|/m)^p)^{1/p}` with m the group's largest magnitude (1 for an
    * all-zero group), so that the float32 powers neither overflow (|v|^p > 3.4e38, e.g. 10^40) nor
-   * underflow to 0 while the norm itself is representable.
+   * underflow to 0 while the norm itself is representable. On wasm and cpu, when the dims are the
+   * trailing axes (or all), one fused pass computes the same norms in float64
+   * (`src/kernels/js/fused-group-norm.ts`).
    */
   norm(v: tf.Tensor): tf.Tensor {
     const axis = this.dims === null ? undefined : [...this.dims];
+    if (this.order !== Infinity && this.order !== 1 && this.trailingFrom !== null && v.dtype === 'float32' && fusedBackend()) {
+      return fusedGroupNorm(v, this.trailingFrom, this.order);
+    }
     const a = tf.abs(v);
     if (this.order === Infinity) return tf.max(a, axis, true);
     if (this.order === 1) return tf.sum(a, axis, true);

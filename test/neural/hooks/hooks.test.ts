@@ -4,6 +4,7 @@ import { Parameter } from '../../../src/core/state.js';
 import { CinderArgumentError } from '../../../src/core/errors.js';
 import { Updater } from '../../../src/neural/updater.js';
 import { Clamping, Normalization } from '../../../src/neural/hooks/index.js';
+import { setFusedKernels } from '../../../src/kernels/js/fused-memory.js';
 
 const read = (p: Parameter) => Array.from(p.value.dataSync());
 
@@ -148,33 +149,41 @@ describe('Normalization', () => {
     q.dispose();
   });
 
-  it('finite weights whose p-th powers overflow or underflow float32 still get the float64 p-norm', () => {
-    // ‖v‖_p computed in float64 by scaling with the largest magnitude (no overflow in a plain loop)
-    const norm64 = (v: number[], order: number): number => {
-      const m = Math.max(...v.map(Math.abs));
-      return m * Math.pow(v.reduce((s, x) => s + Math.pow(Math.abs(x) / m, order), 0), 1 / order);
-    };
-    // [10, 10, 5] with p = 40: 10^40 > 3.4e38 (float32 max); [1e20, 1e20] with p = 2: 1e40 overflows;
-    // [1e-12, 3e-12] with p = 4: 1e-48 underflows to 0 although the norm 3e-12 is above ε = 1e-12
-    const cases: [number[], number][] = [[[10, 10, 5], 40], [[1e20, -1e20], 2], [[1e-12, 3e-12], 4], [[2e-8, -1e-8, 0], 7.5]];
-    for (const [v, order] of cases) {
-      const p = new Parameter('w', tf.tensor1d(v));
-      new Normalization(p, { order, scale: 3 }).run();
-      const n = norm64(v, order);
-      read(p).forEach((g, i) => expect(g, `p = ${order}, v = ${v}`).toBeCloseTo((3 * v[i]!) / n, 5));
-      p.dispose();
-    }
-  });
+  // both routes: the fused float64 pass (wasm, cpu; trailing dims) and the scaled ops (other backends, other dims)
+  for (const fused of [true, false]) {
+    const route = fused ? 'fused pass' : 'ops';
+    it(`finite weights whose p-th powers overflow or underflow float32 still get the float64 p-norm (${route})`, () => {
+      const was = setFusedKernels(fused);
+      // ‖v‖_p computed in float64 by scaling with the largest magnitude (no overflow in a plain loop)
+      const norm64 = (v: number[], order: number): number => {
+        const m = Math.max(...v.map(Math.abs));
+        return m * Math.pow(v.reduce((s, x) => s + Math.pow(Math.abs(x) / m, order), 0), 1 / order);
+      };
+      // [10, 10, 5] with p = 40: 10^40 > 3.4e38 (float32 max); [1e20, 1e20] with p = 2: 1e40 overflows;
+      // [1e-12, 3e-12] with p = 4: 1e-48 underflows to 0 although the norm 3e-12 is above ε = 1e-12
+      const cases: [number[], number][] = [[[10, 10, 5], 40], [[1e20, -1e20], 2], [[1e-12, 3e-12], 4], [[2e-8, -1e-8, 0], 7.5]];
+      for (const [v, order] of cases) {
+        const p = new Parameter('w', tf.tensor1d(v));
+        new Normalization(p, { order, scale: 3 }).run();
+        const n = norm64(v, order);
+        read(p).forEach((g, i) => expect(g, `p = ${order}, v = ${v}`).toBeCloseTo((3 * v[i]!) / n, 5));
+        p.dispose();
+      }
+      setFusedKernels(was);
+    });
 
-  it('a 2-D target over dims 1: rows with large entries, a zero row, a NaN row and an Inf row', () => {
-    const rowsIn = [[3e25, 4e25], [0, 0], [NaN, 1], [1, -2], [Infinity, 1]];
-    const p = new Parameter('w', tf.tensor2d(rowsIn));
-    new Normalization(p, { order: 2, dims: 1 }).run();
-    const got = read(p);
-    const want = [0.6, 0.8, 0, 0, NaN, NaN, 1 / Math.sqrt(5), -2 / Math.sqrt(5), NaN, NaN];
-    want.forEach((w, i) => (Number.isNaN(w) ? expect(got[i]).toBeNaN() : expect(got[i]).toBeCloseTo(w, 6)));
-    p.dispose();
-  });
+    it(`a 2-D target over dims 1: rows with large entries, a zero row, a NaN row and an Inf row (${route})`, () => {
+      const was = setFusedKernels(fused);
+      const rowsIn = [[3e25, 4e25], [0, 0], [NaN, 1], [1, -2], [Infinity, 1]];
+      const p = new Parameter('w', tf.tensor2d(rowsIn));
+      new Normalization(p, { order: 2, dims: 1 }).run();
+      const got = read(p);
+      const want = [0.6, 0.8, 0, 0, NaN, NaN, 1 / Math.sqrt(5), -2 / Math.sqrt(5), NaN, NaN];
+      want.forEach((w, i) => (Number.isNaN(w) ? expect(got[i]).toBeNaN() : expect(got[i]).toBeCloseTo(w, 6)));
+      p.dispose();
+      setFusedKernels(was);
+    });
+  }
 
   it('a disposed Normalization refuses to run with CinderArgumentError and leaves its target as it was', () => {
     const p = new Parameter('w', tf.tensor1d([3, 4]));
