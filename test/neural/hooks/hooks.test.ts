@@ -185,6 +185,73 @@ describe('Normalization', () => {
     });
   }
 
+  // p-norm of each group in float64 (scaled by the largest magnitude), NaN for a non-finite group
+  const normRef = (v: number[], order: number): number => {
+    if (v.some((x) => !Number.isFinite(x))) return NaN;
+    const m = Math.max(...v.map(Math.abs));
+    if (order === Infinity || m === 0) return m;
+    return m * Math.pow(v.reduce((s, x) => s + Math.pow(Math.abs(x) / m, order), 0), 1 / order);
+  };
+
+  for (const fused of [true, false]) {
+    const route = fused ? 'fused pass' : 'ops';
+    it(`rank-3 target [3, 4, 5]: every contiguous run of dims and every fused order against float64 (${route})`, () => {
+      const was = setFusedKernels(fused);
+      const shape = [3, 4, 5];
+      // values of mixed sign and magnitude; group (1, ·, 2) of dims [1] holds a NaN, one of dims [0] an Inf
+      const base = Array.from({ length: 60 }, (_, i) => Math.sin(1.7 * i + 0.3) * (i % 7 === 0 ? 1e3 : 1) * (i % 11 === 0 ? 0 : 1));
+      const runs: number[][] = [[0], [1], [2], [0, 1], [1, 2], [0, 1, 2]];
+      for (const dims of runs) {
+        for (const order of [1, 2, 3, 16, Infinity, 2.5]) {
+          for (const poison of [null, [1, 3, 2, NaN], [2, 0, 4, Infinity]] as const) {
+            const v = [...base];
+            if (poison) v[poison[0] * 20 + poison[1] * 5 + poison[2]] = poison[3];
+            const p = new Parameter('w', tf.tensor(v, shape));
+            new Normalization(p, { order, dims, scale: 2.5 }).run();
+            const got = read(p);
+            // group key of index (i, j, k): the coordinates outside dims
+            const key = (i: number, j: number, k: number) => [i, j, k].map((c, d) => (dims.includes(d) ? '*' : c)).join(',');
+            const groups = new Map<string, number[]>();
+            for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) for (let k = 0; k < 5; k++) {
+              const g = groups.get(key(i, j, k)) ?? [];
+              g.push(v[i * 20 + j * 5 + k]!);
+              groups.set(key(i, j, k), g);
+            }
+            for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) for (let k = 0; k < 5; k++) {
+              const idx = i * 20 + j * 5 + k;
+              const n = normRef(groups.get(key(i, j, k))!, order);
+              const want = (2.5 * v[idx]!) / Math.max(n, 1e-12);
+              const label = `dims ${dims}, p = ${order}, poison ${poison}, index ${idx}`;
+              if (Number.isNaN(n)) expect(got[idx], label).toBeNaN();
+              else expect(Math.abs(got[idx]! - want), label).toBeLessThanOrEqual(4e-7 * Math.abs(want) + 1e-30);
+            }
+            p.dispose();
+          }
+        }
+      }
+      setFusedKernels(was);
+    });
+  }
+
+  it('the fused pass is 2 kernels where it applies and the ops otherwise (wasm, cpu)', async () => {
+    const p = new Parameter('w', tf.randomUniform([6, 7, 8], -1, 1, 'float32', 3));
+    const kernels = async (options: ConstructorParameters<typeof Normalization>[1]) => {
+      const n = new Normalization(p, options);
+      const k = (await tf.profile(() => n.run())).kernels.map((x) => x.name);
+      n.dispose();
+      return k;
+    };
+    expect(await kernels({ order: 2, dims: 2 })).toEqual(['CinderFusedGroupNorm', 'Multiply']);
+    expect(await kernels({ order: 3, dims: 0 })).toEqual(['CinderFusedGroupNorm', 'Multiply']);
+    expect(await kernels({ order: 1, dims: [1, 2] })).toEqual(['CinderFusedGroupNorm', 'Multiply']);
+    expect(await kernels({ order: Infinity })).toEqual(['CinderFusedGroupNorm', 'Multiply']);
+    // strided groups with p = 1 or ∞, non-integer or large p, and non-contiguous dims: the ops
+    for (const options of [{ order: 1, dims: 0 }, { order: 2.5, dims: 2 }, { order: 17 }, { order: 2, dims: [0, 2] }]) {
+      expect((await kernels(options)).length, JSON.stringify(options)).toBeGreaterThan(4);
+    }
+    p.dispose();
+  });
+
   it('a disposed Normalization refuses to run with CinderArgumentError and leaves its target as it was', () => {
     const p = new Parameter('w', tf.tensor1d([3, 4]));
     const n = new Normalization(p);
