@@ -3,7 +3,7 @@
  * with the combination of everything that reaches it; then attached observers run.
  * @module
  */
-import { tf } from '../../core/tf.js';
+import { tf, share } from '../../core/tf.js';
 import { Module } from '../../core/module.js';
 import { BatchedModule, type BatchSizeListener } from '../../core/batched-module.js';
 import { CinderArgumentError, checkInteger } from '../../core/errors.js';
@@ -75,12 +75,15 @@ export abstract class Layer extends Module {
   /** The built-in combine mode (null for a function): the fused webgpu step folds `'sum'`. */
   private readonly combineMode: CombineMode | null;
   private inputKeys: string[] = [];
+  /** Whether a step runs user code after the synapses advance (a wire's `transform`, a combine function): see {@link step}. */
+  private callbacks: boolean;
 
   /** @param combine how current outputs reaching one group are merged (default `'sum'`) */
   protected constructor(combine: CombineMode | CombineFn = 'sum') {
     super();
     this.combineFn = combiner(combine, this.constants);
     this.combineMode = typeof combine === 'string' ? combine : null;
+    this.callbacks = this.combineMode === null;
   }
 
   /** Registers a neuron group under `name`. */
@@ -144,6 +147,7 @@ export abstract class Layer extends Module {
     this.connectionMap.set(name, connection);
     this.wires.push({ name, connection, input: options.input ?? name, targets: [...options.targets], receptorIndex, transform: options.transform ?? null });
     this.inputKeys = [...new Set(this.wires.map((w) => w.input))];
+    if (options.transform) this.callbacks = true;
     return connection;
   }
 
@@ -262,6 +266,15 @@ export abstract class Layer extends Module {
    * Runs one step. `inputs` maps each input key ({@link inputNames}) to its spikes; returns this
    * step's spikes per neuron group (new tensors owned by the caller). `neuronOptions` maps a
    * neuron group's name to per-step options for it (e.g. ExactNeuron's `override`). Call inside `tf.tidy`.
+   *
+   * A step that fails changes no state. Inputs and options are checked before anything advances;
+   * a layer with user code in its step (a wire's `transform`, a combine function), which runs after
+   * the connections pushed this step into their synapses' history, keeps a zero-copy handle on every
+   * state's value (tfjs tensors are immutable; no kernel, no copy) and each synapse's ring position
+   * before the step, and puts them all back when the step throws: a callback that throws, a
+   * transform or combine result that is not a tensor of the output's shape, or a neuron group that
+   * refuses its input after another group stepped. A retry then gives what an uninterrupted run
+   * gives. Observers run only after every group stepped.
    */
   protected step(inputs: ReadonlyMap<string, LayerInput>, neuronOptions?: ReadonlyMap<string, NeuronForwardOptions>): Map<string, tf.Tensor> {
     for (const key of this.inputKeys) {
@@ -276,12 +289,36 @@ export abstract class Layer extends Module {
     for (const w of this.wires) checkWireInput(w, inputs.get(w.input));
     if (neuronOptions) for (const [name, o] of neuronOptions) this.checkNeuronOptions(name, o);
     // webgpu: connections and synapses folded into the neuron group's step program where exact
-    const spikes = fusedLayerStep(this.wires, this.neuronMap, inputs, this.combineMode, neuronOptions) ?? this.opStep(inputs, neuronOptions);
+    const spikes = fusedLayerStep(this.wires, this.neuronMap, inputs, this.combineMode, neuronOptions) ?? (this.callbacks ? this.guardedOpStep(inputs, neuronOptions) : this.opStep(inputs, neuronOptions));
     const training = this.training;
     for (const o of this.observerSet) {
       if (training || o.trainOnly === false) o.observe();
     }
     return spikes;
+  }
+
+  /**
+   * {@link opStep} with a rollback: every state of the layer (synapse history slots and kinetic
+   * state, neuron state) goes back to its value before the call, and every synapse's ring position
+   * too, when the step throws (see {@link step}).
+   */
+  private guardedOpStep(inputs: ReadonlyMap<string, LayerInput>, neuronOptions?: ReadonlyMap<string, NeuronForwardOptions>): Map<string, tf.Tensor> {
+    const states = this.namedStates().map(([, s]) => s);
+    const before = states.map((s) => share(s.value));
+    const rewinds: (() => void)[] = [];
+    for (const c of this.connectionMap.values()) {
+      const rewind = (c.synapse as { checkpoint?: () => () => void }).checkpoint?.();
+      if (rewind) rewinds.push(rewind);
+    }
+    try {
+      return this.opStep(inputs, neuronOptions);
+    } catch (err) {
+      states.forEach((s, i) => s.assign(before[i]!));
+      for (const rewind of rewinds) rewind();
+      throw err;
+    } finally {
+      tf.dispose(before);
+    }
   }
 
   /** The op path of {@link step} (inputs checked): connections, the combination, each group's step. */
@@ -303,7 +340,7 @@ export abstract class Layer extends Module {
           if (!gs) conductances.set(t, (gs = new Array<tf.Tensor | undefined>(this.neuronMap.get(t)!.receptors.length).fill(undefined)));
           gs[k] = gs[k] ? tf.add(gs[k]!, out) : out;
         } else {
-          const y = w.transform ? w.transform(out) : out;
+          const y = w.transform ? transformed(w, out) : out;
           let cs = currents.get(t);
           if (!cs) currents.set(t, (cs = []));
           cs.push(y);
@@ -365,6 +402,15 @@ function checkWireInput(w: Wire, value: unknown): void {
   }
   check(`spikes of input "${w.input}"`, v.spikes);
   if (v.injected !== undefined) check(`injected of input "${w.input}"`, v.injected);
+}
+
+/** The wire's transform of `out`, refused unless it is a tensor of `out`'s shape. */
+function transformed(w: Wire, out: tf.Tensor): tf.Tensor {
+  const y = w.transform!(out);
+  if (!(y instanceof tf.Tensor) || y.shape.length !== out.shape.length || y.shape.some((d, i) => d !== out.shape[i])) {
+    throw new CinderArgumentError(`transform of "${w.name}"`, y, `a tensor of shape [${out.shape.join(', ')}] (the connection's output) from the transform`);
+  }
+  return y;
 }
 
 function invalidInput(key: string, value: unknown): never {

@@ -155,6 +155,16 @@ export abstract class BaseSynapse extends BatchedModule implements Synapse {
     this.currentSlots[this.head]!.assign(current);
   }
 
+  /**
+   * A failed layer step's rollback (`Layer.step`) only: returns a function that puts the ring's write
+   * position back where it is now (the slots themselves are states, restored by the layer).
+   * @internal
+   */
+  checkpoint(): () => void {
+    const head = this.head;
+    return () => void (this.head = head);
+  }
+
   /** Writes the ring's write position into the `history_head` state before saving. */
   override beforeSave(): void {
     if (!this.headState) return;
