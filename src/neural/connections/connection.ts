@@ -11,7 +11,8 @@
 import { tf } from '../../core/tf.js';
 import { Module } from '../../core/module.js';
 import type { Parameter } from '../../core/state.js';
-import { CinderArgumentError, checkElements, checkInteger, checkNonNegative, checkOneOf, checkPositive, checkShape, numel } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkInteger, checkNonNegative, checkOneOf, checkShape, numel } from '../../core/errors.js';
+import { checkDt } from '../neurons/validate.js';
 import { Rng } from '../../core/random.js';
 import type { ParameterName, PresynapticForm, Receptive, Synapse, SynapseFactory } from '../types.js';
 import { Updater } from '../updater.js';
@@ -118,7 +119,7 @@ export abstract class Connection extends Module implements Receptive {
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an options object');
     this.inShape = Object.freeze(checkShape('inShape', shapes.inShape));
     this.outShape = Object.freeze(checkShape('outShape', shapes.outShape));
-    this.dt = checkPositive('dt', dt);
+    this.dt = checkDt(dt);
     this.maxDelay = options.maxDelay ?? 0;
     this.delaySteps = delayStepsOf(this.maxDelay, this.dt);
     this.delayInterp = checkOneOf('delayInterp', options.delayInterp ?? 'previous', ['previous', 'nearest'] as const);

@@ -3,10 +3,10 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkInteger, checkPositive, checkShape } from '../../core/errors.js';
+import { CinderArgumentError, checkInteger, checkShape } from '../../core/errors.js';
 import type { Neuron, NeuronInput, Receptor } from '../types.js';
 import { readNeuronInput } from './input.js';
-import { checkBelow } from './validate.js';
+import { checkBelow, checkDt } from './validate.js';
 import { SpikingModule } from './spiking-module.js';
 
 /** Parameters of {@link ExactNeuron}. */
@@ -57,7 +57,7 @@ export class ExactNeuron extends SpikingModule implements Neuron {
   constructor(shape: number | readonly number[], dt: number, options: ExactNeuronOptions) {
     const o = options ?? ({} as ExactNeuronOptions);
     const checkedShape = checkShape('shape', typeof shape === 'number' ? [shape] : shape);
-    const checkedDt = checkPositive('dt', dt);
+    const checkedDt = checkDt(dt);
     const restV = checkBelow('restV', o.restV, 'threshV', o.threshV);
     const batch = checkInteger('batchSize', o.batchSize ?? 1, 1);
     super(checkedShape, checkedDt, batch, restV);

@@ -7,10 +7,10 @@
  */
 import { tf } from '../../core/tf.js';
 import type { State } from '../../core/state.js';
-import { CinderArgumentError, checkElements, checkInteger, checkNonNegative, checkPositive, checkShape, numel } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkInteger, checkNonNegative, checkShape, numel } from '../../core/errors.js';
 import type { Neuron, NeuronInput, Receptor } from '../types.js';
 import { readNeuronInput } from './input.js';
-import { checkFloat32, checkReceptors } from './validate.js';
+import { checkDt, checkFloat32, checkReceptors } from './validate.js';
 import { reduceBatch, type BatchReduction } from './batch-reduction.js';
 import { select } from './select.js';
 import { SpikingModule } from './spiking-module.js';
@@ -123,7 +123,7 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
    */
   protected constructor(shape: number | readonly number[], dt: number, settings: NeuronBaseSettings) {
     const checkedShape = checkShape('shape', typeof shape === 'number' ? [shape] : shape);
-    const checkedDt = checkPositive('dt', dt);
+    const checkedDt = checkDt(dt);
     const refracT = checkFloat32('refracT', checkNonNegative('refracT', settings.refracT));
     const restV = checkFloat32('restV', settings.restV);
     const resetV = settings.resetV === undefined ? undefined : checkFloat32('resetV', settings.resetV);

@@ -7,7 +7,8 @@
 import { tf } from '../../core/tf.js';
 import { BatchedModule } from '../../core/batched-module.js';
 import type { State } from '../../core/state.js';
-import { CinderArgumentError, checkInteger, checkPositive, checkShape } from '../../core/errors.js';
+import { CinderArgumentError, checkInteger, checkShape } from '../../core/errors.js';
+import { checkDt } from '../neurons/validate.js';
 import type { Synapse, SynapseSpec } from '../types.js';
 
 /** Validates a {@link SynapseSpec} and returns a normalised copy. */
@@ -15,7 +16,7 @@ export function checkSynapseSpec(spec: SynapseSpec): SynapseSpec {
   if (spec === null || typeof spec !== 'object') throw new CinderArgumentError('spec', spec, 'a SynapseSpec object');
   return {
     shape: checkShape('shape', spec.shape),
-    dt: checkPositive('dt', spec.dt),
+    dt: checkDt(spec.dt),
     delaySteps: checkInteger('delaySteps', spec.delaySteps, 0),
     batchSize: checkInteger('batchSize', spec.batchSize, 1),
   };
