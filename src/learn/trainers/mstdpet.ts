@@ -5,6 +5,7 @@ import { tf } from '../../core/tf.js';
 import type { Observer } from '../../neural/types.js';
 import { CinderArgumentError, checkFinite, checkPositive } from '../../core/errors.js';
 import { FoldFunctionReducer } from '../../observe/reducers/fold-function.js';
+import type { Snapshot } from '../../core/snapshot.js';
 import { CellTrainer, type CellResources } from '../toolkit/trainer.js';
 import type { TrainableCell } from '../toolkit/trainable-cell.js';
 import { checkBatchReduction, type TrainerBatchReduction } from '../toolkit/contraction.js';
@@ -34,6 +35,35 @@ export interface MSTDPETOptions extends Omit<PairRuleOptions, 'delayed'> {
 
 /** {@link MSTDPETOptions} with defaults filled in. */
 export type MSTDPETHyper = Required<MSTDPETOptions>;
+
+/** An eligibility trace's reducer whose restore refuses values of another shape than its folds make. */
+class EligibilityReducer extends FoldFunctionReducer<[tf.Tensor, tf.Tensor]> {
+  /**
+   * @param fn the fold step
+   * @param label `post` or `pre` (named in errors)
+   * @param reduced whether only the batch-reduced eligibility is kept
+   * @param shape the shape the next fold makes
+   */
+  constructor(
+    fn: (obs: [tf.Tensor, tf.Tensor], z: tf.Tensor | null) => tf.Tensor,
+    private readonly label: string,
+    private readonly reduced: boolean,
+    private readonly shape: () => number[],
+  ) {
+    super(fn);
+  }
+
+  /** Checks every restored value's shape and dtype (float32) first, then restores (see the base class). */
+  override restoreState(s: Snapshot): void {
+    const want = this.shape();
+    for (const [k, t] of Object.entries(s.tensors)) {
+      if (!(t instanceof tf.Tensor) || t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, want)) {
+        throw new CinderArgumentError(`snapshot eligibility ${this.label}.${k}`, t, `a float32 tensor of shape [${want.join(', ')}] (the eligibility's shape for the cell now: ${this.reduced ? 'the weight shape, reduced over the batch' : "[batch, ...weight shape]; was the snapshot taken at another batch size?"})`);
+      }
+    }
+    super.restoreState(s);
+  }
+}
 
 /** Per-cell resources of {@link MSTDPET}: the pair monitors and the two eligibility traces. */
 export class EligibilityTraces implements CellResources {
@@ -66,8 +96,14 @@ export class EligibilityTraces implements CellResources {
       const inc = tf.mul(this.scale, this.reduced ? c.reduce(post, pre, reduction) : c.perSample(post, pre));
       return z === null ? inc : tf.add(tf.mul(this.decay, z), inc);
     };
-    this.post = new FoldFunctionReducer(fold);
-    this.pre = new FoldFunctionReducer(fold);
+    // restored values must have the shape the next fold makes: [B, ...W] (B the cell's batch now,
+    // W the weight's shape), or [...W] when reduced; another one would be broadcast or fail that fold
+    const shape = (): number[] => {
+      const w = cell.connection.updater.accumulator('weight').target.shape;
+      return this.reduced ? [...w] : [cell.neuron.spike.shape[0]!, ...w];
+    };
+    this.post = new EligibilityReducer(fold, 'post', h.reduceEligibility, shape);
+    this.pre = new EligibilityReducer(fold, 'pre', h.reduceEligibility, shape);
   }
 
   /**
