@@ -3,7 +3,11 @@
 // streaming mode hands over the same events in order; nothing is read synchronously, the tensor
 // count stays flat, a failed observe changes nothing, and snapshots (also through a Network) resume
 // the recording exactly.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../../src/node.js';
 import { tf } from '../../src/core/tf.js';
 import { initBackend } from '../../src/core/backend.js';
 import { Rng } from '../../src/core/random.js';
@@ -150,6 +154,22 @@ describe('SpikeRecorder', () => {
     rec.dispose();
     await new Promise((r) => setTimeout(r, 10));
     expect(tf.memory().numTensors).toBe(before);
+    layer.dispose();
+  });
+
+  it('records in evaluation mode too (trainOnly defaults to false); trainOnly: true only while training', async () => {
+    const { layer, step } = build(1, 17);
+    const always = new SpikeRecorder(() => layer.neuron.spike, { chunkSteps: 4 });
+    const training = new SpikeRecorder(() => layer.neuron.spike, { chunkSteps: 4, trainOnly: true });
+    layer.attach(always);
+    layer.attach(training);
+    layer.train(false);
+    for (let t = 0; t < 5; t++) step();
+    layer.train(true);
+    for (let t = 0; t < 3; t++) step();
+    expect([always.observedSteps, training.observedSteps]).toEqual([8, 3]);
+    always.dispose();
+    training.dispose();
     layer.dispose();
   });
 
@@ -373,12 +393,26 @@ describe('SpikeRecorder', () => {
     const b = make();
     b.net.importState(state);
     disposeNetworkState(state);
+    // and through files (the int32 read part and the float32 pending records)
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-spikes-'));
+    let c: ReturnType<typeof make> | null = null;
+    try {
+      await a.rec.flush(); // a save after a flush: the read part holds events, 42 records pending again below
+      run(a, 170, 212);
+      await a.net.save(dir);
+      await Network.load(dir, () => (c = make()).net);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     run(b, 170, 300);
-    await b.rec.flush();
+    run(c!, 212, 300);
+    await Promise.all([b.rec.flush(), c!.rec.flush()]);
     expect(ref.rec.spikeCount).toBeGreaterThan(50);
-    expect(list(b.rec.events())).toEqual(list(ref.rec.events()));
-    expect(Array.from(b.rec.count())).toEqual(Array.from(ref.rec.count()));
-    for (const m of [ref, a, b]) m.net.dispose();
+    for (const m of [b, c!]) {
+      expect(list(m.rec.events())).toEqual(list(ref.rec.events()));
+      expect(Array.from(m.rec.count())).toEqual(Array.from(ref.rec.count()));
+    }
+    for (const m of [ref, a, b, c!]) m.net.dispose();
   });
 });
 
