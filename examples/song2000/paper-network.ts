@@ -1,0 +1,259 @@
+/**
+ * The paper's model of Song, Miller & Abbott (2000) ({@link songPaperParams}: 1000 plastic
+ * excitatory and 200 fixed inhibitory inputs onto one conductance-based LIF neuron) built from
+ * Cinder modules — the `tfjs` engine of `cinder song2000 --model paper`. One {@link Biclique}
+ * layer, two conductance connections into one {@link LIF} with two receptors:
+ *
+ * - `excitatory` (receptor `exc`, E = Ee): with `p.frozenJumps` (the paper's Methods: "gex →
+ *   gex + ḡa" at the spike; a later change of ḡa leaves the conductance in flight alone) a
+ *   {@link FrozenConductanceDense}, `gex ← gex·e^{−Δt/τex} + Σ_a w_a·s_a` with the weights before
+ *   this step's STDP update; without, {@link SongNetwork}'s form, a {@link LinearDense} with an
+ *   {@link ExponentialConductance} per input, `gex = Σ_a w_a·g_a`, `g_a ← g_a·e^{−Δt/τex} + s_a`;
+ * - `inhibitory` (receptor `inh`, E = Ei): a {@link LinearDense} with an
+ *   {@link ExponentialConductance} (τin) per input and every weight ḡin, never trained:
+ *   `gin = Σ_j ḡin·g_j` (fixed weights, so the in-flight question does not arise);
+ * - the neuron (τm, Vrest = El, threshold vt, reset vr, no refractory period): the exact step with
+ *   both conductances held, `G = 1 + gex + gin`, `V∞ = (El + gex·Ee + gin·Ei)/G`,
+ *   `V ← V∞ + (V − V∞)·e^{−Δt·G/τm}`, a spike at `V ≥ vt`, then `V ← vr`.
+ *
+ * STDP as {@link SongNetwork} (the same rule and step order as the event engine's scheme `cinder`):
+ * {@link STDP} on the excitatory cell (lrPost = dApre, lrPre = dApost, cumulative traces that
+ * include this step's spikes), one update per step, then {@link Clamping} to [0, ḡmax].
+ *
+ * Numbers: float32 throughout (conductances, membrane, traces, weights); the event engine keeps
+ * the membrane and conductances in float64 and the weights in float32.
+ * @module
+ */
+import { tf } from '../../src/core/tf.js';
+import type { State } from '../../src/core/state.js';
+import { CinderArgumentError, checkPositive } from '../../src/core/errors.js';
+import type { SynapseFactory, SynapseSpec } from '../../src/neural/types.js';
+import { BaseSynapse, ExponentialConductance } from '../../src/neural/synapses/index.js';
+import { LinearDense, constantInit, type LinearDenseOptions } from '../../src/neural/connections/index.js';
+import { LIF } from '../../src/neural/neurons/index.js';
+import { Biclique, type Cell } from '../../src/neural/layers/index.js';
+import { Clamping } from '../../src/neural/hooks/index.js';
+import { STDP } from '../../src/learn/trainers/index.js';
+import type { SongParams } from './params.js';
+
+/** Options of {@link DeltaConductance}. */
+export interface DeltaConductanceOptions {
+  /** Conductance per spike within its step (default 1; the connection's weight scales it). */
+  increment?: number;
+}
+
+/**
+ * A memoryless conductance synapse: `g = Δg·s` within the step of the spike, no kinetic state
+ * (the conductance counterpart of {@link DeltaCurrent}; float32 product with the float32 Δg, exact
+ * for Δg = 1). {@link FrozenConductanceDense} filters the weighted sum on the postsynaptic side.
+ */
+export class DeltaConductance extends BaseSynapse {
+  /** Always `'conductance'`. */
+  readonly kind = 'conductance' as const;
+  /** Conductance per spike. */
+  readonly increment: number;
+  private readonly scale: tf.Scalar;
+
+  /**
+   * @param spec shape, dt, history and batch size (given by the connection)
+   * @param options the increment
+   */
+  constructor(spec: SynapseSpec, options: DeltaConductanceOptions = {}) {
+    const increment = checkPositive('increment', options?.increment ?? 1);
+    super(spec);
+    this.increment = increment;
+    this.scale = this.constant(increment);
+  }
+
+  /** A factory for connections. */
+  static factory(options: DeltaConductanceOptions = {}): SynapseFactory<DeltaConductance> {
+    checkPositive('increment', options?.increment ?? 1);
+    return (spec) => new DeltaConductance(spec, options);
+  }
+
+  protected integrate(spikes: tf.Tensor): tf.Tensor {
+    return tf.mul(spikes, this.scale);
+  }
+
+  override extras(): Record<string, unknown> {
+    return { ...super.extras(), increment: this.increment };
+  }
+}
+
+/** Options of {@link FrozenConductanceDense}: {@link LinearDense}'s, without `synapse`, plus τ. */
+export interface FrozenConductanceDenseOptions extends Omit<LinearDenseOptions, 'synapse'> {
+  /** Decay time constant τ of the postsynaptic conductance (ms, > 0). */
+  tau: number;
+}
+
+/**
+ * A dense conductance connection whose exponential filter sits after the weights, so each spike's
+ * jump keeps the weight it arrived with (the paper's `gex → gex + ḡa`): per output unit
+ * `g ← g·e^{−Δt/τ} + Σ_a w_a·s_a` (float32; `e^{−Δt/τ}` rounded to float32 once), where
+ * `Σ_a w_a·s_a` is {@link LinearDense}'s product over a {@link DeltaConductance} (Δg = 1). Unlike
+ * `LinearDense` with an {@link ExponentialConductance} (`Σ_a w_a·g_a`, per-input g_a), a weight
+ * change does not rescale conductance already in flight. The postsynaptic conductance is the state
+ * `conductance` `[B, ...outShape]` (saved and restored with the module, zero on `clear()`, re-created
+ * on a batch-size change). No delays (a delayed jump would need the weight at its sending time).
+ */
+export class FrozenConductanceDense extends LinearDense {
+  /** Decay time constant τ (ms). */
+  readonly tau: number;
+  private readonly gState: State;
+  private readonly decay: tf.Scalar;
+
+  /**
+   * @param inShape presynaptic shape
+   * @param outShape postsynaptic shape
+   * @param dt step (ms)
+   * @param options τ and LinearDense's options (no `synapse`, no `maxDelay`)
+   */
+  constructor(inShape: readonly number[], outShape: readonly number[], dt: number, options: FrozenConductanceDenseOptions) {
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, '{ tau, ...LinearDense options }');
+    const tau = checkPositive('tau', options.tau);
+    if ((options as LinearDenseOptions).synapse !== undefined) throw new CinderArgumentError('synapse', 'a factory', 'none (FrozenConductanceDense uses DeltaConductance)');
+    if ((options.maxDelay ?? 0) !== 0) throw new CinderArgumentError('maxDelay', options.maxDelay, '0 (FrozenConductanceDense has no delays)');
+    const { tau: _tau, ...rest } = options;
+    super(inShape, outShape, dt, { ...rest, synapse: DeltaConductance.factory() });
+    this.tau = tau;
+    this.decay = tf.keep(tf.scalar(Math.exp(-dt / tau), 'float32'));
+    this.gState = this.addState('conductance', () => tf.zeros([this.batchSize, ...this.outShape], 'float32'));
+  }
+
+  /** The postsynaptic conductance after the last step `[B, ...outShape]` (owned by the connection). */
+  get conductance(): tf.Tensor {
+    return this.gState.value;
+  }
+
+  override get batchSize(): number {
+    return super.batchSize;
+  }
+
+  /** Sets the batch size (re-creates the synapse state and the conductance as zeros). */
+  override set batchSize(value: number) {
+    super.batchSize = value;
+    this.gState?.reinit();
+  }
+
+  /** `[B, ...inShape]` → the conductance `[B, ...outShape]` after this step's spikes (call inside tf.tidy). */
+  override forward(spikes: tf.Tensor, injected?: tf.Tensor): tf.Tensor {
+    const y = super.forward(spikes, injected);
+    const g = tf.add(tf.mul(this.gState.value, this.decay), y);
+    this.gState.assign(g);
+    return g;
+  }
+
+  override extras(): Record<string, unknown> {
+    return { ...super.extras(), tau: this.tau };
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.decay.dispose();
+  }
+}
+
+/** The paper's model as Cinder modules (see the module documentation). */
+export class SongPaperNetwork {
+  /** Excitatory inputs → neuron (weights `[1, N]`, plastic). */
+  readonly connection: LinearDense;
+  /** Inhibitory inputs → neuron (weights `[1, Ni]`, all ḡin, fixed). */
+  readonly inhibitory: LinearDense;
+  /** The postsynaptic neuron (receptors `exc`, `inh`). */
+  readonly neuron: LIF;
+  /** Both connections → neuron. */
+  readonly layer: Biclique;
+  /** The trained cell (excitatory connection → neuron). */
+  readonly cell: Cell;
+  /** Additive STDP. */
+  readonly trainer: STDP;
+  /** Keeps the weights in [0, gmax] after every update. */
+  readonly clamp: Clamping;
+  private readonly detachClamp: () => void;
+
+  /**
+   * @param p model constants (`nInhib` ≥ 1)
+   * @param w0 initial excitatory weights (N values; the paper: all ḡmax)
+   * @param learn whether STDP is on (default true)
+   */
+  constructor(
+    readonly p: SongParams,
+    w0: ArrayLike<number>,
+    learn = true,
+  ) {
+    if (!(Number.isInteger(p.nInhib) && p.nInhib >= 1)) throw new CinderArgumentError('p.nInhib', p.nInhib, 'an integer >= 1 (SongPaperNetwork has inhibitory inputs; without, use SongNetwork)');
+    if (!w0 || w0.length !== p.nInputs) throw new CinderArgumentError('w0', w0?.length, `${p.nInputs} initial weights`);
+    const init = () => tf.tensor2d(Float32Array.from(w0), [1, p.nInputs]);
+    this.connection = p.frozenJumps
+      ? new FrozenConductanceDense([p.nInputs], [1], p.dt, { tau: p.taue, weightInit: init })
+      : new LinearDense([p.nInputs], [1], p.dt, { synapse: ExponentialConductance.factory({ tau: p.taue }), weightInit: init });
+    this.inhibitory = new LinearDense([p.nInhib], [1], p.dt, {
+      synapse: ExponentialConductance.factory({ tau: p.taui }),
+      weightInit: constantInit(p.gin),
+    });
+    this.neuron = new LIF([1], p.dt, {
+      restV: p.El,
+      resetV: p.vr,
+      threshV: p.vt,
+      refracT: 0,
+      tauM: p.taum,
+      receptors: [{ name: 'exc', reversal: p.Ee }, { name: 'inh', reversal: p.Ei }],
+    });
+    this.layer = new Biclique({
+      connections: {
+        excitatory: { connection: this.connection, receptor: 'exc' },
+        inhibitory: { connection: this.inhibitory, receptor: 'inh' },
+      },
+      neurons: { neuron: this.neuron },
+    });
+    this.cell = this.layer.cell(this.connection, this.neuron);
+    this.trainer = new STDP({ lrPost: p.dApre, lrPre: p.dApost, tauPost: p.taupost, tauPre: p.taupre, traceMode: 'cumulative' });
+    this.trainer.register(this.cell);
+    this.clamp = new Clamping(this.connection.weightParameter, { min: 0, max: p.gmax });
+    this.detachClamp = this.clamp.attachToUpdate(this.connection.updater);
+    this.layer.train(learn);
+    this.trainer.train(learn);
+  }
+
+  /** True while STDP is on. */
+  get learning(): boolean {
+    return this.layer.training;
+  }
+
+  /**
+   * One step with excitatory spikes `[1, N]` and inhibitory spikes `[1, Ni]`: returns the post
+   * spike `[1, 1]` (caller owns; call inside tf.tidy).
+   */
+  step(spikes: tf.Tensor, inhibitory: tf.Tensor): tf.Tensor {
+    const post = this.layer.forward({ excitatory: spikes, inhibitory }).neuron!;
+    if (this.layer.training) {
+      this.trainer.step();
+      this.connection.update();
+    }
+    return post;
+  }
+
+  /** The excitatory conductance the neuron saw in the last step `[1, 1]` (a new tensor; call inside tf.tidy). */
+  excitatoryConductance(): tf.Tensor {
+    if (this.connection instanceof FrozenConductanceDense) return tf.clone(this.connection.conductance);
+    return tf.matMul(this.connection.synapse.current, this.connection.weight, false, true);
+  }
+
+  /** Current excitatory weights (a copy). */
+  weights(): Float32Array {
+    return (this.connection.weight.dataSync() as Float32Array).slice();
+  }
+
+  /** {@link SongPaperNetwork.weights} without a synchronous read. */
+  async weightsAsync(): Promise<Float32Array> {
+    return ((await this.connection.weight.data()) as Float32Array).slice();
+  }
+
+  /** Frees every tensor. */
+  dispose(): void {
+    this.detachClamp();
+    this.clamp.dispose();
+    this.trainer.dispose();
+    this.layer.dispose();
+  }
+}
