@@ -18,8 +18,10 @@
  *
  * `--model paper` uses the paper's Methods instead of Brian2's example ({@link songPaperParams}:
  * τm 20 ms, El −70 mV, ḡmax 0.015, A+ 0.005·ḡmax, A−/A+ 1.05, 200 fixed inhibitory inputs at
- * 10 Hz with ḡin 0.05 and Ei −70 mV, all weights starting at ḡmax), on the event engines with the
- * conductance drive; `--mode paper` adds the paper's 10 Hz input rate (Fig. 2a) and 200 s.
+ * 10 Hz with ḡin 0.05 and Ei −70 mV, all weights starting at ḡmax), with the conductance drive, on
+ * every engine (`--engine tfjs`: {@link SongPaperNetwork}, whose excitatory conductance keeps each
+ * spike's weight as the paper's Methods and the event engine; inhibitory inputs from a second
+ * encoder); `--mode paper` adds the paper's 10 Hz input rate (Fig. 2a) and 200 s.
  *
  * `--input correlated` (event engines) replaces the independent Poisson inputs by the paper's
  * correlated rates of Fig. 5a/b ({@link CorrelatedInput}: mean `--rate`, σ `--corr-sigma`,
@@ -44,6 +46,7 @@ import { CinderArgumentError } from '../../src/core/errors.js';
 import { HomogeneousPoissonEncoder } from '../../src/neural/encoders/index.js';
 import { songParams, songPaperParams, type SongParams } from './params.js';
 import { SongNetwork, SONG_DRIVES, type SongDrive } from './network.js';
+import { SongPaperNetwork } from './paper-network.js';
 import { ChunkedSpikes } from './input.js';
 import { EventSong, bernoulliChunk, inhibitoryCounts, type SpikeChunk, type SongScheme } from './event.js';
 import { rateOverTime, weightHistogram, weightsByIndex } from './figures.js';
@@ -158,7 +161,7 @@ export const song2000Example: ExampleSpec = {
     { name: 'tauC', type: 'float', description: 'correlation time τc of --input correlated (ms; the paper: 20 in Fig. 5a, 200 in Fig. 5b)', default: 20, min: 0.001 },
     { name: 'corrMax', type: 'float', description: 'largest correlation parameter c_max of --input correlated (c_a = c_max·(a − 1)/(N − 1); the paper: 0.2); at most --corr-sigma', default: 0.2, min: 0 },
     { name: 'corrSigma', type: 'float', description: 'standard deviation σ of each rate of --input correlated, in units of the mean rate (the paper: 0.5)', default: 0.5, min: 0 },
-    { name: 'model', type: 'string', description: "parameter set: 'brian2' (Brian2's example) or 'paper' (the paper's Methods: τm 20 ms, El −70 mV, gmax 0.015, A+ 0.005·gmax, 200 inhibitory inputs at 10 Hz, weights starting at gmax; event engines, conductance drive)", default: 'brian2', choices: SONG_MODELS },
+    { name: 'model', type: 'string', description: "parameter set: 'brian2' (Brian2's example) or 'paper' (the paper's Methods: τm 20 ms, El −70 mV, gmax 0.015, A+ 0.005·gmax, 200 inhibitory inputs at 10 Hz, weights starting at gmax; conductance drive)", default: 'brian2', choices: SONG_MODELS },
   ],
   presets: {
     tiny: { seconds: 0.2, binSeconds: 0.05, chunk: 1000 },
@@ -177,7 +180,6 @@ export const song2000Example: ExampleSpec = {
   validate(q) {
     const dt = songParams().dt;
     if (String(q.model) === 'paper') {
-      if (String(q.engine) === 'tfjs') throw new CinderArgumentError('--engine', q.engine, "'event' or 'brian2' with --model paper (the tfjs engine has no inhibitory inputs)");
       if (String(q.drive) !== 'conductance') throw new CinderArgumentError('--drive', q.drive, "'conductance' with --model paper");
     }
     if (String(q.input) === 'correlated') {
@@ -209,8 +211,16 @@ export const song2000Example: ExampleSpec = {
     const engine = String(q.engine);
     if (engine !== 'event' && engine !== 'tfjs' && engine !== 'brian2') throw new CinderArgumentError('engine', engine, "'event', 'tfjs' or 'brian2'");
     const scheme: SongScheme = engine === 'brian2' ? 'brian2' : 'cinder';
-    const net = new SongNetwork(p, rng.fork(), Boolean(q.learn), String(q.drive) as SongDrive);
-    // the paper's Fig. 2 starts every weight at gmax (the tfjs engine is refused with it)
+    // as validate (a run started without it): the inhibitory inputs need the conductance drive
+    if (p.nInhib > 0 && String(q.drive) !== 'conductance') throw new CinderArgumentError('--drive', q.drive, "'conductance' with --model paper");
+    // the initial weights' stream is forked first in every case (the input streams then unchanged)
+    const weightRng = rng.fork();
+    // the tfjs engine with inhibitory inputs (paper parameters): the model of paper-network.ts, from
+    // the initial weights uniformInit would draw, or all at gmax (the paper's Fig. 2)
+    const net = engine === 'tfjs' && p.nInhib > 0
+      ? new SongPaperNetwork(p, p.initialWeights === 'gmax' ? new Float32Array(p.nInputs).fill(p.gmax) : weightRng.uniformArray(p.nInputs, 0, p.gmax), Boolean(q.learn))
+      : new SongNetwork(p, weightRng, Boolean(q.learn), String(q.drive) as SongDrive);
+    // the paper's Fig. 2 starts every weight at gmax
     const before = p.initialWeights === 'gmax' ? new Float32Array(p.nInputs).fill(p.gmax) : await net.weightsAsync();
     const chunkSteps = Math.min(Number(q.chunk), totalSteps);
     const ev = engine !== 'tfjs' ? new EventSong(p, before, String(q.drive) as SongDrive, Boolean(q.learn), 1, scheme) : null;
@@ -238,6 +248,23 @@ export const song2000Example: ExampleSpec = {
       },
     });
     let input = new ChunkedSpikes(chunked, ones, onesHost);
+    // tfjs engine, inhibitory inputs: their own encoder on inhRng, chunked alike (its position kept too)
+    const inhEncoder = !ev && inhRng ? new HomogeneousPoissonEncoder({ steps: chunkSteps, dt: p.dt, frequency: p.inhibRate, rng: inhRng }) : null;
+    const inhOnes = inhEncoder ? tf.ones([1, p.nInhib]) : null;
+    const inhOnesHost = new Float32Array(p.nInhib).fill(1);
+    let inhEncChunkStart: RngState | null = inhEncoder ? inhRng!.getState() : null;
+    const inhChunked: Encoder | null = inhEncoder
+      ? Object.assign(Object.create(inhEncoder) as Encoder, {
+          encodeArray: (x: ArrayLike<number>) => {
+            inhEncChunkStart = inhRng!.getState();
+            return inhEncoder.encodeArray(x);
+          },
+        })
+      : null;
+    let inhInput = inhChunked ? new ChunkedSpikes(inhChunked, inhOnes!, inhOnesHost) : null;
+    // one step of the tfjs engine: the post spike [1, 1] (call inside tf.tidy)
+    const stepTfjs = (): tf.Tensor =>
+      net instanceof SongPaperNetwork ? net.step(input.next(), inhInput!.next()) : net.step(input.next());
     // tfjs engine: the post spikes of the current bin, one [1, 1] tensor per step, read once per bin
     let posts: tf.Tensor[] = [];
     // event engine: inputs drawn one chunk ahead, consumed bin by bin; the generator's position
@@ -305,6 +332,9 @@ export const song2000Example: ExampleSpec = {
       rates: number[];
       encChunkStart: RngState;
       inputRngNow: RngState;
+      /** Inhibitory inputs (paper parameters): their encoder's position at the chunk start, and now. */
+      inhEncChunkStart?: RngState | null;
+      inhRngNow?: RngState | null;
       wallMs?: number;
       isi?: IsiState;
     }
@@ -317,12 +347,19 @@ export const song2000Example: ExampleSpec = {
       ({ done, rates } = m);
       wallMs = m.wallMs ?? 0;
       restoreIsi(m);
+      if (inhRng && (!m.inhEncChunkStart || !m.inhRngNow)) throw new CinderArgumentError('checkpoint inhEncChunkStart', m.inhEncChunkStart, 'the inhibitory stream position (a checkpoint of the same --model)');
       if (done % chunkSteps === 0) {
         inputRng.setState(m.inputRngNow);
+        if (inhRng) inhRng.setState(m.inhRngNow!);
       } else {
         inputRng.setState(m.encChunkStart);
         input = new ChunkedSpikes(chunked, ones, onesHost);
         for (let k = 0; k < done % chunkSteps; k++) input.nextArray(); // re-renders the chunk and moves to the position
+        if (inhRng) {
+          inhRng.setState(m.inhEncChunkStart!);
+          inhInput = new ChunkedSpikes(inhChunked!, inhOnes!, inhOnesHost);
+          for (let k = 0; k < done % chunkSteps; k++) inhInput.nextArray();
+        }
       }
       progress.tick(rates.length);
       ctx.log(`resumed after ${done} steps`);
@@ -353,7 +390,7 @@ export const song2000Example: ExampleSpec = {
         const m: Progress = { done, rates, chunkRng, chunkPos, engine: captureArrays(ev), wallMs, isi: isiState, ...(corr ? { chunkRates } : {}), ...(inhRng ? { inhChunkRng } : {}) };
         await writeJsonAtomic(join(ctx.checkpointDir, 'checkpoint.json'), m);
       } else {
-        const m: TfjsProgress = { done, rates, encChunkStart, inputRngNow: inputRng.getState(), wallMs, isi: isiState };
+        const m: TfjsProgress = { done, rates, encChunkStart, inputRngNow: inputRng.getState(), wallMs, isi: isiState, ...(inhRng ? { inhEncChunkStart, inhRngNow: inhRng.getState() } : {}) };
         await model.save(ctx.checkpointDir, m as unknown as Record<string, unknown>); // one atomic save: network + progress
       }
     };
@@ -406,7 +443,7 @@ export const song2000Example: ExampleSpec = {
           spikes = runEvent(n);
         } else {
           for (let k = 0; k < n; k++) {
-            posts.push(tf.tidy(() => tf.reshape(net.step(input.next()), [1])));
+            posts.push(tf.tidy(() => tf.reshape(stepTfjs(), [1])));
             ctx.finite?.step(done + k);
           }
           const all = tf.concat(posts);
@@ -445,6 +482,7 @@ export const song2000Example: ExampleSpec = {
     } finally {
       for (const t of posts) t.dispose();
       ones.dispose();
+      inhOnes?.dispose();
       net.dispose();
     }
   },

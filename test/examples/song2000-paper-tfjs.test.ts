@@ -1,8 +1,19 @@
 // `cinder song2000 --model paper --engine tfjs`: the paper's model built from Cinder modules
 // (examples/song2000/paper-network.ts) against the event engine on the same input spikes, its
-// frozen-jump conductance against the closed form.
+// frozen-jump conductance against the closed form, and the CLI run, validation and resume.
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { tf } from '../../src/core/tf.js';
+import { Rng } from '../../src/core/random.js';
+import { HomogeneousPoissonEncoder } from '../../src/neural/encoders/index.js';
+import { ChunkedSpikes } from '../../examples/song2000/input.js';
+import { song2000Interrupted } from '../helpers/song-resume.js';
+import { startRun } from '../../src/cli/runner.js';
+import { Terminal } from '../../src/cli/progress.js';
+import { backendInfo } from '../../src/core/backend.js';
+import { song2000Example } from '../../examples/song2000/index.js';
 import { EventSong, chunkFromDense } from '../../examples/song2000/event.js';
 import { FrozenConductanceDense, SongPaperNetwork } from '../../examples/song2000/paper-network.js';
 import { songPaperParams } from '../../examples/song2000/params.js';
@@ -63,6 +74,35 @@ function sideBySide(frozenJumps: boolean, steps: number, seed: number) {
   const tfW = net.weights();
   net.dispose();
   return { p, tfPost, tfV, tfGe, tfW, evPost, evV, evGe, evW: ev.weights(), preCount };
+}
+
+/**
+ * Reruns SongPaperNetwork on the encoder streams of a `--engine tfjs --model paper --rate 10` run
+ * with `seed` and `chunk` (Rng(seed) forked: initial weights, excitatory inputs, inhibitory inputs):
+ * the steps of its post spikes and its final weights.
+ */
+function rerunTfjsPaper(seed: number, chunk: number, steps: number): { post: number[]; w: Float32Array } {
+  const p = songPaperParams({ rate: 10 });
+  const rng = new Rng(seed);
+  rng.fork();
+  const ones = [tf.ones([1, p.nInputs]), tf.ones([1, p.nInhib])] as const;
+  const exc = new ChunkedSpikes(new HomogeneousPoissonEncoder({ steps: chunk, dt: p.dt, frequency: p.rate, rng: rng.fork() }), ones[0], new Float32Array(p.nInputs).fill(1));
+  const inh = new ChunkedSpikes(new HomogeneousPoissonEncoder({ steps: chunk, dt: p.dt, frequency: p.inhibRate, rng: rng.fork() }), ones[1], new Float32Array(p.nInhib).fill(1));
+  const net = new SongPaperNetwork(p, new Float32Array(p.nInputs).fill(p.gmax));
+  const post: number[] = [];
+  for (let t = 0; t < steps; t++) if (tf.tidy(() => net.step(exc.next(), inh.next()).dataSync()[0]!) !== 0) post.push(t);
+  const w = net.weights();
+  net.dispose();
+  for (const t of ones) t.dispose();
+  return { post, w };
+}
+
+/** Two-pass CV (population sd / mean) of the intervals between consecutive spike steps. */
+function cvTwoPass(steps: readonly number[]): number {
+  const isi = steps.slice(1).map((t, i) => t - steps[i]!);
+  const mean = isi.reduce((a, b) => a + b, 0) / isi.length;
+  const v = isi.reduce((a, b) => a + (b - mean) ** 2, 0) / isi.length;
+  return Math.sqrt(v) / mean;
 }
 
 describe('song2000 --model paper on the Cinder modules (SongPaperNetwork)', () => {
@@ -159,4 +199,71 @@ describe('song2000 --model paper on the Cinder modules (SongPaperNetwork)', () =
     r.dispose();
     net.dispose();
   });
+
+  it('validation: --model paper takes the tfjs engine, still refuses the current drive', () => {
+    const base: Record<string, number | string | boolean> = {};
+    for (const o of song2000Example.options) base[o.name] = o.default;
+    expect(() => song2000Example.validate!({ ...base, model: 'paper', engine: 'tfjs' })).not.toThrow();
+    expect(() => song2000Example.validate!({ ...base, model: 'paper', engine: 'tfjs', drive: 'current' })).toThrow(/invalid --drive: got "?current"?, expected 'conductance' with --model paper/);
+  });
+
+  it('a run started without validate refuses --drive current with --model paper on the tfjs engine (SongPaperNetwork has no current drive)', async () => {
+    const params: Record<string, number | string | boolean> = {};
+    for (const o of song2000Example.options) params[o.name] = o.default;
+    Object.assign(params, { seconds: 0.01, binSeconds: 0.01, model: 'paper', rate: 10, engine: 'tfjs', drive: 'current' });
+    const r = await startRun({
+      spec: song2000Example, params, mode: 'tiny', seed: 1, seeds: 1, outDir: join(mkdtempSync(join(tmpdir(), 'cinder-song-paper-current-')), 'run'), backend: backendInfo()!, backendRequest: 'auto',
+      quiet: true, signal: new AbortController().signal, terminal: new Terminal({ mode: 'quiet' }),
+    }).done;
+    expect(r.status).toBe('failed');
+    expect(String(r.summary.error)).toMatch(/invalid --drive: got "?current"?, expected 'conductance' with --model paper/);
+  });
+
+  it('a tfjs --model paper run interrupted mid-chunk and resumed ends with the same weights, rates and summary as an uninterrupted one', async () => {
+    const params: Record<string, number | string | boolean> = {};
+    for (const o of song2000Example.options) params[o.name] = o.default;
+    // chunks of 250 steps, bins of 100: the interruption after bin 3 falls inside the second chunk
+    Object.assign(params, { seconds: 0.06, binSeconds: 0.01, chunk: 250, model: 'paper', rate: 10, engine: 'tfjs' });
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-song-paper-tfjs-'));
+    const npy = (out: string, name: string, n: number) => {
+      const b = readFileSync(join(dir, out, 'artifacts', `${name}.npy`));
+      return Array.from(new Float32Array(Uint8Array.from(b.subarray(b.length - 4 * n)).buffer));
+    };
+    const { full, part, resumed } = await song2000Interrupted(params, 4, dir);
+    expect(part.status).toBe('interrupted');
+    expect(part.steps).toBe(300);
+    expect(resumed.status).toBe('completed');
+    expect(full.engine).toBe('tfjs');
+    expect(full.model).toBe('paper');
+    expect(full.post_rate_hz as number).toBeGreaterThan(0);
+    for (const k of ['bimodal_fraction', 'strong_fraction', 'post_rate_hz', 'final_post_rate_hz', 'cv_isi', 'cv_isi_intervals', 'steps']) expect(resumed[k], k).toEqual(full[k]);
+    expect(npy('part', 'post_rate', 6)).toEqual(npy('full', 'post_rate', 6));
+    expect(npy('part', 'weights_after', 1000)).toEqual(npy('full', 'weights_after', 1000));
+    expect(npy('full', 'weights_before', 1000).every((x) => x === Math.fround(0.015))).toBe(true); // Fig. 2: all at ḡmax
+    expect(npy('full', 'weights_after', 1000).some((x) => x < Math.fround(0.015))).toBe(true); // STDP moved weights down
+    // the run is SongPaperNetwork on the run's encoder streams, rerun here step by step: same weights and post spikes
+    const re = rerunTfjsPaper(4, 250, 600);
+    expect(npy('full', 'post_rate', 6)).toEqual([0, 1, 2, 3, 4, 5].map((b) => re.post.filter((t) => t >= 100 * b && t < 100 * (b + 1)).length / 0.01));
+    expect(npy('full', 'weights_after', 1000)).toEqual(Array.from(re.w));
+  }, 120_000);
+
+  it('cv_isi of a tfjs --model paper run is the CV of the post spikes in the last 10 % of the bins, as a rerun of the network gives (the same meaning as the event engine)', async () => {
+    // 0.3 s in 30 bins: the window is the last 3 bins (steps 2700..2999)
+    const params: Record<string, number | string | boolean> = {};
+    for (const o of song2000Example.options) params[o.name] = o.default;
+    Object.assign(params, { seconds: 0.3, binSeconds: 0.01, chunk: 1000, model: 'paper', rate: 10, engine: 'tfjs' });
+    const dir = join(mkdtempSync(join(tmpdir(), 'cinder-song-paper-tfjs-cv-')), 'run');
+    const run = await startRun({
+      spec: song2000Example, params, mode: 'tiny', seed: 3, seeds: 1, outDir: dir, backend: backendInfo()!, backendRequest: 'auto',
+      quiet: true, signal: new AbortController().signal, terminal: new Terminal({ mode: 'quiet' }),
+    }).done;
+    expect(run.status).toBe('completed');
+    const summary = JSON.parse(readFileSync(join(dir, 'run_summary.json'), 'utf8')) as Record<string, unknown>;
+    const window = rerunTfjsPaper(3, 1000, 3000).post.filter((t) => t >= 2700);
+    expect(window.length).toBeGreaterThan(5);
+    expect(summary.cv_isi_intervals).toBe(window.length - 1);
+    expect(summary.cv_window_seconds).toBeCloseTo(0.03, 12);
+    expect(Math.abs((summary.cv_isi as number) - cvTwoPass(window))).toBeLessThan(1e-12);
+    expect(summary.final_post_rate_hz as number).toBeCloseTo(window.length / 0.03, 6);
+  }, 120_000);
 });

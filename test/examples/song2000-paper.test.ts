@@ -78,10 +78,9 @@ describe('song2000 --model paper', () => {
     expect(ev.v[0]!).toBeLessThan(-70 + 10 * Math.exp(-(300 * p.dt) / 20));
   });
 
-  it('validation: --model paper refuses the tfjs engine and the current drive before running', () => {
+  it('validation: --model paper refuses the current drive before running (the tfjs engine: song2000-paper-tfjs.test.ts)', () => {
     const base: Record<string, number | string | boolean> = {};
     for (const o of song2000Example.options) base[o.name] = o.default;
-    expect(() => song2000Example.validate!({ ...base, model: 'paper', engine: 'tfjs' })).toThrow(/invalid --engine: got "?tfjs"?, expected 'event' or 'brian2' with --model paper/);
     expect(() => song2000Example.validate!({ ...base, model: 'paper', drive: 'current' })).toThrow(/invalid --drive: got "?current"?, expected 'conductance' with --model paper/);
     expect(() => song2000Example.validate!({ ...base, model: 'paper' })).not.toThrow();
     expect(() => new EventSong(songPaperParams(), [0], 'current')).toThrow(/invalid drive/);
