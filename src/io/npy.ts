@@ -202,7 +202,7 @@ export function readNpz(path: string): NpzArrays {
  */
 export function decodeNpz(bytes: Uint8Array, where = 'npz'): NpzArrays {
   const out: NpzArrays = {};
-  for (const [name, e] of Object.entries(decodeNpzEntries(bytes, where))) out[name] = e.data;
+  for (const [name, e] of Object.entries(decodeNpzEntries(bytes, where))) setOwn(out, name, e.data);
   return out;
 }
 
@@ -279,7 +279,7 @@ export function decodeNpzEntries(bytes: Uint8Array, where = 'npz'): Record<strin
     if (flags & 1) throw entry('an encrypted entry', 'an unencrypted entry');
     if (method !== 0 && method !== 8) throw entry(`compression method ${method}`, 'a stored or deflate-compressed entry (as numpy.savez and numpy.savez_compressed write)');
     const key = name.replace(/\.npy$/, '');
-    if (key in out) throw entry('a second entry of this name', 'each array name once');
+    if (Object.hasOwn(out, key)) throw entry('a second entry of this name', 'each array name once');
     // the local header must agree with the central directory
     if (local + 30 > cdStart || u32(local) !== ZIP_LOCAL) throw entry(`no local header at byte ${local}`, 'the entry the central directory lists (the file is truncated or damaged)');
     const lflags = u16(local + 6);
@@ -315,11 +315,19 @@ export function decodeNpzEntries(bytes: Uint8Array, where = 'npz'): Record<strin
     }
     const sum = crc32(content);
     if (sum !== crc) throw entry(`CRC-32 ${hex8(sum)}`, `CRC-32 ${hex8(crc)} as listed in the archive (the entry is damaged)`);
-    out[key] = decodeNpy(content, `${where} entry ${name}`);
+    setOwn(out, key, decodeNpy(content, `${where} entry ${name}`));
     q = next;
   }
   if (q !== end) throw file(`${end - q} bytes after the last central directory entry`, 'a central directory of exactly the listed entries (the file is damaged)');
   return out;
+}
+
+/**
+ * Sets `obj[key] = value` as an own, enumerable data property, for any key: a plain assignment
+ * would call the `__proto__` setter (replacing the prototype instead of adding an entry).
+ */
+function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function hex8(n: number): string {

@@ -115,6 +115,20 @@ describe('decodeNpz: numpy.savez layouts', () => {
     expect(npy.decodeNpy(encodeNpy(Float64Array.of(-0.25), [1]))).toEqual({ data: Float64Array.of(-0.25), shape: [1] });
   });
 
+  it('entries named like Object.prototype members (constructor, __proto__, toString) are read as any other name', () => {
+    // numpy.savez(f, **{'constructor': a, '__proto__': b, 'toString': c}) is valid Python
+    const z = zipBytes([
+      { name: 'constructor.npy', body: npyBytes(hdr('<i4', '(2,)'), numBytes('i4', [1, 2])) },
+      { name: '__proto__.npy', body: npyBytes(hdr('<i4', '(1,)'), numBytes('i4', [3])) },
+      { name: 'toString.npy', body: npyBytes(hdr('<f8', '(1,)'), numBytes('f8', [0.5])) },
+    ]);
+    const got = decodeNpz(z, 'x.npz');
+    expect(Object.keys(got)).toEqual(['constructor', '__proto__', 'toString']);
+    expect(Object.getPrototypeOf(got)).toBe(Object.prototype);
+    expect(plain(got)).toEqual({ constructor: ['Int32Array', 1, 2], ['__proto__']: ['Int32Array', 3], toString: ['Float64Array', 0.5] });
+    expect(Object.keys(npy.decodeNpzEntries(z, 'x.npz'))).toEqual(['constructor', '__proto__', 'toString']);
+  });
+
   it('keeps NaN payloads bit for bit (no trip through JS numbers)', () => {
     const bits = Uint32Array.of(0x7f800001, 0xffc00123);
     const r = decodeNpz(encodeNpz({ n: { data: new Float32Array(bits.buffer), shape: [2] } }), 'x.npz');
