@@ -5,5 +5,6 @@
  */
 export * from './atomic.js';
 export * from './npy.js';
+export * from './npy-append.js';
 export * from './tensors.js';
 export * from './serialize.js';

@@ -42,7 +42,8 @@ function checkShape(data: NpyArray, shape: readonly number[]): void {
   if (n !== data.length) throw new CinderArgumentError('shape', shape, `a shape with ${data.length} elements (the data length), not ${n}`);
 }
 
-function littleEndianBytes(data: NpyArray): Uint8Array {
+/** The bytes of `data` in little-endian order (a view of it on a little-endian host, a copy otherwise). */
+export function littleEndianBytes(data: NpyArray): Uint8Array {
   if (LITTLE_ENDIAN_HOST || data.BYTES_PER_ELEMENT === 1) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(data.byteLength);
   const view = new DataView(out.buffer);
@@ -599,16 +600,31 @@ function findExtra(extra: Uint8Array, id: number): Uint8Array | null {
 
 /**
  * Length of the preamble and header of a `.npy` file of `total` bytes starting with `first` (its
- * first 12 bytes or fewer), or `total` when they are not a `.npy` preamble (the whole file is then
- * read, and refused by {@link npyLayout}).
+ * first 12 bytes or fewer), or `first.length` when they are not a `.npy` preamble (refused then by
+ * {@link npyLayout}).
  */
 function npyHeadLength(first: Uint8Array, total: number): number {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-  if (first.length < 10 || magic.some((m, i) => first[i] !== m)) return total;
+  if (first.length < 10 || magic.some((m, i) => first[i] !== m)) return first.length;
   const major = first[6]!;
   if (major === 1) return Math.min(total, 10 + (first[8]! | (first[9]! << 8)));
   if ((major === 2 || major === 3) && first.length >= 12) return Math.min(total, 12 + dataView(first).getUint32(8, true));
-  return total;
+  return first.length;
+}
+
+/**
+ * Reads a `.npy` file (format 1.0, 2.0 or 3.0), checked and converted as {@link decodeNpy} does:
+ * C-order data and its shape. The header is read first and then the data, straight into the
+ * memory of the returned array (files over 2 GiB are read; one array is limited to the largest
+ * typed array of the Node.js version, 4 GiB on Node 20).
+ * @throws CinderArgumentError naming the file for an unreadable, damaged or unsupported file
+ */
+export function readNpy(path: string): NpyEntry {
+  return withFile(path, 'npy', (src) => {
+    const head = src.read(0, npyHeadLength(src.read(0, Math.min(src.size, 12)), src.size));
+    const layout = npyLayout(head, src.size, path);
+    return npyFromRaw(src.read(head.length, src.size - head.length), layout, path);
+  });
 }
 
 /**

@@ -1,0 +1,205 @@
+/**
+ * A `.npy` file written row block by row block, for recordings too long to hold in memory.
+ * @module
+ */
+import { closeSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { CinderArgumentError } from '../core/errors.js';
+import { littleEndianBytes, type NpyArray } from './npy.js';
+
+/** Element types of {@link NpyAppendWriter} (NumPy `<f4`, `<f8`, `<i4`, `|u1`). */
+export type NpyAppendDtype = 'float32' | 'float64' | 'int32' | 'uint8';
+
+/** Options of {@link NpyAppendWriter.open}. */
+export interface NpyAppendOptions {
+  /** Element type; appended data must be the matching typed array. */
+  dtype: NpyAppendDtype;
+  /** Shape of one row (the array's shape without its leading dimension); `[]` makes a 1-D array. Every dimension at least 1. */
+  rowShape: readonly number[];
+}
+
+const DTYPES: Record<NpyAppendDtype, { descr: string; type: { new (n: number): NpyArray; name: string }; bytes: number }> = {
+  float32: { descr: '<f4', type: Float32Array, bytes: 4 },
+  float64: { descr: '<f8', type: Float64Array, bytes: 8 },
+  int32: { descr: '<i4', type: Int32Array, bytes: 4 },
+  uint8: { descr: '|u1', type: Uint8Array, bytes: 1 },
+};
+
+/** Digits reserved in the header for the leading dimension (2^64 has 20). */
+const ROW_DIGITS = 20;
+
+/**
+ * Writes one `.npy` array (format 1.0, C order, little-endian) of shape `[rows, ...rowShape]` a
+ * block of rows at a time, so that a recording of millions of steps never has to be in memory.
+ *
+ * The header is written at {@link NpyAppendWriter.open} with room for a 20-digit leading
+ * dimension (padded with spaces so the data starts at a multiple of 64 bytes, as NumPy pads), and
+ * is rewritten in place after every {@link NpyAppendWriter.append}: the data is written first, at
+ * its place after the rows already written, then the header with the new row count. So whenever
+ * no append is running the file is a complete `.npy` that `numpy.load` and `readNpy` read
+ * with every row appended so far, including after the process is killed. {@link NpyAppendWriter.flush}
+ * additionally makes them durable (fsync): after a power loss or a crash of the machine only the
+ * rows appended before the last flush are certain (later ones may be missing, and the header may
+ * count rows whose data did not reach the disk: short data or zeros). A process killed
+ * in the middle of an append leaves the rows before it and some bytes after them: `numpy.load`
+ * reads those rows (it reads as many bytes as the header asks), `readNpy` refuses the file
+ * (its data length is not rows × row size).
+ *
+ * A refused call (closed writer, wrong typed array, a length that is not a whole number of rows)
+ * writes nothing; a failed write (a full disk) truncates the file back to its previous rows and
+ * rethrows. The writer is synchronous (no event-loop turns between the data and the header).
+ */
+export class NpyAppendWriter {
+  /** Rows written (the leading dimension). */
+  private count = 0;
+  private fd: number | null;
+  private readonly dataStart: number;
+  private readonly rowBytes: number;
+  private readonly rowSize: number;
+  private readonly headerLength: number;
+
+  private constructor(
+    /** The file written. */
+    readonly path: string,
+    /** Element type. */
+    readonly dtype: NpyAppendDtype,
+    /** Shape of one row. */
+    readonly rowShape: readonly number[],
+    fd: number,
+    headerLength: number,
+  ) {
+    this.fd = fd;
+    this.headerLength = headerLength;
+    this.dataStart = 10 + headerLength;
+    this.rowSize = rowShape.reduce((a, b) => a * b, 1);
+    this.rowBytes = this.rowSize * DTYPES[dtype].bytes;
+  }
+
+  /**
+   * Creates (or truncates) `path` and writes the header of an array of 0 rows.
+   * @throws CinderArgumentError for a bad path, dtype or row shape, or a file that cannot be created
+   */
+  static open(path: string, options: NpyAppendOptions): NpyAppendWriter {
+    if (typeof path !== 'string' || path === '') throw new CinderArgumentError('npy path', path, 'a file path');
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('npy writer options', options, '{ dtype, rowShape }');
+    const { dtype, rowShape } = options;
+    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPES, dtype)) throw new CinderArgumentError('npy dtype', dtype, "'float32', 'float64', 'int32' or 'uint8'");
+    if (!Array.isArray(rowShape) || rowShape.some((d) => !Number.isSafeInteger(d) || d < 1)) throw new CinderArgumentError('npy rowShape', rowShape, 'an array of positive integers ([] for a 1-D array)');
+    const shape = [...rowShape] as number[];
+    const rowBytes = shape.reduce((a, b) => a * b, 1) * DTYPES[dtype as NpyAppendDtype].bytes;
+    if (!Number.isSafeInteger(rowBytes)) throw new CinderArgumentError('npy rowShape', rowShape, 'a row that fits in memory');
+    const headerLength = headerText(dtype as NpyAppendDtype, shape, '9'.repeat(ROW_DIGITS)).length;
+    if (headerLength > 0xffff) throw new CinderArgumentError('npy rowShape', rowShape, 'a shape whose .npy header fits in 65535 bytes');
+    let fd: number;
+    try {
+      fd = openSync(path, 'w');
+    } catch (err) {
+      throw new CinderArgumentError('npy path', path, `a writable file (${(err as Error).message})`);
+    }
+    const writer = new NpyAppendWriter(path, dtype as NpyAppendDtype, Object.freeze(shape), fd, headerLength);
+    try {
+      const pre = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, headerLength & 0xff, headerLength >> 8);
+      writeAll(fd, pre, 0);
+      writer.writeHeader(0);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    return writer;
+  }
+
+  /** Rows written so far (the array's leading dimension). */
+  get rows(): number {
+    return this.count;
+  }
+
+  /** Whether {@link close} has been called. */
+  get closed(): boolean {
+    return this.fd === null;
+  }
+
+  /**
+   * Appends `data`, a whole number of rows in C order (`data.length` a multiple of the row size
+   * prod(rowShape)), of the writer's dtype (a Float32Array for `'float32'`, and so on); an empty
+   * array appends nothing. The file then holds them and its header counts them.
+   * @throws CinderArgumentError for a closed writer, another typed array or a partial row (nothing is written)
+   */
+  append(data: NpyArray): void {
+    const fd = this.openFd('append');
+    const want = DTYPES[this.dtype].type;
+    if (!(data instanceof want)) {
+      const got = ArrayBuffer.isView(data) ? `a ${data.constructor.name}` : typeof data;
+      throw new CinderArgumentError(`data appended to ${this.path}`, got, `a ${want.name} (dtype ${this.dtype})`);
+    }
+    if (data.length % this.rowSize !== 0) {
+      throw new CinderArgumentError(`data appended to ${this.path}`, `${data.length} values`, `a multiple of ${this.rowSize} (whole rows of shape [${this.rowShape.join(', ')}])`);
+    }
+    const added = data.length / this.rowSize;
+    if (added === 0) return;
+    const end = this.dataStart + this.count * this.rowBytes;
+    if (!Number.isSafeInteger(end + data.byteLength)) throw new CinderArgumentError(`data appended to ${this.path}`, `${added} rows more`, 'a file below 2^53 bytes');
+    try {
+      writeAll(fd, littleEndianBytes(data), end);
+      this.writeHeader(this.count + added);
+    } catch (err) {
+      // back to the rows before this append (header first: it may already count the new rows)
+      try {
+        this.writeHeader(this.count);
+        ftruncateSync(fd, end);
+      } catch {
+        // the original error is the one to report
+      }
+      throw err;
+    }
+    this.count += added;
+  }
+
+  /**
+   * Makes the rows appended so far durable (fsync of the file).
+   * @throws CinderArgumentError for a closed writer
+   */
+  flush(): void {
+    fsyncSync(this.openFd('flush'));
+  }
+
+  /** Flushes and closes the file; closing a closed writer does nothing. */
+  close(): void {
+    if (this.fd === null) return;
+    const fd = this.fd;
+    this.fd = null;
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private openFd(what: string): number {
+    if (this.fd === null) throw new CinderArgumentError(`npy writer of ${this.path}`, `${what} after close`, 'an open writer');
+    return this.fd;
+  }
+
+  /** Writes the header dict (after the 10-byte preamble) for `rows` rows, padded to its fixed length. */
+  private writeHeader(rows: number): void {
+    const text = headerText(this.dtype, this.rowShape, String(rows), this.headerLength);
+    writeAll(this.fd!, Buffer.from(text, 'latin1'), 10);
+  }
+}
+
+/**
+ * The header dict of a `[rows, ...rowShape]` array, padded with spaces and ended by a newline to
+ * `length` characters, or (without `length`) so that 10 + its length is a multiple of 64.
+ */
+function headerText(dtype: NpyAppendDtype, rowShape: readonly number[], rows: string, length?: number): string {
+  const dims = [rows, ...rowShape.map(String)];
+  const shape = dims.length === 1 ? `(${dims[0]},)` : `(${dims.join(', ')})`;
+  const dict = `{'descr': '${DTYPES[dtype].descr}', 'fortran_order': False, 'shape': ${shape}, }`;
+  const total = length ?? dict.length + 1 + ((64 - ((10 + dict.length + 1) % 64)) % 64);
+  return dict + ' '.repeat(total - dict.length - 1) + '\n';
+}
+
+/** Writes all of `bytes` at file position `pos` (writeSync may write less than asked). */
+function writeAll(fd: number, bytes: Uint8Array, pos: number): void {
+  for (let done = 0; done < bytes.length; ) {
+    done += writeSync(fd, bytes, done, Math.min(bytes.length - done, 1 << 30), pos + done);
+  }
+}
