@@ -10,3 +10,4 @@ export * from './cli/index.js';
 export * from './sweep/index.js';
 export * from './network/files.js';
 export * from './learn/eprop/threads.node.js';
+export * from './observe/monitors/spike-file.node.js';

@@ -2,7 +2,7 @@
  * A `.npy` file written row block by row block, for recordings too long to hold in memory.
  * @module
  */
-import { closeSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { CinderArgumentError } from '../core/errors.js';
 import { littleEndianBytes, type NpyArray } from './npy.js';
 
@@ -79,23 +79,14 @@ export class NpyAppendWriter {
    * @throws CinderArgumentError for a bad path, dtype or row shape, or a file that cannot be created
    */
   static open(path: string, options: NpyAppendOptions): NpyAppendWriter {
-    if (typeof path !== 'string' || path === '') throw new CinderArgumentError('npy path', path, 'a file path');
-    if (options === null || typeof options !== 'object') throw new CinderArgumentError('npy writer options', options, '{ dtype, rowShape }');
-    const { dtype, rowShape } = options;
-    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPES, dtype)) throw new CinderArgumentError('npy dtype', dtype, "'float32', 'float64', 'int32' or 'uint8'");
-    if (!Array.isArray(rowShape) || rowShape.some((d) => !Number.isSafeInteger(d) || d < 1)) throw new CinderArgumentError('npy rowShape', rowShape, 'an array of positive integers ([] for a 1-D array)');
-    const shape = [...rowShape] as number[];
-    const rowBytes = shape.reduce((a, b) => a * b, 1) * DTYPES[dtype as NpyAppendDtype].bytes;
-    if (!Number.isSafeInteger(rowBytes)) throw new CinderArgumentError('npy rowShape', rowShape, 'a row that fits in memory');
-    const headerLength = headerText(dtype as NpyAppendDtype, shape, '9'.repeat(ROW_DIGITS)).length;
-    if (headerLength > 0xffff) throw new CinderArgumentError('npy rowShape', rowShape, 'a shape whose .npy header fits in 65535 bytes');
+    const { dtype, rowShape: shape, headerLength } = NpyAppendWriter.checkOptions(path, options);
     let fd: number;
     try {
-      fd = openSync(path, 'w');
+      fd = openSync(path, 'w+'); // read too: readRows
     } catch (err) {
       throw new CinderArgumentError('npy path', path, `a writable file (${(err as Error).message})`);
     }
-    const writer = new NpyAppendWriter(path, dtype as NpyAppendDtype, Object.freeze(shape), fd, headerLength);
+    const writer = new NpyAppendWriter(path, dtype, shape, fd, headerLength);
     try {
       const pre = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, headerLength & 0xff, headerLength >> 8);
       writeAll(fd, pre, 0);
@@ -105,6 +96,98 @@ export class NpyAppendWriter {
       throw err;
     }
     return writer;
+  }
+
+  /**
+   * Opens a file written by {@link NpyAppendWriter} (of this dtype and row shape) to append to it
+   * again — to continue a recording after a restart. Its rows are the header's count; bytes after
+   * them (an append cut short by a killed process) are cut off. Nothing else is changed.
+   * @throws CinderArgumentError for a missing file, or one that is not a `.npy` written by this
+   * writer with this dtype and row shape (nothing is changed then)
+   */
+  static reopen(path: string, options: NpyAppendOptions): NpyAppendWriter {
+    // the header this writer would write: the same length, and the same text up to the row count
+    const probe = NpyAppendWriter.checkOptions(path, options);
+    let fd: number;
+    try {
+      fd = openSync(path, 'r+');
+    } catch (err) {
+      throw new CinderArgumentError('npy path', path, `an existing .npy written by NpyAppendWriter (${(err as Error).message})`);
+    }
+    try {
+      const size = fstatSync(fd).size;
+      const head = Buffer.alloc(Math.min(size, 10 + probe.headerLength));
+      readAll(fd, head, 0);
+      const want = headerText(probe.dtype, probe.rowShape, '0', probe.headerLength);
+      const prefix = want.slice(0, want.indexOf("'shape': (") + 10);
+      const text = head.subarray(10).toString('latin1');
+      const m = /^(\d+)[,)]/.exec(text.slice(prefix.length));
+      const ok = head.length === 10 + probe.headerLength && head[0] === 0x93 && head.subarray(1, 6).toString('latin1') === 'NUMPY' && head[6] === 1 && (head[8]! | (head[9]! << 8)) === probe.headerLength && text.startsWith(prefix) && m !== null;
+      if (!ok) throw new CinderArgumentError('npy path', path, `a .npy written by NpyAppendWriter with dtype ${probe.dtype} and rows of shape [${probe.rowShape.join(', ')}]`);
+      const rows = Number(m[1]);
+      if (headerText(probe.dtype, probe.rowShape, String(rows), probe.headerLength) !== text) {
+        throw new CinderArgumentError('npy path', path, `a .npy written by NpyAppendWriter with dtype ${probe.dtype} and rows of shape [${probe.rowShape.join(', ')}]`);
+      }
+      const writer = new NpyAppendWriter(path, probe.dtype, probe.rowShape, fd, probe.headerLength);
+      const end = writer.dataStart + rows * writer.rowBytes;
+      if (size < end) throw new CinderArgumentError('npy path', path, `${rows} rows of data (the header's count; the file holds ${size - writer.dataStart} data bytes)`);
+      if (size > end) ftruncateSync(fd, end);
+      writer.count = rows;
+      return writer;
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  }
+
+  /** Checks the options of {@link open} / {@link reopen}; returns the normalised ones and the header length. */
+  private static checkOptions(path: string, options: NpyAppendOptions): { dtype: NpyAppendDtype; rowShape: readonly number[]; headerLength: number } {
+    if (typeof path !== 'string' || path === '') throw new CinderArgumentError('npy path', path, 'a file path');
+    if (options === null || typeof options !== 'object') throw new CinderArgumentError('npy writer options', options, '{ dtype, rowShape }');
+    const { dtype, rowShape } = options;
+    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPES, dtype)) throw new CinderArgumentError('npy dtype', dtype, "'float32', 'float64', 'int32' or 'uint8'");
+    if (!Array.isArray(rowShape) || rowShape.some((d) => !Number.isSafeInteger(d) || d < 1)) throw new CinderArgumentError('npy rowShape', rowShape, 'an array of positive integers ([] for a 1-D array)');
+    const shape = Object.freeze([...rowShape] as number[]);
+    const rowBytes = shape.reduce((a, b) => a * b, 1) * DTYPES[dtype as NpyAppendDtype].bytes;
+    if (!Number.isSafeInteger(rowBytes)) throw new CinderArgumentError('npy rowShape', rowShape, 'a row that fits in memory');
+    const headerLength = headerText(dtype as NpyAppendDtype, shape, '9'.repeat(ROW_DIGITS)).length;
+    if (headerLength > 0xffff) throw new CinderArgumentError('npy rowShape', rowShape, 'a shape whose .npy header fits in 65535 bytes');
+    return { dtype: dtype as NpyAppendDtype, rowShape: shape, headerLength };
+  }
+
+  /**
+   * Rows `first … first + count − 1` as a typed array of the writer's dtype (read from the file).
+   * @throws CinderArgumentError for a closed writer or rows beyond {@link rows}
+   */
+  readRows(first: number, count: number): NpyArray {
+    const fd = this.openFd('readRows');
+    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(count) || first < 0 || count < 0 || first + count > this.count) {
+      throw new CinderArgumentError(`rows read from ${this.path}`, `${first} … ${first + count - 1}`, `rows within 0 … ${this.count - 1}`);
+    }
+    const bytes = new Uint8Array(count * this.rowBytes);
+    readAll(fd, bytes, this.dataStart + first * this.rowBytes);
+    const T = DTYPES[this.dtype].type as unknown as { new (b: ArrayBuffer): NpyArray };
+    if (LITTLE_ENDIAN || DTYPES[this.dtype].bytes === 1) return new T(bytes.buffer);
+    const view = new DataView(bytes.buffer);
+    const out = new (DTYPES[this.dtype].type)(count * this.rowSize);
+    for (let i = 0; i < out.length; i++) {
+      out[i] = this.dtype === 'float32' ? view.getFloat32(4 * i, true) : this.dtype === 'float64' ? view.getFloat64(8 * i, true) : view.getInt32(4 * i, true);
+    }
+    return out;
+  }
+
+  /**
+   * Keeps the first `rows` rows and drops the rest (header first, then the data cut off, so the
+   * file is complete at every moment).
+   * @throws CinderArgumentError for a closed writer or more rows than written
+   */
+  truncate(rows: number): void {
+    const fd = this.openFd('truncate');
+    if (!Number.isSafeInteger(rows) || rows < 0 || rows > this.count) throw new CinderArgumentError(`rows kept in ${this.path}`, rows, `an integer within 0 … ${this.count}`);
+    if (rows === this.count) return;
+    this.writeHeader(rows);
+    ftruncateSync(fd, this.dataStart + rows * this.rowBytes);
+    this.count = rows;
   }
 
   /** Rows written so far (the array's leading dimension). */
@@ -196,6 +279,17 @@ function headerText(dtype: NpyAppendDtype, rowShape: readonly number[], rows: st
   const total = length ?? dict.length + 1 + ((64 - ((10 + dict.length + 1) % 64)) % 64);
   return dict + ' '.repeat(total - dict.length - 1) + '\n';
 }
+
+/** Fills `bytes` from file position `pos` (readSync may read less than asked). */
+function readAll(fd: number, bytes: Uint8Array, pos: number): void {
+  for (let done = 0; done < bytes.length; ) {
+    const n = readSync(fd, bytes, done, Math.min(bytes.length - done, 1 << 30), pos + done);
+    if (n === 0) throw new CinderArgumentError('npy file', `${pos + done} bytes`, `${pos + bytes.length} bytes (the file is shorter)`);
+    done += n;
+  }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /** Writes all of `bytes` at file position `pos` (writeSync may write less than asked). */
 function writeAll(fd: number, bytes: Uint8Array, pos: number): void {

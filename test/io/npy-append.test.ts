@@ -137,6 +137,60 @@ describe('NpyAppendWriter', () => {
   });
 });
 
+describe('NpyAppendWriter.reopen, readRows, truncate', () => {
+  it('reopens its own file (cutting the bytes of an append cut short), reads rows back, truncates, and appends on', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-npy-append-'));
+    const p = join(dir, 'r.npy');
+    const w = NpyAppendWriter.open(p, { dtype: 'float32', rowShape: [2, 3] });
+    w.append(rows(0, 5));
+    w.close();
+    // a killed append: 7 bytes of a row after the counted rows
+    appendFileSync(p, Buffer.alloc(7, 0xab));
+    const r = NpyAppendWriter.reopen(p, { dtype: 'float32', rowShape: [2, 3] });
+    expect(r.rows).toBe(5);
+    expect(readFileSync(p).length).toBe(128 + 5 * 24);
+    expect(hex(r.readRows(1, 3))).toBe(hex(rows(1, 3)));
+    expect(refusal(() => r.readRows(4, 2))).toBe(`invalid rows read from ${p}: got "4 … 5", expected rows within 0 … 4`);
+    r.truncate(2);
+    expect(r.rows).toBe(2);
+    expect(Array.from(readNpy(p).data)).toEqual(Array.from(rows(0, 2)));
+    expect(refusal(() => r.truncate(3))).toBe(`invalid rows kept in ${p}: got 3, expected an integer within 0 … 2`);
+    r.append(rows(10, 2));
+    r.close();
+    const got = readNpy(p);
+    expect(got.shape).toEqual([4, 2, 3]);
+    expect(Array.from(got.data)).toEqual([...rows(0, 2), ...rows(10, 2)]);
+  });
+
+  it('refuses a file of another dtype or row shape, or one not written by the writer, and changes nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-npy-append-'));
+    const p = join(dir, 'r.npy');
+    const w = NpyAppendWriter.open(p, { dtype: 'float64', rowShape: [3] });
+    w.append(Float64Array.from([1, 2, 3]));
+    w.close();
+    const before = readFileSync(p);
+    expect(refusal(() => NpyAppendWriter.reopen(p, { dtype: 'float32', rowShape: [3] }))).toBe(`invalid npy path: got ${JSON.stringify(p)}, expected a .npy written by NpyAppendWriter with dtype float32 and rows of shape [3]`);
+    expect(refusal(() => NpyAppendWriter.reopen(p, { dtype: 'float64', rowShape: [4] }))).toMatch(/rows of shape \[4\]$/);
+    expect(readFileSync(p).equals(before)).toBe(true);
+    // a Fortran-order header (same length, otherwise the writer's): refused
+    const q = join(dir, 'q.npy');
+    writeFileSync(q, Buffer.from(before.toString('latin1').replace("'fortran_order': False", "'fortran_order': True "), 'latin1'));
+    expect(refusal(() => NpyAppendWriter.reopen(q, { dtype: 'float64', rowShape: [3] }))).toMatch(/expected a \.npy written by NpyAppendWriter/);
+    // encodeNpy pads this header to the same 118 bytes, with room for the count: taken, and appended to
+    writeFileSync(q, encodeNpy(Float64Array.from([1, 2, 3]), [1, 3]));
+    const e = NpyAppendWriter.reopen(q, { dtype: 'float64', rowShape: [3] });
+    e.append(Float64Array.from([4, 5, 6]));
+    e.close();
+    expect(readNpy(q).shape).toEqual([2, 3]);
+    expect(Array.from(readNpy(q).data)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(refusal(() => NpyAppendWriter.reopen(join(dir, 'none.npy'), { dtype: 'float64', rowShape: [3] }))).toMatch(/expected an existing \.npy written by NpyAppendWriter \(ENOENT/);
+    // a header counting more rows than the data holds
+    const short = join(dir, 's.npy');
+    writeFileSync(short, before.subarray(0, before.length - 8));
+    expect(refusal(() => NpyAppendWriter.reopen(short, { dtype: 'float64', rowShape: [3] }))).toBe(`invalid npy path: got ${JSON.stringify(short)}, expected 1 rows of data (the header's count; the file holds 16 data bytes)`);
+  });
+});
+
 describe('readNpy', () => {
   it('reads encodeNpy output; names the file when it is missing, not a .npy, or truncated', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cinder-npy-append-'));

@@ -39,8 +39,24 @@ export interface SpikeRecorderOptions {
    * awaited before the next chunk) and not kept — {@link SpikeRecorder.events} and
    * {@link SpikeRecorder.spikeTrains} are then unavailable; counts and rates are kept.
    */
-  onChunk?: (events: RecordedSpikes) => void | Promise<void>;
+  onChunk?: SpikeChunkHandler;
 }
+
+/** The steps a chunk covers (`first … last`, inclusive; a chunk may hold no spike at all). */
+export interface SpikeChunkSteps {
+  /** Step number of the chunk's first record. */
+  first: number;
+  /** Step number of the chunk's last record. */
+  last: number;
+}
+
+/**
+ * Receives each chunk's events in step order (streaming mode of {@link SpikeRecorder}), with the
+ * steps the chunk covers: after a resume the recorder may hand over steps again that a sink
+ * already holds from before the interruption (they follow the restored snapshot), and `steps.first`
+ * says where to cut the sink's old tail (as `SpikeFileSink` does).
+ */
+export type SpikeChunkHandler = (events: RecordedSpikes, steps: SpikeChunkSteps) => void | Promise<void>;
 
 /** A stacked run of records `[steps, ...shape]` (steps first .. first + steps - 1), or a restored state to read. */
 type Chunk =
@@ -100,7 +116,7 @@ export class SpikeRecorder implements Observer {
   /** The recorded flat neuron indices (sorted ascending), or null for every neuron. */
   readonly neurons: Int32Array | null;
   private readonly accessor: () => tf.Tensor;
-  private readonly onChunk: ((events: RecordedSpikes) => void | Promise<void>) | null;
+  private readonly onChunk: SpikeChunkHandler | null;
 
   /** Shape and dtype of the records (set by the first record, or a restore; null after clear()). */
   private recShape: number[] | null = null;
@@ -135,7 +151,7 @@ export class SpikeRecorder implements Observer {
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {chunkSteps?, trainOnly?, neurons?, onChunk?}');
     this.chunkSteps = checkInteger('chunkSteps', options.chunkSteps ?? 256, 1);
     if (options.trainOnly !== undefined && typeof options.trainOnly !== 'boolean') throw new CinderArgumentError('trainOnly', options.trainOnly, 'a boolean');
-    if (options.onChunk !== undefined && typeof options.onChunk !== 'function') throw new CinderArgumentError('onChunk', options.onChunk, 'a function (events) => void | Promise<void>');
+    if (options.onChunk !== undefined && typeof options.onChunk !== 'function') throw new CinderArgumentError('onChunk', options.onChunk, 'a function (events, steps) => void | Promise<void>');
     let neurons: Int32Array | null = null;
     if (options.neurons !== undefined) {
       const list = options.neurons as ArrayLike<unknown>;
@@ -275,7 +291,7 @@ export class SpikeRecorder implements Observer {
           } else {
             const events = this.extract(c, data);
             if (this.onChunk) {
-              await this.onChunk(events);
+              await this.onChunk(events, { first: c.first, last: c.first + c.steps - 1 });
               if (this.generation !== gen) return;
             }
             this.commit(c, events);
