@@ -2,6 +2,7 @@
  * @module
  */
 import { share, tf } from '../../core/tf.js';
+import { accessorShape } from './accessor-shape.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { CinderArgumentError, checkElements, checkInteger } from '../../core/errors.js';
 import type { Observer } from '../../neural/types.js';
@@ -132,21 +133,10 @@ export class Recorder implements Observer {
   attached(): void {
     if (this.ring.size === 0) return;
     const held = this.ring.ago(0).shape;
-    const shape = this.recordedShape();
+    const shape = accessorShape(this.accessor);
     if (shape && !tf.util.arraysEqual(shape, held)) {
       throw new CinderArgumentError('recorded state', `shape [${shape.join(', ')}]`, `shape [${held.join(', ')}] while the Recorder holds ${this.ring.size} records of it (the batch size changed while it was detached? read them and call its clear() first)`);
     }
-  }
-
-  /** The shape of the recorded state now (the accessor read once, no record), or null when it throws. */
-  private recordedShape(): number[] | null {
-    let now: number[] | null = null;
-    try {
-      tf.tidy(() => void (now = [...this.accessor().shape]));
-    } catch {
-      return null;
-    }
-    return now;
   }
 
   /** For each held record, oldest first, the number of the `observe()` call that made it (1-based). */
@@ -221,7 +211,7 @@ export class Recorder implements Observer {
       if (!tf.util.arraysEqual(t.shape, records[0]!.shape)) throw new CinderArgumentError(`snapshot record r${i}`, t, `shape [${records[0]!.shape.join(', ')}] (the shape of r0)`);
     }
     // and the shape of the state recorded now (else the next record would be refused after the layer stepped)
-    const now = n > 0 ? this.recordedShape() : null;
+    const now = n > 0 ? accessorShape(this.accessor) : null;
     if (now && !tf.util.arraysEqual(now, records[0]!.shape)) {
       throw new CinderArgumentError('snapshot record r0', records[0], `shape [${now.join(', ')}] (the shape of the recorded state now; was the snapshot taken at another batch size?)`);
     }

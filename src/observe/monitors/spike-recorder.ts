@@ -2,6 +2,7 @@
  * @module
  */
 import { share, tf } from '../../core/tf.js';
+import { accessorShape } from './accessor-shape.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { CinderArgumentError, checkElements, checkInteger, numel } from '../../core/errors.js';
 import type { Observer } from '../../neural/types.js';
@@ -476,21 +477,12 @@ export class SpikeRecorder implements Observer {
    */
   attached(): void {
     if (this.calls === 0 || !this.recShape) return;
-    const now = this.currentShape();
+    const now = accessorShape(this.accessor);
     if (now && !tf.util.arraysEqual(now, this.recShape)) {
       throw new CinderArgumentError('recorded spikes', `shape [${now.join(', ')}]`, `shape [${this.recShape.join(', ')}] while the SpikeRecorder holds ${this.calls} records of it (read them and call its clear() first)`);
     }
   }
 
-  private currentShape(): number[] | null {
-    let now: number[] | null = null;
-    try {
-      tf.tidy(() => void (now = [...this.accessor().shape]));
-    } catch {
-      return null;
-    }
-    return now;
-  }
 
   /**
    * The recording for checkpoints (see `src/core/snapshot.ts`), taken without reading the device:
@@ -582,7 +574,7 @@ export class SpikeRecorder implements Observer {
     for (const k of Object.keys(s.tensors)) if (k !== 'state' && k !== 'pending') throw new CinderArgumentError('snapshot tensor', k, 'state or pending');
     if (recShape) {
       this.checkNeurons(C / recShape[0]!);
-      const now = calls > 0 ? this.currentShape() : null;
+      const now = calls > 0 ? accessorShape(this.accessor) : null;
       if (now && !tf.util.arraysEqual(now, recShape)) {
         throw new CinderArgumentError('snapshot shape', recShape, `[${now.join(', ')}] (the shape of the recorded spikes now; was the snapshot taken at another batch size?)`);
       }
