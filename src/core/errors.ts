@@ -68,6 +68,33 @@ export function checkNonNegative(param: string, value: number): number {
   return value;
 }
 
+/** The largest finite float32, 3.4028234663852886e38. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** The smallest normal float32, 2^-126 = 1.1754943508222875e-38. */
+export const FLOAT32_MIN_NORMAL = 2 ** -126;
+
+/**
+ * Throws unless `value` is a step length whose float32 value (`Math.fround(value)`, what is
+ * uploaded) is a normal finite float32: 2^-126 <= fround(dt) <= 3.4028234663852886e38. A smaller dt
+ * is 0 or a subnormal in float32 (constants such as dt/τ or charge/dt then lose their precision or
+ * become 0 / ±Infinity), a larger one is +Infinity. Returns `value`.
+ */
+export function checkDt(value: number, param = 'dt'): number {
+  checkPositive(param, value);
+  if (!isNormalDt(value)) {
+    throw new CinderArgumentError(param, value, `a number > 0 that float32 holds as a normal number (${FLOAT32_MIN_NORMAL} <= ${param} <= ${FLOAT32_MAX})`);
+  }
+  return value;
+}
+
+/** Whether `dt` passes {@link checkDt}. */
+function isNormalDt(dt: unknown): boolean {
+  if (typeof dt !== 'number') return false;
+  const f = Math.fround(dt);
+  return f >= FLOAT32_MIN_NORMAL && f <= FLOAT32_MAX;
+}
+
 /** Throws unless `value` is an integer >= `min` (default 0). */
 export function checkInteger(param: string, value: number, min = 0): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min)

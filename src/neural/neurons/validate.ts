@@ -3,11 +3,12 @@
  * `core/errors.ts`). Every check throws a {@link CinderArgumentError} naming the parameter.
  * @module
  */
-import { CinderArgumentError, checkFinite, checkPositive } from '../../core/errors.js';
+import { CinderArgumentError, FLOAT32_MAX, FLOAT32_MIN_NORMAL, checkFinite, checkPositive } from '../../core/errors.js';
 import type { Receptor } from '../types.js';
 
-/** The largest finite float32, 3.4028234663852886e38. */
-export const FLOAT32_MAX = 3.4028234663852886e38;
+// checkDt and the float32 limits live in core/errors.ts (used by every entry point that takes a step
+// length); they stay importable from here.
+export { FLOAT32_MAX, FLOAT32_MIN_NORMAL, checkDt } from '../../core/errors.js';
 
 /**
  * Throws unless `value` is a finite number that float32 can hold (|value| <= 3.4028234663852886e38):
@@ -20,37 +21,14 @@ export function checkFloat32(param: string, value: number): number {
   return value;
 }
 
-/** The smallest normal float32, 2^-126 = 1.1754943508222875e-38. */
-export const FLOAT32_MIN_NORMAL = 2 ** -126;
-
-/**
- * Throws unless `value` is a step length whose float32 value (`Math.fround(value)`, what is
- * uploaded) is a normal finite float32: 2^-126 <= fround(dt) <= 3.4028234663852886e38. A smaller dt
- * is 0 or a subnormal in float32 (constants such as dt/τ or charge/dt then lose their precision or
- * become 0 / ±Infinity), a larger one is +Infinity. Returns `value`.
- */
-export function checkDt(value: number, param = 'dt'): number {
-  checkPositive(param, value);
-  if (!isNormalDt(value)) {
-    throw new CinderArgumentError(param, value, `a number > 0 that float32 holds as a normal number (${FLOAT32_MIN_NORMAL} <= ${param} <= ${FLOAT32_MAX})`);
-  }
-  return value;
-}
-
-/** Whether `dt` passes {@link checkDt}. */
-function isNormalDt(dt: unknown): boolean {
-  if (typeof dt !== 'number') return false;
-  const f = Math.fround(dt);
-  return f >= FLOAT32_MIN_NORMAL && f <= FLOAT32_MAX;
-}
-
 /**
  * Throws unless a constant uploaded to float32 that is derived from the parameter `param` (of value
  * `value`), `formula` = `derived`, lies within float32 range (otherwise it would be ±Infinity and
  * the state NaN from the first step). Skipped while `dt` is not a valid step ({@link checkDt} names it).
  */
 export function checkDerived(dt: number, param: string, value: unknown, formula: string, derived: number): void {
-  if (!isNormalDt(dt)) return;
+  const f = Math.fround(dt);
+  if (!(f >= FLOAT32_MIN_NORMAL && f <= FLOAT32_MAX)) return;
   if (!(Math.abs(derived) <= FLOAT32_MAX)) {
     throw new CinderArgumentError(param, value, `a value for which ${formula} = ${derived} lies within float32 range (|x| <= ${FLOAT32_MAX})`);
   }
