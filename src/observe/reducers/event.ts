@@ -2,7 +2,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { checkOneOf, checkPositive } from '../../core/errors.js';
+import { checkDt, checkOneOf } from '../../core/errors.js';
 import { Matcher, type Criterion } from '../criterion.js';
 import { Reducer, checkSameShape, type ReducerOptions } from './reducer.js';
 
@@ -11,7 +11,10 @@ export type EventInitial = 'inf' | 'zero' | 'nan';
 
 /** Options of {@link EventReducer}. */
 export interface EventReducerOptions extends ReducerOptions {
-  /** Step length (ms). */
+  /**
+   * Step length (ms): a number > 0 that float32 holds as a normal number (2^-126 <= dt <=
+   * 3.4028234663852886e38, see {@link checkDt}), since it is added to the float32 value each fold.
+   */
   dt: number;
   /** What counts as an event (default: the observation is a 0/1 spike tensor). */
   criterion?: Criterion;
@@ -37,7 +40,7 @@ export class EventReducer extends Reducer<[tf.Tensor]> {
   /** @param options see {@link EventReducerOptions} */
   constructor(options: EventReducerOptions) {
     super(options);
-    this.dt = checkPositive('dt', options.dt);
+    this.dt = checkDt(options.dt);
     this.initial = checkOneOf('initial', options.initial ?? 'inf', ['inf', 'zero', 'nan'] as const);
     this.matcher = new Matcher(options.criterion);
     this.dtS = tf.keep(tf.scalar(this.dt));

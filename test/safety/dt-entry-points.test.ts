@@ -1,0 +1,72 @@
+// The entry points outside the neuron/synapse/connection constructors that take a step length and
+// keep a float32 (or float32-derived) state refuse a dt that float32 does not hold as a normal number
+// (checkDt in core/errors.ts: 1e-46 → fround 0, 1e-40 → subnormal, 1e39 → +∞; also +∞ itself),
+// with the project's error naming dt, before anything is built; they accept 0.1 and the float32
+// extremes 2^-126 and 3.4028234663852886e38. (test/neural/dt-float32.test.ts covers the neurons,
+// synapses and connections.)
+import { describe, expect, it } from 'vitest';
+import { tf } from '../../src/core/tf.js';
+import { CinderArgumentError } from '../../src/core/errors.js';
+import { EventReducer } from '../../src/observe/reducers/event.js';
+
+const entries: [string, (dt: number) => unknown][] = [
+  ['EventReducer', (dt) => new EventReducer({ dt })],
+];
+
+function dispose(x: unknown): void {
+  (x as { dispose?: () => void } | undefined)?.dispose?.();
+}
+
+function thrown(f: () => void): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+describe('dt entry points: a normal finite float32 step', () => {
+  it.each(entries)('%s refuses dt whose float32 value is 0, subnormal or ∞', (_name, make) => {
+    const before = tf.memory().numTensors;
+    for (const dt of [1e-46, 1e-40, 1e39, Infinity]) {
+      const err = thrown(() => dispose(make(dt)));
+      expect(err, `dt = ${dt}`).toBeInstanceOf(CinderArgumentError);
+      expect((err as Error).message).toMatch(/^invalid dt: got /);
+      expect((err as CinderArgumentError).value).toBe(dt);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.each(entries)('%s accepts 0.1 and the float32 extremes of dt', (_name, make) => {
+    for (const dt of [0.1, 2 ** -126, 3.4028234663852886e38]) {
+      const err = thrown(() => dispose(make(dt)));
+      // an extreme dt may be refused through a derived quantity (another parameter is named then)
+      if (dt === 0.1) expect(err).toBeUndefined();
+      else if (err !== undefined) expect((err as Error).message).not.toMatch(/^invalid dt:/);
+    }
+  });
+});
+
+describe('EventReducer: the elapsed time e(t) = e(t − dt) + dt', () => {
+  it('counts dt per fold without an event (float32 closed form k·fround(dt))', () => {
+    // the smallest accepted step and an ordinary one: e after k folds equals the float32 sum of k dt's
+    for (const dt of [2 ** -126, 0.1]) {
+      const r = new EventReducer({ dt, initial: 'zero' });
+      let want = 0;
+      const got: number[] = [];
+      const wants: number[] = [];
+      for (let k = 0; k < 4; k++) {
+        const h = tf.tensor1d([k === 0 ? 1 : 0]);
+        r.fold(h);
+        h.dispose();
+        got.push(r.latest!.dataSync()[0]!);
+        wants.push(want);
+        want = Math.fround(want + Math.fround(dt));
+      }
+      expect(got).toEqual(wants);
+      expect(got[3]).toBeGreaterThan(0); // time does pass
+      r.dispose();
+    }
+  });
+});
