@@ -8,9 +8,31 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { EventReducer } from '../../src/observe/reducers/event.js';
+import { CultureEngine, type CultureNeuronParams, type CultureSpec } from '../../src/kernels/js/culture.js';
+import { EXCITATORY_VOLTAGE_STDP } from '../../src/kernels/js/voltage-stdp.js';
+
+const POP: CultureNeuronParams = { capacitance: 200, gLeak: 10, eLeak: -65, vThreshold: -50, vReset: -60, refractory: 2, vPeak: 20, spikeWidth: 1 };
+/** Two neurons of one population, one plastic AMPA edge 0 → 1 (delay 1 step). */
+function culture(dt: number, pop: Partial<CultureNeuronParams> = {}): CultureSpec {
+  return {
+    dt,
+    populations: [{ ...POP, ...pop }],
+    population: Uint8Array.from([0, 0]),
+    noise: { ge0: 3, gi0: 1.217, sigmaE: 1.5, sigmaI: 0.356, tauE: 33, tauI: 28.5, eE: 0, eI: -75 },
+    receptors: [{ name: 'AMPA', tauRise: 0.5, tauDecay: 3, reversal: 0, mgBlock: false, group: 0 }],
+    groups: [EXCITATORY_VOLTAGE_STDP],
+    edgePre: Int32Array.from([0]),
+    edgePost: Int32Array.from([1]),
+    edgeReceptor: Uint8Array.from([0]),
+    edgeWeight: Float32Array.from([1]),
+    edgeDelay: Int32Array.from([1]),
+    seed: 5,
+  };
+}
 
 const entries: [string, (dt: number) => unknown][] = [
   ['EventReducer', (dt) => new EventReducer({ dt })],
+  ['CultureEngine', (dt) => new CultureEngine(culture(dt))],
 ];
 
 function dispose(x: unknown): void {
@@ -69,4 +91,33 @@ describe('EventReducer: the elapsed time e(t) = e(t − dt) + dt', () => {
       r.dispose();
     }
   });
+});
+
+describe('CultureEngine: refractory period and spike width in whole steps', () => {
+  /** Neuron 0 starts above threshold (spikes at step 0); v and the somatic voltage of neuron 0 after each step. */
+  function afterSpike(spec: CultureSpec, steps: number): { v: number[]; vSoma: number[] } {
+    const e = new CultureEngine(spec);
+    e.v[0] = -40;
+    const v: number[] = [];
+    const vSoma: number[] = [];
+    for (let k = 0; k < steps; k++) {
+      e.run(1);
+      v.push(e.v[0]!);
+      vSoma.push(e.vSoma[0]!);
+    }
+    return { v, vSoma };
+  }
+
+  it('holds v at vReset for round(refractory/dt) steps and the somatic voltage at vPeak for round(spikeWidth/dt) steps', () => {
+    const dt = 0.25;
+    const { v, vSoma } = afterSpike(culture(dt), 12);
+    const ref = Math.round(POP.refractory / dt); // 8
+    const hold = Math.round(POP.spikeWidth / dt); // 4
+    // the spike step and the ref steps after it keep v = vReset; the next step integrates
+    for (let k = 0; k <= ref; k++) expect(v[k]).toBe(POP.vReset);
+    expect(v[ref + 1]).not.toBe(POP.vReset);
+    for (let k = 0; k < hold; k++) expect(vSoma[k]).toBe(POP.vPeak);
+    expect(vSoma[hold]).toBe(v[hold]);
+  });
+
 });

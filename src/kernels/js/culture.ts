@@ -32,7 +32,7 @@
  * (ziggurat normals, Marsaglia & Tsang 2000).
  * @module
  */
-import { CinderArgumentError, checkFinite, checkInteger, checkNonNegative, checkPositive } from '../../core/errors.js';
+import { CinderArgumentError, checkDt, checkFinite, checkInteger, checkNonNegative, checkPositive } from '../../core/errors.js';
 import { doubleExponentialPeakFactor } from '../../neural/synapses/double-exponential.js';
 import { VoltageStdpSites, type VoltageStdpParams } from './voltage-stdp.js';
 
@@ -98,7 +98,7 @@ export interface ReceptorKinetics {
  * τ_decay > τ_rise; receptor groups index `groups`; delays ≥ 1 step.
  */
 export interface CultureSpec {
-  /** Step (ms). */
+  /** Step (ms): a number > 0 that float32 holds as a normal number (2^-126 <= dt <= 3.4028234663852886e38, see {@link checkDt}). */
   dt: number;
   /** Population parameters; `population[i]` indexes this list. */
   populations: readonly CultureNeuronParams[];
@@ -324,7 +324,7 @@ export class CultureEngine {
 
   /** @param spec the culture (checked) */
   constructor(spec: CultureSpec) {
-    checkPositive('dt', spec.dt);
+    checkDt(spec.dt);
     checkCultureParams(spec);
     const n = spec.population.length;
     const m = spec.edgePre.length;
