@@ -120,4 +120,13 @@ describe('CultureEngine: refractory period and spike width in whole steps', () =
     expect(vSoma[hold]).toBe(v[hold]);
   });
 
+  it('refuses a refractory period or spike width of more than 2^31 − 1 steps (the step counters are int32)', () => {
+    // dt = 1e-9 ms: spikeWidth 3 ms is 3e9 steps, which an Int32Array wraps to −1294967296 (the
+    // somatic voltage would not show the spike at all); refractory 3 ms likewise (no refractory period)
+    expect(() => new CultureEngine(culture(1e-9, { spikeWidth: 3 }))).toThrow(/^invalid populations\[0\]\.spikeWidth: got 3, expected .*2147483647 steps/);
+    expect(() => new CultureEngine(culture(1e-9, { refractory: 3, spikeWidth: 1 }))).toThrow(/^invalid populations\[0\]\.refractory: got 3, expected .*2147483647 steps/);
+    // 2 ms at 1e-9 ms is 2e9 <= 2^31 − 1 steps: accepted, and the somatic voltage shows the spike
+    const { vSoma } = afterSpike(culture(1e-9, { refractory: 2, spikeWidth: 2 }), 2);
+    expect(vSoma).toEqual([POP.vPeak, POP.vPeak]);
+  });
 });

@@ -95,6 +95,7 @@ export interface ReceptorKinetics {
 /**
  * Everything the engine needs; edges must be sorted by (post, receptor, pre). Checked by the
  * engine: finite values; C, τ's > 0; g_L, σ's, refractory, spike width, static weights ≥ 0;
+ * refractory and spike width at most 2^31 − 1 steps (round(t/dt), counted in int32);
  * τ_decay > τ_rise; receptor groups index `groups`; delays ≥ 1 step.
  */
 export interface CultureSpec {
@@ -225,6 +226,9 @@ export class NoiseStream {
   }
 }
 
+/** The largest int32, 2^31 − 1: the most steps a refractory period or spike width may last. */
+const INT32_MAX = 2 ** 31 - 1;
+
 /**
  * Throws a {@link CinderArgumentError} naming the first bad population, receptor or noise
  * parameter (a negative kick, or τ_rise ≥ τ_decay, would otherwise be flushed to 0 silently).
@@ -235,8 +239,13 @@ function checkCultureParams(spec: CultureSpec): void {
     checkPositive(`${at}.capacitance`, p.capacitance);
     checkNonNegative(`${at}.gLeak`, p.gLeak);
     for (const key of ['eLeak', 'vThreshold', 'vReset', 'vPeak'] as const) checkFinite(`${at}.${key}`, p[key]);
-    checkNonNegative(`${at}.refractory`, p.refractory);
-    checkNonNegative(`${at}.spikeWidth`, p.spikeWidth);
+    for (const key of ['refractory', 'spikeWidth'] as const) {
+      checkNonNegative(`${at}.${key}`, p[key]);
+      // counted down in an Int32Array: more steps would wrap (3e9 → −1294967296: no period at all)
+      if (!(Math.round(p[key] / spec.dt) <= INT32_MAX)) {
+        throw new CinderArgumentError(`${at}.${key}`, p[key], `a time of at most ${INT32_MAX} steps of dt = ${spec.dt} ms (round(${key}/dt) = ${Math.round(p[key] / spec.dt)} steps; the step counters are int32)`);
+      }
+    }
   });
   spec.receptors.forEach((r, k) => {
     const at = `receptors[${k}]`;
