@@ -10,6 +10,7 @@ import { CinderArgumentError } from '../../src/core/errors.js';
 import { EventReducer } from '../../src/observe/reducers/event.js';
 import { CultureEngine, type CultureNeuronParams, type CultureSpec } from '../../src/kernels/js/culture.js';
 import { EXCITATORY_VOLTAGE_STDP } from '../../src/kernels/js/voltage-stdp.js';
+import { EventNetwork, buildProjectionLane, type LifParams } from '../../src/kernels/js/event-network.js';
 
 const POP: CultureNeuronParams = { capacitance: 200, gLeak: 10, eLeak: -65, vThreshold: -50, vReset: -60, refractory: 2, vPeak: 20, spikeWidth: 1 };
 /** Two neurons of one population, one plastic AMPA edge 0 → 1 (delay 1 step). */
@@ -33,6 +34,7 @@ function culture(dt: number, pop: Partial<CultureNeuronParams> = {}): CultureSpe
 const entries: [string, (dt: number) => unknown][] = [
   ['EventReducer', (dt) => new EventReducer({ dt })],
   ['CultureEngine', (dt) => new CultureEngine(culture(dt))],
+  ['EventNetwork', (dt) => new EventNetwork(1, dt, [1])],
 ];
 
 function dispose(x: unknown): void {
@@ -128,5 +130,22 @@ describe('CultureEngine: refractory period and spike width in whole steps', () =
     // 2 ms at 1e-9 ms is 2e9 <= 2^31 − 1 steps: accepted, and the somatic voltage shows the spike
     const { vSoma } = afterSpike(culture(1e-9, { refractory: 2, spikeWidth: 2 }), 2);
     expect(vSoma).toEqual([POP.vPeak, POP.vPeak]);
+  });
+});
+
+describe('EventNetwork: forward Euler of the LIF membrane, v ← v + (dt/τm)·(E_l − v + g_e − g_i)', () => {
+  const LIF: LifParams = { el: -74, vThreshold: -54, vReset: -60, tauM: 10, tauS: 2, tauRef: 2 };
+
+  it('relaxes v towards E_l without input (float32 closed form of the recursion)', () => {
+    const dt = 0.5;
+    const net = new EventNetwork(1, dt, [1]);
+    const pop = net.addLif('pop', 1, LIF);
+    pop.v[0] = -70;
+    let want = -70;
+    for (let k = 0; k < 5; k++) {
+      net.run(1);
+      want = Math.fround(want + (dt / LIF.tauM) * (LIF.el - want));
+      expect(pop.v[0]).toBeCloseTo(want, 5);
+    }
   });
 });

@@ -50,7 +50,7 @@
  * per lane and stream, so a network can be checkpointed and resumed bit for bit.
  * @module
  */
-import { CinderArgumentError } from '../../core/errors.js';
+import { CinderArgumentError, checkDt } from '../../core/errors.js';
 import type { RandomSource } from '../../core/random.js';
 import type { EventSTDP, WeightDependence } from './event-stdp.js';
 import { incomingWeightSums, meanIncoming, scaleIncoming } from './sparse-homeostasis.js';
@@ -531,12 +531,12 @@ export class EventNetwork {
 
   /**
    * @param batch number of lanes
-   * @param dt step (ms)
+   * @param dt step (ms): a number > 0 that float32 holds as a normal number (2^-126 <= dt <= 3.4028234663852886e38, see {@link checkDt})
    * @param seeds one seed per lane (the lanes' random streams)
    */
   constructor(readonly batch: number, readonly dt: number, seeds: readonly number[]) {
     if (!Number.isInteger(batch) || batch < 1) throw new CinderArgumentError('batch', batch, 'an integer >= 1');
-    if (!(dt > 0)) throw new CinderArgumentError('dt', dt, 'a positive step in ms');
+    checkDt(dt);
     if (seeds.length !== batch) throw new CinderArgumentError('seeds', seeds.length, `${batch} seeds (one per lane)`);
     this.rng = seeds.map((s) => new LaneRng(mixSeed(s, 0x5eed)));
   }
