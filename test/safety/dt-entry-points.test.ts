@@ -148,4 +148,30 @@ describe('EventNetwork: forward Euler of the LIF membrane, v ← v + (dt/τm)·(
       expect(pop.v[0]).toBeCloseTo(want, 5);
     }
   });
+
+  it('refuses an STDP time constant whose decay table exp(−k·dt/τ), k <= 69·τ/dt, exceeds 2^28 entries', () => {
+    const stdp = { dependence: 'additive' as const, tauPre: 20, tauPost: 20, aPre: 0.01, aPost: -0.012, wMax: 1 };
+    const add = (dt: number, tauPre: number) => {
+      const net = new EventNetwork(1, dt, [1]);
+      const input = net.addRateInput('in', 1);
+      const pop = net.addLif('pop', 1, LIF);
+      const lane = buildProjectionLane([0], [0], [0.5], 1, 1, true);
+      let err: unknown;
+      try {
+        net.addProjection('p', input, pop, 'ge', [lane], { stdp: { ...stdp, tauPre } });
+      } catch (e) {
+        err = e;
+      }
+      return { net, err };
+    };
+    // dt = 1e-12 ms (a normal float32): 69·20/1e-12 = 1.38e15 entries
+    const big = add(1e-12, 20);
+    expect(big.err).toBeInstanceOf(CinderArgumentError);
+    expect((big.err as Error).message).toMatch(/^invalid p stdp\.tauPre: got 20, expected a time constant of at most .* steps of dt = 1e-12 ms/);
+    expect(big.net.projections).toHaveLength(0);
+    // an ordinary step is accepted (1381 entries)
+    const ok = add(0.1, 20);
+    expect(ok.err).toBeUndefined();
+    expect(ok.net.projections).toHaveLength(1);
+  });
 });

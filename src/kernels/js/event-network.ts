@@ -50,7 +50,7 @@
  * per lane and stream, so a network can be checkpointed and resumed bit for bit.
  * @module
  */
-import { CinderArgumentError, checkDt } from '../../core/errors.js';
+import { CinderArgumentError, MAX_ELEMENTS, checkDt } from '../../core/errors.js';
 import type { RandomSource } from '../../core/random.js';
 import type { EventSTDP, WeightDependence } from './event-stdp.js';
 import { incomingWeightSums, meanIncoming, scaleIncoming } from './sparse-homeostasis.js';
@@ -352,8 +352,8 @@ export class EventProjection {
     this.preOrdered = lanes.map((L) => isIdentity(L.preSyn));
     this.postOrdered = lanes.map((L) => isIdentity(L.postSyn));
     if (stdp) {
-      this.decayPre = decayTable(stdp.tauPre, dt);
-      this.decayPost = decayTable(stdp.tauPost, dt);
+      this.decayPre = decayTable(stdp.tauPre, dt, `${name} stdp.tauPre`);
+      this.decayPost = decayTable(stdp.tauPost, dt, `${name} stdp.tauPost`);
       const settings = { ...stdp };
       for (const key of ['tauPre', 'tauPost'] as const) {
         const tau = stdp[key];
@@ -498,10 +498,16 @@ function isIdentity(syn: Int32Array): boolean {
   return true;
 }
 
-/** exp(−k·dt/τ) for whole steps k until it is below 1e-30 (float64). */
-function decayTable(tau: number, dt: number): Float64Array {
+/**
+ * exp(−k·dt/τ) for whole steps k until it is below 1e-30 (float64): ⌈69·τ/dt⌉ + 1 entries, at most
+ * {@link MAX_ELEMENTS} (τ/dt <= about 3.9e6; `param` names τ in the error).
+ */
+function decayTable(tau: number, dt: number, param: string): Float64Array {
   if (!(tau > 0)) throw new CinderArgumentError('STDP tau', tau, 'a positive time constant in ms');
   const n = Math.ceil((69 * tau) / dt) + 1;
+  if (!(n <= MAX_ELEMENTS)) {
+    throw new CinderArgumentError(param, tau, `a time constant of at most ${Math.floor((MAX_ELEMENTS - 1) / 69)} steps of dt = ${dt} ms (its decay table exp(−k·dt/τ), k < 69·τ/dt, would need ${n} entries; the limit is ${MAX_ELEMENTS})`);
+  }
   const out = new Float64Array(n);
   for (let k = 0; k < n; k++) out[k] = Math.exp((-k * dt) / tau);
   return out;
