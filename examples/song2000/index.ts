@@ -211,8 +211,10 @@ export const song2000Example: ExampleSpec = {
     const engine = String(q.engine);
     if (engine !== 'event' && engine !== 'tfjs' && engine !== 'brian2') throw new CinderArgumentError('engine', engine, "'event', 'tfjs' or 'brian2'");
     const scheme: SongScheme = engine === 'brian2' ? 'brian2' : 'cinder';
-    // as validate (a run started without it): the inhibitory inputs need the conductance drive
+    // as validate (a run started without it): the inhibitory inputs need the conductance drive;
     if (p.nInhib > 0 && String(q.drive) !== 'conductance') throw new CinderArgumentError('--drive', q.drive, "'conductance' with --model paper");
+    // likewise: the tfjs engine has homogeneous Poisson inputs only (it would run those silently)
+    if (String(q.input) === 'correlated' && engine === 'tfjs') throw new CinderArgumentError('--engine', q.engine, "'event' or 'brian2' with --input correlated (the tfjs engine has homogeneous Poisson inputs only)");
     // the initial weights' stream is forked first in every case (the input streams then unchanged)
     const weightRng = rng.fork();
     // the tfjs engine with inhibitory inputs (paper parameters): the model of paper-network.ts, from

@@ -16,6 +16,9 @@ import { CorrelatedInput, correlationParameters } from '../../examples/song2000/
 import { bernoulliChunk, type SpikeChunk } from '../../examples/song2000/event.js';
 import { songPaperParams } from '../../examples/song2000/params.js';
 import { paperLoop } from './song-reference.js';
+import { startRun } from '../../src/cli/runner.js';
+import { Terminal } from '../../src/cli/progress.js';
+import { backendInfo } from '../../src/core/backend.js';
 
 /** Standard normal cdf by Simpson's rule on the density (float64, 20 000 panels from 0). */
 function normalCdf(x: number): number {
@@ -182,6 +185,26 @@ describe('song2000 correlated inputs (Fig. 5a/b)', () => {
     expect(r.err).toMatch(message);
     expect(r.code).toBe(2);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a run started without validate (startRun) refuses --input correlated with --engine tfjs before writing any result', async () => {
+    // the tfjs engine has homogeneous Poisson inputs only: the run used to complete with input 'poisson'
+    for (const model of ['brian2', 'paper']) {
+      const params: Record<string, number | string | boolean> = Object.fromEntries(song2000Example.options.map((o) => [o.name, o.default]));
+      Object.assign(params, { model, rate: 10, input: 'correlated', engine: 'tfjs', seconds: 0.01, binSeconds: 0.01 });
+      const dir = join(mkdtempSync(join(tmpdir(), 'cinder-song-corr-tfjs-')), 'run');
+      const r = await startRun({
+        spec: song2000Example, params, mode: 'tiny', seed: 1, seeds: 1, outDir: dir, backend: backendInfo()!, backendRequest: 'auto',
+        quiet: true, signal: new AbortController().signal, terminal: new Terminal({ mode: 'quiet' }),
+      }).done;
+      expect(r.status, model).toBe('failed');
+      expect(String(r.summary.error)).toMatch(/invalid --engine: got "?tfjs"?, expected 'event' or 'brian2' with --input correlated/);
+      expect(r.summary.input).toBeUndefined();
+      // only what the runner writes around any run: no weights, figures or checkpoint of the experiment
+      expect(readdirSync(join(dir, 'artifacts'))).toEqual([]);
+      expect(readdirSync(join(dir, 'figures'))).toEqual([]);
+      expect(existsSync(join(dir, 'checkpoint'))).toBe(false);
+    }
   });
 
   it('a short --input correlated run (paper model) ends with the weights of the float64 loop of the paper on the same inputs, and resumes exactly', async () => {
