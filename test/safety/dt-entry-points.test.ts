@@ -3,7 +3,10 @@
 // (checkDt in core/errors.ts: 1e-46 → fround 0, 1e-40 → subnormal, 1e39 → +∞; also +∞ itself),
 // with the project's error naming dt, before anything is built; they accept 0.1 and the float32
 // extremes 2^-126 and 3.4028234663852886e38. (test/neural/dt-float32.test.ts covers the neurons,
-// synapses and connections.)
+// synapses and connections.) The other entry points that take a dt keep checkPositive: the encoders,
+// SpikeGenerator, EventSTDP, VoltageStdpSites and e-prop (its CPU paths) use dt in float64 (or only through
+// exp(−dt/τ), whose float32 rounding, 1 or 0, is the right limit), and give the right answer for
+// 1e-46 and 1e39 (no spikes in 1e-46 ms; a trace fully decayed after 1e39 ms).
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
