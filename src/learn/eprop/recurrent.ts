@@ -115,6 +115,11 @@ export class EPropRecurrent extends Module {
     this.tauM = checkPositive('tauM', options.tauM ?? 20);
     this.vTh = checkPositive('vTh', options.vTh ?? 0.6);
     this.tRef = checkNonNegative('tRef', options.tRef ?? 5);
+    if (Math.round(this.tRef / this.dt) > 2 ** 24) {
+      // the tf kernel counts the refractory steps down in float32 (exact to 2^24) and the webgpu
+      // kernel writes n_ref into its program as an i32 literal
+      throw new CinderArgumentError('tRef', this.tRef, `at most 2^24 = 16777216 steps of dt = ${this.dt} ms (round(tRef/dt) = ${Math.round(this.tRef / this.dt)})`);
+    }
     this.tauA = checkPositive('tauA', options.tauA ?? 2000);
     this.adaptBeta = checkNonNegative('adaptBeta', options.adaptBeta ?? EVIDENCE_ADAPT_BETA);
     const sName = options.surrogate ?? 'piecewise_linear';

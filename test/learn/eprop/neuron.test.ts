@@ -94,6 +94,9 @@ describe('e-prop LIF/ALIF forward scan', () => {
     expect(() => new EPropRecurrent({ nIn: 1, nLif: 0, nAlif: 0 })).toThrow(/nLif/);
     expect(() => new EPropRecurrent({ nIn: 1, nLif: 1, tauM: -1 })).toThrow(/tauM/);
     expect(() => new EPropRecurrent({ nIn: 1, nLif: 1, tRef: -2 })).toThrow(/tRef/);
+    // a refractory count beyond float32's exact integers (the tf kernel's counter) or i32 (webgpu's literal)
+    expect(() => new EPropRecurrent({ nIn: 1, nLif: 1, tRef: 5, dt: 1e-9 })).toThrow(/invalid tRef: got 5, expected at most 2\^24 = 16777216 steps of dt = 1e-9 ms \(round\(tRef\/dt\) = 5000000000\)/);
+    expect(() => new EPropRecurrent({ nIn: 1, nLif: 1, tRef: 2 ** 24, dt: 1 })).not.toThrow();
     expect(() => new EPropRecurrent({ nIn: 1, nLif: 1, vTh: NaN })).toThrow(/vTh/);
     expect(() => new EPropRecurrent({ nIn: 1, nLif: 1, surrogate: 'relu' as never })).toThrow(/surrogate/);
     expect(() => new EPropRecurrent({ nIn: 2, nLif: 1, wIn: [1] })).toThrow(/wIn/);
