@@ -1,5 +1,6 @@
 /**
- * Delta (memoryless) current synapses: a spike delivers its charge within the step it arrives.
+ * Delta (memoryless) synapses: a spike delivers its charge within the step it arrives
+ * ({@link DeltaCurrent}), or opens a conductance for that step only ({@link DeltaConductance}).
  * @module
  */
 import { tf } from '../../core/tf.js';
@@ -63,5 +64,54 @@ export class DeltaCurrent extends BaseSynapse {
 export class DeltaPlusCurrent extends DeltaCurrent {
   protected override get acceptsInjected(): boolean {
     return true;
+  }
+}
+
+/** Kinetics of {@link DeltaConductance}. */
+export interface DeltaConductanceOptions {
+  /** Conductance Δg per spike within its step (default 1; the connection's weight scales it). */
+  increment?: number;
+}
+
+/**
+ * `g = Δg·s`: a memoryless conductance synapse, the conductance within the step of the spike, no
+ * kinetic state (the conductance counterpart of {@link DeltaCurrent}, without its 1/Δt: a
+ * conductance has no charge to spread over the step). float32 product of the spikes with the
+ * float32 Δg, exact for Δg = 1.
+ *
+ * Its use: the input of a postsynaptic filter ({@link postFiltered}), which turns
+ * `Σ_a w_a·Δg·s_a` into the conductance `g ← g·e^{−Δt/τ} + Σ_a w_a·Δg·s_a` held by the connection
+ * (Brian2's `on_pre: g += w`, NEST's `iaf_cond_exp`). Alone, it gives a conductance that lasts one step.
+ */
+export class DeltaConductance extends BaseSynapse {
+  /** Always `'conductance'`. */
+  readonly kind = 'conductance' as const;
+  /** Conductance per spike. */
+  readonly increment: number;
+  private readonly scale: tf.Tensor;
+
+  /**
+   * @param spec shape, dt, history and batch size (given by the connection)
+   * @param options the increment
+   */
+  constructor(spec: SynapseSpec, options: DeltaConductanceOptions = {}) {
+    const increment = checkPositive('increment', options?.increment ?? 1);
+    super(spec);
+    this.increment = increment;
+    this.scale = this.constant(increment);
+  }
+
+  /** A factory for connections: `new LinearDense(..., { synapse: DeltaConductance.factory({ increment: 2 }) })`. */
+  static factory(options: DeltaConductanceOptions = {}): SynapseFactory<DeltaConductance> {
+    checkPositive('increment', options?.increment ?? 1);
+    return (spec) => new DeltaConductance(spec, options);
+  }
+
+  protected integrate(spikes: tf.Tensor): tf.Tensor {
+    return tf.mul(spikes, this.scale);
+  }
+
+  override extras(): Record<string, unknown> {
+    return { ...super.extras(), increment: this.increment };
   }
 }
