@@ -8,3 +8,4 @@ export * from './conv2d.js';
 export * from './topography.js';
 export * from './sparse-topology.js';
 export * from './sparse-linear.js';
+export * from './post-filter.js';
