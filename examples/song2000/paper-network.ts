@@ -25,60 +25,14 @@
  * @module
  */
 import { tf } from '../../src/core/tf.js';
-import type { State } from '../../src/core/state.js';
 import { CinderArgumentError, checkPositive } from '../../src/core/errors.js';
-import type { SynapseFactory, SynapseSpec } from '../../src/neural/types.js';
-import { BaseSynapse, ExponentialConductance } from '../../src/neural/synapses/index.js';
-import { LinearDense, constantInit, type LinearDenseOptions } from '../../src/neural/connections/index.js';
+import { DeltaConductance, ExponentialConductance } from '../../src/neural/synapses/index.js';
+import { LinearDense, constantInit, postFiltered, type LinearDenseOptions } from '../../src/neural/connections/index.js';
 import { LIF } from '../../src/neural/neurons/index.js';
 import { Biclique, type Cell } from '../../src/neural/layers/index.js';
 import { Clamping } from '../../src/neural/hooks/index.js';
 import { STDP } from '../../src/learn/trainers/index.js';
 import type { SongParams } from './params.js';
-
-/** Options of {@link DeltaConductance}. */
-export interface DeltaConductanceOptions {
-  /** Conductance per spike within its step (default 1; the connection's weight scales it). */
-  increment?: number;
-}
-
-/**
- * A memoryless conductance synapse: `g = Δg·s` within the step of the spike, no kinetic state
- * (the conductance counterpart of {@link DeltaCurrent}; float32 product with the float32 Δg, exact
- * for Δg = 1). {@link FrozenConductanceDense} filters the weighted sum on the postsynaptic side.
- */
-export class DeltaConductance extends BaseSynapse {
-  /** Always `'conductance'`. */
-  readonly kind = 'conductance' as const;
-  /** Conductance per spike. */
-  readonly increment: number;
-  private readonly scale: tf.Scalar;
-
-  /**
-   * @param spec shape, dt, history and batch size (given by the connection)
-   * @param options the increment
-   */
-  constructor(spec: SynapseSpec, options: DeltaConductanceOptions = {}) {
-    const increment = checkPositive('increment', options?.increment ?? 1);
-    super(spec);
-    this.increment = increment;
-    this.scale = this.constant(increment);
-  }
-
-  /** A factory for connections. */
-  static factory(options: DeltaConductanceOptions = {}): SynapseFactory<DeltaConductance> {
-    checkPositive('increment', options?.increment ?? 1);
-    return (spec) => new DeltaConductance(spec, options);
-  }
-
-  protected integrate(spikes: tf.Tensor): tf.Tensor {
-    return tf.mul(spikes, this.scale);
-  }
-
-  override extras(): Record<string, unknown> {
-    return { ...super.extras(), increment: this.increment };
-  }
-}
 
 /** Options of {@link FrozenConductanceDense}: {@link LinearDense}'s, without `synapse`, plus τ. */
 export interface FrozenConductanceDenseOptions extends Omit<LinearDenseOptions, 'synapse'> {
@@ -89,18 +43,16 @@ export interface FrozenConductanceDenseOptions extends Omit<LinearDenseOptions, 
 /**
  * A dense conductance connection whose exponential filter sits after the weights, so each spike's
  * jump keeps the weight it arrived with (the paper's `gex → gex + ḡa`): per output unit
- * `g ← g·e^{−Δt/τ} + Σ_a w_a·s_a` (float32; `e^{−Δt/τ}` rounded to float32 once), where
- * `Σ_a w_a·s_a` is {@link LinearDense}'s product over a {@link DeltaConductance} (Δg = 1). Unlike
+ * `g ← g·e^{−Δt/τ} + Σ_a w_a·s_a` (float32; `e^{−Δt/τ}` rounded to float32 once) — the library's
+ * {@link postFiltered} {@link LinearDense} over a {@link DeltaConductance} (Δg = 1). Unlike
  * `LinearDense` with an {@link ExponentialConductance} (`Σ_a w_a·g_a`, per-input g_a), a weight
- * change does not rescale conductance already in flight. The postsynaptic conductance is the state
- * `conductance` `[B, ...outShape]` (saved and restored with the module, zero on `clear()`, re-created
- * on a batch-size change). No delays (a delayed jump would need the weight at its sending time).
+ * change does not rescale conductance already in flight. The postsynaptic conductance is the
+ * filter's state `postFilter.value` `[B, ...outShape]` (saved and restored with the module, zero on
+ * `clear()`, re-created on a batch-size change). No delays here (the paper's model has none).
  */
-export class FrozenConductanceDense extends LinearDense {
+export class FrozenConductanceDense extends postFiltered(LinearDense) {
   /** Decay time constant τ (ms). */
   readonly tau: number;
-  private readonly gState: State;
-  private readonly decay: tf.Scalar;
 
   /**
    * @param inShape presynaptic shape
@@ -114,42 +66,17 @@ export class FrozenConductanceDense extends LinearDense {
     if ((options as LinearDenseOptions).synapse !== undefined) throw new CinderArgumentError('synapse', 'a factory', 'none (FrozenConductanceDense uses DeltaConductance)');
     if ((options.maxDelay ?? 0) !== 0) throw new CinderArgumentError('maxDelay', options.maxDelay, '0 (FrozenConductanceDense has no delays)');
     const { tau: _tau, ...rest } = options;
-    super(inShape, outShape, dt, { ...rest, synapse: DeltaConductance.factory() });
+    super({ tau }, inShape, outShape, dt, { ...rest, synapse: DeltaConductance.factory() });
     this.tau = tau;
-    this.decay = tf.keep(tf.scalar(Math.exp(-dt / tau), 'float32'));
-    this.gState = this.addState('conductance', () => tf.zeros([this.batchSize, ...this.outShape], 'float32'));
   }
 
   /** The postsynaptic conductance after the last step `[B, ...outShape]` (owned by the connection). */
   get conductance(): tf.Tensor {
-    return this.gState.value;
-  }
-
-  override get batchSize(): number {
-    return super.batchSize;
-  }
-
-  /** Sets the batch size (re-creates the synapse state and the conductance as zeros). */
-  override set batchSize(value: number) {
-    super.batchSize = value;
-    this.gState?.reinit();
-  }
-
-  /** `[B, ...inShape]` → the conductance `[B, ...outShape]` after this step's spikes (call inside tf.tidy). */
-  override forward(spikes: tf.Tensor, injected?: tf.Tensor): tf.Tensor {
-    const y = super.forward(spikes, injected);
-    const g = tf.add(tf.mul(this.gState.value, this.decay), y);
-    this.gState.assign(g);
-    return g;
+    return this.filtered;
   }
 
   override extras(): Record<string, unknown> {
     return { ...super.extras(), tau: this.tau };
-  }
-
-  override dispose(): void {
-    super.dispose();
-    this.decay.dispose();
   }
 }
 
