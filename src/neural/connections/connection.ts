@@ -11,8 +11,7 @@
 import { tf } from '../../core/tf.js';
 import { Module } from '../../core/module.js';
 import type { Parameter } from '../../core/state.js';
-import { CinderArgumentError, checkElements, checkInteger, checkNonNegative, checkOneOf, checkShape, numel } from '../../core/errors.js';
-import { checkDt } from '../neurons/validate.js';
+import { CinderArgumentError, checkDt, checkElements, checkInteger, checkNonNegative, checkOneOf, checkShape, numel } from '../../core/errors.js';
 import { Rng } from '../../core/random.js';
 import type { ParameterName, PresynapticForm, Receptive, Synapse, SynapseFactory } from '../types.js';
 import { Updater } from '../updater.js';

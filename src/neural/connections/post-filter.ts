@@ -13,8 +13,7 @@
 import { tf } from '../../core/tf.js';
 import { BatchedModule } from '../../core/batched-module.js';
 import type { State } from '../../core/state.js';
-import { CinderArgumentError, checkInteger, checkPositive, checkShape } from '../../core/errors.js';
-import { checkDt } from '../neurons/validate.js';
+import { CinderArgumentError, checkDt, checkInteger, checkPositive, checkShape } from '../../core/errors.js';
 import type { SynapseKind } from '../synapses/exponential.js';
 import { Connection } from './connection.js';
 

@@ -7,8 +7,7 @@
 import { tf } from '../../core/tf.js';
 import { BatchedModule } from '../../core/batched-module.js';
 import type { State } from '../../core/state.js';
-import { CinderArgumentError, checkInteger, checkShape } from '../../core/errors.js';
-import { checkDt } from '../neurons/validate.js';
+import { CinderArgumentError, checkDt, checkInteger, checkShape } from '../../core/errors.js';
 import type { Synapse, SynapseSpec } from '../types.js';
 
 /** Validates a {@link SynapseSpec} and returns a normalised copy. */
