@@ -17,7 +17,7 @@ import { CinderArgumentError } from '../../src/core/errors.js';
 import { LinearDense, uniformInit } from '../../src/neural/connections/index.js';
 import { LIF } from '../../src/neural/neurons/index.js';
 import { ExponentialConductance, SingleExponentialCurrent } from '../../src/neural/synapses/index.js';
-import { Serial, type Cell } from '../../src/neural/layers/index.js';
+import { Serial, type Cell, type Layer } from '../../src/neural/layers/index.js';
 import { Clamping } from '../../src/neural/hooks/index.js';
 import { STDP } from '../../src/learn/trainers/index.js';
 import type { SongParams } from './params.js';
@@ -28,14 +28,13 @@ export type SongDrive = 'conductance' | 'current';
 /** The drives, for option validation. */
 export const SONG_DRIVES: readonly SongDrive[] = ['conductance', 'current'];
 
-/** The network of the example. */
-export class SongNetwork {
-  /** Inputs → neuron (weights `[1, N]`). */
-  readonly connection: LinearDense;
-  /** The postsynaptic neuron. */
-  readonly neuron: LIF;
-  /** connection → neuron. */
-  readonly layer: Serial<LinearDense, LIF>;
+/**
+ * What the module-built Song networks share ({@link SongNetwork}, and `SongPaperNetwork` in
+ * `paper-network.ts`): the trained cell (the plastic connection → the neuron), additive {@link STDP}
+ * (lrPost = dApre, lrPre = dApost, cumulative traces), the {@link Clamping} of the weights to
+ * [0, gmax] after every update, the learning step, the weights and disposal.
+ */
+export abstract class SongModuleNetwork {
   /** The trained cell. */
   readonly cell: Cell;
   /** Additive STDP. */
@@ -46,39 +45,24 @@ export class SongNetwork {
 
   /**
    * @param p model constants
-   * @param rng draws the initial weights uniformly in [0, gmax)
-   * @param learn whether STDP is on (default true)
-   * @param drive `conductance` (default) or `current` (Brian2's fixed driving force Ee − vr)
+   * @param connection the plastic connection (inputs → neuron, weights `[1, N]`)
+   * @param neuron the postsynaptic neuron
+   * @param layer the layer holding both
+   * @param learn whether STDP is on
    */
-  constructor(
+  protected constructor(
     readonly p: SongParams,
-    rng: Rng,
-    learn = true,
-    readonly drive: SongDrive = 'conductance',
+    readonly connection: LinearDense,
+    readonly neuron: LIF,
+    readonly layer: Layer,
+    learn: boolean,
   ) {
-    if (!SONG_DRIVES.includes(drive)) throw new CinderArgumentError('drive', drive, `one of ${SONG_DRIVES.join(', ')}`);
-    const conductance = drive === 'conductance';
-    this.connection = new LinearDense([p.nInputs], [1], p.dt, {
-      synapse: conductance
-        ? ExponentialConductance.factory({ tau: p.taue })
-        : SingleExponentialCurrent.factory({ tau: p.taue, charge: (p.Ee - p.vr) * p.taue }),
-      weightInit: uniformInit(rng, 0, p.gmax),
-    });
-    this.neuron = new LIF([1], p.dt, {
-      restV: p.El,
-      resetV: p.vr,
-      threshV: p.vt,
-      refracT: 0,
-      tauM: p.taum,
-      receptors: conductance ? [{ name: 'exc', reversal: p.Ee }] : [],
-    });
-    this.layer = new Serial(this.connection, this.neuron, conductance ? { receptor: 'exc' } : {});
-    this.cell = this.layer.cell(this.connection, this.neuron);
+    this.cell = layer.cell(connection, neuron);
     this.trainer = new STDP({ lrPost: p.dApre, lrPre: p.dApost, tauPost: p.taupost, tauPre: p.taupre, traceMode: 'cumulative' });
     this.trainer.register(this.cell);
-    this.clamp = new Clamping(this.connection.weightParameter, { min: 0, max: p.gmax });
-    this.detachClamp = this.clamp.attachToUpdate(this.connection.updater);
-    this.layer.train(learn);
+    this.clamp = new Clamping(connection.weightParameter, { min: 0, max: p.gmax });
+    this.detachClamp = this.clamp.attachToUpdate(connection.updater);
+    layer.train(learn);
     this.trainer.train(learn);
   }
 
@@ -87,22 +71,20 @@ export class SongNetwork {
     return this.layer.training;
   }
 
-  /** One step with input spikes `[1, N]`: returns the post spike `[1, 1]` (caller owns; call inside tf.tidy). */
-  step(spikes: tf.Tensor): tf.Tensor {
-    const post = this.layer.forward(spikes);
+  /** After the layer's step: the STDP step and the weight update (clamped), while learning. */
+  protected learn(): void {
     if (this.layer.training) {
       this.trainer.step();
       this.connection.update();
     }
-    return post;
   }
 
-  /** Current weights (a copy). */
+  /** Current weights of the plastic connection (a copy). */
   weights(): Float32Array {
     return (this.connection.weight.dataSync() as Float32Array).slice();
   }
 
-  /** {@link SongNetwork.weights} without a synchronous read. */
+  /** {@link SongModuleNetwork.weights} without a synchronous read. */
   async weightsAsync(): Promise<Float32Array> {
     return ((await this.connection.weight.data()) as Float32Array).slice();
   }
@@ -113,5 +95,49 @@ export class SongNetwork {
     this.clamp.dispose();
     this.trainer.dispose();
     this.layer.dispose();
+  }
+}
+
+/** The network of the example. */
+export class SongNetwork extends SongModuleNetwork {
+  /** connection → neuron. */
+  declare readonly layer: Serial<LinearDense, LIF>;
+
+  /**
+   * @param p model constants
+   * @param rng draws the initial weights uniformly in [0, gmax)
+   * @param learn whether STDP is on (default true)
+   * @param drive `conductance` (default) or `current` (Brian2's fixed driving force Ee − vr)
+   */
+  constructor(
+    p: SongParams,
+    rng: Rng,
+    learn = true,
+    readonly drive: SongDrive = 'conductance',
+  ) {
+    if (!SONG_DRIVES.includes(drive)) throw new CinderArgumentError('drive', drive, `one of ${SONG_DRIVES.join(', ')}`);
+    const conductance = drive === 'conductance';
+    const connection = new LinearDense([p.nInputs], [1], p.dt, {
+      synapse: conductance
+        ? ExponentialConductance.factory({ tau: p.taue })
+        : SingleExponentialCurrent.factory({ tau: p.taue, charge: (p.Ee - p.vr) * p.taue }),
+      weightInit: uniformInit(rng, 0, p.gmax),
+    });
+    const neuron = new LIF([1], p.dt, {
+      restV: p.El,
+      resetV: p.vr,
+      threshV: p.vt,
+      refracT: 0,
+      tauM: p.taum,
+      receptors: conductance ? [{ name: 'exc', reversal: p.Ee }] : [],
+    });
+    super(p, connection, neuron, new Serial(connection, neuron, conductance ? { receptor: 'exc' } : {}), learn);
+  }
+
+  /** One step with input spikes `[1, N]`: returns the post spike `[1, 1]` (caller owns; call inside tf.tidy). */
+  step(spikes: tf.Tensor): tf.Tensor {
+    const post = this.layer.forward(spikes);
+    this.learn();
+    return post;
   }
 }

@@ -29,10 +29,9 @@ import { CinderArgumentError, checkPositive } from '../../src/core/errors.js';
 import { DeltaConductance, ExponentialConductance } from '../../src/neural/synapses/index.js';
 import { LinearDense, constantInit, postFiltered, type LinearDenseOptions } from '../../src/neural/connections/index.js';
 import { LIF } from '../../src/neural/neurons/index.js';
-import { Biclique, type Cell } from '../../src/neural/layers/index.js';
-import { Clamping } from '../../src/neural/hooks/index.js';
-import { STDP } from '../../src/learn/trainers/index.js';
+import { Biclique } from '../../src/neural/layers/index.js';
 import type { SongParams } from './params.js';
+import { SongModuleNetwork } from './network.js';
 
 /** Options of {@link FrozenConductanceDense}: {@link LinearDense}'s, without `synapse`, plus τ. */
 export interface FrozenConductanceDenseOptions extends Omit<LinearDenseOptions, 'synapse'> {
@@ -81,44 +80,29 @@ export class FrozenConductanceDense extends postFiltered(LinearDense) {
 }
 
 /** The paper's model as Cinder modules (see the module documentation). */
-export class SongPaperNetwork {
-  /** Excitatory inputs → neuron (weights `[1, N]`, plastic). */
-  readonly connection: LinearDense;
+export class SongPaperNetwork extends SongModuleNetwork {
   /** Inhibitory inputs → neuron (weights `[1, Ni]`, all ḡin, fixed). */
   readonly inhibitory: LinearDense;
-  /** The postsynaptic neuron (receptors `exc`, `inh`). */
-  readonly neuron: LIF;
-  /** Both connections → neuron. */
-  readonly layer: Biclique;
-  /** The trained cell (excitatory connection → neuron). */
-  readonly cell: Cell;
-  /** Additive STDP. */
-  readonly trainer: STDP;
-  /** Keeps the weights in [0, gmax] after every update. */
-  readonly clamp: Clamping;
-  private readonly detachClamp: () => void;
+  /** Both connections → neuron (`excitatory` is the plastic {@link SongModuleNetwork.connection}). */
+  declare readonly layer: Biclique;
 
   /**
    * @param p model constants (`nInhib` ≥ 1)
    * @param w0 initial excitatory weights (N values; the paper: all ḡmax)
    * @param learn whether STDP is on (default true)
    */
-  constructor(
-    readonly p: SongParams,
-    w0: ArrayLike<number>,
-    learn = true,
-  ) {
+  constructor(p: SongParams, w0: ArrayLike<number>, learn = true) {
     if (!(Number.isInteger(p.nInhib) && p.nInhib >= 1)) throw new CinderArgumentError('p.nInhib', p.nInhib, 'an integer >= 1 (SongPaperNetwork has inhibitory inputs; without, use SongNetwork)');
     if (!w0 || w0.length !== p.nInputs) throw new CinderArgumentError('w0', w0?.length, `${p.nInputs} initial weights`);
     const init = () => tf.tensor2d(Float32Array.from(w0), [1, p.nInputs]);
-    this.connection = p.frozenJumps
+    const connection = p.frozenJumps
       ? new FrozenConductanceDense([p.nInputs], [1], p.dt, { tau: p.taue, weightInit: init })
       : new LinearDense([p.nInputs], [1], p.dt, { synapse: ExponentialConductance.factory({ tau: p.taue }), weightInit: init });
-    this.inhibitory = new LinearDense([p.nInhib], [1], p.dt, {
+    const inhibitory = new LinearDense([p.nInhib], [1], p.dt, {
       synapse: ExponentialConductance.factory({ tau: p.taui }),
       weightInit: constantInit(p.gin),
     });
-    this.neuron = new LIF([1], p.dt, {
+    const neuron = new LIF([1], p.dt, {
       restV: p.El,
       resetV: p.vr,
       threshV: p.vt,
@@ -126,25 +110,15 @@ export class SongPaperNetwork {
       tauM: p.taum,
       receptors: [{ name: 'exc', reversal: p.Ee }, { name: 'inh', reversal: p.Ei }],
     });
-    this.layer = new Biclique({
+    const layer = new Biclique({
       connections: {
-        excitatory: { connection: this.connection, receptor: 'exc' },
-        inhibitory: { connection: this.inhibitory, receptor: 'inh' },
+        excitatory: { connection, receptor: 'exc' },
+        inhibitory: { connection: inhibitory, receptor: 'inh' },
       },
-      neurons: { neuron: this.neuron },
+      neurons: { neuron },
     });
-    this.cell = this.layer.cell(this.connection, this.neuron);
-    this.trainer = new STDP({ lrPost: p.dApre, lrPre: p.dApost, tauPost: p.taupost, tauPre: p.taupre, traceMode: 'cumulative' });
-    this.trainer.register(this.cell);
-    this.clamp = new Clamping(this.connection.weightParameter, { min: 0, max: p.gmax });
-    this.detachClamp = this.clamp.attachToUpdate(this.connection.updater);
-    this.layer.train(learn);
-    this.trainer.train(learn);
-  }
-
-  /** True while STDP is on. */
-  get learning(): boolean {
-    return this.layer.training;
+    super(p, connection, neuron, layer, learn);
+    this.inhibitory = inhibitory;
   }
 
   /**
@@ -153,10 +127,7 @@ export class SongPaperNetwork {
    */
   step(spikes: tf.Tensor, inhibitory: tf.Tensor): tf.Tensor {
     const post = this.layer.forward({ excitatory: spikes, inhibitory }).neuron!;
-    if (this.layer.training) {
-      this.trainer.step();
-      this.connection.update();
-    }
+    this.learn();
     return post;
   }
 
@@ -164,23 +135,5 @@ export class SongPaperNetwork {
   excitatoryConductance(): tf.Tensor {
     if (this.connection instanceof FrozenConductanceDense) return tf.clone(this.connection.conductance);
     return tf.matMul(this.connection.synapse.current, this.connection.weight, false, true);
-  }
-
-  /** Current excitatory weights (a copy). */
-  weights(): Float32Array {
-    return (this.connection.weight.dataSync() as Float32Array).slice();
-  }
-
-  /** {@link SongPaperNetwork.weights} without a synchronous read. */
-  async weightsAsync(): Promise<Float32Array> {
-    return ((await this.connection.weight.data()) as Float32Array).slice();
-  }
-
-  /** Frees every tensor. */
-  dispose(): void {
-    this.detachClamp();
-    this.clamp.dispose();
-    this.trainer.dispose();
-    this.layer.dispose();
   }
 }
