@@ -11,6 +11,7 @@ import { quickstartExample } from './quickstart/index.js';
 import { epropEvidenceExample } from './eprop-evidence/index.js';
 import { livnStdpExample } from './livn-stdp/index.js';
 import { lateralLineExample } from './lateral-line/index.js';
+import { cobaExample } from './coba/index.js';
 
 const SHIPPED: readonly ExampleSpec[] = [
   lifDemoExample,
@@ -20,6 +21,7 @@ const SHIPPED: readonly ExampleSpec[] = [
   epropEvidenceExample,
   livnStdpExample,
   lateralLineExample,
+  cobaExample,
 ];
 for (const spec of SHIPPED) if (!registeredExamples().includes(spec)) registerExample(spec);
 

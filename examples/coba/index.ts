@@ -1,0 +1,232 @@
+/**
+ * `cinder coba`: the COBA / CUBA benchmark network (Vogels & Abbott 2005; Brette et al. 2007,
+ * benchmarks 1 and 2), 4000 LIF neurons (3200 excitatory, 800 inhibitory), each ordered pair
+ * connected with probability p, dt 0.1 ms (equations and step scheme: `./network.ts`).
+ *
+ * `--neurons N` scales the network keeping the 4:1 ratio and the expected number of inputs per
+ * neuron, K = `--inputs` (default 80 = 0.02·4000): p = K/N (p = 0.02 at N = 4000).
+ *
+ * Summary: mean excitatory and inhibitory rates, the per-neuron coefficients of variation of the
+ * inter-spike intervals (neurons with ≥ 3 spikes; CV = population sd / mean of the ISIs, as
+ * numpy's `std`), ms per simulated second. Figures: raster of a subset, population rate (1 ms
+ * bins), histogram of the neurons' rates. Artifacts: `spikes.npz` (step, neuron of every spike of
+ * the raster subset; per-neuron counts; population counts per 1 ms). The run advances in chunks of
+ * `chunk` steps; after each it saves the network (voltages, refractory times, synaptic variables)
+ * and the statistics gathered so far in `checkpoint/`, so `--resume` continues with the same spikes.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
+import { writeNpzArtifact } from '../../src/cli/artifacts.js';
+import { tf } from '../../src/core/tf.js';
+import type { Figure } from '../../src/viz/figure.js';
+import { CinderArgumentError } from '../../src/core/errors.js';
+import { buildCoba, type CobaParams } from './network.js';
+
+/** Neurons of each population shown in the raster (at most). */
+const RASTER_EXC = 200;
+const RASTER_INH = 50;
+
+/** Per-neuron spike statistics gathered online (float64), checkpointed as plain arrays. */
+export interface CobaStats {
+  /** Steps done. */
+  steps: number;
+  /** Spikes per neuron. */
+  count: number[];
+  /** Step of each neuron's last spike (−1: none). */
+  last: number[];
+  /** Sum of each neuron's ISIs (steps). */
+  isiSum: number[];
+  /** Sum of squared ISIs (steps²). */
+  isiSq: number[];
+  /** Spikes of the whole group per 1 ms bin. */
+  popCounts: number[];
+  /** Raster subset: step of each recorded spike. */
+  rasterStep: number[];
+  /** Raster subset: neuron of each recorded spike. */
+  rasterNeuron: number[];
+}
+
+/** Empty statistics for N neurons. */
+export function emptyStats(n: number): CobaStats {
+  return { steps: 0, count: new Array(n).fill(0), last: new Array(n).fill(-1), isiSum: new Array(n).fill(0), isiSq: new Array(n).fill(0), popCounts: [], rasterStep: [], rasterNeuron: [] };
+}
+
+/**
+ * Per-neuron CV of the ISIs: √(mean(ISI²) − mean(ISI)²)/mean(ISI) over the n − 1 intervals of each
+ * neuron with n ≥ 3 spikes (population sd, as numpy's `std`).
+ */
+export function isiCvs(st: CobaStats): number[] {
+  const out: number[] = [];
+  for (let j = 0; j < st.count.length; j++) {
+    const k = st.count[j]! - 1;
+    if (k < 2) continue;
+    const m = st.isiSum[j]! / k;
+    const v = Math.max(0, st.isiSq[j]! / k - m * m);
+    out.push(Math.sqrt(v) / m);
+  }
+  return out;
+}
+
+/** Whether neuron j (of N, Ne excitatory) is in the raster subset. */
+function inRaster(j: number, ne: number): boolean {
+  return j < Math.min(RASTER_EXC, ne) || (j >= ne && j < ne + RASTER_INH);
+}
+
+/** The `coba` example. */
+export const cobaExample: ExampleSpec = {
+  name: 'coba',
+  description: 'COBA / CUBA benchmark network (Vogels & Abbott 2005, Brette et al. 2007): 4000 LIF neurons, sparse random recurrence',
+  options: [
+    { name: 'model', type: 'string', description: 'coba (conductance synapses, benchmark 1) or cuba (current synapses, benchmark 2)', default: 'coba', choices: ['coba', 'cuba'] },
+    { name: 'seconds', type: 'float', description: 'simulated time (s)', default: 1, min: 0.0001 },
+    { name: 'neurons', type: 'int', description: 'neurons N (round(0.8·N) excitatory)', default: 4000, min: 5 },
+    { name: 'inputs', type: 'float', description: 'expected inputs per neuron K (p = K/N; 80 gives p = 0.02 at N = 4000)', default: 80, min: 0.0001 },
+    { name: 'chunk', type: 'int', description: 'steps between checkpoints', default: 1000, min: 1 },
+  ],
+  presets: {
+    tiny: { neurons: 200, inputs: 20, seconds: 0.1, chunk: 250 },
+    fast: {},
+    full: { seconds: 10, chunk: 5000 },
+  },
+  defaultMode: 'fast',
+  summaryKeys: ['model', 'neurons', 'synapses', 'p', 'steps_done', 'simulated_s', 'rate_exc_hz', 'rate_inh_hz', 'cv_mean', 'cv_median', 'cv_neurons', 'ms_per_sim_second', 'seconds'],
+  volatileKeys: ['ms_per_sim_second', 'seconds'],
+  labelKeys: ['model'],
+  figures: ['raster', 'population_rate', 'rate_histogram'],
+  validate(p) {
+    if (Number(p.inputs) > Number(p.neurons)) throw new CinderArgumentError('--inputs', p.inputs, `at most --neurons (${p.neurons}): p = K/N ≤ 1`);
+  },
+  async run(ctx: RunContext): Promise<Record<string, unknown>> {
+    const p = ctx.params;
+    const N = Number(p.neurons);
+    const dt = 0.1;
+    const cp: CobaParams = { model: p.model === 'cuba' ? 'cuba' : 'coba', neurons: N, p: Number(p.inputs) / N, dt };
+    const steps = Math.round((Number(p.seconds) * 1000) / dt);
+    const chunk = Number(p.chunk);
+    const binSteps = Math.round(1 / dt);
+    const m = buildCoba(cp, ctx.seed);
+    const ne = m.draws.ne;
+    const synapses = m.draws.exc.pre.length + m.draws.inh.pre.length;
+    let st = emptyStats(N);
+    let elapsed = 0; // ms of wall time spent stepping (this and earlier sessions)
+    try {
+      if (ctx.resumed && existsSync(join(ctx.checkpointDir, 'model.json'))) {
+        const meta = (await m.net.loadFrom(ctx.checkpointDir)) as { stats: CobaStats; elapsed: number };
+        st = meta.stats;
+        elapsed = meta.elapsed;
+        ctx.log(`resumed after step ${st.steps}`);
+      }
+      ctx.finite?.watch('network', m.net);
+      ctx.log(`${cp.model.toUpperCase()}: ${N} neurons (${ne} excitatory), ${synapses} synapses (p = ${cp.p.toPrecision(4)}), ${steps} steps of ${dt} ms`);
+      const summary = () => {
+        const cvs = isiCvs(st).sort((a, b) => a - b);
+        const sec = (st.steps * dt) / 1000;
+        const sum = (a: number, b: number) => a + b;
+        return {
+          model: cp.model, neurons: N, synapses, p: cp.p, steps_done: st.steps, simulated_s: sec,
+          rate_exc_hz: sec > 0 ? st.count.slice(0, ne).reduce(sum, 0) / ne / sec : 0,
+          rate_inh_hz: sec > 0 ? st.count.slice(ne).reduce(sum, 0) / (N - ne) / sec : 0,
+          cv_mean: cvs.length ? cvs.reduce(sum, 0) / cvs.length : null,
+          cv_median: cvs.length ? cvs[Math.floor((cvs.length - 1) / 2)]! / 2 + cvs[Math.ceil((cvs.length - 1) / 2)]! / 2 : null,
+          cv_neurons: cvs.length,
+          ms_per_sim_second: sec > 0 ? elapsed / sec : null,
+          seconds: elapsed / 1000,
+        };
+      };
+      const progress = ctx.progress(steps, `coba (${cp.model})`);
+      progress.tick(st.steps);
+      while (st.steps < steps && !ctx.signal.aborted) {
+        const n = Math.min(chunk, steps - st.steps);
+        const t0 = performance.now();
+        const held: tf.Tensor[] = [];
+        let k = 0;
+        for (; k < n; k++) {
+          if (k % 1000 === 999) {
+            await ctx.keepResponsive();
+            if (ctx.signal.aborted) break;
+          }
+          held.push(m.step(st.steps + k === 0));
+          ctx.finite?.step(st.steps + k);
+        }
+        const stacked = held.length ? tf.concat(held, 0) : null;
+        const data = stacked ? await stacked.data() : new Float32Array(0);
+        stacked?.dispose();
+        for (const t of held) t.dispose();
+        elapsed += performance.now() - t0;
+        for (let q = 0; q < k; q++) {
+          const t = st.steps + q;
+          const bin = Math.floor(t / binSteps);
+          while (st.popCounts.length <= bin) st.popCounts.push(0);
+          const row = q * N;
+          for (let j = 0; j < N; j++) {
+            if (data[row + j] === 0) continue;
+            st.popCounts[bin]!++;
+            st.count[j]!++;
+            const l = st.last[j]!;
+            if (l >= 0) {
+              st.isiSum[j]! += t - l;
+              st.isiSq[j]! += (t - l) * (t - l);
+            }
+            st.last[j] = t;
+            if (inRaster(j, ne)) {
+              st.rasterStep.push(t);
+              st.rasterNeuron.push(j);
+            }
+          }
+        }
+        st.steps += k;
+        progress.tick(k);
+        await m.net.save(ctx.checkpointDir, { stats: st as unknown as Record<string, unknown>, elapsed } as unknown as Record<string, unknown>);
+        await ctx.checkpoint(summary());
+        await ctx.keepResponsive();
+      }
+      progress.done();
+      const final = summary();
+      ctx.log(`rates: excitatory ${final.rate_exc_hz.toFixed(2)} Hz, inhibitory ${final.rate_inh_hz.toFixed(2)} Hz; mean CV ${final.cv_mean?.toFixed(3) ?? 'n/a'}; ${final.ms_per_sim_second?.toFixed(0) ?? 'n/a'} ms per simulated second`);
+      await writeFigures(ctx, st, N, ne, dt, cp.model);
+      await writeNpzArtifact(ctx, 'spikes', {
+        raster_step: { data: Int32Array.from(st.rasterStep), shape: [st.rasterStep.length] },
+        raster_neuron: { data: Int32Array.from(st.rasterNeuron), shape: [st.rasterNeuron.length] },
+        count: { data: Int32Array.from(st.count), shape: [N] },
+        population_count_1ms: { data: Int32Array.from(st.popCounts), shape: [st.popCounts.length] },
+      });
+      return final;
+    } finally {
+      m.dispose();
+    }
+  },
+};
+
+/** A one-panel figure. */
+function fig(title: string, data: Figure['data'], layout: Record<string, unknown>): Figure {
+  return { title, data, layout, panels: 1 };
+}
+
+/** The three figures. */
+async function writeFigures(ctx: RunContext, st: CobaStats, N: number, ne: number, dt: number, model: string): Promise<void> {
+  const tag = `${model.toUpperCase()}, seed ${ctx.seed}`;
+  const exc = { x: [] as number[], y: [] as number[] };
+  const inh = { x: [] as number[], y: [] as number[] };
+  const shownExc = Math.min(RASTER_EXC, ne);
+  for (let q = 0; q < st.rasterStep.length; q++) {
+    const j = st.rasterNeuron[q]!;
+    const into = j < ne ? exc : inh;
+    into.x.push(st.rasterStep[q]! * dt);
+    into.y.push(j < ne ? j : shownExc + (j - ne));
+  }
+  await ctx.figure('raster', fig(`coba: spikes of ${shownExc} excitatory and ${Math.min(RASTER_INH, N - ne)} inhibitory neurons (${tag})`, [
+    { type: 'scatter', mode: 'markers', name: 'excitatory', x: exc.x, y: exc.y, marker: { size: 2 } },
+    { type: 'scatter', mode: 'markers', name: 'inhibitory', x: inh.x, y: inh.y, marker: { size: 2 } },
+  ], { xaxis: { title: 'time (ms)' }, yaxis: { title: 'neuron' } }));
+  await ctx.figure('population_rate', fig(`coba: population rate, 1 ms bins (${tag})`, [
+    { type: 'scatter', mode: 'lines', name: 'rate', x: st.popCounts.map((_, b) => b), y: st.popCounts.map((c) => (c * 1000) / N) },
+  ], { xaxis: { title: 'time (ms)' }, yaxis: { title: 'rate (Hz)' } }));
+  const sec = (st.steps * dt) / 1000;
+  await ctx.figure('rate_histogram', fig(`coba: neurons' rates (${tag})`, [
+    { type: 'histogram', name: 'excitatory', x: st.count.slice(0, ne).map((c) => c / sec), opacity: 0.6 },
+    { type: 'histogram', name: 'inhibitory', x: st.count.slice(ne).map((c) => c / sec), opacity: 0.6 },
+  ], { xaxis: { title: 'rate (Hz)' }, yaxis: { title: 'neurons' }, barmode: 'overlay' }));
+}
+
+export default cobaExample;

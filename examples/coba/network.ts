@@ -1,0 +1,192 @@
+/**
+ * The Vogels & Abbott (2005) balanced network as benchmarks 1 (COBA) and 2 (CUBA) of Brette et al.
+ * (2007), built from Cinder modules: one {@link LIF} group of N neurons (the first
+ * Ne = round(0.8·N) excitatory, the rest inhibitory), two {@link SparseLinear} connections from the
+ * whole group onto itself (one holding the excitatory presynaptic neurons' synapses, one the
+ * inhibitory ones) fed with the group's previous spikes, and a {@link Biclique} layer stepping the
+ * group with the two filtered inputs.
+ *
+ * Parameters (Brette et al. 2007, Benchmarks 1 and 2; as Brian's `COBA.py` / Brian2's `CUBA.py`):
+ * τ_m = 20 ms, Θ = −50 mV, V_reset = −60 mV, refractory 5 ms, τ_e = 5 ms, τ_i = 10 ms, each ordered
+ * pair (i, j) connected with probability p (self-pairs included, as `connect(p=…)`).
+ * - COBA: τ_m dV/dt = (E_l − V) + g_e (E_e − V) + g_i (E_i − V), E_l = −60, E_e = 0, E_i = −80 mV,
+ *   conductances in units of the leak conductance, jumps w_e = 0.6 and w_i = 6.7 per spike. Initial
+ *   state (Brian's benchmark script): V ~ N(−65, 5²) mV, g_e ~ N(4, 1.5²), g_i ~ N(20, 12²), the
+ *   conductances clipped at 0 (a negative conductance is not physical; the script left ~5 % of g_i
+ *   negative).
+ * - CUBA: τ_m dV/dt = (E_l − V) + I_e + I_i, E_l = −49 mV (above threshold: the neurons fire by
+ *   themselves), current jumps w_e = 1.62 mV and w_i = −9 mV per spike. Initial V uniform in
+ *   [V_reset, Θ), currents 0 (Brian2's `CUBA.py`).
+ *
+ * Step scheme (Cinder's LIF, `LinearMembrane`): per step, first the postsynaptic variables
+ * g_j ← g_j·e^{−dt/τ} + Σ_i w_ji s_i (s_i: neuron i's spike of the previous step), then V is
+ * integrated exactly with g (or I) held constant over the step: COBA V ← V∞ + (V − V∞)·e^{−dt·G/τ_m}
+ * with G = 1 + g_e + g_i, V∞ = (E_l + g_e E_e + g_i E_i)/G; CUBA V ← V·d + E_l(1 − d) + (1 − d)·I with
+ * d = e^{−dt/τ_m}. This is Brian2's `exponential_euler` scheme for these equations (V exact for the
+ * conductances at the start of the step, the conductances then decay and receive the step's spikes).
+ * CUBA's E_l = −49 mV lies above the threshold, which {@link LIF} refuses as resting voltage; the
+ * group rests at V_reset = −60 mV and the excitatory connection's bias adds the constant current
+ * E_l − V_reset = 11 mV (same equation; float32 rounding differs from a rest of −49 by a few ulp).
+ *
+ * Work per spike: each connection's synapse is a delta synapse (its output is the spikes), so the
+ * event-driven forward of {@link SparseLinear} on wasm/cpu visits only the spiking neurons' synapses
+ * and yields the step's jumps J_j = Σ_i w_ji s_i; a {@link LinearDirect} (weight 1) with an
+ * exponential synapse then filters them postsynaptically, x_j ← x_j·e^{−dt/τ} + J_j (Brian's
+ * `g_j += w`). The initial COBA conductances enter as the jumps of step 0.
+ * @module
+ */
+import { tf } from '../../src/core/tf.js';
+import { Rng } from '../../src/core/random.js';
+import { CinderArgumentError } from '../../src/core/errors.js';
+import { LIF } from '../../src/neural/neurons/index.js';
+import { LinearDirect, SparseLinear } from '../../src/neural/connections/index.js';
+import { randomSynapses, type SynapseList } from '../../src/neural/connections/sparse-topology.js';
+import { DeltaCurrent, ExponentialConductance, SingleExponentialCurrent } from '../../src/neural/synapses/index.js';
+import { Biclique } from '../../src/neural/layers/index.js';
+import { Network } from '../../src/network/index.js';
+
+/** The network's settings. */
+export interface CobaParams {
+  /** `coba` (conductance synapses) or `cuba` (current synapses). */
+  model: 'coba' | 'cuba';
+  /** Number of neurons N (Ne = round(0.8·N) excitatory). */
+  neurons: number;
+  /** Connection probability p of every ordered pair. */
+  p: number;
+  /** Step (ms). */
+  dt: number;
+}
+
+/** Constants of the two benchmarks (mV, ms; COBA conductances relative to the leak). */
+export const COBA_CONSTANTS = {
+  tauM: 20, threshV: -50, resetV: -60, refracT: 5, tauE: 5, tauI: 10,
+  coba: { El: -60, Ee: 0, Ei: -80, we: 0.6, wi: 6.7, v0Mean: -65, v0Sd: 5, ge0Mean: 4, ge0Sd: 1.5, gi0Mean: 20, gi0Sd: 12 },
+  cuba: { El: -49, we: (60 * 0.27) / 10, wi: (-20 * 4.5) / 10 },
+} as const;
+
+/** The random draws of one network: connectivity and initial state, in this order from the seed. */
+export interface CobaDraws {
+  /** Number of excitatory neurons. */
+  ne: number;
+  /** Synapses from excitatory neurons (nPre = N, pre < Ne). */
+  exc: SynapseList;
+  /** Synapses from inhibitory neurons (nPre = N, pre ≥ Ne). */
+  inh: SynapseList;
+  /** Initial voltage (mV) per neuron. */
+  v0: Float64Array;
+  /** Initial excitatory conductance / current per neuron (COBA: clipped N(4, 1.5²); CUBA: 0). */
+  ge0: Float64Array;
+  /** Initial inhibitory conductance / current per neuron. */
+  gi0: Float64Array;
+}
+
+/**
+ * The draws of a network for `seed`: the pairs (Brian2's `connect(p)` order: pre-major, one uniform
+ * draw per pair, {@link randomSynapses}), then the initial voltages, then (COBA) g_e and g_i.
+ */
+export function cobaDraws(p: CobaParams, seed: number): CobaDraws {
+  const N = p.neurons;
+  const ne = Math.round(0.8 * N);
+  if (ne < 1 || ne >= N) throw new CinderArgumentError('--neurons', N, 'at least 2, with round(0.8·N) excitatory and at least 1 inhibitory neuron');
+  const rng = new Rng(seed);
+  const all = randomSynapses(N, N, p.p, rng.fork());
+  const split = (keep: (i: number) => boolean): SynapseList => {
+    const pre: number[] = [];
+    const post: number[] = [];
+    for (let s = 0; s < all.pre.length; s++) if (keep(all.pre[s]!)) { pre.push(all.pre[s]!); post.push(all.post[s]!); }
+    return { nPre: N, nPost: N, pre: Int32Array.from(pre), post: Int32Array.from(post) };
+  };
+  const init = rng.fork();
+  const v0 = new Float64Array(N);
+  const ge0 = new Float64Array(N);
+  const gi0 = new Float64Array(N);
+  const C = COBA_CONSTANTS;
+  if (p.model === 'coba') {
+    for (let j = 0; j < N; j++) v0[j] = C.coba.v0Mean + C.coba.v0Sd * init.normal();
+    for (let j = 0; j < N; j++) ge0[j] = Math.max(0, C.coba.ge0Mean + C.coba.ge0Sd * init.normal());
+    for (let j = 0; j < N; j++) gi0[j] = Math.max(0, C.coba.gi0Mean + C.coba.gi0Sd * init.normal());
+  } else {
+    for (let j = 0; j < N; j++) v0[j] = C.resetV + init.uniform() * (C.threshV - C.resetV);
+  }
+  return { ne, exc: split((i) => i < ne), inh: split((i) => i >= ne), v0, ge0, gi0 };
+}
+
+/** A built network: step it with {@link CobaNetwork.step}; save and load it with `net`. */
+export interface CobaNetwork {
+  /** The network (layer `pop`), saved and loaded as a whole. */
+  net: Network;
+  /** The layer. */
+  layer: Biclique;
+  /** The neuron group. */
+  lif: LIF;
+  /** The draws it was built from. */
+  draws: CobaDraws;
+  /** One step; returns this step's spikes `[1, N]` (caller owns; call inside or outside a tidy). `first`: feed the initial-conductance kick. */
+  step(first: boolean): tf.Tensor;
+  /** Frees every tensor. */
+  dispose(): void;
+}
+
+/** Builds the network of {@link CobaParams} for `seed` (see the module docs for the equations). */
+export function buildCoba(p: CobaParams, seed: number): CobaNetwork {
+  const C = COBA_CONSTANTS;
+  const draws = cobaDraws(p, seed);
+  const N = p.neurons;
+  if (draws.exc.pre.length < 1 || draws.inh.pre.length < 1) {
+    throw new CinderArgumentError('--p', p.p, `a probability giving at least one excitatory and one inhibitory synapse for seed ${seed} (got ${draws.exc.pre.length} and ${draws.inh.pre.length})`);
+  }
+  const cob = p.model === 'coba';
+  const lif = new LIF([N], p.dt, {
+    restV: cob ? C.coba.El : C.resetV, resetV: C.resetV, threshV: C.threshV, refracT: C.refracT, tauM: C.tauM,
+    ...(cob ? { receptors: [{ name: 'exc', reversal: C.coba.Ee }, { name: 'inh', reversal: C.coba.Ei }] } : {}),
+  });
+  // spikes → per-step jumps Σ_i w_ji s_i (delta synapse of charge dt: the spikes themselves)
+  const jumps = (list: SynapseList, w: number) => new SparseLinear([N], [N], p.dt, {
+    synapses: list, synapse: DeltaCurrent.factory({ charge: p.dt }), weightInit: () => tf.fill([list.pre.length], w),
+  });
+  const excJumps = jumps(draws.exc, cob ? C.coba.we : C.cuba.we);
+  const inhJumps = jumps(draws.inh, cob ? C.coba.wi : C.cuba.wi);
+  // jumps → postsynaptic exponential conductance (current): x_j ← x_j·e^{−dt/τ} + jump_j
+  const filter = (tau: number, bias?: number) => new LinearDirect([N], p.dt, {
+    synapse: cob ? ExponentialConductance.factory({ tau }) : SingleExponentialCurrent.factory({ tau, charge: tau }),
+    weightInit: () => tf.ones([N]),
+    ...(bias !== undefined ? { bias: true, biasInit: () => tf.fill([N], bias) } : {}),
+  });
+  const exc = filter(C.tauE, cob ? undefined : C.cuba.El - C.resetV);
+  const inh = filter(C.tauI);
+  const layer = new Biclique({
+    connections: cob
+      ? { exc: { connection: exc, input: 'je', receptor: 'exc' }, inh: { connection: inh, input: 'ji', receptor: 'inh' } }
+      : { exc: { connection: exc, input: 'je' }, inh: { connection: inh, input: 'ji' } },
+    neurons: { pop: lif },
+  });
+  layer.eval();
+  const net = new Network();
+  net.addLayer('pop', layer);
+  net.add('excJumps', excJumps);
+  net.add('inhJumps', inhJumps);
+  const voltage = lif.namedStates().find(([n]) => n === 'voltage')![1];
+  tf.tidy(() => voltage.assign(tf.tensor2d(Float32Array.from(draws.v0), [1, N])));
+  const ge0 = tf.tensor2d(Float32Array.from(draws.ge0), [1, N]);
+  const gi0 = tf.tensor2d(Float32Array.from(draws.gi0), [1, N]);
+  return {
+    net, layer, lif, draws,
+    step(first: boolean): tf.Tensor {
+      return tf.tidy(() => {
+        const s = lif.spike;
+        let je = excJumps.forward(s);
+        let ji = inhJumps.forward(s);
+        if (first && cob) {
+          je = tf.add(je, ge0); // the initial conductances enter as the jumps of step 0
+          ji = tf.add(ji, gi0);
+        }
+        return layer.forward({ je, ji }).pop!;
+      });
+    },
+    dispose(): void {
+      ge0.dispose();
+      gi0.dispose();
+      net.dispose();
+    },
+  };
+}
