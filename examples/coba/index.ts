@@ -117,7 +117,8 @@ export const cobaExample: ExampleSpec = {
         elapsed = meta.elapsed;
         ctx.log(`resumed after step ${st.steps}`);
       }
-      ctx.finite?.watch('network', m.net);
+      // the filters' synapses hold the real-valued jumps in their `spike` slot (not 0/1): watch the group
+      ctx.finite?.watch('neurons', m.lif);
       ctx.log(`${cp.model.toUpperCase()}: ${N} neurons (${ne} excitatory), ${synapses} synapses (p = ${cp.p.toPrecision(4)}), ${steps} steps of ${dt} ms`);
       const summary = () => {
         const cvs = isiCvs(st).sort((a, b) => a - b);

@@ -1,0 +1,41 @@
+// `cinder coba --mode tiny`: SIGINT at a held checkpoint, then --resume, gives artifacts (every spike
+// of the raster subset, the per-neuron counts, the population counts) byte-identical to an
+// uninterrupted run, as test/examples/resume.test.ts does for the other long examples.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { folderBytes } from '../helpers/files.js';
+import { runSummary, startCinder } from '../helpers/cli.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'cinder-coba-resume-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+for (const model of ['coba', 'cuba']) {
+  it(`coba --model ${model} --mode tiny: interrupted and resumed = uninterrupted`, async () => {
+    const args = ['coba', '--mode', 'tiny', '--model', model, '--seed', '3'];
+    const full = join(tmp, `${model}-full`);
+    const a = startCinder([...args, '--out', full], { CINDER_BACKEND: 'cpu' });
+    expect(await a.exited, a.err()).toBe(0);
+    const part = join(tmp, `${model}-part`);
+    const b = startCinder([...args, '--out', part], { CINDER_BACKEND: 'cpu', CINDER_TEST_HOLD_AT_CHECKPOINT: '2' });
+    const t0 = Date.now();
+    while (Number(runSummary(part).checkpoints ?? 0) < 2) {
+      if (Date.now() - t0 > 120_000) throw new Error(`no checkpoint 2: ${b.err()}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    b.child.kill('SIGINT');
+    expect(await b.exited, b.err()).toBe(130);
+    expect(runSummary(part).status).toBe('interrupted');
+    expect(Number(runSummary(part).steps_done)).toBeLessThan(1000);
+    expect(readdirSync(join(part, 'checkpoint')).length).toBeGreaterThan(0);
+    const r = startCinder(['coba', '--resume', part], { CINDER_BACKEND: 'cpu' });
+    expect(await r.exited, r.err()).toBe(0);
+    expect(runSummary(part).status).toBe('completed');
+    expect(runSummary(part).rate_exc_hz).toBe(runSummary(full).rate_exc_hz);
+    const fa = folderBytes(join(full, 'artifacts'));
+    const fb = folderBytes(join(part, 'artifacts'));
+    expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());
+    for (const [k, v] of fa) expect(fb.get(k) === v, `artifacts/${k} byte-identical`).toBe(true);
+  }, 180_000);
+}
