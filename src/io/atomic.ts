@@ -6,7 +6,7 @@
  * @module
  */
 import { accessSync, closeSync, constants as fsConstants, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { CinderArgumentError } from '../core/errors.js';
@@ -73,6 +73,16 @@ export interface AtomicWriteOptions {
 }
 
 let counter = 0;
+
+/** Largest single write (the file system writes at most 2 GiB − 1 bytes at once). */
+const WRITE_CHUNK = 1 << 30;
+
+/** Writes all of `bytes` to `fh` at its current position, in calls of at most 1 GiB. */
+async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let off = 0; off < bytes.length; ) {
+    off += (await fh.write(bytes, off, Math.min(WRITE_CHUNK, bytes.length - off))).bytesWritten;
+  }
+}
 
 /**
  * Temporary file of a write to `path`: `.<name>.<pid>.<threadId>.<counter>.tmp` in its folder.
@@ -141,8 +151,7 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
   try {
     const fh = await open(tmp, 'w');
     try {
-      let off = 0;
-      while (off < bytes.length) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
+      await writeAll(fh, bytes);
       await fh.sync();
     } finally {
       await fh.close();
@@ -171,7 +180,7 @@ export function writeFileAtomicSync(path: string, content: string | Uint8Array):
     const fd = openSync(tmp, 'w');
     try {
       let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      while (off < bytes.length) off += writeSync(fd, bytes, off, Math.min(WRITE_CHUNK, bytes.length - off));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -182,6 +191,69 @@ export function writeFileAtomicSync(path: string, content: string | Uint8Array):
     throw err;
   }
   syncDirSync(dirname(path));
+}
+
+/**
+ * A file written piece by piece and then put in place atomically, for content too large to hold
+ * in memory at once: the pieces go to a temporary file `.<name>.<pid>.<threadId>.<counter>.tmp`
+ * next to `path` ({@link AtomicFileWriter.open}), and {@link AtomicFileWriter.commit} flushes it
+ * to disk, renames it over its target (which may be named only then, e.g. by the content's
+ * checksum) and flushes the folder; {@link AtomicFileWriter.abort} removes it. Until the commit
+ * the target is left as it was.
+ */
+export class AtomicFileWriter {
+  /** Bytes written so far. */
+  bytesWritten = 0;
+  private constructor(
+    private readonly fh: FileHandle,
+    /** The temporary file. */
+    readonly tempPath: string,
+  ) {}
+
+  /**
+   * Opens the temporary file of a write to `path` (creating missing parent folders).
+   * @throws CinderArgumentError for an empty path or a folder that cannot be created
+   */
+  static async open(path: string): Promise<AtomicFileWriter> {
+    if (typeof path !== 'string' || path === '') throw new CinderArgumentError('path', path, 'a file path');
+    if (!existsSync(dirname(path))) ensureWritableDirSync(dirname(path));
+    const tmp = tempPath(path);
+    return new AtomicFileWriter(await open(tmp, 'w'), tmp);
+  }
+
+  /** Appends `bytes` (in writes of at most 1 GiB). */
+  async write(bytes: Uint8Array): Promise<void> {
+    await writeAll(this.fh, bytes);
+    this.bytesWritten += bytes.length;
+  }
+
+  /**
+   * Flushes and closes the temporary file, renames it to `target` and (unless `syncFolder` is
+   * false, for a caller that flushes the folder once after several renames) flushes the folder.
+   * On failure the temporary file is removed and the error passed on.
+   */
+  async commit(target: string, syncFolder = true): Promise<void> {
+    try {
+      await this.fh.sync();
+      await this.fh.close();
+      await rename(this.tempPath, target);
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+    if (syncFolder) await syncDir(dirname(target));
+  }
+
+  /** Closes (if still open) and removes the temporary file; never throws. */
+  async abort(): Promise<void> {
+    await this.fh.close().catch(() => undefined);
+    await rm(this.tempPath, { force: true }).catch(() => undefined);
+  }
+}
+
+/** Flushes folder `dir` to disk (after renames into it); best effort where the platform refuses it. */
+export async function syncFolder(dir: string): Promise<void> {
+  await syncDir(dir);
 }
 
 /**
