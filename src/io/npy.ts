@@ -101,6 +101,48 @@ export function crc32(bytes: Uint8Array, previous = 0): number {
   return crc32Table(bytes, previous);
 }
 
+/** `mat` (32 columns over GF(2)) times `vec`. */
+function gf2Times(mat: Uint32Array, vec: number): number {
+  let sum = 0;
+  for (let i = 0; vec !== 0; i++, vec >>>= 1) if (vec & 1) sum ^= mat[i]!;
+  return sum >>> 0;
+}
+
+/** `mat` squared into `out`. */
+function gf2Square(out: Uint32Array, mat: Uint32Array): void {
+  for (let n = 0; n < 32; n++) out[n] = gf2Times(mat, mat[n]!);
+}
+
+/**
+ * CRC-32 of `a ‖ b` from `crcA` = crc32(a), `crcB` = crc32(b) and the byte length of `b`, without
+ * the bytes: crc32 is affine over GF(2), so appending `lenB` zero bytes to `a` is a 32×32 matrix
+ * applied to `crcA` (built by repeated squaring of the one-zero-bit operator, O(log lenB)), and
+ * the result is that XOR `crcB` (zlib's crc32_combine). `lenB` is a byte count up to 2^53.
+ */
+export function crc32Combine(crcA: number, crcB: number, lenB: number): number {
+  if (!(Number.isInteger(lenB) && lenB >= 0)) throw new CinderArgumentError('crc32Combine length', lenB, 'a byte count (an integer >= 0)');
+  if (lenB === 0) return crcA >>> 0;
+  const odd = new Uint32Array(32);
+  const even = new Uint32Array(32);
+  odd[0] = 0xedb88320; // one zero bit
+  for (let n = 1, row = 1; n < 32; n++, row <<= 1) odd[n] = row >>> 0;
+  gf2Square(even, odd); // two zero bits
+  gf2Square(odd, even); // four zero bits
+  let c = crcA >>> 0;
+  let len = lenB;
+  for (;;) {
+    gf2Square(even, odd); // first pass: one zero byte
+    if (len % 2 === 1) c = gf2Times(even, c);
+    len = Math.floor(len / 2);
+    if (len === 0) break;
+    gf2Square(odd, even);
+    if (len % 2 === 1) c = gf2Times(odd, c);
+    len = Math.floor(len / 2);
+    if (len === 0) break;
+  }
+  return (c ^ crcB) >>> 0;
+}
+
 /** The table form of {@link crc32} (the one used where Node has no zlib.crc32). */
 export function crc32Table(bytes: Uint8Array, previous = 0): number {
   let c = (previous ^ 0xffffffff) >>> 0;

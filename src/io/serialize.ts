@@ -1,6 +1,6 @@
 /**
  * Saving and loading a module's parameters and state, in the one tensor format of `tensors.ts`
- * (`model.json` + `weights-<crc32>.bin`, checksummed, saved atomically as a whole).
+ * (`model.json` + one or more `weights-<crc32>.bin`, checksummed, saved atomically as a whole).
  *
  * The manifest's `extras` hold the `extras()` of the module and of every descendant (keyed by
  * dotted path, `""` for the root); each tensor is listed with its dotted path and its group
@@ -18,9 +18,9 @@ import {
   decodeTensors,
   encodeTensors,
   MANIFEST_FILE,
-  readTensorFolder,
+  readHostTensors,
   toHost,
-  writeTensorFolder,
+  writeHostTensors,
   type HostTensor,
   type TensorsArtifacts,
   type TensorsManifest,
@@ -193,11 +193,23 @@ export function moduleFromArtifacts(module: Module, artifacts: ModuleArtifacts):
  */
 export async function saveModule(module: Module, dir: string, metadata: Record<string, unknown> = {}): Promise<void> {
   if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError('dir', dir, 'a directory path');
-  const art = await moduleToArtifacts(module, metadata);
-  await writeTensorFolder(dir, art);
+  const extras: Record<string, Record<string, unknown>> = {};
+  collectExtras(module, '', extras);
+  // streamed tensor by tensor (no array of the whole weights: saves of any size)
+  await writeHostTensors(dir, await moduleTensors(module), { extras, metadata });
 }
 
-/** Loads a module saved by {@link saveModule} from `dir` into `module` (see {@link moduleFromArtifacts}). */
+/**
+ * Loads a module saved by {@link saveModule} from `dir` into `module`, with the checks of
+ * {@link moduleFromArtifacts}: format, extras, names, shapes and dtypes before any weights are
+ * read, checksums before any value changes. The weights are read tensor by tensor (see
+ * `readHostTensors`), so saves of any size load.
+ */
 export async function loadModule(module: Module, dir: string): Promise<void> {
-  moduleFromArtifacts(module, await readTensorFolder(dir));
+  const { manifest, tensors } = await readHostTensors(dir, {
+    check: (m) => {
+      checkSpecs(module, (m.weightsManifest ?? []).flatMap((g) => g.weights ?? []), m.extras ?? {});
+    },
+  });
+  restoreModuleTensors(module, tensors, manifest.extras ?? {});
 }

@@ -2,20 +2,36 @@
  * The one tensor format of Cinder (module saves, network checkpoints, run artifacts), and the one
  * loader that reads it.
  *
- * A saved set of tensors is a folder with two files:
+ * A saved set of tensors is a folder holding:
  * - `model.json`: the manifest — `format: "cinder-tensors"`, `version`, `extras` (per-module
  *   settings of a saved module, `{}` otherwise), `metadata` (free JSON), a tfjs-style
- *   `weightsManifest` (`name`, `shape`, `dtype`, `group` of every tensor, in storage order), the
- *   byte length and CRC-32 of the weights, and `manifestChecksum`, the CRC-32 of the manifest's
- *   own JSON text without that key;
- * - `weights-<crc32>.bin`: the values concatenated in manifest order, little-endian (float32 and
- *   int32 as 4 bytes, bool as 1 byte). tfjs's `tf.io.decodeWeights` reads it with the manifest.
+ *   `weightsManifest` (one group: `paths`, the weights files in order, and `weights`, the `name`,
+ *   `shape`, `dtype`, `group` of every tensor in storage order), the byte length and CRC-32 of the
+ *   weights (all files together), and `manifestChecksum`, the CRC-32 of the manifest's own JSON
+ *   text without that key;
+ * - the weights files (shards) `weights-<crc32>.bin`, each named by the CRC-32 of its own bytes:
+ *   the values concatenated in manifest order, little-endian (float32 and int32 as 4 bytes, bool as
+ *   1 byte), cut into files of `shardBytes` bytes each (1 GiB by default, {@link SHARD_BYTES}),
+ *   the last shorter. A tensor may span two or more files: the cut ignores tensor boundaries, so
+ *   every file but the last has the same size, and the concatenated files are the tfjs weights
+ *   layout — `tf.io.decodeWeights` reads the concatenation of the files listed in `paths`, in
+ *   order, with the manifest's `weights`. A save of at most `shardBytes` bytes is one file (an
+ *   empty one for no bytes at all), exactly the layout of saves made before shards, which load as
+ *   they always did. Two identical shards are one file, listed twice.
  *
- * The weights file is named by its checksum, so saving over an existing folder never touches the
- * file the current manifest points to: the new weights are written (temporary file, fsync,
- * rename), then the manifest is swapped in by one atomic rename, then the weights file of the
- * manifest it replaced is deleted. A process killed at any moment leaves the previous save or the
- * new one, both loadable.
+ * Saves stream and reads use positioned reads, so a save may be of any size: a save writes its
+ * tensors to the weights files one after another (views of their memory, or converted pieces of
+ * at most 16 MiB), never building an array of the whole weights; a read opens every weights file,
+ * then reads each tensor's bytes straight into its own typed array in reads of at most 1 GiB. One
+ * tensor is limited to the largest typed array of the Node.js version (`buffer.kMaxLength`
+ * elements: 2^32 on Node 20), checked before anything is written or allocated.
+ *
+ * The weights files are named by their checksums, so saving over an existing folder never
+ * replaces the content of a file the current manifest names: the new weights files are written
+ * (temporary file, fsync, rename; the folder flushed after the last), then the manifest is swapped
+ * in by one atomic rename, then every weights file of the manifest it replaced is deleted. A
+ * process killed at any moment leaves the previous save or the new one, both loadable; a save
+ * that fails (a full disk) removes the weights files it created and leaves the previous save.
  *
  * Saves into one folder take turns: a save holds the folder's lock file `.save.lock` (`host pid`
  * of the saving process, created exclusively; see `lock.ts`) from writing its weights to its last
@@ -27,32 +43,37 @@
  * file its manifest does not name (the replaced save's, and leftovers of killed saves: no other
  * save can be writing one) and temporary files of processes that have ended. So saves running at
  * the same time, in one process or several, identical or not, leave the folder holding the last
- * of them and its one weights file.
+ * of them and its weights files.
  *
  * Readers take no lock. A reader that read the previous manifest just before a save swapped in
- * the next may find its weights file removed: {@link readTensorFolder} then reads the new manifest
- * and its weights (again while the manifest keeps changing under it, up to 10 times), so a read
- * running alongside saves returns one complete save, checked, never a mix (as before the lock),
- * and no longer fails for a weights file removed under it. A weights file already opened is read
- * to the end even if it is removed meanwhile (POSIX). Only saves through this module take the
- * lock: a program writing the folder otherwise (or an older Cinder) is not kept out.
+ * the next may find one of its weights files removed: {@link readHostTensors} (and
+ * {@link readTensorFolder}) then reads the new manifest and its weights (again while the manifest
+ * keeps changing under it, up to 10 times), so a read running alongside saves returns one
+ * complete save, checked, never a mix, and does not fail for a weights file removed under it.
+ * Every weights file is opened before any is read, and a file once opened is read to the end even
+ * if it is removed meanwhile (POSIX). Only saves through this module take the lock: a program
+ * writing the folder otherwise (or an older Cinder) is not kept out.
  *
  * JSON has no NaN or Infinity: a non-finite number in the manifest (in `metadata` or `extras`) is
  * written as the string `"NaN"`, `"Infinity"` or `"-Infinity"`, and its key path is listed in the
  * manifest's `nonFinite` (e.g. `[["metadata", "loss"]]`); reading turns exactly those entries back
  * into numbers (a string that merely reads "NaN" stays a string) and drops `nonFinite`.
  *
- * Reading checks the manifest checksum, the byte length and the weights checksum before anything is
- * decoded: a flipped byte in either file is reported, never loaded.
+ * Reading checks the manifest checksum and the weights' byte length before any weights are read,
+ * and the checksum of every weights file (against its name) and of the weights as a whole
+ * (against the manifest) before anything is returned: a flipped byte in any file is reported,
+ * never loaded.
  * @module
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { kMaxLength } from 'node:buffer';
+import { existsSync } from 'node:fs';
+import { open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { tf } from '../core/tf.js';
 import { CinderArgumentError, numel } from '../core/errors.js';
-import { ensureWritableDir, toJson, writeFileAtomic } from './atomic.js';
+import { AtomicFileWriter, ensureWritableDir, syncFolder, toJson, writeFileAtomic } from './atomic.js';
 import { hostPidOwner, hostPidText, releaseLockFile, removeLockLeftovers, waitForLock, type LockAttempt } from './lock.js';
-import { crc32, LITTLE_ENDIAN_HOST } from './npy.js';
+import { crc32, crc32Combine, LITTLE_ENDIAN_HOST } from './npy.js';
 import { processAlive } from './process-alive.js';
 
 /** Format name written into every manifest. */
@@ -82,7 +103,7 @@ export interface WeightSpec {
 
 /** One group of the tfjs-style weights manifest. */
 export interface WeightGroup {
-  /** Files holding the group's values (one file, `weights-<crc32>.bin`). */
+  /** Files holding the group's values, concatenated in this order (`weights-<crc32>.bin` shards, see the module notes). */
   paths: string[];
   /** The tensors, in storage order. */
   weights: WeightSpec[];
@@ -98,11 +119,11 @@ export interface TensorsManifest {
   extras: Record<string, Record<string, unknown>>;
   /** Free-form JSON saved with the tensors. */
   metadata: Record<string, unknown>;
-  /** tfjs-style weights manifest (one group, one file). */
+  /** tfjs-style weights manifest (one group; one or more files). */
   weightsManifest: WeightGroup[];
-  /** Byte length of the weights. */
+  /** Byte length of the weights (all files together). */
   weightsByteLength: number;
-  /** CRC-32 of the weights, 8 hex digits. */
+  /** CRC-32 of the weights (all files concatenated), 8 hex digits. */
   weightsChecksum: string;
   /** CRC-32 of this manifest's JSON text without this key (written by {@link writeTensorFolder}). */
   manifestChecksum?: string;
@@ -120,7 +141,7 @@ export interface HostTensor {
   group?: TensorGroup;
 }
 
-/** A saved set of tensors held in memory. */
+/** A saved set of tensors held in memory (as one array: limited to `buffer.kMaxLength` bytes; see {@link writeHostTensors} and {@link readHostTensors} for any size). */
 export interface TensorsArtifacts {
   /** The manifest. */
   manifest: TensorsManifest;
@@ -178,15 +199,21 @@ export async function toHost(tensors: Record<string, tf.Tensor>, group: TensorGr
     if (t.dtype !== 'float32' && t.dtype !== 'int32' && t.dtype !== 'bool') {
       throw new CinderArgumentError(`dtype of tensor "${name}"`, t.dtype, 'float32, int32 or bool');
     }
+    if (t.size > kMaxLength) throw new CinderArgumentError(`shape of tensor "${name}"`, t.shape, `at most ${kMaxLength} elements (the largest typed array of this Node.js)`);
+  }
+  for (const [name, t] of Object.entries(tensors)) {
     const d = await t.data();
     // copies of the same type copy bytes (`from` would pass each value through a JS number)
     const data = t.dtype === 'int32' ? copyAs(Int32Array, d) : t.dtype === 'bool' ? copyAs(Uint8Array, d) : copyAs(Float32Array, d);
-    setOwn(out, name, { data, shape: [...t.shape], dtype: t.dtype, group });
+    setOwn(out, name, { data, shape: [...t.shape], dtype: t.dtype as SavedDtype, group });
   }
   return out;
 }
 
-/** Encodes host arrays into a manifest and weights (in the order of `tensors`). */
+/**
+ * Encodes host arrays into a manifest and weights (in the order of `tensors`), in memory: limited
+ * to weights of `buffer.kMaxLength` bytes; {@link writeHostTensors} saves them without that limit.
+ */
 export function encodeTensors(
   tensors: Record<string, HostTensor>,
   info: { extras?: Record<string, Record<string, unknown>>; metadata?: Record<string, unknown> } = {},
@@ -235,10 +262,11 @@ export function encodeTensors(
 }
 
 /**
- * Checks format, version, byte length and checksum of the weights (not of the manifest text; see
+ * Checks format, version, tensor entries, and (unless `withData` is false: the manifest alone)
+ * byte length and checksum of the weights (not of the manifest text; see
  * {@link readTensorFolder}). Throws before anything is decoded.
  */
-export function checkArtifacts(artifacts: TensorsArtifacts, where = 'manifest'): WeightSpec[] {
+export function checkArtifacts(artifacts: TensorsArtifacts, where = 'manifest', withData = true): WeightSpec[] {
   const { manifest, weightData } = artifacts;
   if (!manifest || manifest.format !== TENSORS_FORMAT) {
     throw new CinderArgumentError(`${where}.format`, manifest?.format, JSON.stringify(TENSORS_FORMAT));
@@ -252,6 +280,7 @@ export function checkArtifacts(artifacts: TensorsArtifacts, where = 'manifest'):
       throw new CinderArgumentError(`${where} tensor entry`, s, '{ name, shape, dtype: float32|int32|bool }');
     }
   }
+  if (!withData) return specs;
   const total = specs.reduce((n, s) => n + numel(s.shape) * BYTES[s.dtype], 0);
   if (weightData.byteLength !== total || manifest.weightsByteLength !== total) {
     throw new CinderArgumentError('weights byte length', weightData.byteLength, `${total} bytes as listed in the manifest (the file is truncated or damaged)`);
@@ -346,19 +375,33 @@ function restoreNonFinite(manifest: TensorsManifest, where: string): void {
 }
 
 const WEIGHTS_NAME = /^weights-[0-9a-f]{8}\.bin$/;
-/** Temporary file of an atomic write: `.<name>.<pid>.<threadId>.<counter>.tmp` (an older Cinder's has no thread id). */
-const TEMP_NAME = /^\.(?:model\.json|weights-[0-9a-f]{8}\.bin)\.(\d+)(?:\.\d+)?\.\d+\.tmp$/;
+/**
+ * Temporary file of an atomic write: `.<name>.<pid>.<threadId>.<counter>.tmp` (an older Cinder's
+ * has no thread id); a weights file being written, whose name is its checksum, is `.weights.bin.…`.
+ */
+const TEMP_NAME = /^\.(?:model\.json|weights(?:-[0-9a-f]{8})?\.bin)\.(\d+)(?:\.\d+)?\.\d+\.tmp$/;
 /** File name of the lock a save holds in its folder (see the module notes). */
 export const SAVE_LOCK_FILE = '.save.lock';
 /** How long a save waits by default for the folder's lock held by another save (ms). */
 export const SAVE_LOCK_TIMEOUT_MS = 30_000;
 /** How often a waiting save looks at the lock again (ms). */
 const SAVE_LOCK_POLL_MS = 20;
+/** Default size of a weights file (shard) of a save: 1 GiB (see the module notes). */
+export const SHARD_BYTES = 2 ** 30;
+/** Largest single read, write or checksum call (file system calls take at most 2 GiB − 1 bytes). */
+const IO_CHUNK = 2 ** 30;
+/** Piece size of values converted to other bytes (another dtype, a big-endian host). */
+const CONVERT_CHUNK = 2 ** 24;
 
-/** Options of {@link writeTensorFolder} and {@link saveTensors}. */
+/** Options of {@link writeTensorFolder}, {@link writeHostTensors} and {@link saveTensors}. */
 export interface TensorFolderWriteOptions {
   /** How long to wait for the folder's lock while another save holds it (ms, default {@link SAVE_LOCK_TIMEOUT_MS}). */
   lockTimeoutMs?: number;
+  /**
+   * Size of each weights file in bytes (the last may be shorter; default {@link SHARD_BYTES});
+   * an integer >= 1. Small values split even small saves into many files (tests).
+   */
+  shardBytes?: number;
 }
 
 /** Who holds a save lock, in words. */
@@ -366,28 +409,133 @@ function holderText(got: Extract<LockAttempt, { taken: false }>): string {
   return got.owner ? `process ${got.owner.pid} on ${got.owner.host}` : `a lock naming no process (${JSON.stringify(got.text.slice(0, 40))})`;
 }
 
+/** The little-endian bytes of a 4-byte typed array's items `[from, to)`: a view on a little-endian host, a swapped copy otherwise. */
+function rawBytes(values: Float32Array | Int32Array | Uint8Array, from: number, to: number): Uint8Array {
+  const part = values.subarray(from, to);
+  const view = new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
+  if (LITTLE_ENDIAN_HOST || values.BYTES_PER_ELEMENT === 1) return view;
+  const out = view.slice();
+  for (let p = 0; p < out.length; p += 4) out.subarray(p, p + 4).reverse();
+  return out;
+}
+
 /**
- * Writes artifacts into folder `dir` (created if needed, see {@link ensureWritableDir}) as one
- * atomic save, holding the folder's lock: weights under their checksum name, then the manifest by
- * rename, then every weights file the manifest does not name, and temporary files of ended
- * processes, are removed (see the module notes).
- * @throws CinderArgumentError naming `dir` when another save holds its lock for longer than
- * `lockTimeoutMs`, or the lock cannot be created; and, before the folder is created, for
- * artifacts that fail {@link checkArtifacts} or metadata/extras that are not JSON (a cycle)
+ * The stored bytes of one host tensor in pieces of at most 1 GiB: views of its own memory when
+ * its typed array is of the stored kind (float32 as Float32Array, int32 as Int32Array) on a
+ * little-endian host — bytes as they are, NaN payloads included — and converted copies of at most
+ * 16 MiB otherwise (values through JS numbers; bool as 0/1).
  */
-export async function writeTensorFolder(dir: string, artifacts: TensorsArtifacts, options: TensorFolderWriteOptions = {}): Promise<void> {
+function* hostPieces(s: WeightSpec, values: HostTensor['data']): Generator<Uint8Array> {
+  const raw = s.dtype === 'float32' ? values instanceof Float32Array : s.dtype === 'int32' ? values instanceof Int32Array : false;
+  const size = BYTES[s.dtype];
+  const step = (raw && LITTLE_ENDIAN_HOST ? IO_CHUNK : CONVERT_CHUNK) / size;
+  for (let i = 0; i < values.length; i += step) {
+    const end = Math.min(values.length, i + step);
+    if (raw) {
+      yield rawBytes(values, i, end);
+      continue;
+    }
+    const out = new Uint8Array((end - i) * size);
+    const view = new DataView(out.buffer);
+    for (let j = i, off = 0; j < end; j++, off += size) {
+      const x = values[j]!;
+      if (s.dtype === 'float32') view.setFloat32(off, x, true);
+      else if (s.dtype === 'int32') view.setInt32(off, x, true);
+      else view.setUint8(off, x ? 1 : 0);
+    }
+    yield out;
+  }
+}
+
+/**
+ * Writes a save's weights, in the order given, as weights files of `shardBytes` bytes each (the
+ * last shorter; a tensor may span two or more), each through a temporary file that is fsynced and
+ * renamed to `weights-<crc32 of the file>.bin`; the folder is flushed once after the last.
+ */
+class ShardWriter {
+  /** File names of the shards written, in order. */
+  readonly paths: string[] = [];
+  /** Shards this writer created (no file of that name existed): removed if the save fails. */
+  readonly created: string[] = [];
+  /** Bytes written in all. */
+  total = 0;
+  /** CRC-32 of all bytes written. */
+  totalCrc = 0;
+  private file: AtomicFileWriter | undefined;
+  private crc = 0;
+
+  constructor(
+    private readonly folder: string,
+    private readonly shardBytes: number,
+  ) {}
+
+  /** Appends `bytes` (at most 1 GiB), closing a shard whenever it is full. */
+  async push(bytes: Uint8Array): Promise<void> {
+    for (let off = 0; off < bytes.length; ) {
+      this.file ??= await AtomicFileWriter.open(join(this.folder, 'weights.bin'));
+      const part = bytes.subarray(off, off + Math.min(bytes.length - off, this.shardBytes - this.file.bytesWritten));
+      await this.file.write(part);
+      this.crc = crc32(part, this.crc);
+      off += part.length;
+      if (this.file.bytesWritten === this.shardBytes) await this.close();
+    }
+  }
+
+  private async close(): Promise<void> {
+    const file = this.file!;
+    this.file = undefined;
+    const name = weightsFileName(hex(this.crc));
+    const path = join(this.folder, name);
+    const existed = existsSync(path);
+    await file.commit(path, false);
+    if (!existed && !this.created.includes(name)) this.created.push(name);
+    this.paths.push(name);
+    this.totalCrc = crc32Combine(this.totalCrc, this.crc, file.bytesWritten);
+    this.total += file.bytesWritten;
+    this.crc = 0;
+  }
+
+  /** Closes the last shard (an empty one for weights of 0 bytes) and flushes the folder. */
+  async finish(): Promise<void> {
+    if (this.file === undefined && this.paths.length === 0) this.file = await AtomicFileWriter.open(join(this.folder, 'weights.bin'));
+    if (this.file !== undefined) await this.close();
+    await syncFolder(this.folder);
+  }
+
+  /** Removes the shard being written and the shards this writer created. */
+  async abort(): Promise<void> {
+    await this.file?.abort();
+    this.file = undefined;
+    for (const name of this.created) await rm(join(this.folder, name), { force: true }).catch(() => undefined);
+  }
+}
+
+/** Checks the write options; returns the lock timeout and shard size. */
+function writeOptions(options: TensorFolderWriteOptions): { timeoutMs: number; shardBytes: number } {
+  if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, '{ lockTimeoutMs?, shardBytes? }');
   const timeoutMs = options.lockTimeoutMs ?? SAVE_LOCK_TIMEOUT_MS;
   if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs === Infinity) throw new CinderArgumentError('lockTimeoutMs', timeoutMs, 'a finite number of milliseconds >= 0');
+  const shardBytes = options.shardBytes ?? SHARD_BYTES;
+  if (!Number.isSafeInteger(shardBytes) || shardBytes < 1) throw new CinderArgumentError('shardBytes', shardBytes, 'an integer number of bytes >= 1');
+  return { timeoutMs, shardBytes };
+}
+
+/**
+ * The one save procedure (see the module notes): holding the folder's lock, writes the weights
+ * `pieces` (in storage order, `total` bytes in all) as shards, swaps in the manifest `base` with
+ * their paths, length and checksum, then removes every weights file it does not name and the
+ * temporary files of ended processes. A failed save removes the shards it created and leaves the
+ * folder's save as it was.
+ */
+async function writeFolder(dir: string, base: TensorsManifest, specs: WeightSpec[], total: number, pieces: () => Iterable<Uint8Array>, options: TensorFolderWriteOptions): Promise<void> {
+  const { timeoutMs, shardBytes } = writeOptions(options);
   if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError('dir', dir, 'a directory path');
+  const manifestOf = (paths: string[], sum: string): TensorsManifest => ({ ...base, weightsManifest: [{ paths, weights: specs }], weightsByteLength: total, weightsChecksum: sum });
   // everything that can refuse the input runs before the folder is created
-  checkArtifacts(artifacts);
-  const file = weightsFileName(artifacts.manifest.weightsChecksum);
-  const manifest: TensorsManifest = { ...artifacts.manifest, weightsManifest: artifacts.manifest.weightsManifest.map((g) => ({ ...g, paths: [file] })) };
-  let text: string;
   try {
-    text = manifestText(manifest);
+    manifestText(manifestOf([], '00000000'));
   } catch (err) {
-    throw new CinderArgumentError('metadata', manifest.metadata, `JSON-serializable metadata and extras (${(err as Error).message.split('\n')[0]})`);
+    throw new CinderArgumentError('metadata', base.metadata, `JSON-serializable metadata and extras (${(err as Error).message.split('\n')[0]})`);
   }
   await ensureWritableDir(dir);
   const folder = resolve(dir);
@@ -404,13 +552,23 @@ export async function writeTensorFolder(dir: string, artifacts: TensorsArtifacts
   }
   try {
     removeLockLeftovers(lock);
-    await writeFileAtomic(join(folder, file), artifacts.weightData); // (each atomic write also flushes the folder)
-    await writeFileAtomic(join(folder, MANIFEST_FILE), text);
-    // No other save runs here now: weights the manifest does not name are the replaced save's or
-    // a killed save's. Temporary files go when the process named in them has ended.
+    const shards = new ShardWriter(folder, shardBytes);
+    try {
+      for (const piece of pieces()) await shards.push(piece);
+      await shards.finish();
+      if (shards.total !== total) throw new Error(`internal: ${shards.total} weight bytes written, ${total} expected`);
+      // (the atomic write also flushes the folder)
+      await writeFileAtomic(join(folder, MANIFEST_FILE), manifestText(manifestOf(shards.paths, hex(shards.totalCrc))));
+    } catch (err) {
+      await shards.abort();
+      throw err;
+    }
+    // No other save runs here now: weights files the manifest does not name are the replaced
+    // save's or a killed save's. Temporary files go when the process named in them has ended.
+    const keep = new Set(shards.paths);
     for (const name of await readdir(folder)) {
       if (WEIGHTS_NAME.test(name)) {
-        if (name !== file) await rm(join(folder, name), { force: true });
+        if (!keep.has(name)) await rm(join(folder, name), { force: true });
         continue;
       }
       const pid = TEMP_NAME.exec(name)?.[1];
@@ -421,33 +579,264 @@ export async function writeTensorFolder(dir: string, artifacts: TensorsArtifacts
   }
 }
 
+/** The manifest fields other than the weights (kept in the order of `m`). */
+function manifestBase(m: TensorsManifest): TensorsManifest {
+  return { ...m, extras: m.extras ?? {}, metadata: m.metadata ?? {} };
+}
+
 /**
- * Reads a folder written by {@link writeTensorFolder}: checks the manifest checksum, then reads
- * the weights it names and checks their length and checksum.
- * @throws CinderArgumentError naming the folder and what is wrong (missing, damaged, other format)
+ * Writes artifacts into folder `dir` (created if needed, see {@link ensureWritableDir}) as one
+ * atomic save, holding the folder's lock: the weights as shards named by their checksums, then the
+ * manifest by rename, then every weights file the manifest does not name, and temporary files of
+ * ended processes, are removed (see the module notes). For saves too large to hold as one array
+ * see {@link writeHostTensors}.
+ * @throws CinderArgumentError naming `dir` when another save holds its lock for longer than
+ * `lockTimeoutMs`, or the lock cannot be created; and, before the folder is created, for
+ * artifacts that fail {@link checkArtifacts}, metadata/extras that are not JSON (a cycle) or bad
+ * options
+ */
+export async function writeTensorFolder(dir: string, artifacts: TensorsArtifacts, options: TensorFolderWriteOptions = {}): Promise<void> {
+  writeOptions(options);
+  if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError('dir', dir, 'a directory path');
+  const specs = checkArtifacts(artifacts);
+  const data = artifacts.weightData;
+  await writeFolder(dir, manifestBase(artifacts.manifest), specs, data.length, function* () {
+    for (let off = 0; off < data.length; off += IO_CHUNK) yield data.subarray(off, off + IO_CHUNK);
+  }, options);
+}
+
+/**
+ * Checks host tensors for saving (dtype, `data` a typed array of `prod(shape)` values) and returns
+ * their manifest entries and byte length in all.
+ */
+function hostSpecs(tensors: Record<string, HostTensor>): { specs: WeightSpec[]; total: number } {
+  if (tensors === null || typeof tensors !== 'object') throw new CinderArgumentError('tensors', tensors, 'host tensors by name ({ data, shape, dtype, group })');
+  const specs: WeightSpec[] = [];
+  let total = 0;
+  for (const [name, h] of Object.entries(tensors)) {
+    if (h === null || typeof h !== 'object' || !(h.data instanceof Float32Array || h.data instanceof Int32Array || h.data instanceof Uint8Array) || !Array.isArray(h.shape)) {
+      throw new CinderArgumentError(`tensor "${name}"`, h, '{ data: Float32Array | Int32Array | Uint8Array, shape, dtype, group? }');
+    }
+    if (!Object.hasOwn(BYTES, h.dtype)) throw new CinderArgumentError(`dtype of tensor "${name}"`, h.dtype, 'float32, int32 or bool');
+    if (h.shape.some((d) => !Number.isInteger(d) || d < 0) || numel(h.shape) !== h.data.length) throw new CinderArgumentError(`shape of tensor "${name}"`, h.shape, `a shape with ${h.data.length} elements`);
+    specs.push({ name, shape: [...h.shape], dtype: h.dtype, group: h.group ?? 'tensor' });
+    total += h.data.length * BYTES[h.dtype];
+  }
+  return { specs, total };
+}
+
+/**
+ * Saves host tensors (in the order of `tensors`) with `extras` and `metadata` into folder `dir`
+ * like {@link writeTensorFolder}, streaming: the values go to the weights files tensor by tensor
+ * (as views of their memory where the typed array is of the stored kind, in converted pieces of
+ * 16 MiB otherwise), so no array of the whole weights is built and a save may be of any size.
+ * @throws CinderArgumentError, before anything is written, for a bad tensor (dtype, shape, data),
+ * metadata/extras that are not JSON, bad options; naming `dir` for a lock not obtained
+ */
+export async function writeHostTensors(
+  dir: string,
+  tensors: Record<string, HostTensor>,
+  info: { extras?: Record<string, Record<string, unknown>>; metadata?: Record<string, unknown> } = {},
+  options: TensorFolderWriteOptions = {},
+): Promise<void> {
+  writeOptions(options);
+  if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError('dir', dir, 'a directory path');
+  const { specs, total } = hostSpecs(tensors);
+  const base = { format: TENSORS_FORMAT, version: TENSORS_FORMAT_VERSION, extras: info.extras ?? {}, metadata: info.metadata ?? {} } as TensorsManifest;
+  await writeFolder(dir, base, specs, total, function* () {
+    for (const s of specs) yield* hostPieces(s, tensors[s.name]!.data);
+  }, options);
+}
+
+/** Options of {@link readHostTensors}. */
+export interface TensorFolderReadOptions {
+  /**
+   * Called with the checked manifest before any weights are read (on every re-read: see the
+   * module notes); throwing refuses the save before memory is allocated for it.
+   */
+  check?: (manifest: TensorsManifest) => void;
+}
+
+/** A save read by {@link readHostTensors}. */
+export interface HostTensorFolder {
+  /** The manifest (checked). */
+  manifest: TensorsManifest;
+  /** The tensors by name, in storage order (checked). */
+  tensors: Record<string, HostTensor>;
+}
+
+/** Where the bytes of a save go when read: byte ranges of fresh memory, in storage order. */
+interface ReadPlan<T> {
+  /** Lengths of the ranges (in all the weights' byte length). */
+  sizes: number[];
+  /** A view of bytes `[pos, pos + len)` of range `i` (len ≤ 1 GiB). */
+  view(i: number, pos: number, len: number): Uint8Array;
+  /** The result, once every byte is read and checked. */
+  done(): T;
+}
+
+/** The manifest's tensor entries, checked as {@link checkArtifacts} checks them, and their byte length in all. */
+function manifestSpecs(manifest: TensorsManifest, where: string): { specs: WeightSpec[]; total: number } {
+  const specs = checkArtifacts({ manifest, weightData: new Uint8Array(0) }, where, false);
+  let total = 0;
+  const names = new Set<string>();
+  for (const s of specs) {
+    if (names.has(s.name)) throw new CinderArgumentError('tensor name in the file', s.name, 'each name listed once');
+    names.add(s.name);
+    const n = numel(s.shape);
+    if (n > kMaxLength) throw new CinderArgumentError(`shape of tensor "${s.name}" in ${where}`, s.shape, `at most ${kMaxLength} elements (the largest typed array of this Node.js)`);
+    total += n * BYTES[s.dtype];
+  }
+  if (manifest.weightsByteLength !== total) throw new CinderArgumentError(`${where} weightsByteLength`, manifest.weightsByteLength, `${total}, the bytes of the tensors it lists (the manifest is damaged)`);
+  return { specs, total };
+}
+
+/** Fills `buf` from `fh` at byte `pos` (`path` names the file in errors). */
+async function readAt(fh: FileHandle, buf: Uint8Array, pos: number, path: string): Promise<void> {
+  for (let got = 0; got < buf.length; ) {
+    const { bytesRead } = await fh.read(buf, got, buf.length - got, pos + got);
+    if (bytesRead === 0) throw new CinderArgumentError(`weights file ${path}`, `the end of the file at byte ${pos + got}`, 'the length it had when opened (the file changed while being read)');
+    got += bytesRead;
+  }
+}
+
+/**
+ * The one read procedure (see the module notes): the manifest (checksum checked), then its
+ * weights files, all opened before any is read, into the memory `plan` gives, with positioned
+ * reads of at most 1 GiB, checking every file's checksum against its name and the weights'
+ * length and checksum against the manifest before returning `plan`'s result.
+ */
+async function readFolder<T>(dir: string, check: ((m: TensorsManifest) => void) | undefined, plan: (specs: WeightSpec[], total: number) => ReadPlan<T>): Promise<T> {
+  if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError('dir', dir, 'a directory path');
+  const where = `${basename(dir)}/${MANIFEST_FILE}`;
+  // A save may remove the weights files the manifest just read names (it swapped in a new
+  // manifest meanwhile): then manifest and weights are read again, 10 times at most. Again even
+  // when the manifest reads the same as before: a later save of the same tensors may have swapped
+  // the same manifest back in and written its weights again (A → B → A) after the first read
+  // failed. Once every file is open, its removal no longer matters (POSIX).
+  for (let attempt = 0; ; attempt++) {
+    const manifest = parseManifest(dir, await readManifestText(dir));
+    const { specs, total } = manifestSpecs(manifest, where);
+    const paths = (manifest.weightsManifest ?? []).flatMap((g) => g.paths ?? []);
+    if (paths.length === 0) throw new CinderArgumentError(`${MANIFEST_FILE} weights paths`, paths, 'one or more file names in the same folder');
+    for (const file of paths) {
+      if (typeof file !== 'string' || file === '' || basename(file) !== file) throw new CinderArgumentError(`${MANIFEST_FILE} weights path`, file, 'a file name in the same folder');
+    }
+    check?.(manifest);
+    const files: FileHandle[] = [];
+    let missing = false;
+    try {
+      for (const file of paths) {
+        try {
+          files.push(await open(join(dir, file), 'r'));
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 10) {
+            missing = true;
+            break;
+          }
+          throw new CinderArgumentError('dir', dir, `a folder holding ${MANIFEST_FILE} and ${file} (${(err as Error).message})`);
+        }
+      }
+      if (missing) continue;
+      const sizes: number[] = [];
+      for (const fh of files) sizes.push((await fh.stat()).size);
+      const found = sizes.reduce((a, b) => a + b, 0);
+      if (found !== total) throw new CinderArgumentError('weights byte length', found, `${total} bytes as listed in the manifest (a weights file is truncated or damaged)`);
+      const into = plan(specs, total);
+      const crcs = sizes.map(() => 0);
+      let k = 0;
+      let pos = 0;
+      for (let i = 0; i < into.sizes.length; i++) {
+        for (let done = 0; done < into.sizes[i]!; ) {
+          while (pos === sizes[k]) [k, pos] = [k + 1, 0];
+          const len = Math.min(IO_CHUNK, into.sizes[i]! - done, sizes[k]! - pos);
+          const buf = into.view(i, done, len);
+          await readAt(files[k]!, buf, pos, join(dir, paths[k]!));
+          crcs[k] = crc32(buf, crcs[k]);
+          pos += len;
+          done += len;
+        }
+      }
+      let sum = 0;
+      const bad: string[] = [];
+      paths.forEach((file, j) => {
+        sum = crc32Combine(sum, crcs[j]!, sizes[j]!);
+        if (WEIGHTS_NAME.test(file) && file !== weightsFileName(hex(crcs[j]!))) bad.push(`${file} has checksum ${hex(crcs[j]!)}`);
+      });
+      if (hex(sum) !== manifest.weightsChecksum || bad.length > 0) {
+        const detail = bad.length > 0 ? `; ${bad.join(', ')}` : '';
+        throw new CinderArgumentError('weights checksum', hex(sum), `${manifest.weightsChecksum} as in the manifest (the weights are damaged or belong to another save${detail})`);
+      }
+      return into.done();
+    } finally {
+      for (const fh of files) await fh.close().catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * Reads a folder written by {@link writeTensorFolder} or {@link writeHostTensors} into one host
+ * array per tensor (see {@link readFolder}'s checks: manifest checksum, then each weights file's
+ * checksum and the weights' length and checksum, all before anything is returned). Memory holds
+ * the tensors, never a whole weights file: each tensor may be as large as a typed array of this
+ * Node.js allows ({@link kMaxLength} elements), the save of any size.
+ * @throws CinderArgumentError naming the folder and what is wrong (missing, damaged, other format,
+ * a tensor too large), or what `options.check` throws
+ */
+export async function readHostTensors(dir: string, options: TensorFolderReadOptions = {}): Promise<HostTensorFolder> {
+  let manifest!: TensorsManifest;
+  return readFolder(
+    dir,
+    (m) => {
+      manifest = m;
+      options.check?.(m);
+    },
+    (specs) => {
+      const arrays = specs.map((s) => {
+        const n = numel(s.shape);
+        return s.dtype === 'int32' ? new Int32Array(n) : s.dtype === 'bool' ? new Uint8Array(n) : new Float32Array(n);
+      });
+      return {
+        sizes: arrays.map((a) => a.byteLength),
+        view: (i, pos, len) => new Uint8Array(arrays[i]!.buffer, pos, len),
+        done: () => {
+          const tensors: Record<string, HostTensor> = {};
+          specs.forEach((s, i) => {
+            const data = arrays[i]!;
+            if (!LITTLE_ENDIAN_HOST && data.BYTES_PER_ELEMENT === 4) {
+              for (let p = 0; p < data.byteLength; p += CONVERT_CHUNK) {
+                const bytes = new Uint8Array(data.buffer, p, Math.min(CONVERT_CHUNK, data.byteLength - p));
+                for (let q = 0; q < bytes.length; q += 4) bytes.subarray(q, q + 4).reverse();
+              }
+            }
+            if (Object.hasOwn(tensors, s.name)) throw new CinderArgumentError('tensor name in the file', s.name, 'each name listed once');
+            setOwn(tensors, s.name, { data, shape: [...s.shape], dtype: s.dtype, group: s.group ?? 'tensor' });
+          });
+          return { manifest, tensors };
+        },
+      };
+    },
+  );
+}
+
+/**
+ * Reads a folder written by {@link writeTensorFolder} or {@link writeHostTensors} into one array of
+ * the weights (checked as {@link readHostTensors} checks them). That array is limited to
+ * {@link kMaxLength} bytes: larger saves are read with {@link readHostTensors} or {@link loadTensors}.
+ * @throws CinderArgumentError naming the folder and what is wrong (missing, damaged, other format,
+ * too large for one array)
  */
 export async function readTensorFolder(dir: string): Promise<TensorsArtifacts> {
-  if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError('dir', dir, 'a directory path');
-  // A save may remove the weights the manifest just read names (it swapped in a new manifest
-  // meanwhile): then manifest and weights are read again, 10 times at most. Again even when the
-  // manifest reads the same as before: a later save of the same tensors may have swapped the same
-  // manifest back in and written its weights again (A → B → A) after the first read failed.
-  for (let attempt = 0; ; attempt++) {
-    const text = await readManifestText(dir);
-    const manifest = parseManifest(dir, text);
-    const file = manifest.weightsManifest?.[0]?.paths?.[0];
-    if (typeof file !== 'string' || basename(file) !== file) throw new CinderArgumentError(`${MANIFEST_FILE} weights path`, file, 'a file name in the same folder');
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(join(dir, file)));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 10) continue;
-      throw new CinderArgumentError('dir', dir, `a folder holding ${MANIFEST_FILE} and ${file} (${(err as Error).message})`);
-    }
-    const artifacts = { manifest, weightData: bytes };
-    checkArtifacts(artifacts, `${basename(dir)}/${MANIFEST_FILE}`);
-    return artifacts;
-  }
+  let manifest!: TensorsManifest;
+  return readFolder(
+    dir,
+    (m) => (manifest = m),
+    (_specs, total) => {
+      if (total > kMaxLength) throw new CinderArgumentError('weights byte length', total, `at most ${kMaxLength} bytes to read into one array (read larger saves with readHostTensors or loadTensors)`);
+      const weightData = new Uint8Array(total);
+      return { sizes: [total], view: (_i, pos, len) => weightData.subarray(pos, pos + len), done: () => ({ manifest, weightData }) };
+    },
+  );
 }
 
 async function readManifestText(dir: string): Promise<string> {
@@ -484,7 +873,7 @@ function parseManifest(dir: string, text: string): TensorsManifest {
  * atomically, holding the folder's save lock (see {@link writeTensorFolder}).
  */
 export async function saveTensors(dir: string, tensors: Record<string, tf.Tensor>, metadata: Record<string, unknown> = {}, options: TensorFolderWriteOptions = {}): Promise<void> {
-  await writeTensorFolder(dir, encodeTensors(await toHost(tensors), { metadata }), options);
+  await writeHostTensors(dir, await toHost(tensors), { metadata }, options);
 }
 
 /** Tensors read back by {@link loadTensors}. */
@@ -497,9 +886,8 @@ export interface LoadedTensors {
 
 /** Loads every tensor of a saved folder (checked, see {@link readTensorFolder}); the caller owns them. */
 export async function loadTensors(dir: string): Promise<LoadedTensors> {
-  const art = await readTensorFolder(dir);
-  const host = decodeTensors(art);
+  const { manifest, tensors: host } = await readHostTensors(dir);
   const tensors: Record<string, tf.Tensor> = {};
   for (const [n, h] of Object.entries(host)) setOwn(tensors, n, tf.tensor(h.data, h.shape, h.dtype));
-  return { tensors, metadata: art.manifest.metadata ?? {} };
+  return { tensors, metadata: manifest.metadata ?? {} };
 }

@@ -11,7 +11,7 @@
  */
 import { tf } from '../core/tf.js';
 import { CinderArgumentError } from '../core/errors.js';
-import { decodeTensors, encodeTensors, readTensorFolder, toHost, writeTensorFolder, type HostTensor } from '../io/tensors.js';
+import { readHostTensors, toHost, writeHostTensors, type HostTensor, type TensorsManifest } from '../io/tensors.js';
 import { setNetworkStorage, type NetworkState, type NetworkStorage, type StoredNetworkState } from './network.js';
 
 const SNAP = 'snapshot.';
@@ -34,19 +34,23 @@ export async function writeNetworkState(dir: string, state: NetworkState, metada
   }
   for (const [n, t] of Object.entries(state.snapshot.tensors)) host[SNAP + n] = (await toHost({ [n]: t }, 'tensor'))[n]!;
   const network = { steps: state.steps, rngs: state.rngs, values: state.snapshot.values };
-  await writeTensorFolder(dir, encodeTensors(host, { extras: state.extras, metadata: { ...metadata, network } }));
+  await writeHostTensors(dir, host, { extras: state.extras, metadata: { ...metadata, network } });
 }
 
 /** Reads a network state written by {@link writeNetworkState} (tensors owned by the caller). */
 export async function readNetworkState(dir: string): Promise<StoredNetworkState> {
-  const art = await readTensorFolder(dir);
-  const { network, ...metadata } = (art.manifest.metadata ?? {}) as Record<string, unknown>;
-  const info = network as { steps?: unknown; rngs?: unknown; values?: unknown } | undefined;
-  if (!info || typeof info !== 'object' || typeof info.rngs !== 'object' || typeof info.values !== 'object' || !Number.isInteger(info.steps)) {
-    throw new CinderArgumentError(`${dir} metadata.network`, info, 'a network save ({ steps, rngs, values }) written by Network.save');
-  }
-  const host = decodeTensors(art);
-  const state: NetworkState = { tensors: {}, snapshot: { tensors: {}, values: info.values as Record<string, unknown> }, rngs: info.rngs as NetworkState['rngs'], extras: art.manifest.extras ?? {}, steps: info.steps as number };
+  const networkOf = (m: TensorsManifest): { steps?: unknown; rngs?: unknown; values?: unknown } => {
+    const info = (m.metadata as Record<string, unknown> | undefined)?.network as { steps?: unknown; rngs?: unknown; values?: unknown } | undefined;
+    if (!info || typeof info !== 'object' || typeof info.rngs !== 'object' || typeof info.values !== 'object' || !Number.isInteger(info.steps)) {
+      throw new CinderArgumentError(`${dir} metadata.network`, info, 'a network save ({ steps, rngs, values }) written by Network.save');
+    }
+    return info;
+  };
+  // (the network's entry is checked before the weights are read)
+  const { manifest, tensors: host } = await readHostTensors(dir, { check: networkOf });
+  const { network: _network, ...metadata } = (manifest.metadata ?? {}) as Record<string, unknown>;
+  const info = networkOf(manifest);
+  const state: NetworkState = { tensors: {}, snapshot: { tensors: {}, values: info.values as Record<string, unknown> }, rngs: info.rngs as NetworkState['rngs'], extras: manifest.extras ?? {}, steps: info.steps as number };
   for (const [n, h] of Object.entries(host)) {
     const t = tf.tensor(h.data, h.shape, h.dtype);
     // snapshot tensors are the group `tensor` (module paths may start with `snapshot.` too)

@@ -1,24 +1,25 @@
 // readTensorFolder against saves that swap the folder's content between its two reads (manifest,
-// then the weights it names). The file system's readFile is wrapped so that the interleaving that
-// concurrent processes produce only now and then happens on every run: the first read of the
-// weights runs other saves first and then fails as a read caught between them would.
+// then the weights files it names). The file system's open is wrapped so that the interleaving
+// that concurrent processes produce only now and then happens on every run: the first opening of
+// a weights file for reading runs other saves first and then fails as a read caught between them
+// would.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-const hook: { onWeightsRead?: (path: string) => Promise<void> } = {};
+const hook: { onWeightsRead?: (path: string) => Promise<void>; skip?: number } = {};
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs/promises')>();
-  const readFile = (async (path: Parameters<typeof real.readFile>[0], ...rest: unknown[]) => {
+  const open = (async (path: Parameters<typeof real.open>[0], flags?: unknown, ...rest: unknown[]) => {
     const run = hook.onWeightsRead;
-    if (run && typeof path === 'string' && /weights-[0-9a-f]{8}\.bin$/.test(path)) {
+    if (run && typeof path === 'string' && /weights-[0-9a-f]{8}\.bin$/.test(path) && (flags === undefined || flags === 'r') && !((hook.skip ?? 0) > 0 && hook.skip!--)) {
       hook.onWeightsRead = undefined;
       await run(path);
     }
-    return (real.readFile as (...a: unknown[]) => unknown)(path, ...rest);
-  }) as typeof real.readFile;
-  return { ...real, default: { ...real, readFile }, readFile };
+    return (real.open as (...a: unknown[]) => unknown)(path, flags, ...rest);
+  }) as typeof real.open;
+  return { ...real, default: { ...real, open }, open };
 });
 
 const { decodeTensors, encodeTensors, readTensorFolder, weightsFileName, writeTensorFolder } = await import('../../src/io/tensors.js');
@@ -33,6 +34,7 @@ const temp = (): string => {
 };
 afterEach(() => {
   hook.onWeightsRead = undefined;
+  hook.skip = undefined;
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
@@ -62,6 +64,19 @@ describe('readTensorFolder while saves replace the folder', () => {
     expect(hook.onWeightsRead).toBeUndefined();
     expect(art.manifest.metadata).toEqual({ who: 'B' });
     expect(decodeTensors(art).x!.data[0]).toBe(7);
+  });
+
+  it('sharded: A → B after the first of A\'s shards is open, before the second: the read returns save B, whole', async () => {
+    const dir = temp();
+    await writeTensorFolder(dir, save(1, 'A'), { shardBytes: 100 }); // 256 bytes: 3 shards
+    hook.skip = 1; // the first shard opens, then B replaces A (and removes A's shards)
+    hook.onWeightsRead = async () => {
+      await writeTensorFolder(dir, save(7, 'B'), { shardBytes: 100 });
+    };
+    const art = await readTensorFolder(dir);
+    expect(hook.onWeightsRead).toBeUndefined();
+    expect(art.manifest.metadata).toEqual({ who: 'B' });
+    expect(Array.from(decodeTensors(art).x!.data)).toEqual(new Array(64).fill(7));
   });
 
   it('weights missing for good: the error names the folder and the file', async () => {
