@@ -776,10 +776,10 @@ async function readFolder<T>(dir: string, check: ((m: TensorsManifest) => void) 
 
 /**
  * Reads a folder written by {@link writeTensorFolder} or {@link writeHostTensors} into one host
- * array per tensor (see {@link readFolder}'s checks: manifest checksum, then each weights file's
+ * array per tensor (checked as the module notes say: manifest checksum, then each weights file's
  * checksum and the weights' length and checksum, all before anything is returned). Memory holds
  * the tensors, never a whole weights file: each tensor may be as large as a typed array of this
- * Node.js allows ({@link kMaxLength} elements), the save of any size.
+ * Node.js allows (`buffer.kMaxLength` elements), the save of any size.
  * @throws CinderArgumentError naming the folder and what is wrong (missing, damaged, other format,
  * a tensor too large), or what `options.check` throws
  */
@@ -822,7 +822,7 @@ export async function readHostTensors(dir: string, options: TensorFolderReadOpti
 /**
  * Reads a folder written by {@link writeTensorFolder} or {@link writeHostTensors} into one array of
  * the weights (checked as {@link readHostTensors} checks them). That array is limited to
- * {@link kMaxLength} bytes: larger saves are read with {@link readHostTensors} or {@link loadTensors}.
+ * `buffer.kMaxLength` bytes: larger saves are read with {@link readHostTensors} or {@link loadTensors}.
  * @throws CinderArgumentError naming the folder and what is wrong (missing, damaged, other format,
  * too large for one array)
  */
