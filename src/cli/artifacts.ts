@@ -6,9 +6,8 @@
  */
 import { tf } from '../core/tf.js';
 import type { Module } from '../core/module.js';
-import { writeFileAtomic } from '../io/atomic.js';
 import type { RunContext } from './example.js';
-import { encodeNpz, type NpyEntry } from '../io/npy.js';
+import { writeNpz, type NpyEntry } from '../io/npy.js';
 import { saveTensors, toHost, type HostTensor } from '../io/tensors.js';
 import { moduleTensors, saveModule } from '../io/serialize.js';
 
@@ -30,7 +29,7 @@ export async function tensorsToNpy(tensors: Record<string, tf.Tensor>): Promise<
 export async function writeTensorArtifacts(ctx: RunContext, name: string, tensors: Record<string, tf.Tensor>, metadata: Record<string, unknown> = {}): Promise<void> {
   const dir = ctx.artifactPath(name);
   await saveTensors(dir, tensors, metadata);
-  await writeFileAtomic(`${dir}.npz`, encodeNpz(await tensorsToNpy(tensors)));
+  await writeNpz(`${dir}.npz`, await tensorsToNpy(tensors));
 }
 
 /**
@@ -41,11 +40,11 @@ export async function writeTensorArtifacts(ctx: RunContext, name: string, tensor
 export async function writeModuleArtifacts(ctx: RunContext, name: string, module: Module): Promise<void> {
   const dir = ctx.artifactPath(name);
   await saveModule(module, dir);
-  await writeFileAtomic(`${dir}.npz`, encodeNpz(npyOf(await moduleTensors(module))));
+  await writeNpz(`${dir}.npz`, npyOf(await moduleTensors(module)));
 }
 
-/** Writes `artifacts/<name>.npz` holding several named arrays (see {@link encodeNpz}). */
+/** Writes `artifacts/<name>.npz` holding several named arrays (see {@link writeNpz}: streamed, atomic, zip64 where needed). */
 export async function writeNpzArtifact(ctx: RunContext, name: string, arrays: Record<string, NpyEntry>): Promise<void> {
   const path = ctx.artifactPath(name.endsWith('.npz') ? name : `${name}.npz`);
-  await writeFileAtomic(path, encodeNpz(arrays));
+  await writeNpz(path, arrays);
 }

@@ -25,7 +25,7 @@ import type { Figure } from '../viz/figure.js';
 import { checkFigure, ensurePlotlyCopy, PLOTLY_FILE, writeFigureHtml } from '../viz/html.js';
 import { ensureWritableDirSync, writeFileAtomic, writeJsonAtomic, writeJsonAtomicSync } from '../io/atomic.js';
 import type { Params, Progress, RunContext } from './example.js';
-import { encodeNpy, encodeNpz, type NpyArray, type NpyEntry } from '../io/npy.js';
+import { encodeNpy, writeNpz, type NpyArray, type NpyEntry } from '../io/npy.js';
 import type { Terminal } from './progress.js';
 
 /** Final state of a run, as written to `run_summary.json` under `status`. */
@@ -333,7 +333,7 @@ export class RunFolder implements RunContext {
   /** Writes `artifacts/<name>.npz` holding several named arrays. */
   artifactNpz(name: string, arrays: Record<string, NpyEntry | { data: NpyArray; shape: number[] }>): Promise<void> {
     const file = checkFileName('artifact', name).endsWith('.npz') ? name : `${name}.npz`;
-    return writeFileAtomic(join(this.outDir, 'artifacts', file), encodeNpz(arrays));
+    return writeNpz(join(this.outDir, 'artifacts', file), arrays);
   }
 
   artifactPath(name: string): string {

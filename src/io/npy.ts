@@ -10,6 +10,7 @@ import { endianness } from 'node:os';
 import * as zlib from 'node:zlib';
 import { inflateRawSync } from 'node:zlib';
 import { CinderArgumentError, describe } from '../core/errors.js';
+import { AtomicFileWriter } from './atomic.js';
 
 /** Typed arrays that can be written as `.npy`. */
 export type NpyArray = Float32Array | Float64Array | Int32Array | Uint8Array;
@@ -61,6 +62,16 @@ export function littleEndianBytes(data: NpyArray): Uint8Array {
  * @throws CinderArgumentError when `shape` does not match `data.length`
  */
 export function encodeNpy(data: NpyArray, shape: readonly number[]): Uint8Array {
+  const head = npyHeader(data, shape);
+  const body = littleEndianBytes(data);
+  const out = new Uint8Array(head.length + body.length);
+  out.set(head, 0);
+  out.set(body, head.length);
+  return out;
+}
+
+/** The magic and header of the `.npy` file of `data` (see {@link encodeNpy}): the bytes before the data. */
+function npyHeader(data: NpyArray, shape: readonly number[]): Uint8Array {
   const descr = npyDescr(data);
   checkShape(data, shape);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
@@ -68,13 +79,11 @@ export function encodeNpy(data: NpyArray, shape: readonly number[]): Uint8Array 
   const unpadded = 10 + header.length + 1;
   header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
   if (header.length > 0xffff) throw new CinderArgumentError('shape', shape, 'a shape whose .npy header fits in 65535 bytes');
-  const body = littleEndianBytes(data);
-  const out = new Uint8Array(10 + header.length + body.length);
+  const out = new Uint8Array(10 + header.length);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0); // \x93NUMPY, version 1.0
   out[8] = header.length & 0xff;
   out[9] = header.length >> 8;
   for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  out.set(body, 10 + header.length);
   return out;
 }
 
@@ -183,80 +192,115 @@ export interface NpzEncodeOptions {
 const ZIP64_AT = 0xffffffff;
 const ZIP64_COUNT_AT = 0xffff;
 
-/**
- * Encodes several named arrays as a `.npz` archive (a zip of `<name>.npy` entries, stored without
- * compression, entry times fixed at 1980-01-01 00:00 unless a date is given). Names must be
- * non-empty and unique; `numpy.load(path)[name]` returns each array. Zip64 records are written
- * where needed (see {@link NpzEncodeOptions.zip64}): a zip64 extra field with the 64-bit sizes in
- * the local header of an entry of 4 GiB or more, one with each 64-bit size or offset that reaches
- * 0xFFFFFFFF in its central directory entry (the 32-bit field then holds 0xFFFFFFFF), and a zip64
- * end record and locator before the end record when there are 65535 entries or more, or the
- * directory's size or offset reaches 0xFFFFFFFF. The whole archive is built in memory, so it is
- * limited to the largest typed array of the Node.js version (4 GiB on Node 20).
- * @param options the options, or the entry time alone (as before)
- * @throws CinderArgumentError for a bad name, a shape mismatch or an archive over that limit
- */
-export function encodeNpz(arrays: Record<string, NpyEntry>, options: Date | NpzEncodeOptions = {}): Uint8Array {
+/** One entry of an npz archive being written: its `.npy` header and data, and where it goes. */
+interface NpzPlanEntry {
+  /** `<name>.npy` as UTF-8. */
+  name: Uint8Array;
+  /** The `.npy` magic and header. */
+  header: Uint8Array;
+  /** The little-endian data (a view of the array's memory on a little-endian host). */
+  data: Uint8Array;
+  /** Byte length of the `.npy` file (header + data). */
+  size: number;
+  /** CRC-32 of the `.npy` file. */
+  crc: number;
+  /** Offset of the entry's local header. */
+  offset: number;
+  /** Whether the local header has a zip64 extra field. */
+  local64: boolean;
+  /** 64-bit values in the central directory's zip64 field: 0 none, 1 offset, 2 sizes, 3 both. */
+  central64: number;
+}
+
+/** The layout of an npz archive: entries, directory and end records (see {@link encodeNpz}). */
+interface NpzPlan {
+  files: NpzPlanEntry[];
+  time: number;
+  day: number;
+  always: boolean;
+  cdStart: number;
+  cdSize: number;
+  end64: boolean;
+  /** Byte length of the archive. */
+  total: number;
+}
+
+/** CRC-32 of `bytes` continuing from `previous`, in calls of at most 1 GiB. */
+function crc32Chunked(bytes: Uint8Array, previous = 0): number {
+  let c = previous;
+  for (let off = 0; off < bytes.length; off += READ_CHUNK) c = crc32(bytes.subarray(off, off + READ_CHUNK), c);
+  return c;
+}
+
+/** Checks the arrays and options of an npz archive and lays it out (CRC-32s computed). */
+function planNpz(arrays: Record<string, NpyEntry>, options: Date | NpzEncodeOptions): NpzPlan {
   const opts: NpzEncodeOptions = options instanceof Date ? { date: options } : options;
   if (opts === null || typeof opts !== 'object') throw new CinderArgumentError('npz options', opts, 'a Date or { date?, zip64? }');
   if (opts.date !== undefined && !(opts.date instanceof Date && Number.isFinite(opts.date.getTime()))) throw new CinderArgumentError('npz date', opts.date, 'a valid Date');
   const mode = opts.zip64 ?? 'auto';
   if (mode !== 'auto' && mode !== 'always') throw new CinderArgumentError('npz zip64', mode, "'auto' or 'always'");
+  if (arrays === null || typeof arrays !== 'object') throw new CinderArgumentError('arrays', arrays, 'named arrays ({ name: { data, shape } })');
   const always = mode === 'always';
-  const names = Object.keys(arrays);
   // A fixed timestamp (1980-01-01 00:00, the zip epoch) unless one is given: identical arrays give
   // byte-identical archives, so identical runs give identical artifacts.
   const { time, date: day } = opts.date ? dosDateTime(opts.date) : { time: 0, date: (1 << 5) | 1 };
-  const files: { name: Uint8Array; body: Uint8Array; crc: number; offset: number; local64: boolean; central64: number }[] = [];
+  const files: NpzPlanEntry[] = [];
   let offset = 0;
   let cdSize = 0;
-  for (const n of names) {
+  for (const n of Object.keys(arrays)) {
     if (n === '' || n.includes('/') || n.includes('\\')) throw new CinderArgumentError('array name', n, 'a non-empty name without slashes');
     const entry = arrays[n]!;
-    const body = encodeNpy(entry.data, entry.shape);
+    const header = npyHeader(entry.data, entry.shape);
+    const data = littleEndianBytes(entry.data);
+    const size = header.length + data.length;
     const name = Buffer.from(`${n}.npy`, 'utf8');
     if (name.length > 0xffff) throw new CinderArgumentError('array name', `${name.length} bytes`, 'a name of at most 65531 bytes');
-    const local64 = always || body.length >= ZIP64_AT;
-    // 64-bit values in the central directory's zip64 field: size and compressed size, offset
-    const central64 = always ? 3 : (body.length >= ZIP64_AT ? 2 : 0) + (offset >= ZIP64_AT ? 1 : 0);
-    files.push({ name, body, crc: crc32(body), offset, local64, central64 });
-    offset += 30 + name.length + (local64 ? 20 : 0) + body.length;
+    const local64 = always || size >= ZIP64_AT;
+    const central64 = always ? 3 : (size >= ZIP64_AT ? 2 : 0) + (offset >= ZIP64_AT ? 1 : 0);
+    files.push({ name, header, data, size, crc: crc32Chunked(data, crc32(header)), offset, local64, central64 });
+    offset += 30 + name.length + (local64 ? 20 : 0) + size;
     cdSize += 46 + name.length + (central64 > 0 ? 4 + 8 * central64 : 0);
   }
   const cdStart = offset;
   const end64 = always || files.length >= ZIP64_COUNT_AT || cdSize >= ZIP64_AT || cdStart >= ZIP64_AT;
-  const total = cdStart + cdSize + (end64 ? 56 + 20 : 0) + 22;
-  if (total > kMaxLength) throw new CinderArgumentError('arrays', `${describe(names.length)} arrays, ${total} bytes`, `an archive of at most ${kMaxLength} bytes (the largest array of this Node.js)`);
-  const out = new Uint8Array(total);
+  return { files, time, day, always, cdStart, cdSize, end64, total: cdStart + cdSize + (end64 ? 56 + 20 : 0) + 22 };
+}
+
+/** The local header of entry `f` (with its zip64 extra field where planned). */
+function npzLocalHeader(f: NpzPlanEntry, plan: NpzPlan): Uint8Array {
+  const out = new Uint8Array(30 + f.name.length + (f.local64 ? 20 : 0));
+  const v = new DataView(out.buffer);
+  const size32 = f.local64 ? ZIP64_AT : f.size;
+  v.setUint32(0, ZIP_LOCAL, true);
+  v.setUint16(4, f.local64 ? 45 : 20, true); // version needed (4.5: zip64)
+  v.setUint16(6, 0x0800, true); // UTF-8 names
+  v.setUint16(8, 0, true); // stored
+  v.setUint16(10, plan.time, true);
+  v.setUint16(12, plan.day, true);
+  v.setUint32(14, f.crc, true);
+  v.setUint32(18, size32, true);
+  v.setUint32(22, size32, true);
+  v.setUint16(26, f.name.length, true);
+  v.setUint16(28, f.local64 ? 20 : 0, true);
+  out.set(f.name, 30);
+  if (f.local64) {
+    // zip64 extra field of a local header: size, then compressed size
+    const p = 30 + f.name.length;
+    v.setUint16(p, ZIP64_EXTRA, true);
+    v.setUint16(p + 2, 16, true);
+    v.setBigUint64(p + 4, BigInt(f.size), true);
+    v.setBigUint64(p + 12, BigInt(f.size), true);
+  }
+  return out;
+}
+
+/** The central directory, the zip64 end record and locator where planned, and the end record. */
+function npzDirectory(plan: NpzPlan): Uint8Array {
+  const { files, time, day, always, cdStart, cdSize, end64 } = plan;
+  const out = new Uint8Array(plan.total - cdStart);
   const v = new DataView(out.buffer);
   const setU64 = (at: number, x: number): void => v.setBigUint64(at, BigInt(x), true);
   let p = 0;
-  for (const f of files) {
-    const size32 = f.local64 ? ZIP64_AT : f.body.length;
-    v.setUint32(p, ZIP_LOCAL, true);
-    v.setUint16(p + 4, f.local64 ? 45 : 20, true); // version needed (4.5: zip64)
-    v.setUint16(p + 6, 0x0800, true); // UTF-8 names
-    v.setUint16(p + 8, 0, true); // stored
-    v.setUint16(p + 10, time, true);
-    v.setUint16(p + 12, day, true);
-    v.setUint32(p + 14, f.crc, true);
-    v.setUint32(p + 18, size32, true);
-    v.setUint32(p + 22, size32, true);
-    v.setUint16(p + 26, f.name.length, true);
-    v.setUint16(p + 28, f.local64 ? 20 : 0, true);
-    out.set(f.name, p + 30);
-    p += 30 + f.name.length;
-    if (f.local64) {
-      // zip64 extra field of a local header: size, then compressed size
-      v.setUint16(p, ZIP64_EXTRA, true);
-      v.setUint16(p + 2, 16, true);
-      setU64(p + 4, f.body.length);
-      setU64(p + 12, f.body.length);
-      p += 20;
-    }
-    out.set(f.body, p);
-    p += f.body.length;
-  }
   for (const f of files) {
     const sizes64 = f.central64 >= 2;
     const offset64 = f.central64 === 1 || f.central64 === 3;
@@ -269,8 +313,8 @@ export function encodeNpz(arrays: Record<string, NpyEntry>, options: Date | NpzE
     v.setUint16(p + 12, time, true);
     v.setUint16(p + 14, day, true);
     v.setUint32(p + 16, f.crc, true);
-    v.setUint32(p + 20, sizes64 ? ZIP64_AT : f.body.length, true);
-    v.setUint32(p + 24, sizes64 ? ZIP64_AT : f.body.length, true);
+    v.setUint32(p + 20, sizes64 ? ZIP64_AT : f.size, true);
+    v.setUint32(p + 24, sizes64 ? ZIP64_AT : f.size, true);
     v.setUint16(p + 28, f.name.length, true);
     v.setUint16(p + 30, f.central64 > 0 ? 4 + 8 * f.central64 : 0, true);
     // comment length, disk, internal attributes, external attributes: all 0
@@ -283,8 +327,8 @@ export function encodeNpz(arrays: Record<string, NpyEntry>, options: Date | NpzE
       v.setUint16(p + 2, 8 * f.central64, true);
       let y = p + 4;
       if (sizes64) {
-        setU64(y, f.body.length); // size
-        setU64(y + 8, f.body.length); // compressed size
+        setU64(y, f.size); // size
+        setU64(y + 8, f.size); // compressed size
         y += 16;
       }
       if (offset64) setU64(y, f.offset);
@@ -293,7 +337,7 @@ export function encodeNpz(arrays: Record<string, NpyEntry>, options: Date | NpzE
   }
   const count = files.length;
   if (end64) {
-    const z = p;
+    const z = cdStart + p;
     v.setUint32(p, ZIP64_END, true);
     setU64(p + 4, 44); // length of the rest of the record
     v.setUint16(p + 12, 45, true); // made by
@@ -316,6 +360,36 @@ export function encodeNpz(arrays: Record<string, NpyEntry>, options: Date | NpzE
   v.setUint16(p + 10, count16, true);
   v.setUint32(p + 12, always || cdSize >= ZIP64_AT ? ZIP64_AT : cdSize, true);
   v.setUint32(p + 16, always || cdStart >= ZIP64_AT ? ZIP64_AT : cdStart, true);
+  return out;
+}
+
+/**
+ * Encodes several named arrays as a `.npz` archive (a zip of `<name>.npy` entries, stored without
+ * compression, entry times fixed at 1980-01-01 00:00 unless a date is given). Names must be
+ * non-empty and unique; `numpy.load(path)[name]` returns each array. Zip64 records are written
+ * where needed (see {@link NpzEncodeOptions.zip64}): a zip64 extra field with the 64-bit sizes in
+ * the local header of an entry of 4 GiB or more, one with each 64-bit size or offset that reaches
+ * 0xFFFFFFFF in its central directory entry (the 32-bit field then holds 0xFFFFFFFF), and a zip64
+ * end record and locator before the end record when there are 65535 entries or more, or the
+ * directory's size or offset reaches 0xFFFFFFFF. The whole archive is built in memory, so it is
+ * limited to the largest typed array of the Node.js version (4 GiB on Node 20); `writeNpz`
+ * (`cinder-snn/node`) writes the same bytes to a file entry by entry, without that limit.
+ * @param options the options, or the entry time alone (as before)
+ * @throws CinderArgumentError for a bad name, a shape mismatch or an archive over that limit
+ */
+export function encodeNpz(arrays: Record<string, NpyEntry>, options: Date | NpzEncodeOptions = {}): Uint8Array {
+  const plan = planNpz(arrays, options);
+  if (plan.total > kMaxLength) throw new CinderArgumentError('arrays', `${describe(plan.files.length)} arrays, ${plan.total} bytes`, `an archive of at most ${kMaxLength} bytes (the largest array of this Node.js)`);
+  const out = new Uint8Array(plan.total);
+  let p = 0;
+  for (const f of plan.files) {
+    const local = npzLocalHeader(f, plan);
+    out.set(local, p);
+    out.set(f.header, p + local.length);
+    out.set(f.data, p + local.length + f.header.length);
+    p += local.length + f.size;
+  }
+  out.set(npzDirectory(plan), p);
   return out;
 }
 
@@ -978,4 +1052,33 @@ function fortranToC(src: Uint8Array, dims: readonly number[], size: number): Uin
     }
   }
   return out;
+}
+
+/**
+ * Writes several named arrays to the `.npz` file `path` (the bytes {@link encodeNpz} gives, same
+ * options), entry by entry: each local header, `.npy` header and data (a view of the array's
+ * memory on a little-endian host, written in pieces of at most 1 GiB), then the central directory
+ * and end records — zip64 records wherever a size, offset or count needs them, so archives and
+ * entries of 4 GiB or more are written (one array is limited only by the largest typed array).
+ * Atomic (see `atomic.ts`): a temporary file next to `path`, fsynced, renamed over it; on failure
+ * the temporary file is removed and `path` left as it was.
+ * @throws CinderArgumentError, before anything is created, for a bad path, name, shape or option
+ */
+export async function writeNpz(path: string, arrays: Record<string, NpyEntry>, options: Date | NpzEncodeOptions = {}): Promise<void> {
+  if (typeof path !== 'string' || path === '') throw new CinderArgumentError('path', path, 'a file path');
+  const plan = planNpz(arrays, options);
+  const out = await AtomicFileWriter.open(path);
+  try {
+    for (const f of plan.files) {
+      await out.write(npzLocalHeader(f, plan));
+      await out.write(f.header);
+      await out.write(f.data);
+    }
+    await out.write(npzDirectory(plan));
+    if (out.bytesWritten !== plan.total) throw new Error(`internal: ${out.bytesWritten} npz bytes written, ${plan.total} planned`);
+  } catch (err) {
+    await out.abort();
+    throw err;
+  }
+  await out.commit(path);
 }

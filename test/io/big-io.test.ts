@@ -1,12 +1,14 @@
-// Saves and loads above the limits of one file read (2 GiB) — opt-in, as it writes and reads
-// 2.2 GB twice and needs about 5 GB of memory: run with CINDER_BIG_IO=1
+// Saves and loads above the limits of one file read (2 GiB) and an npz above 4 GiB — opt-in, as
+// it writes 13 GB in all and needs about 5 GB of memory: run with CINDER_BIG_IO=1
 //   CINDER_BIG_IO=1 node node_modules/vitest/vitest.mjs run test/io/big-io.test.ts
 // Prints the times and the peak resident memory seen; asserts only values.
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { writeFileAtomic } from '../../src/io/atomic.js';
+import { writeNpz } from '../../src/io/npy.js';
 import { readHostTensors, readTensorFolder, writeHostTensors, type HostTensor } from '../../src/io/tensors.js';
 
 const BIG = process.env.CINDER_BIG_IO === '1';
@@ -25,7 +27,7 @@ const seconds = (t: number): string => ((performance.now() - t) / 1000).toFixed(
 const value = (k: number): number => (k % 16_777_213) - 8_000_000;
 
 describe.skipIf(!BIG)('2.2 GB saves (CINDER_BIG_IO=1)', () => {
-  it('writeHostTensors / readHostTensors / readTensorFolder / writeFileAtomic over 2 GiB', async () => {
+  it('writeHostTensors / readHostTensors / readTensorFolder / writeFileAtomic over 2 GiB, writeNpz over 4 GiB', async () => {
     const n = 550_000_000; // 2.2 GB of float32
     const all = new Float32Array(n);
     for (let k = 0; k < n; k++) all[k] = value(k);
@@ -83,6 +85,37 @@ describe.skipIf(!BIG)('2.2 GB saves (CINDER_BIG_IO=1)', () => {
     }
     closeSync(fd);
     rmSync(file);
+
+    // an npz of 6.6 GB (the 2.2 GB array three times): zip64 offsets and end record needed
+    // ('auto'); Python's zipfile checks the directory and every entry's CRC-32 streaming
+    const npz = join(root, 'big.npz');
+    t = performance.now();
+    await writeNpz(npz, { a: { data: all, shape: [n] }, b: { data: all, shape: [1000, n / 1000] }, c: { data: all, shape: [n] } });
+    rss();
+    console.log(`writeNpz 6.6 GB: ${seconds(t)} s`);
+    const py = spawnSync(
+      'python3',
+      [
+        '-c',
+        `import sys, zipfile, numpy as np
+z = zipfile.ZipFile(sys.argv[1])
+out = []
+for info in z.infolist():
+    with z.open(info) as f:
+        v = np.lib.format.read_magic(f)
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        while f.read(1 << 26): pass
+    out.append(f"{info.filename} {info.header_offset} {info.file_size} {shape} {dtype}")
+print(chr(10).join(out))`,
+        npz,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(py.stderr).toBe('');
+    const entry = 128 + 4 * n; // .npy header (128 bytes for these shapes) and data
+    const offsets = [0, 30 + 5 + entry, 2 * (30 + 5 + entry)]; // (entries under 4 GiB: no zip64 local field)
+    expect(py.stdout.trim().split('\n')).toEqual([`a.npy ${offsets[0]} ${entry} (${n},) float32`, `b.npy ${offsets[1]} ${entry} (1000, ${n / 1000}) float32`, `c.npy ${offsets[2]} ${entry} (${n},) float32`]);
+    rmSync(npz);
     console.log(`peak rss seen: ${(peak / 2 ** 30).toFixed(2)} GiB`);
   }, 600_000);
 });

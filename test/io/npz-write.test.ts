@@ -1,0 +1,93 @@
+// writeNpz: an npz archive written to a file entry by entry (no array of the whole archive),
+// atomically. Its bytes are those encodeNpz builds in memory; numpy reads it (zip64 forced, and
+// 70000 entries that need the zip64 end record), values checked against formulas in Python.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { encodeNpz, writeNpz, type NpyEntry } from '../../src/io/npy.js';
+
+const root = mkdtempSync(join(tmpdir(), 'cinder-npz-write-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function python(code: string, ...args: string[]): string {
+  const r = spawnSync('python3', ['-c', code, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return r.stdout.trim();
+}
+
+const arrays = (): Record<string, NpyEntry> => ({
+  w: { data: Float32Array.from({ length: 12 }, (_, k) => k * 0.25 - 1), shape: [3, 4] },
+  d: { data: Float64Array.of(Math.PI, -1e-310, -Infinity), shape: [3] },
+  i: { data: Int32Array.of(-2147483648, 0, 2147483647, 7), shape: [2, 2] },
+  u: { data: Uint8Array.of(0, 1, 255), shape: [3, 1] },
+  s: { data: Float32Array.of(2.5), shape: [] },
+  e: { data: new Float32Array(0), shape: [0, 3] },
+});
+
+describe('writeNpz', () => {
+  it('writes the bytes encodeNpz builds (auto and forced zip64, a given date)', async () => {
+    const cases: [string, Parameters<typeof encodeNpz>[1]][] = [
+      ['auto', {}],
+      ['always', { zip64: 'always' }],
+      ['dated', new Date(2024, 4, 17, 13, 45, 10)],
+    ];
+    for (const [name, options] of cases) {
+      const path = join(root, `${name}.npz`);
+      await writeNpz(path, arrays(), options);
+      expect(Buffer.from(readFileSync(path)).equals(Buffer.from(encodeNpz(arrays(), options))), name).toBe(true);
+    }
+    expect(readdirSync(root).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('numpy.load reads a forced-zip64 archive exactly', async () => {
+    const path = join(root, 'z64.npz');
+    await writeNpz(path, arrays(), { zip64: 'always' });
+    const out = python(
+      `import sys, zipfile, numpy as np
+z = np.load(sys.argv[1])
+assert zipfile.ZipFile(sys.argv[1]).testzip() is None
+ok = [np.array_equal(z['w'], (np.arange(12, dtype=np.float32) * 0.25 - 1).reshape(3, 4)) and z['w'].dtype == np.float32,
+      z['d'].dtype == np.float64 and z['d'][0] == np.pi and z['d'][1] == -1e-310 and z['d'][2] == -np.inf,
+      np.array_equal(z['i'], np.array([[-2**31, 0], [2**31 - 1, 7]], dtype=np.int32)),
+      np.array_equal(z['u'], np.array([[0], [1], [255]], dtype=np.uint8)),
+      z['s'].shape == () and z['s'] == 2.5, z['e'].shape == (0, 3)]
+print(sorted(z.files), all(ok))`,
+      path,
+    );
+    expect(out).toBe("['d', 'e', 'i', 's', 'u', 'w'] True");
+  });
+
+  it('numpy.load reads 70000 entries (zip64 end record written as needed)', async () => {
+    const many: Record<string, NpyEntry> = {};
+    for (let k = 0; k < 70000; k++) many[`a${k}`] = { data: Int32Array.of(k, -k, 3 * k + 1), shape: [3] };
+    const path = join(root, 'many.npz');
+    await writeNpz(path, many);
+    const out = python(
+      `import sys, numpy as np
+z = np.load(sys.argv[1])
+bad = [k for k in range(70000) if not np.array_equal(z[f'a{k}'], np.array([k, -k, 3 * k + 1], dtype=np.int32))]
+print(len(z.files), bad[:3])`,
+      path,
+    );
+    expect(out).toBe('70000 []');
+  });
+
+  it('a refused write (bad shape, bad name, bad option) leaves the file as it was and no temporary file', async () => {
+    const dir = join(root, 'keep');
+    const path = join(dir, 'x.npz');
+    await writeNpz(path, arrays());
+    const before = readFileSync(path);
+    await expect(writeNpz(path, { a: { data: new Float32Array(3), shape: [2] } })).rejects.toThrow('invalid shape: got [2], expected a shape with 3 elements (the data length), not 2');
+    await expect(writeNpz(path, { 'a/b': { data: new Float32Array(1), shape: [1] } })).rejects.toThrow(/invalid array name/);
+    await expect(writeNpz(path, arrays(), { zip64: 'yes' as 'auto' })).rejects.toThrow(`invalid npz zip64: got "yes", expected 'auto' or 'always'`);
+    await expect(writeNpz('', arrays())).rejects.toThrow('invalid path: got ""');
+    expect(readFileSync(path).equals(before)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['x.npz']);
+    const fresh = join(root, 'never', 'y.npz');
+    await expect(writeNpz(fresh, { a: { data: new Float32Array(3), shape: [2] } })).rejects.toThrow(/invalid shape/);
+    expect(existsSync(join(root, 'never'))).toBe(false);
+  });
+});
