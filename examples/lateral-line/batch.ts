@@ -8,9 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Params, RunContext } from '../../src/cli/example.js';
-import { writeFileAtomic } from '../../src/io/atomic.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
-import { encodeNpz, type NpyEntry } from '../../src/io/npy.js';
+import { writeNpz, type NpyEntry } from '../../src/io/npy.js';
 import { LateralLineModel, modelParams } from './model.js';
 import { pvMapQuality } from './pv.js';
 import { tuningFwhmCm, type TuningWidths } from './tuning.js';
@@ -31,9 +30,9 @@ export interface BatchTiming {
   lanes: number;
 }
 
-/** Writes `artifacts/<name>.npz` atomically. */
+/** Writes `artifacts/<name>.npz` atomically, entry by entry. */
 function writeNpzArtifact(ctx: BatchContext, name: string, arrays: Record<string, NpyEntry>): Promise<void> {
-  return writeFileAtomic(ctx.artifactPath(`${name}.npz`), encodeNpz(arrays));
+  return writeNpz(ctx.artifactPath(`${name}.npz`), arrays);
 }
 
 const f64 = (a: ArrayLike<number>): NpyEntry => ({ data: Float64Array.from(a), shape: [a.length] });
