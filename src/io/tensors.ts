@@ -78,8 +78,19 @@ import { processAlive } from './process-alive.js';
 
 /** Format name written into every manifest. */
 export const TENSORS_FORMAT = 'cinder-tensors';
-/** Current version (1 was the unchecked run-artifact format, no longer read). */
-export const TENSORS_FORMAT_VERSION = 2;
+/**
+ * Newest version written: 3 when the weights are in several shards, 2 (the earlier layout, byte for
+ * byte, readable by earlier builds) for one weights file or none. Both are read; 1 was the
+ * unchecked run-artifact format, no longer read. A build that reads only 2 refuses a sharded save
+ * with a clear version error instead of a wrong byte length.
+ */
+export const TENSORS_FORMAT_VERSION = 3;
+/** Version of a save whose weights are one file (or none): the layout before sharding. */
+export const TENSORS_FORMAT_VERSION_SINGLE = 2;
+/** Whether `v` is a version this build reads. */
+function readableVersion(v: unknown): boolean {
+  return v === TENSORS_FORMAT_VERSION || v === TENSORS_FORMAT_VERSION_SINGLE;
+}
 /** File name of the manifest inside a saved folder. */
 export const MANIFEST_FILE = 'model.json';
 
@@ -250,7 +261,7 @@ export function encodeTensors(
   return {
     manifest: {
       format: TENSORS_FORMAT,
-      version: TENSORS_FORMAT_VERSION,
+      version: TENSORS_FORMAT_VERSION_SINGLE,
       extras: info.extras ?? {},
       metadata: info.metadata ?? {},
       weightsManifest: [{ paths: [weightsFileName(sum)], weights: specs }],
@@ -271,8 +282,12 @@ export function checkArtifacts(artifacts: TensorsArtifacts, where = 'manifest', 
   if (!manifest || manifest.format !== TENSORS_FORMAT) {
     throw new CinderArgumentError(`${where}.format`, manifest?.format, JSON.stringify(TENSORS_FORMAT));
   }
-  if (manifest.version !== TENSORS_FORMAT_VERSION) {
-    throw new CinderArgumentError(`${where}.version`, manifest.version, `${TENSORS_FORMAT_VERSION} (the version this build reads)`);
+  if (!readableVersion(manifest.version)) {
+    throw new CinderArgumentError(`${where}.version`, manifest.version, `${TENSORS_FORMAT_VERSION_SINGLE} or ${TENSORS_FORMAT_VERSION} (the versions this build reads)`);
+  }
+  const shardCount = (manifest.weightsManifest ?? []).reduce((n, g) => n + (Array.isArray(g?.paths) ? g.paths.length : 0), 0);
+  if (manifest.version === TENSORS_FORMAT_VERSION_SINGLE && shardCount > 1) {
+    throw new CinderArgumentError(`${where}.version`, manifest.version, `${TENSORS_FORMAT_VERSION} for weights in ${shardCount} shards (version ${TENSORS_FORMAT_VERSION_SINGLE} has one weights file)`);
   }
   const specs = (manifest.weightsManifest ?? []).flatMap((g) => g.weights ?? []);
   for (const s of specs) {
@@ -530,7 +545,13 @@ function writeOptions(options: TensorFolderWriteOptions): { timeoutMs: number; s
 async function writeFolder(dir: string, base: TensorsManifest, specs: WeightSpec[], total: number, pieces: () => Iterable<Uint8Array>, options: TensorFolderWriteOptions): Promise<void> {
   const { timeoutMs, shardBytes } = writeOptions(options);
   if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError('dir', dir, 'a directory path');
-  const manifestOf = (paths: string[], sum: string): TensorsManifest => ({ ...base, weightsManifest: [{ paths, weights: specs }], weightsByteLength: total, weightsChecksum: sum });
+  const manifestOf = (paths: string[], sum: string): TensorsManifest => ({
+    ...base,
+    version: paths.length > 1 ? TENSORS_FORMAT_VERSION : TENSORS_FORMAT_VERSION_SINGLE,
+    weightsManifest: [{ paths, weights: specs }],
+    weightsByteLength: total,
+    weightsChecksum: sum,
+  });
   // everything that can refuse the input runs before the folder is created
   try {
     manifestText(manifestOf([], '00000000'));
@@ -642,7 +663,7 @@ export async function writeHostTensors(
   writeOptions(options);
   if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError('dir', dir, 'a directory path');
   const { specs, total } = hostSpecs(tensors);
-  const base = { format: TENSORS_FORMAT, version: TENSORS_FORMAT_VERSION, extras: info.extras ?? {}, metadata: info.metadata ?? {} } as TensorsManifest;
+  const base = { format: TENSORS_FORMAT, version: TENSORS_FORMAT_VERSION_SINGLE, extras: info.extras ?? {}, metadata: info.metadata ?? {} } as TensorsManifest;
   await writeFolder(dir, base, specs, total, function* () {
     for (const s of specs) yield* hostPieces(s, tensors[s.name]!.data);
   }, options);
@@ -856,7 +877,7 @@ function parseManifest(dir: string, text: string): TensorsManifest {
     throw new CinderArgumentError(`${basename(dir)}/${MANIFEST_FILE}`, text.slice(0, 40), `valid JSON (${(err as Error).message}; the file is damaged)`);
   }
   if (manifest === null || typeof manifest !== 'object') throw new CinderArgumentError(`${basename(dir)}/${MANIFEST_FILE}`, manifest, 'a manifest object');
-  if (manifest.format === TENSORS_FORMAT && manifest.version === TENSORS_FORMAT_VERSION) {
+  if (manifest.format === TENSORS_FORMAT && readableVersion(manifest.version)) {
     const { manifestChecksum: _sum, ...rest } = manifest;
     if (checksummedText(rest) !== text) {
       throw new CinderArgumentError(`${join(dir, MANIFEST_FILE)} checksum`, manifest.manifestChecksum, 'the checksum of its content (the manifest is damaged)');

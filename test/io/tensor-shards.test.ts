@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf.js';
 import { crc32Combine } from '../../src/io/npy.js';
-import { loadTensors, MANIFEST_FILE, readHostTensors, readTensorFolder, saveTensors, writeHostTensors, type HostTensor, type TensorsManifest } from '../../src/io/tensors.js';
+import { checkArtifacts, loadTensors, MANIFEST_FILE, readHostTensors, readTensorFolder, saveTensors, writeHostTensors, type HostTensor, type TensorsManifest } from '../../src/io/tensors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-shards-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -55,6 +55,8 @@ describe('sharded saves', () => {
     const manifest = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as TensorsManifest;
     const paths = manifest.weightsManifest[0]!.paths;
     expect(paths).toHaveLength(3);
+    // version 3 (several shards: a build reading only version 2 says so instead of miscounting bytes)
+    expect(manifest.version).toBe(3);
     expect(readdirSync(dir).sort()).toEqual([MANIFEST_FILE, ...paths].sort());
     const files = paths.map((p) => readFileSync(join(dir, p)));
     expect(files.map((f) => f.length)).toEqual([30, 30, 19]);
@@ -80,6 +82,21 @@ describe('sharded saves', () => {
     }
     // and into one array (the in-memory artifacts)
     expect(Buffer.from((await readTensorFolder(dir)).weightData).equals(all)).toBe(true);
+  });
+
+  it('a save in one weights file keeps version 2 (the earlier layout); version 2 naming several shards is refused', async () => {
+    const dir = temp();
+    await writeHostTensors(dir, tensors(), {}, { shardBytes: 1000 });
+    const manifest = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as TensorsManifest;
+    expect(manifest.version).toBe(2);
+    expect(manifest.weightsManifest[0]!.paths).toHaveLength(1);
+    const sharded = temp();
+    await writeHostTensors(sharded, tensors(), {}, { shardBytes: 30 });
+    const m3 = JSON.parse(readFileSync(join(sharded, MANIFEST_FILE), 'utf8')) as TensorsManifest;
+    expect(() => checkArtifacts({ manifest: { ...m3, version: 2 }, weightData: new Uint8Array(79) }, 'manifest', false)).toThrow(
+      /invalid manifest\.version: got 2, expected 3 for weights in 3 shards \(version 2 has one weights file\)/,
+    );
+    expect(() => checkArtifacts({ manifest: { ...m3, version: 4 }, weightData: new Uint8Array(79) }, 'manifest', false)).toThrow(/invalid manifest\.version: got 4, expected 2 or 3/);
   });
 
   it('one-byte shards (identical shards share one file) and a save over them leave only the new save', async () => {
