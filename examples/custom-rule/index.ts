@@ -14,6 +14,9 @@
  * come from {@link PairTraces}, the Σ_R contraction from the cell's {@link ReceptiveContraction}
  * (one matrix product per term for dense connections), the reward scaling and sign routing from
  * {@link Modulation}.
+ *
+ * The imports below point into `src/` because this file lives in the repository; in a project of
+ * your own import the same names from `cinder-snn` (all of them are exported there).
  */
 import { tf } from '../../src/core/tf.js';
 import { checkFinite, checkPositive } from '../../src/core/errors.js';

@@ -185,7 +185,7 @@ console.log(JSON.stringify({
   }, 150_000);
 
   it('custom-trainer.md step(): the op-path rule as written gives the same weights as STDP (fused path) within float32 tolerance', () => {
-    const b = blockWith('docs/custom-trainer.md', 'step(): void {');
+    const b = blockWith('docs/custom-trainer.md', 'splitBySign(dpost, dpre');
     expect(b.context).toContain('class PairRule extends PairTraceTrainer<STDPHyper>');
     mkdirSync(OUT, { recursive: true });
     const src = path.relative(OUT, path.resolve('src/index.js')).split(path.sep).join('/');
