@@ -11,7 +11,7 @@ import type { FusedNeuronSpec } from '../../kernels/js/fused-neuron.js';
 
 /** Parameters shared by the adaptive-threshold models. */
 export interface AdaptiveThresholdOptions extends NeuronGroupOptions {
-  /** Resting voltage V_rest (mV), < threshV. */
+  /** Resting voltage V_rest (mV); at or above threshV the neuron fires by itself (as LIF). */
   restV: number;
   /** Equilibrium firing threshold Θ∞ (mV). */
   threshV: number;

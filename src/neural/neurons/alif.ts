@@ -38,7 +38,7 @@ export class ALIF extends AdaptiveThresholdNeuron {
    */
   constructor(shape: number | readonly number[], dt: number, options: ALIFOptions) {
     const o = options ?? ({} as ALIFOptions);
-    checkBelow('restV', o.restV, 'threshV', o.threshV);
+    checkFloat32('restV', o.restV); // at or above threshV: fires by itself (as LIF)
     checkBelow('resetV', o.resetV, 'threshV', o.threshV);
     checkPositive('tauM', o.tauM);
     checkFloat32('resistance', checkPositive('resistance', o.resistance ?? 1));

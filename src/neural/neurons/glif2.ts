@@ -6,7 +6,7 @@ import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkOneOf, checkPositive } from '../../core/errors.js';
 import { AdaptiveThresholdNeuron, type AdaptiveThresholdOptions } from './adaptive-threshold-neuron.js';
 import { BATCH_REDUCTIONS } from './batch-reduction.js';
-import { FLOAT32_MAX, checkBelow, checkFloat32, checkTerms } from './validate.js';
+import { FLOAT32_MAX, checkFloat32, checkTerms } from './validate.js';
 import { select } from './select.js';
 
 /** Parameters of {@link GLIF2}. */
@@ -50,7 +50,8 @@ export class GLIF2 extends AdaptiveThresholdNeuron {
    */
   constructor(shape: number | readonly number[], dt: number, options: GLIF2Options) {
     const o = options ?? ({} as GLIF2Options);
-    checkBelow('restV', o.restV, 'threshV', o.threshV);
+    checkFloat32('restV', o.restV); // at or above threshV: fires by itself (as LIF)
+    checkFloat32('threshV', o.threshV);
     checkFloat32('resetVMul', o.resetVMul);
     checkFloat32('resetVAdd', o.resetVAdd);
     const offset = o.restV * (1 - o.resetVMul) - o.resetVAdd;

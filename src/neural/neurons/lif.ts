@@ -11,7 +11,10 @@ import type { FusedNeuronSpec } from '../../kernels/js/fused-neuron.js';
 
 /** Parameters of {@link LIF}. */
 export interface LIFOptions extends NeuronGroupOptions {
-  /** Resting voltage V_rest (mV), < threshV. */
+  /**
+   * Resting voltage V_rest (mV), any float32 number: at or above threshV the neuron fires by itself
+   * (a tonically driven cell, e.g. E_l = −49 mV over Θ = −50 mV in Brette et al.'s CUBA benchmark).
+   */
   restV: number;
   /** Reset voltage V_reset (mV), < threshV. */
   resetV: number;
@@ -31,7 +34,9 @@ export interface LIFOptions extends NeuronGroupOptions {
  *     V ← V_rest + (V − V_rest − R·I)·e^{−Δt/τ_m} + R·I
  *
  * spike when V ≥ Θ (and not refractory), then V ← V_reset and an absolute refractory period of
- * `refracT` ms. With conductances (`receptors`), the exact solution for constant g over the step
+ * `refracT` ms. V_rest may lie at or above Θ (then the neuron fires without input: from V_reset
+ * it reaches Θ after m = ⌈(τ_m/Δt)·ln((V_rest − V_reset)/(V_rest − Θ))⌉ free steps, a period of
+ * k − 1 + m steps with k = ⌈refracT/Δt⌉ the lock-out of {@link NeuronGroup}). With conductances (`receptors`), the exact solution for constant g over the step
  * is used (see {@link LinearMembrane}); step order and refractory semantics: {@link NeuronGroup}.
  */
 export class LIF extends NeuronGroup {
@@ -61,14 +66,14 @@ export class LIF extends NeuronGroup {
   }
 
   /**
-   * The checks of LIF's own parameters (restV and resetV below threshV, tauM > 0, resistance > 0
-   * within float32 range),
+   * The checks of LIF's own parameters (restV and threshV within float32 range, resetV below
+   * threshV, tauM > 0, resistance > 0 within float32 range; restV may lie at or above threshV),
    * without creating tensors: the constructor runs them, and so can a CLI before anything is built.
    * @throws CinderArgumentError naming the parameter
    */
   static checkOptions(options: LIFOptions): void {
     const o = options ?? ({} as LIFOptions);
-    checkBelow('restV', o.restV, 'threshV', o.threshV);
+    checkFloat32('restV', o.restV);
     checkBelow('resetV', o.resetV, 'threshV', o.threshV);
     checkPositive('tauM', o.tauM);
     checkFloat32('resistance', checkPositive('resistance', o.resistance ?? 1));
