@@ -24,24 +24,29 @@
  * with G = 1 + g_e + g_i, V∞ = (E_l + g_e E_e + g_i E_i)/G; CUBA V ← V·d + E_l(1 − d) + (1 − d)·I with
  * d = e^{−dt/τ_m}. This is Brian2's `exponential_euler` scheme for these equations (V exact for the
  * conductances at the start of the step, the conductances then decay and receive the step's spikes).
- * CUBA's E_l = −49 mV lies above the threshold, which {@link LIF} refuses as resting voltage; the
- * group rests at V_reset = −60 mV and the excitatory connection's bias adds the constant current
- * E_l − V_reset = 11 mV (same equation; float32 rounding differs from a rest of −49 by a few ulp).
+ * CUBA's group rests at E_l = −49 mV, above Θ ({@link LIF} allows it: the neurons fire by themselves).
  *
- * Work per spike: each connection's synapse is a delta synapse (its output is the spikes), so the
- * event-driven forward of {@link SparseLinear} on wasm/cpu visits only the spiking neurons' synapses
- * and yields the step's jumps J_j = Σ_i w_ji s_i; a {@link LinearDirect} (weight 1) with an
- * exponential synapse then filters them postsynaptically, x_j ← x_j·e^{−dt/τ} + J_j (Brian's
- * `g_j += w`). The initial COBA conductances enter as the jumps of step 0.
+ * Work per spike: each connection is a {@link postFiltered} {@link SparseLinear} over a delta synapse
+ * (memoryless: its output is the spikes), so the event-driven forward of {@link SparseLinear} on
+ * wasm/cpu visits only the spiking neurons' synapses and yields the step's jumps Σ_i w_ji s_i, and
+ * the connection's postsynaptic filter keeps the conductance (current) per neuron:
+ * - COBA ({@link DeltaConductance}, Δg = 1): g_j ← g_j·e^{−dt/τ} + Σ_i w_ji s_i (Brian's `g_j += w`);
+ * - CUBA ({@link DeltaCurrent} of charge Q = τ, a current filter): I_j ← I_j·e^{−dt/τ} +
+ *   (dt/τ)·Σ_i w_ji s_i·τ/dt, a jump of w_ji per spike (up to float32 rounding of τ/dt and dt/τ).
+ * Both connections read the group's spikes of the previous step (`lif.spike`) and feed the group in
+ * one {@link Biclique} layer step. The initial COBA conductances are the filters' state: the state is
+ * the value after the previous step, which the first step decays once, so it is set to
+ * g(0)·e^{dt/τ} (float64, rounded to float32) and the first step sees g(0) (within float32 rounding).
  * @module
  */
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { LIF } from '../../src/neural/neurons/index.js';
-import { LinearDirect, SparseLinear } from '../../src/neural/connections/index.js';
+import { SparseLinear } from '../../src/neural/connections/index.js';
+import { postFiltered, type PostFiltered } from '../../src/neural/connections/post-filter.js';
 import { randomSynapses, type SynapseList } from '../../src/neural/connections/sparse-topology.js';
-import { DeltaCurrent, ExponentialConductance, SingleExponentialCurrent } from '../../src/neural/synapses/index.js';
+import { DeltaConductance, DeltaCurrent } from '../../src/neural/synapses/index.js';
 import { Biclique } from '../../src/neural/layers/index.js';
 import { Network } from '../../src/network/index.js';
 
@@ -113,16 +118,24 @@ export function cobaDraws(p: CobaParams, seed: number): CobaDraws {
 
 /** A built network: step it with {@link CobaNetwork.step}; save and load it with `net`. */
 export interface CobaNetwork {
-  /** The network (layer `pop`), saved and loaded as a whole. */
+  /** The network (layer `pop`: the group and the two filtered connections), saved and loaded as a whole. */
   net: Network;
   /** The layer. */
   layer: Biclique;
   /** The neuron group. */
   lif: LIF;
+  /** The excitatory and inhibitory connections; `filtered` is g_e / g_i (COBA) or I_e / I_i (CUBA) after the last step. */
+  exc: SparseLinear & PostFiltered;
+  /** See {@link CobaNetwork.exc}. */
+  inh: SparseLinear & PostFiltered;
   /** The draws it was built from. */
   draws: CobaDraws;
-  /** One step; returns this step's spikes `[1, N]` (caller owns; call inside or outside a tidy). `first`: feed the initial-conductance kick. */
-  step(first: boolean): tf.Tensor;
+  /**
+   * One step; returns this step's spikes `[1, N]` (caller owns; call inside or outside a tidy).
+   * `first` is ignored (the initial conductances are the filters' state; kept so callers written for
+   * the earlier form, which injected them at the first step, still compile).
+   */
+  step(first?: boolean): tf.Tensor;
   /** Frees every tensor. */
   dispose(): void;
 }
@@ -137,55 +150,44 @@ export function buildCoba(p: CobaParams, seed: number): CobaNetwork {
   }
   const cob = p.model === 'coba';
   const lif = new LIF([N], p.dt, {
-    restV: cob ? C.coba.El : C.resetV, resetV: C.resetV, threshV: C.threshV, refracT: C.refracT, tauM: C.tauM,
+    restV: cob ? C.coba.El : C.cuba.El, resetV: C.resetV, threshV: C.threshV, refracT: C.refracT, tauM: C.tauM,
     ...(cob ? { receptors: [{ name: 'exc', reversal: C.coba.Ee }, { name: 'inh', reversal: C.coba.Ei }] } : {}),
   });
-  // spikes → per-step jumps Σ_i w_ji s_i (delta synapse of charge dt: the spikes themselves)
-  const jumps = (list: SynapseList, w: number) => new SparseLinear([N], [N], p.dt, {
-    synapses: list, synapse: DeltaCurrent.factory({ charge: p.dt }), weightInit: () => tf.fill([list.pre.length], w),
+  // previous step's spikes → jumps Σ_i w_ji s_i (delta synapse, work per spike) → x_j ← x_j·e^{−dt/τ} + jump_j
+  const Filtered = postFiltered(SparseLinear);
+  const connection = (list: SynapseList, w: number, tau: number) => new Filtered({ tau }, [N], [N], p.dt, {
+    synapses: list,
+    synapse: cob ? DeltaConductance.factory() : DeltaCurrent.factory({ charge: tau }),
+    weightInit: () => tf.fill([list.pre.length], w),
   });
-  const excJumps = jumps(draws.exc, cob ? C.coba.we : C.cuba.we);
-  const inhJumps = jumps(draws.inh, cob ? C.coba.wi : C.cuba.wi);
-  // jumps → postsynaptic exponential conductance (current): x_j ← x_j·e^{−dt/τ} + jump_j
-  const filter = (tau: number, bias?: number) => new LinearDirect([N], p.dt, {
-    synapse: cob ? ExponentialConductance.factory({ tau }) : SingleExponentialCurrent.factory({ tau, charge: tau }),
-    weightInit: () => tf.ones([N]),
-    ...(bias !== undefined ? { bias: true, biasInit: () => tf.fill([N], bias) } : {}),
-  });
-  const exc = filter(C.tauE, cob ? undefined : C.cuba.El - C.resetV);
-  const inh = filter(C.tauI);
+  const exc = connection(draws.exc, cob ? C.coba.we : C.cuba.we, C.tauE);
+  const inh = connection(draws.inh, cob ? C.coba.wi : C.cuba.wi, C.tauI);
   const layer = new Biclique({
-    connections: cob
-      ? { exc: { connection: exc, input: 'je', receptor: 'exc' }, inh: { connection: inh, input: 'ji', receptor: 'inh' } }
-      : { exc: { connection: exc, input: 'je' }, inh: { connection: inh, input: 'ji' } },
+    connections: {
+      exc: { connection: exc, input: 'spikes', ...(cob ? { receptor: 'exc' } : {}) },
+      inh: { connection: inh, input: 'spikes', ...(cob ? { receptor: 'inh' } : {}) },
+    },
     neurons: { pop: lif },
   });
   layer.eval();
   const net = new Network();
   net.addLayer('pop', layer);
-  net.add('excJumps', excJumps);
-  net.add('inhJumps', inhJumps);
-  const voltage = lif.namedStates().find(([n]) => n === 'voltage')![1];
-  tf.tidy(() => voltage.assign(tf.tensor2d(Float32Array.from(draws.v0), [1, N])));
-  const ge0 = tf.tensor2d(Float32Array.from(draws.ge0), [1, N]);
-  const gi0 = tf.tensor2d(Float32Array.from(draws.gi0), [1, N]);
+  const state = (m: { namedStates(): [string, { assign(t: tf.Tensor): void }][] }, name: string) => m.namedStates().find(([n]) => n === name)![1];
+  tf.tidy(() => {
+    state(lif, 'voltage').assign(tf.tensor2d(Float32Array.from(draws.v0), [1, N]));
+    if (cob) {
+      // the filters' value after "step −1": the first step decays it once to g(0)
+      const before = (g: Float64Array, tau: number) => tf.tensor2d(Float32Array.from(g, (x) => x * Math.exp(p.dt / tau)), [1, N]);
+      state(exc.postFilter, 'value').assign(before(draws.ge0, C.tauE));
+      state(inh.postFilter, 'value').assign(before(draws.gi0, C.tauI));
+    }
+  });
   return {
-    net, layer, lif, draws,
-    step(first: boolean): tf.Tensor {
-      return tf.tidy(() => {
-        const s = lif.spike;
-        let je = excJumps.forward(s);
-        let ji = inhJumps.forward(s);
-        if (first && cob) {
-          je = tf.add(je, ge0); // the initial conductances enter as the jumps of step 0
-          ji = tf.add(ji, gi0);
-        }
-        return layer.forward({ je, ji }).pop!;
-      });
+    net, layer, lif, exc, inh, draws,
+    step(): tf.Tensor {
+      return tf.tidy(() => layer.forward({ spikes: lif.spike }).pop!);
     },
     dispose(): void {
-      ge0.dispose();
-      gi0.dispose();
       net.dispose();
     },
   };
