@@ -14,13 +14,14 @@ import type { ConductanceDrive } from './neuron-group.js';
  * - With conductances (I_total = I + Σ_r g_r (E_r − V)): with G = 1 + R·Σg,
  *   V∞ = (V_rest + R·I + R·Σ g_r E_r)/G and V ← V∞ + (V − V∞)·e^{−Δt·G/τ_m}
  *   (effective time constant τ_m/G). G must stay positive (non-negative conductances).
+ *   float32 ops in this order; the products with R are skipped for R = 1 (bit-identical: x·1 = x).
  */
 export class LinearMembrane {
   private readonly kDecay: tf.Scalar;
   private readonly kRestTerm: tf.Scalar;
   private readonly kInputGain: tf.Scalar;
   private readonly kRest: tf.Scalar;
-  private readonly kR: tf.Scalar;
+  private readonly kR: tf.Scalar | null;
   private readonly kOne: tf.Scalar;
   private readonly kRate: tf.Scalar;
 
@@ -37,7 +38,7 @@ export class LinearMembrane {
     this.kRestTerm = constant(restV * (1 - d));
     this.kInputGain = constant(resistance * (1 - d));
     this.kRest = constant(restV);
-    this.kR = constant(resistance);
+    this.kR = resistance === 1 ? null : constant(resistance); // x·1 = x exactly: no kernel for R = 1
     this.kOne = constant(1);
     this.kRate = constant(-dt / tauM);
   }
@@ -48,9 +49,10 @@ export class LinearMembrane {
       const leak = tf.add(tf.mul(v, this.kDecay), this.kRestTerm);
       return i ? tf.add(leak, tf.mul(i, this.kInputGain)) : leak;
     }
-    const g = tf.add(this.kOne, tf.mul(drive.gSum, this.kR));
+    const r = (t: tf.Tensor) => (this.kR ? tf.mul(t, this.kR) : t);
+    const g = tf.add(this.kOne, r(drive.gSum));
     const drv = i ? tf.add(i, drive.gE) : drive.gE;
-    const vInf = tf.div(tf.add(this.kRest, tf.mul(drv, this.kR)), g);
+    const vInf = tf.div(tf.add(this.kRest, r(drv)), g);
     const decay = tf.exp(tf.mul(g, this.kRate));
     return tf.add(vInf, tf.mul(tf.sub(v, vInf), decay));
   }
