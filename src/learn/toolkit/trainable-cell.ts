@@ -14,6 +14,11 @@ export interface TrainableConnection extends Receptive {
   readonly updater: Updater;
   /** Presynaptic spikes of the last step as the synapses deliver them (delay-selected when delayed). */
   readonly synspike: tf.Tensor;
+  /**
+   * The connection's weight (its current value, owned by the connection; e.g. for weight decay or
+   * Oja's rule). Change it through {@link updater}, never in place.
+   */
+  readonly weight: tf.Tensor;
   /** Step length (ms). */
   readonly dt: number;
   /** True in training mode. */
