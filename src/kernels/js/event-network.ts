@@ -13,6 +13,12 @@
  *      v ← v + (dt/τm)·(E_l − v + g_e − g_i)   only when not refractory, i.e. (t − t_spike)/dt ≥
  *      ⌊τref/dt + 10⁻³⌋ (Brian2's `timestep(refractory, dt)`, which rounds down with a 10⁻³ tolerance)
  *      g_e ← g_e − (dt/τs)·g_e,  g_i ← g_i − (dt/τs)·g_i
+ *    or, per population ({@link LifParams}): separate τe, τi; the conductance drive
+ *    τm dv/dt = E_l − v + g_e(E_e − v) + g_i(E_i − v); the exact scheme with g held over the step
+ *    (v ← v·d + E_l(1 − d) + (1 − d)(g_e − g_i), d = e^{−dt/τm}, or v ← v∞ + (v − v∞)·e^{−dt·G/τm}
+ *    with G = 1 + g_e + g_i, v∞ = (E_l + g_e E_e + g_i E_i)/G; g ← g·e^{−dt/τ}); spikes at v ≥ V_th;
+ *    a refractory period given in whole steps. Either way a spike's jump (step 3) is first felt by
+ *    v in the next step's update.
  * 2. thresholds — LIF: spike when v > V_th and not refractory; Poisson inputs: spike when
  *    u < rate·dt (rate inputs, one uniform per neuron and step) or by geometric skipping over the
  *    (step, neuron) slots (constant-rate background: the same Bernoulli(rate·dt) process, work ∝
@@ -38,7 +44,9 @@
  * synapse's weight, also when the other trace has decayed (a weight given outside [0, w_max] is
  * clipped at its first pre or post event, as in Brian2).
  *
- * Cost per step and lane: one pass over the LIF cells (steps 1 and 2 fused; a population's g_i
+ * Cost per step and lane: one pass over the LIF cells (steps 1 and 2 fused, one loop per drive and
+ * method, constants hoisted: the exact conductance scheme costs one Math.exp per free cell, the
+ * others none; with the default current drive and Euler, a population's g_i
  * pass is skipped while all its g_i are +0, e.g. MON without inhibitory spikes), one visit per
  * synapse of each spiking neuron, one draw per rate input and one per background spike. The
  * pathway loops are specialised by rule and by storage order (the pathway that walks synapses in
@@ -115,10 +123,40 @@ export interface LifParams {
   vReset: number;
   /** Membrane time constant τm (ms). */
   tauM: number;
-  /** Synaptic time constant τs of g_e and g_i (ms). */
-  tauS: number;
-  /** Refractory period τref (ms); v is held for ⌊τref/dt + 10⁻³⌋ steps after a spike (Brian2's `timestep`). */
+  /** Synaptic time constant τs of g_e and g_i (ms); optional when both {@link tauE} and {@link tauI} are given. */
+  tauS?: number;
+  /** Refractory period τref (ms); v is held for ⌊τref/dt + 10⁻³⌋ steps after a spike (Brian2's `timestep`) unless {@link refractorySteps} is given. */
   tauRef: number;
+  /**
+   * How g_e and g_i act on v (default `'current'`): `'current'` τm dv/dt = E_l − v + g_e − g_i
+   * (g_i ≥ 0 inhibits); `'conductance'` τm dv/dt = E_l − v + g_e·(E_e − v) + g_i·(E_i − v)
+   * (conductances in units of the leak conductance; needs {@link ee} and {@link ei}).
+   */
+  drive?: 'current' | 'conductance';
+  /**
+   * Integration scheme (default `'euler'`): `'euler'` forward Euler from the old values (module
+   * docs); `'exact'` the exact solution with g_e, g_i held over the step (Brian2's
+   * `exponential_euler` for these equations, Cinder's `LinearMembrane`):
+   * current v ← v·d + E_l·(1 − d) + (1 − d)·(g_e − g_i), d = e^{−dt/τm} (constants only);
+   * conductance G = 1 + g_e + g_i, v∞ = (E_l + g_e·E_e + g_i·E_i)/G, v ← v∞ + (v − v∞)·e^{−dt·G/τm}
+   * (one Math.exp per free neuron and step); and g ← g·e^{−dt/τ} instead of g ← g·(1 − dt/τ).
+   */
+  method?: 'euler' | 'exact';
+  /** Time constant of g_e (ms); default {@link tauS}. */
+  tauE?: number;
+  /** Time constant of g_i (ms); default {@link tauS}. */
+  tauI?: number;
+  /** Excitatory reversal potential E_e (mV), drive `'conductance'`. */
+  ee?: number;
+  /** Inhibitory reversal potential E_i (mV), drive `'conductance'`. */
+  ei?: number;
+  /** Spike when v ≥ V_th (Cinder's LIF) instead of v > V_th (Brian2; the default false). */
+  spikeAtThreshold?: boolean;
+  /**
+   * Whole steps k of the refractory period, overriding the count from {@link tauRef}: a neuron
+   * that spiked at step n is held during steps n+1 … n+k−1 and free from n+k (an integer ≥ 0).
+   */
+  refractorySteps?: number;
 }
 
 /** How a group makes spikes. */
@@ -549,8 +587,22 @@ export class EventNetwork {
 
   /** Adds a LIF population; v starts at E_l (set `group.v` to change it). */
   addLif(name: string, n: number, p: LifParams): EventGroup {
-    for (const k of ['tauM', 'tauS'] as const) if (!(p[k] > 0)) throw new CinderArgumentError(k, p[k], 'a positive time constant in ms');
+    const checkTau = (k: 'tauM' | 'tauS' | 'tauE' | 'tauI') => {
+      if (!((p[k] as number) > 0)) throw new CinderArgumentError(k, p[k], 'a positive time constant in ms');
+    };
+    checkTau('tauM');
+    if (p.tauS !== undefined || p.tauE === undefined || p.tauI === undefined) checkTau('tauS');
+    if (p.tauE !== undefined) checkTau('tauE');
+    if (p.tauI !== undefined) checkTau('tauI');
     if (!(p.tauRef >= 0)) throw new CinderArgumentError('tauRef', p.tauRef, 'a non-negative time in ms');
+    if (p.drive !== undefined && p.drive !== 'current' && p.drive !== 'conductance') throw new CinderArgumentError('drive', p.drive, "'current' or 'conductance'");
+    if (p.method !== undefined && p.method !== 'euler' && p.method !== 'exact') throw new CinderArgumentError('method', p.method, "'euler' or 'exact'");
+    if (p.drive === 'conductance') {
+      for (const k of ['ee', 'ei'] as const) if (!Number.isFinite(p[k])) throw new CinderArgumentError(k, p[k], 'a finite reversal potential in mV (drive "conductance")');
+    }
+    if (p.refractorySteps !== undefined && !(Number.isInteger(p.refractorySteps) && p.refractorySteps >= 0)) {
+      throw new CinderArgumentError('refractorySteps', p.refractorySteps, 'an integer >= 0');
+    }
     const g = new EventGroup(name, n, 'lif', this.batch, { ...p });
     g.v.fill(p.el);
     this.groups.push(g);
@@ -701,18 +753,28 @@ export class EventNetwork {
   }
 
   /**
-   * Steps 1 and 2 for one LIF population in lane b: Euler update of v (when not refractory), g_e
-   * and g_i, then the threshold test on the stored (float32) v.
+   * Steps 1 and 2 for one LIF population in lane b: update of v (when not refractory), g_e and g_i
+   * (Euler or exact, current or conductance drive: {@link LifParams}), then the threshold test on
+   * the stored (float32) v. Each (drive, method) has its own loop; v ≥ V_th is tested as
+   * v > pred(V_th) (the largest double below V_th: the same for every double v).
    */
   private integrateAndThreshold(g: EventGroup, b: number, t: number): void {
     const p = g.lif!;
     const dt = this.dt;
-    const km = dt / p.tauM;
-    const ks = 1 - dt / p.tauS;
-    const el = p.el;
-    const th = p.vThreshold;
+    const exact = p.method === 'exact';
+    const tauE = p.tauE ?? p.tauS!;
+    const tauI = p.tauI ?? p.tauS!;
     // Brian2: not refractory when timestep(t − t_spike) ≥ timestep(τref) = ⌊τref/dt + 10⁻³⌋
-    const free = t - refractorySteps(p.tauRef, dt);
+    const free = t - (p.refractorySteps ?? refractorySteps(p.tauRef, dt));
+    const th = p.spikeAtThreshold ? below(p.vThreshold) : p.vThreshold;
+    if (exact || p.drive === 'conductance') {
+      this.integrateGeneral(g, b, free, th, exact ? Math.exp(-dt / tauE) : 1 - dt / tauE, exact ? Math.exp(-dt / tauI) : 1 - dt / tauI);
+      return;
+    }
+    const km = dt / p.tauM;
+    const ks = 1 - dt / tauE;
+    const ki = 1 - dt / tauI;
+    const el = p.el;
     const { v, ge, gi, lastSpike, spikes } = g;
     const n = g.n;
     const off = b * n;
@@ -736,7 +798,7 @@ export class EventNetwork {
         const e = ge[q]!;
         const h = gi[q]!;
         ge[q] = e * ks;
-        const hn = Math.fround(h * ks);
+        const hn = Math.fround(h * ki);
         gi[q] = hn;
         if (hn !== 0 || 1 / hn < 0) live = 1;
         if (lastSpike[q]! <= free) {
@@ -750,7 +812,83 @@ export class EventNetwork {
     }
     g.count = c;
   }
+
+  /**
+   * The (drive, method) pairs other than current + Euler: g ← g·de, g_i ← g_i·di (de, di: the
+   * decay factors of the method), v from the old values, threshold `v > th`.
+   */
+  private integrateGeneral(g: EventGroup, b: number, free: number, th: number, de: number, di: number): void {
+    const p = g.lif!;
+    const dt = this.dt;
+    const el = p.el;
+    const { v, ge, gi, lastSpike, spikes } = g;
+    const n = g.n;
+    const off = b * n;
+    const end = off + n;
+    let c = 0;
+    if (p.drive === 'conductance') {
+      const ee = p.ee!;
+      const ei = p.ei!;
+      if (p.method === 'exact') {
+        const rate = -dt / p.tauM;
+        for (let q = off; q < end; q++) {
+          const e = ge[q]!;
+          const h = gi[q]!;
+          ge[q] = e * de;
+          gi[q] = h * di;
+          if (lastSpike[q]! <= free) {
+            const G = 1 + e + h;
+            const vinf = (el + e * ee + h * ei) / G;
+            const nv = Math.fround(vinf + (v[q]! - vinf) * Math.exp(G * rate));
+            v[q] = nv;
+            if (nv > th) spikes[c++] = q - off;
+          }
+        }
+      } else {
+        const km = dt / p.tauM;
+        for (let q = off; q < end; q++) {
+          const e = ge[q]!;
+          const h = gi[q]!;
+          ge[q] = e * de;
+          gi[q] = h * di;
+          if (lastSpike[q]! <= free) {
+            const x = v[q]!;
+            const nv = Math.fround(x + km * (el - x + e * (ee - x) + h * (ei - x)));
+            v[q] = nv;
+            if (nv > th) spikes[c++] = q - off;
+          }
+        }
+      }
+    } else {
+      // exact, current drive: v ← v·d + E_l(1 − d) + (1 − d)(g_e − g_i), constants only
+      const d = Math.exp(-dt / p.tauM);
+      const rest = el * (1 - d);
+      const gain = 1 - d;
+      for (let q = off; q < end; q++) {
+        const e = ge[q]!;
+        const h = gi[q]!;
+        ge[q] = e * de;
+        gi[q] = h * di;
+        if (lastSpike[q]! <= free) {
+          const nv = Math.fround(v[q]! * d + rest + gain * (e - h));
+          v[q] = nv;
+          if (nv > th) spikes[c++] = q - off;
+        }
+      }
+    }
+    g.count = c;
+  }
 }
+
+/** The largest double below x (x finite): for every double v, v ≥ x ⇔ v > below(x). */
+export function below(x: number): number {
+  if (x === 0) return -Number.MIN_VALUE;
+  BELOW_F[0] = x;
+  BELOW_BITS[0] = x > 0 ? BELOW_BITS[0]! - 1n : BELOW_BITS[0]! + 1n;
+  return BELOW_F[0]!;
+}
+const BELOW_F = new Float64Array(1);
+const BELOW_BITS = new BigInt64Array(BELOW_F.buffer);
 
 /**
  * Per-post homeostatic scaling (the lateral-line model's rule) of one lane's weights, as
