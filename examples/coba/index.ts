@@ -3,6 +3,11 @@
  * benchmarks 1 and 2), 4000 LIF neurons (3200 excitatory, 800 inhibitory), each ordered pair
  * connected with probability p, dt 0.1 ms (equations and step scheme: `./network.ts`).
  *
+ * `--engine event` (default) runs the network on the event-driven engine (`./event-engine.ts`:
+ * plain typed arrays, work per spike for the synapses); `--engine tfjs` builds it from Cinder modules
+ * (`./network.ts`: LIF, SparseLinear, LinearDirect in a Biclique). Same draws, equations and step
+ * scheme: the spikes agree up to float32 near-ties at the threshold (test/examples/coba-event.test.ts).
+ *
  * `--neurons N` scales the network keeping the 4:1 ratio and the expected number of inputs per
  * neuron, K = `--inputs` (default 80 = 0.02·4000): p = K/N (p = 0.02 at N = 4000).
  *
@@ -12,16 +17,19 @@
  * bins), histogram of the neurons' rates. Artifacts: `spikes.npz` (step, neuron of every spike of
  * the raster subset; per-neuron counts; population counts per 1 ms). The run advances in chunks of
  * `chunk` steps; after each it saves the network (voltages, refractory times, synaptic variables)
- * and the statistics gathered so far in `checkpoint/`, so `--resume` continues with the same spikes.
+ * and the statistics gathered so far in `checkpoint/` (tfjs: `model.json` and its weights; event:
+ * `checkpoint.json`), so `--resume` continues with the same spikes.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { writeNpzArtifact } from '../../src/cli/artifacts.js';
 import { tf } from '../../src/core/tf.js';
 import type { Figure } from '../../src/viz/figure.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
-import { buildCoba, type CobaParams } from './network.js';
+import { writeJsonAtomic } from '../../src/io/atomic.js';
+import { buildCoba, type CobaDraws, type CobaParams } from './network.js';
+import { buildCobaEvent, type CobaEventState } from './event-engine.js';
 
 /** Neurons of each population shown in the raster (at most). */
 const RASTER_EXC = 200;
@@ -78,6 +86,7 @@ export const cobaExample: ExampleSpec = {
   name: 'coba',
   description: 'COBA / CUBA benchmark network (Vogels & Abbott 2005, Brette et al. 2007): 4000 LIF neurons, sparse random recurrence',
   options: [
+    { name: 'engine', type: 'string', description: "event (event-driven engine in typed arrays, the default) or tfjs (the network built from Cinder modules); same equations and step scheme", default: 'event', choices: ['event', 'tfjs'] },
     { name: 'model', type: 'string', description: 'coba (conductance synapses, benchmark 1) or cuba (current synapses, benchmark 2)', default: 'coba', choices: ['coba', 'cuba'] },
     { name: 'seconds', type: 'float', description: 'simulated time (s)', default: 1, min: 0.0001 },
     { name: 'neurons', type: 'int', description: 'neurons N (round(0.8·N) excitatory)', default: 4000, min: 5 },
@@ -90,9 +99,9 @@ export const cobaExample: ExampleSpec = {
     full: { seconds: 10, chunk: 5000 },
   },
   defaultMode: 'fast',
-  summaryKeys: ['model', 'neurons', 'synapses', 'p', 'steps_done', 'simulated_s', 'rate_exc_hz', 'rate_inh_hz', 'cv_mean', 'cv_median', 'cv_neurons', 'ms_per_sim_second', 'seconds'],
+  summaryKeys: ['model', 'engine', 'neurons', 'synapses', 'p', 'steps_done', 'simulated_s', 'rate_exc_hz', 'rate_inh_hz', 'cv_mean', 'cv_median', 'cv_neurons', 'ms_per_sim_second', 'seconds'],
   volatileKeys: ['ms_per_sim_second', 'seconds'],
-  labelKeys: ['model'],
+  labelKeys: ['model', 'engine'],
   figures: ['raster', 'population_rate', 'rate_histogram'],
   validate(p) {
     if (Number(p.inputs) > Number(p.neurons)) throw new CinderArgumentError('--inputs', p.inputs, `at most --neurons (${p.neurons}): p = K/N ≤ 1`);
@@ -101,31 +110,31 @@ export const cobaExample: ExampleSpec = {
     const p = ctx.params;
     const N = Number(p.neurons);
     const dt = 0.1;
+    const engine = String(p.engine ?? 'event');
+    if (engine !== 'event' && engine !== 'tfjs') throw new CinderArgumentError('--engine', engine, "'event' or 'tfjs'");
     const cp: CobaParams = { model: p.model === 'cuba' ? 'cuba' : 'coba', neurons: N, p: Number(p.inputs) / N, dt };
     const steps = Math.round((Number(p.seconds) * 1000) / dt);
     const chunk = Number(p.chunk);
     const binSteps = Math.round(1 / dt);
-    const m = buildCoba(cp, ctx.seed);
-    const ne = m.draws.ne;
-    const synapses = m.draws.exc.pre.length + m.draws.inh.pre.length;
+    const run = engine === 'event' ? eventRunner(cp, ctx) : tfjsRunner(cp, ctx);
+    const ne = run.draws.ne;
+    const synapses = run.draws.exc.pre.length + run.draws.inh.pre.length;
     let st = emptyStats(N);
     let elapsed = 0; // ms of wall time spent stepping (this and earlier sessions)
     try {
-      if (ctx.resumed && existsSync(join(ctx.checkpointDir, 'model.json'))) {
-        const meta = (await m.net.loadFrom(ctx.checkpointDir)) as { stats: CobaStats; elapsed: number };
+      const meta = await run.load();
+      if (meta) {
         st = meta.stats;
         elapsed = meta.elapsed;
         ctx.log(`resumed after step ${st.steps}`);
       }
-      // the filters' synapses hold the real-valued jumps in their `spike` slot (not 0/1): watch the group
-      ctx.finite?.watch('neurons', m.lif);
-      ctx.log(`${cp.model.toUpperCase()}: ${N} neurons (${ne} excitatory), ${synapses} synapses (p = ${cp.p.toPrecision(4)}), ${steps} steps of ${dt} ms`);
+      ctx.log(`${cp.model.toUpperCase()}: ${N} neurons (${ne} excitatory), ${synapses} synapses (p = ${cp.p.toPrecision(4)}), ${steps} steps of ${dt} ms, ${engine} engine`);
       const summary = () => {
         const cvs = isiCvs(st).sort((a, b) => a - b);
         const sec = (st.steps * dt) / 1000;
         const sum = (a: number, b: number) => a + b;
         return {
-          model: cp.model, neurons: N, synapses, p: cp.p, steps_done: st.steps, simulated_s: sec,
+          model: cp.model, engine, neurons: N, synapses, p: cp.p, steps_done: st.steps, simulated_s: sec,
           rate_exc_hz: sec > 0 ? st.count.slice(0, ne).reduce(sum, 0) / ne / sec : 0,
           rate_inh_hz: sec > 0 ? st.count.slice(ne).reduce(sum, 0) / (N - ne) / sec : 0,
           cv_mean: cvs.length ? cvs.reduce(sum, 0) / cvs.length : null,
@@ -140,28 +149,16 @@ export const cobaExample: ExampleSpec = {
       while (st.steps < steps && !ctx.signal.aborted) {
         const n = Math.min(chunk, steps - st.steps);
         const t0 = performance.now();
-        const held: tf.Tensor[] = [];
-        let k = 0;
-        for (; k < n; k++) {
-          if (k % 1000 === 999) {
-            await ctx.keepResponsive();
-            if (ctx.signal.aborted) break;
-          }
-          held.push(m.step(st.steps + k === 0));
-          ctx.finite?.step(st.steps + k);
-        }
-        const stacked = held.length ? tf.concat(held, 0) : null;
-        const data = stacked ? await stacked.data() : new Float32Array(0);
-        stacked?.dispose();
-        for (const t of held) t.dispose();
+        const { k, step, index } = await run.advance(st.steps, n);
         elapsed += performance.now() - t0;
+        // the chunk's spikes, ordered by step then neuron
+        let r = 0;
         for (let q = 0; q < k; q++) {
           const t = st.steps + q;
           const bin = Math.floor(t / binSteps);
           while (st.popCounts.length <= bin) st.popCounts.push(0);
-          const row = q * N;
-          for (let j = 0; j < N; j++) {
-            if (data[row + j] === 0) continue;
+          for (; r < step.length && step[r] === q; r++) {
+            const j = index[r]!;
             st.popCounts[bin]!++;
             st.count[j]!++;
             const l = st.last[j]!;
@@ -178,7 +175,7 @@ export const cobaExample: ExampleSpec = {
         }
         st.steps += k;
         progress.tick(k);
-        await m.net.save(ctx.checkpointDir, { stats: st as unknown as Record<string, unknown>, elapsed } as unknown as Record<string, unknown>);
+        await run.save({ stats: st, elapsed });
         await ctx.checkpoint(summary());
         await ctx.keepResponsive();
       }
@@ -194,10 +191,113 @@ export const cobaExample: ExampleSpec = {
       });
       return final;
     } finally {
-      m.dispose();
+      run.dispose();
     }
   },
 };
+
+/** What a checkpoint holds besides the network: the statistics and the stepping time so far. */
+interface CobaProgress {
+  stats: CobaStats;
+  elapsed: number;
+}
+
+/** One engine as the run loop drives it. */
+interface CobaRunner {
+  /** Connectivity and initial state. */
+  draws: CobaDraws;
+  /**
+   * Steps from step `from` on, at most `n` steps (fewer when the run is interrupted); returns the
+   * steps done and their spikes as (step − from, neuron) pairs ordered by step then neuron.
+   */
+  advance(from: number, n: number): Promise<{ k: number; step: Int32Array; index: Int32Array }>;
+  /** Saves the network with the progress in the checkpoint folder (atomic). */
+  save(progress: CobaProgress): Promise<void>;
+  /** The progress of a checkpoint when resuming (the network restored), else null. */
+  load(): Promise<CobaProgress | null>;
+  /** Frees the engine. */
+  dispose(): void;
+}
+
+/** The module engine (`./network.ts`), reading the spikes once per chunk. */
+function tfjsRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
+  const m = buildCoba(cp, ctx.seed);
+  const N = cp.neurons;
+  // the filters' synapses hold the real-valued jumps in their `spike` slot (not 0/1): watch the group
+  ctx.finite?.watch('neurons', m.lif);
+  return {
+    draws: m.draws,
+    async advance(from, n) {
+      const held: tf.Tensor[] = [];
+      let k = 0;
+      for (; k < n; k++) {
+        if (k % 1000 === 999) {
+          await ctx.keepResponsive();
+          if (ctx.signal.aborted) break;
+        }
+        held.push(m.step(from + k === 0));
+        ctx.finite?.step(from + k);
+      }
+      const stacked = held.length ? tf.concat(held, 0) : null;
+      const data = stacked ? await stacked.data() : new Float32Array(0);
+      stacked?.dispose();
+      for (const t of held) t.dispose();
+      const step: number[] = [];
+      const index: number[] = [];
+      for (let q = 0; q < k; q++) for (let j = 0; j < N; j++) if (data[q * N + j] !== 0) { step.push(q); index.push(j); }
+      return { k, step: Int32Array.from(step), index: Int32Array.from(index) };
+    },
+    save: (progress) => m.net.save(ctx.checkpointDir, progress as unknown as Record<string, unknown>),
+    async load() {
+      if (!ctx.resumed || !existsSync(join(ctx.checkpointDir, 'model.json'))) return null;
+      return (await m.net.loadFrom(ctx.checkpointDir)) as unknown as CobaProgress;
+    },
+    dispose: () => m.dispose(),
+  };
+}
+
+/** The event engine (`./event-engine.ts`), run in pieces of at most 1000 steps between responsiveness checks. */
+function eventRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
+  const m = buildCobaEvent(cp, ctx.seed);
+  const file = join(ctx.checkpointDir, 'checkpoint.json');
+  return {
+    draws: m.draws,
+    async advance(from, n) {
+      const step: Int32Array[] = [];
+      const index: Int32Array[] = [];
+      let k = 0;
+      while (k < n) {
+        if (k > 0) {
+          await ctx.keepResponsive();
+          if (ctx.signal.aborted) break;
+        }
+        const s = Math.min(1000, n - k);
+        const r = m.run(s);
+        step.push(r.step.map((t) => t - from));
+        index.push(r.index);
+        k += s;
+      }
+      const cat = (parts: Int32Array[]) => {
+        const out = new Int32Array(parts.reduce((a, x) => a + x.length, 0));
+        let o = 0;
+        for (const x of parts) {
+          out.set(x, o);
+          o += x.length;
+        }
+        return out;
+      };
+      return { k, step: cat(step), index: cat(index) };
+    },
+    save: (progress) => writeJsonAtomic(file, { ...progress, network: m.state() }),
+    async load() {
+      if (!ctx.resumed || !existsSync(file)) return null;
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as CobaProgress & { network: CobaEventState };
+      m.restore(saved.network);
+      return { stats: saved.stats, elapsed: saved.elapsed };
+    },
+    dispose: () => {},
+  };
+}
 
 /** A one-panel figure. */
 function fig(title: string, data: Figure['data'], layout: Record<string, unknown>): Figure {

@@ -1,4 +1,4 @@
-// `cinder coba --mode tiny`: SIGINT at a held checkpoint, then --resume, gives artifacts (every spike
+// `cinder coba --mode tiny` (both engines): SIGINT at a held checkpoint, then --resume, gives artifacts (every spike
 // of the raster subset, the per-neuron counts, the population counts) byte-identical to an
 // uninterrupted run, as test/examples/resume.test.ts does for the other long examples.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -11,13 +11,13 @@ import { runSummary, startCinder } from '../helpers/cli.js';
 const tmp = mkdtempSync(join(tmpdir(), 'cinder-coba-resume-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-for (const model of ['coba', 'cuba']) {
-  it(`coba --model ${model} --mode tiny: interrupted and resumed = uninterrupted`, async () => {
-    const args = ['coba', '--mode', 'tiny', '--model', model, '--seed', '3'];
-    const full = join(tmp, `${model}-full`);
+for (const [engine, model] of [['tfjs', 'coba'], ['tfjs', 'cuba'], ['event', 'coba'], ['event', 'cuba']] as const) {
+  it(`coba --engine ${engine} --model ${model} --mode tiny: interrupted and resumed = uninterrupted`, async () => {
+    const args = ['coba', '--mode', 'tiny', '--engine', engine, '--model', model, '--seed', '3'];
+    const full = join(tmp, `${engine}-${model}-full`);
     const a = startCinder([...args, '--out', full], { CINDER_BACKEND: 'cpu' });
     expect(await a.exited, a.err()).toBe(0);
-    const part = join(tmp, `${model}-part`);
+    const part = join(tmp, `${engine}-${model}-part`);
     const b = startCinder([...args, '--out', part], { CINDER_BACKEND: 'cpu', CINDER_TEST_HOLD_AT_CHECKPOINT: '2' });
     const t0 = Date.now();
     while (Number(runSummary(part).checkpoints ?? 0) < 2) {
@@ -33,6 +33,7 @@ for (const model of ['coba', 'cuba']) {
     expect(await r.exited, r.err()).toBe(0);
     expect(runSummary(part).status).toBe('completed');
     expect(runSummary(part).rate_exc_hz).toBe(runSummary(full).rate_exc_hz);
+    expect(runSummary(part).engine).toBe(engine);
     const fa = folderBytes(join(full, 'artifacts'));
     const fb = folderBytes(join(part, 'artifacts'));
     expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());

@@ -1,0 +1,120 @@
+/**
+ * The event-driven engine of `cinder coba` (`--engine event`, the default): the network of
+ * `./network.ts` — same draws ({@link cobaDraws}), same equations, same step scheme — on
+ * {@link EventNetwork} (plain typed arrays, no tfjs op per step), checked step by step against the
+ * module engine and a float64 loop in test/examples/coba-event.test.ts.
+ *
+ * One LIF population of N neurons, `method: 'exact'`:
+ * - COBA, `drive: 'conductance'`: G = 1 + g_e + g_i, V∞ = (E_l + g_e E_e + g_i E_i)/G,
+ *   V ← V∞ + (V − V∞)·e^{−dt·G/τ_m}; g_e ← g_e·e^{−dt/τ_e}, g_i ← g_i·e^{−dt/τ_i}.
+ * - CUBA, `drive: 'current'`: V ← V·d + E_l(1 − d) + (1 − d)(g_e − g_i), d = e^{−dt/τ_m}, with
+ *   E_l = −49 mV directly (the module engine rests at V_reset and adds E_l − V_reset as a bias: the
+ *   same equation); g_i holds the inhibitory current with the opposite sign (jump +9 mV, subtracted).
+ *
+ * Step order: the engine updates V with the g it holds at the start of the step, then decays g and
+ * adds the jumps of the step's spikes — so V at step t sees G_t = G_{t−1}·e^{−dt/τ} + Σ w·s_{t−1},
+ * the recursion of the module engine (which decays and adds the previous step's jumps first, then
+ * updates V); the initial g_e, g_i of COBA are the g held at step 0 (the module engine's jumps of
+ * step 0). Spike when V ≥ Θ (as Cinder's LIF); the refractory period is the module engine's in
+ * whole steps ({@link moduleRefractorySteps}). Float32 state, float64 arithmetic rounded on store;
+ * the module engine's float32 ops differ by rounding only (spikes identical up to near-ties at Θ).
+ * @module
+ */
+import { CinderArgumentError } from '../../src/core/errors.js';
+import { EventNetwork, buildProjectionLane, type EventGroup } from '../../src/kernels/js/event-network.js';
+import { cobaDraws, COBA_CONSTANTS, type CobaDraws, type CobaParams } from './network.js';
+
+/**
+ * Steps k of the refractory period as the module engine counts them: the remaining time r starts
+ * at fround(τref) when the neuron fires and drops by fround(dt) per step in float32
+ * (r ← max(r − dt, 0)); the neuron is free at the first step that starts with r ≤ dt. A neuron that
+ * fired at step n is free again from step n + k (k ≥ 1).
+ */
+export function moduleRefractorySteps(refracT: number, dt: number): number {
+  const f = Math.fround;
+  const fdt = f(dt);
+  let r = f(refracT);
+  let k = 1;
+  while (!(r <= fdt)) {
+    r = f(Math.max(f(r - fdt), 0));
+    k++;
+  }
+  return k;
+}
+
+/** The state of an event network that changes while it runs (checkpoints), as plain arrays. */
+export interface CobaEventState {
+  /** The next step. */
+  step: number;
+  /** Voltages (float32 values). */
+  v: number[];
+  /** g_e (float32 values). */
+  ge: number[];
+  /** g_i (float32 values). */
+  gi: number[];
+  /** Step of each neuron's last spike. */
+  lastSpike: number[];
+}
+
+/** A built event network. */
+export interface CobaEventNetwork {
+  /** The engine (one lane). */
+  net: EventNetwork;
+  /** The population. */
+  group: EventGroup;
+  /** The draws it was built from. */
+  draws: CobaDraws;
+  /** Runs `steps` steps; returns their spikes as (step, neuron) pairs, ordered by step then neuron. */
+  run(steps: number): { step: Int32Array; index: Int32Array };
+  /** The state for a checkpoint. */
+  state(): CobaEventState;
+  /** Puts back a state from {@link state} (same parameters and seed). */
+  restore(s: CobaEventState): void;
+}
+
+/** Builds the event network of {@link CobaParams} for `seed` (the draws of {@link cobaDraws}). */
+export function buildCobaEvent(p: CobaParams, seed: number): CobaEventNetwork {
+  const C = COBA_CONSTANTS;
+  const draws = cobaDraws(p, seed);
+  const N = p.neurons;
+  if (draws.exc.pre.length < 1 || draws.inh.pre.length < 1) {
+    throw new CinderArgumentError('--p', p.p, `a probability giving at least one excitatory and one inhibitory synapse for seed ${seed} (got ${draws.exc.pre.length} and ${draws.inh.pre.length})`);
+  }
+  const cob = p.model === 'coba';
+  const net = new EventNetwork(1, p.dt, [seed]);
+  const group = net.addLif('pop', N, {
+    el: cob ? C.coba.El : C.cuba.El, vThreshold: C.threshV, vReset: C.resetV, tauM: C.tauM, tauE: C.tauE, tauI: C.tauI, tauRef: C.refracT,
+    method: 'exact', spikeAtThreshold: true, refractorySteps: moduleRefractorySteps(C.refracT, p.dt),
+    ...(cob ? { drive: 'conductance' as const, ee: C.coba.Ee, ei: C.coba.Ei } : { drive: 'current' as const }),
+  });
+  const we = cob ? C.coba.we : C.cuba.we;
+  const wi = cob ? C.coba.wi : -C.cuba.wi; // CUBA: g_i is subtracted
+  const lane = (list: typeof draws.exc, w: number) => buildProjectionLane(list.pre, list.post, new Float32Array(list.pre.length).fill(w), N, N, false);
+  net.addProjection('exc', group, group, 'ge', [lane(draws.exc, we)]);
+  net.addProjection('inh', group, group, 'gi', [lane(draws.inh, wi)]);
+  group.v.set(draws.v0);
+  group.ge.set(draws.ge0);
+  group.gi.set(draws.gi0);
+  group.recording = true;
+  return {
+    net, group, draws,
+    run(steps: number) {
+      net.run(steps);
+      return group.takeRecording(0);
+    },
+    state(): CobaEventState {
+      return { step: net.step, v: Array.from(group.v), ge: Array.from(group.ge), gi: Array.from(group.gi), lastSpike: Array.from(group.lastSpike) };
+    },
+    restore(s: CobaEventState): void {
+      for (const k of ['v', 'ge', 'gi', 'lastSpike'] as const) {
+        if (!Array.isArray(s[k]) || s[k].length !== N) throw new CinderArgumentError(`checkpoint ${k}`, Array.isArray(s[k]) ? s[k].length : typeof s[k], `${N} values (this network)`);
+      }
+      if (!Number.isInteger(s.step) || s.step < 0) throw new CinderArgumentError('checkpoint step', s.step, 'an integer >= 0');
+      group.v.set(s.v);
+      group.ge.set(s.ge);
+      group.gi.set(s.gi);
+      group.lastSpike.set(s.lastSpike);
+      net.step = s.step;
+    },
+  };
+}

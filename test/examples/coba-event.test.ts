@@ -1,0 +1,83 @@
+// `cinder coba --engine event` (examples/coba/event-engine.ts on EventNetwork) against the module
+// engine (examples/coba/network.ts) and the float64 loop of ./coba-reference.ts, step by step: the
+// same spikes at every step up to the first step where a differing neuron is a near-tie at Θ of the
+// reference (float32 rounding), voltages within 1e-3 mV of the float64 loop up to there.
+import { describe, expect, it } from 'vitest';
+import { buildCoba, type CobaParams } from '../../examples/coba/network.js';
+import { buildCobaEvent, moduleRefractorySteps } from '../../examples/coba/event-engine.js';
+import { firstDifference, reference } from './coba-reference.js';
+
+function eventEngine(p: CobaParams, seed: number, steps: number): { spikes: number[][]; v: Float32Array[] } {
+  const m = buildCobaEvent(p, seed);
+  const spikes: number[][] = [];
+  const v: Float32Array[] = [];
+  for (let t = 0; t < steps; t++) {
+    const r = m.run(1);
+    expect(Array.from(r.step).every((s) => s === t)).toBe(true);
+    spikes.push(Array.from(r.index));
+    v.push(m.group.v.slice());
+  }
+  return { spikes, v };
+}
+
+async function moduleEngine(p: CobaParams, seed: number, steps: number): Promise<number[][]> {
+  const m = buildCoba(p, seed);
+  try {
+    const spikes: number[][] = [];
+    for (let t = 0; t < steps; t++) {
+      const s = m.step(t === 0);
+      const data = await s.data();
+      s.dispose();
+      const now: number[] = [];
+      data.forEach((x, j) => { if (x !== 0) now.push(j); });
+      spikes.push(now);
+    }
+    return spikes;
+  } finally {
+    m.dispose();
+  }
+}
+
+describe('coba --engine event: EventNetwork vs the module engine and a float64 loop', () => {
+  const cases: { model: 'coba' | 'cuba'; neurons: number; p: number; minSpikes: number }[] = [
+    { model: 'coba', neurons: 400, p: 0.2, minSpikes: 50 },
+    { model: 'cuba', neurons: 200, p: 0.1, minSpikes: 50 },
+  ];
+  for (const c of cases) {
+    it(`${c.model}: ${c.neurons} neurons, p = ${c.p}, 200 ms — identical spike steps (up to a near-tie at Θ), voltages within float32 rounding`, async () => {
+      const p: CobaParams = { model: c.model, neurons: c.neurons, p: c.p, dt: 0.1 };
+      const steps = 2000;
+      const seed = 7;
+      const ref = reference(p, seed, steps);
+      const ev = eventEngine(p, seed, steps);
+      const vsRef = firstDifference(ev.spikes, ref.spikes, ref.ties);
+      expect(vsRef.ok, vsRef.message).toBe(true);
+      expect(vsRef.same).toBeGreaterThan(c.minSpikes);
+      let worst = 0;
+      for (let t = 0; t < vsRef.upTo; t++) for (let j = 0; j < p.neurons; j++) worst = Math.max(worst, Math.abs(ev.v[t]![j]! - ref.v[t]![j]!));
+      expect(worst).toBeLessThan(1e-3);
+      const mod = await moduleEngine(p, seed, steps);
+      const vsMod = firstDifference(ev.spikes, mod, ref.ties);
+      expect(vsMod.ok, vsMod.message).toBe(true);
+      expect(vsMod.same).toBeGreaterThan(c.minSpikes);
+      console.log(`${c.model}: event = reference for ${vsRef.upTo} steps (${vsRef.same} spikes), event = tfjs for ${vsMod.upTo} steps (${vsMod.same} spikes)`);
+    }, 120_000);
+  }
+
+  it('refractory steps: the module engine float32 countdown (5 ms at 0.1 ms: 51 steps, one more than Brian2 counts)', () => {
+    // a float64 count of the LIF's rule r ← max(r − dt, 0), free when r ≤ dt, in float32
+    const f = Math.fround;
+    const count = (refr: number, dt: number) => {
+      let r = f(refr);
+      for (let k = 1; ; k++) {
+        if (r <= f(dt)) return k;
+        r = f(Math.max(f(r - f(dt)), 0));
+      }
+    };
+    // 0.1 is not a float32: the countdown 5, 4.9, … ends just above f(0.1) after 49 steps (Brian2: ⌊τref/dt + 10⁻³⌋ = 50)
+    expect(count(5, 0.1)).toBe(51);
+    expect(moduleRefractorySteps(5, 0.1)).toBe(count(5, 0.1));
+    expect(moduleRefractorySteps(0, 0.1)).toBe(1);
+    for (const [r, dt] of [[2, 0.1], [1.3, 0.5], [5, 0.25], [0.05, 0.1]] as const) expect(moduleRefractorySteps(r, dt)).toBe(count(r, dt));
+  });
+});
