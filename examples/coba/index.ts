@@ -319,15 +319,15 @@ async function writeFigures(ctx: RunContext, st: CobaStats, N: number, ne: numbe
   await ctx.figure('raster', fig(`coba: spikes of ${shownExc} excitatory and ${Math.min(RASTER_INH, N - ne)} inhibitory neurons (${tag})`, [
     { type: 'scatter', mode: 'markers', name: 'excitatory', x: exc.x, y: exc.y, marker: { size: 2 } },
     { type: 'scatter', mode: 'markers', name: 'inhibitory', x: inh.x, y: inh.y, marker: { size: 2 } },
-  ], { xaxis: { title: 'time (ms)' }, yaxis: { title: 'neuron' } }));
+  ], { xaxis: { title: { text: 'time (ms)' } }, yaxis: { title: { text: 'neuron' } } }));
   await ctx.figure('population_rate', fig(`coba: population rate, 1 ms bins (${tag})`, [
     { type: 'scatter', mode: 'lines', name: 'rate', x: st.popCounts.map((_, b) => b), y: st.popCounts.map((c) => (c * 1000) / N) },
-  ], { xaxis: { title: 'time (ms)' }, yaxis: { title: 'rate (Hz)' } }));
+  ], { xaxis: { title: { text: 'time (ms)' } }, yaxis: { title: { text: 'rate (Hz)' } } }));
   const sec = (st.steps * dt) / 1000;
   await ctx.figure('rate_histogram', fig(`coba: neurons' rates (${tag})`, [
     { type: 'histogram', name: 'excitatory', x: st.count.slice(0, ne).map((c) => c / sec), opacity: 0.6 },
     { type: 'histogram', name: 'inhibitory', x: st.count.slice(ne).map((c) => c / sec), opacity: 0.6 },
-  ], { xaxis: { title: 'rate (Hz)' }, yaxis: { title: 'neurons' }, barmode: 'overlay' }));
+  ], { xaxis: { title: { text: 'rate (Hz)' } }, yaxis: { title: { text: 'neurons' } }, barmode: 'overlay' }));
 }
 
 export default cobaExample;
