@@ -9,6 +9,15 @@
  * - `i ← free ? i : 0` when `refracLock` is false;
  * - `v' = (v·d + v_rest·(1 − d)) + i·R·(1 − d)`, `d = e^{−Δt/τ_m}`; `v' ← free ? v' : v` when
  *   `refracLock`;
+ * - with conductance input (receptors r with conductance g_r, reversal potential E_r; `LinearMembrane`'s
+ *   exact step for g held over the step): `g_r ← free ? g_r : 0` when `refracLock` is false,
+ *   `Σg = ((g_0 + g_1) + …)`, `ΣgE = ((g_0·E_0 + g_1·E_1) + …)` (the receptors given, in order),
+ *   `G = 1 + R·Σg`, `V∞ = (v_rest + R·(i + ΣgE))/G`, `v' = V∞ + (v − V∞)·e^{G·(−Δt/τ_m)}` (the
+ *   products with R skipped for R = 1, as the op path), each operation rounded to float32; the
+ *   exponential is `Math.exp` of the float32 argument rounded to float32, which is what the cpu
+ *   backend's `Exp` computes (bit-identical to the op path there) and within 1 ulp of the wasm
+ *   backend's `expf` (which differs from the correctly rounded value for ≈ 0.07 % of arguments), so
+ *   on wasm v' may differ from the op path by about |v − V∞|·2⁻²⁴ in those cases;
  * - `fired = free ∧ v' ≥ Θ` with `Θ = Σ_k θ_k + Θ∞` (adaptive) or `Θ∞`;
  * - `v ← fired ? v_reset : v'`, `r ← fired ? t_ref : max(r − Δt, 0)`, `s = fired`;
  * - adaptation (when asked): per term k, `p = (r' > 0 ∧ refracLock) ? θ_k : θ_k·a_k`,
@@ -20,7 +29,7 @@
  * adaptation term shared by the batch, the element loop (and a batch-mean adaptation) runs 4 neurons
  * per vector operation with the same float32 operations and no branches (a random spike pattern
  * mispredicts the JavaScript loop's branches). The one difference: `max(r − Δt, 0)` of a −0 gives −0
- * there, +0 here.
+ * there, +0 here. Conductance input always runs the element loop (no vector exponential).
  * @module
  */
 import { tf } from '../../core/tf.js';
@@ -49,6 +58,29 @@ export interface FusedNeuronSpec {
   refracT: number;
   /** Adaptive threshold: per-term decay a_k and increment c_k, batch reduction, the state. */
   adaptation?: FusedAdaptation;
+  /** The membrane constants of conductance input; without them the kernel takes current input only. */
+  conductance?: FusedConductanceSpec;
+}
+
+/**
+ * The membrane constants of a conductance step (`LinearMembrane`): each is rounded to float32 as the
+ * op path's scalar constants are.
+ */
+export interface FusedConductanceSpec {
+  /** Resting voltage V_rest (mV). */
+  rest: number;
+  /** Membrane resistance R (the products with R are skipped when it is 1). */
+  resistance: number;
+  /** `−Δt/τ_m`, computed in float64 (rounded to float32 by the kernel). */
+  rate: number;
+}
+
+/** One receptor's input to a fused conductance step. */
+export interface FusedConductance {
+  /** Conductance g_r `[B, ...shape]` (float32, same size as the voltage). */
+  g: tf.Tensor;
+  /** Reversal potential E_r (mV; rounded to float32). */
+  reversal: number;
 }
 
 interface Attrs {
@@ -69,6 +101,12 @@ interface Attrs {
   adaptDecay: number[];
   adaptInc: number[];
   reduction: string;
+  /** Receptors given (inputs g0 … g{M−1}); 0 for current input. */
+  M: number;
+  reversal: number[];
+  rest: number;
+  resistance: number;
+  rate: number;
 }
 
 const f = Math.fround;
@@ -87,6 +125,14 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   const r = mem.view(args.inputs.refrac!);
   const cur = a.hasInput ? mem.view(args.inputs.i!) : null;
   const theta = thetaInfo ? mem.view(thetaInfo) : null;
+  const M = a.M;
+  const gs: Float32Array[] = [];
+  for (let m = 0; m < M; m++) gs.push(mem.view(args.inputs[`g${m}`]!));
+  const rev = a.reversal.map(f);
+  const rest = f(a.rest);
+  const R = f(a.resistance);
+  const withR = a.resistance !== 1;
+  const rate = f(a.rate);
   const vOut = mem.view(vOutInfo);
   const rOut = mem.view(rOutInfo);
   const sOut = mem.view(sOutInfo);
@@ -102,20 +148,38 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   const tb = a.thetaBatched;
   // wasm with SIMD: the element loop 4 neurons at a time (same float32 operations, no branches)
   const L = N % 4 === 0 && (!theta || (K === 1 && !tb)) ? simdLoops() : null;
-  if (L) {
+  if (L && M === 0) {
     const flags = (refractory ? 1 : 0) | (lock ? 2 : 0) | (cur ? 4 : 0) | (theta ? 8 : 0);
     L.neuron(v.byteOffset, r.byteOffset, cur ? cur.byteOffset : 0, theta ? theta.byteOffset : 0, vOut.byteOffset, rOut.byteOffset, sOut.byteOffset, B, N, decay, restTerm, gain, thresh, reset, dt, refracT, flags);
   }
-  for (let b = 0; b < (L ? 0 : B); b++) {
+  for (let b = 0; b < (L && M === 0 ? 0 : B); b++) {
     for (let n = 0; n < N; n++) {
       const e = b * N + n;
       const vv = v[e]!;
       const rr = r[e]!;
       const free = !refractory || rr <= dt;
+      const masked = !lock && !free;
       let ii = cur ? cur[e]! : 0;
-      if (!lock && !free) ii = 0;
-      const leak = f(f(vv * decay) + restTerm);
-      let vn = cur ? f(leak + f(ii * gain)) : leak;
+      if (masked) ii = 0;
+      let vn: number;
+      if (M > 0) {
+        // LinearMembrane's conductance step, operation by operation
+        let gSum = masked ? 0 : gs[0]![e]!;
+        let gE = f(gSum * rev[0]!);
+        for (let m = 1; m < M; m++) {
+          const g = masked ? 0 : gs[m]![e]!;
+          gSum = f(gSum + g);
+          gE = f(gE + f(g * rev[m]!));
+        }
+        const G = f(1 + (withR ? f(gSum * R) : gSum));
+        const drv = cur ? f(ii + gE) : gE;
+        const vInf = f(f(rest + (withR ? f(drv * R) : drv)) / G);
+        const d = f(Math.exp(f(G * rate)));
+        vn = f(vInf + f(f(vv - vInf) * d));
+      } else {
+        const leak = f(f(vv * decay) + restTerm);
+        vn = cur ? f(leak + f(ii * gain)) : leak;
+      }
       if (refractory && lock && !free) vn = vv;
       let th = thresh;
       if (theta) {
@@ -204,7 +268,7 @@ export interface FusedNeuronResult {
 }
 
 /** Throws when a state, the current or θ does not fit the kernel (see {@link fusedNeuronStep}). */
-function checkStates(state: { voltage: tf.Tensor; refrac: tf.Tensor; current: tf.Tensor | null }, size: number, ad: FusedAdaptation | undefined, B: number, N: number): void {
+function checkStates(state: FusedNeuronState, size: number, ad: FusedAdaptation | undefined, B: number, N: number): void {
   const float = (param: string, t: tf.Tensor, n: number, what: string) => {
     if (t.dtype !== 'float32' || t.size !== n) throw new CinderArgumentError(param, t, `a float32 tensor of ${what}`);
   };
@@ -212,6 +276,7 @@ function checkStates(state: { voltage: tf.Tensor; refrac: tf.Tensor; current: tf
   float('voltage', state.voltage, size, `B·N = ${size} elements`);
   float('refrac', state.refrac, size, `${size} elements (the voltage's shape ${shape})`);
   if (state.current) float('current', state.current, size, `${size} elements (the voltage's shape ${shape})`);
+  state.conductances?.forEach((c, m) => float(`conductances[${m}]`, c.g, size, `${size} elements (the voltage's shape ${shape})`));
   if (!ad) return;
   const K = ad.decay.length;
   if (!(K >= 1) || ad.increment.length !== K) throw new CinderArgumentError('adaptation.increment', `${ad.increment.length} increments for ${K} decay factors`, 'one increment per decay factor, at least one');
@@ -219,19 +284,36 @@ function checkStates(state: { voltage: tf.Tensor; refrac: tf.Tensor; current: tf
   float('adaptation.theta', ad.theta, batched ? B * N * K : N * K, `N·K = ${N * K} elements${ad.reduction === 'none' ? ` or B·N·K = ${B * N * K}` : ''}`);
 }
 
+/** The states and input of a fused step. */
+export interface FusedNeuronState {
+  /** Membrane voltage `[B, ...shape]`. */
+  voltage: tf.Tensor;
+  /** Remaining refractory time `[B, ...shape]`. */
+  refrac: tf.Tensor;
+  /** Input current `[B, ...shape]`, or null. */
+  current: tf.Tensor | null;
+  /**
+   * Conductance input: the receptors given, in the group's receptor order (needs
+   * `spec.conductance`); absent or empty for current input only.
+   */
+  conductances?: readonly FusedConductance[];
+}
+
 /**
  * One fused neuron step on the current backend (wasm or cpu; see `fusedBackend`). `current` is the
- * input current `[B, ...shape]` or null; states as kept by the group.
+ * input current `[B, ...shape]` or null, `conductances` the receptors' conductances (optional);
+ * states as kept by the group.
  * @throws CinderArgumentError for an empty batch (B = 0: no per-neuron count, and a batch mean of
  *   the adaptation over no sample is undefined); for a state, current or θ that is not float32 or
  *   whose size does not match `voltage` (`refrac` and `current`: B·N elements; θ: N·K, or B·N·K with
  *   `none`; K = the number of decay factors = of increments ≥ 1). Checked before anything runs: the
  *   kernel reads and writes B·N (and N·K) elements, and on wasm the SIMD loops would otherwise
- *   write past a smaller θ output into the backend's heap.
+ *   write past a smaller θ output into the backend's heap; for a conductance of another size or
+ *   dtype, or conductances without `spec.conductance`.
  */
 export function fusedNeuronStep(
   spec: FusedNeuronSpec,
-  state: { voltage: tf.Tensor; refrac: tf.Tensor; current: tf.Tensor | null },
+  state: FusedNeuronState,
   options: { refracLock: boolean; adapt: boolean },
 ): FusedNeuronResult {
   registerFused(FUSED_NEURON, kernel as unknown as tf.KernelFunc);
@@ -242,8 +324,12 @@ export function fusedNeuronStep(
   const theta = ad?.theta ?? null;
   const K = ad ? ad.decay.length : 0;
   checkStates(state, B * N, ad, B, N);
+  const gs = state.conductances ?? [];
+  const cs = spec.conductance;
+  if (gs.length > 0 && !cs) throw new CinderArgumentError('spec.conductance', cs, 'the membrane constants {rest, resistance, rate} with conductance input');
   const inputs: Record<string, tf.Tensor> = { v: state.voltage, refrac: state.refrac };
   if (state.current) inputs.i = state.current;
+  gs.forEach((c, m) => (inputs[`g${m}`] = c.g));
   if (theta) inputs.theta = theta;
   const attrs: Attrs = {
     B,
@@ -263,6 +349,11 @@ export function fusedNeuronStep(
     adaptDecay: ad ? [...ad.decay] : [],
     adaptInc: ad ? [...ad.increment] : [],
     reduction: ad?.reduction ?? 'mean',
+    M: gs.length,
+    reversal: gs.map((c) => c.reversal),
+    rest: cs?.rest ?? 0,
+    resistance: cs?.resistance ?? 1,
+    rate: cs?.rate ?? 0,
   };
   const out = tf.engine().runKernel(FUSED_NEURON, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
   return { voltage: out[0]!, refrac: out[1]!, spike: out[2]!, theta: out[3] ?? null };

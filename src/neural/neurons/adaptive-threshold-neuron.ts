@@ -101,6 +101,7 @@ export abstract class AdaptiveThresholdNeuron extends NeuronGroup {
       reset: this.resetV ?? this.restV,
       dt: this.dt,
       refracT: this.refracT,
+      conductance: { rest: this.restV, resistance: this.resistance, rate: -this.dt / this.tauM }, // LinearMembrane's constants
       adaptation: { decay: this.decayValues, increment: this.adaptIncrement, reduction: this.batchReduction, theta: this.adaptationState.value },
     };
   }

@@ -89,7 +89,16 @@ export class LIF extends NeuronGroup {
     const own = this.integrate === LIF.prototype.integrate && this.threshold === LIF.prototype.threshold;
     if (!own || !this.keepsBaseStep(true)) return null;
     const d = Math.exp(-this.dt / this.tauM);
-    return { decay: d, restTerm: this.restV * (1 - d), gain: this.resistance * (1 - d), thresh: this.threshV, reset: this.resetV ?? this.restV, dt: this.dt, refracT: this.refracT };
+    return {
+      decay: d,
+      restTerm: this.restV * (1 - d),
+      gain: this.resistance * (1 - d),
+      thresh: this.threshV,
+      reset: this.resetV ?? this.restV,
+      dt: this.dt,
+      refracT: this.refracT,
+      conductance: { rest: this.restV, resistance: this.resistance, rate: -this.dt / this.tauM }, // LinearMembrane's constants
+    };
   }
 
   protected integrate(v: tf.Tensor, i: tf.Tensor | null, drive: ConductanceDrive | null): tf.Tensor {

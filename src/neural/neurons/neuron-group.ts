@@ -15,7 +15,7 @@ import { reduceBatch, type BatchReduction } from './batch-reduction.js';
 import { select } from './select.js';
 import { SpikingModule } from './spiking-module.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
-import { fusedNeuronStep, type FusedNeuronSpec } from '../../kernels/js/fused-neuron.js';
+import { fusedNeuronStep, type FusedConductance, type FusedNeuronSpec } from '../../kernels/js/fused-neuron.js';
 import { stepProgramsOn } from '../../kernels/webgpu/step-program.js';
 import { neuronStepWebgpu, planNeuronDrive } from '../../kernels/webgpu/step-neuron.js';
 import type { DrivePlan, DriveShape, DriveTerm } from '../../kernels/webgpu/step-drive.js';
@@ -98,7 +98,10 @@ export interface NeuronBaseSettings extends NeuronGroupOptions {
  * derives them and reports spikes for every neuron when `refracT = 0`).
  *
  * **Conductance input**: `forward({current, conductances})` with one conductance per receptor
- * adds the current Σ_r g_r (E_r − V) to the injected current I.
+ * adds the current Σ_r g_r (E_r − V) to the injected current I. On wasm/cpu, LIF and ALIF take it
+ * in their fused step kernel (`src/kernels/js/fused-neuron.ts`: the op path's float32 operations,
+ * bit-identical on cpu, within one ulp of e^{−Δt·G/τ_m} on wasm); the other models, and webgpu,
+ * keep the op path.
  */
 export abstract class NeuronGroup extends SpikingModule implements Neuron {
   /** Absolute refractory period (ms). */
@@ -147,9 +150,11 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
   forward(input: tf.Tensor | NeuronInput, options: NeuronStepOptions = {}): tf.Tensor {
     const { current, conductances } = readNeuronInput(input, this.batchSize, this.shape, this.receptors.length);
     const { refracLock, adapt } = this.stepOptions(options);
-    const fusable = fusedBackend() !== null || (stepProgramsOn() && this.floatStates(current));
-    const spec = fusable && !conductances?.some((g) => g !== undefined) ? this.fusedSpec() : null;
-    if (spec) return this.forwardFused(spec, current ?? null, refracLock, adapt);
+    const given = this.receptorInputs(conductances);
+    // conductance input: the wasm/cpu kernel only (the webgpu step programs take a current)
+    const fusable = fusedBackend() !== null || (given.length === 0 && stepProgramsOn() && this.floatStates(current));
+    const spec = fusable ? this.fusedSpec() : null;
+    if (spec && (given.length === 0 || spec.conductance)) return this.forwardFused(spec, current ?? null, given, refracLock, adapt);
     return tf.tidy(() => {
       const v = this.voltageState.value;
       const refracOld = this.refracState.value;
@@ -225,7 +230,8 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
   /**
    * The constants of the fused step kernel (`src/kernels/js/fused-neuron.ts`, wasm/cpu) when this
    * group's step is exactly the one it computes (linear membrane, plain reset, optional adaptive
-   * threshold), else null (the default: the op path).
+   * threshold), else null (the default: the op path). With `conductance` (the membrane's constants)
+   * the wasm/cpu kernel also takes conductance input; without, conductance input keeps the op path.
    */
   protected fusedSpec(): FusedNeuronSpec | null {
     return null;
@@ -237,11 +243,24 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
     return this.reset === P.reset && this.inputCurrent === P.inputCurrent && (!withAdapt || this.adapt === P.adapt);
   }
 
-  /** The same step as {@link forward}'s op path, as one fused kernel. */
-  private forwardFused(spec: FusedNeuronSpec, current: tf.Tensor | null, refracLock: boolean, adapt: boolean): tf.Tensor {
+  /** The receptors given a conductance this step, with their reversal potentials (in receptor order). */
+  private receptorInputs(conductances: readonly (tf.Tensor | undefined)[] | undefined): FusedConductance[] {
+    const out: FusedConductance[] = [];
+    conductances?.forEach((g, r) => {
+      if (g) out.push({ g, reversal: this.receptors[r]!.reversal });
+    });
+    return out;
+  }
+
+  /**
+   * The same step as {@link forward}'s op path, as one fused kernel (conductances: wasm/cpu only,
+   * checked by the caller).
+   */
+  private forwardFused(spec: FusedNeuronSpec, current: tf.Tensor | null, conductances: FusedConductance[], refracLock: boolean, adapt: boolean): tf.Tensor {
     return tf.tidy(() => {
-      const step = fusedBackend() ? fusedNeuronStep : neuronStepWebgpu; // wasm/cpu kernel, or WGSL programs on webgpu
-      const r = step(spec, { voltage: this.voltageState.value, refrac: this.refracState.value, current }, { refracLock, adapt });
+      const state = { voltage: this.voltageState.value, refrac: this.refracState.value, current };
+      // wasm/cpu kernel, or WGSL programs on webgpu
+      const r = fusedBackend() ? fusedNeuronStep(spec, { ...state, conductances }, { refracLock, adapt }) : neuronStepWebgpu(spec, state, { refracLock, adapt });
       this.assignFused(r);
       return r.spike;
     });

@@ -237,31 +237,45 @@ describe('LIF', () => {
     lif.dispose();
   });
 
-  it('conductance step with R = 1: two kernels fewer than with R ≠ 1 (no products with 1), voltage equal to (R·I)/R at R = 2', async () => {
+  it('conductance step with R = 1: two kernels fewer than with R ≠ 1 on the op path (no products with 1), 1 fused (wasm/cpu); voltage equal to (R·I)/R at R = 2 on both routes', async () => {
     // R = 2 with I and g halved/doubled gives the same V∞ and G: 1 + 2·(g/2) = 1 + g,
     // (E_l + 2·(I/2 + (g/2)·E))/(1 + g); float32: halving/doubling by 2 is exact, so the voltages agree bit for bit
     const make = (R: number) => new LIF([8], 0.1, { restV: -60, resetV: -60, threshV: -50, refracT: 5, tauM: 20, resistance: R, receptors: [{ name: 'e', reversal: 0 }, { name: 'i', reversal: -80 }] });
-    const a = make(1);
-    const b = make(2);
     const ge = tf.tensor2d([[0, 0.3, 1, 2, 4, 7, 0.01, 3]]);
     const gi = tf.tensor2d([[0, 1, 5, 20, 0.5, 3, 0, 12]]);
     const I = tf.tensor2d([[1, -2, 0, 5, 3, 0.5, 11, 2]]);
     const half = (t: tf.Tensor) => tf.mul(t, 0.5);
     const [ge2, gi2, I2] = [half(ge), half(gi), half(I)];
-    let kernelsA = 0;
-    let kernelsB = 0;
-    for (let t = 0; t < 50; t++) {
-      // (tf.profile returns the same profile object each call: read it before the next one)
-      const pa = await tf.profile(() => a.forward({ current: I, conductances: [ge, gi] }));
-      kernelsA = pa.kernels.length;
-      (pa.result as tf.Tensor).dispose();
-      const pb = await tf.profile(() => b.forward({ current: I2, conductances: [ge2, gi2] }));
-      kernelsB = pb.kernels.length;
-      (pb.result as tf.Tensor).dispose();
-      expect(Array.from(a.voltage.dataSync())).toEqual(Array.from(b.voltage.dataSync()));
+    const fusedRoute = ['wasm', 'cpu'].includes(tf.getBackend());
+    const was = setFusedKernels(false);
+    try {
+      for (const fused of fusedRoute ? [false, true] : [false]) {
+        setFusedKernels(fused);
+        const a = make(1);
+        const b = make(2);
+        let kernelsA = 0;
+        let kernelsB = 0;
+        for (let t = 0; t < 50; t++) {
+          // (tf.profile returns the same profile object each call: read it before the next one)
+          const pa = await tf.profile(() => a.forward({ current: I, conductances: [ge, gi] }));
+          kernelsA = pa.kernels.length;
+          (pa.result as tf.Tensor).dispose();
+          const pb = await tf.profile(() => b.forward({ current: I2, conductances: [ge2, gi2] }));
+          kernelsB = pb.kernels.length;
+          (pb.result as tf.Tensor).dispose();
+          expect(Array.from(a.voltage.dataSync())).toEqual(Array.from(b.voltage.dataSync()));
+        }
+        if (fused) {
+          expect(kernelsA).toBe(1);
+          expect(kernelsB).toBe(1);
+        } else expect(kernelsA).toBe(kernelsB - 2);
+        a.dispose();
+        b.dispose();
+      }
+    } finally {
+      setFusedKernels(was);
     }
-    expect(kernelsA).toBe(kernelsB - 2);
-    [a, b, ge, gi, I, ge2, gi2, I2].forEach((t) => t.dispose());
+    [ge, gi, I, ge2, gi2, I2].forEach((t) => t.dispose());
   });
 
   it('a step of a refractory LIF costs at most 13 kernels on the op path (7 without refractory period), 1 with the fused kernel', async () => {
