@@ -3,7 +3,7 @@
  * ({@link DeltaCurrent}), or opens a conductance for that step only ({@link DeltaConductance}).
  * @module
  */
-import { tf } from '../../core/tf.js';
+import { share, tf } from '../../core/tf.js';
 import { checkPositive } from '../../core/errors.js';
 import type { SynapseFactory, SynapseSpec } from '../types.js';
 import { BaseSynapse } from './synapse.js';
@@ -77,7 +77,8 @@ export interface DeltaConductanceOptions {
  * `g = Δg·s`: a memoryless conductance synapse, the conductance within the step of the spike, no
  * kinetic state (the conductance counterpart of {@link DeltaCurrent}, without its 1/Δt: a
  * conductance has no charge to spread over the step). float32 product of the spikes with the
- * float32 Δg, exact for Δg = 1.
+ * float32 Δg; for Δg = 1 no product is computed (s·1 = s exactly): the conductance is a new handle
+ * on the spikes' data (`share`, no kernel).
  *
  * Its use: the input of a postsynaptic filter ({@link postFiltered}), which turns
  * `Σ_a w_a·Δg·s_a` into the conductance `g ← g·e^{−Δt/τ} + Σ_a w_a·Δg·s_a` held by the connection
@@ -108,7 +109,8 @@ export class DeltaConductance extends BaseSynapse {
   }
 
   protected integrate(spikes: tf.Tensor): tf.Tensor {
-    return tf.mul(spikes, this.scale);
+    // Δg = 1: s·1 = s bit for bit (float32 spikes, as BaseSynapse.forward passes them)
+    return this.increment === 1 ? share(spikes) : tf.mul(spikes, this.scale);
   }
 
   override extras(): Record<string, unknown> {

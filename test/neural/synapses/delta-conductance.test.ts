@@ -25,4 +25,25 @@ describe('DeltaConductance', () => {
     for (const t of [a, b]) t.dispose();
     syn.dispose();
   });
+
+  it('Δg = 1: g = s bit for bit without a kernel (a new handle: disposing it leaves the spikes and the history), no tensor left behind', async () => {
+    const syn = new DeltaConductance({ shape: [6], dt: 0.1, delaySteps: 1, batchSize: 1 });
+    const values = [1, 0, -0, 0.5, 3e38, NaN];
+    const s = tf.tensor2d(values, [1, 6]);
+    syn.forward(s).dispose(); // the history's first slots
+    const before = tf.memory().numTensors;
+    const p = await tf.profile(() => syn.forward(s));
+    const kernels = p.kernels.map((k) => k.name); // read before any other profile (shared object)
+    const g = p.result as tf.Tensor;
+    expect(kernels).toEqual([]);
+    const got = Array.from((await g.data()) as Float32Array);
+    values.forEach((x, i) => expect(Object.is(got[i], Math.fround(x) * 1)).toBe(true)); // s·1 in float32
+    g.dispose();
+    expect(Array.from((await s.data()) as Float32Array).map((x, i) => Object.is(x, Math.fround(values[i]!)))).toEqual(new Array(6).fill(true));
+    const back = Array.from((await syn.currentAgo(0).data()) as Float32Array);
+    values.forEach((x, i) => expect(Object.is(back[i], Math.fround(x))).toBe(true));
+    expect(tf.memory().numTensors).toBe(before);
+    s.dispose();
+    syn.dispose();
+  });
 });
