@@ -133,6 +133,11 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   const R = f(a.resistance);
   const withR = a.resistance !== 1;
   const rate = f(a.rate);
+  // the first two receptors' arrays and reversal potentials as locals (the common case, e.g. COBA's exc/inh)
+  const g0 = M > 0 ? gs[0]! : new Float32Array(0);
+  const g1 = M > 1 ? gs[1]! : new Float32Array(0);
+  const e0 = M > 0 ? rev[0]! : 0;
+  const e1 = M > 1 ? rev[1]! : 0;
   const vOut = mem.view(vOutInfo);
   const rOut = mem.view(rOutInfo);
   const sOut = mem.view(sOutInfo);
@@ -164,9 +169,14 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
       let vn: number;
       if (M > 0) {
         // LinearMembrane's conductance step, operation by operation
-        let gSum = masked ? 0 : gs[0]![e]!;
-        let gE = f(gSum * rev[0]!);
-        for (let m = 1; m < M; m++) {
+        let gSum = masked ? 0 : g0[e]!;
+        let gE = f(gSum * e0);
+        if (M > 1) {
+          const g = masked ? 0 : g1[e]!;
+          gSum = f(gSum + g);
+          gE = f(gE + f(g * e1));
+        }
+        for (let m = 2; m < M; m++) {
           const g = masked ? 0 : gs[m]![e]!;
           gSum = f(gSum + g);
           gE = f(gE + f(g * rev[m]!));
