@@ -40,7 +40,10 @@ function checkFilterOptions(options: PostFilterOptions): number {
  *
  * float32: `e^{−Δt/τ}` and Δt/τ are rounded to float32 once; a step is one product and one sum per
  * unit (conductance: `fround(fround(x·d) + y)`, the current's one more product `fround(y·c)`
- * first). The state `value` `[B, ...shape]` starts at zero, is reset by `clear()`, re-created as
+ * first). Behind a {@link DeltaCurrent} the current's two scalings (Q/Δt in the synapse, before
+ * the weights; Δt/τ here, after them) are not folded into one constant: moving Q/Δt past the
+ * weighted sum changes its rounding (e.g. CUBA's w = 1.62, τ = 5, Δt = 0.1: up to 34 ulp for sums of
+ * up to 400 jumps), so the filtered value would no longer be the one documented above. The state `value` `[B, ...shape]` starts at zero, is reset by `clear()`, re-created as
  * zeros by a batch-size change, and saved with its module.
  */
 export class PostsynapticFilter extends BatchedModule {
