@@ -223,8 +223,8 @@ interface CobaRunner {
 function tfjsRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
   const m = buildCoba(cp, ctx.seed);
   const N = cp.neurons;
-  // the filters' synapses hold the real-valued jumps in their `spike` slot (not 0/1): watch the group
-  ctx.finite?.watch('neurons', m.lif);
+  // the whole layer: the neuron group, the connections, their delta synapses (0/1 spikes) and post filters
+  ctx.finite?.watch('network', m.layer);
   return {
     draws: m.draws,
     async advance(from, n) {
@@ -259,6 +259,7 @@ function tfjsRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
 /** The event engine (`./event-engine.ts`), run in pieces of at most 1000 steps between responsiveness checks. */
 function eventRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
   const m = buildCobaEvent(cp, ctx.seed);
+  ctx.finite?.watchArrays('network', () => ({ v: m.group.v, ge: m.group.ge, gi: m.group.gi }));
   const file = join(ctx.checkpointDir, 'checkpoint.json');
   return {
     draws: m.draws,
@@ -276,6 +277,7 @@ function eventRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
         step.push(r.step.map((t) => t - from));
         index.push(r.index);
         k += s;
+        ctx.finite?.step(from + k - 1); // 'step' mode: a scan of v, g_e, g_i after each piece
       }
       const cat = (parts: Int32Array[]) => {
         const out = new Int32Array(parts.reduce((a, x) => a + x.length, 0));

@@ -435,6 +435,8 @@ export const song2000Example: ExampleSpec = {
       };
     };
     ctx.finite?.watch('layer', net.layer);
+    // the event engines keep their state in host arrays: the membrane, conductances and weights
+    if (ev) ctx.finite?.watchArrays('event', () => ({ v: ev.v, ge: ev.ge, gi: ev.gi, weight: ev.stdp.weight }));
     const binLength = (i: number) => (Math.min(totalSteps, (i + 1) * binSteps) - i * binSteps) * p.dt / 1000;
     try {
       for (let b = rates.length; b < nBins && !ctx.signal.aborted; b++) {
@@ -443,6 +445,7 @@ export const song2000Example: ExampleSpec = {
         let spikes: number;
         if (ev) {
           spikes = runEvent(n);
+          ctx.finite?.step(done + n - 1); // 'step' mode: a scan of the engine's arrays after each bin
         } else {
           for (let k = 0; k < n; k++) {
             posts.push(tf.tidy(() => tf.reshape(stepTfjs(), [1])));

@@ -148,14 +148,16 @@ export function assertFiniteMetrics(metrics: unknown, step?: number, unit = 'che
 }
 
 /**
- * Watches module trees for NaN/Inf in the chosen {@link FiniteCheckMode}. Use `watch(name, module)`
- * once, `step(i)` after every simulation step (only does work in `'step'` mode, never reads
+ * Watches module trees (and the host arrays of event-driven engines, {@link FiniteChecker.watchArrays})
+ * for NaN/Inf in the chosen {@link FiniteCheckMode}. Use `watch(name, module)` once, `step(i)` after every simulation step (only does work in `'step'` mode, never reads
  * synchronously) and `await checkpoint(i)` at checkpoints (does work unless `'off'`).
  */
 export class FiniteChecker {
   /** The mode. */
   readonly mode: FiniteCheckMode;
   private readonly modules = new Map<string, Module>();
+  /** Host arrays of engines that keep their state in typed arrays (see {@link watchArrays}). */
+  private readonly hosts = new Map<string, () => Record<string, ArrayLike<number>>>();
   private pending: Promise<void>[] = [];
   private failure: NonFiniteError | null = null;
   private readonly seen = new Map<string, object>();
@@ -181,9 +183,36 @@ export class FiniteChecker {
   watch(name: string, module: Module): this {
     if (typeof name !== 'string' || name === '') throw new CinderArgumentError('name', name, 'a non-empty string');
     if (!(module instanceof Module)) throw new CinderArgumentError('module', module, 'a Module');
-    if (this.modules.has(name)) throw new CinderArgumentError('name', name, 'a name not already watched');
+    if (this.modules.has(name) || this.hosts.has(name)) throw new CinderArgumentError('name', name, 'a name not already watched');
     this.modules.set(name, module);
     return this;
+  }
+
+  /**
+   * Adds an engine that keeps its state in host arrays (an event-driven engine: no tensors): `arrays`
+   * returns its named arrays now (e.g. `{ v, ge, gi }`), reported as `<name>.<key>`. They are
+   * checked where tensors are — every step in `'step'` mode (a JavaScript scan, no read; the error
+   * is thrown by that `step()`), at every checkpoint unless `'off'`. Returns `this`.
+   */
+  watchArrays(name: string, arrays: () => Record<string, ArrayLike<number>>): this {
+    if (typeof name !== 'string' || name === '') throw new CinderArgumentError('name', name, 'a non-empty string');
+    if (typeof arrays !== 'function') throw new CinderArgumentError('arrays', arrays, 'a function returning { key: array }');
+    if (this.modules.has(name) || this.hosts.has(name)) throw new CinderArgumentError('name', name, 'a name not already watched');
+    this.hosts.set(name, arrays);
+    return this;
+  }
+
+  /** The first non-finite value of the watched host arrays, as an error at `index`, or null. */
+  private hostProblem(index: number | undefined, unit: string): NonFiniteError | null {
+    for (const [name, get] of this.hosts) {
+      for (const [key, a] of Object.entries(get())) {
+        for (let i = 0; i < a.length; i++) {
+          const x = a[i]!;
+          if (!(x - x === 0)) return new NonFiniteError(`${name}.${key}[${i}]`, index, Number.isNaN(x) ? 'NaN' : 'Inf', unit);
+        }
+      }
+    }
+    return null;
   }
 
   /** The first failure found by a per-step check whose read has completed, or null. */
@@ -202,7 +231,12 @@ export class FiniteChecker {
    */
   step(index: number): void {
     this.throwIfFailed();
-    if (this.mode !== 'step' || this.modules.size === 0) return;
+    if (this.mode !== 'step') return;
+    if (this.hosts.size > 0) {
+      const problem = this.hostProblem(index, 'step');
+      if (problem) throw (this.failure = problem);
+    }
+    if (this.modules.size === 0) return;
     // Only tensors whose data changed since the last step are reduced again: a variable gets new
     // data on every assign, so unchanged parameters (weights between updates) cost nothing.
     const named = [...this.modules]
@@ -261,7 +295,10 @@ export class FiniteChecker {
    */
   async checkpoint(index?: number, unit = 'checkpoint'): Promise<void> {
     await this.flush();
-    if (this.mode === 'off' || this.modules.size === 0) return;
+    if (this.mode === 'off') return;
+    const problem = this.hostProblem(index, unit);
+    if (problem) throw problem;
+    if (this.modules.size === 0) return;
     await assertFiniteModules(Object.fromEntries(this.modules), index, unit);
   }
 }

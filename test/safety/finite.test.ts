@@ -125,6 +125,40 @@ describe('FiniteChecker', () => {
     expect(() => assertFiniteMetrics({ a: 1, b: null, c: 'x' })).not.toThrow();
   });
 
+  it('host arrays of an event-driven engine (watchArrays): checked every step in step mode, at checkpoints otherwise; off never', async () => {
+    // a "engine" of typed arrays: v gets a NaN at step 4, g an Inf at step 6
+    const v = new Float32Array(5);
+    const g = new Float64Array(3);
+    const run = (c: FiniteChecker, steps: number): unknown => {
+      try {
+        for (let t = 1; t <= steps; t++) {
+          if (t === 4) v[2] = NaN;
+          if (t === 6) g[1] = -Infinity;
+          c.step(t);
+        }
+      } catch (e) {
+        return e;
+      }
+      return null;
+    };
+    const step = new FiniteChecker('step').watchArrays('engine', () => ({ v, g }));
+    const e = run(step, 8) as NonFiniteError;
+    expect(e).toBeInstanceOf(NonFiniteError);
+    expect([e.tensor, e.step, e.kind, e.unit]).toEqual(['engine.v[2]', 4, 'NaN', 'step']);
+    await expect(step.checkpoint(1)).rejects.toThrow(/non-finite value \(NaN\) in engine\.v\[2\] at step 4/);
+    v.fill(0);
+    g.fill(0);
+    const cp = new FiniteChecker('checkpoint').watchArrays('engine', () => ({ v, g }));
+    expect(run(cp, 8)).toBeNull(); // nothing per step
+    v[2] = 0; // only the Inf in g is left
+    await expect(cp.checkpoint(3)).rejects.toThrow(/non-finite value \(Inf\) in engine\.g\[1\] at checkpoint 3/);
+    const off = new FiniteChecker('off').watchArrays('engine', () => ({ v, g }));
+    expect(run(off, 8)).toBeNull();
+    await expect(off.checkpoint(3)).resolves.toBeUndefined();
+    expect(() => cp.watchArrays('engine', () => ({}))).toThrow(/invalid name: got "engine", expected a name not already watched/);
+    expect(() => cp.watchArrays('x', 3 as never)).toThrow(CinderArgumentError);
+  });
+
   it('validates its arguments', () => {
     expect(() => new FiniteChecker('always' as never)).toThrow(CinderArgumentError);
     expect(() => new FiniteChecker().watch('', net())).toThrow(/name/);
