@@ -7,6 +7,14 @@
  * - `free = r ≤ Δt` (true without a refractory period); `i ← free ? i : 0` unless `refracLock`;
  * - `v' = (v·d + v_rest·(1 − d)) + i·R·(1 − d)`, `d = e^{−Δt/τ_m}`; `v' ← free ? v' : v` with
  *   `refracLock`;
+ * - with conductance input (`spec.conductance`, receptors r given this step in receptor order, one
+ *   binding each; their reversal potentials E_r, V_rest, R and −Δt/τ_m baked into the program and its
+ *   key): `g_r ← free ? g_r : 0` unless `refracLock`, `Σg = (g_0 + g_1) + …`,
+ *   `ΣgE = (g_0·E_0 + g_1·E_1) + …`, `G = 1 + R·Σg`, `V∞ = (v_rest + R·(i + ΣgE))/G`,
+ *   `v' = V∞ + (v − V∞)·exp(G·(−Δt/τ_m))` (products with R skipped for R = 1): `LinearMembrane`'s
+ *   op sequence, with WGSL's `exp` and `/` as tfjs-webgpu's Exp and RealDiv use (same device, same
+ *   functions). An E_r of ±0 is hidden from the shader compiler (SwiftShader's folds g·0 to 0, where
+ *   the op path's g·E gives NaN for an infinite g);
  * - `fired = free ∧ v' ≥ Θ`, `Θ = (Σ_k θ_k) + Θ∞` (adaptive) or `Θ∞`;
  * - `v ← fired ? v_reset : v'`, `r ← fired ? t_ref : max(r − Δt, 0)`, `s = fired`;
  * - adaptation, per term k: `p = (r' > 0 ∧ refracLock) ? θ_k : θ_k·a_k`, then
@@ -25,16 +33,19 @@
  * θ element loops over the batch in sample order; above, θ is a second dispatch with one workgroup
  * per θ element that shares the samples and reduces them as a tree (a long serial loop per
  * invocation would dominate a GPU step at B = 1024). So a step is 1 dispatch (2 with the tree; 2–4
- * with one program per state). Constants are baked bit-exactly as float32 (`lit`). WGSL may
+ * with one program per state). WebGPU binds at most 8 storage buffers per program on tfjs's device:
+ * where the one dispatch's would exceed it (conductances add one each), θ is a program of its own
+ * (e.g. ALIF with two receptors: 2 dispatches), or every state is (with a current too: 4); a step
+ * whose inputs and one output exceed it is not taken ({@link neuronStepFits}: the op path). Constants are baked bit-exactly as float32 (`lit`). WGSL may
  * contract `x·y + z` into one fused multiply-add on some devices, so results equal the op path
  * within float32 rounding (one unit in the last place per operation), not always bit for bit.
  * @module
  */
 import { share, tf } from '../../core/tf.js';
 import { KernelSetting } from '../setting.js';
-import type { FusedNeuronResult, FusedNeuronSpec } from '../js/fused-neuron.js';
+import type { FusedConductance, FusedNeuronResult, FusedNeuronSpec } from '../js/fused-neuron.js';
 import { keyNum, lit, programKey, runElementwise, runWorkgroups, STEP_WORKGROUP } from './step-program.js';
-import { multiOutputAvailable, runMultiOutput } from './step-dispatch.js';
+import { multiOutputAvailable, runMultiOutput, storageBufferLimit } from './step-dispatch.js';
 import { planDrive, prepareDrive, type DrivePlan, type DriveShape, type DriveTerm } from './step-drive.js';
 
 /** Batches up to this size reduce the adaptation in one invocation per θ, in sample order (above: one workgroup per θ). */
@@ -47,18 +58,41 @@ export function setSequentialMaxBatch(n: number): number {
 }
 
 /** The WGSL function `cell(e) -> vec3<f32>` (new v, new r, spike) of one element. */
-function cellCode(spec: FusedNeuronSpec, N: number, K: number, refracLock: boolean, hasInput: boolean, thetaBatched: boolean, input = 'f32(cur[e])'): string {
+function cellCode(spec: FusedNeuronSpec, N: number, K: number, refracLock: boolean, hasInput: boolean, thetaBatched: boolean, input = 'f32(cur[e])', reversal: readonly number[] = []): string {
   const refractory = spec.refracT > 0;
   const lines: string[] = [];
   lines.push(`let vv = f32(vIn[e]);`);
   lines.push(refractory ? `let rr = f32(rIn[e]); let free = rr <= ${lit(spec.dt)};` : `let rr = 0.0; let free = true;`);
-  lines.push(`let leak = vv * ${lit(spec.decay)} + ${lit(spec.restTerm)};`);
-  if (hasInput) {
-    lines.push(`var ii = ${input};`);
-    if (refractory && !refracLock) lines.push(`if (!free) { ii = 0.0; }`);
-    lines.push(`var vn = leak + ii * ${lit(spec.gain)};`);
+  if (reversal.length > 0) {
+    // conductance input: LinearMembrane's op sequence, one float32 operation per tfjs op
+    const c = spec.conductance!;
+    const masked = refractory && !refracLock;
+    const r = (x: string) => (c.resistance === 1 ? x : `(${x} * ${lit(c.resistance)})`);
+    if (hasInput) {
+      lines.push(`var ii = ${input};`);
+      if (masked) lines.push(`if (!free) { ii = 0.0; }`);
+    }
+    reversal.forEach((E, m) => {
+      // E = ±0 as a value the compiler cannot see: SwiftShader's shader optimizer folds g·0 to 0,
+      // where the op path (E a tensor) gives NaN for an infinite g (arrayLength is never 0 here)
+      const e = Math.fround(E) === 0 ? `select(${lit(E)}, 1.0, arrayLength(&vIn) == 0u)` : lit(E);
+      lines.push(`var g${m} = f32(gc${m}[e]);`);
+      if (masked) lines.push(`if (!free) { g${m} = 0.0; }`);
+      lines.push(m === 0 ? `var gs = g0; var ge = g0 * ${e};` : `gs = gs + g${m}; ge = ge + g${m} * ${e};`);
+    });
+    lines.push(`let gg = 1.0 + ${r('gs')};`);
+    lines.push(`let drv = ${hasInput ? 'ii + ge' : 'ge'};`);
+    lines.push(`let vinf = (${lit(c.rest)} + ${r('drv')}) / gg;`);
+    lines.push(`var vn = vinf + (vv - vinf) * exp(gg * ${lit(c.rate)});`);
   } else {
-    lines.push(`var vn = leak;`);
+    lines.push(`let leak = vv * ${lit(spec.decay)} + ${lit(spec.restTerm)};`);
+    if (hasInput) {
+      lines.push(`var ii = ${input};`);
+      if (refractory && !refracLock) lines.push(`if (!free) { ii = 0.0; }`);
+      lines.push(`var vn = leak + ii * ${lit(spec.gain)};`);
+    } else {
+      lines.push(`var vn = leak;`);
+    }
   }
   if (refractory && refracLock) lines.push(`if (!free) { vn = vv; }`);
   if (K > 0) {
@@ -105,6 +139,17 @@ export function planNeuronDrive(spec: FusedNeuronSpec, shape: readonly number[],
 }
 
 /**
+ * True when a step of this spec with current input or not and `receptors` conductances fits the
+ * device's storage buffers per program (each state, the current, θ and each conductance one input
+ * buffer, plus one output): the one-program-per-state route needs that much, the one dispatch
+ * (taken when it fits too) one buffer per state more. Else the caller keeps the op path.
+ */
+export function neuronStepFits(spec: FusedNeuronSpec, hasCurrent: boolean, receptors: number): boolean {
+  const ins = 1 + (spec.refracT > 0 ? 1 : 0) + (hasCurrent ? 1 : 0) + (spec.adaptation ? 1 : 0) + receptors;
+  return ins + 1 <= storageBufferLimit();
+}
+
+/**
  * One neuron step on the webgpu backend (see the module text). Same inputs and result as
  * `fusedNeuronStep`; every state must be float32. With `drive` (and no `current`) the input
  * current is computed from the connections' terms as `step-drive.ts` describes, and the result
@@ -113,7 +158,13 @@ export function planNeuronDrive(spec: FusedNeuronSpec, shape: readonly number[],
  */
 export function neuronStepWebgpu(
   spec: FusedNeuronSpec,
-  state: { voltage: tf.Tensor; refrac: tf.Tensor; current: tf.Tensor | null; drive?: { terms: readonly DriveTerm[]; plan: DrivePlan } },
+  state: {
+    voltage: tf.Tensor;
+    refrac: tf.Tensor;
+    current: tf.Tensor | null;
+    drive?: { terms: readonly DriveTerm[]; plan: DrivePlan };
+    conductances?: readonly FusedConductance[];
+  },
   options: { refracLock: boolean; adapt: boolean },
 ): FusedNeuronResult & { synapse?: tf.Tensor[] } {
   const shape = [...state.voltage.shape];
@@ -124,6 +175,8 @@ export function neuronStepWebgpu(
   const theta = ad?.theta ?? null;
   const K = ad ? ad.decay.length : 0;
   const refractory = spec.refracT > 0;
+  const gs = state.conductances ?? [];
+  if (gs.length > 0 && (!spec.conductance || state.drive)) throw new Error('neuronStepWebgpu: conductance input needs spec.conductance and no drive');
   const drive = state.drive && !state.current ? prepareDrive(state.drive.terms, state.drive.plan, shape) : null;
   const current = drive?.current ?? state.current;
   const inline = drive !== null && drive.current === null;
@@ -143,21 +196,37 @@ export function neuronStepWebgpu(
     names.push('theta');
     inputs.push(theta);
   }
+  gs.forEach((c, m) => {
+    names.push(`gc${m}`);
+    inputs.push(c.g);
+  });
   if (inline) {
     names.push(...drive!.names);
     inputs.push(...drive!.inputs);
   }
   const lock = options.refracLock;
-  const base = programKey('cinder-neuron', B, N, K, spec.decay, spec.restTerm, spec.gain, spec.thresh, spec.reset, spec.dt, spec.refracT, lock, hasInput, thetaBatched, inline ? drive!.key : '');
-  const cell = () => `${inline ? drive!.decls : ''}\n${cellCode(spec, N, K, lock, hasInput, thetaBatched, inline ? 'drive(e)' : undefined)}`;
+  const reversal = gs.map((c) => c.reversal);
+  const cond = gs.length > 0 ? { ...spec.conductance!, reversal } : '';
+  const base = programKey('cinder-neuron', B, N, K, spec.decay, spec.restTerm, spec.gain, spec.thresh, spec.reset, spec.dt, spec.refracT, lock, hasInput, thetaBatched, inline ? drive!.key : '', cond);
+  const cell = () => `${inline ? drive!.decls : ''}\n${cellCode(spec, N, K, lock, hasInput, thetaBatched, inline ? 'drive(e)' : undefined, reversal)}`;
   const tc = theta && options.adapt ? thetaCode(spec, base, names, inputs, cell, theta, B, N, K, lock && refractory, thetaBatched) : null;
+  // θ as a program of its own: one invocation per θ element, or the large-batch tree
+  const thetaAlone = (t: ThetaCode): tf.Tensor => {
+    const store = t.store;
+    return store ? runElementwise(t.key, [...theta!.shape], theta!.size, names, inputs, () => ({ decls: `${t.consts}\n${cell()}`, body: store('result', 'index') })) : t.tree();
+  };
   if (inline && !multiOutputAvailable()) throw new Error('neuronStepWebgpu: a drive needs the several-output dispatch (plan it with planNeuronDrive)');
-  if (multiOutputAvailable()) {
-    // one dispatch for every state (and θ, unless the large-batch tree needs its own)
+  const limit = storageBufferLimit();
+  if (names.length + 1 > limit) throw new Error(`neuronStepWebgpu: ${names.length} inputs and an output exceed ${limit} storage buffers (check neuronStepFits first)`);
+  // the several-output dispatch when its bindings fit (a drive was planned to fit), θ folded in when it fits too
+  const states = refractory ? 3 : 2;
+  const multi = multiOutputAvailable() && (inline || names.length + states <= limit);
+  if (multi) {
+    // one dispatch for every state (and θ, unless the large-batch tree or the binding limit needs its own)
     const outs: [string, number[]][] = [['vOut', shape]];
     if (refractory) outs.push(['rOut', shape]);
     outs.push(['sOut', shape]);
-    const fold = tc?.store ? tc : null;
+    const fold = tc?.store && (inline || names.length + states + 1 <= limit) ? tc : null;
     if (fold) outs.push(['thOut', [...theta!.shape]]);
     const first = outs.length;
     if (inline) outs.push(...drive!.outputs);
@@ -176,7 +245,7 @@ export function neuronStepWebgpu(
     const voltage = r[0]!;
     const refrac = refractory ? r[1]! : share(state.refrac); // unchanged: a handle, no copy dispatch
     const spike = r[refractory ? 2 : 1]!;
-    const thetaOut = fold ? r[first - 1]! : tc ? tc.tree() : null;
+    const thetaOut = fold ? r[first - 1]! : tc ? thetaAlone(tc) : null;
     if (!drive) return { voltage, refrac, spike, theta: thetaOut };
     let next = first;
     const synapse = drive.synapse.map((q) => q ?? r[next++]!);
@@ -187,12 +256,7 @@ export function neuronStepWebgpu(
   const voltage = component('v', 0);
   const refrac = refractory ? component('r', 1) : share(state.refrac);
   const spike = component('s', 2);
-  let thetaOut: tf.Tensor | null = null;
-  if (tc) {
-    const store = tc.store;
-    thetaOut = store ? runElementwise(tc.key, [...theta!.shape], theta!.size, names, inputs, () => ({ decls: `${tc.consts}\n${cell()}`, body: store('result', 'index') })) : tc.tree();
-  }
-  return { voltage, refrac, spike, theta: thetaOut };
+  return { voltage, refrac, spike, theta: tc ? thetaAlone(tc) : null };
 }
 
 /** The adaptation program parts: its key, constants, and the code of one θ element (null: the tree route). */

@@ -17,7 +17,7 @@ import { SpikingModule } from './spiking-module.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
 import { fusedNeuronStep, type FusedConductance, type FusedNeuronSpec } from '../../kernels/js/fused-neuron.js';
 import { stepProgramsOn } from '../../kernels/webgpu/step-program.js';
-import { neuronStepWebgpu, planNeuronDrive } from '../../kernels/webgpu/step-neuron.js';
+import { neuronStepFits, neuronStepWebgpu, planNeuronDrive } from '../../kernels/webgpu/step-neuron.js';
 import type { DrivePlan, DriveShape, DriveTerm } from '../../kernels/webgpu/step-drive.js';
 
 /** Options every neuron model accepts. */
@@ -98,10 +98,11 @@ export interface NeuronBaseSettings extends NeuronGroupOptions {
  * derives them and reports spikes for every neuron when `refracT = 0`).
  *
  * **Conductance input**: `forward({current, conductances})` with one conductance per receptor
- * adds the current Σ_r g_r (E_r − V) to the injected current I. On wasm/cpu, LIF and ALIF take it
- * in their fused step kernel (`src/kernels/js/fused-neuron.ts`: the op path's float32 operations,
- * bit-identical on cpu, within one ulp of e^{−Δt·G/τ_m} on wasm); the other models, and webgpu,
- * keep the op path.
+ * adds the current Σ_r g_r (E_r − V) to the injected current I. LIF and ALIF take it in their fused
+ * step: on wasm/cpu the kernel `src/kernels/js/fused-neuron.ts` (the op path's float32 operations,
+ * bit-identical on cpu, within one ulp of e^{−Δt·G/τ_m} on wasm), on webgpu the WGSL step program
+ * (`src/kernels/webgpu/step-neuron.ts`: the same operations and the same WGSL `exp` and `/` as
+ * tfjs-webgpu's Exp and RealDiv, equal within float32 rounding); the other models keep the op path.
  */
 export abstract class NeuronGroup extends SpikingModule implements Neuron {
   /** Absolute refractory period (ms). */
@@ -151,10 +152,12 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
     const { current, conductances } = readNeuronInput(input, this.batchSize, this.shape, this.receptors.length);
     const { refracLock, adapt } = this.stepOptions(options);
     const given = this.receptorInputs(conductances);
-    // conductance input: the wasm/cpu kernel only (the webgpu step programs take a current)
-    const fusable = fusedBackend() !== null || (given.length === 0 && stepProgramsOn() && this.floatStates(current));
+    const js = fusedBackend() !== null;
+    const fusable = js || (stepProgramsOn() && this.floatStates(current));
     const spec = fusable ? this.fusedSpec() : null;
-    if (spec && (given.length === 0 || spec.conductance)) return this.forwardFused(spec, current ?? null, given, refracLock, adapt);
+    // conductance input needs the spec's membrane constants; on webgpu every binding must fit one program
+    const fits = spec !== null && (given.length === 0 || spec.conductance !== undefined) && (js || neuronStepFits(spec, current !== undefined, given.length));
+    if (spec && fits) return this.forwardFused(spec, current ?? null, given, refracLock, adapt);
     return tf.tidy(() => {
       const v = this.voltageState.value;
       const refracOld = this.refracState.value;
@@ -253,14 +256,14 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
   }
 
   /**
-   * The same step as {@link forward}'s op path, as one fused kernel (conductances: wasm/cpu only,
-   * checked by the caller).
+   * The same step as {@link forward}'s op path, as one fused kernel (wasm/cpu) or WGSL step program
+   * (webgpu; the caller checked that its bindings fit).
    */
   private forwardFused(spec: FusedNeuronSpec, current: tf.Tensor | null, conductances: FusedConductance[], refracLock: boolean, adapt: boolean): tf.Tensor {
     return tf.tidy(() => {
       const state = { voltage: this.voltageState.value, refrac: this.refracState.value, current };
       // wasm/cpu kernel, or WGSL programs on webgpu
-      const r = fusedBackend() ? fusedNeuronStep(spec, { ...state, conductances }, { refracLock, adapt }) : neuronStepWebgpu(spec, state, { refracLock, adapt });
+      const r = fusedBackend() ? fusedNeuronStep(spec, { ...state, conductances }, { refracLock, adapt }) : neuronStepWebgpu(spec, { ...state, conductances }, { refracLock, adapt });
       this.assignFused(r);
       return r.spike;
     });
