@@ -234,7 +234,8 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
    * The constants of the fused step kernel (`src/kernels/js/fused-neuron.ts`, wasm/cpu) when this
    * group's step is exactly the one it computes (linear membrane, plain reset, optional adaptive
    * threshold), else null (the default: the op path). With `conductance` (the membrane's constants)
-   * the wasm/cpu kernel also takes conductance input; without, conductance input keeps the op path.
+   * the wasm/cpu kernel and the webgpu step program also take conductance input; without,
+   * conductance input keeps the op path.
    */
   protected fusedSpec(): FusedNeuronSpec | null {
     return null;
