@@ -12,6 +12,13 @@
  * agree within float32 rounding of the sums). A skipped input is an exact zero, except where a weight
  * is non-finite (its product with 0 is NaN in the op path).
  *
+ * With a filter (`prev`, d, c: {@link SparseListFilter}) the kernel also takes one exponential
+ * filter step after the sums, `out[b, j] = f(f(prev[b, j]·d) + y[b, j])` (c omitted: a conductance)
+ * or `f(f(prev[b, j]·d) + f(y[b, j]·c))` (a current), y[b, j] the float32 sum above and f rounding to
+ * float32: bit-identical to this kernel's output followed by `tf.add(tf.mul(prev, d), y)` (resp.
+ * `tf.mul(y, c)`) on wasm and cpu (each float32 product and sum rounded once; NaN, ±Infinity, −0
+ * included), without the two or three kernels and the intermediate tensor (`postFiltered(SparseLinear)`).
+ *
  * The lists are fixed with the connection ({@link SparseListIndex}, built once); the inputs and the
  * weight are read in place from the backend's memory (no synchronous read).
  *
@@ -55,11 +62,21 @@ export function sparseListIndex(list: { readonly nPre: number; readonly nPost: n
   return { nPre: list.nPre, nPost: list.nPost, start: preStart, syn: preSyn, post };
 }
 
+/** One exponential filter step folded into {@link fusedSparseList}: `out = prev·d + c·y` (see the module notes). */
+export interface SparseListFilter {
+  /** The filtered value of the previous step, float32 with B·O elements (e.g. `[B, ...outShape]`). */
+  readonly prev: tf.Tensor;
+  /** Decay factor d (rounded to float32 here, as a float32 scalar tensor holds it). */
+  readonly decay: number;
+  /** Gain c on the sums (rounded to float32), or undefined for none (a conductance: the sums added as they are). */
+  readonly gain?: number;
+}
+
 /** Per-postsynaptic float64 sums, reused across calls. */
 let accBuf = new Float64Array(0);
 
 function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {
-  const { index } = args.attrs as { index: SparseListIndex };
+  const { index, d, c } = args.attrs as { index: SparseListIndex; d: number; c: number };
   const mem = new FusedMemory(args.backend);
   const xInfo = args.inputs.x!;
   const B = xInfo.shape[0]!;
@@ -68,6 +85,8 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   const x = mem.view(xInfo);
   const w = mem.view(args.inputs.w!);
   const y = mem.view(outInfo);
+  const prev = args.inputs.prev ? mem.view(args.inputs.prev) : null;
+  const f = Math.fround;
   if (accBuf.length < O) accBuf = new Float64Array(O);
   const acc = accBuf;
   for (let b = 0; b < B; b++) {
@@ -79,7 +98,9 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
       for (let q = start[i]!, e = start[i + 1]!; q < e; q++) acc[post[q]!] += v * w[syn[q]!]!;
     }
     const yb = b * O;
-    for (let j = 0; j < O; j++) y[yb + j] = acc[j]!;
+    if (prev === null) for (let j = 0; j < O; j++) y[yb + j] = acc[j]!;
+    else if (Number.isNaN(c)) for (let j = 0; j < O; j++) y[yb + j] = f(prev[yb + j]! * d) + f(acc[j]!);
+    else for (let j = 0; j < O; j++) y[yb + j] = f(prev[yb + j]! * d) + f(f(acc[j]!) * c);
   }
   return outInfo;
 }
@@ -120,13 +141,22 @@ export function fusedGatherUnits(x: tf.Tensor, units: Int32Array | tf.Tensor): t
 
 /**
  * `y [B, O]` from inputs `x [B, I]` (float32) and per-synapse weights `w [S]` through `index` (see
- * the module notes). Only where `fusedBackend()` names one (wasm, cpu).
- * @throws CinderArgumentError unless `x` is float32 `[B, I]` with I = `index.nPre` and `w` float32
- *   with one weight per synapse of the index
+ * the module notes); with `filter`, the filtered `prev·d + c·y` instead. Only where `fusedBackend()`
+ * names one (wasm, cpu).
+ * @throws CinderArgumentError unless `x` is float32 `[B, I]` with I = `index.nPre`, `w` float32
+ *   with one weight per synapse of the index, and a filter's `prev` float32 with B·O elements, its
+ *   decay a number and its gain a number (not NaN) or undefined
  */
-export function fusedSparseList(x: tf.Tensor, w: tf.Tensor, index: SparseListIndex): tf.Tensor {
+export function fusedSparseList(x: tf.Tensor, w: tf.Tensor, index: SparseListIndex, filter?: SparseListFilter): tf.Tensor {
   if (x.rank !== 2 || x.dtype !== 'float32' || x.shape[1] !== index.nPre) throw new CinderArgumentError('x', x, `a float32 tensor [B, ${index.nPre}] (the list's presynaptic units)`);
   if (w.dtype !== 'float32' || w.size !== index.syn.length) throw new CinderArgumentError('w', w, `a float32 tensor of ${index.syn.length} weights (one per synapse)`);
   registerFused(FUSED_SPARSE_LIST, kernel as unknown as tf.KernelFunc);
-  return tf.engine().runKernel(FUSED_SPARSE_LIST, { x, w } as unknown as tf.NamedTensorMap, { index } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  if (filter === undefined) return tf.engine().runKernel(FUSED_SPARSE_LIST, { x, w } as unknown as tf.NamedTensorMap, { index, d: NaN, c: NaN } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const { prev, decay, gain } = filter;
+  const size = x.shape[0]! * index.nPost;
+  if (!(prev instanceof tf.Tensor) || prev.dtype !== 'float32' || prev.size !== size) throw new CinderArgumentError('filter.prev', prev, `a float32 tensor of ${size} elements (B·O)`);
+  if (typeof decay !== 'number') throw new CinderArgumentError('filter.decay', decay, 'a number');
+  if (gain !== undefined && (typeof gain !== 'number' || Number.isNaN(gain))) throw new CinderArgumentError('filter.gain', gain, 'a number (not NaN) or undefined');
+  const attrs = { index, d: Math.fround(decay), c: gain === undefined ? NaN : Math.fround(gain) };
+  return tf.engine().runKernel(FUSED_SPARSE_LIST, { x, w, prev } as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
