@@ -9,7 +9,7 @@ import { CinderArgumentError, checkInteger, numel } from '../../core/errors.js';
 import type { ParameterName, PresynapticForm } from '../types.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { checkSynapseList, sparseIndex, synapseListHash, type SynapseList } from './sparse-topology.js';
-import { fusedGatherUnits, fusedSparseList, sparseListIndex, type SparseListIndex } from '../../kernels/js/fused-sparse-list.js';
+import { fusedGatherUnits, fusedSparseList, sparseListIndex, type SparseListFilter, type SparseListIndex } from '../../kernels/js/fused-sparse-list.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
 
 /** Options of {@link SparseLinear}. */
@@ -171,6 +171,16 @@ export class SparseLinear extends Connection {
     return this.gatherUnits(all, this.delayGather!, this.delayGather!);
   }
 
+  /**
+   * A filter step for the event-driven kernel to take after the sums (`prev·d + c·y`,
+   * {@link SparseListFilter}), or null: none here. `postFiltered(SparseLinear)` hands over its
+   * filter's terms (its output is then the filtered value, see `PostsynapticFilter`); asked at most
+   * once per forward, on the event-driven path (wasm/cpu) only, and only where there is no bias.
+   */
+  protected eventFilter(): SparseListFilter | null {
+    return null;
+  }
+
   /** `[B, ...inShape]` → `[B, ...outShape]`. */
   forward(spikes: tf.Tensor, injected?: tf.Tensor): tf.Tensor {
     this.refresh();
@@ -178,7 +188,8 @@ export class SparseLinear extends Connection {
     const B = this.batchSize;
     let y: tf.Tensor;
     if (this.eventIndex && fusedBackend() && x.dtype === 'float32') {
-      y = fusedSparseList(this.inShape.length === 1 ? x : tf.reshape(x, [B, this.inCount]), this.weightParameter.value, this.eventIndex);
+      const filter = this.biasParameter ? null : this.eventFilter();
+      y = fusedSparseList(this.inShape.length === 1 ? x : tf.reshape(x, [B, this.inCount]), this.weightParameter.value, this.eventIndex, filter ?? undefined);
     } else if (this.dense) {
       y = tf.matMul(this.inShape.length === 1 ? x : tf.reshape(x, [B, this.inCount]), this.denseKernel());
     } else {
