@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { NpyAppendWriter } from '../../src/io/npy-append.js';
 import { encodeNpy, readNpy } from '../../src/io/npy.js';
+import { refusal } from '../helpers/refusal.js';
 
 const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
 const hex = (a: ArrayBufferView): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
@@ -18,16 +19,6 @@ function numpyLoad(path: string): [string, number[], string] {
   const r = spawnSync('python3', ['-c', `import numpy as np, json\na = np.load(${JSON.stringify(path)})\nprint(json.dumps([str(a.dtype), list(a.shape), a.tobytes().hex()]))`], { encoding: 'utf8' });
   expect(r.stderr).toBe('');
   return JSON.parse(r.stdout) as [string, number[], string];
-}
-
-function refusal(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CinderArgumentError);
-    return (err as Error).message;
-  }
-  throw new Error('no error thrown');
 }
 
 /** Rows of shape [2, 3]: element (r, i, j) = r + i / 4 - j * 1e-3 as float32 (a float64 loop). */

@@ -11,19 +11,11 @@ import { CinderArgumentError } from '../../src/core/errors.js';
 import * as npy from '../../src/io/npy.js';
 import { decodeNpz, encodeNpy, encodeNpz, readNpz } from '../../src/io/npy.js';
 import { npyBytes, numBytes, zipBytes } from './fixtures/zip-build.js';
+import { refusal } from '../helpers/refusal.js';
 
 const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
 
 /** The error `f` throws: it must be a CinderArgumentError; its message is returned. */
-function refusal(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CinderArgumentError);
-    return (err as Error).message;
-  }
-  throw new Error('no error thrown');
-}
 
 const hdr = (descr: string, shape: string, fortran = false): string => `{'descr': '${descr}', 'fortran_order': ${fortran ? 'True' : 'False'}, 'shape': ${shape}, }`;
 const entry = (name: string, body: Uint8Array, deflate = false) => zipBytes([{ name, body, deflate }]);

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import * as N from '../../src/io/npy.js';
 import type { NpyEntry } from '../../src/io/npy.js';
+import { refusal } from '../helpers/refusal.js';
 const { decodeNpz, decodeNpzEntries, encodeNpz, readNpz } = N;
 const readNpzEntries = (p: string) => (N as any).readNpzEntries ? (N as any).readNpzEntries(p) : N.decodeNpzEntries(readFileSync(p), p);
 
@@ -24,15 +25,6 @@ function python(code: string): string {
 }
 
 /** The error `f` throws: it must be a CinderArgumentError; its message is returned. */
-function refusal(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CinderArgumentError);
-    return (err as Error).message;
-  }
-  throw new Error('no error thrown');
-}
 
 const hex = (a: ArrayBufferView): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
 /** Entries as [typed array class, shape, data bytes in hex]. */
