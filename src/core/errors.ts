@@ -116,6 +116,80 @@ export function checkOneOf<T extends string>(param: string, value: string, allow
 }
 
 /**
+ * Throws unless every own enumerable key of `options` is one of `known` (the option names of the
+ * constructor or factory): a misspelled option would otherwise be ignored and its default used.
+ * The message names the key, lists the known ones and, when one known key lies within edit
+ * distance 2 (case-insensitive Levenshtein: insertions, deletions, substitutions; and at most a third
+ * of the longer name's length), suggests the closest:
+ * `invalid options key: got "resistence", expected one of "batchSize", …; did you mean "resistance"?`.
+ * `options` that is not an object (null, undefined, a number) is left to the caller's other checks.
+ * Creates no tensors; call it before anything is built.
+ * @param param the options parameter's name (the error's `param` is `"<param> key"`)
+ * @param options the options object
+ * @param known the accepted keys
+ */
+export function checkOptionKeys(param: string, options: unknown, known: readonly string[]): void {
+  if (options === null || typeof options !== 'object') return;
+  for (const k of Object.keys(options)) {
+    if (known.includes(k)) continue;
+    const list = [...new Set(known)].map((a) => JSON.stringify(a)).join(', ');
+    const near = closestKey(k, known);
+    throw new CinderArgumentError(`${param} key`, k, known.length === 0 ? 'no options' : `one of ${list}${near === null ? '' : `; did you mean ${JSON.stringify(near)}?`}`);
+  }
+}
+
+/**
+ * The key of `known` nearest to `key` in case-insensitive Levenshtein distance d (first on ties) when
+ * d <= 2 and d is at most a third of the longer name (so "zz" suggests nothing), else null.
+ */
+function closestKey(key: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = 3;
+  for (const c of known) {
+    const d = editDistance(key.toLowerCase(), c.toLowerCase(), bestD);
+    if (d < bestD && 3 * d <= Math.max(key.length, c.length)) {
+      best = c;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance of `a` and `b`, or `cap` when it is at least `cap`. */
+function editDistance(a: string, b: string, cap: number): number {
+  if (Math.abs(a.length - b.length) >= cap) return cap;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      rowMin = Math.min(rowMin, cur[j]);
+    }
+    if (rowMin >= cap) return cap;
+    prev = cur;
+  }
+  return Math.min(prev[b.length], cap);
+}
+
+/**
+ * Compile-time completeness check of an option key list: `optionKeys<LIFOptions>()([...])` returns
+ * its argument (a readonly tuple of key names) and fails to type-check when a key of the options
+ * type `T` is missing from the list, or when the list names a key `T` does not have. Use it to
+ * declare the list {@link checkOptionKeys} checks against, next to the options interface, so the
+ * two cannot drift.
+ */
+export function optionKeys<T extends object>(): <const K extends readonly (keyof T & string)[]>(keys: K & MissingKeys<T, K>) => K {
+  return (keys) => keys;
+}
+
+/**
+ * `unknown` when the tuple `K` lists every key of `T`; otherwise an object type whose required
+ * `missingOptionKeys` property names the missing keys (so the compiler error shows them).
+ */
+export type MissingKeys<T, K extends readonly PropertyKey[]> = [Exclude<keyof T, K[number]>] extends [never] ? unknown : { readonly missingOptionKeys: Exclude<keyof T, K[number]> };
+
+/**
  * Largest number of elements Cinder allocates in one tensor or buffer: 2^28 float32 values (1 GiB).
  * Larger requests fail with a message instead of a `RangeError` or an out-of-memory abort.
  */
