@@ -120,8 +120,8 @@ function neuronCases(): FuzzCase[] {
   const out: FuzzCase[] = [];
   const models: [string, object, (o: any) => unknown][] = [
     ['LIF', P, (o: any) => new LIF([3], 1, o)],
-    ['ALIF', { ...P, ...ADAPT, adaptIncrement: 1 }, (o: any) => new ALIF([3], 1, o)],
-    ['GLIF2', { ...P, rateAdapt: 0.1, resetVMul: 0.5, resetVAdd: -1, adaptIncrement: 1 }, (o: any) => new GLIF2([3], 1, o)],
+    ['ALIF', { ...P, tauAdapt: 100, adaptIncrement: 1 }, (o: any) => new ALIF([3], 1, o)],
+    ['GLIF2', { restV: -65, threshV: -50, refracT: 2, tauM: 20, rateAdapt: 0.1, resetVMul: 0.5, resetVAdd: -1, adaptIncrement: 1 }, (o: any) => new GLIF2([3], 1, o)],
     ['EIF', EULER, (o: any) => new EIF([3], 1, o)],
     ['QIF', { ...P, critV: -55, affinity: 0.1 }, (o: any) => new QIF([3], 1, o)],
     ['AdEx', { ...EULER, ...ADAPT }, (o: any) => new AdEx([3], 1, o)],

@@ -3,7 +3,9 @@
 // built once with every documented key (all accepted) and once with one misspelled key (refused,
 // naming the key, before any tensor is made).
 import { describe, expect, it } from 'vitest';
+import { tf } from '../../src/core/tf.js';
 import { CinderArgumentError, checkOptionKeys } from '../../src/core/errors.js';
+import * as N from '../../src/neural/neurons/index.js';
 
 /** Runs `f`, returning what it threw (fails when it returns). */
 function thrown(f: () => unknown): unknown {
@@ -38,3 +40,61 @@ describe('checkOptionKeys', () => {
     expect((thrown(() => checkOptionKeys('options', { resistXXXX: 2 }, known)) as Error).message).not.toMatch(/did you mean/);
   });
 });
+
+/** One public constructor or factory taking an options object. */
+interface KeyCase {
+  /** Class (and method) name. */
+  name: string;
+  /** Its declared option keys. */
+  keys: readonly string[];
+  /** Valid options using every declared key. */
+  full: Record<string, unknown>;
+  /** Builds with these options (returns something to dispose, or nothing). */
+  make: (options: Record<string, unknown>) => unknown;
+  /** A misspelling of one of its keys, and the key it should suggest. */
+  typo: [string, string];
+  /** The error's param (default "options key"). */
+  param?: string;
+}
+
+const cases: KeyCase[] = [];
+
+function dispose(x: unknown): void {
+  if (x && typeof (x as { dispose?: unknown }).dispose === 'function') (x as { dispose(): void }).dispose();
+}
+
+function runTable(): void {
+  it.each(cases.map((c) => [c.name, c] as const))('%s: accepts every declared key, refuses a misspelled one before making tensors', (_, c) => {
+    // the full options name every declared key and nothing else
+    expect(Object.keys(c.full).sort()).toEqual([...new Set(c.keys)].sort());
+    dispose(c.make({ ...c.full }));
+    const [typo, near] = c.typo;
+    const { [near]: _dropped, ...rest } = c.full;
+    const before = tf.memory().numTensors;
+    const e = thrown(() => c.make({ ...rest, [typo]: c.full[near] ?? 1 })) as CinderArgumentError;
+    expect(e).toBeInstanceOf(CinderArgumentError);
+    expect(e.param).toBe(c.param ?? 'options key');
+    expect(e.value).toBe(typo);
+    expect(e.message).toContain(`did you mean "${near}"?`);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+}
+
+// ---- neurons ------------------------------------------------------------------------------------
+
+const GROUP = { batchSize: 2, receptors: [{ name: 'AMPA', reversal: 0 }] };
+const LIFP = { ...GROUP, restV: -65, resetV: -65, threshV: -50, refracT: 2, tauM: 20, resistance: 1.5 };
+const ACURRENT = { tauAdapt: [100, 50], voltageCoupling: 0.1, adaptIncrement: 0.5, batchReduction: 'max' };
+const ATHRESH = { ...GROUP, restV: -65, threshV: -50, refracT: 2, tauM: 20, adaptIncrement: 1, resistance: 1.5, batchReduction: 'max' };
+cases.push(
+  { name: 'LIF', keys: N.LIF_OPTION_KEYS, full: LIFP, make: (o) => new N.LIF([3], 1, o as never), typo: ['resistence', 'resistance'] },
+  { name: 'QIF', keys: N.QIF_OPTION_KEYS, full: { ...LIFP, critV: -55, affinity: 0.1 }, make: (o) => new N.QIF([3], 1, o as never), typo: ['afinity', 'affinity'] },
+  { name: 'EIF', keys: N.EIF_OPTION_KEYS, full: { ...LIFP, rheobaseV: -55, sharpness: 2 }, make: (o) => new N.EIF([3], 1, o as never), typo: ['sharpnes', 'sharpness'] },
+  { name: 'AdEx', keys: N.ADEX_OPTION_KEYS, full: { ...LIFP, rheobaseV: -55, sharpness: 2, ...ACURRENT }, make: (o) => new N.AdEx([3], 1, o as never), typo: ['voltageCoupeling', 'voltageCoupling'] },
+  { name: 'Izhikevich', keys: N.IZHIKEVICH_OPTION_KEYS, full: { ...LIFP, critV: -55, affinity: 0.1, ...ACURRENT }, make: (o) => new N.Izhikevich([3], 1, o as never), typo: ['batchReductoin', 'batchReduction'] },
+  { name: 'ALIF', keys: N.ALIF_OPTION_KEYS, full: { ...ATHRESH, resetV: -65, tauAdapt: [100, 50] }, make: (o) => new N.ALIF([3], 1, o as never), typo: ['tau_adapt', 'tauAdapt'] },
+  { name: 'GLIF2', keys: N.GLIF2_OPTION_KEYS, full: { ...ATHRESH, resetVMul: 0.5, resetVAdd: 1, rateAdapt: 0.1 }, make: (o) => new N.GLIF2([3], 1, o as never), typo: ['resetVmul', 'resetVMul'] },
+  { name: 'ExactNeuron', keys: N.EXACT_NEURON_OPTION_KEYS, full: { restV: -65, threshV: -50, batchSize: 2 }, make: (o) => new N.ExactNeuron([3], 1, o as never), typo: ['threshv', 'threshV'] },
+);
+
+describe('unknown option keys', () => runTable());

@@ -5,10 +5,11 @@
 import { tf } from '../../core/tf.js';
 import { checkDerived, checkTerms } from './validate.js';
 import type { State } from '../../core/state.js';
-import { checkOneOf } from '../../core/errors.js';
+import { checkOneOf, optionKeys } from '../../core/errors.js';
 import type { StepResult } from './neuron-group.js';
 import { EulerNeuron, warnIfUnstable, type EulerMembraneSpec, type EulerNeuronOptions } from './euler-neuron.js';
 import { BATCH_REDUCTIONS, type BatchReduction } from './batch-reduction.js';
+import { LIF_OPTION_KEYS } from './lif.js';
 
 /** Parameters of the adaptive currents w_k (one entry per term; numbers apply to every term). */
 export interface AdaptiveCurrentOptions {
@@ -107,6 +108,9 @@ export interface AdaptiveCurrentNeuronOptions extends EulerNeuronOptions, Adapti
   /** How adaptation updates are combined over the batch (default `'mean'`, as Inferno). */
   batchReduction?: BatchReduction;
 }
+
+/** The keys of {@link AdaptiveCurrentNeuronOptions} (the membrane's keys plus the adaptive currents'). */
+export const ADAPTIVE_CURRENT_NEURON_OPTION_KEYS = optionKeys<AdaptiveCurrentNeuronOptions>()([...LIF_OPTION_KEYS, 'tauAdapt', 'voltageCoupling', 'adaptIncrement', 'batchReduction']);
 
 /**
  * Base of the Euler-integrated models with adaptive currents (AdEx, Izhikevich): the membrane

@@ -4,10 +4,11 @@
  */
 import { tf } from '../../core/tf.js';
 import type { State } from '../../core/state.js';
-import { NeuronGroup, type ConductanceDrive, type NeuronGroupOptions, type StepResult } from './neuron-group.js';
+import { NEURON_GROUP_OPTION_KEYS, NeuronGroup, type ConductanceDrive, type NeuronGroupOptions, type StepResult } from './neuron-group.js';
 import { LinearMembrane } from './linear-membrane.js';
 import type { BatchReduction } from './batch-reduction.js';
 import type { FusedNeuronSpec } from '../../kernels/js/fused-neuron.js';
+import { optionKeys } from '../../core/errors.js';
 
 /** Parameters shared by the adaptive-threshold models. */
 export interface AdaptiveThresholdOptions extends NeuronGroupOptions {
@@ -26,6 +27,18 @@ export interface AdaptiveThresholdOptions extends NeuronGroupOptions {
   /** How adaptation updates are combined over the batch (default `'mean'`, as Inferno). */
   batchReduction?: BatchReduction;
 }
+
+/** The keys of {@link AdaptiveThresholdOptions} (shared by ALIF and GLIF2). */
+export const ADAPTIVE_THRESHOLD_OPTION_KEYS = optionKeys<AdaptiveThresholdOptions>()([
+  ...NEURON_GROUP_OPTION_KEYS,
+  'restV',
+  'threshV',
+  'refracT',
+  'tauM',
+  'adaptIncrement',
+  'resistance',
+  'batchReduction',
+]);
 
 /**
  * Base of the LIF-membrane models with an adaptive threshold Θ = Θ∞ + Σ_k θ_k: exact membrane

@@ -2,12 +2,17 @@
  * Adaptive exponential integrate-and-fire neurons.
  * @module
  */
-import { AdaptiveCurrentNeuron, type AdaptiveCurrentNeuronOptions } from './adaptive-current-neuron.js';
+import { ADAPTIVE_CURRENT_NEURON_OPTION_KEYS, AdaptiveCurrentNeuron, type AdaptiveCurrentNeuronOptions } from './adaptive-current-neuron.js';
+import { EIF_OPTION_KEYS } from './eif.js';
 import { ExponentialMembrane } from './exponential-membrane.js';
 import type { EIFOptions } from './eif.js';
+import { checkOptionKeys, optionKeys } from '../../core/errors.js';
 
 /** Parameters of {@link AdEx}: those of `EIF` plus the adaptive currents (coupling a_k, increment b_k). */
 export interface AdExOptions extends EIFOptions, AdaptiveCurrentNeuronOptions {}
+
+/** The keys of {@link AdExOptions}: other keys make {@link AdEx}'s constructor throw. */
+export const ADEX_OPTION_KEYS = optionKeys<AdExOptions>()([...EIF_OPTION_KEYS, ...ADAPTIVE_CURRENT_NEURON_OPTION_KEYS]);
 
 /**
  * Adaptive exponential integrate-and-fire (Inferno's `AdEx`), Euler-integrated:
@@ -32,6 +37,7 @@ export class AdEx extends AdaptiveCurrentNeuron {
    */
   constructor(shape: number | readonly number[], dt: number, options: AdExOptions) {
     const o = options ?? ({} as AdExOptions);
+    if (new.target === AdEx) checkOptionKeys('options', o, ADEX_OPTION_KEYS);
     super(shape, dt, o, ExponentialMembrane.spec(o));
     this.rheobaseV = o.rheobaseV;
     this.sharpness = o.sharpness;

@@ -2,8 +2,8 @@
  * Adaptive leaky integrate-and-fire neurons.
  * @module
  */
-import { checkOneOf, checkPositive } from '../../core/errors.js';
-import { AdaptiveThresholdNeuron, type AdaptiveThresholdOptions } from './adaptive-threshold-neuron.js';
+import { checkOneOf, checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
+import { ADAPTIVE_THRESHOLD_OPTION_KEYS, AdaptiveThresholdNeuron, type AdaptiveThresholdOptions } from './adaptive-threshold-neuron.js';
 import { BATCH_REDUCTIONS } from './batch-reduction.js';
 import { checkBelow, checkFloat32, checkTerms } from './validate.js';
 
@@ -14,6 +14,9 @@ export interface ALIFOptions extends AdaptiveThresholdOptions {
   /** Time constants τ_k of the threshold adaptations (ms), each > 0; one entry per term. */
   tauAdapt: number | readonly number[];
 }
+
+/** The keys of {@link ALIFOptions}: other keys make {@link ALIF}'s constructor throw. */
+export const ALIF_OPTION_KEYS = optionKeys<ALIFOptions>()([...ADAPTIVE_THRESHOLD_OPTION_KEYS, 'resetV', 'tauAdapt']);
 
 /**
  * Adaptive LIF (Inferno's `ALIF`): LIF membrane (exact integration) with an adaptive threshold
@@ -38,6 +41,7 @@ export class ALIF extends AdaptiveThresholdNeuron {
    */
   constructor(shape: number | readonly number[], dt: number, options: ALIFOptions) {
     const o = options ?? ({} as ALIFOptions);
+    if (new.target === ALIF) checkOptionKeys('options', o, ALIF_OPTION_KEYS);
     checkFloat32('restV', o.restV); // at or above threshV: fires by itself (as LIF)
     checkBelow('resetV', o.resetV, 'threshV', o.threshV);
     checkPositive('tauM', o.tauM);

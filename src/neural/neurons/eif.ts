@@ -4,6 +4,8 @@
  */
 import { EulerNeuron, type EulerNeuronOptions } from './euler-neuron.js';
 import { ExponentialMembrane } from './exponential-membrane.js';
+import { LIF_OPTION_KEYS } from './lif.js';
+import { checkOptionKeys, optionKeys } from '../../core/errors.js';
 
 /** Parameters of {@link EIF}. */
 export interface EIFOptions extends EulerNeuronOptions {
@@ -12,6 +14,9 @@ export interface EIFOptions extends EulerNeuronOptions {
   /** Sharpness Δ_T (mV), > 0. */
   sharpness: number;
 }
+
+/** The keys of {@link EIFOptions}: other keys make {@link EIF}'s constructor throw. */
+export const EIF_OPTION_KEYS = optionKeys<EIFOptions>()([...LIF_OPTION_KEYS, 'rheobaseV', 'sharpness']);
 
 /**
  * Exponential integrate-and-fire (Inferno's `EIF`), Euler-integrated as Inferno:
@@ -34,6 +39,7 @@ export class EIF extends EulerNeuron {
    */
   constructor(shape: number | readonly number[], dt: number, options: EIFOptions) {
     const o = options ?? ({} as EIFOptions);
+    if (new.target === EIF) checkOptionKeys('options', o, EIF_OPTION_KEYS);
     super(shape, dt, o, ExponentialMembrane.spec(o));
     this.rheobaseV = o.rheobaseV;
     this.sharpness = o.sharpness;

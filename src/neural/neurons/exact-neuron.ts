@@ -3,7 +3,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkInteger, checkShape } from '../../core/errors.js';
+import { CinderArgumentError, checkInteger, checkShape, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { Neuron, NeuronInput, Receptor } from '../types.js';
 import { readNeuronInput } from './input.js';
 import { checkBelow, checkDt } from './validate.js';
@@ -18,6 +18,9 @@ export interface ExactNeuronOptions {
   /** Batch size B (default 1). */
   batchSize?: number;
 }
+
+/** The keys of {@link ExactNeuronOptions}: other keys make {@link ExactNeuron}'s constructor throw. */
+export const EXACT_NEURON_OPTION_KEYS = optionKeys<ExactNeuronOptions>()(['restV', 'threshV', 'batchSize']);
 
 /** Per-step options of {@link ExactNeuron.forward}. */
 export interface ExactNeuronStepOptions {
@@ -56,6 +59,7 @@ export class ExactNeuron extends SpikingModule implements Neuron {
    */
   constructor(shape: number | readonly number[], dt: number, options: ExactNeuronOptions) {
     const o = options ?? ({} as ExactNeuronOptions);
+    if (new.target === ExactNeuron) checkOptionKeys('options', o, EXACT_NEURON_OPTION_KEYS);
     const checkedShape = checkShape('shape', typeof shape === 'number' ? [shape] : shape);
     const checkedDt = checkDt(dt);
     const restV = checkBelow('restV', o.restV, 'threshV', o.threshV);

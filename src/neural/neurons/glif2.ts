@@ -3,8 +3,8 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkOneOf, checkPositive } from '../../core/errors.js';
-import { AdaptiveThresholdNeuron, type AdaptiveThresholdOptions } from './adaptive-threshold-neuron.js';
+import { CinderArgumentError, checkOneOf, checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
+import { ADAPTIVE_THRESHOLD_OPTION_KEYS, AdaptiveThresholdNeuron, type AdaptiveThresholdOptions } from './adaptive-threshold-neuron.js';
 import { BATCH_REDUCTIONS } from './batch-reduction.js';
 import { FLOAT32_MAX, checkFloat32, checkTerms } from './validate.js';
 import { select } from './select.js';
@@ -18,6 +18,9 @@ export interface GLIF2Options extends AdaptiveThresholdOptions {
   /** Rate constants λ_k of the threshold adaptations (1/ms), each > 0; one entry per term. */
   rateAdapt: number | readonly number[];
 }
+
+/** The keys of {@link GLIF2Options}: other keys make {@link GLIF2}'s constructor throw. */
+export const GLIF2_OPTION_KEYS = optionKeys<GLIF2Options>()([...ADAPTIVE_THRESHOLD_OPTION_KEYS, 'resetVMul', 'resetVAdd', 'rateAdapt']);
 
 /**
  * GLIF2 (Inferno's `GLIF2`; Teeter et al. 2018 "LIF with reset rules"): LIF membrane (exact
@@ -50,6 +53,7 @@ export class GLIF2 extends AdaptiveThresholdNeuron {
    */
   constructor(shape: number | readonly number[], dt: number, options: GLIF2Options) {
     const o = options ?? ({} as GLIF2Options);
+    if (new.target === GLIF2) checkOptionKeys('options', o, GLIF2_OPTION_KEYS);
     checkFloat32('restV', o.restV); // at or above threshV: fires by itself (as LIF)
     checkFloat32('threshV', o.threshV);
     checkFloat32('resetVMul', o.resetVMul);

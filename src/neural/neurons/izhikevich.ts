@@ -2,12 +2,17 @@
  * Izhikevich (adaptive quadratic) neurons.
  * @module
  */
-import { AdaptiveCurrentNeuron, type AdaptiveCurrentNeuronOptions } from './adaptive-current-neuron.js';
+import { ADAPTIVE_CURRENT_NEURON_OPTION_KEYS, AdaptiveCurrentNeuron, type AdaptiveCurrentNeuronOptions } from './adaptive-current-neuron.js';
+import { QIF_OPTION_KEYS } from './qif.js';
 import { QuadraticMembrane } from './quadratic-membrane.js';
 import type { QIFOptions } from './qif.js';
+import { checkOptionKeys, optionKeys } from '../../core/errors.js';
 
 /** Parameters of {@link Izhikevich}: those of `QIF` plus the adaptive currents. */
 export interface IzhikevichOptions extends QIFOptions, AdaptiveCurrentNeuronOptions {}
+
+/** The keys of {@link IzhikevichOptions}: other keys make {@link Izhikevich}'s constructor throw. */
+export const IZHIKEVICH_OPTION_KEYS = optionKeys<IzhikevichOptions>()([...QIF_OPTION_KEYS, ...ADAPTIVE_CURRENT_NEURON_OPTION_KEYS]);
 
 /**
  * Izhikevich neurons in Inferno's form (`Izhikevich`): a QIF membrane driven by I − Σ_k w_k
@@ -33,6 +38,7 @@ export class Izhikevich extends AdaptiveCurrentNeuron {
    */
   constructor(shape: number | readonly number[], dt: number, options: IzhikevichOptions) {
     const o = options ?? ({} as IzhikevichOptions);
+    if (new.target === Izhikevich) checkOptionKeys('options', o, IZHIKEVICH_OPTION_KEYS);
     super(shape, dt, o, QuadraticMembrane.spec(o));
     this.critV = o.critV;
     this.affinity = o.affinity;

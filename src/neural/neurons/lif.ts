@@ -3,8 +3,8 @@
  * @module
  */
 import type { tf } from '../../core/tf.js';
-import { checkPositive } from '../../core/errors.js';
-import { NeuronGroup, type ConductanceDrive, type NeuronGroupOptions } from './neuron-group.js';
+import { checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
+import { NEURON_GROUP_OPTION_KEYS, NeuronGroup, type ConductanceDrive, type NeuronGroupOptions } from './neuron-group.js';
 import { LinearMembrane } from './linear-membrane.js';
 import { checkBelow, checkFloat32 } from './validate.js';
 import type { FusedNeuronSpec } from '../../kernels/js/fused-neuron.js';
@@ -27,6 +27,9 @@ export interface LIFOptions extends NeuronGroupOptions {
   /** Membrane resistance R (default 1), > 0. */
   resistance?: number;
 }
+
+/** The keys of {@link LIFOptions}: other keys make {@link LIF}'s constructor throw. */
+export const LIF_OPTION_KEYS = optionKeys<LIFOptions>()([...NEURON_GROUP_OPTION_KEYS, 'restV', 'resetV', 'threshV', 'refracT', 'tauM', 'resistance']);
 
 /**
  * Leaky integrate-and-fire (Inferno's `LIF`, alias GLIF1), integrated exactly:
@@ -56,6 +59,7 @@ export class LIF extends NeuronGroup {
    */
   constructor(shape: number | readonly number[], dt: number, options: LIFOptions) {
     const o = options ?? ({} as LIFOptions);
+    if (new.target === LIF) checkOptionKeys('options', o, LIF_OPTION_KEYS);
     LIF.checkOptions(o);
     super(shape, dt, o);
     this.threshV = o.threshV;

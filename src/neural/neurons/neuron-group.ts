@@ -7,7 +7,7 @@
  */
 import { tf } from '../../core/tf.js';
 import type { State } from '../../core/state.js';
-import { CinderArgumentError, checkElements, checkInteger, checkNonNegative, checkShape, numel } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkInteger, checkNonNegative, checkShape, numel, optionKeys } from '../../core/errors.js';
 import type { Neuron, NeuronInput, Receptor } from '../types.js';
 import { readNeuronInput } from './input.js';
 import { checkDt, checkFloat32, checkReceptors } from './validate.js';
@@ -27,6 +27,9 @@ export interface NeuronGroupOptions {
   /** Receptors for conductance input, in the order of `NeuronInput.conductances` (default none). */
   receptors?: readonly Receptor[];
 }
+
+/** The keys of {@link NeuronGroupOptions} (the option names every neuron model accepts). */
+export const NEURON_GROUP_OPTION_KEYS = optionKeys<NeuronGroupOptions>()(['batchSize', 'receptors']);
 
 /** Per-step options of {@link NeuronGroup.forward}. */
 export interface NeuronStepOptions {

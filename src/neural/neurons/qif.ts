@@ -4,6 +4,8 @@
  */
 import { EulerNeuron, type EulerNeuronOptions } from './euler-neuron.js';
 import { QuadraticMembrane } from './quadratic-membrane.js';
+import { LIF_OPTION_KEYS } from './lif.js';
+import { checkOptionKeys, optionKeys } from '../../core/errors.js';
 
 /** Parameters of {@link QIF}. */
 export interface QIFOptions extends EulerNeuronOptions {
@@ -12,6 +14,9 @@ export interface QIFOptions extends EulerNeuronOptions {
   /** Affinity a (unitless), > 0. */
   affinity: number;
 }
+
+/** The keys of {@link QIFOptions}: other keys make {@link QIF}'s constructor throw. */
+export const QIF_OPTION_KEYS = optionKeys<QIFOptions>()([...LIF_OPTION_KEYS, 'critV', 'affinity']);
 
 /**
  * Quadratic integrate-and-fire (Inferno's `QIF`), Euler-integrated as Inferno:
@@ -34,6 +39,7 @@ export class QIF extends EulerNeuron {
    */
   constructor(shape: number | readonly number[], dt: number, options: QIFOptions) {
     const o = options ?? ({} as QIFOptions);
+    if (new.target === QIF) checkOptionKeys('options', o, QIF_OPTION_KEYS);
     super(shape, dt, o, QuadraticMembrane.spec(o));
     this.critV = o.critV;
     this.affinity = o.affinity;
