@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf.js';
 import { CinderArgumentError, checkOptionKeys } from '../../src/core/errors.js';
 import * as N from '../../src/neural/neurons/index.js';
+import * as C from '../../src/neural/connections/index.js';
+import * as S from '../../src/neural/synapses/index.js';
+import { Rng } from '../../src/core/random.js';
 
 /** Runs `f`, returning what it threw (fails when it returns). */
 function thrown(f: () => unknown): unknown {
@@ -95,6 +98,59 @@ cases.push(
   { name: 'ALIF', keys: N.ALIF_OPTION_KEYS, full: { ...ATHRESH, resetV: -65, tauAdapt: [100, 50] }, make: (o) => new N.ALIF([3], 1, o as never), typo: ['tau_adapt', 'tauAdapt'] },
   { name: 'GLIF2', keys: N.GLIF2_OPTION_KEYS, full: { ...ATHRESH, resetVMul: 0.5, resetVAdd: 1, rateAdapt: 0.1 }, make: (o) => new N.GLIF2([3], 1, o as never), typo: ['resetVmul', 'resetVMul'] },
   { name: 'ExactNeuron', keys: N.EXACT_NEURON_OPTION_KEYS, full: { restV: -65, threshV: -50, batchSize: 2 }, make: (o) => new N.ExactNeuron([3], 1, o as never), typo: ['threshv', 'threshV'] },
+);
+
+// ---- connections --------------------------------------------------------------------------------
+
+const CONN = {
+  synapse: S.DeltaCurrent.factory(),
+  bias: true,
+  maxDelay: 2,
+  batchSize: 2,
+  weightInit: C.constantInit(0.5),
+  biasInit: C.constantInit(0.1),
+  delayInit: C.constantInit(1),
+  delayInterp: 'nearest',
+  delayTolerance: 0.01,
+  rng: new Rng(1),
+};
+const { maxDelay: _m, delayInit: _d, delayInterp: _i, delayTolerance: _t, ...CONN_NO_DELAY } = CONN;
+cases.push(
+  { name: 'LinearDense', keys: C.CONNECTION_OPTION_KEYS, full: CONN, make: (o) => new C.LinearDense([5], [3], 1, o), typo: ['weightinit', 'weightInit'] },
+  { name: 'LinearDirect', keys: C.CONNECTION_OPTION_KEYS, full: CONN, make: (o) => new C.LinearDirect([3], 1, o), typo: ['biass', 'bias'] },
+  { name: 'LinearLateral', keys: C.CONNECTION_OPTION_KEYS, full: CONN, make: (o) => new C.LinearLateral([3], 1, o), typo: ['maxdelay', 'maxDelay'] },
+  {
+    name: 'MaskedLinear',
+    keys: C.MASKED_LINEAR_OPTION_KEYS,
+    full: { ...CONN, mask: { edges: [[0, 1]] } },
+    make: (o) => new C.MaskedLinear([2], [2], 1, o as never),
+    typo: ['delayinterp', 'delayInterp'],
+  },
+  {
+    name: 'Conv2D',
+    keys: C.CONV2D_OPTION_KEYS,
+    // Conv2D refuses delays, so its delay options take their defaults
+    full: { ...CONN_NO_DELAY, maxDelay: 0, delayInterp: 'previous', delayTolerance: 0.001, stride: 1, padding: 'same', dilation: 1, delayInit: undefined },
+    make: (o) => new C.Conv2D([4, 4, 1], 2, 3, 1, o as never),
+    typo: ['strides', 'stride'],
+  },
+  {
+    name: 'SparseLinear',
+    keys: C.SPARSE_LINEAR_OPTION_KEYS,
+    full: { ...CONN, synapses: C.synapseList(2, 3, [[0, 0], [1, 2]]), denseLimit: 10 },
+    make: (o) => new C.SparseLinear([2], [3], 1, o as never),
+    typo: ['denselimit', 'denseLimit'],
+  },
+  { name: 'radiusMask', keys: C.RADIUS_MASK_OPTION_KEYS, full: { self: false }, make: (o) => C.radiusMask([2, 2], [2, 2], 1, o), typo: ['sef', 'self'] },
+  { name: 'gaussianMask', keys: C.GAUSSIAN_MASK_OPTION_KEYS, full: { peak: 0.5, cutoff: 2, self: false }, make: (o) => C.gaussianMask([2, 2], [2, 2], 1, new Rng(0), o), typo: ['cutof', 'cutoff'] },
+  {
+    name: 'topographicSynapses',
+    keys: C.TOPOGRAPHIC_OPTION_KEYS,
+    full: { fixed: 'in', degree: 2, topo: 0.5, sigma: 1, fallback: 'uniform', fallbackP: 0.1 },
+    make: (o) => C.topographicSynapses(4, 4, o as never, new Rng(0)),
+    typo: ['degre', 'degree'],
+  },
+  { name: 'randomSynapses', keys: ['self'], full: { self: false }, make: (o) => C.randomSynapses(3, 3, 0.5, new Rng(0), o), typo: ['Self', 'self'] },
 );
 
 describe('unknown option keys', () => runTable());

@@ -11,7 +11,7 @@
 import { tf } from '../../core/tf.js';
 import { Module } from '../../core/module.js';
 import type { Parameter } from '../../core/state.js';
-import { CinderArgumentError, checkDt, checkElements, checkInteger, checkNonNegative, checkOneOf, checkShape, numel } from '../../core/errors.js';
+import { CinderArgumentError, checkDt, checkElements, checkInteger, checkNonNegative, checkOneOf, checkShape, numel, optionKeys } from '../../core/errors.js';
 import { Rng } from '../../core/random.js';
 import type { ParameterName, PresynapticForm, Receptive, Synapse, SynapseFactory } from '../types.js';
 import { Updater } from '../updater.js';
@@ -51,6 +51,20 @@ export interface ConnectionOptions {
   /** Random source of the default weight initialiser (default `new Rng(0)`). */
   rng?: Rng;
 }
+
+/** The keys of {@link ConnectionOptions} (the option names every connection accepts). */
+export const CONNECTION_OPTION_KEYS = optionKeys<ConnectionOptions>()([
+  'synapse',
+  'bias',
+  'maxDelay',
+  'batchSize',
+  'weightInit',
+  'biasInit',
+  'delayInit',
+  'delayInterp',
+  'delayTolerance',
+  'rng',
+]);
 
 /** How a delay between two whole steps is read (see {@link ConnectionOptions.delayInterp}). */
 export type DelayInterp = 'previous' | 'nearest';

@@ -3,9 +3,9 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkInteger, checkShape, checkElements, numel } from '../../core/errors.js';
+import { CinderArgumentError, checkInteger, checkShape, checkElements, numel, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { ParameterName, PresynapticForm } from '../types.js';
-import { Connection, type ConnectionOptions } from './connection.js';
+import { CONNECTION_OPTION_KEYS, Connection, type ConnectionOptions } from './connection.js';
 import { fusedGatherUnits } from '../../kernels/js/fused-sparse-list.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
 
@@ -21,6 +21,9 @@ export interface Conv2DOptions extends ConnectionOptions {
   /** Dilation (default 1; tfjs needs stride 1 when dilation > 1). */
   dilation?: number | readonly [number, number];
 }
+
+/** The keys of {@link Conv2DOptions}: other keys make {@link Conv2D}'s constructor throw. */
+export const CONV2D_OPTION_KEYS = optionKeys<Conv2DOptions>()([...CONNECTION_OPTION_KEYS, 'stride', 'padding', 'dilation']);
 
 function pair(param: string, v: number | readonly [number, number]): [number, number] {
   const p = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? [v[0], v[1]] : null;
@@ -104,6 +107,7 @@ export class Conv2D extends Connection {
    * @param options stride, padding, dilation and connection options
    */
   constructor(inShape: readonly [number, number, number] | readonly number[], filters: number, kernel: number | readonly [number, number], dt: number, options: Conv2DOptions = {}) {
+    if (new.target === Conv2D) checkOptionKeys('options', options, CONV2D_OPTION_KEYS);
     const s = checkShape('inShape', inShape);
     if (s.length !== 3) throw new CinderArgumentError('inShape', inShape, 'a channels-last shape [H, W, C]');
     checkInteger('filters', filters, 1);

@@ -3,8 +3,8 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, numel } from '../../core/errors.js';
-import type { ConnectionOptions } from './connection.js';
+import { CinderArgumentError, numel, checkOptionKeys, optionKeys } from '../../core/errors.js';
+import { CONNECTION_OPTION_KEYS, type ConnectionOptions } from './connection.js';
 import { LinearDense } from './linear-dense.js';
 import { edgeListMask, type ConnectivityMask } from './topography.js';
 
@@ -28,6 +28,9 @@ export interface MaskedLinearOptions extends ConnectionOptions {
   mask: MaskInput;
 }
 
+/** The keys of {@link MaskedLinearOptions}: other keys make {@link MaskedLinear}'s constructor throw. */
+export const MASKED_LINEAR_OPTION_KEYS = optionKeys<MaskedLinearOptions>()([...CONNECTION_OPTION_KEYS, 'mask']);
+
 /**
  * A {@link LinearDense} whose weight is multiplied by a fixed 0/1 mask `[O, I]`; the mask is
  * re-applied after every change of the weight (setter, `update()`, or a direct assign), so absent
@@ -41,6 +44,7 @@ export class MaskedLinear extends LinearDense {
    * @param options connection options plus the required `mask`
    */
   constructor(inShape: readonly number[], outShape: readonly number[], dt: number, options: MaskedLinearOptions) {
+    if (new.target === MaskedLinear) checkOptionKeys('options', options, MASKED_LINEAR_OPTION_KEYS);
     super(inShape, outShape, dt, options);
     try {
       if (!options || options.mask === undefined) throw new CinderArgumentError('mask', undefined, 'a mask [O, I], a ConnectivityMask or { edges }');

@@ -5,9 +5,9 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkInteger, numel } from '../../core/errors.js';
+import { CinderArgumentError, checkInteger, numel, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { ParameterName, PresynapticForm } from '../types.js';
-import { Connection, type ConnectionOptions } from './connection.js';
+import { CONNECTION_OPTION_KEYS, Connection, type ConnectionOptions } from './connection.js';
 import { checkSynapseList, sparseIndex, synapseListHash, type SynapseList } from './sparse-topology.js';
 import { fusedGatherUnits, fusedSparseList, sparseListIndex, type SparseListFilter, type SparseListIndex } from '../../kernels/js/fused-sparse-list.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
@@ -26,6 +26,9 @@ export interface SparseLinearOptions extends ConnectionOptions {
    */
   denseLimit?: number;
 }
+
+/** The keys of {@link SparseLinearOptions}: other keys make {@link SparseLinear}'s constructor throw. */
+export const SPARSE_LINEAR_OPTION_KEYS = optionKeys<SparseLinearOptions>()([...CONNECTION_OPTION_KEYS, 'synapses', 'denseLimit']);
 
 /**
  * Sparse connection: weight `[S]` (one per synapse s = (pre_s → post_s)), bias `[O]`,
@@ -86,6 +89,7 @@ export class SparseLinear extends Connection {
    * @param options connection options plus the required `synapses`
    */
   constructor(inShape: readonly number[], outShape: readonly number[], dt: number, options: SparseLinearOptions) {
+    if (new.target === SparseLinear) checkOptionKeys('options', options, SPARSE_LINEAR_OPTION_KEYS);
     const given = checkSynapseList('synapses', options?.synapses);
     // a copy: the gathers read `pre`/`post` on wasm/cpu and index tensors built here elsewhere, so
     // later changes to the caller's arrays must reach neither

@@ -14,7 +14,7 @@
  * {@link synapseListBatch} draws one list per instance from forks of one generator.
  * @module
  */
-import { CinderArgumentError, checkFinite, checkInteger, checkNonNegative, checkRange } from '../../core/errors.js';
+import { CinderArgumentError, checkFinite, checkInteger, checkNonNegative, checkRange, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import { isRandomSource, Rng, type RandomSource } from '../../core/random.js';
 
 /** A list of synapses between `nPre` presynaptic and `nPost` postsynaptic units. */
@@ -154,6 +154,9 @@ export interface TopographicOptions {
   fallbackP?: number;
 }
 
+/** The keys of {@link TopographicOptions}. */
+export const TOPOGRAPHIC_OPTION_KEYS = optionKeys<TopographicOptions>()(['fixed', 'degree', 'topo', 'sigma', 'fallback', 'fallbackP']);
+
 /**
  * Topographic synapses with a fixed in- or out-degree (the lateral-line model's
  * `build_ll_to_mon_indices` / `build_mon_to_ts_indices` scheme).
@@ -172,6 +175,7 @@ export interface TopographicOptions {
  * round(k·topo).
  */
 export function topographicSynapses(nPre: number, nPost: number, options: TopographicOptions, rng: RandomSource): SynapseList {
+  checkOptionKeys('options', options, TOPOGRAPHIC_OPTION_KEYS);
   checkInteger('nPre', nPre, 1);
   checkInteger('nPost', nPost, 1);
   if (!options || typeof options !== 'object') throw new CinderArgumentError('options', options, 'TopographicOptions { fixed, degree, topo, sigma }');
@@ -223,6 +227,7 @@ export function clippedRoundedNormal(rng: RandomSource, centre: number, sigma: n
  * With `self: false`, pairs i = j are skipped (no draw).
  */
 export function randomSynapses(nPre: number, nPost: number, p: number, rng: RandomSource, options: { self?: boolean } = {}): SynapseList {
+  checkOptionKeys('options', options, ['self']);
   checkInteger('nPre', nPre, 1);
   checkInteger('nPost', nPost, 1);
   checkRange('p', p, 0, 1);

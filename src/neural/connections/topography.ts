@@ -8,7 +8,7 @@
  * so distances are measured in presynaptic grid units.
  * @module
  */
-import { CinderArgumentError, checkInteger, checkNonNegative, checkPositive, checkRange, checkShape } from '../../core/errors.js';
+import { CinderArgumentError, checkInteger, checkNonNegative, checkPositive, checkRange, checkShape, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import { Rng } from '../../core/random.js';
 
 /** A dense boolean connectivity matrix `[rows = O, cols = I]` (1 = edge j ← i present). */
@@ -61,9 +61,13 @@ export interface RadiusMaskOptions {
   self?: boolean;
 }
 
+/** The keys of {@link RadiusMaskOptions}. */
+export const RADIUS_MASK_OPTION_KEYS = optionKeys<RadiusMaskOptions>()(['self']);
+
 /** Post unit j receives from every pre unit within Euclidean distance `radius` (grid units). */
 export function radiusMask(inGrid: readonly number[], outGrid: readonly number[], radius: number, options: RadiusMaskOptions = {}): ConnectivityMask {
   checkNonNegative('radius', radius);
+  checkOptionKeys('options', options, RADIUS_MASK_OPTION_KEYS);
   const rows = (outGrid[0] ?? 0) * (outGrid[1] ?? 0);
   const cols = (inGrid[0] ?? 0) * (inGrid[1] ?? 0);
   const data = new Uint8Array(Math.max(0, rows * cols));
@@ -85,6 +89,9 @@ export interface GaussianMaskOptions {
   self?: boolean;
 }
 
+/** The keys of {@link GaussianMaskOptions}. */
+export const GAUSSIAN_MASK_OPTION_KEYS = optionKeys<GaussianMaskOptions>()(['peak', 'cutoff', 'self']);
+
 /**
  * Each edge j ← i exists independently with probability `peak·exp(−d²/(2σ²))`, d = grid distance;
  * draws come from `rng` in row-major edge order, so the same seed gives the same graph.
@@ -92,6 +99,7 @@ export interface GaussianMaskOptions {
 export function gaussianMask(inGrid: readonly number[], outGrid: readonly number[], sigma: number, rng: Rng, options: GaussianMaskOptions = {}): ConnectivityMask {
   checkPositive('sigma', sigma);
   if (!(rng instanceof Rng)) throw new CinderArgumentError('rng', rng, 'an Rng');
+  checkOptionKeys('options', options, GAUSSIAN_MASK_OPTION_KEYS);
   const peak = checkRange('peak', options.peak ?? 1, 0, 1);
   const cutoff = options.cutoff === undefined ? Infinity : checkNonNegative('cutoff', options.cutoff);
   const self = options.self ?? true;
