@@ -153,4 +153,53 @@ cases.push(
   { name: 'randomSynapses', keys: ['self'], full: { self: false }, make: (o) => C.randomSynapses(3, 3, 0.5, new Rng(0), o), typo: ['Self', 'self'] },
 );
 
+// ---- synapses (factories validate now; the constructors run the same check) ----------------------
+
+/** Builds a connection over the synapse the factory makes (so the constructor's check runs too). */
+const viaConnection = (f: unknown) => new C.LinearDense([2], [2], 1, { synapse: f as never });
+cases.push(
+  { name: 'DeltaCurrent.factory', keys: S.DELTA_CURRENT_OPTION_KEYS, full: { charge: 2 }, make: (o) => viaConnection(S.DeltaCurrent.factory(o)), typo: ['chrage', 'charge'] },
+  { name: 'DeltaPlusCurrent.factory', keys: S.DELTA_CURRENT_OPTION_KEYS, full: { charge: 2 }, make: (o) => viaConnection(S.DeltaPlusCurrent.factory(o)), typo: ['Charge', 'charge'] },
+  { name: 'DeltaConductance.factory', keys: S.DELTA_CONDUCTANCE_OPTION_KEYS, full: { increment: 2 }, make: (o) => viaConnection(S.DeltaConductance.factory(o)), typo: ['incremnt', 'increment'] },
+  {
+    name: 'SingleExponentialCurrent.factory',
+    keys: S.SINGLE_EXPONENTIAL_CURRENT_OPTION_KEYS,
+    full: { tau: 5, charge: 2 },
+    make: (o) => viaConnection(S.SingleExponentialCurrent.factory(o as never)),
+    typo: ['taus', 'tau'],
+  },
+  {
+    name: 'ExponentialConductance.factory',
+    keys: S.EXPONENTIAL_CONDUCTANCE_OPTION_KEYS,
+    full: { tau: 5, increment: 2 },
+    make: (o) => viaConnection(S.ExponentialConductance.factory(o as never)),
+    typo: ['increments', 'increment'],
+  },
+  {
+    name: 'DoubleExponentialCurrent.factory',
+    keys: S.DOUBLE_EXPONENTIAL_CURRENT_OPTION_KEYS,
+    full: { tauDecay: 5, tauRise: 1, charge: 2 },
+    make: (o) => viaConnection(S.DoubleExponentialCurrent.factory(o as never)),
+    typo: ['tauRaise', 'tauRise'],
+  },
+  {
+    name: 'DoubleExponentialConductance.factory',
+    keys: S.DOUBLE_EXPONENTIAL_CONDUCTANCE_OPTION_KEYS,
+    full: { tauDecay: 5, tauRise: 1, increment: 2 },
+    make: (o) => viaConnection(S.DoubleExponentialConductance.factory(o as never)),
+    typo: ['taudecay', 'tauDecay'],
+  },
+);
+
+describe('synapse amount of the other kind', () => {
+  it('a current refuses increment, a conductance refuses charge (they were ignored: amount 1)', () => {
+    for (const f of [() => S.SingleExponentialCurrent.factory({ tau: 5, increment: 2 } as never), () => S.DoubleExponentialCurrent.factory({ tauDecay: 5, tauRise: 1, increment: 2 } as never)]) {
+      expect((thrown(f) as CinderArgumentError).value).toBe('increment');
+    }
+    for (const f of [() => S.ExponentialConductance.factory({ tau: 5, charge: 2 } as never), () => S.DoubleExponentialConductance.factory({ tauDecay: 5, tauRise: 1, charge: 2 } as never)]) {
+      expect((thrown(f) as CinderArgumentError).value).toBe('charge');
+    }
+  });
+});
+
 describe('unknown option keys', () => runTable());

@@ -4,7 +4,7 @@
  * @module
  */
 import { share, tf } from '../../core/tf.js';
-import { checkPositive } from '../../core/errors.js';
+import { checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { SynapseFactory, SynapseSpec } from '../types.js';
 import { BaseSynapse } from './synapse.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
@@ -16,8 +16,12 @@ export interface DeltaCurrentOptions {
   charge?: number;
 }
 
-/** Validates {@link DeltaCurrentOptions} and returns the charge. */
+/** The keys of {@link DeltaCurrentOptions}. */
+export const DELTA_CURRENT_OPTION_KEYS = optionKeys<DeltaCurrentOptions>()(['charge']);
+
+/** Validates {@link DeltaCurrentOptions} (keys and values) and returns the charge. */
 export function checkDeltaOptions(options: DeltaCurrentOptions = {}): number {
+  checkOptionKeys('options', options, DELTA_CURRENT_OPTION_KEYS);
   return checkPositive('charge', options.charge ?? 1);
 }
 
@@ -73,6 +77,9 @@ export interface DeltaConductanceOptions {
   increment?: number;
 }
 
+/** The keys of {@link DeltaConductanceOptions}. */
+export const DELTA_CONDUCTANCE_OPTION_KEYS = optionKeys<DeltaConductanceOptions>()(['increment']);
+
 /**
  * `g = Δg·s`: a memoryless conductance synapse, the conductance within the step of the spike, no
  * kinetic state (the conductance counterpart of {@link DeltaCurrent}, without its 1/Δt: a
@@ -96,6 +103,7 @@ export class DeltaConductance extends BaseSynapse {
    * @param options the increment
    */
   constructor(spec: SynapseSpec, options: DeltaConductanceOptions = {}) {
+    checkOptionKeys('options', options, DELTA_CONDUCTANCE_OPTION_KEYS);
     const increment = checkPositive('increment', options?.increment ?? 1);
     super(spec);
     this.increment = increment;
@@ -104,6 +112,7 @@ export class DeltaConductance extends BaseSynapse {
 
   /** A factory for connections: `new LinearDense(..., { synapse: DeltaConductance.factory({ increment: 2 }) })`. */
   static factory(options: DeltaConductanceOptions = {}): SynapseFactory<DeltaConductance> {
+    checkOptionKeys('options', options, DELTA_CONDUCTANCE_OPTION_KEYS);
     checkPositive('increment', options?.increment ?? 1);
     return (spec) => new DeltaConductance(spec, options);
   }

@@ -4,7 +4,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkPositive } from '../../core/errors.js';
+import { CinderArgumentError, checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { State } from '../../core/state.js';
 import type { SynapseFactory, SynapseSpec } from '../types.js';
 import { BaseSynapse } from './synapse.js';
@@ -30,6 +30,12 @@ export interface DoubleExponentialConductanceOptions {
   increment?: number;
 }
 
+/** The keys of {@link DoubleExponentialCurrentOptions}. */
+export const DOUBLE_EXPONENTIAL_CURRENT_OPTION_KEYS = optionKeys<DoubleExponentialCurrentOptions>()(['tauDecay', 'tauRise', 'charge']);
+
+/** The keys of {@link DoubleExponentialConductanceOptions}. */
+export const DOUBLE_EXPONENTIAL_CONDUCTANCE_OPTION_KEYS = optionKeys<DoubleExponentialConductanceOptions>()(['tauDecay', 'tauRise', 'increment']);
+
 /** Validates two time constants with τ_d > τ_r > 0. */
 export function checkTauPair(tauDecay: number, tauRise: number): void {
   checkPositive('tauDecay', tauDecay);
@@ -52,6 +58,7 @@ export interface DoubleExponentialOptions {
 function check(kind: SynapseKind, o: DoubleExponentialOptions): { tauDecay: number; tauRise: number; amount: number } {
   const name = AMOUNT_OPTION[kind];
   if (o === null || typeof o !== 'object') throw new CinderArgumentError('options', o, `{ tauDecay, tauRise, ${name}? }`);
+  checkOptionKeys('options', o, kind === 'current' ? DOUBLE_EXPONENTIAL_CURRENT_OPTION_KEYS : DOUBLE_EXPONENTIAL_CONDUCTANCE_OPTION_KEYS);
   checkTauPair(o.tauDecay, o.tauRise);
   return { tauDecay: o.tauDecay, tauRise: o.tauRise, amount: checkPositive(name, o[name] ?? 1) };
 }

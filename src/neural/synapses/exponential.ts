@@ -4,7 +4,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkPositive } from '../../core/errors.js';
+import { CinderArgumentError, checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { SynapseFactory, SynapseSpec } from '../types.js';
 import { BaseSynapse } from './synapse.js';
 
@@ -23,6 +23,12 @@ export interface ExponentialConductanceOptions {
   /** Jump Δg of the conductance per spike (default 1; the connection's weight scales it). */
   increment?: number;
 }
+
+/** The keys of {@link SingleExponentialCurrentOptions}. */
+export const SINGLE_EXPONENTIAL_CURRENT_OPTION_KEYS = optionKeys<SingleExponentialCurrentOptions>()(['tau', 'charge']);
+
+/** The keys of {@link ExponentialConductanceOptions}. */
+export const EXPONENTIAL_CONDUCTANCE_OPTION_KEYS = optionKeys<ExponentialConductanceOptions>()(['tau', 'increment']);
 
 /** What a synapse's variable is: a current (Q per spike) or a conductance (Δg per spike). */
 export type SynapseKind = 'current' | 'conductance';
@@ -52,6 +58,7 @@ export interface ExponentialOptions {
 function check(kind: SynapseKind, o: ExponentialOptions): { tau: number; amount: number } {
   const name = AMOUNT_OPTION[kind];
   if (o === null || typeof o !== 'object') throw new CinderArgumentError('options', o, `{ tau, ${name}? }`);
+  checkOptionKeys('options', o, kind === 'current' ? SINGLE_EXPONENTIAL_CURRENT_OPTION_KEYS : EXPONENTIAL_CONDUCTANCE_OPTION_KEYS);
   return { tau: checkPositive('tau', o.tau), amount: checkPositive(name, o[name] ?? 1) };
 }
 
