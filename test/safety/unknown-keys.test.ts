@@ -9,6 +9,7 @@ import * as N from '../../src/neural/neurons/index.js';
 import * as C from '../../src/neural/connections/index.js';
 import * as S from '../../src/neural/synapses/index.js';
 import { Rng } from '../../src/core/random.js';
+import * as E from '../../src/neural/encoders/index.js';
 
 /** Runs `f`, returning what it threw (fails when it returns). */
 function thrown(f: () => unknown): unknown {
@@ -201,5 +202,56 @@ describe('synapse amount of the other kind', () => {
     }
   });
 });
+
+// ---- encoders -----------------------------------------------------------------------------------
+
+const ENC = { steps: 4, dt: 1, frequency: 100, rng: new Rng(0) };
+const rates = (): tf.Tensor => tf.tensor2d([[0.5, 1]]);
+/** Encodes with the encoder built from `o` (the input tensor and result are freed). */
+const encodeWith = (enc: { encode(x: tf.Tensor): tf.Tensor }) => {
+  const x = rates();
+  enc.encode(x).dispose();
+  x.dispose();
+};
+cases.push(
+  { name: 'PoissonApproxEncoder', keys: E.ENCODER_OPTION_KEYS, full: ENC, make: (o) => encodeWith(new E.PoissonApproxEncoder(o as never)), typo: ['frequncy', 'frequency'] },
+  { name: 'PoissonIntervalEncoder', keys: E.ENCODER_OPTION_KEYS, full: ENC, make: (o) => encodeWith(new E.PoissonIntervalEncoder(o as never)), typo: ['step', 'steps'] },
+  {
+    name: 'HomogeneousPoissonEncoder',
+    keys: E.HOMOGENEOUS_POISSON_OPTION_KEYS,
+    full: { ...ENC, refrac: 1, compensate: false, start: 'event' },
+    make: (o) => encodeWith(new E.HomogeneousPoissonEncoder(o as never)),
+    typo: ['refract', 'refrac'],
+  },
+  {
+    name: 'InhomogeneousPoissonEncoder',
+    keys: E.INHOMOGENEOUS_POISSON_OPTION_KEYS,
+    full: { dt: 1, rng: new Rng(0), method: 'exact' },
+    make: (o) => new E.InhomogeneousPoissonEncoder(o as never),
+    typo: ['methd', 'method'],
+  },
+  {
+    name: 'InhomogeneousPoissonEncoder.streamFunction',
+    keys: E.RATE_FUNCTION_OPTION_KEYS,
+    full: { steps: 3, shape: [1, 2], maxRate: 100, chunk: 2 },
+    make: (o) => new E.InhomogeneousPoissonEncoder({ dt: 1, rng: new Rng(0), method: 'exact' }).streamFunction(() => 50, o as never).dispose(),
+    typo: ['maxrate', 'maxRate'],
+  },
+  {
+    name: 'Encoder.stream',
+    keys: E.STREAM_OPTION_KEYS,
+    full: { chunk: 2 },
+    make: (o) => {
+      const x = rates();
+      try {
+        new E.PoissonApproxEncoder(ENC).stream(x, o).dispose();
+      } finally {
+        x.dispose();
+      }
+    },
+    typo: ['chunks', 'chunk'],
+  },
+  { name: 'SpikeGenerator', keys: E.SPIKE_GENERATOR_OPTION_KEYS, full: { steps: 3, dt: 1, times: [[0], [1]], shape: [1, 2] }, make: (o) => new E.SpikeGenerator(o as never), typo: ['time', 'times'] },
+);
 
 describe('unknown option keys', () => runTable());

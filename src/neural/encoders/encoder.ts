@@ -4,7 +4,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkElements, checkInteger, checkPositive } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkInteger, checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import { Rng } from '../../core/random.js';
 import { renderSource, type SpikeSource } from './source.js';
 import { SpikeStream } from './spike-stream.js';
@@ -21,11 +21,17 @@ export interface EncoderOptions {
   rng: Rng;
 }
 
+/** The keys of {@link EncoderOptions}. */
+export const ENCODER_OPTION_KEYS = optionKeys<EncoderOptions>()(['steps', 'dt', 'frequency', 'rng']);
+
 /** Options of {@link Encoder.stream}. */
 export interface StreamOptions {
   /** Steps generated and uploaded at a time (default: all steps). */
   chunk?: number;
 }
+
+/** The keys of {@link StreamOptions}. */
+export const STREAM_OPTION_KEYS = optionKeys<StreamOptions>()(['chunk']);
 
 /** Rate encoder: turns intensities in [0, 1] into spike trains. */
 export abstract class Encoder {
@@ -61,6 +67,7 @@ export abstract class Encoder {
   /** Like {@link encode}, but hands the train out step by step (see {@link SpikeStream}). */
   stream(inputs: tf.Tensor, options: StreamOptions = {}): SpikeStream {
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {chunk?}');
+    checkOptionKeys('options', options, STREAM_OPTION_KEYS);
     const rates = this.readRates(inputs); // validates inputs first
     return this.streamOf(inputs.shape, rates, options);
   }
@@ -74,6 +81,7 @@ export abstract class Encoder {
   /** {@link Encoder.stream} with the inputs downloaded by `await data()` (no synchronous read). */
   async streamAsync(inputs: tf.Tensor, options: StreamOptions = {}): Promise<SpikeStream> {
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {chunk?}');
+    checkOptionKeys('options', options, STREAM_OPTION_KEYS);
     const rates = await this.readRatesAsync(inputs); // validates inputs first
     return this.streamOf(inputs.shape, rates, options);
   }

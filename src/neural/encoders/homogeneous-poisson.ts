@@ -1,9 +1,9 @@
 /**
  * @module
  */
-import { CinderArgumentError, checkNonNegative, checkOneOf } from '../../core/errors.js';
+import { CinderArgumentError, checkNonNegative, checkOneOf, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { Rng } from '../../core/random.js';
-import { Encoder, type EncoderOptions } from './encoder.js';
+import { ENCODER_OPTION_KEYS, Encoder, type EncoderOptions } from './encoder.js';
 import { IntervalProcessSource, type SpikeSource } from './source.js';
 
 /** Options of {@link HomogeneousPoissonEncoder}. */
@@ -36,6 +36,9 @@ export interface HomogeneousPoissonOptions extends EncoderOptions {
    */
   start?: PoissonStart;
 }
+
+/** The keys of {@link HomogeneousPoissonOptions}: other keys make {@link HomogeneousPoissonEncoder}'s constructor throw. */
+export const HOMOGENEOUS_POISSON_OPTION_KEYS = optionKeys<HomogeneousPoissonOptions>()([...ENCODER_OPTION_KEYS, 'refrac', 'compensate', 'start']);
 
 /** How the trains of a {@link HomogeneousPoissonEncoder} start: see {@link HomogeneousPoissonOptions.start}. */
 export type PoissonStart = 'stationary' | 'event';
@@ -74,6 +77,7 @@ export class HomogeneousPoissonEncoder extends Encoder {
 
   /** @param options see {@link HomogeneousPoissonOptions} */
   constructor(options: HomogeneousPoissonOptions) {
+    if (new.target === HomogeneousPoissonEncoder) checkOptionKeys('options', options, HOMOGENEOUS_POISSON_OPTION_KEYS);
     super(options);
     this.refrac = checkNonNegative('refrac', options.refrac ?? options.dt);
     if (options.compensate !== undefined && typeof options.compensate !== 'boolean') throw new CinderArgumentError('compensate', options.compensate, 'a boolean');

@@ -2,11 +2,12 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkInteger, checkOneOf, checkPositive, checkShape, numel } from '../../core/errors.js';
+import { CinderArgumentError, checkInteger, checkOneOf, checkPositive, checkShape, numel, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import { Rng } from '../../core/random.js';
 import { renderSource, type SpikeSource } from './source.js';
 import { SpikeStream } from './spike-stream.js';
 import { BernoulliSource } from './poisson-approx.js';
+import { STREAM_OPTION_KEYS } from './encoder.js';
 
 /** Largest expected number of candidate events the exact (thinning) method may draw for one encoding. */
 export const MAX_THINNING_CANDIDATES = 1e8;
@@ -33,6 +34,9 @@ export interface InhomogeneousPoissonOptions {
   method?: InhomogeneousMethod;
 }
 
+/** The keys of {@link InhomogeneousPoissonOptions}. */
+export const INHOMOGENEOUS_POISSON_OPTION_KEYS = optionKeys<InhomogeneousPoissonOptions>()(['dt', 'rng', 'method']);
+
 /** Options for encoding a rate function. */
 export interface RateFunctionOptions {
   /** Number of steps S. */
@@ -44,6 +48,9 @@ export interface RateFunctionOptions {
   /** Steps generated and uploaded at a time by `streamFunction` (default: all). */
   chunk?: number;
 }
+
+/** The keys of {@link RateFunctionOptions}. */
+export const RATE_FUNCTION_OPTION_KEYS = optionKeys<RateFunctionOptions>()(['steps', 'shape', 'maxRate', 'chunk']);
 
 /**
  * Poisson trains with time-varying rates, given either as a table `[S, B, ...shape]` (Hz, constant
@@ -60,6 +67,7 @@ export class InhomogeneousPoissonEncoder {
   /** @param options see {@link InhomogeneousPoissonOptions} */
   constructor(options: InhomogeneousPoissonOptions) {
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {dt, rng, method?}');
+    checkOptionKeys('options', options, INHOMOGENEOUS_POISSON_OPTION_KEYS);
     this.dt = checkPositive('dt', options.dt);
     if (!(options.rng instanceof Rng)) throw new CinderArgumentError('rng', options.rng, 'an Rng');
     this.rng = options.rng;
@@ -79,6 +87,7 @@ export class InhomogeneousPoissonEncoder {
   /** Like {@link encode}, step by step (synchronous read of the table; see {@link streamAsync}). */
   stream(rates: tf.Tensor, options: { chunk?: number } = {}): SpikeStream {
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {chunk?}');
+    checkOptionKeys('options', options, STREAM_OPTION_KEYS);
     this.checkTable(rates);
     const { source, steps, shape } = this.tableSource(rates, rates.dataSync());
     return SpikeStream.fromSource(source, steps, shape, checkInteger('chunk', options.chunk ?? steps, 1));
@@ -94,6 +103,7 @@ export class InhomogeneousPoissonEncoder {
   /** {@link stream} with the table downloaded by `await data()` (no synchronous read). */
   async streamAsync(rates: tf.Tensor, options: { chunk?: number } = {}): Promise<SpikeStream> {
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {chunk?}');
+    checkOptionKeys('options', options, STREAM_OPTION_KEYS);
     this.checkTable(rates);
     const { source, steps, shape } = this.tableSource(rates, await rates.data());
     return SpikeStream.fromSource(source, steps, shape, checkInteger('chunk', options.chunk ?? steps, 1));
@@ -130,6 +140,7 @@ export class InhomogeneousPoissonEncoder {
   /** Checks that the options of a rate-function encoding are an object. */
   private checkFunctionOptions(options: RateFunctionOptions): void {
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {steps, shape, maxRate?, chunk?}');
+    checkOptionKeys('options', options, RATE_FUNCTION_OPTION_KEYS);
   }
 
   /** Checks that `rates` is a rate table tensor (before it is downloaded). */

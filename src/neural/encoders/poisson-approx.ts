@@ -1,9 +1,9 @@
 /**
  * @module
  */
-import { CinderArgumentError } from '../../core/errors.js';
+import { CinderArgumentError, checkOptionKeys } from '../../core/errors.js';
 import type { Rng } from '../../core/random.js';
-import { Encoder, type EncoderOptions } from './encoder.js';
+import { ENCODER_OPTION_KEYS, Encoder, type EncoderOptions } from './encoder.js';
 import type { SpikeSource } from './source.js';
 
 /**
@@ -15,6 +15,7 @@ import type { SpikeSource } from './source.js';
 export class PoissonApproxEncoder extends Encoder {
   /** @param options see {@link EncoderOptions} */
   constructor(options: EncoderOptions) {
+    if (new.target === PoissonApproxEncoder) checkOptionKeys('options', options, ENCODER_OPTION_KEYS);
     super(options);
     if ((this.frequency * this.dt) / 1000 > 1) {
       throw new CinderArgumentError('frequency', this.frequency, `<= 1000/dt = ${1000 / this.dt} Hz (p = frequency·dt/1000 must not exceed 1)`);

@@ -2,8 +2,8 @@
  * @module
  */
 import type { Rng } from '../../core/random.js';
-import { CinderArgumentError, checkNonNegative } from '../../core/errors.js';
-import { Encoder, type EncoderOptions } from './encoder.js';
+import { CinderArgumentError, checkNonNegative, checkOptionKeys } from '../../core/errors.js';
+import { ENCODER_OPTION_KEYS, Encoder, type EncoderOptions } from './encoder.js';
 import { IntervalProcessSource, type SpikeSource } from './source.js';
 
 /**
@@ -21,6 +21,7 @@ import { IntervalProcessSource, type SpikeSource } from './source.js';
 export class PoissonIntervalEncoder extends Encoder {
   /** @param options see {@link EncoderOptions} */
   constructor(options: EncoderOptions) {
+    if (new.target === PoissonIntervalEncoder) checkOptionKeys('options', options, ENCODER_OPTION_KEYS);
     super(options);
     if (this.frequency * this.dt > 1000) {
       throw new CinderArgumentError('frequency', this.frequency, `<= 1000/dt = ${1000 / this.dt} Hz (at most one spike per step: the mean interval 1000/(frequency·dt) steps must be >= 1)`);

@@ -2,7 +2,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkInteger, checkPositive, checkShape, numel, checkElements } from '../../core/errors.js';
+import { CinderArgumentError, checkInteger, checkPositive, checkShape, numel, checkElements, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { SpikeSource } from './source.js';
 import { renderSource } from './source.js';
 import { SpikeStream } from './spike-stream.js';
@@ -18,6 +18,9 @@ export interface SpikeGeneratorOptions {
   /** Shape of one step `[B, ...]` with `numel(shape) = times.length` (default `[1, times.length]`). */
   shape?: readonly number[];
 }
+
+/** The keys of {@link SpikeGeneratorOptions}. */
+export const SPIKE_GENERATOR_OPTION_KEYS = optionKeys<SpikeGeneratorOptions>()(['steps', 'dt', 'times', 'shape']);
 
 /**
  * Deterministic spikes at given times, like NEST's `spike_generator`. Step k covers the time
@@ -38,6 +41,7 @@ export class SpikeGenerator {
   /** @param options see {@link SpikeGeneratorOptions} */
   constructor(options: SpikeGeneratorOptions) {
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {steps, dt, times, shape?}');
+    checkOptionKeys('options', options, SPIKE_GENERATOR_OPTION_KEYS);
     this.steps = checkInteger('steps', options.steps, 1);
     checkElements('steps', this.steps, 'one spike train (longer trains must be split)');
     this.dt = checkPositive('dt', options.dt);
