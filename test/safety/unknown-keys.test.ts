@@ -10,6 +10,7 @@ import * as C from '../../src/neural/connections/index.js';
 import * as S from '../../src/neural/synapses/index.js';
 import { Rng } from '../../src/core/random.js';
 import * as E from '../../src/neural/encoders/index.js';
+import * as H from '../../src/neural/hooks/index.js';
 
 /** Runs `f`, returning what it threw (fails when it returns). */
 function thrown(f: () => unknown): unknown {
@@ -252,6 +253,28 @@ cases.push(
     typo: ['chunks', 'chunk'],
   },
   { name: 'SpikeGenerator', keys: E.SPIKE_GENERATOR_OPTION_KEYS, full: { steps: 3, dt: 1, times: [[0], [1]], shape: [1, 2] }, make: (o) => new E.SpikeGenerator(o as never), typo: ['time', 'times'] },
+);
+
+// ---- hooks --------------------------------------------------------------------------------------
+
+/** Builds a hook on a fresh connection's weight; frees both. */
+function onWeight(make: (target: H.HookTarget) => { dispose(): void }): void {
+  const conn = new C.LinearDense([2], [2], 1);
+  try {
+    make(conn.weightParameter).dispose();
+  } finally {
+    conn.dispose();
+  }
+}
+cases.push(
+  { name: 'Clamping', keys: H.CLAMPING_OPTION_KEYS, full: { trainOnly: true, min: 0, max: 1 }, make: (o) => onWeight((t) => new H.Clamping(t, o)), typo: ['mx', 'max'] },
+  {
+    name: 'Normalization',
+    keys: H.NORMALIZATION_OPTION_KEYS,
+    full: { trainOnly: true, order: 1, scale: 2, dims: 1, epsilon: 1e-6 },
+    make: (o) => onWeight((t) => new H.Normalization(t, o)),
+    typo: ['trainonly', 'trainOnly'],
+  },
 );
 
 describe('unknown option keys', () => runTable());

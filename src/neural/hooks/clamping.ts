@@ -2,8 +2,8 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkFinite } from '../../core/errors.js';
-import { TensorHook, type HookOptions, type HookTarget } from './tensor-hook.js';
+import { CinderArgumentError, checkFinite, checkOptionKeys, optionKeys } from '../../core/errors.js';
+import { HOOK_OPTION_KEYS, TensorHook, type HookOptions, type HookTarget } from './tensor-hook.js';
 import type { OuterClamp } from '../../kernels/js/fused-outer-update.js';
 
 /** Options of {@link Clamping}. */
@@ -13,6 +13,9 @@ export interface ClampingOptions extends HookOptions {
   /** Upper limit (none when omitted). */
   max?: number;
 }
+
+/** The keys of {@link ClampingOptions}: other keys make {@link Clamping}'s constructor throw. */
+export const CLAMPING_OPTION_KEYS = optionKeys<ClampingOptions>()([...HOOK_OPTION_KEYS, 'min', 'max']);
 
 /**
  * `P := clamp(P, min, max)` after an update or a step; a missing limit is not applied. Entries that
@@ -35,6 +38,7 @@ export class Clamping extends TensorHook {
    * @param options limits (at least one) and `trainOnly`
    */
   constructor(target: HookTarget, options: ClampingOptions) {
+    if (new.target === Clamping) checkOptionKeys('options', options, CLAMPING_OPTION_KEYS);
     super(target, options);
     const { min, max } = options ?? {};
     if (min === undefined && max === undefined) throw new CinderArgumentError('min/max', undefined, 'at least one limit');

@@ -2,8 +2,8 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkFinite, checkPositive } from '../../core/errors.js';
-import { TensorHook, type HookOptions, type HookTarget } from './tensor-hook.js';
+import { CinderArgumentError, checkFinite, checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
+import { HOOK_OPTION_KEYS, TensorHook, type HookOptions, type HookTarget } from './tensor-hook.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
 import { fusedGroupNorm, fusedNormalize, fusedNormOrder } from '../../kernels/js/fused-group-norm.js';
 
@@ -26,6 +26,9 @@ export interface NormalizationOptions extends HookOptions {
   /** Lower limit ε of the norm (avoids division by zero; default 1e-12; at least 2^−126 ≈ 1.18e-38, the smallest normal float32). */
   epsilon?: number;
 }
+
+/** The keys of {@link NormalizationOptions}: other keys make {@link Normalization}'s constructor throw. */
+export const NORMALIZATION_OPTION_KEYS = optionKeys<NormalizationOptions>()([...HOOK_OPTION_KEYS, 'order', 'scale', 'dims', 'epsilon']);
 
 /**
  * `P := s · P / max(‖P‖_p, ε)` with the p-norm taken over `dims` (kept for broadcasting), after an
@@ -56,6 +59,7 @@ export class Normalization extends TensorHook {
    * @param options order, scale, dims, epsilon, trainOnly
    */
   constructor(target: HookTarget, options: NormalizationOptions = {}) {
+    if (new.target === Normalization) checkOptionKeys('options', options, NORMALIZATION_OPTION_KEYS);
     super(target, options);
     const order = options.order ?? 2;
     if (!(order === Infinity || (Number.isFinite(order) && order > 0))) throw new CinderArgumentError('order', order, 'a number > 0 or Infinity');

@@ -4,7 +4,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError } from '../../core/errors.js';
+import { CinderArgumentError, optionKeys } from '../../core/errors.js';
 import type { Observer } from '../types.js';
 import type { Updater } from '../updater.js';
 import type { OuterClamp } from '../../kernels/js/fused-outer-update.js';
@@ -27,6 +27,9 @@ export interface HookOptions {
   /** When true the hook runs only while its module is in training mode (default false: also in eval). */
   trainOnly?: boolean;
 }
+
+/** The keys of {@link HookOptions}. */
+export const HOOK_OPTION_KEYS = optionKeys<HookOptions>()(['trainOnly']);
 
 /** Something whose training flag gates a train-only hook. */
 export interface TrainingFlag {
