@@ -11,6 +11,7 @@ import * as S from '../../src/neural/synapses/index.js';
 import { Rng } from '../../src/core/random.js';
 import * as E from '../../src/neural/encoders/index.js';
 import * as H from '../../src/neural/hooks/index.js';
+import * as L from '../../src/neural/layers/index.js';
 
 /** Runs `f`, returning what it threw (fails when it returns). */
 function thrown(f: () => unknown): unknown {
@@ -54,8 +55,10 @@ interface KeyCase {
   keys: readonly string[];
   /** Valid options using every declared key. */
   full: Record<string, unknown>;
-  /** Builds with these options (returns something to dispose, or nothing). */
-  make: (options: Record<string, unknown>) => unknown;
+  /** Builds with these options (returns something to dispose, or nothing) from the prepared parts. */
+  make: (options: Record<string, unknown>, parts: readonly { dispose(): void }[]) => unknown;
+  /** Builds parts the call takes (freed after the test; a built object owns them). */
+  prepare?: () => { dispose(): void }[];
   /** A misspelling of one of its keys, and the key it should suggest. */
   typo: [string, string];
   /** The error's param (default "options key"). */
@@ -72,16 +75,19 @@ function runTable(): void {
   it.each(cases.map((c) => [c.name, c] as const))('%s: accepts every declared key, refuses a misspelled one before making tensors', (_, c) => {
     // the full options name every declared key and nothing else
     expect(Object.keys(c.full).sort()).toEqual([...new Set(c.keys)].sort());
-    dispose(c.make({ ...c.full }));
+    dispose(c.make({ ...c.full }, c.prepare?.() ?? []));
     const [typo, near] = c.typo;
     const { [near]: _dropped, ...rest } = c.full;
+    const parts = c.prepare?.() ?? [];
     const before = tf.memory().numTensors;
-    const e = thrown(() => c.make({ ...rest, [typo]: c.full[near] ?? 1 })) as CinderArgumentError;
+    const e = thrown(() => c.make({ ...rest, [typo]: c.full[near] ?? 1 }, parts)) as CinderArgumentError;
+    const after = tf.memory().numTensors;
+    for (const p of parts) p.dispose();
     expect(e).toBeInstanceOf(CinderArgumentError);
     expect(e.param).toBe(c.param ?? 'options key');
     expect(e.value).toBe(typo);
     expect(e.message).toContain(`did you mean "${near}"?`);
-    expect(tf.memory().numTensors).toBe(before);
+    expect(after).toBe(before);
   });
 }
 
@@ -274,6 +280,47 @@ cases.push(
     full: { trainOnly: true, order: 1, scale: 2, dims: 1, epsilon: 1e-6 },
     make: (o) => onWeight((t) => new H.Normalization(t, o)),
     typo: ['trainonly', 'trainOnly'],
+  },
+);
+
+// ---- layers (the parts are built before the tensor count is taken) -------------------------------
+
+const LIF0 = { restV: -65, resetV: -65, threshV: -50, refracT: 2, tauM: 20, receptors: [{ name: 'AMPA', reversal: 0 }] };
+const gconn = (i: number[], o: number[]) => new C.LinearDense(i, o, 1, { synapse: S.DeltaConductance.factory() });
+const lif3 = () => new N.LIF([3], 1, LIF0);
+cases.push(
+  {
+    name: 'Serial',
+    keys: L.SERIAL_OPTION_KEYS,
+    full: { receptor: 'AMPA', transform: undefined },
+    typo: ['receptors', 'receptor'],
+    prepare: () => [gconn([2], [3]), lif3()],
+    make: (o, [c, n]) => new L.Serial(c as C.Connection, n as N.LIF, o),
+  },
+  {
+    name: 'RecurrentLayer',
+    keys: L.RECURRENT_LAYER_OPTION_KEYS,
+    full: { feedforwardReceptor: 'AMPA', recurrentReceptor: 'AMPA' },
+    typo: ['recurentReceptor', 'recurrentReceptor'],
+    prepare: () => [gconn([2], [3]), gconn([3], [3]), lif3()],
+    make: (o, [f, r, n]) => new L.RecurrentLayer(f as C.Connection, r as C.Connection, n as N.LIF, o),
+  },
+  {
+    name: 'Biclique',
+    keys: L.BICLIQUE_OPTION_KEYS,
+    full: { connections: {}, neurons: {}, combine: 'sum' },
+    typo: ['neuron', 'neurons'],
+    prepare: () => [new C.LinearDense([2], [3], 1), lif3()],
+    make: (o, [c, n]) => new L.Biclique({ ...o, connections: { a: c }, neurons: { n } } as never),
+  },
+  {
+    name: 'Biclique connection spec',
+    keys: L.BICLIQUE_CONNECTION_KEYS,
+    full: { connection: undefined, input: 'x', receptor: 'AMPA' },
+    typo: ['receptr', 'receptor'],
+    param: 'connections.a key',
+    prepare: () => [gconn([2], [3]), lif3()],
+    make: (o, [c, n]) => new L.Biclique({ connections: { a: { ...o, connection: c } }, neurons: { n } } as never),
   },
 );
 

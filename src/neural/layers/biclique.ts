@@ -3,7 +3,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError } from '../../core/errors.js';
+import { CinderArgumentError, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { Neuron } from '../types.js';
 import type { Connection } from '../connections/connection.js';
 import type { CombineFn, CombineMode } from './combine.js';
@@ -19,6 +19,9 @@ export interface BicliqueConnection {
   receptor?: string;
 }
 
+/** The keys of {@link BicliqueConnection}. */
+export const BICLIQUE_CONNECTION_KEYS = optionKeys<BicliqueConnection>()(['connection', 'input', 'receptor']);
+
 /** Options of {@link Biclique}. */
 export interface BicliqueOptions {
   /** Connections by name (names must be identifiers and differ from the neuron names). */
@@ -27,6 +30,14 @@ export interface BicliqueOptions {
   neurons: Record<string, Neuron>;
   /** How the current outputs are merged per group (default `'sum'`); conductances are summed per receptor. */
   combine?: CombineMode | CombineFn;
+}
+
+/** The keys of {@link BicliqueOptions}. */
+export const BICLIQUE_OPTION_KEYS = optionKeys<BicliqueOptions>()(['connections', 'neurons', 'combine']);
+
+/** Whether a value of {@link BicliqueOptions.connections} is a {@link BicliqueConnection} (not a bare connection). */
+function isSpec(c: Connection | BicliqueConnection): c is BicliqueConnection {
+  return c instanceof Object && 'connection' in c;
 }
 
 /**
@@ -39,6 +50,10 @@ export class Biclique extends Layer {
    * @param options connections, neuron groups and the combine mode
    */
   constructor(options: BicliqueOptions) {
+    checkOptionKeys('options', options, BICLIQUE_OPTION_KEYS);
+    if (options?.connections !== null && typeof options?.connections === 'object') {
+      for (const [name, c] of Object.entries(options.connections)) if (isSpec(c)) checkOptionKeys(`connections.${name}`, c, BICLIQUE_CONNECTION_KEYS);
+    }
     super(options?.combine ?? 'sum');
     if (!options || typeof options.neurons !== 'object' || Object.keys(options.neurons).length === 0) {
       throw new CinderArgumentError('neurons', options?.neurons, 'at least one neuron group');
@@ -49,7 +64,7 @@ export class Biclique extends Layer {
     for (const [name, n] of Object.entries(options.neurons)) this.addNeuron(name, n);
     const targets = Object.keys(options.neurons);
     for (const [name, c] of Object.entries(options.connections)) {
-      const spec: BicliqueConnection = c instanceof Object && 'connection' in c ? c : { connection: c as Connection };
+      const spec: BicliqueConnection = isSpec(c) ? c : { connection: c };
       this.wire(name, spec.connection, { targets, input: spec.input, receptor: spec.receptor });
     }
   }

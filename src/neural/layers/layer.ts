@@ -6,7 +6,7 @@
 import { tf, share } from '../../core/tf.js';
 import { Module } from '../../core/module.js';
 import { BatchedModule, type BatchSizeListener } from '../../core/batched-module.js';
-import { CinderArgumentError, checkInteger } from '../../core/errors.js';
+import { CinderArgumentError, checkInteger, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { Neuron, NeuronForwardOptions, NeuronInput, Observer } from '../types.js';
 import type { Connection } from '../connections/connection.js';
 import { combiner, type CombineFn, type CombineMode } from './combine.js';
@@ -37,6 +37,9 @@ export interface WireOptions {
   /** Applied to the connection's output before it is combined (currents only). */
   transform?: (output: tf.Tensor) => tf.Tensor;
 }
+
+/** The keys of {@link WireOptions}. */
+export const WIRE_OPTION_KEYS = optionKeys<WireOptions>()(['input', 'targets', 'receptor', 'transform']);
 
 interface Wire {
   name: string;
@@ -116,6 +119,7 @@ export abstract class Layer extends Module {
     if (!options || !Array.isArray(options.targets) || options.targets.length === 0) {
       throw new CinderArgumentError(`targets of "${name}"`, options?.targets, 'a non-empty list of neuron group names');
     }
+    checkOptionKeys(`wire options of "${name}"`, options, WIRE_OPTION_KEYS);
     const kind = connection.synapse.kind;
     if (kind === 'current' && options.receptor !== undefined) {
       throw new CinderArgumentError(`receptor of "${name}"`, options.receptor, 'no receptor (its synapse delivers a current; use a conductance synapse)');

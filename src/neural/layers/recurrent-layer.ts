@@ -3,7 +3,7 @@
  * @module
  */
 import type { tf } from '../../core/tf.js';
-import { CinderArgumentError } from '../../core/errors.js';
+import { CinderArgumentError, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { Neuron } from '../types.js';
 import type { Connection } from '../connections/connection.js';
 import { Layer } from './layer.js';
@@ -15,6 +15,9 @@ export interface RecurrentLayerOptions {
   /** Receptor of the recurrent connection (conductance synapses only). */
   recurrentReceptor?: string;
 }
+
+/** The keys of {@link RecurrentLayerOptions}. */
+export const RECURRENT_LAYER_OPTION_KEYS = optionKeys<RecurrentLayerOptions>()(['feedforwardReceptor', 'recurrentReceptor']);
 
 /**
  * `input → feedforward → neuron ← recurrent ← neuron.spike (previous step)`. Each step the
@@ -36,6 +39,7 @@ export class RecurrentLayer<N extends Neuron = Neuron> extends Layer {
    * @param options receptors for conductance synapses
    */
   constructor(feedforward: Connection, recurrent: Connection, neuron: N, options: RecurrentLayerOptions = {}) {
+    checkOptionKeys('options', options, RECURRENT_LAYER_OPTION_KEYS);
     super('sum');
     this.neuron = this.addNeuron('neuron', neuron);
     const ins = recurrent?.inShape;

@@ -6,6 +6,7 @@ import type { tf } from '../../core/tf.js';
 import type { Neuron, NeuronForwardOptions } from '../types.js';
 import type { Connection } from '../connections/connection.js';
 import { Layer } from './layer.js';
+import { checkOptionKeys, optionKeys } from '../../core/errors.js';
 
 /** Options of {@link Serial}. */
 export interface SerialOptions {
@@ -14,6 +15,9 @@ export interface SerialOptions {
   /** Receptor name, when the connection's synapse delivers a conductance. */
   receptor?: string;
 }
+
+/** The keys of {@link SerialOptions}. */
+export const SERIAL_OPTION_KEYS = optionKeys<SerialOptions>()(['transform', 'receptor']);
 
 /** `connection → neuron`: the connection's output (optionally transformed) drives the group. */
 export class Serial<C extends Connection = Connection, N extends Neuron = Neuron> extends Layer {
@@ -28,6 +32,7 @@ export class Serial<C extends Connection = Connection, N extends Neuron = Neuron
    * @param options transform / receptor
    */
   constructor(connection: C, neuron: N, options: SerialOptions = {}) {
+    checkOptionKeys('options', options, SERIAL_OPTION_KEYS);
     super('sum');
     this.neuron = this.addNeuron('neuron', neuron);
     this.connection = this.wire('connection', connection, { targets: ['neuron'], receptor: options.receptor, transform: options.transform });
