@@ -119,8 +119,8 @@ export function checkOneOf<T extends string>(param: string, value: string, allow
  * Throws unless every own enumerable key of `options` is one of `known` (the option names of the
  * constructor or factory): a misspelled option would otherwise be ignored and its default used.
  * The message names the key, lists the known ones and, when one known key lies within edit
- * distance 2 (case-insensitive Levenshtein: insertions, deletions, substitutions; and at most a third
- * of the longer name's length), suggests the closest:
+ * distance 2 (case-insensitive Levenshtein: insertions, deletions, substitutions; and less than half
+ * the longer name's length), suggests the closest:
  * `invalid options key: got "resistence", expected one of "batchSize", …; did you mean "resistance"?`.
  * `options` that is not an object (null, undefined, a number) is left to the caller's other checks.
  * Creates no tensors; call it before anything is built.
@@ -140,14 +140,14 @@ export function checkOptionKeys(param: string, options: unknown, known: readonly
 
 /**
  * The key of `known` nearest to `key` in case-insensitive Levenshtein distance d (first on ties) when
- * d <= 2 and d is at most a third of the longer name (so "zz" suggests nothing), else null.
+ * d <= 2 and d is less than half the longer name's length (so "zz" suggests nothing), else null.
  */
 function closestKey(key: string, known: readonly string[]): string | null {
   let best: string | null = null;
   let bestD = 3;
   for (const c of known) {
     const d = editDistance(key.toLowerCase(), c.toLowerCase(), bestD);
-    if (d < bestD && 3 * d <= Math.max(key.length, c.length)) {
+    if (d < bestD && 2 * d < Math.max(key.length, c.length)) {
       best = c;
       bestD = d;
     }
