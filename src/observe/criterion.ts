@@ -3,7 +3,7 @@
  * @module
  */
 import { tf } from '../core/tf.js';
-import { CinderArgumentError, checkFinite, checkNonNegative } from '../core/errors.js';
+import { CinderArgumentError, checkFinite, checkNonNegative, checkOptionKeys, optionKeys } from '../core/errors.js';
 
 /** Match by value: `|h − target| <= tolerance`, or exact equality without a tolerance. */
 export interface TargetCriterion {
@@ -12,6 +12,9 @@ export interface TargetCriterion {
   /** Allowed absolute difference ε (>= 0; default: exact match). */
   tolerance?: number;
 }
+
+/** The keys of {@link TargetCriterion}. */
+export const TARGET_CRITERION_KEYS = optionKeys<TargetCriterion>()(['target', 'tolerance']);
 
 /**
  * Which observed elements are events.
@@ -38,6 +41,7 @@ export class Matcher {
       this.fn = criterion;
     } else if (criterion !== undefined) {
       if (typeof criterion !== 'object' || criterion === null) throw new CinderArgumentError(param, criterion, 'a function or { target, tolerance? }');
+      checkOptionKeys(param, criterion, TARGET_CRITERION_KEYS);
       checkFinite(`${param}.target`, criterion.target);
       this.target = tf.keep(tf.scalar(criterion.target));
       if (criterion.tolerance !== undefined) {

@@ -12,6 +12,7 @@ import { Rng } from '../../src/core/random.js';
 import * as E from '../../src/neural/encoders/index.js';
 import * as H from '../../src/neural/hooks/index.js';
 import * as L from '../../src/neural/layers/index.js';
+import * as Ob from '../../src/observe/index.js';
 
 /** Runs `f`, returning what it threw (fails when it returns). */
 function thrown(f: () => unknown): unknown {
@@ -321,6 +322,68 @@ cases.push(
     param: 'connections.a key',
     prepare: () => [gconn([2], [3]), lif3()],
     make: (o, [c, n]) => new L.Biclique({ connections: { a: { ...o, connection: c } }, neurons: { n } } as never),
+  },
+);
+
+// ---- observe: reducers, monitors, recorders, criteria ---------------------------------------------
+
+const fold = (r: Ob.Reducer<[tf.Tensor]>): void => {
+  const x = tf.tensor1d([1, 0]);
+  r.fold(x);
+  x.dispose();
+  r.dispose();
+};
+const fold2 = (r: Ob.Reducer<[tf.Tensor, tf.Tensor]>): void => {
+  const x = tf.tensor1d([1, 0]);
+  r.fold(x, x);
+  x.dispose();
+  r.dispose();
+};
+const TRACE = { history: 2, dt: 1, tau: 5, amplitude: 0.5 };
+const crit = { target: 1, tolerance: 0 };
+cases.push(
+  { name: 'CAReducer', keys: Ob.REDUCER_OPTION_KEYS, full: { history: 2 }, make: (o) => fold(new Ob.CAReducer(o)), typo: ['histroy', 'history'] },
+  { name: 'PassthroughReducer', keys: Ob.REDUCER_OPTION_KEYS, full: { history: 2 }, make: (o) => fold(new Ob.PassthroughReducer(o)), typo: ['History', 'history'] },
+  { name: 'FoldFunctionReducer', keys: Ob.REDUCER_OPTION_KEYS, full: { history: 2 }, make: (o) => fold(new Ob.FoldFunctionReducer(([x]) => tf.clone(x), o)), typo: ['histor', 'history'] },
+  { name: 'EMAReducer', keys: Ob.EMA_REDUCER_OPTION_KEYS, full: { history: 2, alpha: 0.5 }, make: (o) => fold(new Ob.EMAReducer(o as never)), typo: ['alfa', 'alpha'] },
+  { name: 'EventReducer', keys: Ob.EVENT_REDUCER_OPTION_KEYS, full: { history: 2, dt: 1, criterion: crit, initial: 'zero' }, make: (o) => fold(new Ob.EventReducer(o as never)), typo: ['inital', 'initial'] },
+  { name: 'CumulativeTraceReducer', keys: Ob.MATCH_TRACE_OPTION_KEYS, full: { ...TRACE, criterion: crit }, make: (o) => fold(new Ob.CumulativeTraceReducer(o as never)), typo: ['amplitud', 'amplitude'] },
+  { name: 'NearestTraceReducer', keys: Ob.MATCH_TRACE_OPTION_KEYS, full: { ...TRACE, criterion: crit }, make: (o) => fold(new Ob.NearestTraceReducer(o as never)), typo: ['criteria', 'criterion'] },
+  { name: 'ScaledCumulativeTraceReducer', keys: Ob.SCALED_TRACE_OPTION_KEYS, full: { ...TRACE, scale: 2, criterion: crit }, make: (o) => fold(new Ob.ScaledCumulativeTraceReducer(o as never)), typo: ['scal', 'scale'] },
+  { name: 'ScaledNearestTraceReducer', keys: Ob.SCALED_TRACE_OPTION_KEYS, full: { ...TRACE, scale: 2, criterion: crit }, make: (o) => fold(new Ob.ScaledNearestTraceReducer(o as never)), typo: ['taus', 'tau'] },
+  { name: 'ConditionalCumulativeTraceReducer', keys: Ob.CONDITIONAL_TRACE_OPTION_KEYS, full: { ...TRACE, scale: 2, criterion: crit }, make: (o) => fold2(new Ob.ConditionalCumulativeTraceReducer(o as never)), typo: ['dT', 'dt'] },
+  { name: 'ConditionalNearestTraceReducer', keys: Ob.CONDITIONAL_TRACE_OPTION_KEYS, full: { ...TRACE, scale: 2, criterion: crit }, make: (o) => fold2(new Ob.ConditionalNearestTraceReducer(o as never)), typo: ['scales', 'scale'] },
+  {
+    name: 'ExponentialTraceReducer',
+    keys: Ob.SCALED_TRACE_OPTION_KEYS,
+    full: { ...TRACE, scale: 2, criterion: crit },
+    make: (o) => fold(new Ob.ExponentialTraceReducer<[tf.Tensor]>(o as never, 'cumulative', 'scaled')),
+    typo: ['Scale', 'scale'],
+  },
+  { name: 'criterion { target, tolerance }', keys: Ob.TARGET_CRITERION_KEYS, full: crit, make: (o) => fold(new Ob.EventReducer({ dt: 1, criterion: o as never })), typo: ['tolerence', 'tolerance'], param: 'criterion key' },
+  { name: 'Recorder', keys: Ob.RECORDER_OPTION_KEYS, full: { capacity: 3, every: 2, trainOnly: true }, make: (o) => new Ob.Recorder(() => tf.zeros([2]), o as never), typo: ['evry', 'every'] },
+  {
+    name: 'StateMonitor',
+    keys: Ob.OBSERVE_OPTION_KEYS,
+    full: { every: 2, trainOnly: false },
+    prepare: () => [new Ob.PassthroughReducer()],
+    make: (o, [r]) => new Ob.StateMonitor(() => tf.zeros([2]), r as Ob.PassthroughReducer, o),
+    typo: ['trainonly', 'trainOnly'],
+  },
+  {
+    name: 'MultiStateMonitor',
+    keys: Ob.OBSERVE_OPTION_KEYS,
+    full: { every: 2, trainOnly: false },
+    prepare: () => [new Ob.PassthroughReducer()],
+    make: (o, [r]) => new Ob.MultiStateMonitor([() => tf.zeros([2])], r as Ob.PassthroughReducer, o),
+    typo: ['every_', 'every'],
+  },
+  {
+    name: 'SpikeRecorder',
+    keys: Ob.SPIKE_RECORDER_OPTION_KEYS,
+    full: { chunkSteps: 4, trainOnly: false, neurons: [1], onChunk: () => undefined },
+    make: (o) => new Ob.SpikeRecorder(() => tf.zeros([1, 2]), o as never),
+    typo: ['chunksteps', 'chunkSteps'],
   },
 );
 

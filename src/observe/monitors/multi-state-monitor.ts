@@ -3,10 +3,10 @@
  */
 import { tf } from '../../core/tf.js';
 import { disposeSnapshot, type Snapshot } from '../../core/snapshot.js';
-import { CinderArgumentError } from '../../core/errors.js';
+import { CinderArgumentError, checkOptionKeys } from '../../core/errors.js';
 import type { Observer } from '../../neural/types.js';
 import type { Reducer } from '../reducers/reducer.js';
-import { Schedule, type ObserveOptions } from './schedule.js';
+import { OBSERVE_OPTION_KEYS, Schedule, type ObserveOptions } from './schedule.js';
 
 /** One accessor per observation of the tuple `A`. */
 export type Accessors<A extends readonly tf.Tensor[]> = { readonly [K in keyof A]: () => A[K] };
@@ -42,6 +42,7 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
    * @param options `every` and `trainOnly` (default true)
    */
   constructor(accessors: Accessors<A>, reducer: R, options: ObserveOptions = {}) {
+    checkOptionKeys('options', options, OBSERVE_OPTION_KEYS);
     if (!Array.isArray(accessors) || accessors.length === 0 || accessors.some((a) => typeof a !== 'function')) {
       throw new CinderArgumentError('accessors', accessors, 'a non-empty array of functions returning tensors');
     }

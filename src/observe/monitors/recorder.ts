@@ -4,16 +4,19 @@
 import { share, tf } from '../../core/tf.js';
 import { accessorShape } from './accessor-shape.js';
 import type { Snapshot } from '../../core/snapshot.js';
-import { CinderArgumentError, checkElements, checkInteger } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkInteger, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { Observer } from '../../neural/types.js';
 import { Ring, TensorRing } from '../ring.js';
-import { Schedule, type ObserveOptions } from './schedule.js';
+import { OBSERVE_OPTION_KEYS, Schedule, type ObserveOptions } from './schedule.js';
 
 /** Options of {@link Recorder}. */
 export interface RecorderOptions extends ObserveOptions {
   /** Maximum number of records kept (integer >= 1); older records are overwritten. */
   capacity: number;
 }
+
+/** The keys of {@link RecorderOptions}. */
+export const RECORDER_OPTION_KEYS = optionKeys<RecorderOptions>()([...OBSERVE_OPTION_KEYS, 'capacity']);
 
 /** Records downloaded in one piece by {@link Recorder.toArray}. */
 export interface RecordedArray {
@@ -48,6 +51,7 @@ export class Recorder implements Observer {
    */
   constructor(accessor: () => tf.Tensor, options: RecorderOptions) {
     if (typeof accessor !== 'function') throw new CinderArgumentError('accessor', accessor, 'a function returning a tensor');
+    checkOptionKeys('options', options, RECORDER_OPTION_KEYS);
     checkInteger('capacity', options?.capacity, 1);
     checkElements('capacity', options.capacity, 'recorder slots');
     this.accessor = accessor;

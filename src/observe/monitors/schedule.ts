@@ -2,7 +2,7 @@
  * When a monitor acts: every n-th `observe()` call, optionally in training mode only.
  * @module
  */
-import { checkInteger } from '../../core/errors.js';
+import { checkInteger, optionKeys } from '../../core/errors.js';
 
 /** Options shared by monitors and recorders. */
 export interface ObserveOptions {
@@ -11,6 +11,9 @@ export interface ObserveOptions {
   /** When true the layer calls `observe()` only in training mode. */
   trainOnly?: boolean;
 }
+
+/** The keys of {@link ObserveOptions}. */
+export const OBSERVE_OPTION_KEYS = optionKeys<ObserveOptions>()(['every', 'trainOnly']);
 
 /** Counts `observe()` calls and says which ones act. */
 export class Schedule {

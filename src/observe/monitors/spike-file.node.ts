@@ -4,7 +4,7 @@
  * @module
  */
 import { existsSync } from 'node:fs';
-import { CinderArgumentError } from '../../core/errors.js';
+import { CinderArgumentError, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import { NpyAppendWriter } from '../../io/npy-append.js';
 import { readNpy } from '../../io/npy.js';
 import type { RecordedSpikes, SpikeChunkSteps } from './spike-recorder.js';
@@ -18,6 +18,9 @@ export interface SpikeFileOptions {
    */
   mode?: 'create' | 'continue';
 }
+
+/** The keys of {@link SpikeFileOptions}. */
+export const SPIKE_FILE_OPTION_KEYS = optionKeys<SpikeFileOptions>()(['mode']);
 
 /**
  * Writes spike events to one `.npy` array of shape `[spikes, 3]`, float64 (exact for step numbers
@@ -59,6 +62,7 @@ export class SpikeFileSink {
    */
   static open(path: string, options: SpikeFileOptions = {}): SpikeFileSink {
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, "an object { mode?: 'create' | 'continue' }");
+    checkOptionKeys('options', options, SPIKE_FILE_OPTION_KEYS);
     const mode = options.mode ?? 'create';
     if (mode !== 'create' && mode !== 'continue') throw new CinderArgumentError('mode', mode, "'create' or 'continue'");
     const spec = { dtype: 'float64', rowShape: [3] } as const;

@@ -4,7 +4,7 @@
 import { share, tf } from '../../core/tf.js';
 import { accessorShape } from './accessor-shape.js';
 import type { Snapshot } from '../../core/snapshot.js';
-import { CinderArgumentError, checkElements, checkInteger, numel } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkInteger, numel, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { Observer } from '../../neural/types.js';
 
 /**
@@ -42,6 +42,9 @@ export interface SpikeRecorderOptions {
    */
   onChunk?: SpikeChunkHandler;
 }
+
+/** The keys of {@link SpikeRecorderOptions}. */
+export const SPIKE_RECORDER_OPTION_KEYS = optionKeys<SpikeRecorderOptions>()(['chunkSteps', 'trainOnly', 'neurons', 'onChunk']);
 
 /** The steps a chunk covers (`first … last`, inclusive; a chunk may hold no spike at all). */
 export interface SpikeChunkSteps {
@@ -150,6 +153,7 @@ export class SpikeRecorder implements Observer {
   constructor(accessor: () => tf.Tensor, options: SpikeRecorderOptions = {}) {
     if (typeof accessor !== 'function') throw new CinderArgumentError('accessor', accessor, 'a function returning a tensor');
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {chunkSteps?, trainOnly?, neurons?, onChunk?}');
+    checkOptionKeys('options', options, SPIKE_RECORDER_OPTION_KEYS);
     this.chunkSteps = checkInteger('chunkSteps', options.chunkSteps ?? 256, 1);
     if (options.trainOnly !== undefined && typeof options.trainOnly !== 'boolean') throw new CinderArgumentError('trainOnly', options.trainOnly, 'a boolean');
     if (options.onChunk !== undefined && typeof options.onChunk !== 'function') throw new CinderArgumentError('onChunk', options.onChunk, 'a function (events, steps) => void | Promise<void>');

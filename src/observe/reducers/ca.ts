@@ -3,8 +3,8 @@
  */
 import { tf } from '../../core/tf.js';
 import type { Snapshot } from '../../core/snapshot.js';
-import { CinderArgumentError } from '../../core/errors.js';
-import { Reducer, checkSameShape, type ReducerOptions } from './reducer.js';
+import { CinderArgumentError, checkOptionKeys } from '../../core/errors.js';
+import { REDUCER_OPTION_KEYS, Reducer, checkSameShape, type ReducerOptions } from './reducer.js';
 
 /** Folds per block of the count's low part: the low part stays below it, exact in float32. */
 const BLOCK = 2 ** 24;
@@ -39,6 +39,7 @@ export class CAReducer extends Reducer<[tf.Tensor]> {
 
   /** @param options history length */
   constructor(options: ReducerOptions = {}) {
+    if (new.target === CAReducer) checkOptionKeys('options', options, REDUCER_OPTION_KEYS);
     super(options);
     this.one = tf.keep(tf.scalar(1));
   }

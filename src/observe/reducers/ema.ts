@@ -2,14 +2,17 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { checkRange } from '../../core/errors.js';
-import { Reducer, checkSameShape, type ReducerOptions } from './reducer.js';
+import { checkRange, checkOptionKeys, optionKeys } from '../../core/errors.js';
+import { REDUCER_OPTION_KEYS, Reducer, checkSameShape, type ReducerOptions } from './reducer.js';
 
 /** Options of {@link EMAReducer}. */
 export interface EMAReducerOptions extends ReducerOptions {
   /** Smoothing factor α in [0, 1]: weight of the newest observation. */
   alpha: number;
 }
+
+/** The keys of {@link EMAReducerOptions}: other keys make {@link EMAReducer}'s constructor throw. */
+export const EMA_REDUCER_OPTION_KEYS = optionKeys<EMAReducerOptions>()([...REDUCER_OPTION_KEYS, 'alpha']);
 
 /**
  * Exponential moving average: `s(t) = α·h(t) + (1 − α)·s(t − Δt)`, with `s = h` on the first fold.
@@ -24,6 +27,7 @@ export class EMAReducer extends Reducer<[tf.Tensor]> {
 
   /** @param options see {@link EMAReducerOptions} */
   constructor(options: EMAReducerOptions) {
+    if (new.target === EMAReducer) checkOptionKeys('options', options, EMA_REDUCER_OPTION_KEYS);
     super(options);
     this.alpha = checkRange('alpha', options.alpha, 0, 1);
     this.a = tf.keep(tf.scalar(this.alpha));

@@ -2,9 +2,9 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { checkDt, checkOneOf } from '../../core/errors.js';
+import { checkDt, checkOneOf, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import { Matcher, type Criterion } from '../criterion.js';
-import { Reducer, checkSameShape, type ReducerOptions } from './reducer.js';
+import { REDUCER_OPTION_KEYS, Reducer, checkSameShape, type ReducerOptions } from './reducer.js';
 
 /** Value of {@link EventReducer} before the first event. */
 export type EventInitial = 'inf' | 'zero' | 'nan';
@@ -21,6 +21,9 @@ export interface EventReducerOptions extends ReducerOptions {
   /** Elapsed time assumed before any event: `'inf'` (default), `'zero'` or `'nan'`. */
   initial?: EventInitial;
 }
+
+/** The keys of {@link EventReducerOptions}: other keys make {@link EventReducer}'s constructor throw. */
+export const EVENT_REDUCER_OPTION_KEYS = optionKeys<EventReducerOptions>()([...REDUCER_OPTION_KEYS, 'dt', 'criterion', 'initial']);
 
 /**
  * Time since the last event (ms): `e(t) = 0` where the criterion matches, else `e(t − dt) + dt`;
@@ -39,6 +42,7 @@ export class EventReducer extends Reducer<[tf.Tensor]> {
 
   /** @param options see {@link EventReducerOptions} */
   constructor(options: EventReducerOptions) {
+    if (new.target === EventReducer) checkOptionKeys('options', options, EVENT_REDUCER_OPTION_KEYS);
     super(options);
     this.dt = checkDt(options.dt);
     this.initial = checkOneOf('initial', options.initial ?? 'inf', ['inf', 'zero', 'nan'] as const);

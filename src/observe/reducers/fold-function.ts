@@ -2,8 +2,8 @@
  * @module
  */
 import type { tf } from '../../core/tf.js';
-import { CinderArgumentError } from '../../core/errors.js';
-import { Reducer, type ReducerOptions } from './reducer.js';
+import { CinderArgumentError, checkOptionKeys } from '../../core/errors.js';
+import { REDUCER_OPTION_KEYS, Reducer, type ReducerOptions } from './reducer.js';
 
 /**
  * A fold step: the new value from this step's observations and the previous value (`null` on the
@@ -25,6 +25,7 @@ export class FoldFunctionReducer<A extends readonly tf.Tensor[] = [tf.Tensor]> e
    * @param options history length
    */
   constructor(fn: FoldFunction<A>, options: ReducerOptions = {}) {
+    if (new.target === FoldFunctionReducer) checkOptionKeys('options', options, REDUCER_OPTION_KEYS);
     super(options);
     if (typeof fn !== 'function') throw new CinderArgumentError('fn', fn, 'a fold function (observations, previous) => tensor');
     this.fn = fn;

@@ -2,7 +2,8 @@
  * @module
  */
 import { share, type tf } from '../../core/tf.js';
-import { Reducer, type ReducerOptions } from './reducer.js';
+import { REDUCER_OPTION_KEYS, Reducer, type ReducerOptions } from './reducer.js';
+import { checkOptionKeys } from '../../core/errors.js';
 
 /**
  * Keeps the raw observations: `latest` is the last observation, `ago(k)` the one `k` folds earlier.
@@ -11,6 +12,7 @@ import { Reducer, type ReducerOptions } from './reducer.js';
 export class PassthroughReducer extends Reducer<[tf.Tensor]> {
   /** @param options history length */
   constructor(options: ReducerOptions = {}) {
+    if (new.target === PassthroughReducer) checkOptionKeys('options', options, REDUCER_OPTION_KEYS);
     super(options);
   }
 

@@ -6,7 +6,7 @@
  */
 import type { Snapshot } from '../../core/snapshot.js';
 import { share, tf } from '../../core/tf.js';
-import { CinderArgumentError, checkInteger } from '../../core/errors.js';
+import { CinderArgumentError, checkInteger, optionKeys } from '../../core/errors.js';
 import { TensorRing } from '../ring.js';
 
 /** Options shared by all reducers. */
@@ -14,6 +14,9 @@ export interface ReducerOptions {
   /** Number of past values kept (integer >= 1, default 1 = only the latest). */
   history?: number;
 }
+
+/** The keys of {@link ReducerOptions}. */
+export const REDUCER_OPTION_KEYS = optionKeys<ReducerOptions>()(['history']);
 
 /**
  * Base of every reducer. `A` is the tuple of observations one fold takes (most reducers: one tensor).

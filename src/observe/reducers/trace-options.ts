@@ -3,9 +3,9 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { checkFinite, checkPositive } from '../../core/errors.js';
+import { checkFinite, checkPositive, optionKeys } from '../../core/errors.js';
 import type { Criterion } from '../criterion.js';
-import type { ReducerOptions } from './reducer.js';
+import { REDUCER_OPTION_KEYS, type ReducerOptions } from './reducer.js';
 
 /** Options of the exponential trace reducers. */
 export interface TraceOptions extends ReducerOptions {
@@ -17,11 +17,17 @@ export interface TraceOptions extends ReducerOptions {
   amplitude?: number;
 }
 
+/** The keys of {@link TraceOptions}. */
+export const TRACE_OPTION_KEYS = optionKeys<TraceOptions>()([...REDUCER_OPTION_KEYS, 'dt', 'tau', 'amplitude']);
+
 /** Options of the plain traces: the match comes from the observation itself. */
 export interface MatchTraceOptions extends TraceOptions {
   /** What counts as a match (default: the observation is a 0/1 spike tensor). */
   criterion?: Criterion;
 }
+
+/** The keys of {@link MatchTraceOptions}. */
+export const MATCH_TRACE_OPTION_KEYS = optionKeys<MatchTraceOptions>()([...TRACE_OPTION_KEYS, 'criterion']);
 
 /** Options of the scaled traces: on a match the trace takes `s·h + A`. */
 export interface ScaledTraceOptions extends TraceOptions {
@@ -31,6 +37,9 @@ export interface ScaledTraceOptions extends TraceOptions {
   criterion: Criterion;
 }
 
+/** The keys of {@link ScaledTraceOptions}. */
+export const SCALED_TRACE_OPTION_KEYS = optionKeys<ScaledTraceOptions>()([...TRACE_OPTION_KEYS, 'scale', 'criterion']);
+
 /** Options of the conditional traces: the match is taken from a second (condition) input. */
 export interface ConditionalTraceOptions extends TraceOptions {
   /** Scale s applied to the observation (default 1). */
@@ -38,6 +47,9 @@ export interface ConditionalTraceOptions extends TraceOptions {
   /** What counts as a match in the condition input (default: the condition is a 0/1 spike tensor). */
   criterion?: Criterion;
 }
+
+/** The keys of {@link ConditionalTraceOptions}. */
+export const CONDITIONAL_TRACE_OPTION_KEYS = optionKeys<ConditionalTraceOptions>()([...TRACE_OPTION_KEYS, 'scale', 'criterion']);
 
 /** The float64 decay exp(−dt/τ) after validating dt and τ. */
 export function traceDecay(dt: number, tau: number): number {

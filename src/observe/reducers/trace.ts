@@ -8,10 +8,10 @@
  */
 import type { tf as TF } from '../../core/tf.js';
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkOneOf } from '../../core/errors.js';
+import { CinderArgumentError, checkOneOf, checkOptionKeys } from '../../core/errors.js';
 import { Matcher, type Criterion } from '../criterion.js';
 import { Reducer, checkSameShape } from './reducer.js';
-import { TraceConstants, type ConditionalTraceOptions, type MatchTraceOptions, type ScaledTraceOptions, type TraceOptions } from './trace-options.js';
+import { CONDITIONAL_TRACE_OPTION_KEYS, MATCH_TRACE_OPTION_KEYS, SCALED_TRACE_OPTION_KEYS, TraceConstants, type ConditionalTraceOptions, type MatchTraceOptions, type ScaledTraceOptions, type TraceOptions } from './trace-options.js';
 
 /** `'cumulative'` (all-to-all pairing: a match adds) or `'nearest'` (latest match only: a match replaces). */
 export type TraceMode = 'cumulative' | 'nearest';
@@ -58,6 +58,8 @@ export class ExponentialTraceReducer<A extends readonly TF.Tensor[] = TraceInput
    * @param value amplitude, scaled or conditional
    */
   constructor(options: TraceOptions & { scale?: number; criterion?: Criterion }, mode: TraceMode, value: TraceValue) {
+    const keys = value === 'scaled' ? SCALED_TRACE_OPTION_KEYS : value === 'conditional' ? CONDITIONAL_TRACE_OPTION_KEYS : MATCH_TRACE_OPTION_KEYS;
+    if (new.target === ExponentialTraceReducer || TRACE_CLASSES.has(new.target)) checkOptionKeys('options', options, keys);
     super(options);
     checkOneOf('traceMode', mode, ['cumulative', 'nearest'] as const);
     checkOneOf('trace value', value, ['amplitude', 'scaled', 'conditional'] as const);
@@ -136,6 +138,16 @@ export class ConditionalNearestTraceReducer extends ExponentialTraceReducer<[TF.
   /** @param options see {@link ConditionalTraceOptions} */
   constructor(options: ConditionalTraceOptions) { super(options, 'nearest', 'conditional'); }
 }
+
+/** The trace reducer classes of this module: their constructors check the option keys of their kind (value mode). */
+const TRACE_CLASSES: ReadonlySet<unknown> = new Set([
+  CumulativeTraceReducer,
+  NearestTraceReducer,
+  ScaledCumulativeTraceReducer,
+  ScaledNearestTraceReducer,
+  ConditionalCumulativeTraceReducer,
+  ConditionalNearestTraceReducer,
+]);
 
 /** The trace reducers selectable by {@link TraceMode}. */
 export type TraceReducer = CumulativeTraceReducer | NearestTraceReducer;
