@@ -24,7 +24,7 @@
  * @module
  */
 import { tf } from '../core/tf.js';
-import { CinderArgumentError, checkFinite, checkOneOf, checkPositive } from '../core/errors.js';
+import { CinderArgumentError, checkFinite, checkOneOf, checkPositive, checkOptionKeys, optionKeys } from '../core/errors.js';
 
 /** The bounding families. `'sharp'` is an alias of `'hard'`, `'soft'` of `'multiplicative'`. */
 export const BOUNDING_KINDS = ['hard', 'sharp', 'multiplicative', 'soft', 'scaled-multiplicative', 'power', 'scaled-power'] as const;
@@ -51,6 +51,9 @@ export interface BoundingOptions {
   /** Exponent for both sides of the power families (default 1). */
   power?: number;
 }
+
+/** The keys of {@link BoundingOptions}. */
+export const BOUNDING_OPTION_KEYS = optionKeys<BoundingOptions>()(['max', 'min', 'side', 'powerUpper', 'powerLower', 'power']);
 
 /**
  * A weight-dependence rule. Holds its constants as scalars uploaded once (float64 → float32).
@@ -83,6 +86,7 @@ export class Bounding {
    */
   constructor(kind: BoundingKind, options: BoundingOptions = {}) {
     checkOneOf('kind', kind, BOUNDING_KINDS);
+    checkOptionKeys('options', options, BOUNDING_OPTION_KEYS);
     this.kind = kind === 'sharp' ? 'hard' : kind === 'soft' ? 'multiplicative' : kind;
     const { max, min } = options;
     if (max !== undefined) checkFinite('max', max);

@@ -13,6 +13,10 @@ import * as E from '../../src/neural/encoders/index.js';
 import * as H from '../../src/neural/hooks/index.js';
 import * as L from '../../src/neural/layers/index.js';
 import * as Ob from '../../src/observe/index.js';
+import * as Opt from '../../src/learn/optimizers/index.js';
+import * as EP from '../../src/learn/eprop/index.js';
+import { MAX_RATE_CLASSIFIER_OPTION_KEYS, MaxRateClassifier } from '../../src/learn/classifiers/index.js';
+import { BOUNDING_OPTION_KEYS, Bounding } from '../../src/neural/bounding.js';
 
 /** Runs `f`, returning what it threw (fails when it returns). */
 function thrown(f: () => unknown): unknown {
@@ -384,6 +388,56 @@ cases.push(
     full: { chunkSteps: 4, trainOnly: false, neurons: [1], onChunk: () => undefined },
     make: (o) => new Ob.SpikeRecorder(() => tf.zeros([1, 2]), o as never),
     typo: ['chunksteps', 'chunkSteps'],
+  },
+);
+
+// ---- optimizers, bounding, classifier, e-prop, network ---------------------------------------------
+
+const rec = (o: Record<string, unknown>) => new EP.EPropRecurrent(o as never);
+const ro = (o: Record<string, unknown>) => new EP.EPropReadout(o as never);
+cases.push(
+  { name: 'GradientDescent', keys: Opt.GRADIENT_DESCENT_OPTION_KEYS, full: { learningRate: 0.1, wMin: 0, wMax: 1 }, make: (o) => new Opt.GradientDescent(o), typo: ['learningrate', 'learningRate'] },
+  { name: 'Adam', keys: Opt.ADAM_OPTION_KEYS, full: { learningRate: 0.1, wMin: 0, wMax: 1, beta1: 0.8, beta2: 0.99, epsilon: 1e-8 }, make: (o) => new Opt.Adam(o), typo: ['beta_1', 'beta1'] },
+  { name: 'Bounding', keys: BOUNDING_OPTION_KEYS, full: { max: 1, min: 0, side: 'full', powerUpper: 2, powerLower: 2, power: 1 }, make: (o) => new Bounding('power', o).dispose(), typo: ['maxi', 'max'] },
+  { name: 'MaxRateClassifier', keys: MAX_RATE_CLASSIFIER_OPTION_KEYS, full: { decay: 0.1, proportional: true }, make: (o) => new MaxRateClassifier([3], 2, o), typo: ['proportionnal', 'proportional'] },
+  {
+    name: 'EPropRecurrent',
+    keys: EP.EPROP_RECURRENT_OPTION_KEYS,
+    full: {
+      nIn: 2,
+      nLif: 1,
+      nAlif: 1,
+      dt: 1,
+      tauM: 20,
+      vTh: 0.6,
+      tRef: 2,
+      tauA: 200,
+      adaptBeta: 1.7,
+      surrogate: 'piecewise_linear',
+      surrogateHeight: 0.3,
+      surrogateWidth: 1,
+      regularSpikeArrival: true,
+      wIn: [0.1, 0.2, 0.3, 0.4],
+      wRec: [0, 0.1, 0.1, 0],
+      rng: new Rng(0),
+    },
+    make: rec,
+    typo: ['nALIF', 'nAlif'],
+  },
+  {
+    name: 'EPropReadout',
+    keys: EP.EPROP_READOUT_OPTION_KEYS,
+    full: { nRec: 2, nOut: 2, dt: 1, tauOut: 20, loss: 'mean_squared_error', feedback: 'symmetric', wOut: [0.1, 0.2, 0.3, 0.4], feedbackWeights: [0.1, 0.2, 0.3, 0.4], rng: new Rng(0) },
+    make: ro,
+    typo: ['tauout', 'tauOut'],
+  },
+  {
+    name: 'EProp',
+    keys: EP.EPROP_OPTION_KEYS,
+    full: { recurrent: undefined, readout: undefined, optimizer: undefined, learningWindow: 2, cReg: 0.1, fTarget: 10, averageGradient: true, kernel: 'tf', train: { input: false }, threads: undefined },
+    prepare: () => [rec({ nIn: 2, nLif: 2, rng: new Rng(0) }), ro({ nRec: 2, nOut: 2, rng: new Rng(0) })],
+    make: (o, [r, out]) => new EP.EProp({ ...o, recurrent: r, readout: out, optimizer: new Opt.GradientDescent() } as never),
+    typo: ['fTarge', 'fTarget'],
   },
 );
 

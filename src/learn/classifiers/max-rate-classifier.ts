@@ -4,7 +4,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkInteger, checkNonNegative, checkShape, numel, checkElements } from '../../core/errors.js';
+import { CinderArgumentError, checkInteger, checkNonNegative, checkShape, numel, checkElements, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import { Module } from '../../core/module.js';
 import type { Parameter } from '../../core/state.js';
 
@@ -22,6 +22,9 @@ export interface MaxRateClassifierOptions {
    */
   proportional?: boolean;
 }
+
+/** The keys of {@link MaxRateClassifierOptions}. */
+export const MAX_RATE_CLASSIFIER_OPTION_KEYS = optionKeys<MaxRateClassifierOptions>()(['decay', 'proportional']);
 
 /** Tensors derived from the rate table; recomputed whenever the table's data changes. */
 interface Derived {
@@ -82,6 +85,7 @@ export class MaxRateClassifier extends Module {
    * @param options decay and default weighting
    */
   constructor(shape: number | readonly number[], numClasses: number, options: MaxRateClassifierOptions = {}) {
+    if (new.target === MaxRateClassifier) checkOptionKeys('options', options, MAX_RATE_CLASSIFIER_OPTION_KEYS);
     super();
     this.shape = checkShape('shape', typeof shape === 'number' ? [shape] : (shape as number[]));
     this.count = numel(this.shape);

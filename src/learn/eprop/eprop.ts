@@ -9,7 +9,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkInteger, checkNonNegative, checkOneOf } from '../../core/errors.js';
+import { CinderArgumentError, checkInteger, checkNonNegative, checkOneOf, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import { NonFiniteError } from '../../core/finite.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import { EPropRecurrent, type RecurrentConstants } from './recurrent.js';
@@ -57,6 +57,9 @@ export interface EPropOptions {
    */
   threads?: EPropSliceRunner;
 }
+
+/** The keys of {@link EPropOptions}. */
+export const EPROP_OPTION_KEYS = optionKeys<EPropOptions>()(['recurrent', 'readout', 'optimizer', 'learningWindow', 'cReg', 'fTarget', 'averageGradient', 'kernel', 'train', 'threads']);
 
 /** One batch: input spikes and targets. */
 export interface EPropBatch {
@@ -156,6 +159,7 @@ export class EProp {
 
   constructor(options: EPropOptions) {
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {recurrent, readout, optimizer, …}');
+    if (new.target === EProp) checkOptionKeys('options', options, EPROP_OPTION_KEYS);
     const { recurrent, readout, optimizer } = options;
     if (!(recurrent instanceof EPropRecurrent)) throw new CinderArgumentError('recurrent', recurrent, 'an EPropRecurrent');
     if (!(readout instanceof EPropReadout)) throw new CinderArgumentError('readout', readout, 'an EPropReadout');

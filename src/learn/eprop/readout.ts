@@ -9,7 +9,7 @@
 import { tf } from '../../core/tf.js';
 import { Module } from '../../core/module.js';
 import type { Parameter } from '../../core/state.js';
-import { CinderArgumentError, checkElements, checkInteger, checkOneOf, checkPositive } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkInteger, checkOneOf, checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import { Rng } from '../../core/random.js';
 import { initWeights } from './recurrent.js';
 import type { EPropCell } from './cell.js';
@@ -45,6 +45,9 @@ export interface EPropReadoutOptions {
   rng?: Rng;
 }
 
+/** The keys of {@link EPropReadoutOptions}. */
+export const EPROP_READOUT_OPTION_KEYS = optionKeys<EPropReadoutOptions>()(['nRec', 'nOut', 'dt', 'tauOut', 'loss', 'feedback', 'wOut', 'feedbackWeights', 'rng']);
+
 /** e-prop leaky readout with softmax/cross-entropy or mean-squared-error loss. */
 export class EPropReadout extends Module {
   /** Recurrent neurons feeding in. */
@@ -63,6 +66,7 @@ export class EPropReadout extends Module {
   private readonly pB: Parameter;
 
   constructor(options: EPropReadoutOptions) {
+    if (new.target === EPropReadout) checkOptionKeys('options', options, EPROP_READOUT_OPTION_KEYS);
     super();
     this.nRec = checkInteger('nRec', options.nRec, 1);
     this.nOut = checkInteger('nOut', options.nOut, 1);

@@ -22,7 +22,7 @@
 import { tf } from '../../core/tf.js';
 import { Module } from '../../core/module.js';
 import type { Parameter } from '../../core/state.js';
-import { CinderArgumentError, checkElements, checkInteger, checkNonNegative, checkPositive } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkInteger, checkNonNegative, checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import { Rng } from '../../core/random.js';
 import { checkSurrogate, SURROGATE_NAMES, type Surrogate, type SurrogateName } from './surrogate.js';
 import type { EPropCell } from './cell.js';
@@ -67,6 +67,26 @@ export interface EPropRecurrentOptions {
   rng?: Rng;
 }
 
+/** The keys of {@link EPropRecurrentOptions}. */
+export const EPROP_RECURRENT_OPTION_KEYS = optionKeys<EPropRecurrentOptions>()([
+  'nIn',
+  'nLif',
+  'nAlif',
+  'dt',
+  'tauM',
+  'vTh',
+  'tRef',
+  'tauA',
+  'adaptBeta',
+  'surrogate',
+  'surrogateHeight',
+  'surrogateWidth',
+  'regularSpikeArrival',
+  'wIn',
+  'wRec',
+  'rng',
+]);
+
 /** Per-step constants of the recurrent scan, in float64 (the kernels' `EPropScanConstants`, with float64 β and a typed surrogate). */
 export interface RecurrentConstants extends EPropScanConstants {
   /** Adaptation strength per neuron (0 for LIF rows). */
@@ -105,6 +125,7 @@ export class EPropRecurrent extends Module {
   private readonly pRec: Parameter;
 
   constructor(options: EPropRecurrentOptions) {
+    if (new.target === EPropRecurrent) checkOptionKeys('options', options, EPROP_RECURRENT_OPTION_KEYS);
     super();
     this.nIn = checkInteger('nIn', options.nIn, 1);
     this.nLif = checkInteger('nLif', options.nLif, 0);

@@ -11,8 +11,8 @@
  */
 import { tf } from '../../core/tf.js';
 import type { Snapshot } from '../../core/snapshot.js';
-import { CinderArgumentError, checkPositive } from '../../core/errors.js';
-import { BoundedOptimizer, checkLearningRate, checkUpdate, type Optimizer, type VariableGradient, type WeightBounds } from './optimizer.js';
+import { CinderArgumentError, checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
+import { BoundedOptimizer, WEIGHT_BOUNDS_KEYS, checkLearningRate, checkUpdate, type Optimizer, type VariableGradient, type WeightBounds } from './optimizer.js';
 
 /** Options of {@link Adam}. */
 export interface AdamOptions extends WeightBounds {
@@ -25,6 +25,9 @@ export interface AdamOptions extends WeightBounds {
   /** ε added to √v (default 1e-7, NEST's default; its e-prop example uses 1e-8). */
   epsilon?: number;
 }
+
+/** The keys of {@link AdamOptions}: other keys make {@link Adam}'s constructor throw. */
+export const ADAM_OPTION_KEYS = optionKeys<AdamOptions>()([...WEIGHT_BOUNDS_KEYS, 'learningRate', 'beta1', 'beta2', 'epsilon']);
 
 /** Adam with bias-corrected step size and ε outside the square root (TensorFlow form). */
 export class Adam extends BoundedOptimizer implements Optimizer {
@@ -45,6 +48,7 @@ export class Adam extends BoundedOptimizer implements Optimizer {
   private readonly eps: tf.Scalar;
 
   constructor(options: AdamOptions = {}) {
+    if (new.target === Adam) checkOptionKeys('options', options, ADAM_OPTION_KEYS);
     super(options);
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;

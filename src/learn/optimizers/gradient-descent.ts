@@ -3,7 +3,8 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { BoundedOptimizer, checkLearningRate, checkUpdate, type Optimizer, type VariableGradient, type WeightBounds } from './optimizer.js';
+import { BoundedOptimizer, WEIGHT_BOUNDS_KEYS, checkLearningRate, checkUpdate, type Optimizer, type VariableGradient, type WeightBounds } from './optimizer.js';
+import { checkOptionKeys, optionKeys } from '../../core/errors.js';
 
 /** Options of {@link GradientDescent}. */
 export interface GradientDescentOptions extends WeightBounds {
@@ -11,12 +12,16 @@ export interface GradientDescentOptions extends WeightBounds {
   learningRate?: number;
 }
 
+/** The keys of {@link GradientDescentOptions}: other keys make {@link GradientDescent}'s constructor throw. */
+export const GRADIENT_DESCENT_OPTION_KEYS = optionKeys<GradientDescentOptions>()([...WEIGHT_BOUNDS_KEYS, 'learningRate']);
+
 /** Plain (stochastic) gradient descent. */
 export class GradientDescent extends BoundedOptimizer implements Optimizer {
 
   private k = 0;
 
   constructor(options: GradientDescentOptions = {}) {
+    if (new.target === GradientDescent) checkOptionKeys('options', options, GRADIENT_DESCENT_OPTION_KEYS);
     super(options);
   }
 

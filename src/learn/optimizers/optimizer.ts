@@ -4,7 +4,7 @@
  * @module
  */
 import type { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkFinite } from '../../core/errors.js';
+import { CinderArgumentError, checkFinite, optionKeys } from '../../core/errors.js';
 
 /** One variable and the gradient to apply to it (same shape). */
 export interface VariableGradient {
@@ -21,6 +21,9 @@ export interface WeightBounds {
   /** Upper bound (default +∞). */
   wMax?: number;
 }
+
+/** The keys of {@link WeightBounds}. */
+export const WEIGHT_BOUNDS_KEYS = optionKeys<WeightBounds>()(['wMin', 'wMax']);
 
 /** Updates variables from gradients. */
 export interface Optimizer {
