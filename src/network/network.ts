@@ -21,7 +21,7 @@
  */
 import { tf } from '../core/tf.js';
 import { Module } from '../core/module.js';
-import { CinderArgumentError } from '../core/errors.js';
+import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
 import type { Rng, RngState } from '../core/random.js';
 import { collectExtras, disposeSnapshot, emptySnapshot, nestSnapshot, subSnapshot, type Snapshot, type Snapshottable } from '../core/snapshot.js';
 import type { Connection } from '../neural/connections/connection.js';
@@ -67,6 +67,9 @@ export interface NetworkOptions {
   forward?: (x: tf.Tensor | LayerInput, net: Network) => tf.Tensor;
 }
 
+/** The keys of {@link NetworkOptions}: other keys make {@link Network}'s constructor throw. */
+export const NETWORK_OPTION_KEYS = optionKeys<NetworkOptions>()(['forward']);
+
 /** Options of {@link Network.run}. */
 export interface NetworkRunOptions {
   /** Number of steps (integer >= 0). */
@@ -80,6 +83,9 @@ export interface NetworkRunOptions {
   /** Longest stretch of wall time between yields to the event loop, in ms (default 250): signal handlers and timers run in between. */
   yieldEveryMs?: number;
 }
+
+/** The keys of {@link NetworkRunOptions}. */
+export const NETWORK_RUN_OPTION_KEYS = optionKeys<NetworkRunOptions>()(['steps', 'onStep', 'reward', 'signal', 'yieldEveryMs']);
 
 /** One parameter or state in a {@link NetworkState}. */
 export interface NetworkTensor {
@@ -176,6 +182,7 @@ export class Network extends Module {
 
   /** @param options custom wiring (see {@link NetworkOptions}) */
   constructor(options: NetworkOptions = {}) {
+    if (new.target === Network) checkOptionKeys('options', options, NETWORK_OPTION_KEYS);
     super();
     if (options.forward !== undefined && typeof options.forward !== 'function') throw new CinderArgumentError('forward', options.forward, 'a function (x, net) => tensor');
     this.forwardFn = options.forward;
@@ -340,6 +347,7 @@ export class Network extends Module {
   async run(input: tf.Tensor | LayerInput | ((t: number) => tf.Tensor | LayerInput), options: NetworkRunOptions): Promise<number> {
     // two runs awaiting in turn would interleave their steps on one state
     if (this.running) throw new CinderArgumentError('call of run()', 'while another run() of this network is in progress', 'the pending run awaited (or aborted) first');
+    checkOptionKeys('options', options, NETWORK_RUN_OPTION_KEYS);
     const steps = options?.steps;
     if (!Number.isInteger(steps) || steps < 0) throw new CinderArgumentError('steps', steps, 'an integer >= 0');
     if (options.onStep !== undefined && typeof options.onStep !== 'function') throw new CinderArgumentError('onStep', options.onStep, 'a function (t, output) => void');

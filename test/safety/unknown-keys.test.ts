@@ -17,6 +17,7 @@ import * as Opt from '../../src/learn/optimizers/index.js';
 import * as EP from '../../src/learn/eprop/index.js';
 import { MAX_RATE_CLASSIFIER_OPTION_KEYS, MaxRateClassifier } from '../../src/learn/classifiers/index.js';
 import { BOUNDING_OPTION_KEYS, Bounding } from '../../src/neural/bounding.js';
+import { NETWORK_OPTION_KEYS, NETWORK_RUN_OPTION_KEYS, Network } from '../../src/network/index.js';
 
 /** Runs `f`, returning what it threw (fails when it returns). */
 function thrown(f: () => unknown): unknown {
@@ -439,6 +440,25 @@ cases.push(
     make: (o, [r, out]) => new EP.EProp({ ...o, recurrent: r, readout: out, optimizer: new Opt.GradientDescent() } as never),
     typo: ['fTarge', 'fTarget'],
   },
+  { name: 'Network', keys: NETWORK_OPTION_KEYS, full: { forward: (x: tf.Tensor) => tf.clone(x) }, make: (o) => new Network(o as never), typo: ['froward', 'forward'] },
 );
+
+describe('Network.run options', () => {
+  it('accepts every declared key, refuses a misspelled one before stepping', async () => {
+    expect([...NETWORK_RUN_OPTION_KEYS].sort()).toEqual(['onStep', 'reward', 'signal', 'steps', 'yieldEveryMs']);
+    const net = new Network({ forward: (x) => tf.add(x as tf.Tensor, 1) });
+    const x = tf.zeros([1, 2]);
+    let seen = 0;
+    const full = { steps: 2, onStep: () => void seen++, reward: 0, signal: new AbortController().signal, yieldEveryMs: 100 };
+    expect(await net.run(x, full)).toBe(2);
+    expect(seen).toBe(2);
+    const before = tf.memory().numTensors;
+    await expect(net.run(x, { steps: 2, onstep: () => void seen++ } as never)).rejects.toThrow(/invalid options key: got "onstep", .*did you mean "onStep"\?/);
+    expect(seen).toBe(2);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    net.dispose();
+  });
+});
 
 describe('unknown option keys', () => runTable());
