@@ -187,7 +187,12 @@ export function optionKeys<T extends object>(): <const K extends readonly (keyof
  * `unknown` when the tuple `K` lists every key of `T`; otherwise an object type whose required
  * `missingOptionKeys` property names the missing keys (so the compiler error shows them).
  */
-export type MissingKeys<T, K extends readonly PropertyKey[]> = [Exclude<keyof T, K[number]>] extends [never] ? unknown : { readonly missingOptionKeys: Exclude<keyof T, K[number]> };
+export type MissingKeys<T, K extends readonly PropertyKey[]> = [Exclude<keyof T, K[number]>] extends [never]
+  ? unknown
+  : {
+      /** The keys of `T` the list misses (a compile-time marker: no value has it). */
+      readonly missingOptionKeys: Exclude<keyof T, K[number]>;
+    };
 
 /**
  * Largest number of elements Cinder allocates in one tensor or buffer: 2^28 float32 values (1 GiB).
