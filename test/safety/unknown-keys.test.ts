@@ -15,6 +15,8 @@ import * as L from '../../src/neural/layers/index.js';
 import * as Ob from '../../src/observe/index.js';
 import * as Opt from '../../src/learn/optimizers/index.js';
 import * as EP from '../../src/learn/eprop/index.js';
+import { EXPONENTIAL_KERNEL_OPTION_KEYS, ExponentialKernel } from '../../src/learn/trainers/index.js';
+import { PAIR_TRACE_OPTION_KEYS, PairTraces } from '../../src/learn/toolkit/pair-traces.js';
 import { MAX_RATE_CLASSIFIER_OPTION_KEYS, MaxRateClassifier } from '../../src/learn/classifiers/index.js';
 import { BOUNDING_OPTION_KEYS, Bounding } from '../../src/neural/bounding.js';
 import { NETWORK_OPTION_KEYS, NETWORK_RUN_OPTION_KEYS, Network } from '../../src/network/index.js';
@@ -460,5 +462,19 @@ describe('Network.run options', () => {
     net.dispose();
   });
 });
+
+// ---- trainer toolkit (custom rules) ---------------------------------------------------------------
+
+cases.push(
+  { name: 'ExponentialKernel', keys: EXPONENTIAL_KERNEL_OPTION_KEYS, full: { learningRate: 0.1, tau: 20, side: 'causal' }, make: (o) => new ExponentialKernel(o as never), typo: ['sides', 'side'] },
+  {
+    name: 'PairTraces',
+    keys: PAIR_TRACE_OPTION_KEYS,
+    full: { tauPre: 20, tauPost: 20, amplitudePre: 1, amplitudePost: 1, mode: 'nearest', delayed: false, history: 2 },
+    prepare: () => [new L.Serial(new C.LinearDense([2], [3], 1), new N.LIF([3], 1, { restV: -65, resetV: -65, threshV: -50, refracT: 2, tauM: 20 }))],
+    make: (o, [layer]) => new PairTraces((layer as L.Serial).cell('connection', 'neuron'), o as never),
+    typo: ['tau_pre', 'tauPre'],
+  },
+);
 
 describe('unknown option keys', () => runTable());

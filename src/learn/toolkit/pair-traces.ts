@@ -5,7 +5,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkFinite, checkOneOf, checkPositive } from '../../core/errors.js';
+import { CinderArgumentError, checkFinite, checkOneOf, checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { Observer } from '../../neural/types.js';
 import { StateMonitor } from '../../observe/monitors/state-monitor.js';
 import { CumulativeTraceReducer, NearestTraceReducer, type TraceMode } from '../../observe/reducers/trace.js';
@@ -47,6 +47,9 @@ export interface PairTraceOptions {
   /** Values kept by each monitor (default 1; e.g. 2 to read `reducer.ago(1)`, the value one step back). */
   history?: number;
 }
+
+/** The keys of {@link PairTraceOptions}. */
+export const PAIR_TRACE_OPTION_KEYS = optionKeys<PairTraceOptions>()(['tauPre', 'tauPost', 'amplitudePre', 'amplitudePost', 'mode', 'delayed', 'history']);
 
 /** Makes a trace reducer of the given mode (its steps fused into one kernel on wasm/cpu). */
 export function traceReducer(mode: TraceMode, dt: number, tau: number, amplitude: number, history = 1): Reducer<[tf.Tensor]> {
@@ -146,6 +149,7 @@ export class PairTraces implements CellResources {
    * @param options time constants, amplitudes, mode
    */
   constructor(cell: TrainableCell, options: PairTraceOptions) {
+    checkOptionKeys('options', options, PAIR_TRACE_OPTION_KEYS);
     const dt = cell.connection.dt;
     const mode = options.mode ?? 'cumulative';
     checkPositive('tauPre', options.tauPre);

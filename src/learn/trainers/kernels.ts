@@ -8,7 +8,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkFinite, checkPositive } from '../../core/errors.js';
+import { CinderArgumentError, checkFinite, checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
 
 /**
  * An elementwise spike-timing kernel. `apply` is called inside `tf.tidy` once per trainer step with
@@ -35,6 +35,9 @@ export interface ExponentialKernelOptions {
   side: KernelSide;
 }
 
+/** The keys of {@link ExponentialKernelOptions}. */
+export const EXPONENTIAL_KERNEL_OPTION_KEYS = optionKeys<ExponentialKernelOptions>()(['learningRate', 'tau', 'side']);
+
 /**
  * The exponential STDP half-kernel `K(t_Δ) = η·exp(−|t_Δ|/τ)·[t_Δ ≥ 0]` (causal) or
  * `η·exp(−|t_Δ|/τ)·[t_Δ < 0]` (acausal). NaN and ±∞ give 0. Holds its constants as scalars uploaded
@@ -55,6 +58,7 @@ export class ExponentialKernel implements SpikeTimeKernel {
 
   /** @param options see {@link ExponentialKernelOptions} */
   constructor(options: ExponentialKernelOptions) {
+    checkOptionKeys('options', options, EXPONENTIAL_KERNEL_OPTION_KEYS);
     this.learningRate = checkFinite('learningRate', options.learningRate);
     this.tau = checkPositive('tau', options.tau);
     if (options.side !== 'causal' && options.side !== 'acausal') throw new CinderArgumentError('side', options.side, '"causal" or "acausal"');
