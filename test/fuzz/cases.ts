@@ -6,15 +6,15 @@
 import fc from 'fast-check';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
-import { ALIF, AdEx, EIF, GLIF2, Izhikevich, LIF, QIF } from '../../src/neural/neurons/index.js';
-import { Conv2D, LinearDense, LinearDirect, constantInit } from '../../src/neural/connections/index.js';
-import { DeltaCurrent, DoubleExponentialCurrent, ExponentialConductance, SingleExponentialCurrent } from '../../src/neural/synapses/index.js';
+import { ADEX_OPTION_KEYS, ALIF, AdEx, EIF, GLIF2, Izhikevich, LIF, LIF_OPTION_KEYS, QIF } from '../../src/neural/neurons/index.js';
+import { CONNECTION_OPTION_KEYS, CONV2D_OPTION_KEYS, Conv2D, LinearDense, LinearDirect, constantInit } from '../../src/neural/connections/index.js';
+import { DELTA_CURRENT_OPTION_KEYS, DeltaCurrent, DoubleExponentialCurrent, ExponentialConductance, SingleExponentialCurrent } from '../../src/neural/synapses/index.js';
 import { Biclique, Serial } from '../../src/neural/layers/index.js';
-import { HomogeneousPoissonEncoder, InhomogeneousPoissonEncoder, PoissonApproxEncoder, PoissonIntervalEncoder } from '../../src/neural/encoders/index.js';
+import { ENCODER_OPTION_KEYS, HomogeneousPoissonEncoder, InhomogeneousPoissonEncoder, PoissonApproxEncoder, PoissonIntervalEncoder } from '../../src/neural/encoders/index.js';
 import { Clamping, Normalization } from '../../src/neural/hooks/index.js';
-import { CumulativeTraceReducer, EMAReducer, Recorder, StateMonitor } from '../../src/observe/index.js';
+import { CumulativeTraceReducer, EMAReducer, MATCH_TRACE_OPTION_KEYS, RECORDER_OPTION_KEYS, Recorder, StateMonitor } from '../../src/observe/index.js';
 import { MSTDP, MSTDPET, STDP } from '../../src/learn/trainers/index.js';
-import { Adam, GradientDescent } from '../../src/learn/optimizers/index.js';
+import { ADAM_OPTION_KEYS, Adam, GradientDescent } from '../../src/learn/optimizers/index.js';
 import { EProp, EPropReadout, EPropRecurrent } from '../../src/learn/eprop/index.js';
 import { FiniteChecker } from '../../src/core/finite.js';
 import { ExactNeuron } from '../../src/neural/neurons/index.js';
@@ -487,7 +487,32 @@ function disposedCases(): FuzzCase[] {
   return [{ id: 'use after dispose()', bad: fc.constantFrom(...Object.keys(uses)), names: /(LIF|LinearDense|DeltaCurrent) was used after dispose\(\)/, call: (k) => uses[k as string]!() }];
 }
 
+/** One unknown option key added to valid options: refused, naming it ("invalid options key"). */
+function unknownKeyCases(): FuzzCase[] {
+  const P2 = { restV: -65, resetV: -65, threshV: -50, refracT: 2, tauM: 20 };
+  const ctors: [string, readonly string[], object, (o: any) => unknown][] = [
+    ['LIF', LIF_OPTION_KEYS, P2, (o) => new LIF([3], 1, o)],
+    ['AdEx', ADEX_OPTION_KEYS, { ...EULER, ...ADAPT }, (o) => new AdEx([3], 1, o)],
+    ['LinearDense', CONNECTION_OPTION_KEYS, {}, (o) => new LinearDense([2], [2], 1, o)],
+    ['Conv2D', CONV2D_OPTION_KEYS, {}, (o) => new Conv2D([4, 4, 1], 2, 3, 1, o)],
+    ['PoissonApproxEncoder', ENCODER_OPTION_KEYS, { steps: 4, dt: 1, frequency: 20, rng: new Rng(1) }, (o) => new PoissonApproxEncoder(o)],
+    ['Recorder', RECORDER_OPTION_KEYS, { capacity: 4 }, (o) => new Recorder(() => tf.zeros([1]), o)],
+    ['CumulativeTraceReducer', MATCH_TRACE_OPTION_KEYS, { dt: 1, tau: 20 }, (o) => new CumulativeTraceReducer(o)],
+    ['Adam', ADAM_OPTION_KEYS, {}, (o) => new Adam(o)],
+    ['DeltaCurrent.factory', DELTA_CURRENT_OPTION_KEYS, {}, (o) => DeltaCurrent.factory(o)],
+  ];
+  return ctors.map(([name, keys, valid, make]) => ({
+    id: `${name} unknown option key`,
+    bad: fc.oneof(fc.constantFrom('resistence', 'weightinit', 'evry', 'chrage', 'frequncy', 'constructor', 'toString', 'x'), fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,11}$/)).filter((k) => !keys.includes(k)),
+    names: /invalid options key: got "[^"]*"/,
+    call: (k, keep) => {
+      const m = make({ ...valid, [k as string]: 1 });
+      if (m && typeof (m as { dispose?: unknown }).dispose === 'function') keep(m as { dispose(): void });
+    },
+  }));
+}
+
 /** Every fuzz case, in a fixed order. */
 export function allCases(): FuzzCase[] {
-  return [...neuronCases(), ...connectionCases(), ...layerCases(), ...encoderCases(), ...observeCases(), ...hookCases(), ...learnCases(), ...moreCases(), ...disposedCases()];
+  return [...neuronCases(), ...connectionCases(), ...layerCases(), ...encoderCases(), ...observeCases(), ...hookCases(), ...learnCases(), ...moreCases(), ...disposedCases(), ...unknownKeyCases()];
 }
