@@ -79,7 +79,7 @@ describe.each(backends)('fused outer-product update on %s: randomized against th
     const rng = new Rng(41 + RULES.indexOf(rule));
     // (the hybrid update keeps its bounds as cached scalars: counted from the second shape on)
     let before = -1;
-    const bound = rule.bounding ? new Bounding(rule.bounding.kind, rule.bounding) : null;
+    const bound = rule.bounding ? new Bounding(rule.bounding.kind, (({ kind: _kind, ...o }) => o)(rule.bounding)) : null;
     const spec: OuterBoundSpec | null = bound ? { kind: bound.kind, boundsUpper: bound.boundsUpper, boundsLower: bound.boundsLower, max: bound.max, min: bound.min, powerUpper: bound.powerUpper, powerLower: bound.powerLower } : null;
     for (const B of [1, 2, 3, 7, 20]) {
       for (const [P, Q] of [[1, 1], [3, 5], [4, 8], [7, 13], [12, 32], [13, 4]] as [number, number][]) {

@@ -41,7 +41,7 @@ async function run(cfg: Config, fused: boolean, steps = 60): Promise<{ w: Float3
   stdp.register(layer.cell(conn, lif));
   layer.train(true);
   stdp.train(true);
-  const bound = cfg.bounding ? new Bounding(cfg.bounding.kind, cfg.bounding) : null;
+  const bound = cfg.bounding ? new Bounding(cfg.bounding.kind, (({ kind: _kind, ...o }) => o)(cfg.bounding)) : null;
   if (bound) conn.updater.bound('weight', bound);
   const clamp = cfg.clamp ? new Clamping(conn.weightParameter, cfg.clamp) : null;
   const detach = clamp?.attachToUpdate(conn.updater);
