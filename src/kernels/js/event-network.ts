@@ -62,6 +62,9 @@ import { CinderArgumentError, MAX_ELEMENTS, checkDt } from '../../core/errors.js
 import type { RandomSource } from '../../core/random.js';
 import type { EventSTDP, WeightDependence } from './event-stdp.js';
 import { incomingWeightSums, meanIncoming, scaleIncoming } from './sparse-homeostasis.js';
+import { aboveF32, eventSimdOn, lifArena, type LifArena } from './event-simd.js';
+
+export { setEventSimd } from './event-simd.js';
 
 /**
  * Counter-based uniform generator (Mulberry32): state s is a Weyl counter, s ← s + 0x6D2B79F5 per
@@ -203,14 +206,17 @@ export class EventGroup {
     /** LIF parameters (kind 'lif'). */
     readonly lif?: LifParams,
   ) {
-    this.spikes = new Int32Array(n);
+    const arena = kind === 'lif' ? lifArena(batch, n) : null;
+    this.spikes = arena ? arena.spikes : new Int32Array(n);
     this.spikeCounts = new Float64Array(batch);
     this.recorded = Array.from({ length: batch }, () => ({ step: new Int32Array(1024), index: new Int32Array(1024), length: 0 }));
     const size = kind === 'lif' ? batch * n : 0;
-    this.v = new Float32Array(size);
-    this.ge = new Float32Array(size);
-    this.gi = new Float32Array(size);
-    this.lastSpike = new Int32Array(size).fill(-1_000_000_000);
+    // LIF state: views on the group's own WebAssembly memory where SIMD applies (./event-simd.ts)
+    this.v = arena ? arena.v : new Float32Array(size);
+    this.ge = arena ? arena.ge : new Float32Array(size);
+    this.gi = arena ? arena.gi : new Float32Array(size);
+    this.lastSpike = (arena ? arena.lastSpike : new Int32Array(size)).fill(-1_000_000_000);
+    if (arena) arenas.set(this, arena);
     this.giLive = new Uint8Array(kind === 'lif' ? batch : 0).fill(1);
     this.skip = new Float64Array(kind === 'poisson' ? batch : 0).fill(-1);
   }
@@ -756,7 +762,10 @@ export class EventNetwork {
    * Steps 1 and 2 for one LIF population in lane b: update of v (when not refractory), g_e and g_i
    * (Euler or exact, current or conductance drive: {@link LifParams}), then the threshold test on
    * the stored (float32) v. Each (drive, method) has its own loop; v ≥ V_th is tested as
-   * v > pred(V_th) (the largest double below V_th: the same for every double v).
+   * v > pred(V_th) (the largest double below V_th: the same for every double v). Where the group's
+   * state lives in its WebAssembly memory and SIMD is on (./event-simd.ts), the first n − n mod 4
+   * neurons go through the SIMD loop of the same (drive, method), bit-identical, and the JavaScript
+   * loop does the rest.
    */
   private integrateAndThreshold(g: EventGroup, b: number, t: number): void {
     const p = g.lif!;
@@ -767,8 +776,9 @@ export class EventNetwork {
     // Brian2: not refractory when timestep(t − t_spike) ≥ timestep(τref) = ⌊τref/dt + 10⁻³⌋
     const free = t - (p.refractorySteps ?? refractorySteps(p.tauRef, dt));
     const th = p.spikeAtThreshold ? below(p.vThreshold) : p.vThreshold;
+    const A = simdArena(g, th, free);
     if (exact || p.drive === 'conductance') {
-      this.integrateGeneral(g, b, free, th, exact ? Math.exp(-dt / tauE) : 1 - dt / tauE, exact ? Math.exp(-dt / tauI) : 1 - dt / tauI);
+      this.integrateGeneral(g, b, free, th, exact ? Math.exp(-dt / tauE) : 1 - dt / tauE, exact ? Math.exp(-dt / tauI) : 1 - dt / tauI, A);
       return;
     }
     const km = dt / p.tauM;
@@ -778,23 +788,36 @@ export class EventNetwork {
     const { v, ge, gi, lastSpike, spikes } = g;
     const n = g.n;
     const off = b * n;
+    const end = off + n;
     let c = 0;
+    let q0 = off;
     if (g.giLive[b] === 0) {
-      for (let i = 0; i < n; i++) {
-        const q = off + i;
+      if (A) {
+        const n4 = n & ~3;
+        const o = 4 * off;
+        c = A.loops.eulerCurrentNoGi(A.vPtr + o, A.gePtr + o, A.lastPtr + o, A.spkPtr, n4, free, km, el, ks, aboveF32(th));
+        q0 = off + n4;
+      }
+      for (let q = q0; q < end; q++) {
         const e = ge[q]!;
         ge[q] = e * ks;
         if (lastSpike[q]! <= free) {
           const x = v[q]!;
           const nv = Math.fround(x + km * (el - x + e));
           v[q] = nv;
-          if (nv > th) spikes[c++] = i;
+          if (nv > th) spikes[c++] = q - off;
         }
       }
     } else {
       let live = 0;
-      for (let i = 0; i < n; i++) {
-        const q = off + i;
+      if (A) {
+        const n4 = n & ~3;
+        const o = 4 * off;
+        c = A.loops.eulerCurrent(A.vPtr + o, A.gePtr + o, A.giPtr + o, A.lastPtr + o, A.spkPtr, n4, free, km, el, ks, ki, aboveF32(th), A.flagPtr);
+        live = A.flag[0]!;
+        q0 = off + n4;
+      }
+      for (let q = q0; q < end; q++) {
         const e = ge[q]!;
         const h = gi[q]!;
         ge[q] = e * ks;
@@ -805,7 +828,7 @@ export class EventNetwork {
           const x = v[q]!;
           const nv = Math.fround(x + km * (el - x + e - h));
           v[q] = nv;
-          if (nv > th) spikes[c++] = i;
+          if (nv > th) spikes[c++] = q - off;
         }
       }
       g.giLive[b] = live;
@@ -815,9 +838,11 @@ export class EventNetwork {
 
   /**
    * The (drive, method) pairs other than current + Euler: g ← g·de, g_i ← g_i·di (de, di: the
-   * decay factors of the method), v from the old values, threshold `v > th`.
+   * decay factors of the method), v from the old values, threshold `v > th`; with an arena `A`, the
+   * first n − n mod 4 neurons in SIMD (the exact conductance step: the SIMD passes around a
+   * JavaScript Math.exp pass).
    */
-  private integrateGeneral(g: EventGroup, b: number, free: number, th: number, de: number, di: number): void {
+  private integrateGeneral(g: EventGroup, b: number, free: number, th: number, de: number, di: number, A: LifArena | null): void {
     const p = g.lif!;
     const dt = this.dt;
     const el = p.el;
@@ -825,13 +850,22 @@ export class EventNetwork {
     const n = g.n;
     const off = b * n;
     const end = off + n;
+    const n4 = A ? n & ~3 : 0;
+    const o = 4 * off;
+    const q0 = off + n4;
     let c = 0;
     if (p.drive === 'conductance') {
       const ee = p.ee!;
       const ei = p.ei!;
       if (p.method === 'exact') {
         const rate = -dt / p.tauM;
-        for (let q = off; q < end; q++) {
+        if (A) {
+          A.loops.exactConductancePrep(A.gePtr + o, A.giPtr + o, A.xPtr, A.yPtr, n4, rate, el, ee, ei, de, di);
+          const x = A.x;
+          for (let i = 0; i < n4; i++) x[i] = Math.exp(x[i]!);
+          c = A.loops.exactConductanceFinish(A.vPtr + o, A.lastPtr + o, A.spkPtr, A.xPtr, A.yPtr, n4, free, aboveF32(th));
+        }
+        for (let q = q0; q < end; q++) {
           const e = ge[q]!;
           const h = gi[q]!;
           ge[q] = e * de;
@@ -846,7 +880,8 @@ export class EventNetwork {
         }
       } else {
         const km = dt / p.tauM;
-        for (let q = off; q < end; q++) {
+        if (A) c = A.loops.eulerConductance(A.vPtr + o, A.gePtr + o, A.giPtr + o, A.lastPtr + o, A.spkPtr, n4, free, km, el, ee, ei, de, di, aboveF32(th));
+        for (let q = q0; q < end; q++) {
           const e = ge[q]!;
           const h = gi[q]!;
           ge[q] = e * de;
@@ -864,7 +899,8 @@ export class EventNetwork {
       const d = Math.exp(-dt / p.tauM);
       const rest = el * (1 - d);
       const gain = 1 - d;
-      for (let q = off; q < end; q++) {
+      if (A) c = A.loops.exactCurrent(A.vPtr + o, A.gePtr + o, A.giPtr + o, A.lastPtr + o, A.spkPtr, n4, free, d, rest, gain, de, di, aboveF32(th));
+      for (let q = q0; q < end; q++) {
         const e = ge[q]!;
         const h = gi[q]!;
         ge[q] = e * de;
@@ -878,6 +914,29 @@ export class EventNetwork {
     }
     g.count = c;
   }
+}
+
+/**
+ * Whether a LIF group's neuron pass takes the WebAssembly SIMD loops (./event-simd.ts) for a finite
+ * threshold: its state lives in its own WebAssembly memory (SIMD available, at least 4 neurons),
+ * its arrays are still those views, and the switch ({@link setEventSimd}) is on.
+ */
+export function lifSimdRoute(g: EventGroup): boolean {
+  return simdArena(g, 0, 0) !== null;
+}
+
+/** LIF groups whose state lives in a WebAssembly memory of their own (./event-simd.ts). */
+const arenas = new WeakMap<EventGroup, LifArena>();
+
+/**
+ * The group's arena when the SIMD loops apply this step: SIMD on, the group's arrays still the
+ * arena's views (a caller may have assigned others), a finite threshold (the loops test nv ≥ the
+ * float32 above it) and a free step in int32 range (compared as int32 lanes).
+ */
+function simdArena(g: EventGroup, th: number, free: number): LifArena | null {
+  const A = arenas.get(g);
+  if (A === undefined || !eventSimdOn() || !Number.isFinite(th) || !(free >= -2147483648 && free <= 2147483647)) return null;
+  return g.v === A.v && g.ge === A.ge && g.gi === A.gi && g.lastSpike === A.lastSpike && g.spikes === A.spikes ? A : null;
 }
 
 /** The largest double below x (x finite): for every double v, v ≥ x ⇔ v > below(x). */
