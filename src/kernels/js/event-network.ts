@@ -47,7 +47,9 @@
  * Cost per step and lane: one pass over the LIF cells (steps 1 and 2 fused, one loop per drive and
  * method, constants hoisted: the exact conductance scheme costs one Math.exp per free cell, the
  * others none; with the default current drive and Euler, a population's g_i
- * pass is skipped while all its g_i are +0, e.g. MON without inhibitory spikes), one visit per
+ * pass is skipped while all its g_i are +0, e.g. MON without inhibitory spikes; where WebAssembly
+SIMD is available each LIF group keeps v, g_e, g_i, lastSpike and spikes in a WebAssembly memory
+of its own and the pass runs 4 cells at a time in f64x2, bit-identical: ./event-simd.ts), one visit per
  * synapse of each spiking neuron, one draw per rate input and one per background spike. The
  * pathway loops are specialised by rule and by storage order (the pathway that walks synapses in
  * storage order reads no synapse-id list); every variant does the same float operations in the same
