@@ -37,7 +37,7 @@ export interface SpikeRecorderOptions {
   neurons?: readonly number[] | Int32Array;
   /**
    * Streaming mode: each chunk's events are handed to this function (in step order; an async one is
-   * awaited before the next chunk) and not kept — {@link SpikeRecorder.events} and
+   * awaited before the next chunk, also one still running from before a clear() or restoreState()) and not kept — {@link SpikeRecorder.events} and
    * {@link SpikeRecorder.spikeTrains} are then unavailable; counts and rates are kept.
    */
   onChunk?: SpikeChunkHandler;
@@ -143,6 +143,11 @@ export class SpikeRecorder implements Observer {
   /** Bumped by clear/restore/dispose: a read of an older generation is dropped. */
   private generation = 0;
   private pumping: Promise<void> | null = null;
+  /**
+   * The last `onChunk` call (settled: never rejects). It survives clear/restore/dispose: a call of
+   * a dropped generation still running ends before the next call starts.
+   */
+  private handing: Promise<void> = Promise.resolve();
   /** The error that stopped the extraction (a failed read or onChunk); thrown by flush(). */
   private failure: { error: unknown } | null = null;
 
@@ -296,7 +301,16 @@ export class SpikeRecorder implements Observer {
           } else {
             const events = this.extract(c, data);
             if (this.onChunk) {
-              await this.onChunk(events, { first: c.first, last: c.first + c.steps - 1 });
+              // one call at a time, also across generations (a call from before a restore may still run)
+              await this.handing;
+              if (this.generation !== gen) return;
+              const onChunk = this.onChunk;
+              const call = (async () => onChunk(events, { first: c.first, last: c.first + c.steps - 1 }))();
+              this.handing = call.then(
+                () => undefined,
+                () => undefined,
+              );
+              await call;
               if (this.generation !== gen) return;
             }
             this.commit(c, events);
