@@ -31,7 +31,9 @@
  * (temporary file, fsync, rename; the folder flushed after the last), then the manifest is swapped
  * in by one atomic rename, then every weights file of the manifest it replaced is deleted. A
  * process killed at any moment leaves the previous save or the new one, both loadable; a save
- * that fails (a full disk) removes the weights files it created and leaves the previous save.
+ * that fails (a full disk) removes the weights files it created and leaves the previous save; one
+ * that fails after its manifest was renamed into place (the folder's fsync) keeps that manifest and
+ * its weights files (the new save, loadable) and reports the error.
  *
  * Saves into one folder take turns: a save holds the folder's lock file `.save.lock` (`host pid`
  * of the saving process, created exclusively; see `lock.ts`) from writing its weights to its last
@@ -574,14 +576,19 @@ async function writeFolder(dir: string, base: TensorsManifest, specs: WeightSpec
   try {
     removeLockLeftovers(lock);
     const shards = new ShardWriter(folder, shardBytes);
+    let text: string | undefined;
     try {
       for (const piece of pieces()) await shards.push(piece);
       await shards.finish();
       if (shards.total !== total) throw new Error(`internal: ${shards.total} weight bytes written, ${total} expected`);
       // (the atomic write also flushes the folder)
-      await writeFileAtomic(join(folder, MANIFEST_FILE), manifestText(manifestOf(shards.paths, hex(shards.totalCrc))));
+      text = manifestText(manifestOf(shards.paths, hex(shards.totalCrc)));
+      await writeFileAtomic(join(folder, MANIFEST_FILE), text);
     } catch (err) {
-      await shards.abort();
+      // the manifest may be in place already (its rename went through, the folder's fsync after it
+      // failed): then the shards it names stay, or the folder would name removed files
+      const placed = text !== undefined && (await readFile(join(folder, MANIFEST_FILE), 'utf8').catch(() => null)) === text;
+      if (!placed) await shards.abort();
       throw err;
     }
     // No other save runs here now: weights files the manifest does not name are the replaced
