@@ -3,7 +3,7 @@
  * {@link SpikeRecorder} in streaming mode, for recordings too long to keep in memory.
  * @module
  */
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { CinderArgumentError, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import { NpyAppendWriter } from '../../io/npy-append.js';
 import { readNpy } from '../../io/npy.js';
@@ -13,7 +13,7 @@ import type { RecordedSpikes, SpikeChunkSteps } from './spike-recorder.js';
 export interface SpikeFileOptions {
   /**
    * `'create'` (default): a new file (an existing one is replaced). `'continue'`: append to a file
-   * this sink wrote before (a resumed run; a missing file is created) — rows from a step the
+   * this sink wrote before (a resumed run; a missing or empty file is created) — rows from a step the
    * recorder hands over again are replaced (see {@link SpikeFileSink}).
    */
   mode?: 'create' | 'continue';
@@ -66,7 +66,14 @@ export class SpikeFileSink {
     const mode = options.mode ?? 'create';
     if (mode !== 'create' && mode !== 'continue') throw new CinderArgumentError('mode', mode, "'create' or 'continue'");
     const spec = { dtype: 'float64', rowShape: [3] } as const;
-    const writer = mode === 'continue' && typeof path === 'string' && existsSync(path) ? NpyAppendWriter.reopen(path, spec) : NpyAppendWriter.open(path, spec);
+    // an empty file (a run killed before the header was written) holds nothing to keep: started anew
+    let size: number | undefined;
+    try {
+      size = typeof path === 'string' && path !== '' ? statSync(path, { throwIfNoEntry: false })?.size : undefined;
+    } catch {
+      size = undefined; // not inspectable (a part of the path is a file): open() reports it
+    }
+    const writer = mode === 'continue' && size !== undefined && size > 0 ? NpyAppendWriter.reopen(path, spec) : NpyAppendWriter.open(path, spec);
     return new SpikeFileSink(writer);
   }
 
