@@ -88,9 +88,12 @@ export class NpyAppendWriter {
     }
     const writer = new NpyAppendWriter(path, dtype, shape, fd, headerLength);
     try {
-      const pre = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, headerLength & 0xff, headerLength >> 8);
-      writeAll(fd, pre, 0);
-      writer.writeHeader(0);
+      // preamble and header in one write: a process killed during open leaves 0 bytes or a complete empty array
+      const head = Buffer.concat([
+        Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, headerLength & 0xff, headerLength >> 8),
+        Buffer.from(headerText(dtype, shape, '0', headerLength), 'latin1'),
+      ]);
+      writeAll(fd, head, 0);
     } catch (err) {
       closeSync(fd);
       throw err;
