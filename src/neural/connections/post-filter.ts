@@ -16,6 +16,7 @@ import type { State } from '../../core/state.js';
 import { CinderArgumentError, checkDt, checkInteger, checkPositive, checkShape } from '../../core/errors.js';
 import type { SynapseKind } from '../synapses/exponential.js';
 import { Connection } from './connection.js';
+import { SparseLinear } from './sparse-linear.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
 import { fusedFilter } from '../../kernels/js/fused-filter.js';
 import type { SparseListFilter } from '../../kernels/js/fused-sparse-list.js';
@@ -194,6 +195,10 @@ export function postFiltered<C extends ConnectionClass>(Base: C): PostFilteredCl
   if (typeof Base !== 'function' || !(Base.prototype instanceof Connection)) throw new CinderArgumentError('Base', Base, 'a Connection class (e.g. LinearDense)');
   const cached = made.get(Base);
   if (cached) return cached as unknown as PostFilteredClass<C>;
+  // The kernel may take the filter step only where its output is the connection's output: a
+  // subclass of SparseLinear with its own `forward` (e.g. one scaling `super.forward`'s result)
+  // would otherwise transform the filtered value, not this step's input to the filter.
+  const foldable = (Base.prototype as Connection).forward === SparseLinear.prototype.forward;
   // abstract for the type checker only (Connection's abstract members are Base's at run time)
   abstract class Filtered extends Base implements PostFiltered {
     readonly postFilter: PostsynapticFilter;
@@ -221,10 +226,11 @@ export function postFiltered<C extends ConnectionClass>(Base: C): PostFilteredCl
 
     /**
      * `SparseLinear`'s hook (ignored by other bases): on its event-driven path the kernel takes the
-     * filter step itself, bit-identical to {@link PostsynapticFilter.step} after the plain kernel.
+     * filter step itself, bit-identical to {@link PostsynapticFilter.step} after the plain kernel;
+     * not where `Base` replaced SparseLinear's `forward` (its result then goes through the filter op).
      */
     protected eventFilter(): SparseListFilter | null {
-      const terms = this.postFilter.foldTerms();
+      const terms = foldable ? this.postFilter.foldTerms() : null;
       this.folded = terms !== null;
       return terms;
     }

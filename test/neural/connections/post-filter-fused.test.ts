@@ -104,6 +104,43 @@ describe.each(fusedBackends())('postFiltered fused filter step on %s', (backend)
     }
   }
 
+  it('a SparseLinear subclass with its own forward (scaling the sums by 3): the filter takes the scaled sums, fused on and off (float32 loop)', async () => {
+    await tf.setBackend(backend);
+    class Tripled extends SparseLinear {
+      override forward(spikes: tf.Tensor, injected?: tf.Tensor): tf.Tensor {
+        return tf.mul(super.forward(spikes, injected), tf.scalar(3));
+      }
+    }
+    const tau = 3;
+    const d = f(Math.exp(-dt / tau));
+    const rng = new Rng(21);
+    const steps = Array.from({ length: 5 }, () => Float32Array.from({ length: B * I }, () => (rng.uniform() < 0.4 ? 1 : 0)));
+    // reference: y = 3·Σ_s w_s·1.5·x_pre (float64 sum rounded once, then ×3), x ← f(f(x·d) + y)
+    const want = new Float32Array(B * O);
+    const expected: number[][] = [];
+    for (const x of steps) {
+      for (let b = 0; b < B; b++) {
+        const acc = new Float64Array(O);
+        for (let s = 0; s < S; s++) acc[list.post[s]!]! += sparseW[s]! * f(1.5 * x[b * I + list.pre[s]!]!);
+        for (let j = 0; j < O; j++) want[b * O + j] = f(f(want[b * O + j]! * d) + f(f(acc[j]!) * 3));
+      }
+      expected.push(u32(want));
+    }
+    for (const fused of [true, false]) {
+      setFusedKernels(fused);
+      const c = new (postFiltered(Tripled))({ tau }, [I], outShape, dt, { synapse: synapse('conductance'), batchSize: B, synapses: list, denseLimit: 0, weightInit: () => tf.tensor1d(sparseW) });
+      for (const [t, x] of steps.entries()) {
+        const y = tf.tidy(() => tf.keep(c.forward(tf.tensor2d(x, [B, I]))));
+        const got = u32((await y.data()) as Float32Array);
+        y.dispose();
+        if (fused) expect(got, `step ${t}`).toEqual(expected[t]);
+        else for (const [k, v] of got.entries()) expect(Math.abs(new Float32Array(new Uint32Array([v]).buffer)[0]! - new Float32Array(new Uint32Array(expected[t]!).buffer)[k]!), `step ${t}`).toBeLessThan(1e-4);
+      }
+      c.dispose();
+    }
+    setFusedKernels(true);
+  });
+
   it('sparse current: save/load after 6 steps, the continuation is bit for bit', async () => {
     await tf.setBackend(backend);
     const rng = new Rng(9);
