@@ -148,12 +148,25 @@ describe('event-network: drive, method, τe/τi, v ≥ V_th and refractorySteps'
       [{ refractorySteps: -1 }, /invalid refractorySteps/],
       [{ tauE: 0 }, /invalid tauE/],
       [{ tauS: undefined, tauE: 5 }, /invalid tauS/],
+      // v ≥ −∞ has no double below it to compare with: the group never spiked (every v is ≥ −∞)
+      [{ vThreshold: -Infinity, spikeAtThreshold: true }, /invalid vThreshold: got -Infinity/],
+      [{ vThreshold: Number.NaN }, /invalid vThreshold: got NaN/],
+      [{ el: Number.NaN }, /invalid el: got NaN/],
+      [{ vReset: Infinity }, /invalid vReset: got Infinity/],
+      [{ spikeAtThreshold: 'yes' as never }, /invalid spikeAtThreshold/],
     ];
     for (const [p, msg] of bad) {
       expect(() => net.addLif('x', 3, { ...base, ...p })).toThrow(CinderArgumentError);
       expect(() => net.addLif('x', 3, { ...base, ...p })).toThrow(msg);
     }
     expect(net.groups.length).toBe(0);
+    // an infinite threshold stays allowed: +∞ silences a population, v > −∞ fires every free step
+    for (const [vThreshold, spikes] of [[Infinity, 0], [-Infinity, 15]] as const) {
+      const n2 = new EventNetwork(1, 0.1, [1]);
+      const g = n2.addLif('p', 5, { ...base, vThreshold, tauRef: 0 });
+      n2.run(3);
+      expect(g.spikeCounts[0]).toBe(spikes);
+    }
     // tauS may be left out when both τe and τi are given
     expect(() => net.addLif('ok', 3, { el: -60, vThreshold: -50, vReset: -60, tauM: 20, tauE: 5, tauI: 10, tauRef: 2 })).not.toThrow();
   });

@@ -608,6 +608,12 @@ export class EventNetwork {
     if (p.drive === 'conductance') {
       for (const k of ['ee', 'ei'] as const) if (!Number.isFinite(p[k])) throw new CinderArgumentError(k, p[k], 'a finite reversal potential in mV (drive "conductance")');
     }
+    for (const k of ['el', 'vReset'] as const) if (!Number.isFinite(p[k])) throw new CinderArgumentError(k, p[k], 'a finite potential in mV');
+    if (p.spikeAtThreshold !== undefined && typeof p.spikeAtThreshold !== 'boolean') throw new CinderArgumentError('spikeAtThreshold', p.spikeAtThreshold, 'a boolean');
+    // v ≥ V_th is tested as v > below(V_th): no double lies below −∞ (and NaN never spikes)
+    if (typeof p.vThreshold !== 'number' || Number.isNaN(p.vThreshold) || (p.spikeAtThreshold && p.vThreshold === -Infinity)) {
+      throw new CinderArgumentError('vThreshold', p.vThreshold, p.spikeAtThreshold ? 'a potential in mV above −∞ (spikeAtThreshold: v ≥ V_th)' : 'a potential in mV (not NaN)');
+    }
     if (p.refractorySteps !== undefined && !(Number.isInteger(p.refractorySteps) && p.refractorySteps >= 0)) {
       throw new CinderArgumentError('refractorySteps', p.refractorySteps, 'an integer >= 0');
     }
