@@ -16,6 +16,7 @@ import type { State } from '../../core/state.js';
 import { CinderArgumentError, checkDt, checkInteger, checkPositive, checkShape } from '../../core/errors.js';
 import type { SynapseKind } from '../synapses/exponential.js';
 import { Connection } from './connection.js';
+import { hasCheckedStep, markCheckedStep } from '../../core/checked-step.js';
 import { SparseLinear } from './sparse-linear.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
 import { fusedFilter } from '../../kernels/js/fused-filter.js';
@@ -260,6 +261,8 @@ export function postFiltered<C extends ConnectionClass>(Base: C): PostFilteredCl
     }
   }
   Object.defineProperty(Filtered, 'name', { value: `PostFiltered${Base.name}` });
+  // the filter checks its input before it changes state: the class steps as safely as its base
+  if (hasCheckedStep(Base.prototype)) markCheckedStep(Filtered);
   made.set(Base, Filtered);
   return Filtered as unknown as PostFilteredClass<C>;
 }

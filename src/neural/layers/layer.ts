@@ -4,6 +4,7 @@
  * @module
  */
 import { tf, share } from '../../core/tf.js';
+import { hasCheckedStep } from '../../core/checked-step.js';
 import { Module } from '../../core/module.js';
 import { BatchedModule, type BatchSizeListener } from '../../core/batched-module.js';
 import { CinderArgumentError, checkInteger, checkOptionKeys, optionKeys } from '../../core/errors.js';
@@ -78,15 +79,19 @@ export abstract class Layer extends Module {
   /** The built-in combine mode (null for a function): the fused webgpu step folds `'sum'`. */
   private readonly combineMode: CombineMode | null;
   private inputKeys: string[] = [];
-  /** Whether a step runs user code after the synapses advance (a wire's `transform`, a combine function): see {@link step}. */
-  private callbacks: boolean;
+  /**
+   * Whether a step keeps a rollback guard (see {@link step}): it runs user code after the synapses
+   * advance (a wire's `transform`, a combine function), or holds a neuron group, connection or
+   * synapse whose class is not one of the library's own (`core/checked-step.ts`).
+   */
+  private guarded: boolean;
 
   /** @param combine how current outputs reaching one group are merged (default `'sum'`) */
   protected constructor(combine: CombineMode | CombineFn = 'sum') {
     super();
     this.combineFn = combiner(combine, this.constants);
     this.combineMode = typeof combine === 'string' ? combine : null;
-    this.callbacks = this.combineMode === null;
+    this.guarded = this.combineMode === null;
   }
 
   /** Registers a neuron group under `name`. */
@@ -101,6 +106,7 @@ export abstract class Layer extends Module {
     }
     this.addModule(name, neuron);
     this.neuronMap.set(name, neuron);
+    if (!hasCheckedStep(neuron)) this.guarded = true;
     // a group's batch size set directly (not through the layer) reaches the observers too
     if (neuron instanceof BatchedModule) {
       neuron.onBatchSizeChange({
@@ -151,7 +157,7 @@ export abstract class Layer extends Module {
     this.connectionMap.set(name, connection);
     this.wires.push({ name, connection, input: options.input ?? name, targets: [...options.targets], receptorIndex, transform: options.transform ?? null });
     this.inputKeys = [...new Set(this.wires.map((w) => w.input))];
-    if (options.transform) this.callbacks = true;
+    if (options.transform || !hasCheckedStep(connection) || !hasCheckedStep(connection.synapse)) this.guarded = true;
     return connection;
   }
 
@@ -271,14 +277,16 @@ export abstract class Layer extends Module {
    * step's spikes per neuron group (new tensors owned by the caller). `neuronOptions` maps a
    * neuron group's name to per-step options for it (e.g. ExactNeuron's `override`). Call inside `tf.tidy`.
    *
-   * A step that fails changes no state. Inputs and options are checked before anything advances;
-   * a layer with user code in its step (a wire's `transform`, a combine function), which runs after
-   * the connections pushed this step into their synapses' history, keeps a zero-copy handle on every
-   * state's value (tfjs tensors are immutable; no kernel, no copy) and each synapse's ring position
-   * before the step, and puts them all back when the step throws: a callback that throws, a
-   * transform or combine result that is not a tensor of the output's shape, or a neuron group that
-   * refuses its input after another group stepped. A retry then gives what an uninterrupted run
-   * gives. Observers run only after every group stepped.
+   * A step that fails changes no state. Inputs and options are checked before anything advances,
+   * and the library's own neurons, connections and synapses check theirs before they change state.
+   * A layer with other code in its step — a wire's `transform`, a combine function, or a neuron
+   * group, connection or synapse of any other class (a user subclass included) — keeps a zero-copy
+   * handle on every state's value (tfjs tensors are immutable; no kernel, no copy) and each
+   * synapse's ring position before the step, and puts them all back when the step throws: a
+   * callback or a user class that throws, a transform or combine result that is not a tensor of the
+   * output's shape, or a neuron group that refuses its input after another group stepped. A retry
+   * then gives what an uninterrupted run gives. Observers run only after every group stepped (one
+   * that throws leaves the step done).
    */
   protected step(inputs: ReadonlyMap<string, LayerInput>, neuronOptions?: ReadonlyMap<string, NeuronForwardOptions>): Map<string, tf.Tensor> {
     for (const key of this.inputKeys) {
@@ -293,7 +301,7 @@ export abstract class Layer extends Module {
     for (const w of this.wires) checkWireInput(w, inputs.get(w.input));
     if (neuronOptions) for (const [name, o] of neuronOptions) this.checkNeuronOptions(name, o);
     // webgpu: connections and synapses folded into the neuron group's step program where exact
-    const spikes = fusedLayerStep(this.wires, this.neuronMap, inputs, this.combineMode, neuronOptions) ?? (this.callbacks ? this.guardedOpStep(inputs, neuronOptions) : this.opStep(inputs, neuronOptions));
+    const spikes = fusedLayerStep(this.wires, this.neuronMap, inputs, this.combineMode, neuronOptions) ?? (this.guarded ? this.guardedOpStep(inputs, neuronOptions) : this.opStep(inputs, neuronOptions));
     const training = this.training;
     for (const o of this.observerSet) {
       if (training || o.trainOnly === false) o.observe();

@@ -15,3 +15,15 @@ export * from './adaptive-current-neuron.js';
 export * from './izhikevich.js';
 export * from './adex.js';
 export * from './exact-neuron.js';
+
+import { markCheckedStep } from '../../core/checked-step.js';
+import { LIF } from './lif.js';
+import { ALIF } from './alif.js';
+import { GLIF2 } from './glif2.js';
+import { QIF } from './qif.js';
+import { EIF } from './eif.js';
+import { Izhikevich } from './izhikevich.js';
+import { AdEx } from './adex.js';
+import { ExactNeuron } from './exact-neuron.js';
+// the built-in models check their inputs before stepping (see core/checked-step.ts)
+markCheckedStep(LIF, ALIF, GLIF2, QIF, EIF, Izhikevich, AdEx, ExactNeuron);

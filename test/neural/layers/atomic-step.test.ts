@@ -151,6 +151,50 @@ describe('a layer step failing in a user callback changes no state', () => {
     b.dispose();
   });
 
+  it('a user neuron subclass that throws after another group stepped, in a layer without callbacks: everything is put back', () => {
+    // group "a" is a plain LIF, group "b" a subclass that fails on one call, after "a" stepped and
+    // both connections pushed their synapse rings
+    class FlakyLIF extends LIF {
+      fail = false;
+      override forward(...args: Parameters<LIF['forward']>): ReturnType<LIF['forward']> {
+        if (this.fail) throw new Error('user neuron failed');
+        return super.forward(...args);
+      }
+    }
+    const build = () => {
+      const rng = new Rng(9);
+      const conn = (n: number) =>
+        new LinearDense([n], [3], 1, { maxDelay: 1, delayInit: (s) => tf.tensor(Array.from({ length: s[0]! * s[1]! }, (_, i) => i % 2), [...s]), weightInit: (s) => tf.tensor(rng.uniformArray(s[0]! * s[1]!, 30, 90), [...s]) });
+      const b = new FlakyLIF([3], 1, { ...P, tauM: 20 });
+      return { layer: new Biclique({ connections: { p: conn(2), q: conn(4) }, neurons: { a: new LIF([3], 1, P), b } }), b };
+    };
+    const xp = inputs(6, 1, 2, 3);
+    const xq = inputs(6, 1, 4, 4);
+    const x = build();
+    const ref = build();
+    const run = (layer: Biclique, i: number) => {
+      const r = tf.tidy(() => layer.forward({ p: tf.tensor(xp[i]!), q: tf.tensor(xq[i]!) }));
+      const out = [...r.a!.dataSync(), ...r.b!.dataSync()];
+      tf.dispose(Object.values(r));
+      return out;
+    };
+    for (let i = 0; i < xp.length; i++) {
+      if (i === 3) {
+        const before = layerState(x.layer);
+        const n = tf.memory().numTensors;
+        x.b.fail = true;
+        expect(() => run(x.layer, i)).toThrow(/user neuron failed/);
+        x.b.fail = false;
+        expect(tf.memory().numTensors).toBe(n);
+        expect(layerState(x.layer)).toEqual(before);
+      }
+      expect(run(x.layer, i), `step ${i}`).toEqual(run(ref.layer, i));
+    }
+    expect(layerState(x.layer)).toEqual(layerState(ref.layer));
+    x.layer.dispose();
+    ref.layer.dispose();
+  });
+
   it('a failed step of a layer without callbacks (bad input) still changes nothing', () => {
     const layer = new Serial(new LinearDirect([2], 1, { maxDelay: 1 }), new LIF([2], 1, P));
     tf.tidy(() => layer.forward(tf.tensor([[1, 0]])));
