@@ -38,6 +38,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import { section, sleb, uleb, wasmName } from './wasm-encoding.js';
 import { envSwitch } from '../setting.js';
 
 /** The exported loops (see the module comment for their meaning). */
@@ -76,38 +77,6 @@ export interface SimdLoops {
 }
 
 // ---- a minimal assembler for the few instructions these loops need ----
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-function str(s: string): number[] {
-  return [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
 
 const I32 = 0x7f;
 const F32 = 0x7d;
@@ -198,9 +167,9 @@ function assemble(fns: Fn[]): Uint8Array<ArrayBuffer> {
     return [0x60, ...uleb(ps.length), ...ps, ...uleb(rs.length), ...rs];
   });
   const typeSec = section(1, [...uleb(fns.length), ...types.flat()]);
-  const importSec = section(2, [1, ...str('env'), ...str('memory'), 0x02, 0x00, 1]);
+  const importSec = section(2, [1, ...wasmName('env'), ...wasmName('memory'), 0x02, 0x00, 1]);
   const funcSec = section(3, [...uleb(fns.length), ...fns.flatMap((_, i) => uleb(i))]);
-  const exportSec = section(7, [...uleb(fns.length), ...fns.flatMap((f, i) => [...str(f.name), 0x00, ...uleb(i)])]);
+  const exportSec = section(7, [...uleb(fns.length), ...fns.flatMap((f, i) => [...wasmName(f.name), 0x00, ...uleb(i)])]);
   const bodies = fns.map((f) => {
     const locals = f.locals.flatMap((t) => [1, t]);
     const code = [...uleb(f.locals.length), ...locals, ...f.body, 0x0b];
