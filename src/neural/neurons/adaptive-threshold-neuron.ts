@@ -105,16 +105,12 @@ export abstract class AdaptiveThresholdNeuron extends NeuronGroup {
     const P = AdaptiveThresholdNeuron.prototype;
     const own = this.integrate === P.integrate && this.threshold === P.threshold && this.adapt === P.adapt;
     if (!own || !this.keepsBaseStep(false)) return null;
-    const d = Math.exp(-this.dt / this.tauM);
     return {
-      decay: d,
-      restTerm: this.restV * (1 - d),
-      gain: this.resistance * (1 - d),
+      ...this.membrane.fusedTerms(),
       thresh: this.threshV,
       reset: this.resetV ?? this.restV,
       dt: this.dt,
       refracT: this.refracT,
-      conductance: { rest: this.restV, resistance: this.resistance, rate: -this.dt / this.tauM }, // LinearMembrane's constants
       adaptation: { decay: this.decayValues, increment: this.adaptIncrement, reduction: this.batchReduction, theta: this.adaptationState.value },
     };
   }

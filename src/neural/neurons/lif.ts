@@ -92,16 +92,12 @@ export class LIF extends NeuronGroup {
     // only when no subclass changed the step
     const own = this.integrate === LIF.prototype.integrate && this.threshold === LIF.prototype.threshold;
     if (!own || !this.keepsBaseStep(true)) return null;
-    const d = Math.exp(-this.dt / this.tauM);
     return {
-      decay: d,
-      restTerm: this.restV * (1 - d),
-      gain: this.resistance * (1 - d),
+      ...this.membrane.fusedTerms(),
       thresh: this.threshV,
       reset: this.resetV ?? this.restV,
       dt: this.dt,
       refracT: this.refracT,
-      conductance: { rest: this.restV, resistance: this.resistance, rate: -this.dt / this.tauM }, // LinearMembrane's constants
     };
   }
 

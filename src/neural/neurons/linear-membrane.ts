@@ -4,6 +4,7 @@
  */
 import { tf } from '../../core/tf.js';
 import type { ConductanceDrive } from './neuron-group.js';
+import type { FusedNeuronSpec } from '../../kernels/js/fused-neuron.js';
 
 /**
  * τ_m dV/dt = −(V − V_rest) + R·I_total, integrated exactly over a step for piecewise-constant
@@ -24,6 +25,8 @@ export class LinearMembrane {
   private readonly kR: tf.Scalar | null;
   private readonly kOne: tf.Scalar;
   private readonly kRate: tf.Scalar;
+  /** The same constants for the fused step (see {@link fusedTerms}). */
+  private readonly terms: Pick<FusedNeuronSpec, 'decay' | 'restTerm' | 'gain' | 'conductance'>;
 
   /**
    * @param constant creates a scalar owned by the neuron group
@@ -41,6 +44,12 @@ export class LinearMembrane {
     this.kR = resistance === 1 ? null : constant(resistance); // x·1 = x exactly: no kernel for R = 1
     this.kOne = constant(1);
     this.kRate = constant(-dt / tauM);
+    this.terms = { decay: d, restTerm: restV * (1 - d), gain: resistance * (1 - d), conductance: { rest: restV, resistance, rate: -dt / tauM } };
+  }
+
+  /** The membrane's part of a fused neuron step's spec: the constants of {@link step}, unrounded (the kernel rounds them as the scalars are). */
+  fusedTerms(): Pick<FusedNeuronSpec, 'decay' | 'restTerm' | 'gain' | 'conductance'> {
+    return { ...this.terms, conductance: { ...this.terms.conductance! } };
   }
 
   /** The voltage after one step from `v` with current `i` and conductance drive `drive`. */
