@@ -86,7 +86,7 @@ export class Bounding {
    */
   constructor(kind: BoundingKind, options: BoundingOptions = {}) {
     checkOneOf('kind', kind, BOUNDING_KINDS);
-    checkOptionKeys('options', options, BOUNDING_OPTION_KEYS);
+    if (new.target === Bounding) checkOptionKeys('options', options, BOUNDING_OPTION_KEYS);
     this.kind = kind === 'sharp' ? 'hard' : kind === 'soft' ? 'multiplicative' : kind;
     const { max, min } = options;
     if (max !== undefined) checkFinite('max', max);

@@ -478,3 +478,134 @@ cases.push(
 );
 
 describe('unknown option keys', () => runTable());
+
+// ---- user subclasses may add options ----------------------------------------------------------------
+
+/** A class under test: builds it (or a subclass adding the key `extra`) with `extra` in its options. */
+interface SubclassCase {
+  /** Class name. */
+  name: string;
+  /** Builds the class itself with `o`. */
+  base: (o: Record<string, unknown>) => unknown;
+  /** Builds a user subclass whose constructor reads `o.extra` and passes `o` on. */
+  sub: (o: Record<string, unknown>) => { extra: unknown };
+}
+
+/** Mixes an `extra` field read from the options into a user subclass. */
+const withExtra = <T extends object>(x: T, o: Record<string, unknown>) => Object.assign(x, { extra: o.extra });
+
+const subclassCases: SubclassCase[] = [];
+{
+  const syn = (f: unknown) => viaConnection(f);
+  class MyDelta extends S.DeltaCurrent {}
+  class MyDeltaPlus extends S.DeltaPlusCurrent {}
+  class MyDeltaG extends S.DeltaConductance {}
+  class MyExpI extends S.SingleExponentialCurrent {}
+  class MyExpG extends S.ExponentialConductance {}
+  class MyDExpI extends S.DoubleExponentialCurrent {}
+  class MyDExpG extends S.DoubleExponentialConductance {}
+  /** The synapse a connection built over `factory` holds, with its options' `extra`. */
+  const viaSyn = (factory: unknown, o: Record<string, unknown>) => {
+    const c = syn(factory);
+    const r = { extra: o.extra, charge: (c.synapse as unknown as { charge?: number }).charge };
+    c.dispose();
+    return r;
+  };
+  subclassCases.push(
+    { name: 'DeltaCurrent', base: (o) => viaSyn(S.DeltaCurrent.factory(o), o), sub: (o) => viaSyn(MyDelta.factory(o), o) },
+    { name: 'DeltaCurrent (constructor)', base: (o) => viaSyn((spec: never) => new S.DeltaCurrent(spec, o), o), sub: (o) => viaSyn((spec: never) => new MyDelta(spec, o), o) },
+    { name: 'DeltaPlusCurrent', base: (o) => viaSyn(S.DeltaPlusCurrent.factory(o), o), sub: (o) => viaSyn(MyDeltaPlus.factory(o), o) },
+    { name: 'DeltaConductance', base: (o) => viaSyn((spec: never) => new S.DeltaConductance(spec, o), o), sub: (o) => viaSyn((spec: never) => new MyDeltaG(spec, o), o) },
+    { name: 'SingleExponentialCurrent', base: (o) => viaSyn(S.SingleExponentialCurrent.factory({ tau: 5, ...o }), o), sub: (o) => viaSyn(MyExpI.factory({ tau: 5, ...o }), o) },
+    { name: 'ExponentialConductance', base: (o) => viaSyn(S.ExponentialConductance.factory({ tau: 5, ...o }), o), sub: (o) => viaSyn(MyExpG.factory({ tau: 5, ...o }), o) },
+    {
+      name: 'DoubleExponentialCurrent',
+      base: (o) => viaSyn(S.DoubleExponentialCurrent.factory({ tauDecay: 5, tauRise: 1, ...o }), o),
+      sub: (o) => viaSyn(MyDExpI.factory({ tauDecay: 5, tauRise: 1, ...o }), o),
+    },
+    {
+      name: 'DoubleExponentialConductance',
+      base: (o) => viaSyn((spec: never) => new S.DoubleExponentialConductance(spec, { tauDecay: 5, tauRise: 1, ...o }), o),
+      sub: (o) => viaSyn((spec: never) => new MyDExpG(spec, { tauDecay: 5, tauRise: 1, ...o }), o),
+    },
+  );
+}
+{
+  class MyMulti extends Ob.MultiStateMonitor<[tf.Tensor]> {}
+  class MyState extends Ob.StateMonitor {}
+  class MyBounding extends Bounding {}
+  class MyRecorder extends Ob.Recorder {}
+  class MySpikeRecorder extends Ob.SpikeRecorder {}
+  class MySerial extends L.Serial {}
+  class MyRecurrent extends L.RecurrentLayer {}
+  class MyBiclique extends L.Biclique {}
+  class MyGenerator extends E.SpikeGenerator {}
+  class MyInhomogeneous extends E.InhomogeneousPoissonEncoder {}
+  class MyKernel extends ExponentialKernel {}
+  class MyPairTraces extends PairTraces {}
+  const acc = () => tf.zeros([2]);
+  const free = <T extends object>(x: T, o: Record<string, unknown>) => {
+    dispose(x);
+    return withExtra({}, o);
+  };
+  /** Builds a layer from freshly made parts; frees the parts when the constructor throws. */
+  const layer = (parts: { dispose(): void }[], make: () => object, o: Record<string, unknown>) => {
+    try {
+      return free(make(), o);
+    } catch (e) {
+      for (const p of parts) p.dispose();
+      throw e;
+    }
+  };
+  const serial = (K: new (c: never, n: never, o: never) => L.Serial, o: Record<string, unknown>) => {
+    const [c, n] = [gconn([2], [3]), lif3()];
+    return layer([c, n], () => new K(c as never, n as never, { receptor: 'AMPA', ...o } as never), o);
+  };
+  const recurrent = (K: new (f: never, r: never, n: never, o: never) => L.RecurrentLayer, o: Record<string, unknown>) => {
+    const [f, r, n] = [gconn([2], [3]), gconn([3], [3]), lif3()];
+    return layer([f, r, n], () => new K(f as never, r as never, n as never, { feedforwardReceptor: 'AMPA', recurrentReceptor: 'AMPA', ...o } as never), o);
+  };
+  const biclique = (K: typeof L.Biclique, o: Record<string, unknown>) => {
+    const [c, n] = [new C.LinearDense([2], [3], 1), lif3()];
+    return layer([c, n], () => new K({ connections: { a: c }, neurons: { n }, ...o } as never), o);
+  };
+  const pairTraces = (K: typeof PairTraces, o: Record<string, unknown>) => {
+    const layer = new L.Serial(new C.LinearDense([2], [3], 1), lif3());
+    try {
+      return free(new K(layer.cell('connection', 'neuron'), { tauPre: 20, tauPost: 20, amplitudePre: 1, amplitudePost: 1, ...o } as never), o);
+    } finally {
+      layer.dispose();
+    }
+  };
+  const GEN = { steps: 3, dt: 1, times: [[0], [1]], shape: [1, 2] };
+  subclassCases.push(
+    { name: 'MultiStateMonitor', base: (o) => free(new Ob.MultiStateMonitor([acc], new Ob.PassthroughReducer(), o), o), sub: (o) => free(new MyMulti([acc], new Ob.PassthroughReducer(), o), o) },
+    { name: 'StateMonitor', base: (o) => free(new Ob.StateMonitor(acc, new Ob.PassthroughReducer(), o), o), sub: (o) => free(new MyState(acc, new Ob.PassthroughReducer(), o), o) },
+    { name: 'Bounding', base: (o) => free(new Bounding('hard', { max: 1, ...o }), o), sub: (o) => free(new MyBounding('hard', { max: 1, ...o }), o) },
+    { name: 'Recorder', base: (o) => free(new Ob.Recorder(acc, { capacity: 2, ...o }), o), sub: (o) => free(new MyRecorder(acc, { capacity: 2, ...o }), o) },
+    { name: 'SpikeRecorder', base: (o) => free(new Ob.SpikeRecorder(acc, o), o), sub: (o) => free(new MySpikeRecorder(acc, o), o) },
+    { name: 'Serial', base: (o) => serial(L.Serial, o), sub: (o) => serial(MySerial, o) },
+    { name: 'RecurrentLayer', base: (o) => recurrent(L.RecurrentLayer, o), sub: (o) => recurrent(MyRecurrent, o) },
+    { name: 'Biclique', base: (o) => biclique(L.Biclique, o), sub: (o) => biclique(MyBiclique, o) },
+    { name: 'SpikeGenerator', base: (o) => free(new E.SpikeGenerator({ ...GEN, ...o } as never), o), sub: (o) => free(new MyGenerator({ ...GEN, ...o } as never), o) },
+    {
+      name: 'InhomogeneousPoissonEncoder',
+      base: (o) => free(new E.InhomogeneousPoissonEncoder({ dt: 1, rng: new Rng(0), ...o } as never), o),
+      sub: (o) => free(new MyInhomogeneous({ dt: 1, rng: new Rng(0), ...o } as never), o),
+    },
+    { name: 'ExponentialKernel', base: (o) => free(new ExponentialKernel({ learningRate: 0.1, tau: 20, side: 'causal', ...o } as never), o), sub: (o) => free(new MyKernel({ learningRate: 0.1, tau: 20, side: 'causal', ...o } as never), o) },
+    { name: 'PairTraces', base: (o) => pairTraces(PairTraces, o), sub: (o) => pairTraces(MyPairTraces, o) },
+  );
+}
+
+describe('user subclasses adding an option key', () => {
+  it.each(subclassCases.map((c) => [c.name, c] as const))('%s: a subclass passing its own key constructs; the class itself refuses it', (_, c) => {
+    const before = tf.memory().numTensors;
+    expect(c.sub({ extra: 7 }).extra).toBe(7);
+    const e = thrown(() => c.base({ extra: 7 })) as CinderArgumentError;
+    expect(e).toBeInstanceOf(CinderArgumentError);
+    expect(e.param).toBe('options key');
+    expect(e.value).toBe('extra');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

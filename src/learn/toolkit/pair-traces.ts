@@ -149,7 +149,7 @@ export class PairTraces implements CellResources {
    * @param options time constants, amplitudes, mode
    */
   constructor(cell: TrainableCell, options: PairTraceOptions) {
-    checkOptionKeys('options', options, PAIR_TRACE_OPTION_KEYS);
+    if (new.target === PairTraces) checkOptionKeys('options', options, PAIR_TRACE_OPTION_KEYS);
     const dt = cell.connection.dt;
     const mode = options.mode ?? 'cumulative';
     checkPositive('tauPre', options.tauPre);

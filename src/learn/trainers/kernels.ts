@@ -58,7 +58,7 @@ export class ExponentialKernel implements SpikeTimeKernel {
 
   /** @param options see {@link ExponentialKernelOptions} */
   constructor(options: ExponentialKernelOptions) {
-    checkOptionKeys('options', options, EXPONENTIAL_KERNEL_OPTION_KEYS);
+    if (new.target === ExponentialKernel) checkOptionKeys('options', options, EXPONENTIAL_KERNEL_OPTION_KEYS);
     this.learningRate = checkFinite('learningRate', options.learningRate);
     this.tau = checkPositive('tau', options.tau);
     if (options.side !== 'causal' && options.side !== 'acausal') throw new CinderArgumentError('side', options.side, '"causal" or "acausal"');

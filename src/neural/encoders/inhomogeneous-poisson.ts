@@ -67,7 +67,7 @@ export class InhomogeneousPoissonEncoder {
   /** @param options see {@link InhomogeneousPoissonOptions} */
   constructor(options: InhomogeneousPoissonOptions) {
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {dt, rng, method?}');
-    checkOptionKeys('options', options, INHOMOGENEOUS_POISSON_OPTION_KEYS);
+    if (new.target === InhomogeneousPoissonEncoder) checkOptionKeys('options', options, INHOMOGENEOUS_POISSON_OPTION_KEYS);
     this.dt = checkPositive('dt', options.dt);
     if (!(options.rng instanceof Rng)) throw new CinderArgumentError('rng', options.rng, 'an Rng');
     this.rng = options.rng;

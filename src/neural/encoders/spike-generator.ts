@@ -41,7 +41,7 @@ export class SpikeGenerator {
   /** @param options see {@link SpikeGeneratorOptions} */
   constructor(options: SpikeGeneratorOptions) {
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {steps, dt, times, shape?}');
-    checkOptionKeys('options', options, SPIKE_GENERATOR_OPTION_KEYS);
+    if (new.target === SpikeGenerator) checkOptionKeys('options', options, SPIKE_GENERATOR_OPTION_KEYS);
     this.steps = checkInteger('steps', options.steps, 1);
     checkElements('steps', this.steps, 'one spike train (longer trains must be split)');
     this.dt = checkPositive('dt', options.dt);

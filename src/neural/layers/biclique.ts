@@ -50,7 +50,7 @@ export class Biclique extends Layer {
    * @param options connections, neuron groups and the combine mode
    */
   constructor(options: BicliqueOptions) {
-    checkOptionKeys('options', options, BICLIQUE_OPTION_KEYS);
+    if (new.target === Biclique) checkOptionKeys('options', options, BICLIQUE_OPTION_KEYS);
     if (options?.connections !== null && typeof options?.connections === 'object') {
       for (const [name, c] of Object.entries(options.connections)) if (isSpec(c)) checkOptionKeys(`connections.${name}`, c, BICLIQUE_CONNECTION_KEYS);
     }

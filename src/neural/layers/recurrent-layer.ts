@@ -39,7 +39,7 @@ export class RecurrentLayer<N extends Neuron = Neuron> extends Layer {
    * @param options receptors for conductance synapses
    */
   constructor(feedforward: Connection, recurrent: Connection, neuron: N, options: RecurrentLayerOptions = {}) {
-    checkOptionKeys('options', options, RECURRENT_LAYER_OPTION_KEYS);
+    if (new.target === RecurrentLayer) checkOptionKeys('options', options, RECURRENT_LAYER_OPTION_KEYS);
     super('sum');
     this.neuron = this.addNeuron('neuron', neuron);
     const ins = recurrent?.inShape;

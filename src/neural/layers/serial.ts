@@ -32,7 +32,7 @@ export class Serial<C extends Connection = Connection, N extends Neuron = Neuron
    * @param options transform / receptor
    */
   constructor(connection: C, neuron: N, options: SerialOptions = {}) {
-    checkOptionKeys('options', options, SERIAL_OPTION_KEYS);
+    if (new.target === Serial) checkOptionKeys('options', options, SERIAL_OPTION_KEYS);
     super('sum');
     this.neuron = this.addNeuron('neuron', neuron);
     this.connection = this.wire('connection', connection, { targets: ['neuron'], receptor: options.receptor, transform: options.transform });

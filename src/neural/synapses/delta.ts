@@ -19,9 +19,12 @@ export interface DeltaCurrentOptions {
 /** The keys of {@link DeltaCurrentOptions}. */
 export const DELTA_CURRENT_OPTION_KEYS = optionKeys<DeltaCurrentOptions>()(['charge']);
 
-/** Validates {@link DeltaCurrentOptions} (keys and values) and returns the charge. */
-export function checkDeltaOptions(options: DeltaCurrentOptions = {}): number {
-  checkOptionKeys('options', options, DELTA_CURRENT_OPTION_KEYS);
+/**
+ * Validates {@link DeltaCurrentOptions} (values, and keys unless `keys` is false: a user subclass
+ * may add options) and returns the charge.
+ */
+export function checkDeltaOptions(options: DeltaCurrentOptions = {}, keys = true): number {
+  if (keys) checkOptionKeys('options', options, DELTA_CURRENT_OPTION_KEYS);
   return checkPositive('charge', options.charge ?? 1);
 }
 
@@ -41,7 +44,7 @@ export class DeltaCurrent extends BaseSynapse {
    * @param options kinetics
    */
   constructor(spec: SynapseSpec, options: DeltaCurrentOptions = {}) {
-    const charge = checkDeltaOptions(options);
+    const charge = checkDeltaOptions(options, new.target === DeltaCurrent || new.target === DeltaPlusCurrent);
     super(spec);
     this.charge = charge;
     this.scale = this.constant(charge / this.dt);
@@ -49,7 +52,7 @@ export class DeltaCurrent extends BaseSynapse {
 
   /** A factory for connections: `new LinearDense(..., { synapse: DeltaCurrent.factory({ charge: 2 }) })`. */
   static factory<T extends DeltaCurrent>(this: new (spec: SynapseSpec, o?: DeltaCurrentOptions) => T, options: DeltaCurrentOptions = {}): SynapseFactory<T> {
-    checkDeltaOptions(options);
+    checkDeltaOptions(options, (this as unknown) === DeltaCurrent || (this as unknown) === DeltaPlusCurrent);
     return (spec) => new this(spec, options);
   }
 
@@ -103,7 +106,7 @@ export class DeltaConductance extends BaseSynapse {
    * @param options the increment
    */
   constructor(spec: SynapseSpec, options: DeltaConductanceOptions = {}) {
-    checkOptionKeys('options', options, DELTA_CONDUCTANCE_OPTION_KEYS);
+    if (new.target === DeltaConductance) checkOptionKeys('options', options, DELTA_CONDUCTANCE_OPTION_KEYS);
     const increment = checkPositive('increment', options?.increment ?? 1);
     super(spec);
     this.increment = increment;

@@ -55,10 +55,10 @@ export interface DoubleExponentialOptions {
   increment?: number;
 }
 
-function check(kind: SynapseKind, o: DoubleExponentialOptions): { tauDecay: number; tauRise: number; amount: number } {
+function check(kind: SynapseKind, o: DoubleExponentialOptions, keys: boolean): { tauDecay: number; tauRise: number; amount: number } {
   const name = AMOUNT_OPTION[kind];
   if (o === null || typeof o !== 'object') throw new CinderArgumentError('options', o, `{ tauDecay, tauRise, ${name}? }`);
-  checkOptionKeys('options', o, kind === 'current' ? DOUBLE_EXPONENTIAL_CURRENT_OPTION_KEYS : DOUBLE_EXPONENTIAL_CONDUCTANCE_OPTION_KEYS);
+  if (keys) checkOptionKeys('options', o, kind === 'current' ? DOUBLE_EXPONENTIAL_CURRENT_OPTION_KEYS : DOUBLE_EXPONENTIAL_CONDUCTANCE_OPTION_KEYS);
   checkTauPair(o.tauDecay, o.tauRise);
   return { tauDecay: o.tauDecay, tauRise: o.tauRise, amount: checkPositive(name, o[name] ?? 1) };
 }
@@ -98,7 +98,7 @@ export abstract class DoubleExponentialSynapse extends BaseSynapse {
    * @param options kinetics
    */
   protected constructor(spec: SynapseSpec, kind: SynapseKind, options: DoubleExponentialOptions) {
-    const o = check(kind, options);
+    const o = check(kind, options, LIBRARY_CLASSES.has(new.target));
     super(spec);
     this.tauDecay = o.tauDecay;
     this.tauRise = o.tauRise;
@@ -116,7 +116,7 @@ export abstract class DoubleExponentialSynapse extends BaseSynapse {
     this: (new (spec: SynapseSpec, options: O) => T) & { readonly prototype: { readonly kind: SynapseKind } },
     options: O,
   ): SynapseFactory<T> {
-    check(this.prototype.kind, options);
+    check(this.prototype.kind, options, LIBRARY_CLASSES.has(this));
     return (spec) => new this(spec, options);
   }
 
@@ -163,3 +163,6 @@ export class DoubleExponentialConductance extends DoubleExponentialSynapse {
   /** Peak conductance per spike. */
   get increment(): number { return this.amount; }
 }
+
+/** The synapse classes of this module: they refuse unknown option keys (user subclasses may add keys). */
+const LIBRARY_CLASSES: ReadonlySet<unknown> = new Set([DoubleExponentialCurrent, DoubleExponentialConductance]);

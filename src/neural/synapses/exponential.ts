@@ -55,10 +55,10 @@ export interface ExponentialOptions {
 }
 
 /** Validates `{ tau, charge | increment }` for `kind`; returns τ and the per-spike amount (default 1). */
-function check(kind: SynapseKind, o: ExponentialOptions): { tau: number; amount: number } {
+function check(kind: SynapseKind, o: ExponentialOptions, keys: boolean): { tau: number; amount: number } {
   const name = AMOUNT_OPTION[kind];
   if (o === null || typeof o !== 'object') throw new CinderArgumentError('options', o, `{ tau, ${name}? }`);
-  checkOptionKeys('options', o, kind === 'current' ? SINGLE_EXPONENTIAL_CURRENT_OPTION_KEYS : EXPONENTIAL_CONDUCTANCE_OPTION_KEYS);
+  if (keys) checkOptionKeys('options', o, kind === 'current' ? SINGLE_EXPONENTIAL_CURRENT_OPTION_KEYS : EXPONENTIAL_CONDUCTANCE_OPTION_KEYS);
   return { tau: checkPositive('tau', o.tau), amount: checkPositive(name, o[name] ?? 1) };
 }
 
@@ -82,7 +82,7 @@ export abstract class ExponentialSynapse extends BaseSynapse {
    * @param options kinetics
    */
   protected constructor(spec: SynapseSpec, kind: SynapseKind, options: ExponentialOptions) {
-    const o = check(kind, options);
+    const o = check(kind, options, LIBRARY_CLASSES.has(new.target));
     super(spec);
     this.tau = o.tau;
     this.amount = o.amount;
@@ -95,7 +95,7 @@ export abstract class ExponentialSynapse extends BaseSynapse {
     this: (new (spec: SynapseSpec, options: O) => T) & { readonly prototype: { readonly kind: SynapseKind } },
     options: O,
   ): SynapseFactory<T> {
-    check(this.prototype.kind, options);
+    check(this.prototype.kind, options, LIBRARY_CLASSES.has(this));
     return (spec) => new this(spec, options);
   }
 
@@ -127,3 +127,6 @@ export class ExponentialConductance extends ExponentialSynapse {
   /** Conductance jump per spike. */
   get increment(): number { return this.amount; }
 }
+
+/** The synapse classes of this module: they refuse unknown option keys (user subclasses may add keys). */
+const LIBRARY_CLASSES: ReadonlySet<unknown> = new Set([SingleExponentialCurrent, ExponentialConductance]);

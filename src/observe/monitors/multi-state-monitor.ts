@@ -42,7 +42,8 @@ export class MultiStateMonitor<A extends readonly tf.Tensor[], R extends Reducer
    * @param options `every` and `trainOnly` (default true)
    */
   constructor(accessors: Accessors<A>, reducer: R, options: ObserveOptions = {}) {
-    checkOptionKeys('options', options, OBSERVE_OPTION_KEYS);
+    // StateMonitor checks its own keys; user subclasses may add keys
+    if (new.target === MultiStateMonitor) checkOptionKeys('options', options, OBSERVE_OPTION_KEYS);
     if (!Array.isArray(accessors) || accessors.length === 0 || accessors.some((a) => typeof a !== 'function')) {
       throw new CinderArgumentError('accessors', accessors, 'a non-empty array of functions returning tensors');
     }

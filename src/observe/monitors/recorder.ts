@@ -51,7 +51,7 @@ export class Recorder implements Observer {
    */
   constructor(accessor: () => tf.Tensor, options: RecorderOptions) {
     if (typeof accessor !== 'function') throw new CinderArgumentError('accessor', accessor, 'a function returning a tensor');
-    checkOptionKeys('options', options, RECORDER_OPTION_KEYS);
+    if (new.target === Recorder) checkOptionKeys('options', options, RECORDER_OPTION_KEYS);
     checkInteger('capacity', options?.capacity, 1);
     checkElements('capacity', options.capacity, 'recorder slots');
     this.accessor = accessor;

@@ -158,7 +158,7 @@ export class SpikeRecorder implements Observer {
   constructor(accessor: () => tf.Tensor, options: SpikeRecorderOptions = {}) {
     if (typeof accessor !== 'function') throw new CinderArgumentError('accessor', accessor, 'a function returning a tensor');
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {chunkSteps?, trainOnly?, neurons?, onChunk?}');
-    checkOptionKeys('options', options, SPIKE_RECORDER_OPTION_KEYS);
+    if (new.target === SpikeRecorder) checkOptionKeys('options', options, SPIKE_RECORDER_OPTION_KEYS);
     this.chunkSteps = checkInteger('chunkSteps', options.chunkSteps ?? 256, 1);
     if (options.trainOnly !== undefined && typeof options.trainOnly !== 'boolean') throw new CinderArgumentError('trainOnly', options.trainOnly, 'a boolean');
     if (options.onChunk !== undefined && typeof options.onChunk !== 'function') throw new CinderArgumentError('onChunk', options.onChunk, 'a function (events, steps) => void | Promise<void>');

@@ -2,10 +2,10 @@
  * @module
  */
 import type { tf } from '../../core/tf.js';
-import { CinderArgumentError } from '../../core/errors.js';
+import { CinderArgumentError, checkOptionKeys } from '../../core/errors.js';
 import type { Reducer } from '../reducers/reducer.js';
 import { MultiStateMonitor } from './multi-state-monitor.js';
-import type { ObserveOptions } from './schedule.js';
+import { OBSERVE_OPTION_KEYS, type ObserveOptions } from './schedule.js';
 
 /**
  * Reads one piece of state through a typed accessor (e.g. `() => neuron.spike`) and folds it into a
@@ -25,6 +25,7 @@ export class StateMonitor<R extends Reducer<[tf.Tensor]> = Reducer<[tf.Tensor]>>
    */
   constructor(accessor: () => tf.Tensor, reducer: R, options: ObserveOptions = {}) {
     if (typeof accessor !== 'function') throw new CinderArgumentError('accessor', accessor, 'a function returning a tensor');
+    if (new.target === StateMonitor) checkOptionKeys('options', options, OBSERVE_OPTION_KEYS);
     super([accessor], reducer, options);
   }
 }
