@@ -2,7 +2,7 @@
  * Per-synapse bars: weights before and after, and their change.
  * @module
  */
-import { CinderArgumentError } from '../core/errors.js';
+import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
 import type { Figure } from './figure.js';
 import { panelFigure, type Panel } from './panels.js';
 
@@ -16,12 +16,16 @@ export interface SynapseBarsOptions {
   yTitle?: string;
 }
 
+/** The keys of {@link SynapseBarsOptions}: other keys are refused ("invalid options key"). */
+export const SYNAPSE_BARS_OPTION_KEYS = optionKeys<SynapseBarsOptions>()(['labels', 'show', 'yTitle']);
+
 /**
  * Bars per synapse: the change `after − before` (green up, red down) and, with `show: 'both'`, the
  * values before and after side by side.
  * @throws CinderArgumentError when `before`, `after` and `labels` differ in length
  */
 export function synapseChangeBars(title: string, before: ArrayLike<number>, after: ArrayLike<number>, options: SynapseBarsOptions = {}): Figure {
+  checkOptionKeys('options', options, SYNAPSE_BARS_OPTION_KEYS);
   if (before.length !== after.length) throw new CinderArgumentError('after', `${after.length} values`, `as many values as before (${before.length})`);
   const labels = options.labels ? [...options.labels] : Array.from({ length: before.length }, (_, i) => String(i));
   if (labels.length !== before.length) throw new CinderArgumentError('labels', `${labels.length} labels`, `one per synapse (${before.length})`);

@@ -2,7 +2,7 @@
  * Learning curves: metrics per iteration or epoch, one panel per metric family.
  * @module
  */
-import { CinderArgumentError } from '../core/errors.js';
+import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
 import type { Figure, Trace } from './figure.js';
 import { panelFigure, type Panel } from './panels.js';
 
@@ -28,11 +28,21 @@ export interface CurvePanel {
   logY?: boolean;
 }
 
+/** Options of {@link learningCurves}. */
+export interface LearningCurvesOptions {
+  /** Title of the shared x axis (default "iteration"). */
+  xTitle?: string;
+}
+
+/** The keys of {@link LearningCurvesOptions}: other keys are refused ("invalid options key"). */
+export const LEARNING_CURVES_OPTION_KEYS = optionKeys<LearningCurvesOptions>()(['xTitle']);
+
 /**
  * Learning curves in stacked panels sharing the iteration axis.
  * @throws CinderArgumentError when a curve's `x` and `y` differ in length
  */
-export function learningCurves(title: string, panels: readonly CurvePanel[], options: { xTitle?: string } = {}): Figure {
+export function learningCurves(title: string, panels: readonly CurvePanel[], options: LearningCurvesOptions = {}): Figure {
+  checkOptionKeys('options', options, LEARNING_CURVES_OPTION_KEYS);
   if (!Array.isArray(panels as unknown) || panels.length === 0) throw new CinderArgumentError('panels', panels, 'a non-empty array of {curves, yTitle?, logY?}');
   panels.forEach((p, i) => {
     if (p === null || typeof p !== 'object' || !Array.isArray(p.curves as unknown)) throw new CinderArgumentError(`panels[${i}].curves`, p?.curves, 'an array of curves {name, y, x?}');

@@ -2,7 +2,7 @@
  * Heatmaps of weight matrices (rows = postsynaptic, columns = presynaptic), tiled in a grid.
  * @module
  */
-import { CinderArgumentError, checkInteger } from '../core/errors.js';
+import { CinderArgumentError, checkInteger, checkOptionKeys, optionKeys } from '../core/errors.js';
 import type { Figure, Trace } from './figure.js';
 import { panelFigure, type Panel } from './panels.js';
 
@@ -32,6 +32,9 @@ export interface HeatmapOptions {
   yTitle?: string;
 }
 
+/** The keys of {@link HeatmapOptions}: other keys are refused ("invalid options key"). */
+export const HEATMAP_OPTION_KEYS = optionKeys<HeatmapOptions>()(['columns', 'colorscale', 'sharedRange', 'xTitle', 'yTitle']);
+
 /** Splits row-major data into an array of rows (the form plotly's heatmap `z` takes). */
 export function toRows(m: Matrix): number[][] {
   checkInteger(`${m.name}.rows`, m.rows, 1);
@@ -48,6 +51,7 @@ export function toRows(m: Matrix): number[][] {
 
 /** One heatmap panel per matrix, tiled; colour ranges shared unless `sharedRange` is false. */
 export function heatmapFigure(title: string, matrices: readonly Matrix[], options: HeatmapOptions = {}): Figure {
+  checkOptionKeys('options', options, HEATMAP_OPTION_KEYS);
   if (!Array.isArray(matrices as unknown) || matrices.length === 0) throw new CinderArgumentError('matrices', matrices, 'a non-empty array of matrices {name, data, rows, cols}');
   let lo = Infinity;
   let hi = -Infinity;

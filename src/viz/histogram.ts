@@ -2,7 +2,7 @@
  * Histograms, e.g. of weights before and after training, with identical bins for every data set.
  * @module
  */
-import { CinderArgumentError, checkInteger } from '../core/errors.js';
+import { CinderArgumentError, checkInteger, checkOptionKeys, optionKeys } from '../core/errors.js';
 import type { Figure, Trace } from './figure.js';
 import { panelFigure } from './panels.js';
 
@@ -25,6 +25,9 @@ export interface HistogramOptions {
   /** Bin range [lo, hi], hi included in the last bin (default: the range of the finite samples). */
   range?: [number, number];
 }
+
+/** The keys of {@link HistogramOptions}: other keys are refused ("invalid options key"). */
+export const HISTOGRAM_OPTION_KEYS = optionKeys<HistogramOptions>()(['bins', 'xTitle', 'yTitle', 'range']);
 
 /**
  * Histogram bins: bin k is `[start + k·size, start + (k + 1)·size)` for k = 0 … n − 1, n = (end − start)/size,
@@ -110,6 +113,7 @@ export function binCounts(values: ArrayLike<number>, bins: Bins): number[] {
  * the counts ({@link binCounts} of {@link commonBins}) as bars at the bin centres, not the samples.
  */
 export function histogramFigure(title: string, sets: readonly HistogramSet[], options: HistogramOptions = {}): Figure {
+  checkOptionKeys('options', options, HISTOGRAM_OPTION_KEYS);
   if (sets.length === 0) throw new CinderArgumentError('sets', sets, 'at least one data set');
   const bins = commonBins(sets.map((s) => s.values), options.bins ?? 40, options.range);
   const centres = binCounts([], bins).map((_, k) => bins.start + (k + 0.5) * bins.size);

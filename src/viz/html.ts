@@ -10,7 +10,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
-import { CinderArgumentError } from '../core/errors.js';
+import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
 import type { Figure } from './figure.js';
 
 /** File name of the plotly bundle written next to figures that reference it. */
@@ -46,6 +46,9 @@ export interface FigureHtmlOptions {
    */
   plotlyUrl?: string;
 }
+
+/** The keys of {@link FigureHtmlOptions}: other keys are refused ("invalid options key"). */
+export const FIGURE_HTML_OPTION_KEYS = optionKeys<FigureHtmlOptions>()(['plotly', 'plotlyUrl']);
 
 function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -94,6 +97,7 @@ function panelRows(figure: Figure): number {
  * become `null` (a gap in plotly).
  */
 export function figureHtml(figure: Figure, options: FigureHtmlOptions = {}): string {
+  checkOptionKeys('options', options, FIGURE_HTML_OPTION_KEYS);
   checkFigure(figure);
   const height = figureHeight(figure);
   const spec = {

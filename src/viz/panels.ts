@@ -3,7 +3,7 @@
  * Stacked panels can share one time axis (zooming one zooms all).
  * @module
  */
-import { CinderArgumentError, checkInteger } from '../core/errors.js';
+import { CinderArgumentError, checkInteger, checkOptionKeys, optionKeys } from '../core/errors.js';
 import type { Figure, Trace } from './figure.js';
 
 /** One panel: traces drawn on their own pair of axes. */
@@ -41,6 +41,9 @@ export interface PanelFigureOptions {
   layout?: Record<string, unknown>;
 }
 
+/** The keys of {@link PanelFigureOptions}: other keys are refused ("invalid options key"). */
+export const PANEL_FIGURE_OPTION_KEYS = optionKeys<PanelFigureOptions>()(['columns', 'sharedX', 'height', 'gap', 'showLegend', 'layout']);
+
 /** Axis ids of one panel. */
 export interface AxisIds {
   /** Trace reference of the x axis (`x`, `x2`, …). */
@@ -75,6 +78,7 @@ export function axisIds(i: number): AxisIds {
  * @throws CinderArgumentError for no panels, a bad column count or a gap that leaves no room
  */
 export function panelFigure(title: string, panels: readonly Panel[], options: PanelFigureOptions = {}): Figure {
+  checkOptionKeys('options', options, PANEL_FIGURE_OPTION_KEYS);
   if (!Array.isArray(panels) || panels.length === 0) throw new CinderArgumentError('panels', panels, 'at least one panel');
   const columns = checkInteger('columns', options.columns ?? 1, 1);
   const cols = Math.min(columns, panels.length);

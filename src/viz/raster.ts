@@ -3,7 +3,7 @@
  * (`scattergl`), small ones as SVG.
  * @module
  */
-import { CinderArgumentError, checkInteger, checkNonNegative, checkPositive } from '../core/errors.js';
+import { CinderArgumentError, checkInteger, checkNonNegative, checkPositive, checkOptionKeys, optionKeys } from '../core/errors.js';
 import type { Figure, Trace } from './figure.js';
 import { panelFigure, type Panel } from './panels.js';
 
@@ -27,12 +27,16 @@ export interface MatrixOptions {
   name?: string;
 }
 
+/** The keys of {@link MatrixOptions}: other keys are refused ("invalid options key"). */
+export const MATRIX_OPTION_KEYS = optionKeys<MatrixOptions>()(['dt', 't0', 'name']);
+
 /**
  * Converts a row-major `[steps, neurons]` 0/1 spike matrix into events. Any non-zero entry counts
  * as a spike; the time of row k is `t0 + k·dt`.
  * @throws CinderArgumentError when the data length is not `steps · neurons`
  */
 export function spikeEventsFromMatrix(data: ArrayLike<number>, steps: number, neurons: number, options: MatrixOptions = {}): SpikeEvents {
+  checkOptionKeys('options', options, MATRIX_OPTION_KEYS);
   checkInteger('steps', steps);
   checkInteger('neurons', neurons);
   if (data.length !== steps * neurons) throw new CinderArgumentError('data', `${data.length} values`, `steps · neurons = ${steps * neurons} values`);
@@ -66,12 +70,16 @@ export interface RasterOptions {
   timeRange?: [number, number];
 }
 
+/** The keys of {@link RasterOptions}: other keys are refused ("invalid options key"). */
+export const RASTER_OPTION_KEYS = optionKeys<RasterOptions>()(['xTitle', 'webglThreshold', 'markerSize', 'separatePanels', 'timeRange']);
+
 /**
  * A spike raster of one or more populations, stacked on a shared time axis (one panel each) or
  * overlaid in one panel.
  * @throws CinderArgumentError when times and neuron indices differ in length, or for a bad `timeRange`
  */
 export function spikeRaster(title: string, populations: SpikeEvents | readonly SpikeEvents[], options: RasterOptions = {}): Figure {
+  checkOptionKeys('options', options, RASTER_OPTION_KEYS);
   const pops = Array.isArray(populations) ? (populations as readonly SpikeEvents[]) : [populations as SpikeEvents];
   if (pops.length === 0) throw new CinderArgumentError('populations', pops, 'at least one population');
   const threshold = checkNonNegative('webglThreshold', options.webglThreshold ?? 2000);

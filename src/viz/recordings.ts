@@ -4,10 +4,10 @@
  * `recordedSteps()` sets the time of each record).
  * @module
  */
-import { CinderArgumentError, checkInteger, checkPositive } from '../core/errors.js';
+import { CinderArgumentError, checkInteger, checkPositive, checkOptionKeys, optionKeys } from '../core/errors.js';
 import type { Figure } from './figure.js';
-import { spikeRaster, type RasterOptions, type SpikeEvents } from './raster.js';
-import { timeSeriesFigure, type Series, type SeriesPanel, type TimeSeriesOptions } from './traces.js';
+import { RASTER_OPTION_KEYS, spikeRaster, type RasterOptions, type SpikeEvents } from './raster.js';
+import { TIME_SERIES_OPTION_KEYS, timeSeriesFigure, type Series, type SeriesPanel, type TimeSeriesOptions } from './traces.js';
 
 /** Recorded data: `shape` is `[T, B, ...neuronShape]`, `data` row-major. */
 export interface Recording {
@@ -61,6 +61,28 @@ export interface RecordingOptions {
   batch?: number;
 }
 
+/** The keys of {@link RecordingOptions}: other keys are refused ("invalid options key"). */
+export const RECORDING_OPTION_KEYS = optionKeys<RecordingOptions>()(['dt', 'batch']);
+
+/** The keys of {@link spikesFromRecording}'s options. */
+export const SPIKES_FROM_RECORDING_OPTION_KEYS = optionKeys<RecordingOptions & { name?: string }>()([...RECORDING_OPTION_KEYS, 'name']);
+
+/** The keys of {@link seriesFromRecording}'s options. */
+export const SERIES_FROM_RECORDING_OPTION_KEYS = optionKeys<RecordingOptions & { prefix?: string }>()([...RECORDING_OPTION_KEYS, 'prefix']);
+
+/** The keys of {@link rasterFromRecordings}'s options. */
+export const RASTER_FROM_RECORDINGS_OPTION_KEYS = optionKeys<RecordingOptions & RasterOptions>()([...RECORDING_OPTION_KEYS, ...RASTER_OPTION_KEYS]);
+
+/** The keys of {@link tracesFromRecordings}'s options. */
+export const TRACES_FROM_RECORDINGS_OPTION_KEYS = optionKeys<RecordingOptions & TimeSeriesOptions>()([...RECORDING_OPTION_KEYS, ...TIME_SERIES_OPTION_KEYS]);
+
+/** The entries of `o` whose keys `keys` lists (those the called builder takes). */
+function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const k of keys) if (k in o) out[k] = o[k];
+  return out;
+}
+
 interface Layout {
   steps: number;
   batch: number;
@@ -86,6 +108,7 @@ function layoutOf(rec: Recording, options: RecordingOptions, param: string): Lay
 
 /** The spikes (non-zero entries) of one batch entry of a recording, neurons flattened. */
 export function spikesFromRecording(source: Recording | RecordingSource, options: RecordingOptions & { name?: string } = {}): SpikeEvents {
+  checkOptionKeys('options', options, SPIKES_FROM_RECORDING_OPTION_KEYS);
   const rec = asRecording(source);
   const l = layoutOf(rec, options, 'recording');
   const batches = rec.shape[1]!;
@@ -105,6 +128,7 @@ export function spikesFromRecording(source: Recording | RecordingSource, options
 
 /** The time course of the given (flattened) neurons of one batch entry. */
 export function seriesFromRecording(source: Recording | RecordingSource, neurons: readonly number[], options: RecordingOptions & { prefix?: string } = {}): RecordedSeries {
+  checkOptionKeys('options', options, SERIES_FROM_RECORDING_OPTION_KEYS);
   const rec = asRecording(source);
   const l = layoutOf(rec, options, 'recording');
   const batches = rec.shape[1]!;
@@ -120,7 +144,9 @@ export function seriesFromRecording(source: Recording | RecordingSource, neurons
 
 /** A raster of several recorded spike populations (one panel each, shared time axis). */
 export function rasterFromRecordings(title: string, populations: readonly { name: string; spikes: Recording | RecordingSource }[], options: RecordingOptions & RasterOptions = {}): Figure {
-  return spikeRaster(title, populations.map((p) => spikesFromRecording(p.spikes, { ...options, name: p.name })), options);
+  checkOptionKeys('options', options, RASTER_FROM_RECORDINGS_OPTION_KEYS);
+  const at = { dt: options.dt, batch: options.batch };
+  return spikeRaster(title, populations.map((p) => spikesFromRecording(p.spikes, { ...at, name: p.name })), pick(options, RASTER_OPTION_KEYS));
 }
 
 /**
@@ -132,10 +158,11 @@ export function tracesFromRecordings(
   panels: readonly { recording: Recording | RecordingSource; neurons: readonly number[]; title?: string; yTitle?: string; prefix?: string; reference?: { name: string; value: number } }[],
   options: RecordingOptions & TimeSeriesOptions = {},
 ): Figure {
+  checkOptionKeys('options', options, TRACES_FROM_RECORDINGS_OPTION_KEYS);
   if (panels.length === 0) throw new CinderArgumentError('panels', panels, 'at least one panel');
   let time: Float64Array | null = null;
   const out: SeriesPanel[] = panels.map((p, i) => {
-    const r = seriesFromRecording(p.recording, p.neurons, { ...options, prefix: p.prefix });
+    const r = seriesFromRecording(p.recording, p.neurons, { dt: options.dt, batch: options.batch, prefix: p.prefix });
     if (time && (time.length !== r.time.length || time.some((t, k) => t !== r.time[k]))) {
       throw new CinderArgumentError(`panels[${i}].recording`, `${r.time.length} records`, 'the same record times as the first panel');
     }
@@ -144,5 +171,5 @@ export function tracesFromRecordings(
     if (p.reference) series.push({ name: p.reference.name, values: new Float64Array(r.time.length).fill(p.reference.value), dashed: true });
     return { title: p.title, yTitle: p.yTitle, series };
   });
-  return timeSeriesFigure(title, time!, out, options);
+  return timeSeriesFigure(title, time!, out, pick(options, TIME_SERIES_OPTION_KEYS));
 }

@@ -2,7 +2,7 @@
  * Line traces over a shared time axis, stacked in panels (voltages, currents, traces, weights).
  * @module
  */
-import { CinderArgumentError } from '../core/errors.js';
+import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
 import type { Figure, Trace } from './figure.js';
 import { panelFigure, type Panel } from './panels.js';
 
@@ -34,11 +34,15 @@ export interface TimeSeriesOptions {
   webglThreshold?: number;
 }
 
+/** The keys of {@link TimeSeriesOptions}: other keys are refused ("invalid options key"). */
+export const TIME_SERIES_OPTION_KEYS = optionKeys<TimeSeriesOptions>()(['xTitle', 'webglThreshold']);
+
 /**
  * Stacked panels of lines over one shared time axis.
  * @throws CinderArgumentError when a series' length differs from the time axis
  */
 export function timeSeriesFigure(title: string, time: ArrayLike<number>, panels: readonly SeriesPanel[], options: TimeSeriesOptions = {}): Figure {
+  checkOptionKeys('options', options, TIME_SERIES_OPTION_KEYS);
   const threshold = options.webglThreshold ?? 20_000;
   const named = new Set<string>();
   const out: Panel[] = panels.map((p, pi) => {

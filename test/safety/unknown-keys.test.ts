@@ -20,6 +20,8 @@ import { PAIR_TRACE_OPTION_KEYS, PairTraces } from '../../src/learn/toolkit/pair
 import { MAX_RATE_CLASSIFIER_OPTION_KEYS, MaxRateClassifier } from '../../src/learn/classifiers/index.js';
 import { BOUNDING_OPTION_KEYS, Bounding } from '../../src/neural/bounding.js';
 import { NETWORK_OPTION_KEYS, NETWORK_RUN_OPTION_KEYS, Network } from '../../src/network/index.js';
+import * as V from '../../src/viz/index.js';
+import { FIGURE_HTML_OPTION_KEYS, figureHtml } from '../../src/viz/html.js';
 
 /** Runs `f`, returning what it threw (fails when it returns). */
 function thrown(f: () => unknown): unknown {
@@ -475,6 +477,46 @@ cases.push(
     make: (o, [layer]) => new PairTraces((layer as L.Serial).cell('connection', 'neuron'), o as never),
     typo: ['tau_pre', 'tauPre'],
   },
+);
+
+// ---- viz figure builders ---------------------------------------------------------------------------
+
+const REC = { data: [0, 1, 1, 0, 0, 1], shape: [3, 1, 2] };
+const SERIES_PANEL = [{ series: [{ name: 'v', values: [1, 2, 3] }] }];
+const RASTER_FULL = { xTitle: 't', webglThreshold: 10, markerSize: 3, separatePanels: true, timeRange: [0, 5] };
+cases.push(
+  { name: 'heatmapFigure', keys: V.HEATMAP_OPTION_KEYS, full: { columns: 1, colorscale: 'Viridis', sharedRange: false, xTitle: 'x', yTitle: 'y' }, make: (o) => V.heatmapFigure('h', [{ name: 'w', data: [1, 2], rows: 1, cols: 2 }], o), typo: ['colorScale', 'colorscale'] },
+  { name: 'histogramFigure', keys: V.HISTOGRAM_OPTION_KEYS, full: { bins: 4, xTitle: 'x', yTitle: 'y', range: [0, 4] }, make: (o) => V.histogramFigure('h', [{ name: 'a', values: [1, 2] }], o), typo: ['bin', 'bins'] },
+  { name: 'beforeAfterHistogram', keys: V.HISTOGRAM_OPTION_KEYS, full: { bins: 4, xTitle: 'x', yTitle: 'y', range: [0, 4] }, make: (o) => V.beforeAfterHistogram('h', [1], [2], o), typo: ['ragne', 'range'] },
+  { name: 'spikeEventsFromMatrix', keys: V.MATRIX_OPTION_KEYS, full: { dt: 0.5, t0: 1, name: 'p' }, make: (o) => V.spikeEventsFromMatrix([0, 1, 1, 0], 2, 2, o), typo: ['DT', 'dt'] },
+  { name: 'spikeRaster', keys: V.RASTER_OPTION_KEYS, full: RASTER_FULL, make: (o) => V.spikeRaster('r', { times: [1], neurons: [0] }, o), typo: ['markersize', 'markerSize'] },
+  { name: 'timeSeriesFigure', keys: V.TIME_SERIES_OPTION_KEYS, full: { xTitle: 't', webglThreshold: 10 }, make: (o) => V.timeSeriesFigure('t', [0, 1, 2], SERIES_PANEL, o), typo: ['xtitle', 'xTitle'] },
+  { name: 'synapseChangeBars', keys: V.SYNAPSE_BARS_OPTION_KEYS, full: { labels: ['a'], show: 'change', yTitle: 'w' }, make: (o) => V.synapseChangeBars('b', [1], [2], o), typo: ['label', 'labels'] },
+  { name: 'learningCurves', keys: V.LEARNING_CURVES_OPTION_KEYS, full: { xTitle: 'epoch' }, make: (o) => V.learningCurves('c', [{ curves: [{ name: 'loss', y: [1, 0.5] }] }], o), typo: ['xTitel', 'xTitle'] },
+  {
+    name: 'panelFigure',
+    keys: V.PANEL_FIGURE_OPTION_KEYS,
+    full: { columns: 1, sharedX: true, height: 500, gap: 0.05, showLegend: false, layout: {} },
+    make: (o) => V.panelFigure('p', [{ traces: [] }], o),
+    typo: ['showlegend', 'showLegend'],
+  },
+  { name: 'spikesFromRecording', keys: V.SPIKES_FROM_RECORDING_OPTION_KEYS, full: { dt: 1, batch: 0, name: 'p' }, make: (o) => V.spikesFromRecording(REC, o), typo: ['batchs', 'batch'] },
+  { name: 'seriesFromRecording', keys: V.SERIES_FROM_RECORDING_OPTION_KEYS, full: { dt: 1, batch: 0, prefix: 'n' }, make: (o) => V.seriesFromRecording(REC, [0], o), typo: ['prefx', 'prefix'] },
+  {
+    name: 'rasterFromRecordings',
+    keys: V.RASTER_FROM_RECORDINGS_OPTION_KEYS,
+    full: { dt: 1, batch: 0, ...RASTER_FULL },
+    make: (o) => V.rasterFromRecordings('r', [{ name: 'p', spikes: REC }], o),
+    typo: ['timerange', 'timeRange'],
+  },
+  {
+    name: 'tracesFromRecordings',
+    keys: V.TRACES_FROM_RECORDINGS_OPTION_KEYS,
+    full: { dt: 1, batch: 0, xTitle: 't', webglThreshold: 10 },
+    make: (o) => V.tracesFromRecordings('t', [{ recording: REC, neurons: [0] }], o),
+    typo: ['webGLThreshold', 'webglThreshold'],
+  },
+  { name: 'figureHtml', keys: FIGURE_HTML_OPTION_KEYS, full: { plotly: 'relative', plotlyUrl: 'p.js' }, make: (o) => figureHtml(V.panelFigure('p', [{ traces: [] }]), o), typo: ['plotlyURL', 'plotlyUrl'] },
 );
 
 describe('unknown option keys', () => runTable());
