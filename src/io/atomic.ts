@@ -9,7 +9,7 @@ import { accessSync, closeSync, constants as fsConstants, existsSync, fsyncSync,
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { CinderArgumentError } from '../core/errors.js';
+import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
 
 const PSEUDO_FS = new Set([0x9fa0 /* proc */, 0x62656572 /* sysfs */, 0x64626720 /* debugfs */, 0x1cd1 /* devpts */, 0x74726163 /* tracefs */, 0x27e0eb /* cgroup */, 0x63677270 /* cgroup2 */]);
 
@@ -71,6 +71,9 @@ export interface AtomicWriteOptions {
   /** Asked just before the final rename: returning false drops the write (e.g. the run was closed meanwhile). */
   commit?: () => boolean;
 }
+
+/** The keys of {@link AtomicWriteOptions}: other keys are refused ("invalid options key"). */
+export const ATOMIC_WRITE_OPTION_KEYS = optionKeys<AtomicWriteOptions>()(['commit']);
 
 let counter = 0;
 
@@ -145,6 +148,7 @@ function checkedBytes(path: unknown, content: string | Uint8Array): Uint8Array {
  * neither a string nor a Uint8Array
  */
 export async function writeFileAtomic(path: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  checkOptionKeys('options', options, ATOMIC_WRITE_OPTION_KEYS);
   const bytes = checkedBytes(path, content); // checked before anything is created
   if (!existsSync(dirname(path))) ensureWritableDirSync(dirname(path));
   const tmp = tempPath(path);

@@ -3,7 +3,7 @@
  * @module
  */
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
-import { CinderArgumentError } from '../core/errors.js';
+import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
 import { littleEndianBytes, type NpyArray } from './npy.js';
 
 /** Element types of {@link NpyAppendWriter} (NumPy `<f4`, `<f8`, `<i4`, `|u1`). */
@@ -16,6 +16,9 @@ export interface NpyAppendOptions {
   /** Shape of one row (the array's shape without its leading dimension); `[]` makes a 1-D array. Every dimension at least 1. */
   rowShape: readonly number[];
 }
+
+/** The keys of {@link NpyAppendOptions}: other keys are refused ("invalid options key"). */
+export const NPY_APPEND_OPTION_KEYS = optionKeys<NpyAppendOptions>()(['dtype', 'rowShape']);
 
 const DTYPES: Record<NpyAppendDtype, { descr: string; type: { new (n: number): NpyArray; name: string }; bytes: number }> = {
   float32: { descr: '<f4', type: Float32Array, bytes: 4 },
@@ -147,6 +150,7 @@ export class NpyAppendWriter {
   private static checkOptions(path: string, options: NpyAppendOptions): { dtype: NpyAppendDtype; rowShape: readonly number[]; headerLength: number } {
     if (typeof path !== 'string' || path === '') throw new CinderArgumentError('npy path', path, 'a file path');
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('npy writer options', options, '{ dtype, rowShape }');
+    checkOptionKeys('options', options, NPY_APPEND_OPTION_KEYS);
     const { dtype, rowShape } = options;
     if (typeof dtype !== 'string' || !Object.hasOwn(DTYPES, dtype)) throw new CinderArgumentError('npy dtype', dtype, "'float32', 'float64', 'int32' or 'uint8'");
     if (!Array.isArray(rowShape) || rowShape.some((d) => !Number.isSafeInteger(d) || d < 1)) throw new CinderArgumentError('npy rowShape', rowShape, 'an array of positive integers ([] for a 1-D array)');

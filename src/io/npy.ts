@@ -9,7 +9,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import * as zlib from 'node:zlib';
 import { inflateRawSync } from 'node:zlib';
-import { CinderArgumentError, describe } from '../core/errors.js';
+import { CinderArgumentError, checkOptionKeys, describe, optionKeys } from '../core/errors.js';
 import { AtomicFileWriter } from './atomic.js';
 
 /** Typed arrays that can be written as `.npy`. */
@@ -188,6 +188,9 @@ export interface NpzEncodeOptions {
   zip64?: 'auto' | 'always';
 }
 
+/** The keys of {@link NpzEncodeOptions}: other keys are refused ("invalid options key"). */
+export const NPZ_ENCODE_OPTION_KEYS = optionKeys<NpzEncodeOptions>()(['date', 'zip64']);
+
 /** Values from which a 32-bit (16-bit) zip field holds the zip64 marker and the value moves to a zip64 record. */
 const ZIP64_AT = 0xffffffff;
 const ZIP64_COUNT_AT = 0xffff;
@@ -236,6 +239,7 @@ function crc32Chunked(bytes: Uint8Array, previous = 0): number {
 function planNpz(arrays: Record<string, NpyEntry>, options: Date | NpzEncodeOptions): NpzPlan {
   const opts: NpzEncodeOptions = options instanceof Date ? { date: options } : options;
   if (opts === null || typeof opts !== 'object') throw new CinderArgumentError('npz options', opts, 'a Date or { date?, zip64? }');
+  checkOptionKeys('options', opts, NPZ_ENCODE_OPTION_KEYS);
   if (opts.date !== undefined && !(opts.date instanceof Date && Number.isFinite(opts.date.getTime()))) throw new CinderArgumentError('npz date', opts.date, 'a valid Date');
   const mode = opts.zip64 ?? 'auto';
   if (mode !== 'auto' && mode !== 'always') throw new CinderArgumentError('npz zip64', mode, "'auto' or 'always'");

@@ -72,7 +72,7 @@ import { existsSync } from 'node:fs';
 import { open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { tf } from '../core/tf.js';
-import { CinderArgumentError, numel } from '../core/errors.js';
+import { CinderArgumentError, checkOptionKeys, numel, optionKeys } from '../core/errors.js';
 import { AtomicFileWriter, ensureWritableDir, syncFolder, toJson, writeFileAtomic } from './atomic.js';
 import { hostPidOwner, hostPidText, releaseLockFile, removeLockLeftovers, waitForLock, type LockAttempt } from './lock.js';
 import { crc32, crc32Combine, LITTLE_ENDIAN_HOST } from './npy.js';
@@ -421,6 +421,9 @@ export interface TensorFolderWriteOptions {
   shardBytes?: number;
 }
 
+/** The keys of {@link TensorFolderWriteOptions}: other keys are refused ("invalid options key"). */
+export const TENSOR_FOLDER_WRITE_OPTION_KEYS = optionKeys<TensorFolderWriteOptions>()(['lockTimeoutMs', 'shardBytes']);
+
 /** Who holds a save lock, in words. */
 function holderText(got: Extract<LockAttempt, { taken: false }>): string {
   return got.owner ? `process ${got.owner.pid} on ${got.owner.host}` : `a lock naming no process (${JSON.stringify(got.text.slice(0, 40))})`;
@@ -530,6 +533,7 @@ class ShardWriter {
 /** Checks the write options; returns the lock timeout and shard size. */
 function writeOptions(options: TensorFolderWriteOptions): { timeoutMs: number; shardBytes: number } {
   if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, '{ lockTimeoutMs?, shardBytes? }');
+  checkOptionKeys('options', options, TENSOR_FOLDER_WRITE_OPTION_KEYS);
   const timeoutMs = options.lockTimeoutMs ?? SAVE_LOCK_TIMEOUT_MS;
   if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs === Infinity) throw new CinderArgumentError('lockTimeoutMs', timeoutMs, 'a finite number of milliseconds >= 0');
   const shardBytes = options.shardBytes ?? SHARD_BYTES;
@@ -685,6 +689,9 @@ export interface TensorFolderReadOptions {
   check?: (manifest: TensorsManifest) => void;
 }
 
+/** The keys of {@link TensorFolderReadOptions}: other keys are refused ("invalid options key"). */
+export const TENSOR_FOLDER_READ_OPTION_KEYS = optionKeys<TensorFolderReadOptions>()(['check']);
+
 /** A save read by {@link readHostTensors}. */
 export interface HostTensorFolder {
   /** The manifest (checked). */
@@ -812,6 +819,7 @@ async function readFolder<T>(dir: string, check: ((m: TensorsManifest) => void) 
  * a tensor too large), or what `options.check` throws
  */
 export async function readHostTensors(dir: string, options: TensorFolderReadOptions = {}): Promise<HostTensorFolder> {
+  checkOptionKeys('options', options, TENSOR_FOLDER_READ_OPTION_KEYS);
   let manifest!: TensorsManifest;
   return readFolder(
     dir,
@@ -901,6 +909,7 @@ function parseManifest(dir: string, text: string): TensorsManifest {
  * atomically, holding the folder's save lock (see {@link writeTensorFolder}).
  */
 export async function saveTensors(dir: string, tensors: Record<string, tf.Tensor>, metadata: Record<string, unknown> = {}, options: TensorFolderWriteOptions = {}): Promise<void> {
+  writeOptions(options); // before the download
   await writeHostTensors(dir, await toHost(tensors), { metadata }, options);
 }
 

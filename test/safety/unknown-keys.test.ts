@@ -21,7 +21,11 @@ import { MAX_RATE_CLASSIFIER_OPTION_KEYS, MaxRateClassifier } from '../../src/le
 import { BOUNDING_OPTION_KEYS, Bounding } from '../../src/neural/bounding.js';
 import { NETWORK_OPTION_KEYS, NETWORK_RUN_OPTION_KEYS, Network } from '../../src/network/index.js';
 import * as V from '../../src/viz/index.js';
-import { FIGURE_HTML_OPTION_KEYS, figureHtml } from '../../src/viz/html.js';
+import { FIGURE_HTML_OPTION_KEYS, figureHtml, writeFigureHtml } from '../../src/viz/html.js';
+import * as IO from '../../src/io/index.js';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Runs `f`, returning what it threw (fails when it returns). */
 function thrown(f: () => unknown): unknown {
@@ -649,5 +653,120 @@ describe('user subclasses adding an option key', () => {
     expect(e.param).toBe('options key');
     expect(e.value).toBe('extra');
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+// ---- io: nothing is written for a misspelled key -----------------------------------------------------
+
+/** One io function taking an options object, run in an empty temporary folder. */
+interface IoCase {
+  /** Function name. */
+  name: string;
+  /** Its declared option keys. */
+  keys: readonly string[];
+  /** Valid options using every declared key. */
+  full: Record<string, unknown>;
+  /** Runs it in folder `dir` with these options. */
+  run: (dir: string, options: Record<string, unknown>) => unknown;
+  /** A misspelling of one of its keys, and the key it should suggest. */
+  typo: [string, string];
+}
+
+const ARRAYS = { a: { data: new Float32Array([1, 2]), shape: [2] } };
+const ioCases: IoCase[] = [
+  { name: 'writeNpz', keys: IO.NPZ_ENCODE_OPTION_KEYS, full: { date: new Date(2020, 0, 1), zip64: 'always' }, run: (d, o) => IO.writeNpz(join(d, 'a.npz'), ARRAYS, o), typo: ['zip_64', 'zip64'] },
+  { name: 'encodeNpz', keys: IO.NPZ_ENCODE_OPTION_KEYS, full: { date: new Date(2020, 0, 1), zip64: 'auto' }, run: (_d, o) => IO.encodeNpz(ARRAYS, o), typo: ['data', 'date'] },
+  {
+    name: 'NpyAppendWriter.open',
+    keys: IO.NPY_APPEND_OPTION_KEYS,
+    full: { dtype: 'float32', rowShape: [2] },
+    run: (d, o) => IO.NpyAppendWriter.open(join(d, 'a.npy'), o as never).close(),
+    typo: ['rowshape', 'rowShape'],
+  },
+  {
+    name: 'NpyAppendWriter.reopen',
+    keys: IO.NPY_APPEND_OPTION_KEYS,
+    full: { dtype: 'float32', rowShape: [2] },
+    // reopen needs an existing file: the accepted call opens one first (the refused one finds none)
+    run: (d, o) => {
+      if (!('dtyp' in o)) IO.NpyAppendWriter.open(join(d, 'a.npy'), { dtype: 'float32', rowShape: [2] }).close();
+      IO.NpyAppendWriter.reopen(join(d, 'a.npy'), o as never).close();
+    },
+    typo: ['dtyp', 'dtype'],
+  },
+  { name: 'writeFileAtomic', keys: IO.ATOMIC_WRITE_OPTION_KEYS, full: { commit: () => true }, run: (d, o) => IO.writeFileAtomic(join(d, 'a.txt'), 'x', o), typo: ['comit', 'commit'] },
+  { name: 'writeJsonAtomic', keys: IO.ATOMIC_WRITE_OPTION_KEYS, full: { commit: () => true }, run: (d, o) => IO.writeJsonAtomic(join(d, 'a.json'), { a: 1 }, o), typo: ['Commit', 'commit'] },
+  {
+    name: 'writeHostTensors',
+    keys: IO.TENSOR_FOLDER_WRITE_OPTION_KEYS,
+    full: { lockTimeoutMs: 1000, shardBytes: 4 },
+    run: (d, o) => IO.writeHostTensors(join(d, 't'), { w: { dtype: 'float32', shape: [2], data: new Float32Array([1, 2]) } }, {}, o),
+    typo: ['shardbytes', 'shardBytes'],
+  },
+  {
+    name: 'saveTensors',
+    keys: IO.TENSOR_FOLDER_WRITE_OPTION_KEYS,
+    full: { lockTimeoutMs: 1000, shardBytes: 4 },
+    run: async (d, o) => {
+      const w = tf.tensor1d([1, 2]);
+      try {
+        await IO.saveTensors(join(d, 't'), { w }, {}, o);
+      } finally {
+        w.dispose();
+      }
+    },
+    typo: ['lockTimeout', 'lockTimeoutMs'],
+  },
+  {
+    name: 'writeTensorFolder',
+    keys: IO.TENSOR_FOLDER_WRITE_OPTION_KEYS,
+    full: { lockTimeoutMs: 1000, shardBytes: 4 },
+    run: (d, o) => IO.writeTensorFolder(join(d, 't'), IO.encodeTensors({ w: { dtype: 'float32', shape: [2], data: new Float32Array([1, 2]) } }), o),
+    typo: ['shardByte', 'shardBytes'],
+  },
+  { name: 'writeFigureHtml', keys: FIGURE_HTML_OPTION_KEYS, full: { plotly: 'relative', plotlyUrl: 'p.js' }, run: (d, o) => writeFigureHtml(join(d, 'f.html'), V.panelFigure('p', [{ traces: [] }]), o), typo: ['plotlyurl', 'plotlyUrl'] },
+];
+
+describe('io functions: unknown option keys', () => {
+  it.each(ioCases.map((c) => [c.name, c] as const))('%s: accepts every declared key, refuses a misspelled one writing nothing', async (_, c) => {
+    expect(Object.keys(c.full).sort()).toEqual([...new Set(c.keys)].sort());
+    const ok = mkdtempSync(join(tmpdir(), 'cinder-keys-'));
+    const bad = mkdtempSync(join(tmpdir(), 'cinder-keys-'));
+    try {
+      await c.run(ok, { ...c.full });
+      const [typo, near] = c.typo;
+      const { [near]: _dropped, ...rest } = c.full;
+      const before = tf.memory().numTensors;
+      let e: unknown;
+      try {
+        await c.run(bad, { ...rest, [typo]: c.full[near] });
+      } catch (err) {
+        e = err;
+      }
+      expect(e).toBeInstanceOf(CinderArgumentError);
+      expect((e as CinderArgumentError).param).toBe('options key');
+      expect((e as CinderArgumentError).value).toBe(typo);
+      expect((e as Error).message).toContain(`did you mean "${near}"?`);
+      expect(readdirSync(bad)).toEqual([]);
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      rmSync(ok, { recursive: true, force: true });
+      rmSync(bad, { recursive: true, force: true });
+    }
+  });
+
+  it('readHostTensors refuses a misspelled key', async () => {
+    expect([...IO.TENSOR_FOLDER_READ_OPTION_KEYS]).toEqual(['check']);
+    const d = mkdtempSync(join(tmpdir(), 'cinder-keys-'));
+    try {
+      await IO.writeHostTensors(d, { w: { dtype: 'float32', shape: [2], data: new Float32Array([1, 2]) } });
+      let checked = 0;
+      expect([...(await IO.readHostTensors(d, { check: () => void checked++ })).tensors.w!.data]).toEqual([1, 2]);
+      expect(checked).toBe(1);
+      await expect(IO.readHostTensors(d, { chek: () => void checked++ } as never)).rejects.toThrow(/invalid options key: got "chek", .*did you mean "check"\?/);
+      expect(checked).toBe(1);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });
