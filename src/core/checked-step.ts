@@ -14,6 +14,11 @@ export function markCheckedStep(...classes: readonly object[]): void {
   for (const c of classes) checked.add(c);
 }
 
+/** Whether the class `cls` itself was marked by {@link markCheckedStep}. */
+export function isCheckedStepClass(cls: object): boolean {
+  return checked.has(cls);
+}
+
 /** Whether `obj` is an instance of exactly a class marked by {@link markCheckedStep}. */
 export function hasCheckedStep(obj: object): boolean {
   const proto = Object.getPrototypeOf(obj) as { constructor?: object } | null;

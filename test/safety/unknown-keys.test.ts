@@ -175,6 +175,29 @@ cases.push(
   { name: 'randomSynapses', keys: ['self'], full: { self: false }, make: (o) => C.randomSynapses(3, 3, 0.5, new Rng(0), o), typo: ['Self', 'self'] },
 );
 
+// ---- postsynaptic filters (the filter's keys; a post-filtered class checks its base's keys) ----------
+
+const PF_DENSE = C.postFiltered(C.LinearDense);
+const PF_CONV = C.postFiltered(C.Conv2D);
+cases.push(
+  { name: 'postFiltered(LinearDense) filter', keys: C.POST_FILTER_OPTION_KEYS, full: { tau: 5 }, make: (o) => new PF_DENSE(o as never, [2], [3], 1), typo: ['taus', 'tau'], param: 'filter key' },
+  { name: 'PostsynapticFilter', keys: C.POST_FILTER_OPTION_KEYS, full: { tau: 5 }, make: (o) => new C.PostsynapticFilter([3], 1, 'current', o as never), typo: ['Tau', 'tau'], param: 'filter key' },
+  {
+    name: 'postFiltered(LinearDense) connection options',
+    keys: C.CONNECTION_OPTION_KEYS,
+    full: { ...CONN, bias: false },
+    make: (o) => new PF_DENSE({ tau: 5 }, [5], [3], 1, o as never),
+    typo: ['weightInt', 'weightInit'],
+  },
+  {
+    name: 'postFiltered(Conv2D) connection options',
+    keys: C.CONV2D_OPTION_KEYS,
+    full: { ...CONN_NO_DELAY, bias: false, maxDelay: 0, delayInterp: 'previous', delayTolerance: 0.001, stride: 1, padding: 'same', dilation: 1, delayInit: undefined },
+    make: (o) => new PF_CONV({ tau: 5 }, [4, 4, 1], 2, 3, 1, o as never),
+    typo: ['dilations', 'dilation'],
+  },
+);
+
 // ---- synapses (factories validate now; the constructors run the same check) ----------------------
 
 /** Builds a connection over the synapse the factory makes (so the constructor's check runs too). */
@@ -535,6 +558,8 @@ interface SubclassCase {
   base: (o: Record<string, unknown>) => unknown;
   /** Builds a user subclass whose constructor reads `o.extra` and passes `o` on. */
   sub: (o: Record<string, unknown>) => { extra: unknown };
+  /** The error's param (default "options key"). */
+  param?: string;
 }
 
 /** Mixes an `extra` field read from the options into a user subclass. */
@@ -644,13 +669,45 @@ const subclassCases: SubclassCase[] = [];
   );
 }
 
+{
+  class MyFilter extends C.PostsynapticFilter {}
+  const PF = C.postFiltered(C.LinearDense);
+  class MyFiltered extends PF {}
+  class MyDense extends C.LinearDense {}
+  const PFMine = C.postFiltered(MyDense);
+  const filterFree = (x: { dispose(): void }, o: Record<string, unknown>) => {
+    x.dispose();
+    return withExtra({}, o);
+  };
+  subclassCases.push(
+    {
+      name: 'PostsynapticFilter',
+      base: (o) => filterFree(new C.PostsynapticFilter([2], 1, 'current', { tau: 5, ...o } as never), o),
+      sub: (o) => filterFree(new MyFilter([2], 1, 'current', { tau: 5, ...o } as never), o),
+      param: 'filter key',
+    },
+    {
+      name: 'postFiltered(LinearDense) filter',
+      base: (o) => filterFree(new PF({ tau: 5, ...o } as never, [2], [2], 1), o),
+      sub: (o) => filterFree(new MyFiltered({ tau: 5, ...o } as never, [2], [2], 1), o),
+      param: 'filter key',
+    },
+    {
+      name: 'postFiltered(LinearDense) connection options',
+      base: (o) => filterFree(new PF({ tau: 5 }, [2], [2], 1, o as never), o),
+      sub: (o) => filterFree(new MyFiltered({ tau: 5 }, [2], [2], 1, o as never), o),
+    },
+    { name: 'postFiltered(user subclass of LinearDense)', base: (o) => filterFree(new C.LinearDense([2], [2], 1, o as never), o), sub: (o) => filterFree(new PFMine({ tau: 5 }, [2], [2], 1, o as never), o) },
+  );
+}
+
 describe('user subclasses adding an option key', () => {
   it.each(subclassCases.map((c) => [c.name, c] as const))('%s: a subclass passing its own key constructs; the class itself refuses it', (_, c) => {
     const before = tf.memory().numTensors;
     expect(c.sub({ extra: 7 }).extra).toBe(7);
     const e = thrown(() => c.base({ extra: 7 })) as CinderArgumentError;
     expect(e).toBeInstanceOf(CinderArgumentError);
-    expect(e.param).toBe('options key');
+    expect(e.param).toBe(c.param ?? 'options key');
     expect(e.value).toBe('extra');
     expect(tf.memory().numTensors).toBe(before);
   });

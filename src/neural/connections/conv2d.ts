@@ -5,7 +5,7 @@
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkInteger, checkShape, checkElements, numel, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { ParameterName, PresynapticForm } from '../types.js';
-import { CONNECTION_OPTION_KEYS, Connection, type ConnectionOptions } from './connection.js';
+import { CONNECTION_OPTION_KEYS, Connection, type ConnectionOptions, optionClassOf } from './connection.js';
 import { fusedGatherUnits } from '../../kernels/js/fused-sparse-list.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
 
@@ -107,7 +107,7 @@ export class Conv2D extends Connection {
    * @param options stride, padding, dilation and connection options
    */
   constructor(inShape: readonly [number, number, number] | readonly number[], filters: number, kernel: number | readonly [number, number], dt: number, options: Conv2DOptions = {}) {
-    if (new.target === Conv2D) checkOptionKeys('options', options, CONV2D_OPTION_KEYS);
+    if (optionClassOf(new.target) === Conv2D) checkOptionKeys('options', options, CONV2D_OPTION_KEYS);
     const s = checkShape('inShape', inShape);
     if (s.length !== 3) throw new CinderArgumentError('inShape', inShape, 'a channels-last shape [H, W, C]');
     checkInteger('filters', filters, 1);

@@ -6,7 +6,7 @@
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, numel, checkOptionKeys } from '../../core/errors.js';
 import type { ParameterName, PresynapticForm } from '../types.js';
-import { CONNECTION_OPTION_KEYS, Connection, type ConnectionOptions } from './connection.js';
+import { CONNECTION_OPTION_KEYS, Connection, type ConnectionOptions, optionClassOf } from './connection.js';
 import { fusedSparseMatmul, fusedSparseMatmulSimd, lastSparseSimdDensity, nonZeroFraction, sparseMatmulSimdApplies } from '../../kernels/js/fused-sparse-matmul.js';
 import { fusedTranspose } from '../../kernels/js/fused-transpose.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
@@ -81,7 +81,7 @@ export class LinearDense extends Connection {
    * @param options synapse, bias, delays, batch size, initialisers
    */
   constructor(inShape: readonly number[], outShape: readonly number[], dt: number, options: LinearDenseOptions = {}) {
-    if (new.target === LinearDense) checkOptionKeys('options', options, CONNECTION_OPTION_KEYS);
+    if (optionClassOf(new.target) === LinearDense) checkOptionKeys('options', options, CONNECTION_OPTION_KEYS);
     super(denseShapes(inShape, outShape), dt, options);
     this.inCount = numel(this.inShape);
     this.outCount = numel(this.outShape);

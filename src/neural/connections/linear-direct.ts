@@ -5,7 +5,7 @@
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkShape, numel, checkOptionKeys } from '../../core/errors.js';
 import type { ParameterName, PresynapticForm } from '../types.js';
-import { CONNECTION_OPTION_KEYS, Connection, type ConnectionOptions } from './connection.js';
+import { CONNECTION_OPTION_KEYS, Connection, type ConnectionOptions, optionClassOf } from './connection.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
 import { fusedScaleRows } from '../../kernels/js/fused-scale.js';
 
@@ -30,7 +30,7 @@ export class LinearDirect extends Connection {
    * @param options synapse, bias, delays, batch size, initialisers
    */
   constructor(shape: readonly number[], dt: number, options: LinearDirectOptions = {}) {
-    if (new.target === LinearDirect) checkOptionKeys('options', options, CONNECTION_OPTION_KEYS);
+    if (optionClassOf(new.target) === LinearDirect) checkOptionKeys('options', options, CONNECTION_OPTION_KEYS);
     const s = checkShape('shape', shape);
     super({ inShape: s, outShape: s, weightShape: s, biasShape: s }, dt, options);
     this.count = numel(s);

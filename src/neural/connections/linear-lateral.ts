@@ -3,7 +3,7 @@
  * @module
  */
 import { CinderArgumentError, checkShape, numel, checkOptionKeys } from '../../core/errors.js';
-import { CONNECTION_OPTION_KEYS, type ConnectionOptions } from './connection.js';
+import { CONNECTION_OPTION_KEYS, type ConnectionOptions, optionClassOf } from './connection.js';
 import { MaskedLinear } from './masked-linear.js';
 
 /**
@@ -19,7 +19,7 @@ export class LinearLateral extends MaskedLinear {
    */
   constructor(shape: readonly number[], dt: number, options: ConnectionOptions = {}) {
     if (options && 'mask' in options) throw new CinderArgumentError('mask', (options as { mask: unknown }).mask, 'no mask (LinearLateral masks the diagonal itself; use MaskedLinear)');
-    if (new.target === LinearLateral) checkOptionKeys('options', options, CONNECTION_OPTION_KEYS);
+    if (optionClassOf(new.target) === LinearLateral) checkOptionKeys('options', options, CONNECTION_OPTION_KEYS);
     const n = numel(checkShape('shape', shape));
     const data = new Uint8Array(n * n).fill(1);
     for (let k = 0; k < n; k++) data[k * n + k] = 0;

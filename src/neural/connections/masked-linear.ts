@@ -4,7 +4,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, numel, checkOptionKeys, optionKeys } from '../../core/errors.js';
-import { CONNECTION_OPTION_KEYS, type ConnectionOptions } from './connection.js';
+import { CONNECTION_OPTION_KEYS, type ConnectionOptions, optionClassOf } from './connection.js';
 import { LinearDense } from './linear-dense.js';
 import { edgeListMask, type ConnectivityMask } from './topography.js';
 
@@ -44,7 +44,7 @@ export class MaskedLinear extends LinearDense {
    * @param options connection options plus the required `mask`
    */
   constructor(inShape: readonly number[], outShape: readonly number[], dt: number, options: MaskedLinearOptions) {
-    if (new.target === MaskedLinear) checkOptionKeys('options', options, MASKED_LINEAR_OPTION_KEYS);
+    if (optionClassOf(new.target) === MaskedLinear) checkOptionKeys('options', options, MASKED_LINEAR_OPTION_KEYS);
     super(inShape, outShape, dt, options);
     try {
       if (!options || options.mask === undefined) throw new CinderArgumentError('mask', undefined, 'a mask [O, I], a ConnectivityMask or { edges }');

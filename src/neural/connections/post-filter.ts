@@ -13,10 +13,10 @@
 import { tf } from '../../core/tf.js';
 import { BatchedModule } from '../../core/batched-module.js';
 import type { State } from '../../core/state.js';
-import { CinderArgumentError, checkDt, checkInteger, checkPositive, checkShape } from '../../core/errors.js';
+import { CinderArgumentError, checkDt, checkInteger, checkOptionKeys, checkPositive, checkShape, optionKeys } from '../../core/errors.js';
 import type { SynapseKind } from '../synapses/exponential.js';
-import { Connection } from './connection.js';
-import { hasCheckedStep, markCheckedStep } from '../../core/checked-step.js';
+import { Connection, registerFilteredClass } from './connection.js';
+import { isCheckedStepClass, markCheckedStep } from '../../core/checked-step.js';
 import { SparseLinear } from './sparse-linear.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
 import { fusedFilter } from '../../kernels/js/fused-filter.js';
@@ -28,9 +28,13 @@ export interface PostFilterOptions {
   tau: number;
 }
 
-/** Validates {@link PostFilterOptions} and returns τ. */
-function checkFilterOptions(options: PostFilterOptions): number {
+/** The keys of {@link PostFilterOptions}: other keys are refused ("invalid filter key"). */
+export const POST_FILTER_OPTION_KEYS = optionKeys<PostFilterOptions>()(['tau']);
+
+/** Validates {@link PostFilterOptions} (and its keys unless `keys` is false: a user subclass may add some) and returns τ. */
+function checkFilterOptions(options: PostFilterOptions, keys = true): number {
   if (options === null || typeof options !== 'object') throw new CinderArgumentError('filter', options, '{ tau } (a postsynaptic filter)');
+  if (keys) checkOptionKeys('filter', options, POST_FILTER_OPTION_KEYS);
   return checkPositive('tau', options.tau);
 }
 
@@ -85,7 +89,7 @@ export class PostsynapticFilter extends BatchedModule {
     const s = checkShape('shape', shape);
     const d = checkDt(dt);
     if (kind !== 'current' && kind !== 'conductance') throw new CinderArgumentError('kind', kind, "'current' or 'conductance'");
-    const tau = checkFilterOptions(options);
+    const tau = checkFilterOptions(options, new.target === PostsynapticFilter);
     super(checkInteger('batchSize', batchSize, 1));
     this.shape = Object.freeze([...s]);
     this.dt = d;
@@ -206,11 +210,11 @@ export function postFiltered<C extends ConnectionClass>(Base: C): PostFilteredCl
 
     constructor(...args: any[]) {
       const filter = args[0] as PostFilterOptions;
-      checkFilterOptions(filter);
+      checkFilterOptions(filter, new.target === Filtered);
       super(...args.slice(1));
       try {
         if (this.biasParameter !== null) throw new CinderArgumentError('bias', true, 'false (a post-filtered connection has no bias)');
-        this.postFilter = this.addModule('postFilter', new PostsynapticFilter(this.outShape, this.dt, this.synapse.kind, filter, this.batchSize));
+        this.postFilter = this.addModule('postFilter', new PostsynapticFilter(this.outShape, this.dt, this.synapse.kind, { tau: filter.tau }, this.batchSize));
       } catch (err) {
         this.dispose();
         throw err;
@@ -262,7 +266,8 @@ export function postFiltered<C extends ConnectionClass>(Base: C): PostFilteredCl
   }
   Object.defineProperty(Filtered, 'name', { value: `PostFiltered${Base.name}` });
   // the filter checks its input before it changes state: the class steps as safely as its base
-  if (hasCheckedStep(Base.prototype)) markCheckedStep(Filtered);
+  if (isCheckedStepClass(Base)) markCheckedStep(Filtered);
   made.set(Base, Filtered);
+  registerFilteredClass(Filtered, Base);
   return Filtered as unknown as PostFilteredClass<C>;
 }

@@ -7,7 +7,7 @@
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkInteger, numel, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { ParameterName, PresynapticForm } from '../types.js';
-import { CONNECTION_OPTION_KEYS, Connection, type ConnectionOptions } from './connection.js';
+import { CONNECTION_OPTION_KEYS, Connection, type ConnectionOptions, optionClassOf } from './connection.js';
 import { checkSynapseList, sparseIndex, synapseListHash, type SynapseList } from './sparse-topology.js';
 import { fusedGatherUnits, fusedSparseList, sparseListIndex, type SparseListFilter, type SparseListIndex } from '../../kernels/js/fused-sparse-list.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
@@ -89,7 +89,7 @@ export class SparseLinear extends Connection {
    * @param options connection options plus the required `synapses`
    */
   constructor(inShape: readonly number[], outShape: readonly number[], dt: number, options: SparseLinearOptions) {
-    if (new.target === SparseLinear) checkOptionKeys('options', options, SPARSE_LINEAR_OPTION_KEYS);
+    if (optionClassOf(new.target) === SparseLinear) checkOptionKeys('options', options, SPARSE_LINEAR_OPTION_KEYS);
     const given = checkSynapseList('synapses', options?.synapses);
     // a copy: the gathers read `pre`/`post` on wasm/cpu and index tensors built here elsewhere, so
     // later changes to the caller's arrays must reach neither
