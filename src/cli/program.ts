@@ -19,7 +19,7 @@ import { acquireLock, inspectRunFolder, LOCK_FILE, releaseLock, RunLockError } f
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_NAMES, initBackend, listBackends, silenceTfjsBanner, type BackendInfo } from '../core/backend.js';
 import { FINITE_CHECK_MODES, NonFiniteError, type FiniteCheckMode } from '../core/finite.js';
-import { CinderArgumentError } from '../core/errors.js';
+import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
 import type { ExampleSpec, OptionSpec, Params } from './example.js';
 import { checkExampleSpec, describePresets, flagOf, kebabCase, MAX_RUNS, parseOptionText, resolveParams } from './options.js';
 import { packageInfo } from './package-info.js';
@@ -66,6 +66,9 @@ export interface CliOptions {
   /** Clock for default folder names (default `() => new Date()`). */
   now?: () => Date;
 }
+
+/** The keys of {@link CliOptions}: other keys are refused ("invalid options key"). */
+export const CLI_OPTION_KEYS = optionKeys<CliOptions>()(['examples', 'out', 'err', 'isTTY', 'env', 'handleSignals', 'interruptGraceMs', 'now']);
 
 /** Flags every example command has. */
 interface CommonFlags {
@@ -357,6 +360,7 @@ function removeIfEmpty(dir: string): void {
  * example ignores the first one for longer than the grace period.
  */
 export async function runCli(args: readonly string[], options: CliOptions = {}): Promise<number> {
+  checkOptionKeys('options', options, CLI_OPTION_KEYS);
   const examples = options.examples ?? registeredExamples();
   const out = options.out ?? process.stdout;
   const err = options.err ?? process.stderr;

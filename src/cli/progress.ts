@@ -8,7 +8,7 @@
  * - `quiet`: nothing at all.
  * @module
  */
-import { CinderArgumentError } from '../core/errors.js';
+import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
 import type { Progress } from './example.js';
 
 /** How progress is shown. */
@@ -63,6 +63,9 @@ export interface TerminalOptions {
   plainIntervalMs?: number;
 }
 
+/** The keys of {@link TerminalOptions}: other keys are refused ("invalid options key"). */
+export const TERMINAL_OPTION_KEYS = optionKeys<TerminalOptions>()(['mode', 'out', 'err', 'now', 'barWidth', 'plainIntervalMs']);
+
 /**
  * Terminal output of one process: log lines and progress reporters that share the screen (a log
  * line clears the progress bar, prints, and redraws it).
@@ -79,6 +82,7 @@ export class Terminal {
 
   /** @param options mode, streams and clock */
   constructor(options: TerminalOptions) {
+    if (new.target === Terminal) checkOptionKeys('options', options, TERMINAL_OPTION_KEYS);
     this.mode = options.mode;
     this.out = options.out ?? process.stdout;
     this.err = options.err ?? process.stderr;

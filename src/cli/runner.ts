@@ -5,6 +5,7 @@
  * exit at once.
  * @module
  */
+import { checkOptionKeys, optionKeys } from '../core/errors.js';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -55,6 +56,9 @@ export interface RunOptions {
    */
   clock?: () => number;
 }
+
+/** The keys of {@link RunOptions}: other keys are refused ("invalid options key"). */
+export const RUN_OPTION_KEYS = optionKeys<RunOptions>()(['spec', 'params', 'mode', 'seed', 'seeds', 'outDir', 'backend', 'backendRequest', 'quiet', 'signal', 'terminal', 'command', 'resume', 'checkFinite', 'clock']);
 
 /** Result of a run. */
 export interface RunOutcome {
@@ -231,6 +235,7 @@ export class Run {
 
   /** @param options the run's options (see {@link RunOptions}) */
   constructor(private readonly options: RunOptions) {
+    if (new.target === Run) checkOptionKeys('options', options, RUN_OPTION_KEYS);
     this.done = this.execute();
   }
 

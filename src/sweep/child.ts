@@ -7,6 +7,7 @@
  * lock, so another worker runs it) is killed and its attempt folder removed, never installed.
  * @module
  */
+import { checkOptionKeys, optionKeys } from '../core/errors.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
@@ -166,13 +167,25 @@ function readSummary(dir: string): { summary: Record<string, unknown>; problem?:
   return { summary };
 }
 
+/** Options of {@link startJob}. */
+export interface StartJobOptions {
+  /** The command that runs `cinder` (default: this package's CLI under this Node.js). */
+  command?: string[];
+  /** Environment whose CINDER_SWEEP_COMMAND overrides the default command (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The keys of {@link StartJobOptions}: other keys are refused ("invalid options key"). */
+export const START_JOB_OPTION_KEYS = optionKeys<StartJobOptions>()(['command', 'env']);
+
 /**
  * Starts one job in a child process (stdout/stderr go to `<run folder>/process.txt` only through
  * the run's own log; the child runs `--quiet`). The process's exit code decides the status; exit 0
  * is `completed` only when the run folder holds a run_summary.json object with status
  * `completed` (otherwise the job fails, saying what is missing or unreadable).
  */
-export function startJob(req: JobRequest, options: { command?: string[]; env?: NodeJS.ProcessEnv } = {}): RunningJob {
+export function startJob(req: JobRequest, options: StartJobOptions = {}): RunningJob {
+  checkOptionKeys('options', options, START_JOB_OPTION_KEYS);
   const [exe, ...pre] = options.command ?? cinderCommand(options.env);
   const outDir = resolve(req.outDir);
   const attempt = join(dirname(outDir), `${ATTEMPT_PREFIX}${basename(outDir)}~${hostTag()}~${process.pid}~${randomBytes(4).toString('hex')}`);

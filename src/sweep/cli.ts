@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { CinderArgumentError } from '../core/errors.js';
+import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
 import type { ExampleSpec, OptionSpec, Params } from '../cli/example.js';
 import { flagOf, kebabCase, MAX_RUNS, parseOptionText, resolveParams } from '../cli/options.js';
 import { detectProgressMode, Terminal, type TextSink } from '../cli/progress.js';
@@ -32,6 +32,9 @@ export interface SweepCliOptions {
   /** Install SIGINT/SIGTERM handlers (default true). */
   handleSignals?: boolean;
 }
+
+/** The keys of {@link SweepCliOptions}: other keys are refused ("invalid options key"). */
+export const SWEEP_CLI_OPTION_KEYS = optionKeys<SweepCliOptions>()(['examples', 'out', 'err', 'isTTY', 'env', 'handleSignals']);
 
 /** Help text of `cinder sweep` and `cinder worker`. */
 export const SWEEP_HELP = `Usage: cinder sweep <example> [example flags] --grid name=v1,v2,… [--grid …] --seeds A..B|K --out DIR [options]
@@ -330,6 +333,7 @@ async function sweepCommand(args: readonly string[], o: SweepCliOptions): Promis
  * the exit code: 0 all runs completed, 1 some failed, 2 bad input (nothing ran), 130/143 interrupted.
  */
 export async function sweepCli(args: readonly string[], o: SweepCliOptions): Promise<number> {
+  checkOptionKeys('options', o, SWEEP_CLI_OPTION_KEYS);
   const [cmd, ...rest] = args;
   try {
     if (rest.includes('--help') || rest.includes('-h') || (cmd === 'sweep' && rest.length === 0)) {

@@ -14,6 +14,7 @@
  *   back in the queue, and gives up when Redis stays unreachable for `lostMs`.
  * @module
  */
+import { checkOptionKeys, optionKeys } from '../core/errors.js';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
@@ -260,6 +261,9 @@ export interface WorkerOptions {
   command?: string[];
 }
 
+/** The keys of {@link WorkerOptions}: other keys are refused ("invalid options key"). */
+export const WORKER_OPTION_KEYS = optionKeys<WorkerOptions>()(['address', 'queueName', 'concurrency', 'lockMs', 'signal', 'log', 'command']);
+
 /**
  * `cinder worker`: takes sweep jobs from the queue until `signal` aborts, running each in its own
  * process. A failed run is a completed job whose result says `failed` (runs are deterministic, so
@@ -270,6 +274,7 @@ export interface WorkerOptions {
  * @returns the number of jobs this worker completed
  */
 export async function runWorker(options: WorkerOptions): Promise<number> {
+  checkOptionKeys('options', options, WORKER_OPTION_KEYS);
   const lockMs = options.lockMs ?? 30_000;
   const me = `${hostname()}:${process.pid}`;
   const conn = redisConnection(options.address);

@@ -4,7 +4,7 @@
  * @module
  */
 import { Redis } from 'ioredis';
-import { CinderArgumentError } from '../core/errors.js';
+import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
 
 /** Where a Redis server is: parsed from `redis://[:password@]host[:port][/db]`. */
 export interface RedisAddress {
@@ -45,13 +45,27 @@ export function parseRedisUrl(text: string, param = '--redis'): RedisAddress {
 
 /** A decoded RESP2 reply (an error reply is an Error inside arrays; a top-level one rejects). */
 
+/** Options of {@link redisConnection}. */
+export interface RedisConnectionOptions {
+  /** A client that connects once, fails fast within `timeoutMs` and never retries (reachability checks). */
+  probe?: boolean;
+  /** Connect timeout of a probe (ms, default 4000). */
+  timeoutMs?: number;
+  /** Fail a command when the connection is down after one reconnection attempt. */
+  failFast?: boolean;
+}
+
+/** The keys of {@link RedisConnectionOptions}: other keys are refused ("invalid options key"). */
+export const REDIS_CONNECTION_OPTION_KEYS = optionKeys<RedisConnectionOptions>()(['probe', 'timeoutMs', 'failFast']);
+
 /**
  * An ioredis client for `address`. BullMQ workers need `maxRetriesPerRequest: null` (blocking
  * commands must not time out); `failFast` makes a command fail when the connection is down after one
  * reconnection attempt (a coordinator's polls, which must notice a lost server); `probe` makes a
  * client that connects once, fails fast within `timeoutMs` and never retries (reachability checks).
  */
-export function redisConnection(address: RedisAddress, options: { probe?: boolean; timeoutMs?: number; failFast?: boolean } = {}): Redis {
+export function redisConnection(address: RedisAddress, options: RedisConnectionOptions = {}): Redis {
+  checkOptionKeys('options', options, REDIS_CONNECTION_OPTION_KEYS);
   const base = { host: address.host, port: address.port, db: address.db, password: address.password, username: address.username };
   if (options.probe) {
     return new Redis({ ...base, lazyConnect: true, connectTimeout: options.timeoutMs ?? 4000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CinderArgumentError } from '../core/errors.js';
+import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
 import type { ExampleSpec } from '../cli/example.js';
 import type { Terminal } from '../cli/progress.js';
 import { removeStaleAttempts, type JobResult } from './child.js';
@@ -32,6 +32,9 @@ export interface SweepOptions {
   /** Aborting stops the sweep (running jobs are told to stop; they are redone next time). */
   signal?: AbortSignal;
 }
+
+/** The keys of {@link SweepOptions}: other keys are refused ("invalid options key"). */
+export const SWEEP_OPTION_KEYS = optionKeys<SweepOptions>()(['spec', 'plan', 'outDir', 'engine', 'terminal', 'signal']);
 
 /** What a sweep invocation did. */
 export interface SweepOutcome {
@@ -139,6 +142,7 @@ export function sweepLockHeld(dir: string): boolean {
  * another coordinator's last write.
  */
 export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
+  checkOptionKeys('options', options, SWEEP_OPTION_KEYS);
   const { spec, plan } = options;
   const dir = resolve(options.outDir);
   const release = lockSweep(dir);

@@ -23,6 +23,8 @@ import { NETWORK_OPTION_KEYS, NETWORK_RUN_OPTION_KEYS, Network } from '../../src
 import * as V from '../../src/viz/index.js';
 import { FIGURE_HTML_OPTION_KEYS, figureHtml, writeFigureHtml } from '../../src/viz/html.js';
 import * as IO from '../../src/io/index.js';
+import * as CLI from '../../src/cli/index.js';
+import * as SW from '../../src/sweep/index.js';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -701,6 +703,15 @@ const subclassCases: SubclassCase[] = [];
   );
 }
 
+{
+  class MyTerminal extends CLI.Terminal {}
+  subclassCases.push({
+    name: 'Terminal',
+    base: (o) => withExtra(new CLI.Terminal({ mode: 'quiet', ...o } as never), o),
+    sub: (o) => withExtra(new MyTerminal({ mode: 'quiet', ...o } as never), o),
+  });
+}
+
 describe('user subclasses adding an option key', () => {
   it.each(subclassCases.map((c) => [c.name, c] as const))('%s: a subclass passing its own key constructs; the class itself refuses it', (_, c) => {
     const before = tf.memory().numTensors;
@@ -824,6 +835,62 @@ describe('io functions: unknown option keys', () => {
       expect(checked).toBe(1);
     } finally {
       rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
+// ---- cli / sweep library options (refused before anything starts or is written) -------------------------
+
+/** One cli/sweep function: refuses `{ [typo]: value }` in folder `dir` (sync or async). */
+interface RunnerCase {
+  /** Function name. */
+  name: string;
+  /** Its declared option keys. */
+  keys: readonly string[];
+  /** The declared keys, written out here (the list must match). */
+  expected: readonly string[];
+  /** Calls it in `dir` with options `o`. */
+  run: (dir: string, o: Record<string, unknown>) => unknown;
+  /** A misspelling of one of its keys, and the key it should suggest. */
+  typo: [string, string];
+}
+
+const runnerCases: RunnerCase[] = [
+  { name: 'runCli', keys: CLI.CLI_OPTION_KEYS, expected: ['examples', 'out', 'err', 'isTTY', 'env', 'handleSignals', 'interruptGraceMs', 'now'], run: (_d, o) => CLI.runCli(['list'], o as never), typo: ['isTty', 'isTTY'] },
+  { name: 'Terminal', keys: CLI.TERMINAL_OPTION_KEYS, expected: ['mode', 'out', 'err', 'now', 'barWidth', 'plainIntervalMs'], run: (_d, o) => new CLI.Terminal({ mode: 'quiet', ...o } as never), typo: ['barwidth', 'barWidth'] },
+  {
+    name: 'startRun',
+    keys: CLI.RUN_OPTION_KEYS,
+    expected: ['spec', 'params', 'mode', 'seed', 'seeds', 'outDir', 'backend', 'backendRequest', 'quiet', 'signal', 'terminal', 'command', 'resume', 'checkFinite', 'clock'],
+    run: (d, o) => CLI.startRun({ outDir: join(d, 'run'), ...o } as never),
+    typo: ['outdir', 'outDir'],
+  },
+  { name: 'runSweep', keys: SW.SWEEP_OPTION_KEYS, expected: ['spec', 'plan', 'outDir', 'engine', 'terminal', 'signal'], run: (d, o) => SW.runSweep({ outDir: join(d, 's'), ...o } as never), typo: ['engin', 'engine'] },
+  { name: 'runWorker', keys: SW.WORKER_OPTION_KEYS, expected: ['address', 'queueName', 'concurrency', 'lockMs', 'signal', 'log', 'command'], run: (_d, o) => SW.runWorker(o as never), typo: ['queuename', 'queueName'] },
+  { name: 'sweepCli', keys: SW.SWEEP_CLI_OPTION_KEYS, expected: ['examples', 'out', 'err', 'isTTY', 'env', 'handleSignals'], run: (_d, o) => SW.sweepCli(['sweep'], o as never), typo: ['handleSignal', 'handleSignals'] },
+  { name: 'redisConnection', keys: SW.REDIS_CONNECTION_OPTION_KEYS, expected: ['probe', 'timeoutMs', 'failFast'], run: (_d, o) => SW.redisConnection({ host: '127.0.0.1', port: 1 } as never, o as never), typo: ['timeout', 'timeoutMs'] },
+  { name: 'startJob', keys: SW.START_JOB_OPTION_KEYS, expected: ['command', 'env'], run: (d, o) => SW.startJob({ args: [], outDir: join(d, 'job') } as never, o as never), typo: ['commands', 'command'] },
+];
+
+describe('cli and sweep library options: unknown keys', () => {
+  it.each(runnerCases.map((c) => [c.name, c] as const))('%s: refuses a misspelled key, starting and writing nothing', async (_, c) => {
+    expect([...c.keys].sort()).toEqual([...c.expected].sort());
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-keys-'));
+    try {
+      const [typo, near] = c.typo;
+      let e: unknown;
+      try {
+        await c.run(dir, { [typo]: 1 });
+      } catch (err) {
+        e = err;
+      }
+      expect(e).toBeInstanceOf(CinderArgumentError);
+      expect((e as CinderArgumentError).param).toBe('options key');
+      expect((e as CinderArgumentError).value).toBe(typo);
+      expect((e as Error).message).toContain(`did you mean "${near}"?`);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
