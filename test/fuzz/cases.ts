@@ -24,7 +24,9 @@ import { Bounding } from '../../src/neural/bounding.js';
 import { EventReducer } from '../../src/observe/index.js';
 import { DelayAdjustedSTDP, KernelSTDP, LinearHomeostasis, TripletSTDP, expStdpPostKernel, expStdpPreKernel } from '../../src/learn/trainers/index.js';
 import { MaxRateClassifier } from '../../src/learn/classifiers/index.js';
-import { heatmapFigure, histogramFigure, learningCurves, panelFigure, spikeEventsFromMatrix, spikeRaster } from '../../src/viz/index.js';
+import { HEATMAP_OPTION_KEYS, RASTER_OPTION_KEYS, heatmapFigure, histogramFigure, learningCurves, panelFigure, spikeEventsFromMatrix, spikeRaster } from '../../src/viz/index.js';
+import { NPZ_ENCODE_OPTION_KEYS, encodeNpz } from '../../src/io/npy.js';
+import { postFiltered } from '../../src/neural/connections/post-filter.js';
 
 /** One fuzzed argument of one call. */
 export interface FuzzCase {
@@ -500,6 +502,10 @@ function unknownKeyCases(): FuzzCase[] {
     ['CumulativeTraceReducer', MATCH_TRACE_OPTION_KEYS, { dt: 1, tau: 20 }, (o) => new CumulativeTraceReducer(o)],
     ['Adam', ADAM_OPTION_KEYS, {}, (o) => new Adam(o)],
     ['DeltaCurrent.factory', DELTA_CURRENT_OPTION_KEYS, {}, (o) => DeltaCurrent.factory(o)],
+    ['postFiltered(LinearDense)', CONNECTION_OPTION_KEYS, {}, (o) => new (postFiltered(LinearDense))({ tau: 5 }, [2], [2], 1, o)],
+    ['heatmapFigure', HEATMAP_OPTION_KEYS, { columns: 1 }, (o) => heatmapFigure('h', [{ name: 'w', data: [1, 2], rows: 1, cols: 2 }], o)],
+    ['spikeRaster', RASTER_OPTION_KEYS, { markerSize: 2 }, (o) => spikeRaster('r', { times: [1], neurons: [0] }, o)],
+    ['encodeNpz', NPZ_ENCODE_OPTION_KEYS, { zip64: 'auto' }, (o) => encodeNpz({ a: { data: new Float32Array([1]), shape: [1] } }, o)],
   ];
   return ctors.map(([name, keys, valid, make]) => ({
     id: `${name} unknown option key`,
