@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
 import { Rng } from '../../../src/core/random.js';
 import { LIF } from '../../../src/neural/neurons/index.js';
-import { SingleExponentialCurrent } from '../../../src/neural/synapses/index.js';
-import { LinearDense, LinearDirect } from '../../../src/neural/connections/index.js';
+import { DeltaConductance, SingleExponentialCurrent } from '../../../src/neural/synapses/index.js';
+import { LinearDense, LinearDirect, postFiltered } from '../../../src/neural/connections/index.js';
+import { hasCheckedStep } from '../../../src/core/checked-step.js';
 import { Biclique, Serial, type Layer } from '../../../src/neural/layers/index.js';
 import type { BaseSynapse } from '../../../src/neural/synapses/synapse.js';
 import { STDP } from '../../../src/learn/trainers/index.js';
@@ -193,6 +194,17 @@ describe('a layer step failing in a user callback changes no state', () => {
     expect(layerState(x.layer)).toEqual(layerState(ref.layer));
     x.layer.dispose();
     ref.layer.dispose();
+  });
+
+  it("which classes step unguarded: the library's own (and postFiltered over them), not user subclasses", () => {
+    class MyDense extends LinearDense {}
+    const own = new LinearDense([2], [3], 1);
+    const sub = new MyDense([2], [3], 1);
+    const pf = new (postFiltered(LinearDense))({ tau: 5 }, [2], [3], 1, { synapse: DeltaConductance.factory() });
+    const pfSub = new (postFiltered(MyDense))({ tau: 5 }, [2], [3], 1, { synapse: DeltaConductance.factory() });
+    expect([own, sub, pf, pfSub].map((c) => hasCheckedStep(c))).toEqual([true, false, true, false]);
+    expect([own.synapse, new LIF([3], 1, P), new (class extends LIF {})([3], 1, P)].map((m) => hasCheckedStep(m))).toEqual([true, true, false]);
+    for (const c of [own, sub, pf, pfSub]) c.dispose();
   });
 
   it('a failed step of a layer without callbacks (bad input) still changes nothing', () => {
