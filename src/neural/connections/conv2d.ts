@@ -5,7 +5,8 @@
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkInteger, checkShape, checkElements, numel, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { ParameterName, PresynapticForm } from '../types.js';
-import { CONNECTION_OPTION_KEYS, Connection, type ConnectionOptions, optionClassOf } from './connection.js';
+import { CONNECTION_OPTION_KEYS, Connection, type ConnectionOptions } from './connection.js';
+import { optionClassOf } from './option-class.js';
 import { fusedGatherUnits } from '../../kernels/js/fused-sparse-list.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
 

@@ -6,7 +6,8 @@
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, numel, checkOptionKeys } from '../../core/errors.js';
 import type { ParameterName, PresynapticForm } from '../types.js';
-import { CONNECTION_OPTION_KEYS, Connection, type ConnectionOptions, optionClassOf } from './connection.js';
+import { CONNECTION_OPTION_KEYS, Connection, type ConnectionOptions } from './connection.js';
+import { optionClassOf } from './option-class.js';
 import { fusedSparseMatmul, fusedSparseMatmulSimd, lastSparseSimdDensity, nonZeroFraction, sparseMatmulSimdApplies } from '../../kernels/js/fused-sparse-matmul.js';
 import { fusedTranspose } from '../../kernels/js/fused-transpose.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';

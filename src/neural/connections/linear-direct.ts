@@ -5,7 +5,8 @@
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkShape, numel, checkOptionKeys } from '../../core/errors.js';
 import type { ParameterName, PresynapticForm } from '../types.js';
-import { CONNECTION_OPTION_KEYS, Connection, type ConnectionOptions, optionClassOf } from './connection.js';
+import { CONNECTION_OPTION_KEYS, Connection, type ConnectionOptions } from './connection.js';
+import { optionClassOf } from './option-class.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
 import { fusedScaleRows } from '../../kernels/js/fused-scale.js';
 

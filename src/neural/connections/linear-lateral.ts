@@ -3,7 +3,8 @@
  * @module
  */
 import { CinderArgumentError, checkShape, numel, checkOptionKeys } from '../../core/errors.js';
-import { CONNECTION_OPTION_KEYS, type ConnectionOptions, optionClassOf } from './connection.js';
+import { CONNECTION_OPTION_KEYS, type ConnectionOptions } from './connection.js';
+import { optionClassOf } from './option-class.js';
 import { MaskedLinear } from './masked-linear.js';
 
 /**

@@ -4,7 +4,8 @@
  */
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, numel, checkOptionKeys, optionKeys } from '../../core/errors.js';
-import { CONNECTION_OPTION_KEYS, type ConnectionOptions, optionClassOf } from './connection.js';
+import { CONNECTION_OPTION_KEYS, type ConnectionOptions } from './connection.js';
+import { optionClassOf } from './option-class.js';
 import { LinearDense } from './linear-dense.js';
 import { edgeListMask, type ConnectivityMask } from './topography.js';
 

@@ -7,7 +7,8 @@
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkInteger, numel, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { ParameterName, PresynapticForm } from '../types.js';
-import { CONNECTION_OPTION_KEYS, Connection, type ConnectionOptions, optionClassOf } from './connection.js';
+import { CONNECTION_OPTION_KEYS, Connection, type ConnectionOptions } from './connection.js';
+import { optionClassOf } from './option-class.js';
 import { checkSynapseList, sparseIndex, synapseListHash, type SynapseList } from './sparse-topology.js';
 import { fusedGatherUnits, fusedSparseList, sparseListIndex, type SparseListFilter, type SparseListIndex } from '../../kernels/js/fused-sparse-list.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
