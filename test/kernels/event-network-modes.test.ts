@@ -154,6 +154,9 @@ describe('event-network: drive, method, τe/τi, v ≥ V_th and refractorySteps'
       [{ el: Number.NaN }, /invalid el: got NaN/],
       [{ vReset: Infinity }, /invalid vReset: got Infinity/],
       [{ spikeAtThreshold: 'yes' as never }, /invalid spikeAtThreshold/],
+      // longer than 2^28 steps: the never-spiked marker (−10⁹) would count as a recent spike
+      [{ refractorySteps: 2 ** 28 + 1 }, /invalid refractorySteps: got 268435457, expected at most 268435456 steps/],
+      [{ tauRef: 1e8 }, /invalid tauRef: got 100000000, expected at most 268435456 steps \(2\^28\) of refractory period \(got 1000000000\)/],
     ];
     for (const [p, msg] of bad) {
       expect(() => net.addLif('x', 3, { ...base, ...p })).toThrow(CinderArgumentError);
@@ -167,6 +170,11 @@ describe('event-network: drive, method, τe/τi, v ≥ V_th and refractorySteps'
       n2.run(3);
       expect(g.spikeCounts[0]).toBe(spikes);
     }
+    // the longest period allowed: a cell that never spiked is free at step 1 (fires at once above threshold)
+    const n3 = new EventNetwork(1, 0.1, [1]);
+    const g3 = n3.addLif('p', 4, { ...base, vThreshold: -Infinity, refractorySteps: 2 ** 28 });
+    n3.run(3);
+    expect(g3.spikeCounts[0]).toBe(4); // each fires once, then is held
     // tauS may be left out when both τe and τi are given
     expect(() => net.addLif('ok', 3, { el: -60, vThreshold: -50, vReset: -60, tauM: 20, tauE: 5, tauI: 10, tauRef: 2 })).not.toThrow();
   });

@@ -559,6 +559,9 @@ function decayTable(tau: number, dt: number, param: string): Float64Array {
   return out;
 }
 
+/** The longest refractory period in steps (2^28): the never-spiked marker −10⁹ stays below every step's free bound. */
+export const MAX_REFRACTORY_STEPS = 2 ** 28;
+
 /**
  * Whole steps of a refractory period as Brian2 counts them: `timestep(τref, dt) = ⌊τref/dt + 10⁻³⌋`
  * (1.3 ms at dt 0.5 ms: 2 steps; 2 ms at dt 0.1 ms: 20, though 2/0.1 is 19.999… in float64).
@@ -616,6 +619,11 @@ export class EventNetwork {
     }
     if (p.refractorySteps !== undefined && !(Number.isInteger(p.refractorySteps) && p.refractorySteps >= 0)) {
       throw new CinderArgumentError('refractorySteps', p.refractorySteps, 'an integer >= 0');
+    }
+    // a cell that never spiked has lastSpike −10⁹: it must count as free at every step t ≥ 0
+    const held = p.refractorySteps ?? refractorySteps(p.tauRef, this.dt);
+    if (held > MAX_REFRACTORY_STEPS) {
+      throw new CinderArgumentError(p.refractorySteps !== undefined ? 'refractorySteps' : 'tauRef', p.refractorySteps ?? p.tauRef, `at most ${MAX_REFRACTORY_STEPS} steps (2^28) of refractory period (got ${held})`);
     }
     const g = new EventGroup(name, n, 'lif', this.batch, { ...p });
     g.v.fill(p.el);
