@@ -157,7 +157,8 @@ describe('EventNetwork: forward Euler of the LIF membrane, v ← v + (dt/τm)·(
     const add = (dt: number, tauPre: number) => {
       const net = new EventNetwork(1, dt, [1]);
       const input = net.addRateInput('in', 1);
-      const pop = net.addLif('pop', 1, LIF);
+      // no refractory period: at dt = 1e-12 ms any τref would exceed the 2^28-step limit of addLif
+      const pop = net.addLif('pop', 1, { ...LIF, tauRef: 0 });
       const lane = buildProjectionLane([0], [0], [0.5], 1, 1, true);
       let err: unknown;
       try {
