@@ -22,7 +22,7 @@
  */
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { EventNetwork, buildProjectionLane, type EventGroup } from '../../src/kernels/js/event-network.js';
-import { cobaDraws, COBA_CONSTANTS, type CobaDraws, type CobaParams } from './network.js';
+import { buildableDraws, cobaDraws, COBA_CONSTANTS, type CobaDraws, type CobaParams } from './network.js';
 
 /**
  * Steps k of the refractory period as the module engine counts them: the remaining time r starts
@@ -75,11 +75,8 @@ export interface CobaEventNetwork {
 /** Builds the event network of {@link CobaParams} for `seed` (the draws of {@link cobaDraws}). */
 export function buildCobaEvent(p: CobaParams, seed: number): CobaEventNetwork {
   const C = COBA_CONSTANTS;
-  const draws = cobaDraws(p, seed);
+  const draws = buildableDraws(p, seed);
   const N = p.neurons;
-  if (draws.exc.pre.length < 1 || draws.inh.pre.length < 1) {
-    throw new CinderArgumentError('--p', p.p, `a probability giving at least one excitatory and one inhibitory synapse for seed ${seed} (got ${draws.exc.pre.length} and ${draws.inh.pre.length})`);
-  }
   const cob = p.model === 'coba';
   const net = new EventNetwork(1, p.dt, [seed]);
   const group = net.addLif('pop', N, {

@@ -116,6 +116,18 @@ export function cobaDraws(p: CobaParams, seed: number): CobaDraws {
   return { ne, exc: split((i) => i < ne), inh: split((i) => i >= ne), v0, ge0, gi0 };
 }
 
+/**
+ * {@link cobaDraws} for a network to build (either engine): refused unless it has at least one
+ * excitatory and one inhibitory synapse.
+ */
+export function buildableDraws(p: CobaParams, seed: number): CobaDraws {
+  const draws = cobaDraws(p, seed);
+  if (draws.exc.pre.length < 1 || draws.inh.pre.length < 1) {
+    throw new CinderArgumentError('--p', p.p, `a probability giving at least one excitatory and one inhibitory synapse for seed ${seed} (got ${draws.exc.pre.length} and ${draws.inh.pre.length})`);
+  }
+  return draws;
+}
+
 /** A built network: step it with {@link CobaNetwork.step}; save and load it with `net`. */
 export interface CobaNetwork {
   /** The network (layer `pop`: the group and the two filtered connections), saved and loaded as a whole. */
@@ -143,11 +155,8 @@ export interface CobaNetwork {
 /** Builds the network of {@link CobaParams} for `seed` (see the module docs for the equations). */
 export function buildCoba(p: CobaParams, seed: number): CobaNetwork {
   const C = COBA_CONSTANTS;
-  const draws = cobaDraws(p, seed);
+  const draws = buildableDraws(p, seed);
   const N = p.neurons;
-  if (draws.exc.pre.length < 1 || draws.inh.pre.length < 1) {
-    throw new CinderArgumentError('--p', p.p, `a probability giving at least one excitatory and one inhibitory synapse for seed ${seed} (got ${draws.exc.pre.length} and ${draws.inh.pre.length})`);
-  }
   const cob = p.model === 'coba';
   const lif = new LIF([N], p.dt, {
     restV: cob ? C.coba.El : C.cuba.El, resetV: C.resetV, threshV: C.threshV, refracT: C.refracT, tauM: C.tauM,

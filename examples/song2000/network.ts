@@ -16,6 +16,7 @@ import type { Rng } from '../../src/core/random.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { LinearDense, uniformInit } from '../../src/neural/connections/index.js';
 import { LIF } from '../../src/neural/neurons/index.js';
+import type { Receptor } from '../../src/neural/types.js';
 import { ExponentialConductance, SingleExponentialCurrent } from '../../src/neural/synapses/index.js';
 import { Serial, type Cell, type Layer } from '../../src/neural/layers/index.js';
 import { Clamping } from '../../src/neural/hooks/index.js';
@@ -27,6 +28,11 @@ export type SongDrive = 'conductance' | 'current';
 
 /** The drives, for option validation. */
 export const SONG_DRIVES: readonly SongDrive[] = ['conductance', 'current'];
+
+/** The postsynaptic LIF of the module-built networks (no refractory period) with `receptors`. */
+export function songNeuron(p: SongParams, receptors: Receptor[]): LIF {
+  return new LIF([1], p.dt, { restV: p.El, resetV: p.vr, threshV: p.vt, refracT: 0, tauM: p.taum, receptors });
+}
 
 /**
  * What the module-built Song networks share ({@link SongNetwork}, and `SongPaperNetwork` in
@@ -123,14 +129,7 @@ export class SongNetwork extends SongModuleNetwork {
         : SingleExponentialCurrent.factory({ tau: p.taue, charge: (p.Ee - p.vr) * p.taue }),
       weightInit: uniformInit(rng, 0, p.gmax),
     });
-    const neuron = new LIF([1], p.dt, {
-      restV: p.El,
-      resetV: p.vr,
-      threshV: p.vt,
-      refracT: 0,
-      tauM: p.taum,
-      receptors: conductance ? [{ name: 'exc', reversal: p.Ee }] : [],
-    });
+    const neuron = songNeuron(p, conductance ? [{ name: 'exc', reversal: p.Ee }] : []);
     super(p, connection, neuron, new Serial(connection, neuron, conductance ? { receptor: 'exc' } : {}), learn);
   }
 

@@ -31,7 +31,7 @@ import { LinearDense, constantInit, postFiltered, type LinearDenseOptions } from
 import { LIF } from '../../src/neural/neurons/index.js';
 import { Biclique } from '../../src/neural/layers/index.js';
 import type { SongParams } from './params.js';
-import { SongModuleNetwork } from './network.js';
+import { SongModuleNetwork, songNeuron } from './network.js';
 
 /** Options of {@link FrozenConductanceDense}: {@link LinearDense}'s, without `synapse`, plus τ. */
 export interface FrozenConductanceDenseOptions extends Omit<LinearDenseOptions, 'synapse'> {
@@ -102,14 +102,7 @@ export class SongPaperNetwork extends SongModuleNetwork {
       synapse: ExponentialConductance.factory({ tau: p.taui }),
       weightInit: constantInit(p.gin),
     });
-    const neuron = new LIF([1], p.dt, {
-      restV: p.El,
-      resetV: p.vr,
-      threshV: p.vt,
-      refracT: 0,
-      tauM: p.taum,
-      receptors: [{ name: 'exc', reversal: p.Ee }, { name: 'inh', reversal: p.Ei }],
-    });
+    const neuron = songNeuron(p, [{ name: 'exc', reversal: p.Ee }, { name: 'inh', reversal: p.Ei }]);
     const layer = new Biclique({
       connections: {
         excitatory: { connection, receptor: 'exc' },

@@ -174,6 +174,16 @@ function neuronLoop(p: Record<string, number>, l: (t: number) => number, step: (
 const splat = (x: number) => [...get(x), ...V.f64splat];
 /** The two halves of `f(lo or hi)`. */
 const halves = (f: (h: 0 | 1) => number[]) => narrow(f(0), f(1));
+/**
+ * g_e and g_i of 4 cells at `i4` widened into the halves `e`, `h` (their old values, for the
+ * voltage), then stored decayed: g_e·de, g_i·di (params `ge`, `gi`, `de`, `di`; `t` a scratch v128).
+ */
+const decayBoth = (p: Record<string, number>, i4: number, t: number, e: number[], h: number[]) => [
+  ...widen(p.ge!, i4, t, e[0]!, e[1]!),
+  ...widen(p.gi!, i4, t, h[0]!, h[1]!),
+  ...storeAt(p.ge!, i4, halves((k) => [...get(e[k]!), ...splat(p.de!), ...V.mul])),
+  ...storeAt(p.gi!, i4, halves((k) => [...get(h[k]!), ...splat(p.di!), ...V.mul])),
+];
 
 function exactCurrentFn(): Fn {
   const ps: [string, number][] = [['v', I32], ['ge', I32], ['gi', I32], ['last', I32], ['spk', I32], ['n4', I32], ['free', I32], ['d', F64], ['rest', F64], ['gain', F64], ['de', F64], ['di', F64], ['t32', F32]];
@@ -184,10 +194,7 @@ function exactCurrentFn(): Fn {
     return neuronLoop(p, l, (i4, vlo, vhi, nv) => {
       const vv = [vlo, vhi];
       return [
-        ...widen(p.ge!, i4, t, e[0]!, e[1]!),
-        ...widen(p.gi!, i4, t, h[0]!, h[1]!),
-        ...storeAt(p.ge!, i4, halves((k) => [...get(e[k]!), ...splat(p.de!), ...V.mul])),
-        ...storeAt(p.gi!, i4, halves((k) => [...get(h[k]!), ...splat(p.di!), ...V.mul])),
+        ...decayBoth(p, i4, t, e, h),
         // ((v·d) + rest) + gain·(e − h)
         ...halves((k) => [...get(vv[k]!), ...splat(p.d!), ...V.mul, ...splat(p.rest!), ...V.add, ...splat(p.gain!), ...get(e[k]!), ...get(h[k]!), ...V.sub, ...V.mul, ...V.add]),
         ...set(nv),
@@ -240,10 +247,7 @@ function eulerConductanceFn(): Fn {
     return neuronLoop(p, l, (i4, vlo, vhi, nv) => {
       const vv = [vlo, vhi];
       return [
-        ...widen(p.ge!, i4, t, e[0]!, e[1]!),
-        ...widen(p.gi!, i4, t, h[0]!, h[1]!),
-        ...storeAt(p.ge!, i4, halves((k) => [...get(e[k]!), ...splat(p.de!), ...V.mul])),
-        ...storeAt(p.gi!, i4, halves((k) => [...get(h[k]!), ...splat(p.di!), ...V.mul])),
+        ...decayBoth(p, i4, t, e, h),
         // x + km·(((E_l − x) + e·(E_e − x)) + h·(E_i − x))
         ...halves((k) => [
           ...get(vv[k]!), ...splat(p.km!),
@@ -272,10 +276,7 @@ function exactConductancePrepFn(): Fn {
     code.push(...loop([...get(i), ...get(p.n4!), ...I.geS], [
       ...get(i), ...i32c(2), ...I.shl, ...set(i4),
       ...get(i), ...i32c(3), ...I.shl, ...set(i8),
-      ...widen(p.ge!, i4, t, e[0]!, e[1]!),
-      ...widen(p.gi!, i4, t, h[0]!, h[1]!),
-      ...storeAt(p.ge!, i4, halves((k) => [...get(e[k]!), ...splat(p.de!), ...V.mul])),
-      ...storeAt(p.gi!, i4, halves((k) => [...get(h[k]!), ...splat(p.di!), ...V.mul])),
+      ...decayBoth(p, i4, t, e, h),
       ...[0, 1].flatMap((k) => [
         // G = (1 + e) + h
         ...f64One(), ...get(e[k]!), ...V.add, ...get(h[k]!), ...V.add, ...set(G),
