@@ -86,21 +86,25 @@ export interface CobaDraws {
 }
 
 /**
- * The draws of a network for `seed`: the pairs (Brian2's `connect(p)` order: pre-major, one uniform
- * draw per pair, {@link randomSynapses}), then the initial voltages, then (COBA) g_e and g_i.
+ * The draws of a network for `seed`: the pairs (as Brian2's `connect(p)`: pre-major, each pair
+ * independently with probability p, drawn by geometric jumps — {@link randomSynapses} method
+ * 'jumps', one draw per synapse, so a 40 000-neuron network draws 3.2·10⁷ numbers, not 1.6·10⁹),
+ * then the initial voltages, then (COBA) g_e and g_i. The list is sorted by pre, so the excitatory
+ * synapses (pre < Ne) are its first part and the inhibitory ones the rest: both are views of it (no copy).
  */
 export function cobaDraws(p: CobaParams, seed: number): CobaDraws {
   const N = p.neurons;
   const ne = Math.round(0.8 * N);
   if (ne < 1 || ne >= N) throw new CinderArgumentError('--neurons', N, 'at least 2, with round(0.8·N) excitatory and at least 1 inhibitory neuron');
   const rng = new Rng(seed);
-  const all = randomSynapses(N, N, p.p, rng.fork());
-  const split = (keep: (i: number) => boolean): SynapseList => {
-    const pre: number[] = [];
-    const post: number[] = [];
-    for (let s = 0; s < all.pre.length; s++) if (keep(all.pre[s]!)) { pre.push(all.pre[s]!); post.push(all.post[s]!); }
-    return { nPre: N, nPost: N, pre: Int32Array.from(pre), post: Int32Array.from(post) };
-  };
+  const all = randomSynapses(N, N, p.p, rng.fork(), { method: 'jumps' });
+  let cut = 0; // first inhibitory synapse (binary search: pre is sorted)
+  for (let hi = all.pre.length; cut < hi;) {
+    const mid = (cut + hi) >>> 1;
+    if (all.pre[mid]! < ne) cut = mid + 1;
+    else hi = mid;
+  }
+  const part = (a: number, b: number): SynapseList => ({ nPre: N, nPost: N, pre: all.pre.subarray(a, b), post: all.post.subarray(a, b) });
   const init = rng.fork();
   const v0 = new Float64Array(N);
   const ge0 = new Float64Array(N);
@@ -113,7 +117,7 @@ export function cobaDraws(p: CobaParams, seed: number): CobaDraws {
   } else {
     for (let j = 0; j < N; j++) v0[j] = C.resetV + init.uniform() * (C.threshV - C.resetV);
   }
-  return { ne, exc: split((i) => i < ne), inh: split((i) => i >= ne), v0, ge0, gi0 };
+  return { ne, exc: part(0, cut), inh: part(cut, all.pre.length), v0, ge0, gi0 };
 }
 
 /**

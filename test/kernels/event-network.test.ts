@@ -336,3 +336,71 @@ describe('event-network: STDP settings after the projection is added', () => {
     expect(lane.xPreLast[0]).toBe(4);
   });
 });
+
+describe('event-network: synapse lanes keep only what their storage order needs', () => {
+  // reference CSR lists by a plain stable sort (independent of buildProjectionLane's counting sort)
+  const csr = (key: number[], other: number[], nKey: number, n: number) => {
+    const ids = Array.from({ length: n }, (_, s) => s).sort((a, b) => key[a]! - key[b]! || a - b);
+    const row = new Array<number>(nKey + 1).fill(0);
+    for (const k of key) row[k + 1]!++;
+    for (let k = 0; k < nKey; k++) row[k + 1]! += row[k]!;
+    return { row, ids, oth: ids.map((s) => other[s]!) };
+  };
+
+  it('every list equals the reference in both orders; lists other than storage key, partner and w are built on first read', () => {
+    const nPre = 37;
+    const nPost = 23;
+    const n = 500;
+    let x = 12345;
+    const rand = (m: number) => ((x = (x * 1103515245 + 12345) % 2147483648), x % m);
+    const pre = Array.from({ length: n }, () => rand(nPre));
+    const post = Array.from({ length: n }, () => rand(nPost));
+    const w = Array.from({ length: n }, (_, s) => s + 0.5);
+    for (const order of ['pre', 'post'] as const) {
+      const L = buildProjectionLane(pre, post, w, nPre, nPost, false, order);
+      // storage order: stable sort by the key
+      const st = order === 'pre' ? csr(pre, post, nPre, n) : csr(post, pre, nPost, n);
+      const sPre = st.ids.map((s) => pre[s]!);
+      const sPost = st.ids.map((s) => post[s]!);
+      expect(Array.from(L.w)).toEqual(st.ids.map((s) => w[s]!));
+      const byPre = csr(sPre, sPost, nPre, n);
+      const byPost = csr(sPost, sPre, nPost, n);
+      const lazy = L as unknown as { cross: unknown; keyOf: unknown; ident: unknown };
+      if (order === 'pre') {
+        // a static lane in pre order: weights, post per synapse and pre row pointers only
+        expect([lazy.cross, lazy.keyOf, lazy.ident]).toEqual([null, null, null]);
+        expect(L.postByPre).toBe(L.post);
+      } else {
+        expect(lazy.ident).toBe(null);
+        expect(L.preByPost).toBe(L.pre);
+      }
+      expect([L.nPre, L.nPost, L.order]).toEqual([nPre, nPost, order]);
+      expect(Array.from(L.pre)).toEqual(sPre);
+      expect(Array.from(L.post)).toEqual(sPost);
+      expect(Array.from(L.preRow)).toEqual(byPre.row);
+      expect(Array.from(L.preSyn)).toEqual(byPre.ids);
+      expect(Array.from(L.postByPre)).toEqual(byPre.oth);
+      expect(Array.from(L.postRow)).toEqual(byPost.row);
+      expect(Array.from(L.postSyn)).toEqual(byPost.ids);
+      expect(Array.from(L.preByPost)).toEqual(byPost.oth);
+    }
+  });
+
+  it('a static pre-ordered lane of 10⁶ synapses allocates about 8 bytes per synapse (the full lists took 28)', () => {
+    const n = 1_000_000;
+    const nPre = 1000;
+    const pre = new Int32Array(n);
+    const post = new Int32Array(n);
+    for (let s = 0; s < n; s++) {
+      pre[s] = (s * 7919) % nPre;
+      post[s] = (s * 104729) % 5000;
+    }
+    const w = new Float32Array(n).fill(1);
+    const before = process.memoryUsage().arrayBuffers;
+    const L = buildProjectionLane(pre, post, w, nPre, 5000, false);
+    const grown = process.memoryUsage().arrayBuffers - before;
+    expect(L.w.length).toBe(n);
+    expect(grown).toBeGreaterThanOrEqual(8 * n);
+    expect(grown).toBeLessThan(8 * n + 64 * 1024);
+  });
+});

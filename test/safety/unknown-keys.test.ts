@@ -174,7 +174,7 @@ cases.push(
     make: (o) => C.topographicSynapses(4, 4, o as never, new Rng(0)),
     typo: ['degre', 'degree'],
   },
-  { name: 'randomSynapses', keys: ['self'], full: { self: false }, make: (o) => C.randomSynapses(3, 3, 0.5, new Rng(0), o), typo: ['Self', 'self'] },
+  { name: 'randomSynapses', keys: C.RANDOM_SYNAPSES_OPTION_KEYS, full: { self: false, method: 'jumps' }, make: (o) => C.randomSynapses(3, 3, 0.5, new Rng(0), o), typo: ['Self', 'self'] },
 );
 
 // ---- postsynaptic filters (the filter's keys; a post-filtered class checks its base's keys) ----------

@@ -286,24 +286,34 @@ export interface ProjectionStdp {
   wMax: number;
 }
 
-/** One lane's synapses of a projection (stored sorted by pre or by post), with CSR lists by pre and by post. */
+/**
+ * One lane's synapses of a projection (stored sorted by pre or by post), with CSR lists by pre and by
+ * post. Built by {@link buildProjectionLane}, which keeps only what the storage order needs and
+ * builds the rest on first read (see there): treat every array as read-only except `w` and the traces.
+ */
 export interface ProjectionLane {
+  /** Storage order of the synapses ('pre': sorted by pre, then input order; 'post': by post). */
+  readonly order: 'pre' | 'post';
+  /** Presynaptic cells. */
+  readonly nPre: number;
+  /** Postsynaptic cells. */
+  readonly nPost: number;
   /** Row pointers by pre into {@link preSyn}: the synapses of pre i are preSyn[preRow[i] … preRow[i+1]). */
-  preRow: Int32Array;
-  /** Synapse ids grouped by presynaptic index. */
-  preSyn: Int32Array;
+  readonly preRow: Int32Array;
+  /** Synapse ids grouped by presynaptic index (the identity in 'pre' order). */
+  readonly preSyn: Int32Array;
   /** Postsynaptic index of each entry of {@link preSyn}. */
-  postByPre: Int32Array;
+  readonly postByPre: Int32Array;
   /** Presynaptic index per synapse (storage order). */
-  pre: Int32Array;
+  readonly pre: Int32Array;
   /** Postsynaptic index per synapse. */
-  post: Int32Array;
+  readonly post: Int32Array;
   /** Row pointers by post into {@link postSyn}. */
-  postRow: Int32Array;
-  /** Synapse ids grouped by postsynaptic index. */
-  postSyn: Int32Array;
+  readonly postRow: Int32Array;
+  /** Synapse ids grouped by postsynaptic index (the identity in 'post' order). */
+  readonly postSyn: Int32Array;
   /** Presynaptic index of each entry of {@link postSyn}. */
-  preByPost: Int32Array;
+  readonly preByPost: Int32Array;
   /** Weight per synapse. */
   w: Float32Array;
   /** Pre trace per presynaptic neuron (plastic projections; float64). */
@@ -316,16 +326,130 @@ export interface ProjectionLane {
   yPostLast: Int32Array;
 }
 
+/** CSR row pointers of `key` (values in [0, nKey)): row[k] … row[k+1] are the entries of key k. */
+function csrRows(key: ArrayLike<number>, nKey: number): Int32Array {
+  const row = new Int32Array(nKey + 1);
+  for (let s = 0; s < key.length; s++) row[key[s]! + 1]!++;
+  for (let k = 0; k < nKey; k++) row[k + 1]! += row[k]!;
+  return row;
+}
+
+/** 0, 1, …, n − 1. */
+function identity(n: number): Int32Array {
+  const a = new Int32Array(n);
+  for (let r = 0; r < n; r++) a[r] = r;
+  return a;
+}
+
+/** The key of each entry of a CSR list (row pointers `row`): the inverse of {@link csrRows} on a sorted key. */
+function expandRows(row: Int32Array): Int32Array {
+  const out = new Int32Array(row[row.length - 1]!);
+  for (let k = 0; k + 1 < row.length; k++) out.fill(k, row[k]!, row[k + 1]!);
+  return out;
+}
+
+/** The CSR list of a storage-ordered lane by its other index: row pointers, synapse ids, and the key's partner per entry. */
+function crossIndex(of: Int32Array, nOf: number, other: Int32Array): { row: Int32Array; syn: Int32Array; oth: Int32Array } {
+  const n = of.length;
+  const row = csrRows(of, nOf);
+  const fill = row.slice(0, nOf);
+  const syn = new Int32Array(n);
+  for (let s = 0; s < n; s++) syn[fill[of[s]!]!++] = s;
+  const oth = new Int32Array(n);
+  for (let r = 0; r < n; r++) oth[r] = other[syn[r]!]!;
+  return { row, syn, oth };
+}
+
+/**
+ * A lane in storage order `order`. Kept: the weights, the row pointers of the storage key, the
+ * partner index per synapse (which is also the CSR list by the key, e.g. postByPre = post in 'pre'
+ * order), and the CSR list by the other key in 'post' order (delivery walks synapses by pre). Built
+ * on first read and then kept: the storage key per synapse (expanded from its row pointers), the
+ * identity list of the storage key, and in 'pre' order the CSR list by post (STDP's on_post and
+ * homeostasis read it; static projections never do). A static lane in 'pre' order so holds 8 bytes
+ * per synapse (w and post) instead of 28.
+ */
+class LeanLane implements ProjectionLane {
+  private keyOf: Int32Array | null = null;
+  private ident: Int32Array | null = null;
+  private cross: { row: Int32Array; syn: Int32Array; oth: Int32Array } | null;
+  xPre: Float64Array;
+  xPreLast: Int32Array;
+  yPost: Float64Array;
+  yPostLast: Int32Array;
+
+  constructor(
+    readonly order: 'pre' | 'post',
+    readonly nPre: number,
+    readonly nPost: number,
+    /** Row pointers by the storage key. */
+    private readonly keyRow: Int32Array,
+    /** The other index per synapse (storage order). */
+    private readonly partner: Int32Array,
+    public w: Float32Array,
+    plastic: boolean,
+  ) {
+    // delivery walks by pre: a 'post'-ordered lane needs its by-pre list at once
+    this.cross = order === 'post' ? crossIndex(partner, nPre, this.key()) : null;
+    this.xPre = new Float64Array(plastic ? nPre : 0);
+    this.xPreLast = new Int32Array(plastic ? nPre : 0);
+    this.yPost = new Float64Array(plastic ? nPost : 0);
+    this.yPostLast = new Int32Array(plastic ? nPost : 0);
+  }
+
+  /** The storage key per synapse. */
+  private key(): Int32Array {
+    return (this.keyOf ??= expandRows(this.keyRow));
+  }
+
+  private identity(): Int32Array {
+    return (this.ident ??= identity(this.partner.length));
+  }
+
+  /** The CSR list by the other key. */
+  private byOther(): { row: Int32Array; syn: Int32Array; oth: Int32Array } {
+    return (this.cross ??= crossIndex(this.partner, this.order === 'pre' ? this.nPost : this.nPre, this.key()));
+  }
+
+  get preRow(): Int32Array {
+    return this.order === 'pre' ? this.keyRow : this.byOther().row;
+  }
+  get preSyn(): Int32Array {
+    return this.order === 'pre' ? this.identity() : this.byOther().syn;
+  }
+  get postByPre(): Int32Array {
+    return this.order === 'pre' ? this.partner : this.byOther().oth;
+  }
+  get pre(): Int32Array {
+    return this.order === 'pre' ? this.key() : this.partner;
+  }
+  get post(): Int32Array {
+    return this.order === 'pre' ? this.partner : this.key();
+  }
+  get postRow(): Int32Array {
+    return this.order === 'post' ? this.keyRow : this.byOther().row;
+  }
+  get postSyn(): Int32Array {
+    return this.order === 'post' ? this.identity() : this.byOther().syn;
+  }
+  get preByPost(): Int32Array {
+    return this.order === 'post' ? this.partner : this.byOther().oth;
+  }
+}
+
 /**
  * Builds one lane's synapse lists from (pre, post, weight) triples, stored sorted by pre (`order`
  * 'pre', the default) or by post ('post': sequential memory for the on_post pathway, best when
  * postsynaptic spikes visit more synapses than presynaptic ones); the sort is stable. Both pathways
- * get CSR index lists.
+ * get CSR index lists; what the storage order does not need is built on first read (see
+ * {@link LeanLane}): memory per synapse 8 bytes for a static 'pre'-ordered lane (plus 4 per `nPre`),
+ * 20 for a plastic one (its by-post list is built when the projection is added). The inputs are copied (the lane never aliases them).
  * @throws CinderArgumentError when lengths differ or an index is out of range
  */
 export function buildProjectionLane(pre: ArrayLike<number>, post: ArrayLike<number>, w: ArrayLike<number>, nPre: number, nPost: number, plastic: boolean, order: 'pre' | 'post' = 'pre'): ProjectionLane {
   const n = pre.length;
   if (post.length !== n || w.length !== n) throw new CinderArgumentError('synapse lists', `${n}/${post.length}/${w.length} entries`, 'pre, post and weight lists of equal length');
+  if (order !== 'pre' && order !== 'post') throw new CinderArgumentError('order', order, "'pre' or 'post'");
   for (let s = 0; s < n; s++) {
     const i = pre[s]!;
     const j = post[s]!;
@@ -334,39 +458,17 @@ export function buildProjectionLane(pre: ArrayLike<number>, post: ArrayLike<numb
   }
   // storage order: a stable counting sort by the chosen key
   const key = order === 'pre' ? pre : post;
-  const nKey = order === 'pre' ? nPre : nPost;
-  const kRow = new Int32Array(nKey + 1);
-  for (let s = 0; s < n; s++) kRow[key[s]! + 1]!++;
-  for (let k = 0; k < nKey; k++) kRow[k + 1]! += kRow[k]!;
-  const kFill = kRow.slice(0, nKey);
-  const sPre = new Int32Array(n);
-  const sPost = new Int32Array(n);
+  const other = order === 'pre' ? post : pre;
+  const keyRow = csrRows(key, order === 'pre' ? nPre : nPost);
+  const fill = keyRow.slice(0, keyRow.length - 1);
+  const partner = new Int32Array(n);
   const sW = new Float32Array(n);
   for (let s = 0; s < n; s++) {
-    const k = kFill[key[s]!]!++;
-    sPre[k] = pre[s]!;
-    sPost[k] = post[s]!;
+    const k = fill[key[s]!]!++;
+    partner[k] = other[s]!;
     sW[k] = w[s]!;
   }
-  const index = (of: Int32Array, nOf: number, other: Int32Array) => {
-    const row = new Int32Array(nOf + 1);
-    for (let s = 0; s < n; s++) row[of[s]! + 1]!++;
-    for (let k = 0; k < nOf; k++) row[k + 1]! += row[k]!;
-    const fill = row.slice(0, nOf);
-    const syn = new Int32Array(n);
-    for (let s = 0; s < n; s++) syn[fill[of[s]!]!++] = s;
-    const oth = new Int32Array(n);
-    for (let r = 0; r < n; r++) oth[r] = other[syn[r]!]!;
-    return { row, syn, oth };
-  };
-  const byPre = index(sPre, nPre, sPost);
-  const byPost = index(sPost, nPost, sPre);
-  const a = plastic ? nPre : 0;
-  const c = plastic ? nPost : 0;
-  return {
-    preRow: byPre.row, preSyn: byPre.syn, postByPre: byPre.oth, pre: sPre, post: sPost, postRow: byPost.row, postSyn: byPost.syn, preByPost: byPost.oth, w: sW,
-    xPre: new Float64Array(a), xPreLast: new Int32Array(a), yPost: new Float64Array(c), yPostLast: new Int32Array(c),
-  };
+  return new LeanLane(order, nPre, nPost, keyRow, partner, sW, plastic);
 }
 
 /** A projection from a group onto the g_e or g_i of a LIF population, in every lane. */
@@ -395,8 +497,8 @@ export class EventProjection {
     stdp: StdpParams | undefined,
     dt: number,
   ) {
-    this.preOrdered = lanes.map((L) => isIdentity(L.preSyn));
-    this.postOrdered = lanes.map((L) => isIdentity(L.postSyn));
+    this.preOrdered = lanes.map((L) => L.order === 'pre');
+    this.postOrdered = lanes.map((L) => L.order === 'post');
     if (stdp) {
       this.decayPre = decayTable(stdp.tauPre, dt, `${name} stdp.tauPre`);
       this.decayPost = decayTable(stdp.tauPost, dt, `${name} stdp.tauPost`);
@@ -443,9 +545,10 @@ export class EventProjection {
     const g = this.channel === 'ge' ? this.target.ge : this.target.gi;
     const off = b * this.target.n;
     if (this.channel === 'gi') this.target.giLive[b] = 1;
-    const { preRow, preSyn, postByPre, w } = L;
+    const { preRow, postByPre, w } = L;
     const scale = this.scale;
     const byPre = this.preOrdered[b]!;
+    const preSyn = byPre ? postByPre : L.preSyn; // read only when !byPre (in 'pre' order it would be the identity)
     const st = this.settings;
     if (!st) {
       if (byPre) {
@@ -497,8 +600,9 @@ export class EventProjection {
     const spikes = tgt.spikes;
     const count = tgt.count;
     const L = this.lanes[b]!;
-    const { postRow, postSyn, w, xPre, xPreLast, yPost, yPostLast } = L;
+    const { postRow, w, xPre, xPreLast, yPost, yPostLast } = L;
     const byPost = this.postOrdered[b]!;
+    const postSyn = byPost ? postRow : L.postSyn; // read only when !byPost
     const dPre = this.decayPre;
     const dPost = this.decayPost;
     const nPre = dPre.length;
@@ -536,12 +640,6 @@ export class EventProjection {
       }
     }
   }
-}
-
-/** Whether syn[r] = r for every r (the CSR list walks the synapses in storage order). */
-function isIdentity(syn: Int32Array): boolean {
-  for (let r = 0; r < syn.length; r++) if (syn[r] !== r) return false;
-  return true;
 }
 
 /**
@@ -658,14 +756,15 @@ export class EventNetwork {
     if (target.kind !== 'lif') throw new CinderArgumentError(`${name} target`, target.name, 'a LIF population');
     if (lanes.length !== this.batch) throw new CinderArgumentError(`${name} lanes`, lanes.length, `${this.batch} synapse lists (one per lane)`);
     lanes.forEach((L, b) => {
-      const nPre = L.preRow.length - 1;
-      const nPost = L.postRow.length - 1;
+      const { nPre, nPost } = L;
       if (nPre !== source.n || nPost !== target.n) throw new CinderArgumentError(`${name} lanes[${b}]`, `synapses of ${nPre} → ${nPost} cells`, `synapses of ${source.n} → ${target.n} cells (${source.name} → ${target.name})`);
       if (options.stdp && (L.xPre.length !== nPre || L.xPreLast.length !== nPre || L.yPost.length !== nPost || L.yPostLast.length !== nPost)) {
         throw new CinderArgumentError(`${name} lanes[${b}]`, 'a lane without STDP traces', 'a lane built with plastic = true (the projection has STDP)');
       }
     });
     const p = new EventProjection(name, source, target, channel, options.scale ?? 1, lanes, options.stdp ? { ...options.stdp } : undefined, this.dt);
+    // STDP's on_post walks the by-post lists: build them now rather than within the first step
+    if (options.stdp) for (const L of lanes) void L.postRow;
     this.projections.push(p);
     return p;
   }

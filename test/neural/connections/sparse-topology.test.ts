@@ -140,6 +140,58 @@ describe('topographicSynapses', () => {
     expect(Array.from(again[2]!.post)).toEqual(Array.from(batch[2]!.post));
   });
 
+  it("randomSynapses method 'jumps': each pair independently with probability p (gap law, marginals, counts), sorted, self pairs skipped", () => {
+    // gaps between consecutive candidates of a row are geometric: P(G = k) = (1 − p)^k·p
+    const p = 0.05;
+    const nPre = 400;
+    const nPost = 1000;
+    const l = randomSynapses(nPre, nPost, p, new Rng(21), { method: 'jumps' });
+    const n = l.pre.length;
+    const pairs = nPre * nPost;
+    // total count ~ Binomial(nPre·nPost, p)
+    expect(Math.abs(n - p * pairs)).toBeLessThan(4 * Math.sqrt(pairs * p * (1 - p)));
+    // sorted by pre then post, no duplicates
+    for (let s = 1; s < n; s++) expect(l.pre[s - 1]! < l.pre[s]! || (l.pre[s - 1] === l.pre[s] && l.post[s - 1]! < l.post[s]!)).toBe(true);
+    // gap histogram (within rows, including the first post of a row: gap = post) against the geometric law
+    const counts = new Float64Array(6);
+    let gaps = 0;
+    for (let s = 0; s < n; s++) {
+      const g = s > 0 && l.pre[s - 1] === l.pre[s] ? l.post[s]! - l.post[s - 1]! - 1 : l.post[s]!;
+      if (g < counts.length) counts[g]!++;
+      gaps++;
+    }
+    for (let k = 0; k < counts.length; k++) {
+      const q = (1 - p) ** k * p;
+      expect(Math.abs(counts[k]! / gaps - q)).toBeLessThan(4 * Math.sqrt((q * (1 - q)) / gaps));
+    }
+    // marginal per post column: each column connected in ≈ p·nPre rows (no edge effect at the row ends)
+    const col = new Float64Array(nPost);
+    for (let s = 0; s < n; s++) col[l.post[s]!]!++;
+    const firstTenth = col.slice(0, 100).reduce((a, b) => a + b, 0) / (100 * nPre);
+    const lastTenth = col.slice(900).reduce((a, b) => a + b, 0) / (100 * nPre);
+    const se = Math.sqrt((p * (1 - p)) / (100 * nPre));
+    expect(Math.abs(firstTenth - p)).toBeLessThan(4 * se);
+    expect(Math.abs(lastTenth - p)).toBeLessThan(4 * se);
+    // self: false skips i = j and still reaches the last post; p = 1 connects every allowed pair; p = 0 none
+    const noSelf = randomSynapses(30, 30, 1, new Rng(1), { method: 'jumps', self: false });
+    expect(noSelf.pre.length).toBe(30 * 29);
+    for (let s = 0; s < noSelf.pre.length; s++) expect(noSelf.pre[s]).not.toBe(noSelf.post[s]);
+    expect(Array.from(noSelf.post.slice(0, 29))).toEqual(Array.from({ length: 29 }, (_, k) => k + 1));
+    const half = randomSynapses(200, 200, 0.5, new Rng(3), { method: 'jumps', self: false });
+    for (let s = 0; s < half.pre.length; s++) expect(half.pre[s]).not.toBe(half.post[s]);
+    expect(Math.abs(half.pre.length - 0.5 * 200 * 199)).toBeLessThan(4 * Math.sqrt(200 * 199 * 0.25));
+    expect(randomSynapses(5, 5, 0, new Rng(1), { method: 'jumps' }).pre.length).toBe(0);
+    // deterministic per seed; one draw per synapse plus one per row (the draw that ends it)
+    const again = randomSynapses(nPre, nPost, p, new Rng(21), { method: 'jumps' });
+    expect(Array.from(again.post)).toEqual(Array.from(l.post));
+    let draws = 0;
+    const counting = new Rng(21);
+    const spy = { uniform: () => (draws++, counting.uniform()), normal: () => counting.normal(), int: (m: number) => counting.int(m) };
+    randomSynapses(nPre, nPost, p, spy, { method: 'jumps' });
+    expect(draws).toBe(n + nPre);
+    expect(() => randomSynapses(3, 3, 0.5, new Rng(0), { method: 'skip' as never })).toThrow(/invalid method: got "skip", expected 'pairs' or 'jumps'/);
+  });
+
   it('rejects bad arguments, naming them', () => {
     const rng = new Rng(0);
     expect(() => topographicSynapses(0, 3, { fixed: 'in', degree: 1, topo: 0.5, sigma: 1 }, rng)).toThrow(/invalid nPre/);
