@@ -23,16 +23,16 @@ export interface RecordedSpikes {
 /** Options of {@link SpikeRecorder}. */
 export interface SpikeRecorderOptions {
   /**
-   * Records stacked and read in one piece (integer >= 1, default 256): the recorder reads the
-   * device once every `chunkSteps` steps.
+   * Records stacked, packed and read in one piece (integer >= 1, default 256): the recorder reads
+   * the device once every `chunkSteps` steps.
    */
   chunkSteps?: number;
   /** When true the layer calls `observe()` only in training mode (default false: always). */
   trainOnly?: boolean;
   /**
    * Flat neuron indices to record (distinct integers >= 0, below the number of neurons per
-   * sample; any order, kept sorted). Default: every neuron. The device still reads all neurons;
-   * the others are skipped when the events are extracted.
+   * sample; any order, kept sorted). Default: every neuron. The device still packs and reads all
+   * neurons (one bit each); the others are skipped when the events are extracted.
    */
   neurons?: readonly number[] | Int32Array;
   /**
@@ -62,13 +62,18 @@ export interface SpikeChunkSteps {
  */
 export type SpikeChunkHandler = (events: RecordedSpikes, steps: SpikeChunkSteps) => void | Promise<void>;
 
-/** A stacked run of records `[steps, ...shape]` (steps first .. first + steps - 1), or a restored state to read. */
+/**
+ * A packed run of records (steps first .. first + steps - 1; `tensor` float32 `[steps · B, G]`, see
+ * {@link SpikeRecorder}), or a restored state to read.
+ */
 type Chunk =
   | { kind: 'records'; tensor: tf.Tensor; first: number; steps: number; read: Promise<ArrayLike<number>> | null }
   | { kind: 'state'; tensor: tf.Tensor | null; events: number; readSteps: number; read: Promise<ArrayLike<number>> | null };
 
 /** Reads started ahead of the one being extracted (the chunks after it are stacked but not read yet). */
 const IN_FLIGHT = 2;
+/** Neurons packed into one float32 word (every integer below 2^24 is exact in float32). */
+const BITS = 24;
 /** 2^31: step numbers and counts are saved as two int32 halves, high · 2^31 + low. */
 const HALF = 2 ** 31;
 
@@ -85,15 +90,33 @@ function startRead(t: tf.Tensor | null): Promise<ArrayLike<number>> {
  *
  * `observe()` (called by the layer after its neurons stepped) keeps a handle of the step's spike
  * tensor `[B, ...shape]` (a clone sharing its data: no copy, no op). Every `chunkSteps` records it
- * stacks them into one tensor `[chunkSteps, B, ...shape]` (one op), frees the handles and starts an
- * asynchronous read (`await data()`); at most 2 reads are outstanding, later
- * chunks wait on the device in step order. When a read resolves, the events are extracted in
- * JavaScript by one linear scan: every value `x` with `x !== 0` is a spike (NaN included: a broken
- * simulation shows up as spikes, not as silence). Chunks are extracted strictly in order.
+ * packs them on the device into bit words (below: a fixed number of ops per chunk, none per step),
+ * frees the handles and starts an asynchronous read of the words (`await data()`); at most 2 reads
+ * are outstanding, later chunks wait on the device in step order. Every value `x` with `x ≠ 0` is a
+ * spike (NaN included: a broken simulation shows up as spikes, not as silence). When a read
+ * resolves, the events are extracted in JavaScript by one linear scan of the words. Chunks are
+ * extracted strictly in order.
+ *
+ * Packing: with N neurons per sample and G = ⌈N / 24⌉ words per sample and step, the S records of
+ * a chunk are stacked and flattened to `x` `[S · B, N]`, turned into `s = (x ≠ 0)` as float32 0/1
+ * (`notEqual(x, 0)` then a cast; a bool record is only cast), padded with zeros to `[S · B, 24 · G]`
+ * and reshaped to `[S · B, G, 24]`; each group of 24 is summed with the constant weights
+ * `2^0 … 2^23` (kept on the device, one per recorder):
+ * `w[r, g] = Σ_{k < 24} s[r, 24·g + k] · 2^k`, float32 `[S · B, G]` — 8 kernels per chunk (Pack,
+ * Reshape, NotEqual, Cast, Pad, Reshape, Mul, Sum; no Pad when 24 divides N, no NotEqual for bool).
+ * Float32 computes every word exactly, in any summation order and with or without fused
+ * multiply-add: each product is 0 or a power of two, and every partial sum is an integer below
+ * 2^24 (float32 holds every integer up to 2^24 exactly). The read is `4 · S · B · G` bytes instead
+ * of `4 · S · B · N` (≈ 24 times less). Bit k of word g of row `s · B + b` is neuron `24·g + k` of
+ * sample b at step `first + s`; the host scans rows in order and each word's bits upward (zero
+ * words are skipped), which gives the (step, sample, neuron) order. A word that is not an integer
+ * in `[0, 2^24)`, or has a padding bit set, stops the extraction with an error (a backend that did
+ * not compute exactly) instead of recording wrong events.
  *
  * The reads resolve only while the caller's loop yields to the event loop (any `await`;
- * `Network.run` yields every 250 ms). A loop that never yields keeps every stacked chunk on the
- * device — device memory grows by one record per step until the next `await`. `await flush()`
+ * `Network.run` yields every 250 ms). A loop that never yields keeps every chunk on the device —
+ * device memory grows with every step until the next `await` (a record until its chunk is sealed,
+ * then `4 · B · G` bytes of words). `await flush()`
  * reads everything observed before the call; read the results after it.
  *
  * Step numbers: the k-th `observe()` call (1-based, counted from construction or {@link clear};
@@ -115,7 +138,7 @@ function startRead(t: tf.Tensor | null): Promise<ArrayLike<number>> {
 export class SpikeRecorder implements Observer {
   /** When true the layer calls {@link observe} only in training mode (default false). */
   readonly trainOnly: boolean;
-  /** Records per chunk (one stack and one read per chunk). */
+  /** Records per chunk (one stack, one pack and one read per chunk). */
   readonly chunkSteps: number;
   /** The recorded flat neuron indices (sorted ascending), or null for every neuron. */
   readonly neurons: Int32Array | null;
@@ -140,6 +163,8 @@ export class SpikeRecorder implements Observer {
   private evSample = new Int32Array(0);
   private evNeuron = new Int32Array(0);
   private size = 0;
+  /** The packing weights `[24]` = 2^0 … 2^23 (made at the first chunk; freed by clear/restore/dispose). */
+  private weights: tf.Tensor | null = null;
   /** Bumped by clear/restore/dispose: a read of an older generation is dropped. */
   private generation = 0;
   private pumping: Promise<void> | null = null;
@@ -205,10 +230,10 @@ export class SpikeRecorder implements Observer {
   }
 
   /**
-   * Keeps a handle of the step's spikes (no op; every `chunkSteps` records, one stack op and a read
-   * started). Every record must have the shape and dtype of the first (until {@link clear}); a call
-   * that throws (the accessor, a record of another shape or dtype, a `neurons` index out of range,
-   * the stack) changes nothing and is not counted. Never waits and never reads synchronously.
+   * Keeps a handle of the step's spikes (no op; every `chunkSteps` records, the stack and pack ops
+   * and a read started). Every record must have the shape and dtype of the first (until
+   * {@link clear}); a call that throws (the accessor, a record of another shape or dtype, a `neurons`
+   * index out of range, the stack or pack) changes nothing and is not counted. Never waits and never reads synchronously.
    */
   observe(): void {
     const t = tf.tidy(() => {
@@ -234,7 +259,7 @@ export class SpikeRecorder implements Observer {
       try {
         this.seal();
       } catch (e) {
-        // the stack failed: the record is taken back
+        // the stack or pack failed: the record is taken back
         this.records.pop()!.dispose();
         this.calls--;
         if (first) {
@@ -258,8 +283,9 @@ export class SpikeRecorder implements Observer {
       return;
     }
     if (t.shape.length < 2 || t.size === 0) throw new CinderArgumentError('spikes', t, 'a tensor [B, ...shape] with at least one neuron dim and no zero dim');
-    checkElements('chunkSteps', this.chunkSteps * t.size, `${this.chunkSteps} records of shape [${t.shape.join(', ')}] stacked`);
-    this.checkNeurons(t.size / t.shape[0]!);
+    const n = t.size / t.shape[0]!;
+    checkElements('chunkSteps', this.chunkSteps * t.shape[0]! * Math.ceil(n / BITS) * BITS, `${this.chunkSteps} records of shape [${t.shape.join(', ')}] stacked (neurons padded to a multiple of ${BITS})`);
+    this.checkNeurons(n);
   }
 
   private checkNeurons(n: number): void {
@@ -267,16 +293,47 @@ export class SpikeRecorder implements Observer {
     if (last >= n) throw new CinderArgumentError('neurons', last, `indices below ${n} (the neurons per sample of the recorded spikes)`);
   }
 
-  /** Stacks the unstacked records into one chunk (one op) and starts reading. */
+  /** Stacks and packs the unstacked records into one chunk (a fixed number of ops) and starts reading. */
   private seal(): void {
     if (this.records.length === 0) return;
-    const stacked = tf.keep(tf.stack(this.records));
+    const packed = tf.keep(tf.tidy(() => this.pack(tf.stack(this.records))));
     const n = this.records.length;
     for (const r of this.records) r.dispose();
     this.records = [];
-    this.queue.push({ kind: 'records', tensor: stacked, first: this.calls - n + 1, steps: n, read: null });
+    this.queue.push({ kind: 'records', tensor: packed, first: this.calls - n + 1, steps: n, read: null });
     this.startReads();
     this.pump();
+  }
+
+  /**
+   * The words `[S · B, G]` (float32) of records `x` `[S, B, ...shape]`: see the class doc. Call
+   * inside a tidy; the weights are made once and kept.
+   */
+  private pack(x: tf.Tensor): tf.Tensor {
+    this.weights ??= tf.keep(tf.tensor1d(Array.from({ length: BITS }, (_, k) => 2 ** k), 'float32'));
+    const rows = x.shape[0]! * x.shape[1]!;
+    const n = x.size / rows;
+    const g = Math.ceil(n / BITS);
+    const flat = tf.reshape(x, [rows, n]);
+    let s = tf.cast(x.dtype === 'bool' ? flat : tf.notEqual(flat, tf.scalar(0, x.dtype)), 'float32');
+    if (g * BITS > n) s = tf.pad(s, [[0, 0], [0, g * BITS - n]]);
+    return tf.sum(tf.mul(tf.reshape(s, [rows, g, BITS]), this.weights), 2);
+  }
+
+  /**
+   * Packed words `[S · B, G]` back into records `[S, B, ...shape]` of the recorded dtype, 0/1 (for
+   * snapshots): bit k of a word w is `⌊w · 2^-k⌋ − 2 · ⌊w · 2^-(k+1)⌋` (exact in float32: scaling
+   * an integer below 2^24 by a power of two and flooring). Call inside a tidy.
+   */
+  private unpack(words: tf.Tensor, steps: number): tf.Tensor {
+    const shape = this.recShape!;
+    const [rows, g] = words.shape as [number, number];
+    const n = numel(shape) / shape[0]!;
+    const w = tf.reshape(words, [rows, g, 1]);
+    const scale = (shift: number) => tf.tensor1d(Array.from({ length: BITS }, (_, k) => 2 ** -(k + shift)), 'float32');
+    const bits = tf.sub(tf.floor(tf.mul(w, scale(0))), tf.mul(tf.floor(tf.mul(w, scale(1))), 2));
+    const s = tf.slice(tf.reshape(bits, [rows, g * BITS]), [0, 0], [rows, n]);
+    return tf.cast(tf.reshape(s, [steps, ...shape]), this.recDtype!);
   }
 
   /** Starts the reads of the first chunks not extracted yet (at most IN_FLIGHT outstanding). */
@@ -330,29 +387,50 @@ export class SpikeRecorder implements Observer {
     });
   }
 
-  /** The events of one chunk (a linear scan; the state is not changed). */
+  /** The events of one chunk from its packed words (a linear scan; the state is not changed). */
   private extract(c: Extract<Chunk, { kind: 'records' }>, data: ArrayLike<number>): RecordedSpikes {
     const B = this.recShape![0]!;
     const N = this.counts.length / B;
+    const G = Math.ceil(N / BITS);
+    const rows = c.steps * B;
     const sub = this.neurons;
+    if (data.length !== rows * G) throw new Error(`SpikeRecorder: read ${data.length} packed words for steps ${c.first}..${c.first + c.steps - 1}, expected ${rows * G}`);
+    // every word an integer in [0, 2^24), the last of a row without padding bits; count the spikes
+    const full = 2 ** BITS;
+    const last = 2 ** (N - (G - 1) * BITS);
     let n = 0;
-    if (sub) {
-      for (let r = 0; r < c.steps * B; r++) for (let j = 0; j < sub.length; j++) if (data[r * N + sub[j]!] !== 0) n++;
-    } else {
-      for (let i = 0; i < data.length; i++) if (data[i] !== 0) n++;
+    for (let r = 0; r < rows; r++) {
+      for (let g = 0; g < G; g++) {
+        const w = data[r * G + g]!;
+        if (!(Number.isInteger(w) && w >= 0 && w < (g === G - 1 ? last : full))) {
+          throw new Error(`SpikeRecorder: packed word ${w} (step ${c.first + Math.floor(r / B)}, sample ${r % B}, neurons ${g * BITS}..${Math.min(N, (g + 1) * BITS) - 1}) is not an integer in [0, ${g === G - 1 ? last : full}): the backend did not pack exactly`);
+        }
+        if (!sub) for (let v = w; v !== 0; v &= v - 1) n++;
+      }
+      if (sub) for (let j = 0; j < sub.length; j++) n += (data[r * G + ((sub[j]! / BITS) | 0)]! >>> sub[j]! % BITS) & 1;
     }
     const ev: RecordedSpikes = { step: new Float64Array(n), sample: new Int32Array(n), neuron: new Int32Array(n) };
     let k = 0;
     for (let s = 0; s < c.steps; s++) {
       for (let b = 0; b < B; b++) {
-        const base = (s * B + b) * N;
-        const m = sub ? sub.length : N;
-        for (let j = 0; j < m; j++) {
-          const i = sub ? sub[j]! : j;
-          if (data[base + i] !== 0) {
+        const base = (s * B + b) * G;
+        if (sub) {
+          for (let j = 0; j < sub.length; j++) {
+            const i = sub[j]!;
+            if ((data[base + ((i / BITS) | 0)]! >>> i % BITS) & 1) {
+              ev.step[k] = c.first + s;
+              ev.sample[k] = b;
+              ev.neuron[k] = i;
+              k++;
+            }
+          }
+          continue;
+        }
+        for (let g = 0; g < G; g++) {
+          for (let v = data[base + g]!; v !== 0; v &= v - 1) {
             ev.step[k] = c.first + s;
             ev.sample[k] = b;
-            ev.neuron[k] = i;
+            ev.neuron[k] = g * BITS + 31 - Math.clz32(v & -v); // the lowest set bit first
             k++;
           }
         }
@@ -388,8 +466,8 @@ export class SpikeRecorder implements Observer {
   }
 
   /**
-   * Reads everything observed before the call (the records not yet stacked are stacked now, one
-   * op). Resolves once their events are in {@link events} / {@link count} (or handed to `onChunk`).
+   * Reads everything observed before the call (the records not yet stacked are stacked and packed
+   * now, a fixed number of ops). Resolves once their events are in {@link events} / {@link count} (or handed to `onChunk`).
    * @throws the error of a failed read or `onChunk` (the failed chunk is kept: the next flush()
    *   tries it again, and the chunks after it wait)
    */
@@ -506,8 +584,9 @@ export class SpikeRecorder implements Observer {
    * The recording for checkpoints (see `src/core/snapshot.ts`), taken without reading the device:
    * values `calls`, `read`, `events`, `shape`, `dtype`, `streaming`; tensor `state` (int32, the
    * read part: step high halves, step low halves, samples, neurons of the kept events, then count
-   * high and low halves — value = high · 2^31 + low) and `pending` (`[P, ...shape]`, the records
-   * not read yet, read after a restore). Each is absent when empty.
+   * high and low halves — value = high · 2^31 + low) and `pending` (`[P, ...shape]` of the records'
+   * dtype, the records not read yet, read after a restore; those already packed are unpacked on the
+   * device into 1 for a spike and 0 for silence, a fixed number of ops). Each is absent when empty.
    */
   snapshotState(): Snapshot {
     const tensors: Record<string, tf.Tensor> = {};
@@ -538,20 +617,27 @@ export class SpikeRecorder implements Observer {
       }
       if (state.length > 0) tensors.state = tf.tensor1d(state, 'int32');
     }
-    const parts: tf.Tensor[] = [];
-    for (const c of this.queue) if (c.kind === 'records') parts.push(c.tensor);
-    if (this.records.length > 0 || parts.length > 0) {
+    const packed: tf.Tensor[] = [];
+    let packedSteps = 0;
+    for (const c of this.queue) {
+      if (c.kind !== 'records') continue;
+      packed.push(c.tensor);
+      packedSteps += c.steps;
+    }
+    if (this.records.length > 0 || packed.length > 0) {
       tensors.pending = tf.tidy(() => {
-        const all = this.records.length > 0 ? [...parts, tf.stack(this.records)] : parts;
-        return all.length === 1 ? all[0]!.clone() : tf.concat(all, 0);
+        const all: tf.Tensor[] = [];
+        if (packed.length > 0) all.push(this.unpack(packed.length === 1 ? packed[0]! : tf.concat(packed, 0), packedSteps));
+        if (this.records.length > 0) all.push(tf.stack(this.records));
+        return all.length === 1 ? all[0]! : tf.concat(all, 0);
       });
     }
     return { tensors, values: { calls: this.calls, read, events, shape: this.recShape ? [...this.recShape] : null, dtype: this.recDtype, streaming: this.onChunk !== null } };
   }
 
   /**
-   * Restores what {@link snapshotState} captured (the tensors are cloned, no read: the read part and
-   * the pending records are read asynchronously — `await flush()` before reading the results).
+   * Restores what {@link snapshotState} captured (the read part is cloned and the pending records
+   * packed as a chunk, no read: both are read asynchronously — `await flush()` before reading the results).
    * Checks everything first (counters, shapes, dtypes, the mode, the `neurons` range, and — reading
    * the accessor once, unless it throws — the shape of the state recorded now) and changes nothing
    * when one fails. Reads of the recording before the restore are dropped.
@@ -597,13 +683,14 @@ export class SpikeRecorder implements Observer {
         throw new CinderArgumentError('snapshot shape', recShape, `[${now.join(', ')}] (the shape of the recorded spikes now; was the snapshot taken at another batch size?)`);
       }
     }
+    const packed = P > 0 ? tf.keep(tf.tidy(() => this.pack(pend!))) : null;
     this.reset();
     this.recShape = recShape ? [...recShape] : null;
     this.recDtype = recShape ? (dtype as tf.DataType) : null;
     this.counts = new Float64Array(C);
     this.calls = calls;
     if (recShape) this.queue.push({ kind: 'state', tensor: st ? tf.keep(st.clone()) : null, events, readSteps: read, read: null });
-    if (P > 0) this.queue.push({ kind: 'records', tensor: tf.keep(pend!.clone()), first: read + 1, steps: P, read: null });
+    if (packed) this.queue.push({ kind: 'records', tensor: packed, first: read + 1, steps: P, read: null });
     this.pump();
   }
 
@@ -637,7 +724,7 @@ export class SpikeRecorder implements Observer {
     this.reset();
   }
 
-  /** Frees the records held on the device (and drops the events). */
+  /** Frees the records and the packing weights held on the device (and drops the events). */
   dispose(): void {
     this.reset();
   }
@@ -649,6 +736,8 @@ export class SpikeRecorder implements Observer {
     this.failure = null;
     for (const r of this.records) r.dispose();
     this.records = [];
+    this.weights?.dispose();
+    this.weights = null;
     for (const c of this.queue) {
       const t = c.tensor;
       if (!t) continue;
