@@ -2,7 +2,10 @@
 // `dataSync` in observe, flush, snapshot or restore would throw here). A LIF layer's events over 300
 // steps (chunk 64) equal a per-step reference read with `await data()`; a snapshot taken through
 // Network.exportState with records pending restores into a rebuilt network that records on exactly
-// as the original; streamed to a SpikeFileSink they are the same events.
+// as the original; streamed to a SpikeFileSink they are the same events. The chunks are packed into
+// 24-bit float32 words on the device: exact on webgpu too (events equal a host loop over random
+// sparse and dense patterns, float32 with NaN/Infinity/-0, int32, bool, a neuron subset, a snapshot
+// unpacked on the device), reading 4 · steps · B · ceil(N / 24) bytes.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +22,8 @@ import { SingleExponentialCurrent } from '../../src/neural/synapses/index.js';
 import { SpikeRecorder, type RecordedSpikes } from '../../src/observe/index.js';
 import { SpikeFileSink, readSpikeFile } from '../../src/observe/monitors/spike-file.node.js';
 import { webgpuForTests, type WebgpuStatus } from './gpu.js';
+import { disposeSnapshot } from '../../src/core/snapshot.js';
+import { list as listOf, pattern, readSpy, referenceEvents, tensorAt } from '../observe/spike-patterns.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-wgpu-spikes-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -88,5 +93,47 @@ describe('webgpu: SpikeRecorder', () => {
     expect(Array.from(c.rec.count())).toEqual(Array.from(a.rec.count()));
     a.net.dispose();
     c.net.dispose();
+  });
+
+  it('packed chunks are exact: events equal a host loop over random patterns; the read is one float32 word per 24 neurons', async (ctx) => {
+    if (!gpu.ok) return ctx.skip();
+    const cases = [
+      { shape: [2, 3, 50], dtype: 'float32', p: 0.05, T: 70, chunkSteps: 16 },
+      { shape: [3, 97], dtype: 'float32', p: 0.6, T: 40, chunkSteps: 9, neurons: [96, 0, 23, 24, 47, 48, 72] },
+      { shape: [2, 4, 6], dtype: 'int32', p: 0.5, T: 30, chunkSteps: 7 },
+      { shape: [4, 24], dtype: 'bool', p: 0.9, T: 25, chunkSteps: 5 },
+      { shape: [1, 2000], dtype: 'float32', p: 0.01, T: 20, chunkSteps: 8 },
+    ] as const;
+    for (const [k, c] of cases.entries()) {
+      const pat = pattern(50 + k, [...c.shape], c.dtype, c.T, c.p);
+      const neurons = 'neurons' in c ? [...c.neurons] : undefined;
+      const ref = referenceEvents(pat, neurons);
+      const B = c.shape[0];
+      const N = pat.values[0]!.length / B;
+      const clock = { t: 0 };
+      const make = () => new SpikeRecorder(() => tensorAt(pat, clock.t), { chunkSteps: c.chunkSteps, neurons });
+      const rec = make();
+      const spy = readSpy();
+      try {
+        for (clock.t = 1; clock.t <= c.T; clock.t++) tf.tidy(() => rec.observe());
+        await rec.flush();
+      } finally {
+        spy.stop();
+      }
+      expect(listOf(rec.events()), `case ${k}`).toEqual(ref);
+      expect(spy.bytes(), `case ${k}`).toBe(4 * c.T * B * Math.ceil(N / 24));
+      // a snapshot with packed chunks pending (unpacked on the device), restored and continued
+      const a = make();
+      const half = Math.floor(c.T / 2);
+      for (clock.t = 1; clock.t <= half; clock.t++) tf.tidy(() => a.observe());
+      const snap = a.snapshotState();
+      const b = make();
+      b.restoreState(snap);
+      disposeSnapshot(snap);
+      for (clock.t = half + 1; clock.t <= c.T; clock.t++) tf.tidy(() => b.observe());
+      await b.flush();
+      expect(listOf(b.events()), `case ${k} resumed`).toEqual(ref);
+      for (const r of [rec, a, b]) r.dispose();
+    }
   });
 });
