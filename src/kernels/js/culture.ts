@@ -33,6 +33,7 @@
  * @module
  */
 import { CinderArgumentError, checkDt, checkFinite, checkInteger, checkNonNegative, checkPositive } from '../../core/errors.js';
+import { groupByUnit } from '../../core/group-by.js';
 import { doubleExponentialPeakFactor } from '../../neural/synapses/double-exponential.js';
 import { VoltageStdpSites, type VoltageStdpParams } from './voltage-stdp.js';
 
@@ -390,12 +391,9 @@ export class CultureEngine {
     for (let e = 0; e < m; e++) siteOf[this.edgeGroup[e]!]![this.edgeSlot[e]!] = spec.edgePost[e]!;
     this.sites = spec.groups.map((p, g) => new VoltageStdpSites(n, siteOf[g]!, dt, p));
     // outgoing edges (CSR by pre)
-    this.outStart = new Int32Array(n + 1);
-    for (let e = 0; e < m; e++) this.outStart[spec.edgePre[e]! + 1]!++;
-    for (let i = 0; i < n; i++) this.outStart[i + 1]! += this.outStart[i]!;
-    this.outEdge = new Int32Array(m);
-    const fill = this.outStart.slice(0, n);
-    for (let e = 0; e < m; e++) this.outEdge[fill[spec.edgePre[e]!]!++] = e;
+    const out = groupByUnit(spec.edgePre, n, m);
+    this.outStart = out.start;
+    this.outEdge = out.order;
     let maxDelay = 1;
     for (let e = 0; e < m; e++) maxDelay = Math.max(maxDelay, spec.edgeDelay[e]!);
     this.ring = Array.from({ length: maxDelay + 1 }, () => new Int32Array(64));

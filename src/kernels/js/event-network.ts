@@ -62,6 +62,7 @@ of its own and the pass runs 4 cells at a time in f64x2, bit-identical: ./event-
  */
 import { CinderArgumentError, MAX_ELEMENTS, checkDt } from '../../core/errors.js';
 import type { RandomSource } from '../../core/random.js';
+import { groupByUnit } from '../../core/group-by.js';
 import type { EventSTDP, WeightDependence } from './event-stdp.js';
 import { incomingWeightSums, meanIncoming, scaleIncoming } from './sparse-homeostasis.js';
 import { aboveF32, eventSimdOn, lifArena, type LifArena } from './event-simd.js';
@@ -351,10 +352,7 @@ function expandRows(row: Int32Array): Int32Array {
 /** The CSR list of a storage-ordered lane by its other index: row pointers, synapse ids, and the key's partner per entry. */
 function crossIndex(of: Int32Array, nOf: number, other: Int32Array): { row: Int32Array; syn: Int32Array; oth: Int32Array } {
   const n = of.length;
-  const row = csrRows(of, nOf);
-  const fill = row.slice(0, nOf);
-  const syn = new Int32Array(n);
-  for (let s = 0; s < n; s++) syn[fill[of[s]!]!++] = s;
+  const { start: row, order: syn } = groupByUnit(of, nOf, n);
   const oth = new Int32Array(n);
   for (let r = 0; r < n; r++) oth[r] = other[syn[r]!]!;
   return { row, syn, oth };

@@ -16,6 +16,7 @@
  */
 import { CinderArgumentError, checkFinite, checkInteger, checkNonNegative, checkRange, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import { isRandomSource, Rng, type RandomSource } from '../../core/random.js';
+import { groupByUnit } from '../../core/group-by.js';
 
 /** A list of synapses between `nPre` presynaptic and `nPost` postsynaptic units. */
 export interface SynapseList {
@@ -120,17 +121,8 @@ export function synapseListHash(list: SynapseList): string {
 /** Groups the synapses by presynaptic and by postsynaptic unit (counting sort, stable). */
 export function sparseIndex(list: SynapseList): SparseIndex {
   const n = list.pre.length;
-  const group = (idx: Int32Array, units: number): [Int32Array, Int32Array] => {
-    const start = new Int32Array(units + 1);
-    for (let s = 0; s < n; s++) start[idx[s]! + 1]!++;
-    for (let u = 0; u < units; u++) start[u + 1]! += start[u]!;
-    const fill = start.slice(0, units);
-    const syn = new Int32Array(n);
-    for (let s = 0; s < n; s++) syn[fill[idx[s]!]!++] = s;
-    return [start, syn];
-  };
-  const [preStart, preSyn] = group(list.pre, list.nPre);
-  const [postStart, postSyn] = group(list.post, list.nPost);
+  const { start: preStart, order: preSyn } = groupByUnit(list.pre, list.nPre, n);
+  const { start: postStart, order: postSyn } = groupByUnit(list.post, list.nPost, n);
   return { size: n, preStart, preSyn, postStart, postSyn };
 }
 
