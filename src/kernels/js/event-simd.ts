@@ -185,22 +185,27 @@ const decayBoth = (p: Record<string, number>, i4: number, t: number, e: number[]
   ...storeAt(p.gi!, i4, halves((k) => [...get(h[k]!), ...splat(p.di!), ...V.mul])),
 ];
 
-function exactCurrentFn(): Fn {
-  const ps: [string, number][] = [['v', I32], ['ge', I32], ['gi', I32], ['last', I32], ['spk', I32], ['n4', I32], ['free', I32], ['d', F64], ['rest', F64], ['gain', F64], ['de', F64], ['di', F64], ['t32', F32]];
-  return fn('exactCurrent', ps, [I32], (p, l) => {
+/**
+ * A neuron pass ({@link neuronLoop}) whose step stores g_e and g_i decayed ({@link decayBoth}) and
+ * takes as new v the float32 rounding of `voltage(p, x, e, h)`, an f64x2 expression of one half's
+ * locals: x the widened old v, e and h the old g_e and g_i (float64; see {@link halves}).
+ */
+function decayingNeuronFn(name: string, ps: [string, number][], voltage: (p: Record<string, number>, x: number, e: number, h: number) => number[]): Fn {
+  return fn(name, ps, [I32], (p, l) => {
     const t = l(V128);
     const e = [l(V128), l(V128)];
     const h = [l(V128), l(V128)];
     return neuronLoop(p, l, (i4, vlo, vhi, nv) => {
       const vv = [vlo, vhi];
-      return [
-        ...decayBoth(p, i4, t, e, h),
-        // ((v·d) + rest) + gain·(e − h)
-        ...halves((k) => [...get(vv[k]!), ...splat(p.d!), ...V.mul, ...splat(p.rest!), ...V.add, ...splat(p.gain!), ...get(e[k]!), ...get(h[k]!), ...V.sub, ...V.mul, ...V.add]),
-        ...set(nv),
-      ];
+      return [...decayBoth(p, i4, t, e, h), ...halves((k) => voltage(p, vv[k]!, e[k]!, h[k]!)), ...set(nv)];
     });
   });
+}
+
+function exactCurrentFn(): Fn {
+  const ps: [string, number][] = [['v', I32], ['ge', I32], ['gi', I32], ['last', I32], ['spk', I32], ['n4', I32], ['free', I32], ['d', F64], ['rest', F64], ['gain', F64], ['de', F64], ['di', F64], ['t32', F32]];
+  // ((v·d) + rest) + gain·(e − h)
+  return decayingNeuronFn('exactCurrent', ps, (p, x, e, h) => [...get(x), ...splat(p.d!), ...V.mul, ...splat(p.rest!), ...V.add, ...splat(p.gain!), ...get(e), ...get(h), ...V.sub, ...V.mul, ...V.add]);
 }
 
 function eulerCurrentFn(withGi: boolean): Fn {
@@ -240,26 +245,14 @@ function eulerCurrentFn(withGi: boolean): Fn {
 
 function eulerConductanceFn(): Fn {
   const ps: [string, number][] = [['v', I32], ['ge', I32], ['gi', I32], ['last', I32], ['spk', I32], ['n4', I32], ['free', I32], ['km', F64], ['el', F64], ['ee', F64], ['ei', F64], ['de', F64], ['di', F64], ['t32', F32]];
-  return fn('eulerConductance', ps, [I32], (p, l) => {
-    const t = l(V128);
-    const e = [l(V128), l(V128)];
-    const h = [l(V128), l(V128)];
-    return neuronLoop(p, l, (i4, vlo, vhi, nv) => {
-      const vv = [vlo, vhi];
-      return [
-        ...decayBoth(p, i4, t, e, h),
-        // x + km·(((E_l − x) + e·(E_e − x)) + h·(E_i − x))
-        ...halves((k) => [
-          ...get(vv[k]!), ...splat(p.km!),
-          ...splat(p.el!), ...get(vv[k]!), ...V.sub,
-          ...get(e[k]!), ...splat(p.ee!), ...get(vv[k]!), ...V.sub, ...V.mul, ...V.add,
-          ...get(h[k]!), ...splat(p.ei!), ...get(vv[k]!), ...V.sub, ...V.mul, ...V.add,
-          ...V.mul, ...V.add,
-        ]),
-        ...set(nv),
-      ];
-    });
-  });
+  // x + km·(((E_l − x) + e·(E_e − x)) + h·(E_i − x))
+  return decayingNeuronFn('eulerConductance', ps, (p, x, e, h) => [
+    ...get(x), ...splat(p.km!),
+    ...splat(p.el!), ...get(x), ...V.sub,
+    ...get(e), ...splat(p.ee!), ...get(x), ...V.sub, ...V.mul, ...V.add,
+    ...get(h), ...splat(p.ei!), ...get(x), ...V.sub, ...V.mul, ...V.add,
+    ...V.mul, ...V.add,
+  ]);
 }
 
 function exactConductancePrepFn(): Fn {
