@@ -106,11 +106,7 @@ export abstract class AdaptiveThresholdNeuron extends NeuronGroup {
     const own = this.integrate === P.integrate && this.threshold === P.threshold && this.adapt === P.adapt;
     if (!own || !this.keepsBaseStep(false)) return null;
     return {
-      ...this.membrane.fusedTerms(),
-      thresh: this.threshV,
-      reset: this.resetV ?? this.restV,
-      dt: this.dt,
-      refracT: this.refracT,
+      ...this.linearFusedSpec(this.membrane.fusedTerms(), this.threshV),
       adaptation: { decay: this.decayValues, increment: this.adaptIncrement, reduction: this.batchReduction, theta: this.adaptationState.value },
     };
   }

@@ -92,13 +92,7 @@ export class LIF extends NeuronGroup {
     // only when no subclass changed the step
     const own = this.integrate === LIF.prototype.integrate && this.threshold === LIF.prototype.threshold;
     if (!own || !this.keepsBaseStep(true)) return null;
-    return {
-      ...this.membrane.fusedTerms(),
-      thresh: this.threshV,
-      reset: this.resetV ?? this.restV,
-      dt: this.dt,
-      refracT: this.refracT,
-    };
+    return this.linearFusedSpec(this.membrane.fusedTerms(), this.threshV);
   }
 
   protected integrate(v: tf.Tensor, i: tf.Tensor | null, drive: ConductanceDrive | null): tf.Tensor {

@@ -244,6 +244,16 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
     return null;
   }
 
+  /**
+   * The fused-step spec of an exactly integrated membrane: the membrane's constants `terms`
+   * (`LinearMembrane.fusedTerms`), the threshold `thresh` (Θ, or Θ∞ for adaptive models), reset to
+   * `resetV` (V_rest when unset), this group's dt and refractory period; no adaptation (an adaptive
+   * model adds it). Used by the models' {@link fusedSpec}.
+   */
+  protected linearFusedSpec(terms: Pick<FusedNeuronSpec, 'decay' | 'restTerm' | 'gain' | 'conductance'>, thresh: number): FusedNeuronSpec {
+    return { ...terms, thresh, reset: this.resetV ?? this.restV, dt: this.dt, refracT: this.refracT };
+  }
+
   /** True when `reset`, `inputCurrent` (and, with `withAdapt`, `adapt`) are this base class's own. */
   protected keepsBaseStep(withAdapt: boolean): boolean {
     const P = NeuronGroup.prototype;
