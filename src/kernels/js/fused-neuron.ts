@@ -83,17 +83,11 @@ export interface FusedConductance {
   reversal: number;
 }
 
-interface Attrs {
+/** The kernel's attributes: the spec's constants (unrounded) and the shapes and options of the call. */
+interface Attrs extends Omit<FusedNeuronSpec, 'adaptation' | 'conductance'>, FusedConductanceSpec {
   B: number;
   N: number;
   K: number;
-  decay: number;
-  restTerm: number;
-  gain: number;
-  thresh: number;
-  reset: number;
-  dt: number;
-  refracT: number;
   refracLock: boolean;
   hasInput: boolean;
   adapt: boolean;
@@ -104,9 +98,6 @@ interface Attrs {
   /** Receptors given (inputs g0 … g{M−1}); 0 for current input. */
   M: number;
   reversal: number[];
-  rest: number;
-  resistance: number;
-  rate: number;
 }
 
 const f = Math.fround;
