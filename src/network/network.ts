@@ -230,12 +230,8 @@ export class Network extends Module {
 
   /** Adds an optimizer whose state (Adam moments) is saved with the network; returns it. */
   addOptimizer<O extends SavableOptimizer>(name: string, optimizer: O): O {
-    if (!optimizer || typeof optimizer.snapshotState !== 'function' || typeof optimizer.restoreState !== 'function') {
-      throw new CinderArgumentError(`optimizer "${name}"`, optimizer, 'an optimizer with snapshotState/restoreState (Adam)');
-    }
-    this.checkFree(name, this.optimizerMap);
-    this.optimizerMap.set(name, optimizer);
-    return optimizer;
+    const valid = !!optimizer && typeof optimizer.snapshotState === 'function' && typeof optimizer.restoreState === 'function';
+    return this.register(this.optimizerMap, 'optimizer', name, optimizer, valid, 'an optimizer with snapshotState/restoreState (Adam)');
   }
 
   /**
@@ -244,20 +240,25 @@ export class Network extends Module {
    * (Trainers' monitors are saved with their trainer.)
    */
   addMonitor<M extends Snapshottable>(name: string, monitor: M): M {
-    if (!monitor || typeof monitor.snapshotState !== 'function' || typeof monitor.restoreState !== 'function') {
-      throw new CinderArgumentError(`monitor "${name}"`, monitor, 'a monitor with snapshotState/restoreState (Recorder, StateMonitor)');
-    }
-    this.checkFree(name, this.monitorMap);
-    this.monitorMap.set(name, monitor);
-    return monitor;
+    const valid = !!monitor && typeof monitor.snapshotState === 'function' && typeof monitor.restoreState === 'function';
+    return this.register(this.monitorMap, 'monitor', name, monitor, valid, 'a monitor with snapshotState/restoreState (Recorder, StateMonitor)');
   }
 
   /** Adds a random generator whose position is saved with the network; returns it. */
   addRng(name: string, rng: Rng): Rng {
-    if (!rng || typeof rng.getState !== 'function') throw new CinderArgumentError(`rng "${name}"`, rng, 'an Rng');
-    this.checkFree(name, this.rngMap);
-    this.rngMap.set(name, rng);
-    return rng;
+    return this.register(this.rngMap, 'rng', name, rng, !!rng && typeof rng.getState === 'function', 'an Rng');
+  }
+
+  /**
+   * Adds `value` to `map` under `name` and returns it: refuses it first unless `valid`
+   * (`invalid <kind> "<name>": got <value>, expected <expected>`), then a name that is not an
+   * identifier or is already in `map` ({@link checkFree}); nothing is added when it throws.
+   */
+  private register<T, V extends T>(map: Map<string, T>, kind: string, name: string, value: V, valid: boolean, expected: string): V {
+    if (!valid) throw new CinderArgumentError(`${kind} "${name}"`, value, expected);
+    this.checkFree(name, map);
+    map.set(name, value);
+    return value;
   }
 
   private checkFree(name: string, map: Map<string, unknown>): void {
