@@ -17,16 +17,49 @@
  *   most one live process ever holds a takeover of T. Takeover files are removed once T is gone
  *   (its text is unique to it, so it never comes back).
  *
- * A lock held on another host is taken for live (its process cannot be checked from here).
+ * Leases (locks of run folders and sweep folders; a lock whose text declares a lease, see
+ * {@link LockOwner.leaseMs}). On a shared file system (NFS) a lock may be held by a process on
+ * another host, whose pid cannot be checked from here. Its holder ({@link holdLock}) therefore
+ * refreshes it: every `leaseMs / 3` (a timer that is `unref()`ed, so it never keeps Node alive) it
+ * opens the lock, checks that the lock still holds its own text, and sets the file's modification
+ * time (`futimes` on the opened file, so that it can only ever touch its own file, never a lock
+ * that replaced it; the text itself never changes, so the race-free takeover above is unchanged).
+ * A reader decides whether such a lock is dead without comparing the clocks of two hosts: it
+ * remembers, per lock path, the lock's text and file stamp (inode, mtime, ctime, read through a
+ * fresh `open`, which on NFS revalidates the cached attributes) and when — by its own monotonic
+ * clock — it first saw that stamp; the lock is dead once the reader has seen the same stamp for
+ * `leaseMs` (the holder's, from the lock's text) by its own clock. Any change of the stamp proves
+ * the holder alive. So a reader that looks once (a fresh process) cannot yet tell: to it the lock
+ * is live, with `leasePendingMs` left to watch; takers that want to recover such a lock watch it
+ * for up to that long ({@link TryLockOptions.waitOutLease}). The file system's time resolution
+ * must be finer than `leaseMs / 3` (true of ext4, XFS, btrfs, tmpfs and NFS; 1–2 s on FAT/HFS+).
+ *
+ * Which lock counts as live:
+ * - same host: its pid is checked (fast); a live pid counts as live — a holder whose event loop is
+ *   merely busy keeps its lock however long — except a process that is stopped (SIGSTOP/SIGTSTP,
+ *   seen in `/proc`, Linux only): its lease lock is dead once not refreshed for `leaseMs`;
+ * - another host, with a lease: dead once not refreshed for `leaseMs` (as above);
+ * - another host, without a lease (a lock of an older Cinder, which never refreshes it): live,
+ *   always (its process cannot be checked from here; remove the file by hand).
+ *
+ * A holder whose lock was taken over (stopped, or cut off from the file system, for longer than
+ * its lease) finds at its next refresh that the lock is gone or holds another text: it stops
+ * refreshing, never touches the new lock, aborts {@link LockHold.signal} and warns
+ * (`process.emitWarning`, code `CINDER_LOCK_LOST`) unless given `onLost`. A stopped holder that is
+ * continued runs that refresh at its first timer phase, i.e. after whatever callbacks were already
+ * due: what it writes into the folder before it (and until its user reacts to the signal) can mix
+ * with the new owner's writes — a lease bounds how long a lost lock goes unnoticed; it cannot stop
+ * a process that was frozen half-way through a write.
  * @module
  */
 import { createHash } from 'node:crypto';
-import { linkSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, futimesSync, linkSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { threadId } from 'node:worker_threads';
-import { processAlive } from './process-alive.js';
+import { checkOptionKeys, CinderArgumentError } from '../core/errors.js';
+import { processAlive, processStopped } from './process-alive.js';
 
 /** Who holds a lock. */
 export interface LockOwner {
@@ -34,12 +67,223 @@ export interface LockOwner {
   host: string;
   /** Process id of the owner. */
   pid: number;
+  /**
+   * The lease the owner declared in the lock (ms): it refreshes the lock every `leaseMs / 3`.
+   * Absent for locks that declare none (tensor-folder save locks, locks of older Cinder versions):
+   * those are never refreshed, and one of another host counts as live forever.
+   */
+  leaseMs?: number;
 }
 
-/** True when the lock owner's process still runs (on another host: assumed to). */
+/** True when the lock owner's process still runs, by its pid alone (on another host: assumed to; leases: {@link lockLiveness}). */
 export function lockOwnerAlive(owner: LockOwner): boolean {
   if (owner.host !== hostname()) return true;
   return owner.pid === process.pid || processAlive(owner.pid);
+}
+
+/** Default lease of run-folder and sweep locks (ms), unless `CINDER_LOCK_LEASE_MS` says otherwise. */
+export const DEFAULT_LEASE_MS = 60_000;
+
+/** Smallest and largest lease (ms) a lock may declare. */
+export const LEASE_MS_RANGE = [30, 86_400_000] as const;
+
+/** Whether `v` is a lease a lock may declare (an integer number of ms in {@link LEASE_MS_RANGE}). */
+function isLeaseMs(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= LEASE_MS_RANGE[0] && v <= LEASE_MS_RANGE[1];
+}
+
+/**
+ * Checks a lease given as option `param`.
+ * @throws CinderArgumentError ("invalid leaseMs: got …, expected an integer number of ms from 30 to 86400000")
+ */
+export function checkLeaseMs(param: string, v: unknown): number {
+  if (!isLeaseMs(v)) throw new CinderArgumentError(param, v, `an integer number of ms from ${LEASE_MS_RANGE[0]} to ${LEASE_MS_RANGE[1]}`);
+  return v;
+}
+
+/**
+ * The lease of a new lock: `leaseMs` when given (checked), else environment variable
+ * `CINDER_LOCK_LEASE_MS` when set, else {@link DEFAULT_LEASE_MS}.
+ * @throws CinderArgumentError for a lease out of {@link LEASE_MS_RANGE} or an env value that is not one
+ */
+export function resolveLeaseMs(leaseMs: number | undefined, env: Record<string, string | undefined> = process.env): number {
+  if (leaseMs !== undefined) return checkLeaseMs('leaseMs', leaseMs);
+  const raw = env.CINDER_LOCK_LEASE_MS;
+  if (raw === undefined || raw === '') return DEFAULT_LEASE_MS;
+  const v = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+  if (!isLeaseMs(v)) throw new CinderArgumentError('CINDER_LOCK_LEASE_MS', raw, `an integer number of ms from ${LEASE_MS_RANGE[0]} to ${LEASE_MS_RANGE[1]}`);
+  return v;
+}
+
+/** A lease read from a lock's text (undefined when it is missing or not a valid one: no lease). */
+export function leaseOf(v: unknown): number | undefined {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  return isLeaseMs(n) ? n : undefined;
+}
+
+/** What a reader last saw of a lock: its text, its file stamp, and since when (reader's clock, ms). */
+interface Sighting {
+  text: string;
+  stamp: string;
+  since: number;
+}
+
+/** Per lock path, the last sighting of its lock by this process (see the module notes). */
+const sightings = new Map<string, Sighting>();
+
+/** The reader's clock for sightings: monotonic ms. */
+const monotonic = (): number => performance.now();
+
+/**
+ * The text and stamp (inode, mtime and ctime in ns) of lock `path`, read through one fresh `open`
+ * (so that NFS revalidates its cached attributes), or null when there is none.
+ */
+function lockStamp(path: string): { text: string; stamp: string } | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    return { text: readFileSync(fd, 'utf8'), stamp: `${st.ino}:${st.mtimeNs}:${st.ctimeNs}` };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * How long this process has seen lock `path` unchanged (holding `text`, same stamp), by the clock
+ * `now`, recording a new sighting when it changed: `unchangedMs` 0 and `changed` true when a
+ * different stamp was seen before (proof that the holder refreshes it), `unchangedMs` 0 and
+ * `changed` false at a first sighting, null when the lock no longer holds `text`.
+ */
+function watchLock(path: string, text: string, now: number): { unchangedMs: number; changed: boolean } | null {
+  const seen = lockStamp(path);
+  if (seen === null || seen.text !== text) {
+    sightings.delete(path);
+    return null;
+  }
+  const prev = sightings.get(path);
+  if (prev && prev.text === text && prev.stamp === seen.stamp) return { unchangedMs: Math.max(0, now - prev.since), changed: false };
+  sightings.set(path, { text, stamp: seen.stamp, since: now });
+  return { unchangedMs: 0, changed: prev !== undefined && prev.text === text };
+}
+
+/** Whether a lock counts as live, and for how long more a reader must watch it to know. */
+export interface LockLiveness {
+  /** Whether the owner counts as live (see the module notes). */
+  alive: boolean;
+  /**
+   * For a live lease lock not yet seen refreshed: how many more ms (reader's clock) it must stay
+   * unchanged before it counts as dead; 0 otherwise.
+   */
+  leasePendingMs: number;
+}
+
+/**
+ * Whether the lock at `path`, read as `text` naming `owner`, is live (see the module notes). A
+ * lease lock is judged by this process's sightings of it, timed by `clock` (monotonic ms; the
+ * default is `performance.now`).
+ */
+export function lockLiveness(path: string, text: string, owner: LockOwner, clock: () => number = monotonic): LockLiveness {
+  const live = { alive: true, leasePendingMs: 0 };
+  const local = owner.host === hostname();
+  if (local) {
+    if (owner.pid === process.pid) return live;
+    if (!processAlive(owner.pid)) return { alive: false, leasePendingMs: 0 };
+    if (owner.leaseMs === undefined || !processStopped(owner.pid)) return live;
+  } else if (owner.leaseMs === undefined) return live;
+  const lease = owner.leaseMs!;
+  const w = watchLock(path, text, clock());
+  if (w === null || w.changed) return live; // replaced (look again) or refreshed: live
+  if (w.unchangedMs >= lease) return { alive: false, leasePendingMs: 0 };
+  return { alive: true, leasePendingMs: lease - w.unchangedMs };
+}
+
+/** A lock this process holds and refreshes ({@link holdLock}). */
+export interface LockHold {
+  /** Aborted (reason: an Error naming the lock) when the lock was found taken over or removed. */
+  readonly signal: AbortSignal;
+  /** Refreshes the lock now: false when it was found lost (now or before), true otherwise (also when an I/O error let this refresh pass). */
+  refresh(): boolean;
+  /** Stops refreshing and removes the lock if it still holds this process's text. */
+  release(): void;
+}
+
+/**
+ * Sets the modification time of lock `path` if it still holds `text`, through one open file (so
+ * that a lock that replaced it is never touched).
+ * @returns `held`, `lost` (gone or another text) or `failed` (an I/O error: try again later)
+ */
+function touchLock(path: string, text: string, mtimeMs: number): 'held' | 'lost' | 'failed' {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ESTALE' ? 'lost' : 'failed';
+  }
+  try {
+    if (readFileSync(fd, 'utf8') !== text) return 'lost';
+    const t = new Date(mtimeMs);
+    futimesSync(fd, t, t);
+    return 'held';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESTALE' ? 'lost' : 'failed';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Keeps lock `path`, which this process has just created with `text` declaring lease `leaseMs`,
+ * alive: refreshes it every `leaseMs / 3` from an `unref()`ed timer (see the module notes). When a
+ * refresh finds the lock gone or holding another text, the timer stops, `signal` aborts, and
+ * `onLost` is called (default: `process.emitWarning` with code `CINDER_LOCK_LOST`). An I/O error
+ * of one refresh is let pass (the next one tries again).
+ * @throws CinderArgumentError for a lease out of {@link LEASE_MS_RANGE}
+ */
+export function holdLock(path: string, text: string, leaseMs: number, onLost?: (err: Error) => void): LockHold {
+  checkLeaseMs('leaseMs', leaseMs);
+  const controller = new AbortController();
+  let last = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const stop = (): void => {
+    if (timer !== null) clearInterval(timer);
+    timer = null;
+  };
+  const refresh = (): boolean => {
+    if (controller.signal.aborted) return false;
+    // a stamp that always differs from the last one, even when the clock stepped back
+    last = Math.max(Date.now(), last + 1);
+    const r = touchLock(path, text, last);
+    if (r !== 'lost') return true;
+    stop();
+    let now: string | null = null;
+    try {
+      now = readLockText(path);
+    } catch {
+      // unreadable: reported as removed
+    }
+    const err = new Error(`lost lock ${path}: ${now === null ? 'it was removed' : `it was taken over (it now holds ${JSON.stringify(now.trim())})`}; this process must stop writing what it guards`);
+    controller.abort(err);
+    if (onLost) onLost(err);
+    else process.emitWarning(err.message, { code: 'CINDER_LOCK_LOST' });
+    return false;
+  };
+  timer = setInterval(refresh, Math.max(1, Math.floor(leaseMs / 3)));
+  timer.unref();
+  return {
+    signal: controller.signal,
+    refresh,
+    release() {
+      stop();
+      if (!controller.signal.aborted) releaseLockFile(path, text);
+    },
+  };
 }
 
 /** `host pid` of this process: the text of a lock that names nothing else. */
@@ -153,6 +397,11 @@ export type LockAttempt =
       owner: LockOwner | null;
       /** Whether the owner runs (a text naming no owner counts as `unreadable` says). */
       alive: boolean;
+      /**
+       * Only for a live lease lock not yet seen refreshed: how many more ms it must stay
+       * unchanged before it counts as dead ({@link LockLiveness.leasePendingMs}).
+       */
+      leasePendingMs?: number;
     };
 
 /** Options of {@link tryLock}. */
@@ -161,7 +410,19 @@ export interface TryLockOptions {
   takeOverDead: boolean;
   /** How a lock whose text names no owner counts: held by a live process, or dead. */
   unreadable: 'held' | 'dead';
+  /**
+   * With `takeOverDead`: when the lock is a lease lock this process has not watched for long
+   * enough to tell (see the module notes), block (sleeping, polls of at most 250 ms) until it is
+   * seen refreshed (then it is live: refused) or unchanged for its lease (then it is taken over) —
+   * at most the holder's lease. Default false: such a lock counts as live at once.
+   */
+  waitOutLease?: boolean;
+  /** The clock of lease sightings (monotonic ms; default `performance.now`), for tests. */
+  clock?: () => number;
 }
+
+/** The keys of {@link TryLockOptions}. */
+const TRY_LOCK_KEYS = ['takeOverDead', 'unreadable', 'waitOutLease', 'clock'];
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -174,14 +435,30 @@ function sleepSync(ms: number): void {
  * @throws the file system's error when the lock cannot be created or read
  */
 export function tryLock(path: string, content: string, ownerOf: (text: string) => LockOwner | null, options: TryLockOptions): LockAttempt {
+  checkOptionKeys('options', options, TRY_LOCK_KEYS);
   let last: Extract<LockAttempt, { taken: false }> | undefined;
   for (let attempt = 0; attempt < 50; attempt++) {
-    if (createLockFile(path, content)) return { taken: true };
+    if (createLockFile(path, content)) {
+      sightings.delete(path);
+      return { taken: true };
+    }
     const text = readLockText(path);
     if (text === null) continue; // released meanwhile
     const owner = ownerOf(text);
-    const alive = owner === null ? options.unreadable === 'held' : lockOwnerAlive(owner);
-    last = { taken: false, text, owner, alive };
+    let live: LockLiveness = { alive: owner === null && options.unreadable === 'held', leasePendingMs: 0 };
+    if (owner !== null) {
+      live = lockLiveness(path, text, owner, options.clock);
+      if (options.waitOutLease === true && options.takeOverDead && live.alive && live.leasePendingMs > 0) {
+        // a lease lock not seen refreshed yet: watch it until it tells (refreshed, or not for its lease)
+        do {
+          sleepSync(Math.min(live.leasePendingMs, 250));
+          live = lockLiveness(path, text, owner, options.clock);
+        } while (live.alive && live.leasePendingMs > 0 && readLockText(path) === text);
+        if (readLockText(path) !== text) continue; // released or replaced meanwhile: look again
+      }
+    }
+    const alive = live.alive;
+    last = { taken: false, text, owner, alive, ...(live.leasePendingMs > 0 ? { leasePendingMs: live.leasePendingMs } : {}) };
     if (alive || !options.takeOverDead) return last;
     // another process removing this stale lock right now takes microseconds (unless it is killed)
     if (removeStaleLock(path, text) === 'busy') sleepSync(1);

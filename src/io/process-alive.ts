@@ -3,6 +3,7 @@
  * locks, tensor-folder save locks, temporary files of saves; see `lock.ts`). Node only.
  * @module
  */
+import { readFileSync } from 'node:fs';
 
 /** True when process `pid` exists on this host (also when it belongs to another user). */
 export function processAlive(pid: number): boolean {
@@ -12,4 +13,21 @@ export function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
   }
+}
+
+/**
+ * True when process `pid` exists on this host and is stopped (SIGSTOP, SIGTSTP, a debugger's
+ * stop): state `T` or `t` in `/proc/<pid>/stat` (the field after the parenthesised command name,
+ * which may itself hold spaces and parentheses). Linux only: false where there is no `/proc`, and
+ * for a process that does not exist.
+ */
+export function processStopped(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  const state = stat.slice(stat.lastIndexOf(')') + 1).trim()[0];
+  return state === 'T' || state === 't';
 }
