@@ -6,13 +6,25 @@
  * anything. The lock is removed when the run ends (whatever its status). A lock whose process no
  * longer exists on this host marks a run that was killed: {@link inspectRunFolder} then rewrites
  * `run_summary.json` with status `crashed`, and `--resume` may take the folder over.
+ *
+ * The lock also declares a lease, `lease_ms` (default 60 s, or `CINDER_LOCK_LEASE_MS`): while
+ * this process holds it, it refreshes the file's modification time every `lease_ms / 3` (see
+ * `src/io/lock.ts`), so that a run on another host sharing the folder (NFS) that was killed, or a
+ * run stopped with SIGSTOP on this one, counts as crashed once its lock has not been refreshed for
+ * `lease_ms` — as timed by the reader's own clock over its own sightings, never by comparing the
+ * clocks of two hosts. A one-off look (a fresh `cinder status`) cannot tell yet and reports such a
+ * lock as running; {@link acquireLock} with `takeOverCrashed` (`--resume`) watches it for up to
+ * its lease. A lock without `lease_ms` (written by an older Cinder) of another host counts as
+ * live, as before. A holder whose lock was taken over meanwhile finds out at its next refresh:
+ * {@link runLockSignal} aborts and a `CINDER_LOCK_LOST` warning is printed.
  * @module
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { checkOptionKeys } from '../core/errors.js';
 import { writeJsonAtomicSync } from '../io/atomic.js';
-import { lockOwnerAlive, removeLockLeftovers, tryLock, type LockAttempt } from '../io/lock.js';
+import { holdLock, leaseOf, lockLiveness, lockOwnerAlive, removeLockLeftovers, resolveLeaseMs, tryLock, type LockAttempt, type LockHold, type LockOwner } from '../io/lock.js';
 
 /** File name of the lock inside a run folder. */
 export const LOCK_FILE = '.lock';
@@ -25,6 +37,11 @@ export interface LockInfo {
   host: string;
   /** When the owner took the lock (ISO time). */
   started_at: string;
+  /**
+   * The owner's lease (ms): it refreshes the lock every `lease_ms / 3`. Absent in locks written by
+   * an older Cinder (never refreshed).
+   */
+  lease_ms?: number;
 }
 
 /** Why a folder could not be locked. */
@@ -62,40 +79,105 @@ function lockOf(text: string | null): LockInfo | null {
   }
 }
 
-/** True when the lock's process still runs (on another host: assumed to). */
-export function ownerAlive(lock: LockInfo): boolean {
-  return lockOwnerAlive(lock);
+/** The owner a lock names, with its lease when it declares a valid one. */
+function ownerOfLock(lock: LockInfo): LockOwner {
+  const leaseMs = leaseOf(lock.lease_ms);
+  return { host: lock.host, pid: lock.pid, ...(leaseMs !== undefined ? { leaseMs } : {}) };
+}
+
+/** The owner in a lock file's text (null when it is not a lock). */
+function lockOwnerOf(text: string): LockOwner | null {
+  const lock = lockOf(text);
+  return lock ? ownerOfLock(lock) : null;
 }
 
 /**
- * Takes the lock of the existing folder `dir`. With `takeOverCrashed` a lock whose owner died is
- * replaced (resume; race-free among any number of resumers, see `src/io/lock.ts`); otherwise it
- * is refused with reason `crashed`. A lock file that is not one (damaged) counts as a crashed run's.
+ * True when the lock's process still runs: on this host, its pid exists (and, for a lock with a
+ * lease, it is not a stopped process whose lock this process has seen unrefreshed for the lease);
+ * on another host, a lock without a lease is assumed live, one with a lease is live until this
+ * process has seen it unrefreshed for the lease (see the module notes). Pass `dir` to judge the
+ * lease (without it a lease lock is judged by its pid on this host, live on another).
+ */
+export function ownerAlive(lock: LockInfo, dir?: string): boolean {
+  const owner = ownerOfLock(lock);
+  if (dir === undefined) return lockOwnerAlive(owner);
+  const path = join(dir, LOCK_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return false; // gone
+  }
+  const now = lockOf(text);
+  if (!now || now.pid !== lock.pid || now.host !== lock.host || now.started_at !== lock.started_at) return lockOwnerAlive(owner); // replaced meanwhile
+  return lockLiveness(path, text, owner).alive;
+}
+
+/** The locks this process holds and refreshes, by resolved folder. */
+const held = new Map<string, LockHold>();
+
+/**
+ * The signal of this process's lock of `dir`: aborted (reason: an Error naming the lock) when a
+ * refresh found the lock taken over or removed — the run must stop writing the folder. Undefined
+ * when this process does not hold the lock through {@link acquireLock}.
+ */
+export function runLockSignal(dir: string): AbortSignal | undefined {
+  return held.get(resolve(dir))?.signal;
+}
+
+/** Options of {@link acquireLock}. */
+export interface AcquireLockOptions {
+  /** Replace a crashed run's lock (resume), watching a lease lock for up to its lease to tell. */
+  takeOverCrashed?: boolean;
+  /** The lease of this process's lock (ms; default `CINDER_LOCK_LEASE_MS` or 60 s). */
+  leaseMs?: number;
+}
+
+const ACQUIRE_KEYS = ['takeOverCrashed', 'leaseMs'];
+
+/**
+ * Takes the lock of the existing folder `dir` and keeps it refreshed (lease `leaseMs`) until
+ * {@link releaseLock}. With `takeOverCrashed` a lock whose owner died is replaced (resume;
+ * race-free among any number of resumers, see `src/io/lock.ts`) — a lease lock this process has
+ * not watched yet is watched, blocking, for up to its lease; otherwise it is refused with reason
+ * `crashed`. A lock file that is not one (damaged) counts as a crashed run's.
+ * @throws CinderArgumentError for an unknown option key or a lease out of 30 ms … 1 day
  * @throws RunLockError when another live process holds it, or it is a crashed run's and not taken over
  */
-export function acquireLock(dir: string, options: { takeOverCrashed?: boolean } = {}): LockInfo {
+export function acquireLock(dir: string, options: AcquireLockOptions = {}): LockInfo {
+  checkOptionKeys('options', options, ACQUIRE_KEYS);
+  const leaseMs = resolveLeaseMs(options.leaseMs);
   const path = join(dir, LOCK_FILE);
-  const info: LockInfo = { pid: process.pid, host: hostname(), started_at: new Date().toISOString() };
+  const info: LockInfo = { pid: process.pid, host: hostname(), started_at: new Date().toISOString(), lease_ms: leaseMs };
+  const text = `${JSON.stringify(info)}\n`;
   let got: LockAttempt;
   try {
-    got = tryLock(path, `${JSON.stringify(info)}\n`, lockOf, { takeOverDead: options.takeOverCrashed === true, unreadable: 'dead' });
+    const takeOverDead = options.takeOverCrashed === true;
+    got = tryLock(path, text, lockOwnerOf, { takeOverDead, unreadable: 'dead', waitOutLease: takeOverDead });
   } catch (err) {
     throw new RunLockError(`cannot create ${path}: ${(err as Error).message}`, 'io');
   }
   if (got.taken) {
     removeLockLeftovers(path); // of takeovers and lock creations killed half-way
+    const key = resolve(dir);
+    held.get(key)?.release(); // (a lock of this folder this process held before and lost)
+    held.set(key, holdLock(path, text, leaseMs));
     return info;
   }
   const lock = lockOf(got.text);
   if (got.alive) {
     const who = lock ? `process ${lock.pid} on ${lock.host} (since ${lock.started_at})` : 'another process';
-    throw new RunLockError(`${dir} is in use by ${who}`, 'busy', lock ?? undefined);
+    const lease = got.leasePendingMs !== undefined && lock?.lease_ms !== undefined ? `; if that process is gone, --resume takes the folder over once its lock has gone ${lock.lease_ms} ms without a refresh` : '';
+    throw new RunLockError(`${dir} is in use by ${who}${lease}`, 'busy', lock ?? undefined);
   }
   throw new RunLockError(`${dir} holds a run whose process ${lock?.pid ?? '?'} on ${lock?.host ?? '?'} died (crashed); continue it with --resume ${dir}`, 'crashed', lock ?? undefined);
 }
 
 /** Removes the lock of `dir` if this process holds it. */
 export function releaseLock(dir: string): void {
+  const key = resolve(dir);
+  held.get(key)?.release();
+  held.delete(key);
   const lock = readLock(dir);
   if (lock && lock.pid === process.pid && lock.host === hostname()) rmSync(join(dir, LOCK_FILE), { force: true });
 }
@@ -117,7 +199,7 @@ export interface RunFolderState {
  */
 export function inspectRunFolder(dir: string): RunFolderState {
   const lock = readLock(dir);
-  const busy = lock !== null && ownerAlive(lock);
+  const busy = lock !== null && ownerAlive(lock, dir);
   const summaryPath = join(dir, 'run_summary.json');
   if (!existsSync(summaryPath)) return { status: null, lock, busy };
   let summary: Record<string, unknown>;

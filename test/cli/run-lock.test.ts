@@ -1,11 +1,12 @@
 // The run-folder lock: two resumers taking over a crashed run's lock at the same moment never both
 // get it (child processes released together, many times); a live owner's lock is never taken.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { acquireLock, readLock, releaseLock, RunLockError } from '../../src/cli/run-lock.js';
+import { acquireLock, inspectRunFolder, readLock, releaseLock, runLockSignal, RunLockError } from '../../src/cli/run-lock.js';
 
 const deadLock = (): string => JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), started_at: '2026-01-01T00:00:00.000Z' });
 
@@ -46,4 +47,82 @@ describe('run-folder lock', () => {
       rmSync(root, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('leases: the lock declares lease_ms and is refreshed while held; the refresh stops at release', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-lock-'));
+    const path = join(dir, '.lock');
+    const got = acquireLock(dir, { leaseMs: 60 });
+    expect(got.lease_ms).toBe(60);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual(got);
+    utimesSync(path, 1e9, 1e9);
+    const end = Date.now() + 2000;
+    while (statSync(path).mtimeMs === 1e12 && Date.now() < end) await sleep(5);
+    expect(statSync(path).mtimeMs).not.toBe(1e12);
+    expect(runLockSignal(dir)!.aborted).toBe(false);
+    releaseLock(dir);
+    expect(existsSync(path)).toBe(false);
+    expect(runLockSignal(dir)).toBeUndefined();
+    expect(acquireLock(dir).lease_ms).toBe(60_000); // the default
+    releaseLock(dir);
+    expect(() => acquireLock(dir, { leaseMs: 5 })).toThrow('invalid leaseMs: got 5, expected an integer number of ms from 30 to 86400000');
+    expect(() => acquireLock(dir, { lease: 100 } as never)).toThrow(/invalid options key/);
+    expect(existsSync(path)).toBe(false); // refused before anything was written
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a run on another host whose lease lock is not refreshed: crashed after its lease (status, --resume); an older Cinder's lock stays busy", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-lock-'));
+    const far = { pid: 4242, host: 'elsewhere.invalid', started_at: '2026-01-01T00:00:00.000Z', lease_ms: 100 };
+    writeFileSync(join(dir, '.lock'), JSON.stringify(far));
+    writeFileSync(join(dir, 'run_summary.json'), JSON.stringify({ status: 'running', example: 'x' }));
+    // a first look cannot tell yet: running
+    expect(inspectRunFolder(dir)).toEqual({ status: 'running', lock: far, busy: true });
+    expect(() => acquireLock(dir)).toThrow(`${dir} is in use by process 4242 on elsewhere.invalid (since 2026-01-01T00:00:00.000Z); if that process is gone, --resume takes the folder over once its lock has gone 100 ms without a refresh`);
+    await sleep(250); // no refresh for longer than its lease, by this process's clock
+    expect(inspectRunFolder(dir)).toEqual({ status: 'crashed', lock: far, busy: false });
+    expect(JSON.parse(readFileSync(join(dir, 'run_summary.json'), 'utf8'))).toMatchObject({ status: 'crashed', crashed_pid: 4242, crashed_host: 'elsewhere.invalid' });
+    expect(acquireLock(dir, { takeOverCrashed: true }).pid).toBe(process.pid);
+    releaseLock(dir);
+
+    // a resumer that has never seen the lock watches it for its lease, then takes it over
+    const dir2 = mkdtempSync(join(tmpdir(), 'cinder-lock-'));
+    writeFileSync(join(dir2, '.lock'), JSON.stringify(far));
+    expect(acquireLock(dir2, { takeOverCrashed: true }).pid).toBe(process.pid);
+    releaseLock(dir2);
+
+    // without lease_ms (an older Cinder's lock) another host's lock is live, however long
+    const old = { pid: 4242, host: 'elsewhere.invalid', started_at: '2026-01-01T00:00:00.000Z' };
+    writeFileSync(join(dir2, '.lock'), JSON.stringify(old));
+    expect(readLock(dir2)).toEqual(old);
+    await sleep(150);
+    expect(inspectRunFolder(dir2).busy).toBe(true);
+    expect(() => acquireLock(dir2, { takeOverCrashed: true })).toThrow(RunLockError);
+    expect(readLock(dir2)).toEqual(old);
+    for (const d of [dir, dir2]) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('a holder whose run-folder lock was taken over: its signal aborts and a CINDER_LOCK_LOST warning is emitted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-lock-'));
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      acquireLock(dir, { leaseMs: 60 });
+      const other = JSON.stringify({ pid: 4242, host: 'elsewhere.invalid', started_at: '2026-01-01T00:00:00.000Z', lease_ms: 60 });
+      rmSync(join(dir, '.lock'));
+      writeFileSync(join(dir, '.lock'), other);
+      const signal = runLockSignal(dir)!;
+      const end = Date.now() + 2000;
+      while (!signal.aborted && Date.now() < end) await sleep(5);
+      expect(signal.aborted).toBe(true);
+      await sleep(10);
+      expect(warnings.map((w) => (w as Error & { code?: string }).code)).toEqual(['CINDER_LOCK_LOST']);
+      expect(warnings[0]!.message).toBe((signal.reason as Error).message);
+      releaseLock(dir);
+      expect(readFileSync(join(dir, '.lock'), 'utf8')).toBe(other); // the new owner's lock stays
+    } finally {
+      process.off('warning', onWarning);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
