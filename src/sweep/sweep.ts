@@ -14,7 +14,7 @@ import type { Terminal } from '../cli/progress.js';
 import { removeStaleAttempts, type JobResult } from './child.js';
 import type { SweepEngine } from './engines.js';
 import { expandPlan, type SweepPlan } from './plan.js';
-import { lockOwnerAlive, readLockText, releaseLockFile, removeLockLeftovers, tryLock, type LockOwner } from '../io/lock.js';
+import { holdLock, leaseOf, lockLiveness, readLockText, removeLockLeftovers, resolveLeaseMs, tryLock, type LockOwner } from '../io/lock.js';
 import { readSweepFile, statusCounts, writeSummary, writeSweepFile, type SweepFile, type SweepRunRecord, type SweepSummary } from './store.js';
 
 /** Options of {@link runSweep}. */
@@ -97,43 +97,75 @@ export function openSweep(spec: ExampleSpec, plan: SweepPlan, outDir: string): S
   };
 }
 
-/** The owner named by a sweep lock's text, `host pid [started at]`. */
+/**
+ * The owner named by a sweep lock's text, `host pid [started at[,lease=<ms>]]` (the lease is glued
+ * to the start time so that an older Cinder, which reads at most three fields, still reads the
+ * owner instead of taking the lock for a damaged one).
+ */
 function sweepLockOwner(text: string): LockOwner | null {
-  const m = /^(\S+) (\d+)(?: \S+)?\s*$/.exec(text);
-  return m ? { host: m[1]!, pid: Number(m[2]) } : null;
+  const m = /^(\S+) (\d+)(?: (?:[^\s,]+)(?:,lease=(\d+))?)?\s*$/.exec(text);
+  if (!m) return null;
+  const leaseMs = leaseOf(m[3]);
+  return { host: m[1]!, pid: Number(m[2]), ...(leaseMs !== undefined ? { leaseMs } : {}) };
 }
 
+/** Options of {@link lockSweep}. */
+export interface LockSweepOptions {
+  /** The lease of the lock (ms; default `CINDER_LOCK_LEASE_MS` or 60 s): it is refreshed every `leaseMs / 3`. */
+  leaseMs?: number;
+}
+
+/** Releases a sweep folder's lock; `signal` aborts when the lock was found taken over meanwhile. */
+export type SweepLockRelease = (() => void) & {
+  /** Aborted (reason: an Error naming the lock) when a refresh found the lock taken over or removed. */
+  readonly signal: AbortSignal;
+};
+
 /**
- * Takes `DIR/.sweep.lock` (host, pid and start time of this process) so that one `cinder sweep`
- * at a time coordinates a folder; a lock whose process is gone (same host), or a damaged one, is
- * taken over — race-free among any number of sweeps started at once (`src/io/lock.ts`).
- * @returns a function that releases it
- * @throws CinderArgumentError when another live `cinder sweep` holds it
+ * Takes `DIR/.sweep.lock` (host, pid, start time and lease of this process) so that one
+ * `cinder sweep` at a time coordinates a folder, and refreshes it every `leaseMs / 3` until
+ * released (see `src/io/lock.ts`). A lock whose process is gone (same host), a lease lock not
+ * refreshed for its lease (another host, or a stopped process on this one; a lease lock this
+ * process has not watched yet is watched, blocking, for up to its lease), or a damaged one, is taken
+ * over — race-free among any number of sweeps started at once. A lock of another host without a
+ * lease (an older Cinder's) counts as live.
+ * @returns a function that releases it, with the signal of a lost lock
+ * @throws CinderArgumentError when another live `cinder sweep` holds it, or for a bad lease
  */
-export function lockSweep(dir: string): () => void {
+export function lockSweep(dir: string, options: LockSweepOptions = {}): SweepLockRelease {
+  checkOptionKeys('options', options, ['leaseMs']);
+  const leaseMs = resolveLeaseMs(options.leaseMs);
   const path = join(dir, '.sweep.lock');
-  const me = `${hostname()} ${process.pid} ${new Date().toISOString()}`;
+  const me = `${hostname()} ${process.pid} ${new Date().toISOString()},lease=${leaseMs}`;
   mkdirSync(dir, { recursive: true });
-  const got = tryLock(path, me, sweepLockOwner, { takeOverDead: true, unreadable: 'dead' });
+  const got = tryLock(path, me, sweepLockOwner, { takeOverDead: true, unreadable: 'dead', waitOutLease: true });
   if (!got.taken) {
     const who = got.owner ? `${got.owner.host} pid ${got.owner.pid}` : 'another process';
     throw new CinderArgumentError('--out', dir, `a sweep folder no other cinder sweep is running on (${who} holds ${path})`);
   }
   removeLockLeftovers(path);
-  return () => {
+  const hold = holdLock(path, me, leaseMs);
+  const release = (): void => {
     try {
-      releaseLockFile(path, me);
+      hold.release();
     } catch {
       // already gone
     }
   };
+  return Object.assign(release, { signal: hold.signal });
 }
 
-/** True when `DIR/.sweep.lock` is held by a live process (on another host: assumed live). */
+/**
+ * True when `DIR/.sweep.lock` is held by a live process: on this host its pid runs (and it is not
+ * a stopped process whose lease this process saw expire); on another host, a lock without a lease
+ * counts as live, and a lease lock until this process has seen it unrefreshed for its lease — a
+ * single look (a fresh `cinder sweep status`) cannot tell yet, and reports it held.
+ */
 export function sweepLockHeld(dir: string): boolean {
-  const text = readLockText(join(dir, '.sweep.lock'));
+  const path = join(dir, '.sweep.lock');
+  const text = readLockText(path);
   const owner = text === null ? null : sweepLockOwner(text);
-  return owner !== null && lockOwnerAlive(owner);
+  return owner !== null && lockLiveness(path, text!, owner).alive;
 }
 
 /**
