@@ -149,17 +149,38 @@ export function rasterFromRecordings(title: string, populations: readonly { name
   return spikeRaster(title, populations.map((p) => spikesFromRecording(p.spikes, { ...at, name: p.name })), pick(options, RASTER_OPTION_KEYS));
 }
 
+/** One panel of {@link tracesFromRecordings}. */
+export interface RecordingPanel {
+  /** The recording (or its source) to plot from. */
+  recording: Recording | RecordingSource;
+  /** Flat neuron indices: one line each. */
+  neurons: readonly number[];
+  /** Panel title. */
+  title?: string;
+  /** Y axis title. */
+  yTitle?: string;
+  /** Line name prefix (default `neuron`: lines are named `<prefix> <index>`). */
+  prefix?: string;
+  /** A dashed horizontal line at `value` (e.g. the threshold), named `name`. */
+  reference?: { name: string; value: number };
+}
+
+/** The keys of {@link RecordingPanel}: other keys make {@link tracesFromRecordings} throw. */
+export const RECORDING_PANEL_KEYS = optionKeys<RecordingPanel>()(['recording', 'neurons', 'title', 'yTitle', 'prefix', 'reference']);
+
 /**
  * Stacked line panels from recordings, e.g. voltages and synaptic currents of a few neurons.
  * All recordings must have the same record times.
+ * @throws CinderArgumentError for a panel (or its `reference`) with an unknown key, no panel, or recordings with other record times
  */
-export function tracesFromRecordings(
-  title: string,
-  panels: readonly { recording: Recording | RecordingSource; neurons: readonly number[]; title?: string; yTitle?: string; prefix?: string; reference?: { name: string; value: number } }[],
-  options: RecordingOptions & TimeSeriesOptions = {},
-): Figure {
+export function tracesFromRecordings(title: string, panels: readonly RecordingPanel[], options: RecordingOptions & TimeSeriesOptions = {}): Figure {
   checkOptionKeys('options', options, TRACES_FROM_RECORDINGS_OPTION_KEYS);
-  if (panels.length === 0) throw new CinderArgumentError('panels', panels, 'at least one panel');
+  if (!Array.isArray(panels) || panels.length === 0) throw new CinderArgumentError('panels', panels, 'at least one panel');
+  panels.forEach((p, i) => {
+    if (p === null || typeof p !== 'object') throw new CinderArgumentError(`panels[${i}]`, p, 'an object {recording, neurons, title?, yTitle?, prefix?, reference?}');
+    checkOptionKeys(`panels[${i}]`, p, RECORDING_PANEL_KEYS);
+    if (p.reference !== undefined) checkOptionKeys(`panels[${i}].reference`, p.reference, ['name', 'value']);
+  });
   let time: Float64Array | null = null;
   const out: SeriesPanel[] = panels.map((p, i) => {
     const r = seriesFromRecording(p.recording, p.neurons, { dt: options.dt, batch: options.batch, prefix: p.prefix });

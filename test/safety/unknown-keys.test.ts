@@ -545,6 +545,22 @@ cases.push(
     make: (o) => V.tracesFromRecordings('t', [{ recording: REC, neurons: [0] }], o),
     typo: ['webGLThreshold', 'webglThreshold'],
   },
+  {
+    name: 'tracesFromRecordings panel',
+    keys: V.RECORDING_PANEL_KEYS,
+    full: { recording: REC, neurons: [0], title: 'a', yTitle: 'v', prefix: 'n', reference: { name: 'θ', value: 1 } },
+    make: (o) => V.tracesFromRecordings('t', [{ recording: REC, neurons: [0] }, o as never]),
+    typo: ['ytitle', 'yTitle'],
+    param: 'panels[1] key',
+  },
+  {
+    name: 'tracesFromRecordings panel reference',
+    keys: ['name', 'value'],
+    full: { name: 'θ', value: 1 },
+    make: (o) => V.tracesFromRecordings('t', [{ recording: REC, neurons: [0], reference: o as never }]),
+    typo: ['valeu', 'value'],
+    param: 'panels[0].reference key',
+  },
   { name: 'figureHtml', keys: FIGURE_HTML_OPTION_KEYS, full: { plotly: 'relative', plotlyUrl: 'p.js' }, make: (o) => figureHtml(V.panelFigure('p', [{ traces: [] }]), o), typo: ['plotlyURL', 'plotlyUrl'] },
 );
 

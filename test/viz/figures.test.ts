@@ -101,6 +101,8 @@ describe('rasters', () => {
     expect(tr.panels).toBe(2);
     expect(tr.data.length).toBe(5);
     expect(tr.data.filter((d) => d.name === 'θ').map((d) => d.showlegend)).toEqual([true, false]);
+    // a panel that is not an object is named, not a TypeError
+    expect(() => tracesFromRecordings('v', [{ recording: rec, neurons: [0] }, null as never])).toThrow(/^invalid panels\[1\]: got null, expected an object \{recording, neurons/);
   });
 });
 
