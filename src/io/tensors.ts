@@ -71,7 +71,7 @@ import { kMaxLength } from 'node:buffer';
 import { existsSync } from 'node:fs';
 import { open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { tf } from '../core/tf.js';
+import { share, tf } from '../core/tf.js';
 import { CinderArgumentError, checkOptionKeys, numel, optionKeys } from '../core/errors.js';
 import { AtomicFileWriter, ensureWritableDir, syncFolder, toJson, writeFileAtomic } from './atomic.js';
 import { hostPidOwner, hostPidText, releaseLockFile, removeLockLeftovers, waitForLock, type LockAttempt } from './lock.js';
@@ -548,7 +548,14 @@ function writeOptions(options: TensorFolderWriteOptions): { timeoutMs: number; s
  * temporary files of ended processes. A failed save removes the shards it created and leaves the
  * folder's save as it was.
  */
-async function writeFolder(dir: string, base: TensorsManifest, specs: WeightSpec[], total: number, pieces: () => Iterable<Uint8Array>, options: TensorFolderWriteOptions): Promise<void> {
+async function writeFolder(
+  dir: string,
+  base: TensorsManifest,
+  specs: WeightSpec[],
+  total: number,
+  pieces: () => Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+  options: TensorFolderWriteOptions,
+): Promise<void> {
   const { timeoutMs, shardBytes } = writeOptions(options);
   if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError('dir', dir, 'a directory path');
   const manifestOf = (paths: string[], sum: string): TensorsManifest => ({
@@ -582,7 +589,7 @@ async function writeFolder(dir: string, base: TensorsManifest, specs: WeightSpec
     const shards = new ShardWriter(folder, shardBytes);
     let text: string | undefined;
     try {
-      for (const piece of pieces()) await shards.push(piece);
+      for await (const piece of pieces()) await shards.push(piece);
       await shards.finish();
       if (shards.total !== total) throw new Error(`internal: ${shards.total} weight bytes written, ${total} expected`);
       // (the atomic write also flushes the folder)
@@ -678,6 +685,97 @@ export async function writeHostTensors(
   await writeFolder(dir, base, specs, total, function* () {
     for (const s of specs) yield* hostPieces(s, tensors[s.name]!.data);
   }, options);
+}
+
+/** A device tensor to save with {@link writeTensors}, and its kind. */
+export interface TensorToSave {
+  /** The tensor (float32, int32 or bool; not disposed). */
+  tensor: tf.Tensor;
+  /** Kind of tensor (default `tensor`). */
+  group?: TensorGroup;
+}
+
+const GROUPS: readonly TensorGroup[] = ['parameter', 'state', 'tensor'];
+
+/**
+ * The host array whose stored bytes {@link hostPieces} writes for one downloaded tensor: the
+ * download itself when it is of the stored kind (Float32Array for float32, Int32Array for int32,
+ * Uint8Array for bool), else a converted copy, exactly as {@link toHost} converts it (so the bytes
+ * written are those of `writeHostTensors(dir, await toHost(...))`).
+ */
+function storedArray(dtype: SavedDtype, d: ArrayLike<number>): HostTensor['data'] {
+  const Ctor = dtype === 'int32' ? Int32Array : dtype === 'bool' ? Uint8Array : Float32Array;
+  return d instanceof Ctor ? d : copyAs(Ctor as typeof Float32Array, d);
+}
+
+/**
+ * Saves device tensors (in the order of `tensors`) with `extras` and `metadata` into folder `dir`
+ * like {@link writeHostTensors} — the same files, byte for byte, as
+ * `writeHostTensors(dir, await toHost(...))` — downloading them one at a time: each tensor is read
+ * with one `await tensor.data()` only once the bytes of the tensor before it are in the weights
+ * files, and its host values are dropped once written. So the host memory a save adds is about one
+ * tensor (its download, plus a converted copy where the backend returns another array type), never
+ * the sum of all: a save may be far larger than free host memory.
+ *
+ * The save takes its own handle on every tensor when called, before its first await (no copy:
+ * tfjs tensors are immutable and handles share a buffer, see `share`), and releases each once
+ * downloaded. What is saved is the tensors' values at the call, even if the caller disposes a
+ * tensor or assigns a variable while the save runs (a training step meanwhile); the device memory
+ * of a value so replaced stays held until the save has downloaded it. A download that fails
+ * midway (a lost device) fails the save like a write error: the weights files it wrote are
+ * removed, the folder's previous save stays, and the handles are released.
+ * @throws CinderArgumentError, before anything is written, for an entry that is not
+ * `{ tensor, group? }`, a disposed tensor, a dtype other than float32/int32/bool, a tensor of more
+ * than `buffer.kMaxLength` elements, a group other than parameter/state/tensor, metadata/extras
+ * that are not JSON, bad options; naming `dir` for a lock not obtained
+ */
+export async function writeTensors(
+  dir: string,
+  tensors: Record<string, TensorToSave>,
+  info: { extras?: Record<string, Record<string, unknown>>; metadata?: Record<string, unknown> } = {},
+  options: TensorFolderWriteOptions = {},
+): Promise<void> {
+  writeOptions(options);
+  if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError('dir', dir, 'a directory path');
+  if (tensors === null || typeof tensors !== 'object') throw new CinderArgumentError('tensors', tensors, 'tensors to save by name ({ tensor, group? })');
+  const specs: WeightSpec[] = [];
+  const sources: tf.Tensor[] = [];
+  let total = 0;
+  for (const [name, e] of Object.entries(tensors)) {
+    const t = e !== null && typeof e === 'object' ? e.tensor : undefined;
+    if (!(t instanceof tf.Tensor)) throw new CinderArgumentError(`tensor "${name}"`, e, '{ tensor: tf.Tensor, group? }');
+    if (t.isDisposed) throw new CinderArgumentError(`tensor "${name}"`, 'a disposed tensor', 'a tensor not disposed (the save reads its values)');
+    if (!Object.hasOwn(BYTES, t.dtype)) throw new CinderArgumentError(`dtype of tensor "${name}"`, t.dtype, 'float32, int32 or bool');
+    if (t.size > kMaxLength) throw new CinderArgumentError(`shape of tensor "${name}"`, t.shape, `at most ${kMaxLength} elements (the largest typed array of this Node.js)`);
+    const group = e.group ?? 'tensor';
+    if (!GROUPS.includes(group)) throw new CinderArgumentError(`group of tensor "${name}"`, group, GROUPS.join(', '));
+    specs.push({ name, shape: [...t.shape], dtype: t.dtype as SavedDtype, group });
+    sources.push(t);
+    total += t.size * BYTES[t.dtype as SavedDtype];
+  }
+  // own handles, taken now: the caller may dispose or replace its tensors while the save awaits
+  const held: tf.Tensor[] = sources.map((t) => tf.keep(share(t)));
+  const base = { format: TENSORS_FORMAT, version: TENSORS_FORMAT_VERSION_SINGLE, extras: info.extras ?? {}, metadata: info.metadata ?? {} } as TensorsManifest;
+  try {
+    await writeFolder(
+      dir,
+      base,
+      specs,
+      total,
+      async function* () {
+        for (let i = 0; i < specs.length; i++) {
+          const s = specs[i]!;
+          const d = await held[i]!.data();
+          held[i]!.dispose(); // the device buffer, where no other handle holds it
+          if (d.length !== numel(s.shape)) throw new Error(`internal: tensor "${s.name}" downloaded ${d.length} values, ${numel(s.shape)} expected`);
+          yield* hostPieces(s, storedArray(s.dtype, d as ArrayLike<number>));
+        }
+      },
+      options,
+    );
+  } finally {
+    for (const t of held) t.dispose(); // (no-op for those released already)
+  }
 }
 
 /** Options of {@link readHostTensors}. */
@@ -905,12 +1003,22 @@ function parseManifest(dir: string, text: string): TensorsManifest {
 }
 
 /**
- * Saves named tensors (downloaded once each) with free-form metadata into folder `dir`,
- * atomically, holding the folder's save lock (see {@link writeTensorFolder}).
+ * Saves named tensors with free-form metadata into folder `dir`, atomically, holding the folder's
+ * save lock (see {@link writeTensorFolder}): streamed as {@link writeTensors} streams them (one
+ * `await data()` each, one tensor in host memory at a time; the values at the call are saved even
+ * if the caller disposes or replaces the tensors meanwhile).
+ * @throws CinderArgumentError, before anything is written, for a tensor that is not a tf.Tensor,
+ * disposed, of another dtype than float32/int32/bool or too large for one typed array, metadata
+ * that is not JSON, bad options
  */
 export async function saveTensors(dir: string, tensors: Record<string, tf.Tensor>, metadata: Record<string, unknown> = {}, options: TensorFolderWriteOptions = {}): Promise<void> {
-  writeOptions(options); // before the download
-  await writeHostTensors(dir, await toHost(tensors), { metadata }, options);
+  if (tensors === null || typeof tensors !== 'object') throw new CinderArgumentError('tensors', tensors, 'tensors by name');
+  const entries: Record<string, TensorToSave> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    if (!(t instanceof tf.Tensor)) throw new CinderArgumentError(`tensor "${name}"`, t, 'a tf.Tensor');
+    setOwn(entries, name, { tensor: t });
+  }
+  await writeTensors(dir, entries, { metadata }, options);
 }
 
 /** Tensors read back by {@link loadTensors}. */
