@@ -20,10 +20,11 @@ import {
   MANIFEST_FILE,
   readHostTensors,
   toHost,
-  writeHostTensors,
+  writeTensors,
   type HostTensor,
   type TensorsArtifacts,
   type TensorsManifest,
+  type TensorToSave,
 } from './tensors.js';
 
 export { MANIFEST_FILE };
@@ -189,14 +190,20 @@ export function moduleFromArtifacts(module: Module, artifacts: ModuleArtifacts):
 
 /**
  * Saves the module's parameters, state and extras into folder `dir` (created if needed), as one
- * atomic save: a process killed at any moment leaves the previous save or the new one.
+ * atomic save: a process killed at any moment leaves the previous save or the new one. Streamed
+ * as `writeTensors` streams (after `beforeSave()`): one parameter or state is downloaded at a
+ * time, written and dropped before the next, so the host memory a save adds is about one tensor;
+ * the values saved are those at the call, even if a training step assigns them while the save
+ * runs. The files are those `writeHostTensors` writes for {@link moduleTensors}, byte for byte.
  */
 export async function saveModule(module: Module, dir: string, metadata: Record<string, unknown> = {}): Promise<void> {
   if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError('dir', dir, 'a directory path');
   const extras: Record<string, Record<string, unknown>> = {};
   collectExtras(module, '', extras);
-  // streamed tensor by tensor (no array of the whole weights: saves of any size)
-  await writeHostTensors(dir, await moduleTensors(module), { extras, metadata });
+  module.walk((m) => m.beforeSave());
+  // (fromEntries defines own properties, whatever the names)
+  const tensors: Record<string, TensorToSave> = Object.fromEntries(entries(module).map((e) => [e.name, { tensor: e.target.value, group: e.group }]));
+  await writeTensors(dir, tensors, { extras, metadata });
 }
 
 /**

@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { tf } from '../../src/core/tf.js';
+import { Module } from '../../src/core/module.js';
+import { collectExtras } from '../../src/core/snapshot.js';
+import type { Parameter, State } from '../../src/core/state.js';
+import { loadModule, moduleTensors, saveModule } from '../../src/io/serialize.js';
 import { loadTensors, MANIFEST_FILE, saveTensors, toHost, writeHostTensors, writeTensors, type TensorsManifest } from '../../src/io/tensors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-stream-'));
@@ -243,5 +247,83 @@ describe('saveTensors streams', () => {
     }
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([t, str]);
+  });
+});
+
+/** A module of two parameters, a state and a child: 12 + 8 + 3 + 20 bytes. */
+class Block extends Module {
+  readonly w: Parameter;
+  readonly b: Parameter;
+  readonly mask: State;
+  constructor(seed: number) {
+    super();
+    this.w = this.addParameter('w', tf.tensor(Float32Array.of(seed, -seed, seed / 3), [3]));
+    this.b = this.addParameter('b', tf.tensor(Int32Array.of(seed * 1000, -2147483648), [2], 'int32'));
+    this.mask = this.addState('mask', () => tf.tensor(Uint8Array.of(1, 0, 1), [3], 'bool'));
+  }
+  override extras(): Record<string, unknown> {
+    return { kind: 'block' };
+  }
+}
+class Model extends Module {
+  readonly head: Parameter;
+  readonly block: Block;
+  constructor(seed: number) {
+    super();
+    this.head = this.addParameter('head', tf.tensor(Float32Array.from({ length: 5 }, (_, k) => seed + k / 7), [5]));
+    this.block = this.addModule('block', new Block(seed));
+  }
+}
+
+describe('saveModule streams', () => {
+  it('downloads one parameter or state at a time; the files are those of writeHostTensors(moduleTensors), and load back bit for bit', async () => {
+    const m = new Model(1.25);
+    const dir = temp();
+    const seen: number[] = [];
+    const data = tf.Tensor.prototype.data;
+    vi.spyOn(tf.Tensor.prototype, 'data').mockImplementation(function (this: tf.Tensor) {
+      seen.push(weightBytesOnDisk(dir));
+      return data.call(this);
+    });
+    await saveModule(m, dir, { step: 9 });
+    vi.restoreAllMocks();
+    // storage order: head (20 bytes), block.w (12), block.b (8), block.mask (3); the old code
+    // downloaded all four before writing: [0, 0, 0, 0]
+    expect(seen).toEqual([0, 20, 32, 40]);
+    const ref = temp();
+    const extras: Record<string, Record<string, unknown>> = {};
+    collectExtras(m, '', extras);
+    await writeHostTensors(ref, await moduleTensors(m), { extras, metadata: { step: 9 } });
+    const got = files(dir);
+    expect([...got.keys()]).toEqual([...files(ref).keys()]);
+    for (const [name, bytes] of files(ref)) expect(got.get(name)!.equals(bytes), name).toBe(true);
+    const other = new Model(-3);
+    await loadModule(other, dir);
+    const bits = async (t: tf.Tensor): Promise<number[]> => {
+      const d = await t.data();
+      return Array.from(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+    };
+    for (const [name, p] of m.namedParameters()) expect(await bits(other.namedParameters().find(([k]) => k === name)![1].value), name).toEqual(await bits(p.value));
+    expect(Array.from(await other.block.mask.value.data())).toEqual([1, 0, 1]);
+    m.dispose();
+    other.dispose();
+  });
+
+  it('saves the values at the call when a training step assigns a parameter during the save', async () => {
+    const m = new Model(2);
+    const dir = temp();
+    const data = tf.Tensor.prototype.data;
+    let calls = 0;
+    const next = tf.tensor([9, 9, 9], [3]);
+    vi.spyOn(tf.Tensor.prototype, 'data').mockImplementation(function (this: tf.Tensor) {
+      if (calls++ === 0) m.block.w.assign(next); // block.w is downloaded second
+      return data.call(this);
+    });
+    await saveModule(m, dir);
+    vi.restoreAllMocks();
+    const { tensors } = await loadTensors(dir);
+    expect(Array.from(await tensors['block.w']!.data())).toEqual(Array.from(Float32Array.of(2, -2, 2 / 3)));
+    tf.dispose([...Object.values(tensors), next]);
+    m.dispose();
   });
 });
