@@ -21,7 +21,9 @@
  *
  * Saves stream and reads use positioned reads, so a save may be of any size: a save writes its
  * tensors to the weights files one after another (views of their memory, or converted pieces of
- * at most 16 MiB), never building an array of the whole weights; a read opens every weights file,
+ * at most 16 MiB), never building an array of the whole weights; a save of device tensors
+ * ({@link writeTensors}, {@link saveTensors}) downloads each only when the one before it is
+ * written, so it holds about one tensor in host memory; a read opens every weights file,
  * then reads each tensor's bytes straight into its own typed array in reads of at most 1 GiB. One
  * tensor is limited to the largest typed array of the Node.js version (`buffer.kMaxLength`
  * elements: 2^32 on Node 20), checked before anything is written or allocated.
@@ -205,7 +207,10 @@ function setOwn<T>(o: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
-/** Downloads tensors to host arrays (one `await data()` each; call outside step loops). */
+/**
+ * Downloads tensors to host arrays (one `await data()` each, copied; call outside step loops). All
+ * of them are held in host memory at once: to save tensors, {@link writeTensors} streams them.
+ */
 export async function toHost(tensors: Record<string, tf.Tensor>, group: TensorGroup = 'tensor'): Promise<Record<string, HostTensor>> {
   const out: Record<string, HostTensor> = {};
   for (const [name, t] of Object.entries(tensors)) {
