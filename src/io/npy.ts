@@ -675,13 +675,17 @@ function decodeZip(src: ByteSource, where: string): Record<string, NpyEntry> {
     }
     const start = local + 30 + lNameLen + lExtraLen;
     if (start + csize > cdStart) throw entry(`${csize} bytes of data from byte ${start}`, `data that ends before the central directory at byte ${cdStart} (the file is truncated or damaged)`);
-    if (usize > kMaxLength || csize > kMaxLength) throw entry(`an entry of ${Math.max(usize, csize)} bytes`, `at most ${kMaxLength} bytes per array (the largest array of this Node.js)`);
+    // a stored entry read from a file is read as header and data apart: only its data must fit one
+    // array (an array of exactly 4 GiB, e.g. float32 [32768, 32768], is a .npy file of 4 GiB + its header)
+    const apart = method === 0 && src.fresh && !whole;
+    if (!apart && (usize > kMaxLength || csize > kMaxLength)) throw entry(`an entry of ${Math.max(usize, csize)} bytes`, `at most ${kMaxLength} bytes per array (the largest array of this Node.js)`);
     const at = `${where} entry ${name}`;
     if (method === 0) {
       if (csize !== usize) throw entry(`a stored entry of ${csize} bytes listed as ${usize}`, 'equal stored and listed sizes (the file is damaged)');
-      if (src.fresh && !whole) {
+      if (apart) {
         // from a file: the .npy preamble and header, then the data into memory of its own
         const head = src.read(start, npyHeadLength(src.read(start, Math.min(csize, 12)), csize));
+        if (csize - head.length > kMaxLength) throw entry(`an array of ${csize - head.length} bytes`, `at most ${kMaxLength} bytes per array (the largest array of this Node.js)`);
         const body = src.read(start + head.length, csize - head.length);
         const sum = crc32(body, crc32(head));
         if (sum !== crc) throw entry(`CRC-32 ${hex8(sum)}`, `CRC-32 ${hex8(crc)} as listed in the archive (the entry is damaged)`);

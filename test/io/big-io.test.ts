@@ -1,5 +1,5 @@
-// Saves and loads above the limits of one file read (2 GiB) and an npz above 4 GiB — opt-in, as
-// it writes 13 GB in all and needs about 5 GB of memory: run with CINDER_BIG_IO=1
+// Saves and loads above the limits of one file read (2 GiB), an npz above 4 GiB and an npz array of exactly 4 GiB — opt-in,
+// it writes 17 GB in all and needs about 5 GB of memory: run with CINDER_BIG_IO=1
 //   CINDER_BIG_IO=1 node node_modules/vitest/vitest.mjs run test/io/big-io.test.ts
 // Prints the times and the peak resident memory seen; asserts only values.
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { writeFileAtomic } from '../../src/io/atomic.js';
-import { writeNpz } from '../../src/io/npy.js';
+import { readNpzEntries, writeNpz } from '../../src/io/npy.js';
 import { readHostTensors, readTensorFolder, writeHostTensors, type HostTensor } from '../../src/io/tensors.js';
 
 const BIG = process.env.CINDER_BIG_IO === '1';
@@ -117,5 +117,38 @@ print(chr(10).join(out))`,
     expect(py.stdout.trim().split('\n')).toEqual([`a.npy ${offsets[0]} ${entry} (${n},) float32`, `b.npy ${offsets[1]} ${entry} (1000, ${n / 1000}) float32`, `c.npy ${offsets[2]} ${entry} (${n},) float32`]);
     rmSync(npz);
     console.log(`peak rss seen: ${(peak / 2 ** 30).toFixed(2)} GiB`);
+  }, 600_000);
+
+  it('readNpz reads back an array of exactly 4 GiB that writeNpz wrote (float32 [32768, 32768])', async () => {
+    // its .npy file is 4 GiB + 128 bytes: only its data must fit one array (the reader refused the
+    // entry for its header's bytes). Zero but a few values (untouched pages of the written array
+    // cost no memory; the array read back does: 4 GiB).
+    const side = 32768;
+    const w = new Float32Array(side * side);
+    const set: [number, number][] = [
+      [0, 1.5],
+      [12_345_678, -3.25],
+      [2 ** 30 - 1, 7],
+      [2 ** 29 + 5, 2 ** -20],
+    ];
+    for (const [k, v] of set) w[k] = v;
+    const npz = join(root, 'edge.npz');
+    let t = performance.now();
+    await writeNpz(npz, { w: { data: w, shape: [side, side] }, s: { data: Int32Array.of(-9), shape: [] } });
+    console.log(`writeNpz 4 GiB array: ${seconds(t)} s`);
+    t = performance.now();
+    const back = readNpzEntries(npz);
+    console.log(`readNpzEntries 4 GiB array: ${seconds(t)} s`);
+    rss();
+    expect(back.w!.shape).toEqual([side, side]);
+    const r = back.w!.data;
+    expect(r).toBeInstanceOf(Float32Array);
+    expect(r.length).toBe(2 ** 30);
+    for (const [k, v] of set) expect(r[k], `w[${k}]`).toBe(v);
+    let nonZero = 0;
+    for (let k = 0; k < r.length; k += 4099) if (r[k] !== 0) nonZero++;
+    expect(nonZero).toBe(1); // (k = 0 of the values set is on the stride)
+    expect(Array.from(back.s!.data)).toEqual([-9]);
+    rmSync(npz);
   }, 600_000);
 });
