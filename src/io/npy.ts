@@ -260,6 +260,8 @@ function planNpz(arrays: Record<string, NpyEntry>, options: Date | NpzEncodeOpti
     if (n === '' || n.includes('/') || n.includes('\\')) throw new CinderArgumentError('array name', n, 'a non-empty name without slashes');
     const entry = arrays[n]!;
     const header = npyHeader(entry.data, entry.shape);
+    // (the bytes are one Uint8Array here, and one array when read back)
+    if (entry.data.byteLength > kMaxLength) throw new CinderArgumentError(`array "${n}"`, `${entry.data.byteLength} bytes`, `at most ${kMaxLength} bytes (the largest array of bytes of this Node.js; save larger tensors with saveTensors)`);
     const data = littleEndianBytes(entry.data);
     const size = header.length + data.length;
     const name = Buffer.from(`${n}.npy`, 'utf8');
@@ -1072,10 +1074,12 @@ function fortranToC(src: Uint8Array, dims: readonly number[], size: number): Uin
  * options), entry by entry: each local header, `.npy` header and data (a view of the array's
  * memory on a little-endian host, written in pieces of at most 1 GiB), then the central directory
  * and end records — zip64 records wherever a size, offset or count needs them, so archives and
- * entries of 4 GiB or more are written (one array is limited only by the largest typed array).
+ * entries of 4 GiB or more are written (one array is limited to `buffer.kMaxLength` bytes, 4 GiB on
+ * Node 20, which {@link readNpz} reads back).
  * Atomic (see `atomic.ts`): a temporary file next to `path`, fsynced, renamed over it; on failure
  * the temporary file is removed and `path` left as it was.
- * @throws CinderArgumentError, before anything is created, for a bad path, name, shape or option
+ * @throws CinderArgumentError, before anything is created, for a bad path, name, shape or option,
+ * or an array of more than `buffer.kMaxLength` bytes
  */
 export async function writeNpz(path: string, arrays: Record<string, NpyEntry>, options: Date | NpzEncodeOptions = {}): Promise<void> {
   if (typeof path !== 'string' || path === '') throw new CinderArgumentError('path', path, 'a file path');

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CinderArgumentError } from '../../src/core/errors.js';
 import { encodeNpz, writeNpz, type NpyEntry } from '../../src/io/npy.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-npz-write-'));
@@ -89,5 +90,16 @@ print(len(z.files), bad[:3])`,
     const fresh = join(root, 'never', 'y.npz');
     await expect(writeNpz(fresh, { a: { data: new Float32Array(3), shape: [2] } })).rejects.toThrow(/invalid shape/);
     expect(existsSync(join(root, 'never'))).toBe(false);
+  });
+
+  it('an array of more than 4 GiB (2^32 bytes) is refused with an argument error before anything is created', async () => {
+    // float32 of 2^30 + 1 elements: 2^32 + 4 bytes, more than one Uint8Array can view (the old code
+    // failed with a bare RangeError "Invalid typed array length"). Untouched pages cost no memory.
+    const big = new Float32Array(2 ** 30 + 1);
+    const path = join(root, 'big', 'x.npz');
+    const err = await writeNpz(path, { w: { data: big, shape: [big.length] } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CinderArgumentError);
+    expect((err as Error).message).toBe(`invalid array "w": got "4294967300 bytes", expected at most 4294967296 bytes (the largest array of bytes of this Node.js; save larger tensors with saveTensors)`);
+    expect(existsSync(join(root, 'big'))).toBe(false);
   });
 });
