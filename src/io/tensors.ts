@@ -165,6 +165,7 @@ export interface TensorsArtifacts {
 }
 
 const BYTES: Record<SavedDtype, number> = { float32: 4, int32: 4, bool: 1 };
+const GROUPS: readonly TensorGroup[] = ['parameter', 'state', 'tensor'];
 
 /** Name of the weights file for weights with checksum `sum`. */
 export function weightsFileName(sum: string): string {
@@ -650,7 +651,7 @@ export async function writeTensorFolder(dir: string, artifacts: TensorsArtifacts
 }
 
 /**
- * Checks host tensors for saving (dtype, `data` a typed array of `prod(shape)` values) and returns
+ * Checks host tensors for saving (dtype, `data` a typed array of `prod(shape)` values, group) and returns
  * their manifest entries and byte length in all.
  */
 function hostSpecs(tensors: Record<string, HostTensor>): { specs: WeightSpec[]; total: number } {
@@ -663,7 +664,9 @@ function hostSpecs(tensors: Record<string, HostTensor>): { specs: WeightSpec[]; 
     }
     if (!Object.hasOwn(BYTES, h.dtype)) throw new CinderArgumentError(`dtype of tensor "${name}"`, h.dtype, 'float32, int32 or bool');
     if (h.shape.some((d) => !Number.isInteger(d) || d < 0) || numel(h.shape) !== h.data.length) throw new CinderArgumentError(`shape of tensor "${name}"`, h.shape, `a shape with ${h.data.length} elements`);
-    specs.push({ name, shape: [...h.shape], dtype: h.dtype, group: h.group ?? 'tensor' });
+    const group = h.group ?? 'tensor';
+    if (!GROUPS.includes(group)) throw new CinderArgumentError(`group of tensor "${name}"`, group, GROUPS.join(', '));
+    specs.push({ name, shape: [...h.shape], dtype: h.dtype, group });
     total += h.data.length * BYTES[h.dtype];
   }
   return { specs, total };
@@ -674,7 +677,7 @@ function hostSpecs(tensors: Record<string, HostTensor>): { specs: WeightSpec[]; 
  * like {@link writeTensorFolder}, streaming: the values go to the weights files tensor by tensor
  * (as views of their memory where the typed array is of the stored kind, in converted pieces of
  * 16 MiB otherwise), so no array of the whole weights is built and a save may be of any size.
- * @throws CinderArgumentError, before anything is written, for a bad tensor (dtype, shape, data),
+ * @throws CinderArgumentError, before anything is written, for a bad tensor (dtype, shape, data, group),
  * metadata/extras that are not JSON, bad options; naming `dir` for a lock not obtained
  */
 export async function writeHostTensors(
@@ -699,8 +702,6 @@ export interface TensorToSave {
   /** Kind of tensor (default `tensor`). */
   group?: TensorGroup;
 }
-
-const GROUPS: readonly TensorGroup[] = ['parameter', 'state', 'tensor'];
 
 /**
  * The host array whose stored bytes {@link hostPieces} writes for one downloaded tensor: the

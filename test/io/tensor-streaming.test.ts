@@ -231,6 +231,8 @@ describe('saveTensors streams', () => {
       ['not a tensor', (d) => saveTensors(d, { t, x: [1, 2] as unknown as tf.Tensor }), /invalid tensor "x"/],
       ['bad group', (d) => writeTensors(d, { t: { tensor: t, group: 'weights' as 'state' } }), /invalid group of tensor "t": got "weights", expected parameter, state, tensor/],
       ['bad entry', (d) => writeTensors(d, { t: t as unknown as { tensor: tf.Tensor } }), /invalid tensor "t"/],
+      // (the host path wrote any group string into the manifest)
+      ['bad host group', (d) => writeHostTensors(d, { h: { data: Float32Array.of(1), shape: [1], dtype: 'float32', group: 'weights' as 'state' } }), /invalid group of tensor "h": got "weights", expected parameter, state, tensor/],
       ['metadata with a cycle', (d) => {
         const m: Record<string, unknown> = {};
         m.self = m;
