@@ -6,12 +6,13 @@
  * `parameter`/`state`), extra state (trainers' monitors, optimizer moments) under `snapshot.…`
  * (group `tensor`, which tells them apart from the tensors of a module whose path starts with
  * `snapshot.`), and in the manifest's metadata `network` = `{ steps, rngs, values }` (the
- * snapshot's JSON values) next to the caller's own metadata.
+ * snapshot's JSON values) next to the caller's own metadata. A save streams: it downloads one
+ * tensor at a time (`writeTensors`), so it adds about one tensor to host memory, never the model.
  * @module
  */
 import { tf } from '../core/tf.js';
 import { CinderArgumentError } from '../core/errors.js';
-import { readHostTensors, toHost, writeHostTensors, type HostTensor, type TensorsManifest } from '../io/tensors.js';
+import { readHostTensors, writeTensors, type TensorToSave, type TensorsManifest } from '../io/tensors.js';
 import { setNetworkStorage, type NetworkState, type NetworkStorage, type StoredNetworkState } from './network.js';
 
 const SNAP = 'snapshot.';
@@ -26,15 +27,16 @@ export async function writeNetworkState(dir: string, state: NetworkState, metada
     throw new CinderArgumentError('metadata', metadata, 'a plain object of JSON values');
   }
   if (Object.hasOwn(metadata, 'network')) throw new CinderArgumentError('metadata key', 'network', 'another key (metadata.network holds the saved network state)');
-  const host: Record<string, HostTensor> = {};
-  for (const [n, { tensor, group }] of Object.entries(state.tensors)) host[n] = (await toHost({ [n]: tensor }, group))[n]!;
+  const entries: Record<string, TensorToSave> = {};
+  for (const [n, { tensor, group }] of Object.entries(state.tensors)) entries[n] = { tensor, group };
   for (const n of Object.keys(state.snapshot.tensors)) {
     // (module paths may start with `snapshot.` too, e.g. a layer named "snapshot": told apart by group)
-    if (Object.hasOwn(host, SNAP + n)) throw new CinderArgumentError('module path', SNAP + n, `a path other than that of the saved snapshot tensor ${n} (rename the module)`);
+    if (Object.hasOwn(entries, SNAP + n)) throw new CinderArgumentError('module path', SNAP + n, `a path other than that of the saved snapshot tensor ${n} (rename the module)`);
   }
-  for (const [n, t] of Object.entries(state.snapshot.tensors)) host[SNAP + n] = (await toHost({ [n]: t }, 'tensor'))[n]!;
+  for (const [n, t] of Object.entries(state.snapshot.tensors)) entries[SNAP + n] = { tensor: t, group: 'tensor' };
   const network = { steps: state.steps, rngs: state.rngs, values: state.snapshot.values };
-  await writeHostTensors(dir, host, { extras: state.extras, metadata: { ...metadata, network } });
+  // one tensor in host memory at a time (writeTensors), the values at this call
+  await writeTensors(dir, entries, { extras: state.extras, metadata: { ...metadata, network } });
 }
 
 /** Reads a network state written by {@link writeNetworkState} (tensors owned by the caller). */
