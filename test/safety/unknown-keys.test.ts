@@ -109,7 +109,7 @@ function runTable(): void {
 
 // ---- neurons ------------------------------------------------------------------------------------
 
-const GROUP = { batchSize: 2, receptors: [{ name: 'AMPA', reversal: 0 }] };
+const GROUP = { batchSize: 2, receptors: [{ name: 'AMPA', reversal: 0 }], refracCount: 'steps' };
 const LIFP = { ...GROUP, restV: -65, resetV: -65, threshV: -50, refracT: 2, tauM: 20, resistance: 1.5 };
 const ACURRENT = { tauAdapt: [100, 50], voltageCoupling: 0.1, adaptIncrement: 0.5, batchReduction: 'max' };
 const ATHRESH = { ...GROUP, restV: -65, threshV: -50, refracT: 2, tauM: 20, adaptIncrement: 1, resistance: 1.5, batchReduction: 'max' };

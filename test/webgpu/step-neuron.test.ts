@@ -173,3 +173,57 @@ describe.skipIf(!gpu.ok)(`fused WGSL neuron step vs the cpu op path (${gpu.detai
     });
   });
 });
+
+// refracCount 'steps' (src/neural/neurons/neuron-group.ts): the WGSL step takes the group's r₀ =
+// fl((k − ½)·fl(dt)) as its refractory constant, so a neuron driven hard enough to fire whenever it is
+// free fires at exactly every k = ⌈refracT/dt⌉ steps (refracT = 5, dt = 0.1: 50; the 'time' countdown
+// holds 51), as on the op path and the wasm/cpu kernel (test/neural/neurons/refrac-count.test.ts).
+describe.skipIf(!gpu.ok)(`refracCount 'steps' on the WGSL neuron step (${gpu.detail})`, () => {
+  /** Spike times (from 0) of a LIF group whose neurons all fire together under a current of 1e6; checks one step runs as the neuron program. */
+  async function times(refracT: number, dt: number, refracCount: 'time' | 'steps', steps: number): Promise<number[]> {
+    const n = new LIF([N], dt, { restV: -65, resetV: -70, threshV: -55, refracT, tauM: 10, batchSize: B, refracCount });
+    const x = tf.fill([B, N], 1e6);
+    const p = await countPrograms(() => n.forward(x).dispose());
+    expect(p.programs, p.names.join(',')).toBe(1);
+    n.clear();
+    const out: number[] = [];
+    let kept: tf.Tensor[] = [];
+    const flush = async (upTo: number) => {
+      const all = await download(kept);
+      const per = B * N;
+      for (let k = 0; k < kept.length; k++) {
+        const fired = all.subarray(k * per, (k + 1) * per).reduce((a, b) => a + b, 0);
+        if (fired !== 0 && fired !== per) throw new Error(`step ${upTo - kept.length + k}: ${fired} of ${per} fired`);
+        if (fired) out.push(upTo - kept.length + k);
+      }
+      kept = [];
+    };
+    for (let t = 0; t < steps; t++) {
+      kept.push(n.forward(x));
+      if (kept.length === 1000 || t === steps - 1) await flush(t + 1);
+    }
+    x.dispose();
+    n.dispose();
+    return out;
+  }
+  const every = (k: number, steps: number) => Array.from({ length: Math.ceil(steps / Math.max(k, 1)) }, (_, m) => m * Math.max(k, 1));
+
+  it.each([
+    [5, 0.1, 50, 50 * 201 + 1],
+    [0.3, 0.1, 3, 600],
+    [2.35, 0.1, 24, 24 * 200],
+    [0, 0.1, 0, 200],
+    [40, 0.01, 4000, 8001],
+  ])('refracT = %s, dt = %s: every k = %i steps', async (refracT, dt, k, steps) => {
+    setFusedKernels(true);
+    const got = await onBackend('webgpu', () => times(refracT, dt, 'steps', steps));
+    expect(got.length).toBeGreaterThanOrEqual(k > 100 ? 3 : 200);
+    expect(got).toEqual(every(k, steps));
+  });
+
+  it("'time' keeps the float32 countdown: refracT = 5, dt = 0.1 every 51 steps", async () => {
+    setFusedKernels(true);
+    const steps = 51 * 201 + 1;
+    expect(await onBackend('webgpu', () => times(5, 0.1, 'time', steps))).toEqual(every(51, steps));
+  });
+});

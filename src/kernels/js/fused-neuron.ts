@@ -54,7 +54,10 @@ export interface FusedNeuronSpec {
   reset: number;
   /** Step (ms). */
   dt: number;
-  /** Refractory period (ms; 0 for none). */
+  /**
+   * The remaining refractory time r a spike sets (ms; 0 for none): the refractory period, or with
+   * `refracCount: 'steps'` the group's `refracStart` fl((k − ½)·fl(dt)) (whole-step counting).
+   */
   refracT: number;
   /** Adaptive threshold: per-term decay a_k and increment c_k, batch reduction, the state. */
   adaptation?: FusedAdaptation;

@@ -7,7 +7,7 @@
  */
 import { tf } from '../../core/tf.js';
 import type { State } from '../../core/state.js';
-import { CinderArgumentError, checkElements, checkInteger, checkNonNegative, checkShape, numel, optionKeys } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkInteger, checkNonNegative, checkPositive, checkShape, numel, optionKeys } from '../../core/errors.js';
 import type { Neuron, NeuronInput, Receptor } from '../types.js';
 import { readNeuronInput } from './input.js';
 import { checkDt, checkFloat32, checkReceptors } from './validate.js';
@@ -20,16 +20,62 @@ import { stepProgramsOn } from '../../kernels/webgpu/step-program.js';
 import { neuronStepFits, neuronStepWebgpu, planNeuronDrive } from '../../kernels/webgpu/step-neuron.js';
 import type { DrivePlan, DriveShape, DriveTerm } from '../../kernels/webgpu/step-drive.js';
 
+/**
+ * How a {@link NeuronGroup} counts its refractory period (option `refracCount`):
+ * - `'time'` (default, as Inferno): on a spike the remaining time is r = refracT, then
+ *   r ← max(r − Δt, 0) each step in float32; the lock-out ends when r ≤ Δt. In exact arithmetic
+ *   that is k = ⌈refracT/Δt⌉ steps, but when Δt is not a float32 number the countdown drifts
+ *   (refracT = 5, Δt = 0.1: 51 steps, not 50).
+ * - `'steps'`: exactly k = {@link refracStepCount}(refracT, Δt) whole steps (as NEST's
+ *   `t_ref/h` and Brian2's timestep-based refractoriness when refracT is a multiple of Δt), for
+ *   any k ≤ {@link MAX_REFRAC_STEPS}.
+ */
+export type RefracCount = 'time' | 'steps';
+
 /** Options every neuron model accepts. */
 export interface NeuronGroupOptions {
   /** Batch size B (default 1). */
   batchSize?: number;
   /** Receptors for conductance input, in the order of `NeuronInput.conductances` (default none). */
   receptors?: readonly Receptor[];
+  /**
+   * How the refractory period is counted (default `'time'`, Inferno's float32 countdown):
+   * `'steps'` locks a neuron out for exactly k = ⌈refracT/Δt⌉ steps, see {@link RefracCount}.
+   */
+  refracCount?: RefracCount;
 }
 
 /** The keys of {@link NeuronGroupOptions} (the option names every neuron model accepts). */
-export const NEURON_GROUP_OPTION_KEYS = optionKeys<NeuronGroupOptions>()(['batchSize', 'receptors']);
+export const NEURON_GROUP_OPTION_KEYS = optionKeys<NeuronGroupOptions>()(['batchSize', 'receptors', 'refracCount']);
+
+/**
+ * The longest refractory period, in steps k, that `refracCount: 'steps'` accepts (4000). The half
+ * step of margin of {@link NeuronGroup}'s countdown is proven to absorb the float32 drift for
+ * k ≤ 4000 (see {@link NeuronGroup}); a longer period throws (use `'time'`, or a longer Δt).
+ */
+export const MAX_REFRAC_STEPS = 4000;
+
+/**
+ * Relative tolerance of {@link refracStepCount} (10⁻⁶): a ratio refracT/Δt within 10⁻⁶ (relative)
+ * above a whole number counts as that number, so that 5/0.1, 1.1/0.1 or a float32-rounded refracT
+ * or Δt give the intended count (float64 division and float32 rounding err by far less).
+ */
+export const REFRAC_STEP_TOLERANCE = 1e-6;
+
+/**
+ * Whole steps k of a refractory period of `refracT` ms at step `dt` (ms), as counted by
+ * `refracCount: 'steps'`: k = ⌈x·(1 − 10⁻⁶)⌉ with x = refracT/dt in float64
+ * ({@link REFRAC_STEP_TOLERANCE}); 0 for refracT = 0, 1 for 0 < refracT ≤ dt (no lock-out either
+ * way). A neuron that fires at step n may fire again at step n + k at the earliest (n + 1 when k ≤ 1).
+ * Brian2 rounds a refracT that is not a multiple of dt down (⌊x + 10⁻³⌋), this rounds up.
+ * @throws CinderArgumentError unless refracT >= 0 is finite and dt > 0 is finite
+ */
+export function refracStepCount(refracT: number, dt: number): number {
+  checkNonNegative('refracT', refracT);
+  checkPositive('dt', dt);
+  const x = refracT / dt;
+  return Math.ceil(x - x * REFRAC_STEP_TOLERANCE);
+}
 
 /** Per-step options of {@link NeuronGroup.forward}. */
 export interface NeuronStepOptions {
@@ -89,13 +135,26 @@ export interface NeuronBaseSettings extends NeuronGroupOptions {
  * 2. the membrane is integrated with the input ({@link NeuronGroup.integrate}); with `refracLock`
  *    (default) non-free neurons keep their voltage, otherwise their input is masked to 0;
  * 3. a free neuron spikes when `V >= Θ` ({@link NeuronGroup.threshold});
- * 4. spiking neurons get `r = refracT` and their voltage reset ({@link NeuronGroup.reset});
+ * 4. spiking neurons get `r = r₀` ({@link NeuronGroup.refracStart}: `refracT`, or see `'steps'`
+ *    below) and their voltage reset ({@link NeuronGroup.reset});
  * 5. adaptive models update their adaptation ({@link NeuronGroup.adapt}).
  *
  * Hence a neuron that fires at step n is refractory (cannot fire, voltage held) during steps
  * n+1 … n+k−1 and may fire again at step n+k at the earliest, with k = ⌈refracT/dt⌉ (k ≤ 1
- * means no lock-out). The remaining time is counted down in float32, as in Inferno; use a
- * `refracT` that is a whole multiple of an exactly representable `dt` for exact step counts.
+ * means no lock-out) in exact arithmetic. The remaining time is counted down in float32 (dt and
+ * r rounded to float32, r − dt rounded each step), so the count depends on `refracCount`:
+ * - `'time'` (default, as Inferno): step 4 sets r = refracT. Exact when `refracT` is a whole
+ *   multiple of an exactly representable `dt` (0.25, 0.125, …); otherwise the countdown drifts by
+ *   float32 rounding and may hold a step more or less (refracT = 5, dt = 0.1: free after 51 steps).
+ * - `'steps'`: exactly k = {@link refracStepCount}(refracT, dt) steps, k ≤ {@link MAX_REFRAC_STEPS}.
+ *   Step 4 sets r = r₀ = fl((k − ½)·d) with d = fl(dt) (the value {@link refracStart}; 0 when
+ *   refracT = 0), so `refrac` holds the remaining lock-out plus half a step: ≈ (k − ½ − j)·dt
+ *   after j steps, a neuron is free when r ≤ d, i.e. after exactly k − 1 locked steps. Proof that
+ *   float32 cannot change this: with x_j = (k − ½ − j)·d the exact countdown and u = 2⁻²⁴,
+ *   |fl(y) − y| ≤ u·|y| gives |r_j − x_j| ≤ u·(r₀ + Σ_{i<j} (r_i − d))
+ *   ≤ u·d·((k − 1)²/2 + k + (k − 1)/2) < d/2 for k ≤ 4000 (k = 4000: 16 004 000·u < ½), so
+ *   r_j > x_j − d/2 ≥ d while j ≤ k − 2 (locked) and 0 < r_{k−1} < d (free). The same bound
+ *   holds on every path (op path, wasm/cpu kernel, webgpu program: correctly rounded float32 − and ≤).
  *
  * Spikes are stored explicitly as 0/1 float32 (`spike`), never derived from `refrac` (Inferno
  * derives them and reports spikes for every neuron when `refracT = 0`).
@@ -110,6 +169,14 @@ export interface NeuronBaseSettings extends NeuronGroupOptions {
 export abstract class NeuronGroup extends SpikingModule implements Neuron {
   /** Absolute refractory period (ms). */
   readonly refracT: number;
+  /** How the refractory period is counted (`'time'` or `'steps'`, see {@link RefracCount}). */
+  readonly refracCount: RefracCount;
+  /**
+   * The remaining refractory time r (ms, a float32 number) a spike sets: `refracT` with
+   * `refracCount: 'time'`; fl((k − ½)·fl(dt)) with k = {@link refracStepCount}(refracT, dt) with
+   * `'steps'` (0 when k = 0). No refractory state is kept when it is 0.
+   */
+  readonly refracStart: number;
   /** Resting (and initial) membrane voltage (mV). */
   readonly restV: number;
   /** Reset voltage (mV), if the model resets to a constant. */
@@ -132,6 +199,8 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
     const checkedShape = checkShape('shape', typeof shape === 'number' ? [shape] : shape);
     const checkedDt = checkDt(dt);
     const refracT = checkFloat32('refracT', checkNonNegative('refracT', settings.refracT));
+    const refracCount = NeuronGroup.checkRefracCount(settings.refracCount);
+    const refracStart = refracCount === 'time' ? refracT : NeuronGroup.stepsStart(refracT, checkedDt);
     const restV = checkFloat32('restV', settings.restV);
     const resetV = settings.resetV === undefined ? undefined : checkFloat32('resetV', settings.resetV);
     const batch = checkInteger('batchSize', settings.batchSize ?? 1, 1);
@@ -139,12 +208,45 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
     const receptors = checkReceptors(settings.receptors ?? []);
     super(checkedShape, checkedDt, batch, restV);
     this.refracT = refracT;
+    this.refracCount = refracCount;
+    this.refracStart = refracStart;
     this.restV = restV;
     this.resetV = resetV;
     this.receptors = receptors;
     this.kDt = this.constant(this.dt);
     this.kZero = this.constant(0);
     this.kReversal = this.receptors.map((r) => this.constant(r.reversal));
+  }
+
+  /** Checks the `refracCount` option and fills in its default `'time'`. */
+  private static checkRefracCount(value: unknown): RefracCount {
+    if (value === undefined) return 'time';
+    if (value !== 'time' && value !== 'steps') throw new CinderArgumentError('refracCount', value, '"time" or "steps"');
+    return value;
+  }
+
+  /**
+   * The r₀ = fl((k − ½)·fl(dt)) of `refracCount: 'steps'` (see the class docs), after checking
+   * k ≤ {@link MAX_REFRAC_STEPS} and, as a guard, replaying the float32 countdown once (k − 1
+   * locked steps; it cannot fail for a normal dt and k ≤ 4000 but catches an overflowing r₀).
+   */
+  private static stepsStart(refracT: number, dt: number): number {
+    const k = refracStepCount(refracT, dt);
+    if (k > MAX_REFRAC_STEPS) {
+      throw new CinderArgumentError('refracT', refracT, `at most ${MAX_REFRAC_STEPS} steps of dt = ${dt} ms with refracCount "steps" (⌈refracT/dt⌉ = ${k}); use refracCount "time" for longer periods`);
+    }
+    if (k === 0) return 0;
+    const f = Math.fround;
+    const d = f(dt);
+    const start = f((k - 0.5) * d);
+    let r = start;
+    let locked = 0;
+    while (!(r <= d) && locked < k) {
+      locked++;
+      r = Math.max(f(r - d), 0);
+    }
+    if (locked !== k - 1) throw new CinderArgumentError('refracT', refracT, `a period whose float32 countdown at dt = ${dt} ms holds ${k - 1} steps with refracCount "steps" (it holds ${locked}; r₀ = ${start})`);
+    return start;
   }
 
   /**
@@ -164,7 +266,7 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
     return tf.tidy(() => {
       const v = this.voltageState.value;
       const refracOld = this.refracState.value;
-      const refractory = this.refracT > 0;
+      const refractory = this.refracStart > 0;
       const free = refractory ? tf.lessEqual(refracOld, this.kDt) : null;
       const mask = free && !refracLock ? (t: tf.Tensor) => select(free, t, this.full(0)) : (t: tf.Tensor) => t;
       const i = this.inputCurrent(current);
@@ -177,7 +279,7 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
       const spike = tf.cast(fired, 'float32');
       let refrac: tf.Tensor | null = null;
       if (refractory) {
-        refrac = select(fired, this.full(this.refracT), tf.relu(tf.sub(refracOld, this.kDt)));
+        refrac = select(fired, this.full(this.refracStart), tf.relu(tf.sub(refracOld, this.kDt)));
         this.refracState.assign(refrac);
       }
       this.voltageState.assign(vOut);
@@ -247,11 +349,12 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
   /**
    * The fused-step spec of an exactly integrated membrane: the membrane's constants `terms`
    * (`LinearMembrane.fusedTerms`), the threshold `thresh` (Θ, or Θ∞ for adaptive models), reset to
-   * `resetV` (V_rest when unset), this group's dt and refractory period; no adaptation (an adaptive
-   * model adds it). Used by the models' {@link fusedSpec}.
+   * `resetV` (V_rest when unset), this group's dt and, as the kernels' `refracT`, the r a spike sets
+   * ({@link refracStart}: with `refracCount: 'steps'` the same kernels count whole steps); no
+   * adaptation (an adaptive model adds it). Used by the models' {@link fusedSpec}.
    */
   protected linearFusedSpec(terms: Pick<FusedNeuronSpec, 'decay' | 'restTerm' | 'gain' | 'conductance'>, thresh: number): FusedNeuronSpec {
-    return { ...terms, thresh, reset: this.resetV ?? this.restV, dt: this.dt, refracT: this.refracT };
+    return { ...terms, thresh, reset: this.resetV ?? this.restV, dt: this.dt, refracT: this.refracStart };
   }
 
   /** True when `reset`, `inputCurrent` (and, with `withAdapt`, `adapt`) are this base class's own. */
@@ -285,7 +388,7 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
 
   /** Takes a fused step's new states. */
   private assignFused(r: { voltage: tf.Tensor; refrac: tf.Tensor; spike: tf.Tensor; theta: tf.Tensor | null }): void {
-    if (this.refracT > 0) this.refracState.assign(r.refrac);
+    if (this.refracStart > 0) this.refracState.assign(r.refrac);
     this.voltageState.assign(r.voltage);
     this.spikeState.assign(r.spike);
     if (r.theta) this.fusedAdaptationState!.assign(r.theta);
@@ -316,7 +419,11 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
     }
   }
 
-  /** Settings saved with the module and checked on load. */
+  /**
+   * Settings saved with the module and checked on load. `refracCount` is written only when it is
+   * `'steps'`: files of `'time'` groups (the default) are unchanged, and a file loads only into a
+   * group that counts its refractory period the same way.
+   */
   override extras(): Record<string, unknown> {
     return {
       shape: [...this.shape],
@@ -325,6 +432,7 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
       restV: this.restV,
       resetV: this.resetV ?? null,
       refracT: this.refracT,
+      ...(this.refracCount === 'steps' ? { refracCount: this.refracCount } : {}),
       receptors: this.receptors.map((r) => ({ ...r })),
     };
   }

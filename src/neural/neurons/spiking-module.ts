@@ -53,7 +53,10 @@ export abstract class SpikingModule extends BatchedModule {
     return this.voltageState.value;
   }
 
-  /** Remaining refractory time (ms) `[B, ...shape]`. */
+  /**
+   * Remaining refractory time (ms) `[B, ...shape]`; with `refracCount: 'steps'` it includes half a
+   * step of margin (see `NeuronGroup.refracStart`).
+   */
   get refrac(): tf.Tensor {
     return this.refracState.value;
   }
