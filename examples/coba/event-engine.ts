@@ -16,16 +16,19 @@
  * the recursion of the module engine (which decays and adds the previous step's jumps first, then
  * updates V); the initial g_e, g_i of COBA are the g held at step 0 (the module engine's jumps of
  * step 0). Spike when V ≥ Θ (as Cinder's LIF); the refractory period is the module engine's in
- * whole steps ({@link moduleRefractorySteps}). Float32 state, float64 arithmetic rounded on store;
+ * whole steps ({@link cobaRefractorySteps}: ⌈5/dt⌉ = 50 with `refractory: 'steps'`, the default, or the
+ * float32 countdown's {@link moduleRefractorySteps} = 51 with `'time'`). Float32 state, float64 arithmetic rounded on store;
  * the module engine's float32 ops differ by rounding only (spikes identical up to near-ties at Θ).
  * @module
  */
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { EventNetwork, buildProjectionLane, type EventGroup } from '../../src/kernels/js/event-network.js';
+import { refracStepCount } from '../../src/neural/neurons/index.js';
 import { buildableDraws, cobaDraws, COBA_CONSTANTS, type CobaDraws, type CobaParams } from './network.js';
 
 /**
- * Steps k of the refractory period as the module engine counts them: the remaining time r starts
+ * Steps k of the refractory period as the module engine counts them with `refractory: 'time'`
+ * (the LIF's `refracCount: 'time'`): the remaining time r starts
  * at fround(τref) when the neuron fires and drops by fround(dt) per step in float32
  * (r ← max(r − dt, 0)); the neuron is free at the first step that starts with r ≤ dt. A neuron that
  * fired at step n is free again from step n + k (k ≥ 1).
@@ -42,6 +45,16 @@ export function moduleRefractorySteps(refracT: number, dt: number): number {
   return k;
 }
 
+/**
+ * The refractory period of the network of `p` in whole steps, as its module engine holds it: with
+ * `refractory: 'steps'` (the default) k = max(⌈τref/dt⌉, 1) (`refracStepCount`, 50 at dt = 0.1), with
+ * `'time'` the float32 countdown's {@link moduleRefractorySteps} (51 at dt = 0.1).
+ */
+export function cobaRefractorySteps(p: CobaParams): number {
+  const C = COBA_CONSTANTS;
+  return (p.refractory ?? 'steps') === 'steps' ? Math.max(refracStepCount(C.refracT, p.dt), 1) : moduleRefractorySteps(C.refracT, p.dt);
+}
+
 /** The state of an event network that changes while it runs (checkpoints), as plain arrays. */
 export interface CobaEventState {
   /** The next step. */
@@ -54,6 +67,11 @@ export interface CobaEventState {
   gi: number[];
   /** Step of each neuron's last spike. */
   lastSpike: number[];
+  /**
+   * The refractory period in steps the state was run with ({@link cobaRefractorySteps}); absent in
+   * checkpoints from before `--refractory` (those held 51 steps at dt = 0.1).
+   */
+  refractorySteps?: number;
 }
 
 /** A built event network. */
@@ -78,10 +96,11 @@ export function buildCobaEvent(p: CobaParams, seed: number): CobaEventNetwork {
   const draws = buildableDraws(p, seed);
   const N = p.neurons;
   const cob = p.model === 'coba';
+  const held = cobaRefractorySteps(p);
   const net = new EventNetwork(1, p.dt, [seed]);
   const group = net.addLif('pop', N, {
     el: cob ? C.coba.El : C.cuba.El, vThreshold: C.threshV, vReset: C.resetV, tauM: C.tauM, tauE: C.tauE, tauI: C.tauI, tauRef: C.refracT,
-    method: 'exact', spikeAtThreshold: true, refractorySteps: moduleRefractorySteps(C.refracT, p.dt),
+    method: 'exact', spikeAtThreshold: true, refractorySteps: held,
     ...(cob ? { drive: 'conductance' as const, ee: C.coba.Ee, ei: C.coba.Ei } : { drive: 'current' as const }),
   });
   const we = cob ? C.coba.we : C.cuba.we;
@@ -100,13 +119,15 @@ export function buildCobaEvent(p: CobaParams, seed: number): CobaEventNetwork {
       return group.takeRecording(0);
     },
     state(): CobaEventState {
-      return { step: net.step, v: Array.from(group.v), ge: Array.from(group.ge), gi: Array.from(group.gi), lastSpike: Array.from(group.lastSpike) };
+      return { step: net.step, v: Array.from(group.v), ge: Array.from(group.ge), gi: Array.from(group.gi), lastSpike: Array.from(group.lastSpike), refractorySteps: held };
     },
     restore(s: CobaEventState): void {
       for (const k of ['v', 'ge', 'gi', 'lastSpike'] as const) {
         if (!Array.isArray(s[k]) || s[k].length !== N) throw new CinderArgumentError(`checkpoint ${k}`, Array.isArray(s[k]) ? s[k].length : typeof s[k], `${N} values (this network)`);
       }
       if (!Number.isInteger(s.step) || s.step < 0) throw new CinderArgumentError('checkpoint step', s.step, 'an integer >= 0');
+      const saved = s.refractorySteps ?? moduleRefractorySteps(C.refracT, p.dt);
+      if (saved !== held) throw new CinderArgumentError('checkpoint refractorySteps', saved, `${held} (this network's refractory period in steps: a checkpoint of the same --refractory)`);
       group.v.set(s.v);
       group.ge.set(s.ge);
       group.gi.set(s.gi);

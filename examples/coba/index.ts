@@ -8,6 +8,11 @@
  * (`./network.ts`: LIF, SparseLinear, LinearDirect in a Biclique). Same draws, equations and step
  * scheme: the spikes agree up to float32 near-ties at the threshold (test/examples/coba-event.test.ts).
  *
+ * `--refractory steps` (default) holds a neuron exactly ⌈5/dt⌉ = 50 steps after a spike, as Brian2 and
+ * NEST (the benchmark's reference implementations) do; `--refractory time` counts the 5 ms down in
+ * float32 as Inferno and Cinder's LIF by default (`refracCount: 'time'`): 51 steps at dt = 0.1
+ * (0.1 is not a float32 number). Both engines follow the flag.
+ *
  * `--neurons N` scales the network keeping the 4:1 ratio and the expected number of inputs per
  * neuron, K = `--inputs` (default 80 = 0.02·4000): p = K/N (p = 0.02 at N = 4000).
  *
@@ -88,6 +93,7 @@ export const cobaExample: ExampleSpec = {
   options: [
     { name: 'engine', type: 'string', description: "event (event-driven engine in typed arrays, the default) or tfjs (the network built from Cinder modules); same equations and step scheme", default: 'event', choices: ['event', 'tfjs'] },
     { name: 'model', type: 'string', description: 'coba (conductance synapses, benchmark 1) or cuba (current synapses, benchmark 2)', default: 'coba', choices: ['coba', 'cuba'] },
+    { name: 'refractory', type: 'string', description: "steps (hold exactly ceil(5 ms/dt) = 50 steps, as Brian2 and NEST; the default) or time (the 5 ms counted down in float32 as Inferno: 51 steps at dt 0.1)", default: 'steps', choices: ['steps', 'time'] },
     { name: 'seconds', type: 'float', description: 'simulated time (s)', default: 1, min: 0.0001 },
     { name: 'neurons', type: 'int', description: 'neurons N (round(0.8·N) excitatory)', default: 4000, min: 5 },
     { name: 'inputs', type: 'float', description: 'expected inputs per neuron K (p = K/N; 80 gives p = 0.02 at N = 4000)', default: 80, min: 0.0001 },
@@ -99,9 +105,9 @@ export const cobaExample: ExampleSpec = {
     full: { seconds: 10, chunk: 5000 },
   },
   defaultMode: 'fast',
-  summaryKeys: ['model', 'engine', 'neurons', 'synapses', 'p', 'steps_done', 'simulated_s', 'rate_exc_hz', 'rate_inh_hz', 'cv_mean', 'cv_median', 'cv_neurons', 'ms_per_sim_second', 'seconds'],
+  summaryKeys: ['model', 'engine', 'refractory', 'neurons', 'synapses', 'p', 'steps_done', 'simulated_s', 'rate_exc_hz', 'rate_inh_hz', 'cv_mean', 'cv_median', 'cv_neurons', 'ms_per_sim_second', 'seconds'],
   volatileKeys: ['ms_per_sim_second', 'seconds'],
-  labelKeys: ['model', 'engine'],
+  labelKeys: ['model', 'engine', 'refractory'],
   figures: ['raster', 'population_rate', 'rate_histogram'],
   validate(p) {
     if (Number(p.inputs) > Number(p.neurons)) throw new CinderArgumentError('--inputs', p.inputs, `at most --neurons (${p.neurons}): p = K/N ≤ 1`);
@@ -112,7 +118,9 @@ export const cobaExample: ExampleSpec = {
     const dt = 0.1;
     const engine = String(p.engine ?? 'event');
     if (engine !== 'event' && engine !== 'tfjs') throw new CinderArgumentError('--engine', engine, "'event' or 'tfjs'");
-    const cp: CobaParams = { model: p.model === 'cuba' ? 'cuba' : 'coba', neurons: N, p: Number(p.inputs) / N, dt };
+    const refractory = String(p.refractory ?? 'steps');
+    if (refractory !== 'steps' && refractory !== 'time') throw new CinderArgumentError('--refractory', refractory, "'steps' or 'time'");
+    const cp: CobaParams = { model: p.model === 'cuba' ? 'cuba' : 'coba', neurons: N, p: Number(p.inputs) / N, dt, refractory };
     const steps = Math.round((Number(p.seconds) * 1000) / dt);
     const chunk = Number(p.chunk);
     const binSteps = Math.round(1 / dt);
@@ -128,13 +136,13 @@ export const cobaExample: ExampleSpec = {
         elapsed = meta.elapsed;
         ctx.log(`resumed after step ${st.steps}`);
       }
-      ctx.log(`${cp.model.toUpperCase()}: ${N} neurons (${ne} excitatory), ${synapses} synapses (p = ${cp.p.toPrecision(4)}), ${steps} steps of ${dt} ms, ${engine} engine`);
+      ctx.log(`${cp.model.toUpperCase()}: ${N} neurons (${ne} excitatory), ${synapses} synapses (p = ${cp.p.toPrecision(4)}), ${steps} steps of ${dt} ms, refractory counted in ${refractory}, ${engine} engine`);
       const summary = () => {
         const cvs = isiCvs(st).sort((a, b) => a - b);
         const sec = (st.steps * dt) / 1000;
         const sum = (a: number, b: number) => a + b;
         return {
-          model: cp.model, engine, neurons: N, synapses, p: cp.p, steps_done: st.steps, simulated_s: sec,
+          model: cp.model, engine, refractory, neurons: N, synapses, p: cp.p, steps_done: st.steps, simulated_s: sec,
           rate_exc_hz: sec > 0 ? st.count.slice(0, ne).reduce(sum, 0) / ne / sec : 0,
           rate_inh_hz: sec > 0 ? st.count.slice(ne).reduce(sum, 0) / (N - ne) / sec : 0,
           cv_mean: cvs.length ? cvs.reduce(sum, 0) / cvs.length : null,

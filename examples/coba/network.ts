@@ -42,7 +42,7 @@
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
-import { LIF } from '../../src/neural/neurons/index.js';
+import { LIF, type RefracCount } from '../../src/neural/neurons/index.js';
 import { SparseLinear } from '../../src/neural/connections/index.js';
 import { postFiltered, type PostFiltered } from '../../src/neural/connections/post-filter.js';
 import { randomSynapses, type SynapseList } from '../../src/neural/connections/sparse-topology.js';
@@ -60,6 +60,12 @@ export interface CobaParams {
   p: number;
   /** Step (ms). */
   dt: number;
+  /**
+   * How the 5 ms refractory period is counted (default `'steps'`): `'steps'` holds a neuron exactly
+   * ⌈5/dt⌉ steps (50 at dt = 0.1, as Brian2 and NEST); `'time'` counts the remaining time down in
+   * float32 as Inferno (51 steps at dt = 0.1). The LIF's `refracCount`; the event engine follows it.
+   */
+  refractory?: RefracCount;
 }
 
 /** Constants of the two benchmarks (mV, ms; COBA conductances relative to the leak). */
@@ -163,7 +169,7 @@ export function buildCoba(p: CobaParams, seed: number): CobaNetwork {
   const N = p.neurons;
   const cob = p.model === 'coba';
   const lif = new LIF([N], p.dt, {
-    restV: cob ? C.coba.El : C.cuba.El, resetV: C.resetV, threshV: C.threshV, refracT: C.refracT, tauM: C.tauM,
+    restV: cob ? C.coba.El : C.cuba.El, resetV: C.resetV, threshV: C.threshV, refracT: C.refracT, tauM: C.tauM, refracCount: p.refractory ?? 'steps',
     ...(cob ? { receptors: [{ name: 'exc', reversal: C.coba.Ee }, { name: 'inh', reversal: C.coba.Ei }] } : {}),
   });
   // previous step's spikes → jumps Σ_i w_ji s_i (delta synapse, work per spike) → x_j ← x_j·e^{−dt/τ} + jump_j

@@ -4,7 +4,7 @@
 // reference (float32 rounding), voltages within 1e-3 mV of the float64 loop up to there.
 import { describe, expect, it } from 'vitest';
 import { buildCoba, type CobaParams } from '../../examples/coba/network.js';
-import { buildCobaEvent, moduleRefractorySteps } from '../../examples/coba/event-engine.js';
+import { buildCobaEvent, cobaRefractorySteps, moduleRefractorySteps } from '../../examples/coba/event-engine.js';
 import { firstDifference, reference } from './coba-reference.js';
 
 function eventEngine(p: CobaParams, seed: number, steps: number): { spikes: number[][]; v: Float32Array[] } {
@@ -39,13 +39,14 @@ async function moduleEngine(p: CobaParams, seed: number, steps: number): Promise
 }
 
 describe('coba --engine event: EventNetwork vs the module engine and a float64 loop', () => {
-  const cases: { model: 'coba' | 'cuba'; neurons: number; p: number; minSpikes: number }[] = [
+  const cases: { model: 'coba' | 'cuba'; neurons: number; p: number; minSpikes: number; refractory?: 'steps' | 'time' }[] = [
     { model: 'coba', neurons: 400, p: 0.2, minSpikes: 50 },
     { model: 'cuba', neurons: 200, p: 0.1, minSpikes: 50 },
+    { model: 'coba', neurons: 400, p: 0.2, minSpikes: 50, refractory: 'time' },
   ];
   for (const c of cases) {
-    it(`${c.model}: ${c.neurons} neurons, p = ${c.p}, 200 ms — identical spike steps (up to a near-tie at Θ), voltages within float32 rounding`, async () => {
-      const p: CobaParams = { model: c.model, neurons: c.neurons, p: c.p, dt: 0.1 };
+    it(`${c.model}: ${c.neurons} neurons, p = ${c.p}, refractory ${c.refractory ?? 'steps (default)'}, 200 ms — identical spike steps (up to a near-tie at Θ), voltages within float32 rounding`, async () => {
+      const p: CobaParams = { model: c.model, neurons: c.neurons, p: c.p, dt: 0.1, ...(c.refractory ? { refractory: c.refractory } : {}) };
       const steps = 2000;
       const seed = 7;
       const ref = reference(p, seed, steps);
@@ -64,7 +65,29 @@ describe('coba --engine event: EventNetwork vs the module engine and a float64 l
     }, 120_000);
   }
 
-  it('refractory steps: the module engine float32 countdown (5 ms at 0.1 ms: 51 steps, one more than Brian2 counts)', () => {
+  it('a checkpoint restores only into a network with the same refractory period (one from before --refractory held 51 steps)', () => {
+    const p: CobaParams = { model: 'cuba', neurons: 50, p: 0.2, dt: 0.1 };
+    const a = buildCobaEvent(p, 1);
+    a.run(30);
+    const s = a.state();
+    expect(s.refractorySteps).toBe(50);
+    const { refractorySteps: _, ...old } = s;
+    expect(() => buildCobaEvent(p, 1).restore(old)).toThrow('invalid checkpoint refractorySteps: got 51, expected 50');
+    expect(() => buildCobaEvent({ ...p, refractory: 'time' }, 1).restore(s)).toThrow('invalid checkpoint refractorySteps: got 50, expected 51');
+    const b = buildCobaEvent({ ...p, refractory: 'time' }, 1);
+    b.restore(old);
+    expect(b.net.step).toBe(30);
+    const c = buildCobaEvent(p, 1);
+    c.restore(s);
+    const after = a.run(40).index;
+    expect(after.length).toBeGreaterThan(0);
+    expect(Array.from(c.run(40).index)).toEqual(Array.from(after));
+  });
+
+  it("refractory steps: 'steps' (default) 50 = ⌈5/0.1⌉ as Brian2's ⌊τref/dt + 10⁻³⌋; 'time' the module engine's float32 countdown (5 ms at 0.1 ms: 51 steps, one more than Brian2 counts)", () => {
+    expect(cobaRefractorySteps({ model: 'coba', neurons: 10, p: 0.1, dt: 0.1 })).toBe(50);
+    expect(cobaRefractorySteps({ model: 'coba', neurons: 10, p: 0.1, dt: 0.1, refractory: 'steps' })).toBe(Math.floor(5 / 0.1 + 1e-3));
+    expect(cobaRefractorySteps({ model: 'coba', neurons: 10, p: 0.1, dt: 0.1, refractory: 'time' })).toBe(51);
     // a float64 count of the LIF's rule r ← max(r − dt, 0), free when r ≤ dt, in float32
     const f = Math.fround;
     const count = (refr: number, dt: number) => {

@@ -1,7 +1,8 @@
 // The float64 reference loop of the COBA / CUBA equations (examples/coba/network.ts docs), shared
 // by the coba tests: same connectivity and initial state (cobaDraws), same step scheme (postsynaptic
 // g ← g·e^{−dt/τ} + Σ w·s_prev, then V exact with g held over the step, threshold V ≥ Θ, reset, 5 ms
-// refractory with the remaining time counted down in float32 as the LIF does).
+// refractory: with `refractory: 'steps'` (the default) a whole-step counter of k = round(5/dt) = 50
+// steps, with 'time' the remaining time counted down in float32 as the LIF's refracCount 'time' does).
 import { cobaDraws, COBA_CONSTANTS as C, type CobaParams } from '../../examples/coba/network.js';
 
 const f = Math.fround;
@@ -27,6 +28,9 @@ export function reference(p: CobaParams, seed: number, steps: number): { spikes:
   const ge = new Float64Array(N);
   const gi = new Float64Array(N);
   const r = new Float64Array(N);
+  const steps_ = (p.refractory ?? 'steps') === 'steps';
+  const k = Math.round(C.refracT / p.dt); // a whole multiple of dt here
+  const left = new Int32Array(N); // 'steps': locked steps left
   let prev: number[] = [];
   const ties: number[][] = [];
   const spikes: number[][] = [];
@@ -43,7 +47,7 @@ export function reference(p: CobaParams, seed: number, steps: number): { spikes:
     const now: number[] = [];
     const tie: number[] = [];
     for (let j = 0; j < N; j++) {
-      const free = r[j]! <= f(p.dt);
+      const free = steps_ ? left[j] === 0 : r[j]! <= f(p.dt);
       let vn: number;
       if (cob) {
         const G = 1 + ge[j]! + gi[j]!;
@@ -58,9 +62,11 @@ export function reference(p: CobaParams, seed: number, steps: number): { spikes:
         now.push(j);
         v[j] = C.resetV;
         r[j] = f(C.refracT);
+        left[j] = k - 1;
       } else {
         v[j] = vn;
         r[j] = f(Math.max(f(r[j]! - f(p.dt)), 0));
+        left[j] = Math.max(left[j]! - 1, 0);
       }
     }
     ties.push(tie);

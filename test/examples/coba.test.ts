@@ -1,8 +1,8 @@
 // `cinder coba`: the network built from Cinder modules against a float64 loop (./coba-reference.ts) of the
 // equations (examples/coba/network.ts docs): same connectivity and initial state (cobaDraws), same
 // step scheme (postsynaptic g ← g·e^{−dt/τ} + Σ w·s_prev, then V exact with g held over the step,
-// threshold V ≥ Θ, reset, 5 ms refractory with the remaining time counted down in float32 as the
-// LIF does). 200 neurons, p = 0.1, 200 ms.
+// threshold V ≥ Θ, reset, 5 ms refractory: `refractory: 'steps'` (default) exactly 50 steps, 'time'
+// the remaining time counted down in float32 as the LIF's refracCount 'time'). 200 neurons, p = 0.1, 200 ms.
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf.js';
 import { buildCoba, cobaDraws, type CobaParams } from '../../examples/coba/network.js';
@@ -29,16 +29,20 @@ async function cinder(p: CobaParams, seed: number, steps: number): Promise<{ spi
 }
 
 describe('coba: Cinder modules vs a float64 loop of the same equations', () => {
-  const cases: { model: 'coba' | 'cuba'; neurons: number; p: number; minSpikes: number }[] = [
+  const cases: { model: 'coba' | 'cuba'; neurons: number; p: number; minSpikes: number; refractory?: 'steps' | 'time' }[] = [
     { model: 'coba', neurons: 400, p: 0.2, minSpikes: 50 }, // K = 80 as the full network (small COBA networks are not self-sustained: the activity dies out within ~50 ms)
     { model: 'cuba', neurons: 200, p: 0.1, minSpikes: 50 },
+    { model: 'cuba', neurons: 200, p: 0.1, minSpikes: 50, refractory: 'time' },
   ];
   for (const c of cases) {
-    it(`${c.model}: ${c.neurons} neurons, p = ${c.p}, 200 ms — identical spike steps (up to a near-tie at Θ), voltages within float32 rounding`, async () => {
-      const p: CobaParams = { model: c.model, neurons: c.neurons, p: c.p, dt: 0.1 };
+    it(`${c.model}: ${c.neurons} neurons, p = ${c.p}, refractory ${c.refractory ?? 'steps (default)'}, 200 ms — identical spike steps (up to a near-tie at Θ), voltages within float32 rounding`, async () => {
+      const p: CobaParams = { model: c.model, neurons: c.neurons, p: c.p, dt: 0.1, ...(c.refractory ? { refractory: c.refractory } : {}) };
       const steps = 2000;
       const seed = 7;
       const b = reference(p, seed, steps);
+      // the two refractory counts give other spikes here: the comparison tells them apart
+      const other = reference({ ...p, refractory: c.refractory === 'time' ? 'steps' : 'time' }, seed, steps);
+      expect(other.spikes.some((s, t) => s.join() !== b.spikes[t]!.join())).toBe(true);
       const before = tf.memory().numTensors;
       const a = await cinder(p, seed, steps);
       expect(tf.memory().numTensors).toBe(before);
