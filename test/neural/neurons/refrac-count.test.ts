@@ -28,8 +28,9 @@ function timeCountdown(refracT: number, dt: number): number {
   }
 }
 
-const lif = (refracT: number, dt: number, refracCount?: RefracCount, batchSize = 2) =>
-  new LIF([3], dt, { restV: -65, resetV: -70, threshV: -55, refracT, tauM: 10, batchSize, ...(refracCount ? { refracCount } : {}) });
+// 3 neurons: the fused kernel's element loop; 4: its SIMD lanes on wasm
+const lif = (refracT: number, dt: number, refracCount?: RefracCount, batchSize = 2, n = 3) =>
+  new LIF([n], dt, { restV: -65, resetV: -70, threshV: -55, refracT, tauM: 10, batchSize, ...(refracCount ? { refracCount } : {}) });
 
 /** Runs `steps` steps of input HARD; returns the steps (from 0) at which every neuron fired (all fire together), and optionally the refractory state after each step (neuron 0). */
 async function run(n: NeuronGroup, steps: number, keepRefrac = false): Promise<{ times: number[]; refrac: number[] }> {
@@ -118,7 +119,7 @@ describe.each(backends)('refracCount on %s', (backend) => {
     it("'steps', refracT = 5, dt = 0.1: fires every 50 steps, 202 spikes ('time' fires every 51, as its float32 countdown)", async () => {
       await setup();
       const steps = 50 * 201 + 1;
-      const n = lif(5, 0.1, 'steps');
+      const n = lif(5, 0.1, 'steps', 2, 4);
       // the path under test is what runs
       const x = tf.fill(n.batchedShape, 0);
       const names = (await tf.profile(() => void n.forward(x).dispose())).kernelNames;
@@ -138,7 +139,7 @@ describe.each(backends)('refracCount on %s', (backend) => {
       }
       // 'time' unchanged: the countdown of 5, 4.9, … ends after 51 steps
       expect(timeCountdown(5, 0.1)).toBe(51);
-      const m = lif(5, 0.1, 'time');
+      const m = lif(5, 0.1, 'time', 2, 4);
       const old = await run(m, 51 * 201 + 1, true);
       m.dispose();
       expect(old.times).toEqual(every(51, 51 * 201 + 1));
