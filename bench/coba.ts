@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { tf } from '../src/core/tf.js';
 import { initBackend } from '../src/core/backend.js';
 import { buildCoba, cobaDraws, COBA_CONSTANTS as C, type CobaParams } from '../examples/coba/network.js';
-import { buildCobaEvent, moduleRefractorySteps } from '../examples/coba/event-engine.js';
+import { buildCobaEvent, cobaRefractorySteps } from '../examples/coba/event-engine.js';
 import { buildProjectionLane, EventNetwork } from '../src/kernels/js/event-network.js';
 
 const seconds = Number(process.env.COBA_BENCH_SECONDS ?? 1);
@@ -88,7 +88,7 @@ function eventLanes(model: 'coba' | 'cuba', L: number): { ms: number; spikes: nu
   const net = new EventNetwork(L, p.dt, seeds);
   const pop = net.addLif('pop', N, {
     el: cob ? C.coba.El : C.cuba.El, vThreshold: C.threshV, vReset: C.resetV, tauM: C.tauM, tauE: C.tauE, tauI: C.tauI, tauRef: C.refracT,
-    method: 'exact', spikeAtThreshold: true, refractorySteps: moduleRefractorySteps(C.refracT, p.dt),
+    method: 'exact', spikeAtThreshold: true, refractorySteps: cobaRefractorySteps(p),
     ...(cob ? { drive: 'conductance' as const, ee: C.coba.Ee, ei: C.coba.Ei } : {}),
   });
   const lane = (list: (typeof draws)[0]['exc'], w: number) => buildProjectionLane(list.pre, list.post, new Float32Array(list.pre.length).fill(w), N, N, false);
