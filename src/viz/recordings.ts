@@ -162,7 +162,12 @@ export interface RecordingPanel {
   /** Line name prefix (default `neuron`: lines are named `<prefix> <index>`). */
   prefix?: string;
   /** A dashed horizontal line at `value` (e.g. the threshold), named `name`. */
-  reference?: { name: string; value: number };
+  reference?: {
+    /** Legend name of the line. */
+    name: string;
+    /** Its y value. */
+    value: number;
+  };
 }
 
 /** The keys of {@link RecordingPanel}: other keys make {@link tracesFromRecordings} throw. */
