@@ -213,6 +213,36 @@ export interface LockHold {
   release(): void;
 }
 
+/** A lock this process refreshes: its refresh interval, when it was last refreshed (monotonic ms), and the refresh. */
+interface ActiveHold {
+  intervalMs: number;
+  at: number;
+  refresh: () => boolean;
+}
+
+/** The locks this process refreshes ({@link holdLock}), until released or lost. */
+const activeHolds = new Set<ActiveHold>();
+
+/**
+ * Sleeps `ms` synchronously (the event loop blocked) while refreshing, when due, the locks this
+ * process holds: their timers cannot fire during the sleep, and a lease lock left unrefreshed for
+ * its lease would count as dead to another host even though this process is alive.
+ */
+function sleepRefreshing(ms: number): void {
+  const end = monotonic() + ms;
+  for (;;) {
+    let now = monotonic();
+    for (const h of [...activeHolds]) {
+      if (now - h.at >= h.intervalMs) h.refresh();
+    }
+    now = monotonic();
+    if (now >= end) return;
+    let step = end - now;
+    for (const h of activeHolds) step = Math.min(step, Math.max(1, h.at + h.intervalMs - now));
+    sleepSync(Math.ceil(step));
+  }
+}
+
 /**
  * Sets the modification time of lock `path` if it still holds `text`, through one open file (so
  * that a lock that replaced it is never touched).
@@ -249,14 +279,17 @@ function touchLock(path: string, text: string, mtimeMs: number): 'held' | 'lost'
 export function holdLock(path: string, text: string, leaseMs: number, onLost?: (err: Error) => void): LockHold {
   checkLeaseMs('leaseMs', leaseMs);
   const controller = new AbortController();
+  const intervalMs = Math.max(1, Math.floor(leaseMs / 3));
   let last = 0;
   let timer: NodeJS.Timeout | null = null;
   const stop = (): void => {
     if (timer !== null) clearInterval(timer);
     timer = null;
+    activeHolds.delete(active);
   };
   const refresh = (): boolean => {
     if (controller.signal.aborted) return false;
+    active.at = monotonic();
     // a stamp that always differs from the last one, even when the clock stepped back
     last = Math.max(Date.now(), last + 1);
     const r = touchLock(path, text, last);
@@ -274,7 +307,9 @@ export function holdLock(path: string, text: string, leaseMs: number, onLost?: (
     else process.emitWarning(err.message, { code: 'CINDER_LOCK_LOST' });
     return false;
   };
-  timer = setInterval(refresh, Math.max(1, Math.floor(leaseMs / 3)));
+  const active: ActiveHold = { intervalMs, at: monotonic(), refresh };
+  activeHolds.add(active);
+  timer = setInterval(refresh, intervalMs);
   timer.unref();
   return {
     signal: controller.signal,
@@ -414,7 +449,8 @@ export interface TryLockOptions {
    * With `takeOverDead`: when the lock is a lease lock this process has not watched for long
    * enough to tell (see the module notes), block (sleeping, polls of at most 250 ms) until it is
    * seen refreshed (then it is live: refused) or unchanged for its lease (then it is taken over) —
-   * at most the holder's lease. Default false: such a lock counts as live at once.
+   * at most the holder's lease. The event loop is blocked meanwhile, so the wait itself refreshes
+   * the locks this process holds ({@link holdLock}) when due. Default false: such a lock counts as live at once.
    */
   waitOutLease?: boolean;
   /** The clock of lease sightings (monotonic ms; default `performance.now`), for tests. */
@@ -451,7 +487,7 @@ export function tryLock(path: string, content: string, ownerOf: (text: string) =
       if (options.waitOutLease === true && options.takeOverDead && live.alive && live.leasePendingMs > 0) {
         // a lease lock not seen refreshed yet: watch it until it tells (refreshed, or not for its lease)
         do {
-          sleepSync(Math.min(live.leasePendingMs, 250));
+          sleepRefreshing(Math.min(live.leasePendingMs, 250));
           live = lockLiveness(path, text, owner, options.clock);
         } while (live.alive && live.leasePendingMs > 0 && readLockText(path) === text);
         if (readLockText(path) !== text) continue; // released or replaced meanwhile: look again

@@ -94,6 +94,28 @@ describe('lock leases', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("a taker that waits out another lock's lease (blocking) keeps refreshing the leases this process holds", () => {
+    // tryLock's waitOutLease blocks the event loop for up to the other lock's lease, so the
+    // holdLock timers cannot fire meanwhile: this process's own lease locks must still be refreshed
+    // (else another host sees them unchanged for their lease and takes them over from a live
+    // process — e.g. a multi-seed run resuming a seed folder while it holds the parent's lock)
+    const dir = temp();
+    const mine = join(dir, '.mine');
+    const text = `${hostname()} ${process.pid} 60`;
+    expect(createLockFile(mine, text)).toBe(true);
+    touch(mine, 1e9);
+    const hold = holdLock(mine, text, 60); // refreshes every 20 ms
+    const other = join(dir, '.other');
+    writeFileSync(other, 'elsewhere.invalid 4242 300');
+    // a synchronous call: at least 300 ms (the other lock must be seen unchanged that long)
+    expect(tryLock(other, 'me', ownerOf, { takeOverDead: true, unreadable: 'held', waitOutLease: true })).toEqual({ taken: true });
+    expect(mtimeNs(mine)).not.toBe(1_000_000_000_000_000_000n);
+    expect(readFileSync(mine, 'utf8')).toBe(text);
+    hold.release();
+    expect(existsSync(mine)).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it("the holder's timer refreshes the lock (mtime changes, text stays) and release stops it", async () => {
     const dir = temp();
     const path = join(dir, '.l');
