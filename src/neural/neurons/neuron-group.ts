@@ -152,7 +152,7 @@ export interface NeuronBaseSettings extends NeuronGroupOptions {
  *   after j steps, a neuron is free when r ≤ d, i.e. after exactly k − 1 locked steps. Proof that
  *   float32 cannot change this: with x_j = (k − ½ − j)·d the exact countdown and u = 2⁻²⁴,
  *   |fl(y) − y| ≤ u·|y| gives |r_j − x_j| ≤ u·(r₀ + Σ_{i<j} (r_i − d))
- *   ≤ u·d·((k − 1)²/2 + k + (k − 1)/2) < d/2 for k ≤ 4000 (k = 4000: 16 004 000·u < ½), so
+ *   ≤ u·d·((k − 1)²/2 + k + (k − 1)/2) < d/2 for k ≤ 4000 (k = 4000: 8 002 000·u ≈ 0.477 < ½), so
  *   r_j > x_j − d/2 ≥ d while j ≤ k − 2 (locked) and 0 < r_{k−1} < d (free). The same bound
  *   holds on every path (op path, wasm/cpu kernel, webgpu program: correctly rounded float32 − and ≤).
  *
