@@ -253,7 +253,8 @@ class IntList {
  * Every (pre, post) pair connected independently with probability p (Brian2's `connect(p=…)`).
  * Pairs are visited pre-major (for each pre, each post in order), so the list is sorted by pre,
  * then post. `method` 'pairs' (default): one uniform draw per pair; 'jumps': one per synapse, plus
- * one per pre that ends its row (see {@link RandomSynapsesOptions.method}). With `self: false`,
+ * one per pre that ends its row, and none at all for p = 0 or p = 1 (every gap is known) (see
+ * {@link RandomSynapsesOptions.method}). With `self: false`,
  * pairs i = j are skipped (no draw, and no place to jump to).
  */
 export function randomSynapses(nPre: number, nPost: number, p: number, rng: RandomSource, options: RandomSynapsesOptions = {}): SynapseList {

@@ -110,8 +110,10 @@ function startRead(t: tf.Tensor | null): Promise<ArrayLike<number>> {
  * of `4 · S · B · N` (≈ 24 times less). Bit k of word g of row `s · B + b` is neuron `24·g + k` of
  * sample b at step `first + s`; the host scans rows in order and each word's bits upward (zero
  * words are skipped), which gives the (step, sample, neuron) order. A word that is not an integer
- * in `[0, 2^24)`, or has a padding bit set, stops the extraction with an error (a backend that did
- * not compute exactly) instead of recording wrong events.
+ * in `[0, 2^24)`, or has a padding bit set, stops the extraction with an error instead of
+ * recording wrong events (a guard against a backend that breaks the exactness above: it catches
+ * fractions and stray padding bits, not a rounding that lands on another valid integer). On webgpu
+ * the spike test `x ≠ 0` runs on the device: a driver that assumes finite math might read NaN as 0.
  *
  * The reads resolve only while the caller's loop yields to the event loop (any `await`;
  * `Network.run` yields every 250 ms). A loop that never yields keeps every chunk on the device —
