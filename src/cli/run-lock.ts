@@ -173,11 +173,21 @@ export function acquireLock(dir: string, options: AcquireLockOptions = {}): Lock
   throw new RunLockError(`${dir} holds a run whose process ${lock?.pid ?? '?'} on ${lock?.host ?? '?'} died (crashed); continue it with --resume ${dir}`, 'crashed', lock ?? undefined);
 }
 
-/** Removes the lock of `dir` if this process holds it. */
+/**
+ * Removes the lock of `dir` if this process holds it. A lock this process took through
+ * {@link acquireLock} is removed only while the file still holds this process's own text: a lock
+ * it lost (taken over by a `--resume`, which may even name this same host and pid, e.g. a
+ * container on another machine sharing the folder) is the new owner's and stays. A lock named
+ * after this process that it did not take through {@link acquireLock} is removed by its pid.
+ */
 export function releaseLock(dir: string): void {
   const key = resolve(dir);
-  held.get(key)?.release();
+  const hold = held.get(key);
   held.delete(key);
+  if (hold) {
+    hold.release(); // removes the file only while it holds this process's text (not after a loss)
+    return;
+  }
   const lock = readLock(dir);
   if (lock && lock.pid === process.pid && lock.host === hostname()) rmSync(join(dir, LOCK_FILE), { force: true });
 }

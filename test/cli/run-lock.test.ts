@@ -125,4 +125,17 @@ describe('run-folder lock', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('releaseLock leaves a lock that replaced this process\'s, even one naming this same host and pid', () => {
+    const d = mkdtempSync(join(tmpdir(), 'cinder-lock-'));
+    acquireLock(d, { leaseMs: 60_000 });
+    // a new owner on another machine sharing the folder whose process has the same host name and pid
+    // (containers), after a takeover
+    const same = JSON.stringify({ pid: process.pid, host: hostname(), started_at: '2030-01-01T00:00:00.000Z', lease_ms: 60_000 });
+    rmSync(join(d, '.lock'));
+    writeFileSync(join(d, '.lock'), same);
+    releaseLock(d);
+    expect(readFileSync(join(d, '.lock'), 'utf8')).toBe(same);
+    rmSync(d, { recursive: true, force: true });
+  });
 });
