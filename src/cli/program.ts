@@ -5,6 +5,9 @@
  * run folder in use by another run, or one holding a crashed run without `--resume`), 129
  * interrupted by SIGHUP or by the death of the parent process (e.g. `npx` killed), 130 interrupted
  * by SIGINT, 143 interrupted by SIGTERM; 3 a numerical fault (NaN/Inf found by `--check-finite`).
+ * A run whose folder's lock was taken over meanwhile by another process (a `--resume` that judged
+ * it dead: stopped, or cut off from a shared file system, for longer than its lease) stops writing
+ * the folder, leaves its status to the new owner, and exits 1 with a message saying who holds it.
  *
  * `cinder <example> --resume DIR` continues the run in DIR (interrupted or crashed) with its saved
  * parameters, seed(s) and backend, from the example's last checkpoint. `cinder status DIR` prints
@@ -15,7 +18,7 @@ import { registeredExamples } from './registry.js';
 import { existsSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureWritableDirSync } from '../io/atomic.js';
-import { acquireLock, inspectRunFolder, LOCK_FILE, releaseLock, RunLockError } from './run-lock.js';
+import { acquireLock, inspectRunFolder, LOCK_FILE, releaseLock, RunLockError, RunLockLostError } from './run-lock.js';
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_NAMES, initBackend, listBackends, silenceTfjsBanner, type BackendInfo } from '../core/backend.js';
 import { FINITE_CHECK_MODES, NonFiniteError, type FiniteCheckMode } from '../core/finite.js';
@@ -30,7 +33,7 @@ import { rebuildSeedsSummary, startRun, type Run, type RunOutcome } from './runn
 export const EXIT = {
   /** The run completed. */
   ok: 0,
-  /** The example threw. */
+  /** The example threw (or the run folder's lock was taken over by another process: the run stopped). */
   failed: 1,
   /** Bad usage or values; nothing was written. */
   usage: 2,
@@ -539,6 +542,11 @@ async function executeRun(
   }
   if (outcome.status === 'failed') {
     const e = outcome.error;
+    if (e instanceof RunLockLostError) {
+      // the folder is another process's now: its log is not this run's to point at
+      terminal.error(`cinder ${spec.name} stopped: ${e.message}`);
+      return EXIT.failed;
+    }
     terminal.error(`cinder ${spec.name} failed: ${e instanceof Error ? e.message : String(e)} (see ${outcome.outDir}/log.txt)`);
     return e instanceof NonFiniteError ? EXIT.nonFinite : EXIT.failed;
   }

@@ -14,6 +14,13 @@
  * Every JSON and binary file is written atomically; `run_summary.json` exists (status `running`)
  * from the start, so an interrupted run always leaves valid files. A resumed run (`--resume`)
  * reopens the folder: params.json stays, the summary's metrics and checkpoint count carry on.
+ *
+ * A folder whose lock (`.lock`, see `src/cli/run-lock.ts`; for a seed of a multi-seed run also its
+ * parent's) was found taken over by another process ({@link RunFolderInit.lockGuard}) is no longer
+ * this run's: every write through the run folder (log lines, checkpoints, figures, artifacts,
+ * `artifactPath`, `checkpointDir`, the final summary) then throws the `RunLockLostError` instead of
+ * writing — also a write already under way whose file is not renamed into place yet — and
+ * {@link RunFolder.signal} aborts with it, so that the example stops.
  * @module
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -22,7 +29,7 @@ import type { BackendInfo } from '../core/backend.js';
 import { CinderArgumentError } from '../core/errors.js';
 import { FiniteChecker, assertFiniteMetrics, type FiniteCheckMode } from '../core/finite.js';
 import type { Figure } from '../viz/figure.js';
-import { checkFigure, ensurePlotlyCopy, PLOTLY_FILE, writeFigureHtml } from '../viz/html.js';
+import { checkFigure, ensurePlotlyCopy, figureHtml, PLOTLY_FILE } from '../viz/html.js';
 import { ensureWritableDirSync, writeFileAtomic, writeJsonAtomic, writeJsonAtomicSync } from '../io/atomic.js';
 import type { Params, Progress, RunContext } from './example.js';
 import { encodeNpy, writeNpz, type NpyArray, type NpyEntry } from '../io/npy.js';
@@ -60,6 +67,22 @@ export interface RunFolderInit {
   resume?: boolean;
   /** When to check for NaN/Inf (`--check-finite`; default `'checkpoint'`). */
   checkFinite?: FiniteCheckMode;
+  /**
+   * The locks guarding the folder (`runLockGuard`): once one is found lost, every write refuses
+   * with its `RunLockLostError` and {@link RunFolder.signal} aborts. Default: not guarded.
+   */
+  lockGuard?: RunLockGuard;
+}
+
+/** The locks that guard the writes of one run folder (made by `runLockGuard` of `src/cli/run-lock.ts`). */
+export interface RunLockGuard {
+  /** Aborted, with a `RunLockLostError` as reason, once one of the locks was found taken over or removed. */
+  readonly signal: AbortSignal;
+  /**
+   * Looks at the locks now (refreshing them) and throws the `RunLockLostError` once one was found
+   * lost (now, or earlier by the refresh timer).
+   */
+  check(): void;
 }
 
 /** One entry of `figures/figures.json`: what each figure should render. */
@@ -116,7 +139,7 @@ export class RunFolder implements RunContext {
   readonly backend: BackendInfo;
   /** No terminal output. */
   readonly quiet: boolean;
-  /** Aborted on SIGINT/SIGTERM. */
+  /** Aborted on SIGINT/SIGTERM, and (reason: a `RunLockLostError`) when the folder's lock was found lost. */
   readonly signal: AbortSignal;
   /** Example name. */
   readonly example: string;
@@ -135,6 +158,7 @@ export class RunFolder implements RunContext {
   private readonly rawSignal: AbortSignal;
   private abortSeen = false;
   private lastYield = performance.now();
+  private readonly lockGuard: RunLockGuard | undefined;
   /** True when this run continues an earlier one (`--resume`): load {@link checkpointDir} if it exists. */
   readonly resumed: boolean;
 
@@ -145,9 +169,11 @@ export class RunFolder implements RunContext {
     this.seed = init.seed;
     this.backend = init.backend;
     this.quiet = init.quiet;
+    this.lockGuard = init.lockGuard;
+    const signal = init.lockGuard ? AbortSignal.any([init.signal, init.lockGuard.signal]) : init.signal;
     // The example sees the signal through a view that notes whether it ever saw it aborted: a run
     // that finished all its work before looking is "completed", not "interrupted".
-    this.signal = new Proxy(init.signal, {
+    this.signal = new Proxy(signal, {
       get: (target, prop) => {
         if (prop === 'aborted') {
           if (target.aborted) this.abortSeen = true;
@@ -157,7 +183,7 @@ export class RunFolder implements RunContext {
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
-    this.rawSignal = init.signal;
+    this.rawSignal = signal;
     this.resumed = init.resume === true;
     this.terminal = init.terminal;
     this.now = init.now ?? (() => new Date());
@@ -172,6 +198,7 @@ export class RunFolder implements RunContext {
    */
   static async create(init: RunFolderInit): Promise<RunFolder> {
     const f = new RunFolder(init);
+    f.assertHeld();
     ensureWritableDirSync(f.outDir, '--out');
     for (const sub of ['figures', 'artifacts']) if (!existsSync(join(f.outDir, sub))) mkdirSync(join(f.outDir, sub));
     if (f.resumed) {
@@ -181,9 +208,10 @@ export class RunFolder implements RunContext {
       f.resumedCount = (typeof prev.resumed === 'number' ? prev.resumed : 0) + 1;
       f.figureManifest = readJson(join(f.outDir, 'figures', 'figures.json')) as Record<string, FigureManifestEntry>;
     } else {
-      await writeJsonAtomic(join(f.outDir, 'params.json'), { ...init.paramsFile, started_at: f.startedAt.toISOString() });
+      await writeJsonAtomic(join(f.outDir, 'params.json'), { ...init.paramsFile, started_at: f.startedAt.toISOString() }, { commit: f.held });
     }
-    await writeJsonAtomic(join(f.outDir, 'run_summary.json'), f.summaryObject());
+    await writeJsonAtomic(join(f.outDir, 'run_summary.json'), f.summaryObject(), { commit: f.held });
+    f.assertHeld();
     appendFileSync(join(f.outDir, 'log.txt'), '');
     if (f.resumed) {
       const before = (readJson(join(f.outDir, 'params.json')).backend as { name?: unknown } | undefined)?.name;
@@ -194,10 +222,33 @@ export class RunFolder implements RunContext {
     return f;
   }
 
-  /** Folder of the example's checkpoint (model + progress + RNG), written with `Network.save` or `saveTensors`. */
+  /**
+   * Folder of the example's checkpoint (model + progress + RNG), written with `Network.save` or
+   * `saveTensors`. Throws the `RunLockLostError` once the folder's lock was found lost.
+   */
   get checkpointDir(): string {
+    this.assertHeld();
     return join(this.outDir, 'checkpoint');
   }
+
+  /**
+   * Throws the `RunLockLostError` when the folder's lock (or its parent's) has been found lost,
+   * looking at the lock now (see `RunLockGuard.check`); nothing without a guard.
+   */
+  assertHeld(): void {
+    this.lockGuard?.check();
+  }
+
+  /** True once the folder's lock (or its parent's) was found lost: the run must not write the folder. */
+  get lockLost(): boolean {
+    return this.lockGuard?.signal.aborted === true;
+  }
+
+  /** The commit check of this folder's atomic writes: throws once the lock is lost, so a write under way is dropped. */
+  private readonly held = (): boolean => {
+    this.assertHeld();
+    return true;
+  };
 
   /** True once the example looked at {@link signal} after it was aborted (it stopped early). */
   get interruptObserved(): boolean {
@@ -247,6 +298,7 @@ export class RunFolder implements RunContext {
   }
 
   log(message: string): void {
+    this.assertHeld();
     const line = `${this.now().toISOString()} ${message}`;
     appendFileSync(join(this.outDir, 'log.txt'), `${line}\n`);
     this.terminal.log(message);
@@ -278,12 +330,14 @@ export class RunFolder implements RunContext {
 
   async checkpoint(summary: Record<string, unknown>): Promise<void> {
     if (this.closed) return;
+    this.assertHeld();
     await this.checkFinite(summary, this.checkpoints + 1);
     if (this.closed) return;
+    this.assertHeld();
     Object.assign(this.metrics, summary);
     this.checkpoints++;
     const snapshot = this.summaryObject();
-    const written = this.enqueue(() => (this.closed ? Promise.resolve() : writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot, { commit: () => !this.closed })));
+    const written = this.enqueue(() => (this.closed ? Promise.resolve() : writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot, { commit: () => this.held() && !this.closed })));
     if (HOLD_AT > 0 && this.checkpoints === HOLD_AT) return written.then(() => untilAborted(this.rawSignal));
     return written;
   }
@@ -293,11 +347,14 @@ export class RunFolder implements RunContext {
     checkFigure(figure);
     const file = `${name}.html`;
     const entry: FigureManifestEntry = { title: figure.title, panels: figure.panels, traces: figure.data.length, file };
+    this.assertHeld();
     return this.enqueue(async () => {
-      await writeFigureHtml(join(this.outDir, 'figures', file), figure, { plotly: 'relative', plotlyUrl: await this.sharedPlotly() });
+      this.assertHeld();
+      const plotlyUrl = await this.sharedPlotly();
+      await writeFileAtomic(join(this.outDir, 'figures', file), figureHtml(figure, { plotly: 'relative', plotlyUrl }), { commit: this.held });
       // listed only once its page is written: a figure that fails never appears in figures.json
       this.figureManifest[name] = entry;
-      await writeJsonAtomic(join(this.outDir, 'figures', 'figures.json'), { ...this.figureManifest });
+      await writeJsonAtomic(join(this.outDir, 'figures', 'figures.json'), { ...this.figureManifest }, { commit: this.held });
     });
   }
 
@@ -309,10 +366,12 @@ export class RunFolder implements RunContext {
    */
   private async sharedPlotly(): Promise<string> {
     if (this.plotlyUrl !== null) return this.plotlyUrl;
+    this.assertHeld();
     try {
       await ensurePlotlyCopy(dirname(this.outDir));
       this.plotlyUrl = `../../${PLOTLY_FILE}`;
     } catch {
+      this.assertHeld();
       await ensurePlotlyCopy(join(this.outDir, 'figures'));
       this.plotlyUrl = PLOTLY_FILE;
     }
@@ -321,38 +380,62 @@ export class RunFolder implements RunContext {
 
   artifactJson(name: string, value: unknown): Promise<void> {
     const file = checkFileName('artifact', name).endsWith('.json') ? name : `${name}.json`;
-    return writeJsonAtomic(join(this.outDir, 'artifacts', file), value);
+    this.assertHeld();
+    return writeJsonAtomic(join(this.outDir, 'artifacts', file), value, { commit: this.held });
   }
 
   artifactNpy(name: string, data: Float32Array | Int32Array | Uint8Array, shape: number[]): Promise<void> {
     const file = checkFileName('artifact', name).endsWith('.npy') ? name : `${name}.npy`;
     const bytes = encodeNpy(data, shape);
-    return writeFileAtomic(join(this.outDir, 'artifacts', file), bytes);
+    this.assertHeld();
+    return writeFileAtomic(join(this.outDir, 'artifacts', file), bytes, { commit: this.held });
   }
 
   /** Writes `artifacts/<name>.npz` holding several named arrays. */
   artifactNpz(name: string, arrays: Record<string, NpyEntry | { data: NpyArray; shape: number[] }>): Promise<void> {
     const file = checkFileName('artifact', name).endsWith('.npz') ? name : `${name}.npz`;
+    this.assertHeld();
     return writeNpz(join(this.outDir, 'artifacts', file), arrays);
   }
 
+  /** Absolute path for a file under artifacts/; throws the `RunLockLostError` once the folder's lock was found lost. */
   artifactPath(name: string): string {
-    return join(this.outDir, 'artifacts', checkFileName('artifact', name));
+    const path = join(this.outDir, 'artifacts', checkFileName('artifact', name));
+    this.assertHeld();
+    return path;
   }
 
   /**
    * Ends the run: merges the final metrics, writes run_summary.json with the status, waits for
-   * pending writes. Later checkpoints are ignored.
+   * pending writes. Later checkpoints are ignored. Throws the `RunLockLostError` (writing nothing)
+   * once the folder's lock was found lost: see {@link abandon}.
    */
   async finish(status: Exclude<RunStatus, 'running'>, metrics: Record<string, unknown> = {}, error?: unknown): Promise<Record<string, unknown>> {
     if (this.closed) return this.summaryObject();
+    this.assertHeld();
     Object.assign(this.metrics, metrics);
     this.status = status;
     if (error !== undefined) this.errorText = error instanceof Error ? error.message : String(error);
     const snapshot = this.summaryObject();
-    await this.enqueue(() => writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot, { commit: () => !this.closedSync }));
+    await this.enqueue(() => writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot, { commit: () => this.held() && !this.closedSync }));
     this.closed = true;
     return snapshot;
+  }
+
+  /**
+   * Ends a run whose folder is no longer its own (its lock was found lost): writes nothing, drops
+   * the writes still queued, and returns the summary as it would have been, with status `failed`
+   * and the message of `error`.
+   */
+  abandon(error: unknown, metrics: Record<string, unknown> = {}): Record<string, unknown> {
+    if (!this.closed) {
+      Object.assign(this.metrics, metrics);
+      this.status = 'failed';
+      this.errorText = error instanceof Error ? error.message : String(error);
+    }
+    this.closed = true;
+    this.closedSync = true;
+    return this.summaryObject();
   }
 
   /**
@@ -362,6 +445,7 @@ export class RunFolder implements RunContext {
    */
   finishSync(status: Exclude<RunStatus, 'running'>, error?: unknown): Record<string, unknown> {
     if (this.closed) return this.summaryObject();
+    this.assertHeld();
     this.status = status;
     if (error !== undefined) this.errorText = error instanceof Error ? error.message : String(error);
     this.closed = true;

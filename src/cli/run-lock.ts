@@ -24,6 +24,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { checkOptionKeys } from '../core/errors.js';
 import { writeJsonAtomicSync } from '../io/atomic.js';
+import type { RunLockGuard } from './run-folder.js';
 import { holdLock, leaseOf, lockLiveness, lockOwnerAlive, removeLockLeftovers, resolveLeaseMs, tryLock, type LockAttempt, type LockHold, type LockOwner } from '../io/lock.js';
 
 /** File name of the lock inside a run folder. */
@@ -123,6 +124,67 @@ const held = new Map<string, LockHold>();
  */
 export function runLockSignal(dir: string): AbortSignal | undefined {
   return held.get(resolve(dir))?.signal;
+}
+
+/**
+ * A run folder's lock was found taken over (or removed) while this process held it: the folder
+ * belongs to another process now (a `--resume` that judged this one dead: stopped, or cut off from
+ * the shared file system, for longer than its lease), so this process must not write it any more.
+ */
+export class RunLockLostError extends Error {
+  /**
+   * @param dir the run folder (absolute)
+   * @param holder the lock now in the folder, or null when there is none (removed) or it names no owner
+   * @param text the text of the lock now in the folder (null when there is none)
+   */
+  constructor(
+    readonly dir: string,
+    readonly holder: LockInfo | null,
+    readonly text: string | null,
+  ) {
+    const now = holder ? `process ${holder.pid} on ${holder.host} holds it now (since ${holder.started_at})` : text === null ? 'its lock was removed' : `it now holds ${JSON.stringify(text.trim())}`;
+    super(`lost the lock of run folder ${dir} (${join(dir, LOCK_FILE)}): ${now}; this run stopped and writes nothing more into the folder`);
+    this.name = 'RunLockLostError';
+  }
+}
+
+/**
+ * A guard over this process's locks of `dirs` (a run folder, and for a seed of a multi-seed run
+ * also its parent folder): its signal aborts as soon as one of them is found taken over or
+ * removed, and {@link RunLockGuard.check} lets a writer look right before it writes. Folders whose
+ * lock this process does not hold through {@link acquireLock} are not watched.
+ */
+export function runLockGuard(dirs: readonly string[]): RunLockGuard {
+  const controller = new AbortController();
+  const holds: LockHold[] = [];
+  for (const d of dirs) {
+    const dir = resolve(d);
+    const hold = held.get(dir);
+    if (!hold) continue;
+    holds.push(hold);
+    const lost = (): void => {
+      if (controller.signal.aborted) return;
+      let text: string | null = null;
+      try {
+        text = readFileSync(join(dir, LOCK_FILE), 'utf8');
+      } catch {
+        // gone (or unreadable): reported as removed
+      }
+      controller.abort(new RunLockLostError(dir, lockOf(text), text));
+    };
+    if (hold.signal.aborted) lost();
+    else hold.signal.addEventListener('abort', lost, { once: true });
+  }
+  return {
+    signal: controller.signal,
+    check() {
+      for (const h of holds) {
+        if (controller.signal.aborted) break;
+        h.refresh(); // a lost lock aborts its signal, and so this guard's, synchronously
+      }
+      if (controller.signal.aborted) throw controller.signal.reason as RunLockLostError;
+    },
+  };
 }
 
 /** Options of {@link acquireLock}. */

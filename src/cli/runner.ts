@@ -3,6 +3,13 @@
  * with a summary across seeds at the top. Handles the final status (`completed`, `interrupted`,
  * `failed`) and, through {@link Run.finishNow}, the synchronous last write of a process that must
  * exit at once.
+ *
+ * A run whose folder's lock (`.lock`, or a seed's parent folder's) is found taken over by another
+ * process (a `--resume` that judged this one dead, see `src/cli/run-lock.ts`) stops: its example
+ * is told through its signal and every write through the run folder refuses; the folder's final
+ * status is not written (the folder belongs to the new owner), and the outcome is `failed` with
+ * the `RunLockLostError`. A seed of a multi-seed run that lost only its own folder's lock ends the
+ * run as `failed` too, whose top summary (still this run's) says so.
  * @module
  */
 import { checkOptionKeys, optionKeys } from '../core/errors.js';
@@ -16,8 +23,8 @@ import type { FiniteCheckMode } from '../core/finite.js';
 import type { ExampleSpec, Params } from './example.js';
 import { packageInfo } from './package-info.js';
 import type { Terminal } from './progress.js';
-import { RunFolder, type RunStatus } from './run-folder.js';
-import { acquireLock, inspectRunFolder, readLock, releaseLock } from './run-lock.js';
+import { RunFolder, type RunLockGuard, type RunStatus } from './run-folder.js';
+import { acquireLock, inspectRunFolder, readLock, releaseLock, runLockGuard } from './run-lock.js';
 import { MAX_RUNS } from './options.js';
 
 /** Everything a run needs (already validated). */
@@ -232,6 +239,8 @@ export class Run {
   private closedSync = false;
   /** The run folder whose lock this run took itself (and so releases), or null: the caller holds it (the CLI). */
   private ownLock: string | null = null;
+  /** The guard of the top folder's lock of a multi-seed run (see {@link runLockGuard}). */
+  private topGuard: RunLockGuard | null = null;
 
   /** @param options the run's options (see {@link RunOptions}) */
   constructor(private readonly options: RunOptions) {
@@ -272,15 +281,30 @@ export class Run {
         return this.seedFailed(dir, seed, err, false);
       }
     }
+    // the folder's lock and, for a seed, its parent's: once one is lost, the folder is not this run's
+    const guard = runLockGuard(own ? [dir] : [this.parent!.dir, dir]);
     try {
-      return await this.runSeedIn(dir, seed, seeds, extra);
+      return await this.runSeedIn(dir, seed, seeds, extra, guard);
     } catch (err) {
+      // the folder's lock was lost: nothing more is written there (the new owner's folder)
+      if (guard.signal.aborted) return this.lockLost(dir, seed, guard.signal.reason);
       // an error outside the example's own run (the folder's files could not be created or its
       // summary written: permissions, disk full): the seed fails with the message, no stack trace
       return this.seedFailed(dir, seed, err, true);
     } finally {
       if (!own) releaseLock(dir);
     }
+  }
+
+  /**
+   * The outcome of a seed whose folder's lock was lost (`error`, a `RunLockLostError`): `failed`,
+   * with the summary as it would have been; nothing is written to the folder.
+   */
+  private lockLost(dir: string, seed: number, error: unknown): RunOutcome {
+    const a = this.active;
+    this.active = null;
+    const summary = a ? a.abandon(error) : { status: 'failed', example: this.options.spec.name, seed, error: errorText(error) };
+    return { status: 'failed', outDir: dir, summary, error };
   }
 
   /**
@@ -313,12 +337,12 @@ export class Run {
     return { status: 'failed', outDir: dir, summary, error: err };
   }
 
-  private async runSeedIn(dir: string, seed: number, seeds: number, extra: Record<string, unknown>): Promise<RunOutcome> {
+  private async runSeedIn(dir: string, seed: number, seeds: number, extra: Record<string, unknown>, guard: RunLockGuard): Promise<RunOutcome> {
     const o = this.options;
     const resume = o.resume === true && existsSync(join(dir, 'params.json'));
     const folder = await RunFolder.create({
       outDir: dir, example: o.spec.name, params: o.params, seed, backend: o.backend, quiet: o.quiet, signal: o.signal, terminal: o.terminal,
-      paramsFile: this.paramsFile(seed, seeds, extra), resume, checkFinite: o.checkFinite,
+      paramsFile: this.paramsFile(seed, seeds, extra), resume, checkFinite: o.checkFinite, lockGuard: guard,
     });
     this.active = folder;
     folder.log(`cinder ${o.spec.name} (mode ${o.mode}, seed ${seed}, backend ${o.backend.name}${o.backend.gpu ? ' GPU' : ''}) ${resume ? 'resumed in' : '→'} ${folder.outDir}`);
@@ -338,8 +362,10 @@ export class Run {
       // error fails it, also one after the signal, and keeps its message
       error = err;
       status = isAbortError(err, o.signal) ? 'interrupted' : 'failed';
+      folder.assertHeld(); // (a lost lock ends the run in runSeed, writing nothing)
       folder.log(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     }
+    folder.assertHeld();
     folder.log(`${status}; tensors alive: ${tf.memory().numTensors} (${tf.memory().numTensors - tensorsBefore >= 0 ? '+' : ''}${tf.memory().numTensors - tensorsBefore})`);
     const summary = await folder.finish(status, metrics, status === 'failed' ? error : undefined);
     this.active = null;
@@ -363,11 +389,22 @@ export class Run {
     };
   }
 
-  /** Writes the top run_summary.json (dropped if {@link finishNow} has written its last word meanwhile). */
+  /**
+   * Writes the top run_summary.json (dropped if {@link finishNow} has written its last word
+   * meanwhile; refused with the `RunLockLostError` once the top folder's lock was found lost).
+   */
   private async writeParentSummary(status: RunStatus): Promise<Record<string, unknown>> {
     const summary = this.parentSummary(status);
-    await writeJsonAtomic(join(this.parent!.dir, 'run_summary.json'), summary, { commit: () => !this.closedSync });
+    const guard = this.topGuard;
+    guard?.check();
+    await writeJsonAtomic(join(this.parent!.dir, 'run_summary.json'), summary, { commit: () => (guard?.check(), !this.closedSync) });
     return summary;
+  }
+
+  /** The outcome of a multi-seed run whose top folder's lock was lost (`error`): `failed`, nothing more written. */
+  private parentLost(error: unknown): RunOutcome {
+    this.parent!.error = errorText(error);
+    return { status: 'failed', outDir: this.parent!.dir, summary: this.parentSummary('failed'), error };
   }
 
   /**
@@ -403,10 +440,13 @@ export class Run {
     if (o.seeds <= 1) return this.runSeed(outDir, o.seed, 1);
     const p: ParentState = { dir: outDir, runs: [], started: new Date() };
     this.parent = p;
+    const top = runLockGuard([outDir]);
+    this.topGuard = top;
     const clock = o.clock ?? (() => performance.now());
     let writtenAt = clock();
     let writtenRuns = 0;
     const log = (m: string): void => {
+      top.check();
       appendFileSync(join(outDir, 'log.txt'), `${new Date().toISOString()} ${m}\n`);
       o.terminal.log(m);
     };
@@ -435,6 +475,7 @@ export class Run {
           }
         }
         const r = await this.runSeed(join(outDir, dir), seed, 1, { parent: '..' });
+        if (top.signal.aborted) return this.parentLost(top.signal.reason);
         p.runs.push({ seed, dir, status: r.status, summary: r.summary });
         if (r.status !== 'completed') {
           status = r.status;
@@ -452,6 +493,7 @@ export class Run {
         }
       }
     } catch (err) {
+      if (top.signal.aborted) return this.parentLost(top.signal.reason);
       // an error of the top folder itself (not writable, disk full): the run fails with its message
       status = 'failed';
       error = err;
@@ -461,6 +503,7 @@ export class Run {
     try {
       summary = await this.writeParentSummary(status);
     } catch (err) {
+      if (top.signal.aborted) return this.parentLost(top.signal.reason);
       // the final summary cannot be written: the run has failed whatever its seeds did (the top
       // summary on disk still says running; `cinder status` reports it crashed and rebuilds it)
       if (status !== 'failed') {
@@ -477,12 +520,19 @@ export class Run {
    * Ends the run now, synchronously (for a process that exits right after): the active seed's
    * run_summary.json and, for several seeds, the top-level one get `status` (normally
    * `interrupted`) with everything checkpointed so far; the running seed folder's lock is removed,
-   * and the run folder's where the run took it itself ({@link startRun}).
+   * and the run folder's where the run took it itself ({@link startRun}). A folder whose lock was
+   * found lost is not written (it is the new owner's).
    */
   finishNow(status: Exclude<RunStatus, 'running'>): void {
     const a = this.active;
     if (a && !a.isClosed) {
-      const s = a.finishSync(status);
+      let s: Record<string, unknown>;
+      try {
+        s = a.finishSync(status);
+      } catch (err) {
+        if (!a.lockLost) throw err;
+        s = a.abandon(err);
+      }
       if (this.parent) this.parent.runs.push({ seed: a.seed, dir: `seed-${a.seed}`, status, summary: s });
     }
     // a seed folder of a multi-seed run has its own lock (runSeed); the top one is released below
@@ -490,7 +540,13 @@ export class Run {
     if (a && this.parent) releaseLock(a.outDir);
     if (this.parent) {
       this.closedSync = true;
-      writeJsonAtomicSync(join(this.parent.dir, 'run_summary.json'), this.parentSummary(status));
+      let held = true;
+      try {
+        this.topGuard?.check();
+      } catch {
+        held = false;
+      }
+      if (held) writeJsonAtomicSync(join(this.parent.dir, 'run_summary.json'), this.parentSummary(status));
     }
     // the run folder's lock, where the run took it itself (startRun); the CLI releases its own
     if (this.ownLock !== null) releaseLock(this.ownLock);
