@@ -173,10 +173,16 @@ export interface StartJobOptions {
   command?: string[];
   /** Environment whose CINDER_SWEEP_COMMAND overrides the default command (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Asked when the process has ended, right before its attempt folder replaces the run folder:
+   * false discards the attempt instead (removed, `done` resolves `interrupted`), for a coordinator
+   * that no longer owns the sweep folder. Default: always installed.
+   */
+  mayInstall?: () => boolean;
 }
 
 /** The keys of {@link StartJobOptions}: other keys are refused ("invalid options key"). */
-export const START_JOB_OPTION_KEYS = optionKeys<StartJobOptions>()(['command', 'env']);
+export const START_JOB_OPTION_KEYS = optionKeys<StartJobOptions>()(['command', 'env', 'mayInstall']);
 
 /**
  * Starts one job in a child process (stdout/stderr go to `<run folder>/process.txt` only through
@@ -212,6 +218,7 @@ export function startJob(req: JobRequest, options: StartJobOptions = {}): Runnin
       if (ended) return;
       ended = true;
       const ms = Date.now() - t0;
+      if (abandoned === undefined && existsSync(attempt) && options.mayInstall && !options.mayInstall()) abandoned = `not installed: ${outDir} is no longer this sweep's to write`;
       if (abandoned !== undefined) {
         await rm(attempt, { recursive: true, force: true }).catch(() => {});
         resolveDone({ status: 'interrupted', exitCode: code, summary: {}, error: abandoned, ms });

@@ -15,7 +15,7 @@ import { expandPlan, findOption, gridPoints, parseGrid, parseSeeds, pointName, t
 import { BACKEND_NAMES } from '../core/backend.js';
 import { parseRedisUrl, type RedisAddress } from './redis.js';
 import { readSweepFile, statusCounts } from './store.js';
-import { runSweep, sweepLockHeld } from './sweep.js';
+import { runSweep, sweepLockHeld, SweepLockLostError } from './sweep.js';
 
 /** Streams and environment of a sweep command (as for `runCli`). */
 export interface SweepCliOptions {
@@ -317,6 +317,11 @@ async function sweepCommand(args: readonly string[], o: SweepCliOptions): Promis
     if (outcome.interrupted) return 130;
     return outcome.counts.failed > 0 ? 1 : 0;
   } catch (e) {
+    if (e instanceof SweepLockLostError) {
+      // another cinder sweep took the folder over: it is that one's now (nothing was written)
+      terminal.error(`cinder sweep stopped: ${e.message}`);
+      return 1;
+    }
     // the engine failed (Redis gone for good, sweep.json not writable): sweep.json marks the
     // running runs interrupted and summary.json holds the recorded runs, as far as they could be
     // written; the same command continues the sweep later
@@ -330,7 +335,9 @@ async function sweepCommand(args: readonly string[], o: SweepCliOptions): Promis
 
 /**
  * Runs `cinder sweep …` or `cinder worker …` (`args` starts with `sweep` or `worker`) and returns
- * the exit code: 0 all runs completed, 1 some failed, 2 bad input (nothing ran), 130/143 interrupted.
+ * the exit code: 0 all runs completed, 1 some failed (or the engine failed, or the sweep folder's
+ * lock was taken over by another `cinder sweep`: this one stopped), 2 bad input (nothing ran),
+ * 130/143 interrupted.
  */
 export async function sweepCli(args: readonly string[], o: SweepCliOptions): Promise<number> {
   checkOptionKeys('options', o, SWEEP_CLI_OPTION_KEYS);

@@ -33,6 +33,12 @@ export interface EngineHooks {
   onStart(name: string, worker: string): void;
   /** A job ended; called once per job. */
   onResult(name: string, result: JobResult, worker: string): Promise<void> | void;
+  /**
+   * Asked right before a job this engine ran itself is installed into the sweep folder (its
+   * attempt folder renamed to its run folder): false discards the attempt (the coordinator lost
+   * the folder). Optional: always installed without it.
+   */
+  mayInstall?(): boolean;
 }
 
 /** Runs jobs somewhere. */
@@ -41,6 +47,13 @@ export interface SweepEngine {
   run(jobs: readonly EngineJob[], hooks: EngineHooks): Promise<void>;
   /** Stops starting jobs; local jobs get SIGINT (they end at their next checkpoint). */
   stop(): void;
+  /**
+   * Stops at once because another process now owns the sweep folder (its coordinator's lock was
+   * taken over): no job starts, and jobs this engine runs itself are killed and their attempts
+   * discarded, never installed into the folder (their results, `interrupted` with `reason`, still
+   * go to `onResult`). Optional: an engine without it is stopped with {@link stop}.
+   */
+  abandon?(reason: string): void;
 }
 
 /**
@@ -68,7 +81,7 @@ export class LocalEngine implements SweepEngine {
         while (!this.stopping && failure === undefined && next < jobs.length) {
           const job = jobs[next++]!;
           hooks.onStart(job.name, 'local');
-          const rj = startJob(job, { command: this.command });
+          const rj = startJob(job, { command: this.command, ...(hooks.mayInstall ? { mayInstall: () => hooks.mayInstall!() } : {}) });
           this.running.add(rj);
           const result = await rj.done;
           this.running.delete(rj);
@@ -94,6 +107,12 @@ export class LocalEngine implements SweepEngine {
     if (this.stopping) return;
     this.stopping = true;
     for (const rj of this.running) rj.child.kill('SIGINT');
+  }
+
+  /** Starts no further job and gives up the running ones (process group killed, attempt folder removed). */
+  abandon(reason: string): void {
+    this.stopping = true;
+    for (const rj of this.running) rj.abandon(reason);
   }
 }
 
@@ -240,6 +259,11 @@ export class BullmqEngine implements SweepEngine {
   stop(): void {
     this.stopping = true;
     this.wake?.();
+  }
+
+  /** Stops collecting (as {@link stop}): the jobs stay in Redis, where the new coordinator finds them. */
+  abandon(): void {
+    this.stop();
   }
 }
 

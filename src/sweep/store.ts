@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CinderArgumentError } from '../core/errors.js';
-import { writeJsonAtomic } from '../io/atomic.js';
+import { writeJsonAtomic, type AtomicWriteOptions } from '../io/atomic.js';
 import type { ExampleSpec, Params } from '../cli/example.js';
 import { aggregateSeeds, type SeedStats } from '../cli/runner.js';
 import { panelFigure, type Panel } from '../viz/panels.js';
@@ -73,10 +73,10 @@ export function readSweepFile(dir: string): SweepFile | undefined {
   return f;
 }
 
-/** Writes sweep.json atomically. */
-export async function writeSweepFile(dir: string, file: SweepFile): Promise<void> {
+/** Writes sweep.json atomically (`options.commit`: see `AtomicWriteOptions`). */
+export async function writeSweepFile(dir: string, file: SweepFile, options: AtomicWriteOptions = {}): Promise<void> {
   file.updated_at = new Date().toISOString();
-  await writeJsonAtomic(join(dir, 'sweep.json'), file);
+  await writeJsonAtomic(join(dir, 'sweep.json'), file, options);
 }
 
 /** Counts of runs by status. */

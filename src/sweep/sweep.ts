@@ -2,6 +2,14 @@
  * The sweep coordinator: creates or continues a sweep folder, hands the jobs that are not
  * completed to an engine, records each result once in sweep.json (splitting packed jobs into one
  * record per seed), reports progress, and writes summary.json and the summary figure.
+ *
+ * The coordinator holds the folder's lock (`.sweep.lock`, a lease lock refreshed while held, see
+ * {@link lockSweep}). When that lock is found taken over (a new `cinder sweep` judged this one dead:
+ * stopped, or cut off from a shared file system, past its lease), the folder is the new
+ * coordinator's: this one stops its engine at once ({@link SweepEngine.abandon}: no job starts, its
+ * local runs are killed and their attempt folders removed, never installed), records no result,
+ * writes neither sweep.json nor summary.json, and {@link runSweep} rejects with a
+ * {@link SweepLockLostError}.
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -119,7 +127,32 @@ export interface LockSweepOptions {
 export type SweepLockRelease = (() => void) & {
   /** Aborted (reason: an Error naming the lock) when a refresh found the lock taken over or removed. */
   readonly signal: AbortSignal;
+  /**
+   * Looks at the lock now (refreshing it): false when it was found taken over or removed (now or
+   * before; `signal` is then aborted). Call it only before the release.
+   */
+  held(): boolean;
 };
+
+/**
+ * The lock of a sweep folder was found taken over (or removed) while this `cinder sweep` held it:
+ * the folder belongs to another coordinator now, and this one stopped without writing it.
+ */
+export class SweepLockLostError extends Error {
+  /**
+   * @param dir the sweep folder (absolute)
+   * @param text the text of the lock now in the folder (null when there is none)
+   */
+  constructor(
+    readonly dir: string,
+    readonly text: string | null,
+  ) {
+    const owner = text === null ? null : sweepLockOwner(text);
+    const now = owner ? `${owner.host} pid ${owner.pid} holds it now` : text === null ? 'it was removed' : `it now holds ${JSON.stringify(text.trim())}`;
+    super(`lost the lock of sweep folder ${dir} (${join(dir, '.sweep.lock')}): ${now}; this cinder sweep stopped its engine (its running local jobs were killed and discarded) and writes nothing more into the folder`);
+    this.name = 'SweepLockLostError';
+  }
+}
 
 /**
  * Takes `DIR/.sweep.lock` (host, pid, start time and lease of this process) so that one
@@ -152,7 +185,7 @@ export function lockSweep(dir: string, options: LockSweepOptions = {}): SweepLoc
       // already gone
     }
   };
-  return Object.assign(release, { signal: hold.signal });
+  return Object.assign(release, { signal: hold.signal, held: () => hold.refresh() });
 }
 
 /**
@@ -180,14 +213,25 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   const release = lockSweep(dir);
   try {
     const file = openSweep(spec, plan, dir);
-    return await execute(options, dir, file);
+    return await execute(options, dir, file, release);
   } finally {
     release();
   }
 }
 
-async function execute(options: SweepOptions, dir: string, file: SweepFile): Promise<SweepOutcome> {
+async function execute(options: SweepOptions, dir: string, file: SweepFile, lock: SweepLockRelease): Promise<SweepOutcome> {
   const { spec, plan, terminal } = options;
+  // the folder's lock: once found lost, every write refuses with the SweepLockLostError
+  let lostError: SweepLockLostError | undefined;
+  const lost = (): SweepLockLostError | undefined => {
+    if (lostError === undefined && lock.signal.aborted) lostError = new SweepLockLostError(dir, readLockTextOrNull(join(dir, '.sweep.lock')));
+    return lostError;
+  };
+  const assertHeld = (): void => {
+    if (lostError === undefined && !lock.signal.aborted) lock.held();
+    const e = lost();
+    if (e) throw e;
+  };
   const { jobs } = expandPlan(spec, plan);
   mkdirSync(join(dir, 'runs'), { recursive: true });
   // attempt folders of dead processes on this host go; live ones (a worker of this host still
@@ -204,7 +248,7 @@ async function execute(options: SweepOptions, dir: string, file: SweepFile): Pro
   // write tries again with everything recorded so far)
   let writing = Promise.resolve();
   const save = (): Promise<void> => {
-    const write = writing.then(() => writeSweepFile(dir, file));
+    const write = writing.then(() => writeSweepFile(dir, file, { commit: () => (assertHeld(), true) }));
     writing = write.catch(() => {});
     return write;
   };
@@ -221,10 +265,22 @@ async function execute(options: SweepOptions, dir: string, file: SweepFile): Pro
   const onAbort = (): void => engine.stop();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) engine.stop();
+  // the lock lost: the engine stops at once, its local runs killed and discarded (not installed)
+  const onLost = (): void => {
+    const reason = `stopped: ${lost()!.message}`;
+    if (engine.abandon) engine.abandon(reason);
+    else engine.stop();
+  };
+  lock.signal.addEventListener('abort', onLost, { once: true });
+  const detach = (): void => {
+    options.signal?.removeEventListener('abort', onAbort);
+    lock.signal.removeEventListener('abort', onLost);
+  };
   const recorded = new Set<string>();
   try {
     await engine.run(todo.map((j) => ({ name: j.name, args: j.args, outDir: join(dir, 'runs', j.name) })), {
       onStart(name, worker) {
+        assertHeld(); // (a lost lock: the engine starts nothing more)
         jobsRun++;
         for (const r of byJob.get(name) ?? []) {
           r.status = 'running';
@@ -234,8 +290,17 @@ async function execute(options: SweepOptions, dir: string, file: SweepFile): Pro
         // (not awaited: a failed write here is retried by the write after the job's result)
         save().catch(() => {});
       },
+      mayInstall() {
+        try {
+          assertHeld();
+          return true;
+        } catch {
+          return false; // (the engine is being abandoned: onLost)
+        }
+      },
       async onResult(name: string, jobResult: JobResult, worker: string) {
         let result = jobResult;
+        assertHeld(); // a result after the lock was lost is not this coordinator's to record
         if (recorded.has(name)) return;
         recorded.add(name);
         const runs = byJob.get(name) ?? [];
@@ -265,24 +330,43 @@ async function execute(options: SweepOptions, dir: string, file: SweepFile): Pro
       },
     });
   } catch (err) {
+    detach();
+    progress.done();
+    const gone = lost();
+    if (gone) throw gone;
     // the engine failed (Redis gone for good, sweep.json not writable): record what is known —
     // sweep.json with the running runs interrupted, and summary.json from the recorded runs — then
     // report the engine's error (a record that cannot be written is reported as well)
-    options.signal?.removeEventListener('abort', onAbort);
-    progress.done();
     for (const r of file.runs) if (r.status === 'running') r.status = 'interrupted';
     for (const [what, write] of [['sweep.json', save], ['summary.json', () => writeSummary(dir, spec, file)]] as const) {
       await write().catch((e: unknown) => terminal.error(`cinder sweep: could not write ${join(dir, what)}: ${e instanceof Error ? e.message : String(e)}`));
     }
     throw err;
   }
-  options.signal?.removeEventListener('abort', onAbort);
+  detach();
+  if (lost()) {
+    progress.done();
+    throw lost()!;
+  }
   for (const r of file.runs) if (r.status === 'running') r.status = 'interrupted';
-  await save();
-  progress.done();
+  try {
+    await save();
+    assertHeld();
+  } finally {
+    progress.done();
+  }
   const summary = await writeSummary(dir, spec, file);
   const counts = statusCounts(file);
   const interrupted = counts.completed + counts.failed < total;
   terminal.log(`sweep ${interrupted ? 'stopped' : 'done'}: ${counts.completed} completed, ${counts.failed} failed, ${counts.interrupted + counts.waiting + counts.running} not finished → ${join(dir, 'summary.json')}`);
   return { jobsRun, counts, summary, interrupted };
+}
+
+/** The text of lock file `path`, or null when there is none or it cannot be read. */
+function readLockTextOrNull(path: string): string | null {
+  try {
+    return readLockText(path);
+  } catch {
+    return null;
+  }
 }
