@@ -59,7 +59,11 @@ export interface RunContext {
   readonly backend: BackendInfo;
   /** True with `--quiet` (no terminal output). */
   readonly quiet: boolean;
-  /** Aborted on SIGINT/SIGTERM: stop at the next checkpoint; what was written stays valid. */
+  /**
+   * Aborted on SIGINT/SIGTERM: stop at the next checkpoint; what was written stays valid. Also
+   * aborted (reason: a `RunLockLostError`) when the run folder's lock was taken over by another
+   * process: the folder is no longer this run's, and every write through this context throws.
+   */
   readonly signal: AbortSignal;
   /** A line to log.txt (and the terminal unless quiet). */
   log(message: string): void;

@@ -15,8 +15,10 @@
  * clocks of two hosts. A one-off look (a fresh `cinder status`) cannot tell yet and reports such a
  * lock as running; {@link acquireLock} with `takeOverCrashed` (`--resume`) watches it for up to
  * its lease. A lock without `lease_ms` (written by an older Cinder) of another host counts as
- * live, as before. A holder whose lock was taken over meanwhile finds out at its next refresh:
- * {@link runLockSignal} aborts and a `CINDER_LOCK_LOST` warning is printed.
+ * live, as before. A holder whose lock was taken over meanwhile finds out at its next refresh (or,
+ * through {@link runLockGuard}, at its next write): {@link runLockSignal} aborts, a
+ * `CINDER_LOCK_LOST` warning is printed, and a run (`src/cli/runner.ts`) stops writing the folder
+ * ({@link RunLockLostError}).
  * @module
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
