@@ -33,7 +33,7 @@ import { tf } from '../../src/core/tf.js';
 import type { Figure } from '../../src/viz/figure.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { writeJsonAtomic } from '../../src/io/atomic.js';
-import { buildCoba, type CobaDraws, type CobaParams } from './network.js';
+import { buildCoba, type CobaParams } from './network.js';
 import { buildCobaEvent, type CobaEventState } from './event-engine.js';
 
 /** Neurons of each population shown in the raster (at most). */
@@ -125,8 +125,7 @@ export const cobaExample: ExampleSpec = {
     const chunk = Number(p.chunk);
     const binSteps = Math.round(1 / dt);
     const run = engine === 'event' ? eventRunner(cp, ctx) : tfjsRunner(cp, ctx);
-    const ne = run.draws.ne;
-    const synapses = run.draws.exc.pre.length + run.draws.inh.pre.length;
+    const { ne, synapses } = run;
     let st = emptyStats(N);
     let elapsed = 0; // ms of wall time spent stepping (this and earlier sessions)
     try {
@@ -212,8 +211,10 @@ interface CobaProgress {
 
 /** One engine as the run loop drives it. */
 interface CobaRunner {
-  /** Connectivity and initial state. */
-  draws: CobaDraws;
+  /** Number of excitatory neurons. */
+  ne: number;
+  /** Number of synapses (excitatory and inhibitory). */
+  synapses: number;
   /**
    * Steps from step `from` on, at most `n` steps (fewer when the run is interrupted); returns the
    * steps done and their spikes as (step − from, neuron) pairs ordered by step then neuron.
@@ -234,7 +235,8 @@ function tfjsRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
   // the whole layer: the neuron group, the connections, their delta synapses (0/1 spikes) and post filters
   ctx.finite?.watch('network', m.layer);
   return {
-    draws: m.draws,
+    ne: m.draws.ne,
+    synapses: m.draws.exc.pre.length + m.draws.inh.pre.length,
     async advance(from, n) {
       const held: tf.Tensor[] = [];
       let k = 0;
@@ -270,7 +272,8 @@ function eventRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
   ctx.finite?.watchArrays('network', () => ({ v: m.group.v, ge: m.group.ge, gi: m.group.gi }));
   const file = join(ctx.checkpointDir, 'checkpoint.json');
   return {
-    draws: m.draws,
+    ne: m.ne,
+    synapses: m.synapses.exc + m.synapses.inh,
     async advance(from, n) {
       const step: Int32Array[] = [];
       const index: Int32Array[] = [];

@@ -2,8 +2,10 @@
 // engine (examples/coba/network.ts) and the float64 loop of ./coba-reference.ts, step by step: the
 // same spikes at every step up to the first step where a differing neuron is a near-tie at Θ of the
 // reference (float32 rounding), voltages within 1e-3 mV of the float64 loop up to there.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { buildCoba, type CobaParams } from '../../examples/coba/network.js';
+import { buildCoba, cobaDraws, type CobaParams } from '../../examples/coba/network.js';
 import { buildCobaEvent, cobaRefractorySteps, moduleRefractorySteps } from '../../examples/coba/event-engine.js';
 import { firstDifference, reference } from './coba-reference.js';
 
@@ -82,6 +84,28 @@ describe('coba --engine event: EventNetwork vs the module engine and a float64 l
     const after = a.run(40).index;
     expect(after.length).toBeGreaterThan(0);
     expect(Array.from(c.run(40).index)).toEqual(Array.from(after));
+  });
+
+  it('memory: the built network holds its synapses once (8 bytes each in the lanes), not also the drawn (pre, post) lists', () => {
+    // the heap's ArrayBuffer bytes (Node's process.memoryUsage().arrayBuffers) after a full GC, before
+    // and after building, the network still referenced: lanes = w (float32) + post (int32) per
+    // synapse, plus O(N) of state; the old network kept the draws too (another 8 bytes per synapse)
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const p: CobaParams = { model: 'coba', neurons: 2000, p: 0.5, dt: 0.1 };
+    const settled = () => {
+      for (let k = 0; k < 3; k++) gc(); // ArrayBuffer backing stores are swept after a collection
+      return process.memoryUsage().arrayBuffers;
+    };
+    const before = settled();
+    const m = buildCobaEvent(p, 3);
+    const held = settled() - before;
+    const S = ((d) => d.exc.pre.length + d.inh.pre.length)(cobaDraws(p, 3)); // the same draws, counted apart
+    expect(S).toBeGreaterThan(1.9e6); // 2000² pairs at p = 0.5: 2·10⁶ expected
+    expect(held).toBeGreaterThanOrEqual(8 * S);
+    expect(held).toBeLessThan(8 * S + 4e6); // O(N) state and row pointers: well under 4 MB at N = 2000
+    expect(m.synapses.exc + m.synapses.inh).toBe(S);
+    expect(m.ne).toBe(1600);
   });
 
   it("refractory steps: 'steps' (default) 50 = ⌈5/0.1⌉ as Brian2's ⌊τref/dt + 10⁻³⌋; 'time' the module engine's float32 countdown (5 ms at 0.1 ms: 51 steps, one more than Brian2 counts)", () => {
