@@ -25,7 +25,7 @@
  * and the statistics gathered so far in `checkpoint/` (tfjs: `model.json` and its weights; event:
  * `checkpoint.json`), so `--resume` continues with the same spikes.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { writeNpzArtifact } from '../../src/cli/artifacts.js';
@@ -33,6 +33,7 @@ import { tf } from '../../src/core/tf.js';
 import type { Figure } from '../../src/viz/figure.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { writeJsonAtomic } from '../../src/io/atomic.js';
+import { NpyAppendWriter } from '../../src/io/npy-append.js';
 import { buildCoba, type CobaParams } from './network.js';
 import { buildCobaEvent, type CobaEventState } from './event-engine.js';
 
@@ -128,11 +129,14 @@ export const cobaExample: ExampleSpec = {
     const { ne, synapses } = run;
     let st = emptyStats(N);
     let elapsed = 0; // ms of wall time spent stepping (this and earlier sessions)
+    let series: SeriesFiles | null = null;
     try {
       const meta = await run.load();
+      series = SeriesFiles.open(ctx.checkpointDir, meta);
       if (meta) {
         st = meta.stats;
         elapsed = meta.elapsed;
+        series.restore(st);
         ctx.log(`resumed after step ${st.steps}`);
       }
       ctx.log(`${cp.model.toUpperCase()}: ${N} neurons (${ne} excitatory), ${synapses} synapses (p = ${cp.p.toPrecision(4)}), ${steps} steps of ${dt} ms, refractory counted in ${refractory}, ${engine} engine`);
@@ -182,7 +186,7 @@ export const cobaExample: ExampleSpec = {
         }
         st.steps += k;
         progress.tick(k);
-        await run.save({ stats: st, elapsed });
+        await run.save({ ...series.save(st, Math.floor(st.steps / binSteps)), elapsed });
         await ctx.checkpoint(summary());
         await ctx.keepResponsive();
       }
@@ -198,15 +202,99 @@ export const cobaExample: ExampleSpec = {
       });
       return final;
     } finally {
+      series?.close();
       run.dispose();
     }
   },
 };
 
-/** What a checkpoint holds besides the network: the statistics and the stepping time so far. */
+/**
+ * What a checkpoint holds besides the network: the statistics and the stepping time so far. The
+ * series that grow with the run (population counts per 1 ms bin, raster spikes) are not in it but
+ * in append-only files next to it ({@link SeriesFiles}): `stats.popCounts` holds the bins from
+ * `popSaved` on (the bin still filling, if any), `stats.rasterStep`/`rasterNeuron` nothing, and
+ * `popSaved`/`rasterSaved` say how many entries of the files belong to this checkpoint.
+ */
 interface CobaProgress {
   stats: CobaStats;
   elapsed: number;
+  /** Population-count bins in `checkpoint/population_count_1ms.npy` (absent: 0, all in `stats`). */
+  popSaved?: number;
+  /** Raster spikes (step, neuron) in `checkpoint/raster.npy` (absent: 0, all in `stats`). */
+  rasterSaved?: number;
+}
+
+/**
+ * The growing series of a run in two append-only `.npy` files of the checkpoint folder
+ * (`NpyAppendWriter`): `population_count_1ms.npy` (int32, one entry per complete 1 ms bin) and
+ * `raster.npy` (int32 rows (step, neuron)). Each checkpoint appends what was added since the last
+ * one and records the files' lengths in the checkpoint, so a checkpoint costs O(N + new entries),
+ * not O(steps so far) — rewriting the whole series at every chunk made a run of T steps cost
+ * O(T²) (30 s of N = 4000 in chunks of 1000 steps: 8 s of checkpoints for 7 s of stepping, and
+ * 4.6 MB rewritten per chunk). The files are appended (and flushed) before the checkpoint is
+ * written; entries beyond the lengths a checkpoint records (a run killed in between) are cut off on resume.
+ */
+class SeriesFiles {
+  private constructor(private readonly pop: NpyAppendWriter, private readonly raster: NpyAppendWriter) {}
+
+  /** Opens the files: anew for a fresh run, kept (cut to the checkpoint's lengths) when resuming. */
+  static open(dir: string, meta: CobaProgress | null): SeriesFiles {
+    mkdirSync(dir, { recursive: true });
+    const files = [join(dir, 'population_count_1ms.npy'), join(dir, 'raster.npy')] as const;
+    const shapes = [[], [2]] as const;
+    const keep = [meta?.popSaved ?? 0, meta?.rasterSaved ?? 0];
+    const w = files.map((f, k) => {
+      const spec = { dtype: 'int32' as const, rowShape: shapes[k]! };
+      if (keep[k]! === 0 || !existsSync(f)) return NpyAppendWriter.open(f, spec);
+      const r = NpyAppendWriter.reopen(f, spec);
+      if (r.rows < keep[k]!) throw new CinderArgumentError(`checkpoint ${f}`, `${r.rows} rows`, `at least the ${keep[k]} the checkpoint records`);
+      r.truncate(keep[k]!);
+      return r;
+    });
+    return new SeriesFiles(w[0]!, w[1]!);
+  }
+
+  /** Puts the saved series back in front of the checkpoint's own entries. */
+  restore(st: CobaStats): void {
+    const ras = this.raster.readRows(0, this.raster.rows);
+    const step: number[] = [];
+    const neuron: number[] = [];
+    for (let q = 0; q < ras.length; q += 2) {
+      step.push(ras[q]!);
+      neuron.push(ras[q + 1]!);
+    }
+    st.popCounts = Array.from(this.pop.readRows(0, this.pop.rows)).concat(st.popCounts);
+    st.rasterStep = step.concat(st.rasterStep);
+    st.rasterNeuron = neuron.concat(st.rasterNeuron);
+  }
+
+  /**
+   * Appends the bins below `complete` and the raster spikes not yet in the files (then flushes them);
+   * returns the checkpoint's statistics without them and the files' lengths.
+   */
+  save(st: CobaStats, complete: number): { stats: CobaStats; popSaved: number; rasterSaved: number } {
+    const p0 = this.pop.rows;
+    if (complete > p0) this.pop.append(Int32Array.from(st.popCounts.slice(p0, complete)));
+    const r0 = this.raster.rows;
+    const n = st.rasterStep.length - r0;
+    if (n > 0) {
+      const pairs = new Int32Array(2 * n);
+      for (let q = 0; q < n; q++) {
+        pairs[2 * q] = st.rasterStep[r0 + q]!;
+        pairs[2 * q + 1] = st.rasterNeuron[r0 + q]!;
+      }
+      this.raster.append(pairs);
+    }
+    this.pop.flush();
+    this.raster.flush();
+    const popSaved = this.pop.rows;
+    return { stats: { ...st, popCounts: st.popCounts.slice(popSaved), rasterStep: [], rasterNeuron: [] }, popSaved, rasterSaved: this.raster.rows };
+  }
+
+  close(): void {
+    this.pop.close();
+    this.raster.close();
+  }
 }
 
 /** One engine as the run loop drives it. */
@@ -306,7 +394,8 @@ function eventRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
       if (!ctx.resumed || !existsSync(file)) return null;
       const saved = JSON.parse(readFileSync(file, 'utf8')) as CobaProgress & { network: CobaEventState };
       m.restore(saved.network);
-      return { stats: saved.stats, elapsed: saved.elapsed };
+      const { network: _network, ...progress } = saved;
+      return progress;
     },
     dispose: () => {},
   };

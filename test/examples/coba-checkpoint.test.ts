@@ -1,0 +1,75 @@
+// `cinder coba`: a checkpoint holds O(N) of statistics, not the series that grow with the run (the
+// population counts per 1 ms bin and the raster spikes): those go to append-only .npy files of the
+// checkpoint folder, one append per chunk. The files hold exactly the series of the run's artifact,
+// and entries beyond the lengths a checkpoint records (a run killed between the append and the
+// checkpoint) are cut off on resume.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { readNpy, readNpzEntries } from '../../src/io/npy.js';
+import { NpyAppendWriter } from '../../src/io/npy-append.js';
+import { folderBytes } from '../helpers/files.js';
+import { runSummary, startCinder } from '../helpers/cli.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'cinder-coba-checkpoint-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const args = ['coba', '--mode', 'tiny', '--engine', 'event', '--model', 'cuba', '--seed', '3'];
+
+it('the checkpoint does not rewrite the growing series: they are appended to checkpoint/*.npy, equal to the artifact', async () => {
+  // tiny: 200 neurons, 0.1 s = 1000 steps = 100 bins of 1 ms, chunks of 250 steps
+  const out = join(tmp, 'full');
+  const a = startCinder([...args, '--out', out], { CINDER_BACKEND: 'cpu' });
+  expect(await a.exited, a.err()).toBe(0);
+  const cp = JSON.parse(readFileSync(join(out, 'checkpoint', 'checkpoint.json'), 'utf8')) as {
+    stats: { popCounts: number[]; rasterStep: number[]; rasterNeuron: number[]; count: number[] };
+    popSaved: number;
+    rasterSaved: number;
+  };
+  const art = readNpzEntries(join(out, 'artifacts', 'spikes.npz'));
+  const spikes = art.raster_step!.data.length;
+  expect(spikes).toBeGreaterThan(100);
+  // in the checkpoint: no bin (1000 steps fill 100 bins exactly), no raster spike, N counts
+  expect(cp.stats.popCounts).toEqual([]);
+  expect(cp.stats.rasterStep).toEqual([]);
+  expect(cp.stats.rasterNeuron).toEqual([]);
+  expect(cp.stats.count.length).toBe(200);
+  expect(cp.popSaved).toBe(100);
+  expect(cp.rasterSaved).toBe(spikes);
+  // in the files: the artifact's series
+  const pop = readNpy(join(out, 'checkpoint', 'population_count_1ms.npy'));
+  expect(pop.shape).toEqual([100]);
+  expect(Array.from(pop.data)).toEqual(Array.from(art.population_count_1ms!.data));
+  const ras = readNpy(join(out, 'checkpoint', 'raster.npy'));
+  expect(ras.shape).toEqual([spikes, 2]);
+  const step = Array.from(ras.data).filter((_, q) => q % 2 === 0);
+  const neuron = Array.from(ras.data).filter((_, q) => q % 2 === 1);
+  expect(step).toEqual(Array.from(art.raster_step!.data));
+  expect(neuron).toEqual(Array.from(art.raster_neuron!.data));
+}, 120_000);
+
+it('resume cuts off series entries appended after the last checkpoint (a run killed in between): artifacts as uninterrupted', async () => {
+  const full = join(tmp, 'full'); // written by the test above
+  const part = join(tmp, 'part');
+  const b = startCinder([...args, '--out', part], { CINDER_BACKEND: 'cpu', CINDER_TEST_HOLD_AT_CHECKPOINT: '2' });
+  const t0 = Date.now();
+  while (Number(runSummary(part).checkpoints ?? 0) < 2) {
+    if (Date.now() - t0 > 120_000) throw new Error(`no checkpoint 2: ${b.err()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  b.child.kill('SIGINT');
+  expect(await b.exited, b.err()).toBe(130);
+  // rows a killed run could have appended before writing its next checkpoint
+  for (const [file, rowShape, rows] of [['population_count_1ms.npy', [], Int32Array.of(7, 7, 7)], ['raster.npy', [2], Int32Array.of(5, 1, 6, 2)]] as const) {
+    const w = NpyAppendWriter.reopen(join(part, 'checkpoint', file), { dtype: 'int32', rowShape });
+    w.append(rows);
+    w.close();
+  }
+  const r = startCinder(['coba', '--resume', part], { CINDER_BACKEND: 'cpu' });
+  expect(await r.exited, r.err()).toBe(0);
+  expect(runSummary(part).status).toBe('completed');
+  const fa = folderBytes(join(full, 'artifacts'));
+  const fb = folderBytes(join(part, 'artifacts'));
+  expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());
+  for (const [k, v] of fa) expect(fb.get(k) === v, `artifacts/${k} byte-identical`).toBe(true);
+}, 180_000);
