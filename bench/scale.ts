@@ -29,7 +29,8 @@
  * of the times, the other fields of the fastest run). Prints one JSON line per engine and
  * configuration, then the ratio Cinder / Brian2 of ms per simulated second and of peak memory.
  * Environment: `SCALE_NEURONS` (fixed-K series, default `4000,16000,40000,100000`), `SCALE_P_NEURONS`
- * (fixed-p series, default `4000,16000,40000`; empty skips), `SCALE_MODELS` (default `coba`; `coba,cuba`
+ * (fixed-p series, default `4000,16000,40000`; empty skips; a size whose K/N is already p ran in the
+ * fixed-K series and is not run again), `SCALE_MODELS` (default `coba`; `coba,cuba`
  * for both), `SCALE_K`, `SCALE_P`, `SCALE_SECONDS`, `SCALE_SEED` (default 1), `SCALE_REPEAT`,
  * `SCALE_PYTHON` (default /usr/bin/python3; Brian2 skipped with a printed reason when not importable).
  * Standalone: `npx tsx bench/scale.ts`.
@@ -114,7 +115,8 @@ if (process.env.SCALE_CHILD) {
 
   const configs = [
     ...fixedK.map((n) => ({ series: 'fixed-K', n, p: K / n })),
-    ...fixedP.map((n) => ({ series: 'fixed-p', n, p: P })),
+    // (a size where p = K/N already ran in the fixed-K series is not run again)
+    ...fixedP.filter((n) => !(fixedK.includes(n) && K / n === P)).map((n) => ({ series: 'fixed-p', n, p: P })),
   ];
   for (const model of models) {
     for (const { series, n, p } of configs) {
