@@ -4,7 +4,7 @@
 // geometric skipping. References are written here: a per-synapse float64 recursion of Brian2's
 // event-driven pair STDP, the Euler step in closed form, and the Bernoulli/binomial moments.
 import { describe, expect, it } from 'vitest';
-import { buildProjectionLane, EventNetwork, refractorySteps, type LifParams } from '../../src/kernels/js/event-network.js';
+import { buildProjectionLane, EventNetwork, MAX_STEP, refractorySteps, type LifParams } from '../../src/kernels/js/event-network.js';
 import type { WeightDependence } from '../../src/kernels/js/event-stdp.js';
 
 const LIF: LifParams = { el: -74, vThreshold: -54, vReset: -60, tauM: 10, tauS: 2, tauRef: 2 };
@@ -402,5 +402,28 @@ describe('event-network: synapse lanes keep only what their storage order needs'
     expect(L.w.length).toBe(n);
     expect(grown).toBeGreaterThanOrEqual(8 * n);
     expect(grown).toBeLessThan(8 * n + 64 * 1024);
+  });
+});
+
+describe('event-network: step numbers are int32', () => {
+  it('a run that would pass step 2^31 − 1 is refused before anything changes (it wrapped: refractoriness broke, recorded steps went negative)', () => {
+    const net = new EventNetwork(1, 1, [1]);
+    const pop = net.addLif('pop', 2, LIF);
+    pop.ge.fill(3000); // strong drive: the cells fire and go refractory
+    pop.recording = true;
+    net.step = MAX_STEP - 10;
+    net.run(5);
+    const v = Array.from(pop.v);
+    const last = Array.from(pop.lastSpike);
+    expect(() => net.run(6)).toThrow(`invalid steps: got 6, expected at most 5 (the network is at step ${MAX_STEP - 5}; step numbers are int32, so it stops at step 2^31 − 1 = ${MAX_STEP})`);
+    expect(() => net.run(1.5)).toThrow('invalid steps: got 1.5, expected an integer >= 0');
+    expect(net.step).toBe(MAX_STEP - 5);
+    expect(Array.from(pop.v)).toEqual(v);
+    expect(Array.from(pop.lastSpike)).toEqual(last);
+    net.run(5); // up to the last int32 step
+    expect(net.step).toBe(MAX_STEP);
+    const rec = pop.takeRecording(0);
+    expect(rec.step.length).toBeGreaterThan(0);
+    for (const s of rec.step) expect(s).toBeGreaterThanOrEqual(MAX_STEP - 10);
   });
 });

@@ -658,6 +658,9 @@ function decayTable(tau: number, dt: number, param: string): Float64Array {
 /** The longest refractory period in steps (2^28): the never-spiked marker −10⁹ stays below every step's free bound. */
 export const MAX_REFRACTORY_STEPS = 2 ** 28;
 
+/** The last step number a network may reach: steps are stored as int32 ({@link EventNetwork.run}). */
+export const MAX_STEP = 2 ** 31 - 1;
+
 /**
  * Whole steps of a refractory period as Brian2 counts them: `timestep(τref, dt) = ⌊τref/dt + 10⁻³⌋`
  * (1.3 ms at dt 0.5 ms: 2 steps; 2 ms at dt 0.1 ms: 20, though 2/0.1 is 19.999… in float64).
@@ -780,9 +783,16 @@ export class EventNetwork {
 
   /**
    * Simulates `steps` steps in every lane (lane after lane). Rate inputs must have rates for at
-   * least `steps` rows in every lane.
+   * least `steps` rows in every lane. Step numbers are int32 (last spikes, recordings, STDP
+   * trace times): a network runs to step 2^31 − 1 at most (59.6 h simulated at dt 0.1 ms).
+   * @throws CinderArgumentError, before anything runs, for `steps` that is not an integer ≥ 0 or
+   *   would pass step 2^31 − 1, or rates missing
    */
   run(steps: number): void {
+    if (!(Number.isInteger(steps) && steps >= 0)) throw new CinderArgumentError('steps', steps, 'an integer >= 0');
+    if (this.step + steps > MAX_STEP) {
+      throw new CinderArgumentError('steps', steps, `at most ${MAX_STEP - this.step} (the network is at step ${this.step}; step numbers are int32, so it stops at step 2^31 − 1 = ${MAX_STEP})`);
+    }
     for (const g of this.groups) {
       if (g.kind !== 'rate') continue;
       for (let b = 0; b < this.batch; b++) {

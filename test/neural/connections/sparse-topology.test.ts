@@ -1,5 +1,7 @@
 // Synapse-list generators: fixed degrees, the clipped rounded Gaussian of the topographic
 // fraction, the random fallback, ring inhibition and the CSR/CSC index lists.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/core/random.js';
 import { LaneRng } from '../../../src/kernels/js/event-network.js';
@@ -190,6 +192,22 @@ describe('topographicSynapses', () => {
     randomSynapses(nPre, nPost, p, spy, { method: 'jumps' });
     expect(draws).toBe(n + nPre);
     expect(() => randomSynapses(3, 3, 0.5, new Rng(0), { method: 'skip' as never })).toThrow(/invalid method: got "skip", expected 'pairs' or 'jumps'/);
+  });
+
+  it('randomSynapses allocates about 4 bytes per list entry (sized for the binomial count, handed out as views; was doubling plus a copy)', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    for (const method of ['pairs', 'jumps'] as const) {
+      for (let k = 0; k < 3; k++) gc(); // earlier garbage swept: what grows now is this call's
+      const before = process.memoryUsage().arrayBuffers;
+      const l = randomSynapses(2000, 2000, 0.5, new Rng(4), { method });
+      const grown = process.memoryUsage().arrayBuffers - before;
+      const S = l.pre.length;
+      expect(Math.abs(S - 2e6)).toBeLessThan(6 * Math.sqrt(1e6));
+      // two int32 lists of capacity mean + 6 sd + 64: 8·S + 8·(S − mean + 6 sd + 64) bytes at most
+      expect(grown).toBeGreaterThanOrEqual(8 * S);
+      expect(grown).toBeLessThan(8 * (2e6 + 12 * Math.sqrt(1e6) + 64));
+    }
   });
 
   it('rejects bad arguments, naming them', () => {
