@@ -427,3 +427,10 @@ describe('event-network: step numbers are int32', () => {
     for (const s of rec.step) expect(s).toBeGreaterThanOrEqual(MAX_STEP - 10);
   });
 });
+
+describe('event-network: a lane holds at most 2^31 − 1 synapses', () => {
+  it('longer lists are refused before anything is allocated (int32 row pointers would wrap)', () => {
+    const huge = { length: 2 ** 31 } as ArrayLike<number>;
+    expect(() => buildProjectionLane(huge, huge, huge, 4, 4, false)).toThrow(`invalid synapse lists: got "2147483648 entries", expected at most ${MAX_STEP} synapses per lane (the CSR row pointers are int32)`);
+  });
+});

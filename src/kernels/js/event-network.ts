@@ -447,6 +447,7 @@ class LeanLane implements ProjectionLane {
 export function buildProjectionLane(pre: ArrayLike<number>, post: ArrayLike<number>, w: ArrayLike<number>, nPre: number, nPost: number, plastic: boolean, order: 'pre' | 'post' = 'pre'): ProjectionLane {
   const n = pre.length;
   if (post.length !== n || w.length !== n) throw new CinderArgumentError('synapse lists', `${n}/${post.length}/${w.length} entries`, 'pre, post and weight lists of equal length');
+  if (n > MAX_STEP) throw new CinderArgumentError('synapse lists', `${n} entries`, `at most ${MAX_STEP} synapses per lane (the CSR row pointers are int32)`);
   if (order !== 'pre' && order !== 'post') throw new CinderArgumentError('order', order, "'pre' or 'post'");
   for (let s = 0; s < n; s++) {
     const i = pre[s]!;
