@@ -447,7 +447,7 @@ class LeanLane implements ProjectionLane {
 export function buildProjectionLane(pre: ArrayLike<number>, post: ArrayLike<number>, w: ArrayLike<number>, nPre: number, nPost: number, plastic: boolean, order: 'pre' | 'post' = 'pre'): ProjectionLane {
   const n = pre.length;
   if (post.length !== n || w.length !== n) throw new CinderArgumentError('synapse lists', `${n}/${post.length}/${w.length} entries`, 'pre, post and weight lists of equal length');
-  if (n > MAX_STEP) throw new CinderArgumentError('synapse lists', `${n} entries`, `at most ${MAX_STEP} synapses per lane (the CSR row pointers are int32)`);
+  if (n > MAX_LANE_SYNAPSES) throw new CinderArgumentError('synapse lists', `${n} entries`, `at most ${MAX_LANE_SYNAPSES} synapses per lane (the CSR row pointers are int32)`);
   if (order !== 'pre' && order !== 'post') throw new CinderArgumentError('order', order, "'pre' or 'post'");
   for (let s = 0; s < n; s++) {
     const i = pre[s]!;
@@ -661,6 +661,9 @@ export const MAX_REFRACTORY_STEPS = 2 ** 28;
 
 /** The last step number a network may reach: steps are stored as int32 ({@link EventNetwork.run}). */
 export const MAX_STEP = 2 ** 31 - 1;
+
+/** The most synapses a lane holds: its CSR row pointers are int32. */
+export const MAX_LANE_SYNAPSES = 2 ** 31 - 1;
 
 /**
  * Whole steps of a refractory period as Brian2 counts them: `timestep(τref, dt) = ⌊τref/dt + 10⁻³⌋`
