@@ -12,3 +12,4 @@ export * from './runner.js';
 export * from './program.js';
 export * from './registry.js';
 export * from './package-info.js';
+export { RunLockError, RunLockLostError, type LockInfo } from './run-lock.js';

@@ -15,6 +15,7 @@ import { backendInfo } from '../../src/core/backend.js';
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { Terminal } from '../../src/cli/progress.js';
 import { RunLockLostError } from '../../src/cli/run-lock.js';
+import * as nodeEntry from '../../src/node.js';
 import { startRun } from '../../src/cli/runner.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -114,6 +115,8 @@ describe('a run whose folder lock is taken over', () => {
     expect(seen.signal!.reason).toBeInstanceOf(RunLockLostError);
     expect(outcome.status).toBe('failed');
     expect(outcome.error).toBeInstanceOf(RunLockLostError);
+    // library users can tell it apart by class, from the node entry
+    expect(outcome.error).toBeInstanceOf(nodeEntry.RunLockLostError);
     const e = outcome.error as RunLockLostError;
     expect(e.dir).toBe(resolve(out));
     expect(e.holder).toEqual(JSON.parse(other));
