@@ -234,18 +234,28 @@ export class AtomicFileWriter {
   /**
    * Flushes and closes the temporary file, renames it to `target` and (unless `syncFolder` is
    * false, for a caller that flushes the folder once after several renames) flushes the folder.
-   * On failure the temporary file is removed and the error passed on.
+   * On failure the temporary file is removed and the error passed on. `check`, when given, is
+   * asked after the flush and right before the rename (as {@link AtomicWriteOptions.commit}): false
+   * removes the temporary file, renames nothing and resolves false; a throw does the same and
+   * rejects with it. Resolves true once renamed.
    */
-  async commit(target: string, syncFolder = true): Promise<void> {
+  async commit(target: string, syncFolder = true, check?: () => boolean): Promise<boolean> {
     try {
       await this.fh.sync();
       await this.fh.close();
-      await rename(this.tempPath, target);
+      if (check && !check()) {
+        await this.abort();
+        return false;
+      }
+      // with a check the rename runs synchronously right after it (as in writeFileAtomic)
+      if (check) renameSync(this.tempPath, target);
+      else await rename(this.tempPath, target);
     } catch (err) {
       await this.abort();
       throw err;
     }
     if (syncFolder) await syncDir(dirname(target));
+    return true;
   }
 
   /** Closes (if still open) and removes the temporary file; never throws. */

@@ -23,6 +23,31 @@ export interface NpyEntry {
   shape: readonly number[];
 }
 
+/** Element type of an {@link NpyArray}, named after its typed array (`float32`: Float32Array, … `uint8`: Uint8Array). */
+export type NpyDtype = 'float32' | 'float64' | 'int32' | 'uint8';
+
+/**
+ * One named array for {@link writeNpz} whose data is produced only when its entry is written: a
+ * tensor downloaded then, for example, so that an archive of many arrays holds about one of them
+ * in memory at a time. Its dtype and shape are given up front (the archive's layout, and every
+ * check, come before anything is written).
+ */
+export interface NpyLazyEntry {
+  /** Element type of the array {@link NpyLazyEntry.data} returns. */
+  dtype: NpyDtype;
+  /** Shape (row-major, C order); its product is the length of the array {@link NpyLazyEntry.data} returns. `[]` is a scalar. */
+  shape: readonly number[];
+  /**
+   * Produces the row-major data: called once, when this entry is written (after the entries
+   * before it are written), its result dropped once written. It must return an array of `dtype`
+   * with prod(shape) items; anything else (or a throw) fails the write.
+   */
+  data: () => NpyArray | Promise<NpyArray>;
+}
+
+/** The typed array of each {@link NpyDtype}. */
+const NPY_DTYPE_ARRAYS = { float32: Float32Array, float64: Float64Array, int32: Int32Array, uint8: Uint8Array } as const;
+
 /** True on a little-endian host (the byte order of every file format here). */
 export const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 
@@ -74,6 +99,11 @@ export function encodeNpy(data: NpyArray, shape: readonly number[]): Uint8Array 
 function npyHeader(data: NpyArray, shape: readonly number[]): Uint8Array {
   const descr = npyDescr(data);
   checkShape(data, shape);
+  return npyHeaderOf(descr, shape);
+}
+
+/** The magic and header of a `.npy` file of dtype `descr` and shape `shape` (checked by the caller). */
+function npyHeaderOf(descr: string, shape: readonly number[]): Uint8Array {
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const unpadded = 10 + header.length + 1;
@@ -196,6 +226,21 @@ export interface NpzEncodeOptions {
 /** The keys of {@link NpzEncodeOptions}: other keys are refused ("invalid options key"). */
 export const NPZ_ENCODE_OPTION_KEYS = optionKeys<NpzEncodeOptions>()(['date', 'zip64']);
 
+/** Options of {@link writeNpz}: those of {@link NpzEncodeOptions}, and a commit check. */
+export interface NpzWriteOptions extends NpzEncodeOptions {
+  /**
+   * Asked once the whole archive is in its temporary file (flushed to disk), right before the
+   * rename over `path`, as the `commit` option of the atomic writers (`atomic.ts`): returning false
+   * drops the write (the temporary file is removed, `path` left as it was, and the call resolves
+   * without writing); a throw does the same and rejects with that error (e.g. a run folder whose
+   * lock was lost meanwhile).
+   */
+  commit?: () => boolean;
+}
+
+/** The keys of {@link NpzWriteOptions}: other keys are refused ("invalid options key"). */
+export const NPZ_WRITE_OPTION_KEYS = optionKeys<NpzWriteOptions>()(['date', 'zip64', 'commit']);
+
 /** Values from which a 32-bit (16-bit) zip field holds the zip64 marker and the value moves to a zip64 record. */
 const ZIP64_AT = 0xffffffff;
 const ZIP64_COUNT_AT = 0xffff;
@@ -206,11 +251,13 @@ interface NpzPlanEntry {
   name: Uint8Array;
   /** The `.npy` magic and header. */
   header: Uint8Array;
-  /** The little-endian data (a view of the array's memory on a little-endian host). */
-  data: Uint8Array;
+  /** The little-endian data (a view of the array's memory on a little-endian host); none for a lazy entry. */
+  data?: Uint8Array;
+  /** A lazy entry's producer, its dtype and item count (see {@link NpyLazyEntry}). */
+  lazy?: { produce: () => NpyArray | Promise<NpyArray>; dtype: NpyDtype; count: number; label: string };
   /** Byte length of the `.npy` file (header + data). */
   size: number;
-  /** CRC-32 of the `.npy` file. */
+  /** CRC-32 of the `.npy` file (of a lazy entry: set once its data is produced). */
   crc: number;
   /** Offset of the entry's local header. */
   offset: number;
@@ -240,11 +287,15 @@ function crc32Chunked(bytes: Uint8Array, previous = 0): number {
   return c;
 }
 
-/** Checks the arrays and options of an npz archive and lays it out (CRC-32s computed). */
-function planNpz(arrays: Record<string, NpyEntry>, options: Date | NpzEncodeOptions): NpzPlan {
-  const opts: NpzEncodeOptions = options instanceof Date ? { date: options } : options;
-  if (opts === null || typeof opts !== 'object') throw new CinderArgumentError('npz options', opts, 'a Date or { date?, zip64? }');
-  checkOptionKeys('options', opts, NPZ_ENCODE_OPTION_KEYS);
+/**
+ * Checks the arrays and options of an npz archive and lays it out (CRC-32s computed, but those of
+ * lazy entries, which `lazy` allows: see {@link NpyLazyEntry}); `keys` are the option keys allowed.
+ */
+function planNpz(arrays: Record<string, NpyEntry | NpyLazyEntry>, options: Date | NpzWriteOptions, keys: readonly string[], lazy: boolean): NpzPlan {
+  const opts: NpzWriteOptions = options instanceof Date ? { date: options } : options;
+  if (opts === null || typeof opts !== 'object') throw new CinderArgumentError('npz options', opts, lazy ? 'a Date or { date?, zip64?, commit? }' : 'a Date or { date?, zip64? }');
+  checkOptionKeys('options', opts, keys);
+  if (opts.commit !== undefined && typeof opts.commit !== 'function') throw new CinderArgumentError('npz commit', opts.commit, 'a function returning a boolean');
   if (opts.date !== undefined && !(opts.date instanceof Date && Number.isFinite(opts.date.getTime()))) throw new CinderArgumentError('npz date', opts.date, 'a valid Date');
   const mode = opts.zip64 ?? 'auto';
   if (mode !== 'auto' && mode !== 'always') throw new CinderArgumentError('npz zip64', mode, "'auto' or 'always'");
@@ -258,17 +309,34 @@ function planNpz(arrays: Record<string, NpyEntry>, options: Date | NpzEncodeOpti
   let cdSize = 0;
   for (const n of Object.keys(arrays)) {
     if (n === '' || n.includes('/') || n.includes('\\')) throw new CinderArgumentError('array name', n, 'a non-empty name without slashes');
-    const entry = arrays[n]!;
-    const header = npyHeader(entry.data, entry.shape);
+    const entry = arrays[n] as NpyEntry | NpyLazyEntry;
+    if (entry === null || typeof entry !== 'object') throw new CinderArgumentError(`array "${n}"`, entry, lazy ? '{ data, shape } or { dtype, shape, data: () => array }' : '{ data, shape }');
+    let header: Uint8Array;
+    let byteLength: number;
+    let data: Uint8Array | undefined;
+    let later: NpzPlanEntry['lazy'];
+    if (lazy && typeof entry.data === 'function') {
+      const { dtype, shape } = entry as NpyLazyEntry;
+      if (typeof dtype !== 'string' || !Object.hasOwn(NPY_DTYPE_ARRAYS, dtype)) throw new CinderArgumentError(`dtype of array "${n}"`, dtype, "'float32', 'float64', 'int32' or 'uint8' (the array its data() returns)");
+      if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new CinderArgumentError(`shape of array "${n}"`, shape, 'an array of non-negative integers');
+      const count = shape.reduce((a: number, b: number) => a * b, 1);
+      byteLength = count * NPY_DTYPE_ARRAYS[dtype].BYTES_PER_ELEMENT;
+      header = npyHeaderOf(npyDescr(new NPY_DTYPE_ARRAYS[dtype](0)), shape);
+      later = { produce: (entry as NpyLazyEntry).data, dtype, count, label: `array "${n}"` };
+    } else {
+      const e = entry as NpyEntry;
+      header = npyHeader(e.data, e.shape);
+      byteLength = e.data.byteLength;
+    }
     // (the bytes are one Uint8Array here, and one array when read back)
-    if (entry.data.byteLength > kMaxLength) throw new CinderArgumentError(`array "${n}"`, `${entry.data.byteLength} bytes`, `at most ${kMaxLength} bytes (the largest array of bytes of this Node.js; save larger tensors with saveTensors)`);
-    const data = littleEndianBytes(entry.data);
-    const size = header.length + data.length;
+    if (!(byteLength <= kMaxLength)) throw new CinderArgumentError(`array "${n}"`, `${byteLength} bytes`, `at most ${kMaxLength} bytes (the largest array of bytes of this Node.js; save larger tensors with saveTensors)`);
+    if (later === undefined) data = littleEndianBytes((entry as NpyEntry).data);
+    const size = header.length + byteLength;
     const name = Buffer.from(`${n}.npy`, 'utf8');
     if (name.length > 0xffff) throw new CinderArgumentError('array name', `${name.length} bytes`, 'a name of at most 65531 bytes');
     const local64 = always || size >= ZIP64_AT;
     const central64 = always ? 3 : (size >= ZIP64_AT ? 2 : 0) + (offset >= ZIP64_AT ? 1 : 0);
-    files.push({ name, header, data, size, crc: crc32Chunked(data, crc32(header)), offset, local64, central64 });
+    files.push({ name, header, data, lazy: later, size, crc: data ? crc32Chunked(data, crc32(header)) : 0, offset, local64, central64 });
     offset += 30 + name.length + (local64 ? 20 : 0) + size;
     cdSize += 46 + name.length + (central64 > 0 ? 4 + 8 * central64 : 0);
   }
@@ -389,7 +457,7 @@ function npzDirectory(plan: NpzPlan): Uint8Array {
  * @throws CinderArgumentError for a bad name, a shape mismatch or an archive over that limit
  */
 export function encodeNpz(arrays: Record<string, NpyEntry>, options: Date | NpzEncodeOptions = {}): Uint8Array {
-  const plan = planNpz(arrays, options);
+  const plan = planNpz(arrays, options, NPZ_ENCODE_OPTION_KEYS, false);
   if (plan.total > kMaxLength) throw new CinderArgumentError('arrays', `${describe(plan.files.length)} arrays, ${plan.total} bytes`, `an archive of at most ${kMaxLength} bytes (the largest array of this Node.js)`);
   const out = new Uint8Array(plan.total);
   let p = 0;
@@ -397,7 +465,7 @@ export function encodeNpz(arrays: Record<string, NpyEntry>, options: Date | NpzE
     const local = npzLocalHeader(f, plan);
     out.set(local, p);
     out.set(f.header, p + local.length);
-    out.set(f.data, p + local.length + f.header.length);
+    out.set(f.data!, p + local.length + f.header.length);
     p += local.length + f.size;
   }
   out.set(npzDirectory(plan), p);
@@ -1076,20 +1144,39 @@ function fortranToC(src: Uint8Array, dims: readonly number[], size: number): Uin
  * and end records — zip64 records wherever a size, offset or count needs them, so archives and
  * entries of 4 GiB or more are written (one array is limited to `buffer.kMaxLength` bytes, 4 GiB on
  * Node 20, which {@link readNpz} reads back).
+ *
+ * An entry may be lazy ({@link NpyLazyEntry}: dtype, shape and a function producing the data):
+ * its function is called when the entry is written, once every entry before it is in the file,
+ * and its array dropped once written, so an archive of lazy entries holds about one array in
+ * memory at a time, not all of them. The bytes are those of the same arrays given eagerly: the
+ * CRC-32 of a lazy entry is computed from its data before its local header is written. A
+ * produced array of another type or length than declared, or a function that throws, fails the
+ * write (as a write error does).
+ *
  * Atomic (see `atomic.ts`): a temporary file next to `path`, fsynced, renamed over it; on failure
- * the temporary file is removed and `path` left as it was.
- * @throws CinderArgumentError, before anything is created, for a bad path, name, shape or option,
- * or an array of more than `buffer.kMaxLength` bytes
+ * the temporary file is removed and `path` left as it was. `options.commit` (see
+ * {@link NpzWriteOptions.commit}) is asked right before the rename.
+ * @throws CinderArgumentError, before anything is created, for a bad path, name, shape, dtype or
+ * option, or an array of more than `buffer.kMaxLength` bytes (lazy ones included: their size is
+ * known from dtype and shape); CinderArgumentError naming the array, after the temporary file was
+ * removed, for a lazy entry whose function returned another array than declared
  */
-export async function writeNpz(path: string, arrays: Record<string, NpyEntry>, options: Date | NpzEncodeOptions = {}): Promise<void> {
+export async function writeNpz(path: string, arrays: Record<string, NpyEntry | NpyLazyEntry>, options: Date | NpzWriteOptions = {}): Promise<void> {
   if (typeof path !== 'string' || path === '') throw new CinderArgumentError('path', path, 'a file path');
-  const plan = planNpz(arrays, options);
+  const plan = planNpz(arrays, options, NPZ_WRITE_OPTION_KEYS, true);
+  const commit = options instanceof Date ? undefined : options.commit;
   const out = await AtomicFileWriter.open(path);
   try {
     for (const f of plan.files) {
+      let data = f.data;
+      if (f.lazy) {
+        data = littleEndianBytes(await producedArray(f.lazy));
+        f.crc = crc32Chunked(data, crc32(f.header));
+      }
       await out.write(npzLocalHeader(f, plan));
       await out.write(f.header);
-      await out.write(f.data);
+      await out.write(data!);
+      data = undefined; // (a lazy entry's array is not held past its entry)
     }
     await out.write(npzDirectory(plan));
     if (out.bytesWritten !== plan.total) throw new Error(`internal: ${out.bytesWritten} npz bytes written, ${plan.total} planned`);
@@ -1097,5 +1184,14 @@ export async function writeNpz(path: string, arrays: Record<string, NpyEntry>, o
     await out.abort();
     throw err;
   }
-  await out.commit(path);
+  await out.commit(path, true, commit);
+}
+
+/** The array a lazy entry's function produces, checked against its declared dtype and item count. */
+async function producedArray(lazy: NonNullable<NpzPlanEntry['lazy']>): Promise<NpyArray> {
+  const a = await lazy.produce();
+  const Ctor = NPY_DTYPE_ARRAYS[lazy.dtype];
+  if (!(a instanceof Ctor)) throw new CinderArgumentError(`data of ${lazy.label}`, a, `a ${Ctor.name} (its declared dtype ${lazy.dtype})`);
+  if (a.length !== lazy.count) throw new CinderArgumentError(`data of ${lazy.label}`, `${a.length} items`, `${lazy.count} items (the product of its shape)`);
+  return a;
 }

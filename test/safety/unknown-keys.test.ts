@@ -758,7 +758,7 @@ interface IoCase {
 
 const ARRAYS = { a: { data: new Float32Array([1, 2]), shape: [2] } };
 const ioCases: IoCase[] = [
-  { name: 'writeNpz', keys: IO.NPZ_ENCODE_OPTION_KEYS, full: { date: new Date(2020, 0, 1), zip64: 'always' }, run: (d, o) => IO.writeNpz(join(d, 'a.npz'), ARRAYS, o), typo: ['zip_64', 'zip64'] },
+  { name: 'writeNpz', keys: IO.NPZ_WRITE_OPTION_KEYS, full: { date: new Date(2020, 0, 1), zip64: 'always', commit: () => true }, run: (d, o) => IO.writeNpz(join(d, 'a.npz'), ARRAYS, o), typo: ['zip_64', 'zip64'] },
   { name: 'encodeNpz', keys: IO.NPZ_ENCODE_OPTION_KEYS, full: { date: new Date(2020, 0, 1), zip64: 'auto' }, run: (_d, o) => IO.encodeNpz(ARRAYS, o), typo: ['data', 'date'] },
   {
     name: 'NpyAppendWriter.open',
