@@ -32,7 +32,7 @@ import type { Figure } from '../viz/figure.js';
 import { checkFigure, ensurePlotlyCopy, figureHtml, PLOTLY_FILE } from '../viz/html.js';
 import { ensureWritableDirSync, writeFileAtomic, writeJsonAtomic, writeJsonAtomicSync } from '../io/atomic.js';
 import type { Params, Progress, RunContext } from './example.js';
-import { encodeNpy, writeNpz, type NpyArray, type NpyEntry } from '../io/npy.js';
+import { encodeNpy, writeNpz, type NpyArray, type NpyEntry, type NpyLazyEntry } from '../io/npy.js';
 import type { Terminal } from './progress.js';
 
 /** Final state of a run, as written to `run_summary.json` under `status`. */
@@ -391,11 +391,17 @@ export class RunFolder implements RunContext {
     return writeFileAtomic(join(this.outDir, 'artifacts', file), bytes, { commit: this.held });
   }
 
-  /** Writes `artifacts/<name>.npz` holding several named arrays. */
-  artifactNpz(name: string, arrays: Record<string, NpyEntry | { data: NpyArray; shape: number[] }>): Promise<void> {
+  /**
+   * Writes `artifacts/<name>.npz` holding several named arrays, eager or lazy (see `writeNpz`:
+   * streamed entry by entry, atomic). The folder's lock is looked at before the write starts and
+   * again right before the final rename: once it is found lost (even during a long write) the
+   * temporary file is removed, nothing is renamed over the new owner's file, and the call rejects
+   * with the `RunLockLostError`.
+   */
+  artifactNpz(name: string, arrays: Record<string, NpyEntry | NpyLazyEntry | { data: NpyArray; shape: number[] }>): Promise<void> {
     const file = checkFileName('artifact', name).endsWith('.npz') ? name : `${name}.npz`;
     this.assertHeld();
-    return writeNpz(join(this.outDir, 'artifacts', file), arrays);
+    return writeNpz(join(this.outDir, 'artifacts', file), arrays, { commit: this.held });
   }
 
   /** Absolute path for a file under artifacts/; throws the `RunLockLostError` once the folder's lock was found lost. */

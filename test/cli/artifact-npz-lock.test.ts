@@ -1,0 +1,104 @@
+// RunFolder.artifactNpz looks at the folder's lock again right before its final rename (writeNpz's
+// commit option), as the folder's other atomic writes do: a lock lost while a (long) npz is being
+// written leaves the new owner's file untouched and no temporary file, and the call rejects with
+// the RunLockLostError. Loss is simulated as in lock-lost.test.ts: the lock file is replaced by
+// another owner's, and that owner writes its own artifact, while the npz's bytes are being written.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { backendInfo } from '../../src/core/backend.js';
+import { Terminal } from '../../src/cli/progress.js';
+import { RunFolder } from '../../src/cli/run-folder.js';
+import { acquireLock, releaseLock, runLockGuard, RunLockLostError } from '../../src/cli/run-lock.js';
+import { AtomicFileWriter } from '../../src/io/atomic.js';
+import { encodeNpz, type NpyEntry } from '../../src/io/npy.js';
+
+const root = mkdtempSync(join(tmpdir(), 'cinder-artifact-npz-lock-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => vi.restoreAllMocks());
+
+const other = JSON.stringify({ pid: 4242, host: 'elsewhere.invalid', started_at: '2026-01-01T00:00:00.000Z', lease_ms: 90 });
+
+/** Temporary files of atomic writes left anywhere under `dir`. */
+const tmpFiles = (dir: string): string[] => (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.tmp'));
+
+async function folder(name: string): Promise<{ f: RunFolder; dir: string }> {
+  const dir = join(root, name);
+  mkdirSync(dir);
+  acquireLock(dir);
+  const f = await RunFolder.create({
+    outDir: dir, example: 'npz', params: {}, seed: 0, backend: backendInfo()!, quiet: true, signal: new AbortController().signal,
+    terminal: new Terminal({ mode: 'quiet' }), paramsFile: {}, lockGuard: runLockGuard([dir]),
+  });
+  return { f, dir };
+}
+
+const arrays = (): Record<string, NpyEntry> => ({
+  w: { data: Float32Array.from({ length: 4096 }, (_, k) => Math.sin(k)), shape: [64, 64] },
+  i: { data: Int32Array.from({ length: 100 }, (_, k) => k * k - 50), shape: [100] },
+});
+
+describe('RunFolder.artifactNpz and a lost folder lock', () => {
+  it('written normally while the lock is held (the bytes of encodeNpz)', async () => {
+    const { f, dir } = await folder('held');
+    await f.artifactNpz('a', arrays());
+    expect(Buffer.from(readFileSync(join(dir, 'artifacts', 'a.npz'))).equals(Buffer.from(encodeNpz(arrays())))).toBe(true);
+    expect(tmpFiles(dir)).toEqual([]);
+    releaseLock(dir);
+  });
+
+  it('the lock taken over during the write: the new owner\'s file stays, no temporary file, RunLockLostError', async () => {
+    const { f, dir } = await folder('lost');
+    const path = join(dir, 'artifacts', 'a.npz');
+    const write = AtomicFileWriter.prototype.write;
+    let writes = 0;
+    vi.spyOn(AtomicFileWriter.prototype, 'write').mockImplementation(function (this: AtomicFileWriter, bytes: Uint8Array) {
+      if (writes++ === 2) {
+        // mid-write (after the first entry's headers): another process takes the folder over and
+        // writes its own artifact (one synchronous block)
+        rmSync(join(dir, '.lock'));
+        writeFileSync(join(dir, '.lock'), other);
+        writeFileSync(path, 'new owner');
+      }
+      return write.call(this, bytes);
+    });
+    const err = await f.artifactNpz('a', arrays()).catch((e: unknown) => e);
+    vi.restoreAllMocks();
+    // the old code renamed its archive over the new owner's file (and resolved)
+    expect(err).toBeInstanceOf(RunLockLostError);
+    expect((err as RunLockLostError).holder).toEqual(JSON.parse(other));
+    expect(writes).toBeGreaterThan(3); // the write went on past the loss, to the commit check
+    expect(readFileSync(path, 'utf8')).toBe('new owner');
+    expect(readFileSync(join(dir, '.lock'), 'utf8')).toBe(other);
+    expect(tmpFiles(dir)).toEqual([]);
+    expect(f.lockLost).toBe(true);
+    releaseLock(dir); // (leaves the new owner's lock)
+    expect(readFileSync(join(dir, '.lock'), 'utf8')).toBe(other);
+  });
+
+  it('a lazy entry whose data is produced after the loss: nothing replaced either', async () => {
+    const { f, dir } = await folder('lazy');
+    const path = join(dir, 'artifacts', 'a.npz');
+    writeFileSync(path, 'mine before');
+    const err = await f
+      .artifactNpz('a', {
+        ...arrays(),
+        z: {
+          dtype: 'float32',
+          shape: [3],
+          data: () => {
+            rmSync(join(dir, '.lock'));
+            writeFileSync(join(dir, '.lock'), other);
+            writeFileSync(path, 'new owner');
+            return Float32Array.of(1, 2, 3);
+          },
+        },
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunLockLostError);
+    expect(readFileSync(path, 'utf8')).toBe('new owner');
+    expect(tmpFiles(dir)).toEqual([]);
+    releaseLock(dir);
+  });
+});
