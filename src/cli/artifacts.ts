@@ -57,15 +57,31 @@ function lazyEntries(held: [string, tf.Tensor][]): Record<string, NpyLazyEntry> 
   return out;
 }
 
+/** A context that writes npz artifacts itself (a `RunFolder`: its lock is checked right before the rename). */
+interface NpzWritingContext {
+  artifactNpz(name: string, arrays: Record<string, NpyEntry | NpyLazyEntry>): Promise<void>;
+}
+
+/**
+ * Writes `artifacts/<file>` (`file` ends in `.npz`) through the context's own `artifactNpz` where
+ * it has one (a run folder, whose lock-lost guard is then asked right before the rename, as for
+ * its other writes), else with `writeNpz` at `ctx.artifactPath(file)`.
+ */
+function writeNpzVia(ctx: RunContext, file: string, arrays: Record<string, NpyEntry | NpyLazyEntry>): Promise<void> {
+  const own = (ctx as Partial<NpzWritingContext>).artifactNpz;
+  if (typeof own === 'function') return own.call(ctx, file, arrays);
+  return writeNpz(ctx.artifactPath(file), arrays);
+}
+
 /**
  * Waits for `saving` (a tensor-folder save of the same tensors, started just before), then writes
- * `path` streamed from the handles `held`, released in any case.
+ * `artifacts/<file>` streamed from the handles `held`, released in any case.
  */
-async function saveThenNpz(saving: Promise<void>, held: [string, tf.Tensor][] | undefined, path: string): Promise<void> {
+async function saveThenNpz(saving: Promise<void>, held: [string, tf.Tensor][] | undefined, ctx: RunContext, file: string): Promise<void> {
   try {
     await saving;
     if (held === undefined) throw new Error('internal: the tensors to write as npz were not held');
-    await writeNpz(path, lazyEntries(held));
+    await writeNpzVia(ctx, file, lazyEntries(held));
   } finally {
     for (const [, t] of held ?? []) t.dispose(); // (no-op for those released already)
   }
@@ -84,7 +100,7 @@ export async function writeTensorArtifacts(ctx: RunContext, name: string, tensor
   // the save checks the tensors and takes its handles synchronously, and so do we
   const saving = saveTensors(dir, tensors, metadata);
   const held = tensors !== null && typeof tensors === 'object' ? hold(Object.entries(tensors)) : undefined;
-  await saveThenNpz(saving, held, `${dir}.npz`);
+  await saveThenNpz(saving, held, ctx, `${name}.npz`);
 }
 
 /**
@@ -104,11 +120,15 @@ export async function writeModuleArtifacts(ctx: RunContext, name: string, module
   } catch {
     held = undefined; // (not a module: the save refuses it)
   }
-  await saveThenNpz(saving, held, `${dir}.npz`);
+  await saveThenNpz(saving, held, ctx, `${name}.npz`);
 }
 
-/** Writes `artifacts/<name>.npz` holding several named arrays (see {@link writeNpz}: streamed, atomic, zip64 where needed). */
-export async function writeNpzArtifact(ctx: RunContext, name: string, arrays: Record<string, NpyEntry>): Promise<void> {
-  const path = ctx.artifactPath(name.endsWith('.npz') ? name : `${name}.npz`);
-  await writeNpz(path, arrays);
+/**
+ * Writes `artifacts/<name>.npz` holding several named arrays, eager or lazy (see {@link writeNpz}:
+ * streamed, atomic, zip64 where needed). In a run folder (a context with its own `artifactNpz`)
+ * the folder's lock is looked at again right before the rename: a lock lost meanwhile replaces
+ * nothing and rejects with the `RunLockLostError`.
+ */
+export async function writeNpzArtifact(ctx: RunContext, name: string, arrays: Record<string, NpyEntry | NpyLazyEntry>): Promise<void> {
+  await writeNpzVia(ctx, name.endsWith('.npz') ? name : `${name}.npz`, arrays);
 }

@@ -13,6 +13,8 @@ import { RunFolder } from '../../src/cli/run-folder.js';
 import { acquireLock, releaseLock, runLockGuard, RunLockLostError } from '../../src/cli/run-lock.js';
 import { AtomicFileWriter } from '../../src/io/atomic.js';
 import { encodeNpz, type NpyEntry } from '../../src/io/npy.js';
+import { tf } from '../../src/core/tf.js';
+import { writeNpzArtifact, writeTensorArtifacts } from '../../src/cli/artifacts.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-artifact-npz-lock-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -32,6 +34,13 @@ async function folder(name: string): Promise<{ f: RunFolder; dir: string }> {
     terminal: new Terminal({ mode: 'quiet' }), paramsFile: {}, lockGuard: runLockGuard([dir]),
   });
   return { f, dir };
+}
+
+/** Another process takes `dir` over and writes its own `artifacts/<file>` (one synchronous block). */
+function takeOver(dir: string, file: string): void {
+  rmSync(join(dir, '.lock'));
+  writeFileSync(join(dir, '.lock'), other);
+  writeFileSync(join(dir, 'artifacts', file), 'new owner');
 }
 
 const arrays = (): Record<string, NpyEntry> => ({
@@ -100,5 +109,41 @@ describe('RunFolder.artifactNpz and a lost folder lock', () => {
     expect(readFileSync(path, 'utf8')).toBe('new owner');
     expect(tmpFiles(dir)).toEqual([]);
     releaseLock(dir);
+  });
+
+  it('writeNpzArtifact and writeTensorArtifacts in a run folder: the same check right before the rename', async () => {
+    const { f, dir } = await folder('helpers');
+    const write = AtomicFileWriter.prototype.write;
+    let writes = 0;
+    vi.spyOn(AtomicFileWriter.prototype, 'write').mockImplementation(function (this: AtomicFileWriter, bytes: Uint8Array) {
+      if (writes++ === 2) takeOver(dir, 'b.npz');
+      return write.call(this, bytes);
+    });
+    const err = await writeNpzArtifact(f, 'b', arrays()).catch((e: unknown) => e);
+    vi.restoreAllMocks();
+    // (the old code wrote through ctx.artifactPath + writeNpz: no check after the start)
+    expect(err).toBeInstanceOf(RunLockLostError);
+    expect(readFileSync(join(dir, 'artifacts', 'b.npz'), 'utf8')).toBe('new owner');
+    expect(tmpFiles(dir)).toEqual([]);
+    releaseLock(dir);
+
+    const { f: g, dir: dir2 } = await folder('tensors');
+    const before = tf.memory().numTensors;
+    const t = { w: tf.tensor([1, 2, 3], [3]), k: tf.tensor([4, 5], [2], 'int32') };
+    const data = tf.Tensor.prototype.data;
+    let downloads = 0;
+    vi.spyOn(tf.Tensor.prototype, 'data').mockImplementation(function (this: tf.Tensor) {
+      // the two downloads of the tensor folder, then the npz's: lost at the npz's second one
+      if (downloads++ === 3) takeOver(dir2, 'c.npz');
+      return data.call(this);
+    });
+    const err2 = await writeTensorArtifacts(g, 'c', t).catch((e: unknown) => e);
+    vi.restoreAllMocks();
+    expect(err2).toBeInstanceOf(RunLockLostError);
+    expect(readFileSync(join(dir2, 'artifacts', 'c.npz'), 'utf8')).toBe('new owner');
+    expect(tmpFiles(dir2)).toEqual([]);
+    tf.dispose(Object.values(t));
+    expect(tf.memory().numTensors).toBe(before);
+    releaseLock(dir2);
   });
 });
