@@ -59,14 +59,14 @@ export function cobaRefractorySteps(p: CobaParams): number {
 export interface CobaEventState {
   /** The next step. */
   step: number;
-  /** Voltages (float32 values). */
-  v: number[];
+  /** Voltages (float32 values; a plain array or a Float32Array). */
+  v: ArrayLike<number>;
   /** g_e (float32 values). */
-  ge: number[];
+  ge: ArrayLike<number>;
   /** g_i (float32 values). */
-  gi: number[];
-  /** Step of each neuron's last spike. */
-  lastSpike: number[];
+  gi: ArrayLike<number>;
+  /** Step of each neuron's last spike (int32 values). */
+  lastSpike: ArrayLike<number>;
   /**
    * The refractory period in steps the state was run with ({@link cobaRefractorySteps}); absent in
    * checkpoints from before `--refractory` (those held 51 steps at dt = 0.1).
@@ -132,7 +132,9 @@ export function buildCobaEvent(p: CobaParams, seed: number): CobaEventNetwork {
     },
     restore(s: CobaEventState): void {
       for (const k of ['v', 'ge', 'gi', 'lastSpike'] as const) {
-        if (!Array.isArray(s[k]) || s[k].length !== N) throw new CinderArgumentError(`checkpoint ${k}`, Array.isArray(s[k]) ? s[k].length : typeof s[k], `${N} values (this network)`);
+        const a = s[k] as unknown;
+        const ok = Array.isArray(a) || ArrayBuffer.isView(a);
+        if (!ok || (a as ArrayLike<number>).length !== N) throw new CinderArgumentError(`checkpoint ${k}`, ok ? (a as ArrayLike<number>).length : typeof a, `${N} values (this network)`);
       }
       if (!Number.isInteger(s.step) || s.step < 0) throw new CinderArgumentError('checkpoint step', s.step, 'an integer >= 0');
       const saved = s.refractorySteps ?? moduleRefractorySteps(C.refracT, p.dt);

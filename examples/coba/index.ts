@@ -23,19 +23,19 @@
  * the raster subset; per-neuron counts; population counts per 1 ms). The run advances in chunks of
  * `chunk` steps; after each it saves the network (voltages, refractory times, synaptic variables)
  * and the statistics gathered so far in `checkpoint/` (tfjs: `model.json` and its weights; event:
- * `checkpoint.json`), so `--resume` continues with the same spikes.
+ * `checkpoint.npz`, older runs' `checkpoint.json`), so `--resume` continues with the same spikes.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { writeNpzArtifact } from '../../src/cli/artifacts.js';
 import { tf } from '../../src/core/tf.js';
 import type { Figure } from '../../src/viz/figure.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
-import { writeJsonAtomic } from '../../src/io/atomic.js';
 import { NpyAppendWriter } from '../../src/io/npy-append.js';
+import { readNpz, writeNpz } from '../../src/io/npy.js';
 import { buildCoba, type CobaParams } from './network.js';
-import { buildCobaEvent, type CobaEventState } from './event-engine.js';
+import { buildCobaEvent, cobaRefractorySteps, type CobaEventState } from './event-engine.js';
 
 /** Neurons of each population shown in the raster (at most). */
 const RASTER_EXC = 200;
@@ -297,6 +297,23 @@ class SeriesFiles {
   }
 }
 
+/**
+ * The JSON entry `meta` of the event engine's `checkpoint/checkpoint.npz`: the progress without the
+ * per-neuron statistics, and the engine's step and refractory period. The O(N) arrays are binary
+ * entries of the same file (one atomic write): `v`, `ge`, `gi` (float32, as the engine holds them),
+ * `lastSpike` (int32) and the statistics `count`, `last`, `isiSum`, `isiSq` (float64: any JS
+ * number, bit for bit) — all of it restored bit-identically. As JSON arrays in `checkpoint.json`
+ * they cost ~12 ms per chunk at N = 4000 (0.56 MB; 44 % on top of 27 ms of stepping per 1000
+ * steps) and ~70 ms at N = 40 000 (5.3 MB).
+ */
+interface EventCheckpointMeta extends Omit<CobaProgress, 'stats'> {
+  stats: Omit<CobaStats, 'count' | 'last' | 'isiSum' | 'isiSq'>;
+  /** The engine's next step. */
+  step: number;
+  /** The refractory period in steps the state was run with. */
+  refractorySteps: number;
+}
+
 /** One engine as the run loop drives it. */
 interface CobaRunner {
   /** Number of excitatory neurons. */
@@ -358,7 +375,9 @@ function tfjsRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
 function eventRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
   const m = buildCobaEvent(cp, ctx.seed);
   ctx.finite?.watchArrays('network', () => ({ v: m.group.v, ge: m.group.ge, gi: m.group.gi }));
-  const file = join(ctx.checkpointDir, 'checkpoint.json');
+  const npzFile = join(ctx.checkpointDir, 'checkpoint.npz');
+  const jsonFile = join(ctx.checkpointDir, 'checkpoint.json'); // checkpoints written before checkpoint.npz
+  const N = cp.neurons;
   return {
     ne: m.ne,
     synapses: m.synapses.exc + m.synapses.inh,
@@ -389,10 +408,42 @@ function eventRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
       };
       return { k, step: cat(step), index: cat(index) };
     },
-    save: (progress) => writeJsonAtomic(file, { ...progress, network: m.state() }),
+    async save(progress) {
+      const { stats, ...rest } = progress;
+      const { count, last, isiSum, isiSq, ...small } = stats;
+      const meta: EventCheckpointMeta = { ...rest, stats: small, step: m.net.step, refractorySteps: cobaRefractorySteps(cp) };
+      const json = new TextEncoder().encode(JSON.stringify(meta));
+      const f64 = (a: number[]) => ({ data: Float64Array.from(a), shape: [a.length] });
+      const g = m.group;
+      await writeNpz(npzFile, {
+        meta: { data: json, shape: [json.length] },
+        v: { data: g.v.slice(), shape: [N] },
+        ge: { data: g.ge.slice(), shape: [N] },
+        gi: { data: g.gi.slice(), shape: [N] },
+        lastSpike: { data: g.lastSpike.slice(), shape: [N] },
+        count: f64(count), last: f64(last), isiSum: f64(isiSum), isiSq: f64(isiSq),
+      });
+      if (existsSync(jsonFile)) rmSync(jsonFile); // the older checkpoint this one supersedes
+    },
     async load() {
-      if (!ctx.resumed || !existsSync(file)) return null;
-      const saved = JSON.parse(readFileSync(file, 'utf8')) as CobaProgress & { network: CobaEventState };
+      if (!ctx.resumed) return null;
+      if (existsSync(npzFile)) {
+        const a = readNpz(npzFile);
+        const want = { meta: Uint8Array, v: Float32Array, ge: Float32Array, gi: Float32Array, lastSpike: Int32Array, count: Float64Array, last: Float64Array, isiSum: Float64Array, isiSq: Float64Array };
+        for (const [k, T] of Object.entries(want)) {
+          if (!(a[k] instanceof T)) throw new CinderArgumentError(`checkpoint ${npzFile} entry ${k}`, a[k] ? a[k].constructor.name : 'none', `a ${T.name}`);
+        }
+        for (const k of ['count', 'last', 'isiSum', 'isiSq'] as const) {
+          if (a[k]!.length !== N) throw new CinderArgumentError(`checkpoint ${k}`, a[k]!.length, `${N} values (this network)`);
+        }
+        const meta = JSON.parse(new TextDecoder().decode(a.meta)) as EventCheckpointMeta;
+        const { step, refractorySteps, stats, ...rest } = meta;
+        m.restore({ step, refractorySteps, v: a.v!, ge: a.ge!, gi: a.gi!, lastSpike: a.lastSpike! });
+        const arr = (k: string) => Array.from(a[k]!);
+        return { ...rest, stats: { ...stats, count: arr('count'), last: arr('last'), isiSum: arr('isiSum'), isiSq: arr('isiSq') } };
+      }
+      if (!existsSync(jsonFile)) return null;
+      const saved = JSON.parse(readFileSync(jsonFile, 'utf8')) as CobaProgress & { network: CobaEventState };
       m.restore(saved.network);
       const { network: _network, ...progress } = saved;
       return progress;

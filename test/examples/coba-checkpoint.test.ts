@@ -3,17 +3,20 @@
 // checkpoint folder, one append per chunk. The files hold exactly the series of the run's artifact,
 // and entries beyond the lengths a checkpoint records (a run killed between the append and the
 // checkpoint) are cut off on resume.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { readNpy, readNpzEntries } from '../../src/io/npy.js';
 import { NpyAppendWriter } from '../../src/io/npy-append.js';
+import { buildCobaEvent } from '../../examples/coba/event-engine.js';
 import { folderBytes } from '../helpers/files.js';
 import { runSummary, startCinder } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'cinder-coba-checkpoint-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+/** The per-neuron spike counts of a run's artifact. */
+const art_count = (out: string) => readNpzEntries(join(out, 'artifacts', 'spikes.npz')).count!.data;
 const args = ['coba', '--mode', 'tiny', '--engine', 'event', '--model', 'cuba', '--seed', '3'];
 
 it('the checkpoint does not rewrite the growing series: they are appended to checkpoint/*.npy, equal to the artifact', async () => {
@@ -21,8 +24,9 @@ it('the checkpoint does not rewrite the growing series: they are appended to che
   const out = join(tmp, 'full');
   const a = startCinder([...args, '--out', out], { CINDER_BACKEND: 'cpu' });
   expect(await a.exited, a.err()).toBe(0);
-  const cp = JSON.parse(readFileSync(join(out, 'checkpoint', 'checkpoint.json'), 'utf8')) as {
-    stats: { popCounts: number[]; rasterStep: number[]; rasterNeuron: number[]; count: number[] };
+  const npz = readNpzEntries(join(out, 'checkpoint', 'checkpoint.npz'));
+  const cp = JSON.parse(new TextDecoder().decode(npz.meta!.data as Uint8Array)) as {
+    stats: { popCounts: number[]; rasterStep: number[]; rasterNeuron: number[]; count?: number[] };
     popSaved: number;
     rasterSaved: number;
   };
@@ -33,7 +37,22 @@ it('the checkpoint does not rewrite the growing series: they are appended to che
   expect(cp.stats.popCounts).toEqual([]);
   expect(cp.stats.rasterStep).toEqual([]);
   expect(cp.stats.rasterNeuron).toEqual([]);
-  expect(cp.stats.count.length).toBe(200);
+  // the O(N) state is binary (the engine's float32 / int32 arrays, the statistics in float64), not JSON
+  expect(existsSync(join(out, 'checkpoint', 'checkpoint.json'))).toBe(false);
+  expect(cp.stats.count).toBeUndefined();
+  for (const k of ['v', 'ge', 'gi']) expect(npz[k]!.data, k).toBeInstanceOf(Float32Array);
+  expect(npz.lastSpike!.data).toBeInstanceOf(Int32Array);
+  for (const k of ['v', 'ge', 'gi', 'lastSpike', 'count', 'last', 'isiSum', 'isiSq']) expect(npz[k]!.shape, k).toEqual([200]);
+  expect(npz.count!.data).toBeInstanceOf(Float64Array);
+  expect(Array.from(npz.count!.data)).toEqual(Array.from(art_count(out)));
+  // bit for bit the engine's state after the run's 1000 steps (the same network built and run here)
+  const net = buildCobaEvent({ model: 'cuba', neurons: 200, p: 20 / 200, dt: 0.1, refractory: 'steps' }, 3);
+  for (let k = 0; k < 4; k++) net.run(250);
+  expect(Buffer.from((npz.v!.data as Float32Array).buffer).equals(Buffer.from(net.group.v.slice().buffer)), 'v').toBe(true);
+  expect(Buffer.from((npz.ge!.data as Float32Array).buffer).equals(Buffer.from(net.group.ge.slice().buffer)), 'ge').toBe(true);
+  expect(Buffer.from((npz.gi!.data as Float32Array).buffer).equals(Buffer.from(net.group.gi.slice().buffer)), 'gi').toBe(true);
+  expect(Array.from(npz.lastSpike!.data)).toEqual(Array.from(net.group.lastSpike));
+  expect(JSON.parse(new TextDecoder().decode(npz.meta!.data as Uint8Array)).step).toBe(1000);
   expect(cp.popSaved).toBe(100);
   expect(cp.rasterSaved).toBe(spikes);
   // in the files: the artifact's series
@@ -72,4 +91,40 @@ it('resume cuts off series entries appended after the last checkpoint (a run kil
   const fb = folderBytes(join(part, 'artifacts'));
   expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());
   for (const [k, v] of fa) expect(fb.get(k) === v, `artifacts/${k} byte-identical`).toBe(true);
+}, 180_000);
+
+it('a checkpoint of the older format (checkpoint.json: the state as JSON arrays) resumes: artifacts as uninterrupted', async () => {
+  const full = join(tmp, 'full'); // written by the first test
+  const part = join(tmp, 'old-format');
+  const b = startCinder([...args, '--out', part], { CINDER_BACKEND: 'cpu', CINDER_TEST_HOLD_AT_CHECKPOINT: '2' });
+  const t0 = Date.now();
+  while (Number(runSummary(part).checkpoints ?? 0) < 2) {
+    if (Date.now() - t0 > 120_000) throw new Error(`no checkpoint 2: ${b.err()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  b.child.kill('SIGINT');
+  expect(await b.exited, b.err()).toBe(130);
+  // the checkpoint rewritten as the older code wrote it: one JSON file, every array in it
+  const file = join(part, 'checkpoint', 'checkpoint.npz');
+  const npz = readNpzEntries(file);
+  const meta = JSON.parse(new TextDecoder().decode(npz.meta!.data as Uint8Array)) as Record<string, unknown> & { step: number; refractorySteps: number; stats: Record<string, unknown> };
+  const arr = (k: string) => Array.from(npz[k]!.data);
+  const { step, refractorySteps, stats, ...rest } = meta;
+  const old = {
+    ...rest,
+    stats: { ...stats, count: arr('count'), last: arr('last'), isiSum: arr('isiSum'), isiSq: arr('isiSq') },
+    network: { step, refractorySteps, v: arr('v'), ge: arr('ge'), gi: arr('gi'), lastSpike: arr('lastSpike') },
+  };
+  writeFileSync(join(part, 'checkpoint', 'checkpoint.json'), JSON.stringify(old));
+  rmSync(file);
+  const r = startCinder(['coba', '--resume', part], { CINDER_BACKEND: 'cpu' });
+  expect(await r.exited, r.err()).toBe(0);
+  expect(runSummary(part).status).toBe('completed');
+  const fa = folderBytes(join(full, 'artifacts'));
+  const fb = folderBytes(join(part, 'artifacts'));
+  expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());
+  for (const [k, v] of fa) expect(fb.get(k) === v, `artifacts/${k} byte-identical`).toBe(true);
+  // the resumed run's checkpoints are binary again, the JSON one gone
+  expect(existsSync(join(part, 'checkpoint', 'checkpoint.npz'))).toBe(true);
+  expect(existsSync(join(part, 'checkpoint', 'checkpoint.json'))).toBe(false);
 }, 180_000);
