@@ -3,6 +3,24 @@
  * then renamed over the target, and the folder is flushed so that the rename itself survives a
  * power loss. A reader (or a run killed half-way) sees either the old file or the new one, never a
  * half-written file.
+ *
+ * Write guards ({@link registerWriteGuard}): a process may declare that writes into a folder must
+ * be checked, e.g. a run folder whose lock it may lose to another process (`src/cli/run-folder.ts`
+ * registers one that throws the `RunLockLostError` once the folder's lock was found taken over).
+ * Every writer of this module and of the other files of `src/io` ({@link writeFileAtomic},
+ * {@link writeFileAtomicSync}, {@link writeJsonAtomic}, {@link AtomicFileWriter}, `writeNpz`, the
+ * tensor folder saves of `tensors.ts` (`saveTensors`, `saveModule`, `Network.save`) and
+ * `NpyAppendWriter`) asks the guards of every registered folder that contains its target — the
+ * folder itself or any folder below it, compared path component by path component on the resolved
+ * paths (`/a/run` guards `/a/run/x` and `/a/run/b/x`, never `/a/run2/x`; symbolic links are not
+ * followed) — once before it creates anything, and again right before its point of no return: the
+ * rename of a temporary file over its target (run synchronously right after the guards, no other
+ * task in between), or a write into an existing file. A guard that throws refuses the write: the
+ * writer removes what it created (its temporary file; for a tensor folder, the weights files it
+ * added that no manifest names), renames nothing, leaves the target and the folder's other files as
+ * they were, and rethrows the guard's error. With no guard registered a write costs one check of
+ * an empty map; with some, one map lookup per folder above the target and no file system access of
+ * its own (the guards' own checks may read files).
  * @module
  */
 import { accessSync, closeSync, constants as fsConstants, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
@@ -64,6 +82,60 @@ export function ensureWritableDirSync(dir: string, param = 'dir'): void {
 /** Promise form of {@link ensureWritableDirSync} (the checks are quick and synchronous). */
 export async function ensureWritableDir(dir: string, param = 'dir'): Promise<void> {
   ensureWritableDirSync(dir, param);
+}
+
+/**
+ * A write guard: called with the absolute (resolved) path of a file about to be written into its
+ * folder; throws to refuse the write (the error is passed on to the writer's caller).
+ */
+export type WriteGuard = (path: string) => void;
+
+/** The registered write guards by resolved folder (each registration its own entry). */
+const writeGuards = new Map<string, Set<{ check: WriteGuard }>>();
+
+/**
+ * Registers `check` as a write guard of folder `dir` (see the module notes): from now on every
+ * atomic writer of `src/io` asks it before writing a file in `dir` or below it, and refuses the
+ * write when it throws. Several guards may watch one folder, or nested folders: all of them are
+ * asked. Returns the function that unregisters this registration (calling it again does nothing).
+ * @throws CinderArgumentError for an empty `dir` or a `check` that is not a function
+ */
+export function registerWriteGuard(dir: string, check: WriteGuard): () => void {
+  if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError('dir', dir, 'a directory path');
+  if (typeof check !== 'function') throw new CinderArgumentError('check', check, 'a function (path) => void that throws to refuse a write');
+  const key = resolve(dir);
+  const entry = { check };
+  let set = writeGuards.get(key);
+  if (set === undefined) writeGuards.set(key, (set = new Set()));
+  set.add(entry);
+  return () => {
+    const now = writeGuards.get(key);
+    if (now === undefined || !now.delete(entry)) return;
+    if (now.size === 0) writeGuards.delete(key);
+  };
+}
+
+/**
+ * Asks the write guards of every registered folder that contains `path` (the folder itself or one
+ * above it: see the module notes) about a write of `path`; the first that throws ends the check
+ * with its error. Returns true when at least one guard was asked (the caller then renames
+ * synchronously right after, so that no other task runs between the check and the write).
+ * Without any registered guard: false, at the cost of one map size check.
+ */
+export function checkWriteGuards(path: string): boolean {
+  if (writeGuards.size === 0) return false;
+  const target = resolve(path);
+  let asked = false;
+  for (let d = target; ; ) {
+    const set = writeGuards.get(d);
+    if (set !== undefined) {
+      asked = true;
+      for (const e of [...set]) e.check(target);
+    }
+    const up = dirname(d);
+    if (up === d) return asked;
+    d = up;
+  }
 }
 
 /** Options of {@link writeFileAtomic}. */
@@ -143,13 +215,16 @@ function checkedBytes(path: unknown, content: string | Uint8Array): Uint8Array {
 /**
  * Writes `content` to `path` atomically (temporary file + fsync + rename + fsync of the folder,
  * the last skipped where the platform refuses it). Creates missing parent folders. On failure the
- * temporary file is removed and the target is left as it was.
+ * temporary file is removed and the target is left as it was. The write guards of the folders
+ * containing `path` ({@link registerWriteGuard}) are asked before anything is created and again
+ * after `options.commit`, right before the rename; one that throws fails the write the same way.
  * @throws CinderArgumentError, before anything is created, for an empty path or content that is
  * neither a string nor a Uint8Array
  */
 export async function writeFileAtomic(path: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   checkOptionKeys('options', options, ATOMIC_WRITE_OPTION_KEYS);
   const bytes = checkedBytes(path, content); // checked before anything is created
+  checkWriteGuards(path);
   if (!existsSync(dirname(path))) ensureWritableDirSync(dirname(path));
   const tmp = tempPath(path);
   try {
@@ -164,9 +239,10 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
       await rm(tmp, { force: true });
       return;
     }
-    // with a commit check the rename runs on the main thread right after it, so no synchronous
-    // write in between (a process's last word) can be overtaken by this one
-    if (options.commit) renameSync(tmp, path);
+    const guarded = checkWriteGuards(path); // a guard that throws: temporary file removed below
+    // with a commit check (or write guards) the rename runs on the main thread right after it, so
+    // no synchronous write in between (a process's last word) can be overtaken by this one
+    if (options.commit || guarded) renameSync(tmp, path);
     else await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
@@ -178,6 +254,7 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
 /** Synchronous form of {@link writeFileAtomic} (for the last write before the process exits). */
 export function writeFileAtomicSync(path: string, content: string | Uint8Array): void {
   const bytes = checkedBytes(path, content); // checked before anything is created
+  checkWriteGuards(path);
   if (!existsSync(dirname(path))) ensureWritableDirSync(dirname(path));
   const tmp = tempPath(path);
   try {
@@ -189,6 +266,7 @@ export function writeFileAtomicSync(path: string, content: string | Uint8Array):
     } finally {
       closeSync(fd);
     }
+    checkWriteGuards(path);
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
@@ -215,11 +293,13 @@ export class AtomicFileWriter {
   ) {}
 
   /**
-   * Opens the temporary file of a write to `path` (creating missing parent folders).
+   * Opens the temporary file of a write to `path` (creating missing parent folders), after asking
+   * the write guards of `path` ({@link checkWriteGuards}: one that throws refuses the open).
    * @throws CinderArgumentError for an empty path or a folder that cannot be created
    */
   static async open(path: string): Promise<AtomicFileWriter> {
     if (typeof path !== 'string' || path === '') throw new CinderArgumentError('path', path, 'a file path');
+    checkWriteGuards(path);
     if (!existsSync(dirname(path))) ensureWritableDirSync(dirname(path));
     const tmp = tempPath(path);
     return new AtomicFileWriter(await open(tmp, 'w'), tmp);
@@ -237,7 +317,8 @@ export class AtomicFileWriter {
    * On failure the temporary file is removed and the error passed on. `check`, when given, is
    * asked after the flush and right before the rename (as {@link AtomicWriteOptions.commit}): false
    * removes the temporary file, renames nothing and resolves false; a throw does the same and
-   * rejects with it. Resolves true once renamed.
+   * rejects with it. The write guards of `target` ({@link checkWriteGuards}) are asked after
+   * `check`, right before the rename: one that throws does the same. Resolves true once renamed.
    */
   async commit(target: string, syncFolder = true, check?: () => boolean): Promise<boolean> {
     try {
@@ -247,8 +328,9 @@ export class AtomicFileWriter {
         await this.abort();
         return false;
       }
-      // with a check the rename runs synchronously right after it (as in writeFileAtomic)
-      if (check) renameSync(this.tempPath, target);
+      const guarded = checkWriteGuards(target); // a guard that throws: temporary file removed below
+      // with a check (or write guards) the rename runs synchronously right after it (as in writeFileAtomic)
+      if (check || guarded) renameSync(this.tempPath, target);
       else await rename(this.tempPath, target);
     } catch (err) {
       await this.abort();

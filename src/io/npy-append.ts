@@ -3,7 +3,9 @@
  * @module
  */
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
+import { checkWriteGuards } from './atomic.js';
 import { littleEndianBytes, type NpyArray } from './npy.js';
 
 /** Element types of {@link NpyAppendWriter} (NumPy `<f4`, `<f8`, `<i4`, `|u1`). */
@@ -50,6 +52,13 @@ const ROW_DIGITS = 20;
  * A refused call (closed writer, wrong typed array, a length that is not a whole number of rows)
  * writes nothing; a failed write (a full disk) truncates the file back to its previous rows and
  * rethrows. The writer is synchronous (no event-loop turns between the data and the header).
+ *
+ * Write guards (`registerWriteGuard`, see `atomic.ts`: e.g. a run folder whose lock was lost): the
+ * guards of the file's folders are asked right before every change of the file — {@link open}
+ * (before the file is created or truncated), {@link reopen} (before it is opened), {@link append}
+ * and {@link truncate} (after their arguments are checked, before the first byte is written). A
+ * guard that throws refuses the call: the file is left exactly as it was (the writer's row count
+ * too) and the guard's error is passed on.
  */
 export class NpyAppendWriter {
   /** Rows written (the leading dimension). */
@@ -59,6 +68,8 @@ export class NpyAppendWriter {
   private readonly rowBytes: number;
   private readonly rowSize: number;
   private readonly headerLength: number;
+  /** The file's absolute path when opened (what the write guards are asked about, whatever the working folder is later). */
+  private readonly absPath: string;
 
   private constructor(
     /** The file written. */
@@ -71,6 +82,7 @@ export class NpyAppendWriter {
     headerLength: number,
   ) {
     this.fd = fd;
+    this.absPath = resolve(path);
     this.headerLength = headerLength;
     this.dataStart = 10 + headerLength;
     this.rowSize = rowShape.reduce((a, b) => a * b, 1);
@@ -83,6 +95,7 @@ export class NpyAppendWriter {
    */
   static open(path: string, options: NpyAppendOptions): NpyAppendWriter {
     const { dtype, rowShape: shape, headerLength } = NpyAppendWriter.checkOptions(path, options);
+    checkWriteGuards(path);
     let fd: number;
     try {
       fd = openSync(path, 'w+'); // read too: readRows
@@ -114,6 +127,7 @@ export class NpyAppendWriter {
   static reopen(path: string, options: NpyAppendOptions): NpyAppendWriter {
     // the header this writer would write: the same length, and the same text up to the row count
     const probe = NpyAppendWriter.checkOptions(path, options);
+    checkWriteGuards(path); // (it may cut off the bytes of an append cut short)
     let fd: number;
     try {
       fd = openSync(path, 'r+');
@@ -186,12 +200,14 @@ export class NpyAppendWriter {
   /**
    * Keeps the first `rows` rows and drops the rest (header first, then the data cut off, so the
    * file is complete at every moment).
-   * @throws CinderArgumentError for a closed writer or more rows than written
+   * @throws CinderArgumentError for a closed writer or more rows than written; a write guard's
+   * error (see the class notes) — nothing is changed in either case
    */
   truncate(rows: number): void {
     const fd = this.openFd('truncate');
     if (!Number.isSafeInteger(rows) || rows < 0 || rows > this.count) throw new CinderArgumentError(`rows kept in ${this.path}`, rows, `an integer within 0 … ${this.count}`);
     if (rows === this.count) return;
+    checkWriteGuards(this.absPath);
     this.writeHeader(rows);
     ftruncateSync(fd, this.dataStart + rows * this.rowBytes);
     this.count = rows;
@@ -211,7 +227,8 @@ export class NpyAppendWriter {
    * Appends `data`, a whole number of rows in C order (`data.length` a multiple of the row size
    * prod(rowShape)), of the writer's dtype (a Float32Array for `'float32'`, and so on); an empty
    * array appends nothing. The file then holds them and its header counts them.
-   * @throws CinderArgumentError for a closed writer, another typed array or a partial row (nothing is written)
+   * @throws CinderArgumentError for a closed writer, another typed array or a partial row; a write
+   * guard's error (see the class notes) — nothing is written in either case
    */
   append(data: NpyArray): void {
     const fd = this.openFd('append');
@@ -227,6 +244,7 @@ export class NpyAppendWriter {
     if (added === 0) return;
     const end = this.dataStart + this.count * this.rowBytes;
     if (!Number.isSafeInteger(end + data.byteLength)) throw new CinderArgumentError(`data appended to ${this.path}`, `${added} rows more`, 'a file below 2^53 bytes');
+    checkWriteGuards(this.absPath);
     try {
       writeAll(fd, littleEndianBytes(data), end);
       this.writeHeader(this.count + added);

@@ -1155,7 +1155,9 @@ function fortranToC(src: Uint8Array, dims: readonly number[], size: number): Uin
  *
  * Atomic (see `atomic.ts`): a temporary file next to `path`, fsynced, renamed over it; on failure
  * the temporary file is removed and `path` left as it was. `options.commit` (see
- * {@link NpzWriteOptions.commit}) is asked right before the rename.
+ * {@link NpzWriteOptions.commit}) is asked right before the rename, then the write guards of `path`
+ * (`registerWriteGuard`, see `atomic.ts`; also asked before the temporary file is created): one
+ * that throws removes the temporary file and rejects with its error.
  * @throws CinderArgumentError, before anything is created, for a bad path, name, shape, dtype or
  * option, or an array of more than `buffer.kMaxLength` bytes (lazy ones included: their size is
  * known from dtype and shape); CinderArgumentError naming the array, after the temporary file was

@@ -37,6 +37,13 @@
  * that fails after its manifest was renamed into place (the folder's fsync) keeps that manifest and
  * its weights files (the new save, loadable) and reports the error.
  *
+ * A save asks the write guards of its folder (`registerWriteGuard`, see `atomic.ts`: e.g. a run
+ * folder whose lock was lost) before it creates anything (the folder, its save lock), again right
+ * before each weights file is renamed into place and right before the manifest swap: a guard that
+ * throws fails the save as a write error does — its temporary file and the weights files it added
+ * are removed (those the folder's manifest names were there before it and stay), the manifest is
+ * not replaced, and the guard's error is passed on.
+ *
  * Saves into one folder take turns: a save holds the folder's lock file `.save.lock` (`host pid`
  * of the saving process, created exclusively; see `lock.ts`) from writing its weights to its last
  * clean-up, and waits while another save holds it — of another process, or of this one — looking
@@ -75,7 +82,7 @@ import { open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { share, tf } from '../core/tf.js';
 import { CinderArgumentError, checkOptionKeys, numel, optionKeys } from '../core/errors.js';
-import { AtomicFileWriter, ensureWritableDir, syncFolder, toJson, writeFileAtomic } from './atomic.js';
+import { AtomicFileWriter, checkWriteGuards, ensureWritableDir, syncFolder, toJson, writeFileAtomic } from './atomic.js';
 import { hostPidOwner, hostPidText, releaseLockFile, removeLockLeftovers, waitForLock, type LockAttempt } from './lock.js';
 import { crc32, crc32Combine, LITTLE_ENDIAN_HOST } from './npy.js';
 import { processAlive } from './process-alive.js';
@@ -577,6 +584,8 @@ async function writeFolder(
   } catch (err) {
     throw new CinderArgumentError('metadata', base.metadata, `JSON-serializable metadata and extras (${(err as Error).message.split('\n')[0]})`);
   }
+  // a write guard of the folder (see atomic.ts) that refuses: nothing created, not even the folder
+  checkWriteGuards(join(resolve(dir), MANIFEST_FILE));
   await ensureWritableDir(dir);
   const folder = resolve(dir);
   const lock = join(folder, SAVE_LOCK_FILE);
