@@ -21,6 +21,16 @@
  * `artifactPath`, `checkpointDir`, the final summary) then throws the `RunLockLostError` instead of
  * writing — also a write already under way whose file is not renamed into place yet — and
  * {@link RunFolder.signal} aborts with it, so that the example stops.
+ *
+ * Files an example writes into the folder itself, with the writers of `src/io` — a checkpoint
+ * (`Network.save(ctx.checkpointDir)`, `saveTensors`, `saveModule`), an `NpyAppendWriter`, `writeNpz`
+ * or `writeFileAtomic` at an `artifactPath` — are guarded too: from {@link RunFolder.create} until
+ * the run ends ({@link RunFolder.finish}, {@link RunFolder.finishSync}, {@link RunFolder.abandon})
+ * a guarded folder is registered as a write guard (`registerWriteGuard`, `src/io/atomic.ts`) that
+ * looks at the locks and throws the `RunLockLostError` once one is lost. So such a write, even one
+ * started before the loss was noticed, refuses right before its file would be renamed into place
+ * (or an appended file written): its temporary files and the weights files of a refused checkpoint
+ * are removed, the new owner's files stay as they were.
  * @module
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -30,7 +40,7 @@ import { CinderArgumentError } from '../core/errors.js';
 import { FiniteChecker, assertFiniteMetrics, type FiniteCheckMode } from '../core/finite.js';
 import type { Figure } from '../viz/figure.js';
 import { checkFigure, ensurePlotlyCopy, figureHtml, PLOTLY_FILE } from '../viz/html.js';
-import { ensureWritableDirSync, writeFileAtomic, writeJsonAtomic, writeJsonAtomicSync } from '../io/atomic.js';
+import { ensureWritableDirSync, registerWriteGuard, writeFileAtomic, writeJsonAtomic, writeJsonAtomicSync } from '../io/atomic.js';
 import type { Params, Progress, RunContext } from './example.js';
 import { encodeNpy, writeNpz, type NpyArray, type NpyEntry, type NpyLazyEntry } from '../io/npy.js';
 import type { Terminal } from './progress.js';
@@ -159,6 +169,8 @@ export class RunFolder implements RunContext {
   private abortSeen = false;
   private lastYield = performance.now();
   private readonly lockGuard: RunLockGuard | undefined;
+  /** Unregisters the folder's write guard (registered by {@link create} for a folder with a lock guard). */
+  private unguard: (() => void) | undefined;
   /** True when this run continues an earlier one (`--resume`): load {@link checkpointDir} if it exists. */
   readonly resumed: boolean;
 
@@ -199,6 +211,21 @@ export class RunFolder implements RunContext {
   static async create(init: RunFolderInit): Promise<RunFolder> {
     const f = new RunFolder(init);
     f.assertHeld();
+    // every write of src/io into the folder (the example's own: checkpoints, .npy appends, ...)
+    // looks at the locks right before it lands, until the run ends
+    if (init.lockGuard) f.unguard = registerWriteGuard(f.outDir, () => f.assertHeld());
+    try {
+      await f.createFiles(init);
+    } catch (err) {
+      f.releaseWriteGuard();
+      throw err;
+    }
+    return f;
+  }
+
+  /** The files of {@link create}. */
+  private async createFiles(init: RunFolderInit): Promise<void> {
+    const f = this;
     ensureWritableDirSync(f.outDir, '--out');
     for (const sub of ['figures', 'artifacts']) if (!existsSync(join(f.outDir, sub))) mkdirSync(join(f.outDir, sub));
     if (f.resumed) {
@@ -219,7 +246,12 @@ export class RunFolder implements RunContext {
         f.log(`warning: resumed on backend ${init.backend.name}; the run started on ${before}, so its results equal an uninterrupted run's only within float32 tolerance, not bit for bit`);
       }
     }
-    return f;
+  }
+
+  /** Unregisters the folder's write guard (the run has ended); nothing when there is none. */
+  private releaseWriteGuard(): void {
+    this.unguard?.();
+    this.unguard = undefined;
   }
 
   /**
@@ -425,6 +457,7 @@ export class RunFolder implements RunContext {
     const snapshot = this.summaryObject();
     await this.enqueue(() => writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot, { commit: () => this.held() && !this.closedSync }));
     this.closed = true;
+    this.releaseWriteGuard();
     return snapshot;
   }
 
@@ -441,6 +474,7 @@ export class RunFolder implements RunContext {
     }
     this.closed = true;
     this.closedSync = true;
+    this.releaseWriteGuard();
     return this.summaryObject();
   }
 
@@ -451,14 +485,19 @@ export class RunFolder implements RunContext {
    */
   finishSync(status: Exclude<RunStatus, 'running'>, error?: unknown): Record<string, unknown> {
     if (this.closed) return this.summaryObject();
-    this.assertHeld();
-    this.status = status;
-    if (error !== undefined) this.errorText = error instanceof Error ? error.message : String(error);
-    this.closed = true;
-    this.closedSync = true;
-    const snapshot = this.summaryObject();
-    writeJsonAtomicSync(join(this.outDir, 'run_summary.json'), snapshot);
-    return snapshot;
+    try {
+      this.assertHeld();
+      this.status = status;
+      if (error !== undefined) this.errorText = error instanceof Error ? error.message : String(error);
+      this.closed = true;
+      this.closedSync = true;
+      const snapshot = this.summaryObject();
+      writeJsonAtomicSync(join(this.outDir, 'run_summary.json'), snapshot);
+      return snapshot;
+    } finally {
+      // the run ends here whatever happened (a failure of this last write is the caller's to report)
+      this.releaseWriteGuard();
+    }
   }
 
   /** Number of checkpoints written so far. */
