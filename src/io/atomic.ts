@@ -20,7 +20,9 @@
  * added that no manifest names), renames nothing, leaves the target and the folder's other files as
  * they were, and rethrows the guard's error. With no guard registered a write costs one check of
  * an empty map; with some, one map lookup per folder above the target and no file system access of
- * its own (the guards' own checks may read files).
+ * its own (the guards' own checks may read files). The guards are those registered in the same
+ * thread (a worker thread has its own, empty, registry); files written by other means
+ * (`fs.writeFileSync`, another library) are not guarded.
  * @module
  */
 import { accessSync, closeSync, constants as fsConstants, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
