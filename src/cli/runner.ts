@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BackendInfo } from '../core/backend.js';
 import { tf } from '../core/tf.js';
-import { ensureWritableDirSync, writeJsonAtomic, writeJsonAtomicSync } from '../io/atomic.js';
+import { ensureWritableDirSync, registerWriteGuard, writeJsonAtomic, writeJsonAtomicSync } from '../io/atomic.js';
 import type { FiniteCheckMode } from '../core/finite.js';
 import type { ExampleSpec, Params } from './example.js';
 import { packageInfo } from './package-info.js';
@@ -442,78 +442,84 @@ export class Run {
     this.parent = p;
     const top = runLockGuard([outDir]);
     this.topGuard = top;
-    const clock = o.clock ?? (() => performance.now());
-    let writtenAt = clock();
-    let writtenRuns = 0;
-    const log = (m: string): void => {
-      top.check();
-      appendFileSync(join(outDir, 'log.txt'), `${new Date().toISOString()} ${m}\n`);
-      o.terminal.log(m);
-    };
-    let status: Exclude<RunStatus, 'running'> = 'completed';
-    let error: unknown;
+    // every write into the top folder (params, summary, log; and the seeds' below it) first checks its lock
+    const unguard = registerWriteGuard(outDir, () => top.check());
     try {
-      ensureWritableDirSync(outDir, '--out');
-      if (!o.resume || !existsSync(join(outDir, 'params.json'))) {
-        await writeJsonAtomic(join(outDir, 'params.json'), { ...this.paramsFile(o.seed, o.seeds), started_at: p.started.toISOString() });
-      }
-      await this.writeParentSummary('running');
-      log(`cinder ${o.spec.name}: ${o.seeds} seeds from ${o.seed} → ${outDir}`);
-      for (let i = 0; i < o.seeds; i++) {
-        if (o.signal.aborted) {
-          status = 'interrupted';
-          break;
+      const clock = o.clock ?? (() => performance.now());
+      let writtenAt = clock();
+      let writtenRuns = 0;
+      const log = (m: string): void => {
+        top.check();
+        appendFileSync(join(outDir, 'log.txt'), `${new Date().toISOString()} ${m}\n`);
+        o.terminal.log(m);
+      };
+      let status: Exclude<RunStatus, 'running'> = 'completed';
+      let error: unknown;
+      try {
+        ensureWritableDirSync(outDir, '--out');
+        if (!o.resume || !existsSync(join(outDir, 'params.json'))) {
+          await writeJsonAtomic(join(outDir, 'params.json'), { ...this.paramsFile(o.seed, o.seeds), started_at: p.started.toISOString() });
         }
-        const seed = o.seed + i;
-        const dir = `seed-${seed}`;
-        if (o.resume) {
-          const prev = readSummary(join(outDir, dir, 'run_summary.json'));
-          if (prev?.status === 'completed') {
-            p.runs.push({ seed, dir, status: 'completed', summary: prev });
-            log(`seed ${seed}: completed before, kept`);
-            continue;
+        await this.writeParentSummary('running');
+        log(`cinder ${o.spec.name}: ${o.seeds} seeds from ${o.seed} → ${outDir}`);
+        for (let i = 0; i < o.seeds; i++) {
+          if (o.signal.aborted) {
+            status = 'interrupted';
+            break;
+          }
+          const seed = o.seed + i;
+          const dir = `seed-${seed}`;
+          if (o.resume) {
+            const prev = readSummary(join(outDir, dir, 'run_summary.json'));
+            if (prev?.status === 'completed') {
+              p.runs.push({ seed, dir, status: 'completed', summary: prev });
+              log(`seed ${seed}: completed before, kept`);
+              continue;
+            }
+          }
+          const r = await this.runSeed(join(outDir, dir), seed, 1, { parent: '..' });
+          if (top.signal.aborted) return this.parentLost(top.signal.reason);
+          p.runs.push({ seed, dir, status: r.status, summary: r.summary });
+          if (r.status !== 'completed') {
+            status = r.status;
+            error = r.error;
+            if (r.status === 'failed') p.error = `seed ${seed}: ${errorText(r.error)}`;
+            log(`seed ${seed}: ${r.status}${r.status === 'failed' ? `: ${errorText(r.error)}` : ''}`);
+            break;
+          }
+          log(`seed ${seed}: ${r.status}`);
+          const since = clock() - writtenAt;
+          if (since >= TOP_SUMMARY_PACE.maxMs || (since >= TOP_SUMMARY_PACE.minMs && p.runs.length - writtenRuns >= Math.max(1, TOP_SUMMARY_PACE.growth * writtenRuns))) {
+            await this.writeParentSummary('running');
+            writtenAt = clock();
+            writtenRuns = p.runs.length;
           }
         }
-        const r = await this.runSeed(join(outDir, dir), seed, 1, { parent: '..' });
+      } catch (err) {
         if (top.signal.aborted) return this.parentLost(top.signal.reason);
-        p.runs.push({ seed, dir, status: r.status, summary: r.summary });
-        if (r.status !== 'completed') {
-          status = r.status;
-          error = r.error;
-          if (r.status === 'failed') p.error = `seed ${seed}: ${errorText(r.error)}`;
-          log(`seed ${seed}: ${r.status}${r.status === 'failed' ? `: ${errorText(r.error)}` : ''}`);
-          break;
-        }
-        log(`seed ${seed}: ${r.status}`);
-        const since = clock() - writtenAt;
-        if (since >= TOP_SUMMARY_PACE.maxMs || (since >= TOP_SUMMARY_PACE.minMs && p.runs.length - writtenRuns >= Math.max(1, TOP_SUMMARY_PACE.growth * writtenRuns))) {
-          await this.writeParentSummary('running');
-          writtenAt = clock();
-          writtenRuns = p.runs.length;
-        }
-      }
-    } catch (err) {
-      if (top.signal.aborted) return this.parentLost(top.signal.reason);
-      // an error of the top folder itself (not writable, disk full): the run fails with its message
-      status = 'failed';
-      error = err;
-      p.error = errorText(err);
-    }
-    let summary = this.parentSummary(status);
-    try {
-      summary = await this.writeParentSummary(status);
-    } catch (err) {
-      if (top.signal.aborted) return this.parentLost(top.signal.reason);
-      // the final summary cannot be written: the run has failed whatever its seeds did (the top
-      // summary on disk still says running; `cinder status` reports it crashed and rebuilds it)
-      if (status !== 'failed') {
+        // an error of the top folder itself (not writable, disk full): the run fails with its message
         status = 'failed';
         error = err;
         p.error = errorText(err);
-        summary = this.parentSummary(status);
       }
+      let summary = this.parentSummary(status);
+      try {
+        summary = await this.writeParentSummary(status);
+      } catch (err) {
+        if (top.signal.aborted) return this.parentLost(top.signal.reason);
+        // the final summary cannot be written: the run has failed whatever its seeds did (the top
+        // summary on disk still says running; `cinder status` reports it crashed and rebuilds it)
+        if (status !== 'failed') {
+          status = 'failed';
+          error = err;
+          p.error = errorText(err);
+          summary = this.parentSummary(status);
+        }
+      }
+      return { status, outDir, summary, error };
+    } finally {
+      unguard();
     }
-    return { status, outDir, summary, error };
   }
 
   /**

@@ -17,6 +17,7 @@ import { Terminal } from '../../src/cli/progress.js';
 import { RunLockLostError } from '../../src/cli/run-lock.js';
 import * as nodeEntry from '../../src/node.js';
 import { startRun } from '../../src/cli/runner.js';
+import { writeJsonAtomic } from '../../src/io/atomic.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'cinder-lock-lost-'));
@@ -157,6 +158,44 @@ describe('a run whose folder lock is taken over', () => {
     // seed 0's own lock was this run's: released; no later seed was started
     expect(existsSync(join(out, 'seed-0', '.lock'))).toBe(false);
     expect(existsSync(join(out, 'seed-1'))).toBe(false);
+    expect(tmpFiles(out)).toEqual([]);
+  });
+
+  it("three seeds, the top folder's lock lost: an example's own write into the top folder is refused too (its write guard)", async () => {
+    const out = join(tmp, 'seeds-guard');
+    const shared = join(out, 'shared.json');
+    const seen: { steps: number; error?: unknown } = { steps: 0 };
+    const spec: ExampleSpec = {
+      ...writer(seen),
+      async run(ctx: RunContext) {
+        try {
+          for (let k = 1; k <= 4000; k++) {
+            await ctx.checkpoint({ k });
+            seen.steps = k;
+            await sleep(5);
+            // once the top folder was taken over (seen here before any timer could tell), a file of
+            // its own in the top folder, through no RunFolder method
+            if (readFileSync(join(ctx.outDir, '..', '.lock'), 'utf8') === other) {
+              await writeJsonAtomic(join(ctx.outDir, '..', 'shared.json'), { k });
+              break;
+            }
+          }
+        } catch (err) {
+          seen.error = err;
+          throw err;
+        }
+        return { k: seen.steps };
+      },
+    };
+    const run = start(spec, out, 3);
+    await untilCheckpoints(join(out, 'seed-0'), 3);
+    takeOver(out);
+    writeFileSync(shared, '{"owner":"new"}');
+    const outcome = await run.done;
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error).toBeInstanceOf(RunLockLostError);
+    // refused by the top folder's guard (before it, the example overwrote the new owner's file)
+    expect(readFileSync(shared, 'utf8')).toBe('{"owner":"new"}');
     expect(tmpFiles(out)).toEqual([]);
   });
 
