@@ -32,10 +32,10 @@
  * (ziggurat normals, Marsaglia & Tsang 2000).
  * @module
  */
-import { CinderArgumentError, checkDt, checkFinite, checkInteger, checkNonNegative, checkPositive } from '../../core/errors.js';
+import { CinderArgumentError, describe, checkDt, checkFinite, checkInteger, checkNonNegative, checkPositive } from '../../core/errors.js';
 import { groupByUnit } from '../../core/group-by.js';
 import { doubleExponentialPeakFactor } from '../../neural/synapses/double-exponential.js';
-import { VoltageStdpSites, type VoltageStdpParams } from './voltage-stdp.js';
+import { VOLTAGE_STDP_KEYS, VoltageStdpSites, checkVoltageStdpParams, type VoltageStdpParams } from './voltage-stdp.js';
 
 /** Parameters of one population of conductance-based point neurons (pF, nS, mV, ms). */
 export interface CultureNeuronParams {
@@ -165,6 +165,21 @@ export class NoiseStream {
     }
   }
 
+  /** A copy of the generator's four xoshiro128** state words (its position in the stream). */
+  getState(): Uint32Array {
+    return Uint32Array.from(this.s);
+  }
+
+  /**
+   * Moves the generator to a position from {@link NoiseStream.getState}: the words that follow are
+   * those that followed there. Refuses anything but 4 words that are not all 0 (xoshiro's fixed
+   * point) before changing anything.
+   */
+  setState(words: ArrayLike<number>): void {
+    checkNoiseWords('noise state', words);
+    for (let k = 0; k < 4; k++) this.s[k] = words[k]! >>> 0;
+  }
+
   /** Next 32-bit word as a signed integer. */
   word(): number {
     const st = this.s;
@@ -225,6 +240,18 @@ export class NoiseStream {
       if (Math.abs(hz) < kn[iz]!) return hz * wn[iz]!;
     }
   }
+}
+
+/** Throws unless `words` is 4 integers in [−2^31, 2^32) (a uint32 or its int32 bit pattern), not all 0. */
+function checkNoiseWords(what: string, words: ArrayLike<number>): void {
+  if (!words || typeof words !== 'object' || words.length !== 4) throw new CinderArgumentError(what, describe(words), '4 xoshiro128** state words');
+  let any = 0;
+  for (let k = 0; k < 4; k++) {
+    const x = words[k]!;
+    if (!Number.isInteger(x) || x < -(2 ** 31) || x >= 2 ** 32) throw new CinderArgumentError(`${what}[${k}]`, x, 'a 32-bit word (an integer in [-2^31, 2^32))');
+    any |= x;
+  }
+  if (any === 0) throw new CinderArgumentError(what, [0, 0, 0, 0], 'a state that is not all 0 (the generator would only produce 0)');
 }
 
 /** The largest int32, 2^31 − 1: the most steps a refractory period or spike width may last. */
@@ -288,6 +315,54 @@ const MG_POINTS = 18000; // [−120, 60] mV
 export interface SpikeSink {
   /** Called for every spike. */
   (step: number, neuron: number): void;
+}
+
+/**
+ * Everything of a {@link CultureEngine} that changes while it runs, as plain typed arrays (every one
+ * an `.npy` dtype) and one number: what {@link CultureEngine.importState} needs so that an engine
+ * built from the same {@link CultureSpec} continues bit for bit as the exported one would have.
+ * n neurons, R receptors, G plasticity groups, m edges, K = `VOLTAGE_STDP_KEYS.length`, S delay-ring
+ * slots (max delay + 1). Not in it: the spec (the caller builds the engine from the same one),
+ * the constants derived from it, `onSpike`, and the per-step scratch (the normals and currents,
+ * overwritten before they are read in every step).
+ */
+export interface CultureEngineState {
+  /** Steps taken (an integer >= 0; `stepCount·dt` is the time, `step mod S` the ring slot). */
+  stepCount: number;
+  /** Membrane potential [n] (mV). */
+  v: Float32Array;
+  /** Somatic voltage [n] (mV). */
+  vSoma: Float32Array;
+  /** OU conductance g_e [n] (nS). */
+  ge: Float32Array;
+  /** OU conductance g_i [n] (nS). */
+  gi: Float32Array;
+  /** Rise components A_r [R·n], receptor-major (nS). */
+  rise: Float32Array;
+  /** Decay components B_r [R·n], receptor-major (nS). */
+  decay: Float32Array;
+  /** Refractory steps left [n] (>= 0). */
+  refLeft: Int32Array;
+  /** Action-potential hold steps left [n] (>= 0). */
+  holdLeft: Int32Array;
+  /** Learning signal L [G·n], group-major. */
+  signal: Float32Array;
+  /** Integral I [G·n], group-major. */
+  integral: Float32Array;
+  /** Plastic weight w of each edge [m], edge order. */
+  weight: Float32Array;
+  /** I_c of each edge [m], edge order. */
+  lastIntegral: Float32Array;
+  /** Plasticity on (1) or off (0) per group [G]. */
+  plasticityOn: Uint8Array;
+  /** Rule parameters [G·K], group-major, keys in `VOLTAGE_STDP_KEYS` order (`inhibitory` as 0/1). */
+  params: Float64Array;
+  /** Spikes in flight: the number of pending deliveries in each ring slot [S]. */
+  pendingCount: Int32Array;
+  /** The pending deliveries' edges, slot by slot in delivery order [Σ pendingCount]. */
+  pendingEdges: Int32Array;
+  /** The noise stream's xoshiro128** words [4] (the uint32 words' int32 bit patterns). */
+  noise: Int32Array;
 }
 
 /** The engine (see the module text). */
@@ -418,6 +493,137 @@ export class CultureEngine {
   /** Plastic weight of edge e. */
   plasticWeight(e: number): number {
     return this.sites[this.edgeGroup[e]!]!.weight[this.edgeSlot[e]!]!;
+  }
+
+  /**
+   * A copy of the engine's running state (see {@link CultureEngineState}); the engine is not changed.
+   * Importing it into an engine built from the same spec gives the same spikes and weights from
+   * there on, bit for bit.
+   */
+  exportState(): CultureEngineState {
+    const n = this.n, m = this.edges;
+    const R = this.rise.length, G = this.sites.length, K = VOLTAGE_STDP_KEYS.length;
+    const rise = new Float32Array(R * n), decay = new Float32Array(R * n);
+    for (let r = 0; r < R; r++) {
+      rise.set(this.rise[r]!, r * n);
+      decay.set(this.decay[r]!, r * n);
+    }
+    const signal = new Float32Array(G * n), integral = new Float32Array(G * n), params = new Float64Array(G * K), on = new Uint8Array(G);
+    this.sites.forEach((site, g) => {
+      signal.set(site.signal, g * n);
+      integral.set(site.integral, g * n);
+      on[g] = site.on ? 1 : 0;
+      VOLTAGE_STDP_KEYS.forEach((k, j) => (params[g * K + j] = Number(site.params[k])));
+    });
+    const weight = new Float32Array(m), lastIntegral = new Float32Array(m);
+    for (let e = 0; e < m; e++) {
+      const site = this.sites[this.edgeGroup[e]!]!;
+      weight[e] = site.weight[this.edgeSlot[e]!]!;
+      lastIntegral[e] = site.lastIntegral[this.edgeSlot[e]!]!;
+    }
+    let total = 0;
+    for (let k = 0; k < this.ringLen.length; k++) total += this.ringLen[k]!;
+    const pendingEdges = new Int32Array(total);
+    for (let k = 0, at = 0; k < this.ring.length; k++) {
+      pendingEdges.set(this.ring[k]!.subarray(0, this.ringLen[k]!), at);
+      at += this.ringLen[k]!;
+    }
+    return {
+      stepCount: this.stepCount,
+      v: Float32Array.from(this.v), vSoma: Float32Array.from(this.vSoma), ge: Float32Array.from(this.ge), gi: Float32Array.from(this.gi),
+      rise, decay, refLeft: Int32Array.from(this.refLeft), holdLeft: Int32Array.from(this.holdLeft),
+      signal, integral, weight, lastIntegral, plasticityOn: on, params,
+      pendingCount: Int32Array.from(this.ringLen), pendingEdges,
+      noise: Int32Array.from(this.noise.getState()),
+    };
+  }
+
+  /**
+   * Replaces the running state with `state` (from {@link exportState} of an engine built from the
+   * same spec). Everything is checked first — each array's type and length, integer counters >= 0,
+   * pending edges that exist and add up to `pendingCount`, valid rule parameters with the group's
+   * `inhibitory` flag, a noise state — and a mismatch throws a {@link CinderArgumentError}
+   * ("invalid state.X: got Y, expected Z") with the engine unchanged. Values are copied (float32
+   * values as they are, NaN included: a NaN voltage is state too, see the module text).
+   */
+  importState(state: CultureEngineState): void {
+    if (state === null || typeof state !== 'object') throw new CinderArgumentError('state', describe(state), 'a CultureEngineState (from exportState)');
+    const n = this.n, m = this.edges;
+    const R = this.rise.length, G = this.sites.length, K = VOLTAGE_STDP_KEYS.length, S = this.ring.length;
+    const arr = <T>(key: keyof CultureEngineState, type: { new (k: number): T; name: string }, length: number, what: string): T => {
+      const a = state[key] as unknown;
+      if (!(a instanceof (type as unknown as typeof Float32Array))) throw new CinderArgumentError(`state.${key}`, describe(a), `a ${type.name}`);
+      if ((a as Float32Array).length !== length) throw new CinderArgumentError(`state.${key}.length`, (a as Float32Array).length, `${length} (${what})`);
+      return a as T;
+    };
+    if (!Number.isSafeInteger(state.stepCount) || state.stepCount < 0) throw new CinderArgumentError('state.stepCount', state.stepCount, 'an integer >= 0');
+    const v = arr('v', Float32Array, n, 'one per neuron');
+    const vSoma = arr('vSoma', Float32Array, n, 'one per neuron');
+    const ge = arr('ge', Float32Array, n, 'one per neuron');
+    const gi = arr('gi', Float32Array, n, 'one per neuron');
+    const rise = arr('rise', Float32Array, R * n, `${R} receptors × ${n} neurons`);
+    const decay = arr('decay', Float32Array, R * n, `${R} receptors × ${n} neurons`);
+    const refLeft = arr('refLeft', Int32Array, n, 'one per neuron');
+    const holdLeft = arr('holdLeft', Int32Array, n, 'one per neuron');
+    for (const [key, a] of [['refLeft', refLeft], ['holdLeft', holdLeft]] as const) {
+      const k = a.findIndex((x) => x < 0);
+      if (k >= 0) throw new CinderArgumentError(`state.${key}[${k}]`, a[k], 'a step count >= 0');
+    }
+    const signal = arr('signal', Float32Array, G * n, `${G} groups × ${n} neurons`);
+    const integral = arr('integral', Float32Array, G * n, `${G} groups × ${n} neurons`);
+    const weight = arr('weight', Float32Array, m, 'one per edge');
+    const lastIntegral = arr('lastIntegral', Float32Array, m, 'one per edge');
+    const on = arr('plasticityOn', Uint8Array, G, 'one per plasticity group');
+    const k1 = on.findIndex((x) => x > 1);
+    if (k1 >= 0) throw new CinderArgumentError(`state.plasticityOn[${k1}]`, on[k1], '0 or 1');
+    const flat = arr('params', Float64Array, G * K, `${G} groups × ${K} rule parameters`);
+    const params = this.sites.map((site, g) => {
+      const j0 = VOLTAGE_STDP_KEYS.indexOf('inhibitory');
+      if (flat[g * K + j0] !== 0 && flat[g * K + j0] !== 1) throw new CinderArgumentError(`state.params[${g * K + j0}] (group ${g} inhibitory)`, flat[g * K + j0], '0 or 1');
+      const p = {} as Record<string, number | boolean>;
+      VOLTAGE_STDP_KEYS.forEach((k, j) => (p[k] = k === 'inhibitory' ? flat[g * K + j] === 1 : flat[g * K + j]!));
+      const q = p as unknown as VoltageStdpParams;
+      checkVoltageStdpParams(q, `state.params (group ${g})`);
+      if (q.inhibitory !== site.params.inhibitory) throw new CinderArgumentError(`state.params (group ${g}).inhibitory`, q.inhibitory, `${site.params.inhibitory} (the group's rule variant)`);
+      return q;
+    });
+    const count = arr('pendingCount', Int32Array, S, `${S} ring slots (max delay + 1)`);
+    let total = 0;
+    for (let k = 0; k < S; k++) {
+      if (count[k]! < 0) throw new CinderArgumentError(`state.pendingCount[${k}]`, count[k], 'a count >= 0');
+      total += count[k]!;
+    }
+    const pending = arr('pendingEdges', Int32Array, total, 'the sum of pendingCount');
+    const bad = pending.findIndex((e) => e < 0 || e >= m);
+    if (bad >= 0) throw new CinderArgumentError(`state.pendingEdges[${bad}]`, pending[bad], `an edge in [0, ${m})`);
+    checkNoiseWords('state.noise', arr('noise', Int32Array, 4, 'xoshiro128** words'));
+    // checked: now copy
+    this.stepCount = state.stepCount;
+    this.v.set(v); this.vSoma.set(vSoma); this.ge.set(ge); this.gi.set(gi);
+    for (let r = 0; r < R; r++) {
+      this.rise[r]!.set(rise.subarray(r * n, (r + 1) * n));
+      this.decay[r]!.set(decay.subarray(r * n, (r + 1) * n));
+    }
+    this.refLeft.set(refLeft); this.holdLeft.set(holdLeft);
+    this.sites.forEach((site, g) => {
+      site.setParams(params[g]!);
+      site.on = on[g] === 1;
+      site.signal.set(signal.subarray(g * n, (g + 1) * n));
+      site.integral.set(integral.subarray(g * n, (g + 1) * n));
+    });
+    for (let e = 0; e < m; e++) {
+      const site = this.sites[this.edgeGroup[e]!]!;
+      site.weight[this.edgeSlot[e]!] = weight[e]!;
+      site.lastIntegral[this.edgeSlot[e]!] = lastIntegral[e]!;
+    }
+    for (let k = 0, at = 0; k < S; k++) {
+      const len = count[k]!;
+      if (this.ring[k]!.length < len) this.ring[k] = new Int32Array(Math.max(64, len));
+      this.ring[k]!.set(pending.subarray(at, at + len));
+      this.ringLen[k] = len;
+      at += len;
+    }
+    this.noise.setState(state.noise);
   }
 
   /** Advances `steps` steps (an integer ≥ 0). */
