@@ -9,6 +9,9 @@ import { Terminal } from '../../src/cli/progress.js';
 import { RunFolder } from '../../src/cli/run-folder.js';
 import { livnStdpExample, maxPostMeanError } from '../../examples/livn-stdp/index.js';
 import { readNpz } from '../network/npz-read.js';
+import { createHash } from 'node:crypto';
+import { NpyAppendWriter } from '../../src/io/npy-append.js';
+import { readNpy } from '../../src/io/npy.js';
 
 function hasNumpy(): boolean {
   try {
@@ -30,6 +33,36 @@ async function runTiny(extra: Record<string, number | string | boolean> = {}, si
   });
   const r = await run.done;
   return { out, status: r.status, summary: JSON.parse(readFileSync(join(out, 'run_summary.json'), 'utf8')) };
+}
+
+/** Resumes the run in `out`, counting the 1 ms chunks it simulates (calls of keepResponsive). */
+async function resumeCounting(out: string) {
+  let calls = 0;
+  const spy = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
+    calls++;
+  });
+  try {
+    return { ...(await runTiny({}, new AbortController().signal, out)), calls };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+
+/** Same artifacts and figure (bytes) and summary (all but the volatile and bookkeeping keys). */
+function expectSameRun(a: { out: string; summary: Record<string, unknown> }, b: { out: string; summary: Record<string, unknown> }): void {
+  const skip = new Set([...livnStdpExample.volatileKeys!, 'started_at', 'updated_at', 'finished_at', 'elapsed_s', 'checkpoints', 'resumed']);
+  for (const k of Object.keys(a.summary)) if (!skip.has(k)) expect([k, b.summary[k]]).toEqual([k, a.summary[k]]);
+  for (const f of ['artifacts/weights.npz', 'artifacts/spikes.npz', 'artifacts/weights_legend.json', 'figures/livn-stdp.html']) {
+    expect([f, sha(join(b.out, f))]).toEqual([f, sha(join(a.out, f))]);
+  }
+  // and the contents (a readable failure if the bytes differ)
+  for (const f of ['weights.npz', 'spikes.npz']) {
+    const x = readNpz(readFileSync(join(a.out, 'artifacts', f)));
+    const y = readNpz(readFileSync(join(b.out, 'artifacts', f)));
+    for (const k of Object.keys(x)) expect([k, y[k]!.shape]).toEqual([k, x[k]!.shape]);
+  }
 }
 
 describe('cinder livn-stdp --mode tiny', () => {
@@ -117,12 +150,12 @@ print(float(w['w_after_training'].sum()))
     expect(existsSync(join(out, 'artifacts', 'weights.npz'))).toBe(false);
   });
 
-  it('an interrupted run resumed with --resume ends as the uninterrupted run (it reruns from the start: no state is kept between phases)', async () => {
+  it('an interrupted run resumed with --resume continues from its checkpoint (not from the start) and ends byte-identical to the uninterrupted run', async () => {
     const full = await runTiny();
     const ac = new AbortController();
     let calls = 0;
     const spy = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
-      if (++calls === 700) ac.abort(); // mid-training, after the 4th normalisation
+      if (++calls === 700) ac.abort(); // mid-training: before the 700th 1 ms chunk, the 100th of the 5th normalisation chunk
     });
     let cut: Awaited<ReturnType<typeof runTiny>>;
     try {
@@ -132,20 +165,88 @@ print(float(w['w_after_training'].sum()))
     }
     expect(cut.status).toBe('interrupted');
     expect(cut.summary.normalizations).toBe(4);
-    const resumed = await runTiny({}, new AbortController().signal, cut.out);
+    expect(cut.summary.simulated_ms).toBeCloseTo(699, 9); // 200 ms baseline + 4 × 100 ms + 99 ms
+    const resumed = await resumeCounting(cut.out);
     expect(resumed.status).toBe('completed');
     expect(resumed.summary.resumed).toBe(1);
-    const skip = new Set([...livnStdpExample.volatileKeys!, 'started_at', 'updated_at', 'finished_at', 'elapsed_s', 'checkpoints', 'resumed']);
-    for (const k of Object.keys(full.summary)) if (!skip.has(k)) expect([k, resumed.summary[k]]).toEqual([k, full.summary[k]]);
-    for (const f of ['weights.npz', 'spikes.npz']) {
-      const a = readNpz(readFileSync(join(full.out, 'artifacts', f)));
-      const b = readNpz(readFileSync(join(cut.out, 'artifacts', f)));
-      expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
-      for (const k of Object.keys(a)) {
-        expect(b[k]!.shape).toEqual(a[k]!.shape);
-        expect(Array.from(b[k]!.data)).toEqual(Array.from(a[k]!.data));
-      }
+    // it continued where the interrupted run stopped: 1400 − 699 chunks of 1 ms were left (the
+    // old code reran all 1400), and says so in the log
+    expect(resumed.calls).toBe(1400 - 699);
+    expect(readFileSync(join(cut.out, 'log.txt'), 'utf8')).toMatch(/resumed at training segment 6 \(of 14\), chunk 99: 699(\.\d+)? ms simulated, 4 normalisations/);
+    expectSameRun(full, resumed);
+  }, 60_000);
+
+  it('rows appended after the last checkpoint by a run that died before writing it are cut off on resume', async () => {
+    const full = await runTiny();
+    // the 5th commit of the series (before the checkpoint after the 3rd normalisation chunk)
+    // appends its rows to the four files, then the process "dies" at the first flush: the
+    // checkpoint on disk is the one before (400 ms), the files hold 100 ms more
+    let flushes = 0;
+    const spy = vi.spyOn(NpyAppendWriter.prototype, 'flush').mockImplementation(function (this: NpyAppendWriter) {
+      if (++flushes === 4 * 4 + 1) throw new Error('killed');
+    });
+    let dead: Awaited<ReturnType<typeof runTiny>>;
+    try {
+      dead = await runTiny();
+    } finally {
+      spy.mockRestore();
     }
+    expect(dead.status).toBe('failed');
+    const cpDir = join(dead.out, 'checkpoint');
+    const rows = (f: string) => readNpy(join(cpDir, f)).shape[0]!;
+    // w_rec_t_ms.npy: row 0 at 0 ms and one per 1 ms up to 500 ms (the dead commit included)
+    expect(rows('w_rec_t_ms.npy')).toBe(501);
+    expect(rows('w_rec.npy')).toBe(501);
+    const resumed = await resumeCounting(dead.out);
+    expect(resumed.status).toBe('completed');
+    expect(resumed.calls).toBe(1400 - 400); // from the last checkpoint, 400 ms
+    expect(readFileSync(join(dead.out, 'log.txt'), 'utf8')).toMatch(/resumed at training segment 4 \(of 14\), chunk 0: 400(\.\d+)? ms simulated, 2 normalisations/);
+    expectSameRun(full, resumed);
+  }, 60_000);
+
+  it('chunks that do not line up with the recording interval: rows on its grid, spikes in their phase, and a resumed run byte-identical', async () => {
+    // baseline 50.3 ms = 503 steps, rows every 1.1 ms = 11 steps: training starts between two rows,
+    // so its 1.1 ms chunks (and the 33.3 ms normalisation chunks) straddle the grid
+    const odd = { baselineMs: 50.3, normalizeEveryMs: 33.3, recordEveryMs: 1.1, trainMs: 200, evalMs: 20.7 };
+    const full = await runTiny(odd);
+    expect(full.status).toBe('completed');
+    const w = readNpz(readFileSync(join(full.out, 'artifacts', 'weights.npz')));
+    const t = w.w_rec_t_ms!.data;
+    const totalSteps = 503 + 2000 + 207;
+    expect(t.length).toBe(Math.floor(totalSteps / 11) + 1);
+    for (let k = 0; k < t.length; k++) expect(Math.abs(t[k]! - k * 11 * 0.1)).toBeLessThanOrEqual(1e-9 * Math.max(1, k));
+    const s = readNpz(readFileSync(join(full.out, 'artifacts', 'spikes.npz')));
+    for (let k = 0; k < s.t_ms!.data.length; k++) {
+      const tk = s.t_ms!.data[k]!;
+      expect(s.phase!.data[k]).toBe(tk <= 50.3 + 1e-9 ? 0 : tk <= 250.3 + 1e-9 ? 1 : 2);
+    }
+    expect(full.summary.normalizations).toBe(7); // 6 × 33.3 ms + 0.2 ms
+    const ac = new AbortController();
+    let calls = 0;
+    const spy = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
+      if (++calls === 120) ac.abort(); // 46 baseline chunks, then the 74th training chunk (in the 3rd normalisation chunk)
+    });
+    let cut: Awaited<ReturnType<typeof runTiny>>;
+    try {
+      cut = await runTiny(odd, ac.signal);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(cut.status).toBe('interrupted');
+    let resumedCalls = 0;
+    const spy2 = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
+      resumedCalls++;
+    });
+    let resumed: Awaited<ReturnType<typeof runTiny>>;
+    try {
+      resumed = await runTiny(odd, new AbortController().signal, cut.out);
+    } finally {
+      spy2.mockRestore();
+    }
+    expect(resumed.status).toBe('completed');
+    // chunks of at most 1.1 ms: baseline 45 + 1, training 6 × (30 + 1) + 1, evaluation 18 + 1; the cut run ran 119
+    expect(resumedCalls).toBe(46 + (6 * 31 + 1) + 19 - 119);
+    expectSameRun(full, resumed);
   }, 60_000);
 
   it('yields to signal handlers while simulating and stops when interrupted; rates use the time each phase ran', async () => {
