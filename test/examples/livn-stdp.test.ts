@@ -11,7 +11,7 @@ import { livnStdpExample, maxPostMeanError } from '../../examples/livn-stdp/inde
 import { readNpz } from '../network/npz-read.js';
 import { createHash } from 'node:crypto';
 import { NpyAppendWriter } from '../../src/io/npy-append.js';
-import { readNpy } from '../../src/io/npy.js';
+import { readNpy, readNpzEntries, writeNpz } from '../../src/io/npy.js';
 
 function hasNumpy(): boolean {
   try {
@@ -202,6 +202,35 @@ print(float(w['w_after_training'].sum()))
     expect(resumed.calls).toBe(1400 - 400); // from the last checkpoint, 400 ms
     expect(readFileSync(join(dead.out, 'log.txt'), 'utf8')).toMatch(/resumed at training segment 4 \(of 14\), chunk 0: 400(\.\d+)? ms simulated, 2 normalisations/);
     expectSameRun(full, resumed);
+  }, 60_000);
+
+  it('a checkpoint whose engine state does not fit the culture is refused on resume, before the series files are touched', async () => {
+    const ac = new AbortController();
+    let calls = 0;
+    const spy = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
+      if (++calls === 350) ac.abort();
+    });
+    let cut: Awaited<ReturnType<typeof runTiny>>;
+    try {
+      cut = await runTiny({}, ac.signal);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(cut.status).toBe('interrupted');
+    const cpDir = join(cut.out, 'checkpoint');
+    const cp = readNpzEntries(join(cpDir, 'checkpoint.npz'));
+    const v = cp.engine_v!.data as Float32Array;
+    await writeNpz(join(cpDir, 'checkpoint.npz'), { ...cp, engine_v: { data: v.subarray(1), shape: [v.length - 1] } });
+    // rows a dead run appended after the checkpoint: a refused resume must not cut them off either
+    const extra = NpyAppendWriter.reopen(join(cpDir, 'w_rec_t_ms.npy'), { dtype: 'float64', rowShape: [] });
+    extra.append(Float64Array.of(-1, -2));
+    extra.close();
+    const files = ['spikes_t_ms.npy', 'spikes_gid_phase.npy', 'w_rec.npy', 'w_rec_t_ms.npy'];
+    const before = files.map((f) => sha(join(cpDir, f)));
+    const resumed = await runTiny({}, new AbortController().signal, cut.out);
+    expect(resumed.status).toBe('failed');
+    expect(readFileSync(join(cut.out, 'log.txt'), 'utf8')).toMatch(new RegExp(`invalid state\\.v\\.length: got ${v.length - 1}, expected ${v.length} \\(one per neuron\\)`));
+    expect(files.map((f) => sha(join(cpDir, f)))).toEqual(before);
   }, 60_000);
 
   it('chunks that do not line up with the recording interval: rows on its grid, spikes in their phase, and a resumed run byte-identical', async () => {
