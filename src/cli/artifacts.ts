@@ -7,7 +7,7 @@
 import { share, tf } from '../core/tf.js';
 import type { Module } from '../core/module.js';
 import type { RunContext } from './example.js';
-import { writeNpz, type NpyArray, type NpyEntry, type NpyLazyEntry } from '../io/npy.js';
+import { writeNpz, type NpyArray, type NpyEntry, type NpyLazyEntry, type NpzEntry } from '../io/npy.js';
 import { saveTensors, toHost, type HostTensor } from '../io/tensors.js';
 import { saveModule } from '../io/serialize.js';
 
@@ -59,7 +59,7 @@ function lazyEntries(held: [string, tf.Tensor][]): Record<string, NpyLazyEntry> 
 
 /** A context that writes npz artifacts itself (a `RunFolder`: its lock is checked right before the rename). */
 interface NpzWritingContext {
-  artifactNpz(name: string, arrays: Record<string, NpyEntry | NpyLazyEntry>): Promise<void>;
+  artifactNpz(name: string, arrays: Record<string, NpzEntry>): Promise<void>;
 }
 
 /**
@@ -67,7 +67,7 @@ interface NpzWritingContext {
  * it has one (a run folder, whose lock-lost guard is then asked right before the rename, as for
  * its other writes), else with `writeNpz` at `ctx.artifactPath(file)`.
  */
-function writeNpzVia(ctx: RunContext, file: string, arrays: Record<string, NpyEntry | NpyLazyEntry>): Promise<void> {
+function writeNpzVia(ctx: RunContext, file: string, arrays: Record<string, NpzEntry>): Promise<void> {
   const own = (ctx as Partial<NpzWritingContext>).artifactNpz;
   if (typeof own === 'function') return own.call(ctx, file, arrays);
   return writeNpz(ctx.artifactPath(file), arrays);
@@ -129,6 +129,6 @@ export async function writeModuleArtifacts(ctx: RunContext, name: string, module
  * the folder's lock is looked at again right before the rename: a lock lost meanwhile replaces
  * nothing and rejects with the `RunLockLostError`.
  */
-export async function writeNpzArtifact(ctx: RunContext, name: string, arrays: Record<string, NpyEntry | NpyLazyEntry>): Promise<void> {
+export async function writeNpzArtifact(ctx: RunContext, name: string, arrays: Record<string, NpzEntry>): Promise<void> {
   await writeNpzVia(ctx, name.endsWith('.npz') ? name : `${name}.npz`, arrays);
 }

@@ -42,7 +42,7 @@ import type { Figure } from '../viz/figure.js';
 import { checkFigure, ensurePlotlyCopy, figureHtml, PLOTLY_FILE } from '../viz/html.js';
 import { ensureWritableDirSync, registerWriteGuard, writeFileAtomic, writeJsonAtomic, writeJsonAtomicSync } from '../io/atomic.js';
 import type { Params, Progress, RunContext } from './example.js';
-import { encodeNpy, writeNpz, type NpyArray, type NpyEntry, type NpyLazyEntry } from '../io/npy.js';
+import { encodeNpy, writeNpz, type NpyArray, type NpzEntry } from '../io/npy.js';
 import type { Terminal } from './progress.js';
 
 /** Final state of a run, as written to `run_summary.json` under `status`. */
@@ -430,7 +430,7 @@ export class RunFolder implements RunContext {
    * temporary file is removed, nothing is renamed over the new owner's file, and the call rejects
    * with the `RunLockLostError`.
    */
-  artifactNpz(name: string, arrays: Record<string, NpyEntry | NpyLazyEntry | { data: NpyArray; shape: number[] }>): Promise<void> {
+  artifactNpz(name: string, arrays: Record<string, NpzEntry | { data: NpyArray; shape: number[] }>): Promise<void> {
     const file = checkFileName('artifact', name).endsWith('.npz') ? name : `${name}.npz`;
     this.assertHeld();
     return writeNpz(join(this.outDir, 'artifacts', file), arrays, { commit: this.held });

@@ -45,6 +45,38 @@ export interface NpyLazyEntry {
   data: () => NpyArray | Promise<NpyArray>;
 }
 
+/**
+ * One named array for {@link writeNpz} whose data is read in pieces when its entry is written (a
+ * series streamed to an append-only `.npy` file, read back a block of rows at a time), so that
+ * writing it holds one piece in memory, never the whole array: an entry larger than the memory,
+ * or than `buffer.kMaxLength`, can be written. Its dtype and shape are given up front.
+ *
+ * The zip format puts an entry's CRC-32 and size in its local header, before its data (no data
+ * descriptors, so the bytes are those of the same array given whole): the pieces are read twice,
+ * a first pass computing the CRC-32 (crc32 continued from piece to piece), then, after the header,
+ * a second pass writing them. {@link NpyPiecesEntry.pieces} is therefore called twice and must
+ * yield the same bytes both times; the second pass's CRC-32 is checked against the first.
+ */
+export interface NpyPiecesEntry {
+  /** Element type of every piece {@link NpyPiecesEntry.pieces} yields. */
+  dtype: NpyDtype;
+  /** Shape (row-major, C order); its product is the total length of the pieces. `[]` is a scalar. */
+  shape: readonly number[];
+  /**
+   * Yields the row-major data in order, in pieces: arrays of `dtype` of any lengths (empty ones
+   * allowed) whose concatenation has prod(shape) items. Called twice per write (the CRC-32 pass,
+   * then the writing pass, once every entry before it is in the file), each call a fresh iteration
+   * yielding the same items; each piece is consumed (its CRC-32 computed, or it is written) before
+   * the next is asked for, and not kept, so the producer may reuse one buffer. A piece of another
+   * type, a total of another length, a second pass with other bytes (CRC-32 differs), or a throw
+   * fails the write.
+   */
+  pieces: () => AsyncIterable<NpyArray> | Iterable<NpyArray>;
+}
+
+/** An entry of {@link writeNpz}: an array, a lazy array, or an array read in pieces. */
+export type NpzEntry = NpyEntry | NpyLazyEntry | NpyPiecesEntry;
+
 /** The typed array of each {@link NpyDtype}. */
 const NPY_DTYPE_ARRAYS = { float32: Float32Array, float64: Float64Array, int32: Int32Array, uint8: Uint8Array } as const;
 
@@ -255,6 +287,8 @@ interface NpzPlanEntry {
   data?: Uint8Array;
   /** A lazy entry's producer, its dtype and item count (see {@link NpyLazyEntry}). */
   lazy?: { produce: () => NpyArray | Promise<NpyArray>; dtype: NpyDtype; count: number; label: string };
+  /** A pieces entry's producer, its dtype and item count (see {@link NpyPiecesEntry}). */
+  pieces?: { produce: () => AsyncIterable<NpyArray> | Iterable<NpyArray>; dtype: NpyDtype; count: number; label: string };
   /** Byte length of the `.npy` file (header + data). */
   size: number;
   /** CRC-32 of the `.npy` file (of a lazy entry: set once its data is produced). */
@@ -291,7 +325,7 @@ function crc32Chunked(bytes: Uint8Array, previous = 0): number {
  * Checks the arrays and options of an npz archive and lays it out (CRC-32s computed, but those of
  * lazy entries, which `lazy` allows: see {@link NpyLazyEntry}); `keys` are the option keys allowed.
  */
-function planNpz(arrays: Record<string, NpyEntry | NpyLazyEntry>, options: Date | NpzWriteOptions, keys: readonly string[], lazy: boolean): NpzPlan {
+function planNpz(arrays: Record<string, NpzEntry>, options: Date | NpzWriteOptions, keys: readonly string[], lazy: boolean): NpzPlan {
   const opts: NpzWriteOptions = options instanceof Date ? { date: options } : options;
   if (opts === null || typeof opts !== 'object') throw new CinderArgumentError('npz options', opts, lazy ? 'a Date or { date?, zip64?, commit? }' : 'a Date or { date?, zip64? }');
   checkOptionKeys('options', opts, keys);
@@ -309,13 +343,25 @@ function planNpz(arrays: Record<string, NpyEntry | NpyLazyEntry>, options: Date 
   let cdSize = 0;
   for (const n of Object.keys(arrays)) {
     if (n === '' || n.includes('/') || n.includes('\\')) throw new CinderArgumentError('array name', n, 'a non-empty name without slashes');
-    const entry = arrays[n] as NpyEntry | NpyLazyEntry;
-    if (entry === null || typeof entry !== 'object') throw new CinderArgumentError(`array "${n}"`, entry, lazy ? '{ data, shape } or { dtype, shape, data: () => array }' : '{ data, shape }');
+    const entry = arrays[n] as NpzEntry;
+    if (entry === null || typeof entry !== 'object') throw new CinderArgumentError(`array "${n}"`, entry, lazy ? '{ data, shape }, { dtype, shape, data: () => array } or { dtype, shape, pieces: () => iterable of arrays }' : '{ data, shape }');
     let header: Uint8Array;
     let byteLength: number;
     let data: Uint8Array | undefined;
     let later: NpzPlanEntry['lazy'];
-    if (lazy && typeof entry.data === 'function') {
+    let pieces: NpzPlanEntry['pieces'];
+    if (lazy && 'pieces' in entry && !('data' in entry)) {
+      const { dtype, shape, pieces: produce } = entry;
+      if (typeof produce !== 'function') throw new CinderArgumentError(`pieces of array "${n}"`, produce, 'a function returning an iterable of arrays');
+      if (typeof dtype !== 'string' || !Object.hasOwn(NPY_DTYPE_ARRAYS, dtype)) throw new CinderArgumentError(`dtype of array "${n}"`, dtype, "'float32', 'float64', 'int32' or 'uint8' (the arrays its pieces() yields)");
+      if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new CinderArgumentError(`shape of array "${n}"`, shape, 'an array of non-negative integers');
+      const count = shape.reduce((a: number, b: number) => a * b, 1);
+      byteLength = count * NPY_DTYPE_ARRAYS[dtype].BYTES_PER_ELEMENT;
+      // (never one array in memory: only a byte count that stays exact)
+      if (!Number.isSafeInteger(byteLength)) throw new CinderArgumentError(`array "${n}"`, `${byteLength} bytes`, `at most ${Number.MAX_SAFE_INTEGER} bytes`);
+      header = npyHeaderOf(npyDescr(new NPY_DTYPE_ARRAYS[dtype](0)), shape);
+      pieces = { produce, dtype, count, label: `array "${n}"` };
+    } else if (lazy && typeof (entry as NpyLazyEntry).data === 'function') {
       const { dtype, shape } = entry as NpyLazyEntry;
       if (typeof dtype !== 'string' || !Object.hasOwn(NPY_DTYPE_ARRAYS, dtype)) throw new CinderArgumentError(`dtype of array "${n}"`, dtype, "'float32', 'float64', 'int32' or 'uint8' (the array its data() returns)");
       if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new CinderArgumentError(`shape of array "${n}"`, shape, 'an array of non-negative integers');
@@ -329,14 +375,14 @@ function planNpz(arrays: Record<string, NpyEntry | NpyLazyEntry>, options: Date 
       byteLength = e.data.byteLength;
     }
     // (the bytes are one Uint8Array here, and one array when read back)
-    if (!(byteLength <= kMaxLength)) throw new CinderArgumentError(`array "${n}"`, `${byteLength} bytes`, `at most ${kMaxLength} bytes (the largest array of bytes of this Node.js; save larger tensors with saveTensors)`);
-    if (later === undefined) data = littleEndianBytes((entry as NpyEntry).data);
+    if (pieces === undefined && !(byteLength <= kMaxLength)) throw new CinderArgumentError(`array "${n}"`, `${byteLength} bytes`, `at most ${kMaxLength} bytes (the largest array of bytes of this Node.js; save larger tensors with saveTensors)`);
+    if (later === undefined && pieces === undefined) data = littleEndianBytes((entry as NpyEntry).data);
     const size = header.length + byteLength;
     const name = Buffer.from(`${n}.npy`, 'utf8');
     if (name.length > 0xffff) throw new CinderArgumentError('array name', `${name.length} bytes`, 'a name of at most 65531 bytes');
     const local64 = always || size >= ZIP64_AT;
     const central64 = always ? 3 : (size >= ZIP64_AT ? 2 : 0) + (offset >= ZIP64_AT ? 1 : 0);
-    files.push({ name, header, data, lazy: later, size, crc: data ? crc32Chunked(data, crc32(header)) : 0, offset, local64, central64 });
+    files.push({ name, header, data, lazy: later, pieces, size, crc: data ? crc32Chunked(data, crc32(header)) : 0, offset, local64, central64 });
     offset += 30 + name.length + (local64 ? 20 : 0) + size;
     cdSize += 46 + name.length + (central64 > 0 ? 4 + 8 * central64 : 0);
   }
@@ -1153,6 +1199,15 @@ function fortranToC(src: Uint8Array, dims: readonly number[], size: number): Uin
  * produced array of another type or length than declared, or a function that throws, fails the
  * write (as a write error does).
  *
+ * An entry may also be read in pieces ({@link NpyPiecesEntry}: dtype, shape and a function
+ * yielding the data in pieces), for an array too large to hold: its pieces are read twice, once
+ * for the CRC-32 of the local header, then again to be written, one piece in memory at a time
+ * (plus its little-endian copy on a big-endian host), so the memory used is bounded by the
+ * largest piece, and the array's size is not limited by `buffer.kMaxLength`. The bytes are again
+ * those of the same array given whole. A piece of another type, pieces of another total length,
+ * a second pass whose CRC-32 differs from the first's (pieces() yielded other bytes), or a throw
+ * fails the write.
+ *
  * Atomic (see `atomic.ts`): a temporary file next to `path`, fsynced, renamed over it; on failure
  * the temporary file is removed and `path` left as it was. `options.commit` (see
  * {@link NpzWriteOptions.commit}) is asked right before the rename, then the write guards of `path`
@@ -1161,15 +1216,24 @@ function fortranToC(src: Uint8Array, dims: readonly number[], size: number): Uin
  * @throws CinderArgumentError, before anything is created, for a bad path, name, shape, dtype or
  * option, or an array of more than `buffer.kMaxLength` bytes (lazy ones included: their size is
  * known from dtype and shape); CinderArgumentError naming the array, after the temporary file was
- * removed, for a lazy entry whose function returned another array than declared
+ * removed, for a lazy entry whose function returned another array than declared, or a pieces
+ * entry whose pieces are not of the declared dtype and length or differ between the two passes
  */
-export async function writeNpz(path: string, arrays: Record<string, NpyEntry | NpyLazyEntry>, options: Date | NpzWriteOptions = {}): Promise<void> {
+export async function writeNpz(path: string, arrays: Record<string, NpzEntry>, options: Date | NpzWriteOptions = {}): Promise<void> {
   if (typeof path !== 'string' || path === '') throw new CinderArgumentError('path', path, 'a file path');
   const plan = planNpz(arrays, options, NPZ_WRITE_OPTION_KEYS, true);
   const commit = options instanceof Date ? undefined : options.commit;
   const out = await AtomicFileWriter.open(path);
   try {
     for (const f of plan.files) {
+      if (f.pieces) {
+        f.crc = await piecesPass(f.pieces, f.header, null);
+        await out.write(npzLocalHeader(f, plan));
+        await out.write(f.header);
+        const again = await piecesPass(f.pieces, f.header, (bytes) => out.write(bytes));
+        if (again !== f.crc) throw new CinderArgumentError(`pieces of ${f.pieces.label}`, `a second pass with CRC-32 ${hex8(again)}`, `the bytes of the first pass (CRC-32 ${hex8(f.crc)}): pieces() must yield the same data each time it is called`);
+        continue;
+      }
       let data = f.data;
       if (f.lazy) {
         data = littleEndianBytes(await producedArray(f.lazy));
@@ -1187,6 +1251,31 @@ export async function writeNpz(path: string, arrays: Record<string, NpyEntry | N
     throw err;
   }
   await out.commit(path, true, commit);
+}
+
+/**
+ * One pass over a pieces entry (see {@link NpyPiecesEntry}): each piece checked (type, running
+ * item count never past the declared one) before its little-endian bytes go to the CRC-32 (which
+ * starts from the `.npy` header's) and to `write` where given; returns the CRC-32 of header and data.
+ */
+async function piecesPass(pieces: NonNullable<NpzPlanEntry['pieces']>, header: Uint8Array, write: ((bytes: Uint8Array) => Promise<unknown>) | null): Promise<number> {
+  const Ctor = NPY_DTYPE_ARRAYS[pieces.dtype];
+  const iterable = pieces.produce();
+  if (iterable === null || typeof iterable !== 'object' || (typeof (iterable as AsyncIterable<NpyArray>)[Symbol.asyncIterator] !== 'function' && typeof (iterable as Iterable<NpyArray>)[Symbol.iterator] !== 'function')) {
+    throw new CinderArgumentError(`pieces of ${pieces.label}`, iterable, 'an iterable or async iterable of arrays');
+  }
+  let crc = crc32(header);
+  let items = 0;
+  for await (const piece of iterable) {
+    if (!(piece instanceof Ctor)) throw new CinderArgumentError(`a piece of ${pieces.label}`, piece, `a ${Ctor.name} (its declared dtype ${pieces.dtype})`);
+    if (items + piece.length > pieces.count) throw new CinderArgumentError(`pieces of ${pieces.label}`, `at least ${items + piece.length} items`, `${pieces.count} items (the product of its shape)`);
+    items += piece.length;
+    const bytes = littleEndianBytes(piece);
+    crc = crc32Chunked(bytes, crc);
+    if (write) await write(bytes);
+  }
+  if (items !== pieces.count) throw new CinderArgumentError(`pieces of ${pieces.label}`, `${items} items`, `${pieces.count} items (the product of its shape)`);
+  return crc;
 }
 
 /** The array a lazy entry's function produces, checked against its declared dtype and item count. */
