@@ -110,6 +110,13 @@ interface LivnProgress {
 }
 
 /**
+ * How the final artifacts read the weight recording back from `checkpoint/w_rec.npy`: in pieces of
+ * at most `pieceBytes` bytes (whole rows; 64 MiB), so writing `weights.npz` holds one piece in
+ * memory, not the whole recording. A setting so that tests can use small pieces.
+ */
+export const LIVN_SERIES_READ = { pieceBytes: 64 * 2 ** 20 };
+
+/**
  * The series that grow with the run, in append-only `.npy` files of the checkpoint folder
  * (NpyAppendWriter): `spikes_t_ms.npy` (float64), `spikes_gid_phase.npy` (int32 rows (gid, phase)),
  * `w_rec.npy` (float32 rows of the recorded synapses; not written when there are none) and
@@ -201,6 +208,18 @@ class SeriesFiles {
   /** Committed weight rows `first … first + count − 1` [count, cols]. */
   readRows(first: number, count: number): Float32Array {
     return this.w ? (this.w.readRows(first, count) as Float32Array) : new Float32Array(0);
+  }
+
+  /**
+   * Committed weight rows `0 … rows − 1` in pieces of whole rows, at most
+   * {@link LIVN_SERIES_READ}`.pieceBytes` each (one row where a row is larger), each read from the
+   * file when asked for: the final `w_rec` entry is written from these, so the recording (GBs in a
+   * long run) is never in memory at once. Each call reads the file anew (writeNpz iterates twice).
+   */
+  *rowPieces(rows: number): Generator<Float32Array> {
+    if (!this.w || this.cols === 0) return; // (no columns: [rows, 0], no data)
+    const block = Math.max(1, Math.floor(LIVN_SERIES_READ.pieceBytes / (4 * this.cols)));
+    for (let r0 = 0; r0 < rows; r0 += block) yield this.readRows(r0, Math.min(block, rows - r0));
   }
 
   /** The committed rows' times (ms). */
@@ -493,7 +512,7 @@ export const livnStdpExample: ExampleSpec = {
         w_before: { data: before, shape: [m] },
         w_after_training: { data: after, shape: [m] },
         w_final: { data: final, shape: [m] },
-        w_rec: { dtype: 'float32', shape: [rows, cols], data: () => files.readRows(0, rows) }, // read when written
+        w_rec: { dtype: 'float32', shape: [rows, cols], pieces: () => files.rowPieces(rows) }, // read in pieces when written
         w_rec_index: { data: Int32Array.from({ length: cols }, (_, k) => k), shape: [cols] },
         w_rec_t_ms: { data: files.rowTimes(), shape: [rows] },
       });

@@ -7,7 +7,7 @@ import { backendInfo } from '../../src/core/backend.js';
 import { startRun } from '../../src/cli/runner.js';
 import { Terminal } from '../../src/cli/progress.js';
 import { RunFolder } from '../../src/cli/run-folder.js';
-import { livnStdpExample, maxPostMeanError } from '../../examples/livn-stdp/index.js';
+import { LIVN_SERIES_READ, livnStdpExample, maxPostMeanError } from '../../examples/livn-stdp/index.js';
 import { readNpz } from '../network/npz-read.js';
 import { createHash } from 'node:crypto';
 import { NpyAppendWriter } from '../../src/io/npy-append.js';
@@ -120,6 +120,40 @@ print(float(w['w_after_training'].sum()))
       const sum = (w.w_after_training!.data as Float32Array).reduce((a, b) => a + b, 0);
       expect(Number(outText.trim())).toBeCloseTo(sum, 3);
     }
+  }, 60_000);
+
+  it('weights.npz reads w_rec back from its .npy in pieces of at most LIVN_SERIES_READ.pieceBytes (never the whole recording), with the same bytes', async () => {
+    const whole = await runTiny(); // (tiny: the whole recording fits one 64 MiB piece)
+    const m = whole.summary.plastic_synapses as number;
+    const saved = LIVN_SERIES_READ.pieceBytes;
+    const reads: number[] = []; // rows per read of w_rec.npy
+    const readRows = NpyAppendWriter.prototype.readRows;
+    const spy = vi.spyOn(NpyAppendWriter.prototype, 'readRows').mockImplementation(function (this: NpyAppendWriter, first: number, count: number) {
+      if (this.path.endsWith('w_rec.npy')) reads.push(count);
+      return readRows.call(this, first, count);
+    });
+    let small: Awaited<ReturnType<typeof runTiny>>;
+    try {
+      LIVN_SERIES_READ.pieceBytes = 10 * 4 * m + 3; // 10 whole rows of m float32
+      small = await runTiny();
+    } finally {
+      LIVN_SERIES_READ.pieceBytes = saved;
+      spy.mockRestore();
+    }
+    expect(small.status).toBe('completed');
+    // the artifact: 1401 rows read twice (CRC-32 pass, writing pass) in pieces of 10 rows, the
+    // last of 1; besides those, the figure's first columns (blocks of rows, their own bound)
+    const pieces = [...new Array(140).fill(10), 1];
+    expect(reads.slice(0, 2 * pieces.length)).toEqual([...pieces, ...pieces]);
+    for (const n of reads.slice(2 * pieces.length)) expect(n * m).toBeLessThanOrEqual(2 ** 22); // firstColumns: 16 MiB blocks
+    // same bytes as the run whose recording was one piece
+    expect(sha(join(small.out, 'artifacts', 'weights.npz'))).toBe(sha(join(whole.out, 'artifacts', 'weights.npz')));
+    // and w_rec is the recording in the checkpoint folder, row for row
+    const rec = readNpy(join(small.out, 'checkpoint', 'w_rec.npy'));
+    const art = readNpzEntries(join(small.out, 'artifacts', 'weights.npz')).w_rec!;
+    expect(art.shape).toEqual([1401, m]);
+    expect(rec.shape).toEqual([1401, m]);
+    expect(Buffer.compare(Buffer.from(art.data.buffer, art.data.byteOffset, art.data.byteLength), Buffer.from(rec.data.buffer, rec.data.byteOffset, rec.data.byteLength))).toBe(0);
   }, 60_000);
 
   it('--batch 2 simulates two cultures (twice the synapses of each, rates per population)', async () => {
