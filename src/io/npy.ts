@@ -1188,8 +1188,9 @@ function fortranToC(src: Uint8Array, dims: readonly number[], size: number): Uin
  * options), entry by entry: each local header, `.npy` header and data (a view of the array's
  * memory on a little-endian host, written in pieces of at most 1 GiB), then the central directory
  * and end records — zip64 records wherever a size, offset or count needs them, so archives and
- * entries of 4 GiB or more are written (one array is limited to `buffer.kMaxLength` bytes, 4 GiB on
- * Node 20, which {@link readNpz} reads back).
+ * entries of 4 GiB or more are written (one array given whole or lazily is limited to
+ * `buffer.kMaxLength` bytes, 4 GiB on Node 20, which {@link readNpz} reads back; one read in
+ * pieces is not).
  *
  * An entry may be lazy ({@link NpyLazyEntry}: dtype, shape and a function producing the data):
  * its function is called when the entry is written, once every entry before it is in the file,

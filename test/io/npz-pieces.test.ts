@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { CinderArgumentError } from '../../src/core/errors.js';
-import { AtomicFileWriter } from '../../src/io/atomic.js';
+import { AtomicFileWriter, registerWriteGuard } from '../../src/io/atomic.js';
 import { encodeNpz, writeNpz, type NpyArray, type NpyDtype, type NpyEntry, type NpzEntry } from '../../src/io/npy.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-npz-pieces-'));
@@ -230,6 +230,37 @@ print(json.dumps(out))
     expect(pass).toBe(2);
   });
 
+  it('write guards: asked before the temporary file is created (pieces never asked for) and right before the rename (a guard that starts refusing while the pieces are read replaces nothing)', async () => {
+    const dir = mkdtempSync(join(root, 'guard-'));
+    const path = join(dir, 'x.npz');
+    writeFileSync(path, 'previous');
+    let refuse = true;
+    let asked = 0;
+    const release = registerWriteGuard(dir, () => {
+      if (refuse) throw new Error('lock lost');
+    });
+    try {
+      const entry = (flip: boolean): NpzEntry => ({
+        dtype: 'float64',
+        shape: [2],
+        pieces: () => {
+          asked++;
+          if (flip) refuse = true; // the lock is lost while the entry is written
+          return [Float64Array.of(1, 2)];
+        },
+      });
+      await expect(writeNpz(path, { x: entry(false) })).rejects.toThrow('lock lost');
+      expect(asked).toBe(0);
+      refuse = false;
+      await expect(writeNpz(path, { x: entry(true) })).rejects.toThrow('lock lost');
+      expect(asked).toBe(2);
+      expect(readFileSync(path, 'utf8')).toBe('previous');
+      expect(tmpFiles(dir)).toEqual([]);
+    } finally {
+      release();
+    }
+  });
+
   it('commit: asked after both passes, right before the rename; false replaces nothing', async () => {
     const dir = mkdtempSync(join(root, 'commit-'));
     const path = join(dir, 'x.npz');
@@ -250,4 +281,55 @@ print(json.dumps(out))
     await writeNpz(path, { x: entry }, { commit: () => true });
     expect(Buffer.compare(readFileSync(path), Buffer.from(encodeNpz({ x: { data: Int32Array.of(1, 2, 3), shape: [3] } })))).toBe(0);
   });
+});
+
+// An entry of more than 4 GiB (zip64 sizes, and more than buffer.kMaxLength on Node 20) written from
+// 64 MiB pieces of one reused buffer: 4.3 GB on disk, checked by Python's zipfile (CRC-32 read in
+// a streaming pass) and numpy's .npy header parser. Run with
+//   CINDER_BIG_IO=1 node node_modules/vitest/vitest.mjs run test/io/npz-pieces.test.ts
+describe.skipIf(process.env.CINDER_BIG_IO !== '1')('writeNpz pieces over 4 GiB (CINDER_BIG_IO=1)', () => {
+  it('writes a 4.3 GB uint8 entry from 64 MiB pieces with zip64 sizes, host memory bounded by a piece', async () => {
+    const dir = mkdtempSync(join(process.env.CINDER_BIG_IO_DIR ?? root, 'big-'));
+    const total = 2 ** 32 + 2 ** 26 + 12345; // over 4 GiB, not a whole number of pieces
+    const piece = 2 ** 26;
+    let peak = 0;
+    const path = join(dir, 'big.npz');
+    try {
+      await writeNpz(path, {
+        head: { data: Int32Array.of(1, 2, 3), shape: [3] },
+        big: {
+          dtype: 'uint8',
+          shape: [total],
+          pieces: function* () {
+            // one buffer of a hash of the position; piece p is a view of it starting at p mod 251
+            const buf = Uint8Array.from({ length: piece + 251 }, (_, k) => Math.imul(k, 2654435761 | 0) >>> 24);
+            for (let at = 0, p = 0; at < total; at += piece, p++) {
+              peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+              yield buf.subarray(p % 251, p % 251 + Math.min(piece, total - at));
+            }
+          },
+        },
+      });
+      expect(peak).toBeLessThan(2 ** 30); // the whole entry would be 4 GiB
+      const py = spawnSync('python3', ['-c', `
+import zipfile, sys, numpy as np
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None  # every CRC-32, read in a streaming pass
+i = z.getinfo('big.npy')
+with z.open('big.npy') as f:
+    assert np.lib.format.read_magic(f) == (1, 0)
+    shape, order, dtype = np.lib.format.read_array_header_1_0(f)
+    first = np.frombuffer(f.read(1 << 20), np.uint8)
+k = np.arange(1 << 20, dtype=np.uint64)
+assert np.array_equal(first, ((k * 2654435761) % (1 << 32) >> 24).astype(np.uint8))
+print(i.file_size, shape, dtype, np.array_equal(np.load(sys.argv[1])['head'], [1, 2, 3]))
+`, path], { encoding: 'utf8' });
+      expect(py.stderr).toBe('');
+      const [size, ...rest] = py.stdout.trim().split(' ');
+      expect(Number(size)).toBeGreaterThan(total);
+      expect(rest.join(' ')).toBe(`(${total},) uint8 True`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 1_800_000);
 });
