@@ -267,6 +267,53 @@ print(float(w['w_after_training'].sum()))
     expect(files.map((f) => sha(join(cpDir, f)))).toEqual(before);
   }, 60_000);
 
+  it('a checkpoint of another configuration (a library resume with other durations) is refused before anything is cut or simulated; the right one then resumes', async () => {
+    const full = await runTiny();
+    const ac = new AbortController();
+    let calls = 0;
+    const spy = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
+      if (++calls === 350) ac.abort();
+    });
+    let cut: Awaited<ReturnType<typeof runTiny>>;
+    try {
+      cut = await runTiny({}, ac.signal);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(cut.status).toBe('interrupted');
+    const cpDir = join(cut.out, 'checkpoint');
+    // rows a dead run appended after the checkpoint: the refused resume must not cut them off
+    const extra = NpyAppendWriter.reopen(join(cpDir, 'w_rec_t_ms.npy'), { dtype: 'float64', rowShape: [] });
+    extra.append(Float64Array.of(-1, -2));
+    extra.close();
+    const files = ['checkpoint.npz', 'spikes_t_ms.npy', 'spikes_gid_phase.npy', 'w_rec.npy', 'w_rec_t_ms.npy'];
+    const before = files.map((f) => sha(join(cpDir, f)));
+    const artifacts = ['artifacts/weights.npz', 'artifacts/spikes.npz'].map((f) => sha(join(cut.out, f))); // (the interrupted run's)
+    // same culture and engine shape, other evaluation length: the engine state would import, the
+    // segments would not be this checkpoint's
+    let simulated = 0;
+    const count = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
+      simulated++;
+    });
+    let wrong: Awaited<ReturnType<typeof runTiny>>;
+    try {
+      wrong = await runTiny({ evalMs: 150 }, new AbortController().signal, cut.out);
+    } finally {
+      count.mockRestore();
+    }
+    expect(wrong.status).toBe('failed');
+    expect(simulated).toBe(0);
+    const message = String(wrong.summary.error);
+    expect(message).toMatch(/^invalid checkpoint .*checkpoint\.npz: got .*durations\\":\[200,1000,200\].*, expected a checkpoint of this run's configuration \{.*"durations":\[200,1000,150\]/);
+    expect(files.map((f) => sha(join(cpDir, f)))).toEqual(before);
+    expect(['artifacts/weights.npz', 'artifacts/spikes.npz'].map((f) => sha(join(cut.out, f)))).toEqual(artifacts);
+    // the checkpoint is still good for the run it belongs to
+    const resumed = await resumeCounting(cut.out);
+    expect(resumed.status).toBe('completed');
+    expect(resumed.calls).toBe(1400 - 349);
+    expectSameRun(full, resumed);
+  }, 60_000);
+
   it('chunks that do not line up with the recording interval: rows on its grid, spikes in their phase, and a resumed run byte-identical', async () => {
     // baseline 50.3 ms = 503 steps, rows every 1.1 ms = 11 steps: training starts between two rows,
     // so its 1.1 ms chunks (and the 33.3 ms normalisation chunks) straddle the grid
