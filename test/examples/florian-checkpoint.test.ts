@@ -3,10 +3,15 @@
 // steps. The file holds exactly the run's series (trajectories.json and the spike trains), and rows
 // beyond the length a checkpoint records (a run killed between the append and the checkpoint) are
 // cut off on resume.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, expect, it, vi } from 'vitest';
+import { backendInfo } from '../../src/core/backend.js';
+import { Terminal } from '../../src/cli/progress.js';
+import { RunFolder } from '../../src/cli/run-folder.js';
+import { startRun } from '../../src/cli/runner.js';
+import { buildFlorian, florianExample } from '../../examples/florian/index.js';
 import { readNpy } from '../../src/io/npy.js';
 import { NpyAppendWriter } from '../../src/io/npy-append.js';
 import { folderBytes } from '../helpers/files.js';
@@ -68,3 +73,59 @@ it('resume cuts off series rows appended after the last checkpoint (a run killed
   // and the series file is the uninterrupted run's (a later resume reads it back)
   expect(readFileSync(join(part, 'checkpoint', 'series.npy')).equals(readFileSync(join(full, 'checkpoint', 'series.npy'))), 'checkpoint/series.npy byte-identical').toBe(true);
 }, 180_000);
+
+/** Runs florian (200 steps) in-process into `out`; `stopAt`: interrupted at that call of keepResponsive (after that many chunks of 25 steps). */
+async function runInProcess(out: string, resume: boolean, stopAt = 0) {
+  const params: Record<string, number> = {};
+  for (const o of florianExample.options) params[o.name] = o.default as number;
+  const ac = new AbortController();
+  let calls = 0;
+  const spy = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
+    if (++calls === stopAt) ac.abort();
+  });
+  try {
+    const run = startRun({
+      spec: florianExample, params, mode: 'full', seed: 0, seeds: 1, outDir: out, backend: backendInfo()!, backendRequest: 'auto',
+      quiet: true, signal: ac.signal, terminal: new Terminal({ mode: 'quiet' }), resume,
+    });
+    return await run.done;
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+it('a checkpoint of the older format (the series in model.json, no series.npy) resumes: series file and artifacts as uninterrupted', async () => {
+  const full = join(tmp, 'old-full');
+  expect((await runInProcess(full, false)).status).toBe('completed');
+  const part = join(tmp, 'old-part');
+  expect((await runInProcess(part, false, 3)).status).toBe('interrupted'); // after 3 chunks: t = 75
+  // rewrite the checkpoint as the code before series.npy saved it: net.save(dir, { t, series })
+  const cp = join(part, 'checkpoint');
+  const t = (JSON.parse(readFileSync(join(cp, 'model.json'), 'utf8')) as { metadata: { t: number } }).metadata.t;
+  expect(t).toBe(75);
+  const s = readNpy(join(cp, 'series.npy'));
+  const series = Object.fromEntries(COLUMNS.map((k, c) => [k, Array.from({ length: t + 1 }, (_, r) => s.data[r * 9 + c]!)]));
+  const m = buildFlorian({});
+  try {
+    await m.net.loadFrom(cp);
+    await m.net.save(cp, { t, series });
+  } finally {
+    m.dispose();
+  }
+  rmSync(join(cp, 'series.npy'));
+  const old = JSON.parse(readFileSync(join(cp, 'model.json'), 'utf8')) as { metadata: Record<string, unknown> };
+  expect(old.metadata.seriesSaved).toBeUndefined();
+  expect((old.metadata.series as Record<string, number[]>).stdp.length).toBe(76);
+  const r = await runInProcess(part, true);
+  expect(r.status).toBe('completed');
+  expect(readFileSync(join(part, 'log.txt'), 'utf8')).toMatch(/resumed after step 75/);
+  const fa = folderBytes(join(full, 'artifacts'));
+  const fb = folderBytes(join(part, 'artifacts'));
+  expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());
+  for (const [k, v] of fa) expect(fb.get(k) === v, `artifacts/${k} byte-identical`).toBe(true);
+  // the series now in the new format: the file holds the whole run, model.json its length
+  expect(existsSync(join(cp, 'series.npy'))).toBe(true);
+  expect(readFileSync(join(cp, 'series.npy')).equals(readFileSync(join(full, 'checkpoint', 'series.npy'))), 'checkpoint/series.npy byte-identical').toBe(true);
+  const now = JSON.parse(readFileSync(join(cp, 'model.json'), 'utf8')) as { metadata: Record<string, unknown> };
+  expect([now.metadata.t, now.metadata.seriesSaved, now.metadata.series]).toEqual([200, 201, undefined]);
+}, 60_000);
