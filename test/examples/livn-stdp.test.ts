@@ -314,6 +314,45 @@ print(float(w['w_after_training'].sum()))
     expectSameRun(full, resumed);
   }, 60_000);
 
+  it('a series file shorter than its checkpoint records is refused on resume, before any file is cut', async () => {
+    const ac = new AbortController();
+    let calls = 0;
+    const spy = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
+      if (++calls === 350) ac.abort();
+    });
+    let cut: Awaited<ReturnType<typeof runTiny>>;
+    try {
+      cut = await runTiny({}, ac.signal);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(cut.status).toBe('interrupted');
+    const cpDir = join(cut.out, 'checkpoint');
+    const meta = JSON.parse(new TextDecoder().decode(readNpzEntries(join(cpDir, 'checkpoint.npz')).meta!.data as Uint8Array)) as { spikesSaved: number; rowsSaved: number };
+    expect(meta.rowsSaved).toBe(350); // row 0 at 0 ms, one per 1 ms up to 349 ms
+    // rows a dead run appended to the first files after the checkpoint (a resume would cut them)...
+    for (const [f, spec, row] of [
+      ['spikes_t_ms.npy', { dtype: 'float64', rowShape: [] }, Float64Array.of(-1)],
+      ['spikes_gid_phase.npy', { dtype: 'int32', rowShape: [2] }, Int32Array.of(-1, -1)],
+      ['w_rec.npy', { dtype: 'float32', rowShape: [48] }, new Float32Array(48).fill(-1)],
+    ] as const) {
+      const w = NpyAppendWriter.reopen(join(cpDir, f), spec);
+      w.append(row);
+      w.close();
+    }
+    // ...and the last file lost its last row: it no longer holds what the checkpoint records
+    const t = NpyAppendWriter.reopen(join(cpDir, 'w_rec_t_ms.npy'), { dtype: 'float64', rowShape: [] });
+    t.truncate(meta.rowsSaved - 1);
+    t.close();
+    const files = ['checkpoint.npz', 'spikes_t_ms.npy', 'spikes_gid_phase.npy', 'w_rec.npy', 'w_rec_t_ms.npy'];
+    const before = files.map((f) => sha(join(cpDir, f)));
+    const resumed = await runTiny({}, new AbortController().signal, cut.out);
+    expect(resumed.status).toBe('failed');
+    expect(String(resumed.summary.error)).toBe(`invalid checkpoint file ${join(cpDir, 'w_rec_t_ms.npy')}: got "349 rows", expected at least the 350 rows the checkpoint records`);
+    // nothing cut: the other files keep the rows beyond the checkpoint
+    expect(files.map((f) => sha(join(cpDir, f)))).toEqual(before);
+  }, 60_000);
+
   it('chunks that do not line up with the recording interval: rows on its grid, spikes in their phase, and a resumed run byte-identical', async () => {
     // baseline 50.3 ms = 503 steps, rows every 1.1 ms = 11 steps: training starts between two rows,
     // so its 1.1 ms chunks (and the 33.3 ms normalisation chunks) straddle the grid
