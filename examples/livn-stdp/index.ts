@@ -343,7 +343,16 @@ export const livnStdpExample: ExampleSpec = {
     try {
       if (ctx.resumed && existsSync(cpFile)) {
         const saved = readNpz(cpFile);
-        const meta = JSON.parse(new TextDecoder().decode(saved.meta as Uint8Array)) as LivnProgress;
+        let meta: LivnProgress;
+        try {
+          meta = JSON.parse(new TextDecoder().decode(saved.meta as Uint8Array)) as LivnProgress;
+        } catch {
+          throw new CinderArgumentError(`checkpoint ${cpFile} meta`, saved.meta === undefined ? 'none' : 'not JSON', 'the JSON entry "meta" written by cinder livn-stdp');
+        }
+        if (meta === null || typeof meta !== 'object') throw new CinderArgumentError(`checkpoint ${cpFile} meta`, meta, 'an object written by cinder livn-stdp');
+        for (const [flag, key] of [['started', 'w_before'], ['finished', 'w_after']] as const) {
+          if (meta[flag] && !(saved[key] instanceof Float32Array)) throw new CinderArgumentError(`checkpoint ${cpFile} ${key}`, saved[key] === undefined ? 'none' : typeof saved[key], `float32 weights (the checkpoint says ${flag})`);
+        }
         if (JSON.stringify(meta.config) !== JSON.stringify(config)) throw new CinderArgumentError(`checkpoint ${cpFile}`, JSON.stringify(meta.config), `a checkpoint of this run's configuration ${JSON.stringify(config)}`);
         const state = { stepCount: meta.stepCount } as Record<string, unknown>;
         for (const [k, a] of Object.entries(saved)) if (k.startsWith('engine_')) state[k.slice(7)] = a;

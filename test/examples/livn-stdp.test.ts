@@ -314,6 +314,31 @@ print(float(w['w_after_training'].sum()))
     expectSameRun(full, resumed);
   }, 60_000);
 
+  it('a damaged checkpoint (no meta entry; no w_before once training started) is refused with a named error', async () => {
+    const ac = new AbortController();
+    let calls = 0;
+    const spy = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
+      if (++calls === 350) ac.abort();
+    });
+    let cut: Awaited<ReturnType<typeof runTiny>>;
+    try {
+      cut = await runTiny({}, ac.signal);
+    } finally {
+      spy.mockRestore();
+    }
+    const cp = join(cut.out, 'checkpoint', 'checkpoint.npz');
+    const entries = readNpzEntries(cp);
+    const without = (name: string) => Object.fromEntries(Object.entries(entries).filter(([k]) => k !== name));
+    await writeNpz(cp, without('meta'));
+    const noMeta = await runTiny({}, new AbortController().signal, cut.out);
+    expect(noMeta.status).toBe('failed');
+    expect(String(noMeta.summary.error)).toMatch(/^invalid checkpoint .*checkpoint\.npz meta: got "none", expected the JSON entry "meta" written by cinder livn-stdp$/);
+    await writeNpz(cp, without('w_before'));
+    const noBefore = await runTiny({}, new AbortController().signal, cut.out);
+    expect(noBefore.status).toBe('failed');
+    expect(String(noBefore.summary.error)).toMatch(/^invalid checkpoint .*checkpoint\.npz w_before: got "none", expected float32 weights \(the checkpoint says started\)$/);
+  }, 60_000);
+
   it('a series file shorter than its checkpoint records is refused on resume, before any file is cut', async () => {
     const ac = new AbortController();
     let calls = 0;
