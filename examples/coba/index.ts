@@ -25,14 +25,14 @@
  * and the statistics gathered so far in `checkpoint/` (tfjs: `model.json` and its weights; event:
  * `checkpoint.npz`, older runs' `checkpoint.json`), so `--resume` continues with the same spikes.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { writeNpzArtifact } from '../../src/cli/artifacts.js';
 import { tf } from '../../src/core/tf.js';
 import type { Figure } from '../../src/viz/figure.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
-import { NpyAppendWriter } from '../../src/io/npy-append.js';
+import { NpyAppendWriter, openCheckpointSeries } from '../../src/io/npy-append.js';
 import { readNpz, writeNpz } from '../../src/io/npy.js';
 import { buildCoba, type CobaParams } from './network.js';
 import { buildCobaEvent, cobaRefractorySteps, type CobaEventState } from './event-engine.js';
@@ -239,19 +239,15 @@ class SeriesFiles {
 
   /** Opens the files: anew for a fresh run, kept (cut to the checkpoint's lengths) when resuming. */
   static open(dir: string, meta: CobaProgress | null): SeriesFiles {
-    mkdirSync(dir, { recursive: true });
-    const files = [join(dir, 'population_count_1ms.npy'), join(dir, 'raster.npy')] as const;
-    const shapes = [[], [2]] as const;
-    const keep = [meta?.popSaved ?? 0, meta?.rasterSaved ?? 0];
-    const w = files.map((f, k) => {
-      const spec = { dtype: 'int32' as const, rowShape: shapes[k]! };
-      if (keep[k]! === 0 || !existsSync(f)) return NpyAppendWriter.open(f, spec);
-      const r = NpyAppendWriter.reopen(f, spec);
-      if (r.rows < keep[k]!) throw new CinderArgumentError(`checkpoint ${f}`, `${r.rows} rows`, `at least the ${keep[k]} the checkpoint records`);
-      r.truncate(keep[k]!);
-      return r;
-    });
-    return new SeriesFiles(w[0]!, w[1]!);
+    const [pop, raster] = openCheckpointSeries(
+      dir,
+      [
+        { file: 'population_count_1ms.npy', dtype: 'int32', rowShape: [] },
+        { file: 'raster.npy', dtype: 'int32', rowShape: [2] },
+      ],
+      meta === null ? null : { 'population_count_1ms.npy': meta.popSaved ?? 0, 'raster.npy': meta.rasterSaved ?? 0 },
+    );
+    return new SeriesFiles(pop!, raster!);
   }
 
   /** Puts the saved series back in front of the checkpoint's own entries. */

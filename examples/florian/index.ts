@@ -8,7 +8,7 @@
  * Per step: layer forward (traces fold), trainer step (MSTDPET folds its eligibility from the same
  * step's traces), `connection.update()`, record the weight.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { Network } from '../../src/network/index.js';
@@ -21,7 +21,7 @@ import type { NeuronInput } from '../../src/neural/types.js';
 import { ExactNeuron, type ExactNeuronStepOptions } from '../../src/neural/index.js';
 import { MSTDP, MSTDPET, STDP } from '../../src/learn/trainers/index.js';
 import { panelFigure, type Figure, type Trace } from '../../src/viz/index.js';
-import { NpyAppendWriter } from '../../src/io/npy-append.js';
+import { openCheckpointSeries, type NpyAppendWriter } from '../../src/io/npy-append.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 
 /** Settings of {@link runFlorian} (defaults: Inferno's demo). */
@@ -327,27 +327,19 @@ const SERIES_COLUMNS = ['stdp', 'mstdp', 'mstdpet', 'trace_pre', 'trace_post', '
  * is resumed by writing its series to a new file.
  */
 function openSeriesFile(dir: string, m: FlorianModel, meta: FlorianProgress | null): NpyAppendWriter {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, 'series.npy');
-  const spec = { dtype: 'float32' as const, rowShape: [SERIES_COLUMNS.length] };
-  if (meta === null) return NpyAppendWriter.open(path, spec);
+  const spec = { file: 'series.npy', dtype: 'float32' as const, rowShape: [SERIES_COLUMNS.length] };
+  if (meta === null) return openCheckpointSeries(dir, [spec], null)[0]!;
   m.t = meta.t;
   if (meta.series) {
     // older checkpoint: the series came with it
     m.out = meta.series;
-    const w = NpyAppendWriter.open(path, spec);
+    const w = openCheckpointSeries(dir, [spec], null)[0]!;
     appendSeries(w, m.out);
     return w;
   }
   const rows = meta.seriesSaved;
   if (rows !== meta.t + 1) throw new CinderArgumentError('checkpoint seriesSaved', rows, `${meta.t + 1} rows (steps 0 … ${meta.t})`);
-  if (!existsSync(path)) throw new CinderArgumentError('checkpoint series file', path, `an existing file with the checkpoint's ${rows} rows`);
-  const w = NpyAppendWriter.reopen(path, spec);
-  if (w.rows < rows) {
-    w.close();
-    throw new CinderArgumentError(`checkpoint ${path}`, `${w.rows} rows`, `at least the ${rows} the checkpoint records`);
-  }
-  w.truncate(rows);
+  const w = openCheckpointSeries(dir, [spec], { 'series.npy': rows })[0]!;
   const data = w.readRows(0, rows);
   const out = Object.fromEntries(SERIES_COLUMNS.map((k) => [k, [] as number[]])) as unknown as FlorianResult;
   const cols = SERIES_COLUMNS.map((k) => out[k]);

@@ -21,10 +21,10 @@
  * the lengths it records) and ends with the same artifacts, byte for byte, as an uninterrupted run.
  * @module
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExampleSpec, Params, RunContext } from '../../src/cli/example.js';
-import { NpyAppendWriter } from '../../src/io/npy-append.js';
+import { openCheckpointSeries, type NpyAppendWriter } from '../../src/io/npy-append.js';
 import { readNpz, writeNpz, type NpyArray, type NpyEntry } from '../../src/io/npy.js';
 import type { CultureEngineState } from '../../src/kernels/js/culture.js';
 import { kebabCase } from '../../src/cli/options.js';
@@ -141,32 +141,15 @@ class SeriesFiles {
 
   /** Opens the files: anew for a fresh run, reopened and cut to the checkpoint's lengths when resuming. */
   static open(dir: string, cols: number, meta: LivnProgress | null): SeriesFiles {
-    mkdirSync(dir, { recursive: true });
     const specs = [
-      ['spikes_t_ms.npy', { dtype: 'float64' as const, rowShape: [] }, meta?.spikesSaved],
-      ['spikes_gid_phase.npy', { dtype: 'int32' as const, rowShape: [2] }, meta?.spikesSaved],
-      ['w_rec.npy', { dtype: 'float32' as const, rowShape: [Math.max(cols, 1)] }, meta?.rowsSaved],
-      ['w_rec_t_ms.npy', { dtype: 'float64' as const, rowShape: [] }, meta?.rowsSaved],
-    ] as const;
-    const used = specs.filter((_, k) => k !== 2 || cols > 0);
-    const writers = new Map<string, NpyAppendWriter>();
-    try {
-      for (const [name, spec, keep] of used) {
-        const f = join(dir, name);
-        if (meta === null) writers.set(name, NpyAppendWriter.open(f, spec));
-        else {
-          const r = NpyAppendWriter.reopen(f, spec);
-          writers.set(name, r);
-          if (r.rows < keep!) throw new CinderArgumentError(`checkpoint file ${f}`, `${r.rows} rows`, `at least the ${keep} rows the checkpoint records`);
-        }
-      }
-    } catch (err) {
-      for (const w of writers.values()) w.close();
-      throw err;
-    }
-    // all checked: cut off what a run killed after appending (before its checkpoint) left behind
-    if (meta !== null) for (const [name, , keep] of used) writers.get(name)!.truncate(keep!);
-    return new SeriesFiles(writers.get('spikes_t_ms.npy')!, writers.get('spikes_gid_phase.npy')!, writers.get('w_rec.npy') ?? null, writers.get('w_rec_t_ms.npy')!, cols);
+      { file: 'spikes_t_ms.npy', dtype: 'float64' as const, rowShape: [] },
+      { file: 'spikes_gid_phase.npy', dtype: 'int32' as const, rowShape: [2] },
+      ...(cols > 0 ? [{ file: 'w_rec.npy', dtype: 'float32' as const, rowShape: [cols] }] : []),
+      { file: 'w_rec_t_ms.npy', dtype: 'float64' as const, rowShape: [] },
+    ];
+    const keep = meta === null ? null : { 'spikes_t_ms.npy': meta.spikesSaved, 'spikes_gid_phase.npy': meta.spikesSaved, 'w_rec.npy': meta.rowsSaved, 'w_rec_t_ms.npy': meta.rowsSaved };
+    const w = openCheckpointSeries(dir, specs, keep);
+    return new SeriesFiles(w[0]!, w[1]!, cols > 0 ? w[2]! : null, w[w.length - 1]!, cols);
   }
 
   /** Records a spike. */

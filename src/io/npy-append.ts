@@ -2,8 +2,8 @@
  * A `.npy` file written row block by row block, for recordings too long to hold in memory.
  * @module
  */
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
 import { checkWriteGuards } from './atomic.js';
 import { littleEndianBytes, type NpyArray } from './npy.js';
@@ -321,4 +321,47 @@ function writeAll(fd: number, bytes: Uint8Array, pos: number): void {
   for (let done = 0; done < bytes.length; ) {
     done += writeSync(fd, bytes, done, Math.min(bytes.length - done, 1 << 30), pos + done);
   }
+}
+
+/** One file of {@link openCheckpointSeries}: its name in the folder and its row layout. */
+export interface CheckpointSeriesSpec extends NpyAppendOptions {
+  /** File name inside the folder (e.g. `raster.npy`). */
+  file: string;
+}
+
+/**
+ * Opens the append-only series files a run keeps in its checkpoint folder `dir` (created if
+ * missing), one writer per spec in spec order. A run's growing series (spikes, recorded rows) are
+ * appended and flushed before each checkpoint, which records the files' lengths, so a checkpoint
+ * costs O(new rows), not O(rows so far). `keep` null (a fresh run): every file is created empty.
+ * `keep` given (a resume): every file is reopened and, only once all of them were checked to hold
+ * at least `keep[file]` rows (a missing key: 0), cut back to that many — the rows a run killed
+ * after appending, before its checkpoint, left behind. A file that is missing while the checkpoint
+ * records rows, or holds fewer, refuses the resume before any file is cut; a missing file with 0
+ * rows kept is created. On any error the writers opened so far are closed.
+ * @throws CinderArgumentError for a file shorter than its checkpoint records (or missing), bad specs
+ */
+export function openCheckpointSeries(dir: string, specs: readonly CheckpointSeriesSpec[], keep: Readonly<Record<string, number>> | null): NpyAppendWriter[] {
+  mkdirSync(dir, { recursive: true });
+  const writers: NpyAppendWriter[] = [];
+  try {
+    for (const { file, dtype, rowShape } of specs) {
+      const path = join(dir, file);
+      const rows = keep?.[file] ?? 0;
+      if (keep === null || (rows === 0 && !existsSync(path))) {
+        writers.push(NpyAppendWriter.open(path, { dtype, rowShape }));
+        continue;
+      }
+      if (!existsSync(path)) throw new CinderArgumentError(`checkpoint file ${path}`, 'none', `a file with the ${rows} rows the checkpoint records`);
+      const w = NpyAppendWriter.reopen(path, { dtype, rowShape });
+      writers.push(w);
+      if (w.rows < rows) throw new CinderArgumentError(`checkpoint file ${path}`, `${w.rows} rows`, `at least the ${rows} rows the checkpoint records`);
+    }
+  } catch (err) {
+    for (const w of writers) w.close();
+    throw err;
+  }
+  // all checked: cut off what a run killed after appending (before its checkpoint) left behind
+  if (keep !== null) specs.forEach((s, k) => writers[k]!.truncate(keep[s.file] ?? 0));
+  return writers;
 }

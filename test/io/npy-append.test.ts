@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CinderArgumentError } from '../../src/core/errors.js';
-import { NpyAppendWriter } from '../../src/io/npy-append.js';
+import { NpyAppendWriter, openCheckpointSeries } from '../../src/io/npy-append.js';
 import { encodeNpy, readNpy } from '../../src/io/npy.js';
 import { refusal } from '../helpers/refusal.js';
 
@@ -197,5 +197,47 @@ describe('readNpy', () => {
     expect(refusal(() => readNpy(p))).toBe(`invalid ${p}: got "5 bytes starting \\"hello\\"", expected a .npy array (starting \\x93NUMPY)`);
     writeFileSync(p, encodeNpy(data, [2, 2]).subarray(0, 140));
     expect(refusal(() => readNpy(p))).toBe(`invalid ${p}: got "12 data bytes", expected 32 bytes for shape [2, 2] of <f8 (the array is truncated or damaged)`);
+  });
+});
+
+describe('openCheckpointSeries', () => {
+  const specs = [
+    { file: 'a.npy', dtype: 'int32' as const, rowShape: [2] },
+    { file: 'b.npy', dtype: 'float64' as const, rowShape: [] },
+  ];
+
+  it('fresh: empty files; resume: every file cut back to the rows its checkpoint records (the rows of a killed run dropped)', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'cinder-series-')), 'checkpoint');
+    const [a, b] = openCheckpointSeries(dir, specs, null);
+    a!.append(Int32Array.of(1, 2, 3, 4));
+    b!.append(Float64Array.of(0.5, 1.5, 2.5));
+    a!.close();
+    b!.close();
+    // the checkpoint recorded a: 1 row, b: 2 rows (the rest was appended after it)
+    const [a2, b2] = openCheckpointSeries(dir, specs, { 'a.npy': 1, 'b.npy': 2 });
+    expect([a2!.rows, b2!.rows]).toEqual([1, 2]);
+    a2!.close();
+    b2!.close();
+    expect(Array.from(readNpy(join(dir, 'a.npy')).data)).toEqual([1, 2]);
+    expect(Array.from(readNpy(join(dir, 'b.npy')).data)).toEqual([0.5, 1.5]);
+  });
+
+  it('a file shorter than its checkpoint records (or missing) refuses the resume before any file is cut', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-series-'));
+    const [a, b] = openCheckpointSeries(dir, specs, null);
+    a!.append(Int32Array.of(1, 2, 3, 4));
+    b!.append(Float64Array.of(0.5));
+    a!.close();
+    b!.close();
+    const before = readFileSync(join(dir, 'a.npy'));
+    expect(() => openCheckpointSeries(dir, specs, { 'a.npy': 1, 'b.npy': 2 })).toThrow(`invalid checkpoint file ${join(dir, 'b.npy')}: got "1 rows", expected at least the 2 rows the checkpoint records`);
+    // a.npy (checked first, 2 rows) was not cut to 1
+    expect(readFileSync(join(dir, 'a.npy')).equals(before)).toBe(true);
+    expect(() => openCheckpointSeries(dir, [...specs, { file: 'c.npy', dtype: 'uint8', rowShape: [] }], { 'a.npy': 1, 'b.npy': 1, 'c.npy': 3 })).toThrow(`invalid checkpoint file ${join(dir, 'c.npy')}: got "none", expected a file with the 3 rows the checkpoint records`);
+    expect(readFileSync(join(dir, 'a.npy')).equals(before)).toBe(true);
+    // a missing file the checkpoint records no rows of is created
+    const w = openCheckpointSeries(dir, [{ file: 'd.npy', dtype: 'uint8', rowShape: [] }], {});
+    expect(w[0]!.rows).toBe(0);
+    w[0]!.close();
   });
 });
