@@ -65,6 +65,20 @@ function expectSameRun(a: { out: string; summary: Record<string, unknown> }, b: 
   }
 }
 
+/** A tiny run interrupted at the `calls`-th `keepResponsive` (as SIGINT would be seen there). */
+async function interruptedAt(calls: number, extra: Record<string, number | string | boolean> = {}): Promise<Awaited<ReturnType<typeof runTiny>>> {
+  const ac = new AbortController();
+  let seen = 0;
+  const spy = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
+    if (++seen === calls) ac.abort();
+  });
+  try {
+    return await runTiny(extra, ac.signal);
+  } finally {
+    spy.mockRestore();
+  }
+}
+
 describe('cinder livn-stdp --mode tiny', () => {
   it('trains, freezes exactly in evaluation, normalises to mean 1, and writes readable artifacts', async () => {
     const { out, summary, status } = await runTiny();
@@ -186,17 +200,7 @@ print(float(w['w_after_training'].sum()))
 
   it('an interrupted run resumed with --resume continues from its checkpoint (not from the start) and ends byte-identical to the uninterrupted run', async () => {
     const full = await runTiny();
-    const ac = new AbortController();
-    let calls = 0;
-    const spy = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
-      if (++calls === 700) ac.abort(); // mid-training: before the 700th 1 ms chunk, the 100th of the 5th normalisation chunk
-    });
-    let cut: Awaited<ReturnType<typeof runTiny>>;
-    try {
-      cut = await runTiny({}, ac.signal);
-    } finally {
-      spy.mockRestore();
-    }
+    const cut = await interruptedAt(700, {}); // mid-training: before the 700th 1 ms chunk, the 100th of the 5th normalisation chunk
     expect(cut.status).toBe('interrupted');
     expect(cut.summary.normalizations).toBe(4);
     expect(cut.summary.simulated_ms).toBeCloseTo(699, 9); // 200 ms baseline + 4 × 100 ms + 99 ms
@@ -239,17 +243,7 @@ print(float(w['w_after_training'].sum()))
   }, 60_000);
 
   it('a checkpoint whose engine state does not fit the culture is refused on resume, before the series files are touched', async () => {
-    const ac = new AbortController();
-    let calls = 0;
-    const spy = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
-      if (++calls === 350) ac.abort();
-    });
-    let cut: Awaited<ReturnType<typeof runTiny>>;
-    try {
-      cut = await runTiny({}, ac.signal);
-    } finally {
-      spy.mockRestore();
-    }
+    const cut = await interruptedAt(350, {});
     expect(cut.status).toBe('interrupted');
     const cpDir = join(cut.out, 'checkpoint');
     const cp = readNpzEntries(join(cpDir, 'checkpoint.npz'));
@@ -269,17 +263,7 @@ print(float(w['w_after_training'].sum()))
 
   it('a checkpoint of another configuration (a library resume with other durations) is refused before anything is cut or simulated; the right one then resumes', async () => {
     const full = await runTiny();
-    const ac = new AbortController();
-    let calls = 0;
-    const spy = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
-      if (++calls === 350) ac.abort();
-    });
-    let cut: Awaited<ReturnType<typeof runTiny>>;
-    try {
-      cut = await runTiny({}, ac.signal);
-    } finally {
-      spy.mockRestore();
-    }
+    const cut = await interruptedAt(350, {});
     expect(cut.status).toBe('interrupted');
     const cpDir = join(cut.out, 'checkpoint');
     // rows a dead run appended after the checkpoint: the refused resume must not cut them off
@@ -315,17 +299,7 @@ print(float(w['w_after_training'].sum()))
   }, 60_000);
 
   it('a damaged checkpoint (no meta entry; no w_before once training started) is refused with a named error', async () => {
-    const ac = new AbortController();
-    let calls = 0;
-    const spy = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
-      if (++calls === 350) ac.abort();
-    });
-    let cut: Awaited<ReturnType<typeof runTiny>>;
-    try {
-      cut = await runTiny({}, ac.signal);
-    } finally {
-      spy.mockRestore();
-    }
+    const cut = await interruptedAt(350, {});
     const cp = join(cut.out, 'checkpoint', 'checkpoint.npz');
     const entries = readNpzEntries(cp);
     const without = (name: string) => Object.fromEntries(Object.entries(entries).filter(([k]) => k !== name));
@@ -340,17 +314,7 @@ print(float(w['w_after_training'].sum()))
   }, 60_000);
 
   it('a series file shorter than its checkpoint records is refused on resume, before any file is cut', async () => {
-    const ac = new AbortController();
-    let calls = 0;
-    const spy = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
-      if (++calls === 350) ac.abort();
-    });
-    let cut: Awaited<ReturnType<typeof runTiny>>;
-    try {
-      cut = await runTiny({}, ac.signal);
-    } finally {
-      spy.mockRestore();
-    }
+    const cut = await interruptedAt(350, {});
     expect(cut.status).toBe('interrupted');
     const cpDir = join(cut.out, 'checkpoint');
     const meta = JSON.parse(new TextDecoder().decode(readNpzEntries(join(cpDir, 'checkpoint.npz')).meta!.data as Uint8Array)) as { spikesSaved: number; rowsSaved: number };
@@ -395,17 +359,7 @@ print(float(w['w_after_training'].sum()))
       expect(s.phase!.data[k]).toBe(tk <= 50.3 + 1e-9 ? 0 : tk <= 250.3 + 1e-9 ? 1 : 2);
     }
     expect(full.summary.normalizations).toBe(7); // 6 × 33.3 ms + 0.2 ms
-    const ac = new AbortController();
-    let calls = 0;
-    const spy = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
-      if (++calls === 120) ac.abort(); // 46 baseline chunks, then the 74th training chunk (in the 3rd normalisation chunk)
-    });
-    let cut: Awaited<ReturnType<typeof runTiny>>;
-    try {
-      cut = await runTiny(odd, ac.signal);
-    } finally {
-      spy.mockRestore();
-    }
+    const cut = await interruptedAt(120, odd); // 46 baseline chunks, then the 74th training chunk (in the 3rd normalisation chunk)
     expect(cut.status).toBe('interrupted');
     let resumedCalls = 0;
     const spy2 = vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
