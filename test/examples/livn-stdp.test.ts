@@ -200,7 +200,7 @@ print(float(w['w_after_training'].sum()))
 
   it('an interrupted run resumed with --resume continues from its checkpoint (not from the start) and ends byte-identical to the uninterrupted run', async () => {
     const full = await runTiny();
-    const cut = await interruptedAt(700, {}); // mid-training: before the 700th 1 ms chunk, the 100th of the 5th normalisation chunk
+    const cut = await interruptedAt(700); // mid-training: before the 700th 1 ms chunk, the 100th of the 5th normalisation chunk
     expect(cut.status).toBe('interrupted');
     expect(cut.summary.normalizations).toBe(4);
     expect(cut.summary.simulated_ms).toBeCloseTo(699, 9); // 200 ms baseline + 4 × 100 ms + 99 ms
@@ -243,7 +243,7 @@ print(float(w['w_after_training'].sum()))
   }, 60_000);
 
   it('a checkpoint whose engine state does not fit the culture is refused on resume, before the series files are touched', async () => {
-    const cut = await interruptedAt(350, {});
+    const cut = await interruptedAt(350);
     expect(cut.status).toBe('interrupted');
     const cpDir = join(cut.out, 'checkpoint');
     const cp = readNpzEntries(join(cpDir, 'checkpoint.npz'));
@@ -263,7 +263,7 @@ print(float(w['w_after_training'].sum()))
 
   it('a checkpoint of another configuration (a library resume with other durations) is refused before anything is cut or simulated; the right one then resumes', async () => {
     const full = await runTiny();
-    const cut = await interruptedAt(350, {});
+    const cut = await interruptedAt(350);
     expect(cut.status).toBe('interrupted');
     const cpDir = join(cut.out, 'checkpoint');
     // rows a dead run appended after the checkpoint: the refused resume must not cut them off
@@ -299,7 +299,7 @@ print(float(w['w_after_training'].sum()))
   }, 60_000);
 
   it('a damaged checkpoint (no meta entry; no w_before once training started) is refused with a named error', async () => {
-    const cut = await interruptedAt(350, {});
+    const cut = await interruptedAt(350);
     const cp = join(cut.out, 'checkpoint', 'checkpoint.npz');
     const entries = readNpzEntries(cp);
     const without = (name: string) => Object.fromEntries(Object.entries(entries).filter(([k]) => k !== name));
@@ -314,7 +314,7 @@ print(float(w['w_after_training'].sum()))
   }, 60_000);
 
   it('a series file shorter than its checkpoint records is refused on resume, before any file is cut', async () => {
-    const cut = await interruptedAt(350, {});
+    const cut = await interruptedAt(350);
     expect(cut.status).toBe('interrupted');
     const cpDir = join(cut.out, 'checkpoint');
     const meta = JSON.parse(new TextDecoder().decode(readNpzEntries(join(cpDir, 'checkpoint.npz')).meta!.data as Uint8Array)) as { spikesSaved: number; rowsSaved: number };
