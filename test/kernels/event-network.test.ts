@@ -3,6 +3,8 @@
 // skipped g_i update of lanes whose g_i are all +0, and the constant-rate Poisson input drawn by
 // geometric skipping. References are written here: a per-synapse float64 recursion of Brian2's
 // event-driven pair STDP, the Euler step in closed form, and the Bernoulli/binomial moments.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { buildProjectionLane, EventNetwork, MAX_STEP, refractorySteps, type LifParams } from '../../src/kernels/js/event-network.js';
 import type { WeightDependence } from '../../src/kernels/js/event-stdp.js';
@@ -396,6 +398,10 @@ describe('event-network: synapse lanes keep only what their storage order needs'
       post[s] = (s * 104729) % 5000;
     }
     const w = new Float32Array(n).fill(1);
+    // earlier garbage swept first: a collection during the build can then only free the build's own temporaries
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    for (let k = 0; k < 3; k++) gc();
     const before = process.memoryUsage().arrayBuffers;
     const L = buildProjectionLane(pre, post, w, nPre, 5000, false);
     const grown = process.memoryUsage().arrayBuffers - before;
