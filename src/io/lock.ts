@@ -207,7 +207,7 @@ export function lockLiveness(path: string, text: string, owner: LockOwner, clock
 export interface LockHold {
   /** Aborted (reason: an Error naming the lock) when the lock was found taken over or removed. */
   readonly signal: AbortSignal;
-  /** Refreshes the lock now: false when it was found lost (now or before), true otherwise (also when an I/O error let this refresh pass). */
+  /** Refreshes the lock now: false when it was found lost (now or before), true otherwise (also when an I/O error let this refresh pass, and after {@link release}: a lock this process removed is not a lost one). */
   refresh(): boolean;
   /** Stops refreshing and removes the lock if it still holds this process's text. */
   release(): void;
@@ -287,8 +287,10 @@ export function holdLock(path: string, text: string, leaseMs: number, onLost?: (
     timer = null;
     activeHolds.delete(active);
   };
+  let released = false;
   const refresh = (): boolean => {
     if (controller.signal.aborted) return false;
+    if (released) return true; // released by this process: gone on purpose, not lost
     active.at = monotonic();
     // a stamp that always differs from the last one, even when the clock stepped back
     last = Math.max(Date.now(), last + 1);
@@ -316,6 +318,7 @@ export function holdLock(path: string, text: string, leaseMs: number, onLost?: (
     refresh,
     release() {
       stop();
+      released = true;
       if (!controller.signal.aborted) releaseLockFile(path, text);
     },
   };

@@ -133,6 +133,20 @@ describe('lock leases', () => {
     await sleep(200); // 10 refresh intervals
     expect(mtimeNs(path)).toBe(1_000_000_000_000_000_000n);
     expect(hold.signal.aborted).toBe(false);
+    // a refresh asked after the release (a guard still looking) neither touches a file nor reports a loss
+    const warned: Error[] = [];
+    const onWarning = (w: Error): void => void warned.push(w);
+    process.on('warning', onWarning);
+    try {
+      rmSync(path);
+      expect(hold.refresh()).toBe(true);
+      await sleep(10); // (warnings are emitted on the next tick)
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(hold.signal.aborted).toBe(false);
+    expect(warned).toEqual([]);
+    expect(existsSync(path)).toBe(false);
     rmSync(dir, { recursive: true, force: true });
   });
 
