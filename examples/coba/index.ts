@@ -32,6 +32,7 @@ import { writeNpzArtifact } from '../../src/cli/artifacts.js';
 import { tf } from '../../src/core/tf.js';
 import type { Figure } from '../../src/viz/figure.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
+import { checkWriteGuards } from '../../src/io/atomic.js';
 import { NpyAppendWriter, openCheckpointSeries } from '../../src/io/npy-append.js';
 import { readNpz, writeNpz } from '../../src/io/npy.js';
 import { buildCoba, type CobaParams } from './network.js';
@@ -419,7 +420,11 @@ function eventRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
         lastSpike: { data: g.lastSpike.slice(), shape: [N] },
         count: f64(count), last: f64(last), isiSum: f64(isiSum), isiSq: f64(isiSq),
       });
-      if (existsSync(jsonFile)) rmSync(jsonFile); // the older checkpoint this one supersedes
+      // the older checkpoint this one supersedes (removed only while the folder is still this run's)
+      if (existsSync(jsonFile)) {
+        checkWriteGuards(jsonFile);
+        rmSync(jsonFile);
+      }
     },
     async load() {
       if (!ctx.resumed) return null;
