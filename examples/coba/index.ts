@@ -25,7 +25,7 @@
  * and the statistics gathered so far in `checkpoint/` (tfjs: `model.json` and its weights; event:
  * `checkpoint.npz`, older runs' `checkpoint.json`), so `--resume` continues with the same spikes.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { writeNpzArtifact } from '../../src/cli/artifacts.js';
@@ -35,8 +35,8 @@ import { CinderArgumentError } from '../../src/core/errors.js';
 import { checkWriteGuards } from '../../src/io/atomic.js';
 import { NpyAppendWriter, openCheckpointSeries } from '../../src/io/npy-append.js';
 import { readNpz, writeNpz } from '../../src/io/npy.js';
-import { buildCoba, type CobaParams } from './network.js';
-import { buildCobaEvent, cobaRefractorySteps, type CobaEventState } from './event-engine.js';
+import { buildCoba, COBA_DRAWS, type CobaParams } from './network.js';
+import { buildCobaEvent, cobaRefractorySteps } from './event-engine.js';
 
 /** Neurons of each population shown in the raster (at most). */
 const RASTER_EXC = 200;
@@ -309,6 +309,8 @@ interface EventCheckpointMeta extends Omit<CobaProgress, 'stats'> {
   step: number;
   /** The refractory period in steps the state was run with. */
   refractorySteps: number;
+  /** How the network's pairs were drawn ({@link COBA_DRAWS}): the state belongs to that network. */
+  draws: string;
 }
 
 /** One engine as the run loop drives it. */
@@ -408,7 +410,7 @@ function eventRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
     async save(progress) {
       const { stats, ...rest } = progress;
       const { count, last, isiSum, isiSq, ...small } = stats;
-      const meta: EventCheckpointMeta = { ...rest, stats: small, step: m.net.step, refractorySteps: cobaRefractorySteps(cp) };
+      const meta: EventCheckpointMeta = { ...rest, stats: small, step: m.net.step, refractorySteps: cobaRefractorySteps(cp), draws: COBA_DRAWS };
       const json = new TextEncoder().encode(JSON.stringify(meta));
       const f64 = (a: number[]) => ({ data: Float64Array.from(a), shape: [a.length] });
       const g = m.group;
@@ -438,16 +440,16 @@ function eventRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
           if (a[k]!.length !== N) throw new CinderArgumentError(`checkpoint ${k}`, a[k]!.length, `${N} values (this network)`);
         }
         const meta = JSON.parse(new TextDecoder().decode(a.meta)) as EventCheckpointMeta;
-        const { step, refractorySteps, stats, ...rest } = meta;
+        if (meta.draws !== COBA_DRAWS) throw new CinderArgumentError(`checkpoint ${npzFile} draws`, meta.draws ?? 'none', `"${COBA_DRAWS}" (the state of a network drawn otherwise would continue on another network: start a new run)`);
+        const { step, refractorySteps, stats, draws: _draws, ...rest } = meta;
         m.restore({ step, refractorySteps, v: a.v!, ge: a.ge!, gi: a.gi!, lastSpike: a.lastSpike! });
         const arr = (k: string) => Array.from(a[k]!);
         return { ...rest, stats: { ...stats, count: arr('count'), last: arr('last'), isiSum: arr('isiSum'), isiSq: arr('isiSq') } };
       }
       if (!existsSync(jsonFile)) return null;
-      const saved = JSON.parse(readFileSync(jsonFile, 'utf8')) as CobaProgress & { network: CobaEventState };
-      m.restore(saved.network);
-      const { network: _network, ...progress } = saved;
-      return progress;
+      // checkpoint.json was written before the binary checkpoint, by code that drew the network
+      // pair by pair: this seed's network is another one now, so its state cannot continue here
+      throw new CinderArgumentError(`checkpoint ${jsonFile}`, 'a checkpoint of a network drawn pair by pair (before 2026-11-29)', `a checkpoint of this network (drawn by "${COBA_DRAWS}"): start a new run`);
     },
     dispose: () => {},
   };

@@ -92,6 +92,13 @@ export interface CobaDraws {
 }
 
 /**
+ * How {@link cobaDraws} draws the pairs (`randomSynapses`' method): a seed's network depends on it,
+ * so event-engine checkpoints record it and a resume refuses one drawn otherwise (checkpoints
+ * written before 2026-11-29 drew pair by pair).
+ */
+export const COBA_DRAWS = 'jumps';
+
+/**
  * The draws of a network for `seed`: the pairs (as Brian2's `connect(p)`: pre-major, each pair
  * independently with probability p, drawn by geometric jumps — {@link randomSynapses} method
  * 'jumps', one draw per synapse, so a 40 000-neuron network draws 3.2·10⁷ numbers, not 1.6·10⁹),
@@ -103,7 +110,7 @@ export function cobaDraws(p: CobaParams, seed: number): CobaDraws {
   const ne = Math.round(0.8 * N);
   if (ne < 1 || ne >= N) throw new CinderArgumentError('--neurons', N, 'at least 2, with round(0.8·N) excitatory and at least 1 inhibitory neuron');
   const rng = new Rng(seed);
-  const all = randomSynapses(N, N, p.p, rng.fork(), { method: 'jumps' });
+  const all = randomSynapses(N, N, p.p, rng.fork(), { method: COBA_DRAWS });
   let cut = 0; // first inhibitory synapse (binary search: pre is sorted)
   for (let hi = all.pre.length; cut < hi;) {
     const mid = (cut + hi) >>> 1;

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { readNpy, readNpzEntries } from '../../src/io/npy.js';
+import { readNpy, readNpzEntries, writeNpz } from '../../src/io/npy.js';
 import { NpyAppendWriter } from '../../src/io/npy-append.js';
 import { buildCobaEvent } from '../../examples/coba/event-engine.js';
 import { folderBytes } from '../helpers/files.js';
@@ -93,8 +93,7 @@ it('resume cuts off series entries appended after the last checkpoint (a run kil
   for (const [k, v] of fa) expect(fb.get(k) === v, `artifacts/${k} byte-identical`).toBe(true);
 }, 180_000);
 
-it('a checkpoint of the older format (checkpoint.json: the state as JSON arrays) resumes: artifacts as uninterrupted', async () => {
-  const full = join(tmp, 'full'); // written by the first test
+it('a checkpoint of the older format (checkpoint.json, written when the network was drawn pair by pair) or of another draw method is refused, not continued on today\'s network', async () => {
   const part = join(tmp, 'old-format');
   const b = startCinder([...args, '--out', part], { CINDER_BACKEND: 'cpu', CINDER_TEST_HOLD_AT_CHECKPOINT: '2' });
   const t0 = Date.now();
@@ -115,16 +114,20 @@ it('a checkpoint of the older format (checkpoint.json: the state as JSON arrays)
     stats: { ...stats, count: arr('count'), last: arr('last'), isiSum: arr('isiSum'), isiSq: arr('isiSq') },
     network: { step, refractorySteps, v: arr('v'), ge: arr('ge'), gi: arr('gi'), lastSpike: arr('lastSpike') },
   };
+  // an npz checkpoint of a network drawn by another method: refused, nothing changed
+  const other = { ...npz, meta: { ...npz.meta!, data: new TextEncoder().encode(JSON.stringify({ ...meta, draws: 'pairs' })) } };
+  other.meta.shape = [other.meta.data.length];
+  await writeNpz(file, other);
+  const before = readFileSync(file);
+  const r1 = startCinder(['coba', '--resume', part], { CINDER_BACKEND: 'cpu' });
+  expect(await r1.exited).not.toBe(0);
+  expect(r1.err()).toMatch(/invalid checkpoint .*checkpoint\.npz draws: got "pairs", expected "jumps" \(the state of a network drawn otherwise would continue on another network: start a new run\)/);
+  expect(readFileSync(file).equals(before)).toBe(true);
+  // the older JSON checkpoint (only ever written with pairs drawn one by one): refused
   writeFileSync(join(part, 'checkpoint', 'checkpoint.json'), JSON.stringify(old));
   rmSync(file);
-  const r = startCinder(['coba', '--resume', part], { CINDER_BACKEND: 'cpu' });
-  expect(await r.exited, r.err()).toBe(0);
-  expect(runSummary(part).status).toBe('completed');
-  const fa = folderBytes(join(full, 'artifacts'));
-  const fb = folderBytes(join(part, 'artifacts'));
-  expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());
-  for (const [k, v] of fa) expect(fb.get(k) === v, `artifacts/${k} byte-identical`).toBe(true);
-  // the resumed run's checkpoints are binary again, the JSON one gone
-  expect(existsSync(join(part, 'checkpoint', 'checkpoint.npz'))).toBe(true);
-  expect(existsSync(join(part, 'checkpoint', 'checkpoint.json'))).toBe(false);
+  const r2 = startCinder(['coba', '--resume', part], { CINDER_BACKEND: 'cpu' });
+  expect(await r2.exited).not.toBe(0);
+  expect(r2.err()).toMatch(/invalid checkpoint .*checkpoint\.json: got "a checkpoint of a network drawn pair by pair \(before 2026-11-29\)", expected a checkpoint of this network \(drawn by "jumps"\): start a new run/);
+  expect(existsSync(join(part, 'checkpoint', 'checkpoint.json'))).toBe(true);
 }, 180_000);
