@@ -10,8 +10,8 @@ import { afterAll, expect, it } from 'vitest';
 import { readNpy, readNpzEntries, writeNpz } from '../../src/io/npy.js';
 import { NpyAppendWriter } from '../../src/io/npy-append.js';
 import { buildCobaEvent } from '../../examples/coba/event-engine.js';
-import { folderBytes } from '../helpers/files.js';
-import { runSummary, startCinder } from '../helpers/cli.js';
+import { expectSameFiles } from '../helpers/files.js';
+import { interruptAtCheckpoint, runSummary, startCinder } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'cinder-coba-checkpoint-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -71,13 +71,7 @@ it('resume cuts off series entries appended after the last checkpoint (a run kil
   const full = join(tmp, 'full'); // written by the test above
   const part = join(tmp, 'part');
   const b = startCinder([...args, '--out', part], { CINDER_BACKEND: 'cpu', CINDER_TEST_HOLD_AT_CHECKPOINT: '2' });
-  const t0 = Date.now();
-  while (Number(runSummary(part).checkpoints ?? 0) < 2) {
-    if (Date.now() - t0 > 120_000) throw new Error(`no checkpoint 2: ${b.err()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  b.child.kill('SIGINT');
-  expect(await b.exited, b.err()).toBe(130);
+  expect(await interruptAtCheckpoint(b, part, 2), b.err()).toBe(130);
   // rows a killed run could have appended before writing its next checkpoint
   for (const [file, rowShape, rows] of [['population_count_1ms.npy', [], Int32Array.of(7, 7, 7)], ['raster.npy', [2], Int32Array.of(5, 1, 6, 2)]] as const) {
     const w = NpyAppendWriter.reopen(join(part, 'checkpoint', file), { dtype: 'int32', rowShape });
@@ -87,22 +81,13 @@ it('resume cuts off series entries appended after the last checkpoint (a run kil
   const r = startCinder(['coba', '--resume', part], { CINDER_BACKEND: 'cpu' });
   expect(await r.exited, r.err()).toBe(0);
   expect(runSummary(part).status).toBe('completed');
-  const fa = folderBytes(join(full, 'artifacts'));
-  const fb = folderBytes(join(part, 'artifacts'));
-  expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());
-  for (const [k, v] of fa) expect(fb.get(k) === v, `artifacts/${k} byte-identical`).toBe(true);
+  expectSameFiles(join(full, 'artifacts'), join(part, 'artifacts'));
 }, 180_000);
 
 it('a checkpoint of the older format (checkpoint.json, written when the network was drawn pair by pair) or of another draw method is refused, not continued on today\'s network', async () => {
   const part = join(tmp, 'old-format');
   const b = startCinder([...args, '--out', part], { CINDER_BACKEND: 'cpu', CINDER_TEST_HOLD_AT_CHECKPOINT: '2' });
-  const t0 = Date.now();
-  while (Number(runSummary(part).checkpoints ?? 0) < 2) {
-    if (Date.now() - t0 > 120_000) throw new Error(`no checkpoint 2: ${b.err()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  b.child.kill('SIGINT');
-  expect(await b.exited, b.err()).toBe(130);
+  expect(await interruptAtCheckpoint(b, part, 2), b.err()).toBe(130);
   // the checkpoint rewritten as the older code wrote it: one JSON file, every array in it
   const file = join(part, 'checkpoint', 'checkpoint.npz');
   const npz = readNpzEntries(file);

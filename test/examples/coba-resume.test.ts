@@ -5,8 +5,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { folderBytes } from '../helpers/files.js';
-import { runSummary, startCinder } from '../helpers/cli.js';
+import { expectSameFiles } from '../helpers/files.js';
+import { interruptAtCheckpoint, runSummary, startCinder } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'cinder-coba-resume-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -19,13 +19,7 @@ for (const [engine, model] of [['tfjs', 'coba'], ['tfjs', 'cuba'], ['event', 'co
     expect(await a.exited, a.err()).toBe(0);
     const part = join(tmp, `${engine}-${model}-part`);
     const b = startCinder([...args, '--out', part], { CINDER_BACKEND: 'cpu', CINDER_TEST_HOLD_AT_CHECKPOINT: '2' });
-    const t0 = Date.now();
-    while (Number(runSummary(part).checkpoints ?? 0) < 2) {
-      if (Date.now() - t0 > 120_000) throw new Error(`no checkpoint 2: ${b.err()}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    b.child.kill('SIGINT');
-    expect(await b.exited, b.err()).toBe(130);
+    expect(await interruptAtCheckpoint(b, part, 2), b.err()).toBe(130);
     expect(runSummary(part).status).toBe('interrupted');
     expect(Number(runSummary(part).steps_done)).toBeLessThan(1000);
     expect(readdirSync(join(part, 'checkpoint')).length).toBeGreaterThan(0);
@@ -34,9 +28,6 @@ for (const [engine, model] of [['tfjs', 'coba'], ['tfjs', 'cuba'], ['event', 'co
     expect(runSummary(part).status).toBe('completed');
     expect(runSummary(part).rate_exc_hz).toBe(runSummary(full).rate_exc_hz);
     expect(runSummary(part).engine).toBe(engine);
-    const fa = folderBytes(join(full, 'artifacts'));
-    const fb = folderBytes(join(part, 'artifacts'));
-    expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());
-    for (const [k, v] of fa) expect(fb.get(k) === v, `artifacts/${k} byte-identical`).toBe(true);
+    expectSameFiles(join(full, 'artifacts'), join(part, 'artifacts'));
   }, 180_000);
 }

@@ -14,8 +14,8 @@ import { startRun } from '../../src/cli/runner.js';
 import { buildFlorian, florianExample } from '../../examples/florian/index.js';
 import { readNpy } from '../../src/io/npy.js';
 import { NpyAppendWriter } from '../../src/io/npy-append.js';
-import { folderBytes } from '../helpers/files.js';
-import { runSummary, startCinder } from '../helpers/cli.js';
+import { expectSameFiles } from '../helpers/files.js';
+import { interruptAtCheckpoint, runSummary, startCinder } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'cinder-florian-checkpoint-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -48,13 +48,7 @@ it('resume cuts off series rows appended after the last checkpoint (a run killed
   const full = join(tmp, 'full'); // written by the test above
   const part = join(tmp, 'part');
   const b = startCinder([...args, '--out', part], { CINDER_BACKEND: 'cpu', CINDER_TEST_HOLD_AT_CHECKPOINT: '3' });
-  const t0 = Date.now();
-  while (Number(runSummary(part).checkpoints ?? 0) < 3) {
-    if (Date.now() - t0 > 120_000) throw new Error(`no checkpoint 3: ${b.err()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  b.child.kill('SIGINT');
-  expect(await b.exited, b.err()).toBe(130);
+  expect(await interruptAtCheckpoint(b, part, 3), b.err()).toBe(130);
   // rows a killed run could have appended before writing its next checkpoint
   const w = NpyAppendWriter.reopen(join(part, 'checkpoint', 'series.npy'), { dtype: 'float32', rowShape: [9] });
   const rows = w.rows;
@@ -66,10 +60,7 @@ it('resume cuts off series rows appended after the last checkpoint (a run killed
   const r = startCinder(['florian', '--resume', part], { CINDER_BACKEND: 'cpu' });
   expect(await r.exited, r.err()).toBe(0);
   expect(runSummary(part).status).toBe('completed');
-  const fa = folderBytes(join(full, 'artifacts'));
-  const fb = folderBytes(join(part, 'artifacts'));
-  expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());
-  for (const [k, v] of fa) expect(fb.get(k) === v, `artifacts/${k} byte-identical`).toBe(true);
+  expectSameFiles(join(full, 'artifacts'), join(part, 'artifacts'));
   // and the series file is the uninterrupted run's (a later resume reads it back)
   expect(readFileSync(join(part, 'checkpoint', 'series.npy')).equals(readFileSync(join(full, 'checkpoint', 'series.npy'))), 'checkpoint/series.npy byte-identical').toBe(true);
 }, 180_000);
@@ -119,10 +110,7 @@ it('a checkpoint of the older format (the series in model.json, no series.npy) r
   const r = await runInProcess(part, true);
   expect(r.status).toBe('completed');
   expect(readFileSync(join(part, 'log.txt'), 'utf8')).toMatch(/resumed after step 75/);
-  const fa = folderBytes(join(full, 'artifacts'));
-  const fb = folderBytes(join(part, 'artifacts'));
-  expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());
-  for (const [k, v] of fa) expect(fb.get(k) === v, `artifacts/${k} byte-identical`).toBe(true);
+  expectSameFiles(join(full, 'artifacts'), join(part, 'artifacts'));
   // the series now in the new format: the file holds the whole run, model.json its length
   expect(existsSync(join(cp, 'series.npy'))).toBe(true);
   expect(readFileSync(join(cp, 'series.npy')).equals(readFileSync(join(full, 'checkpoint', 'series.npy'))), 'checkpoint/series.npy byte-identical').toBe(true);

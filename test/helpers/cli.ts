@@ -32,3 +32,17 @@ export function runSummary(dir: string): Record<string, unknown> {
     return {};
   }
 }
+
+/**
+ * Waits until run folder `dir` (written by `run`, started with `CINDER_TEST_HOLD_AT_CHECKPOINT`
+ * = `hold`) has `hold` checkpoints, then sends SIGINT; resolves to the process's exit code.
+ */
+export async function interruptAtCheckpoint(run: CinderProcess, dir: string, hold: number): Promise<number | null> {
+  const t0 = Date.now();
+  while (Number(runSummary(dir).checkpoints ?? 0) < hold) {
+    if (Date.now() - t0 > 120_000) throw new Error(`no checkpoint ${hold}: ${run.err()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  run.child.kill('SIGINT');
+  return run.exited;
+}

@@ -2,6 +2,7 @@
 // byte-identity comparisons of run folders.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 
 /** Relative path → base64 content of every file under `dir`. */
 export function folderBytes(dir: string): Map<string, string> {
@@ -14,4 +15,12 @@ export function folderBytes(dir: string): Map<string, string> {
   };
   walk(dir, '');
   return out;
+}
+
+/** Asserts that folders `want` and `got` hold the same files with the same bytes (`label` names them in failures). */
+export function expectSameFiles(want: string, got: string, label = 'artifacts'): void {
+  const fa = folderBytes(want);
+  const fb = folderBytes(got);
+  expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());
+  for (const [k, v] of fa) expect(fb.get(k) === v, `${label}/${k} byte-identical`).toBe(true);
 }
