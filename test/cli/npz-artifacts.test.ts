@@ -3,7 +3,6 @@
 // temporary file, so the write holds about one tensor in host memory, not all of them; the values
 // are those at the call even if the caller disposes or assigns its tensors meanwhile; the bytes are
 // those of the eager path (encodeNpz of the host arrays built here) and numpy reads the values.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import type { Parameter, State } from '../../src/core/state.js';
 import type { RunContext } from '../../src/cli/example.js';
 import { writeModuleArtifacts, writeTensorArtifacts } from '../../src/cli/artifacts.js';
 import { encodeNpz, readNpz, type NpyEntry } from '../../src/io/npy.js';
+import { python } from '../helpers/python.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-npz-artifacts-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -25,13 +25,6 @@ function context(): { ctx: RunContext; dir: string } {
   const dir = join(root, `run${n++}`, 'artifacts');
   mkdirSync(dir, { recursive: true });
   return { ctx: { artifactPath: (name: string) => join(dir, name) } as unknown as RunContext, dir };
-}
-
-function python(code: string, ...args: string[]): string {
-  const r = spawnSync('python3', ['-c', code, ...args], { encoding: 'utf8' });
-  expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
-  return r.stdout.trim();
 }
 
 /** Local header offsets of an npz's entries, in order, by Python's zipfile. */

@@ -4,34 +4,21 @@
 // reads them. Checks (dtype, shape, size) come before anything is created; a producer that fails
 // or returns another array leaves the previous file and no temporary file. The commit option is
 // asked right before the rename: false or a throw replaces nothing.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { encodeNpz, writeNpz, type NpyArray, type NpyDtype, type NpyEntry, type NpyLazyEntry } from '../../src/io/npy.js';
+import { python } from '../helpers/python.js';
+import { sampleNpzArrays } from '../helpers/npz-arrays.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-npz-lazy-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 const fresh = (): string => join(root, `d${n++}`);
 
-function python(code: string, ...args: string[]): string {
-  const r = spawnSync('python3', ['-c', code, ...args], { encoding: 'utf8' });
-  expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
-  return r.stdout.trim();
-}
-
-const arrays = (): Record<string, NpyEntry> => ({
-  w: { data: Float32Array.from({ length: 12 }, (_, k) => k * 0.25 - 1), shape: [3, 4] },
-  d: { data: Float64Array.of(Math.PI, -1e-310, -Infinity), shape: [3] },
-  i: { data: Int32Array.of(-2147483648, 0, 2147483647, 7), shape: [2, 2] },
-  u: { data: Uint8Array.of(0, 1, 255), shape: [3, 1] },
-  s: { data: Float32Array.of(2.5), shape: [] },
-  e: { data: new Float32Array(0), shape: [0, 3] },
-});
+const arrays = sampleNpzArrays;
 
 const dtypeOf = (a: NpyArray): NpyDtype => (a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : a instanceof Int32Array ? 'int32' : 'uint8');
 

@@ -12,19 +12,13 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { AtomicFileWriter, registerWriteGuard } from '../../src/io/atomic.js';
 import { encodeNpz, writeNpz, type NpyArray, type NpyDtype, type NpyEntry, type NpzEntry } from '../../src/io/npy.js';
+import { python } from '../helpers/python.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-npz-pieces-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
 let n = 0;
 const fresh = (): string => join(root, `d${n++}.npz`);
-
-function python(code: string, ...args: string[]): string {
-  const r = spawnSync('python3', ['-c', code, ...args], { encoding: 'utf8' });
-  expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
-  return r.stdout.trim();
-}
 
 const dtypeOf = (a: NpyArray): NpyDtype => (a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : a instanceof Int32Array ? 'int32' : 'uint8');
 

@@ -1,32 +1,19 @@
 // writeNpz: an npz archive written to a file entry by entry (no array of the whole archive),
 // atomically. Its bytes are those encodeNpz builds in memory; numpy reads it (zip64 forced, and
 // 70000 entries that need the zip64 end record), values checked against formulas in Python.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { encodeNpz, writeNpz, type NpyEntry } from '../../src/io/npy.js';
+import { python } from '../helpers/python.js';
+import { sampleNpzArrays } from '../helpers/npz-arrays.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-npz-write-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function python(code: string, ...args: string[]): string {
-  const r = spawnSync('python3', ['-c', code, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
-  return r.stdout.trim();
-}
-
-const arrays = (): Record<string, NpyEntry> => ({
-  w: { data: Float32Array.from({ length: 12 }, (_, k) => k * 0.25 - 1), shape: [3, 4] },
-  d: { data: Float64Array.of(Math.PI, -1e-310, -Infinity), shape: [3] },
-  i: { data: Int32Array.of(-2147483648, 0, 2147483647, 7), shape: [2, 2] },
-  u: { data: Uint8Array.of(0, 1, 255), shape: [3, 1] },
-  s: { data: Float32Array.of(2.5), shape: [] },
-  e: { data: new Float32Array(0), shape: [0, 3] },
-});
+const arrays = sampleNpzArrays;
 
 describe('writeNpz', () => {
   it('writes the bytes encodeNpz builds (auto and forced zip64, a given date)', async () => {
