@@ -3,38 +3,26 @@
 // written leaves the new owner's file untouched and no temporary file, and the call rejects with
 // the RunLockLostError. Loss is simulated as in lock-lost.test.ts: the lock file is replaced by
 // another owner's, and that owner writes its own artifact, while the npz's bytes are being written.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { backendInfo } from '../../src/core/backend.js';
-import { Terminal } from '../../src/cli/progress.js';
 import { RunFolder } from '../../src/cli/run-folder.js';
-import { acquireLock, releaseLock, runLockGuard, RunLockLostError } from '../../src/cli/run-lock.js';
+import { releaseLock, RunLockLostError } from '../../src/cli/run-lock.js';
 import { AtomicFileWriter } from '../../src/io/atomic.js';
 import { encodeNpz, type NpyEntry } from '../../src/io/npy.js';
 import { tf } from '../../src/core/tf.js';
 import { writeNpzArtifact, writeTensorArtifacts } from '../../src/cli/artifacts.js';
+import { FOREIGN_LOCK, lockedRunFolder, tmpFiles } from '../helpers/run-lock.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-artifact-npz-lock-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
 
-const other = JSON.stringify({ pid: 4242, host: 'elsewhere.invalid', started_at: '2026-01-01T00:00:00.000Z', lease_ms: 90 });
+const other = FOREIGN_LOCK;
 
-/** Temporary files of atomic writes left anywhere under `dir`. */
-const tmpFiles = (dir: string): string[] => (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.tmp'));
 
-async function folder(name: string): Promise<{ f: RunFolder; dir: string }> {
-  const dir = join(root, name);
-  mkdirSync(dir);
-  acquireLock(dir);
-  const f = await RunFolder.create({
-    outDir: dir, example: 'npz', params: {}, seed: 0, backend: backendInfo()!, quiet: true, signal: new AbortController().signal,
-    terminal: new Terminal({ mode: 'quiet' }), paramsFile: {}, lockGuard: runLockGuard([dir]),
-  });
-  return { f, dir };
-}
+const folder = (name: string) => lockedRunFolder(root, name, 'npz');
 
 /** Another process takes `dir` over and writes its own `artifacts/<file>` (one synchronous block). */
 function takeOver(dir: string, file: string): void {

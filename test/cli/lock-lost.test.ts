@@ -5,7 +5,7 @@
 // Loss is simulated by replacing `.lock` with another owner's text while the run runs with a small
 // lease (CINDER_LOCK_LEASE_MS=90: refreshed every 30 ms).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,12 +18,13 @@ import { RunLockLostError } from '../../src/cli/run-lock.js';
 import * as nodeEntry from '../../src/node.js';
 import { startRun } from '../../src/cli/runner.js';
 import { writeJsonAtomic } from '../../src/io/atomic.js';
+import { FOREIGN_LOCK, tmpFiles } from '../helpers/run-lock.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'cinder-lock-lost-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const other = JSON.stringify({ pid: 4242, host: 'elsewhere.invalid', started_at: '2026-01-01T00:00:00.000Z', lease_ms: 90 });
+const other = FOREIGN_LOCK;
 
 /** Replaces the lock of `dir` by another owner's (as a takeover does: the old file goes, a new one comes). */
 function takeOver(dir: string): void {
@@ -31,10 +32,6 @@ function takeOver(dir: string): void {
   writeFileSync(join(dir, '.lock'), other);
 }
 
-/** Temporary files of atomic writes left anywhere under `dir`. */
-function tmpFiles(dir: string): string[] {
-  return (readdirSync(dir, { recursive: true }) as string[]).filter((n) => n.endsWith('.tmp'));
-}
 
 /**
  * An example that, until it is stopped, writes a checkpoint, an artifact and a log line every

@@ -17,7 +17,7 @@ import { Rng } from '../../src/core/random.js';
 import { tf } from '../../src/core/tf.js';
 import { Terminal } from '../../src/cli/progress.js';
 import { RunFolder } from '../../src/cli/run-folder.js';
-import { acquireLock, releaseLock, runLockGuard, RunLockLostError } from '../../src/cli/run-lock.js';
+import { releaseLock, RunLockLostError } from '../../src/cli/run-lock.js';
 import { checkWriteGuards, writeFileAtomic } from '../../src/io/atomic.js';
 import { NpyAppendWriter } from '../../src/io/npy-append.js';
 import { encodeNpy } from '../../src/io/npy.js';
@@ -28,12 +28,13 @@ import { uniformInit } from '../../src/neural/connections/initializers.js';
 import { Serial } from '../../src/neural/layers/serial.js';
 import { LIF } from '../../src/neural/neurons/index.js';
 import { SingleExponentialCurrent } from '../../src/neural/synapses/index.js';
+import { FOREIGN_LOCK, lockedRunFolder, tmpFiles } from '../helpers/run-lock.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-write-guard-lock-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
 
-const other = JSON.stringify({ pid: 4242, host: 'elsewhere.invalid', started_at: '2026-01-01T00:00:00.000Z', lease_ms: 90 });
+const other = FOREIGN_LOCK;
 
 /** Every file under `dir` (relative path → bytes in hex). */
 function snapshot(dir: string): Record<string, string> {
@@ -45,19 +46,8 @@ function snapshot(dir: string): Record<string, string> {
   return out;
 }
 
-/** Temporary files of atomic writes left anywhere under `dir`. */
-const tmpFiles = (dir: string): string[] => (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.tmp'));
 
-async function folder(name: string): Promise<{ f: RunFolder; dir: string }> {
-  const dir = join(root, name);
-  mkdirSync(dir);
-  acquireLock(dir);
-  const f = await RunFolder.create({
-    outDir: dir, example: 'guard', params: {}, seed: 0, backend: backendInfo()!, quiet: true, signal: new AbortController().signal,
-    terminal: new Terminal({ mode: 'quiet' }), paramsFile: {}, lockGuard: runLockGuard([dir]),
-  });
-  return { f, dir };
-}
+const folder = (name: string) => lockedRunFolder(root, name, 'guard');
 
 /** Another process takes `dir` over (its lock replaced by another owner's). */
 function takeOver(dir: string): void {
