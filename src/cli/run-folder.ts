@@ -30,7 +30,8 @@
  * looks at the locks and throws the `RunLockLostError` once one is lost. So such a write, even one
  * started before the loss was noticed, refuses right before its file would be renamed into place
  * (or an appended file written): its temporary files and the weights files of a refused checkpoint
- * are removed, the new owner's files stay as they were.
+ * are removed, the new owner's files stay as they were. The folder's own atomic writes rely on the
+ * same guard: one look at the lock right before each rename.
  * @module
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -235,9 +236,9 @@ export class RunFolder implements RunContext {
       f.resumedCount = (typeof prev.resumed === 'number' ? prev.resumed : 0) + 1;
       f.figureManifest = readJson(join(f.outDir, 'figures', 'figures.json')) as Record<string, FigureManifestEntry>;
     } else {
-      await writeJsonAtomic(join(f.outDir, 'params.json'), { ...init.paramsFile, started_at: f.startedAt.toISOString() }, { commit: f.held });
+      await writeJsonAtomic(join(f.outDir, 'params.json'), { ...init.paramsFile, started_at: f.startedAt.toISOString() });
     }
-    await writeJsonAtomic(join(f.outDir, 'run_summary.json'), f.summaryObject(), { commit: f.held });
+    await writeJsonAtomic(join(f.outDir, 'run_summary.json'), f.summaryObject());
     f.assertHeld();
     appendFileSync(join(f.outDir, 'log.txt'), '');
     if (f.resumed) {
@@ -275,12 +276,6 @@ export class RunFolder implements RunContext {
   get lockLost(): boolean {
     return this.lockGuard?.signal.aborted === true;
   }
-
-  /** The commit check of this folder's atomic writes: throws once the lock is lost, so a write under way is dropped. */
-  private readonly held = (): boolean => {
-    this.assertHeld();
-    return true;
-  };
 
   /** True once the example looked at {@link signal} after it was aborted (it stopped early). */
   get interruptObserved(): boolean {
@@ -369,7 +364,7 @@ export class RunFolder implements RunContext {
     Object.assign(this.metrics, summary);
     this.checkpoints++;
     const snapshot = this.summaryObject();
-    const written = this.enqueue(() => (this.closed ? Promise.resolve() : writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot, { commit: () => this.held() && !this.closed })));
+    const written = this.enqueue(() => (this.closed ? Promise.resolve() : writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot, { commit: () => !this.closed })));
     if (HOLD_AT > 0 && this.checkpoints === HOLD_AT) return written.then(() => untilAborted(this.rawSignal));
     return written;
   }
@@ -383,10 +378,10 @@ export class RunFolder implements RunContext {
     return this.enqueue(async () => {
       this.assertHeld();
       const plotlyUrl = await this.sharedPlotly();
-      await writeFileAtomic(join(this.outDir, 'figures', file), figureHtml(figure, { plotly: 'relative', plotlyUrl }), { commit: this.held });
+      await writeFileAtomic(join(this.outDir, 'figures', file), figureHtml(figure, { plotly: 'relative', plotlyUrl }));
       // listed only once its page is written: a figure that fails never appears in figures.json
       this.figureManifest[name] = entry;
-      await writeJsonAtomic(join(this.outDir, 'figures', 'figures.json'), { ...this.figureManifest }, { commit: this.held });
+      await writeJsonAtomic(join(this.outDir, 'figures', 'figures.json'), { ...this.figureManifest });
     });
   }
 
@@ -413,14 +408,14 @@ export class RunFolder implements RunContext {
   artifactJson(name: string, value: unknown): Promise<void> {
     const file = checkFileName('artifact', name).endsWith('.json') ? name : `${name}.json`;
     this.assertHeld();
-    return writeJsonAtomic(join(this.outDir, 'artifacts', file), value, { commit: this.held });
+    return writeJsonAtomic(join(this.outDir, 'artifacts', file), value);
   }
 
   artifactNpy(name: string, data: Float32Array | Int32Array | Uint8Array, shape: number[]): Promise<void> {
     const file = checkFileName('artifact', name).endsWith('.npy') ? name : `${name}.npy`;
     const bytes = encodeNpy(data, shape);
     this.assertHeld();
-    return writeFileAtomic(join(this.outDir, 'artifacts', file), bytes, { commit: this.held });
+    return writeFileAtomic(join(this.outDir, 'artifacts', file), bytes);
   }
 
   /**
@@ -433,7 +428,7 @@ export class RunFolder implements RunContext {
   artifactNpz(name: string, arrays: Record<string, NpzEntry | { data: NpyArray; shape: number[] }>): Promise<void> {
     const file = checkFileName('artifact', name).endsWith('.npz') ? name : `${name}.npz`;
     this.assertHeld();
-    return writeNpz(join(this.outDir, 'artifacts', file), arrays, { commit: this.held });
+    return writeNpz(join(this.outDir, 'artifacts', file), arrays);
   }
 
   /** Absolute path for a file under artifacts/; throws the `RunLockLostError` once the folder's lock was found lost. */
@@ -455,7 +450,7 @@ export class RunFolder implements RunContext {
     this.status = status;
     if (error !== undefined) this.errorText = error instanceof Error ? error.message : String(error);
     const snapshot = this.summaryObject();
-    await this.enqueue(() => writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot, { commit: () => this.held() && !this.closedSync }));
+    await this.enqueue(() => writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot, { commit: () => !this.closedSync }));
     this.closed = true;
     this.releaseWriteGuard();
     return snapshot;
