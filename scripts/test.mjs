@@ -11,6 +11,24 @@ const vitest = ['node_modules/vitest/vitest.mjs', 'run'];
 const outDir = 'test-output';
 mkdirSync(outDir, { recursive: true });
 const totals = { passed: 0, failed: 0, skipped: 0 };
+const failures = []; // "label: file > test: first line of the message", printed again at the very end
+
+/** The failed tests of one vitest JSON report (file, full name, first message line). */
+function failuresOf(label, j) {
+  const out = [];
+  for (const file of j.testResults ?? []) {
+    const rel = String(file.name ?? '').replace(`${process.cwd()}/`, '');
+    const failed = (file.assertionResults ?? []).filter((a) => a.status === 'failed');
+    for (const a of failed) {
+      const msg = String((a.failureMessages ?? [])[0] ?? '').split('\n')[0].slice(0, 300);
+      out.push(`${label}: ${rel} > ${a.fullName ?? a.title}: ${msg}`);
+    }
+    if (failed.length === 0 && file.status === 'failed') {
+      out.push(`${label}: ${rel}: ${String(file.message ?? 'the file failed outside its tests').split('\n')[0].slice(0, 300)}`);
+    }
+  }
+  return out;
+}
 
 function run(label, args, env = {}) {
   const report = `${outDir}/vitest-${label}.json`;
@@ -25,8 +43,10 @@ function run(label, args, env = {}) {
     totals.passed += j.numPassedTests;
     totals.failed += j.numFailedTests + (j.numTotalTestSuites > 0 && j.success === false && j.numFailedTests === 0 ? 1 : 0);
     totals.skipped += j.numPendingTests + j.numTodoTests;
+    failures.push(...failuresOf(label, j));
   } catch {
     totals.failed += 1; // no report: the run itself broke
+    failures.push(`${label}: no JSON report (the run itself broke, exit ${r.status ?? r.signal})`);
   }
   return r.status ?? 1;
 }
@@ -53,5 +73,6 @@ if (!webgpuEnv.VK_DRIVER_FILES && !process.env.VK_DRIVER_FILES) {
   console.log('\nwebgpu suite: no Vulkan driver named (VK_DRIVER_FILES) and no chromium SwiftShader found; the suite reports its own skip reason');
 }
 const s3 = run('webgpu', ['test/webgpu'], webgpuEnv);
+if (failures.length > 0) console.log(`\nFailed:\n${failures.map((f) => `  ${f}`).join('\n')}`);
 console.log(`\nTests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
 process.exit(s1 !== 0 ? s1 : s2 !== 0 ? s2 : s3);
