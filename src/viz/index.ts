@@ -13,3 +13,4 @@ export * from './heatmap.js';
 export * from './bars.js';
 export * from './curves.js';
 export * from './recordings.js';
+export * from './decimate.js';

@@ -175,7 +175,8 @@ export const RECORDING_PANEL_KEYS = optionKeys<RecordingPanel>()(['recording', '
 
 /**
  * Stacked line panels from recordings, e.g. voltages and synaptic currents of a few neurons.
- * All recordings must have the same record times.
+ * All recordings must have the same record times. Drawn by {@link timeSeriesFigure}: a line of more
+ * than `maxPoints` records (default 8000) is drawn as its min/max envelope and named so.
  * @throws CinderArgumentError for a panel (or its `reference`) with an unknown key, no panel, or recordings with other record times
  */
 export function tracesFromRecordings(title: string, panels: readonly RecordingPanel[], options: RecordingOptions & TimeSeriesOptions = {}): Figure {

@@ -1,0 +1,130 @@
+/**
+ * Min/max decimation of long lines: a trace of 10^6 points becomes at most `maxPoints` points
+ * that keep every extreme (every spike of a voltage trace, every dip of a loss curve), so a figure
+ * of a long run stays small and fast without hiding anything a reader would look for.
+ * @module
+ */
+import { CinderArgumentError } from '../core/errors.js';
+
+/** Default `maxPoints` of the line figures: lines longer than this are decimated. */
+export const DEFAULT_MAX_POINTS = 8000;
+
+/** The smallest accepted `maxPoints`: the first and last points plus one bucket's minimum, maximum and gap. */
+export const MIN_MAX_POINTS = 5;
+
+/** The points kept by {@link minMaxEnvelope}. */
+export interface MinMaxEnvelope {
+  /** Indices of the kept points, strictly increasing (all indices when nothing was dropped). */
+  indices: Uint32Array;
+  /** Number of buckets; 0 when the line has at most `maxPoints` points and is kept whole. */
+  buckets: number;
+}
+
+/**
+ * Throws unless `value` is a valid `maxPoints`: an integer >= {@link MIN_MAX_POINTS}, or
+ * `Infinity` (keep every point). Returns `value`.
+ */
+export function checkMaxPoints(value: number, param = 'maxPoints'): number {
+  if (value === Infinity) return value;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < MIN_MAX_POINTS) {
+    throw new CinderArgumentError(param, value, `an integer >= ${MIN_MAX_POINTS}, or Infinity (keep every point)`);
+  }
+  return value;
+}
+
+/**
+ * The points of a line `y` (index order = x order) that a min/max envelope keeps.
+ *
+ * Rule, for `n = y.length`: when `n <= maxPoints` every index is kept (`buckets` = 0). Otherwise the
+ * indices are cut into `B` buckets of consecutive points, bucket b = `[⌊b·n/B⌋, ⌊(b+1)·n/B⌋)`
+ * (by index, so uneven x spacing is fine), and kept are: index 0 and index n − 1; per bucket, the
+ * index of its smallest and of its largest finite value (the first of equal values, so a constant
+ * bucket keeps one point); and per bucket that holds a non-finite value (NaN, ±Infinity), the
+ * first such index. All in increasing index order, each once.
+ *
+ * Non-finite values are gaps, not extremes: the HTML writer turns them into `null` and plotly
+ * breaks the line there, so keeping one per bucket keeps every break (at bucket resolution) and
+ * never joins the two sides of a gap. With no non-finite value `B = ⌊(maxPoints − 2)/2⌋`, else
+ * `B = ⌊(maxPoints − 2)/3⌋`, so at most `maxPoints` points are kept either way (`maxPoints` = 8000:
+ * 3999 buckets, or 2666 with gaps).
+ *
+ * Values are compared as float64 (a Float32Array's values are exact there), with `<` and `>`:
+ * `-0` and `0` are equal. Nothing is rounded: a kept point has the input's value.
+ * @throws CinderArgumentError for a bad `maxPoints` (see {@link checkMaxPoints})
+ */
+export function minMaxEnvelope(y: ArrayLike<number>, maxPoints: number = DEFAULT_MAX_POINTS): MinMaxEnvelope {
+  checkMaxPoints(maxPoints);
+  const n = y.length;
+  if (n <= maxPoints) return { indices: Uint32Array.from({ length: n }, (_, i) => i), buckets: 0 };
+  let gaps = false;
+  for (let i = 0; i < n && !gaps; i++) gaps = !Number.isFinite(y[i]!);
+  const buckets = Math.floor((maxPoints - 2) / (gaps ? 3 : 2));
+  const out = new Uint32Array(2 + 3 * buckets);
+  let m = 0;
+  const keep = (i: number): void => {
+    if (m === 0 || out[m - 1]! < i) out[m++] = i;
+  };
+  keep(0);
+  const picked = [0, 0, 0];
+  for (let b = 0; b < buckets; b++) {
+    const lo = Math.floor((b * n) / buckets);
+    const hi = Math.floor(((b + 1) * n) / buckets);
+    let iMin = -1;
+    let iMax = -1;
+    let iGap = -1;
+    for (let i = lo; i < hi; i++) {
+      const v = y[i]!;
+      if (!Number.isFinite(v)) {
+        if (iGap < 0) iGap = i;
+      } else {
+        if (iMin < 0 || v < y[iMin]!) iMin = i;
+        if (iMax < 0 || v > y[iMax]!) iMax = i;
+      }
+    }
+    picked[0] = iMin;
+    picked[1] = iMax;
+    picked[2] = iGap;
+    picked.sort((a, c) => a - c);
+    for (const i of picked) if (i >= 0) keep(i);
+  }
+  keep(n - 1);
+  return { indices: out.slice(0, m), buckets };
+}
+
+/** A line after {@link decimateLine}. */
+export interface DecimatedLine {
+  /** x of the kept points (the input array itself when nothing was dropped). */
+  x: ArrayLike<number>;
+  /** y of the kept points (the input array itself when nothing was dropped). */
+  y: ArrayLike<number>;
+  /** Number of buckets of the envelope; 0 when the line was kept whole. */
+  buckets: number;
+}
+
+/**
+ * A line `(x, y)` reduced to its {@link minMaxEnvelope} (buckets by index; x is carried along, not
+ * inspected). A line of at most `maxPoints` points comes back as the very same arrays.
+ * @throws CinderArgumentError for a bad `maxPoints`, or when x and y differ in length
+ */
+export function decimateLine(x: ArrayLike<number>, y: ArrayLike<number>, maxPoints: number = DEFAULT_MAX_POINTS): DecimatedLine {
+  checkMaxPoints(maxPoints);
+  if (x.length !== y.length) throw new CinderArgumentError('x', `${x.length} values`, `one per y value (${y.length})`);
+  if (y.length <= maxPoints) return { x, y, buckets: 0 };
+  const { indices, buckets } = minMaxEnvelope(y, maxPoints);
+  return { x: Float64Array.from(indices, (i) => x[i]!), y: Float64Array.from(indices, (i) => y[i]!), buckets };
+}
+
+/** The legend suffix of a decimated line: ` (min/max of B buckets of n points)`. */
+export function decimatedName(name: string, buckets: number, points: number): string {
+  return `${name} (min/max of ${buckets} buckets of ${points} points)`;
+}
+
+/**
+ * The title of a figure some of whose lines were decimated: `title` plus a note saying how many
+ * lines are min/max envelopes and the cap, e.g. `v (2 of 3 lines decimated to ≤ 8000 points: min/max per bucket)`.
+ * `title` itself when none was.
+ */
+export function decimatedTitle(title: string, decimated: number, lines: number, maxPoints: number): string {
+  if (decimated === 0) return title;
+  return `${title} (${decimated} of ${lines} line${lines === 1 ? '' : 's'} decimated to ≤ ${maxPoints} points: min/max per bucket)`;
+}

@@ -1,0 +1,196 @@
+// Long lines are drawn as min/max envelopes (at most maxPoints points per line). The envelope is
+// checked against a reference written here (per bucket: Math.min/Math.max of the finite values, then
+// the first index holding that value) and against properties any envelope must have (every bucket's
+// extremes and gaps survive, first and last points kept, at most maxPoints points).
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_MAX_POINTS, decimateLine, figureHtml, learningCurves, minMaxEnvelope, timeSeriesFigure, tracesFromRecordings, type Figure,
+} from '../../src/node.js';
+import { mulberry32 as rng } from '../helpers/random.js';
+
+/** Values from a small set (many ties, ±0) with NaN and ±Infinity sprinkled in at rate `gapRate`. */
+function randomLine(n: number, seed: number, gapRate: number): Float64Array {
+  const r = rng(seed);
+  const specials = [NaN, Infinity, -Infinity];
+  return Float64Array.from({ length: n }, () => (r() < gapRate ? specials[Math.floor(3 * r())]! : [-2, -1, -0, 0, 1, 2.5][Math.floor(6 * r())]!));
+}
+
+/** Reference envelope, written from the rule's statement: bucket b = [⌊b·n/B⌋, ⌊(b+1)·n/B⌋). */
+function referenceIndices(y: ArrayLike<number>, maxPoints: number): number[] {
+  const n = y.length;
+  if (n <= maxPoints) return Array.from({ length: n }, (_, i) => i);
+  const values = Array.from(y);
+  const anyGap = values.some((v) => !Number.isFinite(v));
+  const B = Math.floor((maxPoints - 2) / (anyGap ? 3 : 2));
+  const keep = new Set<number>([0, n - 1]);
+  for (let b = 0; b < B; b++) {
+    const lo = Math.floor((b * n) / B);
+    const hi = Math.floor(((b + 1) * n) / B);
+    const finite: number[] = [];
+    let firstGap = -1;
+    for (let i = lo; i < hi; i++) {
+      if (Number.isFinite(values[i]!)) finite.push(values[i]!);
+      else if (firstGap < 0) firstGap = i;
+    }
+    if (finite.length) {
+      const mn = Math.min(...finite);
+      const mx = Math.max(...finite);
+      // first index whose value equals the extreme (=== makes −0 and 0 equal)
+      for (let i = lo; i < hi; i++) if (values[i] === mn) { keep.add(i); break; }
+      for (let i = lo; i < hi; i++) if (values[i] === mx) { keep.add(i); break; }
+    }
+    if (firstGap >= 0) keep.add(firstGap);
+  }
+  return [...keep].sort((a, b) => a - b);
+}
+
+/** Properties every envelope must have, whatever its tie rule. */
+function expectEnvelope(y: Float64Array, maxPoints: number, idx: Uint32Array): void {
+  const n = y.length;
+  expect(idx.length).toBeLessThanOrEqual(maxPoints);
+  expect(idx[0]).toBe(0);
+  expect(idx[idx.length - 1]).toBe(n - 1);
+  for (let k = 1; k < idx.length; k++) expect(idx[k]!).toBeGreaterThan(idx[k - 1]!);
+  if (n <= maxPoints) return;
+  const anyGap = y.some((v) => !Number.isFinite(v));
+  const B = Math.floor((maxPoints - 2) / (anyGap ? 3 : 2));
+  for (let b = 0; b < B; b++) {
+    const lo = Math.floor((b * n) / B);
+    const hi = Math.floor(((b + 1) * n) / B);
+    const bucket = Array.from(y.subarray(lo, hi));
+    const kept = Array.from(idx).filter((i) => i >= lo && i < hi).map((i) => y[i]!);
+    const finite = bucket.filter(Number.isFinite);
+    if (finite.length) {
+      // === on purpose: −0 and 0 are equal values
+      expect(Math.min(...kept.filter(Number.isFinite)) === Math.min(...finite)).toBe(true);
+      expect(Math.max(...kept.filter(Number.isFinite)) === Math.max(...finite)).toBe(true);
+    }
+    expect(kept.some((v) => !Number.isFinite(v))).toBe(finite.length < bucket.length);
+  }
+}
+
+/** The page of a figure (plotly loaded from a relative file). */
+const html = (f: Figure): string => figureHtml(f, { plotly: 'relative' });
+
+describe('minMaxEnvelope', () => {
+  it('matches the reference on random lines with ties, ±0, NaN and ±Infinity, around the cap', () => {
+    let seed = 1;
+    for (const maxPoints of [5, 6, 7, 100, 1001]) {
+      for (const n of [1, 2, maxPoints - 1, maxPoints, maxPoints + 1, maxPoints + 2, 3 * maxPoints + 7, 20 * maxPoints + 3]) {
+        for (const gapRate of [0, 0.02, 0.5]) {
+          const y = randomLine(n, seed++, gapRate);
+          const e = minMaxEnvelope(y, maxPoints);
+          expect(Array.from(e.indices), `n ${n}, maxPoints ${maxPoints}, gaps ${gapRate}`).toEqual(referenceIndices(y, maxPoints));
+          expectEnvelope(y, maxPoints, e.indices);
+          expect(e.buckets).toBe(n <= maxPoints ? 0 : Math.floor((maxPoints - 2) / (y.some((v) => !Number.isFinite(v)) ? 3 : 2)));
+        }
+      }
+    }
+  });
+
+  it('a constant line keeps one point per bucket plus the last; an all-NaN line one gap per bucket', () => {
+    const c = minMaxEnvelope(new Float64Array(10_000).fill(-65), 8000);
+    // 3999 buckets of 2 or 3 points: the first index of each, then n − 1
+    expect(c.buckets).toBe(3999);
+    expect(Array.from(c.indices)).toEqual([...Array.from({ length: 3999 }, (_, b) => Math.floor((b * 10_000) / 3999)), 9999]);
+    const g = minMaxEnvelope(new Float64Array(100).fill(NaN), 11);
+    expect(g.buckets).toBe(3);
+    expect(Array.from(g.indices)).toEqual([0, 33, 66, 99]);
+  });
+
+  it('a line of at most maxPoints points (fewer points than buckets, too) is kept whole, as the same arrays', () => {
+    const x = [1, 2, 3];
+    const y = Float32Array.from([0.1, NaN, 3]);
+    const d = decimateLine(x, y, 8000);
+    expect(d.x).toBe(x);
+    expect(d.y).toBe(y);
+    expect(d.buckets).toBe(0);
+    expect(Array.from(minMaxEnvelope(y).indices)).toEqual([0, 1, 2]);
+    expect(DEFAULT_MAX_POINTS).toBe(8000);
+  });
+
+  it('every spike of a long voltage trace survives, with its exact value and time; uneven x is carried along', () => {
+    const n = 1_000_000;
+    const r = rng(7);
+    const v = Float32Array.from({ length: n }, () => -65 + r());
+    // spikes in different buckets (of 250 points) all survive; of two in one bucket, the higher one
+    const spikes = [0, 12_345, 500_000, 999_999];
+    for (const k of spikes) v[k] = 30 + k / n;
+    v[500_001] = 29;
+    v[777_777] = -80.5;
+    const x = Float64Array.from({ length: n }, (_, i) => i * i * 1e-6); // uneven
+    const d = decimateLine(x, v, 8000);
+    expect(d.y.length).toBeLessThanOrEqual(8000);
+    const kept = new Map<number, number>();
+    for (let k = 0; k < d.x.length; k++) kept.set(d.x[k]!, d.y[k]!);
+    for (const k of [...spikes, 777_777]) expect(kept.get(k * k * 1e-6)).toBe(v[k]);
+    expect(kept.has(500_001 * 500_001 * 1e-6)).toBe(false);
+  });
+});
+
+describe('line figures decimate long lines', () => {
+  const n = 1_000_000;
+  const time = Float64Array.from({ length: n }, (_, i) => (i + 1) * 0.1);
+  const v = Float32Array.from({ length: n }, (_, i) => -65 + 10 * Math.sin(i / 5000) + (i % 100_003 === 0 ? 80 : 0));
+  const panels = [{ title: 'v', yTitle: 'mV', series: [{ name: 'v', values: v }, { name: 'θ', values: new Float64Array(n).fill(-50), dashed: true }] }];
+
+  it('timeSeriesFigure: at most maxPoints per line, named and titled as min/max, the HTML bounded', () => {
+    const f = timeSeriesFigure('voltage', time, panels);
+    expect(f.title).toBe('voltage (2 of 2 lines decimated to ≤ 8000 points: min/max per bucket)');
+    expect(f.data.map((d) => d.name)).toEqual(['v (min/max of 3999 buckets of 1000000 points)', 'θ (min/max of 3999 buckets of 1000000 points)']);
+    expect(f.data.map((d) => d.legendgroup)).toEqual(['v', 'θ']);
+    const env = minMaxEnvelope(v, 8000).indices;
+    expect(Array.from(f.data[0]!.y as ArrayLike<number>)).toEqual(Array.from(env, (i) => v[i]!));
+    expect(Array.from(f.data[0]!.x as ArrayLike<number>)).toEqual(Array.from(env, (i) => time[i]!));
+    // 2 · 8000 points drawn: below the 20 000 WebGL threshold, so SVG
+    expect(f.data.map((d) => d.type)).toEqual(['scatter', 'scatter']);
+    // the page of 2 × 10^6 points: under 600 kB (every point: tens of MB)
+    expect(html(f).length).toBeLessThan(600_000);
+    // a smaller cap per call
+    const g = timeSeriesFigure('voltage', time, panels, { maxPoints: 101 });
+    expect(g.data.every((d) => (d.y as ArrayLike<number>).length <= 101)).toBe(true);
+    expect(g.data[0]!.name).toBe('v (min/max of 49 buckets of 1000000 points)');
+  });
+
+  it('learningCurves and tracesFromRecordings take maxPoints too', () => {
+    const loss = Array.from({ length: 20_000 }, (_, i) => 1 / (1 + i) + (i === 15_000 ? 5 : 0));
+    const f = learningCurves('c', [{ curves: [{ name: 'loss', y: loss }, { name: 'val', y: [1, 0.5], x: [1, 20_000], mode: 'markers' }] }], { maxPoints: 1000 });
+    expect(f.title).toBe('c (1 of 2 lines decimated to ≤ 1000 points: min/max per bucket)');
+    const env = minMaxEnvelope(loss, 1000).indices;
+    expect(f.data[0]!.y).toEqual(Float64Array.from(env, (i) => loss[i]!));
+    expect(f.data[0]!.x).toEqual(Float64Array.from(env, (i) => i + 1));
+    expect(Array.from(f.data[0]!.y as ArrayLike<number>)).toContain(loss[15_000]);
+    expect(f.data[1]!.name).toBe('val');
+    const rec = { data: Float32Array.from({ length: 30_000 * 2 }, (_, k) => (k % 2) * k), shape: [30_000, 1, 2] };
+    const t = tracesFromRecordings('v', [{ recording: rec, neurons: [0, 1] }], { maxPoints: 500 });
+    expect(t.data.map((d) => (d.y as ArrayLike<number>).length)).toEqual([minMaxEnvelope(new Float64Array(30_000), 500).indices.length, minMaxEnvelope(Float64Array.from({ length: 30_000 }, (_, k) => 2 * k + 1), 500).indices.length]);
+    expect(t.data[1]!.name).toBe('neuron 1 (min/max of 249 buckets of 30000 points)');
+  });
+
+  it('figures at or below the cap are byte-identical to the ones drawn with maxPoints: Infinity', () => {
+    const m = 8000;
+    const t = time.subarray(0, m);
+    const small = [{ series: [{ name: 'v', values: v.subarray(0, m) }, { name: 'w', values: v.subarray(1, m + 1) }] }];
+    expect(html(timeSeriesFigure('a', t, small))).toBe(html(timeSeriesFigure('a', t, small, { maxPoints: Infinity })));
+    const c = [{ curves: [{ name: 'l', y: Array.from(v.subarray(0, m)) }] }];
+    expect(html(learningCurves('c', c))).toBe(html(learningCurves('c', c, { maxPoints: Infinity })));
+    const rec = { data: v.subarray(0, m), shape: [m, 1, 1] };
+    expect(html(tracesFromRecordings('r', [{ recording: rec, neurons: [0] }]))).toBe(html(tracesFromRecordings('r', [{ recording: rec, neurons: [0] }], { maxPoints: Infinity })));
+    // and the whole line is there: nothing dropped
+    expect(timeSeriesFigure('a', t, small).data[0]!.y).toBe(small[0]!.series[0]!.values);
+  });
+
+  it('refuses a maxPoints that is not an integer >= 5 or Infinity, naming it', () => {
+    const expected = 'expected an integer >= 5, or Infinity (keep every point)';
+    for (const bad of [-1, 0, 4, 4.5, NaN, -Infinity, '8000' as unknown as number]) {
+      const got = typeof bad === 'string' ? `"${bad}"` : String(bad);
+      const msg = `invalid maxPoints: got ${got}, ${expected}`;
+      expect(() => timeSeriesFigure('t', [1, 2], [{ series: [{ name: 'a', values: [1, 2] }] }], { maxPoints: bad })).toThrow(msg);
+      expect(() => learningCurves('c', [{ curves: [{ name: 'l', y: [1] }] }], { maxPoints: bad })).toThrow(msg);
+      expect(() => tracesFromRecordings('r', [{ recording: { data: [1], shape: [1, 1, 1] }, neurons: [0] }], { maxPoints: bad })).toThrow(msg);
+      expect(() => minMaxEnvelope([1, 2], bad)).toThrow(msg);
+    }
+    expect(() => decimateLine([1], [1, 2], 10)).toThrow('invalid x: got "1 values", expected one per y value (2)');
+  });
+});
+
