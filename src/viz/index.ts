@@ -14,3 +14,4 @@ export * from './bars.js';
 export * from './curves.js';
 export * from './recordings.js';
 export * from './decimate.js';
+export * from './density.js';

@@ -1,11 +1,12 @@
 /**
  * Spike rasters: one dot per spike at (time, neuron). Large rasters are drawn with WebGL
- * (`scattergl`), small ones as SVG.
+ * (`scattergl`), small ones as SVG; above `maxSpikes` spikes, a heatmap of spike counts.
  * @module
  */
 import { CinderArgumentError, checkInteger, checkNonNegative, checkPositive, checkOptionKeys, optionKeys } from '../core/errors.js';
+import { checkMaxSpikes, DEFAULT_MAX_SPIKES, densityRows, densityTimeBins, spikeCounts } from './density.js';
 import type { Figure, Trace } from './figure.js';
-import { panelFigure, type Panel } from './panels.js';
+import { axisIds, panelFigure, type Panel } from './panels.js';
 
 /** Spike events of one population: parallel arrays of times and neuron indices. */
 export interface SpikeEvents {
@@ -68,15 +69,32 @@ export interface RasterOptions {
   separatePanels?: boolean;
   /** Time range shown, `[t0, t1]` with t0 < t1 (default: the data). */
   timeRange?: [number, number];
+  /**
+   * Most spikes (all populations together) drawn one dot each (default {@link DEFAULT_MAX_SPIKES}
+   * = 200 000); with more, the figure is a spike density instead (see {@link spikeRaster});
+   * `Infinity` always draws dots. An integer >= 0, or Infinity.
+   */
+  maxSpikes?: number;
 }
 
 /** The keys of {@link RasterOptions}: other keys are refused ("invalid options key"). */
-export const RASTER_OPTION_KEYS = optionKeys<RasterOptions>()(['xTitle', 'webglThreshold', 'markerSize', 'separatePanels', 'timeRange']);
+export const RASTER_OPTION_KEYS = optionKeys<RasterOptions>()(['xTitle', 'webglThreshold', 'markerSize', 'separatePanels', 'timeRange', 'maxSpikes']);
 
 /**
  * A spike raster of one or more populations, stacked on a shared time axis (one panel each) or
  * overlaid in one panel.
- * @throws CinderArgumentError when times and neuron indices differ in length, or for a bad `timeRange`
+ *
+ * With more than `maxSpikes` spikes in all (their count including any with a non-finite time or
+ * neuron), no spike is dropped silently: each population becomes a heatmap of its spike counts per
+ * (time bin, neuron row), in its own panel (also with `separatePanels: false`: heatmaps do not
+ * overlay), and the title says so. The time bins are shared, at most {@link DENSITY_TIME_BINS},
+ * a whole number of time steps wide ({@link densityTimeBins}); the rows hold one neuron each, or
+ * `⌈span/200⌉` neighbouring neurons when a population spans more than {@link DENSITY_ROWS}
+ * ({@link densityRows}). Counted are the spikes with finite time and neuron, within `timeRange`
+ * when given ({@link spikeCounts}); each panel's title gives its count. A heatmap cell's x and y are
+ * its bin's middle time and its row's middle neuron. With at most `maxSpikes` spikes the figure is
+ * the same as with `maxSpikes: Infinity`.
+ * @throws CinderArgumentError when times and neuron indices differ in length, or for a bad `timeRange` or `maxSpikes`
  */
 export function spikeRaster(title: string, populations: SpikeEvents | readonly SpikeEvents[], options: RasterOptions = {}): Figure {
   checkOptionKeys('options', options, RASTER_OPTION_KEYS);
@@ -87,6 +105,7 @@ export function spikeRaster(title: string, populations: SpikeEvents | readonly S
   if (range !== undefined && (!Array.isArray(range) || range.length !== 2 || !Number.isFinite(range[0]) || !Number.isFinite(range[1]) || !(range[0] < range[1]))) {
     throw new CinderArgumentError('timeRange', range, '[t0, t1]: finite numbers with t0 < t1');
   }
+  const maxSpikes = checkMaxSpikes(options.maxSpikes ?? DEFAULT_MAX_SPIKES);
   const traces: Trace[] = pops.map((p, i) => {
     if (p === null || typeof p !== 'object' || !isNumbers(p.times) || !isNumbers(p.neurons)) {
       throw new CinderArgumentError(`populations[${i}]`, p, 'spike events {times, neurons} (arrays of numbers)');
@@ -96,6 +115,8 @@ export function spikeRaster(title: string, populations: SpikeEvents | readonly S
     }
     return { name: p.name ?? `population ${i + 1}`, x: p.times, y: p.neurons } as Trace;
   });
+  const total = pops.reduce((a, p) => a + p.times.length, 0);
+  if (total > maxSpikes) return densityFigure(title, pops, total, maxSpikes, options);
   const separate = options.separatePanels ?? true;
   const groups: Trace[][] = separate ? traces.map((t) => [t]) : [traces];
   const panels: Panel[] = groups.map((g, i) => {
@@ -116,6 +137,43 @@ export function spikeRaster(title: string, populations: SpikeEvents | readonly S
     };
   });
   return panelFigure(title, panels, { showLegend: !separate && pops.length > 1 });
+}
+
+/** The density view of {@link spikeRaster} (more than `maxSpikes` spikes). */
+function densityFigure(title: string, pops: readonly SpikeEvents[], total: number, maxSpikes: number, options: RasterOptions): Figure {
+  const bins = densityTimeBins(pops, options.timeRange);
+  const x = Float64Array.from({ length: bins.count }, (_, k) => bins.start + (k + 0.5) * bins.width);
+  const panels: Panel[] = pops.map((p, i) => {
+    const rows = densityRows(p);
+    const counts = spikeCounts(p, bins, rows);
+    const z: number[][] = [];
+    let counted = 0;
+    for (let r = 0; r < rows.count; r++) {
+      const row = Array.from(counts.subarray(r * bins.count, (r + 1) * bins.count));
+      for (const c of row) counted += c;
+      z.push(row);
+    }
+    const name = p.name ?? `population ${i + 1}`;
+    return {
+      title: `${name}: ${counted} spikes, ${rows.size} neuron${rows.size === 1 ? '' : 's'} per row`,
+      traces: [{
+        type: 'heatmap', name, x, y: Float64Array.from({ length: rows.count }, (_, r) => rows.first + r * rows.size + (rows.size - 1) / 2), z,
+        zmin: 0, colorscale: [[0, '#ffffff'], [1, '#000000']], colorbar: { title: { text: 'spikes' } },
+        hovertemplate: 't %{x}<br>neuron %{y}<br>%{z} spikes<extra>%{fullData.name}</extra>',
+      }],
+      yTitle: rows.size === 1 ? 'neuron' : `neuron (rows of ${rows.size})`,
+      xTitle: options.xTitle ?? 'time (ms)',
+      xaxis: options.timeRange ? { range: options.timeRange } : undefined,
+    };
+  });
+  const note = `spike counts per time bin of ${Number(bins.width.toPrecision(6))}: ${total} spikes, more than maxSpikes = ${maxSpikes}`;
+  const fig = panelFigure(`${title} (${note})`, panels, { showLegend: false });
+  // one colour bar per panel, beside it
+  fig.data.forEach((t, i) => {
+    const domain = (fig.layout[axisIds(i).yKey] as { domain: [number, number] }).domain;
+    t.colorbar = { ...(t.colorbar as object), y: (domain[0] + domain[1]) / 2, len: domain[1] - domain[0], yanchor: 'middle' };
+  });
+  return fig;
 }
 
 /** True for an array or typed array (of numbers). */

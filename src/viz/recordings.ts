@@ -142,7 +142,10 @@ export function seriesFromRecording(source: Recording | RecordingSource, neurons
   return { time: l.times, series };
 }
 
-/** A raster of several recorded spike populations (one panel each, shared time axis). */
+/**
+ * A raster of several recorded spike populations (one panel each, shared time axis), drawn by
+ * {@link spikeRaster} (with more than `maxSpikes` spikes, default 200 000: spike-count heatmaps).
+ */
 export function rasterFromRecordings(title: string, populations: readonly { name: string; spikes: Recording | RecordingSource }[], options: RecordingOptions & RasterOptions = {}): Figure {
   checkOptionKeys('options', options, RASTER_FROM_RECORDINGS_OPTION_KEYS);
   const at = { dt: options.dt, batch: options.batch };

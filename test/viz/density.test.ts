@@ -1,0 +1,148 @@
+// Rasters of more than maxSpikes spikes are drawn as spike-count heatmaps per (time bin, neuron
+// row). Counts are checked against a reference binning by bin edges written here, against
+// closed-form counts (uniform firing) and against the spike count; below the cap the figure is the
+// same as with maxSpikes: Infinity.
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_SPIKES, figureHtml, rasterFromRecordings, spikeRaster, type Figure, type SpikeEvents } from '../../src/node.js';
+import { mulberry32 as rng } from '../helpers/random.js';
+
+/** The page of a figure (plotly loaded from a relative file). */
+const html = (f: Figure): string => figureHtml(f, { plotly: 'relative' });
+
+/** Spikes of `neurons` neurons; neuron j spikes at step k (time k·dt) with probability p. */
+function randomSpikes(steps: number, neurons: number, dt: number, p: number, seed: number, name?: string): SpikeEvents {
+  const r = rng(seed);
+  const times: number[] = [];
+  const idx: number[] = [];
+  for (let k = 1; k <= steps; k++) {
+    for (let j = 0; j < neurons; j++) {
+      if (r() < p) {
+        times.push(k * dt);
+        idx.push(j);
+      }
+    }
+  }
+  return { times: Float64Array.from(times), neurons: Int32Array.from(idx), name };
+}
+
+type Heatmap = { type: string; name: string; x: Float64Array; y: Float64Array; z: number[][] };
+
+/** Reference counts: a spike goes to the bin whose edges [c − w/2, c + w/2) hold it and the row whose neuron range holds it. */
+function referenceCounts(e: SpikeEvents, h: Heatmap, size: number, range?: [number, number]): number[][] {
+  const w = h.x[1]! - h.x[0]!;
+  const edges = Array.from(h.x, (c) => c - w / 2);
+  const z = Array.from(h.y, () => new Array<number>(h.x.length).fill(0));
+  const rows = Array.from(h.y, (c) => [c - (size - 1) / 2, c + (size - 1) / 2]);
+  for (let i = 0; i < e.times.length; i++) {
+    const t = e.times[i]!;
+    const n = e.neurons[i]!;
+    if (!Number.isFinite(t) || !Number.isFinite(n) || (range && (t < range[0] || t > range[1]))) continue;
+    let k = edges.length - 1;
+    while (k > 0 && t < edges[k]!) k--;
+    const r = rows.findIndex(([a, b]) => n >= a! && n <= b!);
+    z[r]![k]!++;
+  }
+  return z;
+}
+
+describe('spikeRaster: a density above maxSpikes', () => {
+  it('uniform firing on a 0.1 ms grid: whole-step bins, equal counts in every full bin (no aliasing stripes)', () => {
+    // 50 neurons spike at every step k·0.1, k = 1 … 3001: span 300 ms, bins of ⌈300.1/(1000·0.1)⌉ = 4 steps,
+    // ⌈300.1/0.4⌉ = 751 bins; bins 0 … 749 hold 4 steps each, the last one step (3001 = 750·4 + 1)
+    const times: number[] = [];
+    const neurons: number[] = [];
+    for (let k = 1; k <= 3001; k++) for (let j = 0; j < 50; j++) { times.push(k * 0.1); neurons.push(j); }
+    const f = spikeRaster('uniform', { times, neurons, name: 'exc' }, { maxSpikes: 150_049 });
+    expect(f.title).toBe('uniform (spike counts per time bin of 0.4: 150050 spikes, more than maxSpikes = 150049)');
+    const h = f.data[0] as unknown as Heatmap;
+    expect(h.type).toBe('heatmap');
+    expect(h.z.length).toBe(50);
+    for (const row of h.z) expect(row).toEqual([...new Array<number>(750).fill(4), 1]);
+    expect(h.x[0]).toBeCloseTo(0.05 + 0.2, 12);
+    expect(h.x[1]! - h.x[0]!).toBeCloseTo(0.4, 12);
+    expect(Array.from(h.y)).toEqual(Array.from({ length: 50 }, (_, j) => j));
+    // at the cap: dots, exactly as with maxSpikes: Infinity
+    const dots = spikeRaster('uniform', { times, neurons, name: 'exc' }, { maxSpikes: 150_050 });
+    expect(dots.data[0]!.type).toBe('scattergl');
+    expect(html(dots)).toBe(html(spikeRaster('uniform', { times, neurons, name: 'exc' }, { maxSpikes: Infinity })));
+  });
+
+  it('10^5 steps of 0.1 ms (times up to 10^4): bins of exactly 100 steps, though rounding makes the smallest time gap a little under dt', () => {
+    // one neuron spiking at every step k·0.1, k = 1 … 100 000: S = 100 000 steps, 1000 bins of 100 steps
+    const times = Float64Array.from({ length: 100_000 }, (_, k) => (k + 1) * 0.1);
+    let gap = Infinity;
+    for (let k = 1; k < times.length; k++) gap = Math.min(gap, times[k]! - times[k - 1]!);
+    expect(gap).toBeLessThan(0.1 * (1 - 1e-12)); // the rounding the binning must forgive
+    const f = spikeRaster('long', { times, neurons: new Int32Array(100_000) }, { maxSpikes: 1000 });
+    expect(f.title).toBe('long (spike counts per time bin of 10: 100000 spikes, more than maxSpikes = 1000)');
+    expect((f.data[0] as unknown as Heatmap).z).toEqual([new Array<number>(1000).fill(100)]);
+  });
+
+  it('random populations (one of 1000 neurons in rows of 5): counts equal the reference binning and sum to the spike count', () => {
+    const exc = randomSpikes(5000, 1000, 0.1, 0.05, 11, 'exc'); // about 250 000 spikes
+    const inh = randomSpikes(5000, 40, 0.1, 0.2, 12, 'inh');
+    const total = exc.times.length + inh.times.length;
+    expect(total).toBeGreaterThan(DEFAULT_MAX_SPIKES);
+    for (const separatePanels of [true, false]) {
+      const f = spikeRaster('coba', [exc, inh], { separatePanels });
+      expect(f.title).toBe(`coba (spike counts per time bin of 0.5: ${total} spikes, more than maxSpikes = 200000)`);
+      expect(f.panels).toBe(2);
+      const [he, hi] = f.data as unknown as Heatmap[];
+      expect([he!.z.length, he!.z[0]!.length, hi!.z.length]).toEqual([200, 1000, 40]);
+      expect(he!.x).toEqual(hi!.x); // shared time bins
+      for (const [e, h, size] of [[exc, he!, 5], [inh, hi!, 1]] as const) {
+        expect(h.z.flat().reduce((a, b) => a + b, 0)).toBe(e.times.length);
+        expect(h.z).toEqual(referenceCounts(e, h, size));
+      }
+      expect((f.layout.annotations as { text: string }[]).map((a) => a.text)).toEqual([
+        `<b>exc: ${exc.times.length} spikes, 5 neurons per row</b>`, `<b>inh: ${inh.times.length} spikes, 1 neuron per row</b>`,
+      ]);
+      // the page stays small: under 2.5 MB for about 290 000 spikes
+      expect(html(f).length).toBeLessThan(2_500_000);
+    }
+  });
+
+  it('continuous (event-driven) times: at most 1000 bins covering every spike; a single time: one bin', () => {
+    const r = rng(5);
+    const e = { times: Float64Array.from({ length: 5000 }, () => 1000 * r()), neurons: Int32Array.from({ length: 5000 }, () => Math.floor(7 * r())) };
+    const h = spikeRaster('c', e, { maxSpikes: 10 }).data[0] as unknown as Heatmap;
+    expect(h.x.length).toBeLessThanOrEqual(1000);
+    expect(h.x.length).toBeGreaterThan(900);
+    expect(h.z).toEqual(referenceCounts(e, h, 1));
+    expect(h.z.flat().reduce((a, b) => a + b, 0)).toBe(5000);
+    const one = spikeRaster('c', { times: [5, 5, 5], neurons: [0, 2, 2] }, { maxSpikes: 2 }).data[0] as unknown as Heatmap;
+    expect([Array.from(one.x), one.z]).toEqual([[5], [[1], [0], [2]]]);
+  });
+
+  it('spikes with a non-finite time or neuron, and spikes outside timeRange, are not counted', () => {
+    const e = randomSpikes(400, 30, 0.25, 0.3, 3, 'p');
+    const times = Float64Array.from(e.times);
+    const neurons = Float64Array.from(e.neurons);
+    times[5] = NaN;
+    neurons[6] = Infinity;
+    times[7] = -Infinity;
+    const bad = { times, neurons, name: 'p' };
+    const f = spikeRaster('r', bad, { maxSpikes: 100 });
+    const h = f.data[0] as unknown as Heatmap;
+    expect(h.z.flat().reduce((a, b) => a + b, 0)).toBe(e.times.length - 3);
+    expect(h.z).toEqual(referenceCounts(bad, h, 1));
+    const range: [number, number] = [20, 60.5];
+    const g = spikeRaster('r', bad, { maxSpikes: 100, timeRange: range });
+    const hg = g.data[0] as unknown as Heatmap;
+    const inRange = Array.from(times).filter((t, i) => t >= 20 && t <= 60.5 && Number.isFinite(neurons[i]!)).length;
+    expect(hg.z.flat().reduce((a, b) => a + b, 0)).toBe(inRange);
+    expect(hg.z).toEqual(referenceCounts(bad, hg, 1, range));
+    expect((g.layout.xaxis as { range: number[] }).range).toEqual(range);
+  });
+
+  it('rasterFromRecordings passes maxSpikes; a bad maxSpikes is refused', () => {
+    const data = new Float32Array(300 * 1 * 4).fill(1);
+    const f = rasterFromRecordings('r', [{ name: 'a', spikes: { data, shape: [300, 1, 4] } }], { maxSpikes: 1000 });
+    expect(f.data[0]!.type).toBe('heatmap');
+    expect(rasterFromRecordings('r', [{ name: 'a', spikes: { data, shape: [300, 1, 4] } }]).data[0]!.type).toBe('scatter');
+    for (const bad of [-1, 1.5, NaN, -Infinity]) {
+      expect(() => spikeRaster('r', { times: [1], neurons: [0] }, { maxSpikes: bad })).toThrow(`invalid maxSpikes: got ${bad}, expected an integer >= 0, or Infinity (one dot per spike)`);
+    }
+    expect(() => rasterFromRecordings('r', [{ name: 'a', spikes: { data, shape: [300, 1, 4] } }], { maxSpikes: -1 })).toThrow(/invalid maxSpikes: got -1/);
+  });
+});
