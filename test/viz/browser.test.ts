@@ -50,6 +50,14 @@ function gallery(): Record<string, Figure> {
     histogram: beforeAfterHistogram('weights before/after', w0, w1),
     heatmaps: heatmapFigure('weights', [{ name: 'before', data: w0, rows: 6, cols: 10 }, { name: 'after', data: w1, rows: 6, cols: 10 }, { name: 'change', data: w1.map((w, i) => w - w0[i]!), rows: 6, cols: 10 }]),
     bars: synapseChangeBars('per-synapse change', w0.slice(0, 8), w1.slice(0, 8)),
+    // a long run: a 10^6-point voltage drawn as a min/max envelope, 300 000 spikes drawn as a density
+    'traces-decimated': timeSeriesFigure('10^6 steps (min/max envelope)', timeAxis(1_000_000, 0.1), [
+      { title: 'voltage', yTitle: 'mV', series: [{ name: 'v', values: Float64Array.from({ length: 1_000_000 }, (_, k) => (k % 997 === 0 ? 20 : -65 + 5 * Math.sin(k / 3000))) }] },
+    ]),
+    'raster-density': spikeRaster('300 000 spikes (density)', [
+      { times: Float64Array.from({ length: 250_000 }, (_, k) => 0.1 * (1 + Math.floor(k / 50))), neurons: Int32Array.from({ length: 250_000 }, (_, k) => (k * 7919) % 1000), name: 'exc' },
+      { times: Float64Array.from({ length: 50_000 }, (_, k) => 0.1 * (1 + Math.floor(k / 10))), neurons: Int32Array.from({ length: 50_000 }, (_, k) => k % 40), name: 'inh' },
+    ]),
     curves: learningCurves('learning curves', [{ yTitle: 'loss (nats)', curves: [{ name: 'loss', y: [1, 0.7, 0.5, 0.4] }] }, { yTitle: 'error (fraction)', curves: [{ name: 'error', y: [0.5, 0.3, 0.2, 0.1] }, { name: 'validation', x: [2, 4], y: [0.35, 0.15], mode: 'markers' }], logY: true }]),
   };
 }
