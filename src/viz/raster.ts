@@ -92,7 +92,8 @@ export const RASTER_OPTION_KEYS = optionKeys<RasterOptions>()(['xTitle', 'webglT
  * `⌈span/200⌉` neighbouring neurons when a population spans more than {@link DENSITY_ROWS}
  * ({@link densityRows}). Counted are the spikes with finite time and neuron, within `timeRange`
  * when given ({@link spikeCounts}); each panel's title gives its count. A heatmap cell's x and y are
- * its bin's middle time and its row's middle neuron. With at most `maxSpikes` spikes the figure is
+ * its bin's middle time and its row's middle neuron; its colour runs from white (0 spikes) to black
+ * (the panel's largest count, at least 1). With at most `maxSpikes` spikes the figure is
  * the same as with `maxSpikes: Infinity`.
  * @throws CinderArgumentError when times and neuron indices differ in length, or for a bad `timeRange` or `maxSpikes`
  */
@@ -148,9 +149,13 @@ function densityFigure(title: string, pops: readonly SpikeEvents[], total: numbe
     const counts = spikeCounts(p, bins, rows);
     const z: number[][] = [];
     let counted = 0;
+    let most = 1;
     for (let r = 0; r < rows.count; r++) {
       const row = Array.from(counts.subarray(r * bins.count, (r + 1) * bins.count));
-      for (const c of row) counted += c;
+      for (const c of row) {
+        counted += c;
+        if (c > most) most = c;
+      }
       z.push(row);
     }
     const name = p.name ?? `population ${i + 1}`;
@@ -158,7 +163,8 @@ function densityFigure(title: string, pops: readonly SpikeEvents[], total: numbe
       title: `${name}: ${counted} spikes, ${rows.size} neuron${rows.size === 1 ? '' : 's'} per row`,
       traces: [{
         type: 'heatmap', name, x, y: Float64Array.from({ length: rows.count }, (_, r) => rows.first + r * rows.size + (rows.size - 1) / 2), z,
-        zmin: 0, colorscale: [[0, '#ffffff'], [1, '#000000']], colorbar: { title: { text: 'spikes' } },
+        // both bounds given (plotly ignores a lone zmin): white is 0 spikes, so a cell of 1 is never white
+        zmin: 0, zmax: most, colorscale: [[0, '#ffffff'], [1, '#000000']], colorbar: { title: { text: 'spikes' } },
         hovertemplate: 't %{x}<br>neuron %{y}<br>%{z} spikes<extra>%{fullData.name}</extra>',
       }],
       yTitle: rows.size === 1 ? 'neuron' : `neuron (rows of ${rows.size})`,

@@ -25,7 +25,7 @@ function randomSpikes(steps: number, neurons: number, dt: number, p: number, see
   return { times: Float64Array.from(times), neurons: Int32Array.from(idx), name };
 }
 
-type Heatmap = { type: string; name: string; x: Float64Array; y: Float64Array; z: number[][] };
+type Heatmap = { type: string; name: string; x: Float64Array; y: Float64Array; z: number[][]; zmin: number; zmax: number };
 
 /** Reference counts: a spike goes to the bin whose edges [c − w/2, c + w/2) hold it and the row whose neuron range holds it. */
 function referenceCounts(e: SpikeEvents, h: Heatmap, size: number, range?: [number, number]): number[][] {
@@ -92,6 +92,8 @@ describe('spikeRaster: a density above maxSpikes', () => {
       expect(he!.x).toEqual(hi!.x); // shared time bins
       for (const [e, h, size] of [[exc, he!, 5], [inh, hi!, 1]] as const) {
         expect(h.z.flat().reduce((a, b) => a + b, 0)).toBe(e.times.length);
+        // white is zero: the colour range is [0, largest count] (a lone zmin is ignored by plotly, and 1 spike drew white)
+        expect([h.zmin, h.zmax]).toEqual([0, h.z.flat().reduce((a, b) => Math.max(a, b), 1)]);
         expect(h.z).toEqual(referenceCounts(e, h, size));
       }
       expect((f.layout.annotations as { text: string }[]).map((a) => a.text)).toEqual([
