@@ -33,7 +33,7 @@ import { tf } from '../../src/core/tf.js';
 import type { Figure } from '../../src/viz/figure.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { checkWriteGuards } from '../../src/io/atomic.js';
-import { NpyAppendWriter, openCheckpointSeries } from '../../src/io/npy-append.js';
+import { openCheckpointSeries, type NpyAppendWriter } from '../../src/io/npy-append.js';
 import { readNpz, writeNpz } from '../../src/io/npy.js';
 import { buildCoba, COBA_DRAWS, type CobaParams } from './network.js';
 import { buildCobaEvent, cobaRefractorySteps } from './event-engine.js';
@@ -54,13 +54,25 @@ export interface CobaStats {
   isiSum: number[];
   /** Sum of squared ISIs (steps²). */
   isiSq: number[];
-  /** Spikes of the whole group per 1 ms bin. */
+  /**
+   * Spikes of the whole group per 1 ms bin, from the first bin not yet in the series file
+   * `checkpoint/population_count_1ms.npy` on ({@link CobaSeriesFiles}: the files hold the bins
+   * before it; all bins where there is no file, e.g. a checkpoint of older code).
+   */
   popCounts: number[];
-  /** Raster subset: step of each recorded spike. */
+  /** Raster subset: step of each recorded spike not yet in `checkpoint/raster.npy` (as {@link CobaStats.popCounts}). */
   rasterStep: number[];
-  /** Raster subset: neuron of each recorded spike. */
+  /** Raster subset: neuron of each recorded spike not yet in `checkpoint/raster.npy`. */
   rasterNeuron: number[];
 }
+
+/**
+ * How the final artifacts and figures read the series back from the checkpoint folder's `.npy`
+ * files: at most `pieceRows` rows per read (2^20: 4 MiB of population counts, 8 MiB of raster
+ * rows), so writing `spikes.npz` holds one piece in memory, never the whole series. A setting so
+ * that tests can use small pieces.
+ */
+export const COBA_SERIES_READ = { pieceRows: 2 ** 20 };
 
 /** Empty statistics for N neurons. */
 export function emptyStats(n: number): CobaStats {
@@ -130,14 +142,14 @@ export const cobaExample: ExampleSpec = {
     const { ne, synapses } = run;
     let st = emptyStats(N);
     let elapsed = 0; // ms of wall time spent stepping (this and earlier sessions)
-    let series: SeriesFiles | null = null;
+    let series: CobaSeriesFiles | null = null;
     try {
       const meta = await run.load();
-      series = SeriesFiles.open(ctx.checkpointDir, meta);
+      series = CobaSeriesFiles.open(ctx.checkpointDir, meta);
+      const files = series;
       if (meta) {
-        st = meta.stats;
+        st = meta.stats; // (its series hold what is not in the files: nothing is read back)
         elapsed = meta.elapsed;
-        series.restore(st);
         ctx.log(`resumed after step ${st.steps}`);
       }
       ctx.log(`${cp.model.toUpperCase()}: ${N} neurons (${ne} excitatory), ${synapses} synapses (p = ${cp.p.toPrecision(4)}), ${steps} steps of ${dt} ms, refractory counted in ${refractory}, ${engine} engine`);
@@ -167,7 +179,7 @@ export const cobaExample: ExampleSpec = {
         let r = 0;
         for (let q = 0; q < k; q++) {
           const t = st.steps + q;
-          const bin = Math.floor(t / binSteps);
+          const bin = Math.floor(t / binSteps) - files.popRows; // (the bins before it are in the file)
           while (st.popCounts.length <= bin) st.popCounts.push(0);
           for (; r < step.length && step[r] === q; r++) {
             const j = index[r]!;
@@ -187,19 +199,23 @@ export const cobaExample: ExampleSpec = {
         }
         st.steps += k;
         progress.tick(k);
-        await run.save({ ...series.save(st, Math.floor(st.steps / binSteps)), elapsed });
+        // the complete bins and the raster spikes go to the files (and out of st)
+        const saved = files.save(st, Math.floor(st.steps / binSteps));
+        await run.save({ stats: st, ...saved, elapsed });
         await ctx.checkpoint(summary());
         await ctx.keepResponsive();
       }
       progress.done();
       const final = summary();
       ctx.log(`rates: excitatory ${final.rate_exc_hz.toFixed(2)} Hz, inhibitory ${final.rate_inh_hz.toFixed(2)} Hz; mean CV ${final.cv_mean?.toFixed(3) ?? 'n/a'}; ${final.ms_per_sim_second?.toFixed(0) ?? 'n/a'} ms per simulated second`);
-      await writeFigures(ctx, st, N, ne, dt, cp.model);
+      await writeFigures(ctx, st, files, N, ne, dt, cp.model);
+      // the series read from the files in pieces (then what st holds after them), when written
+      const spikes = files.rasterRows + st.rasterStep.length;
       await writeNpzArtifact(ctx, 'spikes', {
-        raster_step: { data: Int32Array.from(st.rasterStep), shape: [st.rasterStep.length] },
-        raster_neuron: { data: Int32Array.from(st.rasterNeuron), shape: [st.rasterNeuron.length] },
+        raster_step: { dtype: 'int32', shape: [spikes], pieces: () => files.rasterPieces(st, 0) },
+        raster_neuron: { dtype: 'int32', shape: [spikes], pieces: () => files.rasterPieces(st, 1) },
         count: { data: Int32Array.from(st.count), shape: [N] },
-        population_count_1ms: { data: Int32Array.from(st.popCounts), shape: [st.popCounts.length] },
+        population_count_1ms: { dtype: 'int32', shape: [files.popRows + st.popCounts.length], pieces: () => files.popPieces(st) },
       });
       return final;
     } finally {
@@ -212,7 +228,7 @@ export const cobaExample: ExampleSpec = {
 /**
  * What a checkpoint holds besides the network: the statistics and the stepping time so far. The
  * series that grow with the run (population counts per 1 ms bin, raster spikes) are not in it but
- * in append-only files next to it ({@link SeriesFiles}): `stats.popCounts` holds the bins from
+ * in append-only files next to it ({@link CobaSeriesFiles}): `stats.popCounts` holds the bins from
  * `popSaved` on (the bin still filling, if any), `stats.rasterStep`/`rasterNeuron` nothing, and
  * `popSaved`/`rasterSaved` say how many entries of the files belong to this checkpoint.
  */
@@ -234,12 +250,19 @@ interface CobaProgress {
  * O(T²) (30 s of N = 4000 in chunks of 1000 steps: 8 s of checkpoints for 7 s of stepping, and
  * 4.6 MB rewritten per chunk). The files are appended (and flushed) before the checkpoint is
  * written; entries beyond the lengths a checkpoint records (a run killed in between) are cut off on resume.
+ *
+ * The run's statistics ({@link CobaStats}) hold only what is not in the files yet: {@link save}
+ * moves the complete bins and the raster spikes out of them, so the memory a run holds does not
+ * grow with its length (one checkpoint interval of the series, not the whole run's as JS arrays
+ * of 8 bytes per entry or more). A resume reads nothing back; the final
+ * artifacts and figures read the files in pieces of {@link COBA_SERIES_READ}`.pieceRows` rows,
+ * followed by what the statistics hold.
  */
-class SeriesFiles {
+export class CobaSeriesFiles {
   private constructor(private readonly pop: NpyAppendWriter, private readonly raster: NpyAppendWriter) {}
 
   /** Opens the files: anew for a fresh run, kept (cut to the checkpoint's lengths) when resuming. */
-  static open(dir: string, meta: CobaProgress | null): SeriesFiles {
+  static open(dir: string, meta: { popSaved?: number; rasterSaved?: number } | null): CobaSeriesFiles {
     const [pop, raster] = openCheckpointSeries(
       dir,
       [
@@ -248,46 +271,77 @@ class SeriesFiles {
       ],
       meta === null ? null : { 'population_count_1ms.npy': meta.popSaved ?? 0, 'raster.npy': meta.rasterSaved ?? 0 },
     );
-    return new SeriesFiles(pop!, raster!);
+    return new CobaSeriesFiles(pop!, raster!);
   }
 
-  /** Puts the saved series back in front of the checkpoint's own entries. */
-  restore(st: CobaStats): void {
-    const ras = this.raster.readRows(0, this.raster.rows);
-    const step: number[] = [];
-    const neuron: number[] = [];
-    for (let q = 0; q < ras.length; q += 2) {
-      step.push(ras[q]!);
-      neuron.push(ras[q + 1]!);
-    }
-    st.popCounts = Array.from(this.pop.readRows(0, this.pop.rows)).concat(st.popCounts);
-    st.rasterStep = step.concat(st.rasterStep);
-    st.rasterNeuron = neuron.concat(st.rasterNeuron);
+  /** Population-count bins in the file (`st.popCounts[i]` is bin `popRows + i`). */
+  get popRows(): number {
+    return this.pop.rows;
+  }
+
+  /** Raster spikes in the file (those of `st.rasterStep`/`rasterNeuron` come after them). */
+  get rasterRows(): number {
+    return this.raster.rows;
   }
 
   /**
-   * Appends the bins below `complete` and the raster spikes not yet in the files (then flushes them);
-   * returns the checkpoint's statistics without them and the files' lengths.
+   * Appends the bins of `st.popCounts` below bin `complete` (absolute: bins 0 … complete − 1 are
+   * then in the file) and all of `st.rasterStep`/`rasterNeuron`, flushes the files, and drops what
+   * was appended from `st` (the bins from `complete` on stay; the raster arrays are emptied): `st`
+   * is then the checkpoint's statistics. Returns the files' lengths.
    */
-  save(st: CobaStats, complete: number): { stats: CobaStats; popSaved: number; rasterSaved: number } {
+  save(st: CobaStats, complete: number): { popSaved: number; rasterSaved: number } {
     const p0 = this.pop.rows;
-    if (complete > p0) this.pop.append(Int32Array.from(st.popCounts.slice(p0, complete)));
-    const r0 = this.raster.rows;
-    const n = st.rasterStep.length - r0;
+    const moved = Math.max(0, Math.min(complete - p0, st.popCounts.length));
+    if (moved > 0) this.pop.append(Int32Array.from(st.popCounts.slice(0, moved)));
+    const n = st.rasterStep.length;
     if (n > 0) {
       const pairs = new Int32Array(2 * n);
       for (let q = 0; q < n; q++) {
-        pairs[2 * q] = st.rasterStep[r0 + q]!;
-        pairs[2 * q + 1] = st.rasterNeuron[r0 + q]!;
+        pairs[2 * q] = st.rasterStep[q]!;
+        pairs[2 * q + 1] = st.rasterNeuron[q]!;
       }
       this.raster.append(pairs);
     }
     this.pop.flush();
     this.raster.flush();
-    const popSaved = this.pop.rows;
-    return { stats: { ...st, popCounts: st.popCounts.slice(popSaved), rasterStep: [], rasterNeuron: [] }, popSaved, rasterSaved: this.raster.rows };
+    st.popCounts = st.popCounts.slice(moved);
+    st.rasterStep = [];
+    st.rasterNeuron = [];
+    return { popSaved: this.pop.rows, rasterSaved: this.raster.rows };
   }
 
+  /**
+   * The whole population-count series: the file's bins in pieces of at most
+   * {@link COBA_SERIES_READ}`.pieceRows` (each read when asked for), then `st.popCounts`. Each call
+   * reads the file anew (writeNpz iterates twice).
+   */
+  *popPieces(st: CobaStats): Generator<Int32Array> {
+    const rows = this.pop.rows;
+    const block = Math.max(1, Math.floor(COBA_SERIES_READ.pieceRows));
+    for (let r0 = 0; r0 < rows; r0 += block) yield this.pop.readRows(r0, Math.min(block, rows - r0)) as Int32Array;
+    if (st.popCounts.length) yield Int32Array.from(st.popCounts);
+  }
+
+  /**
+   * One column of the whole raster (0: steps, 1: neurons): the file's rows in pieces of at most
+   * {@link COBA_SERIES_READ}`.pieceRows`, then `st.rasterStep` (or `rasterNeuron`), as {@link popPieces}.
+   */
+  *rasterPieces(st: CobaStats, column: 0 | 1): Generator<Int32Array> {
+    const rows = this.raster.rows;
+    const block = Math.max(1, Math.floor(COBA_SERIES_READ.pieceRows));
+    for (let r0 = 0; r0 < rows; r0 += block) {
+      const n = Math.min(block, rows - r0);
+      const pairs = this.raster.readRows(r0, n);
+      const out = new Int32Array(n);
+      for (let q = 0; q < n; q++) out[q] = pairs[2 * q + column]!;
+      yield out;
+    }
+    const tail = column === 0 ? st.rasterStep : st.rasterNeuron;
+    if (tail.length) yield Int32Array.from(tail);
+  }
+
+  /** Closes the files. */
   close(): void {
     this.pop.close();
     this.raster.close();
@@ -461,23 +515,36 @@ function fig(title: string, data: Figure['data'], layout: Record<string, unknown
 }
 
 /** The three figures. */
-async function writeFigures(ctx: RunContext, st: CobaStats, N: number, ne: number, dt: number, model: string): Promise<void> {
+async function writeFigures(ctx: RunContext, st: CobaStats, files: CobaSeriesFiles, N: number, ne: number, dt: number, model: string): Promise<void> {
   const tag = `${model.toUpperCase()}, seed ${ctx.seed}`;
   const exc = { x: [] as number[], y: [] as number[] };
   const inh = { x: [] as number[], y: [] as number[] };
   const shownExc = Math.min(RASTER_EXC, ne);
-  for (let q = 0; q < st.rasterStep.length; q++) {
-    const j = st.rasterNeuron[q]!;
-    const into = j < ne ? exc : inh;
-    into.x.push(st.rasterStep[q]! * dt);
-    into.y.push(j < ne ? j : shownExc + (j - ne));
+  // the series read from the files piece by piece (the figures hold every point: bounding them is the figure code's)
+  const neurons = files.rasterPieces(st, 1);
+  for (const steps of files.rasterPieces(st, 0)) {
+    const js = neurons.next().value as Int32Array;
+    for (let q = 0; q < steps.length; q++) {
+      const j = js[q]!;
+      const into = j < ne ? exc : inh;
+      into.x.push(steps[q]! * dt);
+      into.y.push(j < ne ? j : shownExc + (j - ne));
+    }
+  }
+  const popX: number[] = [];
+  const popY: number[] = [];
+  for (const counts of files.popPieces(st)) {
+    for (const c of counts) {
+      popX.push(popX.length);
+      popY.push((c * 1000) / N);
+    }
   }
   await ctx.figure('raster', fig(`coba: spikes of ${shownExc} excitatory and ${Math.min(RASTER_INH, N - ne)} inhibitory neurons (${tag})`, [
     { type: 'scatter', mode: 'markers', name: 'excitatory', x: exc.x, y: exc.y, marker: { size: 2 } },
     { type: 'scatter', mode: 'markers', name: 'inhibitory', x: inh.x, y: inh.y, marker: { size: 2 } },
   ], { xaxis: { title: { text: 'time (ms)' } }, yaxis: { title: { text: 'neuron' } } }));
   await ctx.figure('population_rate', fig(`coba: population rate, 1 ms bins (${tag})`, [
-    { type: 'scatter', mode: 'lines', name: 'rate', x: st.popCounts.map((_, b) => b), y: st.popCounts.map((c) => (c * 1000) / N) },
+    { type: 'scatter', mode: 'lines', name: 'rate', x: popX, y: popY },
   ], { xaxis: { title: { text: 'time (ms)' } }, yaxis: { title: { text: 'rate (Hz)' } } }));
   const sec = (st.steps * dt) / 1000;
   await ctx.figure('rate_histogram', fig(`coba: neurons' rates (${tag})`, [

@@ -1,0 +1,184 @@
+// `cinder coba`: memory bounded in the run's length. The series that grow with the run (population
+// counts per 1 ms bin, raster spikes) are held only from the last checkpoint on (the files in
+// checkpoint/ hold the rest); the final spikes.npz and figures are built from the files read in
+// pieces of COBA_SERIES_READ.pieceRows rows, and equal, byte for byte, the npz and figure data
+// reconstructed here from an independent run of the event engine (what the old code wrote from its
+// whole-run arrays); a resume reads nothing back and ends with the same artifacts and figures.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import '../../src/node.js'; // (file storage of Network checkpoints, as the CLI installs it)
+import { backendInfo } from '../../src/core/backend.js';
+import { startRun } from '../../src/cli/runner.js';
+import { Terminal } from '../../src/cli/progress.js';
+import { RunFolder } from '../../src/cli/run-folder.js';
+import { NpyAppendWriter } from '../../src/io/npy-append.js';
+import { writeNpz } from '../../src/io/npy.js';
+import type { Figure } from '../../src/viz/figure.js';
+import { COBA_SERIES_READ, CobaSeriesFiles, cobaExample, type CobaStats } from '../../examples/coba/index.js';
+import { buildCobaEvent } from '../../examples/coba/event-engine.js';
+import { expectSameFiles } from '../helpers/files.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'cinder-coba-memory-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+// 200 neurons (160 excitatory: all of them in the raster subset), 2995 steps of 0.1 ms = 299.5
+// bins of 1 ms, chunks of 130 steps (13 bins: a bin still filling at most checkpoints)
+const PARAMS = { engine: 'event', model: 'cuba', neurons: 200, inputs: 20, seconds: 0.2995, chunk: 130 };
+const STEPS = 2995;
+const SEED = 3;
+
+/** Runs coba in-process (the folder `resumeIn` resumed when given); `abortAt`: aborted at that keepResponsive call. */
+async function runCoba(name: string, extra: Record<string, unknown> = {}, opts: { abortAt?: number; resumeIn?: string } = {}) {
+  const out = opts.resumeIn ?? join(tmp, name);
+  const params: Record<string, number | string | boolean> = {};
+  for (const o of cobaExample.options) params[o.name] = o.default as number | string | boolean;
+  Object.assign(params, PARAMS, extra);
+  const ac = new AbortController();
+  let seen = 0;
+  const spy = opts.abortAt === undefined ? null : vi.spyOn(RunFolder.prototype, 'keepResponsive').mockImplementation(async () => {
+    if (++seen === opts.abortAt) ac.abort();
+  });
+  try {
+    const run = startRun({
+      spec: cobaExample, params, mode: 'fast', seed: SEED, seeds: 1, outDir: out, backend: backendInfo()!, backendRequest: 'auto',
+      quiet: true, signal: ac.signal, terminal: new Terminal({ mode: 'quiet' }), resume: opts.resumeIn !== undefined,
+    });
+    const r = await run.done;
+    return { out, status: r.status, summary: JSON.parse(readFileSync(join(out, 'run_summary.json'), 'utf8')) as Record<string, unknown> };
+  } finally {
+    spy?.mockRestore();
+  }
+}
+
+/** The series as the old code held them for the whole run, from the event engine run here (float64 loop over its spikes). */
+function reference(steps: number) {
+  const net = buildCobaEvent({ model: 'cuba', neurons: 200, p: 20 / 200, dt: 0.1, refractory: 'steps' }, SEED);
+  const { step, index } = net.run(steps);
+  const ne = net.ne;
+  const pop = new Array<number>(Math.ceil(steps / 10)).fill(0);
+  const count = new Array<number>(200).fill(0);
+  const rs: number[] = [];
+  const rn: number[] = [];
+  for (let q = 0; q < step.length; q++) {
+    const t = step[q]!;
+    const j = index[q]!;
+    pop[Math.floor(t / 10)]!++;
+    count[j]!++;
+    if (j < Math.min(200, ne) || (j >= ne && j < ne + 50)) {
+      rs.push(t);
+      rn.push(j);
+    }
+  }
+  return { pop, count, rs, rn, ne };
+}
+
+/** Captures the figures a run writes. */
+function captureFigures(): { figures: Map<string, Figure>; restore: () => void } {
+  const figures = new Map<string, Figure>();
+  const original = RunFolder.prototype.figure;
+  const spy = vi.spyOn(RunFolder.prototype, 'figure').mockImplementation(function (this: RunFolder, name: string, f: Figure) {
+    figures.set(name, f);
+    return original.call(this, name, f);
+  });
+  return { figures, restore: () => spy.mockRestore() };
+}
+
+describe('cinder coba: memory bounded in the run length', () => {
+  it('after every checkpoint the run holds only the bin still filling and no raster spike; spikes.npz and the figures, read from the files in pieces, equal the whole-run series', async () => {
+    const held: { steps: number; bins: number; spikes: number; fileBins: number; fileSpikes: number }[] = [];
+    const save = CobaSeriesFiles.prototype.save;
+    const saveSpy = vi.spyOn(CobaSeriesFiles.prototype, 'save').mockImplementation(function (this: CobaSeriesFiles, st: CobaStats, complete: number) {
+      const r = save.call(this, st, complete);
+      held.push({ steps: st.steps, bins: st.popCounts.length, spikes: st.rasterStep.length + st.rasterNeuron.length, fileBins: this.popRows, fileSpikes: this.rasterRows });
+      return r;
+    });
+    const reads: number[] = [];
+    const readRows = NpyAppendWriter.prototype.readRows;
+    const readSpy = vi.spyOn(NpyAppendWriter.prototype, 'readRows').mockImplementation(function (this: NpyAppendWriter, first: number, count: number) {
+      reads.push(count);
+      return readRows.call(this, first, count);
+    });
+    const cap = captureFigures();
+    const savedPiece = COBA_SERIES_READ.pieceRows;
+    let run: Awaited<ReturnType<typeof runCoba>>;
+    try {
+      COBA_SERIES_READ.pieceRows = 7;
+      run = await runCoba('pieces');
+    } finally {
+      COBA_SERIES_READ.pieceRows = savedPiece;
+      saveSpy.mockRestore();
+      readSpy.mockRestore();
+      cap.restore();
+    }
+    expect(run.status).toBe('completed');
+    const ref = reference(STEPS);
+    expect(ref.rs.length).toBeGreaterThan(500);
+    // one save per chunk: ⌈2995/130⌉ = 24; in memory the bin still filling (1 when steps is not a
+    // multiple of 10 steps, else 0) and no raster spike, while the files grow to the whole run's
+    expect(held.length).toBe(Math.ceil(STEPS / 130));
+    for (const h of held) {
+      expect(h.bins, `bins held after step ${h.steps}`).toBe(h.steps % 10 === 0 ? 0 : 1);
+      expect(h.spikes, `raster spikes held after step ${h.steps}`).toBe(0);
+      expect(h.fileBins).toBe(Math.floor(h.steps / 10));
+    }
+    expect(held.at(-1)!.fileBins).toBe(299);
+    expect(held.at(-1)!.fileSpikes).toBe(ref.rs.length);
+    // every read of the series files at most 7 rows (the old code read them whole; here 299 bins and the raster)
+    expect(reads.length).toBeGreaterThan(0);
+    expect(Math.max(...reads)).toBeLessThanOrEqual(7);
+    // spikes.npz: the bytes of the whole-run arrays written eagerly, as the old code did
+    const want = join(tmp, 'reference-spikes.npz');
+    await writeNpz(want, {
+      raster_step: { data: Int32Array.from(ref.rs), shape: [ref.rs.length] },
+      raster_neuron: { data: Int32Array.from(ref.rn), shape: [ref.rn.length] },
+      count: { data: Int32Array.from(ref.count), shape: [200] },
+      population_count_1ms: { data: Int32Array.from(ref.pop), shape: [ref.pop.length] },
+    });
+    expect(readFileSync(join(run.out, 'artifacts', 'spikes.npz')).equals(readFileSync(want))).toBe(true);
+    // the figures' data: every raster spike and every bin (299 complete, the half bin at the end)
+    const raster = cap.figures.get('raster')!.data as { x: number[]; y: number[] }[];
+    const exc = ref.rs.map((t, q) => [t * 0.1, ref.rn[q]!] as const).filter(([, j]) => j < ref.ne);
+    const inh = ref.rs.map((t, q) => [t * 0.1, ref.rn[q]! - ref.ne + Math.min(200, ref.ne)] as const).filter((_, q) => ref.rn[q]! >= ref.ne);
+    expect(raster[0]!.x).toEqual(exc.map(([x]) => x));
+    expect(raster[0]!.y).toEqual(exc.map(([, y]) => y));
+    expect(raster[1]!.x).toEqual(inh.map(([x]) => x));
+    expect(raster[1]!.y).toEqual(inh.map(([, y]) => y));
+    const rate = cap.figures.get('population_rate')!.data[0] as { x: number[]; y: number[] };
+    expect(rate.x).toEqual(ref.pop.map((_, b) => b));
+    expect(rate.y).toEqual(ref.pop.map((c) => (c * 1000) / 200));
+  }, 120_000);
+
+  for (const engine of ['event', 'tfjs'] as const) {
+    it(`--engine ${engine}: interrupted and resumed (nothing read back on resume) = uninterrupted, artifacts and figures byte for byte`, async () => {
+      const extra = engine === 'tfjs' ? { engine, seconds: 0.0503, chunk: 77 } : {};
+      const full = await runCoba(`${engine}-full`, extra);
+      expect(full.status, String(full.summary.error)).toBe('completed');
+      const cut = await runCoba(`${engine}-cut`, extra, { abortAt: 3 });
+      expect(cut.status).toBe('interrupted');
+      expect(Number(cut.summary.steps_done)).toBe(3 * Number(engine === 'tfjs' ? 77 : 130));
+      const reads: number[] = [];
+      const readRows = NpyAppendWriter.prototype.readRows;
+      const readSpy = vi.spyOn(NpyAppendWriter.prototype, 'readRows').mockImplementation(function (this: NpyAppendWriter, first: number, count: number) {
+        reads.push(count);
+        return readRows.call(this, first, count);
+      });
+      const savedPiece = COBA_SERIES_READ.pieceRows;
+      let resumed: Awaited<ReturnType<typeof runCoba>>;
+      try {
+        COBA_SERIES_READ.pieceRows = 5;
+        resumed = await runCoba('', extra, { resumeIn: cut.out });
+      } finally {
+        COBA_SERIES_READ.pieceRows = savedPiece;
+        readSpy.mockRestore();
+      }
+      expect(resumed.status).toBe('completed');
+      expect(resumed.summary.rate_exc_hz).toBe(full.summary.rate_exc_hz);
+      expect(resumed.summary.cv_mean).toBe(full.summary.cv_mean);
+      expect(Math.max(...reads)).toBeLessThanOrEqual(5);
+      expectSameFiles(join(full.out, 'artifacts'), join(cut.out, 'artifacts'));
+      expectSameFiles(join(full.out, 'figures'), join(cut.out, 'figures'), 'figures');
+    }, 180_000);
+  }
+});
