@@ -25,15 +25,33 @@ export interface LivnStdpFigureData {
   before: Float32Array;
   /** Weights after training. */
   after: Float32Array;
-  /** Spikes: times (ms), gids, phase codes. */
+  /** Spikes: times (ms), gids, phase codes (all spikes, or the sample {@link LivnStdpFigureData.spikeCount} says). */
   spikeT: ArrayLike<number>;
   /** Spiking gids. */
   spikeGid: ArrayLike<number>;
   /** Phase of each spike. */
   spikePhase: ArrayLike<number>;
+  /**
+   * The run's number of spikes n when `spikeT`, `spikeGid`, `spikePhase` hold only the spikes the
+   * raster draws — spikes 0, s, 2s, … with s = {@link rasterStride}(n) — so that a caller reading
+   * them from a file need not hold them all; absent: they hold every spike (and the figure takes
+   * that sample itself). The figure is the same either way.
+   */
+  spikeCount?: number;
 }
 
-/** Builds the figure; at most 20 traces, 20,000 raster points and 2,000 bars are drawn. */
+/** Most spikes the raster panel draws (`rasterPoints`, 20 000): a setting so that tests can sample small runs. */
+export const LIVN_RASTER = { rasterPoints: 20000 };
+
+/**
+ * The raster panel's sampling stride for n spikes: max(1, ⌈n / {@link LIVN_RASTER}`.rasterPoints`⌉)
+ * — it draws spikes 0, s, 2s, … (at most that many).
+ */
+export function rasterStride(n: number): number {
+  return Math.max(1, Math.ceil(n / LIVN_RASTER.rasterPoints));
+}
+
+/** Builds the figure; at most 20 traces, 20,000 raster points ({@link LIVN_RASTER}) and 2,000 bars are drawn. */
 export function livnStdpFigure(title: string, d: LivnStdpFigureData): Figure {
   const T = d.tMs.length;
   const shown = Math.min(20, d.columns);
@@ -65,11 +83,12 @@ export function livnStdpFigure(title: string, d: LivnStdpFigureData): Figure {
     { type: 'bar', x: centres, y: count(d.before), width: bins.size, name: 'before training', opacity: 0.6, marker: { color: COLOURS[0] } },
     { type: 'bar', x: centres, y: count(d.after), width: bins.size, name: 'after training', opacity: 0.6, marker: { color: COLOURS[1] } },
   ];
+  const spikes = d.spikeCount ?? d.spikeT.length;
   const raster: Trace[] = PHASES.map((name, p) => {
     const x: number[] = [], y: number[] = [];
-    const step = Math.max(1, Math.ceil(d.spikeT.length / 20000));
+    const step = d.spikeCount === undefined ? rasterStride(spikes) : 1; // (given sampled: every one given)
     for (let k = 0; k < d.spikeT.length; k += step) if (d.spikePhase[k] === p) { x.push(d.spikeT[k]!); y.push(d.spikeGid[k]!); }
-    return { type: d.spikeT.length > 2000 ? 'scattergl' : 'scatter', mode: 'markers', x, y, name, marker: { size: 3, color: COLOURS[p] } };
+    return { type: spikes > 2000 ? 'scattergl' : 'scatter', mode: 'markers', x, y, name, marker: { size: 3, color: COLOURS[p] } };
   });
   const dw = Array.from(d.after, (a, k) => a - d.before[k]!).sort((a, b) => a - b);
   const stride = Math.max(1, Math.ceil(dw.length / 2000));

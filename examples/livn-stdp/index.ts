@@ -31,7 +31,7 @@ import { kebabCase } from '../../src/cli/options.js';
 import { writeNpzArtifact } from '../../src/cli/artifacts.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { DT, EI_SYSTEMS, buildCultures, type EiSystem } from './systems.js';
-import { livnStdpFigure, PHASES } from './figures.js';
+import { livnStdpFigure, PHASES, rasterStride } from './figures.js';
 
 /** Largest |mean − 1| of the plastic weights onto each postsynaptic neuron (gids sorted). */
 export function maxPostMeanError(gid: Int32Array, w: Float32Array, target = 1): number {
@@ -110,9 +110,12 @@ interface LivnProgress {
 }
 
 /**
- * How the final artifacts read the weight recording back from `checkpoint/w_rec.npy`: in pieces of
- * at most `pieceBytes` bytes (whole rows; 64 MiB), so writing `weights.npz` holds one piece in
- * memory, not the whole recording. A setting so that tests can use small pieces.
+ * How the final artifacts read the series back from the checkpoint folder: the weight recording
+ * `checkpoint/w_rec.npy` in pieces of at most `pieceBytes` bytes (whole rows; 64 MiB), so writing
+ * `weights.npz` holds one piece in memory, not the whole recording; the spikes
+ * (`spikes_t_ms.npy`, `spikes_gid_phase.npy`: 8 bytes per spike each) in pieces of
+ * ⌊pieceBytes / 8⌋ spikes, for `spikes.npz` and the figure's raster sample. A setting so that
+ * tests can use small pieces.
  */
 export const LIVN_SERIES_READ = { pieceBytes: 64 * 2 ** 20 };
 
@@ -223,17 +226,57 @@ class SeriesFiles {
     return out;
   }
 
-  /** The committed spikes. */
-  spikes(): { t: Float64Array; gid: Int32Array; phase: Int32Array } {
+  /** Committed spikes. */
+  get spikeRows(): number {
+    return this.t.rows;
+  }
+
+  /** Spikes per read of the spike files: ⌊{@link LIVN_SERIES_READ}`.pieceBytes` / 8⌋ (at least 1). */
+  private spikeBlock(): number {
+    return Math.max(1, Math.floor(LIVN_SERIES_READ.pieceBytes / 8));
+  }
+
+  /** The committed spikes' times (ms), in pieces of {@link spikeBlock} spikes, each read when asked for (each call reads anew). */
+  *spikeTimePieces(): Generator<Float64Array> {
     const n = this.t.rows;
-    const t = this.t.readRows(0, n) as Float64Array;
-    const gp = this.gp.readRows(0, n) as Int32Array;
-    const gid = new Int32Array(n), phase = new Int32Array(n);
-    for (let k = 0; k < n; k++) {
-      gid[k] = gp[2 * k]!;
-      phase[k] = gp[2 * k + 1]!;
+    const block = this.spikeBlock();
+    for (let k0 = 0; k0 < n; k0 += block) yield this.t.readRows(k0, Math.min(block, n - k0)) as Float64Array;
+  }
+
+  /** One column of the committed spikes' (gid, phase) rows (0: gid, 1: phase), in pieces as {@link spikeTimePieces}. */
+  *spikeColumnPieces(column: 0 | 1): Generator<Int32Array> {
+    const n = this.gp.rows;
+    const block = this.spikeBlock();
+    for (let k0 = 0; k0 < n; k0 += block) {
+      const m = Math.min(block, n - k0);
+      const gp = this.gp.readRows(k0, m);
+      const out = new Int32Array(m);
+      for (let k = 0; k < m; k++) out[k] = gp[2 * k + column]!;
+      yield out;
     }
-    return { t, gid, phase };
+  }
+
+  /**
+   * The committed spikes k = 0, s, 2s, … (s = `stride`), read from the files in pieces as
+   * {@link spikeTimePieces}: what the figure's raster draws, without holding every spike.
+   */
+  sampledSpikes(stride: number): { t: number[]; gid: number[]; phase: number[] } {
+    const out = { t: [] as number[], gid: [] as number[], phase: [] as number[] };
+    const n = this.t.rows;
+    const block = this.spikeBlock();
+    for (let k0 = 0; k0 < n; k0 += block) {
+      const m = Math.min(block, n - k0);
+      const first = (stride - (k0 % stride)) % stride; // the first sampled spike of this piece
+      if (first >= m) continue;
+      const t = this.t.readRows(k0, m);
+      const gp = this.gp.readRows(k0, m);
+      for (let k = first; k < m; k += stride) {
+        out.t.push(t[k]!);
+        out.gid.push(gp[2 * k]!);
+        out.phase.push(gp[2 * k + 1]!);
+      }
+    }
+    return out;
   }
 
   /** Closes the files. */
@@ -515,16 +558,16 @@ export const livnStdpExample: ExampleSpec = {
         culture_size: built.size,
         excitatory_per_culture: built.nExc,
       });
-      const spikes = files.spikes();
-      const nSpikes = spikes.t.length;
-      await writeNpzArtifact(ctx, 'spikes', {
-        t_ms: { data: spikes.t, shape: [nSpikes] },
-        gid: { data: spikes.gid, shape: [nSpikes] },
-        phase: { data: spikes.phase, shape: [nSpikes] },
+      const nSpikes = files.spikeRows;
+      await writeNpzArtifact(ctx, 'spikes', { // read from the files in pieces when written
+        t_ms: { dtype: 'float64', shape: [nSpikes], pieces: () => files.spikeTimePieces() },
+        gid: { dtype: 'int32', shape: [nSpikes], pieces: () => files.spikeColumnPieces(0) },
+        phase: { dtype: 'int32', shape: [nSpikes], pieces: () => files.spikeColumnPieces(1) },
       });
+      const sample = files.sampledSpikes(rasterStride(nSpikes)); // (the spikes the figure's raster draws)
       const ends: [number, number, number] = [durations[0]!, durations[0]! + durations[1]!, durations[0]! + durations[1]! + durations[2]!];
       await ctx.figure('livn-stdp', livnStdpFigure(`livn STDP on ${system}${batch > 1 ? ` × ${batch}` : ''}`, {
-        tMs: files.rowTimes(), wRec: files.firstColumns(shown), columns: shown, phaseEnds: ends, before, after, spikeT: spikes.t, spikeGid: spikes.gid, spikePhase: spikes.phase,
+        tMs: files.rowTimes(), wRec: files.firstColumns(shown), columns: shown, phaseEnds: ends, before, after, spikeT: sample.t, spikeGid: sample.gid, spikePhase: sample.phase, spikeCount: nSpikes,
       }));
       await ctx.checkpoint(summary);
       return summary;

@@ -8,6 +8,8 @@ import { startRun } from '../../src/cli/runner.js';
 import { Terminal } from '../../src/cli/progress.js';
 import { RunFolder } from '../../src/cli/run-folder.js';
 import { LIVN_SERIES_READ, livnStdpExample, maxPostMeanError } from '../../examples/livn-stdp/index.js';
+import { LIVN_RASTER, livnStdpFigure } from '../../examples/livn-stdp/figures.js';
+import type { Figure } from '../../src/viz/figure.js';
 import { readNpz } from '../network/npz-read.js';
 import { createHash } from 'node:crypto';
 import { NpyAppendWriter } from '../../src/io/npy-append.js';
@@ -169,6 +171,87 @@ print(float(w['w_after_training'].sum()))
     expect(rec.shape).toEqual([1401, m]);
     expect(Buffer.compare(Buffer.from(art.data.buffer, art.data.byteOffset, art.data.byteLength), Buffer.from(rec.data.buffer, rec.data.byteOffset, rec.data.byteLength))).toBe(0);
   }, 60_000);
+
+  it('spikes.npz and the figure\'s raster read the spikes from their .npy files in pieces of ⌊pieceBytes / 8⌋ spikes (never all at once), with the bytes of the whole arrays', async () => {
+    const whole = await runTiny();
+    const savedBytes = LIVN_SERIES_READ.pieceBytes;
+    const savedPoints = LIVN_RASTER.rasterPoints;
+    const reads: number[] = []; // spikes per read of the two spike files
+    const readRows = NpyAppendWriter.prototype.readRows;
+    const spy = vi.spyOn(NpyAppendWriter.prototype, 'readRows').mockImplementation(function (this: NpyAppendWriter, first: number, count: number) {
+      if (/spikes_(t_ms|gid_phase)\.npy$/.test(this.path)) reads.push(count);
+      return readRows.call(this, first, count);
+    });
+    const figures: Figure[] = [];
+    const figure = RunFolder.prototype.figure;
+    const figSpy = vi.spyOn(RunFolder.prototype, 'figure').mockImplementation(function (this: RunFolder, name: string, f: Figure) {
+      figures.push(f);
+      return figure.call(this, name, f);
+    });
+    let small: Awaited<ReturnType<typeof runTiny>>;
+    let rebuilt: Figure;
+    try {
+      LIVN_SERIES_READ.pieceBytes = 5 * 8 + 3; // 5 spikes per read
+      LIVN_RASTER.rasterPoints = 7; // the raster draws every ⌈n/7⌉-th spike: a sample across the pieces
+      small = await runTiny();
+      // the figure as the old code built it: every spike, read whole from the files (the weights from the artifact)
+      const cp = join(small.out, 'checkpoint');
+      const t = readNpy(join(cp, 'spikes_t_ms.npy')).data as Float64Array;
+      const gp = readNpy(join(cp, 'spikes_gid_phase.npy')).data as Int32Array;
+      const w = readNpzEntries(join(small.out, 'artifacts', 'weights.npz'));
+      const [rows, cols] = w.w_rec!.shape as [number, number];
+      const shown = Math.min(20, cols);
+      const wRec = new Float32Array(rows * shown);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < shown; c++) wRec[r * shown + c] = w.w_rec!.data[r * cols + c]!;
+      rebuilt = livnStdpFigure(`livn STDP on ${String(small.summary.system)}`, {
+        tMs: w.w_rec_t_ms!.data, wRec, columns: shown, phaseEnds: [200, 1200, 1400],
+        before: w.w_before!.data as Float32Array, after: w.w_after_training!.data as Float32Array,
+        spikeT: t, spikeGid: gp.filter((_, k) => k % 2 === 0), spikePhase: gp.filter((_, k) => k % 2 === 1),
+      });
+      // spikes.npz as the old code wrote it: the whole arrays, eager
+      await writeNpz(join(small.out, 'reference-spikes.npz'), {
+        t_ms: { data: t, shape: [t.length] },
+        gid: { data: gp.filter((_, k) => k % 2 === 0), shape: [t.length] },
+        phase: { data: gp.filter((_, k) => k % 2 === 1), shape: [t.length] },
+      });
+    } finally {
+      LIVN_SERIES_READ.pieceBytes = savedBytes;
+      LIVN_RASTER.rasterPoints = savedPoints;
+      spy.mockRestore();
+      figSpy.mockRestore();
+    }
+    expect(small.status).toBe('completed');
+    const n = readNpy(join(small.out, 'checkpoint', 'spikes_t_ms.npy')).shape[0]!;
+    expect(n).toBeGreaterThan(20); // several pieces
+    // every read at most 5 spikes (the old code read both files whole, n spikes at once)
+    expect(reads.length).toBeGreaterThan(0);
+    expect(Math.max(...reads)).toBeLessThanOrEqual(5);
+    // the artifact: the bytes of the whole arrays, and of the run read in one piece
+    expect(sha(join(small.out, 'artifacts', 'spikes.npz'))).toBe(sha(join(small.out, 'reference-spikes.npz')));
+    expect(sha(join(small.out, 'artifacts', 'spikes.npz'))).toBe(sha(join(whole.out, 'artifacts', 'spikes.npz')));
+    // the figure: the one built from every spike, its raster a sample of ⌈n / ⌈n/7⌉⌉ spikes
+    expect(figures.length).toBe(1);
+    expect(JSON.stringify(figures[0])).toBe(JSON.stringify(rebuilt));
+    const drawn = (figures[0]!.data as { x: number[]; name?: string }[]).filter((tr) => ['baseline', 'training', 'evaluation'].includes(tr.name ?? '')).reduce((a, tr) => a + tr.x.length, 0);
+    expect(drawn).toBe(Math.ceil(n / Math.ceil(n / 7)));
+  }, 60_000);
+
+  it('livnStdpFigure: given only the raster\'s sample (spikes 0, s, 2s, … with s = ⌈n / 20 000⌉) and spikeCount n, the figure of every spike', () => {
+    const n = 45_001; // s = 3: 15 001 drawn, scattergl
+    const spikeT = Float64Array.from({ length: n }, (_, k) => k * 0.031);
+    const spikeGid = Int32Array.from({ length: n }, (_, k) => (k * 7919) % 1000);
+    const spikePhase = Int32Array.from({ length: n }, (_, k) => (k < 15_000 ? 0 : k < 40_000 ? 1 : 2));
+    const base = { tMs: [0, 1], wRec: Float32Array.of(1, 1.5), columns: 1, phaseEnds: [1, 2, 3] as [number, number, number], before: Float32Array.of(1, 1), after: Float32Array.of(0.5, 1.5) };
+    const all = livnStdpFigure('t', { ...base, spikeT, spikeGid, spikePhase });
+    const s = Math.ceil(n / 20_000);
+    expect(s).toBe(3);
+    const pick = <T extends Float64Array | Int32Array>(a: T) => a.filter((_, k) => k % s === 0);
+    const sampled = livnStdpFigure('t', { ...base, spikeT: pick(spikeT), spikeGid: pick(spikeGid), spikePhase: pick(spikePhase), spikeCount: n });
+    expect(JSON.stringify(sampled)).toBe(JSON.stringify(all));
+    const raster = (all.data as { type: string; x: number[]; name?: string }[]).filter((tr) => ['baseline', 'training', 'evaluation'].includes(tr.name ?? ''));
+    expect(raster.reduce((a, tr) => a + tr.x.length, 0)).toBe(15_001);
+    expect(raster.every((tr) => tr.type === 'scattergl')).toBe(true);
+  });
 
   it('--batch 2 simulates two cultures (twice the synapses of each, rates per population)', async () => {
     const { summary, status } = await runTiny({ batch: 2, trainMs: 200, evalMs: 50, baselineMs: 50 });
