@@ -10,7 +10,14 @@
  * run_summary.json after each chunk; on SIGINT/SIGTERM it stops within 256 steps (mid-chunk) and
  * checkpoints the steps done. It keeps no state between chunks: `--resume` reruns it from the start
  * (same seed, same result).
+ *
+ * The recordings are streamed ({@link LifDemoRecordings}): Recorders of at most 256 records are
+ * read out whenever full and at every checkpoint, into append-only `.npy` files of the checkpoint
+ * folder, and `recordings.npz` and the figures are built from those files, so the memory of the
+ * run does not grow with `--steps` (Recorders of `--steps` records held 3·steps tensors: 896 MB of
+ * RSS at 10⁵ steps).
  */
+import { join } from 'node:path';
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { writeModuleArtifacts, writeNpzArtifact } from '../../src/cli/artifacts.js';
 import { tf } from '../../src/core/tf.js';
@@ -23,9 +30,110 @@ import { Serial } from '../../src/neural/layers/index.js';
 import { HomogeneousPoissonEncoder } from '../../src/neural/encoders/index.js';
 import { Recorder } from '../../src/observe/index.js';
 import { rasterFromRecordings, tracesFromRecordings } from '../../src/viz/index.js';
+import { openCheckpointSeries, type NpyAppendWriter } from '../../src/io/npy-append.js';
+import type { NpyArray } from '../../src/io/npy.js';
 
 /** Number of neurons whose voltage the `voltage` figure shows (at most). */
 const VOLTAGE_PANELS = 3;
+
+/** Most records a Recorder of the run holds before they go to the files. */
+const RECORDER_SLOTS = 256;
+
+/**
+ * How `recordings.npz` reads the recordings back from their files: at most `pieceBytes` bytes
+ * (whole rows; 64 MiB) per read, so writing it holds one piece in memory, never the whole
+ * recording. A setting so that tests can use small pieces.
+ */
+export const LIF_DEMO_SERIES_READ = { pieceBytes: 64 * 2 ** 20 };
+
+/**
+ * The run's recordings in append-only `.npy` files of the checkpoint folder, one row per step:
+ * `recording_input_spikes.npy` (uint8 [nIn], the input spikes as 0/1), `recording_output_spikes.npy`
+ * (uint8 [nOut]), `recording_voltage_mv.npy` (float32 [nOut]) and `recording_time_ms.npy` (float32:
+ * float32(s·dt) of step s = 1, 2, …). {@link LifDemoRecordings.drain} moves what the Recorders hold
+ * into them (the Recorders are then cleared), and keeps the float64 statistics of the run's
+ * summary: spikes per output neuron and the sum of the voltages, in record order (the sums of the
+ * whole recording read at the end, term for term). The files are created anew by each run (the
+ * example keeps no state between chunks: a resume reruns it).
+ */
+export class LifDemoRecordings {
+  /** Spikes of each output neuron so far. */
+  readonly perNeuron: Float64Array;
+  /** Sum of every recorded voltage (mV), added record by record, neuron by neuron. */
+  vSum = 0;
+
+  private constructor(private readonly files: { input: NpyAppendWriter; output: NpyAppendWriter; voltage: NpyAppendWriter; time: NpyAppendWriter }, private readonly dt: number, nOut: number) {
+    this.perNeuron = new Float64Array(nOut);
+  }
+
+  /** Creates the four files (empty) in `dir`. */
+  static open(dir: string, nIn: number, nOut: number, dt: number): LifDemoRecordings {
+    const [input, output, voltage, time] = openCheckpointSeries(dir, [
+      { file: 'recording_input_spikes.npy', dtype: 'uint8', rowShape: [nIn] },
+      { file: 'recording_output_spikes.npy', dtype: 'uint8', rowShape: [nOut] },
+      { file: 'recording_voltage_mv.npy', dtype: 'float32', rowShape: [nOut] },
+      { file: 'recording_time_ms.npy', dtype: 'float32', rowShape: [] },
+    ], null);
+    return new LifDemoRecordings({ input: input!, output: output!, voltage: voltage!, time: time! }, dt, nOut);
+  }
+
+  /** Steps in the files. */
+  get rows(): number {
+    return this.files.time.rows;
+  }
+
+  /**
+   * Appends the records the three Recorders hold (the same steps in each: one `await data()` per
+   * recorder) to the files and clears the Recorders. The input and output spikes are written as
+   * `Uint8Array.from` of the recorded float32 values (0/1), the times as float32(s·dt) for the
+   * steps s after those already in the files.
+   */
+  async drain(inRec: Recorder, outRec: Recorder, vRec: Recorder): Promise<void> {
+    const n = inRec.size;
+    if (n === 0) return;
+    const [inp, out, volts] = [await inRec.toArrayAsync(), await outRec.toArrayAsync(), await vRec.toArrayAsync()];
+    const nOut = this.perNeuron.length;
+    for (let k = 0; k < n; k++) for (let j = 0; j < nOut; j++) this.perNeuron[j]! += out.data[k * nOut + j]!;
+    for (const v of volts.data) this.vSum += v;
+    const first = this.rows;
+    this.files.input.append(Uint8Array.from(inp.data));
+    this.files.output.append(Uint8Array.from(out.data));
+    this.files.voltage.append(volts.data);
+    this.files.time.append(Float32Array.from({ length: n }, (_, k) => (first + k + 1) * this.dt));
+    inRec.clear();
+    outRec.clear();
+    vRec.clear();
+  }
+
+  /**
+   * The rows of one file in pieces of at most {@link LIF_DEMO_SERIES_READ}`.pieceBytes` (whole rows),
+   * each read when asked for; each call reads the file anew (writeNpz iterates twice).
+   */
+  *pieces(which: 'input' | 'output' | 'voltage' | 'time'): Generator<NpyArray> {
+    const w = this.files[which];
+    const rows = w.rows;
+    const rowBytes = (w.rowShape[0] ?? 1) * (w.dtype === 'uint8' ? 1 : 4);
+    const block = Math.max(1, Math.floor(LIF_DEMO_SERIES_READ.pieceBytes / rowBytes));
+    for (let r0 = 0; r0 < rows; r0 += block) yield w.readRows(r0, Math.min(block, rows - r0));
+  }
+
+  /** A whole file (for the figures), read in pieces into one array of its dtype. */
+  whole(which: 'input' | 'output' | 'voltage'): Uint8Array | Float32Array {
+    const w = this.files[which];
+    const out = w.dtype === 'uint8' ? new Uint8Array(w.rows * w.rowShape[0]!) : new Float32Array(w.rows * w.rowShape[0]!);
+    let at = 0;
+    for (const piece of this.pieces(which)) {
+      out.set(piece, at);
+      at += piece.length;
+    }
+    return out;
+  }
+
+  /** Closes the files. */
+  close(): void {
+    for (const w of Object.values(this.files)) if (!w.closed) w.close();
+  }
+}
 
 /** The `lif-demo` example. */
 export const lifDemoExample: ExampleSpec = {
@@ -84,9 +192,11 @@ export const lifDemoExample: ExampleSpec = {
     layer.eval();
     const silent = tf.zeros([1, nIn]);
     let input: tf.Tensor = silent;
-    const inRec = new Recorder(() => input, { capacity: steps });
-    const outRec = new Recorder(() => lif.spike, { capacity: steps });
-    const vRec = new Recorder(() => lif.voltage, { capacity: steps });
+    // read out into the files whenever full (and at every checkpoint): memory flat in --steps
+    const slots = Math.min(steps, RECORDER_SLOTS);
+    const inRec = new Recorder(() => input, { capacity: slots });
+    const outRec = new Recorder(() => lif.spike, { capacity: slots });
+    const vRec = new Recorder(() => lif.voltage, { capacity: slots });
     layer.attach(inRec);
     layer.attach(outRec);
     layer.attach(vRec);
@@ -110,7 +220,10 @@ export const lifDemoExample: ExampleSpec = {
       };
     };
     ctx.log(`${nIn} Poisson inputs (mean expected rate ${expectedInputRate.toFixed(2)} Hz) → ${nOut} LIF neurons (mean weight ${meanWeight.toFixed(3)}), ${steps} steps of ${dt} ms`);
+    let recordings: LifDemoRecordings | null = null;
     try {
+      recordings = LifDemoRecordings.open(ctx.checkpointDir, nIn, nOut, dt);
+      const files = recordings;
       while (done < steps && !ctx.signal.aborted) {
         const n = Math.min(chunk, steps - done);
         let k = 0;
@@ -126,46 +239,45 @@ export const lifDemoExample: ExampleSpec = {
             inCount.assign(tf.add(inCount, tf.sum(input)));
           });
           ctx.finite?.step(done + k);
+          if (inRec.size === slots) await files.drain(inRec, outRec, vRec);
         }
         done += k;
+        await files.drain(inRec, outRec, vRec); // (not flushed: nothing resumes from them)
         progress.tick(k);
         await ctx.checkpoint(await metrics());
         await ctx.keepResponsive();
       }
       progress.done();
-      const inSpikes = await inRec.toArrayAsync();
-      const outSpikes = await outRec.toArrayAsync();
-      const volts = await vRec.toArrayAsync();
-      const perNeuron = new Float64Array(nOut);
-      for (let k = 0; k < done; k++) for (let j = 0; j < nOut; j++) perNeuron[j]! += outSpikes.data[k * nOut + j]!;
-      let vSum = 0;
-      for (const v of volts.data) vSum += v;
+      const { perNeuron, vSum } = files;
       const shown = Array.from({ length: Math.min(VOLTAGE_PANELS, nOut) }, (_, j) => j);
-      const rec = { steps: inRec.recordedSteps() };
+      // the figures from the files, read whole (records at steps 1 … done: the recordings' default)
       await ctx.figure('raster', rasterFromRecordings(`lif-demo: spikes (${done} steps, seed ${ctx.seed})`, [
-        { name: `inputs (${nIn})`, spikes: { ...inSpikes, ...rec } },
-        { name: `LIF (${nOut})`, spikes: { ...outSpikes, ...rec } },
+        { name: `inputs (${nIn})`, spikes: { data: files.whole('input'), shape: [done, 1, nIn] } },
+        { name: `LIF (${nOut})`, spikes: { data: files.whole('output'), shape: [done, 1, nOut] } },
       ], { dt }));
+      const volts = { data: files.whole('voltage'), shape: [done, 1, nOut] };
       await ctx.figure('voltage', tracesFromRecordings('lif-demo: membrane voltage', shown.map((j) => ({
-        recording: { ...volts, ...rec }, neurons: [j], title: `LIF neuron ${j}`, yTitle: 'V (mV)', prefix: 'V of neuron',
+        recording: volts, neurons: [j], title: `LIF neuron ${j}`, yTitle: 'V (mV)', prefix: 'V of neuron',
         reference: { name: 'threshold', value: Number(p.threshV) },
       })), { dt }));
-      const shape3 = (r: { shape: number[] }): number[] => [r.shape[0]!, r.shape[2]!];
+      volts.data = new Float32Array(0); // (not held past its figure)
+      // the recordings read from the files in pieces when written
       await writeNpzArtifact(ctx, 'recordings', {
-        input_spikes: { data: Uint8Array.from(inSpikes.data), shape: shape3(inSpikes) },
-        output_spikes: { data: Uint8Array.from(outSpikes.data), shape: shape3(outSpikes) },
-        voltage_mv: { data: volts.data, shape: shape3(volts) },
-        time_ms: { data: Float32Array.from(inRec.recordedSteps(), (s) => s * dt), shape: [done] },
+        input_spikes: { dtype: 'uint8', shape: [done, nIn], pieces: () => files.pieces('input') },
+        output_spikes: { dtype: 'uint8', shape: [done, nOut], pieces: () => files.pieces('output') },
+        voltage_mv: { dtype: 'float32', shape: [done, nOut], pieces: () => files.pieces('voltage') },
+        time_ms: { dtype: 'float32', shape: [done], pieces: () => files.pieces('time') },
       });
       await writeModuleArtifacts(ctx, 'layer', layer);
       const final = {
         ...(await metrics()),
         active_fraction: perNeuron.filter((c) => c > 0).length / nOut,
-        mean_voltage_mv: done ? vSum / volts.data.length : Number(p.restV),
+        mean_voltage_mv: done ? vSum / (done * nOut) : Number(p.restV),
       };
       ctx.log(`output rate ${(final.output_rate_hz as number).toFixed(2)} Hz, input rate ${(final.input_rate_hz as number).toFixed(2)} Hz`);
       return final;
     } finally {
+      recordings?.close();
       stream.dispose();
       silent.dispose();
       inRec.dispose();
