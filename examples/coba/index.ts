@@ -31,6 +31,9 @@ import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { writeNpzArtifact } from '../../src/cli/artifacts.js';
 import { tf } from '../../src/core/tf.js';
 import type { Figure } from '../../src/viz/figure.js';
+import { DEFAULT_MAX_POINTS, decimateLine, decimatedName, decimatedTitle } from '../../src/viz/decimate.js';
+import { spikeRaster } from '../../src/viz/raster.js';
+import { DEFAULT_MAX_SPIKES } from '../../src/viz/density.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { checkWriteGuards } from '../../src/io/atomic.js';
 import { openCheckpointSeries, type NpyAppendWriter } from '../../src/io/npy-append.js';
@@ -73,6 +76,13 @@ export interface CobaStats {
  * that tests can use small pieces.
  */
 export const COBA_SERIES_READ = { pieceRows: 2 ** 20 };
+
+/**
+ * Caps of the figures of long runs (the viz defaults): a raster of more than `maxSpikes` spikes is
+ * drawn as spike counts per (time bin, neuron row), a rate of more than `maxPoints` bins as its
+ * min/max envelope; both say so in their titles. A setting so that tests can use small caps.
+ */
+export const COBA_FIGURE_CAPS = { maxSpikes: DEFAULT_MAX_SPIKES, maxPoints: DEFAULT_MAX_POINTS };
 
 /** Empty statistics for N neurons. */
 export function emptyStats(n: number): CobaStats {
@@ -520,7 +530,7 @@ async function writeFigures(ctx: RunContext, st: CobaStats, files: CobaSeriesFil
   const exc = { x: [] as number[], y: [] as number[] };
   const inh = { x: [] as number[], y: [] as number[] };
   const shownExc = Math.min(RASTER_EXC, ne);
-  // the series read from the files piece by piece (the figures hold every point: bounding them is the figure code's)
+  // the series read from the files piece by piece
   const neurons = files.rasterPieces(st, 1);
   for (const steps of files.rasterPieces(st, 0)) {
     const js = neurons.next().value as Int32Array;
@@ -539,12 +549,15 @@ async function writeFigures(ctx: RunContext, st: CobaStats, files: CobaSeriesFil
       popY.push((c * 1000) / N);
     }
   }
-  await ctx.figure('raster', fig(`coba: spikes of ${shownExc} excitatory and ${Math.min(RASTER_INH, N - ne)} inhibitory neurons (${tag})`, [
-    { type: 'scatter', mode: 'markers', name: 'excitatory', x: exc.x, y: exc.y, marker: { size: 2 } },
-    { type: 'scatter', mode: 'markers', name: 'inhibitory', x: inh.x, y: inh.y, marker: { size: 2 } },
-  ], { xaxis: { title: { text: 'time (ms)' } }, yaxis: { title: { text: 'neuron' } } }));
-  await ctx.figure('population_rate', fig(`coba: population rate, 1 ms bins (${tag})`, [
-    { type: 'scatter', mode: 'lines', name: 'rate', x: popX, y: popY },
+  // long runs: see COBA_FIGURE_CAPS; below the caps, every point
+  await ctx.figure('raster', spikeRaster(`coba: spikes of ${shownExc} excitatory and ${Math.min(RASTER_INH, N - ne)} inhibitory neurons (${tag})`, [
+    { name: 'excitatory', times: exc.x, neurons: exc.y },
+    { name: 'inhibitory', times: inh.x, neurons: inh.y },
+  ], { separatePanels: false, markerSize: 2, maxSpikes: COBA_FIGURE_CAPS.maxSpikes }));
+  const rate = decimateLine(popX, popY, COBA_FIGURE_CAPS.maxPoints);
+  const rateName = rate.buckets > 0 ? decimatedName('rate', rate.buckets, popY.length) : 'rate';
+  await ctx.figure('population_rate', fig(decimatedTitle(`coba: population rate, 1 ms bins (${tag})`, rate.buckets > 0 ? 1 : 0, 1, COBA_FIGURE_CAPS.maxPoints), [
+    { type: 'scatter', mode: 'lines', name: rateName, x: rate.x, y: rate.y },
   ], { xaxis: { title: { text: 'time (ms)' } }, yaxis: { title: { text: 'rate (Hz)' } } }));
   const sec = (st.steps * dt) / 1000;
   await ctx.figure('rate_histogram', fig(`coba: neurons' rates (${tag})`, [

@@ -14,9 +14,9 @@ import { startRun } from '../../src/cli/runner.js';
 import { Terminal } from '../../src/cli/progress.js';
 import { RunFolder } from '../../src/cli/run-folder.js';
 import { NpyAppendWriter } from '../../src/io/npy-append.js';
-import { writeNpz } from '../../src/io/npy.js';
+import { readNpz, writeNpz } from '../../src/io/npy.js';
 import type { Figure } from '../../src/viz/figure.js';
-import { COBA_SERIES_READ, CobaSeriesFiles, cobaExample, type CobaStats } from '../../examples/coba/index.js';
+import { COBA_FIGURE_CAPS, COBA_SERIES_READ, CobaSeriesFiles, cobaExample, type CobaStats } from '../../examples/coba/index.js';
 import { buildCobaEvent } from '../../examples/coba/event-engine.js';
 import { expectSameFiles } from '../helpers/files.js';
 
@@ -149,6 +149,44 @@ describe('cinder coba: memory bounded in the run length', () => {
     expect(rate.x).toEqual(ref.pop.map((_, b) => b));
     expect(rate.y).toEqual(ref.pop.map((c) => (c * 1000) / 200));
   }, 120_000);
+
+  it('long runs: a raster above maxSpikes is a spike-count heatmap whose counts are the npz raster binned; a rate above maxPoints bins its min/max envelope, keeping every extreme', async () => {
+    // the caps made small (the defaults are 200 000 spikes and 8000 points): 2995 steps, 300 bins
+    const cap = captureFigures();
+    const saved = { ...COBA_FIGURE_CAPS };
+    let run: Awaited<ReturnType<typeof runCoba>>;
+    try {
+      Object.assign(COBA_FIGURE_CAPS, { maxSpikes: 200, maxPoints: 100 });
+      run = await runCoba('long');
+    } finally {
+      Object.assign(COBA_FIGURE_CAPS, saved);
+      cap.restore();
+    }
+    expect(run.status, String(run.summary.error)).toBe('completed');
+    const a = readNpz(join(run.out, 'artifacts', 'spikes.npz'));
+    const rn = a.raster_neuron as Int32Array;
+    expect(rn.length).toBeGreaterThan(200);
+    const raster = cap.figures.get('raster')!.data as { type: string; z: number[][] }[];
+    expect(raster.map((t) => t.type)).toEqual(['heatmap', 'heatmap']);
+    // each population's cells summed = its spikes in the npz (rows 0…199 excitatory, then the 50 inhibitory)
+    const cellSum = (t: { z: number[][] }) => t.z.flat().reduce((x, v) => x + (v ?? 0), 0);
+    let excSpikes = 0;
+    for (const j of rn) if (j < 160) excSpikes++;
+    expect(raster.map(cellSum)).toEqual([excSpikes, rn.length - excSpikes]);
+    // the rate: at most 8000 points, the run's largest and smallest bin among them, each point a bin at its own time
+    const pop = a.population_count_1ms as Int32Array;
+    expect(pop.length).toBe(300);
+    const rate = cap.figures.get('population_rate')!.data[0] as { name: string; x: ArrayLike<number>; y: ArrayLike<number> };
+    expect(rate.name).toBe('rate (min/max of 49 buckets of 300 points)');
+    expect(rate.y.length).toBeLessThanOrEqual(100);
+    expect(cap.figures.get('population_rate')!.title).toMatch(/1 of 1 line decimated to ≤ 100 points/);
+    let hi = -Infinity;
+    let lo = Infinity;
+    for (const c of pop) (hi = Math.max(hi, c)), (lo = Math.min(lo, c));
+    expect(Math.max(...Array.from(rate.y))).toBe((hi * 1000) / 200);
+    expect(Math.min(...Array.from(rate.y))).toBe((lo * 1000) / 200);
+    for (let q = 0; q < rate.x.length; q++) expect(rate.y[q]).toBe((pop[rate.x[q]!]! * 1000) / 200);
+  }, 180_000);
 
   for (const engine of ['event', 'tfjs'] as const) {
     it(`--engine ${engine}: interrupted and resumed (nothing read back on resume) = uninterrupted, artifacts and figures byte for byte`, async () => {
