@@ -21,6 +21,7 @@ import type { NeuronInput } from '../../src/neural/types.js';
 import { ExactNeuron, type ExactNeuronStepOptions } from '../../src/neural/index.js';
 import { MSTDP, MSTDPET, STDP } from '../../src/learn/trainers/index.js';
 import { panelFigure, type Figure, type Trace } from '../../src/viz/index.js';
+import { DEFAULT_MAX_POINTS, decimateLine, decimatedName, decimatedTitle } from '../../src/viz/decimate.js';
 import { openCheckpointSeries, type NpyAppendWriter } from '../../src/io/npy-append.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 
@@ -218,27 +219,44 @@ export async function runFlorian(settings: FlorianSettings = {}): Promise<Floria
   }
 }
 
-/** The 8-panel figure of Inferno's demo: spikes, traces, reward, eligibility and the three weights. */
+/**
+ * Cap of the figure's lines (the viz default): a line of more than `maxPoints` values (`--steps` + 1
+ * of them) is drawn as its min/max envelope ({@link decimateLine}: every extreme kept at its own
+ * time), named so, and the title says how many of the 7 lines were. The spike panels draw the fixed
+ * spike trains (4 spikes each), whatever `--steps`. A setting so that tests can use a small cap.
+ */
+export const FLORIAN_FIGURE_CAPS = { maxPoints: DEFAULT_MAX_POINTS };
+
+/**
+ * The 8-panel figure of Inferno's demo: spikes, traces, reward, eligibility and the three weights
+ * (lines of long runs: see {@link FLORIAN_FIGURE_CAPS}).
+ */
 export function florianFigure(r: FlorianResult): Figure {
   const time = r.stdp.map((_, t) => t);
+  const maxPoints = FLORIAN_FIGURE_CAPS.maxPoints;
+  let lines = 0;
+  let decimated = 0;
   const spikes = (s: number[], color: string): Trace => {
     const ts = time.filter((t) => s[t] === 1);
     return { type: 'scatter', mode: 'markers', x: ts, y: ts.map(() => 1), marker: { symbol: 'line-ns-open', size: 18, color }, showlegend: false };
   };
-  const line = (y: number[], name: string, color: string, shape = 'linear'): Trace => ({ type: 'scatter', mode: 'lines', x: time, y, name, line: { color, shape } });
-  return panelFigure(
-    'Florian (2007): STDP, MSTDP and MSTDPET on one synapse',
-    [
-      { title: 'presynaptic spikes', traces: [spikes(r.pre, '#1f77b4')], yTitle: 'spike', yaxis: { showticklabels: false, range: [0, 2] } },
-      { title: 'postsynaptic spikes', traces: [spikes(r.post, '#d62728')], yTitle: 'spike', yaxis: { showticklabels: false, range: [0, 2] } },
-      { title: 'traces', traces: [line(r.trace_pre, 'x_pre', '#1f77b4'), line(r.trace_post, 'x_post', '#d62728')], yTitle: 'trace (1)' },
-      { title: 'reward', traces: [line(r.reward, 'M', '#2ca02c', 'hv')], yTitle: 'M (1)' },
-      { title: 'eligibility z_post − z_pre', traces: [line(r.eligibility, 'z', '#9467bd')], yTitle: 'z (1)' },
-      { title: 'weight (STDP)', traces: [line(r.stdp, 'STDP', '#ff7f0e')], yTitle: 'w (1)' },
-      { title: 'weight (MSTDP)', traces: [line(r.mstdp, 'MSTDP', '#8c564b')], yTitle: 'w (1)' },
-      { title: 'weight (MSTDPET)', traces: [line(r.mstdpet, 'MSTDPET', '#e377c2')], yTitle: 'w (1)', xTitle: 'time (ms)' },
-    ],
-  );
+  const line = (y: number[], name: string, color: string, shape = 'linear'): Trace => {
+    const d = decimateLine(time, y, maxPoints); // (below the cap: the arrays themselves)
+    lines++;
+    if (d.buckets > 0) decimated++;
+    return { type: 'scatter', mode: 'lines', x: d.x, y: d.y, name: d.buckets > 0 ? decimatedName(name, d.buckets, y.length) : name, line: { color, shape } };
+  };
+  const panels = [
+    { title: 'presynaptic spikes', traces: [spikes(r.pre, '#1f77b4')], yTitle: 'spike', yaxis: { showticklabels: false, range: [0, 2] } },
+    { title: 'postsynaptic spikes', traces: [spikes(r.post, '#d62728')], yTitle: 'spike', yaxis: { showticklabels: false, range: [0, 2] } },
+    { title: 'traces', traces: [line(r.trace_pre, 'x_pre', '#1f77b4'), line(r.trace_post, 'x_post', '#d62728')], yTitle: 'trace (1)' },
+    { title: 'reward', traces: [line(r.reward, 'M', '#2ca02c', 'hv')], yTitle: 'M (1)' },
+    { title: 'eligibility z_post − z_pre', traces: [line(r.eligibility, 'z', '#9467bd')], yTitle: 'z (1)' },
+    { title: 'weight (STDP)', traces: [line(r.stdp, 'STDP', '#ff7f0e')], yTitle: 'w (1)' },
+    { title: 'weight (MSTDP)', traces: [line(r.mstdp, 'MSTDP', '#8c564b')], yTitle: 'w (1)' },
+    { title: 'weight (MSTDPET)', traces: [line(r.mstdpet, 'MSTDPET', '#e377c2')], yTitle: 'w (1)', xTitle: 'time (ms)' },
+  ];
+  return panelFigure(decimatedTitle('Florian (2007): STDP, MSTDP and MSTDPET on one synapse', decimated, lines, maxPoints), panels);
 }
 
 /** The `florian` example. */

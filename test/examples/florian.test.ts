@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { florianExample, runFlorian, type FlorianResult } from '../../examples/florian/index.js';
+import { FLORIAN_FIGURE_CAPS, florianExample, runFlorian, type FlorianResult } from '../../examples/florian/index.js';
 import type { RunContext } from '../../src/cli/example.js';
 import type { Figure } from '../../src/viz/figure.js';
 
@@ -101,6 +101,62 @@ describe('cinder florian (Florian 2007 / Inferno demo)', () => {
     expect(Object.keys(summary).sort()).toEqual([...florianExample.summaryKeys].sort());
     expect(florianExample.presets.tiny).toBeDefined();
     expect(florianExample.presets.full).toBeDefined();
+  });
+});
+
+describe('cinder florian: figure of long runs', () => {
+  it('lines of more than maxPoints values are min/max envelopes of trajectories.json: every bucket keeps its extremes at their own step, named and titled so', async () => {
+    const steps = 2000;
+    const cap = 50;
+    const artifacts = new Map<string, unknown>();
+    const figures = new Map<string, Figure>();
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-florian-long-'));
+    const ctx = {
+      outDir: dir, resumed: false, checkpointDir: join(dir, 'checkpoint'), keepResponsive: async () => {}, artifactPath: (n: string) => join(dir, n), params: { steps, lrPost: 0.2, lrPre: -0.2, tauTrace: 20, tauEligibility: 25, weightInit: 0.2 },
+      seed: 0, quiet: true, signal: new AbortController().signal,
+      log: () => {}, progress: () => ({ tick: () => {}, done: () => {} }),
+      checkpoint: async () => {},
+      figure: async (name: string, f: Figure) => void figures.set(name, f),
+      artifactJson: async (name: string, v: unknown) => void artifacts.set(name, v),
+    } as unknown as RunContext;
+    const saved = { ...FLORIAN_FIGURE_CAPS };
+    try {
+      FLORIAN_FIGURE_CAPS.maxPoints = cap;
+      await florianExample.run(ctx);
+    } finally {
+      Object.assign(FLORIAN_FIGURE_CAPS, saved);
+    }
+    const traj = artifacts.get('trajectories.json') as Record<string, number[]>;
+    const fig = figures.get('florian')!;
+    expect(fig.title).toBe(`Florian (2007): STDP, MSTDP and MSTDPET on one synapse (7 of 7 lines decimated to ≤ ${cap} points: min/max per bucket)`);
+    const n = steps + 1;
+    const B = Math.floor((cap - 2) / 2); // no gaps in these series
+    const lines = fig.data.filter((t) => t.mode === 'lines') as { name: string; x: ArrayLike<number>; y: ArrayLike<number> }[];
+    const keys: Record<string, string> = { x_pre: 'trace_pre', x_post: 'trace_post', M: 'reward', z: 'eligibility', STDP: 'stdp', MSTDP: 'mstdp', MSTDPET: 'mstdpet' };
+    expect(lines.map((t) => t.name)).toEqual(Object.keys(keys).map((k) => `${k} (min/max of ${B} buckets of ${n} points)`));
+    lines.forEach((t, i) => {
+      const v = traj[Object.values(keys)[i]!]!;
+      expect(v).toHaveLength(n);
+      const x = Array.from(t.x);
+      expect(x.length).toBeLessThanOrEqual(cap);
+      expect(x[0]).toBe(0);
+      expect(x[x.length - 1]).toBe(steps);
+      for (let q = 1; q < x.length; q++) expect(x[q]!).toBeGreaterThan(x[q - 1]!);
+      // each kept point is the artifact's value at its step (x = step = ms)
+      for (let q = 0; q < x.length; q++) expect(t.y[q], `${t.name} at ${x[q]}`).toBe(v[x[q]!]);
+      // every bucket of consecutive steps holds a kept point with its largest and one with its smallest value
+      for (let b = 0; b < B; b++) {
+        const lo = Math.floor((b * n) / B);
+        const hi = Math.floor(((b + 1) * n) / B);
+        const slice = v.slice(lo, hi);
+        const kept = x.filter((s) => s >= lo && s < hi).map((s) => v[s]!);
+        expect(kept).toContain(Math.max(...slice));
+        expect(kept).toContain(Math.min(...slice));
+      }
+    });
+    // the spike panels: the demo's trains, whatever the cap
+    const marks = fig.data.filter((t) => t.mode === 'markers').map((t) => Array.from(t.x as ArrayLike<number>));
+    expect(marks).toEqual([[10, 85, 115, 135], [15, 75, 110, 140]]);
   });
 });
 
