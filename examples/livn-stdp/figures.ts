@@ -6,6 +6,7 @@
 import type { Figure, Trace } from '../../src/viz/figure.js';
 import { panelFigure } from '../../src/viz/panels.js';
 import { commonBins } from '../../src/viz/histogram.js';
+import { DEFAULT_MAX_POINTS, decimateLine, decimatedName, decimatedTitle } from '../../src/viz/decimate.js';
 
 /** Phase names and colours. */
 export const PHASES = ['baseline', 'training', 'evaluation'] as const;
@@ -51,11 +52,24 @@ export function rasterStride(n: number): number {
   return Math.max(1, Math.ceil(n / LIVN_RASTER.rasterPoints));
 }
 
-/** Builds the figure; at most 20 traces, 20,000 raster points ({@link LIVN_RASTER}) and 2,000 bars are drawn. */
+/**
+ * Cap of the weight traces (the viz default): a trace of more than `maxPoints` rows (one per
+ * `--record-every-ms` of the run) is drawn as its min/max envelope ({@link decimateLine}: every
+ * extreme kept at its own time), named so, and the figure's title says how many traces were. A
+ * setting so that tests can use a small cap.
+ */
+export const LIVN_FIGURE_CAPS = { maxPoints: DEFAULT_MAX_POINTS };
+
+/**
+ * Builds the figure; at most 20 traces of at most {@link LIVN_FIGURE_CAPS}`.maxPoints` points,
+ * 20,000 raster points ({@link LIVN_RASTER}) and 2,000 bars are drawn.
+ */
 export function livnStdpFigure(title: string, d: LivnStdpFigureData): Figure {
   const T = d.tMs.length;
   const shown = Math.min(20, d.columns);
   const traces: Trace[] = [];
+  const maxPoints = LIVN_FIGURE_CAPS.maxPoints;
+  let decimated = 0;
   let lo = Infinity, hi = -Infinity;
   for (let c = 0; c < shown; c++) {
     const y = new Array<number>(T);
@@ -64,7 +78,10 @@ export function livnStdpFigure(title: string, d: LivnStdpFigureData): Figure {
       lo = Math.min(lo, y[t]!);
       hi = Math.max(hi, y[t]!);
     }
-    traces.push({ type: 'scatter', mode: 'lines', x: Array.from(d.tMs), y, name: `synapse ${c}`, showlegend: false, line: { width: 1 } });
+    const line = decimateLine(d.tMs, y, maxPoints); // (below the cap: the arrays themselves)
+    const name = line.buckets > 0 ? decimatedName(`synapse ${c}`, line.buckets, T) : `synapse ${c}`;
+    if (line.buckets > 0) decimated++;
+    traces.push({ type: 'scatter', mode: 'lines', x: Array.from(line.x), y: line.buckets > 0 ? Array.from(line.y) : y, name, showlegend: false, line: { width: 1 } });
   }
   if (!Number.isFinite(lo)) { lo = 0; hi = 1; }
   for (const [i, t] of [d.phaseEnds[0], d.phaseEnds[1]].entries()) {
@@ -84,21 +101,22 @@ export function livnStdpFigure(title: string, d: LivnStdpFigureData): Figure {
     { type: 'bar', x: centres, y: count(d.after), width: bins.size, name: 'after training', opacity: 0.6, marker: { color: COLOURS[1] } },
   ];
   const spikes = d.spikeCount ?? d.spikeT.length;
+  const stride = rasterStride(spikes);
   const raster: Trace[] = PHASES.map((name, p) => {
     const x: number[] = [], y: number[] = [];
-    const step = d.spikeCount === undefined ? rasterStride(spikes) : 1; // (given sampled: every one given)
+    const step = d.spikeCount === undefined ? stride : 1; // (given sampled: every one given)
     for (let k = 0; k < d.spikeT.length; k += step) if (d.spikePhase[k] === p) { x.push(d.spikeT[k]!); y.push(d.spikeGid[k]!); }
     return { type: spikes > 2000 ? 'scattergl' : 'scatter', mode: 'markers', x, y, name, marker: { size: 3, color: COLOURS[p] } };
   });
   const dw = Array.from(d.after, (a, k) => a - d.before[k]!).sort((a, b) => a - b);
-  const stride = Math.max(1, Math.ceil(dw.length / 2000));
+  const barStride = Math.max(1, Math.ceil(dw.length / 2000));
   const bx: number[] = [], by: number[] = [];
-  for (let k = 0; k < dw.length; k += stride) { bx.push(k); by.push(dw[k]!); }
+  for (let k = 0; k < dw.length; k += barStride) { bx.push(k); by.push(dw[k]!); }
   const bars: Trace[] = [{ type: 'bar', x: bx, y: by, name: 'Δw (sorted)', marker: { color: by.map((v) => (v >= 0 ? COLOURS[1] : COLOURS[0])) }, showlegend: false }];
-  return panelFigure(title, [
+  return panelFigure(decimatedTitle(title, decimated, shown, maxPoints), [
     { title: `first ${shown} weight traces (dashed: plasticity on / off)`, traces, xTitle: 'time (ms)', yTitle: 'w' },
     { title: 'weights before / after training', traces: hist, xTitle: 'w', yTitle: 'synapses' },
     { title: 'spikes by phase', traces: raster, xTitle: 'time (ms)', yTitle: 'gid' },
-    { title: 'Δw per synapse (training), sorted', traces: bars, xTitle: `synapse rank${stride > 1 ? ` (every ${stride}th)` : ''}`, yTitle: 'Δw' },
+    { title: 'Δw per synapse (training), sorted', traces: bars, xTitle: `synapse rank${barStride > 1 ? ` (every ${barStride}th)` : ''}`, yTitle: 'Δw' },
   ], { columns: 2, sharedX: false, height: 820, layout: { barmode: 'overlay' } });
 }

@@ -8,7 +8,7 @@ import { startRun } from '../../src/cli/runner.js';
 import { Terminal } from '../../src/cli/progress.js';
 import { RunFolder } from '../../src/cli/run-folder.js';
 import { LIVN_SERIES_READ, livnStdpExample, maxPostMeanError } from '../../examples/livn-stdp/index.js';
-import { LIVN_RASTER, livnStdpFigure } from '../../examples/livn-stdp/figures.js';
+import { LIVN_FIGURE_CAPS, LIVN_RASTER, livnStdpFigure } from '../../examples/livn-stdp/figures.js';
 import type { Figure } from '../../src/viz/figure.js';
 import { readNpz } from '../network/npz-read.js';
 import { createHash } from 'node:crypto';
@@ -234,6 +234,63 @@ print(float(w['w_after_training'].sum()))
     expect(JSON.stringify(figures[0])).toBe(JSON.stringify(rebuilt));
     const drawn = (figures[0]!.data as { x: number[]; name?: string }[]).filter((tr) => ['baseline', 'training', 'evaluation'].includes(tr.name ?? '')).reduce((a, tr) => a + tr.x.length, 0);
     expect(drawn).toBe(Math.ceil(n / Math.ceil(n / 7)));
+  }, 60_000);
+
+  it('long runs: weight traces of more than maxPoints rows are min/max envelopes of weights.npz w_rec: every bucket keeps its extremes at their own time, named and titled so', async () => {
+    const cap = 100;
+    const figures: Figure[] = [];
+    const figure = RunFolder.prototype.figure;
+    const figSpy = vi.spyOn(RunFolder.prototype, 'figure').mockImplementation(function (this: RunFolder, name: string, f: Figure) {
+      figures.push(f);
+      return figure.call(this, name, f);
+    });
+    const saved = { ...LIVN_FIGURE_CAPS };
+    let run: Awaited<ReturnType<typeof runTiny>>;
+    try {
+      LIVN_FIGURE_CAPS.maxPoints = cap;
+      run = await runTiny();
+    } finally {
+      Object.assign(LIVN_FIGURE_CAPS, saved);
+      figSpy.mockRestore();
+    }
+    expect(run.status).toBe('completed');
+    const w = readNpz(readFileSync(join(run.out, 'artifacts', 'weights.npz')));
+    const [rows, cols] = w.w_rec!.shape as [number, number];
+    expect(rows).toBe(1401);
+    const tMs = w.w_rec_t_ms!.data;
+    const wRec = w.w_rec!.data;
+    const shown = Math.min(20, cols);
+    expect(shown).toBe(20);
+    const B = Math.floor((cap - 2) / 2); // finite weights: no gaps
+    const fig = figures[0]!;
+    expect(fig.title).toBe(`livn STDP on EI1 (${shown} of ${shown} lines decimated to ≤ ${cap} points: min/max per bucket)`);
+    const traces = (fig.data as { name: string; x: number[]; y: number[] }[]).filter((t) => t.name.startsWith('synapse '));
+    expect(traces.map((t) => t.name)).toEqual(Array.from({ length: shown }, (_, c) => `synapse ${c} (min/max of ${B} buckets of ${rows} points)`));
+    traces.forEach((t, c) => {
+      const v = Array.from({ length: rows }, (_, r) => wRec[r * cols + c]!);
+      expect(t.x.length).toBeLessThanOrEqual(cap);
+      // each kept point is a row of w_rec at its own time; rows found by time (the grid of w_rec_t_ms)
+      const at = t.x.map((x) => Array.prototype.indexOf.call(tMs, x) as number);
+      expect(at[0]).toBe(0);
+      expect(at[at.length - 1]).toBe(rows - 1);
+      for (let q = 0; q < at.length; q++) {
+        expect(at[q]!, `time ${t.x[q]}`).toBeGreaterThanOrEqual(0);
+        if (q > 0) expect(at[q]!).toBeGreaterThan(at[q - 1]!);
+        expect(t.y[q]).toBe(v[at[q]!]);
+      }
+      for (let b = 0; b < B; b++) {
+        const lo = Math.floor((b * rows) / B);
+        const hi = Math.floor(((b + 1) * rows) / B);
+        const kept = at.filter((r) => r >= lo && r < hi).map((r) => v[r]!);
+        expect(kept).toContain(Math.max(...v.slice(lo, hi)));
+        expect(kept).toContain(Math.min(...v.slice(lo, hi)));
+      }
+    });
+    // the phase lines still span every weight drawn or not (the envelope keeps the extremes)
+    let lo = Infinity, hi = -Infinity;
+    for (let r = 0; r < rows; r++) for (let c = 0; c < shown; c++) (lo = Math.min(lo, wRec[r * cols + c]!)), (hi = Math.max(hi, wRec[r * cols + c]!));
+    const phaseLines = (fig.data as { name: string; y: number[] }[]).filter((t) => t.name.startsWith('plasticity'));
+    expect(phaseLines.map((t) => t.y)).toEqual([[lo, hi], [lo, hi]]);
   }, 60_000);
 
   it('livnStdpFigure: given only the raster\'s sample (spikes 0, s, 2s, … with s = ⌈n / 20 000⌉) and spikeCount n, the figure of every spike', () => {
