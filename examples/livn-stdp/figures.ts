@@ -62,7 +62,8 @@ export const LIVN_FIGURE_CAPS = { maxPoints: DEFAULT_MAX_POINTS };
 
 /**
  * Builds the figure; at most 20 traces of at most {@link LIVN_FIGURE_CAPS}`.maxPoints` points,
- * 20,000 raster points ({@link LIVN_RASTER}) and 2,000 bars are drawn.
+ * 20,000 raster points ({@link LIVN_RASTER}; a raster of more spikes is a sample, and its panel
+ * title says so) and 2,000 bars are drawn.
  */
 export function livnStdpFigure(title: string, d: LivnStdpFigureData): Figure {
   const T = d.tMs.length;
@@ -116,7 +117,7 @@ export function livnStdpFigure(title: string, d: LivnStdpFigureData): Figure {
   return panelFigure(decimatedTitle(title, decimated, shown, maxPoints), [
     { title: `first ${shown} weight traces (dashed: plasticity on / off)`, traces, xTitle: 'time (ms)', yTitle: 'w' },
     { title: 'weights before / after training', traces: hist, xTitle: 'w', yTitle: 'synapses' },
-    { title: 'spikes by phase', traces: raster, xTitle: 'time (ms)', yTitle: 'gid' },
+    { title: `spikes by phase${stride > 1 ? ` (a sample: 1 spike in ${stride} of ${spikes})` : ''}`, traces: raster, xTitle: 'time (ms)', yTitle: 'gid' },
     { title: 'Δw per synapse (training), sorted', traces: bars, xTitle: `synapse rank${barStride > 1 ? ` (every ${barStride}th)` : ''}`, yTitle: 'Δw' },
   ], { columns: 2, sharedX: false, height: 820, layout: { barmode: 'overlay' } });
 }

@@ -293,7 +293,7 @@ print(float(w['w_after_training'].sum()))
     expect(phaseLines.map((t) => t.y)).toEqual([[lo, hi], [lo, hi]]);
   }, 60_000);
 
-  it('livnStdpFigure: given only the raster\'s sample (spikes 0, s, 2s, … with s = ⌈n / 20 000⌉) and spikeCount n, the figure of every spike', () => {
+  it('livnStdpFigure: given only the raster\'s sample (spikes 0, s, 2s, … with s = ⌈n / 20 000⌉) and spikeCount n, the figure of every spike; the panel title says it is a sample', () => {
     const n = 45_001; // s = 3: 15 001 drawn, scattergl
     const spikeT = Float64Array.from({ length: n }, (_, k) => k * 0.031);
     const spikeGid = Int32Array.from({ length: n }, (_, k) => (k * 7919) % 1000);
@@ -308,6 +308,11 @@ print(float(w['w_after_training'].sum()))
     const raster = (all.data as { type: string; x: number[]; name?: string }[]).filter((tr) => ['baseline', 'training', 'evaluation'].includes(tr.name ?? ''));
     expect(raster.reduce((a, tr) => a + tr.x.length, 0)).toBe(15_001);
     expect(raster.every((tr) => tr.type === 'scattergl')).toBe(true);
+    // a sample is not passed off as every spike: the panel title says so (and not when every spike is drawn)
+    const panelTitles = (f: Figure) => ((f.layout.annotations ?? []) as { text: string }[]).map((a) => a.text);
+    expect(panelTitles(all)).toContain('<b>spikes by phase (a sample: 1 spike in 3 of 45001)</b>');
+    const few = livnStdpFigure('t', { ...base, spikeT: spikeT.subarray(0, 20_000), spikeGid: spikeGid.subarray(0, 20_000), spikePhase: spikePhase.subarray(0, 20_000) });
+    expect(panelTitles(few)).toContain('<b>spikes by phase</b>');
   });
 
   it('--batch 2 simulates two cultures (twice the synapses of each, rates per population)', async () => {
