@@ -6,6 +6,35 @@
 import type { Figure, Trace } from '../../src/viz/figure.js';
 import { plotlyText } from '../../src/viz/panels.js';
 import type { EPropSequenceRecord } from '../../src/learn/eprop/index.js';
+import { DEFAULT_MAX_POINTS, decimateLine, decimatedName, decimatedTitle } from '../../src/viz/decimate.js';
+
+/**
+ * Cap of the series that grow with the training (the viz default): a per-iteration series (loss,
+ * recall error, NEST's losses, validation points, weight time courses) of more than `maxPoints`
+ * values is drawn as its min/max envelope ({@link decimateLine}: every extreme kept at its own
+ * iteration), named so, and the figure's title says how many were. The sequence figures (one
+ * sequence: `T` steps, whatever `--iterations`) are not capped. A setting so that tests can use a
+ * small cap.
+ */
+export const EPROP_FIGURE_CAPS = { maxPoints: DEFAULT_MAX_POINTS };
+
+/** Counts the series {@link capped} decimated, for the title. */
+interface CapCount {
+  series: number;
+  decimated: number;
+}
+
+/**
+ * The trace `{...head, x, y, ...tail}` of (x, y) through {@link decimateLine} at
+ * {@link EPROP_FIGURE_CAPS} (below the cap: x, y themselves and `head.name`).
+ */
+function capped(count: CapCount, head: Trace & { name: string }, x: number[], y: number[], tail: Record<string, unknown> = {}): Trace {
+  const d = decimateLine(x, y, EPROP_FIGURE_CAPS.maxPoints);
+  count.series++;
+  if (d.buckets === 0) return { ...head, x, y, ...tail };
+  count.decimated++;
+  return { ...head, name: decimatedName(head.name, d.buckets, y.length), x: Array.from(d.x), y: Array.from(d.y), ...tail };
+}
 
 function axis(i: number): { x: string; y: string } {
   return { x: i === 0 ? 'x' : `x${i + 1}`, y: i === 0 ? 'y' : `y${i + 1}` };
@@ -29,16 +58,18 @@ function stacked(title: string, panels: { title: string; traces: Trace[]; yTitle
   return { title, data, layout, panels: panels.length };
 }
 
-/** Loss and recall error per iteration (training and validation). */
+/** Loss and recall error per iteration (training and validation); long series: see {@link EPROP_FIGURE_CAPS}. */
 export function learningCurves(r: { loss: number[]; recallError: number[]; validation: { iteration: number; error: number; loss: number }[]; reference?: number[] }): Figure {
   const it = r.loss.map((_, i) => i + 1);
-  const lossTraces: Trace[] = [{ type: 'scatter', mode: 'lines', name: 'training loss', x: it, y: r.loss }];
-  if (r.reference) lossTraces.push({ type: 'scatter', mode: 'markers', name: 'NEST loss', x: it, y: r.reference, marker: { symbol: 'x', size: 10 } });
-  if (r.validation.length) lossTraces.push({ type: 'scatter', mode: 'markers', name: 'validation loss', x: r.validation.map((v) => v.iteration), y: r.validation.map((v) => v.loss) });
-  const errTraces: Trace[] = [{ type: 'scatter', mode: 'lines', name: 'training recall error', x: it, y: r.recallError }];
-  if (r.validation.length) errTraces.push({ type: 'scatter', mode: 'markers', name: 'validation error', x: r.validation.map((v) => v.iteration), y: r.validation.map((v) => v.error) });
+  const count: CapCount = { series: 0, decimated: 0 };
+  const vIt = r.validation.map((v) => v.iteration);
+  const lossTraces: Trace[] = [capped(count, { type: 'scatter', mode: 'lines', name: 'training loss' }, it, r.loss)];
+  if (r.reference) lossTraces.push(capped(count, { type: 'scatter', mode: 'markers', name: 'NEST loss' }, it, r.reference, { marker: { symbol: 'x', size: 10 } }));
+  if (r.validation.length) lossTraces.push(capped(count, { type: 'scatter', mode: 'markers', name: 'validation loss' }, vIt, r.validation.map((v) => v.loss)));
+  const errTraces: Trace[] = [capped(count, { type: 'scatter', mode: 'lines', name: 'training recall error' }, it, r.recallError)];
+  if (r.validation.length) errTraces.push(capped(count, { type: 'scatter', mode: 'markers', name: 'validation error' }, vIt, r.validation.map((v) => v.error)));
   errTraces.push({ type: 'scatter', mode: 'lines', name: '7 % criterion', x: [0, Math.max(1, it.length)], y: [0.07, 0.07], line: { dash: 'dot' } });
-  return stacked('e-prop on evidence accumulation: learning curves', [
+  return stacked(decimatedTitle('e-prop on evidence accumulation: learning curves', count.decimated, count.series, EPROP_FIGURE_CAPS.maxPoints), [
     { title: 'loss', traces: lossTraces, yTitle: 'cross-entropy' },
     { title: 'recall error', traces: errTraces, yTitle: 'recall error' },
   ], 'iteration');
@@ -109,8 +140,9 @@ export function weightsFigure(before: Record<string, { data: Float32Array; rows:
   return { title: 'weights before and after', data, layout, panels: names.length * 2 };
 }
 
-/** Time courses of a few weights over the training iterations. */
+/** Time courses of a few weights over the training iterations; long series: see {@link EPROP_FIGURE_CAPS}. */
 export function weightTracesFigure(series: { name: string; values: number[] }[]): Figure {
-  const traces: Trace[] = series.map((s) => ({ type: 'scatter', mode: 'lines', name: s.name, x: s.values.map((_, i) => i), y: s.values }));
-  return stacked('weight time courses', [{ title: 'weights', traces, yTitle: 'weight' }], 'iteration (0 = initial)');
+  const count: CapCount = { series: 0, decimated: 0 };
+  const traces: Trace[] = series.map((s) => capped(count, { type: 'scatter', mode: 'lines', name: s.name }, s.values.map((_, i) => i), s.values));
+  return stacked(decimatedTitle('weight time courses', count.decimated, count.series, EPROP_FIGURE_CAPS.maxPoints), [{ title: 'weights', traces, yTitle: 'weight' }], 'iteration (0 = initial)');
 }
