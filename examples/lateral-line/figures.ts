@@ -5,6 +5,16 @@
  * @module
  */
 import { panelFigure, type Figure, type Trace } from '../../src/viz/index.js';
+import { DEFAULT_MAX_POINTS, decimateLine, decimatedName, decimatedTitle } from '../../src/viz/decimate.js';
+
+/**
+ * Cap of the learning curves (the viz default): a curve of more than `maxPoints` points (one per
+ * checkpoint: ⌈--n-training-trials / --checkpoint-trials⌉ + 1, the PV ones 1 in
+ * --pv-eval-every-checkpoints of them) is drawn as its min/max envelope ({@link decimateLine}:
+ * every extreme kept at its own training time), named so, and the title says how many were. A
+ * setting so that tests can use a small cap.
+ */
+export const LATERAL_LINE_FIGURE_CAPS = { maxPoints: DEFAULT_MAX_POINTS };
 
 /** Learning-curve series of one seed: checkpoint times (s), MON→TS weight mean/SD, TS rate per window, PV vs training time. */
 export interface LearningSeries {
@@ -82,15 +92,26 @@ export function testPhaseFigure(d: SeedFigureData): Figure {
   ], { columns: 1, sharedX: true });
 }
 
-/** Learning curves: MON→TS weight mean ± SD, TS rate, PV σθ and δ_trial vs training time. */
+/** Learning curves: MON→TS weight mean ± SD, TS rate, PV σθ and δ_trial vs training time (long runs: {@link LATERAL_LINE_FIGURE_CAPS}). */
 export function learningCurvesFigure(d: SeedFigureData): Figure {
   const hi = d.wMean.map((m, k) => m + d.wStd[k]!);
   const lo = d.wMean.map((m, k) => m - d.wStd[k]!);
-  return panelFigure(`Learning curves, seed ${d.seed}`, [
-    { title: 'MON→TS weight', yTitle: 'w', traces: [line(d.ckptT, d.wMean, 'mean'), line(d.ckptT, hi, 'mean + SD'), line(d.ckptT, lo, 'mean − SD')] },
-    { title: 'TS rate in each checkpoint window', yTitle: 'Hz', traces: [line(d.ckptT.slice(1), d.tsRate, 'TS rate')] },
-    { title: 'PV map quality on the recent training window', yTitle: 'rad', xTitle: 'training time (s)', traces: [{ ...line(d.pvT, d.pvSigma, 'σθ'), mode: 'lines+markers' }, { ...line(d.pvT, d.pvDeltaTrial, 'δ trial'), mode: 'lines+markers' }] },
-  ], { columns: 1, sharedX: true });
+  const maxPoints = LATERAL_LINE_FIGURE_CAPS.maxPoints;
+  let lines = 0;
+  let decimated = 0;
+  // (below the cap: line() of the arrays themselves)
+  const capped = (x: ArrayLike<number>, y: ArrayLike<number>, name: string): Trace => {
+    const c = decimateLine(x, y, maxPoints);
+    lines++;
+    if (c.buckets > 0) decimated++;
+    return line(c.x, c.y, c.buckets > 0 ? decimatedName(name, c.buckets, y.length) : name);
+  };
+  const panels = [
+    { title: 'MON→TS weight', yTitle: 'w', traces: [capped(d.ckptT, d.wMean, 'mean'), capped(d.ckptT, hi, 'mean + SD'), capped(d.ckptT, lo, 'mean − SD')] },
+    { title: 'TS rate in each checkpoint window', yTitle: 'Hz', traces: [capped(d.ckptT.slice(1), d.tsRate, 'TS rate')] },
+    { title: 'PV map quality on the recent training window', yTitle: 'rad', xTitle: 'training time (s)', traces: [{ ...capped(d.pvT, d.pvSigma, 'σθ'), mode: 'lines+markers' }, { ...capped(d.pvT, d.pvDeltaTrial, 'δ trial'), mode: 'lines+markers' }] },
+  ];
+  return panelFigure(decimatedTitle(`Learning curves, seed ${d.seed}`, decimated, lines, maxPoints), panels, { columns: 1, sharedX: true });
 }
 
 /** MON→TS weight profile: mean weight by topographic offset (TS target − MON position·(n_ts − 1)). */

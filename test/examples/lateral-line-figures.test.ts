@@ -1,0 +1,121 @@
+// `cinder lateral-line`: the learning curves (one point per checkpoint, so as many as the training
+// has checkpoints) are drawn through decimateLine above LATERAL_LINE_FIGURE_CAPS.maxPoints: the
+// min/max envelope of each curve, every bucket's extremes kept at their own training time, named
+// and titled so; below the cap the curves are drawn whole (tiny-mode figures unchanged).
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { LATERAL_LINE_FIGURE_CAPS, learningCurvesFigure, type SeedFigureData } from '../../examples/lateral-line/figures.js';
+import { lateralLineExample } from '../../examples/lateral-line/index.js';
+import { runCli } from '../../src/cli/program.js';
+import { RunFolder } from '../../src/cli/run-folder.js';
+import type { Figure } from '../../src/viz/figure.js';
+
+/** Runs `fn` with LATERAL_LINE_FIGURE_CAPS.maxPoints = cap (restored after). */
+async function withCap<T>(cap: number, fn: () => T | Promise<T>): Promise<T> {
+  const saved = { ...LATERAL_LINE_FIGURE_CAPS };
+  try {
+    LATERAL_LINE_FIGURE_CAPS.maxPoints = cap;
+    return await fn();
+  } finally {
+    Object.assign(LATERAL_LINE_FIGURE_CAPS, saved);
+  }
+}
+
+/**
+ * `trace` is the min/max envelope of the finite series `full` (at x = xs[i]): at most `cap` points,
+ * first and last kept, each kept point `full`'s value at its own x, each of the ⌊(cap − 2)/2⌋
+ * buckets of consecutive values keeping its largest and its smallest; named as an envelope.
+ */
+function expectEnvelope(trace: { name?: unknown; x?: unknown; y?: unknown }, name: string, xs: readonly number[], full: readonly number[], cap: number): void {
+  const n = full.length;
+  const B = Math.floor((cap - 2) / 2);
+  expect(trace.name).toBe(`${name} (min/max of ${B} buckets of ${n} points)`);
+  const x = Array.from(trace.x as ArrayLike<number>);
+  const y = Array.from(trace.y as ArrayLike<number>);
+  expect(x.length).toBeLessThanOrEqual(cap);
+  const at = x.map((v) => xs.indexOf(v));
+  expect(at[0]).toBe(0);
+  expect(at[at.length - 1]).toBe(n - 1);
+  for (let q = 0; q < at.length; q++) {
+    if (q > 0) expect(at[q]!).toBeGreaterThan(at[q - 1]!);
+    expect(y[q], `${name} at x = ${x[q]}`).toBe(full[at[q]!]);
+  }
+  for (let b = 0; b < B; b++) {
+    const lo = Math.floor((b * n) / B);
+    const hi = Math.floor(((b + 1) * n) / B);
+    const kept = at.filter((i) => i >= lo && i < hi).map((i) => full[i]!);
+    expect(kept).toContain(Math.max(...full.slice(lo, hi)));
+    expect(kept).toContain(Math.min(...full.slice(lo, hi)));
+  }
+}
+
+describe('cinder lateral-line: learning curves of long trainings', () => {
+  it('learningCurvesFigure: curves of more checkpoints than maxPoints are min/max envelopes (mean ± SD included), named and titled so', async () => {
+    // 501 checkpoints of 1.2 s, PV every 2nd: closed-form wobbling series (float64)
+    const ckptT = Array.from({ length: 501 }, (_, k) => k * 1.2);
+    const wMean = ckptT.map((_, k) => 0.02 + 0.004 * Math.sin(k / 7) + 1e-5 * k);
+    const wStd = ckptT.map((_, k) => 0.005 + 0.001 * Math.cos(k / 3));
+    const tsRate = ckptT.slice(1).map((_, k) => 10 + 3 * Math.sin(k * 0.9) * Math.exp(-k / 300));
+    const pvT = ckptT.filter((_, k) => k > 0 && k % 2 === 0);
+    const pvSigma = pvT.map((_, k) => 1.5 * Math.exp(-k / 60) + 0.1 * Math.sin(k));
+    const pvDeltaTrial = pvT.map((_, k) => 0.5 + 0.2 * Math.cos(k / 5));
+    const d = { seed: 4, ckptT, wMean, wStd, tsRate, pvT, pvSigma, pvDeltaTrial } as unknown as SeedFigureData;
+    const cap = 30;
+    const fig = await withCap(cap, () => learningCurvesFigure(d));
+    expect(fig.title).toBe(`Learning curves, seed 4 (6 of 6 lines decimated to ≤ ${cap} points: min/max per bucket)`);
+    const [mean, plus, minus, rate, sigma, delta] = fig.data;
+    expectEnvelope(mean!, 'mean', ckptT, wMean, cap);
+    expectEnvelope(plus!, 'mean + SD', ckptT, wMean.map((m, k) => m + wStd[k]!), cap);
+    expectEnvelope(minus!, 'mean − SD', ckptT, wMean.map((m, k) => m - wStd[k]!), cap);
+    expectEnvelope(rate!, 'TS rate', ckptT.slice(1), tsRate, cap);
+    expectEnvelope(sigma!, 'σθ', pvT, pvSigma, cap);
+    expectEnvelope(delta!, 'δ trial', pvT, pvDeltaTrial, cap);
+    expect([sigma!.mode, delta!.mode]).toEqual(['lines+markers', 'lines+markers']);
+    // below the cap: every point, the plain names and title
+    const whole = learningCurvesFigure(d);
+    expect(whole.title).toBe('Learning curves, seed 4');
+    expect(whole.data.map((t) => t.name)).toEqual(['mean', 'mean + SD', 'mean − SD', 'TS rate', 'σθ', 'δ trial']);
+    expect(whole.data[0]).toMatchObject({ x: ckptT, y: wMean });
+  });
+
+  it('a run of more checkpoints than maxPoints: the PV curves are envelopes of run_summary.json\'s pv_vs_training_time, the others of as many checkpoints', async () => {
+    const cap = 10;
+    const dir = join(mkdtempSync(join(tmpdir(), 'cinder-ll-figs-')), 'run');
+    const figures = new Map<string, Figure>();
+    const figure = RunFolder.prototype.figure;
+    const spy = vi.spyOn(RunFolder.prototype, 'figure').mockImplementation(function (this: RunFolder, name: string, f: Figure) {
+      figures.set(name, f);
+      return figure.call(this, name, f);
+    });
+    const sink = { write: () => true };
+    let code: number;
+    try {
+      // tiny: PV at every checkpoint; 30 trials, a checkpoint after each: 31 weight points, 30 rates and PV points
+      code = await withCap(cap, () => runCli(['lateral-line', '--mode', 'tiny', '--n-training-trials', '30', '--checkpoint-trials', '1', '--checkpoint-save-every-n', '100', '--out', dir, '--seed', '2', '-q'], { examples: [lateralLineExample], handleSignals: false, out: sink, err: sink }));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(code).toBe(0);
+    const sum = JSON.parse(readFileSync(join(dir, 'run_summary.json'), 'utf8'));
+    const pv = sum.pv_vs_training_time as { t_s: number[]; sigma_theta_rad: number[]; delta_trial_rad: number[] };
+    expect(pv.t_s).toHaveLength(30);
+    const lc = figures.get('learning-curves')!;
+    expect(lc.title).toBe(`Learning curves, seed 2 (6 of 6 lines decimated to ≤ ${cap} points: min/max per bucket)`);
+    expectEnvelope(lc.data[4]!, 'σθ', pv.t_s, pv.sigma_theta_rad, cap);
+    expectEnvelope(lc.data[5]!, 'δ trial', pv.t_s, pv.delta_trial_rad, cap);
+    // the weight and rate curves: 31 and 30 checkpoints, from training time 0 (weights) and the first checkpoint (rate) to the end
+    const B = Math.floor((cap - 2) / 2);
+    expect(lc.data.slice(0, 4).map((t) => t.name)).toEqual([
+      `mean (min/max of ${B} buckets of 31 points)`, `mean + SD (min/max of ${B} buckets of 31 points)`, `mean − SD (min/max of ${B} buckets of 31 points)`, `TS rate (min/max of ${B} buckets of 30 points)`,
+    ]);
+    for (const t of lc.data.slice(0, 4)) {
+      const x = t.x as number[];
+      expect(x.length).toBeLessThanOrEqual(cap);
+      expect(x.at(-1)).toBe(pv.t_s.at(-1));
+    }
+    expect((lc.data[0]!.x as number[])[0]).toBe(0);
+    expect((lc.data[3]!.x as number[])[0]).toBe(pv.t_s[0]);
+  }, 120_000);
+});
