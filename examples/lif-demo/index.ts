@@ -30,6 +30,8 @@ import { Serial } from '../../src/neural/layers/index.js';
 import { HomogeneousPoissonEncoder } from '../../src/neural/encoders/index.js';
 import { Recorder } from '../../src/observe/index.js';
 import { rasterFromRecordings, tracesFromRecordings } from '../../src/viz/index.js';
+import { DEFAULT_MAX_POINTS } from '../../src/viz/decimate.js';
+import { DEFAULT_MAX_SPIKES } from '../../src/viz/density.js';
 import { openCheckpointSeries, type NpyAppendWriter } from '../../src/io/npy-append.js';
 import type { NpyArray } from '../../src/io/npy.js';
 
@@ -45,6 +47,14 @@ const RECORDER_SLOTS = 256;
  * recording. A setting so that tests can use small pieces.
  */
 export const LIF_DEMO_SERIES_READ = { pieceBytes: 64 * 2 ** 20 };
+
+/**
+ * Caps of the figures of long runs (the viz defaults): a raster of more than `maxSpikes` spikes
+ * (inputs and outputs together) is drawn as spike counts per (time bin, neuron row), a voltage
+ * trace of more than `maxPoints` steps as its min/max envelope; both say so in their titles. A
+ * setting so that tests can use small caps.
+ */
+export const LIF_DEMO_FIGURE_CAPS = { maxSpikes: DEFAULT_MAX_SPIKES, maxPoints: DEFAULT_MAX_POINTS };
 
 /**
  * The run's recordings in append-only `.npy` files of the checkpoint folder, one row per step:
@@ -250,16 +260,16 @@ export const lifDemoExample: ExampleSpec = {
       progress.done();
       const { perNeuron, vSum } = files;
       const shown = Array.from({ length: Math.min(VOLTAGE_PANELS, nOut) }, (_, j) => j);
-      // the figures from the files, read whole (records at steps 1 … done: the recordings' default)
+      // the figures from the files, read whole (records at steps 1 … done: the recordings' default); long runs: LIF_DEMO_FIGURE_CAPS
       await ctx.figure('raster', rasterFromRecordings(`lif-demo: spikes (${done} steps, seed ${ctx.seed})`, [
         { name: `inputs (${nIn})`, spikes: { data: files.whole('input'), shape: [done, 1, nIn] } },
         { name: `LIF (${nOut})`, spikes: { data: files.whole('output'), shape: [done, 1, nOut] } },
-      ], { dt }));
+      ], { dt, maxSpikes: LIF_DEMO_FIGURE_CAPS.maxSpikes }));
       const volts = { data: files.whole('voltage'), shape: [done, 1, nOut] };
       await ctx.figure('voltage', tracesFromRecordings('lif-demo: membrane voltage', shown.map((j) => ({
         recording: volts, neurons: [j], title: `LIF neuron ${j}`, yTitle: 'V (mV)', prefix: 'V of neuron',
         reference: { name: 'threshold', value: Number(p.threshV) },
-      })), { dt }));
+      })), { dt, maxPoints: LIF_DEMO_FIGURE_CAPS.maxPoints }));
       volts.data = new Float32Array(0); // (not held past its figure)
       // the recordings read from the files in pieces when written
       await writeNpzArtifact(ctx, 'recordings', {

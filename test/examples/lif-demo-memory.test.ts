@@ -16,7 +16,7 @@ import { startRun } from '../../src/cli/runner.js';
 import { Terminal } from '../../src/cli/progress.js';
 import { RunFolder } from '../../src/cli/run-folder.js';
 import { NpyAppendWriter } from '../../src/io/npy-append.js';
-import { writeNpz } from '../../src/io/npy.js';
+import { readNpz, writeNpz } from '../../src/io/npy.js';
 import { LIF } from '../../src/neural/neurons/index.js';
 import { LinearDense, uniformInit } from '../../src/neural/connections/index.js';
 import { DeltaCurrent } from '../../src/neural/synapses/index.js';
@@ -24,7 +24,7 @@ import { Serial } from '../../src/neural/layers/index.js';
 import { HomogeneousPoissonEncoder } from '../../src/neural/encoders/index.js';
 import { rasterFromRecordings, tracesFromRecordings } from '../../src/viz/index.js';
 import type { Figure } from '../../src/viz/figure.js';
-import { LIF_DEMO_SERIES_READ, lifDemoExample } from '../../examples/lif-demo/index.js';
+import { LIF_DEMO_FIGURE_CAPS, LIF_DEMO_SERIES_READ, lifDemoExample } from '../../examples/lif-demo/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'cinder-lif-memory-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -92,6 +92,56 @@ async function reference(steps: number, chunk: number) {
 }
 
 describe('cinder lif-demo: recordings streamed to files', () => {
+  it('long runs: above maxSpikes the raster is spike-count heatmaps whose cells sum to recordings.npz\'s spikes; above maxPoints each voltage is the min/max envelope of voltage_mv at time_ms', async () => {
+    const steps = 777;
+    const caps = { maxSpikes: 100, maxPoints: 50 };
+    const saved = { ...LIF_DEMO_FIGURE_CAPS };
+    let run: Awaited<ReturnType<typeof runLif>>;
+    try {
+      Object.assign(LIF_DEMO_FIGURE_CAPS, caps);
+      run = await runLif('long-figures', { steps });
+    } finally {
+      Object.assign(LIF_DEMO_FIGURE_CAPS, saved);
+    }
+    expect(run.status).toBe('completed');
+    const a = readNpz(join(run.out, 'artifacts', 'recordings.npz'));
+    const { nOut } = BASE;
+    const sum = (d: ArrayLike<number>) => Array.from(d).reduce((x, v) => x + v, 0);
+    const inSpikes = sum(a.input_spikes!);
+    const outSpikes = sum(a.output_spikes!);
+    expect(inSpikes + outSpikes).toBeGreaterThan(caps.maxSpikes);
+    const raster = run.figures.get('raster')!;
+    expect(raster.title).toContain(`${inSpikes + outSpikes} spikes, more than maxSpikes = ${caps.maxSpikes}`);
+    const cells = raster.data as { type: string; z: number[][] }[];
+    expect(cells.map((t) => t.type)).toEqual(['heatmap', 'heatmap']);
+    expect(cells.map((t) => t.z.flat().reduce((x, v) => x + v, 0))).toEqual([inSpikes, outSpikes]);
+    // the voltages: ≤ 50 points each, every bucket's extremes kept, each point voltage_mv at its time_ms
+    const voltage = run.figures.get('voltage')!;
+    expect(voltage.title).toBe(`lif-demo: membrane voltage (6 of 6 lines decimated to ≤ ${caps.maxPoints} points: min/max per bucket)`);
+    const time = Array.from(a.time_ms!);
+    const v = a.voltage_mv!;
+    const B = Math.floor((caps.maxPoints - 2) / 2);
+    for (let j = 0; j < 3; j++) {
+      const t = (voltage.data as { name: string; x: ArrayLike<number>; y: ArrayLike<number> }[]).find((tr) => tr.name.startsWith(`V of neuron ${j} `))!;
+      expect(t.name).toBe(`V of neuron ${j} (min/max of ${B} buckets of ${steps} points)`);
+      const col = Array.from({ length: steps }, (_, k) => v[k * nOut + j]!);
+      const at = Array.from(t.x, (x) => time.indexOf(x));
+      expect(at.length).toBeLessThanOrEqual(caps.maxPoints);
+      expect([at[0], at.at(-1)]).toEqual([0, steps - 1]);
+      at.forEach((k, q) => {
+        if (q > 0) expect(k).toBeGreaterThan(at[q - 1]!);
+        expect(t.y[q]).toBe(col[k]);
+      });
+      for (let b = 0; b < B; b++) {
+        const lo = Math.floor((b * steps) / B);
+        const hi = Math.floor(((b + 1) * steps) / B);
+        const kept = at.filter((k) => k >= lo && k < hi).map((k) => col[k]!);
+        expect(kept).toContain(Math.max(...col.slice(lo, hi)));
+        expect(kept).toContain(Math.min(...col.slice(lo, hi)));
+      }
+    }
+  }, 120_000);
+
   it('recordings.npz (read from the files in pieces), the figures and the summary equal those of the whole recording; tensors held do not grow with --steps', async () => {
     const steps = 777;
     const reads: { file: string; bytes: number }[] = [];
