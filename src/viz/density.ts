@@ -113,10 +113,46 @@ export function densityRows(events: SpikeEvents, maxRows = DENSITY_ROWS): Neuron
     if (v > hi) hi = v;
   }
   if (lo === Infinity) return { first: 0, size: 1, count: 1 };
+  return neuronRows(lo, hi, maxRows);
+}
+
+/**
+ * Neuron rows for the neuron indices `lo` … `hi` (known up front, e.g. 0 … n − 1 for n neurons),
+ * at most `maxRows` of them: from ⌊lo⌋ to ⌊hi⌋, `⌈span/maxRows⌉` neurons per row with
+ * `span = ⌊hi⌋ − ⌊lo⌋ + 1` (one neuron per row when they fit), `⌈span/size⌉` rows.
+ * @throws CinderArgumentError unless lo and hi are finite with lo <= hi, and maxRows an integer >= 1
+ */
+export function neuronRows(lo: number, hi: number, maxRows = DENSITY_ROWS): NeuronRows {
+  if (!Number.isFinite(lo)) throw new CinderArgumentError('lo', lo, 'a finite neuron index');
+  if (!Number.isFinite(hi) || !(hi >= lo)) throw new CinderArgumentError('hi', hi, `a finite neuron index >= lo = ${lo}`);
+  if (!Number.isInteger(maxRows) || maxRows < 1) throw new CinderArgumentError('maxRows', maxRows, 'an integer >= 1');
   const first = Math.floor(lo);
   const span = Math.floor(hi) - first + 1;
   const size = Math.ceil(span / maxRows);
   return { first, size, count: Math.ceil(span / size) };
+}
+
+/**
+ * Time bins, known up front, for spike times on the step grid `first + k·dt` from `first` to
+ * `last` (e.g. a run's steps, when its spikes are read in pieces and {@link densityTimeBins} cannot
+ * see them all): the bins {@link densityTimeBins} makes when the first and last counted times are
+ * `first` and `last` and the smallest gap is `dt` — they start at `first − dt/2`, are
+ * `dt·⌈S/maxBins⌉` wide for the `S = (last − first + dt)/dt` steps (both ceilings forgiving 1e-6
+ * relative), and `⌈S/⌈S/maxBins⌉⌉` of them reach past `last`. Counted are times in
+ * `[first − dt/2, start + count·width]` (grid times off by rounding included; a time beyond the
+ * last bin's edge by rounding is counted in it).
+ * @throws CinderArgumentError unless first, last are finite with first <= last, dt > 0 finite, maxBins an integer >= 1
+ */
+export function gridTimeBins(first: number, last: number, dt: number, maxBins = DENSITY_TIME_BINS): TimeBins {
+  if (!Number.isFinite(first)) throw new CinderArgumentError('first', first, 'a finite time');
+  if (!Number.isFinite(last) || !(last >= first)) throw new CinderArgumentError('last', last, `a finite time >= first = ${first}`);
+  if (!Number.isFinite(dt) || !(dt > 0)) throw new CinderArgumentError('dt', dt, 'a finite number > 0');
+  if (!Number.isInteger(maxBins) || maxBins < 1) throw new CinderArgumentError('maxBins', maxBins, 'an integer >= 1');
+  const steps = (last - first + dt) / dt;
+  const perBin = Math.max(1, Math.ceil((steps / maxBins) * (1 - 1e-6)));
+  const count = Math.max(1, Math.min(maxBins, Math.ceil((steps / perBin) * (1 - 1e-6))));
+  const start = first - dt / 2;
+  return { start, width: dt * perBin, count, lo: start, hi: start + count * dt * perBin };
 }
 
 /**
@@ -127,6 +163,13 @@ export function densityRows(events: SpikeEvents, maxRows = DENSITY_ROWS): Neuron
  */
 export function spikeCounts(events: SpikeEvents, bins: TimeBins, rows: NeuronRows): Float64Array {
   const counts = new Float64Array(rows.count * bins.count);
+  addSpikeCounts(counts, events, bins, rows);
+  return counts;
+}
+
+/** Adds the counts of {@link spikeCounts} to `counts`; returns the number of spikes counted. */
+function addSpikeCounts(counts: Float64Array, events: SpikeEvents, bins: TimeBins, rows: NeuronRows): number {
+  let counted = 0;
   for (let i = 0; i < events.times.length; i++) {
     const t = events.times[i]!;
     const n = events.neurons[i]!;
@@ -136,6 +179,58 @@ export function spikeCounts(events: SpikeEvents, bins: TimeBins, rows: NeuronRow
     const k = Math.min(bins.count - 1, Math.max(0, Math.floor((t - bins.start) / bins.width)));
     const c = r * bins.count + k;
     counts[c] = counts[c]! + 1;
+    counted++;
   }
-  return counts;
+  return counted;
+}
+
+/**
+ * Spike counts of one population accumulated from pieces of its spikes (e.g. read from a file a
+ * piece at a time), with bins and rows fixed up front ({@link gridTimeBins}, {@link neuronRows}):
+ * after adding every piece, {@link SpikeCountGrid.counts} equals {@link spikeCounts} of all spikes
+ * at once, and memory holds one count per cell, never the spikes.
+ */
+export class SpikeCountGrid {
+  /** Counts per (neuron row, time bin), row-major `[rows.count, bins.count]`. */
+  readonly counts: Float64Array;
+  /** Spikes given to {@link SpikeCountGrid.add}, counted or not. */
+  seen = 0;
+  /** Spikes counted (finite, in the bins' time range and within the rows). */
+  counted = 0;
+
+  /**
+   * @param bins - the time bins (see {@link TimeBins})
+   * @param rows - the neuron rows (see {@link NeuronRows})
+   * @throws CinderArgumentError for bins or rows that are not well formed
+   */
+  constructor(readonly bins: TimeBins, readonly rows: NeuronRows) {
+    checkTimeBins(bins);
+    checkNeuronRows(rows);
+    this.counts = new Float64Array(rows.count * bins.count);
+  }
+
+  /**
+   * Counts one piece of spikes (times and neuron indices, parallel arrays), as {@link spikeCounts}.
+   * @throws CinderArgumentError when times and neurons differ in length (nothing counted)
+   */
+  add(times: ArrayLike<number>, neurons: ArrayLike<number>): void {
+    if (times.length !== neurons.length) throw new CinderArgumentError('neurons', `${neurons.length} indices`, `one per spike time (${times.length})`);
+    this.counted += addSpikeCounts(this.counts, { times, neurons }, this.bins, this.rows);
+    this.seen += times.length;
+  }
+}
+
+/** Throws unless `bins` is a {@link TimeBins} with finite start, width > 0, an integer count >= 1 and lo <= hi. */
+export function checkTimeBins(bins: TimeBins, param = 'bins'): TimeBins {
+  const ok = bins !== null && typeof bins === 'object' && Number.isFinite(bins.start) && Number.isFinite(bins.width) && bins.width > 0
+    && Number.isInteger(bins.count) && bins.count >= 1 && typeof bins.lo === 'number' && typeof bins.hi === 'number' && bins.lo <= bins.hi;
+  if (!ok) throw new CinderArgumentError(param, bins, '{start, width, count, lo, hi}: finite start, width > 0, integer count >= 1, lo <= hi');
+  return bins;
+}
+
+/** Throws unless `rows` is a {@link NeuronRows} with an integer first, size >= 1 and count >= 1. */
+export function checkNeuronRows(rows: NeuronRows, param = 'rows'): NeuronRows {
+  const ok = rows !== null && typeof rows === 'object' && Number.isInteger(rows.first) && Number.isInteger(rows.size) && rows.size >= 1 && Number.isInteger(rows.count) && rows.count >= 1;
+  if (!ok) throw new CinderArgumentError(param, rows, '{first, size, count}: integers, size >= 1, count >= 1');
+  return rows;
 }

@@ -4,9 +4,9 @@
  * @module
  */
 import { CinderArgumentError, checkInteger, checkNonNegative, checkPositive, checkOptionKeys, optionKeys } from '../core/errors.js';
-import { checkMaxSpikes, DEFAULT_MAX_SPIKES, densityRows, densityTimeBins, spikeCounts } from './density.js';
+import { checkMaxSpikes, checkNeuronRows, checkTimeBins, DEFAULT_MAX_SPIKES, densityRows, densityTimeBins, spikeCounts, type NeuronRows, type TimeBins } from './density.js';
 import type { Figure, Trace } from './figure.js';
-import { axisIds, panelFigure, type Panel } from './panels.js';
+import { panelFigure, type Panel } from './panels.js';
 
 /** Spike events of one population: parallel arrays of times and neuron indices. */
 export interface SpikeEvents {
@@ -75,10 +75,27 @@ export interface RasterOptions {
    * `Infinity` always draws dots. An integer >= 0, or Infinity.
    */
   maxSpikes?: number;
+  /** Label of the neuron axis (default `neuron`; a density of rows of k neurons: `neuron (rows of k)`, with this label). */
+  yTitle?: string;
 }
 
 /** The keys of {@link RasterOptions}: other keys are refused ("invalid options key"). */
-export const RASTER_OPTION_KEYS = optionKeys<RasterOptions>()(['xTitle', 'webglThreshold', 'markerSize', 'separatePanels', 'timeRange', 'maxSpikes']);
+export const RASTER_OPTION_KEYS = optionKeys<RasterOptions>()(['xTitle', 'webglThreshold', 'markerSize', 'separatePanels', 'timeRange', 'maxSpikes', 'yTitle']);
+
+/** The panels of a raster ({@link spikeRasterPanels}), to lay out alone ({@link spikeRaster}) or among other panels. */
+export interface RasterPanels {
+  /** One panel per population (overlaid in one with `separatePanels: false` and dots). */
+  panels: Panel[];
+  /** True when the panels are spike-count heatmaps (more than `maxSpikes` spikes). */
+  density: boolean;
+  /**
+   * With heatmaps, what the figure's title should say:
+   * `spike counts per time bin of W: N spikes, more than maxSpikes = M`; undefined with dots.
+   */
+  note?: string;
+  /** Whether the figure should show a legend (dots of several populations overlaid in one panel). */
+  showLegend: boolean;
+}
 
 /**
  * A spike raster of one or more populations, stacked on a shared time axis (one panel each) or
@@ -95,9 +112,27 @@ export const RASTER_OPTION_KEYS = optionKeys<RasterOptions>()(['xTitle', 'webglT
  * its bin's middle time and its row's middle neuron; its colour runs from white (0 spikes) to black
  * (the panel's largest count, at least 1). With at most `maxSpikes` spikes the figure is
  * the same as with `maxSpikes: Infinity`.
+The panels
+ * are those of {@link spikeRasterPanels} (same options); with heatmaps the title gets their note in
+ * parentheses and each colour bar sits beside its panel ({@link placeColorbars}).
  * @throws CinderArgumentError when times and neuron indices differ in length, or for a bad `timeRange` or `maxSpikes`
  */
 export function spikeRaster(title: string, populations: SpikeEvents | readonly SpikeEvents[], options: RasterOptions = {}): Figure {
+  const r = spikeRasterPanels(populations, options);
+  const fig = panelFigure(r.note === undefined ? title : `${title} (${r.note})`, r.panels, { showLegend: r.showLegend });
+  return r.density ? placeColorbars(fig) : fig;
+}
+
+/**
+ * The panels of {@link spikeRaster} without the figure, so that a figure of several panels can hold
+ * a raster that becomes spike-count heatmaps above `maxSpikes` (same options, same rules: dots, one
+ * panel per population or overlaid; above `maxSpikes` one heatmap panel per population). Lay them
+ * out with {@link panelFigure}, give the title {@link RasterPanels.note} and the legend
+ * {@link RasterPanels.showLegend}, and with heatmaps call {@link placeColorbars} on the figure:
+ * `panelFigure(title + (note ? ` (${note})` : ''), panels, { showLegend })` is spikeRaster's figure.
+ * @throws CinderArgumentError as {@link spikeRaster}
+ */
+export function spikeRasterPanels(populations: SpikeEvents | readonly SpikeEvents[], options: RasterOptions = {}): RasterPanels {
   checkOptionKeys('options', options, RASTER_OPTION_KEYS);
   const pops = Array.isArray(populations) ? (populations as readonly SpikeEvents[]) : [populations as SpikeEvents];
   if (pops.length === 0) throw new CinderArgumentError('populations', pops, 'at least one population');
@@ -107,6 +142,7 @@ export function spikeRaster(title: string, populations: SpikeEvents | readonly S
     throw new CinderArgumentError('timeRange', range, '[t0, t1]: finite numbers with t0 < t1');
   }
   const maxSpikes = checkMaxSpikes(options.maxSpikes ?? DEFAULT_MAX_SPIKES);
+  if (options.yTitle !== undefined && typeof options.yTitle !== 'string') throw new CinderArgumentError('yTitle', options.yTitle, 'a string');
   const traces: Trace[] = pops.map((p, i) => {
     if (p === null || typeof p !== 'object' || !isNumbers(p.times) || !isNumbers(p.neurons)) {
       throw new CinderArgumentError(`populations[${i}]`, p, 'spike events {times, neurons} (arrays of numbers)');
@@ -117,7 +153,7 @@ export function spikeRaster(title: string, populations: SpikeEvents | readonly S
     return { name: p.name ?? `population ${i + 1}`, x: p.times, y: p.neurons } as Trace;
   });
   const total = pops.reduce((a, p) => a + p.times.length, 0);
-  if (total > maxSpikes) return densityFigure(title, pops, total, maxSpikes, options);
+  if (total > maxSpikes) return densityPanels(pops, total, maxSpikes, options);
   const separate = options.separatePanels ?? true;
   const groups: Trace[][] = separate ? traces.map((t) => [t]) : [traces];
   const panels: Panel[] = groups.map((g, i) => {
@@ -132,53 +168,101 @@ export function spikeRaster(title: string, populations: SpikeEvents | readonly S
         marker: gl ? { size: options.markerSize ?? 3, symbol: 'square', line: { width: 0 } } : { size: options.markerSize ?? 4, symbol: 'line-ns-open', line: { width: 1 } },
         hovertemplate: 't %{x}<br>neuron %{y}<extra>%{fullData.name}</extra>',
       })),
-      yTitle: 'neuron',
+      yTitle: options.yTitle ?? 'neuron',
       xTitle: options.xTitle ?? 'time (ms)',
       xaxis: options.timeRange ? { range: options.timeRange } : undefined,
     };
   });
-  return panelFigure(title, panels, { showLegend: !separate && pops.length > 1 });
+  return { panels, density: false, showLegend: !separate && pops.length > 1 };
 }
 
-/** The density view of {@link spikeRaster} (more than `maxSpikes` spikes). */
-function densityFigure(title: string, pops: readonly SpikeEvents[], total: number, maxSpikes: number, options: RasterOptions): Figure {
+/** The density view of {@link spikeRasterPanels} (more than `maxSpikes` spikes). */
+function densityPanels(pops: readonly SpikeEvents[], total: number, maxSpikes: number, options: RasterOptions): RasterPanels {
   const bins = densityTimeBins(pops, options.timeRange);
-  const x = Float64Array.from({ length: bins.count }, (_, k) => bins.start + (k + 0.5) * bins.width);
   const panels: Panel[] = pops.map((p, i) => {
     const rows = densityRows(p);
-    const counts = spikeCounts(p, bins, rows);
-    const z: number[][] = [];
-    let counted = 0;
-    let most = 1;
-    for (let r = 0; r < rows.count; r++) {
-      const row = Array.from(counts.subarray(r * bins.count, (r + 1) * bins.count));
-      for (const c of row) {
-        counted += c;
-        if (c > most) most = c;
-      }
-      z.push(row);
-    }
-    const name = p.name ?? `population ${i + 1}`;
-    return {
-      title: `${name}: ${counted} spikes, ${rows.size} neuron${rows.size === 1 ? '' : 's'} per row`,
-      traces: [{
-        type: 'heatmap', name, x, y: Float64Array.from({ length: rows.count }, (_, r) => rows.first + r * rows.size + (rows.size - 1) / 2), z,
-        // both bounds given (plotly ignores a lone zmin): white is 0 spikes, so a cell of 1 is never white
-        zmin: 0, zmax: most, colorscale: [[0, '#ffffff'], [1, '#000000']], colorbar: { title: { text: 'spikes' } },
-        hovertemplate: 't %{x}<br>neuron %{y}<br>%{z} spikes<extra>%{fullData.name}</extra>',
-      }],
-      yTitle: rows.size === 1 ? 'neuron' : `neuron (rows of ${rows.size})`,
-      xTitle: options.xTitle ?? 'time (ms)',
-      xaxis: options.timeRange ? { range: options.timeRange } : undefined,
-    };
+    return spikeCountPanel(spikeCounts(p, bins, rows), bins, rows, { name: p.name ?? `population ${i + 1}`, xTitle: options.xTitle, yTitle: options.yTitle, timeRange: options.timeRange });
   });
   const note = `spike counts per time bin of ${Number(bins.width.toPrecision(6))}: ${total} spikes, more than maxSpikes = ${maxSpikes}`;
-  const fig = panelFigure(`${title} (${note})`, panels, { showLegend: false });
-  // one colour bar per panel, beside it
-  fig.data.forEach((t, i) => {
-    const domain = (fig.layout[axisIds(i).yKey] as { domain: [number, number] }).domain;
-    t.colorbar = { ...(t.colorbar as object), y: (domain[0] + domain[1]) / 2, len: domain[1] - domain[0], yanchor: 'middle' };
-  });
+  return { panels, density: true, note, showLegend: false };
+}
+
+/** Options of {@link spikeCountPanel}. */
+export interface SpikeCountPanelOptions {
+  /** Population name (trace name and panel title; default `spikes`). */
+  name?: string;
+  /** Label of the time axis (default `time (ms)`). */
+  xTitle?: string;
+  /** Label of the neuron axis (default `neuron`; rows of k neurons: `neuron (rows of k)`). */
+  yTitle?: string;
+  /** Time range shown, `[t0, t1]` (default: the bins). */
+  timeRange?: [number, number];
+}
+
+/** The keys of {@link SpikeCountPanelOptions}: other keys are refused ("invalid options key"). */
+export const SPIKE_COUNT_PANEL_OPTION_KEYS = optionKeys<SpikeCountPanelOptions>()(['name', 'xTitle', 'yTitle', 'timeRange']);
+
+/**
+ * A heatmap panel of spike counts per (neuron row, time bin), row-major `[rows.count, bins.count]`
+ * (from {@link spikeCounts}, or accumulated from pieces by a {@link SpikeCountGrid}): the panel
+ * {@link spikeRaster} draws for a population above `maxSpikes`. Its title gives the name, the sum
+ * of the counts and the neurons per row; a cell's x and y are its bin's middle time
+ * `start + (k + ½)·width` and its row's middle neuron `first + r·size + (size − 1)/2`; its colour
+ * runs from white (0 spikes) to black (the largest count, at least 1). Place its colour bar with
+ * {@link placeColorbars} once the figure is laid out.
+ * @throws CinderArgumentError for bad bins or rows, or counts of another length than rows.count · bins.count
+ */
+export function spikeCountPanel(counts: ArrayLike<number>, bins: TimeBins, rows: NeuronRows, options: SpikeCountPanelOptions = {}): Panel {
+  checkOptionKeys('options', options, SPIKE_COUNT_PANEL_OPTION_KEYS);
+  checkTimeBins(bins);
+  checkNeuronRows(rows);
+  if (!isNumbers(counts) || counts.length !== rows.count * bins.count) {
+    throw new CinderArgumentError('counts', isNumbers(counts) ? `${counts.length} values` : counts, `rows.count · bins.count = ${rows.count * bins.count} values`);
+  }
+  const x = Float64Array.from({ length: bins.count }, (_, k) => bins.start + (k + 0.5) * bins.width);
+  const z: number[][] = [];
+  let counted = 0;
+  let most = 1;
+  for (let r = 0; r < rows.count; r++) {
+    const row = Array.from({ length: bins.count }, (_, k) => counts[r * bins.count + k]!);
+    for (const c of row) {
+      counted += c;
+      if (c > most) most = c;
+    }
+    z.push(row);
+  }
+  const name = options.name ?? 'spikes';
+  const yTitle = options.yTitle ?? 'neuron';
+  return {
+    title: `${name}: ${counted} spikes, ${rows.size} neuron${rows.size === 1 ? '' : 's'} per row`,
+    traces: [{
+      type: 'heatmap', name, x, y: Float64Array.from({ length: rows.count }, (_, r) => rows.first + r * rows.size + (rows.size - 1) / 2), z,
+      // both bounds given (plotly ignores a lone zmin): white is 0 spikes, so a cell of 1 is never white
+      zmin: 0, zmax: most, colorscale: [[0, '#ffffff'], [1, '#000000']], colorbar: { title: { text: 'spikes' } },
+      hovertemplate: 't %{x}<br>neuron %{y}<br>%{z} spikes<extra>%{fullData.name}</extra>',
+    }],
+    yTitle: rows.size === 1 ? yTitle : `${yTitle} (rows of ${rows.size})`,
+    xTitle: options.xTitle ?? 'time (ms)',
+    xaxis: options.timeRange ? { range: options.timeRange } : undefined,
+  };
+}
+
+/**
+ * Places the colour bar of every heatmap trace of `fig` that has one (`colorbar` set, `showscale`
+ * not false) beside its own panel, in place: centred on the panel's y domain and as tall; when the
+ * panel does not reach the figure's right edge (a grid of several columns), just right of it
+ * (`x` = the x domain's end + 0.01, 12 px thick). Returns `fig`.
+ */
+export function placeColorbars(fig: Figure): Figure {
+  for (const t of fig.data) {
+    if (t.type !== 'heatmap' || t.colorbar === undefined || t.showscale === false) continue;
+    const key = (axis: unknown, base: 'x' | 'y'): string => `${base}axis${typeof axis === 'string' ? axis.slice(1) : ''}`;
+    const yDomain = (fig.layout[key(t.yaxis, 'y')] as { domain?: [number, number] } | undefined)?.domain;
+    if (!yDomain) continue;
+    const xDomain = (fig.layout[key(t.xaxis, 'x')] as { domain?: [number, number] } | undefined)?.domain;
+    const beside = xDomain && xDomain[1] < 1 ? { x: xDomain[1] + 0.01, xanchor: 'left', thickness: 12 } : {};
+    t.colorbar = { ...(t.colorbar as object), y: (yDomain[0] + yDomain[1]) / 2, len: yDomain[1] - yDomain[0], yanchor: 'middle', ...beside };
+  }
   return fig;
 }
 

@@ -3,7 +3,7 @@
 // closed-form counts (uniform firing) and against the spike count; below the cap the figure is the
 // same as with maxSpikes: Infinity.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_SPIKES, figureHtml, rasterFromRecordings, spikeRaster, type Figure, type SpikeEvents } from '../../src/node.js';
+import { DEFAULT_MAX_SPIKES, densityTimeBins, figureHtml, gridTimeBins, neuronRows, panelFigure, placeColorbars, rasterFromRecordings, SpikeCountGrid, spikeCountPanel, spikeRaster, spikeRasterPanels, type Figure, type SpikeEvents } from '../../src/node.js';
 import { mulberry32 as rng } from '../helpers/random.js';
 
 /** The page of a figure (plotly loaded from a relative file). */
@@ -146,5 +146,69 @@ describe('spikeRaster: a density above maxSpikes', () => {
       expect(() => spikeRaster('r', { times: [1], neurons: [0] }, { maxSpikes: bad })).toThrow(`invalid maxSpikes: got ${bad}, expected an integer >= 0, or Infinity (one dot per spike)`);
     }
     expect(() => rasterFromRecordings('r', [{ name: 'a', spikes: { data, shape: [300, 1, 4] } }], { maxSpikes: -1 })).toThrow(/invalid maxSpikes: got -1/);
+  });
+});
+
+describe('spikeRasterPanels, spikeCountPanel, SpikeCountGrid: a raster panel among other panels', () => {
+  const pops = [randomSpikes(400, 30, 0.1, 0.05, 11, 'E'), randomSpikes(400, 700, 0.1, 0.002, 12, 'I')];
+
+  it('spikeRaster is panelFigure of spikeRasterPanels (title + note, legend, colour bars placed), below and above maxSpikes', () => {
+    for (const options of [{}, { maxSpikes: 100 }, { maxSpikes: 100, separatePanels: false, timeRange: [5, 30] as [number, number], xTitle: 's' }, { separatePanels: false }]) {
+      const r = spikeRasterPanels(pops, options);
+      const fig = panelFigure(r.note === undefined ? 'T' : `T (${r.note})`, r.panels, { showLegend: r.showLegend });
+      expect(JSON.stringify(r.density ? placeColorbars(fig) : fig)).toBe(JSON.stringify(spikeRaster('T', pops, options)));
+      const total = pops[0]!.times.length + pops[1]!.times.length;
+      expect(r.density).toBe(total > (options.maxSpikes ?? Infinity));
+    }
+    expect(() => spikeRasterPanels(pops, { bogus: 1 } as never)).toThrow(/invalid options key/);
+    expect(() => spikeRasterPanels(pops, { maxSpikes: -1 })).toThrow(/invalid maxSpikes: got -1, expected/);
+    expect(() => spikeRasterPanels(pops, { yTitle: 3 as never })).toThrow(/invalid yTitle: got 3, expected a string/);
+  });
+
+  it('SpikeCountGrid: counts added piece by piece equal the reference binning of all spikes; gridTimeBins equals densityTimeBins of a grid spanning first … last', () => {
+    const p = pops[1]!;
+    // spikes at steps 1 … 400 of 0.1 ms: a grid from 0.1 to 40 (add the two ends so that the data spans it)
+    const times = Float64Array.from([0.1, ...p.times, 40]);
+    const neurons = Int32Array.from([0, ...p.neurons, 699]);
+    const bins = gridTimeBins(0.1, 40, 0.1, 150);
+    const ref = densityTimeBins([{ times, neurons }], undefined, 150);
+    // (densityTimeBins measures dt as the smallest gap: equal up to its rounding)
+    expect(bins.start).toBeCloseTo(ref.start, 12);
+    expect(bins.width).toBeCloseTo(ref.width, 12);
+    expect(bins.count).toBe(ref.count);
+    expect(bins.count).toBe(134); // ⌈400 / ⌈400/150⌉⌉, bins of 3 steps
+    const rows = neuronRows(0, 699);
+    expect(rows).toEqual({ first: 0, size: 4, count: 175 }); // ⌈700/200⌉ = 4 per row
+    const grid = new SpikeCountGrid(bins, rows);
+    for (let k0 = 0; k0 < times.length; k0 += 37) grid.add(times.subarray(k0, k0 + 37), neurons.subarray(k0, k0 + 37));
+    const want = new Float64Array(rows.count * bins.count);
+    for (let i = 0; i < times.length; i++) want[Math.floor(neurons[i]! / 4) * bins.count + Math.floor((times[i]! - 0.05) / 0.3 + 1e-9)]++;
+    expect(Array.from(grid.counts)).toEqual(Array.from(want));
+    expect([grid.seen, grid.counted]).toEqual([times.length, times.length]);
+    const panel = spikeCountPanel(grid.counts, bins, rows, { name: 'all', yTitle: 'gid' });
+    expect(panel.title).toBe(`all: ${times.length} spikes, 4 neurons per row`);
+    expect(panel.yTitle).toBe('gid (rows of 4)');
+    expect(() => spikeCountPanel(grid.counts.subarray(1), bins, rows)).toThrow(`invalid counts: got "${grid.counts.length - 1} values", expected rows.count · bins.count = ${grid.counts.length} values`);
+    expect(() => grid.add([1, 2], [0])).toThrow(/invalid neurons: got "1 indices", expected one per spike time \(2\)/);
+    expect(grid.seen).toBe(times.length); // a refused piece counts nothing
+    expect(() => gridTimeBins(1, 0, 0.1)).toThrow(/invalid last: got 0, expected a finite time >= first = 1/);
+    expect(() => gridTimeBins(0, 1, 0)).toThrow(/invalid dt: got 0, expected/);
+    expect(() => neuronRows(5, 2)).toThrow(/invalid hi: got 2, expected/);
+  });
+
+  it('placeColorbars: a heatmap in the left column of two gets its colour bar beside its own panel (its y domain, right of its x domain)', () => {
+    const grid = new SpikeCountGrid(gridTimeBins(1, 10, 1), neuronRows(0, 3));
+    grid.add([1, 2, 10], [0, 3, 3]);
+    const fig = placeColorbars(panelFigure('t', [
+      { traces: [{ type: 'scatter', x: [0], y: [0] }] },
+      { traces: [{ type: 'scatter', x: [0], y: [0] }] },
+      spikeCountPanel(grid.counts, grid.bins, grid.rows),
+    ], { columns: 2 }));
+    const hm = fig.data[2]!;
+    const yd = (fig.layout.yaxis3 as { domain: [number, number] }).domain;
+    const xd = (fig.layout.xaxis3 as { domain: [number, number] }).domain;
+    expect(xd[1]).toBeLessThan(1);
+    expect(hm.colorbar).toMatchObject({ y: (yd[0] + yd[1]) / 2, len: yd[1] - yd[0], x: xd[1] + 0.01, xanchor: 'left' });
+    expect(hm.z).toEqual([[1, 1, 0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0, 0, 1]].map((r, i) => (i === 0 ? [1, 0, 0, 0, 0, 0, 0, 0, 0, 0] : i === 3 ? [0, 1, 0, 0, 0, 0, 0, 0, 0, 1] : r)));
   });
 });
