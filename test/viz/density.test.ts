@@ -168,8 +168,8 @@ describe('spikeRasterPanels, spikeCountPanel, SpikeCountGrid: a raster panel amo
   it('SpikeCountGrid: counts added piece by piece equal the reference binning of all spikes; gridTimeBins equals densityTimeBins of a grid spanning first … last', () => {
     const p = pops[1]!;
     // spikes at steps 1 … 400 of 0.1 ms: a grid from 0.1 to 40 (add the two ends so that the data spans it)
-    const times = Float64Array.from([0.1, ...p.times, 40]);
-    const neurons = Int32Array.from([0, ...p.neurons, 699]);
+    const times = Float64Array.from([0.1, ...Array.from(p.times), 40]);
+    const neurons = Int32Array.from([0, ...Array.from(p.neurons), 699]);
     const bins = gridTimeBins(0.1, 40, 0.1, 150);
     const ref = densityTimeBins([{ times, neurons }], undefined, 150);
     // (densityTimeBins measures dt as the smallest gap: equal up to its rounding)
