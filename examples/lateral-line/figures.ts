@@ -4,8 +4,9 @@
  * vs x, MON→TS feed-forward drive heatmap, multi-seed summary.
  * @module
  */
-import { panelFigure, type Figure, type Trace } from '../../src/viz/index.js';
+import { panelFigure, placeColorbars, spikeRasterPanels, type Figure, type Panel, type Trace } from '../../src/viz/index.js';
 import { DEFAULT_MAX_POINTS, decimateLine, decimatedName, decimatedTitle } from '../../src/viz/decimate.js';
+import { DEFAULT_MAX_SPIKES, DENSITY_TIME_BINS } from '../../src/viz/density.js';
 
 /**
  * Cap of the learning curves (the viz default): a curve of more than `maxPoints` points (one per
@@ -14,7 +15,38 @@ import { DEFAULT_MAX_POINTS, decimateLine, decimatedName, decimatedTitle } from 
  * every extreme kept at its own training time), named so, and the title says how many were. A
  * setting so that tests can use a small cap.
  */
-export const LATERAL_LINE_FIGURE_CAPS = { maxPoints: DEFAULT_MAX_POINTS };
+export const LATERAL_LINE_FIGURE_CAPS = {
+  maxPoints: DEFAULT_MAX_POINTS,
+  /**
+   * Most test spikes a raster panel (MON, TS) draws as dots (the viz default): above it the panel
+   * is a spike-count heatmap ({@link spikeRasterPanels}), titled so.
+   */
+  maxSpikes: DEFAULT_MAX_SPIKES,
+  /**
+   * Most time columns of the test-phase LL-rate heatmap (one per test step below it): above it
+   * ⌈steps / maxColumns⌉ consecutive test steps per column, their rates averaged, titled so.
+   */
+  maxColumns: DENSITY_TIME_BINS,
+};
+
+/**
+ * A test-phase raster panel: dots of `x` (time or position) and `index` below
+ * {@link LATERAL_LINE_FIGURE_CAPS}`.maxSpikes` spikes (the panel `dots`), above it the spike-count
+ * heatmap of {@link spikeRasterPanels}, its title `dots.title` plus the heatmap's count and note.
+ */
+function rasterPanel(dots: Panel, x: ArrayLike<number>, index: ArrayLike<number>, name: string): { panel: Panel; density: boolean } {
+  const r = spikeRasterPanels({ times: x, neurons: index, name }, { maxSpikes: LATERAL_LINE_FIGURE_CAPS.maxSpikes, xTitle: dots.xTitle, yTitle: dots.yTitle });
+  if (!r.density) return { panel: dots, density: false };
+  const p = r.panels[0]!;
+  return { panel: { ...p, title: `${dots.title ?? name}: ${p.title!.slice(name.length + 2)} (${r.note})`, xTitle: dots.xTitle }, density: true };
+}
+
+/** Lays out the panels; with a heatmap raster among them, its colour bar beside it. */
+function figureOf(title: string, panels: Panel[], density: boolean, options: { columns: number; sharedX: boolean }): Figure {
+  const fig = panelFigure(title, panels, options);
+  return density ? placeColorbars(fig) : fig;
+}
+
 
 /** Learning-curve series of one seed: checkpoint times (s), MON→TS weight mean/SD, TS rate per window, PV vs training time. */
 export interface LearningSeries {
@@ -64,32 +96,77 @@ function spikeX(step: Int32Array, x: Float64Array): Float64Array {
   return Float64Array.from(step, (s) => x[Math.min(x.length - 1, s)]!);
 }
 
-/** Summary: MON→TS weights before/after by TS target, TS raster in the test, decoded vs true angle. */
+/**
+ * Summary: MON→TS weights before/after by TS target, TS raster in the test, decoded vs true angle.
+ * Long tests ({@link LATERAL_LINE_FIGURE_CAPS}): a TS raster of more than `maxSpikes` spikes is a
+ * spike-count heatmap; the decode lines (one point per test step) of more than `maxPoints` points
+ * are min/max envelopes ({@link decimateLine}), named so, the title counting them.
+ */
 export function summaryFigure(d: SeedFigureData): Figure {
   const tTest = Float64Array.from(d.tsStep, (s) => s * d.dtS);
   const tAxis = Float64Array.from(d.testX, (_, k) => k * d.dtS);
-  return panelFigure(`Lateral line, seed ${d.seed}: σθ = ${d.sigmaTheta.toFixed(3)} rad, valid ${d.validFraction.toFixed(3)}`, [
+  const maxPoints = LATERAL_LINE_FIGURE_CAPS.maxPoints;
+  const hat = decimateLine(tAxis, d.thetaHat, maxPoints);
+  const truth = decimateLine(tAxis, d.thetaTrue, maxPoints);
+  const named = (name: string, c: { buckets: number }, n: number) => (c.buckets > 0 ? decimatedName(name, c.buckets, n) : name);
+  const decimated = (hat.buckets > 0 ? 1 : 0) + (truth.buckets > 0 ? 1 : 0);
+  const ts = rasterPanel({ title: 'TS spikes (test)', xTitle: 'time in test (s)', yTitle: 'TS index', traces: [scatter(tTest, d.tsIndex, { name: 'TS' })] }, tTest, d.tsIndex, 'TS');
+  return figureOf(decimatedTitle(`Lateral line, seed ${d.seed}: σθ = ${d.sigmaTheta.toFixed(3)} rad, valid ${d.validFraction.toFixed(3)}`, decimated, 2, maxPoints), [
     { title: 'MON→TS weights vs TS target', xTitle: 'TS index', yTitle: 'w', traces: [scatter(d.mtPost, d.wBefore, { name: 'before' }), scatter(d.mtPost, d.wAfter, { name: 'after' })] },
-    { title: 'TS spikes (test)', xTitle: 'time in test (s)', yTitle: 'TS index', traces: [scatter(tTest, d.tsIndex, { name: 'TS' })] },
-    { title: 'PV decode (test)', xTitle: 'time in test (s)', yTitle: 'angle (rad)', traces: [{ ...line(tAxis, nanToNull(d.thetaHat) as number[], 'θ̂'), mode: 'markers', marker: { size: 2 } }, line(tAxis, nanToNull(d.thetaTrue) as number[], 'θ true')] },
-  ], { columns: 1, sharedX: false });
+    ts.panel,
+    { title: 'PV decode (test)', xTitle: 'time in test (s)', yTitle: 'angle (rad)', traces: [{ ...line(hat.x, nanToNull(hat.y) as number[], named('θ̂', hat, d.thetaHat.length)), mode: 'markers', marker: { size: 2 } }, line(truth.x, nanToNull(truth.y) as number[], named('θ true', truth, d.thetaTrue.length))] },
+  ], ts.density, { columns: 1, sharedX: false });
 }
 
-/** Test phase: LL rates (heatmap), MON and TS rasters against time. */
-export function testPhaseFigure(d: SeedFigureData): Figure {
-  const n = d.testX.length;
+/**
+ * The LL-rate heatmap's columns: one per test step (`perColumn` = 1) up to
+ * {@link LATERAL_LINE_FIGURE_CAPS}`.maxColumns`, else `perColumn = ⌈n / maxColumns⌉` consecutive
+ * steps per column (the last may hold fewer), each cell the mean of its steps' rates (float64 sum
+ * / steps), its x the mean time of its steps.
+ */
+export function llRateColumns(testRaw: ArrayLike<number>, nLl: number, n: number, dtS: number): { x: number[]; z: number[][]; perColumn: number } {
+  const perColumn = Math.max(1, Math.ceil(n / LATERAL_LINE_FIGURE_CAPS.maxColumns));
+  const cols = Math.ceil(n / perColumn);
   const z: number[][] = [];
-  for (let i = 0; i < d.nLl; i++) {
-    const row: number[] = new Array(n);
-    for (let k = 0; k < n; k++) row[k] = d.testRaw[k * d.nLl + i]!;
+  for (let i = 0; i < nLl; i++) {
+    const row: number[] = new Array(cols);
+    if (perColumn === 1) {
+      for (let k = 0; k < n; k++) row[k] = testRaw[k * nLl + i]!;
+    } else {
+      for (let c = 0; c < cols; c++) {
+        const k1 = Math.min(n, (c + 1) * perColumn);
+        let sum = 0;
+        for (let k = c * perColumn; k < k1; k++) sum += testRaw[k * nLl + i]!;
+        row[c] = sum / (k1 - c * perColumn);
+      }
+    }
     z.push(row);
   }
-  const t = Array.from({ length: n }, (_, k) => k * d.dtS);
-  return panelFigure(`Test phase, seed ${d.seed}`, [
-    { title: 'LL rates (Hz)', yTitle: 'LL index', traces: [{ type: 'heatmap', x: t, z, colorscale: 'Viridis', showscale: false }] },
-    { title: 'MON spikes', yTitle: 'MON index', traces: [scatter(Float64Array.from(d.monStep, (s) => s * d.dtS), d.monIndex, { name: 'MON' })] },
-    { title: 'TS spikes', yTitle: 'TS index', xTitle: 'time in test (s)', traces: [scatter(Float64Array.from(d.tsStep, (s) => s * d.dtS), d.tsIndex, { name: 'TS' })] },
-  ], { columns: 1, sharedX: true });
+  const x = perColumn === 1
+    ? Array.from({ length: n }, (_, k) => k * dtS)
+    : Array.from({ length: cols }, (_, c) => ((c * perColumn + Math.min(n, (c + 1) * perColumn) - 1) / 2) * dtS);
+  return { x, z, perColumn };
+}
+
+/**
+ * Test phase: LL rates (heatmap), MON and TS rasters against time. Long tests
+ * ({@link LATERAL_LINE_FIGURE_CAPS}): the LL rates in at most `maxColumns` columns of averaged
+ * steps ({@link llRateColumns}), rasters of more than `maxSpikes` spikes as spike-count heatmaps,
+ * each titled so.
+ */
+export function testPhaseFigure(d: SeedFigureData): Figure {
+  const n = d.testX.length;
+  const ll = llRateColumns(d.testRaw, d.nLl, n, d.dtS);
+  const tMon = Float64Array.from(d.monStep, (s) => s * d.dtS);
+  const tTs = Float64Array.from(d.tsStep, (s) => s * d.dtS);
+  const mon = rasterPanel({ title: 'MON spikes', yTitle: 'MON index', traces: [scatter(tMon, d.monIndex, { name: 'MON' })] }, tMon, d.monIndex, 'MON');
+  const ts = rasterPanel({ title: 'TS spikes', yTitle: 'TS index', xTitle: 'time in test (s)', traces: [scatter(tTs, d.tsIndex, { name: 'TS' })] }, tTs, d.tsIndex, 'TS');
+  const llTitle = ll.perColumn === 1 ? 'LL rates (Hz)' : `LL rates (Hz; mean of ${ll.perColumn} test steps per column, of ${n})`;
+  return figureOf(`Test phase, seed ${d.seed}`, [
+    { title: llTitle, yTitle: 'LL index', traces: [{ type: 'heatmap', x: ll.x, z: ll.z, colorscale: 'Viridis', showscale: false }] },
+    mon.panel,
+    ts.panel,
+  ], mon.density || ts.density, { columns: 1, sharedX: true });
 }
 
 /** Learning curves: MON→TS weight mean ± SD, TS rate, PV σθ and δ_trial vs training time (long runs: {@link LATERAL_LINE_FIGURE_CAPS}). */
@@ -148,12 +225,18 @@ export function receptiveFieldsFigure(d: SeedFigureData): Figure {
   ]);
 }
 
-/** TS spikes against the sphere position x during the test, and the PV bias per position bin. */
+/**
+ * TS spikes against the sphere position x during the test, and the PV bias per position bin; a TS
+ * raster of more than {@link LATERAL_LINE_FIGURE_CAPS}`.maxSpikes` spikes as a heatmap of spike
+ * counts per (x bin, TS cell), titled so.
+ */
 export function tsSpikesVsXFigure(d: SeedFigureData): Figure {
-  return panelFigure(`TS spikes vs sphere position (test), seed ${d.seed}`, [
-    { xTitle: 'sphere x (cm)', yTitle: 'TS index', traces: [scatter(spikeX(d.tsStep, d.testX), d.tsIndex, { name: 'TS spikes' })] },
+  const x = spikeX(d.tsStep, d.testX);
+  const ts = rasterPanel({ xTitle: 'sphere x (cm)', yTitle: 'TS index', traces: [scatter(x, d.tsIndex, { name: 'TS spikes' })] }, x, d.tsIndex, 'TS spikes');
+  return figureOf(`TS spikes vs sphere position (test), seed ${d.seed}`, [
+    ts.panel,
     { xTitle: 'θ true bin (rad)', yTitle: 'bias (rad)', traces: [{ ...line(d.thetaBins, nanToNull(d.bias) as number[], 'PV bias'), mode: 'markers' }] },
-  ], { columns: 1, sharedX: false });
+  ], ts.density, { columns: 1, sharedX: false });
 }
 
 /**

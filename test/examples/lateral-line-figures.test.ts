@@ -10,6 +10,7 @@ import { LATERAL_LINE_FIGURE_CAPS, learningCurvesFigure, type SeedFigureData } f
 import { lateralLineExample } from '../../examples/lateral-line/index.js';
 import { runCli } from '../../src/cli/program.js';
 import { RunFolder } from '../../src/cli/run-folder.js';
+import { readNpzEntries } from '../../src/io/npy.js';
 import type { Figure } from '../../src/viz/figure.js';
 
 /** Runs `fn` with LATERAL_LINE_FIGURE_CAPS.maxPoints = cap (restored after). */
@@ -117,5 +118,62 @@ describe('cinder lateral-line: learning curves of long trainings', () => {
     }
     expect((lc.data[0]!.x as number[])[0]).toBe(0);
     expect((lc.data[3]!.x as number[])[0]).toBe(pv.t_s[0]);
+  }, 120_000);
+});
+
+describe('cinder lateral-line: test-phase figures of long test sweeps', () => {
+  it('above small caps: MON/TS rasters are spike-count heatmaps summing to the artifacts\' spikes, the decode lines envelopes, the LL rates in at most maxColumns columns', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'cinder-ll-test-figs-')), 'run');
+    const figures = new Map<string, Figure>();
+    const figure = RunFolder.prototype.figure;
+    const spy = vi.spyOn(RunFolder.prototype, 'figure').mockImplementation(function (this: RunFolder, name: string, f: Figure) {
+      figures.set(name, f);
+      return figure.call(this, name, f);
+    });
+    const saved = { ...LATERAL_LINE_FIGURE_CAPS };
+    const sink = { write: () => true };
+    let code: number;
+    try {
+      Object.assign(LATERAL_LINE_FIGURE_CAPS, { maxSpikes: 100, maxPoints: 40, maxColumns: 30 });
+      code = await runCli(['lateral-line', '--mode', 'tiny', '--out', dir, '--seed', '2', '-q'], { examples: [lateralLineExample], handleSignals: false, out: sink, err: sink });
+    } finally {
+      Object.assign(LATERAL_LINE_FIGURE_CAPS, saved);
+      spy.mockRestore();
+    }
+    expect(code).toBe(0);
+    const ts = readNpzEntries(join(dir, 'artifacts', 'test_ts_spikes_seed_2.npz'));
+    const mon = readNpzEntries(join(dir, 'artifacts', 'test_ll_mon_spikes_seed_2.npz'));
+    const nTs = ts.step!.data.length;
+    const nMon = mon.mon_step!.data.length;
+    const steps = ts.test_x_cm!.data.length;
+    expect(nTs).toBeGreaterThan(100);
+    expect(nMon).toBeGreaterThan(100);
+    const sum = (z: number[][]) => z.reduce((a, r) => a + r.reduce((b, c) => b + c, 0), 0);
+    const tp = figures.get('test-phase')!;
+    const [ll, monHm, tsHm] = tp.data as { type: string; x: number[]; z: number[][] }[];
+    expect([ll!.type, monHm!.type, tsHm!.type]).toEqual(['heatmap', 'heatmap', 'heatmap']);
+    expect(sum(monHm!.z)).toBe(nMon);
+    expect(sum(tsHm!.z)).toBe(nTs);
+    const per = Math.ceil(steps / 30);
+    expect(ll!.z[0]!.length).toBe(Math.ceil(steps / per));
+    expect(ll!.z[0]!.length).toBeLessThanOrEqual(30);
+    const dt = Number(ts.dt_s!.data[0]);
+    expect(ll!.x[0]).toBeCloseTo(((per - 1) / 2) * dt, 12);
+    const titles = ((tp.layout.annotations ?? []) as { text: string }[]).map((a) => a.text);
+    expect(titles[0]).toBe(`<b>LL rates (Hz; mean of ${per} test steps per column, of ${steps})</b>`);
+    expect(titles[1]).toMatch(new RegExp(`^<b>MON spikes: ${nMon} spikes, .* \\(spike counts per time bin of .*: ${nMon} spikes, more than maxSpikes = 100\\)</b>$`));
+    for (const name of ['summary', 'ts-spikes-vs-x']) {
+      const hm = figures.get(name)!.data.find((t) => t.type === 'heatmap') as { z: number[][] };
+      expect(sum(hm.z), name).toBe(nTs);
+    }
+    // the decode lines: envelopes of one value per test step, at times k·dt
+    const sm = figures.get('summary')!;
+    expect(sm.title).toMatch(/\(2 of 2 lines decimated to ≤ 40 points: min\/max per bucket\)$/);
+    for (const t of sm.data.slice(-2) as { name: string; x: number[] }[]) {
+      expect(t.name).toMatch(new RegExp(`\\(min/max of \\d+ buckets of ${steps} points\\)$`));
+      expect(t.x.length).toBeLessThanOrEqual(40);
+      expect(t.x[0]).toBe(0);
+      expect(t.x.at(-1)).toBeCloseTo((steps - 1) * dt, 12);
+    }
   }, 120_000);
 });
