@@ -4,9 +4,11 @@
  * @module
  */
 import type { Figure, Trace } from '../../src/viz/figure.js';
-import { panelFigure } from '../../src/viz/panels.js';
+import { panelFigure, type Panel } from '../../src/viz/panels.js';
 import { commonBins } from '../../src/viz/histogram.js';
 import { DEFAULT_MAX_POINTS, decimateLine, decimatedName, decimatedTitle } from '../../src/viz/decimate.js';
+import { densityRows, densityTimeBins, SpikeCountGrid } from '../../src/viz/density.js';
+import { placeColorbars, spikeCountPanel } from '../../src/viz/raster.js';
 
 /** Phase names and colours. */
 export const PHASES = ['baseline', 'training', 'evaluation'] as const;
@@ -26,31 +28,24 @@ export interface LivnStdpFigureData {
   before: Float32Array;
   /** Weights after training. */
   after: Float32Array;
-  /** Spikes: times (ms), gids, phase codes (all spikes, or the sample {@link LivnStdpFigureData.spikeCount} says). */
+  /** Spikes: times (ms), gids, phase codes (every spike; empty when {@link LivnStdpFigureData.spikeDensity} is given). */
   spikeT: ArrayLike<number>;
   /** Spiking gids. */
   spikeGid: ArrayLike<number>;
   /** Phase of each spike. */
   spikePhase: ArrayLike<number>;
   /**
-   * The run's number of spikes n when `spikeT`, `spikeGid`, `spikePhase` hold only the spikes the
-   * raster draws — spikes 0, s, 2s, … with s = {@link rasterStride}(n) — so that a caller reading
-   * them from a file need not hold them all; absent: they hold every spike (and the figure takes
-   * that sample itself). The figure is the same either way.
+   * The spike counts per (gid row, time bin) of a run of more than {@link LIVN_RASTER}`.rasterPoints`
+   * spikes, accumulated while reading its spike files in pieces (so that no one holds every spike):
+   * the raster panel is then their heatmap. Absent: the raster is drawn from `spikeT` etc., dots by
+   * phase, or, above `rasterPoints` spikes, the heatmap of their counts (bins from the spikes,
+   * {@link densityTimeBins}, {@link densityRows}).
    */
-  spikeCount?: number;
+  spikeDensity?: SpikeCountGrid;
 }
 
-/** Most spikes the raster panel draws (`rasterPoints`, 20 000): a setting so that tests can sample small runs. */
+/** Most spikes the raster panel draws as dots (`rasterPoints`, 20 000; above: spike counts): a setting so that tests can use small runs. */
 export const LIVN_RASTER = { rasterPoints: 20000 };
-
-/**
- * The raster panel's sampling stride for n spikes: max(1, ⌈n / {@link LIVN_RASTER}`.rasterPoints`⌉)
- * — it draws spikes 0, s, 2s, … (at most that many).
- */
-export function rasterStride(n: number): number {
-  return Math.max(1, Math.ceil(n / LIVN_RASTER.rasterPoints));
-}
 
 /**
  * Cap of the weight traces (the viz default): a trace of more than `maxPoints` rows (one per
@@ -62,8 +57,9 @@ export const LIVN_FIGURE_CAPS = { maxPoints: DEFAULT_MAX_POINTS };
 
 /**
  * Builds the figure; at most 20 traces of at most {@link LIVN_FIGURE_CAPS}`.maxPoints` points,
- * 20,000 raster points ({@link LIVN_RASTER}; a raster of more spikes is a sample, and its panel
- * title says so) and 2,000 bars are drawn.
+ * 20,000 raster points ({@link LIVN_RASTER}; a raster of more spikes is a heatmap of the spike
+ * counts of all phases per (gid row, time bin), titled so, with the phase boundaries dashed) and
+ * 2,000 bars are drawn.
  */
 export function livnStdpFigure(title: string, d: LivnStdpFigureData): Figure {
   const T = d.tMs.length;
@@ -101,23 +97,41 @@ export function livnStdpFigure(title: string, d: LivnStdpFigureData): Figure {
     { type: 'bar', x: centres, y: count(d.before), width: bins.size, name: 'before training', opacity: 0.6, marker: { color: COLOURS[0] } },
     { type: 'bar', x: centres, y: count(d.after), width: bins.size, name: 'after training', opacity: 0.6, marker: { color: COLOURS[1] } },
   ];
-  const spikes = d.spikeCount ?? d.spikeT.length;
-  const stride = rasterStride(spikes);
-  const raster: Trace[] = PHASES.map((name, p) => {
-    const x: number[] = [], y: number[] = [];
-    const step = d.spikeCount === undefined ? stride : 1; // (given sampled: every one given)
-    for (let k = 0; k < d.spikeT.length; k += step) if (d.spikePhase[k] === p) { x.push(d.spikeT[k]!); y.push(d.spikeGid[k]!); }
-    return { type: spikes > 2000 ? 'scattergl' : 'scatter', mode: 'markers', x, y, name, marker: { size: 3, color: COLOURS[p] } };
-  });
+  let grid = d.spikeDensity;
+  if (grid === undefined && d.spikeT.length > LIVN_RASTER.rasterPoints) {
+    const all = { times: d.spikeT, neurons: d.spikeGid };
+    grid = new SpikeCountGrid(densityTimeBins([all]), densityRows(all));
+    grid.add(d.spikeT, d.spikeGid);
+  }
+  let rasterPanel: Panel;
+  if (grid === undefined) {
+    const spikes = d.spikeT.length;
+    const raster: Trace[] = PHASES.map((name, p) => {
+      const x: number[] = [], y: number[] = [];
+      for (let k = 0; k < d.spikeT.length; k++) if (d.spikePhase[k] === p) { x.push(d.spikeT[k]!); y.push(d.spikeGid[k]!); }
+      return { type: spikes > 2000 ? 'scattergl' : 'scatter', mode: 'markers', x, y, name, marker: { size: 3, color: COLOURS[p] } };
+    });
+    rasterPanel = { title: 'spikes by phase', traces: raster, xTitle: 'time (ms)', yTitle: 'gid' };
+  } else {
+    const p = spikeCountPanel(grid.counts, grid.bins, grid.rows, { name: 'spikes', xTitle: 'time (ms)', yTitle: 'gid' });
+    const top = grid.rows.first + grid.rows.count * grid.rows.size - 0.5;
+    const bounds: Trace[] = [d.phaseEnds[0], d.phaseEnds[1]].map((t) => ({ type: 'scatter', mode: 'lines', x: [t, t], y: [grid.rows.first - 0.5, top], line: { dash: 'dash', color: '#d62728' }, showlegend: false, hoverinfo: 'skip' }));
+    rasterPanel = {
+      ...p,
+      traces: [...p.traces, ...bounds],
+      title: `spike counts, all phases (${grid.counted} of ${grid.seen} spikes, more than ${LIVN_RASTER.rasterPoints}; bins of ${Number(grid.bins.width.toPrecision(6))} ms, ${grid.rows.size} gid${grid.rows.size === 1 ? '' : 's'} per row; dashed: plasticity on / off)`,
+    };
+  }
   const dw = Array.from(d.after, (a, k) => a - d.before[k]!).sort((a, b) => a - b);
   const barStride = Math.max(1, Math.ceil(dw.length / 2000));
   const bx: number[] = [], by: number[] = [];
   for (let k = 0; k < dw.length; k += barStride) { bx.push(k); by.push(dw[k]!); }
   const bars: Trace[] = [{ type: 'bar', x: bx, y: by, name: 'Δw (sorted)', marker: { color: by.map((v) => (v >= 0 ? COLOURS[1] : COLOURS[0])) }, showlegend: false }];
-  return panelFigure(decimatedTitle(title, decimated, shown, maxPoints), [
+  const fig = panelFigure(decimatedTitle(title, decimated, shown, maxPoints), [
     { title: `first ${shown} weight traces (dashed: plasticity on / off)`, traces, xTitle: 'time (ms)', yTitle: 'w' },
     { title: 'weights before / after training', traces: hist, xTitle: 'w', yTitle: 'synapses' },
-    { title: `spikes by phase${stride > 1 ? ` (a sample: 1 spike in ${stride} of ${spikes})` : ''}`, traces: raster, xTitle: 'time (ms)', yTitle: 'gid' },
+    rasterPanel,
     { title: 'Δw per synapse (training), sorted', traces: bars, xTitle: `synapse rank${barStride > 1 ? ` (every ${barStride}th)` : ''}`, yTitle: 'Δw' },
   ], { columns: 2, sharedX: false, height: 820, layout: { barmode: 'overlay' } });
+  return grid === undefined ? fig : placeColorbars(fig);
 }

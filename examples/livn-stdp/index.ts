@@ -31,7 +31,8 @@ import { kebabCase } from '../../src/cli/options.js';
 import { writeNpzArtifact } from '../../src/cli/artifacts.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { DT, EI_SYSTEMS, buildCultures, type EiSystem } from './systems.js';
-import { livnStdpFigure, PHASES, rasterStride } from './figures.js';
+import { LIVN_RASTER, livnStdpFigure, PHASES } from './figures.js';
+import { gridTimeBins, neuronRows, SpikeCountGrid } from '../../src/viz/density.js';
 
 /** Largest |mean − 1| of the plastic weights onto each postsynaptic neuron (gids sorted). */
 export function maxPostMeanError(gid: Int32Array, w: Float32Array, target = 1): number {
@@ -114,7 +115,7 @@ interface LivnProgress {
  * `checkpoint/w_rec.npy` in pieces of at most `pieceBytes` bytes (whole rows; 64 MiB), so writing
  * `weights.npz` holds one piece in memory, not the whole recording; the spikes
  * (`spikes_t_ms.npy`, `spikes_gid_phase.npy`: 8 bytes per spike each) in pieces of
- * ⌊pieceBytes / 8⌋ spikes, for `spikes.npz` and the figure's raster sample. A setting so that
+ * ⌊pieceBytes / 8⌋ spikes, for `spikes.npz` and the figure's raster. A setting so that
  * tests can use small pieces.
  */
 export const LIVN_SERIES_READ = { pieceBytes: 64 * 2 ** 20 };
@@ -257,26 +258,39 @@ class SeriesFiles {
   }
 
   /**
-   * The committed spikes k = 0, s, 2s, … (s = `stride`), read from the files in pieces as
-   * {@link spikeTimePieces}: what the figure's raster draws, without holding every spike.
+   * Every committed spike, read from the files in pieces as {@link spikeTimePieces} (for a raster of
+   * dots: at most {@link LIVN_RASTER}`.rasterPoints` of them).
    */
-  sampledSpikes(stride: number): { t: number[]; gid: number[]; phase: number[] } {
+  allSpikes(): { t: number[]; gid: number[]; phase: number[] } {
     const out = { t: [] as number[], gid: [] as number[], phase: [] as number[] };
     const n = this.t.rows;
     const block = this.spikeBlock();
     for (let k0 = 0; k0 < n; k0 += block) {
       const m = Math.min(block, n - k0);
-      const first = (stride - (k0 % stride)) % stride; // the first sampled spike of this piece
-      if (first >= m) continue;
       const t = this.t.readRows(k0, m);
       const gp = this.gp.readRows(k0, m);
-      for (let k = first; k < m; k += stride) {
+      for (let k = 0; k < m; k++) {
         out.t.push(t[k]!);
         out.gid.push(gp[2 * k]!);
         out.phase.push(gp[2 * k + 1]!);
       }
     }
     return out;
+  }
+
+  /** Adds every committed spike (time, gid) to `grid`, read from the files in pieces as {@link spikeTimePieces}: memory holds one piece. */
+  countSpikes(grid: SpikeCountGrid): SpikeCountGrid {
+    const n = this.t.rows;
+    const block = this.spikeBlock();
+    for (let k0 = 0; k0 < n; k0 += block) {
+      const m = Math.min(block, n - k0);
+      const t = this.t.readRows(k0, m);
+      const gp = this.gp.readRows(k0, m);
+      const gid = new Int32Array(m);
+      for (let k = 0; k < m; k++) gid[k] = gp[2 * k]!;
+      grid.add(t, gid);
+    }
+    return grid;
   }
 
   /** Closes the files. */
@@ -564,10 +578,14 @@ export const livnStdpExample: ExampleSpec = {
         gid: { dtype: 'int32', shape: [nSpikes], pieces: () => files.spikeColumnPieces(0) },
         phase: { dtype: 'int32', shape: [nSpikes], pieces: () => files.spikeColumnPieces(1) },
       });
-      const sample = files.sampledSpikes(rasterStride(nSpikes)); // (the spikes the figure's raster draws)
       const ends: [number, number, number] = [durations[0]!, durations[0]! + durations[1]!, durations[0]! + durations[1]! + durations[2]!];
+      // the raster: every spike as a dot, or above LIVN_RASTER.rasterPoints their counts per (gid row, time bin),
+      // counted while reading the files in pieces; spike times are t0 + float32(k·dt), k >= 1: the grid dt … end
+      const dense = nSpikes > LIVN_RASTER.rasterPoints;
+      const sample = dense ? { t: [], gid: [], phase: [] } : files.allSpikes();
+      const spikeDensity = dense ? files.countSpikes(new SpikeCountGrid(gridTimeBins(engine.dt, Math.max(engine.dt, ends[2]), engine.dt), neuronRows(0, built.size * batch - 1))) : undefined;
       await ctx.figure('livn-stdp', livnStdpFigure(`livn STDP on ${system}${batch > 1 ? ` × ${batch}` : ''}`, {
-        tMs: files.rowTimes(), wRec: files.firstColumns(shown), columns: shown, phaseEnds: ends, before, after, spikeT: sample.t, spikeGid: sample.gid, spikePhase: sample.phase, spikeCount: nSpikes,
+        tMs: files.rowTimes(), wRec: files.firstColumns(shown), columns: shown, phaseEnds: ends, before, after, spikeT: sample.t, spikeGid: sample.gid, spikePhase: sample.phase, spikeDensity,
       }));
       await ctx.checkpoint(summary);
       return summary;

@@ -14,6 +14,7 @@ import { readNpz } from '../network/npz-read.js';
 import { createHash } from 'node:crypto';
 import { NpyAppendWriter } from '../../src/io/npy-append.js';
 import { readNpy, readNpzEntries, writeNpz } from '../../src/io/npy.js';
+import { gridTimeBins, neuronRows, SpikeCountGrid } from '../../src/viz/density.js';
 
 function hasNumpy(): boolean {
   try {
@@ -192,7 +193,7 @@ print(float(w['w_after_training'].sum()))
     let rebuilt: Figure;
     try {
       LIVN_SERIES_READ.pieceBytes = 5 * 8 + 3; // 5 spikes per read
-      LIVN_RASTER.rasterPoints = 7; // the raster draws every ⌈n/7⌉-th spike: a sample across the pieces
+      LIVN_RASTER.rasterPoints = 7; // more spikes: the raster is their counts, accumulated across the pieces
       small = await runTiny();
       // the figure as the old code built it: every spike, read whole from the files (the weights from the artifact)
       const cp = join(small.out, 'checkpoint');
@@ -206,7 +207,9 @@ print(float(w['w_after_training'].sum()))
       rebuilt = livnStdpFigure(`livn STDP on ${String(small.summary.system)}`, {
         tMs: w.w_rec_t_ms!.data, wRec, columns: shown, phaseEnds: [200, 1200, 1400],
         before: w.w_before!.data as Float32Array, after: w.w_after_training!.data as Float32Array,
-        spikeT: t, spikeGid: gp.filter((_, k) => k % 2 === 0), spikePhase: gp.filter((_, k) => k % 2 === 1),
+        spikeT: [], spikeGid: [], spikePhase: [],
+        // the counts of every spike at once: the grid the run uses (dt 0.1 ms … 1400 ms; gids 0 … 9 of EI1)
+        spikeDensity: (() => { const g = new SpikeCountGrid(gridTimeBins(0.1, 1400, 0.1), neuronRows(0, 9)); g.add(t, gp.filter((_, k) => k % 2 === 0)); return g; })(),
       });
       // spikes.npz as the old code wrote it: the whole arrays, eager
       await writeNpz(join(small.out, 'reference-spikes.npz'), {
@@ -229,11 +232,19 @@ print(float(w['w_after_training'].sum()))
     // the artifact: the bytes of the whole arrays, and of the run read in one piece
     expect(sha(join(small.out, 'artifacts', 'spikes.npz'))).toBe(sha(join(small.out, 'reference-spikes.npz')));
     expect(sha(join(small.out, 'artifacts', 'spikes.npz'))).toBe(sha(join(whole.out, 'artifacts', 'spikes.npz')));
-    // the figure: the one built from every spike, its raster a sample of ⌈n / ⌈n/7⌉⌉ spikes
+    // the figure: the one built from every spike at once; its raster the counts of spikes.npz's spikes per (gid, time bin)
     expect(figures.length).toBe(1);
     expect(JSON.stringify(figures[0])).toBe(JSON.stringify(rebuilt));
-    const drawn = (figures[0]!.data as { x: number[]; name?: string }[]).filter((tr) => ['baseline', 'training', 'evaluation'].includes(tr.name ?? '')).reduce((a, tr) => a + tr.x.length, 0);
-    expect(drawn).toBe(Math.ceil(n / Math.ceil(n / 7)));
+    const hm = figures[0]!.data.find((tr) => tr.type === 'heatmap') as { x: Float64Array; y: Float64Array; z: number[][] };
+    const sp = readNpzEntries(join(small.out, 'artifacts', 'spikes.npz'));
+    const want = hm.z.map((r) => r.map(() => 0));
+    const w0 = hm.x[1]! - hm.x[0]!;
+    for (let k = 0; k < n; k++) {
+      const row = Array.from(hm.y).indexOf(sp.gid!.data[k]!);
+      const col = Math.min(hm.x.length - 1, Math.floor((sp.t_ms!.data[k]! - (hm.x[0]! - w0 / 2)) / w0));
+      want[row]![col]!++;
+    }
+    expect(hm.z).toEqual(want);
   }, 60_000);
 
   it('long runs: weight traces of more than maxPoints rows are min/max envelopes of weights.npz w_rec: every bucket keeps its extremes at their own time, named and titled so', async () => {
@@ -293,26 +304,21 @@ print(float(w['w_after_training'].sum()))
     expect(phaseLines.map((t) => t.y)).toEqual([[lo, hi], [lo, hi]]);
   }, 60_000);
 
-  it('livnStdpFigure: given only the raster\'s sample (spikes 0, s, 2s, … with s = ⌈n / 20 000⌉) and spikeCount n, the figure of every spike; the panel title says it is a sample', () => {
-    const n = 45_001; // s = 3: 15 001 drawn, scattergl
-    const spikeT = Float64Array.from({ length: n }, (_, k) => k * 0.031);
+  it('livnStdpFigure: more than LIVN_RASTER.rasterPoints spikes are drawn as spike counts (all of them, no sample), titled so; at most, dots by phase', () => {
+    const n = 45_001;
+    const spikeT = Float64Array.from({ length: n }, (_, k) => (k + 1) * 0.025);
     const spikeGid = Int32Array.from({ length: n }, (_, k) => (k * 7919) % 1000);
     const spikePhase = Int32Array.from({ length: n }, (_, k) => (k < 15_000 ? 0 : k < 40_000 ? 1 : 2));
     const base = { tMs: [0, 1], wRec: Float32Array.of(1, 1.5), columns: 1, phaseEnds: [1, 2, 3] as [number, number, number], before: Float32Array.of(1, 1), after: Float32Array.of(0.5, 1.5) };
     const all = livnStdpFigure('t', { ...base, spikeT, spikeGid, spikePhase });
-    const s = Math.ceil(n / 20_000);
-    expect(s).toBe(3);
-    const pick = <T extends Float64Array | Int32Array>(a: T) => a.filter((_, k) => k % s === 0);
-    const sampled = livnStdpFigure('t', { ...base, spikeT: pick(spikeT), spikeGid: pick(spikeGid), spikePhase: pick(spikePhase), spikeCount: n });
-    expect(JSON.stringify(sampled)).toBe(JSON.stringify(all));
-    const raster = (all.data as { type: string; x: number[]; name?: string }[]).filter((tr) => ['baseline', 'training', 'evaluation'].includes(tr.name ?? ''));
-    expect(raster.reduce((a, tr) => a + tr.x.length, 0)).toBe(15_001);
-    expect(raster.every((tr) => tr.type === 'scattergl')).toBe(true);
-    // a sample is not passed off as every spike: the panel title says so (and not when every spike is drawn)
+    const hm = all.data.find((tr) => tr.type === 'heatmap') as { z: number[][] };
+    expect(hm.z.reduce((a, r) => a + r.reduce((b, c) => b + c, 0), 0)).toBe(n);
+    expect(all.data.some((tr) => ['baseline', 'training', 'evaluation'].includes(String(tr.name)))).toBe(false);
     const panelTitles = (f: Figure) => ((f.layout.annotations ?? []) as { text: string }[]).map((a) => a.text);
-    expect(panelTitles(all)).toContain('<b>spikes by phase (a sample: 1 spike in 3 of 45001)</b>');
+    expect(panelTitles(all).some((t) => t.startsWith(`<b>spike counts, all phases (${n} of ${n} spikes, more than 20000;`))).toBe(true);
     const few = livnStdpFigure('t', { ...base, spikeT: spikeT.subarray(0, 20_000), spikeGid: spikeGid.subarray(0, 20_000), spikePhase: spikePhase.subarray(0, 20_000) });
     expect(panelTitles(few)).toContain('<b>spikes by phase</b>');
+    expect((few.data as { name?: string; x: number[] }[]).filter((tr) => ['baseline', 'training', 'evaluation'].includes(tr.name ?? '')).reduce((a, tr) => a + tr.x.length, 0)).toBe(20_000);
   });
 
   it('--batch 2 simulates two cultures (twice the synapses of each, rates per population)', async () => {
