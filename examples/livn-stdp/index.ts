@@ -263,16 +263,15 @@ class SeriesFiles {
    */
   allSpikes(): { t: number[]; gid: number[]; phase: number[] } {
     const out = { t: [] as number[], gid: [] as number[], phase: [] as number[] };
-    const n = this.t.rows;
-    const block = this.spikeBlock();
-    for (let k0 = 0; k0 < n; k0 += block) {
-      const m = Math.min(block, n - k0);
-      const t = this.t.readRows(k0, m);
-      const gp = this.gp.readRows(k0, m);
-      for (let k = 0; k < m; k++) {
+    const gids = this.spikeColumnPieces(0);
+    const phases = this.spikeColumnPieces(1);
+    for (const t of this.spikeTimePieces()) {
+      const gid = gids.next().value as Int32Array;
+      const phase = phases.next().value as Int32Array;
+      for (let k = 0; k < t.length; k++) {
         out.t.push(t[k]!);
-        out.gid.push(gp[2 * k]!);
-        out.phase.push(gp[2 * k + 1]!);
+        out.gid.push(gid[k]!);
+        out.phase.push(phase[k]!);
       }
     }
     return out;
@@ -280,16 +279,8 @@ class SeriesFiles {
 
   /** Adds every committed spike (time, gid) to `grid`, read from the files in pieces as {@link spikeTimePieces}: memory holds one piece. */
   countSpikes(grid: SpikeCountGrid): SpikeCountGrid {
-    const n = this.t.rows;
-    const block = this.spikeBlock();
-    for (let k0 = 0; k0 < n; k0 += block) {
-      const m = Math.min(block, n - k0);
-      const t = this.t.readRows(k0, m);
-      const gp = this.gp.readRows(k0, m);
-      const gid = new Int32Array(m);
-      for (let k = 0; k < m; k++) gid[k] = gp[2 * k]!;
-      grid.add(t, gid);
-    }
+    const gids = this.spikeColumnPieces(0);
+    for (const t of this.spikeTimePieces()) grid.add(t, gids.next().value as Int32Array);
     return grid;
   }
 

@@ -10,6 +10,7 @@ import example from '../../examples/eprop-evidence/index.js';
 import { backendInfo } from '../../src/core/backend.js';
 import type { Params, RunContext } from '../../src/cli/example.js';
 import type { Figure } from '../../src/viz/figure.js';
+import { expectEnvelope, withSettings } from '../helpers/envelope.js';
 
 const RAW = 'E<I> & <b>x</b>';
 const ESCAPED = 'E&lt;I&gt; &amp; &lt;b&gt;x&lt;/b&gt;';
@@ -75,44 +76,7 @@ describe('eprop-evidence figures escape labels for plotly', () => {
 });
 
 /** Runs `fn` with EPROP_FIGURE_CAPS.maxPoints = cap (restored after). */
-async function withCap<T>(cap: number, fn: () => T | Promise<T>): Promise<T> {
-  const saved = { ...EPROP_FIGURE_CAPS };
-  try {
-    EPROP_FIGURE_CAPS.maxPoints = cap;
-    return await fn();
-  } finally {
-    Object.assign(EPROP_FIGURE_CAPS, saved);
-  }
-}
-
-/**
- * A trace that is the min/max envelope of `full` (values at x = xs[i]): at most `cap` points, the
- * first and last kept, each kept point `full`'s value at its own x, and every one of the
- * ⌊(cap − 2)/2⌋ buckets of consecutive values (finite series) holding a kept point with its largest
- * and one with its smallest value; named `<name> (min/max of B buckets of n points)`.
- */
-function expectEnvelope(trace: { name?: unknown; x?: unknown; y?: unknown }, name: string, xs: readonly number[], full: readonly number[], cap: number): void {
-  const n = full.length;
-  const B = Math.floor((cap - 2) / 2);
-  expect(trace.name).toBe(`${name} (min/max of ${B} buckets of ${n} points)`);
-  const x = Array.from(trace.x as ArrayLike<number>);
-  const y = Array.from(trace.y as ArrayLike<number>);
-  expect(x.length).toBeLessThanOrEqual(cap);
-  const at = x.map((v) => xs.indexOf(v));
-  expect(at[0]).toBe(0);
-  expect(at[at.length - 1]).toBe(n - 1);
-  for (let q = 0; q < at.length; q++) {
-    if (q > 0) expect(at[q]!).toBeGreaterThan(at[q - 1]!);
-    expect(y[q], `${name} at x = ${x[q]}`).toBe(full[at[q]!]);
-  }
-  for (let b = 0; b < B; b++) {
-    const lo = Math.floor((b * n) / B);
-    const hi = Math.floor(((b + 1) * n) / B);
-    const kept = at.filter((i) => i >= lo && i < hi).map((i) => full[i]!);
-    expect(kept).toContain(Math.max(...full.slice(lo, hi)));
-    expect(kept).toContain(Math.min(...full.slice(lo, hi)));
-  }
-}
+const withCap = <T>(cap: number, fn: () => T | Promise<T>): Promise<T> => withSettings(EPROP_FIGURE_CAPS, { maxPoints: cap }, fn);
 
 describe('eprop-evidence figures of long trainings', () => {
   it('weightTracesFigure: a weight time course of more than maxPoints values is its min/max envelope, named and titled so; shorter ones are drawn whole', async () => {

@@ -36,6 +36,22 @@ function reference() {
 
 const florianRun: FlorianResult = await runFlorian();
 
+/** A RunContext of `steps` steps (in a temporary folder) that keeps the JSON artifacts and figures in maps. */
+function florianContext(steps: number): { ctx: RunContext; artifacts: Map<string, unknown>; figures: Map<string, Figure> } {
+  const artifacts = new Map<string, unknown>();
+  const figures = new Map<string, Figure>();
+  const dir = mkdtempSync(join(tmpdir(), 'cinder-florian-'));
+  const ctx = {
+    outDir: dir, resumed: false, checkpointDir: join(dir, 'checkpoint'), keepResponsive: async () => {}, artifactPath: (n: string) => join(dir, n), params: { steps, lrPost: 0.2, lrPre: -0.2, tauTrace: 20, tauEligibility: 25, weightInit: 0.2 },
+    seed: 0, quiet: true, signal: new AbortController().signal,
+    log: () => {}, progress: () => ({ tick: () => {}, done: () => {} }),
+    checkpoint: async () => {},
+    figure: async (name: string, f: Figure) => void figures.set(name, f),
+    artifactJson: async (name: string, v: unknown) => void artifacts.set(name, v),
+  } as unknown as RunContext;
+  return { ctx, artifacts, figures };
+}
+
 describe('cinder florian (Florian 2007 / Inferno demo)', () => {
   const r: FlorianResult = florianRun;
   const ref = reference();
@@ -79,17 +95,7 @@ describe('cinder florian (Florian 2007 / Inferno demo)', () => {
   });
 
   it('run() writes trajectories.json (7 series of 201 values) and an 8-panel figure', async () => {
-    const artifacts = new Map<string, unknown>();
-    const figures = new Map<string, Figure>();
-    const dir = mkdtempSync(join(tmpdir(), 'cinder-florian-'));
-    const ctx = {
-      outDir: dir, resumed: false, checkpointDir: join(dir, 'checkpoint'), keepResponsive: async () => {}, artifactPath: (n: string) => join(dir, n), params: { steps: 200, lrPost: 0.2, lrPre: -0.2, tauTrace: 20, tauEligibility: 25, weightInit: 0.2 },
-      seed: 0, quiet: true, signal: new AbortController().signal,
-      log: () => {}, progress: () => ({ tick: () => {}, done: () => {} }),
-      checkpoint: async () => {},
-      figure: async (name: string, f: Figure) => void figures.set(name, f),
-      artifactJson: async (name: string, v: unknown) => void artifacts.set(name, v),
-    } as unknown as RunContext;
+    const { ctx, artifacts, figures } = florianContext(200);
     const summary = await florianExample.run(ctx);
     const traj = artifacts.get('trajectories.json') as Record<string, number[]>;
     expect(Object.keys(traj).sort()).toEqual(['eligibility', 'mstdp', 'mstdpet', 'reward', 'stdp', 'trace_post', 'trace_pre']);
@@ -108,17 +114,7 @@ describe('cinder florian: figure of long runs', () => {
   it('lines of more than maxPoints values are min/max envelopes of trajectories.json: every bucket keeps its extremes at their own step, named and titled so', async () => {
     const steps = 2000;
     const cap = 50;
-    const artifacts = new Map<string, unknown>();
-    const figures = new Map<string, Figure>();
-    const dir = mkdtempSync(join(tmpdir(), 'cinder-florian-long-'));
-    const ctx = {
-      outDir: dir, resumed: false, checkpointDir: join(dir, 'checkpoint'), keepResponsive: async () => {}, artifactPath: (n: string) => join(dir, n), params: { steps, lrPost: 0.2, lrPre: -0.2, tauTrace: 20, tauEligibility: 25, weightInit: 0.2 },
-      seed: 0, quiet: true, signal: new AbortController().signal,
-      log: () => {}, progress: () => ({ tick: () => {}, done: () => {} }),
-      checkpoint: async () => {},
-      figure: async (name: string, f: Figure) => void figures.set(name, f),
-      artifactJson: async (name: string, v: unknown) => void artifacts.set(name, v),
-    } as unknown as RunContext;
+    const { ctx, artifacts, figures } = florianContext(steps);
     const saved = { ...FLORIAN_FIGURE_CAPS };
     try {
       FLORIAN_FIGURE_CAPS.maxPoints = cap;

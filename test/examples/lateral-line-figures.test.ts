@@ -12,45 +12,10 @@ import { runCli } from '../../src/cli/program.js';
 import { RunFolder } from '../../src/cli/run-folder.js';
 import { readNpzEntries } from '../../src/io/npy.js';
 import type { Figure } from '../../src/viz/figure.js';
+import { expectEnvelope, withSettings } from '../helpers/envelope.js';
 
 /** Runs `fn` with LATERAL_LINE_FIGURE_CAPS.maxPoints = cap (restored after). */
-async function withCap<T>(cap: number, fn: () => T | Promise<T>): Promise<T> {
-  const saved = { ...LATERAL_LINE_FIGURE_CAPS };
-  try {
-    LATERAL_LINE_FIGURE_CAPS.maxPoints = cap;
-    return await fn();
-  } finally {
-    Object.assign(LATERAL_LINE_FIGURE_CAPS, saved);
-  }
-}
-
-/**
- * `trace` is the min/max envelope of the finite series `full` (at x = xs[i]): at most `cap` points,
- * first and last kept, each kept point `full`'s value at its own x, each of the ⌊(cap − 2)/2⌋
- * buckets of consecutive values keeping its largest and its smallest; named as an envelope.
- */
-function expectEnvelope(trace: { name?: unknown; x?: unknown; y?: unknown }, name: string, xs: readonly number[], full: readonly number[], cap: number): void {
-  const n = full.length;
-  const B = Math.floor((cap - 2) / 2);
-  expect(trace.name).toBe(`${name} (min/max of ${B} buckets of ${n} points)`);
-  const x = Array.from(trace.x as ArrayLike<number>);
-  const y = Array.from(trace.y as ArrayLike<number>);
-  expect(x.length).toBeLessThanOrEqual(cap);
-  const at = x.map((v) => xs.indexOf(v));
-  expect(at[0]).toBe(0);
-  expect(at[at.length - 1]).toBe(n - 1);
-  for (let q = 0; q < at.length; q++) {
-    if (q > 0) expect(at[q]!).toBeGreaterThan(at[q - 1]!);
-    expect(y[q], `${name} at x = ${x[q]}`).toBe(full[at[q]!]);
-  }
-  for (let b = 0; b < B; b++) {
-    const lo = Math.floor((b * n) / B);
-    const hi = Math.floor(((b + 1) * n) / B);
-    const kept = at.filter((i) => i >= lo && i < hi).map((i) => full[i]!);
-    expect(kept).toContain(Math.max(...full.slice(lo, hi)));
-    expect(kept).toContain(Math.min(...full.slice(lo, hi)));
-  }
-}
+const withCap = <T>(cap: number, fn: () => T | Promise<T>): Promise<T> => withSettings(LATERAL_LINE_FIGURE_CAPS, { maxPoints: cap }, fn);
 
 describe('cinder lateral-line: learning curves of long trainings', () => {
   it('learningCurvesFigure: curves of more checkpoints than maxPoints are min/max envelopes (mean ± SD included), named and titled so', async () => {
