@@ -512,13 +512,14 @@ cases.push(
 
 const REC = { data: [0, 1, 1, 0, 0, 1], shape: [3, 1, 2] };
 const SERIES_PANEL = [{ series: [{ name: 'v', values: [1, 2, 3] }] }];
-const RASTER_FULL = { xTitle: 't', webglThreshold: 10, markerSize: 3, separatePanels: true, timeRange: [0, 5], maxSpikes: 1000 };
+const RASTER_FULL = { xTitle: 't', webglThreshold: 10, markerSize: 3, separatePanels: true, timeRange: [0, 5], maxSpikes: 1000, yTitle: 'n' };
 cases.push(
   { name: 'heatmapFigure', keys: V.HEATMAP_OPTION_KEYS, full: { columns: 1, colorscale: 'Viridis', sharedRange: false, xTitle: 'x', yTitle: 'y' }, make: (o) => V.heatmapFigure('h', [{ name: 'w', data: [1, 2], rows: 1, cols: 2 }], o), typo: ['colorScale', 'colorscale'] },
   { name: 'histogramFigure', keys: V.HISTOGRAM_OPTION_KEYS, full: { bins: 4, xTitle: 'x', yTitle: 'y', range: [0, 4] }, make: (o) => V.histogramFigure('h', [{ name: 'a', values: [1, 2] }], o), typo: ['bin', 'bins'] },
   { name: 'beforeAfterHistogram', keys: V.HISTOGRAM_OPTION_KEYS, full: { bins: 4, xTitle: 'x', yTitle: 'y', range: [0, 4] }, make: (o) => V.beforeAfterHistogram('h', [1], [2], o), typo: ['ragne', 'range'] },
   { name: 'spikeEventsFromMatrix', keys: V.MATRIX_OPTION_KEYS, full: { dt: 0.5, t0: 1, name: 'p' }, make: (o) => V.spikeEventsFromMatrix([0, 1, 1, 0], 2, 2, o), typo: ['DT', 'dt'] },
   { name: 'spikeRaster', keys: V.RASTER_OPTION_KEYS, full: RASTER_FULL, make: (o) => V.spikeRaster('r', { times: [1], neurons: [0] }, o), typo: ['markersize', 'markerSize'] },
+  { name: 'spikeRasterPanels', keys: V.RASTER_OPTION_KEYS, full: RASTER_FULL, make: (o) => V.spikeRasterPanels({ times: [1], neurons: [0] }, o), typo: ['ytitle', 'yTitle'] },
   { name: 'timeSeriesFigure', keys: V.TIME_SERIES_OPTION_KEYS, full: { xTitle: 't', webglThreshold: 10, maxPoints: 100 }, make: (o) => V.timeSeriesFigure('t', [0, 1, 2], SERIES_PANEL, o), typo: ['xtitle', 'xTitle'] },
   { name: 'synapseChangeBars', keys: V.SYNAPSE_BARS_OPTION_KEYS, full: { labels: ['a'], show: 'change', yTitle: 'w' }, make: (o) => V.synapseChangeBars('b', [1], [2], o), typo: ['label', 'labels'] },
   { name: 'learningCurves', keys: V.LEARNING_CURVES_OPTION_KEYS, full: { xTitle: 'epoch', maxPoints: 100 }, make: (o) => V.learningCurves('c', [{ curves: [{ name: 'loss', y: [1, 0.5] }] }], o), typo: ['xTitel', 'xTitle'] },
