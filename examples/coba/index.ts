@@ -32,8 +32,9 @@ import { writeNpzArtifact } from '../../src/cli/artifacts.js';
 import { tf } from '../../src/core/tf.js';
 import type { Figure } from '../../src/viz/figure.js';
 import { DEFAULT_MAX_POINTS, decimateLine, decimatedName, decimatedTitle } from '../../src/viz/decimate.js';
-import { spikeRaster } from '../../src/viz/raster.js';
-import { DEFAULT_MAX_SPIKES } from '../../src/viz/density.js';
+import { densityNote, placeColorbars, spikeCountPanel, spikeRaster } from '../../src/viz/raster.js';
+import { DEFAULT_MAX_SPIKES, SpikeCountGrid, gridTimeBins, neuronRows } from '../../src/viz/density.js';
+import { panelFigure } from '../../src/viz/panels.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { checkWriteGuards } from '../../src/io/atomic.js';
 import { openCheckpointSeries, type NpyAppendWriter } from '../../src/io/npy-append.js';
@@ -527,33 +528,48 @@ function fig(title: string, data: Figure['data'], layout: Record<string, unknown
 /** The three figures. */
 async function writeFigures(ctx: RunContext, st: CobaStats, files: CobaSeriesFiles, N: number, ne: number, dt: number, model: string): Promise<void> {
   const tag = `${model.toUpperCase()}, seed ${ctx.seed}`;
-  const exc = { x: [] as number[], y: [] as number[] };
-  const inh = { x: [] as number[], y: [] as number[] };
   const shownExc = Math.min(RASTER_EXC, ne);
-  // the series read from the files piece by piece
+  const shownInh = Math.min(RASTER_INH, N - ne);
+  const title = `coba: spikes of ${shownExc} excitatory and ${shownInh} inhibitory neurons (${tag})`;
+  const total = files.rasterRows + st.rasterStep.length;
+  // the raster spikes read from the files piece by piece: below the cap as dots (spikeRaster); above
+  // it counted into grids as they are read (memory holds the counts, never the spikes), the panels
+  // spikeRaster would draw from all of them at once
   const neurons = files.rasterPieces(st, 1);
-  for (const steps of files.rasterPieces(st, 0)) {
-    const js = neurons.next().value as Int32Array;
-    for (let q = 0; q < steps.length; q++) {
-      const j = js[q]!;
-      const into = j < ne ? exc : inh;
-      into.x.push(steps[q]! * dt);
-      into.y.push(j < ne ? j : shownExc + (j - ne));
+  if (total > COBA_FIGURE_CAPS.maxSpikes) {
+    const bins = gridTimeBins(0, (st.steps - 1) * dt, dt);
+    const grids = [new SpikeCountGrid(bins, neuronRows(0, shownExc - 1)), ...(shownInh > 0 ? [new SpikeCountGrid(bins, neuronRows(shownExc, shownExc + shownInh - 1))] : [])];
+    for (const steps of files.rasterPieces(st, 0)) {
+      const js = neurons.next().value as Int32Array;
+      const t = Float64Array.from(steps, (s) => s * dt);
+      const row = Int32Array.from(js, (j) => (j < ne ? j : shownExc + (j - ne)));
+      for (const g of grids) g.add(t, row); // (each grid counts only its own rows)
     }
-  }
-  const popX: number[] = [];
-  const popY: number[] = [];
-  for (const counts of files.popPieces(st)) {
-    for (const c of counts) {
-      popX.push(popX.length);
-      popY.push((c * 1000) / N);
+    const panels = grids.map((g, i) => spikeCountPanel(g.counts, bins, g.rows, { name: i === 0 ? 'excitatory' : 'inhibitory' }));
+    await ctx.figure('raster', placeColorbars(panelFigure(`${title} (${densityNote(bins, total, COBA_FIGURE_CAPS.maxSpikes)})`, panels, { showLegend: false })));
+  } else {
+    const exc = { x: [] as number[], y: [] as number[] };
+    const inh = { x: [] as number[], y: [] as number[] };
+    for (const steps of files.rasterPieces(st, 0)) {
+      const js = neurons.next().value as Int32Array;
+      for (let q = 0; q < steps.length; q++) {
+        const j = js[q]!;
+        const into = j < ne ? exc : inh;
+        into.x.push(steps[q]! * dt);
+        into.y.push(j < ne ? j : shownExc + (j - ne));
+      }
     }
+    await ctx.figure('raster', spikeRaster(title, [
+      { name: 'excitatory', times: exc.x, neurons: exc.y },
+      { name: 'inhibitory', times: inh.x, neurons: inh.y },
+    ], { separatePanels: false, markerSize: 2, maxSpikes: COBA_FIGURE_CAPS.maxSpikes }));
   }
-  // long runs: see COBA_FIGURE_CAPS; below the caps, every point
-  await ctx.figure('raster', spikeRaster(`coba: spikes of ${shownExc} excitatory and ${Math.min(RASTER_INH, N - ne)} inhibitory neurons (${tag})`, [
-    { name: 'excitatory', times: exc.x, neurons: exc.y },
-    { name: 'inhibitory', times: inh.x, neurons: inh.y },
-  ], { separatePanels: false, markerSize: 2, maxSpikes: COBA_FIGURE_CAPS.maxSpikes }));
+  // the population rate per 1 ms bin (one float64 per bin), drawn as its min/max envelope above the cap
+  const nBins = files.popRows + st.popCounts.length;
+  const popX = Float64Array.from({ length: nBins }, (_, b) => b);
+  const popY = new Float64Array(nBins);
+  let at = 0;
+  for (const counts of files.popPieces(st)) for (const c of counts) popY[at++] = (c * 1000) / N;
   const rate = decimateLine(popX, popY, COBA_FIGURE_CAPS.maxPoints);
   const rateName = rate.buckets > 0 ? decimatedName('rate', rate.buckets, popY.length) : 'rate';
   await ctx.figure('population_rate', fig(decimatedTitle(`coba: population rate, 1 ms bins (${tag})`, rate.buckets > 0 ? 1 : 0, 1, COBA_FIGURE_CAPS.maxPoints), [

@@ -176,6 +176,15 @@ export function spikeRasterPanels(populations: SpikeEvents | readonly SpikeEvent
   return { panels, density: false, showLegend: !separate && pops.length > 1 };
 }
 
+/**
+ * The note a raster's title gets when it is drawn as spike counts ({@link RasterPanels.note}):
+ * `spike counts per time bin of W: N spikes, more than maxSpikes = M`, W to 6 significant digits.
+ * For figures that count spikes themselves (e.g. from pieces, with a {@link SpikeCountGrid}).
+ */
+export function densityNote(bins: TimeBins, total: number, maxSpikes: number): string {
+  return `spike counts per time bin of ${Number(bins.width.toPrecision(6))}: ${total} spikes, more than maxSpikes = ${maxSpikes}`;
+}
+
 /** The density view of {@link spikeRasterPanels} (more than `maxSpikes` spikes). */
 function densityPanels(pops: readonly SpikeEvents[], total: number, maxSpikes: number, options: RasterOptions): RasterPanels {
   const bins = densityTimeBins(pops, options.timeRange);
@@ -183,7 +192,7 @@ function densityPanels(pops: readonly SpikeEvents[], total: number, maxSpikes: n
     const rows = densityRows(p);
     return spikeCountPanel(spikeCounts(p, bins, rows), bins, rows, { name: p.name ?? `population ${i + 1}`, xTitle: options.xTitle, yTitle: options.yTitle, timeRange: options.timeRange });
   });
-  const note = `spike counts per time bin of ${Number(bins.width.toPrecision(6))}: ${total} spikes, more than maxSpikes = ${maxSpikes}`;
+  const note = densityNote(bins, total, maxSpikes);
   return { panels, density: true, note, showLegend: false };
 }
 

@@ -146,8 +146,8 @@ describe('cinder coba: memory bounded in the run length', () => {
     expect(raster[1]!.x).toEqual(inh.map(([x]) => x));
     expect(raster[1]!.y).toEqual(inh.map(([, y]) => y));
     const rate = cap.figures.get('population_rate')!.data[0] as { x: number[]; y: number[] };
-    expect(rate.x).toEqual(ref.pop.map((_, b) => b));
-    expect(rate.y).toEqual(ref.pop.map((c) => (c * 1000) / 200));
+    expect(Array.from(rate.x)).toEqual(ref.pop.map((_, b) => b));
+    expect(Array.from(rate.y)).toEqual(ref.pop.map((c) => (c * 1000) / 200));
   }, 120_000);
 
   it('long runs: a raster above maxSpikes is a spike-count heatmap whose counts are the npz raster binned; a rate above maxPoints bins its min/max envelope, keeping every extreme', async () => {
@@ -173,6 +173,21 @@ describe('cinder coba: memory bounded in the run length', () => {
     let excSpikes = 0;
     for (const j of rn) if (j < 160) excSpikes++;
     expect(raster.map(cellSum)).toEqual([excSpikes, rn.length - excSpikes]);
+    // and cell by cell: the npz spikes binned here by the heatmaps' own cells (x: bin middles, y: neuron rows)
+    const rs = a.raster_step as Int32Array;
+    for (const [i, t] of (raster as unknown as { x: ArrayLike<number>; y: ArrayLike<number>; z: number[][] }[]).entries()) {
+      const width = t.x[1]! - t.x[0]!;
+      const start = t.x[0]! - width / 2;
+      const first = t.y[0]!; // one neuron per row here (160 and 40 neurons)
+      const want = t.z.map((row) => row.map(() => 0));
+      for (let q = 0; q < rs.length; q++) {
+        const j = rn[q]!;
+        if ((j < 160) !== (i === 0)) continue;
+        const k = Math.min(t.x.length - 1, Math.floor((rs[q]! * 0.1 - start) / width));
+        want[(j < 160 ? j : j - 160) - (first - (i === 0 ? 0 : 160))]![k]!++;
+      }
+      expect(t.z).toEqual(want);
+    }
     // the rate: at most 8000 points, the run's largest and smallest bin among them, each point a bin at its own time
     const pop = a.population_count_1ms as Int32Array;
     expect(pop.length).toBe(300);
