@@ -6,7 +6,7 @@
 import { CinderArgumentError, checkInteger, checkNonNegative, checkPositive, checkOptionKeys, optionKeys } from '../core/errors.js';
 import { checkMaxSpikes, checkNeuronRows, checkTimeBins, DEFAULT_MAX_SPIKES, densityRows, densityTimeBins, spikeCounts, type NeuronRows, type TimeBins } from './density.js';
 import type { Figure, Trace } from './figure.js';
-import { panelFigure, type Panel } from './panels.js';
+import { panelFigure, plotlyText, type Panel } from './panels.js';
 
 /** Spike events of one population: parallel arrays of times and neuron indices. */
 export interface SpikeEvents {
@@ -196,6 +196,14 @@ function densityPanels(pops: readonly SpikeEvents[], total: number, maxSpikes: n
   return { panels, density: true, note, showLegend: false };
 }
 
+/**
+ * The name of an axis in a heatmap's hover text: its title (e.g. `sphere x (cm)`), or `fallback`
+ * when none is given (`t`, `neuron`), escaped for plotly's text (`<`, `>`, `&`) and template (`%{`).
+ */
+function hoverLabel(title: string | undefined, fallback: string): string {
+  return title === undefined ? fallback : plotlyText(title).replace(/%\{/g, '%\u200b{');
+}
+
 /** Options of {@link spikeCountPanel}. */
 export interface SpikeCountPanelOptions {
   /** Population name (trace name and panel title; default `spikes`). */
@@ -248,7 +256,7 @@ export function spikeCountPanel(counts: ArrayLike<number>, bins: TimeBins, rows:
       type: 'heatmap', name, x, y: Float64Array.from({ length: rows.count }, (_, r) => rows.first + r * rows.size + (rows.size - 1) / 2), z,
       // both bounds given (plotly ignores a lone zmin): white is 0 spikes, so a cell of 1 is never white
       zmin: 0, zmax: most, colorscale: [[0, '#ffffff'], [1, '#000000']], colorbar: { title: { text: 'spikes' } },
-      hovertemplate: 't %{x}<br>neuron %{y}<br>%{z} spikes<extra>%{fullData.name}</extra>',
+      hovertemplate: `${hoverLabel(options.xTitle, 't')} %{x}<br>${hoverLabel(options.yTitle, 'neuron')} %{y}<br>%{z} spikes<extra>%{fullData.name}</extra>`,
     }],
     yTitle: rows.size === 1 ? yTitle : `${yTitle} (rows of ${rows.size})`,
     xTitle: options.xTitle ?? 'time (ms)',

@@ -188,6 +188,10 @@ describe('spikeRasterPanels, spikeCountPanel, SpikeCountGrid: a raster panel amo
     const panel = spikeCountPanel(grid.counts, bins, rows, { name: 'all', yTitle: 'gid' });
     expect(panel.title).toBe(`all: ${times.length} spikes, 4 neurons per row`);
     expect(panel.yTitle).toBe('gid (rows of 4)');
+    // the hover text names the axes as titled (a position axis is not 't'); t and neuron by default
+    expect(panel.traces[0]!.hovertemplate).toBe('t %{x}<br>gid %{y}<br>%{z} spikes<extra>%{fullData.name}</extra>');
+    const byX = spikeCountPanel(grid.counts, bins, rows, { xTitle: 'sphere x (cm) <%{y}>' });
+    expect(byX.traces[0]!.hovertemplate).toBe('sphere x (cm) &lt;%\u200b{y}&gt; %{x}<br>neuron %{y}<br>%{z} spikes<extra>%{fullData.name}</extra>');
     expect(() => spikeCountPanel(grid.counts.subarray(1), bins, rows)).toThrow(`invalid counts: got "${grid.counts.length - 1} values", expected rows.count · bins.count = ${grid.counts.length} values`);
     expect(() => grid.add([1, 2], [0])).toThrow(/invalid neurons: got "1 indices", expected one per spike time \(2\)/);
     expect(grid.seen).toBe(times.length); // a refused piece counts nothing
