@@ -4,7 +4,7 @@
  * @module
  */
 import { CinderArgumentError, checkInteger, checkNonNegative, checkPositive, checkOptionKeys, optionKeys } from '../core/errors.js';
-import { checkMaxSpikes, checkNeuronRows, checkTimeBins, DEFAULT_MAX_SPIKES, densityRows, densityTimeBins, spikeCounts, type NeuronRows, type TimeBins } from './density.js';
+import { checkMaxSpikes, checkNeuronRows, checkTimeBins, DEFAULT_MAX_SPIKES, DENSITY_ROWS, DENSITY_TIME_BINS, densityRows, densityTimeBins, spikeCounts, type NeuronRows, type TimeBins } from './density.js';
 import type { Figure, Trace } from './figure.js';
 import { panelFigure, plotlyText, type Panel } from './panels.js';
 
@@ -77,10 +77,24 @@ export interface RasterOptions {
   maxSpikes?: number;
   /** Label of the neuron axis (default `neuron`; a density of rows of k neurons: `neuron (rows of k)`, with this label). */
   yTitle?: string;
+  /**
+   * Most time bins of the density view (default {@link DENSITY_TIME_BINS} = 1000): an integer from 1
+   * to {@link MAX_DENSITY_CELLS_PER_AXIS}. Ignored with dots.
+   */
+  maxTimeBins?: number;
+  /**
+   * Most neuron rows per population of the density view (default {@link DENSITY_ROWS} = 200; a
+   * population spanning more neurons gets rows of ⌈span/maxRows⌉ neighbours): an integer from 1 to
+   * {@link MAX_DENSITY_CELLS_PER_AXIS}. Ignored with dots.
+   */
+  maxRows?: number;
 }
 
+/** The largest `maxTimeBins` and `maxRows` of a raster's density view: more cells than a figure has pixels. */
+export const MAX_DENSITY_CELLS_PER_AXIS = 10_000;
+
 /** The keys of {@link RasterOptions}: other keys are refused ("invalid options key"). */
-export const RASTER_OPTION_KEYS = optionKeys<RasterOptions>()(['xTitle', 'webglThreshold', 'markerSize', 'separatePanels', 'timeRange', 'maxSpikes', 'yTitle']);
+export const RASTER_OPTION_KEYS = optionKeys<RasterOptions>()(['xTitle', 'webglThreshold', 'markerSize', 'separatePanels', 'timeRange', 'maxSpikes', 'yTitle', 'maxTimeBins', 'maxRows']);
 
 /** The panels of a raster ({@link spikeRasterPanels}), to lay out alone ({@link spikeRaster}) or among other panels. */
 export interface RasterPanels {
@@ -104,10 +118,10 @@ export interface RasterPanels {
  * With more than `maxSpikes` spikes in all (their count including any with a non-finite time or
  * neuron), no spike is dropped silently: each population becomes a heatmap of its spike counts per
  * (time bin, neuron row), in its own panel (also with `separatePanels: false`: heatmaps do not
- * overlay), and the title says so. The time bins are shared, at most {@link DENSITY_TIME_BINS},
- * a whole number of time steps wide ({@link densityTimeBins}); the rows hold one neuron each, or
- * `⌈span/200⌉` neighbouring neurons when a population spans more than {@link DENSITY_ROWS}
- * ({@link densityRows}). Counted are the spikes with finite time and neuron, within `timeRange`
+ * overlay), and the title says so. The time bins are shared, at most `maxTimeBins` (default
+ * {@link DENSITY_TIME_BINS}), a whole number of time steps wide ({@link densityTimeBins}); the rows
+ * hold one neuron each, or `⌈span/maxRows⌉` neighbouring neurons when a population spans more than
+ * `maxRows` (default {@link DENSITY_ROWS}; {@link densityRows}). Counted are the spikes with finite time and neuron, within `timeRange`
  * when given ({@link spikeCounts}); each panel's title gives its count. A heatmap cell's x and y are
  * its bin's middle time and its row's middle neuron; its colour runs from white (0 spikes) to black
  * (the panel's largest count, at least 1). With at most `maxSpikes` spikes the figure is
@@ -143,6 +157,12 @@ export function spikeRasterPanels(populations: SpikeEvents | readonly SpikeEvent
   }
   const maxSpikes = checkMaxSpikes(options.maxSpikes ?? DEFAULT_MAX_SPIKES);
   if (options.yTitle !== undefined && typeof options.yTitle !== 'string') throw new CinderArgumentError('yTitle', options.yTitle, 'a string');
+  for (const key of ['maxTimeBins', 'maxRows'] as const) {
+    const v = options[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_DENSITY_CELLS_PER_AXIS)) {
+      throw new CinderArgumentError(key, v, `an integer from 1 to ${MAX_DENSITY_CELLS_PER_AXIS}`);
+    }
+  }
   const traces: Trace[] = pops.map((p, i) => {
     if (p === null || typeof p !== 'object' || !isNumbers(p.times) || !isNumbers(p.neurons)) {
       throw new CinderArgumentError(`populations[${i}]`, p, 'spike events {times, neurons} (arrays of numbers)');
@@ -187,9 +207,9 @@ export function densityNote(bins: TimeBins, total: number, maxSpikes: number): s
 
 /** The density view of {@link spikeRasterPanels} (more than `maxSpikes` spikes). */
 function densityPanels(pops: readonly SpikeEvents[], total: number, maxSpikes: number, options: RasterOptions): RasterPanels {
-  const bins = densityTimeBins(pops, options.timeRange);
+  const bins = densityTimeBins(pops, options.timeRange, options.maxTimeBins ?? DENSITY_TIME_BINS);
   const panels: Panel[] = pops.map((p, i) => {
-    const rows = densityRows(p);
+    const rows = densityRows(p, options.maxRows ?? DENSITY_ROWS);
     return spikeCountPanel(spikeCounts(p, bins, rows), bins, rows, { name: p.name ?? `population ${i + 1}`, xTitle: options.xTitle, yTitle: options.yTitle, timeRange: options.timeRange });
   });
   const note = densityNote(bins, total, maxSpikes);

@@ -512,7 +512,7 @@ cases.push(
 
 const REC = { data: [0, 1, 1, 0, 0, 1], shape: [3, 1, 2] };
 const SERIES_PANEL = [{ series: [{ name: 'v', values: [1, 2, 3] }] }];
-const RASTER_FULL = { xTitle: 't', webglThreshold: 10, markerSize: 3, separatePanels: true, timeRange: [0, 5], maxSpikes: 1000, yTitle: 'n' };
+const RASTER_FULL = { xTitle: 't', webglThreshold: 10, markerSize: 3, separatePanels: true, timeRange: [0, 5], maxSpikes: 1000, yTitle: 'n', maxTimeBins: 50, maxRows: 20 };
 cases.push(
   { name: 'heatmapFigure', keys: V.HEATMAP_OPTION_KEYS, full: { columns: 1, colorscale: 'Viridis', sharedRange: false, xTitle: 'x', yTitle: 'y' }, make: (o) => V.heatmapFigure('h', [{ name: 'w', data: [1, 2], rows: 1, cols: 2 }], o), typo: ['colorScale', 'colorscale'] },
   { name: 'histogramFigure', keys: V.HISTOGRAM_OPTION_KEYS, full: { bins: 4, xTitle: 'x', yTitle: 'y', range: [0, 4] }, make: (o) => V.histogramFigure('h', [{ name: 'a', values: [1, 2] }], o), typo: ['bin', 'bins'] },

@@ -104,6 +104,19 @@ describe('spikeRaster: a density above maxSpikes', () => {
     }
   });
 
+  it('maxTimeBins and maxRows set the density grid (rows of ⌈span/maxRows⌉ neurons, bins of ⌈steps/maxTimeBins⌉ steps); bad values refused before anything is drawn', () => {
+    const exc = randomSpikes(5000, 1000, 0.1, 0.05, 11, 'exc');
+    const f = spikeRaster('fine', exc, { maxSpikes: 1000, maxTimeBins: 2500, maxRows: 400 });
+    const [h] = f.data as unknown as Heatmap[];
+    // 5000 steps in bins of ⌈5000/2500⌉ = 2 steps (0.2 ms): 2500 bins; 1000 neurons in rows of ⌈1000/400⌉ = 3: 334 rows
+    expect([h!.z.length, h!.z[0]!.length]).toEqual([334, 2500]);
+    expect(f.title).toMatch(/spike counts per time bin of 0\.2: /);
+    expect(h!.z).toEqual(referenceCounts(exc, h!, 3));
+    for (const [key, bad] of [['maxTimeBins', 0], ['maxRows', 1.5], ['maxRows', 10_001], ['maxTimeBins', Number.NaN]] as const) {
+      expect(() => spikeRaster('r', exc, { [key]: bad })).toThrow(`invalid ${key}: got ${bad}, expected an integer from 1 to 10000`);
+    }
+  });
+
   it('continuous (event-driven) times: at most 1000 bins covering every spike; a single time: one bin', () => {
     const r = rng(5);
     const e = { times: Float64Array.from({ length: 5000 }, () => 1000 * r()), neurons: Int32Array.from({ length: 5000 }, () => Math.floor(7 * r())) };
