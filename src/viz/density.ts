@@ -91,12 +91,9 @@ export function densityTimeBins(populations: readonly SpikeEvents[], timeRange?:
     if (hi > lo) return { start: lo, width: (hi - lo) / maxBins, count: maxBins, lo, hi };
     return { start: lo - 0.5, width: 1, count: 1, lo, hi };
   }
-  // q, the smallest gap, can fall short of dt by rounding (t's ulp: about 1e-11 relative at t = 1e4·dt),
-  // which would make S a little more than a whole number: the ceilings forgive 1e-6 relative
-  const steps = (b - a + q) / q;
-  const perBin = Math.max(1, Math.ceil((steps / maxBins) * (1 - 1e-6)));
-  const count = Math.max(1, Math.min(maxBins, Math.ceil((steps / perBin) * (1 - 1e-6))));
-  return { start: a - q / 2, width: q * perBin, count, lo, hi };
+  // the bins of a grid of step q from a to b (q, the smallest gap, can fall short of dt by rounding:
+  // t's ulp, about 1e-11 relative at t = 1e4·dt; gridTimeBins' ceilings forgive 1e-6 relative)
+  return { ...gridTimeBins(a, b, q, maxBins), lo, hi };
 }
 
 /**

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { tf } from '../../src/core/tf.js';
 import { Module } from '../../src/core/module.js';
-import type { Parameter, State } from '../../src/core/state.js';
 import type { RunContext } from '../../src/cli/example.js';
 import { writeModuleArtifacts, writeTensorArtifacts } from '../../src/cli/artifacts.js';
 import { encodeNpz, readNpz, type NpyEntry } from '../../src/io/npy.js';
 import { python } from '../helpers/python.js';
+import { SeededModel } from '../helpers/modules.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-npz-artifacts-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -62,26 +62,6 @@ function spyDownloads(dir: string, onCall: (k: number) => void = () => {}): numb
   return seen;
 }
 
-class Block extends Module {
-  readonly w: Parameter;
-  readonly b: Parameter;
-  readonly mask: State;
-  constructor(seed: number) {
-    super();
-    this.w = this.addParameter('w', tf.tensor(Float32Array.of(seed, -seed, seed / 3), [3]));
-    this.b = this.addParameter('b', tf.tensor(Int32Array.of(seed * 1000, -2147483648), [2], 'int32'));
-    this.mask = this.addState('mask', () => tf.tensor(Uint8Array.of(1, 0, 1), [3], 'bool'));
-  }
-}
-class Model extends Module {
-  readonly head: Parameter;
-  readonly block: Block;
-  constructor(seed: number) {
-    super();
-    this.head = this.addParameter('head', tf.tensor(Float32Array.from({ length: 5 }, (_, k) => seed + k / 7), [5]));
-    this.block = this.addModule('block', new Block(seed));
-  }
-}
 
 describe('writeTensorArtifacts streams the npz', () => {
   it('downloads a tensor for the npz only once the entries before it are written; the bytes are the eager ones', async () => {
@@ -154,7 +134,7 @@ print(z['f'].dtype, z['f'].view(np.uint32).tolist(), z['i'].dtype, z['i'].tolist
 
 describe('writeModuleArtifacts streams the npz', () => {
   it('downloads one parameter or state at a time for the npz; bytes as the eager path, values at the call', async () => {
-    const m = new Model(1.25);
+    const m = new SeededModel(1.25);
     const before = tf.memory().numTensors;
     const { ctx, dir } = context();
     const next = tf.tensor([9, 9, 9], [3]);

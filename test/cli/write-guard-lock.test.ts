@@ -5,9 +5,9 @@
 // would land. The new owner's files stay byte for byte, no temporary or weights file is left, and
 // the guard is gone once the run ends. Loss is simulated as in lock-lost.test.ts: the lock file is
 // replaced by another owner's.
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import '../../src/node.js';
 import { backendInfo } from '../../src/core/backend.js';
@@ -29,6 +29,7 @@ import { Serial } from '../../src/neural/layers/serial.js';
 import { LIF } from '../../src/neural/neurons/index.js';
 import { SingleExponentialCurrent } from '../../src/neural/synapses/index.js';
 import { FOREIGN_LOCK, lockedRunFolder, tmpFiles } from '../helpers/run-lock.js';
+import { folderSnapshot } from '../helpers/files.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-write-guard-lock-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -36,15 +37,6 @@ afterEach(() => vi.restoreAllMocks());
 
 const other = FOREIGN_LOCK;
 
-/** Every file under `dir` (relative path → bytes in hex). */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const n of readdirSync(dir, { recursive: true }) as string[]) {
-    const p = join(dir, n);
-    if (statSync(p).isFile()) out[relative(dir, p)] = readFileSync(p).toString('hex');
-  }
-  return out;
-}
 
 
 const folder = (name: string) => lockedRunFolder(root, name, 'guard');
@@ -81,9 +73,9 @@ describe('a run folder whose lock was lost refuses the example\'s own io writes'
     takeOver(dir);
     rmSync(ckpt, { recursive: true });
     cpSync(theirs, ckpt, { recursive: true });
-    const before = snapshot(dir);
+    const before = folderSnapshot(dir);
     await expect(mine.save(ckpt, { step: 2 })).rejects.toBeInstanceOf(RunLockLostError);
-    expect(snapshot(dir)).toEqual(before);
+    expect(folderSnapshot(dir)).toEqual(before);
     expect(tmpFiles(dir)).toEqual([]);
     const loaded = await loadTensors(ckpt);
     expect((loaded.metadata as { step?: number }).step).toBe(7);
@@ -103,7 +95,7 @@ describe('a run folder whose lock was lost refuses the example\'s own io writes'
     });
     const first = values(1);
     await saveTensors(ckpt, first, { step: 1 }, { shardBytes: 64 });
-    const before = snapshot(dir);
+    const before = folderSnapshot(dir);
     const data = tf.Tensor.prototype.data;
     let downloads = 0;
     let installed = 0;
@@ -122,8 +114,8 @@ describe('a run folder whose lock was lost refuses the example\'s own io writes'
     expect(downloads).toBe(2); // refused at the next weights file's install: tensor c never downloaded
     expect(installed).toBe(2); // tensor a's 128 bytes: two weights files of 64 bytes, installed before the loss
     expect(tf.memory().numTensors).toBe(count);
-    const after = snapshot(dir);
-    expect(after['.lock']).toBe(Buffer.from(other).toString('hex'));
+    const after = folderSnapshot(dir);
+    expect(after['.lock']).toBe(Buffer.from(other).toString('base64'));
     delete after['.lock'];
     delete before['.lock'];
     expect(after).toEqual(before);
@@ -224,13 +216,13 @@ describe('a run (startRun) whose example saves its checkpoint itself after the l
       takeOver(out);
       rmSync(ckpt, { recursive: true });
       cpSync(theirs, ckpt, { recursive: true });
-      before = snapshot(out);
+      before = folderSnapshot(out);
     }), out).done;
     expect(seen.saved).toBe(2);
     expect(seen.error).toBeInstanceOf(RunLockLostError);
     expect(outcome.status).toBe('failed');
     expect(outcome.error).toBeInstanceOf(RunLockLostError);
-    expect(snapshot(out)).toEqual(before);
+    expect(folderSnapshot(out)).toEqual(before);
     expect(tmpFiles(out)).toEqual([]);
     expect(checkWriteGuards(join(out, 'checkpoint', 'model.json'))).toBe(false); // unregistered at the end
   });
@@ -241,13 +233,13 @@ describe('a run (startRun) whose example saves its checkpoint itself after the l
     const seen: { saved: number; error?: unknown } = { saved: 0 };
     const outcome = await start(saver(seen, () => {
       takeOver(out);
-      before = snapshot(out);
+      before = folderSnapshot(out);
     }), out, 2).done;
     expect(seen.saved).toBe(2);
     expect(seen.error).toBeInstanceOf(RunLockLostError);
     expect(outcome.status).toBe('failed');
     // the seed folder's own lock (this run's, not lost) is released at the seed's end; nothing else changes
-    const after = snapshot(out);
+    const after = folderSnapshot(out);
     expect(after['seed-0/.lock']).toBeUndefined();
     delete before['seed-0/.lock'];
     expect(after).toEqual(before);

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { NpyAppendWriter } from '../../src/io/npy-append.js';
 import { readNpy, readNpzEntries, writeNpz } from '../../src/io/npy.js';
 import { gridTimeBins, neuronRows, SpikeCountGrid } from '../../src/viz/density.js';
+import { expectEnvelope } from '../helpers/envelope.js';
 
 function hasNumpy(): boolean {
   try {
@@ -277,26 +278,9 @@ print(float(w['w_after_training'].sum()))
     expect(fig.title).toBe(`livn STDP on EI1 (${shown} of ${shown} lines decimated to ≤ ${cap} points: min/max per bucket)`);
     const traces = (fig.data as { name: string; x: number[]; y: number[] }[]).filter((t) => t.name.startsWith('synapse '));
     expect(traces.map((t) => t.name)).toEqual(Array.from({ length: shown }, (_, c) => `synapse ${c} (min/max of ${B} buckets of ${rows} points)`));
-    traces.forEach((t, c) => {
-      const v = Array.from({ length: rows }, (_, r) => wRec[r * cols + c]!);
-      expect(t.x.length).toBeLessThanOrEqual(cap);
-      // each kept point is a row of w_rec at its own time; rows found by time (the grid of w_rec_t_ms)
-      const at = t.x.map((x) => Array.prototype.indexOf.call(tMs, x) as number);
-      expect(at[0]).toBe(0);
-      expect(at[at.length - 1]).toBe(rows - 1);
-      for (let q = 0; q < at.length; q++) {
-        expect(at[q]!, `time ${t.x[q]}`).toBeGreaterThanOrEqual(0);
-        if (q > 0) expect(at[q]!).toBeGreaterThan(at[q - 1]!);
-        expect(t.y[q]).toBe(v[at[q]!]);
-      }
-      for (let b = 0; b < B; b++) {
-        const lo = Math.floor((b * rows) / B);
-        const hi = Math.floor(((b + 1) * rows) / B);
-        const kept = at.filter((r) => r >= lo && r < hi).map((r) => v[r]!);
-        expect(kept).toContain(Math.max(...v.slice(lo, hi)));
-        expect(kept).toContain(Math.min(...v.slice(lo, hi)));
-      }
-    });
+    // each kept point is a row of w_rec at its own time (rows found by time: the grid of w_rec_t_ms)
+    const times = Array.from(tMs);
+    traces.forEach((t, c) => expectEnvelope(t, `synapse ${c}`, times, Array.from({ length: rows }, (_, r) => wRec[r * cols + c]!), cap));
     // the phase lines still span every weight drawn or not (the envelope keeps the extremes)
     let lo = Infinity, hi = -Infinity;
     for (let r = 0; r < rows; r++) for (let c = 0; c < shown; c++) (lo = Math.min(lo, wRec[r * cols + c]!)), (hi = Math.max(hi, wRec[r * cols + c]!));

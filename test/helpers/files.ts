@@ -24,3 +24,8 @@ export function expectSameFiles(want: string, got: string, label = 'artifacts'):
   expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());
   for (const [k, v] of fa) expect(fb.get(k) === v, `${label}/${k} byte-identical`).toBe(true);
 }
+
+/** {@link folderBytes} as a plain object (relative path → base64 bytes), for `toEqual` snapshots of a folder. */
+export function folderSnapshot(dir: string): Record<string, string> {
+  return Object.fromEntries(folderBytes(dir));
+}

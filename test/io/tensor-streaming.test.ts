@@ -12,9 +12,9 @@ import { CinderArgumentError } from '../../src/core/errors.js';
 import { tf } from '../../src/core/tf.js';
 import { Module } from '../../src/core/module.js';
 import { collectExtras } from '../../src/core/snapshot.js';
-import type { Parameter, State } from '../../src/core/state.js';
 import { loadModule, moduleTensors, saveModule } from '../../src/io/serialize.js';
 import { loadTensors, MANIFEST_FILE, saveTensors, toHost, writeHostTensors, writeTensors, type TensorsManifest } from '../../src/io/tensors.js';
+import { SeededModel } from '../helpers/modules.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-stream-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -252,34 +252,10 @@ describe('saveTensors streams', () => {
   });
 });
 
-/** A module of two parameters, a state and a child: 12 + 8 + 3 + 20 bytes. */
-class Block extends Module {
-  readonly w: Parameter;
-  readonly b: Parameter;
-  readonly mask: State;
-  constructor(seed: number) {
-    super();
-    this.w = this.addParameter('w', tf.tensor(Float32Array.of(seed, -seed, seed / 3), [3]));
-    this.b = this.addParameter('b', tf.tensor(Int32Array.of(seed * 1000, -2147483648), [2], 'int32'));
-    this.mask = this.addState('mask', () => tf.tensor(Uint8Array.of(1, 0, 1), [3], 'bool'));
-  }
-  override extras(): Record<string, unknown> {
-    return { kind: 'block' };
-  }
-}
-class Model extends Module {
-  readonly head: Parameter;
-  readonly block: Block;
-  constructor(seed: number) {
-    super();
-    this.head = this.addParameter('head', tf.tensor(Float32Array.from({ length: 5 }, (_, k) => seed + k / 7), [5]));
-    this.block = this.addModule('block', new Block(seed));
-  }
-}
 
 describe('saveModule streams', () => {
   it('downloads one parameter or state at a time; the files are those of writeHostTensors(moduleTensors), and load back bit for bit', async () => {
-    const m = new Model(1.25);
+    const m = new SeededModel(1.25);
     const dir = temp();
     const seen: number[] = [];
     const data = tf.Tensor.prototype.data;
@@ -299,7 +275,7 @@ describe('saveModule streams', () => {
     const got = files(dir);
     expect([...got.keys()]).toEqual([...files(ref).keys()]);
     for (const [name, bytes] of files(ref)) expect(got.get(name)!.equals(bytes), name).toBe(true);
-    const other = new Model(-3);
+    const other = new SeededModel(-3);
     await loadModule(other, dir);
     const bits = async (t: tf.Tensor): Promise<number[]> => {
       const d = await t.data();
@@ -312,7 +288,7 @@ describe('saveModule streams', () => {
   });
 
   it('saves the values at the call when a training step assigns a parameter during the save', async () => {
-    const m = new Model(2);
+    const m = new SeededModel(2);
     const dir = temp();
     const data = tf.Tensor.prototype.data;
     let calls = 0;

@@ -5,7 +5,7 @@
 // folder's files are left byte for byte as they were, and the guard's error reaches the caller.
 // Each writer is tested with a guard that throws at its k-th call, for every k up to the number of
 // calls an unrefused write makes, so the last check before each rename is covered.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { AtomicFileWriter, checkWriteGuards, registerWriteGuard, writeFileAtomic
 import { NpyAppendWriter } from '../../src/io/npy-append.js';
 import { encodeNpy, encodeNpz, readNpy, writeNpz, type NpyEntry } from '../../src/io/npy.js';
 import { loadTensors, saveTensors, writeHostTensors, type HostTensor } from '../../src/io/tensors.js';
+import { folderSnapshot } from '../helpers/files.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-write-guard-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -36,15 +37,6 @@ function guard(dir: string, throwAt = 0): { calls: string[] } {
   return rec;
 }
 
-/** Every file under `dir` (relative path → bytes in hex), so that a folder can be compared byte for byte. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const n of readdirSync(dir, { recursive: true }) as string[]) {
-    const p = join(dir, n);
-    if (statSync(p).isFile()) out[relative(dir, p)] = readFileSync(p).toString('hex');
-  }
-  return out;
-}
 
 const fresh = (name: string): string => {
   const d = join(root, name);
@@ -146,10 +138,10 @@ describe('each writer refused at each of its checks leaves the folder as it was'
       expect(readFileSync(join(ok, 'target.bin')).toString('hex')).not.toBe(Buffer.from(old['target.bin']).toString('hex'));
       for (let k = 1; k <= n; k++) {
         const d = prepared(`${name}-${k}`);
-        const before = snapshot(d);
+        const before = folderSnapshot(d);
         guard(d, k);
         await expect(write(d), `refused at check ${k}`).rejects.toThrow(Refused);
-        expect(snapshot(d), `refused at check ${k}`).toEqual(before);
+        expect(folderSnapshot(d), `refused at check ${k}`).toEqual(before);
       }
     });
   }
@@ -185,10 +177,10 @@ describe('tensor folder saves and write guards', () => {
     for (let k = 1; k <= n; k++) {
       const d = fresh(`tensors-${k}`);
       await writeHostTensors(d, host(1), { metadata: { owner: 'previous' } }, { shardBytes: SHARD });
-      const before = snapshot(d);
+      const before = folderSnapshot(d);
       guard(d, k);
       await expect(writeHostTensors(d, host(2), { metadata: { owner: 'refused' } }, { shardBytes: SHARD }), `refused at check ${k}`).rejects.toThrow(Refused);
-      expect(snapshot(d), `refused at check ${k}`).toEqual(before);
+      expect(folderSnapshot(d), `refused at check ${k}`).toEqual(before);
       const loaded = await loadTensors(d);
       expect(loaded.metadata.owner).toBe('previous');
       expect(Array.from(loaded.tensors.b!.dataSync())).toEqual(Array.from(host(1).b!.data));
@@ -199,7 +191,7 @@ describe('tensor folder saves and write guards', () => {
   it('saveTensors (device tensors) refused right before its manifest swap: the previous save stays, no tensor left', async () => {
     const d = fresh('device-tensors');
     await writeHostTensors(d, host(1), {}, { shardBytes: SHARD });
-    const before = snapshot(d);
+    const before = folderSnapshot(d);
     const ts = { a: tf.tensor1d(host(3).a!.data as Float32Array), b: tf.tensor1d(host(3).b!.data as Float32Array) };
     const count = tf.memory().numTensors;
     const g = { calls: [] as string[] };
@@ -208,7 +200,7 @@ describe('tensor folder saves and write guards', () => {
       if (p.endsWith('model.json') && g.calls.filter((q) => q === p).length === 3) throw new Refused('manifest');
     }));
     await expect(saveTensors(d, ts, {}, { shardBytes: SHARD })).rejects.toThrow(Refused);
-    expect(snapshot(d)).toEqual(before);
+    expect(folderSnapshot(d)).toEqual(before);
     expect(tf.memory().numTensors).toBe(count);
     tf.dispose(Object.values(ts));
   });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JobResult } from '../../src/sweep/child.js';
 import { LocalEngine } from '../../src/sweep/engines.js';
+import { running, until } from './fixtures/procs.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-local-engine-'));
 const leftovers: number[] = [];
@@ -23,24 +24,6 @@ afterAll(() => {
   }
   rmSync(root, { recursive: true, force: true });
 });
-
-/** True while process `pid` runs (exists and is not a zombie). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('LocalEngine: a hook that throws', () => {
   it('kills the other lanes\' process groups, starts no further job, and rejects once they have ended', async () => {
@@ -66,7 +49,7 @@ describe('LocalEngine: a hook that throws', () => {
         results.push([name, result]);
         if (name !== 'quick') return;
         // the other lane's run is under way (its grandchild sleeping) when the hook fails
-        await until('the slow run', () => existsSync(pids) && readFileSync(pids, 'utf8').endsWith('\n'));
+        await until('the slow run', () => existsSync(pids) && readFileSync(pids, 'utf8').endsWith('\n'), 20_000);
         leftovers.push(...readFileSync(pids, 'utf8').trim().split(' ').map(Number));
         throw new Error('could not write sweep.json (EISDIR)');
       },

@@ -13,7 +13,7 @@ import { Terminal } from '../../src/cli/progress.js';
 import { attemptOwner } from '../../src/sweep/child.js';
 import { LocalEngine, type EngineHooks, type EngineJob, type SweepEngine } from '../../src/sweep/engines.js';
 import { runSweep, SweepLockLostError } from '../../src/sweep/sweep.js';
-import { cinder, fakeBin, tempFolders, until } from './fixtures/procs.js';
+import { cinder, fakeBin, running, tempFolders, until } from './fixtures/procs.js';
 
 const { tmp, cleanup } = tempFolders();
 afterAll(cleanup);
@@ -24,16 +24,6 @@ const other = 'elsewhere.invalid 4242 2026-01-01T00:00:00.000Z,lease=90';
 function takeOver(dir: string): void {
   rmSync(join(dir, '.sweep.lock'));
   writeFileSync(join(dir, '.sweep.lock'), other);
-}
-
-/** True while process `pid` runs (exists and is not a zombie). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 const spec: ExampleSpec = {
