@@ -388,6 +388,44 @@ describe('event-network: synapse lanes keep only what their storage order needs'
     }
   });
 
+  it('int32 lists, lists already in storage order (copied as they are) and float64 weights give the reference lists; the lane never aliases its inputs', () => {
+    const nPre = 29;
+    const nPost = 31;
+    const n = 400;
+    let x = 777;
+    const rand = (m: number) => ((x = (x * 1103515245 + 12345) % 2147483648), x % m);
+    const pairs = Array.from({ length: n }, () => [rand(nPre), rand(nPost)] as const);
+    const w = Float64Array.from({ length: n }, (_, s) => 0.1 * s + 1 / 3);
+    for (const sortBy of ['none', 'pre', 'post'] as const) {
+      const ids = Array.from({ length: n }, (_, s) => s);
+      if (sortBy !== 'none') ids.sort((a, b) => pairs[a]![sortBy === 'pre' ? 0 : 1] - pairs[b]![sortBy === 'pre' ? 0 : 1] || a - b);
+      const pre = Int32Array.from(ids, (s) => pairs[s]![0]);
+      const post = Int32Array.from(ids, (s) => pairs[s]![1]);
+      const ws = Float64Array.from(ids, (s) => w[s]!);
+      for (const order of ['pre', 'post'] as const) {
+        const L = buildProjectionLane(pre, post, ws, nPre, nPost, false, order);
+        const st = order === 'pre' ? csr(Array.from(pre), Array.from(post), nPre, n) : csr(Array.from(post), Array.from(pre), nPost, n);
+        expect(Array.from(L.pre)).toEqual(st.ids.map((s) => pre[s]!));
+        expect(Array.from(L.post)).toEqual(st.ids.map((s) => post[s]!));
+        expect(Array.from(L.w)).toEqual(st.ids.map((s) => Math.fround(ws[s]!)));
+        expect(Array.from(order === 'pre' ? L.preRow : L.postRow)).toEqual(st.row);
+        // the inputs changed after the build leave the lane as it was
+        const before = [Array.from(L.pre), Array.from(L.post), Array.from(L.w)];
+        const [p0, q0, w0] = [pre[0]!, post[0]!, ws[0]!];
+        pre[0] = (p0 + 1) % nPre;
+        post[0] = (q0 + 1) % nPost;
+        ws[0] = 99;
+        expect([Array.from(L.pre), Array.from(L.post), Array.from(L.w)]).toEqual(before);
+        [pre[0], post[0], ws[0]] = [p0, q0, w0];
+      }
+    }
+    // int32 indices out of range and non-integer indices of plain lists are refused, pre before post
+    expect(() => buildProjectionLane(Int32Array.of(0, nPre), Int32Array.of(0, 0), [1, 1], nPre, nPost, false)).toThrow(`invalid pre index: got ${nPre}, expected an integer in [0, ${nPre})`);
+    expect(() => buildProjectionLane(Int32Array.of(0, -1), Int32Array.of(0, -1), [1, 1], nPre, nPost, false, 'post')).toThrow(`invalid pre index: got -1, expected an integer in [0, ${nPre})`);
+    expect(() => buildProjectionLane(Int32Array.of(0, 1), Int32Array.of(0, nPost), [1, 1], nPre, nPost, false)).toThrow(`invalid post index: got ${nPost}, expected an integer in [0, ${nPost})`);
+    expect(() => buildProjectionLane([0, 1], [0, 1.5], [1, 1], nPre, nPost, false)).toThrow(`invalid post index: got 1.5, expected an integer in [0, ${nPost})`);
+  });
+
   it('a static pre-ordered lane of 10⁶ synapses allocates about 8 bytes per synapse (the full lists took 28)', () => {
     const n = 1_000_000;
     const nPre = 1000;

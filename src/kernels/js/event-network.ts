@@ -449,23 +449,52 @@ export function buildProjectionLane(pre: ArrayLike<number>, post: ArrayLike<numb
   if (post.length !== n || w.length !== n) throw new CinderArgumentError('synapse lists', `${n}/${post.length}/${w.length} entries`, 'pre, post and weight lists of equal length');
   if (n > MAX_LANE_SYNAPSES) throw new CinderArgumentError('synapse lists', `${n} entries`, `at most ${MAX_LANE_SYNAPSES} synapses per lane (the CSR row pointers are int32)`);
   if (order !== 'pre' && order !== 'post') throw new CinderArgumentError('order', order, "'pre' or 'post'");
-  for (let s = 0; s < n; s++) {
-    const i = pre[s]!;
-    const j = post[s]!;
-    if (!(i >= 0 && i < nPre && Number.isInteger(i))) throw new CinderArgumentError('pre index', i, `an integer in [0, ${nPre})`);
-    if (!(j >= 0 && j < nPost && Number.isInteger(j))) throw new CinderArgumentError('post index', j, `an integer in [0, ${nPost})`);
+  // int32 lists are integers by type: only their range is checked (and, for other lists, their integrality)
+  const ints = pre instanceof Int32Array && post instanceof Int32Array;
+  if (!ints) {
+    for (let s = 0; s < n; s++) {
+      const i = pre[s]!;
+      const j = post[s]!;
+      if (!(i >= 0 && i < nPre && Number.isInteger(i))) throw new CinderArgumentError('pre index', i, `an integer in [0, ${nPre})`);
+      if (!(j >= 0 && j < nPost && Number.isInteger(j))) throw new CinderArgumentError('post index', j, `an integer in [0, ${nPost})`);
+    }
   }
-  // storage order: a stable counting sort by the chosen key
-  const key = order === 'pre' ? pre : post;
-  const other = order === 'pre' ? post : pre;
-  const keyRow = csrRows(key, order === 'pre' ? nPre : nPost);
-  const fill = keyRow.slice(0, keyRow.length - 1);
-  const partner = new Int32Array(n);
-  const sW = new Float32Array(n);
-  for (let s = 0; s < n; s++) {
-    const k = fill[key[s]!]!++;
-    partner[k] = other[s]!;
-    sW[k] = w[s]!;
+  const P = ints ? pre : new Int32Array(pre);
+  const Q = ints ? post : new Int32Array(post);
+  const byPre = order === 'pre';
+  const key = byPre ? P : Q;
+  const other = byPre ? Q : P;
+  const nKey = byPre ? nPre : nPost;
+  // one pass: range check (int32 lists), row counts, and whether the list is already in storage order
+  const keyRow = new Int32Array(nKey + 1);
+  let sorted = true;
+  for (let s = 0, last = 0; s < n; s++) {
+    const i = P[s]!;
+    const j = Q[s]!;
+    if (!(i >= 0 && i < nPre)) throw new CinderArgumentError('pre index', i, `an integer in [0, ${nPre})`);
+    if (!(j >= 0 && j < nPost)) throw new CinderArgumentError('post index', j, `an integer in [0, ${nPost})`);
+    const k = byPre ? i : j;
+    keyRow[k + 1]!++;
+    if (k < last) sorted = false;
+    last = k;
+  }
+  for (let k = 0; k < nKey; k++) keyRow[k + 1]! += keyRow[k]!;
+  let partner: Int32Array;
+  let sW: Float32Array;
+  if (sorted) {
+    // already in storage order: the stable sort is the identity, the lists are copied as they are
+    partner = other.slice();
+    sW = new Float32Array(w);
+  } else {
+    // storage order: a stable counting sort by the key
+    const fill = keyRow.slice(0, keyRow.length - 1);
+    partner = new Int32Array(n);
+    sW = new Float32Array(n);
+    for (let s = 0; s < n; s++) {
+      const k = fill[key[s]!]!++;
+      partner[k] = other[s]!;
+      sW[k] = w[s]!;
+    }
   }
   return new LeanLane(order, nPre, nPost, keyRow, partner, sW, plastic);
 }

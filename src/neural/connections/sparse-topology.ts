@@ -243,12 +243,14 @@ class IntList {
     this.data = new Int32Array(Math.max(16, Math.ceil(capacity)));
   }
   push(x: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Int32Array(Math.ceil(this.data.length * 1.25) + 16);
-      grown.set(this.data);
-      this.data = grown;
-    }
+    if (this.length === this.data.length) this.grow();
     this.data[this.length++] = x;
+  }
+  /** Grows the array by a quarter (+ 16), keeping the entries. */
+  grow(): void {
+    const grown = new Int32Array(Math.ceil(this.data.length * 1.25) + 16);
+    grown.set(this.data);
+    this.data = grown;
   }
   /** Exactly the entries pushed: a view when the slack is at most 1 % (+ 64), else a copy. */
   take(): Int32Array {
@@ -292,16 +294,28 @@ export function randomSynapses(nPre: number, nPost: number, p: number, rng: Rand
   } else if (p > 0) {
     // candidates of row i: the posts 0 … nPost − 1, without i when self is false (k ≥ i maps to k + 1)
     const logQ = Math.log1p(-p); // −∞ for p = 1: every gap is 0
+    // written straight into the lists' arrays (growing them as push would): the hot loop of large builds
+    let a = pre.data;
+    let b = post.data;
+    let n = 0;
     for (let i = 0; i < nPre; i++) {
       const m = !self && i < nPost ? nPost - 1 : nPost;
       for (let k = -1; ;) {
         const gap = p === 1 ? 0 : Math.floor(Math.log(1 - rng.uniform()) / logQ);
         k += 1 + gap;
         if (!(k < m)) break;
-        pre.push(i);
-        post.push(!self && k >= i ? k + 1 : k);
+        if (n === a.length) {
+          pre.length = post.length = n;
+          pre.grow();
+          post.grow();
+          a = pre.data;
+          b = post.data;
+        }
+        a[n] = i;
+        b[n++] = !self && k >= i ? k + 1 : k;
       }
     }
+    pre.length = post.length = n;
   }
   return { nPre, nPost, pre: pre.take(), post: post.take() };
 }

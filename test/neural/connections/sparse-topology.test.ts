@@ -194,6 +194,19 @@ describe('topographicSynapses', () => {
     expect(() => randomSynapses(3, 3, 0.5, new Rng(0), { method: 'skip' as never })).toThrow(/invalid method: got "skip", expected 'pairs' or 'jumps'/);
   });
 
+  it("randomSynapses method 'jumps' grows its lists past the binomial estimate: a source whose every gap is 0 connects every pair", () => {
+    // uniform() = 0 gives ln(1) = 0: gap 0, so every candidate is connected, far above mean + 6 sd of p = 0.01
+    const zero = { uniform: () => 0, normal: () => 0, int: () => 0 };
+    for (const self of [true, false]) {
+      const l = randomSynapses(60, 70, 0.01, zero, { method: 'jumps', self });
+      const want: [number, number][] = [];
+      for (let i = 0; i < 60; i++) for (let j = 0; j < 70; j++) if (self || i !== j) want.push([i, j]);
+      expect(l.pre.length).toBe(want.length);
+      expect(Array.from(l.pre)).toEqual(want.map((q) => q[0]));
+      expect(Array.from(l.post)).toEqual(want.map((q) => q[1]));
+    }
+  });
+
   it('randomSynapses allocates about 4 bytes per list entry (sized for the binomial count, handed out as views; was doubling plus a copy)', () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
