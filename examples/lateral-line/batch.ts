@@ -249,6 +249,13 @@ export async function runBatch(ctx: BatchContext, seeds: number[], resume: Recor
       n_ll: { data: Int32Array.of(mp.nLl), shape: [] }, n_mon: { data: Int32Array.of(mp.nMon), shape: [] },
       test_x_cm: f64(sw.xCm), test_start_s: scalar(trainS), dt_s: scalar(dtS),
     });
+    // the PV decode of the test (what the summary figure's decode panel and the ts-spikes-vs-x bias
+    // panel draw): per test step θ̂ (NaN where nothing decodes) and θ true (NaN outside the
+    // evaluation window) at test_t_s = k·dt, per position bin its centre and the bias (NaN: empty)
+    await writeNpzArtifact(ctx, `test_pv_decode_seed_${seed}`, {
+      test_t_s: f64(sw.tS), theta_hat_rad: f64(pv.thetaHat), theta_true_rad: f64(pv.thetaTrue),
+      theta_bins_rad: f64(pv.thetaBins), bias_rad: f64(pv.bias), dt_s: scalar(dtS),
+    });
     // the original's per-seed results file (its schema; an undefined width, NaN there, is null here)
     await ctx.artifactJson(`seed_${seed}_results.json`, {
       seed, distance_cm: Number(p.distanceCm), test_ll_noise_hz: Number(p.testLlNoiseHz),

@@ -12,6 +12,7 @@
  * tuning_fwhm_{ll,mon,ts}_cm_mean/_cm_sd/_n_valid (tuning.ts); a `runs` list when N > 1), figures/,
  * artifacts/<save-tag>_seed_<seed>.npz + _params.json, artifacts/seed_<seed>_results.json (the
  * original's per-seed file with the LL PV and FWHM means), artifacts/test_ts_spikes_seed_<seed>.npz, artifacts/test_ll_mon_spikes_seed_<seed>.npz,
+ * artifacts/test_pv_decode_seed_<seed>.npz (θ̂ and θ true per test step, bias per position bin: what the figures draw),
  * artifacts/mid_checkpoint.npz (one batch) or mid_checkpoint_batch_<i>.npz (batch i of several, with
  * --workers or --batch-lanes), written every --checkpoint-save-every-n checkpoints. `cinder
  * lateral-line --resume DIR` continues an interrupted run — every batch from its own last checkpoint,

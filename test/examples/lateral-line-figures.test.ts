@@ -1,7 +1,9 @@
 // `cinder lateral-line`: the learning curves (one point per checkpoint, so as many as the training
 // has checkpoints) are drawn through decimateLine above LATERAL_LINE_FIGURE_CAPS.maxPoints: the
 // min/max envelope of each curve, every bucket's extremes kept at their own training time, named
-// and titled so; below the cap the curves are drawn whole (tiny-mode figures unchanged).
+// and titled so; below the cap the curves are drawn whole (tiny-mode figures unchanged). The test
+// phase's PV-decode lines (one point per test step) are checked point by point against the decode
+// artifact (artifacts/test_pv_decode_seed_<seed>.npz).
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +14,7 @@ import { runCli } from '../../src/cli/program.js';
 import { RunFolder } from '../../src/cli/run-folder.js';
 import { readNpzEntries } from '../../src/io/npy.js';
 import type { Figure } from '../../src/viz/figure.js';
-import { expectEnvelope, withSettings } from '../helpers/envelope.js';
+import { envelopeIndices, expectEnvelope, withSettings } from '../helpers/envelope.js';
 
 /** Runs `fn` with LATERAL_LINE_FIGURE_CAPS.maxPoints = cap (restored after). */
 const withCap = <T>(cap: number, fn: () => T | Promise<T>): Promise<T> => withSettings(LATERAL_LINE_FIGURE_CAPS, { maxPoints: cap }, fn);
@@ -131,14 +133,32 @@ describe('cinder lateral-line: test-phase figures of long test sweeps', () => {
       const hm = figures.get(name)!.data.find((t) => t.type === 'heatmap') as { z: number[][] };
       expect(sum(hm.z), name).toBe(nTs);
     }
-    // the decode lines: envelopes of one value per test step, at times k·dt
+    // the decode lines: envelopes of one value per test step, at times k·dt, every kept point
+    // checked against the decode artifact (θ̂ and θ true per test step, float64): the points the
+    // envelope rule keeps of it (computed here), at their own time, NaN (nothing decodes, or outside
+    // the window) drawn as a gap (null)
     const sm = figures.get('summary')!;
     expect(sm.title).toMatch(/\(2 of 2 lines decimated to ≤ 40 points: min\/max per bucket\)$/);
-    for (const t of sm.data.slice(-2) as { name: string; x: number[] }[]) {
-      expect(t.name).toMatch(new RegExp(`\\(min/max of \\d+ buckets of ${steps} points\\)$`));
-      expect(t.x.length).toBeLessThanOrEqual(40);
-      expect(t.x[0]).toBe(0);
-      expect(t.x.at(-1)).toBeCloseTo((steps - 1) * dt, 12);
+    const pv = readNpzEntries(join(dir, 'artifacts', 'test_pv_decode_seed_2.npz'));
+    for (const k of ['test_t_s', 'theta_hat_rad', 'theta_true_rad', 'theta_bins_rad', 'bias_rad']) expect(pv[k]!.data, k).toBeInstanceOf(Float64Array);
+    const tS = Array.from(pv.test_t_s!.data);
+    expect(tS).toEqual(Array.from(ts.test_t_s!.data));
+    expect(tS.map((t, k) => t - k * dt).every((e) => e === 0)).toBe(true);
+    const hat = Array.from(pv.theta_hat_rad!.data);
+    const truth = Array.from(pv.theta_true_rad!.data);
+    expect([hat.length, truth.length]).toEqual([steps, steps]);
+    expect(hat.some((v) => Number.isNaN(v))).toBe(true); // (gaps: the 3-point buckets are exercised)
+    const [hatTrace, truthTrace] = sm.data.slice(-2) as { name: string; x: number[]; y: (number | null)[] }[];
+    for (const [t, full, name] of [[hatTrace!, hat, 'θ̂'], [truthTrace!, truth, 'θ true']] as const) {
+      const env = envelopeIndices(full, 40);
+      expect(env.buckets).toBeGreaterThan(0);
+      expect(t.name).toBe(`${name} (min/max of ${env.buckets} buckets of ${steps} points)`);
+      expect(Array.from(t.x)).toEqual(env.indices.map((k) => tS[k]!));
+      expect(Array.from(t.y)).toEqual(env.indices.map((k) => (Number.isFinite(full[k]!) ? full[k]! : null)));
     }
+    // the PV bias per position bin (ts-spikes-vs-x) is the artifact's, every bin
+    const bias = figures.get('ts-spikes-vs-x')!.data.at(-1) as { x: number[]; y: (number | null)[] };
+    expect(Array.from(bias.x)).toEqual(Array.from(pv.theta_bins_rad!.data));
+    expect(Array.from(bias.y)).toEqual(Array.from(pv.bias_rad!.data, (v) => (Number.isFinite(v) ? v : null)));
   }, 120_000);
 });

@@ -427,6 +427,14 @@ describe('cinder lateral-line', () => {
       expect(q.sigmaThetaRad).toBe(r.pv_map_quality.sigma_theta_rad);
       expect(q.deltaTrialRad).toBe(r.pv_map_quality.delta_trial_rad);
       expect(q.validFraction).toBe(r.pv_map_quality.valid_fraction);
+      // the decode the figures draw: θ̂ and θ true per test step, bias per position bin, as recomputed from the spikes
+      const dec = readNpz(join(dir, 'artifacts', `test_pv_decode_seed_${seed}.npz`));
+      expect(dec.theta_hat_rad).toEqual(q.thetaHat);
+      expect(dec.theta_true_rad).toEqual(q.thetaTrue);
+      expect(dec.bias_rad).toEqual(q.bias);
+      expect(dec.theta_bins_rad).toEqual(q.thetaBins);
+      expect(dec.test_t_s).toEqual(sp.test_t_s);
+      expect(dec.dt_s![0]).toBe(dt);
       // the LL layer's PV metrics (the original's pv_ll_*), in [0, π] / [0, 1]
       const ll = r.pv_ll_map_quality;
       expect(ll.sigma_theta_rad).toBeGreaterThanOrEqual(0);

@@ -42,3 +42,38 @@ export function expectEnvelope(trace: { name?: unknown; x?: unknown; y?: unknown
   }
 }
 
+
+/**
+ * The indices a min/max envelope of `full` keeps under a cap of `cap` points, by the rule
+ * docs/figures.md states, computed here with plain loops (independent of src/viz): all of them
+ * when `full.length <= cap`; else B buckets of consecutive values, bucket b = [⌊b·n/B⌋,
+ * ⌊(b+1)·n/B⌋) with B = ⌊(cap − 2)/2⌋ (⌊(cap − 2)/3⌋ when some value is not finite), keeping
+ * index 0, index n − 1, and per bucket the first index of its smallest and of its largest finite
+ * value and the first index of a non-finite one; increasing, each once.
+ */
+export function envelopeIndices(full: ArrayLike<number>, cap: number): { indices: number[]; buckets: number } {
+  const n = full.length;
+  if (n <= cap) return { indices: Array.from({ length: n }, (_, i) => i), buckets: 0 };
+  let gaps = false;
+  for (let i = 0; i < n; i++) if (!Number.isFinite(full[i]!)) gaps = true;
+  const B = Math.floor((cap - 2) / (gaps ? 3 : 2));
+  const kept = new Set<number>([0, n - 1]);
+  for (let b = 0; b < B; b++) {
+    const lo = Math.floor((b * n) / B);
+    const hi = Math.floor(((b + 1) * n) / B);
+    const finite: number[] = [];
+    for (let i = lo; i < hi; i++) if (Number.isFinite(full[i]!)) finite.push(i);
+    if (finite.length > 0) {
+      const vals = finite.map((i) => full[i]!);
+      kept.add(finite[vals.indexOf(Math.min(...vals))]!);
+      kept.add(finite[vals.indexOf(Math.max(...vals))]!);
+    }
+    for (let i = lo; i < hi; i++) {
+      if (!Number.isFinite(full[i]!)) {
+        kept.add(i);
+        break;
+      }
+    }
+  }
+  return { indices: [...kept].sort((a, c) => a - c), buckets: B };
+}
