@@ -31,7 +31,7 @@ import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { writeNpzArtifact } from '../../src/cli/artifacts.js';
 import { tf } from '../../src/core/tf.js';
 import type { Figure } from '../../src/viz/figure.js';
-import { DEFAULT_MAX_POINTS, decimateLine, decimatedName, decimatedTitle } from '../../src/viz/decimate.js';
+import { DEFAULT_MAX_POINTS, checkMaxPoints, decimatedName, decimatedTitle } from '../../src/viz/decimate.js';
 import { densityNote, placeColorbars, spikeCountPanel, spikeRaster } from '../../src/viz/raster.js';
 import { DEFAULT_MAX_SPIKES, SpikeCountGrid, gridTimeBins, neuronRows } from '../../src/viz/density.js';
 import { panelFigure } from '../../src/viz/panels.js';
@@ -520,6 +520,66 @@ function eventRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
   };
 }
 
+/**
+ * The population-rate line of the `population_rate` figure, read once through `counts` (the spike
+ * counts per 1 ms bin in pieces, `bins` of them in all; {@link CobaSeriesFiles.popPieces}), without
+ * ever holding the whole series: rate_b = (c_b · 1000) / `neurons` Hz (float64) at x = b (ms).
+ *
+ * At most `maxPoints` bins: every bin (`buckets` 0). More: the min/max envelope of
+ * `decimateLine`/`minMaxEnvelope` (src/viz/decimate.ts), computed as the pieces go by — B =
+ * ⌊(maxPoints − 2)/2⌋ buckets of consecutive bins, bucket b = [⌊b·n/B⌋, ⌊(b+1)·n/B⌋), keeping bin
+ * 0, bin n − 1 and per bucket the first bin of its smallest and of its largest rate, in increasing
+ * order, each once (the rates are finite: no gap buckets). Memory: O(maxPoints), whatever `bins`;
+ * the whole series as float64 x and y arrays took 16 bytes per bin (16 MB per 10^6 bins).
+ * @throws Error when the pieces hold other than `bins` counts
+ */
+export function populationRateLine(counts: Iterable<ArrayLike<number>>, bins: number, neurons: number, maxPoints: number): { x: Float64Array; y: Float64Array; buckets: number } {
+  checkMaxPoints(maxPoints, 'COBA_FIGURE_CAPS.maxPoints');
+  const whole = bins <= maxPoints;
+  const B = whole ? 0 : Math.floor((maxPoints - 2) / 2);
+  const cap = whole ? bins : 2 * B + 2;
+  const xs = new Float64Array(cap);
+  const ys = new Float64Array(cap);
+  let m = 0;
+  const keep = (i: number, v: number): void => {
+    if (m === 0 || xs[m - 1]! < i) {
+      xs[m] = i;
+      ys[m++] = v;
+    }
+  };
+  let i = 0;
+  let b = 0;
+  let hi = whole ? bins : Math.floor(bins / B);
+  let iMin = -1;
+  let vMin = 0;
+  let iMax = -1;
+  let vMax = 0;
+  for (const piece of counts) {
+    for (let q = 0; q < piece.length; q++, i++) {
+      if (i >= bins) throw new Error(`populationRateLine: more than ${bins} counts`);
+      const v = (piece[q]! * 1000) / neurons;
+      if (whole) {
+        keep(i, v);
+        continue;
+      }
+      if (i === 0) keep(0, v);
+      if (iMin < 0 || v < vMin) (iMin = i), (vMin = v);
+      if (iMax < 0 || v > vMax) (iMax = i), (vMax = v);
+      if (i + 1 === hi) {
+        // the bucket is complete: its extremes in index order
+        if (iMin <= iMax) keep(iMin, vMin), keep(iMax, vMax);
+        else keep(iMax, vMax), keep(iMin, vMin);
+        b++;
+        hi = Math.floor(((b + 1) * bins) / B);
+        iMin = iMax = -1;
+      }
+      if (i === bins - 1) keep(i, v);
+    }
+  }
+  if (i !== bins) throw new Error(`populationRateLine: ${i} counts for ${bins} bins`);
+  return { x: xs.slice(0, m), y: ys.slice(0, m), buckets: B };
+}
+
 /** A one-panel figure. */
 function fig(title: string, data: Figure['data'], layout: Record<string, unknown>): Figure {
   return { title, data, layout, panels: 1 };
@@ -564,14 +624,11 @@ async function writeFigures(ctx: RunContext, st: CobaStats, files: CobaSeriesFil
       { name: 'inhibitory', times: inh.x, neurons: inh.y },
     ], { separatePanels: false, markerSize: 2, maxSpikes: COBA_FIGURE_CAPS.maxSpikes }));
   }
-  // the population rate per 1 ms bin (one float64 per bin), drawn as its min/max envelope above the cap
+  // the population rate per 1 ms bin, read from the files in pieces and drawn as its min/max
+  // envelope above the cap (memory: the kept points, never the whole series)
   const nBins = files.popRows + st.popCounts.length;
-  const popX = Float64Array.from({ length: nBins }, (_, b) => b);
-  const popY = new Float64Array(nBins);
-  let at = 0;
-  for (const counts of files.popPieces(st)) for (const c of counts) popY[at++] = (c * 1000) / N;
-  const rate = decimateLine(popX, popY, COBA_FIGURE_CAPS.maxPoints);
-  const rateName = rate.buckets > 0 ? decimatedName('rate', rate.buckets, popY.length) : 'rate';
+  const rate = populationRateLine(files.popPieces(st), nBins, N, COBA_FIGURE_CAPS.maxPoints);
+  const rateName = rate.buckets > 0 ? decimatedName('rate', rate.buckets, nBins) : 'rate';
   await ctx.figure('population_rate', fig(decimatedTitle(`coba: population rate, 1 ms bins (${tag})`, rate.buckets > 0 ? 1 : 0, 1, COBA_FIGURE_CAPS.maxPoints), [
     { type: 'scatter', mode: 'lines', name: rateName, x: rate.x, y: rate.y },
   ], { xaxis: { title: { text: 'time (ms)' } }, yaxis: { title: { text: 'rate (Hz)' } } }));

@@ -3,7 +3,9 @@
 // checkpoint/ hold the rest); the final spikes.npz and figures are built from the files read in
 // pieces of COBA_SERIES_READ.pieceRows rows, and equal, byte for byte, the npz and figure data
 // reconstructed here from an independent run of the event engine (what the old code wrote from its
-// whole-run arrays); a resume reads nothing back and ends with the same artifacts and figures.
+// whole-run arrays); a resume reads nothing back and ends with the same artifacts and figures. The
+// population-rate figure's envelope is computed as the count pieces are read (populationRateLine),
+// never from the whole series, and equals the envelope of the npz counts computed here.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,9 +18,10 @@ import { RunFolder } from '../../src/cli/run-folder.js';
 import { NpyAppendWriter } from '../../src/io/npy-append.js';
 import { readNpz, writeNpz } from '../../src/io/npy.js';
 import type { Figure } from '../../src/viz/figure.js';
-import { COBA_FIGURE_CAPS, COBA_SERIES_READ, CobaSeriesFiles, cobaExample, type CobaStats } from '../../examples/coba/index.js';
+import { COBA_FIGURE_CAPS, COBA_SERIES_READ, CobaSeriesFiles, cobaExample, populationRateLine, type CobaStats } from '../../examples/coba/index.js';
 import { buildCobaEvent } from '../../examples/coba/event-engine.js';
 import { expectSameFiles } from '../helpers/files.js';
+import { envelopeIndices } from '../helpers/envelope.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'cinder-coba-memory-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -84,6 +87,63 @@ function captureFigures(): { figures: Map<string, Figure>; restore: () => void }
   });
   return { figures, restore: () => spy.mockRestore() };
 }
+
+/** The rate the figure draws per 1 ms bin (Hz, float64) from the counts, and its envelope under `cap` (computed here by the documented rule). */
+function rateEnvelope(pop: ArrayLike<number>, neurons: number, cap: number): { x: number[]; y: number[]; buckets: number } {
+  const rate = Array.from(pop, (c) => (c * 1000) / neurons);
+  const env = envelopeIndices(rate, cap);
+  return { x: env.indices, y: env.indices.map((b) => rate[b]!), buckets: env.buckets };
+}
+
+/** Pseudo-random counts 0…40 (a 32-bit LCG), with runs of equal values (ties: the first index is kept). */
+function lcgCounts(n: number, seed: number): Int32Array {
+  const out = new Int32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (i >> 3) % 5 === 0 ? 7 : s % 41;
+  }
+  return out;
+}
+
+describe('coba: the population-rate line, read once through the count pieces', () => {
+  it('equals the envelope of the whole series computed here (every point, x and y), for any piece sizes; below the cap every bin', () => {
+    for (const [n, cap] of [[100_003, 8000], [30_000, 100], [9, 5], [8000, 8000], [8001, 8000], [57, 60]] as const) {
+      const counts = lcgCounts(n, n + cap);
+      const want = rateEnvelope(counts, 4000, cap);
+      for (const piece of [1, 7, 4096, n]) {
+        const pieces = function* () {
+          for (let r = 0; r < n; r += piece) yield counts.subarray(r, Math.min(n, r + piece));
+        };
+        const got = populationRateLine(pieces(), n, 4000, cap);
+        expect(got.buckets, `n ${n}, cap ${cap}, pieces of ${piece}`).toBe(want.buckets);
+        expect(Array.from(got.x), `n ${n}, cap ${cap}, pieces of ${piece}`).toEqual(want.x);
+        expect(Array.from(got.y), `n ${n}, cap ${cap}, pieces of ${piece}`).toEqual(want.y);
+      }
+    }
+    // pieces that do not add up to the bins are refused
+    expect(() => populationRateLine([Int32Array.of(1, 2)], 3, 10, 100)).toThrow(/2 counts for 3 bins/);
+    expect(() => populationRateLine([Int32Array.of(1, 2, 3, 4)], 3, 10, 100)).toThrow(/more than 3 counts/);
+  });
+
+  it('memory flat in the series length: 2·10^6 bins read through one reused piece allocate no buffer of the series (the whole-series x and y took 32 MB)', () => {
+    const n = 2_000_000;
+    const piece = new Int32Array(65_536);
+    let peak = 0;
+    const pieces = function* () {
+      for (let r = 0; r < n; r += piece.length) {
+        const k = Math.min(piece.length, n - r);
+        for (let q = 0; q < k; q++) piece[q] = (r + q) % 97;
+        peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+        yield piece.subarray(0, k);
+      }
+    };
+    const base = process.memoryUsage().arrayBuffers;
+    const line = populationRateLine(pieces(), n, 4000, 8000);
+    expect(line.buckets).toBe(3999);
+    expect(peak - base).toBeLessThan(4 * 2 ** 20);
+  });
+});
 
 describe('cinder coba: memory bounded in the run length', () => {
   it('after every checkpoint the run holds only the bin still filling and no raster spike; spikes.npz and the figures, read from the files in pieces, equal the whole-run series', async () => {
@@ -200,38 +260,59 @@ describe('cinder coba: memory bounded in the run length', () => {
     for (const c of pop) (hi = Math.max(hi, c)), (lo = Math.min(lo, c));
     expect(Math.max(...Array.from(rate.y))).toBe((hi * 1000) / 200);
     expect(Math.min(...Array.from(rate.y))).toBe((lo * 1000) / 200);
-    for (let q = 0; q < rate.x.length; q++) expect(rate.y[q]).toBe((pop[rate.x[q]!]! * 1000) / 200);
+    // every point: the envelope of the npz counts' rates, computed here
+    const want = rateEnvelope(pop, 200, 100);
+    expect(Array.from(rate.x)).toEqual(want.x);
+    expect(Array.from(rate.y)).toEqual(want.y);
   }, 180_000);
 
   for (const engine of ['event', 'tfjs'] as const) {
-    it(`--engine ${engine}: interrupted and resumed (nothing read back on resume) = uninterrupted, artifacts and figures byte for byte`, async () => {
+    it(`--engine ${engine}: interrupted and resumed (nothing read back on resume) = uninterrupted, artifacts and figures byte for byte (the rate an envelope)`, async () => {
       const extra = engine === 'tfjs' ? { engine, seconds: 0.0503, chunk: 77 } : {};
-      const full = await runCoba(`${engine}-full`, extra);
-      expect(full.status, String(full.summary.error)).toBe('completed');
-      const cut = await runCoba(`${engine}-cut`, extra, { abortAt: 3 });
-      expect(cut.status).toBe('interrupted');
-      expect(Number(cut.summary.steps_done)).toBe(3 * Number(engine === 'tfjs' ? 77 : 130));
-      const reads: number[] = [];
-      const readRows = NpyAppendWriter.prototype.readRows;
-      const readSpy = vi.spyOn(NpyAppendWriter.prototype, 'readRows').mockImplementation(function (this: NpyAppendWriter, first: number, count: number) {
-        reads.push(count);
-        return readRows.call(this, first, count);
-      });
-      const savedPiece = COBA_SERIES_READ.pieceRows;
-      let resumed: Awaited<ReturnType<typeof runCoba>>;
+      // a rate cap below the bins (300 and 51): the envelope built from the pieces is compared too
+      const maxPoints = engine === 'tfjs' ? 20 : 50;
+      const savedCaps = { ...COBA_FIGURE_CAPS };
+      COBA_FIGURE_CAPS.maxPoints = maxPoints;
       try {
-        COBA_SERIES_READ.pieceRows = 5;
-        resumed = await runCoba('', extra, { resumeIn: cut.out });
+        const full = await runCoba(`${engine}-full`, extra);
+        expect(full.status, String(full.summary.error)).toBe('completed');
+        const cut = await runCoba(`${engine}-cut`, extra, { abortAt: 3 });
+        expect(cut.status).toBe('interrupted');
+        expect(Number(cut.summary.steps_done)).toBe(3 * Number(engine === 'tfjs' ? 77 : 130));
+        const reads: number[] = [];
+        const readRows = NpyAppendWriter.prototype.readRows;
+        const readSpy = vi.spyOn(NpyAppendWriter.prototype, 'readRows').mockImplementation(function (this: NpyAppendWriter, first: number, count: number) {
+          reads.push(count);
+          return readRows.call(this, first, count);
+        });
+        const savedPiece = COBA_SERIES_READ.pieceRows;
+        const cap = captureFigures();
+        let resumed: Awaited<ReturnType<typeof runCoba>>;
+        try {
+          COBA_SERIES_READ.pieceRows = 5;
+          resumed = await runCoba('', extra, { resumeIn: cut.out });
+        } finally {
+          COBA_SERIES_READ.pieceRows = savedPiece;
+          readSpy.mockRestore();
+          cap.restore();
+        }
+        expect(resumed.status).toBe('completed');
+        expect(resumed.summary.rate_exc_hz).toBe(full.summary.rate_exc_hz);
+        expect(resumed.summary.cv_mean).toBe(full.summary.cv_mean);
+        expect(Math.max(...reads)).toBeLessThanOrEqual(5);
+        expectSameFiles(join(full.out, 'artifacts'), join(cut.out, 'artifacts'));
+        expectSameFiles(join(full.out, 'figures'), join(cut.out, 'figures'), 'figures');
+        // the resumed run's rate: every point of the envelope of its npz counts, computed here
+        const pop = readNpz(join(cut.out, 'artifacts', 'spikes.npz')).population_count_1ms as Int32Array;
+        const want = rateEnvelope(pop, 200, maxPoints);
+        expect(want.buckets).toBeGreaterThan(0);
+        const rate = cap.figures.get('population_rate')!.data[0] as { name: string; x: ArrayLike<number>; y: ArrayLike<number> };
+        expect(rate.name).toBe(`rate (min/max of ${want.buckets} buckets of ${pop.length} points)`);
+        expect(Array.from(rate.x)).toEqual(want.x);
+        expect(Array.from(rate.y)).toEqual(want.y);
       } finally {
-        COBA_SERIES_READ.pieceRows = savedPiece;
-        readSpy.mockRestore();
+        Object.assign(COBA_FIGURE_CAPS, savedCaps);
       }
-      expect(resumed.status).toBe('completed');
-      expect(resumed.summary.rate_exc_hz).toBe(full.summary.rate_exc_hz);
-      expect(resumed.summary.cv_mean).toBe(full.summary.cv_mean);
-      expect(Math.max(...reads)).toBeLessThanOrEqual(5);
-      expectSameFiles(join(full.out, 'artifacts'), join(cut.out, 'artifacts'));
-      expectSameFiles(join(full.out, 'figures'), join(cut.out, 'figures'), 'figures');
     }, 180_000);
   }
 });
