@@ -523,7 +523,9 @@ function eventRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
 /**
  * The population-rate line of the `population_rate` figure, read once through `counts` (the spike
  * counts per 1 ms bin in pieces, `bins` of them in all; {@link CobaSeriesFiles.popPieces}), without
- * ever holding the whole series: rate_b = (c_b · 1000) / `neurons` Hz (float64) at x = b (ms).
+ * ever holding the whole series: rate_b = (c_b · 1000) / (`neurons` · w_b) Hz (float64) at x = b
+ * (ms), w_b = 1 ms for every bin but the last, which holds `lastBinMs` (a run that ends inside a
+ * bin, e.g. 2995 steps of 0.1 ms: 0.5 ms; its count over 1 ms would halve its rate).
  *
  * At most `maxPoints` bins: every bin (`buckets` 0). More: the min/max envelope of
  * `decimateLine`/`minMaxEnvelope` (src/viz/decimate.ts), computed as the pieces go by — B =
@@ -533,8 +535,9 @@ function eventRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
  * the whole series as float64 x and y arrays took 16 bytes per bin (16 MB per 10^6 bins).
  * @throws Error when the pieces hold other than `bins` counts
  */
-export function populationRateLine(counts: Iterable<ArrayLike<number>>, bins: number, neurons: number, maxPoints: number): { x: Float64Array; y: Float64Array; buckets: number } {
+export function populationRateLine(counts: Iterable<ArrayLike<number>>, bins: number, neurons: number, maxPoints: number, lastBinMs = 1): { x: Float64Array; y: Float64Array; buckets: number } {
   checkMaxPoints(maxPoints, 'COBA_FIGURE_CAPS.maxPoints');
+  if (!(lastBinMs > 0 && lastBinMs <= 1)) throw new CinderArgumentError('lastBinMs', lastBinMs, 'the length of the last bin in ms, in (0, 1]');
   const whole = bins <= maxPoints;
   const B = whole ? 0 : Math.floor((maxPoints - 2) / 2);
   const cap = whole ? bins : 2 * B + 2;
@@ -557,7 +560,7 @@ export function populationRateLine(counts: Iterable<ArrayLike<number>>, bins: nu
   for (const piece of counts) {
     for (let q = 0; q < piece.length; q++, i++) {
       if (i >= bins) throw new Error(`populationRateLine: more than ${bins} counts`);
-      const v = (piece[q]! * 1000) / neurons;
+      const v = (piece[q]! * 1000) / (i === bins - 1 ? neurons * lastBinMs : neurons);
       if (whole) {
         keep(i, v);
         continue;
@@ -627,7 +630,9 @@ async function writeFigures(ctx: RunContext, st: CobaStats, files: CobaSeriesFil
   // the population rate per 1 ms bin, read from the files in pieces and drawn as its min/max
   // envelope above the cap (memory: the kept points, never the whole series)
   const nBins = files.popRows + st.popCounts.length;
-  const rate = populationRateLine(files.popPieces(st), nBins, N, COBA_FIGURE_CAPS.maxPoints);
+  const binSteps = Math.round(1 / dt);
+  const lastSteps = st.steps - (nBins - 1) * binSteps; // (1 … binSteps: the last bin may be partial)
+  const rate = populationRateLine(files.popPieces(st), nBins, N, COBA_FIGURE_CAPS.maxPoints, nBins > 0 ? lastSteps / binSteps : 1);
   const rateName = rate.buckets > 0 ? decimatedName('rate', rate.buckets, nBins) : 'rate';
   await ctx.figure('population_rate', fig(decimatedTitle(`coba: population rate, 1 ms bins (${tag})`, rate.buckets > 0 ? 1 : 0, 1, COBA_FIGURE_CAPS.maxPoints), [
     { type: 'scatter', mode: 'lines', name: rateName, x: rate.x, y: rate.y },
