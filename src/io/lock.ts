@@ -16,6 +16,19 @@
  *   A takeover file whose own creator died (killed half-way) is passed by to `.1`, `.2`, …, so at
  *   most one live process ever holds a takeover of T. Takeover files are removed once T is gone
  *   (its text is unique to it, so it never comes back).
+ * - A takeover file whose creator cannot be checked by its pid — it names another host (NFS), a
+ *   stopped process of this one, or nobody (unreadable) — is judged like a lease lock (below):
+ *   passed by once the reader has seen it unchanged (same stamp) for the lease of the lock being
+ *   removed (T's `leaseMs`; {@link DEFAULT_LEASE_MS} when T declares none) by its own monotonic
+ *   clock. A takeover takes milliseconds, so one left that long is abandoned: its creator died, or
+ *   was stopped or cut off from the file system for longer than a lease, which counts as dead for
+ *   its locks too. No two hosts' clocks are compared. To keep "at most one live holder" for such
+ *   a frozen creator, a taker acts on its takeover only while less than half the lease has
+ *   passed, by its own clock, since it began creating it (before anyone's first sighting of the
+ *   file, so before anyone can pass it by): past that it removes nothing, leaves its takeover file
+ *   to be passed by, and reports the lock busy. What remains is a taker frozen (or an NFS
+ *   `unlink` held up) for longer than the lease in the instant between that check and its removal —
+ *   the same limit as for a holder frozen half-way through a write (below).
  *
  * Leases (locks of run folders and sweep folders; a lock whose text declares a lease, see
  * {@link LockOwner.leaseMs}). On a shared file system (NFS) a lock may be held by a process on
@@ -31,7 +44,7 @@
  * `leaseMs` (the holder's, from the lock's text) by its own clock. Any change of the stamp proves
  * the holder alive. So a reader that looks once (a fresh process) cannot yet tell: to it the lock
  * is live, with `leasePendingMs` left to watch; takers that want to recover such a lock watch it
- * for up to that long ({@link TryLockOptions.waitOutLease}). The file system's time resolution
+ * for up to that long ({@link TryLockOptions.waitOutLease}, {@link watchLockLiveness}). The file system's time resolution
  * must be finer than `leaseMs / 3` (true of ext4, XFS, btrfs, tmpfs and NFS; 1–2 s on FAT/HFS+).
  *
  * Which lock counts as live:
@@ -189,18 +202,42 @@ export interface LockLiveness {
  * default is `performance.now`).
  */
 export function lockLiveness(path: string, text: string, owner: LockOwner, clock: () => number = monotonic): LockLiveness {
-  const live = { alive: true, leasePendingMs: 0 };
   const local = owner.host === hostname();
   if (local) {
-    if (owner.pid === process.pid) return live;
+    if (owner.pid === process.pid) return { alive: true, leasePendingMs: 0 };
     if (!processAlive(owner.pid)) return { alive: false, leasePendingMs: 0 };
-    if (owner.leaseMs === undefined || !processStopped(owner.pid)) return live;
-  } else if (owner.leaseMs === undefined) return live;
-  const lease = owner.leaseMs!;
+    if (owner.leaseMs === undefined || !processStopped(owner.pid)) return { alive: true, leasePendingMs: 0 };
+  } else if (owner.leaseMs === undefined) return { alive: true, leasePendingMs: 0 };
+  return leaseLiveness(path, text, owner.leaseMs!, clock);
+}
+
+/**
+ * The lease rule alone: the file at `path`, read as `text`, is dead once this process has seen it
+ * unchanged (same stamp) for `leaseMs` by `clock`; live when seen changed or replaced (look again).
+ */
+function leaseLiveness(path: string, text: string, leaseMs: number, clock: () => number): LockLiveness {
   const w = watchLock(path, text, clock());
-  if (w === null || w.changed) return live; // replaced (look again) or refreshed: live
-  if (w.unchangedMs >= lease) return { alive: false, leasePendingMs: 0 };
-  return { alive: true, leasePendingMs: lease - w.unchangedMs };
+  if (w === null || w.changed) return { alive: true, leasePendingMs: 0 }; // replaced (look again) or refreshed: live
+  if (w.unchangedMs >= leaseMs) return { alive: false, leasePendingMs: 0 };
+  return { alive: true, leasePendingMs: leaseMs - w.unchangedMs };
+}
+
+/**
+ * {@link lockLiveness}, except that a lock it cannot judge yet (`leasePendingMs` > 0: a lease lock
+ * this process has not watched for long enough) is watched until it can: the call blocks (sleeping,
+ * polls of at most 250 ms, for at most the lock's lease; the locks this process holds are refreshed
+ * meanwhile when due, see {@link holdLock}) until the lock is seen refreshed (live) or unchanged
+ * for its lease (dead).
+ * @returns the judgement, or null when the lock was removed or replaced meanwhile (look again)
+ */
+export function watchLockLiveness(path: string, text: string, owner: LockOwner, clock: () => number = monotonic): LockLiveness | null {
+  let live = lockLiveness(path, text, owner, clock);
+  while (live.alive && live.leasePendingMs > 0) {
+    sleepRefreshing(Math.min(live.leasePendingMs, 250));
+    if (readLockText(path) !== text) return null;
+    live = lockLiveness(path, text, owner, clock);
+  }
+  return readLockText(path) === text ? live : null;
 }
 
 /** A lock this process holds and refreshes ({@link holdLock}). */
@@ -394,34 +431,81 @@ function takeoverName(path: string, text: string, level: number): string {
 /** More takeover levels than this (that many takeovers killed half-way) are not tried. */
 const TAKEOVER_LEVELS = 16;
 
+/** Options of {@link removeStaleLock}. */
+export interface RemoveStaleOptions {
+  /**
+   * The lease of the lock being removed (ms; default {@link DEFAULT_LEASE_MS}, for a lock that
+   * declares none): a takeover file whose creator cannot be checked by its pid counts as abandoned
+   * once seen unchanged for this long, and a taker removes the lock only within half of it (see
+   * the module notes).
+   */
+  leaseMs?: number;
+  /** The clock of the sightings of takeover files and of the taker's own time (monotonic ms; default `performance.now`), for tests. */
+  clock?: () => number;
+}
+
+/** The keys of {@link RemoveStaleOptions}. */
+const REMOVE_STALE_KEYS = ['leaseMs', 'clock'];
+
 /**
  * Removes lock file `path`, read as holding `text`, whose owner has ended, unless it holds
  * something else by now (see the module notes: at most one process removes a given stale lock,
  * and never a lock that replaced it).
  * @returns `removed` (this call removed it), `changed` (it is gone or holds another text: look
- * again) or `busy` (another live process is removing it right now: look again shortly)
+ * again) or `busy` (another process is removing it right now, or left a takeover file not yet
+ * seen unchanged for the lease: look again shortly)
+ * @throws CinderArgumentError for an unknown option key or a lease out of {@link LEASE_MS_RANGE}
  */
-export function removeStaleLock(path: string, text: string): 'removed' | 'changed' | 'busy' {
+export function removeStaleLock(path: string, text: string, options: RemoveStaleOptions = {}): 'removed' | 'changed' | 'busy' {
+  checkOptionKeys('options', options, REMOVE_STALE_KEYS);
+  const leaseMs = options.leaseMs === undefined ? DEFAULT_LEASE_MS : checkLeaseMs('leaseMs', options.leaseMs);
+  return removeStale(path, text, leaseMs, options.clock ?? monotonic).outcome;
+}
+
+/**
+ * {@link removeStaleLock}, with, for `busy` because of a takeover file that cannot be checked by
+ * its pid, how many more ms it must be seen unchanged before it is passed by (0 otherwise).
+ */
+function removeStale(path: string, text: string, leaseMs: number, clock: () => number): { outcome: 'removed' | 'changed' | 'busy'; pendingMs: number } {
   const me = hostPidText();
   for (let level = 0; level < TAKEOVER_LEVELS; level++) {
     const marker = takeoverName(path, text, level);
+    const start = clock();
     if (createLockFile(marker, me)) {
+      // another taker passes this takeover file by once it has seen it unchanged for the lease (by
+      // its clock, from a first sighting after `start`): until half of that has passed by this
+      // process's clock, nobody has, so this process alone may act on it
+      const mine = (): boolean => clock() - start < leaseMs / 2;
+      let gone = false;
       try {
-        if (readLockText(path) !== text) return 'changed';
+        if (readLockText(path) !== text) {
+          gone = true;
+          return { outcome: 'changed', pendingMs: 0 };
+        }
+        if (!mine()) return { outcome: 'busy', pendingMs: 0 }; // too slow: it may have been passed by, leave it
         rmSync(path, { force: true });
-        return 'removed';
+        gone = true;
+        return { outcome: 'removed', pendingMs: 0 };
       } finally {
-        // the lock no longer holds `text`, for good: the takeover files of it have done their work
-        for (let l = 0; l <= level; l++) rmSync(takeoverName(path, text, l), { force: true });
+        if (gone) {
+          // the lock no longer holds `text`, for good: the takeover files of it have done their work
+          for (let l = 0; l <= level; l++) {
+            rmSync(takeoverName(path, text, l), { force: true });
+            sightings.delete(takeoverName(path, text, l));
+          }
+        } else if (mine()) rmSync(marker, { force: true }); // (an I/O error) as if this call had never taken it
       }
     }
     const holder = readLockText(marker);
-    if (holder === null) return 'changed'; // takeover files go only after the lock has changed
+    if (holder === null) return { outcome: 'changed', pendingMs: 0 }; // takeover files go only after the lock has changed
+    // a takeover takes milliseconds: one whose creator cannot be checked by its pid (another
+    // host's, a stopped process's, or one that names nobody) is abandoned once seen unchanged for the lease
     const owner = hostPidOwner(holder);
-    if (owner === null || lockOwnerAlive(owner)) return 'busy';
-    // its creator was killed half-way: the next level decides
+    const live = owner === null ? leaseLiveness(marker, holder, leaseMs, clock) : lockLiveness(marker, holder, { host: owner.host, pid: owner.pid, leaseMs }, clock);
+    if (live.alive) return { outcome: 'busy', pendingMs: live.leasePendingMs };
+    // its creator was killed half-way (or abandoned it): the next level decides
   }
-  return 'busy';
+  return { outcome: 'busy', pendingMs: 0 };
 }
 
 /** What one {@link tryLock} found. */
@@ -452,8 +536,11 @@ export interface TryLockOptions {
    * With `takeOverDead`: when the lock is a lease lock this process has not watched for long
    * enough to tell (see the module notes), block (sleeping, polls of at most 250 ms) until it is
    * seen refreshed (then it is live: refused) or unchanged for its lease (then it is taken over) —
-   * at most the holder's lease. The event loop is blocked meanwhile, so the wait itself refreshes
-   * the locks this process holds ({@link holdLock}) when due. Default false: such a lock counts as live at once.
+   * at most the holder's lease; likewise, when a dead lock's takeover file cannot be checked by
+   * its creator's pid (another host's), wait until it is seen unchanged for the lease, then pass it
+   * by. The event loop is blocked meanwhile, so the wait itself refreshes
+   * the locks this process holds ({@link holdLock}) when due. Default false: such a lock counts as
+   * live at once (and such a takeover file as busy).
    */
   waitOutLease?: boolean;
   /** The clock of lease sightings (monotonic ms; default `performance.now`), for tests. */
@@ -475,6 +562,8 @@ function sleepSync(ms: number): void {
  */
 export function tryLock(path: string, content: string, ownerOf: (text: string) => LockOwner | null, options: TryLockOptions): LockAttempt {
   checkOptionKeys('options', options, TRY_LOCK_KEYS);
+  const clock = options.clock ?? monotonic;
+  const wait = options.waitOutLease === true && options.takeOverDead;
   let last: Extract<LockAttempt, { taken: false }> | undefined;
   for (let attempt = 0; attempt < 50; attempt++) {
     if (createLockFile(path, content)) {
@@ -486,21 +575,27 @@ export function tryLock(path: string, content: string, ownerOf: (text: string) =
     const owner = ownerOf(text);
     let live: LockLiveness = { alive: owner === null && options.unreadable === 'held', leasePendingMs: 0 };
     if (owner !== null) {
-      live = lockLiveness(path, text, owner, options.clock);
-      if (options.waitOutLease === true && options.takeOverDead && live.alive && live.leasePendingMs > 0) {
+      live = lockLiveness(path, text, owner, clock);
+      if (wait && live.alive && live.leasePendingMs > 0) {
         // a lease lock not seen refreshed yet: watch it until it tells (refreshed, or not for its lease)
-        do {
-          sleepRefreshing(Math.min(live.leasePendingMs, 250));
-          live = lockLiveness(path, text, owner, options.clock);
-        } while (live.alive && live.leasePendingMs > 0 && readLockText(path) === text);
-        if (readLockText(path) !== text) continue; // released or replaced meanwhile: look again
+        const judged = watchLockLiveness(path, text, owner, clock);
+        if (judged === null) continue; // released or replaced meanwhile: look again
+        live = judged;
       }
     }
     const alive = live.alive;
     last = { taken: false, text, owner, alive, ...(live.leasePendingMs > 0 ? { leasePendingMs: live.leasePendingMs } : {}) };
     if (alive || !options.takeOverDead) return last;
     // another process removing this stale lock right now takes microseconds (unless it is killed)
-    if (removeStaleLock(path, text) === 'busy') sleepSync(1);
+    const leaseMs = owner?.leaseMs ?? DEFAULT_LEASE_MS;
+    let r = removeStale(path, text, leaseMs, clock);
+    // a takeover file another host (or a stopped process) left: watch it until it is abandoned
+    while (wait && r.outcome === 'busy' && r.pendingMs > 0) {
+      sleepRefreshing(Math.min(r.pendingMs, 250));
+      if (readLockText(path) !== text) break; // look again
+      r = removeStale(path, text, leaseMs, clock);
+    }
+    if (r.outcome === 'busy') sleepSync(1);
   }
   return last ? { ...last, alive: true } : { taken: false, text: '', owner: null, alive: true };
 }

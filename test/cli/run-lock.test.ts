@@ -1,7 +1,8 @@
 // The run-folder lock: two resumers taking over a crashed run's lock at the same moment never both
 // get it (child processes released together, many times); a live owner's lock is never taken.
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -99,6 +100,19 @@ describe('run-folder lock', () => {
     expect(() => acquireLock(dir2, { takeOverCrashed: true })).toThrow(RunLockError);
     expect(readLock(dir2)).toEqual(old);
     for (const d of [dir, dir2]) rmSync(d, { recursive: true, force: true });
+  });
+
+  it("--resume of a run on another host whose own earlier resumer (another host's) died half-way through its takeover", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-lock-'));
+    const far = JSON.stringify({ pid: 4242, host: 'elsewhere.invalid', started_at: '2026-01-01T00:00:00.000Z', lease_ms: 60 });
+    writeFileSync(join(dir, '.lock'), far);
+    const marker = `${join(dir, '.lock')}.takeover-${createHash('sha256').update(far).digest('hex').slice(0, 16)}.0`;
+    writeFileSync(marker, 'faraway.invalid 777');
+    // the lock is watched for its lease (60 ms), then the takeover file as long: passed by
+    expect(acquireLock(dir, { takeOverCrashed: true }).pid).toBe(process.pid);
+    expect(readdirSync(dir)).toEqual(['.lock']);
+    releaseLock(dir);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a holder whose run-folder lock was taken over: its signal aborts and a CINDER_LOCK_LOST warning is emitted', async () => {

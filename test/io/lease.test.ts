@@ -4,7 +4,8 @@
 // lost lock, stops at release and never keeps Node alive; a stopped (SIGSTOP) holder on this host
 // loses its lock after the lease and, continued, finds out; a lock without a lease is read as before.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, futimesSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, futimesSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,6 +26,8 @@ const touch = (path: string, sec: number): void => {
   closeSync(fd);
 };
 const mtimeNs = (path: string): bigint => statSync(path, { bigint: true }).mtimeNs;
+/** The takeover file of level `level` of lock text `text` (`<lock>.takeover-<16 hex of SHA-256>.<level>`, the module notes). */
+const takeover = (path: string, text: string, level: number): string => `${path}.takeover-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.${level}`;
 /** Waits (real time, at most `ms`) until `cond` holds. */
 async function until(cond: () => boolean, ms = 2000): Promise<boolean> {
   const end = Date.now() + ms;
@@ -83,6 +86,60 @@ describe('lock leases', () => {
     expect(tryLock(path, 'me', ownerOf, opts)).toEqual({ taken: false, text: 'elsewhere.invalid 4242', owner: { host: 'elsewhere.invalid', pid: 4242 }, alive: true });
     t = 1e9;
     expect(tryLock(path, 'me', ownerOf, opts)).toEqual({ taken: false, text: 'elsewhere.invalid 4242', owner: { host: 'elsewhere.invalid', pid: 4242 }, alive: true });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a takeover file that another host's taker (or nobody readable) left half-way is passed by once seen unchanged for the lock's lease; a live local taker's is not", () => {
+    const dir = temp();
+    const path = join(dir, '.l');
+    const far = 'elsewhere.invalid 4242 1000';
+    writeFileSync(path, far);
+    writeFileSync(takeover(path, far, 0), 'faraway.invalid 777'); // its taker died right after creating it
+    let t = 0;
+    const opts = { takeOverDead: true, unreadable: 'held', clock: () => t } as const;
+    expect(tryLock(path, 'me', ownerOf, opts)).toMatchObject({ taken: false, alive: true, leasePendingMs: 1000 });
+    t = 1000; // the lock is dead from now on; its takeover file is first seen now
+    expect(tryLock(path, 'me', ownerOf, opts)).toMatchObject({ taken: false, text: far, alive: true });
+    t = 1999;
+    expect(tryLock(path, 'me', ownerOf, opts)).toMatchObject({ taken: false, text: far, alive: true });
+    expect(readFileSync(path, 'utf8')).toBe(far);
+    t = 2000; // seen unchanged for the lock's lease: abandoned, passed by to level 1
+    expect(tryLock(path, 'me', ownerOf, opts)).toEqual({ taken: true });
+    expect(readFileSync(path, 'utf8')).toBe('me');
+    expect(readdirSync(dir)).toEqual(['.l']); // both takeover levels removed
+
+    // a takeover file that names nobody (a file system without hard links: killed between create and write)
+    writeFileSync(path, far);
+    writeFileSync(takeover(path, far, 0), '');
+    t = 10_000;
+    expect(tryLock(path, 'me', ownerOf, opts)).toMatchObject({ taken: false, alive: true, leasePendingMs: 1000 });
+    t = 11_000;
+    expect(tryLock(path, 'me', ownerOf, opts)).toMatchObject({ taken: false, text: far, alive: true });
+    t = 12_000;
+    expect(tryLock(path, 'me', ownerOf, opts)).toEqual({ taken: true });
+    expect(readdirSync(dir)).toEqual(['.l']);
+
+    // a live taker of this host is checked by its pid: busy however long
+    writeFileSync(path, far);
+    writeFileSync(takeover(path, far, 0), `${hostname()} ${process.ppid}`);
+    t = 20_000;
+    tryLock(path, 'me', ownerOf, opts);
+    t = 1e9;
+    expect(tryLock(path, 'me', ownerOf, opts)).toMatchObject({ taken: false, text: far, alive: true });
+    expect(readFileSync(path, 'utf8')).toBe(far);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("waitOutLease: a dead lease lock with another host's abandoned takeover file is taken over after both waits", () => {
+    const dir = temp();
+    const path = join(dir, '.l');
+    const far = 'elsewhere.invalid 4242 60';
+    writeFileSync(path, far);
+    writeFileSync(takeover(path, far, 0), 'faraway.invalid 777');
+    // a synchronous call: the lock watched for its lease (60 ms), then its takeover file as long
+    expect(tryLock(path, 'me', ownerOf, { takeOverDead: true, unreadable: 'held', waitOutLease: true })).toEqual({ taken: true });
+    expect(readFileSync(path, 'utf8')).toBe('me');
+    expect(readdirSync(dir)).toEqual(['.l']);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -66,6 +66,29 @@ describe('lock files', () => {
     expect(readdirSync(dir)).toEqual(['.l']);
   });
 
+  it('removeStaleLock: a taker whose takeover took half the lease or longer (by its clock) removes nothing and leaves its takeover file', () => {
+    const dir = temp();
+    const path = join(dir, '.l');
+    const dead = `${hostname()} ${deadPid()}`;
+    writeFileSync(path, dead);
+    // the clock reads 0 as the taker begins and 500 (half the lease) when it would remove the lock:
+    // another taker may have passed its takeover file by meanwhile (see the module notes)
+    let calls = 0;
+    const slow = (): number => (calls++ === 0 ? 0 : 500);
+    expect(removeStaleLock(path, dead, { leaseMs: 1000, clock: slow })).toBe('busy');
+    expect(readFileSync(path, 'utf8')).toBe(dead);
+    expect(readFileSync(takeover(path, dead, 0), 'utf8')).toBe(hostPidText());
+    // once its creator is gone, the next taker passes it by and removes the lock
+    writeFileSync(takeover(path, dead, 0), `${hostname()} ${deadPid()}`);
+    calls = 0;
+    const quick = (): number => (calls++ === 0 ? 0 : 499);
+    expect(removeStaleLock(path, dead, { leaseMs: 1000, clock: quick })).toBe('removed');
+    expect(readdirSync(dir)).toEqual([]);
+    expect(() => removeStaleLock(path, dead, { lease: 1000 } as never)).toThrow(/invalid options key/);
+    expect(() => removeStaleLock(path, dead, { leaseMs: 10 })).toThrow('invalid leaseMs: got 10, expected an integer number of ms from 30 to 86400000');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('removeLockLeftovers removes private and takeover files of ended processes only', () => {
     const dir = temp();
     const path = join(dir, '.l');
