@@ -12,9 +12,10 @@
  * `src/io/lock.ts`), so that a run on another host sharing the folder (NFS) that was killed, or a
  * run stopped with SIGSTOP on this one, counts as crashed once its lock has not been refreshed for
  * `lease_ms` — as timed by the reader's own clock over its own sightings, never by comparing the
- * clocks of two hosts. A one-off look (a fresh `cinder status`) cannot tell yet and reports such a
- * lock as running; {@link acquireLock} with `takeOverCrashed` (`--resume`) watches it for up to
- * its lease. A lock without `lease_ms` (written by an older Cinder) of another host counts as
+ * clocks of two hosts. A one-off look (a fresh `cinder status`) cannot tell yet:
+ * {@link inspectRunFolder} counts such a lock as busy with `leasePendingMs` set (`cinder status`
+ * says `unconfirmed`), or, with `watchLease` (`cinder status --watch`), watches it for up to its
+ * lease; {@link acquireLock} with `takeOverCrashed` (`--resume`) watches it for up to its lease. A lock without `lease_ms` (written by an older Cinder) of another host counts as
  * live, as before. A holder whose lock was taken over meanwhile finds out at its next refresh (or,
  * through {@link runLockGuard}, at its next write): {@link runLockSignal} aborts, a
  * `CINDER_LOCK_LOST` warning is printed, and a run (`src/cli/runner.ts`) stops writing the folder
@@ -27,7 +28,7 @@ import { join, resolve } from 'node:path';
 import { checkOptionKeys } from '../core/errors.js';
 import { writeJsonAtomicSync } from '../io/atomic.js';
 import type { RunLockGuard } from './run-folder.js';
-import { holdLock, leaseOf, lockLiveness, lockOwnerAlive, removeLockLeftovers, resolveLeaseMs, tryLock, type LockAttempt, type LockHold, type LockOwner } from '../io/lock.js';
+import { holdLock, leaseOf, lockLiveness, lockOwnerAlive, removeLockLeftovers, resolveLeaseMs, tryLock, watchLockLiveness, type LockAttempt, type LockHold, type LockLiveness, type LockOwner } from '../io/lock.js';
 
 /** File name of the lock inside a run folder. */
 export const LOCK_FILE = '.lock';
@@ -102,18 +103,27 @@ function lockOwnerOf(text: string): LockOwner | null {
  * lease (without it a lease lock is judged by its pid on this host, live on another).
  */
 export function ownerAlive(lock: LockInfo, dir?: string): boolean {
+  if (dir === undefined) return lockOwnerAlive(ownerOfLock(lock));
+  return lockState(lock, dir, false)?.alive ?? lockOwnerAlive(ownerOfLock(lock));
+}
+
+/**
+ * {@link ownerAlive} of `dir`'s lock read as `lock`, with how long it must still be watched to be
+ * judged (see {@link LockLiveness}); with `watch`, a lease lock not judged yet is watched
+ * (blocking) until it is. Null when the lock was replaced meanwhile (look again).
+ */
+function lockState(lock: LockInfo, dir: string, watch: boolean): LockLiveness | null {
   const owner = ownerOfLock(lock);
-  if (dir === undefined) return lockOwnerAlive(owner);
   const path = join(dir, LOCK_FILE);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    return false; // gone
+    return { alive: false, leasePendingMs: 0 }; // gone
   }
   const now = lockOf(text);
-  if (!now || now.pid !== lock.pid || now.host !== lock.host || now.started_at !== lock.started_at) return lockOwnerAlive(owner); // replaced meanwhile
-  return lockLiveness(path, text, owner).alive;
+  if (!now || now.pid !== lock.pid || now.host !== lock.host || now.started_at !== lock.started_at) return null; // replaced meanwhile
+  return watch ? watchLockLiveness(path, text, owner) : lockLiveness(path, text, owner);
 }
 
 /** The locks this process holds and refreshes, by resolved folder. */
@@ -262,30 +272,53 @@ export interface RunFolderState {
   status: string | null;
   /** The lock, if any. */
   lock: LockInfo | null;
-  /** True when a live process owns the folder. */
+  /** True when a live process owns the folder (or may: see `leasePendingMs`). */
   busy: boolean;
+  /**
+   * Only when `busy` is not confirmed: the lock is a lease lock that this process has not yet seen
+   * refreshed (another host's, or a stopped process's on this one; a single look cannot tell, see
+   * the module notes), and it counts as the lock of a crashed run once seen unchanged for this
+   * many more ms (this process's clock).
+   */
+  leasePendingMs?: number;
+}
+
+/** Options of {@link inspectRunFolder}. */
+export interface InspectRunFolderOptions {
+  /** Watch a lease lock not judged yet (blocking, for up to its lease) until it is seen refreshed (running) or not (crashed). */
+  watchLease?: boolean;
 }
 
 /**
  * Looks at a run folder: its summary status and lock. A summary saying `running` whose lock owner
  * died (or with no lock at all) is rewritten with status `crashed`, so a SIGKILLed run never says
- * `running` forever.
+ * `running` forever. A lease lock a single look cannot judge yet counts as live, with
+ * `leasePendingMs` set, unless `watchLease` watches it until it can.
+ * @throws CinderArgumentError for an unknown option key
  */
-export function inspectRunFolder(dir: string): RunFolderState {
-  const lock = readLock(dir);
-  const busy = lock !== null && ownerAlive(lock, dir);
+export function inspectRunFolder(dir: string, options: InspectRunFolderOptions = {}): RunFolderState {
+  checkOptionKeys('options', options, ['watchLease']);
+  let lock = readLock(dir);
+  let live: LockLiveness | null = { alive: false, leasePendingMs: 0 };
+  for (let look = 0; lock !== null && look < 10; look++) {
+    live = lockState(lock, dir, options.watchLease === true);
+    if (live !== null) break;
+    lock = readLock(dir); // replaced meanwhile: look at the new one
+  }
+  const busy = lock !== null && (live?.alive ?? lockOwnerAlive(ownerOfLock(lock)));
+  const pending = busy && live !== null && live.leasePendingMs > 0 ? { leasePendingMs: live.leasePendingMs } : {};
   const summaryPath = join(dir, 'run_summary.json');
-  if (!existsSync(summaryPath)) return { status: null, lock, busy };
+  if (!existsSync(summaryPath)) return { status: null, lock, busy, ...pending };
   let summary: Record<string, unknown>;
   try {
     summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as Record<string, unknown>;
   } catch {
-    return { status: null, lock, busy };
+    return { status: null, lock, busy, ...pending };
   }
   let status = typeof summary.status === 'string' ? summary.status : null;
   if (status === 'running' && !busy) {
     status = 'crashed';
     writeJsonAtomicSync(summaryPath, { ...summary, status, crashed_detected_at: new Date().toISOString(), ...(lock ? { crashed_pid: lock.pid, crashed_host: lock.host } : {}) });
   }
-  return { status, lock, busy };
+  return { status, lock, busy, ...pending };
 }

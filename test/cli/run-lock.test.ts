@@ -76,8 +76,8 @@ describe('run-folder lock', () => {
     const far = { pid: 4242, host: 'elsewhere.invalid', started_at: '2026-01-01T00:00:00.000Z', lease_ms: 100 };
     writeFileSync(join(dir, '.lock'), JSON.stringify(far));
     writeFileSync(join(dir, 'run_summary.json'), JSON.stringify({ status: 'running', example: 'x' }));
-    // a first look cannot tell yet: running
-    expect(inspectRunFolder(dir)).toEqual({ status: 'running', lock: far, busy: true });
+    // a first look cannot tell yet: busy, unconfirmed for its lease
+    expect(inspectRunFolder(dir)).toEqual({ status: 'running', lock: far, busy: true, leasePendingMs: 100 });
     expect(() => acquireLock(dir)).toThrow(`${dir} is in use by process 4242 on elsewhere.invalid (since 2026-01-01T00:00:00.000Z); if that process is gone, --resume takes the folder over once its lock has gone 100 ms without a refresh`);
     await sleep(250); // no refresh for longer than its lease, by this process's clock
     expect(inspectRunFolder(dir)).toEqual({ status: 'crashed', lock: far, busy: false });
