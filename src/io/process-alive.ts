@@ -5,8 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 
-/** True when process `pid` exists on this host (also when it belongs to another user). */
+/**
+ * True when process `pid` exists on this host (also when it belongs to another user). False for a
+ * pid that is not a positive integer (a damaged lock's): `kill(0, 0)` and `kill(-1, 0)` would
+ * signal this process's group or every process, and succeed; `kill(-n, 0)` probes a process group.
+ */
 export function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;

@@ -24,6 +24,19 @@ describe('run-folder lock', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("a damaged lock naming pid 0 or -1 of this host is a crashed run's (kill(0|-1, 0) succeeds: not a liveness check)", () => {
+    for (const pid of [0, -1]) {
+      const dir = mkdtempSync(join(tmpdir(), 'cinder-lock-'));
+      const bad = { pid, host: hostname(), started_at: '2026-01-01T00:00:00.000Z' };
+      writeFileSync(join(dir, '.lock'), JSON.stringify(bad));
+      writeFileSync(join(dir, 'run_summary.json'), JSON.stringify({ status: 'running', example: 'x' }));
+      expect(inspectRunFolder(dir)).toEqual({ status: 'crashed', lock: bad, busy: false });
+      expect(acquireLock(dir, { takeOverCrashed: true }).pid).toBe(process.pid);
+      releaseLock(dir);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('two resumers released at the same moment: exactly one gets the lock, 200 times', async () => {
     const root = mkdtempSync(join(tmpdir(), 'cinder-lock-race-'));
     const script = join(import.meta.dirname, 'fixtures', 'lock-taker.ts');

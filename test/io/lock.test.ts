@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { processAlive } from '../../src/io/process-alive.js';
 import { createLockFile, hostPidOwner, hostPidText, releaseLockFile, removeLockLeftovers, removeStaleLock, tryLock } from '../../src/io/lock.js';
 
 const temp = (): string => mkdtempSync(join(tmpdir(), 'cinder-lockfile-'));
@@ -29,6 +30,9 @@ describe('lock files', () => {
     expect(existsSync(path)).toBe(false);
     expect(hostPidOwner(`${hostname()} 42\n`)).toEqual({ host: hostname(), pid: 42 });
     expect(hostPidOwner('h x')).toBeNull();
+    // pids that name no one process: kill(0, 0) and kill(-1, 0) would succeed (own group, every process)
+    for (const pid of [0, -1, -process.pid, 1.5, Number.NaN]) expect(processAlive(pid)).toBe(false);
+    expect(processAlive(process.pid)).toBe(true);
   });
 
   it("a live owner's lock, another host's and an unreadable one are held; a dead owner's is taken over", () => {
