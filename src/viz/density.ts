@@ -66,8 +66,8 @@ function drawable(t: number, n: number): boolean {
  * the smallest difference between distinct counted times larger than `(b − a)·1e-9` (dt for a
  * grid), the bins run from `a − q/2` (grid times sit in bin middles, safe from rounding), are
  * `q·⌈S/maxBins⌉` wide for the `S = (b − a + q)/q` steps spanned (a whole number of steps), and
- * `⌈S/⌈S/maxBins⌉⌉` of them reach past `b` (both ceilings forgive 1e-6 relative of rounding; a
- * spike beyond the last bin is counted in it). Without such a `q` (at most one distinct time) the
+ * `⌈S/⌈S/maxBins⌉⌉` of them reach past `b` (S taken as the nearest whole number when within a
+ * quarter step of it: rounding; a spike beyond the last bin is counted in it). Without such a `q` (at most one distinct time) the
  * bins are `maxBins` equal parts of `[lo, hi]`, or one bin of width 1 around a single time.
  */
 export function densityTimeBins(populations: readonly SpikeEvents[], timeRange?: readonly [number, number], maxBins = DENSITY_TIME_BINS): TimeBins {
@@ -92,7 +92,8 @@ export function densityTimeBins(populations: readonly SpikeEvents[], timeRange?:
     return { start: lo - 0.5, width: 1, count: 1, lo, hi };
   }
   // the bins of a grid of step q from a to b (q, the smallest gap, can fall short of dt by rounding:
-  // t's ulp, about 1e-11 relative at t = 1e4·dt; gridTimeBins' ceilings forgive 1e-6 relative)
+  // t's ulp, about 1e-11 relative at t = 1e4·dt; gridTimeBins takes S within a quarter step of a
+  // whole number as that number)
   return { ...gridTimeBins(a, b, q, maxBins), lo, hi };
 }
 
@@ -130,12 +131,21 @@ export function neuronRows(lo: number, hi: number, maxRows = DENSITY_ROWS): Neur
 }
 
 /**
+ * How far (in steps) the step count `S = (last − first + dt)/dt` of {@link gridTimeBins} may lie
+ * from a whole number and still be taken as that number: rounding of the times moves it by about
+ * `S·ε` (gridTimeBins) or `S²·ε` (the smallest gap that {@link densityTimeBins} measures for dt),
+ * ε = 2^-52, i.e. less than 0.03 steps up to 10^7 steps; a quarter step leaves the last time a
+ * quarter step inside the last bin.
+ */
+const STEP_SNAP = 0.25;
+
+/**
  * Time bins, known up front, for spike times on the step grid `first + k·dt` from `first` to
  * `last` (e.g. a run's steps, when its spikes are read in pieces and {@link densityTimeBins} cannot
  * see them all): the bins {@link densityTimeBins} makes when the first and last counted times are
  * `first` and `last` and the smallest gap is `dt` — they start at `first − dt/2`, are
- * `dt·⌈S/maxBins⌉` wide for the `S = (last − first + dt)/dt` steps (both ceilings forgiving 1e-6
- * relative), and `⌈S/⌈S/maxBins⌉⌉` of them reach past `last`. Counted are times in
+ * `dt·⌈S/maxBins⌉` wide for the `S = (last − first + dt)/dt` steps (S taken as the nearest whole
+ * number when within a quarter step of it: rounding), and `⌈S/⌈S/maxBins⌉⌉` of them reach past `last`. Counted are times in
  * `[first − dt/2, start + count·width]` (grid times off by rounding included; a time beyond the
  * last bin's edge by rounding is counted in it).
  * @throws CinderArgumentError unless first, last are finite with first <= last, dt > 0 finite, maxBins an integer >= 1
@@ -145,9 +155,13 @@ export function gridTimeBins(first: number, last: number, dt: number, maxBins = 
   if (!Number.isFinite(last) || !(last >= first)) throw new CinderArgumentError('last', last, `a finite time >= first = ${first}`);
   if (!Number.isFinite(dt) || !(dt > 0)) throw new CinderArgumentError('dt', dt, 'a finite number > 0');
   if (!Number.isInteger(maxBins) || maxBins < 1) throw new CinderArgumentError('maxBins', maxBins, 'an integer >= 1');
-  const steps = (last - first + dt) / dt;
-  const perBin = Math.max(1, Math.ceil((steps / maxBins) * (1 - 1e-6)));
-  const count = Math.max(1, Math.min(maxBins, Math.ceil((steps / perBin) * (1 - 1e-6))));
+  const raw = (last - first + dt) / dt;
+  // S off a whole number by rounding only (far less than STEP_SNAP steps) is that whole number; the
+  // ceilings are then exact, so count·perBin >= S and the last time lies inside the bins
+  const whole = Math.round(raw);
+  const steps = Math.abs(raw - whole) <= STEP_SNAP ? whole : raw;
+  const perBin = Math.max(1, Math.ceil(steps / maxBins));
+  const count = Math.max(1, Math.min(maxBins, Math.ceil(steps / perBin)));
   const start = first - dt / 2;
   return { start, width: dt * perBin, count, lo: start, hi: start + count * dt * perBin };
 }

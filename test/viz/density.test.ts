@@ -213,6 +213,26 @@ describe('spikeRasterPanels, spikeCountPanel, SpikeCountGrid: a raster panel amo
     expect(() => neuronRows(5, 2)).toThrow(/invalid hi: got 2, expected/);
   });
 
+  it('runs of 10^6 + 1 steps (a step past a multiple of maxTimeBins): bins cover the last step, whole steps each; SpikeCountGrid counts every spike', () => {
+    // one neuron spiking at every step k·0.1, k = 1 … S: bins of ⌈S/1000⌉ steps, ⌈S/⌈S/1000⌉⌉ of them, reckoned in whole steps
+    for (const steps of [1_000_001, 2_000_003]) {
+      const perBin = Math.ceil(steps / 1000);
+      const count = Math.ceil(steps / perBin);
+      const bins = gridTimeBins(0.1, steps * 0.1, 0.1);
+      expect([bins.width / 0.1, bins.count]).toEqual([expect.closeTo(perBin, 9), count]);
+      const times = Float64Array.from({ length: steps }, (_, k) => (k + 1) * 0.1);
+      const grid = new SpikeCountGrid(bins, neuronRows(0, 0));
+      for (let k0 = 0; k0 < steps; k0 += 100_000) grid.add(times.subarray(k0, k0 + 100_000), new Int32Array(Math.min(100_000, steps - k0)));
+      expect([grid.seen, grid.counted]).toEqual([steps, steps]);
+      // every bin but the last holds perBin steps, the last the rest
+      const want = Array.from({ length: count }, (_, k) => (k < count - 1 ? perBin : steps - (count - 1) * perBin));
+      expect(Array.from(grid.counts)).toEqual(want);
+      // spikeRaster's own bins: the same whole steps (no last bin of an extra step)
+      const h = spikeRaster('long', { times, neurons: new Int32Array(steps) }, { maxSpikes: 10 }).data[0] as unknown as Heatmap;
+      expect(h.z).toEqual([want]);
+    }
+  });
+
   it('placeColorbars: a heatmap in the left column of two gets its colour bar beside its own panel (its y domain, right of its x domain)', () => {
     const grid = new SpikeCountGrid(gridTimeBins(1, 10, 1), neuronRows(0, 3));
     grid.add([1, 2, 10], [0, 3, 3]);
