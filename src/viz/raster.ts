@@ -59,7 +59,7 @@ export function spikeEventsFromMatrix(data: ArrayLike<number>, steps: number, ne
 
 /** Options of {@link spikeRaster}. */
 export interface RasterOptions {
-  /** Label of the time axis (default `time (ms)`). */
+  /** Label of the time axis (default `time (ms)`; the hover text names the axis so, `t` untitled). */
   xTitle?: string;
   /** Use WebGL when a panel has more points than this (default 2000). */
   webglThreshold?: number;
@@ -75,7 +75,7 @@ export interface RasterOptions {
    * `Infinity` always draws dots. An integer >= 0, or Infinity.
    */
   maxSpikes?: number;
-  /** Label of the neuron axis (default `neuron`; a density of rows of k neurons: `neuron (rows of k)`, with this label). */
+  /** Label of the neuron axis (default `neuron`; a density of rows of k neurons: `neuron (rows of k)`, with this label; also the hover text's name of the axis). */
   yTitle?: string;
   /**
    * Most time bins of the density view (default {@link DENSITY_TIME_BINS} = 1000): an integer from 1
@@ -186,7 +186,7 @@ export function spikeRasterPanels(populations: SpikeEvents | readonly SpikeEvent
         type: gl ? 'scattergl' : 'scatter',
         mode: 'markers',
         marker: gl ? { size: options.markerSize ?? 3, symbol: 'square', line: { width: 0 } } : { size: options.markerSize ?? 4, symbol: 'line-ns-open', line: { width: 1 } },
-        hovertemplate: 't %{x}<br>neuron %{y}<extra>%{fullData.name}</extra>',
+        hovertemplate: `${hoverLabel(options.xTitle, 't')} %{x}<br>${hoverLabel(options.yTitle, 'neuron')} %{y}<extra>%{fullData.name}</extra>`,
       })),
       yTitle: options.yTitle ?? 'neuron',
       xTitle: options.xTitle ?? 'time (ms)',
@@ -217,7 +217,7 @@ function densityPanels(pops: readonly SpikeEvents[], total: number, maxSpikes: n
 }
 
 /**
- * The name of an axis in a heatmap's hover text: its title (e.g. `sphere x (cm)`), or `fallback`
+ * The name of an axis in a raster's hover text (dots and heatmaps): its title (e.g. `sphere x (cm)`), or `fallback`
  * when none is given (`t`, `neuron`), escaped for plotly's text (`<`, `>`, `&`) and template (`%{`).
  */
 function hoverLabel(title: string | undefined, fallback: string): string {

@@ -85,6 +85,16 @@ describe('rasters', () => {
     expect((spikeRaster('r', small, { timeRange: [0, 3] }).layout.xaxis as { range: number[] }).range).toEqual([0, 3]);
   });
 
+  it('the dots\' hover text names the axes by their titles, as the heatmaps do (a position axis is not \'t\'); t and neuron untitled', () => {
+    const e = { times: [1, 2], neurons: [0, 1], name: 'TS' };
+    const tail = { [Infinity]: '<extra>%{fullData.name}</extra>', 1: '<br>%{z} spikes<extra>%{fullData.name}</extra>' };
+    for (const maxSpikes of [Infinity, 1]) {
+      const titled = spikeRaster('r', e, { xTitle: 'sphere x (cm) <%{y}>', yTitle: 'TS cell', maxSpikes }).data[0]!;
+      expect([titled.type, titled.hovertemplate]).toEqual([maxSpikes === 1 ? 'heatmap' : 'scatter', `sphere x (cm) &lt;%\u200b{y}&gt; %{x}<br>TS cell %{y}${tail[maxSpikes]}`]);
+      expect(spikeRaster('r', e, { maxSpikes }).data[0]!.hovertemplate).toBe(`t %{x}<br>neuron %{y}${tail[maxSpikes]}`);
+    }
+  });
+
   it('recordings [T, B, N]: the chosen batch entry, times from recorded steps', () => {
     // T = 2, B = 2, N = 3; batch 1 spikes: step 1 neuron 2, step 2 neurons 0 and 1
     const rec = { data: [0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0], shape: [2, 2, 3], steps: [5, 10] };
