@@ -151,10 +151,7 @@ export function spikeRasterPanels(populations: SpikeEvents | readonly SpikeEvent
   const pops = Array.isArray(populations) ? (populations as readonly SpikeEvents[]) : [populations as SpikeEvents];
   if (pops.length === 0) throw new CinderArgumentError('populations', pops, 'at least one population');
   const threshold = checkNonNegative('webglThreshold', options.webglThreshold ?? 2000);
-  const range = options.timeRange;
-  if (range !== undefined && (!Array.isArray(range) || range.length !== 2 || !Number.isFinite(range[0]) || !Number.isFinite(range[1]) || !(range[0] < range[1]))) {
-    throw new CinderArgumentError('timeRange', range, '[t0, t1]: finite numbers with t0 < t1');
-  }
+  checkTimeRange(options.timeRange);
   const maxSpikes = checkMaxSpikes(options.maxSpikes ?? DEFAULT_MAX_SPIKES);
   if (options.yTitle !== undefined && typeof options.yTitle !== 'string') throw new CinderArgumentError('yTitle', options.yTitle, 'a string');
   for (const key of ['maxTimeBins', 'maxRows'] as const) {
@@ -232,7 +229,7 @@ export interface SpikeCountPanelOptions {
   xTitle?: string;
   /** Label of the neuron axis (default `neuron`; rows of k neurons: `neuron (rows of k)`). */
   yTitle?: string;
-  /** Time range shown, `[t0, t1]` (default: the bins). */
+  /** Time range shown, `[t0, t1]` with t0 < t1 (default: the bins). */
   timeRange?: [number, number];
 }
 
@@ -247,12 +244,13 @@ export const SPIKE_COUNT_PANEL_OPTION_KEYS = optionKeys<SpikeCountPanelOptions>(
  * `start + (k + ½)·width` and its row's middle neuron `first + r·size + (size − 1)/2`; its colour
  * runs from white (0 spikes) to black (the largest count, at least 1). Place its colour bar with
  * {@link placeColorbars} once the figure is laid out.
- * @throws CinderArgumentError for bad bins or rows, or counts of another length than rows.count · bins.count
+ * @throws CinderArgumentError for bad bins, rows or `timeRange`, or counts of another length than rows.count · bins.count
  */
 export function spikeCountPanel(counts: ArrayLike<number>, bins: TimeBins, rows: NeuronRows, options: SpikeCountPanelOptions = {}): Panel {
   checkOptionKeys('options', options, SPIKE_COUNT_PANEL_OPTION_KEYS);
   checkTimeBins(bins);
   checkNeuronRows(rows);
+  checkTimeRange(options.timeRange);
   if (!isNumbers(counts) || counts.length !== rows.count * bins.count) {
     throw new CinderArgumentError('counts', isNumbers(counts) ? `${counts.length} values` : counts, `rows.count · bins.count = ${rows.count * bins.count} values`);
   }
@@ -301,6 +299,13 @@ export function placeColorbars(fig: Figure): Figure {
     t.colorbar = { ...(t.colorbar as object), y: (yDomain[0] + yDomain[1]) / 2, len: yDomain[1] - yDomain[0], yanchor: 'middle', ...beside };
   }
   return fig;
+}
+
+/** Throws unless `range` is undefined or `[t0, t1]`, finite numbers with t0 < t1 (a shown time range). */
+function checkTimeRange(range: unknown): void {
+  if (range !== undefined && (!Array.isArray(range) || range.length !== 2 || !Number.isFinite(range[0]) || !Number.isFinite(range[1]) || !(range[0] < range[1]))) {
+    throw new CinderArgumentError('timeRange', range, '[t0, t1]: finite numbers with t0 < t1');
+  }
 }
 
 /** True for an array or typed array (of numbers). */

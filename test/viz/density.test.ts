@@ -206,6 +206,11 @@ describe('spikeRasterPanels, spikeCountPanel, SpikeCountGrid: a raster panel amo
     const byX = spikeCountPanel(grid.counts, bins, rows, { xTitle: 'sphere x (cm) <%{y}>' });
     expect(byX.traces[0]!.hovertemplate).toBe('sphere x (cm) &lt;%\u200b{y}&gt; %{x}<br>neuron %{y}<br>%{z} spikes<extra>%{fullData.name}</extra>');
     expect(() => spikeCountPanel(grid.counts.subarray(1), bins, rows)).toThrow(`invalid counts: got "${grid.counts.length - 1} values", expected rows.count · bins.count = ${grid.counts.length} values`);
+    // spikeCountPanel's timeRange is checked as spikeRaster's ([NaN, 5] became [null, 5] in the page)
+    for (const bad of [[NaN, 5], [5, 1], [0, Infinity], [2, 2], 'x'] as never[]) {
+      expect(() => spikeCountPanel(grid.counts, bins, rows, { timeRange: bad })).toThrow(/^invalid timeRange: got .*, expected \[t0, t1\]: finite numbers with t0 < t1$/);
+    }
+    expect(spikeCountPanel(grid.counts, bins, rows, { timeRange: [0, 40] }).xaxis).toEqual({ range: [0, 40] });
     expect(() => grid.add([1, 2], [0])).toThrow(/invalid neurons: got "1 indices", expected one per spike time \(2\)/);
     expect(grid.seen).toBe(times.length); // a refused piece counts nothing
     expect(() => gridTimeBins(1, 0, 0.1)).toThrow(/invalid last: got 0, expected a finite time >= first = 1/);
