@@ -4,7 +4,7 @@
  * `recordedSteps()` sets the time of each record).
  * @module
  */
-import { CinderArgumentError, checkInteger, checkPositive, checkOptionKeys, optionKeys } from '../core/errors.js';
+import { CinderArgumentError, checkFinite, checkInteger, checkPositive, checkOptionKeys, optionKeys } from '../core/errors.js';
 import type { Figure } from './figure.js';
 import { RASTER_OPTION_KEYS, spikeRaster, type RasterOptions, type SpikeEvents } from './raster.js';
 import { TIME_SERIES_OPTION_KEYS, timeSeriesFigure, type Series, type SeriesPanel, type TimeSeriesOptions } from './traces.js';
@@ -15,7 +15,7 @@ export interface Recording {
   data: ArrayLike<number>;
   /** `[T, B, ...neuronShape]`. */
   shape: readonly number[];
-  /** Step number (1-based) of each record; default 1, 2, …, T. */
+  /** Step number (1-based; integers >= 0) of each record; default 1, 2, …, T. */
   steps?: readonly number[];
 }
 
@@ -103,6 +103,7 @@ function layoutOf(rec: Recording, options: RecordingOptions, param: string): Lay
   const dt = checkPositive('dt', options.dt ?? 1);
   const stepNo = rec.steps ?? Array.from({ length: steps! }, (_, k) => k + 1);
   if (stepNo.length !== steps) throw new CinderArgumentError(`${param}.steps`, `${stepNo.length} steps`, `one per record (${steps})`);
+  if (stepNo.some((s) => !Number.isSafeInteger(s) || s < 0)) throw new CinderArgumentError(`${param}.steps`, stepNo, 'integers >= 0 (step numbers)');
   return { steps: steps!, batch, neurons, times: Float64Array.from(stepNo, (s) => s * dt) };
 }
 
@@ -168,7 +169,7 @@ export interface RecordingPanel {
   reference?: {
     /** Legend name of the line. */
     name: string;
-    /** Its y value. */
+    /** Its y value (a finite number). */
     value: number;
   };
 }
@@ -180,7 +181,7 @@ export const RECORDING_PANEL_KEYS = optionKeys<RecordingPanel>()(['recording', '
  * Stacked line panels from recordings, e.g. voltages and synaptic currents of a few neurons.
  * All recordings must have the same record times. Drawn by {@link timeSeriesFigure}: a line of more
  * than `maxPoints` records (default 8000) is drawn as its min/max envelope and named so.
- * @throws CinderArgumentError for a panel (or its `reference`) with an unknown key, no panel, or recordings with other record times
+ * @throws CinderArgumentError for a panel (or its `reference`) with an unknown key, a reference value that is not finite, no panel, or recordings with other record times
  */
 export function tracesFromRecordings(title: string, panels: readonly RecordingPanel[], options: RecordingOptions & TimeSeriesOptions = {}): Figure {
   checkOptionKeys('options', options, TRACES_FROM_RECORDINGS_OPTION_KEYS);
@@ -188,7 +189,10 @@ export function tracesFromRecordings(title: string, panels: readonly RecordingPa
   panels.forEach((p, i) => {
     if (p === null || typeof p !== 'object') throw new CinderArgumentError(`panels[${i}]`, p, 'an object {recording, neurons, title?, yTitle?, prefix?, reference?}');
     checkOptionKeys(`panels[${i}]`, p, RECORDING_PANEL_KEYS);
-    if (p.reference !== undefined) checkOptionKeys(`panels[${i}].reference`, p.reference, ['name', 'value']);
+    if (p.reference !== undefined) {
+      checkOptionKeys(`panels[${i}].reference`, p.reference, ['name', 'value']);
+      checkFinite(`panels[${i}].reference.value`, p.reference.value);
+    }
   });
   let time: Float64Array | null = null;
   const out: SeriesPanel[] = panels.map((p, i) => {

@@ -123,6 +123,14 @@ describe('recording shapes', () => {
     expect(() => spikesFromRecording({ data: zeros(30), shape: [3, 2.5, 4] })).toThrow('invalid recording.shape: got [3,2.5,4], expected [T, B, ...neuronShape]: integers >= 0');
     expect(() => seriesFromRecording({ data: zeros(6), shape: [2, -1, -3] }, [0])).toThrow(/recording\.shape: got \[2,-1,-3\]/);
     expect(() => spikesFromRecording({ data: zeros(0), shape: [NaN, 1] })).toThrow(/recording\.shape/);
+    // step numbers that are not integers >= 0 (a NaN step gave the time NaN: a spike drawn nowhere)
+    for (const steps of [[NaN, 2], [1, 2.5], [-1, 2], ['1', 2]] as never[]) {
+      expect(() => spikesFromRecording({ data: [1, 1], shape: [2, 1, 1], steps })).toThrow(/^invalid recording\.steps: got .*, expected integers >= 0 \(step numbers\)$/);
+    }
+    // a reference line's value that is not a finite number (it was drawn as nothing: a line of nulls)
+    for (const value of [NaN, Infinity, '-50'] as never[]) {
+      expect(() => tracesFromRecordings('v', [{ recording: { data: [0, 1], shape: [2, 1, 1] }, neurons: [0], reference: { name: 'θ', value } }])).toThrow(/^invalid panels\[0\]\.reference\.value: got .*, expected a finite number$/);
+    }
     // no records yet (T = 0) is a valid, empty recording
     expect(spikesFromRecording({ data: [], shape: [0, 1, 3] }).times.length).toBe(0);
   });
