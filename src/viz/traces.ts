@@ -2,7 +2,7 @@
  * Line traces over a shared time axis, stacked in panels (voltages, currents, traces, weights).
  * @module
  */
-import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
+import { CinderArgumentError, checkNonNegative, checkOptionKeys, optionKeys } from '../core/errors.js';
 import { checkMaxPoints, decimateLine, decimatedName, decimatedTitle, DEFAULT_MAX_POINTS } from './decimate.js';
 import type { Figure, Trace } from './figure.js';
 import { panelFigure, type Panel } from './panels.js';
@@ -50,11 +50,11 @@ export const TIME_SERIES_OPTION_KEYS = optionKeys<TimeSeriesOptions>()(['xTitle'
  * highest value, the first and last points, and a break where values are non-finite); its legend
  * entry reads `name (min/max of B buckets of n points)` and the title says how many lines were
  * decimated. Lines of at most `maxPoints` points are drawn whole, exactly as with `maxPoints: Infinity`.
- * @throws CinderArgumentError when a series' length differs from the time axis, or for a bad `maxPoints`
+ * @throws CinderArgumentError when a series' length differs from the time axis, or for a bad `maxPoints` or `webglThreshold` (a finite number >= 0)
  */
 export function timeSeriesFigure(title: string, time: ArrayLike<number>, panels: readonly SeriesPanel[], options: TimeSeriesOptions = {}): Figure {
   checkOptionKeys('options', options, TIME_SERIES_OPTION_KEYS);
-  const threshold = options.webglThreshold ?? 20_000;
+  const threshold = checkNonNegative('webglThreshold', options.webglThreshold ?? 20_000);
   const maxPoints = checkMaxPoints(options.maxPoints ?? DEFAULT_MAX_POINTS);
   panels.forEach((p, pi) => p.series.forEach((s, si) => {
     if (s.values.length !== time.length) {

@@ -139,6 +139,10 @@ describe('recording shapes', () => {
 describe('other builders', () => {
   it('time series check lengths', () => {
     expect(() => timeSeriesFigure('t', [1, 2], [{ series: [{ name: 'a', values: [1] }] }])).toThrow(/values/);
+    // webglThreshold is checked as spikeRaster's (-1 drew every panel with WebGL, NaN none)
+    for (const bad of [-1, NaN, '5'] as never[]) {
+      expect(() => timeSeriesFigure('t', [1, 2], [{ series: [{ name: 'a', values: [1, 2] }] }], { webglThreshold: bad })).toThrow(/^invalid webglThreshold: got .*, expected a finite number >= 0$/);
+    }
   });
 
   it('histograms share bins that cover all samples', () => {
