@@ -3,7 +3,7 @@
  * (`scattergl`), small ones as SVG; above `maxSpikes` spikes, a heatmap of spike counts.
  * @module
  */
-import { CinderArgumentError, checkInteger, checkNonNegative, checkPositive, checkOptionKeys, optionKeys } from '../core/errors.js';
+import { CinderArgumentError, checkFinite, checkInteger, checkNonNegative, checkPositive, checkOptionKeys, optionKeys } from '../core/errors.js';
 import { checkMaxSpikes, checkNeuronRows, checkTimeBins, DEFAULT_MAX_SPIKES, DENSITY_ROWS, DENSITY_TIME_BINS, densityRows, densityTimeBins, spikeCounts, type NeuronRows, type TimeBins } from './density.js';
 import type { Figure, Trace } from './figure.js';
 import { panelFigure, plotlyText, type Panel } from './panels.js';
@@ -22,7 +22,7 @@ export interface SpikeEvents {
 export interface MatrixOptions {
   /** Time step between rows (default 1). */
   dt?: number;
-  /** Time of row 0 (default `dt`: row k is the state after step k + 1). */
+  /** Time of row 0, a finite number (default `dt`: row k is the state after step k + 1). */
   t0?: number;
   /** Population name. */
   name?: string;
@@ -34,7 +34,7 @@ export const MATRIX_OPTION_KEYS = optionKeys<MatrixOptions>()(['dt', 't0', 'name
 /**
  * Converts a row-major `[steps, neurons]` 0/1 spike matrix into events. Any non-zero entry counts
  * as a spike; the time of row k is `t0 + k·dt`.
- * @throws CinderArgumentError when the data length is not `steps · neurons`
+ * @throws CinderArgumentError when the data length is not `steps · neurons`, or for a `dt` that is not > 0 or a `t0` that is not finite
  */
 export function spikeEventsFromMatrix(data: ArrayLike<number>, steps: number, neurons: number, options: MatrixOptions = {}): SpikeEvents {
   checkOptionKeys('options', options, MATRIX_OPTION_KEYS);
@@ -42,7 +42,7 @@ export function spikeEventsFromMatrix(data: ArrayLike<number>, steps: number, ne
   checkInteger('neurons', neurons);
   if (data.length !== steps * neurons) throw new CinderArgumentError('data', `${data.length} values`, `steps · neurons = ${steps * neurons} values`);
   const dt = checkPositive('dt', options.dt ?? 1);
-  const t0 = options.t0 ?? dt;
+  const t0 = checkFinite('t0', options.t0 ?? dt);
   const times: number[] = [];
   const idx: number[] = [];
   for (let k = 0; k < steps; k++) {

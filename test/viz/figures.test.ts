@@ -68,6 +68,9 @@ describe('rasters', () => {
     expect(Array.from(e.times)).toEqual([0.5, 1, 1.5]);
     expect(Array.from(e.neurons)).toEqual([1, 0, 1]);
     expect(() => spikeEventsFromMatrix(m, 2, 2)).toThrow(/data/);
+    // spikeEventsFromMatrix's t0 must be finite (NaN gave every spike the time NaN)
+    expect(() => spikeEventsFromMatrix([1, 0], 1, 2, { t0: NaN })).toThrow(/^invalid t0: got NaN, expected a finite number$/);
+    expect(Array.from(spikeEventsFromMatrix([1, 0, 0, 1], 2, 2, { t0: -0.5, dt: 0.25 }).times)).toEqual([-0.5, -0.25]);
   });
 
   it('WebGL above the threshold, SVG below; one panel per population', () => {
