@@ -63,9 +63,12 @@ function drawable(t: number, n: number): boolean {
  * when given, else the smallest and largest drawable time. Spike times usually lie on a step grid
  * `t0 + k·dt`; bins that are not a whole number of steps wide would hold alternately ⌊w/dt⌋ and
  * ⌈w/dt⌉ steps and draw false stripes. So, with `a` and `b` the first and last counted times and `q`
- * the smallest difference between distinct counted times larger than `(b − a)·1e-9` (dt for a
- * grid), the bins run from `a − q/2` (grid times sit in bin middles, safe from rounding), are
- * `q·⌈S/maxBins⌉` wide for the `S = (b − a + q)/q` steps spanned (a whole number of steps), and
+ * the smallest difference between distinct counted times larger than `(b − a)·1e-9`, the step `dt`
+ * is q refined along the sorted times (for each time t: `j = round((t − a)/dt)`, and `dt = (t − a)/j`
+ * when j >= 1; for a grid, dt = (b − a)/N for its N steps from a to b, also where the rounding of
+ * the times puts q off dt: float32 times, 6e-4 of a step at t = 10^4·dt), the bins run from `a − dt/2` (grid times sit
+ * in bin middles, safe from rounding), are `dt·⌈S/maxBins⌉` wide for the `S = (b − a + dt)/dt`
+ * steps spanned (a whole number of steps), and
  * `⌈S/⌈S/maxBins⌉⌉` of them reach past `b` (S taken as the nearest whole number when within a
  * quarter step of it: rounding; a spike beyond the last bin is counted in it). Without such a `q` (at most one distinct time) the
  * bins are `maxBins` equal parts of `[lo, hi]`, or one bin of width 1 around a single time.
@@ -91,10 +94,18 @@ export function densityTimeBins(populations: readonly SpikeEvents[], timeRange?:
     if (hi > lo) return { start: lo, width: (hi - lo) / maxBins, count: maxBins, lo, hi };
     return { start: lo - 0.5, width: 1, count: 1, lo, hi };
   }
-  // the bins of a grid of step q from a to b (q, the smallest gap, can fall short of dt by rounding:
-  // t's ulp, about 1e-11 relative at t = 1e4·dt; gridTimeBins takes S within a quarter step of a
-  // whole number as that number)
-  return { ...gridTimeBins(a, b, q, maxBins), lo, hi };
+  // q, the smallest gap, is off dt by the rounding of the times (ulp(t): 1e-11 relative at t = 1e4·dt
+  // in float64, but 6e-4 at t = 1000, dt = 0.1 in float32, i.e. 6 steps over 10^4: bins of 11 steps
+  // that drift across the grid). Refined along the times, each time t is j = round((t − a)/dt) steps
+  // from a and dt becomes (t − a)/j: j stays exact while dt's error times the steps stays under half a
+  // step, and ends as (b − a)/N for the N steps from a to b
+  let dt = q;
+  for (let i = 1; i < n; i++) {
+    const d = sorted[i]! - a;
+    const j = Math.round(d / dt);
+    if (j >= 1) dt = d / j;
+  }
+  return { ...gridTimeBins(a, b, dt, maxBins), lo, hi };
 }
 
 /**
@@ -132,10 +143,10 @@ export function neuronRows(lo: number, hi: number, maxRows = DENSITY_ROWS): Neur
 
 /**
  * How far (in steps) the step count `S = (last − first + dt)/dt` of {@link gridTimeBins} may lie
- * from a whole number and still be taken as that number: rounding of the times moves it by about
- * `S·ε` (gridTimeBins) or `S²·ε` (the smallest gap that {@link densityTimeBins} measures for dt),
- * ε = 2^-52, i.e. less than 0.03 steps up to 10^7 steps; a quarter step leaves the last time a
- * quarter step inside the last bin.
+ * from a whole number and still be taken as that number: rounding of `last − first` moves it by
+ * about ulp(last)/dt (`S·2^-52` in float64; float32 times, as {@link densityTimeBins} may measure dt
+ * from, `S·2^-24`: 0.06 steps at 10^6 steps); a quarter step leaves the last time a quarter step
+ * inside the last bin.
  */
 const STEP_SNAP = 0.25;
 

@@ -78,6 +78,21 @@ describe('spikeRaster: a density above maxSpikes', () => {
     expect((f.data[0] as unknown as Heatmap).z).toEqual([new Array<number>(1000).fill(100)]);
   });
 
+  it('float32 spike times (e.g. read from a float32 file): bins of whole steps all the same, though the gaps are off dt by float32 rounding', () => {
+    // one neuron spiking at every step k·0.1 held as float32, k = 1 … S: the gaps are 0.1 ± ulp32(t)
+    // (6e-5 at t = 1000: 0.06 % of a step); the bins must still be ⌈S/1000⌉ whole steps, each full
+    // bin holding that many spikes, the last one the rest
+    for (const steps of [10_000, 100_000, 250_000]) {
+      const times = Float32Array.from({ length: steps }, (_, k) => (k + 1) * 0.1);
+      const perBin = Math.ceil(steps / 1000);
+      const count = Math.ceil(steps / perBin);
+      const f = spikeRaster('f32', { times, neurons: new Int32Array(steps) }, { maxSpikes: 10 });
+      const h = f.data[0] as unknown as Heatmap;
+      expect(h.z).toEqual([Array.from({ length: count }, (_, k) => (k < count - 1 ? perBin : steps - (count - 1) * perBin))]);
+      expect((h.x[1]! - h.x[0]!) / 0.1).toBeCloseTo(perBin, 3);
+    }
+  });
+
   it('random populations (one of 1000 neurons in rows of 5): counts equal the reference binning and sum to the spike count', () => {
     const exc = randomSpikes(5000, 1000, 0.1, 0.05, 11, 'exc'); // about 250 000 spikes
     const inh = randomSpikes(5000, 40, 0.1, 0.2, 12, 'inh');
