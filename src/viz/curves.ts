@@ -36,7 +36,7 @@ export interface LearningCurvesOptions {
   /**
    * Most points drawn per curve (default {@link DEFAULT_MAX_POINTS} = 8000): a longer curve is drawn
    * as its min/max envelope ({@link minMaxEnvelope}), named so in its legend entry and the title;
-   * `Infinity` draws every point. An integer >= 5, or Infinity.
+   * `Infinity` draws every point. An integer >= 7, or Infinity.
    */
   maxPoints?: number;
 }

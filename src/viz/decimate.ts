@@ -9,8 +9,11 @@ import { CinderArgumentError } from '../core/errors.js';
 /** Default `maxPoints` of the line figures: lines longer than this are decimated. */
 export const DEFAULT_MAX_POINTS = 8000;
 
-/** The smallest accepted `maxPoints`: the first and last points plus one bucket's minimum, maximum and gap. */
-export const MIN_MAX_POINTS = 5;
+/**
+ * The smallest accepted `maxPoints`: the first and last points plus one bucket's minimum and
+ * maximum, and a gap after each of the three finite ones of them (see {@link minMaxEnvelope}).
+ */
+export const MIN_MAX_POINTS = 7;
 
 /** The points kept by {@link minMaxEnvelope}. */
 export interface MinMaxEnvelope {
@@ -39,14 +42,18 @@ export function checkMaxPoints(value: number, param = 'maxPoints'): number {
  * indices are cut into `B` buckets of consecutive points, bucket b = `[⌊b·n/B⌋, ⌊(b+1)·n/B⌋)`
  * (by index, so uneven x spacing is fine), and kept are: index 0 and index n − 1; per bucket, the
  * index of its smallest and of its largest finite value (the first of equal values, so a constant
- * bucket keeps one point); and per bucket that holds a non-finite value (NaN, ±Infinity), the
- * first such index. All in increasing index order, each once.
+ * bucket keeps one point); and after each of these kept points whose value is finite, the first
+ * index holding a non-finite value (NaN, ±Infinity) before the next of them, if there is one. All
+ * in increasing index order, each once.
  *
  * Non-finite values are gaps, not extremes: the HTML writer turns them into `null` and plotly
- * breaks the line there, so keeping one per bucket keeps every break (at bucket resolution) and
- * never joins the two sides of a gap. With no non-finite value `B = ⌊(maxPoints − 2)/2⌋`, else
- * `B = ⌊(maxPoints − 2)/3⌋`, so at most `maxPoints` points are kept either way (`maxPoints` = 8000:
- * 3999 buckets, or 2666 with gaps).
+ * breaks the line there, so two kept finite points with a gap between them in the line have a gap
+ * between them in the envelope too (the line is never drawn across missing data), and a line
+ * without gaps keeps none. With no non-finite value `B = ⌊(maxPoints − 2)/2⌋` (at most 2B + 2
+ * points); else `B = ⌊(maxPoints − 2)/3⌋`, or `⌊(maxPoints − 3)/4⌋` when that keeps more than
+ * `maxPoints` points (more gaps than buckets to keep; at most 4B + 3 points: each finite point
+ * followed by a gap), so at most `maxPoints` points are kept either way (`maxPoints` = 8000: 3999
+ * buckets, or 2666, or 1999).
  *
  * Values are compared as float64 (a Float32Array's values are exact there), with `<` and `>`:
  * `-0` and `0` are equal. Nothing is rounded: a kept point has the input's value.
@@ -58,37 +65,62 @@ export function minMaxEnvelope(y: ArrayLike<number>, maxPoints: number = DEFAULT
   if (n <= maxPoints) return { indices: Uint32Array.from({ length: n }, (_, i) => i), buckets: 0 };
   let gaps = false;
   for (let i = 0; i < n && !gaps; i++) gaps = !Number.isFinite(y[i]!);
-  const buckets = Math.floor((maxPoints - 2) / (gaps ? 3 : 2));
-  const out = new Uint32Array(2 + 3 * buckets);
+  if (!gaps) {
+    const buckets = Math.floor((maxPoints - 2) / 2);
+    return { indices: extremes(y, buckets), buckets };
+  }
+  const fine = Math.floor((maxPoints - 2) / 3);
+  const indices = withGaps(y, extremes(y, fine));
+  if (indices.length <= maxPoints) return { indices, buckets: fine };
+  const coarse = Math.floor((maxPoints - 3) / 4);
+  return { indices: withGaps(y, extremes(y, coarse)), buckets: coarse };
+}
+
+/** Index 0, per bucket the first index of its smallest and of its largest finite value, and n − 1, increasing, each once. */
+function extremes(y: ArrayLike<number>, buckets: number): Uint32Array {
+  const n = y.length;
+  const out = new Uint32Array(2 + 2 * buckets);
   let m = 0;
   const keep = (i: number): void => {
     if (m === 0 || out[m - 1]! < i) out[m++] = i;
   };
   keep(0);
-  const picked = [0, 0, 0];
   for (let b = 0; b < buckets; b++) {
     const lo = Math.floor((b * n) / buckets);
     const hi = Math.floor(((b + 1) * n) / buckets);
     let iMin = -1;
     let iMax = -1;
-    let iGap = -1;
     for (let i = lo; i < hi; i++) {
       const v = y[i]!;
-      if (!Number.isFinite(v)) {
-        if (iGap < 0) iGap = i;
-      } else {
-        if (iMin < 0 || v < y[iMin]!) iMin = i;
-        if (iMax < 0 || v > y[iMax]!) iMax = i;
-      }
+      if (!Number.isFinite(v)) continue;
+      if (iMin < 0 || v < y[iMin]!) iMin = i;
+      if (iMax < 0 || v > y[iMax]!) iMax = i;
     }
-    picked[0] = iMin;
-    picked[1] = iMax;
-    picked[2] = iGap;
-    picked.sort((a, c) => a - c);
-    for (const i of picked) if (i >= 0) keep(i);
+    if (iMin >= 0) {
+      keep(Math.min(iMin, iMax));
+      keep(Math.max(iMin, iMax));
+    }
   }
   keep(n - 1);
-  return { indices: out.slice(0, m), buckets };
+  return out.slice(0, m);
+}
+
+/** `kept` plus, after each kept index with a finite value, the first non-finite index before the next kept index. */
+function withGaps(y: ArrayLike<number>, kept: Uint32Array): Uint32Array {
+  const out = new Uint32Array(2 * kept.length);
+  let m = 0;
+  for (let k = 0; k < kept.length; k++) {
+    const a = kept[k]!;
+    out[m++] = a;
+    if (k + 1 === kept.length || !Number.isFinite(y[a]!)) continue;
+    for (let i = a + 1; i < kept[k + 1]!; i++) {
+      if (!Number.isFinite(y[i]!)) {
+        out[m++] = i;
+        break;
+      }
+    }
+  }
+  return out.slice(0, m);
 }
 
 /** A line after {@link decimateLine}. */

@@ -36,7 +36,7 @@ export interface TimeSeriesOptions {
   /**
    * Most points drawn per line (default {@link DEFAULT_MAX_POINTS} = 8000): a longer line is drawn as
    * its min/max envelope ({@link minMaxEnvelope}), named so in its legend entry and the title;
-   * `Infinity` draws every point. An integer >= 5, or Infinity.
+   * `Infinity` draws every point. An integer >= 7, or Infinity.
    */
   maxPoints?: number;
 }

@@ -1,7 +1,8 @@
 // Long lines are drawn as min/max envelopes (at most maxPoints points per line). The envelope is
 // checked against a reference written here (per bucket: Math.min/Math.max of the finite values, then
 // the first index holding that value) and against properties any envelope must have (every bucket's
-// extremes and gaps survive, first and last points kept, at most maxPoints points).
+// extremes survive, no two kept finite points are joined across a gap, first and last points
+// kept, at most maxPoints points).
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_MAX_POINTS, decimateLine, figureHtml, learningCurves, minMaxEnvelope, timeSeriesFigure, tracesFromRecordings, type Figure,
@@ -15,57 +16,69 @@ function randomLine(n: number, seed: number, gapRate: number): Float64Array {
   return Float64Array.from({ length: n }, () => (r() < gapRate ? specials[Math.floor(3 * r())]! : [-2, -1, -0, 0, 1, 2.5][Math.floor(6 * r())]!));
 }
 
-/** Reference envelope, written from the rule's statement: bucket b = [⌊b·n/B⌋, ⌊(b+1)·n/B⌋). */
-function referenceIndices(y: ArrayLike<number>, maxPoints: number): number[] {
+/**
+ * Reference envelope, written from the rule's statement: bucket b = [⌊b·n/B⌋, ⌊(b+1)·n/B⌋); kept are
+ * 0, n − 1 and each bucket's first minimum and maximum, then after each of them with a finite value
+ * the first non-finite index before the next; B = ⌊(maxPoints − 2)/2⌋ without gaps, else
+ * ⌊(maxPoints − 2)/3⌋ when that keeps at most maxPoints points, else ⌊(maxPoints − 3)/4⌋.
+ */
+function reference(y: ArrayLike<number>, maxPoints: number): { indices: number[]; buckets: number } {
   const n = y.length;
-  if (n <= maxPoints) return Array.from({ length: n }, (_, i) => i);
+  if (n <= maxPoints) return { indices: Array.from({ length: n }, (_, i) => i), buckets: 0 };
   const values = Array.from(y);
-  const anyGap = values.some((v) => !Number.isFinite(v));
-  const B = Math.floor((maxPoints - 2) / (anyGap ? 3 : 2));
-  const keep = new Set<number>([0, n - 1]);
-  for (let b = 0; b < B; b++) {
-    const lo = Math.floor((b * n) / B);
-    const hi = Math.floor(((b + 1) * n) / B);
-    const finite: number[] = [];
-    let firstGap = -1;
-    for (let i = lo; i < hi; i++) {
-      if (Number.isFinite(values[i]!)) finite.push(values[i]!);
-      else if (firstGap < 0) firstGap = i;
-    }
-    if (finite.length) {
+  const envelope = (B: number, gaps: boolean): number[] => {
+    const keep = new Set<number>([0, n - 1]);
+    for (let b = 0; b < B; b++) {
+      const lo = Math.floor((b * n) / B);
+      const hi = Math.floor(((b + 1) * n) / B);
+      const finite = values.slice(lo, hi).filter(Number.isFinite);
+      if (finite.length === 0) continue;
       const mn = Math.min(...finite);
       const mx = Math.max(...finite);
       // first index whose value equals the extreme (=== makes −0 and 0 equal)
       for (let i = lo; i < hi; i++) if (values[i] === mn) { keep.add(i); break; }
       for (let i = lo; i < hi; i++) if (values[i] === mx) { keep.add(i); break; }
     }
-    if (firstGap >= 0) keep.add(firstGap);
-  }
-  return [...keep].sort((a, b) => a - b);
+    const kept = [...keep].sort((a, b) => a - b);
+    if (!gaps) return kept;
+    const out = [...kept];
+    for (let k = 0; k + 1 < kept.length; k++) {
+      if (!Number.isFinite(values[kept[k]!]!)) continue;
+      for (let i = kept[k]! + 1; i < kept[k + 1]!; i++) if (!Number.isFinite(values[i]!)) { out.push(i); break; }
+    }
+    return out.sort((a, b) => a - b);
+  };
+  if (values.every(Number.isFinite)) return { indices: envelope(Math.floor((maxPoints - 2) / 2), false), buckets: Math.floor((maxPoints - 2) / 2) };
+  const fine = envelope(Math.floor((maxPoints - 2) / 3), true);
+  if (fine.length <= maxPoints) return { indices: fine, buckets: Math.floor((maxPoints - 2) / 3) };
+  return { indices: envelope(Math.floor((maxPoints - 3) / 4), true), buckets: Math.floor((maxPoints - 3) / 4) };
 }
 
-/** Properties every envelope must have, whatever its tie rule. */
-function expectEnvelope(y: Float64Array, maxPoints: number, idx: Uint32Array): void {
+/**
+ * Properties every envelope must have, whatever its tie rule: at most maxPoints points, the ends,
+ * each of the `buckets` buckets' extremes, and no two kept finite points joined across a gap.
+ */
+function expectEnvelope(y: Float64Array, maxPoints: number, idx: Uint32Array, buckets: number): void {
   const n = y.length;
   expect(idx.length).toBeLessThanOrEqual(maxPoints);
   expect(idx[0]).toBe(0);
   expect(idx[idx.length - 1]).toBe(n - 1);
   for (let k = 1; k < idx.length; k++) expect(idx[k]!).toBeGreaterThan(idx[k - 1]!);
   if (n <= maxPoints) return;
-  const anyGap = y.some((v) => !Number.isFinite(v));
-  const B = Math.floor((maxPoints - 2) / (anyGap ? 3 : 2));
-  for (let b = 0; b < B; b++) {
-    const lo = Math.floor((b * n) / B);
-    const hi = Math.floor(((b + 1) * n) / B);
-    const bucket = Array.from(y.subarray(lo, hi));
+  for (let b = 0; b < buckets; b++) {
+    const lo = Math.floor((b * n) / buckets);
+    const hi = Math.floor(((b + 1) * n) / buckets);
     const kept = Array.from(idx).filter((i) => i >= lo && i < hi).map((i) => y[i]!);
-    const finite = bucket.filter(Number.isFinite);
+    const finite = Array.from(y.subarray(lo, hi)).filter(Number.isFinite);
     if (finite.length) {
       // === on purpose: −0 and 0 are equal values
       expect(Math.min(...kept.filter(Number.isFinite)) === Math.min(...finite)).toBe(true);
       expect(Math.max(...kept.filter(Number.isFinite)) === Math.max(...finite)).toBe(true);
     }
-    expect(kept.some((v) => !Number.isFinite(v))).toBe(finite.length < bucket.length);
+  }
+  for (let k = 1; k < idx.length; k++) {
+    const [i, j] = [idx[k - 1]!, idx[k]!];
+    if (Number.isFinite(y[i]!) && Number.isFinite(y[j]!)) expect(Array.from(y.subarray(i + 1, j)).every(Number.isFinite)).toBe(true);
   }
 }
 
@@ -75,27 +88,64 @@ const html = (f: Figure): string => figureHtml(f, { plotly: 'relative' });
 describe('minMaxEnvelope', () => {
   it('matches the reference on random lines with ties, ±0, NaN and ±Infinity, around the cap', () => {
     let seed = 1;
-    for (const maxPoints of [5, 6, 7, 100, 1001]) {
+    const coarse = new Set<string>();
+    for (const maxPoints of [7, 8, 9, 10, 100, 1001]) {
       for (const n of [1, 2, maxPoints - 1, maxPoints, maxPoints + 1, maxPoints + 2, 3 * maxPoints + 7, 20 * maxPoints + 3]) {
-        for (const gapRate of [0, 0.02, 0.5]) {
+        for (const gapRate of [0, 0.02, 0.3, 0.5]) {
           const y = randomLine(n, seed++, gapRate);
           const e = minMaxEnvelope(y, maxPoints);
-          expect(Array.from(e.indices), `n ${n}, maxPoints ${maxPoints}, gaps ${gapRate}`).toEqual(referenceIndices(y, maxPoints));
-          expectEnvelope(y, maxPoints, e.indices);
-          expect(e.buckets).toBe(n <= maxPoints ? 0 : Math.floor((maxPoints - 2) / (y.some((v) => !Number.isFinite(v)) ? 3 : 2)));
+          const ref = reference(y, maxPoints);
+          expect([Array.from(e.indices), e.buckets], `n ${n}, maxPoints ${maxPoints}, gaps ${gapRate}`).toEqual([ref.indices, ref.buckets]);
+          expectEnvelope(y, maxPoints, e.indices, e.buckets);
+          if (n > maxPoints && gapRate > 0) coarse.add(e.buckets === Math.floor((maxPoints - 2) / 3) ? 'fine' : 'coarse');
+        }
+      }
+    }
+    expect([...coarse].sort()).toEqual(['coarse', 'fine']); // both budgets for lines with gaps were tried
+  });
+
+  it('never joins two kept finite points across a gap: a non-finite value between them in the line is kept between them', () => {
+    // 20 points, maxPoints 8: bucket 0 = indices 0 … 9 holds its minimum −5 (index 2) and maximum 5
+    // (index 4) on either side of a NaN (index 3), after another NaN (index 1); plotly joins −5 and 5
+    // with a line unless a null lies between them
+    const y = Float64Array.from([0, NaN, -5, NaN, 5, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    const idx = Array.from(minMaxEnvelope(y, 8).indices);
+    expect(idx.length).toBeLessThanOrEqual(8);
+    expect(idx).toEqual(expect.arrayContaining([2, 3, 4]));
+    // random lines full of gaps: the same for every pair of consecutive kept points
+    let seed = 100;
+    for (const maxPoints of [7, 8, 50, 1001]) {
+      for (const n of [maxPoints + 1, 3 * maxPoints + 7, 20 * maxPoints + 3]) {
+        for (const gapRate of [0.02, 0.3, 0.5, 0.9]) {
+          const line = randomLine(n, seed++, gapRate);
+          const kept = Array.from(minMaxEnvelope(line, maxPoints).indices);
+          expect(kept.length).toBeLessThanOrEqual(maxPoints);
+          for (let k = 1; k < kept.length; k++) {
+            const [i, j] = [kept[k - 1]!, kept[k]!];
+            if (!Number.isFinite(line[i]!) || !Number.isFinite(line[j]!)) continue;
+            const between = Array.from(line.subarray(i + 1, j));
+            expect(between.every(Number.isFinite), `n ${n}, maxPoints ${maxPoints}, gaps ${gapRate}: ${i} and ${j} joined across a gap`).toBe(true);
+          }
         }
       }
     }
   });
 
-  it('a constant line keeps one point per bucket plus the last; an all-NaN line one gap per bucket', () => {
+  it('a constant line keeps one point per bucket plus the last; an all-NaN line its ends', () => {
     const c = minMaxEnvelope(new Float64Array(10_000).fill(-65), 8000);
     // 3999 buckets of 2 or 3 points: the first index of each, then n − 1
     expect(c.buckets).toBe(3999);
     expect(Array.from(c.indices)).toEqual([...Array.from({ length: 3999 }, (_, b) => Math.floor((b * 10_000) / 3999)), 9999]);
     const g = minMaxEnvelope(new Float64Array(100).fill(NaN), 11);
     expect(g.buckets).toBe(3);
-    expect(Array.from(g.indices)).toEqual([0, 33, 66, 99]);
+    expect(Array.from(g.indices)).toEqual([0, 99]);
+    // a line with one gap: the gap right after the last finite point before it, ⌊(8000 − 2)/3⌋ buckets
+    const one = Float64Array.from({ length: 10_000 }, (_, i) => (i === 5000 ? NaN : Math.sin(i)));
+    const e = minMaxEnvelope(one, 8000);
+    expect(e.buckets).toBe(2666);
+    const at = Array.from(e.indices).indexOf(5000);
+    expect(at).toBeGreaterThan(0);
+    expect(e.indices[at - 1]).toBeLessThan(5000);
   });
 
   it('a line of at most maxPoints points (fewer points than buckets, too) is kept whole, as the same arrays', () => {
@@ -180,9 +230,9 @@ describe('line figures decimate long lines', () => {
     expect(timeSeriesFigure('a', t, small).data[0]!.y).toBe(small[0]!.series[0]!.values);
   });
 
-  it('refuses a maxPoints that is not an integer >= 5 or Infinity, naming it', () => {
-    const expected = 'expected an integer >= 5, or Infinity (keep every point)';
-    for (const bad of [-1, 0, 4, 4.5, NaN, -Infinity, '8000' as unknown as number]) {
+  it('refuses a maxPoints that is not an integer >= 7 or Infinity, naming it', () => {
+    const expected = 'expected an integer >= 7, or Infinity (keep every point)';
+    for (const bad of [-1, 0, 4, 6, 6.5, NaN, -Infinity, '8000' as unknown as number]) {
       const got = typeof bad === 'string' ? `"${bad}"` : String(bad);
       const msg = `invalid maxPoints: got ${got}, ${expected}`;
       expect(() => timeSeriesFigure('t', [1, 2], [{ series: [{ name: 'a', values: [1, 2] }] }], { maxPoints: bad })).toThrow(msg);
