@@ -31,7 +31,7 @@ import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { writeNpzArtifact } from '../../src/cli/artifacts.js';
 import { tf } from '../../src/core/tf.js';
 import type { Figure } from '../../src/viz/figure.js';
-import { DEFAULT_MAX_POINTS, checkMaxPoints, decimatedName, decimatedTitle } from '../../src/viz/decimate.js';
+import { DEFAULT_MAX_POINTS, EnvelopeStream, checkMaxPoints, decimatedName, decimatedTitle, type DecimatedLine } from '../../src/viz/decimate.js';
 import { densityNote, placeColorbars, spikeCountPanel, spikeRaster } from '../../src/viz/raster.js';
 import { DEFAULT_MAX_SPIKES, SpikeCountGrid, gridTimeBins, neuronRows } from '../../src/viz/density.js';
 import { panelFigure } from '../../src/viz/panels.js';
@@ -527,60 +527,24 @@ function eventRunner(cp: CobaParams, ctx: RunContext): CobaRunner {
  * (ms), w_b = 1 ms for every bin but the last, which holds `lastBinMs` (a run that ends inside a
  * bin, e.g. 2995 steps of 0.1 ms: 0.5 ms; its count over 1 ms would halve its rate).
  *
- * At most `maxPoints` bins: every bin (`buckets` 0). More: the min/max envelope of
- * `decimateLine`/`minMaxEnvelope` (src/viz/decimate.ts), computed as the pieces go by — B =
- * ⌊(maxPoints − 2)/2⌋ buckets of consecutive bins, bucket b = [⌊b·n/B⌋, ⌊(b+1)·n/B⌋), keeping bin
- * 0, bin n − 1 and per bucket the first bin of its smallest and of its largest rate, in increasing
- * order, each once (the rates are finite: no gap buckets). Memory: O(maxPoints), whatever `bins`;
- * the whole series as float64 x and y arrays took 16 bytes per bin (16 MB per 10^6 bins).
+ * Decimated as `decimateLine` would the whole series (at most `maxPoints` bins: every bin), by an
+ * {@link EnvelopeStream} as the pieces go by: memory O(maxPoints), whatever `bins`; the whole series
+ * as float64 x and y arrays took 16 bytes per bin (16 MB per 10^6 bins).
  * @throws Error when the pieces hold other than `bins` counts
  */
-export function populationRateLine(counts: Iterable<ArrayLike<number>>, bins: number, neurons: number, maxPoints: number, lastBinMs = 1): { x: Float64Array; y: Float64Array; buckets: number } {
+export function populationRateLine(counts: Iterable<ArrayLike<number>>, bins: number, neurons: number, maxPoints: number, lastBinMs = 1): DecimatedLine {
   checkMaxPoints(maxPoints, 'COBA_FIGURE_CAPS.maxPoints');
   if (!(lastBinMs > 0 && lastBinMs <= 1)) throw new CinderArgumentError('lastBinMs', lastBinMs, 'the length of the last bin in ms, in (0, 1]');
-  const whole = bins <= maxPoints;
-  const B = whole ? 0 : Math.floor((maxPoints - 2) / 2);
-  const cap = whole ? bins : 2 * B + 2;
-  const xs = new Float64Array(cap);
-  const ys = new Float64Array(cap);
-  let m = 0;
-  const keep = (i: number, v: number): void => {
-    if (m === 0 || xs[m - 1]! < i) {
-      xs[m] = i;
-      ys[m++] = v;
-    }
-  };
+  const line = new EnvelopeStream(bins, maxPoints);
   let i = 0;
-  let b = 0;
-  let hi = whole ? bins : Math.floor(bins / B);
-  let iMin = -1;
-  let vMin = 0;
-  let iMax = -1;
-  let vMax = 0;
   for (const piece of counts) {
     for (let q = 0; q < piece.length; q++, i++) {
       if (i >= bins) throw new Error(`populationRateLine: more than ${bins} counts`);
-      const v = (piece[q]! * 1000) / (i === bins - 1 ? neurons * lastBinMs : neurons);
-      if (whole) {
-        keep(i, v);
-        continue;
-      }
-      if (i === 0) keep(0, v);
-      if (iMin < 0 || v < vMin) (iMin = i), (vMin = v);
-      if (iMax < 0 || v > vMax) (iMax = i), (vMax = v);
-      if (i + 1 === hi) {
-        // the bucket is complete: its extremes in index order
-        if (iMin <= iMax) keep(iMin, vMin), keep(iMax, vMax);
-        else keep(iMax, vMax), keep(iMin, vMin);
-        b++;
-        hi = Math.floor(((b + 1) * bins) / B);
-        iMin = iMax = -1;
-      }
-      if (i === bins - 1) keep(i, v);
+      line.push(i, (piece[q]! * 1000) / (i === bins - 1 ? neurons * lastBinMs : neurons));
     }
   }
   if (i !== bins) throw new Error(`populationRateLine: ${i} counts for ${bins} bins`);
-  return { x: xs.slice(0, m), y: ys.slice(0, m), buckets: B };
+  return line.finish();
 }
 
 /** A one-panel figure. */

@@ -160,3 +160,90 @@ export function decimatedTitle(title: string, decimated: number, lines: number, 
   if (decimated === 0) return title;
   return `${title} (${decimated} of ${lines} line${lines === 1 ? '' : 's'} decimated to ≤ ${maxPoints} points: min/max per bucket)`;
 }
+
+/**
+ * The {@link minMaxEnvelope} of a line of finite values that arrive one by one (e.g. read from files
+ * in pieces), computed as they go by and holding only the kept points: memory O(`maxPoints`), not
+ * O(n). Declare the line's length `n` up front (it sets the buckets); {@link EnvelopeStream.push}
+ * each point in order, then {@link EnvelopeStream.finish}. The result keeps the same indices as
+ * {@link decimateLine} of the whole line: every point when `n <= maxPoints`, else B = ⌊(maxPoints −
+ * 2)/2⌋ buckets [⌊b·n/B⌋, ⌊(b+1)·n/B⌋) each keeping the first index of its smallest and of its
+ * largest value, plus the first and the last point. Finite values only: whether a line has gaps
+ * sets B, which a stream cannot know before its end.
+ */
+export class EnvelopeStream {
+  private readonly xs: Float64Array;
+  private readonly ys: Float64Array;
+  private m = 0;
+  private i = 0;
+  private b = 0;
+  private hi: number;
+  private iMin = -1;
+  private vMin = 0;
+  private xMin = 0;
+  private iMax = -1;
+  private vMax = 0;
+  private xMax = 0;
+  private lastIndex = -1;
+  /** Buckets of the envelope; 0 when the line is kept whole. */
+  readonly buckets: number;
+
+  /**
+   * @param n the number of points that will be pushed (an integer >= 0)
+   * @param maxPoints the cap (see {@link checkMaxPoints})
+   * @throws CinderArgumentError for a bad `n` or `maxPoints`
+   */
+  constructor(readonly n: number, readonly maxPoints: number = DEFAULT_MAX_POINTS) {
+    checkMaxPoints(maxPoints);
+    if (!Number.isSafeInteger(n) || n < 0) throw new CinderArgumentError('n', n, 'an integer >= 0 (the number of points to push)');
+    this.buckets = n <= maxPoints ? 0 : Math.floor((maxPoints - 2) / 2);
+    const cap = this.buckets === 0 ? n : 2 * this.buckets + 2;
+    this.xs = new Float64Array(cap);
+    this.ys = new Float64Array(cap);
+    this.hi = this.buckets === 0 ? n : Math.floor(n / this.buckets);
+  }
+
+  /** Keeps point i unless it was the last one kept. */
+  private keep(i: number, x: number, y: number): void {
+    if (this.lastIndex >= i) return;
+    this.lastIndex = i;
+    this.xs[this.m] = x;
+    this.ys[this.m++] = y;
+  }
+
+  /**
+   * The next point (index = the number pushed before it).
+   * @throws CinderArgumentError for a non-finite `y` or a point past `n`; nothing changes then
+   */
+  push(x: number, y: number): void {
+    const i = this.i;
+    if (i >= this.n) throw new CinderArgumentError('point', i, `at most n = ${this.n} points`);
+    if (!Number.isFinite(y)) throw new CinderArgumentError(`y[${i}]`, y, 'a finite value (EnvelopeStream draws lines without gaps)');
+    this.i++;
+    if (this.buckets === 0) {
+      this.keep(i, x, y);
+      return;
+    }
+    if (i === 0) this.keep(0, x, y);
+    if (this.iMin < 0 || y < this.vMin) (this.iMin = i), (this.vMin = y), (this.xMin = x);
+    if (this.iMax < 0 || y > this.vMax) (this.iMax = i), (this.vMax = y), (this.xMax = x);
+    if (i + 1 === this.hi) {
+      // the bucket is complete: its extremes in index order
+      if (this.iMin <= this.iMax) this.keep(this.iMin, this.xMin, this.vMin), this.keep(this.iMax, this.xMax, this.vMax);
+      else this.keep(this.iMax, this.xMax, this.vMax), this.keep(this.iMin, this.xMin, this.vMin);
+      this.b++;
+      this.hi = Math.floor(((this.b + 1) * this.n) / this.buckets);
+      this.iMin = this.iMax = -1;
+    }
+    if (i === this.n - 1) this.keep(i, x, y);
+  }
+
+  /**
+   * The kept points (x and y copied out).
+   * @throws CinderArgumentError when fewer than `n` points were pushed
+   */
+  finish(): DecimatedLine {
+    if (this.i !== this.n) throw new CinderArgumentError('points pushed', this.i, `n = ${this.n}`);
+    return { x: this.xs.slice(0, this.m), y: this.ys.slice(0, this.m), buckets: this.buckets };
+  }
+}

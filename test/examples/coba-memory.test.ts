@@ -111,7 +111,7 @@ function lcgCounts(n: number, seed: number): Int32Array {
 
 describe('coba: the population-rate line, read once through the count pieces', () => {
   it('equals the envelope of the whole series computed here (every point, x and y), for any piece sizes; below the cap every bin', () => {
-    for (const [n, cap, lastMs] of [[100_003, 8000, 1], [30_000, 100, 0.3], [9, 5, 1], [8000, 8000, 0.5], [8001, 8000, 1], [57, 60, 0.7]] as const) {
+    for (const [n, cap, lastMs] of [[100_003, 8000, 1], [30_000, 100, 0.3], [9, 7, 1], [11, 7, 1], [8000, 8000, 0.5], [8001, 8000, 1], [57, 60, 0.7]] as const) {
       const counts = lcgCounts(n, n + cap);
       const want = rateEnvelope(counts, 4000, cap, lastMs);
       for (const piece of [1, 7, 4096, n]) {

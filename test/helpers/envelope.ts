@@ -42,38 +42,48 @@ export function expectEnvelope(trace: { name?: unknown; x?: unknown; y?: unknown
   }
 }
 
-
 /**
- * The indices a min/max envelope of `full` keeps under a cap of `cap` points, by the rule
- * docs/figures.md states, computed here with plain loops (independent of src/viz): all of them
- * when `full.length <= cap`; else B buckets of consecutive values, bucket b = [⌊b·n/B⌋,
- * ⌊(b+1)·n/B⌋) with B = ⌊(cap − 2)/2⌋ (⌊(cap − 2)/3⌋ when some value is not finite), keeping
- * index 0, index n − 1, and per bucket the first index of its smallest and of its largest finite
- * value and the first index of a non-finite one; increasing, each once.
+ * The indices a min/max envelope of `y` keeps under a cap of `maxPoints` points, by the rule
+ * docs/figures.md states, computed with plain loops (independent of src/viz): bucket b = [⌊b·n/B⌋, ⌊(b+1)·n/B⌋); kept are
+ * 0, n − 1 and each bucket's first minimum and maximum, then after each of them with a finite value
+ * the first non-finite index before the next; B = ⌊(maxPoints − 2)/2⌋ without gaps, else
+ * ⌊(maxPoints − 2)/3⌋ when that keeps at most maxPoints points, else ⌊(maxPoints − 3)/4⌋.
  */
-export function envelopeIndices(full: ArrayLike<number>, cap: number): { indices: number[]; buckets: number } {
-  const n = full.length;
-  if (n <= cap) return { indices: Array.from({ length: n }, (_, i) => i), buckets: 0 };
-  let gaps = false;
-  for (let i = 0; i < n; i++) if (!Number.isFinite(full[i]!)) gaps = true;
-  const B = Math.floor((cap - 2) / (gaps ? 3 : 2));
-  const kept = new Set<number>([0, n - 1]);
-  for (let b = 0; b < B; b++) {
-    const lo = Math.floor((b * n) / B);
-    const hi = Math.floor(((b + 1) * n) / B);
-    const finite: number[] = [];
-    for (let i = lo; i < hi; i++) if (Number.isFinite(full[i]!)) finite.push(i);
-    if (finite.length > 0) {
-      const vals = finite.map((i) => full[i]!);
-      kept.add(finite[vals.indexOf(Math.min(...vals))]!);
-      kept.add(finite[vals.indexOf(Math.max(...vals))]!);
-    }
-    for (let i = lo; i < hi; i++) {
-      if (!Number.isFinite(full[i]!)) {
-        kept.add(i);
-        break;
+export function envelopeIndices(y: ArrayLike<number>, maxPoints: number): { indices: number[]; buckets: number } {
+  const n = y.length;
+  if (n <= maxPoints) return { indices: Array.from({ length: n }, (_, i) => i), buckets: 0 };
+  const values = Array.from(y);
+  const envelope = (B: number, gaps: boolean): number[] => {
+    const keep = new Set<number>([0, n - 1]);
+    for (let b = 0; b < B; b++) {
+      const lo = Math.floor((b * n) / B);
+      const hi = Math.floor(((b + 1) * n) / B);
+      let mn = Infinity;
+      let mx = -Infinity;
+      let any = false;
+      for (let i = lo; i < hi; i++) {
+        const v = values[i]!;
+        if (!Number.isFinite(v)) continue;
+        any = true;
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
       }
+      if (!any) continue;
+      // first index whose value equals the extreme (=== makes −0 and 0 equal)
+      for (let i = lo; i < hi; i++) if (values[i] === mn) { keep.add(i); break; }
+      for (let i = lo; i < hi; i++) if (values[i] === mx) { keep.add(i); break; }
     }
-  }
-  return { indices: [...kept].sort((a, c) => a - c), buckets: B };
+    const kept = [...keep].sort((a, b) => a - b);
+    if (!gaps) return kept;
+    const out = [...kept];
+    for (let k = 0; k + 1 < kept.length; k++) {
+      if (!Number.isFinite(values[kept[k]!]!)) continue;
+      for (let i = kept[k]! + 1; i < kept[k + 1]!; i++) if (!Number.isFinite(values[i]!)) { out.push(i); break; }
+    }
+    return out.sort((a, b) => a - b);
+  };
+  if (values.every(Number.isFinite)) return { indices: envelope(Math.floor((maxPoints - 2) / 2), false), buckets: Math.floor((maxPoints - 2) / 2) };
+  const fine = envelope(Math.floor((maxPoints - 2) / 3), true);
+  if (fine.length <= maxPoints) return { indices: fine, buckets: Math.floor((maxPoints - 2) / 3) };
+  return { indices: envelope(Math.floor((maxPoints - 3) / 4), true), buckets: Math.floor((maxPoints - 3) / 4) };
 }

@@ -5,53 +5,16 @@
 // kept, at most maxPoints points).
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_MAX_POINTS, decimateLine, figureHtml, learningCurves, minMaxEnvelope, timeSeriesFigure, tracesFromRecordings, type Figure,
+  DEFAULT_MAX_POINTS, EnvelopeStream, decimateLine, figureHtml, learningCurves, minMaxEnvelope, timeSeriesFigure, tracesFromRecordings, type Figure,
 } from '../../src/node.js';
 import { mulberry32 as rng } from '../helpers/random.js';
+import { envelopeIndices as reference } from '../helpers/envelope.js';
 
 /** Values from a small set (many ties, ±0) with NaN and ±Infinity sprinkled in at rate `gapRate`. */
 function randomLine(n: number, seed: number, gapRate: number): Float64Array {
   const r = rng(seed);
   const specials = [NaN, Infinity, -Infinity];
   return Float64Array.from({ length: n }, () => (r() < gapRate ? specials[Math.floor(3 * r())]! : [-2, -1, -0, 0, 1, 2.5][Math.floor(6 * r())]!));
-}
-
-/**
- * Reference envelope, written from the rule's statement: bucket b = [⌊b·n/B⌋, ⌊(b+1)·n/B⌋); kept are
- * 0, n − 1 and each bucket's first minimum and maximum, then after each of them with a finite value
- * the first non-finite index before the next; B = ⌊(maxPoints − 2)/2⌋ without gaps, else
- * ⌊(maxPoints − 2)/3⌋ when that keeps at most maxPoints points, else ⌊(maxPoints − 3)/4⌋.
- */
-function reference(y: ArrayLike<number>, maxPoints: number): { indices: number[]; buckets: number } {
-  const n = y.length;
-  if (n <= maxPoints) return { indices: Array.from({ length: n }, (_, i) => i), buckets: 0 };
-  const values = Array.from(y);
-  const envelope = (B: number, gaps: boolean): number[] => {
-    const keep = new Set<number>([0, n - 1]);
-    for (let b = 0; b < B; b++) {
-      const lo = Math.floor((b * n) / B);
-      const hi = Math.floor(((b + 1) * n) / B);
-      const finite = values.slice(lo, hi).filter(Number.isFinite);
-      if (finite.length === 0) continue;
-      const mn = Math.min(...finite);
-      const mx = Math.max(...finite);
-      // first index whose value equals the extreme (=== makes −0 and 0 equal)
-      for (let i = lo; i < hi; i++) if (values[i] === mn) { keep.add(i); break; }
-      for (let i = lo; i < hi; i++) if (values[i] === mx) { keep.add(i); break; }
-    }
-    const kept = [...keep].sort((a, b) => a - b);
-    if (!gaps) return kept;
-    const out = [...kept];
-    for (let k = 0; k + 1 < kept.length; k++) {
-      if (!Number.isFinite(values[kept[k]!]!)) continue;
-      for (let i = kept[k]! + 1; i < kept[k + 1]!; i++) if (!Number.isFinite(values[i]!)) { out.push(i); break; }
-    }
-    return out.sort((a, b) => a - b);
-  };
-  if (values.every(Number.isFinite)) return { indices: envelope(Math.floor((maxPoints - 2) / 2), false), buckets: Math.floor((maxPoints - 2) / 2) };
-  const fine = envelope(Math.floor((maxPoints - 2) / 3), true);
-  if (fine.length <= maxPoints) return { indices: fine, buckets: Math.floor((maxPoints - 2) / 3) };
-  return { indices: envelope(Math.floor((maxPoints - 3) / 4), true), buckets: Math.floor((maxPoints - 3) / 4) };
 }
 
 /**
@@ -175,6 +138,36 @@ describe('minMaxEnvelope', () => {
     for (let k = 0; k < d.x.length; k++) kept.set(d.x[k]!, d.y[k]!);
     for (const k of [...spikes, 777_777]) expect(kept.get(k * k * 1e-6)).toBe(v[k]);
     expect(kept.has(500_001 * 500_001 * 1e-6)).toBe(false);
+  });
+});
+
+describe('EnvelopeStream', () => {
+  it('pushed point by point, keeps what decimateLine keeps of the whole finite line (x and y), whatever n and cap', () => {
+    for (const [n, cap, seed] of [[0, 7, 1], [1, 7, 2], [7, 7, 3], [8, 7, 4], [9, 7, 5], [1000, 7, 6], [1000, 50, 7], [12_345, 100, 8], [8000, 8000, 9], [8001, 8000, 10]] as const) {
+      const y = randomLine(n, seed, 0);
+      const x = Float64Array.from({ length: n }, (_, i) => 0.5 * i + 3);
+      const s = new EnvelopeStream(n, cap);
+      for (let i = 0; i < n; i++) s.push(x[i]!, y[i]!);
+      const got = s.finish();
+      const want = reference(y, cap);
+      expect([n, cap, got.buckets]).toEqual([n, cap, want.buckets]);
+      expect(Array.from(got.x)).toEqual(want.indices.map((i) => x[i]!));
+      expect(Array.from(got.y)).toEqual(want.indices.map((i) => y[i]!));
+      expect(s.buckets).toBe(want.buckets);
+    }
+  });
+
+  it('refuses a non-finite value, a point past n and an early finish, naming them; a refused push changes nothing', () => {
+    const s = new EnvelopeStream(3, 7);
+    s.push(0, 1);
+    expect(() => s.push(1, NaN)).toThrow('invalid y[1]: got NaN, expected a finite value (EnvelopeStream draws lines without gaps)');
+    expect(() => s.finish()).toThrow('invalid points pushed: got 1, expected n = 3');
+    s.push(1, 2);
+    s.push(2, 4);
+    expect(() => s.push(3, 5)).toThrow('invalid point: got 3, expected at most n = 3 points');
+    expect(Array.from(s.finish().y)).toEqual([1, 2, 4]);
+    expect(() => new EnvelopeStream(-1)).toThrow(/invalid n: got -1/);
+    expect(() => new EnvelopeStream(10, 6)).toThrow(/invalid maxPoints: got 6/);
   });
 });
 
