@@ -41,10 +41,18 @@ export interface SpikeRecorderOptions {
    * {@link SpikeRecorder.spikeTrains} are then unavailable; counts and rates are kept.
    */
   onChunk?: SpikeChunkHandler;
+  /**
+   * Most bytes of packed words the recorder holds on the device for records observed but not read
+   * yet (an integer >= 1, or Infinity for no bound; default 2^28 = 256 MiB): each such step takes
+   * `4 · B · ⌈N / 24⌉` bytes, so at most `K = ⌊maxPendingBytes / (4 · B · ⌈N / 24⌉)⌋` steps wait.
+   * An `observe()` that would make it K + 1 is refused (see {@link SpikeRecorder}, "Bounded device
+   * memory"). At least one chunk must fit (`K >= chunkSteps`), checked at the first record and on restore.
+   */
+  maxPendingBytes?: number;
 }
 
 /** The keys of {@link SpikeRecorderOptions}. */
-export const SPIKE_RECORDER_OPTION_KEYS = optionKeys<SpikeRecorderOptions>()(['chunkSteps', 'trainOnly', 'neurons', 'onChunk']);
+export const SPIKE_RECORDER_OPTION_KEYS = optionKeys<SpikeRecorderOptions>()(['chunkSteps', 'trainOnly', 'neurons', 'onChunk', 'maxPendingBytes']);
 
 /** The steps a chunk covers (`first … last`, inclusive; a chunk may hold no spike at all). */
 export interface SpikeChunkSteps {
@@ -76,6 +84,8 @@ const IN_FLIGHT = 2;
 const BITS = 24;
 /** 2^31: step numbers and counts are saved as two int32 halves, high · 2^31 + low. */
 const HALF = 2 ** 31;
+/** Default {@link SpikeRecorderOptions.maxPendingBytes}: 2^28 bytes (256 MiB) of packed words. */
+const MAX_PENDING_BYTES = 2 ** 28;
 
 /** Starts an asynchronous read (a rejection is handled where it is awaited, never reported as unhandled). */
 function startRead(t: tf.Tensor | null): Promise<ArrayLike<number>> {
@@ -116,10 +126,23 @@ function startRead(t: tf.Tensor | null): Promise<ArrayLike<number>> {
  * the spike test `x ≠ 0` runs on the device: a driver that assumes finite math might read NaN as 0.
  *
  * The reads resolve only while the caller's loop yields to the event loop (any `await`;
- * `Network.run` yields every 250 ms). A loop that never yields keeps every chunk on the device —
- * device memory grows with every step until the next `await` (a record until its chunk is sealed,
- * then `4 · B · G` bytes of words). `await flush()`
- * reads everything observed before the call; read the results after it.
+ * `Network.run` yields every 250 ms). `await flush()` reads everything observed before the call;
+ * read the results after it.
+ *
+ * Bounded device memory: there is no synchronous read (webgpu in Node has none), so a loop that
+ * never yields keeps every chunk on the device: each step not read yet holds `4 · B · G` bytes of
+ * packed words (a record of the chunk being filled holds its own data until the chunk is sealed:
+ * at most `chunkSteps` of them). The recorder bounds this: with `K = ⌊maxPendingBytes / (4 · B · G)⌋`
+ * (default `maxPendingBytes` 2^28 bytes), at most K steps observed and not read are held, and an
+ * `observe()` that would hold K + 1 is refused with a {@link CinderArgumentError} that names the
+ * remedy: `await rec.flush()` at least every K steps in a loop that does not otherwise await (or a
+ * larger `maxPendingBytes`, or Infinity for no bound). The refused call changes nothing in the
+ * recorder and is not counted (as any failed `observe()`), but the layer step it follows is done:
+ * that step is not recorded, and later steps get numbers one lower than the layer's. Await the
+ * flushes before the bound is reached, not after a refusal. Results are not changed by the bound:
+ * a recording that stays below it is the same as without one. `maxPendingBytes` must hold at least one
+ * chunk (`K >= chunkSteps`, checked at the first record and on restore: a smaller one could never
+ * seal a chunk while a loop like `Network.run` yields).
  *
  * Step numbers: the k-th `observe()` call (1-based, counted from construction or {@link clear};
  * calls that throw are not counted) has step k, as `Recorder.recordedSteps()`: a recorder attached
@@ -144,6 +167,8 @@ export class SpikeRecorder implements Observer {
   readonly chunkSteps: number;
   /** The recorded flat neuron indices (sorted ascending), or null for every neuron. */
   readonly neurons: Int32Array | null;
+  /** Most bytes of packed words held for steps not read yet (see {@link SpikeRecorderOptions.maxPendingBytes}). */
+  readonly maxPendingBytes: number;
   private readonly accessor: () => tf.Tensor;
   private readonly onChunk: SpikeChunkHandler | null;
 
@@ -180,7 +205,7 @@ export class SpikeRecorder implements Observer {
 
   /**
    * @param accessor returns the spike tensor `[B, ...shape]` (float32, int32 or bool; e.g. `() => lif.spike`)
-   * @param options `chunkSteps`, `trainOnly`, `neurons`, `onChunk`
+   * @param options `chunkSteps`, `trainOnly`, `neurons`, `onChunk`, `maxPendingBytes`
    */
   constructor(accessor: () => tf.Tensor, options: SpikeRecorderOptions = {}) {
     if (typeof accessor !== 'function') throw new CinderArgumentError('accessor', accessor, 'a function returning a tensor');
@@ -189,6 +214,10 @@ export class SpikeRecorder implements Observer {
     this.chunkSteps = checkInteger('chunkSteps', options.chunkSteps ?? 256, 1);
     if (options.trainOnly !== undefined && typeof options.trainOnly !== 'boolean') throw new CinderArgumentError('trainOnly', options.trainOnly, 'a boolean');
     if (options.onChunk !== undefined && typeof options.onChunk !== 'function') throw new CinderArgumentError('onChunk', options.onChunk, 'a function (events, steps) => void | Promise<void>');
+    const maxPending = options.maxPendingBytes ?? MAX_PENDING_BYTES;
+    if (typeof maxPending !== 'number' || !(maxPending >= 1) || !(Number.isInteger(maxPending) || maxPending === Infinity)) {
+      throw new CinderArgumentError('maxPendingBytes', maxPending, 'an integer >= 1 or Infinity (bytes of packed words held for steps not read yet)');
+    }
     let neurons: Int32Array | null = null;
     if (options.neurons !== undefined) {
       const list = options.neurons as ArrayLike<unknown>;
@@ -202,6 +231,7 @@ export class SpikeRecorder implements Observer {
     this.trainOnly = options.trainOnly ?? false;
     this.neurons = neurons;
     this.onChunk = options.onChunk ?? null;
+    this.maxPendingBytes = maxPending;
   }
 
   /** Shape `[B, ...shape]` of the records (null before the first record and after {@link clear}). */
@@ -235,7 +265,8 @@ export class SpikeRecorder implements Observer {
    * Keeps a handle of the step's spikes (no op; every `chunkSteps` records, the stack and pack ops
    * and a read started). Every record must have the shape and dtype of the first (until
    * {@link clear}); a call that throws (the accessor, a record of another shape or dtype, a `neurons`
-   * index out of range, the stack or pack) changes nothing and is not counted. Never waits and never reads synchronously.
+   * index out of range, `maxPendingBytes` reached or smaller than one chunk, the stack or pack)
+   * changes nothing and is not counted. Never waits and never reads synchronously.
    */
   observe(): void {
     const t = tf.tidy(() => {
@@ -245,6 +276,7 @@ export class SpikeRecorder implements Observer {
     });
     try {
       this.checkRecord(t);
+      this.checkPending();
     } catch (e) {
       t.dispose();
       throw e;
@@ -288,6 +320,41 @@ export class SpikeRecorder implements Observer {
     const n = t.size / t.shape[0]!;
     checkElements('chunkSteps', this.chunkSteps * t.shape[0]! * Math.ceil(n / BITS) * BITS, `${this.chunkSteps} records of shape [${t.shape.join(', ')}] stacked (neurons padded to a multiple of ${BITS})`);
     this.checkNeurons(n);
+    this.checkChunkFits(t.shape);
+  }
+
+  /** Bytes of packed words per step of records of shape `shape`: `4 · B · ⌈N / 24⌉`. */
+  private static stepBytes(shape: readonly number[]): number {
+    return 4 * shape[0]! * Math.ceil(numel(shape) / shape[0]! / BITS);
+  }
+
+  /** Throws unless one chunk of records of shape `shape` fits in `maxPendingBytes`. */
+  private checkChunkFits(shape: readonly number[]): void {
+    const per = SpikeRecorder.stepBytes(shape);
+    if (Math.floor(this.maxPendingBytes / per) < this.chunkSteps) {
+      throw new CinderArgumentError(
+        'maxPendingBytes',
+        this.maxPendingBytes,
+        `at least ${this.chunkSteps * per} (one chunk: chunkSteps ${this.chunkSteps} · ${per} bytes of packed words per step of records of shape [${shape.join(', ')}]; raise it or lower chunkSteps)`,
+      );
+    }
+  }
+
+  /** Throws when one more step would hold more than `maxPendingBytes` of packed words not read yet; changes nothing. */
+  private checkPending(): void {
+    if (!this.recShape || this.maxPendingBytes === Infinity) return;
+    const per = SpikeRecorder.stepBytes(this.recShape);
+    const limit = Math.floor(this.maxPendingBytes / per);
+    // steps observed and not read (a restored read part still queued counts as read: it holds no words)
+    const head = this.queue[0];
+    const held = this.calls - (head?.kind === 'state' ? head.readSteps : this.readCount);
+    if (held + 1 > limit) {
+      throw new CinderArgumentError(
+        'call of observe()',
+        `step ${this.calls + 1} with ${held} steps (${held * per} bytes of packed words) not read yet`,
+        `at most ${limit} steps not read (maxPendingBytes ${this.maxPendingBytes} / ${per} bytes per step): the reads resolve only while the caller's loop awaits — await rec.flush() at least every ${limit} steps in a loop that does not otherwise await (or raise maxPendingBytes); this step is not recorded`,
+      );
+    }
   }
 
   private checkNeurons(n: number): void {
@@ -640,9 +707,11 @@ export class SpikeRecorder implements Observer {
   /**
    * Restores what {@link snapshotState} captured (the read part is cloned and the pending records
    * packed as a chunk, no read: both are read asynchronously — `await flush()` before reading the results).
-   * Checks everything first (counters, shapes, dtypes, the mode, the `neurons` range, and — reading
-   * the accessor once, unless it throws — the shape of the state recorded now) and changes nothing
-   * when one fails. Reads of the recording before the restore are dropped.
+   * Checks everything first (counters, shapes, dtypes, the mode, the `neurons` range, one chunk
+   * within `maxPendingBytes`, and — reading the accessor once, unless it throws — the shape of the
+   * state recorded now) and changes nothing when one fails. Pending records beyond `maxPendingBytes`
+   * are restored all the same; `observe()` then refuses until they are read. Reads of the recording
+   * before the restore are dropped.
    */
   restoreState(s: Snapshot): void {
     const v = s.values;
@@ -680,6 +749,7 @@ export class SpikeRecorder implements Observer {
     for (const k of Object.keys(s.tensors)) if (k !== 'state' && k !== 'pending') throw new CinderArgumentError('snapshot tensor', k, 'state or pending');
     if (recShape) {
       this.checkNeurons(C / recShape[0]!);
+      this.checkChunkFits(recShape);
       const now = calls > 0 ? accessorShape(this.accessor) : null;
       if (now && !tf.util.arraysEqual(now, recShape)) {
         throw new CinderArgumentError('snapshot shape', recShape, `[${now.join(', ')}] (the shape of the recorded spikes now; was the snapshot taken at another batch size?)`);
