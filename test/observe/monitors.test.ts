@@ -230,3 +230,38 @@ describe('restoring a snapshot whose records differ in shape', () => {
     tf.dispose([r0, r1]); rec.dispose();
   });
 });
+
+describe('restoring a Recorder snapshot with bad call numbers or records of another dtype', () => {
+  it('refused before anything changes (were accepted: recordedSteps() returned the junk, toTensor threw "matching dtypes" at the next record)', () => {
+    let t = 0;
+    const rec = new Recorder(() => tf.tensor1d([t, -t]), { capacity: 4, every: 2 });
+    for (let i = 0; i < 4; i++) { t++; tf.tidy(() => rec.observe()); } // records at calls 2 and 4
+    const f = tf.tensor1d([7, 8]);
+    const g = tf.tensor1d([9, 10]);
+    const int = tf.tensor1d([7, 8], 'int32');
+    const n = tf.memory().numTensors;
+    const bad: [Record<string, tf.Tensor>, unknown[], number, RegExp][] = [
+      [{ r0: int }, [2], 3, /invalid snapshot record r0 dtype: got "int32", expected float32/],
+      [{ r0: f, r1: int }, [2, 3], 3, /invalid snapshot record r1 dtype/],
+      [{ r0: f }, ['a'], 3, /invalid snapshot steps\[0\]: got "a", expected an integer in \[1, 3\]/],
+      [{ r0: f }, [0], 3, /invalid snapshot steps\[0\]: got 0/],
+      [{ r0: f }, [4], 3, /invalid snapshot steps\[0\]: got 4, expected an integer in \[1, 3\]/],
+      [{ r0: f }, [2.5], 3, /invalid snapshot steps\[0\]: got 2.5/],
+      [{ r0: f, r1: g }, [3, 3], 5, /invalid snapshot steps\[1\]: got 3, expected an integer in \[4, 5\]/],
+      [{ r0: f, r1: g }, [3, 1], 5, /invalid snapshot steps\[1\]: got 1/],
+      [{ r0: f, r1: g }, [3, 4], 3, /invalid snapshot steps\[1\]: got 4, expected none \(at most 3 calls\)/],
+    ];
+    for (const [tensors, steps, calls, msg] of bad) {
+      expect(() => rec.restoreState({ tensors, values: { calls, steps } })).toThrow(msg);
+      expect(tf.memory().numTensors).toBe(n);
+      expect(rec.recordedSteps()).toEqual([2, 4]);
+    }
+    // a good one: call numbers 1 and 5 of 6 calls (call 7 is not due, call 8 is)
+    rec.restoreState({ tensors: { r0: f, r1: g }, values: { calls: 6, steps: [1, 5] } });
+    expect(rec.recordedSteps()).toEqual([1, 5]);
+    for (let i = 0; i < 2; i++) { t++; tf.tidy(() => rec.observe()); }
+    expect(rec.recordedSteps()).toEqual([1, 5, 8]);
+    expect(Array.from(rec.toArray().data)).toEqual([7, 8, 9, 10, t, -t]);
+    tf.dispose([f, g, int]); rec.dispose();
+  });
+});

@@ -193,7 +193,8 @@ export class Recorder implements Observer {
 
   /**
    * Restores what {@link snapshotState} captured (the tensors are cloned); checks everything
-   * (call numbers, consecutive records of one shape, and — reading the accessor once, unless it
+   * (call numbers: integers in [1, calls], increasing; consecutive float32 records of one shape;
+   * and — reading the accessor once, unless it
    * throws — records of the shape of the state recorded now, e.g. not `[2, n]` voltages of a
    * snapshot taken at batch 2 against `[5, n]` now) before changing anything.
    */
@@ -205,13 +206,21 @@ export class Recorder implements Observer {
       throw new CinderArgumentError('snapshot steps', steps, `${n} call numbers, at most ${this.ring.capacity} (the capacity)`);
     }
     if (typeof calls !== 'number' || !Number.isInteger(calls) || calls < 0) throw new CinderArgumentError('snapshot calls', calls, 'an integer >= 0');
+    // call numbers as observe() makes them: integers in [1, calls], increasing (oldest first)
+    for (const [i, k] of steps.entries()) {
+      const low = i > 0 ? (steps[i - 1] as number) + 1 : 1;
+      if (typeof k !== 'number' || !Number.isInteger(k) || k < low || k > calls) {
+        throw new CinderArgumentError(`snapshot steps[${i}]`, k, low > calls ? `none (at most ${calls} calls)` : `an integer in [${low}, ${calls}] (call numbers increase, at most calls)`);
+      }
+    }
     const records = Array.from({ length: n }, (_, i) => {
       const t = s.tensors[`r${i}`];
       if (!t) throw new CinderArgumentError('snapshot records', `r${i}`, 'consecutive entries r0, r1, …');
       return t;
     });
-    // every record has the first one's shape (observe() keeps to it; toTensor stacks them)
+    // every record is float32 (observe() casts to it) of the first one's shape (toTensor stacks them)
     for (const [i, t] of records.entries()) {
+      if (t.dtype !== 'float32') throw new CinderArgumentError(`snapshot record r${i} dtype`, t.dtype, 'float32 (the dtype of the records)');
       if (!tf.util.arraysEqual(t.shape, records[0]!.shape)) throw new CinderArgumentError(`snapshot record r${i}`, t, `shape [${records[0]!.shape.join(', ')}] (the shape of r0)`);
     }
     // and the shape of the state recorded now (else the next record would be refused after the layer stepped)
