@@ -228,6 +228,35 @@ describe('EMA, CA, event, passthrough and fold-function reducers', () => {
     tf.dispose([decay, scale]);
   });
 
+  it('fold-function reducer: a constant returned by the fold (made once, outside) is not freed by the history; a non-tensor result is refused', () => {
+    // z ← z + x, starting from the constant c = [10, 20] (returned as is on the first fold)
+    const c = tf.keep(tf.tensor1d([10, 20]));
+    const r = new FoldFunctionReducer<[tf.Tensor]>(([x], z) => (z === null ? c : tf.add(z, x)), { history: 2 });
+    const x = tf.tensor1d([1, 2]);
+    const base = tf.memory().numTensors;
+    const expected = (n: number) => [10 + n, 20 + 2 * n]; // after n + 1 folds: c + n·x
+    for (let n = 0; n < 4; n++) {
+      r.fold(x);
+      expect(Array.from(r.latest.dataSync())).toEqual(expected(n));
+    }
+    expect(c.isDisposed).toBe(false); // was freed when it left the history (after the third fold)
+    expect(Array.from(c.dataSync())).toEqual([10, 20]);
+    r.clear();
+    r.fold(x); // the first fold again returns c
+    expect(Array.from(r.latest.dataSync())).toEqual([10, 20]);
+    r.fold(x);
+    expect(Array.from(r.latest.dataSync())).toEqual([11, 22]);
+    expect(tf.memory().numTensors).toBe(base + 2); // the history's two values, nothing else
+
+    // a result that is not a tensor: refused, nothing changed (a typed array was kept as the value)
+    const bad = new FoldFunctionReducer<[tf.Tensor]>(([v]) => (v.shape[0] === 2 ? (new Float32Array(2) as unknown as tf.Tensor) : tf.add(v, 1)));
+    const n0 = tf.memory().numTensors;
+    expect(() => bad.fold(x)).toThrow(/invalid fold result: got .*, expected a tensor \(the new value\)/);
+    expect([bad.count, bad.size, tf.memory().numTensors]).toEqual([0, 0, n0]);
+    r.dispose(); bad.dispose();
+    tf.dispose([c, x]);
+  });
+
   it('memory stays flat over long folds', () => {
     const r = new CumulativeTraceReducer({ dt: 1, tau: 20, history: 8 });
     const ev = new EventReducer({ dt: 1 });

@@ -37,16 +37,24 @@ export abstract class Reducer<A extends readonly tf.Tensor[] = [tf.Tensor]> {
 
   /**
    * Computes the next value from the observations and the previous value (`null` on the first fold).
-   * Runs inside `tf.tidy`; must return a tensor (a returned input is cloned).
+   * Runs inside `tf.tidy`; must return a tensor. A tensor it did not create in this call (an input,
+   * the previous value, a constant made once outside) is handed over as a new handle on its data
+   * ({@link share}, no copy): the reducer owns and frees only its own handles.
    */
   protected abstract compute(observations: A, previous: tf.Tensor | null): tf.Tensor;
 
-  /** Folds the observations into the state and appends the result to the history. Observations are not disposed. */
+  /**
+   * Folds the observations into the state and appends the result to the history. Observations are
+   * not disposed. A fold whose computation throws or returns something other than a tensor changes nothing.
+   */
   fold(...observations: A): void {
     const previous = this.ring.size > 0 ? this.ring.ago(0) : null;
     const next = tf.tidy(() => {
       const r = this.compute(observations, previous);
-      return r === previous || observations.includes(r) ? share(r) : r;
+      if (!(r instanceof tf.Tensor)) throw new CinderArgumentError('fold result', r, 'a tensor (the new value)');
+      // a tensor made before this fold (an input, the previous value, a constant) is not ours to free
+      const made = (tf.engine().state.activeScope?.track as readonly tf.Tensor[] | undefined)?.includes(r) ?? false;
+      return made && r !== previous && !observations.includes(r) ? r : share(r);
     });
     this.ring.push(tf.keep(next));
     this.folds++;
