@@ -387,6 +387,24 @@ describe('reducer checkpoints and dtypes', () => {
     tf.dispose([h, x, st, ...Object.values(bad)]); r.dispose();
   });
 
+  it('a snapshot that counts folds but holds no value is refused, nothing changed (CA then averaged over the restored count: [4], [4] gave 8/7)', () => {
+    const r = new CAReducer();
+    const h = tf.tensor1d([2, 6]);
+    r.fold(h);
+    const sum = tf.tensor1d([20, 30]);
+    const before = tf.memory().numTensors;
+    for (const tensors of [{}, { sum }]) {
+      expect(() => r.restoreState({ tensors, values: { folds: 5 } })).toThrow(/invalid snapshot history: got "none", expected at least the latest value h0 \(the snapshot counts 5 folds\)/);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(r.count).toBe(1);
+    }
+    r.fold(h); // continues the mean of [2, 6], [2, 6]
+    expect(Array.from(r.latest.dataSync())).toEqual([2, 6]);
+    r.restoreState({ tensors: {}, values: { folds: 0 } }); // an empty reducer is fine
+    expect([r.count, r.size]).toEqual([0, 0]);
+    tf.dispose([h, sum]); r.dispose();
+  });
+
   it('a failed restore changes nothing', () => {
     const r = new PassthroughReducer({ history: 3 });
     const h = tf.tensor1d([1, 2]);

@@ -108,13 +108,16 @@ export abstract class Reducer<A extends readonly tf.Tensor[] = [tf.Tensor]> {
 
   /**
    * Restores a history captured by {@link snapshotState} (the tensors are cloned); checks everything
-   * (consecutive entries of one shape, the fold count) before changing anything.
+   * (consecutive entries of one shape, the fold count, at least one entry when it is > 0) before
+   * changing anything.
    */
   restoreState(s: Snapshot): void {
     const n = Object.keys(s.tensors).length;
     if (n > this.ring.capacity) throw new CinderArgumentError('snapshot history', n, `at most ${this.ring.capacity} values (the reducer's history)`);
     const folds = s.values.folds;
     if (typeof folds !== 'number' || !Number.isInteger(folds) || folds < n) throw new CinderArgumentError('snapshot folds', folds, `an integer >= ${n}`);
+    // a reducer that folded holds at least its latest value (the next fold continues from it)
+    if (folds > 0 && n === 0) throw new CinderArgumentError('snapshot history', 'none', `at least the latest value h0 (the snapshot counts ${folds} folds)`);
     const history = Array.from({ length: n }, (_, i) => {
       const t = s.tensors[`h${i}`];
       if (!t) throw new CinderArgumentError('snapshot history', `h${i}`, 'consecutive entries h0, h1, …');
