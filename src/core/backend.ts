@@ -186,6 +186,20 @@ export async function probeWebGpu(): Promise<WebGpuProbe> {
 }
 
 /**
+ * Refuses a synchronous read (`dataSync`/`arraySync`) of device results where the backend has none:
+ * webgpu in Node (its read would fail deep inside tfjs with "OffscreenCanvas is not defined"). Call
+ * it first in every public method that reads results synchronously, so that it fails before any
+ * state changes, naming its asynchronous form `instead`.
+ * @throws CinderArgumentError ("invalid backend: got "webgpu", expected a backend with synchronous
+ * reads for <method> (webgpu in Node has none): use <instead>")
+ */
+export function checkSyncReads(method: string, instead: string): void {
+  if (tf.getBackend() === 'webgpu' && typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas === 'undefined') {
+    throw new CinderArgumentError('backend', 'webgpu', `a backend with synchronous reads for ${method} (webgpu in Node has none): use ${instead}`);
+  }
+}
+
+/**
  * Silences tfjs's one-time console banner of the plain-JavaScript CPU backend in Node ("Hi, looks
  * like you are running TensorFlow.js in Node.js …"), for `cinder -q`. Harmless when that backend
  * is not registered.

@@ -393,7 +393,7 @@ describe('reducer checkpoints and dtypes', () => {
     r.fold(h);
     const sum = tf.tensor1d([20, 30]);
     const before = tf.memory().numTensors;
-    for (const tensors of [{}, { sum }]) {
+    for (const tensors of [{}, { sum }] as Record<string, tf.Tensor>[]) {
       expect(() => r.restoreState({ tensors, values: { folds: 5 } })).toThrow(/invalid snapshot history: got "none", expected at least the latest value h0 \(the snapshot counts 5 folds\)/);
       expect(tf.memory().numTensors).toBe(before);
       expect(r.count).toBe(1);

@@ -419,7 +419,7 @@ cases.push(
   {
     name: 'SpikeRecorder',
     keys: Ob.SPIKE_RECORDER_OPTION_KEYS,
-    full: { chunkSteps: 4, trainOnly: false, neurons: [1], onChunk: () => undefined },
+    full: { chunkSteps: 4, trainOnly: false, neurons: [1], onChunk: () => undefined, maxPendingBytes: 2 ** 28 },
     make: (o) => new Ob.SpikeRecorder(() => tf.zeros([1, 2]), o as never),
     typo: ['chunksteps', 'chunkSteps'],
   },

@@ -11,6 +11,7 @@
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkInteger, checkNonNegative, checkOneOf, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import { NonFiniteError } from '../../core/finite.js';
+import { checkSyncReads } from '../../core/backend.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import { EPropRecurrent, type RecurrentConstants } from './recurrent.js';
 import { EPropReadout } from './readout.js';
@@ -358,7 +359,7 @@ export class EProp {
   recordSequence(batch: EPropBatch, index = 0): EPropSequenceRecord {
     this.checkIdle('recordSequence');
     this.checkIndex(batch, index);
-    this.checkSyncReads('recordSequence');
+    checkSyncReads('recordSequence', 'recordSequenceAsync');
     return this.recordFrom(this.prepare(batch), index);
   }
 
@@ -405,13 +406,6 @@ export class EProp {
     this.betaTensor?.dispose();
     this.betaTensor = undefined;
     this.scratch.clear();
-  }
-
-  /** The synchronous methods read with dataSync, which the webgpu backend does not offer in Node. */
-  private checkSyncReads(method: string): void {
-    if (tf.getBackend() === 'webgpu') {
-      throw new CinderArgumentError('backend', 'webgpu', `a backend with synchronous reads for ${method}; on webgpu use the async form (${method.split('/').map((m) => `${m}Async`).join(', ')})`);
-    }
   }
 
   private checkIndex(batch: EPropBatch, index: number): void {
@@ -639,7 +633,7 @@ export class EProp {
     if (this.kernel === 'webgpu') {
       throw new CinderArgumentError('kernel', this.kernel, 'the async methods (stepAsync, evaluateAsync, gradientsAsync) for the fused webgpu kernel');
     }
-    this.checkSyncReads('step/evaluate/gradients');
+    checkSyncReads('step/evaluate/gradients', 'stepAsync, evaluateAsync, gradientsAsync');
     const p = this.prepare(batch);
     if (this.kernel === 'js') return this.fromSlices(p, this.sliceJobs(p, withGradients).map((j) => runSlice(j, this.scratch)));
     return this.tfRest(batch, p, forwardTf(this.consts, this.recurrent.wIn.value, this.recurrent.wRec.value, batch.inputs), withGradients);

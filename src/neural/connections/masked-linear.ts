@@ -3,6 +3,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import { checkSyncReads } from '../../core/backend.js';
 import { CinderArgumentError, numel, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import { CONNECTION_OPTION_KEYS, type ConnectionOptions } from './connection.js';
 import { optionClassOf } from './option-class.js';
@@ -62,8 +63,12 @@ export class MaskedLinear extends LinearDense {
     return this.maskTensor!;
   }
 
-  /** Number of edges (non-zero mask entries). */
+  /**
+   * Number of edges (non-zero mask entries), read synchronously: refused on webgpu in Node (see
+   * {@link checkSyncReads}); there, `await tf.sum(connection.mask).data()`.
+   */
   get edgeCount(): number {
+    checkSyncReads('MaskedLinear.edgeCount', 'await tf.sum(connection.mask).data()');
     return tf.tidy(() => tf.sum(this.maskTensor!).dataSync()[0]!);
   }
 }

@@ -5,6 +5,7 @@ import { share, tf } from '../../core/tf.js';
 import { accessorShape } from './accessor-shape.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { CinderArgumentError, checkElements, checkInteger, checkOptionKeys, optionKeys } from '../../core/errors.js';
+import { checkSyncReads } from '../../core/backend.js';
 import type { Observer } from '../../neural/types.js';
 import { Ring, TensorRing } from '../ring.js';
 import { OBSERVE_OPTION_KEYS, Schedule, type ObserveOptions } from './schedule.js';
@@ -160,9 +161,10 @@ export class Recorder implements Observer {
 
   /**
    * All records as one download: `data` holds `[T, ...shape]` row-major. Synchronous (`dataSync`):
-   * on webgpu use {@link Recorder.toArrayAsync}.
+   * refused on webgpu in Node (see {@link checkSyncReads}); there use {@link Recorder.toArrayAsync}.
    */
   toArray(): RecordedArray {
+    checkSyncReads('Recorder.toArray', 'await recorder.toArrayAsync()');
     const t = this.toTensor();
     try {
       return { data: Float32Array.from(t.dataSync() as Float32Array), shape: t.shape };
