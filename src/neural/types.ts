@@ -159,4 +159,11 @@ export interface Observer {
   observe(): void;
   /** When false, the layer also calls `observe()` in eval mode (default: training only). */
   readonly trainOnly?: boolean;
+  /**
+   * Optional: throws what the next `observe()` would throw for a reason known before the step (e.g.
+   * a `SpikeRecorder`'s bound on records not read yet), changing nothing. A layer calls it for each
+   * observer it will call, before its step changes any state, so such a refusal leaves the whole
+   * step undone (a retry after the remedy steps as if nothing had happened).
+   */
+  checkObserve?(): void;
 }

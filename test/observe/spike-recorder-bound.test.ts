@@ -10,6 +10,12 @@ import { tf } from '../../src/core/tf.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { disposeSnapshot } from '../../src/core/snapshot.js';
 import { SpikeRecorder } from '../../src/observe/index.js';
+import { Rng } from '../../src/core/random.js';
+import { LinearDense } from '../../src/neural/connections/linear-dense.js';
+import { uniformInit } from '../../src/neural/connections/initializers.js';
+import { Serial } from '../../src/neural/layers/serial.js';
+import { LIF } from '../../src/neural/neurons/index.js';
+import { SingleExponentialCurrent } from '../../src/neural/synapses/index.js';
 import { list, pattern, referenceEvents, tensorAt, type Pattern } from './spike-patterns.js';
 
 // [B = 2, 30 neurons]: G = ⌈30/24⌉ = 2 words per sample and step, 4 · 2 · 2 = 16 bytes per step
@@ -160,5 +166,50 @@ describe('SpikeRecorder maxPendingBytes', () => {
     await b.flush();
     expect(list(b.events())).toEqual(referenceEvents(pat));
     b.dispose();
+  });
+
+  it('attached to a layer, the refusal comes before the step: the layer is left as it was, and after flush() the retried step gives an uninterrupted run', async () => {
+    // a LIF layer [2, 30] (16 bytes of packed words per step) driven by seeded input spikes, twice:
+    // with a bound of K = 40 steps and a loop that never awaits, and without a bound
+    const make = (bound: number) => {
+      const layer = new Serial(
+        new LinearDense([12], [30], 1, { synapse: SingleExponentialCurrent.factory({ charge: 40, tau: 5 }), batchSize: 2, weightInit: uniformInit(new Rng(3), 0, 1) }),
+        new LIF([30], 1, { restV: -65, resetV: -65, threshV: -55, refracT: 2, tauM: 10, batchSize: 2 }),
+      );
+      const rec = new SpikeRecorder(() => layer.neuron.spike, { chunkSteps: 8, maxPendingBytes: bound });
+      layer.attach(rec);
+      return { layer, rec };
+    };
+    const inputs = Array.from({ length: 100 }, (_, t) => { const r = new Rng(100 + t); return Array.from({ length: 24 }, () => (r.uniform() < 0.4 ? 1 : 0)); });
+    const step = (layer: Serial, t: number) => tf.tidy(() => { layer.forward(tf.tensor2d(inputs[t]!, [2, 12])); });
+    const a = make(MAX);
+    const b = make(Infinity);
+    let t = 0;
+    for (; t < K; t++) step(a.layer, t);
+    const v = a.layer.neuron.voltage.dataSync().slice(); // (read synchronously: an await would let the recorder's reads resolve)
+    const tensors = tf.memory().numTensors;
+    let err: unknown = null;
+    try {
+      step(a.layer, t);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).toMatch(/await rec\.flush\(\) at least every 40 steps/);
+    // nothing advanced: the voltages are those before the refused step, no tensor made or lost
+    expect(Array.from(a.layer.neuron.voltage.dataSync())).toEqual(Array.from(v));
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(a.rec.observedSteps).toBe(K);
+    await a.rec.flush();
+    for (; t < inputs.length; t++) {
+      if (t % K === 0) await a.rec.flush();
+      step(a.layer, t);
+    }
+    for (let u = 0; u < inputs.length; u++) step(b.layer, u);
+    await Promise.all([a.rec.flush(), b.rec.flush()]);
+    expect(a.rec.readSteps).toBe(inputs.length);
+    expect(list(a.rec.events())).toEqual(list(b.rec.events()));
+    expect(list(b.rec.events()).length).toBeGreaterThan(50);
+    expect(Array.from(await a.layer.neuron.voltage.data())).toEqual(Array.from(await b.layer.neuron.voltage.data()));
+    for (const m of [a, b]) { m.rec.dispose(); m.layer.dispose(); }
   });
 });

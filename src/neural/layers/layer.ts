@@ -286,7 +286,8 @@ export abstract class Layer extends Module {
    * callback or a user class that throws, a transform or combine result that is not a tensor of the
    * output's shape, or a neuron group that refuses its input after another group stepped. A retry
    * then gives what an uninterrupted run gives. Observers run only after every group stepped (one
-   * that throws leaves the step done).
+   * that throws leaves the step done), but an observer's `checkObserve` runs before anything
+   * advances: a refusal it foresees (a SpikeRecorder's bound) leaves the step undone.
    */
   protected step(inputs: ReadonlyMap<string, LayerInput>, neuronOptions?: ReadonlyMap<string, NeuronForwardOptions>): Map<string, tf.Tensor> {
     for (const key of this.inputKeys) {
@@ -300,9 +301,11 @@ export abstract class Layer extends Module {
     // the whole layer unchanged (no half-applied step).
     for (const w of this.wires) checkWireInput(w, inputs.get(w.input));
     if (neuronOptions) for (const [name, o] of neuronOptions) this.checkNeuronOptions(name, o);
+    // observers that can tell before the step that they would refuse it (e.g. a SpikeRecorder's bound)
+    const training = this.training;
+    for (const o of this.observerSet) if (training || o.trainOnly === false) o.checkObserve?.();
     // webgpu: connections and synapses folded into the neuron group's step program where exact
     const spikes = fusedLayerStep(this.wires, this.neuronMap, inputs, this.combineMode, neuronOptions) ?? (this.guarded ? this.guardedOpStep(inputs, neuronOptions) : this.opStep(inputs, neuronOptions));
-    const training = this.training;
     for (const o of this.observerSet) {
       if (training || o.trainOnly === false) o.observe();
     }

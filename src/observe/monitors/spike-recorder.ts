@@ -137,9 +137,10 @@ function startRead(t: tf.Tensor | null): Promise<ArrayLike<number>> {
  * `observe()` that would hold K + 1 is refused with a {@link CinderArgumentError} that names the
  * remedy: `await rec.flush()` at least every K steps in a loop that does not otherwise await (or a
  * larger `maxPendingBytes`, or Infinity for no bound). The refused call changes nothing in the
- * recorder and is not counted (as any failed `observe()`), but the layer step it follows is done:
- * that step is not recorded, and later steps get numbers one lower than the layer's. Await the
- * flushes before the bound is reached, not after a refusal. Results are not changed by the bound:
+ * recorder and is not counted (as any failed `observe()`). Attached to a layer, the refusal comes
+ * before the layer steps ({@link SpikeRecorder.checkObserve}, which the layer calls first): the
+ * step is not taken at all, and after `await rec.flush()` the retried step records as if nothing
+ * had happened. Results are not changed by the bound:
  * a recording that stays below it is the same as without one. `maxPendingBytes` must hold at least one
  * chunk (`K >= chunkSteps`, checked at the first record and on restore: a smaller one could never
  * seal a chunk while a loop like `Network.run` yields).
@@ -304,6 +305,15 @@ export class SpikeRecorder implements Observer {
         throw e;
       }
     }
+  }
+
+  /**
+   * Throws when the next {@link observe} would be refused by the bound on steps not read yet
+   * (`maxPendingBytes`), changing nothing: a layer asks before its step, so the refused step is not
+   * taken at all (see `Observer.checkObserve`).
+   */
+  checkObserve(): void {
+    this.checkPending();
   }
 
   /** Throws unless `t` can be recorded (shape, dtype, neuron indices); changes nothing. */
