@@ -602,15 +602,17 @@ export function tryLock(path: string, content: string, ownerOf: (text: string) =
 
 /**
  * Takes lock file `path` with `content` (see {@link tryLock}; a dead owner's lock is taken over),
- * waiting while a live process holds it: one attempt every `pollMs` until `timeoutMs` have passed.
+ * waiting while a live process holds it: one attempt every `pollMs` until `timeoutMs` have passed,
+ * timed by the monotonic clock (`performance.now`), so that a step of the wall clock (NTP, a
+ * suspended machine, a user setting the date) neither ends the wait early nor stretches it.
  * @returns `{ taken: true }`, or the lock that held it at the end of the wait
  */
 export async function waitForLock(path: string, content: string, ownerOf: (text: string) => LockOwner | null, options: { timeoutMs: number; pollMs: number; unreadable: 'held' | 'dead' }): Promise<LockAttempt> {
-  const end = Date.now() + options.timeoutMs;
+  const end = monotonic() + options.timeoutMs;
   for (;;) {
     const got = tryLock(path, content, ownerOf, { takeOverDead: true, unreadable: options.unreadable });
-    if (got.taken || Date.now() >= end) return got;
-    await sleep(Math.min(options.pollMs, Math.max(1, end - Date.now())));
+    if (got.taken || monotonic() >= end) return got;
+    await sleep(Math.min(options.pollMs, Math.max(1, Math.ceil(end - monotonic()))));
   }
 }
 

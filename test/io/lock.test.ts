@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { processAlive } from '../../src/io/process-alive.js';
-import { createLockFile, hostPidOwner, hostPidText, releaseLockFile, removeLockLeftovers, removeStaleLock, tryLock } from '../../src/io/lock.js';
+import { createLockFile, hostPidOwner, hostPidText, releaseLockFile, removeLockLeftovers, removeStaleLock, tryLock, waitForLock } from '../../src/io/lock.js';
 
 const temp = (): string => mkdtempSync(join(tmpdir(), 'cinder-lockfile-'));
 /** Pid of a process that has ended. */
@@ -103,6 +103,33 @@ describe('lock files', () => {
     writeFileSync(names.liveTake, `${hostname()} ${process.ppid}`);
     removeLockLeftovers(path);
     expect(readdirSync(dir).sort()).toEqual([names.liveNew, names.liveNewThread, names.farNew, names.liveTake.slice(dir.length + 1), names.other].sort());
+  });
+
+  it('waitForLock times its wait by the monotonic clock: a wall-clock jump does not end it', async () => {
+    // a live process's lock (this process's parent) that goes away at the third look; the wall
+    // clock jumps an hour ahead after the first look. The old wait (timed by Date.now) gave up
+    // after one look; a 10 s wait by the monotonic clock polls on and takes the lock
+    const dir = temp();
+    const path = join(dir, '.l');
+    writeFileSync(path, `${hostname()} ${process.ppid}`);
+    let looks = 0;
+    const ownerOf = (text: string) => {
+      looks++;
+      if (looks === 3) rmSync(path);
+      return hostPidOwner(text);
+    };
+    const realNow = Date.now.bind(Date);
+    let calls = 0;
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + (calls++ > 0 ? 3_600_000 : 0));
+    try {
+      const got = await waitForLock(path, hostPidText(), ownerOf, { timeoutMs: 10_000, pollMs: 5, unreadable: 'held' });
+      expect(got).toEqual({ taken: true });
+      expect(looks).toBe(3);
+      expect(readFileSync(path, 'utf8')).toBe(hostPidText());
+    } finally {
+      spy.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('four processes taking over one dead lock at the same moment: exactly one gets it, 100 times', async () => {
