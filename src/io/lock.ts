@@ -15,7 +15,8 @@
  *   nobody else can change it in between: its owner is dead and only a takeover holder removes it.
  *   A takeover file whose own creator died (killed half-way) is passed by to `.1`, `.2`, …, so at
  *   most one live process ever holds a takeover of T. Takeover files are removed once T is gone
- *   (its text is unique to it, so it never comes back).
+ *   (its text is unique to it, so it never comes back): by the taker that removed T, and by the
+ *   next holder of the lock ({@link removeLockLeftovers}), whoever created them.
  * - A takeover file whose creator cannot be checked by its pid — it names another host (NFS), a
  *   stopped process of this one, or nobody (unreadable) — is judged like a lease lock (below):
  *   passed by once the reader has seen it unchanged (same stamp) for the lease of the lock being
@@ -623,8 +624,10 @@ export function releaseLockFile(path: string, content: string): void {
 
 /**
  * Removes what killed processes left beside lock file `path`: private files of lock creation
- * whose process has ended on this host, and takeover files whose creator has ended. Call it only
- * while holding the lock (a stale lock's takeover files matter only while that lock is there).
+ * whose process has ended on this host, takeover files whose creator has ended, and takeover files
+ * of lock texts other than the one `path` holds now, whoever created them (another host's, whose
+ * creator cannot be checked from here). Call it only while holding the lock (a stale lock's
+ * takeover files matter only while that lock is there).
  */
 export function removeLockLeftovers(path: string): void {
   const dir = dirname(path);
@@ -635,6 +638,23 @@ export function removeLockLeftovers(path: string): void {
   } catch {
     return;
   }
+  let held: string | null = null;
+  try {
+    held = readLockText(path);
+  } catch {
+    // unreadable: only files of ended creators go
+  }
+  // The takeover files of the text the lock holds now (this caller's own lock: a taker that judges
+  // this holder dead may be creating one right now) are removed only when their creator has ended,
+  // as are all takeover files when the lock cannot be read. Those of any other text T are removed whoever created them: the lock no longer holds T, and T
+  // never comes back (a lock's text is unique to it: see the module notes), so a takeover of T
+  // can only ever find the lock changed. A taker of T that creates or holds such a file re-reads
+  // the lock, finds something else, and removes nothing but T's takeover files (force: fine if
+  // gone); one that passed that re-read before T was removed is the residual window of the module
+  // notes, which its file being there or not does not change; one that finds its file gone and
+  // creates it again (level 0) likewise finds the lock changed. Nobody can pass such a file by to
+  // act on T either, since acting needs the lock to hold T.
+  const own = held === null ? null : basename(takeoverName(path, held, 0)).replace(/\.0$/, '.');
   for (const name of names) {
     if (!name.startsWith(`${lock}.`)) continue;
     const rest = name.slice(lock.length + 1);
@@ -642,9 +662,15 @@ export function removeLockLeftovers(path: string): void {
     let dead = false;
     if (priv) dead = !lockOwnerAlive({ pid: Number(priv[1]), host: priv[2]! });
     else if (/^takeover-[0-9a-f]{16}\.\d+$/.test(rest)) {
-      const owner = hostPidOwner(readLockText(join(dir, name)) ?? '');
-      dead = owner !== null && !lockOwnerAlive(owner);
+      if (own !== null && !name.startsWith(own)) dead = true; // of a text the lock no longer holds
+      else {
+        const owner = hostPidOwner(readLockText(join(dir, name)) ?? '');
+        dead = owner !== null && !lockOwnerAlive(owner);
+      }
     }
-    if (dead) rmSync(join(dir, name), { force: true });
+    if (dead) {
+      rmSync(join(dir, name), { force: true });
+      sightings.delete(join(dir, name));
+    }
   }
 }

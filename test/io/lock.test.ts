@@ -105,6 +105,28 @@ describe('lock files', () => {
     expect(readdirSync(dir).sort()).toEqual([names.liveNew, names.liveNewThread, names.farNew, names.liveTake.slice(dir.length + 1), names.other].sort());
   });
 
+  it("removeLockLeftovers removes takeover files of a lock text that is gone whoever created them; those of the lock's own text only when their creator ended", () => {
+    const dir = temp();
+    const path = join(dir, '.l');
+    const mine = hostPidText();
+    expect(createLockFile(path, mine)).toBe(true);
+    const gone = deadPid();
+    const files = {
+      farOfGone: [takeover(path, 'elsewhere.invalid 4242 2026-01-01T00:00:00.000Z,lease=60000', 0), 'elsewhere.invalid 777'],
+      farOfGone2: [takeover(path, 'elsewhere.invalid 4242 2026-01-01T00:00:00.000Z,lease=60000', 1), 'elsewhere.invalid 778'],
+      unreadableOfGone: [takeover(path, 'x', 0), ''],
+      liveOfGone: [takeover(path, 'y', 0), `${hostname()} ${process.ppid}`],
+      farOfMine: [takeover(path, mine, 0), 'elsewhere.invalid 779'],
+      liveOfMine: [takeover(path, mine, 1), `${hostname()} ${process.ppid}`],
+      deadOfMine: [takeover(path, mine, 2), `${hostname()} ${gone}`],
+    };
+    for (const [f, text] of Object.values(files)) writeFileSync(f!, text!);
+    removeLockLeftovers(path);
+    expect(readdirSync(dir).sort()).toEqual(['.l', files.farOfMine[0]!, files.liveOfMine[0]!].map((f) => f.slice(f.lastIndexOf('/') + 1)).sort());
+    expect(readFileSync(path, 'utf8')).toBe(mine);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('waitForLock times its wait by the monotonic clock: a wall-clock jump does not end it', async () => {
     // a live process's lock (this process's parent) that goes away at the third look; the wall
     // clock jumps an hour ahead after the first look. The old wait (timed by Date.now) gave up
