@@ -22,13 +22,13 @@
  * ({@link RunLockLostError}).
  * @module
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { checkOptionKeys } from '../core/errors.js';
 import { writeJsonAtomicSync } from '../io/atomic.js';
 import type { RunLockGuard } from './run-folder.js';
-import { holdLock, leaseOf, lockLiveness, lockOwnerAlive, removeLockLeftovers, resolveLeaseMs, tryLock, watchLockLiveness, type LockAttempt, type LockHold, type LockLiveness, type LockOwner } from '../io/lock.js';
+import { DEFAULT_LEASE_MS, holdLock, leaseOf, lockLiveness, lockOwnerAlive, lookAtLock, removeLockLeftovers, resolveLeaseMs, tryLock, watchLockLiveness, whileLockUnchanged, type LockAttempt, type LockHold, type LockLiveness, type LockLook, type LockOwner } from '../io/lock.js';
 
 /** File name of the lock inside a run folder. */
 export const LOCK_FILE = '.lock';
@@ -294,31 +294,76 @@ export interface InspectRunFolderOptions {
  * died (or with no lock at all) is rewritten with status `crashed`, so a SIGKILLed run never says
  * `running` forever. A lease lock a single look cannot judge yet counts as live, with
  * `leasePendingMs` set, unless `watchLease` watches it until it can.
+ *
+ * The rewrite never goes over what a new owner of the folder writes: it is made only while the
+ * lock is still the dead one (or still absent) and the summary still holds what was read, both
+ * checked again while no process can take the lock (this process holds a takeover of the dead
+ * lock, or, when there is none, the lock itself for the moment of the write: a `--resume` at that
+ * very moment is refused as busy; see `whileLockUnchanged` in `src/io/lock.ts`). A folder taken
+ * meanwhile (a `--resume` that took the lock and wrote its summary) is looked at again.
  * @throws CinderArgumentError for an unknown option key
  */
 export function inspectRunFolder(dir: string, options: InspectRunFolderOptions = {}): RunFolderState {
   checkOptionKeys('options', options, ['watchLease']);
-  let lock = readLock(dir);
-  let live: LockLiveness | null = { alive: false, leasePendingMs: 0 };
-  for (let look = 0; lock !== null && look < 10; look++) {
-    live = lockState(lock, dir, options.watchLease === true);
-    if (live !== null) break;
-    lock = readLock(dir); // replaced meanwhile: look at the new one
-  }
-  const busy = lock !== null && (live?.alive ?? lockOwnerAlive(ownerOfLock(lock)));
-  const pending = busy && live !== null && live.leasePendingMs > 0 ? { leasePendingMs: live.leasePendingMs } : {};
+  const path = join(dir, LOCK_FILE);
   const summaryPath = join(dir, 'run_summary.json');
-  if (!existsSync(summaryPath)) return { status: null, lock, busy, ...pending };
-  let summary: Record<string, unknown>;
-  try {
-    summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return { status: null, lock, busy, ...pending };
+  for (let attempt = 1; ; attempt++) {
+    let look: LockLook | null = null;
+    let unreadable = false;
+    try {
+      look = lookAtLock(path, lockOwnerOf, { unreadable: 'dead', watch: options.watchLease === true });
+    } catch {
+      unreadable = true; // a lock file that cannot be read: as before, no lock, but not rewritten over
+    }
+    const lock = look === null ? null : lockOf(look.text);
+    const busy = lock !== null && look!.alive;
+    const pending = busy && look!.leasePendingMs > 0 ? { leasePendingMs: look!.leasePendingMs } : {};
+    let raw: string;
+    let summary: Record<string, unknown>;
+    try {
+      raw = readFileSync(summaryPath, 'utf8');
+      summary = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      return { status: null, lock, busy, ...pending };
+    }
+    const status = typeof summary.status === 'string' ? summary.status : null;
+    if (status !== 'running' || busy) return { status, lock, busy, ...pending };
+    if (unreadable || attempt > 10) return { status: 'crashed', lock, busy }; // (not rewritten: it cannot be done safely)
+    const crashed = { ...summary, status: 'crashed', crashed_detected_at: new Date().toISOString(), ...(lock ? { crashed_pid: lock.pid, crashed_host: lock.host } : {}) };
+    const me = `${JSON.stringify({ pid: process.pid, host: hostname(), started_at: new Date().toISOString(), lease_ms: DEFAULT_LEASE_MS } satisfies LockInfo)}\n`;
+    const leaseMs = look?.owner?.leaseMs ?? DEFAULT_LEASE_MS;
+    let r: ReturnType<typeof whileLockUnchanged<boolean>>;
+    let writeError: { err: unknown } | undefined;
+    try {
+      r = whileLockUnchanged(path, look?.text ?? null, me, () => {
+        // no process can take the folder now: rewrite only what was read (a `--resume` that took
+        // the folder before this may have written its own summary since)
+        let now: string | null = null;
+        try {
+          now = readFileSync(summaryPath, 'utf8');
+        } catch {
+          // gone: not rewritten
+        }
+        if (now !== raw) return false;
+        try {
+          writeJsonAtomicSync(summaryPath, crashed);
+        } catch (err) {
+          writeError = { err };
+          throw err;
+        }
+        return true;
+      }, { leaseMs });
+    } catch {
+      if (writeError) throw writeError.err; // the summary cannot be written (as before)
+      return { status: 'crashed', lock, busy }; // the lock or its takeover file cannot be made: not rewritten
+    }
+    if (r.done && r.value) return { status: 'crashed', lock, busy };
+    if (!r.done && r.why === 'busy') sleepMs(1); // another process is taking the lock over right now
+    // the folder changed meanwhile: look again
   }
-  let status = typeof summary.status === 'string' ? summary.status : null;
-  if (status === 'running' && !busy) {
-    status = 'crashed';
-    writeJsonAtomicSync(summaryPath, { ...summary, status, crashed_detected_at: new Date().toISOString(), ...(lock ? { crashed_pid: lock.pid, crashed_host: lock.host } : {}) });
-  }
-  return { status, lock, busy, ...pending };
+}
+
+/** Sleeps `ms` synchronously. */
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

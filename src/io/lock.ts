@@ -468,6 +468,21 @@ export function removeStaleLock(path: string, text: string, options: RemoveStale
  * its pid, how many more ms it must be seen unchanged before it is passed by (0 otherwise).
  */
 function removeStale(path: string, text: string, leaseMs: number, clock: () => number): { outcome: 'removed' | 'changed' | 'busy'; pendingMs: number } {
+  const r = underTakeover(path, text, leaseMs, clock, () => rmSync(path, { force: true }), true);
+  return r.outcome === 'done' ? { outcome: 'removed', pendingMs: 0 } : r;
+}
+
+/**
+ * Runs `act` holding a takeover of lock `path`'s text `text` (the lock of an ended owner), once
+ * the lock has been re-read to hold `text` and only within half the lease since this call began
+ * creating the takeover file (see the module notes): nobody else can remove the lock meanwhile.
+ * `removes`: `act` removes the lock (the takeover files of `text` then go); otherwise the takeover
+ * file is removed after `act`, as if it had never been taken.
+ * @returns `done` with what `act` returned, `changed` (the lock is gone or holds another text) or
+ * `busy` (another live process holds a takeover of it, with how many more ms one whose creator
+ * cannot be checked by its pid must be seen unchanged to be passed by; or this call was too slow)
+ */
+function underTakeover<R>(path: string, text: string, leaseMs: number, clock: () => number, act: () => R, removes: boolean): { outcome: 'done'; value: R } | { outcome: 'changed' | 'busy'; pendingMs: number } {
   const me = hostPidText();
   for (let level = 0; level < TAKEOVER_LEVELS; level++) {
     const marker = takeoverName(path, text, level);
@@ -484,9 +499,9 @@ function removeStale(path: string, text: string, leaseMs: number, clock: () => n
           return { outcome: 'changed', pendingMs: 0 };
         }
         if (!mine()) return { outcome: 'busy', pendingMs: 0 }; // too slow: it may have been passed by, leave it
-        rmSync(path, { force: true });
-        gone = true;
-        return { outcome: 'removed', pendingMs: 0 };
+        const value = act();
+        if (removes) gone = true;
+        return { outcome: 'done', value };
       } finally {
         if (gone) {
           // the lock no longer holds `text`, for good: the takeover files of it have done their work
@@ -494,7 +509,7 @@ function removeStale(path: string, text: string, leaseMs: number, clock: () => n
             rmSync(takeoverName(path, text, l), { force: true });
             sightings.delete(takeoverName(path, text, l));
           }
-        } else if (mine()) rmSync(marker, { force: true }); // (an I/O error) as if this call had never taken it
+        } else if (mine()) rmSync(marker, { force: true }); // (done, or an I/O error) as if this call had never taken it
       }
     }
     const holder = readLockText(marker);
@@ -507,6 +522,102 @@ function removeStale(path: string, text: string, leaseMs: number, clock: () => n
     // its creator was killed half-way (or abandoned it): the next level decides
   }
   return { outcome: 'busy', pendingMs: 0 };
+}
+
+/** Options of {@link whileLockUnchanged}. */
+export interface WhileLockUnchangedOptions {
+  /**
+   * The lease (ms; default {@link DEFAULT_LEASE_MS}) of the lock read as `seen` (what it declares;
+   * the default for one that declares none), or, for `seen` null, the one `content` declares: the
+   * action runs only within half of it since the call began (see the module notes).
+   */
+  leaseMs?: number;
+  /** The taker's clock (monotonic ms; default `performance.now`), for tests. */
+  clock?: () => number;
+}
+
+/**
+ * Runs `action` only while lock file `path` is still as the caller found it, and so that no
+ * process can take the lock until `action` is done: for a caller that acts on what it saw of a
+ * folder the lock guards (a summary saying `running` while no live process holds the lock) and
+ * must not act over what a new holder writes once it has the lock.
+ * - `seen` a text (a lock whose owner has ended, judged so by the caller, or one naming nobody):
+ *   this call takes a takeover of it (as {@link removeStaleLock} does, without removing the lock)
+ *   and re-reads the lock; nobody can remove a lock of `seen` meanwhile, so no one can take it.
+ * - `seen` null (no lock): this call creates the lock with `content` (a text naming this process,
+ *   declaring lease `leaseMs` if the lock's readers judge leases) and removes it after `action`; a
+ *   process that tries to take it meanwhile finds it held (by this live process).
+ *
+ * Either way `action` runs only within half the lease since this call began (a taker frozen for
+ * longer may have been judged dead meanwhile), and the residual window of the module notes — a
+ * process frozen for longer than the lease in the middle of `action` — remains.
+ * @returns `{ done: true, value }` with what `action` returned, or `{ done: false, why }`:
+ * `changed` (the lock is not as seen: look again) or `busy` (another live process is taking it
+ * over right now, or this call was too slow: look again shortly)
+ * @throws CinderArgumentError for an unknown option key or a lease out of {@link LEASE_MS_RANGE}
+ * @throws the file system's error when the lock or its takeover file cannot be created or read
+ */
+export function whileLockUnchanged<R>(path: string, seen: string | null, content: string, action: () => R, options: WhileLockUnchangedOptions = {}): { done: true; value: R } | { done: false; why: 'changed' | 'busy' } {
+  checkOptionKeys('options', options, ['leaseMs', 'clock']);
+  const leaseMs = options.leaseMs === undefined ? DEFAULT_LEASE_MS : checkLeaseMs('leaseMs', options.leaseMs);
+  const clock = options.clock ?? monotonic;
+  if (seen !== null) {
+    const r = underTakeover(path, seen, leaseMs, clock, action, false);
+    return r.outcome === 'done' ? { done: true, value: r.value } : { done: false, why: r.outcome };
+  }
+  const start = clock();
+  if (!createLockFile(path, content)) return { done: false, why: 'changed' };
+  sightings.delete(path);
+  try {
+    // (a reader judges this lock by its lease only from a first sighting after `start`)
+    if (clock() - start >= leaseMs / 2) return { done: false, why: 'busy' };
+    return { done: true, value: action() };
+  } finally {
+    releaseLockFile(path, content);
+  }
+}
+
+/** What a look at a lock found ({@link lookAtLock}). */
+export interface LockLook extends LockLiveness {
+  /** The lock's text. */
+  text: string;
+  /** The owner it names (null when it names none). */
+  owner: LockOwner | null;
+}
+
+/** Options of {@link lookAtLock}. */
+export interface LookAtLockOptions {
+  /** How a lock whose text names no owner counts: held by a live process, or dead. */
+  unreadable: 'held' | 'dead';
+  /** Watch a lease lock not judged yet (blocking, for up to its lease: {@link watchLockLiveness}) until it is. */
+  watch?: boolean;
+  /** The clock of lease sightings (monotonic ms; default `performance.now`), for tests. */
+  clock?: () => number;
+}
+
+/**
+ * Looks at lock file `path`: its text, the owner it names (`ownerOf`) and whether that owner counts
+ * as live ({@link lockLiveness}; with `watch`, {@link watchLockLiveness}). A lock replaced while
+ * being watched is looked at again (10 looks at most; then the last one is judged by its owner's
+ * pid alone, {@link lockOwnerAlive}).
+ * @returns what it found, or null when there is no lock
+ * @throws CinderArgumentError for an unknown option key
+ * @throws the file system's error for a lock that cannot be read
+ */
+export function lookAtLock(path: string, ownerOf: (text: string) => LockOwner | null, options: LookAtLockOptions): LockLook | null {
+  checkOptionKeys('options', options, ['unreadable', 'watch', 'clock']);
+  const clock = options.clock ?? monotonic;
+  let last: LockLook | null = null;
+  for (let look = 0; look < 10; look++) {
+    const text = readLockText(path);
+    if (text === null) return null;
+    const owner = ownerOf(text);
+    if (owner === null) return { text, owner, alive: options.unreadable === 'held', leasePendingMs: 0 };
+    const live = options.watch === true ? watchLockLiveness(path, text, owner, clock) : lockLiveness(path, text, owner, clock);
+    if (live !== null) return { text, owner, ...live };
+    last = { text, owner, alive: lockOwnerAlive(owner), leasePendingMs: 0 }; // replaced meanwhile: look again
+  }
+  return last;
 }
 
 /** What one {@link tryLock} found. */

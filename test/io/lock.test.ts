@@ -8,7 +8,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { processAlive } from '../../src/io/process-alive.js';
-import { createLockFile, hostPidOwner, hostPidText, releaseLockFile, removeLockLeftovers, removeStaleLock, tryLock, waitForLock } from '../../src/io/lock.js';
+import { createLockFile, hostPidOwner, hostPidText, releaseLockFile, removeLockLeftovers, removeStaleLock, tryLock, waitForLock, whileLockUnchanged } from '../../src/io/lock.js';
 
 const temp = (): string => mkdtempSync(join(tmpdir(), 'cinder-lockfile-'));
 /** Pid of a process that has ended. */
@@ -124,6 +124,32 @@ describe('lock files', () => {
     removeLockLeftovers(path);
     expect(readdirSync(dir).sort()).toEqual(['.l', files.farOfMine[0]!, files.liveOfMine[0]!].map((f) => f.slice(f.lastIndexOf('/') + 1)).sort());
     expect(readFileSync(path, 'utf8')).toBe(mine);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('whileLockUnchanged runs its action only while the lock is as seen, and checks its options first', () => {
+    const dir = temp();
+    const path = join(dir, '.l');
+    const dead = `${hostname()} ${deadPid()}`;
+    let runs = 0;
+    const act = () => ++runs;
+    // no lock: created with the content for the action, removed after
+    expect(whileLockUnchanged(path, null, hostPidText(), () => (act(), readFileSync(path, 'utf8')))).toEqual({ done: true, value: hostPidText() });
+    expect(readdirSync(dir)).toEqual([]);
+    // a lock is there now, or another text than seen: not run
+    writeFileSync(path, dead);
+    expect(whileLockUnchanged(path, null, hostPidText(), act)).toEqual({ done: false, why: 'changed' });
+    expect(whileLockUnchanged(path, 'other', hostPidText(), act)).toEqual({ done: false, why: 'changed' });
+    // as seen: run under its takeover file, the lock left as it was, the takeover file removed after
+    expect(whileLockUnchanged(path, dead, hostPidText(), () => (act(), readdirSync(dir).length))).toEqual({ done: true, value: 2 });
+    expect(readdirSync(dir)).toEqual(['.l']);
+    // another live taker holds its takeover: busy
+    writeFileSync(takeover(path, dead, 0), `${hostname()} ${process.ppid}`);
+    expect(whileLockUnchanged(path, dead, hostPidText(), act)).toEqual({ done: false, why: 'busy' });
+    expect(runs).toBe(2);
+    expect(() => whileLockUnchanged(path, dead, '', act, { lease: 1 } as never)).toThrow(/invalid options key/);
+    expect(() => whileLockUnchanged(path, dead, '', act, { leaseMs: 10 })).toThrow('invalid leaseMs: got 10, expected an integer number of ms from 30 to 86400000');
+    expect(runs).toBe(2);
     rmSync(dir, { recursive: true, force: true });
   });
 
