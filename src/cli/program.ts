@@ -18,7 +18,7 @@ import { registeredExamples } from './registry.js';
 import { existsSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureWritableDirSync } from '../io/atomic.js';
-import { acquireLock, inspectRunFolder, LOCK_FILE, releaseLock, RunLockError, RunLockLostError, type LockInfo } from './run-lock.js';
+import { acquireLock, inspectRunFolder, LOCK_FILE, releaseLock, RunLockError, RunLockLostError, unconfirmedLockNote } from './run-lock.js';
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_NAMES, initBackend, listBackends, silenceTfjsBanner, type BackendInfo } from '../core/backend.js';
 import { FINITE_CHECK_MODES, NonFiniteError, type FiniteCheckMode } from '../core/finite.js';
@@ -358,23 +358,6 @@ function removeIfEmpty(dir: string): void {
 }
 
 /**
- * What `cinder status` says of a run folder's lock that one look cannot judge (a lease lock not yet
- * seen refreshed): who holds it, its lease, and the age of its modification time by this host's
- * clock `nowMs` (set by the holder's clock at its last refresh: a hint only, two hosts' clocks may
- * differ).
- */
-function unconfirmedLock(dir: string, lock: LockInfo, nowMs: number): string {
-  let age = '';
-  try {
-    const s = Math.round((nowMs - statSync(join(dir, LOCK_FILE)).mtimeMs) / 1000);
-    age = s >= 0 ? `, last refreshed ${s} s ago by this host's clock` : `, last refreshed ${-s} s in the future by this host's clock`;
-  } catch {
-    // gone meanwhile: no age
-  }
-  return `maybe running as process ${lock.pid} on ${lock.host}: its lock, lease ${lock.lease_ms} ms${age}, is judged by watching it for up to its lease; add --watch to wait for that`;
-}
-
-/**
  * Runs the `cinder` command with the given arguments (without `node` and the script) and returns
  * the exit code. Never calls `process.exit` itself, except on a second SIGINT/SIGTERM or when the
  * example ignores the first one for longer than the grace period.
@@ -389,7 +372,7 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
   for (const e of examples) checkExampleSpec(e);
   if (args[0] === 'sweep' || args[0] === 'worker') {
     const { sweepCli } = await import('../sweep/cli.js');
-    return sweepCli(args, { examples, out, err, env, isTTY: options.isTTY, handleSignals: options.handleSignals });
+    return sweepCli(args, { examples, out, err, env, isTTY: options.isTTY, handleSignals: options.handleSignals, ...(options.now ? { now: options.now } : {}) });
   }
   let exitCode: number = EXIT.ok;
 
@@ -412,7 +395,8 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
       if (st.status === 'crashed') rebuildSeedsSummary(resolve(dir), examples); // a multi-seed run's top summary, from its seed folders
       if (st.lock && st.leasePendingMs !== undefined) {
         const now = (options.now ?? (() => new Date()))().getTime();
-        out.write(`${st.status === 'running' ? 'unconfirmed' : st.status} (${unconfirmedLock(resolve(dir), st.lock, now)})\n`);
+        const owner = { pid: st.lock.pid, host: st.lock.host, ...(st.lock.lease_ms !== undefined ? { leaseMs: st.lock.lease_ms } : {}) };
+        out.write(`${st.status === 'running' ? 'unconfirmed' : st.status} (${unconfirmedLockNote(join(resolve(dir), LOCK_FILE), owner, now)})\n`);
       } else out.write(`${st.status}${st.lock ? ` (${st.busy ? 'running as' : 'was'} process ${st.lock.pid} on ${st.lock.host})` : ''}\n`);
     });
 

@@ -22,7 +22,7 @@
  * ({@link RunLockLostError}).
  * @module
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { checkOptionKeys } from '../core/errors.js';
@@ -264,6 +264,26 @@ export function releaseLock(dir: string): void {
   }
   const lock = readLock(dir);
   if (lock && lock.pid === process.pid && lock.host === hostname()) rmSync(join(dir, LOCK_FILE), { force: true });
+}
+
+/**
+ * What `cinder status` and `cinder sweep status` say of a lease lock one look cannot judge (not yet
+ * seen refreshed: `leasePendingMs` set): `maybe running as process P on H: its lock, lease L ms,
+ * last refreshed N s ago by this host's clock, is judged by watching it for up to its lease; add
+ * --watch to wait for that`. The age is that of the lock file's modification time by this host's
+ * clock `nowMs` (ms since 1970); it was set by the holder's clock at its last refresh, so it is a
+ * hint only (two hosts' clocks may differ: a clock behind shows `N s in the future`), and it is
+ * left out when the file is gone.
+ */
+export function unconfirmedLockNote(lockPath: string, owner: LockOwner, nowMs: number): string {
+  let age = '';
+  try {
+    const s = Math.round((nowMs - statSync(lockPath).mtimeMs) / 1000);
+    age = s >= 0 ? `, last refreshed ${s} s ago by this host's clock` : `, last refreshed ${-s} s in the future by this host's clock`;
+  } catch {
+    // gone meanwhile: no age
+  }
+  return `maybe running as process ${owner.pid} on ${owner.host}: its lock, lease ${owner.leaseMs ?? '?'} ms${age}, is judged by watching it for up to its lease; add --watch to wait for that`;
 }
 
 /** What {@link inspectRunFolder} found. */

@@ -5,7 +5,7 @@
  * @module
  */
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
 import type { ExampleSpec, OptionSpec, Params } from '../cli/example.js';
 import { flagOf, kebabCase, MAX_RUNS, parseOptionText, resolveParams } from '../cli/options.js';
@@ -15,7 +15,8 @@ import { expandPlan, findOption, gridPoints, parseGrid, parseSeeds, pointName, t
 import { BACKEND_NAMES } from '../core/backend.js';
 import { parseRedisUrl, type RedisAddress } from './redis.js';
 import { readSweepFile, statusCounts } from './store.js';
-import { runSweep, sweepLockHeld, SweepLockLostError } from './sweep.js';
+import { runSweep, sweepLockState, SweepLockLostError } from './sweep.js';
+import { unconfirmedLockNote } from '../cli/run-lock.js';
 
 /** Streams and environment of a sweep command (as for `runCli`). */
 export interface SweepCliOptions {
@@ -31,19 +32,23 @@ export interface SweepCliOptions {
   env: NodeJS.ProcessEnv;
   /** Install SIGINT/SIGTERM handlers (default true). */
   handleSignals?: boolean;
+  /** This host's clock (default `new Date()`): `cinder sweep status` shows a lock's age by it. */
+  now?: () => Date;
 }
 
 /** The keys of {@link SweepCliOptions}: other keys are refused ("invalid options key"). */
-export const SWEEP_CLI_OPTION_KEYS = optionKeys<SweepCliOptions>()(['examples', 'out', 'err', 'isTTY', 'env', 'handleSignals']);
+export const SWEEP_CLI_OPTION_KEYS = optionKeys<SweepCliOptions>()(['examples', 'out', 'err', 'isTTY', 'env', 'handleSignals', 'now']);
 
 /** Help text of `cinder sweep` and `cinder worker`. */
 export const SWEEP_HELP = `Usage: cinder sweep <example> [example flags] --grid name=v1,v2,… [--grid …] --seeds A..B|K --out DIR [options]
-       cinder sweep status DIR
+       cinder sweep status [--watch] DIR
        cinder worker --redis URL [--concurrency N] [--queue NAME] [--lock-ms MS]
 
 Runs the example once per grid point × seed, each a run folder DIR/runs/<name>/, and writes
 DIR/sweep.json (plan and status per run), DIR/summary.json and DIR/figures/summary.html.
 Running the same command again continues: completed runs are skipped, the others redone.
+\`cinder sweep status DIR\` counts the runs; running ones of a coordinator on another host are
+"unconfirmed" until its lock is judged, which --watch waits for (up to the lock's lease).
 
 Options:
   --grid name=v1,v2,…  an example option and its values (repeat for more axes)
@@ -239,19 +244,34 @@ function installSignals(options: SweepCliOptions, onFirst: (sig: NodeJS.Signals)
 }
 
 async function statusCommand(args: readonly string[], o: SweepCliOptions): Promise<number> {
-  if (args.length !== 1) throw new Usage('cinder sweep status: expected one sweep folder (cinder sweep status DIR)');
-  const file = readSweepFile(resolve(args[0]!));
-  if (!file) throw new CinderArgumentError('sweep folder', args[0], 'a folder with a sweep.json');
+  const watch = args.includes('--watch');
+  const rest = args.filter((a) => a !== '--watch');
+  const flag = rest.find((a) => a.startsWith('-'));
+  if (flag !== undefined) throw new CinderArgumentError('flag', flag, 'only --watch (cinder sweep status [--watch] DIR)');
+  if (rest.length !== 1) throw new Usage('cinder sweep status: expected one sweep folder (cinder sweep status [--watch] DIR)');
+  const dir = resolve(rest[0]!);
+  const file = readSweepFile(dir);
+  if (!file) throw new CinderArgumentError('sweep folder', rest[0], 'a folder with a sweep.json');
   const c = statusCounts(file);
   // runs recorded as running with no live `cinder sweep` holding the folder were interrupted (its
-  // coordinator was killed): they wait for the sweep to be continued
-  let gone = '';
-  if (c.running > 0 && !sweepLockHeld(resolve(args[0]!))) {
-    c.interrupted += c.running;
-    c.running = 0;
-    gone = '; no cinder sweep holds the folder (its process is gone): continue it with the same command';
+  // coordinator was killed): they wait for the sweep to be continued. A lease lock one look cannot
+  // judge (another host's coordinator) is reported unconfirmed, as `cinder status` does, unless
+  // --watch watches it until it can
+  let note = '';
+  let running = `${c.running}`;
+  if (c.running > 0) {
+    const lock = sweepLockState(dir, { watchLease: watch });
+    if (!lock.held) {
+      c.interrupted += c.running;
+      c.running = 0;
+      running = '0';
+      note = '; no cinder sweep holds the folder (its process is gone): continue it with the same command';
+    } else if (lock.owner && lock.leasePendingMs !== undefined) {
+      running = `${c.running} (unconfirmed)`;
+      note = `; its cinder sweep: ${unconfirmedLockNote(join(dir, '.sweep.lock'), lock.owner, (o.now ?? (() => new Date()))().getTime())}`;
+    }
   }
-  o.out.write(`${file.plan.example}: ${file.runs.length} runs — done ${c.completed}, running ${c.running}, failed ${c.failed}, waiting ${c.waiting + c.interrupted}${c.interrupted ? ` (${c.interrupted} interrupted)` : ''}${gone}\n`);
+  o.out.write(`${file.plan.example}: ${file.runs.length} runs — done ${c.completed}, running ${running}, failed ${c.failed}, waiting ${c.waiting + c.interrupted}${c.interrupted ? ` (${c.interrupted} interrupted)` : ''}${note}\n`);
   for (const r of file.runs) if (r.status === 'failed') o.out.write(`  failed: ${r.name}${r.error ? ` — ${r.error}` : ''}\n`);
   return 0;
 }

@@ -22,7 +22,7 @@ import type { Terminal } from '../cli/progress.js';
 import { removeStaleAttempts, type JobResult } from './child.js';
 import type { SweepEngine } from './engines.js';
 import { expandPlan, type SweepPlan } from './plan.js';
-import { holdLock, leaseOf, lockLiveness, readLockText, removeLockLeftovers, resolveLeaseMs, tryLock, type LockOwner } from '../io/lock.js';
+import { holdLock, leaseOf, lookAtLock, readLockText, removeLockLeftovers, resolveLeaseMs, tryLock, type LockLook, type LockOwner } from '../io/lock.js';
 import { readSweepFile, statusCounts, writeSummary, writeSweepFile, type SweepFile, type SweepRunRecord, type SweepSummary } from './store.js';
 
 /** Options of {@link runSweep}. */
@@ -188,17 +188,61 @@ export function lockSweep(dir: string, options: LockSweepOptions = {}): SweepLoc
   return Object.assign(release, { signal: hold.signal, held: () => hold.refresh() });
 }
 
+/** Who holds a sweep folder's lock, as {@link sweepLockState} found it. */
+export interface SweepLockState {
+  /** True when a live process holds the lock (or may: see `leasePendingMs`). */
+  held: boolean;
+  /** The lock's owner; null when there is no lock or it names none. */
+  owner: {
+    /** Host name of the owner. */
+    host: string;
+    /** Process id of the owner. */
+    pid: number;
+    /** The lease it declared (ms); absent in a lock of a Cinder before leases. */
+    leaseMs?: number;
+  } | null;
+  /**
+   * Only when `held` is not confirmed: the lock is a lease lock that this process has not yet seen
+   * refreshed (another host's, or a stopped process's on this one; one look cannot tell, see
+   * `src/io/lock.ts`), and it counts as gone once seen unchanged for this many more ms (this
+   * process's clock).
+   */
+  leasePendingMs?: number;
+}
+
+/** Options of {@link sweepLockState}. */
+export interface SweepLockStateOptions {
+  /** Watch a lease lock not judged yet (blocking, for up to its lease) until it is seen refreshed (held) or not (gone). */
+  watchLease?: boolean;
+}
+
 /**
- * True when `DIR/.sweep.lock` is held by a live process: on this host its pid runs (and it is not
- * a stopped process whose lease this process saw expire); on another host, a lock without a lease
- * counts as live, and a lease lock until this process has seen it unrefreshed for its lease — a
- * single look (a fresh `cinder sweep status`) cannot tell yet, and reports it held.
+ * Whether `DIR/.sweep.lock` is held by a live process: on this host its pid runs (and it is not a
+ * stopped process whose lease this process saw expire); on another host, a lock without a lease
+ * counts as held, and a lease lock until this process has seen it unrefreshed for its lease. A
+ * single look (a fresh `cinder sweep status`) cannot tell yet: such a lock counts as held with
+ * `leasePendingMs` set, unless `watchLease` watches it until it can (as `inspectRunFolder` does for
+ * a run folder's lock). A damaged lock counts as gone.
+ * @throws CinderArgumentError for an unknown option key
+ */
+export function sweepLockState(dir: string, options: SweepLockStateOptions = {}): SweepLockState {
+  checkOptionKeys('options', options, ['watchLease']);
+  let look: LockLook | null;
+  try {
+    look = lookAtLock(join(dir, '.sweep.lock'), sweepLockOwner, { unreadable: 'dead', watch: options.watchLease === true });
+  } catch {
+    return { held: false, owner: null }; // unreadable: as no lock
+  }
+  if (look === null || look.owner === null) return { held: false, owner: null };
+  return { held: look.alive, owner: look.owner, ...(look.alive && look.leasePendingMs > 0 ? { leasePendingMs: look.leasePendingMs } : {}) };
+}
+
+/**
+ * True when `DIR/.sweep.lock` is held by a live process, or may be: {@link sweepLockState}'s
+ * `held` (a lease lock one look cannot judge yet counts as held; see its `leasePendingMs`).
  */
 export function sweepLockHeld(dir: string): boolean {
-  const path = join(dir, '.sweep.lock');
-  const text = readLockText(path);
-  const owner = text === null ? null : sweepLockOwner(text);
-  return owner !== null && lockLiveness(path, text!, owner).alive;
+  return sweepLockState(dir).held;
 }
 
 /**

@@ -884,7 +884,7 @@ const runnerCases: RunnerCase[] = [
   },
   { name: 'runSweep', keys: SW.SWEEP_OPTION_KEYS, expected: ['spec', 'plan', 'outDir', 'engine', 'terminal', 'signal'], run: (d, o) => SW.runSweep({ outDir: join(d, 's'), ...o } as never), typo: ['engin', 'engine'] },
   { name: 'runWorker', keys: SW.WORKER_OPTION_KEYS, expected: ['address', 'queueName', 'concurrency', 'lockMs', 'signal', 'log', 'command'], run: (_d, o) => SW.runWorker(o as never), typo: ['queuename', 'queueName'] },
-  { name: 'sweepCli', keys: SW.SWEEP_CLI_OPTION_KEYS, expected: ['examples', 'out', 'err', 'isTTY', 'env', 'handleSignals'], run: (_d, o) => SW.sweepCli(['sweep'], o as never), typo: ['handleSignal', 'handleSignals'] },
+  { name: 'sweepCli', keys: SW.SWEEP_CLI_OPTION_KEYS, expected: ['examples', 'out', 'err', 'isTTY', 'env', 'handleSignals', 'now'], run: (_d, o) => SW.sweepCli(['sweep'], o as never), typo: ['handleSignal', 'handleSignals'] },
   { name: 'redisConnection', keys: SW.REDIS_CONNECTION_OPTION_KEYS, expected: ['probe', 'timeoutMs', 'failFast'], run: (_d, o) => SW.redisConnection({ host: '127.0.0.1', port: 1 } as never, o as never), typo: ['timeout', 'timeoutMs'] },
   { name: 'startJob', keys: SW.START_JOB_OPTION_KEYS, expected: ['command', 'env', 'mayInstall'], run: (d, o) => SW.startJob({ args: [], outDir: join(d, 'job') } as never, o as never), typo: ['commands', 'command'] },
 ];
