@@ -4,7 +4,7 @@
  * to the cell's layer so they fold after the neurons step.
  * @module
  */
-import { tf } from '../../core/tf.js';
+import { share, tf } from '../../core/tf.js';
 import { CinderArgumentError, checkFinite, checkOneOf, checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { Observer } from '../../neural/types.js';
 import { StateMonitor } from '../../observe/monitors/state-monitor.js';
@@ -92,9 +92,10 @@ function takeStash(r: TraceReducer, prev: tf.Tensor, h: tf.Tensor): tf.Tensor | 
   const s = stashes.get(r);
   if (!s) return null;
   stashes.delete(r);
-  if (s.count === r.count && s.prev === prev.dataId && s.h === h.dataId) return s.value;
+  // a new handle made in the fold's own scope (the fold owns what it made; the stash's handle goes)
+  const mine = s.count === r.count && s.prev === prev.dataId && s.h === h.dataId ? share(s.value) : null;
   s.value.dispose();
-  return null;
+  return mine;
 }
 
 function pairStep(r: TraceReducer, h: tf.Tensor, prev: tf.Tensor): tf.Tensor | null {
