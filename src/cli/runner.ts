@@ -24,7 +24,8 @@ import type { ExampleSpec, Params } from './example.js';
 import { packageInfo } from './package-info.js';
 import type { Terminal } from './progress.js';
 import { RunFolder, type RunLockGuard, type RunStatus } from './run-folder.js';
-import { acquireLock, inspectRunFolder, readLock, releaseLock, runLockGuard } from './run-lock.js';
+import { acquireLock, inspectRunFolder, LOCK_FILE, readLock, releaseLock, runLockGuard } from './run-lock.js';
+import { DEFAULT_LEASE_MS, leaseOf, lookAtLock, whileLockUnchanged, type LockLook, type LockOwner } from '../io/lock.js';
 import { MAX_RUNS } from './options.js';
 
 /** Everything a run needs (already validated). */
@@ -583,6 +584,18 @@ function scalars(s: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/** The owner a run folder's lock text names (`{ pid, host, lease_ms? }`), or null when it names none. */
+function runLockOwner(text: string): LockOwner | null {
+  try {
+    const l = JSON.parse(text) as { pid?: unknown; host?: unknown; lease_ms?: unknown } | null;
+    if (typeof l?.pid !== 'number' || typeof l.host !== 'string') return null;
+    const leaseMs = leaseOf(l.lease_ms);
+    return { host: l.host, pid: l.pid, ...(leaseMs !== undefined ? { leaseMs } : {}) };
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Rebuilds the top run_summary.json of a multi-seed run folder whose process died (its status
  * `crashed`, as `cinder status` records it) from the seed folders: the top summary is
@@ -592,28 +605,91 @@ function scalars(s: Record<string, unknown>): Record<string, unknown> {
  * in its own folder as well); the other keys stay. `examples` give the label keys left out of the
  * statistics. Returns the new summary, or null (and writes nothing) for a folder that is not a
  * crashed multi-seed run.
+ *
+ * The rewrite never lands over what a new owner of the folder writes (a `--resume` that takes the
+ * folder's lock while the seed folders are read): as for `inspectRunFolder`'s crashed rewrite, it
+ * is made only while the folder's lock is still the dead one (or there is still none) and the top
+ * summary still holds the text read, both checked again while no process can take the lock
+ * (`whileLockUnchanged` of `src/io/lock.ts`); a folder taken meanwhile is looked at again (10 looks
+ * at most). A folder whose lock a live process holds (or may: a lease lock not judged yet), or
+ * whose lock cannot be read or taken over, is not rewritten (null). A failing write still throws.
  */
 export function rebuildSeedsSummary(dir: string, examples: readonly ExampleSpec[] = []): Record<string, unknown> | null {
-  const top = readSummary(join(dir, 'run_summary.json'));
-  const params = readSummary(join(dir, 'params.json'));
-  if (top?.status !== 'crashed' || !params) return null;
-  const first = params.seed;
-  const count = params.seeds;
-  if (typeof first !== 'number' || !Number.isSafeInteger(first) || first < 0 || typeof count !== 'number' || !Number.isSafeInteger(count) || count <= 1 || count > MAX_RUNS) return null;
-  const runs: SeedRun[] = [];
-  for (let i = 0; i < count; i++) {
-    const seed = first + i;
-    const sub = `seed-${seed}`;
-    if (!existsSync(join(dir, sub, 'run_summary.json'))) continue;
-    const status = inspectRunFolder(join(dir, sub)).status;
-    const summary = readSummary(join(dir, sub, 'run_summary.json'));
-    if (status === null || summary === null) continue;
-    runs.push({ seed, dir: sub, status: status as RunStatus, summary });
+  const lockPath = join(dir, LOCK_FILE);
+  const topPath = join(dir, 'run_summary.json');
+  for (let attempt = 1; attempt <= 10; attempt++) {
+    let look: LockLook | null;
+    try {
+      look = lookAtLock(lockPath, runLockOwner, { unreadable: 'dead' });
+    } catch {
+      return null; // a lock that cannot be read: the rewrite cannot be made safely
+    }
+    if (look !== null && look.owner !== null && look.alive) return null; // the folder's owner runs (or may)
+    let raw: string;
+    try {
+      raw = readFileSync(topPath, 'utf8');
+    } catch {
+      return null;
+    }
+    let top: Record<string, unknown> | null = null;
+    try {
+      top = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      // not a summary
+    }
+    const params = readSummary(join(dir, 'params.json'));
+    if (top?.status !== 'crashed' || !params) return null;
+    const first = params.seed;
+    const count = params.seeds;
+    if (typeof first !== 'number' || !Number.isSafeInteger(first) || first < 0 || typeof count !== 'number' || !Number.isSafeInteger(count) || count <= 1 || count > MAX_RUNS) return null;
+    const runs: SeedRun[] = [];
+    for (let i = 0; i < count; i++) {
+      const seed = first + i;
+      const sub = `seed-${seed}`;
+      if (!existsSync(join(dir, sub, 'run_summary.json'))) continue;
+      const status = inspectRunFolder(join(dir, sub)).status;
+      const summary = readSummary(join(dir, sub, 'run_summary.json'));
+      if (status === null || summary === null) continue;
+      runs.push({ seed, dir: sub, status: status as RunStatus, summary });
+    }
+    const labelKeys = examples.find((e) => e.name === params.example)?.labelKeys ?? [];
+    const out = { ...top, ...seedsSection(runs, labelKeys) };
+    const me = `${JSON.stringify({ pid: process.pid, host: hostname(), started_at: new Date().toISOString(), lease_ms: DEFAULT_LEASE_MS })}\n`;
+    let writeError: { err: unknown } | undefined;
+    let r: ReturnType<typeof whileLockUnchanged<boolean>>;
+    try {
+      r = whileLockUnchanged(lockPath, look?.text ?? null, me, () => {
+        // no process can take the folder now: rewrite only the summary that was read (a `--resume`
+        // that took the folder meanwhile may have written its own)
+        let now: string | null = null;
+        try {
+          now = readFileSync(topPath, 'utf8');
+        } catch {
+          // gone: not rewritten
+        }
+        if (now !== raw) return false;
+        try {
+          writeJsonAtomicSync(topPath, out);
+        } catch (err) {
+          writeError = { err };
+          throw err;
+        }
+        return true;
+      }, { leaseMs: look?.owner?.leaseMs ?? DEFAULT_LEASE_MS });
+    } catch {
+      if (writeError) throw writeError.err;
+      return null; // the lock or its takeover file cannot be made: not rewritten
+    }
+    if (r.done && r.value) return out;
+    if (!r.done && r.why === 'busy') sleepMs(1); // another process is taking the lock over right now
+    // the folder changed meanwhile: look again
   }
-  const labelKeys = examples.find((e) => e.name === params.example)?.labelKeys ?? [];
-  const out = { ...top, ...seedsSection(runs, labelKeys) };
-  writeJsonAtomicSync(join(dir, 'run_summary.json'), out);
-  return out;
+  return null;
+}
+
+/** Sleeps `ms` synchronously. */
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /**
