@@ -167,7 +167,8 @@ export class BullmqEngine implements SweepEngine {
    * @param sweepId the sweep's id (job ids start with it)
    * @param queueName BullMQ queue (default {@link DEFAULT_QUEUE})
    * @param pollMs how often job states are checked (default 200 ms)
-   * @param lostMs how long Redis may stay unreachable before {@link run} fails (default 60 s)
+   * @param lostMs how long Redis may stay unreachable before {@link run} fails (default 60 s; timed by the
+   *   monotonic clock `performance.now`, so a step of the wall clock does not change it)
    */
   constructor(readonly address: RedisAddress, readonly sweepId: string, readonly queueName = DEFAULT_QUEUE, readonly pollMs = 200, readonly lostMs = 60_000) {}
 
@@ -209,7 +210,9 @@ export class BullmqEngine implements SweepEngine {
         if (!existing || state === 'failed' || state === 'unknown') await submit(j);
         outstanding.set(id, j);
       }
-      let lostSince = 0;
+      // since when Redis has been unreachable (performance.now, monotonic: a step of the wall clock
+      // must neither end the wait at once nor stretch it), or null while it answers
+      let lostSince: number | null = null;
       while (outstanding.size > 0 && !this.stopping) {
         try {
           for (const [id, j] of [...outstanding]) {
@@ -229,11 +232,11 @@ export class BullmqEngine implements SweepEngine {
               await submit(j);
             }
           }
-          lostSince = 0;
+          lostSince = null;
         } catch (e) {
           // Redis unreachable for a moment: the client reconnects; give up after lostMs
-          lostSince ||= Date.now();
-          if (Date.now() - lostSince > this.lostMs) {
+          lostSince ??= performance.now();
+          if (performance.now() - lostSince > this.lostMs) {
             failed = true;
             const why = e instanceof Error ? e.message : String(e);
             throw new Error(`Redis at ${this.address.host}:${this.address.port} unreachable for ${Math.round(this.lostMs / 1000)} s (${lastError || why}); the jobs stay in Redis and running jobs go on: run the same cinder sweep again to collect them`);
