@@ -163,6 +163,8 @@ export class RunFolder implements RunContext {
   private checkpoints = 0;
   private closed = false;
   private closedSync = false;
+  /** True while {@link finish}'s write of the final summary is pending: its status is decided. */
+  private finishing = false;
   private queue: Promise<void> = Promise.resolve();
   private figureManifest: Record<string, FigureManifestEntry> = {};
   private resumedCount = 0;
@@ -450,7 +452,12 @@ export class RunFolder implements RunContext {
     this.status = status;
     if (error !== undefined) this.errorText = error instanceof Error ? error.message : String(error);
     const snapshot = this.summaryObject();
-    await this.enqueue(() => writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot, { commit: () => !this.closedSync }));
+    this.finishing = true;
+    try {
+      await this.enqueue(() => writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot, { commit: () => !this.closedSync }));
+    } finally {
+      this.finishing = false;
+    }
     this.closed = true;
     this.releaseWriteGuard();
     return snapshot;
@@ -476,14 +483,19 @@ export class RunFolder implements RunContext {
   /**
    * Synchronous end for a process about to exit (second signal or grace period over), or of a run
    * whose asynchronous end failed: writes run_summary.json with the status (and the message of
-   * `error`, if given) and what was checkpointed, and ignores later writes.
+   * `error`, if given) and what was checkpointed, and ignores later writes. While {@link finish}'s
+   * write is pending (the run has ended and its status is decided, e.g. `completed`), that status,
+   * error and final metrics are what is written, not `status`: a run that finished its work is
+   * not recorded interrupted.
    */
   finishSync(status: Exclude<RunStatus, 'running'>, error?: unknown): Record<string, unknown> {
     if (this.closed) return this.summaryObject();
     try {
       this.assertHeld();
-      this.status = status;
-      if (error !== undefined) this.errorText = error instanceof Error ? error.message : String(error);
+      if (!this.finishing) {
+        this.status = status;
+        if (error !== undefined) this.errorText = error instanceof Error ? error.message : String(error);
+      }
       this.closed = true;
       this.closedSync = true;
       const snapshot = this.summaryObject();

@@ -526,7 +526,8 @@ export class Run {
   /**
    * Ends the run now, synchronously (for a process that exits right after): the active seed's
    * run_summary.json and, for several seeds, the top-level one get `status` (normally
-   * `interrupted`) with everything checkpointed so far; the running seed folder's lock is removed,
+   * `interrupted`) with everything checkpointed so far (a seed that had ended and was writing its
+   * final summary keeps the status it ended with, see `RunFolder.finishSync`); the running seed folder's lock is removed,
    * and the run folder's where the run took it itself ({@link startRun}). A folder whose lock was
    * found lost is not written (it is the new owner's).
    */
@@ -540,7 +541,8 @@ export class Run {
         if (!a.lockLost) throw err;
         s = a.abandon(err);
       }
-      if (this.parent) this.parent.runs.push({ seed: a.seed, dir: `seed-${a.seed}`, status, summary: s });
+      // (the seed's own status when it had ended and was writing its final summary: see finishSync)
+      if (this.parent) this.parent.runs.push({ seed: a.seed, dir: `seed-${a.seed}`, status: s.status as RunStatus, summary: s });
     }
     // a seed folder of a multi-seed run has its own lock (runSeed); the top one is released below
     // where this run took it, else by the caller that did (the CLI)
