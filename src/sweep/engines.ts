@@ -14,7 +14,7 @@
  *   back in the queue, and gives up when Redis stays unreachable for `lostMs`.
  * @module
  */
-import { checkOptionKeys, optionKeys } from '../core/errors.js';
+import { checkInteger, checkNonNegative, checkOptionKeys, checkRange, optionKeys } from '../core/errors.js';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
@@ -68,10 +68,13 @@ export class LocalEngine implements SweepEngine {
   private readonly running = new Set<RunningJob>();
 
   /**
-   * @param workers parallel processes (>= 1)
+   * @param workers parallel processes (an integer >= 1)
    * @param command the `cinder` command (default {@link cinderCommand})
+   * @throws CinderArgumentError when `workers` is not an integer >= 1
    */
-  constructor(readonly workers: number, private readonly command?: string[]) {}
+  constructor(readonly workers: number, private readonly command?: string[]) {
+    checkInteger('workers', workers, 1);
+  }
 
   async run(jobs: readonly EngineJob[], hooks: EngineHooks): Promise<void> {
     let next = 0;
@@ -169,8 +172,13 @@ export class BullmqEngine implements SweepEngine {
    * @param pollMs how often job states are checked (default 200 ms)
    * @param lostMs how long Redis may stay unreachable before {@link run} fails (default 60 s; timed by the
    *   monotonic clock `performance.now`, so a step of the wall clock does not change it)
+   * @throws CinderArgumentError when `pollMs` is not in [1, 2^31 − 1] (`setTimeout`'s range: past it
+   *   Node waits 1 ms) or `lostMs` is not a finite number >= 0
    */
-  constructor(readonly address: RedisAddress, readonly sweepId: string, readonly queueName = DEFAULT_QUEUE, readonly pollMs = 200, readonly lostMs = 60_000) {}
+  constructor(readonly address: RedisAddress, readonly sweepId: string, readonly queueName = DEFAULT_QUEUE, readonly pollMs = 200, readonly lostMs = 60_000) {
+    checkRange('pollMs', pollMs, 1, 2 ** 31 - 1);
+    checkNonNegative('lostMs', lostMs);
+  }
 
   /** BullMQ job id of a job of this sweep. */
   jobId(name: string): string {
