@@ -287,7 +287,15 @@ export class Run {
     try {
       return await this.runSeedIn(dir, seed, seeds, extra, guard);
     } catch (err) {
-      // the folder's lock was lost: nothing more is written there (the new owner's folder)
+      // the folder's lock was lost: nothing more is written there (the new owner's folder). Looked
+      // at once more first: a takeover not noticed yet (the lock is refreshed every lease / 3, and
+      // the write guard of a folder whose files failed to be created is gone) must not get this
+      // failure written over the new owner's log and summary
+      try {
+        guard.check();
+      } catch {
+        // lost (the signal says so), or the lock could not be looked at: as before
+      }
       if (guard.signal.aborted) return this.lockLost(dir, seed, guard.signal.reason);
       // an error outside the example's own run (the folder's files could not be created or its
       // summary written: permissions, disk full): the seed fails with the message, no stack trace
