@@ -11,7 +11,8 @@
  *   and discards its attempt, so a job never runs twice at once. Only a worker holding the lock
  *   can complete a job, so each job has one result, and the coordinator records each job once.
  *   The coordinator puts a job that vanished from Redis (a restarted server without persistence)
- *   back in the queue, and gives up when Redis stays unreachable for `lostMs`.
+ *   back in the queue, and gives up when Redis stays unreachable for `lostMs`; an error of its own
+ *   hooks (sweep.json not writable) ends its run at once, the job left in Redis for the next one.
  * @module
  */
 import { checkInteger, checkNonNegative, checkOptionKeys, checkRange, optionKeys } from '../core/errors.js';
@@ -160,6 +161,11 @@ export async function checkRedis(address: RedisAddress, timeoutMs = 4000): Promi
   }
 }
 
+/** An error thrown by a hook of {@link EngineHooks} inside {@link BullmqEngine.run} (told apart from Redis's errors). */
+class HookFailure {
+  constructor(readonly error: unknown) {}
+}
+
 /** The coordinator's side of a sweep on BullMQ: submits jobs and collects their results. */
 export class BullmqEngine implements SweepEngine {
   private stopping = false;
@@ -201,10 +207,19 @@ export class BullmqEngine implements SweepEngine {
     try {
       const outstanding = new Map<string, EngineJob>();
       const started = new Set<string>();
+      // an error of a hook (sweep.json not writable, the sweep's lock lost) is the sweep's, not a
+      // lost Redis: it ends run() at once, and the job is left in Redis for the next coordinator
+      const hook = async (call: () => Promise<void> | void): Promise<void> => {
+        try {
+          await call();
+        } catch (error) {
+          throw new HookFailure(error);
+        }
+      };
       const record = async (job: Job<SweepJobData, SweepJobReturn> | undefined, name: string, state: string): Promise<boolean> => {
         if (!job || (state !== 'completed' && state !== 'failed')) return false;
-        if (state === 'completed') await hooks.onResult(name, job.returnvalue.result, job.returnvalue.worker);
-        else await hooks.onResult(name, { status: 'failed', exitCode: null, summary: {}, error: job.failedReason || 'job failed', ms: 0 }, 'bullmq');
+        const [result, worker]: [JobResult, string] = state === 'completed' ? [job.returnvalue.result, job.returnvalue.worker] : [{ status: 'failed', exitCode: null, summary: {}, error: job.failedReason || 'job failed', ms: 0 }, 'bullmq'];
+        await hook(() => hooks.onResult(name, result, worker));
         // recorded in sweep.json: the job is no longer needed in Redis
         await job.remove().catch(() => {});
         return true;
@@ -213,7 +228,11 @@ export class BullmqEngine implements SweepEngine {
         const id = this.jobId(j.name);
         const existing = (await queue.getJob(id)) as Job<SweepJobData, SweepJobReturn> | undefined;
         const state = existing ? await existing.getState() : 'missing';
-        if (state === 'completed' && (await record(existing, j.name, state))) continue;
+        try {
+          if (state === 'completed' && (await record(existing, j.name, state))) continue;
+        } catch (e) {
+          throw e instanceof HookFailure ? e.error : e;
+        }
         if (existing && state === 'failed') await existing.remove();
         if (!existing || state === 'failed' || state === 'unknown') await submit(j);
         outstanding.set(id, j);
@@ -227,7 +246,7 @@ export class BullmqEngine implements SweepEngine {
             const state = await queue.getJobState(id);
             if (state === 'active' && !started.has(id)) {
               started.add(id);
-              hooks.onStart(j.name, 'bullmq');
+              await hook(() => hooks.onStart(j.name, 'bullmq'));
             }
             if (state === 'completed' || state === 'failed') {
               const job = (await queue.getJob(id)) as Job<SweepJobData, SweepJobReturn> | undefined;
@@ -242,6 +261,7 @@ export class BullmqEngine implements SweepEngine {
           }
           lostSince = null;
         } catch (e) {
+          if (e instanceof HookFailure) throw e.error;
           // Redis unreachable for a moment: the client reconnects; give up after lostMs
           lostSince ??= performance.now();
           if (performance.now() - lostSince > this.lostMs) {
