@@ -237,14 +237,15 @@ export interface SpikeCountPanelOptions {
 export const SPIKE_COUNT_PANEL_OPTION_KEYS = optionKeys<SpikeCountPanelOptions>()(['name', 'xTitle', 'yTitle', 'timeRange']);
 
 /**
- * A heatmap panel of spike counts per (neuron row, time bin), row-major `[rows.count, bins.count]`
+ * A heatmap panel of spike counts (finite integers >= 0) per (neuron row, time bin), row-major `[rows.count, bins.count]`
  * (from {@link spikeCounts}, or accumulated from pieces by a {@link SpikeCountGrid}): the panel
  * {@link spikeRaster} draws for a population above `maxSpikes`. Its title gives the name, the sum
  * of the counts and the neurons per row; a cell's x and y are its bin's middle time
  * `start + (k + ½)·width` and its row's middle neuron `first + r·size + (size − 1)/2`; its colour
  * runs from white (0 spikes) to black (the largest count, at least 1). Place its colour bar with
  * {@link placeColorbars} once the figure is laid out.
- * @throws CinderArgumentError for bad bins, rows or `timeRange`, or counts of another length than rows.count · bins.count
+ * @throws CinderArgumentError for bad bins, rows or `timeRange`, counts of another length than
+ *   rows.count · bins.count, or a count that is not a finite integer >= 0 (the error names its index)
  */
 export function spikeCountPanel(counts: ArrayLike<number>, bins: TimeBins, rows: NeuronRows, options: SpikeCountPanelOptions = {}): Panel {
   checkOptionKeys('options', options, SPIKE_COUNT_PANEL_OPTION_KEYS);
@@ -253,6 +254,13 @@ export function spikeCountPanel(counts: ArrayLike<number>, bins: TimeBins, rows:
   checkTimeRange(options.timeRange);
   if (!isNumbers(counts) || counts.length !== rows.count * bins.count) {
     throw new CinderArgumentError('counts', isNumbers(counts) ? `${counts.length} values` : counts, `rows.count · bins.count = ${rows.count * bins.count} values`);
+  }
+  // spike counts: a NaN, negative or fractional entry would draw as a count and read "NaN spikes" in the title
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i]!;
+    if (!(Number.isInteger(c) && c >= 0)) {
+      throw new CinderArgumentError(`counts[${i}]`, c, `a spike count: a finite integer >= 0 (row ${Math.floor(i / bins.count)}, time bin ${i % bins.count})`);
+    }
   }
   const x = Float64Array.from({ length: bins.count }, (_, k) => bins.start + (k + 0.5) * bins.width);
   const z: number[][] = [];

@@ -253,6 +253,23 @@ describe('spikeRasterPanels, spikeCountPanel, SpikeCountGrid: a raster panel amo
     }
   });
 
+  it('spikeCountPanel refuses a count that is not a finite integer >= 0, naming its index (was drawn: the title read "NaN spikes")', () => {
+    const bins = gridTimeBins(1, 4, 1); // 4 bins
+    const rows = neuronRows(0, 2); // 3 rows
+    const good = Float64Array.from({ length: 12 }, (_, i) => i % 3);
+    // a good grid: the title's sum is the sum of the counts, computed here
+    let sum = 0;
+    for (const c of good) sum += c;
+    expect(spikeCountPanel(good, bins, rows).title).toBe(`spikes: ${sum} spikes, 1 neuron per row`);
+    for (const [i, bad] of [[0, Number.NaN], [5, -1], [11, Infinity], [7, 0.5], [3, -Infinity]] as const) {
+      const counts = Array.from(good);
+      counts[i] = bad;
+      expect(() => spikeCountPanel(counts, bins, rows)).toThrow(
+        `invalid counts[${i}]: got ${bad}, expected a spike count: a finite integer >= 0 (row ${Math.floor(i / 4)}, time bin ${i % 4})`,
+      );
+    }
+  });
+
   it('placeColorbars: a heatmap in the left column of two gets its colour bar beside its own panel (its y domain, right of its x domain)', () => {
     const grid = new SpikeCountGrid(gridTimeBins(1, 10, 1), neuronRows(0, 3));
     grid.add([1, 2, 10], [0, 3, 3]);
