@@ -16,6 +16,16 @@ export const DENSITY_TIME_BINS = 1000;
 export const DENSITY_ROWS = 200;
 
 /**
+ * Most cells (neuron rows · time bins) of one spike-count panel: `spikeCountPanel` refuses more,
+ * and `spikeRaster` refuses `maxTimeBins · maxRows` above it. The page writes each cell as its
+ * count and a comma: measured with `figureHtml`, a panel of 4·10^6 cells (400 × 10 000 or
+ * 2000 × 2000) is 8.1 MB of HTML with counts below 10, 11.7 MB below 100 and 15.7 MB below 1000
+ * (plus 4.8 MB of plotly.js when inlined), for each population; 10^8 cells (both axes at their
+ * limit of 10 000) would be 200–400 MB, past V8's longest string.
+ */
+export const MAX_DENSITY_CELLS = 4_000_000;
+
+/**
  * Throws unless `value` is a valid `maxSpikes`: an integer >= 0, or `Infinity` (always one dot per
  * spike). Returns `value`.
  */

@@ -4,7 +4,7 @@
  * @module
  */
 import { CinderArgumentError, checkFinite, checkInteger, checkNonNegative, checkPositive, checkOptionKeys, optionKeys } from '../core/errors.js';
-import { checkMaxSpikes, checkNeuronRows, checkTimeBins, DEFAULT_MAX_SPIKES, DENSITY_ROWS, DENSITY_TIME_BINS, densityRows, densityTimeBins, spikeCounts, type NeuronRows, type TimeBins } from './density.js';
+import { checkMaxSpikes, checkNeuronRows, checkTimeBins, DEFAULT_MAX_SPIKES, DENSITY_ROWS, DENSITY_TIME_BINS, MAX_DENSITY_CELLS, densityRows, densityTimeBins, spikeCounts, type NeuronRows, type TimeBins } from './density.js';
 import type { Figure, Trace } from './figure.js';
 import { panelFigure, plotlyText, type Panel } from './panels.js';
 
@@ -79,13 +79,15 @@ export interface RasterOptions {
   yTitle?: string;
   /**
    * Most time bins of the density view (default {@link DENSITY_TIME_BINS} = 1000): an integer from 1
-   * to {@link MAX_DENSITY_CELLS_PER_AXIS}. Ignored with dots.
+   * to {@link MAX_DENSITY_CELLS_PER_AXIS}, with `maxTimeBins · maxRows` at most
+   * {@link MAX_DENSITY_CELLS} (4·10^6 cells per panel). Checked also with dots, where it is unused.
    */
   maxTimeBins?: number;
   /**
    * Most neuron rows per population of the density view (default {@link DENSITY_ROWS} = 200; a
    * population spanning more neurons gets rows of ⌈span/maxRows⌉ neighbours): an integer from 1 to
-   * {@link MAX_DENSITY_CELLS_PER_AXIS}. Ignored with dots.
+   * {@link MAX_DENSITY_CELLS_PER_AXIS}, with `maxTimeBins · maxRows` at most {@link MAX_DENSITY_CELLS}.
+   * Checked also with dots, where it is unused.
    */
   maxRows?: number;
 }
@@ -129,7 +131,8 @@ export interface RasterPanels {
 The panels
  * are those of {@link spikeRasterPanels} (same options); with heatmaps the title gets their note in
  * parentheses and each colour bar sits beside its panel ({@link placeColorbars}).
- * @throws CinderArgumentError when times and neuron indices differ in length, or for a bad `timeRange` or `maxSpikes`
+ * @throws CinderArgumentError when times and neuron indices differ in length, or for a bad `timeRange`, `maxSpikes`,
+ *   `maxTimeBins` or `maxRows` (each at most {@link MAX_DENSITY_CELLS_PER_AXIS}, their product at most {@link MAX_DENSITY_CELLS})
  */
 export function spikeRaster(title: string, populations: SpikeEvents | readonly SpikeEvents[], options: RasterOptions = {}): Figure {
   const r = spikeRasterPanels(populations, options);
@@ -159,6 +162,12 @@ export function spikeRasterPanels(populations: SpikeEvents | readonly SpikeEvent
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_DENSITY_CELLS_PER_AXIS)) {
       throw new CinderArgumentError(key, v, `an integer from 1 to ${MAX_DENSITY_CELLS_PER_AXIS}`);
     }
+  }
+  // each density panel holds up to maxTimeBins · maxRows cells, 2–4 bytes of HTML each (MAX_DENSITY_CELLS)
+  const maxTimeBins = options.maxTimeBins ?? DENSITY_TIME_BINS;
+  const maxRows = options.maxRows ?? DENSITY_ROWS;
+  if (maxTimeBins * maxRows > MAX_DENSITY_CELLS) {
+    throw new CinderArgumentError('maxTimeBins · maxRows', maxTimeBins * maxRows, `at most ${MAX_DENSITY_CELLS} cells per density panel (maxTimeBins ${maxTimeBins} · maxRows ${maxRows}; lower either)`);
   }
   const traces: Trace[] = pops.map((p, i) => {
     if (p === null || typeof p !== 'object' || !isNumbers(p.times) || !isNumbers(p.neurons)) {
@@ -244,14 +253,17 @@ export const SPIKE_COUNT_PANEL_OPTION_KEYS = optionKeys<SpikeCountPanelOptions>(
  * `start + (k + ½)·width` and its row's middle neuron `first + r·size + (size − 1)/2`; its colour
  * runs from white (0 spikes) to black (the largest count, at least 1). Place its colour bar with
  * {@link placeColorbars} once the figure is laid out.
- * @throws CinderArgumentError for bad bins, rows or `timeRange`, counts of another length than
- *   rows.count · bins.count, or a count that is not a finite integer >= 0 (the error names its index)
+ * @throws CinderArgumentError for bad bins, rows or `timeRange`, more than {@link MAX_DENSITY_CELLS}
+ *   cells, counts of another length than rows.count · bins.count, or a count that is not a finite integer >= 0 (the error names its index)
  */
 export function spikeCountPanel(counts: ArrayLike<number>, bins: TimeBins, rows: NeuronRows, options: SpikeCountPanelOptions = {}): Panel {
   checkOptionKeys('options', options, SPIKE_COUNT_PANEL_OPTION_KEYS);
   checkTimeBins(bins);
   checkNeuronRows(rows);
   checkTimeRange(options.timeRange);
+  if (rows.count * bins.count > MAX_DENSITY_CELLS) {
+    throw new CinderArgumentError('rows.count · bins.count', rows.count * bins.count, `at most ${MAX_DENSITY_CELLS} cells per panel (rows.count ${rows.count} · bins.count ${bins.count}; fewer rows or bins)`);
+  }
   if (!isNumbers(counts) || counts.length !== rows.count * bins.count) {
     throw new CinderArgumentError('counts', isNumbers(counts) ? `${counts.length} values` : counts, `rows.count · bins.count = ${rows.count * bins.count} values`);
   }

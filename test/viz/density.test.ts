@@ -3,7 +3,7 @@
 // closed-form counts (uniform firing) and against the spike count; below the cap the figure is the
 // same as with maxSpikes: Infinity.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_SPIKES, densityTimeBins, figureHtml, gridTimeBins, neuronRows, panelFigure, placeColorbars, rasterFromRecordings, SpikeCountGrid, spikeCountPanel, spikeRaster, spikeRasterPanels, type Figure, type SpikeEvents } from '../../src/node.js';
+import { DEFAULT_MAX_SPIKES, densityTimeBins, MAX_DENSITY_CELLS, figureHtml, gridTimeBins, neuronRows, panelFigure, placeColorbars, rasterFromRecordings, SpikeCountGrid, spikeCountPanel, spikeRaster, spikeRasterPanels, type Figure, type SpikeEvents } from '../../src/node.js';
 import { mulberry32 as rng } from '../helpers/random.js';
 
 /** The page of a figure (plotly loaded from a relative file). */
@@ -130,6 +130,32 @@ describe('spikeRaster: a density above maxSpikes', () => {
     for (const [key, bad] of [['maxTimeBins', 0], ['maxRows', 1.5], ['maxRows', 10_001], ['maxTimeBins', Number.NaN]] as const) {
       expect(() => spikeRaster('r', exc, { [key]: bad })).toThrow(`invalid ${key}: got ${bad}, expected an integer from 1 to 10000`);
     }
+  });
+
+  it('maxTimeBins · maxRows is at most MAX_DENSITY_CELLS = 4·10^6 per panel (10^8 was accepted: a page of 200–400 MB); a panel at the cap is about 2 bytes of HTML per cell', () => {
+    const few = { times: [1, 2, 3], neurons: [0, 5, 9] };
+    for (const [maxTimeBins, maxRows] of [[10_000, 10_000], [10_000, 401], [2001, 2000], [undefined, 10_000]] as const) {
+      const product = (maxTimeBins ?? 1000) * (maxRows ?? 200);
+      expect(product).toBeGreaterThan(4_000_000);
+      expect(() => spikeRaster('r', few, { maxSpikes: 0, maxTimeBins, maxRows })).toThrow(
+        `invalid maxTimeBins · maxRows: got ${product}, expected at most 4000000 cells per density panel (maxTimeBins ${maxTimeBins ?? 1000} · maxRows ${maxRows ?? 200}; lower either)`,
+      );
+    }
+    expect(MAX_DENSITY_CELLS).toBe(4_000_000);
+    expect(spikeRaster('r', few, { maxSpikes: 0, maxTimeBins: 10_000, maxRows: 400 }).data[0]!.type).toBe('heatmap');
+    // spikeCountPanel: grids of more cells are refused before the counts are looked at
+    const rows = neuronRows(0, 399, 400);
+    expect(() => spikeCountPanel([], gridTimeBins(1, 10_001, 1, 10_001), rows)).toThrow(
+      'invalid rows.count · bins.count: got 4000400, expected at most 4000000 cells per panel (rows.count 400 · bins.count 10001; fewer rows or bins)',
+    );
+    // at the cap, counts below 10: each cell is written as a digit and a comma, 2 bytes, plus a small overhead
+    const bins = gridTimeBins(1, 10_000, 1, 10_000);
+    expect(rows.count * bins.count).toBe(MAX_DENSITY_CELLS);
+    const r = rng(9);
+    const counts = Float64Array.from({ length: MAX_DENSITY_CELLS }, () => Math.floor(10 * r()));
+    const page = html(placeColorbars(panelFigure('cap', [spikeCountPanel(counts, bins, rows)])));
+    expect(page.length).toBeGreaterThan(2 * MAX_DENSITY_CELLS);
+    expect(page.length).toBeLessThan(2.05 * MAX_DENSITY_CELLS);
   });
 
   it('continuous (event-driven) times: at most 1000 bins covering every spike; a single time: one bin', () => {
