@@ -51,7 +51,10 @@ export interface TimeBins {
   hi: number;
 }
 
-/** Neuron rows: row r holds neurons `first + r·size` … `first + (r+1)·size − 1`. */
+/**
+ * Neuron rows: row r holds neurons `first + r·size` … `min(first + (r+1)·size − 1, last)`: every row
+ * `size` neurons but the last, which may hold fewer (neurons up to `last`).
+ */
 export interface NeuronRows {
   /** First neuron of row 0. */
   first: number;
@@ -59,6 +62,25 @@ export interface NeuronRows {
   size: number;
   /** Number of rows (>= 1). */
   count: number;
+  /**
+   * Last neuron of the last row, an integer in `[first + (count−1)·size, first + count·size − 1]`
+   * (set by {@link neuronRows}: ⌊hi⌋); when absent the last row is full (`first + count·size − 1`).
+   */
+  last?: number;
+}
+
+/** The last neuron of `rows` (its `last`, else the end of a full last row). */
+export function lastNeuron(rows: NeuronRows): number {
+  return rows.last ?? rows.first + rows.count * rows.size - 1;
+}
+
+/**
+ * The middle neuron of row r of `rows`: `(a + b)/2` for the neurons `a = first + r·size` …
+ * `b = min(a + size − 1, last)` it holds (exact in float64: integers below 2^53 and one halving).
+ */
+export function rowMiddle(rows: NeuronRows, r: number): number {
+  const a = rows.first + r * rows.size;
+  return (a + Math.min(a + rows.size - 1, lastNeuron(rows))) / 2;
 }
 
 /** True when a spike (t, n) is drawable: both finite. */
@@ -131,14 +153,15 @@ export function densityRows(events: SpikeEvents, maxRows = DENSITY_ROWS): Neuron
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
-  if (lo === Infinity) return { first: 0, size: 1, count: 1 };
+  if (lo === Infinity) return { first: 0, size: 1, count: 1, last: 0 };
   return neuronRows(lo, hi, maxRows);
 }
 
 /**
  * Neuron rows for the neuron indices `lo` … `hi` (known up front, e.g. 0 … n − 1 for n neurons),
- * at most `maxRows` of them: from ⌊lo⌋ to ⌊hi⌋, `⌈span/maxRows⌉` neurons per row with
- * `span = ⌊hi⌋ − ⌊lo⌋ + 1` (one neuron per row when they fit), `⌈span/size⌉` rows.
+ * at most `maxRows` of them: from ⌊lo⌋ to ⌊hi⌋ (`last`), `⌈span/maxRows⌉` neurons per row with
+ * `span = ⌊hi⌋ − ⌊lo⌋ + 1` (one neuron per row when they fit), `⌈span/size⌉` rows; the last one
+ * holds `span − (count − 1)·size` neurons.
  * @throws CinderArgumentError unless lo and hi are finite with lo <= hi, and maxRows an integer >= 1
  */
 export function neuronRows(lo: number, hi: number, maxRows = DENSITY_ROWS): NeuronRows {
@@ -148,7 +171,7 @@ export function neuronRows(lo: number, hi: number, maxRows = DENSITY_ROWS): Neur
   const first = Math.floor(lo);
   const span = Math.floor(hi) - first + 1;
   const size = Math.ceil(span / maxRows);
-  return { first, size, count: Math.ceil(span / size) };
+  return { first, size, count: Math.ceil(span / size), last: Math.floor(hi) };
 }
 
 /**
@@ -190,8 +213,8 @@ export function gridTimeBins(first: number, last: number, dt: number, maxBins = 
 /**
  * Spike counts of one population per (neuron row, time bin), row-major `[rows.count, bins.count]`:
  * a spike at time t of neuron n is counted in bin `⌊(t − start)/width⌋` (clamped to the last bin
- * against rounding) and row `⌊(⌊n⌋ − first)/size⌋` when t lies in `[bins.lo, bins.hi]` and both are
- * finite; other spikes are not counted.
+ * against rounding) and row `⌊(⌊n⌋ − first)/size⌋` when t lies in `[bins.lo, bins.hi]`, ⌊n⌋ in
+ * `[first, last]` ({@link NeuronRows.last}) and both are finite; other spikes are not counted.
  */
 export function spikeCounts(events: SpikeEvents, bins: TimeBins, rows: NeuronRows): Float64Array {
   const counts = new Float64Array(rows.count * bins.count);
@@ -202,12 +225,13 @@ export function spikeCounts(events: SpikeEvents, bins: TimeBins, rows: NeuronRow
 /** Adds the counts of {@link spikeCounts} to `counts`; returns the number of spikes counted. */
 function addSpikeCounts(counts: Float64Array, events: SpikeEvents, bins: TimeBins, rows: NeuronRows): number {
   let counted = 0;
+  const top = lastNeuron(rows);
   for (let i = 0; i < events.times.length; i++) {
     const t = events.times[i]!;
     const n = events.neurons[i]!;
     if (!drawable(t, n) || !(t >= bins.lo && t <= bins.hi)) continue;
     const r = Math.floor((Math.floor(n) - rows.first) / rows.size);
-    if (r < 0 || r >= rows.count) continue;
+    if (r < 0 || r >= rows.count || Math.floor(n) > top) continue;
     const k = Math.min(bins.count - 1, Math.max(0, Math.floor((t - bins.start) / bins.width)));
     const c = r * bins.count + k;
     counts[c] = counts[c]! + 1;
@@ -260,9 +284,17 @@ export function checkTimeBins(bins: TimeBins, param = 'bins'): TimeBins {
   return bins;
 }
 
-/** Throws unless `rows` is a {@link NeuronRows} with an integer first, size >= 1 and count >= 1. */
+/**
+ * Throws unless `rows` is a {@link NeuronRows} with an integer first, size >= 1 and count >= 1, and
+ * `last`, when given, an integer in the last row (`[first + (count−1)·size, first + count·size − 1]`).
+ */
 export function checkNeuronRows(rows: NeuronRows, param = 'rows'): NeuronRows {
   const ok = rows !== null && typeof rows === 'object' && Number.isInteger(rows.first) && Number.isInteger(rows.size) && rows.size >= 1 && Number.isInteger(rows.count) && rows.count >= 1;
-  if (!ok) throw new CinderArgumentError(param, rows, '{first, size, count}: integers, size >= 1, count >= 1');
+  if (!ok) throw new CinderArgumentError(param, rows, '{first, size, count, last?}: integers, size >= 1, count >= 1');
+  if (rows.last !== undefined) {
+    const lo = rows.first + (rows.count - 1) * rows.size;
+    const hi = rows.first + rows.count * rows.size - 1;
+    if (!Number.isInteger(rows.last) || rows.last < lo || rows.last > hi) throw new CinderArgumentError(`${param}.last`, rows.last, `an integer in [${lo}, ${hi}] (a neuron of the last row)`);
+  }
   return rows;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { CinderArgumentError, checkFinite, checkInteger, checkNonNegative, checkPositive, checkOptionKeys, optionKeys } from '../core/errors.js';
-import { checkMaxSpikes, checkNeuronRows, checkTimeBins, DEFAULT_MAX_SPIKES, DENSITY_ROWS, DENSITY_TIME_BINS, MAX_DENSITY_CELLS, densityRows, densityTimeBins, spikeCounts, type NeuronRows, type TimeBins } from './density.js';
+import { checkMaxSpikes, checkNeuronRows, checkTimeBins, DEFAULT_MAX_SPIKES, DENSITY_ROWS, DENSITY_TIME_BINS, MAX_DENSITY_CELLS, densityRows, densityTimeBins, rowMiddle, spikeCounts, type NeuronRows, type TimeBins } from './density.js';
 import type { Figure, Trace } from './figure.js';
 import { panelFigure, plotlyText, type Panel } from './panels.js';
 
@@ -125,7 +125,7 @@ export interface RasterPanels {
  * hold one neuron each, or `⌈span/maxRows⌉` neighbouring neurons when a population spans more than
  * `maxRows` (default {@link DENSITY_ROWS}; {@link densityRows}). Counted are the spikes with finite time and neuron, within `timeRange`
  * when given ({@link spikeCounts}); each panel's title gives its count. A heatmap cell's x and y are
- * its bin's middle time and its row's middle neuron; its colour runs from white (0 spikes) to black
+ * its bin's middle time and the middle of the neurons its row holds; its colour runs from white (0 spikes) to black
  * (the panel's largest count, at least 1). With at most `maxSpikes` spikes the figure is
  * the same as with `maxSpikes: Infinity`.
 The panels
@@ -249,8 +249,11 @@ export const SPIKE_COUNT_PANEL_OPTION_KEYS = optionKeys<SpikeCountPanelOptions>(
  * A heatmap panel of spike counts (finite integers >= 0) per (neuron row, time bin), row-major `[rows.count, bins.count]`
  * (from {@link spikeCounts}, or accumulated from pieces by a {@link SpikeCountGrid}): the panel
  * {@link spikeRaster} draws for a population above `maxSpikes`. Its title gives the name, the sum
- * of the counts and the neurons per row; a cell's x and y are its bin's middle time
- * `start + (k + ½)·width` and its row's middle neuron `first + r·size + (size − 1)/2`; its colour
+ * of the counts and the neurons per row; a cell's x and y (also in its hover text) are its bin's
+ * middle time `start + (k + ½)·width` and the middle of the neurons its row holds,
+ * `(a + min(a + size − 1, last))/2` with `a = first + r·size` ({@link rowMiddle}: a last row only
+ * partly filled is centred on its neurons, not past the last one; plotly draws cell edges halfway
+ * between middles, so that row's edges are off by a quarter of the missing neurons); its colour
  * runs from white (0 spikes) to black (the largest count, at least 1). Place its colour bar with
  * {@link placeColorbars} once the figure is laid out.
  * @throws CinderArgumentError for bad bins, rows or `timeRange`, more than {@link MAX_DENSITY_CELLS}
@@ -291,7 +294,7 @@ export function spikeCountPanel(counts: ArrayLike<number>, bins: TimeBins, rows:
   return {
     title: `${name}: ${counted} spikes, ${rows.size} neuron${rows.size === 1 ? '' : 's'} per row`,
     traces: [{
-      type: 'heatmap', name, x, y: Float64Array.from({ length: rows.count }, (_, r) => rows.first + r * rows.size + (rows.size - 1) / 2), z,
+      type: 'heatmap', name, x, y: Float64Array.from({ length: rows.count }, (_, r) => rowMiddle(rows, r)), z,
       // both bounds given (plotly ignores a lone zmin): white is 0 spikes, so a cell of 1 is never white
       zmin: 0, zmax: most, colorscale: [[0, '#ffffff'], [1, '#000000']], colorbar: { title: { text: 'spikes' } },
       hovertemplate: `${hoverLabel(options.xTitle, 't')} %{x}<br>${hoverLabel(options.yTitle, 'neuron')} %{y}<br>%{z} spikes<extra>%{fullData.name}</extra>`,

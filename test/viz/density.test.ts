@@ -25,7 +25,7 @@ function randomSpikes(steps: number, neurons: number, dt: number, p: number, see
   return { times: Float64Array.from(times), neurons: Int32Array.from(idx), name };
 }
 
-type Heatmap = { type: string; name: string; x: Float64Array; y: Float64Array; z: number[][]; zmin: number; zmax: number };
+type Heatmap = { type: string; name: string; x: Float64Array; y: Float64Array; z: number[][]; zmin: number; zmax: number; hovertemplate: string };
 
 /** Reference counts: a spike goes to the bin whose edges [c − w/2, c + w/2) hold it and the row whose neuron range holds it. */
 function referenceCounts(e: SpikeEvents, h: Heatmap, size: number, range?: [number, number]): number[][] {
@@ -232,7 +232,7 @@ describe('spikeRasterPanels, spikeCountPanel, SpikeCountGrid: a raster panel amo
     expect(bins.count).toBe(ref.count);
     expect(bins.count).toBe(134); // ⌈400 / ⌈400/150⌉⌉, bins of 3 steps
     const rows = neuronRows(0, 699);
-    expect(rows).toEqual({ first: 0, size: 4, count: 175 }); // ⌈700/200⌉ = 4 per row
+    expect(rows).toEqual({ first: 0, size: 4, count: 175, last: 699 }); // ⌈700/200⌉ = 4 per row
     const grid = new SpikeCountGrid(bins, rows);
     for (let k0 = 0; k0 < times.length; k0 += 37) grid.add(times.subarray(k0, k0 + 37), neurons.subarray(k0, k0 + 37));
     const want = new Float64Array(rows.count * bins.count);
@@ -293,6 +293,41 @@ describe('spikeRasterPanels, spikeCountPanel, SpikeCountGrid: a raster panel amo
       expect(() => spikeCountPanel(counts, bins, rows)).toThrow(
         `invalid counts[${i}]: got ${bad}, expected a spike count: a finite integer >= 0 (row ${Math.floor(i / 4)}, time bin ${i % 4})`,
       );
+    }
+  });
+
+  it('a last row only partly filled is centred on the neurons it holds (was the middle of a full row, past the last neuron); neurons past the last are not counted', () => {
+    // neurons 0 … 9 in at most 4 rows: rows of 3, the last holding neuron 9 only (middle 9; a full row's middle was 10)
+    const r = rng(21);
+    const times: number[] = [];
+    const ids: number[] = [];
+    for (let k = 1; k <= 50; k++) for (let j = 0; j < 10; j++) if (r() < 0.4) { times.push(k); ids.push(j); }
+    // reference: each row's middle is the mean of the neuron indices it holds, by a plain loop
+    const middles = (first: number, size: number, count: number, last: number): number[] => Array.from({ length: count }, (_, q) => {
+      const held: number[] = [];
+      for (let n = first + q * size; n < first + (q + 1) * size && n <= last; n++) held.push(n);
+      return held.reduce((a, b) => a + b, 0) / held.length;
+    });
+    expect(middles(0, 3, 4, 9)).toEqual([1, 4, 7, 9]);
+    const h = spikeRaster('p', { times, neurons: ids }, { maxSpikes: 0, maxRows: 4 }).data[0] as unknown as Heatmap;
+    expect(Array.from(h.y)).toEqual(middles(0, 3, 4, 9));
+    expect(neuronRows(0, 9, 4)).toEqual({ first: 0, size: 3, count: 4, last: 9 });
+    // the hover text shows the cell's y: no number past the last neuron appears
+    expect(h.hovertemplate).toBe('t %{x}<br>neuron %{y}<br>%{z} spikes<extra>%{fullData.name}</extra>');
+    // rows starting elsewhere: neurons 5 … ⌊24.7⌋ in 4 rows of 5 (full); 5 … 23: the last row holds 20 … 23
+    const grid = new SpikeCountGrid(gridTimeBins(1, 4, 1), neuronRows(5, 24.7, 4));
+    expect(grid.rows).toEqual({ first: 5, size: 5, count: 4, last: 24 });
+    const g2 = new SpikeCountGrid(gridTimeBins(1, 4, 1), neuronRows(5, 23, 4));
+    expect(g2.rows).toEqual({ first: 5, size: 5, count: 4, last: 23 });
+    expect(Array.from(spikeCountPanel(g2.counts, g2.bins, g2.rows).traces[0]!.y as Float64Array)).toEqual(middles(5, 5, 4, 23));
+    // a spike of neuron 24 lies in the last row's range but past its last neuron: not counted
+    g2.add([1, 2, 3], [23, 24, 5]);
+    expect([g2.seen, g2.counted]).toEqual([3, 2]);
+    expect(Array.from(g2.counts)).toEqual([0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]);
+    // rows given by hand: last absent means a full last row; a last outside the last row is refused
+    expect(Array.from(spikeCountPanel(new Float64Array(8), gridTimeBins(1, 2, 1), { first: 0, size: 3, count: 4 }).traces[0]!.y as Float64Array)).toEqual(middles(0, 3, 4, 11));
+    for (const last of [8, 12, 9.5]) {
+      expect(() => spikeCountPanel(new Float64Array(8), gridTimeBins(1, 2, 1), { first: 0, size: 3, count: 4, last })).toThrow(`invalid rows.last: got ${last}, expected an integer in [9, 11] (a neuron of the last row)`);
     }
   });
 
