@@ -344,28 +344,114 @@ describe('SpikeRecorder', () => {
   });
 
   it('steps and counts beyond 2^31 survive a snapshot (saved as two int32 halves)', async () => {
-    const rec = new SpikeRecorder(() => tf.tensor2d([[1, 0]]), { chunkSteps: 2 });
-    const big = 2 ** 33 + 5;
-    // a restored state of `big` calls, all read, with one saved event at step `big` and count 2^32 + 3
     const hi = (x: number) => Math.floor(x / 2 ** 31);
     const lo = (x: number) => x - hi(x) * 2 ** 31;
-    const count = 2 ** 32 + 3;
-    const state = tf.tensor1d([hi(big), lo(big), 0, 0, hi(count), 0, lo(count), 0], 'int32');
+    const big = 2 ** 33 + 5;
+    // memory mode: a restored state of `big` calls, all read, with one saved event at step `big` (its count 1)
+    const rec = new SpikeRecorder(() => tf.tensor2d([[1, 0]]), { chunkSteps: 2 });
+    const state = tf.tensor1d([hi(big), lo(big), 0, 0, 0, 0, 1, 0], 'int32');
     rec.restoreState({ tensors: { state }, values: { calls: big, read: big, events: 1, shape: [1, 2], dtype: 'float32', streaming: false } });
     state.dispose();
     tf.tidy(() => rec.observe());
     await rec.flush();
     expect(list(rec.events())).toEqual([[big, 0, 0], [big + 1, 0, 0]]);
-    expect(Array.from(rec.count())).toEqual([count + 1, 0]);
+    expect(Array.from(rec.count())).toEqual([2, 0]);
     const s = rec.snapshotState();
     const again = new SpikeRecorder(() => tf.tensor2d([[1, 0]]), { chunkSteps: 2 });
     again.restoreState(s);
     disposeSnapshot(s);
     await again.flush();
     expect(list(again.events())).toEqual([[big, 0, 0], [big + 1, 0, 0]]);
-    expect(Array.from(again.count())).toEqual([count + 1, 0]);
+    expect(Array.from(again.count())).toEqual([2, 0]);
     rec.dispose();
     again.dispose();
+    // streaming mode (counts kept, events not): a count of 2^32 + 3 over `big` read steps
+    const count = 2 ** 32 + 3;
+    const got: Event[] = [];
+    const streaming = () => new SpikeRecorder(() => tf.tensor2d([[1, 0]]), { chunkSteps: 2, onChunk: (e) => { got.push(...list(e)); } });
+    const sr = streaming();
+    const st = tf.tensor1d([hi(count), 0, lo(count), 0], 'int32');
+    sr.restoreState({ tensors: { state: st }, values: { calls: big, read: big, events: 0, shape: [1, 2], dtype: 'float32', streaming: true } });
+    st.dispose();
+    tf.tidy(() => sr.observe());
+    await sr.flush();
+    expect(got).toEqual([[big + 1, 0, 0]]);
+    expect(Array.from(sr.count())).toEqual([count + 1, 0]);
+    const s2 = sr.snapshotState();
+    const sr2 = streaming();
+    sr2.restoreState(s2);
+    disposeSnapshot(s2);
+    await sr2.flush();
+    expect([sr2.readSteps, ...sr2.count()]).toEqual([big + 1, count + 1, 0]);
+    sr.dispose();
+    sr2.dispose();
+  });
+
+  it('a restored read part whose events are out of order, repeated, or disagree with the counts is refused when read, nothing taken (was accepted)', async () => {
+    // neuron j of sample b spikes at step t when (t·(b+2) + j) % 5 < 2: shape [2, 3], 40 steps read
+    const spikesAt = (t: number) => tf.tensor2d([0, 1].map((b) => [0, 1, 2].map((j) => ((t * (b + 2) + j) % 5 < 2 ? 1 : 0))));
+    let t = 0;
+    const a = new SpikeRecorder(() => spikesAt(t), { chunkSteps: 8 });
+    for (t = 1; t <= 40; t++) tf.tidy(() => a.observe());
+    await a.flush();
+    const snap = a.snapshotState();
+    const E = snap.values.events as number;
+    const C = 6;
+    const saved = Int32Array.from(await snap.tensors.state!.data());
+    expect(saved.length).toBe(4 * E + 2 * C);
+    const ev = list(a.events());
+    // the saved events, in the recorder's layout: step low halves at E + k, samples at 2E + k, neurons at 3E + k, count low halves at 4E + C + i
+    const at = (k: number) => ev.findIndex(([s]) => s === k);
+    const k2 = ev.findIndex(([s, b], k) => k > 0 && s === ev[k - 1]![0] && b !== ev[k - 1]![1]); // first event of sample 1 after one of sample 0 in a step
+    expect(k2).toBeGreaterThan(0);
+    const restoreWith = (edit: (d: Int32Array) => void) => {
+      const d = saved.slice();
+      edit(d);
+      const state = tf.tensor1d(d, 'int32');
+      const rec = new SpikeRecorder(() => spikesAt(t), { chunkSteps: 8 });
+      rec.restoreState({ tensors: { state }, values: snap.values });
+      state.dispose();
+      return rec;
+    };
+    const swap = (d: Int32Array, base: number, i: number, j: number) => { const x = d[base + i]!; d[base + i] = d[base + j]!; d[base + j] = x; };
+    const cases: [string, (d: Int32Array) => void, RegExp][] = [
+      // two events of different steps swapped (each event's steps, samples and neurons together)
+      ['steps out of order', (d) => { const i = at(3), j = at(7); for (const base of [0, E, 2 * E, 3 * E]) swap(d, base, i, j); }, new RegExp(`^invalid restored event ${at(3) + 1}: got "\\(step 3, .* after \\(step 7, .*expected events sorted by step, then sample, then neuron, each once`)],
+      // within one step, sample 1's event moved before sample 0's
+      ['samples out of order', (d) => { for (const base of [0, E, 2 * E, 3 * E]) swap(d, base, k2 - 1, k2); }, new RegExp(`^invalid restored event ${k2}: got .*sample 0.* after .*sample 1.*expected events sorted by step, then sample, then neuron`)],
+      // an event repeated: the same (step, sample, neuron) twice
+      ['an event twice', (d) => { for (const base of [0, E, 2 * E, 3 * E]) d[base + 1] = d[base]!; }, /^invalid restored event 1: got .*expected events sorted by step, then sample, then neuron, each once/],
+      // the events as saved, one count one too high
+      ['a count off by one', (d) => { d[4 * E + C + 4]! += 1; }, new RegExp(`^invalid restored count of sample 1, neuron 1: got ${ev.filter(([, b, j]) => b === 1 && j === 1).length + 1}, expected ${ev.filter(([, b, j]) => b === 1 && j === 1).length} \\(its restored events\\)$`)],
+    ];
+    for (const [what, edit, msg] of cases) {
+      const rec = restoreWith(edit);
+      await expect(rec.flush(), what).rejects.toThrow(msg);
+      await expect(rec.flush(), what).rejects.toThrow(msg); // refused again, not half taken
+      expect([rec.readSteps, rec.spikeCount, rec.events().step.length, ...rec.count()], what).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0]);
+      rec.dispose();
+    }
+    // streaming (the state holds counts only): a count above the read steps (40) is refused, one of 40 taken
+    const countsOnly = (c2: number) => {
+      const state = tf.tensor1d([0, 0, 0, 0, 0, 0, 0, 0, c2, 0, 0, 0], 'int32');
+      const rec = new SpikeRecorder(() => spikesAt(t), { chunkSteps: 8, onChunk: () => {} });
+      rec.restoreState({ tensors: { state }, values: { ...snap.values, events: 0, streaming: true } });
+      state.dispose();
+      return rec;
+    };
+    const bad = countsOnly(41);
+    await expect(bad.flush()).rejects.toThrow('invalid restored count of sample 0, neuron 2: got 41, expected a count in [0, 40] (at most one spike per read step)');
+    expect([bad.readSteps, ...bad.count()]).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    const fine = countsOnly(40);
+    await fine.flush();
+    expect([fine.readSteps, ...fine.count()]).toEqual([40, 0, 0, 40, 0, 0, 0]);
+    // the snapshot as saved restores (events and counts as recorded)
+    const ok = restoreWith(() => {});
+    await ok.flush();
+    expect(list(ok.events())).toEqual(ev);
+    expect(Array.from(ok.count())).toEqual(Array.from(a.count()));
+    for (const r of [a, bad, fine, ok]) r.dispose();
+    disposeSnapshot(snap);
   });
 
   it('through Network.addMonitor: exportState mid-run, importState into a rebuilt network continues the recording', async () => {

@@ -722,6 +722,14 @@ export class SpikeRecorder implements Observer {
    * state recorded now) and changes nothing when one fails. Pending records beyond `maxPendingBytes`
    * are restored all the same; `observe()` then refuses until they are read. Reads of the recording
    * before the restore are dropped.
+   *
+   * The read part's content (on the device until read) is checked when it is read, before any of it
+   * is put in place: every event within range, the events strictly sorted by step, then sample,
+   * then neuron (as the recorder keeps them), and every count equal to its events' tally (memory
+   * mode, where every read event is kept) or, in streaming mode, an integer in `[0, read]`. An
+   * inconsistent snapshot makes `flush()` throw a {@link CinderArgumentError} naming the first
+   * offending event or count; no event or count of it is taken (`readSteps` stays 0), and each
+   * further `flush()` throws the same.
    */
   restoreState(s: Snapshot): void {
     const v = s.values;
@@ -783,6 +791,7 @@ export class SpikeRecorder implements Observer {
     const B = this.recShape![0]!;
     const N = C / B;
     const step = new Float64Array(E), sample = new Int32Array(E), neuron = new Int32Array(E);
+    const tally = new Float64Array(C);
     for (let k = 0; k < E; k++) {
       step[k] = data[k]! * HALF + data[E + k]!;
       sample[k] = data[2 * E + k]!;
@@ -790,9 +799,34 @@ export class SpikeRecorder implements Observer {
       if (!(step[k]! >= 1 && step[k]! <= c.readSteps && sample[k]! >= 0 && sample[k]! < B && neuron[k]! >= 0 && neuron[k]! < N)) {
         throw new CinderArgumentError(`restored event ${k}`, `(step ${step[k]}, sample ${sample[k]}, neuron ${neuron[k]})`, `step in [1, ${c.readSteps}], sample in [0, ${B}), neuron in [0, ${N})`);
       }
+      // strictly after the previous event by (step, sample, neuron), as recorded (one spike per neuron and step)
+      if (k > 0) {
+        const ds = step[k]! - step[k - 1]!;
+        const db = sample[k]! - sample[k - 1]!;
+        if (!(ds > 0 || (ds === 0 && (db > 0 || (db === 0 && neuron[k]! > neuron[k - 1]!))))) {
+          throw new CinderArgumentError(
+            `restored event ${k}`,
+            `(step ${step[k]}, sample ${sample[k]}, neuron ${neuron[k]}) after (step ${step[k - 1]}, sample ${sample[k - 1]}, neuron ${neuron[k - 1]})`,
+            'events sorted by step, then sample, then neuron, each once (as the recorder keeps them)',
+          );
+        }
+      }
+      tally[sample[k]! * N + neuron[k]!]!++;
     }
     const counts = new Float64Array(C);
-    for (let i = 0; i < C; i++) counts[i] = data[4 * E + i]! * HALF + data[4 * E + C + i]!;
+    for (let i = 0; i < C; i++) {
+      counts[i] = data[4 * E + i]! * HALF + data[4 * E + C + i]!;
+      // memory mode keeps every event read: the counts are their tally; streaming keeps counts only,
+      // each at most one spike per read step
+      const ok = this.onChunk ? counts[i]! >= 0 && counts[i]! <= c.readSteps : counts[i] === tally[i];
+      if (!ok) {
+        throw new CinderArgumentError(
+          `restored count of sample ${Math.floor(i / N)}, neuron ${i % N}`,
+          counts[i],
+          this.onChunk ? `a count in [0, ${c.readSteps}] (at most one spike per read step)` : `${tally[i]} (its restored events)`,
+        );
+      }
+    }
     this.evStep = step;
     this.evSample = sample;
     this.evNeuron = neuron;
