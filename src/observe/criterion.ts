@@ -20,8 +20,10 @@ export const TARGET_CRITERION_KEYS = optionKeys<TargetCriterion>()(['target', 't
  * Which observed elements are events.
  * - `undefined` (the default): the observation already is a 0/1 spike tensor and is used as the mask;
  * - `{ target, tolerance? }`: elements with `|h − target| <= tolerance` (exact equality without tolerance);
- * - a function `h => mask` returning a bool tensor or a 0/1 float tensor (called inside `tf.tidy`
- *   on every fold: use constant tensors created once, not JS numbers, in it).
+ * - a function `h => mask` returning a bool tensor, or a numeric one (float32 or int32) where every
+ *   non-zero element is an event: it is turned into 0/1 on the device by `notEqual(mask, 0)` (no
+ *   read), so a mask of 0/2 or 0/0.5 counts 1 per event, never 2 or 0.5, and NaN counts as an event
+ *   (called inside `tf.tidy` on every fold: use constant tensors created once, not JS numbers, in it).
  */
 export type Criterion = TargetCriterion | ((observation: tf.Tensor) => tf.Tensor);
 
@@ -57,7 +59,7 @@ export class Matcher {
     return this.fn === null && this.target === null;
   }
 
-  /** Bool mask of the events in `h` (new tensor; call inside `tf.tidy`). */
+  /** Bool mask of the events in `h` (a function's numeric mask: `notEqual(mask, 0)`; new tensor; call inside `tf.tidy`). */
   bool(h: tf.Tensor): tf.Tensor {
     if (this.fn) {
       const m = this.fn(h);
@@ -70,11 +72,13 @@ export class Matcher {
     return tf.notEqual(h, this.zero);
   }
 
-  /** 0/1 float mask of the events in `h` (for the default criterion this is `h` itself). */
+  /**
+   * 0/1 float32 mask of the events in `h`: {@link Matcher.bool} cast to float32 (a function's
+   * numeric mask thus counts every non-zero element as 1); for the default criterion `h` itself.
+   */
   float(h: tf.Tensor): tf.Tensor {
     if (this.isSpike) return h.dtype === 'float32' ? h : tf.cast(h, 'float32');
-    const m = this.fn ? this.fn(h) : this.bool(h);
-    return m.dtype === 'float32' ? m : tf.cast(m, 'float32');
+    return tf.cast(this.bool(h), 'float32');
   }
 
   /** Frees the constant scalars. */

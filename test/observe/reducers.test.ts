@@ -96,6 +96,45 @@ describe('trace reducers against closed forms', () => {
     cum.dispose(); near.dispose();
   });
 
+  it('a criterion function returning a numeric mask counts every non-zero element as one match (0/2 int32 added 2·A; a raw float mask added its values)', () => {
+    const dt = 1, tau = 6, A = 0.4, s = 1.5, A0 = 0.25;
+    const a = Math.exp(-dt / tau);
+    const h = [0.2, 0.9, 0.7, 0.1, 0.6, 0, 0.95, 0.3, 0.8, 0.8];
+    const raw = [0, 2, 0, 0.5, -3, 0, NaN, 1, 0, 7]; // observed as its own mask: every non-zero (NaN too) is a match
+    const half = tf.keep(tf.scalar(0.5));
+    const two = tf.keep(tf.scalar(2, 'int32'));
+    const intMask = (x: tf.Tensor) => tf.mul(tf.cast(tf.greater(x, half), 'int32'), two); // 0 or 2, int32
+    const cum = new CumulativeTraceReducer({ dt, tau, amplitude: A, criterion: intMask });
+    const near = new NearestTraceReducer({ dt, tau, amplitude: A, criterion: intMask });
+    const scaled = new ScaledCumulativeTraceReducer({ dt, tau, amplitude: A0, scale: s, criterion: intMask });
+    const self = new CumulativeTraceReducer({ dt, tau, amplitude: A, criterion: (x) => x });
+    const cond = new ConditionalCumulativeTraceReducer({ dt, tau, amplitude: A0, scale: s, criterion: (c) => c });
+    let before = 0;
+    // float64 reference loop
+    let xc = 0, xn = 0, xs = 0, xr = 0, xk = 0;
+    for (let t = 0; t < h.length; t++) {
+      const ht = tf.tensor2d([[h[t]!]]), rt = tf.tensor2d([[raw[t]!]]);
+      cum.fold(ht); near.fold(ht); scaled.fold(ht); self.fold(rt); cond.fold(ht, rt);
+      tf.dispose([ht, rt]);
+      const m = h[t]! > 0.5 ? 1 : 0;
+      const r = raw[t] !== 0 ? 1 : 0;
+      xc = a * xc + A * m;
+      xn = m ? A : a * xn;
+      xs = a * xs + (s * h[t]! + A0) * m;
+      xr = a * xr + A * r;
+      xk = a * xk + (s * h[t]! + A0) * r;
+      expect(cum.latest.dataSync()[0]).toBeCloseTo(xc, 6);
+      expect(near.latest.dataSync()[0]).toBeCloseTo(xn, 6);
+      expect(scaled.latest.dataSync()[0]).toBeCloseTo(xs, 6);
+      expect(self.latest.dataSync()[0]).toBeCloseTo(xr, 6);
+      expect(cond.latest.dataSync()[0]).toBeCloseTo(xk, 6);
+      if (t === 0) before = tf.memory().numTensors;
+    }
+    expect(tf.memory().numTensors).toBe(before); // the conversion leaks nothing per fold
+    for (const r of [cum, near, scaled, self, cond]) r.dispose();
+    tf.dispose([half, two]);
+  });
+
   it('conditional traces take the match from the condition input', () => {
     const h = [2, 3, 5, 7];
     const c = [0, 1, 0, 1];
