@@ -112,7 +112,7 @@ export function buildCobaEvent(p: CobaParams, seed: number): CobaEventNetwork {
   });
   const we = cob ? C.coba.we : C.cuba.we;
   const wi = cob ? C.coba.wi : -C.cuba.wi; // CUBA: g_i is subtracted
-  const lane = (list: typeof draws.exc, w: number) => buildProjectionLane(list.pre, list.post, new Float32Array(list.pre.length).fill(w), N, N, false);
+  const lane = (list: typeof draws.exc, w: number) => buildProjectionLane(list.pre, list.post, w, N, N, false);
   net.addProjection('exc', group, group, 'ge', [lane(draws.exc, we)]);
   net.addProjection('inh', group, group, 'gi', [lane(draws.inh, wi)]);
   group.v.set(draws.v0);

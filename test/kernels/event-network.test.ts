@@ -419,6 +419,16 @@ describe('event-network: synapse lanes keep only what their storage order needs'
         [pre[0], post[0], ws[0]] = [p0, q0, w0];
       }
     }
+    // one number for every synapse: the lane of the list of n equal weights (float32), in both orders
+    for (const order of ['pre', 'post'] as const) {
+      const pre = Int32Array.from(pairs, (q) => q[0]);
+      const post = Int32Array.from(pairs, (q) => q[1]);
+      const a = buildProjectionLane(pre, post, 0.1, nPre, nPost, false, order);
+      const b = buildProjectionLane(pre, post, new Array<number>(n).fill(0.1), nPre, nPost, false, order);
+      expect([Array.from(a.pre), Array.from(a.post), Array.from(a.w)]).toEqual([Array.from(b.pre), Array.from(b.post), Array.from(b.w)]);
+      expect(a.w[0]).toBe(Math.fround(0.1));
+    }
+    for (const bad of [NaN, Infinity]) expect(() => buildProjectionLane([0], [0], bad, 1, 1, false)).toThrow(`invalid weight: got ${bad}, expected a finite number (one weight for every synapse) or a list of them`);
     // int32 indices out of range and non-integer indices of plain lists are refused, pre before post
     expect(() => buildProjectionLane(Int32Array.of(0, nPre), Int32Array.of(0, 0), [1, 1], nPre, nPost, false)).toThrow(`invalid pre index: got ${nPre}, expected an integer in [0, ${nPre})`);
     expect(() => buildProjectionLane(Int32Array.of(0, -1), Int32Array.of(0, -1), [1, 1], nPre, nPost, false, 'post')).toThrow(`invalid pre index: got -1, expected an integer in [0, ${nPre})`);

@@ -442,11 +442,15 @@ class LeanLane implements ProjectionLane {
  * get CSR index lists; what the storage order does not need is built on first read (see
  * {@link LeanLane}): memory per synapse 8 bytes for a static 'pre'-ordered lane (plus 4 per `nPre`),
  * 20 for a plastic one (its by-post list is built when the projection is added). The inputs are copied (the lane never aliases them).
- * @throws CinderArgumentError when lengths differ or an index is out of range
+ * `w` is one weight per synapse, or one number for every synapse (no list of n equal weights to
+ * make); weights are stored as float32.
+ * @throws CinderArgumentError when lengths differ, an index is out of range or a single weight is not finite
  */
-export function buildProjectionLane(pre: ArrayLike<number>, post: ArrayLike<number>, w: ArrayLike<number>, nPre: number, nPost: number, plastic: boolean, order: 'pre' | 'post' = 'pre'): ProjectionLane {
+export function buildProjectionLane(pre: ArrayLike<number>, post: ArrayLike<number>, w: ArrayLike<number> | number, nPre: number, nPost: number, plastic: boolean, order: 'pre' | 'post' = 'pre'): ProjectionLane {
   const n = pre.length;
-  if (post.length !== n || w.length !== n) throw new CinderArgumentError('synapse lists', `${n}/${post.length}/${w.length} entries`, 'pre, post and weight lists of equal length');
+  const one = typeof w === 'number';
+  if (one && !Number.isFinite(w)) throw new CinderArgumentError('weight', w, 'a finite number (one weight for every synapse) or a list of them');
+  if (post.length !== n || (!one && w.length !== n)) throw new CinderArgumentError('synapse lists', `${n}/${post.length}/${one ? n : w.length} entries`, 'pre, post and weight lists of equal length');
   if (n > MAX_LANE_SYNAPSES) throw new CinderArgumentError('synapse lists', `${n} entries`, `at most ${MAX_LANE_SYNAPSES} synapses per lane (the CSR row pointers are int32)`);
   if (order !== 'pre' && order !== 'post') throw new CinderArgumentError('order', order, "'pre' or 'post'");
   // int32 lists are integers by type: only their range is checked (and, for other lists, their integrality)
@@ -484,16 +488,18 @@ export function buildProjectionLane(pre: ArrayLike<number>, post: ArrayLike<numb
   if (sorted) {
     // already in storage order: the stable sort is the identity, the lists are copied as they are
     partner = other.slice();
-    sW = new Float32Array(w);
+    sW = typeof w === 'number' ? new Float32Array(n).fill(w) : new Float32Array(w);
   } else {
     // storage order: a stable counting sort by the key
     const fill = keyRow.slice(0, keyRow.length - 1);
     partner = new Int32Array(n);
     sW = new Float32Array(n);
+    const list = typeof w === 'number' ? null : w;
+    if (list === null) sW.fill(w as number);
     for (let s = 0; s < n; s++) {
       const k = fill[key[s]!]!++;
       partner[k] = other[s]!;
-      sW[k] = w[s]!;
+      if (list) sW[k] = list[s]!;
     }
   }
   return new LeanLane(order, nPre, nPost, keyRow, partner, sW, plastic);
