@@ -454,6 +454,60 @@ describe('SpikeRecorder', () => {
     disposeSnapshot(snap);
   });
 
+  it('with a neurons subset, a restored event or streaming count of a neuron outside it is refused when read, nothing taken (was accepted)', async () => {
+    // shape [2, 3], neurons 0 and 2 recorded; neuron j of sample b spikes at step t when (t·(b+2) + j) % 5 < 2 (neuron 1 spikes too)
+    const spikesAt = (t: number) => tf.tensor2d([0, 1].map((b) => [0, 1, 2].map((j) => ((t * (b + 2) + j) % 5 < 2 ? 1 : 0))));
+    const subset = [2, 0];
+    let t = 0;
+    const a = new SpikeRecorder(() => spikesAt(t), { chunkSteps: 8, neurons: subset });
+    for (t = 1; t <= 40; t++) tf.tidy(() => a.observe());
+    await a.flush();
+    // reference: the recorded events by a plain loop over the pattern, neurons 0 and 2 only
+    const want: Event[] = [];
+    for (let s = 1; s <= 40; s++) for (let b = 0; b < 2; b++) for (const j of [0, 2]) if ((s * (b + 2) + j) % 5 < 2) want.push([s, b, j]);
+    expect(list(a.events())).toEqual(want);
+    const snap = a.snapshotState();
+    const E = want.length;
+    const C = 6;
+    const saved = Int32Array.from(await snap.tensors.state!.data());
+    expect(saved.length).toBe(4 * E + 2 * C);
+    // an event of neuron 2 moved to neuron 1 (still sorted: 1 lies between 0 and 2), its count moved along (tally consistent)
+    const k = want.findIndex(([, , j]) => j === 2);
+    const [ks, kb] = want[k]!;
+    const edited = saved.slice();
+    edited[3 * E + k] = 1;
+    edited[4 * E + C + kb * 3 + 2]! -= 1;
+    edited[4 * E + C + kb * 3 + 1]! += 1;
+    const restore = (d: Int32Array, values: typeof snap.values, onChunk?: () => void) => {
+      const state = tf.tensor1d(d, 'int32');
+      const rec = new SpikeRecorder(() => spikesAt(t), { chunkSteps: 8, neurons: subset, onChunk });
+      rec.restoreState({ tensors: { state }, values });
+      state.dispose();
+      return rec;
+    };
+    const bad = restore(edited, snap.values);
+    const msg = `invalid restored event ${k}: got "(step ${ks}, sample ${kb}, neuron 1)", expected a neuron among the 2 recorded neurons (options.neurons: 0, 2)`;
+    await expect(bad.flush()).rejects.toThrow(msg);
+    await expect(bad.flush()).rejects.toThrow(msg); // refused again, not half taken
+    expect([bad.readSteps, bad.spikeCount, bad.events().step.length, ...bad.count()]).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    // streaming (counts only): a count of 1 for neuron 1 of sample 1 is refused; the recorded neurons' counts taken
+    const counts = (c: number[]) => Int32Array.from([0, 0, 0, 0, 0, 0, ...c]);
+    const values = { ...snap.values, events: 0, streaming: true };
+    const sBad = restore(counts([3, 0, 4, 5, 1, 6]), values, () => {});
+    await expect(sBad.flush()).rejects.toThrow('invalid restored count of sample 1, neuron 1: got 1, expected 0 (neuron 1 is not recorded: not among the 2 recorded neurons (options.neurons: 0, 2))');
+    expect([sBad.readSteps, ...sBad.count()]).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    const sOk = restore(counts([3, 0, 4, 5, 0, 6]), values, () => {});
+    await sOk.flush();
+    expect([sOk.readSteps, ...sOk.count()]).toEqual([40, 3, 0, 4, 5, 0, 6]);
+    // the snapshot as saved restores (events and counts as recorded)
+    const ok = restore(saved, snap.values);
+    await ok.flush();
+    expect(list(ok.events())).toEqual(want);
+    expect(Array.from(ok.count())).toEqual(Array.from(a.count()));
+    for (const r of [a, bad, sBad, sOk, ok]) r.dispose();
+    disposeSnapshot(snap);
+  });
+
   it('through Network.addMonitor: exportState mid-run, importState into a rebuilt network continues the recording', async () => {
     const make = () => {
       const built = build(2, 21);

@@ -724,9 +724,10 @@ export class SpikeRecorder implements Observer {
    * before the restore are dropped.
    *
    * The read part's content (on the device until read) is checked when it is read, before any of it
-   * is put in place: every event within range, the events strictly sorted by step, then sample,
-   * then neuron (as the recorder keeps them), and every count equal to its events' tally (memory
-   * mode, where every read event is kept) or, in streaming mode, an integer in `[0, read]`. An
+   * is put in place: every event within range and, with a `neurons` subset, of one of those
+   * neurons; the events strictly sorted by step, then sample, then neuron (as the recorder keeps
+   * them); and every count equal to its events' tally (memory mode, where every read event is kept)
+   * or, in streaming mode, an integer in `[0, read]`, 0 for a neuron outside `neurons`. An
    * inconsistent snapshot makes `flush()` throw a {@link CinderArgumentError} naming the first
    * offending event or count; no event or count of it is taken (`readSteps` stays 0), and each
    * further `flush()` throws the same.
@@ -792,12 +793,23 @@ export class SpikeRecorder implements Observer {
     const N = C / B;
     const step = new Float64Array(E), sample = new Int32Array(E), neuron = new Int32Array(E);
     const tally = new Float64Array(C);
+    // with a `neurons` subset only those are recorded: 1 for a recorded neuron (all below N, checked on restore)
+    const sub = this.neurons;
+    let recorded: Uint8Array | null = null;
+    if (sub) {
+      recorded = new Uint8Array(N);
+      for (const i of sub) recorded[i] = 1;
+    }
+    const subset = (): string => `among the ${sub!.length} recorded neurons (options.neurons: ${sub!.length > 8 ? `${Array.from(sub!.subarray(0, 8)).join(', ')}, …` : Array.from(sub!).join(', ')})`;
     for (let k = 0; k < E; k++) {
       step[k] = data[k]! * HALF + data[E + k]!;
       sample[k] = data[2 * E + k]!;
       neuron[k] = data[3 * E + k]!;
       if (!(step[k]! >= 1 && step[k]! <= c.readSteps && sample[k]! >= 0 && sample[k]! < B && neuron[k]! >= 0 && neuron[k]! < N)) {
         throw new CinderArgumentError(`restored event ${k}`, `(step ${step[k]}, sample ${sample[k]}, neuron ${neuron[k]})`, `step in [1, ${c.readSteps}], sample in [0, ${B}), neuron in [0, ${N})`);
+      }
+      if (recorded && !recorded[neuron[k]!]) {
+        throw new CinderArgumentError(`restored event ${k}`, `(step ${step[k]}, sample ${sample[k]}, neuron ${neuron[k]})`, `a neuron ${subset()}`);
       }
       // strictly after the previous event by (step, sample, neuron), as recorded (one spike per neuron and step)
       if (k > 0) {
@@ -818,12 +830,14 @@ export class SpikeRecorder implements Observer {
       counts[i] = data[4 * E + i]! * HALF + data[4 * E + C + i]!;
       // memory mode keeps every event read: the counts are their tally; streaming keeps counts only,
       // each at most one spike per read step
-      const ok = this.onChunk ? counts[i]! >= 0 && counts[i]! <= c.readSteps : counts[i] === tally[i];
+      // (a neuron outside `neurons` is not recorded: its count is 0, in memory mode its tally)
+      const unrecorded = recorded !== null && !recorded[i % N];
+      const ok = this.onChunk ? counts[i]! >= 0 && counts[i]! <= c.readSteps && !(unrecorded && counts[i] !== 0) : counts[i] === tally[i];
       if (!ok) {
         throw new CinderArgumentError(
           `restored count of sample ${Math.floor(i / N)}, neuron ${i % N}`,
           counts[i],
-          this.onChunk ? `a count in [0, ${c.readSteps}] (at most one spike per read step)` : `${tally[i]} (its restored events)`,
+          !this.onChunk ? `${tally[i]} (its restored events)` : unrecorded ? `0 (neuron ${i % N} is not recorded: not ${subset()})` : `a count in [0, ${c.readSteps}] (at most one spike per read step)`,
         );
       }
     }
