@@ -257,12 +257,18 @@ export class SpikeCountGrid {
   /**
    * @param bins - the time bins (see {@link TimeBins})
    * @param rows - the neuron rows (see {@link NeuronRows})
-   * @throws CinderArgumentError for bins or rows that are not well formed
+   * @throws CinderArgumentError for bins or rows that are not well formed, or more than
+   *   {@link MAX_DENSITY_CELLS} cells `rows.count · bins.count` (the most `spikeCountPanel` draws;
+   *   refused before anything is allocated)
    */
   constructor(readonly bins: TimeBins, readonly rows: NeuronRows) {
     checkTimeBins(bins);
     checkNeuronRows(rows);
-    this.counts = new Float64Array(rows.count * bins.count);
+    const cells = rows.count * bins.count;
+    if (cells > MAX_DENSITY_CELLS) {
+      throw new CinderArgumentError('rows.count · bins.count', cells, `at most ${MAX_DENSITY_CELLS} cells per grid, the most a spike-count panel draws (rows.count ${rows.count} · bins.count ${bins.count}; fewer rows or bins)`);
+    }
+    this.counts = new Float64Array(cells);
   }
 
   /**

@@ -331,6 +331,23 @@ describe('spikeRasterPanels, spikeCountPanel, SpikeCountGrid: a raster panel amo
     }
   });
 
+  it('SpikeCountGrid refuses more than MAX_DENSITY_CELLS cells at construction, before allocating (was: a RangeError when allocating, or a refusal only later in spikeCountPanel)', () => {
+    const rows = (count: number) => ({ first: 0, size: 1, count });
+    const bins = (count: number) => ({ start: 0, width: 1, count, lo: 0, hi: count });
+    // at the cap (2000 · 2000 = 4·10^6 cells): made, counts [2000 · 2000], drawable
+    const atCap = new SpikeCountGrid(bins(2000), rows(MAX_DENSITY_CELLS / 2000));
+    expect(atCap.counts.length).toBe(MAX_DENSITY_CELLS);
+    atCap.add([0.5, 1999.5], [0, 1999]);
+    expect([atCap.counts[0], atCap.counts[MAX_DENSITY_CELLS - 1], atCap.counted]).toEqual([1, 1, 2]);
+    expect(spikeCountPanel(atCap.counts, atCap.bins, atCap.rows).title).toBe('spikes: 2 spikes, 1 neuron per row');
+    // one row more, and a grid too large to allocate at all (10^6 · 10^6 cells): refused, naming rows · bins and the cap
+    for (const [r, b] of [[2001, 2000], [1_000_000, 1_000_000], [1, MAX_DENSITY_CELLS + 1]] as const) {
+      expect(() => new SpikeCountGrid(bins(b), rows(r))).toThrow(
+        `invalid rows.count · bins.count: got ${r * b}, expected at most ${MAX_DENSITY_CELLS} cells per grid, the most a spike-count panel draws (rows.count ${r} · bins.count ${b}; fewer rows or bins)`,
+      );
+    }
+  });
+
   it('placeColorbars: a heatmap in the left column of two gets its colour bar beside its own panel (its y domain, right of its x domain)', () => {
     const grid = new SpikeCountGrid(gridTimeBins(1, 10, 1), neuronRows(0, 3));
     grid.add([1, 2, 10], [0, 3, 3]);
