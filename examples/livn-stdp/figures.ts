@@ -7,7 +7,7 @@ import type { Figure, Trace } from '../../src/viz/figure.js';
 import { panelFigure, type Panel } from '../../src/viz/panels.js';
 import { commonBins } from '../../src/viz/histogram.js';
 import { DEFAULT_MAX_POINTS, decimateLine, decimatedName, decimatedTitle } from '../../src/viz/decimate.js';
-import { densityRows, densityTimeBins, SpikeCountGrid } from '../../src/viz/density.js';
+import { densityRows, densityTimeBins, lastNeuron, SpikeCountGrid } from '../../src/viz/density.js';
 import { placeColorbars, spikeCountPanel } from '../../src/viz/raster.js';
 
 /** Phase names and colours. */
@@ -114,7 +114,8 @@ export function livnStdpFigure(title: string, d: LivnStdpFigureData): Figure {
     rasterPanel = { title: 'spikes by phase', traces: raster, xTitle: 'time (ms)', yTitle: 'gid' };
   } else {
     const p = spikeCountPanel(grid.counts, grid.bins, grid.rows, { name: 'spikes', xTitle: 'time (ms)', yTitle: 'gid' });
-    const top = grid.rows.first + grid.rows.count * grid.rows.size - 0.5;
+    // the dashed lines span the gids the rows hold, first − ½ … last + ½ (a last row only partly filled ends at its last gid)
+    const top = lastNeuron(grid.rows) + 0.5;
     const bounds: Trace[] = [d.phaseEnds[0], d.phaseEnds[1]].map((t) => ({ type: 'scatter', mode: 'lines', x: [t, t], y: [grid.rows.first - 0.5, top], line: { dash: 'dash', color: '#d62728' }, showlegend: false, hoverinfo: 'skip' }));
     rasterPanel = {
       ...p,

@@ -305,6 +305,30 @@ print(float(w['w_after_training'].sum()))
     expect((few.data as { name?: string; x: number[] }[]).filter((tr) => ['baseline', 'training', 'evaluation'].includes(tr.name ?? '')).reduce((a, tr) => a + tr.x.length, 0)).toBe(20_000);
   });
 
+  it('livnStdpFigure: the dashed phase lines of the spike counts span the gids the rows hold, first − ½ to last + ½ (were drawn to the top of a full last row, past the last gid)', () => {
+    const base = { tMs: [0, 1], wRec: Float32Array.of(1, 1.5), columns: 1, phaseEnds: [3, 7, 9] as [number, number, number], before: Float32Array.of(1, 1), after: Float32Array.of(0.5, 1.5) };
+    const phaseLines = (f: Figure) => (f.data as { x: number[]; y: number[]; line?: { color?: string } }[]).filter((tr) => tr.line?.color === '#d62728').map((tr) => [tr.x, tr.y]);
+    // the reference: lines at the end of baseline and of training, from ½ below the lowest gid to ½ above the highest
+    const want = (lo: number, hi: number) => [[[3, 3], [lo - 0.5, hi + 0.5]], [[7, 7], [lo - 0.5, hi + 0.5]]];
+    // grids given by the run (neuronRows(lo, hi, 4)): gids 0 … 9 in rows of 3, the last holding 9 only (old top 11.5);
+    // 5 … 23 in rows of 5, the last holding 20 … 23 (old top 24.5); 0 … 11, a full last row (top 11.5 either way)
+    for (const [lo, hi] of [[0, 9], [5, 23], [0, 11]] as const) {
+      const g = new SpikeCountGrid(gridTimeBins(0.5, 10, 0.5), neuronRows(lo, hi, 4));
+      g.add([1, 8], [lo, hi]);
+      const f = livnStdpFigure('t', { ...base, spikeT: [], spikeGid: [], spikePhase: [], spikeDensity: g });
+      expect(phaseLines(f), `gids ${lo} … ${hi}`).toEqual(want(lo, hi));
+    }
+    // counted from the spikes (above rasterPoints): gids 2 … 998 by a plain loop, rows of ⌈997/200⌉ = 5, the last holding 997 and 998 (old top 2 + 200·5 − ½ = 1001.5)
+    const n = 20_001;
+    const spikeT = Float64Array.from({ length: n }, (_, k) => (k + 1) * 0.0005);
+    const spikeGid = Int32Array.from({ length: n }, (_, k) => 2 + ((k * 7919) % 997));
+    let lo = Infinity, hi = -Infinity;
+    for (const g of spikeGid) (lo = Math.min(lo, g)), (hi = Math.max(hi, g));
+    expect([lo, hi]).toEqual([2, 998]);
+    const f = livnStdpFigure('t', { ...base, spikeT, spikeGid, spikePhase: new Int32Array(n) });
+    expect(phaseLines(f)).toEqual(want(lo, hi));
+  });
+
   it('--batch 2 simulates two cultures (twice the synapses of each, rates per population)', async () => {
     const { summary, status } = await runTiny({ batch: 2, trainMs: 200, evalMs: 50, baselineMs: 50 });
     expect(status).toBe('completed');
