@@ -508,6 +508,35 @@ describe('SpikeRecorder', () => {
     disposeSnapshot(snap);
   });
 
+  it('a restore is refused, nothing changed, when one chunk of the snapshot\'s records would exceed one tensor\'s 2^28 elements, as the first observe() is (was accepted)', async () => {
+    // neuron j spikes at step t when (t + j) % 4 === 0: shape [1, 24]
+    let t = 0;
+    const acc = () => tf.tensor2d([Array.from({ length: 24 }, (_, j) => ((t + j) % 4 === 0 ? 1 : 0))]);
+    const a = new SpikeRecorder(acc, { chunkSteps: 8 });
+    for (t = 1; t <= 5; t++) tf.tidy(() => a.observe());
+    await a.flush();
+    const snap = a.snapshotState();
+    // chunkSteps 2^24 of [1, 24]: 2^24 · 24 = 402653184 elements stacked (above 2^28 = 268435456; only 2^26 bytes of
+    // packed words, within the default maxPendingBytes 2^28)
+    const big = 2 ** 24;
+    const msg = `invalid chunkSteps: got "${big * 24} elements for ${big} records of shape [1, 24] stacked (neurons padded to a multiple of 24)", expected at most ${2 ** 28} (2^28) elements for one tensor`;
+    const fresh = new SpikeRecorder(acc, { chunkSteps: big });
+    expect(() => tf.tidy(() => fresh.observe())).toThrow(msg);
+    const before = tf.memory().numTensors;
+    expect(() => fresh.restoreState(snap)).toThrow(msg);
+    expect([fresh.observedSteps, fresh.readSteps, fresh.shape, tf.memory().numTensors]).toEqual([0, 0, null, before]);
+    // 2^23 records (201326592 elements) restore and continue: the events of steps 1 … 7 by a plain loop
+    const half = new SpikeRecorder(acc, { chunkSteps: big / 2 });
+    half.restoreState(snap);
+    for (t = 6; t <= 7; t++) tf.tidy(() => half.observe());
+    await half.flush();
+    const want: Event[] = [];
+    for (let s = 1; s <= 7; s++) for (let j = 0; j < 24; j++) if ((s + j) % 4 === 0) want.push([s, 0, j]);
+    expect(list(half.events())).toEqual(want);
+    for (const r of [a, fresh, half]) r.dispose();
+    disposeSnapshot(snap);
+  });
+
   it('through Network.addMonitor: exportState mid-run, importState into a rebuilt network continues the recording', async () => {
     const make = () => {
       const built = build(2, 21);

@@ -328,9 +328,15 @@ export class SpikeRecorder implements Observer {
     }
     if (t.shape.length < 2 || t.size === 0) throw new CinderArgumentError('spikes', t, 'a tensor [B, ...shape] with at least one neuron dim and no zero dim');
     const n = t.size / t.shape[0]!;
-    checkElements('chunkSteps', this.chunkSteps * t.shape[0]! * Math.ceil(n / BITS) * BITS, `${this.chunkSteps} records of shape [${t.shape.join(', ')}] stacked (neurons padded to a multiple of ${BITS})`);
+    this.checkChunkElements(t.shape);
     this.checkNeurons(n);
     this.checkChunkFits(t.shape);
+  }
+
+  /** Throws unless one chunk of records of shape `shape`, stacked and padded, is one tensor of at most 2^28 elements. */
+  private checkChunkElements(shape: readonly number[]): void {
+    const n = numel(shape) / shape[0]!;
+    checkElements('chunkSteps', this.chunkSteps * shape[0]! * Math.ceil(n / BITS) * BITS, `${this.chunkSteps} records of shape [${shape.join(', ')}] stacked (neurons padded to a multiple of ${BITS})`);
   }
 
   /** Bytes of packed words per step of records of shape `shape`: `4 · B · ⌈N / 24⌉`. */
@@ -718,7 +724,8 @@ export class SpikeRecorder implements Observer {
    * Restores what {@link snapshotState} captured (the read part is cloned and the pending records
    * packed as a chunk, no read: both are read asynchronously — `await flush()` before reading the results).
    * Checks everything first (counters, shapes, dtypes, the mode, the `neurons` range, one chunk
-   * within `maxPendingBytes`, and — reading the accessor once, unless it throws — the shape of the
+   * within `maxPendingBytes` and, stacked and padded, within one tensor's 2^28 elements, as the
+   * first `observe()` does, and — reading the accessor once, unless it throws — the shape of the
    * state recorded now) and changes nothing when one fails. Pending records beyond `maxPendingBytes`
    * are restored all the same; `observe()` then refuses until they are read. Reads of the recording
    * before the restore are dropped.
@@ -767,6 +774,7 @@ export class SpikeRecorder implements Observer {
     }
     for (const k of Object.keys(s.tensors)) if (k !== 'state' && k !== 'pending') throw new CinderArgumentError('snapshot tensor', k, 'state or pending');
     if (recShape) {
+      this.checkChunkElements(recShape);
       this.checkNeurons(C / recShape[0]!);
       this.checkChunkFits(recShape);
       const now = calls > 0 ? accessorShape(this.accessor) : null;
