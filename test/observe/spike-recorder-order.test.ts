@@ -49,3 +49,34 @@ describe('SpikeRecorder onChunk ordering', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('SpikeRecorder extraction loop', () => {
+  it('a chunk sealed just as the extraction loop ends is read without flush() (was left unread until the next seal or flush)', async () => {
+    // neuron j of [1, 5] spikes at step t when (t + j) % 3 === 0; a loop that yields y microtasks after each step
+    let t = 0;
+    const acc = () => tf.tensor2d([Array.from({ length: 5 }, (_, j) => ((t + j) % 3 === 0 ? 1 : 0))]);
+    const T = 60;
+    const want: [number, number, number][] = [];
+    for (let s = 1; s <= T; s++) for (let j = 0; j < 5; j++) if ((s + j) % 3 === 0) want.push([s, 0, j]);
+    const unread: string[] = [];
+    for (const chunkSteps of [1, 2, 3]) {
+      for (let y = 1; y <= 12; y++) {
+        const rec = new SpikeRecorder(acc, { chunkSteps });
+        for (t = 1; t <= T; t++) {
+          tf.tidy(() => rec.observe());
+          for (let k = 0; k < y; k++) await null;
+        }
+        // every sealed chunk (the steps up to the last multiple of chunkSteps) is read once the loop yields to
+        // the event loop, without flush()
+        const sealed = T - (T % chunkSteps);
+        await ticks(50, () => rec.readSteps >= sealed);
+        if (rec.readSteps !== sealed) unread.push(`chunkSteps ${chunkSteps}, ${y} microtasks per step: ${rec.readSteps} of ${sealed} steps read`);
+        await rec.flush();
+        const e = rec.events();
+        expect(Array.from(e.step, (s, k) => [s, e.sample[k]!, e.neuron[k]!]), `chunkSteps ${chunkSteps}, y ${y}`).toEqual(want);
+        rec.dispose();
+      }
+    }
+    expect(unread).toEqual([]);
+  });
+});

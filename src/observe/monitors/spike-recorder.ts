@@ -431,45 +431,55 @@ export class SpikeRecorder implements Observer {
   private pump(): void {
     if (this.pumping || this.failure || this.queue.length === 0) return;
     const gen = this.generation;
-    const run = (async () => {
-      while (this.generation === gen && this.queue.length > 0) {
-        this.startReads();
-        const c = this.queue[0]!;
-        try {
-          const data = await c.read!;
-          if (this.generation !== gen) return;
-          if (c.kind === 'state') {
-            this.loadState(c, data);
-          } else {
-            const events = this.extract(c, data);
-            if (this.onChunk) {
-              // one call at a time, also across generations (a call from before a restore may still run)
-              await this.handing;
-              if (this.generation !== gen) return;
-              const onChunk = this.onChunk;
-              const call = (async () => onChunk(events, { first: c.first, last: c.first + c.steps - 1 }))();
-              this.handing = call.then(
-                () => undefined,
-                () => undefined,
-              );
-              await call;
-              if (this.generation !== gen) return;
+    // the loop marks itself ended (pumping null) in the same job in which it leaves (the queue
+    // empty, or on an error or a dropped generation), so a chunk sealed after that starts a new
+    // loop; cleared only by a callback on `run`, one job later, a chunk sealed in between found the
+    // loop still marked running and waited unread until the next seal or flush()
+    let run: Promise<void> | null = null;
+    const ended = (): void => {
+      if (run !== null && this.pumping === run) this.pumping = null;
+    };
+    run = (async () => {
+      try {
+        while (this.generation === gen && this.queue.length > 0) {
+          this.startReads();
+          const c = this.queue[0]!;
+          try {
+            const data = await c.read!;
+            if (this.generation !== gen) return;
+            if (c.kind === 'state') {
+              this.loadState(c, data);
+            } else {
+              const events = this.extract(c, data);
+              if (this.onChunk) {
+                // one call at a time, also across generations (a call from before a restore may still run)
+                await this.handing;
+                if (this.generation !== gen) return;
+                const onChunk = this.onChunk;
+                const call = (async () => onChunk(events, { first: c.first, last: c.first + c.steps - 1 }))();
+                this.handing = call.then(
+                  () => undefined,
+                  () => undefined,
+                );
+                await call;
+                if (this.generation !== gen) return;
+              }
+              this.commit(c, events);
             }
-            this.commit(c, events);
+          } catch (error) {
+            c.read = null; // read again on the next try
+            if (this.generation === gen) this.failure = { error };
+            return;
           }
-        } catch (error) {
-          c.read = null; // read again on the next try
-          if (this.generation === gen) this.failure = { error };
-          return;
+          this.queue.shift();
+          c.tensor?.dispose();
         }
-        this.queue.shift();
-        c.tensor?.dispose();
+      } finally {
+        ended();
       }
     })();
     this.pumping = run;
-    void run.finally(() => {
-      if (this.pumping === run) this.pumping = null;
-    });
+    void run.finally(ended); // (the loop always awaits before it leaves, so `run` is set by then; this is a fallback)
   }
 
   /** The events of one chunk from its packed words (a linear scan; the state is not changed). */
