@@ -481,6 +481,16 @@ export class Network extends Module {
         throw new CinderArgumentError('snapshot tensor in the saved state', k, 'trainer state or the moments of a known optimizer and parameter');
       }
     }
+    // every value belongs to a part of the target: trainer values are checked above, those of an
+    // optimizer the target lacks (one never applied has values but no moment tensors) or of no
+    // known part would otherwise be dropped without a word
+    const optimizerOf = (k: string): string | undefined => /^optimizer\.([A-Za-z_][A-Za-z0-9_]*)\./.exec(k)?.[1];
+    for (const k of Object.keys(state.snapshot.values)) {
+      if (k.startsWith('trainer.') || k.startsWith('monitor.')) continue;
+      const o = optimizerOf(k);
+      if (o === undefined) throw new CinderArgumentError('snapshot value in the saved state', k, 'a value of a trainer, optimizer or monitor of the target network');
+      if (!this.optimizerMap.has(o)) throw new CinderArgumentError('optimizer in the saved state', o, `an optimizer of the target network (${[...this.optimizerMap.keys()].join(', ') || 'none'})`);
+    }
     for (const n of this.optimizerMap.keys()) {
       if (!(`optimizer.${n}.k` in state.snapshot.values)) throw new CinderArgumentError(`optimizer "${n}" in the saved state`, undefined, 'the state of every optimizer of the target network');
     }

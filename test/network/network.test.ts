@@ -333,3 +333,34 @@ describe('Network', () => {
 });
 
 let loaded: Built | undefined;
+
+describe('Network: saved parts the target does not have', () => {
+  it('an optimizer of the save that the target lacks (no moments yet, only its counters) is refused, through files too, and nothing changes', async () => {
+    const a = build(1);
+    a.net.addOptimizer('extra', new Adam({ learningRate: 0.5 })); // never applied: values k, powers, rate; no moment tensors
+    for (let t = 0; t < 4; t++) protocolStep(a, t);
+    const c = build(2);
+    for (let t = 0; t < 2; t++) protocolStep(c, t);
+    const w0 = bits(Float32Array.from(c.layer1.connection.weight.dataSync()));
+    const before = JSON.stringify([c.net.steps, c.adam.iterations, c.rng.getState()]);
+    const st = a.net.exportState();
+    expect(Object.keys(st.snapshot.values)).toContain('optimizer.extra.k');
+    // the old code accepted it: the saved optimizer's state was dropped without a word
+    expect(() => c.net.importState(st)).toThrow('invalid optimizer in the saved state: got "extra", expected an optimizer of the target network (adam)');
+    // a snapshot value under no known part (trainer, optimizer, monitor)
+    const values: Record<string, unknown> = { ...st.snapshot.values, 'stray.x': 1 };
+    for (const k of Object.keys(values)) if (k.startsWith('optimizer.extra.')) delete values[k];
+    const stray: NetworkState = { ...st, snapshot: { tensors: st.snapshot.tensors, values } };
+    expect(() => c.net.importState(stray)).toThrow('invalid snapshot value in the saved state: got "stray.x", expected a value of a trainer, optimizer or monitor of the target network');
+    disposeNetworkState(st);
+    const dir = join(root, 'extra-optimizer');
+    await a.net.save(dir);
+    await expect(c.net.loadFrom(dir)).rejects.toThrow('invalid optimizer in the saved state: got "extra"');
+    expect(bits(Float32Array.from(c.layer1.connection.weight.dataSync()))).toEqual(w0);
+    expect(JSON.stringify([c.net.steps, c.adam.iterations, c.rng.getState()])).toBe(before);
+    for (const b of [a, c]) {
+      b.rec.dispose();
+      b.net.dispose();
+    }
+  });
+});
