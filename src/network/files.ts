@@ -43,10 +43,11 @@ export async function writeNetworkState(dir: string, state: NetworkState, metada
 export async function readNetworkState(dir: string): Promise<StoredNetworkState> {
   const networkOf = (m: TensorsManifest): { steps?: unknown; rngs?: unknown; values?: unknown } => {
     const info = (m.metadata as Record<string, unknown> | undefined)?.network as { steps?: unknown; rngs?: unknown; values?: unknown } | undefined;
-    if (!info || typeof info !== 'object' || typeof info.rngs !== 'object' || typeof info.values !== 'object' || !Number.isInteger(info.steps)) {
+    const record = (x: unknown): boolean => x !== null && typeof x === 'object' && !Array.isArray(x);
+    if (!record(info) || !record(info!.rngs) || !record(info!.values) || !Number.isInteger(info!.steps) || (info!.steps as number) < 0) {
       throw new CinderArgumentError(`${dir} metadata.network`, info, 'a network save ({ steps, rngs, values }) written by Network.save');
     }
-    return info;
+    return info!;
   };
   // (the network's entry is checked before the weights are read)
   const { manifest, tensors: host } = await readHostTensors(dir, { check: networkOf });

@@ -145,6 +145,11 @@ function needStorage(): NetworkStorage {
   return storage;
 }
 
+/** True for a non-null object that is not an array (a record of entries by name). */
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === 'object' && !Array.isArray(x);
+}
+
 function isConnection(m: unknown): m is Connection {
   return m instanceof Module && typeof (m as Connection).update === 'function' && 'updater' in (m as object);
 }
@@ -434,10 +439,21 @@ export class Network extends Module {
   importState(state: NetworkState): void {
     // (a failed import changes nothing: structure is checked first, and a part that refuses its
     // saved values after others were assigned rolls everything back to the state before the call)
-    if (!state || typeof state !== 'object' || !state.tensors || !state.snapshot || !state.rngs) {
+    if (!isRecord(state) || !isRecord(state.snapshot)) {
       throw new CinderArgumentError('state', state, 'a NetworkState from exportState() or Network.load');
     }
+    // (each part's kind before any is read: a null part used to surface as a TypeError)
+    const parts: [string, unknown][] = [['state.tensors', state.tensors], ['state.snapshot.tensors', state.snapshot.tensors], ['state.snapshot.values', state.snapshot.values], ['state.rngs', state.rngs]];
+    if (state.extras !== undefined) parts.push(['state.extras', state.extras]);
+    for (const [what, part] of parts) if (!isRecord(part)) throw new CinderArgumentError(what, part, 'an object of entries by name');
     if (!Number.isInteger(state.steps) || state.steps < 0) throw new CinderArgumentError('state.steps', state.steps, 'an integer >= 0');
+    for (const [n, e] of Object.entries(state.tensors)) {
+      if (!isRecord(e) || !(e.tensor instanceof tf.Tensor) || e.tensor.isDisposed) throw new CinderArgumentError(`state.tensors[${JSON.stringify(n)}]`, e, "{ tensor: a tf.Tensor not disposed, group: 'parameter' | 'state' }");
+    }
+    for (const [n, t] of Object.entries(state.snapshot.tensors)) {
+      if (!(t instanceof tf.Tensor) || t.isDisposed) throw new CinderArgumentError(`state.snapshot.tensors[${JSON.stringify(n)}]`, t, 'a tf.Tensor not disposed');
+    }
+    for (const [n, r] of Object.entries(state.rngs)) if (!isRecord(r)) throw new CinderArgumentError(`rng "${n}" in the saved state`, r, '{ seed, alea, spareNormal } from Rng.getState()');
     const extras: Record<string, Record<string, unknown>> = {};
     collectExtras(this, '', extras);
     const canon = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));

@@ -19,6 +19,7 @@ import { MSTDPET, STDP } from '../../src/learn/trainers/index.js';
 import { Adam } from '../../src/learn/optimizers/adam.js';
 import { MANIFEST_FILE } from '../../src/io/tensors.js';
 import { Recorder } from '../../src/observe/monitors/recorder.js';
+import { CinderArgumentError } from '../../src/core/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-net-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -358,6 +359,49 @@ describe('Network: saved parts the target does not have', () => {
     await expect(c.net.loadFrom(dir)).rejects.toThrow('invalid optimizer in the saved state: got "extra"');
     expect(bits(Float32Array.from(c.layer1.connection.weight.dataSync()))).toEqual(w0);
     expect(JSON.stringify([c.net.steps, c.adam.iterations, c.rng.getState()])).toBe(before);
+    for (const b of [a, c]) {
+      b.rec.dispose();
+      b.net.dispose();
+    }
+  });
+});
+
+describe('Network: malformed states', () => {
+  it('a state or file with parts of the wrong kind is refused with a CinderArgumentError naming the part, and nothing changes', async () => {
+    const a = build(1);
+    for (let t = 0; t < 3; t++) protocolStep(a, t);
+    const c = build(2);
+    for (let t = 0; t < 2; t++) protocolStep(c, t);
+    const w0 = bits(Float32Array.from(c.layer1.connection.weight.dataSync()));
+    const before = JSON.stringify([c.net.steps, c.adam.iterations, c.rng.getState(), c.rec.recordedSteps()]);
+    const st = a.net.exportState();
+    const firstTensor = Object.keys(st.tensors)[0]!;
+    // each used to fail with a TypeError ("Cannot read properties of null", "Cannot convert undefined or null to object")
+    const cases: [string, NetworkState, RegExp][] = [
+      ['snapshot values null', { ...st, snapshot: { tensors: st.snapshot.tensors, values: null as unknown as Record<string, unknown> } }, /^invalid state\.snapshot\.values: got null, expected an object/],
+      ['snapshot tensors null', { ...st, snapshot: { tensors: null as unknown as Record<string, tf.Tensor>, values: st.snapshot.values } }, /^invalid state\.snapshot\.tensors: got null, expected an object/],
+      ['a generator position null', { ...st, rngs: { ...st.rngs, input: null as unknown as NetworkState['rngs'][string] } }, /^invalid rng "input" in the saved state: got null, expected \{ seed, alea, spareNormal \}/],
+      ['a tensor entry without a tensor', { ...st, tensors: { ...st.tensors, [firstTensor]: { tensor: null as unknown as tf.Tensor, group: 'parameter' } } }, new RegExp(`^invalid state\\.tensors\\["${firstTensor.replace(/\./g, '\\.')}"\\]: got an object \\{tensor, group\\}, expected \\{ tensor: a tf\\.Tensor not disposed`)],
+    ];
+    for (const [what, bad, message] of cases) {
+      let err: unknown;
+      try {
+        c.net.importState(bad);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, what).toBeInstanceOf(CinderArgumentError);
+      expect((err as Error).message, what).toMatch(message);
+    }
+    // through files: a save whose network entry holds null values is refused before its weights are read
+    const dir = join(root, 'null-values');
+    await writeNetworkState(dir, { ...st, snapshot: { tensors: st.snapshot.tensors, values: null as unknown as Record<string, unknown> } });
+    const err = await c.net.loadFrom(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CinderArgumentError);
+    expect((err as Error).message).toMatch(/^invalid .*null-values metadata\.network: got an object \{steps, rngs, values\}, expected a network save/);
+    disposeNetworkState(st);
+    expect(bits(Float32Array.from(c.layer1.connection.weight.dataSync()))).toEqual(w0);
+    expect(JSON.stringify([c.net.steps, c.adam.iterations, c.rng.getState(), c.rec.recordedSteps()])).toBe(before);
     for (const b of [a, c]) {
       b.rec.dispose();
       b.net.dispose();
