@@ -242,7 +242,8 @@ export class Network extends Module {
   /**
    * Adds a monitor of your own (a `Recorder`, a `StateMonitor`, anything with
    * snapshotState/restoreState) whose records or traces are saved with the network; returns it.
-   * (Trainers' monitors are saved with their trainer.)
+   * The network owns it from then on: {@link dispose} frees it (calls its `dispose()`, where it has
+   * one). (Trainers' monitors are saved with their trainer.)
    */
   addMonitor<M extends Snapshottable>(name: string, monitor: M): M {
     const valid = !!monitor && typeof monitor.snapshotState === 'function' && typeof monitor.restoreState === 'function';
@@ -586,10 +587,14 @@ export class Network extends Module {
     }
   }
 
-  /** Frees every module, trainer and optimizer of the network. */
+  /**
+   * Frees every module, trainer and optimizer of the network, and the monitors added with
+   * {@link addMonitor} (their records: read them first). A second call frees nothing more.
+   */
   override dispose(): void {
     super.dispose();
     for (const o of this.optimizerMap.values()) o.dispose();
+    for (const m of this.monitorMap.values()) (m as Partial<{ dispose(): void }>).dispose?.();
   }
 }
 

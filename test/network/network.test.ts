@@ -20,6 +20,8 @@ import { Adam } from '../../src/learn/optimizers/adam.js';
 import { MANIFEST_FILE } from '../../src/io/tensors.js';
 import { Recorder } from '../../src/observe/monitors/recorder.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
+import { StateMonitor } from '../../src/observe/monitors/state-monitor.js';
+import { EMAReducer } from '../../src/observe/reducers/ema.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-net-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -406,5 +408,44 @@ describe('Network: malformed states', () => {
       b.rec.dispose();
       b.net.dispose();
     }
+  });
+});
+
+describe('Network: dispose', () => {
+  it('frees the monitors added with addMonitor: dispose after a run, and a failed Network.load, leave the tensor count where it started', async () => {
+    const withEma = (seed: number): Built & { ema: StateMonitor } => {
+      const b = build(seed, 8);
+      // an EMA monitor holds its two constants (α, 1 − α) from construction on
+      const ema = b.net.addMonitor('ema', new StateMonitor(() => b.layer1.neuron.voltage, new EMAReducer({ alpha: 0.25 }), { trainOnly: false }));
+      b.layer1.attach(ema);
+      return { ...b, ema };
+    };
+    const x = tf.tensor2d(Array.from({ length: B * N_IN }, (_, i) => (i % 3 === 0 ? 1 : 0)), [B, N_IN]);
+    const once = async (): Promise<void> => {
+      const b = withEma(1);
+      await b.net.run(x, { steps: 12, reward: 1 }); // the recorder's ring (capacity 8) is full and wraps
+      b.net.dispose();
+    };
+    await once(); // cached constants of the first steps
+    const start = tf.memory().numTensors;
+    await once();
+    // old code: the recorder's 8 records and the EMA monitor's value and constants stayed (11 tensors)
+    expect(tf.memory().numTensors).toBe(start);
+
+    // a load that fails disposes what build() made: the monitors too (the caller never gets them)
+    const a = withEma(1);
+    await a.net.run(x, { steps: 3, reward: 1 });
+    const dir = join(root, 'dispose-monitors');
+    await a.net.save(dir);
+    a.net.dispose();
+    a.net.dispose(); // twice: nothing more to free, no error
+    const weights = readdirSync(dir).find((f) => f.startsWith('weights-'))!;
+    const bytes = readFileSync(join(dir, weights));
+    bytes[5] = bytes[5]! ^ 1;
+    writeFileSync(join(dir, weights), bytes);
+    const before = tf.memory().numTensors;
+    await expect(Network.load(dir, () => withEma(2).net)).rejects.toThrow(/weights checksum/);
+    expect(tf.memory().numTensors).toBe(before); // old code: + 2 (the EMA constants of the built network)
+    x.dispose();
   });
 });
