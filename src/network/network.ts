@@ -8,7 +8,9 @@
  *    output), or a custom `forward(x, net)` given to the constructor;
  * 2. each trainer's step function (default `trainer.step()`; e.g. `(t, info) => t.step(info.reward)`
  *    for a reward-modulated rule), in the order added, when the network is in training mode;
- * 3. `connection.update()` of every connection of the network (applies and clears pending updates).
+ * 3. `connection.update()` of every connection of the network (applies and clears pending updates),
+ *    with step 2: in training mode, when the network has trainers. Updates pushed by other code (no
+ *    trainer, or in eval mode) wait for your own `connection.update()`.
  *
  * `save(dir)` / `Network.load(dir, build)` cover the parameters and states of every module (neuron,
  * synapse, connection state), the trainers' monitors (trace histories, counters), optimizer state
