@@ -496,10 +496,28 @@ async function executeRun(
   let run: Run | null = null;
   let graceTimer: NodeJS.Timeout | null = null;
   const codeOf = (s: NodeJS.Signals | null): number => (s === 'SIGTERM' ? EXIT.sigterm : s === 'SIGHUP' ? EXIT.sighup : EXIT.sigint);
+  /** Reports `text` on stderr; a stderr that cannot be written (a closed pipe) must not stop the exit. */
+  const lastError = (text: string): void => {
+    try {
+      terminal.error(text);
+    } catch {
+      // nowhere left to report it
+    }
+  };
   const forceExit = (): void => {
-    // a synchronous last word: what is written stays, the summary says interrupted, the lock goes
-    run?.finishNow('interrupted');
-    releaseLock(plan.outDir);
+    // a synchronous last word: what is written stays, the summary says interrupted, the lock goes.
+    // Each step runs whatever the one before did: it runs in a signal handler or a timer, where a
+    // throw would end the process with an uncaught exception (exit 1), the lock left behind.
+    try {
+      run?.finishNow('interrupted');
+    } catch (e) {
+      lastError(`cinder ${spec.name}: the last write of the interrupted run failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    try {
+      releaseLock(plan.outDir);
+    } catch (e) {
+      lastError(`cinder ${spec.name}: cannot remove the lock of ${plan.outDir}: ${e instanceof Error ? e.message : String(e)}`);
+    }
     process.exit(codeOf(firstSignal));
   };
   const onSignal = (sig: NodeJS.Signals): void => {
