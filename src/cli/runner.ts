@@ -538,23 +538,40 @@ export class Run {
    * final summary keeps the status it ended with, see `RunFolder.finishSync`); the running seed folder's lock is removed,
    * and the run folder's where the run took it itself ({@link startRun}). A folder whose lock was
    * found lost is not written (it is the new owner's).
+   *
+   * Each of these steps is taken whatever the ones before did (the seed's summary write failing,
+   * e.g. a disk full, still leaves the top summary written and the locks released, the run
+   * folder's last); their errors are thrown at the end: the one error, or an `AggregateError` of
+   * all of them whose message joins theirs.
    */
   finishNow(status: Exclude<RunStatus, 'running'>): void {
+    const errors: unknown[] = [];
     const a = this.active;
     if (a && !a.isClosed) {
       let s: Record<string, unknown>;
       try {
         s = a.finishSync(status);
       } catch (err) {
-        if (!a.lockLost) throw err;
-        s = a.abandon(err);
+        if (a.lockLost) s = a.abandon(err);
+        else {
+          // the seed's folder keeps what its last checkpoint wrote; the top summary lists the
+          // seed as it ended here
+          errors.push(err);
+          s = a.summaryObject();
+        }
       }
       // (the seed's own status when it had ended and was writing its final summary: see finishSync)
       if (this.parent) this.parent.runs.push({ seed: a.seed, dir: `seed-${a.seed}`, status: s.status as RunStatus, summary: s });
     }
     // a seed folder of a multi-seed run has its own lock (runSeed); the top one is released below
     // where this run took it, else by the caller that did (the CLI)
-    if (a && this.parent) releaseLock(a.outDir);
+    if (a && this.parent) {
+      try {
+        releaseLock(a.outDir);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
     if (this.parent) {
       this.closedSync = true;
       let held = true;
@@ -563,11 +580,26 @@ export class Run {
       } catch {
         held = false;
       }
-      if (held) writeJsonAtomicSync(join(this.parent.dir, 'run_summary.json'), this.parentSummary(status));
+      if (held) {
+        try {
+          writeJsonAtomicSync(join(this.parent.dir, 'run_summary.json'), this.parentSummary(status));
+        } catch (err) {
+          errors.push(err);
+        }
+      }
     }
     // the run folder's lock, where the run took it itself (startRun); the CLI releases its own
-    if (this.ownLock !== null) releaseLock(this.ownLock);
+    const own = this.ownLock;
     this.ownLock = null;
+    if (own !== null) {
+      try {
+        releaseLock(own);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, errors.map(errorText).join('; '));
   }
 }
 

@@ -3,7 +3,7 @@
 // the synchronous last word used to overwrite that status with its own (`interrupted`), so a seed
 // that had completed all its work was recorded interrupted — in its folder and in the top summary,
 // whose statistics then left it out — and --resume ran it again. The status finish decided stays.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -102,5 +102,52 @@ describe('Run.finishNow while a seed of a multi-seed run writes its completed su
     expect(lines).toContain('seed 0: completed before, kept');
     expect(resumed.summary).toMatchObject({ completed_seeds: 2 });
     expect((resumed.summary.across_seeds as Record<string, unknown>).x).toEqual({ mean: 0.5, std: Math.sqrt(0.5), min: 0, max: 1, n: 2 });
+  });
+});
+
+describe('Run.finishNow when the running seed’s summary cannot be written', () => {
+  it('still writes the top summary and releases the seed folder’s lock and the run folder’s, then throws the error', async () => {
+    const outDir = join(tmp, 'seed-write-fails');
+    const controller = new AbortController();
+    let reached!: () => void;
+    const atCheckpoint = new Promise<void>((r) => (reached = r));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    // one checkpoint (x = 7·(seed + 1)), then it waits for the test
+    const waiting: ExampleSpec = {
+      ...trivial,
+      run: async (ctx) => {
+        await ctx.checkpoint({ x: 7 * (ctx.seed + 1) });
+        reached();
+        await held;
+        return { x: 7 * (ctx.seed + 1), y: 1 };
+      },
+    };
+    const run = startRun({
+      spec: waiting, params: {}, mode: 'tiny', seed: 0, seeds: 2, outDir, backend: backendInfo()!, backendRequest: 'auto', quiet: true,
+      signal: controller.signal, terminal: new Terminal({ mode: 'quiet' }),
+    });
+    await atCheckpoint;
+    expect(existsSync(join(outDir, '.lock'))).toBe(true);
+    expect(existsSync(join(outDir, 'seed-0', '.lock'))).toBe(true);
+    const seedSummary = join(outDir, 'seed-0', 'run_summary.json');
+    const unguard = registerWriteGuard(join(outDir, 'seed-0'), (path) => {
+      if (path === seedSummary) throw new Error('disk full (test)');
+    });
+    try {
+      controller.abort('SIGINT');
+      expect(() => run.finishNow('interrupted')).toThrow('disk full (test)');
+    } finally {
+      unguard();
+    }
+    // the seed folder keeps its last checkpoint; the top summary has the last word
+    expect(json(seedSummary)).toMatchObject({ status: 'running', checkpoints: 1, x: 7 });
+    expect(json(join(outDir, 'run_summary.json'))).toMatchObject({
+      status: 'interrupted', completed_seeds: 0, runs: [{ seed: 0, dir: 'seed-0', status: 'interrupted', x: 7, checkpoints: 1 }],
+    });
+    expect(existsSync(join(outDir, 'seed-0', '.lock'))).toBe(false);
+    expect(existsSync(join(outDir, '.lock'))).toBe(false);
+    release();
+    await run.done;
   });
 });

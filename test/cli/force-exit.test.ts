@@ -84,4 +84,19 @@ describe('forced exit whose last summary write fails', () => {
     expect(r.stderr).toMatch(/cinder fake: the last write of the interrupted run failed: .*run_summary\.json/);
     expect(existsSync(join(r.out, '.lock'))).toBe(false);
   }, 90_000);
+
+  it('--seeds 2: a seed folder whose summary cannot be written still gets the top summary and both locks go', async () => {
+    const r = await forcedExitWithBrokenSummary(['--seeds', '2'], (out) => join(out, 'seed-0', 'run_summary.json'), [{ steps: 1 }, 'break', 'SIGINT', 'SIGTERM']);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/cinder fake: the last write of the interrupted run failed: .*seed-0.*run_summary\.json/);
+    expect(existsSync(join(r.out, '.lock'))).toBe(false);
+    expect(existsSync(join(r.out, 'seed-0', '.lock'))).toBe(false);
+    // the top summary still got the last word: interrupted, seed 0 listed with its checkpointed data
+    const top = readJson(join(r.out, 'run_summary.json'))!;
+    // (the step after the first may have begun before the second signal was handled: k >= 1)
+    expect(top).toMatchObject({ status: 'interrupted', completed_seeds: 0, runs: [{ seed: 0, dir: 'seed-0', status: 'interrupted' }] });
+    const k = (top.runs as { steps_done: number }[])[0]!.steps_done;
+    expect(k).toBeGreaterThanOrEqual(1);
+    expect((top.runs as { total: number }[])[0]!.total).toBe(k * (k + 1)); // tiny preset: gain 2 → 2·k(k+1)/2
+  }, 90_000);
 });
