@@ -32,6 +32,15 @@
  * (or an appended file written): its temporary files and the weights files of a refused checkpoint
  * are removed, the new owner's files stay as they were. The folder's own atomic writes rely on the
  * same guard: one look at the lock right before each rename.
+ *
+ * The run's end ({@link RunFolder.finish}) first waits for the writes of the context still under
+ * way (a figure or artifact the example started without awaiting it lands then, under the lock,
+ * before the final summary). After the end — the lock released, the write guard gone, the folder
+ * possibly another process's — every write through the context (log line, figure, artifact,
+ * `artifactPath`, `checkpointDir`) throws "the run has ended"; a context write still under way
+ * when the run is ended synchronously ({@link RunFolder.finishSync}, {@link RunFolder.abandon})
+ * is refused before its rename. (A file the example writes itself with the writers of `src/io`,
+ * at a path taken before the end, is not tracked: await it.)
  * @module
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -174,6 +183,13 @@ export class RunFolder implements RunContext {
   private readonly lockGuard: RunLockGuard | undefined;
   /** Unregisters the folder's write guard (registered by {@link create} for a folder with a lock guard). */
   private unguard: (() => void) | undefined;
+  /** The writes of the context still under way (each entry settles, never rejects, with its write): {@link finish} waits for them. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /**
+   * True once the run has ended (the final summary is being written, or was: {@link finish},
+   * {@link finishSync}, {@link abandon}): every write through the context is refused.
+   */
+  private ended = false;
   /** True when this run continues an earlier one (`--resume`): load {@link checkpointDir} if it exists. */
   readonly resumed: boolean;
 
@@ -262,6 +278,7 @@ export class RunFolder implements RunContext {
    * `saveTensors`. Throws the `RunLockLostError` once the folder's lock was found lost.
    */
   get checkpointDir(): string {
+    this.assertOpen('the checkpoint folder');
     this.assertHeld();
     return join(this.outDir, 'checkpoint');
   }
@@ -272,6 +289,41 @@ export class RunFolder implements RunContext {
    */
   assertHeld(): void {
     this.lockGuard?.check();
+  }
+
+  /**
+   * Throws once the run has ended: a write after its end, its lock released (and its write guard
+   * unregistered), could land in the folder when another process owns it.
+   */
+  private assertOpen(what: string): void {
+    if (this.ended) throw new Error(`${what} in ${this.outDir} refused: the run has ended (write and await it before the example returns)`);
+  }
+
+  /**
+   * The write `write` of the context, tracked until it settles (see {@link finish}). The promise
+   * returned is the write's own: a rejection the example does not handle stays unhandled.
+   */
+  private track(write: () => Promise<void>): Promise<void> {
+    let settle!: () => void;
+    const settled = new Promise<void>((r) => (settle = r));
+    this.inFlight.add(settled);
+    const p = (async () => {
+      try {
+        await write();
+      } finally {
+        this.inFlight.delete(settled);
+        settle();
+      }
+    })();
+    return p;
+  }
+
+  /** The `commit` check of the context's writes: one still under way when the run ended synchronously is refused before its rename. */
+  private commitOpen(what: string): () => boolean {
+    return () => {
+      this.assertOpen(what);
+      return true;
+    };
   }
 
   /** True once the folder's lock (or its parent's) was found lost: the run must not write the folder. */
@@ -327,6 +379,7 @@ export class RunFolder implements RunContext {
   }
 
   log(message: string): void {
+    this.assertOpen('a log line');
     this.assertHeld();
     const line = `${this.now().toISOString()} ${message}`;
     appendFileSync(join(this.outDir, 'log.txt'), `${line}\n`);
@@ -358,10 +411,10 @@ export class RunFolder implements RunContext {
   }
 
   async checkpoint(summary: Record<string, unknown>): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.ended || this.finishing) return;
     this.assertHeld();
     await this.checkFinite(summary, this.checkpoints + 1);
-    if (this.closed) return;
+    if (this.closed || this.ended || this.finishing) return;
     this.assertHeld();
     Object.assign(this.metrics, summary);
     this.checkpoints++;
@@ -376,15 +429,18 @@ export class RunFolder implements RunContext {
     checkFigure(figure);
     const file = `${name}.html`;
     const entry: FigureManifestEntry = { title: figure.title, panels: figure.panels, traces: figure.data.length, file };
+    const what = `figure ${name}`;
+    this.assertOpen(what);
     this.assertHeld();
-    return this.enqueue(async () => {
+    return this.track(() => this.enqueue(async () => {
+      this.assertOpen(what);
       this.assertHeld();
       const plotlyUrl = await this.sharedPlotly();
-      await writeFileAtomic(join(this.outDir, 'figures', file), figureHtml(figure, { plotly: 'relative', plotlyUrl }));
+      await writeFileAtomic(join(this.outDir, 'figures', file), figureHtml(figure, { plotly: 'relative', plotlyUrl }), { commit: this.commitOpen(what) });
       // listed only once its page is written: a figure that fails never appears in figures.json
       this.figureManifest[name] = entry;
-      await writeJsonAtomic(join(this.outDir, 'figures', 'figures.json'), { ...this.figureManifest });
-    });
+      await writeJsonAtomic(join(this.outDir, 'figures', 'figures.json'), { ...this.figureManifest }, { commit: this.commitOpen(what) });
+    }));
   }
 
   private plotlyUrl: string | null = null;
@@ -409,15 +465,19 @@ export class RunFolder implements RunContext {
 
   artifactJson(name: string, value: unknown): Promise<void> {
     const file = checkFileName('artifact', name).endsWith('.json') ? name : `${name}.json`;
+    const what = `artifact ${file}`;
+    this.assertOpen(what);
     this.assertHeld();
-    return writeJsonAtomic(join(this.outDir, 'artifacts', file), value);
+    return this.track(() => writeJsonAtomic(join(this.outDir, 'artifacts', file), value, { commit: this.commitOpen(what) }));
   }
 
   artifactNpy(name: string, data: Float32Array | Int32Array | Uint8Array, shape: number[]): Promise<void> {
     const file = checkFileName('artifact', name).endsWith('.npy') ? name : `${name}.npy`;
     const bytes = encodeNpy(data, shape);
+    const what = `artifact ${file}`;
+    this.assertOpen(what);
     this.assertHeld();
-    return writeFileAtomic(join(this.outDir, 'artifacts', file), bytes);
+    return this.track(() => writeFileAtomic(join(this.outDir, 'artifacts', file), bytes, { commit: this.commitOpen(what) }));
   }
 
   /**
@@ -429,21 +489,27 @@ export class RunFolder implements RunContext {
    */
   artifactNpz(name: string, arrays: Record<string, NpzEntry | { data: NpyArray; shape: number[] }>): Promise<void> {
     const file = checkFileName('artifact', name).endsWith('.npz') ? name : `${name}.npz`;
+    const what = `artifact ${file}`;
+    this.assertOpen(what);
     this.assertHeld();
-    return writeNpz(join(this.outDir, 'artifacts', file), arrays);
+    return this.track(() => writeNpz(join(this.outDir, 'artifacts', file), arrays, { commit: this.commitOpen(what) }));
   }
 
   /** Absolute path for a file under artifacts/; throws the `RunLockLostError` once the folder's lock was found lost. */
   artifactPath(name: string): string {
     const path = join(this.outDir, 'artifacts', checkFileName('artifact', name));
+    this.assertOpen(`artifact path ${name}`);
     this.assertHeld();
     return path;
   }
 
   /**
-   * Ends the run: merges the final metrics, writes run_summary.json with the status, waits for
-   * pending writes. Later checkpoints are ignored. Throws the `RunLockLostError` (writing nothing)
-   * once the folder's lock was found lost: see {@link abandon}.
+   * Ends the run: merges the final metrics, waits for the writes of the context still under way
+   * (figures and artifacts the example started without awaiting them land now, under the lock,
+   * before the final summary; their failures are theirs), then writes run_summary.json with the
+   * status. Later checkpoints are ignored; any other write through the context after this point
+   * is refused ("the run has ended"). Throws the `RunLockLostError` (writing nothing) once the
+   * folder's lock was found lost: see {@link abandon}.
    */
   async finish(status: Exclude<RunStatus, 'running'>, metrics: Record<string, unknown> = {}, error?: unknown): Promise<Record<string, unknown>> {
     if (this.closed) return this.summaryObject();
@@ -451,10 +517,17 @@ export class RunFolder implements RunContext {
     Object.assign(this.metrics, metrics);
     this.status = status;
     if (error !== undefined) this.errorText = error instanceof Error ? error.message : String(error);
-    const snapshot = this.summaryObject();
     this.finishing = true;
+    let snapshot: Record<string, unknown>;
     try {
-      await this.enqueue(() => writeJsonAtomic(join(this.outDir, 'run_summary.json'), snapshot, { commit: () => !this.closedSync }));
+      // (a write started meanwhile, by a callback of the example, is waited for as well)
+      while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+      if (this.closed) return this.summaryObject(); // ended meanwhile: finishSync (forced exit) or abandon
+      this.assertHeld();
+      this.ended = true;
+      snapshot = this.summaryObject();
+      const written = snapshot;
+      await this.enqueue(() => writeJsonAtomic(join(this.outDir, 'run_summary.json'), written, { commit: () => !this.closedSync }));
     } finally {
       this.finishing = false;
     }
@@ -469,6 +542,7 @@ export class RunFolder implements RunContext {
    * and the message of `error`.
    */
   abandon(error: unknown, metrics: Record<string, unknown> = {}): Record<string, unknown> {
+    this.ended = true;
     if (!this.closed) {
       Object.assign(this.metrics, metrics);
       this.status = 'failed';
@@ -486,9 +560,11 @@ export class RunFolder implements RunContext {
    * `error`, if given) and what was checkpointed, and ignores later writes. While {@link finish}'s
    * write is pending (the run has ended and its status is decided, e.g. `completed`), that status,
    * error and final metrics are what is written, not `status`: a run that finished its work is
-   * not recorded interrupted.
+   * not recorded interrupted. The context's writes still under way are refused before their
+   * rename ("the run has ended"), as are later ones.
    */
   finishSync(status: Exclude<RunStatus, 'running'>, error?: unknown): Record<string, unknown> {
+    this.ended = true;
     if (this.closed) return this.summaryObject();
     try {
       this.assertHeld();

@@ -372,7 +372,13 @@ export class Run {
       error = err;
       status = isAbortError(err, o.signal) ? 'interrupted' : 'failed';
       folder.assertHeld(); // (a lost lock ends the run in runSeed, writing nothing)
-      folder.log(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      if (!folder.isClosed) folder.log(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
+    if (folder.isClosed) {
+      // ended meanwhile by a forced exit's last word (finishNow): its summary is final, nothing more is written
+      this.active = null;
+      const summary = folder.summaryObject();
+      return { status: summary.status as Exclude<RunStatus, 'running'>, outDir: folder.outDir, summary, error };
     }
     folder.assertHeld();
     folder.log(`${status}; tensors alive: ${tf.memory().numTensors} (${tf.memory().numTensors - tensorsBefore >= 0 ? '+' : ''}${tf.memory().numTensors - tensorsBefore})`);
