@@ -203,15 +203,47 @@ export class RunFolder implements RunContext {
     this.lockGuard = init.lockGuard;
     const signal = init.lockGuard ? AbortSignal.any([init.signal, init.lockGuard.signal]) : init.signal;
     // The example sees the signal through a view that notes whether it ever saw it aborted: a run
-    // that finished all its work before looking is "completed", not "interrupted".
+    // that finished all its work before looking is "completed", not "interrupted". Seeing it is
+    // reading `aborted` (or `reason`) once it is aborted, or one of its abort listeners
+    // (addEventListener, onabort) being called.
+    const seen = (): void => void (this.abortSeen = true);
+    /** Each abort listener of the example → the listener added in its place (the same one each time, for removeEventListener). */
+    const stand = new WeakMap<object, (this: unknown, ev: Event) => unknown>();
+    const standIn = (l: unknown): unknown => {
+      if (l === null || (typeof l !== 'function' && typeof l !== 'object')) return l;
+      let w = stand.get(l);
+      if (w === undefined) {
+        w = function (this: unknown, ev: Event): unknown {
+          seen();
+          return typeof l === 'function' ? (l as (e: Event) => unknown).call(this, ev) : (l as EventListenerObject).handleEvent(ev);
+        };
+        stand.set(l, w);
+      }
+      return w;
+    };
+    let onabort: unknown = null;
     this.signal = new Proxy(signal, {
       get: (target, prop) => {
-        if (prop === 'aborted') {
-          if (target.aborted) this.abortSeen = true;
-          return target.aborted;
+        if (prop === 'aborted' || prop === 'reason') {
+          if (target.aborted) seen();
+          return target[prop];
         }
+        if (prop === 'addEventListener' || prop === 'removeEventListener') {
+          return (type: string, l: unknown, opts?: unknown): void => {
+            const add = prop === 'addEventListener';
+            const use = type !== 'abort' ? l : add ? standIn(l) : ((l !== null && (typeof l === 'function' || typeof l === 'object') && stand.get(l)) || l);
+            (target[prop] as (t: string, l: unknown, o?: unknown) => void).call(target, type, use, opts);
+          };
+        }
+        if (prop === 'onabort') return onabort;
         const v = Reflect.get(target, prop, target) as unknown;
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+      set: (target, prop, value: unknown) => {
+        if (prop !== 'onabort') return Reflect.set(target, prop, value, target);
+        onabort = value;
+        target.onabort = typeof value === 'function' ? (standIn(value) as (ev: Event) => unknown) : null;
+        return true;
       },
     });
     this.rawSignal = signal;
@@ -331,7 +363,11 @@ export class RunFolder implements RunContext {
     return this.lockGuard?.signal.aborted === true;
   }
 
-  /** True once the example looked at {@link signal} after it was aborted (it stopped early). */
+  /**
+   * True once the example looked at {@link signal} after it was aborted (it stopped early): read
+   * `aborted` or `reason` then, or had one of its abort listeners called. (A signal the example
+   * derives from it, e.g. with `AbortSignal.any`, is not watched: read the signal itself.)
+   */
   get interruptObserved(): boolean {
     return this.abortSeen;
   }
