@@ -359,8 +359,10 @@ function removeIfEmpty(dir: string): void {
 
 /**
  * Runs the `cinder` command with the given arguments (without `node` and the script) and returns
- * the exit code. Never calls `process.exit` itself, except on a second SIGINT/SIGTERM or when the
- * example ignores the first one for longer than the grace period.
+ * the exit code. Never calls `process.exit` itself, except on a second SIGINT/SIGTERM (also one
+ * while the backend starts) or when the example ignores the first one for longer than the grace
+ * period. A first signal while the backend starts ends the command before the run starts, with
+ * the signal's exit code: the folder's lock is removed, and the folder itself if the command made it.
  */
 export async function runCli(args: readonly string[], options: CliOptions = {}): Promise<number> {
   checkOptionKeys('options', options, CLI_OPTION_KEYS);
@@ -439,14 +441,42 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
       if (e instanceof CinderArgumentError || e instanceof RunLockError) throw new UsageError(`cinder ${spec.name}: ${e.message}`);
       throw e;
     }
+    // a signal while the backend starts (the folder is made and locked, the run's own handlers are
+    // not installed yet) ends the command before the run starts: nothing is written but the lock,
+    // which goes, as does a folder made for the run; a second signal ends it at once
+    const unmake = (): void => {
+      releaseLock(plan.outDir);
+      if (plan.created) removeIfEmpty(plan.outDir);
+    };
+    let early: NodeJS.Signals | null = null;
+    const onEarlySignal = (sig: NodeJS.Signals): void => {
+      if (early === null) {
+        early = sig;
+        terminal.error(`\n${sig}: stopping before the run starts (send it again to stop at once)`);
+        return;
+      }
+      try {
+        unmake();
+      } finally {
+        process.exit(exitCodeOf(early));
+      }
+    };
+    const handle = options.handleSignals ?? true;
+    if (handle) for (const s of HANDLED_SIGNALS) process.on(s, onEarlySignal);
     let backend: BackendInfo;
     try {
       backend = await initBackend({ backend: plan.backendRequest });
       spec.validateOnBackend?.(plan.params, backend);
     } catch (e) {
-      releaseLock(plan.outDir);
-      if (plan.created) removeIfEmpty(plan.outDir);
+      unmake();
       throw new UsageError(`cinder ${spec.name}: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      if (handle) for (const s of HANDLED_SIGNALS) process.off(s, onEarlySignal);
+    }
+    if (early !== null) {
+      unmake();
+      exitCode = exitCodeOf(early);
+      return;
     }
     if (quiet) silenceTfjsBanner();
     try {
@@ -482,6 +512,14 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
   return exitCode;
 }
 
+/** The signals a run handles (see {@link EXIT} for their exit codes). */
+const HANDLED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** The exit code of a run interrupted by `s` (SIGINT's when none). */
+function exitCodeOf(s: NodeJS.Signals | null): number {
+  return s === 'SIGTERM' ? EXIT.sigterm : s === 'SIGHUP' ? EXIT.sighup : EXIT.sigint;
+}
+
 async function executeRun(
   spec: ExampleSpec,
   plan: RunPlan & { checkFinite?: FiniteCheckMode },
@@ -495,7 +533,7 @@ async function executeRun(
   let firstSignal: NodeJS.Signals | null = null;
   let run: Run | null = null;
   let graceTimer: NodeJS.Timeout | null = null;
-  const codeOf = (s: NodeJS.Signals | null): number => (s === 'SIGTERM' ? EXIT.sigterm : s === 'SIGHUP' ? EXIT.sighup : EXIT.sigint);
+  const codeOf = exitCodeOf;
   /** Reports `text` on stderr; a stderr that cannot be written (a closed pipe) must not stop the exit. */
   const lastError = (text: string): void => {
     try {
