@@ -106,8 +106,8 @@ describe('Run.finishNow while a seed of a multi-seed run writes its completed su
 });
 
 describe('Run.finishNow when the running seed’s summary cannot be written', () => {
-  it('still writes the top summary and releases the seed folder’s lock and the run folder’s, then throws the error', async () => {
-    const outDir = join(tmp, 'seed-write-fails');
+  for (const both of [false, true]) it(both ? 'with the top summary failing too: both locks go, an AggregateError names both' : 'still writes the top summary and releases the seed folder’s lock and the run folder’s, then throws the error', async () => {
+    const outDir = join(tmp, both ? 'both-writes-fail' : 'seed-write-fails');
     const controller = new AbortController();
     let reached!: () => void;
     const atCheckpoint = new Promise<void>((r) => (reached = r));
@@ -131,14 +131,35 @@ describe('Run.finishNow when the running seed’s summary cannot be written', ()
     expect(existsSync(join(outDir, '.lock'))).toBe(true);
     expect(existsSync(join(outDir, 'seed-0', '.lock'))).toBe(true);
     const seedSummary = join(outDir, 'seed-0', 'run_summary.json');
-    const unguard = registerWriteGuard(join(outDir, 'seed-0'), (path) => {
+    const topSummary = join(outDir, 'run_summary.json');
+    const topBefore = readFileSync(topSummary, 'utf8');
+    const unguard = registerWriteGuard(outDir, (path) => {
       if (path === seedSummary) throw new Error('disk full (test)');
+      if (both && path === topSummary) throw new Error('top refused (test)');
     });
     try {
       controller.abort('SIGINT');
-      expect(() => run.finishNow('interrupted')).toThrow('disk full (test)');
+      let thrown: unknown;
+      try {
+        run.finishNow('interrupted');
+      } catch (e) {
+        thrown = e;
+      }
+      if (both) {
+        expect(thrown).toBeInstanceOf(AggregateError);
+        expect((thrown as AggregateError).errors.map((e: Error) => e.message)).toEqual(['disk full (test)', 'top refused (test)']);
+        expect((thrown as Error).message).toBe('disk full (test); top refused (test)');
+      } else expect((thrown as Error).message).toBe('disk full (test)');
     } finally {
       unguard();
+    }
+    if (both) {
+      expect(readFileSync(topSummary, 'utf8')).toBe(topBefore);
+      expect(existsSync(join(outDir, 'seed-0', '.lock'))).toBe(false);
+      expect(existsSync(join(outDir, '.lock'))).toBe(false);
+      release();
+      await run.done;
+      return;
     }
     // the seed folder keeps its last checkpoint; the top summary has the last word
     expect(json(seedSummary)).toMatchObject({ status: 'running', checkpoints: 1, x: 7 });
