@@ -3,6 +3,7 @@
  */
 import { tf } from './tf.js';
 import { checkInteger } from './errors.js';
+import { configFields } from './snapshot.js';
 
 /**
  * Float32 scalars for values that change between calls but take few distinct values (rewards ±1,
@@ -19,6 +20,7 @@ export class ScalarCache {
    */
   constructor(readonly capacity = 64) {
     checkInteger('capacity', capacity, 1);
+    configFields(this, 'capacity'); // a setting: a snapshot of an owner compares it, never assigns it
   }
 
   /**

@@ -10,6 +10,12 @@
  * {@link restoreFields} capture an object's own fields: every field that is itself
  * {@link Snapshottable}, plain objects and arrays holding such fields (recursively), and numeric
  * counters. Modules are skipped (their tensors are saved by path).
+ *
+ * Counters versus configuration: a numeric field is a counter (captured and assigned back) when it
+ * is writable. A field made read-only at run time — with {@link configFields}, or any own data
+ * property that is not writable — is configuration (a time constant, a capacity): it is captured
+ * as before (so saves keep their entries), but a restore only compares the captured value with the
+ * object's own and refuses a different one; it never assigns it.
  * @module
  */
 import { tf } from './tf.js';
@@ -77,6 +83,29 @@ function isPlainContainer(x: unknown): x is Record<string, unknown> | unknown[] 
   return proto === Object.prototype || proto === null;
 }
 
+/**
+ * Marks the own numeric fields `keys` of `obj` as configuration (see the module notes): makes them
+ * read-only at run time (non-writable data properties, so a stray assignment throws a TypeError in
+ * strict code), which {@link snapshotFields} / {@link restoreFields} read as "compare, never
+ * assign". Call at the end of the constructor, once the fields have their values.
+ * @throws CinderArgumentError for a key that is not an own data field of `obj`
+ */
+export function configFields(obj: object, ...keys: string[]): void {
+  for (const k of keys) {
+    const d = Object.getOwnPropertyDescriptor(obj, k);
+    if (!d || !('value' in d)) throw new CinderArgumentError('config field', k, 'an own data field of the object');
+  }
+  for (const k of keys) {
+    const d = Object.getOwnPropertyDescriptor(obj, k)!;
+    Object.defineProperty(obj, k, { value: d.value as unknown, enumerable: d.enumerable, configurable: false, writable: false });
+  }
+}
+
+/** True when `key` of `owner` is configuration: an own data property that is not writable. */
+function isConfig(owner: object, key: string): boolean {
+  return Object.getOwnPropertyDescriptor(owner, key)?.writable === false;
+}
+
 /** Field names visited by the walkers: own enumerable keys, sorted for a stable order. */
 function fieldsOf(x: object): string[] {
   return Object.keys(x).sort();
@@ -86,8 +115,8 @@ function fieldsOf(x: object): string[] {
 interface FieldVisitor {
   /** A {@link Snapshottable} field at `path`. */
   snapshottable(x: Snapshottable, path: string): void;
-  /** A numeric field `key` of `owner` at `path`. */
-  number(owner: Record<string, unknown>, key: string, path: string, value: number): void;
+  /** A numeric field `key` of `owner` at `path`; `config` when it is read-only (configuration). */
+  number(owner: Record<string, unknown>, key: string, path: string, value: number, config: boolean): void;
 }
 
 /**
@@ -108,7 +137,7 @@ function walkFields(obj: object, depth: number, visitor: FieldVisitor): void {
     for (const k of fieldsOf(x)) {
       const v = (x as Record<string, unknown>)[k];
       const p = path === '' ? k : `${path}.${k}`;
-      if (typeof v === 'number') visitor.number(x as Record<string, unknown>, k, p, v);
+      if (typeof v === 'number') visitor.number(x as Record<string, unknown>, k, p, v, isConfig(x, k));
       else if (v instanceof Map || v instanceof Set || typeof v === 'function') continue;
       else if (v !== null && typeof v === 'object') visit(v, p, isSnapshottable(v) || isPlainContainer(v) ? d : d - 1);
     }
@@ -118,8 +147,9 @@ function walkFields(obj: object, depth: number, visitor: FieldVisitor): void {
 
 /**
  * Captures the fields of `obj` (see the module notes): {@link Snapshottable} fields, containers of
- * them, and finite numeric fields. Tensors that are not part of a snapshottable (constants) and
- * Modules are skipped. `depth` limits the recursion into objects that are neither.
+ * them, and finite numeric fields (counters and, for comparison on restore, configuration). Tensors
+ * that are not part of a snapshottable (constants) and Modules are skipped. `depth` limits the
+ * recursion into objects that are neither.
  */
 export function snapshotFields(obj: object, depth = 3): Snapshot {
   const out = emptySnapshot();
@@ -134,14 +164,18 @@ export function snapshotFields(obj: object, depth = 3): Snapshot {
 
 /**
  * Restores what {@link snapshotFields} captured into an identically built object. Every captured
- * name must exist in `obj`, and every numeric value must be a finite number; both are checked
- * before anything is written. A snapshottable field that refuses its part (its own
- * `restoreState` throws) has the fields restored before it put back from a copy taken first, so
- * a refused snapshot changes nothing.
- * @throws CinderArgumentError naming the first field that is missing or the first value that is
- * not a finite number, or passed on from a part that refuses its values
+ * name must exist in `obj`, and every numeric value must be a finite number; a value of a
+ * configuration field (read-only, see {@link configFields}) must equal the field's own value (it
+ * is compared, never assigned; a missing one is not compared, as a counter missing is left as it
+ * is). All is checked before anything is written. A snapshottable field that refuses its part (its
+ * own `restoreState` throws) has the fields restored before it put back from a copy taken first,
+ * so a refused snapshot changes nothing. `prefix` (default none) is put before the names of
+ * refused values in the messages (e.g. `cell0.` for a trainer's cell).
+ * @throws CinderArgumentError naming the first field that is missing, the first value that is
+ * not a finite number or differs from a configuration field's own, or passed on from a part that
+ * refuses its values
  */
-export function restoreFields(obj: object, snapshot: Snapshot, depth = 3): void {
+export function restoreFields(obj: object, snapshot: Snapshot, depth = 3, prefix = ''): void {
   // first pass: find the targets without writing anything
   const parts: { x: Snapshottable; path: string; sub: Snapshot }[] = [];
   const numbers: { owner: Record<string, unknown>; key: string; value: number }[] = [];
@@ -153,11 +187,15 @@ export function restoreFields(obj: object, snapshot: Snapshot, depth = 3): void 
       for (const k of Object.keys(sub.values)) used.add(`v:${path}.${k}`);
       parts.push({ x, path, sub });
     },
-    number: (owner, key, path) => {
+    number: (owner, key, path, current, config) => {
       if (!(path in snapshot.values)) return;
       const v = snapshot.values[path];
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new CinderArgumentError(`snapshot value ${path}`, v, 'a finite number');
-      numbers.push({ owner, key, value: v });
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new CinderArgumentError(`snapshot value ${prefix}${path}`, v, 'a finite number');
+      if (config) {
+        if (v !== current) throw new CinderArgumentError(`snapshot value ${prefix}${path}`, v, `${current} (a setting the object was built with: a snapshot restores state, not settings)`);
+      } else {
+        numbers.push({ owner, key, value: v });
+      }
       used.add(`v:${path}`);
     },
   });

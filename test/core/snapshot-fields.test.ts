@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
-import { restoreFields, snapshotFields, type Snapshot, type Snapshottable } from '../../src/core/snapshot.js';
+import { configFields, restoreFields, snapshotFields, type Snapshot, type Snapshottable } from '../../src/core/snapshot.js';
+import { ScalarCache } from '../../src/core/scalars.js';
 
 /** A snapshottable holding one number; refuses a negative one. */
 class Part implements Snapshottable {
@@ -85,5 +86,49 @@ describe('restoreFields', () => {
     expect(tf.memory().numTensors).toBe(n);
     expect(t.a.v.dataSync()[0]).toBe(5);
     a.dispose();
+  });
+
+  it('configuration (read-only numeric fields, marked with configFields) is captured and compared, never assigned; counters beside it are restored', () => {
+    const make = (tau: number, count: number) => {
+      const o = { tau, count, inner: { capacity: 8, steps: count } };
+      configFields(o, 'tau');
+      configFields(o.inner, 'capacity');
+      return o;
+    };
+    const snap = snapshotFields(make(20, 5));
+    expect(snap.values).toEqual({ tau: 20, count: 5, 'inner.capacity': 8, 'inner.steps': 5 });
+    // equal settings: the counters are restored
+    const same = make(20, 1);
+    restoreFields(same, snap);
+    expect([same.tau, same.count, same.inner.capacity, same.inner.steps]).toEqual([20, 5, 8, 5]);
+    // a different setting (also -1, 1.5 for a capacity) is refused, naming it (with the prefix) and both values; nothing is written
+    const other = make(15, 1);
+    expect(() => restoreFields(other, snap, undefined, 'cell0.')).toThrow(/^invalid snapshot value cell0\.tau: got 20, expected 15 \(a setting the object was built with/);
+    expect([other.tau, other.count, other.inner.steps]).toEqual([15, 1, 1]);
+    for (const bad of [-1, 1.5, 9]) {
+      const o = make(20, 1);
+      expect(() => restoreFields(o, { tensors: {}, values: { count: 4, 'inner.capacity': bad } })).toThrow(new RegExp(`^invalid snapshot value inner\\.capacity: got ${bad}, expected 8 \\(`));
+      expect([o.count, o.inner.capacity]).toEqual([1, 8]);
+    }
+    // an old snapshot without the setting leaves it alone
+    const old = make(15, 1);
+    restoreFields(old, { tensors: {}, values: { count: 7 } });
+    expect([old.tau, old.count]).toEqual([15, 7]);
+    // the fields are read-only at run time; a key that is no own data field is refused
+    expect(() => {
+      (same as { tau: number }).tau = 3;
+    }).toThrow(TypeError);
+    expect(() => configFields(same, 'ghost')).toThrow(/invalid config field: got "ghost", expected an own data field/);
+  });
+
+  it('a ScalarCache\'s capacity is configuration: a snapshot holding another one is refused, not written', () => {
+    const owner = { scalars: new ScalarCache(16), calls: 2 };
+    const snap = snapshotFields(owner);
+    expect(snap.values).toEqual({ 'scalars.capacity': 16, calls: 2 });
+    expect(() => restoreFields(owner, { tensors: {}, values: { 'scalars.capacity': -1, calls: 3 } })).toThrow(/^invalid snapshot value scalars\.capacity: got -1, expected 16 /);
+    expect([owner.scalars.capacity, owner.calls]).toEqual([16, 2]);
+    restoreFields(owner, { tensors: {}, values: { 'scalars.capacity': 16, calls: 3 } });
+    expect([owner.scalars.capacity, owner.calls]).toEqual([16, 3]);
+    owner.scalars.dispose();
   });
 });

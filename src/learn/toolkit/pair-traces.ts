@@ -5,6 +5,7 @@
  * @module
  */
 import { share, tf } from '../../core/tf.js';
+import { configFields } from '../../core/snapshot.js';
 import { CinderArgumentError, checkFinite, checkOneOf, checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { Observer } from '../../neural/types.js';
 import { StateMonitor } from '../../observe/monitors/state-monitor.js';
@@ -174,6 +175,8 @@ export class PairTraces implements CellResources {
     this.contraction = new ReceptiveContraction(conn);
     this.connection = conn;
     this.tauPre = options.tauPre;
+    // a setting (its reducer decays with it): a trainer's snapshot compares it, never assigns it
+    configFields(this, 'tauPre');
     const [a, b] = [this.tracePre.reducer, this.tracePost.reducer];
     const fused = (x: unknown): x is TraceReducer => x instanceof FusedCumulativeTrace || x instanceof FusedNearestTrace;
     if (!this.delayed && fused(a) && fused(b)) partners.set(a, { reducer: b, source: () => neuron.spike });

@@ -205,7 +205,7 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
       const own = emptySnapshot();
       for (const [k, t] of Object.entries(snap.tensors)) if (!/^cell\d+\./.test(k)) own.tensors[k] = t;
       for (const [k, v] of Object.entries(snap.values)) if (!/^cell\d+\./.test(k)) own.values[k] = v;
-      list.forEach((e, i) => restoreFields(e.state, subSnapshot(snap, `cell${i}`)));
+      list.forEach((e, i) => restoreFields(e.state, subSnapshot(snap, `cell${i}`), undefined, `cell${i}.`));
       restoreFields(this, own);
     };
     // the parts are restored one by one and one may refuse after others have changed: keep a copy

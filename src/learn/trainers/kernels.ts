@@ -8,6 +8,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
+import { configFields } from '../../core/snapshot.js';
 import { CinderArgumentError, checkFinite, checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
 
 /**
@@ -66,6 +67,8 @@ export class ExponentialKernel implements SpikeTimeKernel {
     this.eta = tf.keep(tf.scalar(this.learningRate));
     this.negInvTau = tf.keep(tf.scalar(-1 / this.tau));
     this.zero = tf.keep(tf.scalar(0));
+    // settings (the scalars above are made from them): a trainer's snapshot compares them, never assigns them
+    configFields(this, 'learningRate', 'tau');
   }
 
   /** `η·exp(−|t_Δ|/τ)` on the kernel's half-axis, 0 elsewhere and for NaN. */
