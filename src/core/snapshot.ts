@@ -84,10 +84,10 @@ function isPlainContainer(x: unknown): x is Record<string, unknown> | unknown[] 
 }
 
 /**
- * Marks the own numeric fields `keys` of `obj` as configuration (see the module notes): makes them
+ * Marks the own fields `keys` of `obj` as configuration (see the module notes): makes them
  * read-only at run time (non-writable data properties, so a stray assignment throws a TypeError in
- * strict code), which {@link snapshotFields} / {@link restoreFields} read as "compare, never
- * assign". Call at the end of the constructor, once the fields have their values.
+ * strict code), which {@link snapshotFields} / {@link restoreFields} read, for numbers, as
+ * "compare, never assign". Call at the end of the constructor, once the fields have their values.
  * @throws CinderArgumentError for a key that is not an own data field of `obj`
  */
 export function configFields(obj: object, ...keys: string[]): void {

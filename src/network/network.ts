@@ -60,6 +60,24 @@ export interface SavableOptimizer {
 /** A trainer as a network holds it: a module whose extra state can be captured. */
 export type NetworkTrainer = Module & Snapshottable;
 
+/**
+ * A trainer whose settings a network saves and checks (as `CellTrainer`'s): {@link Network.exportState}
+ * adds `settingsExtras()` to the trainer's `extras` entry, and on load the network passes that
+ * saved entry to `checkSavedExtras` instead of requiring it equal to the trainer's own.
+ */
+export interface SettingsChecked {
+  /** JSON settings saved in the trainer's `extras` entry of a network state. */
+  settingsExtras(): Record<string, unknown>;
+  /** Throws a CinderArgumentError when `saved` (the trainer's saved extras) does not fit; `name` is the trainer's name. */
+  checkSavedExtras(saved: unknown, name: string): void;
+}
+
+/** The trainer as a {@link SettingsChecked}, or null when it does not check its settings itself. */
+function settingsChecked(trainer: NetworkTrainer | undefined): SettingsChecked | null {
+  const t = trainer as Partial<SettingsChecked> | undefined;
+  return typeof t?.settingsExtras === 'function' && typeof t.checkSavedExtras === 'function' ? (t as SettingsChecked) : null;
+}
+
 /** Options of {@link Network}. */
 export interface NetworkOptions {
   /**
@@ -426,6 +444,10 @@ export class Network extends Module {
       for (const [n, r] of this.rngMap) rngs[n] = r.getState();
       const extras: Record<string, Record<string, unknown>> = {};
       collectExtras(this, '', extras);
+      for (const [n, { trainer }] of this.trainerMap) {
+        const t = settingsChecked(trainer);
+        if (t && extras[n]) Object.assign(extras[n], JSON.parse(JSON.stringify(t.settingsExtras())) as Record<string, unknown>);
+      }
       return { tensors, snapshot, rngs, extras, steps: this.stepCount };
     } catch (err) {
       disposeNetworkState({ tensors, snapshot, rngs: {}, extras: {}, steps: 0 });
@@ -461,6 +483,12 @@ export class Network extends Module {
     collectExtras(this, '', extras);
     const canon = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
     for (const path of new Set([...Object.keys(extras), ...Object.keys(state.extras ?? {})])) {
+      // a trainer compares its own settings (naming the cell and setting; saves without them load)
+      const trainer = settingsChecked(this.trainerMap.get(path)?.trainer);
+      if (trainer) {
+        trainer.checkSavedExtras(state.extras?.[path], path);
+        continue;
+      }
       if (canon(extras[path]) !== canon(state.extras?.[path])) {
         throw new CinderArgumentError(`extras of module "${path}" in the saved state`, canon(state.extras?.[path]), `${canon(extras[path])} as in the target network`);
       }

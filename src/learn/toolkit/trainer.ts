@@ -13,7 +13,8 @@
  */
 import { Module } from '../../core/module.js';
 import { disposeSnapshot, emptySnapshot, nestSnapshot, restoreFields, snapshotFields, subSnapshot, type Snapshot } from '../../core/snapshot.js';
-import { CinderArgumentError } from '../../core/errors.js';
+import { CinderArgumentError, describe } from '../../core/errors.js';
+import { tf } from '../../core/tf.js';
 import type { Observer } from '../../neural/types.js';
 import { atomicUpdates } from '../../neural/updater.js';
 import { cellTraining, type TrainableCell } from './trainable-cell.js';
@@ -42,6 +43,54 @@ export interface CellEntry<H, S extends CellResources> {
   readonly hyper: Readonly<H>;
   /** Its resources (monitors, derived state). */
   readonly state: S;
+}
+
+/**
+ * One hyperparameter as JSON for the saved settings (see {@link CellTrainer.settingsExtras}): a finite
+ * number, string, boolean or null as is; a non-finite number as `"<Infinity>"` (`"<-Infinity>"`,
+ * `"<NaN>"`); a function (a custom batch reduction) as `"<function>"`; a tensor as
+ * `"<tensor [shape]>"` (its values are not read); an array element by element; another object (a
+ * kernel) by its read-only fields (those marked with `configFields`, or all of a frozen object):
+ * its writable fields are state, saved with the snapshot. `depth` limits the nesting.
+ */
+function encodeSetting(v: unknown, depth = 0): unknown {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : `<${v}>`;
+  if (typeof v === 'string' || typeof v === 'boolean' || v === null) return v;
+  if (v === undefined) return null;
+  if (typeof v === 'function') return '<function>';
+  if (typeof v !== 'object') return `<${typeof v}>`;
+  if (v instanceof tf.Tensor) return `<tensor [${v.shape.join(', ')}]>`;
+  if (v instanceof Module) return '<module>';
+  if (depth >= 3) return '<object>';
+  if (Array.isArray(v)) return v.map((x) => encodeSetting(x, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) {
+    const d = Object.getOwnPropertyDescriptor(v, k)!;
+    const x = d.value as unknown;
+    if (d.writable !== false) continue;
+    out[k] = encodeSetting(x, depth + 1);
+  }
+  return out;
+}
+
+/** The leaves of an encoded setting by dotted name (`kernelPost.tau`); empty objects have none. */
+function settingLeaves(v: unknown, name: string, out: Map<string, unknown>): Map<string, unknown> {
+  if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) settingLeaves(x, name === '' ? k : `${name}.${k}`, out);
+  } else {
+    out.set(name, v);
+  }
+  return out;
+}
+
+/** True for a non-null object that is not an array. */
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === 'object' && !Array.isArray(x);
+}
+
+/** JSON with object keys sorted (so key order does not matter). */
+function canonical(x: unknown): string | undefined {
+  return JSON.stringify(x, (_k, v: unknown) => (isRecord(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
 }
 
 /**
@@ -175,6 +224,54 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
       this.attached = mode;
     }
     return this;
+  }
+
+  /**
+   * The settings a network saves with the trainer (`Network.save` / `exportState` add them to the
+   * trainer's `extras` entry) and compares on load ({@link checkSavedExtras}): `settings`, per
+   * registered cell in registration order, its hyperparameters (defaults merged with the cell's
+   * overrides) as JSON — time constants, learning rates, trace mode, bounds, flags; a function as
+   * `"<function>"` (a custom batch reduction is told from `mean`/`sum`, not from another function),
+   * a kernel object by its read-only fields (see `encodeSetting`). They are not part of the
+   * trainer's `extras()` (so module files, `saveModule`, written before keep loading) nor of its
+   * snapshot ({@link snapshotState} holds its state, not its settings).
+   */
+  settingsExtras(): Record<string, unknown> {
+    return { settings: [...this.entries.values()].map((e) => encodeSetting(e.hyper)) };
+  }
+
+  /**
+   * Checks the extras saved with a trainer by a network (`saved`, from a file or `exportState`)
+   * against this trainer's `extras()` and {@link settingsExtras}, throwing before anything changes.
+   * A save that has no `settings` (written before networks saved them) compares nothing there: it
+   * loads as before. Otherwise it must hold as many cells as are registered, and each cell's
+   * settings must equal this trainer's.
+   * @param saved the trainer's saved extras
+   * @param name the trainer's name in the network (for the messages)
+   * @throws CinderArgumentError naming the trainer, the cell, the setting, the saved value and the
+   * value this trainer was built with
+   */
+  checkSavedExtras(saved: unknown, name: string): void {
+    const what = `trainer "${name}"`;
+    if (!isRecord(saved)) throw new CinderArgumentError(`extras of ${what} in the saved state`, saved, 'an object (the settings saved with the trainer)');
+    const built = { ...this.extras(), ...this.settingsExtras() };
+    for (const k of new Set([...Object.keys(built), ...Object.keys(saved)])) {
+      if (k === 'settings') continue;
+      if (canonical(saved[k]) !== canonical(built[k])) throw new CinderArgumentError(`extras entry ${k} of ${what} in the saved state`, saved[k], `${canonical(built[k])} as in the target network`);
+    }
+    if (saved.settings === undefined) return; // a save from before trainers saved their settings
+    const cells = built.settings as unknown[];
+    if (!Array.isArray(saved.settings) || !saved.settings.every(isRecord)) throw new CinderArgumentError(`settings of ${what} in the saved state`, saved.settings, 'an array of per-cell settings (objects)');
+    if (saved.settings.length !== cells.length) throw new CinderArgumentError(`number of cells of ${what} in the saved settings`, saved.settings.length, `${cells.length} (the cells registered with the trainer)`);
+    saved.settings.forEach((cell, i) => {
+      const got = settingLeaves(cell, '', new Map());
+      const want = settingLeaves(cells[i], '', new Map());
+      for (const k of new Set([...want.keys(), ...got.keys()])) {
+        if (got.has(k) && want.has(k) && canonical(got.get(k)) === canonical(want.get(k))) continue;
+        const expected = want.has(k) ? describe(want.get(k)) : 'no such setting';
+        throw new CinderArgumentError(`setting ${k} of cell ${i} of ${what} in the saved state`, got.get(k), `${expected} (the trainer being loaded into was built with it; a save loads only into a trainer built with the same settings)`);
+      }
+    });
   }
 
   /**

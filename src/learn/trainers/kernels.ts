@@ -67,8 +67,9 @@ export class ExponentialKernel implements SpikeTimeKernel {
     this.eta = tf.keep(tf.scalar(this.learningRate));
     this.negInvTau = tf.keep(tf.scalar(-1 / this.tau));
     this.zero = tf.keep(tf.scalar(0));
-    // settings (the scalars above are made from them): a trainer's snapshot compares them, never assigns them
-    configFields(this, 'learningRate', 'tau');
+    // settings (the scalars above are made from them): a trainer's snapshot compares them, never
+    // assigns them, and its saved settings describe the kernel by them
+    configFields(this, 'learningRate', 'tau', 'side');
   }
 
   /** `η·exp(−|t_Δ|/τ)` on the kernel's half-axis, 0 elsewhere and for NaN. */
