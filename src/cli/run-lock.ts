@@ -350,37 +350,51 @@ export function inspectRunFolder(dir: string, options: InspectRunFolderOptions =
     if (status !== 'running' || busy) return { status, lock, busy, ...pending };
     if (unreadable || attempt > 10) return { status: 'crashed', lock, busy }; // (not rewritten: it cannot be done safely)
     const crashed = { ...summary, status: 'crashed', crashed_detected_at: new Date().toISOString(), ...(lock ? { crashed_pid: lock.pid, crashed_host: lock.host } : {}) };
-    const me = `${JSON.stringify({ pid: process.pid, host: hostname(), started_at: new Date().toISOString(), lease_ms: DEFAULT_LEASE_MS } satisfies LockInfo)}\n`;
-    const leaseMs = look?.owner?.leaseMs ?? DEFAULT_LEASE_MS;
-    let r: ReturnType<typeof whileLockUnchanged<boolean>>;
-    let writeError: { err: unknown } | undefined;
-    try {
-      r = whileLockUnchanged(path, look?.text ?? null, me, () => {
-        // no process can take the folder now: rewrite only what was read (a `--resume` that took
-        // the folder before this may have written its own summary since)
-        let now: string | null = null;
-        try {
-          now = readFileSync(summaryPath, 'utf8');
-        } catch {
-          // gone: not rewritten
-        }
-        if (now !== raw) return false;
-        try {
-          writeJsonAtomicSync(summaryPath, crashed);
-        } catch (err) {
-          writeError = { err };
-          throw err;
-        }
-        return true;
-      }, { leaseMs });
-    } catch {
-      if (writeError) throw writeError.err; // the summary cannot be written (as before)
-      return { status: 'crashed', lock, busy }; // the lock or its takeover file cannot be made: not rewritten
-    }
-    if (r.done && r.value) return { status: 'crashed', lock, busy };
-    if (!r.done && r.why === 'busy') sleepMs(1); // another process is taking the lock over right now
+    const r = rewriteWhileLockUnchanged(path, look, summaryPath, raw, crashed);
+    // written, or the lock or its takeover file cannot be made (not rewritten)
+    if (r === 'written' || r === 'unavailable') return { status: 'crashed', lock, busy };
+    if (r === 'busy') sleepMs(1); // another process is taking the lock over right now
     // the folder changed meanwhile: look again
   }
+}
+
+/**
+ * Rewrites JSON file `file` with `value` while no process can take the folder's lock at `lockPath`
+ * ({@link whileLockUnchanged}: holding the lock seen in `look`'s takeover file, or, with no lock,
+ * the lock itself for the moment of the write), and only when the file still holds `raw`, the text
+ * read before (a `--resume` that took the folder meanwhile may have written its own).
+ * Returns 'written'; 'changed' when the file or the lock changed since (look again); 'busy' when
+ * another process is taking the lock over right now; 'unavailable' when the lock or its takeover
+ * file cannot be made (nothing written).
+ * @throws the write's own error when the file cannot be written
+ */
+export function rewriteWhileLockUnchanged(lockPath: string, look: LockLook | null | undefined, file: string, raw: string | null, value: unknown): 'written' | 'changed' | 'busy' | 'unavailable' {
+  const me = `${JSON.stringify({ pid: process.pid, host: hostname(), started_at: new Date().toISOString(), lease_ms: DEFAULT_LEASE_MS } satisfies LockInfo)}\n`;
+  let writeError: { err: unknown } | undefined;
+  let r: ReturnType<typeof whileLockUnchanged<boolean>>;
+  try {
+    r = whileLockUnchanged(lockPath, look?.text ?? null, me, () => {
+      let now: string | null = null;
+      try {
+        now = readFileSync(file, 'utf8');
+      } catch {
+        // gone: not rewritten
+      }
+      if (now !== raw) return false;
+      try {
+        writeJsonAtomicSync(file, value);
+      } catch (err) {
+        writeError = { err };
+        throw err;
+      }
+      return true;
+    }, { leaseMs: look?.owner?.leaseMs ?? DEFAULT_LEASE_MS });
+  } catch {
+    if (writeError) throw writeError.err;
+    return 'unavailable';
+  }
+  if (r.done) return r.value ? 'written' : 'changed';
+  return r.why === 'busy' ? 'busy' : 'changed';
 }
 
 /** Sleeps `ms` synchronously. */

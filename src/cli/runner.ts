@@ -24,8 +24,8 @@ import type { ExampleSpec, Params } from './example.js';
 import { packageInfo } from './package-info.js';
 import type { Terminal } from './progress.js';
 import { RunFolder, type RunLockGuard, type RunStatus } from './run-folder.js';
-import { acquireLock, inspectRunFolder, LOCK_FILE, readLock, releaseLock, runLockGuard } from './run-lock.js';
-import { DEFAULT_LEASE_MS, leaseOf, lookAtLock, whileLockUnchanged, type LockLook, type LockOwner } from '../io/lock.js';
+import { acquireLock, inspectRunFolder, LOCK_FILE, readLock, releaseLock, rewriteWhileLockUnchanged, runLockGuard } from './run-lock.js';
+import { leaseOf, lookAtLock, type LockLook, type LockOwner } from '../io/lock.js';
 import { MAX_RUNS } from './options.js';
 
 /** Everything a run needs (already validated). */
@@ -702,34 +702,10 @@ export function rebuildSeedsSummary(dir: string, examples: readonly ExampleSpec[
     }
     const labelKeys = examples.find((e) => e.name === params.example)?.labelKeys ?? [];
     const out = { ...top, ...seedsSection(runs, labelKeys) };
-    const me = `${JSON.stringify({ pid: process.pid, host: hostname(), started_at: new Date().toISOString(), lease_ms: DEFAULT_LEASE_MS })}\n`;
-    let writeError: { err: unknown } | undefined;
-    let r: ReturnType<typeof whileLockUnchanged<boolean>>;
-    try {
-      r = whileLockUnchanged(lockPath, look?.text ?? null, me, () => {
-        // no process can take the folder now: rewrite only the summary that was read (a `--resume`
-        // that took the folder meanwhile may have written its own)
-        let now: string | null = null;
-        try {
-          now = readFileSync(topPath, 'utf8');
-        } catch {
-          // gone: not rewritten
-        }
-        if (now !== raw) return false;
-        try {
-          writeJsonAtomicSync(topPath, out);
-        } catch (err) {
-          writeError = { err };
-          throw err;
-        }
-        return true;
-      }, { leaseMs: look?.owner?.leaseMs ?? DEFAULT_LEASE_MS });
-    } catch {
-      if (writeError) throw writeError.err;
-      return null; // the lock or its takeover file cannot be made: not rewritten
-    }
-    if (r.done && r.value) return out;
-    if (!r.done && r.why === 'busy') sleepMs(1); // another process is taking the lock over right now
+    const r = rewriteWhileLockUnchanged(lockPath, look, topPath, raw, out);
+    if (r === 'unavailable') return null; // the lock or its takeover file cannot be made: not rewritten
+    if (r === 'written') return out;
+    if (r === 'busy') sleepMs(1); // another process is taking the lock over right now
     // the folder changed meanwhile: look again
   }
   return null;
