@@ -112,6 +112,36 @@ describe('the published package', () => {
     expect(main.length).toBeGreaterThan(100);
   });
 
+  it("compiles a strict TypeScript consumer against its typings (both entries), and its types refuse a wrong argument", () => {
+    const consumer = [
+      "import { initBackend, tf, Rng, LIF, LinearDense, DeltaCurrent, Serial, uniformInit, STDP, Network } from 'cinder-snn';",
+      "import { writeNpz } from 'cinder-snn/node';",
+      'const info = await initBackend();',
+      'const rng = new Rng(1);',
+      'const layer = new Serial(',
+      '  new LinearDense([4], [3], 1.0, { synapse: DeltaCurrent.factory({ charge: 5 }), batchSize: 2, weightInit: uniformInit(rng, 0, 0.3) }),',
+      '  new LIF([3], 1.0, { restV: -65, resetV: -65, threshV: -52, refracT: 5, tauM: TAU, batchSize: 2 }),',
+      ');',
+      'new STDP({ lrPost: 5e-4, lrPre: -5e-6, tauPost: 30, tauPre: 30 }).register(layer.cell(layer.connection, layer.neuron));',
+      'const n: number = info.name.length;',
+      'const t: tf.Tensor = tf.zeros([2, 4]);',
+      'void writeNpz; void new Network(); void n; void t;',
+    ].join('\n');
+    // skipLibCheck: tfjs-core's own typings name a type they do not declare ('Long'), as in any project using tfjs
+    const tsconfig = { compilerOptions: { target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'], typeRoots: [join(repoRoot, 'node_modules', '@types')] }, files: ['consumer.ts'] };
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(tsconfig));
+    const tsc = (tau: string) => {
+      writeFileSync(join(app, 'consumer.ts'), consumer.replace('TAU', tau));
+      return spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], { cwd: app, encoding: 'utf8' });
+    };
+    const ok = tsc('20');
+    expect(ok.stdout + ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    const bad = tsc("'20'");
+    expect(bad.status).not.toBe(0);
+    expect(bad.stdout).toMatch(/consumer\.ts\(7,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/);
+  });
+
   it('its cinder command computes what the sources compute: florian, quickstart (MNIST from its dependency) and lateral-line on 2 worker threads', () => {
     const cases: [string, string[]][] = [
       ['florian', ['florian', '--mode', 'tiny', '--seed', '3']],
