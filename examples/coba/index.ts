@@ -322,15 +322,18 @@ export class CobaSeriesFiles {
     return { popSaved: this.pop.rows, rasterSaved: this.raster.rows };
   }
 
+  /** Rows per read of the series files: {@link COBA_SERIES_READ}`.pieceRows` (at least 1). */
+  private block(): number {
+    return Math.max(1, Math.floor(COBA_SERIES_READ.pieceRows));
+  }
+
   /**
    * The whole population-count series: the file's bins in pieces of at most
    * {@link COBA_SERIES_READ}`.pieceRows` (each read when asked for), then `st.popCounts`. Each call
    * reads the file anew (writeNpz iterates twice).
    */
   *popPieces(st: CobaStats): Generator<Int32Array> {
-    const rows = this.pop.rows;
-    const block = Math.max(1, Math.floor(COBA_SERIES_READ.pieceRows));
-    for (let r0 = 0; r0 < rows; r0 += block) yield this.pop.readRows(r0, Math.min(block, rows - r0)) as Int32Array;
+    yield* this.pop.readPieces(this.block()) as Generator<Int32Array>;
     if (st.popCounts.length) yield Int32Array.from(st.popCounts);
   }
 
@@ -339,15 +342,7 @@ export class CobaSeriesFiles {
    * {@link COBA_SERIES_READ}`.pieceRows`, then `st.rasterStep` (or `rasterNeuron`), as {@link popPieces}.
    */
   *rasterPieces(st: CobaStats, column: 0 | 1): Generator<Int32Array> {
-    const rows = this.raster.rows;
-    const block = Math.max(1, Math.floor(COBA_SERIES_READ.pieceRows));
-    for (let r0 = 0; r0 < rows; r0 += block) {
-      const n = Math.min(block, rows - r0);
-      const pairs = this.raster.readRows(r0, n);
-      const out = new Int32Array(n);
-      for (let q = 0; q < n; q++) out[q] = pairs[2 * q + column]!;
-      yield out;
-    }
+    yield* this.raster.readPieces(this.block(), { column }) as Generator<Int32Array>;
     const tail = column === 0 ? st.rasterStep : st.rasterNeuron;
     if (tail.length) yield Int32Array.from(tail);
   }

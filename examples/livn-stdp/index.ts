@@ -206,7 +206,7 @@ class SeriesFiles {
   *rowPieces(rows: number): Generator<Float32Array> {
     if (!this.w || this.cols === 0) return; // (no columns: [rows, 0], no data)
     const block = Math.max(1, Math.floor(LIVN_SERIES_READ.pieceBytes / (4 * this.cols)));
-    for (let r0 = 0; r0 < rows; r0 += block) yield this.readRows(r0, Math.min(block, rows - r0));
+    yield* this.w.readPieces(block, { rows }) as Generator<Float32Array>;
   }
 
   /** The committed rows' times (ms). */
@@ -239,22 +239,12 @@ class SeriesFiles {
 
   /** The committed spikes' times (ms), in pieces of {@link spikeBlock} spikes, each read when asked for (each call reads anew). */
   *spikeTimePieces(): Generator<Float64Array> {
-    const n = this.t.rows;
-    const block = this.spikeBlock();
-    for (let k0 = 0; k0 < n; k0 += block) yield this.t.readRows(k0, Math.min(block, n - k0)) as Float64Array;
+    yield* this.t.readPieces(this.spikeBlock()) as Generator<Float64Array>;
   }
 
   /** One column of the committed spikes' (gid, phase) rows (0: gid, 1: phase), in pieces as {@link spikeTimePieces}. */
   *spikeColumnPieces(column: 0 | 1): Generator<Int32Array> {
-    const n = this.gp.rows;
-    const block = this.spikeBlock();
-    for (let k0 = 0; k0 < n; k0 += block) {
-      const m = Math.min(block, n - k0);
-      const gp = this.gp.readRows(k0, m);
-      const out = new Int32Array(m);
-      for (let k = 0; k < m; k++) out[k] = gp[2 * k + column]!;
-      yield out;
-    }
+    yield* this.gp.readPieces(this.spikeBlock(), { column }) as Generator<Int32Array>;
   }
 
   /**

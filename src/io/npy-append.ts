@@ -4,7 +4,7 @@
  */
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
+import { CinderArgumentError, checkInteger, checkOptionKeys, optionKeys } from '../core/errors.js';
 import { checkWriteGuards } from './atomic.js';
 import { littleEndianBytes, type NpyArray } from './npy.js';
 
@@ -195,6 +195,35 @@ export class NpyAppendWriter {
       out[i] = this.dtype === 'float32' ? view.getFloat32(4 * i, true) : this.dtype === 'float64' ? view.getFloat64(8 * i, true) : view.getInt32(4 * i, true);
     }
     return out;
+  }
+
+  /**
+   * Rows `0 … rows − 1` (default: all rows) in pieces of at most `block` rows, each read from the
+   * file when the generator is asked for it ({@link readRows}), so a long series is never in memory
+   * at once; with `column`, only that element of each row (rows of shape [c]: a `block`-long typed
+   * array of column `column`). Each call reads the file anew.
+   * @throws CinderArgumentError for a `block` that is not an integer >= 1, a `column` outside the row
+   * or `rows` beyond {@link rows}, when the first piece is asked for (before anything is read)
+   */
+  *readPieces(block: number, options: { column?: number; rows?: number } = {}): Generator<NpyArray> {
+    checkInteger('block', block, 1);
+    const rows = options.rows ?? this.count;
+    if (!Number.isSafeInteger(rows) || rows < 0 || rows > this.count) throw new CinderArgumentError('rows', rows, `an integer from 0 to ${this.count} (the rows written)`);
+    const column = options.column;
+    if (column !== undefined && !(this.rowShape.length === 1 && Number.isInteger(column) && column >= 0 && column < this.rowSize)) {
+      throw new CinderArgumentError('column', column, `an index in [0, ${this.rowSize}) of rows of shape [c] (rows here: [${this.rowShape.join(', ')}])`);
+    }
+    for (let r0 = 0; r0 < rows; r0 += block) {
+      const n = Math.min(block, rows - r0);
+      const data = this.readRows(r0, n);
+      if (column === undefined) {
+        yield data;
+        continue;
+      }
+      const out = new (DTYPES[this.dtype].type)(n);
+      for (let q = 0; q < n; q++) out[q] = data[q * this.rowSize + column]!;
+      yield out;
+    }
   }
 
   /**

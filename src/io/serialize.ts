@@ -12,6 +12,7 @@ import { tf } from '../core/tf.js';
 import { CinderArgumentError, numel } from '../core/errors.js';
 import type { Module } from '../core/module.js';
 import { collectExtras } from '../core/snapshot.js';
+import { canonicalJson } from '../core/json.js';
 import type { Parameter, State } from '../core/state.js';
 import {
   checkArtifacts,
@@ -60,18 +61,6 @@ export async function moduleToArtifacts(module: Module, metadata: Record<string,
   return encodeTensors(await moduleTensors(module), { extras, metadata });
 }
 
-function canonical(x: unknown): string {
-  if (Array.isArray(x)) return `[${x.map(canonical).join(',')}]`;
-  if (x !== null && typeof x === 'object') {
-    const o = x as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(x) ?? 'undefined';
-}
-
 function checkExtras(saved: Record<string, Record<string, unknown>>, current: Record<string, Record<string, unknown>>): void {
   const paths = new Set([...Object.keys(saved), ...Object.keys(current)]);
   for (const path of paths) {
@@ -79,12 +68,12 @@ function checkExtras(saved: Record<string, Record<string, unknown>>, current: Re
     const a = saved[path];
     const b = current[path];
     if (!a || !b) {
-      throw new CinderArgumentError(`extras of ${where} in the file`, a ? canonical(a) : undefined, a ? 'no such module in the target' : 'the same module structure as the target');
+      throw new CinderArgumentError(`extras of ${where} in the file`, a ? canonicalJson(a) : undefined, a ? 'no such module in the target' : 'the same module structure as the target');
     }
     for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-      if (canonical(a[key]) !== canonical(b[key])) {
-        const shown = (x: unknown) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? canonical(x) : x);
-        throw new CinderArgumentError(`extras.${key} of ${where} in the file`, shown(a[key]), `${canonical(b[key])} as in the target module`);
+      if (canonicalJson(a[key]) !== canonicalJson(b[key])) {
+        const shown = (x: unknown) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? canonicalJson(x) : x);
+        throw new CinderArgumentError(`extras.${key} of ${where} in the file`, shown(a[key]), `${canonicalJson(b[key])} as in the target module`);
       }
     }
   }
@@ -118,7 +107,7 @@ function checkSpecs(module: Module, specs: readonly { name: string; shape: numbe
     if (seen.has(key)) throw new CinderArgumentError(`${group} name in the file`, s.name, 'each name listed once');
     seen.add(key);
     const shape = e.target.value.shape;
-    if (canonical(s.shape) !== canonical(shape)) {
+    if (canonicalJson(s.shape) !== canonicalJson(shape)) {
       throw new CinderArgumentError(`shape of ${group} "${s.name}"`, s.shape, `[${shape.join(', ')}] (the target's shape)`);
     }
     if (s.dtype !== e.target.value.dtype) throw new CinderArgumentError(`dtype of ${group} "${s.name}"`, s.dtype, `"${e.target.value.dtype}"`);

@@ -24,6 +24,7 @@
 import { tf } from '../core/tf.js';
 import { Module } from '../core/module.js';
 import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
+import { canonicalJson, isRecord } from '../core/json.js';
 import type { Rng, RngState } from '../core/random.js';
 import { collectExtras, disposeSnapshot, emptySnapshot, nestSnapshot, subSnapshot, type Snapshot, type Snapshottable } from '../core/snapshot.js';
 import type { Connection } from '../neural/connections/connection.js';
@@ -165,10 +166,6 @@ function needStorage(): NetworkStorage {
   return storage;
 }
 
-/** True for a non-null object that is not an array (a record of entries by name). */
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return x !== null && typeof x === 'object' && !Array.isArray(x);
-}
 
 function isConnection(m: unknown): m is Connection {
   return m instanceof Module && typeof (m as Connection).update === 'function' && 'updater' in (m as object);
@@ -481,7 +478,6 @@ export class Network extends Module {
     for (const [n, r] of Object.entries(state.rngs)) if (!isRecord(r)) throw new CinderArgumentError(`rng "${n}" in the saved state`, r, '{ seed, alea, spareNormal } from Rng.getState()');
     const extras: Record<string, Record<string, unknown>> = {};
     collectExtras(this, '', extras);
-    const canon = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
     for (const path of new Set([...Object.keys(extras), ...Object.keys(state.extras ?? {})])) {
       // a trainer compares its own settings (naming the cell and setting; saves without them load)
       const trainer = settingsChecked(this.trainerMap.get(path)?.trainer);
@@ -489,8 +485,8 @@ export class Network extends Module {
         trainer.checkSavedExtras(state.extras?.[path], path);
         continue;
       }
-      if (canon(extras[path]) !== canon(state.extras?.[path])) {
-        throw new CinderArgumentError(`extras of module "${path}" in the saved state`, canon(state.extras?.[path]), `${canon(extras[path])} as in the target network`);
+      if (canonicalJson(extras[path]) !== canonicalJson(state.extras?.[path])) {
+        throw new CinderArgumentError(`extras of module "${path}" in the saved state`, canonicalJson(state.extras?.[path]), `${canonicalJson(extras[path])} as in the target network`);
       }
     }
     const targets = new Map<string, { value: tf.Tensor; assign(t: tf.Tensor): void; group: 'parameter' | 'state' }>();

@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
+import { canonicalJson } from '../core/json.js';
 import type { ExampleSpec } from '../cli/example.js';
 import type { Terminal } from '../cli/progress.js';
 import { removeStaleAttempts, type JobResult } from './child.js';
@@ -73,15 +74,6 @@ export function scalarSummary(s: Record<string, unknown>, prefix = '', depth = 0
   return out;
 }
 
-/** Stable JSON (sorted keys) to compare plans. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
 /**
  * Opens the sweep folder: a new sweep.json for a new folder, or the existing one when its plan
  * equals `plan` (a continued sweep).
@@ -92,7 +84,7 @@ export function openSweep(spec: ExampleSpec, plan: SweepPlan, outDir: string): S
   const existing = readSweepFile(dir);
   const { runs } = expandPlan(spec, plan);
   if (existing) {
-    if (canonical(existing.plan) !== canonical(plan)) {
+    if (canonicalJson(existing.plan) !== canonicalJson(plan)) {
       throw new CinderArgumentError('--out', dir, `a new folder or one holding this same sweep (it holds a different sweep of ${existing.plan.example}: compare its sweep.json)`);
     }
     return existing;

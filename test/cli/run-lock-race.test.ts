@@ -24,6 +24,7 @@ vi.mock('node:fs', async (importOriginal) => {
 const { acquireLock, inspectRunFolder, releaseLock } = await import('../../src/cli/run-lock.js');
 const { writeJsonAtomicSync } = await import('../../src/io/atomic.js');
 const { tryLock } = await import('../../src/io/lock.js');
+const { resumerAttempt } = await import('../helpers/run-lock.js');
 
 const deadPid = (): number => spawnSync(process.execPath, ['-e', '']).pid!;
 const killed = { status: 'running', example: 'x', steps_done: 40 };
@@ -77,12 +78,7 @@ describe('inspectRunFolder never rewrites a summary over a resume that took the 
       // the second read of the summary is the one made while the lock cannot be taken
       let attempt: unknown;
       hook.onSummary.push(() => {}, () => {
-        // a resumer: takes over a dead owner's lock (this process's own lock counts as live)
-        const ownerOf = (t: string) => {
-          const l = JSON.parse(t) as { host: string; pid: number };
-          return { host: l.host, pid: l.pid };
-        };
-        attempt = tryLock(join(dir, '.lock'), `${JSON.stringify({ pid: process.pid, host: hostname(), started_at: 'resumer' })}\n`, ownerOf, { takeOverDead: true, unreadable: 'dead' });
+        attempt = resumerAttempt(dir, tryLock); // a resumer: takes over a dead owner's lock
       });
       try {
         expect(inspectRunFolder(dir)).toEqual({ status: 'crashed', lock: lock ?? null, busy: false });

@@ -25,6 +25,7 @@ const { acquireLock, releaseLock } = await import('../../src/cli/run-lock.js');
 const { rebuildSeedsSummary } = await import('../../src/cli/runner.js');
 const { writeJsonAtomicSync } = await import('../../src/io/atomic.js');
 const { tryLock } = await import('../../src/io/lock.js');
+const { resumerAttempt } = await import('../helpers/run-lock.js');
 
 const deadPid = (): number => spawnSync(process.execPath, ['-e', '']).pid!;
 const json = (path: string): Record<string, unknown> => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
@@ -104,11 +105,7 @@ describe("rebuildSeedsSummary never rewrites the top summary over a resume that 
       hook.top = top;
       // the second read of the top summary is the one made while the lock cannot be taken
       hook.onTop.push(() => {}, () => {
-        const ownerOf = (t: string) => {
-          const l = JSON.parse(t) as { host: string; pid: number };
-          return { host: l.host, pid: l.pid };
-        };
-        attempt = tryLock(join(dir, '.lock'), `${JSON.stringify({ pid: process.pid, host: hostname(), started_at: 'resumer' })}\n`, ownerOf, { takeOverDead: true, unreadable: 'dead' });
+        attempt = resumerAttempt(dir, tryLock);
       });
       try {
         const out = rebuildSeedsSummary(dir);

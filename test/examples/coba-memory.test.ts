@@ -17,7 +17,7 @@ import { Terminal } from '../../src/cli/progress.js';
 import { RunFolder } from '../../src/cli/run-folder.js';
 import { NpyAppendWriter } from '../../src/io/npy-append.js';
 import { readNpz, writeNpz } from '../../src/io/npy.js';
-import type { Figure } from '../../src/viz/figure.js';
+import { captureFigures } from '../helpers/cli.js';
 import { COBA_FIGURE_CAPS, COBA_SERIES_READ, CobaSeriesFiles, cobaExample, populationRateLine, type CobaStats } from '../../examples/coba/index.js';
 import { buildCobaEvent } from '../../examples/coba/event-engine.js';
 import { expectSameFiles } from '../helpers/files.js';
@@ -75,17 +75,6 @@ function reference(steps: number) {
     }
   }
   return { pop, count, rs, rn, ne };
-}
-
-/** Captures the figures a run writes. */
-function captureFigures(): { figures: Map<string, Figure>; restore: () => void } {
-  const figures = new Map<string, Figure>();
-  const original = RunFolder.prototype.figure;
-  const spy = vi.spyOn(RunFolder.prototype, 'figure').mockImplementation(function (this: RunFolder, name: string, f: Figure) {
-    figures.set(name, f);
-    return original.call(this, name, f);
-  });
-  return { figures, restore: () => spy.mockRestore() };
 }
 
 /**

@@ -7,14 +7,13 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LATERAL_LINE_FIGURE_CAPS, learningCurvesFigure, type SeedFigureData } from '../../examples/lateral-line/figures.js';
 import { lateralLineExample } from '../../examples/lateral-line/index.js';
 import { runCli } from '../../src/cli/program.js';
-import { RunFolder } from '../../src/cli/run-folder.js';
 import { readNpzEntries } from '../../src/io/npy.js';
-import type { Figure } from '../../src/viz/figure.js';
 import { envelopeIndices, expectEnvelope, withSettings } from '../helpers/envelope.js';
+import { captureFigures } from '../helpers/cli.js';
 
 /** Runs `fn` with LATERAL_LINE_FIGURE_CAPS.maxPoints = cap (restored after). */
 const withCap = <T>(cap: number, fn: () => T | Promise<T>): Promise<T> => withSettings(LATERAL_LINE_FIGURE_CAPS, { maxPoints: cap }, fn);
@@ -51,19 +50,14 @@ describe('cinder lateral-line: learning curves of long trainings', () => {
   it('a run of more checkpoints than maxPoints: the PV curves are envelopes of run_summary.json\'s pv_vs_training_time, the others of as many checkpoints', async () => {
     const cap = 10;
     const dir = join(mkdtempSync(join(tmpdir(), 'cinder-ll-figs-')), 'run');
-    const figures = new Map<string, Figure>();
-    const figure = RunFolder.prototype.figure;
-    const spy = vi.spyOn(RunFolder.prototype, 'figure').mockImplementation(function (this: RunFolder, name: string, f: Figure) {
-      figures.set(name, f);
-      return figure.call(this, name, f);
-    });
+    const { figures, restore } = captureFigures();
     const sink = { write: () => true };
     let code: number;
     try {
       // tiny: PV at every checkpoint; 30 trials, a checkpoint after each: 31 weight points, 30 rates and PV points
       code = await withCap(cap, () => runCli(['lateral-line', '--mode', 'tiny', '--n-training-trials', '30', '--checkpoint-trials', '1', '--checkpoint-save-every-n', '100', '--out', dir, '--seed', '2', '-q'], { examples: [lateralLineExample], handleSignals: false, out: sink, err: sink }));
     } finally {
-      spy.mockRestore();
+      restore();
     }
     expect(code).toBe(0);
     const sum = JSON.parse(readFileSync(join(dir, 'run_summary.json'), 'utf8'));
@@ -91,12 +85,7 @@ describe('cinder lateral-line: learning curves of long trainings', () => {
 describe('cinder lateral-line: test-phase figures of long test sweeps', () => {
   it('above small caps: MON/TS rasters are spike-count heatmaps summing to the artifacts\' spikes, the decode lines envelopes, the LL rates in at most maxColumns columns', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'cinder-ll-test-figs-')), 'run');
-    const figures = new Map<string, Figure>();
-    const figure = RunFolder.prototype.figure;
-    const spy = vi.spyOn(RunFolder.prototype, 'figure').mockImplementation(function (this: RunFolder, name: string, f: Figure) {
-      figures.set(name, f);
-      return figure.call(this, name, f);
-    });
+    const { figures, restore } = captureFigures();
     const saved = { ...LATERAL_LINE_FIGURE_CAPS };
     const sink = { write: () => true };
     let code: number;
@@ -105,7 +94,7 @@ describe('cinder lateral-line: test-phase figures of long test sweeps', () => {
       code = await runCli(['lateral-line', '--mode', 'tiny', '--out', dir, '--seed', '2', '-q'], { examples: [lateralLineExample], handleSignals: false, out: sink, err: sink });
     } finally {
       Object.assign(LATERAL_LINE_FIGURE_CAPS, saved);
-      spy.mockRestore();
+      restore();
     }
     expect(code).toBe(0);
     const ts = readNpzEntries(join(dir, 'artifacts', 'test_ts_spikes_seed_2.npz'));

@@ -1,9 +1,12 @@
-// Test helper: the `cinder` command as a child process (from source, through tsx), and a run
-// folder's run_summary.json as it is on disk at this moment.
+// Test helper: the `cinder` command as a child process (from source, through tsx), a run
+// folder's run_summary.json as it is on disk at this moment, and the figures an in-process run writes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { vi } from 'vitest';
+import { RunFolder } from '../../src/cli/run-folder.js';
+import type { Figure } from '../../src/viz/figure.js';
 
 /** The repository root. */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -45,4 +48,15 @@ export async function interruptAtCheckpoint(run: CinderProcess, dir: string, hol
   }
   run.child.kill('SIGINT');
   return run.exited;
+}
+
+/** Captures, by name, the figures in-process runs write (through RunFolder.figure) until `restore()`. */
+export function captureFigures(): { figures: Map<string, Figure>; restore: () => void } {
+  const figures = new Map<string, Figure>();
+  const original = RunFolder.prototype.figure;
+  const spy = vi.spyOn(RunFolder.prototype, 'figure').mockImplementation(function (this: RunFolder, name: string, f: Figure) {
+    figures.set(name, f);
+    return original.call(this, name, f);
+  });
+  return { figures, restore: () => spy.mockRestore() };
 }

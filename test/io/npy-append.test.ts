@@ -182,6 +182,31 @@ describe('NpyAppendWriter.reopen, readRows, truncate', () => {
   });
 });
 
+describe('NpyAppendWriter.readPieces', () => {
+  it('reads the rows in pieces of at most block rows (all, or the first rows), or one column of rows [c]; bad arguments refused at the first piece', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cinder-npy-pieces-'));
+    const a = NpyAppendWriter.open(join(dir, 'a.npy'), { dtype: 'float32', rowShape: [2, 3] });
+    a.append(rows(0, 7));
+    const pieces = [...a.readPieces(3)];
+    expect(pieces.map((q) => q.length)).toEqual([18, 18, 6]);
+    expect(pieces.map(hex).join('')).toBe(hex(rows(0, 7)));
+    expect([...a.readPieces(4, { rows: 5 })].map((q) => q.length)).toEqual([24, 6]);
+    expect([...a.readPieces(2, { rows: 0 })]).toEqual([]);
+    // pairs (i, 10·i + 1): column 1 in pieces equals the loop over the rows
+    const b = NpyAppendWriter.open(join(dir, 'b.npy'), { dtype: 'int32', rowShape: [2] });
+    b.append(Int32Array.from({ length: 20 }, (_, k) => (k % 2 === 0 ? k / 2 : 10 * ((k - 1) / 2) + 1)));
+    const col = [...b.readPieces(4, { column: 1 })];
+    expect(col.map((q) => q.constructor.name)).toEqual(['Int32Array', 'Int32Array', 'Int32Array']);
+    expect(col.flatMap((q) => Array.from(q))).toEqual(Array.from({ length: 10 }, (_, i) => 10 * i + 1));
+    expect(refusal(() => [...b.readPieces(0)])).toBe('invalid block: got 0, expected an integer >= 1');
+    expect(refusal(() => [...b.readPieces(2, { rows: 11 })])).toBe('invalid rows: got 11, expected an integer from 0 to 10 (the rows written)');
+    expect(refusal(() => [...b.readPieces(2, { column: 2 })])).toBe('invalid column: got 2, expected an index in [0, 2) of rows of shape [c] (rows here: [2])');
+    expect(refusal(() => [...a.readPieces(2, { column: 0 })])).toBe('invalid column: got 0, expected an index in [0, 6) of rows of shape [c] (rows here: [2, 3])');
+    a.close();
+    b.close();
+  });
+});
+
 describe('readNpy', () => {
   it('reads encodeNpy output; names the file when it is missing, not a .npy, or truncated', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cinder-npy-append-'));

@@ -14,6 +14,7 @@
 import { Module } from '../../core/module.js';
 import { disposeSnapshot, emptySnapshot, nestSnapshot, restoreFields, snapshotFields, subSnapshot, type Snapshot } from '../../core/snapshot.js';
 import { CinderArgumentError, describe } from '../../core/errors.js';
+import { canonicalJson, isRecord } from '../../core/json.js';
 import { tf } from '../../core/tf.js';
 import type { Observer } from '../../neural/types.js';
 import { atomicUpdates } from '../../neural/updater.js';
@@ -81,16 +82,6 @@ function settingLeaves(v: unknown, name: string, out: Map<string, unknown>): Map
     out.set(name, v);
   }
   return out;
-}
-
-/** True for a non-null object that is not an array. */
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return x !== null && typeof x === 'object' && !Array.isArray(x);
-}
-
-/** JSON with object keys sorted (so key order does not matter). */
-function canonical(x: unknown): string | undefined {
-  return JSON.stringify(x, (_k, v: unknown) => (isRecord(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
 }
 
 /**
@@ -257,7 +248,7 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
     const built = { ...this.extras(), ...this.settingsExtras() };
     for (const k of new Set([...Object.keys(built), ...Object.keys(saved)])) {
       if (k === 'settings') continue;
-      if (canonical(saved[k]) !== canonical(built[k])) throw new CinderArgumentError(`extras entry ${k} of ${what} in the saved state`, saved[k], `${canonical(built[k])} as in the target network`);
+      if (canonicalJson(saved[k]) !== canonicalJson(built[k])) throw new CinderArgumentError(`extras entry ${k} of ${what} in the saved state`, saved[k], `${canonicalJson(built[k])} as in the target network`);
     }
     if (saved.settings === undefined) return; // a save from before trainers saved their settings
     const cells = built.settings as unknown[];
@@ -267,7 +258,7 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
       const got = settingLeaves(cell, '', new Map());
       const want = settingLeaves(cells[i], '', new Map());
       for (const k of new Set([...want.keys(), ...got.keys()])) {
-        if (got.has(k) && want.has(k) && canonical(got.get(k)) === canonical(want.get(k))) continue;
+        if (got.has(k) && want.has(k) && canonicalJson(got.get(k)) === canonicalJson(want.get(k))) continue;
         const expected = want.has(k) ? describe(want.get(k)) : 'no such setting';
         throw new CinderArgumentError(`setting ${k} of cell ${i} of ${what} in the saved state`, got.get(k), `${expected} (the trainer being loaded into was built with it; a save loads only into a trainer built with the same settings)`);
       }
