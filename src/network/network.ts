@@ -21,7 +21,7 @@
  * {@link Network.exportState} / {@link Network.importState} with your own storage.
  * @module
  */
-import { tf } from '../core/tf.js';
+import { share, tf } from '../core/tf.js';
 import { Module } from '../core/module.js';
 import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
 import { canonicalJson, isRecord } from '../core/json.js';
@@ -86,10 +86,23 @@ export interface NetworkOptions {
    * output). Runs inside the step's `tf.tidy`; return the network's output.
    */
   forward?: (x: tf.Tensor | LayerInput, net: Network) => tf.Tensor;
+  /**
+   * Makes every {@link Network.step} all or nothing (default false): before the step the network
+   * takes a rollback point, and a step that throws anywhere — a later layer refusing the output of
+   * an earlier one, a trainer's step function (a missing reward), an observer, a custom `forward`
+   * — puts back every parameter and state of its modules, every synapse's ring position, every
+   * trainer's and every `addMonitor` monitor's state, the generators' positions and the step
+   * counter, so a retry gives what an uninterrupted run gives. The point costs, per step, a handle
+   * on every parameter and state (no copy, no kernel) and a snapshot of every trainer and monitor
+   * (`snapshotState()`: copies of their traces and records, so it grows with what a recorder
+   * holds). Not covered: observers attached to a layer by your own code (not through a trainer or
+   * `addMonitor`) and state a module of your own keeps outside its registered parameters and states.
+   */
+  atomic?: boolean;
 }
 
 /** The keys of {@link NetworkOptions}: other keys make {@link Network}'s constructor throw. */
-export const NETWORK_OPTION_KEYS = optionKeys<NetworkOptions>()(['forward']);
+export const NETWORK_OPTION_KEYS = optionKeys<NetworkOptions>()(['forward', 'atomic']);
 
 /** Options of {@link Network.run}. */
 export interface NetworkRunOptions {
@@ -197,6 +210,8 @@ export class Network extends Module {
   private readonly rngMap = new Map<string, Rng>();
   private readonly monitorMap = new Map<string, Snapshottable>();
   private readonly forwardFn: NetworkOptions['forward'] | undefined;
+  /** Whether steps are all or nothing ({@link NetworkOptions.atomic}). */
+  readonly atomic: boolean;
   private stepCount = 0;
   /** Whether a {@link run} is in progress (a second one is refused). */
   private running = false;
@@ -207,7 +222,9 @@ export class Network extends Module {
     if (new.target === Network) checkOptionKeys('options', options, NETWORK_OPTION_KEYS);
     super();
     if (options.forward !== undefined && typeof options.forward !== 'function') throw new CinderArgumentError('forward', options.forward, 'a function (x, net) => tensor');
+    if (options.atomic !== undefined && typeof options.atomic !== 'boolean') throw new CinderArgumentError('atomic', options.atomic, 'a boolean');
     this.forwardFn = options.forward;
+    this.atomic = options.atomic ?? false;
   }
 
   /** Adds a layer (a child module saved under `name`); returns it. */
@@ -332,13 +349,35 @@ export class Network extends Module {
 
   /**
    * One step: forward, trainers, connection updates (see the module notes). Returns the output (a
-   * new tensor owned by the caller). A step that throws in the forward pass changes no trainer and
-   * applies no update; one whose trainer step throws applies no update either (the parts added by
-   * the trainers before it are dropped; the forward pass has run).
+   * new tensor owned by the caller).
+   *
+   * A step that fails: the reward and, with the layers' own wiring (no custom `forward`), every
+   * layer's observers' `checkObserve` (a SpikeRecorder's bound) are checked before any layer steps,
+   * and each layer's step is itself all or nothing, so a step refused by the first layer or by a
+   * foreseeable observer changes no state. A step that throws later (a later layer, a trainer's
+   * step function, a custom `forward`) applies no update (the parts the trainers added are
+   * dropped), but the layers that stepped before it and their observers have advanced — unless the
+   * network is {@link NetworkOptions.atomic}, which then puts everything back.
    */
   step(x: tf.Tensor | LayerInput, info: { reward?: number } = {}): tf.Tensor {
     if (this.layerMap.size === 0 && !this.forwardFn) throw new CinderArgumentError('network', 'no layers', 'at least one layer (addLayer) or a forward function');
     if (info.reward !== undefined && !Number.isFinite(info.reward)) throw new CinderArgumentError('reward', info.reward, 'a finite number');
+    // a refusal an observer of a later layer foresees must come before the first layer advances
+    if (!this.forwardFn) for (const l of this.layerMap.values()) (l as Partial<Pick<Layer, 'checkObservers'>>).checkObservers?.();
+    if (!this.atomic) return this.stepOnce(x, info);
+    const point = this.rollbackPoint();
+    try {
+      return this.stepOnce(x, info);
+    } catch (err) {
+      point.rewind();
+      throw err;
+    } finally {
+      point.release();
+    }
+  }
+
+  /** The forward pass, the trainers and the updates of {@link step} (checks done). */
+  private stepOnce(x: tf.Tensor | LayerInput, info: { reward?: number }): tf.Tensor {
     const out = tf.tidy(() => {
       if (this.forwardFn) return this.forwardFn(x, this);
       let h: tf.Tensor | LayerInput = x;
@@ -352,14 +391,61 @@ export class Network extends Module {
         atomicUpdates(connections.map((c) => c.updater), () => {
           for (const { trainer, step } of this.trainerMap.values()) step(trainer, stepInfo);
         });
+        for (const c of connections) c.update();
       } catch (err) {
         out.dispose();
         throw err;
       }
-      for (const c of connections) c.update();
     }
     this.stepCount++;
     return out;
+  }
+
+  /**
+   * The rollback point of an atomic step ({@link NetworkOptions.atomic}): a handle on every
+   * parameter's and state's value (tfjs tensors are immutable: no copy), each synapse's ring
+   * position, snapshots of the trainers and of the monitors added with {@link addMonitor}, the
+   * generators' positions (the step counter only advances once a step succeeded). `rewind()` puts
+   * them all back; `release()` frees what the point holds (call it in every case, after a rewind too).
+   */
+  private rollbackPoint(): { rewind(): void; release(): void } {
+    const held: tf.Tensor[] = [];
+    const snapshots: Snapshot[] = [];
+    try {
+      const values = [...this.namedParameters(), ...this.namedStates()].map(([, v]) => {
+        const before = share(v.value);
+        held.push(before);
+        return { v, before };
+      });
+      const heads: (() => void)[] = [];
+      for (const c of this.connectionCache ?? this.connections) {
+        const rewind = (c.synapse as { checkpoint?: () => () => void } | undefined)?.checkpoint?.();
+        if (rewind) heads.push(rewind);
+      }
+      const parts: [Snapshottable, Snapshot][] = [];
+      for (const part of [...[...this.trainerMap.values()].map((e) => e.trainer), ...this.monitorMap.values()]) {
+        const snap = part.snapshotState();
+        snapshots.push(snap);
+        parts.push([part, snap]);
+      }
+      const rngs = [...this.rngMap.values()].map((r) => [r, r.getState()] as const);
+      return {
+        rewind: () => {
+          for (const { v, before } of values) v.assign(before);
+          for (const rewind of heads) rewind();
+          for (const [part, snap] of parts) part.restoreState(snap);
+          for (const [r, state] of rngs) r.setState(state);
+        },
+        release: () => {
+          tf.dispose(held);
+          for (const snap of snapshots) disposeSnapshot(snap);
+        },
+      };
+    } catch (err) {
+      tf.dispose(held);
+      for (const snap of snapshots) disposeSnapshot(snap);
+      throw err;
+    }
   }
 
   /**

@@ -473,7 +473,7 @@ cases.push(
     make: (o, [r, out]) => new EP.EProp({ ...o, recurrent: r, readout: out, optimizer: new Opt.GradientDescent() } as never),
     typo: ['fTarge', 'fTarget'],
   },
-  { name: 'Network', keys: NETWORK_OPTION_KEYS, full: { forward: (x: tf.Tensor) => tf.clone(x) }, make: (o) => new Network(o as never), typo: ['froward', 'forward'] },
+  { name: 'Network', keys: NETWORK_OPTION_KEYS, full: { forward: (x: tf.Tensor) => tf.clone(x), atomic: true }, make: (o) => new Network(o as never), typo: ['froward', 'forward'] },
 );
 
 describe('Network.run options', () => {

@@ -257,6 +257,17 @@ export abstract class Layer extends Module {
   }
 
   /**
+   * Calls `checkObserve()` of every observer the next step will call (all of them in training
+   * mode, those with `trainOnly: false` in eval mode): throws what such an observer foresees it
+   * would refuse (a SpikeRecorder's bound), changing nothing. {@link step} does it before the layer
+   * advances; a `Network` does it for all its layers before the first one steps.
+   */
+  checkObservers(): void {
+    const training = this.training;
+    for (const o of this.observerSet) if (training || o.trainOnly === false) o.checkObserve?.();
+  }
+
+  /**
    * The training unit (this layer, `connection`, `neuron`); `connection` must feed `neuron` in
    * this layer. Arguments are the objects or their names in this layer.
    */
@@ -302,8 +313,8 @@ export abstract class Layer extends Module {
     for (const w of this.wires) checkWireInput(w, inputs.get(w.input));
     if (neuronOptions) for (const [name, o] of neuronOptions) this.checkNeuronOptions(name, o);
     // observers that can tell before the step that they would refuse it (e.g. a SpikeRecorder's bound)
+    this.checkObservers();
     const training = this.training;
-    for (const o of this.observerSet) if (training || o.trainOnly === false) o.checkObserve?.();
     // webgpu: connections and synapses folded into the neuron group's step program where exact
     const spikes = fusedLayerStep(this.wires, this.neuronMap, inputs, this.combineMode, neuronOptions) ?? (this.guarded ? this.guardedOpStep(inputs, neuronOptions) : this.opStep(inputs, neuronOptions));
     for (const o of this.observerSet) {
