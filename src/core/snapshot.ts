@@ -5,7 +5,7 @@
  * continues bit-identically.
  *
  * An object takes part by implementing {@link Snapshottable}: `snapshotState()` returns named
- * tensors (copies owned by the caller) and JSON values; `restoreState(s)` puts them back (it
+ * tensors (copies, or new handles on immutable data, owned by the caller) and JSON values; `restoreState(s)` puts them back (it
  * clones what it keeps, so the caller still owns `s`). {@link snapshotFields} and
  * {@link restoreFields} capture an object's own fields: every field that is itself
  * {@link Snapshottable}, plain objects and arrays holding such fields (recursively), and numeric

@@ -201,6 +201,25 @@ describe('Network.step all or nothing', () => {
     }
   });
 
+  it('the rollback point copies nothing: an atomic step runs the kernels of a plain step, no more (handles on the trainers\' traces and the recorder\'s records)', async () => {
+    const a = build({ atomic: true });
+    const p = build();
+    for (let t = 0; t < 5; t++) {
+      step(a, rewards[t]);
+      step(p, rewards[t]);
+    }
+    const kernels = async (b: Built): Promise<string[]> => {
+      const x = input(b);
+      const info = await tf.profile(() => tf.tidy(() => void b.net.step(x, { reward: 1 })));
+      x.dispose();
+      return info.kernels.map((k) => k.name);
+    };
+    const plain = await kernels(p);
+    expect(plain.length).toBeGreaterThan(10);
+    expect(await kernels(a)).toEqual(plain);
+    for (const b of [a, p]) b.net.dispose();
+  });
+
   it('atomic steps equal plain steps when nothing fails; `atomic` must be a boolean', () => {
     const a = build({ atomic: true });
     const p = build();

@@ -184,18 +184,18 @@ export class Recorder implements Observer {
   }
 
   /**
-   * The records (copies, oldest first, as `r0`, `r1`, …), their call numbers and the call count,
-   * for checkpoints (see `src/core/snapshot.ts`).
+   * The records (the caller's own handles on their data, no copy; oldest first, as `r0`, `r1`, …),
+   * their call numbers and the call count, for checkpoints (see `src/core/snapshot.ts`).
    */
   snapshotState(): Snapshot {
     const tensors: Record<string, tf.Tensor> = {};
-    this.ring.items().forEach((t, i) => (tensors[`r${i}`] = t.clone()));
+    this.ring.items().forEach((t, i) => (tensors[`r${i}`] = share(t)));
     return { tensors, values: { calls: this.schedule.count, steps: this.steps.items() } };
   }
 
   /**
-   * Restores what {@link snapshotState} captured (the tensors are cloned); checks everything
-   * (call numbers: integers in [1, calls], increasing; consecutive float32 records of one shape;
+   * Restores what {@link snapshotState} captured (taking its own handles on the tensors' data);
+   * checks everything (call numbers: integers in [1, calls], increasing; consecutive float32 records of one shape;
    * and — reading the accessor once, unless it
    * throws — records of the shape of the state recorded now, e.g. not `[2, n]` voltages of a
    * snapshot taken at batch 2 against `[5, n]` now) before changing anything.
@@ -234,7 +234,7 @@ export class Recorder implements Observer {
     for (const [i, t] of records.entries()) {
       if (this.reserve === null) this.reserve = Array.from({ length: this.ring.capacity }, () => tf.keep(tf.zeros(t.shape)));
       this.reserve.pop()?.dispose();
-      this.ring.push(tf.keep(t.clone()));
+      this.ring.push(tf.keep(share(t)));
       this.steps.push(steps[i] as number);
     }
     this.schedule.reset(calls);

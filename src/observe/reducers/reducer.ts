@@ -97,17 +97,19 @@ export abstract class Reducer<A extends readonly tf.Tensor[] = [tf.Tensor]> {
   }
 
   /**
-   * The kept history (copies, oldest first, as `h0`, `h1`, …) and the fold count, for checkpoints
+   * The kept history (handles of the caller's own on the values' data, no copy — tfjs tensors are
+   * immutable; oldest first, as `h0`, `h1`, …) and the fold count, for checkpoints
    * (see `src/core/snapshot.ts`).
    */
   snapshotState(): Snapshot {
     const tensors: Record<string, tf.Tensor> = {};
-    this.ring.items().forEach((t, i) => (tensors[`h${i}`] = t.clone()));
+    this.ring.items().forEach((t, i) => (tensors[`h${i}`] = share(t)));
     return { tensors, values: { folds: this.folds } };
   }
 
   /**
-   * Restores a history captured by {@link snapshotState} (the tensors are cloned); checks everything
+   * Restores a history captured by {@link snapshotState} (the reducer takes its own handles on the
+   * tensors' data; the caller still owns and frees the snapshot's); checks everything
    * (consecutive entries of one shape, the fold count, at least one entry when it is > 0) before
    * changing anything.
    */
@@ -127,7 +129,7 @@ export abstract class Reducer<A extends readonly tf.Tensor[] = [tf.Tensor]> {
       if (!tf.util.arraysEqual(t.shape, history[0]!.shape)) throw new CinderArgumentError(`snapshot history h${i}`, t, `shape [${history[0]!.shape.join(', ')}] (the shape of h0)`);
     }
     this.ring.clear();
-    for (const t of history) this.ring.push(tf.keep(t.clone()));
+    for (const t of history) this.ring.push(tf.keep(share(t)));
     this.folds = folds;
   }
 
