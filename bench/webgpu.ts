@@ -45,6 +45,7 @@ import { DENSE_PROGRAM_MAX_BATCH, setDenseProgramMaxBatch, setDriveShareMinInput
 import { DIRECT_MAX_BATCH as OUTER_DIRECT_MAX_BATCH, setOuterDirectMaxBatch } from '../src/kernels/webgpu/step-update.js';
 import { measureEprop } from './eprop.js';
 import { maxBindingBytes } from '../src/kernels/webgpu/limits.js';
+import { storageBufferLimit } from '../src/kernels/webgpu/step-dispatch.js';
 import { webgpuMaxBatch } from '../src/learn/eprop/kernels.js';
 import { verifyEprop, verifyQuickstart } from './webgpu-verify.js';
 
@@ -68,7 +69,7 @@ async function matmulRate(n: number): Promise<void> {
   for (let i = 0; i < reps; i++) await once();
   const s = (performance.now() - t0) / 1000 / reps;
   tf.dispose([a, b]);
-  emit({ case: 'webgpu-matmul', n, seconds: sig(s), gflops: sig((2 * n ** 3) / s / 1e9), adapter: backendInfo()?.adapter ?? null, max_binding_bytes: maxBindingBytes() });
+  emit({ case: 'webgpu-matmul', n, seconds: sig(s), gflops: sig((2 * n ** 3) / s / 1e9), adapter: backendInfo()?.adapter ?? null, max_binding_bytes: maxBindingBytes(), storage_buffers_per_program: storageBufferLimit() });
 }
 
 /**

@@ -250,7 +250,8 @@ async function tryWebgpu(skipped: BackendInfo['skipped'], allowSoftware: boolean
     return null;
   }
   try {
-    await import('@tensorflow/tfjs-backend-webgpu');
+    const mod = (await import('@tensorflow/tfjs-backend-webgpu')) as unknown as { WebGPUBackend?: WebGpuBackendClass };
+    if (mod.WebGPUBackend) registerWebgpuBackend(mod.WebGPUBackend);
     const ok = await tf.setBackend('webgpu');
     if (!ok) throw new Error('tf.setBackend("webgpu") returned false');
     watchDeviceErrors(tf.backend());
@@ -259,6 +260,47 @@ async function tryWebgpu(skipped: BackendInfo['skipped'], allowSoftware: boolean
     skipped.push({ name: 'webgpu', reason: firstLine(err) });
     return null;
   }
+}
+
+/** The constructor of tfjs's `WebGPUBackend` (device, adapter info). */
+type WebGpuBackendClass = new (device: unknown, adapterInfo?: unknown) => tf.KernelBackend;
+
+/** The parts of a WebGPU adapter the backend factory reads. */
+interface GpuAdapterLike {
+  features: { has(name: string): boolean };
+  limits: Record<string, number>;
+  info?: unknown;
+  requestDevice(descriptor: { requiredFeatures: string[]; requiredLimits: Record<string, number> }): Promise<unknown>;
+}
+
+/**
+ * Registers the `webgpu` backend factory again (unless the backend already exists), asking the
+ * device for the adapter's `maxStorageBuffersPerShaderStage` besides what tfjs's own factory asks
+ * for (its features, and the adapter's workgroup, dispatch and buffer-size limits). tfjs leaves
+ * that limit at WebGPU's default, 8 storage buffers per program, which splits a neuron step with
+ * conductances or adaptation into 2–4 programs (each state, input current, θ and conductance is a
+ * binding; see `src/kernels/webgpu/step-neuron.ts`) and caps how many connections a fused layer
+ * step takes; adapters allow more (SwiftShader 12). Everything else is as tfjs's factory.
+ */
+function registerWebgpuBackend(Backend: WebGpuBackendClass): void {
+  if (tf.findBackend('webgpu')) return; // made already: its device is fixed
+  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(o: { powerPreference: string }): Promise<GpuAdapterLike | null> } } }).navigator?.gpu;
+  if (!gpu) return;
+  tf.removeBackend('webgpu');
+  tf.registerBackend(
+    'webgpu',
+    async () => {
+      const adapter = await gpu.requestAdapter({ powerPreference: tf.env().getBool('WEBGPU_USE_LOW_POWER_GPU') ? 'low-power' : 'high-performance' });
+      if (!adapter) throw new Error('no WebGPU adapter');
+      const requiredFeatures = ['timestamp-query', 'bgra8unorm-storage'].filter((f) => adapter.features.has(f));
+      const names = ['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage'];
+      const requiredLimits: Record<string, number> = {};
+      for (const n of names) if (typeof adapter.limits[n] === 'number') requiredLimits[n] = adapter.limits[n];
+      const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+      return new Backend(device, adapter.info);
+    },
+    3,
+  );
 }
 
 async function tryWasm(skipped: BackendInfo['skipped']): Promise<BackendInfo | null> {

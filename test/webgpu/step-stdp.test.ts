@@ -14,7 +14,7 @@ import { STDP, type STDPOptions } from '../../src/learn/trainers/index.js';
 import { setFusedKernels } from '../../src/kernels/js/fused-memory.js';
 import { countPrograms } from '../../src/kernels/webgpu/step-program.js';
 import { setOuterDirectMaxBatch } from '../../src/kernels/webgpu/step-update.js';
-import { setMultiOutput } from '../../src/kernels/webgpu/step-dispatch.js';
+import { setMultiOutput, setStorageBufferCap, storageBufferLimit } from '../../src/kernels/webgpu/step-dispatch.js';
 import { ForcedNeurons, TestLayer } from '../learn/trainers/harness.js';
 import { onBackend, webgpuForTests } from './gpu.js';
 import { download, worstRel } from './step-util.js';
@@ -152,29 +152,41 @@ describe.skipIf(!gpu.ok)(`STDP with fused WGSL trace and update programs vs the 
   });
 
   // A pair rule adds two parts per step: 4, 6 and 8 parts per update need 10, 14 and 18 storage
-  // buffers with the sums in the program (the device allows 8): the products are taken first
-  // (2 + parts buffers), and 8 parts take the op path; one update program per update up to 6 parts.
-  for (const every of [2, 3, 4]) {
-    it(`an update every ${every} steps (${2 * every} pending parts): the op path's weights, ${every < 4 ? 'one update program' : 'no update program'}`, async () => {
-      await compare({ updateEvery: every, bound: ['multiplicative', { max: 1 }], clamp: { min: 0 } });
-      const counted = await onBackend('webgpu', async () => {
-        const conn = new LinearDense([IN], [OUT], 1, { batchSize: B });
-        const layer = new TestLayer(conn, new ForcedNeurons([OUT], B));
-        const rule = new STDP({ lrPost: 0.05, lrPre: -0.04, tauPost: 20, tauPre: 10 });
-        rule.register(layer.cell);
-        const pre = trains(3, B * IN, 0.3);
-        const post = trains(4, B * OUT, 0.3);
-        for (let k = 0; k < every; k++) {
-          layer.step(pre[k]!, post[k]!);
-          rule.step();
+  // buffers with the sums in the program: the products are taken first (2 + parts buffers), and an
+  // update whose parts don't fit that either takes the op path. At WebGPU's default limit (8, cap 8
+  // here) one update program per update up to 6 parts, the op path for 8; at the device's own limit
+  // (initBackend asks for the adapter's: SwiftShader 12) one program up to 10 parts.
+  for (const cap of [8, Infinity]) {
+    for (const every of cap === 8 ? [2, 3, 4] : [4, 5, 6]) {
+      it(`an update every ${every} steps (${2 * every} pending parts), ${cap === 8 ? '8 buffers' : "the device's buffer limit"}: the op path's weights, one update program where 2 + parts buffers fit`, async () => {
+        const was = setStorageBufferCap(cap);
+        try {
+          await compare({ updateEvery: every, bound: ['multiplicative', { max: 1 }], clamp: { min: 0 } });
+          const counted = await onBackend('webgpu', async () => {
+            const conn = new LinearDense([IN], [OUT], 1, { batchSize: B });
+            const layer = new TestLayer(conn, new ForcedNeurons([OUT], B));
+            const rule = new STDP({ lrPost: 0.05, lrPre: -0.04, tauPost: 20, tauPre: 10 });
+            rule.register(layer.cell);
+            const pre = trains(3, B * IN, 0.3);
+            const post = trains(4, B * OUT, 0.3);
+            for (let k = 0; k < every; k++) {
+              layer.step(pre[k]!, post[k]!);
+              rule.step();
+            }
+            const c = await countPrograms(() => conn.update());
+            rule.dispose();
+            layer.dispose();
+            return { programs: c.names.filter((n) => n === 'cinder-update').length, limit: storageBufferLimit() };
+          });
+          if (cap === 8) expect(counted.limit).toBe(8);
+          else expect(counted.limit).toBeGreaterThanOrEqual(10); // SwiftShader: 12
+          expect(counted.programs).toBe(2 + 2 * every <= counted.limit ? 1 : 0);
+          if (cap === 8) expect(counted.programs).toBe(every < 4 ? 1 : 0);
+        } finally {
+          setStorageBufferCap(was);
         }
-        const c = await countPrograms(() => conn.update());
-        rule.dispose();
-        layer.dispose();
-        return c.names.filter((n) => n === 'cinder-update').length;
       });
-      expect(counted).toBe(every < 4 ? 1 : 0);
-    });
+    }
   }
 
   it('both traces are one dispatch (two programs without the several-output dispatch), the update one', async () => {

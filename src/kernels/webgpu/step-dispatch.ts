@@ -63,14 +63,25 @@ export function setMultiOutput(on: boolean): boolean {
   return enabled.set(on);
 }
 
+const bufferCap = new KernelSetting(Infinity);
+
 /**
- * Storage buffers one program may bind on the backend's device (WebGPU's default 8: tfjs requests
- * no more); 8 when unknown.
+ * Caps {@link storageBufferLimit} at `n` (tests take the routes of an 8-buffer device on one that
+ * allows more; Infinity: no cap); returns the previous cap.
+ */
+export function setStorageBufferCap(n: number): number {
+  return bufferCap.set(n);
+}
+
+/**
+ * Storage buffers one program may bind on the backend's device: the device's
+ * `maxStorageBuffersPerShaderStage` (`initBackend` asks for the adapter's; WebGPU's default is 8),
+ * at most the cap {@link setStorageBufferCap}; 8 when unknown.
  */
 export function storageBufferLimit(): number {
   const b = internals();
   const n = b?.device?.limits?.maxStorageBuffersPerShaderStage;
-  return typeof n === 'number' && n > 0 ? n : 8;
+  return Math.min(typeof n === 'number' && n > 0 ? n : 8, bufferCap.get());
 }
 
 /** Listeners told of every dispatch recorded here (`countPrograms` counts them). */
