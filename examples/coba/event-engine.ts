@@ -16,7 +16,7 @@
  * the recursion of the module engine (which decays and adds the previous step's jumps first, then
  * updates V); the initial g_e, g_i of COBA are the g held at step 0 (the module engine's jumps of
  * step 0). Spike when V ≥ Θ (as Cinder's LIF); the refractory period is the module engine's in
- * whole steps ({@link cobaRefractorySteps}: ⌈5/dt⌉ = 50 with `refractory: 'steps'`, the default, or the
+ * whole steps ({@link cobaRefractorySteps}: ⌊5/dt + 10⁻³⌋ = 50 (Brian2's count) with `refractory: 'steps'`, the default, or the
  * float32 countdown's {@link moduleRefractorySteps} = 51 with `'time'`). Float32 state, float64 arithmetic rounded on store;
  * the module engine's float32 ops differ by rounding only (spikes identical up to near-ties at Θ).
  * @module
@@ -47,7 +47,7 @@ export function moduleRefractorySteps(refracT: number, dt: number): number {
 
 /**
  * The refractory period of the network of `p` in whole steps, as its module engine holds it: with
- * `refractory: 'steps'` (the default) k = max(⌈τref/dt⌉, 1) (`refracStepCount`, 50 at dt = 0.1), with
+ * `refractory: 'steps'` (the default) k = max(⌊τref/dt + 10⁻³⌋, 1), Brian2's count (`refracStepCount`, 50 at dt = 0.1), with
  * `'time'` the float32 countdown's {@link moduleRefractorySteps} (51 at dt = 0.1).
  */
 export function cobaRefractorySteps(p: CobaParams): number {

@@ -8,7 +8,7 @@
  * (`./network.ts`: LIF, SparseLinear, LinearDirect in a Biclique). Same draws, equations and step
  * scheme: the spikes agree up to float32 near-ties at the threshold (test/examples/coba-event.test.ts).
  *
- * `--refractory steps` (default) holds a neuron exactly ⌈5/dt⌉ = 50 steps after a spike, as Brian2 and
+ * `--refractory steps` (default) holds a neuron exactly ⌊5/dt + 10⁻³⌋ = 50 steps after a spike, as Brian2 and
  * NEST (the benchmark's reference implementations) do; `--refractory time` counts the 5 ms down in
  * float32 as Inferno and Cinder's LIF by default (`refracCount: 'time'`): 51 steps at dt = 0.1
  * (0.1 is not a float32 number). Both engines follow the flag.

@@ -62,7 +62,7 @@ export interface CobaParams {
   dt: number;
   /**
    * How the 5 ms refractory period is counted (default `'steps'`): `'steps'` holds a neuron exactly
-   * ⌈5/dt⌉ steps (50 at dt = 0.1, as Brian2 and NEST); `'time'` counts the remaining time down in
+   * ⌊5/dt + 10⁻³⌋ steps (50 at dt = 0.1, as Brian2 and NEST); `'time'` counts the remaining time down in
    * float32 as Inferno (51 steps at dt = 0.1). The LIF's `refracCount`; the event engine follows it.
    */
   refractory?: RefracCount;

@@ -176,8 +176,9 @@ describe.skipIf(!gpu.ok)(`fused WGSL neuron step vs the cpu op path (${gpu.detai
 
 // refracCount 'steps' (src/neural/neurons/neuron-group.ts): the WGSL step takes the group's r₀ =
 // fl((k − ½)·fl(dt)) as its refractory constant, so a neuron driven hard enough to fire whenever it is
-// free fires at exactly every k = ⌈refracT/dt⌉ steps (refracT = 5, dt = 0.1: 50; the 'time' countdown
-// holds 51), as on the op path and the wasm/cpu kernel (test/neural/neurons/refrac-count.test.ts).
+// free fires at exactly every k steps, Brian2's count ⌊refracT/dt + 10⁻³⌋ (refracT = 5, dt = 0.1: 50,
+// the 'time' countdown holds 51; 2.35 at 0.1: 23; 2.5 at 1: 2), as on the op path and the wasm/cpu
+// kernel (test/neural/neurons/refrac-count.test.ts, whose brian2Steps evaluates Brian2's rule).
 describe.skipIf(!gpu.ok)(`refracCount 'steps' on the WGSL neuron step (${gpu.detail})`, () => {
   /** Spike times (from 0) of a LIF group whose neurons all fire together under a current of 1e6; checks one step runs as the neuron program. */
   async function times(refracT: number, dt: number, refracCount: 'time' | 'steps', steps: number): Promise<number[]> {
@@ -211,7 +212,8 @@ describe.skipIf(!gpu.ok)(`refracCount 'steps' on the WGSL neuron step (${gpu.det
   it.each([
     [5, 0.1, 50, 50 * 201 + 1],
     [0.3, 0.1, 3, 600],
-    [2.35, 0.1, 24, 24 * 200],
+    [2.35, 0.1, 23, 23 * 200],
+    [2.5, 1, 2, 400],
     [0, 0.1, 0, 200],
     [40, 0.01, 4000, 8001],
   ])('refracT = %s, dt = %s: every k = %i steps', async (refracT, dt, k, steps) => {

@@ -26,9 +26,9 @@ import type { DrivePlan, DriveShape, DriveTerm } from '../../kernels/webgpu/step
  *   r ← max(r − Δt, 0) each step in float32; the lock-out ends when r ≤ Δt. In exact arithmetic
  *   that is k = ⌈refracT/Δt⌉ steps, but when Δt is not a float32 number the countdown drifts
  *   (refracT = 5, Δt = 0.1: 51 steps, not 50).
- * - `'steps'`: exactly k = {@link refracStepCount}(refracT, Δt) whole steps (as NEST's
- *   `t_ref/h` and Brian2's timestep-based refractoriness when refracT is a multiple of Δt), for
- *   any k ≤ {@link MAX_REFRAC_STEPS}.
+ * - `'steps'`: exactly k = {@link refracStepCount}(refracT, Δt) whole steps, counted as Brian2
+ *   counts them (its `timestep` rule: k = ⌊refracT/Δt + 10⁻³⌋, also when refracT is not a multiple
+ *   of Δt; NEST's `t_ref/h` when it is), for any k ≤ {@link MAX_REFRAC_STEPS}.
  */
 export type RefracCount = 'time' | 'steps';
 
@@ -40,7 +40,8 @@ export interface NeuronGroupOptions {
   receptors?: readonly Receptor[];
   /**
    * How the refractory period is counted (default `'time'`, Inferno's float32 countdown):
-   * `'steps'` locks a neuron out for exactly k = ⌈refracT/Δt⌉ steps, see {@link RefracCount}.
+   * `'steps'` locks a neuron out for exactly k = ⌊refracT/Δt + 10⁻³⌋ steps as Brian2 does
+   * ({@link refracStepCount}), see {@link RefracCount}.
    */
   refracCount?: RefracCount;
 }
@@ -56,25 +57,39 @@ export const NEURON_GROUP_OPTION_KEYS = optionKeys<NeuronGroupOptions>()(['batch
 export const MAX_REFRAC_STEPS = 4000;
 
 /**
- * Relative tolerance of {@link refracStepCount} (10⁻⁶): a ratio refracT/Δt within 10⁻⁶ (relative)
- * above a whole number counts as that number, so that 5/0.1, 1.1/0.1 or a float32-rounded refracT
- * or Δt give the intended count (float64 division and float32 rounding err by far less).
+ * The shift of {@link refracStepCount} (10⁻³ of a step, Brian2's `timestep`): a period up to 10⁻³ of a
+ * step short of a whole number k of steps counts as k steps, so that 5/0.1, 2/0.1 (19.999… in
+ * float64), 1.1/0.1 or a float32-rounded refracT or Δt give the intended count.
  */
-export const REFRAC_STEP_TOLERANCE = 1e-6;
+export const REFRAC_STEP_TOLERANCE = 1e-3;
 
 /**
  * Whole steps k of a refractory period of `refracT` ms at step `dt` (ms), as counted by
- * `refracCount: 'steps'`: k = ⌈x·(1 − 10⁻⁶)⌉ with x = refracT/dt in float64
- * ({@link REFRAC_STEP_TOLERANCE}); 0 for refracT = 0, 1 for 0 < refracT ≤ dt (no lock-out either
- * way). A neuron that fires at step n may fire again at step n + k at the earliest (n + 1 when k ≤ 1).
- * Brian2 rounds a refracT that is not a multiple of dt down (⌊x + 10⁻³⌋), this rounds up.
+ * `refracCount: 'steps'`, by Brian2's rule: Brian2 lets a neuron that fired at step n fire again at
+ * step n + j once `timestep(t − lastspike, dt) >= timestep(refractory, dt)`, with
+ * `timestep(τ, dt) = int((τ + 10⁻³·dt)/dt)`, i.e. j ≥ K with
+ *
+ *   K = ⌊(r + 10⁻³·h)/h⌋,  r = refracT·10⁻³, h = dt·10⁻³ (seconds; each operation in float64),
+ *
+ * the same float64 operations Brian2 does on `refracT*ms` and `dt*ms` (with the values in ms the
+ * rounding differs at float64 ties: 0.1999 ms at dt = 0.1 ms is K = 2 in seconds, as Brian2, and 1
+ * in ms). So a period that is not a multiple of dt rounds down (2.5 ms at dt = 1 ms: 2 steps;
+ * 0.25 at 0.1: 2) unless within 10⁻³ of a step below the next ({@link REFRAC_STEP_TOLERANCE}: 0.29995
+ * at 0.1: 3). Returns k = max(K, 1) for refracT > 0 (k = 1, as K = 0, is no lock-out) and 0 for
+ * refracT = 0. A neuron that fires at step n may fire again at step n + k at the earliest.
+ * (Brian2 writes a constant `refractory=` quantity into its generated code with six decimals of
+ * seconds, i.e. rounded to whole µs; for a refracT that is not a whole number of µs, or one that
+ * that rounding moves across a float64 tie (9.999 ms at dt = 1 ms), such a Brian2 group can count a
+ * step less or more than a group given `refractory='tau_ref'` as a parameter, which this follows.)
  * @throws CinderArgumentError unless refracT >= 0 is finite and dt > 0 is finite
  */
 export function refracStepCount(refracT: number, dt: number): number {
   checkNonNegative('refracT', refracT);
   checkPositive('dt', dt);
-  const x = refracT / dt;
-  return Math.ceil(x - x * REFRAC_STEP_TOLERANCE);
+  if (refracT === 0) return 0;
+  const r = refracT * 1e-3;
+  const h = dt * 1e-3;
+  return Math.max(Math.floor((r + REFRAC_STEP_TOLERANCE * h) / h), 1);
 }
 
 /** Per-step options of {@link NeuronGroup.forward}. */
@@ -140,15 +155,17 @@ export interface NeuronBaseSettings extends NeuronGroupOptions {
  * 5. adaptive models update their adaptation ({@link NeuronGroup.adapt}).
  *
  * Hence a neuron that fires at step n is refractory (cannot fire, voltage held) during steps
- * n+1 … n+k−1 and may fire again at step n+k at the earliest, with k = ⌈refracT/dt⌉ (k ≤ 1
- * means no lock-out) in exact arithmetic. The remaining time is counted down in float32 (dt and
- * r rounded to float32, r − dt rounded each step), so the count depends on `refracCount`:
- * - `'time'` (default, as Inferno): step 4 sets r = refracT. Exact when `refracT` is a whole
- *   multiple of an exactly representable `dt` (0.25, 0.125, …); otherwise the countdown drifts by
- *   float32 rounding and may hold a step more or less (refracT = 5, dt = 0.1: free after 51 steps).
- * - `'steps'`: exactly k = {@link refracStepCount}(refracT, dt) steps, k ≤ {@link MAX_REFRAC_STEPS}.
- *   Step 4 sets r = r₀ = fl((k − ½)·d) with d = fl(dt) (the value {@link refracStart}; 0 when
- *   refracT = 0), so `refrac` holds the remaining lock-out plus half a step: ≈ (k − ½ − j)·dt
+ * n+1 … n+k−1 and may fire again at step n+k at the earliest (k ≤ 1 means no lock-out). The
+ * remaining time is counted down in float32 (dt and r rounded to float32, r − dt rounded each
+ * step), and k depends on `refracCount`:
+ * - `'time'` (default, as Inferno): step 4 sets r = refracT, so k = ⌈refracT/dt⌉ in exact
+ *   arithmetic. Exact when `refracT` is a whole multiple of an exactly representable `dt` (0.25,
+ *   0.125, …); otherwise the countdown drifts by float32 rounding and may hold a step more or less
+ *   (refracT = 5, dt = 0.1: free after 51 steps).
+ * - `'steps'`: exactly k = {@link refracStepCount}(refracT, dt) steps (Brian2's count:
+ *   ⌊refracT/dt + 10⁻³⌋, evaluated as Brian2 does), k ≤ {@link MAX_REFRAC_STEPS}. Step 4 sets
+ *   r = r₀ = fl((k − ½)·d) with d = fl(dt) (the value {@link refracStart}; 0 when refracT = 0),
+ *   so `refrac` holds the remaining lock-out plus half a step: ≈ (k − ½ − j)·dt
  *   after j steps, a neuron is free when r ≤ d, i.e. after exactly k − 1 locked steps. Proof that
  *   float32 cannot change this: with x_j = (k − ½ − j)·d the exact countdown and u = 2⁻²⁴,
  *   |fl(y) − y| ≤ u·|y| gives |r_j − x_j| ≤ u·(r₀ + Σ_{i<j} (r_i − d))
@@ -233,7 +250,7 @@ export abstract class NeuronGroup extends SpikingModule implements Neuron {
   private static stepsStart(refracT: number, dt: number): number {
     const k = refracStepCount(refracT, dt);
     if (k > MAX_REFRAC_STEPS) {
-      throw new CinderArgumentError('refracT', refracT, `at most ${MAX_REFRAC_STEPS} steps of dt = ${dt} ms with refracCount "steps" (⌈refracT/dt⌉ = ${k}); use refracCount "time" for longer periods`);
+      throw new CinderArgumentError('refracT', refracT, `at most ${MAX_REFRAC_STEPS} steps of dt = ${dt} ms with refracCount "steps" (k = ⌊refracT/dt + 10⁻³⌋ = ${k}); use refracCount "time" for longer periods`);
     }
     if (k === 0) return 0;
     const f = Math.fround;

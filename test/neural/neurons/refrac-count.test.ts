@@ -1,9 +1,10 @@
-// refracCount: 'steps' locks a neuron out for exactly k = ⌈refracT/dt⌉ steps, robust to the float32
-// countdown's drift (refracT = 5 ms at dt = 0.1 ms: 50 steps, where the countdown of 'time' holds 51),
-// on the op path and the fused wasm/cpu kernel, for every NeuronGroup model; 'time' keeps Inferno's
-// float32 countdown unchanged. References: a float32 replay of the documented countdown written here
-// (Math.fround), and the closed forms k·m for the spike times of a neuron driven hard enough to fire
-// whenever it is free.
+// refracCount: 'steps' locks a neuron out for exactly the k steps Brian2 counts (its `timestep` rule,
+// k = ⌊refracT/dt + 10⁻³⌋), robust to the float32 countdown's drift (refracT = 5 ms at dt = 0.1 ms:
+// 50 steps, where the countdown of 'time' holds 51), on the op path and the fused wasm/cpu kernel, for
+// every NeuronGroup model; 'time' keeps Inferno's float32 countdown unchanged. References: Brian2's
+// refractoriness test written here as Brian2 evaluates it (brian2Steps), a table of counts measured
+// with Brian2 2.5.1, a float32 replay of the documented countdown (Math.fround), and the closed forms
+// k·m for the spike times of a neuron driven hard enough to fire whenever it is free.
 import { describe, expect, it } from 'vitest';
 import { fusedBackends } from '../../kernels/backends.js';
 import { tf } from '../../../src/core/tf.js';
@@ -50,6 +51,38 @@ async function run(n: NeuronGroup, steps: number, keepRefrac = false): Promise<{
   return { times, refrac };
 }
 
+/** Brian2's `timestep(t, dt)` (brian2/core/functions.py): int64((t + 10⁻³·dt)/dt), in float64. */
+const timestep = (t: number, dt: number): number => Math.trunc((t + 1e-3 * dt) / dt);
+
+/**
+ * The steps Brian2 2.5 holds a neuron after a spike, written as Brian2 decides it: with the period and
+ * the step in seconds (`refracT*ms`, `dt*ms`, ms = 0.001), a neuron that fired at clock step n
+ * (lastspike = n·dt, the clock's t = i·dt) is free at step n + j once
+ * `timestep(t − lastspike, dt) >= timestep(refractory, dt)`; returns the first such j ≥ 1, or 0 for
+ * refracT = 0 (Cinder keeps no refractory state then; Brian2's 1 is no lock-out either).
+ */
+function brian2Steps(refracT: number, dt: number, n = 1234): number {
+  if (refracT === 0) return 0;
+  const h = dt * 0.001;
+  const held = timestep(refracT * 0.001, h);
+  for (let j = 1; ; j++) if (timestep((n + j) * h - n * h, h) >= held) return j;
+}
+
+/**
+ * k measured with Brian2 2.5.1 (numpy target): one neuron with `threshold='True'`, the gap in steps
+ * between its spikes, the same with `refractory=refracT*ms` and with `refractory='refv'` (a parameter);
+ * [refracT (ms), dt (ms), k].
+ */
+const BRIAN2_MEASURED: readonly (readonly [number, number, number])[] = [
+  [2.5, 1, 2], [0.25, 0.1, 2], [5, 0.1, 50], [0.3, 0.1, 3], [0.7, 0.1, 7], [1.1, 0.1, 11], [2, 0.1, 20],
+  [0.5, 1, 1], [1, 1, 1], [1.5, 0.5, 3], [1.3, 0.5, 2], [0.999, 1, 1], [1.999, 1, 2], [2.0005, 1, 2], [2.0015, 1, 2],
+  [2.9995, 1, 3], [0.35, 0.1, 3], [0.05, 0.1, 1], [3, 1, 3], [1.2, 0.1, 12], [4.8, 0.1, 48], [7.8125, 0.1, 78],
+  [0.0999, 0.1, 1], [0.0995, 0.1, 1], [0.2999, 0.1, 3], [0.1999, 0.1, 2], [2.7, 0.3, 9], [0.9, 0.3, 3], [1, 0.3, 3],
+  [0.6, 0.2, 3], [0.9, 0.1, 9], [40, 0.1, 400], [400, 0.1, 4000], [500, 0.1, 5000], [2.5, 0.25, 10], [1.7, 0.25, 6],
+  [0.15, 0.05, 3], [3.1416, 0.1, 31], [0.4, 0.1, 4], [0.8, 0.1, 8], [1.3, 0.1, 13], [1.4, 0.1, 14], [2.3, 0.1, 23],
+  [2.9, 0.1, 29], [5.7, 0.1, 57], [8.2, 0.1, 82], [9.1, 0.1, 91], [6.3, 0.7, 9], [0.6, 0.1, 6],
+];
+
 /** Spike times m·max(k, 1) for m = 0, 1, … up to `steps` − 1. */
 function every(k: number, steps: number): number[] {
   const out: number[] = [];
@@ -57,17 +90,33 @@ function every(k: number, steps: number): number[] {
   return out;
 }
 
-describe('refracStepCount: k = ⌈refracT/dt⌉ with a 10⁻⁶ relative tolerance', () => {
-  it('closed forms', () => {
-    expect(refracStepCount(5, 0.1)).toBe(50);
+describe("refracStepCount: Brian2's count k = ⌊refracT/dt + 10⁻³⌋ (its timestep rule)", () => {
+  it('the counts measured with Brian2, and its rule written out (brian2Steps) agrees with them', () => {
+    for (const [refracT, dt, k] of BRIAN2_MEASURED) {
+      expect(brian2Steps(refracT, dt), `brian2Steps(${refracT}, ${dt})`).toBe(k);
+      expect(refracStepCount(refracT, dt), `refracStepCount(${refracT}, ${dt})`).toBe(k);
+    }
+  });
+
+  it('equals brian2Steps on a grid of periods (every 0.0001 ms up to 3 ms) and steps, float32-rounded ones included', () => {
+    for (const dt of [0.1, 0.05, 0.3, 1, 0.025, 0.7, f(0.1), f(0.3)]) {
+      for (let m = 0; m <= 30000; m++) {
+        const refracT = m / 10000;
+        for (const t of [refracT, f(refracT)]) {
+          const k = refracStepCount(t, dt);
+          if (k !== brian2Steps(t, dt)) expect.fail(`refracT ${t}, dt ${dt}: ${k}, Brian2 ${brian2Steps(t, dt)}`);
+        }
+      }
+    }
+  });
+
+  it('closed forms and refusals', () => {
     expect(refracStepCount(5, f(0.1))).toBe(50); // 5/fl(0.1) = 49.99999925…
-    expect(refracStepCount(1.1, 0.1)).toBe(11); // 1.1/0.1 = 11.000000000000002 in float64
     expect(refracStepCount(f(1.1), 0.1)).toBe(11); // fl(1.1)/0.1 = 11.0000002…
-    expect(refracStepCount(2.35, 0.1)).toBe(24);
-    expect(refracStepCount(0.25, 0.1)).toBe(3);
-    expect(refracStepCount(0.05, 0.1)).toBe(1);
+    expect(refracStepCount(2, 0.1)).toBe(20); // 2/0.1 = 19.999999999999996 in float64
+    expect(refracStepCount(2.35, 0.1)).toBe(23); // not a multiple: rounds down, as Brian2
     expect(refracStepCount(0, 0.1)).toBe(0);
-    expect(refracStepCount(400, 0.1)).toBe(4000);
+    expect(refracStepCount(1e-9, 0.1)).toBe(1);
     expect(() => refracStepCount(-1, 0.1)).toThrow(CinderArgumentError);
     expect(() => refracStepCount(1, 0)).toThrow(CinderArgumentError);
   });
@@ -88,7 +137,8 @@ describe("refracCount 'steps': the float32 countdown from r₀ = fl((k − ½)·
   });
 
   it('the group sets that r₀ (refracStart), refracT for "time"; refracT over 4000 steps, or a bad refracCount, throws before anything is made', () => {
-    for (const [refracT, dt, k] of [[5, 0.1, 50], [2.35, 0.1, 24], [0.05, 0.1, 1], [400, 0.1, 4000], [1.3, 0.5, 3]] as const) {
+    for (const [refracT, dt] of [[5, 0.1], [2.35, 0.1], [0.05, 0.1], [400, 0.1], [1.3, 0.5]] as const) {
+      const k = brian2Steps(refracT, dt);
       const n = lif(refracT, dt, 'steps');
       expect(n.refracStart).toBe(f((k - 0.5) * f(dt)));
       expect(n.refracCount).toBe('steps');
@@ -102,7 +152,7 @@ describe("refracCount 'steps': the float32 countdown from r₀ = fl((k − ½)·
     expect(z.refracStart).toBe(0);
     z.dispose();
     const before = tf.memory().numTensors;
-    expect(() => lif(400.1, 0.1, 'steps')).toThrow(/^invalid refracT: got 400\.1, expected at most 4000 steps of dt = 0\.1 ms with refracCount "steps" \(⌈refracT\/dt⌉ = 4001\)/);
+    expect(() => lif(400.1, 0.1, 'steps')).toThrow(/^invalid refracT: got 400\.1, expected at most 4000 steps of dt = 0\.1 ms with refracCount "steps" \(k = ⌊refracT\/dt \+ 10⁻³⌋ = 4001\)/);
     expect(() => lif(2, 0.1, 'step' as RefracCount)).toThrow('invalid refracCount: got "step", expected "time" or "steps"');
     expect(tf.memory().numTensors).toBe(before);
     expect(() => lif(400.1, 0.1)).not.toThrow(); // 'time' has no limit
@@ -151,14 +201,17 @@ describe.each(backends)('refracCount on %s', (backend) => {
     });
 
     it.each([
-      [2.35, 0.1, 24],
-      [0.25, 0.1, 3],
-      [0.3, 0.1, 3],
-      [1.3, 0.5, 3],
-      [0.05, 0.1, 1],
-      [0, 0.1, 0],
-    ])("'steps', refracT = %s, dt = %s: k = %i, 200 spikes at multiples of max(k, 1); 'time' at multiples of its countdown", async (refracT, dt, k) => {
+      [2.35, 0.1],
+      [0.25, 0.1],
+      [2.5, 1],
+      [0.3, 0.1],
+      [1.3, 0.5],
+      [0.1999, 0.1],
+      [0.05, 0.1],
+      [0, 0.1],
+    ])("'steps', refracT = %s, dt = %s: Brian2's k, 200 spikes at multiples of max(k, 1); 'time' at multiples of its countdown", async (refracT, dt) => {
       await setup();
+      const k = brian2Steps(refracT, dt);
       const steps = 200 * Math.max(k, 1);
       const n = lif(refracT, dt, 'steps');
       expect((await run(n, steps)).times).toEqual(every(k, steps));
