@@ -17,7 +17,6 @@
  * run does not grow with `--steps` (Recorders of `--steps` records held 3·steps tensors: 896 MB of
  * RSS at 10⁵ steps).
  */
-import { join } from 'node:path';
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
 import { writeModuleArtifacts, writeNpzArtifact } from '../../src/cli/artifacts.js';
 import { tf } from '../../src/core/tf.js';

@@ -76,7 +76,6 @@ export class PlasticityNetwork {
   readonly engine: CultureEngine;
   /** Culture index of each neuron (all 0 for a single culture). */
   readonly culture: Int32Array;
-  private readonly groupOfReceptor: number[];
   private spikesOn = false;
   private voltageGids: Int32Array | null = null;
   private weightEverySteps = 0;
@@ -105,7 +104,6 @@ export class PlasticityNetwork {
       if (k >= 0) throw new CinderArgumentError(`culture[${k}]`, culture[k], 'a culture index >= 0');
     }
     this.culture = culture ?? new Int32Array(this.engine.n);
-    this.groupOfReceptor = spec.receptors.map((r) => r.group);
     this.engine.onSpike = (step, i) => {
       if (!this.spikesOn) return;
       this.chunkSpikeSteps.push(step);

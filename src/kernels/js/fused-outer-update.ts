@@ -564,7 +564,6 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   const outInfo = mem.output([...wInfo.shape]);
   const w = mem.view(wInfo);
   const out = mem.view(outInfo);
-  const size = P * Q;
   const posts: Float32Array[] = [];
   const pres: Float32Array[] = [];
   for (let t = 0; t < T; t++) {

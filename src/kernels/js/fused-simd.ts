@@ -297,8 +297,8 @@ function rowsAxpyFn(): Fn {
  */
 function sameValueFn(): Fn {
   const [val, n] = [0, 1];
-  const [p, end, v0, acc, ok] = [2, 3, 4, 5, 6];
-  const [vref, vacc] = [7, 8];
+  const [p, end, v0, ok] = [2, 3, 4, 5];
+  const [vref, vacc] = [6, 7];
   const body = [
     ...op.f32nan, ...op.set(v0),
     ...op.get(n), ...op.i32(0), 0x4a /* i32.gt_s */,
@@ -325,7 +325,7 @@ function sameValueFn(): Fn {
     0x0b,
     ...op.get(v0),
   ];
-  return { name: 'sameValue', params: 2, results: [F32], locals: [I32, I32, F32, I32, I32, V128, V128], body };
+  return { name: 'sameValue', params: 2, results: [F32], locals: [I32, I32, F32, I32, V128, V128], body };
 }
 
 /**

@@ -3,7 +3,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { BoundedOptimizer, WEIGHT_BOUNDS_KEYS, checkLearningRate, checkUpdate, type Optimizer, type VariableGradient, type WeightBounds } from './optimizer.js';
+import { BoundedOptimizer, WEIGHT_BOUNDS_KEYS, checkUpdate, type Optimizer, type VariableGradient, type WeightBounds } from './optimizer.js';
 import { checkOptionKeys, optionKeys } from '../../core/errors.js';
 
 /** Options of {@link GradientDescent}. */
