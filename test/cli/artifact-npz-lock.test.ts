@@ -7,7 +7,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { RunFolder } from '../../src/cli/run-folder.js';
 import { releaseLock, RunLockLostError } from '../../src/cli/run-lock.js';
 import { AtomicFileWriter } from '../../src/io/atomic.js';
 import { encodeNpz, type NpyEntry } from '../../src/io/npy.js';

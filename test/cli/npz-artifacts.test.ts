@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { tf } from '../../src/core/tf.js';
-import { Module } from '../../src/core/module.js';
 import type { RunContext } from '../../src/cli/example.js';
 import { writeModuleArtifacts, writeTensorArtifacts } from '../../src/cli/artifacts.js';
 import { encodeNpz, readNpz, type NpyEntry } from '../../src/io/npy.js';

@@ -16,7 +16,10 @@ function fileName(b: CodeBlock): string {
   return `${b.file.replace(/[/.]/g, '_')}-L${b.line}.ts`;
 }
 
-/** Type-checks the given modules (path → text) with tsconfig.json's options; returns the diagnostics as text. */
+/**
+ * Type-checks the given modules (path → text) with tsconfig.json's options, less `noUnusedLocals` (a
+ * snippet may declare a value only to show it); returns the diagnostics as text.
+ */
 function typeCheck(files: Record<string, string>): string[] {
   for (const [f, text] of Object.entries(files)) {
     mkdirSync(path.dirname(f), { recursive: true });
@@ -28,7 +31,7 @@ function typeCheck(files: Record<string, string>): string[] {
       throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
     },
   })!;
-  const program = ts.createProgram(Object.keys(files), { ...cfg.options, noEmit: true, declaration: false, declarationMap: false, sourceMap: false });
+  const program = ts.createProgram(Object.keys(files), { ...cfg.options, noUnusedLocals: false, noEmit: true, declaration: false, declarationMap: false, sourceMap: false });
   return ts.getPreEmitDiagnostics(program).map((d) => {
     const where = d.file ? `${path.relative(process.cwd(), d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : '';
     return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;

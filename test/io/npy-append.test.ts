@@ -6,7 +6,6 @@ import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CinderArgumentError } from '../../src/core/errors.js';
 import { NpyAppendWriter, openCheckpointSeries } from '../../src/io/npy-append.js';
 import { encodeNpy, readNpy } from '../../src/io/npy.js';
 import { refusal } from '../helpers/refusal.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CinderArgumentError } from '../../src/core/errors.js';
-import { encodeNpz, writeNpz, type NpyArray, type NpyDtype, type NpyEntry, type NpyLazyEntry } from '../../src/io/npy.js';
+import { encodeNpz, writeNpz, type NpyArray, type NpyDtype, type NpyLazyEntry } from '../../src/io/npy.js';
 import { python } from '../helpers/python.js';
 import { numpyReadsSampleNpz, sampleNpzArrays } from '../helpers/npz-arrays.js';
 

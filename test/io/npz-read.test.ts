@@ -7,15 +7,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CinderArgumentError } from '../../src/core/errors.js';
 import * as npy from '../../src/io/npy.js';
 import { decodeNpz, encodeNpy, encodeNpz, readNpz } from '../../src/io/npy.js';
 import { npyBytes, numBytes, zipBytes } from './fixtures/zip-build.js';
 import { refusal } from '../helpers/refusal.js';
 
 const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
-
-/** The error `f` throws: it must be a CinderArgumentError; its message is returned. */
 
 const hdr = (descr: string, shape: string, fortran = false): string => `{'descr': '${descr}', 'fortran_order': ${fortran ? 'True' : 'False'}, 'shape': ${shape}, }`;
 const entry = (name: string, body: Uint8Array, deflate = false) => zipBytes([{ name, body, deflate }]);

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { tf } from '../../src/core/tf.js';
-import { Module } from '../../src/core/module.js';
 import { collectExtras } from '../../src/core/snapshot.js';
 import { loadModule, moduleTensors, saveModule } from '../../src/io/serialize.js';
 import { loadTensors, MANIFEST_FILE, saveTensors, toHost, writeHostTensors, writeTensors, type TensorsManifest } from '../../src/io/tensors.js';

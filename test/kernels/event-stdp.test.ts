@@ -5,7 +5,7 @@ import { Rng } from '../../src/core/random.js';
 import { EventSTDP, spikeList, type EventSTDPOptions } from '../../src/kernels/js/event-stdp.js';
 import { SparseHomeostasis } from '../../src/kernels/js/sparse-homeostasis.js';
 import { pairStdpReference } from '../helpers/event-stdp-reference.js';
-import { synapseList, type SynapseList } from '../../src/neural/connections/sparse-topology.js';
+import { synapseList } from '../../src/neural/connections/sparse-topology.js';
 
 /** A rule with every option the recursion reads (bounds [0, wMax]). */
 type Rule = Required<Omit<EventSTDPOptions, 'wMin' | 'weight' | 'onChange'>>;

@@ -5,7 +5,6 @@
 // be bit-identical step by step.
 import { afterEach, describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
-import { Serial } from '../../../src/neural/layers/serial.js';
 import { MSTDPET, STDP } from '../../../src/learn/trainers/index.js';
 import { StateMonitor } from '../../../src/observe/monitors/state-monitor.js';
 import { Recorder } from '../../../src/observe/monitors/recorder.js';

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
 import { disposeSnapshot } from '../../../src/core/snapshot.js';
-import { STDP, VoltageSTDP } from '../../../src/learn/trainers/index.js';
+import { STDP } from '../../../src/learn/trainers/index.js';
 import { StateMonitor } from '../../../src/observe/monitors/state-monitor.js';
 import { Recorder } from '../../../src/observe/monitors/recorder.js';
 import { CumulativeTraceReducer } from '../../../src/observe/reducers/trace.js';

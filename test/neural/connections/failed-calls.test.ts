@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
 import { CinderArgumentError } from '../../../src/core/errors.js';
-import { LinearDense, LinearDirect, SparseLinear, constantInit, synapseList } from '../../../src/neural/connections/index.js';
+import { LinearDense, LinearDirect, SparseLinear, synapseList } from '../../../src/neural/connections/index.js';
 import { vals } from './helpers.js';
 
 describe('connection failed calls and bad input', () => {
