@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { buildProjectionLane, EventNetwork, MAX_STEP, refractorySteps, type LifParams } from '../../src/kernels/js/event-network.js';
 import type { WeightDependence } from '../../src/kernels/js/event-stdp.js';
+import { refracStepCount } from '../../src/neural/neurons/neuron-group.js';
 
 const LIF: LifParams = { el: -74, vThreshold: -54, vReset: -60, tauM: 10, tauS: 2, tauRef: 2 };
 const BIG = 1e7; // rate (Hz) with rate·dt ≫ 1: the input spikes every step it is on
@@ -247,7 +248,22 @@ describe('event-network: clipping of weights given outside [0, w_max]', () => {
 });
 
 describe('event-network: refractory period in whole steps as Brian2 counts them', () => {
-  it('v is held for ⌊τref/dt + 10⁻³⌋ steps: a neuron driven to spike whenever free spikes every that many steps', () => {
+  it('the count is the neuron groups\' refracCount: \'steps\' count (Brian2\'s timestep in seconds), float64 ties included', () => {
+    // 0.1999 ms at dt 0.1: (1.999e-4 + 1e-7)/1e-4 = 2 in seconds (Brian2: 2 steps), but 1.999 + 0.001
+    // = 1.9999999999999998 in ms (the count in ms gave 1); 0.2999 at 0.1: 3 (in ms: 2)
+    expect(refractorySteps(0.1999, 0.1)).toBe(2);
+    expect(refractorySteps(0.2999, 0.1)).toBe(3);
+    expect(Math.floor(0.1999 / 0.1 + 1e-3)).toBe(1); // the count in ms, as before
+    for (const dt of [0.1, 0.05, 0.25, 0.3, 1]) {
+      for (let i = 1; i <= 3000; i++) {
+        const tauRef = i / 1e4;
+        // (the groups count a period shorter than a step as 1: no lock-out either way)
+        expect(Math.max(refractorySteps(tauRef, dt), 1), `τref ${tauRef}, dt ${dt}`).toBe(refracStepCount(tauRef, dt));
+      }
+    }
+  });
+
+  it('v is held for Brian2\'s timestep(τref, dt) steps: a neuron driven to spike whenever free spikes every that many steps', () => {
     // [τref, dt, Brian2's timestep(τref, dt)]: 1.3/0.5 = 2.6 → 2 (rounding gave 3), 2/0.1 = 19.99… → 20
     for (const [tauRef, dt, steps] of [[1.3, 0.5, 2], [2, 0.1, 20], [0.75, 0.5, 1], [1.0, 0.5, 2]] as const) {
       expect(refractorySteps(tauRef, dt)).toBe(steps);

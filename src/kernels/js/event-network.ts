@@ -66,6 +66,7 @@ import { groupByUnit } from '../../core/group-by.js';
 import type { EventSTDP, WeightDependence } from './event-stdp.js';
 import { incomingWeightSums, meanIncoming, scaleIncoming } from './sparse-homeostasis.js';
 import { aboveF32, eventSimdOn, lifArena, type LifArena } from './event-simd.js';
+import { brian2Timestep } from '../../core/timestep.js';
 
 export { setEventSimd } from './event-simd.js';
 
@@ -131,7 +132,7 @@ export interface LifParams {
   tauM: number;
   /** Synaptic time constant τs of g_e and g_i (ms); optional when both {@link tauE} and {@link tauI} are given. */
   tauS?: number;
-  /** Refractory period τref (ms); v is held for ⌊τref/dt + 10⁻³⌋ steps after a spike (Brian2's `timestep`) unless {@link refractorySteps} is given. */
+  /** Refractory period τref (ms); v is held for Brian2's `timestep(τref, dt)` steps after a spike ({@link refractorySteps}) unless {@link refractorySteps} is given. */
   tauRef: number;
   /**
    * How g_e and g_i act on v (default `'current'`): `'current'` τm dv/dt = E_l − v + g_e − g_i
@@ -701,11 +702,12 @@ export const MAX_STEP = 2 ** 31 - 1;
 export const MAX_LANE_SYNAPSES = 2 ** 31 - 1;
 
 /**
- * Whole steps of a refractory period as Brian2 counts them: `timestep(τref, dt) = ⌊τref/dt + 10⁻³⌋`
- * (1.3 ms at dt 0.5 ms: 2 steps; 2 ms at dt 0.1 ms: 20, though 2/0.1 is 19.999… in float64).
+ * Whole steps of a refractory period as Brian2 counts them: its `timestep(τref, dt)` on the values
+ * in seconds ({@link brian2Timestep}; 1.3 ms at dt 0.5 ms: 2 steps; 2 ms at dt 0.1 ms: 20, though
+ * 2/0.1 is 19.999… in float64; 0.1999 ms at dt 0.1 ms: 2), the count `refracCount: 'steps'` uses.
  */
 export function refractorySteps(tauRef: number, dt: number): number {
-  return Math.floor(tauRef / dt + 1e-3);
+  return brian2Timestep(tauRef, dt);
 }
 
 /**

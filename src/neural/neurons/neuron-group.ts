@@ -19,6 +19,7 @@ import { fusedNeuronStep, type FusedConductance, type FusedNeuronSpec } from '..
 import { stepProgramsOn } from '../../kernels/webgpu/step-program.js';
 import { neuronStepFits, neuronStepWebgpu, planNeuronDrive } from '../../kernels/webgpu/step-neuron.js';
 import type { DrivePlan, DriveShape, DriveTerm } from '../../kernels/webgpu/step-drive.js';
+import { TIMESTEP_SHIFT, brian2Timestep } from '../../core/timestep.js';
 
 /**
  * How a {@link NeuronGroup} counts its refractory period (option `refracCount`):
@@ -61,7 +62,7 @@ export const MAX_REFRAC_STEPS = 4000;
  * step short of a whole number k of steps counts as k steps, so that 5/0.1, 2/0.1 (19.999… in
  * float64), 1.1/0.1 or a float32-rounded refracT or Δt give the intended count.
  */
-export const REFRAC_STEP_TOLERANCE = 1e-3;
+export const REFRAC_STEP_TOLERANCE = TIMESTEP_SHIFT;
 
 /**
  * Whole steps k of a refractory period of `refracT` ms at step `dt` (ms), as counted by
@@ -87,9 +88,7 @@ export function refracStepCount(refracT: number, dt: number): number {
   checkNonNegative('refracT', refracT);
   checkPositive('dt', dt);
   if (refracT === 0) return 0;
-  const r = refracT * 1e-3;
-  const h = dt * 1e-3;
-  return Math.max(Math.floor((r + REFRAC_STEP_TOLERANCE * h) / h), 1);
+  return Math.max(brian2Timestep(refracT, dt), 1);
 }
 
 /** Per-step options of {@link NeuronGroup.forward}. */
