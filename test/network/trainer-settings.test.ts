@@ -19,8 +19,9 @@ import { LinearDense } from '../../src/neural/connections/linear-dense.js';
 import { uniformInit } from '../../src/neural/connections/initializers.js';
 import { Serial } from '../../src/neural/layers/serial.js';
 import { LIF } from '../../src/neural/neurons/index.js';
-import { KernelSTDP, MSTDPET, STDP, VoltageSTDP, expStdpPostKernel, expStdpPreKernel, type STDPOptions } from '../../src/learn/trainers/index.js';
-import type { CellTrainer } from '../../src/learn/toolkit/trainer.js';
+import { CellTrainer } from '../../src/learn/toolkit/trainer.js';
+import * as trainers from '../../src/learn/trainers/index.js';
+import { KernelSTDP, MSTDP, MSTDPET, STDP, VoltageSTDP, expStdpPostKernel, expStdpPreKernel, type STDPOptions } from '../../src/learn/trainers/index.js';
 import { refusal } from '../helpers/refusal.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cinder-settings-'));
@@ -51,7 +52,7 @@ function build(make: () => AnyTrainer, overrides: object = {}, seed = 1) {
   const trainer = make();
   trainer.register(l1.cell('connection', 'neuron'));
   trainer.register(l2.cell('connection', 'neuron'), overrides);
-  net.addTrainer('rule', trainer, (t) => t.step(...(t instanceof MSTDPET ? [0.5] : [])));
+  net.addTrainer('rule', trainer, (t) => t.step(...(t instanceof MSTDPET || t instanceof MSTDP ? [0.5] : [])));
   return { net, l1, l2, trainer };
 }
 
@@ -165,5 +166,62 @@ describe('Network load: trainer settings', () => {
     disposeNetworkState(state);
     a.net.dispose();
     b.net.dispose();
+  });
+});
+
+describe('Network load: trainer class', () => {
+  // STDP with a sum reduction and MSTDP have the same options and the same snapshot entries: only
+  // the class tells them apart (MSTDP scales each step's update by the reward)
+  const same = { ...pair, batchReduction: 'sum' as const };
+
+  it('a save of an STDP is refused by an MSTDP built with the same settings, naming both classes; nothing changes', () => {
+    const a = build(() => new STDP(same) as never);
+    steps(a, 6);
+    const state = a.net.exportState();
+    const b = build(() => new MSTDP(same) as never);
+    steps(b, 3, 20);
+    const before = everything(b.net);
+    expect(refusal(() => b.net.importState(state))).toMatch(/^invalid trainer class of trainer "rule" in the saved state: got "STDP", expected "MSTDP" \(/);
+    expect(everything(b.net)).toEqual(before);
+    expect((state.extras.rule as { trainer?: unknown }).trainer).toBe('STDP');
+    // a save from before the class was recorded (settings, no class) loads as before
+    delete (state.extras.rule as { trainer?: unknown }).trainer;
+    b.net.importState(state);
+    expect(everything(b.net)).toEqual(everything(a.net));
+    disposeNetworkState(state);
+    a.net.dispose();
+    b.net.dispose();
+  });
+
+  it('a user subclass is recorded by its own static kind, else by its constructor name (not its parent\'s kind)', () => {
+    class PlainSubclass extends STDP {}
+    class KeyedSubclass extends STDP {
+      static override readonly kind: string = 'my-stdp';
+    }
+    expect(new STDP(pair).trainerClass).toBe('STDP');
+    expect(new PlainSubclass(pair).trainerClass).toBe('PlainSubclass');
+    expect(new KeyedSubclass(pair).trainerClass).toBe('my-stdp');
+    const a = build(() => new PlainSubclass(same) as never);
+    const state = a.net.exportState();
+    expect((state.extras.rule as { trainer?: unknown }).trainer).toBe('PlainSubclass');
+    const b = build(() => new STDP(same) as never);
+    expect(refusal(() => b.net.importState(state))).toMatch(/^invalid trainer class of trainer "rule" in the saved state: got "PlainSubclass", expected "STDP" \(/);
+    disposeNetworkState(state);
+    a.net.dispose();
+    b.net.dispose();
+    class BadKind extends STDP {
+      static override readonly kind: string = '';
+    }
+    expect(refusal(() => new BadKind(pair))).toMatch(/^invalid static kind of trainer class BadKind: got "", expected a non-empty string/);
+  });
+
+  it('every exported concrete trainer declares its own kind, equal to its class name (stable under minifiers)', () => {
+    const abstract = new Set(['PairTraceTrainer', 'SpikeTimeTrainer', 'ExponentialDelayTrainer', 'UserKernelTrainer']);
+    const classes = Object.entries(trainers).filter(([, v]) => typeof v === 'function' && v.prototype instanceof CellTrainer) as [string, { kind?: string }][];
+    expect(classes.length).toBeGreaterThanOrEqual(13);
+    for (const [name, C] of classes) {
+      if (abstract.has(name)) continue;
+      expect([name, Object.hasOwn(C, 'kind') ? C.kind : 'none']).toEqual([name, name]);
+    }
   });
 });

@@ -93,6 +93,13 @@ function settingLeaves(v: unknown, name: string, out: Map<string, unknown>): Map
  * fold nor decay), `train(true)` re-attaches them, `clear()` resets traces between samples.
  */
 export abstract class CellTrainer<H extends object, S extends CellResources> extends Module {
+  /**
+   * The class's name as recorded in a network save (see {@link trainerClass}): set it in every
+   * concrete trainer class (`static readonly kind = 'STDP'`) so that the name survives minifiers,
+   * which rename classes. Only a class's own `kind` counts: a subclass that declares none is
+   * recorded by its constructor's name, not by its parent's `kind`.
+   */
+  static readonly kind?: string;
   /** Default hyperparameters (validated). */
   readonly defaults: Readonly<H>;
   private readonly entries = new Map<TrainableCell, CellEntry<H, S>>();
@@ -106,6 +113,8 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
    */
   constructor(defaults: H) {
     super();
+    const ctor = new.target as { kind?: unknown; name: string };
+    if (Object.hasOwn(ctor, 'kind') && (typeof ctor.kind !== 'string' || ctor.kind === '')) throw new CinderArgumentError(`static kind of trainer class ${ctor.name}`, ctor.kind, 'a non-empty string (the class name recorded in saves)');
     const known = this.optionKeys;
     if (known) {
       for (const k of Object.keys(defaults)) if (!known.includes(k)) throw new CinderArgumentError('options key', k, `one of ${known.join(', ')}`);
@@ -218,8 +227,22 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
   }
 
   /**
+   * The name of the trainer's class recorded with its settings (see {@link settingsExtras}): the
+   * class's own static `kind` when it declares one (every built-in trainer does, equal to its class
+   * name), else the constructor's name (`"<anonymous class>"` for an anonymous class). A user
+   * subclass is thus told from its parent; one whose saves must load across builds of a minified
+   * bundle (where class names change) should declare its own `kind`.
+   */
+  get trainerClass(): string {
+    const ctor = this.constructor as { kind?: unknown; name?: unknown };
+    if (Object.hasOwn(ctor, 'kind') && typeof ctor.kind === 'string') return ctor.kind;
+    return typeof ctor.name === 'string' && ctor.name !== '' ? ctor.name : '<anonymous class>';
+  }
+
+  /**
    * The settings a network saves with the trainer (`Network.save` / `exportState` add them to the
-   * trainer's `extras` entry) and compares on load ({@link checkSavedExtras}): `settings`, per
+   * trainer's `extras` entry) and compares on load ({@link checkSavedExtras}): `trainer`, the
+   * trainer's class ({@link trainerClass}), and `settings`, per
    * registered cell in registration order, its hyperparameters (defaults merged with the cell's
    * overrides) as JSON — time constants, learning rates, trace mode, bounds, flags; a function as
    * `"<function>"` (a custom batch reduction is told from `mean`/`sum`, not from another function),
@@ -228,15 +251,17 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
    * snapshot ({@link snapshotState} holds its state, not its settings).
    */
   settingsExtras(): Record<string, unknown> {
-    return { settings: [...this.entries.values()].map((e) => encodeSetting(e.hyper)) };
+    return { trainer: this.trainerClass, settings: [...this.entries.values()].map((e) => encodeSetting(e.hyper)) };
   }
 
   /**
    * Checks the extras saved with a trainer by a network (`saved`, from a file or `exportState`)
    * against this trainer's `extras()` and {@link settingsExtras}, throwing before anything changes.
-   * A save that has no `settings` (written before networks saved them) compares nothing there: it
-   * loads as before. Otherwise it must hold as many cells as are registered, and each cell's
-   * settings must equal this trainer's.
+   * The saved `trainer` (the class, see {@link trainerClass}) must equal this trainer's; a save
+   * without one (written before networks recorded the class) is not compared there. A save that has
+   * no `settings` (written before networks saved them) compares nothing there: it loads as before.
+   * Otherwise it must hold as many cells as are registered, and each cell's settings must equal
+   * this trainer's.
    * @param saved the trainer's saved extras
    * @param name the trainer's name in the network (for the messages)
    * @throws CinderArgumentError naming the trainer, the cell, the setting, the saved value and the
@@ -246,8 +271,11 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
     const what = `trainer "${name}"`;
     if (!isRecord(saved)) throw new CinderArgumentError(`extras of ${what} in the saved state`, saved, 'an object (the settings saved with the trainer)');
     const built = { ...this.extras(), ...this.settingsExtras() };
+    if (saved.trainer !== undefined && saved.trainer !== built.trainer) {
+      throw new CinderArgumentError(`trainer class of ${what} in the saved state`, saved.trainer, `${describe(built.trainer)} (the class of the trainer being loaded into; a save loads only into a trainer of the class that wrote it)`);
+    }
     for (const k of new Set([...Object.keys(built), ...Object.keys(saved)])) {
-      if (k === 'settings') continue;
+      if (k === 'settings' || k === 'trainer') continue;
       if (canonicalJson(saved[k]) !== canonicalJson(built[k])) throw new CinderArgumentError(`extras entry ${k} of ${what} in the saved state`, saved[k], `${canonicalJson(built[k])} as in the target network`);
     }
     if (saved.settings === undefined) return; // a save from before trainers saved their settings

@@ -71,6 +71,8 @@ export abstract class ExponentialDelayTrainer extends SpikeTimeTrainer<DelayAdju
  * ≥ 0 and to depression otherwise (Hebbian: η₊ > 0 > η₋). Evaluated every step, not spike-gated.
  */
 export class DelayAdjustedSTDP extends ExponentialDelayTrainer {
+  /** The class name recorded in network saves (see `CellTrainer.kind`). */
+  static override readonly kind: string = 'DelayAdjustedSTDP';
   /** @param options rates, time constants, batch reduction (default `mean`) */
   constructor(options: DelayAdjustedSTDPOptions) {
     super(options, { delayAdjusted: true, parameter: 'weight' }, 'mean');
@@ -92,6 +94,8 @@ export class DelayAdjustedSTDP extends ExponentialDelayTrainer {
  * The connection must have learnable delays (`maxDelay > 0`); batch mean by default.
  */
 export class DelayAdjustedSTDPD extends ExponentialDelayTrainer {
+  /** The class name recorded in network saves (see `CellTrainer.kind`). */
+  static override readonly kind: string = 'DelayAdjustedSTDPD';
   /** @param options rates, time constants, batch reduction (default `mean`) */
   constructor(options: DelayAdjustedSTDPOptions) {
     super(options, { delayAdjusted: true, parameter: 'delay' }, 'mean');
@@ -112,6 +116,8 @@ export class DelayAdjustedSTDPD extends ExponentialDelayTrainer {
  * side by the number of terms routed to it.)
  */
 export class DelayAdjustedMSTDP extends ExponentialDelayTrainer {
+  /** The class name recorded in network saves (see `CellTrainer.kind`). */
+  static override readonly kind: string = 'DelayAdjustedMSTDP';
   /** @param options rates, time constants, batch reduction (default `sum`) */
   constructor(options: DelayAdjustedSTDPOptions) {
     super(options, { delayAdjusted: true, parameter: 'weight' }, 'sum');
@@ -129,6 +135,8 @@ export class DelayAdjustedMSTDP extends ExponentialDelayTrainer {
 
 /** Reward-modulated {@link DelayAdjustedSTDPD}: `Δd = |γ|·M(t)·ζ_d(t)`; batch sum by default. */
 export class DelayAdjustedMSTDPD extends ExponentialDelayTrainer {
+  /** The class name recorded in network saves (see `CellTrainer.kind`). */
+  static override readonly kind: string = 'DelayAdjustedMSTDPD';
   /** @param options rates, time constants, batch reduction (default `sum`) */
   constructor(options: DelayAdjustedSTDPOptions) {
     super(options, { delayAdjusted: true, parameter: 'delay' }, 'sum');

@@ -70,6 +70,8 @@ export abstract class UserKernelTrainer extends SpikeTimeTrainer<KernelSTDPHyper
  * ```
  */
 export class KernelSTDP extends UserKernelTrainer {
+  /** The class name recorded in network saves (see `CellTrainer.kind`). */
+  static override readonly kind: string = 'KernelSTDP';
   /** @param options kernels and batch reduction (see {@link KernelSTDPOptions}) */
   constructor(options: KernelSTDPOptions) {
     super(options, { delayAdjusted: false, parameter: 'weight' });
@@ -82,6 +84,8 @@ export class KernelSTDP extends UserKernelTrainer {
  * (`connection.synapse.spike`) and `d` the connection's per-synapse delays (0 without delays).
  */
 export class DelayAdjustedKernelSTDP extends UserKernelTrainer {
+  /** The class name recorded in network saves (see `CellTrainer.kind`). */
+  static override readonly kind: string = 'DelayAdjustedKernelSTDP';
   /** @param options kernels and batch reduction (see {@link KernelSTDPOptions}) */
   constructor(options: KernelSTDPOptions) {
     super(options, { delayAdjusted: true, parameter: 'weight' });
@@ -94,6 +98,8 @@ export class DelayAdjustedKernelSTDP extends UserKernelTrainer {
  * The connection must have learnable delays (`maxDelay > 0`).
  */
 export class DelayAdjustedKernelSTDPD extends UserKernelTrainer {
+  /** The class name recorded in network saves (see `CellTrainer.kind`). */
+  static override readonly kind: string = 'DelayAdjustedKernelSTDPD';
   /** @param options kernels and batch reduction (see {@link KernelSTDPOptions}) */
   constructor(options: KernelSTDPOptions) {
     super(options, { delayAdjusted: true, parameter: 'delay' });

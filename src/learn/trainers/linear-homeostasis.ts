@@ -108,6 +108,8 @@ export class HomeostasisRate implements CellResources {
  * Per step: `layer.forward(x)`, then `homeostasis.step()`, then `connection.update()`.
  */
 export class LinearHomeostasis extends CellTrainer<LinearHomeostasisHyper, HomeostasisRate> {
+  /** The class name recorded in network saves (see `CellTrainer.kind`). */
+  static override readonly kind: string = 'LinearHomeostasis';
   private readonly scalars = new ScalarCache(64);
   private readonly one: tf.Scalar = tf.keep(tf.scalar(1));
 

@@ -38,6 +38,8 @@ export interface ModulatedStepOptions {
  * Per step: `layer.forward(x)`, then `mstdp.step(reward)`, then `connection.update()`.
  */
 export class MSTDP extends PairTraceTrainer<MSTDPHyper> {
+  /** The class name recorded in network saves (see `CellTrainer.kind`). */
+  static override readonly kind: string = 'MSTDP';
   private readonly modulation = new Modulation();
 
   /**

@@ -166,6 +166,8 @@ export class EligibilityTraces implements CellResources {
  * `connection.update()`.
  */
 export class MSTDPET extends CellTrainer<MSTDPETHyper, EligibilityTraces> {
+  /** The class name recorded in network saves (see `CellTrainer.kind`). */
+  static override readonly kind: string = 'MSTDPET';
   private readonly modulation = new Modulation();
 
   /**

@@ -31,6 +31,8 @@ export { checkFlag, checkPairHyper, type PairHyper } from './stdp-checks.js';
  * Per step: `layer.forward(x)`, then `stdp.step()`, then `connection.update()`.
  */
 export class STDP extends PairTraceTrainer<STDPHyper> {
+  /** The class name recorded in network saves (see `CellTrainer.kind`). */
+  static override readonly kind: string = 'STDP';
   /**
    * Creates the trainer; register cells with {@link register}.
    * @param options default hyperparameters (see {@link STDPOptions})

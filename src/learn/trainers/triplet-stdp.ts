@@ -141,6 +141,8 @@ export class TripletTraces implements CellResources {
  * Per step: `layer.forward(x)`, then `triplet.step()`, then `connection.update()`.
  */
 export class TripletSTDP extends CellTrainer<TripletSTDPHyper, TripletTraces> {
+  /** The class name recorded in network saves (see `CellTrainer.kind`). */
+  static override readonly kind: string = 'TripletSTDP';
   /** @param options rates, time constants, trace mode, batch reduction (see {@link TripletSTDPOptions}) */
   constructor(options: TripletSTDPOptions) {
     super({ traceMode: 'cumulative', batchReduction: 'mean', ...options });

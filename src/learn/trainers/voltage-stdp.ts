@@ -194,6 +194,8 @@ export class VoltageStdpSitesState implements CellResources {
 
 /** Voltage-gated STDP trainer (see the module text). */
 export class VoltageSTDP extends CellTrainer<VoltageStdpHyper, VoltageStdpSitesState> {
+  /** The class name recorded in network saves (see `CellTrainer.kind`). */
+  static override readonly kind: string = 'VoltageSTDP';
   /** @param options `inhibitory` selects the preset; other keys override it */
   constructor(options: VoltageStdpOptions = {}) {
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object of voltage-STDP options');
