@@ -84,7 +84,7 @@ const cases: [string, () => ReturnType<typeof build>, () => ReturnType<typeof bu
   ['the trace mode', () => build(() => new STDP({ ...pair, traceMode: 'nearest' }) as never), () => build(() => new STDP(pair) as never), /^invalid setting traceMode of cell 0 of trainer "rule" in the saved state: got "nearest", expected "cumulative" \(/],
   ['the delayed flag', () => build(() => new STDP({ ...pair, delayed: true }) as never), () => build(() => new STDP(pair) as never), /^invalid setting delayed of cell 0 of trainer "rule" in the saved state: got true, expected false \(/],
   ['the batch reduction', () => build(() => new STDP({ ...pair, batchReduction: 'sum' }) as never), () => build(() => new STDP(pair) as never), /^invalid setting batchReduction of cell 0 of trainer "rule" in the saved state: got "sum", expected "mean" \(/],
-  ['a custom batch reduction', () => build(() => new STDP({ ...pair, batchReduction: (x) => tf.sum(x, 0) }) as never), () => build(() => new STDP(pair) as never), /^invalid setting batchReduction of cell 0 of trainer "rule" in the saved state: got "<function>", expected "mean" \(/],
+  ['a custom batch reduction', () => build(() => new STDP({ ...pair, batchReduction: (x) => tf.sum(x, 0) }) as never), () => build(() => new STDP(pair) as never), /^invalid setting batchReduction of cell 0 of trainer "rule" in the saved state: got "<function batchReduction #[0-9a-f]{8}>", expected "mean" \(/],
   ['a per-cell override (cell 1)', () => build(() => new STDP(pair) as never, { tauPost: 30 }), () => build(() => new STDP(pair) as never), /^invalid setting tauPost of cell 1 of trainer "rule" in the saved state: got 30, expected 10 \(/],
   ['the eligibility τ (MSTDPET)', () => build(() => new MSTDPET({ ...pair, tauEligibility: 25 }) as never), () => build(() => new MSTDPET({ ...pair, tauEligibility: 40 }) as never), /^invalid setting tauEligibility of cell 0 of trainer "rule" in the saved state: got 25, expected 40 \(/],
   ['a weight bound (VoltageSTDP)', () => build(() => new VoltageSTDP({ wMax: 5 }) as never), () => build(() => new VoltageSTDP({ wMax: 4 }) as never), /^invalid setting wMax of cell 0 of trainer "rule" in the saved state: got 5, expected 4 \(/],
@@ -223,5 +223,69 @@ describe('Network load: trainer class', () => {
       if (abstract.has(name)) continue;
       expect([name, Object.hasOwn(C, 'kind') ? C.kind : 'none']).toEqual([name, name]);
     }
+  });
+});
+
+/** FNV-1a (32 bits) of the text with whitespace removed, written here from the algorithm's definition. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5n;
+  for (const c of text.replace(/\s/g, '')) {
+    for (let i = 0; i < c.length; i++) h = ((h ^ BigInt(c.charCodeAt(i))) * 0x01000193n) % 2n ** 32n;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+describe('Network load: custom functions in the settings', () => {
+  // two custom reductions that differ only in their code (same name), and one of another name
+  const reductions = {
+    sumA: { reduce: (x: tf.Tensor) => tf.sum(x, 0) },
+    sumB: { reduce: (x: tf.Tensor) => tf.mul(tf.sum(x, 0), 2) },
+  };
+  const maxOf = (x: tf.Tensor) => tf.max(x, 0);
+  const stdp = (fn: (x: tf.Tensor) => tf.Tensor) => () => new STDP({ ...pair, batchReduction: fn }) as never;
+
+  it('a function is saved by its name and a hash of its source text (whitespace removed)', () => {
+    const a = build(stdp(reductions.sumA.reduce));
+    const state = a.net.exportState();
+    const saved = (state.extras.rule as { settings: { batchReduction: unknown }[] }).settings[0]!.batchReduction;
+    expect(saved).toBe(`<function reduce #${fnv1a(reductions.sumA.reduce.toString())}>`);
+    expect(fnv1a('(x) =>\n  tf.sum(x, 0)')).toBe(fnv1a('(x)=>tf.sum(x,0)'));
+    disposeNetworkState(state);
+    a.net.dispose();
+  });
+
+  it('a save made with one custom batch reduction is refused by a trainer built with another (other code, same name; or another name); the same function loads', () => {
+    const a = build(stdp(reductions.sumA.reduce));
+    steps(a, 4);
+    const state = a.net.exportState();
+    for (const [fn, name] of [[reductions.sumB.reduce, 'reduce'], [maxOf, 'maxOf']] as const) {
+      const b = build(stdp(fn));
+      const before = everything(b.net);
+      const message = refusal(() => b.net.importState(state));
+      expect(message).toMatch(/^invalid setting batchReduction of cell 0 of trainer "rule" in the saved state: got "<function reduce #[0-9a-f]{8}>", expected "<function \w+ #[0-9a-f]{8}>" \(/);
+      expect(message).toContain(`expected "<function ${name} #${fnv1a(fn.toString())}>"`);
+      expect(everything(b.net)).toEqual(before);
+      b.net.dispose();
+    }
+    const c = build(stdp(reductions.sumA.reduce), {}, 5);
+    c.net.importState(state);
+    expect(everything(c.net)).toEqual(everything(a.net));
+    disposeNetworkState(state);
+    a.net.dispose();
+    c.net.dispose();
+  });
+
+  it('a save from before functions were told apart ("<function>") loads into a trainer with any custom function, not into one with a named reduction', () => {
+    const a = build(stdp(reductions.sumA.reduce));
+    steps(a, 4);
+    const state = a.net.exportState();
+    for (const cell of (state.extras.rule as { settings: { batchReduction: unknown }[] }).settings) cell.batchReduction = '<function>';
+    const b = build(stdp(maxOf), {}, 6);
+    b.net.importState(state);
+    expect(everything(b.net)).toEqual(everything(a.net));
+    const c = build(() => new STDP(pair) as never);
+    expect(refusal(() => c.net.importState(state))).toMatch(/^invalid setting batchReduction of cell 0 of trainer "rule" in the saved state: got "<function>", expected "mean" \(/);
+    disposeNetworkState(state);
+    for (const n of [a.net, b.net, c.net]) n.dispose();
   });
 });

@@ -46,10 +46,39 @@ export interface CellEntry<H, S extends CellResources> {
   readonly state: S;
 }
 
+/** What saves written before functions were told apart hold for every function. */
+const LEGACY_FUNCTION = '<function>';
+
+/**
+ * A function as saved in the settings: `"<function NAME #HASH>"`, with NAME the function's `name`
+ * (`anonymous` when empty; an arrow function written as an option value takes the option's name)
+ * and HASH the 32-bit FNV-1a hash (offset basis 2166136261, prime 16777619, over the UTF-16 code
+ * units) of its source text `fn.toString()` with every whitespace character removed, as 8 lowercase
+ * hex digits. So two functions of other names or other code differ, while re-indenting (or a
+ * transpiler's other spacing) does not matter; two closures of one source text that capture other
+ * values, and bound or native functions (whose text is `[native code]`), are not told apart.
+ */
+function encodeFunction(fn: Function): string {
+  const text = Function.prototype.toString.call(fn).replace(/\s+/g, '');
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+  return `<function ${fn.name === '' ? 'anonymous' : fn.name} #${h.toString(16).padStart(8, '0')}>`;
+}
+
+/**
+ * True when a saved setting leaf equals the built one (as canonical JSON), or the saved one is the
+ * marker {@link LEGACY_FUNCTION} of an older save and the built one a function (`"<function …>"`).
+ */
+function sameSetting(saved: unknown, built: unknown): boolean {
+  if (saved === LEGACY_FUNCTION && typeof built === 'string' && built.startsWith('<function ')) return true;
+  return canonicalJson(saved) === canonicalJson(built);
+}
+
 /**
  * One hyperparameter as JSON for the saved settings (see {@link CellTrainer.settingsExtras}): a finite
  * number, string, boolean or null as is; a non-finite number as `"<Infinity>"` (`"<-Infinity>"`,
- * `"<NaN>"`); a function (a custom batch reduction) as `"<function>"`; a tensor as
+ * `"<NaN>"`); a function (a custom batch reduction) as `"<function NAME #HASH>"` (its name and a
+ * hash of its source text, see {@link encodeFunction}); a tensor as
  * `"<tensor [shape]>"` (its values are not read); an array element by element; another object (a
  * kernel) by its read-only fields (those marked with `configFields`, or all of a frozen object):
  * its writable fields are state, saved with the snapshot. `depth` limits the nesting.
@@ -58,7 +87,7 @@ function encodeSetting(v: unknown, depth = 0): unknown {
   if (typeof v === 'number') return Number.isFinite(v) ? v : `<${v}>`;
   if (typeof v === 'string' || typeof v === 'boolean' || v === null) return v;
   if (v === undefined) return null;
-  if (typeof v === 'function') return '<function>';
+  if (typeof v === 'function') return encodeFunction(v as Function);
   if (typeof v !== 'object') return `<${typeof v}>`;
   if (v instanceof tf.Tensor) return `<tensor [${v.shape.join(', ')}]>`;
   if (v instanceof Module) return '<module>';
@@ -244,9 +273,11 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
    * trainer's `extras` entry) and compares on load ({@link checkSavedExtras}): `trainer`, the
    * trainer's class ({@link trainerClass}), and `settings`, per
    * registered cell in registration order, its hyperparameters (defaults merged with the cell's
-   * overrides) as JSON — time constants, learning rates, trace mode, bounds, flags; a function as
-   * `"<function>"` (a custom batch reduction is told from `mean`/`sum`, not from another function),
-   * a kernel object by its read-only fields (see `encodeSetting`). They are not part of the
+   * overrides) as JSON — time constants, learning rates, trace mode, bounds, flags; a function (a
+   * custom batch reduction) as `"<function NAME #HASH>"`, its name and a hash of its source text
+   * with whitespace removed (see `encodeFunction`: a custom reduction is told from `mean`/`sum` and
+   * from a function of another name or code, not from a closure of the same text capturing other
+   * values), a kernel object by its read-only fields (see `encodeSetting`). They are not part of the
    * trainer's `extras()` (so module files, `saveModule`, written before keep loading) nor of its
    * snapshot ({@link snapshotState} holds its state, not its settings).
    */
@@ -261,7 +292,8 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
    * without one (written before networks recorded the class) is not compared there. A save that has
    * no `settings` (written before networks saved them) compares nothing there: it loads as before.
    * Otherwise it must hold as many cells as are registered, and each cell's settings must equal
-   * this trainer's.
+   * this trainer's; a function saved as `"<function>"` (by saves written before functions were
+   * saved by name and source hash) matches any function.
    * @param saved the trainer's saved extras
    * @param name the trainer's name in the network (for the messages)
    * @throws CinderArgumentError naming the trainer, the cell, the setting, the saved value and the
@@ -286,7 +318,7 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
       const got = settingLeaves(cell, '', new Map());
       const want = settingLeaves(cells[i], '', new Map());
       for (const k of new Set([...want.keys(), ...got.keys()])) {
-        if (got.has(k) && want.has(k) && canonicalJson(got.get(k)) === canonicalJson(want.get(k))) continue;
+        if (got.has(k) && want.has(k) && sameSetting(got.get(k), want.get(k))) continue;
         const expected = want.has(k) ? describe(want.get(k)) : 'no such setting';
         throw new CinderArgumentError(`setting ${k} of cell ${i} of ${what} in the saved state`, got.get(k), `${expected} (the trainer being loaded into was built with it; a save loads only into a trainer built with the same settings)`);
       }
