@@ -47,6 +47,14 @@ export function isSnapshottable(x: unknown): x is Snapshottable {
   );
 }
 
+/**
+ * The value name under which an object's snapshot may carry its settings (JSON), for its
+ * `restoreState` to compare with its own (a trainer's class and hyperparameters, see
+ * `CellTrainer.snapshotState`). A holder that saves those settings elsewhere removes the entry
+ * from the snapshots it keeps (`Network` saves a trainer's settings in the trainer's `extras`).
+ */
+export const SNAPSHOT_SETTINGS = '#settings';
+
 /** An empty snapshot. */
 export function emptySnapshot(): Snapshot {
   return { tensors: {}, values: {} };

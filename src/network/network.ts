@@ -26,7 +26,7 @@ import { Module } from '../core/module.js';
 import { CinderArgumentError, checkOptionKeys, optionKeys } from '../core/errors.js';
 import { canonicalJson, isRecord } from '../core/json.js';
 import type { Rng, RngState } from '../core/random.js';
-import { collectExtras, disposeSnapshot, emptySnapshot, nestSnapshot, subSnapshot, type Snapshot, type Snapshottable } from '../core/snapshot.js';
+import { SNAPSHOT_SETTINGS, collectExtras, disposeSnapshot, emptySnapshot, nestSnapshot, subSnapshot, type Snapshot, type Snapshottable } from '../core/snapshot.js';
 import type { Connection } from '../neural/connections/connection.js';
 import { atomicUpdates } from '../neural/updater.js';
 import type { Layer } from '../neural/layers/layer.js';
@@ -77,6 +77,17 @@ export interface SettingsChecked {
 function settingsChecked(trainer: NetworkTrainer | undefined): SettingsChecked | null {
   const t = trainer as Partial<SettingsChecked> | undefined;
   return typeof t?.settingsExtras === 'function' && typeof t.checkSavedExtras === 'function' ? (t as SettingsChecked) : null;
+}
+
+/**
+ * A trainer's snapshot as a network keeps it: a {@link SettingsChecked} trainer's without the
+ * settings it carries for a standalone restore (`SNAPSHOT_SETTINGS`), which the network saves in the
+ * trainer's extras instead (once on disk; saves written before snapshots carried them load alike).
+ */
+function trainerSnapshot(trainer: NetworkTrainer): Snapshot {
+  const s = trainer.snapshotState();
+  if (settingsChecked(trainer)) delete s.values[SNAPSHOT_SETTINGS];
+  return s;
 }
 
 /** Options of {@link Network}. */
@@ -505,7 +516,7 @@ export class Network extends Module {
 
   /** Adds the trainers', optimizers' and monitors' snapshots to `snap`. */
   private captureSnapshot(snap: Snapshot): void {
-    for (const [n, { trainer }] of this.trainerMap) nestSnapshot(snap, `trainer.${n}`, trainer.snapshotState());
+    for (const [n, { trainer }] of this.trainerMap) nestSnapshot(snap, `trainer.${n}`, trainerSnapshot(trainer));
     const names = this.variableNames();
     for (const [n, o] of this.optimizerMap) nestSnapshot(snap, `optimizer.${n}`, o.snapshotState(names));
     for (const [n, m] of this.monitorMap) nestSnapshot(snap, `monitor.${n}`, m.snapshotState());
@@ -588,7 +599,7 @@ export class Network extends Module {
     }
     for (const n of targets.keys()) if (!(n in state.tensors)) throw new CinderArgumentError(`"${n}" in the saved state`, undefined, 'an entry for every parameter and state of the target network');
     const current = emptySnapshot();
-    for (const [n, { trainer }] of this.trainerMap) nestSnapshot(current, `trainer.${n}`, trainer.snapshotState());
+    for (const [n, { trainer }] of this.trainerMap) nestSnapshot(current, `trainer.${n}`, trainerSnapshot(trainer));
     try {
       sameStructure(subSnapshot(state.snapshot, 'trainer'), subSnapshot(current, 'trainer'), 'trainer snapshot');
     } finally {

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
-import { disposeSnapshot } from '../../src/core/snapshot.js';
+import { SNAPSHOT_SETTINGS, disposeSnapshot } from '../../src/core/snapshot.js';
 import { Network, disposeNetworkState, type NetworkState } from '../../src/network/index.js';
 import { writeNetworkState } from '../../src/network/files.js';
 import { LinearDense } from '../../src/neural/connections/linear-dense.js';
@@ -146,6 +146,19 @@ describe('Network load: trainer settings', () => {
     expect(everything(b.net)).toEqual(everything(a.net));
     expect(everything(network)).toEqual(everything(a.net));
     for (const n of [a.net, b.net, network]) n.dispose();
+  });
+
+  it('a network keeps a trainer\'s settings once: in the trainer\'s extras, not also in its snapshot (where a standalone trainer snapshot carries them)', () => {
+    const a = build(() => new STDP(pair) as never);
+    steps(a, 3);
+    const state = a.net.exportState();
+    const own = a.trainer.snapshotState();
+    expect(own.values[SNAPSHOT_SETTINGS]).toEqual(a.trainer.settingsExtras());
+    expect(Object.keys(state.snapshot.values).filter((k) => k.includes(SNAPSHOT_SETTINGS))).toEqual([]);
+    expect(state.extras.rule).toEqual(JSON.parse(JSON.stringify(a.trainer.settingsExtras())));
+    disposeSnapshot(own);
+    disposeNetworkState(state);
+    a.net.dispose();
   });
 
   it('saved settings of a trainer with another number of cells, or of the wrong kind, are refused with the trainer named', () => {

@@ -12,7 +12,7 @@
  * @module
  */
 import { Module } from '../../core/module.js';
-import { disposeSnapshot, emptySnapshot, nestSnapshot, restoreFields, snapshotFields, subSnapshot, type Snapshot } from '../../core/snapshot.js';
+import { SNAPSHOT_SETTINGS, disposeSnapshot, emptySnapshot, nestSnapshot, restoreFields, snapshotFields, subSnapshot, type Snapshot } from '../../core/snapshot.js';
 import { CinderArgumentError, describe } from '../../core/errors.js';
 import { canonicalJson, isRecord } from '../../core/json.js';
 import { tf } from '../../core/tf.js';
@@ -278,8 +278,9 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
    * with whitespace removed (see `encodeFunction`: a custom reduction is told from `mean`/`sum` and
    * from a function of another name or code, not from a closure of the same text capturing other
    * values), a kernel object by its read-only fields (see `encodeSetting`). They are not part of the
-   * trainer's `extras()` (so module files, `saveModule`, written before keep loading) nor of its
-   * snapshot ({@link snapshotState} holds its state, not its settings).
+   * trainer's `extras()` (so module files, `saveModule`, written before keep loading). Its
+   * snapshot ({@link snapshotState}) carries them too, for a standalone {@link restoreState} to
+   * compare; a network removes them there, as it saves them in the extras.
    */
   settingsExtras(): Record<string, unknown> {
     return { trainer: this.trainerClass, settings: [...this.entries.values()].map((e) => encodeSetting(e.hyper)) };
@@ -303,24 +304,32 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
     const what = `trainer "${name}"`;
     if (!isRecord(saved)) throw new CinderArgumentError(`extras of ${what} in the saved state`, saved, 'an object (the settings saved with the trainer)');
     const built = { ...this.extras(), ...this.settingsExtras() };
-    if (saved.trainer !== undefined && saved.trainer !== built.trainer) {
-      throw new CinderArgumentError(`trainer class of ${what} in the saved state`, saved.trainer, `${describe(built.trainer)} (the class of the trainer being loaded into; a save loads only into a trainer of the class that wrote it)`);
-    }
     for (const k of new Set([...Object.keys(built), ...Object.keys(saved)])) {
       if (k === 'settings' || k === 'trainer') continue;
       if (canonicalJson(saved[k]) !== canonicalJson(built[k])) throw new CinderArgumentError(`extras entry ${k} of ${what} in the saved state`, saved[k], `${canonicalJson(built[k])} as in the target network`);
     }
+    this.checkSettings(saved, built, { of: `${what} in the saved state`, cellsOf: `${what} in the saved settings`, source: 'a save', into: 'loaded into' });
+  }
+
+  /**
+   * Compares saved settings (`{ trainer?, settings? }`, from {@link settingsExtras}) with this
+   * trainer's `built` ones (see {@link checkSavedExtras}); `words` place the names in the messages.
+   */
+  private checkSettings(saved: Record<string, unknown>, built: Record<string, unknown>, words: { of: string; cellsOf: string; source: string; into: string }): void {
+    if (saved.trainer !== undefined && saved.trainer !== built.trainer) {
+      throw new CinderArgumentError(`trainer class of ${words.of}`, saved.trainer, `${describe(built.trainer)} (the class of the trainer being ${words.into}; ${words.source} loads only into a trainer of the class that wrote it)`);
+    }
     if (saved.settings === undefined) return; // a save from before trainers saved their settings
     const cells = built.settings as unknown[];
-    if (!Array.isArray(saved.settings) || !saved.settings.every(isRecord)) throw new CinderArgumentError(`settings of ${what} in the saved state`, saved.settings, 'an array of per-cell settings (objects)');
-    if (saved.settings.length !== cells.length) throw new CinderArgumentError(`number of cells of ${what} in the saved settings`, saved.settings.length, `${cells.length} (the cells registered with the trainer)`);
+    if (!Array.isArray(saved.settings) || !saved.settings.every(isRecord)) throw new CinderArgumentError(`settings of ${words.of}`, saved.settings, 'an array of per-cell settings (objects)');
+    if (saved.settings.length !== cells.length) throw new CinderArgumentError(`number of cells of ${words.cellsOf}`, saved.settings.length, `${cells.length} (the cells registered with the trainer)`);
     saved.settings.forEach((cell, i) => {
       const got = settingLeaves(cell, '', new Map());
       const want = settingLeaves(cells[i], '', new Map());
       for (const k of new Set([...want.keys(), ...got.keys()])) {
         if (got.has(k) && want.has(k) && sameSetting(got.get(k), want.get(k))) continue;
         const expected = want.has(k) ? describe(want.get(k)) : 'no such setting';
-        throw new CinderArgumentError(`setting ${k} of cell ${i} of ${what} in the saved state`, got.get(k), `${expected} (the trainer being loaded into was built with it; a save loads only into a trainer built with the same settings)`);
+        throw new CinderArgumentError(`setting ${k} of cell ${i} of ${words.of}`, got.get(k), `${expected} (the trainer being ${words.into} was built with it; ${words.source} loads only into a trainer built with the same settings)`);
       }
     });
   }
@@ -328,11 +337,15 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
   /**
    * The trainer's state for checkpoints: per registered cell (in registration order, `cell0`,
    * `cell1`, …) its resources' monitors, reducers and counters, plus the trainer's own numeric
-   * counters (see `snapshotFields` in `src/core/snapshot.ts`).
+   * counters (see `snapshotFields` in `src/core/snapshot.ts`); and, under the value name
+   * `SNAPSHOT_SETTINGS` (`"#settings"`), the trainer's class and settings ({@link settingsExtras}),
+   * which {@link restoreState} compares (a network leaves this entry out of its saves: it keeps the
+   * settings in the trainer's extras).
    */
   snapshotState(): Snapshot {
     const out = snapshotFields(this);
     [...this.entries.values()].forEach((e, i) => nestSnapshot(out, `cell${i}`, snapshotFields(e.state)));
+    out.values[SNAPSHOT_SETTINGS] = this.settingsExtras();
     return out;
   }
 
@@ -343,16 +356,28 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
    * at another batch size than the cells' layers have now is refused that way: the cells' monitors
    * check their restored traces against the shapes of the state they observe (see
    * `MultiStateMonitor.restoreState`), so the next `layer.forward` does not fail after the neurons stepped.
-   * @throws CinderArgumentError for a cell index beyond the registered cells, or a part refused
+   * A snapshot that carries settings (the `"#settings"` value {@link snapshotState} writes) is
+   * refused, before anything changes, when they differ from this trainer's (its class, its number of
+   * cells, a cell's hyperparameter: the rules of {@link checkSavedExtras}); one without them (taken
+   * before snapshots carried them, or held by a network, which checks the settings itself) is
+   * compared only in its read-only fields (see `restoreFields`).
+   * @throws CinderArgumentError for settings other than this trainer's, a cell index beyond the
+   * registered cells, or a part refused
    */
   restoreState(s: Snapshot): void {
+    const saved = s.values[SNAPSHOT_SETTINGS];
+    if (saved !== undefined) {
+      const what = `snapshot value ${SNAPSHOT_SETTINGS}`;
+      if (!isRecord(saved)) throw new CinderArgumentError(what, saved, 'an object { trainer, settings } (from snapshotState)');
+      this.checkSettings(saved, this.settingsExtras(), { of: `the trainer's snapshot`, cellsOf: `the trainer's snapshot`, source: 'a snapshot', into: 'restored into' });
+    }
     const list = [...this.entries.values()];
     const cells = new Set([...Object.keys(s.tensors), ...Object.keys(s.values)].map((k) => /^cell(\d+)\./.exec(k)?.[1]).filter((x) => x !== undefined).map(Number));
     for (const i of cells) if (i >= list.length) throw new CinderArgumentError('snapshot cell', i, `a cell index below ${list.length} (the registered cells)`);
     const apply = (snap: Snapshot): void => {
       const own = emptySnapshot();
       for (const [k, t] of Object.entries(snap.tensors)) if (!/^cell\d+\./.test(k)) own.tensors[k] = t;
-      for (const [k, v] of Object.entries(snap.values)) if (!/^cell\d+\./.test(k)) own.values[k] = v;
+      for (const [k, v] of Object.entries(snap.values)) if (!/^cell\d+\./.test(k) && k !== SNAPSHOT_SETTINGS) own.values[k] = v;
       list.forEach((e, i) => restoreFields(e.state, subSnapshot(snap, `cell${i}`), undefined, `cell${i}.`));
       restoreFields(this, own);
     };

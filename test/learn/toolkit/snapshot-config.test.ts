@@ -5,10 +5,12 @@
 // trainer built with 15 into 20 while its reducers decayed with 15 (a mixed state), and any finite
 // value (−1, 1.5) was written into the capacity. Now a restore compares them with the built
 // values and refuses a different one, before anything changes; equal ones (every snapshot of an
-// identically built trainer) restore as before. References: twins never asked to restore.
+// identically built trainer) restore as before. References: twins never asked to restore. (A
+// trainer's snapshot now carries its settings too, compared first; `withoutSettings` removes them,
+// as in a snapshot taken before, to reach the comparison of the read-only fields.)
 import { afterEach, describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
-import { disposeSnapshot, type Snapshot } from '../../../src/core/snapshot.js';
+import { SNAPSHOT_SETTINGS, disposeSnapshot, type Snapshot } from '../../../src/core/snapshot.js';
 import { KernelSTDP, STDP, expStdpPostKernel, expStdpPreKernel } from '../../../src/learn/trainers/index.js';
 import type { PairTraces } from '../../../src/learn/toolkit/pair-traces.js';
 import { type AnyTrainer, pair, run, snapshot, trained, built, disposeBuilt, cases } from '../trainers/batch-harness.js';
@@ -29,6 +31,8 @@ const kernelCase = (tau: number): Case => [
 ];
 const traces = (t: AnyTrainer): PairTraces => (t as unknown as STDP).traces(t.cells[0]!);
 const keep = (s: Snapshot): Snapshot => (built.push({ dispose: () => disposeSnapshot(s) }), s);
+/** `s` without the settings a trainer's snapshot carries (as a snapshot taken before they were added): only its read-only fields are compared. */
+const withoutSettings = (s: Snapshot): Snapshot => ({ tensors: s.tensors, values: Object.fromEntries(Object.entries(s.values).filter(([k]) => k !== SNAPSHOT_SETTINGS)) });
 
 describe('trainer.restoreState: configuration in a snapshot is compared, never assigned', () => {
   it('STDP (delayed traces): a τ_pre = 20 snapshot is refused by a trainer built with τ_pre = 15, naming the field and both values; nothing changes and it learns on as its twin', () => {
@@ -38,7 +42,9 @@ describe('trainer.restoreState: configuration in a snapshot is compared, never a
     expect(traces(a.trainer).delayed).toBe(true); // the delayed read (which uses τ_pre) is exercised
     const before = snapshot(a.trainer);
     const n0 = tf.memory().numTensors;
-    expect(() => a.trainer.restoreState(saved)).toThrow(/^invalid snapshot value cell0\.tauPre: got 20, expected 15 \(/);
+    // the settings the snapshot carries are compared first; without them, the read-only τ_pre field
+    expect(() => a.trainer.restoreState(saved)).toThrow(/^invalid setting tauPre of cell 0 of the trainer's snapshot: got 20, expected 15 \(/);
+    expect(() => a.trainer.restoreState(withoutSettings(saved))).toThrow(/^invalid snapshot value cell0\.tauPre: got 20, expected 15 \(/);
     expect(tf.memory().numTensors).toBe(n0);
     expect(snapshot(a.trainer)).toEqual(before);
     const read = (m: { trainer: AnyTrainer }): number[] => tf.tidy(() => Array.from(traces(m.trainer).preTrace().dataSync()));
@@ -78,7 +84,8 @@ describe('trainer.restoreState: configuration in a snapshot is compared, never a
     const a = trained(kernelCase(25), 2, 3, 4);
     const before = snapshot(a.trainer);
     const kernels = a.trainer.entry(a.trainer.cells[0]!).hyper as unknown as { kernelPost: { tau: number; learningRate: number }; kernelPre: { tau: number; learningRate: number } };
-    expect(() => a.trainer.restoreState(saved)).toThrow(/^invalid snapshot value cell0\.kernels\.post\.tau: got 20, expected 25 \(/);
+    expect(() => a.trainer.restoreState(saved)).toThrow(/^invalid setting kernelPost\.tau of cell 0 of the trainer's snapshot: got 20, expected 25 \(/);
+    expect(() => a.trainer.restoreState(withoutSettings(saved))).toThrow(/^invalid snapshot value cell0\.kernels\.post\.tau: got 20, expected 25 \(/);
     expect([kernels.kernelPost.tau, kernels.kernelPre.tau, kernels.kernelPost.learningRate, kernels.kernelPre.learningRate]).toEqual([25, 25, 0.1, -0.05]);
     expect(snapshot(a.trainer)).toEqual(before);
     // a learning rate differing alone is refused as well
