@@ -18,7 +18,9 @@ export const TARGET_CRITERION_KEYS = optionKeys<TargetCriterion>()(['target', 't
 
 /**
  * Which observed elements are events.
- * - `undefined` (the default): the observation already is a 0/1 spike tensor and is used as the mask;
+ * - `undefined` (the default): the observation is a spike tensor (0/1, bool or numeric): every
+ *   non-zero element is an event, `notEqual(h, 0)` (so a spike value of 2 or 0.5 counts 1, never 2
+ *   or 0.5, as Inferno's `A·[spike]`; NaN counts as an event, −0 does not);
  * - `{ target, tolerance? }`: elements with `|h − target| <= tolerance` (exact equality without tolerance);
  * - a function `h => mask` returning a bool tensor, or a numeric one (float32 or int32) where every
  *   non-zero element is an event: it is turned into 0/1 on the device by `notEqual(mask, 0)` (no
@@ -54,7 +56,7 @@ export class Matcher {
     this.zero = tf.keep(tf.scalar(0));
   }
 
-  /** True when observations are used directly as 0/1 masks (no criterion given). */
+  /** True when no criterion was given: the observation's non-zero elements are the events. */
   get isSpike(): boolean {
     return this.fn === null && this.target === null;
   }
@@ -74,10 +76,9 @@ export class Matcher {
 
   /**
    * 0/1 float32 mask of the events in `h`: {@link Matcher.bool} cast to float32 (a function's
-   * numeric mask thus counts every non-zero element as 1); for the default criterion `h` itself.
+   * numeric mask, and for the default criterion `h` itself, thus count every non-zero element as 1).
    */
   float(h: tf.Tensor): tf.Tensor {
-    if (this.isSpike) return h.dtype === 'float32' ? h : tf.cast(h, 'float32');
     return tf.cast(this.bool(h), 'float32');
   }
 

@@ -76,13 +76,13 @@ describe.each(backends)('fused element-wise kernels on %s: randomized against th
             const [pt, pad1] = padded(rng, prev, shape, offsets);
             const [ht, pad2] = padded(rng, h, shape, offsets);
             const fused = fusedTrace(pt, ht, decay, amp, nearest);
-            const op = tf.tidy(() => (nearest ? tf.where(tf.notEqual(ht, 0), tf.fill(shape, amp), tf.mul(tf.scalar(decay), pt)) : tf.add(tf.mul(tf.scalar(decay), pt), tf.mul(tf.scalar(amp), ht))));
+            const op = tf.tidy(() => (nearest ? tf.where(tf.notEqual(ht, 0), tf.fill(shape, amp), tf.mul(tf.scalar(decay), pt)) : tf.add(tf.mul(tf.scalar(decay), pt), tf.mul(tf.scalar(amp), tf.cast(tf.notEqual(ht, 0), 'float32')))));
             const want = ((await op.data()) as Float32Array).map((x) => (Math.abs(x) < MIN_NORMAL ? 0 : x));
             // and the formula in float32 (independent of both)
             const a = f(decay);
             const A = f(amp);
             const ref = Float32Array.from(prev, (x, k) => {
-              const y = nearest ? (h[k] !== 0 ? A : f(a * x)) : f(f(a * x) + f(A * h[k]!));
+              const y = nearest ? (h[k] !== 0 ? A : f(a * x)) : f(f(a * x) + f(A * (h[k] !== 0 ? 1 : 0))); // [h ≠ 0]: one spike per non-zero value
               return Math.abs(y) < MIN_NORMAL ? 0 : y;
             });
             const got = (await fused.data()) as Float32Array;

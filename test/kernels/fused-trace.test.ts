@@ -1,5 +1,6 @@
 // The fused spike-trace step (src/kernels/js/fused-trace.ts, used by the pair rules' trace
-// monitors) against a float32 recursion written here and against the op path, over 60 steps.
+// monitors) against a float32 recursion written here and against the op path, over 60 steps; and
+// spike values other than 0/1 (each non-zero value one spike, in the SIMD lanes and the tail).
 import { describe, expect, it } from 'vitest';
 import { fusedBackends } from './backends.js';
 import { tf } from '../../src/core/tf.js';
@@ -92,6 +93,44 @@ describe.each(fusedBackends())('fused trace step on %s: flush to zero', (backend
         tf.dispose([prev, h]);
       }
     }
+    setSimdLoops(true);
+  });
+});
+
+describe.each(fusedBackends())('fused trace step on %s: spike values other than 0/1', (backend) => {
+  it.each(['cumulative', 'nearest'] as const)('%s: every non-zero spike (2, 0.5, −1, NaN) is one spike, in the SIMD lanes and the scalar tail, as on the op path', async (mode) => {
+    await tf.setBackend(backend);
+    const alpha = f(Math.exp(-1 / 20));
+    const amp = f(0.3);
+    // 7 units (4 SIMD lanes + a tail of 3) with the odd values in both parts
+    const H = [
+      [2, 0, 1, 0.5, -1, 0, 2],
+      [0, NaN, 0, 0, 0, 3, 0],
+      [0, 0, 0, 0, 0, 0, 0],
+      [-0, 0, 2, 0, 0.5, 0, -0],
+      [1, 1, 0, 2, 0, NaN, 1],
+    ];
+    const spike = (v: number) => v !== 0; // NaN counts, ±0 does not
+    // the float32 recursion written here: cumulative f(f(α·x) + A·[h ≠ 0]), nearest [h ≠ 0] ? A : f(α·x)
+    const want: number[][] = [];
+    let x = new Array<number>(7).fill(0);
+    for (const [t, h] of H.entries()) {
+      x = x.map((p, k) => (t === 0 ? (spike(h[k]!) ? amp : 0) : mode === 'cumulative' ? f(f(alpha * p) + (spike(h[k]!) ? amp : 0)) : spike(h[k]!) ? amp : f(alpha * p)));
+      want.push(x);
+    }
+    for (const [fused, simd] of [[true, true], [true, false], [false, false]] as const) {
+      setFusedKernels(fused);
+      setSimdLoops(simd);
+      const r = traceReducer(mode, 1, 20, 0.3);
+      for (const [t, h] of H.entries()) {
+        const ht = tf.tensor1d(h);
+        r.fold(ht);
+        ht.dispose();
+        expect([fused, simd, t, Array.from((await r.latest.data()) as Float32Array)]).toEqual([fused, simd, t, want[t]]);
+      }
+      r.dispose();
+    }
+    setFusedKernels(true);
     setSimdLoops(true);
   });
 });

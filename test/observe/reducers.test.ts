@@ -156,6 +156,66 @@ describe('trace reducers against closed forms', () => {
   });
 });
 
+describe('trace reducers without a criterion: every non-zero spike value is one match', () => {
+  const f = Math.fround;
+  // 4 units × 8 steps of spike values other than 0/1 too (2, 0.5, −1, 3, NaN; −0 is no spike)
+  const H = [
+    [2, 0, 1, 0.5],
+    [0, -1, 0, 0],
+    [0, 0, 2, -0],
+    [NaN, 0, 0, 3],
+    [0, 0, 0, 0],
+    [1, 2, 0, 0],
+    [0, 0, 0.5, 0],
+    [0, 0, 0, 1],
+  ];
+  const cond = (t: number) => H[(t + 3) % H.length]!; // a condition input with the same kinds of values
+  const X = [0.4, 1.5, -2, 0.25];
+  const dt = 1, tau = 5, A = 0.3, s = 1.5, A0 = 0.25;
+  const a32 = f(Math.exp(-dt / tau)), A32 = f(A), s32 = f(s), A032 = f(A0);
+  const m = (v: number) => (v !== 0 ? 1 : 0); // [h ≠ 0]: NaN counts, ±0 does not
+
+  it('cumulative and nearest, plain and conditional: a spike value of 2 (0.5, −1, NaN) adds or sets A once, first fold included (float32 recursion written here, bit-exact)', () => {
+    const cum = new CumulativeTraceReducer({ dt, tau, amplitude: A });
+    const near = new NearestTraceReducer({ dt, tau, amplitude: A });
+    const ccum = new ConditionalCumulativeTraceReducer({ dt, tau, amplitude: A0, scale: s });
+    const cnear = new ConditionalNearestTraceReducer({ dt, tau, amplitude: A0, scale: s });
+    let xc = [0, 0, 0, 0], xn = [0, 0, 0, 0], xk = [0, 0, 0, 0], xq = [0, 0, 0, 0];
+    for (let t = 0; t < H.length; t++) {
+      const h = tf.tensor2d([H[t]!]), c = tf.tensor2d([cond(t)]), x = tf.tensor2d([X]);
+      cum.fold(h); near.fold(h); ccum.fold(x, c); cnear.fold(x, c);
+      tf.dispose([h, c, x]);
+      const v = X.map((xi) => f(f(s32 * f(xi)) + A032));
+      xc = xc.map((p, i) => (t === 0 ? f(A32 * m(H[t]![i]!)) : f(f(a32 * p) + f(A32 * m(H[t]![i]!)))));
+      xn = xn.map((p, i) => (t === 0 ? f(A32 * m(H[t]![i]!)) : m(H[t]![i]!) ? A32 : f(a32 * p)));
+      xk = xk.map((p, i) => (t === 0 ? f(v[i]! * m(cond(t)[i]!)) : f(f(a32 * p) + f(v[i]! * m(cond(t)[i]!)))));
+      xq = xq.map((p, i) => (t === 0 ? f(v[i]! * m(cond(t)[i]!)) : m(cond(t)[i]!) ? v[i]! : f(a32 * p)));
+      expect([t, Array.from(cum.latest.dataSync())]).toEqual([t, xc]);
+      expect([t, Array.from(near.latest.dataSync())]).toEqual([t, xn]);
+      expect([t, Array.from(ccum.latest.dataSync())]).toEqual([t, xk]);
+      expect([t, Array.from(cnear.latest.dataSync())]).toEqual([t, xq]);
+    }
+    // the value 2 at step 0 of unit 0 added A, not 2A
+    expect(xc[0]).toBeLessThan(2 * A);
+    for (const r of [cum, near, ccum, cnear]) r.dispose();
+  });
+
+  it('bool and int32 spikes fold as their float32 0/1 values', () => {
+    const b = new CumulativeTraceReducer({ dt, tau, amplitude: A });
+    const i = new CumulativeTraceReducer({ dt, tau, amplitude: A });
+    const fl = new CumulativeTraceReducer({ dt, tau, amplitude: A });
+    for (let t = 0; t < H.length; t++) {
+      const bits = H[t]!.map(m);
+      const hb = tf.tensor1d(bits.map((x) => x === 1), 'bool'), hi = tf.tensor1d(H[t]!.map((x) => (m(x) === 0 ? 0 : Number.isInteger(x) ? x : 7)), 'int32'), hf = tf.tensor1d(bits);
+      b.fold(hb); i.fold(hi); fl.fold(hf);
+      tf.dispose([hb, hi, hf]);
+      expect(Array.from(b.latest.dataSync())).toEqual(Array.from(fl.latest.dataSync()));
+      expect(Array.from(i.latest.dataSync())).toEqual(Array.from(fl.latest.dataSync()));
+    }
+    for (const r of [b, i, fl]) r.dispose();
+  });
+});
+
 describe('EMA, CA, event, passthrough and fold-function reducers', () => {
   it('EMA: s(n) = (1 − α)^n·h(0) + Σ_{k=1..n} α(1 − α)^(n − k)·h(k)', () => {
     const alpha = 0.2;

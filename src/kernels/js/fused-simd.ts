@@ -425,16 +425,18 @@ function combineFn(lowerOnly = false): Fn {
 
 /**
  * `trace(prev, h, out, n, decay, amp, nearest)` over the first n − n mod 4 floats: cumulative
- * `out = f(f(decay·prev) + f(amp·h))`, nearest `out = h ≠ 0 ? amp : f(decay·prev)`, then values
+ * `out = f(f(decay·prev) + f(amp·[h ≠ 0]))`, nearest `out = h ≠ 0 ? amp : f(decay·prev)` ([h ≠ 0]
+ * is 1 for NaN, 0 for ±0), then values
  * under the smallest normal float32 in magnitude set to +0 (the same float32 operations as the
  * JavaScript kernel, lane by lane; see `fused-trace.ts` for why subnormals are flushed).
  */
 function traceFn(): Fn {
   const [prev, h, out, n, decay, amp, nearest] = [0, 1, 2, 3, 4, 5, 6];
-  const [e, vD, vA, mN, vh, vMin] = [7, 8, 9, 10, 11, 12];
+  const [e, vD, vA, mN, vh, vMin, vOne] = [7, 8, 9, 10, 11, 12, 13];
   const at = (base: number) => [...op.get(base), ...op.get(e), ...op.add];
   const body = [
     0x43, ...new Uint8Array(new Float32Array([MIN_NORMAL]).buffer), ...op.splat, ...op.set(vMin),
+    0x43, ...new Uint8Array(new Float32Array([1]).buffer), ...op.splat, ...op.set(vOne),
     ...op.get(decay), ...op.splat, ...op.set(vD),
     ...op.get(amp), ...op.splat, ...op.set(vA),
     ...op.get(nearest), ...op.i32(1), ...op.sub, ...op.i32splat, ...op.set(mN), // all ones: cumulative
@@ -443,8 +445,8 @@ function traceFn(): Fn {
     ...op.loop([...op.get(e), ...op.get(n), ...op.geS], [
       ...at(out),
       ...op.get(vD), ...at(prev), ...op.vload, ...op.vmul,
-      ...at(h), ...op.vload, ...op.tee(vh), ...op.get(vA), ...op.vmul, ...op.vadd, // cumulative
-      ...op.get(vA), ...op.get(vD), ...at(prev), ...op.vload, ...op.vmul, ...op.get(vh), ...op.vzero, ...op.vne, ...op.bitselect, // nearest
+      ...at(h), ...op.vload, ...op.vzero, ...op.vne, ...op.tee(vh), ...op.get(vOne), ...op.vand, ...op.get(vA), ...op.vmul, ...op.vadd, // cumulative: + A·[h ≠ 0]
+      ...op.get(vA), ...op.get(vD), ...at(prev), ...op.vload, ...op.vmul, ...op.get(vh), ...op.bitselect, // nearest
       ...op.get(mN), ...op.bitselect,
       // flush to zero: |x| < 2⁻¹²⁶ → +0 (NaN compares false and is kept)
       ...op.tee(vh), ...op.get(vh), ...op.vabs, ...op.get(vMin), ...op.vlt, ...op.andnot,
@@ -452,7 +454,7 @@ function traceFn(): Fn {
       ...op.get(e), ...op.i32(16), ...op.add, ...op.set(e),
     ]),
   ];
-  return { name: 'trace', params: [I32, I32, I32, I32, F32, F32, I32], locals: [I32, V128, V128, V128, V128, V128], body };
+  return { name: 'trace', params: [I32, I32, I32, I32, F32, F32, I32], locals: [I32, V128, V128, V128, V128, V128, V128], body };
 }
 
 /**

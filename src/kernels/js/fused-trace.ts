@@ -1,8 +1,9 @@
 /**
  * Fused kernel `CinderFusedTrace` (wasm and cpu backends): one step of an exponential spike trace
  * in one pass instead of two or three element-wise kernels. With decay α and amplitude A (both
- * float32) and spikes h:
- * - cumulative: `x ← f(f(α·x) + f(A·h))` (the op path's `add(mul(α, x), mul(A, h))`);
+ * float32) and spikes h, every non-zero h (NaN included, ±0 not) counting as one spike:
+ * - cumulative: `x ← f(f(α·x) + f(A·[h ≠ 0]))` (the op path's `add(mul(α, x), mul(A, cast(h ≠ 0)))`;
+ *   for 0/1 spikes `f(A·h)` exactly; a spike value of 2 adds A, not 2A, as the nearest trace sets A);
  * - nearest: `x ← h ≠ 0 ? A : f(α·x)` (the op path's `where(h ≠ 0, A, mul(α, x))`);
  * - then flush to zero: a result under the smallest normal float32 (2⁻¹²⁶ ≈ 1.18e-38) in magnitude
  *   becomes +0. In float32's subnormal range the decay stalls: `f(α·x)` rounds back to x for
@@ -49,7 +50,7 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
     k0 = n - (n % 4);
   }
   for (let k = k0; k < n; k++) {
-    const x = a.nearest ? (h[k] !== 0 ? amp : f(alpha * prev[k]!)) : f(f(alpha * prev[k]!) + f(amp * h[k]!));
+    const x = a.nearest ? (h[k] !== 0 ? amp : f(alpha * prev[k]!)) : f(f(alpha * prev[k]!) + f(amp * (h[k] !== 0 ? 1 : 0)));
     out[k] = Math.abs(x) < MIN_NORMAL ? 0 : x;
   }
   return outInfo;

@@ -2,7 +2,8 @@
  * An exponential spike trace's step as one WGSL program on tfjs's webgpu backend (instead of two
  * or three element-wise kernels), the same float32 operations as the wasm/cpu kernel
  * (`../js/fused-trace.ts`) and the op path, with decay α and amplitude A baked in as float32:
- * - cumulative: `x ← α·x + A·h`;
+ * - cumulative: `x ← α·x + A·[h ≠ 0]` (`A * select(0, 1, h ≠ 0)`: a spike value other than 1
+ *   counts once, as in the nearest trace);
  * - nearest: `x ← h ≠ 0 ? A : α·x`.
  *
  * A pair rule keeps two traces (presynaptic `x_pre` of `connection.synspike`, postsynaptic
@@ -24,7 +25,7 @@ export function traceStepWebgpu(prev: tf.Tensor, h: tf.Tensor, decay: number, am
   const a = lit(decay);
   const amp = lit(amplitude);
   const key = programKey('cinder-trace', prev.size, decay, amplitude, nearest);
-  const body = nearest ? `let s = f32(h[index]); result[index] = select(${a} * f32(prev[index]), ${amp}, s != 0.0);` : `result[index] = ${a} * f32(prev[index]) + ${amp} * f32(h[index]);`;
+  const body = nearest ? `let s = f32(h[index]); result[index] = select(${a} * f32(prev[index]), ${amp}, s != 0.0);` : `result[index] = ${a} * f32(prev[index]) + ${amp} * select(0.0, 1.0, f32(h[index]) != 0.0);`;
   return runElementwise(key, [...prev.shape], prev.size, ['prev', 'h'], [prev, h], () => ({ decls: '', body }));
 }
 
@@ -48,7 +49,7 @@ export interface TraceStep {
  */
 export function tracePairWebgpu(a: TraceStep, b: TraceStep): [tf.Tensor, tf.Tensor] {
   const expr = (t: TraceStep, p: string, h: string) =>
-    t.nearest ? `select(${lit(t.decay)} * f32(${p}[index]), ${lit(t.amplitude)}, f32(${h}[index]) != 0.0)` : `${lit(t.decay)} * f32(${p}[index]) + ${lit(t.amplitude)} * f32(${h}[index])`;
+    t.nearest ? `select(${lit(t.decay)} * f32(${p}[index]), ${lit(t.amplitude)}, f32(${h}[index]) != 0.0)` : `${lit(t.decay)} * f32(${p}[index]) + ${lit(t.amplitude)} * select(0.0, 1.0, f32(${h}[index]) != 0.0)`;
   const n1 = a.prev.size;
   const n2 = b.prev.size;
   const key = programKey('cinder-trace', 'pair', n1, a.decay, a.amplitude, a.nearest, n2, b.decay, b.amplitude, b.nearest);

@@ -16,7 +16,7 @@ export interface EventReducerOptions extends ReducerOptions {
    * 3.4028234663852886e38, see {@link checkDt}), since it is added to the float32 value each fold.
    */
   dt: number;
-  /** What counts as an event (default: the observation is a 0/1 spike tensor). */
+  /** What counts as an event (default: every non-zero element of the observation, a spike tensor; see `Criterion`). */
   criterion?: Criterion;
   /** Elapsed time assumed before any event: `'inf'` (default), `'zero'` or `'nan'`. */
   initial?: EventInitial;

@@ -22,7 +22,7 @@ export const TRACE_OPTION_KEYS = optionKeys<TraceOptions>()([...REDUCER_OPTION_K
 
 /** Options of the plain traces: the match comes from the observation itself. */
 export interface MatchTraceOptions extends TraceOptions {
-  /** What counts as a match (default: the observation is a 0/1 spike tensor). */
+  /** What counts as a match (default: every non-zero element of the observation, a spike tensor; see `Criterion`). */
   criterion?: Criterion;
 }
 
@@ -44,7 +44,7 @@ export const SCALED_TRACE_OPTION_KEYS = optionKeys<ScaledTraceOptions>()([...TRA
 export interface ConditionalTraceOptions extends TraceOptions {
   /** Scale s applied to the observation (default 1). */
   scale?: number;
-  /** What counts as a match in the condition input (default: the condition is a 0/1 spike tensor). */
+  /** What counts as a match in the condition input (default: every non-zero element of the condition; see `Criterion`). */
   criterion?: Criterion;
 }
 

@@ -31,6 +31,10 @@ export type TraceInputs = [TF.Tensor] | [TF.Tensor, TF.Tensor];
  * - nearest: `x(t) = v(t)` where it matches, else `α·x(t − Δt)`;
  * with `v = A` (amplitude traces; A defaults to 1) or `v = s·h + A` (scaled and conditional traces,
  * float32 order `(s·h) + A`; A defaults to 0, s to 1). The first fold starts from 0, i.e. gives `v·[match]`.
+ * Without a criterion a match is a non-zero element (`h ≠ 0`, NaN included; see `Criterion`), in
+ * both modes and on every kernel path (this op path, the fused wasm/cpu and webgpu steps of the pair
+ * rules): a spike value of 2 adds A once (Inferno's `A·[spike]`), as the nearest trace sets A; for
+ * 0/1 spikes `A·[h ≠ 0]` equals `A·h` exactly.
  */
 export class ExponentialTraceReducer<A extends readonly TF.Tensor[] = TraceInputs> extends Reducer<A> {
   /** Step length (ms). */
