@@ -55,7 +55,7 @@ const LEGACY_FUNCTION = '<function>';
  * and HASH the 32-bit FNV-1a hash (offset basis 2166136261, prime 16777619, over the UTF-16 code
  * units) of its source text `fn.toString()` with every whitespace character removed, as 8 lowercase
  * hex digits. So two functions of other names or other code differ, while re-indenting (or a
- * transpiler's other spacing) does not matter; two closures of one source text that capture other
+ * transpiler's other spacing) does not matter (a minifier's renaming does); two closures of one source text that capture other
  * values, and bound or native functions (whose text is `[native code]`), are not told apart.
  */
 function encodeFunction(fn: Function): string {
@@ -124,7 +124,8 @@ function settingLeaves(v: unknown, name: string, out: Map<string, unknown>): Map
 export abstract class CellTrainer<H extends object, S extends CellResources> extends Module {
   /**
    * The class's name as recorded in a network save (see {@link trainerClass}): set it in every
-   * concrete trainer class (`static readonly kind = 'STDP'`) so that the name survives minifiers,
+   * concrete trainer class (`static override readonly kind: string = 'STDP'`; typed `string` so that
+   * subclasses may set their own) so that the name survives minifiers,
    * which rename classes. Only a class's own `kind` counts: a subclass that declares none is
    * recorded by its constructor's name, not by its parent's `kind`.
    */
