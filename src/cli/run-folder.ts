@@ -13,7 +13,9 @@
  *
  * Every JSON and binary file is written atomically; `run_summary.json` exists (status `running`)
  * from the start, so an interrupted run always leaves valid files. A resumed run (`--resume`)
- * reopens the folder: params.json stays, the summary's metrics and checkpoint count carry on.
+ * reopens the folder: params.json stays, the summary's metrics and checkpoint count carry on, and
+ * so does its time: `started_at` stays the first attempt's start, `elapsed_s` sums the attempts'
+ * wall times (see {@link RunFolder.summaryObject}) and `resumed_at` lists the resumptions.
  *
  * A folder whose lock (`.lock`, see `src/cli/run-lock.ts`; for a seed of a multi-seed run also its
  * parent's) was found taken over by another process ({@link RunFolderInit.lockGuard}) is no longer
@@ -54,12 +56,14 @@ import { ensureWritableDirSync, registerWriteGuard, writeFileAtomic, writeJsonAt
 import type { Params, Progress, RunContext } from './example.js';
 import { encodeNpy, writeNpz, type NpyArray, type NpzEntry } from '../io/npy.js';
 import type { Terminal } from './progress.js';
+import { carriedTime } from './run-lock.js';
 
 /** Final state of a run, as written to `run_summary.json` under `status`. */
 export type RunStatus = 'running' | 'completed' | 'interrupted' | 'failed' | 'crashed';
 
 /** Keys the run folder itself writes into `run_summary.json` (an example's keys of the same name are overwritten). */
-export const BOOKKEEPING_KEYS = ['status', 'example', 'seed', 'started_at', 'updated_at', 'finished_at', 'elapsed_s', 'checkpoints', 'error', 'resumed', 'crashed_detected_at', 'crashed_pid', 'crashed_host'] as const;
+export const BOOKKEEPING_KEYS = ['status', 'example', 'seed', 'started_at', 'updated_at', 'finished_at', 'elapsed_s', 'checkpoints', 'error', 'resumed', 'resumed_at', 'crashed_detected_at', 'crashed_pid', 'crashed_host'] as const;
+
 
 /** What {@link RunFolder.create} needs. */
 export interface RunFolderInit {
@@ -165,7 +169,14 @@ export class RunFolder implements RunContext {
   readonly example: string;
   private readonly terminal: Terminal;
   private readonly now: () => Date;
-  private readonly startedAt: Date;
+  /** Start of the run's first attempt (a resumed run: the one its summary names). */
+  private startedAt: Date;
+  /** Start of this attempt (this process's run of the folder). */
+  private readonly attemptStartedAt: Date;
+  /** Compute seconds of the earlier attempts of a resumed run (0 for a new run). */
+  private elapsedBefore = 0;
+  /** Start times of the resumptions, this one last (ISO; empty for a new run). */
+  private resumedAt: string[] = [];
   private metrics: Record<string, unknown> = {};
   private status: RunStatus = 'running';
   private errorText: string | undefined;
@@ -250,14 +261,15 @@ export class RunFolder implements RunContext {
     this.resumed = init.resume === true;
     this.terminal = init.terminal;
     this.now = init.now ?? (() => new Date());
-    this.startedAt = this.now();
+    this.attemptStartedAt = this.now();
+    this.startedAt = this.attemptStartedAt;
     this.finite = new FiniteChecker(init.checkFinite ?? 'checkpoint');
   }
 
   /**
    * Creates the folder's files: params.json, a `running` run_summary.json and log.txt (the folder
    * itself exists: the CLI created and locked it). With `resume`, params.json is kept and the
-   * previous summary's metrics, checkpoint count and figure list carry on.
+   * previous summary's metrics, checkpoint count, figure list, `started_at` and `elapsed_s` carry on.
    */
   static async create(init: RunFolderInit): Promise<RunFolder> {
     const f = new RunFolder(init);
@@ -284,6 +296,10 @@ export class RunFolder implements RunContext {
       for (const [k, v] of Object.entries(prev)) if (!(BOOKKEEPING_KEYS as readonly string[]).includes(k)) f.metrics[k] = v;
       f.checkpoints = typeof prev.checkpoints === 'number' ? prev.checkpoints : 0;
       f.resumedCount = (typeof prev.resumed === 'number' ? prev.resumed : 0) + 1;
+      const carried = carriedTime(prev, readJson(join(f.outDir, 'params.json')).started_at);
+      if (carried.startedAt !== null) f.startedAt = carried.startedAt;
+      f.elapsedBefore = carried.elapsedS;
+      f.resumedAt = [...carried.resumedAt, f.attemptStartedAt.toISOString()];
       f.figureManifest = readJson(join(f.outDir, 'figures', 'figures.json')) as Record<string, FigureManifestEntry>;
     } else {
       await writeJsonAtomic(join(f.outDir, 'params.json'), { ...init.paramsFile, started_at: f.startedAt.toISOString() });
@@ -389,7 +405,13 @@ export class RunFolder implements RunContext {
     return this.status;
   }
 
-  /** The content of run_summary.json now: bookkeeping keys first, then the metrics. */
+  /**
+   * The content of run_summary.json now: bookkeeping keys first, then the metrics. `started_at` is
+   * the start of the run's first attempt; `elapsed_s` the compute seconds over all its attempts,
+   * elapsed_s = (earlier attempts' elapsed_s) + (now − this attempt's start) / 1000 s, so the time
+   * a run sat stopped or crashed between two attempts is not counted; `resumed` the number of
+   * resumptions and `resumed_at` their start times (ISO, oldest first).
+   */
   summaryObject(): Record<string, unknown> {
     const now = this.now();
     const out: Record<string, unknown> = {
@@ -400,9 +422,12 @@ export class RunFolder implements RunContext {
       updated_at: now.toISOString(),
     };
     if (this.status !== 'running') out.finished_at = now.toISOString();
-    out.elapsed_s = (now.getTime() - this.startedAt.getTime()) / 1000;
+    out.elapsed_s = this.elapsedBefore + (now.getTime() - this.attemptStartedAt.getTime()) / 1000;
     out.checkpoints = this.checkpoints;
-    if (this.resumedCount > 0) out.resumed = this.resumedCount;
+    if (this.resumedCount > 0) {
+      out.resumed = this.resumedCount;
+      out.resumed_at = [...this.resumedAt];
+    }
     if (this.errorText !== undefined) out.error = this.errorText;
     for (const [k, v] of Object.entries(this.metrics)) if (!(BOOKKEEPING_KEYS as readonly string[]).includes(k)) out[k] = v;
     return out;

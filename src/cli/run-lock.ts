@@ -401,3 +401,27 @@ export function rewriteWhileLockUnchanged(lockPath: string, look: LockLook | nul
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
+
+/**
+ * The time bookkeeping a resumed run carries on from its folder's last summary `prev` (see
+ * `RunFolder.summaryObject`, `src/cli/run-folder.ts`): the first attempt's start (the summary's `started_at`, else
+ * `fallbackStart` — params.json's —, else none), the compute seconds of the earlier attempts (the
+ * summary's `elapsed_s`, which already sums every attempt before the last; a finite number >= 0,
+ * else 0) and the start times of the earlier resumptions (`resumed_at`, its ISO strings).
+ * A crashed attempt's summary is the one its last checkpoint wrote: its `elapsed_s`, taken at its
+ * `updated_at`, is the best known end of that attempt (the time between its last checkpoint and
+ * the crash is not known, and not counted).
+ */
+export function carriedTime(prev: Record<string, unknown>, fallbackStart?: unknown): { startedAt: Date | null; elapsedS: number; resumedAt: string[] } {
+  const date = (v: unknown): Date | null => {
+    if (typeof v !== 'string') return null;
+    const d = new Date(v);
+    return Number.isFinite(d.getTime()) ? d : null;
+  };
+  const e = prev.elapsed_s;
+  return {
+    startedAt: date(prev.started_at) ?? date(fallbackStart),
+    elapsedS: typeof e === 'number' && Number.isFinite(e) && e >= 0 ? e : 0,
+    resumedAt: Array.isArray(prev.resumed_at) ? prev.resumed_at.filter((t): t is string => date(t) !== null) : [],
+  };
+}

@@ -24,7 +24,7 @@ import type { ExampleSpec, Params } from './example.js';
 import { packageInfo } from './package-info.js';
 import type { Terminal } from './progress.js';
 import { RunFolder, type RunLockGuard, type RunStatus } from './run-folder.js';
-import { acquireLock, inspectRunFolder, LOCK_FILE, readLock, releaseLock, rewriteWhileLockUnchanged, runLockGuard } from './run-lock.js';
+import { acquireLock, carriedTime, inspectRunFolder, LOCK_FILE, readLock, releaseLock, rewriteWhileLockUnchanged, runLockGuard } from './run-lock.js';
 import { leaseOf, lookAtLock, type LockLook, type LockOwner } from '../io/lock.js';
 import { MAX_RUNS } from './options.js';
 
@@ -212,8 +212,42 @@ interface SeedRun {
 interface ParentState {
   dir: string;
   runs: SeedRun[];
+  /** Start of the run's first attempt (a resumed run: its top summary's `started_at`). */
   started: Date;
+  /** Start of this attempt. */
+  attemptStarted: Date;
+  /** Compute seconds of the earlier attempts (see {@link parentCarriedTime}). */
+  elapsedBefore: number;
+  /** Start times of the resumptions, this one last (ISO; empty for a new run). */
+  resumedAt: string[];
+  /** Number of resumptions (0 for a new run). */
+  resumed: number;
   error?: string;
+}
+
+/**
+ * The time bookkeeping a resumed multi-seed run carries on (see `carriedTime`): from its top
+ * summary, whose `elapsed_s` is that of its last rewrite. An attempt that did not end (the top
+ * summary still says `running`, or `crashed`) wrote that summary only now and then (see
+ * {@link TOP_SUMMARY_PACE}), while each seed folder's summary was rewritten at every checkpoint:
+ * the latest `updated_at` of the seed folders is the best known end of that attempt, and the time
+ * from the top summary's `updated_at` to it is added (never less than 0).
+ */
+function parentCarriedTime(dir: string, first: number, count: number): { startedAt: Date | null; elapsedS: number; resumedAt: string[]; resumed: number } {
+  const top = readSummary(join(dir, 'run_summary.json')) ?? {};
+  const carried = carriedTime(top, readSummary(join(dir, 'params.json'))?.started_at);
+  const resumed = typeof top.resumed === 'number' && Number.isSafeInteger(top.resumed) && top.resumed >= 0 ? top.resumed : 0;
+  const topUpdated = typeof top.updated_at === 'string' ? Date.parse(top.updated_at) : NaN;
+  if ((top.status === 'running' || top.status === 'crashed') && Number.isFinite(topUpdated)) {
+    let last = topUpdated;
+    for (let i = 0; i < count; i++) {
+      const u = readSummary(join(dir, `seed-${first + i}`, 'run_summary.json'))?.updated_at;
+      const t = typeof u === 'string' ? Date.parse(u) : NaN;
+      if (t > last) last = t;
+    }
+    carried.elapsedS += (last - topUpdated) / 1000;
+  }
+  return { ...carried, resumed };
 }
 
 /** The text of an error for a summary or the terminal (its message, without the stack). */
@@ -398,7 +432,9 @@ export class Run {
       started_at: p.started.toISOString(),
       updated_at: now.toISOString(),
       ...(status === 'running' ? {} : { finished_at: now.toISOString() }),
-      elapsed_s: (now.getTime() - p.started.getTime()) / 1000,
+      // compute seconds over all attempts: the earlier ones' plus this one's (see RunFolder.summaryObject)
+      elapsed_s: p.elapsedBefore + (now.getTime() - p.attemptStarted.getTime()) / 1000,
+      ...(p.resumed > 0 ? { resumed: p.resumed, resumed_at: [...p.resumedAt] } : {}),
       ...(status === 'failed' && p.error !== undefined ? { error: p.error } : {}),
       ...seedsSection(p.runs, o.spec.labelKeys ?? []),
     };
@@ -453,7 +489,15 @@ export class Run {
   private async executeLocked(outDir: string): Promise<RunOutcome> {
     const o = this.options;
     if (o.seeds <= 1) return this.runSeed(outDir, o.seed, 1);
-    const p: ParentState = { dir: outDir, runs: [], started: new Date() };
+    const attemptStarted = new Date();
+    const p: ParentState = { dir: outDir, runs: [], started: attemptStarted, attemptStarted, elapsedBefore: 0, resumedAt: [], resumed: 0 };
+    if (o.resume && existsSync(join(outDir, 'run_summary.json'))) {
+      const carried = parentCarriedTime(outDir, o.seed, o.seeds);
+      if (carried.startedAt !== null) p.started = carried.startedAt;
+      p.elapsedBefore = carried.elapsedS;
+      p.resumed = carried.resumed + 1;
+      p.resumedAt = [...carried.resumedAt, attemptStarted.toISOString()];
+    }
     this.parent = p;
     const top = runLockGuard([outDir]);
     this.topGuard = top;

@@ -16,11 +16,11 @@ const start = (args: string[], env: Record<string, string> = {}) => startCinder(
 const summary = runSummary;
 
 /**
- * The summary without wall/CPU times and run bookkeeping (`resumed`, the checkpoint count). The
+ * The summary without wall/CPU times and run bookkeeping (`resumed`, `resumed_at`, the checkpoint count). The
  * progress fields stay: the final summary states them for the whole run.
  */
 function results(dir: string): unknown {
-  const { timing: _t, started_at: _s, updated_at: _u, finished_at: _f, elapsed_s: _e, checkpoints: _c, status: _st, resumed: _r, ...rest } = summary(dir);
+  const { timing: _t, started_at: _s, updated_at: _u, finished_at: _f, elapsed_s: _e, checkpoints: _c, status: _st, resumed: _r, resumed_at: _ra, ...rest } = summary(dir);
   return rest;
 }
 
