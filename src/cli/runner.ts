@@ -23,7 +23,7 @@ import type { FiniteCheckMode } from '../core/finite.js';
 import type { ExampleSpec, Params } from './example.js';
 import { packageInfo } from './package-info.js';
 import type { Terminal } from './progress.js';
-import { RunFolder, type RunLockGuard, type RunStatus } from './run-folder.js';
+import { BOOKKEEPING_KEYS, RunFolder, type RunLockGuard, type RunStatus } from './run-folder.js';
 import { acquireLock, carriedTime, inspectRunFolder, LOCK_FILE, readLock, releaseLock, rewriteWhileLockUnchanged, runLockGuard } from './run-lock.js';
 import { leaseOf, lookAtLock, type LockLook, type LockOwner } from '../io/lock.js';
 import { MAX_RUNS } from './options.js';
@@ -178,7 +178,11 @@ function sampleStd(vs: readonly number[], mean: number, maxAbs: number): number 
   return s * (t * Math.sqrt(scaled / (vs.length - 1)));
 }
 
-const SKIP_IN_AGGREGATE = ['seed', 'elapsed_s', 'checkpoints'];
+/**
+ * Keys of a seed's summary left out of `across_seeds`: the run folder's bookkeeping (seed, times,
+ * checkpoint count, `resumed`, a crash's pid, …), numbers that are not metrics.
+ */
+const SKIP_IN_AGGREGATE: readonly string[] = BOOKKEEPING_KEYS;
 
 /**
  * When the top run_summary.json of a multi-seed run is rewritten while it runs. It lists every seed

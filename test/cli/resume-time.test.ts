@@ -136,6 +136,19 @@ describe('a resumed multi-seed run: the top summary', () => {
     expect(Date.parse(resumedAt[0]!)).toBeLessThanOrEqual(to);
   });
 
+  it('across_seeds: statistics of the metrics only, not of the bookkeeping (a resumed seed’s `resumed`)', async () => {
+    // seed 1 was interrupted and resumed: its summary has resumed 1, seed 0's none. across_seeds
+    // had { resumed: { mean: 1, std: 0, min: 1, max: 1, n: 1 } } beside x
+    const dir = join(tmp, 'seeds-aggregate');
+    await seedsRun(dir, false);
+    await seedsRun(dir, true);
+    expect(json(join(dir, 'seed-1', 'run_summary.json')).resumed).toBe(1);
+    const top = json(join(dir, 'run_summary.json'));
+    expect(top.across_seeds).toEqual({ x: { mean: 0.5, std: Math.sqrt(0.5), min: 0, max: 1, n: 2 } });
+    // the per-seed list keeps each seed's scalars, bookkeeping included
+    expect((top.runs as Record<string, unknown>[]).map((r) => r.resumed)).toEqual([undefined, 1]);
+  });
+
   it('crashed: the attempt counts up to the latest summary write of its seed folders', async () => {
     const dir = join(tmp, 'seeds-crashed');
     await seedsRun(dir, false);
