@@ -129,6 +129,18 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  */
 const HOLD_AT = Number(process.env.CINDER_TEST_HOLD_AT_CHECKPOINT ?? 0) || 0;
 
+/**
+ * The well-known symbols (`Symbol.toStringTag`, `Symbol.iterator`, …) and `util.inspect`'s: read on
+ * any object by generic code (printing, type tests). Other symbol keys read or written on the
+ * run's signal are the runtime's own (Node's `AbortSignal.any` links a derived signal through them),
+ * except Node's listener-count bookkeeping of an event target (`events.maxEventTargetListeners`,
+ * set by `events.setMaxListeners`, e.g. by `fetch`), which derives nothing.
+ */
+const GENERIC_SYMBOLS = new Set<symbol>([
+  ...Object.getOwnPropertyNames(Symbol).map((k) => (Symbol as unknown as Record<string, unknown>)[k]).filter((v): v is symbol => typeof v === 'symbol'),
+  Symbol.for('nodejs.util.inspect.custom'),
+]);
+
 function untilAborted(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   const keepAlive = setInterval(() => {}, 1000); // a pending listener alone does not keep Node running
@@ -190,6 +202,12 @@ export class RunFolder implements RunContext {
   private resumedCount = 0;
   private readonly rawSignal: AbortSignal;
   private abortSeen = false;
+  /**
+   * True once the example's signal was handed to the runtime's own machinery through a symbol key
+   * (Node's `AbortSignal.any([ctx.signal, …])` does so): a signal derived from it follows the run's
+   * signal inside the runtime, where reads of it are not seen (see {@link interruptObserved}).
+   */
+  private derived = false;
   private lastYield = performance.now();
   private readonly lockGuard: RunLockGuard | undefined;
   /** Unregisters the folder's write guard (registered by {@link create} for a folder with a lock guard). */
@@ -233,8 +251,12 @@ export class RunFolder implements RunContext {
       return w;
     };
     let onabort: unknown = null;
+    const noteDerived = (prop: string | symbol): void => {
+      if (typeof prop === 'symbol' && !GENERIC_SYMBOLS.has(prop) && !prop.description?.startsWith('events.')) this.derived = true;
+    };
     this.signal = new Proxy(signal, {
       get: (target, prop) => {
+        noteDerived(prop);
         if (prop === 'aborted' || prop === 'reason') {
           if (target.aborted) seen();
           return target[prop];
@@ -251,6 +273,7 @@ export class RunFolder implements RunContext {
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
       set: (target, prop, value: unknown) => {
+        noteDerived(prop);
         if (prop !== 'onabort') return Reflect.set(target, prop, value, target);
         onabort = value;
         target.onabort = typeof value === 'function' ? (standIn(value) as (ev: Event) => unknown) : null;
@@ -381,11 +404,15 @@ export class RunFolder implements RunContext {
 
   /**
    * True once the example looked at {@link signal} after it was aborted (it stopped early): read
-   * `aborted` or `reason` then, or had one of its abort listeners called. (A signal the example
-   * derives from it, e.g. with `AbortSignal.any`, is not watched: read the signal itself.)
+   * `aborted` or `reason` then, or had one of its abort listeners called. A signal the example
+   * derives from it (`AbortSignal.any([ctx.signal, mine])`, e.g. with `AbortSignal.timeout`)
+   * follows it inside the runtime, where its reads and listeners cannot be seen: once the example
+   * has derived one, {@link signal} being aborted counts as seen (the run is `interrupted` if the
+   * signal came before the example returned, even if it had finished its work: `--resume` then
+   * redoes the work after the last checkpoint rather than a cut-short run passing for complete).
    */
   get interruptObserved(): boolean {
-    return this.abortSeen;
+    return this.abortSeen || (this.derived && this.rawSignal.aborted);
   }
 
   async keepResponsive(): Promise<void> {

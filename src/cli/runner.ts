@@ -399,10 +399,11 @@ export class Run {
     const tensorsBefore = tf.memory().numTensors;
     try {
       metrics = (await o.spec.run(folder)) ?? {};
-      await folder.checkFinite(metrics, folder.checkpointCount, true);
       // "interrupted" only when the example saw the signal (and so stopped early); a run that had
-      // finished its work when the signal came is complete
-      status = folder.interruptObserved ? 'interrupted' : 'completed';
+      // finished its work when the signal came is complete (a signal after the return is not looked at)
+      const observed = folder.interruptObserved;
+      await folder.checkFinite(metrics, folder.checkpointCount, true);
+      status = observed ? 'interrupted' : 'completed';
     } catch (err) {
       // the interruption itself (the signal's reason, as `throwIfAborted` throws it, or an
       // AbortError of an awaited call given the signal) ends the run as interrupted; any other

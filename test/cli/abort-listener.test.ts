@@ -90,3 +90,52 @@ describe('an example that stops on the signal without reading `aborted`', () => 
     expect(r.summary).toMatchObject({ status: 'completed', steps_done: 3 });
   });
 });
+
+// An example that stops on a signal derived from ctx.signal (`AbortSignal.any([ctx.signal, …])`,
+// e.g. with its own time budget `AbortSignal.timeout`) was recorded "completed" after SIGINT had
+// cut it short at step 2: the derived signal follows ctx.signal inside Node (AbortSignal.any links
+// it to the signal's sources), so reading it, or its listeners being called, never passed through
+// the view that notes the interrupt being seen — and `cinder --resume` then refused the folder as
+// completed. A run whose example derived a signal from ctx.signal, and whose signal was aborted
+// before the example returned, is now "interrupted".
+describe('an example that stops on a signal derived from ctx.signal', () => {
+  it('AbortSignal.any([ctx.signal, its own]), reading `aborted` of the derived signal: interrupted', async () => {
+    const r = await runUntilAbort('any-aborted', (ctx) => {
+      const mine = new AbortController();
+      const derived = AbortSignal.any([ctx.signal, mine.signal]);
+      return { stopped: () => derived.aborted };
+    });
+    expect(r.outcome.status).toBe('interrupted');
+    expect(r.summary).toMatchObject({ status: 'interrupted', steps_done: 2 });
+  });
+
+  it('AbortSignal.any([ctx.signal, AbortSignal.timeout(…)]), an abort listener on the derived signal: interrupted', async () => {
+    const r = await runUntilAbort('any-timeout', (ctx) => {
+      const derived = AbortSignal.any([ctx.signal, AbortSignal.timeout(3_600_000)]);
+      let stop = false;
+      derived.addEventListener('abort', () => void (stop = true), { once: true });
+      return { stopped: () => stop };
+    });
+    expect(r.outcome.status).toBe('interrupted');
+    expect(r.summary).toMatchObject({ status: 'interrupted', steps_done: 2 });
+  });
+
+  it('a derived signal and no abort: completed', async () => {
+    const controller = new AbortController();
+    const spec: ExampleSpec = {
+      name: 'derived', description: 'derives a signal', options: [], presets: { tiny: {} }, defaultMode: 'tiny', summaryKeys: ['steps_done'], figures: [],
+      run: async (ctx) => {
+        const derived = AbortSignal.any([ctx.signal, new AbortController().signal]);
+        let k = 0;
+        while (!derived.aborted && k < 3) await ctx.checkpoint({ steps_done: ++k });
+        return { steps_done: k };
+      },
+    };
+    const outcome = await startRun({
+      spec, params: {}, mode: 'tiny', seed: 0, seeds: 1, outDir: join(tmp, 'derived-no-abort'), backend: backendInfo()!, backendRequest: 'auto', quiet: true,
+      signal: controller.signal, terminal: new Terminal({ mode: 'quiet' }),
+    }).done;
+    expect(outcome.status).toBe('completed');
+    expect(outcome.summary).toMatchObject({ status: 'completed', steps_done: 3 });
+  });
+});
