@@ -28,21 +28,26 @@
  * (`Network.save(ctx.checkpointDir)`, `saveTensors`, `saveModule`), an `NpyAppendWriter`, `writeNpz`
  * or `writeFileAtomic` at an `artifactPath` — are guarded too: from {@link RunFolder.create} until
  * the run ends ({@link RunFolder.finish}, {@link RunFolder.finishSync}, {@link RunFolder.abandon})
- * a guarded folder is registered as a write guard (`registerWriteGuard`, `src/io/atomic.ts`) that
- * looks at the locks and throws the `RunLockLostError` once one is lost. So such a write, even one
+ * a guarded folder (one with a {@link RunFolderInit.lockGuard}, as every run of the runner has) is
+ * registered as a write guard (`registerWriteGuard`, `src/io/atomic.ts`) that looks
+ * at the locks and throws the `RunLockLostError` once one is lost. So such a write, even one
  * started before the loss was noticed, refuses right before its file would be renamed into place
  * (or an appended file written): its temporary files and the weights files of a refused checkpoint
  * are removed, the new owner's files stay as they were. The folder's own atomic writes rely on the
  * same guard: one look at the lock right before each rename.
  *
- * The run's end ({@link RunFolder.finish}) first waits for the writes of the context still under
- * way (a figure or artifact the example started without awaiting it lands then, under the lock,
- * before the final summary). After the end — the lock released, the write guard gone, the folder
- * possibly another process's — every write through the context (log line, figure, artifact,
- * `artifactPath`, `checkpointDir`) throws "the run has ended"; a context write still under way
- * when the run is ended synchronously ({@link RunFolder.finishSync}, {@link RunFolder.abandon})
- * is refused before its rename. (A file the example writes itself with the writers of `src/io`,
- * at a path taken before the end, is not tracked: await it.)
+ * That guard also follows those writes (`WriteGuardHooks.begin`): the run's end
+ * ({@link RunFolder.finish}) first waits for the writes into the folder still under way — the
+ * context's (a figure or artifact the example started without awaiting it) and those of `src/io`
+ * (a `writeNpz`, `writeFileAtomic` or tensor folder save the example did not await) — so they land
+ * then, under the lock, before the final summary. After the end — the lock released, the write
+ * guard unregistered, the folder possibly another process's — every write through the context (log
+ * line, figure, artifact, `artifactPath`, `checkpointDir`) throws "the run has ended"; a write
+ * still under way when the run is ended synchronously ({@link RunFolder.finishSync},
+ * {@link RunFolder.abandon}), the context's or one of `src/io` begun while the run went on, is
+ * refused before its rename with that error, as is a later change of an `NpyAppendWriter` opened
+ * while the run went on. (A write of `src/io` started after the end, at a path taken before it,
+ * is not the run's: nothing refuses it.)
  * @module
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -212,7 +217,11 @@ export class RunFolder implements RunContext {
   private readonly lockGuard: RunLockGuard | undefined;
   /** Unregisters the folder's write guard (registered by {@link create} for a folder with a lock guard). */
   private unguard: (() => void) | undefined;
-  /** The writes of the context still under way (each entry settles, never rejects, with its write): {@link finish} waits for them. */
+  /**
+   * The writes into the folder still under way: the context's, and those of `src/io` under the
+   * folder that its write guard follows (each entry settles, never rejects, with its write):
+   * {@link finish} waits for them.
+   */
   private readonly inFlight = new Set<Promise<void>>();
   /**
    * True once the run has ended (the final summary is being written, or was: {@link finish},
@@ -298,8 +307,9 @@ export class RunFolder implements RunContext {
     const f = new RunFolder(init);
     f.assertHeld();
     // every write of src/io into the folder (the example's own: checkpoints, .npy appends, ...)
-    // looks at the locks right before it lands, until the run ends
-    if (init.lockGuard) f.unguard = registerWriteGuard(f.outDir, () => f.assertHeld());
+    // looks at the locks right before it lands, until the run ends; the writes under way are
+    // followed (the end waits for them) and, once the run has ended, refused
+    if (init.lockGuard) f.unguard = registerWriteGuard(f.outDir, (path) => f.guardWrite(path), { begin: (path) => f.beginWrite(path) });
     try {
       await f.createFiles(init);
     } catch (err) {
@@ -336,6 +346,31 @@ export class RunFolder implements RunContext {
         f.log(`warning: resumed on backend ${init.backend.name}; the run started on ${before}, so its results equal an uninterrupted run's only within float32 tolerance, not bit for bit`);
       }
     }
+  }
+
+  /**
+   * The folder's write guard (see {@link create}): refuses a write into the folder once the run
+   * has ended ("the run has ended"; the final summary excepted) or its lock was found lost.
+   */
+  private guardWrite(path: string): void {
+    if (this.ended && path !== join(this.outDir, 'run_summary.json')) {
+      // (a lock found lost says so: the folder is another process's)
+      if (this.lockLost) throw this.lockGuard!.signal.reason;
+      this.assertOpen(`a write of ${path}`);
+    }
+    this.assertHeld();
+  }
+
+  /** The `begin` hook of the folder's write guard: a write of `src/io` under the folder is under way until the function returned is called. */
+  private beginWrite(path: string): () => void {
+    this.guardWrite(path);
+    let settle!: () => void;
+    const settled = new Promise<void>((r) => (settle = r));
+    this.inFlight.add(settled);
+    return () => {
+      this.inFlight.delete(settled);
+      settle();
+    };
   }
 
   /** Unregisters the folder's write guard (the run has ended); nothing when there is none. */

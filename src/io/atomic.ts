@@ -23,6 +23,14 @@
  * its own (the guards' own checks may read files). The guards are those registered in the same
  * thread (a worker thread has its own, empty, registry); files written by other means
  * (`fs.writeFileSync`, another library) are not guarded.
+ *
+ * A guard may also follow the writes under its folder ({@link WriteGuardHooks.begin}: a run folder
+ * waits for them at its end). Each write of these writers is then begun with it — from its start
+ * to its end (landed, refused or failed): a {@link writeFileAtomic}, `writeNpz`, a tensor folder
+ * save (all its weights files and its manifest), the commit of an {@link AtomicFileWriter} — and
+ * such a guard keeps being asked at that write's later checks even once it is unregistered, as it
+ * is at every later change of an `NpyAppendWriter` opened while it was registered: a write started
+ * while the guard watched never lands unasked after it stopped watching.
  * @module
  */
 import { accessSync, closeSync, constants as fsConstants, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
@@ -92,21 +100,51 @@ export async function ensureWritableDir(dir: string, param = 'dir'): Promise<voi
  */
 export type WriteGuard = (path: string) => void;
 
+/** Hooks of a write guard that follows the writes under its folder (see {@link registerWriteGuard}). */
+export interface WriteGuardHooks {
+  /**
+   * Called when a write under the folder starts, once the guards let it start (and, for an
+   * {@link AtomicFileWriter}, when its commit starts), with the absolute path of its target;
+   * returns the function called once when that write has ended (landed, refused or failed).
+   * Throwing refuses the write as the guard does. A write so begun asks the guard at its later
+   * checks even once the guard is unregistered.
+   */
+  begin(path: string): () => void;
+}
+
+/** The keys of {@link WriteGuardHooks}: other keys are refused ("invalid options key"). */
+export const WRITE_GUARD_HOOK_KEYS = optionKeys<WriteGuardHooks>()(['begin']);
+
+/** One registration: its check and, for a guard that follows its writes, its begin hook. */
+interface GuardEntry {
+  check: WriteGuard;
+  begin?: (path: string) => () => void;
+}
+
 /** The registered write guards by resolved folder (each registration its own entry). */
-const writeGuards = new Map<string, Set<{ check: WriteGuard }>>();
+const writeGuards = new Map<string, Set<GuardEntry>>();
 
 /**
  * Registers `check` as a write guard of folder `dir` (see the module notes): from now on every
  * atomic writer of `src/io` asks it before writing a file in `dir` or below it, and refuses the
  * write when it throws. Several guards may watch one folder, or nested folders: all of them are
- * asked. Returns the function that unregisters this registration (calling it again does nothing).
- * @throws CinderArgumentError for an empty `dir` or a `check` that is not a function
+ * asked. With `options.begin` the guard also follows the writes under the folder (see
+ * {@link WriteGuardHooks}). Returns the function that unregisters this registration (calling it
+ * again does nothing).
+ * @throws CinderArgumentError for an empty `dir`, a `check` that is not a function, or options
+ * that are not `{ begin: function }`
  */
-export function registerWriteGuard(dir: string, check: WriteGuard): () => void {
+export function registerWriteGuard(dir: string, check: WriteGuard, options?: WriteGuardHooks): () => void {
   if (typeof dir !== 'string' || dir === '') throw new CinderArgumentError('dir', dir, 'a directory path');
   if (typeof check !== 'function') throw new CinderArgumentError('check', check, 'a function (path) => void that throws to refuse a write');
+  const hooks = options;
+  if (hooks !== undefined) {
+    if (hooks === null || typeof hooks !== 'object') throw new CinderArgumentError('options', hooks, '{ begin: (path) => end }');
+    checkOptionKeys('options', hooks, WRITE_GUARD_HOOK_KEYS);
+    if (typeof hooks.begin !== 'function') throw new CinderArgumentError('options.begin', hooks.begin, 'a function (path) => () => void');
+  }
   const key = resolve(dir);
-  const entry = { check };
+  const entry: GuardEntry = hooks ? { check, begin: hooks.begin } : { check };
   let set = writeGuards.get(key);
   if (set === undefined) writeGuards.set(key, (set = new Set()));
   set.add(entry);
@@ -125,19 +163,85 @@ export function registerWriteGuard(dir: string, check: WriteGuard): () => void {
  * Without any registered guard: false, at the cost of one map size check.
  */
 export function checkWriteGuards(path: string): boolean {
-  if (writeGuards.size === 0) return false;
-  const target = resolve(path);
-  let asked = false;
-  for (let d = target; ; ) {
+  const guards = guardsOf(path);
+  for (const e of guards) e.check(resolve(path));
+  return guards.length > 0;
+}
+
+/** The registered guards of every folder containing `path` (innermost first); none: no path work. */
+function guardsOf(path: string): GuardEntry[] {
+  if (writeGuards.size === 0) return [];
+  const out: GuardEntry[] = [];
+  for (let d = resolve(path); ; ) {
     const set = writeGuards.get(d);
-    if (set !== undefined) {
-      asked = true;
-      for (const e of [...set]) e.check(target);
-    }
+    if (set !== undefined) out.push(...set);
     const up = dirname(d);
-    if (up === d) return asked;
+    if (up === d) return out;
     d = up;
   }
+}
+
+/** One write into guarded folders, from its start to its end (see {@link startGuardedWrite}). */
+export interface GuardedWrite {
+  /**
+   * Asks the guards about the write of `path` (default: the path the write started with) again,
+   * right before a point of no return: those registered now for `path`, and those that follow
+   * writes ({@link WriteGuardHooks}) registered when the write started (or was tracked), even if
+   * unregistered since. The first that throws ends the check with its error. True when any was asked.
+   */
+  check(path?: string): boolean;
+  /** Begins the write with the guards that follow writes (their `begin` hooks; once): one that throws refuses it. */
+  track(): void;
+  /** The write has ended (landed, refused or failed): the guards it was begun with are told, once. */
+  end(): void;
+}
+
+/**
+ * Starts a write of `path` into guarded folders: asks the guards registered now (see
+ * {@link checkWriteGuards}; one that throws refuses the write, nothing begun) and, with `track`
+ * (default), begins it with those that follow writes ({@link GuardedWrite.track}). The writers of
+ * `src/io` call it before they create anything, {@link GuardedWrite.check} right before their
+ * point of no return, and {@link GuardedWrite.end} once done, whatever happened.
+ */
+export function startGuardedWrite(path: string, track = true): GuardedWrite {
+  const target = resolve(path);
+  const now = guardsOf(target);
+  for (const e of now) e.check(target);
+  const followed = now.filter((e) => e.begin !== undefined);
+  let ends: Array<() => void> | null = null;
+  const w: GuardedWrite = {
+    check(p = target) {
+      const t = resolve(p);
+      const current = guardsOf(t);
+      for (const e of current) e.check(t);
+      let asked = current.length > 0;
+      for (const e of followed) {
+        if (current.includes(e)) continue;
+        asked = true;
+        e.check(t);
+      }
+      return asked;
+    },
+    track() {
+      if (ends !== null) return;
+      ends = [];
+      // (guards that follow writes registered since the start are followed from now on)
+      for (const e of guardsOf(target)) if (e.begin !== undefined && !followed.includes(e)) followed.push(e);
+      try {
+        for (const e of followed) ends.push(e.begin!(target));
+      } catch (err) {
+        w.end();
+        throw err;
+      }
+    },
+    end() {
+      const done = ends ?? [];
+      ends = [];
+      for (const end of done.splice(0)) end();
+    },
+  };
+  if (track) w.track();
+  return w;
 }
 
 /** Options of {@link writeFileAtomic}. */
@@ -226,55 +330,63 @@ function checkedBytes(path: unknown, content: string | Uint8Array): Uint8Array {
 export async function writeFileAtomic(path: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   checkOptionKeys('options', options, ATOMIC_WRITE_OPTION_KEYS);
   const bytes = checkedBytes(path, content); // checked before anything is created
-  checkWriteGuards(path);
-  if (!existsSync(dirname(path))) ensureWritableDirSync(dirname(path));
-  const tmp = tempPath(path);
+  const guard = startGuardedWrite(path);
   try {
-    const fh = await open(tmp, 'w');
+    if (!existsSync(dirname(path))) ensureWritableDirSync(dirname(path));
+    const tmp = tempPath(path);
     try {
-      await writeAll(fh, bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    if (options.commit && !options.commit()) {
+      const fh = await open(tmp, 'w');
+      try {
+        await writeAll(fh, bytes);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      if (options.commit && !options.commit()) {
+        await rm(tmp, { force: true });
+        return;
+      }
+      const guarded = guard.check(); // a guard that throws: temporary file removed below
+      // with a commit check (or write guards) the rename runs on the main thread right after it, so
+      // no synchronous write in between (a process's last word) can be overtaken by this one
+      if (options.commit || guarded) renameSync(tmp, path);
+      else await rename(tmp, path);
+    } catch (err) {
       await rm(tmp, { force: true });
-      return;
+      throw err;
     }
-    const guarded = checkWriteGuards(path); // a guard that throws: temporary file removed below
-    // with a commit check (or write guards) the rename runs on the main thread right after it, so
-    // no synchronous write in between (a process's last word) can be overtaken by this one
-    if (options.commit || guarded) renameSync(tmp, path);
-    else await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
+    await syncDir(dirname(path));
+  } finally {
+    guard.end();
   }
-  await syncDir(dirname(path));
 }
 
 /** Synchronous form of {@link writeFileAtomic} (for the last write before the process exits). */
 export function writeFileAtomicSync(path: string, content: string | Uint8Array): void {
   const bytes = checkedBytes(path, content); // checked before anything is created
-  checkWriteGuards(path);
-  if (!existsSync(dirname(path))) ensureWritableDirSync(dirname(path));
-  const tmp = tempPath(path);
+  const guard = startGuardedWrite(path);
   try {
-    const fd = openSync(tmp, 'w');
+    if (!existsSync(dirname(path))) ensureWritableDirSync(dirname(path));
+    const tmp = tempPath(path);
     try {
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, Math.min(WRITE_CHUNK, bytes.length - off));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      const fd = openSync(tmp, 'w');
+      try {
+        let off = 0;
+        while (off < bytes.length) off += writeSync(fd, bytes, off, Math.min(WRITE_CHUNK, bytes.length - off));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      guard.check();
+      renameSync(tmp, path);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
     }
-    checkWriteGuards(path);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
+    syncDirSync(dirname(path));
+  } finally {
+    guard.end();
   }
-  syncDirSync(dirname(path));
 }
 
 /**
@@ -292,19 +404,28 @@ export class AtomicFileWriter {
     private readonly fh: FileHandle,
     /** The temporary file. */
     readonly tempPath: string,
+    /** The write as the guards see it (begun with those that follow writes only at the commit). */
+    private readonly guard: GuardedWrite,
+    /** True when the writer started {@link guard} itself (and so ends it). */
+    private readonly ownsGuard: boolean,
   ) {}
 
   /**
    * Opens the temporary file of a write to `path` (creating missing parent folders), after asking
-   * the write guards of `path` ({@link checkWriteGuards}: one that throws refuses the open).
+   * the write guards of `path` ({@link startGuardedWrite}: one that throws refuses the open). The
+   * guards that follow writes are asked again at the commit even if unregistered meanwhile; the
+   * write is begun with them only when the commit starts (a writer never committed nor aborted
+   * keeps nobody waiting). With `guard`, the file is a part of that larger write (a writer of
+   * `src/io` made of several files, which has asked its guards for it): the guards are asked
+   * through it ({@link GuardedWrite.check}) at the commit, and the writer neither begins nor ends it.
    * @throws CinderArgumentError for an empty path or a folder that cannot be created
    */
-  static async open(path: string): Promise<AtomicFileWriter> {
+  static async open(path: string, guard?: GuardedWrite): Promise<AtomicFileWriter> {
     if (typeof path !== 'string' || path === '') throw new CinderArgumentError('path', path, 'a file path');
-    checkWriteGuards(path);
+    const g = guard ?? startGuardedWrite(path, false);
     if (!existsSync(dirname(path))) ensureWritableDirSync(dirname(path));
     const tmp = tempPath(path);
-    return new AtomicFileWriter(await open(tmp, 'w'), tmp);
+    return new AtomicFileWriter(await open(tmp, 'w'), tmp, g, guard === undefined);
   }
 
   /** Appends `bytes` (in writes of at most 1 GiB). */
@@ -324,28 +445,34 @@ export class AtomicFileWriter {
    */
   async commit(target: string, syncFolder = true, check?: () => boolean): Promise<boolean> {
     try {
-      await this.fh.sync();
-      await this.fh.close();
-      if (check && !check()) {
+      try {
+        if (this.ownsGuard) this.guard.track(); // (a guard that follows writes may refuse it: temporary file removed below)
+        await this.fh.sync();
+        await this.fh.close();
+        if (check && !check()) {
+          await this.abort();
+          return false;
+        }
+        const guarded = this.guard.check(target); // a guard that throws: temporary file removed below
+        // with a check (or write guards) the rename runs synchronously right after it (as in writeFileAtomic)
+        if (check || guarded) renameSync(this.tempPath, target);
+        else await rename(this.tempPath, target);
+      } catch (err) {
         await this.abort();
-        return false;
+        throw err;
       }
-      const guarded = checkWriteGuards(target); // a guard that throws: temporary file removed below
-      // with a check (or write guards) the rename runs synchronously right after it (as in writeFileAtomic)
-      if (check || guarded) renameSync(this.tempPath, target);
-      else await rename(this.tempPath, target);
-    } catch (err) {
-      await this.abort();
-      throw err;
+      if (syncFolder) await syncDir(dirname(target));
+      return true;
+    } finally {
+      if (this.ownsGuard) this.guard.end();
     }
-    if (syncFolder) await syncDir(dirname(target));
-    return true;
   }
 
   /** Closes (if still open) and removes the temporary file; never throws. */
   async abort(): Promise<void> {
     await this.fh.close().catch(() => undefined);
     await rm(this.tempPath, { force: true }).catch(() => undefined);
+    if (this.ownsGuard) this.guard.end();
   }
 }
 

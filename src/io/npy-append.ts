@@ -5,7 +5,7 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CinderArgumentError, checkInteger, checkOptionKeys, optionKeys } from '../core/errors.js';
-import { checkWriteGuards } from './atomic.js';
+import { startGuardedWrite, type GuardedWrite } from './atomic.js';
 import { littleEndianBytes, type NpyArray } from './npy.js';
 
 /** Element types of {@link NpyAppendWriter} (NumPy `<f4`, `<f8`, `<i4`, `|u1`). */
@@ -58,7 +58,9 @@ const ROW_DIGITS = 20;
  * (before the file is created or truncated), {@link reopen} (before it is opened), {@link append}
  * and {@link truncate} (after their arguments are checked, before the first byte is written). A
  * guard that throws refuses the call: the file is left exactly as it was (the writer's row count
- * too) and the guard's error is passed on.
+ * too) and the guard's error is passed on. A guard that follows writes (`WriteGuardHooks`, e.g. a
+ * run folder's) and was registered when the writer was opened keeps being asked at every later
+ * change, also once unregistered (a run folder's refuses once its run has ended).
  */
 export class NpyAppendWriter {
   /** Rows written (the leading dimension). */
@@ -80,6 +82,8 @@ export class NpyAppendWriter {
     readonly rowShape: readonly number[],
     fd: number,
     headerLength: number,
+    /** The writer as the write guards see it (asked before every change of the file; see the class notes). */
+    private readonly guard: GuardedWrite,
   ) {
     this.fd = fd;
     this.absPath = resolve(path);
@@ -95,14 +99,14 @@ export class NpyAppendWriter {
    */
   static open(path: string, options: NpyAppendOptions): NpyAppendWriter {
     const { dtype, rowShape: shape, headerLength } = NpyAppendWriter.checkOptions(path, options);
-    checkWriteGuards(path);
+    const guard = startGuardedWrite(path, false);
     let fd: number;
     try {
       fd = openSync(path, 'w+'); // read too: readRows
     } catch (err) {
       throw new CinderArgumentError('npy path', path, `a writable file (${(err as Error).message})`);
     }
-    const writer = new NpyAppendWriter(path, dtype, shape, fd, headerLength);
+    const writer = new NpyAppendWriter(path, dtype, shape, fd, headerLength, guard);
     try {
       // preamble and header in one write: a process killed during open leaves 0 bytes or a complete empty array
       const head = Buffer.concat([
@@ -127,7 +131,7 @@ export class NpyAppendWriter {
   static reopen(path: string, options: NpyAppendOptions): NpyAppendWriter {
     // the header this writer would write: the same length, and the same text up to the row count
     const probe = NpyAppendWriter.checkOptions(path, options);
-    checkWriteGuards(path); // (it may cut off the bytes of an append cut short)
+    const guard = startGuardedWrite(path, false); // (it may cut off the bytes of an append cut short)
     let fd: number;
     try {
       fd = openSync(path, 'r+');
@@ -148,7 +152,7 @@ export class NpyAppendWriter {
       if (headerText(probe.dtype, probe.rowShape, String(rows), probe.headerLength) !== text) {
         throw new CinderArgumentError('npy path', path, `a .npy written by NpyAppendWriter with dtype ${probe.dtype} and rows of shape [${probe.rowShape.join(', ')}]`);
       }
-      const writer = new NpyAppendWriter(path, probe.dtype, probe.rowShape, fd, probe.headerLength);
+      const writer = new NpyAppendWriter(path, probe.dtype, probe.rowShape, fd, probe.headerLength, guard);
       const end = writer.dataStart + rows * writer.rowBytes;
       if (size < end) throw new CinderArgumentError('npy path', path, `${rows} rows of data (the header's count; the file holds ${size - writer.dataStart} data bytes)`);
       if (size > end) ftruncateSync(fd, end);
@@ -236,7 +240,7 @@ export class NpyAppendWriter {
     const fd = this.openFd('truncate');
     if (!Number.isSafeInteger(rows) || rows < 0 || rows > this.count) throw new CinderArgumentError(`rows kept in ${this.path}`, rows, `an integer within 0 … ${this.count}`);
     if (rows === this.count) return;
-    checkWriteGuards(this.absPath);
+    this.guard.check(this.absPath);
     this.writeHeader(rows);
     ftruncateSync(fd, this.dataStart + rows * this.rowBytes);
     this.count = rows;
@@ -273,7 +277,7 @@ export class NpyAppendWriter {
     if (added === 0) return;
     const end = this.dataStart + this.count * this.rowBytes;
     if (!Number.isSafeInteger(end + data.byteLength)) throw new CinderArgumentError(`data appended to ${this.path}`, `${added} rows more`, 'a file below 2^53 bytes');
-    checkWriteGuards(this.absPath);
+    this.guard.check(this.absPath);
     try {
       writeAll(fd, littleEndianBytes(data), end);
       this.writeHeader(this.count + added);

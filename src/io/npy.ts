@@ -10,7 +10,7 @@ import { endianness } from 'node:os';
 import * as zlib from 'node:zlib';
 import { inflateRawSync } from 'node:zlib';
 import { CinderArgumentError, checkOptionKeys, describe, optionKeys } from '../core/errors.js';
-import { AtomicFileWriter } from './atomic.js';
+import { AtomicFileWriter, startGuardedWrite, type GuardedWrite } from './atomic.js';
 
 /** Typed arrays that can be written as `.npy`. */
 export type NpyArray = Float32Array | Float64Array | Int32Array | Uint8Array;
@@ -1224,7 +1224,18 @@ export async function writeNpz(path: string, arrays: Record<string, NpzEntry>, o
   if (typeof path !== 'string' || path === '') throw new CinderArgumentError('path', path, 'a file path');
   const plan = planNpz(arrays, options, NPZ_WRITE_OPTION_KEYS, true);
   const commit = options instanceof Date ? undefined : options.commit;
-  const out = await AtomicFileWriter.open(path);
+  // begun with the guards that follow writes (a run folder waits for it at its end) until it has ended
+  const guard = startGuardedWrite(path);
+  try {
+    await writeNpzFile(path, plan, commit, guard);
+  } finally {
+    guard.end();
+  }
+}
+
+/** The body of {@link writeNpz}: `plan` written to a temporary file, renamed to `path`. */
+async function writeNpzFile(path: string, plan: ReturnType<typeof planNpz>, commit: (() => boolean) | undefined, guard: GuardedWrite): Promise<void> {
+  const out = await AtomicFileWriter.open(path, guard);
   try {
     for (const f of plan.files) {
       if (f.pieces) {

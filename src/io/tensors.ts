@@ -82,7 +82,7 @@ import { open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { share, tf } from '../core/tf.js';
 import { CinderArgumentError, checkOptionKeys, numel, optionKeys } from '../core/errors.js';
-import { AtomicFileWriter, checkWriteGuards, ensureWritableDir, syncFolder, toJson, writeFileAtomic } from './atomic.js';
+import { AtomicFileWriter, ensureWritableDir, startGuardedWrite, syncFolder, toJson, type GuardedWrite } from './atomic.js';
 import { hostPidOwner, hostPidText, releaseLockFile, removeLockLeftovers, waitForLock, type LockAttempt } from './lock.js';
 import { crc32, crc32Combine, LITTLE_ENDIAN_HOST } from './npy.js';
 import { processAlive } from './process-alive.js';
@@ -500,12 +500,14 @@ class ShardWriter {
   constructor(
     private readonly folder: string,
     private readonly shardBytes: number,
+    /** The save as the write guards see it: asked when each shard is opened and right before its rename. */
+    private readonly guard: GuardedWrite,
   ) {}
 
   /** Appends `bytes` (at most 1 GiB), closing a shard whenever it is full. */
   async push(bytes: Uint8Array): Promise<void> {
     for (let off = 0; off < bytes.length; ) {
-      this.file ??= await AtomicFileWriter.open(join(this.folder, 'weights.bin'));
+      this.file ??= await this.open();
       const part = bytes.subarray(off, off + Math.min(bytes.length - off, this.shardBytes - this.file.bytesWritten));
       await this.file.write(part);
       this.crc = crc32(part, this.crc);
@@ -528,9 +530,16 @@ class ShardWriter {
     this.crc = 0;
   }
 
+  /** Opens the next shard's temporary file, after asking the save's write guards. */
+  private open(): Promise<AtomicFileWriter> {
+    const path = join(this.folder, 'weights.bin');
+    this.guard.check(path);
+    return AtomicFileWriter.open(path, this.guard);
+  }
+
   /** Closes the last shard (an empty one for weights of 0 bytes) and flushes the folder. */
   async finish(): Promise<void> {
-    if (this.file === undefined && this.paths.length === 0) this.file = await AtomicFileWriter.open(join(this.folder, 'weights.bin'));
+    if (this.file === undefined && this.paths.length === 0) this.file = await this.open();
     if (this.file !== undefined) await this.close();
     await syncFolder(this.folder);
   }
@@ -584,8 +593,26 @@ async function writeFolder(
   } catch (err) {
     throw new CinderArgumentError('metadata', base.metadata, `JSON-serializable metadata and extras (${(err as Error).message.split('\n')[0]})`);
   }
-  // a write guard of the folder (see atomic.ts) that refuses: nothing created, not even the folder
-  checkWriteGuards(join(resolve(dir), MANIFEST_FILE));
+  // a write guard of the folder (see atomic.ts) that refuses: nothing created, not even the folder;
+  // the save is begun with the guards that follow writes (a run folder waits for it) until it has ended
+  const guard = startGuardedWrite(join(resolve(dir), MANIFEST_FILE));
+  try {
+    await writeFolderGuarded(dir, manifestOf, total, pieces, timeoutMs, shardBytes, guard);
+  } finally {
+    guard.end();
+  }
+}
+
+/** The body of {@link writeFolder}, once its guards let it start. */
+async function writeFolderGuarded(
+  dir: string,
+  manifestOf: (paths: string[], sum: string) => TensorsManifest,
+  total: number,
+  pieces: () => Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+  timeoutMs: number,
+  shardBytes: number,
+  guard: GuardedWrite,
+): Promise<void> {
   await ensureWritableDir(dir);
   const folder = resolve(dir);
   const lock = join(folder, SAVE_LOCK_FILE);
@@ -601,7 +628,7 @@ async function writeFolder(
   }
   try {
     removeLockLeftovers(lock);
-    const shards = new ShardWriter(folder, shardBytes);
+    const shards = new ShardWriter(folder, shardBytes, guard);
     let text: string | undefined;
     try {
       for await (const piece of pieces()) await shards.push(piece);
@@ -609,7 +636,16 @@ async function writeFolder(
       if (shards.total !== total) throw new Error(`internal: ${shards.total} weight bytes written, ${total} expected`);
       // (the atomic write also flushes the folder)
       text = manifestText(manifestOf(shards.paths, hex(shards.totalCrc)));
-      await writeFileAtomic(join(folder, MANIFEST_FILE), text);
+      // (a part of this save: its guards, followed since it started, are asked before and right before the rename)
+      guard.check(join(folder, MANIFEST_FILE));
+      const manifest = await AtomicFileWriter.open(join(folder, MANIFEST_FILE), guard);
+      try {
+        await manifest.write(Buffer.from(text, 'utf8'));
+      } catch (err) {
+        await manifest.abort();
+        throw err;
+      }
+      await manifest.commit(join(folder, MANIFEST_FILE));
     } catch (err) {
       // the manifest may be in place already (its rename went through, the folder's fsync after it
       // failed): then the shards it names stay, or the folder would name removed files

@@ -247,3 +247,51 @@ describe('NpyAppendWriter and write guards', () => {
     expect(readFileSync(p).equals(before)).toBe(true);
   });
 });
+
+// A guard registered with a `begin` hook (options.begin) follows the writes under its folder: each write is begun with it
+// (and ended once, whatever happened), and keeps asking it at its later checks after it was
+// unregistered; a plain guard is no longer asked once unregistered.
+describe('write guards that follow writes (options.begin)', () => {
+  it('writeFileAtomic: begun and ended once; a guard unregistered while the write runs is still asked (following) or not (plain)', async () => {
+    const d = fresh('follow');
+    const events: string[] = [];
+    let refuse = false;
+    const unFollow = registerWriteGuard(d, (p) => {
+      events.push(`check ${relative(d, p)}`);
+      if (refuse) throw new Refused('ended');
+    }, { begin: (p) => (events.push(`begin ${relative(d, p)}`), () => void events.push(`end ${relative(d, p)}`)) });
+    const plain: string[] = [];
+    const unPlain = registerWriteGuard(d, (p) => void plain.push(p));
+    // landed: one check before, one right before the rename, then ended
+    await writeFileAtomic(join(d, 'a.txt'), 'a');
+    expect(events).toEqual(['check a.txt', 'begin a.txt', 'check a.txt', 'end a.txt']);
+    expect(plain).toHaveLength(2);
+    // both unregistered while the write is under way (its content is written in the meantime)
+    events.length = 0;
+    plain.length = 0;
+    const big = new Uint8Array(1 << 20);
+    const w = writeFileAtomic(join(d, 'b.bin'), big);
+    unFollow();
+    unPlain();
+    refuse = true;
+    await expect(w).rejects.toThrow(Refused);
+    expect(events).toEqual(['check b.bin', 'begin b.bin', 'check b.bin', 'end b.bin']);
+    expect(plain).toHaveLength(1); // asked only at the start
+    expect(existsSync(join(d, 'b.bin'))).toBe(false);
+    // a write started after the unregistration asks neither
+    await writeFileAtomic(join(d, 'c.txt'), 'c');
+    expect(events).toHaveLength(4);
+    expect(readFileSync(join(d, 'c.txt'), 'utf8')).toBe('c');
+  });
+
+  it('a begin hook that throws refuses the write before anything is created', async () => {
+    const d = fresh('begin-throws');
+    unregister.push(registerWriteGuard(d, () => {}, { begin: () => { throw new Refused('no'); } }));
+    await expect(writeFileAtomic(join(d, 'x', 'a.txt'), 'a')).rejects.toThrow(Refused);
+    expect(existsSync(join(d, 'x'))).toBe(false);
+  });
+
+  it('options must be { begin: function }', () => {
+    expect(() => registerWriteGuard(root, () => {}, { begin: 1 } as never)).toThrow(/invalid options.begin/);
+  });
+});

@@ -809,6 +809,13 @@ const ioCases: IoCase[] = [
     run: (d, o) => IO.writeTensorFolder(join(d, 't'), IO.encodeTensors({ w: { dtype: 'float32', shape: [2], data: new Float32Array([1, 2]) } }), o),
     typo: ['shardByte', 'shardBytes'],
   },
+  {
+    name: 'registerWriteGuard',
+    keys: IO.WRITE_GUARD_HOOK_KEYS,
+    full: { begin: () => () => {} },
+    run: (d, o) => IO.registerWriteGuard(d, () => {}, o as never)(),
+    typo: ['begn', 'begin'],
+  },
   { name: 'writeFigureHtml', keys: FIGURE_HTML_OPTION_KEYS, full: { plotly: 'relative', plotlyUrl: 'p.js' }, run: (d, o) => writeFigureHtml(join(d, 'f.html'), V.panelFigure('p', [{ traces: [] }]), o), typo: ['plotlyurl', 'plotlyUrl'] },
 ];
 
