@@ -11,6 +11,7 @@ import { CinderArgumentError } from '../core/errors.js';
 import { writeJsonAtomic, type AtomicWriteOptions } from '../io/atomic.js';
 import type { ExampleSpec, Params } from '../cli/example.js';
 import { aggregateSeeds, type SeedStats } from '../cli/runner.js';
+import { BOOKKEEPING_KEYS } from '../cli/run-folder.js';
 import { panelFigure, type Panel } from '../viz/panels.js';
 import type { Figure, Trace } from '../viz/figure.js';
 import { writeFigureHtml } from '../viz/html.js';
@@ -86,8 +87,8 @@ export function statusCounts(file: SweepFile): Record<SweepRunStatus, number> {
   return c;
 }
 
-/** Keys never aggregated: bookkeeping and timing. */
-const NOT_METRICS = ['seed', 'elapsed_s', 'checkpoints', 'steps_done_at', 'started_at', 'updated_at', 'finished_at'];
+/** Keys never aggregated: a run summary's bookkeeping (resumptions and crash records included) and timing. */
+const NOT_METRICS: readonly string[] = [...BOOKKEEPING_KEYS, 'steps_done_at'];
 
 /** The metrics of one grid point across its completed seeds. */
 export interface PointSummary {

@@ -193,4 +193,16 @@ describe('summarize', () => {
     const labelled = summarize({ ...spec, labelKeys: ['seed_start', 'multi_seed'] }, file).points[0]!.metrics;
     expect(labelled).toEqual({ y: { mean: 7, std: Math.SQRT2, min: 6, max: 8, n: 2 } });
   });
+  it('a resumed or crash-recovered run\'s bookkeeping (resumed, crashed_pid, …) is not a metric: summary.json stays the same as without the resumption', () => {
+    const plan = { example: 'demo', mode: 'tiny', flags: {}, grid: [], seeds: [3, 4], pack: 1 };
+    const { runs } = expandPlan(spec, plan);
+    const file = (extra: (seed: number) => Record<string, unknown>): SweepFile => ({
+      format: 'cinder-sweep/1', id: 'x', plan, created_at: '', updated_at: '',
+      runs: runs.map((r) => ({ ...r, dir: `runs/${r.job}`, attempts: 1, status: 'completed', summary: { y: r.seed * 2, ...extra(r.seed) } })),
+    });
+    const plain = summarize(spec, file(() => ({})));
+    const resumed = summarize(spec, file((seed) => (seed === 3 ? { resumed: 2, crashed_pid: 4242, crashed_detected_at: 'x', crashed_host: 'h' } : {})));
+    expect(resumed).toEqual(plain);
+    expect(Object.keys(plain.points[0]!.metrics)).toEqual(['y']);
+  });
 });
