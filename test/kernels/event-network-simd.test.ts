@@ -6,7 +6,7 @@
 // event-network-modes.test.ts.
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildProjectionLane, EventNetwork, lifSimdRoute, setEventSimd, type LifParams } from '../../src/kernels/js/event-network.js';
-import { aboveF32 } from '../../src/kernels/js/event-simd.js';
+import { aboveF32, lifArena } from '../../src/kernels/js/event-simd.js';
 
 const N = 203;
 const NIN = 60;
@@ -150,6 +150,90 @@ describe('event-network: SIMD neuron passes bit-identical to the JavaScript loop
     net.run(1); // v = −49 + k·(−49 + 49) stays −49 > −50: every neuron spikes, through the JS loop
     expect(pop.count).toBe(8);
     expect(Array.from(pop.spikes.slice(0, 8))).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('exact conductance with e^{G·rate} over the whole range of the f64x2 exp: 400 steps, bits equal', () => {
+    // rate = −dt/τm = −0.1 (τm = 1 ms): g_e from 0 to 20000, decaying, spans G·rate from −0.1 to
+    // −2000: k = 0, k = ±1, large k, and below −708 (pairs the f64x2 exp leaves to Math.exp);
+    // τm = 10⁹ ms: rate = −10⁻¹⁰, G·rate below 2⁻²⁸ in size (Math.exp lanes) until G > 2.7;
+    // τm = 1 ms with slow g (τ = 10⁴ ms) from 6000 to 8000, always free: G·rate stays around −708,
+    // where k reaches −1021 and the f64x2 exp hands over to Math.exp
+    const N2 = 203;
+    const NT = 42;
+    const wide = (on: boolean) => {
+      const was = setEventSimd(on);
+      try {
+        const B = 2;
+        const base = { el: -60, vThreshold: -50, vReset: -60, tauE: 5, tauI: 10, tauRef: 0.5, drive: 'conductance', method: 'exact', ee: 0, ei: -80 } as const;
+        const net = new EventNetwork(B, 0.1, [3, 4]);
+        const input = net.addPoisson('in', NIN, 500);
+        const fast = net.addLif('fast', N2, { ...base, tauM: 1 });
+        const tiny = net.addLif('tiny', NT, { ...base, tauM: 1e9 });
+        // (threshold above E_e: no spike and reset hides a wrong v)
+        const deep = net.addLif('deep', NT + 1, { ...base, tauM: 1, tauE: 1e4, tauI: 1e4, tauRef: 0, vThreshold: 10 });
+        const lanes = (s: { pre: number[]; post: number[] }, nPre: number, nPost: number, w: number) =>
+          Array.from({ length: B }, (_, b) => buildProjectionLane(s.pre, s.post, s.pre.map((_, k) => w * (1 + 0.1 * ((k + b) % 5))), nPre, nPost, false));
+        net.addProjection('in-fast', input, fast, 'ge', lanes(synapses(NIN, N2, 0.1, 4), NIN, N2, 0.1));
+        net.addProjection('fast-fast', fast, fast, 'ge', lanes(synapses(N2, N2, 0.05, 5), N2, N2, 0.02));
+        net.addProjection('fast-inh', fast, fast, 'gi', lanes(synapses(N2, N2, 0.05, 6), N2, N2, 0.01));
+        net.addProjection('in-tiny', input, tiny, 'ge', lanes(synapses(NIN, NT, 0.1, 7), NIN, NT, 0.05));
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < N2; j++) {
+            const q = b * N2 + j;
+            fast.v[q] = -70 + (30 * ((j * 53 + b) % N2)) / N2;
+            // neighbours alike, so that both lanes of a pair meet each range together
+            fast.ge[q] = 20000 * ((j + 0.3 * b) / N2) ** 4;
+            fast.gi[q] = 0.5 * (j % 5);
+          }
+          for (let j = 0; j < NT; j++) {
+            const q = b * NT + j;
+            tiny.v[q] = -65 + (j % 9);
+            tiny.ge[q] = j % 6 === 5 ? 1e4 : 0.3 * (j % 6);
+            tiny.gi[q] = 0.1 * (j % 3);
+          }
+          for (let j = 0; j <= NT; j++) {
+            const q = b * (NT + 1) + j;
+            deep.v[q] = -60;
+            deep.ge[q] = 6000 + (2000 * (j + 0.5 * b)) / NT;
+            deep.gi[q] = 0.5 * (j % 2);
+          }
+        }
+        // the arguments G·rate (from the float32 state before each step) by the exp's cases
+        const cases = { over708: 0, kLarge: 0, kOne: 0, kZero: 0, tiny: 0 };
+        const routes = [lifSimdRoute(fast), lifSimdRoute(tiny), lifSimdRoute(deep)];
+        const states: Uint32Array[][] = [];
+        for (let t = 0; t < 400; t++) {
+          for (const [g, rate] of [[fast, -0.1], [tiny, -1e-10], [deep, -0.1]] as const) {
+            for (let q = 0; q < g.v.length; q++) {
+              const a = Math.abs((1 + g.ge[q]! + g.gi[q]!) * rate);
+              if (a > 708) cases.over708++;
+              else if (a > 1.5 * Math.LN2) cases.kLarge++;
+              else if (a > 0.5 * Math.LN2) cases.kOne++;
+              else if (a >= 2 ** -28) cases.kZero++;
+              else cases.tiny++;
+            }
+          }
+          net.run(1);
+          if (t % 20 === 19) {
+            states.push([fast, tiny, deep].flatMap((g) => [g.v, g.ge, g.gi, g.lastSpike].map((a) => new Uint32Array(a.slice().buffer))));
+          }
+        }
+        return { routes, cases, states, counts: [fast, tiny, deep].map((g) => Array.from(g.spikeCounts)) };
+      } finally {
+        setEventSimd(was);
+      }
+    };
+    const simd = wide(true);
+    const js = wide(false);
+    expect(simd.routes).toEqual([true, true, true]);
+    expect(js.routes).toEqual([false, false, false]);
+    expect(lifArena(1, 4)!.expExact).toBe(true); // the SIMD route takes the f64x2 exp (its probe agreed)
+    for (const c of Object.values(simd.cases)) expect(c).toBeGreaterThan(200); // every case of the exp
+    expect(js.counts[0]!.reduce((a, x) => a + x, 0)).toBeGreaterThan(1000);
+    expect(simd.counts).toEqual(js.counts);
+    for (let c = 0; c < js.states.length; c++) {
+      for (let k = 0; k < js.states[c]!.length; k++) expect(simd.states[c]![k], `array ${k} after chunk ${c}`).toEqual(js.states[c]![k]);
+    }
   });
 
   it('aboveF32(th): the smallest float32 above th, so x > th ⇔ x ≥ aboveF32(th) for float32 x', () => {

@@ -45,11 +45,13 @@
  * clipped at its first pre or post event, as in Brian2).
  *
  * Cost per step and lane: one pass over the LIF cells (steps 1 and 2 fused, one loop per drive and
- * method, constants hoisted: the exact conductance scheme costs one Math.exp per free cell, the
+ * method, constants hoisted: the exact conductance scheme costs one exponential per free cell, the
  * others none; with the default current drive and Euler, a population's g_i
  * pass is skipped while all its g_i are +0, e.g. MON without inhibitory spikes; where WebAssembly
-SIMD is available each LIF group keeps v, g_e, g_i, lastSpike and spikes in a WebAssembly memory
-of its own and the pass runs 4 cells at a time in f64x2, bit-identical: ./event-simd.ts), one visit per
+ * SIMD is available each LIF group keeps v, g_e, g_i, lastSpike and spikes in a WebAssembly memory
+ * of its own and the pass runs 4 cells at a time in f64x2, bit-identical: ./event-simd.ts; there
+ * the exponential is fdlibm's exp on f64x2, two cells at a time, which gives V8's Math.exp bits,
+ * instead of a scalar Math.exp call per cell, most of the step's cost), one visit per
  * synapse of each spiking neuron, one draw per rate input and one per background spike. The
  * pathway loops are specialised by rule and by storage order (the pathway that walks synapses in
  * storage order reads no synapse-id list); every variant does the same float operations in the same
@@ -146,7 +148,8 @@ export interface LifParams {
    * `exponential_euler` for these equations, Cinder's `LinearMembrane`):
    * current v ← v·d + E_l·(1 − d) + (1 − d)·(g_e − g_i), d = e^{−dt/τm} (constants only);
    * conductance G = 1 + g_e + g_i, v∞ = (E_l + g_e·E_e + g_i·E_i)/G, v ← v∞ + (v − v∞)·e^{−dt·G/τm}
-   * (one Math.exp per free neuron and step); and g ← g·e^{−dt/τ} instead of g ← g·(1 − dt/τ).
+   * (one exponential, Math.exp or its bit-identical f64x2 version, per free neuron and step); and
+   * g ← g·e^{−dt/τ} instead of g ← g·(1 − dt/τ).
    */
   method?: 'euler' | 'exact';
   /** Time constant of g_e (ms); default {@link tauS}. */
@@ -1003,8 +1006,9 @@ export class EventNetwork {
   /**
    * The (drive, method) pairs other than current + Euler: g ← g·de, g_i ← g_i·di (de, di: the
    * decay factors of the method), v from the old values, threshold `v > th`; with an arena `A`, the
-   * first n − n mod 4 neurons in SIMD (the exact conductance step: the SIMD passes around a
-   * JavaScript Math.exp pass).
+   * first n − n mod 4 neurons in SIMD (the exact conductance step: three SIMD passes, the middle
+   * one e^{G·rate} with Math.exp's bits (fdlibm's exp on f64x2, ./event-simd.ts), or a JavaScript
+   * Math.exp pass where the engine's Math.exp is not fdlibm's).
    */
   private integrateGeneral(g: EventGroup, b: number, free: number, th: number, de: number, di: number, A: LifArena | null): void {
     const p = g.lif!;
@@ -1025,8 +1029,11 @@ export class EventNetwork {
         const rate = -dt / p.tauM;
         if (A) {
           A.loops.exactConductancePrep(A.gePtr + o, A.giPtr + o, A.xPtr, A.yPtr, n4, rate, el, ee, ei, de, di);
-          const x = A.x;
-          for (let i = 0; i < n4; i++) x[i] = Math.exp(x[i]!);
+          if (A.expExact) A.loops.exp(A.xPtr, n4);
+          else {
+            const x = A.x;
+            for (let i = 0; i < n4; i++) x[i] = Math.exp(x[i]!);
+          }
           c = A.loops.exactConductanceFinish(A.vPtr + o, A.lastPtr + o, A.spkPtr, A.xPtr, A.yPtr, n4, free, aboveF32(th));
         }
         for (let q = q0; q < end; q++) {

@@ -25,11 +25,18 @@
  * - `eulerCurrentNoGi(v, ge, last, spk, n4, free, km, el, ks, t32)`: the same without g_i (all +0).
  * - `eulerConductance(v, ge, gi, last, spk, n4, free, km, el, ee, ei, de, di, t32)`:
  *   v ← v + km·(E_l − v + g_e·(E_e − v) + g_i·(E_i − v)).
- * - `exactConductancePrep(ge, gi, x, y, n4, rate, el, ee, ei, de, di)` and
- *   `exactConductanceFinish(v, last, spk, x, y, n4, free, t32)`: the exact conductance step in two
- *   passes around the caller's `x[i] ← Math.exp(x[i])` (float64 scratch `x`, `y`): first
- *   G = 1 + g_e + g_i, x = G·rate, y = v∞ = (E_l + g_e·E_e + g_i·E_i)/G and the decays, then
- *   v ← y + (v − y)·x. Math.exp stays the engine's own (a vector approximation would change bits).
+ * - `exactConductancePrep(ge, gi, x, y, n4, rate, el, ee, ei, de, di)`, `exp(x, n2)` (n2 = n4)
+ *   and `exactConductanceFinish(v, last, spk, x, y, n4, free, t32)`: the exact conductance step in
+ *   three passes over the float64 scratch `x`, `y`: first G = 1 + g_e + g_i, x = G·rate,
+ *   y = v∞ = (E_l + g_e·E_e + g_i·E_i)/G and the decays, then x ← e^x, then v ← y + (v − y)·x.
+ *   `exp` is fdlibm's exp (the algorithm of e_exp.c, see `expFn` below) on f64x2, its branches as
+ *   lane masks, with the bits of V8's Math.exp, which is fdlibm's: equal (Object.is) on more than
+ *   10⁶ arguments over the whole range and at every threshold (test/kernels/event-simd-exp.test.ts);
+ *   a pair of arguments outside 2⁻²⁸ ≤ |x| ≤ 708 (or NaN, or 1, where V8 returns Math.E) takes
+ *   the imported Math.exp (`env.exp`; its constants are a table at byte 0 of the memory). At first
+ *   use the module checks `exp` against this engine's Math.exp on 4096 probe values; where they
+ *   differ (an engine whose Math.exp is not fdlibm's) the caller keeps a JavaScript
+ *   `x[i] ← Math.exp(x[i])` pass instead ({@link LifArena.expExact}).
  *
  * NaN payloads may differ from the JavaScript loop's (wasm canonicalises them); every other bit is
  * the same. Where WebAssembly SIMD is unavailable (the module does not validate) or a memory cannot
@@ -67,6 +74,9 @@ const V = {
   i32leS: simd(0x3d), i32ne: simd(0x38), f32ge: simd(0x46), bitmask: simd(0xa4),
   demote: simd(0x5e), promote: simd(0x5f),
   add: simd(0xf0), sub: simd(0xf1), mul: simd(0xf2), div: simd(0xf3),
+  abs: simd(0xec), trunc: simd(0x7a), ge: simd(0x4c), le: simd(0x4b), ne: simd(0x48),
+  i64shl: simd(0xcb), i64allTrue: simd(0xc3),
+  extract: (lane: number) => [...simd(0x21), lane], replace: (lane: number) => [...simd(0x22), lane],
   zero: [...simd(0x0c), ...new Array<number>(16).fill(0)],
 };
 /** `block { loop { <exitIf>; br_if 1; body; br 0 } }` */
@@ -80,19 +90,26 @@ interface Fn {
   body: number[];
 }
 
+/** Function index of the imported `env.exp` (JavaScript's Math.exp); the module's own functions follow it. */
+const EXP_IMPORT = 0;
+
 function assemble(fns: Fn[]): Uint8Array<ArrayBuffer> {
-  const types = fns.flatMap((f) => [0x60, ...uleb(f.params.length), ...f.params, ...uleb(f.results.length), ...f.results]);
+  // type 0: (f64) → f64, the import's; type 1 + i: function i's
+  const types = [0x60, 1, F64, 1, F64, ...fns.flatMap((f) => [0x60, ...uleb(f.params.length), ...f.params, ...uleb(f.results.length), ...f.results])];
+  const data = [...new Uint8Array(new Float64Array(TABLE.flatMap((v) => [v, v])).buffer)];
   const bodies = fns.flatMap((f) => {
     const code = [...uleb(f.locals.length), ...f.locals.flatMap((t) => [1, t]), ...f.body, 0x0b];
     return [...uleb(code.length), ...code];
   });
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [...uleb(fns.length), ...types]),
-    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]),
-    ...section(3, [...uleb(fns.length), ...fns.flatMap((_, i) => uleb(i))]),
-    ...section(7, [...uleb(fns.length), ...fns.flatMap((f, i) => [...name(f.name), 0x00, ...uleb(i)])]),
+    ...section(1, [...uleb(fns.length + 1), ...types]),
+    ...section(2, [2, ...name('env'), ...name('exp'), 0x00, 0, ...name('env'), ...name('memory'), 0x02, 0x00, 1]),
+    ...section(3, [...uleb(fns.length), ...fns.flatMap((_, i) => uleb(i + 1))]),
+    ...section(7, [...uleb(fns.length), ...fns.flatMap((f, i) => [...name(f.name), 0x00, ...uleb(i + 1)])]),
     ...section(10, [...uleb(fns.length), ...bodies]),
+    // one active data segment: the constant table at byte 0
+    ...section(11, [1, 0x00, ...i32c(0), 0x0b, ...uleb(data.length), ...data]),
   ]);
 }
 
@@ -291,6 +308,101 @@ function f64One(): number[] {
   return [...simd(0x0c), ...b];
 }
 
+/** The float64 whose bits are `hi`·2³² + `lo` (uint32 words). */
+function fromWords(hi: number, lo: number): number {
+  const d = new DataView(new ArrayBuffer(8));
+  d.setUint32(0, hi);
+  d.setUint32(4, lo);
+  return d.getFloat64(0);
+}
+
+// fdlibm's exp (e_exp.c): ln2 = LN2_HI + LN2_LO (LN2_HI has 32 trailing zero bits, so k·LN2_HI is
+// exact for |k| < 2²⁰), 1/ln2, and the coefficients P1 … P5 of its approximation on [−½ln2, ½ln2]
+const LN2_HI = 6.93147180369123816490e-1;
+const LN2_LO = 1.90821492927058770002e-10;
+const INV_LN2 = 1.44269504088896338700;
+const EXP_P = [1.66666666666666019037e-1, -2.77777777770155933842e-3, 6.61375632143793436117e-5, -1.65339022054652515390e-6, 4.13813679705723846039e-8];
+/** |x| ≥ this ⇔ fdlibm's high word of |x| > 0x3fd62e42 (|x| > ½ln2 to that word's precision): k ≠ 0. */
+const EXP_REDUCE = fromWords(0x3fd62e43, 0);
+/** |x| < this ⇔ the high word < 0x3e300000: fdlibm returns 1 + x. */
+const EXP_TINY = 2 ** -28;
+/** |x| ≤ this: |k| ≤ 1021, away from fdlibm's overflow/underflow branch and its scaling for k < −1021. */
+const EXP_MAX = 708;
+/** 2⁵² + 1023: k + EXP_BIAS (exact) has k + 1023 in its low 11 bits. */
+const EXP_BIAS = 2 ** 52 + 1023;
+
+/**
+ * The constants of {@link expFn}, as f64x2 splats (16 bytes each) in a table at byte 0 of the
+ * memory (the module's data segment writes it at instantiation; {@link lifArena} leaves the first
+ * `TABLE_BYTES` bytes to it). Read with `v128.load` in the loop: V8 (Node 20) rebuilds a
+ * `v128.const` from immediates at every use (three instructions), a load is one.
+ */
+const TABLE = [EXP_TINY, EXP_MAX, INV_LN2, -0, 0.5, EXP_REDUCE, LN2_HI, LN2_LO, ...EXP_P, 1, 2, EXP_BIAS];
+const TABLE_BYTES = 16 * TABLE.length;
+
+/** `v128.load` of the table entry holding `value`. */
+function table(value: number): number[] {
+  const i = TABLE.findIndex((t) => Object.is(t, value));
+  if (i < 0) throw new Error(`event-simd: ${value} is not in the constant table`);
+  return [...i32c(0), ...simd(0x00), 4, ...uleb(16 * i)];
+}
+
+/**
+ * `exp(x, n2)`: x[i] ← e^{x[i]} in place for the float64 x[0 … n2) (n2 even), two at a time, with
+ * the bits of fdlibm's exp (e_exp.c), which are those of V8's Math.exp (V8's port of it adds one
+ * case, e^1 = Math.E, left to Math.exp here; test/kernels/event-simd-exp.test.ts). Per lane, for
+ * EXP_TINY ≤ |x| ≤ EXP_MAX and x ≠ 1:
+ * - k = trunc(x·(1/ln2) + ±½) (the sign of x) where |x| ≥ EXP_REDUCE, else 0 (a lane mask).
+ *   fdlibm's own case ½ln2 < |x| < 1.5ln2 (k = ±1, hi = x ∓ LN2_HI, lo = ±LN2_LO) is the same as
+ *   the general one there;
+ * - hi = x − k·LN2_HI, lo = k·LN2_LO, r = hi − lo, t = r²,
+ *   c = r − t·(P1 + t·(P2 + t·(P3 + t·(P4 + t·P5))));
+ * - e^x = (1 − ((lo − r·c/(2 − c)) − hi))·2^k. With k = 0 (hi = x, lo = +0) this is fdlibm's
+ *   1 − (x·c/(c − 2) − x): x·c/(c − 2) = −(x·c/(2 − c)) exactly, and 0 − q differs from −q only
+ *   in the sign of a zero, which the subtraction of x ≠ 0 removes. 2^k: the float64 k + 2⁵² + 1023
+ *   (exact) holds k + 1023 ∈ [2, 2044] in its low bits, shifted left by 52 (`i64x2.shl`) they are
+ *   the bits of 2^k; the product by 2^k is the same IEEE product as fdlibm's for k ≥ −1021.
+ * Every step is one IEEE float64 operation in fdlibm's order (wasm neither fuses nor reassociates).
+ * A pair with a lane outside EXP_TINY ≤ |x| ≤ EXP_MAX (|x| < 2⁻²⁸ and ±0, overflow, results
+ * near or below the float64 normal range, ±∞, NaN) or equal to 1 takes both lanes from the
+ * imported Math.exp.
+ */
+function expFn(): Fn {
+  return fn('exp', [['x', I32], ['n2', I32]], [], (p, l) => {
+    const i = l(I32);
+    const at = l(I32);
+    const v128 = () => l(V128);
+    const x = v128(), ax = v128(), k = v128(), hi = v128(), lo = v128(), r = v128(), t = v128(), c = v128();
+    const exp = (lane: number) => [...get(x), ...V.extract(lane), 0x10, ...uleb(EXP_IMPORT), ...V.replace(lane)];
+    return loop([...get(i), ...get(p.n2!), ...I.geS], [
+      ...get(p.x!), ...get(i), ...i32c(3), ...I.shl, ...I.add, ...set(at),
+      ...get(at), ...V.load, ...set(x),
+      ...get(at),
+      // both lanes with EXP_TINY ≤ |x| ≤ EXP_MAX (false for NaN) and x ≠ 1 (V8: e^1 = Math.E) …
+      ...get(x), ...V.abs, ...set(ax),
+      ...get(ax), ...table(EXP_TINY), ...V.ge, ...get(ax), ...table(EXP_MAX), ...V.le, ...V.and, ...get(x), ...table(1), ...V.ne, ...V.and, ...V.i64allTrue,
+      0x04, V128,
+      // k = trunc(x·(1/ln2) + (x's sign bit | ½)) where |x| ≥ EXP_REDUCE, else +0 (the mask's zero bits)
+      ...get(x), ...table(INV_LN2), ...V.mul, ...get(x), ...table(-0), ...V.and, ...table(0.5), ...V.or, ...V.add, ...V.trunc,
+      ...get(ax), ...table(EXP_REDUCE), ...V.ge, ...V.and, ...set(k),
+      ...get(x), ...get(k), ...table(LN2_HI), ...V.mul, ...V.sub, ...set(hi),
+      ...get(k), ...table(LN2_LO), ...V.mul, ...set(lo),
+      ...get(hi), ...get(lo), ...V.sub, ...set(r),
+      ...get(r), ...get(r), ...V.mul, ...set(t),
+      // c = r − t·(P1 + t·(P2 + t·(P3 + t·(P4 + t·P5))))
+      ...get(r), ...get(t), ...table(EXP_P[0]!), ...get(t), ...table(EXP_P[1]!), ...get(t), ...table(EXP_P[2]!), ...get(t), ...table(EXP_P[3]!), ...get(t), ...table(EXP_P[4]!),
+      ...V.mul, ...V.add, ...V.mul, ...V.add, ...V.mul, ...V.add, ...V.mul, ...V.add, ...V.mul, ...V.sub, ...set(c),
+      // (1 − ((lo − r·c/(2 − c)) − hi))·2^k
+      ...table(1), ...get(lo), ...get(r), ...get(c), ...V.mul, ...table(2), ...get(c), ...V.sub, ...V.div, ...V.sub, ...get(hi), ...V.sub, ...V.sub,
+      ...get(k), ...table(EXP_BIAS), ...V.add, ...i32c(52), ...V.i64shl, ...V.mul,
+      // … else Math.exp for both lanes
+      0x05, ...get(x), ...exp(0), ...exp(1), 0x0b,
+      ...V.store,
+      ...get(i), ...i32c(2), ...I.add, ...set(i),
+    ]);
+  });
+}
+
 function exactConductanceFinishFn(): Fn {
   const ps: [string, number][] = [['v', I32], ['last', I32], ['spk', I32], ['x', I32], ['y', I32], ['n4', I32], ['free', I32], ['t32', F32]];
   return fn('exactConductanceFinish', ps, [I32], (p, l) => {
@@ -315,9 +427,12 @@ export interface EventSimdLoops {
   eulerConductance(v: number, ge: number, gi: number, last: number, spk: number, n4: number, free: number, km: number, el: number, ee: number, ei: number, de: number, di: number, t32: number): number;
   exactConductancePrep(ge: number, gi: number, x: number, y: number, n4: number, rate: number, el: number, ee: number, ei: number, de: number, di: number): void;
   exactConductanceFinish(v: number, last: number, spk: number, x: number, y: number, n4: number, free: number, t32: number): number;
+  exp(x: number, n2: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
+/** Whether the module's `exp` gave Math.exp's bits on every probe ({@link expProbe}). */
+let expExact = false;
 
 /** The compiled module, or null where WebAssembly SIMD is unavailable. */
 function simdModule(): WebAssembly.Module | null {
@@ -325,8 +440,9 @@ function simdModule(): WebAssembly.Module | null {
   compiled = null;
   try {
     if (typeof WebAssembly === 'undefined') return null;
-    const bytes = assemble([exactCurrentFn(), eulerCurrentFn(true), eulerCurrentFn(false), eulerConductanceFn(), exactConductancePrepFn(), exactConductanceFinishFn()]);
+    const bytes = assemble([exactCurrentFn(), eulerCurrentFn(true), eulerCurrentFn(false), eulerConductanceFn(), exactConductancePrepFn(), exactConductanceFinishFn(), expFn()]);
     if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
+    if (compiled) expExact = expProbe(compiled);
   } catch {
     compiled = null;
   }
@@ -334,9 +450,43 @@ function simdModule(): WebAssembly.Module | null {
 }
 
 /**
+ * The probe values of {@link expProbe}: 4096 arguments over [−746, 711] (the whole range, every
+ * branch), [−1, 0] (the exact conductance step's) and each side of fdlibm's thresholds.
+ */
+function expProbeValues(): Float64Array {
+  const out = new Float64Array(4096);
+  const edges = [EXP_TINY, EXP_REDUCE, 0.5 * Math.LN2, 1.5 * Math.LN2, EXP_MAX, 1021.5 * Math.LN2, 1023.5 * Math.LN2];
+  for (let i = 0; i < 1024; i++) {
+    out[i] = -746 + (1457 * (i + 0.5)) / 1024;
+    out[1024 + i] = -(i + 0.5) / 1024;
+    out[2048 + i] = (i % 2 ? 1 : -1) * (i + 0.25) / 1536;
+    const e = edges[i % edges.length]!;
+    out[3072 + i] = (i & 128 ? -1 : 1) * e * (1 + ((i >> 3) % 16 - 8) * 2 ** -52);
+  }
+  return out;
+}
+
+/**
+ * Whether the module's `exp` equals this engine's Math.exp (Object.is) on {@link expProbeValues}:
+ * it follows fdlibm, which V8 (Node, Chromium) and SpiderMonkey use; an engine whose Math.exp
+ * differs keeps the JavaScript Math.exp pass, so that the SIMD route still gives the JavaScript
+ * loop's bits.
+ */
+function expProbe(mod: WebAssembly.Module): boolean {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
+  const loops = new WebAssembly.Instance(mod, { env: { memory, exp: Math.exp } }).exports as unknown as EventSimdLoops;
+  const xs = expProbeValues();
+  const x = new Float64Array(memory.buffer, TABLE_BYTES, xs.length);
+  x.set(xs);
+  loops.exp(TABLE_BYTES, xs.length);
+  return xs.every((v, i) => Object.is(x[i], Math.exp(v)));
+}
+
+/**
  * A LIF group's state in its own `WebAssembly.Memory` (never grown, so the views stay valid), with
- * the loops bound to it. Byte offsets: `vPtr`, `gePtr`, `giPtr`, `lastPtr` ([B·n] each), `spkPtr`
- * ([n]), `xPtr`, `yPtr` ([n] float64 scratch), `flagPtr` (one int32).
+ * the loops bound to it. Byte offsets: the constant table of `exp` first (256 bytes), then `vPtr`,
+ * `gePtr`, `giPtr`, `lastPtr` ([B·n] each), `spkPtr` ([n]), `xPtr`, `yPtr` ([n] float64 scratch),
+ * `flagPtr` (one int32).
  */
 export interface LifArena {
   /** The memory. */
@@ -373,6 +523,11 @@ export interface LifArena {
   yPtr: number;
   /** Byte offset of {@link flag}. */
   flagPtr: number;
+  /**
+   * Whether `loops.exp` gives this engine's Math.exp bits (checked once on probe values): then the
+   * exact conductance step takes it, else a JavaScript Math.exp pass.
+   */
+  expExact: boolean;
 }
 
 /**
@@ -385,7 +540,7 @@ export function lifArena(batch: number, n: number): LifArena | null {
   if (mod === null || n < 4) return null;
   const size = batch * n;
   const a16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
-  const vPtr = 0;
+  const vPtr = TABLE_BYTES;
   const gePtr = vPtr + a16(4 * size);
   const giPtr = gePtr + a16(4 * size);
   const lastPtr = giPtr + a16(4 * size);
@@ -398,10 +553,10 @@ export function lifArena(batch: number, n: number): LifArena | null {
   if (!(pages <= 65536)) return null;
   try {
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-    const loops = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as EventSimdLoops;
+    const loops = new WebAssembly.Instance(mod, { env: { memory, exp: Math.exp } }).exports as unknown as EventSimdLoops;
     const buf = memory.buffer;
     return {
-      memory, loops, vPtr, gePtr, giPtr, lastPtr, spkPtr, xPtr, yPtr, flagPtr,
+      memory, loops, vPtr, gePtr, giPtr, lastPtr, spkPtr, xPtr, yPtr, flagPtr, expExact,
       v: new Float32Array(buf, vPtr, size), ge: new Float32Array(buf, gePtr, size), gi: new Float32Array(buf, giPtr, size),
       lastSpike: new Int32Array(buf, lastPtr, size), spikes: new Int32Array(buf, spkPtr, n), x: new Float64Array(buf, xPtr, n), flag: new Int32Array(buf, flagPtr, 1),
     };
