@@ -29,7 +29,7 @@
  *   and `exactConductanceFinish(v, last, spk, x, y, n4, free, t32)`: the exact conductance step in
  *   three passes over the float64 scratch `x`, `y`: first G = 1 + g_e + g_i, x = G·rate,
  *   y = v∞ = (E_l + g_e·E_e + g_i·E_i)/G and the decays, then x ← e^x, then v ← y + (v − y)·x.
- *   `exp` is fdlibm's exp (the algorithm of e_exp.c, see `expFn` below) on f64x2, its branches as
+ *   `exp` is fdlibm's exp (the algorithm of e_exp.c, `./wasm-exp.ts`) on f64x2, its branches as
  *   lane masks, with the bits of V8's Math.exp, which is fdlibm's: equal (Object.is) on more than
  *   10⁶ arguments over the whole range and at every threshold (test/kernels/event-simd-exp.test.ts);
  *   a pair of arguments outside 2⁻²⁸ ≤ |x| ≤ 708 (or NaN, or 1, where V8 returns Math.E) takes
@@ -47,6 +47,7 @@
  */
 import { envSwitch } from '../setting.js';
 import { section, sleb, uleb, wasmName as name } from './wasm-encoding.js';
+import { EXP_TABLE_BYTES, expPair, expProbeValues, expTableBytes, type ExpLocals } from './wasm-exp.js';
 
 // ---- a minimal assembler for the instructions these loops need ----
 
@@ -96,7 +97,7 @@ const EXP_IMPORT = 0;
 function assemble(fns: Fn[]): Uint8Array<ArrayBuffer> {
   // type 0: (f64) → f64, the import's; type 1 + i: function i's
   const types = [0x60, 1, F64, 1, F64, ...fns.flatMap((f) => [0x60, ...uleb(f.params.length), ...f.params, ...uleb(f.results.length), ...f.results])];
-  const data = [...new Uint8Array(new Float64Array(TABLE.flatMap((v) => [v, v])).buffer)];
+  const data = [...expTableBytes()];
   const bodies = fns.flatMap((f) => {
     const code = [...uleb(f.locals.length), ...f.locals.flatMap((t) => [1, t]), ...f.body, 0x0b];
     return [...uleb(code.length), ...code];
@@ -308,96 +309,24 @@ function f64One(): number[] {
   return [...simd(0x0c), ...b];
 }
 
-/** The float64 whose bits are `hi`·2³² + `lo` (uint32 words). */
-function fromWords(hi: number, lo: number): number {
-  const d = new DataView(new ArrayBuffer(8));
-  d.setUint32(0, hi);
-  d.setUint32(4, lo);
-  return d.getFloat64(0);
-}
-
-// fdlibm's exp (e_exp.c): ln2 = LN2_HI + LN2_LO (LN2_HI has 32 trailing zero bits, so k·LN2_HI is
-// exact for |k| < 2²⁰), 1/ln2, and the coefficients P1 … P5 of its approximation on [−½ln2, ½ln2]
-const LN2_HI = 6.93147180369123816490e-1;
-const LN2_LO = 1.90821492927058770002e-10;
-const INV_LN2 = 1.44269504088896338700;
-const EXP_P = [1.66666666666666019037e-1, -2.77777777770155933842e-3, 6.61375632143793436117e-5, -1.65339022054652515390e-6, 4.13813679705723846039e-8];
-/** |x| ≥ this ⇔ fdlibm's high word of |x| > 0x3fd62e42 (|x| > ½ln2 to that word's precision): k ≠ 0. */
-const EXP_REDUCE = fromWords(0x3fd62e43, 0);
-/** |x| < this ⇔ the high word < 0x3e300000: fdlibm returns 1 + x. */
-const EXP_TINY = 2 ** -28;
-/** |x| ≤ this: |k| ≤ 1021, away from fdlibm's overflow/underflow branch and its scaling for k < −1021. */
-const EXP_MAX = 708;
-/** 2⁵² + 1023: k + EXP_BIAS (exact) has k + 1023 in its low 11 bits. */
-const EXP_BIAS = 2 ** 52 + 1023;
-
-/**
- * The constants of {@link expFn}, as f64x2 splats (16 bytes each) in a table at byte 0 of the
- * memory (the module's data segment writes it at instantiation; {@link lifArena} leaves the first
- * `TABLE_BYTES` bytes to it). Read with `v128.load` in the loop: V8 (Node 20) rebuilds a
- * `v128.const` from immediates at every use (three instructions), a load is one.
- */
-const TABLE = [EXP_TINY, EXP_MAX, INV_LN2, -0, 0.5, EXP_REDUCE, LN2_HI, LN2_LO, ...EXP_P, 1, 2, EXP_BIAS];
-const TABLE_BYTES = 16 * TABLE.length;
-
-/** `v128.load` of the table entry holding `value`. */
-function table(value: number): number[] {
-  const i = TABLE.findIndex((t) => Object.is(t, value));
-  if (i < 0) throw new Error(`event-simd: ${value} is not in the constant table`);
-  return [...i32c(0), ...simd(0x00), 4, ...uleb(16 * i)];
-}
+/** Bytes at the start of the memory that hold the constant table of `exp` (see `./wasm-exp.ts`). */
+const TABLE_BYTES = EXP_TABLE_BYTES;
 
 /**
  * `exp(x, n2)`: x[i] ← e^{x[i]} in place for the float64 x[0 … n2) (n2 even), two at a time, with
- * the bits of fdlibm's exp (e_exp.c), which are those of V8's Math.exp (V8's port of it adds one
- * case, e^1 = Math.E, left to Math.exp here; test/kernels/event-simd-exp.test.ts). Per lane, for
- * EXP_TINY ≤ |x| ≤ EXP_MAX and x ≠ 1:
- * - k = trunc(x·(1/ln2) + ±½) (the sign of x) where |x| ≥ EXP_REDUCE, else 0 (a lane mask).
- *   fdlibm's own case ½ln2 < |x| < 1.5ln2 (k = ±1, hi = x ∓ LN2_HI, lo = ±LN2_LO) is the same as
- *   the general one there;
- * - hi = x − k·LN2_HI, lo = k·LN2_LO, r = hi − lo, t = r²,
- *   c = r − t·(P1 + t·(P2 + t·(P3 + t·(P4 + t·P5))));
- * - e^x = (1 − ((lo − r·c/(2 − c)) − hi))·2^k. With k = 0 (hi = x, lo = +0) this is fdlibm's
- *   1 − (x·c/(c − 2) − x): x·c/(c − 2) = −(x·c/(2 − c)) exactly, and 0 − q differs from −q only
- *   in the sign of a zero, which the subtraction of x ≠ 0 removes. 2^k: the float64 k + 2⁵² + 1023
- *   (exact) holds k + 1023 ∈ [2, 2044] in its low bits, shifted left by 52 (`i64x2.shl`) they are
- *   the bits of 2^k; the product by 2^k is the same IEEE product as fdlibm's for k ≥ −1021.
- * Every step is one IEEE float64 operation in fdlibm's order (wasm neither fuses nor reassociates).
- * A pair with a lane outside EXP_TINY ≤ |x| ≤ EXP_MAX (|x| < 2⁻²⁸ and ±0, overflow, results
- * near or below the float64 normal range, ±∞, NaN) or equal to 1 takes both lanes from the
- * imported Math.exp.
+ * the bits of fdlibm's exp (e_exp.c), which are those of V8's Math.exp ({@link expPair}; its
+ * constant table at byte 0 of the memory, its fallback the imported Math.exp).
  */
 function expFn(): Fn {
   return fn('exp', [['x', I32], ['n2', I32]], [], (p, l) => {
     const i = l(I32);
     const at = l(I32);
     const v128 = () => l(V128);
-    const x = v128(), ax = v128(), k = v128(), hi = v128(), lo = v128(), r = v128(), t = v128(), c = v128();
-    const exp = (lane: number) => [...get(x), ...V.extract(lane), 0x10, ...uleb(EXP_IMPORT), ...V.replace(lane)];
+    const locals: ExpLocals = { x: v128(), ax: v128(), k: v128(), hi: v128(), lo: v128(), r: v128(), t: v128(), c: v128() };
     return loop([...get(i), ...get(p.n2!), ...I.geS], [
       ...get(p.x!), ...get(i), ...i32c(3), ...I.shl, ...I.add, ...set(at),
-      ...get(at), ...V.load, ...set(x),
-      ...get(at),
-      // both lanes with EXP_TINY ≤ |x| ≤ EXP_MAX (false for NaN) and x ≠ 1 (V8: e^1 = Math.E) …
-      ...get(x), ...V.abs, ...set(ax),
-      ...get(ax), ...table(EXP_TINY), ...V.ge, ...get(ax), ...table(EXP_MAX), ...V.le, ...V.and, ...get(x), ...table(1), ...V.ne, ...V.and, ...V.i64allTrue,
-      0x04, V128,
-      // k = trunc(x·(1/ln2) + (x's sign bit | ½)) where |x| ≥ EXP_REDUCE, else +0 (the mask's zero bits)
-      ...get(x), ...table(INV_LN2), ...V.mul, ...get(x), ...table(-0), ...V.and, ...table(0.5), ...V.or, ...V.add, ...V.trunc,
-      ...get(ax), ...table(EXP_REDUCE), ...V.ge, ...V.and, ...set(k),
-      ...get(x), ...get(k), ...table(LN2_HI), ...V.mul, ...V.sub, ...set(hi),
-      ...get(k), ...table(LN2_LO), ...V.mul, ...set(lo),
-      ...get(hi), ...get(lo), ...V.sub, ...set(r),
-      ...get(r), ...get(r), ...V.mul, ...set(t),
-      // c = r − t·(P1 + t·(P2 + t·(P3 + t·(P4 + t·P5))))
-      ...get(r), ...get(t), ...table(EXP_P[0]!), ...get(t), ...table(EXP_P[1]!), ...get(t), ...table(EXP_P[2]!), ...get(t), ...table(EXP_P[3]!), ...get(t), ...table(EXP_P[4]!),
-      ...V.mul, ...V.add, ...V.mul, ...V.add, ...V.mul, ...V.add, ...V.mul, ...V.add, ...V.mul, ...V.sub, ...set(c),
-      // (1 − ((lo − r·c/(2 − c)) − hi))·2^k
-      ...table(1), ...get(lo), ...get(r), ...get(c), ...V.mul, ...table(2), ...get(c), ...V.sub, ...V.div, ...V.sub, ...get(hi), ...V.sub, ...V.sub,
-      ...get(k), ...table(EXP_BIAS), ...V.add, ...i32c(52), ...V.i64shl, ...V.mul,
-      // … else Math.exp for both lanes
-      0x05, ...get(x), ...exp(0), ...exp(1), 0x0b,
-      ...V.store,
+      ...get(at), ...V.load, ...set(locals.x),
+      ...get(at), ...expPair(locals, i32c(0), EXP_IMPORT), ...V.store,
       ...get(i), ...i32c(2), ...I.add, ...set(i),
     ]);
   });
@@ -447,23 +376,6 @@ function simdModule(): WebAssembly.Module | null {
     compiled = null;
   }
   return compiled;
-}
-
-/**
- * The probe values of {@link expProbe}: 4096 arguments over [−746, 711] (the whole range, every
- * branch), [−1, 0] (the exact conductance step's) and each side of fdlibm's thresholds.
- */
-function expProbeValues(): Float64Array {
-  const out = new Float64Array(4096);
-  const edges = [EXP_TINY, EXP_REDUCE, 0.5 * Math.LN2, 1.5 * Math.LN2, EXP_MAX, 1021.5 * Math.LN2, 1023.5 * Math.LN2];
-  for (let i = 0; i < 1024; i++) {
-    out[i] = -746 + (1457 * (i + 0.5)) / 1024;
-    out[1024 + i] = -(i + 0.5) / 1024;
-    out[2048 + i] = (i % 2 ? 1 : -1) * (i + 0.25) / 1536;
-    const e = edges[i % edges.length]!;
-    out[3072 + i] = (i & 128 ? -1 : 1) * e * (1 + ((i >> 3) % 16 - 8) * 2 ** -52);
-  }
-  return out;
 }
 
 /**

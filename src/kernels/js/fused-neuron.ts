@@ -29,7 +29,11 @@
  * adaptation term shared by the batch, the element loop (and a batch-mean adaptation) runs 4 neurons
  * per vector operation with the same float32 operations and no branches (a random spike pattern
  * mispredicts the JavaScript loop's branches). The one difference: `max(r − Δt, 0)` of a −0 gives −0
- * there, +0 here. Conductance input always runs the element loop (no vector exponential).
+ * there, +0 here. With one or two receptors' conductances the element loop runs there too
+ * (`neuronConductance`): the exponential `fround(Math.exp(G·rate))` is fdlibm's exp on f64x2
+ * (`wasm-exp.ts`, the bits of V8's Math.exp; a module whose exponential differs from this engine's
+ * Math.exp on its probe values is not used), so the loop's results equal this JavaScript loop's bit
+ * for bit (`test/kernels/fused-neuron-conductance.test.ts`).
  * @module
  */
 import { tf } from '../../core/tf.js';
@@ -108,6 +112,9 @@ const f = Math.fround;
 function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo[] {
   const a = args.attrs as unknown as Attrs;
   const { B, N, K } = a;
+  // wasm with SIMD, one or two receptors: the conductance step four neurons at a time (its loop's
+  // first use allocates in the backend's memory: before any output or view is taken)
+  const condLoop = a.M > 0 && a.M <= 2 && N % 4 === 0 && (!args.inputs.theta || (K === 1 && !a.thetaBatched)) ? (simdLoops()?.conductance() ?? null) : null;
   const mem = new FusedMemory(args.backend);
   const vInfo = args.inputs.v!;
   const thetaInfo = args.inputs.theta;
@@ -151,7 +158,11 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
     const flags = (refractory ? 1 : 0) | (lock ? 2 : 0) | (cur ? 4 : 0) | (theta ? 8 : 0);
     L.neuron(v.byteOffset, r.byteOffset, cur ? cur.byteOffset : 0, theta ? theta.byteOffset : 0, vOut.byteOffset, rOut.byteOffset, sOut.byteOffset, B, N, decay, restTerm, gain, thresh, reset, dt, refracT, flags);
   }
-  for (let b = 0; b < (L && M === 0 ? 0 : B); b++) {
+  if (condLoop) {
+    const flags = (refractory ? 1 : 0) | (lock ? 2 : 0) | (cur ? 4 : 0) | (theta ? 8 : 0) | (M > 1 ? 16 : 0) | (withR ? 32 : 0);
+    condLoop(v.byteOffset, r.byteOffset, cur ? cur.byteOffset : 0, theta ? theta.byteOffset : 0, g0.byteOffset, (M > 1 ? g1 : g0).byteOffset, vOut.byteOffset, rOut.byteOffset, sOut.byteOffset, B, N, flags, e0, e1, rest, R, rate, thresh, reset, dt, refracT);
+  }
+  for (let b = 0; b < ((L && M === 0) || condLoop ? 0 : B); b++) {
     for (let n = 0; n < N; n++) {
       const e = b * N + n;
       const vv = v[e]!;

@@ -39,6 +39,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { section, sleb, uleb, wasmName } from './wasm-encoding.js';
+import { EXP_TABLE_BYTES, expPair, expProbeValues, expTableBytes, type ExpLocals } from './wasm-exp.js';
 import { envSwitch } from '../setting.js';
 
 /** The exported loops (see the module comment for their meaning). */
@@ -63,6 +64,14 @@ export interface SimdLoops {
   adaptMean(theta: number, rOut: number, sOut: number, thOut: number, B: number, N: number, decay: number, inc: number, hold: number): void;
   neuron(v: number, r: number, cur: number, theta: number, vOut: number, rOut: number, sOut: number, B: number, N: number, decay: number, restTerm: number, gain: number, thresh: number, reset: number, dt: number, refracT: number, flags: number): void;
   /**
+   * The conductance step's loop (`neuronConductance`, see {@link neuronConductanceFn}; `table` is
+   * filled in), or null where it does not apply: the module did not validate, or its exponential
+   * differs from this engine's Math.exp on the probe values (then the caller keeps its JavaScript
+   * loop, so both routes give the same bits). The first call allocates its constant table and checks
+   * the exponential (may grow the memory): call it before taking views.
+   */
+  conductance(): ConductanceLoop | null;
+  /**
    * Allocates `bytes` in the backend's memory (kept while the backend lives; 16-byte aligned); the
    * first call also places the 256-byte swizzle table of `compactRows`. May grow the memory: call
    * before taking views.
@@ -76,10 +85,14 @@ export interface SimdLoops {
   binding: number;
 }
 
+/** {@link SimdLoops.conductance}'s loop: `flags` 1 refractory, 2 refracLock, 4 a current, 8 θ, 16 two receptors, 32 R ≠ 1. */
+export type ConductanceLoop = (v: number, r: number, cur: number, theta: number, g0: number, g1: number, vOut: number, rOut: number, sOut: number, B: number, N: number, flags: number, e0: number, e1: number, rest: number, R: number, rate: number, thresh: number, reset: number, dt: number, refracT: number) => void;
+
 // ---- a minimal assembler for the few instructions these loops need ----
 
 const I32 = 0x7f;
 const F32 = 0x7d;
+const F64 = 0x7c;
 const V128 = 0x7b;
 
 /** Instruction helpers (each returns its bytes). */
@@ -146,6 +159,10 @@ const op = {
   ltU: [0x49],
   shuffle: (lanes: number[]) => [0xfd, 0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])],
   f32mul: [0x94],
+  /** `f64x2.promote_low_f32x4`: float32 lanes 0 and 1, widened (exactly). */
+  promote: [0xfd, ...uleb(0x5f)],
+  /** `f32x4.demote_f64x2_zero`: both float64 lanes rounded to float32 (to nearest, even: `Math.fround`), lanes 2 and 3 zero. */
+  demote: [0xfd, ...uleb(0x5e)],
   /** `block { loop { <cond-exit>; body; br 0 } }`: exits when `exitIf` leaves a non-zero i32. */
   loop: (exitIf: number[], body: number[]) => [0x02, 0x40, 0x03, 0x40, ...exitIf, 0x0d, 1, ...body, 0x0c, 0, 0x0b, 0x0b],
 };
@@ -631,6 +648,130 @@ function neuronFn(): Fn {
   return { name: 'neuron', params, locals: [I32, I32, I32, ...new Array<number>(22).fill(V128)], body };
 }
 
+/** Function index of the conductance module's imported `env.exp` (Math.exp); its own functions follow. */
+const COND_EXP_IMPORT = 0;
+
+/**
+ * `exp(x, n2)` of the conductance module: x[i] ← e^{x[i]} in place for the float64 x[0 … n2) (n2
+ * even), two at a time ({@link expPair}); the module's check of its exponential against Math.exp.
+ */
+function condExpFn(): Fn {
+  const [x, n2, table, i, at] = [0, 1, 2, 3, 4];
+  const L: ExpLocals = { x: 5, ax: 6, k: 7, hi: 8, lo: 9, r: 10, t: 11, c: 12 };
+  const body = op.loop([...op.get(i), ...op.get(n2), ...op.geS], [
+    ...op.get(x), ...op.get(i), ...op.i32(3), ...op.shl, ...op.add, ...op.set(at),
+    ...op.get(at), ...op.vload, ...op.set(L.x),
+    ...op.get(at), ...expPair(L, op.get(table), COND_EXP_IMPORT), ...op.vstore,
+    ...op.get(i), ...op.i32(2), ...op.add, ...op.set(i),
+  ]);
+  return { name: 'exp', params: [I32, I32, I32], locals: [I32, I32, ...new Array<number>(8).fill(V128)], body };
+}
+
+/**
+ * `neuronConductance(v, r, cur, theta, g0, g1, vOut, rOut, sOut, B, N, flags, table, e0, e1, rest,
+ * R, rate, thresh, reset, dt, refracT)`: the element-wise LIF/ALIF step with one or two receptors'
+ * conductances (flags: 1 refractory, 2 refracLock, 4 a current, 8 θ shared by the batch, 16 two
+ * receptors, 32 R ≠ 1), four neurons at a time, the JavaScript kernel's float32 operations in its
+ * order (see `fused-neuron.ts`): the input masked where neither free nor locked, Σg = g0 (+ g1),
+ * ΣgE = g0·E0 (+ g1·E1), G = 1 + R·Σg, V∞ = (v_rest + R·(i + ΣgE))/G, then e^{G·rate} with the bits
+ * of `fround(Math.exp(G·rate))` — the float32 argument widened exactly to two f64x2 halves, fdlibm's
+ * exp on each ({@link expPair}, constants from `table`), rounded back to float32 — and
+ * v' = V∞ + (v − V∞)·e; held while refractory with the lock; the threshold, reset, spike and
+ * refractory countdown as {@link neuronFn} (`max(r − Δt, 0)` of a −0 keeps −0, as there).
+ */
+function neuronConductanceFn(): Fn {
+  const [v, r, cur, theta, g0, g1, vOut, rOut, sOut, B, N, flags, table] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const [e0, e1, rest, R, rate, thresh, reset, dt, refracT] = [13, 14, 15, 16, 17, 18, 19, 20, 21];
+  const [e, end, rowBytes] = [22, 23, 24];
+  const names = ['vE0', 'vE1', 'vRest', 'vR', 'vRate', 'vThresh', 'vReset', 'vDt', 'vRefT', 'vOne', 'mRefr', 'nRefr', 'mLock', 'mLockRefr', 'mInput', 'mTheta', 'mTwo', 'mR',
+    'vv', 'rr', 'F', 'keep', 'ii', 'ga', 'gb', 'gSum', 'gE', 'G', 'drv', 'vInf', 'arg', 'dLo', 'vn', 'th', 'fired',
+    'x', 'ax', 'k', 'hi', 'lo', 'rq', 't', 'c'] as const;
+  const V: Record<(typeof names)[number], number> = {} as never;
+  names.forEach((n, i) => (V[n] = 25 + i));
+  const L: ExpLocals = { x: V.x, ax: V.ax, k: V.k, hi: V.hi, lo: V.lo, r: V.rq, t: V.t, c: V.c };
+  const flag = (bit: number) => [...op.i32(0), ...op.get(flags), ...op.i32(bit), ...op.and, ...op.i32(0), 0x47 /* i32.ne */, ...op.sub, ...op.i32splat];
+  const at = (base: number) => [...op.get(base), ...op.get(e), ...op.add];
+  const splat = (from: number, to: number) => [...op.get(from), ...op.splat, ...op.set(to)];
+  /** `sel(a, b, m)`: a where the mask m is set, else b. */
+  const sel = (a: number[], b: number[], m: number) => [...a, ...b, ...op.get(m), ...op.bitselect];
+  const exp = [...expPair(L, op.get(table), COND_EXP_IMPORT), ...op.demote];
+  const body = [
+    ...splat(e0, V.vE0), ...splat(e1, V.vE1), ...splat(rest, V.vRest), ...splat(R, V.vR), ...splat(rate, V.vRate),
+    ...splat(thresh, V.vThresh), ...splat(reset, V.vReset), ...splat(dt, V.vDt), ...splat(refracT, V.vRefT),
+    0x43, ...new Uint8Array(new Float32Array([1]).buffer), ...op.splat, ...op.set(V.vOne),
+    ...flag(1), ...op.tee(V.mRefr), ...op.vnot, ...op.set(V.nRefr),
+    ...flag(2), ...op.set(V.mLock),
+    ...op.get(V.mRefr), ...op.get(V.mLock), ...op.vand, ...op.set(V.mLockRefr),
+    ...flag(4), ...op.set(V.mInput),
+    ...flag(8), ...op.set(V.mTheta),
+    ...flag(16), ...op.set(V.mTwo),
+    ...flag(32), ...op.set(V.mR),
+    ...op.get(N), ...op.i32(2), ...op.shl, ...op.set(rowBytes),
+    ...op.get(B), ...op.get(rowBytes), ...op.mul, ...op.set(end),
+    ...op.i32(0), ...op.set(e),
+    ...op.loop([...op.get(e), ...op.get(end), ...op.geS], [
+      ...at(v), ...op.vload, ...op.set(V.vv),
+      ...at(r), ...op.vload, ...op.set(V.rr),
+      // free = !refractory || r <= dt; the inputs count where free or locked (else 0)
+      ...op.get(V.rr), ...op.get(V.vDt), ...op.vle, ...op.get(V.nRefr), ...op.vor, ...op.tee(V.F), ...op.get(V.mLock), ...op.vor, ...op.set(V.keep),
+      ...at(cur), ...op.vload, ...op.get(V.mInput), ...op.vand, ...op.get(V.keep), ...op.vand, ...op.set(V.ii),
+      ...at(g0), ...op.vload, ...op.get(V.keep), ...op.vand, ...op.set(V.ga),
+      ...at(g1), ...op.vload, ...op.get(V.keep), ...op.vand, ...op.set(V.gb),
+      // Σg = g0 (+ g1), ΣgE = g0·E0 (+ g1·E1)
+      ...sel([...op.get(V.ga), ...op.get(V.gb), ...op.vadd], op.get(V.ga), V.mTwo), ...op.set(V.gSum),
+      ...op.get(V.ga), ...op.get(V.vE0), ...op.vmul, ...op.set(V.gE),
+      ...sel([...op.get(V.gE), ...op.get(V.gb), ...op.get(V.vE1), ...op.vmul, ...op.vadd], op.get(V.gE), V.mTwo), ...op.set(V.gE),
+      // G = 1 + R·Σg; V∞ = (v_rest + R·(i + ΣgE))/G
+      ...op.get(V.vOne), ...sel([...op.get(V.gSum), ...op.get(V.vR), ...op.vmul], op.get(V.gSum), V.mR), ...op.vadd, ...op.set(V.G),
+      ...sel([...op.get(V.ii), ...op.get(V.gE), ...op.vadd], op.get(V.gE), V.mInput), ...op.set(V.drv),
+      ...op.get(V.vRest), ...sel([...op.get(V.drv), ...op.get(V.vR), ...op.vmul], op.get(V.drv), V.mR), ...op.vadd, ...op.get(V.G), ...op.vdiv, ...op.set(V.vInf),
+      // e^{G·rate}: lanes 0, 1 and lanes 2, 3 widened, exponentiated and rounded back
+      ...op.get(V.G), ...op.get(V.vRate), ...op.vmul, ...op.set(V.arg),
+      ...op.get(V.arg), ...op.promote, ...op.set(V.x), ...exp, ...op.set(V.dLo),
+      ...op.get(V.arg), ...op.get(V.arg), ...op.shuffle([2, 3, 2, 3]), ...op.promote, ...op.set(V.x), ...exp,
+      ...op.set(V.x), ...op.get(V.dLo), ...op.get(V.x), ...op.shuffle([0, 1, 4, 5]),
+      // v' = V∞ + (v − V∞)·e, held while refractory with the lock
+      ...op.get(V.vv), ...op.get(V.vInf), ...op.vsub, ...op.vmul, ...op.get(V.vInf), ...op.vadd, ...op.set(V.vn),
+      ...op.get(V.vv), ...op.get(V.vn), ...op.get(V.mLockRefr), ...op.get(V.F), ...op.andnot, ...op.bitselect, ...op.set(V.vn),
+      // threshold: thresh + θ[n]
+      ...op.get(theta), ...op.get(e), ...op.get(rowBytes), ...op.remU, ...op.add, ...op.vload, ...op.get(V.vThresh), ...op.vadd, ...op.get(V.vThresh), ...op.get(V.mTheta), ...op.bitselect, ...op.set(V.th),
+      ...op.get(V.vn), ...op.get(V.th), ...op.vge, ...op.get(V.F), ...op.vand, ...op.set(V.fired),
+      ...at(vOut), ...op.get(V.vReset), ...op.get(V.vn), ...op.get(V.fired), ...op.bitselect, ...op.vstore,
+      ...at(sOut), ...op.get(V.fired), ...op.get(V.vOne), ...op.vand, ...op.vstore,
+      ...at(rOut),
+      ...op.get(V.vRefT), ...op.get(V.rr), ...op.get(V.vDt), ...op.vsub, ...op.vzero, ...op.vpmax, ...op.get(V.fired), ...op.bitselect,
+      ...op.get(V.rr), ...op.get(V.mRefr), ...op.bitselect, ...op.vstore,
+      ...op.get(e), ...op.i32(16), ...op.add, ...op.set(e),
+    ]),
+  ];
+  const params = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32, F32, F32];
+  return { name: 'neuronConductance', params, locals: [I32, I32, I32, ...new Array<number>(names.length).fill(V128)], body };
+}
+
+/**
+ * The conductance module: imports `env.exp` (Math.exp, the exponential's fallback) and `env.memory`
+ * (the backend's), exports {@link condExpFn}'s `exp` and {@link neuronConductanceFn}'s loop.
+ */
+function assembleConductance(): Uint8Array<ArrayBuffer> {
+  const fns = [condExpFn(), neuronConductanceFn()];
+  const types = [[0x60, 1, F64, 1, F64], ...fns.map((f) => {
+    const ps = f.params as number[];
+    return [0x60, ...uleb(ps.length), ...ps, 0];
+  })];
+  const bodies = fns.map((f) => {
+    const code = [...uleb(f.locals.length), ...f.locals.flatMap((t) => [1, t]), ...f.body, 0x0b];
+    return [...uleb(code.length), ...code];
+  });
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [...uleb(types.length), ...types.flat()]),
+    ...section(2, [2, ...wasmName('env'), ...wasmName('exp'), 0x00, 0, ...wasmName('env'), ...wasmName('memory'), 0x02, 0x00, 1]),
+    ...section(3, [...uleb(fns.length), ...fns.flatMap((_, i) => uleb(i + 1))]),
+    ...section(7, [...uleb(fns.length), ...fns.flatMap((f, i) => [...wasmName(f.name), 0x00, ...uleb(i + 1)])]),
+    ...section(10, [...uleb(fns.length), ...bodies.flat()]),
+  ]);
+}
+
 /**
  * `adaptMean(theta, rOut, sOut, thOut, B, N, decay, inc, hold)`: one adaptation term's batch-mean
  * update of θ `[N]` (N a multiple of 4) after a neuron step, as the JavaScript kernel:
@@ -787,6 +928,31 @@ function bind(wasm: WasmModule | undefined, memory: unknown): SimdLoops | null {
       return table;
     };
     let views = { i32: new Int32Array(memory.buffer), f32: new Float32Array(memory.buffer) };
+    // the conductance module, made at its first use (its table and probe are allocations)
+    let conductance: ConductanceLoop | null | undefined;
+    const makeConductance = (): ConductanceLoop | null => {
+      try {
+        const cBytes = assembleConductance();
+        if (!WebAssembly.validate(cBytes)) return null;
+        const c = new WebAssembly.Instance(new WebAssembly.Module(cBytes), { env: { memory, exp: Math.exp } }).exports as unknown as {
+          exp(x: number, n2: number, table: number): void;
+          neuronConductance(v: number, r: number, cur: number, theta: number, g0: number, g1: number, vOut: number, rOut: number, sOut: number, B: number, N: number, flags: number, table: number, e0: number, e1: number, rest: number, R: number, rate: number, thresh: number, reset: number, dt: number, refracT: number): void;
+        };
+        const tablePtr = raw(EXP_TABLE_BYTES);
+        new Uint8Array(memory.buffer, tablePtr, EXP_TABLE_BYTES).set(expTableBytes());
+        // the exponential must give this engine's Math.exp bits (fdlibm's, as V8's and SpiderMonkey's)
+        const xs = expProbeValues();
+        const probe = raw(xs.byteLength);
+        new Float64Array(memory.buffer, probe, xs.length).set(xs);
+        c.exp(probe, xs.length, tablePtr);
+        const got = new Float64Array(memory.buffer, probe, xs.length);
+        if (!xs.every((x, i) => Object.is(got[i], Math.exp(x)))) return null;
+        return (v, r, cur, theta, g0, g1, vOut, rOut, sOut, B, N, flags, e0, e1, rest, R, rate, thresh, reset, dt, refracT) =>
+          c.neuronConductance(v, r, cur, theta, g0, g1, vOut, rOut, sOut, B, N, flags, tablePtr, e0, e1, rest, R, rate, thresh, reset, dt, refracT);
+      } catch {
+        return null;
+      }
+    };
     return {
       heap: () => {
         if (views.i32.buffer !== memory.buffer) views = { i32: new Int32Array(memory.buffer), f32: new Float32Array(memory.buffer) };
@@ -812,6 +978,7 @@ function bind(wasm: WasmModule | undefined, memory: unknown): SimdLoops | null {
       divide: e.divide,
       scale: e.scale,
       neuron: e.neuron,
+      conductance: () => (conductance === undefined ? (conductance = makeConductance()) : conductance),
       adaptMean: e.adaptMean,
       memory,
       alloc,
