@@ -49,8 +49,9 @@ export interface PvInput {
   dtS: number;
   /** Number of position bins (default min(100, n)). */
   nPosBins?: number;
-  /** Evaluation window (cm); both or neither. */
+  /** Evaluation window (cm): both or neither (checked), finite, evalXMinCm < evalXMaxCm. */
   evalXMinCm?: number;
+  /** Upper bound of the evaluation window (cm), see {@link PvInput.evalXMinCm}. */
   evalXMaxCm?: number;
 }
 
@@ -103,9 +104,27 @@ export function circStd(x: ArrayLike<number>): number {
   return Math.sqrt(-2 * Math.log(r));
 }
 
-/** The PV map-quality metrics (see the module description). */
+/**
+ * The PV map-quality metrics (see the module description).
+ * @throws CinderArgumentError (before anything is computed) for n < 1, a number of bins nT that is
+ *   not xCm's length, a non-finite position, dtS <= 0, a bad nPosBins, or an evaluation window with
+ *   one bound only or evalXMinCm >= evalXMaxCm (each would otherwise decode to NaN, i.e. σθ = π, or
+ *   evaluate without the window, without a word)
+ */
 export function pvMapQuality(inp: PvInput): PvResult {
   const { n, nT, dtS } = inp;
+  // inputs that would otherwise give NaN angles (and so σθ = π) or no window without a word
+  if (!Number.isInteger(n) || n < 1) throw new CinderArgumentError('n', n, 'a positive integer (decoding neurons)');
+  if (!Number.isInteger(nT) || nT < 0) throw new CinderArgumentError('nT', nT, 'an integer >= 0 (time bins)');
+  if (inp.xCm?.length !== nT) throw new CinderArgumentError('xCm', `${inp.xCm?.length} positions`, `one per time bin (${nT})`);
+  for (let t = 0; t < nT; t++) if (!Number.isFinite(inp.xCm[t]!)) throw new CinderArgumentError(`xCm[${t}]`, inp.xCm[t], 'a finite position (cm)');
+  if (!(typeof dtS === 'number' && Number.isFinite(dtS) && dtS > 0)) throw new CinderArgumentError('dtS', dtS, 'a bin width > 0 (s)');
+  if (inp.startS !== undefined && !Number.isFinite(inp.startS)) throw new CinderArgumentError('startS', inp.startS, 'a finite time (s)');
+  if (inp.nPosBins !== undefined && (!Number.isInteger(inp.nPosBins) || inp.nPosBins < 1)) throw new CinderArgumentError('nPosBins', inp.nPosBins, 'a positive integer');
+  if ((inp.evalXMinCm === undefined) !== (inp.evalXMaxCm === undefined)) throw new CinderArgumentError('evalXMinCm', `${inp.evalXMinCm} with evalXMaxCm ${inp.evalXMaxCm}`, 'both bounds of the evaluation window or neither');
+  if (inp.evalXMinCm !== undefined && !(Number.isFinite(inp.evalXMinCm) && Number.isFinite(inp.evalXMaxCm!) && inp.evalXMinCm < inp.evalXMaxCm!)) {
+    throw new CinderArgumentError('evalXMinCm', `${inp.evalXMinCm} with evalXMaxCm ${inp.evalXMaxCm}`, 'a finite window evalXMinCm < evalXMaxCm (cm)');
+  }
   const nPos = inp.nPosBins ?? Math.min(100, n);
   const byStep = inp.spikeStep !== undefined;
   const times = byStep ? inp.spikeStep! : inp.spikeT;

@@ -143,6 +143,23 @@ describe('PV map-quality metrics on synthetic spike trains', () => {
     expect(() => pvMapQuality({ spikeI: [], n: 2, nT: 2, xCm: [0, 1], dtS })).toThrow(/invalid spikeT: got undefined, expected spike times/);
     expect(() => pvMapQuality({ spikeStep: [0, 1], spikeI: [0], n: 2, nT: 2, xCm: [0, 1], dtS })).toThrow(/invalid spikeI: got "1 entries", expected one per spike \(2\)/);
   });
+  it('inputs that would decode to NaN (σθ = π) or drop the window silently are refused, naming them', () => {
+    const s = mapSpikes(nT, n, 0, dt);
+    const base = { spikeT: s.t, spikeI: s.i, n, nT, xCm: s.x, startS: 0, dtS: dt };
+    // sanity: the well-formed call decodes (σθ ≈ 0), so π below would be the inputs' doing
+    expect(pvMapQuality(base).sigmaThetaRad).toBeLessThan(0.02);
+    // fewer positions than bins: θ_true was NaN everywhere (min/max over undefined) → σθ = π, valid 0
+    expect(() => pvMapQuality({ ...base, xCm: s.x.subarray(0, nT - 1) })).toThrow(/invalid xCm: got "1999 positions", expected one per time bin \(2000\)/);
+    expect(() => pvMapQuality({ ...base, xCm: Float64Array.from(s.x, (x, k) => (k === 7 ? NaN : x)) })).toThrow(/invalid xCm\[7\]: got NaN/);
+    // one bound of the window: was evaluated over the whole sweep without it
+    expect(() => pvMapQuality({ ...base, evalXMaxCm: 3 })).toThrow(/invalid evalXMinCm: .*expected both bounds of the evaluation window or neither/);
+    expect(() => pvMapQuality({ ...base, evalXMinCm: 3, evalXMaxCm: 3 })).toThrow(/expected a finite window evalXMinCm < evalXMaxCm/);
+    // n = 0 / nPosBins = 0: a TypeError (bin −1) instead of a named error
+    expect(() => pvMapQuality({ ...base, nPosBins: 0 })).toThrow(/invalid nPosBins: got 0, expected a positive integer/);
+    expect(() => pvMapQuality({ ...base, n: 0 })).toThrow(/invalid n: got 0, expected a positive integer/);
+    expect(() => pvMapQuality({ ...base, dtS: 0 })).toThrow(/invalid dtS: got 0, expected a bin width > 0/);
+    expect(() => pvMapQuality({ ...base, nT: 2.5 })).toThrow(/invalid nT: got 2.5/);
+  });
   it('an evaluation window zeroes bins outside it and maps the window onto [0, 2π)', () => {
     const s = mapSpikes(nT, n, 0, dt);
     const q = pvMapQuality({ spikeT: s.t, spikeI: s.i, n, nT, xCm: s.x, startS: 0, dtS: dt, evalXMinCm: 1, evalXMaxCm: 3 });
