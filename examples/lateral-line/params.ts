@@ -137,6 +137,9 @@ export function validateLateralLine(p: Params): void {
   if (typeof p.saveTag !== 'string' || !TAG_RE.test(p.saveTag) || p.saveTag.includes('..')) throw new CinderArgumentError('--save-tag', p.saveTag, 'letters, digits, ".", "_" and "-" (no slashes)');
   if (Number(p.trainingDistanceMinCm) > Number(p.trainingDistanceMaxCm)) throw new CinderArgumentError('--training-distance-min-cm', p.trainingDistanceMinCm, `a distance <= --training-distance-max-cm (${p.trainingDistanceMaxCm})`);
   if (Number(p.evalXMinCm) > Number(p.evalXMaxCm)) throw new CinderArgumentError('--eval-x-min-cm', p.evalXMinCm, `a position <= --eval-x-max-cm (${p.evalXMaxCm}); equal values (default 0, 0) mean no window`);
+  // an empty window other than the defaults' (0, 0) was taken as "no window" and the whole sweep
+  // evaluated; the original refuses max <= min ("--eval-x-max must be greater than --eval-x-min")
+  if (Number(p.evalXMinCm) === Number(p.evalXMaxCm) && Number(p.evalXMinCm) !== 0) throw new CinderArgumentError('--eval-x-max-cm', p.evalXMaxCm, `a position > --eval-x-min-cm (${p.evalXMinCm}) (an empty window; both 0, the defaults, mean no window)`);
   if (Number(p.vresetMv) >= Number(p.vthMv)) throw new CinderArgumentError('--vreset-mv', p.vresetMv, `a reset below --vth-mv (${p.vthMv})`);
   const trialSteps = Math.round(Number(p.trialDurationS) / Number(p.dtS));
   if (trialSteps < 1) throw new CinderArgumentError('--trial-duration-s', p.trialDurationS, `at least one step of --dt-s (${p.dtS})`);

@@ -543,6 +543,8 @@ describe('cinder lateral-line', () => {
       [['--ll-rate-mode', 'log'], '--ll-rate-mode'],
       [['--resume-from', join(root, 'nothing-here')], '--resume-from'],
       [['--workers', '3', '--multi-seed', '2'], '--workers'],
+      // an empty evaluation window (not the defaults' 0, 0) was run as no window at all
+      [['--eval-x-min-cm', '2', '--eval-x-max-cm', '2'], '--eval-x-max-cm'],
     ];
     for (const [flags, name] of cases) {
       const dir = join(root, `bad-${name.slice(2)}`);
@@ -640,6 +642,16 @@ describe('cinder lateral-line', () => {
       expect(Array.from(wb.ll_mon_w_mV!)).toEqual(Array.from(wa.ll_mon_w_mV!));
     }
   }, 60_000);
+});
+
+describe('evaluation window flags', () => {
+  it('an empty window other than the defaults (0, 0) is refused (was evaluated as no window); a proper one and the defaults pass', async () => {
+    const { validateLateralLine } = await import('../../examples/lateral-line/params.js');
+    expect(() => validateLateralLine(lateralLineParams('tiny'))).not.toThrow();
+    expect(() => validateLateralLine(lateralLineParams('tiny', { evalXMinCm: 0, evalXMaxCm: 3 }))).not.toThrow();
+    expect(() => validateLateralLine(lateralLineParams('tiny', { evalXMinCm: 2, evalXMaxCm: 2 }))).toThrow(/^invalid --eval-x-max-cm: got 2, expected a position > --eval-x-min-cm \(2\)/);
+    expect(() => validateLateralLine(lateralLineParams('tiny', { evalXMinCm: -1, evalXMaxCm: -1 }))).toThrow(/invalid --eval-x-max-cm: got -1/);
+  });
 });
 
 describe('trial length in steps', () => {
