@@ -140,6 +140,37 @@ describe('voltage-gated STDP kernel vs a float64 recursion', () => {
     expect(c.w).toBeCloseTo(1 + I, 6);
   });
 
+  it('the sites\' drive is within 2e-9 of the exact D for steep slopes too (one step from rest: I = D·τ_L(dt − τ_L(1 − α))/125)', () => {
+    // one site per voltage, at every 0.005 mV over [−100, 10] mV: cell midpoints and cell edges
+    const volts = Float32Array.from({ length: 22001 }, (_, k) => -100 + k * 0.005);
+    for (const [base, slopes] of [[EXCITATORY_VOLTAGE_STDP, [1.3, 10, 100]], [INHIBITORY_VOLTAGE_STDP, [1.2, 10, 100]]] as const) {
+      for (const slope of slopes) {
+        const p = { ...base, slope };
+        const sites = new VoltageStdpSites(volts.length, new Int32Array(0), dt, p);
+        sites.enable();
+        sites.advance(volts);
+        const tau = p.tauSignal;
+        const toI = (tau * (dt - tau * -Math.expm1(-dt / tau))) / 125;
+        // the test's own float64 D (Math.pow, not the kernel's exp(x·ln s)) at the float32 voltage
+        const s = p.slope;
+        const sig = (x: number, h: number) => 1 / (1 + Math.pow(s, -(x - h)));
+        let worst = 0;
+        let at = 0;
+        for (let j = 0; j < volts.length; j++) {
+          const x = volts[j]!;
+          const ltd = (p.inhibitory ? x < p.thetaLtd : x > p.thetaLtd) ? sig(x, p.ltdHalf) : 0;
+          const ltp = (p.inhibitory ? x < p.thetaLtp : x > p.thetaLtp) ? sig(x, p.ltpHalf) : 0;
+          const D = 2 / (1 + Math.pow(s, -((-p.aLtd * ltd + 2 * p.aLtp * ltp) / p.learningScale))) - 1;
+          // the float32 store of I adds at most half an ulp of I (relative 2^-24)
+          const err = Math.abs(sites.integral[j]! / toI - D) - Math.abs(D) * 2 ** -24;
+          if (err > worst) [worst, at] = [err, x];
+        }
+        // (the table alone missed by up to 7.3e-7 at s = 10 and 5.9e-6 at s = 100, v ≈ −40.6 / −40.3 mV)
+        expect(worst, `slope ${slope}: worst at ${at} mV`).toBeLessThan(2e-9);
+      }
+    }
+  });
+
   it('rejects unknown keys and bad values naming them, and keeps the sites unchanged', () => {
     expect(() => withVoltageStdpOverrides(EXCITATORY_VOLTAGE_STDP, { thetaLTP: -40 })).toThrow(/params key.*"thetaLTP"/);
     expect(() => withVoltageStdpOverrides(EXCITATORY_VOLTAGE_STDP, { wMax: 0 })).toThrow(/params\.wMax: got 0/);

@@ -31,8 +31,10 @@
  * precision and rounded once when stored; the coefficients are computed in double precision.
  * |L| < 1e-30 is stored as 0 (no float32 subnormals; the kernel only).
  * `s^{−x}` is evaluated as `exp(−x·ln s)`. The sites' loop interpolates D linearly in a table at
- * 0.01 mV over [−120, 60] mV (absolute error < 1e-9, below float32 resolution of L and I); cells
- * containing a gate threshold, and voltages outside the table, are evaluated exactly.
+ * 0.01 mV over [−120, 60] mV, absolute error < 2e-9 for any parameters (with livn's defaults at
+ * most 1.4e-9, about 2e-7 of max|D|, a few float32 ulps of D); cells containing a gate threshold,
+ * cells where the line misses D at the midpoint by more than 1.5e-9 (steeper slopes: s = 10 missed
+ * by up to 7e-7, s = 100 by 6e-6), and voltages outside the table, are evaluated exactly.
  * @module
  */
 import { CinderArgumentError, checkFinite, checkPositive, describe } from '../../core/errors.js';
@@ -163,6 +165,13 @@ const DRIVE_LO = -120;
 const DRIVE_STEP = 0.01;
 const DRIVE_INV = 1 / DRIVE_STEP;
 const DRIVE_POINTS = 18000; // [−120, 60] mV
+/**
+ * A table cell whose linear interpolation misses D at its midpoint by more than this is evaluated
+ * exactly (below the documented bound 2e-9: a margin for the maximum lying beside the midpoint).
+ * With livn's defaults no cell misses by that much (at most 1.43e-9), so only the threshold cells
+ * are exact there.
+ */
+const DRIVE_MID_TOL = 1.5e-9;
 
 /**
  * Learning sites (one per postsynaptic neuron and plasticity group, e.g. per neuron for EXC)
@@ -284,7 +293,12 @@ export class VoltageStdpSites {
       const a = DRIVE_LO + k * DRIVE_STEP;
       // a cell whose ends differ in gating (or touch a threshold) is evaluated exactly
       const t = [p.thetaLtd, p.thetaLtp].some((th) => th >= a - 1e-9 && th <= a + DRIVE_STEP + 1e-9);
-      this.exactCell[k] = t || gates(a) !== gates(a + DRIVE_STEP) ? 1 : 0;
+      // and so is one where the line misses D at the cell's midpoint by more than DRIVE_MID_TOL:
+      // the error of linear interpolation, h²/8·|D''| where D is smooth, peaks there (a steeper
+      // slope than livn's 1.3 bends D more: s = 10 missed by 7e-7, s = 100 by 6e-6)
+      const mid = voltageStdpDrive(a + 0.5 * DRIVE_STEP, p, this.lnSlope);
+      const off = Math.abs(0.5 * (this.table[k]! + this.table[k + 1]!) - mid) > DRIVE_MID_TOL;
+      this.exactCell[k] = t || off || gates(a) !== gates(a + DRIVE_STEP) ? 1 : 0;
     }
   }
 
