@@ -294,7 +294,12 @@ export function testSweep(seed: number, o: TestSweepOptions): TestSweep {
   return { tS, xCm, rates, rawRates };
 }
 
-/** Length of numpy's arange(0, stop, step). */
+/**
+ * Steps of a duration `stop` at `step`: ⌈stop/step⌉ as numpy's `arange(0, stop, step)` counts them,
+ * except that a float64 quotient within 10⁻⁹ above a whole number counts as that number (1.1 s at
+ * 1 ms: 1100 steps, what the original's Brian2 run simulates, where numpy's length is 1101 from the
+ * quotient 1100.0000000000002).
+ */
 export function arangeCount(stop: number, step: number): number {
   return Math.max(0, Math.ceil(stop / step - 1e-9));
 }
