@@ -6,7 +6,7 @@
 import { tf } from '../../core/tf.js';
 import { CinderArgumentError, checkElements, checkInteger, checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import { Rng } from '../../core/random.js';
-import { renderSource, type SpikeSource } from './source.js';
+import { checkTrainSize, renderSource, type SpikeSource } from './source.js';
 import { SpikeStream } from './spike-stream.js';
 
 /** Options of every homogeneous rate encoder. */
@@ -106,8 +106,13 @@ export abstract class Encoder {
     if (inputs.isDisposed) throw new CinderArgumentError('inputs', 'a disposed tensor', 'a live tensor [B, ...shape]');
   }
 
-  /** All `steps` steps of a source with `rates` as one tensor `[S, ...shape]` (one upload). */
+  /**
+   * All `steps` steps of a source with `rates` as one tensor `[S, ...shape]` (one upload). The
+   * train's size is checked before the source is built: interval sources draw each train's first
+   * spike time when built, and a refused encoding must leave the generator where it was.
+   */
   private render(shape: readonly number[], rates: Float64Array): tf.Tensor {
+    checkTrainSize(this.steps, shape);
     return renderSource(this.createSource(rates), 0, this.steps, shape);
   }
 

@@ -53,10 +53,20 @@ export abstract class IntervalProcessSource implements SpikeSource {
   }
 }
 
+/**
+ * Throws the error {@link renderSource} throws when a train `[count, ...shape]` would exceed one
+ * tensor's element limit: for callers that must refuse it before building a source that draws
+ * from a generator (a refused encoding leaves the generator where it was).
+ */
+export function checkTrainSize(count: number, shape: readonly number[]): void {
+  const n = numel(shape);
+  checkElements('steps', count * n, `a train of ${count} steps × ${n} inputs (encode fewer steps, or stream it in chunks)`);
+}
+
 /** Renders steps `t0 … t0 + count − 1` of `source` into a new tensor `[count, ...shape]` (one upload). */
 export function renderSource(source: SpikeSource, t0: number, count: number, shape: readonly number[]): tf.Tensor {
   const n = numel(shape);
-  checkElements('steps', count * n, `a train of ${count} steps × ${n} inputs (encode fewer steps, or stream it in chunks)`);
+  checkTrainSize(count, shape);
   const out = new Float32Array(count * n);
   source.fill(out, t0, count);
   return tf.tensor(out, [count, ...shape], 'float32');

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
 import { CinderArgumentError } from '../../../src/core/errors.js';
 import { Rng } from '../../../src/core/random.js';
-import { InhomogeneousPoissonEncoder, SpikeStream } from '../../../src/neural/encoders/index.js';
+import { HomogeneousPoissonEncoder, InhomogeneousPoissonEncoder, PoissonApproxEncoder, PoissonIntervalEncoder, SpikeStream } from '../../../src/neural/encoders/index.js';
 
 describe('SpikeStream lifecycle', () => {
   it('fromTensor(train, own = true) disposed before its first read frees the train', () => {
@@ -123,4 +123,28 @@ describe('SpikeStream lifecycle', () => {
     b.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+});
+
+describe('rate encoders: a train too large for one tensor is refused before anything is drawn', () => {
+  // 1000 steps × 300 000 inputs = 3·10⁸ elements > 2^28: refused. The interval encoders draw each
+  // train's first spike time when their source is built, so the size must be checked before that.
+  for (const [name, make] of [
+    ['HomogeneousPoissonEncoder', (rng: Rng) => new HomogeneousPoissonEncoder({ steps: 1000, dt: 1, frequency: 100, rng })],
+    ['HomogeneousPoissonEncoder (start: event)', (rng: Rng) => new HomogeneousPoissonEncoder({ steps: 1000, dt: 1, frequency: 100, rng, start: 'event' })],
+    ['PoissonIntervalEncoder', (rng: Rng) => new PoissonIntervalEncoder({ steps: 1000, dt: 1, frequency: 100, rng })],
+    ['PoissonApproxEncoder', (rng: Rng) => new PoissonApproxEncoder({ steps: 1000, dt: 1, frequency: 100, rng })],
+  ] as const) {
+    it(`${name}: encode and encodeAsync leave the generator where it was`, async () => {
+      const rng = new Rng(12);
+      const enc = make(rng);
+      const x = tf.fill([1, 300_000], 0.5);
+      const state = JSON.stringify(rng.getState());
+      expect(() => enc.encode(x)).toThrow(/invalid steps: got "300000000 elements for a train of 1000 steps × 300000 inputs/);
+      await expect(enc.encodeAsync(x)).rejects.toThrow(/invalid steps: got "300000000 elements/);
+      expect(JSON.stringify(rng.getState())).toBe(state);
+      x.dispose();
+      // the next encoding draws what a fresh encoder with the same seed draws
+      expect(Array.from(enc.encodeArray([0.5, 1]))).toEqual(Array.from(make(new Rng(12)).encodeArray([0.5, 1])));
+    });
+  }
 });
