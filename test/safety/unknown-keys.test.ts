@@ -297,6 +297,13 @@ cases.push(
     },
     typo: ['chunks', 'chunk'],
   },
+  {
+    name: 'SpikeGenerator.stream',
+    keys: E.STREAM_OPTION_KEYS,
+    full: { chunk: 2 },
+    make: (o) => new E.SpikeGenerator({ steps: 3, dt: 1, times: [[0], [1]] }).stream(o).dispose(),
+    typo: ['chunks', 'chunk'],
+  },
   { name: 'SpikeGenerator', keys: E.SPIKE_GENERATOR_OPTION_KEYS, full: { steps: 3, dt: 1, times: [[0], [1]], shape: [1, 2] }, make: (o) => new E.SpikeGenerator(o as never), typo: ['time', 'times'] },
 );
 

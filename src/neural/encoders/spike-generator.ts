@@ -6,6 +6,7 @@ import { CinderArgumentError, checkInteger, checkPositive, checkShape, numel, ch
 import type { SpikeSource } from './source.js';
 import { renderSource } from './source.js';
 import { SpikeStream } from './spike-stream.js';
+import { STREAM_OPTION_KEYS, type StreamOptions } from './encoder.js';
 
 /** Options of {@link SpikeGenerator}. */
 export interface SpikeGeneratorOptions {
@@ -68,9 +69,10 @@ export class SpikeGenerator {
     return renderSource(this.source(), 0, this.steps, this.shape);
   }
 
-  /** The train step by step (see {@link SpikeStream}); `chunk` steps are uploaded at a time. */
-  stream(options: { chunk?: number } = {}): SpikeStream {
+  /** The train step by step (see {@link SpikeStream}); `chunk` steps are uploaded at a time (other keys are refused). */
+  stream(options: StreamOptions = {}): SpikeStream {
     if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, 'an object {chunk?}');
+    checkOptionKeys('options', options, STREAM_OPTION_KEYS);
     return SpikeStream.fromSource(this.source(), this.steps, this.shape, checkInteger('chunk', options.chunk ?? this.steps, 1));
   }
 
