@@ -8,7 +8,7 @@
  * so distances are measured in presynaptic grid units.
  * @module
  */
-import { CinderArgumentError, checkInteger, checkNonNegative, checkPositive, checkRange, checkShape, checkOptionKeys, optionKeys } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkInteger, checkNonNegative, checkPositive, checkRange, checkShape, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import { Rng } from '../../core/random.js';
 
 /** A dense boolean connectivity matrix `[rows = O, cols = I]` (1 = edge j ← i present). */
@@ -37,12 +37,37 @@ export function edgeListMask(outCount: number, inCount: number, edges: readonly 
   return { rows: outCount, cols: inCount, data };
 }
 
-/** Squared distance (presynaptic grid units) between post unit (r, c) and pre unit (ri, ci). */
-function gridDistances(inGrid: readonly number[], outGrid: readonly number[], visit: (j: number, i: number, d2: number) => void): void {
-  const [hi, wi] = checkShape('inGrid', inGrid) as [number, number];
-  const [ho, wo] = checkShape('outGrid', outGrid) as [number, number];
-  if (inGrid.length !== 2) throw new CinderArgumentError('inGrid', inGrid, 'a 2-D grid [rows, cols]');
-  if (outGrid.length !== 2) throw new CinderArgumentError('outGrid', outGrid, 'a 2-D grid [rows, cols]');
+/** The sizes of the two grids and of the mask `[O, I]` between them (validated). */
+interface GridSizes {
+  /** Presynaptic grid `[rows, cols]`. */
+  inGrid: [number, number];
+  /** Postsynaptic grid `[rows, cols]`. */
+  outGrid: [number, number];
+  /** O = outGrid rows × cols. */
+  rows: number;
+  /** I = inGrid rows × cols. */
+  cols: number;
+}
+
+/**
+ * Validates two 2-D grids and the size of the mask `[O, I]` between them (at most one tensor's
+ * elements, as the mask becomes a `[O, I]` tensor), before anything is allocated or drawn.
+ */
+function checkGrids(inGrid: readonly number[], outGrid: readonly number[]): GridSizes {
+  const i = checkShape('inGrid', inGrid);
+  const o = checkShape('outGrid', outGrid);
+  if (i.length !== 2) throw new CinderArgumentError('inGrid', inGrid, 'a 2-D grid [rows, cols]');
+  if (o.length !== 2) throw new CinderArgumentError('outGrid', outGrid, 'a 2-D grid [rows, cols]');
+  const rows = o[0]! * o[1]!;
+  const cols = i[0]! * i[1]!;
+  checkElements('outGrid', rows * cols, `a mask [${rows}, ${cols}] (postsynaptic × presynaptic units)`);
+  return { inGrid: [i[0]!, i[1]!], outGrid: [o[0]!, o[1]!], rows, cols };
+}
+
+/** Calls `visit(j, i, d²)` with the squared distance (presynaptic grid units) between post unit j and pre unit i, j and i row-major. */
+function gridDistances(g: GridSizes, visit: (j: number, i: number, d2: number) => void): void {
+  const [hi, wi] = g.inGrid;
+  const [ho, wo] = g.outGrid;
   for (let r = 0; r < ho; r++) {
     const pr = ((r + 0.5) * hi) / ho - 0.5;
     for (let c = 0; c < wo; c++) {
@@ -68,12 +93,12 @@ export const RADIUS_MASK_OPTION_KEYS = optionKeys<RadiusMaskOptions>()(['self'])
 export function radiusMask(inGrid: readonly number[], outGrid: readonly number[], radius: number, options: RadiusMaskOptions = {}): ConnectivityMask {
   checkNonNegative('radius', radius);
   checkOptionKeys('options', options, RADIUS_MASK_OPTION_KEYS);
-  const rows = (outGrid[0] ?? 0) * (outGrid[1] ?? 0);
-  const cols = (inGrid[0] ?? 0) * (inGrid[1] ?? 0);
-  const data = new Uint8Array(Math.max(0, rows * cols));
+  const g = checkGrids(inGrid, outGrid);
+  const { rows, cols } = g;
+  const data = new Uint8Array(rows * cols);
   const r2 = radius * radius + 1e-9;
   const self = options.self ?? true;
-  gridDistances(inGrid, outGrid, (j, i, d2) => {
+  gridDistances(g, (j, i, d2) => {
     if (d2 <= r2 && (self || d2 > 1e-12)) data[j * cols + i] = 1;
   });
   return { rows, cols, data };
@@ -103,10 +128,10 @@ export function gaussianMask(inGrid: readonly number[], outGrid: readonly number
   const peak = checkRange('peak', options.peak ?? 1, 0, 1);
   const cutoff = options.cutoff === undefined ? Infinity : checkNonNegative('cutoff', options.cutoff);
   const self = options.self ?? true;
-  const rows = (outGrid[0] ?? 0) * (outGrid[1] ?? 0);
-  const cols = (inGrid[0] ?? 0) * (inGrid[1] ?? 0);
-  const data = new Uint8Array(Math.max(0, rows * cols));
-  gridDistances(inGrid, outGrid, (j, i, d2) => {
+  const g = checkGrids(inGrid, outGrid);
+  const { rows, cols } = g;
+  const data = new Uint8Array(rows * cols);
+  gridDistances(g, (j, i, d2) => {
     const u = rng.uniform();
     if (d2 > cutoff * cutoff + 1e-9 || (!self && d2 <= 1e-12)) return;
     if (u < peak * Math.exp(-d2 / (2 * sigma * sigma))) data[j * cols + i] = 1;

@@ -31,6 +31,12 @@ describe('connection validation', () => {
     ['gaussian sigma 0', () => gaussianMask([3, 3], [3, 3], 0, new Rng(0)), /sigma/],
     ['gaussian peak > 1', () => gaussianMask([3, 3], [3, 3], 1, new Rng(0), { peak: 2 }), /peak/],
     ['3-D grid', () => radiusMask([3, 3, 3], [3, 3], 1), /inGrid/],
+    // a missing grid was a TypeError (reading [0] of null)
+    ['null grid', () => radiusMask(null as never, [3, 3], 1), /invalid inGrid: got null/],
+    ['gaussian null grid', () => gaussianMask([3, 3], null as never, 1, new Rng(0)), /invalid outGrid: got null/],
+    // two grids each within the limit whose mask [O, I] is not (2^40 entries): was a RangeError from the Uint8Array
+    ['mask too large', () => radiusMask([1024, 1024], [1024, 1024], 1), /invalid outGrid: got "1099511627776 elements for a mask \[1048576, 1048576\]/],
+    ['gaussian mask too large', () => gaussianMask([1024, 1024], [1024, 1024], 1, new Rng(0)), /invalid outGrid: got "1099511627776 elements/],
   ])('%s', (_name, f, re) => {
     expect(f).toThrow(CinderArgumentError);
     expect(f).toThrow(re);
