@@ -274,7 +274,8 @@ export class SparseLinear extends Connection {
 /**
  * One synapse list over B·nPre → B·nPost units holding B instances' lists side by side (instance b's
  * unit i is b·nPre + i): a single connection (batch 1) then runs B independent networks, each with
- * its own connectivity and weights.
+ * its own connectivity and weights. Initial weights must be in every list or in none; a list without
+ * delays has delay 0 where another has delays.
  */
 export function blockDiagonal(lists: readonly SynapseList[]): SynapseList {
   if (!Array.isArray(lists) || lists.length < 1) throw new CinderArgumentError('lists', lists, 'a non-empty array of SynapseLists');
@@ -286,7 +287,13 @@ export function blockDiagonal(lists: readonly SynapseList[]): SynapseList {
   const total = lists.reduce((s, l) => s + l.pre.length, 0);
   const pre = new Int32Array(total);
   const post = new Int32Array(total);
-  const hasW = lists.every((l) => l.weight);
+  // weights in some lists only would be dropped (the connection's weightInit would replace them)
+  const hasW = lists[0]!.weight !== undefined;
+  lists.forEach((l, b) => {
+    if ((l.weight !== undefined) !== hasW) {
+      throw new CinderArgumentError(`lists[${b}].weight`, l.weight === undefined ? 'none' : 'weights', `${hasW ? 'weights' : 'none'}, as lists[0] (weights in every list or in none)`);
+    }
+  });
   const hasD = lists.some((l) => l.delay);
   const weight = hasW ? new Float32Array(total) : undefined;
   const delay = hasD ? new Int32Array(total) : undefined;

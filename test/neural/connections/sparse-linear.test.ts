@@ -177,6 +177,15 @@ describe('SparseLinear forward', () => {
     c.dispose();
   });
 
+  it('blockDiagonal refuses initial weights in some lists only (they were dropped for weightInit)', () => {
+    const a = synapseList(2, 2, [[0, 1], [1, 0]], [1, 2]);
+    const b = synapseList(2, 2, [[0, 0]]);
+    expect(() => blockDiagonal([a, b])).toThrow(/invalid lists\[1\]\.weight: got "none", expected weights, as lists\[0\]/);
+    expect(() => blockDiagonal([b, a])).toThrow(/invalid lists\[1\]\.weight: got "weights", expected none, as lists\[0\]/);
+    // none in every list: the connection's weightInit gives them
+    expect(blockDiagonal([b, b]).weight).toBeUndefined();
+  });
+
   it('saves and loads; a connection with other synapses refuses the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cinder-sparse-'));
     const a = new SparseLinear([40], [12], 1, { synapses: l, weightInit: () => tf.tensor1d(w) });
