@@ -25,6 +25,7 @@ export interface ConnectivityMask {
 export function edgeListMask(outCount: number, inCount: number, edges: readonly (readonly [number, number])[]): ConnectivityMask {
   checkInteger('outCount', outCount, 1);
   checkInteger('inCount', inCount, 1);
+  checkElements('outCount', outCount * inCount, `a mask [${outCount}, ${inCount}] (postsynaptic × presynaptic units)`);
   if (!Array.isArray(edges)) throw new CinderArgumentError('edges', edges, 'an array of [post, pre] pairs');
   const data = new Uint8Array(outCount * inCount);
   for (const e of edges) {

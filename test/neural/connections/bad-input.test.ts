@@ -36,6 +36,7 @@ describe('connection validation', () => {
     ['gaussian null grid', () => gaussianMask([3, 3], null as never, 1, new Rng(0)), /invalid outGrid: got null/],
     // two grids each within the limit whose mask [O, I] is not (2^40 entries): was a RangeError from the Uint8Array
     ['mask too large', () => radiusMask([1024, 1024], [1024, 1024], 1), /invalid outGrid: got "1099511627776 elements for a mask \[1048576, 1048576\]/],
+    ['edge-list mask too large', () => edgeListMask(1 << 20, 1 << 20, []), /invalid outCount: got "1099511627776 elements for a mask \[1048576, 1048576\]/],
     ['gaussian mask too large', () => gaussianMask([1024, 1024], [1024, 1024], 1, new Rng(0)), /invalid outGrid: got "1099511627776 elements/],
   ])('%s', (_name, f, re) => {
     expect(f).toThrow(CinderArgumentError);
