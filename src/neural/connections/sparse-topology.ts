@@ -78,9 +78,20 @@ export function checkSynapseList(param: string, list: SynapseList): SynapseList 
   return list;
 }
 
-/** Builds a synapse list from `[pre, post]` pairs (validated). */
+/**
+ * Builds a synapse list from `[pre, post]` pairs (validated), with optional weights (stored as
+ * float32, finite) and delays (whole steps: integers in [0, 2³¹ − 1], checked before they are
+ * stored as int32, which would truncate 1.5 to 1 and turn NaN into 0).
+ */
 export function synapseList(nPre: number, nPost: number, pairs: readonly (readonly [number, number])[], weight?: ArrayLike<number>, delay?: ArrayLike<number>): SynapseList {
   if (!Array.isArray(pairs)) throw new CinderArgumentError('pairs', pairs, 'an array of [pre, post] pairs');
+  if (delay !== undefined) {
+    if (delay === null || typeof delay !== 'object' || typeof delay.length !== 'number') throw new CinderArgumentError('delay', delay, 'an array of delays (whole steps)');
+    for (let s = 0; s < delay.length; s++) {
+      const d = delay[s]!;
+      if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > 2147483647) throw new CinderArgumentError(`pairs.delay[${s}]`, d, 'a whole number of steps in [0, 2^31 - 1]');
+    }
+  }
   const pre = new Int32Array(pairs.length);
   const post = new Int32Array(pairs.length);
   pairs.forEach((p, s) => {

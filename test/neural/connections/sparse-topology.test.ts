@@ -236,6 +236,14 @@ describe('topographicSynapses', () => {
     expect(() => synapseList(2, 2, [[0, 2]])).toThrow(/invalid pairs.post\[0\]/);
     expect(() => synapseList(2, 2, [[0, 1]], [NaN])).toThrow(/weight\[0\]/);
   });
+
+  it('synapseList refuses delays that are not whole steps (Int32Array.from truncated 1.5 to 1, NaN and -0.5 to 0)', () => {
+    for (const d of [1.5, NaN, -0.5, -1, Infinity, 2 ** 31]) {
+      expect(() => synapseList(2, 2, [[0, 1], [1, 0]], undefined, [0, d]), String(d)).toThrow(/invalid pairs\.delay\[1\]: got .*, expected a whole number of steps/);
+    }
+    expect(() => synapseList(2, 2, [[0, 1]], undefined, null as never)).toThrow(/invalid delay: got null/);
+    expect(Array.from(synapseList(2, 2, [[0, 1], [1, 0]], undefined, [0, 3]).delay!)).toEqual([0, 3]);
+  });
 });
 
 describe('ringInhibition and sparseIndex', () => {
