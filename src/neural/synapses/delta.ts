@@ -4,7 +4,7 @@
  * @module
  */
 import { share, tf } from '../../core/tf.js';
-import { checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
+import { CinderArgumentError, checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import type { SynapseFactory, SynapseSpec } from '../types.js';
 import { BaseSynapse } from './synapse.js';
 import { fusedBackend } from '../../kernels/js/fused-memory.js';
@@ -24,6 +24,7 @@ export const DELTA_CURRENT_OPTION_KEYS = optionKeys<DeltaCurrentOptions>()(['cha
  * may add options) and returns the charge.
  */
 export function checkDeltaOptions(options: DeltaCurrentOptions = {}, keys = true): number {
+  if (options === null || typeof options !== 'object') throw new CinderArgumentError('options', options, '{ charge? }');
   if (keys) checkOptionKeys('options', options, DELTA_CURRENT_OPTION_KEYS);
   return checkPositive('charge', options.charge ?? 1);
 }

@@ -4,6 +4,7 @@ import { tf } from '../../../src/core/tf.js';
 import { CinderArgumentError } from '../../../src/core/errors.js';
 import {
   DeltaCurrent,
+  DeltaPlusCurrent,
   DoubleExponentialConductance,
   DoubleExponentialCurrent,
   ExponentialConductance,
@@ -28,6 +29,11 @@ describe('synapse validation', () => {
     ['empty shape', () => new DeltaCurrent({ ...spec, shape: [] }), /shape/],
     ['zero dt', () => new DeltaCurrent({ ...spec, dt: 0 }), /dt/],
     ['missing options', () => SingleExponentialCurrent.factory(undefined as never), /options/],
+    // null options of the delta currents were a TypeError (reading 'charge' of null)
+    ['null DeltaCurrent.factory options', () => DeltaCurrent.factory(null as never), /invalid options: got null, expected \{ charge\? \}/],
+    ['null DeltaCurrent options', () => new DeltaCurrent(spec, null as never), /invalid options: got null/],
+    ['null DeltaPlusCurrent.factory options', () => DeltaPlusCurrent.factory(null as never), /invalid options: got null/],
+    ['string DeltaCurrent options', () => DeltaCurrent.factory('2' as never), /invalid options: got "2"/],
   ])('%s', (_name, f, re) => {
     expect(f).toThrow(CinderArgumentError);
     expect(f).toThrow(re);
