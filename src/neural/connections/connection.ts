@@ -138,6 +138,7 @@ export abstract class Connection extends Module implements Receptive {
     this.delayInterp = checkOneOf('delayInterp', options.delayInterp ?? 'previous', ['previous', 'nearest'] as const);
     this.delayTolerance = checkNonNegative('delayTolerance', options.delayTolerance ?? 1e-3 * this.dt);
     this.batch = checkInteger('batchSize', options.batchSize ?? 1, 1);
+    if (options.bias !== undefined && typeof options.bias !== 'boolean') throw new CinderArgumentError('bias', options.bias, 'a boolean (whether to add a learnable bias)');
     const wCount = numel(shapes.weightShape);
     checkElements('weight', wCount, `a weight of shape [${shapes.weightShape.join(', ')}]`);
     if (this.delaySteps > 0) checkElements('maxDelay', wCount * (this.delaySteps + 1), `the per-edge delay selection of ${this.delaySteps + 1} slots`);

@@ -14,6 +14,9 @@ describe('connection validation', () => {
     ['bad inShape', () => new LinearDense([2, 0], [2], 1), /inShape/],
     ['bad outShape', () => new LinearDense([2], [-1], 1), /outShape/],
     ['batch 0', () => new LinearDense([2], [2], 1, { batchSize: 0 }), /batchSize/],
+    // a truthy non-boolean added a bias (bias: 'no' gave one)
+    ['bias not a boolean', () => new LinearDense([2], [2], 1, { bias: 'no' as never }), /invalid bias: got "no", expected a boolean/],
+    ['bias 1 on LinearDirect', () => new LinearDirect([2], 1, { bias: 1 as never }), /invalid bias: got 1, expected a boolean/],
     ['initialiser of the wrong shape', () => new LinearDense([2], [3], 1, { weightInit: () => tf.zeros([2, 3]) }), /weightInit.*\[3, 2\]/],
     ['delayInit without maxDelay', () => new LinearDense([2], [3], 1, { delayInit: constantInit(0) }), /delayInit/],
     ['synapse that is not a factory', () => new LinearDense([2], [2], 1, { synapse: 3 as never }), /synapse/],
