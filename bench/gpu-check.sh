@@ -63,14 +63,18 @@ for f in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/
   [ -f "$f" ] && { nvidia_icd=$f; break; }
 done
 
-if [ "${GPU_CHECK_UNPACK:-}" = 1 ] || ! command -v node >/dev/null 2>&1; then
+had_node=0
+command -v node >/dev/null 2>&1 && had_node=1
+if [ "${GPU_CHECK_UNPACK:-}" = 1 ] || [ "$had_node" = 0 ]; then
   # The lent GPU machine: Node, dist/ and node_modules come packed in .gpu/ (see `pack` above).
   [ -f .gpu/pack.tar.xz ] || { echo '{"case":"gpu-check","error":"no node and no .gpu/pack.tar.xz: run bash bench/gpu-check.sh pack, then carry .gpu"}'; exit 2; }
   g=/tmp/cinder-gpu
   rm -rf "$g" && mkdir -p "$g" && tar xJf .gpu/pack.tar.xz -C "$g"
-  # The Vulkan loader: installed into / as root (as exercised on the lent machines), else into a
-  # folder on LD_LIBRARY_PATH (GPU_CHECK_GL_PREFIX names one, e.g. to rehearse this elsewhere).
-  if [ -z "${GPU_CHECK_GL_PREFIX:-}" ] && [ "$(id -u)" = 0 ]; then
+  # The Vulkan loader: installed into / as root on the lent machine (no node of its own, as
+  # exercised there), else into a folder on LD_LIBRARY_PATH (GPU_CHECK_GL_PREFIX names one). A
+  # rehearsal (GPU_CHECK_UNPACK=1 where node exists) never writes into /: a loader left there
+  # without a driver makes Dawn print "Found no drivers!" in every later process.
+  if [ -z "${GPU_CHECK_GL_PREFIX:-}" ] && [ "$(id -u)" = 0 ] && [ "$had_node" = 0 ]; then
     for f in .gpu/gl/*.deb; do dpkg -x "$f" /; done
     ldconfig
   else

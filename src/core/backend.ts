@@ -234,9 +234,62 @@ function vulkanLoaderPresent(): boolean {
   }
 }
 
+/** The environment variables that name Vulkan drivers directly (the loader then needs no manifest folder). */
+const VULKAN_DRIVER_VARS = ['VK_DRIVER_FILES', 'VK_ICD_FILENAMES', 'VK_ADD_DRIVER_FILES'];
+
+/**
+ * The folders where the Linux Vulkan loader looks for driver manifests (`*.json`), in `env`:
+ * `$XDG_CONFIG_HOME` (default ~/.config), `$XDG_CONFIG_DIRS` (default /etc/xdg), `systemRoots`
+ * (default /etc and /usr/local/etc), `$XDG_DATA_HOME` (default ~/.local/share) and `$XDG_DATA_DIRS`
+ * (default /usr/local/share:/usr/share), each followed by `/vulkan/icd.d`.
+ */
+export function vulkanDriverFolders(env: Record<string, string | undefined>, systemRoots: readonly string[] = ['/etc', '/usr/local/etc']): string[] {
+  const home = env.HOME ?? '';
+  const list = (v: string | undefined, fallback: string) => (v && v !== '' ? v : fallback).split(':').filter((d) => d !== '');
+  const roots = [
+    ...list(env.XDG_CONFIG_HOME, `${home}/.config`), ...list(env.XDG_CONFIG_DIRS, '/etc/xdg'), ...systemRoots,
+    ...list(env.XDG_DATA_HOME, `${home}/.local/share`), ...list(env.XDG_DATA_DIRS, '/usr/local/share:/usr/share'),
+  ];
+  return [...new Set(roots.map((r) => `${r}/vulkan/icd.d`))];
+}
+
+/**
+ * In Node on Linux, whether the Vulkan loader will find a driver: a variable of
+ * `VK_DRIVER_FILES` / `VK_ICD_FILENAMES` / `VK_ADD_DRIVER_FILES` is set, or a manifest (`*.json`)
+ * is in one of {@link vulkanDriverFolders} (`systemRoots` as there). With a loader but no driver (a server without a GPU
+ * stack) Dawn prints "vkCreateInstance: Found no drivers!" with a stack line to stderr, so `auto`
+ * and `listBackends` skip webgpu quietly then. True elsewhere, or where the folders cannot be read.
+ */
+export function vulkanDriverPresent(env: Record<string, string | undefined> = typeof process === 'undefined' ? {} : process.env, systemRoots?: readonly string[]): boolean {
+  if (typeof process === 'undefined' || !process.versions?.node || process.platform !== 'linux') return true;
+  if (VULKAN_DRIVER_VARS.some((k) => (env[k] ?? '') !== '')) return true;
+  try {
+    const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+    if (typeof getBuiltin !== 'function') return true;
+    const fs = getBuiltin('fs') as { readdirSync(p: string): string[] };
+    return vulkanDriverFolders(env, systemRoots).some((d) => {
+      try {
+        return fs.readdirSync(d).some((f) => f.endsWith('.json'));
+      } catch {
+        return false; // no such folder
+      }
+    });
+  } catch {
+    return true;
+  }
+}
+
+/** Why webgpu is not tried on this machine without asking (no Vulkan loader, or no driver), or null. */
+function vulkanMissing(): string | null {
+  if (!vulkanLoaderPresent()) return 'no Vulkan loader (libvulkan.so.1) on the library path; see docs/backends.md';
+  if (!vulkanDriverPresent()) return 'no Vulkan driver (no manifest in /etc/vulkan/icd.d, /usr/share/vulkan/icd.d, … and no VK_DRIVER_FILES); see docs/backends.md';
+  return null;
+}
+
 async function tryWebgpu(skipped: BackendInfo['skipped'], allowSoftware: boolean): Promise<BackendInfo | null> {
-  if (!allowSoftware && !vulkanLoaderPresent()) {
-    skipped.push({ name: 'webgpu', reason: 'no Vulkan loader (libvulkan.so.1) on the library path; see docs/backends.md' });
+  const missing = allowSoftware ? null : vulkanMissing();
+  if (missing !== null) {
+    skipped.push({ name: 'webgpu', reason: missing });
     return null;
   }
   const probe = await probeWebGpu();
@@ -409,8 +462,9 @@ export async function listBackends(): Promise<BackendAvailability[]> {
     }
   };
   await tryImport('tensorflow', '@tensorflow/tfjs-node-gpu');
-  if (!vulkanLoaderPresent()) {
-    out.push({ name: 'webgpu', available: false, detail: 'no Vulkan loader (libvulkan.so.1) on the library path' });
+  const missing = vulkanMissing();
+  if (missing !== null) {
+    out.push({ name: 'webgpu', available: false, detail: missing });
   } else {
     const probe = await probeWebGpu();
     if ('reason' in probe) out.push({ name: 'webgpu', available: false, detail: probe.reason });
