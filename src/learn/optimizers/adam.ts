@@ -11,7 +11,7 @@
  */
 import { tf } from '../../core/tf.js';
 import type { Snapshot } from '../../core/snapshot.js';
-import { CinderArgumentError, checkPositive, checkOptionKeys, optionKeys } from '../../core/errors.js';
+import { CinderArgumentError, FLOAT32_MAX, FLOAT32_MIN_NORMAL, checkOptionKeys, optionKeys } from '../../core/errors.js';
 import { BoundedOptimizer, WEIGHT_BOUNDS_KEYS, checkLearningRate, checkUpdate, type Optimizer, type VariableGradient, type WeightBounds } from './optimizer.js';
 
 /** Options of {@link Adam}. */
@@ -22,7 +22,12 @@ export interface AdamOptions extends WeightBounds {
   beta1?: number;
   /** Decay of the second moment (default 0.999). */
   beta2?: number;
-  /** ε added to √v (default 1e-7, NEST's default; its e-prop example uses 1e-8). */
+  /**
+   * ε added to √v (default 1e-7, NEST's default; its e-prop example uses 1e-8), a float32 normal
+   * number: in [2^−126, FLOAT32_MAX]. A smaller ε rounds to 0 (or a subnormal that GPUs flush to
+   * 0) in the float32 update, where m/(√v + ε) is then 0/0 = NaN for every weight whose gradient
+   * has been 0 so far.
+   */
   epsilon?: number;
 }
 
@@ -55,7 +60,11 @@ export class Adam extends BoundedOptimizer implements Optimizer {
     for (const [n, b] of [['beta1', this.beta1], ['beta2', this.beta2]] as const) {
       if (typeof b !== 'number' || !(b >= 0 && b < 1)) throw new CinderArgumentError(n, b, 'a number in [0, 1)');
     }
-    this.epsilon = checkPositive('epsilon', options.epsilon ?? 1e-7);
+    const eps = options.epsilon ?? 1e-7;
+    if (typeof eps !== 'number' || !(eps >= FLOAT32_MIN_NORMAL && eps <= FLOAT32_MAX)) {
+      throw new CinderArgumentError('epsilon', eps, `a number in [${FLOAT32_MIN_NORMAL}, ${FLOAT32_MAX}] (a normal float32 number > 0)`);
+    }
+    this.epsilon = eps;
     this.c1 = tf.keep(tf.scalar(this.beta1));
     this.c1m = tf.keep(tf.scalar(1 - this.beta1));
     this.c2 = tf.keep(tf.scalar(this.beta2));
@@ -78,7 +87,8 @@ export class Adam extends BoundedOptimizer implements Optimizer {
   /**
    * Applies one Adam step to every listed variable (moments are created on first sight, zero).
    * @throws CinderArgumentError, before anything changes, for an update {@link checkUpdate}
-   * refuses or a variable listed twice (its moments would advance twice in one step k)
+   * refuses, a variable listed twice (its moments would advance twice in one step k), or a step
+   * size α_k that is not finite in float32 (η ≤ FLOAT32_MAX, but 1/(1 − β1^k) can raise it past)
    */
   apply(updates: readonly VariableGradient[]): void {
     const seen = new Map<tf.Variable, number>();
@@ -89,6 +99,9 @@ export class Adam extends BoundedOptimizer implements Optimizer {
       seen.set(u.variable, i);
     });
     const alpha = this.nextStepSize();
+    if (!(Math.abs(Math.fround(alpha)) <= FLOAT32_MAX)) {
+      throw new CinderArgumentError('learningRate', this.learningRate, `a rate whose step size α_${this.k + 1} = η·√(1 − β2^k)/(1 − β1^k) is finite in float32 (it is ${alpha})`);
+    }
     this.beta1Power *= this.beta1;
     this.beta2Power *= this.beta2;
     this.k += 1;

@@ -4,7 +4,7 @@
  * @module
  */
 import type { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkFinite, optionKeys } from '../../core/errors.js';
+import { CinderArgumentError, FLOAT32_MAX, checkFinite, optionKeys } from '../../core/errors.js';
 
 /** One variable and the gradient to apply to it (same shape). */
 export interface VariableGradient {
@@ -47,10 +47,13 @@ export function resolveBounds(bounds: WeightBounds): Required<WeightBounds> {
   return { wMin, wMax };
 }
 
-/** Throws unless `lr` is a finite number ≥ 0. */
+/**
+ * Throws unless `lr` is a number in [0, FLOAT32_MAX]: the updates multiply by η as a float32
+ * scalar, and a larger η rounds to +∞ there (∞·0 = NaN for every zero gradient entry).
+ */
 export function checkLearningRate(lr: number): number {
   checkFinite('learningRate', lr);
-  if (lr < 0) throw new CinderArgumentError('learningRate', lr, 'a finite number >= 0');
+  if (!(lr >= 0 && lr <= FLOAT32_MAX)) throw new CinderArgumentError('learningRate', lr, `a number in [0, ${FLOAT32_MAX}] (finite in float32)`);
   return lr;
 }
 

@@ -123,3 +123,52 @@ describe('GradientDescent', () => {
     expect(() => new GradientDescent({ learningRate: NaN })).toThrow(/learningRate/);
   });
 });
+
+describe('float32 range of η and ε (the updates run in float32)', () => {
+  /** One step of `opt` on w = [0.5, 0.25] with gradient [0, 1]; the weights after it. */
+  const stepOnce = (opt: Adam | GradientDescent): number[] => run(opt, [0.5, 0.25], [[0, 1]])[0]!;
+
+  it('Adam refuses an ε that float32 flushes to 0 (the zero-gradient weight would become 0/0 = NaN)', () => {
+    // closed form of the accepted smallest ε: m = (1 − β1)·g, v = (1 − β2)·g², α_1 = η·√(1 − β2)/(1 − β1)
+    const eps = 2 ** -126;
+    const opt = new Adam({ learningRate: 0.1, epsilon: eps });
+    const w = stepOnce(opt);
+    const alpha = (0.1 * Math.sqrt(1 - 0.999)) / (1 - 0.9);
+    expect(w[0]).toBe(0.5);
+    expect(w[1]).toBeCloseTo(0.25 - (alpha * 0.1) / (Math.sqrt(0.001) + eps), 6);
+    opt.dispose();
+    for (const bad of [1e-50, 1e-40, 2 ** -127, 1e39]) {
+      expect(() => new Adam({ learningRate: 0.1, epsilon: bad })).toThrow(/invalid epsilon: got .*, expected a number in \[1\.1754943508222875e-38, 3\.4028234663852886e\+38\]/);
+    }
+  });
+
+  it('η beyond float32 is refused by both optimizers, at construction and assignment (it would round to ∞: ∞·0 = NaN)', () => {
+    for (const make of [(lr: number) => new Adam({ learningRate: lr }), (lr: number) => new GradientDescent({ learningRate: lr, wMin: -100, wMax: 100 })]) {
+      expect(() => make(1e39)).toThrow(/invalid learningRate: got 1e\+39, expected a number in \[0, 3\.4028234663852886e\+38\]/);
+      const opt = make(0.5);
+      expect(() => (opt.learningRate = 1e39)).toThrow(/invalid learningRate/);
+      expect(opt.learningRate).toBe(0.5);
+      // the largest float32 is accepted; a zero gradient entry leaves its weight alone
+      opt.learningRate = 3.4028234663852886e38;
+      expect(stepOnce(opt)[0]).toBe(0.5);
+      opt.dispose();
+    }
+  });
+
+  it('Adam refuses a step whose α_k = η·√(1 − β2^k)/(1 − β1^k) overflows float32, before anything changes', () => {
+    // η = 1e38 is a float32 number, but 1/(1 − β1) = 1e4 lifts α_1 to ≈ 1e42·√(1 − β2)
+    const opt = new Adam({ learningRate: 1e38, beta1: 0.9999, beta2: 0.5 });
+    const w = tf.variable(tf.tensor1d([0.5, 0.25]));
+    const g = tf.tensor1d([0, 1]);
+    expect(() => opt.apply([{ variable: w, gradient: g }])).toThrow(/invalid learningRate: got 1e\+38, expected a rate whose step size α_1/);
+    expect(opt.iterations).toBe(0);
+    expect(Array.from(w.dataSync())).toEqual([0.5, 0.25]);
+    // a usable η then takes the first step k = 1 (the refused call left the β powers alone)
+    opt.learningRate = 0.01;
+    opt.apply([{ variable: w, gradient: g }]);
+    expect(opt.iterations).toBe(1);
+    expect(w.dataSync()[1]).toBeCloseTo(0.25 - ((0.01 * Math.sqrt(0.5)) / 1e-4) * (1e-4 / (Math.sqrt(0.5) + 1e-7)), 5);
+    tf.dispose([w, g]);
+    opt.dispose();
+  });
+});
