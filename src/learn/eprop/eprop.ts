@@ -19,7 +19,7 @@ import type { EPropCell, EPropCellKind } from './cell.js';
 import { forwardJs } from './forward-js.js';
 import { forwardTf, forwardTfAsync } from './forward-tf.js';
 import { checkWebgpuBatch, EPROP_KERNELS, iterationWebgpu, resolveEPropKernel, type EPropKernel } from './kernels.js';
-import { readoutPass, type ReadoutPassResult } from './readout-pass.js';
+import { lossDivisor, readoutPass, type ReadoutPassResult } from './readout-pass.js';
 import { epropAdjoint } from './adjoint.js';
 import { gradientsTf, type EPropGradientArrays } from './gradients.js';
 import { EPropScratch, type DenseInput, type ForwardRecord } from './record.js';
@@ -78,7 +78,11 @@ export interface EPropBatch {
 
 /** Per-batch metrics. */
 export interface EPropStepResult {
-  /** Loss of the batch (before the update); never includes the regulariser. */
+  /**
+   * Loss of the batch (before the update), as NEST reports it: cross-entropy
+   * −mean_{b,t∈window} Σ_k π*_k log π_k, or squared error 0.5·mean_{b,k} Σ_{t∈window} (y − y*)²
+   * (summed over the window); never includes the regulariser.
+   */
   loss: number;
   /** Recall error: fraction of wrongly classified sequences (NaN for MSE). */
   recallError: number;
@@ -605,7 +609,7 @@ export class EProp {
       checkSpikes(await batch.inputs.data(), batch.inputs.shape);
       throw new CinderArgumentError('batch.inputs', `${it.nonSpike} values that are not 0 or 1`, 'spikes (0 or 1)');
     }
-    const loss = it.lossSum / (B * nLw);
+    const loss = it.lossSum / lossDivisor(this.readout.loss, { batch: B, nOut: this.readout.nOut, nLw });
     const failure =
       it.nonFinite.input > 0 ? new NonFiniteError('recurrent.wIn', this.batches)
       : it.nonFinite.recurrent > 0 ? new NonFiniteError('recurrent.wRec', this.batches)
@@ -661,7 +665,7 @@ export class EProp {
     const { batch: B, steps: T, n, nOut, nLw } = p.dims;
     const c = combineSlices(partials, { batch: B, n, nIn: this.recurrent.nIn, nOut, nLw });
     const ce = this.readout.loss === 'cross_entropy';
-    const result: EPropStepResult = { loss: c.lossSum / (B * nLw), recallError: ce ? c.wrong / B : NaN, ...this.rates(c.counts, B, T), prediction: c.prediction, seconds: 0 };
+    const result: EPropStepResult = { loss: c.lossSum / lossDivisor(this.readout.loss, p.dims), recallError: ce ? c.wrong / B : NaN, ...this.rates(c.counts, B, T), prediction: c.prediction, seconds: 0 };
     return { result, grads: c.gradients };
   }
 

@@ -5,7 +5,7 @@
  * ({@link readoutPass}), backward pass ({@link epropAdjoint}) and gradient sums
  * ({@link gradientSumsJs}) — on its own, on this thread or on a worker thread
  * ({@link EPropSliceRunner}, e.g. `EPropThreads` of `cinder-snn/node`). The slices' sums are then
- * added in slice order (float64) and divided by B and B·n_lw once. The slicing depends only on B, so
+ * added in slice order (float64) and divided by B (gradients) and the loss divisor once. The slicing depends only on B, so
  * the results are the same bits for any number of threads; they differ from one unsliced pass over
  * the batch only by the association of those float64 sums (about 1e-16 relative).
  * @module
@@ -115,7 +115,7 @@ export function sliceJobs(common: EPropSliceCommon, input: DenseInput, target: {
 
 /** A batch put together from its slices ({@link combineSlices}). */
 export interface EPropBatchSums {
-  /** Loss summed over sequences and window steps (divide by B·n_lw). */
+  /** Loss terms summed over sequences and window steps (divide by `lossDivisor`: B·n_lw or B·nOut). */
   lossSum: number;
   /** Wrong predictions. */
   wrong: number;

@@ -72,7 +72,7 @@ export interface WebgpuIterationTensors {
 
 /** The summary of a webgpu iteration (the one read back), and the gradients on the device. */
 export interface WebgpuIteration {
-  /** Sum of the loss terms over the batch and window (divide by B·n_lw). */
+  /** Sum of the loss terms over the batch and window (divide by `lossDivisor`: B·n_lw or B·nOut). */
   lossSum: number;
   /** Sequences predicted wrongly (cross-entropy). */
   wrong: number;

@@ -14,11 +14,24 @@ export interface ReadoutTarget {
   signals?: ArrayLike<number>;
 }
 
+/**
+ * What the summed loss terms of a batch are divided by, as NEST's e-prop tests and examples
+ * report their losses: the cross-entropy is a mean over sequences and window steps,
+ * −(1/(B·n_lw))·Σ_{b,t} Σ_k π*_k log π_k, so B·n_lw; the squared error is summed over the window
+ * and averaged over readouts and sequences, 0.5·(1/(B·nOut))·Σ_{b,k} Σ_t (y − y*)², so B·nOut.
+ */
+export function lossDivisor(loss: ReadoutLoss, dims: { batch: number; nOut: number; nLw: number }): number {
+  return loss === 'cross_entropy' ? dims.batch * dims.nLw : dims.batch * dims.nOut;
+}
+
 /** Outputs of {@link readoutPass}. */
 export interface ReadoutPassResult {
-  /** Cross-entropy −mean_{b,t∈window} Σ_k π*_k log π_k, or 0.5·mean_{b,t∈window} Σ_k (y − y*)². */
+  /**
+   * Cross-entropy −mean_{b,t∈window} Σ_k π*_k log π_k, or 0.5·mean_{b,k} Σ_{t∈window} (y − y*)²
+   * (NEST's regression loss: summed over the window, not averaged) — see {@link lossDivisor}.
+   */
   loss: number;
-  /** The loss summed over sequences and window steps (loss = lossSum / (B·n_lw)). */
+  /** The loss terms summed over sequences, window steps and readouts (loss = lossSum / {@link lossDivisor}). */
   lossSum: number;
   /** Wrongly classified sequences (0 for MSE). */
   wrong: number;
@@ -104,7 +117,7 @@ export function readoutPass(
     }
   }
   return {
-    loss: lossSum / (B * nLw),
+    loss: lossSum / lossDivisor(loss, dims),
     lossSum,
     wrong,
     recallError: loss === 'cross_entropy' ? wrong / B : NaN,

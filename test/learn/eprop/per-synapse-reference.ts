@@ -139,5 +139,7 @@ export function referenceGradients(net: RefNet, x: number[][][], labels: number[
       }
     }
   }
-  return { loss: lossSum / (B * nLw), gIn, gRec, gOut };
+  // NEST's reported losses: cross-entropy averaged over sequences and window steps; squared error
+  // 0.5·Σ over the window, averaged over readouts and sequences (test_eprop_regression)
+  return { loss: lossSum / (net.loss === 'cross_entropy' ? B * nLw : B * nOut), gIn, gRec, gOut };
 }
