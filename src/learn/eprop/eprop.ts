@@ -225,7 +225,7 @@ export class EProp {
     this.checkIdle('step');
     const t0 = performance.now();
     const { result, grads } = this.run(batch, true);
-    this.checkFiniteUpdate(result, grads!);
+    this.checkFiniteUpdate(result, grads!, this.kernel === 'tf' ? this.countNonFinite(grads!, (c) => c.dataSync()) : undefined);
     this.apply(grads!);
     result.seconds = (performance.now() - t0) / 1000;
     return result;
@@ -237,7 +237,8 @@ export class EProp {
    * predictions, non-spike inputs, a non-finite check of the weights: 3 + 4n + B floats) is read back, with one
    * `await data()`; a non-finite weight or loss throws before the update. With the `js` and `tf`
    * kernels, weights, inputs (JS kernel) and ψ/z are downloaded with `await data()` once per batch
-   * and the `tf` kernel's gradients stay on the device. Runs on every backend and every kernel.
+   * and the `tf` kernel's gradients stay on the device (only their count of non-finite entries is
+   * read: a gradient that is NaN or ±Inf in float32 throws before the update, as on the js kernel). Runs on every backend and every kernel.
    * Async calls on one trainer are queued: concurrent calls give the results of the same calls
    * made one after the other, and the synchronous methods are refused while any is pending.
    */
@@ -248,7 +249,8 @@ export class EProp {
   private async stepAsyncNow(batch: EPropBatch): Promise<EPropStepResult> {
     const t0 = performance.now();
     const { result, grads } = await this.runAsync(batch, true);
-    this.checkFiniteUpdate(result, grads!);
+    // the fused webgpu kernel reads back only its summary (its gradients are not counted)
+    this.checkFiniteUpdate(result, grads!, this.kernel === 'tf' ? await this.countNonFinite(grads!, (c) => c.data()) : undefined);
     this.apply(grads!);
     result.seconds = (performance.now() - t0) / 1000;
     return result;
@@ -291,15 +293,45 @@ export class EProp {
   }
 
   /**
-   * Throws a {@link NonFiniteError} (after disposing the gradient tensors) when the loss or a
-   * gradient held on the host (the `js` kernel's float64 arrays) is NaN or ±Inf, so that nothing is
-   * applied: the same check for {@link EProp.step} and {@link EProp.stepAsync}.
+   * {@link nonFiniteCounts} read with `read` (`dataSync` in {@link EProp.step}, `data` in
+   * {@link EProp.stepAsync}); a failed read disposes the gradient tensors before it rethrows.
    */
-  private checkFiniteUpdate(result: EPropStepResult, grads: Record<EPropCellKind, Float64Array | tf.Tensor2D>): void {
+  private countNonFinite(grads: Record<EPropCellKind, Float64Array | tf.Tensor2D>, read: (c: tf.Tensor) => ArrayLike<number>): number[];
+  private countNonFinite(grads: Record<EPropCellKind, Float64Array | tf.Tensor2D>, read: (c: tf.Tensor) => Promise<ArrayLike<number>>): Promise<number[]>;
+  private countNonFinite(grads: Record<EPropCellKind, Float64Array | tf.Tensor2D>, read: (c: tf.Tensor) => ArrayLike<number> | Promise<ArrayLike<number>>): number[] | Promise<number[]> {
+    const counts = nonFiniteCounts(grads);
+    const fail = (e: unknown): never => {
+      disposeGradients(grads);
+      throw e;
+    };
+    let r: ArrayLike<number> | Promise<ArrayLike<number>>;
+    try {
+      r = read(counts);
+    } catch (e) {
+      counts.dispose();
+      return fail(e);
+    }
+    if (!(r instanceof Promise)) {
+      counts.dispose();
+      return Array.from(r);
+    }
+    return r.then((v) => Array.from(v), fail).finally(() => counts.dispose());
+  }
+
+  /**
+   * Throws a {@link NonFiniteError} (after disposing the gradient tensors) when the loss or a
+   * gradient is NaN or ±Inf as it would be applied, in float32, so that nothing is applied: the same
+   * check for {@link EProp.step} and {@link EProp.stepAsync}. A gradient held on the host (the `js`
+   * kernel's float64 arrays) fails when an entry's float32 rounding is not finite (|g| beyond
+   * FLOAT32_MAX is ±∞ once it is a float32 tensor); gradient tensors (the `tf` kernel's) are checked
+   * by `counts`, the non-finite entries of each cell ([input, recurrent, readout]) counted on the
+   * device (`undefined`: not checked, the fused webgpu kernel).
+   */
+  private checkFiniteUpdate(result: EPropStepResult, grads: Record<EPropCellKind, Float64Array | tf.Tensor2D>, counts?: readonly number[]): void {
     let failure: NonFiniteError | undefined;
     for (const cell of this.cells) {
       const g = grads[cell.kind];
-      if (g instanceof Float64Array && !allFinite(g)) {
+      if (g instanceof Float64Array ? !allFinite32(g) : (counts?.[GRADIENT_KINDS.indexOf(cell.kind)] ?? 0) > 0) {
         failure = new NonFiniteError(`gradient of the ${cell.kind} weights`, this.batches, 'NaN or Inf', 'batch');
         break;
       }
@@ -696,6 +728,28 @@ export class EProp {
 function allFinite(a: ArrayLike<number>): boolean {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return false;
   return true;
+}
+
+/** True when every entry is finite in float32 (its float32 rounding is neither NaN nor ±∞). */
+function allFinite32(a: ArrayLike<number>): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(Math.fround(a[i]!))) return false;
+  return true;
+}
+
+/** The order of {@link nonFiniteCounts}. */
+const GRADIENT_KINDS: readonly EPropCellKind[] = ['input', 'recurrent', 'readout'];
+
+/** The non-finite entries of each gradient tensor ([input, recurrent, readout], float32, exact up to 2^24 per cell); caller disposes. */
+function nonFiniteCounts(grads: Record<EPropCellKind, Float64Array | tf.Tensor2D>): tf.Tensor1D {
+  return tf.tidy(() => tf.stack(GRADIENT_KINDS.map((k) => {
+    const g = grads[k];
+    return g instanceof Float64Array ? tf.scalar(0) : tf.sum(tf.cast(tf.logicalNot(tf.isFinite(g)), 'float32'));
+  })) as tf.Tensor1D);
+}
+
+/** Disposes the gradient tensors of `grads` (those not held on the host). */
+function disposeGradients(grads: Record<EPropCellKind, Float64Array | tf.Tensor2D>): void {
+  for (const g of Object.values(grads)) if (!(g instanceof Float64Array)) g.dispose();
 }
 
 /**

@@ -94,6 +94,53 @@ describe('e-prop: a rejected batch changes no state', () => {
   }
 });
 
+describe('e-prop: a gradient that is not finite in float32 is refused before the update', () => {
+  // Targets of 1e100 are finite numbers (accepted), and so are the float64 loss (≈ 1e200) and the
+  // js kernel's float64 gradients (≈ 1e100 × ψ·…), but the gradients are applied as float32
+  // tensors, where they are ±∞ (tf kernel: ∞ and NaN after the float32 matrix products): Adam's
+  // m/(√v + ε) = ∞/∞ = NaN. Without the check a weight jumped to a bound (−100) in one step.
+  for (const kernel of ['js', 'tf'] as const) {
+    for (const mode of ['step', 'stepAsync'] as const) {
+      it(`${kernel} kernel, ${mode}: NonFiniteError naming a gradient, state and tensor count unchanged`, async () => {
+        const net = build(kernel, 'mean_squared_error');
+        const good: EPropBatch = { inputs: tf.tensor3d(net.x, [B, T, nIn]), targets: new Float64Array(B * nLw * nOut).fill(0.3) };
+        net.trainer.step(good);
+        const huge: EPropBatch = { inputs: tf.tensor3d(net.x, [B, T, nIn]), targets: new Float64Array(B * nLw * nOut).fill(1e100) };
+        // the float64 gradient (gradients() returns it unapplied) is finite, its float32 rounding is not
+        const g = net.trainer.gradients(huge).gradients;
+        const all = [...g.input, ...g.recurrent, ...g.readout];
+        if (kernel === 'js') expect(all.every((v) => Number.isFinite(v))).toBe(true);
+        expect(all.some((v) => !Number.isFinite(Math.fround(v)))).toBe(true);
+        const before = state(net);
+        const n0 = tf.memory().numTensors;
+        let error: unknown;
+        try {
+          if (mode === 'step') net.trainer.step(huge);
+          else await net.trainer.stepAsync(huge);
+        } catch (e) {
+          error = e;
+        }
+        expect((error as Error)?.name).toBe('NonFiniteError');
+        expect((error as Error).message).toMatch(/non-finite value \(NaN or Inf\) in gradient of the (input|recurrent|readout) weights at batch 1/);
+        expect(tf.memory().numTensors).toBe(n0);
+        expect(state(net)).toBe(before);
+        // targets of 1e30: float32 gradients, a step is taken
+        const big: EPropBatch = { inputs: tf.tensor3d(net.x, [B, T, nIn]), targets: new Float64Array(B * nLw * nOut).fill(1e30) };
+        if (mode === 'step') net.trainer.step(big);
+        else await net.trainer.stepAsync(big);
+        expect(net.trainer.iterations).toBe(2);
+        const w = [...net.recurrent.wIn.value.dataSync(), ...net.recurrent.wRec.value.dataSync(), ...net.readout.wOut.value.dataSync()];
+        expect(w.every((v) => Number.isFinite(v) && Math.abs(v) < 100)).toBe(true);
+        tf.dispose([good.inputs, huge.inputs, big.inputs]);
+        net.trainer.dispose();
+        net.recurrent.dispose();
+        net.readout.dispose();
+        net.optimizer.dispose();
+      });
+    }
+  }
+});
+
 describe('e-prop options: bad values fail with CinderArgumentError and leave no tensors', () => {
   it('EProp and EPropRecurrent reject a negative target rate and non-boolean switches', () => {
     const recurrent = new EPropRecurrent({ nIn: 2, nLif: 2 });
