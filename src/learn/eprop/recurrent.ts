@@ -204,7 +204,11 @@ export class EPropRecurrent extends Module {
   }
 }
 
-/** Copies user-given initial weights (checking length and finiteness) or draws them. */
+/**
+ * Copies user-given initial weights (checking length and finiteness) or draws them. The weights are
+ * stored as float32, so a value is refused unless its float32 rounding is finite (|x| beyond
+ * FLOAT32_MAX would be stored as ±∞).
+ */
 export function initWeights(param: string, given: ArrayLike<number> | undefined, size: number, draw: () => number): Float32Array {
   const out = new Float32Array(size);
   if (given === undefined) {
@@ -214,7 +218,7 @@ export function initWeights(param: string, given: ArrayLike<number> | undefined,
   if (given.length !== size) throw new CinderArgumentError(param, `array of length ${given.length}`, `length ${size}`);
   for (let i = 0; i < size; i++) {
     const x = given[i]!;
-    if (!Number.isFinite(x)) throw new CinderArgumentError(`${param}[${i}]`, x, 'a finite number');
+    if (typeof x !== 'number' || !Number.isFinite(Math.fround(x))) throw new CinderArgumentError(`${param}[${i}]`, x, 'a number that is finite in float32 (|x| <= 3.4028234663852886e+38)');
     out[i] = x;
   }
   return out;

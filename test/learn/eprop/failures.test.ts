@@ -163,6 +163,23 @@ describe('e-prop options: bad values fail with CinderArgumentError and leave no 
     optimizer.dispose();
   });
 
+  it('initial weights beyond float32 (stored as ±∞) are refused by EPropRecurrent and EPropReadout, nothing left behind', () => {
+    const n0 = tf.memory().numTensors;
+    const w = (size: number, at: number, v: number) => Array.from({ length: size }, (_, i) => (i === at ? v : 0.1));
+    const msg = (p: string, v: string) => new RegExp(`invalid ${p}: got ${v}, expected a number that is finite in float32`);
+    expect(() => new EPropRecurrent({ nIn: 2, nLif: 2, wIn: w(4, 3, 1e39) })).toThrow(msg('wIn\\[3\\]', '1e\\+39'));
+    expect(() => new EPropRecurrent({ nIn: 2, nLif: 2, wRec: w(4, 1, -4e38) })).toThrow(msg('wRec\\[1\\]', '-4e\\+38'));
+    expect(() => new EPropReadout({ nRec: 2, nOut: 2, wOut: w(4, 0, 1e300) })).toThrow(msg('wOut\\[0\\]', '1e\\+300'));
+    // the fixed feedback weights are never checked later (they are not trained): a B of ±∞ would
+    // make every learning signal and gradient non-finite
+    expect(() => new EPropReadout({ nRec: 2, nOut: 2, feedbackWeights: w(4, 2, 1e39) })).toThrow(msg('feedbackWeights\\[2\\]', '1e\\+39'));
+    expect(tf.memory().numTensors).toBe(n0);
+    // the largest float32 is kept as it is
+    const r = new EPropRecurrent({ nIn: 2, nLif: 2, wIn: w(4, 3, 3.4028234663852886e38) });
+    expect(r.wIn.value.dataSync()[3]).toBe(3.4028234663852886e38);
+    r.dispose();
+  });
+
   it('buildEvidenceNetwork and trainEvidence: a rejected setting frees what was built', async () => {
     const { buildEvidenceNetwork, trainEvidence } = await import('../../../examples/eprop-evidence/training.js');
     const { EvidenceTask } = await import('../../../examples/eprop-evidence/task.js');
