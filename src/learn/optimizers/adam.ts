@@ -146,13 +146,23 @@ export class Adam extends BoundedOptimizer implements Optimizer {
       tensors[`${n}.m`] = m.clone();
       tensors[`${n}.v`] = v.clone();
     }
-    return { tensors, values: { k: this.k, beta1Power: this.beta1Power, beta2Power: this.beta2Power, learningRate: this.learningRate } };
+    return { tensors, values: { k: this.k, beta1Power: this.beta1Power, beta2Power: this.beta2Power, learningRate: this.learningRate, ...this.settings() } };
+  }
+
+  /**
+   * The settings a snapshot records and a restore compares (β1, β2, ε and the weight bounds, an
+   * infinite bound as the string "Infinity" / "-Infinity": snapshots hold JSON values).
+   */
+  private settings(): Record<string, number | string> {
+    const json = (x: number) => (Number.isFinite(x) ? x : String(x));
+    return { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, wMin: json(this.wMin), wMax: json(this.wMax) };
   }
 
   /**
    * Restores what {@link snapshotState} captured; `variables` maps the saved names back to variables.
    * @throws CinderArgumentError, before anything changes, for a snapshot that is not one: numbers
-   * out of range (k an integer ≥ 0, β powers in [0, 1]), a key other than `<name>.m`/`<name>.v`, a
+   * out of range (k an integer ≥ 0, β powers in [0, 1]), settings (β1, β2, ε, the weight bounds)
+   * other than this optimizer's, a key other than `<name>.m`/`<name>.v`, a
    * name without a variable or two names of one variable, moments that are not float32 tensors of
    * the variable's shape (or disposed)
    */
@@ -166,6 +176,11 @@ export class Adam extends BoundedOptimizer implements Optimizer {
       if (!(x! >= 0 && x! <= 1)) throw new CinderArgumentError(`Adam snapshot ${n}`, x, `a number in [0, 1] (β${n[4]}^k)`);
     }
     checkLearningRate(learningRate!);
+    // the settings: moments and powers made with other β, ε or bounds would continue another optimizer
+    // (a snapshot written before they were recorded has none to compare)
+    for (const [n, own] of Object.entries(this.settings())) {
+      if (n in s.values && !Object.is(s.values[n], own)) throw new CinderArgumentError(`Adam snapshot ${n}`, s.values[n], `${JSON.stringify(own)} (this optimizer's; build it with the saved settings)`);
+    }
     // everything is checked before the current moments are dropped: a refused snapshot changes nothing
     const pairs: [tf.Variable, tf.Tensor, tf.Tensor][] = [];
     const owner = new Map<tf.Variable, string>();

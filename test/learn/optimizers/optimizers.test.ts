@@ -113,6 +113,35 @@ describe('Adam (TensorFlow form)', () => {
   });
 });
 
+describe('Adam snapshot settings', () => {
+  it('a snapshot of an Adam with other β1, β2, ε or weight bounds is refused before anything changes; one without settings (older saves) restores', () => {
+    const w = tf.variable(tf.tensor1d([1, -2]));
+    const g = tf.tensor1d([0.5, -1]);
+    const base = { learningRate: 0.1, epsilon: 1e-3, wMax: 5 };
+    const a = new Adam(base);
+    a.apply([{ variable: w, gradient: g }]);
+    const snap = a.snapshotState(new Map([[w, 'w']]));
+    expect(snap.values).toMatchObject({ beta1: 0.9, beta2: 0.999, epsilon: 1e-3, wMin: '-Infinity', wMax: 5 });
+    const vars = new Map([['w', w]]);
+    for (const [o, re] of [[{ beta1: 0.8 }, /^invalid Adam snapshot beta1: got 0\.9, expected 0\.8/], [{ beta2: 0.99 }, /Adam snapshot beta2/], [{ epsilon: 1e-8 }, /Adam snapshot epsilon: got 0\.001, expected 1e-8/], [{ wMax: Infinity }, /Adam snapshot wMax: got 5, expected "Infinity"/], [{ wMin: -5 }, /Adam snapshot wMin: got "-Infinity", expected -5/]] as const) {
+      const b = new Adam({ ...base, ...o });
+      expect(() => b.restoreState(snap, vars)).toThrow(re);
+      expect(b.iterations).toBe(0); // nothing changed
+      b.dispose();
+    }
+    const same = new Adam(base);
+    same.restoreState(snap, vars);
+    expect(same.iterations).toBe(1);
+    // a snapshot written before the settings were recorded compares none
+    const old = { tensors: snap.tensors, values: { k: 1, beta1Power: 0.9, beta2Power: 0.999, learningRate: 0.1 } };
+    const other = new Adam({ ...base, beta1: 0.5 });
+    other.restoreState(old, vars);
+    expect(other.iterations).toBe(1);
+    tf.dispose([w, g, ...Object.values(snap.tensors)]);
+    for (const o of [a, same, other]) o.dispose();
+  });
+});
+
 describe('GradientDescent', () => {
   it('w ← clip(w − η·g)', () => {
     const opt = new GradientDescent({ learningRate: 0.5, wMax: 1.2 });
@@ -121,6 +150,14 @@ describe('GradientDescent', () => {
     expect(s1![1]).toBeCloseTo(1, 6);
     expect(s2![1]).toBeCloseTo(1.2, 6);
     expect(() => new GradientDescent({ learningRate: NaN })).toThrow(/learningRate/);
+  });
+  it('a variable listed twice in one step is refused before anything changes (as Adam): it would move twice', () => {
+    const opt = new GradientDescent({ learningRate: 0.5 });
+    const w = tf.variable(tf.tensor1d([1, 2]));
+    const g = tf.tensor1d([1, 1]);
+    expect(() => opt.apply([{ variable: w, gradient: g }, { variable: w, gradient: g }])).toThrow(/^invalid updates\[1\]\.variable: got .*, expected a variable not listed before in the same step \(updates\[0\] has it\)$/);
+    expect(Array.from(w.dataSync())).toEqual([1, 2]);
+    tf.dispose([w, g]);
   });
 });
 
