@@ -185,6 +185,8 @@ export const song2000Example: ExampleSpec = {
     if (String(q.input) === 'correlated') {
       if (String(q.engine) === 'tfjs') throw new CinderArgumentError('--engine', q.engine, "'event' or 'brian2' with --input correlated (the tfjs engine has homogeneous Poisson inputs only)");
       if (!(Number(q.corrMax) <= Number(q.corrSigma))) throw new CinderArgumentError('--corr-max', q.corrMax, `at most --corr-sigma (${String(q.corrSigma)}): σ_a² = σ² − c_a² >= 0`);
+      // the summary's mean w/gmax in CORRELATION_BINS bins of c_a: each bin needs an input (an empty one was NaN and failed the run at its first checkpoint)
+      if (!(Number(q.inputs) >= CORRELATION_BINS)) throw new CinderArgumentError('--inputs', q.inputs, `at least ${CORRELATION_BINS} with --input correlated (the summary's mean w/gmax in ${CORRELATION_BINS} bins of the correlation parameter)`);
     }
     checkWholeSteps('--seconds', Number(q.seconds), dt);
     checkWholeSteps('--bin-seconds', Number(q.binSeconds), dt);

@@ -25,6 +25,9 @@ describe('examples refuse what they cannot run, before writing anything', () => 
     // livn's durations: the run used to fail (exit 1) after writing its folder
     [['livn-stdp', '--mode', 'tiny', '--baseline-ms', '0.05'], /invalid --baseline-ms: got 0\.05, expected a whole number of 0\.1 ms steps/],
     [['livn-stdp', '--mode', 'tiny', '--normalize-every-ms', '0.15'], /invalid --normalize-every-ms: got 0\.15, expected a whole number of 0\.1 ms steps/],
+    // correlated inputs with fewer inputs than the summary's 20 bins of c_a: a bin without inputs gave
+    // NaN and the run failed (exit 1) at its first checkpoint, after writing its folder
+    [['song2000', '--mode', 'tiny', '--input', 'correlated', '--inputs', '10'], /invalid --inputs: got 10, expected at least 20 with --input correlated/],
     // 9,999 + 10 of the 10,000 digits: failed (exit 1) after writing its folder
     [['quickstart', '--mode', 'tiny', '--train-digits', '9999'], /invalid --test-digits: got 10, expected at most 1 \(10000 digits, 9999 for training\)/],
   ];
