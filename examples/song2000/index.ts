@@ -413,7 +413,14 @@ export const song2000Example: ExampleSpec = {
       const ext = weightExtremes(w, p.gmax);
       const simulated = (done * p.dt) / 1000;
       const spikes = rates.reduce((s, r, i) => s + r * binLength(i), 0);
-      const lastBins = rates.slice(-Math.max(1, Math.floor(rates.length / 10)));
+      // the rate over the last 10 % of the bins: their spikes over their length (a shorter last bin
+      // weighs by its length; an unweighted mean of the bin rates overweighted it)
+      let lastSpikes = 0;
+      let lastSeconds = 0;
+      for (let i = rates.length - Math.min(rates.length, Math.max(1, Math.floor(rates.length / 10))); i < rates.length; i++) {
+        lastSpikes += rates[i]! * binLength(i);
+        lastSeconds += binLength(i);
+      }
       return {
         bimodal_fraction: ext.bimodal,
         low_fraction: ext.low,
@@ -421,7 +428,7 @@ export const song2000Example: ExampleSpec = {
         strong_fraction: strongFraction(w, p.gmax),
         mean_weight_over_gmax: w.reduce((s, x) => s + x, 0) / w.length / p.gmax,
         post_rate_hz: simulated > 0 ? spikes / simulated : 0,
-        final_post_rate_hz: lastBins.reduce((s, r) => s + r, 0) / Math.max(1, lastBins.length),
+        final_post_rate_hz: lastSeconds > 0 ? lastSpikes / lastSeconds : 0,
         cv_isi: isi.cv(),
         cv_isi_intervals: isi.n,
         cv_window_seconds: ((totalSteps - isi.fromStep) * p.dt) / 1000,

@@ -97,6 +97,33 @@ describe('song2000 CV of the post ISIs', () => {
     expect(summary.final_post_rate_hz as number).toBeCloseTo(window.length / 0.05, 6);
   });
 
+  it('final_post_rate_hz with a shorter last bin is the window\'s spikes over its length, as an independent rerun gives', async () => {
+    // 0.495 s in bins of 25 ms: 20 bins, the last 20 ms long; the window is the last 2 bins (steps 4500..4949, 45 ms)
+    const params = Object.assign(defaults(), { model: 'paper', rate: 10, seconds: 0.495, binSeconds: 0.025, chunk: 1000 });
+    const seed = 3;
+    const { summary } = await runSong(params, seed);
+    const p = songPaperParams({ rate: 10 });
+    const rng = new Rng(seed);
+    rng.fork();
+    const exc = rng.fork();
+    const inh = rng.fork();
+    const ev = new EventSong(p, new Float32Array(p.nInputs).fill(p.gmax), 'conductance', true);
+    const post: number[] = [];
+    for (let c = 0; c < 5; c++) {
+      const e = bernoulliChunk(1000, p.nInputs, (p.rate * p.dt) / 1000, [exc], p.nInputs);
+      const i = bernoulliChunk(1000, p.nInhib, (p.inhibRate * p.dt) / 1000, [inh], p.nInhib);
+      for (let k = 0; k < 1000 && c * 1000 + k < 4950; k++) {
+        if (ev.step(e.ids, e.start[k]!, e.start[k + 1]!, [i.start[k + 1]! - i.start[k]!]) > 0) post.push(c * 1000 + k);
+      }
+    }
+    const inBin18 = post.filter((t) => t >= 4500 && t < 4750).length;
+    const inBin19 = post.filter((t) => t >= 4750).length;
+    expect(inBin18 + inBin19).toBeGreaterThan(3);
+    expect(summary.post_rate_hz as number).toBeCloseTo(post.length / 0.495, 6);
+    expect(summary.cv_window_seconds).toBeCloseTo(0.045, 12);
+    expect(summary.final_post_rate_hz as number).toBeCloseTo((inBin18 + inBin19) / 0.045, 6);
+  });
+
   it('the tfjs engine counts the intervals of the window as its rate bins give', async () => {
     const params = Object.assign(defaults(), song2000Example.presets.tiny, { engine: 'tfjs', rate: 60, seconds: 0.2, binSeconds: 0.01 });
     const { summary } = await runSong(params, 1);
