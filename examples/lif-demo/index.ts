@@ -174,6 +174,12 @@ export const lifDemoExample: ExampleSpec = {
   validate(p) {
     // The LIF's own checks (threshV above restV and resetV, …), before any folder is written.
     LIF.checkOptions({ restV: Number(p.restV), resetV: Number(p.resetV), threshV: Number(p.threshV), refracT: Number(p.refracT), tauM: Number(p.tauM) });
+    // the Poisson encoder keeps a dead time of one step between spikes and compensates the rate for
+    // it: its mean interval 1000/maxRate must exceed dt (this failed inside the run, folder written,
+    // with an error about the encoder's `refrac`, not an option of this example)
+    const maxRate = Number(p.maxRate);
+    const dt = Number(p.dt);
+    if (!(dt < 1000 / maxRate)) throw new CinderArgumentError('--max-rate', maxRate, `< 1000/dt = ${1000 / dt} Hz (less than one spike per ${dt} ms step: the encoder's dead time is one step)`);
   },
   async run(ctx: RunContext): Promise<Record<string, unknown>> {
     const p = ctx.params;
@@ -191,11 +197,15 @@ export const lifDemoExample: ExampleSpec = {
     if (2 * meanWeight > F32_MAX) {
       throw new CinderArgumentError('--drive', Number(p.drive), `at most ${(Number(p.drive) * F32_MAX / (2 * meanWeight)).toPrecision(4)} for seed ${ctx.seed} (the initial weights reach 2·w̄ = ${(2 * meanWeight).toPrecision(4)}, beyond the largest float32)`);
     }
+    // the streams of the weights and of the encoder, forked in this order; the encoder built before
+    // any tensor, so that a refused encoder option leaves nothing behind
+    const weightRng = rng.fork();
+    const encoder = new HomogeneousPoissonEncoder({ steps, dt, frequency: Number(p.maxRate), rng: rng.fork() });
     const lif = new LIF([nOut], dt, {
       restV: Number(p.restV), resetV: Number(p.resetV), threshV: Number(p.threshV), refracT: Number(p.refracT), tauM: Number(p.tauM),
     });
     const layer = new Serial(
-      new LinearDense([nIn], [nOut], dt, { synapse: DeltaCurrent.factory(), weightInit: uniformInit(rng.fork(), 0, 2 * meanWeight) }),
+      new LinearDense([nIn], [nOut], dt, { synapse: DeltaCurrent.factory(), weightInit: uniformInit(weightRng, 0, 2 * meanWeight) }),
       lif,
     );
     layer.eval();
@@ -209,7 +219,6 @@ export const lifDemoExample: ExampleSpec = {
     layer.attach(inRec);
     layer.attach(outRec);
     layer.attach(vRec);
-    const encoder = new HomogeneousPoissonEncoder({ steps, dt, frequency: Number(p.maxRate), rng: rng.fork() });
     const intensities = tf.tensor(intensity, [1, nIn]);
     const stream = await encoder.streamAsync(intensities, { chunk });
     intensities.dispose();

@@ -28,6 +28,10 @@ describe('examples refuse what they cannot run, before writing anything', () => 
     // correlated inputs with fewer inputs than the summary's 20 bins of c_a: a bin without inputs gave
     // NaN and the run failed (exit 1) at its first checkpoint, after writing its folder
     [['song2000', '--mode', 'tiny', '--input', 'correlated', '--inputs', '10'], /invalid --inputs: got 10, expected at least 20 with --input correlated/],
+    // 500 Hz inputs at 10 ms steps: the encoder (dead time one step) refused its `refrac` inside the
+    // run (exit 1, folder written, 17 tensors left)
+    [['lif-demo', '--mode', 'tiny', '--dt', '10', '--max-rate', '500'], /invalid --max-rate: got 500, expected < 1000\/dt = 100 Hz/],
+    [['lif-demo', '--mode', 'tiny', '--dt', '10', '--max-rate', '100'], /invalid --max-rate: got 100, expected < 1000\/dt = 100 Hz/],
     // 9,999 + 10 of the 10,000 digits: failed (exit 1) after writing its folder
     [['quickstart', '--mode', 'tiny', '--train-digits', '9999'], /invalid --test-digits: got 10, expected at most 1 \(10000 digits, 9999 for training\)/],
   ];
@@ -57,6 +61,9 @@ describe('examples refuse what they cannot run, before writing anything', () => 
     for (const seconds of [0.0001, 0.3, 0.7, 1.1, 123.4567]) expect(() => song.validate!({ ...songP, seconds, binSeconds: 0.0001 })).not.toThrow();
     const qs = EXAMPLES.find((e) => e.name === 'quickstart')!;
     const qsP = Object.fromEntries(qs.options.map((o) => [o.name, o.default]));
+    const lif = EXAMPLES.find((e) => e.name === 'lif-demo')!;
+    const lifP = Object.fromEntries(lif.options.map((o) => [o.name, o.default]));
+    expect(() => lif.validate!({ ...lifP, dt: 10, maxRate: 99.9 })).not.toThrow();
     expect(() => qs.validate!({ ...qsP, trainDigits: 9000, testDigits: 1000 })).not.toThrow();
     expect(() => qs.validate!({ ...qsP, trainDigits: 9000, testDigits: 1001 })).toThrow(/--test-digits/);
   });
