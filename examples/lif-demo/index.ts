@@ -144,6 +144,18 @@ export class LifDemoRecordings {
   }
 }
 
+/**
+ * Refuses `--max-rate` at or above 1000/dt Hz: the Poisson encoder keeps a dead time of one step
+ * between spikes and compensates the rate for it, so its mean interval 1000/maxRate must exceed dt
+ * (it failed inside the run, folder written, with an error about the encoder's `refrac`, not an
+ * option of this example).
+ */
+function checkMaxRate(p: Record<string, unknown>): void {
+  const maxRate = Number(p.maxRate);
+  const dt = Number(p.dt);
+  if (!(dt < 1000 / maxRate)) throw new CinderArgumentError('--max-rate', maxRate, `< 1000/dt = ${1000 / dt} Hz (less than one spike per ${dt} ms step: the encoder's dead time is one step)`);
+}
+
 /** The `lif-demo` example. */
 export const lifDemoExample: ExampleSpec = {
   name: 'lif-demo',
@@ -174,15 +186,11 @@ export const lifDemoExample: ExampleSpec = {
   validate(p) {
     // The LIF's own checks (threshV above restV and resetV, …), before any folder is written.
     LIF.checkOptions({ restV: Number(p.restV), resetV: Number(p.resetV), threshV: Number(p.threshV), refracT: Number(p.refracT), tauM: Number(p.tauM) });
-    // the Poisson encoder keeps a dead time of one step between spikes and compensates the rate for
-    // it: its mean interval 1000/maxRate must exceed dt (this failed inside the run, folder written,
-    // with an error about the encoder's `refrac`, not an option of this example)
-    const maxRate = Number(p.maxRate);
-    const dt = Number(p.dt);
-    if (!(dt < 1000 / maxRate)) throw new CinderArgumentError('--max-rate', maxRate, `< 1000/dt = ${1000 / dt} Hz (less than one spike per ${dt} ms step: the encoder's dead time is one step)`);
+    checkMaxRate(p);
   },
   async run(ctx: RunContext): Promise<Record<string, unknown>> {
     const p = ctx.params;
+    checkMaxRate(p); // as validate (a run started without it)
     const nIn = Number(p.nIn);
     const nOut = Number(p.nOut);
     const steps = Number(p.steps);

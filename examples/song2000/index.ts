@@ -217,6 +217,8 @@ export const song2000Example: ExampleSpec = {
     if (p.nInhib > 0 && String(q.drive) !== 'conductance') throw new CinderArgumentError('--drive', q.drive, "'conductance' with --model paper");
     // likewise: the tfjs engine has homogeneous Poisson inputs only (it would run those silently)
     if (String(q.input) === 'correlated' && engine === 'tfjs') throw new CinderArgumentError('--engine', q.engine, "'event' or 'brian2' with --input correlated (the tfjs engine has homogeneous Poisson inputs only)");
+    // likewise: the summary's bins of c_a each need an input (an empty one gave NaN at the first checkpoint)
+    if (String(q.input) === 'correlated' && !(p.nInputs >= CORRELATION_BINS)) throw new CinderArgumentError('--inputs', q.inputs, `at least ${CORRELATION_BINS} with --input correlated (the summary's mean w/gmax in ${CORRELATION_BINS} bins of the correlation parameter)`);
     // the initial weights' stream is forked first in every case (the input streams then unchanged)
     const weightRng = rng.fork();
     // the tfjs engine with inhibitory inputs (paper parameters): the model of paper-network.ts, from

@@ -9,6 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { EXAMPLES } from '../../examples/index.js';
 import { Sink } from '../cli/fixtures/sink.js';
+import { startRun } from '../../src/cli/runner.js';
+import { Terminal } from '../../src/cli/progress.js';
+import { backendInfo } from '../../src/core/backend.js';
+import { tf } from '../../src/core/tf.js';
 
 async function cli(args: string[]): Promise<{ code: number; err: string }> {
   const out = new Sink();
@@ -66,5 +70,25 @@ describe('examples refuse what they cannot run, before writing anything', () => 
     expect(() => lif.validate!({ ...lifP, dt: 10, maxRate: 99.9 })).not.toThrow();
     expect(() => qs.validate!({ ...qsP, trainDigits: 9000, testDigits: 1000 })).not.toThrow();
     expect(() => qs.validate!({ ...qsP, trainDigits: 9000, testDigits: 1001 })).toThrow(/--test-digits/);
+  });
+
+  it('a run started without validate (startRun) refuses the same values naming the flag, leaving no tensors', async () => {
+    const cases: [string, Record<string, number | string | boolean>, RegExp][] = [
+      ['lif-demo', { dt: 10, maxRate: 500 }, /invalid --max-rate: got 500, expected < 1000\/dt = 100 Hz/],
+      ['song2000', { input: 'correlated', inputs: 10, seconds: 0.01, binSeconds: 0.01 }, /invalid --inputs: got 10, expected at least 20 with --input correlated/],
+    ];
+    for (const [name, values, message] of cases) {
+      const spec = EXAMPLES.find((e) => e.name === name)!;
+      const params: Record<string, number | string | boolean> = Object.fromEntries(spec.options.map((o) => [o.name, o.default]));
+      Object.assign(params, spec.presets.tiny, values);
+      const before = tf.memory().numTensors;
+      const r = await startRun({
+        spec, params, mode: 'tiny', seed: 1, seeds: 1, outDir: join(mkdtempSync(join(tmpdir(), 'cinder-exopt-run-')), 'run'), backend: backendInfo()!, backendRequest: 'auto',
+        quiet: true, signal: new AbortController().signal, terminal: new Terminal({ mode: 'quiet' }),
+      }).done;
+      expect(r.status, name).toBe('failed');
+      expect(String(r.summary.error), name).toMatch(message);
+      expect(tf.memory().numTensors, name).toBe(before);
+    }
   });
 });
