@@ -486,7 +486,7 @@ export const song2000Example: ExampleSpec = {
       progress.done();
       const after = weightsNow();
       const s = summary();
-      ctx.log(`bimodal fraction ${(s.bimodal_fraction as number).toFixed(3)} (low ${(s.low_fraction as number).toFixed(3)}, high ${(s.high_fraction as number).toFixed(3)}), post rate ${(s.post_rate_hz as number).toFixed(2)} Hz, CV of the ISIs ${isi.cv()?.toFixed(3) ?? 'n/a'} (last ${cvBins} bins), ${(s.ms_per_simulated_second as number).toFixed(0)} ms per simulated second`);
+      ctx.log(`bimodal fraction ${(s.bimodal_fraction as number).toFixed(3)} (low ${(s.low_fraction as number).toFixed(3)}, high ${(s.high_fraction as number).toFixed(3)}), post rate ${(s.post_rate_hz as number).toFixed(2)} Hz, CV of the ISIs ${isi.cv()?.toFixed(3) ?? 'n/a'} (last ${cvBins} bins), ${s.ms_per_simulated_second === null ? 'n/a' : (s.ms_per_simulated_second as number).toFixed(0)} ms per simulated second`);
       await ctx.figure('weight-histogram', weightHistogram(before, after, p.gmax));
       await ctx.figure('weights-by-index', weightsByIndex(before, after, p.gmax, corr ? meanWeightByBin(after, p.gmax) : undefined));
       await ctx.figure('post-rate', rateOverTime(binSteps * p.dt / 1000, rates, (done * p.dt) / 1000, isi.cv()));

@@ -209,6 +209,27 @@ describe('song2000 helpers', () => {
     for (const f of song2000Example.figures) expect(existsSync(join(out, 'figures', `${f}.html`))).toBe(true);
   });
 
+  it('a run stopped before its first bin ends interrupted with 0 steps, not failed (both engines)', async () => {
+    // ms_per_simulated_second is null then; the final log line called toFixed on it (TypeError: failed)
+    for (const engine of ['event', 'tfjs']) {
+      const out = join(mkdtempSync(join(tmpdir(), 'cinder-song-stop0-')), 'run');
+      const params: Record<string, number | string | boolean> = {};
+      for (const o of song2000Example.options) params[o.name] = o.default;
+      Object.assign(params, song2000Example.presets.tiny, { engine });
+      const stop = new AbortController();
+      stop.abort();
+      const r = await startRun({
+        spec: song2000Example, params, mode: 'tiny', seed: 1, seeds: 1, outDir: out, backend: backendInfo()!, backendRequest: 'auto',
+        quiet: true, signal: stop.signal, terminal: new Terminal({ mode: 'quiet' }),
+      }).done;
+      expect(r.status, engine).toBe('interrupted');
+      const summary = JSON.parse(readFileSync(join(out, 'run_summary.json'), 'utf8'));
+      expect(summary.steps, engine).toBe(0);
+      expect(summary.post_rate_hz, engine).toBe(0);
+      expect(summary.ms_per_simulated_second, engine).toBeNull();
+    }
+  });
+
   it('an interrupted and resumed run reports the same summary as an uninterrupted one, timing included (clock: 1 ms per reading)', async () => {
     const params: Record<string, number | string | boolean> = {};
     for (const o of song2000Example.options) params[o.name] = o.default;
