@@ -24,11 +24,20 @@ export interface SpikeSource {
  * A source whose trains are point processes given by their inter-spike intervals (in steps, real
  * valued): each train keeps the time of its next spike; a spike at time t falls in step ⌊t⌋.
  * Subclasses draw the intervals; `next` is initialised by the subclass (Infinity = silent train).
+ *
+ * The events of all trains are taken in time order (ties by train index; a binary heap of the
+ * trains by next event time, O(log n) per event), and each event draws its train's next interval
+ * when it is taken. So the order of the draws from the generator is that of the events themselves,
+ * whatever the step ranges asked for: a train streamed in chunks of any length equals the whole
+ * train encoded at once, spike for spike (a run's results do not depend on its checkpoint interval).
  */
 export abstract class IntervalProcessSource implements SpikeSource {
   readonly size: number;
   /** Time of each train's next spike, in steps. */
   protected readonly next: Float64Array;
+  /** The trains with a next event, as a binary min-heap by (next time, index); built at the first fill. */
+  private heap: Int32Array | null = null;
+  private heapSize = 0;
 
   /** @param size number of trains */
   protected constructor(size: number) {
@@ -39,16 +48,51 @@ export abstract class IntervalProcessSource implements SpikeSource {
   /** The interval (steps) from a spike of train `i` to its next one. */
   protected abstract interval(i: number): number;
 
+  /** Whether train a's next event comes before train b's (equal times: the lower index first). */
+  private before(a: number, b: number): boolean {
+    const ta = this.next[a]!;
+    const tb = this.next[b]!;
+    return ta < tb || (ta === tb && a < b);
+  }
+
+  /** Moves the train at heap slot k down to its place. */
+  private siftDown(k: number): void {
+    const h = this.heap!;
+    const n = this.heapSize;
+    const i = h[k]!;
+    for (;;) {
+      let c = 2 * k + 1;
+      if (c >= n) break;
+      if (c + 1 < n && this.before(h[c + 1]!, h[c]!)) c++;
+      if (!this.before(h[c]!, i)) break;
+      h[k] = h[c]!;
+      k = c;
+    }
+    h[k] = i;
+  }
+
   fill(out: Float32Array, t0: number, count: number): void {
-    const end = t0 + count;
     const n = this.size;
-    for (let i = 0; i < n; i++) {
-      let t = this.next[i]!;
-      while (t < end) {
-        out[(Math.floor(t) - t0) * n + i] = 1;
-        t += this.interval(i);
-      }
-      this.next[i] = t;
+    if (this.heap === null) {
+      // every train with a next event (Infinity: silent), heapified
+      const h = new Int32Array(n);
+      let m = 0;
+      for (let i = 0; i < n; i++) if (this.next[i]! < Infinity) h[m++] = i;
+      this.heap = h;
+      this.heapSize = m;
+      for (let k = (m >> 1) - 1; k >= 0; k--) this.siftDown(k);
+    }
+    const h = this.heap;
+    const end = t0 + count;
+    while (this.heapSize > 0) {
+      const i = h[0]!;
+      const t = this.next[i]!;
+      if (!(t < end)) break;
+      out[(Math.floor(t) - t0) * n + i] = 1;
+      const later = t + this.interval(i);
+      this.next[i] = later;
+      if (!(later < Infinity)) h[0] = h[--this.heapSize]!; // a train that ends leaves the heap
+      this.siftDown(0);
     }
   }
 }
