@@ -311,6 +311,16 @@ export abstract class Layer extends Module {
     // Every input is checked before any connection advances its synapse, so a bad input leaves
     // the whole layer unchanged (no half-applied step).
     for (const w of this.wires) checkWireInput(w, inputs.get(w.input));
+    // a group's or connection's batch size set directly (not through the layer's setter) would make
+    // the group refuse its input only after the connections advanced their synapses
+    for (const w of this.wires) {
+      for (const t of w.targets) {
+        const n = this.neuronMap.get(t)!;
+        if (n.batchSize !== w.connection.batchSize) {
+          throw new CinderArgumentError(`neuron "${t}" batchSize`, n.batchSize, `the batch size of connection "${w.name}" (${w.connection.batchSize}); set the layer's batchSize to change both`);
+        }
+      }
+    }
     if (neuronOptions) for (const [name, o] of neuronOptions) this.checkNeuronOptions(name, o);
     // observers that can tell before the step that they would refuse it (e.g. a SpikeRecorder's bound)
     this.checkObservers();

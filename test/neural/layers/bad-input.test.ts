@@ -81,3 +81,36 @@ describe('layer validation', () => {
     layer.dispose();
   });
 });
+
+describe('a batch size set on a group or connection directly', () => {
+  // the layer's batchSize setter changes both; set on one module alone, the group would refuse the
+  // combined input only after the connection had recorded the step's spikes in its synapse
+  it.each([
+    ['the neuron group', (l: Serial) => void (l.neuron.batchSize = 2)],
+    ['the connection', (l: Serial) => void (l.connection.batchSize = 2)],
+  ])('on %s is refused by the next step before anything advances', (_name, resize) => {
+    const layer = new Serial(new LinearDirect([3], 1, { weightInit: (s) => tf.fill([...s], 20) }), lif(3));
+    tf.tidy(() => layer.forward(tf.tensor2d([[1, 0, 1]])));
+    resize(layer);
+    const B = layer.connection.batchSize;
+    const before = layer.namedStates().map(([k, s]) => [k, Array.from(s.value.dataSync())]);
+    const spikeBefore = Array.from(layer.connection.synapse.spike.dataSync());
+    let err: unknown;
+    try {
+      tf.tidy(() => layer.forward(tf.ones([B, 3])));
+    } catch (e) {
+      err = e;
+    }
+    // nothing advanced (the old code had recorded [1, 1, 1] in the synapse)
+    expect(layer.namedStates().map(([k, s]) => [k, Array.from(s.value.dataSync())])).toEqual(before);
+    expect(Array.from(layer.connection.synapse.spike.dataSync())).toEqual(spikeBefore);
+    expect(err).toBeInstanceOf(CinderArgumentError);
+    expect(String(err)).toMatch(/invalid neuron "neuron" batchSize: got \d, expected the batch size of connection "connection" \(\d\)/);
+    // setting the layer's batch size makes both agree again
+    layer.batchSize = 2;
+    const y = tf.tidy(() => layer.forward(tf.ones([2, 3])));
+    expect(y.shape).toEqual([2, 3]);
+    y.dispose();
+    layer.dispose();
+  });
+});
