@@ -6,7 +6,8 @@
  * the synapses' currents, so every state (synapse history, neuron state) is what the op path leaves.
  *
  * Taken only where that is exactly the op path's computation; anything else keeps the op path:
- * - one neuron group with a fused step (LIF, ALIF: `NeuronGroup.planDrive`), no per-step `override`;
+ * - one neuron group with a fused step (LIF, ALIF: `NeuronGroup.planDrive`) and the base class's own
+ *   `forward` (a subclass overriding it keeps its step), no per-step `override`;
  * - every connection a `LinearDense` (or `MaskedLinear`, `LinearLateral`: the mask is already in the
  *   weight) or a `LinearDirect`, with its own `forward`, no delays, no bias;
  * - every synapse exactly a `DeltaCurrent` (or a `DeltaPlusCurrent` given no injected current);
@@ -61,7 +62,8 @@ export function fusedLayerStep(
   if (!stepProgramsOn() || neurons.size !== 1 || wires.length === 0) return null;
   if (combine === null || (wires.length > 1 && combine !== 'sum')) return null;
   const [name, neuron] = neurons.entries().next().value as [string, Neuron];
-  if (!(neuron instanceof NeuronGroup)) return null;
+  // a subclass with its own forward (e.g. one that shapes its input) keeps its step: the program would skip it
+  if (!(neuron instanceof NeuronGroup) || neuron.forward !== NeuronGroup.prototype.forward) return null;
   const opts = neuronOptions?.get(name) ?? {};
   if ((opts as { override?: unknown }).override !== undefined) return null;
   const shapes: DriveShape[] = [];
