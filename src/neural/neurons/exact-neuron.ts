@@ -3,7 +3,7 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { CinderArgumentError, checkInteger, checkShape, checkOptionKeys, optionKeys } from '../../core/errors.js';
+import { CinderArgumentError, checkElements, checkInteger, checkShape, checkOptionKeys, numel, optionKeys } from '../../core/errors.js';
 import type { Neuron, NeuronInput, Receptor } from '../types.js';
 import { readNeuronInput } from './input.js';
 import { checkBelow, checkDt } from './validate.js';
@@ -64,6 +64,7 @@ export class ExactNeuron extends SpikingModule implements Neuron {
     const checkedDt = checkDt(dt);
     const restV = checkBelow('restV', o.restV, 'threshV', o.threshV);
     const batch = checkInteger('batchSize', o.batchSize ?? 1, 1);
+    checkElements('batchSize', batch * numel(checkedShape), `a state of shape [${batch}, ${checkedShape.join(', ')}]`);
     super(checkedShape, checkedDt, batch, restV);
     this.restV = restV;
     this.threshV = o.threshV;

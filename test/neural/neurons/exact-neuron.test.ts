@@ -59,4 +59,14 @@ describe('ExactNeuron', () => {
     [x, y].forEach((t) => t.dispose());
     n.dispose();
   });
+
+  it('refuses a batch and shape over 2^28 state elements at construction, as the other groups do', () => {
+    // 2^14 samples × 2^15 neurons = 2^29 elements per state: refused before any tensor is made
+    // (the batchSize setter refused it already; the constructor tried to allocate three such states)
+    const before = tf.memory().numTensors;
+    expect(() => new ExactNeuron([2 ** 15], 1, { restV: -60, threshV: -50, batchSize: 2 ** 14 })).toThrow(
+      /invalid batchSize: got "536870912 elements for a state of shape \[16384, 32768\]", expected at most 268435456 \(2\^28\) elements for one tensor/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
