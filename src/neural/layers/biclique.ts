@@ -55,10 +55,10 @@ export class Biclique extends Layer {
       for (const [name, c] of Object.entries(options.connections)) if (isSpec(c)) checkOptionKeys(`connections.${name}`, c, BICLIQUE_CONNECTION_KEYS);
     }
     super(options?.combine ?? 'sum');
-    if (!options || typeof options.neurons !== 'object' || Object.keys(options.neurons).length === 0) {
+    if (!options || options.neurons === null || typeof options.neurons !== 'object' || Object.keys(options.neurons).length === 0) {
       throw new CinderArgumentError('neurons', options?.neurons, 'at least one neuron group');
     }
-    if (typeof options.connections !== 'object' || Object.keys(options.connections).length === 0) {
+    if (options.connections === null || typeof options.connections !== 'object' || Object.keys(options.connections).length === 0) {
       throw new CinderArgumentError('connections', options.connections, 'at least one connection');
     }
     for (const [name, n] of Object.entries(options.neurons)) this.addNeuron(name, n);

@@ -39,15 +39,16 @@ export class RecurrentLayer<N extends Neuron = Neuron> extends Layer {
    * @param options receptors for conductance synapses
    */
   constructor(feedforward: Connection, recurrent: Connection, neuron: N, options: RecurrentLayerOptions = {}) {
-    if (new.target === RecurrentLayer) checkOptionKeys('options', options, RECURRENT_LAYER_OPTION_KEYS);
+    const o = options ?? {}; // null: no options, as the neuron models take it
+    if (new.target === RecurrentLayer) checkOptionKeys('options', o, RECURRENT_LAYER_OPTION_KEYS);
     super('sum');
     this.neuron = this.addNeuron('neuron', neuron);
     const ins = recurrent?.inShape;
     if (!ins || ins.length !== neuron.shape.length || ins.some((d, i) => d !== neuron.shape[i])) {
       throw new CinderArgumentError('recurrent inShape', ins ? [...ins] : ins, `the group's shape [${neuron.shape.join(', ')}]`);
     }
-    this.feedforward = this.wire('feedforward', feedforward, { targets: ['neuron'], input: 'input', receptor: options.feedforwardReceptor });
-    this.recurrent = this.wire('recurrent', recurrent, { targets: ['neuron'], input: 'feedback', receptor: options.recurrentReceptor });
+    this.feedforward = this.wire('feedforward', feedforward, { targets: ['neuron'], input: 'input', receptor: o.feedforwardReceptor });
+    this.recurrent = this.wire('recurrent', recurrent, { targets: ['neuron'], input: 'feedback', receptor: o.recurrentReceptor });
   }
 
   /** One step: `spikes` `[B, ...inShape]` → this step's spikes `[B, ...shape]`. */

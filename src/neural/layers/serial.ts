@@ -32,10 +32,11 @@ export class Serial<C extends Connection = Connection, N extends Neuron = Neuron
    * @param options transform / receptor
    */
   constructor(connection: C, neuron: N, options: SerialOptions = {}) {
-    if (new.target === Serial) checkOptionKeys('options', options, SERIAL_OPTION_KEYS);
+    const o = options ?? {}; // null: no options, as the neuron models take it
+    if (new.target === Serial) checkOptionKeys('options', o, SERIAL_OPTION_KEYS);
     super('sum');
     this.neuron = this.addNeuron('neuron', neuron);
-    this.connection = this.wire('connection', connection, { targets: ['neuron'], receptor: options.receptor, transform: options.transform });
+    this.connection = this.wire('connection', connection, { targets: ['neuron'], receptor: o.receptor, transform: o.transform });
   }
 
   /**

@@ -114,3 +114,26 @@ describe('a batch size set on a group or connection directly', () => {
     layer.dispose();
   });
 });
+
+describe('null options and null maps in layer constructors', () => {
+  it('Serial and RecurrentLayer take null options as none (as the neuron models do)', () => {
+    const serial = new Serial(new LinearDirect([2], 1, { weightInit: (s) => tf.fill([...s], 20) }), lif(2), null as never);
+    const rec = new RecurrentLayer(new LinearDirect([2], 1), new LinearLateral([2], 1), lif(2), null as never);
+    // one exact LIF step from rest with I = 20·s: V = V_rest + 20·s·(1 − e^{−1/10})
+    tf.tidy(() => serial.forward(tf.tensor2d([[1, 0]])));
+    const v = Array.from(serial.neuron.voltage.dataSync());
+    expect(v[0]).toBeCloseTo(-65 + 20 * (1 - Math.exp(-0.1)), 4);
+    expect(v[1]).toBe(-65);
+    expect(rec.inputNames).toEqual(['input', 'feedback']);
+    serial.dispose();
+    rec.dispose();
+  });
+
+  it.each([
+    ['connections', () => new Biclique({ connections: null as never, neurons: { n: lif(2) } }), /invalid connections: got null, expected at least one connection/],
+    ['neurons', () => new Biclique({ connections: { c: new LinearDirect([2], 1) }, neurons: null as never }), /invalid neurons: got null, expected at least one neuron group/],
+  ])('Biclique with %s null is refused with an argument error', (_name, f, re) => {
+    expect(f).toThrow(CinderArgumentError);
+    expect(f).toThrow(re);
+  });
+});
