@@ -425,6 +425,10 @@ function checkWireInput(w: Wire, value: unknown): void {
   const want = [c.batchSize, ...c.inShape];
   const check = (param: string, t: unknown): void => {
     if (!(t instanceof tf.Tensor)) return invalidInput(w.input, t);
+    // a disposed or non-numeric tensor fails only inside the connection, after the connections
+    // before it advanced their synapses
+    if (t.isDisposed) throw new CinderArgumentError(param, 'a disposed tensor', `a live tensor of shape [${want.join(', ')}]`);
+    if (t.dtype !== 'float32' && t.dtype !== 'int32' && t.dtype !== 'bool') throw new CinderArgumentError(`${param} dtype`, t.dtype, 'one of "float32", "int32", "bool"');
     const shape: number[] = t.shape;
     if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
       throw new CinderArgumentError(param, t, `shape [${want.join(', ')}] (batch ${c.batchSize}, the input shape of connection "${w.name}")`);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../../../src/core/tf.js';
 import { CinderArgumentError } from '../../../src/core/errors.js';
 import { ExactNeuron, LIF } from '../../../src/neural/neurons/index.js';
-import { ExponentialConductance } from '../../../src/neural/synapses/index.js';
+import { DeltaPlusCurrent, ExponentialConductance, SingleExponentialCurrent } from '../../../src/neural/synapses/index.js';
 import { LinearDense, LinearDirect, LinearLateral } from '../../../src/neural/connections/index.js';
 import { Biclique, RecurrentLayer, Serial } from '../../../src/neural/layers/index.js';
 
@@ -135,5 +135,41 @@ describe('null options and null maps in layer constructors', () => {
   ])('Biclique with %s null is refused with an argument error', (_name, f, re) => {
     expect(f).toThrow(CinderArgumentError);
     expect(f).toThrow(re);
+  });
+});
+
+describe('a disposed or non-numeric step input', () => {
+  // Biclique: connection "a" (exponential synapse) runs before "b"; a bad input of "b" was refused
+  // only inside b's synapse, after a had advanced (its current and history changed by the failed step)
+  const disposed = () => {
+    const t = tf.ones([1, 3]);
+    t.dispose();
+    return t;
+  };
+  it.each([
+    ['spikes disposed', () => disposed(), /invalid spikes of input "b": got "a disposed tensor", expected a live tensor of shape \[1, 3\]/],
+    ['spikes of dtype string', () => tf.tensor([['a', 'b', 'c']]), /invalid spikes of input "b" dtype: got "string", expected one of "float32", "int32", "bool"/],
+    ['injected disposed', () => ({ spikes: tf.ones([1, 3]), injected: disposed() }), /invalid injected of input "b": got "a disposed tensor"/],
+  ])('%s is refused before any connection advances', (_name, bad, re) => {
+    const layer = new Biclique({
+      connections: {
+        a: new LinearDirect([3], 1, { weightInit: (s) => tf.fill([...s], 5), synapse: SingleExponentialCurrent.factory({ tau: 3 }) }),
+        b: new LinearDense([3], [3], 1, { synapse: DeltaPlusCurrent.factory({}) }),
+      },
+      neurons: { n: lif(3) },
+    });
+    tf.tidy(() => layer.forward({ a: tf.ones([1, 3]), b: tf.ones([1, 3]) }));
+    const snapshot = () => layer.namedStates().map(([k, s]) => [k, Array.from(s.value.dataSync())]);
+    const before = snapshot();
+    let err: unknown;
+    try {
+      tf.tidy(() => layer.forward({ a: tf.ones([1, 3]), b: bad() as never }));
+    } catch (e) {
+      err = e;
+    }
+    expect(snapshot()).toEqual(before);
+    expect(err).toBeInstanceOf(CinderArgumentError);
+    expect(String(err)).toMatch(re);
+    layer.dispose();
   });
 });
