@@ -136,6 +136,9 @@ export abstract class Layer extends Module {
     if (kind === 'conductance' && options.transform) {
       throw new CinderArgumentError(`transform of "${name}"`, 'a function', 'no transform on a conductance connection');
     }
+    if (options.input !== undefined && options.input !== null && typeof options.input !== 'string') {
+      throw new CinderArgumentError(`input of "${name}"`, options.input, 'a string (the key of the step input this connection reads)');
+    }
     if (options.transform !== undefined && typeof options.transform !== 'function') {
       throw new CinderArgumentError(`transform of "${name}"`, options.transform, 'a function (output) => tensor');
     }

@@ -173,3 +173,30 @@ describe('a disposed or non-numeric step input', () => {
     layer.dispose();
   });
 });
+
+describe('a wire input key that is not a string', () => {
+  // step inputs are looked up by string key (Biclique.forward takes an object), so a layer wired to
+  // the key 5 or {} was built but refused every step ('missing "5"', 'missing "[object Object]"')
+  it.each([
+    ['a number', 5, /invalid input of "c": got 5, expected a string \(the key of the step input this connection reads\)/],
+    ['an object', {}, /invalid input of "c": got .*, expected a string/],
+  ])('%s is refused at construction', (_name, input, re) => {
+    const f = () => new Biclique({ connections: { c: { connection: new LinearDirect([3], 1), input: input as never } }, neurons: { n: lif(3) } });
+    expect(f).toThrow(CinderArgumentError);
+    expect(f).toThrow(re);
+  });
+
+  it('a string key (also one shared by two connections) still works', () => {
+    const layer = new Biclique({
+      connections: { a: { connection: new LinearDirect([3], 1, { weightInit: (s) => tf.fill([...s], 10) }), input: 'x' }, b: { connection: new LinearDirect([3], 1, { weightInit: (s) => tf.fill([...s], 5) }), input: 'x' } },
+      neurons: { n: lif(3) },
+    });
+    expect(layer.inputNames).toEqual(['x']);
+    tf.tidy(() => layer.forward({ x: tf.tensor2d([[1, 0, 1]]) }));
+    // summed current 15·s, one exact LIF step from rest
+    const v = Array.from(layer.neurons.get('n')!.voltage.dataSync());
+    expect(v[0]).toBeCloseTo(-65 + 15 * (1 - Math.exp(-0.1)), 4);
+    expect(v[1]).toBe(-65);
+    layer.dispose();
+  });
+});
