@@ -102,10 +102,12 @@ export abstract class BaseSynapse extends BatchedModule implements Synapse {
     return this.spikeSlots[this.slot(k)]!.value;
   }
 
-  /** Checks that `t` is `[B, ...shape]`; `param` names it in the error. */
+  /** Checks that `t` is a live float32, int32 or bool tensor `[B, ...shape]`; `param` names it in the error. */
   protected checkInput(param: string, t: tf.Tensor): void {
     const want = [this.batchSize, ...this.shape];
     if (!t || !(t instanceof tf.Tensor)) throw new CinderArgumentError(param, t, `a tensor of shape [${want.join(', ')}]`);
+    if (t.isDisposed) throw new CinderArgumentError(param, 'a disposed tensor', `a live tensor of shape [${want.join(', ')}]`);
+    if (t.dtype !== 'float32' && t.dtype !== 'int32' && t.dtype !== 'bool') throw new CinderArgumentError(`${param} dtype`, t.dtype, 'one of "float32", "int32", "bool"');
     if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
       throw new CinderArgumentError(param, t, `shape [${want.join(', ')}] (batch ${this.batchSize}, presynaptic shape [${this.shape.join(', ')}])`);
     }

@@ -47,7 +47,32 @@ describe('synapse validation', () => {
     expect(() => { syn.batchSize = 0; }).toThrow(/batchSize/);
     syn.dispose();
   });
+
+  it('a disposed or string spike tensor is refused by name before the ring moves (was a TypeError from tfjs)', () => {
+    const syn = new DelayedProbe();
+    tf.tidy(() => void syn.forward(tf.tensor2d([[1, 0, 1], [0, 1, 0]])));
+    const head = syn.headNow();
+    const gone = tf.ones([2, 3]);
+    gone.dispose();
+    expect(() => tf.tidy(() => syn.forward(gone))).toThrow(/^invalid spikes: got "a disposed tensor", expected a live tensor of shape \[2, 3\]$/);
+    const str = tf.tensor(['a', 'b', 'c', 'd', 'e', 'f'], [2, 3]);
+    expect(() => tf.tidy(() => syn.forward(str))).toThrow(/^invalid spikes dtype: got "string", expected one of "float32", "int32", "bool"$/);
+    expect(syn.headNow()).toBe(head);
+    expect([...syn.spikeAgo(0).dataSync()]).toEqual([1, 0, 1, 0, 1, 0]);
+    str.dispose();
+    syn.dispose();
+  });
 });
+
+/** A delayed DeltaCurrent that shows its ring position. */
+class DelayedProbe extends DeltaCurrent {
+  constructor() {
+    super({ ...spec, delaySteps: 2 });
+  }
+  headNow(): number {
+    return (this as unknown as { head: number }).head;
+  }
+}
 
 describe('a loaded ring position out of range is refused and the synapse keeps its state', () => {
   it.each([[3], [7], [-1]])('history_head %i with 3 slots', async (bad) => {
