@@ -16,7 +16,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExampleSpec, RunContext } from '../../src/cli/example.js';
-import { Network } from '../../src/network/index.js';
+import { Network, disposeNetworkState } from '../../src/network/index.js';
 import '../../src/network/files.js';
 import { tf } from '../../src/core/tf.js';
 import { Rng } from '../../src/core/random.js';
@@ -185,11 +185,28 @@ export const quickstartExample: ExampleSpec = {
       for (let k = start; k < nTrain && !ctx.signal.aborted; k += B) {
         const idx = split.train.subarray(k, Math.min(k + B, nTrain));
         const labels = Array.from(idx, (i) => set.labels[i]!);
-        const train = encode(idx);
-        const t0 = performance.now();
-        const res = await present(net, train, steps, false, pause);
-        restoreBatch();
-        if (res.stopped) break; // interrupted mid-batch: the checkpoint of the last batch stays the resume point
+        // The state before this batch (copies of the weights, θ, the classifier, the encoder's
+        // position): an interruption part-way through the batch puts it back, so the artifacts
+        // written below hold exactly the batches the summary counts (as the checkpoint does), not
+        // the STDP of an abandoned, unnormalized part-batch. Batch-B shapes (before `encode`).
+        const before = model.exportState();
+        const beforeSteps = excSteps.excSteps;
+        let res: Awaited<ReturnType<typeof present>>;
+        let t0: number;
+        try {
+          const train = encode(idx);
+          t0 = performance.now();
+          res = await present(net, train, steps, false, pause);
+          restoreBatch();
+          if (res.stopped) {
+            // interrupted mid-batch: back to the last completed batch (the checkpoint stays the resume point)
+            model.importState(before);
+            excSteps.excSteps = beforeSteps;
+          }
+        } finally {
+          disposeNetworkState(before);
+        }
+        if (res.stopped) break;
         const { counts } = res;
         trainMs += performance.now() - t0;
         trainSteps += steps;

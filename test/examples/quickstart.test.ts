@@ -14,6 +14,8 @@ import { QUICKSTART as Q } from '../../examples/quickstart/params.js';
 import { gatherImages, loadDigits, splitDigits, DIGIT_PIXELS } from '../../examples/quickstart/digits.js';
 import { HomogeneousPoissonEncoder } from '../../src/neural/encoders/index.js';
 import type { RunContext } from '../../src/cli/example.js';
+import { disposeNetworkState } from '../../src/network/index.js';
+import { readNetworkState } from '../../src/network/files.js';
 import { initialState, referenceStep } from './quickstart-reference.js';
 
 function randomSpikes(steps: number, n: number, p: number, seed: number): Float32Array {
@@ -255,6 +257,54 @@ describe('quickstart digits', () => {
   });
 });
 
+describe('quickstart interrupted part-way through a training batch', () => {
+  it('writes the artifacts of the last completed batch (as the summary and the checkpoint), not the abandoned part-batch', async () => {
+    // batches of 3 digits, 70 steps each: the presentation awaits keepResponsive at step 63 (call 1),
+    // the loop after the batch (call 2), then step 63 of batch 2 (call 3) — the abort lands there,
+    // after 63 steps of STDP on batch 2 and before its normalization
+    const opts = { nTrain: 9, nTest: 2, B: 3, steps: 70, seed: 5 };
+    const cut = await runQuickstart({ ...opts, abortAtCall: 3 });
+    expect(cut.s.digits_trained).toBe(3);
+    // independent reference: the float64 recursion over the first batch only, normalized after it
+    const ref = referenceRun({ ...opts, nTrain: 3 }, true);
+    let maxDiff = 0;
+    let maxChange = 0;
+    for (let k = 0; k < ref.w.length; k++) {
+      maxDiff = Math.max(maxDiff, Math.abs(cut.weights[k]! - ref.w[k]!));
+      maxChange = Math.max(maxChange, Math.abs(ref.w[k]! - ref.w0[k]!));
+    }
+    expect(maxChange).toBeGreaterThan(1e-4); // batch 1 did learn
+    expect(maxDiff).toBeLessThan(1e-5); // was 3.2e-3: 63 steps of batch 2's STDP kept, unnormalized
+    // each neuron's input weights carry the L1 norm of the per-batch normalization
+    for (let j = 0; j < 100; j += 11) {
+      let l1 = 0;
+      for (let i = 0; i < 784; i++) l1 += Math.abs(cut.weights[j * 784 + i]!);
+      expect(Math.abs(l1 - Q.normScale)).toBeLessThan(1e-3);
+    }
+    // the same run, uninterrupted, stopped after those 3 digits: identical weights
+    const whole = await runQuickstart({ ...opts, nTrain: 3 });
+    expect(Array.from(cut.weights)).toEqual(Array.from(whole.weights));
+    // interrupted in the first batch (no checkpoint yet): the initial, normalized weights
+    const first = await runQuickstart({ ...opts, abortAtCall: 1 });
+    expect(first.s.digits_trained).toBe(0);
+    expect(Array.from(first.weights)).toEqual(Array.from(ref.w0));
+    // the network artifact holds the checkpoint's state: every tensor and the generators' positions
+    const saved = await readNetworkState(join(cut.dir, 'network'));
+    const ckpt = await readNetworkState(join(cut.dir, 'checkpoint'));
+    try {
+      expect(saved.state.rngs).toEqual(ckpt.state.rngs);
+      expect(Object.keys(saved.state.tensors).sort()).toEqual(Object.keys(ckpt.state.tensors).sort());
+      for (const [n, { tensor }] of Object.entries(ckpt.state.tensors)) {
+        expect(Array.from(saved.state.tensors[n]!.tensor.dataSync()), n).toEqual(Array.from(tensor.dataSync()));
+      }
+      expect(Array.from(ckpt.state.tensors['exc.input.weight']!.tensor.dataSync())).toEqual(Array.from(cut.weights));
+    } finally {
+      disposeNetworkState(saved.state);
+      disposeNetworkState(ckpt.state);
+    }
+  });
+});
+
 interface RunOptions {
   nTrain: number;
   nTest: number;
@@ -263,24 +313,31 @@ interface RunOptions {
   seed: number;
   /** Training batches per classification (default: the option's default). */
   classifyEvery?: number;
+  /** Aborts the run's signal at this call of `ctx.keepResponsive` (1-based; the presentation awaits it every 64 steps). */
+  abortAtCall?: number;
 }
 
-/** Runs `cinder quickstart` in memory (online classifier as the readout); returns the summary and the trained input weights. */
-async function runQuickstart(o: RunOptions): Promise<{ s: Record<string, unknown>; weights: Float32Array }> {
+/** Runs `cinder quickstart` in memory (online classifier as the readout); returns the summary, the trained input weights and the run's folder. */
+async function runQuickstart(o: RunOptions): Promise<{ s: Record<string, unknown>; weights: Float32Array; dir: string }> {
   const params: Record<string, number | string | boolean> = {};
   for (const opt of quickstartExample.options) params[opt.name] = opt.default;
   Object.assign(params, { trainDigits: o.nTrain, testDigits: o.nTest, batchSize: o.B, steps: o.steps, curveEvery: o.nTrain, labelDigits: 0 });
   if (o.classifyEvery !== undefined) params.classifyEvery = o.classifyEvery;
   const dir = mkdtempSync(join(tmpdir(), 'cinder-qs-ref-'));
   const npy = new Map<string, Float32Array>();
+  const abort = new AbortController();
+  let calls = 0;
+  const keepResponsive = async (): Promise<void> => {
+    if (++calls === o.abortAtCall) abort.abort();
+  };
   const ctx = {
     outDir: dir, resumed: false, checkpointDir: join(dir, 'checkpoint'), artifactPath: (n: string) => join(dir, n), params, seed: o.seed, quiet: true,
-    signal: new AbortController().signal, keepResponsive: async () => {}, log: () => {}, progress: () => ({ tick: () => {}, done: () => {} }),
+    signal: abort.signal, keepResponsive, log: () => {}, progress: () => ({ tick: () => {}, done: () => {} }),
     checkpoint: async () => {}, figure: async () => {}, artifactJson: async () => {},
     artifactNpy: async (name: string, data: Float32Array) => void npy.set(name, Float32Array.from(data)),
   } as unknown as RunContext;
   const s = await quickstartExample.run(ctx);
-  return { s, weights: npy.get('input_weights')! };
+  return { s, weights: npy.get('input_weights')!, dir };
 }
 
 /**
