@@ -246,6 +246,12 @@ export const quickstartExample: ExampleSpec = {
 
       net.train(false);
       const labelDigits = Math.min(Number(q.labelDigits), trained);
+      // what the label and test phases really ran (an interruption skips or cuts them): the digits
+      // folded into the refit classifier and the steps of completed presentations; the steps of a
+      // presentation abandoned part-way are taken back off the excitatory step count, so
+      // excitatory_steps_per_step compares steps that both sides count
+      let labelled = 0;
+      let labelSteps = 0;
       if (labelDigits > 0 && !ctx.signal.aborted) {
         const from = trained - labelDigits;
         const bar = ctx.progress(Math.ceil(labelDigits / B), 'label batches');
@@ -255,15 +261,21 @@ export const quickstartExample: ExampleSpec = {
         let groupBatches = 0;
         for (let k = from; k < trained && !ctx.signal.aborted; k += B) {
           const idx = split.train.subarray(k, Math.min(k + B, trained));
+          const s0 = excSteps.excSteps;
           const res = await present(net, encode(idx), steps, false, pause);
           restoreBatch();
-          if (res.stopped) break;
+          if (res.stopped) {
+            excSteps.excSteps = s0;
+            break;
+          }
+          labelSteps += steps;
           const { counts } = res;
           for (let i = 0; i < idx.length * net.exc.count; i++) groupCounts.push(counts[i]!);
           groupLabels.push(...Array.from(idx, (i) => set.labels[i]!));
           groupBatches++;
           if (groupBatches === classifyEvery || k + B >= trained) {
             await fit(Float32Array.from(groupCounts), groupLabels, refit);
+            labelled += groupLabels.length;
             groupCounts = [];
             groupLabels = [];
             groupBatches = 0;
@@ -272,7 +284,7 @@ export const quickstartExample: ExampleSpec = {
           await ctx.keepResponsive();
         }
         bar.done();
-        ctx.log(`classifier refit on the last ${labelDigits} training digits with learning off`);
+        ctx.log(`classifier refit on the last ${labelled} training digits with learning off`);
       }
       const readout = labelDigits > 0 ? refit : classifier;
 
@@ -287,10 +299,14 @@ export const quickstartExample: ExampleSpec = {
         const labels = Array.from(idx, (i) => set.labels[i]!);
         const train = encode(idx);
         const first = raster === null;
+        const s0 = excSteps.excSteps;
         const t0 = performance.now();
         const res = await present(net, train, steps, first, pause);
         restoreBatch();
-        if (res.stopped) break;
+        if (res.stopped) {
+          excSteps.excSteps = s0;
+          break;
+        }
         testMs += performance.now() - t0;
         if (first) {
           const input = new Float32Array(steps * 784);
@@ -306,7 +322,7 @@ export const quickstartExample: ExampleSpec = {
       }
       testBar.done();
       const accuracy = tested > 0 ? correct / tested : null;
-      const final = summary({ accuracy, accuracy_online_classifier: tested > 0 ? correctOnline / tested : null, digits_tested: tested, test_ms_per_digit: tested > 0 ? testMs / tested : null, label_digits: labelDigits, excitatory_steps_per_step: net.excitatorySteps / Math.max(1, (trainSteps + (tested > 0 ? Math.ceil(tested / B) * steps : 0) + Math.ceil(labelDigits / B) * steps)) });
+      const final = summary({ accuracy, accuracy_online_classifier: tested > 0 ? correctOnline / tested : null, digits_tested: tested, test_ms_per_digit: tested > 0 ? testMs / tested : null, label_digits: labelled, excitatory_steps_per_step: net.excitatorySteps / Math.max(1, (trainSteps + (tested > 0 ? Math.ceil(tested / B) * steps : 0) + labelSteps)) });
       const pct = (x: unknown): string => (x === null ? 'n/a' : `${((x as number) * 100).toFixed(1)} %`);
       ctx.log(`test accuracy ${pct(accuracy)} on ${tested} digits; training accuracy (online) ${pct(final.train_accuracy)}; ${final.ms_per_digit === null ? 'n/a' : (final.ms_per_digit as number).toFixed(1)} ms per training digit (batch ${B})`);
       const w = (await net.input.weight.data()) as Float32Array;

@@ -305,6 +305,29 @@ describe('quickstart interrupted part-way through a training batch', () => {
   });
 });
 
+describe('quickstart interrupted: the summary counts what ran', () => {
+  // keepResponsive is awaited at step 63 of every 70-step presentation and after every training,
+  // label and test batch; each case aborts at one of those calls, mid-presentation
+  it('label_digits is the digits folded into the refit classifier, and one excitatory step per network step', async () => {
+    const base = { nTrain: 6, nTest: 6, B: 3, steps: 70, seed: 5, classifyEvery: 1, labelDigits: 6 };
+    // calls: train 1 (1, 2), train 2 (3, 4), label 1 (5, 6), label 2 (7 = abort): one label batch folded
+    const inLabel = await runQuickstart({ ...base, abortAtCall: 7 });
+    expect(inLabel.s).toMatchObject({ digits_trained: 6, label_digits: 3, digits_tested: 0 }); // was label_digits 6
+    expect(inLabel.s.excitatory_steps_per_step).toBe(1); // was 273 / 280
+    // abort in training batch 2: no label phase ran
+    const inTrain = await runQuickstart({ ...base, abortAtCall: 3 });
+    expect(inTrain.s).toMatchObject({ digits_trained: 3, label_digits: 0, digits_tested: 0 }); // was label_digits 3
+    expect(inTrain.s.excitatory_steps_per_step).toBe(1); // was 0.5 (133 / 140 before the mid-batch fix)
+    // abort in test batch 2 (no label phase): calls train 1 (1, 2), test 1 (3, 4), test 2 (5 = abort)
+    const inTest = await runQuickstart({ ...base, nTrain: 3, labelDigits: 0, abortAtCall: 5 });
+    expect(inTest.s).toMatchObject({ digits_trained: 3, label_digits: 0, digits_tested: 3 });
+    expect(inTest.s.excitatory_steps_per_step).toBe(1); // was 203 / 140
+    // uninterrupted: every label digit folded, every step counted
+    const whole = await runQuickstart(base);
+    expect(whole.s).toMatchObject({ digits_trained: 6, label_digits: 6, digits_tested: 6, excitatory_steps_per_step: 1 });
+  });
+});
+
 interface RunOptions {
   nTrain: number;
   nTest: number;
@@ -313,6 +336,8 @@ interface RunOptions {
   seed: number;
   /** Training batches per classification (default: the option's default). */
   classifyEvery?: number;
+  /** Digits of the label phase (default 0: the online classifier is the readout). */
+  labelDigits?: number;
   /** Aborts the run's signal at this call of `ctx.keepResponsive` (1-based; the presentation awaits it every 64 steps). */
   abortAtCall?: number;
 }
@@ -321,7 +346,7 @@ interface RunOptions {
 async function runQuickstart(o: RunOptions): Promise<{ s: Record<string, unknown>; weights: Float32Array; dir: string }> {
   const params: Record<string, number | string | boolean> = {};
   for (const opt of quickstartExample.options) params[opt.name] = opt.default;
-  Object.assign(params, { trainDigits: o.nTrain, testDigits: o.nTest, batchSize: o.B, steps: o.steps, curveEvery: o.nTrain, labelDigits: 0 });
+  Object.assign(params, { trainDigits: o.nTrain, testDigits: o.nTest, batchSize: o.B, steps: o.steps, curveEvery: o.nTrain, labelDigits: o.labelDigits ?? 0 });
   if (o.classifyEvery !== undefined) params.classifyEvery = o.classifyEvery;
   const dir = mkdtempSync(join(tmpdir(), 'cinder-qs-ref-'));
   const npy = new Map<string, Float32Array>();
