@@ -12,7 +12,7 @@
 import { tf } from '../../core/tf.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { CinderArgumentError, FLOAT32_MAX, FLOAT32_MIN_NORMAL, checkOptionKeys, optionKeys } from '../../core/errors.js';
-import { BoundedOptimizer, WEIGHT_BOUNDS_KEYS, checkLearningRate, checkUpdate, type Optimizer, type VariableGradient, type WeightBounds } from './optimizer.js';
+import { BoundedOptimizer, WEIGHT_BOUNDS_KEYS, checkLearningRate, checkUpdates, type Optimizer, type VariableGradient, type WeightBounds } from './optimizer.js';
 
 /** Options of {@link Adam}. */
 export interface AdamOptions extends WeightBounds {
@@ -91,13 +91,7 @@ export class Adam extends BoundedOptimizer implements Optimizer {
    * size α_k that is not finite in float32 (η ≤ FLOAT32_MAX, but 1/(1 − β1^k) can raise it past)
    */
   apply(updates: readonly VariableGradient[]): void {
-    const seen = new Map<tf.Variable, number>();
-    updates.forEach((u, i) => {
-      checkUpdate(u, i);
-      const first = seen.get(u.variable);
-      if (first !== undefined) throw new CinderArgumentError(`updates[${i}].variable`, u.variable, `a variable not listed before in the same step (updates[${first}] has it)`);
-      seen.set(u.variable, i);
-    });
+    checkUpdates(updates);
     const alpha = this.nextStepSize();
     if (!(Math.abs(Math.fround(alpha)) <= FLOAT32_MAX)) {
       throw new CinderArgumentError('learningRate', this.learningRate, `a rate whose step size α_${this.k + 1} = η·√(1 − β2^k)/(1 − β1^k) is finite in float32 (it is ${alpha})`);

@@ -3,8 +3,8 @@
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { BoundedOptimizer, WEIGHT_BOUNDS_KEYS, checkUpdate, type Optimizer, type VariableGradient, type WeightBounds } from './optimizer.js';
-import { CinderArgumentError, checkOptionKeys, optionKeys } from '../../core/errors.js';
+import { BoundedOptimizer, WEIGHT_BOUNDS_KEYS, checkUpdates, type Optimizer, type VariableGradient, type WeightBounds } from './optimizer.js';
+import { checkOptionKeys, optionKeys } from '../../core/errors.js';
 
 /** Options of {@link GradientDescent}. */
 export interface GradientDescentOptions extends WeightBounds {
@@ -32,13 +32,7 @@ export class GradientDescent extends BoundedOptimizer implements Optimizer {
 
   /** Applies `w ← clip(w − η·g)` to every listed variable (a variable listed twice is refused before anything changes). */
   apply(updates: readonly VariableGradient[]): void {
-    const seen = new Map<tf.Variable, number>();
-    updates.forEach((u, i) => {
-      checkUpdate(u, i);
-      const first = seen.get(u.variable);
-      if (first !== undefined) throw new CinderArgumentError(`updates[${i}].variable`, u.variable, `a variable not listed before in the same step (updates[${first}] has it)`);
-      seen.set(u.variable, i);
-    });
+    checkUpdates(updates);
     this.k += 1;
     tf.tidy(() => {
       const lr = tf.scalar(this.learningRate);

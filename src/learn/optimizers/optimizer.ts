@@ -107,3 +107,17 @@ export function checkUpdate(u: VariableGradient, index: number): void {
     throw new CinderArgumentError(`updates[${index}].gradient`, u.gradient, `shape [${a.join(', ')}] (the variable's shape)`);
   }
 }
+
+/**
+ * {@link checkUpdate} for every update of one step, and no variable listed twice (it would move, and
+ * its moments advance, twice in one step): throws before anything changes.
+ */
+export function checkUpdates(updates: readonly VariableGradient[]): void {
+  const seen = new Map<tf.Variable, number>();
+  updates.forEach((u, i) => {
+    checkUpdate(u, i);
+    const first = seen.get(u.variable);
+    if (first !== undefined) throw new CinderArgumentError(`updates[${i}].variable`, u.variable, `a variable not listed before in the same step (updates[${first}] has it)`);
+    seen.set(u.variable, i);
+  });
+}
