@@ -85,6 +85,9 @@ export function checkSynapseList(param: string, list: SynapseList): SynapseList 
  */
 export function synapseList(nPre: number, nPost: number, pairs: readonly (readonly [number, number])[], weight?: ArrayLike<number>, delay?: ArrayLike<number>): SynapseList {
   if (!Array.isArray(pairs)) throw new CinderArgumentError('pairs', pairs, 'an array of [pre, post] pairs');
+  if (weight !== undefined && (weight === null || typeof weight !== 'object' || typeof weight.length !== 'number')) {
+    throw new CinderArgumentError('weight', weight, 'an array of weights (one per pair), or undefined');
+  }
   if (delay !== undefined) {
     if (delay === null || typeof delay !== 'object' || typeof delay.length !== 'number') throw new CinderArgumentError('delay', delay, 'an array of delays (whole steps)');
     for (let s = 0; s < delay.length; s++) {

@@ -244,6 +244,13 @@ describe('topographicSynapses', () => {
     expect(() => synapseList(2, 2, [[0, 1]], undefined, null as never)).toThrow(/invalid delay: got null/);
     expect(Array.from(synapseList(2, 2, [[0, 1], [1, 0]], undefined, [0, 3]).delay!)).toEqual([0, 3]);
   });
+
+  it('synapseList refuses weights that are not an array by name (null was a TypeError from Float32Array.from)', () => {
+    for (const w of [null, 3, 'ab']) {
+      expect(() => synapseList(2, 2, [[0, 1], [1, 0]], w as never), String(w)).toThrow(/^invalid weight: got .*, expected an array of weights \(one per pair\), or undefined$/);
+    }
+    expect(Array.from(synapseList(2, 2, [[0, 1], [1, 0]], [0.5, 2]).weight!)).toEqual([0.5, 2]);
+  });
 });
 
 describe('ringInhibition and sparseIndex', () => {
