@@ -97,6 +97,7 @@ export function maskTensor(mask: MaskInput, O: number, I: number): tf.Tensor {
       if (!Array.isArray(row) || row.length !== I) bad();
       (row as (number | boolean)[]).forEach((v, i) => {
         if (typeof v === 'number' && Number.isNaN(v)) nan();
+        if (typeof v !== 'number' && typeof v !== 'boolean') throw new CinderArgumentError(`mask[${j}][${i}]`, v, 'a number or boolean (non-zero / true: edge)');
         data[j * I + i] = v ? 1 : 0;
       });
     });

@@ -25,4 +25,11 @@ describe('mask inputs with NaN', () => {
     expect(Array.from(b.dataSync())).toEqual([1, 0, 1, 1]);
     tf.dispose([a, b]);
   });
+
+  it('a nested-array entry that is neither a number nor a boolean is refused by position (\'x\' was an edge, null none)', () => {
+    const before = tf.memory().numTensors;
+    expect(() => new MaskedLinear([2], [2], 1, { mask: [[1, 'x'], [0, 1]] as never })).toThrow(/^invalid mask\[0\]\[1\]: got "x", expected a number or boolean/);
+    expect(() => maskTensor([[1, 0], [null, 1]] as never, 2, 2)).toThrow(/^invalid mask\[1\]\[0\]: got null, expected a number or boolean/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
