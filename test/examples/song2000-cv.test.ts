@@ -73,21 +73,7 @@ describe('song2000 CV of the post ISIs', () => {
     const params = Object.assign(defaults(), { model: 'paper', rate: 10, seconds: 0.5, binSeconds: 0.01, chunk: 1000 });
     const seed = 3;
     const { summary } = await runSong(params, seed);
-    // the example's streams: a fork for the (unused) module network, the excitatory and the inhibitory inputs
-    const p = songPaperParams({ rate: 10 });
-    const rng = new Rng(seed);
-    rng.fork();
-    const exc = rng.fork();
-    const inh = rng.fork();
-    const ev = new EventSong(p, new Float32Array(p.nInputs).fill(p.gmax), 'conductance', true);
-    const post: number[] = [];
-    for (let c = 0; c < 5; c++) {
-      const e = bernoulliChunk(1000, p.nInputs, (p.rate * p.dt) / 1000, [exc], p.nInputs);
-      const i = bernoulliChunk(1000, p.nInhib, (p.inhibRate * p.dt) / 1000, [inh], p.nInhib);
-      for (let k = 0; k < 1000; k++) {
-        if (ev.step(e.ids, e.start[k]!, e.start[k + 1]!, [i.start[k + 1]! - i.start[k]!]) > 0) post.push(c * 1000 + k);
-      }
-    }
+    const post = rerunPostSpikes(seed, 5000);
     const window = post.filter((t) => t >= 4500);
     expect(window.length).toBeGreaterThan(5);
     expect(summary.cv_isi_intervals).toBe(window.length - 1);
@@ -102,20 +88,7 @@ describe('song2000 CV of the post ISIs', () => {
     const params = Object.assign(defaults(), { model: 'paper', rate: 10, seconds: 0.495, binSeconds: 0.025, chunk: 1000 });
     const seed = 3;
     const { summary } = await runSong(params, seed);
-    const p = songPaperParams({ rate: 10 });
-    const rng = new Rng(seed);
-    rng.fork();
-    const exc = rng.fork();
-    const inh = rng.fork();
-    const ev = new EventSong(p, new Float32Array(p.nInputs).fill(p.gmax), 'conductance', true);
-    const post: number[] = [];
-    for (let c = 0; c < 5; c++) {
-      const e = bernoulliChunk(1000, p.nInputs, (p.rate * p.dt) / 1000, [exc], p.nInputs);
-      const i = bernoulliChunk(1000, p.nInhib, (p.inhibRate * p.dt) / 1000, [inh], p.nInhib);
-      for (let k = 0; k < 1000 && c * 1000 + k < 4950; k++) {
-        if (ev.step(e.ids, e.start[k]!, e.start[k + 1]!, [i.start[k + 1]! - i.start[k]!]) > 0) post.push(c * 1000 + k);
-      }
-    }
+    const post = rerunPostSpikes(seed, 4950);
     const inBin18 = post.filter((t) => t >= 4500 && t < 4750).length;
     const inBin19 = post.filter((t) => t >= 4750).length;
     expect(inBin18 + inBin19).toBeGreaterThan(3);
@@ -146,3 +119,26 @@ describe('song2000 CV of the post ISIs', () => {
     expect(resumed.cv_isi).toBe(full.cv_isi);
   });
 });
+
+/**
+ * The post spike steps of `--model paper` on the event engine at 10 Hz, rerun independently of the
+ * example for `steps` steps: the example's streams (a fork for the unused module network, then the
+ * excitatory and the inhibitory inputs), drawn in chunks of 1000 steps as `chunk: 1000` does.
+ */
+function rerunPostSpikes(seed: number, steps: number): number[] {
+  const p = songPaperParams({ rate: 10 });
+  const rng = new Rng(seed);
+  rng.fork();
+  const exc = rng.fork();
+  const inh = rng.fork();
+  const ev = new EventSong(p, new Float32Array(p.nInputs).fill(p.gmax), 'conductance', true);
+  const post: number[] = [];
+  for (let c = 0; c * 1000 < steps; c++) {
+    const e = bernoulliChunk(1000, p.nInputs, (p.rate * p.dt) / 1000, [exc], p.nInputs);
+    const i = bernoulliChunk(1000, p.nInhib, (p.inhibRate * p.dt) / 1000, [inh], p.nInhib);
+    for (let k = 0; k < 1000 && c * 1000 + k < steps; k++) {
+      if (ev.step(e.ids, e.start[k]!, e.start[k + 1]!, [i.start[k + 1]! - i.start[k]!]) > 0) post.push(c * 1000 + k);
+    }
+  }
+  return post;
+}
