@@ -83,6 +83,32 @@ function sameSetting(saved: unknown, built: unknown): boolean {
  * kernel) by its read-only fields (those marked with `configFields`, or all of a frozen object):
  * its writable fields are state, saved with the snapshot. `depth` limits the nesting.
  */
+/** {@link encodeSetting} of each cell's hyperparameters, by their (frozen) object. */
+const encodedHypers = new WeakMap<object, unknown>();
+
+/**
+ * {@link encodeSetting} of a cell's hyperparameters, made once per hyperparameter object: it is
+ * frozen at registration and only read-only fields of its objects are encoded, so the encoding never
+ * changes, and a snapshot taken every step (a `Network` with `atomic: true`) hashes no function
+ * source again. The result is deep-frozen (it is shared by every snapshot and save).
+ */
+function encodedHyper(hyper: object): unknown {
+  let e = encodedHypers.get(hyper);
+  if (e === undefined) {
+    e = deepFreeze(encodeSetting(hyper));
+    encodedHypers.set(hyper, e);
+  }
+  return e;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object') {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
 function encodeSetting(v: unknown, depth = 0): unknown {
   if (typeof v === 'number') return Number.isFinite(v) ? v : `<${v}>`;
   if (typeof v === 'string' || typeof v === 'boolean' || v === null) return v;
@@ -284,7 +310,7 @@ export abstract class CellTrainer<H extends object, S extends CellResources> ext
    * compare; a network removes them there, as it saves them in the extras.
    */
   settingsExtras(): Record<string, unknown> {
-    return { trainer: this.trainerClass, settings: [...this.entries.values()].map((e) => encodeSetting(e.hyper)) };
+    return { trainer: this.trainerClass, settings: [...this.entries.values()].map((e) => encodedHyper(e.hyper)) };
   }
 
   /**
