@@ -177,16 +177,23 @@ interface Fn {
   body: number[];
 }
 
-function assemble(fns: Fn[]): Uint8Array<ArrayBuffer> {
+/**
+ * The module of `fns` (exported by name), importing the backend's `env.memory`; with `importExp`
+ * also `env.exp` ((f64) → f64, Math.exp) as function 0, the module's own functions following it.
+ */
+function assemble(fns: Fn[], importExp = false): Uint8Array<ArrayBuffer> {
+  const first = importExp ? 1 : 0;
   const types = fns.map((f) => {
     const ps = typeof f.params === 'number' ? new Array<number>(f.params).fill(I32) : f.params;
     const rs = f.results ?? [];
     return [0x60, ...uleb(ps.length), ...ps, ...uleb(rs.length), ...rs];
   });
-  const typeSec = section(1, [...uleb(fns.length), ...types.flat()]);
-  const importSec = section(2, [1, ...wasmName('env'), ...wasmName('memory'), 0x02, 0x00, 1]);
-  const funcSec = section(3, [...uleb(fns.length), ...fns.flatMap((_, i) => uleb(i))]);
-  const exportSec = section(7, [...uleb(fns.length), ...fns.flatMap((f, i) => [...wasmName(f.name), 0x00, ...uleb(i)])]);
+  if (importExp) types.unshift([0x60, 1, F64, 1, F64]);
+  const typeSec = section(1, [...uleb(types.length), ...types.flat()]);
+  const memory = [...wasmName('env'), ...wasmName('memory'), 0x02, 0x00, 1];
+  const importSec = section(2, importExp ? [2, ...wasmName('env'), ...wasmName('exp'), 0x00, 0, ...memory] : [1, ...memory]);
+  const funcSec = section(3, [...uleb(fns.length), ...fns.flatMap((_, i) => uleb(first + i))]);
+  const exportSec = section(7, [...uleb(fns.length), ...fns.flatMap((f, i) => [...wasmName(f.name), 0x00, ...uleb(first + i)])]);
   const bodies = fns.map((f) => {
     const locals = f.locals.flatMap((t) => [1, t]);
     const code = [...uleb(f.locals.length), ...locals, ...f.body, 0x0b];
@@ -749,30 +756,6 @@ function neuronConductanceFn(): Fn {
 }
 
 /**
- * The conductance module: imports `env.exp` (Math.exp, the exponential's fallback) and `env.memory`
- * (the backend's), exports {@link condExpFn}'s `exp` and {@link neuronConductanceFn}'s loop.
- */
-function assembleConductance(): Uint8Array<ArrayBuffer> {
-  const fns = [condExpFn(), neuronConductanceFn()];
-  const types = [[0x60, 1, F64, 1, F64], ...fns.map((f) => {
-    const ps = f.params as number[];
-    return [0x60, ...uleb(ps.length), ...ps, 0];
-  })];
-  const bodies = fns.map((f) => {
-    const code = [...uleb(f.locals.length), ...f.locals.flatMap((t) => [1, t]), ...f.body, 0x0b];
-    return [...uleb(code.length), ...code];
-  });
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [...uleb(types.length), ...types.flat()]),
-    ...section(2, [2, ...wasmName('env'), ...wasmName('exp'), 0x00, 0, ...wasmName('env'), ...wasmName('memory'), 0x02, 0x00, 1]),
-    ...section(3, [...uleb(fns.length), ...fns.flatMap((_, i) => uleb(i + 1))]),
-    ...section(7, [...uleb(fns.length), ...fns.flatMap((f, i) => [...wasmName(f.name), 0x00, ...uleb(i + 1)])]),
-    ...section(10, [...uleb(fns.length), ...bodies.flat()]),
-  ]);
-}
-
-/**
  * `adaptMean(theta, rOut, sOut, thOut, B, N, decay, inc, hold)`: one adaptation term's batch-mean
  * update of θ `[N]` (N a multiple of 4) after a neuron step, as the JavaScript kernel:
  * `p_b = (hold ∧ r_b > 0) ? θ : f(θ·decay)`, `x_b = f(p_b + f(s_b·inc))`, summed over b in order
@@ -932,7 +915,7 @@ function bind(wasm: WasmModule | undefined, memory: unknown): SimdLoops | null {
     let conductance: ConductanceLoop | null | undefined;
     const makeConductance = (): ConductanceLoop | null => {
       try {
-        const cBytes = assembleConductance();
+        const cBytes = assemble([condExpFn(), neuronConductanceFn()], true); // env.exp is function 0 (COND_EXP_IMPORT)
         if (!WebAssembly.validate(cBytes)) return null;
         const c = new WebAssembly.Instance(new WebAssembly.Module(cBytes), { env: { memory, exp: Math.exp } }).exports as unknown as {
           exp(x: number, n2: number, table: number): void;
