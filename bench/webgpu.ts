@@ -41,8 +41,8 @@ import { EvidenceTask } from '../examples/eprop-evidence/task.js';
 import { trainEvidence } from '../examples/eprop-evidence/training.js';
 import { emit, sig, timeSteps, timeStepsPair } from './harness.js';
 import { countPrograms, setStepPrograms } from '../src/kernels/webgpu/step-program.js';
-import { DENSE_PROGRAM_MAX_BATCH, setDenseProgramMaxBatch, setDriveShareMinInputs } from '../src/kernels/webgpu/step-drive.js';
-import { DIRECT_MAX_BATCH as OUTER_DIRECT_MAX_BATCH, setOuterDirectMaxBatch } from '../src/kernels/webgpu/step-update.js';
+import { setDenseProgramMaxBatch, setDriveShareMinInputs } from '../src/kernels/webgpu/step-drive.js';
+import { setOuterDirectMaxBatch } from '../src/kernels/webgpu/step-update.js';
 import { measureEprop } from './eprop.js';
 import { maxBindingBytes } from '../src/kernels/webgpu/limits.js';
 import { storageBufferLimit } from '../src/kernels/webgpu/step-dispatch.js';
@@ -58,15 +58,23 @@ const H100_INFERNO_CUDA: Record<number, number> = { 1: 5.21, 20: 4.23, 256: 6.09
 async function matmulRate(n: number): Promise<void> {
   const a = tf.randomUniform([n, n]);
   const b = tf.randomUniform([n, n]);
-  const once = async () => {
-    const c = tf.matMul(a, b);
-    await c.data();
-    c.dispose();
+  // `reps` products in a row, then one entry of the last read back: the time is the products', not
+  // that of reading 4·n² bytes back (≈ 17 MB at n = 2048, which took most of a single product's time)
+  const run = async (reps: number) => {
+    let c: tf.Tensor | undefined;
+    for (let i = 0; i < reps; i++) {
+      const prev = c;
+      c = tf.matMul(a, b);
+      prev?.dispose();
+    }
+    const one = tf.slice(c!, [0, 0], [1, 1]);
+    await one.data();
+    tf.dispose([one, c!]);
   };
-  await once();
-  const reps = 3;
+  await run(1);
+  const reps = 10;
   const t0 = performance.now();
-  for (let i = 0; i < reps; i++) await once();
+  await run(reps);
   const s = (performance.now() - t0) / 1000 / reps;
   tf.dispose([a, b]);
   emit({ case: 'webgpu-matmul', n, seconds: sig(s), gflops: sig((2 * n ** 3) / s / 1e9), adapter: backendInfo()?.adapter ?? null, max_binding_bytes: maxBindingBytes(), storage_buffers_per_program: storageBufferLimit() });
@@ -176,16 +184,16 @@ async function compareRoutes(name: string, B: number, steps: number, repeats: nu
 }
 
 /**
- * `routes`: at large B, (a) the default routes (above B = 32 tfjs's matrix products feed the drive
- * and the update) against (b) Cinder's own drive and update programs at every batch (fewer
- * dispatches, more serial work per invocation).
+ * `routes`: at large B, (a) tfjs's matrix products feeding the drive and the update against (b)
+ * Cinder's own drive and update programs (fewer dispatches, more serial work per invocation): the
+ * measurement behind the rule of `src/kernels/webgpu/step-route.ts`.
  */
 async function routes(B: number, steps: number, repeats: number): Promise<void> {
-  const prevDense = setDenseProgramMaxBatch(DENSE_PROGRAM_MAX_BATCH);
-  const prevOuter = setOuterDirectMaxBatch(OUTER_DIRECT_MAX_BATCH);
+  const prevDense = setDenseProgramMaxBatch(null);
+  const prevOuter = setOuterDirectMaxBatch(null);
   const configure = (own: boolean) => {
-    setDenseProgramMaxBatch(own ? B : DENSE_PROGRAM_MAX_BATCH);
-    setOuterDirectMaxBatch(own ? B : OUTER_DIRECT_MAX_BATCH);
+    setDenseProgramMaxBatch(own ? B : 0);
+    setOuterDirectMaxBatch(own ? B : 0);
   };
   await compareRoutes('webgpu-quickstart-routes', B, steps, repeats, configure, () => {
     setDenseProgramMaxBatch(prevDense);

@@ -27,8 +27,11 @@ describe.skipIf(!gpu.ok)(`bench verify lines on webgpu (${gpu.detail})`, () => {
       expect(q.spikes as number).toBeGreaterThan(0);
       const task = new EvidenceTask({ cueSteps: 4, spacingSteps: 2, delaySteps: 10, recallSteps: 10 });
       const e = await onBackend('webgpu', () => verifyEprop(task, 3, 2));
-      expect(e).toMatchObject({ case: 'webgpu-verify-eprop', batch: 3, iterations: 2, kernel: 'webgpu', predictions_differ: 0, ok: true });
+      // At this length no spike flips: all three sequences are compared, and training too.
+      expect(e).toMatchObject({ case: 'webgpu-verify-eprop', batch: 3, iterations: 2, kernel: 'webgpu', spikes_differ: 0, sequences_equal: 3, flip_margin_max: 0, predictions_differ: 0, train_predictions_differ: 0, ok: true });
+      expect(e.spikes as number).toBeGreaterThan(0);
       expect(e.grad_rel_recurrent as number).toBeLessThan(1e-4);
+      expect(e.train_loss_rel_max as number).toBeLessThan(1e-4);
       // What was printed is what was returned.
       expect(log.mock.calls.map((c) => JSON.parse(String(c[0])).case)).toEqual(['webgpu-verify-quickstart', 'webgpu-verify-eprop']);
     } finally {

@@ -87,7 +87,8 @@ export function storageBufferLimit(): number {
 /** Listeners told of every dispatch recorded here (`countPrograms` counts them). */
 export const dispatchListeners = new Set<(name: string) => void>();
 
-const pipelines = new WeakMap<object, Map<string, any>>();
+/** Compiled pipelines and their bind-group layouts, per device and program key. */
+const pipelines = new WeakMap<object, Map<string, { pipeline: any; layout: any }>>();
 
 /**
  * Records one dispatch of `invocations` invocations that writes the float32 outputs `outputs`
@@ -133,7 +134,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   ${body}
 }`;
     const module = b.device.createShaderModule({ code: source, label: key });
-    pipeline = b.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: key });
+    const made = b.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: key });
+    // the layout is asked for once: each getBindGroupLayout call makes a new object
+    pipeline = { pipeline: made, layout: made.getBindGroupLayout(0) };
     cache.set(fullKey, pipeline);
   }
   const outs = outputs.map(([, shape]) => {
@@ -144,7 +147,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   const all = [...outs, ...inputs.map(([, t]) => t as tf.TensorInfo)];
   for (const t of all) b.commandQueueOwnedIds.add(t.dataId);
   const bindGroup = b.device.createBindGroup({
-    layout: pipeline.getBindGroupLayout(0),
+    layout: pipeline.layout,
     entries: all.map((t, i) => ({ binding: i, resource: b.tensorToBinding(t) })),
   });
   const groups = Math.max(1, Math.ceil(invocations / STEP_WORKGROUP));
@@ -152,7 +155,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   const y = Math.ceil(groups / x);
   b.ensureCommandEncoderReady();
   if (!b.computePassEncoder) b.computePassEncoder = b.commandEncoder.beginComputePass({});
-  b.computePassEncoder.setPipeline(pipeline);
+  b.computePassEncoder.setPipeline(pipeline.pipeline);
   b.computePassEncoder.setBindGroup(0, bindGroup);
   b.computePassEncoder.dispatchWorkgroups(x, y, 1);
   b.dispatchCountInPass++;

@@ -25,17 +25,18 @@
  * Where the drive goes ({@link planDrive}): into the neuron's own program (`fn drive(e)`) when the
  * bindings fit (WebGPU's storage buffers per stage: 8 on tfjs's device) and a dense product is small
  * (≤ 256 multiply-adds per invocation); else one program of its own (writing `I` and the `q_k`)
- * before the neuron's. Above {@link DENSE_PROGRAM_MAX_BATCH} samples (or with more than
- * {@link DENSE_PROGRAM_MAX_INPUTS} inputs) a dense product is tfjs's tuned matrix product instead,
+ * before the neuron's. Where `./step-route.ts` says so (a large batch: above 32 samples on a software
+ * adapter, above 2²⁷ multiply-adds on a GPU), or with more than
+ * {@link DENSE_PROGRAM_MAX_INPUTS} inputs, a dense product is tfjs's tuned matrix product instead,
  * on the synapse current `q_k` computed by a program of its own first (the op path's operands:
  * `(s·S)·Wᵀ`), and only the sum is folded.
  * @module
  */
 import { tf } from '../../core/tf.js';
-import { backendInfo } from '../../core/backend.js';
 import { KernelSetting } from '../setting.js';
 import { keyNum, lit, STEP_WORKGROUP } from './step-program.js';
 import { runMultiOutput, storageBufferLimit } from './step-dispatch.js';
+import { ownProductRoute, softwareAdapter } from './step-route.js';
 
 /** One connection's part of a neuron group's input (see the module text). */
 export interface DriveTerm {
@@ -63,8 +64,6 @@ export interface DrivePlan {
   inline: boolean;
 }
 
-/** Largest batch whose dense products are computed by Cinder's program (above: tfjs's matMul). */
-export const DENSE_PROGRAM_MAX_BATCH = 32;
 /** Largest input count of a dense product computed by Cinder's program (above: tfjs's matMul). */
 export const DENSE_PROGRAM_MAX_INPUTS = 16384;
 /**
@@ -99,27 +98,30 @@ export function setDriveShareMinInputs(n: number | null): number | null {
 export function driveShareMinInputs(): number {
   const set = shareMinInputs.get();
   if (set !== null) return set;
-  const info = backendInfo();
-  return info?.name === 'webgpu' && info.adapter?.software ? SHARE_MIN_INPUTS : SHARE_MIN_INPUTS_GPU;
+  return softwareAdapter() ? SHARE_MIN_INPUTS : SHARE_MIN_INPUTS_GPU;
 }
 
-const denseMaxBatch = new KernelSetting(DENSE_PROGRAM_MAX_BATCH);
+const denseMaxBatch = new KernelSetting<number | null>(null);
 
-/** Sets the largest batch of Cinder's dense product program (tests take the matMul route at small B); returns the previous value. */
-export function setDenseProgramMaxBatch(n: number): number {
+/**
+ * Sets the largest batch of Cinder's dense product program (tests take the matMul route at small B;
+ * null: by `./step-route.ts`, the default); returns the previous setting.
+ */
+export function setDenseProgramMaxBatch(n: number | null): number | null {
   return denseMaxBatch.set(n);
 }
 
 /**
- * Plans the drive of a neuron program that already binds `own` storage buffers and evaluates
- * `drive(e)` up to `serialFactor` times per invocation (a batch loop of the adaptation): null when
- * no program fits the device's binding limit (the caller keeps the op path).
+ * Plans the drive of a neuron program over B samples of `outCount` elements that already binds `own`
+ * storage buffers and evaluates `drive(e)` up to `serialFactor` times per invocation (a batch loop of
+ * the adaptation): null when no program fits the device's binding limit (the caller keeps the op path).
  */
-export function planDrive(terms: readonly DriveShape[], B: number, own: number, serialFactor: number): DrivePlan | null {
+export function planDrive(terms: readonly DriveShape[], B: number, outCount: number, own: number, serialFactor: number): DrivePlan | null {
   if (terms.length === 0) return null;
   const limit = storageBufferLimit();
   const dense = terms.filter((t) => t.kind === 'dense');
-  const pre = dense.length > 0 && (B > denseMaxBatch.get() || dense.some((t) => t.inCount > DENSE_PROGRAM_MAX_INPUTS));
+  const work = B * outCount * dense.reduce((n, t) => n + t.inCount, 0);
+  const pre = dense.length > 0 && (!ownProductRoute(B, work, denseMaxBatch.get()) || dense.some((t) => t.inCount > DENSE_PROGRAM_MAX_INPUTS));
   if (pre && 2 * terms.length > limit) return null; // the synapse-current program: an input and an output per term
   // bindings per term: dense after `pre` 1 (its product); else spikes + weight (+ the synapse current unless `pre` stored it)
   const termBindings = terms.reduce((n, t) => n + (pre ? (t.kind === 'dense' ? 1 : 2) : 3), 0);

@@ -134,8 +134,9 @@ function programLayout(spec: FusedNeuronSpec, B: number, size: number, adapt: bo
 export function planNeuronDrive(spec: FusedNeuronSpec, shape: readonly number[], terms: readonly DriveShape[], adapt: boolean): DrivePlan | null {
   if (!multiOutputAvailable()) return null;
   const B = shape[0]!;
-  const { own, serial } = programLayout(spec, B, shape.reduce((a, b) => a * b, 1), adapt);
-  return planDrive(terms, B, own, serial);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const { own, serial } = programLayout(spec, B, size, adapt);
+  return planDrive(terms, B, size / B, own, serial);
 }
 
 /**

@@ -22,7 +22,7 @@
 import { tf } from '../../core/tf.js';
 import { envSwitch } from '../setting.js';
 import { runProgram, type WebGpuProgram } from './eprop.js';
-import { dispatchListeners } from './step-dispatch.js';
+import { dispatchListeners, multiOutputAvailable, runMultiOutput } from './step-dispatch.js';
 
 export { keyNum, lit, programKey } from './eprop.js';
 
@@ -57,8 +57,22 @@ export function runElementwise(key: string, shape: number[], size: number, names
   return run(key, shape, Math.ceil(size / STEP_WORKGROUP), names, inputs, code, `if (index >= ${size}) { return; }`);
 }
 
-/** Runs a program of `groups` workgroups whose `main` begins with `prologue` (see the two callers). */
+/**
+ * Runs a program of `groups` workgroups whose `main` begins with `prologue` (see the two callers):
+ * recorded by `step-dispatch.ts` where the backend's internals allow (no uniform buffer, shader key
+ * or program object per call: a step's host time is what bounds it on a GPU), else through tfjs's
+ * `runWebGPUProgram`. Both give `main` the same `index`, `group` and `lid`, and fold a dispatch wider
+ * than 65,535 workgroups into rows the same way.
+ */
 function run(key: string, shape: number[], groups: number, names: string[], inputs: tf.Tensor[], code: StepCode, prologue: string): tf.Tensor {
+  if (multiOutputAvailable()) {
+    const first = prologue.startsWith('let group') ? '' : prologue; // runMultiOutput defines group and lid itself
+    const [out] = runMultiOutput(key, [['result', shape]], names.map((n, i) => [n, inputs[i]!]), groups * STEP_WORKGROUP, () => {
+      const { decls, body } = code();
+      return { decls, body: `${first}\n${body}` };
+    });
+    return out!;
+  }
   let src = sources.get(key);
   if (src === undefined) {
     const { decls, body } = code();

@@ -12,10 +12,10 @@
  * `powCode`), else `u = Σpos − Σneg`; `w ← clamp_k(…clamp_1(w + u))` where each clamp leaves ±∞
  * and NaN as they are (the `Clamping` hook's rule).
  *
- * Up to {@link DIRECT_MAX_BATCH} samples the batch sums run inside the program (B multiply-adds per
- * part and weight, float32 in sample order): one dispatch. Larger batches take one tfjs matrix
- * product per part (tiled, far faster per flop) and the program reads the sums: parts + 1
- * dispatches. The sums are accumulated in another order than the op path's product, so results
+ * Where `./step-route.ts` says so (up to 32 samples on a software adapter, up to 2²⁷ multiply-adds
+ * B·P·Q per part on a GPU) the batch sums run inside the program (B multiply-adds per part and weight,
+ * float32 in sample order): one dispatch. Larger products take one tfjs matrix product per part
+ * (tiled, far fewer loads per multiply-add) and the program reads the sums: parts + 1 dispatches. The sums are accumulated in another order than the op path's product, so results
  * equal it within float32 rounding.
  *
  * The program binds its output, w and per part post and pre (in-program sums) or the product:
@@ -31,13 +31,15 @@ import { KernelSetting } from '../setting.js';
 import type { OuterBoundSpec, OuterClamp, OuterTerm } from '../js/fused-outer-update.js';
 import { keyNum, lit, programKey, runElementwise } from './step-program.js';
 import { storageBufferLimit } from './step-dispatch.js';
+import { ownProductRoute } from './step-route.js';
 
-/** Default largest batch whose sums the update program computes itself (above: matrix products first). */
-export const DIRECT_MAX_BATCH = 32;
-const directMax = new KernelSetting(DIRECT_MAX_BATCH);
+const directMax = new KernelSetting<number | null>(null);
 
-/** Sets the largest batch summed inside the update program (tests take the matrix-product route at small B); returns the previous value. */
-export function setOuterDirectMaxBatch(n: number): number {
+/**
+ * Sets the largest batch summed inside the update program (tests take the matrix-product route at
+ * small B; null: by `./step-route.ts`, the default); returns the previous setting.
+ */
+export function setOuterDirectMaxBatch(n: number | null): number | null {
   return directMax.set(n);
 }
 
@@ -89,7 +91,7 @@ export function outerUpdateFits(parts: number): boolean {
 export function outerUpdateWebgpu(w: tf.Tensor, terms: readonly OuterTerm[], bound: OuterBoundSpec | null, clamps: readonly OuterClamp[]): tf.Tensor {
   const [P, Q] = w.shape as [number, number];
   const B = terms.length ? terms[0]!.post.size / P : 1;
-  const summed = B > directMax.get() || 2 + 2 * terms.length > storageBufferLimit();
+  const summed = !ownProductRoute(B, B * P * Q, directMax.get()) || 2 + 2 * terms.length > storageBufferLimit();
   const names = ['w'];
   const inputs: tf.Tensor[] = [w];
   const temps: tf.Tensor[] = [];
