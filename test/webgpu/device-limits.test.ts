@@ -15,6 +15,8 @@ import { tf } from '../../src/core/tf.js';
 import { CinderArgumentError } from '../../src/core/errors.js';
 import { DeviceError, watchDeviceErrors } from '../../src/core/device-errors.js';
 import { maxBindingBytes } from '../../src/kernels/webgpu/limits.js';
+import { dispatchListeners } from '../../src/kernels/webgpu/step-dispatch.js';
+import { runElementwise } from '../../src/kernels/webgpu/step-program.js';
 import { runProgram } from '../../src/kernels/webgpu/eprop.js';
 import { webgpuMaxBatch, type EPropBatch } from '../../src/learn/eprop/index.js';
 import { onBackend, webgpuForTests } from './gpu.js';
@@ -59,6 +61,27 @@ describe.skipIf(!gpu.ok)(`device limits and device errors on webgpu (${gpu.detai
         variableNames: [], workgroupSize: [64, 1, 1] as [number, number, number], getUserCode: () => 'fn main(index: i32) { }',
       };
       expect(() => runProgram(program, [])).toThrow(new RegExp(`^invalid test-big output: got "?shape \\[${floats}\\]"?, expected .*at most ${maxBindingBytes()} bytes`));
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  });
+
+  it('a step program whose input would not fit one buffer throws, naming it, before it dispatches', async () => {
+    await onBackend('webgpu', () => {
+      const floats = maxBindingBytes() / 4 + 1;
+      // only its size is read before the check: no gigabyte is allocated
+      const fake = { size: floats, shape: [floats], dataId: {} } as unknown as tf.Tensor;
+      const before = tf.memory().numTensors;
+      let dispatched = 0;
+      const count = () => void dispatched++;
+      dispatchListeners.add(count);
+      try {
+        expect(() => runElementwise('test-big-input:1', [1], 1, ['x'], [fake], () => ({ decls: '', body: 'result[index] = x[0];' }))).toThrow(
+          new RegExp(`^invalid test-big-input input x: got "?\\[${floats}\\]"?, expected .*at most ${maxBindingBytes()} bytes`),
+        );
+      } finally {
+        dispatchListeners.delete(count);
+      }
+      expect(dispatched).toBe(0);
       expect(tf.memory().numTensors).toBe(before);
     });
   });

@@ -107,6 +107,8 @@ export function runMultiOutput(
   if (!b) throw new Error('runMultiOutput: the webgpu backend internals it records with are missing (check multiOutputAvailable() first)');
   const limit = maxBindingBytes();
   for (const [name, shape] of outputs) if (4 * numel(shape) > limit) checkBindingFits(`${key.split(':')[0]} output ${name}`, `shape [${shape.join(', ')}]`, numel(shape), 'the output');
+  // a binding over the limit would not throw but read zeros
+  for (const [name, t] of inputs) if (4 * t.size > limit) checkBindingFits(`${key.split(':')[0]} input ${name}`, t.shape, t.size, 'the input');
   for (const [, t] of inputs) b.uploadToGPU(t.dataId);
   const wide = inputs.map(([, t]) => (['int32', 'bool'].includes(b.tensorMap.get(t.dataId).dtype) ? 'i32' : 'f32'));
   const fullKey = `${key}|${wide.join(',')}`;
