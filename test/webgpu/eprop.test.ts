@@ -100,7 +100,7 @@ describe.skipIf(!gpu.ok)(`fused e-prop kernel on webgpu (${gpu.detail})`, () => 
     }
   });
 
-  it('an iteration reads back only the batch summary (3 + 4n + B floats), whatever the sequence length, and never synchronously', async () => {
+  it('an iteration reads back only the batch summary (3 + 7n + B floats), whatever the sequence length, and never synchronously', async () => {
     await onBackend('webgpu', async () => {
       const backend = tf.backend() as unknown as { read: (id: object) => Promise<ArrayBufferView>; readSync: (id: object) => unknown };
       const read = backend.read;
@@ -129,7 +129,7 @@ describe.skipIf(!gpu.ok)(`fused e-prop kernel on webgpu (${gpu.detail})`, () => 
             for (let it = 0; it < 2; it++) await net.trainer.stepAsync(b);
             expect(tf.memory().numTensors).toBe(before);
             const n = net.recurrent.n;
-            expect(reads).toEqual([4 * (3 + 4 * n + B), 4 * (3 + 4 * n + B)]);
+            expect(reads).toEqual([4 * (3 + 7 * n + B), 4 * (3 + 7 * n + B)]);
           } finally {
             b.inputs.dispose();
             net.dispose();
@@ -168,6 +168,56 @@ describe.skipIf(!gpu.ok)(`fused e-prop kernel on webgpu (${gpu.detail})`, () => 
       }
     });
   });
+
+  // As test/learn/eprop/failures.test.ts for the js and tf kernels: a mean-squared-error readout with
+  // targets of 1e15 and random feedback weights of 1e30 (finite in float32): the loss (≈ 1e30, through
+  // W_out only) and the weights stay finite, the learning signal B·Ê (≈ 1e45) and so the input and
+  // recurrent gradients do not. The fused kernel counts the gradients' non-finite entries in its
+  // summary; without that count Adam's step turned the weights to NaN.
+  for (const kernel of ['js', 'webgpu'] as const) {
+    it(`${kernel} kernel: a gradient beyond float32 with a finite loss: NonFiniteError naming it, nothing changes`, async () => {
+      await onBackend('webgpu', async () => {
+        const [T, nLw, nOut, B] = [30, 10, 2, 2];
+        const rng = new Rng(5);
+        const recurrent = new EPropRecurrent({ nIn: 7, nLif: 4, nAlif: 4, rng });
+        const readout = new EPropReadout({
+          nRec: recurrent.n, nOut, loss: 'mean_squared_error', feedback: 'random', rng, feedbackWeights: new Float64Array(recurrent.n * nOut).fill(1e30),
+        });
+        const optimizer = new Adam({ learningRate: 1e-2 });
+        const trainer = new EProp({ recurrent, readout, optimizer, learningWindow: nLw, kernel });
+        const data = new Rng(9);
+        const x = new Float32Array(B * T * 7).map(() => (data.uniform() < 0.3 ? 1 : 0));
+        const batch: EPropBatch = { inputs: tf.tensor3d(x, [B, T, 7]), targets: new Float64Array(B * nLw * nOut).fill(1e15) };
+        try {
+          expect(trainer.kernel).toBe(kernel);
+          const ev = await trainer.evaluateAsync(batch);
+          expect(Number.isFinite(Math.fround(ev.loss))).toBe(true);
+          if (kernel === 'js') {
+            // the float64 gradients the js kernel returns: input and recurrent beyond float32, readout not
+            const g = (await trainer.gradientsAsync(batch)).gradients;
+            expect([...g.input, ...g.recurrent].some((v) => !Number.isFinite(Math.fround(v)))).toBe(true);
+            expect([...g.readout].every((v) => Number.isFinite(Math.fround(v)))).toBe(true);
+          }
+          const weights = async () => [...(await recurrent.wIn.value.data()), ...(await recurrent.wRec.value.data()), ...(await readout.wOut.value.data())];
+          const w0 = await weights();
+          const before = tf.memory().numTensors;
+          const err = await trainer.stepAsync(batch).catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(NonFiniteError);
+          expect((err as Error).message).toMatch(/non-finite value \(NaN or Inf\) in gradient of the (input|recurrent) weights at batch 0/);
+          expect(trainer.iterations).toBe(0);
+          expect(optimizer.iterations).toBe(0);
+          expect(await weights()).toEqual(w0);
+          expect(tf.memory().numTensors).toBe(before);
+        } finally {
+          batch.inputs.dispose();
+          trainer.dispose();
+          recurrent.dispose();
+          readout.dispose();
+          optimizer.dispose();
+        }
+      });
+    });
+  }
 
   // As test/learn/eprop/failures.test.ts for the js and tf kernels: a batch with an input other than
   // 0 or 1 is refused naming it, and changes no weight, Adam moment, counter or tensor count.

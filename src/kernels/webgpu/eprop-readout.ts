@@ -40,7 +40,9 @@
  * only thing an iteration reads back ({@link summaryLayout}): total loss, number of wrong
  * predictions, number of input values that are not spikes (exact up to 2²⁴), spike count of each
  * neuron over the batch, non-finite entries of each neuron's weights (row of W_in, row of W_rec,
- * column of W_out), and the prediction of each sequence — 3 + 4n + B floats, independent of T.
+ * column of W_out) and of its gradients (the same rows and column; each entry summed again over
+ * the chunks in the same order as the gradient itself, so the same float32 value), and the
+ * prediction of each sequence — 3 + 7n + B floats, independent of T.
  * @module
  */
 import { tf } from '../../core/tf.js';
@@ -281,9 +283,9 @@ export interface EPropWeightTensors {
   wOut: tf.Tensor;
 }
 
-/** Offsets of the summary vector of {@link epropGradientsWebgpu} ([3 + 4n + B] float32). */
+/** Offsets of the summary vector of {@link epropGradientsWebgpu} ([3 + 7n + B] float32). */
 export function summaryLayout(n: number, B: number) {
-  return { loss: 0, wrong: 1, nonSpike: 2, counts: 3, nonFinite: 3 + n, prediction: 3 + 4 * n, size: 3 + 4 * n + B };
+  return { loss: 0, wrong: 1, nonSpike: 2, counts: 3, nonFinite: 3 + n, gradNonFinite: 3 + 4 * n, prediction: 3 + 7 * n, size: 3 + 7 * n + B };
 }
 
 /** Outputs of {@link epropGradientsWebgpu} (caller owns the tensors). */
@@ -383,13 +385,17 @@ export function epropGradientsWebgpu(inputs: tf.Tensor, scan: tf.Tensor, backwar
         workgroupSize: [GRAD_WORKGROUP, 1, 1],
         size: true,
         getUserCode: () => `
+          ${part ? `
+          fn gradient(g: i32) -> f32 {
+            var s = 0.0;
+            for (var c = 0; c < ${C}; c++) { s = s + part[c * ${G} + g]; }
+            return s * ${lit(1 / B)};
+          }` : ''}
           fn main(index: i32) {
             if (index >= uniforms.size) { return; }
             ${part ? `
             if (index < ${G}) {
-              var s = 0.0;
-              for (var c = 0; c < ${C}; c++) { s = s + part[c * ${G} + index]; }
-              result[index] = s * ${lit(1 / B)};
+              result[index] = gradient(index);
               return;
             }` : ''}
             let e = index - ${G};
@@ -397,7 +403,7 @@ export function epropGradientsWebgpu(inputs: tf.Tensor, scan: tf.Tensor, backwar
             if (e < ${S.nonFinite}) {
               let f = select(2 * e, e + 1, e >= ${S.nonSpike}); // loss at 0, wrong at 2, non-spike inputs at 3, count j at 4 + j
               for (var b = 0; b < ${B}; b++) { v = v + bwd[${L.stats} + b * ${L.statsStride} + f]; }
-            } else if (e < ${S.prediction}) {
+            } else if (e < ${S.gradNonFinite}) {
               let m = e - ${S.nonFinite};
               let j = m % ${n};
               if (m < ${n}) {
@@ -407,6 +413,16 @@ export function epropGradientsWebgpu(inputs: tf.Tensor, scan: tf.Tensor, backwar
               } else {
                 for (var k = 0; k < ${nOut}; k++) { if (${bad(`wOut[k * ${n} + j]`)}) { v = v + 1.0; } }
               }
+            } else if (e < ${S.prediction}) {${part ? `
+              let m = e - ${S.gradNonFinite};
+              let j = m % ${n};
+              if (m < ${n}) {
+                for (var i = 0; i < ${nIn}; i++) { if (${bad(`gradient(j * ${nIn} + i)`)}) { v = v + 1.0; } }
+              } else if (m < ${2 * n}) {
+                for (var i = 0; i < ${n}; i++) { if (${bad(`gradient(${sIn} + j * ${n} + i)`)}) { v = v + 1.0; } }
+              } else {
+                for (var k = 0; k < ${nOut}; k++) { if (${bad(`gradient(${sIn + sRec} + k * ${n} + j)`)}) { v = v + 1.0; } }
+              }` : ''}
             } else {
               v = bwd[${L.stats} + (e - ${S.prediction}) * ${L.statsStride} + 1];
             }

@@ -234,7 +234,7 @@ export class EProp {
   /**
    * {@link EProp.step} without synchronous reads. With the `webgpu` kernel the whole iteration
    * stays on the device and only a summary of the batch (loss, wrong predictions, spike counts,
-   * predictions, non-spike inputs, a non-finite check of the weights: 3 + 4n + B floats) is read back, with one
+   * predictions, non-spike inputs, a non-finite check of the weights and the gradients: 3 + 7n + B floats) is read back, with one
    * `await data()`; a non-finite weight or loss throws before the update. With the `js` and `tf`
    * kernels, weights, inputs (JS kernel) and ψ/z are downloaded with `await data()` once per batch
    * and the `tf` kernel's gradients stay on the device (only their count of non-finite entries is
@@ -248,9 +248,9 @@ export class EProp {
 
   private async stepAsyncNow(batch: EPropBatch): Promise<EPropStepResult> {
     const t0 = performance.now();
-    const { result, grads } = await this.runAsync(batch, true);
-    // the fused webgpu kernel reads back only its summary (its gradients are not counted)
-    this.checkFiniteUpdate(result, grads!, this.kernel === 'tf' ? await this.countNonFinite(grads!, (c) => c.data()) : undefined);
+    const { result, grads, gradNonFinite } = await this.runAsync(batch, true);
+    // the fused webgpu kernel counted its gradients' non-finite entries on the device (in its summary)
+    this.checkFiniteUpdate(result, grads!, this.kernel === 'tf' ? await this.countNonFinite(grads!, (c) => c.data()) : gradNonFinite);
     this.apply(grads!);
     result.seconds = (performance.now() - t0) / 1000;
     return result;
@@ -323,9 +323,9 @@ export class EProp {
    * gradient is NaN or ±Inf as it would be applied, in float32, so that nothing is applied: the same
    * check for {@link EProp.step} and {@link EProp.stepAsync}. A gradient held on the host (the `js`
    * kernel's float64 arrays) fails when an entry's float32 rounding is not finite (|g| beyond
-   * FLOAT32_MAX is ±∞ once it is a float32 tensor); gradient tensors (the `tf` kernel's) are checked
-   * by `counts`, the non-finite entries of each cell ([input, recurrent, readout]) counted on the
-   * device (`undefined`: not checked, the fused webgpu kernel).
+   * FLOAT32_MAX is ±∞ once it is a float32 tensor); gradient tensors (the `tf` and `webgpu`
+   * kernels') are checked by `counts`, the non-finite entries of each cell ([input, recurrent,
+   * readout]) counted on the device (the webgpu kernel counts them in its summary).
    */
   private checkFiniteUpdate(result: EPropStepResult, grads: Record<EPropCellKind, Float64Array | tf.Tensor2D>, counts?: readonly number[]): void {
     let failure: NonFiniteError | undefined;
@@ -587,7 +587,7 @@ export class EProp {
     };
   }
 
-  private async runAsync(batch: EPropBatch, withGradients: boolean): Promise<{ result: EPropStepResult; grads?: Record<EPropCellKind, Float64Array | tf.Tensor2D> }> {
+  private async runAsync(batch: EPropBatch, withGradients: boolean): Promise<{ result: EPropStepResult; grads?: Record<EPropCellKind, Float64Array | tf.Tensor2D>; gradNonFinite?: number[] }> {
     if (this.kernel === 'webgpu') return this.runWebgpu(batch, withGradients);
     const p = await this.prepareAsync(batch);
     if (this.kernel === 'js') {
@@ -605,7 +605,7 @@ export class EProp {
    * the inputs are then read to name the first), non-finite weights or loss are reported before any
    * update.
    */
-  private async runWebgpu(batch: EPropBatch, withGradients: boolean): Promise<{ result: EPropStepResult; grads?: Record<EPropCellKind, Float64Array | tf.Tensor2D> }> {
+  private async runWebgpu(batch: EPropBatch, withGradients: boolean): Promise<{ result: EPropStepResult; grads?: Record<EPropCellKind, Float64Array | tf.Tensor2D>; gradNonFinite: number[] }> {
     this.validate(batch);
     const [B, T] = batch.inputs.shape as [number, number];
     checkWebgpuBatch(B, T, this.recurrent.n, this.recurrent.nIn, this.readout.nOut);
@@ -662,7 +662,7 @@ export class EProp {
       prediction: ce ? it.prediction : new Int32Array(B).fill(-1),
       seconds: 0,
     };
-    return { result, grads: g };
+    return { result, grads: g, gradNonFinite: GRADIENT_KINDS.map((k) => it.gradNonFinite[k]) };
   }
 
   private run(batch: EPropBatch, withGradients: boolean): { result: EPropStepResult; grads?: Record<EPropCellKind, Float64Array | tf.Tensor2D> } {

@@ -91,6 +91,15 @@ export interface WebgpuIteration {
     /** Non-finite entries of the readout weights. */
     readout: number;
   };
+  /** Non-finite entries of each gradient (0 without gradients), counted on the device. */
+  gradNonFinite: {
+    /** Of the input weights' gradient. */
+    input: number;
+    /** Of the recurrent weights' gradient. */
+    recurrent: number;
+    /** Of the readout weights' gradient. */
+    readout: number;
+  };
   /** Gradients (caller owns them), when requested. */
   gradients?: EPropGradientTensors;
 }
@@ -123,7 +132,7 @@ export function checkWebgpuBatch(B: number, T: number, n: number, nIn: number, n
 
 /**
  * One e-prop batch entirely on the device: the fused scan, the readout/loss/backward dispatch, the
- * gradient dispatches (when asked) and the summary; only the summary (3 + 4n + B floats,
+ * gradient dispatches (when asked) and the summary; only the summary (3 + 7n + B floats,
  * independent of the sequence length) is read back, with one `await data()`. Check the batch with
  * {@link checkWebgpuBatch} first (as `EProp` does): a buffer over the device's limit is otherwise
  * refused only by the first program that would make it.
@@ -165,13 +174,17 @@ export async function iterationWebgpu(c: RecurrentConstants, s: WebgpuIterationS
   const L = summaryLayout(n, B);
   const counts = new Float64Array(n);
   const nonFinite = { input: 0, recurrent: 0, readout: 0 };
+  const gradNonFinite = { input: 0, recurrent: 0, readout: 0 };
   for (let j = 0; j < n; j++) {
     counts[j] = v[L.counts + j]!;
     nonFinite.input += v[L.nonFinite + j]!;
     nonFinite.recurrent += v[L.nonFinite + n + j]!;
     nonFinite.readout += v[L.nonFinite + 2 * n + j]!;
+    gradNonFinite.input += v[L.gradNonFinite + j]!;
+    gradNonFinite.recurrent += v[L.gradNonFinite + n + j]!;
+    gradNonFinite.readout += v[L.gradNonFinite + 2 * n + j]!;
   }
   const prediction = new Int32Array(B);
   for (let b = 0; b < B; b++) prediction[b] = v[L.prediction + b]!;
-  return { lossSum: v[L.loss]!, wrong: v[L.wrong]!, nonSpike: v[L.nonSpike]!, prediction, counts, nonFinite, gradients: g };
+  return { lossSum: v[L.loss]!, wrong: v[L.wrong]!, nonSpike: v[L.nonSpike]!, prediction, counts, nonFinite, gradNonFinite, gradients: g };
 }
