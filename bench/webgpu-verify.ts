@@ -29,7 +29,7 @@ import { Rng } from '../src/core/random.js';
 import type { EPropBatch, EPropKernel, EPropStepResult } from '../src/learn/eprop/index.js';
 import { QuickstartNetwork } from '../examples/quickstart/network.js';
 import type { EvidenceTask } from '../examples/eprop-evidence/task.js';
-import { buildEvidenceNetwork } from '../examples/eprop-evidence/training.js';
+import { buildEvidenceNetwork, type EvidenceNetwork } from '../examples/eprop-evidence/training.js';
 import { setStepPrograms } from '../src/kernels/webgpu/step-program.js';
 import { epropScanWebgpu } from '../src/kernels/webgpu/eprop.js';
 import { forwardJs } from '../src/learn/eprop/forward-js.js';
@@ -53,13 +53,18 @@ function emitted(line: BenchLine): BenchLine {
   return line;
 }
 
+/** The evidence network every comparison here starts from: seed 3, learning window = the task's recall. */
+function evidenceNetwork(kernel: EPropKernel, task: EvidenceTask): EvidenceNetwork {
+  return buildEvidenceNetwork({ kernel, seed: 3, learningWindow: task.recallSteps });
+}
+
 /**
  * Trains the evidence network (seed 3, learning window = the task's recall) for `iters` iterations
  * at batch B on batches drawn from `Rng(11)`: each iteration's result, and the gradients of the
  * first batch (input, recurrent, readout). Also the comparison of test/webgpu/eprop.test.ts.
  */
 export async function trainEProp(kernel: EPropKernel, task: EvidenceTask, B: number, iters: number) {
-  const net = buildEvidenceNetwork({ kernel, seed: 3, learningWindow: task.recallSteps });
+  const net = evidenceNetwork(kernel, task);
   const rng = new Rng(11);
   const results: EPropStepResult[] = [];
   const grads: Float64Array[] = [];
@@ -92,7 +97,7 @@ export async function trainEProp(kernel: EPropKernel, task: EvidenceTask, B: num
 export const FLIP_MARGIN = 1e-4;
 
 /** The first batch's spike trains by both scans, compared sequence by sequence (see the module notes). */
-async function scanAgreement(net: ReturnType<typeof buildEvidenceNetwork>, batch: EPropBatch) {
+async function scanAgreement(net: EvidenceNetwork, batch: EPropBatch) {
   const [B, T, nIn] = batch.inputs.shape as [number, number, number];
   const c = net.recurrent.constants();
   const n = c.n;
@@ -139,7 +144,7 @@ export async function verifyEprop(task: EvidenceTask, B: number, iters: number):
   const first = task.batch(B, new Rng(11)) as EPropBatch;
   let agreement: Awaited<ReturnType<typeof scanAgreement>>;
   let sub: EPropBatch | undefined;
-  const net = buildEvidenceNetwork({ kernel: 'auto', seed: 3, learningWindow: task.recallSteps });
+  const net = evidenceNetwork('auto', task);
   try {
     agreement = await scanAgreement(net, first);
     const idx = agreement.equal;
@@ -204,7 +209,7 @@ function subTargets(t: ArrayLike<number>, idx: number[], per: number): number[] 
 
 /** The evidence network's (seed 3) metrics and gradients on one batch, by `kernel`. */
 async function gradientsOf(kernel: EPropKernel, task: EvidenceTask, batch: EPropBatch) {
-  const net = buildEvidenceNetwork({ kernel, seed: 3, learningWindow: task.recallSteps });
+  const net = evidenceNetwork(kernel, task);
   try {
     const g = await net.trainer.gradientsAsync(batch);
     return { result: g.result, grads: [g.gradients.input, g.gradients.recurrent, g.gradients.readout], kernel: net.trainer.kernel };

@@ -110,7 +110,10 @@ export function runMultiOutput(
   // a binding over the limit would not throw but read zeros
   for (const [name, t] of inputs) if (4 * t.size > limit) checkBindingFits(`${key.split(':')[0]} input ${name}`, t.shape, t.size, 'the input');
   for (const [, t] of inputs) b.uploadToGPU(t.dataId);
-  const wide = inputs.map(([, t]) => (['int32', 'bool'].includes(b.tensorMap.get(t.dataId).dtype) ? 'i32' : 'f32'));
+  const wide = inputs.map(([, t]) => {
+    const dtype = b.tensorMap.get(t.dataId).dtype;
+    return dtype === 'int32' || dtype === 'bool' ? 'i32' : 'f32';
+  });
   const fullKey = `${key}|${wide.join(',')}`;
   let cache = pipelines.get(b.device);
   if (!cache) {

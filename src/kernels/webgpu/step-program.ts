@@ -54,22 +54,25 @@ export type StepCode = () => { decls: string; body: string };
  * bindings from the pipeline layout that tfjs binds).
  */
 export function runElementwise(key: string, shape: number[], size: number, names: string[], inputs: tf.Tensor[], code: StepCode): tf.Tensor {
-  return run(key, shape, Math.ceil(size / STEP_WORKGROUP), names, inputs, code, `if (index >= ${size}) { return; }`);
+  return run(key, shape, Math.ceil(size / STEP_WORKGROUP), names, inputs, code, size);
 }
 
 /**
- * Runs a program of `groups` workgroups whose `main` begins with `prologue` (see the two callers):
- * recorded by `step-dispatch.ts` where the backend's internals allow (no uniform buffer, shader key
- * or program object per call: a step's host time is what bounds it on a GPU), else through tfjs's
- * `runWebGPUProgram`. Both give `main` the same `index`, `group` and `lid`, and fold a dispatch wider
- * than 65,535 workgroups into rows the same way.
+ * Runs a program of `groups` workgroups (see the two callers): element-wise over `size`
+ * invocations (`main` first returns past the end), or, with `size` null, by workgroup (`main` gets
+ * the workgroup's number `group` and the invocation's `lid`). Recorded by `step-dispatch.ts` where
+ * the backend's internals allow (no uniform buffer, shader key or program object per call: a step's
+ * host time is what bounds it on a GPU), else through tfjs's `runWebGPUProgram`. Both give `main`
+ * the same `index`, `group` and `lid`, and fold a dispatch wider than 65,535 workgroups into rows
+ * the same way. The WGSL is built only when a program is first compiled.
  */
-function run(key: string, shape: number[], groups: number, names: string[], inputs: tf.Tensor[], code: StepCode, prologue: string): tf.Tensor {
+function run(key: string, shape: number[], groups: number, names: string[], inputs: tf.Tensor[], code: StepCode, size: number | null): tf.Tensor {
+  const guard = () => (size === null ? '' : `if (index >= ${size}) { return; }`);
   if (multiOutputAvailable()) {
-    const first = prologue.startsWith('let group') ? '' : prologue; // runMultiOutput defines group and lid itself
+    // runMultiOutput's main defines index, group and lid itself
     const [out] = runMultiOutput(key, [['result', shape]], names.map((n, i) => [n, inputs[i]!]), groups * STEP_WORKGROUP, () => {
       const { decls, body } = code();
-      return { decls, body: `${first}\n${body}` };
+      return { decls, body: `${guard()}\n${body}` };
     });
     return out!;
   }
@@ -81,7 +84,7 @@ function run(key: string, shape: number[], groups: number, names: string[], inpu
       fn main(index: i32) {
         _ = uniforms.outShape;
         ${names.map((n) => `_ = ${n}[0];`).join(' ')}
-        ${prologue}
+        ${size === null ? 'let group = i32(workgroupId.y * numWorkgroups.x + workgroupId.x); let lid = i32(localId.x);' : guard()}
         ${body}
       }`;
     sources.set(key, src);
@@ -144,5 +147,5 @@ export async function countPrograms(fn: () => unknown): Promise<ProgramCount> {
  * flow and guard the stores) and module-scope `decls`. Every input is read once up front.
  */
 export function runWorkgroups(key: string, shape: number[], groups: number, names: string[], inputs: tf.Tensor[], code: StepCode): tf.Tensor {
-  return run(key, shape, groups, names, inputs, code, 'let group = i32(workgroupId.y * numWorkgroups.x + workgroupId.x); let lid = i32(localId.x);');
+  return run(key, shape, groups, names, inputs, code, null);
 }

@@ -37,6 +37,16 @@ export function resolveEPropKernel(kernel: EPropKernel, backend: string = tf.get
 }
 
 /** What a webgpu iteration needs besides the scan constants (the readout and backward settings). */
+/** A count per e-prop cell. */
+export interface CellCounts {
+  /** Of the input weights (or their gradient). */
+  input: number;
+  /** Of the recurrent weights (or their gradient). */
+  recurrent: number;
+  /** Of the readout weights (or their gradient). */
+  readout: number;
+}
+
 export interface WebgpuIterationSettings {
   /** Learning window n_lw. */
   nLw: number;
@@ -83,23 +93,9 @@ export interface WebgpuIteration {
   /** Input values that are not spikes (neither 0 nor 1; NaN and ±Inf included), counted on the device. */
   nonSpike: number;
   /** Non-finite entries of each weight matrix. */
-  nonFinite: {
-    /** Non-finite entries of the input weights. */
-    input: number;
-    /** Non-finite entries of the recurrent weights. */
-    recurrent: number;
-    /** Non-finite entries of the readout weights. */
-    readout: number;
-  };
+  nonFinite: CellCounts;
   /** Non-finite entries of each gradient (0 without gradients), counted on the device. */
-  gradNonFinite: {
-    /** Of the input weights' gradient. */
-    input: number;
-    /** Of the recurrent weights' gradient. */
-    recurrent: number;
-    /** Of the readout weights' gradient. */
-    readout: number;
-  };
+  gradNonFinite: CellCounts;
   /** Gradients (caller owns them), when requested. */
   gradients?: EPropGradientTensors;
 }
@@ -173,17 +169,19 @@ export async function iterationWebgpu(c: RecurrentConstants, s: WebgpuIterationS
   }
   const L = summaryLayout(n, B);
   const counts = new Float64Array(n);
-  const nonFinite = { input: 0, recurrent: 0, readout: 0 };
-  const gradNonFinite = { input: 0, recurrent: 0, readout: 0 };
-  for (let j = 0; j < n; j++) {
-    counts[j] = v[L.counts + j]!;
-    nonFinite.input += v[L.nonFinite + j]!;
-    nonFinite.recurrent += v[L.nonFinite + n + j]!;
-    nonFinite.readout += v[L.nonFinite + 2 * n + j]!;
-    gradNonFinite.input += v[L.gradNonFinite + j]!;
-    gradNonFinite.recurrent += v[L.gradNonFinite + n + j]!;
-    gradNonFinite.readout += v[L.gradNonFinite + 2 * n + j]!;
-  }
+  // per neuron j: the input row at o + j, the recurrent row at o + n + j, the readout column at o + 2n + j
+  const perCell = (o: number): CellCounts => {
+    const c = { input: 0, recurrent: 0, readout: 0 };
+    for (let j = 0; j < n; j++) {
+      c.input += v[o + j]!;
+      c.recurrent += v[o + n + j]!;
+      c.readout += v[o + 2 * n + j]!;
+    }
+    return c;
+  };
+  for (let j = 0; j < n; j++) counts[j] = v[L.counts + j]!;
+  const nonFinite = perCell(L.nonFinite);
+  const gradNonFinite = perCell(L.gradNonFinite);
   const prediction = new Int32Array(B);
   for (let b = 0; b < B; b++) prediction[b] = v[L.prediction + b]!;
   return { lossSum: v[L.loss]!, wrong: v[L.wrong]!, nonSpike: v[L.nonSpike]!, prediction, counts, nonFinite, gradNonFinite, gradients: g };
