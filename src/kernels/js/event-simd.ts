@@ -75,9 +75,6 @@ const V = {
   i32leS: simd(0x3d), i32ne: simd(0x38), f32ge: simd(0x46), bitmask: simd(0xa4),
   demote: simd(0x5e), promote: simd(0x5f),
   add: simd(0xf0), sub: simd(0xf1), mul: simd(0xf2), div: simd(0xf3),
-  abs: simd(0xec), trunc: simd(0x7a), ge: simd(0x4c), le: simd(0x4b), ne: simd(0x48),
-  i64shl: simd(0xcb), i64allTrue: simd(0xc3),
-  extract: (lane: number) => [...simd(0x21), lane], replace: (lane: number) => [...simd(0x22), lane],
   zero: [...simd(0x0c), ...new Array<number>(16).fill(0)],
 };
 /** `block { loop { <exitIf>; br_if 1; body; br 0 } }` */
