@@ -47,7 +47,7 @@
  */
 import { envSwitch } from '../setting.js';
 import { section, sleb, uleb, wasmName as name } from './wasm-encoding.js';
-import { EXP_TABLE_BYTES, expPair, expProbeValues, expTableBytes, type ExpLocals } from './wasm-exp.js';
+import { EXP_TABLE_BYTES, expMatchesMathExp, expPair, expTableBytes, type ExpLocals } from './wasm-exp.js';
 
 // ---- a minimal assembler for the instructions these loops need ----
 
@@ -376,19 +376,15 @@ function simdModule(): WebAssembly.Module | null {
 }
 
 /**
- * Whether the module's `exp` equals this engine's Math.exp (Object.is) on {@link expProbeValues}:
- * it follows fdlibm, which V8 (Node, Chromium) and SpiderMonkey use; an engine whose Math.exp
- * differs keeps the JavaScript Math.exp pass, so that the SIMD route still gives the JavaScript
- * loop's bits.
+ * Whether the module's `exp` equals this engine's Math.exp (Object.is) on the probe values
+ * ({@link expMatchesMathExp}, in a memory of its own): it follows fdlibm, which V8 (Node, Chromium)
+ * and SpiderMonkey use; an engine whose Math.exp differs keeps the JavaScript Math.exp pass, so
+ * that the SIMD route still gives the JavaScript loop's bits.
  */
 function expProbe(mod: WebAssembly.Module): boolean {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
   const loops = new WebAssembly.Instance(mod, { env: { memory, exp: Math.exp } }).exports as unknown as EventSimdLoops;
-  const xs = expProbeValues();
-  const x = new Float64Array(memory.buffer, TABLE_BYTES, xs.length);
-  x.set(xs);
-  loops.exp(TABLE_BYTES, xs.length);
-  return xs.every((v, i) => Object.is(x[i], Math.exp(v)));
+  return expMatchesMathExp(memory, TABLE_BYTES, loops.exp);
 }
 
 /**

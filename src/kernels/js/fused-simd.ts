@@ -39,7 +39,7 @@
  */
 import { tf } from '../../core/tf.js';
 import { section, sleb, uleb, wasmName } from './wasm-encoding.js';
-import { EXP_TABLE_BYTES, expPair, expProbeValues, expTableBytes, type ExpLocals } from './wasm-exp.js';
+import { EXP_PROBE_BYTES, EXP_TABLE_BYTES, expMatchesMathExp, expPair, expTableBytes, type ExpLocals } from './wasm-exp.js';
 import { envSwitch } from '../setting.js';
 
 /** The exported loops (see the module comment for their meaning). */
@@ -924,12 +924,7 @@ function bind(wasm: WasmModule | undefined, memory: unknown): SimdLoops | null {
         const tablePtr = raw(EXP_TABLE_BYTES);
         new Uint8Array(memory.buffer, tablePtr, EXP_TABLE_BYTES).set(expTableBytes());
         // the exponential must give this engine's Math.exp bits (fdlibm's, as V8's and SpiderMonkey's)
-        const xs = expProbeValues();
-        const probe = raw(xs.byteLength);
-        new Float64Array(memory.buffer, probe, xs.length).set(xs);
-        c.exp(probe, xs.length, tablePtr);
-        const got = new Float64Array(memory.buffer, probe, xs.length);
-        if (!xs.every((x, i) => Object.is(got[i], Math.exp(x)))) return null;
+        if (!expMatchesMathExp(memory, raw(EXP_PROBE_BYTES), (x, n2) => c.exp(x, n2, tablePtr))) return null;
         return (v, r, cur, theta, g0, g1, vOut, rOut, sOut, B, N, flags, e0, e1, rest, R, rate, thresh, reset, dt, refracT) =>
           c.neuronConductance(v, r, cur, theta, g0, g1, vOut, rOut, sOut, B, N, flags, tablePtr, e0, e1, rest, R, rate, thresh, reset, dt, refracT);
       } catch {

@@ -23,8 +23,8 @@
  * The constants are read from a table of f64x2 splats ({@link expTableBytes}, {@link EXP_TABLE_BYTES}
  * bytes, 16-byte aligned) that the module keeps in its memory: V8 (Node 20) rebuilds a `v128.const`
  * from immediates at every use (three instructions), a load is one. A module checks its exp against
- * the engine's `Math.exp` on {@link expProbeValues} before it uses it, and keeps `Math.exp` where
- * they differ (an engine whose `Math.exp` is not fdlibm's).
+ * the engine's `Math.exp` on {@link expProbeValues} ({@link expMatchesMathExp}) before it uses it,
+ * and keeps `Math.exp` where they differ (an engine whose `Math.exp` is not fdlibm's).
  * @module
  */
 import { uleb } from './wasm-encoding.js';
@@ -122,12 +122,32 @@ export function expPair(l: ExpLocals, base: number[], expImport: number): number
   ];
 }
 
+/** Number of probe values of {@link expMatchesMathExp}. */
+const PROBE_COUNT = 4096;
+
+/** Bytes of memory {@link expMatchesMathExp} writes its probe values to (float64s). */
+export const EXP_PROBE_BYTES = 8 * PROBE_COUNT;
+
+/**
+ * A module's check of its exp: whether `exp(at, n)`, run in place on the float64 probe values
+ * ({@link expProbeValues}) written at byte `at` of `memory` ({@link EXP_PROBE_BYTES} bytes), gives
+ * this engine's `Math.exp` on every one (`Object.is`). It follows fdlibm, which V8 (Node, Chromium)
+ * and SpiderMonkey use; a module whose exp differs must keep `Math.exp`.
+ */
+export function expMatchesMathExp(memory: WebAssembly.Memory, at: number, exp: (x: number, n2: number) => void): boolean {
+  const xs = expProbeValues();
+  new Float64Array(memory.buffer, at, xs.length).set(xs);
+  exp(at, xs.length);
+  const got = new Float64Array(memory.buffer, at, xs.length);
+  return xs.every((x, i) => Object.is(got[i], Math.exp(x)));
+}
+
 /**
  * The probe values of a module's check: 4096 arguments over [−746, 711] (the whole range, every
  * branch), [−1, 0] (the conductance steps') and each side of fdlibm's thresholds.
  */
-export function expProbeValues(): Float64Array {
-  const out = new Float64Array(4096);
+function expProbeValues(): Float64Array {
+  const out = new Float64Array(PROBE_COUNT);
   const edges = [EXP_TINY, EXP_REDUCE, 0.5 * Math.LN2, 1.5 * Math.LN2, EXP_MAX, 1021.5 * Math.LN2, 1023.5 * Math.LN2];
   for (let i = 0; i < 1024; i++) {
     out[i] = -746 + (1457 * (i + 0.5)) / 1024;
