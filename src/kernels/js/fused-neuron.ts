@@ -112,9 +112,11 @@ const f = Math.fround;
 function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo[] {
   const a = args.attrs as unknown as Attrs;
   const { B, N, K } = a;
+  // the shapes the SIMD loops take: whole groups of 4 neurons, θ (if any) one term shared by the batch
+  const simdFits = N % 4 === 0 && (!args.inputs.theta || (K === 1 && !a.thetaBatched));
   // wasm with SIMD, one or two receptors: the conductance step four neurons at a time (its loop's
   // first use allocates in the backend's memory: before any output or view is taken)
-  const condLoop = a.M > 0 && a.M <= 2 && N % 4 === 0 && (!args.inputs.theta || (K === 1 && !a.thetaBatched)) ? (simdLoops()?.conductance() ?? null) : null;
+  const condLoop = simdFits && a.M > 0 && a.M <= 2 ? (simdLoops()?.conductance() ?? null) : null;
   const mem = new FusedMemory(args.backend);
   const vInfo = args.inputs.v!;
   const thetaInfo = args.inputs.theta;
@@ -153,14 +155,14 @@ function kernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   const lock = a.refracLock;
   const tb = a.thetaBatched;
   // wasm with SIMD: the element loop 4 neurons at a time (same float32 operations, no branches)
-  const L = N % 4 === 0 && (!theta || (K === 1 && !tb)) ? simdLoops() : null;
+  const L = simdFits ? simdLoops() : null;
+  // the SIMD loops' flags: 1 refractory, 2 refracLock, 4 a current, 8 θ (the conductance loop adds 16, 32)
+  const flags = (refractory ? 1 : 0) | (lock ? 2 : 0) | (cur ? 4 : 0) | (theta ? 8 : 0);
   if (L && M === 0) {
-    const flags = (refractory ? 1 : 0) | (lock ? 2 : 0) | (cur ? 4 : 0) | (theta ? 8 : 0);
     L.neuron(v.byteOffset, r.byteOffset, cur ? cur.byteOffset : 0, theta ? theta.byteOffset : 0, vOut.byteOffset, rOut.byteOffset, sOut.byteOffset, B, N, decay, restTerm, gain, thresh, reset, dt, refracT, flags);
   }
   if (condLoop) {
-    const flags = (refractory ? 1 : 0) | (lock ? 2 : 0) | (cur ? 4 : 0) | (theta ? 8 : 0) | (M > 1 ? 16 : 0) | (withR ? 32 : 0);
-    condLoop(v.byteOffset, r.byteOffset, cur ? cur.byteOffset : 0, theta ? theta.byteOffset : 0, g0.byteOffset, (M > 1 ? g1 : g0).byteOffset, vOut.byteOffset, rOut.byteOffset, sOut.byteOffset, B, N, flags, e0, e1, rest, R, rate, thresh, reset, dt, refracT);
+    condLoop(v.byteOffset, r.byteOffset, cur ? cur.byteOffset : 0, theta ? theta.byteOffset : 0, g0.byteOffset, (M > 1 ? g1 : g0).byteOffset, vOut.byteOffset, rOut.byteOffset, sOut.byteOffset, B, N, flags | (M > 1 ? 16 : 0) | (withR ? 32 : 0), e0, e1, rest, R, rate, thresh, reset, dt, refracT);
   }
   for (let b = 0; b < ((L && M === 0) || condLoop ? 0 : B); b++) {
     for (let n = 0; n < N; n++) {
