@@ -74,15 +74,6 @@ function sameSetting(saved: unknown, built: unknown): boolean {
   return canonicalJson(saved) === canonicalJson(built);
 }
 
-/**
- * One hyperparameter as JSON for the saved settings (see {@link CellTrainer.settingsExtras}): a finite
- * number, string, boolean or null as is; a non-finite number as `"<Infinity>"` (`"<-Infinity>"`,
- * `"<NaN>"`); a function (a custom batch reduction) as `"<function NAME #HASH>"` (its name and a
- * hash of its source text, see {@link encodeFunction}); a tensor as
- * `"<tensor [shape]>"` (its values are not read); an array element by element; another object (a
- * kernel) by its read-only fields (those marked with `configFields`, or all of a frozen object):
- * its writable fields are state, saved with the snapshot. `depth` limits the nesting.
- */
 /** {@link encodeSetting} of each cell's hyperparameters, by their (frozen) object. */
 const encodedHypers = new WeakMap<object, unknown>();
 
@@ -101,6 +92,7 @@ function encodedHyper(hyper: object): unknown {
   return e;
 }
 
+/** Freezes `v` and every object or array inside it; returns `v`. */
 function deepFreeze<T>(v: T): T {
   if (v !== null && typeof v === 'object') {
     for (const x of Object.values(v)) deepFreeze(x);
@@ -109,6 +101,15 @@ function deepFreeze<T>(v: T): T {
   return v;
 }
 
+/**
+ * One hyperparameter as JSON for the saved settings (see {@link CellTrainer.settingsExtras}): a finite
+ * number, string, boolean or null as is; a non-finite number as `"<Infinity>"` (`"<-Infinity>"`,
+ * `"<NaN>"`); a function (a custom batch reduction) as `"<function NAME #HASH>"` (its name and a
+ * hash of its source text, see {@link encodeFunction}); a tensor as
+ * `"<tensor [shape]>"` (its values are not read); an array element by element; another object (a
+ * kernel) by its read-only fields (those marked with `configFields`, or all of a frozen object):
+ * its writable fields are state, saved with the snapshot. `depth` limits the nesting.
+ */
 function encodeSetting(v: unknown, depth = 0): unknown {
   if (typeof v === 'number') return Number.isFinite(v) ? v : `<${v}>`;
   if (typeof v === 'string' || typeof v === 'boolean' || v === null) return v;
