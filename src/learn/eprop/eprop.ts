@@ -275,18 +275,13 @@ export class EProp {
     const t0 = performance.now();
     const { result, grads } = await this.runAsync(batch, true);
     const out = {} as EPropGradientArrays;
-    const kinds = ['input', 'recurrent', 'readout'] as const;
     try {
-      for (const kind of kinds) {
+      for (const kind of GRADIENT_KINDS) {
         const a = grads![kind];
         out[kind] = a instanceof Float64Array ? a : Float64Array.from(await a.data());
       }
     } finally {
-      // every gradient tensor, also those not read when a read failed
-      for (const kind of kinds) {
-        const a = grads![kind];
-        if (!(a instanceof Float64Array)) a.dispose();
-      }
+      disposeGradients(grads!); // every gradient tensor, also those not read when a read failed
     }
     result.seconds = (performance.now() - t0) / 1000;
     return { result, gradients: out };
@@ -338,10 +333,7 @@ export class EProp {
     }
     if (!failure && !Number.isFinite(result.loss)) failure = new NonFiniteError('loss', this.batches, Number.isNaN(result.loss) ? 'NaN' : 'Inf', 'batch');
     if (!failure) return;
-    for (const c of this.cells) {
-      const g = grads[c.kind];
-      if (!(g instanceof Float64Array)) g.dispose();
-    }
+    disposeGradients(grads);
     throw failure;
   }
 
