@@ -144,6 +144,16 @@ function checkWholeSteps(flag: string, seconds: number, dt: number): void {
   if (Math.abs(steps - Math.round(steps)) > 1e-9 * Math.max(1, steps)) throw new CinderArgumentError(flag, seconds, `a whole number of ${dt} ms steps`);
 }
 
+/**
+ * Refuses `--input correlated` with fewer than {@link CORRELATION_BINS} inputs: the summary's mean
+ * w/gmax in that many bins of the correlation parameter c_a needs an input in each bin (an empty
+ * one was NaN and failed the run at its first checkpoint). Called by validate and by run (a run
+ * started without validate).
+ */
+function checkCorrelationBins(q: Record<string, unknown>): void {
+  if (String(q.input) === 'correlated' && !(Number(q.inputs) >= CORRELATION_BINS)) throw new CinderArgumentError('--inputs', q.inputs, `at least ${CORRELATION_BINS} with --input correlated (the summary's mean w/gmax in ${CORRELATION_BINS} bins of the correlation parameter)`);
+}
+
 /** The `song2000` example. */
 export const song2000Example: ExampleSpec = {
   name: 'song2000',
@@ -185,8 +195,7 @@ export const song2000Example: ExampleSpec = {
     if (String(q.input) === 'correlated') {
       if (String(q.engine) === 'tfjs') throw new CinderArgumentError('--engine', q.engine, "'event' or 'brian2' with --input correlated (the tfjs engine has homogeneous Poisson inputs only)");
       if (!(Number(q.corrMax) <= Number(q.corrSigma))) throw new CinderArgumentError('--corr-max', q.corrMax, `at most --corr-sigma (${String(q.corrSigma)}): σ_a² = σ² − c_a² >= 0`);
-      // the summary's mean w/gmax in CORRELATION_BINS bins of c_a: each bin needs an input (an empty one was NaN and failed the run at its first checkpoint)
-      if (!(Number(q.inputs) >= CORRELATION_BINS)) throw new CinderArgumentError('--inputs', q.inputs, `at least ${CORRELATION_BINS} with --input correlated (the summary's mean w/gmax in ${CORRELATION_BINS} bins of the correlation parameter)`);
+      checkCorrelationBins(q);
     }
     checkWholeSteps('--seconds', Number(q.seconds), dt);
     checkWholeSteps('--bin-seconds', Number(q.binSeconds), dt);
@@ -217,8 +226,8 @@ export const song2000Example: ExampleSpec = {
     if (p.nInhib > 0 && String(q.drive) !== 'conductance') throw new CinderArgumentError('--drive', q.drive, "'conductance' with --model paper");
     // likewise: the tfjs engine has homogeneous Poisson inputs only (it would run those silently)
     if (String(q.input) === 'correlated' && engine === 'tfjs') throw new CinderArgumentError('--engine', q.engine, "'event' or 'brian2' with --input correlated (the tfjs engine has homogeneous Poisson inputs only)");
-    // likewise: the summary's bins of c_a each need an input (an empty one gave NaN at the first checkpoint)
-    if (String(q.input) === 'correlated' && !(p.nInputs >= CORRELATION_BINS)) throw new CinderArgumentError('--inputs', q.inputs, `at least ${CORRELATION_BINS} with --input correlated (the summary's mean w/gmax in ${CORRELATION_BINS} bins of the correlation parameter)`);
+    // likewise: the summary's bins of c_a each need an input
+    checkCorrelationBins(q);
     // the initial weights' stream is forked first in every case (the input streams then unchanged)
     const weightRng = rng.fork();
     // the tfjs engine with inhibitory inputs (paper parameters): the model of paper-network.ts, from
