@@ -164,8 +164,10 @@ export function registerWriteGuard(dir: string, check: WriteGuard, options?: Wri
  */
 export function checkWriteGuards(path: string): boolean {
   const guards = guardsOf(path);
-  for (const e of guards) e.check(resolve(path));
-  return guards.length > 0;
+  if (guards.length === 0) return false;
+  const target = resolve(path);
+  for (const e of guards) e.check(target);
+  return true;
 }
 
 /** The registered guards of every folder containing `path` (innermost first); none: no path work. */
@@ -237,7 +239,7 @@ export function startGuardedWrite(path: string, track = true): GuardedWrite {
     end() {
       const done = ends ?? [];
       ends = [];
-      for (const end of done.splice(0)) end();
+      for (const end of done) end();
     },
   };
   if (track) w.track();
