@@ -421,25 +421,20 @@ export class Network extends Module {
    * them all back; `release()` frees what the point holds (call it in every case, after a rewind too).
    */
   private rollbackPoint(): { rewind(): void; release(): void } {
-    const held: tf.Tensor[] = [];
-    const snapshots: Snapshot[] = [];
+    const values: { v: { assign(t: tf.Tensor): void }; before: tf.Tensor }[] = [];
+    const parts: [Snapshottable, Snapshot][] = [];
+    const release = (): void => {
+      for (const { before } of values) before.dispose();
+      for (const [, snap] of parts) disposeSnapshot(snap);
+    };
     try {
-      const values = [...this.namedParameters(), ...this.namedStates()].map(([, v]) => {
-        const before = share(v.value);
-        held.push(before);
-        return { v, before };
-      });
+      for (const [, v] of [...this.namedParameters(), ...this.namedStates()]) values.push({ v, before: share(v.value) });
       const heads: (() => void)[] = [];
       for (const c of this.connectionCache ?? this.connections) {
         const rewind = (c.synapse as { checkpoint?: () => () => void } | undefined)?.checkpoint?.();
         if (rewind) heads.push(rewind);
       }
-      const parts: [Snapshottable, Snapshot][] = [];
-      for (const part of [...[...this.trainerMap.values()].map((e) => e.trainer), ...this.monitorMap.values()]) {
-        const snap = part.snapshotState();
-        snapshots.push(snap);
-        parts.push([part, snap]);
-      }
+      for (const part of [...[...this.trainerMap.values()].map((e) => e.trainer), ...this.monitorMap.values()]) parts.push([part, part.snapshotState()]);
       const rngs = [...this.rngMap.values()].map((r) => [r, r.getState()] as const);
       return {
         rewind: () => {
@@ -448,14 +443,10 @@ export class Network extends Module {
           for (const [part, snap] of parts) part.restoreState(snap);
           for (const [r, state] of rngs) r.setState(state);
         },
-        release: () => {
-          tf.dispose(held);
-          for (const snap of snapshots) disposeSnapshot(snap);
-        },
+        release,
       };
     } catch (err) {
-      tf.dispose(held);
-      for (const snap of snapshots) disposeSnapshot(snap);
+      release();
       throw err;
     }
   }
