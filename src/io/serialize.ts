@@ -12,7 +12,7 @@ import { tf } from '../core/tf.js';
 import { CinderArgumentError, numel } from '../core/errors.js';
 import type { Module } from '../core/module.js';
 import { collectExtras } from '../core/snapshot.js';
-import { canonicalJson } from '../core/json.js';
+import { canonicalJson, isRecord } from '../core/json.js';
 import type { Parameter, State } from '../core/state.js';
 import {
   checkArtifacts,
@@ -72,8 +72,7 @@ function checkExtras(saved: Record<string, Record<string, unknown>>, current: Re
     }
     for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
       if (canonicalJson(a[key]) !== canonicalJson(b[key])) {
-        const shown = (x: unknown) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? canonicalJson(x) : x);
-        throw new CinderArgumentError(`extras.${key} of ${where} in the file`, shown(a[key]), `${canonicalJson(b[key])} as in the target module`);
+        throw new CinderArgumentError(`extras.${key} of ${where} in the file`, isRecord(a[key]) ? canonicalJson(a[key]) : a[key], `${canonicalJson(b[key])} as in the target module`);
       }
     }
   }
