@@ -210,18 +210,30 @@ export function silenceTfjsBanner(): void {
 }
 
 /**
+ * Node's `fs` when running in Node on Linux, or null (browsers, other systems, Node older than
+ * 20.16): got through `process.getBuiltinModule`, which reads the file system without an import
+ * that a browser bundle would have to resolve. The Vulkan checks below assume present where it is
+ * null, and let Dawn decide.
+ */
+function linuxNodeFs<T>(): T | null {
+  if (typeof process === 'undefined' || !process.versions?.node || process.platform !== 'linux') return null;
+  try {
+    const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+    return typeof getBuiltin === 'function' ? (getBuiltin('fs') as T) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * In Node on Linux, whether a Vulkan loader (`libvulkan.so.1`) is on the library path; Dawn needs it
  * and prints a warning when it is missing, so `auto` skips webgpu quietly without one. True
  * elsewhere (browsers, other systems), where the adapter request itself decides.
  */
 function vulkanLoaderPresent(): boolean {
-  if (typeof process === 'undefined' || !process.versions?.node || process.platform !== 'linux') return true;
+  const fs = linuxNodeFs<{ existsSync(p: string): boolean; readFileSync(p: string, enc: 'latin1'): string }>();
+  if (fs === null) return true;
   try {
-    // process.getBuiltinModule (Node ≥ 20.16) reads the file system without an import that a
-    // browser bundle would have to resolve; older Node: assume present and let Dawn decide.
-    const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-    if (typeof getBuiltin !== 'function') return true;
-    const fs = getBuiltin('fs') as { existsSync(p: string): boolean; readFileSync(p: string, enc: 'latin1'): string };
     const dirs = [
       ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter((d) => d !== ''),
       '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/lib', '/usr/local/lib',
@@ -261,12 +273,10 @@ export function vulkanDriverFolders(env: Record<string, string | undefined>, sys
  * and `listBackends` skip webgpu quietly then. True elsewhere, or where the folders cannot be read.
  */
 export function vulkanDriverPresent(env: Record<string, string | undefined> = typeof process === 'undefined' ? {} : process.env, systemRoots?: readonly string[]): boolean {
-  if (typeof process === 'undefined' || !process.versions?.node || process.platform !== 'linux') return true;
+  const fs = linuxNodeFs<{ readdirSync(p: string): string[] }>();
+  if (fs === null) return true;
   if (VULKAN_DRIVER_VARS.some((k) => (env[k] ?? '') !== '')) return true;
   try {
-    const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-    if (typeof getBuiltin !== 'function') return true;
-    const fs = getBuiltin('fs') as { readdirSync(p: string): string[] };
     return vulkanDriverFolders(env, systemRoots).some((d) => {
       try {
         return fs.readdirSync(d).some((f) => f.endsWith('.json'));
