@@ -36,7 +36,6 @@ export function resolveEPropKernel(kernel: EPropKernel, backend: string = tf.get
   return 'tf';
 }
 
-/** What a webgpu iteration needs besides the scan constants (the readout and backward settings). */
 /** A count per e-prop cell. */
 export interface CellCounts {
   /** Of the input weights (or their gradient). */
@@ -47,6 +46,7 @@ export interface CellCounts {
   readout: number;
 }
 
+/** What a webgpu iteration needs besides the scan constants (the readout and backward settings). */
 export interface WebgpuIterationSettings {
   /** Learning window n_lw. */
   nLw: number;
